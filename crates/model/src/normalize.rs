@@ -1,0 +1,146 @@
+//! Normalization of the identifiers that blind indexes are built on.
+//!
+//! Phone numbers are normalized to E.164 by hand rather than with the
+//! `phonenumber` crate: blind indexes only need a canonical digit string
+//! (not validation of number ranges), and importing a million customers
+//! cannot afford a full metadata parse per number.
+
+/// An email address for exact lookup: trimmed and lowercased.
+pub fn email(raw: &str) -> Option<String> {
+    let e = raw.trim().to_lowercase();
+    let (local, domain) = e.split_once('@')?;
+    if local.is_empty() || domain.is_empty() || !domain.contains('.') || e.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(e)
+}
+
+/// Country calling codes by ISO 3166 alpha-2 code, with the national trunk
+/// prefix that a national number starts with.
+const CALLING_CODES: &[(&str, &str, &str)] = &[
+    ("VN", "84", "0"),
+    ("US", "1", "1"),
+    ("CA", "1", "1"),
+    ("GB", "44", "0"),
+    ("DE", "49", "0"),
+    ("FR", "33", "0"),
+    ("ES", "34", ""),
+    ("IT", "39", ""),
+    ("NL", "31", "0"),
+    ("CN", "86", "0"),
+    ("HK", "852", ""),
+    ("TW", "886", "0"),
+    ("JP", "81", "0"),
+    ("KR", "82", "0"),
+    ("SG", "65", ""),
+    ("MY", "60", "0"),
+    ("TH", "66", "0"),
+    ("ID", "62", "0"),
+    ("PH", "63", "0"),
+    ("IN", "91", "0"),
+    ("AU", "61", "0"),
+    ("NZ", "64", "0"),
+    ("BR", "55", "0"),
+    ("MX", "52", ""),
+    ("AE", "971", "0"),
+    ("ZA", "27", "0"),
+    ("SE", "46", "0"),
+    ("CH", "41", "0"),
+    ("PL", "48", ""),
+];
+
+/// The calling code of a country, if known.
+pub fn calling_code(country: &str) -> Option<&'static str> {
+    CALLING_CODES
+        .iter()
+        .find(|(c, _, _)| c.eq_ignore_ascii_case(country.trim()))
+        .map(|(_, code, _)| *code)
+}
+
+/// A phone number in E.164 form (`+84912345678`), read in `country` when it
+/// is written in national form. `None` when it cannot be a phone number.
+pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
+    let trimmed = raw.trim();
+    // Extensions are not part of the number.
+    let trimmed = trimmed
+        .split(|c| c == 'x' || c == 'X' || c == ';')
+        .next()
+        .unwrap_or(trimmed)
+        .trim();
+    // "+44 (0)20 …": the bracketed trunk prefix is dropped in international form.
+    let without_trunk;
+    let trimmed = if (trimmed.starts_with('+') || trimmed.starts_with("00")) && trimmed.contains("(0)") {
+        without_trunk = trimmed.replacen("(0)", "", 1);
+        without_trunk.as_str()
+    } else {
+        trimmed
+    };
+    let mut digits = String::with_capacity(trimmed.len());
+    for c in trimmed.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if digits.is_empty() => digits.push('+'),
+            ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
+            _ => return None,
+        }
+    }
+    let international = if let Some(rest) = digits.strip_prefix('+') {
+        rest.to_owned()
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_owned()
+    } else {
+        let (_, code, trunk) = CALLING_CODES
+            .iter()
+            .find(|(c, _, _)| country.is_some_and(|k| c.eq_ignore_ascii_case(k.trim())))?;
+        let national = if !trunk.is_empty() && digits.starts_with(trunk) {
+            // NANP numbers may be written with or without the leading 1.
+            if *code == "1" && digits.len() == 10 {
+                digits.as_str()
+            } else {
+                &digits[trunk.len()..]
+            }
+        } else {
+            digits.as_str()
+        };
+        format!("{code}{national}")
+    };
+    if !(8..=15).contains(&international.len()) || international.starts_with('0') {
+        return None;
+    }
+    Some(format!("+{international}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(raw: &str, country: Option<&str>, expected: Option<&str>) {
+        assert_eq!(phone_e164(raw, country).as_deref(), expected, "{raw:?} in {country:?}");
+    }
+
+    #[test]
+    fn phones() {
+        check("+84 912 345 678", None, Some("+84912345678"));
+        check("0912 345 678", Some("VN"), Some("+84912345678"));
+        check("0912.345.678", Some("vn"), Some("+84912345678"));
+        check("0084912345678", None, Some("+84912345678"));
+        check("(415) 555-0132", Some("US"), Some("+14155550132"));
+        check("1-415-555-0132", Some("US"), Some("+14155550132"));
+        check("020 7946 0958", Some("GB"), Some("+442079460958"));
+        check("+44 (0)20 7946 0958", None, Some("+442079460958"));
+        check("010-8888-6666", Some("CN"), Some("+861088886666"));
+        check("912 345 678", Some("ES"), Some("+34912345678"));
+        check("0912 345 678", None, None);
+        check("call me", Some("VN"), None);
+        check("12", Some("VN"), None);
+        check("+84 912 345 678 x12", None, Some("+84912345678"));
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email("  Lan.Nguyen@Example.COM ").as_deref(), Some("lan.nguyen@example.com"));
+        assert_eq!(email("no-at-sign"), None);
+        assert_eq!(email("a@b"), None);
+        assert_eq!(email("a b@c.d"), None);
+    }
+}

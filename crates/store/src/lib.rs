@@ -1,0 +1,100 @@
+//! The store contract and its embedded SQLite implementation.
+//!
+//! The store holds what the gateway gives it: customer and document metadata
+//! in clear, sensitive fields and bodies as ciphertext, data keys only
+//! wrapped. It never sees plaintext customer fields or keys, and it does not
+//! depend on the crypto crate. Every backend passes the one conformance suite
+//! in [`conformance`].
+
+pub mod conformance;
+mod records;
+mod sqlite;
+
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
+
+/// Schema version this build writes. Opening a store with a higher one fails.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// What can go wrong in a store. Messages name the problem and the fix; they
+/// never contain field values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("data directory {dir} was created by a newer custodia (schema {found}, this build knows up to {supported}); upgrade custodia to open it")]
+    NewerSchema { dir: String, found: i64, supported: i64 },
+    #[error("no custodia data directory at {0}; run `custodia init` first or pass --data-dir")]
+    NotInitialized(String),
+    #[error("data directory {0} is read-only; custodia needs to write there (check permissions or the mount)")]
+    ReadOnly(String),
+    #[error("the disk holding {0} is full; free space and retry (nothing was written)")]
+    DiskFull(String),
+    #[error("customer {0} already exists")]
+    DuplicateCustomer(CustomerId),
+    #[error("document {0} already exists")]
+    DuplicateDocument(DocumentId),
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("stored {what} is corrupt: {problem}")]
+    Corrupt { what: String, problem: String },
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which customers a bulk read wants.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub owner: Option<PersonId>,
+    /// Return only ids greater than this (keyset pagination).
+    pub after: Option<CustomerId>,
+    pub limit: Option<usize>,
+}
+
+/// The storage contract every backend implements. All multi-row writes are
+/// single transactions: they happen entirely or not at all.
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Inserts or replaces people, all or none.
+    fn upsert_people(&self, people: &[Person]) -> Result<()>;
+    fn get_person(&self, id: &PersonId) -> Result<Option<Person>>;
+    fn list_people(&self) -> Result<Vec<Person>>;
+    fn upsert_teams(&self, teams: &[Team]) -> Result<()>;
+    fn list_teams(&self) -> Result<Vec<Team>>;
+
+    /// Inserts new customers, all or none; an existing id is
+    /// [`StoreError::DuplicateCustomer`].
+    fn insert_customers(&self, rows: &[SealedCustomer]) -> Result<()>;
+    fn get_customer(&self, id: &CustomerId) -> Result<Option<SealedCustomer>>;
+    fn get_customers(&self, ids: &[CustomerId]) -> Result<Vec<SealedCustomer>>;
+    /// Customer metadata in id order, for deciding bulk access before any
+    /// ciphertext is read.
+    fn customer_metas(&self, filter: &CustomerFilter) -> Result<Vec<CustomerMeta>>;
+    fn find_customers(&self, kind: LookupKind, hash: &[u8; 16]) -> Result<Vec<CustomerId>>;
+    /// Replaces an existing customer's metadata, fields and lookups.
+    fn update_customer(&self, row: &SealedCustomer) -> Result<()>;
+    /// Deletes a customer, its lookups and its wrapped key so that nothing
+    /// recoverable remains in the database files. Returns whether it existed.
+    fn erase_customer(&self, id: &CustomerId) -> Result<bool>;
+    fn count_customers(&self) -> Result<u64>;
+
+    fn insert_document(&self, doc: &SealedDocument) -> Result<()>;
+    fn get_document(&self, id: &DocumentId) -> Result<Option<SealedDocument>>;
+    fn list_documents(&self) -> Result<Vec<DocumentMeta>>;
+
+    /// Wrapped data keys in owner order, for key rotation.
+    fn wrapped_keys(&self, after: Option<&KeyOwner>, limit: usize) -> Result<Vec<(KeyOwner, StoredKey)>>;
+    /// Replaces wrapped keys, all or none.
+    fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()>;
+
+    fn current_policy(&self) -> Result<Option<StoredPolicy>>;
+    /// Stores a new policy version and returns its number.
+    fn put_policy(&self, text: &str, author: &PersonId, at: UnixMillis) -> Result<u64>;
+}

@@ -1,0 +1,558 @@
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use model::{
+    Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, Person, PersonId, Team, TeamId,
+    UnixMillis,
+};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
+
+use crate::records::{decode_fields, encode_fields};
+use crate::{
+    CustomerFilter, KeyOwner, LookupKind, Result, SealedCustomer, SealedDocument, Store, StoreError, StoredKey, StoredPolicy,
+    SCHEMA_VERSION,
+};
+
+/// The database file inside a data directory.
+pub const DB_FILE: &str = "custodia.db";
+
+/// Schema migrations, in order; entry `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, department TEXT NOT NULL, territory TEXT, lead TEXT);
+CREATE TABLE people (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, work_email TEXT NOT NULL, department TEXT NOT NULL, role TEXT NOT NULL,
+    team TEXT, manager TEXT, clearance INTEGER NOT NULL, compartments TEXT NOT NULL, status TEXT NOT NULL,
+    notice_date TEXT, last_day TEXT, agreements TEXT NOT NULL);
+CREATE TABLE customers (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, team TEXT, territory TEXT, country TEXT, classification INTEGER NOT NULL,
+    compartments TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, fields BLOB NOT NULL);
+CREATE INDEX customers_owner ON customers(owner);
+CREATE TABLE customer_lookups (kind TEXT NOT NULL, hash BLOB NOT NULL, customer_id TEXT NOT NULL);
+CREATE INDEX customer_lookups_hash ON customer_lookups(kind, hash);
+CREATE INDEX customer_lookups_customer ON customer_lookups(customer_id);
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, file_name TEXT NOT NULL, kind TEXT NOT NULL, custodian TEXT NOT NULL,
+    classification INTEGER NOT NULL, compartments TEXT NOT NULL, size INTEGER NOT NULL, content_sha256 TEXT NOT NULL,
+    created_ms INTEGER NOT NULL, body BLOB NOT NULL);
+CREATE TABLE data_keys (owner_kind TEXT NOT NULL, owner_id TEXT NOT NULL, kek_version INTEGER NOT NULL, sealed BLOB NOT NULL,
+    PRIMARY KEY (owner_kind, owner_id));
+CREATE TABLE policies (version INTEGER PRIMARY KEY, text TEXT NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
+"#];
+
+/// The embedded default store: one SQLite file in WAL mode, one writer
+/// connection and a small pool of readers.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| classify(path, e)
+}
+
+fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+    let dir = path.parent().unwrap_or(path).display().to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(dir),
+        Some(ErrorCode::CannotOpen) if dir_read_only(path) => StoreError::ReadOnly(dir),
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull(dir),
+        Some(ErrorCode::NotADatabase) => {
+            StoreError::Corrupt { what: path.display().to_string(), problem: "the file is not a SQLite database".into() }
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+fn dir_read_only(path: &Path) -> bool {
+    path.parent().and_then(|d| std::fs::metadata(d).ok()).is_some_and(|m| m.permissions().readonly())
+}
+
+impl SqliteStore {
+    /// Creates the database in `dir` (which must exist) and migrates it.
+    pub fn create(dir: &Path) -> Result<SqliteStore> {
+        let path = dir.join(DB_FILE);
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(db_err(&path))?;
+        Self::finish_open(path, conn)
+    }
+
+    /// Opens an existing data directory's database.
+    pub fn open(dir: &Path) -> Result<SqliteStore> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::NotInitialized(dir.display().to_string()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(db_err(&path))?;
+        Self::finish_open(path, conn)
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(path: &Path, conn: &Connection) -> Result<()> {
+        // secure_delete: erased customers' pages are zeroed, not left in free pages.
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA busy_timeout=10000;",
+        )
+        .map_err(db_err(path))
+    }
+
+    fn finish_open(path: PathBuf, mut conn: Connection) -> Result<SqliteStore> {
+        Self::configure(&path, &conn)?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_err(&path))?;
+        if found > SCHEMA_VERSION {
+            let dir = path.parent().unwrap_or(&path).display().to_string();
+            return Err(StoreError::NewerSchema { dir, found, supported: SCHEMA_VERSION });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+            let tx = conn.transaction().map_err(db_err(&path))?;
+            tx.execute_batch(sql).map_err(db_err(&path))?;
+            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(db_err(&path))?;
+            tx.commit().map_err(db_err(&path))?;
+        }
+        Ok(SqliteStore { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        f(&mut conn).map_err(db_err(&self.path))
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().map_err(|_| StoreError::Database("reader pool poisoned".into()))?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let c = Connection::open_with_flags(&self.path, flags).map_err(db_err(&self.path))?;
+                Self::configure(&self.path, &c)?;
+                c
+            }
+        };
+        let out = f(&conn).map_err(db_err(&self.path));
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Runs a write transaction and maps constraint violations on the
+    /// customers' primary key to a duplicate error.
+    fn insert_tx(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>) -> Result<()> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            f(&tx)?;
+            tx.commit()
+        })
+    }
+}
+
+fn compartments_to_text(c: &Compartments) -> String {
+    serde_json::to_string(c).unwrap_or_else(|_| "[]".into())
+}
+
+fn compartments_from_text(s: &str) -> rusqlite::Result<Compartments> {
+    serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn classification(level: i64) -> rusqlite::Result<Classification> {
+    u8::try_from(level)
+        .ok()
+        .and_then(Classification::from_level)
+        .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, level))
+}
+
+const PERSON_COLS: &str =
+    "id, name, work_email, department, role, team, manager, clearance, compartments, status, notice_date, last_day, agreements";
+
+fn person_from_row(r: &Row<'_>) -> rusqlite::Result<Person> {
+    Ok(Person {
+        id: PersonId(r.get(0)?),
+        name: r.get(1)?,
+        work_email: r.get(2)?,
+        department: r.get(3)?,
+        role: r.get::<_, String>(4)?.parse().map_err(conversion)?,
+        team: r.get::<_, Option<String>>(5)?.map(TeamId),
+        manager: r.get::<_, Option<String>>(6)?.map(PersonId),
+        clearance: classification(r.get(7)?)?,
+        compartments: compartments_from_text(&r.get::<_, String>(8)?)?,
+        status: r.get::<_, String>(9)?.parse().map_err(conversion)?,
+        notice_date: r.get(10)?,
+        last_day: r.get(11)?,
+        agreements: serde_json::from_str(&r.get::<_, String>(12)?).map_err(conversion)?,
+    })
+}
+
+const CUSTOMER_META_COLS: &str = "id, owner, team, territory, country, classification, compartments, created_ms, updated_ms";
+
+fn customer_meta_from_row(r: &Row<'_>) -> rusqlite::Result<CustomerMeta> {
+    Ok(CustomerMeta {
+        id: CustomerId(r.get(0)?),
+        owner: PersonId(r.get(1)?),
+        team: r.get::<_, Option<String>>(2)?.map(TeamId),
+        territory: r.get(3)?,
+        country: r.get(4)?,
+        classification: classification(r.get(5)?)?,
+        compartments: compartments_from_text(&r.get::<_, String>(6)?)?,
+        created_ms: r.get(7)?,
+        updated_ms: r.get(8)?,
+    })
+}
+
+const DOCUMENT_META_COLS: &str =
+    "id, title, file_name, kind, custodian, classification, compartments, size, content_sha256, created_ms";
+
+fn document_meta_from_row(r: &Row<'_>) -> rusqlite::Result<DocumentMeta> {
+    Ok(DocumentMeta {
+        id: DocumentId(r.get(0)?),
+        title: r.get(1)?,
+        file_name: r.get(2)?,
+        kind: r.get::<_, String>(3)?.parse::<DocumentKind>().map_err(conversion)?,
+        custodian: PersonId(r.get(4)?),
+        classification: classification(r.get(5)?)?,
+        compartments: compartments_from_text(&r.get::<_, String>(6)?)?,
+        size: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
+        content_sha256: r.get(8)?,
+        created_ms: r.get(9)?,
+    })
+}
+
+fn load_key(conn: &Connection, kind: &str, id: &str) -> rusqlite::Result<Option<StoredKey>> {
+    conn.prepare_cached("SELECT kek_version, sealed FROM data_keys WHERE owner_kind = ?1 AND owner_id = ?2")?
+        .query_row(params![kind, id], |r| Ok(StoredKey { kek_version: r.get(0)?, sealed: r.get(1)? }))
+        .optional()
+}
+
+fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedCustomer>> {
+    let row = conn
+        .prepare_cached(&format!("SELECT {CUSTOMER_META_COLS}, fields FROM customers WHERE id = ?1"))?
+        .query_row([id], |r| Ok((customer_meta_from_row(r)?, r.get::<_, Vec<u8>>(9)?)))
+        .optional()?;
+    let Some((meta, raw_fields)) = row else { return Ok(None) };
+    let Some(key) = load_key(conn, "customer", id)? else {
+        return Err(conversion(StoreError::Corrupt { what: format!("customer {id}"), problem: "its data key is missing".into() }));
+    };
+    let fields = decode_fields(&raw_fields).map_err(conversion)?;
+    let mut lookups = Vec::new();
+    let mut stmt = conn.prepare_cached("SELECT kind, hash FROM customer_lookups WHERE customer_id = ?1")?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let kind = match r.get::<_, String>(0)?.as_str() {
+            "email" => LookupKind::Email,
+            _ => LookupKind::Phone,
+        };
+        let hash: Vec<u8> = r.get(1)?;
+        if let Ok(h) = <[u8; 16]>::try_from(hash.as_slice()) {
+            lookups.push((kind, h));
+        }
+    }
+    Ok(Some(SealedCustomer { meta, key, fields, lookups }))
+}
+
+fn write_customer(tx: &rusqlite::Transaction<'_>, row: &SealedCustomer) -> rusqlite::Result<()> {
+    let m = &row.meta;
+    tx.prepare_cached(&format!(
+        "INSERT INTO customers ({CUSTOMER_META_COLS}, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?
+    .execute(params![
+        m.id.0,
+        m.owner.0,
+        m.team.as_ref().map(|t| &t.0),
+        m.territory,
+        m.country,
+        m.classification.level(),
+        compartments_to_text(&m.compartments),
+        m.created_ms,
+        m.updated_ms,
+        encode_fields(&row.fields),
+    ])?;
+    tx.prepare_cached("INSERT OR REPLACE INTO data_keys (owner_kind, owner_id, kek_version, sealed) VALUES ('customer', ?1, ?2, ?3)")?
+        .execute(params![m.id.0, row.key.kek_version, row.key.sealed])?;
+    let mut lookup = tx.prepare_cached("INSERT INTO customer_lookups (kind, hash, customer_id) VALUES (?1, ?2, ?3)")?;
+    for (kind, hash) in &row.lookups {
+        lookup.execute(params![kind.as_str(), &hash[..], m.id.0])?;
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(e, StoreError::Database(msg) if msg.contains("UNIQUE constraint failed"))
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        self.read(|c| c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional())
+    }
+
+    fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.write(|c| c.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", [key, value]).map(|_| ()))
+    }
+
+    fn upsert_people(&self, people: &[Person]) -> Result<()> {
+        self.insert_tx(|tx| {
+            let mut stmt = tx.prepare_cached(&format!(
+                "INSERT OR REPLACE INTO people ({PERSON_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ))?;
+            for p in people {
+                stmt.execute(params![
+                    p.id.0,
+                    p.name,
+                    p.work_email,
+                    p.department,
+                    p.role.as_str(),
+                    p.team.as_ref().map(|t| &t.0),
+                    p.manager.as_ref().map(|m| &m.0),
+                    p.clearance.level(),
+                    compartments_to_text(&p.compartments),
+                    p.status.as_str(),
+                    p.notice_date,
+                    p.last_day,
+                    serde_json::to_string(&p.agreements).unwrap_or_else(|_| "[]".into()),
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn get_person(&self, id: &PersonId) -> Result<Option<Person>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people WHERE id = ?1"))?.query_row([&id.0], person_from_row).optional()
+        })
+    }
+
+    fn list_people(&self) -> Result<Vec<Person>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"))?;
+            let rows = stmt.query_map([], person_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn upsert_teams(&self, teams: &[Team]) -> Result<()> {
+        self.insert_tx(|tx| {
+            let mut stmt =
+                tx.prepare_cached("INSERT OR REPLACE INTO teams (id, name, department, territory, lead) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for t in teams {
+                stmt.execute(params![t.id.0, t.name, t.department, t.territory, t.lead.as_ref().map(|l| &l.0)])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn list_teams(&self) -> Result<Vec<Team>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, name, department, territory, lead FROM teams ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Team {
+                    id: TeamId(r.get(0)?),
+                    name: r.get(1)?,
+                    department: r.get(2)?,
+                    territory: r.get(3)?,
+                    lead: r.get::<_, Option<String>>(4)?.map(PersonId),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn insert_customers(&self, rows: &[SealedCustomer]) -> Result<()> {
+        let result = self.insert_tx(|tx| rows.iter().try_for_each(|row| write_customer(tx, row)));
+        match result {
+            Err(e) if is_unique_violation(&e) => {
+                // Name the first id that already exists (or repeats in the batch).
+                let mut seen = std::collections::HashSet::new();
+                for row in rows {
+                    if !seen.insert(&row.meta.id) || self.get_customer(&row.meta.id)?.is_some() {
+                        return Err(StoreError::DuplicateCustomer(row.meta.id.clone()));
+                    }
+                }
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    fn get_customer(&self, id: &CustomerId) -> Result<Option<SealedCustomer>> {
+        self.read(|c| load_customer(c, &id.0))
+    }
+
+    fn get_customers(&self, ids: &[CustomerId]) -> Result<Vec<SealedCustomer>> {
+        self.read(|c| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(row) = load_customer(c, &id.0)? {
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn customer_metas(&self, filter: &CustomerFilter) -> Result<Vec<CustomerMeta>> {
+        self.read(|c| {
+            let limit = filter.limit.map_or(-1, |l| l as i64);
+            let after = filter.after.as_ref().map_or("", |a| a.0.as_str());
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {CUSTOMER_META_COLS} FROM customers WHERE id > ?1 AND (?2 IS NULL OR owner = ?2) ORDER BY id LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![after, filter.owner.as_ref().map(|o| &o.0), limit], customer_meta_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn find_customers(&self, kind: LookupKind, hash: &[u8; 16]) -> Result<Vec<CustomerId>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT customer_id FROM customer_lookups WHERE kind = ?1 AND hash = ?2 ORDER BY customer_id",
+            )?;
+            let rows = stmt.query_map(params![kind.as_str(), &hash[..]], |r| Ok(CustomerId(r.get(0)?)))?;
+            rows.collect()
+        })
+    }
+
+    fn update_customer(&self, row: &SealedCustomer) -> Result<()> {
+        let id = row.meta.id.0.clone();
+        let mut existed = true;
+        self.insert_tx(|tx| {
+            let n = tx.execute("DELETE FROM customers WHERE id = ?1", [&id])?;
+            if n == 0 {
+                existed = false;
+                return Ok(());
+            }
+            tx.execute("DELETE FROM customer_lookups WHERE customer_id = ?1", [&id])?;
+            write_customer(tx, row)
+        })?;
+        if existed {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound { kind: "customer", id })
+        }
+    }
+
+    fn erase_customer(&self, id: &CustomerId) -> Result<bool> {
+        let existed = self.write(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute("DELETE FROM customers WHERE id = ?1", [&id.0])?;
+            tx.execute("DELETE FROM customer_lookups WHERE customer_id = ?1", [&id.0])?;
+            tx.execute("DELETE FROM data_keys WHERE owner_kind = 'customer' AND owner_id = ?1", [&id.0])?;
+            tx.commit()?;
+            // Move the zeroed pages into the main file and empty the WAL, so no
+            // older copy of the wrapped key survives in the log.
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(n > 0)
+        })?;
+        Ok(existed)
+    }
+
+    fn count_customers(&self) -> Result<u64> {
+        self.read(|c| c.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get::<_, i64>(0))).map(|n| n as u64)
+    }
+
+    fn insert_document(&self, doc: &SealedDocument) -> Result<()> {
+        let m = &doc.meta;
+        let result = self.insert_tx(|tx| {
+            tx.execute(
+                &format!("INSERT INTO documents ({DOCUMENT_META_COLS}, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                params![
+                    m.id.0,
+                    m.title,
+                    m.file_name,
+                    m.kind.as_str(),
+                    m.custodian.0,
+                    m.classification.level(),
+                    compartments_to_text(&m.compartments),
+                    m.size as i64,
+                    m.content_sha256,
+                    m.created_ms,
+                    doc.body,
+                ],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO data_keys (owner_kind, owner_id, kek_version, sealed) VALUES ('document', ?1, ?2, ?3)",
+                params![m.id.0, doc.key.kek_version, doc.key.sealed],
+            )?;
+            Ok(())
+        });
+        match result {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::DuplicateDocument(m.id.clone())),
+            other => other,
+        }
+    }
+
+    fn get_document(&self, id: &DocumentId) -> Result<Option<SealedDocument>> {
+        self.read(|c| {
+            let row = c
+                .prepare_cached(&format!("SELECT {DOCUMENT_META_COLS}, body FROM documents WHERE id = ?1"))?
+                .query_row([&id.0], |r| Ok((document_meta_from_row(r)?, r.get::<_, Vec<u8>>(10)?)))
+                .optional()?;
+            let Some((meta, body)) = row else { return Ok(None) };
+            let key = load_key(c, "document", &id.0)?.ok_or_else(|| {
+                conversion(StoreError::Corrupt { what: format!("document {id}"), problem: "its data key is missing".into() })
+            })?;
+            Ok(Some(SealedDocument { meta, key, body }))
+        })
+    }
+
+    fn list_documents(&self) -> Result<Vec<DocumentMeta>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("SELECT {DOCUMENT_META_COLS} FROM documents ORDER BY id"))?;
+            let rows = stmt.query_map([], document_meta_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn wrapped_keys(&self, after: Option<&KeyOwner>, limit: usize) -> Result<Vec<(KeyOwner, StoredKey)>> {
+        let (after_kind, after_id) = after.map_or(("", ""), |a| a.split());
+        let rows: Vec<(String, String, u32, Vec<u8>)> = self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT owner_kind, owner_id, kek_version, sealed FROM data_keys
+                 WHERE (owner_kind, owner_id) > (?1, ?2) ORDER BY owner_kind, owner_id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![after_kind, after_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect()
+        })?;
+        rows.into_iter()
+            .map(|(kind, id, kek_version, sealed)| Ok((KeyOwner::join(&kind, id)?, StoredKey { kek_version, sealed })))
+            .collect()
+    }
+
+    fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()> {
+        self.insert_tx(|tx| {
+            let mut stmt = tx.prepare_cached("UPDATE data_keys SET kek_version = ?3, sealed = ?4 WHERE owner_kind = ?1 AND owner_id = ?2")?;
+            for (owner, key) in keys {
+                let (kind, id) = owner.split();
+                stmt.execute(params![kind, id, key.kek_version, key.sealed])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn current_policy(&self) -> Result<Option<StoredPolicy>> {
+        self.read(|c| {
+            c.query_row("SELECT version, text, author, at_ms FROM policies ORDER BY version DESC LIMIT 1", [], |r| {
+                Ok(StoredPolicy { version: r.get::<_, i64>(0)? as u64, text: r.get(1)?, author: PersonId(r.get(2)?), at: r.get(3)? })
+            })
+            .optional()
+        })
+    }
+
+    fn put_policy(&self, text: &str, author: &PersonId, at: UnixMillis) -> Result<u64> {
+        self.write(|c| {
+            c.execute("INSERT INTO policies (text, author, at_ms) VALUES (?1, ?2, ?3)", params![text, author.0, at])?;
+            Ok(c.last_insert_rowid() as u64)
+        })
+    }
+}
