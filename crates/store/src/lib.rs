@@ -11,7 +11,7 @@ mod records;
 mod sqlite;
 
 pub use records::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, DB_FILE};
 
 use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
 

@@ -1,0 +1,151 @@
+//! `custodia bench`: benchmarks that print their figures (medians and
+//! ratios to a baseline measured in the same run). Not tests.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use gateway::{AccessContext, Actor, AuditRecord, Gateway, Keyring, RecordError, Recorder};
+use model::{CustomerId, NewCustomer, SystemClock};
+use store::{SqliteStore, Store};
+
+use crate::install::Context;
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Import customers with encryption and blind indexes, against a plain
+    /// SQLite insert of the same rows; then time single decrypted reads.
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// How many single-customer reads to time.
+        #[arg(long, default_value_t = 20_000)]
+        reads: usize,
+    },
+}
+
+/// Keeps records in memory: the benchmarks measure the vault, not the ledger.
+#[derive(Default)]
+struct CountingRecorder(Mutex<u64>);
+
+impl Recorder for CountingRecorder {
+    fn record(&self, _record: &AuditRecord) -> Result<(), RecordError> {
+        let mut n = self.0.lock().map_err(|_| RecordError("poisoned".into()))?;
+        *n += 1;
+        Ok(())
+    }
+}
+
+pub fn run(_ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
+    match cmd {
+        BenchCmd::Import { rows, reads } => import(rows, reads),
+    }
+}
+
+fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
+    let dir = tempdir()?;
+    println!("bench import: {rows} customers, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let company = demo::company(1);
+    let customers = demo::customers(1, rows, &company);
+
+    // Baseline: the same rows, plaintext, into a plain SQLite table with the
+    // same durability settings and indexes on email and phone.
+    let plain_dir = dir.join("plain");
+    std::fs::create_dir_all(&plain_dir)?;
+    let plain_secs = plain_sqlite_insert(&plain_dir.join("plain.db"), &customers)?;
+
+    let vault_dir = dir.join("vault");
+    std::fs::create_dir_all(&vault_dir)?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&vault_dir)?);
+    let keys = Keyring::generate("bench")?;
+    Gateway::initialize(store.as_ref(), &keys)?;
+    let gw = Gateway::open(store, keys, Arc::new(SystemClock), Arc::new(CountingRecorder::default()))?;
+    let actor = Actor::Operator { name: "bench".into() };
+    let access = AccessContext::default();
+    gw.import_people(&actor, &access, &company.people, &company.teams)?;
+    let ids: Vec<CustomerId> = customers.iter().filter_map(|c| c.id.clone()).collect();
+    let t = Instant::now();
+    let report = gw.import_customers(&actor, &access, customers, false, &|_| {})?;
+    let vault_secs = t.elapsed().as_secs_f64();
+
+    let rate = |secs: f64| report.imported as f64 / secs;
+    println!("  custodia import (seal + blind index + insert): {:>10.0} rows/s  ({vault_secs:.2} s)", rate(vault_secs));
+    println!("  plain SQLite insert, no encryption:            {:>10.0} rows/s  ({plain_secs:.2} s)", rate(plain_secs));
+    println!("  ratio custodia time / plain time:              {:>10.2}x  (goal <= 3x)", vault_secs / plain_secs);
+
+    let mut timings = Vec::with_capacity(reads);
+    let step = (ids.len() / reads.max(1)).max(1);
+    for id in ids.iter().step_by(step).take(reads) {
+        let t = Instant::now();
+        let view = gw.read_customer(&actor, &access, id)?;
+        timings.push(t.elapsed());
+        std::hint::black_box(view);
+    }
+    timings.sort();
+    let pct = |p: f64| timings.get(((timings.len() as f64 * p) as usize).min(timings.len().saturating_sub(1))).copied().unwrap_or_default();
+    println!(
+        "  decrypted read by id (gateway, recording excluded): median {:.1} us, p99 {:.1} us over {} reads (goal median <= 20 us)",
+        micros(pct(0.5)),
+        micros(pct(0.99)),
+        timings.len()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn tempdir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("custodia-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn plain_sqlite_insert(path: &std::path::Path, customers: &[NewCustomer]) -> anyhow::Result<f64> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE customers (id TEXT PRIMARY KEY, owner TEXT, team TEXT, territory TEXT, country TEXT, classification INTEGER,
+           compartments TEXT, name TEXT, company TEXT, emails TEXT, phones TEXT, addresses TEXT, notes TEXT, value INTEGER, bank TEXT);
+         CREATE INDEX customers_owner ON customers(owner);
+         CREATE TABLE lookups (kind TEXT, value TEXT, customer_id TEXT);
+         CREATE INDEX lookups_value ON lookups(kind, value);",
+    )?;
+    let t = Instant::now();
+    let tx = conn.transaction()?;
+    {
+        let mut insert = tx.prepare("INSERT INTO customers VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)")?;
+        let mut lookup = tx.prepare("INSERT INTO lookups VALUES (?1, ?2, ?3)")?;
+        for c in customers {
+            let id = c.id.as_ref().map_or("", |i| i.as_str());
+            insert.execute(rusqlite::params![
+                id,
+                c.owner.as_ref().map(|o| o.as_str()),
+                c.team.as_ref().map(|t| t.as_str()),
+                c.territory,
+                c.country,
+                c.classification.map(|x| x.level()),
+                serde_json::to_string(&c.compartments)?,
+                c.display_name,
+                c.company,
+                serde_json::to_string(&c.emails)?,
+                serde_json::to_string(&c.phones)?,
+                serde_json::to_string(&c.addresses)?,
+                c.notes,
+                c.annual_value,
+                c.bank_details,
+            ])?;
+            for e in &c.emails {
+                lookup.execute(rusqlite::params!["email", e.to_lowercase(), id])?;
+            }
+            for p in &c.phones {
+                lookup.execute(rusqlite::params!["phone", p, id])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(t.elapsed().as_secs_f64())
+}

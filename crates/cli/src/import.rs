@@ -1,0 +1,216 @@
+//! Reading customers and people from CSV files: header mapping, BOM,
+//! quoted fields, and a problem report per line.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use model::{Agreement, AgreementKind, Classification, CustomerId, EmploymentStatus, NewCustomer, Person, PersonId, Role, TeamId};
+
+/// A problem with one line of the input.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LineProblem {
+    pub line: u64,
+    pub problem: String,
+}
+
+/// The customer fields a CSV column can map to, with the header names
+/// recognised by default (compared case-insensitively, ignoring spaces,
+/// dashes and underscores).
+const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["id", "customerid", "customerno", "accountid", "makhachhang"]),
+    ("name", &["name", "displayname", "fullname", "customername", "contact", "contactname", "hoten", "ten"]),
+    ("company", &["company", "companyname", "organization", "organisation", "account", "congty"]),
+    ("email", &["email", "emails", "emailaddress", "mail"]),
+    ("phone", &["phone", "phones", "telephone", "tel", "mobile", "phonenumber", "sodienthoai"]),
+    ("address", &["address", "addresses", "postaladdress", "diachi"]),
+    ("notes", &["notes", "note", "comments", "ghichu"]),
+    ("annual_value", &["annualvalue", "dealvalue", "value", "revenue"]),
+    ("bank_details", &["bankdetails", "bank", "bankaccount", "iban"]),
+    ("country", &["country", "countrycode"]),
+    ("owner", &["owner", "accountmanager", "accountowner", "rep"]),
+    ("team", &["team"]),
+    ("territory", &["territory", "region"]),
+    ("classification", &["classification", "level", "sensitivity"]),
+    ("compartments", &["compartments", "compartment", "needtoknow"]),
+];
+
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, ' ' | '-' | '_' | '.')).flat_map(char::to_lowercase).collect()
+}
+
+/// Reads a CSV file into header-mapped records, each with its line number.
+/// Structural problems (bad encoding, unequal field counts, bad quoting)
+/// fail the whole file with the line named.
+fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> anyhow::Result<Vec<(u64, BTreeMap<String, String>)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+        bail!("{}: line {line} is not UTF-8 text; save the file as UTF-8 (with or without BOM)", path.display());
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(bytes);
+    let headers = reader.headers().with_context(|| format!("{}: cannot read the header line", path.display()))?.clone();
+    if headers.iter().all(str::is_empty) {
+        bail!("{}: the file is empty or has no header line", path.display());
+    }
+    let mut mapping: BTreeMap<String, usize> = BTreeMap::new();
+    for (target, synonyms) in columns {
+        if let Some(i) = headers.iter().position(|h| synonyms.contains(&squash(h).as_str())) {
+            mapping.insert((*target).to_owned(), i);
+        }
+    }
+    for spec in overrides {
+        let Some((target, source)) = spec.split_once('=') else {
+            bail!("--map {spec:?}: expected FIELD=COLUMN, e.g. --map name=\"Full Name\"");
+        };
+        if !columns.iter().any(|(t, _)| *t == target) {
+            let known: Vec<&str> = columns.iter().map(|(t, _)| *t).collect();
+            bail!("--map {spec:?}: unknown field {target:?}; fields are {}", known.join(", "));
+        }
+        let Some(i) = headers.iter().position(|h| h == source) else {
+            bail!("--map {spec:?}: the file has no column {source:?}; its columns are {}", headers.iter().collect::<Vec<_>>().join(", "));
+        };
+        mapping.insert(target.to_owned(), i);
+    }
+    let mut out = Vec::new();
+    for result in reader.records() {
+        let record = result.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            let what = match e.kind() {
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    format!("has {len} fields where the header has {expected_len} (a stray comma or an unclosed quote?)")
+                }
+                csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".to_owned(),
+                _ => "cannot be read as CSV".to_owned(),
+            };
+            anyhow::anyhow!("{}: line {line} {what}; nothing was imported", path.display())
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let fields = mapping.iter().map(|(k, &i)| (k.clone(), record.get(i).unwrap_or("").to_owned())).collect();
+        out.push((line, fields));
+    }
+    Ok(out)
+}
+
+fn list(value: Option<&String>) -> Vec<String> {
+    value.map_or_else(Vec::new, |v| v.split([';', '|', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+}
+
+fn opt(value: Option<&String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Customers from a CSV file, with the line of each, or the lines with
+/// problems found while reading them.
+pub fn customers(path: &Path, overrides: &[String]) -> anyhow::Result<(Vec<(u64, NewCustomer)>, Vec<LineProblem>)> {
+    let rows = read_csv(path, CUSTOMER_COLUMNS, overrides)?;
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (line, f) in rows {
+        match customer_from(&f) {
+            Ok(c) => out.push((line, c)),
+            Err(problem) => problems.push(LineProblem { line, problem }),
+        }
+    }
+    Ok((out, problems))
+}
+
+fn customer_from(f: &BTreeMap<String, String>) -> Result<NewCustomer, String> {
+    let classification = match opt(f.get("classification")) {
+        Some(c) => Some(c.parse::<Classification>().map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let annual_value = match opt(f.get("annual_value")) {
+        Some(v) => {
+            let cleaned: String = v.chars().filter(|c| !matches!(c, ',' | ' ' | '_')).collect();
+            Some(cleaned.parse::<i64>().map_err(|_| format!("annual value {v:?} is not a whole number"))?)
+        }
+        None => None,
+    };
+    Ok(NewCustomer {
+        id: opt(f.get("id")).map(CustomerId),
+        display_name: opt(f.get("name")).unwrap_or_default(),
+        company: opt(f.get("company")).unwrap_or_default(),
+        emails: list(f.get("email")),
+        phones: list(f.get("phone")),
+        addresses: list(f.get("address")),
+        notes: opt(f.get("notes")).unwrap_or_default(),
+        annual_value,
+        bank_details: opt(f.get("bank_details")),
+        country: opt(f.get("country")).map(|c| c.to_ascii_uppercase()),
+        owner: opt(f.get("owner")).map(PersonId),
+        team: opt(f.get("team")).map(TeamId),
+        territory: opt(f.get("territory")),
+        classification,
+        compartments: list(f.get("compartments")).into_iter().collect(),
+    })
+}
+
+const PEOPLE_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["id", "personid", "employeeid"]),
+    ("name", &["name", "fullname"]),
+    ("email", &["email", "workemail"]),
+    ("department", &["department", "dept"]),
+    ("role", &["role"]),
+    ("team", &["team"]),
+    ("manager", &["manager", "managerid"]),
+    ("clearance", &["clearance"]),
+    ("compartments", &["compartments"]),
+    ("status", &["status", "employmentstatus"]),
+    ("notice_date", &["noticedate", "notice"]),
+    ("last_day", &["lastday"]),
+    ("confidentiality_signed", &["confidentialitysigned", "nda"]),
+    ("noncompete_signed", &["noncompetesigned"]),
+    ("noncompete_ends", &["noncompeteends"]),
+];
+
+/// People from a CSV file; any bad line fails the whole file.
+pub fn people(path: &Path) -> anyhow::Result<(Vec<Person>, Vec<LineProblem>)> {
+    let rows = read_csv(path, PEOPLE_COLUMNS, &[])?;
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (line, f) in rows {
+        match person_from(&f) {
+            Ok(p) => out.push(p),
+            Err(problem) => problems.push(LineProblem { line, problem }),
+        }
+    }
+    Ok((out, problems))
+}
+
+fn person_from(f: &BTreeMap<String, String>) -> Result<Person, String> {
+    let id = opt(f.get("id")).ok_or("no id")?;
+    let name = opt(f.get("name")).ok_or("no name")?;
+    let role: Role = opt(f.get("role")).ok_or("no role")?.parse().map_err(|e: model::ParseError| e.to_string())?;
+    let clearance = match opt(f.get("clearance")) {
+        Some(c) => c.parse().map_err(|e: model::ParseError| e.to_string())?,
+        None => Classification::Internal,
+    };
+    let status = match opt(f.get("status")) {
+        Some(s) => s.parse().map_err(|e: model::ParseError| e.to_string())?,
+        None => EmploymentStatus::Active,
+    };
+    let mut agreements = Vec::new();
+    if let Some(d) = opt(f.get("confidentiality_signed")) {
+        agreements.push(Agreement { kind: AgreementKind::Confidentiality, signed_on: d, ends_on: None });
+    }
+    if let Some(d) = opt(f.get("noncompete_signed")) {
+        agreements.push(Agreement { kind: AgreementKind::NonCompete, signed_on: d, ends_on: opt(f.get("noncompete_ends")) });
+    }
+    Ok(Person {
+        id: PersonId(id),
+        name,
+        work_email: opt(f.get("email")).unwrap_or_default(),
+        department: opt(f.get("department")).unwrap_or_default(),
+        role,
+        team: opt(f.get("team")).map(TeamId),
+        manager: opt(f.get("manager")).map(PersonId),
+        clearance,
+        compartments: list(f.get("compartments")).into_iter().collect(),
+        status,
+        notice_date: opt(f.get("notice_date")),
+        last_day: opt(f.get("last_day")),
+        agreements,
+    })
+}

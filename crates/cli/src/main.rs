@@ -1,0 +1,85 @@
+//! `custodia`: the command line for everything custodia does.
+
+mod bench;
+mod commands;
+mod demo_run;
+mod import;
+mod install;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keep customer data and trade secrets from leaving with insiders and
+/// departing employees.
+#[derive(Parser)]
+#[command(name = "custodia", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Data directory (holds the database, and by default the key file).
+    #[arg(long, global = true, env = "CUSTODIA_DATA_DIR", default_value = "custodia-data")]
+    data_dir: PathBuf,
+    /// Key file. Default: custodia.key in the data directory. The keyring
+    /// can instead be given in the CUSTODIA_KEYRING environment variable.
+    #[arg(long, global = true, env = "CUSTODIA_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// Act as this person (policy applies) instead of as the local operator.
+    #[arg(long = "as", global = true, value_name = "PERSON")]
+    as_person: Option<String>,
+    /// Print JSON for machines instead of text for people.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data directory, its keys and an empty vault.
+    Init,
+    /// Customers in the vault.
+    #[command(subcommand)]
+    Customers(commands::CustomersCmd),
+    /// People (employees) and teams.
+    #[command(subcommand)]
+    People(commands::PeopleCmd),
+    /// Classified documents.
+    #[command(subcommand)]
+    Documents(commands::DocumentsCmd),
+    /// Key management.
+    #[command(subcommand)]
+    Keys(commands::KeysCmd),
+    /// Build a realistic demo company in a fresh data directory.
+    Demo(commands::DemoArgs),
+    /// Benchmarks (figures printed; not tests).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = install::Context::new(&cli);
+    match cli.command {
+        Command::Init => install::init(&ctx),
+        Command::Customers(cmd) => commands::customers(&ctx, cmd),
+        Command::People(cmd) => commands::people(&ctx, cmd),
+        Command::Documents(cmd) => commands::documents(&ctx, cmd),
+        Command::Keys(cmd) => commands::keys(&ctx, cmd),
+        Command::Demo(args) => commands::demo(&ctx, args),
+        Command::Bench(cmd) => bench::run(&ctx, cmd),
+    }
+}

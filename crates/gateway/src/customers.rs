@@ -1,0 +1,465 @@
+//! Customers through the gateway: import, read, list, search, erase.
+
+use std::collections::{BTreeMap, HashSet};
+
+use model::normalize;
+use model::{Classification, CustomerField, CustomerId, CustomerMeta, NewCustomer, PersonId};
+use rayon::prelude::*;
+use serde::Serialize;
+use store::{CustomerFilter, LookupKind, SealedCustomer, StoredKey};
+
+use crate::access::{denied, error_code, ResourceAttrs, Subject};
+use crate::audit::{AuditRecord, AuditResource};
+use crate::view::{Bulk, CustomerView, Withheld};
+use crate::{mask, AccessContext, Action, Actor, Decision, Gateway, GatewayError};
+
+/// A problem with one row of an import, by its position in the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    /// Index of the row in the batch handed to the gateway (0-based).
+    pub row: usize,
+    pub problem: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub skipped: Vec<RowProblem>,
+}
+
+/// How a caller may see one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldAccess {
+    Clear,
+    Masked,
+    Hidden,
+}
+
+fn customer_record(id: &str) -> Vec<u8> {
+    format!("customer/{id}").into_bytes()
+}
+
+fn field_aad(id: &str, field: CustomerField) -> Vec<u8> {
+    format!("customer/{id}/{field}/dk1").into_bytes()
+}
+
+impl Gateway {
+    /// Checks, seals and stores new customers in one transaction. Rows with
+    /// problems make the whole import fail (nothing written) unless
+    /// `skip_invalid`, in which case they are reported and left out.
+    pub fn import_customers(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        rows: Vec<NewCustomer>,
+        skip_invalid: bool,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ImportReport, GatewayError> {
+        self.authorize_admin(actor, Action::CustomerCreate, ctx)?;
+        let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
+        let existing = self.store.count_customers()?;
+        let now = self.clock.now_ms();
+
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        let mut accepted = Vec::with_capacity(rows.len());
+        for (i, mut row) in rows.into_iter().enumerate() {
+            let id = row.id.clone().unwrap_or_else(|| CustomerId(format!("C-{:07}", existing as usize + i + 1)));
+            row.id = Some(id.clone());
+            match check_row(&row, &people) {
+                Err(problem) => problems.push(RowProblem { row: i, problem }),
+                Ok(()) if !seen.insert(id.clone()) => {
+                    problems.push(RowProblem { row: i, problem: format!("customer id {id} appears more than once") })
+                }
+                Ok(()) => accepted.push(row),
+            }
+        }
+        if !problems.is_empty() && !skip_invalid {
+            return Err(GatewayError::InvalidRows(problems));
+        }
+
+        let keys = self.keys()?;
+        let sealed: Result<Vec<SealedCustomer>, GatewayError> = accepted
+            .par_iter()
+            .map(|row| {
+                let out = seal_customer(&keys, row, now);
+                progress(1);
+                out
+            })
+            .collect();
+        let sealed = sealed?;
+        drop(keys);
+        self.store.insert_customers(&sealed)?;
+        self.record(&AuditRecord::admin(now, actor, Action::CustomerCreate, ctx).with_count(sealed.len() as u64))?;
+        Ok(ImportReport { imported: sealed.len(), skipped: problems })
+    }
+
+    /// Reads one customer as `actor` may see it.
+    pub fn read_customer(&self, actor: &Actor, ctx: &AccessContext, id: &CustomerId) -> Result<CustomerView, GatewayError> {
+        let subject = self.subject(actor);
+        let sealed = self.store.get_customer(id);
+        let now = self.clock.now_ms();
+        let resources = vec![AuditResource::Customer(id.to_string())];
+        let (subject, sealed) = match (subject, sealed) {
+            (Ok(s), Ok(Some(c))) => (s, c),
+            (Err(e), _) => {
+                let d = Decision::deny(&format!("error:{}", error_code(&e)));
+                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, resources))?;
+                return Err(e);
+            }
+            (_, Ok(None)) => {
+                let d = Decision::deny("not-found");
+                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, resources))?;
+                return Err(GatewayError::NotFound { kind: "customer", id: id.to_string() });
+            }
+            (_, Err(e)) => {
+                let d = Decision::deny("error:store");
+                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, resources))?;
+                return Err(e.into());
+            }
+        };
+        let decision = self.decide(&subject, Action::CustomerRead, Some(&attrs(&sealed.meta)), ctx);
+        let mut record = AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources);
+        if !decision.allowed {
+            self.record(&record)?;
+            return Err(denied(Action::CustomerRead, &format!("customer {id}"), &decision));
+        }
+        // Decrypt before recording so that a failure is recorded as a deny;
+        // the plaintext leaves only after the allow is durable.
+        match self.open_customer(&subject, &sealed, ctx) {
+            Ok(view) => {
+                record.record_count = 1;
+                record.fields = view.fields.keys().map(|f| f.to_string()).collect();
+                self.record(&record)?;
+                Ok(view)
+            }
+            Err(e) => {
+                let d = Decision::deny(&format!("error:{}", error_code(&e)));
+                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, record.resources))?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Lists the customers `actor` may read (optionally one owner's),
+    /// authorized per record; the rest are counted as withheld.
+    pub fn list_customers(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        owner: Option<&PersonId>,
+        limit: usize,
+    ) -> Result<Bulk<CustomerView>, GatewayError> {
+        let metas = self.store.customer_metas(&CustomerFilter { owner: owner.cloned(), after: None, limit: None })?;
+        self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true)
+    }
+
+    /// Finds customers by exact email or phone (blind index), or by a part
+    /// of their name among the records the caller may read.
+    pub fn search_customers(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        query: &str,
+        limit: usize,
+    ) -> Result<Bulk<CustomerView>, GatewayError> {
+        let query = query.trim();
+        let lookup = if let Some(email) = normalize::email(query) {
+            Some((LookupKind::Email, email))
+        } else if query.chars().filter(char::is_ascii_digit).count() >= 7 {
+            normalize::phone_e164(query, None).map(|p| (LookupKind::Phone, p))
+        } else {
+            None
+        };
+        if let Some((kind, normalized)) = lookup {
+            let hash = self.keys()?.blind_index(kind.as_str(), &normalized);
+            let ids = self.store.find_customers(kind, &hash)?;
+            let metas = self.store.get_customers(&ids)?.into_iter().map(|c| c.meta).collect();
+            return self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true);
+        }
+        let needle = fold(query);
+        let metas = self.store.customer_metas(&CustomerFilter::default())?;
+        self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|view| {
+            view.text(CustomerField::Name).is_some_and(|n| fold(&n).contains(&needle))
+                || view.text(CustomerField::Company).is_some_and(|n| fold(&n).contains(&needle))
+        })
+    }
+
+    /// Authorizes each record, decrypts the allowed ones, keeps those that
+    /// `keep` accepts (up to `limit`) and records one decision for the lot.
+    fn bulk_read(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        action: Action,
+        metas: Vec<CustomerMeta>,
+        limit: usize,
+        keep: &(dyn Fn(&CustomerView) -> bool + Sync),
+    ) -> Result<Bulk<CustomerView>, GatewayError> {
+        let subject = self.subject_or_record_deny(actor, ctx, action)?;
+        let mut withheld = Withheld::default();
+        let mut allowed = Vec::new();
+        for meta in &metas {
+            let d = self.decide(&subject, action, Some(&attrs(meta)), ctx);
+            if d.allowed {
+                allowed.push(meta.id.clone());
+            } else {
+                withheld.add(&d.reasons);
+            }
+        }
+        let mut records = Vec::new();
+        for chunk in allowed.chunks(512) {
+            let sealed = self.store.get_customers(chunk)?;
+            let views: Result<Vec<CustomerView>, GatewayError> =
+                sealed.par_iter().map(|c| self.open_customer(&subject, c, ctx)).collect();
+            records.extend(views?.into_iter().filter(|v| keep(v)));
+            if records.len() >= limit {
+                break;
+            }
+        }
+        records.truncate(limit);
+        let now = self.clock.now_ms();
+        let decision = if records.is_empty() && withheld.count > 0 {
+            Decision::deny("all-withheld")
+        } else {
+            Decision::allow("per-record")
+        };
+        let mut record = AuditRecord::decision(
+            now,
+            actor,
+            action,
+            ctx,
+            &decision,
+            records.iter().map(|r| AuditResource::Customer(r.id.to_string())).collect(),
+        );
+        record.record_count = records.len() as u64;
+        record.withheld_count = withheld.count;
+        self.record(&record)?;
+        Ok(Bulk { records, withheld })
+    }
+
+    fn subject_or_record_deny(&self, actor: &Actor, ctx: &AccessContext, action: Action) -> Result<Subject, GatewayError> {
+        self.subject(actor).or_else(|e| {
+            let d = Decision::deny(&format!("error:{}", error_code(&e)));
+            self.record(&AuditRecord::decision(self.clock.now_ms(), actor, action, ctx, &d, vec![AuditResource::System]))?;
+            Err(e)
+        })
+    }
+
+    /// Erases a customer by destroying its data key and rows (crypto-shredding).
+    pub fn erase_customer(&self, actor: &Actor, ctx: &AccessContext, id: &CustomerId) -> Result<(), GatewayError> {
+        let subject = self.subject_or_record_deny(actor, ctx, Action::CustomerErase)?;
+        let meta = self.store.get_customer(id)?.map(|c| c.meta);
+        let now = self.clock.now_ms();
+        let resources = vec![AuditResource::Customer(id.to_string())];
+        let Some(meta) = meta else {
+            self.record(&AuditRecord::decision(now, actor, Action::CustomerErase, ctx, &Decision::deny("not-found"), resources))?;
+            return Err(GatewayError::NotFound { kind: "customer", id: id.to_string() });
+        };
+        let decision = self.decide(&subject, Action::CustomerErase, Some(&attrs(&meta)), ctx);
+        // The erasure is recorded first: if recording fails nothing is erased.
+        self.record(&AuditRecord::decision(now, actor, Action::CustomerErase, ctx, &decision, resources))?;
+        if !decision.allowed {
+            return Err(denied(Action::CustomerErase, &format!("customer {id}"), &decision));
+        }
+        self.store.erase_customer(id)?;
+        Ok(())
+    }
+
+    /// Number of customers in the vault (no record content).
+    pub fn count_customers(&self) -> Result<u64, GatewayError> {
+        Ok(self.store.count_customers()?)
+    }
+
+    fn field_access(&self, subject: &Subject, _meta: &CustomerMeta, _field: CustomerField) -> FieldAccess {
+        match subject {
+            Subject::Operator => FieldAccess::Clear,
+            Subject::Person(_) => FieldAccess::Hidden,
+        }
+    }
+
+    /// Decrypts the fields the subject may see and masks the rest.
+    fn open_customer(&self, subject: &Subject, sealed: &SealedCustomer, _ctx: &AccessContext) -> Result<CustomerView, GatewayError> {
+        let id = sealed.meta.id.as_str();
+        let keys = self.keys()?;
+        let wrapped = crypto::WrappedKey { kek_version: sealed.key.kek_version, sealed: sealed.key.sealed.clone() };
+        let dk = keys.unwrap_data_key(&customer_record(id), &wrapped)?;
+        drop(keys);
+        let mut fields = BTreeMap::new();
+        let mut masked = Vec::new();
+        let mut hidden = Vec::new();
+        for (field, ct) in &sealed.fields {
+            let access = self.field_access(subject, &sealed.meta, *field);
+            if access == FieldAccess::Hidden {
+                hidden.push(*field);
+                continue;
+            }
+            let plain = dk.open(&field_aad(id, *field), ct)?;
+            let value: serde_json::Value = serde_json::from_slice(&plain)
+                .map_err(|_| GatewayError::Internal(format!("customer {id} field {field} does not decode")))?;
+            if access == FieldAccess::Masked {
+                fields.insert(*field, mask_value(*field, &value));
+                masked.push(*field);
+            } else {
+                fields.insert(*field, value);
+            }
+        }
+        let m = &sealed.meta;
+        Ok(CustomerView {
+            id: m.id.clone(),
+            owner: m.owner.clone(),
+            team: m.team.clone(),
+            territory: m.territory.clone(),
+            country: m.country.clone(),
+            classification: m.classification,
+            compartments: m.compartments.clone(),
+            created_ms: m.created_ms,
+            updated_ms: m.updated_ms,
+            fields,
+            masked,
+            hidden,
+        })
+    }
+}
+
+pub(crate) fn attrs(meta: &CustomerMeta) -> ResourceAttrs<'_> {
+    ResourceAttrs {
+        kind: "customer",
+        id: meta.id.as_str(),
+        owner: Some(&meta.owner),
+        classification: meta.classification,
+        compartments: &meta.compartments,
+    }
+}
+
+fn mask_value(field: CustomerField, value: &serde_json::Value) -> serde_json::Value {
+    let one = |s: &str| -> String {
+        match field {
+            CustomerField::Phones => mask::phone(s),
+            CustomerField::Emails => mask::email(s),
+            CustomerField::Name | CustomerField::Company => mask::name(s),
+            CustomerField::BankDetails => mask::account(s),
+            _ => mask::text(s),
+        }
+    };
+    match value {
+        serde_json::Value::String(s) => serde_json::Value::String(one(s)),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(|i| serde_json::Value::String(one(i.as_str().unwrap_or("")))).collect())
+        }
+        serde_json::Value::Null => serde_json::Value::Null,
+        _ => serde_json::Value::String(mask::text("")),
+    }
+}
+
+/// Lowercases and strips diacritics for name search (Nguyễn matches nguyen).
+fn fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).map(strip_diacritic).collect()
+}
+
+/// Maps a Latin letter with diacritics to its base letter. Covers Latin-1,
+/// Latin Extended-A and Vietnamese; a full Unicode decomposition is the DLP
+/// engine's job, where matching quality matters more than here.
+fn strip_diacritic(c: char) -> char {
+    const GROUPS: &[(char, &str)] = &[
+        ('a', "àáâãäåāăąạảấầẩẫậắằẳẵặ"),
+        ('e', "èéêëēĕėęěẹẻẽếềểễệ"),
+        ('i', "ìíîïĩīĭįıỉị"),
+        ('o', "òóôõöøōŏőơọỏốồổỗộớờởỡợ"),
+        ('u', "ùúûüũūŭůűųưụủứừửữự"),
+        ('y', "ýÿŷỳỵỷỹ"),
+        ('d', "đď"),
+        ('c', "çćĉċč"),
+        ('n', "ñńņňŉ"),
+        ('s', "śŝşšș"),
+        ('z', "źżž"),
+        ('g', "ĝğġģ"),
+        ('l', "ĺļľŀł"),
+        ('r', "ŕŗř"),
+        ('t', "ţťŧț"),
+    ];
+    GROUPS.iter().find(|(_, set)| set.contains(c)).map_or(c, |(base, _)| *base)
+}
+
+/// Validates a row before anything is sealed.
+fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String> {
+    if row.display_name.trim().is_empty() {
+        return Err("the name is empty".into());
+    }
+    match &row.owner {
+        None => return Err("no owner (account manager) given".into()),
+        Some(owner) if !people.contains(owner) => {
+            return Err(format!("unknown owner {owner}; import people first (`custodia people import`)"))
+        }
+        Some(_) => {}
+    }
+    for (n, e) in row.emails.iter().enumerate() {
+        if normalize::email(e).is_none() {
+            return Err(format!("email #{} is not an email address", n + 1));
+        }
+    }
+    for (n, p) in row.phones.iter().enumerate() {
+        if normalize::phone_e164(p, row.country.as_deref()).is_none() {
+            return Err(format!(
+                "phone #{} cannot be read as a phone number{}",
+                n + 1,
+                if row.country.is_none() { " (give a country for national numbers)" } else { "" }
+            ));
+        }
+    }
+    if let Some(c) = &row.country {
+        if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            return Err("country must be a two-letter ISO code such as VN".into());
+        }
+    }
+    Ok(())
+}
+
+fn seal_customer(keys: &crypto::Keyring, row: &NewCustomer, now: model::UnixMillis) -> Result<SealedCustomer, GatewayError> {
+    let id = row.id.clone().ok_or_else(|| GatewayError::Internal("row without id".into()))?;
+    let (dk, wrapped) = keys.new_data_key(&customer_record(id.as_str()))?;
+    let country = row.country.as_ref().map(|c| c.to_ascii_uppercase());
+    let phones: Vec<String> =
+        row.phones.iter().map(|p| normalize::phone_e164(p, country.as_deref()).unwrap_or_else(|| p.clone())).collect();
+    let values: [(CustomerField, serde_json::Value); 8] = [
+        (CustomerField::Name, row.display_name.trim().into()),
+        (CustomerField::Company, row.company.trim().into()),
+        (CustomerField::Emails, row.emails.iter().map(|e| e.trim()).collect::<Vec<_>>().into()),
+        (CustomerField::Phones, phones.clone().into()),
+        (CustomerField::Addresses, row.addresses.clone().into()),
+        (CustomerField::Notes, row.notes.clone().into()),
+        (CustomerField::DealValue, row.annual_value.into()),
+        (CustomerField::BankDetails, row.bank_details.clone().into()),
+    ];
+    let mut fields = Vec::with_capacity(values.len());
+    for (field, value) in values {
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&value).map_err(|e| GatewayError::Internal(e.to_string()))?);
+        fields.push((field, dk.seal(&field_aad(id.as_str(), field), &plain)?));
+    }
+    let mut lookups = Vec::new();
+    for e in &row.emails {
+        if let Some(n) = normalize::email(e) {
+            lookups.push((LookupKind::Email, keys.blind_index("email", &n)));
+        }
+    }
+    for p in &phones {
+        lookups.push((LookupKind::Phone, keys.blind_index("phone", p)));
+    }
+    Ok(SealedCustomer {
+        meta: CustomerMeta {
+            id,
+            owner: row.owner.clone().unwrap_or_else(|| PersonId(String::new())),
+            team: row.team.clone(),
+            territory: row.territory.clone(),
+            country,
+            classification: row.classification.unwrap_or(Classification::Internal),
+            compartments: row.compartments.clone(),
+            created_ms: now,
+            updated_ms: now,
+        },
+        key: StoredKey { kek_version: wrapped.kek_version, sealed: wrapped.sealed },
+        fields,
+        lookups,
+    })
+}

@@ -1,0 +1,186 @@
+//! Classified documents through the gateway: add, list, view, download.
+
+use std::fmt;
+
+use model::{Classification, Compartments, DocumentId, DocumentKind, DocumentMeta, PersonId};
+use sha2::{Digest, Sha256};
+use store::{SealedDocument, StoredKey};
+
+use crate::access::{denied, ResourceAttrs};
+use crate::audit::{AuditRecord, AuditResource};
+use crate::view::{Bulk, Withheld};
+use crate::{AccessContext, Action, Actor, Decision, Gateway, GatewayError};
+
+/// A document to add to the vault.
+#[derive(Clone)]
+pub struct NewDocument {
+    pub id: Option<DocumentId>,
+    pub title: String,
+    pub file_name: String,
+    pub kind: DocumentKind,
+    pub custodian: PersonId,
+    pub classification: Classification,
+    pub compartments: Compartments,
+    pub body: Vec<u8>,
+}
+
+impl fmt::Debug for NewDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewDocument").field("title", &self.title).field("size", &self.body.len()).finish_non_exhaustive()
+    }
+}
+
+fn document_record(id: &str) -> Vec<u8> {
+    format!("document/{id}").into_bytes()
+}
+
+fn body_aad(id: &str) -> Vec<u8> {
+    format!("document/{id}/body/dk1").into_bytes()
+}
+
+fn doc_attrs(meta: &DocumentMeta) -> ResourceAttrs<'_> {
+    ResourceAttrs {
+        kind: "document",
+        id: meta.id.as_str(),
+        owner: Some(&meta.custodian),
+        classification: meta.classification,
+        compartments: &meta.compartments,
+    }
+}
+
+/// Rejects names that could escape a directory when the document is saved.
+fn check_file_name(name: &str) -> Result<(), GatewayError> {
+    let bad = name.is_empty()
+        || name.len() > 255
+        || name.contains(['/', '\\', '\0'])
+        || name == "."
+        || name == ".."
+        || name.chars().any(char::is_control);
+    if bad {
+        return Err(GatewayError::Invalid(format!("document file name {name:?} is not a plain file name")));
+    }
+    Ok(())
+}
+
+impl Gateway {
+    /// Seals and stores a document.
+    pub fn add_document(&self, actor: &Actor, ctx: &AccessContext, doc: NewDocument) -> Result<DocumentMeta, GatewayError> {
+        check_file_name(&doc.file_name)?;
+        if doc.title.trim().is_empty() {
+            return Err(GatewayError::Invalid("the document title is empty".into()));
+        }
+        if self.store.get_person(&doc.custodian)?.is_none() {
+            return Err(GatewayError::UnknownPerson(doc.custodian.to_string()));
+        }
+        self.authorize_admin(actor, Action::DocumentUpload, ctx)?;
+        let now = self.clock.now_ms();
+        let id = match doc.id {
+            Some(id) => id,
+            None => DocumentId(format!("D-{:05}", self.store.list_documents()?.len() + 1)),
+        };
+        let meta = DocumentMeta {
+            id: id.clone(),
+            title: doc.title.trim().to_owned(),
+            file_name: doc.file_name,
+            kind: doc.kind,
+            custodian: doc.custodian,
+            classification: doc.classification,
+            compartments: doc.compartments,
+            size: doc.body.len() as u64,
+            content_sha256: hex(&Sha256::digest(&doc.body)),
+            created_ms: now,
+        };
+        let keys = self.keys()?;
+        let (dk, wrapped) = keys.new_data_key(&document_record(id.as_str()))?;
+        drop(keys);
+        let body = dk.seal(&body_aad(id.as_str()), &doc.body)?;
+        self.store.insert_document(&SealedDocument {
+            meta: meta.clone(),
+            key: StoredKey { kek_version: wrapped.kek_version, sealed: wrapped.sealed },
+            body,
+        })?;
+        let mut record = AuditRecord::admin(now, actor, Action::DocumentUpload, ctx).with_count(1);
+        record.resources = vec![AuditResource::Document(id.to_string())];
+        self.record(&record)?;
+        Ok(meta)
+    }
+
+    /// The documents whose metadata `actor` may view.
+    pub fn list_documents(&self, actor: &Actor, ctx: &AccessContext) -> Result<Bulk<DocumentMeta>, GatewayError> {
+        let subject = self.subject(actor)?;
+        let mut withheld = Withheld::default();
+        let mut records = Vec::new();
+        for meta in self.store.list_documents()? {
+            let d = self.decide(&subject, Action::DocumentView, Some(&doc_attrs(&meta)), ctx);
+            if d.allowed {
+                records.push(meta);
+            } else {
+                withheld.add(&d.reasons);
+            }
+        }
+        let decision = if records.is_empty() && withheld.count > 0 { Decision::deny("all-withheld") } else { Decision::allow("per-record") };
+        let mut record = AuditRecord::decision(
+            self.clock.now_ms(),
+            actor,
+            Action::DocumentView,
+            ctx,
+            &decision,
+            records.iter().map(|m| AuditResource::Document(m.id.to_string())).collect(),
+        );
+        record.record_count = records.len() as u64;
+        record.withheld_count = withheld.count;
+        self.record(&record)?;
+        Ok(Bulk { records, withheld })
+    }
+
+    /// A document's metadata, if `actor` may view it.
+    pub fn document(&self, actor: &Actor, ctx: &AccessContext, id: &DocumentId) -> Result<DocumentMeta, GatewayError> {
+        self.document_access(actor, ctx, id, Action::DocumentView).map(|(meta, _)| meta)
+    }
+
+    /// A document's body, if `actor` may download it. The download is
+    /// recorded before the body is returned.
+    pub fn download_document(&self, actor: &Actor, ctx: &AccessContext, id: &DocumentId) -> Result<(DocumentMeta, Vec<u8>), GatewayError> {
+        let (meta, sealed) = self.document_access(actor, ctx, id, Action::DocumentDownload)?;
+        let keys = self.keys()?;
+        let wrapped = crypto::WrappedKey { kek_version: sealed.key.kek_version, sealed: sealed.key.sealed };
+        let dk = keys.unwrap_data_key(&document_record(id.as_str()), &wrapped)?;
+        drop(keys);
+        let body = dk.open(&body_aad(id.as_str()), &sealed.body)?;
+        Ok((meta, body.to_vec()))
+    }
+
+    fn document_access(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &DocumentId,
+        action: Action,
+    ) -> Result<(DocumentMeta, SealedDocument), GatewayError> {
+        let now = self.clock.now_ms();
+        let resources = vec![AuditResource::Document(id.to_string())];
+        let subject = match self.subject(actor) {
+            Ok(s) => s,
+            Err(e) => {
+                self.record(&AuditRecord::decision(now, actor, action, ctx, &Decision::deny("error:unknown-person"), resources))?;
+                return Err(e);
+            }
+        };
+        let Some(sealed) = self.store.get_document(id)? else {
+            self.record(&AuditRecord::decision(now, actor, action, ctx, &Decision::deny("not-found"), resources))?;
+            return Err(GatewayError::NotFound { kind: "document", id: id.to_string() });
+        };
+        let decision = self.decide(&subject, action, Some(&doc_attrs(&sealed.meta)), ctx);
+        let mut record = AuditRecord::decision(now, actor, action, ctx, &decision, resources);
+        record.record_count = u64::from(decision.allowed);
+        self.record(&record)?;
+        if !decision.allowed {
+            return Err(denied(action, &format!("document {id}"), &decision));
+        }
+        Ok((sealed.meta.clone(), sealed))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,137 @@
+//! The one door to the data.
+//!
+//! Every read, search, export, update, erasure and download of vault data
+//! passes through [`Gateway`]: authenticate (the caller hands in an
+//! [`Actor`]) → authorize (policy) → record the decision (allow and deny
+//! alike, before anything leaves) → decrypt → mask → return.
+//!
+//! Only this crate depends on `crypto`, so only this crate can turn the
+//! store's ciphertext into plaintext; a tidy test in the workspace checks
+//! that no other crate gains that dependency. Any error on the way —
+//! loading entities, evaluating policy, recording — is a deny.
+
+mod access;
+mod audit;
+mod customers;
+mod documents;
+mod error;
+pub mod mask;
+mod people;
+mod view;
+
+use std::sync::{Arc, RwLock};
+
+pub use access::{AccessContext, Action, Actor, Decision};
+pub use audit::{AuditRecord, AuditResource, Recorder, RecordError};
+pub use customers::{ImportReport, RowProblem};
+pub use documents::NewDocument;
+pub use error::GatewayError;
+pub use view::{Bulk, CustomerView, Withheld};
+
+pub use crypto::{CryptoError, Keyring, KEYRING_ENV};
+use model::SharedClock;
+use store::Store;
+
+/// Setting that holds the keyring's check value, so a wrong key is named.
+const KEY_CHECK_SETTING: &str = "key_check";
+const INSTALLATION_SETTING: &str = "installation";
+
+/// The gateway. Cheap to share behind an `Arc`.
+pub struct Gateway {
+    store: Arc<dyn Store>,
+    keys: RwLock<Keyring>,
+    clock: SharedClock,
+    recorder: Arc<dyn Recorder>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("store", &self.store.backend()).finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Marks a fresh store as belonging to this keyring.
+    pub fn initialize(store: &dyn Store, keys: &Keyring) -> Result<(), GatewayError> {
+        if store.get_setting(KEY_CHECK_SETTING)?.is_some() {
+            return Err(GatewayError::AlreadyInitialized);
+        }
+        store.put_setting(INSTALLATION_SETTING, keys.installation())?;
+        store.put_setting(KEY_CHECK_SETTING, &keys.check_value())?;
+        Ok(())
+    }
+
+    /// Opens the gateway over an initialized store; refuses a keyring that
+    /// does not belong to it.
+    pub fn open(store: Arc<dyn Store>, keys: Keyring, clock: SharedClock, recorder: Arc<dyn Recorder>) -> Result<Gateway, GatewayError> {
+        match store.get_setting(KEY_CHECK_SETTING)? {
+            None => return Err(GatewayError::NotInitialized),
+            Some(expected) if expected != keys.check_value() => return Err(GatewayError::WrongKey),
+            Some(_) => {}
+        }
+        Ok(Gateway { store, keys: RwLock::new(keys), clock, recorder })
+    }
+
+    /// The installation id this gateway serves.
+    pub fn installation(&self) -> Result<String, GatewayError> {
+        Ok(self.store.get_setting(INSTALLATION_SETTING)?.unwrap_or_default())
+    }
+
+    fn keys(&self) -> Result<std::sync::RwLockReadGuard<'_, Keyring>, GatewayError> {
+        self.keys.read().map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))
+    }
+
+    /// Rotates the key-encryption key: a new KEK version is added and
+    /// persisted (through `persist`, which writes the key file) before any
+    /// data key is rewrapped, every data key is rewrapped in batches (reads
+    /// keep working throughout, since both versions are held), then the old
+    /// version is retired and persisted again. Returns the new version and
+    /// the number of keys rewrapped.
+    pub fn rotate_keys(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        persist: &dyn Fn(&Keyring) -> Result<(), crypto::CryptoError>,
+    ) -> Result<(u32, u64), GatewayError> {
+        self.authorize_admin(actor, Action::KeysRotate, ctx)?;
+        let new_version = {
+            let mut keys = self.keys.write().map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
+            let v = keys.add_version()?;
+            persist(&keys)?;
+            v
+        };
+        let mut after = None;
+        let mut rewrapped = 0u64;
+        loop {
+            let page = self.store.wrapped_keys(after.as_ref(), 1000)?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(last.clone());
+            let keys = self.keys()?;
+            let mut updates = Vec::with_capacity(page.len());
+            for (owner, stored) in &page {
+                if stored.kek_version == new_version {
+                    continue;
+                }
+                let wrapped = crypto::WrappedKey { kek_version: stored.kek_version, sealed: stored.sealed.clone() };
+                let fresh = keys.rewrap(&key_record(owner), &wrapped)?;
+                updates.push((owner.clone(), store::StoredKey { kek_version: fresh.kek_version, sealed: fresh.sealed }));
+            }
+            drop(keys);
+            self.store.replace_wrapped_keys(&updates)?;
+            rewrapped += updates.len() as u64;
+        }
+        let mut keys = self.keys.write().map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
+        keys.retire_old_versions();
+        persist(&keys)?;
+        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::KeysRotate, ctx).with_count(rewrapped))?;
+        Ok((new_version, rewrapped))
+    }
+}
+
+/// The associated data a record's data key is wrapped with.
+fn key_record(owner: &store::KeyOwner) -> Vec<u8> {
+    match owner {
+        store::KeyOwner::Customer(id) => format!("customer/{id}").into_bytes(),
+        store::KeyOwner::Document(id) => format!("document/{id}").into_bytes(),
+    }
+}
