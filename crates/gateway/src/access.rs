@@ -112,10 +112,11 @@ impl Decision {
 /// The caller as policy sees them.
 pub(crate) enum Subject {
     Operator,
-    Person(Person),
+    Person(Box<Person>),
 }
 
 /// What a request touches, as policy sees it.
+#[allow(dead_code)] // read once the Cedar engine decides for people
 pub(crate) struct ResourceAttrs<'a> {
     pub kind: &'static str,
     pub id: &'a str,
@@ -131,7 +132,7 @@ impl Gateway {
         match actor {
             Actor::Operator { .. } => Ok(Subject::Operator),
             Actor::Person(id) => {
-                self.store.get_person(id)?.map(Subject::Person).ok_or_else(|| GatewayError::UnknownPerson(id.to_string()))
+                self.store.get_person(id)?.map(|p| Subject::Person(Box::new(p))).ok_or_else(|| GatewayError::UnknownPerson(id.to_string()))
             }
         }
     }

@@ -387,6 +387,9 @@ fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String
     if row.display_name.trim().is_empty() {
         return Err("the name is empty".into());
     }
+    if row.display_name.chars().any(char::is_control) {
+        return Err("the name contains control characters".into());
+    }
     match &row.owner {
         None => return Err("no owner (account manager) given".into()),
         Some(owner) if !people.contains(owner) => {

@@ -63,7 +63,7 @@ pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
     let trimmed = raw.trim();
     // Extensions are not part of the number.
     let trimmed = trimmed
-        .split(|c| c == 'x' || c == 'X' || c == ';')
+        .split(['x', 'X', ';'])
         .next()
         .unwrap_or(trimmed)
         .trim();

@@ -134,7 +134,7 @@ pub fn people_and_teams(store: &dyn Store) {
     assert_eq!(store.get_person(&p.id).unwrap().unwrap().status, EmploymentStatus::Departing);
     assert_eq!(store.list_people().unwrap().iter().map(|p| p.id.0.as_str()).collect::<Vec<_>>(), ["p-0", "p-1"]);
     let team = Team { id: TeamId("t-1".into()), name: "North".into(), department: "Sales".into(), territory: None, lead: Some(p.id) };
-    store.upsert_teams(&[team.clone()]).unwrap();
+    store.upsert_teams(std::slice::from_ref(&team)).unwrap();
     assert_eq!(store.list_teams().unwrap(), vec![team]);
 }
 

@@ -56,7 +56,7 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
     let dir = path.parent().unwrap_or(path).display().to_string();
     match e.sqlite_error_code() {
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(dir),
-        Some(ErrorCode::CannotOpen) if dir_read_only(path) => StoreError::ReadOnly(dir),
+        Some(ErrorCode::CannotOpen) | Some(ErrorCode::SystemIoFailure) if dir_read_only(path) => StoreError::ReadOnly(dir),
         Some(ErrorCode::DiskFull) => StoreError::DiskFull(dir),
         Some(ErrorCode::NotADatabase) => {
             StoreError::Corrupt { what: path.display().to_string(), problem: "the file is not a SQLite database".into() }
@@ -65,8 +65,18 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Whether the data directory refuses writes (permissions or a read-only
+/// mount), found by trying to create a probe file there.
 fn dir_read_only(path: &Path) -> bool {
-    path.parent().and_then(|d| std::fs::metadata(d).ok()).is_some_and(|m| m.permissions().readonly())
+    let Some(dir) = path.parent() else { return false };
+    let probe = dir.join(".custodia-write-probe");
+    match std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            false
+        }
+        Err(e) => matches!(e.kind(), std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied),
+    }
 }
 
 impl SqliteStore {
