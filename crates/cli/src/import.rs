@@ -103,7 +103,10 @@ fn opt(value: Option<&String>) -> Option<String> {
 
 /// Customers from a CSV file, with the line of each, or the lines with
 /// problems found while reading them.
-pub fn customers(path: &Path, overrides: &[String]) -> anyhow::Result<(Vec<(u64, NewCustomer)>, Vec<LineProblem>)> {
+/// Customers read from a file, each with its line, and the lines that failed.
+pub type ReadCustomers = (Vec<(u64, NewCustomer)>, Vec<LineProblem>);
+
+pub fn customers(path: &Path, overrides: &[String]) -> anyhow::Result<ReadCustomers> {
     let rows = read_csv(path, CUSTOMER_COLUMNS, overrides)?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
