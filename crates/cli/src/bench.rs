@@ -45,7 +45,10 @@ pub fn run(_ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
 
 fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
     let dir = tempdir()?;
-    println!("bench import: {rows} customers, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "bench import: {rows} customers, {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     let company = demo::company(1);
     let customers = demo::customers(1, rows, &company);
 
@@ -60,8 +63,15 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&vault_dir)?);
     let keys = Keyring::generate("bench")?;
     Gateway::initialize(store.as_ref(), &keys)?;
-    let gw = Gateway::open(store, keys, Arc::new(SystemClock), Arc::new(CountingRecorder::default()))?;
-    let actor = Actor::Operator { name: "bench".into() };
+    let gw = Gateway::open(
+        store,
+        keys,
+        Arc::new(SystemClock),
+        Arc::new(CountingRecorder::default()),
+    )?;
+    let actor = Actor::Operator {
+        name: "bench".into(),
+    };
     let access = AccessContext::default();
     gw.import_people(&actor, &access, &company.people, &company.teams)?;
     let ids: Vec<CustomerId> = customers.iter().filter_map(|c| c.id.clone()).collect();
@@ -70,9 +80,18 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
     let vault_secs = t.elapsed().as_secs_f64();
 
     let rate = |secs: f64| report.imported as f64 / secs;
-    println!("  custodia import (seal + blind index + insert): {:>10.0} rows/s  ({vault_secs:.2} s)", rate(vault_secs));
-    println!("  plain SQLite insert, no encryption:            {:>10.0} rows/s  ({plain_secs:.2} s)", rate(plain_secs));
-    println!("  ratio custodia time / plain time:              {:>10.2}x  (goal <= 3x)", vault_secs / plain_secs);
+    println!(
+        "  custodia import (seal + blind index + insert): {:>10.0} rows/s  ({vault_secs:.2} s)",
+        rate(vault_secs)
+    );
+    println!(
+        "  plain SQLite insert, no encryption:            {:>10.0} rows/s  ({plain_secs:.2} s)",
+        rate(plain_secs)
+    );
+    println!(
+        "  ratio custodia time / plain time:              {:>10.2}x  (goal <= 3x)",
+        vault_secs / plain_secs
+    );
 
     let mut timings = Vec::with_capacity(reads);
     let step = (ids.len() / reads.max(1)).max(1);
@@ -83,7 +102,12 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
         std::hint::black_box(view);
     }
     timings.sort();
-    let pct = |p: f64| timings.get(((timings.len() as f64 * p) as usize).min(timings.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        timings
+            .get(((timings.len() as f64 * p) as usize).min(timings.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "  decrypted read by id (gateway, recording excluded): median {:.1} us, p99 {:.1} us over {} reads (goal median <= 20 us)",
         micros(pct(0.5)),
@@ -117,7 +141,9 @@ fn plain_sqlite_insert(path: &std::path::Path, customers: &[NewCustomer]) -> any
     let t = Instant::now();
     let tx = conn.transaction()?;
     {
-        let mut insert = tx.prepare("INSERT INTO customers VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)")?;
+        let mut insert = tx.prepare(
+            "INSERT INTO customers VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+        )?;
         let mut lookup = tx.prepare("INSERT INTO lookups VALUES (?1, ?2, ?3)")?;
         for c in customers {
             let id = c.id.as_ref().map_or("", |i| i.as_str());

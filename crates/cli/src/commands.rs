@@ -107,7 +107,9 @@ pub struct DemoArgs {
 
 fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what.to_owned());
@@ -119,7 +121,11 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
     let gw = &inst.gateway;
     let (actor, access) = (ctx.actor(), ctx.access());
     match cmd {
-        CustomersCmd::Import { file, map, skip_invalid } => {
+        CustomersCmd::Import {
+            file,
+            map,
+            skip_invalid,
+        } => {
             let (rows, mut problems) = import::customers(&file, &map)?;
             if !problems.is_empty() && !skip_invalid {
                 report_problems(ctx, &problems)?;
@@ -127,23 +133,41 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
             }
             let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
             let bar = progress(rows.len() as u64, "sealing");
-            let result = gw.import_customers(&actor, &access, rows.into_iter().map(|(_, c)| c).collect(), skip_invalid, &|n| bar.inc(n));
+            let result = gw.import_customers(
+                &actor,
+                &access,
+                rows.into_iter().map(|(_, c)| c).collect(),
+                skip_invalid,
+                &|n| bar.inc(n),
+            );
             bar.finish_and_clear();
             let report = match result {
                 Err(GatewayError::InvalidRows(rows)) => {
-                    problems.extend(rows.iter().map(|r| import::LineProblem { line: lines.get(r.row).copied().unwrap_or(0), problem: r.problem.clone() }));
+                    problems.extend(rows.iter().map(|r| import::LineProblem {
+                        line: lines.get(r.row).copied().unwrap_or(0),
+                        problem: r.problem.clone(),
+                    }));
                     problems.sort_by_key(|p| p.line);
                     report_problems(ctx, &problems)?;
                     bail!("{}: {} line(s) have problems; nothing was imported (fix them, or pass --skip-invalid)", file.display(), problems.len());
                 }
                 other => other?,
             };
-            problems.extend(report.skipped.iter().map(|r| import::LineProblem { line: lines.get(r.row).copied().unwrap_or(0), problem: r.problem.clone() }));
+            problems.extend(report.skipped.iter().map(|r| import::LineProblem {
+                line: lines.get(r.row).copied().unwrap_or(0),
+                problem: r.problem.clone(),
+            }));
             problems.sort_by_key(|p| p.line);
             if ctx.json {
-                output::json(&serde_json::json!({"imported": report.imported, "skipped": problems}))?;
+                output::json(
+                    &serde_json::json!({"imported": report.imported, "skipped": problems}),
+                )?;
             } else {
-                println!("Imported {} customers from {}", report.imported, file.display());
+                println!(
+                    "Imported {} customers from {}",
+                    report.imported,
+                    file.display()
+                );
                 if !problems.is_empty() {
                     println!("Skipped {} line(s):", problems.len());
                     for p in &problems {
@@ -218,7 +242,11 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
             let (people, problems) = import::people(&file)?;
             if !problems.is_empty() {
                 report_problems(ctx, &problems)?;
-                bail!("{}: {} line(s) have problems; nothing was imported", file.display(), problems.len());
+                bail!(
+                    "{}: {} line(s) have problems; nothing was imported",
+                    file.display(),
+                    problems.len()
+                );
             }
             gw.import_people(&actor, &access, &people, &[])?;
             if ctx.json {
@@ -246,7 +274,18 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            output::table(&["ID", "NAME", "ROLE", "TEAM", "CLEARANCE", "STATUS", "LAST DAY"], &rows);
+            output::table(
+                &[
+                    "ID",
+                    "NAME",
+                    "ROLE",
+                    "TEAM",
+                    "CLEARANCE",
+                    "STATUS",
+                    "LAST DAY",
+                ],
+                &rows,
+            );
         }
         PeopleCmd::Show { id } => {
             let p = gw.person(&actor, &access, &PersonId(id))?;
@@ -257,10 +296,26 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
             println!("  email          {}", p.work_email);
             println!("  department     {}", p.department);
             println!("  role           {} ({})", p.role, p.role.description());
-            println!("  team           {}", p.team.as_ref().map(|t| t.to_string()).unwrap_or_default());
-            println!("  manager        {}", p.manager.as_ref().map(|t| t.to_string()).unwrap_or_default());
+            println!(
+                "  team           {}",
+                p.team.as_ref().map(|t| t.to_string()).unwrap_or_default()
+            );
+            println!(
+                "  manager        {}",
+                p.manager
+                    .as_ref()
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()
+            );
             println!("  clearance      {}", p.clearance);
-            println!("  compartments   {}", p.compartments.iter().cloned().collect::<Vec<_>>().join(", "));
+            println!(
+                "  compartments   {}",
+                p.compartments
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             println!("  status         {}", p.status);
             if let Some(d) = &p.notice_date {
                 println!("  notice given   {d}");
@@ -269,7 +324,11 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                 println!("  last day       {d}");
             }
             for a in &p.agreements {
-                let ends = a.ends_on.as_ref().map(|e| format!(", ends {e}")).unwrap_or_default();
+                let ends = a
+                    .ends_on
+                    .as_ref()
+                    .map(|e| format!(", ends {e}"))
+                    .unwrap_or_default();
                 println!("  agreement      {:?} signed {}{ends}", a.kind, a.signed_on);
             }
         }
@@ -282,9 +341,21 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
     let gw = &inst.gateway;
     let (actor, access) = (ctx.actor(), ctx.access());
     match cmd {
-        DocumentsCmd::Add { file, title, kind, classification, compartments, custodian, id } => {
-            let body = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        DocumentsCmd::Add {
+            file,
+            title,
+            kind,
+            classification,
+            compartments,
+            custodian,
+            id,
+        } => {
+            let body =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let file_name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let meta = gw.add_document(
                 &actor,
                 &access,
@@ -302,7 +373,10 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&meta)?;
             } else {
-                println!("Added {} \"{}\" ({} bytes, {})", meta.id, meta.title, meta.size, meta.classification);
+                println!(
+                    "Added {} \"{}\" ({} bytes, {})",
+                    meta.id, meta.title, meta.size, meta.classification
+                );
             }
         }
         DocumentsCmd::List => {
@@ -325,7 +399,18 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            output::table(&["ID", "TITLE", "KIND", "CLASS", "COMPARTMENTS", "CUSTODIAN", "BYTES"], &rows);
+            output::table(
+                &[
+                    "ID",
+                    "TITLE",
+                    "KIND",
+                    "CLASS",
+                    "COMPARTMENTS",
+                    "CUSTODIAN",
+                    "BYTES",
+                ],
+                &rows,
+            );
             if bulk.withheld.count > 0 {
                 println!("({} document(s) withheld by policy)", bulk.withheld.count);
             }
@@ -335,11 +420,19 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
             match out {
                 Some(path) => {
                     let (meta, body) = gw.download_document(&actor, &access, &id)?;
-                    std::fs::write(&path, &body).with_context(|| format!("cannot write {}", path.display()))?;
+                    std::fs::write(&path, &body)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     if ctx.json {
-                        output::json(&serde_json::json!({"id": meta.id, "saved_to": path, "bytes": body.len()}))?;
+                        output::json(
+                            &serde_json::json!({"id": meta.id, "saved_to": path, "bytes": body.len()}),
+                        )?;
                     } else {
-                        println!("Saved {} ({} bytes) to {}", meta.id, body.len(), path.display());
+                        println!(
+                            "Saved {} ({} bytes) to {}",
+                            meta.id,
+                            body.len(),
+                            path.display()
+                        );
                     }
                 }
                 None => {
@@ -352,7 +445,14 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
                     println!("  kind           {}", meta.kind);
                     println!("  custodian      {}", meta.custodian);
                     println!("  classification {}", meta.classification);
-                    println!("  compartments   {}", meta.compartments.iter().cloned().collect::<Vec<_>>().join(", "));
+                    println!(
+                        "  compartments   {}",
+                        meta.compartments
+                            .iter()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
                     println!("  size           {} bytes", meta.size);
                     println!("  sha256         {}", meta.content_sha256);
                 }
@@ -373,7 +473,9 @@ pub fn keys(ctx: &Context, cmd: KeysCmd) -> anyhow::Result<()> {
     let inst = ctx.open()?;
     match cmd {
         KeysCmd::Rotate => {
-            let (version, n) = inst.gateway.rotate_keys(&ctx.actor(), &ctx.access(), &|k| ctx.persist_keyring(k))?;
+            let (version, n) = inst
+                .gateway
+                .rotate_keys(&ctx.actor(), &ctx.access(), &|k| ctx.persist_keyring(k))?;
             if ctx.json {
                 output::json(&serde_json::json!({"kek_version": version, "rewrapped": n}))?;
             } else {

@@ -15,7 +15,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         if !args.force {
             bail!("{} already exists; pass --force to replace it, or --dir to build the demo elsewhere", args.dir.display());
         }
-        std::fs::remove_dir_all(&args.dir).with_context(|| format!("cannot remove {}", args.dir.display()))?;
+        std::fs::remove_dir_all(&args.dir)
+            .with_context(|| format!("cannot remove {}", args.dir.display()))?;
     }
     let demo_ctx = ctx.for_demo(&args.dir);
     install::init_quiet(&demo_ctx)?;
@@ -28,7 +29,9 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     let customers = demo::customers(args.seed, args.customers, &company);
     let docs = demo::documents(&company, &customers);
     let bar = indicatif::ProgressBar::new(customers.len() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("sealing customers [{bar:30}] {pos}/{len} ({per_sec})") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "sealing customers [{bar:30}] {pos}/{len} ({per_sec})",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     let report = gw.import_customers(&actor, &access, customers, false, &|n| bar.inc(n))?;
@@ -51,9 +54,19 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     }
 
     let dir = args.dir.display();
-    let departing: Vec<_> = company.people.iter().filter(|p| p.status == EmploymentStatus::Departing).collect();
-    let departed: Vec<_> = company.people.iter().filter(|p| p.status == EmploymentStatus::Departed).collect();
-    let rep = company.by_role(Role::SalesRep).find(|p| p.status == EmploymentStatus::Active);
+    let departing: Vec<_> = company
+        .people
+        .iter()
+        .filter(|p| p.status == EmploymentStatus::Departing)
+        .collect();
+    let departed: Vec<_> = company
+        .people
+        .iter()
+        .filter(|p| p.status == EmploymentStatus::Departed)
+        .collect();
+    let rep = company
+        .by_role(Role::SalesRep)
+        .find(|p| p.status == EmploymentStatus::Active);
     if ctx.json {
         crate::output::json(&serde_json::json!({
             "data_dir": args.dir,
@@ -66,19 +79,52 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         }))?;
         return Ok(());
     }
-    println!("Built the demo company \"Custodia Demo JSC\" in {dir} ({:.1} s)", started.elapsed().as_secs_f64());
+    println!(
+        "Built the demo company \"Custodia Demo JSC\" in {dir} ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
     println!();
-    println!("  {} people in {} teams (sales, support, engineering, finance, HR, security, management)", company.people.len(), company.teams.len());
-    println!("  {} customers, every sensitive field sealed with its own data key", report.imported);
-    println!("  {} classified documents in compartments: {}", docs.len(), demo::COMPARTMENTS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "));
+    println!(
+        "  {} people in {} teams (sales, support, engineering, finance, HR, security, management)",
+        company.people.len(),
+        company.teams.len()
+    );
+    println!(
+        "  {} customers, every sensitive field sealed with its own data key",
+        report.imported
+    );
+    println!(
+        "  {} classified documents in compartments: {}",
+        docs.len(),
+        demo::COMPARTMENTS
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     for p in &departing {
-        println!("  departing: {} {} ({}), last day {}", p.id, p.name, p.role, p.last_day.as_deref().unwrap_or("?"));
+        println!(
+            "  departing: {} {} ({}), last day {}",
+            p.id,
+            p.name,
+            p.role,
+            p.last_day.as_deref().unwrap_or("?")
+        );
     }
     for p in &departed {
-        println!("  departed:  {} {} ({}), left {}", p.id, p.name, p.role, p.last_day.as_deref().unwrap_or("?"));
+        println!(
+            "  departed:  {} {} ({}), left {}",
+            p.id,
+            p.name,
+            p.role,
+            p.last_day.as_deref().unwrap_or("?")
+        );
     }
     println!();
-    println!("The key file is {}/custodia.key; the database alone reveals nothing.", dir);
+    println!(
+        "The key file is {}/custodia.key; the database alone reveals nothing.",
+        dir
+    );
     println!("Look around:");
     println!("  custodia --data-dir {dir} people list");
     println!("  custodia --data-dir {dir} customers list --limit 10");

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
-use model::{Agreement, AgreementKind, Classification, CustomerId, EmploymentStatus, NewCustomer, Person, PersonId, Role, TeamId};
+use model::{
+    Agreement, AgreementKind, Classification, CustomerId, EmploymentStatus, NewCustomer, Person,
+    PersonId, Role, TeamId,
+};
 
 /// A problem with one line of the input.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,45 +21,122 @@ pub struct LineProblem {
 /// recognised by default (compared case-insensitively, ignoring spaces,
 /// dashes and underscores).
 const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
-    ("id", &["id", "customerid", "customerno", "accountid", "makhachhang"]),
-    ("name", &["name", "displayname", "fullname", "customername", "contact", "contactname", "hoten", "ten"]),
-    ("company", &["company", "companyname", "organization", "organisation", "account", "congty"]),
+    (
+        "id",
+        &["id", "customerid", "customerno", "accountid", "makhachhang"],
+    ),
+    (
+        "name",
+        &[
+            "name",
+            "displayname",
+            "fullname",
+            "customername",
+            "contact",
+            "contactname",
+            "hoten",
+            "ten",
+        ],
+    ),
+    (
+        "company",
+        &[
+            "company",
+            "companyname",
+            "organization",
+            "organisation",
+            "account",
+            "congty",
+        ],
+    ),
     ("email", &["email", "emails", "emailaddress", "mail"]),
-    ("phone", &["phone", "phones", "telephone", "tel", "mobile", "phonenumber", "sodienthoai"]),
-    ("address", &["address", "addresses", "postaladdress", "diachi"]),
+    (
+        "phone",
+        &[
+            "phone",
+            "phones",
+            "telephone",
+            "tel",
+            "mobile",
+            "phonenumber",
+            "sodienthoai",
+        ],
+    ),
+    (
+        "address",
+        &["address", "addresses", "postaladdress", "diachi"],
+    ),
     ("notes", &["notes", "note", "comments", "ghichu"]),
-    ("annual_value", &["annualvalue", "dealvalue", "value", "revenue"]),
-    ("bank_details", &["bankdetails", "bank", "bankaccount", "iban"]),
+    (
+        "annual_value",
+        &["annualvalue", "dealvalue", "value", "revenue"],
+    ),
+    (
+        "bank_details",
+        &["bankdetails", "bank", "bankaccount", "iban"],
+    ),
     ("country", &["country", "countrycode"]),
     ("owner", &["owner", "accountmanager", "accountowner", "rep"]),
     ("team", &["team"]),
     ("territory", &["territory", "region"]),
-    ("classification", &["classification", "level", "sensitivity"]),
-    ("compartments", &["compartments", "compartment", "needtoknow"]),
+    (
+        "classification",
+        &["classification", "level", "sensitivity"],
+    ),
+    (
+        "compartments",
+        &["compartments", "compartment", "needtoknow"],
+    ),
 ];
 
 fn squash(s: &str) -> String {
-    s.chars().filter(|c| !matches!(c, ' ' | '-' | '_' | '.')).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Reads a CSV file into header-mapped records, each with its line number.
 /// Structural problems (bad encoding, unequal field counts, bad quoting)
 /// fail the whole file with the line named.
-fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> anyhow::Result<Vec<(u64, BTreeMap<String, String>)>> {
+fn read_csv(
+    path: &Path,
+    columns: &[(&str, &[&str])],
+    overrides: &[String],
+) -> anyhow::Result<Vec<(u64, BTreeMap<String, String>)>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     if let Err(e) = std::str::from_utf8(bytes) {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        bail!("{}: line {line} is not UTF-8 text; save the file as UTF-8 (with or without BOM)", path.display());
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        bail!(
+            "{}: line {line} is not UTF-8 text; save the file as UTF-8 (with or without BOM)",
+            path.display()
+        );
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(bytes);
-    let headers = reader.headers().with_context(|| format!("{}: cannot read the header line", path.display()))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .with_context(|| format!("{}: cannot read the header line", path.display()))?
+        .clone();
     if headers.iter().all(str::is_empty) {
-        bail!("{}: the file is empty or has no header line", path.display());
+        bail!(
+            "{}: the file is empty or has no header line",
+            path.display()
+        );
     }
     let mut mapping: BTreeMap<String, usize> = BTreeMap::new();
     for (target, synonyms) in columns {
-        if let Some(i) = headers.iter().position(|h| synonyms.contains(&squash(h).as_str())) {
+        if let Some(i) = headers
+            .iter()
+            .position(|h| synonyms.contains(&squash(h).as_str()))
+        {
             mapping.insert((*target).to_owned(), i);
         }
     }
@@ -66,10 +146,16 @@ fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> a
         };
         if !columns.iter().any(|(t, _)| *t == target) {
             let known: Vec<&str> = columns.iter().map(|(t, _)| *t).collect();
-            bail!("--map {spec:?}: unknown field {target:?}; fields are {}", known.join(", "));
+            bail!(
+                "--map {spec:?}: unknown field {target:?}; fields are {}",
+                known.join(", ")
+            );
         }
         let Some(i) = headers.iter().position(|h| h == source) else {
-            bail!("--map {spec:?}: the file has no column {source:?}; its columns are {}", headers.iter().collect::<Vec<_>>().join(", "));
+            bail!(
+                "--map {spec:?}: the file has no column {source:?}; its columns are {}",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            );
         };
         mapping.insert(target.to_owned(), i);
     }
@@ -87,14 +173,23 @@ fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> a
             anyhow::anyhow!("{}: line {line} {what}; nothing was imported", path.display())
         })?;
         let line = record.position().map_or(0, |p| p.line());
-        let fields = mapping.iter().map(|(k, &i)| (k.clone(), record.get(i).unwrap_or("").to_owned())).collect();
+        let fields = mapping
+            .iter()
+            .map(|(k, &i)| (k.clone(), record.get(i).unwrap_or("").to_owned()))
+            .collect();
         out.push((line, fields));
     }
     Ok(out)
 }
 
 fn list(value: Option<&String>) -> Vec<String> {
-    value.map_or_else(Vec::new, |v| v.split([';', '|', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    value.map_or_else(Vec::new, |v| {
+        v.split([';', '|', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
 }
 
 fn opt(value: Option<&String>) -> Option<String> {
@@ -126,8 +221,15 @@ fn customer_from(f: &BTreeMap<String, String>) -> Result<NewCustomer, String> {
     };
     let annual_value = match opt(f.get("annual_value")) {
         Some(v) => {
-            let cleaned: String = v.chars().filter(|c| !matches!(c, ',' | ' ' | '_')).collect();
-            Some(cleaned.parse::<i64>().map_err(|_| format!("annual value {v:?} is not a whole number"))?)
+            let cleaned: String = v
+                .chars()
+                .filter(|c| !matches!(c, ',' | ' ' | '_'))
+                .collect();
+            Some(
+                cleaned
+                    .parse::<i64>()
+                    .map_err(|_| format!("annual value {v:?} is not a whole number"))?,
+            )
         }
         None => None,
     };
@@ -185,7 +287,10 @@ pub fn people(path: &Path) -> anyhow::Result<(Vec<Person>, Vec<LineProblem>)> {
 fn person_from(f: &BTreeMap<String, String>) -> Result<Person, String> {
     let id = opt(f.get("id")).ok_or("no id")?;
     let name = opt(f.get("name")).ok_or("no name")?;
-    let role: Role = opt(f.get("role")).ok_or("no role")?.parse().map_err(|e: model::ParseError| e.to_string())?;
+    let role: Role = opt(f.get("role"))
+        .ok_or("no role")?
+        .parse()
+        .map_err(|e: model::ParseError| e.to_string())?;
     let clearance = match opt(f.get("clearance")) {
         Some(c) => c.parse().map_err(|e: model::ParseError| e.to_string())?,
         None => Classification::Internal,
@@ -196,10 +301,18 @@ fn person_from(f: &BTreeMap<String, String>) -> Result<Person, String> {
     };
     let mut agreements = Vec::new();
     if let Some(d) = opt(f.get("confidentiality_signed")) {
-        agreements.push(Agreement { kind: AgreementKind::Confidentiality, signed_on: d, ends_on: None });
+        agreements.push(Agreement {
+            kind: AgreementKind::Confidentiality,
+            signed_on: d,
+            ends_on: None,
+        });
     }
     if let Some(d) = opt(f.get("noncompete_signed")) {
-        agreements.push(Agreement { kind: AgreementKind::NonCompete, signed_on: d, ends_on: opt(f.get("noncompete_ends")) });
+        agreements.push(Agreement {
+            kind: AgreementKind::NonCompete,
+            signed_on: d,
+            ends_on: opt(f.get("noncompete_ends")),
+        });
     }
     Ok(Person {
         id: PersonId(id),

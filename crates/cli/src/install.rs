@@ -1,13 +1,13 @@
 //! Finding, creating and opening an installation: data directory, key file
 //! and the gateway over them.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
-use gateway::{AccessContext, Actor, AuditRecord, Gateway, Keyring, RecordError, Recorder, KEYRING_ENV};
-use model::{PersonId, SystemClock};
+use gateway::{AccessContext, Actor, Gateway, Keyring, KEYRING_ENV};
+use ledger::{FileWitness, Ledger, LedgerConfig, SigningKey, VerifyingKey, Witness};
+use model::{PersonId, SharedClock, SystemClock};
 use store::{SqliteStore, Store};
 
 use crate::Cli;
@@ -18,26 +18,47 @@ pub struct Context {
     key_file: Option<PathBuf>,
     pub as_person: Option<String>,
     pub json: bool,
+    witness_file: Option<PathBuf>,
 }
+
+/// The ledger as the CLI runs it: over the installation's store.
+pub type InstallationLedger = Ledger<Arc<dyn Store>>;
 
 impl Context {
     pub fn new(cli: &Cli) -> Context {
-        Context { data_dir: cli.data_dir.clone(), key_file: cli.key_file.clone(), as_person: cli.as_person.clone(), json: cli.json }
+        Context {
+            data_dir: cli.data_dir.clone(),
+            key_file: cli.key_file.clone(),
+            as_person: cli.as_person.clone(),
+            json: cli.json,
+            witness_file: cli.witness_file.clone(),
+        }
     }
 
     /// The same options pointed at a demo directory with its own key file.
     pub fn for_demo(&self, dir: &Path) -> Context {
-        Context { data_dir: dir.to_path_buf(), key_file: None, as_person: None, json: self.json }
+        Context {
+            data_dir: dir.to_path_buf(),
+            key_file: None,
+            as_person: None,
+            json: self.json,
+            witness_file: None,
+        }
     }
 
     pub fn key_file(&self) -> PathBuf {
-        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("custodia.key"))
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("custodia.key"))
     }
 
     /// The keyring from the environment, if set there.
     fn keyring_from_env() -> anyhow::Result<Option<Keyring>> {
         match std::env::var(KEYRING_ENV) {
-            Ok(text) if !text.trim().is_empty() => Ok(Some(Keyring::from_text(&text, &format!("the {KEYRING_ENV} variable"))?)),
+            Ok(text) if !text.trim().is_empty() => Ok(Some(Keyring::from_text(
+                &text,
+                &format!("the {KEYRING_ENV} variable"),
+            )?)),
             _ => Ok(None),
         }
     }
@@ -55,21 +76,67 @@ impl Context {
     pub fn actor(&self) -> Actor {
         match &self.as_person {
             Some(p) => Actor::Person(PersonId(p.clone())),
-            None => Actor::Operator { name: std::env::var("USER").unwrap_or_else(|_| "local".into()) },
+            None => Actor::Operator {
+                name: std::env::var("USER").unwrap_or_else(|_| "local".into()),
+            },
         }
     }
 
     pub fn access(&self) -> AccessContext {
-        AccessContext { device: Some("cli".into()), trusted_network: true, ..Default::default() }
+        AccessContext {
+            device: Some("cli".into()),
+            trusted_network: true,
+            ..Default::default()
+        }
     }
 
-    /// Opens the installation's gateway.
+    /// The ledger's signing key file (kept apart from the database).
+    pub fn ledger_key_file(&self) -> PathBuf {
+        self.data_dir.join("ledger.key")
+    }
+
+    /// The ledger's public key in C2SP vkey form, for verifiers.
+    pub fn ledger_public_key_file(&self) -> PathBuf {
+        self.data_dir.join("ledger.pub")
+    }
+
+    pub fn signing_key(&self) -> anyhow::Result<SigningKey> {
+        let path = self.ledger_key_file();
+        SigningKey::load_file(&path).with_context(|| {
+            format!(
+                "cannot load the ledger signing key {}; it is created by `custodia init`",
+                path.display()
+            )
+        })
+    }
+
+    pub fn verifying_key(&self) -> anyhow::Result<VerifyingKey> {
+        let path = self.ledger_public_key_file();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the ledger public key {}", path.display()))?;
+        Ok(VerifyingKey::from_vkey(text.trim())?)
+    }
+
+    /// Opens the installation: store, ledger (recording every decision) and gateway.
     pub fn open(&self) -> anyhow::Result<Installation> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&self.data_dir)?);
         let keys = self.load_keyring()?;
-        let recorder = Arc::new(InterimRecorder::open(&self.data_dir)?);
-        let gateway = Gateway::open(store, keys, Arc::new(SystemClock), recorder)?;
-        Ok(Installation { gateway })
+        let clock: SharedClock = Arc::new(SystemClock);
+        let signing = self.signing_key()?;
+        let origin = signing.name().to_owned();
+        let mut witnesses: Vec<Box<dyn Witness>> = Vec::new();
+        if let Some(path) = &self.witness_file {
+            witnesses.push(Box::new(FileWitness::new(path.clone())));
+        }
+        let ledger = Arc::new(Ledger::open(
+            Arc::clone(&store),
+            signing,
+            Arc::clone(&clock),
+            LedgerConfig::new(&origin),
+            witnesses,
+        )?);
+        let gateway = Gateway::open(store, keys, clock, ledger.clone())?;
+        Ok(Installation { gateway, ledger })
     }
 
     /// Writes the key file after a rotation.
@@ -84,7 +151,11 @@ fn warn_if_readable_by_others(path: &Path) {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(path) {
             if meta.permissions().mode() & 0o077 != 0 {
-                eprintln!("warning: key file {} can be read by other users; run `chmod 600 {}`", path.display(), path.display());
+                eprintln!(
+                    "warning: key file {} can be read by other users; run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                );
             }
         }
     }
@@ -93,27 +164,16 @@ fn warn_if_readable_by_others(path: &Path) {
 /// An open installation.
 pub struct Installation {
     pub gateway: Gateway,
+    pub ledger: Arc<InstallationLedger>,
 }
 
-/// Records decisions as JSON lines with an fsync each, until the
-/// tamper-evident ledger is wired in.
-struct InterimRecorder {
-    file: Mutex<std::fs::File>,
-}
-
-impl InterimRecorder {
-    fn open(dir: &Path) -> anyhow::Result<InterimRecorder> {
-        let path = dir.join("audit.jsonl");
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).with_context(|| format!("opening {}", path.display()))?;
-        Ok(InterimRecorder { file: Mutex::new(file) })
-    }
-}
-
-impl Recorder for InterimRecorder {
-    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        let line = serde_json::to_string(record).map_err(|e| RecordError(e.to_string()))?;
-        let mut f = self.file.lock().map_err(|_| RecordError("audit file lock poisoned".into()))?;
-        writeln!(f, "{line}").and_then(|_| f.sync_data()).map_err(|e| RecordError(e.to_string()))
+impl Drop for Installation {
+    // A command is short: sign a checkpoint over what it appended before
+    // the process ends, so no entry stays outside a signed tree.
+    fn drop(&mut self) {
+        if let Err(e) = self.ledger.checkpoint_now() {
+            eprintln!("warning: could not sign a final ledger checkpoint: {e}");
+        }
     }
 }
 
@@ -122,7 +182,10 @@ pub fn init(ctx: &Context) -> anyhow::Result<()> {
     let (installation, key_place) = init_quiet(ctx)?;
     let dir = &ctx.data_dir;
     if ctx.json {
-        println!("{}", serde_json::json!({"data_dir": dir, "installation": installation, "key": key_place}));
+        println!(
+            "{}",
+            serde_json::json!({"data_dir": dir, "installation": installation, "key": key_place})
+        );
     } else {
         println!("Initialized custodia in {}", dir.display());
         println!("  installation: {installation}");
@@ -136,14 +199,19 @@ pub fn init(ctx: &Context) -> anyhow::Result<()> {
 pub fn init_quiet(ctx: &Context) -> anyhow::Result<(String, String)> {
     let dir = &ctx.data_dir;
     if dir.join(store::DB_FILE).exists() {
-        bail!("{} already holds a custodia installation; choose another --data-dir", dir.display());
+        bail!(
+            "{} already holds a custodia installation; choose another --data-dir",
+            dir.display()
+        );
     }
     let created_dir = !dir.exists();
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let result = init_inner(ctx);
     if result.is_err() {
         // Leave nothing half-made behind.
         let _ = std::fs::remove_file(dir.join(store::DB_FILE));
+        let _ = std::fs::remove_file(ctx.ledger_key_file());
         if created_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -164,6 +232,13 @@ fn init_inner(ctx: &Context) -> anyhow::Result<(String, String)> {
     };
     let store = SqliteStore::create(&ctx.data_dir)?;
     Gateway::initialize(&store, &keys)?;
+    let signing = SigningKey::generate(&format!("custodia/{}", keys.installation()))?;
+    signing.write_file(&ctx.ledger_key_file())?;
+    std::fs::write(
+        ctx.ledger_public_key_file(),
+        format!("{}\n", signing.verifying_key()),
+    )
+    .with_context(|| format!("cannot write {}", ctx.ledger_public_key_file().display()))?;
     Ok((keys.installation().to_owned(), key_place))
 }
 

@@ -1,5 +1,6 @@
 //! `custodia`: the command line for everything custodia does.
 
+mod audit;
 mod bench;
 mod commands;
 mod demo_run;
@@ -18,7 +19,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "custodia", version, about, propagate_version = true)]
 pub struct Cli {
     /// Data directory (holds the database, and by default the key file).
-    #[arg(long, global = true, env = "CUSTODIA_DATA_DIR", default_value = "custodia-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTODIA_DATA_DIR",
+        default_value = "custodia-data"
+    )]
     data_dir: PathBuf,
     /// Key file. Default: custodia.key in the data directory. The keyring
     /// can instead be given in the CUSTODIA_KEYRING environment variable.
@@ -30,6 +36,10 @@ pub struct Cli {
     /// Print JSON for machines instead of text for people.
     #[arg(long, global = true)]
     json: bool,
+    /// Also append every signed ledger checkpoint to this file (a witness
+    /// outside the data directory, e.g. on another machine's mount).
+    #[arg(long, global = true, env = "CUSTODIA_WITNESS_FILE")]
+    witness_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +60,12 @@ enum Command {
     /// Key management.
     #[command(subcommand)]
     Keys(commands::KeysCmd),
+    /// The tamper-evident audit ledger.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
+    /// Evidence bundles, verified offline.
+    #[command(subcommand)]
+    Evidence(audit::EvidenceCmd),
     /// Build a realistic demo company in a fresh data directory.
     Demo(commands::DemoArgs),
     /// Benchmarks (figures printed; not tests).
@@ -79,6 +95,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::People(cmd) => commands::people(&ctx, cmd),
         Command::Documents(cmd) => commands::documents(&ctx, cmd),
         Command::Keys(cmd) => commands::keys(&ctx, cmd),
+        Command::Audit(cmd) => audit::run(&ctx, cmd),
+        Command::Evidence(cmd) => audit::evidence(&ctx, cmd),
         Command::Demo(args) => commands::demo(&ctx, args),
         Command::Bench(cmd) => bench::run(&ctx, cmd),
     }

@@ -13,15 +13,24 @@ struct Run {
 
 impl Run {
     fn ok(self) -> Run {
-        assert_eq!(self.status, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.status, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
     fn fails(self) -> Run {
-        assert_ne!(self.status, 0, "expected failure\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_ne!(
+            self.status, 0,
+            "expected failure\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
     fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
 
@@ -42,7 +51,11 @@ impl Env {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let data = root.join("data");
-        Env { _tmp: tmp, root, data }
+        Env {
+            _tmp: tmp,
+            root,
+            data,
+        }
     }
 
     /// An initialized data directory with three people.
@@ -50,7 +63,8 @@ impl Env {
         let env = Env::new();
         env.run(&["init"]).ok();
         let people = env.file("people.csv", PEOPLE);
-        env.run(&["people", "import", people.to_str().unwrap()]).ok();
+        env.run(&["people", "import", people.to_str().unwrap()])
+            .ok();
         env
     }
 
@@ -62,7 +76,12 @@ impl Env {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_custodia"));
-        cmd.arg("--data-dir").arg(&self.data).args(args).env_remove("CUSTODIA_KEYRING").env_remove("CUSTODIA_DATA_DIR").env_remove("CUSTODIA_KEY_FILE");
+        cmd.arg("--data-dir")
+            .arg(&self.data)
+            .args(args)
+            .env_remove("CUSTODIA_KEYRING")
+            .env_remove("CUSTODIA_DATA_DIR")
+            .env_remove("CUSTODIA_KEY_FILE");
         cmd
     }
 
@@ -71,17 +90,31 @@ impl Env {
     }
 
     fn count(&self) -> usize {
-        self.run(&["customers", "list", "--json", "--limit", "100000"]).ok().json()["records"].as_array().unwrap().len()
+        self.run(&["customers", "list", "--json", "--limit", "100000"])
+            .ok()
+            .json()["records"]
+            .as_array()
+            .unwrap()
+            .len()
     }
 
     /// Every byte under the data directory.
     fn raw_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
-        std::fs::read_dir(&self.data).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+        std::fs::read_dir(&self.data)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+            .collect()
     }
 }
 
 fn to_run(out: Output) -> Run {
-    Run { status: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -102,49 +135,103 @@ fn init_creates_a_private_key_file_and_refuses_twice() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let again = env.run(&["init"]).fails();
-    assert!(again.stderr.contains("already holds a custodia installation"), "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("already holds a custodia installation"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
 fn import_reads_bom_quotes_international_names_and_national_phones() {
     let env = Env::with_people();
     let csv = env.file("customers.csv", GOOD_CSV);
-    let out = env.run(&["customers", "import", csv.to_str().unwrap()]).ok();
-    assert!(out.stdout.contains("Imported 3 customers"), "{}", out.stdout);
+    let out = env
+        .run(&["customers", "import", csv.to_str().unwrap()])
+        .ok();
+    assert!(
+        out.stdout.contains("Imported 3 customers"),
+        "{}",
+        out.stdout
+    );
     let an = env.run(&["customers", "show", "C-1", "--json"]).ok().json();
     assert_eq!(an["fields"]["name"], "Nguyễn Văn An");
     assert_eq!(an["fields"]["company"], "Công ty Sao Mai, Hà Nội");
-    assert_eq!(an["fields"]["phones"][0], "+84912345678", "national number read in the customer's country");
+    assert_eq!(
+        an["fields"]["phones"][0], "+84912345678",
+        "national number read in the customer's country"
+    );
     assert_eq!(an["fields"]["notes"], "Says \"hi\"");
     assert_eq!(an["owner"], "p-2");
     let jose = env.run(&["customers", "show", "C-3", "--json"]).ok().json();
     assert_eq!(jose["fields"]["phones"][0], "+14155550132");
     // Exact lookups through the blind indexes, in any written form.
-    let by_phone = env.run(&["customers", "search", "+84 912-345-678", "--json"]).ok().json();
+    let by_phone = env
+        .run(&["customers", "search", "+84 912-345-678", "--json"])
+        .ok()
+        .json();
     assert_eq!(by_phone["records"][0]["id"], "C-1");
-    let by_email = env.run(&["customers", "search", "Wei.Wang@Pacific.Example", "--json"]).ok().json();
+    let by_email = env
+        .run(&["customers", "search", "Wei.Wang@Pacific.Example", "--json"])
+        .ok()
+        .json();
     assert_eq!(by_email["records"][0]["id"], "C-2");
     // Name search folds diacritics.
-    let by_name = env.run(&["customers", "search", "nguyen van", "--json"]).ok().json();
+    let by_name = env
+        .run(&["customers", "search", "nguyen van", "--json"])
+        .ok()
+        .json();
     assert_eq!(by_name["records"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn map_option_maps_unrecognised_headers() {
     let env = Env::with_people();
-    let csv = env.file("odd.csv", "Kunde,Wer,Telefon,Land\nAnna Schmidt,p-1,030 1234567,DE\n");
-    let bad = env.run(&["customers", "import", csv.to_str().unwrap()]).fails();
-    assert!(bad.stderr.contains("line 2: the name is empty"), "{}", bad.stderr);
+    let csv = env.file(
+        "odd.csv",
+        "Kunde,Wer,Telefon,Land\nAnna Schmidt,p-1,030 1234567,DE\n",
+    );
+    let bad = env
+        .run(&["customers", "import", csv.to_str().unwrap()])
+        .fails();
+    assert!(
+        bad.stderr.contains("line 2: the name is empty"),
+        "{}",
+        bad.stderr
+    );
     let csv_arg = csv.to_str().unwrap();
-    env.run(&["customers", "import", csv_arg, "--map", "name=Kunde", "--map", "owner=Wer", "--map", "phone=Telefon", "--map", "country=Land"])
-        .ok();
+    env.run(&[
+        "customers",
+        "import",
+        csv_arg,
+        "--map",
+        "name=Kunde",
+        "--map",
+        "owner=Wer",
+        "--map",
+        "phone=Telefon",
+        "--map",
+        "country=Land",
+    ])
+    .ok();
     let list = env.run(&["customers", "list", "--json"]).ok().json();
     assert_eq!(list["records"][0]["fields"]["phones"][0], "+49301234567");
-    let unknown = env.run(&["customers", "import", csv_arg, "--map", "nom=Kunde"]).fails();
-    assert!(unknown.stderr.contains("unknown field \"nom\""), "{}", unknown.stderr);
+    let unknown = env
+        .run(&["customers", "import", csv_arg, "--map", "nom=Kunde"])
+        .fails();
+    assert!(
+        unknown.stderr.contains("unknown field \"nom\""),
+        "{}",
+        unknown.stderr
+    );
 }
 
 /// Each bad input: the command fails with a line naming the problem, and
@@ -154,43 +241,101 @@ fn bad_csv_imports_nothing_and_names_each_line() {
     let env = Env::with_people();
     let check = |name: &str, content: &str, expected: &[&str]| {
         let path = env.file(name, content);
-        let out = env.run(&["customers", "import", path.to_str().unwrap()]).fails();
+        let out = env
+            .run(&["customers", "import", path.to_str().unwrap()])
+            .fails();
         for e in expected {
-            assert!(out.stderr.contains(e), "{name}: expected {e:?} in:\n{}", out.stderr);
+            assert!(
+                out.stderr.contains(e),
+                "{name}: expected {e:?} in:\n{}",
+                out.stderr
+            );
         }
         assert_eq!(env.count(), 0, "{name}: nothing may be written");
     };
-    check("ragged.csv", "id,name,owner\nC-1,An,p-1\nC-2,Binh,p-1,extra\n", &["line 3 has 4 fields where the header has 3"]);
-    check("truncated.csv", "id,name,owner\nC-1,An,p-1\nC-2,\"Binh", &["line 3"]);
+    check(
+        "ragged.csv",
+        "id,name,owner\nC-1,An,p-1\nC-2,Binh,p-1,extra\n",
+        &["line 3 has 4 fields where the header has 3"],
+    );
+    check(
+        "truncated.csv",
+        "id,name,owner\nC-1,An,p-1\nC-2,\"Binh",
+        &["line 3"],
+    );
     check(
         "rows.csv",
         "id,name,email,phone,owner,country\nC-1,An,an@x.example,0912345678,p-1,VN\nC-2,Binh,not-an-email,,p-1,VN\nC-3,Chi,,,p-9,VN\nC-4,,,,p-1,VN\nC-5,Dung,,12,p-1,VN\n",
         &["line 3: email #1 is not an email address", "line 4: unknown owner p-9", "line 5: the name is empty", "line 6: phone #1 cannot be read"],
     );
-    check("dupes.csv", "id,name,owner\nC-1,An,p-1\nC-1,An again,p-1\n", &["line 3: customer id C-1 appears more than once"]);
+    check(
+        "dupes.csv",
+        "id,name,owner\nC-1,An,p-1\nC-1,An again,p-1\n",
+        &["line 3: customer id C-1 appears more than once"],
+    );
     check("empty.csv", "", &["empty or has no header"]);
     let latin1 = env.root.join("latin1-bytes.csv");
     std::fs::write(&latin1, b"id,name,owner\nC-1,Jos\xe9,p-1\n").unwrap();
-    let out = env.run(&["customers", "import", latin1.to_str().unwrap()]).fails();
+    let out = env
+        .run(&["customers", "import", latin1.to_str().unwrap()])
+        .fails();
     assert!(out.stderr.contains("line 2 is not UTF-8"), "{}", out.stderr);
 }
 
 #[test]
 fn skip_invalid_imports_the_good_rows_and_reports_the_rest() {
     let env = Env::with_people();
-    let csv = env.file("mixed.csv", "id,name,owner\nC-1,An,p-1\nC-2,Binh,p-404\nC-3,Chi,p-2\n");
-    let out = env.run(&["customers", "import", csv.to_str().unwrap(), "--skip-invalid"]).ok();
-    assert!(out.stdout.contains("Imported 2 customers"), "{}", out.stdout);
-    assert!(out.stdout.contains("line 3: unknown owner p-404"), "{}", out.stdout);
+    let csv = env.file(
+        "mixed.csv",
+        "id,name,owner\nC-1,An,p-1\nC-2,Binh,p-404\nC-3,Chi,p-2\n",
+    );
+    let out = env
+        .run(&[
+            "customers",
+            "import",
+            csv.to_str().unwrap(),
+            "--skip-invalid",
+        ])
+        .ok();
+    assert!(
+        out.stdout.contains("Imported 2 customers"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("line 3: unknown owner p-404"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(env.count(), 2);
 }
 
 #[test]
 fn duplicate_of_an_existing_customer_writes_nothing() {
     let env = Env::with_people();
-    env.run(&["customers", "import", env.file("a.csv", "id,name,owner\nC-1,An,p-1\n").to_str().unwrap()]).ok();
-    let out = env.run(&["customers", "import", env.file("b.csv", "id,name,owner\nC-2,Binh,p-1\nC-1,An,p-1\n").to_str().unwrap()]).fails();
-    assert!(out.stderr.contains("customer C-1 already exists; nothing was written"), "{}", out.stderr);
+    env.run(&[
+        "customers",
+        "import",
+        env.file("a.csv", "id,name,owner\nC-1,An,p-1\n")
+            .to_str()
+            .unwrap(),
+    ])
+    .ok();
+    let out = env
+        .run(&[
+            "customers",
+            "import",
+            env.file("b.csv", "id,name,owner\nC-2,Binh,p-1\nC-1,An,p-1\n")
+                .to_str()
+                .unwrap(),
+        ])
+        .fails();
+    assert!(
+        out.stderr
+            .contains("customer C-1 already exists; nothing was written"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(env.count(), 1);
 }
 
@@ -202,21 +347,68 @@ fn wrong_or_missing_keys_are_named() {
     // Missing key file.
     std::fs::rename(&key, env.root.join("moved.key")).unwrap();
     let out = env.run(&["customers", "list"]).fails();
-    assert!(out.stderr.contains("cannot read key file") && out.stderr.contains("--key-file"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot read key file") && out.stderr.contains("--key-file"),
+        "{}",
+        out.stderr
+    );
     // Another installation's key file.
     let other = Env::new();
     other.run(&["init"]).ok();
-    let out = env.run(&["--key-file", other.data.join("custodia.key").to_str().unwrap(), "customers", "list"]).fails();
-    assert!(out.stderr.contains("the key does not belong to this data directory"), "{}", out.stderr);
+    let out = env
+        .run(&[
+            "--key-file",
+            other.data.join("custodia.key").to_str().unwrap(),
+            "customers",
+            "list",
+        ])
+        .fails();
+    assert!(
+        out.stderr
+            .contains("the key does not belong to this data directory"),
+        "{}",
+        out.stderr
+    );
     // A wrong keyring in the environment, and one that is not a keyring.
     let other_text = std::fs::read_to_string(other.data.join("custodia.key")).unwrap();
-    let out = to_run(env.command(&["customers", "list"]).env("CUSTODIA_KEYRING", &other_text).output().unwrap()).fails();
-    assert!(out.stderr.contains("the key does not belong to this data directory"), "{}", out.stderr);
-    let out = to_run(env.command(&["customers", "list"]).env("CUSTODIA_KEYRING", "hunter2-not-a-key").output().unwrap()).fails();
-    assert!(out.stderr.contains("the CUSTODIA_KEYRING variable is not a custodia keyring"), "{}", out.stderr);
-    assert!(!out.stderr.contains("hunter2"), "the secret must not be echoed");
+    let out = to_run(
+        env.command(&["customers", "list"])
+            .env("CUSTODIA_KEYRING", &other_text)
+            .output()
+            .unwrap(),
+    )
+    .fails();
+    assert!(
+        out.stderr
+            .contains("the key does not belong to this data directory"),
+        "{}",
+        out.stderr
+    );
+    let out = to_run(
+        env.command(&["customers", "list"])
+            .env("CUSTODIA_KEYRING", "hunter2-not-a-key")
+            .output()
+            .unwrap(),
+    )
+    .fails();
+    assert!(
+        out.stderr
+            .contains("the CUSTODIA_KEYRING variable is not a custodia keyring"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("hunter2"),
+        "the secret must not be echoed"
+    );
     // The right keyring from the environment works.
-    to_run(env.command(&["customers", "list"]).env("CUSTODIA_KEYRING", &good).output().unwrap()).ok();
+    to_run(
+        env.command(&["customers", "list"])
+            .env("CUSTODIA_KEYRING", &good)
+            .output()
+            .unwrap(),
+    )
+    .ok();
 }
 
 #[test]
@@ -226,7 +418,13 @@ fn a_data_dir_from_a_newer_version_is_refused() {
     conn.pragma_update(None, "user_version", 42).unwrap();
     drop(conn);
     let out = env.run(&["customers", "list"]).fails();
-    assert!(out.stderr.contains("created by a newer custodia (schema 42") && out.stderr.contains("upgrade custodia"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("created by a newer custodia (schema 42")
+            && out.stderr.contains("upgrade custodia"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -243,31 +441,72 @@ fn planted_email_and_key_appear_nowhere_on_disk_or_in_errors() {
     let env = Env::with_people();
     let email = "planted.secret.customer@leak-canary.example";
     let csv = env.file("c.csv", &format!("id,name,email,phone,owner,country\nC-77,Canary Person,{email},+84 987 654 321,p-1,VN\n"));
-    env.run(&["customers", "import", csv.to_str().unwrap()]).ok();
+    env.run(&["customers", "import", csv.to_str().unwrap()])
+        .ok();
     let key_text = std::fs::read_to_string(env.data.join("custodia.key")).unwrap();
-    let key_values: Vec<String> = key_text.lines().filter(|l| l.contains("\"key\"") || l.contains("blind_index_key")).map(|l| l.split('"').nth(3).unwrap().to_owned()).collect();
+    let key_values: Vec<String> = key_text
+        .lines()
+        .filter(|l| l.contains("\"key\"") || l.contains("blind_index_key"))
+        .map(|l| l.split('"').nth(3).unwrap().to_owned())
+        .collect();
     assert!(!key_values.is_empty());
     // Provoke errors that handle the record and the key.
     let mut outputs = vec![
-        env.run(&["customers", "import", env.file("dup.csv", &format!("id,name,email,owner\nC-77,X,{email},p-1\n")).to_str().unwrap()]),
+        env.run(&[
+            "customers",
+            "import",
+            env.file(
+                "dup.csv",
+                &format!("id,name,email,owner\nC-77,X,{email},p-1\n"),
+            )
+            .to_str()
+            .unwrap(),
+        ]),
         env.run(&["--as", "p-3", "customers", "show", "C-77"]),
-        to_run(env.command(&["customers", "list"]).env("CUSTODIA_KEYRING", key_text.replace("custodia-keyring/1", "x")).output().unwrap()),
+        to_run(
+            env.command(&["customers", "list"])
+                .env(
+                    "CUSTODIA_KEYRING",
+                    key_text.replace("custodia-keyring/1", "x"),
+                )
+                .output()
+                .unwrap(),
+        ),
     ];
     outputs.push(env.run(&["customers", "show", "C-77"]).ok());
     for (path, bytes) in env.raw_files() {
         if path.ends_with("custodia.key") {
             continue;
         }
-        assert!(!contains(&bytes, email.as_bytes()), "{} holds the plaintext email", path.display());
-        assert!(!contains(&bytes, b"Canary Person"), "{} holds the plaintext name", path.display());
+        assert!(
+            !contains(&bytes, email.as_bytes()),
+            "{} holds the plaintext email",
+            path.display()
+        );
+        assert!(
+            !contains(&bytes, b"Canary Person"),
+            "{} holds the plaintext name",
+            path.display()
+        );
         for k in &key_values {
-            assert!(!contains(&bytes, k.as_bytes()), "{} holds key material", path.display());
+            assert!(
+                !contains(&bytes, k.as_bytes()),
+                "{} holds key material",
+                path.display()
+            );
         }
     }
     for out in &outputs[..3] {
-        assert!(!out.stderr.contains(email) && !out.stdout.contains(email), "an error printed the email: {}", out.stderr);
+        assert!(
+            !out.stderr.contains(email) && !out.stdout.contains(email),
+            "an error printed the email: {}",
+            out.stderr
+        );
         for k in &key_values {
-            assert!(!out.stderr.contains(k.as_str()), "an error printed key material");
+            assert!(
+                !out.stderr.contains(k.as_str()),
+                "an error printed key material"
+            );
         }
     }
 }
@@ -275,23 +514,54 @@ fn planted_email_and_key_appear_nowhere_on_disk_or_in_errors() {
 #[test]
 fn erase_crypto_shreds_the_customer() {
     let env = Env::with_people();
-    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()]).ok();
+    env.run(&[
+        "customers",
+        "import",
+        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
+    ])
+    .ok();
     let refused = env.run(&["customers", "erase", "C-1"]).fails();
     assert!(refused.stderr.contains("--yes"));
     env.run(&["customers", "erase", "C-1", "--yes"]).ok();
     let out = env.run(&["customers", "show", "C-1"]).fails();
-    assert!(out.stderr.contains("customer C-1 not found"), "{}", out.stderr);
-    let search = env.run(&["customers", "search", "an.nguyen@saomai.example", "--json"]).ok().json();
-    assert!(search["records"].as_array().unwrap().is_empty(), "the blind index entry is gone");
+    assert!(
+        out.stderr.contains("customer C-1 not found"),
+        "{}",
+        out.stderr
+    );
+    let search = env
+        .run(&["customers", "search", "an.nguyen@saomai.example", "--json"])
+        .ok()
+        .json();
+    assert!(
+        search["records"].as_array().unwrap().is_empty(),
+        "the blind index entry is gone"
+    );
     assert_eq!(env.count(), 2);
 }
 
 #[test]
 fn key_rotation_rewraps_every_data_key_and_retires_the_old_key() {
     let env = Env::with_people();
-    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()]).ok();
+    env.run(&[
+        "customers",
+        "import",
+        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
+    ])
+    .ok();
     let doc = env.file("design.txt", "secret design body");
-    env.run(&["documents", "add", doc.to_str().unwrap(), "--title", "Design", "--custodian", "p-1", "--kind", "design"]).ok();
+    env.run(&[
+        "documents",
+        "add",
+        doc.to_str().unwrap(),
+        "--title",
+        "Design",
+        "--custodian",
+        "p-1",
+        "--kind",
+        "design",
+    ])
+    .ok();
     let old_key = env.root.join("old.key");
     std::fs::copy(env.data.join("custodia.key"), &old_key).unwrap();
     let out = env.run(&["keys", "rotate", "--json"]).ok().json();
@@ -300,10 +570,34 @@ fn key_rotation_rewraps_every_data_key_and_retires_the_old_key() {
     let an = env.run(&["customers", "show", "C-1", "--json"]).ok().json();
     assert_eq!(an["fields"]["name"], "Nguyễn Văn An");
     let saved = env.root.join("out.txt");
-    env.run(&["documents", "show", "D-00001", "--output", saved.to_str().unwrap()]).ok();
-    assert_eq!(std::fs::read_to_string(&saved).unwrap(), "secret design body");
-    let stale = env.run(&["--key-file", old_key.to_str().unwrap(), "customers", "show", "C-1"]).fails();
-    assert!(stale.stderr.contains("key version 2, which this keyring does not hold"), "{}", stale.stderr);
+    env.run(&[
+        "documents",
+        "show",
+        "D-00001",
+        "--output",
+        saved.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(&saved).unwrap(),
+        "secret design body"
+    );
+    let stale = env
+        .run(&[
+            "--key-file",
+            old_key.to_str().unwrap(),
+            "customers",
+            "show",
+            "C-1",
+        ])
+        .fails();
+    assert!(
+        stale
+            .stderr
+            .contains("key version 2, which this keyring does not hold"),
+        "{}",
+        stale.stderr
+    );
 }
 
 #[test]
@@ -312,7 +606,20 @@ fn documents_round_trip_and_refuse_bad_input() {
     let body = "Project Lotus: dual-band sensor";
     let file = env.file("lotus.txt", body);
     let added = env
-        .run(&["documents", "add", file.to_str().unwrap(), "--title", "Lotus", "--custodian", "p-1", "--classification", "secret", "--compartment", "project-lotus", "--json"])
+        .run(&[
+            "documents",
+            "add",
+            file.to_str().unwrap(),
+            "--title",
+            "Lotus",
+            "--custodian",
+            "p-1",
+            "--classification",
+            "secret",
+            "--compartment",
+            "project-lotus",
+            "--json",
+        ])
         .ok()
         .json();
     assert_eq!(added["size"], body.len());
@@ -320,22 +627,76 @@ fn documents_round_trip_and_refuse_bad_input() {
     let listed = env.run(&["documents", "list", "--json"]).ok().json();
     assert_eq!(listed["records"][0]["title"], "Lotus");
     for (_, bytes) in env.raw_files() {
-        assert!(!contains(&bytes, body.as_bytes()), "document body stored in clear");
+        assert!(
+            !contains(&bytes, body.as_bytes()),
+            "document body stored in clear"
+        );
     }
-    let out = env.run(&["documents", "add", file.to_str().unwrap(), "--title", "X", "--custodian", "p-404"]).fails();
-    assert!(out.stderr.contains("unknown person p-404"), "{}", out.stderr);
-    let out = env.run(&["documents", "add", file.to_str().unwrap(), "--title", "X", "--custodian", "p-1", "--classification", "top"]).fails();
-    assert!(out.stderr.contains("expected one of public, internal, confidential, secret"), "{}", out.stderr);
+    let out = env
+        .run(&[
+            "documents",
+            "add",
+            file.to_str().unwrap(),
+            "--title",
+            "X",
+            "--custodian",
+            "p-404",
+        ])
+        .fails();
+    assert!(
+        out.stderr.contains("unknown person p-404"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .run(&[
+            "documents",
+            "add",
+            file.to_str().unwrap(),
+            "--title",
+            "X",
+            "--custodian",
+            "p-1",
+            "--classification",
+            "top",
+        ])
+        .fails();
+    assert!(
+        out.stderr
+            .contains("expected one of public, internal, confidential, secret"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn people_import_rejects_unknown_managers_and_bad_roles() {
     let env = Env::new();
     env.run(&["init"]).ok();
-    let out = env.run(&["people", "import", env.file("p.csv", "id,name,role,manager\np-1,A,sales_rep,p-9\n").to_str().unwrap()]).fails();
+    let out = env
+        .run(&[
+            "people",
+            "import",
+            env.file("p.csv", "id,name,role,manager\np-1,A,sales_rep,p-9\n")
+                .to_str()
+                .unwrap(),
+        ])
+        .fails();
     assert!(out.stderr.contains("unknown manager p-9"), "{}", out.stderr);
-    let out = env.run(&["people", "import", env.file("q.csv", "id,name,role\np-1,A,wizard\n").to_str().unwrap()]).fails();
-    assert!(out.stderr.contains("line 2: role: expected one of"), "{}", out.stderr);
+    let out = env
+        .run(&[
+            "people",
+            "import",
+            env.file("q.csv", "id,name,role\np-1,A,wizard\n")
+                .to_str()
+                .unwrap(),
+        ])
+        .fails();
+    assert!(
+        out.stderr.contains("line 2: role: expected one of"),
+        "{}",
+        out.stderr
+    );
     let listed = env.run(&["people", "list", "--json"]).ok().json();
     assert!(listed.as_array().unwrap().is_empty());
 }
@@ -343,15 +704,28 @@ fn people_import_rejects_unknown_managers_and_bad_roles() {
 #[test]
 fn show_output_is_stable() {
     let env = Env::with_people();
-    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()]).ok();
-    insta::assert_snapshot!("customer_show", env.run(&["customers", "show", "C-1"]).ok().stdout);
+    env.run(&[
+        "customers",
+        "import",
+        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
+    ])
+    .ok();
+    insta::assert_snapshot!(
+        "customer_show",
+        env.run(&["customers", "show", "C-1"]).ok().stdout
+    );
 }
 
 /// Mounting a tiny filesystem needs root; where that is not possible the
 /// test says so and checks nothing (CI runs as root).
 fn mount_tmpfs(dir: &Path, size: &str) -> bool {
     std::fs::create_dir_all(dir).unwrap();
-    Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(dir).status().map(|s| s.success()).unwrap_or(false)
+    Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
 }
 
 struct Unmount(PathBuf);
@@ -373,23 +747,57 @@ fn read_only_and_full_data_dirs_are_reported_and_lose_nothing() {
     let data = mnt.join("data");
     let run = |args: &[&str]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_custodia"));
-        cmd.arg("--data-dir").arg(&data).args(args).env_remove("CUSTODIA_KEYRING");
+        cmd.arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove("CUSTODIA_KEYRING");
         to_run(cmd.output().unwrap())
     };
     run(&["init"]).ok();
-    run(&["people", "import", env.file("p.csv", PEOPLE).to_str().unwrap()]).ok();
-    run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()]).ok();
+    run(&[
+        "people",
+        "import",
+        env.file("p.csv", PEOPLE).to_str().unwrap(),
+    ])
+    .ok();
+    run(&[
+        "customers",
+        "import",
+        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
+    ])
+    .ok();
     // Full: a file far larger than what is left.
     let mut big = String::from("id,name,owner,notes\n");
     for i in 0..20_000 {
         big.push_str(&format!("X-{i},Customer {i},p-1,{}\n", "n".repeat(200)));
     }
-    let out = run(&["customers", "import", env.file("big.csv", &big).to_str().unwrap()]).fails();
+    let out = run(&[
+        "customers",
+        "import",
+        env.file("big.csv", &big).to_str().unwrap(),
+    ])
+    .fails();
     assert!(out.stderr.contains("is full"), "{}", out.stderr);
     let listed = run(&["customers", "list", "--json"]).ok().json();
-    assert_eq!(listed["records"].as_array().unwrap().len(), 3, "the failed import left nothing behind");
+    assert_eq!(
+        listed["records"].as_array().unwrap().len(),
+        3,
+        "the failed import left nothing behind"
+    );
     // Read-only.
-    assert!(Command::new("mount").args(["-o", "remount,ro"]).arg(&mnt).status().unwrap().success());
-    let out = run(&["customers", "import", env.file("one.csv", "id,name,owner\nC-9,Nine,p-1\n").to_str().unwrap()]).fails();
+    assert!(Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&mnt)
+        .status()
+        .unwrap()
+        .success());
+    let out = run(&[
+        "customers",
+        "import",
+        env.file("one.csv", "id,name,owner\nC-9,Nine,p-1\n")
+            .to_str()
+            .unwrap(),
+    ])
+    .fails();
     assert!(out.stderr.contains("read-only"), "{}", out.stderr);
 }

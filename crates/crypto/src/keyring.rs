@@ -46,7 +46,9 @@ impl fmt::Debug for DataKey {
 
 impl DataKey {
     fn from_key(key: &Key) -> DataKey {
-        DataKey { cipher: XChaCha20Poly1305::new((&key.0).into()) }
+        DataKey {
+            cipher: XChaCha20Poly1305::new((&key.0).into()),
+        }
     }
 
     /// Seals `plaintext`, binding it to `aad`. Output: nonce ‖ ciphertext ‖ tag.
@@ -60,10 +62,20 @@ impl DataKey {
     }
 }
 
-fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+fn seal_with(
+    cipher: &XChaCha20Poly1305,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let nonce: [u8; NONCE_LEN] = random()?;
     let ct = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| CryptoError::Decrypt)?;
     let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
     out.extend_from_slice(&nonce);
@@ -71,7 +83,11 @@ fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Result
     Ok(out)
 }
 
-fn open_with(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+fn open_with(
+    cipher: &XChaCha20Poly1305,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if sealed.len() < NONCE_LEN {
         return Err(CryptoError::Decrypt);
     }
@@ -141,14 +157,22 @@ impl Drop for KeyringFile {
 impl Keyring {
     /// A fresh keyring with KEK version 1.
     pub fn generate(installation: &str) -> Result<Keyring, CryptoError> {
-        let mut ring = Keyring { installation: installation.to_owned(), keks: Vec::new(), blind: Key(random()?) };
+        let mut ring = Keyring {
+            installation: installation.to_owned(),
+            keks: Vec::new(),
+            blind: Key(random()?),
+        };
         ring.add_kek(1, Key(random()?));
         Ok(ring)
     }
 
     fn add_kek(&mut self, version: u32, key: Key) {
         let cipher = XChaCha20Poly1305::new((&key.0).into());
-        self.keks.push(Kek { version, cipher, key });
+        self.keks.push(Kek {
+            version,
+            cipher,
+            key,
+        });
         self.keks.sort_by_key(|k| k.version);
     }
 
@@ -168,7 +192,10 @@ impl Keyring {
     }
 
     fn kek(&self, version: u32) -> Result<&Kek, CryptoError> {
-        self.keks.iter().find(|k| k.version == version).ok_or(CryptoError::UnknownKeyVersion(version))
+        self.keks
+            .iter()
+            .find(|k| k.version == version)
+            .ok_or(CryptoError::UnknownKeyVersion(version))
     }
 
     /// Adds a new KEK version that becomes current; returns its number.
@@ -198,14 +225,31 @@ impl Keyring {
         let key = Key(random()?);
         let kek = self.kek(self.current_version())?;
         let sealed = seal_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &key.0)?;
-        Ok((DataKey::from_key(&key), WrappedKey { kek_version: kek.version, sealed }))
+        Ok((
+            DataKey::from_key(&key),
+            WrappedKey {
+                kek_version: kek.version,
+                sealed,
+            },
+        ))
     }
 
     /// Unwraps the data key of `record`.
-    pub fn unwrap_data_key(&self, record: &[u8], wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
+    pub fn unwrap_data_key(
+        &self,
+        record: &[u8],
+        wrapped: &WrappedKey,
+    ) -> Result<DataKey, CryptoError> {
         let kek = self.kek(wrapped.kek_version)?;
-        let raw = open_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &wrapped.sealed)?;
-        let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Decrypt)?;
+        let raw = open_with(
+            &kek.cipher,
+            &Self::wrap_aad(kek.version, record),
+            &wrapped.sealed,
+        )?;
+        let bytes: [u8; 32] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::Decrypt)?;
         let key = Key(bytes);
         Ok(DataKey::from_key(&key))
     }
@@ -213,10 +257,17 @@ impl Keyring {
     /// Re-wraps a data key under the current KEK without exposing it.
     pub fn rewrap(&self, record: &[u8], wrapped: &WrappedKey) -> Result<WrappedKey, CryptoError> {
         let old = self.kek(wrapped.kek_version)?;
-        let raw = open_with(&old.cipher, &Self::wrap_aad(old.version, record), &wrapped.sealed)?;
+        let raw = open_with(
+            &old.cipher,
+            &Self::wrap_aad(old.version, record),
+            &wrapped.sealed,
+        )?;
         let kek = self.kek(self.current_version())?;
         let sealed = seal_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &raw)?;
-        Ok(WrappedKey { kek_version: kek.version, sealed })
+        Ok(WrappedKey {
+            kek_version: kek.version,
+            sealed,
+        })
     }
 
     /// The blind index of a normalized value of some kind (`email`, `phone`).
@@ -248,18 +299,35 @@ impl Keyring {
     /// Parses a keyring from the text of a key file; `origin` names where it
     /// came from in errors.
     pub fn from_text(text: &str, origin: &str) -> Result<Keyring, CryptoError> {
-        let format_err = |problem: &str| CryptoError::KeyringFormat { origin: origin.to_owned(), problem: problem.to_owned() };
+        let format_err = |problem: &str| CryptoError::KeyringFormat {
+            origin: origin.to_owned(),
+            problem: problem.to_owned(),
+        };
         // The serde error is not echoed: it could quote key material.
-        let file: KeyringFile = serde_json::from_str(text.trim()).map_err(|_| format_err("not the JSON a custodia key file holds"))?;
+        let file: KeyringFile = serde_json::from_str(text.trim())
+            .map_err(|_| format_err("not the JSON a custodia key file holds"))?;
         if file.format != FORMAT {
-            return Err(format_err(&format!("unknown format {:?}, expected {FORMAT:?}", file.format)));
+            return Err(format_err(&format!(
+                "unknown format {:?}, expected {FORMAT:?}",
+                file.format
+            )));
         }
         let decode = |s: &str| -> Result<Key, CryptoError> {
-            let raw = Zeroizing::new(B64.decode(s).map_err(|_| format_err("a key is not valid base64"))?);
-            let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| format_err("a key is not 32 bytes"))?;
+            let raw = Zeroizing::new(
+                B64.decode(s)
+                    .map_err(|_| format_err("a key is not valid base64"))?,
+            );
+            let arr: [u8; 32] = raw
+                .as_slice()
+                .try_into()
+                .map_err(|_| format_err("a key is not 32 bytes"))?;
             Ok(Key(arr))
         };
-        let mut ring = Keyring { installation: file.installation.clone(), keks: Vec::new(), blind: decode(&file.blind_index_key)? };
+        let mut ring = Keyring {
+            installation: file.installation.clone(),
+            keks: Vec::new(),
+            blind: decode(&file.blind_index_key)?,
+        };
         for k in &file.keks {
             ring.add_kek(k.version, decode(&k.key)?);
         }
@@ -274,7 +342,14 @@ impl Keyring {
         let file = KeyringFile {
             format: FORMAT.to_owned(),
             installation: self.installation.clone(),
-            keks: self.keks.iter().map(|k| KekFile { version: k.version, key: B64.encode(k.key.0) }).collect(),
+            keks: self
+                .keks
+                .iter()
+                .map(|k| KekFile {
+                    version: k.version,
+                    key: B64.encode(k.key.0),
+                })
+                .collect(),
             blind_index_key: B64.encode(self.blind.0),
         };
         Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
@@ -282,14 +357,21 @@ impl Keyring {
 
     /// Loads a key file.
     pub fn load(path: &Path) -> Result<Keyring, CryptoError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| CryptoError::KeyFileRead { path: path.display().to_string(), source })?);
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
+            CryptoError::KeyFileRead {
+                path: path.display().to_string(),
+                source,
+            }
+        })?);
         Keyring::from_text(&text, &format!("key file {}", path.display()))
     }
 
     /// Writes a new key file with mode 0600; refuses to overwrite one.
     pub fn save_new(&self, path: &Path) -> Result<(), CryptoError> {
         if path.exists() {
-            return Err(CryptoError::KeyFileExists { path: path.display().to_string() });
+            return Err(CryptoError::KeyFileExists {
+                path: path.display().to_string(),
+            });
         }
         self.write(path, true)
     }
@@ -299,11 +381,17 @@ impl Keyring {
         let tmp = path.with_extension("tmp");
         let _ = std::fs::remove_file(&tmp);
         self.write(&tmp, true)?;
-        std::fs::rename(&tmp, path).map_err(|source| CryptoError::KeyFileWrite { path: path.display().to_string(), source })
+        std::fs::rename(&tmp, path).map_err(|source| CryptoError::KeyFileWrite {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     fn write(&self, path: &Path, create_new: bool) -> Result<(), CryptoError> {
-        let err = |source| CryptoError::KeyFileWrite { path: path.display().to_string(), source };
+        let err = |source| CryptoError::KeyFileWrite {
+            path: path.display().to_string(),
+            source,
+        };
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(create_new);
         #[cfg(unix)]
@@ -327,13 +415,19 @@ mod tests {
         let ring = Keyring::generate("test").unwrap();
         let (dk, wrapped) = ring.new_data_key(b"customer/C-1").unwrap();
         let sealed = dk.seal(b"C-1/name", b"Nguyen Van An").unwrap();
-        assert_eq!(dk.open(b"C-1/name", &sealed).unwrap().as_slice(), b"Nguyen Van An");
+        assert_eq!(
+            dk.open(b"C-1/name", &sealed).unwrap().as_slice(),
+            b"Nguyen Van An"
+        );
         // Another field's or record's associated data does not open it.
         assert!(dk.open(b"C-1/notes", &sealed).is_err());
         // The wrapped key only unwraps for its own record.
         assert!(ring.unwrap_data_key(b"customer/C-2", &wrapped).is_err());
         let dk2 = ring.unwrap_data_key(b"customer/C-1", &wrapped).unwrap();
-        assert_eq!(dk2.open(b"C-1/name", &sealed).unwrap().as_slice(), b"Nguyen Van An");
+        assert_eq!(
+            dk2.open(b"C-1/name", &sealed).unwrap().as_slice(),
+            b"Nguyen Van An"
+        );
         // Two seals of the same plaintext differ (fresh nonces).
         assert_ne!(sealed, dk.seal(b"C-1/name", b"Nguyen Van An").unwrap());
     }
@@ -347,7 +441,10 @@ mod tests {
         let rewrapped = ring.rewrap(b"r", &wrapped).unwrap();
         assert_eq!(rewrapped.kek_version, 2);
         ring.retire_old_versions();
-        assert!(matches!(ring.unwrap_data_key(b"r", &wrapped), Err(CryptoError::UnknownKeyVersion(1))));
+        assert!(matches!(
+            ring.unwrap_data_key(b"r", &wrapped),
+            Err(CryptoError::UnknownKeyVersion(1))
+        ));
         let dk = ring.unwrap_data_key(b"r", &rewrapped).unwrap();
         assert_eq!(dk.open(b"a", &sealed).unwrap().as_slice(), b"x");
     }
@@ -361,17 +458,32 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
-        assert!(matches!(ring.save_new(&path), Err(CryptoError::KeyFileExists { .. })));
+        assert!(matches!(
+            ring.save_new(&path),
+            Err(CryptoError::KeyFileExists { .. })
+        ));
         let loaded = Keyring::load(&path).unwrap();
         assert_eq!(loaded.check_value(), ring.check_value());
-        assert_eq!(loaded.blind_index("email", "a@b.c"), ring.blind_index("email", "a@b.c"));
-        assert_ne!(ring.blind_index("email", "a@b.c"), ring.blind_index("phone", "a@b.c"));
+        assert_eq!(
+            loaded.blind_index("email", "a@b.c"),
+            ring.blind_index("email", "a@b.c")
+        );
+        assert_ne!(
+            ring.blind_index("email", "a@b.c"),
+            ring.blind_index("phone", "a@b.c")
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         let debug = format!("{ring:?}");
         // Debug shows no key material from the file.
-        for line in text.lines().filter(|l| l.contains("\"key\"") || l.contains("blind_index_key")) {
+        for line in text
+            .lines()
+            .filter(|l| l.contains("\"key\"") || l.contains("blind_index_key"))
+        {
             let value = line.split('"').nth(3).unwrap();
             assert!(!debug.contains(value));
         }
@@ -384,10 +496,18 @@ mod tests {
             assert!(err.contains(want), "{err}");
         };
         check("", "not the JSON");
-        check(r#"{"format":"other","installation":"x","keks":[],"blind_index_key":""}"#, "unknown format");
-        check(r#"{"format":"custodia-keyring/1","installation":"x","keks":[],"blind_index_key":"AAAA"}"#, "not 32 bytes");
+        check(
+            r#"{"format":"other","installation":"x","keks":[],"blind_index_key":""}"#,
+            "unknown format",
+        );
+        check(
+            r#"{"format":"custodia-keyring/1","installation":"x","keks":[],"blind_index_key":"AAAA"}"#,
+            "not 32 bytes",
+        );
         let secretish = "c2VjcmV0LWtleS1tYXRlcmlhbC1zZWNyZXQta2V5LW1h";
-        let err = Keyring::from_text(&format!("{{\"format\": {secretish}"), "test").unwrap_err().to_string();
+        let err = Keyring::from_text(&format!("{{\"format\": {secretish}"), "test")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains(secretish));
     }
 }

@@ -9,7 +9,8 @@ mod names;
 use std::collections::BTreeSet;
 
 use model::{
-    Agreement, AgreementKind, Classification, DocumentKind, EmploymentStatus, NewCustomer, Person, PersonId, Role, Team, TeamId,
+    Agreement, AgreementKind, Classification, DocumentKind, EmploymentStatus, NewCustomer, Person,
+    PersonId, Role, Team, TeamId,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -34,7 +35,10 @@ pub struct Company {
 impl Company {
     /// Sales reps and managers, who own customer accounts.
     pub fn account_owners(&self) -> Vec<&Person> {
-        self.people.iter().filter(|p| matches!(p.role, Role::SalesRep | Role::SalesManager)).collect()
+        self.people
+            .iter()
+            .filter(|p| matches!(p.role, Role::SalesRep | Role::SalesManager))
+            .collect()
     }
 
     pub fn by_role(&self, role: Role) -> impl Iterator<Item = &Person> {
@@ -70,16 +74,106 @@ struct Unit {
 }
 
 const UNITS: &[Unit] = &[
-    Unit { team: "t-exec", name: "Management", department: "Management", territory: None, lead_role: Role::Executive, member_role: Role::Executive, members: 2, compartments: &["enterprise", "apac", "pricing"] },
-    Unit { team: "t-sales-north", name: "Sales North", department: "Sales", territory: Some("VN-North"), lead_role: Role::SalesManager, member_role: Role::SalesRep, members: 7, compartments: &[] },
-    Unit { team: "t-sales-south", name: "Sales South", department: "Sales", territory: Some("VN-South"), lead_role: Role::SalesManager, member_role: Role::SalesRep, members: 7, compartments: &[] },
-    Unit { team: "t-sales-intl", name: "Sales International", department: "Sales", territory: Some("International"), lead_role: Role::SalesManager, member_role: Role::SalesRep, members: 6, compartments: &["apac"] },
-    Unit { team: "t-key-accounts", name: "Key Accounts", department: "Sales", territory: Some("Enterprise"), lead_role: Role::SalesManager, member_role: Role::SalesRep, members: 3, compartments: &["enterprise"] },
-    Unit { team: "t-support", name: "Customer Support", department: "Support", territory: None, lead_role: Role::Support, member_role: Role::Support, members: 7, compartments: &[] },
-    Unit { team: "t-eng", name: "Engineering", department: "Engineering", territory: None, lead_role: Role::Engineering, member_role: Role::Engineering, members: 9, compartments: &[] },
-    Unit { team: "t-finance", name: "Finance", department: "Finance", territory: None, lead_role: Role::Finance, member_role: Role::Finance, members: 3, compartments: &["pricing"] },
-    Unit { team: "t-hr", name: "People & HR", department: "HR", territory: None, lead_role: Role::Hr, member_role: Role::Hr, members: 2, compartments: &[] },
-    Unit { team: "t-security", name: "Security", department: "Security", territory: None, lead_role: Role::SecurityAdmin, member_role: Role::SecurityAdmin, members: 1, compartments: &[] },
+    Unit {
+        team: "t-exec",
+        name: "Management",
+        department: "Management",
+        territory: None,
+        lead_role: Role::Executive,
+        member_role: Role::Executive,
+        members: 2,
+        compartments: &["enterprise", "apac", "pricing"],
+    },
+    Unit {
+        team: "t-sales-north",
+        name: "Sales North",
+        department: "Sales",
+        territory: Some("VN-North"),
+        lead_role: Role::SalesManager,
+        member_role: Role::SalesRep,
+        members: 7,
+        compartments: &[],
+    },
+    Unit {
+        team: "t-sales-south",
+        name: "Sales South",
+        department: "Sales",
+        territory: Some("VN-South"),
+        lead_role: Role::SalesManager,
+        member_role: Role::SalesRep,
+        members: 7,
+        compartments: &[],
+    },
+    Unit {
+        team: "t-sales-intl",
+        name: "Sales International",
+        department: "Sales",
+        territory: Some("International"),
+        lead_role: Role::SalesManager,
+        member_role: Role::SalesRep,
+        members: 6,
+        compartments: &["apac"],
+    },
+    Unit {
+        team: "t-key-accounts",
+        name: "Key Accounts",
+        department: "Sales",
+        territory: Some("Enterprise"),
+        lead_role: Role::SalesManager,
+        member_role: Role::SalesRep,
+        members: 3,
+        compartments: &["enterprise"],
+    },
+    Unit {
+        team: "t-support",
+        name: "Customer Support",
+        department: "Support",
+        territory: None,
+        lead_role: Role::Support,
+        member_role: Role::Support,
+        members: 7,
+        compartments: &[],
+    },
+    Unit {
+        team: "t-eng",
+        name: "Engineering",
+        department: "Engineering",
+        territory: None,
+        lead_role: Role::Engineering,
+        member_role: Role::Engineering,
+        members: 9,
+        compartments: &[],
+    },
+    Unit {
+        team: "t-finance",
+        name: "Finance",
+        department: "Finance",
+        territory: None,
+        lead_role: Role::Finance,
+        member_role: Role::Finance,
+        members: 3,
+        compartments: &["pricing"],
+    },
+    Unit {
+        team: "t-hr",
+        name: "People & HR",
+        department: "HR",
+        territory: None,
+        lead_role: Role::Hr,
+        member_role: Role::Hr,
+        members: 2,
+        compartments: &[],
+    },
+    Unit {
+        team: "t-security",
+        name: "Security",
+        department: "Security",
+        territory: None,
+        lead_role: Role::SecurityAdmin,
+        member_role: Role::SecurityAdmin,
+        members: 1,
+        compartments: &[],
+    },
 ];
 
 /// Builds the company: about 60 people in ten teams. The same seed gives
@@ -99,8 +193,16 @@ pub fn company(seed: u64) -> Company {
             let name = names::person_name(&mut rng);
             let email = names::unique_email(&name, "custodia-demo.example", &mut used_emails);
             let is_lead = i == 0;
-            let role = if is_lead { unit.lead_role } else { unit.member_role };
-            let manager = if is_lead { (id != ceo).then(|| ceo.clone()) } else { lead_id.clone() };
+            let role = if is_lead {
+                unit.lead_role
+            } else {
+                unit.member_role
+            };
+            let manager = if is_lead {
+                (id != ceo).then(|| ceo.clone())
+            } else {
+                lead_id.clone()
+            };
             let clearance = match role {
                 Role::Executive | Role::SecurityAdmin => Classification::Secret,
                 Role::SalesManager | Role::Finance | Role::Hr => Classification::Confidential,
@@ -115,10 +217,23 @@ pub fn company(seed: u64) -> Company {
             if role == Role::SalesManager {
                 compartments.insert("pricing".into());
             }
-            let hired = format!("20{:02}-{:02}-{:02}", rng.gen_range(15..25), rng.gen_range(1..13), rng.gen_range(1..29));
-            let mut agreements = vec![Agreement { kind: AgreementKind::Confidentiality, signed_on: hired.clone(), ends_on: None }];
+            let hired = format!(
+                "20{:02}-{:02}-{:02}",
+                rng.gen_range(15..25),
+                rng.gen_range(1..13),
+                rng.gen_range(1..29)
+            );
+            let mut agreements = vec![Agreement {
+                kind: AgreementKind::Confidentiality,
+                signed_on: hired.clone(),
+                ends_on: None,
+            }];
             if unit.department == "Sales" || unit.department == "Engineering" {
-                agreements.push(Agreement { kind: AgreementKind::NonCompete, signed_on: hired, ends_on: Some("2027-12-31".into()) });
+                agreements.push(Agreement {
+                    kind: AgreementKind::NonCompete,
+                    signed_on: hired,
+                    ends_on: Some("2027-12-31".into()),
+                });
             }
             if is_lead {
                 lead_id = Some(id.clone());
@@ -149,12 +264,34 @@ pub fn company(seed: u64) -> Company {
     }
     // One salesperson has given notice and one has left: the people the
     // product exists for. Picked by position so later stages can find them.
-    let reps: Vec<usize> = people.iter().enumerate().filter(|(_, p)| p.role == Role::SalesRep).map(|(i, _)| i).collect();
-    if let (Some(&departing), Some(&departed), Some(&leaving_clean)) = (reps.get(2), reps.get(9), reps.get(15)) {
+    let reps: Vec<usize> = people
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.role == Role::SalesRep)
+        .map(|(i, _)| i)
+        .collect();
+    if let (Some(&departing), Some(&departed), Some(&leaving_clean)) =
+        (reps.get(2), reps.get(9), reps.get(15))
+    {
         for (i, notice, last, status) in [
-            (departing, "2026-11-02", "2026-12-04", EmploymentStatus::Departing),
-            (leaving_clean, "2026-11-09", "2026-12-11", EmploymentStatus::Departing),
-            (departed, "2026-09-15", "2026-10-16", EmploymentStatus::Departed),
+            (
+                departing,
+                "2026-11-02",
+                "2026-12-04",
+                EmploymentStatus::Departing,
+            ),
+            (
+                leaving_clean,
+                "2026-11-09",
+                "2026-12-11",
+                EmploymentStatus::Departing,
+            ),
+            (
+                departed,
+                "2026-09-15",
+                "2026-10-16",
+                EmploymentStatus::Departed,
+            ),
         ] {
             if let Some(p) = people.get_mut(i) {
                 p.status = status;
@@ -174,11 +311,15 @@ pub fn customers(seed: u64, count: usize, company: &Company) -> Vec<NewCustomer>
     let mut used_emails = BTreeSet::new();
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
-        let Some(owner) = owners.choose(&mut rng) else { break };
+        let Some(owner) = owners.choose(&mut rng) else {
+            break;
+        };
         let team = owner.team.clone();
         let team_id = team.as_ref().map_or("", |t| t.as_str());
         let country = match team_id {
-            "t-sales-intl" => *["CN", "SG", "JP", "US", "DE", "FR", "GB", "AU"].choose(&mut rng).unwrap_or(&"SG"),
+            "t-sales-intl" => *["CN", "SG", "JP", "US", "DE", "FR", "GB", "AU"]
+                .choose(&mut rng)
+                .unwrap_or(&"SG"),
             "t-key-accounts" => *["VN", "VN", "US", "CN"].choose(&mut rng).unwrap_or(&"VN"),
             _ => "VN",
         };
@@ -193,7 +334,11 @@ pub fn customers(seed: u64, count: usize, company: &Company) -> Vec<NewCustomer>
             _ if rng.gen_bool(0.15) => (Classification::Confidential, BTreeSet::new()),
             _ => (Classification::Internal, BTreeSet::new()),
         };
-        let territory = company.teams.iter().find(|t| Some(&t.id) == team.as_ref()).and_then(|t| t.territory.clone());
+        let territory = company
+            .teams
+            .iter()
+            .find(|t| Some(&t.id) == team.as_ref())
+            .and_then(|t| t.territory.clone());
         out.push(NewCustomer {
             id: Some(model::CustomerId(format!("C-{:06}", i + 1))),
             display_name: name,
@@ -203,7 +348,9 @@ pub fn customers(seed: u64, count: usize, company: &Company) -> Vec<NewCustomer>
             addresses: vec![names::address(country, &mut rng)],
             notes: names::note(&mut rng),
             annual_value: Some(rng.gen_range(5..2_000) * 1_000),
-            bank_details: rng.gen_bool(0.4).then(|| names::bank_account(country, &mut rng)),
+            bank_details: rng
+                .gen_bool(0.4)
+                .then(|| names::bank_account(country, &mut rng)),
             country: Some(country.into()),
             owner: Some(owner.id.clone()),
             team,
@@ -218,7 +365,13 @@ pub fn customers(seed: u64, count: usize, company: &Company) -> Vec<NewCustomer>
 /// The classified documents: customer lists, designs, contracts, source
 /// code and price lists across compartments.
 pub fn documents(company: &Company, customers: &[NewCustomer]) -> Vec<DemoDocument> {
-    let first = |role: Role| company.by_role(role).next().map(|p| p.id.clone()).unwrap_or_else(|| PersonId("p-0001".into()));
+    let first = |role: Role| {
+        company
+            .by_role(role)
+            .next()
+            .map(|p| p.id.clone())
+            .unwrap_or_else(|| PersonId("p-0001".into()))
+    };
     let sales_lead = first(Role::SalesManager);
     let engineer = company
         .people
@@ -248,7 +401,14 @@ pub fn documents(company: &Company, customers: &[NewCustomer]) -> Vec<DemoDocume
         renewal automatic, liability capped at fees paid in the prior 12 months, governing law Vietnam."
         .repeat(4);
     let source = "fn calibrate(raw: &[u16]) -> Vec<f32> {\n    // proprietary drift compensation\n    raw.iter().map(|r| (*r as f32) * 0.981 - 3.2).collect()\n}\n".repeat(10);
-    let doc = |id: &str, title: &str, file: &str, kind, custodian: &PersonId, class, comps: &[&str], body: String| DemoDocument {
+    let doc = |id: &str,
+               title: &str,
+               file: &str,
+               kind,
+               custodian: &PersonId,
+               class,
+               comps: &[&str],
+               body: String| DemoDocument {
         id: id.into(),
         title: title.into(),
         file_name: file.into(),

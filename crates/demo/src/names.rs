@@ -6,15 +6,59 @@ use std::collections::BTreeSet;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-const VN_FAMILY: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"];
-const VN_MIDDLE: &[&str] = &["Văn", "Thị", "Minh", "Thu", "Quốc", "Thanh", "Ngọc", "Đức", "Hải", "Bảo", "Gia", "Hoài"];
-const VN_GIVEN: &[&str] = &["An", "Bình", "Châu", "Hà", "Huy", "Tùng", "Lan", "Anh", "Yến", "Ngọc", "Phúc", "Quân", "Trang", "Dũng", "Linh", "Khoa", "Mai", "Sơn", "Thảo", "Vy"];
-const CN_NAMES: &[&str] = &["王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄勇", "周杰", "吴芳", "徐强", "孙艳", "马超", "朱琳"];
-const CN_PINYIN_FAMILY: &[&str] = &["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu"];
-const CN_PINYIN_GIVEN: &[&str] = &["Wei", "Na", "Min", "Yang", "Jing", "Lei", "Li", "Yong", "Jie", "Fang", "Xiaoming", "Mei"];
-const JP_NAMES: &[&str] = &["Sato Haruto", "Suzuki Yui", "Takahashi Ren", "Tanaka Aoi", "Watanabe Sota", "Ito Hina", "Yamamoto Riku", "Nakamura Mio"];
-const WEST_GIVEN: &[&str] = &["James", "Emma", "Oliver", "Sophie", "Lukas", "Émilie", "José", "Zoë", "Mateo", "Hannah", "Noah", "Chloé", "Björn", "Ingrid", "Priya", "Arjun", "Siobhán", "Łukasz"];
-const WEST_FAMILY: &[&str] = &["Smith", "Müller", "Dubois", "García", "O'Brien", "Schröder", "Martin", "Rossi", "Jensen", "Sharma", "Nowak", "Brown", "Lefèvre", "Andersson", "Taylor", "Kowalski"];
+const VN_FAMILY: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
+    "Hồ", "Ngô", "Dương", "Lý",
+];
+const VN_MIDDLE: &[&str] = &[
+    "Văn", "Thị", "Minh", "Thu", "Quốc", "Thanh", "Ngọc", "Đức", "Hải", "Bảo", "Gia", "Hoài",
+];
+const VN_GIVEN: &[&str] = &[
+    "An", "Bình", "Châu", "Hà", "Huy", "Tùng", "Lan", "Anh", "Yến", "Ngọc", "Phúc", "Quân",
+    "Trang", "Dũng", "Linh", "Khoa", "Mai", "Sơn", "Thảo", "Vy",
+];
+const CN_NAMES: &[&str] = &[
+    "王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄勇", "周杰", "吴芳", "徐强", "孙艳",
+    "马超", "朱琳",
+];
+const CN_PINYIN_FAMILY: &[&str] = &[
+    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu",
+];
+const CN_PINYIN_GIVEN: &[&str] = &[
+    "Wei", "Na", "Min", "Yang", "Jing", "Lei", "Li", "Yong", "Jie", "Fang", "Xiaoming", "Mei",
+];
+const JP_NAMES: &[&str] = &[
+    "Sato Haruto",
+    "Suzuki Yui",
+    "Takahashi Ren",
+    "Tanaka Aoi",
+    "Watanabe Sota",
+    "Ito Hina",
+    "Yamamoto Riku",
+    "Nakamura Mio",
+];
+const WEST_GIVEN: &[&str] = &[
+    "James", "Emma", "Oliver", "Sophie", "Lukas", "Émilie", "José", "Zoë", "Mateo", "Hannah",
+    "Noah", "Chloé", "Björn", "Ingrid", "Priya", "Arjun", "Siobhán", "Łukasz",
+];
+const WEST_FAMILY: &[&str] = &[
+    "Smith",
+    "Müller",
+    "Dubois",
+    "García",
+    "O'Brien",
+    "Schröder",
+    "Martin",
+    "Rossi",
+    "Jensen",
+    "Sharma",
+    "Nowak",
+    "Brown",
+    "Lefèvre",
+    "Andersson",
+    "Taylor",
+    "Kowalski",
+];
 
 /// A staff member's name (the demo company is Vietnamese with some expats).
 pub fn person_name(rng: &mut impl Rng) -> String {
@@ -30,7 +74,12 @@ fn pick<'a>(items: &[&'a str], rng: &mut impl Rng) -> &'a str {
 }
 
 fn vn_name(rng: &mut impl Rng) -> String {
-    format!("{} {} {}", pick(VN_FAMILY, rng), pick(VN_MIDDLE, rng), pick(VN_GIVEN, rng))
+    format!(
+        "{} {} {}",
+        pick(VN_FAMILY, rng),
+        pick(VN_MIDDLE, rng),
+        pick(VN_GIVEN, rng)
+    )
 }
 
 fn west_name(rng: &mut impl Rng) -> String {
@@ -42,20 +91,77 @@ pub fn customer_name(country: &str, rng: &mut impl Rng) -> String {
     match country {
         "VN" => vn_name(rng),
         "CN" if rng.gen_bool(0.5) => pick(CN_NAMES, rng).to_owned(),
-        "CN" | "SG" => format!("{} {}", pick(CN_PINYIN_FAMILY, rng), pick(CN_PINYIN_GIVEN, rng)),
+        "CN" | "SG" => format!(
+            "{} {}",
+            pick(CN_PINYIN_FAMILY, rng),
+            pick(CN_PINYIN_GIVEN, rng)
+        ),
         "JP" => pick(JP_NAMES, rng).to_owned(),
         _ => west_name(rng),
     }
 }
 
-const VN_COMPANY_A: &[&str] = &["Sao Mai", "Hòa Phát", "Minh Long", "Phú Thịnh", "Đại Việt", "Hưng Thịnh", "Tân Cảng", "Bình Minh", "Thành Công", "Ánh Dương", "Kim Long", "Hải Đăng"];
-const VN_COMPANY_B: &[&str] = &["Trading", "Logistics", "Manufacturing", "Foods", "Pharma", "Construction", "Textiles", "Electronics", "Seafood", "Retail"];
-const INTL_COMPANY_A: &[&str] = &["Pacific", "Northwind", "Golden Gate", "Rhine", "Lumière", "Evergreen", "Harbour", "Summit", "Lotus", "Meridian", "Dragon", "Crescent"];
-const INTL_COMPANY_B: &[&str] = &["Holdings", "Systems", "Industries", "Partners", "Supply", "Analytics", "Devices", "Foods", "Energy", "Labs"];
+const VN_COMPANY_A: &[&str] = &[
+    "Sao Mai",
+    "Hòa Phát",
+    "Minh Long",
+    "Phú Thịnh",
+    "Đại Việt",
+    "Hưng Thịnh",
+    "Tân Cảng",
+    "Bình Minh",
+    "Thành Công",
+    "Ánh Dương",
+    "Kim Long",
+    "Hải Đăng",
+];
+const VN_COMPANY_B: &[&str] = &[
+    "Trading",
+    "Logistics",
+    "Manufacturing",
+    "Foods",
+    "Pharma",
+    "Construction",
+    "Textiles",
+    "Electronics",
+    "Seafood",
+    "Retail",
+];
+const INTL_COMPANY_A: &[&str] = &[
+    "Pacific",
+    "Northwind",
+    "Golden Gate",
+    "Rhine",
+    "Lumière",
+    "Evergreen",
+    "Harbour",
+    "Summit",
+    "Lotus",
+    "Meridian",
+    "Dragon",
+    "Crescent",
+];
+const INTL_COMPANY_B: &[&str] = &[
+    "Holdings",
+    "Systems",
+    "Industries",
+    "Partners",
+    "Supply",
+    "Analytics",
+    "Devices",
+    "Foods",
+    "Energy",
+    "Labs",
+];
 
 pub fn company_name(country: &str, rng: &mut impl Rng) -> String {
     if country == "VN" {
-        format!("Công ty {} {} {}", pick(VN_COMPANY_A, rng), pick(VN_COMPANY_B, rng), rng.gen_range(1..40))
+        format!(
+            "Công ty {} {} {}",
+            pick(VN_COMPANY_A, rng),
+            pick(VN_COMPANY_B, rng),
+            rng.gen_range(1..40)
+        )
     } else {
         let suffix = match country {
             "DE" => "GmbH",
@@ -67,7 +173,12 @@ pub fn company_name(country: &str, rng: &mut impl Rng) -> String {
             "AU" => "Pty Ltd",
             _ => "Inc.",
         };
-        format!("{} {} {} {suffix}", pick(INTL_COMPANY_A, rng), pick(INTL_COMPANY_B, rng), rng.gen_range(1..40))
+        format!(
+            "{} {} {} {suffix}",
+            pick(INTL_COMPANY_A, rng),
+            pick(INTL_COMPANY_B, rng),
+            rng.gen_range(1..40)
+        )
     }
 }
 
@@ -94,7 +205,10 @@ pub fn fold_ascii(s: &str) -> String {
             if c.is_ascii_alphanumeric() || c == ' ' {
                 Some(c)
             } else {
-                GROUPS.iter().find(|(_, set)| set.contains(c)).map(|(base, _)| *base)
+                GROUPS
+                    .iter()
+                    .find(|(_, set)| set.contains(c))
+                    .map(|(base, _)| *base)
             }
         })
         .collect()
@@ -103,11 +217,20 @@ pub fn fold_ascii(s: &str) -> String {
 pub fn domain_for(company: &str) -> String {
     let words: Vec<String> = fold_ascii(company)
         .split_whitespace()
-        .filter(|w| !matches!(*w, "cong" | "ty" | "co" | "ltd" | "inc" | "gmbh" | "sas" | "pte" | "pty" | "kk"))
+        .filter(|w| {
+            !matches!(
+                *w,
+                "cong" | "ty" | "co" | "ltd" | "inc" | "gmbh" | "sas" | "pte" | "pty" | "kk"
+            )
+        })
         .take(2)
         .map(str::to_owned)
         .collect();
-    let base = if words.is_empty() { "customer".to_owned() } else { words.join("") };
+    let base = if words.is_empty() {
+        "customer".to_owned()
+    } else {
+        words.join("")
+    };
     format!("{base}.example")
 }
 
@@ -131,30 +254,105 @@ pub fn unique_email(name: &str, domain: &str, used: &mut BTreeSet<String>) -> St
 
 /// A phone number in E.164 for a country, written with spaces.
 pub fn phone(country: &str, rng: &mut impl Rng) -> String {
-    let digits = |n: usize, rng: &mut dyn rand::RngCore| -> String { (0..n).map(|_| char::from(b'0' + (rng.next_u32() % 10) as u8)).collect() };
+    let digits = |n: usize, rng: &mut dyn rand::RngCore| -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + (rng.next_u32() % 10) as u8))
+            .collect()
+    };
     match country {
-        "VN" => format!("+84 {}{} {} {}", pick(&["9", "8", "3", "7"], rng), digits(2, rng), digits(3, rng), digits(3, rng)),
-        "CN" => format!("+86 1{}{} {} {}", rng.gen_range(3..9), digits(1, rng), digits(4, rng), digits(4, rng)),
-        "SG" => format!("+65 {}{} {}", pick(&["8", "9"], rng), digits(3, rng), digits(4, rng)),
+        "VN" => format!(
+            "+84 {}{} {} {}",
+            pick(&["9", "8", "3", "7"], rng),
+            digits(2, rng),
+            digits(3, rng),
+            digits(3, rng)
+        ),
+        "CN" => format!(
+            "+86 1{}{} {} {}",
+            rng.gen_range(3..9),
+            digits(1, rng),
+            digits(4, rng),
+            digits(4, rng)
+        ),
+        "SG" => format!(
+            "+65 {}{} {}",
+            pick(&["8", "9"], rng),
+            digits(3, rng),
+            digits(4, rng)
+        ),
         "JP" => format!("+81 90 {} {}", digits(4, rng), digits(4, rng)),
-        "US" => format!("+1 {}{} {}{} {}", rng.gen_range(2..10), digits(2, rng), rng.gen_range(2..10), digits(2, rng), digits(4, rng)),
+        "US" => format!(
+            "+1 {}{} {}{} {}",
+            rng.gen_range(2..10),
+            digits(2, rng),
+            rng.gen_range(2..10),
+            digits(2, rng),
+            digits(4, rng)
+        ),
         "DE" => format!("+49 15{} {}", digits(1, rng), digits(7, rng)),
-        "FR" => format!("+33 6 {} {} {} {}", digits(2, rng), digits(2, rng), digits(2, rng), digits(2, rng)),
+        "FR" => format!(
+            "+33 6 {} {} {} {}",
+            digits(2, rng),
+            digits(2, rng),
+            digits(2, rng),
+            digits(2, rng)
+        ),
         "GB" => format!("+44 7{} {}", digits(3, rng), digits(6, rng)),
-        _ => format!("+61 4{} {} {}", digits(2, rng), digits(3, rng), digits(3, rng)),
+        _ => format!(
+            "+61 4{} {} {}",
+            digits(2, rng),
+            digits(3, rng),
+            digits(3, rng)
+        ),
     }
 }
 
-const VN_STREETS: &[&str] = &["Lê Lợi", "Nguyễn Huệ", "Trần Hưng Đạo", "Hai Bà Trưng", "Lý Thường Kiệt", "Điện Biên Phủ", "Phan Chu Trinh"];
-const VN_CITIES: &[&str] = &["Quận 1, TP. Hồ Chí Minh", "Quận Hoàn Kiếm, Hà Nội", "Quận Hải Châu, Đà Nẵng", "TP. Hải Phòng", "TP. Cần Thơ", "Bắc Ninh"];
-const INTL_CITIES: &[(&str, &str)] = &[("CN", "Shanghai"), ("SG", "Singapore"), ("JP", "Tokyo"), ("US", "San Jose, CA"), ("DE", "München"), ("FR", "Lyon"), ("GB", "Manchester"), ("AU", "Sydney NSW")];
+const VN_STREETS: &[&str] = &[
+    "Lê Lợi",
+    "Nguyễn Huệ",
+    "Trần Hưng Đạo",
+    "Hai Bà Trưng",
+    "Lý Thường Kiệt",
+    "Điện Biên Phủ",
+    "Phan Chu Trinh",
+];
+const VN_CITIES: &[&str] = &[
+    "Quận 1, TP. Hồ Chí Minh",
+    "Quận Hoàn Kiếm, Hà Nội",
+    "Quận Hải Châu, Đà Nẵng",
+    "TP. Hải Phòng",
+    "TP. Cần Thơ",
+    "Bắc Ninh",
+];
+const INTL_CITIES: &[(&str, &str)] = &[
+    ("CN", "Shanghai"),
+    ("SG", "Singapore"),
+    ("JP", "Tokyo"),
+    ("US", "San Jose, CA"),
+    ("DE", "München"),
+    ("FR", "Lyon"),
+    ("GB", "Manchester"),
+    ("AU", "Sydney NSW"),
+];
 
 pub fn address(country: &str, rng: &mut impl Rng) -> String {
     if country == "VN" {
-        format!("{} {}, {}", rng.gen_range(1..300), pick(VN_STREETS, rng), pick(VN_CITIES, rng))
+        format!(
+            "{} {}, {}",
+            rng.gen_range(1..300),
+            pick(VN_STREETS, rng),
+            pick(VN_CITIES, rng)
+        )
     } else {
-        let city = INTL_CITIES.iter().find(|(c, _)| *c == country).map_or("Sydney NSW", |(_, city)| city);
-        format!("{} {} Street, {city}", rng.gen_range(1..900), pick(INTL_COMPANY_A, rng))
+        let city = INTL_CITIES
+            .iter()
+            .find(|(c, _)| *c == country)
+            .map_or("Sydney NSW", |(_, city)| city);
+        format!(
+            "{} {} Street, {city}",
+            rng.gen_range(1..900),
+            pick(INTL_COMPANY_A, rng)
+        )
     }
 }
 

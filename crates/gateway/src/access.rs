@@ -15,7 +15,9 @@ use crate::{Gateway, GatewayError};
 pub enum Actor {
     /// The operator at the machine holding the key file: the installation's
     /// root. Everything it does is still recorded.
-    Operator { name: String },
+    Operator {
+        name: String,
+    },
     Person(PersonId),
 }
 
@@ -48,6 +50,9 @@ pub enum Action {
     KeysRotate,
     PolicyRead,
     PolicyReplace,
+    AuditRead,
+    AuditVerify,
+    AuditExport,
 }
 
 impl Action {
@@ -68,6 +73,9 @@ impl Action {
             Action::KeysRotate => "keys.rotate",
             Action::PolicyRead => "policy.read",
             Action::PolicyReplace => "policy.replace",
+            Action::AuditRead => "audit.read",
+            Action::AuditVerify => "audit.verify",
+            Action::AuditExport => "audit.export",
         }
     }
 }
@@ -102,10 +110,16 @@ pub struct Decision {
 
 impl Decision {
     pub fn allow(reason: &str) -> Decision {
-        Decision { allowed: true, reasons: vec![reason.to_owned()] }
+        Decision {
+            allowed: true,
+            reasons: vec![reason.to_owned()],
+        }
     }
     pub fn deny(reason: &str) -> Decision {
-        Decision { allowed: false, reasons: vec![reason.to_owned()] }
+        Decision {
+            allowed: false,
+            reasons: vec![reason.to_owned()],
+        }
     }
 }
 
@@ -131,18 +145,28 @@ impl Gateway {
     pub(crate) fn subject(&self, actor: &Actor) -> Result<Subject, GatewayError> {
         match actor {
             Actor::Operator { .. } => Ok(Subject::Operator),
-            Actor::Person(id) => {
-                self.store.get_person(id)?.map(|p| Subject::Person(Box::new(p))).ok_or_else(|| GatewayError::UnknownPerson(id.to_string()))
-            }
+            Actor::Person(id) => self
+                .store
+                .get_person(id)?
+                .map(|p| Subject::Person(Box::new(p)))
+                .ok_or_else(|| GatewayError::UnknownPerson(id.to_string())),
         }
     }
 
     /// The policy decision for one resource. Fail closed: anything that is
     /// not an explicit allow is a deny.
-    pub(crate) fn decide(&self, subject: &Subject, action: Action, resource: Option<&ResourceAttrs<'_>>, _ctx: &AccessContext) -> Decision {
+    pub(crate) fn decide(
+        &self,
+        subject: &Subject,
+        action: Action,
+        resource: Option<&ResourceAttrs<'_>>,
+        _ctx: &AccessContext,
+    ) -> Decision {
         match subject {
             Subject::Operator => Decision::allow("builtin:operator-holds-the-key"),
-            Subject::Person(p) if p.status == EmploymentStatus::Departed => Decision::deny("builtin:departed-gets-nothing"),
+            Subject::Person(p) if p.status == EmploymentStatus::Departed => {
+                Decision::deny("builtin:departed-gets-nothing")
+            }
             Subject::Person(_) => {
                 let _ = (action, resource);
                 Decision::deny("builtin:no-policy-permits")
@@ -152,7 +176,12 @@ impl Gateway {
 
     /// Authorizes an action that touches no single record and records it;
     /// a deny is returned as [`GatewayError::Denied`].
-    pub(crate) fn authorize_admin(&self, actor: &Actor, action: Action, ctx: &AccessContext) -> Result<Subject, GatewayError> {
+    pub(crate) fn authorize_admin(
+        &self,
+        actor: &Actor,
+        action: Action,
+        ctx: &AccessContext,
+    ) -> Result<Subject, GatewayError> {
         let subject = self.subject(actor);
         let decision = match &subject {
             Ok(s) => self.decide(s, action, None, ctx),
@@ -160,7 +189,14 @@ impl Gateway {
         };
         let now = self.clock.now_ms();
         if !decision.allowed {
-            self.record(&AuditRecord::decision(now, actor, action, ctx, &decision, vec![AuditResource::System]))?;
+            self.record(&AuditRecord::decision(
+                now,
+                actor,
+                action,
+                ctx,
+                &decision,
+                vec![AuditResource::System],
+            ))?;
             return Err(denied(action, "the installation", &decision));
         }
         subject
@@ -168,12 +204,18 @@ impl Gateway {
 
     /// Records an audit record durably; failure to record is a deny.
     pub(crate) fn record(&self, record: &AuditRecord) -> Result<(), GatewayError> {
-        self.recorder.record(record).map_err(|e| GatewayError::NotRecorded(e.to_string()))
+        self.recorder
+            .record(record)
+            .map_err(|e| GatewayError::NotRecorded(e.to_string()))
     }
 }
 
 pub(crate) fn denied(action: Action, resource: &str, decision: &Decision) -> GatewayError {
-    GatewayError::Denied { action: action.to_string(), resource: resource.to_owned(), reason: decision.reasons.join(", ") }
+    GatewayError::Denied {
+        action: action.to_string(),
+        resource: resource.to_owned(),
+        reason: decision.reasons.join(", "),
+    }
 }
 
 /// A short code for an error, fit for the ledger (no values).

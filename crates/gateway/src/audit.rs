@@ -63,8 +63,20 @@ impl AuditRecord {
         }
     }
 
-    pub(crate) fn admin(time: UnixMillis, actor: &Actor, action: Action, ctx: &AccessContext) -> AuditRecord {
-        let mut r = AuditRecord::decision(time, actor, action, ctx, &Decision::allow("admin-action"), vec![AuditResource::System]);
+    pub(crate) fn admin(
+        time: UnixMillis,
+        actor: &Actor,
+        action: Action,
+        ctx: &AccessContext,
+    ) -> AuditRecord {
+        let mut r = AuditRecord::decision(
+            time,
+            actor,
+            action,
+            ctx,
+            &Decision::allow("admin-action"),
+            vec![AuditResource::System],
+        );
         r.decision = "admin".to_owned();
         r
     }
@@ -83,4 +95,55 @@ pub struct RecordError(pub String);
 /// Where decisions go. `record` returns only once the record is durable.
 pub trait Recorder: Send + Sync {
     fn record(&self, record: &AuditRecord) -> Result<(), RecordError>;
+}
+
+impl AuditRecord {
+    /// The ledger entry for this record (its index is assigned on append).
+    pub fn to_entry(&self) -> ledger::Entry {
+        let resources = self
+            .resources
+            .iter()
+            .map(|r| match r {
+                AuditResource::Customer(id) => ledger::ResourceId::Customer(id.clone()),
+                AuditResource::Document(id) => ledger::ResourceId::Document(id.clone()),
+                AuditResource::Person(id) => ledger::ResourceId::Person(id.clone()),
+                AuditResource::Policy(id) => ledger::ResourceId::Policy(id.clone()),
+                AuditResource::System => ledger::ResourceId::Other("system".into()),
+            })
+            .collect();
+        let decision = match self.decision.as_str() {
+            "allow" => ledger::Decision::Allow,
+            "admin" => ledger::Decision::Admin,
+            "error" => ledger::Decision::Error,
+            _ => ledger::Decision::Deny,
+        };
+        ledger::Entry {
+            index: 0,
+            time: self.time,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            resources,
+            decision,
+            policies: self.reasons.clone(),
+            record_count: self.record_count,
+            withheld_count: self.withheld_count,
+            fields: self.fields.clone(),
+            client: ledger::ClientContext {
+                address: self.client_address.clone().unwrap_or_default(),
+                user_agent: self.user_agent.clone().unwrap_or_default(),
+                device: self.device.clone().unwrap_or_default(),
+            },
+            justification: self.justification.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The tamper-evident ledger records decisions: `record` returns once the
+/// entry's group commit is durable.
+impl<S: ledger::LedgerStore> Recorder for ledger::Ledger<S> {
+    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        self.append(record.to_entry())
+            .map(|_| ())
+            .map_err(|e| RecordError(e.to_string()))
+    }
 }

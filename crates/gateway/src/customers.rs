@@ -57,7 +57,12 @@ impl Gateway {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportReport, GatewayError> {
         self.authorize_admin(actor, Action::CustomerCreate, ctx)?;
-        let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
+        let people: HashSet<PersonId> = self
+            .store
+            .list_people()?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
         let existing = self.store.count_customers()?;
         let now = self.clock.now_ms();
 
@@ -65,13 +70,17 @@ impl Gateway {
         let mut seen = HashSet::new();
         let mut accepted = Vec::with_capacity(rows.len());
         for (i, mut row) in rows.into_iter().enumerate() {
-            let id = row.id.clone().unwrap_or_else(|| CustomerId(format!("C-{:07}", existing as usize + i + 1)));
+            let id = row
+                .id
+                .clone()
+                .unwrap_or_else(|| CustomerId(format!("C-{:07}", existing as usize + i + 1)));
             row.id = Some(id.clone());
             match check_row(&row, &people) {
                 Err(problem) => problems.push(RowProblem { row: i, problem }),
-                Ok(()) if !seen.insert(id.clone()) => {
-                    problems.push(RowProblem { row: i, problem: format!("customer id {id} appears more than once") })
-                }
+                Ok(()) if !seen.insert(id.clone()) => problems.push(RowProblem {
+                    row: i,
+                    problem: format!("customer id {id} appears more than once"),
+                }),
                 Ok(()) => accepted.push(row),
             }
         }
@@ -91,12 +100,23 @@ impl Gateway {
         let sealed = sealed?;
         drop(keys);
         self.store.insert_customers(&sealed)?;
-        self.record(&AuditRecord::admin(now, actor, Action::CustomerCreate, ctx).with_count(sealed.len() as u64))?;
-        Ok(ImportReport { imported: sealed.len(), skipped: problems })
+        self.record(
+            &AuditRecord::admin(now, actor, Action::CustomerCreate, ctx)
+                .with_count(sealed.len() as u64),
+        )?;
+        Ok(ImportReport {
+            imported: sealed.len(),
+            skipped: problems,
+        })
     }
 
     /// Reads one customer as `actor` may see it.
-    pub fn read_customer(&self, actor: &Actor, ctx: &AccessContext, id: &CustomerId) -> Result<CustomerView, GatewayError> {
+    pub fn read_customer(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &CustomerId,
+    ) -> Result<CustomerView, GatewayError> {
         let subject = self.subject(actor);
         let sealed = self.store.get_customer(id);
         let now = self.clock.now_ms();
@@ -105,25 +125,59 @@ impl Gateway {
             (Ok(s), Ok(Some(c))) => (s, c),
             (Err(e), _) => {
                 let d = Decision::deny(&format!("error:{}", error_code(&e)));
-                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, resources))?;
+                self.record(&AuditRecord::decision(
+                    now,
+                    actor,
+                    Action::CustomerRead,
+                    ctx,
+                    &d,
+                    resources,
+                ))?;
                 return Err(e);
             }
             (_, Ok(None)) => {
                 let d = Decision::deny("not-found");
-                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, resources))?;
-                return Err(GatewayError::NotFound { kind: "customer", id: id.to_string() });
+                self.record(&AuditRecord::decision(
+                    now,
+                    actor,
+                    Action::CustomerRead,
+                    ctx,
+                    &d,
+                    resources,
+                ))?;
+                return Err(GatewayError::NotFound {
+                    kind: "customer",
+                    id: id.to_string(),
+                });
             }
             (_, Err(e)) => {
                 let d = Decision::deny("error:store");
-                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, resources))?;
+                self.record(&AuditRecord::decision(
+                    now,
+                    actor,
+                    Action::CustomerRead,
+                    ctx,
+                    &d,
+                    resources,
+                ))?;
                 return Err(e.into());
             }
         };
-        let decision = self.decide(&subject, Action::CustomerRead, Some(&attrs(&sealed.meta)), ctx);
-        let mut record = AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources);
+        let decision = self.decide(
+            &subject,
+            Action::CustomerRead,
+            Some(&attrs(&sealed.meta)),
+            ctx,
+        );
+        let mut record =
+            AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources);
         if !decision.allowed {
             self.record(&record)?;
-            return Err(denied(Action::CustomerRead, &format!("customer {id}"), &decision));
+            return Err(denied(
+                Action::CustomerRead,
+                &format!("customer {id}"),
+                &decision,
+            ));
         }
         // Decrypt before recording so that a failure is recorded as a deny;
         // the plaintext leaves only after the allow is durable.
@@ -136,7 +190,14 @@ impl Gateway {
             }
             Err(e) => {
                 let d = Decision::deny(&format!("error:{}", error_code(&e)));
-                self.record(&AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, record.resources))?;
+                self.record(&AuditRecord::decision(
+                    now,
+                    actor,
+                    Action::CustomerRead,
+                    ctx,
+                    &d,
+                    record.resources,
+                ))?;
                 Err(e)
             }
         }
@@ -151,7 +212,11 @@ impl Gateway {
         owner: Option<&PersonId>,
         limit: usize,
     ) -> Result<Bulk<CustomerView>, GatewayError> {
-        let metas = self.store.customer_metas(&CustomerFilter { owner: owner.cloned(), after: None, limit: None })?;
+        let metas = self.store.customer_metas(&CustomerFilter {
+            owner: owner.cloned(),
+            after: None,
+            limit: None,
+        })?;
         self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true)
     }
 
@@ -175,14 +240,22 @@ impl Gateway {
         if let Some((kind, normalized)) = lookup {
             let hash = self.keys()?.blind_index(kind.as_str(), &normalized);
             let ids = self.store.find_customers(kind, &hash)?;
-            let metas = self.store.get_customers(&ids)?.into_iter().map(|c| c.meta).collect();
+            let metas = self
+                .store
+                .get_customers(&ids)?
+                .into_iter()
+                .map(|c| c.meta)
+                .collect();
             return self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true);
         }
         let needle = fold(query);
         let metas = self.store.customer_metas(&CustomerFilter::default())?;
         self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|view| {
-            view.text(CustomerField::Name).is_some_and(|n| fold(&n).contains(&needle))
-                || view.text(CustomerField::Company).is_some_and(|n| fold(&n).contains(&needle))
+            view.text(CustomerField::Name)
+                .is_some_and(|n| fold(&n).contains(&needle))
+                || view
+                    .text(CustomerField::Company)
+                    .is_some_and(|n| fold(&n).contains(&needle))
         })
     }
 
@@ -211,8 +284,10 @@ impl Gateway {
         let mut records = Vec::new();
         for chunk in allowed.chunks(512) {
             let sealed = self.store.get_customers(chunk)?;
-            let views: Result<Vec<CustomerView>, GatewayError> =
-                sealed.par_iter().map(|c| self.open_customer(&subject, c, ctx)).collect();
+            let views: Result<Vec<CustomerView>, GatewayError> = sealed
+                .par_iter()
+                .map(|c| self.open_customer(&subject, c, ctx))
+                .collect();
             records.extend(views?.into_iter().filter(|v| keep(v)));
             if records.len() >= limit {
                 break;
@@ -231,7 +306,10 @@ impl Gateway {
             action,
             ctx,
             &decision,
-            records.iter().map(|r| AuditResource::Customer(r.id.to_string())).collect(),
+            records
+                .iter()
+                .map(|r| AuditResource::Customer(r.id.to_string()))
+                .collect(),
         );
         record.record_count = records.len() as u64;
         record.withheld_count = withheld.count;
@@ -239,29 +317,67 @@ impl Gateway {
         Ok(Bulk { records, withheld })
     }
 
-    fn subject_or_record_deny(&self, actor: &Actor, ctx: &AccessContext, action: Action) -> Result<Subject, GatewayError> {
+    fn subject_or_record_deny(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        action: Action,
+    ) -> Result<Subject, GatewayError> {
         self.subject(actor).or_else(|e| {
             let d = Decision::deny(&format!("error:{}", error_code(&e)));
-            self.record(&AuditRecord::decision(self.clock.now_ms(), actor, action, ctx, &d, vec![AuditResource::System]))?;
+            self.record(&AuditRecord::decision(
+                self.clock.now_ms(),
+                actor,
+                action,
+                ctx,
+                &d,
+                vec![AuditResource::System],
+            ))?;
             Err(e)
         })
     }
 
     /// Erases a customer by destroying its data key and rows (crypto-shredding).
-    pub fn erase_customer(&self, actor: &Actor, ctx: &AccessContext, id: &CustomerId) -> Result<(), GatewayError> {
+    pub fn erase_customer(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &CustomerId,
+    ) -> Result<(), GatewayError> {
         let subject = self.subject_or_record_deny(actor, ctx, Action::CustomerErase)?;
         let meta = self.store.get_customer(id)?.map(|c| c.meta);
         let now = self.clock.now_ms();
         let resources = vec![AuditResource::Customer(id.to_string())];
         let Some(meta) = meta else {
-            self.record(&AuditRecord::decision(now, actor, Action::CustomerErase, ctx, &Decision::deny("not-found"), resources))?;
-            return Err(GatewayError::NotFound { kind: "customer", id: id.to_string() });
+            self.record(&AuditRecord::decision(
+                now,
+                actor,
+                Action::CustomerErase,
+                ctx,
+                &Decision::deny("not-found"),
+                resources,
+            ))?;
+            return Err(GatewayError::NotFound {
+                kind: "customer",
+                id: id.to_string(),
+            });
         };
         let decision = self.decide(&subject, Action::CustomerErase, Some(&attrs(&meta)), ctx);
         // The erasure is recorded first: if recording fails nothing is erased.
-        self.record(&AuditRecord::decision(now, actor, Action::CustomerErase, ctx, &decision, resources))?;
+        self.record(&AuditRecord::decision(
+            now,
+            actor,
+            Action::CustomerErase,
+            ctx,
+            &decision,
+            resources,
+        ))?;
         if !decision.allowed {
-            return Err(denied(Action::CustomerErase, &format!("customer {id}"), &decision));
+            return Err(denied(
+                Action::CustomerErase,
+                &format!("customer {id}"),
+                &decision,
+            ));
         }
         self.store.erase_customer(id)?;
         Ok(())
@@ -272,7 +388,12 @@ impl Gateway {
         Ok(self.store.count_customers()?)
     }
 
-    fn field_access(&self, subject: &Subject, _meta: &CustomerMeta, _field: CustomerField) -> FieldAccess {
+    fn field_access(
+        &self,
+        subject: &Subject,
+        _meta: &CustomerMeta,
+        _field: CustomerField,
+    ) -> FieldAccess {
         match subject {
             Subject::Operator => FieldAccess::Clear,
             Subject::Person(_) => FieldAccess::Hidden,
@@ -280,10 +401,18 @@ impl Gateway {
     }
 
     /// Decrypts the fields the subject may see and masks the rest.
-    fn open_customer(&self, subject: &Subject, sealed: &SealedCustomer, _ctx: &AccessContext) -> Result<CustomerView, GatewayError> {
+    fn open_customer(
+        &self,
+        subject: &Subject,
+        sealed: &SealedCustomer,
+        _ctx: &AccessContext,
+    ) -> Result<CustomerView, GatewayError> {
         let id = sealed.meta.id.as_str();
         let keys = self.keys()?;
-        let wrapped = crypto::WrappedKey { kek_version: sealed.key.kek_version, sealed: sealed.key.sealed.clone() };
+        let wrapped = crypto::WrappedKey {
+            kek_version: sealed.key.kek_version,
+            sealed: sealed.key.sealed.clone(),
+        };
         let dk = keys.unwrap_data_key(&customer_record(id), &wrapped)?;
         drop(keys);
         let mut fields = BTreeMap::new();
@@ -296,8 +425,9 @@ impl Gateway {
                 continue;
             }
             let plain = dk.open(&field_aad(id, *field), ct)?;
-            let value: serde_json::Value = serde_json::from_slice(&plain)
-                .map_err(|_| GatewayError::Internal(format!("customer {id} field {field} does not decode")))?;
+            let value: serde_json::Value = serde_json::from_slice(&plain).map_err(|_| {
+                GatewayError::Internal(format!("customer {id} field {field} does not decode"))
+            })?;
             if access == FieldAccess::Masked {
                 fields.insert(*field, mask_value(*field, &value));
                 masked.push(*field);
@@ -345,9 +475,12 @@ fn mask_value(field: CustomerField, value: &serde_json::Value) -> serde_json::Va
     };
     match value {
         serde_json::Value::String(s) => serde_json::Value::String(one(s)),
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.iter().map(|i| serde_json::Value::String(one(i.as_str().unwrap_or("")))).collect())
-        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .map(|i| serde_json::Value::String(one(i.as_str().unwrap_or(""))))
+                .collect(),
+        ),
         serde_json::Value::Null => serde_json::Value::Null,
         _ => serde_json::Value::String(mask::text("")),
     }
@@ -355,7 +488,10 @@ fn mask_value(field: CustomerField, value: &serde_json::Value) -> serde_json::Va
 
 /// Lowercases and strips diacritics for name search (Nguyễn matches nguyen).
 fn fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).map(strip_diacritic).collect()
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(strip_diacritic)
+        .collect()
 }
 
 /// Maps a Latin letter with diacritics to its base letter. Covers Latin-1,
@@ -379,7 +515,10 @@ fn strip_diacritic(c: char) -> char {
         ('r', "ŕŗř"),
         ('t', "ţťŧț"),
     ];
-    GROUPS.iter().find(|(_, set)| set.contains(c)).map_or(c, |(base, _)| *base)
+    GROUPS
+        .iter()
+        .find(|(_, set)| set.contains(c))
+        .map_or(c, |(base, _)| *base)
 }
 
 /// Validates a row before anything is sealed.
@@ -393,7 +532,9 @@ fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String
     match &row.owner {
         None => return Err("no owner (account manager) given".into()),
         Some(owner) if !people.contains(owner) => {
-            return Err(format!("unknown owner {owner}; import people first (`custodia people import`)"))
+            return Err(format!(
+                "unknown owner {owner}; import people first (`custodia people import`)"
+            ))
         }
         Some(_) => {}
     }
@@ -407,7 +548,11 @@ fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String
             return Err(format!(
                 "phone #{} cannot be read as a phone number{}",
                 n + 1,
-                if row.country.is_none() { " (give a country for national numbers)" } else { "" }
+                if row.country.is_none() {
+                    " (give a country for national numbers)"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -419,16 +564,33 @@ fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String
     Ok(())
 }
 
-fn seal_customer(keys: &crypto::Keyring, row: &NewCustomer, now: model::UnixMillis) -> Result<SealedCustomer, GatewayError> {
-    let id = row.id.clone().ok_or_else(|| GatewayError::Internal("row without id".into()))?;
+fn seal_customer(
+    keys: &crypto::Keyring,
+    row: &NewCustomer,
+    now: model::UnixMillis,
+) -> Result<SealedCustomer, GatewayError> {
+    let id = row
+        .id
+        .clone()
+        .ok_or_else(|| GatewayError::Internal("row without id".into()))?;
     let (dk, wrapped) = keys.new_data_key(&customer_record(id.as_str()))?;
     let country = row.country.as_ref().map(|c| c.to_ascii_uppercase());
-    let phones: Vec<String> =
-        row.phones.iter().map(|p| normalize::phone_e164(p, country.as_deref()).unwrap_or_else(|| p.clone())).collect();
+    let phones: Vec<String> = row
+        .phones
+        .iter()
+        .map(|p| normalize::phone_e164(p, country.as_deref()).unwrap_or_else(|| p.clone()))
+        .collect();
     let values: [(CustomerField, serde_json::Value); 8] = [
         (CustomerField::Name, row.display_name.trim().into()),
         (CustomerField::Company, row.company.trim().into()),
-        (CustomerField::Emails, row.emails.iter().map(|e| e.trim()).collect::<Vec<_>>().into()),
+        (
+            CustomerField::Emails,
+            row.emails
+                .iter()
+                .map(|e| e.trim())
+                .collect::<Vec<_>>()
+                .into(),
+        ),
         (CustomerField::Phones, phones.clone().into()),
         (CustomerField::Addresses, row.addresses.clone().into()),
         (CustomerField::Notes, row.notes.clone().into()),
@@ -437,7 +599,9 @@ fn seal_customer(keys: &crypto::Keyring, row: &NewCustomer, now: model::UnixMill
     ];
     let mut fields = Vec::with_capacity(values.len());
     for (field, value) in values {
-        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&value).map_err(|e| GatewayError::Internal(e.to_string()))?);
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(&value).map_err(|e| GatewayError::Internal(e.to_string()))?,
+        );
         fields.push((field, dk.seal(&field_aad(id.as_str(), field), &plain)?));
     }
     let mut lookups = Vec::new();
@@ -461,7 +625,10 @@ fn seal_customer(keys: &crypto::Keyring, row: &NewCustomer, now: model::UnixMill
             created_ms: now,
             updated_ms: now,
         },
-        key: StoredKey { kek_version: wrapped.kek_version, sealed: wrapped.sealed },
+        key: StoredKey {
+            kek_version: wrapped.kek_version,
+            sealed: wrapped.sealed,
+        },
         fields,
         lookups,
     })

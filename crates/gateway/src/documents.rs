@@ -26,7 +26,10 @@ pub struct NewDocument {
 
 impl fmt::Debug for NewDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewDocument").field("title", &self.title).field("size", &self.body.len()).finish_non_exhaustive()
+        f.debug_struct("NewDocument")
+            .field("title", &self.title)
+            .field("size", &self.body.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,14 +60,21 @@ fn check_file_name(name: &str) -> Result<(), GatewayError> {
         || name == ".."
         || name.chars().any(char::is_control);
     if bad {
-        return Err(GatewayError::Invalid(format!("document file name {name:?} is not a plain file name")));
+        return Err(GatewayError::Invalid(format!(
+            "document file name {name:?} is not a plain file name"
+        )));
     }
     Ok(())
 }
 
 impl Gateway {
     /// Seals and stores a document.
-    pub fn add_document(&self, actor: &Actor, ctx: &AccessContext, doc: NewDocument) -> Result<DocumentMeta, GatewayError> {
+    pub fn add_document(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        doc: NewDocument,
+    ) -> Result<DocumentMeta, GatewayError> {
         check_file_name(&doc.file_name)?;
         if doc.title.trim().is_empty() {
             return Err(GatewayError::Invalid("the document title is empty".into()));
@@ -96,7 +106,10 @@ impl Gateway {
         let body = dk.seal(&body_aad(id.as_str()), &doc.body)?;
         self.store.insert_document(&SealedDocument {
             meta: meta.clone(),
-            key: StoredKey { kek_version: wrapped.kek_version, sealed: wrapped.sealed },
+            key: StoredKey {
+                kek_version: wrapped.kek_version,
+                sealed: wrapped.sealed,
+            },
             body,
         })?;
         let mut record = AuditRecord::admin(now, actor, Action::DocumentUpload, ctx).with_count(1);
@@ -106,7 +119,11 @@ impl Gateway {
     }
 
     /// The documents whose metadata `actor` may view.
-    pub fn list_documents(&self, actor: &Actor, ctx: &AccessContext) -> Result<Bulk<DocumentMeta>, GatewayError> {
+    pub fn list_documents(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+    ) -> Result<Bulk<DocumentMeta>, GatewayError> {
         let subject = self.subject(actor)?;
         let mut withheld = Withheld::default();
         let mut records = Vec::new();
@@ -118,14 +135,21 @@ impl Gateway {
                 withheld.add(&d.reasons);
             }
         }
-        let decision = if records.is_empty() && withheld.count > 0 { Decision::deny("all-withheld") } else { Decision::allow("per-record") };
+        let decision = if records.is_empty() && withheld.count > 0 {
+            Decision::deny("all-withheld")
+        } else {
+            Decision::allow("per-record")
+        };
         let mut record = AuditRecord::decision(
             self.clock.now_ms(),
             actor,
             Action::DocumentView,
             ctx,
             &decision,
-            records.iter().map(|m| AuditResource::Document(m.id.to_string())).collect(),
+            records
+                .iter()
+                .map(|m| AuditResource::Document(m.id.to_string()))
+                .collect(),
         );
         record.record_count = records.len() as u64;
         record.withheld_count = withheld.count;
@@ -134,16 +158,30 @@ impl Gateway {
     }
 
     /// A document's metadata, if `actor` may view it.
-    pub fn document(&self, actor: &Actor, ctx: &AccessContext, id: &DocumentId) -> Result<DocumentMeta, GatewayError> {
-        self.document_access(actor, ctx, id, Action::DocumentView).map(|(meta, _)| meta)
+    pub fn document(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &DocumentId,
+    ) -> Result<DocumentMeta, GatewayError> {
+        self.document_access(actor, ctx, id, Action::DocumentView)
+            .map(|(meta, _)| meta)
     }
 
     /// A document's body, if `actor` may download it. The download is
     /// recorded before the body is returned.
-    pub fn download_document(&self, actor: &Actor, ctx: &AccessContext, id: &DocumentId) -> Result<(DocumentMeta, Vec<u8>), GatewayError> {
+    pub fn download_document(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &DocumentId,
+    ) -> Result<(DocumentMeta, Vec<u8>), GatewayError> {
         let (meta, sealed) = self.document_access(actor, ctx, id, Action::DocumentDownload)?;
         let keys = self.keys()?;
-        let wrapped = crypto::WrappedKey { kek_version: sealed.key.kek_version, sealed: sealed.key.sealed };
+        let wrapped = crypto::WrappedKey {
+            kek_version: sealed.key.kek_version,
+            sealed: sealed.key.sealed,
+        };
         let dk = keys.unwrap_data_key(&document_record(id.as_str()), &wrapped)?;
         drop(keys);
         let body = dk.open(&body_aad(id.as_str()), &sealed.body)?;
@@ -162,13 +200,30 @@ impl Gateway {
         let subject = match self.subject(actor) {
             Ok(s) => s,
             Err(e) => {
-                self.record(&AuditRecord::decision(now, actor, action, ctx, &Decision::deny("error:unknown-person"), resources))?;
+                self.record(&AuditRecord::decision(
+                    now,
+                    actor,
+                    action,
+                    ctx,
+                    &Decision::deny("error:unknown-person"),
+                    resources,
+                ))?;
                 return Err(e);
             }
         };
         let Some(sealed) = self.store.get_document(id)? else {
-            self.record(&AuditRecord::decision(now, actor, action, ctx, &Decision::deny("not-found"), resources))?;
-            return Err(GatewayError::NotFound { kind: "document", id: id.to_string() });
+            self.record(&AuditRecord::decision(
+                now,
+                actor,
+                action,
+                ctx,
+                &Decision::deny("not-found"),
+                resources,
+            ))?;
+            return Err(GatewayError::NotFound {
+                kind: "document",
+                id: id.to_string(),
+            });
         };
         let decision = self.decide(&subject, action, Some(&doc_attrs(&sealed.meta)), ctx);
         let mut record = AuditRecord::decision(now, actor, action, ctx, &decision, resources);

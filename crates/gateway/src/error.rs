@@ -5,7 +5,11 @@ use model::CustomerId;
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error("denied: {action} on {resource}: {reason}")]
-    Denied { action: String, resource: String, reason: String },
+    Denied {
+        action: String,
+        resource: String,
+        reason: String,
+    },
     #[error("{kind} {id} not found")]
     NotFound { kind: &'static str, id: String },
     #[error("unknown person {0}; import them first with `custodia people import`")]
@@ -44,6 +48,9 @@ impl From<store::StoreError> for GatewayError {
 impl GatewayError {
     /// Whether this is a policy denial (as opposed to a failure).
     pub fn is_denied(&self) -> bool {
-        matches!(self, GatewayError::Denied { .. } | GatewayError::NotRecorded(_))
+        matches!(
+            self,
+            GatewayError::Denied { .. } | GatewayError::NotRecorded(_)
+        )
     }
 }

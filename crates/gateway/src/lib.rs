@@ -12,6 +12,7 @@
 
 mod access;
 mod audit;
+mod audit_ops;
 mod customers;
 mod documents;
 mod error;
@@ -22,7 +23,8 @@ mod view;
 use std::sync::{Arc, RwLock};
 
 pub use access::{AccessContext, Action, Actor, Decision};
-pub use audit::{AuditRecord, AuditResource, Recorder, RecordError};
+pub use audit::{AuditRecord, AuditResource, RecordError, Recorder};
+pub use audit_ops::{decision_name, AuditQuery};
 pub use customers::{ImportReport, RowProblem};
 pub use documents::NewDocument;
 pub use error::GatewayError;
@@ -46,7 +48,9 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway").field("store", &self.store.backend()).finish_non_exhaustive()
+        f.debug_struct("Gateway")
+            .field("store", &self.store.backend())
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,22 +67,37 @@ impl Gateway {
 
     /// Opens the gateway over an initialized store; refuses a keyring that
     /// does not belong to it.
-    pub fn open(store: Arc<dyn Store>, keys: Keyring, clock: SharedClock, recorder: Arc<dyn Recorder>) -> Result<Gateway, GatewayError> {
+    pub fn open(
+        store: Arc<dyn Store>,
+        keys: Keyring,
+        clock: SharedClock,
+        recorder: Arc<dyn Recorder>,
+    ) -> Result<Gateway, GatewayError> {
         match store.get_setting(KEY_CHECK_SETTING)? {
             None => return Err(GatewayError::NotInitialized),
             Some(expected) if expected != keys.check_value() => return Err(GatewayError::WrongKey),
             Some(_) => {}
         }
-        Ok(Gateway { store, keys: RwLock::new(keys), clock, recorder })
+        Ok(Gateway {
+            store,
+            keys: RwLock::new(keys),
+            clock,
+            recorder,
+        })
     }
 
     /// The installation id this gateway serves.
     pub fn installation(&self) -> Result<String, GatewayError> {
-        Ok(self.store.get_setting(INSTALLATION_SETTING)?.unwrap_or_default())
+        Ok(self
+            .store
+            .get_setting(INSTALLATION_SETTING)?
+            .unwrap_or_default())
     }
 
     fn keys(&self) -> Result<std::sync::RwLockReadGuard<'_, Keyring>, GatewayError> {
-        self.keys.read().map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))
+        self.keys
+            .read()
+            .map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))
     }
 
     /// Rotates the key-encryption key: a new KEK version is added and
@@ -95,7 +114,10 @@ impl Gateway {
     ) -> Result<(u32, u64), GatewayError> {
         self.authorize_admin(actor, Action::KeysRotate, ctx)?;
         let new_version = {
-            let mut keys = self.keys.write().map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
+            let mut keys = self
+                .keys
+                .write()
+                .map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
             let v = keys.add_version()?;
             persist(&keys)?;
             v
@@ -112,18 +134,33 @@ impl Gateway {
                 if stored.kek_version == new_version {
                     continue;
                 }
-                let wrapped = crypto::WrappedKey { kek_version: stored.kek_version, sealed: stored.sealed.clone() };
+                let wrapped = crypto::WrappedKey {
+                    kek_version: stored.kek_version,
+                    sealed: stored.sealed.clone(),
+                };
                 let fresh = keys.rewrap(&key_record(owner), &wrapped)?;
-                updates.push((owner.clone(), store::StoredKey { kek_version: fresh.kek_version, sealed: fresh.sealed }));
+                updates.push((
+                    owner.clone(),
+                    store::StoredKey {
+                        kek_version: fresh.kek_version,
+                        sealed: fresh.sealed,
+                    },
+                ));
             }
             drop(keys);
             self.store.replace_wrapped_keys(&updates)?;
             rewrapped += updates.len() as u64;
         }
-        let mut keys = self.keys.write().map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
+        let mut keys = self
+            .keys
+            .write()
+            .map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
         keys.retire_old_versions();
         persist(&keys)?;
-        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::KeysRotate, ctx).with_count(rewrapped))?;
+        self.record(
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::KeysRotate, ctx)
+                .with_count(rewrapped),
+        )?;
         Ok((new_version, rewrapped))
     }
 }

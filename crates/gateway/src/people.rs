@@ -8,34 +8,70 @@ use crate::{AccessContext, Action, Actor, Gateway, GatewayError};
 impl Gateway {
     /// Adds or updates people and teams in one go; managers and teams named
     /// must exist in the batch or the store.
-    pub fn import_people(&self, actor: &Actor, ctx: &AccessContext, people: &[Person], teams: &[Team]) -> Result<(), GatewayError> {
+    pub fn import_people(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        people: &[Person],
+        teams: &[Team],
+    ) -> Result<(), GatewayError> {
         self.authorize_admin(actor, Action::PeopleWrite, ctx)?;
-        let known: std::collections::HashSet<PersonId> =
-            self.store.list_people()?.into_iter().map(|p| p.id).chain(people.iter().map(|p| p.id.clone())).collect();
+        let known: std::collections::HashSet<PersonId> = self
+            .store
+            .list_people()?
+            .into_iter()
+            .map(|p| p.id)
+            .chain(people.iter().map(|p| p.id.clone()))
+            .collect();
         for p in people {
             if let Some(m) = &p.manager {
                 if !known.contains(m) {
-                    return Err(GatewayError::Invalid(format!("person {}: unknown manager {m}; nothing was written", p.id)));
+                    return Err(GatewayError::Invalid(format!(
+                        "person {}: unknown manager {m}; nothing was written",
+                        p.id
+                    )));
                 }
             }
         }
         self.store.upsert_teams(teams)?;
         self.store.upsert_people(people)?;
-        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleWrite, ctx).with_count(people.len() as u64))?;
+        self.record(
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleWrite, ctx)
+                .with_count(people.len() as u64),
+        )?;
         Ok(())
     }
 
-    pub fn list_people(&self, actor: &Actor, ctx: &AccessContext) -> Result<Vec<Person>, GatewayError> {
+    pub fn list_people(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+    ) -> Result<Vec<Person>, GatewayError> {
         self.authorize_admin(actor, Action::PeopleRead, ctx)?;
         let people = self.store.list_people()?;
-        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleRead, ctx).with_count(people.len() as u64))?;
+        self.record(
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleRead, ctx)
+                .with_count(people.len() as u64),
+        )?;
         Ok(people)
     }
 
-    pub fn person(&self, actor: &Actor, ctx: &AccessContext, id: &PersonId) -> Result<Person, GatewayError> {
+    pub fn person(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &PersonId,
+    ) -> Result<Person, GatewayError> {
         self.authorize_admin(actor, Action::PeopleRead, ctx)?;
-        let person = self.store.get_person(id)?.ok_or_else(|| GatewayError::NotFound { kind: "person", id: id.to_string() })?;
-        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleRead, ctx).with_count(1);
+        let person = self
+            .store
+            .get_person(id)?
+            .ok_or_else(|| GatewayError::NotFound {
+                kind: "person",
+                id: id.to_string(),
+            })?;
+        let mut record =
+            AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleRead, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];
         self.record(&record)?;
         Ok(person)

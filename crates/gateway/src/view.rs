@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use model::{Classification, Compartments, CustomerField, CustomerId, PersonId, TeamId, UnixMillis};
+use model::{
+    Classification, Compartments, CustomerField, CustomerId, PersonId, TeamId, UnixMillis,
+};
 use serde::Serialize;
 
 /// A customer as one caller may see it: metadata, the fields they may see
@@ -32,9 +34,11 @@ impl CustomerView {
     pub fn text(&self, field: CustomerField) -> Option<String> {
         self.fields.get(&field).map(|v| match v {
             serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(items) => {
-                items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join("; ")
-            }
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; "),
             serde_json::Value::Null => String::new(),
             other => other.to_string(),
         })
@@ -63,7 +67,11 @@ pub struct Withheld {
 impl Withheld {
     pub(crate) fn add(&mut self, reasons: &[String]) {
         self.count += 1;
-        let key = if reasons.is_empty() { "no policy permits".to_owned() } else { reasons.join(", ") };
+        let key = if reasons.is_empty() {
+            "no policy permits".to_owned()
+        } else {
+            reasons.join(", ")
+        };
         *self.by_reason.entry(key).or_default() += 1;
     }
 }

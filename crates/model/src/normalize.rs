@@ -9,7 +9,11 @@
 pub fn email(raw: &str) -> Option<String> {
     let e = raw.trim().to_lowercase();
     let (local, domain) = e.split_once('@')?;
-    if local.is_empty() || domain.is_empty() || !domain.contains('.') || e.contains(char::is_whitespace) {
+    if local.is_empty()
+        || domain.is_empty()
+        || !domain.contains('.')
+        || e.contains(char::is_whitespace)
+    {
         return None;
     }
     Some(e)
@@ -69,12 +73,13 @@ pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
         .trim();
     // "+44 (0)20 …": the bracketed trunk prefix is dropped in international form.
     let without_trunk;
-    let trimmed = if (trimmed.starts_with('+') || trimmed.starts_with("00")) && trimmed.contains("(0)") {
-        without_trunk = trimmed.replacen("(0)", "", 1);
-        without_trunk.as_str()
-    } else {
-        trimmed
-    };
+    let trimmed =
+        if (trimmed.starts_with('+') || trimmed.starts_with("00")) && trimmed.contains("(0)") {
+            without_trunk = trimmed.replacen("(0)", "", 1);
+            without_trunk.as_str()
+        } else {
+            trimmed
+        };
     let mut digits = String::with_capacity(trimmed.len());
     for c in trimmed.chars() {
         match c {
@@ -115,7 +120,11 @@ mod tests {
     use super::*;
 
     fn check(raw: &str, country: Option<&str>, expected: Option<&str>) {
-        assert_eq!(phone_e164(raw, country).as_deref(), expected, "{raw:?} in {country:?}");
+        assert_eq!(
+            phone_e164(raw, country).as_deref(),
+            expected,
+            "{raw:?} in {country:?}"
+        );
     }
 
     #[test]
@@ -138,7 +147,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("  Lan.Nguyen@Example.COM ").as_deref(), Some("lan.nguyen@example.com"));
+        assert_eq!(
+            email("  Lan.Nguyen@Example.COM ").as_deref(),
+            Some("lan.nguyen@example.com")
+        );
         assert_eq!(email("no-at-sign"), None);
         assert_eq!(email("a@b"), None);
         assert_eq!(email("a b@c.d"), None);

@@ -9,11 +9,14 @@
 use std::collections::BTreeSet;
 
 use model::{
-    Classification, CustomerField, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, EmploymentStatus, Person,
-    PersonId, Role, Team, TeamId,
+    Classification, CustomerField, CustomerId, CustomerMeta, DocumentId, DocumentKind,
+    DocumentMeta, EmploymentStatus, Person, PersonId, Role, Team, TeamId,
 };
 
-use crate::{CustomerFilter, KeyOwner, LookupKind, SealedCustomer, SealedDocument, Store, StoreError, StoredKey};
+use crate::{
+    CustomerFilter, KeyOwner, LookupKind, SealedCustomer, SealedDocument, Store, StoreError,
+    StoredKey,
+};
 
 /// A sealed customer with recognisable fake ciphertext.
 pub fn sample_customer(id: &str, owner: &str) -> SealedCustomer {
@@ -29,13 +32,19 @@ pub fn sample_customer(id: &str, owner: &str) -> SealedCustomer {
             created_ms: 1_000,
             updated_ms: 2_000,
         },
-        key: StoredKey { kek_version: 1, sealed: format!("key-of-{id}").into_bytes() },
+        key: StoredKey {
+            kek_version: 1,
+            sealed: format!("key-of-{id}").into_bytes(),
+        },
         fields: vec![
             (CustomerField::Name, format!("name-ct-{id}").into_bytes()),
             (CustomerField::Emails, vec![0, 1, 2, 255]),
             (CustomerField::BankDetails, Vec::new()),
         ],
-        lookups: vec![(LookupKind::Email, lookup_hash(id, 1)), (LookupKind::Phone, lookup_hash(id, 2))],
+        lookups: vec![
+            (LookupKind::Email, lookup_hash(id, 1)),
+            (LookupKind::Phone, lookup_hash(id, 2)),
+        ],
     }
 }
 
@@ -70,38 +79,94 @@ pub fn customers_round_trip(store: &dyn Store) {
     let b = sample_customer("C-2", "p-2");
     store.insert_customers(&[a.clone(), b.clone()]).unwrap();
     assert_eq!(store.get_customer(&a.meta.id).unwrap().as_ref(), Some(&a));
-    assert_eq!(store.get_customers(&[b.meta.id.clone(), CustomerId("nope".into())]).unwrap(), vec![b.clone()]);
-    assert_eq!(store.get_customer(&CustomerId("nope".into())).unwrap(), None);
+    assert_eq!(
+        store
+            .get_customers(&[b.meta.id.clone(), CustomerId("nope".into())])
+            .unwrap(),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        store.get_customer(&CustomerId("nope".into())).unwrap(),
+        None
+    );
     assert_eq!(store.count_customers().unwrap(), 2);
 }
 
 pub fn duplicate_customer_writes_nothing(store: &dyn Store) {
-    store.insert_customers(&[sample_customer("C-1", "p-1")]).unwrap();
+    store
+        .insert_customers(&[sample_customer("C-1", "p-1")])
+        .unwrap();
     let batch = [sample_customer("C-5", "p-1"), sample_customer("C-1", "p-1")];
     match store.insert_customers(&batch) {
         Err(StoreError::DuplicateCustomer(id)) => assert_eq!(id.0, "C-1"),
         other => panic!("expected a duplicate error, got {other:?}"),
     }
-    assert_eq!(store.get_customer(&CustomerId("C-5".into())).unwrap(), None, "the batch must be all or nothing");
+    assert_eq!(
+        store.get_customer(&CustomerId("C-5".into())).unwrap(),
+        None,
+        "the batch must be all or nothing"
+    );
     let repeated = [sample_customer("C-7", "p-1"), sample_customer("C-7", "p-1")];
-    assert!(matches!(store.insert_customers(&repeated), Err(StoreError::DuplicateCustomer(_))));
+    assert!(matches!(
+        store.insert_customers(&repeated),
+        Err(StoreError::DuplicateCustomer(_))
+    ));
     assert_eq!(store.count_customers().unwrap(), 1);
 }
 
 pub fn blind_index_lookup(store: &dyn Store) {
-    store.insert_customers(&[sample_customer("C-1", "p-1"), sample_customer("C-2", "p-1")]).unwrap();
-    assert_eq!(store.find_customers(LookupKind::Email, &lookup_hash("C-2", 1)).unwrap(), vec![CustomerId("C-2".into())]);
-    assert!(store.find_customers(LookupKind::Phone, &lookup_hash("C-2", 1)).unwrap().is_empty(), "kinds are separate");
+    store
+        .insert_customers(&[sample_customer("C-1", "p-1"), sample_customer("C-2", "p-1")])
+        .unwrap();
+    assert_eq!(
+        store
+            .find_customers(LookupKind::Email, &lookup_hash("C-2", 1))
+            .unwrap(),
+        vec![CustomerId("C-2".into())]
+    );
+    assert!(
+        store
+            .find_customers(LookupKind::Phone, &lookup_hash("C-2", 1))
+            .unwrap()
+            .is_empty(),
+        "kinds are separate"
+    );
 }
 
 pub fn metas_filter_and_paginate(store: &dyn Store) {
-    let rows: Vec<_> = (0..10).map(|i| sample_customer(&format!("C-{i:02}"), if i % 2 == 0 { "p-even" } else { "p-odd" })).collect();
+    let rows: Vec<_> = (0..10)
+        .map(|i| {
+            sample_customer(
+                &format!("C-{i:02}"),
+                if i % 2 == 0 { "p-even" } else { "p-odd" },
+            )
+        })
+        .collect();
     store.insert_customers(&rows).unwrap();
-    let page = store.customer_metas(&CustomerFilter { limit: Some(3), ..Default::default() }).unwrap();
-    assert_eq!(page.iter().map(|m| m.id.0.as_str()).collect::<Vec<_>>(), ["C-00", "C-01", "C-02"]);
-    let next = store.customer_metas(&CustomerFilter { after: Some(page[2].id.clone()), limit: Some(3), ..Default::default() }).unwrap();
+    let page = store
+        .customer_metas(&CustomerFilter {
+            limit: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|m| m.id.0.as_str()).collect::<Vec<_>>(),
+        ["C-00", "C-01", "C-02"]
+    );
+    let next = store
+        .customer_metas(&CustomerFilter {
+            after: Some(page[2].id.clone()),
+            limit: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(next[0].id.0, "C-03");
-    let even = store.customer_metas(&CustomerFilter { owner: Some(PersonId("p-even".into())), ..Default::default() }).unwrap();
+    let even = store
+        .customer_metas(&CustomerFilter {
+            owner: Some(PersonId("p-even".into())),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(even.len(), 5);
     assert!(even.iter().all(|m| m.owner.0 == "p-even"));
     assert_eq!(even[0], rows[0].meta);
@@ -113,27 +178,76 @@ pub fn update_and_erase(store: &dyn Store) {
     a.meta.owner = PersonId("p-9".into());
     a.lookups = vec![(LookupKind::Email, [7; 16])];
     store.update_customer(&a).unwrap();
-    assert_eq!(store.get_customer(&a.meta.id).unwrap().unwrap().meta.owner.0, "p-9");
-    assert!(store.find_customers(LookupKind::Email, &lookup_hash("C-1", 1)).unwrap().is_empty(), "old lookups are gone");
-    assert_eq!(store.find_customers(LookupKind::Email, &[7; 16]).unwrap().len(), 1);
-    assert!(matches!(store.update_customer(&sample_customer("C-404", "p")), Err(StoreError::NotFound { .. })));
+    assert_eq!(
+        store
+            .get_customer(&a.meta.id)
+            .unwrap()
+            .unwrap()
+            .meta
+            .owner
+            .0,
+        "p-9"
+    );
+    assert!(
+        store
+            .find_customers(LookupKind::Email, &lookup_hash("C-1", 1))
+            .unwrap()
+            .is_empty(),
+        "old lookups are gone"
+    );
+    assert_eq!(
+        store
+            .find_customers(LookupKind::Email, &[7; 16])
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        store.update_customer(&sample_customer("C-404", "p")),
+        Err(StoreError::NotFound { .. })
+    ));
     assert!(store.erase_customer(&a.meta.id).unwrap());
     assert!(!store.erase_customer(&a.meta.id).unwrap());
     assert_eq!(store.get_customer(&a.meta.id).unwrap(), None);
-    assert!(store.find_customers(LookupKind::Email, &[7; 16]).unwrap().is_empty());
-    assert!(store.wrapped_keys(None, 100).unwrap().is_empty(), "the data key is destroyed");
+    assert!(store
+        .find_customers(LookupKind::Email, &[7; 16])
+        .unwrap()
+        .is_empty());
+    assert!(
+        store.wrapped_keys(None, 100).unwrap().is_empty(),
+        "the data key is destroyed"
+    );
 }
 
 pub fn people_and_teams(store: &dyn Store) {
     let mut p = sample_person("p-1", Role::SalesRep);
-    store.upsert_people(&[p.clone(), sample_person("p-0", Role::Finance)]).unwrap();
+    store
+        .upsert_people(&[p.clone(), sample_person("p-0", Role::Finance)])
+        .unwrap();
     assert_eq!(store.get_person(&p.id).unwrap().as_ref(), Some(&p));
     p.status = EmploymentStatus::Departing;
     p.last_day = Some("2026-12-01".into());
     store.upsert_people(&[p.clone()]).unwrap();
-    assert_eq!(store.get_person(&p.id).unwrap().unwrap().status, EmploymentStatus::Departing);
-    assert_eq!(store.list_people().unwrap().iter().map(|p| p.id.0.as_str()).collect::<Vec<_>>(), ["p-0", "p-1"]);
-    let team = Team { id: TeamId("t-1".into()), name: "North".into(), department: "Sales".into(), territory: None, lead: Some(p.id) };
+    assert_eq!(
+        store.get_person(&p.id).unwrap().unwrap().status,
+        EmploymentStatus::Departing
+    );
+    assert_eq!(
+        store
+            .list_people()
+            .unwrap()
+            .iter()
+            .map(|p| p.id.0.as_str())
+            .collect::<Vec<_>>(),
+        ["p-0", "p-1"]
+    );
+    let team = Team {
+        id: TeamId("t-1".into()),
+        name: "North".into(),
+        department: "Sales".into(),
+        territory: None,
+        lead: Some(p.id),
+    };
     store.upsert_teams(std::slice::from_ref(&team)).unwrap();
     assert_eq!(store.list_teams().unwrap(), vec![team]);
 }
@@ -152,28 +266,67 @@ pub fn documents(store: &dyn Store) {
             content_sha256: "ab".repeat(32),
             created_ms: 5,
         },
-        key: StoredKey { kek_version: 1, sealed: vec![9; 40] },
+        key: StoredKey {
+            kek_version: 1,
+            sealed: vec![9; 40],
+        },
         body: vec![1, 2, 3],
     };
     store.insert_document(&doc).unwrap();
-    assert!(matches!(store.insert_document(&doc), Err(StoreError::DuplicateDocument(_))));
-    assert_eq!(store.get_document(&doc.meta.id).unwrap().as_ref(), Some(&doc));
+    assert!(matches!(
+        store.insert_document(&doc),
+        Err(StoreError::DuplicateDocument(_))
+    ));
+    assert_eq!(
+        store.get_document(&doc.meta.id).unwrap().as_ref(),
+        Some(&doc)
+    );
     assert_eq!(store.list_documents().unwrap(), vec![doc.meta.clone()]);
 }
 
 pub fn key_rewrap_pages(store: &dyn Store) {
-    let rows: Vec<_> = (0..5).map(|i| sample_customer(&format!("C-{i}"), "p")).collect();
+    let rows: Vec<_> = (0..5)
+        .map(|i| sample_customer(&format!("C-{i}"), "p"))
+        .collect();
     store.insert_customers(&rows).unwrap();
     let first = store.wrapped_keys(None, 2).unwrap();
     assert_eq!(first.len(), 2);
     let rest = store.wrapped_keys(Some(&first[1].0), 10).unwrap();
     assert_eq!(rest.len(), 3);
     assert_eq!(rest[0].0, KeyOwner::Customer("C-2".into()));
-    let new: Vec<_> = first.iter().map(|(o, _)| (o.clone(), StoredKey { kek_version: 2, sealed: vec![2; 8] })).collect();
+    let new: Vec<_> = first
+        .iter()
+        .map(|(o, _)| {
+            (
+                o.clone(),
+                StoredKey {
+                    kek_version: 2,
+                    sealed: vec![2; 8],
+                },
+            )
+        })
+        .collect();
     store.replace_wrapped_keys(&new).unwrap();
-    let c0 = store.get_customer(&CustomerId("C-0".into())).unwrap().unwrap();
-    assert_eq!(c0.key, StoredKey { kek_version: 2, sealed: vec![2; 8] });
-    assert_eq!(store.get_customer(&CustomerId("C-4".into())).unwrap().unwrap().key.kek_version, 1);
+    let c0 = store
+        .get_customer(&CustomerId("C-0".into()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        c0.key,
+        StoredKey {
+            kek_version: 2,
+            sealed: vec![2; 8]
+        }
+    );
+    assert_eq!(
+        store
+            .get_customer(&CustomerId("C-4".into()))
+            .unwrap()
+            .unwrap()
+            .key
+            .kek_version,
+        1
+    );
 }
 
 pub fn settings_and_policy(store: &dyn Store) {
@@ -182,11 +335,26 @@ pub fn settings_and_policy(store: &dyn Store) {
     store.put_setting("x", "2").unwrap();
     assert_eq!(store.get_setting("x").unwrap().as_deref(), Some("2"));
     assert_eq!(store.current_policy().unwrap(), None);
-    let v1 = store.put_policy("permit(principal, action, resource);", &PersonId("p-1".into()), 10).unwrap();
-    let v2 = store.put_policy("forbid(principal, action, resource);", &PersonId("p-2".into()), 20).unwrap();
+    let v1 = store
+        .put_policy(
+            "permit(principal, action, resource);",
+            &PersonId("p-1".into()),
+            10,
+        )
+        .unwrap();
+    let v2 = store
+        .put_policy(
+            "forbid(principal, action, resource);",
+            &PersonId("p-2".into()),
+            20,
+        )
+        .unwrap();
     assert!(v2 > v1);
     let current = store.current_policy().unwrap().unwrap();
-    assert_eq!((current.version, current.author.0.as_str(), current.at), (v2, "p-2", 20));
+    assert_eq!(
+        (current.version, current.author.0.as_str(), current.at),
+        (v2, "p-2", 20)
+    );
 }
 
 /// Generates one `#[test]` per conformance check for a backend. `$make` is

@@ -7,23 +7,30 @@
 //! in [`conformance`].
 
 pub mod conformance;
+mod ledger_sqlite;
 mod records;
 mod sqlite;
 
 pub use records::*;
 pub use sqlite::{SqliteStore, DB_FILE};
 
-use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
+use model::{
+    CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis,
+};
 
 /// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("data directory {dir} was created by a newer custodia (schema {found}, this build knows up to {supported}); upgrade custodia to open it")]
-    NewerSchema { dir: String, found: i64, supported: i64 },
+    NewerSchema {
+        dir: String,
+        found: i64,
+        supported: i64,
+    },
     #[error("no custodia data directory at {0}; run `custodia init` first or pass --data-dir")]
     NotInitialized(String),
     #[error("data directory {0} is read-only; custodia needs to write there (check permissions or the mount)")]
@@ -54,8 +61,9 @@ pub struct CustomerFilter {
 }
 
 /// The storage contract every backend implements. All multi-row writes are
-/// single transactions: they happen entirely or not at all.
-pub trait Store: Send + Sync {
+/// single transactions: they happen entirely or not at all. A store also
+/// holds the audit ledger ([`ledger::LedgerStore`]) in the same database.
+pub trait Store: ledger::LedgerStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -90,7 +98,11 @@ pub trait Store: Send + Sync {
     fn list_documents(&self) -> Result<Vec<DocumentMeta>>;
 
     /// Wrapped data keys in owner order, for key rotation.
-    fn wrapped_keys(&self, after: Option<&KeyOwner>, limit: usize) -> Result<Vec<(KeyOwner, StoredKey)>>;
+    fn wrapped_keys(
+        &self,
+        after: Option<&KeyOwner>,
+        limit: usize,
+    ) -> Result<Vec<(KeyOwner, StoredKey)>>;
     /// Replaces wrapped keys, all or none.
     fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()>;
 

@@ -13,7 +13,12 @@ pub struct StoredKey {
 
 impl fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StoredKey(kek v{}, {} bytes)", self.kek_version, self.sealed.len())
+        write!(
+            f,
+            "StoredKey(kek v{}, {} bytes)",
+            self.kek_version,
+            self.sealed.len()
+        )
     }
 }
 
@@ -35,7 +40,10 @@ impl KeyOwner {
         match kind {
             "customer" => Ok(KeyOwner::Customer(id)),
             "document" => Ok(KeyOwner::Document(id)),
-            other => Err(StoreError::Corrupt { what: "key owner".into(), problem: format!("unknown kind {other:?}") }),
+            other => Err(StoreError::Corrupt {
+                what: "key owner".into(),
+                problem: format!("unknown kind {other:?}"),
+            }),
         }
     }
 }
@@ -68,7 +76,10 @@ pub struct SealedCustomer {
 
 impl fmt::Debug for SealedCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SealedCustomer").field("meta", &self.meta).field("fields", &self.fields.len()).finish_non_exhaustive()
+        f.debug_struct("SealedCustomer")
+            .field("meta", &self.meta)
+            .field("fields", &self.fields.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,11 +95,19 @@ pub(crate) fn encode_fields(fields: &[(CustomerField, Vec<u8>)]) -> Vec<u8> {
 }
 
 pub(crate) fn decode_fields(mut raw: &[u8]) -> Result<Vec<(CustomerField, Vec<u8>)>, StoreError> {
-    let corrupt = |p: &str| StoreError::Corrupt { what: "customer fields".into(), problem: p.into() };
+    let corrupt = |p: &str| StoreError::Corrupt {
+        what: "customer fields".into(),
+        problem: p.into(),
+    };
     let mut out = Vec::new();
     while let Some((&tag, rest)) = raw.split_first() {
-        let field = CustomerField::ALL.into_iter().find(|f| field_tag(*f) == tag).ok_or_else(|| corrupt("unknown field tag"))?;
-        let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(|| corrupt("truncated length"))?;
+        let field = CustomerField::ALL
+            .into_iter()
+            .find(|f| field_tag(*f) == tag)
+            .ok_or_else(|| corrupt("unknown field tag"))?;
+        let (len, rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| corrupt("truncated length"))?;
         let len = u32::from_be_bytes(*len) as usize;
         let bytes = rest.get(..len).ok_or_else(|| corrupt("truncated value"))?;
         out.push((field, bytes.to_vec()));
@@ -120,7 +139,9 @@ pub struct SealedDocument {
 
 impl fmt::Debug for SealedDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SealedDocument").field("meta", &self.meta).finish_non_exhaustive()
+        f.debug_struct("SealedDocument")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
     }
 }
 

@@ -2,22 +2,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use model::{
-    Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, Person, PersonId, Team, TeamId,
-    UnixMillis,
+    Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta,
+    Person, PersonId, Team, TeamId, UnixMillis,
 };
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    CustomerFilter, KeyOwner, LookupKind, Result, SealedCustomer, SealedDocument, Store, StoreError, StoredKey, StoredPolicy,
-    SCHEMA_VERSION,
+    CustomerFilter, KeyOwner, LookupKind, Result, SealedCustomer, SealedDocument, Store,
+    StoreError, StoredKey, StoredPolicy, SCHEMA_VERSION,
 };
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "custodia.db";
 
 /// Schema migrations, in order; entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, department TEXT NOT NULL, territory TEXT, lead TEXT);
 CREATE TABLE people (
@@ -38,7 +39,13 @@ CREATE TABLE documents (
 CREATE TABLE data_keys (owner_kind TEXT NOT NULL, owner_id TEXT NOT NULL, kek_version INTEGER NOT NULL, sealed BLOB NOT NULL,
     PRIMARY KEY (owner_kind, owner_id));
 CREATE TABLE policies (version INTEGER PRIMARY KEY, text TEXT NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
-"#];
+"#,
+    r#"
+CREATE TABLE ledger_entries (idx INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE ledger_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE ledger_checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, time_ms INTEGER NOT NULL, text TEXT NOT NULL);
+"#,
+];
 
 /// The embedded default store: one SQLite file in WAL mode, one writer
 /// connection and a small pool of readers.
@@ -56,11 +63,14 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
     let dir = path.parent().unwrap_or(path).display().to_string();
     match e.sqlite_error_code() {
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(dir),
-        Some(ErrorCode::CannotOpen) | Some(ErrorCode::SystemIoFailure) if dir_read_only(path) => StoreError::ReadOnly(dir),
-        Some(ErrorCode::DiskFull) => StoreError::DiskFull(dir),
-        Some(ErrorCode::NotADatabase) => {
-            StoreError::Corrupt { what: path.display().to_string(), problem: "the file is not a SQLite database".into() }
+        Some(ErrorCode::CannotOpen) | Some(ErrorCode::SystemIoFailure) if dir_read_only(path) => {
+            StoreError::ReadOnly(dir)
         }
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull(dir),
+        Some(ErrorCode::NotADatabase) => StoreError::Corrupt {
+            what: path.display().to_string(),
+            problem: "the file is not a SQLite database".into(),
+        },
         _ => StoreError::Database(e.to_string()),
     }
 }
@@ -68,14 +78,24 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
 /// Whether the data directory refuses writes (permissions or a read-only
 /// mount), found by trying to create a probe file there.
 fn dir_read_only(path: &Path) -> bool {
-    let Some(dir) = path.parent() else { return false };
+    let Some(dir) = path.parent() else {
+        return false;
+    };
     let probe = dir.join(".custodia-write-probe");
-    match std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(&probe) {
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&probe)
+    {
         Ok(_) => {
             let _ = std::fs::remove_file(&probe);
             false
         }
-        Err(e) => matches!(e.kind(), std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied),
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+        ),
     }
 }
 
@@ -83,7 +103,9 @@ impl SqliteStore {
     /// Creates the database in `dir` (which must exist) and migrates it.
     pub fn create(dir: &Path) -> Result<SqliteStore> {
         let path = dir.join(DB_FILE);
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&path, flags).map_err(db_err(&path))?;
         Self::finish_open(path, conn)
     }
@@ -114,32 +136,58 @@ impl SqliteStore {
 
     fn finish_open(path: PathBuf, mut conn: Connection) -> Result<SqliteStore> {
         Self::configure(&path, &conn)?;
-        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_err(&path))?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db_err(&path))?;
         if found > SCHEMA_VERSION {
             let dir = path.parent().unwrap_or(&path).display().to_string();
-            return Err(StoreError::NewerSchema { dir, found, supported: SCHEMA_VERSION });
+            return Err(StoreError::NewerSchema {
+                dir,
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        for (i, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
             let tx = conn.transaction().map_err(db_err(&path))?;
             tx.execute_batch(sql).map_err(db_err(&path))?;
-            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(db_err(&path))?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(db_err(&path))?;
             tx.commit().map_err(db_err(&path))?;
         }
-        Ok(SqliteStore { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
         f(&mut conn).map_err(db_err(&self.path))
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let pooled = self.readers.lock().map_err(|_| StoreError::Database("reader pool poisoned".into()))?.pop();
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Database("reader pool poisoned".into()))?
+            .pop();
         let conn = match pooled {
             Some(c) => c,
             None => {
                 let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let c = Connection::open_with_flags(&self.path, flags).map_err(db_err(&self.path))?;
+                let c =
+                    Connection::open_with_flags(&self.path, flags).map_err(db_err(&self.path))?;
                 Self::configure(&self.path, &c)?;
                 c
             }
@@ -153,7 +201,10 @@ impl SqliteStore {
 
     /// Runs a write transaction and maps constraint violations on the
     /// customers' primary key to a duplicate error.
-    fn insert_tx(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>) -> Result<()> {
+    fn insert_tx(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<()> {
         self.write(|conn| {
             let tx = conn.transaction()?;
             f(&tx)?;
@@ -167,7 +218,9 @@ fn compartments_to_text(c: &Compartments) -> String {
 }
 
 fn compartments_from_text(s: &str) -> rusqlite::Result<Compartments> {
-    serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
@@ -202,7 +255,8 @@ fn person_from_row(r: &Row<'_>) -> rusqlite::Result<Person> {
     })
 }
 
-const CUSTOMER_META_COLS: &str = "id, owner, team, territory, country, classification, compartments, created_ms, updated_ms";
+const CUSTOMER_META_COLS: &str =
+    "id, owner, team, territory, country, classification, compartments, created_ms, updated_ms";
 
 fn customer_meta_from_row(r: &Row<'_>) -> rusqlite::Result<CustomerMeta> {
     Ok(CustomerMeta {
@@ -226,7 +280,10 @@ fn document_meta_from_row(r: &Row<'_>) -> rusqlite::Result<DocumentMeta> {
         id: DocumentId(r.get(0)?),
         title: r.get(1)?,
         file_name: r.get(2)?,
-        kind: r.get::<_, String>(3)?.parse::<DocumentKind>().map_err(conversion)?,
+        kind: r
+            .get::<_, String>(3)?
+            .parse::<DocumentKind>()
+            .map_err(conversion)?,
         custodian: PersonId(r.get(4)?),
         classification: classification(r.get(5)?)?,
         compartments: compartments_from_text(&r.get::<_, String>(6)?)?,
@@ -237,23 +294,40 @@ fn document_meta_from_row(r: &Row<'_>) -> rusqlite::Result<DocumentMeta> {
 }
 
 fn load_key(conn: &Connection, kind: &str, id: &str) -> rusqlite::Result<Option<StoredKey>> {
-    conn.prepare_cached("SELECT kek_version, sealed FROM data_keys WHERE owner_kind = ?1 AND owner_id = ?2")?
-        .query_row(params![kind, id], |r| Ok(StoredKey { kek_version: r.get(0)?, sealed: r.get(1)? }))
-        .optional()
+    conn.prepare_cached(
+        "SELECT kek_version, sealed FROM data_keys WHERE owner_kind = ?1 AND owner_id = ?2",
+    )?
+    .query_row(params![kind, id], |r| {
+        Ok(StoredKey {
+            kek_version: r.get(0)?,
+            sealed: r.get(1)?,
+        })
+    })
+    .optional()
 }
 
 fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedCustomer>> {
     let row = conn
-        .prepare_cached(&format!("SELECT {CUSTOMER_META_COLS}, fields FROM customers WHERE id = ?1"))?
-        .query_row([id], |r| Ok((customer_meta_from_row(r)?, r.get::<_, Vec<u8>>(9)?)))
+        .prepare_cached(&format!(
+            "SELECT {CUSTOMER_META_COLS}, fields FROM customers WHERE id = ?1"
+        ))?
+        .query_row([id], |r| {
+            Ok((customer_meta_from_row(r)?, r.get::<_, Vec<u8>>(9)?))
+        })
         .optional()?;
-    let Some((meta, raw_fields)) = row else { return Ok(None) };
+    let Some((meta, raw_fields)) = row else {
+        return Ok(None);
+    };
     let Some(key) = load_key(conn, "customer", id)? else {
-        return Err(conversion(StoreError::Corrupt { what: format!("customer {id}"), problem: "its data key is missing".into() }));
+        return Err(conversion(StoreError::Corrupt {
+            what: format!("customer {id}"),
+            problem: "its data key is missing".into(),
+        }));
     };
     let fields = decode_fields(&raw_fields).map_err(conversion)?;
     let mut lookups = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT kind, hash FROM customer_lookups WHERE customer_id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT kind, hash FROM customer_lookups WHERE customer_id = ?1")?;
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {
         let kind = match r.get::<_, String>(0)?.as_str() {
@@ -265,7 +339,12 @@ fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedC
             lookups.push((kind, h));
         }
     }
-    Ok(Some(SealedCustomer { meta, key, fields, lookups }))
+    Ok(Some(SealedCustomer {
+        meta,
+        key,
+        fields,
+        lookups,
+    }))
 }
 
 fn write_customer(tx: &rusqlite::Transaction<'_>, row: &SealedCustomer) -> rusqlite::Result<()> {
@@ -287,7 +366,9 @@ fn write_customer(tx: &rusqlite::Transaction<'_>, row: &SealedCustomer) -> rusql
     ])?;
     tx.prepare_cached("INSERT OR REPLACE INTO data_keys (owner_kind, owner_id, kek_version, sealed) VALUES ('customer', ?1, ?2, ?3)")?
         .execute(params![m.id.0, row.key.kek_version, row.key.sealed])?;
-    let mut lookup = tx.prepare_cached("INSERT INTO customer_lookups (kind, hash, customer_id) VALUES (?1, ?2, ?3)")?;
+    let mut lookup = tx.prepare_cached(
+        "INSERT INTO customer_lookups (kind, hash, customer_id) VALUES (?1, ?2, ?3)",
+    )?;
     for (kind, hash) in &row.lookups {
         lookup.execute(params![kind.as_str(), &hash[..], m.id.0])?;
     }
@@ -304,11 +385,22 @@ impl Store for SqliteStore {
     }
 
     fn get_setting(&self, key: &str) -> Result<Option<String>> {
-        self.read(|c| c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional())
+        self.read(|c| {
+            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
     }
 
     fn put_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.write(|c| c.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", [key, value]).map(|_| ()))
+        self.write(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
+                [key, value],
+            )
+            .map(|_| ())
+        })
     }
 
     fn upsert_people(&self, people: &[Person]) -> Result<()> {
@@ -339,13 +431,16 @@ impl Store for SqliteStore {
 
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>> {
         self.read(|c| {
-            c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people WHERE id = ?1"))?.query_row([&id.0], person_from_row).optional()
+            c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people WHERE id = ?1"))?
+                .query_row([&id.0], person_from_row)
+                .optional()
         })
     }
 
     fn list_people(&self) -> Result<Vec<Person>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"))?;
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"))?;
             let rows = stmt.query_map([], person_from_row)?;
             rows.collect()
         })
@@ -364,7 +459,9 @@ impl Store for SqliteStore {
 
     fn list_teams(&self) -> Result<Vec<Team>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT id, name, department, territory, lead FROM teams ORDER BY id")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, department, territory, lead FROM teams ORDER BY id",
+            )?;
             let rows = stmt.query_map([], |r| {
                 Ok(Team {
                     id: TeamId(r.get(0)?),
@@ -448,7 +545,10 @@ impl Store for SqliteStore {
         if existed {
             Ok(())
         } else {
-            Err(StoreError::NotFound { kind: "customer", id })
+            Err(StoreError::NotFound {
+                kind: "customer",
+                id,
+            })
         }
     }
 
@@ -456,8 +556,14 @@ impl Store for SqliteStore {
         let existed = self.write(|c| {
             let tx = c.transaction()?;
             let n = tx.execute("DELETE FROM customers WHERE id = ?1", [&id.0])?;
-            tx.execute("DELETE FROM customer_lookups WHERE customer_id = ?1", [&id.0])?;
-            tx.execute("DELETE FROM data_keys WHERE owner_kind = 'customer' AND owner_id = ?1", [&id.0])?;
+            tx.execute(
+                "DELETE FROM customer_lookups WHERE customer_id = ?1",
+                [&id.0],
+            )?;
+            tx.execute(
+                "DELETE FROM data_keys WHERE owner_kind = 'customer' AND owner_id = ?1",
+                [&id.0],
+            )?;
             tx.commit()?;
             // Move the zeroed pages into the main file and empty the WAL, so no
             // older copy of the wrapped key survives in the log.
@@ -468,7 +574,8 @@ impl Store for SqliteStore {
     }
 
     fn count_customers(&self) -> Result<u64> {
-        self.read(|c| c.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get::<_, i64>(0))).map(|n| n as u64)
+        self.read(|c| c.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
     }
 
     fn insert_document(&self, doc: &SealedDocument) -> Result<()> {
@@ -505,12 +612,21 @@ impl Store for SqliteStore {
     fn get_document(&self, id: &DocumentId) -> Result<Option<SealedDocument>> {
         self.read(|c| {
             let row = c
-                .prepare_cached(&format!("SELECT {DOCUMENT_META_COLS}, body FROM documents WHERE id = ?1"))?
-                .query_row([&id.0], |r| Ok((document_meta_from_row(r)?, r.get::<_, Vec<u8>>(10)?)))
+                .prepare_cached(&format!(
+                    "SELECT {DOCUMENT_META_COLS}, body FROM documents WHERE id = ?1"
+                ))?
+                .query_row([&id.0], |r| {
+                    Ok((document_meta_from_row(r)?, r.get::<_, Vec<u8>>(10)?))
+                })
                 .optional()?;
-            let Some((meta, body)) = row else { return Ok(None) };
+            let Some((meta, body)) = row else {
+                return Ok(None);
+            };
             let key = load_key(c, "document", &id.0)?.ok_or_else(|| {
-                conversion(StoreError::Corrupt { what: format!("document {id}"), problem: "its data key is missing".into() })
+                conversion(StoreError::Corrupt {
+                    what: format!("document {id}"),
+                    problem: "its data key is missing".into(),
+                })
             })?;
             Ok(Some(SealedDocument { meta, key, body }))
         })
@@ -518,24 +634,40 @@ impl Store for SqliteStore {
 
     fn list_documents(&self) -> Result<Vec<DocumentMeta>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!("SELECT {DOCUMENT_META_COLS} FROM documents ORDER BY id"))?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {DOCUMENT_META_COLS} FROM documents ORDER BY id"
+            ))?;
             let rows = stmt.query_map([], document_meta_from_row)?;
             rows.collect()
         })
     }
 
-    fn wrapped_keys(&self, after: Option<&KeyOwner>, limit: usize) -> Result<Vec<(KeyOwner, StoredKey)>> {
+    fn wrapped_keys(
+        &self,
+        after: Option<&KeyOwner>,
+        limit: usize,
+    ) -> Result<Vec<(KeyOwner, StoredKey)>> {
         let (after_kind, after_id) = after.map_or(("", ""), |a| a.split());
         let rows: Vec<(String, String, u32, Vec<u8>)> = self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT owner_kind, owner_id, kek_version, sealed FROM data_keys
                  WHERE (owner_kind, owner_id) > (?1, ?2) ORDER BY owner_kind, owner_id LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![after_kind, after_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let rows = stmt.query_map(params![after_kind, after_id, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
             rows.collect()
         })?;
         rows.into_iter()
-            .map(|(kind, id, kek_version, sealed)| Ok((KeyOwner::join(&kind, id)?, StoredKey { kek_version, sealed })))
+            .map(|(kind, id, kek_version, sealed)| {
+                Ok((
+                    KeyOwner::join(&kind, id)?,
+                    StoredKey {
+                        kek_version,
+                        sealed,
+                    },
+                ))
+            })
             .collect()
     }
 
@@ -552,16 +684,28 @@ impl Store for SqliteStore {
 
     fn current_policy(&self) -> Result<Option<StoredPolicy>> {
         self.read(|c| {
-            c.query_row("SELECT version, text, author, at_ms FROM policies ORDER BY version DESC LIMIT 1", [], |r| {
-                Ok(StoredPolicy { version: r.get::<_, i64>(0)? as u64, text: r.get(1)?, author: PersonId(r.get(2)?), at: r.get(3)? })
-            })
+            c.query_row(
+                "SELECT version, text, author, at_ms FROM policies ORDER BY version DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(StoredPolicy {
+                        version: r.get::<_, i64>(0)? as u64,
+                        text: r.get(1)?,
+                        author: PersonId(r.get(2)?),
+                        at: r.get(3)?,
+                    })
+                },
+            )
             .optional()
         })
     }
 
     fn put_policy(&self, text: &str, author: &PersonId, at: UnixMillis) -> Result<u64> {
         self.write(|c| {
-            c.execute("INSERT INTO policies (text, author, at_ms) VALUES (?1, ?2, ?3)", params![text, author.0, at])?;
+            c.execute(
+                "INSERT INTO policies (text, author, at_ms) VALUES (?1, ?2, ?3)",
+                params![text, author.0, at],
+            )?;
             Ok(c.last_insert_rowid() as u64)
         })
     }

@@ -21,7 +21,10 @@ fn newer_schema_is_refused_with_a_clear_message() {
     let conn = rusqlite_bump(dir.path());
     drop(conn);
     let err = SqliteStore::open(dir.path()).err().unwrap();
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade custodia"));
 }
 
@@ -34,7 +37,9 @@ fn rusqlite_bump(dir: &std::path::Path) -> rusqlite::Connection {
 #[test]
 fn missing_data_dir_says_run_init() {
     let dir = tempfile::tempdir().unwrap();
-    let err = SqliteStore::open(&dir.path().join("nothing")).err().unwrap();
+    let err = SqliteStore::open(&dir.path().join("nothing"))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("custodia init"), "{err}");
 }
 
@@ -44,12 +49,20 @@ fn erased_customer_leaves_no_bytes_in_the_files() {
     let mut c = store::conformance::sample_customer("C-42", "p-1");
     c.key.sealed = b"WRAPPED-KEY-MARKER-0123456789".to_vec();
     c.fields[0].1 = b"CIPHERTEXT-MARKER-ABCDEFGHIJ".to_vec();
-    store.insert_customers(&[c.clone(), store::conformance::sample_customer("C-43", "p-1")]).unwrap();
+    store
+        .insert_customers(&[
+            c.clone(),
+            store::conformance::sample_customer("C-43", "p-1"),
+        ])
+        .unwrap();
     assert!(store.erase_customer(&c.meta.id).unwrap());
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         for marker in [&b"WRAPPED-KEY-MARKER"[..], b"CIPHERTEXT-MARKER"] {
-            assert!(!bytes.windows(marker.len()).any(|w| w == marker), "erased bytes survive on disk");
+            assert!(
+                !bytes.windows(marker.len()).any(|w| w == marker),
+                "erased bytes survive on disk"
+            );
         }
     }
 }
@@ -65,12 +78,26 @@ fn read_only_data_dir_is_reported() {
         return;
     }
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
-    std::fs::set_permissions(dir.path().join("custodia.db"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("custodia.db"),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .unwrap();
     let result = SqliteStore::open(dir.path()).and_then(|s| s.put_setting("a", "b"));
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert!(matches!(result, Err(StoreError::ReadOnly(_))), "{result:?}");
 }
 
 fn running_as_root() -> bool {
-    std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
+#[test]
+fn ledger_tables_meet_the_ledger_store_contract() {
+    let (_dir, store) = fresh();
+    ledger::check_contract(&store).unwrap();
 }

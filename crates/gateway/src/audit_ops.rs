@@ -1,0 +1,179 @@
+//! Reading the audit ledger: search, verification and evidence export.
+//! Reading the ledger is itself an admin action, authorized and recorded.
+
+use ledger::{Entry, ResourceId};
+use model::UnixMillis;
+use serde::Serialize;
+
+use crate::audit::{AuditRecord, AuditResource};
+use crate::{AccessContext, Action, Actor, Gateway, GatewayError};
+
+/// Which entries an audit search or export wants. Empty fields match all.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditQuery {
+    /// A person: as the actor, or as the resource acted on.
+    pub person: Option<String>,
+    pub customer: Option<String>,
+    pub document: Option<String>,
+    /// An action name, e.g. `customer.read`.
+    pub action: Option<String>,
+    /// `allow`, `deny`, `error` or `admin`.
+    pub decision: Option<String>,
+    /// Inclusive lower bound.
+    pub from: Option<UnixMillis>,
+    /// Exclusive upper bound.
+    pub to: Option<UnixMillis>,
+}
+
+impl AuditQuery {
+    pub fn matches(&self, e: &Entry) -> bool {
+        let person_ok = self.person.as_ref().is_none_or(|p| {
+            e.actor == format!("person:{p}")
+                || e.resources
+                    .iter()
+                    .any(|r| matches!(r, ResourceId::Person(id) if id == p))
+        });
+        let customer_ok = self.customer.as_ref().is_none_or(|c| {
+            e.resources
+                .iter()
+                .any(|r| matches!(r, ResourceId::Customer(id) if id == c))
+        });
+        let document_ok = self.document.as_ref().is_none_or(|d| {
+            e.resources
+                .iter()
+                .any(|r| matches!(r, ResourceId::Document(id) if id == d))
+        });
+        let action_ok = self.action.as_ref().is_none_or(|a| &e.action == a);
+        let decision_ok = self
+            .decision
+            .as_ref()
+            .is_none_or(|d| decision_name(e.decision) == d);
+        let time_ok = self.from.is_none_or(|f| e.time >= f) && self.to.is_none_or(|t| e.time < t);
+        person_ok && customer_ok && document_ok && action_ok && decision_ok && time_ok
+    }
+}
+
+/// The decision's name as searches and reports write it.
+pub fn decision_name(d: ledger::Decision) -> &'static str {
+    match d {
+        ledger::Decision::Allow => "allow",
+        ledger::Decision::Deny => "deny",
+        ledger::Decision::Error => "error",
+        ledger::Decision::Admin => "admin",
+    }
+}
+
+fn ledger_err(e: impl std::fmt::Display) -> GatewayError {
+    GatewayError::Internal(format!("audit ledger: {e}"))
+}
+
+impl Gateway {
+    /// Entries matching `query`, oldest first, at most `limit`.
+    pub fn audit_search(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        query: &AuditQuery,
+        limit: usize,
+    ) -> Result<Vec<Entry>, GatewayError> {
+        self.authorize_admin(actor, Action::AuditRead, ctx)?;
+        let found = self.scan_ledger(query, limit)?;
+        self.record(
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditRead, ctx)
+                .with_count(found.len() as u64),
+        )?;
+        Ok(found)
+    }
+
+    fn scan_ledger(&self, query: &AuditQuery, limit: usize) -> Result<Vec<Entry>, GatewayError> {
+        let mut found = Vec::new();
+        let mut from = 0u64;
+        let mut bad = None;
+        loop {
+            let mut seen = 0usize;
+            let mut last = from;
+            self.store
+                .scan_entries(from, 4096, &mut |idx, bytes| {
+                    seen += 1;
+                    last = idx;
+                    match Entry::decode(bytes) {
+                        Ok(e) if found.len() < limit && query.matches(&e) => found.push(e),
+                        Ok(_) => {}
+                        Err(err) => bad = bad.take().or(Some((idx, err.to_string()))),
+                    }
+                })
+                .map_err(ledger_err)?;
+            if let Some((idx, err)) = bad.take() {
+                return Err(GatewayError::Internal(format!(
+                    "ledger entry {idx} is unreadable ({err}); run `custodia audit verify`"
+                )));
+            }
+            if seen == 0 || found.len() >= limit {
+                break;
+            }
+            from = last + 1;
+        }
+        Ok(found)
+    }
+
+    /// Recomputes the whole ledger and checks every checkpoint, and those
+    /// published elsewhere (`against`).
+    pub fn audit_verify(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        key: &ledger::VerifyingKey,
+        against: Option<&[String]>,
+    ) -> Result<ledger::Report, GatewayError> {
+        self.authorize_admin(actor, Action::AuditRead, ctx)?;
+        let report = ledger::verify(self.store.as_ref(), key, against);
+        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditVerify, ctx)
+            .with_count(report.entries_checked);
+        record.decision = if report.is_ok() { "admin" } else { "error" }.into();
+        self.record(&record)?;
+        Ok(report)
+    }
+
+    /// An evidence bundle of the entries matching `query`, with inclusion
+    /// proofs against the latest checkpoint. The export itself is recorded
+    /// (after the bundle's checkpoint, so it is not in its own bundle).
+    pub fn audit_export(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        key: &ledger::SigningKey,
+        query: &AuditQuery,
+        title: &str,
+    ) -> Result<(Vec<u8>, usize), GatewayError> {
+        self.authorize_admin(actor, Action::AuditExport, ctx)?;
+        let entries = self.scan_ledger(query, usize::MAX)?;
+        let covered = self
+            .store
+            .latest_checkpoint()
+            .map_err(ledger_err)?
+            .map_or(0, |c| c.size);
+        let indexes: Vec<u64> = entries
+            .iter()
+            .map(|e| e.index)
+            .filter(|i| *i < covered)
+            .collect();
+        let summary = ledger::BundleSummary {
+            title: title.to_owned(),
+            exported_by: actor.audit_id(),
+            exported_at: self.clock.now_ms(),
+            notes: format!(
+                "query: {}",
+                serde_json::to_string(query).unwrap_or_default()
+            ),
+        };
+        let bytes = ledger::export_bundle(self.store.as_ref(), key, &indexes, &summary)
+            .map_err(ledger_err)?;
+        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditExport, ctx)
+            .with_count(indexes.len() as u64);
+        if let Some(p) = &query.person {
+            record.resources = vec![AuditResource::Person(p.clone())];
+        }
+        self.record(&record)?;
+        Ok((bytes, indexes.len()))
+    }
+}

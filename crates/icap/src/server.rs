@@ -1,0 +1,716 @@
+//! Accept loop, per-connection request loop and ICAP responses.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::timeout;
+
+use crate::error::{ConfigError, RequestError, ServeError};
+use crate::inspect::{sanitize_headers, split_body, InspectionOutcome, Inspector, Upload};
+use crate::wire::{
+    check_http_response, parse_http_request, BodyKind, BodySink, Encapsulated, IcapHead, Method,
+    WireReader,
+};
+
+/// A body may be read (and thrown away) up to this many times `max_body_bytes` so that an
+/// oversized upload still gets its block page on a connection that stays in sync.
+const DISCARD_FACTOR: u64 = 4;
+/// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// Longest wait (capped by the idle timeout) for unread input after the last response, so
+/// closing does not reset the connection before the peer reads the response.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+/// Most unread input thrown away while closing.
+const DRAIN_LIMIT: usize = 1 << 20;
+/// Read buffer per connection.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Settings of the ICAP server. [`ServerConfig::default`] suits a Squid on the same host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// ISTag sent (quoted) on every response; change it when the inspection rules change so
+    /// caches drop adapted content. 1 to 30 of `[A-Za-z0-9._-]`.
+    pub istag: String,
+    /// Service name (URI path) offering REQMOD, e.g. `reqmod` for `icap://host:1344/reqmod`.
+    pub reqmod_service: String,
+    /// Service name offering RESPMOD (responses pass through unchanged).
+    pub respmod_service: String,
+    /// Preview size advertised in OPTIONS.
+    pub preview_bytes: usize,
+    /// Limit on the ICAP head and, separately, on the encapsulated HTTP header sections.
+    pub max_header_bytes: usize,
+    /// Largest body inspected; a larger upload is blocked (fail closed).
+    pub max_body_bytes: usize,
+    /// A connection with no incoming data for this long is closed (408 mid-request).
+    pub idle_timeout: Duration,
+    /// Connections served at once (advertised as Max-Connections); more get 503.
+    pub max_connections: usize,
+    /// How long clients may cache the OPTIONS answer (Options-TTL, whole seconds).
+    pub options_ttl: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            istag: "custodia-1".to_string(),
+            reqmod_service: "reqmod".to_string(),
+            respmod_service: "respmod".to_string(),
+            preview_bytes: 4096,
+            max_header_bytes: 64 * 1024,
+            max_body_bytes: 32 * 1024 * 1024,
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            options_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Checks the config; [`serve`] and [`serve_connection`] call this first.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let istag_ok = (1..=30).contains(&self.istag.len())
+            && self
+                .istag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+        if !istag_ok {
+            return Err(ConfigError::BadIstag {
+                found: self.istag.clone(),
+            });
+        }
+        for name in [&self.reqmod_service, &self.respmod_service] {
+            let ok = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+            if !ok {
+                return Err(ConfigError::BadServiceName {
+                    found: name.clone(),
+                });
+            }
+        }
+        if self.reqmod_service == self.respmod_service {
+            return Err(ConfigError::BadLimit {
+                what: "different reqmod and respmod service names",
+            });
+        }
+        let checks: [(bool, &'static str); 5] = [
+            (
+                self.max_header_bytes >= 256,
+                "max_header_bytes of at least 256",
+            ),
+            (self.max_body_bytes >= 1, "max_body_bytes of at least 1"),
+            (
+                self.preview_bytes <= self.max_body_bytes,
+                "preview_bytes no larger than max_body_bytes",
+            ),
+            (!self.idle_timeout.is_zero(), "a non-zero idle_timeout"),
+            (self.max_connections >= 1, "max_connections of at least 1"),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, what)) => Err(ConfigError::BadLimit { what }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Serves ICAP on `listener` until the task is dropped; see [`serve_until`].
+pub async fn serve(
+    listener: TcpListener,
+    inspector: Arc<dyn Inspector>,
+    config: ServerConfig,
+) -> Result<(), ServeError> {
+    serve_until(listener, inspector, config, std::future::pending()).await
+}
+
+/// Serves ICAP on `listener` until `shutdown` completes, then drops open connections.
+///
+/// Each connection runs in its own task; at most `max_connections` are served at once
+/// and the others get `503`. Failed accepts are retried after a short pause.
+pub async fn serve_until(
+    listener: TcpListener,
+    inspector: Arc<dyn Inspector>,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    config.validate()?;
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    // Nagle would delay small responses like 100 Continue and 204.
+                    let _ = stream.set_nodelay(true);
+                    let config = Arc::clone(&config);
+                    match Arc::clone(&slots).try_acquire_owned() {
+                        Ok(slot) => {
+                            let inspector = Arc::clone(&inspector);
+                            connections.spawn(async move {
+                                run_connection(stream, &inspector, &config).await;
+                                drop(slot);
+                            });
+                        }
+                        Err(_) => {
+                            connections.spawn(async move { reject_overloaded(stream, &config).await });
+                        }
+                    }
+                }
+                Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+            },
+        }
+    }
+}
+
+/// Serves ICAP requests on one already-accepted stream until it closes.
+///
+/// Useful for transports other than plain TCP (e.g. TLS) and for in-memory tests.
+pub async fn serve_connection<S>(
+    stream: S,
+    inspector: Arc<dyn Inspector>,
+    config: &ServerConfig,
+) -> Result<(), ConfigError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    config.validate()?;
+    run_connection(stream, &inspector, config).await;
+    Ok(())
+}
+
+/// What to do with the connection after a response.
+enum After {
+    KeepOpen,
+    Close,
+    /// The peer closed or idled between requests: nothing left to answer.
+    Gone,
+}
+
+async fn run_connection<S>(stream: S, inspector: &Arc<dyn Inspector>, config: &ServerConfig)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut conn = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
+    loop {
+        match handle_request(&mut conn, inspector, config).await {
+            Ok(After::KeepOpen) => {}
+            Ok(After::Gone) => return,
+            Ok(After::Close) => return close_gracefully(&mut conn, config).await,
+            Err(error) => {
+                if let Some((code, reason)) = error.status() {
+                    let response = error_response(config, code, reason, &error.to_string());
+                    if send(&mut conn, &response, config).await.is_ok() {
+                        close_gracefully(&mut conn, config).await;
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+async fn reject_overloaded(mut stream: tokio::net::TcpStream, config: &ServerConfig) {
+    let response = error_response(
+        config,
+        503,
+        "Service overloaded",
+        "too many connections; retry later",
+    );
+    let _ = timeout(DRAIN_TIME, stream.write_all(&response)).await;
+    let _ = timeout(DRAIN_TIME, stream.shutdown()).await;
+}
+
+/// Reads and answers one request.
+async fn handle_request<S>(
+    conn: &mut BufReader<S>,
+    inspector: &Arc<dyn Inspector>,
+    config: &ServerConfig,
+) -> Result<After, RequestError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut reader = WireReader {
+        inner: conn,
+        idle: config.idle_timeout,
+    };
+    let Some(head) = reader.read_head(config.max_header_bytes).await? else {
+        return Ok(After::Gone);
+    };
+    let service = if head.service == config.reqmod_service {
+        Method::Reqmod
+    } else if head.service == config.respmod_service {
+        Method::Respmod
+    } else {
+        return Err(RequestError::ServiceNotFound);
+    };
+    let close_requested = head.lists("connection", "close");
+    let (response, must_close) = match head.method {
+        Method::Options => {
+            if let Some(value) = head.single("encapsulated")? {
+                let encapsulated = Encapsulated::parse(value, config.max_header_bytes)?;
+                if encapsulated.body != BodyKind::Null {
+                    return Err(RequestError::Bad(
+                        "expected OPTIONS without a body (Encapsulated: null-body=0)".into(),
+                    ));
+                }
+            }
+            (options_response(config, service), false)
+        }
+        method if method != service => return Err(RequestError::MethodNotAllowed),
+        method => modify(&mut reader, &head, method, inspector, config).await?,
+    };
+    if must_close || close_requested {
+        send(conn, &with_connection_close(response), config).await?;
+        Ok(After::Close)
+    } else {
+        send(conn, &response, config).await?;
+        Ok(After::KeepOpen)
+    }
+}
+
+/// Adds `Connection: close` after the status line of one of our own responses.
+fn with_connection_close(response: Vec<u8>) -> Vec<u8> {
+    let icap_head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(response.len(), |end| end + 4);
+    let marked = response
+        .get(..icap_head_end)
+        .unwrap_or_default()
+        .windows(21)
+        .any(|w| w == b"\r\nConnection: close\r\n");
+    if marked {
+        return response;
+    }
+    let Some(line_end) = response.windows(2).position(|w| w == b"\r\n") else {
+        return response;
+    };
+    let (status_line, rest) = response.split_at(line_end + 2);
+    [status_line, b"Connection: close\r\n", rest].concat()
+}
+
+/// Handles REQMOD/RESPMOD: returns the response and whether the connection must close.
+async fn modify<S>(
+    reader: &mut WireReader<'_, BufReader<S>>,
+    head: &IcapHead,
+    method: Method,
+    inspector: &Arc<dyn Inspector>,
+    config: &ServerConfig,
+) -> Result<(Vec<u8>, bool), RequestError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let value = head.single("encapsulated")?.ok_or_else(|| {
+        RequestError::Bad("expected an Encapsulated header on REQMOD and RESPMOD".into())
+    })?;
+    let encapsulated = Encapsulated::parse(value, config.max_header_bytes)?;
+    let shape_ok = match method {
+        Method::Reqmod => {
+            encapsulated.req_hdr.is_some()
+                && encapsulated.res_hdr.is_none()
+                && matches!(encapsulated.body, BodyKind::Request | BodyKind::Null)
+        }
+        _ => {
+            encapsulated.res_hdr.is_some()
+                && matches!(encapsulated.body, BodyKind::Response | BodyKind::Null)
+        }
+    };
+    if !shape_ok {
+        return Err(RequestError::Bad(
+            "expected REQMOD with req-hdr and req-body/null-body, or RESPMOD with res-hdr and res-body/null-body"
+                .into(),
+        ));
+    }
+    let sections = reader.read_exact(encapsulated.body_offset).await?;
+    let section = |range: Option<(usize, usize)>| range.and_then(|(a, b)| sections.get(a..b));
+    let http_request = section(encapsulated.req_hdr)
+        .map(parse_http_request)
+        .transpose()?;
+    if let Some(response_head) = section(encapsulated.res_hdr) {
+        check_http_response(response_head)?;
+    }
+    let preview = head.single("preview")?.map(parse_preview).transpose()?;
+    let allow_204 = head.lists("allow", "204");
+
+    let mut sink = BodySink::default();
+    let discard_limit = (config.max_body_bytes as u64).saturating_mul(DISCARD_FACTOR);
+    let mut read_to_end = true;
+    if encapsulated.body != BodyKind::Null {
+        let outcome = async {
+            // Without a preview the whole body follows at once.
+            let mut complete = false;
+            if let Some(preview_len) = preview {
+                let end = reader
+                    .read_chunked(&mut sink, config.max_body_bytes, discard_limit)
+                    .await?;
+                if sink.total > preview_len as u64 {
+                    return Err(RequestError::Bad(
+                        "expected at most Preview bytes before the preview's last chunk".into(),
+                    ));
+                }
+                complete = end.ieof;
+                if !complete && method == Method::Respmod {
+                    // Responses are not inspected: let the client send the original.
+                    return Ok(false);
+                }
+                if !complete {
+                    send(reader.inner, &continue_response(config), config).await?;
+                }
+            }
+            if !complete {
+                reader
+                    .read_chunked(&mut sink, config.max_body_bytes, discard_limit)
+                    .await?;
+            }
+            Ok(true)
+        }
+        .await;
+        match outcome {
+            Ok(true) => {}
+            Ok(false) => return Ok((no_content_response(config), false)),
+            Err(RequestError::BodyTooLarge) => read_to_end = false,
+            Err(e) => return Err(e),
+        }
+    }
+    let too_large = !read_to_end || sink.overflowed(config.max_body_bytes);
+
+    if method == Method::Respmod {
+        return Ok(if allow_204 || preview.is_some() {
+            (no_content_response(config), !read_to_end)
+        } else if too_large {
+            let response = error_response(
+                config,
+                500,
+                "Server error",
+                "the response body is over max_body_bytes and cannot be echoed; send Allow: 204",
+            );
+            (response, true)
+        } else {
+            (
+                echo_response(config, &encapsulated, &sections, Bytes::from(sink.kept)),
+                false,
+            )
+        });
+    }
+
+    let body = Bytes::from(std::mem::take(&mut sink.kept));
+    let outcome = if too_large {
+        InspectionOutcome::Block {
+            reason: format!(
+                "the upload is larger than {} bytes, the most this proxy can inspect",
+                config.max_body_bytes
+            ),
+        }
+    } else {
+        match http_request {
+            Some(request) => inspect(request, body.clone(), inspector, config).await,
+            None => InspectionOutcome::Block {
+                reason: "the upload has no request head, so it cannot be inspected".into(),
+            },
+        }
+    };
+    Ok(match outcome {
+        InspectionOutcome::Block { reason } => (block_response(config, &reason), !read_to_end),
+        InspectionOutcome::Allow if allow_204 => (no_content_response(config), false),
+        InspectionOutcome::Allow => (echo_response(config, &encapsulated, &sections, body), false),
+    })
+}
+
+/// Builds the [`Upload`] and runs the inspector off the async threads; fails closed.
+async fn inspect(
+    request: crate::wire::HttpRequestHead,
+    body: Bytes,
+    inspector: &Arc<dyn Inspector>,
+    config: &ServerConfig,
+) -> InspectionOutcome {
+    let content_type = request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.clone());
+    let parts = match split_body(content_type.as_deref(), body, config.max_body_bytes).await {
+        Ok(parts) => parts,
+        Err(reason) => return InspectionOutcome::Block { reason },
+    };
+    let upload = Upload {
+        method: request.method,
+        url: request.target,
+        headers: sanitize_headers(request.headers),
+        parts,
+    };
+    let inspector = Arc::clone(inspector);
+    tokio::task::spawn_blocking(move || inspector.inspect(&upload))
+        .await
+        .unwrap_or_else(|_| InspectionOutcome::Block {
+            reason: "the upload could not be inspected, so it was stopped".into(),
+        })
+}
+
+fn parse_preview(value: &[u8]) -> Result<usize, RequestError> {
+    let text = value.trim_ascii();
+    if text.is_empty() || text.len() > 9 || !text.iter().all(u8::is_ascii_digit) {
+        return Err(RequestError::Bad(
+            "expected Preview to be a decimal byte count of at most 9 digits".into(),
+        ));
+    }
+    Ok(text
+        .iter()
+        .fold(0usize, |acc, b| acc * 10 + usize::from(b - b'0')))
+}
+
+/// Writes a whole response, bounded by the idle timeout.
+async fn send<S>(
+    conn: &mut BufReader<S>,
+    bytes: &[u8],
+    config: &ServerConfig,
+) -> Result<(), RequestError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let write = async {
+        conn.write_all(bytes).await?;
+        conn.flush().await
+    };
+    match timeout(config.idle_timeout, write).await {
+        Ok(result) => result.map_err(RequestError::Io),
+        Err(_) => Err(RequestError::Stalled(config.idle_timeout)),
+    }
+}
+
+/// Half-closes, then reads a little unread input so the kernel does not reset the
+/// connection and destroy the response before the peer reads it.
+async fn close_gracefully<S>(conn: &mut BufReader<S>, config: &ServerConfig)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let drain_time = DRAIN_TIME.min(config.idle_timeout);
+    let _ = timeout(drain_time, conn.shutdown()).await;
+    let drain = async {
+        let mut drained = 0usize;
+        while drained < DRAIN_LIMIT {
+            let Ok(available) = conn.fill_buf().await else {
+                return;
+            };
+            if available.is_empty() {
+                return;
+            }
+            let len = available.len();
+            conn.consume(len);
+            drained += len;
+        }
+    };
+    let _ = timeout(drain_time, drain).await;
+}
+
+fn status_line(config: &ServerConfig, code: u16, reason: &str) -> String {
+    format!(
+        "ICAP/1.0 {code} {reason}\r\nISTag: \"{}\"\r\n",
+        config.istag
+    )
+}
+
+fn options_response(config: &ServerConfig, service: Method) -> Vec<u8> {
+    let methods = if service == Method::Reqmod {
+        "REQMOD"
+    } else {
+        "RESPMOD"
+    };
+    format!(
+        "{}Methods: {methods}\r\nService: custodia icap\r\nMax-Connections: {}\r\nOptions-TTL: {}\r\nAllow: 204\r\nPreview: {}\r\nTransfer-Preview: *\r\nEncapsulated: null-body=0\r\n\r\n",
+        status_line(config, 200, "OK"),
+        config.max_connections,
+        config.options_ttl.as_secs(),
+        config.preview_bytes,
+    )
+    .into_bytes()
+}
+
+fn continue_response(config: &ServerConfig) -> Vec<u8> {
+    format!("{}\r\n", status_line(config, 100, "Continue")).into_bytes()
+}
+
+fn no_content_response(config: &ServerConfig) -> Vec<u8> {
+    format!(
+        "{}Encapsulated: null-body=0\r\n\r\n",
+        status_line(config, 204, "No Content")
+    )
+    .into_bytes()
+}
+
+/// Error answer; `detail` is one of this crate's own messages, never input bytes.
+fn error_response(config: &ServerConfig, code: u16, reason: &str, detail: &str) -> Vec<u8> {
+    let detail: String = detail
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
+        .collect();
+    format!(
+        "{}X-Icap-Error: {detail}\r\nEncapsulated: null-body=0\r\nConnection: close\r\n\r\n",
+        status_line(config, code, reason)
+    )
+    .into_bytes()
+}
+
+fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 32);
+    if !body.is_empty() {
+        out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+/// Sends the original message back unchanged (for clients without `Allow: 204`).
+fn echo_response(
+    config: &ServerConfig,
+    encapsulated: &Encapsulated,
+    sections: &[u8],
+    body: Bytes,
+) -> Vec<u8> {
+    let mut entries = Vec::new();
+    if let Some((start, _)) = encapsulated.req_hdr {
+        entries.push(format!("req-hdr={start}"));
+    }
+    if let Some((start, _)) = encapsulated.res_hdr {
+        entries.push(format!("res-hdr={start}"));
+    }
+    let body_name = match encapsulated.body {
+        BodyKind::Request => "req-body",
+        BodyKind::Response => "res-body",
+        BodyKind::Options => "opt-body",
+        BodyKind::Null => "null-body",
+    };
+    entries.push(format!("{body_name}={}", encapsulated.body_offset));
+    let mut out = format!(
+        "{}Encapsulated: {}\r\n\r\n",
+        status_line(config, 200, "OK"),
+        entries.join(", ")
+    )
+    .into_bytes();
+    out.extend_from_slice(sections);
+    if encapsulated.body != BodyKind::Null {
+        out.extend_from_slice(&chunked(&body));
+    }
+    out
+}
+
+/// ICAP 200 carrying an HTTP 403 with a small HTML page that says why.
+fn block_response(config: &ServerConfig, reason: &str) -> Vec<u8> {
+    let page = block_page(reason);
+    let http_head = format!(
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+        page.len()
+    );
+    let mut out = format!(
+        "{}Encapsulated: res-hdr=0, res-body={}\r\n\r\n",
+        status_line(config, 200, "OK"),
+        http_head.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(http_head.as_bytes());
+    out.extend_from_slice(&chunked(page.as_bytes()));
+    out
+}
+
+fn block_page(reason: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Upload blocked</title></head>\n<body><h1>Upload blocked</h1>\n<p>This upload was stopped because it may contain protected company or customer data.</p>\n<p>Reason: {}</p>\n<p>If you think this is a mistake, contact your security team.</p></body></html>\n",
+        html_escape(reason)
+    )
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn block_page_escapes_reason() {
+        let page = block_page("<script>alert('x')</script> & \"more\"");
+        assert!(!page.contains("<script>"));
+        assert!(
+            page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;more&quot;")
+        );
+    }
+
+    #[test]
+    fn connection_close_added_once_to_the_icap_head() {
+        let config = ServerConfig::default();
+        let marked = with_connection_close(no_content_response(&config));
+        assert!(String::from_utf8_lossy(&marked)
+            .starts_with("ICAP/1.0 204 No Content\r\nConnection: close\r\n"));
+        let error = error_response(&config, 500, "Server error", "x");
+        assert_eq!(with_connection_close(error.clone()), error);
+        // A header inside the encapsulated HTTP message does not count.
+        let encapsulated = Encapsulated::parse(b"res-hdr=0, null-body=38", 1000).unwrap();
+        let echo = echo_response(
+            &config,
+            &encapsulated,
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
+            Bytes::new(),
+        );
+        let marked = String::from_utf8_lossy(&with_connection_close(echo)).into_owned();
+        assert_eq!(marked.matches("Connection: close").count(), 2, "{marked}");
+    }
+
+    #[test]
+    fn config_validation() {
+        assert!(ServerConfig::default().validate().is_ok());
+        let bad = [
+            ServerConfig {
+                istag: "has space".into(),
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                istag: "x".repeat(31),
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                reqmod_service: "a/b".into(),
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                respmod_service: "reqmod".into(),
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                preview_bytes: 10,
+                max_body_bytes: 5,
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                idle_timeout: Duration::ZERO,
+                ..ServerConfig::default()
+            },
+        ];
+        for config in bad {
+            assert!(config.validate().is_err(), "accepted {config:?}");
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! The appending side: [`Ledger`] with group commit and periodic signed checkpoints.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use model::{SharedClock, UnixMillis};
+use thiserror::Error;
+
+use crate::checkpoint::{Checkpoint, CheckpointError, SigningKey};
+use crate::entry::{Entry, EntryError};
+use crate::merkle::{frontier_nodes, leaf_hash, Frontier, Hash, ProofError};
+use crate::store::{AppendBatch, LedgerStore, StoreError, StoredCheckpoint};
+use crate::witness::Witness;
+
+/// Proof that an entry is durably in the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The entry's sequence number.
+    pub index: u64,
+    /// Its RFC 9162 leaf hash.
+    pub leaf_hash: Hash,
+}
+
+/// Why an append (or opening the ledger) failed. An append error is a deny.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum LedgerError {
+    /// The entry could not be encoded.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// The store failed; the batch holding the entry was not written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored node table is incomplete.
+    #[error(transparent)]
+    Proof(#[from] ProofError),
+    /// A checkpoint could not be signed or the stored one is invalid.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The store disagrees with its own latest checkpoint.
+    #[error(
+        "ledger store does not match its latest checkpoint ({0}): run `verify` before appending"
+    )]
+    Inconsistent(&'static str),
+    /// The ledger is shut down.
+    #[error("ledger is closed: no more entries are accepted")]
+    Closed,
+}
+
+/// Tuning of a [`Ledger`].
+#[derive(Clone, Debug)]
+pub struct LedgerConfig {
+    /// Origin line of the checkpoints (normally the key name).
+    pub origin: String,
+    /// Longest time between checkpoints while entries arrive, in milliseconds
+    /// of the injected clock. A batch carries a checkpoint when it is due; an
+    /// idle committer also wakes every interval (a bounded condvar wait, not a
+    /// clock read) to sign a tail of entries no checkpoint covers yet.
+    pub checkpoint_interval_ms: i64,
+    /// Most entries in one group commit.
+    pub max_batch: usize,
+}
+
+impl LedgerConfig {
+    /// Defaults: one checkpoint per second, batches of up to 8192 entries.
+    pub fn new(origin: &str) -> Self {
+        LedgerConfig {
+            origin: origin.to_owned(),
+            checkpoint_interval_ms: 1000,
+            max_batch: 8192,
+        }
+    }
+}
+
+type Reply<T> = mpsc::SyncSender<Result<T, LedgerError>>;
+
+#[derive(Default)]
+struct Queue {
+    entries: Vec<(Entry, Reply<Receipt>)>,
+    checkpoint_requests: Vec<Reply<String>>,
+    closing: bool,
+}
+
+struct Shared<S> {
+    store: S,
+    key: SigningKey,
+    clock: SharedClock,
+    config: LedgerConfig,
+    witnesses: Vec<Box<dyn Witness>>,
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    witness_errors: Mutex<Vec<String>>,
+}
+
+impl<S> Shared<S> {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What the committer knows about the stored tree.
+struct TreeState {
+    frontier: Frontier,
+    checkpoint_size: u64,
+    checkpoint_time: Option<UnixMillis>,
+}
+
+/// An append-only audit ledger over a [`LedgerStore`].
+///
+/// Many threads call [`Ledger::append`]; one committer thread writes whatever
+/// is pending as one [`AppendBatch`] and acknowledges each caller only after
+/// the store reports the batch durable.
+pub struct Ledger<S: LedgerStore> {
+    shared: Arc<Shared<S>>,
+    committer: Option<JoinHandle<()>>,
+}
+
+impl<S: LedgerStore> std::fmt::Debug for Ledger<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("origin", &self.shared.config.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn load_state<S: LedgerStore>(shared: &Shared<S>) -> Result<TreeState, LedgerError> {
+    let store = &shared.store;
+    let size = store.size()?;
+    let ids = frontier_nodes(size);
+    let mut hashes = Vec::with_capacity(ids.len());
+    for (id, h) in ids.iter().zip(store.get_nodes(&ids)?) {
+        hashes.push(h.ok_or(ProofError::MissingNode {
+            level: id.level,
+            index: id.index,
+        })?);
+    }
+    let frontier = Frontier::from_nodes(size, hashes)?;
+    let (checkpoint_size, checkpoint_time) = match store.latest_checkpoint()? {
+        None => (0, None),
+        Some(stored) => {
+            let cp = Checkpoint::open(&stored.text, &shared.key.verifying_key())?;
+            if cp.size > size {
+                return Err(LedgerError::Inconsistent(
+                    "the checkpoint covers more entries than are stored",
+                ));
+            }
+            if cp.size == size && cp.root != frontier.root() {
+                return Err(LedgerError::Inconsistent(
+                    "the root hash differs from the checkpoint's",
+                ));
+            }
+            (cp.size, Some(cp.time))
+        }
+    };
+    Ok(TreeState {
+        frontier,
+        checkpoint_size,
+        checkpoint_time,
+    })
+}
+
+impl<S: LedgerStore> Ledger<S> {
+    /// Opens the ledger over `store` and starts the committer thread.
+    pub fn open(
+        store: S,
+        key: SigningKey,
+        clock: SharedClock,
+        config: LedgerConfig,
+        witnesses: Vec<Box<dyn Witness>>,
+    ) -> Result<Self, LedgerError> {
+        let shared = Arc::new(Shared {
+            store,
+            key,
+            clock,
+            config,
+            witnesses,
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            witness_errors: Mutex::new(Vec::new()),
+        });
+        let state = load_state(&shared)?;
+        let worker = Arc::clone(&shared);
+        let committer = std::thread::Builder::new()
+            .name("ledger-committer".into())
+            .spawn(move || commit_loop(&worker, state))
+            .map_err(|e| StoreError::Backend(format!("cannot start the committer thread: {e}")))?;
+        Ok(Ledger {
+            shared,
+            committer: Some(committer),
+        })
+    }
+
+    /// Appends an entry (its `index` is assigned here) and returns once it is
+    /// durable. An error means the entry is not in the ledger: treat it as a deny.
+    pub fn append(&self, entry: Entry) -> Result<Receipt, LedgerError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        {
+            let mut q = self.shared.queue();
+            if q.closing {
+                return Err(LedgerError::Closed);
+            }
+            q.entries.push((entry, tx));
+        }
+        self.shared.wake.notify_one();
+        rx.recv().unwrap_or(Err(LedgerError::Closed))
+    }
+
+    /// Writes a signed checkpoint of the current tree now and returns its text.
+    pub fn checkpoint_now(&self) -> Result<String, LedgerError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        {
+            let mut q = self.shared.queue();
+            if q.closing {
+                return Err(LedgerError::Closed);
+            }
+            q.checkpoint_requests.push(tx);
+        }
+        self.shared.wake.notify_one();
+        rx.recv().unwrap_or(Err(LedgerError::Closed))
+    }
+
+    /// The public key checkpoints are signed with.
+    pub fn verifying_key(&self) -> crate::checkpoint::VerifyingKey {
+        self.shared.key.verifying_key()
+    }
+
+    /// The underlying store (for proofs, verification and bundles).
+    pub fn store(&self) -> &S {
+        &self.shared.store
+    }
+
+    /// Failures of witnesses since the last call (witnessing never blocks appends).
+    pub fn take_witness_errors(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .shared
+                .witness_errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// Drains pending appends, writes a final checkpoint and stops the committer.
+    pub fn close(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.queue().closing = true;
+        self.shared.wake.notify_one();
+        if let Some(handle) = self.committer.take() {
+            // a panicking committer has already failed its waiters
+            let _ = handle.join();
+        }
+    }
+}
+
+impl<S: LedgerStore> Drop for Ledger<S> {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn commit_loop<S: LedgerStore>(shared: &Shared<S>, state: TreeState) {
+    let mut state = Some(state);
+    let interval = shared.config.checkpoint_interval_ms;
+    let wait = Duration::from_millis(u64::try_from(interval.max(1)).unwrap_or(1000));
+    loop {
+        let (entries, requests, closing) = {
+            let mut q = shared.queue();
+            loop {
+                if !q.entries.is_empty() || !q.checkpoint_requests.is_empty() || q.closing {
+                    break;
+                }
+                if let Some(s) = &state {
+                    let uncovered = s.frontier.size() > s.checkpoint_size;
+                    if uncovered && checkpoint_due(s, shared.clock.now_ms(), interval) {
+                        break;
+                    }
+                }
+                // a bounded wait (not a clock read) so a quiet ledger still
+                // signs its last entries once the injected clock says so
+                q = shared
+                    .wake
+                    .wait_timeout(q, wait)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
+            let take = q.entries.len().min(shared.config.max_batch.max(1));
+            let entries: Vec<_> = q.entries.drain(..take).collect();
+            let requests = std::mem::take(&mut q.checkpoint_requests);
+            let closing = q.closing && q.entries.is_empty();
+            (entries, requests, closing)
+        };
+        let current = match state.take() {
+            Some(s) => Ok(s),
+            None => load_state(shared),
+        };
+        state = match current {
+            Ok(s) => commit(shared, s, entries, requests, closing),
+            Err(e) => {
+                for (_, reply) in entries {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                for reply in requests {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                None
+            }
+        };
+        if closing {
+            return;
+        }
+    }
+}
+
+fn checkpoint_due(state: &TreeState, now: UnixMillis, interval: i64) -> bool {
+    state
+        .checkpoint_time
+        .is_none_or(|t| now.saturating_sub(t) >= interval)
+}
+
+/// Writes one batch; returns the new state, or `None` when it must be
+/// reloaded from the store (after a failure whose effect is unknown).
+fn commit<S: LedgerStore>(
+    shared: &Shared<S>,
+    state: TreeState,
+    entries: Vec<(Entry, Reply<Receipt>)>,
+    requests: Vec<Reply<String>>,
+    closing: bool,
+) -> Option<TreeState> {
+    let now = shared.clock.now_ms();
+    let mut frontier = state.frontier.clone();
+    let mut batch = AppendBatch {
+        first_index: frontier.size(),
+        ..AppendBatch::default()
+    };
+    let mut waiters = Vec::with_capacity(entries.len());
+    for (mut entry, reply) in entries {
+        entry.index = frontier.size();
+        let bytes = match entry.encode() {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                continue;
+            }
+        };
+        let leaf = leaf_hash(&bytes);
+        frontier.push(leaf, |id, h| batch.nodes.push((id, *h)));
+        batch.entries.push(bytes);
+        waiters.push((
+            Receipt {
+                index: entry.index,
+                leaf_hash: leaf,
+            },
+            reply,
+        ));
+    }
+    let uncovered = frontier.size() > state.checkpoint_size;
+    let want_checkpoint = !requests.is_empty()
+        || (uncovered
+            && (closing || checkpoint_due(&state, now, shared.config.checkpoint_interval_ms)));
+    if want_checkpoint {
+        let cp = Checkpoint {
+            origin: shared.config.origin.clone(),
+            size: frontier.size(),
+            root: frontier.root(),
+            time: now,
+        };
+        match cp.sign(&shared.key) {
+            Ok(text) => {
+                batch.checkpoint = Some(StoredCheckpoint {
+                    size: cp.size,
+                    time: now,
+                    text,
+                })
+            }
+            Err(e) => {
+                let e = LedgerError::from(e);
+                for (_, reply) in waiters {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                for reply in requests {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                return Some(state);
+            }
+        }
+    }
+    if batch.entries.is_empty() && batch.checkpoint.is_none() {
+        return Some(state);
+    }
+    match shared.store.append_batch(&batch) {
+        Ok(()) => {
+            for (receipt, reply) in waiters {
+                let _ = reply.send(Ok(receipt));
+            }
+            let mut next = TreeState { frontier, ..state };
+            if let Some(cp) = batch.checkpoint {
+                next.checkpoint_size = cp.size;
+                next.checkpoint_time = Some(cp.time);
+                publish(shared, &cp.text);
+                for reply in requests {
+                    let _ = reply.send(Ok(cp.text.clone()));
+                }
+            }
+            Some(next)
+        }
+        Err(e) => {
+            let e = LedgerError::from(e);
+            for (_, reply) in waiters {
+                let _ = reply.send(Err(e.clone()));
+            }
+            for reply in requests {
+                let _ = reply.send(Err(e.clone()));
+            }
+            None
+        }
+    }
+}
+
+fn publish<S>(shared: &Shared<S>, text: &str) {
+    for w in &shared.witnesses {
+        if let Err(e) = w.publish(text) {
+            shared
+                .witness_errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("{}: {e}", w.describe()));
+        }
+    }
+}

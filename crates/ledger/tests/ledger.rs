@@ -1,0 +1,664 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Group commit, checkpoints, failing stores, witnessing and tamper detection.
+
+mod common;
+
+use std::sync::Arc;
+
+use ledger::{
+    inclusion_proof, leaf_hash, read_witness_file, root_from_store, verify, verify_inclusion,
+    Checkpoint, CheckpointSource, FileWitness, Finding, LedgerError, LedgerStore, MemoryStore,
+    StoreError, StoredCheckpoint,
+};
+use model::ManualClock;
+
+#[test]
+fn concurrent_appends_get_distinct_durable_indexes() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let ledger = Arc::new(common::open(MemoryStore::new(), &clock, Vec::new()));
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let ledger = Arc::clone(&ledger);
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|i| {
+                        let e = common::entry(t * 100 + i);
+                        let r = ledger.append(e.clone()).unwrap();
+                        // acknowledged means stored: the entry is readable right now
+                        let stored = ledger.store().get_entries(&[r.index]).unwrap();
+                        let bytes = stored[0].clone().unwrap();
+                        assert_eq!(leaf_hash(&bytes), r.leaf_hash);
+                        r.index
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..800).collect::<Vec<_>>());
+    let cp = ledger.checkpoint_now().unwrap();
+    let vk = common::key().verifying_key();
+    let cp = Checkpoint::open(&cp, &vk).unwrap();
+    assert_eq!(cp.size, 800);
+    assert_eq!(cp.root, root_from_store(ledger.store(), 800).unwrap());
+    let report = verify(ledger.store(), &vk, None);
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.entries_checked, 800);
+    assert_eq!(report.unsigned_tail, 0);
+}
+
+#[test]
+fn checkpoints_follow_the_injected_clock() {
+    let clock = ManualClock::new(10_000);
+    let ledger = common::open(MemoryStore::new(), &clock, Vec::new());
+    let count = |l: &ledger::Ledger<MemoryStore>| l.store().state().checkpoints.len();
+    ledger.append(common::entry(0)).unwrap();
+    assert_eq!(count(&ledger), 1, "first batch is signed at once");
+    ledger.append(common::entry(1)).unwrap();
+    clock.advance_ms(999);
+    ledger.append(common::entry(2)).unwrap();
+    assert_eq!(
+        count(&ledger),
+        1,
+        "less than a second later: no checkpoint yet"
+    );
+    clock.advance_ms(1);
+    ledger.append(common::entry(3)).unwrap();
+    assert_eq!(
+        count(&ledger),
+        2,
+        "a second later: checkpoint in the same batch"
+    );
+    let latest = ledger.store().latest_checkpoint().unwrap().unwrap();
+    assert_eq!((latest.size, latest.time), (4, 11_000));
+    // entries then a quiet ledger: the committer signs once the clock says so
+    ledger.append(common::entry(4)).unwrap();
+    clock.advance_ms(1000);
+    let mut waited = 0;
+    while count(&ledger) < 3 && waited < 100 {
+        // Polls the committer thread's idle wake-up (real time), not the clock.
+        #[allow(clippy::disallowed_methods)]
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 1;
+    }
+    assert_eq!(count(&ledger), 3, "idle committer signs the uncovered tail");
+    assert_eq!(ledger.store().latest_checkpoint().unwrap().unwrap().size, 5);
+}
+
+#[test]
+fn close_drains_and_writes_a_final_checkpoint() {
+    let clock = ManualClock::new(0);
+    let store = Arc::new(MemoryStore::new());
+    let ledger = ledger::Ledger::open(
+        Arc::clone(&store),
+        common::key(),
+        Arc::new(clock.clone()),
+        ledger::LedgerConfig::new(common::NAME),
+        Vec::new(),
+    )
+    .unwrap();
+    ledger.append(common::entry(0)).unwrap();
+    ledger.append(common::entry(1)).unwrap();
+    assert_eq!(store.latest_checkpoint().unwrap().unwrap().size, 1);
+    ledger.close();
+    assert_eq!(store.latest_checkpoint().unwrap().unwrap().size, 2);
+    let report = verify(&store, &common::key().verifying_key(), None);
+    assert!(report.is_ok() && report.unsigned_tail == 0, "{report:?}");
+}
+
+#[test]
+fn a_failing_store_fails_every_waiter_of_the_batch_and_recovers() {
+    let clock = ManualClock::new(0);
+    let store = MemoryStore::new();
+    store.state().fail_after = Some((2, "disk full".into()));
+    let ledger = Arc::new(common::open(store, &clock, Vec::new()));
+    ledger.append(common::entry(0)).unwrap();
+    ledger.append(common::entry(1)).unwrap();
+    // the third batch fails, whatever it holds
+    let results: Vec<_> = (0..8)
+        .map(|i| {
+            let l = Arc::clone(&ledger);
+            std::thread::spawn(move || l.append(common::entry(10 + i)))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    for r in &results {
+        assert_eq!(
+            r,
+            &Err(LedgerError::Store(StoreError::Backend("disk full".into())))
+        );
+    }
+    assert_eq!(
+        ledger.store().size().unwrap(),
+        2,
+        "nothing of the failed batch is stored"
+    );
+    // the store heals: appends continue at the next index and the ledger verifies
+    ledger.store().state().fail_after = None;
+    let r = ledger.append(common::entry(99)).unwrap();
+    assert_eq!(r.index, 2);
+    ledger.checkpoint_now().unwrap();
+    let report = verify(ledger.store(), &common::key().verifying_key(), None);
+    assert!(report.is_ok(), "{:?}", report.findings);
+}
+
+#[test]
+fn reopening_continues_the_tree() {
+    let ledger = common::filled(25);
+    let text = ledger.checkpoint_now().unwrap();
+    let vk = common::key().verifying_key();
+    let before = Checkpoint::open(&text, &vk).unwrap();
+    let proof = inclusion_proof(ledger.store(), 7, 25).unwrap();
+    let bytes = ledger.store().get_entries(&[7]).unwrap()[0]
+        .clone()
+        .unwrap();
+    verify_inclusion(7, 25, &leaf_hash(&bytes), &proof, &before.root).unwrap();
+    let r = ledger.append(common::entry(25)).unwrap();
+    assert_eq!(r.index, 25);
+}
+
+#[test]
+fn witness_file_receives_checkpoints_and_catches_a_rewritten_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("witness.log");
+    let clock = ManualClock::new(0);
+    let ledger = common::open(
+        MemoryStore::new(),
+        &clock,
+        vec![Box::new(FileWitness::new(&path))],
+    );
+    for i in 0..30 {
+        ledger.append(common::entry(i)).unwrap();
+        clock.advance_ms(500);
+    }
+    ledger.checkpoint_now().unwrap();
+    let published = read_witness_file(&path).unwrap();
+    let stored = ledger.store().state().checkpoints.len();
+    assert_eq!(published.len(), stored);
+    assert!(ledger.take_witness_errors().is_empty());
+    let vk = common::key().verifying_key();
+    let report = verify(ledger.store(), &vk, Some(&published));
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.published_checked, published.len() as u64);
+
+    // an insider with the signing key rewrites entry 3 and re-signs everything
+    // in the store; the published checkpoints still disagree
+    let forged = MemoryStore::new();
+    let forger = common::open(forged, &ManualClock::new(0), Vec::new());
+    for i in 0..30 {
+        let mut e = common::entry(i);
+        if i == 3 {
+            e.record_count = 1000;
+        }
+        forger.append(e).unwrap();
+    }
+    forger.checkpoint_now().unwrap();
+    let report = verify(forger.store(), &vk, Some(&published));
+    assert!(!report.is_ok());
+    assert!(
+        report.findings.iter().all(|f| matches!(
+            f,
+            Finding::RootMismatch {
+                source: CheckpointSource::Published(_),
+                ..
+            }
+        )),
+        "{:?}",
+        report.findings
+    );
+    assert!(report.first_bad_entry().unwrap() <= 3);
+}
+
+fn vk() -> ledger::VerifyingKey {
+    common::key().verifying_key()
+}
+
+/// One tamper case: mutate the store of a 40-entry ledger, then expect
+/// `verify` to report `want_first` as the first bad entry and a finding matching `kind`.
+fn check(
+    name: &str,
+    tamper: impl FnOnce(&MemoryStore),
+    want_first: Option<u64>,
+    kind: fn(&Finding) -> bool,
+) {
+    let ledger = common::filled(40);
+    let clean = verify(ledger.store(), &vk(), None);
+    assert!(
+        clean.is_ok(),
+        "{name}: clean ledger has findings {:?}",
+        clean.findings
+    );
+    tamper(ledger.store());
+    let report = verify(ledger.store(), &vk(), None);
+    assert!(!report.is_ok(), "{name}: tampering not detected");
+    assert!(
+        report.findings.iter().any(kind),
+        "{name}: {:?}",
+        report.findings
+    );
+    assert_eq!(
+        report.first_bad_entry(),
+        want_first,
+        "{name}: {:?}",
+        report.findings
+    );
+    for f in &report.findings {
+        assert!(!f.to_string().is_empty());
+    }
+}
+
+#[test]
+fn every_kind_of_tampering_is_detected() {
+    check(
+        "modified entry",
+        |s| {
+            let mut e = common::entry(17);
+            e.index = 17;
+            e.withheld_count = 0;
+            e.record_count = 9999;
+            s.state().entries.insert(17, e.encode().unwrap());
+        },
+        Some(17),
+        |f| matches!(f, Finding::NodeMismatch { node, .. } if node.level == 0),
+    );
+    check(
+        "modified entry and its node hashes",
+        |s| {
+            // rewrite entry 17 and recompute the whole node table to match
+            let mut state = s.state();
+            let mut e = common::entry(17);
+            e.index = 17;
+            e.record_count = 9999;
+            state.entries.insert(17, e.encode().unwrap());
+            let entries: Vec<Vec<u8>> = state.entries.values().cloned().collect();
+            state.nodes.clear();
+            let mut f = ledger::merkle::Frontier::new();
+            for b in entries {
+                f.push(leaf_hash(&b), |id, h| state.put_node(id, *h).unwrap());
+            }
+        },
+        // checkpoints are at sizes 1, 11, 21, 31, 40: the one at 11 still matches
+        Some(11),
+        |f| {
+            matches!(
+                f,
+                Finding::RootMismatch {
+                    first_possible_entry: 11,
+                    ..
+                }
+            )
+        },
+    );
+    check(
+        "deleted entry",
+        |s| {
+            s.state().entries.remove(&12);
+        },
+        Some(12),
+        |f| {
+            matches!(
+                f,
+                Finding::RowGap {
+                    position: 12,
+                    row: 13
+                }
+            )
+        },
+    );
+    check(
+        "deleted entry with renumbered rows",
+        |s| {
+            let mut state = s.state();
+            let rest: Vec<Vec<u8>> = state.entries.split_off(&12).into_values().skip(1).collect();
+            for (i, b) in (12u64..).zip(rest) {
+                state.entries.insert(i, b);
+            }
+        },
+        Some(12),
+        |f| {
+            matches!(
+                f,
+                Finding::IndexMismatch {
+                    position: 12,
+                    found: 13
+                }
+            )
+        },
+    );
+    check(
+        "reordered pair",
+        |s| {
+            let mut state = s.state();
+            let a = state.entries[&20].clone();
+            let b = state.entries[&21].clone();
+            state.entries.insert(20, b);
+            state.entries.insert(21, a);
+        },
+        Some(20),
+        |f| {
+            matches!(
+                f,
+                Finding::IndexMismatch {
+                    position: 20,
+                    found: 21
+                }
+            )
+        },
+    );
+    check(
+        "inserted entry",
+        |s| {
+            let mut state = s.state();
+            let rest: Vec<Vec<u8>> = state.entries.split_off(&30).into_values().collect();
+            let mut forged = common::entry(500);
+            forged.index = 30;
+            state.entries.insert(30, forged.encode().unwrap());
+            for (i, b) in (31u64..).zip(rest) {
+                state.entries.insert(i, b);
+            }
+        },
+        Some(30),
+        |f| {
+            matches!(
+                f,
+                Finding::IndexMismatch {
+                    position: 31,
+                    found: 30
+                }
+            )
+        },
+    );
+    check(
+        "truncated tail",
+        |s| {
+            let mut state = s.state();
+            state.entries.split_off(&35);
+        },
+        Some(35),
+        |f| {
+            matches!(
+                f,
+                Finding::BeyondEnd {
+                    size: 40,
+                    entries: 35,
+                    ..
+                }
+            )
+        },
+    );
+    check(
+        "forged checkpoint signature",
+        |s| {
+            let mut state = s.state();
+            let cp = state.checkpoints.last_mut().unwrap();
+            cp.text = cp.text.replacen("\n40\n", "\n41\n", 1);
+        },
+        None,
+        |f| {
+            matches!(
+                f,
+                Finding::BadCheckpoint {
+                    source: CheckpointSource::Stored(_),
+                    ..
+                }
+            )
+        },
+    );
+    check(
+        "checkpoint replaced by one from another key",
+        |s| {
+            let mut state = s.state();
+            let cp = state.checkpoints.last_mut().unwrap();
+            let parsed = Checkpoint::parse_body(
+                cp.text
+                    .split("\n\n")
+                    .next()
+                    .map(|b| format!("{b}\n"))
+                    .unwrap()
+                    .as_str(),
+            )
+            .unwrap();
+            cp.text = parsed.sign(&common::other_key()).unwrap();
+        },
+        None,
+        |f| matches!(f, Finding::BadCheckpoint { .. }),
+    );
+    check(
+        "validly signed checkpoint with a wrong root",
+        |s| {
+            let bad = Checkpoint {
+                origin: common::NAME.into(),
+                size: 25,
+                root: [0u8; 32],
+                time: 5,
+            };
+            s.state().checkpoints.push(StoredCheckpoint {
+                size: 25,
+                time: 5,
+                text: bad.sign(&common::key()).unwrap(),
+            });
+        },
+        Some(21),
+        |f| {
+            matches!(
+                f,
+                Finding::RootMismatch {
+                    size: 25,
+                    first_possible_entry: 21,
+                    ..
+                }
+            )
+        },
+    );
+    check(
+        "checkpoints reordered",
+        |s| {
+            let mut state = s.state();
+            let n = state.checkpoints.len();
+            state.checkpoints.swap(0, n - 1);
+        },
+        None,
+        |f| matches!(f, Finding::CheckpointOrder { .. }),
+    );
+    check(
+        "corrupt entry bytes",
+        |s| {
+            s.state().entries.get_mut(&5).unwrap().push(0);
+        },
+        Some(5),
+        |f| matches!(f, Finding::Undecodable { position: 5, .. }),
+    );
+}
+
+#[test]
+fn a_store_that_disagrees_with_its_checkpoint_refuses_to_open() {
+    let ledger = common::filled(12);
+    let snapshot = {
+        let s = ledger.store().state();
+        (s.entries.clone(), s.nodes.clone(), s.checkpoints.clone())
+    };
+    drop(ledger);
+    let store = MemoryStore::new();
+    {
+        let mut s = store.state();
+        s.entries = snapshot.0;
+        s.nodes = snapshot.1;
+        s.checkpoints = snapshot.2;
+        s.entries.split_off(&11);
+    }
+    let err = ledger::Ledger::open(
+        store,
+        common::key(),
+        Arc::new(ManualClock::new(0)),
+        ledger::LedgerConfig::new(common::NAME),
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, LedgerError::Inconsistent(_)), "{err}");
+}
+
+#[test]
+fn witness_failures_never_block_appends_and_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let unreachable = dir.path().join("no-such-dir").join("witness.log");
+    let clock = ManualClock::new(0);
+    let ledger = common::open(
+        MemoryStore::new(),
+        &clock,
+        vec![Box::new(FileWitness::new(&unreachable))],
+    );
+    ledger.append(common::entry(0)).unwrap();
+    ledger.checkpoint_now().unwrap();
+    let errors = ledger.take_witness_errors();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("no-such-dir"));
+    assert!(ledger.take_witness_errors().is_empty());
+}
+
+#[test]
+fn malformed_witness_files_are_rejected_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.log");
+    for (content, line) in [("\n", 1), ("a\n\n\u{2014} sig\n\nb\n", 5), ("a\nb", 2)] {
+        std::fs::write(&path, content).unwrap();
+        let got = read_witness_file(&path);
+        assert!(
+            matches!(got, Err(ledger::WitnessError::Malformed { line: l, .. }) if l == line),
+            "{content:?}: expected malformed at line {line}, got {got:?}"
+        );
+    }
+}
+
+#[test]
+fn memory_store_honours_the_store_contract() {
+    ledger::check_contract(&MemoryStore::new()).unwrap();
+    // and the checker notices a store that accepts batches at the wrong position
+    let err = ledger::check_contract(&NoConflictCheck(MemoryStore::new())).unwrap_err();
+    assert!(err.contains("Conflict"), "{err}");
+}
+
+/// A broken store: silently drops batches that do not start at its end.
+struct NoConflictCheck(MemoryStore);
+
+impl LedgerStore for NoConflictCheck {
+    fn size(&self) -> Result<u64, StoreError> {
+        self.0.size()
+    }
+    fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
+        match self.0.append_batch(batch) {
+            Err(StoreError::Conflict { .. }) => Ok(()),
+            other => other,
+        }
+    }
+    fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.0.get_entries(indexes)
+    }
+    fn scan_entries(
+        &self,
+        from: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(), StoreError> {
+        self.0.scan_entries(from, limit, visit)
+    }
+    fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
+        self.0.get_nodes(ids)
+    }
+    fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), StoreError> {
+        self.0.scan_checkpoints(visit)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.0.latest_checkpoint()
+    }
+}
+
+#[test]
+fn a_wholesale_rewrite_is_reported_with_bounded_findings() {
+    let store = common::direct_store(ledger::MAX_FINDINGS as u64 + 50);
+    assert!(verify(&store, &vk(), None).is_ok());
+    for h in store.state().nodes[0].iter_mut() {
+        h[0] ^= 1;
+    }
+    let report = verify(&store, &vk(), None);
+    assert!(!report.is_ok());
+    assert_eq!(report.findings.len(), ledger::MAX_FINDINGS);
+    assert_eq!(report.findings_omitted, 50);
+    assert_eq!(report.first_bad_entry(), Some(0));
+}
+
+/// A store whose write succeeds but whose acknowledgement is lost once
+/// (e.g. the connection drops after COMMIT).
+struct LostAck {
+    inner: MemoryStore,
+    lose_next: std::sync::atomic::AtomicBool,
+}
+
+impl LedgerStore for LostAck {
+    fn size(&self) -> Result<u64, StoreError> {
+        self.inner.size()
+    }
+    fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
+        self.inner.append_batch(batch)?;
+        if self
+            .lose_next
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(StoreError::Backend("connection reset".into()));
+        }
+        Ok(())
+    }
+    fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.inner.get_entries(indexes)
+    }
+    fn scan_entries(
+        &self,
+        from: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(), StoreError> {
+        self.inner.scan_entries(from, limit, visit)
+    }
+    fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
+        self.inner.get_nodes(ids)
+    }
+    fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), StoreError> {
+        self.inner.scan_checkpoints(visit)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.inner.latest_checkpoint()
+    }
+}
+
+#[test]
+fn a_lost_acknowledgement_is_an_error_and_the_ledger_resynchronises() {
+    let store = Arc::new(LostAck {
+        inner: MemoryStore::new(),
+        lose_next: false.into(),
+    });
+    let ledger = ledger::Ledger::open(
+        Arc::clone(&store),
+        common::key(),
+        Arc::new(ManualClock::new(0)),
+        ledger::LedgerConfig::new(common::NAME),
+        Vec::new(),
+    )
+    .unwrap();
+    ledger.append(common::entry(0)).unwrap();
+    store
+        .lose_next
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    // the caller is told it failed (a deny), although the entry may be stored
+    assert!(ledger.append(common::entry(1)).is_err());
+    // the ledger reloads the tree from the store and continues after it
+    assert_eq!(ledger.append(common::entry(2)).unwrap().index, 2);
+    ledger.checkpoint_now().unwrap();
+    let report = verify(&store, &vk(), None);
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.entries_checked, 3);
+}

@@ -1,0 +1,156 @@
+//! The audit ledger's three tables in the SQLite database.
+
+use ledger::{
+    AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint,
+};
+use rusqlite::{params, OptionalExtension};
+
+use crate::{SqliteStore, StoreError};
+
+fn backend(e: StoreError) -> LedgerStoreError {
+    LedgerStoreError::Backend(e.to_string())
+}
+
+fn size_of(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+}
+
+impl LedgerStore for SqliteStore {
+    fn size(&self) -> Result<u64, LedgerStoreError> {
+        self.read(size_of).map_err(backend)
+    }
+
+    fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
+        let mut conflict = None;
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let size = size_of(&tx)?;
+            if size != batch.first_index {
+                conflict = Some(size);
+                return Ok(());
+            }
+            {
+                let mut entry =
+                    tx.prepare_cached("INSERT INTO ledger_entries (idx, bytes) VALUES (?1, ?2)")?;
+                for (i, bytes) in batch.entries.iter().enumerate() {
+                    entry.execute(params![(batch.first_index + i as u64) as i64, bytes])?;
+                }
+                let mut node = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+                )?;
+                for (id, hash) in &batch.nodes {
+                    node.execute(params![id.level, id.index as i64, &hash[..]])?;
+                }
+                if let Some(cp) = &batch.checkpoint {
+                    tx.prepare_cached(
+                        "INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![cp.size as i64, cp.time, cp.text])?;
+                }
+            }
+            // synchronous=FULL: the commit returns after the WAL is fsynced.
+            tx.commit()
+        })
+        .map_err(backend)?;
+        match conflict {
+            Some(store_size) => Err(LedgerStoreError::Conflict {
+                batch_first: batch.first_index,
+                store_size,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, LedgerStoreError> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT bytes FROM ledger_entries WHERE idx = ?1")?;
+            indexes
+                .iter()
+                .map(|i| stmt.query_row([*i as i64], |r| r.get(0)).optional())
+                .collect()
+        })
+        .map_err(backend)
+    }
+
+    fn scan_entries(
+        &self,
+        from: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(), LedgerStoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT idx, bytes FROM ledger_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+            )?;
+            let mut rows = stmt.query(params![from as i64, limit as i64])?;
+            while let Some(row) = rows.next()? {
+                let idx: i64 = row.get(0)?;
+                let bytes = row.get_ref(1)?.as_blob()?;
+                visit(idx as u64, bytes);
+            }
+            Ok(())
+        })
+        .map_err(backend)
+    }
+
+    fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")?;
+            ids.iter()
+                .map(|id| {
+                    let blob: Option<Vec<u8>> = stmt
+                        .query_row(params![id.level, id.index as i64], |r| r.get(0))
+                        .optional()?;
+                    Ok(blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
+                })
+                .collect()
+        })
+        .map_err(backend)
+    }
+
+    fn scan_checkpoints(
+        &self,
+        visit: &mut dyn FnMut(&StoredCheckpoint),
+    ) -> Result<(), LedgerStoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT size, time_ms, text FROM ledger_checkpoints ORDER BY seq",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                visit(&StoredCheckpoint {
+                    size: row.get::<_, i64>(0)? as u64,
+                    time: row.get(1)?,
+                    text: row.get(2)?,
+                });
+            }
+            Ok(())
+        })
+        .map_err(backend)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, LedgerStoreError> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT size, time_ms, text FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| {
+                    Ok(StoredCheckpoint {
+                        size: row.get::<_, i64>(0)? as u64,
+                        time: row.get(1)?,
+                        text: row.get(2)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .map_err(backend)
+    }
+}
