@@ -1,0 +1,483 @@
+//! Pattern detectors with validators, context words, exclusions and a confidence.
+//!
+//! All candidate patterns are compiled into one `regex_automata` multi-pattern regex and
+//! found in a single pass; context words are found in a second single pass with
+//! `aho-corasick`. Each candidate then goes through its validator (Luhn, mod 97, SSN
+//! area/group/serial rules, Vietnamese province codes, Shannon entropy), the exclusion
+//! set (known test values), and gets a confidence raised when a context word of its
+//! detector is within [`CONTEXT_BEFORE`] bytes before or [`CONTEXT_AFTER`] after it.
+//!
+//! # Adding a detector
+//! 1. Add a variant to [`DetectorKind`].
+//! 2. Add its regex to `PATTERNS` (order matters only for overlapping candidates:
+//!    the leftmost match wins, then the earlier pattern).
+//! 3. Add context words for it to `CONTEXT_WORDS`.
+//! 4. Handle its pattern index in `Detectors::classify`: validate and return a confidence
+//!    (or `None` to drop the candidate).
+//! 5. Add positive and negative rows to the `check()` table in `tests/detect.rs`.
+
+use std::collections::HashSet;
+
+use aho_corasick::AhoCorasick;
+use regex_automata::meta::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::phone;
+
+/// Bytes before a candidate searched for context words.
+pub const CONTEXT_BEFORE: usize = 100;
+/// Bytes after a candidate searched for context words.
+pub const CONTEXT_AFTER: usize = 40;
+
+/// What a detector finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorKind {
+    /// Email address.
+    Email,
+    /// Phone number in international (`+CC`) form.
+    Phone,
+    /// Payment card number (Luhn, issuer prefix).
+    PaymentCard,
+    /// International bank account number (mod 97).
+    Iban,
+    /// US social security number.
+    UsSsn,
+    /// Vietnamese citizen identity number (12 digits, province prefix).
+    VnCitizenId,
+    /// AWS access key id.
+    AwsAccessKey,
+    /// GitHub token.
+    GithubToken,
+    /// Slack token.
+    SlackToken,
+    /// High-entropy value assigned to a key/secret/token/password name.
+    GenericSecret,
+    /// PEM private key block.
+    PrivateKey,
+}
+
+/// One detected value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// Detector.
+    pub detector: DetectorKind,
+    /// Byte offset.
+    pub start: usize,
+    /// Byte offset after the value.
+    pub end: usize,
+    /// 0.0..=1.0.
+    pub confidence: f32,
+}
+
+/// Detections of one detector, aggregated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Detector.
+    pub detector: DetectorKind,
+    /// Number of detections.
+    pub count: usize,
+    /// Highest confidence among them.
+    pub confidence: f32,
+}
+
+/// Candidate patterns, by index.
+const PATTERNS: &[&str] = &[
+    // 0 PEM private key
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+    // 1 AWS access key id
+    r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b",
+    // 2 GitHub token
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,100})\b",
+    // 3 Slack token
+    r"\bxox[abprs]-[A-Za-z0-9\-]{10,80}",
+    // 4 generic secret assignment
+    r#"(?i)(?:api[_\-]?key|secret|token|passw(?:or)?d|access[_\-]?key|client[_\-]?secret)["']?[ \t]*[:=][ \t]*["']?[A-Za-z0-9+/_\-=.]{16,200}"#,
+    // 5 email
+    r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+    // 6 IBAN
+    r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
+    // 7 international phone
+    r"\+[1-9][0-9]{0,2}[ .\-]?(?:\(0\)[ .\-]?)?\(?[0-9]{1,4}\)?(?:[ .\-]?[0-9]{2,4}){2,4}\b",
+    // 8 digit run (cards, SSN, citizen ids)
+    r"\b[0-9](?:[ \-]?[0-9]){8,18}\b",
+];
+
+const CONTEXT_WORDS: &[(&str, DetectorKind)] = &[
+    ("card", DetectorKind::PaymentCard),
+    ("credit", DetectorKind::PaymentCard),
+    ("visa", DetectorKind::PaymentCard),
+    ("mastercard", DetectorKind::PaymentCard),
+    ("amex", DetectorKind::PaymentCard),
+    ("cvv", DetectorKind::PaymentCard),
+    ("expir", DetectorKind::PaymentCard),
+    ("payment", DetectorKind::PaymentCard),
+    ("ssn", DetectorKind::UsSsn),
+    ("social security", DetectorKind::UsSsn),
+    ("ss#", DetectorKind::UsSsn),
+    ("taxpayer", DetectorKind::UsSsn),
+    ("cccd", DetectorKind::VnCitizenId),
+    ("cmnd", DetectorKind::VnCitizenId),
+    ("căn cước", DetectorKind::VnCitizenId),
+    ("can cuoc", DetectorKind::VnCitizenId),
+    ("citizen id", DetectorKind::VnCitizenId),
+    ("national id", DetectorKind::VnCitizenId),
+    ("định danh", DetectorKind::VnCitizenId),
+    ("iban", DetectorKind::Iban),
+    ("bank", DetectorKind::Iban),
+    ("account", DetectorKind::Iban),
+    ("phone", DetectorKind::Phone),
+    ("tel", DetectorKind::Phone),
+    ("mobile", DetectorKind::Phone),
+    ("cell", DetectorKind::Phone),
+    ("fax", DetectorKind::Phone),
+    ("điện thoại", DetectorKind::Phone),
+    ("sđt", DetectorKind::Phone),
+    ("aws", DetectorKind::AwsAccessKey),
+    ("access key", DetectorKind::AwsAccessKey),
+];
+
+/// Known test values never reported (payment processors' published test cards).
+const DEFAULT_EXCLUSIONS: &[&str] = &[
+    "4111111111111111",
+    "4242424242424242",
+    "5555555555554444",
+    "5105105105105100",
+    "378282246310005",
+    "371449635398431",
+    "6011111111111117",
+    "4012888888881881",
+    "AKIAIOSFODNN7EXAMPLE",
+];
+
+/// Vietnamese province/city codes (Circular 07/2016/TT-BCA), first three digits of a CCCD.
+const VN_PROVINCES: &[u16] = &[
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
+    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
+    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
+/// Errors building detectors.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorError {
+    /// A pattern or the context automaton did not compile.
+    #[error("detector patterns did not compile: {0}; this is a bug in the dlp crate")]
+    Build(String),
+}
+
+/// The compiled detector set.
+pub struct Detectors {
+    regex: Regex,
+    context: AhoCorasick,
+    exclusions: HashSet<String>,
+}
+
+impl std::fmt::Debug for Detectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detectors")
+            .field("patterns", &PATTERNS.len())
+            .field("exclusions", &self.exclusions.len())
+            .finish()
+    }
+}
+
+impl Detectors {
+    /// All detectors, with the default exclusions plus `extra_exclusions` (exact values;
+    /// separators are ignored, e.g. the company's own public phone or bank account).
+    pub fn new(extra_exclusions: &[&str]) -> Result<Self, DetectorError> {
+        let regex = Regex::builder()
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
+            .build_many(PATTERNS)
+            .map_err(|e| DetectorError::Build(e.to_string()))?;
+        let context = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(CONTEXT_WORDS.iter().map(|(word, _)| word))
+            .map_err(|e| DetectorError::Build(e.to_string()))?;
+        let exclusions = DEFAULT_EXCLUSIONS
+            .iter()
+            .chain(extra_exclusions)
+            .map(|value| compact(value))
+            .collect();
+        Ok(Self {
+            regex,
+            context,
+            exclusions,
+        })
+    }
+
+    /// Every validated detection in `text`, in order.
+    pub fn scan(&self, text: &str) -> Vec<Detection> {
+        let mut context: Vec<(usize, DetectorKind)> = Vec::new();
+        for m in self.context.find_iter(text) {
+            if let Some((_, kind)) = CONTEXT_WORDS.get(m.pattern().as_usize()) {
+                context.push((m.start(), *kind));
+            }
+        }
+        let mut out = Vec::new();
+        for m in self.regex.find_iter(text.as_bytes()) {
+            let Some(value) = text.get(m.start()..m.end()) else {
+                continue;
+            };
+            let has_context = |kind: DetectorKind| {
+                let from = m.start().saturating_sub(CONTEXT_BEFORE);
+                let to = m.end() + CONTEXT_AFTER;
+                let first = context.partition_point(|(pos, _)| *pos < from);
+                context
+                    .iter()
+                    .skip(first)
+                    .take_while(|(pos, _)| *pos <= to)
+                    .any(|(_, k)| *k == kind)
+            };
+            if self.exclusions.contains(&compact(value)) {
+                continue;
+            }
+            if let Some((detector, confidence)) =
+                self.classify(m.pattern().as_usize(), value, &has_context)
+            {
+                out.push(Detection {
+                    detector,
+                    start: m.start(),
+                    end: m.end(),
+                    confidence,
+                });
+            }
+        }
+        out
+    }
+
+    fn classify(
+        &self,
+        pattern: usize,
+        value: &str,
+        has_context: &dyn Fn(DetectorKind) -> bool,
+    ) -> Option<(DetectorKind, f32)> {
+        let boost = |kind: DetectorKind, base: f32, with: f32| {
+            Some((kind, if has_context(kind) { with } else { base }))
+        };
+        match pattern {
+            0 => Some((DetectorKind::PrivateKey, 0.99)),
+            1 => boost(DetectorKind::AwsAccessKey, 0.85, 0.95),
+            2 => Some((DetectorKind::GithubToken, 0.95)),
+            3 => Some((DetectorKind::SlackToken, 0.9)),
+            4 => {
+                let secret = value
+                    .rsplit(['=', ':'])
+                    .next()
+                    .unwrap_or_default()
+                    .trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace());
+                let classes = [
+                    secret.bytes().any(|b| b.is_ascii_lowercase()),
+                    secret.bytes().any(|b| b.is_ascii_uppercase()),
+                    secret.bytes().any(|b| b.is_ascii_digit()),
+                ]
+                .iter()
+                .filter(|x| **x)
+                .count();
+                (secret.len() >= 16 && entropy(secret) >= 3.5 && classes >= 2)
+                    .then_some((DetectorKind::GenericSecret, 0.7))
+            }
+            5 => Some((DetectorKind::Email, 0.9)),
+            6 => {
+                let iban = compact(value);
+                (iban.len() >= 15 && iban.len() <= 34 && iban_valid(&iban))
+                    .then_some(())
+                    .and_then(|()| boost(DetectorKind::Iban, 0.85, 0.95))
+            }
+            7 => {
+                let number = phone::parse(value, None)?;
+                number.country_code.as_ref()?;
+                boost(DetectorKind::Phone, 0.6, 0.85)
+            }
+            8 => self.classify_digits(value, has_context),
+            _ => None,
+        }
+    }
+
+    fn classify_digits(
+        &self,
+        value: &str,
+        has_context: &dyn Fn(DetectorKind) -> bool,
+    ) -> Option<(DetectorKind, f32)> {
+        let digits: Vec<u8> = value
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|b| b - b'0')
+            .collect();
+        if (13..=19).contains(&digits.len()) && luhn_valid(&digits) && card_prefix(&digits) {
+            let grouped_well = !value.contains(' ') && !value.contains('-')
+                || value.split([' ', '-']).all(|g| (3..=6).contains(&g.len()));
+            if grouped_well {
+                let confidence = if has_context(DetectorKind::PaymentCard) {
+                    0.95
+                } else {
+                    0.8
+                };
+                return Some((DetectorKind::PaymentCard, confidence));
+            }
+        }
+        if digits.len() == 9 && ssn_valid(&digits) {
+            let dashed = value.len() == 11
+                && value.as_bytes().get(3) == Some(&b'-')
+                && value.as_bytes().get(6) == Some(&b'-');
+            return match (dashed, has_context(DetectorKind::UsSsn)) {
+                (_, true) => Some((DetectorKind::UsSsn, 0.95)),
+                (true, false) => Some((DetectorKind::UsSsn, 0.6)),
+                (false, false) => None,
+            };
+        }
+        if digits.len() == 12 && value.len() == 12 && vn_id_valid(&digits) {
+            let confidence = if has_context(DetectorKind::VnCitizenId) {
+                0.9
+            } else {
+                0.4
+            };
+            return Some((DetectorKind::VnCitizenId, confidence));
+        }
+        None
+    }
+}
+
+/// Uppercase alphanumerics only, so exclusions ignore separators and case.
+fn compact(value: &str) -> String {
+    value
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Luhn checksum over digit values.
+pub fn luhn_valid(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let d = u32::from(*d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    !digits.is_empty() && sum.is_multiple_of(10)
+}
+
+fn card_prefix(digits: &[u8]) -> bool {
+    let prefix = |n: usize| {
+        digits
+            .iter()
+            .take(n)
+            .fold(0u32, |acc, d| acc * 10 + u32::from(*d))
+    };
+    let len = digits.len();
+    match digits.first() {
+        Some(4) => matches!(len, 13 | 16 | 19),
+        Some(5) => (51..=55).contains(&prefix(2)) && len == 16,
+        Some(2) => (2221..=2720).contains(&prefix(4)) && len == 16,
+        Some(3) => {
+            (matches!(prefix(2), 34 | 37) && len == 15)
+                || ((3528..=3589).contains(&prefix(4)) && len >= 16)
+                || (matches!(prefix(2), 36 | 38 | 30) && len == 14)
+        }
+        Some(6) => {
+            (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3))) && len >= 16
+        }
+        _ => false,
+    }
+}
+
+/// IBAN check: move the first four characters to the end, letters to numbers, mod 97 == 1.
+pub fn iban_valid(iban: &str) -> bool {
+    let (head, tail) = (iban.get(..4), iban.get(4..));
+    let (Some(head), Some(tail)) = (head, tail) else {
+        return false;
+    };
+    if !head.bytes().take(2).all(|b| b.is_ascii_uppercase()) {
+        return false;
+    }
+    let mut remainder: u32 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let value = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
+    }
+    remainder == 1
+}
+
+/// US SSN rules: area not 000, 666 or 900-999; group not 00; serial not 0000.
+pub fn ssn_valid(digits: &[u8]) -> bool {
+    let number = |range: std::ops::Range<usize>| {
+        digits
+            .get(range)
+            .map(|ds| ds.iter().fold(0u32, |acc, d| acc * 10 + u32::from(*d)))
+    };
+    match (number(0..3), number(3..5), number(5..9)) {
+        (Some(area), Some(group), Some(serial)) => {
+            area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+        }
+        _ => false,
+    }
+}
+
+/// Vietnamese CCCD: province code, then a century/sex digit 0-3.
+pub fn vn_id_valid(digits: &[u8]) -> bool {
+    let province = digits
+        .iter()
+        .take(3)
+        .fold(0u16, |acc, d| acc * 10 + u16::from(*d));
+    digits.len() == 12 && VN_PROVINCES.contains(&province) && digits.get(3).is_some_and(|d| *d <= 3)
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(value: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in value.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let len = value.len() as f64;
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = *c as f64 / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Aggregates detections by detector.
+pub fn summarize(detections: &[Detection]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = Vec::new();
+    for d in detections {
+        match findings.iter_mut().find(|f| f.detector == d.detector) {
+            Some(f) => {
+                f.count += 1;
+                f.confidence = f.confidence.max(d.confidence);
+            }
+            None => findings.push(Finding {
+                detector: d.detector,
+                count: 1,
+                confidence: d.confidence,
+            }),
+        }
+    }
+    findings.sort_by_key(|f| f.detector);
+    findings
+}

@@ -1,0 +1,925 @@
+//! Exact Data Match: find this company's customer records in outgoing text.
+//!
+//! Customer fields are normalized and stored only as 64-bit keyed hashes; plaintext is
+//! never kept, in memory or in the saved form. The [`EdmKey`] (HMAC-SHA256 secret) derives
+//! a 128-bit SipHash-2-4 key with HMAC-SHA256, and each value is hashed with SipHash-2-4
+//! (a keyed PRF built for short inputs, about ten times faster than an HMAC-SHA256 per
+//! value, which matters because scanning hashes every candidate token). Without the key
+//! the stored values cannot be brute-forced from guessed names or phone numbers. Names are
+//! keyed by the sorted multiset of their word hashes (so "Last, First", reordered and
+//! diacritic-free spellings match), addresses by their ordered word hashes, phones by
+//! E.164 and by national significant number, emails lowercased, customer ids with
+//! separators removed.
+//!
+//! Scanning hashes candidate tokens from the text (emails, phone-like digit runs, name and
+//! address word n-grams, id-like runs) and looks them up. A customer is matched when at
+//! least [`EdmConfig::min_fields`] distinct field kinds of that customer (including every
+//! kind in [`EdmConfig::mandatory`]) occur in the same table row or within
+//! [`EdmConfig::window_chars`] bytes of extracted text.
+
+use std::collections::{HashMap, HashSet};
+
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use siphasher::sip::SipHasher24;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::extract::Segment;
+use crate::normalize::{self, Token};
+use crate::phone;
+
+/// Secret for the keyed hashes of the index. Zeroized on drop; Debug is redacted.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct EdmKey([u8; 32]);
+
+impl EdmKey {
+    /// Wraps 32 secret bytes (take them from the vault's key hierarchy).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl std::fmt::Debug for EdmKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EdmKey(<redacted>)")
+    }
+}
+
+/// Kinds of identifying customer fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FieldKind {
+    /// Person name (two or more words).
+    Name,
+    /// Email address.
+    Email,
+    /// Phone number.
+    Phone,
+    /// Postal address.
+    Address,
+    /// The company's customer number.
+    CustomerId,
+}
+
+impl FieldKind {
+    fn bit(self) -> u8 {
+        match self {
+            Self::Name => 1,
+            Self::Email => 2,
+            Self::Phone => 4,
+            Self::Address => 8,
+            Self::CustomerId => 16,
+        }
+    }
+}
+
+/// Matching rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdmConfig {
+    /// Field kinds that are indexed; fields of other kinds are ignored by `add`.
+    pub kinds: Vec<FieldKind>,
+    /// Distinct field kinds of one customer that must co-occur (N of M).
+    pub min_fields: usize,
+    /// Kinds that must be among the co-occurring ones.
+    pub mandatory: Vec<FieldKind>,
+    /// Proximity window in bytes of extracted text, used outside table rows.
+    pub window_chars: usize,
+}
+
+impl Default for EdmConfig {
+    fn default() -> Self {
+        Self {
+            kinds: vec![
+                FieldKind::Name,
+                FieldKind::Email,
+                FieldKind::Phone,
+                FieldKind::Address,
+                FieldKind::CustomerId,
+            ],
+            min_fields: 2,
+            mandatory: Vec::new(),
+            window_chars: 300,
+        }
+    }
+}
+
+/// Opaque customer record identifier (the vault's record id, never a personal field).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RecordId(pub String);
+
+impl From<u64> for RecordId {
+    fn from(id: u64) -> Self {
+        Self(id.to_string())
+    }
+}
+impl From<&str> for RecordId {
+    fn from(id: &str) -> Self {
+        Self(id.to_string())
+    }
+}
+impl From<String> for RecordId {
+    fn from(id: String) -> Self {
+        Self(id)
+    }
+}
+
+/// Errors of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum EdmError {
+    /// Saved bytes are not an index of this version.
+    #[error("saved edm index is not readable: {0}; expected bytes written by EdmIndex::save")]
+    Format(String),
+    /// Saved index was written under another key.
+    #[error(
+        "saved edm index was built with a different key; load it with the key it was saved with"
+    )]
+    WrongKey,
+}
+
+/// What `add` indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddOutcome {
+    /// Fields stored.
+    pub indexed: usize,
+    /// Fields skipped because they normalize to nothing usable (e.g. a one-word name,
+    /// an unparseable phone) or their kind is not configured.
+    pub skipped: Vec<FieldKind>,
+}
+
+/// Where one field of a matched customer was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldHit {
+    /// Field kind.
+    pub kind: FieldKind,
+    /// Byte offset in the extracted text stream.
+    pub start: usize,
+    /// Byte offset after the hit.
+    pub end: usize,
+}
+
+/// One matched customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerMatch {
+    /// The record id given to `add`.
+    pub customer_id: RecordId,
+    /// Distinct kinds that co-occurred.
+    pub fields: Vec<FieldKind>,
+    /// All hits of this customer's fields.
+    pub hits: Vec<FieldHit>,
+}
+
+/// Result of matching one text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdmMatches {
+    /// Matched customers, each once.
+    pub customers: Vec<CustomerMatch>,
+}
+
+impl EdmMatches {
+    /// Number of distinct customers matched.
+    pub fn distinct_customers(&self) -> usize {
+        self.customers.len()
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredCustomer {
+    id: RecordId,
+    fields: Vec<(FieldKind, u64)>,
+    /// Street part of addresses (before the first comma): supporting evidence only.
+    #[serde(rename = "supporting", default)]
+    street_lines: Vec<u64>,
+    name_words: Vec<u64>,
+    address_firsts: Vec<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedIndex {
+    format: String,
+    version: u32,
+    key_check: u64,
+    config: EdmConfig,
+    customers: Vec<StoredCustomer>,
+}
+
+const SAVE_FORMAT: &str = "custodia-dlp-edm";
+const MAX_NAME_WORDS: usize = 4;
+const MAX_ADDRESS_WORDS: usize = 12;
+/// Largest gap (bytes) between two words of one name or address n-gram; " | " between
+/// cells is 3.
+const MAX_WORD_GAP: usize = 4;
+/// Titles dropped from indexed names so "Dr. Ana Rossi" matches "Ana Rossi".
+const HONORIFICS: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "jr", "sr",
+];
+/// Rows with more candidate name words than this are not searched pairwise.
+const MAX_ROW_NAME_WORDS: usize = 8;
+/// Evidence bit of a street-line address hit (beside the five FieldKind bits).
+const STREET_LINE: u8 = 32;
+const NAME_SEED: u64 = 0x6e61_6d65_0000_0001;
+const ADDRESS_SEED: u64 = 0x6164_6472_0000_0002;
+
+/// The exact data match index. Incremental: `add` and `remove` any time.
+pub struct EdmIndex {
+    /// SipHash key derived from the [`EdmKey`] with HMAC-SHA256.
+    value_key: Zeroizing<[u64; 2]>,
+    key_check: u64,
+    config: EdmConfig,
+    customers: Vec<Option<StoredCustomer>>,
+    slots: HashMap<RecordId, u32>,
+    postings: HashMap<u64, Vec<(u32, FieldKind)>>,
+    street_postings: HashMap<u64, Vec<u32>>,
+    name_words: HashMap<u64, u32>,
+    address_firsts: HashMap<u64, u32>,
+    id_fields: usize,
+}
+
+impl std::fmt::Debug for EdmIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdmIndex")
+            .field("customers", &self.slots.len())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64 finalizer: combines keyed word hashes into one n-gram value.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn combine(seed: u64, words: impl IntoIterator<Item = u64>) -> u64 {
+    words.into_iter().fold(seed, |acc, w| mix(acc ^ w))
+}
+
+fn combine_sorted(words: &[u64]) -> u64 {
+    // Names have at most MAX_NAME_WORDS words: sort on the stack.
+    let mut buffer = [0u64; MAX_NAME_WORDS];
+    match buffer.get_mut(..words.len()) {
+        Some(sorted) => {
+            sorted.copy_from_slice(words);
+            sorted.sort_unstable();
+            combine(NAME_SEED, sorted.iter().copied())
+        }
+        None => {
+            let mut sorted = words.to_vec();
+            sorted.sort_unstable();
+            combine(NAME_SEED, sorted)
+        }
+    }
+}
+
+impl EdmIndex {
+    /// An empty index under `key`.
+    pub fn new(key: &EdmKey, config: EdmConfig) -> Self {
+        let derive = |label: &[u8]| -> [u64; 2] {
+            // HMAC accepts keys of any length, so this cannot fail for 32 bytes.
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key.0)
+                .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+            mac.update(label);
+            let mut digest = mac.finalize().into_bytes();
+            let mut words = [0u64; 2];
+            for (word, chunk) in words.iter_mut().zip(digest.chunks_exact(8)) {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(chunk);
+                *word = u64::from_le_bytes(bytes);
+            }
+            digest.zeroize();
+            words
+        };
+        let key_check = derive(b"custodia-dlp-edm key check v1")[0];
+        Self {
+            value_key: Zeroizing::new(derive(b"custodia-dlp-edm value key v1")),
+            key_check,
+            config,
+            customers: Vec::new(),
+            slots: HashMap::new(),
+            postings: HashMap::new(),
+            street_postings: HashMap::new(),
+            name_words: HashMap::new(),
+            address_firsts: HashMap::new(),
+            id_fields: 0,
+        }
+    }
+
+    /// The matching rules.
+    pub fn config(&self) -> &EdmConfig {
+        &self.config
+    }
+
+    /// Number of customers indexed.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when no customer is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Keyed 64-bit hash of one normalized value (SipHash-2-4 under the derived key).
+    fn keyed(&self, tag: &[u8], value: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        let mut hasher = SipHasher24::new_with_keys(self.value_key[0], self.value_key[1]);
+        hasher.write(tag);
+        hasher.write(&[0]);
+        hasher.write(value);
+        hasher.finish()
+    }
+
+    fn word_hash(&self, word: &str) -> u64 {
+        self.keyed(b"word", word.as_bytes())
+    }
+
+    /// Adds (or replaces) a customer. `country` (ISO alpha-2) reads national phone numbers.
+    pub fn add(
+        &mut self,
+        customer_id: impl Into<RecordId>,
+        fields: &[(FieldKind, &str)],
+        country: Option<&str>,
+    ) -> AddOutcome {
+        let id = customer_id.into();
+        self.remove(&id);
+        let mut stored = StoredCustomer {
+            id: id.clone(),
+            fields: Vec::new(),
+            street_lines: Vec::new(),
+            name_words: Vec::new(),
+            address_firsts: Vec::new(),
+        };
+        let mut skipped = Vec::new();
+        for (kind, value) in fields {
+            let before = stored.fields.len();
+            if self.config.kinds.contains(kind) {
+                self.hash_field(*kind, value, country, &mut stored);
+            }
+            if stored.fields.len() == before {
+                skipped.push(*kind);
+            }
+        }
+        stored.fields.sort_unstable();
+        stored.fields.dedup();
+        let indexed = fields.len() - skipped.len();
+        self.insert(stored);
+        AddOutcome { indexed, skipped }
+    }
+
+    fn hash_field(
+        &self,
+        kind: FieldKind,
+        value: &str,
+        country: Option<&str>,
+        stored: &mut StoredCustomer,
+    ) {
+        match kind {
+            FieldKind::Name => {
+                let words: Vec<u64> = normalize::normalized_words(value)
+                    .iter()
+                    .filter(|w| w.chars().nth(1).is_some() && !HONORIFICS.contains(&w.as_str()))
+                    .map(|w| self.word_hash(w))
+                    .collect();
+                if words.len() < 2 {
+                    return;
+                }
+                stored.name_words.extend(&words);
+                if words.len() <= MAX_NAME_WORDS {
+                    stored.fields.push((kind, combine_sorted(&words)));
+                }
+                if let (Some(first), Some(last)) = (words.first(), words.last()) {
+                    if words.len() >= 3 {
+                        // "First Middle Last" is often written "First Last".
+                        stored.fields.push((kind, combine_sorted(&[*first, *last])));
+                    }
+                }
+            }
+            FieldKind::Address => {
+                let mut lines = vec![(value, false)];
+                if let Some((street, _)) = value.split_once(',') {
+                    lines.push((street, true));
+                }
+                for (line, street_only) in lines {
+                    let words: Vec<u64> = normalize::normalized_words(line)
+                        .iter()
+                        .map(|w| self.word_hash(w))
+                        .collect();
+                    if words.len() < 2 || words.len() > MAX_ADDRESS_WORDS {
+                        continue;
+                    }
+                    if let Some(first) = words.first() {
+                        stored.address_firsts.push(*first);
+                    }
+                    let hash = combine(ADDRESS_SEED, words.iter().copied());
+                    if street_only {
+                        stored.street_lines.push(hash);
+                    } else {
+                        stored.fields.push((kind, hash));
+                    }
+                }
+            }
+            FieldKind::Email => {
+                let email = value.trim().to_lowercase();
+                if email.contains('@') {
+                    stored
+                        .fields
+                        .push((kind, self.keyed(b"email", email.as_bytes())));
+                }
+            }
+            FieldKind::Phone => {
+                if let Some(number) = phone::parse(value, country) {
+                    if let Some(e164) = number.e164() {
+                        stored
+                            .fields
+                            .push((kind, self.keyed(b"phone", e164.as_bytes())));
+                    }
+                    stored
+                        .fields
+                        .push((kind, self.keyed(b"phone", number.national.as_bytes())));
+                }
+            }
+            FieldKind::CustomerId => {
+                let id = normalize_id(value);
+                if id.len() >= 3 {
+                    stored.fields.push((kind, self.keyed(b"id", id.as_bytes())));
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, stored: StoredCustomer) {
+        let slot = self.customers.len() as u32;
+        for (kind, hash) in &stored.fields {
+            self.postings.entry(*hash).or_default().push((slot, *kind));
+            if *kind == FieldKind::CustomerId {
+                self.id_fields += 1;
+            }
+        }
+        for hash in &stored.street_lines {
+            self.street_postings.entry(*hash).or_default().push(slot);
+        }
+        for word in &stored.name_words {
+            *self.name_words.entry(*word).or_default() += 1;
+        }
+        for word in &stored.address_firsts {
+            *self.address_firsts.entry(*word).or_default() += 1;
+        }
+        self.slots.insert(stored.id.clone(), slot);
+        self.customers.push(Some(stored));
+    }
+
+    /// Removes a customer; returns whether it was indexed.
+    pub fn remove(&mut self, customer_id: &RecordId) -> bool {
+        let Some(slot) = self.slots.remove(customer_id) else {
+            return false;
+        };
+        let Some(stored) = self.customers.get_mut(slot as usize).and_then(Option::take) else {
+            return false;
+        };
+        for (kind, hash) in &stored.fields {
+            if let Some(list) = self.postings.get_mut(hash) {
+                list.retain(|(s, _)| *s != slot);
+                if list.is_empty() {
+                    self.postings.remove(hash);
+                }
+            }
+            if *kind == FieldKind::CustomerId {
+                self.id_fields = self.id_fields.saturating_sub(1);
+            }
+        }
+        for hash in &stored.street_lines {
+            if let Some(list) = self.street_postings.get_mut(hash) {
+                list.retain(|s| *s != slot);
+                if list.is_empty() {
+                    self.street_postings.remove(hash);
+                }
+            }
+        }
+        for (words, map) in [
+            (&stored.name_words, &mut self.name_words),
+            (&stored.address_firsts, &mut self.address_firsts),
+        ] {
+            for word in words {
+                if let Some(count) = map.get_mut(word) {
+                    *count -= 1;
+                    if *count == 0 {
+                        map.remove(word);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Serializes the index: keyed hashes, opaque record ids and the config only.
+    pub fn save(&self) -> Vec<u8> {
+        let saved = SavedIndex {
+            format: SAVE_FORMAT.to_string(),
+            version: 1,
+            key_check: self.key_check,
+            config: self.config.clone(),
+            customers: self.customers.iter().flatten().cloned().collect(),
+        };
+        serde_json::to_vec(&saved).unwrap_or_default()
+    }
+
+    /// Loads bytes written by [`EdmIndex::save`] under the same key.
+    pub fn load(key: &EdmKey, bytes: &[u8]) -> Result<Self, EdmError> {
+        let saved: SavedIndex =
+            serde_json::from_slice(bytes).map_err(|e| EdmError::Format(e.to_string()))?;
+        if saved.format != SAVE_FORMAT || saved.version != 1 {
+            return Err(EdmError::Format(format!(
+                "found format {:?} version {}",
+                saved.format, saved.version
+            )));
+        }
+        let mut index = Self::new(key, saved.config);
+        if index.key_check != saved.key_check {
+            return Err(EdmError::WrongKey);
+        }
+        for customer in saved.customers {
+            index.insert(customer);
+        }
+        Ok(index)
+    }
+
+    /// Finds customers whose fields co-occur in the extracted segments.
+    pub fn find(&self, segments: &[Segment]) -> EdmMatches {
+        let mut stream = String::new();
+        let mut rows: Vec<(usize, usize)> = Vec::new();
+        for segment in segments {
+            let start = stream.len();
+            stream.push_str(&segment.text);
+            if segment.is_row {
+                rows.push((start, stream.len()));
+            }
+            stream.push('\n');
+        }
+        self.find_in_stream(&stream, &rows)
+    }
+
+    /// Finds customers in plain text (no table rows).
+    pub fn find_in_text(&self, text: &str) -> EdmMatches {
+        self.find_in_stream(text, &[])
+    }
+
+    fn find_in_stream(&self, text: &str, rows: &[(usize, usize)]) -> EdmMatches {
+        if self.slots.is_empty() {
+            return EdmMatches::default();
+        }
+        let mut hits: Vec<(u32, FieldHit)> = Vec::new();
+        let mut record = |hash: u64, kind: FieldKind, start: usize, end: usize| {
+            if let Some(list) = self.postings.get(&hash) {
+                for (slot, stored_kind) in list {
+                    if *stored_kind == kind {
+                        hits.push((*slot, FieldHit { kind, start, end }));
+                    }
+                }
+            }
+        };
+        let mut street_hits: Vec<(u32, FieldHit)> = Vec::new();
+        let mut street = |hash: u64, start: usize, end: usize| {
+            for slot in self.street_postings.get(&hash).into_iter().flatten() {
+                street_hits.push((
+                    *slot,
+                    FieldHit {
+                        kind: FieldKind::Address,
+                        start,
+                        end,
+                    },
+                ));
+            }
+        };
+        let mut email_spans = Vec::new();
+        for m in PATTERNS.email.find_iter(text) {
+            email_spans.push((m.start(), m.end()));
+            let email = m.as_str().to_lowercase();
+            record(
+                self.keyed(b"email", email.as_bytes()),
+                FieldKind::Email,
+                m.start(),
+                m.end(),
+            );
+        }
+        for m in PATTERNS.phone.find_iter(text) {
+            let keys: HashSet<String> = phone::candidate_runs(m.as_str())
+                .into_iter()
+                .flat_map(phone::candidate_keys)
+                .collect();
+            for key in keys {
+                record(
+                    self.keyed(b"phone", key.as_bytes()),
+                    FieldKind::Phone,
+                    m.start(),
+                    m.end(),
+                );
+            }
+        }
+        if self.id_fields > 0 {
+            let mut seen: HashMap<String, u64> = HashMap::new();
+            for m in PATTERNS.id.find_iter(text) {
+                if !m.as_str().bytes().any(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let id = normalize_id(m.as_str());
+                if id.len() < 3 || !id.bytes().any(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let hash = match seen.get(&id) {
+                    Some(hash) => *hash,
+                    None => {
+                        let hash = self.keyed(b"id", id.as_bytes());
+                        seen.insert(id, hash);
+                        hash
+                    }
+                };
+                record(hash, FieldKind::CustomerId, m.start(), m.end());
+            }
+        }
+        let words = normalize::tokens(text);
+        let mut cache: HashMap<&str, u64> = HashMap::new();
+        let mut word_hashes = Vec::with_capacity(words.len());
+        let mut next_email = 0;
+        for token in &words {
+            // Tokens and email spans are both in text order: advance one pointer.
+            while email_spans
+                .get(next_email)
+                .is_some_and(|(_, end)| *end <= token.start)
+            {
+                next_email += 1;
+            }
+            let in_email = email_spans
+                .get(next_email)
+                .is_some_and(|(start, end)| token.start >= *start && token.end <= *end);
+            let hash = match cache.get(token.text.as_str()) {
+                Some(hash) => *hash,
+                None => {
+                    let hash = self.word_hash(&token.text);
+                    cache.insert(token.text.as_str(), hash);
+                    hash
+                }
+            };
+            // Words of an email address are not also read as a name.
+            word_hashes.push(if in_email { None } else { Some(hash) });
+        }
+        // Name candidates are expanded last: a name alone never matches when two kinds
+        // are required, and common names have many postings.
+        let mut names: Vec<(u64, usize, usize)> = Vec::new();
+        let mut name = |hash: u64, start: usize, end: usize| names.push((hash, start, end));
+        let joined = |a: &Token, b: &Token| {
+            b.start.saturating_sub(a.end) <= MAX_WORD_GAP
+                && !text.get(a.end..b.start).unwrap_or("\n").contains('\n')
+        };
+        for i in 0..words.len() {
+            let Some(Some(first)) = word_hashes.get(i) else {
+                continue;
+            };
+            if self.name_words.contains_key(first) && !is_initial(words.get(i)) {
+                let mut gram = vec![*first];
+                let mut previous = words.get(i);
+                for j in i + 1..(i + MAX_NAME_WORDS + 2).min(words.len()) {
+                    let (Some(Some(next)), Some(prev_token), Some(token)) =
+                        (word_hashes.get(j), previous, words.get(j))
+                    else {
+                        break;
+                    };
+                    if !joined(prev_token, token) {
+                        break;
+                    }
+                    previous = Some(token);
+                    // Middle initials ("John Q. Smith") are not part of the indexed name.
+                    if is_initial(Some(token)) {
+                        continue;
+                    }
+                    if !self.name_words.contains_key(next) || gram.len() >= MAX_NAME_WORDS {
+                        break;
+                    }
+                    gram.push(*next);
+                    let start = words.get(i).map_or(0, |t| t.start);
+                    name(combine_sorted(&gram), start, token.end);
+                }
+            }
+            // "John Michael Smith" in text when only "John Smith" is indexed.
+            if let (Some(Some(third)), Some(a), Some(b), Some(c)) = (
+                word_hashes.get(i + 2),
+                words.get(i),
+                words.get(i + 1),
+                words.get(i + 2),
+            ) {
+                if self.name_words.contains_key(first)
+                    && self.name_words.contains_key(third)
+                    && joined(a, b)
+                    && joined(b, c)
+                {
+                    name(combine_sorted(&[*first, *third]), a.start, c.end);
+                }
+            }
+            if self.address_firsts.contains_key(first) {
+                let mut acc = mix(ADDRESS_SEED ^ first);
+                for j in i + 1..(i + MAX_ADDRESS_WORDS).min(words.len()) {
+                    let (Some(Some(next)), Some(prev_token), Some(token)) =
+                        (word_hashes.get(j), words.get(j - 1), words.get(j))
+                    else {
+                        break;
+                    };
+                    if !joined(prev_token, token) {
+                        break;
+                    }
+                    acc = mix(acc ^ next);
+                    let start = words.get(i).map_or(0, |t| t.start);
+                    record(acc, FieldKind::Address, start, token.end);
+                    street(acc, start, token.end);
+                }
+            }
+        }
+        let row_of = |offset: usize| row_index(rows, offset);
+        let rows_with_hits: HashSet<usize> =
+            hits.iter().filter_map(|(_, h)| row_of(h.start)).collect();
+        // Inside a table row, first and last name may sit in non-adjacent columns:
+        // try every pair and triple of the row's name words.
+        for (row, (row_start, row_end)) in rows.iter().enumerate() {
+            if !rows_with_hits.contains(&row) {
+                continue;
+            }
+            let first = words.partition_point(|t| t.start < *row_start);
+            let members: Vec<(u64, &Token)> = words
+                .iter()
+                .zip(&word_hashes)
+                .skip(first)
+                .take_while(|(t, _)| t.end <= *row_end)
+                .filter_map(|(t, h)| {
+                    let h = (*h)?;
+                    (self.name_words.contains_key(&h) && !is_initial(Some(t))).then_some((h, t))
+                })
+                .collect();
+            if members.len() < 2 || members.len() > MAX_ROW_NAME_WORDS {
+                continue;
+            }
+            for a in 0..members.len() {
+                for b in a + 1..members.len() {
+                    let (Some((ha, ta)), Some((hb, tb))) = (members.get(a), members.get(b)) else {
+                        continue;
+                    };
+                    name(combine_sorted(&[*ha, *hb]), ta.start, tb.end);
+                    for (hc, tc) in members.iter().skip(b + 1) {
+                        name(combine_sorted(&[*ha, *hb, *hc]), ta.start, tc.end);
+                    }
+                }
+            }
+        }
+        let candidates: HashSet<u32> = hits.iter().map(|(slot, _)| *slot).collect();
+        let names_alone_match = self.satisfied(FieldKind::Name.bit()).is_some();
+        for (hash, start, end) in names {
+            for (slot, kind) in self.postings.get(&hash).into_iter().flatten() {
+                if *kind == FieldKind::Name && (names_alone_match || candidates.contains(slot)) {
+                    hits.push((
+                        *slot,
+                        FieldHit {
+                            kind: FieldKind::Name,
+                            start,
+                            end,
+                        },
+                    ));
+                }
+            }
+        }
+        self.evaluate(hits, street_hits, rows)
+    }
+
+    /// Effective kinds of a group of hits when it satisfies the rule. A street line
+    /// without city (STREET_LINE) counts as the address only next to an email, phone,
+    /// customer id or full address: name plus street alone is too common to be a record.
+    fn satisfied(&self, kinds: u8) -> Option<u8> {
+        let mut effective = kinds & !STREET_LINE;
+        let strong = FieldKind::Email.bit()
+            | FieldKind::Phone.bit()
+            | FieldKind::CustomerId.bit()
+            | FieldKind::Address.bit();
+        if kinds & STREET_LINE != 0 && effective & strong != 0 {
+            effective |= FieldKind::Address.bit();
+        }
+        let enough = effective.count_ones() as usize >= self.config.min_fields.max(1)
+            && self
+                .config
+                .mandatory
+                .iter()
+                .all(|kind| effective & kind.bit() != 0);
+        enough.then_some(effective)
+    }
+
+    fn evaluate(
+        &self,
+        hits: Vec<(u32, FieldHit)>,
+        street_hits: Vec<(u32, FieldHit)>,
+        rows: &[(usize, usize)],
+    ) -> EdmMatches {
+        let mut by_customer: HashMap<u32, Vec<(FieldHit, u8)>> = HashMap::new();
+        for (slot, hit) in hits {
+            let bit = hit.kind.bit();
+            by_customer.entry(slot).or_default().push((hit, bit));
+        }
+        for (slot, hit) in street_hits {
+            // Street lines only support customers that have another hit.
+            if let Some(list) = by_customer.get_mut(&slot) {
+                list.push((hit, STREET_LINE));
+            }
+        }
+        let row_of = |offset: usize| row_index(rows, offset);
+        let mut customers = Vec::new();
+        for (slot, mut hits) in by_customer {
+            hits.sort_by_key(|(h, bit)| (h.start, h.end, *bit));
+            hits.dedup();
+            let mut matched: u8 = 0;
+            let mut per_row: HashMap<usize, u8> = HashMap::new();
+            for (hit, bit) in &hits {
+                if let Some(row) = row_of(hit.start) {
+                    *per_row.entry(row).or_default() |= bit;
+                }
+            }
+            for kinds in per_row.values() {
+                if let Some(effective) = self.satisfied(*kinds) {
+                    matched |= effective;
+                }
+            }
+            for (i, (first, _)) in hits.iter().enumerate() {
+                let kinds = hits
+                    .iter()
+                    .skip(i)
+                    .take_while(|(h, _)| {
+                        h.start.saturating_sub(first.start) <= self.config.window_chars
+                    })
+                    .fold(0u8, |acc, (_, bit)| acc | bit);
+                if let Some(effective) = self.satisfied(kinds) {
+                    matched |= effective;
+                }
+            }
+            if matched == 0 {
+                continue;
+            }
+            let Some(Some(stored)) = self.customers.get(slot as usize) else {
+                continue;
+            };
+            let fields = [
+                FieldKind::Name,
+                FieldKind::Email,
+                FieldKind::Phone,
+                FieldKind::Address,
+                FieldKind::CustomerId,
+            ]
+            .into_iter()
+            .filter(|k| matched & k.bit() != 0)
+            .collect();
+            let mut hits: Vec<FieldHit> = hits.into_iter().map(|(hit, _)| hit).collect();
+            hits.dedup();
+            customers.push(CustomerMatch {
+                customer_id: stored.id.clone(),
+                fields,
+                hits,
+            });
+        }
+        customers.sort_by(|a, b| a.customer_id.0.cmp(&b.customer_id.0));
+        EdmMatches { customers }
+    }
+
+    /// All customers currently indexed (record ids only).
+    pub fn customer_ids(&self) -> HashSet<&RecordId> {
+        self.slots.keys().collect()
+    }
+}
+
+/// Index of the row (sorted, disjoint spans) containing `offset`.
+fn row_index(rows: &[(usize, usize)], offset: usize) -> Option<usize> {
+    let index = rows.partition_point(|(start, _)| *start <= offset);
+    let row = index.checked_sub(1)?;
+    let (_, end) = rows.get(row)?;
+    (offset < *end).then_some(row)
+}
+
+/// A one-letter word: a middle initial, ignored in names.
+fn is_initial(token: Option<&Token>) -> bool {
+    token.is_some_and(|t| t.text.chars().nth(1).is_none())
+}
+
+fn normalize_id(raw: &str) -> String {
+    raw.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Candidate patterns; constants of this module, compiled once and covered by its tests.
+struct Patterns {
+    email: Regex,
+    phone: Regex,
+    id: Regex,
+}
+
+#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by every test
+static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| Patterns {
+    email: Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+        .expect("email pattern compiles"),
+    phone: Regex::new(r"\+?(?:\(0\))?\(?\d[\d \t().\-/]{5,24}\d").expect("phone pattern compiles"),
+    id: Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]").expect("id pattern compiles"),
+});

@@ -1,0 +1,1178 @@
+//! Bounded text extraction.
+//!
+//! The file type is decided by magic bytes and content sniffing, never by name. Every
+//! extraction runs under [`Limits`]: nesting depth, total expanded bytes, per-member
+//! compression ratio, member count and a work budget (bytes processed at every level,
+//! which stands in for a time budget because library code never reads the clock).
+//! A file, or a member of an archive, that hits a bound or is malformed, encrypted or of
+//! an unsupported kind is reported as an [`UninspectableReason`]; extraction never panics.
+//!
+//! Output is a list of [`Segment`]s. A segment flagged `is_row` is one table row (CSV/TSV
+//! record, spreadsheet row, HTML/OOXML table row, flat JSON object) so that exact data
+//! match can use "same row" proximity; other segments are prose and use a character window.
+
+use std::io::{Cursor, Read};
+
+use mail_parser::MimeHeaders;
+
+use serde::{Deserialize, Serialize};
+
+/// Bounds applied to one extraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Maximum container nesting (a zip in a zip in a mail is depth 3).
+    pub max_depth: u32,
+    /// Maximum bytes produced by decompression, summed over all members and levels.
+    pub max_expanded_bytes: u64,
+    /// Maximum expansion ratio of one compressed member (uncompressed / compressed) once
+    /// it is past 1 MiB.
+    pub max_ratio: u64,
+    /// Maximum archive members, summed over all levels.
+    pub max_members: u64,
+    /// Work budget: bytes handled by all parsers at all levels. Stands in for a time budget.
+    pub max_work_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 5,
+            max_expanded_bytes: 256 << 20,
+            max_ratio: 100,
+            max_members: 10_000,
+            max_work_bytes: 512 << 20,
+        }
+    }
+}
+
+/// Why (part of) a file could not be inspected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UninspectableReason {
+    /// Containers nested deeper than [`Limits::max_depth`].
+    #[error("containers are nested deeper than the limit of {limit}; raise Limits::max_depth to inspect it")]
+    DepthExceeded {
+        /// The configured limit.
+        limit: u32,
+    },
+    /// Decompressed content exceeded [`Limits::max_expanded_bytes`].
+    #[error("decompressed content exceeds the limit of {limit} bytes; raise Limits::max_expanded_bytes to inspect it")]
+    ExpandedSizeExceeded {
+        /// The configured limit.
+        limit: u64,
+    },
+    /// A member expanded more than [`Limits::max_ratio`] times its compressed size.
+    #[error(
+        "member {member:?} expands more than {limit} times its compressed size (possible zip bomb)"
+    )]
+    CompressionRatioExceeded {
+        /// Name of the member inside its container.
+        member: String,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// More archive members than [`Limits::max_members`].
+    #[error("archive holds more than {limit} members; raise Limits::max_members to inspect it")]
+    TooManyMembers {
+        /// The configured limit.
+        limit: u64,
+    },
+    /// The work budget ran out.
+    #[error("extraction work exceeds the budget of {limit} bytes; raise Limits::max_work_bytes to inspect it")]
+    WorkBudgetExceeded {
+        /// The configured limit.
+        limit: u64,
+    },
+    /// Encrypted or password-protected content.
+    #[error("{format} content is encrypted or password-protected and cannot be read")]
+    Encrypted {
+        /// Detected format.
+        format: String,
+    },
+    /// The content claims a format but does not parse as it.
+    #[error("{format} content is malformed: {detail}")]
+    Malformed {
+        /// Detected format.
+        format: String,
+        /// Parser message.
+        detail: String,
+    },
+    /// A recognised format this engine cannot read (7z, rar, legacy OLE office files).
+    #[error("{format} content is not supported by the extractor")]
+    Unsupported {
+        /// Detected format.
+        format: String,
+    },
+}
+
+impl UninspectableReason {
+    /// A budget reason stops the whole extraction; the others only skip one member.
+    fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Self::DepthExceeded { .. }
+                | Self::ExpandedSizeExceeded { .. }
+                | Self::CompressionRatioExceeded { .. }
+                | Self::TooManyMembers { .. }
+                | Self::WorkBudgetExceeded { .. }
+        )
+    }
+}
+
+/// One piece of extracted text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The text.
+    pub text: String,
+    /// True when the text is exactly one table row.
+    pub is_row: bool,
+    /// Where it came from, e.g. `attachment.zip/customers.csv`.
+    pub source: String,
+}
+
+/// The result of extracting a file.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    /// Text found, in document order.
+    pub segments: Vec<Segment>,
+    /// Every part that could not be inspected. Segments from other parts are still present;
+    /// after a budget reason extraction stopped early.
+    pub uninspectable: Vec<UninspectableReason>,
+}
+
+/// Extracts text from `data` under `limits`. Never panics.
+pub fn extract(data: &[u8], limits: &Limits) -> Extraction {
+    let mut extractor = Extractor {
+        limits: *limits,
+        expanded: 0,
+        work: 0,
+        members: 0,
+        out: Extraction::default(),
+    };
+    if let Err(reason) = extractor.extract_any(data, 0, "") {
+        extractor.out.uninspectable.push(reason);
+    }
+    extractor.out
+}
+
+/// Cell separator used when a row is flattened to text.
+const CELL_SEPARATOR: &str = " | ";
+
+struct Extractor {
+    limits: Limits,
+    expanded: u64,
+    work: u64,
+    members: u64,
+    out: Extraction,
+}
+
+type Step = Result<(), UninspectableReason>;
+
+fn malformed(format: &str, detail: impl ToString) -> UninspectableReason {
+    UninspectableReason::Malformed {
+        format: format.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+impl Extractor {
+    fn charge_work(&mut self, bytes: usize) -> Step {
+        self.work = self.work.saturating_add(bytes as u64);
+        if self.work > self.limits.max_work_bytes {
+            return Err(UninspectableReason::WorkBudgetExceeded {
+                limit: self.limits.max_work_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn charge_member(&mut self) -> Step {
+        self.members += 1;
+        if self.members > self.limits.max_members {
+            return Err(UninspectableReason::TooManyMembers {
+                limit: self.limits.max_members,
+            });
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, text: String, is_row: bool, source: &str) {
+        if !text.trim().is_empty() {
+            self.out.segments.push(Segment {
+                text,
+                is_row,
+                source: source.to_string(),
+            });
+        }
+    }
+
+    /// Records a non-fatal reason and continues; propagates a fatal one.
+    fn soft(&mut self, step: Step) -> Step {
+        match step {
+            Err(reason) if !reason.is_fatal() => {
+                self.out.uninspectable.push(reason);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Reads at most the remaining expansion budget from a decompressing reader, checking
+    /// the ratio against `compressed_len` as it goes so a bomb is never fully inflated.
+    fn read_bounded(
+        &mut self,
+        reader: impl Read,
+        compressed_len: u64,
+        member: &str,
+    ) -> Result<Vec<u8>, UninspectableReason> {
+        let remaining = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
+        let ratio_cap = compressed_len
+            .saturating_mul(self.limits.max_ratio)
+            .max(1 << 20);
+        let cap = remaining.min(ratio_cap);
+        let mut out = Vec::new();
+        reader
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut out)
+            .map_err(|e| malformed("compressed stream", e))?;
+        let produced = out.len() as u64;
+        if produced > cap {
+            return Err(if cap == ratio_cap && ratio_cap < remaining {
+                UninspectableReason::CompressionRatioExceeded {
+                    member: member.to_string(),
+                    limit: self.limits.max_ratio,
+                }
+            } else {
+                UninspectableReason::ExpandedSizeExceeded {
+                    limit: self.limits.max_expanded_bytes,
+                }
+            });
+        }
+        self.expanded += produced;
+        Ok(out)
+    }
+
+    fn extract_any(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        if depth > self.limits.max_depth {
+            return Err(UninspectableReason::DepthExceeded {
+                limit: self.limits.max_depth,
+            });
+        }
+        self.charge_work(data.len())?;
+        if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+            return self.extract_zip(data, depth, source);
+        }
+        if data.starts_with(&[0x1f, 0x8b]) {
+            let bytes = self.read_bounded(
+                flate2::read::MultiGzDecoder::new(data),
+                data.len() as u64,
+                source,
+            )?;
+            return self.extract_any(&bytes, depth + 1, source);
+        }
+        if data.get(257..262) == Some(b"ustar") {
+            return self.extract_tar(data, depth, source);
+        }
+        if data.starts_with(b"%PDF-") {
+            return self.extract_pdf(data, source);
+        }
+        if data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            // OLE2 holds legacy .doc/.xls and also password-protected OOXML.
+            return Err(UninspectableReason::Unsupported {
+                format: "ole2 compound document (legacy or encrypted office file)".into(),
+            });
+        }
+        if data.starts_with(b"7z\xBC\xAF\x27\x1C") {
+            return Err(UninspectableReason::Unsupported {
+                format: "7z".into(),
+            });
+        }
+        if data.starts_with(b"Rar!\x1A\x07") {
+            return Err(UninspectableReason::Unsupported {
+                format: "rar".into(),
+            });
+        }
+        if looks_like_email(data) {
+            return self.extract_email(data, depth, source);
+        }
+        match decode_text(data) {
+            Some(text) => self.extract_text(&text, source),
+            None => {
+                // Unknown binary: keep printable runs, as `strings` does, so raw records
+                // inside an unknown container are still seen.
+                self.push(printable_runs(data), false, source);
+                Ok(())
+            }
+        }
+    }
+
+    fn extract_zip(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(data)).map_err(|e| malformed("zip", e))?;
+        let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+        for index in 0..archive.len() {
+            self.charge_member()?;
+            let file = match archive.by_index(index) {
+                Ok(file) => file,
+                Err(zip::result::ZipError::UnsupportedArchive(detail))
+                    if detail.contains("assword") =>
+                {
+                    self.out.uninspectable.push(UninspectableReason::Encrypted {
+                        format: "zip".into(),
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    self.out.uninspectable.push(malformed("zip member", e));
+                    continue;
+                }
+            };
+            if file.is_dir() {
+                continue;
+            }
+            if file.encrypted() {
+                self.out.uninspectable.push(UninspectableReason::Encrypted {
+                    format: "zip".into(),
+                });
+                continue;
+            }
+            let name = file.name().to_string();
+            let compressed = file.compressed_size();
+            let read = self.read_bounded(file, compressed, &name);
+            match read {
+                Ok(bytes) => members.push((name, bytes)),
+                Err(reason) if reason.is_fatal() => return Err(reason),
+                Err(reason) => self.out.uninspectable.push(reason),
+            }
+        }
+        let has = |wanted: &str| members.iter().any(|(name, _)| name == wanted);
+        if has("word/document.xml") {
+            return self.extract_ooxml_parts(&members, source, |name| {
+                name == "word/document.xml"
+                    || (name.starts_with("word/")
+                        && ["header", "footer", "footnotes", "endnotes", "comments"]
+                            .iter()
+                            .any(|part| name.contains(part))
+                        && name.ends_with(".xml"))
+            });
+        }
+        if has("ppt/presentation.xml") {
+            return self.extract_ooxml_parts(&members, source, |name| {
+                (name.starts_with("ppt/slides/slide") || name.starts_with("ppt/notesSlides/"))
+                    && name.ends_with(".xml")
+            });
+        }
+        if has("xl/workbook.xml") {
+            return self.extract_xlsx(&members, source);
+        }
+        for (name, bytes) in &members {
+            let path = join_source(source, name);
+            let step = self.extract_any(bytes, depth + 1, &path);
+            self.soft(step)?;
+        }
+        Ok(())
+    }
+
+    fn extract_tar(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let mut archive = tar::Archive::new(Cursor::new(data));
+        let entries = archive.entries().map_err(|e| malformed("tar", e))?;
+        for entry in entries {
+            self.charge_member()?;
+            let mut entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => return Err(malformed("tar", e)),
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = entry
+                .path()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut bytes = Vec::new();
+            // Tar does not compress: a member is never larger than the archive itself.
+            (&mut entry)
+                .take(data.len() as u64)
+                .read_to_end(&mut bytes)
+                .map_err(|e| malformed("tar", e))?;
+            let step = self.extract_any(&bytes, depth + 1, &join_source(source, &name));
+            self.soft(step)?;
+        }
+        Ok(())
+    }
+
+    /// lopdf inflates streams without limits, so every stream is first inflated here
+    /// under the bounds (and discarded) to catch compression bombs before parsing.
+    fn precheck_pdf_streams(&mut self, data: &[u8]) -> Step {
+        let mut position = 0;
+        while let Some(found) = find(data.get(position..).unwrap_or_default(), b"stream") {
+            let mut body_start = position + found + b"stream".len();
+            if data.get(body_start) == Some(&b'\r') {
+                body_start += 1;
+            }
+            if data.get(body_start) == Some(&b'\n') {
+                body_start += 1;
+            }
+            let rest = data.get(body_start..).unwrap_or_default();
+            let Some(length) = find(rest, b"endstream") else {
+                break;
+            };
+            let body = rest.get(..length).unwrap_or_default();
+            match self.read_bounded(
+                flate2::read::ZlibDecoder::new(body),
+                body.len() as u64,
+                "pdf stream",
+            ) {
+                Err(reason) if reason.is_fatal() => return Err(reason),
+                // Not a deflate stream (images, plain text): lopdf handles it.
+                _ => {}
+            }
+            position = body_start + length + b"endstream".len();
+        }
+        Ok(())
+    }
+
+    fn extract_pdf(&mut self, data: &[u8], source: &str) -> Step {
+        self.precheck_pdf_streams(data)?;
+        // lopdf has panicked on hostile input in the past; a panic in a parser must not
+        // take the gateway down, so it is contained here and reported as malformed.
+        let loaded = std::panic::catch_unwind(|| {
+            let doc = lopdf::Document::load_mem(data).map_err(|e| malformed("pdf", e))?;
+            if doc.is_encrypted() {
+                return Err(UninspectableReason::Encrypted {
+                    format: "pdf".into(),
+                });
+            }
+            let mut pages = Vec::new();
+            for page in doc.get_pages().keys() {
+                pages.push(doc.extract_text(&[*page]).unwrap_or_default());
+            }
+            Ok(pages)
+        });
+        let pages = match loaded {
+            Ok(result) => result?,
+            Err(_) => return Err(malformed("pdf", "the pdf parser failed on this file")),
+        };
+        for page in pages {
+            self.charge_work(page.len())?;
+            self.push(page, false, source);
+        }
+        Ok(())
+    }
+
+    fn extract_email(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let message = mail_parser::MessageParser::default()
+            .parse(data)
+            .ok_or_else(|| malformed("email", "no rfc 5322 message found"))?;
+        self.extract_message(&message, depth, source)
+    }
+
+    fn extract_message(
+        &mut self,
+        message: &mail_parser::Message<'_>,
+        depth: u32,
+        source: &str,
+    ) -> Step {
+        if depth > self.limits.max_depth {
+            return Err(UninspectableReason::DepthExceeded {
+                limit: self.limits.max_depth,
+            });
+        }
+        let mut header = String::new();
+        // The envelope of the message being sent is channel metadata (the gateway knows
+        // the recipients), not content: mailing one customer is not a leak of a record.
+        // Addresses of attached or forwarded messages are content.
+        let addresses = if depth == 0 {
+            Vec::new()
+        } else {
+            [message.from(), message.to(), message.cc(), message.bcc()]
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        for address in addresses {
+            for addr in address.iter() {
+                header.push_str(addr.name().unwrap_or_default());
+                header.push_str(" <");
+                header.push_str(addr.address().unwrap_or_default());
+                header.push_str(">\n");
+            }
+        }
+        header.push_str(message.subject().unwrap_or_default());
+        self.push(header, false, source);
+        for (index, part) in message.parts.iter().enumerate() {
+            self.charge_member()?;
+            let name = part
+                .attachment_name()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("part{index}"));
+            let path = join_source(source, &name);
+            let step = match &part.body {
+                mail_parser::PartType::Text(text) => {
+                    self.charge_work(text.len())?;
+                    self.extract_text(text, &path)
+                }
+                mail_parser::PartType::Html(html) => {
+                    self.charge_work(html.len())?;
+                    self.extract_markup(html, &path);
+                    Ok(())
+                }
+                mail_parser::PartType::Binary(bytes)
+                | mail_parser::PartType::InlineBinary(bytes) => {
+                    self.extract_any(bytes, depth + 1, &path)
+                }
+                mail_parser::PartType::Message(inner) => {
+                    self.extract_message(inner, depth + 1, &path)
+                }
+                mail_parser::PartType::Multipart(_) => Ok(()),
+            };
+            self.soft(step)?;
+        }
+        Ok(())
+    }
+
+    fn extract_text(&mut self, text: &str, source: &str) -> Step {
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('<') {
+            self.extract_markup(text, source);
+            return Ok(());
+        }
+        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(text, source)
+        {
+            return Ok(());
+        }
+        if let Some(delimiter) = sniff_delimiter(text) {
+            self.extract_delimited(text, delimiter, source);
+            return Ok(());
+        }
+        self.push(text.to_string(), false, source);
+        Ok(())
+    }
+
+    fn extract_delimited(&mut self, text: &str, delimiter: u8, source: &str) {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        for record in reader.records() {
+            match record {
+                Ok(record) => {
+                    let row: Vec<&str> = record.iter().collect();
+                    self.push(row.join(CELL_SEPARATOR), true, source);
+                }
+                Err(_) => {
+                    // A broken quote swallows the rest; keep the text as prose instead.
+                    self.push(text.to_string(), false, source);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Returns false when the text is not JSON, so the caller treats it as prose.
+    fn extract_json(&mut self, text: &str, source: &str) -> bool {
+        let mut values = Vec::new();
+        for value in serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>() {
+            match value {
+                Ok(value) => values.push(value),
+                Err(_) => return false,
+            }
+        }
+        let mut prose = String::new();
+        for value in &values {
+            self.walk_json(value, &mut prose, source);
+        }
+        self.push(prose, false, source);
+        true
+    }
+
+    /// A JSON object or array with few scalars in total (however nested, e.g.
+    /// `{"name":…, "contact":{"email":…}}`) is one record: a row. Larger ones are walked.
+    fn walk_json(&mut self, value: &serde_json::Value, prose: &mut String, source: &str) {
+        use serde_json::Value;
+        let mut scalars = Vec::new();
+        let record = match value {
+            serde_json::Value::Object(_) => true,
+            serde_json::Value::Array(items) => {
+                items.iter().all(|v| !v.is_object() && !v.is_array())
+            }
+            _ => false,
+        };
+        if record && json_scalars(value, &mut scalars) {
+            self.push(scalars.join(CELL_SEPARATOR), true, source);
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    if v.is_object() || v.is_array() {
+                        self.walk_json(v, prose, source);
+                    } else {
+                        prose.push_str(key);
+                        prose.push_str(": ");
+                        prose.push_str(&json_scalar(v));
+                        prose.push('\n');
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.walk_json(item, prose, source);
+                }
+            }
+            other => {
+                prose.push_str(&json_scalar(other));
+                prose.push('\n');
+            }
+        }
+    }
+
+    /// Tolerant HTML/XML reader: tags are dropped, block tags break lines, table rows
+    /// become row segments. Hand-written because real HTML is rarely well-formed XML and
+    /// a full HTML5 parser is far heavier than this needs.
+    fn extract_markup(&mut self, markup: &str, source: &str) {
+        let mut prose = String::new();
+        let mut row: Option<String> = None;
+        let mut rest = markup;
+        while let Some(open) = rest.find('<') {
+            let text = rest.get(..open).unwrap_or_default();
+            append_text(row.as_mut().unwrap_or(&mut prose), &decode_entities(text));
+            let after = rest.get(open..).unwrap_or_default();
+            let close = if after.starts_with("<!--") {
+                after.find("-->").map(|i| i + 3)
+            } else if after.starts_with("<![CDATA[") {
+                let end = after.find("]]>");
+                if let Some(end) = end {
+                    let cdata = after.get(9..end).unwrap_or_default();
+                    append_text(row.as_mut().unwrap_or(&mut prose), cdata);
+                }
+                end.map(|i| i + 3)
+            } else {
+                after.find('>').map(|i| i + 1)
+            };
+            let Some(close) = close else {
+                rest = "";
+                break;
+            };
+            let tag = after.get(1..close.saturating_sub(1)).unwrap_or_default();
+            let name: String = tag
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == ':')
+                .collect::<String>()
+                .to_ascii_lowercase();
+            let local = name.rsplit(':').next().unwrap_or_default();
+            let closing = tag.starts_with('/');
+            rest = after.get(close..).unwrap_or_default();
+            match local {
+                "script" | "style" if !closing => {
+                    let end_tag = format!("</{local}");
+                    let lower = rest.to_ascii_lowercase();
+                    rest = lower
+                        .find(&end_tag)
+                        .and_then(|i| rest.get(i..))
+                        .unwrap_or_default();
+                }
+                "tr" => {
+                    if let Some(done) = row.take() {
+                        self.push(done, true, source);
+                    }
+                    if !closing {
+                        row = Some(String::new());
+                    }
+                }
+                "td" | "th" => {
+                    if let Some(current) = row.as_mut() {
+                        if closing {
+                            current.push_str(CELL_SEPARATOR);
+                        }
+                    }
+                }
+                "table" => {
+                    if let Some(done) = row.take() {
+                        self.push(done, true, source);
+                    }
+                    prose.push('\n');
+                }
+                _ => {
+                    let in_row = row.is_some();
+                    let target = row.as_mut().unwrap_or(&mut prose);
+                    if target.ends_with(|c: char| !c.is_whitespace()) {
+                        // Only block elements break lines: `<first>Ana</first><last>Rossi`
+                        // must stay one name.
+                        target.push(if is_block_tag(local) && !in_row {
+                            '\n'
+                        } else {
+                            ' '
+                        });
+                    }
+                }
+            }
+        }
+        append_text(row.as_mut().unwrap_or(&mut prose), &decode_entities(rest));
+        if let Some(done) = row.take() {
+            self.push(done, true, source);
+        }
+        self.push(prose, false, source);
+    }
+
+    fn extract_ooxml_parts(
+        &mut self,
+        members: &[(String, Vec<u8>)],
+        source: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Step {
+        for (name, bytes) in members.iter().filter(|(name, _)| wanted(name)) {
+            let path = join_source(source, name);
+            let step = self.extract_ooxml_xml(bytes, &path);
+            self.soft(step)?;
+        }
+        Ok(())
+    }
+
+    /// WordprocessingML and DrawingML share local names: `t` text, `p` paragraph,
+    /// `tr`/`tc` table row/cell, `tab`/`br` whitespace.
+    fn extract_ooxml_xml(&mut self, xml: &[u8], source: &str) -> Step {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_reader(xml);
+        let mut prose = String::new();
+        let mut row: Option<String> = None;
+        let mut in_text = false;
+        let mut buf = Vec::new();
+        loop {
+            let event = reader
+                .read_event_into(&mut buf)
+                .map_err(|e| malformed("office xml", e))?;
+            match event {
+                Event::Start(e) => match e.local_name().as_ref() {
+                    b"t" => in_text = true,
+                    b"tr" => row = Some(String::new()),
+                    _ => {}
+                },
+                Event::Empty(e) => {
+                    let target = row.as_mut().unwrap_or(&mut prose);
+                    match e.local_name().as_ref() {
+                        b"tab" => target.push('\t'),
+                        b"br" => target.push('\n'),
+                        _ => {}
+                    }
+                }
+                Event::End(e) => match e.local_name().as_ref() {
+                    b"t" => in_text = false,
+                    // Inside a table row a paragraph break is only a space: a newline
+                    // would split a name across cells.
+                    b"p" => match row.as_mut() {
+                        Some(current) => current.push(' '),
+                        None => prose.push('\n'),
+                    },
+                    b"tc" => {
+                        if let Some(current) = row.as_mut() {
+                            current.truncate(current.trim_end().len());
+                            current.push_str(CELL_SEPARATOR);
+                        }
+                    }
+                    b"tr" => {
+                        if let Some(done) = row.take() {
+                            self.push(done, true, source);
+                        }
+                    }
+                    _ => {}
+                },
+                Event::Text(e) if in_text => {
+                    let text = e.unescape().map_err(|e| malformed("office xml", e))?;
+                    row.as_mut().unwrap_or(&mut prose).push_str(&text);
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+        self.push(prose, false, source);
+        Ok(())
+    }
+
+    fn extract_xlsx(&mut self, members: &[(String, Vec<u8>)], source: &str) -> Step {
+        // calamine would inflate members itself, outside these limits; the members are
+        // already read under the bounds, so the two small XML schemas are parsed here.
+        let shared = match members
+            .iter()
+            .find(|(name, _)| name == "xl/sharedStrings.xml")
+        {
+            Some((_, bytes)) => xlsx_shared_strings(bytes)?,
+            None => Vec::new(),
+        };
+        for (name, bytes) in members {
+            if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
+                let path = join_source(source, name);
+                let rows = xlsx_rows(bytes, &shared);
+                match rows {
+                    Ok(rows) => {
+                        for row in rows {
+                            self.push(row.join(CELL_SEPARATOR), true, &path);
+                        }
+                    }
+                    Err(reason) => self.out.uninspectable.push(reason),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn xlsx_shared_strings(xml: &[u8]) -> Result<Vec<String>, UninspectableReason> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut strings = Vec::new();
+    let mut current = String::new();
+    let mut in_text = false;
+    let mut buf = Vec::new();
+    loop {
+        match reader
+            .read_event_into(&mut buf)
+            .map_err(|e| malformed("xlsx shared strings", e))?
+        {
+            Event::Start(e) if e.local_name().as_ref() == b"t" => in_text = true,
+            Event::End(e) => match e.local_name().as_ref() {
+                b"t" => in_text = false,
+                b"si" => strings.push(std::mem::take(&mut current)),
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().as_ref() == b"si" => strings.push(String::new()),
+            Event::Text(e) if in_text => current.push_str(
+                &e.unescape()
+                    .map_err(|e| malformed("xlsx shared strings", e))?,
+            ),
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(strings)
+}
+
+fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, UninspectableReason> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut rows = Vec::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut cell_is_shared = false;
+    let mut in_value = false;
+    let mut buf = Vec::new();
+    loop {
+        match reader
+            .read_event_into(&mut buf)
+            .map_err(|e| malformed("xlsx sheet", e))?
+        {
+            Event::Start(e) => match e.local_name().as_ref() {
+                b"c" => {
+                    cell_is_shared = e
+                        .attributes()
+                        .flatten()
+                        .any(|a| a.key.local_name().as_ref() == b"t" && a.value.as_ref() == b"s");
+                }
+                b"v" | b"t" => in_value = true,
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                b"v" | b"t" => in_value = false,
+                b"row" => rows.push(std::mem::take(&mut row)),
+                _ => {}
+            },
+            Event::Text(e) if in_value => {
+                let text = e.unescape().map_err(|e| malformed("xlsx sheet", e))?;
+                let value = if cell_is_shared {
+                    text.trim()
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| shared.get(i))
+                        .cloned()
+                        .unwrap_or_default()
+                } else {
+                    text.into_owned()
+                };
+                row.push(value);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !row.is_empty() {
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Most scalars a JSON value may hold to be read as one record.
+const JSON_RECORD_SCALARS: usize = 32;
+
+/// Collects the scalars of `value`; false when there are more than a record holds.
+fn json_scalars(value: &serde_json::Value, out: &mut Vec<String>) -> bool {
+    match value {
+        serde_json::Value::Object(map) => map.values().all(|v| json_scalars(v, out)),
+        serde_json::Value::Array(items) => items.iter().all(|v| json_scalars(v, out)),
+        scalar => {
+            out.push(json_scalar(scalar));
+            out.len() <= JSON_RECORD_SCALARS
+        }
+    }
+}
+
+fn json_scalar(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn is_block_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "br"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "blockquote"
+            | "pre"
+            | "hr"
+            | "title"
+            | "body"
+            | "html"
+            | "head"
+            | "dt"
+            | "dd"
+            | "caption"
+    )
+}
+
+fn join_source(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+fn append_text(target: &mut String, text: &str) {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return;
+    }
+    if target.ends_with(|c: char| !c.is_whitespace()) && text.starts_with(char::is_whitespace) {
+        target.push(' ');
+    }
+    target.push_str(trimmed);
+    if text.ends_with(char::is_whitespace) {
+        target.push(' ');
+    }
+}
+
+fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(rest.get(..amp).unwrap_or_default());
+        let after = rest.get(amp..).unwrap_or_default();
+        let end = after.bytes().take(12).position(|b| b == b';');
+        let decoded = end.and_then(|end| {
+            let entity = after.get(1..end)?;
+            let ch = match entity {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                "nbsp" => ' ',
+                _ => {
+                    let code = if let Some(hex) = entity
+                        .strip_prefix("#x")
+                        .or_else(|| entity.strip_prefix("#X"))
+                    {
+                        u32::from_str_radix(hex, 16).ok()?
+                    } else {
+                        entity.strip_prefix('#')?.parse().ok()?
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((ch, end + 1))
+        });
+        match decoded {
+            Some((ch, len)) => {
+                out.push(ch);
+                rest = after.get(len..).unwrap_or_default();
+            }
+            None => {
+                out.push('&');
+                rest = after.get(1..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Decodes UTF-8 (with or without BOM), UTF-16 (BOM, or unmarked when NUL bytes
+/// alternate) and Latin-1. Returns None for binary content.
+pub fn decode_text(data: &[u8]) -> Option<String> {
+    if let Some(rest) = data.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return Some(String::from_utf8_lossy(rest).into_owned());
+    }
+    if let Some(rest) = data.strip_prefix(&[0xFF, 0xFE]) {
+        return Some(decode_utf16(rest, true));
+    }
+    if let Some(rest) = data.strip_prefix(&[0xFE, 0xFF]) {
+        return Some(decode_utf16(rest, false));
+    }
+    let sample = data.get(..4096).unwrap_or(data);
+    let pairs = sample.len() / 2;
+    if pairs >= 4 {
+        let odd_nuls = sample
+            .chunks_exact(2)
+            .filter(|p| p[1] == 0 && p[0] != 0)
+            .count();
+        let even_nuls = sample
+            .chunks_exact(2)
+            .filter(|p| p[0] == 0 && p[1] != 0)
+            .count();
+        if odd_nuls * 10 >= pairs * 7 {
+            return Some(decode_utf16(data, true));
+        }
+        if even_nuls * 10 >= pairs * 7 {
+            return Some(decode_utf16(data, false));
+        }
+    }
+    let controls = sample
+        .iter()
+        .filter(|b| (**b < 0x20 && !matches!(**b, b'\t' | b'\n' | b'\r' | 0x0C)) || **b == 0x7F)
+        .count();
+    if controls * 100 > sample.len() {
+        return None;
+    }
+    match std::str::from_utf8(data) {
+        Ok(text) => Some(text.to_string()),
+        // Latin-1 maps each byte to the code point of the same value.
+        Err(_) => Some(data.iter().map(|b| char::from(*b)).collect()),
+    }
+}
+
+fn decode_utf16(data: &[u8], little_endian: bool) -> String {
+    let units = data.chunks_exact(2).map(|pair| {
+        if little_endian {
+            u16::from_le_bytes([pair[0], pair[1]])
+        } else {
+            u16::from_be_bytes([pair[0], pair[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+fn printable_runs(data: &[u8]) -> String {
+    let mut out = String::new();
+    for run in data.split(|b| !(b.is_ascii_graphic() || *b == b' ')) {
+        if run.len() >= 6 {
+            out.push_str(&String::from_utf8_lossy(run));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn looks_like_email(data: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(data.get(..4096).unwrap_or(data));
+    let mut headers = 0;
+    let mut known = 0;
+    for line in head.lines().take(40) {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return false;
+        }
+        headers += 1;
+        let lower = name.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "from"
+                | "to"
+                | "subject"
+                | "date"
+                | "received"
+                | "mime-version"
+                | "message-id"
+                | "return-path"
+                | "content-type"
+        ) {
+            known += 1;
+        }
+    }
+    headers >= 2 && known >= 2
+}
+
+/// Finds a delimiter that splits the first lines into the same number (≥ 1) of fields.
+fn sniff_delimiter(text: &str) -> Option<u8> {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
+    if lines.len() < 2 {
+        return None;
+    }
+    for delimiter in [b'\t', b',', b';', b'|'] {
+        let counts: Vec<usize> = lines
+            .iter()
+            .map(|line| count_unquoted(line, delimiter))
+            .collect();
+        let first = counts.first().copied().unwrap_or(0);
+        if first == 0 {
+            continue;
+        }
+        let same = counts.iter().filter(|c| **c == first).count();
+        if same * 10 >= counts.len() * 8 {
+            return Some(delimiter);
+        }
+    }
+    None
+}
+
+fn count_unquoted(line: &str, delimiter: u8) -> usize {
+    let mut quoted = false;
+    let mut count = 0;
+    for b in line.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == delimiter && !quoted {
+            count += 1;
+        }
+    }
+    count
+}

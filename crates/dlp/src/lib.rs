@@ -1,0 +1,155 @@
+//! custodia DLP engine: decides whether outgoing content carries this company's customer
+//! records, classified documents or other sensitive values.
+//!
+//! ```text
+//! bytes ──extract (bounded)──▶ segments ──┬─ EdmIndex::find        → customers matched
+//!                                         ├─ Detectors::scan       → findings
+//!                                         └─ FingerprintIndex::find→ document hits
+//!                                  Policy::decide(channel, employment, evidence) → Verdict
+//! ```
+//!
+//! Public API (all through [`Inspector`] for the gateway):
+//! - [`extract::extract`]`(bytes, &Limits) -> Extraction` — text segments with table rows,
+//!   or [`extract::UninspectableReason`]s; bounded, never panics.
+//! - [`edm::EdmIndex`] — `new(&EdmKey, EdmConfig)`, `add(id, &[(FieldKind, &str)], country)`,
+//!   `remove(&RecordId)`, `save() -> Vec<u8>`, `load(&EdmKey, &[u8])`, `find(&[Segment])`.
+//! - [`detect::Detectors`] — `new(&exclusions)`, `scan(text) -> Vec<Detection>`.
+//! - [`fingerprint::FingerprintIndex`] — `add(doc_id, text)`, `remove`, `find(text)`.
+//! - [`policy::Policy`] — rule table; `decide(&ScanContext, &Evidence) -> (Verdict, rules)`.
+//! - [`Inspector::inspect`]`(bytes, &ScanContext) -> ScanResult` (serde-serializable).
+//! - [`corpus`] — seeded generator of labelled positive and hard-negative files.
+//! - [`bench::scan_throughput`] — MiB/s per core of a full inspection
+//!   (`cargo run --release --example throughput -- 100000 16`).
+//!
+//! Positions ([`edm::FieldHit`]) are byte offsets into the extracted text: the segments
+//! of the [`extract::Extraction`] joined with `\n`. Results carry record ids, kinds,
+//! counts and offsets, never field values, so a [`ScanResult`] can be logged as JSON.
+
+pub mod bench;
+pub mod corpus;
+pub mod detect;
+pub mod edm;
+pub mod extract;
+pub mod fingerprint;
+pub mod normalize;
+pub mod phone;
+pub mod policy;
+
+use serde::{Deserialize, Serialize};
+
+pub use detect::{DetectorKind, Detectors, Finding};
+pub use edm::{CustomerMatch, EdmConfig, EdmIndex, EdmKey, FieldKind, RecordId};
+pub use extract::{Limits, UninspectableReason};
+pub use fingerprint::{FingerprintConfig, FingerprintHit, FingerprintIndex};
+pub use policy::{Channel, Employment, Policy, ScanContext, Verdict};
+
+/// Detections below this confidence are not reported as findings.
+pub const MIN_REPORTED_CONFIDENCE: f32 = 0.5;
+
+/// Everything decided about one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanResult {
+    /// What to do.
+    pub verdict: Verdict,
+    /// Names of the rules that set the verdict.
+    pub rules: Vec<String>,
+    /// Number of distinct customers whose records were found.
+    pub customer_records: usize,
+    /// The matched customers (record ids, field kinds, positions; never field values).
+    pub customers: Vec<CustomerMatch>,
+    /// Detector findings, one per detector.
+    pub findings: Vec<Finding>,
+    /// Registered documents found.
+    pub fingerprint_hits: Vec<FingerprintHit>,
+    /// First reason some content could not be inspected, if any.
+    pub uninspectable: Option<UninspectableReason>,
+}
+
+/// Errors building an inspector.
+#[derive(Debug, thiserror::Error)]
+pub enum DlpError {
+    /// Detector set failed to build.
+    #[error(transparent)]
+    Detectors(#[from] detect::DetectorError),
+}
+
+/// The assembled engine.
+#[derive(Debug)]
+pub struct Inspector {
+    limits: Limits,
+    edm: EdmIndex,
+    detectors: Detectors,
+    fingerprints: FingerprintIndex,
+    policy: Policy,
+}
+
+impl Inspector {
+    /// Assembles an inspector with the default detectors.
+    pub fn new(
+        edm: EdmIndex,
+        fingerprints: FingerprintIndex,
+        policy: Policy,
+        limits: Limits,
+    ) -> Result<Self, DlpError> {
+        Ok(Self {
+            limits,
+            edm,
+            detectors: Detectors::new(&[])?,
+            fingerprints,
+            policy,
+        })
+    }
+
+    /// Replaces the detector set (e.g. with company-specific exclusions).
+    pub fn with_detectors(mut self, detectors: Detectors) -> Self {
+        self.detectors = detectors;
+        self
+    }
+
+    /// The customer index, for incremental updates.
+    pub fn edm_mut(&mut self) -> &mut EdmIndex {
+        &mut self.edm
+    }
+
+    /// The document index, for incremental updates.
+    pub fn fingerprints_mut(&mut self) -> &mut FingerprintIndex {
+        &mut self.fingerprints
+    }
+
+    /// Inspects one file. Never panics; bounded by the inspector's [`Limits`].
+    pub fn inspect(&self, bytes: &[u8], context: &ScanContext) -> ScanResult {
+        let extraction = extract::extract(bytes, &self.limits);
+        let matches = self.edm.find(&extraction.segments);
+        let text: String = extraction
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let detections: Vec<_> = self
+            .detectors
+            .scan(&text)
+            .into_iter()
+            .filter(|d| d.confidence >= MIN_REPORTED_CONFIDENCE)
+            .collect();
+        let findings = detect::summarize(&detections);
+        let fingerprint_hits = self.fingerprints.find(&text);
+        let uninspectable = extraction.uninspectable.first().cloned();
+        let evidence = policy::Evidence {
+            customers: matches.distinct_customers(),
+            findings: &findings,
+            fingerprint_hits: &fingerprint_hits,
+            uninspectable: uninspectable.is_some(),
+        };
+        let (verdict, rules) = self.policy.decide(context, &evidence);
+        ScanResult {
+            verdict,
+            rules,
+            customer_records: matches.distinct_customers(),
+            customers: matches.customers,
+            findings,
+            fingerprint_hits,
+            uninspectable,
+        }
+    }
+}

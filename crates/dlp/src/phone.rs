@@ -1,0 +1,202 @@
+//! Small phone-number normalizer to E.164.
+//!
+//! The `phonenumber` crate carries the full libphonenumber metadata and regex set, which
+//! is heavy to build and slow per call; matching only needs the country calling code and
+//! the national significant number (NSN), so this module keeps the prefix-free ITU
+//! calling-code list and the trunk-prefix rule ("0" in most countries, none in NANP).
+
+/// ITU country calling codes (prefix-free), as digit strings.
+const CALLING_CODES: &[&str] = &[
+    "1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
+    "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+    "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98", "211",
+    "212", "213", "216", "218", "220", "221", "222", "223", "224", "225", "226", "227", "228",
+    "229", "230", "231", "232", "233", "234", "235", "236", "237", "238", "239", "240", "241",
+    "242", "243", "244", "245", "246", "248", "249", "250", "251", "252", "253", "254", "255",
+    "256", "257", "258", "260", "261", "262", "263", "264", "265", "266", "267", "268", "269",
+    "290", "291", "297", "298", "299", "350", "351", "352", "353", "354", "355", "356", "357",
+    "358", "359", "370", "371", "372", "373", "374", "375", "376", "377", "378", "380", "381",
+    "382", "383", "385", "386", "387", "389", "420", "421", "423", "500", "501", "502", "503",
+    "504", "505", "506", "507", "508", "509", "590", "591", "592", "593", "594", "595", "596",
+    "597", "598", "599", "670", "672", "673", "674", "675", "676", "677", "678", "679", "680",
+    "681", "682", "683", "685", "686", "687", "688", "689", "690", "691", "692", "850", "852",
+    "853", "855", "856", "880", "886", "960", "961", "962", "963", "964", "965", "966", "967",
+    "968", "970", "971", "972", "973", "974", "975", "976", "977", "992", "993", "994", "995",
+    "996", "998",
+];
+
+/// ISO 3166-1 alpha-2 to calling code for the countries customers are most often in.
+const COUNTRIES: &[(&str, &str)] = &[
+    ("US", "1"),
+    ("CA", "1"),
+    ("RU", "7"),
+    ("KZ", "7"),
+    ("EG", "20"),
+    ("ZA", "27"),
+    ("GR", "30"),
+    ("NL", "31"),
+    ("BE", "32"),
+    ("FR", "33"),
+    ("ES", "34"),
+    ("HU", "36"),
+    ("IT", "39"),
+    ("RO", "40"),
+    ("CH", "41"),
+    ("AT", "43"),
+    ("GB", "44"),
+    ("UK", "44"),
+    ("DK", "45"),
+    ("SE", "46"),
+    ("NO", "47"),
+    ("PL", "48"),
+    ("DE", "49"),
+    ("PE", "51"),
+    ("MX", "52"),
+    ("AR", "54"),
+    ("BR", "55"),
+    ("CL", "56"),
+    ("CO", "57"),
+    ("MY", "60"),
+    ("AU", "61"),
+    ("ID", "62"),
+    ("PH", "63"),
+    ("NZ", "64"),
+    ("SG", "65"),
+    ("TH", "66"),
+    ("JP", "81"),
+    ("KR", "82"),
+    ("VN", "84"),
+    ("CN", "86"),
+    ("TR", "90"),
+    ("IN", "91"),
+    ("PK", "92"),
+    ("LK", "94"),
+    ("IR", "98"),
+    ("MA", "212"),
+    ("NG", "234"),
+    ("KE", "254"),
+    ("PT", "351"),
+    ("IE", "353"),
+    ("FI", "358"),
+    ("UA", "380"),
+    ("CZ", "420"),
+    ("HK", "852"),
+    ("KH", "855"),
+    ("LA", "856"),
+    ("BD", "880"),
+    ("TW", "886"),
+    ("AE", "971"),
+    ("IL", "972"),
+    ("SA", "966"),
+];
+
+/// A phone number split into calling code and national significant number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber {
+    /// Country calling code digits, when known.
+    pub country_code: Option<String>,
+    /// National significant number digits (no trunk prefix).
+    pub national: String,
+}
+
+impl PhoneNumber {
+    /// E.164 form (`+` and digits) when the calling code is known.
+    pub fn e164(&self) -> Option<String> {
+        self.country_code
+            .as_ref()
+            .map(|cc| format!("+{cc}{}", self.national))
+    }
+}
+
+/// Calling code for an ISO 3166-1 alpha-2 country, if in the table.
+pub fn calling_code(country: &str) -> Option<&'static str> {
+    let upper = country.trim().to_ascii_uppercase();
+    COUNTRIES
+        .iter()
+        .find(|(iso, _)| *iso == upper)
+        .map(|(_, code)| *code)
+}
+
+fn split_calling_code(digits: &str) -> Option<(&str, &str)> {
+    (1..=3).find_map(|len| {
+        let (cc, rest) = (digits.get(..len)?, digits.get(len..)?);
+        CALLING_CODES.contains(&cc).then_some((cc, rest))
+    })
+}
+
+/// Parses international (`+84 91…`, `0084 91…`) and national (`091…`, `(415) 555-…`) forms.
+/// National numbers are read in `country` when given. Returns None when the digit count
+/// is outside 7..=15 or the international prefix names no calling code.
+pub fn parse(raw: &str, country: Option<&str>) -> Option<PhoneNumber> {
+    let cleaned = raw.replace("(0)", "");
+    let trimmed = cleaned.trim();
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let international = if trimmed.starts_with('+') {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    if let Some(number) = international {
+        let (cc, national) = split_calling_code(number)?;
+        let national = national.strip_prefix('0').unwrap_or(national);
+        return valid_length(national).then(|| PhoneNumber {
+            country_code: Some(cc.to_string()),
+            national: national.to_string(),
+        });
+    }
+    let cc = country.and_then(calling_code);
+    let national = match cc {
+        // NANP numbers are often written with the leading 1.
+        Some("1") if digits.len() == 11 => digits.strip_prefix('1').unwrap_or(&digits),
+        _ => digits.strip_prefix('0').unwrap_or(&digits),
+    };
+    valid_length(national).then(|| PhoneNumber {
+        country_code: cc.map(str::to_string),
+        national: national.to_string(),
+    })
+}
+
+fn valid_length(national: &str) -> bool {
+    (6..=14).contains(&national.len())
+}
+
+/// Digit strings a phone-like text run may stand for: its digits read as E.164 (with any
+/// `00` international prefix dropped) and as a national number without trunk prefix.
+pub fn candidate_keys(raw: &str) -> Vec<String> {
+    let digits: String = raw
+        .replace("(0)", "")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if !(7..=15).contains(&digits.len()) {
+        return Vec::new();
+    }
+    let mut keys = Vec::with_capacity(3);
+    let international = digits.strip_prefix("00").unwrap_or(&digits);
+    keys.push(format!("+{international}"));
+    let national = digits.strip_prefix('0').unwrap_or(&digits);
+    keys.push(national.to_string());
+    if digits.len() == 11 {
+        if let Some(nanp) = digits.strip_prefix('1') {
+            keys.push(nanp.to_string());
+        }
+    }
+    keys
+}
+
+/// Sub-runs of a phone-like match worth trying: the whole run, its parts split on `/`,
+/// and the run without its first or last digit group (a neighbouring number glued on).
+pub fn candidate_runs(run: &str) -> Vec<&str> {
+    let mut runs = vec![run];
+    if run.contains('/') {
+        runs.extend(run.split('/').map(str::trim).filter(|p| !p.is_empty()));
+    }
+    let trimmed = run.trim();
+    if let Some((_, rest)) = trimmed.split_once([' ', '\t']) {
+        runs.push(rest.trim());
+    }
+    if let Some((head, _)) = trimmed.rsplit_once([' ', '\t']) {
+        runs.push(head.trim());
+    }
+    runs
+}

@@ -1,0 +1,291 @@
+//! Verdicts from a small rule table keyed by channel, employment status and thresholds.
+//! Every rule whose scope and condition hold applies; the strictest verdict wins.
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{DetectorKind, Finding};
+use crate::fingerprint::FingerprintHit;
+
+/// What to do with the content. Ordered from most to least permissive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Let it through.
+    Allow,
+    /// Let it through and raise an alert.
+    Alert,
+    /// Hold until the user gives a business justification.
+    RequireJustification,
+    /// Stop it.
+    Block,
+}
+
+/// Where the content is going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Saved or shared as a file inside the company.
+    File,
+    /// Uploaded to a web service.
+    Upload,
+    /// Sent by email.
+    Email,
+    /// Copied to removable media.
+    Usb,
+    /// Printed.
+    Print,
+    /// Pasted into chat or clipboard.
+    Chat,
+}
+
+/// Employment status of the person moving the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Employment {
+    /// Regular employee.
+    Active,
+    /// Resigned or under notice: treated more strictly.
+    Departing,
+    /// Contractor or other external worker.
+    Contractor,
+}
+
+/// Facts about one transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanContext {
+    /// Channel.
+    pub channel: Channel,
+    /// Employment status.
+    pub employment: Employment,
+}
+
+/// Condition of a rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "when", rename_all = "snake_case")]
+pub enum Condition {
+    /// At least this many distinct customers matched.
+    CustomersAtLeast {
+        /// Threshold.
+        count: usize,
+    },
+    /// At least `count` detections of one of `detectors` with at least `min_confidence`.
+    DetectorsAtLeast {
+        /// Detectors counted together.
+        detectors: Vec<DetectorKind>,
+        /// Threshold.
+        count: usize,
+        /// Confidence floor (compared with the finding's highest confidence).
+        min_confidence: f32,
+    },
+    /// A registered document was found.
+    DocumentMatched,
+    /// Some content could not be inspected.
+    Uninspectable,
+}
+
+/// One row of the rule table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Shown in results to explain a verdict.
+    pub name: String,
+    /// Channels the rule applies to; empty means all.
+    pub channels: Vec<Channel>,
+    /// Employment statuses the rule applies to; empty means all.
+    pub employment: Vec<Employment>,
+    /// When it fires.
+    pub condition: Condition,
+    /// What it decides.
+    pub verdict: Verdict,
+}
+
+/// Facts a policy decides on.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// Distinct customers matched.
+    pub customers: usize,
+    /// Detector findings.
+    pub findings: &'a [Finding],
+    /// Document fingerprint hits.
+    pub fingerprint_hits: &'a [FingerprintHit],
+    /// Whether anything was uninspectable.
+    pub uninspectable: bool,
+}
+
+/// The rule table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Rules; order does not matter.
+    pub rules: Vec<Rule>,
+}
+
+const OUTBOUND: [Channel; 4] = [
+    Channel::Upload,
+    Channel::Email,
+    Channel::Usb,
+    Channel::Print,
+];
+const SECRETS: [DetectorKind; 5] = [
+    DetectorKind::PrivateKey,
+    DetectorKind::AwsAccessKey,
+    DetectorKind::GithubToken,
+    DetectorKind::SlackToken,
+    DetectorKind::GenericSecret,
+];
+const NATIONAL_IDS: [DetectorKind; 3] = [
+    DetectorKind::PaymentCard,
+    DetectorKind::UsSsn,
+    DetectorKind::VnCitizenId,
+];
+
+fn rule(
+    name: &str,
+    channels: &[Channel],
+    employment: &[Employment],
+    condition: Condition,
+    verdict: Verdict,
+) -> Rule {
+    Rule {
+        name: name.to_string(),
+        channels: channels.to_vec(),
+        employment: employment.to_vec(),
+        condition,
+        verdict,
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        use Condition::*;
+        use Verdict::*;
+        let departing = [Employment::Departing];
+        let customers = |count| CustomersAtLeast { count };
+        let detectors = |list: &[DetectorKind], count, min_confidence| DetectorsAtLeast {
+            detectors: list.to_vec(),
+            count,
+            min_confidence,
+        };
+        Self {
+            rules: vec![
+                rule("customer record seen", &[], &[], customers(1), Alert),
+                rule(
+                    "customer record leaving",
+                    &OUTBOUND,
+                    &[],
+                    customers(1),
+                    RequireJustification,
+                ),
+                rule("bulk customer records", &[], &[], customers(5), Block),
+                rule(
+                    "departing with customer records",
+                    &[],
+                    &departing,
+                    customers(1),
+                    Block,
+                ),
+                rule(
+                    "classified document",
+                    &[],
+                    &[],
+                    DocumentMatched,
+                    RequireJustification,
+                ),
+                rule(
+                    "classified document to usb",
+                    &[Channel::Usb],
+                    &[],
+                    DocumentMatched,
+                    Block,
+                ),
+                rule(
+                    "departing with classified document",
+                    &[],
+                    &departing,
+                    DocumentMatched,
+                    Block,
+                ),
+                rule("secret seen", &[], &[], detectors(&SECRETS, 1, 0.7), Alert),
+                rule(
+                    "secret leaving",
+                    &OUTBOUND,
+                    &[],
+                    detectors(&SECRETS, 1, 0.7),
+                    Block,
+                ),
+                rule(
+                    "card or national id seen",
+                    &[],
+                    &[],
+                    detectors(&NATIONAL_IDS, 1, 0.8),
+                    Alert,
+                ),
+                rule(
+                    "bulk cards or national ids",
+                    &[],
+                    &[],
+                    detectors(&NATIONAL_IDS, 5, 0.8),
+                    Block,
+                ),
+                rule("uninspectable content", &[], &[], Uninspectable, Alert),
+                rule(
+                    "uninspectable content leaving",
+                    &OUTBOUND,
+                    &[],
+                    Uninspectable,
+                    RequireJustification,
+                ),
+                rule(
+                    "departing with uninspectable content",
+                    &[],
+                    &departing,
+                    Uninspectable,
+                    Block,
+                ),
+            ],
+        }
+    }
+}
+
+impl Policy {
+    /// The strictest verdict of all applicable rules, and the names of those that set it.
+    pub fn decide(&self, context: &ScanContext, evidence: &Evidence<'_>) -> (Verdict, Vec<String>) {
+        let fired: Vec<&Rule> = self
+            .rules
+            .iter()
+            .filter(|r| r.channels.is_empty() || r.channels.contains(&context.channel))
+            .filter(|r| r.employment.is_empty() || r.employment.contains(&context.employment))
+            .filter(|r| holds(&r.condition, evidence))
+            .collect();
+        let verdict = fired
+            .iter()
+            .map(|r| r.verdict)
+            .max()
+            .unwrap_or(Verdict::Allow);
+        let names = fired
+            .iter()
+            .filter(|r| r.verdict == verdict)
+            .map(|r| r.name.clone())
+            .collect();
+        (verdict, names)
+    }
+}
+
+fn holds(condition: &Condition, evidence: &Evidence<'_>) -> bool {
+    match condition {
+        Condition::CustomersAtLeast { count } => evidence.customers >= *count,
+        Condition::DetectorsAtLeast {
+            detectors,
+            count,
+            min_confidence,
+        } => {
+            let total: usize = evidence
+                .findings
+                .iter()
+                .filter(|f| detectors.contains(&f.detector) && f.confidence >= *min_confidence)
+                .map(|f| f.count)
+                .sum();
+            total >= *count && *count > 0
+        }
+        Condition::DocumentMatched => !evidence.fingerprint_hits.is_empty(),
+        Condition::Uninspectable => evidence.uninspectable,
+    }
+}

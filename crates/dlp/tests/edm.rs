@@ -1,0 +1,285 @@
+//! Exact data match boundary: normalization, proximity, N-of-M, persistence, secrecy.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use dlp::edm::{EdmConfig, EdmError, EdmIndex, EdmKey, FieldKind, RecordId};
+use dlp::extract::{extract, Limits};
+use FieldKind::*;
+
+fn key() -> EdmKey {
+    EdmKey::from_bytes([9; 32])
+}
+
+/// (record id, fields, country)
+type Customer<'a> = (&'a str, &'a [(FieldKind, &'a str)], Option<&'a str>);
+
+fn index(config: EdmConfig, customers: &[Customer<'_>]) -> EdmIndex {
+    let mut index = EdmIndex::new(&key(), config);
+    for (id, fields, country) in customers {
+        index.add(*id, fields, *country);
+    }
+    index
+}
+
+const ANA: &[(FieldKind, &str)] = &[
+    (Name, "Ana Rossi"),
+    (Email, "Ana.Rossi@Example.org"),
+    (Phone, "+39 347 123 4567"),
+    (Address, "12 Main Street, Springfield"),
+    (CustomerId, "CUST-0042"),
+];
+const AN: &[(FieldKind, &str)] = &[
+    (Name, "Nguyễn Văn An"),
+    (Phone, "0912 345 678"),
+    (Email, "an.nguyen@fpt.vn"),
+];
+const BOB: &[(FieldKind, &str)] = &[
+    (Name, "Robert Q Smith"),
+    (Phone, "(415) 555-0123"),
+    (Email, "bob@corp.example"),
+];
+const DR: &[(FieldKind, &str)] = &[(Name, "Dr. María López"), (Email, "maria@x.example")];
+const UK: &[(FieldKind, &str)] = &[(Name, "Olivia Brown"), (Phone, "020 7946 0958")];
+
+/// `expected`: record ids that must be matched, exactly, for the text (as a file).
+fn check(index: &EdmIndex, text: &str, expected: &[&str]) {
+    let extraction = extract(text.as_bytes(), &Limits::default());
+    let found = index.find(&extraction.segments);
+    let ids: Vec<&str> = found
+        .customers
+        .iter()
+        .map(|c| c.customer_id.0.as_str())
+        .collect();
+    assert_eq!(ids, expected, "text {text:?}");
+    assert_eq!(found.distinct_customers(), expected.len());
+    for customer in &found.customers {
+        for hit in &customer.hits {
+            assert!(hit.start < hit.end, "positions are spans");
+        }
+    }
+}
+
+fn all() -> EdmIndex {
+    index(
+        EdmConfig::default(),
+        &[
+            ("ana", ANA, Some("IT")),
+            ("an", AN, Some("VN")),
+            ("bob", BOB, Some("US")),
+            ("uk", UK, Some("GB")),
+            ("dr", DR, None),
+        ],
+    )
+}
+
+#[test]
+fn normalization_and_proximity() {
+    let index = all();
+    let far = format!(
+        "Ana Rossi wrote. {} Reach ana.rossi@example.org",
+        "filler words ".repeat(40)
+    );
+    let long_row = format!(
+        "name,notes,email\nAna Rossi,{},ana.rossi@example.org\nx,y,z\n",
+        "n".repeat(500)
+    );
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        ("Ana Rossi <ana.rossi@example.org>".into(), vec!["ana"]),
+        ("ROSSI, ANA   tel +39 347 1234567".into(), vec!["ana"]),
+        (
+            "Contact: NGUYEN, Van An — +84 912 345 678".into(),
+            vec!["an"],
+        ),
+        ("an nguyen van, 0912345678".into(), vec!["an"]),
+        ("Văn An Nguyễn at 0084 912-345-678".into(), vec!["an"]),
+        ("Robert Smith (415) 555-0123".into(), vec!["bob"]),
+        ("Robert Q. Smith 1-415-555-0123".into(), vec!["bob"]),
+        ("Robert James Smith, 415.555.0123".into(), vec!["bob"]),
+        ("Maria Lopez <maria@x.example>".into(), vec!["dr"]),
+        ("bob: +1 415 555 0123, BOB@CORP.EXAMPLE".into(), vec!["bob"]),
+        ("Olivia Brown, +44 (0)20 7946 0958".into(), vec!["uk"]),
+        (
+            "12 Main St. Springfield — customer CUST-0042".into(),
+            vec!["ana"],
+        ),
+        ("Ana Rossi only, no other data".into(), vec![]),
+        ("Ana Rossi lives at 12 Main Street".into(), vec![]),
+        ("12 Main Street; ana.rossi@example.org".into(), vec!["ana"]),
+        ("ana.rossi@example.org alone".into(), vec![]),
+        (
+            "Ana Rossi and +39 347 123 4568 (one digit off)".into(),
+            vec![],
+        ),
+        ("Ana Smith, bob@elsewhere.example, 555-0123".into(), vec![]),
+        (far, vec![]),
+        (long_row, vec!["ana"]),
+        (
+            "email,last,phone,first\nana.rossi@example.org,Rossi,x,Ana\n".into(),
+            vec!["ana"],
+        ),
+        (
+            "Ana Rossi ana.rossi@example.org\nRobert Smith bob@corp.example\nAna Rossi CUST-0042\n"
+                .into(),
+            vec!["ana", "bob"],
+        ),
+    ];
+    for (text, expected) in &cases {
+        check(&index, text, expected);
+    }
+}
+
+#[test]
+fn n_of_m_and_mandatory_kinds() {
+    let three = EdmConfig {
+        min_fields: 3,
+        ..EdmConfig::default()
+    };
+    let index3 = index(three, &[("ana", ANA, Some("IT"))]);
+    check(&index3, "Ana Rossi ana.rossi@example.org", &[]);
+    check(
+        &index3,
+        "Ana Rossi ana.rossi@example.org +39 347 123 4567",
+        &["ana"],
+    );
+    let email_required = EdmConfig {
+        mandatory: vec![Email],
+        ..EdmConfig::default()
+    };
+    let indexm = index(email_required, &[("ana", ANA, Some("IT"))]);
+    check(&indexm, "Ana Rossi +39 347 123 4567", &[]);
+    check(&indexm, "Ana Rossi ana.rossi@example.org", &["ana"]);
+    let narrow = EdmConfig {
+        window_chars: 20,
+        ..EdmConfig::default()
+    };
+    let indexw = index(narrow, &[("ana", ANA, Some("IT"))]);
+    check(
+        &indexw,
+        "Ana Rossi ......................... ana.rossi@example.org",
+        &[],
+    );
+    let only_email_phone = EdmConfig {
+        kinds: vec![Email, Phone],
+        ..EdmConfig::default()
+    };
+    let mut indexk = EdmIndex::new(&key(), only_email_phone);
+    let outcome = indexk.add("ana", ANA, Some("IT"));
+    assert_eq!(outcome.indexed, 2);
+    assert_eq!(outcome.skipped, vec![Name, Address, CustomerId]);
+    check(&indexk, "Ana Rossi ana.rossi@example.org", &[]);
+}
+
+#[test]
+fn incremental_add_remove_and_replace() {
+    let mut index = all();
+    assert_eq!(index.len(), 5);
+    assert!(index.remove(&RecordId::from("ana")));
+    assert!(!index.remove(&RecordId::from("ana")));
+    check(&index, "Ana Rossi ana.rossi@example.org", &[]);
+    index.add(
+        "ana",
+        &[(Name, "Ana Rossi"), (Email, "new@mail.example")],
+        None,
+    );
+    check(&index, "Ana Rossi ana.rossi@example.org", &[]);
+    check(&index, "Ana Rossi new@mail.example", &["ana"]);
+    index.add(
+        7u64,
+        &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")],
+        None,
+    );
+    check(
+        &index,
+        "Ana Rossi new@mail.example, +84912000111",
+        &["7", "ana"],
+    );
+    assert_eq!(index.len(), 6);
+    let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
+    assert_eq!(skipped.indexed, 0);
+}
+
+#[test]
+fn saved_index_holds_no_plaintext_and_needs_its_key() {
+    // Record ids are opaque and stored as given: use numbers here.
+    let index = index(
+        EdmConfig::default(),
+        &[
+            ("1", ANA, Some("IT")),
+            ("2", AN, Some("VN")),
+            ("3", BOB, Some("US")),
+            ("4", UK, Some("GB")),
+        ],
+    );
+    let bytes = index.save();
+    let haystack = String::from_utf8_lossy(&bytes).to_lowercase();
+    // Words of the format itself (field names) are in an empty index's bytes too.
+    let empty = EdmIndex::new(&key(), EdmConfig::default()).save();
+    let format_words = String::from_utf8_lossy(&empty).to_lowercase();
+    for fields in [ANA, AN, BOB, UK] {
+        for (_, value) in fields {
+            let lower = value.to_lowercase();
+            assert!(!haystack.contains(&lower), "{value} leaked");
+            for variant in [lower.clone(), dlp::normalize::fold(&lower)] {
+                for word in variant
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.len() >= 3 && !w.chars().all(|c| c.is_ascii_digit()))
+                {
+                    let leaked = haystack.contains(word) && !format_words.contains(word);
+                    assert!(!leaked, "word {word} of {value} leaked");
+                }
+            }
+        }
+    }
+    for digits in [
+        "3471234567",
+        "912345678",
+        "4155550123",
+        "2079460958",
+        "0042",
+    ] {
+        assert!(!haystack.contains(digits), "{digits} leaked");
+    }
+    let loaded = EdmIndex::load(&key(), &bytes).unwrap();
+    assert_eq!(loaded.len(), index.len());
+    check(&loaded, "Ana Rossi ana.rossi@example.org", &["1"]);
+    assert!(matches!(
+        EdmIndex::load(&EdmKey::from_bytes([1; 32]), &bytes),
+        Err(EdmError::WrongKey)
+    ));
+    assert!(matches!(
+        EdmIndex::load(&key(), b"garbage"),
+        Err(EdmError::Format(_))
+    ));
+    // The same values under another key hash differently.
+    let other = EdmIndex::new(&EdmKey::from_bytes([1; 32]), EdmConfig::default());
+    let mut other = other;
+    other.add("ana", ANA, Some("IT"));
+    let other_bytes = String::from_utf8_lossy(&other.save()).to_string();
+    let ana_only = {
+        let mut i = EdmIndex::new(&key(), EdmConfig::default());
+        i.add("ana", ANA, Some("IT"));
+        String::from_utf8_lossy(&i.save()).to_string()
+    };
+    assert_ne!(other_bytes, ana_only);
+}
+
+#[test]
+fn debug_output_is_redacted() {
+    let key = EdmKey::from_bytes([0xAB; 32]);
+    let shown = format!("{key:?}");
+    assert!(
+        !shown.contains("171") && !shown.to_lowercase().contains("ab, "),
+        "{shown}"
+    );
+    let index = all();
+    let shown = format!("{index:?}");
+    assert!(
+        !shown.contains("Rossi") && !shown.contains("345"),
+        "{shown}"
+    );
+    let found = index.find_in_text("Ana Rossi ana.rossi@example.org");
+    let json = serde_json::to_string(&found).unwrap();
+    assert!(
+        !json.contains("Rossi") && !json.contains("example.org"),
+        "{json}"
+    );
+}

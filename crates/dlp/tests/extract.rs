@@ -1,0 +1,375 @@
+//! Extraction boundary: every format, every encoding, every bound, hostile input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+
+use dlp::extract::{extract, Extraction, Limits, UninspectableReason};
+use proptest::prelude::*;
+
+fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(bytes).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn tar_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append_data(&mut header, name, bytes).unwrap();
+    builder.into_inner().unwrap()
+}
+
+fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend(if little { [0xFF, 0xFE] } else { [0xFE, 0xFF] });
+    }
+    for unit in text.encode_utf16() {
+        out.extend(if little {
+            unit.to_le_bytes()
+        } else {
+            unit.to_be_bytes()
+        });
+    }
+    out
+}
+
+const DOCX_XML: &str = r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Quarterly &amp; plan</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:p><w:r><w:t>Ana Rossi</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>ana@x.io</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>"#;
+const SHEET_XML: &str = r#"<worksheet><sheetData><row r="1"><c t="s"><v>0</v></c><c><v>84912345678</v></c></row><row r="2"><c t="inlineStr"><is><t>inline cell</t></is></c></row></sheetData></worksheet>"#;
+const SHARED_XML: &str = r#"<sst><si><t>Trần Lan</t></si></sst>"#;
+const SLIDE_XML: &str =
+    r#"<p:sld xmlns:p="p" xmlns:a="a"><a:p><a:r><a:t>Roadmap secret</a:t></a:r></a:p></p:sld>"#;
+const EMAIL: &str = "From: A <a@corp.example>\r\nTo: b@else.example\r\nSubject: Hello there\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nbody words here\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>html words</p><table><tr><td>c1</td><td>c2</td></tr></table>\r\n--x\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=\"a.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+
+fn email_with_zip() -> Vec<u8> {
+    use base64::Engine;
+    let zip = zip_of(&[("inner.txt", b"attached secret words")]);
+    let mut mail = EMAIL.to_string();
+    mail.push_str(&base64::engine::general_purpose::STANDARD.encode(zip));
+    mail.push_str("\r\n--x--\r\n");
+    mail.into_bytes()
+}
+
+struct Expect {
+    contains: &'static [&'static str],
+    rows: usize,
+    reason: Option<fn(&UninspectableReason) -> bool>,
+}
+
+fn ok(contains: &'static [&'static str], rows: usize) -> Expect {
+    Expect {
+        contains,
+        rows,
+        reason: None,
+    }
+}
+
+fn fails(reason: fn(&UninspectableReason) -> bool) -> Expect {
+    Expect {
+        contains: &[],
+        rows: 0,
+        reason: Some(reason),
+    }
+}
+
+fn check(name: &str, bytes: &[u8], limits: &Limits, expect: &Expect) -> Extraction {
+    let out = extract(bytes, limits);
+    let all: String = out
+        .segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in expect.contains {
+        assert!(all.contains(needle), "{name}: {needle:?} not in {all:?}");
+    }
+    let rows = out.segments.iter().filter(|s| s.is_row).count();
+    assert_eq!(rows, expect.rows, "{name}: row count in {:?}", out.segments);
+    match expect.reason {
+        Some(matches) => assert!(
+            out.uninspectable.iter().any(matches),
+            "{name}: expected reason, got {:?}",
+            out.uninspectable
+        ),
+        None => assert!(
+            out.uninspectable.is_empty(),
+            "{name}: unexpected {:?}",
+            out.uninspectable
+        ),
+    }
+    out
+}
+
+#[test]
+fn formats_and_encodings() {
+    let d = Limits::default();
+    let csv = b"name,email\nAna Rossi,ana@x.io\n\"Lee, Bo\",bo@y.io\n";
+    let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
+        ("plain utf8", b"hello world".to_vec(), ok(&["hello world"], 0)),
+        ("utf8 bom", b"\xEF\xBB\xBFhi \xC3\xA9t\xC3\xA9".to_vec(), ok(&["hi été"], 0)),
+        ("utf16le bom", utf16("Nguyễn Văn", true, true), ok(&["Nguyễn Văn"], 0)),
+        ("utf16be bom", utf16("Nguyễn Văn", false, true), ok(&["Nguyễn Văn"], 0)),
+        ("utf16le no bom", utf16("plain ascii text", true, false), ok(&["plain ascii text"], 0)),
+        ("latin1", b"M\xFCller Stra\xDFe".to_vec(), ok(&["Müller Straße"], 0)),
+        ("csv", csv.to_vec(), ok(&["Lee, Bo | bo@y.io"], 3)),
+        ("tsv", b"a\tb\n1\t2\n3\t4\n".to_vec(), ok(&["3 | 4"], 3)),
+        ("json", br#"[{"n":"Ana","e":"ana@x.io"},{"n":"Bo","e":"b@y"}]"#.to_vec(), ok(&["Ana | ana@x.io"], 2)),
+        ("ndjson", b"{\"n\":\"Ana\"}\n{\"n\":\"Bo\"}\n".to_vec(), ok(&["Bo"], 2)),
+        ("json record", br#"{"name":"Ana","contact":{"email":"a@x.io"}}"#.to_vec(), ok(&["Ana | a@x.io"], 1)),
+        ("json big object", format!("{{\"title\":\"x\",\"list\":[{}]}}", (0..40).map(|i| format!("\"v{i}\"")).collect::<Vec<_>>().join(",")).into_bytes(), ok(&["title: x", "v39"], 0)),
+        ("xml inline names", b"<c><first>Ana</first><last>Rossi</last></c>".to_vec(), ok(&["Ana Rossi"], 0)),
+        (
+            "html",
+            b"<html><script>var hidden=1;</script><p>Hi &amp; bye&#33;</p><table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table></html>".to_vec(),
+            ok(&["Hi & bye!", "a | b"], 2),
+        ),
+        ("xml", b"<?xml version=\"1.0\"?><c><name>Ana</name><mail>ana@x.io</mail></c>".to_vec(), ok(&["Ana", "ana@x.io"], 0)),
+        (
+            "docx",
+            zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", DOCX_XML.as_bytes())]),
+            ok(&["Quarterly & plan", "Ana Rossi | ana@x.io"], 1),
+        ),
+        (
+            "xlsx",
+            zip_of(&[
+                ("xl/workbook.xml", b"<workbook/>"),
+                ("xl/sharedStrings.xml", SHARED_XML.as_bytes()),
+                ("xl/worksheets/sheet1.xml", SHEET_XML.as_bytes()),
+            ]),
+            ok(&["Trần Lan | 84912345678", "inline cell"], 2),
+        ),
+        (
+            "pptx",
+            zip_of(&[("ppt/presentation.xml", b"<p/>"), ("ppt/slides/slide1.xml", SLIDE_XML.as_bytes())]),
+            ok(&["Roadmap secret"], 0),
+        ),
+        ("pdf", dlp::corpus::pdf(&["first line".into(), "second line".into()]), ok(&["first line", "second line"], 0)),
+        ("email", email_with_zip(), ok(&["Hello there", "body words here", "html words", "attached secret words"], 1)),
+        ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
+        ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
+        ("tar", tar_of("dir/file.txt", b"tarred words"), ok(&["tarred words"], 0)),
+        ("tar.gz of csv", gzip(&tar_of("c.csv", csv)), ok(&["Lee, Bo"], 3)),
+        ("empty", Vec::new(), ok(&[], 0)),
+        ("binary junk keeps strings", b"\x00\x01\x02\x03\xff\xfeSECRETVALUE\x00\x01\x02\x03\x04\x05\x06\x07".to_vec(), ok(&["SECRETVALUE"], 0)),
+        ("enormous single line", vec![b'a'; 5 << 20], ok(&["aaaa"], 0)),
+    ];
+    for (name, bytes, expect) in &cases {
+        check(name, bytes, &d, expect);
+    }
+}
+
+#[test]
+fn bounds_and_bad_input_are_reported() {
+    let d = Limits::default();
+    let zeros = vec![0u8; 20 << 20];
+    let bomb = zip_of(&[("zeros.bin", &zeros)]);
+    let mut nested = zip_of(&[("x.txt", b"deep")]);
+    for level in 0..8 {
+        nested = zip_of(&[(&format!("l{level}.zip"), &nested)]);
+    }
+    let many: Vec<(String, Vec<u8>)> = (0..30)
+        .map(|i| (format!("f{i}.txt"), b"x".to_vec()))
+        .collect();
+    let many_refs: Vec<(&str, &[u8])> = many
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let many_zip = zip_of(&many_refs);
+    let good = zip_of(&[("a.txt", b"some text inside the archive")]);
+    let truncated = good.get(..good.len() / 2).unwrap().to_vec();
+    let mut encrypted = zip_of(&[("secret.txt", b"hidden words")]);
+    // Set the "encrypted" general-purpose flag in the local and central headers.
+    for signature in [&b"PK\x03\x04"[..], &b"PK\x01\x02"[..]] {
+        let at = encrypted.windows(4).position(|w| w == signature).unwrap();
+        let flag_offset = if signature == b"PK\x03\x04" {
+            at + 6
+        } else {
+            at + 8
+        };
+        encrypted[flag_offset] |= 1;
+    }
+    let mut pdf_bomb = b"%PDF-1.4\n1 0 obj << /Length 1 /Filter /FlateDecode >>\nstream\n".to_vec();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&zeros).unwrap();
+    pdf_bomb.extend(z.finish().unwrap());
+    pdf_bomb.extend(b"\nendstream\nendobj\n%%EOF\n");
+    let small_members = Limits {
+        max_members: 10,
+        ..d
+    };
+    let small_work = Limits {
+        max_work_bytes: 1000,
+        ..d
+    };
+    let small_expansion = Limits {
+        max_expanded_bytes: 100,
+        ..d
+    };
+    let cases: Vec<(&str, Vec<u8>, Limits, Expect)> = vec![
+        (
+            "zip bomb",
+            bomb,
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            "gzip bomb",
+            gzip(&zeros),
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            "pdf bomb",
+            pdf_bomb,
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            "nesting",
+            nested,
+            d,
+            fails(|r| matches!(r, UninspectableReason::DepthExceeded { limit: 5 })),
+        ),
+        (
+            "members",
+            many_zip,
+            small_members,
+            fails(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 10 })),
+        ),
+        (
+            "work budget",
+            vec![b'w'; 5000],
+            small_work,
+            fails(|r| matches!(r, UninspectableReason::WorkBudgetExceeded { .. })),
+        ),
+        (
+            "expanded size",
+            gzip(&[b'z'; 1000]),
+            small_expansion,
+            fails(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { limit: 100 })),
+        ),
+        (
+            "truncated zip",
+            truncated,
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        (
+            "encrypted zip",
+            encrypted,
+            d,
+            fails(|r| matches!(r, UninspectableReason::Encrypted { .. })),
+        ),
+        (
+            "ole2",
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest".to_vec(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { .. })),
+        ),
+        (
+            "7z",
+            b"7z\xBC\xAF\x27\x1Crest".to_vec(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { .. })),
+        ),
+        (
+            "broken pdf",
+            b"%PDF-1.7\n1 0 obj << /Type".to_vec(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        (
+            "broken gzip",
+            vec![0x1f, 0x8b, 8, 0, 1, 2, 3],
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+    ];
+    for (name, bytes, limits, expect) in &cases {
+        check(name, bytes, limits, expect);
+    }
+}
+
+#[test]
+fn envelope_of_the_sent_message_is_not_content() {
+    let out = extract(&email_with_zip(), &Limits::default());
+    assert!(!out
+        .segments
+        .iter()
+        .any(|s| s.text.contains("b@else.example")));
+    let forwarded = zip_of(&[("fwd.eml", &email_with_zip())]);
+    let out = extract(&forwarded, &Limits::default());
+    assert!(out
+        .segments
+        .iter()
+        .any(|s| s.text.contains("b@else.example")));
+}
+
+#[test]
+fn encrypted_member_does_not_hide_the_rest() {
+    let mut archive = zip_of(&[
+        ("secret.txt", b"hidden words"),
+        ("open.txt", b"visible words"),
+    ]);
+    let at = archive.windows(4).position(|w| w == b"PK\x03\x04").unwrap();
+    archive[at + 6] |= 1;
+    let central = archive.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    archive[central + 8] |= 1;
+    let out = extract(&archive, &Limits::default());
+    assert!(out
+        .segments
+        .iter()
+        .any(|s| s.text.contains("visible words")));
+    assert!(!out.segments.iter().any(|s| s.text.contains("hidden words")));
+    assert!(matches!(
+        out.uninspectable.first(),
+        Some(UninspectableReason::Encrypted { .. })
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    #[test]
+    fn random_bytes_never_panic(prefix in 0usize..6, body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let magic: &[&[u8]] = &[b"", b"PK\x03\x04", b"%PDF-1.4\n", &[0x1f, 0x8b], b"From: a\r\nTo: b\r\n\r\n", b"<html><table><tr>"];
+        let mut bytes = magic[prefix].to_vec();
+        bytes.extend(body);
+        let out = extract(&bytes, &Limits::default());
+        // Bounded: text never exceeds what the limits allow.
+        let total: usize = out.segments.iter().map(|s| s.text.len()).sum();
+        prop_assert!(total <= (Limits::default().max_expanded_bytes as usize) * 4 + bytes.len() * 4);
+    }
+
+    #[test]
+    fn mangled_archives_never_panic(cut in 0usize..400, flip in 0usize..400, value in any::<u8>()) {
+        let csv = b"name,email\nAna Rossi,ana@x.io\n";
+        let docx = zip_of(&[("word/document.xml", DOCX_XML.as_bytes()), ("in.zip", &zip_of(&[("c.csv", csv)]))]);
+        let mut bytes = docx.get(..cut.min(docx.len())).unwrap_or_default().to_vec();
+        bytes.extend_from_slice(docx.get(cut.min(docx.len())..).unwrap_or_default());
+        if let Some(b) = bytes.get_mut(flip) { *b = value; }
+        let _ = extract(&bytes, &Limits::default());
+        let _ = extract(&gzip(&bytes), &Limits::default());
+    }
+
+    #[test]
+    fn mangled_pdfs_never_panic(cut in 0usize..2000, flip in 0usize..2000, value in any::<u8>()) {
+        let pdf = dlp::corpus::pdf(&["Ana Rossi, ana@x.io".to_string(), "second line".to_string()]);
+        let mut bytes = pdf.get(..cut.min(pdf.len())).unwrap_or_default().to_vec();
+        if let Some(b) = bytes.get_mut(flip) { *b = value; }
+        let _ = extract(&bytes, &Limits::default());
+    }
+}

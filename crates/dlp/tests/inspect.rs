@@ -1,0 +1,244 @@
+//! Inspector and policy boundary: verdict table and the serialized result.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use dlp::policy::Evidence;
+use dlp::{
+    Channel, DetectorKind, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, Finding,
+    FingerprintConfig, FingerprintHit, FingerprintIndex, Inspector, Limits, Policy, ScanContext,
+    Verdict,
+};
+
+fn ctx(channel: Channel, employment: Employment) -> ScanContext {
+    ScanContext {
+        channel,
+        employment,
+    }
+}
+
+fn check(
+    name: &str,
+    context: ScanContext,
+    customers: usize,
+    findings: &[Finding],
+    doc: bool,
+    uninspectable: bool,
+    expected: Verdict,
+) {
+    let hits = if doc {
+        vec![FingerprintHit {
+            doc_id: "d".into(),
+            containment: 0.5,
+            matched_chars: 900,
+        }]
+    } else {
+        Vec::new()
+    };
+    let evidence = Evidence {
+        customers,
+        findings,
+        fingerprint_hits: &hits,
+        uninspectable,
+    };
+    let (verdict, rules) = Policy::default().decide(&context, &evidence);
+    assert_eq!(verdict, expected, "{name}: rules {rules:?}");
+    assert_eq!(
+        rules.is_empty(),
+        verdict == Verdict::Allow,
+        "{name}: rules explain the verdict"
+    );
+}
+
+#[test]
+fn verdict_table() {
+    use Channel::*;
+    use Employment::*;
+    let key = [Finding {
+        detector: DetectorKind::PrivateKey,
+        count: 1,
+        confidence: 0.99,
+    }];
+    let cards = [Finding {
+        detector: DetectorKind::PaymentCard,
+        count: 6,
+        confidence: 0.95,
+    }];
+    let weak = [Finding {
+        detector: DetectorKind::VnCitizenId,
+        count: 9,
+        confidence: 0.5,
+    }];
+    check(
+        "nothing",
+        ctx(Email, Active),
+        0,
+        &[],
+        false,
+        false,
+        Verdict::Allow,
+    );
+    check(
+        "one customer internally",
+        ctx(File, Active),
+        1,
+        &[],
+        false,
+        false,
+        Verdict::Alert,
+    );
+    check(
+        "one customer by email",
+        ctx(Email, Active),
+        1,
+        &[],
+        false,
+        false,
+        Verdict::RequireJustification,
+    );
+    check(
+        "five customers",
+        ctx(File, Active),
+        5,
+        &[],
+        false,
+        false,
+        Verdict::Block,
+    );
+    check(
+        "departing one customer",
+        ctx(File, Departing),
+        1,
+        &[],
+        false,
+        false,
+        Verdict::Block,
+    );
+    check(
+        "document upload",
+        ctx(Upload, Active),
+        0,
+        &[],
+        true,
+        false,
+        Verdict::RequireJustification,
+    );
+    check(
+        "document usb",
+        ctx(Usb, Contractor),
+        0,
+        &[],
+        true,
+        false,
+        Verdict::Block,
+    );
+    check(
+        "key internally",
+        ctx(Chat, Active),
+        0,
+        &key,
+        false,
+        false,
+        Verdict::Alert,
+    );
+    check(
+        "key by email",
+        ctx(Email, Active),
+        0,
+        &key,
+        false,
+        false,
+        Verdict::Block,
+    );
+    check(
+        "bulk cards",
+        ctx(File, Active),
+        0,
+        &cards,
+        false,
+        false,
+        Verdict::Block,
+    );
+    check(
+        "weak ids ignored",
+        ctx(Email, Active),
+        0,
+        &weak,
+        false,
+        false,
+        Verdict::Allow,
+    );
+    check(
+        "uninspectable upload",
+        ctx(Upload, Active),
+        0,
+        &[],
+        false,
+        true,
+        Verdict::RequireJustification,
+    );
+    check(
+        "uninspectable departing",
+        ctx(File, Departing),
+        0,
+        &[],
+        false,
+        true,
+        Verdict::Block,
+    );
+}
+
+#[test]
+fn inspect_end_to_end_serializes_without_plaintext() {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    for i in 0..6 {
+        edm.add(
+            format!("rec-{i}"),
+            &[
+                (FieldKind::Name, &format!("Customer{i} Lastname")),
+                (FieldKind::Email, &format!("c{i}@mail.example")),
+            ],
+            None,
+        );
+    }
+    let mut fingerprints = FingerprintIndex::new(FingerprintConfig::default());
+    let plan = (0..400)
+        .map(|i| format!("confidential{} roadmap", i % 37))
+        .collect::<Vec<_>>()
+        .join(" ");
+    fingerprints.add("plan-2027", &plan);
+    let inspector =
+        Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let csv: String = std::iter::once("name,email\n".to_string())
+        .chain((0..6).map(|i| format!("Customer{i} Lastname,c{i}@mail.example\n")))
+        .collect();
+    let result = inspector.inspect(csv.as_bytes(), &ctx(Channel::Email, Employment::Active));
+    assert_eq!(result.customer_records, 6);
+    assert_eq!(result.verdict, Verdict::Block);
+    assert!(result
+        .findings
+        .iter()
+        .any(|f| f.detector == DetectorKind::Email && f.count == 6));
+    let json = serde_json::to_string(&result).unwrap();
+    assert!(
+        !json.contains("Lastname") && !json.contains("mail.example"),
+        "{json}"
+    );
+    let back: dlp::ScanResult = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, result);
+
+    let doc = inspector.inspect(
+        format!("fwd: {plan}").as_bytes(),
+        &ctx(Channel::Upload, Employment::Active),
+    );
+    assert_eq!(
+        doc.fingerprint_hits.first().map(|h| h.doc_id.as_str()),
+        Some("plan-2027")
+    );
+    assert_eq!(doc.verdict, Verdict::RequireJustification);
+
+    let bomb = inspector.inspect(
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+        &ctx(Channel::Usb, Employment::Departing),
+    );
+    assert!(bomb.uninspectable.is_some());
+    assert_eq!(bomb.verdict, Verdict::Block);
+}

@@ -1,0 +1,65 @@
+//! Phone normalization boundary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use dlp::phone::{candidate_keys, parse};
+
+/// `expected`: Some((E.164 or None, national)) or None when the input is not a number.
+fn check(raw: &str, country: Option<&str>, expected: Option<(Option<&str>, &str)>) {
+    let parsed = parse(raw, country);
+    let got = parsed.as_ref().map(|p| (p.e164(), p.national.as_str()));
+    let want = expected.map(|(e, n)| (e.map(str::to_string), n));
+    assert_eq!(got, want, "{raw:?} in {country:?}");
+    if let Some(p) = &parsed {
+        // What the number is written as must lead back to one of its index keys.
+        let keys = candidate_keys(raw);
+        assert!(
+            keys.iter()
+                .any(|k| Some(k) == p.e164().as_ref() || k == &p.national),
+            "{raw:?}: keys {keys:?}"
+        );
+    }
+}
+
+#[test]
+fn phone_forms() {
+    check(
+        "+84 912 345 678",
+        None,
+        Some((Some("+84912345678"), "912345678")),
+    );
+    check(
+        "0912 345 678",
+        Some("VN"),
+        Some((Some("+84912345678"), "912345678")),
+    );
+    check(
+        "0084-912-345-678",
+        None,
+        Some((Some("+84912345678"), "912345678")),
+    );
+    check(
+        "(415) 555-0123",
+        Some("US"),
+        Some((Some("+14155550123"), "4155550123")),
+    );
+    check(
+        "1-415-555-0123",
+        Some("us"),
+        Some((Some("+14155550123"), "4155550123")),
+    );
+    check(
+        "+44 (0)20 7946 0958",
+        None,
+        Some((Some("+442079460958"), "2079460958")),
+    );
+    check(
+        "020 7946 0958",
+        Some("GB"),
+        Some((Some("+442079460958"), "2079460958")),
+    );
+    check("0171 2345678", None, Some((None, "1712345678")));
+    check("+999 1234567", None, None);
+    check("12", Some("US"), None);
+    check("", None, None);
+    check("+1234567890123456789", None, None);
+}

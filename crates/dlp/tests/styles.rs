@@ -1,0 +1,81 @@
+//! Leak styles the corpus generator does not produce (a stand-in for held-out data):
+//! vCards, markdown tables, nested JSON, XML records with split names, key/value blocks,
+//! log lines; and negatives of the same shapes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use dlp::edm::{EdmConfig, EdmIndex, EdmKey, FieldKind::*};
+use dlp::extract::{extract, Limits};
+
+fn index() -> EdmIndex {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([5; 32]), EdmConfig::default());
+    edm.add(
+        "c1",
+        &[
+            (Name, "Lefèvre, Chloé"),
+            (Email, "chloe.l@orange.fr"),
+            (Phone, "06 12 34 56 78"),
+        ],
+        Some("FR"),
+    );
+    edm.add(
+        "c2",
+        &[
+            (Name, "Trần Thị Hương"),
+            (Phone, "+84 (0) 983 111 222"),
+            (Address, "45 Lê Lợi, Quận 1, Hồ Chí Minh"),
+        ],
+        Some("VN"),
+    );
+    edm.add(
+        "c3",
+        &[
+            (Name, "Mr. Oluwaseun Okafor"),
+            (Email, "seun@okafor.ng"),
+            (CustomerId, "A-99812"),
+        ],
+        None,
+    );
+    edm.add(
+        "c4",
+        &[
+            (Name, "Jürgen Schröder"),
+            (Phone, "0171 2345678"),
+            (Email, "js@web.de"),
+        ],
+        Some("DE"),
+    );
+    edm
+}
+
+fn check(name: &str, content: &str, expected: &[&str]) {
+    let edm = index();
+    let segments = extract(content.as_bytes(), &Limits::default()).segments;
+    let found: Vec<String> = edm
+        .find(&segments)
+        .customers
+        .iter()
+        .map(|c| c.customer_id.0.clone())
+        .collect();
+    assert_eq!(found, expected, "{name}: {segments:?}");
+}
+
+#[test]
+fn leak_styles() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("vcard", "BEGIN:VCARD\nFN:Chloé Lefèvre\nTEL;TYPE=cell:+33 6 12 34 56 78\nEND:VCARD\n", &["c1"]),
+        ("markdown", "| who | phone |\n|---|---|\n| Tran Thi Huong | 0983 111 222 |\n| Juergen X | 1 |\n", &["c2"]),
+        ("nested json", r#"{"customers":[{"person":{"given":"Oluwaseun","family":"Okafor"},"ids":{"crm":"A-99812"}}]}"#, &["c3"]),
+        ("xml split name", "<list><c><last>Schröder</last><first>Jürgen</first><mail>JS@WEB.DE</mail></c></list>", &["c4"]),
+        ("key value", "Customer details\nName: Schroder, Jurgen\nMobile: +49 171 2345678\n", &["c4"]),
+        ("log line", "2026-11-02T10:00:01Z INFO lookup ok user=seun@okafor.ng name=\"Okafor Oluwaseun\"\n", &["c3"]),
+        ("address and phone", "Ship to 45 Le Loi, Quan 1, Ho Chi Minh; call 0983111222", &["c2"]),
+        ("all four in prose", "Chloé Lefèvre (chloe.l@orange.fr) and Jürgen Schröder, js@web.de, met Trần Thị Hương (+84983111222) and Okafor Oluwaseun A-99812.", &["c1", "c2", "c3", "c4"]),
+        ("names only", "Chloé Lefèvre, Jürgen Schröder and Trần Thị Hương attended.", &[]),
+        ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
+        ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
+        ("markdown strangers", "| name | email |\n|---|---|\n| Chloé Martin | chloe.l@orange.com |\n", &[]),
+    ];
+    for (name, content, expected) in cases {
+        check(name, content, expected);
+    }
+}

@@ -1,0 +1,251 @@
+//! JSON-lines events, departure context, explanations and alert formatting.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use risk::time::{days_from_civil, DAY_MS};
+use risk::{
+    parse_event, read_json_lines, Aggregator, CopyDirection, Event, EventKind, HrEvent,
+    ScoringConfig,
+};
+
+fn ms(y: i32, m: u32, d: u32, hour: i64) -> i64 {
+    i64::from(days_from_civil(y, m, d)) * DAY_MS + hour * 3_600_000
+}
+
+#[test]
+fn json_lines_round_trip_and_bad_lines_are_reported() {
+    let events = vec![
+        Event {
+            ts_ms: ms(2024, 3, 1, 9),
+            user: "u1".to_string(),
+            kind: EventKind::VaultExport {
+                records: 500,
+                customers: 40,
+                own_account: false,
+            },
+        },
+        Event {
+            ts_ms: ms(2024, 3, 1, 10),
+            user: "u1".to_string(),
+            kind: EventKind::FileCopy {
+                pc: "PC-1".to_string(),
+                direction: CopyDirection::ToRemovable,
+                files: 12,
+            },
+        },
+        Event {
+            ts_ms: ms(2024, 3, 1, 11),
+            user: "u1".to_string(),
+            kind: EventKind::Hr(HrEvent::ResignationNotice {
+                last_day_ms: Some(ms(2024, 3, 29, 0)),
+            }),
+        },
+    ];
+    let mut text = String::new();
+    for e in &events {
+        text.push_str(&serde_json::to_string(e).unwrap());
+        text.push('\n');
+    }
+    text.push_str("{\"ts_ms\": 1, \"user\": \"u2\", \"type\": \"teleport\"}\n\nnot json\n");
+    let mut got = Vec::new();
+    let report = read_json_lines(text.as_bytes(), |e| got.push(e)).unwrap();
+    assert_eq!(got, events);
+    assert_eq!(report.accepted, 3);
+    assert_eq!(report.rejected_count, 2);
+    assert_eq!(
+        report.rejected.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![4, 6]
+    );
+    let one =
+        parse_event(r#"{"ts_ms":5,"user":"u","type":"web_visit","category":"job_site"}"#).unwrap();
+    assert!(matches!(
+        one.kind,
+        EventKind::WebVisit { upload: false, .. }
+    ));
+    assert!(parse_event(r#"{"user":"u","type":"logon","pc":"x"}"#).is_err());
+}
+
+/// A person with a steady baseline, then a burst on `burst_day` (1-based working day).
+fn steady_person(agg: &mut Aggregator, user: &str, days: u32, burst_day: u32, records: u64) {
+    let start = days_from_civil(2024, 1, 1);
+    let mut worked = 0;
+    for d in 0..days as i32 {
+        let day = start + d;
+        if risk::time::weekday(day) >= 5 {
+            continue;
+        }
+        worked += 1;
+        let ts = i64::from(day) * DAY_MS + 9 * 3_600_000;
+        let add = |agg: &mut Aggregator, kind: EventKind| {
+            agg.add_event(&Event {
+                ts_ms: ts,
+                user: user.to_string(),
+                kind,
+            })
+        };
+        add(
+            agg,
+            EventKind::Logon {
+                pc: format!("PC-{user}"),
+            },
+        );
+        let exported = if worked == burst_day {
+            records
+        } else {
+            20 + (d as u64 % 7)
+        };
+        add(
+            agg,
+            EventKind::VaultExport {
+                records: exported,
+                customers: 3,
+                own_account: true,
+            },
+        );
+    }
+}
+
+#[test]
+fn export_burst_after_notice_is_explained_and_weighs_more() {
+    let run = |notice: bool| {
+        let mut agg = Aggregator::new(0);
+        for u in ["a", "b", "c", "d"] {
+            steady_person(&mut agg, u, 120, 0, 0);
+        }
+        steady_person(&mut agg, "thief", 120, 70, 4000);
+        if notice {
+            agg.add_event(&Event {
+                ts_ms: ms(2024, 4, 1, 8),
+                user: "thief".to_string(),
+                kind: EventKind::Hr(HrEvent::ResignationNotice { last_day_ms: None }),
+            });
+        }
+        agg.score(&ScoringConfig::default())
+    };
+    let plain = run(false);
+    let noticed = run(true);
+    let score =
+        |r: &risk::ScoreReport, u: &str| r.users.iter().find(|s| s.user == u).unwrap().clone();
+    let thief = score(&noticed, "thief");
+    assert!(
+        thief.score > score(&plain, "thief").score,
+        "notice must weigh more"
+    );
+    assert!(thief.score >= 50.0, "{thief:?}");
+    assert!(
+        thief.reasons[0].starts_with("exported 4000 vault records on"),
+        "{:?}",
+        thief.reasons
+    );
+    assert!(
+        thief.reasons[0].contains("× their median of"),
+        "{:?}",
+        thief.reasons
+    );
+    assert!(thief
+        .reasons
+        .iter()
+        .any(|r| r.starts_with("gave notice on 1 Apr 2024")));
+    assert_eq!(thief.watchlist_since, Some(days_from_civil(2024, 4, 1)));
+    assert!(thief.first_alert.is_some());
+    for u in ["a", "b", "c", "d"] {
+        let s = score(&noticed, u);
+        assert!(s.score < 20.0, "steady person scored {s:?}");
+        assert!(s.first_alert.is_none());
+    }
+    // One open alert for the thief, formatted for SIEMs.
+    let alerts: Vec<_> = noticed
+        .alerts
+        .iter()
+        .filter(|a| a.user == "thief")
+        .collect();
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].to_syslog("h").contains("user=\"thief\""));
+}
+
+#[test]
+fn newcomer_heavy_exporter_is_not_flagged_against_peers() {
+    let mut agg = Aggregator::new(0);
+    for u in ["a", "b", "c", "d", "e"] {
+        steady_person(&mut agg, u, 120, 0, 0);
+    }
+    // Joins later and always exports 10× the peers' volume.
+    let start = days_from_civil(2024, 3, 1);
+    for d in 0..40 {
+        let day = start + d;
+        if risk::time::weekday(day) >= 5 {
+            continue;
+        }
+        agg.add_event(&Event {
+            ts_ms: i64::from(day) * DAY_MS + 10 * 3_600_000,
+            user: "new".to_string(),
+            kind: EventKind::VaultExport {
+                records: 240 + (d as u64 % 5) * 10,
+                customers: 3,
+                own_account: true,
+            },
+        });
+    }
+    let report = agg.score(&ScoringConfig::default());
+    let newcomer = report.users.iter().find(|s| s.user == "new").unwrap();
+    assert!(newcomer.first_alert.is_none(), "{newcomer:?}");
+    assert!(newcomer.score < 50.0, "{newcomer:?}");
+}
+
+#[test]
+fn collect_exfiltrate_delete_sequence_is_detected() {
+    let mut agg = Aggregator::new(0);
+    steady_person(&mut agg, "a", 90, 0, 0);
+    steady_person(&mut agg, "b", 90, 0, 0);
+    steady_person(&mut agg, "s", 90, 0, 0);
+    let day = days_from_civil(2024, 3, 27);
+    let at = |h: i64| i64::from(day) * DAY_MS + h * 3_600_000;
+    for (ts, kind) in [
+        (
+            at(10),
+            EventKind::FileCopy {
+                pc: "PC-s".to_string(),
+                direction: CopyDirection::ToRemovable,
+                files: 300,
+            },
+        ),
+        (
+            at(12),
+            EventKind::FileDelete {
+                pc: "PC-s".to_string(),
+                files: 300,
+            },
+        ),
+    ] {
+        agg.add_event(&Event {
+            ts_ms: ts,
+            user: "s".to_string(),
+            kind,
+        });
+    }
+    let report = agg.score(&ScoringConfig::default());
+    let s = report.users.iter().find(|s| s.user == "s").unwrap();
+    assert!(
+        s.reasons.iter().any(|r| r.contains("deleted 300 files")),
+        "{:?}",
+        s.reasons
+    );
+}
+
+#[test]
+fn absurd_timestamps_are_rejected_not_scored() {
+    let mut agg = Aggregator::new(0);
+    for ts_ms in [i64::MAX, i64::MIN, -10_000_000_000_000] {
+        agg.add_event(&Event {
+            ts_ms,
+            user: "x".to_string(),
+            kind: EventKind::Logon {
+                pc: "p".to_string(),
+            },
+        });
+    }
+    assert_eq!(agg.rejected_events(), 3);
+    assert_eq!(agg.event_count(), 0);
+    let report = agg.score(&ScoringConfig::default());
+    assert_eq!(report.days, 0);
+    assert!(report.alerts.is_empty());
+}

@@ -1,0 +1,86 @@
+//! Invariants of scoring on arbitrary event streams.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use proptest::prelude::*;
+use risk::time::DAY_MS;
+use risk::{Aggregator, CopyDirection, Event, EventKind, ScoringConfig, WebCategory};
+
+fn kind(k: u8, n: u64) -> EventKind {
+    match k {
+        0 => EventKind::Logon {
+            pc: format!("PC-{}", n % 4),
+        },
+        1 => EventKind::DeviceConnect {
+            pc: "PC-1".to_string(),
+        },
+        2 => EventKind::FileCopy {
+            pc: "PC-1".to_string(),
+            direction: CopyDirection::ToRemovable,
+            files: n,
+        },
+        3 => EventKind::Email {
+            internal: 1,
+            external: (n % 3) as u32,
+            personal: (n % 2) as u32,
+            attachments: (n % 4) as u32,
+            bytes: n,
+        },
+        4 => EventKind::WebVisit {
+            category: if n.is_multiple_of(2) {
+                WebCategory::JobSite
+            } else {
+                WebCategory::CloudStorage
+            },
+            upload: n.is_multiple_of(3),
+        },
+        5 => EventKind::VaultExport {
+            records: n,
+            customers: n / 10,
+            own_account: !n.is_multiple_of(5),
+        },
+        6 => EventKind::FileDelete {
+            pc: "PC-1".to_string(),
+            files: n,
+        },
+        _ => EventKind::DlpScan {
+            matches: (n % 3) as u32,
+            blocked: false,
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn scores_are_bounded_explained_and_alerts_deduplicated(
+        events in prop::collection::vec((0u8..6, 0i64..150, 0i64..24, 0u8..8, 0u64..500), 1..400)
+    ) {
+        let mut agg = Aggregator::new(0);
+        for (user, day, hour, k, n) in &events {
+            agg.add_event(&Event {
+                ts_ms: (14_000 + day) * DAY_MS + hour * 3_600_000,
+                user: format!("u{user}"),
+                kind: kind(*k, *n),
+            });
+        }
+        let report = agg.score(&ScoringConfig::default());
+        for s in &report.users {
+            prop_assert!((0.0..=100.0).contains(&s.score), "{s:?}");
+            if s.score >= 30.0 {
+                prop_assert!(!s.reasons.is_empty(), "{s:?}");
+            }
+            if let Some(first) = s.first_alert {
+                prop_assert!(report.alerts.iter().any(|a| a.user == s.user && a.day == first));
+            }
+        }
+        // Alerts of one person never overlap: each new one fires on a later day.
+        let mut last: std::collections::HashMap<&str, i32> = Default::default();
+        for a in &report.alerts {
+            if let Some(prev) = last.insert(a.user.as_str(), a.day) {
+                prop_assert!(a.day > prev);
+            }
+            prop_assert!(a.score >= ScoringConfig::default().alert_threshold);
+        }
+    }
+}
