@@ -357,6 +357,17 @@ pub fn settings_and_policy(store: &dyn Store) {
     );
 }
 
+pub fn blobs(store: &dyn Store) {
+    assert_eq!(store.get_blob("risk").unwrap(), None);
+    store.put_blob("risk", &[0, 1, 2, 255]).unwrap();
+    store.put_blob("risk", &[9; 100_000]).unwrap();
+    assert_eq!(store.get_blob("risk").unwrap(), Some(vec![9; 100_000]));
+}
+
+pub fn ledger_contract(store: &dyn Store) {
+    ledger::check_contract(store).unwrap();
+}
+
 /// Generates one `#[test]` per conformance check for a backend. `$make` is
 /// an expression producing a fresh, empty `impl Store` for each test
 /// (it may keep a guard alive with `let`, e.g. a temporary directory).
@@ -365,7 +376,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             customers_round_trip, duplicate_customer_writes_nothing, blind_index_lookup, metas_filter_and_paginate,
-            update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy);
+            update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract);
     };
     (@each $make:expr; $($check:ident),*) => {
         $(

@@ -19,7 +19,7 @@ use model::{
 };
 
 /// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.
@@ -69,6 +69,11 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
 
     fn get_setting(&self, key: &str) -> Result<Option<String>>;
     fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Named binary state of an engine (e.g. the risk analytics' aggregated
+    /// features), replaced whole. Never holds plaintext customer data.
+    fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    fn put_blob(&self, key: &str, value: &[u8]) -> Result<()>;
 
     /// Inserts or replaces people, all or none.
     fn upsert_people(&self, people: &[Person]) -> Result<()>;

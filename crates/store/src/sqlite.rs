@@ -45,6 +45,9 @@ CREATE TABLE ledger_entries (idx INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE ledger_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
 CREATE TABLE ledger_checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, time_ms INTEGER NOT NULL, text TEXT NOT NULL);
 "#,
+    r#"
+CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+"#,
 ];
 
 /// The embedded default store: one SQLite file in WAL mode, one writer
@@ -403,6 +406,14 @@ impl Store for SqliteStore {
         })
     }
 
+    fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|c| c.query_row("SELECT value FROM blobs WHERE key = ?1", [key], |r| r.get(0)).optional())
+    }
+
+    fn put_blob(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.write(|c| c.execute("INSERT OR REPLACE INTO blobs (key, value) VALUES (?1, ?2)", params![key, value]).map(|_| ()))
+    }
+
     fn upsert_people(&self, people: &[Person]) -> Result<()> {
         self.insert_tx(|tx| {
             let mut stmt = tx.prepare_cached(&format!(
@@ -708,5 +719,13 @@ impl Store for SqliteStore {
             )?;
             Ok(c.last_insert_rowid() as u64)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_version_is_the_number_of_migrations() {
+        assert_eq!(super::MIGRATIONS.len() as i64, crate::SCHEMA_VERSION);
     }
 }

@@ -95,9 +95,3 @@ fn running_as_root() -> bool {
         .map(|o| o.stdout.starts_with(b"0\n"))
         .unwrap_or(false)
 }
-
-#[test]
-fn ledger_tables_meet_the_ledger_store_contract() {
-    let (_dir, store) = fresh();
-    ledger::check_contract(&store).unwrap();
-}
