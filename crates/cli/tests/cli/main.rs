@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-struct Run {
+pub struct Run {
     status: i32,
     stdout: String,
     stderr: String,
@@ -35,7 +35,7 @@ impl Run {
 }
 
 /// A data directory in a temporary folder and the binary pointed at it.
-struct Env {
+pub struct Env {
     _tmp: tempfile::TempDir,
     root: PathBuf,
     data: PathBuf,
