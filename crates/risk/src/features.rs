@@ -146,8 +146,8 @@ pub(crate) enum Obs {
 pub(crate) struct DayAgg {
     pub day: i32,
     pub f: [f32; FEATURE_COUNT],
-    pcs: Vec<u32>,
-    customers: Vec<u64>,
+    pub(crate) pcs: Vec<u32>,
+    pub(crate) customers: Vec<u64>,
     pub events: u32,
 }
 
@@ -169,17 +169,17 @@ pub struct Profile {
 }
 
 #[derive(Debug, Default)]
-struct UserDays {
-    index: FxHashMap<i32, u32>,
-    days: Vec<DayAgg>,
-    last: Option<(i32, u32)>,
+pub(crate) struct UserDays {
+    pub(crate) index: FxHashMap<i32, u32>,
+    pub(crate) days: Vec<DayAgg>,
+    pub(crate) last: Option<(i32, u32)>,
 }
 
 /// Maps identifiers to dense indices.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     map: FxHashMap<Box<[u8]>, u32>,
-    names: Vec<String>,
+    pub(crate) names: Vec<String>,
 }
 
 impl Interner {
@@ -202,13 +202,13 @@ impl Interner {
 #[derive(Debug, Default)]
 pub struct Aggregator {
     pub(crate) users: Interner,
-    pcs: Interner,
-    per_user: Vec<UserDays>,
+    pub(crate) pcs: Interner,
+    pub(crate) per_user: Vec<UserDays>,
     pub(crate) profiles: Vec<Profile>,
-    pc_logons: Vec<Vec<(u32, u32)>>,
-    utc_offset_ms: i64,
-    events: u64,
-    rejected: u64,
+    pub(crate) pc_logons: Vec<Vec<(u32, u32)>>,
+    pub(crate) utc_offset_ms: i64,
+    pub(crate) events: u64,
+    pub(crate) rejected: u64,
 }
 
 /// 1900-01-01 and 2200-01-01 as day numbers: the accepted date range.
