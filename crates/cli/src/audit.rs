@@ -188,9 +188,7 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
             // Sign what this process appended so far, then check everything.
             inst.ledger.checkpoint_now()?;
             let key = ctx.verifying_key()?;
-            let report = inst
-                .gateway
-                .audit_verify(&actor, &access, &key, published.as_deref())?;
+            let report = inst.gateway.audit_verify(&actor, &access, &key, published.as_deref())?;
             if ctx.json {
                 output::json(&serde_json::json!({
                     "ok": report.is_ok(),
@@ -228,9 +226,7 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
             }
         }
         AuditCmd::Search { filter, limit } => {
-            let entries = inst
-                .gateway
-                .audit_search(&actor, &access, &filter.query()?, limit)?;
+            let entries = inst.gateway.audit_search(&actor, &access, &filter.query()?, limit)?;
             if ctx.json {
                 output::json(&entries.iter().map(entry_json).collect::<Vec<_>>())?;
             } else {
@@ -241,15 +237,12 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
             // The newest entries must be under a signed checkpoint to be proven.
             inst.ledger.checkpoint_now()?;
             let key = ctx.signing_key()?;
-            let (bytes, n) =
-                inst.gateway
-                    .audit_export(&actor, &access, &key, &filter.query()?, &title)?;
-            std::fs::write(&out, &bytes)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            let (bytes, n) = inst
+                .gateway
+                .audit_export(&actor, &access, &key, &filter.query()?, &title)?;
+            std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
             if ctx.json {
-                output::json(
-                    &serde_json::json!({"bundle": out, "entries": n, "bytes": bytes.len()}),
-                )?;
+                output::json(&serde_json::json!({"bundle": out, "entries": n, "bytes": bytes.len()}))?;
             } else {
                 println!(
                     "Wrote {} with {n} entries and their proofs ({} bytes).",
@@ -269,8 +262,7 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
 pub fn evidence(ctx: &Context, cmd: EvidenceCmd) -> anyhow::Result<()> {
     match cmd {
         EvidenceCmd::Verify { bundle, key } => {
-            let bytes = std::fs::read(&bundle)
-                .with_context(|| format!("cannot read {}", bundle.display()))?;
+            let bytes = std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
             let expected = match key {
                 Some(k) => {
                     let text = if std::path::Path::new(&k).exists() {
@@ -305,9 +297,7 @@ pub fn evidence(ctx: &Context, cmd: EvidenceCmd) -> anyhow::Result<()> {
                 );
                 println!("  public key: {}", report.key);
                 if expected.is_none() {
-                    println!(
-                        "  (pass --key with the installation's ledger.pub to check who signed it)"
-                    );
+                    println!("  (pass --key with the installation's ledger.pub to check who signed it)");
                 }
             }
         }

@@ -107,9 +107,7 @@ pub struct DemoArgs {
 
 fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})") {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what.to_owned());
@@ -129,7 +127,11 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
             let (rows, mut problems) = import::customers(&file, &map)?;
             if !problems.is_empty() && !skip_invalid {
                 report_problems(ctx, &problems)?;
-                bail!("{}: {} line(s) have problems; nothing was imported (fix them, or pass --skip-invalid)", file.display(), problems.len());
+                bail!(
+                    "{}: {} line(s) have problems; nothing was imported (fix them, or pass --skip-invalid)",
+                    file.display(),
+                    problems.len()
+                );
             }
             let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
             let bar = progress(rows.len() as u64, "sealing");
@@ -149,7 +151,11 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
                     }));
                     problems.sort_by_key(|p| p.line);
                     report_problems(ctx, &problems)?;
-                    bail!("{}: {} line(s) have problems; nothing was imported (fix them, or pass --skip-invalid)", file.display(), problems.len());
+                    bail!(
+                        "{}: {} line(s) have problems; nothing was imported (fix them, or pass --skip-invalid)",
+                        file.display(),
+                        problems.len()
+                    );
                 }
                 other => other?,
             };
@@ -159,15 +165,9 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
             }));
             problems.sort_by_key(|p| p.line);
             if ctx.json {
-                output::json(
-                    &serde_json::json!({"imported": report.imported, "skipped": problems}),
-                )?;
+                output::json(&serde_json::json!({"imported": report.imported, "skipped": problems}))?;
             } else {
-                println!(
-                    "Imported {} customers from {}",
-                    report.imported,
-                    file.display()
-                );
+                println!("Imported {} customers from {}", report.imported, file.display());
                 if !problems.is_empty() {
                     println!("Skipped {} line(s):", problems.len());
                     for p in &problems {
@@ -275,15 +275,7 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                 })
                 .collect();
             output::table(
-                &[
-                    "ID",
-                    "NAME",
-                    "ROLE",
-                    "TEAM",
-                    "CLEARANCE",
-                    "STATUS",
-                    "LAST DAY",
-                ],
+                &["ID", "NAME", "ROLE", "TEAM", "CLEARANCE", "STATUS", "LAST DAY"],
                 &rows,
             );
         }
@@ -302,19 +294,12 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
             );
             println!(
                 "  manager        {}",
-                p.manager
-                    .as_ref()
-                    .map(|t| t.to_string())
-                    .unwrap_or_default()
+                p.manager.as_ref().map(|t| t.to_string()).unwrap_or_default()
             );
             println!("  clearance      {}", p.clearance);
             println!(
                 "  compartments   {}",
-                p.compartments
-                    .iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                p.compartments.iter().cloned().collect::<Vec<_>>().join(", ")
             );
             println!("  status         {}", p.status);
             if let Some(d) = &p.notice_date {
@@ -324,11 +309,7 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                 println!("  last day       {d}");
             }
             for a in &p.agreements {
-                let ends = a
-                    .ends_on
-                    .as_ref()
-                    .map(|e| format!(", ends {e}"))
-                    .unwrap_or_default();
+                let ends = a.ends_on.as_ref().map(|e| format!(", ends {e}")).unwrap_or_default();
                 println!("  agreement      {:?} signed {}{ends}", a.kind, a.signed_on);
             }
         }
@@ -350,8 +331,7 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
             custodian,
             id,
         } => {
-            let body =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let body = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let file_name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -400,15 +380,7 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
                 })
                 .collect();
             output::table(
-                &[
-                    "ID",
-                    "TITLE",
-                    "KIND",
-                    "CLASS",
-                    "COMPARTMENTS",
-                    "CUSTODIAN",
-                    "BYTES",
-                ],
+                &["ID", "TITLE", "KIND", "CLASS", "COMPARTMENTS", "CUSTODIAN", "BYTES"],
                 &rows,
             );
             if bulk.withheld.count > 0 {
@@ -420,19 +392,11 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
             match out {
                 Some(path) => {
                     let (meta, body) = gw.download_document(&actor, &access, &id)?;
-                    std::fs::write(&path, &body)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    std::fs::write(&path, &body).with_context(|| format!("cannot write {}", path.display()))?;
                     if ctx.json {
-                        output::json(
-                            &serde_json::json!({"id": meta.id, "saved_to": path, "bytes": body.len()}),
-                        )?;
+                        output::json(&serde_json::json!({"id": meta.id, "saved_to": path, "bytes": body.len()}))?;
                     } else {
-                        println!(
-                            "Saved {} ({} bytes) to {}",
-                            meta.id,
-                            body.len(),
-                            path.display()
-                        );
+                        println!("Saved {} ({} bytes) to {}", meta.id, body.len(), path.display());
                     }
                 }
                 None => {
@@ -447,11 +411,7 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
                     println!("  classification {}", meta.classification);
                     println!(
                         "  compartments   {}",
-                        meta.compartments
-                            .iter()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        meta.compartments.iter().cloned().collect::<Vec<_>>().join(", ")
                     );
                     println!("  size           {} bytes", meta.size);
                     println!("  sha256         {}", meta.content_sha256);

@@ -13,10 +13,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     if args.dir.exists() {
         if !args.force {
-            bail!("{} already exists; pass --force to replace it, or --dir to build the demo elsewhere", args.dir.display());
+            bail!(
+                "{} already exists; pass --force to replace it, or --dir to build the demo elsewhere",
+                args.dir.display()
+            );
         }
-        std::fs::remove_dir_all(&args.dir)
-            .with_context(|| format!("cannot remove {}", args.dir.display()))?;
+        std::fs::remove_dir_all(&args.dir).with_context(|| format!("cannot remove {}", args.dir.display()))?;
     }
     let demo_ctx = ctx.for_demo(&args.dir);
     install::init_quiet(&demo_ctx)?;
@@ -29,9 +31,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     let customers = demo::customers(args.seed, args.customers, &company);
     let docs = demo::documents(&company, &customers);
     let bar = indicatif::ProgressBar::new(customers.len() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "sealing customers [{bar:30}] {pos}/{len} ({per_sec})",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template("sealing customers [{bar:30}] {pos}/{len} ({per_sec})") {
         bar.set_style(style.progress_chars("=> "));
     }
     let report = gw.import_customers(&actor, &access, customers, false, &|n| bar.inc(n))?;
@@ -131,7 +131,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     println!("  custodia --data-dir {dir} customers search nguyen");
     println!("  custodia --data-dir {dir} documents list");
     if let Some(rep) = rep {
-        println!("  custodia --data-dir {dir} --as {} customers list --limit 5    # what a sales rep sees", rep.id);
+        println!(
+            "  custodia --data-dir {dir} --as {} customers list --limit 5    # what a sales rep sees",
+            rep.id
+        );
     }
     Ok(())
 }

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use model::{
-    Agreement, AgreementKind, Classification, CustomerId, EmploymentStatus, NewCustomer, Person,
-    PersonId, Role, TeamId,
+    Agreement, AgreementKind, Classification, CustomerId, EmploymentStatus, NewCustomer, Person, PersonId, Role, TeamId,
 };
 
 /// A problem with one line of the input.
@@ -21,10 +20,7 @@ pub struct LineProblem {
 /// recognised by default (compared case-insensitively, ignoring spaces,
 /// dashes and underscores).
 const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
-    (
-        "id",
-        &["id", "customerid", "customerno", "accountid", "makhachhang"],
-    ),
+    ("id", &["id", "customerid", "customerno", "accountid", "makhachhang"]),
     (
         "name",
         &[
@@ -62,31 +58,16 @@ const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
             "sodienthoai",
         ],
     ),
-    (
-        "address",
-        &["address", "addresses", "postaladdress", "diachi"],
-    ),
+    ("address", &["address", "addresses", "postaladdress", "diachi"]),
     ("notes", &["notes", "note", "comments", "ghichu"]),
-    (
-        "annual_value",
-        &["annualvalue", "dealvalue", "value", "revenue"],
-    ),
-    (
-        "bank_details",
-        &["bankdetails", "bank", "bankaccount", "iban"],
-    ),
+    ("annual_value", &["annualvalue", "dealvalue", "value", "revenue"]),
+    ("bank_details", &["bankdetails", "bank", "bankaccount", "iban"]),
     ("country", &["country", "countrycode"]),
     ("owner", &["owner", "accountmanager", "accountowner", "rep"]),
     ("team", &["team"]),
     ("territory", &["territory", "region"]),
-    (
-        "classification",
-        &["classification", "level", "sensitivity"],
-    ),
-    (
-        "compartments",
-        &["compartments", "compartment", "needtoknow"],
-    ),
+    ("classification", &["classification", "level", "sensitivity"]),
+    ("compartments", &["compartments", "compartment", "needtoknow"]),
 ];
 
 fn squash(s: &str) -> String {
@@ -107,11 +88,7 @@ fn read_csv(
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     if let Err(e) = std::str::from_utf8(bytes) {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1;
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
         bail!(
             "{}: line {line} is not UTF-8 text; save the file as UTF-8 (with or without BOM)",
             path.display()
@@ -126,17 +103,11 @@ fn read_csv(
         .with_context(|| format!("{}: cannot read the header line", path.display()))?
         .clone();
     if headers.iter().all(str::is_empty) {
-        bail!(
-            "{}: the file is empty or has no header line",
-            path.display()
-        );
+        bail!("{}: the file is empty or has no header line", path.display());
     }
     let mut mapping: BTreeMap<String, usize> = BTreeMap::new();
     for (target, synonyms) in columns {
-        if let Some(i) = headers
-            .iter()
-            .position(|h| synonyms.contains(&squash(h).as_str()))
-        {
+        if let Some(i) = headers.iter().position(|h| synonyms.contains(&squash(h).as_str())) {
             mapping.insert((*target).to_owned(), i);
         }
     }
@@ -165,7 +136,9 @@ fn read_csv(
             let line = e.position().map_or(0, |p| p.line());
             let what = match e.kind() {
                 csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                    format!("has {len} fields where the header has {expected_len} (a stray comma or an unclosed quote?)")
+                    format!(
+                        "has {len} fields where the header has {expected_len} (a stray comma or an unclosed quote?)"
+                    )
                 }
                 csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".to_owned(),
                 _ => "cannot be read as CSV".to_owned(),
@@ -221,10 +194,7 @@ fn customer_from(f: &BTreeMap<String, String>) -> Result<NewCustomer, String> {
     };
     let annual_value = match opt(f.get("annual_value")) {
         Some(v) => {
-            let cleaned: String = v
-                .chars()
-                .filter(|c| !matches!(c, ',' | ' ' | '_'))
-                .collect();
+            let cleaned: String = v.chars().filter(|c| !matches!(c, ',' | ' ' | '_')).collect();
             Some(
                 cleaned
                     .parse::<i64>()

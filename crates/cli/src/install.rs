@@ -19,6 +19,8 @@ pub struct Context {
     pub as_person: Option<String>,
     pub json: bool,
     witness_file: Option<PathBuf>,
+    /// For `init`: the company's UTC offset in minutes.
+    pub timezone_offset_minutes: i32,
 }
 
 /// The ledger as the CLI runs it: over the installation's store.
@@ -32,6 +34,7 @@ impl Context {
             as_person: cli.as_person.clone(),
             json: cli.json,
             witness_file: cli.witness_file.clone(),
+            timezone_offset_minutes: cli.timezone_offset(),
         }
     }
 
@@ -43,6 +46,8 @@ impl Context {
             as_person: None,
             json: self.json,
             witness_file: None,
+            // The demo company works in Vietnam (UTC+7).
+            timezone_offset_minutes: 420,
         }
     }
 
@@ -55,10 +60,9 @@ impl Context {
     /// The keyring from the environment, if set there.
     fn keyring_from_env() -> anyhow::Result<Option<Keyring>> {
         match std::env::var(KEYRING_ENV) {
-            Ok(text) if !text.trim().is_empty() => Ok(Some(Keyring::from_text(
-                &text,
-                &format!("the {KEYRING_ENV} variable"),
-            )?)),
+            Ok(text) if !text.trim().is_empty() => {
+                Ok(Some(Keyring::from_text(&text, &format!("the {KEYRING_ENV} variable"))?))
+            }
             _ => Ok(None),
         }
     }
@@ -80,6 +84,11 @@ impl Context {
                 name: std::env::var("USER").unwrap_or_else(|_| "local".into()),
             },
         }
+    }
+
+    /// The local operator, whatever `--as` says (for reviews about a person).
+    pub fn operator(&self) -> Actor {
+        Actor::Operator { name: std::env::var("USER").unwrap_or_else(|_| "local".into()) }
     }
 
     pub fn access(&self) -> AccessContext {
@@ -190,7 +199,9 @@ pub fn init(ctx: &Context) -> anyhow::Result<()> {
         println!("Initialized custodia in {}", dir.display());
         println!("  installation: {installation}");
         println!("  key:          {key_place}");
-        println!("Keep the key apart from backups of the data directory: a copy of the database alone reveals nothing.");
+        println!(
+            "Keep the key apart from backups of the data directory: a copy of the database alone reveals nothing."
+        );
     }
     Ok(())
 }
@@ -205,8 +216,7 @@ pub fn init_quiet(ctx: &Context) -> anyhow::Result<(String, String)> {
         );
     }
     let created_dir = !dir.exists();
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let result = init_inner(ctx);
     if result.is_err() {
         // Leave nothing half-made behind.
@@ -231,14 +241,11 @@ fn init_inner(ctx: &Context) -> anyhow::Result<(String, String)> {
         }
     };
     let store = SqliteStore::create(&ctx.data_dir)?;
-    Gateway::initialize(&store, &keys)?;
+    Gateway::initialize(&store, &keys, ctx.timezone_offset_minutes)?;
     let signing = SigningKey::generate(&format!("custodia/{}", keys.installation()))?;
     signing.write_file(&ctx.ledger_key_file())?;
-    std::fs::write(
-        ctx.ledger_public_key_file(),
-        format!("{}\n", signing.verifying_key()),
-    )
-    .with_context(|| format!("cannot write {}", ctx.ledger_public_key_file().display()))?;
+    std::fs::write(ctx.ledger_public_key_file(), format!("{}\n", signing.verifying_key()))
+        .with_context(|| format!("cannot write {}", ctx.ledger_public_key_file().display()))?;
     Ok((keys.installation().to_owned(), key_place))
 }
 

@@ -6,7 +6,10 @@ mod commands;
 mod demo_run;
 mod import;
 mod install;
+mod ledger_tools;
 mod output;
+mod policy_cmd;
+mod risk_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,12 +22,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "custodia", version, about, propagate_version = true)]
 pub struct Cli {
     /// Data directory (holds the database, and by default the key file).
-    #[arg(
-        long,
-        global = true,
-        env = "CUSTODIA_DATA_DIR",
-        default_value = "custodia-data"
-    )]
+    #[arg(long, global = true, env = "CUSTODIA_DATA_DIR", default_value = "custodia-data")]
     data_dir: PathBuf,
     /// Key file. Default: custodia.key in the data directory. The keyring
     /// can instead be given in the CUSTODIA_KEYRING environment variable.
@@ -47,7 +45,11 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create a data directory, its keys and an empty vault.
-    Init,
+    Init {
+        /// The company's offset from UTC in minutes, for policies on working hours (e.g. 420 for UTC+7).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        timezone_offset: i32,
+    },
     /// Customers in the vault.
     #[command(subcommand)]
     Customers(commands::CustomersCmd),
@@ -57,6 +59,12 @@ enum Command {
     /// Classified documents.
     #[command(subcommand)]
     Documents(commands::DocumentsCmd),
+    /// The policy set: show, validate, test, replace, explain.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCmd),
+    /// Access reviews: who can, what can, unused permissions.
+    #[command(subcommand)]
+    Access(policy_cmd::AccessCmd),
     /// Key management.
     #[command(subcommand)]
     Keys(commands::KeysCmd),
@@ -71,6 +79,9 @@ enum Command {
     /// Benchmarks (figures printed; not tests).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// Insider-risk scores from activity (CERT r4.2 data, activity events).
+    #[command(subcommand)]
+    Risk(risk_cmd::RiskCmd),
 }
 
 fn main() -> ExitCode {
@@ -87,17 +98,29 @@ fn main() -> ExitCode {
     }
 }
 
+impl Cli {
+    fn timezone_offset(&self) -> i32 {
+        match self.command {
+            Command::Init { timezone_offset } => timezone_offset,
+            _ => 0,
+        }
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = install::Context::new(&cli);
     match cli.command {
-        Command::Init => install::init(&ctx),
+        Command::Init { .. } => install::init(&ctx),
         Command::Customers(cmd) => commands::customers(&ctx, cmd),
         Command::People(cmd) => commands::people(&ctx, cmd),
         Command::Documents(cmd) => commands::documents(&ctx, cmd),
+        Command::Policy(cmd) => policy_cmd::policy(&ctx, cmd),
+        Command::Access(cmd) => policy_cmd::access(&ctx, cmd),
         Command::Keys(cmd) => commands::keys(&ctx, cmd),
         Command::Audit(cmd) => audit::run(&ctx, cmd),
         Command::Evidence(cmd) => audit::evidence(&ctx, cmd),
         Command::Demo(args) => commands::demo(&ctx, args),
         Command::Bench(cmd) => bench::run(&ctx, cmd),
+        Command::Risk(cmd) => risk_cmd::run(&ctx, cmd),
     }
 }

@@ -39,23 +39,13 @@ pub fn customer(view: &CustomerView) {
     println!("{}", view.id);
     let rows: Vec<(&str, String)> = vec![
         ("owner", view.owner.to_string()),
-        (
-            "team",
-            view.team
-                .as_ref()
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
-        ),
+        ("team", view.team.as_ref().map(|t| t.to_string()).unwrap_or_default()),
         ("territory", view.territory.clone().unwrap_or_default()),
         ("country", view.country.clone().unwrap_or_default()),
         ("classification", view.classification.to_string()),
         (
             "compartments",
-            view.compartments
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
+            view.compartments.iter().cloned().collect::<Vec<_>>().join(", "),
         ),
     ];
     for (k, v) in rows {
@@ -80,8 +70,7 @@ pub fn customer(view: &CustomerView) {
 pub fn customer_row(view: &CustomerView) -> Vec<String> {
     vec![
         view.id.to_string(),
-        view.text(CustomerField::Name)
-            .unwrap_or_else(|| "(withheld)".into()),
+        view.text(CustomerField::Name).unwrap_or_else(|| "(withheld)".into()),
         view.text(CustomerField::Company).unwrap_or_default(),
         view.text(CustomerField::Emails).unwrap_or_default(),
         view.text(CustomerField::Phones).unwrap_or_default(),

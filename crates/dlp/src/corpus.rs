@@ -44,9 +44,7 @@ pub struct Customer {
 impl std::fmt::Debug for Customer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Synthetic, but the type mirrors real records: keep values out of logs.
-        f.debug_struct("Customer")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Customer").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -56,10 +54,7 @@ impl Customer {
         vec![
             (FieldKind::Name, format!("{} {}", self.first, self.last)),
             (FieldKind::Email, self.email.clone()),
-            (
-                FieldKind::Phone,
-                format!("+{}{}", self.calling_code, self.national),
-            ),
+            (FieldKind::Phone, format!("+{}{}", self.calling_code, self.national)),
             (FieldKind::Address, self.address.clone()),
             (FieldKind::CustomerId, self.number.clone()),
         ]
@@ -213,14 +208,7 @@ const CITIES: &[&str] = &[
     "Munich",
     "Toulouse",
 ];
-const DOMAINS: &[&str] = &[
-    "gmail.com",
-    "yahoo.com",
-    "outlook.com",
-    "proton.me",
-    "fpt.vn",
-    "web.de",
-];
+const DOMAINS: &[&str] = &["gmail.com", "yahoo.com", "outlook.com", "proton.me", "fpt.vn", "web.de"];
 const COUNTRIES: &[(&str, &str, usize, &[char])] = &[
     ("US", "1", 10, &['2', '3', '4', '5', '6', '7', '8', '9']),
     ("VN", "84", 9, &['3', '7', '8', '9']),
@@ -235,9 +223,7 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
 }
 
 fn digits(rng: &mut ChaCha8Rng, n: usize) -> String {
-    (0..n)
-        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
-        .collect()
+    (0..n).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
 }
 
 fn ascii_fold(text: &str) -> String {
@@ -284,11 +270,7 @@ fn make_person(rng: &mut ChaCha8Rng, id: String) -> Customer {
         .collect();
     // The record number keeps emails unique, as a customer database would.
     let serial: String = id.chars().filter(char::is_ascii_digit).collect();
-    let email = format!(
-        "{local}{serial}{}@{}",
-        rng.gen_range(1..99),
-        pick(rng, DOMAINS)
-    );
+    let email = format!("{local}{serial}{}@{}", rng.gen_range(1..99), pick(rng, DOMAINS));
     let address = format!(
         "{} {} {}, {}",
         rng.gen_range(1..2000),
@@ -404,9 +386,7 @@ fn table(rng: &mut ChaCha8Rng, people: &[&Customer]) -> (Vec<String>, Vec<Vec<St
 }
 
 fn csv_text(head: &[String], rows: &[Vec<String>], delimiter: u8) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
     let _ = writer.write_record(head);
     for row in rows {
         let _ = writer.write_record(row);
@@ -448,9 +428,7 @@ fn json_rows(head: &[String], rows: &[Vec<String>]) -> Vec<u8> {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
@@ -461,10 +439,7 @@ fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
             let _ = writer.write_all(bytes);
         }
     }
-    writer
-        .finish()
-        .map(std::io::Cursor::into_inner)
-        .unwrap_or_default()
+    writer.finish().map(std::io::Cursor::into_inner).unwrap_or_default()
 }
 
 fn xlsx(head: &[String], rows: &[Vec<String>]) -> Vec<u8> {
@@ -472,10 +447,7 @@ fn xlsx(head: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     let mut sheet = String::from(
         r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
     );
-    for (r, row) in std::iter::once(head)
-        .chain(rows.iter().map(Vec::as_slice))
-        .enumerate()
-    {
+    for (r, row) in std::iter::once(head).chain(rows.iter().map(Vec::as_slice)).enumerate() {
         sheet.push_str(&format!("<row r=\"{}\">", r + 1));
         for cell in row {
             shared.push(cell.clone());
@@ -504,10 +476,7 @@ fn docx(paragraphs: &[String], table_rows: &[Vec<String>]) -> Vec<u8> {
         r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
     );
     for p in paragraphs {
-        body.push_str(&format!(
-            "<w:p><w:r><w:t>{}</w:t></w:r></w:p>",
-            xml_escape(p)
-        ));
+        body.push_str(&format!("<w:p><w:r><w:t>{}</w:t></w:r></w:p>", xml_escape(p)));
     }
     if !table_rows.is_empty() {
         body.push_str("<w:tbl>");
@@ -556,10 +525,7 @@ pub fn pdf(lines: &[String]) -> Vec<u8> {
         out.push_str(&format!("{} 0 obj\n{}\nendobj\n", i + 1, object));
     }
     let xref = out.len();
-    out.push_str(&format!(
-        "xref\n0 {}\n0000000000 65535 f \n",
-        objects.len() + 1
-    ));
+    out.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
     for offset in offsets {
         out.push_str(&format!("{offset:010} 00000 n \n"));
     }

@@ -103,6 +103,11 @@ const PATTERNS: &[&str] = &[
     r"\b[0-9](?:[ \-]?[0-9]){8,18}\b",
 ];
 
+/// The detectors' candidate regexes (Rust regex syntax), e.g. to compare with ripgrep.
+pub fn detector_patterns() -> &'static [&'static str] {
+    PATTERNS
+}
+
 const CONTEXT_WORDS: &[(&str, DetectorKind)] = &[
     ("card", DetectorKind::PaymentCard),
     ("credit", DetectorKind::PaymentCard),
@@ -152,9 +157,9 @@ const DEFAULT_EXCLUSIONS: &[&str] = &[
 
 /// Vietnamese province/city codes (Circular 07/2016/TT-BCA), first three digits of a CCCD.
 const VN_PROVINCES: &[u16] = &[
-    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
-    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
-    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42, 44, 45,
+    46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92,
+    93, 94, 95, 96,
 ];
 
 /// Errors building detectors.
@@ -186,11 +191,7 @@ impl Detectors {
     /// separators are ignored, e.g. the company's own public phone or bank account).
     pub fn new(extra_exclusions: &[&str]) -> Result<Self, DetectorError> {
         let regex = Regex::builder()
-            .syntax(
-                regex_automata::util::syntax::Config::new()
-                    .unicode(false)
-                    .utf8(false),
-            )
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
             .build_many(PATTERNS)
             .map_err(|e| DetectorError::Build(e.to_string()))?;
         let context = AhoCorasick::builder()
@@ -235,9 +236,7 @@ impl Detectors {
             if self.exclusions.contains(&compact(value)) {
                 continue;
             }
-            if let Some((detector, confidence)) =
-                self.classify(m.pattern().as_usize(), value, &has_context)
-            {
+            if let Some((detector, confidence)) = self.classify(m.pattern().as_usize(), value, &has_context) {
                 out.push(Detection {
                     detector,
                     start: m.start(),
@@ -255,9 +254,8 @@ impl Detectors {
         value: &str,
         has_context: &dyn Fn(DetectorKind) -> bool,
     ) -> Option<(DetectorKind, f32)> {
-        let boost = |kind: DetectorKind, base: f32, with: f32| {
-            Some((kind, if has_context(kind) { with } else { base }))
-        };
+        let boost =
+            |kind: DetectorKind, base: f32, with: f32| Some((kind, if has_context(kind) { with } else { base }));
         match pattern {
             0 => Some((DetectorKind::PrivateKey, 0.99)),
             1 => boost(DetectorKind::AwsAccessKey, 0.85, 0.95),
@@ -297,16 +295,8 @@ impl Detectors {
         }
     }
 
-    fn classify_digits(
-        &self,
-        value: &str,
-        has_context: &dyn Fn(DetectorKind) -> bool,
-    ) -> Option<(DetectorKind, f32)> {
-        let digits: Vec<u8> = value
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .map(|b| b - b'0')
-            .collect();
+    fn classify_digits(&self, value: &str, has_context: &dyn Fn(DetectorKind) -> bool) -> Option<(DetectorKind, f32)> {
+        let digits: Vec<u8> = value.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
         if (13..=19).contains(&digits.len()) && luhn_valid(&digits) && card_prefix(&digits) {
             let grouped_well = !value.contains(' ') && !value.contains('-')
                 || value.split([' ', '-']).all(|g| (3..=6).contains(&g.len()));
@@ -320,9 +310,8 @@ impl Detectors {
             }
         }
         if digits.len() == 9 && ssn_valid(&digits) {
-            let dashed = value.len() == 11
-                && value.as_bytes().get(3) == Some(&b'-')
-                && value.as_bytes().get(6) == Some(&b'-');
+            let dashed =
+                value.len() == 11 && value.as_bytes().get(3) == Some(&b'-') && value.as_bytes().get(6) == Some(&b'-');
             return match (dashed, has_context(DetectorKind::UsSsn)) {
                 (_, true) => Some((DetectorKind::UsSsn, 0.95)),
                 (true, false) => Some((DetectorKind::UsSsn, 0.6)),
@@ -374,12 +363,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
 }
 
 fn card_prefix(digits: &[u8]) -> bool {
-    let prefix = |n: usize| {
-        digits
-            .iter()
-            .take(n)
-            .fold(0u32, |acc, d| acc * 10 + u32::from(*d))
-    };
+    let prefix = |n: usize| digits.iter().take(n).fold(0u32, |acc, d| acc * 10 + u32::from(*d));
     let len = digits.len();
     match digits.first() {
         Some(4) => matches!(len, 13 | 16 | 19),
@@ -390,9 +374,7 @@ fn card_prefix(digits: &[u8]) -> bool {
                 || ((3528..=3589).contains(&prefix(4)) && len >= 16)
                 || (matches!(prefix(2), 36 | 38 | 30) && len == 14)
         }
-        Some(6) => {
-            (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3))) && len >= 16
-        }
+        Some(6) => (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3))) && len >= 16,
         _ => false,
     }
 }
@@ -429,19 +411,14 @@ pub fn ssn_valid(digits: &[u8]) -> bool {
             .map(|ds| ds.iter().fold(0u32, |acc, d| acc * 10 + u32::from(*d)))
     };
     match (number(0..3), number(3..5), number(5..9)) {
-        (Some(area), Some(group), Some(serial)) => {
-            area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
-        }
+        (Some(area), Some(group), Some(serial)) => area != 0 && area != 666 && area < 900 && group != 0 && serial != 0,
         _ => false,
     }
 }
 
 /// Vietnamese CCCD: province code, then a century/sex digit 0-3.
 pub fn vn_id_valid(digits: &[u8]) -> bool {
-    let province = digits
-        .iter()
-        .take(3)
-        .fold(0u16, |acc, d| acc * 10 + u16::from(*d));
+    let province = digits.iter().take(3).fold(0u16, |acc, d| acc * 10 + u16::from(*d));
     digits.len() == 12 && VN_PROVINCES.contains(&province) && digits.get(3).is_some_and(|d| *d <= 3)
 }
 

@@ -12,12 +12,20 @@
 //! separators removed.
 //!
 //! Scanning hashes candidate tokens from the text (emails, phone-like digit runs, name and
-//! address word n-grams, id-like runs) and looks them up. A customer is matched when at
+//! address word n-grams, id-like runs) and looks them up. Tokens are normalized into one
+//! reusable buffer (no allocation per word), and every lookup first asks a two-probe
+//! Bloom filter over the indexed hashes, so the large hash maps are touched only for
+//! values that are probably indexed. Table rows, hits and words are walked in text order
+//! with cursors instead of a binary search per hit. A customer is matched when at
 //! least [`EdmConfig::min_fields`] distinct field kinds of that customer (including every
 //! kind in [`EdmConfig::mandatory`]) occur in the same table row or within
 //! [`EdmConfig::window_chars`] bytes of extracted text.
 
 use std::collections::{HashMap, HashSet};
+
+/// Hash maps keyed by values that are already keyed hashes or small ids: foldhash is
+/// several times faster than std's SipHash-1-3 and the keys are not attacker-chosen.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
@@ -28,7 +36,7 @@ use siphasher::sip::SipHasher24;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::extract::Segment;
-use crate::normalize::{self, Token};
+use crate::normalize;
 use crate::phone;
 
 /// Secret for the keyed hashes of the index. Zeroized on drop; Debug is redacted.
@@ -132,9 +140,7 @@ pub enum EdmError {
     #[error("saved edm index is not readable: {0}; expected bytes written by EdmIndex::save")]
     Format(String),
     /// Saved index was written under another key.
-    #[error(
-        "saved edm index was built with a different key; load it with the key it was saved with"
-    )]
+    #[error("saved edm index was built with a different key; load it with the key it was saved with")]
     WrongKey,
 }
 
@@ -211,9 +217,7 @@ const MAX_ADDRESS_WORDS: usize = 12;
 /// cells is 3.
 const MAX_WORD_GAP: usize = 4;
 /// Titles dropped from indexed names so "Dr. Ana Rossi" matches "Ana Rossi".
-const HONORIFICS: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "jr", "sr",
-];
+const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "jr", "sr"];
 /// Rows with more candidate name words than this are not searched pairwise.
 const MAX_ROW_NAME_WORDS: usize = 8;
 /// Evidence bit of a street-line address hit (beside the five FieldKind bits).
@@ -229,11 +233,70 @@ pub struct EdmIndex {
     config: EdmConfig,
     customers: Vec<Option<StoredCustomer>>,
     slots: HashMap<RecordId, u32>,
-    postings: HashMap<u64, Vec<(u32, FieldKind)>>,
-    street_postings: HashMap<u64, Vec<u32>>,
-    name_words: HashMap<u64, u32>,
-    address_firsts: HashMap<u64, u32>,
+    postings: FastMap<u64, Vec<(u32, FieldKind)>>,
+    street_postings: FastMap<u64, Vec<u32>>,
+    name_words: FastMap<u64, u32>,
+    address_firsts: FastMap<u64, u32>,
+    /// Prefilter over the keys of `postings` and `street_postings`.
+    value_filter: HashFilter,
+    /// Prefilter over the keys of `name_words` and `address_firsts`.
+    word_filter: HashFilter,
     id_fields: usize,
+}
+
+/// A Bloom filter (two probes) over keyed 64-bit hashes, checked before the big hash
+/// maps: most scanned tokens are not indexed, and a probe into a small bit array is far
+/// cheaper than a cache-missing map lookup. Hand-written because the keys are already
+/// uniform PRF outputs, so their own bits serve as the probe positions with no rehashing.
+#[derive(Default)]
+struct HashFilter {
+    bits: Vec<u64>,
+    inserted: usize,
+}
+
+/// Filter bits per inserted key (about 5% false positives with two probes).
+const FILTER_BITS_PER_KEY: usize = 16;
+
+impl HashFilter {
+    fn positions(&self, hash: u64) -> (usize, usize) {
+        let mask = (self.bits.len() * 64).saturating_sub(1) as u64;
+        ((hash & mask) as usize, ((hash.rotate_left(32)) & mask) as usize)
+    }
+
+    fn set(&mut self, hash: u64) {
+        let (a, b) = self.positions(hash);
+        for bit in [a, b] {
+            if let Some(word) = self.bits.get_mut(bit / 64) {
+                *word |= 1 << (bit % 64);
+            }
+        }
+    }
+
+    /// False only when `hash` was never inserted.
+    fn may_contain(&self, hash: u64) -> bool {
+        let (a, b) = self.positions(hash);
+        let test = |bit: usize| self.bits.get(bit / 64).is_some_and(|w| w >> (bit % 64) & 1 == 1);
+        test(a) && test(b)
+    }
+
+    /// Inserts `hash`; when the filter is full, rebuilds it twice as large from `all`,
+    /// the complete current key set (which includes `hash`).
+    fn insert<I: Iterator<Item = u64>>(&mut self, hash: u64, all: impl FnOnce() -> I) {
+        self.inserted += 1;
+        if self.inserted * FILTER_BITS_PER_KEY <= self.bits.len() * 64 {
+            self.set(hash);
+            return;
+        }
+        let keys: Vec<u64> = all().collect();
+        let words = (keys.len() * 2 * FILTER_BITS_PER_KEY / 64)
+            .next_power_of_two()
+            .max(1024);
+        self.bits = vec![0; words];
+        self.inserted = keys.len();
+        for key in keys {
+            self.set(key);
+        }
+    }
 }
 
 impl std::fmt::Debug for EdmIndex {
@@ -298,10 +361,12 @@ impl EdmIndex {
             config,
             customers: Vec::new(),
             slots: HashMap::new(),
-            postings: HashMap::new(),
-            street_postings: HashMap::new(),
-            name_words: HashMap::new(),
-            address_firsts: HashMap::new(),
+            postings: FastMap::default(),
+            street_postings: FastMap::default(),
+            name_words: FastMap::default(),
+            address_firsts: FastMap::default(),
+            value_filter: HashFilter::default(),
+            word_filter: HashFilter::default(),
             id_fields: 0,
         }
     }
@@ -314,6 +379,47 @@ impl EdmIndex {
     /// Number of customers indexed.
     pub fn len(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Approximate heap bytes held by the index (tables, postings, stored customers).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        // hashbrown keeps one control byte per bucket beside each entry.
+        fn table<K, V>(map: &HashMap<K, V, impl std::hash::BuildHasher>) -> usize {
+            map.capacity() * (size_of::<K>() + size_of::<V>() + 1)
+        }
+        let postings: usize = self
+            .postings
+            .values()
+            .map(|v| v.capacity() * size_of::<(u32, FieldKind)>())
+            .sum::<usize>()
+            + self
+                .street_postings
+                .values()
+                .map(|v| v.capacity() * size_of::<u32>())
+                .sum::<usize>();
+        let customers: usize = self
+            .customers
+            .iter()
+            .flatten()
+            .map(|c| {
+                c.id.0.capacity()
+                    + c.fields.capacity() * size_of::<(FieldKind, u64)>()
+                    + (c.street_lines.capacity() + c.name_words.capacity() + c.address_firsts.capacity())
+                        * size_of::<u64>()
+            })
+            .sum();
+        let slots: usize = self.slots.keys().map(|k| k.0.capacity()).sum();
+        table(&self.slots)
+            + slots
+            + table(&self.postings)
+            + table(&self.street_postings)
+            + table(&self.name_words)
+            + table(&self.address_firsts)
+            + postings
+            + self.customers.capacity() * size_of::<Option<StoredCustomer>>()
+            + customers
+            + (self.value_filter.bits.capacity() + self.word_filter.bits.capacity()) * 8
     }
 
     /// True when no customer is indexed.
@@ -368,13 +474,7 @@ impl EdmIndex {
         AddOutcome { indexed, skipped }
     }
 
-    fn hash_field(
-        &self,
-        kind: FieldKind,
-        value: &str,
-        country: Option<&str>,
-        stored: &mut StoredCustomer,
-    ) {
+    fn hash_field(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
         match kind {
             FieldKind::Name => {
                 let words: Vec<u64> = normalize::normalized_words(value)
@@ -423,17 +523,13 @@ impl EdmIndex {
             FieldKind::Email => {
                 let email = value.trim().to_lowercase();
                 if email.contains('@') {
-                    stored
-                        .fields
-                        .push((kind, self.keyed(b"email", email.as_bytes())));
+                    stored.fields.push((kind, self.keyed(b"email", email.as_bytes())));
                 }
             }
             FieldKind::Phone => {
                 if let Some(number) = phone::parse(value, country) {
                     if let Some(e164) = number.e164() {
-                        stored
-                            .fields
-                            .push((kind, self.keyed(b"phone", e164.as_bytes())));
+                        stored.fields.push((kind, self.keyed(b"phone", e164.as_bytes())));
                     }
                     stored
                         .fields
@@ -465,6 +561,16 @@ impl EdmIndex {
         }
         for word in &stored.address_firsts {
             *self.address_firsts.entry(*word).or_default() += 1;
+        }
+        let (postings, streets) = (&self.postings, &self.street_postings);
+        for hash in stored.fields.iter().map(|(_, h)| h).chain(&stored.street_lines) {
+            self.value_filter
+                .insert(*hash, || postings.keys().chain(streets.keys()).copied());
+        }
+        let (names, firsts) = (&self.name_words, &self.address_firsts);
+        for hash in stored.name_words.iter().chain(&stored.address_firsts) {
+            self.word_filter
+                .insert(*hash, || names.keys().chain(firsts.keys()).copied());
         }
         self.slots.insert(stored.id.clone(), slot);
         self.customers.push(Some(stored));
@@ -527,8 +633,7 @@ impl EdmIndex {
 
     /// Loads bytes written by [`EdmIndex::save`] under the same key.
     pub fn load(key: &EdmKey, bytes: &[u8]) -> Result<Self, EdmError> {
-        let saved: SavedIndex =
-            serde_json::from_slice(bytes).map_err(|e| EdmError::Format(e.to_string()))?;
+        let saved: SavedIndex = serde_json::from_slice(bytes).map_err(|e| EdmError::Format(e.to_string()))?;
         if saved.format != SAVE_FORMAT || saved.version != 1 {
             return Err(EdmError::Format(format!(
                 "found format {:?} version {}",
@@ -547,16 +652,7 @@ impl EdmIndex {
 
     /// Finds customers whose fields co-occur in the extracted segments.
     pub fn find(&self, segments: &[Segment]) -> EdmMatches {
-        let mut stream = String::new();
-        let mut rows: Vec<(usize, usize)> = Vec::new();
-        for segment in segments {
-            let start = stream.len();
-            stream.push_str(&segment.text);
-            if segment.is_row {
-                rows.push((start, stream.len()));
-            }
-            stream.push('\n');
-        }
+        let (stream, rows) = join_segments(segments);
         self.find_in_stream(&stream, &rows)
     }
 
@@ -565,12 +661,16 @@ impl EdmIndex {
         self.find_in_stream(text, &[])
     }
 
-    fn find_in_stream(&self, text: &str, rows: &[(usize, usize)]) -> EdmMatches {
+    /// Finds customers in text joined by [`join_segments`], with its table-row spans.
+    pub(crate) fn find_in_stream(&self, text: &str, rows: &[(usize, usize)]) -> EdmMatches {
         if self.slots.is_empty() {
             return EdmMatches::default();
         }
         let mut hits: Vec<(u32, FieldHit)> = Vec::new();
         let mut record = |hash: u64, kind: FieldKind, start: usize, end: usize| {
+            if !self.value_filter.may_contain(hash) {
+                return;
+            }
             if let Some(list) = self.postings.get(&hash) {
                 for (slot, stored_kind) in list {
                     if *stored_kind == kind {
@@ -581,6 +681,9 @@ impl EdmIndex {
         };
         let mut street_hits: Vec<(u32, FieldHit)> = Vec::new();
         let mut street = |hash: u64, start: usize, end: usize| {
+            if !self.value_filter.may_contain(hash) {
+                return;
+            }
             for slot in self.street_postings.get(&hash).into_iter().flatten() {
                 street_hits.push((
                     *slot,
@@ -593,90 +696,88 @@ impl EdmIndex {
             }
         };
         let mut email_spans = Vec::new();
+        let mut buffer = String::new();
         for m in PATTERNS.email.find_iter(text) {
             email_spans.push((m.start(), m.end()));
-            let email = m.as_str().to_lowercase();
+            // The pattern is ASCII-only, so ASCII lowercasing is the full lowercasing.
+            buffer.clear();
+            buffer.push_str(m.as_str());
+            buffer.make_ascii_lowercase();
             record(
-                self.keyed(b"email", email.as_bytes()),
+                self.keyed(b"email", buffer.as_bytes()),
                 FieldKind::Email,
                 m.start(),
                 m.end(),
             );
         }
+        let mut phone_keys: Vec<u64> = Vec::new();
         for m in PATTERNS.phone.find_iter(text) {
-            let keys: HashSet<String> = phone::candidate_runs(m.as_str())
-                .into_iter()
-                .flat_map(phone::candidate_keys)
-                .collect();
-            for key in keys {
-                record(
-                    self.keyed(b"phone", key.as_bytes()),
-                    FieldKind::Phone,
-                    m.start(),
-                    m.end(),
-                );
+            phone_keys.clear();
+            for run in phone::candidate_runs(m.as_str()) {
+                phone::for_each_candidate_key(run, |key| {
+                    phone_keys.push(self.keyed(b"phone", key));
+                });
+            }
+            phone_keys.sort_unstable();
+            phone_keys.dedup();
+            for key in &phone_keys {
+                record(*key, FieldKind::Phone, m.start(), m.end());
             }
         }
         if self.id_fields > 0 {
-            let mut seen: HashMap<String, u64> = HashMap::new();
-            for m in PATTERNS.id.find_iter(text) {
-                if !m.as_str().bytes().any(|b| b.is_ascii_digit()) {
-                    continue;
-                }
-                let id = normalize_id(m.as_str());
-                if id.len() < 3 || !id.bytes().any(|b| b.is_ascii_digit()) {
-                    continue;
-                }
-                let hash = match seen.get(&id) {
-                    Some(hash) => *hash,
-                    None => {
-                        let hash = self.keyed(b"id", id.as_bytes());
-                        seen.insert(id, hash);
-                        hash
-                    }
+            for_each_id_run(text, |start, end| {
+                let Some(raw) = text.get(start..end) else {
+                    return;
                 };
-                record(hash, FieldKind::CustomerId, m.start(), m.end());
-            }
+                if !raw.bytes().any(|b| b.is_ascii_digit()) {
+                    return;
+                }
+                buffer.clear();
+                buffer.extend(
+                    raw.chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .map(|c| c.to_ascii_lowercase()),
+                );
+                if buffer.len() >= 3 {
+                    record(self.keyed(b"id", buffer.as_bytes()), FieldKind::CustomerId, start, end);
+                }
+            });
         }
-        let words = normalize::tokens(text);
-        let mut cache: HashMap<&str, u64> = HashMap::new();
-        let mut word_hashes = Vec::with_capacity(words.len());
+        // Text averages well over four bytes per token: reserve once instead of regrowing.
+        let mut words: Vec<Word> = Vec::with_capacity(text.len() / 4);
+        let mut word_hashes: Vec<Option<u64>> = Vec::with_capacity(text.len() / 4);
         let mut next_email = 0;
-        for token in &words {
+        normalize::for_each_token(text, |normalized, start, end| {
             // Tokens and email spans are both in text order: advance one pointer.
             while email_spans
                 .get(next_email)
-                .is_some_and(|(_, end)| *end <= token.start)
+                .is_some_and(|(_, span_end)| *span_end <= start)
             {
                 next_email += 1;
             }
             let in_email = email_spans
                 .get(next_email)
-                .is_some_and(|(start, end)| token.start >= *start && token.end <= *end);
-            let hash = match cache.get(token.text.as_str()) {
-                Some(hash) => *hash,
-                None => {
-                    let hash = self.word_hash(&token.text);
-                    cache.insert(token.text.as_str(), hash);
-                    hash
-                }
-            };
+                .is_some_and(|(span_start, span_end)| start >= *span_start && end <= *span_end);
+            words.push(Word {
+                start,
+                end,
+                initial: normalized.chars().nth(1).is_none(),
+            });
             // Words of an email address are not also read as a name.
-            word_hashes.push(if in_email { None } else { Some(hash) });
-        }
+            word_hashes.push((!in_email).then(|| self.word_hash(normalized)));
+        });
         // Name candidates are expanded last: a name alone never matches when two kinds
         // are required, and common names have many postings.
         let mut names: Vec<(u64, usize, usize)> = Vec::new();
         let mut name = |hash: u64, start: usize, end: usize| names.push((hash, start, end));
-        let joined = |a: &Token, b: &Token| {
-            b.start.saturating_sub(a.end) <= MAX_WORD_GAP
-                && !text.get(a.end..b.start).unwrap_or("\n").contains('\n')
+        let joined = |a: &Word, b: &Word| {
+            b.start.saturating_sub(a.end) <= MAX_WORD_GAP && !text.get(a.end..b.start).unwrap_or("\n").contains('\n')
         };
         for i in 0..words.len() {
             let Some(Some(first)) = word_hashes.get(i) else {
                 continue;
             };
-            if self.name_words.contains_key(first) && !is_initial(words.get(i)) {
+            if self.is_name_word(first) && !is_initial(words.get(i)) {
                 let mut gram = vec![*first];
                 let mut previous = words.get(i);
                 for j in i + 1..(i + MAX_NAME_WORDS + 2).min(words.len()) {
@@ -693,7 +794,7 @@ impl EdmIndex {
                     if is_initial(Some(token)) {
                         continue;
                     }
-                    if !self.name_words.contains_key(next) || gram.len() >= MAX_NAME_WORDS {
+                    if !self.is_name_word(next) || gram.len() >= MAX_NAME_WORDS {
                         break;
                     }
                     gram.push(*next);
@@ -702,21 +803,14 @@ impl EdmIndex {
                 }
             }
             // "John Michael Smith" in text when only "John Smith" is indexed.
-            if let (Some(Some(third)), Some(a), Some(b), Some(c)) = (
-                word_hashes.get(i + 2),
-                words.get(i),
-                words.get(i + 1),
-                words.get(i + 2),
-            ) {
-                if self.name_words.contains_key(first)
-                    && self.name_words.contains_key(third)
-                    && joined(a, b)
-                    && joined(b, c)
-                {
+            if let (Some(Some(third)), Some(a), Some(b), Some(c)) =
+                (word_hashes.get(i + 2), words.get(i), words.get(i + 1), words.get(i + 2))
+            {
+                if self.is_name_word(first) && self.is_name_word(third) && joined(a, b) && joined(b, c) {
                     name(combine_sorted(&[*first, *third]), a.start, c.end);
                 }
             }
-            if self.address_firsts.contains_key(first) {
+            if self.is_address_first(first) {
                 let mut acc = mix(ADDRESS_SEED ^ first);
                 for j in i + 1..(i + MAX_ADDRESS_WORDS).min(words.len()) {
                     let (Some(Some(next)), Some(prev_token), Some(token)) =
@@ -734,24 +828,32 @@ impl EdmIndex {
                 }
             }
         }
-        let row_of = |offset: usize| row_index(rows, offset);
-        let rows_with_hits: HashSet<usize> =
-            hits.iter().filter_map(|(_, h)| row_of(h.start)).collect();
+        // Rows, hit starts and words are all walked in text order with cursors: binary
+        // searches per row were cache-missing over large files.
+        let mut hit_starts: Vec<usize> = hits.iter().map(|(_, h)| h.start).collect();
+        hit_starts.sort_unstable();
+        let (mut next_hit, mut next_word) = (0, 0);
         // Inside a table row, first and last name may sit in non-adjacent columns:
         // try every pair and triple of the row's name words.
-        for (row, (row_start, row_end)) in rows.iter().enumerate() {
-            if !rows_with_hits.contains(&row) {
+        for (row_start, row_end) in rows {
+            while hit_starts.get(next_hit).is_some_and(|s| s < row_start) {
+                next_hit += 1;
+            }
+            if hit_starts.get(next_hit).is_none_or(|s| s >= row_end) {
                 continue;
             }
-            let first = words.partition_point(|t| t.start < *row_start);
-            let members: Vec<(u64, &Token)> = words
+            while words.get(next_word).is_some_and(|w| w.start < *row_start) {
+                next_word += 1;
+            }
+            let members: Vec<(u64, &Word)> = words
+                .get(next_word..)
+                .unwrap_or_default()
                 .iter()
-                .zip(&word_hashes)
-                .skip(first)
+                .zip(word_hashes.get(next_word..).unwrap_or_default())
                 .take_while(|(t, _)| t.end <= *row_end)
                 .filter_map(|(t, h)| {
                     let h = (*h)?;
-                    (self.name_words.contains_key(&h) && !is_initial(Some(t))).then_some((h, t))
+                    (self.is_name_word(&h) && !is_initial(Some(t))).then_some((h, t))
                 })
                 .collect();
             if members.len() < 2 || members.len() > MAX_ROW_NAME_WORDS {
@@ -769,23 +871,56 @@ impl EdmIndex {
                 }
             }
         }
-        let candidates: HashSet<u32> = hits.iter().map(|(slot, _)| *slot).collect();
         let names_alone_match = self.satisfied(FieldKind::Name.bit()).is_some();
-        for (hash, start, end) in names {
-            for (slot, kind) in self.postings.get(&hash).into_iter().flatten() {
-                if *kind == FieldKind::Name && (names_alone_match || candidates.contains(slot)) {
-                    hits.push((
-                        *slot,
-                        FieldHit {
-                            kind: FieldKind::Name,
-                            start,
-                            end,
-                        },
-                    ));
+        let mut name_hits = Vec::new();
+        let mut name_hit = |slot: u32, start: usize, end: usize| {
+            let kind = FieldKind::Name;
+            name_hits.push((slot, FieldHit { kind, start, end }));
+        };
+        if names_alone_match {
+            for (hash, start, end) in names {
+                if !self.value_filter.may_contain(hash) {
+                    continue;
+                }
+                for (slot, kind) in self.postings.get(&hash).into_iter().flatten() {
+                    if *kind == FieldKind::Name {
+                        name_hit(*slot, start, end);
+                    }
+                }
+            }
+        } else {
+            // A name counts only for customers with another hit: look names up among
+            // those customers' own name hashes rather than walk the (long) postings of
+            // common names.
+            let mut candidate_names: FastMap<u64, Vec<u32>> = FastMap::default();
+            let mut candidates: Vec<u32> = hits.iter().map(|(slot, _)| *slot).collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            for slot in candidates {
+                if let Some(Some(stored)) = self.customers.get(slot as usize) {
+                    for (kind, hash) in &stored.fields {
+                        if *kind == FieldKind::Name {
+                            candidate_names.entry(*hash).or_default().push(slot);
+                        }
+                    }
+                }
+            }
+            for (hash, start, end) in names {
+                for slot in candidate_names.get(&hash).into_iter().flatten() {
+                    name_hit(*slot, start, end);
                 }
             }
         }
+        hits.extend(name_hits);
         self.evaluate(hits, street_hits, rows)
+    }
+
+    fn is_name_word(&self, hash: &u64) -> bool {
+        self.word_filter.may_contain(*hash) && self.name_words.contains_key(hash)
+    }
+
+    fn is_address_first(&self, hash: &u64) -> bool {
+        self.word_filter.may_contain(*hash) && self.address_firsts.contains_key(hash)
     }
 
     /// Effective kinds of a group of hits when it satisfies the rule. A street line
@@ -793,19 +928,13 @@ impl EdmIndex {
     /// customer id or full address: name plus street alone is too common to be a record.
     fn satisfied(&self, kinds: u8) -> Option<u8> {
         let mut effective = kinds & !STREET_LINE;
-        let strong = FieldKind::Email.bit()
-            | FieldKind::Phone.bit()
-            | FieldKind::CustomerId.bit()
-            | FieldKind::Address.bit();
+        let strong =
+            FieldKind::Email.bit() | FieldKind::Phone.bit() | FieldKind::CustomerId.bit() | FieldKind::Address.bit();
         if kinds & STREET_LINE != 0 && effective & strong != 0 {
             effective |= FieldKind::Address.bit();
         }
         let enough = effective.count_ones() as usize >= self.config.min_fields.max(1)
-            && self
-                .config
-                .mandatory
-                .iter()
-                .all(|kind| effective & kind.bit() != 0);
+            && self.config.mandatory.iter().all(|kind| effective & kind.bit() != 0);
         enough.then_some(effective)
     }
 
@@ -815,27 +944,28 @@ impl EdmIndex {
         street_hits: Vec<(u32, FieldHit)>,
         rows: &[(usize, usize)],
     ) -> EdmMatches {
-        let mut by_customer: HashMap<u32, Vec<(FieldHit, u8)>> = HashMap::new();
-        for (slot, hit) in hits {
+        // Rows are looked up for all hits in one ordered walk (a binary search per hit
+        // was cache-missing on large files).
+        let mut by_customer: FastMap<u32, Vec<(FieldHit, u8, Option<usize>)>> = FastMap::default();
+        for (slot, hit, row) in with_rows(hits, rows) {
             let bit = hit.kind.bit();
-            by_customer.entry(slot).or_default().push((hit, bit));
+            by_customer.entry(slot).or_default().push((hit, bit, row));
         }
-        for (slot, hit) in street_hits {
+        for (slot, hit, row) in with_rows(street_hits, rows) {
             // Street lines only support customers that have another hit.
             if let Some(list) = by_customer.get_mut(&slot) {
-                list.push((hit, STREET_LINE));
+                list.push((hit, STREET_LINE, row));
             }
         }
-        let row_of = |offset: usize| row_index(rows, offset);
         let mut customers = Vec::new();
         for (slot, mut hits) in by_customer {
-            hits.sort_by_key(|(h, bit)| (h.start, h.end, *bit));
+            hits.sort_by_key(|(h, bit, _)| (h.start, h.end, *bit));
             hits.dedup();
             let mut matched: u8 = 0;
-            let mut per_row: HashMap<usize, u8> = HashMap::new();
-            for (hit, bit) in &hits {
-                if let Some(row) = row_of(hit.start) {
-                    *per_row.entry(row).or_default() |= bit;
+            let mut per_row: FastMap<usize, u8> = FastMap::default();
+            for (_, bit, row) in &hits {
+                if let Some(row) = row {
+                    *per_row.entry(*row).or_default() |= bit;
                 }
             }
             for kinds in per_row.values() {
@@ -843,14 +973,12 @@ impl EdmIndex {
                     matched |= effective;
                 }
             }
-            for (i, (first, _)) in hits.iter().enumerate() {
+            for (i, (first, _, _)) in hits.iter().enumerate() {
                 let kinds = hits
                     .iter()
                     .skip(i)
-                    .take_while(|(h, _)| {
-                        h.start.saturating_sub(first.start) <= self.config.window_chars
-                    })
-                    .fold(0u8, |acc, (_, bit)| acc | bit);
+                    .take_while(|(h, _, _)| h.start.saturating_sub(first.start) <= self.config.window_chars)
+                    .fold(0u8, |acc, (_, bit, _)| acc | bit);
                 if let Some(effective) = self.satisfied(kinds) {
                     matched |= effective;
                 }
@@ -871,7 +999,7 @@ impl EdmIndex {
             .into_iter()
             .filter(|k| matched & k.bit() != 0)
             .collect();
-            let mut hits: Vec<FieldHit> = hits.into_iter().map(|(hit, _)| hit).collect();
+            let mut hits: Vec<FieldHit> = hits.into_iter().map(|(hit, _, _)| hit).collect();
             hits.dedup();
             customers.push(CustomerMatch {
                 customer_id: stored.id.clone(),
@@ -889,17 +1017,82 @@ impl EdmIndex {
     }
 }
 
-/// Index of the row (sorted, disjoint spans) containing `offset`.
-fn row_index(rows: &[(usize, usize)], offset: usize) -> Option<usize> {
-    let index = rows.partition_point(|(start, _)| *start <= offset);
-    let row = index.checked_sub(1)?;
-    let (_, end) = rows.get(row)?;
-    (offset < *end).then_some(row)
+/// The extracted text stream (segments each followed by `\n`) and its row spans.
+pub(crate) fn join_segments(segments: &[Segment]) -> (String, Vec<(usize, usize)>) {
+    let mut stream = String::with_capacity(segments.iter().map(|s| s.text.len() + 1).sum());
+    let mut rows: Vec<(usize, usize)> = Vec::new();
+    for segment in segments {
+        let start = stream.len();
+        stream.push_str(&segment.text);
+        if segment.is_row {
+            rows.push((start, stream.len()));
+        }
+        stream.push('\n');
+    }
+    (stream, rows)
+}
+
+/// Hits sorted by start, each with the index of the row (sorted, disjoint spans)
+/// containing its start, found by walking rows and hits together.
+fn with_rows(
+    mut hits: Vec<(u32, FieldHit)>,
+    rows: &[(usize, usize)],
+) -> impl Iterator<Item = (u32, FieldHit, Option<usize>)> + '_ {
+    hits.sort_unstable_by_key(|(_, h)| h.start);
+    let mut next_row = 0;
+    hits.into_iter().map(move |(slot, hit)| {
+        while rows.get(next_row).is_some_and(|(_, end)| *end <= hit.start) {
+            next_row += 1;
+        }
+        let row = rows
+            .get(next_row)
+            .is_some_and(|(start, _)| *start <= hit.start)
+            .then_some(next_row);
+        (slot, hit, row)
+    })
 }
 
 /// A one-letter word: a middle initial, ignored in names.
-fn is_initial(token: Option<&Token>) -> bool {
-    token.is_some_and(|t| t.text.chars().nth(1).is_none())
+fn is_initial(word: Option<&Word>) -> bool {
+    word.is_some_and(|w| w.initial)
+}
+
+/// A token of scanned text: where it is, and whether it is a single character.
+struct Word {
+    start: usize,
+    end: usize,
+    initial: bool,
+}
+
+/// Calls `visit(start, end)` for every customer-id-like run: a maximal run of ASCII
+/// alphanumerics and `-_/.#`, trimmed to its first and last alphanumeric, at least two
+/// characters long. Hand-written because it is the hottest loop of a scan and equals the
+/// regex `[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]` without per-match overhead.
+fn for_each_id_run(text: &str, mut visit: impl FnMut(usize, usize)) {
+    let in_class = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.' | b'#');
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        while bytes.get(index).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+            index += 1;
+        }
+        let start = index;
+        let mut last_alnum = None;
+        while let Some(&b) = bytes.get(index) {
+            if !in_class(b) {
+                break;
+            }
+            if b.is_ascii_alphanumeric() {
+                last_alnum = Some(index);
+            }
+            index += 1;
+        }
+        if let Some(last) = last_alnum {
+            if last > start {
+                visit(start, last + 1);
+            }
+        }
+    }
 }
 
 fn normalize_id(raw: &str) -> String {
@@ -913,7 +1106,6 @@ fn normalize_id(raw: &str) -> String {
 struct Patterns {
     email: Regex,
     phone: Regex,
-    id: Regex,
 }
 
 #[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by every test
@@ -921,5 +1113,23 @@ static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| Pat
     email: Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
         .expect("email pattern compiles"),
     phone: Regex::new(r"\+?(?:\(0\))?\(?\d[\d \t().\-/]{5,24}\d").expect("phone pattern compiles"),
-    id: Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]").expect("id pattern compiles"),
 });
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    proptest::proptest! {
+        /// The hand-written id scanner equals the regex it replaces.
+        #[test]
+        fn id_runs_equal_the_regex(text in "([a-zA-Z0-9\\-_/.# ,|é]|\\PC){0,40}") {
+            let regex = Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]").unwrap();
+            let want: Vec<(usize, usize)> =
+                regex.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            let mut got = Vec::new();
+            for_each_id_run(&text, |start, end| got.push((start, end)));
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+}

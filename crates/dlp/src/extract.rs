@@ -62,9 +62,7 @@ pub enum UninspectableReason {
         limit: u64,
     },
     /// A member expanded more than [`Limits::max_ratio`] times its compressed size.
-    #[error(
-        "member {member:?} expands more than {limit} times its compressed size (possible zip bomb)"
-    )]
+    #[error("member {member:?} expands more than {limit} times its compressed size (possible zip bomb)")]
     CompressionRatioExceeded {
         /// Name of the member inside its container.
         member: String,
@@ -226,9 +224,7 @@ impl Extractor {
         member: &str,
     ) -> Result<Vec<u8>, UninspectableReason> {
         let remaining = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
-        let ratio_cap = compressed_len
-            .saturating_mul(self.limits.max_ratio)
-            .max(1 << 20);
+        let ratio_cap = compressed_len.saturating_mul(self.limits.max_ratio).max(1 << 20);
         let cap = remaining.min(ratio_cap);
         let mut out = Vec::new();
         reader
@@ -263,11 +259,7 @@ impl Extractor {
             return self.extract_zip(data, depth, source);
         }
         if data.starts_with(&[0x1f, 0x8b]) {
-            let bytes = self.read_bounded(
-                flate2::read::MultiGzDecoder::new(data),
-                data.len() as u64,
-                source,
-            )?;
+            let bytes = self.read_bounded(flate2::read::MultiGzDecoder::new(data), data.len() as u64, source)?;
             return self.extract_any(&bytes, depth + 1, source);
         }
         if data.get(257..262) == Some(b"ustar") {
@@ -283,14 +275,10 @@ impl Extractor {
             });
         }
         if data.starts_with(b"7z\xBC\xAF\x27\x1C") {
-            return Err(UninspectableReason::Unsupported {
-                format: "7z".into(),
-            });
+            return Err(UninspectableReason::Unsupported { format: "7z".into() });
         }
         if data.starts_with(b"Rar!\x1A\x07") {
-            return Err(UninspectableReason::Unsupported {
-                format: "rar".into(),
-            });
+            return Err(UninspectableReason::Unsupported { format: "rar".into() });
         }
         if looks_like_email(data) {
             return self.extract_email(data, depth, source);
@@ -307,19 +295,16 @@ impl Extractor {
     }
 
     fn extract_zip(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
-        let mut archive =
-            zip::ZipArchive::new(Cursor::new(data)).map_err(|e| malformed("zip", e))?;
+        let mut archive = zip::ZipArchive::new(Cursor::new(data)).map_err(|e| malformed("zip", e))?;
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for index in 0..archive.len() {
             self.charge_member()?;
             let file = match archive.by_index(index) {
                 Ok(file) => file,
-                Err(zip::result::ZipError::UnsupportedArchive(detail))
-                    if detail.contains("assword") =>
-                {
-                    self.out.uninspectable.push(UninspectableReason::Encrypted {
-                        format: "zip".into(),
-                    });
+                Err(zip::result::ZipError::UnsupportedArchive(detail)) if detail.contains("assword") => {
+                    self.out
+                        .uninspectable
+                        .push(UninspectableReason::Encrypted { format: "zip".into() });
                     continue;
                 }
                 Err(e) => {
@@ -331,9 +316,9 @@ impl Extractor {
                 continue;
             }
             if file.encrypted() {
-                self.out.uninspectable.push(UninspectableReason::Encrypted {
-                    format: "zip".into(),
-                });
+                self.out
+                    .uninspectable
+                    .push(UninspectableReason::Encrypted { format: "zip".into() });
                 continue;
             }
             let name = file.name().to_string();
@@ -358,8 +343,7 @@ impl Extractor {
         }
         if has("ppt/presentation.xml") {
             return self.extract_ooxml_parts(&members, source, |name| {
-                (name.starts_with("ppt/slides/slide") || name.starts_with("ppt/notesSlides/"))
-                    && name.ends_with(".xml")
+                (name.starts_with("ppt/slides/slide") || name.starts_with("ppt/notesSlides/")) && name.ends_with(".xml")
             });
         }
         if has("xl/workbook.xml") {
@@ -418,11 +402,7 @@ impl Extractor {
                 break;
             };
             let body = rest.get(..length).unwrap_or_default();
-            match self.read_bounded(
-                flate2::read::ZlibDecoder::new(body),
-                body.len() as u64,
-                "pdf stream",
-            ) {
+            match self.read_bounded(flate2::read::ZlibDecoder::new(body), body.len() as u64, "pdf stream") {
                 Err(reason) if reason.is_fatal() => return Err(reason),
                 // Not a deflate stream (images, plain text): lopdf handles it.
                 _ => {}
@@ -439,9 +419,7 @@ impl Extractor {
         let loaded = std::panic::catch_unwind(|| {
             let doc = lopdf::Document::load_mem(data).map_err(|e| malformed("pdf", e))?;
             if doc.is_encrypted() {
-                return Err(UninspectableReason::Encrypted {
-                    format: "pdf".into(),
-                });
+                return Err(UninspectableReason::Encrypted { format: "pdf".into() });
             }
             let mut pages = Vec::new();
             for page in doc.get_pages().keys() {
@@ -467,12 +445,7 @@ impl Extractor {
         self.extract_message(&message, depth, source)
     }
 
-    fn extract_message(
-        &mut self,
-        message: &mail_parser::Message<'_>,
-        depth: u32,
-        source: &str,
-    ) -> Step {
+    fn extract_message(&mut self, message: &mail_parser::Message<'_>, depth: u32, source: &str) -> Step {
         if depth > self.limits.max_depth {
             return Err(UninspectableReason::DepthExceeded {
                 limit: self.limits.max_depth,
@@ -517,13 +490,10 @@ impl Extractor {
                     self.extract_markup(html, &path);
                     Ok(())
                 }
-                mail_parser::PartType::Binary(bytes)
-                | mail_parser::PartType::InlineBinary(bytes) => {
+                mail_parser::PartType::Binary(bytes) | mail_parser::PartType::InlineBinary(bytes) => {
                     self.extract_any(bytes, depth + 1, &path)
                 }
-                mail_parser::PartType::Message(inner) => {
-                    self.extract_message(inner, depth + 1, &path)
-                }
+                mail_parser::PartType::Message(inner) => self.extract_message(inner, depth + 1, &path),
                 mail_parser::PartType::Multipart(_) => Ok(()),
             };
             self.soft(step)?;
@@ -537,8 +507,7 @@ impl Extractor {
             self.extract_markup(text, source);
             return Ok(());
         }
-        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(text, source)
-        {
+        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(text, source) {
             return Ok(());
         }
         if let Some(delimiter) = sniff_delimiter(text) {
@@ -555,12 +524,22 @@ impl Extractor {
             .flexible(true)
             .delimiter(delimiter)
             .from_reader(text.as_bytes());
-        for record in reader.records() {
-            match record {
-                Ok(record) => {
-                    let row: Vec<&str> = record.iter().collect();
-                    self.push(row.join(CELL_SEPARATOR), true, source);
+        // One record buffer for the whole file: a fresh record per row dominated the
+        // extraction of large CSV files.
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {
+                    let mut row = String::with_capacity(record.as_slice().len() + 3 * record.len());
+                    for (index, cell) in record.iter().enumerate() {
+                        if index > 0 {
+                            row.push_str(CELL_SEPARATOR);
+                        }
+                        row.push_str(cell);
+                    }
+                    self.push(row, true, source);
                 }
+                Ok(false) => return,
                 Err(_) => {
                     // A broken quote swallows the rest; keep the text as prose instead.
                     self.push(text.to_string(), false, source);
@@ -594,9 +573,7 @@ impl Extractor {
         let mut scalars = Vec::new();
         let record = match value {
             serde_json::Value::Object(_) => true,
-            serde_json::Value::Array(items) => {
-                items.iter().all(|v| !v.is_object() && !v.is_array())
-            }
+            serde_json::Value::Array(items) => items.iter().all(|v| !v.is_object() && !v.is_array()),
             _ => false,
         };
         if record && json_scalars(value, &mut scalars) {
@@ -669,10 +646,7 @@ impl Extractor {
                 "script" | "style" if !closing => {
                     let end_tag = format!("</{local}");
                     let lower = rest.to_ascii_lowercase();
-                    rest = lower
-                        .find(&end_tag)
-                        .and_then(|i| rest.get(i..))
-                        .unwrap_or_default();
+                    rest = lower.find(&end_tag).and_then(|i| rest.get(i..)).unwrap_or_default();
                 }
                 "tr" => {
                     if let Some(done) = row.take() {
@@ -701,11 +675,7 @@ impl Extractor {
                     if target.ends_with(|c: char| !c.is_whitespace()) {
                         // Only block elements break lines: `<first>Ana</first><last>Rossi`
                         // must stay one name.
-                        target.push(if is_block_tag(local) && !in_row {
-                            '\n'
-                        } else {
-                            ' '
-                        });
+                        target.push(if is_block_tag(local) && !in_row { '\n' } else { ' ' });
                     }
                 }
             }
@@ -795,10 +765,7 @@ impl Extractor {
     fn extract_xlsx(&mut self, members: &[(String, Vec<u8>)], source: &str) -> Step {
         // calamine would inflate members itself, outside these limits; the members are
         // already read under the bounds, so the two small XML schemas are parsed here.
-        let shared = match members
-            .iter()
-            .find(|(name, _)| name == "xl/sharedStrings.xml")
-        {
+        let shared = match members.iter().find(|(name, _)| name == "xl/sharedStrings.xml") {
             Some((_, bytes)) => xlsx_shared_strings(bytes)?,
             None => Vec::new(),
         };
@@ -839,10 +806,9 @@ fn xlsx_shared_strings(xml: &[u8]) -> Result<Vec<String>, UninspectableReason> {
                 _ => {}
             },
             Event::Empty(e) if e.local_name().as_ref() == b"si" => strings.push(String::new()),
-            Event::Text(e) if in_text => current.push_str(
-                &e.unescape()
-                    .map_err(|e| malformed("xlsx shared strings", e))?,
-            ),
+            Event::Text(e) if in_text => {
+                current.push_str(&e.unescape().map_err(|e| malformed("xlsx shared strings", e))?)
+            }
             Event::Eof => break,
             _ => {}
         }
@@ -1004,10 +970,7 @@ fn decode_entities(text: &str) -> String {
                 "apos" => '\'',
                 "nbsp" => ' ',
                 _ => {
-                    let code = if let Some(hex) = entity
-                        .strip_prefix("#x")
-                        .or_else(|| entity.strip_prefix("#X"))
-                    {
+                    let code = if let Some(hex) = entity.strip_prefix("#x").or_else(|| entity.strip_prefix("#X")) {
                         u32::from_str_radix(hex, 16).ok()?
                     } else {
                         entity.strip_prefix('#')?.parse().ok()?
@@ -1047,14 +1010,8 @@ pub fn decode_text(data: &[u8]) -> Option<String> {
     let sample = data.get(..4096).unwrap_or(data);
     let pairs = sample.len() / 2;
     if pairs >= 4 {
-        let odd_nuls = sample
-            .chunks_exact(2)
-            .filter(|p| p[1] == 0 && p[0] != 0)
-            .count();
-        let even_nuls = sample
-            .chunks_exact(2)
-            .filter(|p| p[0] == 0 && p[1] != 0)
-            .count();
+        let odd_nuls = sample.chunks_exact(2).filter(|p| p[1] == 0 && p[0] != 0).count();
+        let even_nuls = sample.chunks_exact(2).filter(|p| p[0] == 0 && p[1] != 0).count();
         if odd_nuls * 10 >= pairs * 7 {
             return Some(decode_utf16(data, true));
         }
@@ -1139,19 +1096,12 @@ fn looks_like_email(data: &[u8]) -> bool {
 
 /// Finds a delimiter that splits the first lines into the same number (≥ 1) of fields.
 fn sniff_delimiter(text: &str) -> Option<u8> {
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(20)
-        .collect();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
     if lines.len() < 2 {
         return None;
     }
     for delimiter in [b'\t', b',', b';', b'|'] {
-        let counts: Vec<usize> = lines
-            .iter()
-            .map(|line| count_unquoted(line, delimiter))
-            .collect();
+        let counts: Vec<usize> = lines.iter().map(|line| count_unquoted(line, delimiter)).collect();
         let first = counts.first().copied().unwrap_or(0);
         if first == 0 {
             continue;

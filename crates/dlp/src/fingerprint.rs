@@ -204,8 +204,7 @@ impl FingerprintIndex {
             };
             let containment = hashes.len() as f64 / document.fingerprints.max(1) as f64;
             let matched_chars = covered_chars(&spans);
-            if containment >= self.config.min_containment || matched_chars >= self.config.min_chars
-            {
+            if containment >= self.config.min_containment || matched_chars >= self.config.min_chars {
                 hits.push(FingerprintHit {
                     doc_id: document.id.clone(),
                     containment: containment.min(1.0),

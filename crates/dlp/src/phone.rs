@@ -7,22 +7,19 @@
 
 /// ITU country calling codes (prefix-free), as digit strings.
 const CALLING_CODES: &[&str] = &[
-    "1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
-    "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
-    "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98", "211",
-    "212", "213", "216", "218", "220", "221", "222", "223", "224", "225", "226", "227", "228",
-    "229", "230", "231", "232", "233", "234", "235", "236", "237", "238", "239", "240", "241",
-    "242", "243", "244", "245", "246", "248", "249", "250", "251", "252", "253", "254", "255",
-    "256", "257", "258", "260", "261", "262", "263", "264", "265", "266", "267", "268", "269",
-    "290", "291", "297", "298", "299", "350", "351", "352", "353", "354", "355", "356", "357",
-    "358", "359", "370", "371", "372", "373", "374", "375", "376", "377", "378", "380", "381",
-    "382", "383", "385", "386", "387", "389", "420", "421", "423", "500", "501", "502", "503",
-    "504", "505", "506", "507", "508", "509", "590", "591", "592", "593", "594", "595", "596",
-    "597", "598", "599", "670", "672", "673", "674", "675", "676", "677", "678", "679", "680",
-    "681", "682", "683", "685", "686", "687", "688", "689", "690", "691", "692", "850", "852",
-    "853", "855", "856", "880", "886", "960", "961", "962", "963", "964", "965", "966", "967",
-    "968", "970", "971", "972", "973", "974", "975", "976", "977", "992", "993", "994", "995",
-    "996", "998",
+    "1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48",
+    "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
+    "86", "90", "91", "92", "93", "94", "95", "98", "211", "212", "213", "216", "218", "220", "221", "222", "223",
+    "224", "225", "226", "227", "228", "229", "230", "231", "232", "233", "234", "235", "236", "237", "238", "239",
+    "240", "241", "242", "243", "244", "245", "246", "248", "249", "250", "251", "252", "253", "254", "255", "256",
+    "257", "258", "260", "261", "262", "263", "264", "265", "266", "267", "268", "269", "290", "291", "297", "298",
+    "299", "350", "351", "352", "353", "354", "355", "356", "357", "358", "359", "370", "371", "372", "373", "374",
+    "375", "376", "377", "378", "380", "381", "382", "383", "385", "386", "387", "389", "420", "421", "423", "500",
+    "501", "502", "503", "504", "505", "506", "507", "508", "509", "590", "591", "592", "593", "594", "595", "596",
+    "597", "598", "599", "670", "672", "673", "674", "675", "676", "677", "678", "679", "680", "681", "682", "683",
+    "685", "686", "687", "688", "689", "690", "691", "692", "850", "852", "853", "855", "856", "880", "886", "960",
+    "961", "962", "963", "964", "965", "966", "967", "968", "970", "971", "972", "973", "974", "975", "976", "977",
+    "992", "993", "994", "995", "996", "998",
 ];
 
 /// ISO 3166-1 alpha-2 to calling code for the countries customers are most often in.
@@ -102,19 +99,14 @@ pub struct PhoneNumber {
 impl PhoneNumber {
     /// E.164 form (`+` and digits) when the calling code is known.
     pub fn e164(&self) -> Option<String> {
-        self.country_code
-            .as_ref()
-            .map(|cc| format!("+{cc}{}", self.national))
+        self.country_code.as_ref().map(|cc| format!("+{cc}{}", self.national))
     }
 }
 
 /// Calling code for an ISO 3166-1 alpha-2 country, if in the table.
 pub fn calling_code(country: &str) -> Option<&'static str> {
     let upper = country.trim().to_ascii_uppercase();
-    COUNTRIES
-        .iter()
-        .find(|(iso, _)| *iso == upper)
-        .map(|(_, code)| *code)
+    COUNTRIES.iter().find(|(iso, _)| *iso == upper).map(|(_, code)| *code)
 }
 
 fn split_calling_code(digits: &str) -> Option<(&str, &str)> {
@@ -163,25 +155,59 @@ fn valid_length(national: &str) -> bool {
 /// Digit strings a phone-like text run may stand for: its digits read as E.164 (with any
 /// `00` international prefix dropped) and as a national number without trunk prefix.
 pub fn candidate_keys(raw: &str) -> Vec<String> {
-    let digits: String = raw
-        .replace("(0)", "")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    if !(7..=15).contains(&digits.len()) {
-        return Vec::new();
-    }
     let mut keys = Vec::with_capacity(3);
-    let international = digits.strip_prefix("00").unwrap_or(&digits);
-    keys.push(format!("+{international}"));
-    let national = digits.strip_prefix('0').unwrap_or(&digits);
-    keys.push(national.to_string());
-    if digits.len() == 11 {
-        if let Some(nanp) = digits.strip_prefix('1') {
-            keys.push(nanp.to_string());
+    for_each_candidate_key(raw, |key| {
+        keys.push(String::from_utf8_lossy(key).into_owned());
+    });
+    keys
+}
+
+/// Longest digit string [`candidate_keys`] reads.
+const MAX_KEY_DIGITS: usize = 15;
+
+/// Calls `visit` with each of [`candidate_keys`]`(raw)` as bytes, without allocating: the
+/// scan hashes these for every phone-like run.
+pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
+    // "+" then up to 15 digits; "(0)" is dropped before digits are read.
+    let mut buffer = [b'+'; MAX_KEY_DIGITS + 1];
+    let mut count = 0;
+    let bytes = raw.as_bytes();
+    let mut index = 0;
+    while let Some(&b) = bytes.get(index) {
+        if bytes.get(index..index + 3) == Some(b"(0)".as_slice()) {
+            index += 3;
+            continue;
+        }
+        if b.is_ascii_digit() {
+            count += 1;
+            if let Some(slot) = buffer.get_mut(count) {
+                *slot = b;
+            }
+        }
+        index += 1;
+    }
+    if !(7..=MAX_KEY_DIGITS).contains(&count) {
+        return;
+    }
+    let Some(digits) = buffer.get(1..=count) else {
+        return;
+    };
+    // E.164 reading: "+" and the digits, an international "00" dropped.
+    if digits.starts_with(b"00") {
+        let mut international = [b'+'; MAX_KEY_DIGITS + 1];
+        if let (Some(target), Some(source)) = (international.get_mut(1..count - 1), digits.get(2..)) {
+            target.copy_from_slice(source);
+        }
+        visit(international.get(..count - 1).unwrap_or_default());
+    } else {
+        visit(buffer.get(..=count).unwrap_or_default());
+    }
+    visit(digits.strip_prefix(b"0").unwrap_or(digits));
+    if count == 11 {
+        if let Some(nanp) = digits.strip_prefix(b"1") {
+            visit(nanp);
         }
     }
-    keys
 }
 
 /// Sub-runs of a phone-like match worth trying: the whole run, its parts split on `/`,

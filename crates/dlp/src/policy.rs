@@ -118,12 +118,7 @@ pub struct Policy {
     pub rules: Vec<Rule>,
 }
 
-const OUTBOUND: [Channel; 4] = [
-    Channel::Upload,
-    Channel::Email,
-    Channel::Usb,
-    Channel::Print,
-];
+const OUTBOUND: [Channel; 4] = [Channel::Upload, Channel::Email, Channel::Usb, Channel::Print];
 const SECRETS: [DetectorKind; 5] = [
     DetectorKind::PrivateKey,
     DetectorKind::AwsAccessKey,
@@ -137,13 +132,7 @@ const NATIONAL_IDS: [DetectorKind; 3] = [
     DetectorKind::VnCitizenId,
 ];
 
-fn rule(
-    name: &str,
-    channels: &[Channel],
-    employment: &[Employment],
-    condition: Condition,
-    verdict: Verdict,
-) -> Rule {
+fn rule(name: &str, channels: &[Channel], employment: &[Employment], condition: Condition, verdict: Verdict) -> Rule {
     Rule {
         name: name.to_string(),
         channels: channels.to_vec(),
@@ -175,20 +164,8 @@ impl Default for Policy {
                     RequireJustification,
                 ),
                 rule("bulk customer records", &[], &[], customers(5), Block),
-                rule(
-                    "departing with customer records",
-                    &[],
-                    &departing,
-                    customers(1),
-                    Block,
-                ),
-                rule(
-                    "classified document",
-                    &[],
-                    &[],
-                    DocumentMatched,
-                    RequireJustification,
-                ),
+                rule("departing with customer records", &[], &departing, customers(1), Block),
+                rule("classified document", &[], &[], DocumentMatched, RequireJustification),
                 rule(
                     "classified document to usb",
                     &[Channel::Usb],
@@ -204,13 +181,7 @@ impl Default for Policy {
                     Block,
                 ),
                 rule("secret seen", &[], &[], detectors(&SECRETS, 1, 0.7), Alert),
-                rule(
-                    "secret leaving",
-                    &OUTBOUND,
-                    &[],
-                    detectors(&SECRETS, 1, 0.7),
-                    Block,
-                ),
+                rule("secret leaving", &OUTBOUND, &[], detectors(&SECRETS, 1, 0.7), Block),
                 rule(
                     "card or national id seen",
                     &[],
@@ -255,11 +226,7 @@ impl Policy {
             .filter(|r| r.employment.is_empty() || r.employment.contains(&context.employment))
             .filter(|r| holds(&r.condition, evidence))
             .collect();
-        let verdict = fired
-            .iter()
-            .map(|r| r.verdict)
-            .max()
-            .unwrap_or(Verdict::Allow);
+        let verdict = fired.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Allow);
         let names = fired
             .iter()
             .filter(|r| r.verdict == verdict)

@@ -54,11 +54,7 @@ fn measure(seed: u64, customers: usize, positives: usize, negatives: usize) {
                             .map(|s| s.text.as_str())
                             .collect::<Vec<_>>()
                             .join("\n");
-                        let spans: Vec<&str> = m
-                            .hits
-                            .iter()
-                            .filter_map(|h| text.get(h.start..h.end))
-                            .collect();
+                        let spans: Vec<&str> = m.hits.iter().filter_map(|h| text.get(h.start..h.end)).collect();
                         eprintln!("  {:?} {:?} {spans:?}", m.customer_id, m.fields);
                         if let Some(c) = corpus.customers.iter().find(|c| c.id == m.customer_id.0) {
                             eprintln!("  customer {:?}", c.fields());
@@ -83,8 +79,7 @@ fn measure(seed: u64, customers: usize, positives: usize, negatives: usize) {
         }
         let precision = tp as f64 / (tp + fp).max(1) as f64;
         let recall = tp as f64 / (tp + fneg).max(1) as f64;
-        let total_error =
-            (found_total as f64 - expected_total as f64).abs() / expected_total as f64;
+        let total_error = (found_total as f64 - expected_total as f64).abs() / expected_total as f64;
         eprintln!(
             "seed {seed}: {} files, precision {precision:.3} recall {recall:.3}, customers expected {expected_total} found {found_total}, files with count error > 5%: {count_errors:?}",
             corpus.files.len()
@@ -92,9 +87,6 @@ fn measure(seed: u64, customers: usize, positives: usize, negatives: usize) {
         assert!(total_error <= 0.05, "customer count error {total_error}");
         assert!(precision >= 0.98, "precision {precision}");
         assert!(recall >= 0.98, "recall {recall}");
-        assert!(
-            count_errors.len() * 50 <= tp,
-            "count errors: {count_errors:?}"
-        );
+        assert!(count_errors.len() * 50 <= tp, "count errors: {count_errors:?}");
     }
 }

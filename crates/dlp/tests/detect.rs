@@ -1,9 +1,7 @@
 //! Detector boundary: validators, context words, exclusions, confidence.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use dlp::detect::{
-    entropy, iban_valid, luhn_valid, ssn_valid, vn_id_valid, DetectorKind, Detectors,
-};
+use dlp::detect::{entropy, iban_valid, luhn_valid, ssn_valid, vn_id_valid, DetectorKind, Detectors};
 use DetectorKind::*;
 
 /// `expected`: Some(minimum confidence) when `detector` must fire, None when it must not.
@@ -17,17 +15,11 @@ fn check(detectors: &Detectors, text: &str, detector: DetectorKind, expected: Op
         Some(min) => {
             assert!(!found.is_empty(), "{detector:?} not found in {text:?}");
             let best = found.iter().map(|d| d.confidence).fold(0.0, f32::max);
-            assert!(
-                best >= min,
-                "{detector:?} in {text:?}: confidence {best} < {min}"
-            );
+            assert!(best >= min, "{detector:?} in {text:?}: confidence {best} < {min}");
             let d = &found[0];
             assert!(text.get(d.start..d.end).is_some(), "span on char boundary");
         }
-        None => assert!(
-            found.is_empty(),
-            "{detector:?} wrongly found in {text:?}: {found:?}"
-        ),
+        None => assert!(found.is_empty(), "{detector:?} wrongly found in {text:?}: {found:?}"),
     }
 }
 
@@ -36,11 +28,7 @@ fn detectors_table() {
     let detectors = Detectors::new(&["+1 800 555 0199"]).unwrap();
     let ghp = format!("ghp_{}", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5");
     let cases: Vec<(String, DetectorKind, Option<f32>)> = vec![
-        (
-            "pay with 4539 1488 0343 6467 please".into(),
-            PaymentCard,
-            Some(0.8),
-        ),
+        ("pay with 4539 1488 0343 6467 please".into(), PaymentCard, Some(0.8)),
         ("visa card 4539148803436467".into(), PaymentCard, Some(0.95)),
         ("amex 378282246310005 test card".into(), PaymentCard, None),
         ("4539 1488 0343 6401 fails luhn".into(), PaymentCard, None),
@@ -57,35 +45,15 @@ fn detectors_table() {
         ("Số CCCD: 001203004567".into(), VnCitizenId, Some(0.9)),
         ("citizen id 079095001234".into(), VnCitizenId, Some(0.9)),
         ("CCCD 999203004567".into(), VnCitizenId, None),
-        (
-            "CCCD 001903004567 bad century digit".into(),
-            VnCitizenId,
-            None,
-        ),
-        (
-            "aws key AKIAZ3MSJV6KQ4PFX7NA".into(),
-            AwsAccessKey,
-            Some(0.95),
-        ),
+        ("CCCD 001903004567 bad century digit".into(), VnCitizenId, None),
+        ("aws key AKIAZ3MSJV6KQ4PFX7NA".into(), AwsAccessKey, Some(0.95)),
         ("AKIAIOSFODNN7EXAMPLE".into(), AwsAccessKey, None),
         (format!("token {ghp}"), GithubToken, Some(0.95)),
-        (
-            "xoxb-123456789012-abcdefghijkl".into(),
-            SlackToken,
-            Some(0.9),
-        ),
-        (
-            "-----BEGIN RSA PRIVATE KEY-----\nMIIE".into(),
-            PrivateKey,
-            Some(0.99),
-        ),
+        ("xoxb-123456789012-abcdefghijkl".into(), SlackToken, Some(0.9)),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIE".into(), PrivateKey, Some(0.99)),
         ("-----BEGIN PRIVATE KEY-----".into(), PrivateKey, Some(0.99)),
         ("-----BEGIN PUBLIC KEY-----".into(), PrivateKey, None),
-        (
-            "api_key = 'q8Z3v9LkP2mX7tR4wN6yB1cD'".into(),
-            GenericSecret,
-            Some(0.7),
-        ),
+        ("api_key = 'q8Z3v9LkP2mX7tR4wN6yB1cD'".into(), GenericSecret, Some(0.7)),
         ("password=aaaaaaaaaaaaaaaaaaaa".into(), GenericSecret, None),
         ("write to ana.rossi@example.org".into(), Email, Some(0.9)),
         ("not an email: ana@localhost".into(), Email, None),
@@ -93,11 +61,7 @@ fn detectors_table() {
         ("dial +44 (0)20 7946 0958 now".into(), Phone, Some(0.6)),
         ("sales +1 800 555 0199".into(), Phone, None),
         ("version 1.2.3 build 4".into(), Phone, None),
-        (
-            "Nguyễn Văn An, CCCD 001203004567".into(),
-            VnCitizenId,
-            Some(0.9),
-        ),
+        ("Nguyễn Văn An, CCCD 001203004567".into(), VnCitizenId, Some(0.9)),
     ];
     for (text, detector, expected) in &cases {
         check(&detectors, text, *detector, *expected);
@@ -106,12 +70,8 @@ fn detectors_table() {
 
 #[test]
 fn validators() {
-    assert!(luhn_valid(&[
-        4, 5, 3, 9, 1, 4, 8, 8, 0, 3, 4, 3, 6, 4, 6, 7
-    ]));
-    assert!(!luhn_valid(&[
-        4, 5, 3, 9, 1, 4, 8, 8, 0, 3, 4, 3, 6, 4, 6, 8
-    ]));
+    assert!(luhn_valid(&[4, 5, 3, 9, 1, 4, 8, 8, 0, 3, 4, 3, 6, 4, 6, 7]));
+    assert!(!luhn_valid(&[4, 5, 3, 9, 1, 4, 8, 8, 0, 3, 4, 3, 6, 4, 6, 8]));
     assert!(!luhn_valid(&[]));
     assert!(iban_valid("GB82WEST12345698765432"));
     assert!(!iban_valid("GB82WEST12345698765433"));

@@ -44,11 +44,7 @@ const UK: &[(FieldKind, &str)] = &[(Name, "Olivia Brown"), (Phone, "020 7946 095
 fn check(index: &EdmIndex, text: &str, expected: &[&str]) {
     let extraction = extract(text.as_bytes(), &Limits::default());
     let found = index.find(&extraction.segments);
-    let ids: Vec<&str> = found
-        .customers
-        .iter()
-        .map(|c| c.customer_id.0.as_str())
-        .collect();
+    let ids: Vec<&str> = found.customers.iter().map(|c| c.customer_id.0.as_str()).collect();
     assert_eq!(ids, expected, "text {text:?}");
     assert_eq!(found.distinct_customers(), expected.len());
     for customer in &found.customers {
@@ -85,10 +81,7 @@ fn normalization_and_proximity() {
     let cases: Vec<(String, Vec<&str>)> = vec![
         ("Ana Rossi <ana.rossi@example.org>".into(), vec!["ana"]),
         ("ROSSI, ANA   tel +39 347 1234567".into(), vec!["ana"]),
-        (
-            "Contact: NGUYEN, Van An — +84 912 345 678".into(),
-            vec!["an"],
-        ),
+        ("Contact: NGUYEN, Van An — +84 912 345 678".into(), vec!["an"]),
         ("an nguyen van, 0912345678".into(), vec!["an"]),
         ("Văn An Nguyễn at 0084 912-345-678".into(), vec!["an"]),
         ("Robert Smith (415) 555-0123".into(), vec!["bob"]),
@@ -97,18 +90,12 @@ fn normalization_and_proximity() {
         ("Maria Lopez <maria@x.example>".into(), vec!["dr"]),
         ("bob: +1 415 555 0123, BOB@CORP.EXAMPLE".into(), vec!["bob"]),
         ("Olivia Brown, +44 (0)20 7946 0958".into(), vec!["uk"]),
-        (
-            "12 Main St. Springfield — customer CUST-0042".into(),
-            vec!["ana"],
-        ),
+        ("12 Main St. Springfield — customer CUST-0042".into(), vec!["ana"]),
         ("Ana Rossi only, no other data".into(), vec![]),
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
         ("12 Main Street; ana.rossi@example.org".into(), vec!["ana"]),
         ("ana.rossi@example.org alone".into(), vec![]),
-        (
-            "Ana Rossi and +39 347 123 4568 (one digit off)".into(),
-            vec![],
-        ),
+        ("Ana Rossi and +39 347 123 4568 (one digit off)".into(), vec![]),
         ("Ana Smith, bob@elsewhere.example, 555-0123".into(), vec![]),
         (far, vec![]),
         (long_row, vec!["ana"]),
@@ -117,8 +104,7 @@ fn normalization_and_proximity() {
             vec!["ana"],
         ),
         (
-            "Ana Rossi ana.rossi@example.org\nRobert Smith bob@corp.example\nAna Rossi CUST-0042\n"
-                .into(),
+            "Ana Rossi ana.rossi@example.org\nRobert Smith bob@corp.example\nAna Rossi CUST-0042\n".into(),
             vec!["ana", "bob"],
         ),
     ];
@@ -135,11 +121,7 @@ fn n_of_m_and_mandatory_kinds() {
     };
     let index3 = index(three, &[("ana", ANA, Some("IT"))]);
     check(&index3, "Ana Rossi ana.rossi@example.org", &[]);
-    check(
-        &index3,
-        "Ana Rossi ana.rossi@example.org +39 347 123 4567",
-        &["ana"],
-    );
+    check(&index3, "Ana Rossi ana.rossi@example.org +39 347 123 4567", &["ana"]);
     let email_required = EdmConfig {
         mandatory: vec![Email],
         ..EdmConfig::default()
@@ -175,23 +157,11 @@ fn incremental_add_remove_and_replace() {
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
-    index.add(
-        "ana",
-        &[(Name, "Ana Rossi"), (Email, "new@mail.example")],
-        None,
-    );
+    index.add("ana", &[(Name, "Ana Rossi"), (Email, "new@mail.example")], None);
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
-    index.add(
-        7u64,
-        &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")],
-        None,
-    );
-    check(
-        &index,
-        "Ana Rossi new@mail.example, +84912000111",
-        &["7", "ana"],
-    );
+    index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
+    check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
     assert_eq!(index.len(), 6);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
@@ -229,13 +199,7 @@ fn saved_index_holds_no_plaintext_and_needs_its_key() {
             }
         }
     }
-    for digits in [
-        "3471234567",
-        "912345678",
-        "4155550123",
-        "2079460958",
-        "0042",
-    ] {
+    for digits in ["3471234567", "912345678", "4155550123", "2079460958", "0042"] {
         assert!(!haystack.contains(digits), "{digits} leaked");
     }
     let loaded = EdmIndex::load(&key(), &bytes).unwrap();
@@ -245,10 +209,7 @@ fn saved_index_holds_no_plaintext_and_needs_its_key() {
         EdmIndex::load(&EdmKey::from_bytes([1; 32]), &bytes),
         Err(EdmError::WrongKey)
     ));
-    assert!(matches!(
-        EdmIndex::load(&key(), b"garbage"),
-        Err(EdmError::Format(_))
-    ));
+    assert!(matches!(EdmIndex::load(&key(), b"garbage"), Err(EdmError::Format(_))));
     // The same values under another key hash differently.
     let other = EdmIndex::new(&EdmKey::from_bytes([1; 32]), EdmConfig::default());
     let mut other = other;
@@ -272,14 +233,8 @@ fn debug_output_is_redacted() {
     );
     let index = all();
     let shown = format!("{index:?}");
-    assert!(
-        !shown.contains("Rossi") && !shown.contains("345"),
-        "{shown}"
-    );
+    assert!(!shown.contains("Rossi") && !shown.contains("345"), "{shown}");
     let found = index.find_in_text("Ana Rossi ana.rossi@example.org");
     let json = serde_json::to_string(&found).unwrap();
-    assert!(
-        !json.contains("Rossi") && !json.contains("example.org"),
-        "{json}"
-    );
+    assert!(!json.contains("Rossi") && !json.contains("example.org"), "{json}");
 }

@@ -39,11 +39,7 @@ fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
         out.extend(if little { [0xFF, 0xFE] } else { [0xFE, 0xFF] });
     }
     for unit in text.encode_utf16() {
-        out.extend(if little {
-            unit.to_le_bytes()
-        } else {
-            unit.to_be_bytes()
-        });
+        out.extend(if little { unit.to_le_bytes() } else { unit.to_be_bytes() });
     }
     out
 }
@@ -51,8 +47,7 @@ fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
 const DOCX_XML: &str = r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Quarterly &amp; plan</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:p><w:r><w:t>Ana Rossi</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>ana@x.io</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>"#;
 const SHEET_XML: &str = r#"<worksheet><sheetData><row r="1"><c t="s"><v>0</v></c><c><v>84912345678</v></c></row><row r="2"><c t="inlineStr"><is><t>inline cell</t></is></c></row></sheetData></worksheet>"#;
 const SHARED_XML: &str = r#"<sst><si><t>Trần Lan</t></si></sst>"#;
-const SLIDE_XML: &str =
-    r#"<p:sld xmlns:p="p" xmlns:a="a"><a:p><a:r><a:t>Roadmap secret</a:t></a:r></a:p></p:sld>"#;
+const SLIDE_XML: &str = r#"<p:sld xmlns:p="p" xmlns:a="a"><a:p><a:r><a:t>Roadmap secret</a:t></a:r></a:p></p:sld>"#;
 const EMAIL: &str = "From: A <a@corp.example>\r\nTo: b@else.example\r\nSubject: Hello there\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nbody words here\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>html words</p><table><tr><td>c1</td><td>c2</td></tr></table>\r\n--x\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=\"a.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
 
 fn email_with_zip() -> Vec<u8> {
@@ -181,13 +176,8 @@ fn bounds_and_bad_input_are_reported() {
     for level in 0..8 {
         nested = zip_of(&[(&format!("l{level}.zip"), &nested)]);
     }
-    let many: Vec<(String, Vec<u8>)> = (0..30)
-        .map(|i| (format!("f{i}.txt"), b"x".to_vec()))
-        .collect();
-    let many_refs: Vec<(&str, &[u8])> = many
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
+    let many: Vec<(String, Vec<u8>)> = (0..30).map(|i| (format!("f{i}.txt"), b"x".to_vec())).collect();
+    let many_refs: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     let many_zip = zip_of(&many_refs);
     let good = zip_of(&[("a.txt", b"some text inside the archive")]);
     let truncated = good.get(..good.len() / 2).unwrap().to_vec();
@@ -195,11 +185,7 @@ fn bounds_and_bad_input_are_reported() {
     // Set the "encrypted" general-purpose flag in the local and central headers.
     for signature in [&b"PK\x03\x04"[..], &b"PK\x01\x02"[..]] {
         let at = encrypted.windows(4).position(|w| w == signature).unwrap();
-        let flag_offset = if signature == b"PK\x03\x04" {
-            at + 6
-        } else {
-            at + 8
-        };
+        let flag_offset = if signature == b"PK\x03\x04" { at + 6 } else { at + 8 };
         encrypted[flag_offset] |= 1;
     }
     let mut pdf_bomb = b"%PDF-1.4\n1 0 obj << /Length 1 /Filter /FlateDecode >>\nstream\n".to_vec();
@@ -207,10 +193,7 @@ fn bounds_and_bad_input_are_reported() {
     z.write_all(&zeros).unwrap();
     pdf_bomb.extend(z.finish().unwrap());
     pdf_bomb.extend(b"\nendstream\nendobj\n%%EOF\n");
-    let small_members = Limits {
-        max_members: 10,
-        ..d
-    };
+    let small_members = Limits { max_members: 10, ..d };
     let small_work = Limits {
         max_work_bytes: 1000,
         ..d
@@ -307,33 +290,21 @@ fn bounds_and_bad_input_are_reported() {
 #[test]
 fn envelope_of_the_sent_message_is_not_content() {
     let out = extract(&email_with_zip(), &Limits::default());
-    assert!(!out
-        .segments
-        .iter()
-        .any(|s| s.text.contains("b@else.example")));
+    assert!(!out.segments.iter().any(|s| s.text.contains("b@else.example")));
     let forwarded = zip_of(&[("fwd.eml", &email_with_zip())]);
     let out = extract(&forwarded, &Limits::default());
-    assert!(out
-        .segments
-        .iter()
-        .any(|s| s.text.contains("b@else.example")));
+    assert!(out.segments.iter().any(|s| s.text.contains("b@else.example")));
 }
 
 #[test]
 fn encrypted_member_does_not_hide_the_rest() {
-    let mut archive = zip_of(&[
-        ("secret.txt", b"hidden words"),
-        ("open.txt", b"visible words"),
-    ]);
+    let mut archive = zip_of(&[("secret.txt", b"hidden words"), ("open.txt", b"visible words")]);
     let at = archive.windows(4).position(|w| w == b"PK\x03\x04").unwrap();
     archive[at + 6] |= 1;
     let central = archive.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
     archive[central + 8] |= 1;
     let out = extract(&archive, &Limits::default());
-    assert!(out
-        .segments
-        .iter()
-        .any(|s| s.text.contains("visible words")));
+    assert!(out.segments.iter().any(|s| s.text.contains("visible words")));
     assert!(!out.segments.iter().any(|s| s.text.contains("hidden words")));
     assert!(matches!(
         out.uninspectable.first(),

@@ -103,10 +103,7 @@ fn character_threshold_finds_a_long_passage_of_a_huge_document() {
     // ~1% of the document but well over 300 characters.
     let passage = words[10_000..10_400].join(" ");
     let hits = index.find(&passage);
-    let hit = hits
-        .iter()
-        .find(|h| h.doc_id == "huge")
-        .expect("found by characters");
+    let hit = hits.iter().find(|h| h.doc_id == "huge").expect("found by characters");
     assert!(hit.containment < 0.10);
     assert!(hit.matched_chars >= 300);
 }

@@ -3,16 +3,12 @@
 
 use dlp::policy::Evidence;
 use dlp::{
-    Channel, DetectorKind, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, Finding,
-    FingerprintConfig, FingerprintHit, FingerprintIndex, Inspector, Limits, Policy, ScanContext,
-    Verdict,
+    Channel, DetectorKind, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, Finding, FingerprintConfig,
+    FingerprintHit, FingerprintIndex, Inspector, Limits, Policy, ScanContext, Verdict,
 };
 
 fn ctx(channel: Channel, employment: Employment) -> ScanContext {
-    ScanContext {
-        channel,
-        employment,
-    }
+    ScanContext { channel, employment }
 }
 
 fn check(
@@ -67,15 +63,7 @@ fn verdict_table() {
         count: 9,
         confidence: 0.5,
     }];
-    check(
-        "nothing",
-        ctx(Email, Active),
-        0,
-        &[],
-        false,
-        false,
-        Verdict::Allow,
-    );
+    check("nothing", ctx(Email, Active), 0, &[], false, false, Verdict::Allow);
     check(
         "one customer internally",
         ctx(File, Active),
@@ -148,15 +136,7 @@ fn verdict_table() {
         false,
         Verdict::Block,
     );
-    check(
-        "bulk cards",
-        ctx(File, Active),
-        0,
-        &cards,
-        false,
-        false,
-        Verdict::Block,
-    );
+    check("bulk cards", ctx(File, Active), 0, &cards, false, false, Verdict::Block);
     check(
         "weak ids ignored",
         ctx(Email, Active),
@@ -205,8 +185,7 @@ fn inspect_end_to_end_serializes_without_plaintext() {
         .collect::<Vec<_>>()
         .join(" ");
     fingerprints.add("plan-2027", &plan);
-    let inspector =
-        Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
     let csv: String = std::iter::once("name,email\n".to_string())
         .chain((0..6).map(|i| format!("Customer{i} Lastname,c{i}@mail.example\n")))
         .collect();
@@ -218,10 +197,7 @@ fn inspect_end_to_end_serializes_without_plaintext() {
         .iter()
         .any(|f| f.detector == DetectorKind::Email && f.count == 6));
     let json = serde_json::to_string(&result).unwrap();
-    assert!(
-        !json.contains("Lastname") && !json.contains("mail.example"),
-        "{json}"
-    );
+    assert!(!json.contains("Lastname") && !json.contains("mail.example"), "{json}");
     let back: dlp::ScanResult = serde_json::from_str(&json).unwrap();
     assert_eq!(back, result);
 

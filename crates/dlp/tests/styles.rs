@@ -37,11 +37,7 @@ fn index() -> EdmIndex {
     );
     edm.add(
         "c4",
-        &[
-            (Name, "Jürgen Schröder"),
-            (Phone, "0171 2345678"),
-            (Email, "js@web.de"),
-        ],
+        &[(Name, "Jürgen Schröder"), (Phone, "0171 2345678"), (Email, "js@web.de")],
         Some("DE"),
     );
     edm

@@ -1,12 +1,15 @@
-//! Who is asking, for what, and the decision.
+//! Who is asking, for what, and the decision: the gateway's side of the
+//! Cedar policy engine.
 
-use std::fmt;
+use std::collections::HashMap;
 
-use model::{Classification, Compartments, EmploymentStatus, Person, PersonId};
+use model::{Compartments, CustomerMeta, DocumentMeta, Person, PersonId};
 use serde::Serialize;
 
 use crate::audit::{AuditRecord, AuditResource};
 use crate::{Gateway, GatewayError};
+
+pub use policy::Action;
 
 /// The authenticated caller. The server turns a session into an `Actor`;
 /// the CLI acts as the local operator (who holds the key file) or, with
@@ -15,9 +18,7 @@ use crate::{Gateway, GatewayError};
 pub enum Actor {
     /// The operator at the machine holding the key file: the installation's
     /// root. Everything it does is still recorded.
-    Operator {
-        name: String,
-    },
+    Operator { name: String },
     Person(PersonId),
 }
 
@@ -28,61 +29,6 @@ impl Actor {
             Actor::Operator { name } => format!("operator:{name}"),
             Actor::Person(id) => format!("person:{id}"),
         }
-    }
-}
-
-/// Everything a caller may do to vault data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    CustomerRead,
-    CustomerSearch,
-    CustomerExport,
-    CustomerCreate,
-    CustomerUpdate,
-    CustomerErase,
-    CustomerReassign,
-    DocumentView,
-    DocumentDownload,
-    DocumentUpload,
-    PeopleRead,
-    PeopleWrite,
-    KeysRotate,
-    PolicyRead,
-    PolicyReplace,
-    AuditRead,
-    AuditVerify,
-    AuditExport,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::CustomerRead => "customer.read",
-            Action::CustomerSearch => "customer.search",
-            Action::CustomerExport => "customer.export",
-            Action::CustomerCreate => "customer.create",
-            Action::CustomerUpdate => "customer.update",
-            Action::CustomerErase => "customer.erase",
-            Action::CustomerReassign => "customer.reassign",
-            Action::DocumentView => "document.view",
-            Action::DocumentDownload => "document.download",
-            Action::DocumentUpload => "document.upload",
-            Action::PeopleRead => "people.read",
-            Action::PeopleWrite => "people.write",
-            Action::KeysRotate => "keys.rotate",
-            Action::PolicyRead => "policy.read",
-            Action::PolicyReplace => "policy.replace",
-            Action::AuditRead => "audit.read",
-            Action::AuditVerify => "audit.verify",
-            Action::AuditExport => "audit.export",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -110,93 +56,229 @@ pub struct Decision {
 
 impl Decision {
     pub fn allow(reason: &str) -> Decision {
-        Decision {
-            allowed: true,
-            reasons: vec![reason.to_owned()],
-        }
+        Decision { allowed: true, reasons: vec![reason.to_owned()] }
     }
     pub fn deny(reason: &str) -> Decision {
-        Decision {
-            allowed: false,
-            reasons: vec![reason.to_owned()],
+        Decision { allowed: false, reasons: vec![reason.to_owned()] }
+    }
+    fn from_policy(d: policy::Decision) -> Decision {
+        let mut reasons: Vec<String> = d.reasons.into_iter().map(|r| r.id).collect();
+        if !d.errors.is_empty() {
+            reasons.push("error:policy-evaluation".into());
         }
+        if reasons.is_empty() {
+            reasons.push("no-policy-permits".into());
+        }
+        Decision { allowed: d.allowed && d.errors.is_empty(), reasons }
     }
 }
 
 /// The caller as policy sees them.
 pub(crate) enum Subject {
     Operator,
-    Person(Box<Person>),
+    Person(Box<policy::Principal>),
 }
 
-/// What a request touches, as policy sees it.
-#[allow(dead_code)] // read once the Cedar engine decides for people
-pub(crate) struct ResourceAttrs<'a> {
-    pub kind: &'static str,
-    pub id: &'a str,
-    pub owner: Option<&'a PersonId>,
-    pub classification: Classification,
-    pub compartments: &'a Compartments,
+pub(crate) fn principal(p: &Person) -> policy::Principal {
+    policy::Principal {
+        id: p.id.to_string(),
+        role: p.role.as_str().to_owned(),
+        department: p.department.clone(),
+        team: p.team.as_ref().map(|t| t.to_string()),
+        clearance: level(p.clearance),
+        compartments: p.compartments.clone(),
+        status: match p.status {
+            model::EmploymentStatus::Active => policy::EmploymentStatus::Active,
+            model::EmploymentStatus::Departing => policy::EmploymentStatus::Departing,
+            model::EmploymentStatus::Departed => policy::EmploymentStatus::Departed,
+        },
+        manager: p.manager.as_ref().map(|m| m.to_string()),
+    }
+}
+
+fn level(c: model::Classification) -> policy::Level {
+    match c {
+        model::Classification::Public => policy::Level::Public,
+        model::Classification::Internal => policy::Level::Internal,
+        model::Classification::Confidential => policy::Level::Confidential,
+        model::Classification::Secret => policy::Level::Secret,
+    }
+}
+
+pub(crate) fn customer_resource(m: &CustomerMeta) -> policy::ResourceRef {
+    policy::ResourceRef::Customer(policy::CustomerRecord {
+        id: m.id.to_string(),
+        owner: m.owner.to_string(),
+        team: m.team.as_ref().map(|t| t.to_string()),
+        territory: m.territory.clone().unwrap_or_default(),
+        classification: level(m.classification),
+        compartments: m.compartments.clone(),
+    })
+}
+
+pub(crate) fn document_resource(m: &DocumentMeta) -> policy::ResourceRef {
+    policy::ResourceRef::Document(policy::DocumentRecord {
+        id: m.id.to_string(),
+        custodian: m.custodian.to_string(),
+        classification: level(m.classification),
+        compartments: m.compartments.clone(),
+    })
+}
+
+/// What a memoized decision depends on: everything but the record's id,
+/// which no policy in force names (checked when the set is loaded).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct MemoKey {
+    principal: policy::Principal,
+    action: Option<Action>,
+    owner: String,
+    team: Option<String>,
+    territory: String,
+    classification: u8,
+    compartments: Compartments,
+    context: policy::RequestContext,
+}
+
+/// Decisions and field accesses for records with equal attributes are
+/// equal unless a policy names a record: remembering them keeps bulk reads
+/// fast. Keyed by the full principal, so a status change misses at once.
+#[derive(Default)]
+pub(crate) struct DecisionMemo {
+    enabled: bool,
+    decisions: HashMap<MemoKey, Decision>,
+    fields: HashMap<MemoKey, Vec<(policy::Field, policy::FieldAccess)>>,
+}
+
+const MEMO_LIMIT: usize = 100_000;
+
+impl DecisionMemo {
+    pub(crate) fn for_policy_text(text: &str) -> DecisionMemo {
+        DecisionMemo { enabled: !(text.contains("Customer::\"") || text.contains("Document::\"")), ..Default::default() }
+    }
+}
+
+fn memo_key(p: &policy::Principal, action: Option<Action>, resource: &policy::ResourceRef, ctx: &policy::RequestContext) -> Option<MemoKey> {
+    let (owner, team, territory, classification, compartments) = match resource {
+        policy::ResourceRef::Customer(c) => (c.owner.clone(), c.team.clone(), c.territory.clone(), c.classification.rank(), &c.compartments),
+        policy::ResourceRef::Document(d) => (d.custodian.clone(), None, String::new(), d.classification.rank(), &d.compartments),
+        policy::ResourceRef::System => return None,
+    };
+    Some(MemoKey {
+        principal: p.clone(),
+        action,
+        owner,
+        team,
+        territory,
+        classification: u8::try_from(classification).unwrap_or(u8::MAX),
+        compartments: compartments.clone(),
+        context: *ctx,
+    })
 }
 
 impl Gateway {
-    /// Resolves the actor to the subject policy decides on. An unknown
-    /// person is an error (and so a deny).
+    /// Resolves the actor to the subject policy decides on, reading the
+    /// person afresh so a status change applies to the very next request.
     pub(crate) fn subject(&self, actor: &Actor) -> Result<Subject, GatewayError> {
         match actor {
             Actor::Operator { .. } => Ok(Subject::Operator),
-            Actor::Person(id) => self
-                .store
-                .get_person(id)?
-                .map(|p| Subject::Person(Box::new(p)))
-                .ok_or_else(|| GatewayError::UnknownPerson(id.to_string())),
+            Actor::Person(id) => match self.store.get_person(id)? {
+                Some(p) => Ok(Subject::Person(Box::new(principal(&p)))),
+                None => Err(GatewayError::UnknownPerson(id.to_string())),
+            },
         }
+    }
+
+    /// The request context policy sees: the company's local hour and
+    /// weekday from the injected clock, and the caller's claims.
+    pub(crate) fn request_context(&self, ctx: &AccessContext, record_count: u64) -> policy::RequestContext {
+        let local_ms = self.clock.now_ms() + i64::from(self.timezone_offset_minutes) * 60_000;
+        let days = local_ms.div_euclid(86_400_000);
+        let hour = local_ms.rem_euclid(86_400_000) / 3_600_000;
+        // 1970-01-01 was a Thursday (weekday 4, Monday = 1).
+        let weekday = (days + 3).rem_euclid(7) + 1;
+        policy::RequestContext {
+            hour: u8::try_from(hour).unwrap_or(0),
+            weekday: u8::try_from(weekday).unwrap_or(1),
+            trusted_network: ctx.trusted_network,
+            record_count,
+            mfa_fresh: ctx.mfa_fresh,
+            justification: ctx.justification.as_ref().is_some_and(|j| !j.trim().is_empty()),
+            field: None,
+        }
+    }
+
+    fn memo(&self) -> Option<std::sync::MutexGuard<'_, DecisionMemo>> {
+        self.memo.lock().ok()
     }
 
     /// The policy decision for one resource. Fail closed: anything that is
     /// not an explicit allow is a deny.
-    pub(crate) fn decide(
-        &self,
-        subject: &Subject,
-        action: Action,
-        resource: Option<&ResourceAttrs<'_>>,
-        _ctx: &AccessContext,
-    ) -> Decision {
-        match subject {
-            Subject::Operator => Decision::allow("builtin:operator-holds-the-key"),
-            Subject::Person(p) if p.status == EmploymentStatus::Departed => {
-                Decision::deny("builtin:departed-gets-nothing")
-            }
-            Subject::Person(_) => {
-                let _ = (action, resource);
-                Decision::deny("builtin:no-policy-permits")
+    pub(crate) fn decide(&self, subject: &Subject, action: Action, resource: &policy::ResourceRef, ctx: &policy::RequestContext) -> Decision {
+        let p = match subject {
+            Subject::Operator => return Decision::allow("builtin:operator-holds-the-key"),
+            Subject::Person(p) => p,
+        };
+        let key = memo_key(p, Some(action), resource, ctx);
+        if let (Some(key), Some(memo)) = (&key, self.memo()) {
+            if memo.enabled {
+                if let Some(d) = memo.decisions.get(key) {
+                    return d.clone();
+                }
             }
         }
+        let decision = Decision::from_policy(self.policy.authorize(p, action, resource, ctx));
+        if let (Some(key), Some(mut memo)) = (key, self.memo()) {
+            if memo.enabled {
+                if memo.decisions.len() > MEMO_LIMIT {
+                    memo.decisions.clear();
+                }
+                memo.decisions.insert(key, decision.clone());
+            }
+        }
+        decision
     }
 
-    /// Authorizes an action that touches no single record and records it;
-    /// a deny is returned as [`GatewayError::Denied`].
-    pub(crate) fn authorize_admin(
+    /// How each customer field may be shown to the subject.
+    pub(crate) fn field_accesses(
         &self,
-        actor: &Actor,
-        action: Action,
-        ctx: &AccessContext,
-    ) -> Result<Subject, GatewayError> {
+        subject: &Subject,
+        resource: &policy::ResourceRef,
+        ctx: &policy::RequestContext,
+    ) -> Vec<(policy::Field, policy::FieldAccess)> {
+        let p = match subject {
+            Subject::Operator => return policy::Field::ALL.iter().map(|f| (*f, policy::FieldAccess::Clear)).collect(),
+            Subject::Person(p) => p,
+        };
+        let key = memo_key(p, None, resource, ctx);
+        if let (Some(key), Some(memo)) = (&key, self.memo()) {
+            if memo.enabled {
+                if let Some(f) = memo.fields.get(key) {
+                    return f.clone();
+                }
+            }
+        }
+        let fields = self.policy.field_accesses(p, resource, ctx);
+        if let (Some(key), Some(mut memo)) = (key, self.memo()) {
+            if memo.enabled {
+                if memo.fields.len() > MEMO_LIMIT {
+                    memo.fields.clear();
+                }
+                memo.fields.insert(key, fields.clone());
+            }
+        }
+        fields
+    }
+
+    /// Authorizes an action on the installation itself (not on a record) and
+    /// records a denial; an allow is recorded by the caller with its result.
+    pub(crate) fn authorize_admin(&self, actor: &Actor, action: Action, ctx: &AccessContext) -> Result<Subject, GatewayError> {
         let subject = self.subject(actor);
         let decision = match &subject {
-            Ok(s) => self.decide(s, action, None, ctx),
+            Ok(s) => self.decide(s, action, &policy::ResourceRef::System, &self.request_context(ctx, 1)),
             Err(e) => Decision::deny(&format!("error:{}", error_code(e))),
         };
-        let now = self.clock.now_ms();
         if !decision.allowed {
-            self.record(&AuditRecord::decision(
-                now,
-                actor,
-                action,
-                ctx,
-                &decision,
-                vec![AuditResource::System],
-            ))?;
+            self.record(&AuditRecord::decision(self.clock.now_ms(), actor, action, ctx, &decision, vec![AuditResource::System]))?;
             return Err(denied(action, "the installation", &decision));
         }
         subject
@@ -204,18 +286,12 @@ impl Gateway {
 
     /// Records an audit record durably; failure to record is a deny.
     pub(crate) fn record(&self, record: &AuditRecord) -> Result<(), GatewayError> {
-        self.recorder
-            .record(record)
-            .map_err(|e| GatewayError::NotRecorded(e.to_string()))
+        self.recorder.record(record).map_err(|e| GatewayError::NotRecorded(e.to_string()))
     }
 }
 
 pub(crate) fn denied(action: Action, resource: &str, decision: &Decision) -> GatewayError {
-    GatewayError::Denied {
-        action: action.to_string(),
-        resource: resource.to_owned(),
-        reason: decision.reasons.join(", "),
-    }
+    GatewayError::Denied { action: action.to_string(), resource: resource.to_owned(), reason: decision.reasons.join(", ") }
 }
 
 /// A short code for an error, fit for the ledger (no values).

@@ -85,7 +85,7 @@ impl Gateway {
         Ok(found)
     }
 
-    fn scan_ledger(&self, query: &AuditQuery, limit: usize) -> Result<Vec<Entry>, GatewayError> {
+    pub(crate) fn scan_ledger(&self, query: &AuditQuery, limit: usize) -> Result<Vec<Entry>, GatewayError> {
         let mut found = Vec::new();
         let mut from = 0u64;
         let mut bad = None;
@@ -127,7 +127,7 @@ impl Gateway {
     ) -> Result<ledger::Report, GatewayError> {
         self.authorize_admin(actor, Action::AuditRead, ctx)?;
         let report = ledger::verify(self.store.as_ref(), key, against);
-        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditVerify, ctx)
+        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditRead, ctx)
             .with_count(report.entries_checked);
         record.decision = if report.is_ok() { "admin" } else { "error" }.into();
         self.record(&record)?;

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use store::{CustomerFilter, LookupKind, SealedCustomer, StoredKey};
 
-use crate::access::{denied, error_code, ResourceAttrs, Subject};
+use crate::access::{customer_resource, denied, error_code, Subject};
 use crate::audit::{AuditRecord, AuditResource};
 use crate::view::{Bulk, CustomerView, Withheld};
 use crate::{mask, AccessContext, Action, Actor, Decision, Gateway, GatewayError};
@@ -166,8 +166,8 @@ impl Gateway {
         let decision = self.decide(
             &subject,
             Action::CustomerRead,
-            Some(&attrs(&sealed.meta)),
-            ctx,
+            &customer_resource(&sealed.meta),
+            &self.request_context(ctx, 1),
         );
         let mut record =
             AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources);
@@ -273,8 +273,9 @@ impl Gateway {
         let subject = self.subject_or_record_deny(actor, ctx, action)?;
         let mut withheld = Withheld::default();
         let mut allowed = Vec::new();
+        let pctx = self.request_context(ctx, metas.len() as u64);
         for meta in &metas {
-            let d = self.decide(&subject, action, Some(&attrs(meta)), ctx);
+            let d = self.decide(&subject, action, &customer_resource(meta), &pctx);
             if d.allowed {
                 allowed.push(meta.id.clone());
             } else {
@@ -362,7 +363,7 @@ impl Gateway {
                 id: id.to_string(),
             });
         };
-        let decision = self.decide(&subject, Action::CustomerErase, Some(&attrs(&meta)), ctx);
+        let decision = self.decide(&subject, Action::CustomerErase, &customer_resource(&meta), &self.request_context(ctx, 1));
         // The erasure is recorded first: if recording fails nothing is erased.
         self.record(&AuditRecord::decision(
             now,
@@ -388,26 +389,15 @@ impl Gateway {
         Ok(self.store.count_customers()?)
     }
 
-    fn field_access(
-        &self,
-        subject: &Subject,
-        _meta: &CustomerMeta,
-        _field: CustomerField,
-    ) -> FieldAccess {
-        match subject {
-            Subject::Operator => FieldAccess::Clear,
-            Subject::Person(_) => FieldAccess::Hidden,
-        }
-    }
-
     /// Decrypts the fields the subject may see and masks the rest.
     fn open_customer(
         &self,
         subject: &Subject,
         sealed: &SealedCustomer,
-        _ctx: &AccessContext,
+        ctx: &AccessContext,
     ) -> Result<CustomerView, GatewayError> {
         let id = sealed.meta.id.as_str();
+        let accesses = self.field_accesses(subject, &customer_resource(&sealed.meta), &self.request_context(ctx, 1));
         let keys = self.keys()?;
         let wrapped = crypto::WrappedKey {
             kek_version: sealed.key.kek_version,
@@ -419,7 +409,12 @@ impl Gateway {
         let mut masked = Vec::new();
         let mut hidden = Vec::new();
         for (field, ct) in &sealed.fields {
-            let access = self.field_access(subject, &sealed.meta, *field);
+            // A field the policy does not mention is withheld (fail closed).
+            let access = accesses.iter().find(|(f, _)| f.as_str() == field.as_str()).map_or(FieldAccess::Hidden, |(_, a)| match a {
+                policy::FieldAccess::Clear => FieldAccess::Clear,
+                policy::FieldAccess::Masked => FieldAccess::Masked,
+                policy::FieldAccess::Hidden => FieldAccess::Hidden,
+            });
             if access == FieldAccess::Hidden {
                 hidden.push(*field);
                 continue;
@@ -450,16 +445,6 @@ impl Gateway {
             masked,
             hidden,
         })
-    }
-}
-
-pub(crate) fn attrs(meta: &CustomerMeta) -> ResourceAttrs<'_> {
-    ResourceAttrs {
-        kind: "customer",
-        id: meta.id.as_str(),
-        owner: Some(&meta.owner),
-        classification: meta.classification,
-        compartments: &meta.compartments,
     }
 }
 

@@ -6,7 +6,7 @@ use model::{Classification, Compartments, DocumentId, DocumentKind, DocumentMeta
 use sha2::{Digest, Sha256};
 use store::{SealedDocument, StoredKey};
 
-use crate::access::{denied, ResourceAttrs};
+use crate::access::{denied, document_resource};
 use crate::audit::{AuditRecord, AuditResource};
 use crate::view::{Bulk, Withheld};
 use crate::{AccessContext, Action, Actor, Decision, Gateway, GatewayError};
@@ -39,16 +39,6 @@ fn document_record(id: &str) -> Vec<u8> {
 
 fn body_aad(id: &str) -> Vec<u8> {
     format!("document/{id}/body/dk1").into_bytes()
-}
-
-fn doc_attrs(meta: &DocumentMeta) -> ResourceAttrs<'_> {
-    ResourceAttrs {
-        kind: "document",
-        id: meta.id.as_str(),
-        owner: Some(&meta.custodian),
-        classification: meta.classification,
-        compartments: &meta.compartments,
-    }
 }
 
 /// Rejects names that could escape a directory when the document is saved.
@@ -127,8 +117,9 @@ impl Gateway {
         let subject = self.subject(actor)?;
         let mut withheld = Withheld::default();
         let mut records = Vec::new();
+        let pctx = self.request_context(ctx, 1);
         for meta in self.store.list_documents()? {
-            let d = self.decide(&subject, Action::DocumentView, Some(&doc_attrs(&meta)), ctx);
+            let d = self.decide(&subject, Action::DocumentView, &document_resource(&meta), &pctx);
             if d.allowed {
                 records.push(meta);
             } else {
@@ -225,7 +216,7 @@ impl Gateway {
                 id: id.to_string(),
             });
         };
-        let decision = self.decide(&subject, action, Some(&doc_attrs(&sealed.meta)), ctx);
+        let decision = self.decide(&subject, action, &document_resource(&sealed.meta), &self.request_context(ctx, 1));
         let mut record = AuditRecord::decision(now, actor, action, ctx, &decision, resources);
         record.record_count = u64::from(decision.allowed);
         self.record(&record)?;

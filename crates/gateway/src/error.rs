@@ -26,6 +26,8 @@ pub enum GatewayError {
     AlreadyInitialized,
     #[error("the audit ledger could not record the decision, so the request is denied: {0}")]
     NotRecorded(String),
+    #[error(transparent)]
+    Policy(policy::PolicyError),
     #[error("invalid input: {0}")]
     Invalid(String),
     #[error(transparent)]

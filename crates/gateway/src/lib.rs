@@ -18,6 +18,7 @@ mod documents;
 mod error;
 pub mod mask;
 mod people;
+mod policy_ops;
 mod view;
 
 use std::sync::{Arc, RwLock};
@@ -28,6 +29,7 @@ pub use audit_ops::{decision_name, AuditQuery};
 pub use customers::{ImportReport, RowProblem};
 pub use documents::NewDocument;
 pub use error::GatewayError;
+pub use policy_ops::{Explanation, WhatCan, WhoCan};
 pub use view::{Bulk, CustomerView, Withheld};
 
 pub use crypto::{CryptoError, Keyring, KEYRING_ENV};
@@ -37,6 +39,8 @@ use store::Store;
 /// Setting that holds the keyring's check value, so a wrong key is named.
 const KEY_CHECK_SETTING: &str = "key_check";
 const INSTALLATION_SETTING: &str = "installation";
+/// Setting: the company's UTC offset in minutes (e.g. 420 for Vietnam).
+pub const TIMEZONE_SETTING: &str = "timezone_offset_minutes";
 
 /// The gateway. Cheap to share behind an `Arc`.
 pub struct Gateway {
@@ -44,6 +48,10 @@ pub struct Gateway {
     keys: RwLock<Keyring>,
     clock: SharedClock,
     recorder: Arc<dyn Recorder>,
+    policy: policy::PolicyEngine,
+    memo: std::sync::Mutex<access::DecisionMemo>,
+    /// The company's offset from UTC, for policies on working hours.
+    timezone_offset_minutes: i32,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -55,12 +63,19 @@ impl std::fmt::Debug for Gateway {
 }
 
 impl Gateway {
-    /// Marks a fresh store as belonging to this keyring.
-    pub fn initialize(store: &dyn Store, keys: &Keyring) -> Result<(), GatewayError> {
+    /// Marks a fresh store as belonging to this keyring, with the company's
+    /// UTC offset (in minutes) for policies on working hours.
+    pub fn initialize(store: &dyn Store, keys: &Keyring, timezone_offset_minutes: i32) -> Result<(), GatewayError> {
         if store.get_setting(KEY_CHECK_SETTING)?.is_some() {
             return Err(GatewayError::AlreadyInitialized);
         }
+        if !(-720..=840).contains(&timezone_offset_minutes) {
+            return Err(GatewayError::Invalid(format!(
+                "timezone offset {timezone_offset_minutes} minutes is outside UTC-12:00..UTC+14:00"
+            )));
+        }
         store.put_setting(INSTALLATION_SETTING, keys.installation())?;
+        store.put_setting(TIMEZONE_SETTING, &timezone_offset_minutes.to_string())?;
         store.put_setting(KEY_CHECK_SETTING, &keys.check_value())?;
         Ok(())
     }
@@ -78,12 +93,16 @@ impl Gateway {
             Some(expected) if expected != keys.check_value() => return Err(GatewayError::WrongKey),
             Some(_) => {}
         }
-        Ok(Gateway {
-            store,
-            keys: RwLock::new(keys),
-            clock,
-            recorder,
-        })
+        // The policy set in force is the last one stored, else the default;
+        // a stored set that no longer validates keeps the gateway closed.
+        let text = match store.current_policy()? {
+            Some(p) => p.text,
+            None => policy::DEFAULT_POLICIES.to_owned(),
+        };
+        let policy = policy::PolicyEngine::new(&text).map_err(GatewayError::Policy)?;
+        let memo = std::sync::Mutex::new(access::DecisionMemo::for_policy_text(&text));
+        let timezone_offset_minutes = store.get_setting(TIMEZONE_SETTING)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(Gateway { store, keys: RwLock::new(keys), clock, recorder, policy, memo, timezone_offset_minutes })
     }
 
     /// The installation id this gateway serves.

@@ -15,7 +15,7 @@ impl Gateway {
         people: &[Person],
         teams: &[Team],
     ) -> Result<(), GatewayError> {
-        self.authorize_admin(actor, Action::PeopleWrite, ctx)?;
+        self.authorize_admin(actor, Action::PersonUpdateStatus, ctx)?;
         let known: std::collections::HashSet<PersonId> = self
             .store
             .list_people()?
@@ -36,7 +36,7 @@ impl Gateway {
         self.store.upsert_teams(teams)?;
         self.store.upsert_people(people)?;
         self.record(
-            &AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleWrite, ctx)
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx)
                 .with_count(people.len() as u64),
         )?;
         Ok(())
@@ -47,10 +47,10 @@ impl Gateway {
         actor: &Actor,
         ctx: &AccessContext,
     ) -> Result<Vec<Person>, GatewayError> {
-        self.authorize_admin(actor, Action::PeopleRead, ctx)?;
+        self.authorize_admin(actor, Action::AccessReview, ctx)?;
         let people = self.store.list_people()?;
         self.record(
-            &AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleRead, ctx)
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx)
                 .with_count(people.len() as u64),
         )?;
         Ok(people)
@@ -62,7 +62,7 @@ impl Gateway {
         ctx: &AccessContext,
         id: &PersonId,
     ) -> Result<Person, GatewayError> {
-        self.authorize_admin(actor, Action::PeopleRead, ctx)?;
+        self.authorize_admin(actor, Action::AccessReview, ctx)?;
         let person = self
             .store
             .get_person(id)?
@@ -71,7 +71,7 @@ impl Gateway {
                 id: id.to_string(),
             })?;
         let mut record =
-            AuditRecord::admin(self.clock.now_ms(), actor, Action::PeopleRead, ctx).with_count(1);
+            AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];
         self.record(&record)?;
         Ok(person)

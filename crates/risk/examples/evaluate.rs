@@ -18,11 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("generated {} events in {}", summary.events, dir.display());
     let bench = risk::bench_cert_dir(&dir)?;
     println!("{bench}");
-    let (report, scores) = risk::score_cert_dir(
-        &dir,
-        &risk::CertOptions::default(),
-        &risk::ScoringConfig::default(),
-    )?;
+    let (report, scores) = risk::score_cert_dir(&dir, &risk::CertOptions::default(), &risk::ScoringConfig::default())?;
     println!(
         "read: {} events, {} malformed, {} duplicates, {} departed",
         report.events, report.malformed_count, report.duplicates, report.departed_users
@@ -70,9 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             a.scenario,
             rank,
             s.map(|s| s.score),
-            s.and_then(|s| s.first_alert)
-                .zip(a.last_day)
-                .map(|(f, l)| l - f)
+            s.and_then(|s| s.first_alert).zip(a.last_day).map(|(f, l)| l - f)
         );
     }
     Ok(())

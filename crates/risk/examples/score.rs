@@ -4,11 +4,7 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().ok_or("usage: score DIR [answers.csv]")?);
-    let (report, scores) = risk::score_cert_dir(
-        &dir,
-        &risk::CertOptions::default(),
-        &risk::ScoringConfig::default(),
-    )?;
+    let (report, scores) = risk::score_cert_dir(&dir, &risk::CertOptions::default(), &risk::ScoringConfig::default())?;
     eprintln!(
         "{} events, {} malformed (first: {:?}), {} duplicates, {} out of order, {} unknown users, {} departed, missing LDAP months {:?}",
         report.events,

@@ -109,11 +109,7 @@ fn severity_name(s: Severity) -> &'static str {
 
 /// RFC 5424 header fields are printable US-ASCII without spaces, at most 255 chars.
 fn sanitize_header(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(255)
-        .collect();
+    let cleaned: String = s.chars().filter(|c| c.is_ascii_graphic()).take(255).collect();
     if cleaned.is_empty() {
         "-".to_string()
     } else {
@@ -145,10 +141,7 @@ mod tests {
             day: days_from_civil(2010, 3, 12),
             score,
             severity: Severity::from_score(score),
-            reasons: vec![
-                "copied 212 files".to_string(),
-                "left on 19 Mar 2010".to_string(),
-            ],
+            reasons: vec!["copied 212 files".to_string(), "left on 19 Mar 2010".to_string()],
         }
     }
 
@@ -175,10 +168,7 @@ mod tests {
         );
         let escaped = alert("a\"]b", 61.0).to_syslog("");
         assert!(escaped.contains("user=\"a\\\"\\]b\""), "{escaped}");
-        assert!(
-            escaped.starts_with("<165>1 2010-03-12T00:00:00Z - "),
-            "{escaped}"
-        );
+        assert!(escaped.starts_with("<165>1 2010-03-12T00:00:00Z - "), "{escaped}");
     }
 
     #[test]

@@ -56,13 +56,7 @@ impl std::fmt::Display for BenchReport {
 pub fn bench_cert_dir(dir: &Path) -> Result<BenchReport, RiskError> {
     let started = Instant::now();
     let mut rows = 0u64;
-    for name in [
-        "logon.csv",
-        "device.csv",
-        "file.csv",
-        "email.csv",
-        "http.csv",
-    ] {
+    for name in ["logon.csv", "device.csv", "file.csv", "email.csv", "http.csv"] {
         let path = dir.join(name);
         if !path.is_file() {
             continue;

@@ -179,11 +179,7 @@ impl Columns {
 ///
 /// LDAP snapshots are read first (peer groups, departures); activity files follow. Missing
 /// optional files are reported, not fatal; a directory with no activity file is an error.
-pub fn read_cert_dir(
-    dir: &Path,
-    options: &CertOptions,
-    agg: &mut Aggregator,
-) -> Result<CertReport, RiskError> {
+pub fn read_cert_dir(dir: &Path, options: &CertOptions, agg: &mut Aggregator) -> Result<CertReport, RiskError> {
     let mut report = CertReport::default();
     let ldap = read_ldap(dir, agg, &mut report)?;
     let internal_domain = ldap.domain.clone();
@@ -241,10 +237,7 @@ struct Ldap {
 }
 
 fn read_ldap(dir: &Path, agg: &mut Aggregator, report: &mut CertReport) -> Result<Ldap, RiskError> {
-    let ldap_dir = ["LDAP", "ldap"]
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_dir());
+    let ldap_dir = ["LDAP", "ldap"].iter().map(|n| dir.join(n)).find(|p| p.is_dir());
     let mut known = HashSet::new();
     let mut domains: HashMap<Vec<u8>, u64> = HashMap::new();
     let Some(ldap_dir) = ldap_dir else {
@@ -264,10 +257,7 @@ fn read_ldap(dir: &Path, agg: &mut Aggregator, report: &mut CertReport) -> Resul
             continue;
         };
         let mut parts = stem.split('-');
-        if let (Some(Ok(y)), Some(Ok(m))) = (
-            parts.next().map(str::parse::<i32>),
-            parts.next().map(str::parse::<u32>),
-        ) {
+        if let (Some(Ok(y)), Some(Ok(m))) = (parts.next().map(str::parse::<i32>), parts.next().map(str::parse::<u32>)) {
             if (1..=12).contains(&m) {
                 months.push((y, m, path));
             }
@@ -301,11 +291,7 @@ fn read_ldap(dir: &Path, agg: &mut Aggregator, report: &mut CertReport) -> Resul
                     continue;
                 }
             }
-            let Some(user) = rec
-                .get(cols.0)
-                .map(<[u8]>::trim_ascii)
-                .filter(|u| !u.is_empty())
-            else {
+            let Some(user) = rec.get(cols.0).map(<[u8]>::trim_ascii).filter(|u| !u.is_empty()) else {
                 malformed(report, &name, &rec, "missing user_id");
                 continue;
             };
@@ -456,30 +442,18 @@ impl ActivityReader<'_> {
             rows += 1;
             if first {
                 first = false;
-                if rec
-                    .get(0)
-                    .is_some_and(|f| f.trim_ascii().eq_ignore_ascii_case(b"id"))
-                {
+                if rec.get(0).is_some_and(|f| f.trim_ascii().eq_ignore_ascii_case(b"id")) {
                     cols = Columns::from_header(self.kind, &rec);
                     continue;
                 }
             }
             if rec.len() < cols.min_fields {
-                let reason = format!(
-                    "expected at least {} fields, found {}",
-                    cols.min_fields,
-                    rec.len()
-                );
+                let reason = format!("expected at least {} fields, found {}", cols.min_fields, rec.len());
                 malformed(self.report, self.name, &rec, &reason);
                 continue;
             }
             let Some((day, second)) = rec.get(cols.date).and_then(parse_any_datetime) else {
-                malformed(
-                    self.report,
-                    self.name,
-                    &rec,
-                    "date is not MM/DD/YYYY HH:MM:SS",
-                );
+                malformed(self.report, self.name, &rec, "date is not MM/DD/YYYY HH:MM:SS");
                 continue;
             };
             let user = rec.get(cols.user).unwrap_or_default().trim_ascii();
@@ -568,10 +542,7 @@ impl ActivityReader<'_> {
             }
             Kind::Email => {
                 // r6 logs received mail too ("View"): only sent mail counts.
-                if cols
-                    .activity
-                    .is_some_and(|i| contains_ci(field(i), b"view"))
-                {
+                if cols.activity.is_some_and(|i| contains_ci(field(i), b"view")) {
                     return Ok(Obs::Other);
                 }
                 let mut external = 0u32;
@@ -615,10 +586,7 @@ impl ActivityReader<'_> {
                 let raw = field(cols.attachments).trim_ascii();
                 let attachments = match std::str::from_utf8(raw).ok().and_then(|s| s.parse().ok()) {
                     Some(n) => n,
-                    None => raw
-                        .split(|&b| b == b';')
-                        .filter(|a| !a.trim_ascii().is_empty())
-                        .count() as u32,
+                    None => raw.split(|&b| b == b';').filter(|a| !a.trim_ascii().is_empty()).count() as u32,
                 };
                 Ok(Obs::Email {
                     external,
@@ -647,8 +615,7 @@ fn hash_bytes(b: &[u8]) -> u64 {
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 const PERSONAL_DOMAINS: &[&[u8]] = &[
@@ -678,9 +645,7 @@ const PERSONAL_DOMAINS: &[&[u8]] = &[
 ];
 
 fn is_personal_domain(domain: &[u8]) -> bool {
-    PERSONAL_DOMAINS
-        .iter()
-        .any(|d| domain.eq_ignore_ascii_case(d))
+    PERSONAL_DOMAINS.iter().any(|d| domain.eq_ignore_ascii_case(d))
 }
 
 const JOB_HOSTS: &[&[u8]] = &[
@@ -751,10 +716,7 @@ impl UrlCategorizer {
     fn new(competitor_hosts: &[String]) -> Self {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut categories = Vec::new();
-        let competitors = competitor_hosts
-            .iter()
-            .filter(|c| !c.is_empty())
-            .map(|c| c.as_bytes());
+        let competitors = competitor_hosts.iter().filter(|c| !c.is_empty()).map(|c| c.as_bytes());
         let lists: [(WebCategory, Vec<&[u8]>); 4] = [
             (WebCategory::Competitor, competitors.collect()),
             (WebCategory::CloudStorage, CLOUD_HOSTS.to_vec()),
@@ -771,10 +733,7 @@ impl UrlCategorizer {
             .ascii_case_insensitive(true)
             .build(&patterns)
             .ok();
-        Self {
-            matcher,
-            categories,
-        }
+        Self { matcher, categories }
     }
 
     fn categorize(&self, url: &[u8]) -> WebCategory {

@@ -42,6 +42,14 @@ pub enum RiskError {
         /// What was wrong.
         reason: String,
     },
+    /// A saved aggregation state could not be decoded.
+    #[error("risk state is corrupt at byte {offset}: {reason}; rebuild it by importing the source data again")]
+    BadState {
+        /// Byte offset where decoding failed.
+        offset: u64,
+        /// What was wrong.
+        reason: String,
+    },
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -100,12 +100,10 @@ impl Answers {
                 if text.is_empty() {
                     return Ok(None);
                 }
-                parse_iso_date(&text)
-                    .map(Some)
-                    .ok_or_else(|| RiskError::BadAnswers {
-                        line,
-                        reason: format!("date {text:?} is not YYYY-MM-DD"),
-                    })
+                parse_iso_date(&text).map(Some).ok_or_else(|| RiskError::BadAnswers {
+                    line,
+                    reason: format!("date {text:?} is not YYYY-MM-DD"),
+                })
             };
             rows.push(AnswerRow {
                 kind: get(1),
@@ -176,17 +174,13 @@ impl Evaluation {
 
     /// Recall at `k`, when computed.
     pub fn recall_at(&self, k: usize) -> Option<f64> {
-        self.recall_at_k
-            .iter()
-            .find(|(kk, _)| *kk == k)
-            .map(|(_, r)| *r)
+        self.recall_at_k.iter().find(|(kk, _)| *kk == k).map(|(_, r)| *r)
     }
 }
 
 /// Compares scores with the answers. People missing from `scores` count as score 0.
 pub fn evaluate(scores: &[UserScore], answers: &Answers) -> Evaluation {
-    let truth: HashMap<&str, &AnswerRow> =
-        answers.rows.iter().map(|a| (a.user.as_str(), a)).collect();
+    let truth: HashMap<&str, &AnswerRow> = answers.rows.iter().map(|a| (a.user.as_str(), a)).collect();
     let mut labelled: Vec<(f64, bool)> = scores
         .iter()
         .map(|s| {
@@ -271,9 +265,7 @@ pub fn roc_auc(labelled: &[(f64, bool)]) -> f64 {
         }
         // Ranks i+1 ..= j+1 share their average.
         let avg = (i + j) as f64 / 2.0 + 1.0;
-        let tied_pos = sorted
-            .get(i..=j)
-            .map_or(0, |s| s.iter().filter(|(_, p)| *p).count());
+        let tied_pos = sorted.get(i..=j).map_or(0, |s| s.iter().filter(|(_, p)| *p).count());
         rank_sum += avg * tied_pos as f64;
         i = j + 1;
     }
@@ -319,24 +311,14 @@ mod tests {
     fn check(labelled: &[(f64, bool)], auc: f64, ap: f64) {
         let got_auc = roc_auc(labelled);
         let got_ap = average_precision(labelled);
-        assert!(
-            (got_auc - auc).abs() < 1e-9,
-            "auc {got_auc} != {auc} for {labelled:?}"
-        );
-        assert!(
-            (got_ap - ap).abs() < 1e-9,
-            "ap {got_ap} != {ap} for {labelled:?}"
-        );
+        assert!((got_auc - auc).abs() < 1e-9, "auc {got_auc} != {auc} for {labelled:?}");
+        assert!((got_ap - ap).abs() < 1e-9, "ap {got_ap} != {ap} for {labelled:?}");
     }
 
     #[test]
     fn metrics_on_hand_checkable_inputs() {
         // Perfect ranking.
-        check(
-            &[(0.9, true), (0.8, true), (0.1, false), (0.2, false)],
-            1.0,
-            1.0,
-        );
+        check(&[(0.9, true), (0.8, true), (0.1, false), (0.2, false)], 1.0, 1.0);
         // Worst ranking: positives last. AP = 1/3·(1/3)... ranks 3,4 of 4 → P=1/3, 2/4.
         check(
             &[(0.1, true), (0.2, true), (0.8, false), (0.9, false)],
@@ -350,11 +332,7 @@ mod tests {
             0.5 + 0.5 * 2.0 / 3.0,
         );
         // All tied: AUC 0.5, AP = base rate.
-        check(
-            &[(1.0, true), (1.0, false), (1.0, false), (1.0, false)],
-            0.5,
-            0.25,
-        );
+        check(&[(1.0, true), (1.0, false), (1.0, false), (1.0, false)], 0.5, 0.25);
         // Empty class.
         check(&[(1.0, false)], 0.5, 0.0);
     }
@@ -408,29 +386,18 @@ mod tests {
 
     #[test]
     fn scores_csv_quotes_reasons() {
-        let text = scores_csv(&[user(
-            "A",
-            42.04,
-            Some(parse_iso_date("2010-03-05").unwrap()),
-        )])
-        .unwrap();
+        let text = scores_csv(&[user("A", 42.04, Some(parse_iso_date("2010-03-05").unwrap()))]).unwrap();
         assert_eq!(
             text,
             "user,score,first_alert,reasons\nA,42.0,2010-03-05,\"copied 3 files, \"\"odd\"\"\"\n"
         );
         let empty = scores_csv(&[user("B", 0.0, None)]).unwrap();
-        assert!(
-            empty.ends_with("B,0.0,,\"copied 3 files, \"\"odd\"\"\"\n"),
-            "{empty}"
-        );
+        assert!(empty.ends_with("B,0.0,,\"copied 3 files, \"\"odd\"\"\"\n"), "{empty}");
     }
 
     #[test]
     fn answers_reject_bad_dates_with_line() {
-        let err = Answers::read(
-            "user,kind,scenario,start,last_day\nA,insider,x,03/01/2010,\n".as_bytes(),
-        )
-        .unwrap_err();
+        let err = Answers::read("user,kind,scenario,start,last_day\nA,insider,x,03/01/2010,\n".as_bytes()).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 }

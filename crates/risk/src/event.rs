@@ -214,10 +214,7 @@ const MAX_REPORTED_ERRORS: usize = 100;
 ///
 /// Bad lines are counted and reported with their line number, then skipped; only an
 /// I/O failure stops the stream.
-pub fn read_json_lines<R: BufRead>(
-    reader: R,
-    mut sink: impl FnMut(Event),
-) -> Result<JsonLinesReport, RiskError> {
+pub fn read_json_lines<R: BufRead>(reader: R, mut sink: impl FnMut(Event)) -> Result<JsonLinesReport, RiskError> {
     let mut report = JsonLinesReport::default();
     for (index, line) in reader.lines().enumerate() {
         let line_no = index as u64 + 1;

@@ -196,6 +196,17 @@ impl Interner {
     pub fn len(&self) -> usize {
         self.names.len()
     }
+
+    /// Rebuilds an interner from its names in id order (ids stay aligned even if two
+    /// names collide, which only lossy UTF-8 conversion could cause).
+    pub fn from_names(names: Vec<String>) -> Self {
+        let map = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_bytes().into(), i as u32))
+            .collect();
+        Self { map, names }
+    }
 }
 
 /// Accumulates events (in any order) into daily per-user feature vectors.
@@ -282,10 +293,7 @@ impl Aggregator {
                 self.add_hr(user, day, hr);
                 return;
             }
-            EventKind::VaultRead {
-                customer,
-                own_account,
-            } => Obs::VaultRead {
+            EventKind::VaultRead { customer, own_account } => Obs::VaultRead {
                 customer: customer.as_deref().map(hash_id),
                 own: *own_account,
             },
@@ -299,10 +307,7 @@ impl Aggregator {
                 customers: *customers,
                 own: *own_account,
             },
-            EventKind::DocumentDownload {
-                customer,
-                own_account,
-            } => Obs::DocDownload {
+            EventKind::DocumentDownload { customer, own_account } => Obs::DocDownload {
                 customer: customer.as_deref().map(hash_id),
                 own: *own_account,
             },
@@ -313,9 +318,7 @@ impl Aggregator {
             EventKind::Logoff { .. } => Obs::Logoff,
             EventKind::DeviceConnect { .. } => Obs::DeviceConnect,
             EventKind::DeviceDisconnect { .. } => Obs::DeviceDisconnect,
-            EventKind::FileCopy {
-                direction, files, ..
-            } => Obs::FileCopy {
+            EventKind::FileCopy { direction, files, .. } => Obs::FileCopy {
                 to_removable: *direction == CopyDirection::ToRemovable,
                 files: *files,
             },
@@ -449,10 +452,7 @@ impl Aggregator {
                     add(Feature::AfterHoursExfil, 1.0);
                 }
             }
-            Obs::FileCopy {
-                to_removable,
-                files,
-            } => {
+            Obs::FileCopy { to_removable, files } => {
                 if to_removable {
                     add(Feature::FilesToRemovable, files as f32);
                 } else {
@@ -545,9 +545,7 @@ impl Aggregator {
                 let others = agg
                     .pcs
                     .iter()
-                    .filter(
-                        |&&pc| matches!(owners.get(pc as usize), Some(Some(o)) if *o != uid as u32),
-                    )
+                    .filter(|&&pc| matches!(owners.get(pc as usize), Some(Some(o)) if *o != uid as u32))
                     .count();
                 if let Some(x) = agg.f.get_mut(Feature::OtherPcLogons.index()) {
                     *x = others as f32;

@@ -95,16 +95,11 @@ const JOB_SITES: [&str; 6] = [
     "jobhuntersbible.com",
     "www.linkedin.com",
 ];
-const CLOUD_SITES: [&str; 4] = [
-    "www.dropbox.com",
-    "wikileaks.org",
-    "mega.nz",
-    "wetransfer.com",
-];
+const CLOUD_SITES: [&str; 4] = ["www.dropbox.com", "wikileaks.org", "mega.nz", "wetransfer.com"];
 const WEBMAIL: [&str; 4] = ["gmail.com", "yahoo.com", "hotmail.com", "comcast.net"];
 const WORDS: [&str; 16] = [
-    "news", "sports", "weather", "travel", "garden", "finance", "cooking", "music", "movies",
-    "science", "health", "tech", "auto", "books", "games", "photo",
+    "news", "sports", "weather", "travel", "garden", "finance", "cooking", "music", "movies", "science", "health",
+    "tech", "auto", "books", "games", "photo",
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -153,9 +148,8 @@ type Row = (u8, u32, String);
 /// Writes `logon.csv`, `device.csv`, `file.csv`, `email.csv`, `http.csv`, `psychometric.csv`,
 /// `LDAP/YYYY-MM.csv` and `answers.csv` into `dir`.
 pub fn generate(config: &GeneratorConfig, dir: &Path) -> Result<GeneratorSummary, RiskError> {
-    let specials = SCENARIOS.len() * config.insiders_per_scenario
-        + 3 * config.hard_negatives_per_kind
-        + config.benign_departures;
+    let specials =
+        SCENARIOS.len() * config.insiders_per_scenario + 3 * config.hard_negatives_per_kind + config.benign_departures;
     if config.users > 10_000 || config.users < specials + 10 {
         return Err(RiskError::Config(format!(
             "users must be between {} (labelled people + 10) and 10000, found {}",
@@ -199,11 +193,7 @@ pub fn generate(config: &GeneratorConfig, dir: &Path) -> Result<GeneratorSummary
     writeln!(out.logon, "id,date,user,pc,activity").map_err(w)?;
     writeln!(out.device, "id,date,user,pc,activity").map_err(w)?;
     writeln!(out.file, "id,date,user,pc,filename,content").map_err(w)?;
-    writeln!(
-        out.email,
-        "id,date,user,pc,to,cc,bcc,from,size,attachments,content"
-    )
-    .map_err(w)?;
+    writeln!(out.email, "id,date,user,pc,to,cc,bcc,from,size,attachments,content").map_err(w)?;
     writeln!(out.http, "id,date,user,pc,url,content").map_err(w)?;
     let mut events = 0u64;
     let mut rows: Vec<Row> = Vec::new();
@@ -330,33 +320,13 @@ fn make_people(config: &GeneratorConfig, rng: &mut fastrand::Rng, end: i32) -> V
                 scenario_start: 0,
                 arrive: rng.u32(7 * 3600..9 * 3600 + 1800),
                 work_secs: rng.u32(8 * 3600..9 * 3600 + 1800),
-                after_hours_rate: if rng.f32() < 0.15 {
-                    rng.f32() * 0.3
-                } else {
-                    0.0
-                },
+                after_hours_rate: if rng.f32() < 0.15 { rng.f32() * 0.3 } else { 0.0 },
                 usb_rate: if usb { 0.3 + rng.f32() * 2.0 } else { 0.0 },
                 files_per_connect: 1.0 + rng.f32() * 4.0,
-                other_pc_rate: if rng.f32() < 0.1 {
-                    rng.f32() * 0.05
-                } else {
-                    0.0
-                },
-                personal_email_rate: if rng.f32() < 0.25 {
-                    rng.f32() * 0.05
-                } else {
-                    0.0
-                },
-                job_rate: if rng.f32() < 0.15 {
-                    rng.f32() * 0.02
-                } else {
-                    0.0
-                },
-                cloud_rate: if rng.f32() < 0.15 {
-                    rng.f32() * 0.01
-                } else {
-                    0.0
-                },
+                other_pc_rate: if rng.f32() < 0.1 { rng.f32() * 0.05 } else { 0.0 },
+                personal_email_rate: if rng.f32() < 0.25 { rng.f32() * 0.05 } else { 0.0 },
+                job_rate: if rng.f32() < 0.15 { rng.f32() * 0.02 } else { 0.0 },
+                cloud_rate: if rng.f32() < 0.15 { rng.f32() * 0.01 } else { 0.0 },
                 emails_per_day: 2.0 + rng.f32() * 8.0,
                 sites: (0..20)
                     .map(|_| {
@@ -586,9 +556,7 @@ fn day_rows(
         let n = rng.u32(1..4);
         let to: Vec<String> = (0..n)
             .map(|_| {
-                let other = people
-                    .get(rng.usize(0..people.len()))
-                    .map_or("X", |o| o.id.as_str());
+                let other = people.get(rng.usize(0..people.len())).map_or("X", |o| o.id.as_str());
                 if rng.f32() < 0.1 {
                     format!("{other}@partner{}.com", rng.u32(1..40))
                 } else {
@@ -600,33 +568,19 @@ fn day_rows(
         sends.push((at(rng), to.join(";"), attachments));
     }
     if rng.f32() < p.personal_email_rate * p.emails_per_day {
-        let mail = WEBMAIL
-            .get(rng.usize(0..WEBMAIL.len()))
-            .copied()
-            .unwrap_or("gmail.com");
+        let mail = WEBMAIL.get(rng.usize(0..WEBMAIL.len())).copied().unwrap_or("gmail.com");
         sends.push((at(rng), format!("{user}.home@{mail}"), rng.u32(0..2)));
     }
     match insider {
         Some(1) if rng.f32() < 0.2 => {
-            sends.push((
-                at(rng),
-                format!("recruiting@competitor{}.com", index % 7),
-                1,
-            ));
+            sends.push((at(rng), format!("recruiting@competitor{}.com", index % 7), 1));
         }
         Some(2) if day == p.scenario_start + 1 => {
-            let all: Vec<String> = people
-                .iter()
-                .take(60)
-                .map(|o| format!("{}@dtaa.com", o.id))
-                .collect();
+            let all: Vec<String> = people.iter().take(60).map(|o| format!("{}@dtaa.com", o.id)).collect();
             sends.push((session(rng), all.join(";"), 0));
         }
         Some(3) if rng.f32() < 0.7 => {
-            let mail = WEBMAIL
-                .get(index % WEBMAIL.len())
-                .copied()
-                .unwrap_or("gmail.com");
+            let mail = WEBMAIL.get(index % WEBMAIL.len()).copied().unwrap_or("gmail.com");
             for _ in 0..rng.u32(1..4) {
                 sends.push((at(rng), format!("{user}.private@{mail}"), rng.u32(1..5)));
             }
@@ -667,10 +621,7 @@ fn day_rows(
                 .unwrap_or("x")
                 .to_string()
         } else if rng.f32() < 0.7 {
-            p.sites
-                .get(rng.usize(0..p.sites.len()))
-                .cloned()
-                .unwrap_or_default()
+            p.sites.get(rng.usize(0..p.sites.len())).cloned().unwrap_or_default()
         } else {
             let w = WORDS.get(rng.usize(0..WORDS.len())).copied().unwrap_or("x");
             format!("www.{w}{}.com", rng.u32(1..3000))
@@ -698,18 +649,12 @@ fn day_rows(
     for _ in 0..uploads {
         let host = match insider {
             Some(0) => "wikileaks.org",
-            _ => CLOUD_SITES
-                .get(rng.usize(0..CLOUD_SITES.len()))
-                .copied()
-                .unwrap_or("x"),
+            _ => CLOUD_SITES.get(rng.usize(0..CLOUD_SITES.len())).copied().unwrap_or("x"),
         };
         rows.push((
             4,
             session(rng),
-            format!(
-                "{user},{pc},http://{host}/upload/{}.html,upload",
-                rng.u32(1..99)
-            ),
+            format!("{user},{pc},http://{host}/upload/{}.html,upload", rng.u32(1..99)),
         ));
     }
     // Sabotage: log on to the supervisor's machine the next evening.
@@ -717,10 +662,6 @@ fn day_rows(
         let boss = people
             .get((index + 1) % people.len())
             .map_or("PC-0000", |o| o.pc.as_str());
-        rows.push((
-            0,
-            rng.u32(20 * 3600..22 * 3600),
-            format!("{user},{boss},Logon"),
-        ));
+        rows.push((0, rng.u32(20 * 3600..22 * 3600), format!("{user},{boss},Logon")));
     }
 }

@@ -16,6 +16,8 @@
 //! - Output and quality: [`write_scores_csv`]/[`scores_csv`] (`user,score,first_alert,reasons`),
 //!   [`Answers`], [`evaluate`] → [`Evaluation`] (ROC AUC, AP, recall@k, lead days,
 //!   benign-departing alert rate).
+//! - State: [`Aggregator::to_state_bytes`] / [`Aggregator::from_state_bytes`] save and
+//!   restore an aggregation (compact binary) so it can be scored or extended later.
 //! - Synthetic data: [`generate`] with [`GeneratorConfig`] writes the r4.2 layout plus
 //!   `answers.csv`; [`bench_cert_dir`] measures scoring throughput against bare csv parsing.
 //!
@@ -39,20 +41,15 @@ mod event;
 mod features;
 mod generator;
 mod score;
+mod state;
 pub mod time;
 
 pub use alert::{Alert, Severity};
 pub use bench::{bench_cert_dir, BenchReport};
 pub use cert::{categorize_url, read_cert_dir, CertOptions, CertReport, MalformedRow};
 pub use error::RiskError;
-pub use eval::{
-    average_precision, evaluate, roc_auc, scores_csv, write_scores_csv, AnswerRow, Answers,
-    Evaluation,
-};
-pub use event::{
-    parse_event, read_json_lines, CopyDirection, Event, EventKind, HrEvent, JsonLinesReport,
-    WebCategory,
-};
+pub use eval::{average_precision, evaluate, roc_auc, scores_csv, write_scores_csv, AnswerRow, Answers, Evaluation};
+pub use event::{parse_event, read_json_lines, CopyDirection, Event, EventKind, HrEvent, JsonLinesReport, WebCategory};
 pub use features::{Aggregator, Feature, Profile, FEATURE_COUNT};
 pub use generator::{generate, GeneratorConfig, GeneratorSummary};
 pub use score::{ScoreReport, ScoringConfig, UserScore};

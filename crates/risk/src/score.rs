@@ -104,78 +104,22 @@ const SPECS: &[Spec] = &[
     spec(Feature::FilesToRemovable, Group::Exfil, 2.0, 0.6, 2.0, 3.0),
     spec(Feature::DeviceConnects, Group::Exfil, 0.8, 1.0, 0.4, 1.0),
     spec(Feature::RecordsExported, Group::Exfil, 2.0, 0.8, 2.0, 20.0),
-    spec(
-        Feature::DocumentsDownloaded,
-        Group::Exfil,
-        1.5,
-        0.5,
-        1.6,
-        3.0,
-    ),
-    spec(
-        Feature::PersonalAttachmentEmails,
-        Group::Exfil,
-        1.5,
-        0.8,
-        2.0,
-        1.0,
-    ),
-    spec(
-        Feature::ExternalAttachmentEmails,
-        Group::Exfil,
-        0.8,
-        0.2,
-        0.8,
-        2.0,
-    ),
+    spec(Feature::DocumentsDownloaded, Group::Exfil, 1.5, 0.5, 1.6, 3.0),
+    spec(Feature::PersonalAttachmentEmails, Group::Exfil, 1.5, 0.8, 2.0, 1.0),
+    spec(Feature::ExternalAttachmentEmails, Group::Exfil, 0.8, 0.2, 0.8, 2.0),
     spec(Feature::CloudUploads, Group::Exfil, 1.5, 1.0, 2.0, 1.0),
     spec(Feature::DlpHits, Group::Exfil, 1.2, 0.6, 0.6, 1.0),
     spec(Feature::AfterHoursExfil, Group::Exfil, 1.0, 0.6, 1.5, 1.0),
-    spec(
-        Feature::AfterHoursActivity,
-        Group::Context,
-        0.7,
-        0.7,
-        0.4,
-        1.0,
-    ),
+    spec(Feature::AfterHoursActivity, Group::Context, 0.7, 0.7, 0.4, 1.0),
     spec(Feature::OtherPcLogons, Group::Context, 0.7, 0.6, 0.3, 1.0),
     spec(Feature::MassEmails, Group::Context, 0.8, 1.0, 0.0, 1.0),
-    spec(
-        Feature::OutsideOwnAccounts,
-        Group::Context,
-        1.0,
-        0.6,
-        0.6,
-        2.0,
-    ),
-    spec(
-        Feature::CustomersTouched,
-        Group::Context,
-        0.6,
-        0.0,
-        0.5,
-        5.0,
-    ),
+    spec(Feature::OutsideOwnAccounts, Group::Context, 1.0, 0.6, 0.6, 2.0),
+    spec(Feature::CustomersTouched, Group::Context, 0.6, 0.0, 0.5, 5.0),
     spec(Feature::JobSiteVisits, Group::Context, 0.3, 0.2, 0.2, 2.0),
-    spec(
-        Feature::CompetitorVisits,
-        Group::Context,
-        0.5,
-        0.4,
-        0.3,
-        1.0,
-    ),
+    spec(Feature::CompetitorVisits, Group::Context, 0.5, 0.4, 0.3, 1.0),
 ];
 
-const fn spec(
-    feature: Feature,
-    group: Group,
-    spike: f32,
-    novel: f32,
-    drift: f32,
-    floor: f32,
-) -> Spec {
+const fn spec(feature: Feature, group: Group, spike: f32, novel: f32, drift: f32, floor: f32) -> Spec {
     Spec {
         feature,
         group,
@@ -404,9 +348,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
         let group = *group_ids.entry(key).or_insert(next);
         if group == groups.len() {
             groups.push(PeerGroup {
-                features: (0..FEATURE_COUNT)
-                    .map(|_| Baseline::new(PEER_RING))
-                    .collect(),
+                features: (0..FEATURE_COUNT).map(|_| Baseline::new(PEER_RING)).collect(),
                 members: 0,
                 cache_day: vec![i32::MIN; FEATURE_COUNT],
                 cache: vec![(0.0, 0.0); FEATURE_COUNT],
@@ -458,8 +400,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
     let mut alerts: Vec<Alert> = Vec::new();
     // People without activity still get a (zero) row; the day loop then runs no day.
     let (first_day, last_day) = first_day.zip(last_day).unwrap_or((0, -1));
-    let budget =
-        ((config.alerts_per_thousand * user_count as f32 / 1000.0).round() as usize).max(1);
+    let budget = ((config.alerts_per_thousand * user_count as f32 / 1000.0).round() as usize).max(1);
     let mut cursors = vec![0usize; user_count];
     let mut candidates: Vec<(f32, usize, Vec<String>)> = Vec::new();
     for day in first_day..=last_day {
@@ -544,11 +485,9 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
 }
 
 fn watchlist_since(profile: &Profile) -> Option<i32> {
-    profile.notice_day.or(if profile.departed {
-        profile.last_day
-    } else {
-        None
-    })
+    profile
+        .notice_day
+        .or(if profile.departed { profile.last_day } else { None })
 }
 
 /// Spike points: nothing below 4 robust deviations, saturating towards the weight.
@@ -682,11 +621,7 @@ fn score_day(
             }
         }
         // Update baselines, winsorized so an ongoing theft cannot become the new normal.
-        let stored = if established {
-            x.min(med + 3.0 * scale)
-        } else {
-            x
-        };
+        let stored = if established { x.min(med + 3.0 * scale) } else { x };
         fs.own.push(stored, config.baseline_days);
         if x > 0.0 {
             fs.ever = true;
@@ -697,28 +632,16 @@ fn score_day(
     }
     state.active_days += 1;
     // Intent: job-site or competitor indicators recently in force.
-    let job = f
-        .get(Feature::JobSiteVisits.index())
-        .copied()
-        .unwrap_or(0.0)
-        + f.get(Feature::CompetitorVisits.index())
-            .copied()
-            .unwrap_or(0.0);
-    state
-        .intent_visits
-        .retain(|(d, _)| day - d < config.intent_days);
+    let job = f.get(Feature::JobSiteVisits.index()).copied().unwrap_or(0.0)
+        + f.get(Feature::CompetitorVisits.index()).copied().unwrap_or(0.0);
+    state.intent_visits.retain(|(d, _)| day - d < config.intent_days);
     if job > 0.0 {
         state.intent_visits.push((day, job));
     }
     let intent_slot_value = SPECS
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
-            matches!(
-                s.feature,
-                Feature::JobSiteVisits | Feature::CompetitorVisits
-            )
-        })
+        .filter(|(_, s)| matches!(s.feature, Feature::JobSiteVisits | Feature::CompetitorVisits))
         .flat_map(|(i, _)| (0..3).map(move |k| i * 3 + k))
         .filter_map(|slot| state.slots.get(slot))
         .any(|s| s.value > 0.05 && day - s.day < config.intent_days);
@@ -733,11 +656,7 @@ fn score_day(
     {
         state.collect_day = Some(day);
     }
-    if exfil_today
-        && state
-            .collect_day
-            .is_some_and(|c| day - c <= config.sequence_days)
-    {
+    if exfil_today && state.collect_day.is_some_and(|c| day - c <= config.sequence_days) {
         state.exfil_day = Some(day);
     }
     if fx(Feature::FilesDeleted) > 0.0 {
@@ -756,21 +675,11 @@ fn score_day(
         }
     }
     let (context, exfil, breadth) = sums(state);
-    let intent = state
-        .intent_day
-        .is_some_and(|d| day - d < config.intent_days);
+    let intent = state.intent_day.is_some_and(|d| day - d < config.intent_days);
     let intent_mult = if intent { config.intent_weight } else { 1.0 };
     let online_departing = profile.notice_day.is_some_and(|n| day >= n);
-    let retro_departing =
-        departure_window(profile, config).is_some_and(|(a, b)| day >= a && day <= b);
-    let online = context
-        + exfil
-            * intent_mult
-            * if online_departing {
-                config.departure_weight
-            } else {
-                1.0
-            };
+    let retro_departing = departure_window(profile, config).is_some_and(|(a, b)| day >= a && day <= b);
+    let online = context + exfil * intent_mult * if online_departing { config.departure_weight } else { 1.0 };
     let retro = context
         + exfil
             * intent_mult
@@ -798,10 +707,7 @@ fn sums(state: &UserState) -> (f32, f32, f32) {
         let (group, dimension) = match slot {
             SLOT_PEER => (Group::Context, SPECS.len()),
             SLOT_SEQUENCE => (Group::Exfil, SPECS.len() + 1),
-            _ => (
-                SPECS.get(slot / 3).map_or(Group::Context, |s| s.group),
-                slot / 3,
-            ),
+            _ => (SPECS.get(slot / 3).map_or(Group::Context, |s| s.group), slot / 3),
         };
         match group {
             Group::Exfil => exfil += s.value,
@@ -835,10 +741,7 @@ fn reasons(state: &UserState, day: i32, profile: &Profile, config: &ScoringConfi
         .take(4)
         .filter_map(|(slot, s)| describe(slot, s))
         .collect();
-    if state
-        .intent_day
-        .is_some_and(|d| day - d < config.intent_days)
-    {
+    if state.intent_day.is_some_and(|d| day - d < config.intent_days) {
         let visits: f32 = state.intent_visits.iter().map(|(_, v)| v).sum();
         if visits > 0.0 && !out.iter().any(|r| r.contains("job sites")) {
             out.push(format!(
@@ -897,6 +800,10 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
                     }
                 }
                 1 => format!("first time: {what} on {date}"),
+                _ if fmt_count(s.usual) == "0" => format!(
+                    "{what} between {} and {date}, where their history predicts none",
+                    human_date(s.since)
+                ),
                 _ => format!(
                     "{what} between {} and {date}, against about {} expected from their history",
                     human_date(s.since),

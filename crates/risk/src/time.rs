@@ -80,10 +80,7 @@ pub fn parse_cert_datetime(b: &[u8]) -> Option<(i32, u32)> {
     if !valid(year, month, day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some((
-        days_from_civil(year, month, day),
-        hour * 3600 + minute * 60 + second,
-    ))
+    Some((days_from_civil(year, month, day), hour * 3600 + minute * 60 + second))
 }
 
 /// Parses `MM/DD/YYYY HH:MM:SS` (fast path), its unpadded form `M/D/YYYY H:MM[:SS]`, or
@@ -122,11 +119,7 @@ pub fn parse_any_datetime(b: &[u8]) -> Option<(i32, u32)> {
 /// Formats a CERT timestamp `MM/DD/YYYY HH:MM:SS`.
 pub fn cert_datetime(days: i32, second_of_day: u32) -> String {
     let (y, m, d) = civil_from_days(days);
-    let (h, mi, s) = (
-        second_of_day / 3600,
-        second_of_day / 60 % 60,
-        second_of_day % 60,
-    );
+    let (h, mi, s) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
     format!("{m:02}/{d:02}/{y:04} {h:02}:{mi:02}:{s:02}")
 }
 
@@ -159,10 +152,7 @@ mod tests {
         );
         assert_eq!(parse_cert_datetime(b"13/02/2010 06:49:00"), None);
         assert_eq!(parse_cert_datetime(b"01/02/2010 6:49:00"), None);
-        assert_eq!(
-            parse_iso_date("2011-05-17"),
-            Some(days_from_civil(2011, 5, 17))
-        );
+        assert_eq!(parse_iso_date("2011-05-17"), Some(days_from_civil(2011, 5, 17)));
         assert_eq!(parse_iso_date("2011-5-17"), None);
         let want = Some((days_from_civil(2010, 1, 2), 6 * 3600 + 49 * 60));
         for text in [
@@ -175,13 +165,7 @@ mod tests {
         ] {
             assert_eq!(parse_any_datetime(text.as_bytes()), want, "{text}");
         }
-        for bad in [
-            "",
-            "2010-01-02",
-            "13/02/2010 06:49:00",
-            "1/2/2010 25:00",
-            "a/b/c d:e",
-        ] {
+        for bad in ["", "2010-01-02", "13/02/2010 06:49:00", "1/2/2010 25:00", "a/b/c d:e"] {
             assert_eq!(parse_any_datetime(bad.as_bytes()), None, "{bad}");
         }
     }

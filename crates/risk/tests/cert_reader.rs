@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-use risk::{
-    categorize_url, read_cert_dir, Aggregator, CertOptions, CertReport, Feature, WebCategory,
-};
+use risk::{categorize_url, read_cert_dir, Aggregator, CertOptions, CertReport, Feature, WebCategory};
 
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
@@ -21,8 +19,7 @@ fn read(dir: &Path) -> (CertReport, Aggregator) {
     (report, agg)
 }
 
-const LDAP_HEADER: &str =
-    "employee_name,user_id,email,role,business_unit,functional_unit,department,team,supervisor\n";
+const LDAP_HEADER: &str = "employee_name,user_id,email,role,business_unit,functional_unit,department,team,supervisor\n";
 
 #[test]
 fn malformed_rows_are_reported_with_file_and_line_then_skipped() {
@@ -38,11 +35,7 @@ fn malformed_rows_are_reported_with_file_and_line_then_skipped() {
          {E},01/04/2010 17:00:00,AAA0001,PC-1,Logoff\n",
     );
     let (report, agg) = read(dir.path());
-    let got: Vec<(String, u64)> = report
-        .malformed
-        .iter()
-        .map(|m| (m.file.clone(), m.line))
-        .collect();
+    let got: Vec<(String, u64)> = report.malformed.iter().map(|m| (m.file.clone(), m.line)).collect();
     assert_eq!(
         got,
         vec![
@@ -76,9 +69,7 @@ fn headerless_files_duplicates_out_of_order_and_unknown_users() {
     write(
         dir.path(),
         "LDAP/2010-01.csv",
-        &format!(
-            "{LDAP_HEADER}Ann,AAA0001,AAA0001@dtaa.com,Salesman,1,5 - Sales,2 - Sales,3 - R,Bob\n"
-        ),
+        &format!("{LDAP_HEADER}Ann,AAA0001,AAA0001@dtaa.com,Salesman,1,5 - Sales,2 - Sales,3 - R,Bob\n"),
     );
     let (report, agg) = read(dir.path());
     assert_eq!(report.malformed_count, 0, "{:?}", report.malformed);
@@ -94,22 +85,10 @@ fn ldap_snapshots_give_departures_and_missing_months() {
     let dir = tempfile::tempdir().unwrap();
     let ann = "Ann,AAA0001,AAA0001@dtaa.com,Salesman,1,5 - Sales,2 - Sales,3 - R,Bob\n";
     let ben = "Ben,BBB0002,BBB0002@dtaa.com,Engineer,1,2 - RnD,3 - Eng,4 - E,Bob\n";
-    write(
-        dir.path(),
-        "LDAP/2010-01.csv",
-        &format!("{LDAP_HEADER}{ann}{ben}"),
-    );
-    write(
-        dir.path(),
-        "LDAP/2010-02.csv",
-        &format!("{LDAP_HEADER}{ann}{ben}"),
-    );
+    write(dir.path(), "LDAP/2010-01.csv", &format!("{LDAP_HEADER}{ann}{ben}"));
+    write(dir.path(), "LDAP/2010-02.csv", &format!("{LDAP_HEADER}{ann}{ben}"));
     // 2010-03 missing; Ben gone by 2010-04.
-    write(
-        dir.path(),
-        "LDAP/2010-04.csv",
-        &format!("{LDAP_HEADER}{ann}"),
-    );
+    write(dir.path(), "LDAP/2010-04.csv", &format!("{LDAP_HEADER}{ann}"));
     write(
         dir.path(),
         "logon.csv",
@@ -173,26 +152,10 @@ fn check(url: &str, competitors: &[&str], want: WebCategory) {
 
 #[test]
 fn urls_are_categorized_by_host() {
-    check(
-        "http://www.careerbuilder.com/find/x.jsp",
-        &[],
-        WebCategory::JobSite,
-    );
-    check(
-        "https://www.linkedin.com/in/someone",
-        &[],
-        WebCategory::JobSite,
-    );
-    check(
-        "http://wikileaks.org/submit/a.html",
-        &[],
-        WebCategory::CloudStorage,
-    );
-    check(
-        "http://www.dropbox.com/upload",
-        &[],
-        WebCategory::CloudStorage,
-    );
+    check("http://www.careerbuilder.com/find/x.jsp", &[], WebCategory::JobSite);
+    check("https://www.linkedin.com/in/someone", &[], WebCategory::JobSite);
+    check("http://wikileaks.org/submit/a.html", &[], WebCategory::CloudStorage);
+    check("http://www.dropbox.com/upload", &[], WebCategory::CloudStorage);
     check("http://mail.yahoo.com/inbox", &[], WebCategory::Webmail);
     check(
         "http://www.rivalcorp.com/about",
@@ -200,11 +163,7 @@ fn urls_are_categorized_by_host() {
         WebCategory::Competitor,
     );
     // The path does not count, only the host.
-    check(
-        "http://news.example.com/jobs/report.html",
-        &[],
-        WebCategory::Other,
-    );
+    check("http://news.example.com/jobs/report.html", &[], WebCategory::Other);
     check("not a url", &[], WebCategory::Other);
 }
 
@@ -212,11 +171,7 @@ fn urls_are_categorized_by_host() {
 fn look_alike_hosts_are_not_cloud_storage() {
     check("http://www.xbox.com/games", &[], WebCategory::Other);
     check("http://www.omega.com/watches", &[], WebCategory::Other);
-    check(
-        "https://app.box.com/folder/1",
-        &[],
-        WebCategory::CloudStorage,
-    );
+    check("https://app.box.com/folder/1", &[], WebCategory::CloudStorage);
 }
 
 #[test]

@@ -7,17 +7,8 @@ fn run(seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let config = GeneratorConfig::tiny(seed);
     let summary = generate(&config, dir.path()).unwrap();
-    assert!(
-        summary.events > 10_000,
-        "too few events: {}",
-        summary.events
-    );
-    let (report, scores) = score_cert_dir(
-        dir.path(),
-        &CertOptions::default(),
-        &ScoringConfig::default(),
-    )
-    .unwrap();
+    assert!(summary.events > 10_000, "too few events: {}", summary.events);
+    let (report, scores) = score_cert_dir(dir.path(), &CertOptions::default(), &ScoringConfig::default()).unwrap();
     assert_eq!(report.malformed_count, 0, "{:?}", report.malformed);
     assert_eq!(report.events, summary.events);
     assert_eq!(scores.users.len(), config.users);
@@ -34,11 +25,7 @@ fn run(seed: u64) {
         if a.scenario.contains("sabotage") {
             continue;
         }
-        let (_, lead) = eval
-            .departing_lead_days
-            .iter()
-            .find(|(u, _)| *u == a.user)
-            .unwrap();
+        let (_, lead) = eval.departing_lead_days.iter().find(|(u, _)| *u == a.user).unwrap();
         assert!(
             lead.is_some_and(|d| d >= 7),
             "{} ({}) alerted {lead:?} days before leaving, {context}",
@@ -55,10 +42,7 @@ fn run(seed: u64) {
     for a in &scores.alerts {
         *per_day.entry(a.day).or_insert(0) += 1;
     }
-    assert!(
-        per_day.values().all(|&n| n <= 1),
-        "budget exceeded: {per_day:?}"
-    );
+    assert!(per_day.values().all(|&n| n <= 1), "budget exceeded: {per_day:?}");
 }
 
 #[test]

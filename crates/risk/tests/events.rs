@@ -2,10 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use risk::time::{days_from_civil, DAY_MS};
-use risk::{
-    parse_event, read_json_lines, Aggregator, CopyDirection, Event, EventKind, HrEvent,
-    ScoringConfig,
-};
+use risk::{parse_event, read_json_lines, Aggregator, CopyDirection, Event, EventKind, HrEvent, ScoringConfig};
 
 fn ms(y: i32, m: u32, d: u32, hour: i64) -> i64 {
     i64::from(days_from_civil(y, m, d)) * DAY_MS + hour * 3_600_000
@@ -51,16 +48,9 @@ fn json_lines_round_trip_and_bad_lines_are_reported() {
     assert_eq!(got, events);
     assert_eq!(report.accepted, 3);
     assert_eq!(report.rejected_count, 2);
-    assert_eq!(
-        report.rejected.iter().map(|r| r.0).collect::<Vec<_>>(),
-        vec![4, 6]
-    );
-    let one =
-        parse_event(r#"{"ts_ms":5,"user":"u","type":"web_visit","category":"job_site"}"#).unwrap();
-    assert!(matches!(
-        one.kind,
-        EventKind::WebVisit { upload: false, .. }
-    ));
+    assert_eq!(report.rejected.iter().map(|r| r.0).collect::<Vec<_>>(), vec![4, 6]);
+    let one = parse_event(r#"{"ts_ms":5,"user":"u","type":"web_visit","category":"job_site"}"#).unwrap();
+    assert!(matches!(one.kind, EventKind::WebVisit { upload: false, .. }));
     assert!(parse_event(r#"{"user":"u","type":"logon","pc":"x"}"#).is_err());
 }
 
@@ -123,28 +113,17 @@ fn export_burst_after_notice_is_explained_and_weighs_more() {
     };
     let plain = run(false);
     let noticed = run(true);
-    let score =
-        |r: &risk::ScoreReport, u: &str| r.users.iter().find(|s| s.user == u).unwrap().clone();
+    let score = |r: &risk::ScoreReport, u: &str| r.users.iter().find(|s| s.user == u).unwrap().clone();
     let thief = score(&noticed, "thief");
-    assert!(
-        thief.score > score(&plain, "thief").score,
-        "notice must weigh more"
-    );
+    assert!(thief.score > score(&plain, "thief").score, "notice must weigh more");
     assert!(thief.score >= 50.0, "{thief:?}");
     assert!(
         thief.reasons[0].starts_with("exported 4000 vault records on"),
         "{:?}",
         thief.reasons
     );
-    assert!(
-        thief.reasons[0].contains("× their median of"),
-        "{:?}",
-        thief.reasons
-    );
-    assert!(thief
-        .reasons
-        .iter()
-        .any(|r| r.starts_with("gave notice on 1 Apr 2024")));
+    assert!(thief.reasons[0].contains("× their median of"), "{:?}", thief.reasons);
+    assert!(thief.reasons.iter().any(|r| r.starts_with("gave notice on 1 Apr 2024")));
     assert_eq!(thief.watchlist_since, Some(days_from_civil(2024, 4, 1)));
     assert!(thief.first_alert.is_some());
     for u in ["a", "b", "c", "d"] {
@@ -153,11 +132,7 @@ fn export_burst_after_notice_is_explained_and_weighs_more() {
         assert!(s.first_alert.is_none());
     }
     // One open alert for the thief, formatted for SIEMs.
-    let alerts: Vec<_> = noticed
-        .alerts
-        .iter()
-        .filter(|a| a.user == "thief")
-        .collect();
+    let alerts: Vec<_> = noticed.alerts.iter().filter(|a| a.user == "thief").collect();
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].to_syslog("h").contains("user=\"thief\""));
 }
@@ -238,9 +213,7 @@ fn absurd_timestamps_are_rejected_not_scored() {
         agg.add_event(&Event {
             ts_ms,
             user: "x".to_string(),
-            kind: EventKind::Logon {
-                pc: "p".to_string(),
-            },
+            kind: EventKind::Logon { pc: "p".to_string() },
         });
     }
     assert_eq!(agg.rejected_events(), 3);

@@ -10,9 +10,7 @@ fn kind(k: u8, n: u64) -> EventKind {
         0 => EventKind::Logon {
             pc: format!("PC-{}", n % 4),
         },
-        1 => EventKind::DeviceConnect {
-            pc: "PC-1".to_string(),
-        },
+        1 => EventKind::DeviceConnect { pc: "PC-1".to_string() },
         2 => EventKind::FileCopy {
             pc: "PC-1".to_string(),
             direction: CopyDirection::ToRemovable,

@@ -1,5 +1,7 @@
 //! The audit ledger's three tables in the SQLite database.
 
+use std::collections::{BTreeMap, HashMap};
+
 use ledger::{
     AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint,
 };
@@ -101,16 +103,36 @@ impl LedgerStore for SqliteStore {
 
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")?;
-            ids.iter()
-                .map(|id| {
-                    let blob: Option<Vec<u8>> = stmt
-                        .query_row(params![id.level, id.index as i64], |r| r.get(0))
-                        .optional()?;
-                    Ok(blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
-                })
-                .collect()
+            let mut found: HashMap<(u8, u64), Hash> = HashMap::with_capacity(ids.len());
+            // Verification asks for dense runs of a level (read as one range
+            // scan each); proofs ask for a few scattered nodes (point reads).
+            let mut by_level: BTreeMap<u8, Vec<u64>> = BTreeMap::new();
+            for id in ids {
+                by_level.entry(id.level).or_default().push(id.index);
+            }
+            let mut range = conn.prepare_cached("SELECT idx, hash FROM ledger_nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3")?;
+            let mut point = conn.prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")?;
+            for (level, mut indexes) in by_level {
+                indexes.sort_unstable();
+                let (Some(&lo), Some(&hi)) = (indexes.first(), indexes.last()) else { continue };
+                if indexes.len() >= 8 && hi - lo < 4 * indexes.len() as u64 {
+                    let mut rows = range.query(params![level, lo as i64, hi as i64])?;
+                    while let Some(row) = rows.next()? {
+                        let idx: i64 = row.get(0)?;
+                        if let Ok(h) = <[u8; 32]>::try_from(row.get_ref(1)?.as_blob()?) {
+                            found.insert((level, idx as u64), h);
+                        }
+                    }
+                } else {
+                    for idx in indexes {
+                        let blob: Option<Vec<u8>> = point.query_row(params![level, idx as i64], |r| r.get(0)).optional()?;
+                        if let Some(h) = blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()) {
+                            found.insert((level, idx), h);
+                        }
+                    }
+                }
+            }
+            Ok(ids.iter().map(|id| found.get(&(id.level, id.index)).copied()).collect())
         })
         .map_err(backend)
     }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+
 pub struct Run {
     status: i32,
     stdout: String,
@@ -29,8 +30,7 @@ impl Run {
         self
     }
     fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
 
@@ -51,11 +51,7 @@ impl Env {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let data = root.join("data");
-        Env {
-            _tmp: tmp,
-            root,
-            data,
-        }
+        Env { _tmp: tmp, root, data }
     }
 
     /// An initialized data directory with three people.
@@ -63,8 +59,7 @@ impl Env {
         let env = Env::new();
         env.run(&["init"]).ok();
         let people = env.file("people.csv", PEOPLE);
-        env.run(&["people", "import", people.to_str().unwrap()])
-            .ok();
+        env.run(&["people", "import", people.to_str().unwrap()]).ok();
         env
     }
 
@@ -135,16 +130,11 @@ fn init_creates_a_private_key_file_and_refuses_twice() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     }
     let again = env.run(&["init"]).fails();
     assert!(
-        again
-            .stderr
-            .contains("already holds a custodia installation"),
+        again.stderr.contains("already holds a custodia installation"),
         "{}",
         again.stderr
     );
@@ -154,14 +144,8 @@ fn init_creates_a_private_key_file_and_refuses_twice() {
 fn import_reads_bom_quotes_international_names_and_national_phones() {
     let env = Env::with_people();
     let csv = env.file("customers.csv", GOOD_CSV);
-    let out = env
-        .run(&["customers", "import", csv.to_str().unwrap()])
-        .ok();
-    assert!(
-        out.stdout.contains("Imported 3 customers"),
-        "{}",
-        out.stdout
-    );
+    let out = env.run(&["customers", "import", csv.to_str().unwrap()]).ok();
+    assert!(out.stdout.contains("Imported 3 customers"), "{}", out.stdout);
     let an = env.run(&["customers", "show", "C-1", "--json"]).ok().json();
     assert_eq!(an["fields"]["name"], "Nguyễn Văn An");
     assert_eq!(an["fields"]["company"], "Công ty Sao Mai, Hà Nội");
@@ -185,28 +169,16 @@ fn import_reads_bom_quotes_international_names_and_national_phones() {
         .json();
     assert_eq!(by_email["records"][0]["id"], "C-2");
     // Name search folds diacritics.
-    let by_name = env
-        .run(&["customers", "search", "nguyen van", "--json"])
-        .ok()
-        .json();
+    let by_name = env.run(&["customers", "search", "nguyen van", "--json"]).ok().json();
     assert_eq!(by_name["records"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn map_option_maps_unrecognised_headers() {
     let env = Env::with_people();
-    let csv = env.file(
-        "odd.csv",
-        "Kunde,Wer,Telefon,Land\nAnna Schmidt,p-1,030 1234567,DE\n",
-    );
-    let bad = env
-        .run(&["customers", "import", csv.to_str().unwrap()])
-        .fails();
-    assert!(
-        bad.stderr.contains("line 2: the name is empty"),
-        "{}",
-        bad.stderr
-    );
+    let csv = env.file("odd.csv", "Kunde,Wer,Telefon,Land\nAnna Schmidt,p-1,030 1234567,DE\n");
+    let bad = env.run(&["customers", "import", csv.to_str().unwrap()]).fails();
+    assert!(bad.stderr.contains("line 2: the name is empty"), "{}", bad.stderr);
     let csv_arg = csv.to_str().unwrap();
     env.run(&[
         "customers",
@@ -224,14 +196,8 @@ fn map_option_maps_unrecognised_headers() {
     .ok();
     let list = env.run(&["customers", "list", "--json"]).ok().json();
     assert_eq!(list["records"][0]["fields"]["phones"][0], "+49301234567");
-    let unknown = env
-        .run(&["customers", "import", csv_arg, "--map", "nom=Kunde"])
-        .fails();
-    assert!(
-        unknown.stderr.contains("unknown field \"nom\""),
-        "{}",
-        unknown.stderr
-    );
+    let unknown = env.run(&["customers", "import", csv_arg, "--map", "nom=Kunde"]).fails();
+    assert!(unknown.stderr.contains("unknown field \"nom\""), "{}", unknown.stderr);
 }
 
 /// Each bad input: the command fails with a line naming the problem, and
@@ -241,15 +207,9 @@ fn bad_csv_imports_nothing_and_names_each_line() {
     let env = Env::with_people();
     let check = |name: &str, content: &str, expected: &[&str]| {
         let path = env.file(name, content);
-        let out = env
-            .run(&["customers", "import", path.to_str().unwrap()])
-            .fails();
+        let out = env.run(&["customers", "import", path.to_str().unwrap()]).fails();
         for e in expected {
-            assert!(
-                out.stderr.contains(e),
-                "{name}: expected {e:?} in:\n{}",
-                out.stderr
-            );
+            assert!(out.stderr.contains(e), "{name}: expected {e:?} in:\n{}", out.stderr);
         }
         assert_eq!(env.count(), 0, "{name}: nothing may be written");
     };
@@ -258,11 +218,7 @@ fn bad_csv_imports_nothing_and_names_each_line() {
         "id,name,owner\nC-1,An,p-1\nC-2,Binh,p-1,extra\n",
         &["line 3 has 4 fields where the header has 3"],
     );
-    check(
-        "truncated.csv",
-        "id,name,owner\nC-1,An,p-1\nC-2,\"Binh",
-        &["line 3"],
-    );
+    check("truncated.csv", "id,name,owner\nC-1,An,p-1\nC-2,\"Binh", &["line 3"]);
     check(
         "rows.csv",
         "id,name,email,phone,owner,country\nC-1,An,an@x.example,0912345678,p-1,VN\nC-2,Binh,not-an-email,,p-1,VN\nC-3,Chi,,,p-9,VN\nC-4,,,,p-1,VN\nC-5,Dung,,12,p-1,VN\n",
@@ -276,37 +232,19 @@ fn bad_csv_imports_nothing_and_names_each_line() {
     check("empty.csv", "", &["empty or has no header"]);
     let latin1 = env.root.join("latin1-bytes.csv");
     std::fs::write(&latin1, b"id,name,owner\nC-1,Jos\xe9,p-1\n").unwrap();
-    let out = env
-        .run(&["customers", "import", latin1.to_str().unwrap()])
-        .fails();
+    let out = env.run(&["customers", "import", latin1.to_str().unwrap()]).fails();
     assert!(out.stderr.contains("line 2 is not UTF-8"), "{}", out.stderr);
 }
 
 #[test]
 fn skip_invalid_imports_the_good_rows_and_reports_the_rest() {
     let env = Env::with_people();
-    let csv = env.file(
-        "mixed.csv",
-        "id,name,owner\nC-1,An,p-1\nC-2,Binh,p-404\nC-3,Chi,p-2\n",
-    );
+    let csv = env.file("mixed.csv", "id,name,owner\nC-1,An,p-1\nC-2,Binh,p-404\nC-3,Chi,p-2\n");
     let out = env
-        .run(&[
-            "customers",
-            "import",
-            csv.to_str().unwrap(),
-            "--skip-invalid",
-        ])
+        .run(&["customers", "import", csv.to_str().unwrap(), "--skip-invalid"])
         .ok();
-    assert!(
-        out.stdout.contains("Imported 2 customers"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("line 3: unknown owner p-404"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("Imported 2 customers"), "{}", out.stdout);
+    assert!(out.stdout.contains("line 3: unknown owner p-404"), "{}", out.stdout);
     assert_eq!(env.count(), 2);
 }
 
@@ -316,9 +254,7 @@ fn duplicate_of_an_existing_customer_writes_nothing() {
     env.run(&[
         "customers",
         "import",
-        env.file("a.csv", "id,name,owner\nC-1,An,p-1\n")
-            .to_str()
-            .unwrap(),
+        env.file("a.csv", "id,name,owner\nC-1,An,p-1\n").to_str().unwrap(),
     ])
     .ok();
     let out = env
@@ -331,8 +267,7 @@ fn duplicate_of_an_existing_customer_writes_nothing() {
         ])
         .fails();
     assert!(
-        out.stderr
-            .contains("customer C-1 already exists; nothing was written"),
+        out.stderr.contains("customer C-1 already exists; nothing was written"),
         "{}",
         out.stderr
     );
@@ -364,8 +299,7 @@ fn wrong_or_missing_keys_are_named() {
         ])
         .fails();
     assert!(
-        out.stderr
-            .contains("the key does not belong to this data directory"),
+        out.stderr.contains("the key does not belong to this data directory"),
         "{}",
         out.stderr
     );
@@ -379,8 +313,7 @@ fn wrong_or_missing_keys_are_named() {
     )
     .fails();
     assert!(
-        out.stderr
-            .contains("the key does not belong to this data directory"),
+        out.stderr.contains("the key does not belong to this data directory"),
         "{}",
         out.stderr
     );
@@ -397,10 +330,7 @@ fn wrong_or_missing_keys_are_named() {
         "{}",
         out.stderr
     );
-    assert!(
-        !out.stderr.contains("hunter2"),
-        "the secret must not be echoed"
-    );
+    assert!(!out.stderr.contains("hunter2"), "the secret must not be echoed");
     // The right keyring from the environment works.
     to_run(
         env.command(&["customers", "list"])
@@ -419,9 +349,7 @@ fn a_data_dir_from_a_newer_version_is_refused() {
     drop(conn);
     let out = env.run(&["customers", "list"]).fails();
     assert!(
-        out.stderr
-            .contains("created by a newer custodia (schema 42")
-            && out.stderr.contains("upgrade custodia"),
+        out.stderr.contains("created by a newer custodia (schema 42") && out.stderr.contains("upgrade custodia"),
         "{}",
         out.stderr
     );
@@ -440,9 +368,11 @@ fn uninitialized_data_dir_says_run_init() {
 fn planted_email_and_key_appear_nowhere_on_disk_or_in_errors() {
     let env = Env::with_people();
     let email = "planted.secret.customer@leak-canary.example";
-    let csv = env.file("c.csv", &format!("id,name,email,phone,owner,country\nC-77,Canary Person,{email},+84 987 654 321,p-1,VN\n"));
-    env.run(&["customers", "import", csv.to_str().unwrap()])
-        .ok();
+    let csv = env.file(
+        "c.csv",
+        &format!("id,name,email,phone,owner,country\nC-77,Canary Person,{email},+84 987 654 321,p-1,VN\n"),
+    );
+    env.run(&["customers", "import", csv.to_str().unwrap()]).ok();
     let key_text = std::fs::read_to_string(env.data.join("custodia.key")).unwrap();
     let key_values: Vec<String> = key_text
         .lines()
@@ -455,20 +385,14 @@ fn planted_email_and_key_appear_nowhere_on_disk_or_in_errors() {
         env.run(&[
             "customers",
             "import",
-            env.file(
-                "dup.csv",
-                &format!("id,name,email,owner\nC-77,X,{email},p-1\n"),
-            )
-            .to_str()
-            .unwrap(),
+            env.file("dup.csv", &format!("id,name,email,owner\nC-77,X,{email},p-1\n"))
+                .to_str()
+                .unwrap(),
         ]),
         env.run(&["--as", "p-3", "customers", "show", "C-77"]),
         to_run(
             env.command(&["customers", "list"])
-                .env(
-                    "CUSTODIA_KEYRING",
-                    key_text.replace("custodia-keyring/1", "x"),
-                )
+                .env("CUSTODIA_KEYRING", key_text.replace("custodia-keyring/1", "x"))
                 .output()
                 .unwrap(),
         ),
@@ -489,11 +413,7 @@ fn planted_email_and_key_appear_nowhere_on_disk_or_in_errors() {
             path.display()
         );
         for k in &key_values {
-            assert!(
-                !contains(&bytes, k.as_bytes()),
-                "{} holds key material",
-                path.display()
-            );
+            assert!(!contains(&bytes, k.as_bytes()), "{} holds key material", path.display());
         }
     }
     for out in &outputs[..3] {
@@ -503,10 +423,7 @@ fn planted_email_and_key_appear_nowhere_on_disk_or_in_errors() {
             out.stderr
         );
         for k in &key_values {
-            assert!(
-                !out.stderr.contains(k.as_str()),
-                "an error printed key material"
-            );
+            assert!(!out.stderr.contains(k.as_str()), "an error printed key material");
         }
     }
 }
@@ -514,21 +431,13 @@ fn planted_email_and_key_appear_nowhere_on_disk_or_in_errors() {
 #[test]
 fn erase_crypto_shreds_the_customer() {
     let env = Env::with_people();
-    env.run(&[
-        "customers",
-        "import",
-        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
-    ])
-    .ok();
+    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()])
+        .ok();
     let refused = env.run(&["customers", "erase", "C-1"]).fails();
     assert!(refused.stderr.contains("--yes"));
     env.run(&["customers", "erase", "C-1", "--yes"]).ok();
     let out = env.run(&["customers", "show", "C-1"]).fails();
-    assert!(
-        out.stderr.contains("customer C-1 not found"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("customer C-1 not found"), "{}", out.stderr);
     let search = env
         .run(&["customers", "search", "an.nguyen@saomai.example", "--json"])
         .ok()
@@ -543,12 +452,8 @@ fn erase_crypto_shreds_the_customer() {
 #[test]
 fn key_rotation_rewraps_every_data_key_and_retires_the_old_key() {
     let env = Env::with_people();
-    env.run(&[
-        "customers",
-        "import",
-        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
-    ])
-    .ok();
+    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()])
+        .ok();
     let doc = env.file("design.txt", "secret design body");
     env.run(&[
         "documents",
@@ -570,31 +475,14 @@ fn key_rotation_rewraps_every_data_key_and_retires_the_old_key() {
     let an = env.run(&["customers", "show", "C-1", "--json"]).ok().json();
     assert_eq!(an["fields"]["name"], "Nguyễn Văn An");
     let saved = env.root.join("out.txt");
-    env.run(&[
-        "documents",
-        "show",
-        "D-00001",
-        "--output",
-        saved.to_str().unwrap(),
-    ])
-    .ok();
-    assert_eq!(
-        std::fs::read_to_string(&saved).unwrap(),
-        "secret design body"
-    );
+    env.run(&["documents", "show", "D-00001", "--output", saved.to_str().unwrap()])
+        .ok();
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), "secret design body");
     let stale = env
-        .run(&[
-            "--key-file",
-            old_key.to_str().unwrap(),
-            "customers",
-            "show",
-            "C-1",
-        ])
+        .run(&["--key-file", old_key.to_str().unwrap(), "customers", "show", "C-1"])
         .fails();
     assert!(
-        stale
-            .stderr
-            .contains("key version 2, which this keyring does not hold"),
+        stale.stderr.contains("key version 2, which this keyring does not hold"),
         "{}",
         stale.stderr
     );
@@ -627,10 +515,7 @@ fn documents_round_trip_and_refuse_bad_input() {
     let listed = env.run(&["documents", "list", "--json"]).ok().json();
     assert_eq!(listed["records"][0]["title"], "Lotus");
     for (_, bytes) in env.raw_files() {
-        assert!(
-            !contains(&bytes, body.as_bytes()),
-            "document body stored in clear"
-        );
+        assert!(!contains(&bytes, body.as_bytes()), "document body stored in clear");
     }
     let out = env
         .run(&[
@@ -643,11 +528,7 @@ fn documents_round_trip_and_refuse_bad_input() {
             "p-404",
         ])
         .fails();
-    assert!(
-        out.stderr.contains("unknown person p-404"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("unknown person p-404"), "{}", out.stderr);
     let out = env
         .run(&[
             "documents",
@@ -687,16 +568,10 @@ fn people_import_rejects_unknown_managers_and_bad_roles() {
         .run(&[
             "people",
             "import",
-            env.file("q.csv", "id,name,role\np-1,A,wizard\n")
-                .to_str()
-                .unwrap(),
+            env.file("q.csv", "id,name,role\np-1,A,wizard\n").to_str().unwrap(),
         ])
         .fails();
-    assert!(
-        out.stderr.contains("line 2: role: expected one of"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("line 2: role: expected one of"), "{}", out.stderr);
     let listed = env.run(&["people", "list", "--json"]).ok().json();
     assert!(listed.as_array().unwrap().is_empty());
 }
@@ -704,16 +579,9 @@ fn people_import_rejects_unknown_managers_and_bad_roles() {
 #[test]
 fn show_output_is_stable() {
     let env = Env::with_people();
-    env.run(&[
-        "customers",
-        "import",
-        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
-    ])
-    .ok();
-    insta::assert_snapshot!(
-        "customer_show",
-        env.run(&["customers", "show", "C-1"]).ok().stdout
-    );
+    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()])
+        .ok();
+    insta::assert_snapshot!("customer_show", env.run(&["customers", "show", "C-1"]).ok().stdout);
 }
 
 /// Mounting a tiny filesystem needs root; where that is not possible the
@@ -754,29 +622,14 @@ fn read_only_and_full_data_dirs_are_reported_and_lose_nothing() {
         to_run(cmd.output().unwrap())
     };
     run(&["init"]).ok();
-    run(&[
-        "people",
-        "import",
-        env.file("p.csv", PEOPLE).to_str().unwrap(),
-    ])
-    .ok();
-    run(&[
-        "customers",
-        "import",
-        env.file("c.csv", GOOD_CSV).to_str().unwrap(),
-    ])
-    .ok();
+    run(&["people", "import", env.file("p.csv", PEOPLE).to_str().unwrap()]).ok();
+    run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()]).ok();
     // Full: a file far larger than what is left.
     let mut big = String::from("id,name,owner,notes\n");
     for i in 0..20_000 {
         big.push_str(&format!("X-{i},Customer {i},p-1,{}\n", "n".repeat(200)));
     }
-    let out = run(&[
-        "customers",
-        "import",
-        env.file("big.csv", &big).to_str().unwrap(),
-    ])
-    .fails();
+    let out = run(&["customers", "import", env.file("big.csv", &big).to_str().unwrap()]).fails();
     assert!(out.stderr.contains("is full"), "{}", out.stderr);
     let listed = run(&["customers", "list", "--json"]).ok().json();
     assert_eq!(
@@ -794,9 +647,7 @@ fn read_only_and_full_data_dirs_are_reported_and_lose_nothing() {
     let out = run(&[
         "customers",
         "import",
-        env.file("one.csv", "id,name,owner\nC-9,Nine,p-1\n")
-            .to_str()
-            .unwrap(),
+        env.file("one.csv", "id,name,owner\nC-9,Nine,p-1\n").to_str().unwrap(),
     ])
     .fails();
     assert!(out.stderr.contains("read-only"), "{}", out.stderr);

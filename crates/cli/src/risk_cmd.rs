@@ -1,0 +1,431 @@
+//! `custodia risk`: insider-risk analytics over CERT r4.2 data and activity events.
+//!
+//! Aggregated activity is kept in `risk-state.bin` in the data directory (the risk
+//! crate's compact binary state, written atomically) until it moves behind the store.
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand, ValueEnum};
+use risk::{Aggregator, Answers, CertOptions, GeneratorConfig, ScoringConfig, UserScore};
+
+use crate::install::Context;
+use crate::output;
+
+/// File in the data directory holding the aggregated activity.
+const STATE_FILE: &str = "risk-state.bin";
+/// Malformed rows or lines printed in full; the rest are counted.
+const SHOWN_ERRORS: usize = 20;
+/// Rows the table shows when `--top` is not given.
+const DEFAULT_TABLE_ROWS: usize = 25;
+
+#[derive(Subcommand)]
+pub enum RiskCmd {
+    /// Read a CERT r4.2 directory (logon/device/file/email/http.csv, LDAP/), report
+    /// what it held and save the aggregated activity for `risk scores`.
+    ImportCert {
+        /// The CERT data directory.
+        dir: PathBuf,
+        /// Host name (or part of one) of a competitor's site; repeatable.
+        #[arg(long = "competitor", value_name = "HOST")]
+        competitors: Vec<String>,
+        /// Add to the saved activity instead of replacing it.
+        #[arg(long)]
+        append: bool,
+    },
+    /// Score everyone in the saved activity, highest risk first.
+    Scores {
+        /// csv: `user,score,first_alert,reasons`; table: ranked, for people; json.
+        #[arg(long, value_enum, default_value_t = ScoresFormat::Table)]
+        format: ScoresFormat,
+        /// Only the N highest scores (the table shows 25 unless told).
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+    },
+    /// Compare the scores with a ground-truth answers file.
+    ///
+    /// The answers file is CSV with header `user,kind,scenario,start,last_day`: kind
+    /// `insider` marks malicious insiders, `benign_departure` people who left taking
+    /// nothing (any other kind is a benign hard negative); dates are YYYY-MM-DD, empty
+    /// when unknown. `risk generate` writes one as answers.csv.
+    Evaluate {
+        /// The answers file.
+        #[arg(long)]
+        answers: PathBuf,
+    },
+    /// Write a synthetic CERT r4.2-format data set with labelled insiders and answers.csv.
+    Generate {
+        /// Directory to write into (created if missing).
+        dir: PathBuf,
+        /// tiny: 60 people × 150 days; small: 300 × 200; r42: 1,000 × 500 (≈ 33M rows).
+        #[arg(long, value_enum, default_value_t = Scale::Tiny)]
+        scale: Scale,
+        /// Random seed: the same seed writes the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Add activity events (JSON lines, one event per line, as `POST /v1/events` will
+    /// accept) to the saved activity; `-` reads standard input.
+    Ingest {
+        /// The JSON-lines file.
+        file: PathBuf,
+    },
+    /// Time end-to-end scoring against bare csv parsing (same as `custodia bench risk`).
+    Bench(BenchArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoresFormat {
+    Csv,
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scale {
+    Tiny,
+    Small,
+    R42,
+}
+
+impl Scale {
+    fn config(self, seed: u64) -> GeneratorConfig {
+        match self {
+            Scale::Tiny => GeneratorConfig::tiny(seed),
+            Scale::Small => GeneratorConfig {
+                users: 300,
+                days: 200,
+                http_per_day: 40,
+                insiders_per_scenario: 4,
+                hard_negatives_per_kind: 5,
+                benign_departures: 20,
+                ..GeneratorConfig::r42(seed)
+            },
+            Scale::R42 => GeneratorConfig::r42(seed),
+        }
+    }
+}
+
+/// Arguments of the risk benchmark.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// `tiny`, `small` or `r42` to generate a data set first (removed afterwards), or a
+    /// CERT directory to read.
+    #[arg(long, default_value = "r42", value_name = "r42|small|tiny|DIR")]
+    pub scale: String,
+    /// Seed of a generated data set.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+pub fn run(ctx: &Context, cmd: RiskCmd) -> anyhow::Result<()> {
+    match cmd {
+        RiskCmd::ImportCert {
+            dir,
+            competitors,
+            append,
+        } => import_cert(ctx, &dir, competitors, append),
+        RiskCmd::Scores { format, top } => scores(ctx, format, top),
+        RiskCmd::Evaluate { answers } => evaluate(ctx, &answers),
+        RiskCmd::Generate { dir, scale, seed } => generate(&dir, scale, seed),
+        RiskCmd::Ingest { file } => ingest(ctx, &file),
+        RiskCmd::Bench(args) => bench(args),
+    }
+}
+
+fn state_path(ctx: &Context) -> PathBuf {
+    ctx.data_dir.join(STATE_FILE)
+}
+
+fn load_state(ctx: &Context) -> anyhow::Result<Aggregator> {
+    let path = state_path(ctx);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "no risk data in {}; run `custodia risk import-cert DIR` or `custodia risk ingest FILE` first",
+            ctx.data_dir.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Aggregator::from_state_bytes(&bytes).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Loads the saved state, or an empty one (CERT-style local times: offset 0) if none.
+fn load_state_or_empty(ctx: &Context) -> anyhow::Result<Aggregator> {
+    if state_path(ctx).exists() {
+        load_state(ctx)
+    } else {
+        Ok(Aggregator::new(0))
+    }
+}
+
+/// Writes the state to a temporary file, syncs it and renames it over the old one, so a
+/// crash leaves either the old or the new state, never half of one.
+fn save_state(ctx: &Context, agg: &Aggregator) -> anyhow::Result<u64> {
+    std::fs::create_dir_all(&ctx.data_dir).with_context(|| format!("creating {}", ctx.data_dir.display()))?;
+    let path = state_path(ctx);
+    let tmp = ctx.data_dir.join(format!("{STATE_FILE}.tmp-{}", std::process::id()));
+    let bytes = agg.to_state_bytes();
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("saving {}", path.display()));
+    }
+    Ok(bytes.len() as u64)
+}
+
+fn import_cert(ctx: &Context, dir: &Path, competitors: Vec<String>, append: bool) -> anyhow::Result<()> {
+    let mut agg = if append {
+        load_state_or_empty(ctx)?
+    } else {
+        Aggregator::new(0)
+    };
+    let options = CertOptions {
+        competitor_hosts: competitors,
+        ..CertOptions::default()
+    };
+    let started = Instant::now();
+    let report =
+        risk::read_cert_dir(dir, &options, &mut agg).with_context(|| format!("importing {}", dir.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!("Imported {} in {seconds:.1} s", dir.display());
+    for (file, rows) in &report.rows {
+        println!("  {file:<12} {rows:>12} rows");
+    }
+    println!("  events         {:>10}", report.events);
+    println!("  malformed rows {:>10}", report.malformed_count);
+    for m in report.malformed.iter().take(SHOWN_ERRORS) {
+        println!("    {} line {}: {}", m.file, m.line, m.reason);
+    }
+    if report.malformed_count > SHOWN_ERRORS as u64 {
+        println!("    … and {} more", report.malformed_count - SHOWN_ERRORS as u64);
+    }
+    println!("  duplicates     {:>10}", report.duplicates);
+    println!("  out of order   {:>10}", report.out_of_order);
+    println!("  unknown users  {:>10}", report.unknown_users);
+    let months = match (report.ldap_months.first(), report.ldap_months.last()) {
+        (Some(first), Some(last)) => format!(" ({first} to {last})"),
+        _ => String::new(),
+    };
+    println!("  LDAP months    {:>10}{months}", report.ldap_months.len());
+    if !report.missing_ldap_months.is_empty() {
+        println!("  missing LDAP months: {}", report.missing_ldap_months.join(", "));
+    }
+    println!("  departed users {:>10}", report.departed_users);
+    println!(
+        "  psychometric   {:>10} rows (not used for scoring)",
+        report.psychometric_rows
+    );
+    let size = save_state(ctx, &agg)?;
+    println!(
+        "Saved {} people, {} events ({size} bytes) to {}",
+        agg.user_count(),
+        agg.event_count(),
+        state_path(ctx).display()
+    );
+    Ok(())
+}
+
+/// Scores the saved state, highest first (ties by user id, so the order is stable).
+fn ranked_scores(ctx: &Context) -> anyhow::Result<Vec<UserScore>> {
+    let agg = load_state(ctx)?;
+    let mut users = agg.score(&ScoringConfig::default()).users;
+    users.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.user.cmp(&b.user)));
+    Ok(users)
+}
+
+fn scores(ctx: &Context, format: ScoresFormat, top: Option<usize>) -> anyhow::Result<()> {
+    let users = ranked_scores(ctx)?;
+    let total = users.len();
+    let shown = match (format, top) {
+        (_, Some(n)) => n,
+        (ScoresFormat::Table, None) => DEFAULT_TABLE_ROWS,
+        (_, None) => total,
+    };
+    let users = users.get(..shown.min(total)).unwrap_or_default();
+    match format {
+        ScoresFormat::Csv => {
+            let stdout = std::io::stdout();
+            risk::write_scores_csv(users, stdout.lock())?;
+        }
+        ScoresFormat::Json => {
+            let rows: Vec<serde_json::Value> = users
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "user": s.user,
+                        "score": (f64::from(s.score) * 10.0).round() / 10.0,
+                        "first_alert": s.first_alert.map(risk::time::iso_date),
+                        "peak_day": s.peak_day.map(risk::time::iso_date),
+                        "departed": s.departed,
+                        "last_day": s.last_day.map(risk::time::iso_date),
+                        "reasons": s.reasons,
+                    })
+                })
+                .collect();
+            output::json(&rows)?;
+        }
+        ScoresFormat::Table => {
+            let rows: Vec<Vec<String>> = users
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    vec![
+                        (i + 1).to_string(),
+                        s.user.clone(),
+                        format!("{:.1}", s.score),
+                        s.first_alert.map(risk::time::iso_date).unwrap_or_default(),
+                        if s.reasons.is_empty() {
+                            "-".to_string()
+                        } else {
+                            s.reasons.join("; ")
+                        },
+                    ]
+                })
+                .collect();
+            output::table(&["RANK", "USER", "SCORE", "FIRST ALERT", "REASONS"], &rows);
+            if total > users.len() {
+                println!("… {} more people (use --top N to see more)", total - users.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn evaluate(ctx: &Context, answers_path: &Path) -> anyhow::Result<()> {
+    let file = File::open(answers_path).with_context(|| format!("opening answers file {}", answers_path.display()))?;
+    let answers = Answers::read(BufReader::new(file))
+        .with_context(|| format!("reading answers file {}", answers_path.display()))?;
+    let users = ranked_scores(ctx)?;
+    let e = risk::evaluate(&users, &answers);
+    println!("people scored      {}", e.users);
+    println!("insiders           {}", e.insiders);
+    println!("ROC AUC            {:.4}", e.auc);
+    println!("average precision  {:.4}", e.average_precision);
+    for (k, recall) in &e.recall_at_k {
+        println!("recall at top {k:<4} {recall:.3}");
+    }
+    println!(
+        "departing insiders alerted ≥ 7 days before their last day: {} of {}",
+        e.departing_alerted_7d,
+        e.departing_lead_days.len()
+    );
+    for (user, lead) in &e.departing_lead_days {
+        match lead {
+            Some(days) => println!("  {user:<12} first alerted {days} days before last day"),
+            None => println!("  {user:<12} not alerted before last day"),
+        }
+    }
+    println!(
+        "benign departing alert rate: {:.3} ({} of {})",
+        e.benign_departing_alert_rate(),
+        e.benign_departing_alerted,
+        e.benign_departing
+    );
+    Ok(())
+}
+
+fn generate(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let summary =
+        risk::generate(&scale.config(seed), dir).with_context(|| format!("generating into {}", dir.display()))?;
+    let insiders = summary.answers.rows.iter().filter(|a| a.is_insider()).count();
+    println!(
+        "Wrote {} activity rows to {} in {:.1} s; {insiders} insiders and {} other labelled people in {}",
+        summary.events,
+        dir.display(),
+        started.elapsed().as_secs_f64(),
+        summary.answers.rows.len() - insiders,
+        dir.join("answers.csv").display()
+    );
+    Ok(())
+}
+
+fn ingest(ctx: &Context, file: &Path) -> anyhow::Result<()> {
+    let mut agg = load_state_or_empty(ctx)?;
+    let rejected_before = agg.rejected_events();
+    let report = if file == Path::new("-") {
+        risk::read_json_lines(std::io::stdin().lock(), |e| agg.add_event(&e))
+    } else {
+        let f = File::open(file).with_context(|| format!("opening {}", file.display()))?;
+        risk::read_json_lines(BufReader::new(f), |e| agg.add_event(&e))
+    }
+    .with_context(|| format!("reading {}", file.display()))?;
+    let out_of_range = agg.rejected_events() - rejected_before;
+    println!(
+        "Accepted {} events, rejected {} lines",
+        report.accepted, report.rejected_count
+    );
+    for (line, reason) in report.rejected.iter().take(SHOWN_ERRORS) {
+        println!("  line {line}: {reason}");
+    }
+    if report.rejected_count > SHOWN_ERRORS as u64 {
+        println!("  … and {} more", report.rejected_count - SHOWN_ERRORS as u64);
+    }
+    if out_of_range > 0 {
+        println!("  {out_of_range} events ignored: dated before 1900 or after 2200");
+    }
+    let size = save_state(ctx, &agg)?;
+    println!(
+        "Saved {} people, {} events ({size} bytes) to {}",
+        agg.user_count(),
+        agg.event_count(),
+        state_path(ctx).display()
+    );
+    Ok(())
+}
+
+/// `custodia bench risk`: generates (or takes) a CERT data set, then prints rows/s of
+/// end-to-end scoring against bare csv parsing, their ratio (goal ≤ 3×) and peak memory.
+pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let scale = match args.scale.as_str() {
+        "tiny" => Some(Scale::Tiny),
+        "small" => Some(Scale::Small),
+        "r42" => Some(Scale::R42),
+        _ => None,
+    };
+    let generated = match scale {
+        Some(scale) => {
+            let dir = std::env::temp_dir().join(format!("custodia-risk-bench-{}-{}", std::process::id(), args.scale));
+            println!("bench risk: generating {} data set (seed {})", args.scale, args.seed);
+            generate(&dir, scale, args.seed)?;
+            Some(dir)
+        }
+        None => None,
+    };
+    let dir = generated.clone().unwrap_or_else(|| PathBuf::from(&args.scale));
+    if generated.is_none() && !dir.is_dir() {
+        bail!(
+            "--scale {:?} is neither tiny, small, r42 nor a CERT directory",
+            args.scale
+        );
+    }
+    let result = risk::bench_cert_dir(&dir);
+    if let Some(dir) = &generated {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let report = result.with_context(|| format!("benchmarking {}", dir.display()))?;
+    println!("bench risk: {report}");
+    match peak_memory_kib() {
+        Some(kib) => println!("bench risk: peak memory (VmHWM) {:.1} MiB", kib as f64 / 1024.0),
+        None => println!("bench risk: peak memory unavailable (no /proc/self/status)"),
+    }
+    Ok(())
+}
+
+/// Peak resident set size in KiB, from Linux's /proc/self/status.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

@@ -1,0 +1,203 @@
+//! Scanning files and directory trees on all cores, for `custodia scan PATH...`.
+//!
+//! Paths are expanded first (directories recursively, entries sorted by name, symbolic
+//! links to directories not followed so a link loop cannot recurse forever), then files
+//! are handed to worker threads through one shared counter. Results come back in the
+//! order of the expanded list, so output is deterministic whatever the thread count.
+//! A file that cannot be read is reported in its [`FileResult`], never fatal.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::policy::ScanContext;
+use crate::{Inspector, ScanResult};
+
+/// Why one path was not scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FileError {
+    /// The file or directory could not be read.
+    #[error("could not read {path}: {message}; check that it exists and is readable")]
+    Unreadable {
+        /// The path as given or found.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// The file is larger than the inspector's work budget, so it was not loaded.
+    #[error(
+        "{path} is {size} bytes, more than the work budget of {limit} bytes; raise Limits::max_work_bytes to scan it"
+    )]
+    TooLarge {
+        /// The path.
+        path: String,
+        /// Its size.
+        size: u64,
+        /// The budget.
+        limit: u64,
+    },
+}
+
+/// The outcome for one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileResult {
+    /// The file.
+    pub path: PathBuf,
+    /// What the inspector decided, or why the file was not scanned.
+    #[serde(flatten, serialize_with = "serialize_outcome")]
+    pub result: Result<ScanResult, FileError>,
+}
+
+fn serialize_outcome<S: serde::Serializer>(
+    outcome: &Result<ScanResult, FileError>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        error: String,
+        error_detail: &'a FileError,
+    }
+    match outcome {
+        Ok(result) => result.serialize(serializer),
+        Err(error) => Failed {
+            error: error.to_string(),
+            error_detail: error,
+        }
+        .serialize(serializer),
+    }
+}
+
+/// Expands `paths` (files as given, directories recursively) into a sorted file list.
+/// Paths that cannot be listed come back as errors in place.
+pub fn expand_paths(paths: &[PathBuf]) -> Vec<Result<PathBuf, FileError>> {
+    let mut out = Vec::new();
+    for path in paths {
+        expand_into(path, true, &mut out);
+    }
+    out
+}
+
+fn unreadable(path: &Path, error: &std::io::Error) -> FileError {
+    FileError::Unreadable {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    }
+}
+
+fn expand_into(path: &Path, given: bool, out: &mut Vec<Result<PathBuf, FileError>>) {
+    // A path given by the user is followed even when it is a link; links found inside a
+    // tree are followed only to files.
+    let metadata = if given {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path).and_then(|m| {
+            if m.file_type().is_symlink() {
+                std::fs::metadata(path)
+            } else {
+                Ok(m)
+            }
+        })
+    };
+    let linked = !given
+        && std::fs::symlink_metadata(path)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+    match metadata {
+        Err(error) => out.push(Err(unreadable(path, &error))),
+        Ok(m) if m.is_dir() => {
+            if linked {
+                return;
+            }
+            let entries = match std::fs::read_dir(path) {
+                Ok(entries) => entries,
+                Err(error) => {
+                    out.push(Err(unreadable(path, &error)));
+                    return;
+                }
+            };
+            let mut children = Vec::new();
+            for entry in entries {
+                match entry {
+                    Ok(entry) => children.push(entry.path()),
+                    Err(error) => out.push(Err(unreadable(path, &error))),
+                }
+            }
+            children.sort();
+            for child in children {
+                expand_into(&child, false, out);
+            }
+        }
+        Ok(m) if m.is_file() => out.push(Ok(path.to_path_buf())),
+        // Sockets, fifos and devices are not content.
+        Ok(_) => {}
+    }
+}
+
+/// Scans every file under `paths` with `threads` workers (0 = all cores). Results are in
+/// the order of [`expand_paths`]; unreadable paths are reported in place.
+pub fn scan_paths(paths: &[PathBuf], inspector: &Inspector, context: &ScanContext, threads: usize) -> Vec<FileResult> {
+    let files = expand_paths(paths);
+    let workers = effective_threads(threads).min(files.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<FileResult>>> = Mutex::new(vec![None; files.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(entry) = files.get(index) else {
+                    break;
+                };
+                let result = match entry {
+                    Ok(path) => FileResult {
+                        path: path.clone(),
+                        result: scan_file(path, inspector, context),
+                    },
+                    Err(error) => FileResult {
+                        path: PathBuf::from(match error {
+                            FileError::Unreadable { path, .. } | FileError::TooLarge { path, .. } => path.clone(),
+                        }),
+                        result: Err(error.clone()),
+                    },
+                };
+                // A poisoned lock means another worker panicked; keep its data anyway.
+                let mut slots = results.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(slot) = slots.get_mut(index) {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Reads and inspects one file.
+pub fn scan_file(path: &Path, inspector: &Inspector, context: &ScanContext) -> Result<ScanResult, FileError> {
+    let limit = inspector.limits().max_work_bytes;
+    let size = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?.len();
+    if size > limit {
+        return Err(FileError::TooLarge {
+            path: path.display().to_string(),
+            size,
+            limit,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
+    Ok(inspector.inspect(&bytes, context))
+}
+
+/// `threads`, or the number of cores when 0.
+pub fn effective_threads(threads: usize) -> usize {
+    if threads > 0 {
+        threads
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+}

@@ -1,0 +1,88 @@
+//! Directory scanning boundary: recursion, order, unreadable paths, thread independence.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use dlp::{
+    scan_paths, Channel, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, FileError, FingerprintConfig,
+    FingerprintIndex, Inspector, Limits, Policy, ScanContext, Verdict,
+};
+
+fn inspector() -> Inspector {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    edm.add(
+        "c-1",
+        &[
+            (FieldKind::Name, "Ana Rossi"),
+            (FieldKind::Email, "ana.rossi@example.com"),
+            (FieldKind::Phone, "+39 347 123 4567"),
+        ],
+        Some("IT"),
+    );
+    Inspector::new(
+        edm,
+        FingerprintIndex::new(FingerprintConfig::default()),
+        Policy::default(),
+        Limits::default(),
+    )
+    .unwrap()
+}
+
+fn context() -> ScanContext {
+    ScanContext {
+        channel: Channel::Upload,
+        employment: Employment::Active,
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn scans_trees_in_order_and_reports_unreadable_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "b/leak.csv",
+        "name,email\nAna Rossi,ana.rossi@example.com\n",
+    );
+    write(dir.path(), "a/clean.txt", "lunch at noon");
+    write(dir.path(), "a/deeper/more/clean.txt", "nothing here");
+    let missing = dir.path().join("missing.txt");
+    let paths = vec![dir.path().to_path_buf(), missing.clone()];
+    let inspector = inspector();
+    let results = scan_paths(&paths, &inspector, &context(), 4);
+    let names: Vec<PathBuf> = results.iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        names,
+        vec![
+            dir.path().join("a/clean.txt"),
+            dir.path().join("a/deeper/more/clean.txt"),
+            dir.path().join("b/leak.csv"),
+            missing.clone(),
+        ]
+    );
+    let verdicts: Vec<Option<Verdict>> = results
+        .iter()
+        .map(|r| r.result.as_ref().ok().map(|s| s.verdict))
+        .collect();
+    assert_eq!(verdicts[0], Some(Verdict::Allow));
+    assert_eq!(verdicts[1], Some(Verdict::Allow));
+    let leak = results[2].result.as_ref().unwrap();
+    assert_eq!(leak.customer_records, 1);
+    assert_ne!(leak.verdict, Verdict::Allow);
+    assert!(matches!(
+        &results[3].result,
+        Err(FileError::Unreadable { path, .. }) if path.ends_with("missing.txt")
+    ));
+    // One JSON object per file, errors included.
+    let json = serde_json::to_value(&results[3]).unwrap();
+    assert!(json["error"].as_str().unwrap().contains("could not read"));
+    let json = serde_json::to_value(&results[2]).unwrap();
+    assert_eq!(json["customer_records"], 1);
+    // The thread count changes nothing but speed.
+    assert_eq!(scan_paths(&paths, &inspector, &context(), 1), results);
+}

@@ -1,0 +1,940 @@
+//! The policy engine: loading, slicing and deciding.
+
+use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::Hash;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, RwLock};
+
+use cedar_policy::{
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, EntityTypeName,
+    EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint, Request, ResourceConstraint,
+    Schema, ValidationMode, Validator,
+};
+use miette::Diagnostic;
+
+use crate::cedar_input::{CedarPrincipal, Names};
+use crate::error::PolicyError;
+use crate::model::{Action, Field, FieldAccess, Level, Principal, RequestContext, ResourceRef};
+
+/// Entries kept per conversion cache before it is emptied (bounds memory on odd traffic).
+const CACHE_LIMIT: usize = 4096;
+
+/// The Cedar schema every policy set is validated against.
+pub const SCHEMA_TEXT: &str = include_str!("../policies/custodia.cedarschema");
+
+/// The default policy set a company can use on day one.
+pub const DEFAULT_POLICIES: &str = include_str!("../policies/default.cedar");
+
+/// A policy that determined a decision.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PolicyReason {
+    /// The policy's `@id` annotation.
+    pub id: String,
+    /// The policy's `@description` annotation, in plain words.
+    pub description: String,
+}
+
+/// The answer to one request. Fails closed: `allowed` is false whenever `errors` is not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the access may go ahead.
+    pub allowed: bool,
+    /// The determining policies: the satisfied forbids of a denial, or the satisfied
+    /// permits of an allowance. Empty for a default deny. Sorted by id.
+    pub reasons: Vec<PolicyReason>,
+    /// Evaluation or input errors; any error makes the decision a deny.
+    pub errors: Vec<String>,
+}
+
+impl Decision {
+    fn failed(error: &PolicyError) -> Self {
+        Decision {
+            allowed: false,
+            reasons: Vec::new(),
+            errors: vec![error.to_string()],
+        }
+    }
+}
+
+/// The policies that can apply to one action, indexed by principal scope.
+#[derive(Debug, Default)]
+struct ActionSlice {
+    /// Policies whose principal scope is unconstrained (or only a type test).
+    general: Option<PolicySet>,
+    /// Policies with `principal == X` or `principal in X`, under `X`.
+    by_scope_key: HashMap<EntityUid, PolicySet>,
+    /// Whether a policy here names a customer or document, so that two records with the
+    /// same attributes may get different decisions (disables memoising in bulk).
+    names_records: bool,
+}
+
+/// The attributes a decision can depend on, when no policy names a record.
+#[derive(PartialEq, Eq, Hash)]
+enum RecordKey<'a> {
+    Customer(
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+        Level,
+        &'a BTreeSet<String>,
+    ),
+    Document(&'a str, Level, &'a BTreeSet<String>),
+}
+
+impl<'a> RecordKey<'a> {
+    fn of(resource: &'a ResourceRef) -> Option<Self> {
+        match resource {
+            ResourceRef::Customer(c) => Some(RecordKey::Customer(
+                &c.owner,
+                c.team.as_deref(),
+                &c.territory,
+                c.classification,
+                &c.compartments,
+            )),
+            ResourceRef::Document(d) => Some(RecordKey::Document(
+                &d.custodian,
+                d.classification,
+                &d.compartments,
+            )),
+            ResourceRef::System => None,
+        }
+    }
+}
+
+/// A small map from inputs to their Cedar form; emptied when full.
+struct ConversionCache<K, V>(Mutex<HashMap<K, V>>);
+
+impl<K: Eq + Hash, V: Clone> ConversionCache<K, V> {
+    fn new() -> Self {
+        ConversionCache(Mutex::new(HashMap::new()))
+    }
+
+    fn get_or_try(
+        &self,
+        key: &K,
+        build: impl FnOnce() -> Result<V, PolicyError>,
+    ) -> Result<V, PolicyError>
+    where
+        K: Clone,
+    {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = map.get(key) {
+            return Ok(v.clone());
+        }
+        drop(map);
+        let value = build()?;
+        map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key.clone(), value.clone());
+        Ok(value)
+    }
+}
+
+/// A validated policy set, sliced for evaluation.
+#[derive(Debug)]
+struct CompiledSet {
+    text: String,
+    /// The whole set, unsliced (the slices must agree with it).
+    all: PolicySet,
+    reasons: HashMap<PolicyId, PolicyReason>,
+    slices: Vec<ActionSlice>,
+}
+
+/// Cedar-backed policy engine. Cheap to share (`&self` everywhere); `replace` swaps the
+/// set in force atomically, and a failed load leaves it untouched.
+pub struct PolicyEngine {
+    names: Names,
+    schema: Schema,
+    validator: Validator,
+    authorizer: Authorizer,
+    active: RwLock<Arc<CompiledSet>>,
+    principals: ConversionCache<Principal, Arc<CedarPrincipal>>,
+    contexts: ConversionCache<RequestContext, Context>,
+}
+
+impl std::fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEngine")
+            .field("policy_count", &self.policy_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// Line and column of the first labelled span of a Cedar diagnostic, `(0, 0)` if none.
+fn diagnostic_location(text: &str, diagnostic: &dyn Diagnostic) -> (usize, usize) {
+    diagnostic
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .map_or((0, 0), |label| line_column(text, label.offset()))
+}
+
+/// The resource type a resource scope pins the policy to, if any.
+fn scoped_resource_type(constraint: &ResourceConstraint) -> Option<EntityTypeName> {
+    match constraint {
+        ResourceConstraint::Eq(uid) => Some(uid.type_name().clone()),
+        ResourceConstraint::Is(ty) | ResourceConstraint::IsIn(ty, _) => Some(ty.clone()),
+        ResourceConstraint::Any | ResourceConstraint::In(_) => None,
+    }
+}
+
+/// The entity a principal scope names (`principal == X`, `principal in X`), if any.
+fn principal_scope_key(constraint: &PrincipalConstraint) -> Option<EntityUid> {
+    match constraint {
+        PrincipalConstraint::Eq(uid)
+        | PrincipalConstraint::In(uid)
+        | PrincipalConstraint::IsIn(_, uid) => Some(uid.clone()),
+        PrincipalConstraint::Any | PrincipalConstraint::Is(_) => None,
+    }
+}
+
+fn add_to(set: &mut PolicySet, policy: &Policy) -> Result<(), PolicyError> {
+    set.add(policy.clone())
+        .map_err(|e| PolicyError::Internal(format!("slicing policy `{}`: {e}", policy.id())))
+}
+
+impl PolicyEngine {
+    /// An engine with the default policy set in force.
+    pub fn with_default_policies() -> Result<Self, PolicyError> {
+        Self::new(DEFAULT_POLICIES)
+    }
+
+    /// An engine with `policy_text` in force, after parsing and validating it against
+    /// [`SCHEMA_TEXT`]. Every policy needs a unique `@id("...")` annotation and should
+    /// have a `@description("...")`.
+    pub fn new(policy_text: &str) -> Result<Self, PolicyError> {
+        let (schema, _warnings) = Schema::from_cedarschema_str(SCHEMA_TEXT)
+            .map_err(|e| PolicyError::Internal(format!("schema: {e}")))?;
+        let names = Names::new()?;
+        let validator = Validator::new(schema.clone());
+        let compiled = compile(policy_text, &validator, &names)?;
+        Ok(PolicyEngine {
+            names,
+            schema,
+            validator,
+            authorizer: Authorizer::new(),
+            active: RwLock::new(Arc::new(compiled)),
+            principals: ConversionCache::new(),
+            contexts: ConversionCache::new(),
+        })
+    }
+
+    /// The schema policies are validated against.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The principal as Cedar sees it; cached, since a person makes many requests.
+    fn cedar_principal(&self, principal: &Principal) -> Result<Arc<CedarPrincipal>, PolicyError> {
+        self.principals
+            .get_or_try(principal, || self.names.principal(principal).map(Arc::new))
+    }
+
+    /// The Cedar context; cached, since contexts repeat (the field only counts for field
+    /// actions).
+    fn cedar_context(&self, action: Action, ctx: &RequestContext) -> Result<Context, PolicyError> {
+        let key = RequestContext {
+            field: if action.is_field_action() {
+                ctx.field
+            } else {
+                None
+            },
+            ..*ctx
+        };
+        self.contexts
+            .get_or_try(&key, || self.names.context(action, &key))
+    }
+
+    fn snapshot(&self) -> Arc<CompiledSet> {
+        // A poisoned lock still holds a complete set: `replace` swaps the Arc in one step.
+        match self.active.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The text of the policy set in force (for `policy.read`).
+    pub fn policy_text(&self) -> String {
+        self.snapshot().text.clone()
+    }
+
+    /// How many policies are in force.
+    pub fn policy_count(&self) -> usize {
+        self.snapshot().all.num_of_policies()
+    }
+
+    /// Validates `new_text` and puts it in force, unless it would leave none of
+    /// `security_admins` allowed `policy.replace` under normal conditions
+    /// ([`RequestContext::office_hours`]). On any error the set in force is unchanged.
+    /// Returns the number of policies now in force.
+    pub fn replace(
+        &self,
+        new_text: &str,
+        security_admins: &[Principal],
+    ) -> Result<usize, PolicyError> {
+        let compiled = compile(new_text, &self.validator, &self.names)?;
+        if security_admins.is_empty() {
+            return Err(PolicyError::NoAdminsGiven);
+        }
+        let ctx = RequestContext::office_hours();
+        let still_in = security_admins.iter().any(|admin| {
+            self.decide_in(
+                &compiled,
+                admin,
+                Action::PolicyReplace,
+                &ResourceRef::System,
+                &ctx,
+            )
+            .allowed
+        });
+        if !still_in {
+            return Err(PolicyError::LockOut {
+                admins: security_admins.len(),
+            });
+        }
+        let count = compiled.all.num_of_policies();
+        let new = Arc::new(compiled);
+        match self.active.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        Ok(count)
+    }
+
+    /// Decides one request. Fails closed: an input or evaluation error is a deny.
+    pub fn authorize(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &ResourceRef,
+        ctx: &RequestContext,
+    ) -> Decision {
+        self.decide_in(&self.snapshot(), principal, action, resource, ctx)
+    }
+
+    /// Decides `action` on every resource (for search and export results), one decision
+    /// per resource in the same order, all against the same policy set. Set
+    /// `ctx.record_count` to the size of the whole request.
+    pub fn authorize_many(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resources: &[ResourceRef],
+        ctx: &RequestContext,
+    ) -> Vec<Decision> {
+        let set = self.snapshot();
+        let prepared = self
+            .cedar_principal(principal)
+            .and_then(|p| Ok((p, self.cedar_context(action, ctx)?)));
+        let (p, context) = match prepared {
+            Ok(prepared) => prepared,
+            Err(e) => return resources.iter().map(|_| Decision::failed(&e)).collect(),
+        };
+        // Records with equal attributes get equal decisions unless a policy names a
+        // record, so each distinct attribute set is evaluated once.
+        let memoise = set
+            .slices
+            .get(action.index())
+            .is_some_and(|s| !s.names_records);
+        let mut memo: HashMap<RecordKey<'_>, Decision> = HashMap::new();
+        resources
+            .iter()
+            .map(|r| match RecordKey::of(r).filter(|_| memoise) {
+                Some(key) => {
+                    if let Some(d) = memo.get(&key) {
+                        return d.clone();
+                    }
+                    let d = self.decide_with(&set, &p, action, r, context.clone());
+                    if d.errors.is_empty() {
+                        memo.insert(key, d.clone());
+                    }
+                    d
+                }
+                None => self.decide_with(&set, &p, action, r, context.clone()),
+            })
+            .collect()
+    }
+
+    /// How `field` of a customer may be shown: `Clear` if `customer.read_field_clear` is
+    /// allowed, else `Masked` if `customer.read_field_masked` is, else `Hidden` (also for
+    /// a resource that is not a customer).
+    pub fn field_access(
+        &self,
+        principal: &Principal,
+        customer: &ResourceRef,
+        field: Field,
+        ctx: &RequestContext,
+    ) -> FieldAccess {
+        let set = self.snapshot();
+        match self.cedar_principal(principal) {
+            Ok(p) => self.field_access_in(&set, &p, customer, field, ctx),
+            Err(_) => FieldAccess::Hidden,
+        }
+    }
+
+    /// [`PolicyEngine::field_access`] for every field, in [`Field::ALL`] order.
+    pub fn field_accesses(
+        &self,
+        principal: &Principal,
+        customer: &ResourceRef,
+        ctx: &RequestContext,
+    ) -> Vec<(Field, FieldAccess)> {
+        let set = self.snapshot();
+        let Ok(p) = self.cedar_principal(principal) else {
+            return Field::ALL.map(|f| (f, FieldAccess::Hidden)).to_vec();
+        };
+        Field::ALL
+            .iter()
+            .map(|&f| (f, self.field_access_in(&set, &p, customer, f, ctx)))
+            .collect()
+    }
+
+    fn field_access_in(
+        &self,
+        set: &CompiledSet,
+        p: &CedarPrincipal,
+        customer: &ResourceRef,
+        field: Field,
+        ctx: &RequestContext,
+    ) -> FieldAccess {
+        let ctx = ctx.with_field(field);
+        if self
+            .decide_cedar(set, p, Action::CustomerReadFieldClear, customer, &ctx)
+            .allowed
+        {
+            FieldAccess::Clear
+        } else if self
+            .decide_cedar(set, p, Action::CustomerReadFieldMasked, customer, &ctx)
+            .allowed
+        {
+            FieldAccess::Masked
+        } else {
+            FieldAccess::Hidden
+        }
+    }
+
+    /// What `principal` could do to `resource` under normal conditions
+    /// ([`RequestContext::office_hours`]), for access reviews. A field action counts if
+    /// it is allowed for at least one field.
+    pub fn allowed_actions(&self, principal: &Principal, resource: &ResourceRef) -> Vec<Action> {
+        let set = self.snapshot();
+        let Ok(p) = self.cedar_principal(principal) else {
+            return Vec::new();
+        };
+        Action::ALL
+            .into_iter()
+            .filter(|&a| a.resource_kind() == resource.kind())
+            .filter(|&a| self.allowed_normally(&set, &p, a, resource))
+            .collect()
+    }
+
+    /// Which of `people` could do `action` to `resource` under normal conditions, for
+    /// access reviews.
+    pub fn who_can<'p>(
+        &self,
+        people: &'p [Principal],
+        action: Action,
+        resource: &ResourceRef,
+    ) -> Vec<&'p Principal> {
+        let set = self.snapshot();
+        people
+            .iter()
+            .filter(|person| {
+                self.names
+                    .principal(person)
+                    .is_ok_and(|p| self.allowed_normally(&set, &p, action, resource))
+            })
+            .collect()
+    }
+
+    fn allowed_normally(
+        &self,
+        set: &CompiledSet,
+        p: &CedarPrincipal,
+        action: Action,
+        resource: &ResourceRef,
+    ) -> bool {
+        let ctx = RequestContext::office_hours();
+        if action.is_field_action() {
+            Field::ALL.iter().any(|&f| {
+                self.decide_cedar(set, p, action, resource, &ctx.with_field(f))
+                    .allowed
+            })
+        } else {
+            self.decide_cedar(set, p, action, resource, &ctx).allowed
+        }
+    }
+
+    /// The decision in words: who, what, on what, allowed or denied, and the determining
+    /// policies (or "no policy permits this" for a default deny).
+    pub fn explain(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &ResourceRef,
+        ctx: &RequestContext,
+    ) -> String {
+        let decision = self.authorize(principal, action, resource, ctx);
+        let field = match (action.is_field_action(), ctx.field) {
+            (true, Some(f)) => format!(" (field {})", f.as_str()),
+            _ => String::new(),
+        };
+        let who = format!(
+            "{} ({}, {})",
+            principal.id,
+            principal.role,
+            principal.status.as_str()
+        );
+        let mut text = if decision.allowed {
+            format!("allowed: {who} may {action} on {}{field}", resource.label())
+        } else {
+            format!(
+                "denied: {who} may not {action} on {}{field}",
+                resource.label()
+            )
+        };
+        if !decision.errors.is_empty() {
+            text.push_str("; the request could not be evaluated, so access fails closed:");
+            for e in &decision.errors {
+                let _ = write!(text, "\n  - error: {e}");
+            }
+        } else if decision.reasons.is_empty() {
+            text.push_str("; no policy permits this");
+        } else {
+            text.push_str(if decision.allowed {
+                "; permitted by:"
+            } else {
+                "; forbidden by:"
+            });
+        }
+        for r in &decision.reasons {
+            let _ = write!(text, "\n  - {}: {}", r.id, r.description);
+        }
+        text
+    }
+
+    fn decide_in(
+        &self,
+        set: &CompiledSet,
+        principal: &Principal,
+        action: Action,
+        resource: &ResourceRef,
+        ctx: &RequestContext,
+    ) -> Decision {
+        match self.cedar_principal(principal) {
+            Ok(p) => self.decide_cedar(set, &p, action, resource, ctx),
+            Err(e) => Decision::failed(&e),
+        }
+    }
+
+    fn decide_cedar(
+        &self,
+        set: &CompiledSet,
+        principal: &CedarPrincipal,
+        action: Action,
+        resource: &ResourceRef,
+        ctx: &RequestContext,
+    ) -> Decision {
+        match self.cedar_context(action, ctx) {
+            Ok(context) => self.decide_with(set, principal, action, resource, context),
+            Err(e) => Decision::failed(&e),
+        }
+    }
+
+    fn decide_with(
+        &self,
+        set: &CompiledSet,
+        principal: &CedarPrincipal,
+        action: Action,
+        resource: &ResourceRef,
+        context: Context,
+    ) -> Decision {
+        let (request, entities) = match self.names.request_in(principal, action, resource, context)
+        {
+            Ok(built) => built,
+            Err(e) => return Decision::failed(&e),
+        };
+        let Some(slice) = set.slices.get(action.index()) else {
+            return Decision::failed(&PolicyError::Internal(format!("no slice for {action}")));
+        };
+        let parts = slice.general.iter().chain(
+            principal
+                .scope_keys
+                .iter()
+                .filter_map(|k| slice.by_scope_key.get(k)),
+        );
+        self.combine(set, parts, &request, &entities)
+    }
+
+    /// Evaluates each part and combines the answers as Cedar would over their union
+    /// (any satisfied forbid denies; else any satisfied permit allows), except that any
+    /// error denies.
+    fn combine<'s>(
+        &self,
+        set: &CompiledSet,
+        parts: impl Iterator<Item = &'s PolicySet>,
+        request: &Request,
+        entities: &Entities,
+    ) -> Decision {
+        let mut forbids: Vec<&PolicyId> = Vec::new();
+        let mut permits: Vec<&PolicyId> = Vec::new();
+        let mut errors = Vec::new();
+        let responses: Vec<_> = parts
+            .map(|part| self.authorizer.is_authorized(request, part, entities))
+            .collect();
+        for response in &responses {
+            let diagnostics = response.diagnostics();
+            errors.extend(diagnostics.errors().map(|e| e.to_string()));
+            match response.decision() {
+                CedarDecision::Deny => forbids.extend(diagnostics.reason()),
+                CedarDecision::Allow => permits.extend(diagnostics.reason()),
+            }
+        }
+        let allowed = errors.is_empty() && forbids.is_empty() && !permits.is_empty();
+        let determining = if !forbids.is_empty() {
+            forbids
+        } else if allowed {
+            permits
+        } else {
+            Vec::new()
+        };
+        let mut reasons: Vec<PolicyReason> = determining
+            .into_iter()
+            .map(|id| {
+                set.reasons
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| PolicyReason {
+                        id: id.to_string(),
+                        description: String::new(),
+                    })
+            })
+            .collect();
+        reasons.sort();
+        Decision {
+            allowed,
+            reasons,
+            errors,
+        }
+    }
+}
+
+/// Parses, validates, checks annotations and slices a policy text.
+fn compile(text: &str, validator: &Validator, names: &Names) -> Result<CompiledSet, PolicyError> {
+    let parsed = PolicySet::from_str(text).map_err(|e| {
+        let (line, column) = diagnostic_location(text, &e);
+        PolicyError::Syntax {
+            line,
+            column,
+            message: e.to_string(),
+        }
+    })?;
+    let templates = parsed.num_of_templates();
+    if templates > 0 {
+        return Err(PolicyError::TemplatesUnsupported { count: templates });
+    }
+    let validation = validator.validate(&parsed, ValidationMode::Strict);
+    if let Some(error) = validation.validation_errors().next() {
+        let (line, column) = diagnostic_location(text, error);
+        let policy = parsed
+            .annotation(error.policy_id(), "id")
+            .map_or_else(|| error.policy_id().to_string(), str::to_string);
+        return Err(PolicyError::Schema {
+            policy,
+            line,
+            column,
+            message: error.to_string(),
+        });
+    }
+
+    // Cedar numbers policies policy0, policy1... in source order; walk them in that order
+    // so each policy's text can be located for annotation errors.
+    let mut in_order: Vec<(usize, &Policy)> = parsed
+        .policies()
+        .map(|p| {
+            let n = AsRef::<str>::as_ref(p.id())
+                .strip_prefix("policy")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX);
+            (n, p)
+        })
+        .collect();
+    in_order.sort_by_key(|(n, _)| *n);
+
+    let mut seen = HashSet::new();
+    let mut search_from = 0;
+    let mut renamed = Vec::with_capacity(in_order.len());
+    let mut reasons = HashMap::with_capacity(in_order.len());
+    for (_, policy) in in_order {
+        let source = policy.to_string();
+        let offset = text
+            .get(search_from..)
+            .and_then(|rest| rest.find(&source))
+            .map_or(search_from, |i| search_from + i);
+        search_from = offset + source.len().min(text.len().saturating_sub(offset));
+        let annotation_error = |message: String| {
+            let (line, column) = line_column(text, offset);
+            PolicyError::Annotation {
+                line,
+                column,
+                message,
+            }
+        };
+        let id = policy.annotation("id").ok_or_else(|| {
+            annotation_error(
+                "expected an @id(\"...\") annotation naming the policy, found none; add one"
+                    .to_string(),
+            )
+        })?;
+        if id.trim().is_empty() || !seen.insert(id.to_string()) {
+            return Err(annotation_error(format!(
+                "expected a unique, non-empty @id, found `{id}` used before; rename it"
+            )));
+        }
+        let description = policy
+            .annotation("description")
+            .unwrap_or("(no description)")
+            .to_string();
+        let policy_id = PolicyId::new(id);
+        reasons.insert(
+            policy_id.clone(),
+            PolicyReason {
+                id: id.to_string(),
+                description,
+            },
+        );
+        renamed.push(policy.new_id(policy_id));
+    }
+
+    let mut slices: Vec<ActionSlice> = Action::ALL.iter().map(|_| ActionSlice::default()).collect();
+    for policy in &renamed {
+        let actions: Vec<Action> = match policy.action_constraint() {
+            ActionConstraint::Any => Action::ALL.to_vec(),
+            ActionConstraint::Eq(uid) => names.action_of(&uid).into_iter().collect(),
+            ActionConstraint::In(uids) => {
+                let listed: Vec<Action> = uids.iter().filter_map(|u| names.action_of(u)).collect();
+                if listed.len() == uids.len() {
+                    listed
+                } else {
+                    // An action group: membership lives in the schema, so keep it everywhere.
+                    Action::ALL.to_vec()
+                }
+            }
+        };
+        let resource_type = scoped_resource_type(&policy.resource_constraint());
+        let names_records = policy.entity_literals().iter().any(|uid| {
+            let ty = uid.type_name().to_string();
+            ty == "Customer" || ty == "Document"
+        });
+        let key = principal_scope_key(&policy.principal_constraint());
+        for action in actions {
+            if resource_type
+                .as_ref()
+                .is_some_and(|ty| ty.to_string() != action.resource_kind().type_name())
+            {
+                continue;
+            }
+            let Some(slice) = slices.get_mut(action.index()) else {
+                continue;
+            };
+            slice.names_records |= names_records;
+            match &key {
+                None => add_to(slice.general.get_or_insert_with(PolicySet::new), policy)?,
+                Some(k) => add_to(slice.by_scope_key.entry(k.clone()).or_default(), policy)?,
+            }
+        }
+    }
+    let all = PolicySet::from_policies(renamed.iter().cloned())
+        .map_err(|e| PolicyError::Internal(format!("renaming policies: {e}")))?;
+    Ok(CompiledSet {
+        text: text.to_string(),
+        all,
+        reasons,
+        slices,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::{CustomerRecord, DocumentRecord, EmploymentStatus, Level};
+    use crate::synthetic_policies;
+
+    /// Built once: compiling the set in every proptest case would dominate the run.
+    fn engine_with_extras() -> &'static PolicyEngine {
+        static ENGINE: std::sync::OnceLock<PolicyEngine> = std::sync::OnceLock::new();
+        ENGINE.get_or_init(|| {
+            PolicyEngine::new(&format!("{DEFAULT_POLICIES}\n{}", synthetic_policies(400))).unwrap()
+        })
+    }
+
+    fn level() -> impl Strategy<Value = Level> {
+        prop::sample::select(Level::ALL.to_vec())
+    }
+
+    fn tags() -> impl Strategy<Value = BTreeSet<String>> {
+        prop::collection::btree_set(prop::sample::select(vec!["a", "b"]), 0..=2)
+            .prop_map(|s| s.into_iter().map(str::to_string).collect())
+    }
+
+    fn person_id() -> impl Strategy<Value = String> {
+        (0usize..12).prop_map(|i| format!("p{i}"))
+    }
+
+    fn principal() -> impl Strategy<Value = Principal> {
+        (
+            person_id(),
+            prop::sample::select(vec![
+                "sales_rep",
+                "sales_manager",
+                "support",
+                "finance",
+                "engineering",
+                "hr",
+                "security_admin",
+                "executive",
+            ]),
+            prop::option::of((0usize..5).prop_map(|t| format!("team{t}"))),
+            level(),
+            tags(),
+            prop::sample::select(EmploymentStatus::ALL.to_vec()),
+        )
+            .prop_map(
+                |(id, role, team, clearance, compartments, status)| Principal {
+                    id,
+                    role: role.to_string(),
+                    department: String::new(),
+                    team,
+                    clearance,
+                    compartments,
+                    status,
+                    manager: None,
+                },
+            )
+    }
+
+    fn resource() -> impl Strategy<Value = ResourceRef> {
+        prop_oneof![
+            (
+                person_id(),
+                prop::option::of((0usize..5).prop_map(|t| format!("team{t}"))),
+                (0usize..3).prop_map(|t| format!("t{t}")),
+                level(),
+                tags()
+            )
+                .prop_map(|(owner, team, territory, classification, compartments)| {
+                    ResourceRef::Customer(CustomerRecord {
+                        id: "c".into(),
+                        owner,
+                        team,
+                        territory,
+                        classification,
+                        compartments,
+                    })
+                }),
+            (person_id(), level(), tags()).prop_map(|(custodian, classification, compartments)| {
+                ResourceRef::Document(DocumentRecord {
+                    id: "d".into(),
+                    custodian,
+                    classification,
+                    compartments,
+                })
+            }),
+            Just(ResourceRef::System),
+        ]
+    }
+
+    fn context() -> impl Strategy<Value = RequestContext> {
+        (
+            0u8..24,
+            any::<bool>(),
+            0u64..3000,
+            any::<bool>(),
+            any::<bool>(),
+            prop::sample::select(Field::ALL.to_vec()),
+        )
+            .prop_map(
+                |(hour, trusted_network, record_count, mfa_fresh, justification, field)| {
+                    RequestContext {
+                        hour,
+                        weekday: 3,
+                        trusted_network,
+                        record_count,
+                        mfa_fresh,
+                        justification,
+                        field: Some(field),
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Slicing is an optimisation only: the sliced decision equals Cedar's decision over
+        /// the whole set, including the determining policies.
+        #[test]
+        fn slices_agree_with_the_whole_set(
+            p in principal(),
+            action in prop::sample::select(Action::ALL.to_vec()),
+            r in resource(),
+            ctx in context(),
+        ) {
+            let engine = engine_with_extras();
+            let set = engine.snapshot();
+            let sliced = engine.decide_in(&set, &p, action, &r, &ctx);
+            let cedar_p = engine.names.principal(&p).unwrap();
+            let whole = match engine.names.request(&cedar_p, action, &r, &ctx) {
+                Ok((request, entities)) => {
+                    engine.combine(&set, std::iter::once(&set.all), &request, &entities)
+                }
+                Err(e) => Decision::failed(&e),
+            };
+            prop_assert_eq!(sliced, whole);
+        }
+    }
+
+    #[test]
+    fn slices_hold_only_applicable_policies() {
+        let engine = PolicyEngine::with_default_policies().unwrap();
+        let set = engine.snapshot();
+        let slice = &set.slices[Action::PolicyReplace.index()];
+        let general: Vec<String> = slice
+            .general
+            .iter()
+            .flat_map(|s| s.policies().map(|p| p.id().to_string()))
+            .collect();
+        // Customer- and document-typed forbids never reach an admin action.
+        assert!(general.contains(&"departed-gets-nothing".to_string()));
+        assert!(!general.iter().any(|id| id.starts_with("clearance")));
+        assert!(!general.iter().any(|id| id.starts_with("export")));
+        let admin_key: Vec<String> = slice.by_scope_key.keys().map(ToString::to_string).collect();
+        assert_eq!(admin_key, vec![r#"Role::"security_admin""#.to_string()]);
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncdé\nxyz", 0), (1, 1));
+        assert_eq!(line_column("ab\ncdé\nxyz", 3), (2, 1));
+        assert_eq!(line_column("ab\ncdé\nxyz", 8), (3, 1));
+        assert_eq!(line_column("ab\ncdé\nxyz", 100), (3, 4));
+    }
+}

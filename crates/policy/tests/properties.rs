@@ -1,0 +1,203 @@
+//! Invariants of the default policies, checked on random requests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use policy::{
+    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, Level, PolicyEngine,
+    Principal, RequestContext, ResourceRef,
+};
+use proptest::prelude::*;
+
+fn engine() -> &'static PolicyEngine {
+    static ENGINE: OnceLock<PolicyEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| PolicyEngine::with_default_policies().unwrap())
+}
+
+const COMPARTMENTS: [&str; 3] = ["alpha", "beta", "gamma"];
+
+fn tags() -> impl Strategy<Value = BTreeSet<String>> {
+    prop::collection::btree_set(prop::sample::select(COMPARTMENTS.to_vec()), 0..=3)
+        .prop_map(|s| s.into_iter().map(str::to_string).collect())
+}
+
+fn level() -> impl Strategy<Value = Level> {
+    prop::sample::select(Level::ALL.to_vec())
+}
+
+fn person_id() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["ann", "ben", "cat"]).prop_map(str::to_string)
+}
+
+fn team() -> impl Strategy<Value = Option<String>> {
+    prop::option::of(prop::sample::select(vec!["west", "east"]).prop_map(str::to_string))
+}
+
+fn principal(status: impl Strategy<Value = EmploymentStatus>) -> impl Strategy<Value = Principal> {
+    (
+        person_id(),
+        prop::sample::select(vec![
+            "sales_rep",
+            "sales_manager",
+            "support",
+            "finance",
+            "engineering",
+            "hr",
+            "security_admin",
+            "executive",
+            "intern",
+        ]),
+        team(),
+        level(),
+        tags(),
+        status,
+    )
+        .prop_map(
+            |(id, role, team, clearance, compartments, status)| Principal {
+                id,
+                role: role.to_string(),
+                department: "dept".into(),
+                team,
+                clearance,
+                compartments,
+                status,
+                manager: None,
+            },
+        )
+}
+
+fn any_status() -> impl Strategy<Value = EmploymentStatus> {
+    prop::sample::select(EmploymentStatus::ALL.to_vec())
+}
+
+/// A customer or document (the resources that carry classification and compartments).
+fn record() -> impl Strategy<Value = ResourceRef> {
+    prop_oneof![
+        (person_id(), team(), level(), tags()).prop_map(
+            |(owner, team, classification, compartments)| {
+                ResourceRef::Customer(CustomerRecord {
+                    id: "c1".into(),
+                    owner,
+                    team,
+                    territory: "emea".into(),
+                    classification,
+                    compartments,
+                })
+            }
+        ),
+        (person_id(), level(), tags()).prop_map(|(custodian, classification, compartments)| {
+            ResourceRef::Document(DocumentRecord {
+                id: "d1".into(),
+                custodian,
+                classification,
+                compartments,
+            })
+        }),
+    ]
+}
+
+fn context() -> impl Strategy<Value = RequestContext> {
+    (
+        0u8..24,
+        1u8..=7,
+        any::<bool>(),
+        0u64..5000,
+        any::<bool>(),
+        any::<bool>(),
+        prop::sample::select(Field::ALL.to_vec()),
+    )
+        .prop_map(
+            |(hour, weekday, trusted_network, record_count, mfa_fresh, justification, field)| {
+                RequestContext {
+                    hour,
+                    weekday,
+                    trusted_network,
+                    record_count,
+                    mfa_fresh,
+                    justification,
+                    field: Some(field),
+                }
+            },
+        )
+}
+
+/// An action that fits the resource.
+fn fitting_action(resource: &ResourceRef, pick: usize) -> Action {
+    let fitting: Vec<Action> = Action::ALL
+        .into_iter()
+        .filter(|a| a.resource_kind() == resource.kind())
+        .collect();
+    fitting[pick % fitting.len()]
+}
+
+fn with_compartment(resource: &ResourceRef, tag: &str) -> ResourceRef {
+    let mut wider = resource.clone();
+    match &mut wider {
+        ResourceRef::Customer(c) => {
+            c.compartments.insert(tag.to_string());
+        }
+        ResourceRef::Document(d) => {
+            d.compartments.insert(tag.to_string());
+        }
+        ResourceRef::System => {}
+    }
+    wider
+}
+
+fn with_classification(resource: &ResourceRef, level: Level) -> ResourceRef {
+    let mut raised = resource.clone();
+    match &mut raised {
+        ResourceRef::Customer(c) => c.classification = c.classification.max(level),
+        ResourceRef::Document(d) => d.classification = d.classification.max(level),
+        ResourceRef::System => {}
+    }
+    raised
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn departed_person_is_never_allowed_anything(
+        p in principal(Just(EmploymentStatus::Departed)),
+        r in prop_oneof![record(), Just(ResourceRef::System)],
+        pick in 0usize..20,
+        ctx in context(),
+    ) {
+        let action = fitting_action(&r, pick);
+        let d = engine().authorize(&p, action, &r, &ctx);
+        prop_assert!(!d.allowed, "{:?}", d);
+        prop_assert!(d.reasons.iter().any(|r| r.id == "departed-gets-nothing"));
+    }
+
+    #[test]
+    fn adding_a_compartment_never_widens_access(
+        p in principal(any_status()),
+        r in record(),
+        pick in 0usize..20,
+        tag in prop::sample::select(COMPARTMENTS.to_vec()),
+        ctx in context(),
+    ) {
+        let action = fitting_action(&r, pick);
+        let narrower = with_compartment(&r, tag);
+        let before = engine().authorize(&p, action, &r, &ctx).allowed;
+        let after = engine().authorize(&p, action, &narrower, &ctx).allowed;
+        prop_assert!(before || !after, "{} on {:?} allowed only after adding {}", action, r, tag);
+    }
+
+    #[test]
+    fn raising_classification_never_widens_access(
+        p in principal(any_status()),
+        r in record(),
+        pick in 0usize..20,
+        level in level(),
+        ctx in context(),
+    ) {
+        let action = fitting_action(&r, pick);
+        let raised = with_classification(&r, level);
+        let before = engine().authorize(&p, action, &r, &ctx).allowed;
+        let after = engine().authorize(&p, action, &raised, &ctx).allowed;
+        prop_assert!(before || !after, "{} on {:?} allowed only after raising to {:?}", action, r, level);
+    }
+}
