@@ -177,54 +177,13 @@ fn print_entries(entries: &[Entry]) {
 }
 
 pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
+    if let AuditCmd::Verify { against } = &cmd {
+        return verify(ctx, against.as_ref());
+    }
     let inst = ctx.open()?;
     let (actor, access) = (ctx.actor(), ctx.access());
     match cmd {
-        AuditCmd::Verify { against } => {
-            let published = match &against {
-                Some(path) => Some(ledger::read_witness_file(path)?),
-                None => None,
-            };
-            // Sign what this process appended so far, then check everything.
-            inst.ledger.checkpoint_now()?;
-            let key = ctx.verifying_key()?;
-            let report = inst.gateway.audit_verify(&actor, &access, &key, published.as_deref())?;
-            if ctx.json {
-                output::json(&serde_json::json!({
-                    "ok": report.is_ok(),
-                    "entries_checked": report.entries_checked,
-                    "checkpoints_checked": report.checkpoints_checked,
-                    "published_checked": report.published_checked,
-                    "first_bad_entry": report.first_bad_entry(),
-                    "findings": report.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
-                }))?;
-            } else if report.is_ok() {
-                println!(
-                    "ledger OK: {} entries, {} signed checkpoints{}",
-                    report.entries_checked,
-                    report.checkpoints_checked,
-                    if report.published_checked > 0 {
-                        format!(", {} published checkpoints agree", report.published_checked)
-                    } else {
-                        String::new()
-                    }
-                );
-            } else {
-                println!(
-                    "LEDGER TAMPERED: {} finding(s)",
-                    report.findings.len() as u64 + report.findings_omitted
-                );
-                if let Some(first) = report.first_bad_entry() {
-                    println!("first bad entry: {first}");
-                }
-                for f in report.findings.iter().take(20) {
-                    println!("  {f}");
-                }
-            }
-            if !report.is_ok() {
-                bail!("the audit ledger failed verification");
-            }
-        }
+        AuditCmd::Verify { .. } => {}
         AuditCmd::Search { filter, limit } => {
             let entries = inst.gateway.audit_search(&actor, &access, &filter.query()?, limit)?;
             if ctx.json {
@@ -255,6 +214,67 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// `audit verify`: through the gateway (and itself recorded) when the
+/// installation opens; when the ledger is too damaged to open for
+/// recording, the stored ledger is still verified directly (it holds no
+/// personal data) so that the findings can be read.
+fn verify(ctx: &Context, against: Option<&PathBuf>) -> anyhow::Result<()> {
+    let published = match against {
+        Some(path) => Some(ledger::read_witness_file(path)?),
+        None => None,
+    };
+    let key = ctx.verifying_key()?;
+    let report = match ctx.open() {
+        Ok(inst) => {
+            // Sign what this process appended so far, then check everything.
+            inst.ledger.checkpoint_now()?;
+            inst.gateway
+                .audit_verify(&ctx.actor(), &ctx.access(), &key, published.as_deref())?
+        }
+        Err(e) => {
+            eprintln!("warning: the installation cannot record while its ledger is damaged ({e}); verifying the stored ledger directly");
+            let store = store::SqliteStore::open(&ctx.data_dir)?;
+            ledger::verify(&store, &key, published.as_deref())
+        }
+    };
+    if ctx.json {
+        output::json(&serde_json::json!({
+            "ok": report.is_ok(),
+            "entries_checked": report.entries_checked,
+            "checkpoints_checked": report.checkpoints_checked,
+            "published_checked": report.published_checked,
+            "first_bad_entry": report.first_bad_entry(),
+            "findings": report.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+        }))?;
+    } else if report.is_ok() {
+        println!(
+            "ledger OK: {} entries, {} signed checkpoints{}",
+            report.entries_checked,
+            report.checkpoints_checked,
+            if report.published_checked > 0 {
+                format!(", {} published checkpoints agree", report.published_checked)
+            } else {
+                String::new()
+            }
+        );
+    } else {
+        println!(
+            "LEDGER TAMPERED: {} finding(s)",
+            report.findings.len() as u64 + report.findings_omitted
+        );
+        if let Some(first) = report.first_bad_entry() {
+            println!("first bad entry: {first}");
+        }
+        for f in report.findings.iter().take(20) {
+            println!("  {f}");
+        }
+    }
+    if !report.is_ok() {
+        bail!("the audit ledger failed verification");
     }
     Ok(())
 }

@@ -54,6 +54,17 @@ pub enum PeopleCmd {
     List,
     /// Show one person.
     Show { id: String },
+    /// Record an HR signal: a person gave notice (departing) or left (departed).
+    SetStatus {
+        id: String,
+        /// active, departing or departed.
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        notice_date: Option<String>,
+        #[arg(long)]
+        last_day: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -278,6 +289,19 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                 &["ID", "NAME", "ROLE", "TEAM", "CLEARANCE", "STATUS", "LAST DAY"],
                 &rows,
             );
+        }
+        PeopleCmd::SetStatus {
+            id,
+            status,
+            notice_date,
+            last_day,
+        } => {
+            let status: model::EmploymentStatus = status.parse()?;
+            let p = gw.set_person_status(&actor, &access, &PersonId(id), status, notice_date, last_day)?;
+            if ctx.json {
+                return output::json(&p);
+            }
+            println!("{} {} is now {}.", p.id, p.name, p.status);
         }
         PeopleCmd::Show { id } => {
             let p = gw.person(&actor, &access, &PersonId(id))?;

@@ -88,7 +88,9 @@ impl Context {
 
     /// The local operator, whatever `--as` says (for reviews about a person).
     pub fn operator(&self) -> Actor {
-        Actor::Operator { name: std::env::var("USER").unwrap_or_else(|_| "local".into()) }
+        Actor::Operator {
+            name: std::env::var("USER").unwrap_or_else(|_| "local".into()),
+        }
     }
 
     pub fn access(&self) -> AccessContext {

@@ -113,7 +113,15 @@ pub fn access(ctx: &Context, cmd: AccessCmd) -> anyhow::Result<()> {
             }
             let rows: Vec<Vec<String>> = who
                 .iter()
-                .map(|w| vec![w.person.to_string(), w.name.clone(), w.role.to_string(), w.status.to_string(), w.actions.join(", ")])
+                .map(|w| {
+                    vec![
+                        w.person.to_string(),
+                        w.name.clone(),
+                        w.role.to_string(),
+                        w.status.to_string(),
+                        w.actions.join(", "),
+                    ]
+                })
                 .collect();
             output::table(&["PERSON", "NAME", "ROLE", "STATUS", "MAY"], &rows);
         }
@@ -123,7 +131,14 @@ pub fn access(ctx: &Context, cmd: AccessCmd) -> anyhow::Result<()> {
                 return output::json(&w);
             }
             println!("{} ({})", w.person, w.status);
-            println!("  on the installation: {}", if w.system.is_empty() { "nothing".into() } else { w.system.join(", ") });
+            println!(
+                "  on the installation: {}",
+                if w.system.is_empty() {
+                    "nothing".into()
+                } else {
+                    w.system.join(", ")
+                }
+            );
             if w.customers.is_empty() {
                 println!("  customers: none of {}", w.customers_total);
             }

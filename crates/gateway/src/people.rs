@@ -81,3 +81,36 @@ impl Gateway {
         Ok(self.store.list_teams()?)
     }
 }
+
+impl Gateway {
+    /// Changes a person's employment status (an HR signal: notice given,
+    /// left). Takes effect at the person's very next request, since every
+    /// request reads the person afresh.
+    pub fn set_person_status(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &PersonId,
+        status: model::EmploymentStatus,
+        notice_date: Option<String>,
+        last_day: Option<String>,
+    ) -> Result<Person, GatewayError> {
+        self.authorize_admin(actor, Action::PersonUpdateStatus, ctx)?;
+        let mut person =
+            self.store.get_person(id)?.ok_or_else(|| GatewayError::NotFound { kind: "person", id: id.to_string() })?;
+        person.status = status;
+        if notice_date.is_some() {
+            person.notice_date = notice_date;
+        }
+        if last_day.is_some() {
+            person.last_day = last_day;
+        }
+        // Recorded first: a status change nobody can see in the ledger must not happen.
+        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx).with_count(1);
+        record.resources = vec![AuditResource::Person(id.to_string())];
+        record.fields = vec![format!("status={}", status.as_str())];
+        self.record(&record)?;
+        self.store.upsert_people(std::slice::from_ref(&person))?;
+        Ok(person)
+    }
+}

@@ -2,6 +2,9 @@
 //! real data directory, real files. One test binary for all of them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod ledger;
+mod policy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
