@@ -31,6 +31,15 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 400)]
         per_writer: usize,
     },
+    /// Policy decisions, gateway reads against raw decrypted reads, export authorization.
+    Gateway {
+        #[arg(long, default_value_t = 100_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 10_000)]
+        people: usize,
+    },
+    /// Insider-risk scoring of a CERT r4.2-sized data set against merely parsing its CSVs.
+    Risk(crate::risk_cmd::BenchArgs),
     /// Appends until killed, printing acknowledged indexes (crash tests).
     #[command(hide = true)]
     CrashWriter {
@@ -55,6 +64,8 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Import { rows, reads } => import(rows, reads),
         BenchCmd::Ledger { writers, per_writer } => crate::ledger_tools::bench(writers, per_writer),
+        BenchCmd::Gateway { customers, people } => gateway(customers, people),
+        BenchCmd::Risk(args) => crate::risk_cmd::bench(args),
         BenchCmd::CrashWriter { writers } => crate::ledger_tools::crash_writer(ctx, writers),
     }
 }
@@ -187,4 +198,116 @@ fn plain_sqlite_insert(path: &std::path::Path, customers: &[NewCustomer]) -> any
     }
     tx.commit()?;
     Ok(t.elapsed().as_secs_f64())
+}
+
+/// Policy decisions, full gateway reads against raw decrypted reads, and
+/// authorizing a 10,000-record export.
+pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
+    use policy::{Action, CustomerRecord, Level, PolicyEngine, Principal, RequestContext, ResourceRef};
+    println!("bench gateway: {people} people, {customers} customers, default policies");
+
+    // Decisions straight from the engine, on a varied request mix.
+    let principals: Vec<Principal> = (0..people)
+        .map(|i| Principal {
+            id: format!("p{i}"),
+            role: ["sales_rep", "sales_manager", "support", "finance"][i % 4].into(),
+            department: "Sales".into(),
+            team: Some(format!("team{}", i % 500)),
+            clearance: Level::Confidential,
+            compartments: Default::default(),
+            status: policy::EmploymentStatus::Active,
+            manager: None,
+        })
+        .collect();
+    let resources: Vec<ResourceRef> = (0..customers.min(100_000))
+        .map(|i| {
+            ResourceRef::Customer(CustomerRecord {
+                id: format!("C-{i}"),
+                owner: format!("p{}", (i * 7) % people.max(1)),
+                team: Some(format!("team{}", i % 500)),
+                territory: format!("t{}", i % 50),
+                classification: if i % 5 == 0 { Level::Confidential } else { Level::Internal },
+                compartments: Default::default(),
+            })
+        })
+        .collect();
+    let ctx = RequestContext::office_hours();
+    let sample = |engine: &PolicyEngine| -> (Duration, Duration) {
+        let mut t = Vec::with_capacity(20_000);
+        for i in 0..20_000usize {
+            let p = &principals[(i * 31) % principals.len()];
+            let r = &resources[(i * 17) % resources.len()];
+            let action = [Action::CustomerRead, Action::CustomerSearch, Action::CustomerExport][i % 3];
+            let s = Instant::now();
+            std::hint::black_box(engine.authorize(p, action, r, &ctx));
+            t.push(s.elapsed());
+        }
+        t.sort();
+        (t[t.len() / 2], t[t.len() * 99 / 100])
+    };
+    let engine = PolicyEngine::with_default_policies()?;
+    let (p50, p99) = sample(&engine);
+    println!("  decision, default policies:       p50 {:>6.1} us   p99 {:>6.1} us  (goal p50 <= 10, p99 <= 50)", micros(p50), micros(p99));
+    let big = PolicyEngine::new(&format!("{}\n{}", policy::DEFAULT_POLICIES, policy::synthetic_policies(10_000)))?;
+    let (b50, b99) = sample(&big);
+    println!(
+        "  decision, +10,000 policies:        p50 {:>6.1} us   p99 {:>6.1} us   p50 ratio {:.2}x (goal <= 2x)",
+        micros(b50),
+        micros(b99),
+        b50.as_secs_f64() / p50.as_secs_f64()
+    );
+    let export_ctx = RequestContext { record_count: 10_000, ..ctx };
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let s = Instant::now();
+        std::hint::black_box(engine.authorize_many(&principals[1], Action::CustomerExport, &resources[..10_000.min(resources.len())], &export_ctx));
+        runs.push(s.elapsed());
+    }
+    runs.sort();
+    println!("  authorize a 10,000-record export:  median {:>6.1} ms (goal <= 50 ms)", runs[runs.len() / 2].as_secs_f64() * 1e3);
+
+    // Full gateway reads (person: authorize + decrypt + mask) against raw
+    // decrypted reads (operator: no policy), recording excluded from both.
+    let dir = tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&dir)?);
+    let keys = Keyring::generate("bench")?;
+    Gateway::initialize(store.as_ref(), &keys, 0)?;
+    let gw = Gateway::open(store, keys, Arc::new(SystemClock), Arc::new(CountingRecorder::default()))?;
+    let operator = Actor::Operator { name: "bench".into() };
+    let access = AccessContext { trusted_network: true, ..Default::default() };
+    let company = demo::company(1);
+    let mut staff = company.people.clone();
+    for i in 0..people.saturating_sub(staff.len()) {
+        let mut p = company.people[2].clone();
+        p.id = model::PersonId(format!("x-{i:05}"));
+        staff.push(p);
+    }
+    gw.import_people(&operator, &access, &staff, &company.teams)?;
+    let rows = demo::customers(1, customers, &company);
+    let owner = rows.first().and_then(|c| c.owner.clone()).unwrap_or_else(|| model::PersonId("p-0002".into()));
+    let own: Vec<CustomerId> = rows.iter().filter(|c| c.owner.as_ref() == Some(&owner)).filter_map(|c| c.id.clone()).take(2000).collect();
+    gw.import_customers(&operator, &access, rows, false, &|_| {})?;
+    let rep = Actor::Person(owner);
+    let time_reads = |actor: &Actor| -> anyhow::Result<Duration> {
+        let mut t = Vec::with_capacity(own.len() * 3);
+        for _ in 0..3 {
+            for id in &own {
+                let s = Instant::now();
+                std::hint::black_box(gw.read_customer(actor, &access, id)?);
+                t.push(s.elapsed());
+            }
+        }
+        t.sort();
+        Ok(t[t.len() / 2])
+    };
+    let raw = time_reads(&operator)?;
+    let full = time_reads(&rep)?;
+    println!(
+        "  read one customer: full gateway (policy + decrypt + mask) median {:.1} us, raw decrypted read {:.1} us, ratio {:.2}x (goal <= 2x)",
+        micros(full),
+        micros(raw),
+        full.as_secs_f64() / raw.as_secs_f64()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
 }

@@ -73,8 +73,6 @@ pub enum RiskCmd {
         /// The JSON-lines file.
         file: PathBuf,
     },
-    /// Time end-to-end scoring against bare csv parsing (same as `custodia bench risk`).
-    Bench(BenchArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -132,7 +130,6 @@ pub fn run(ctx: &Context, cmd: RiskCmd) -> anyhow::Result<()> {
         RiskCmd::Evaluate { answers } => evaluate(ctx, &answers),
         RiskCmd::Generate { dir, scale, seed } => generate(&dir, scale, seed),
         RiskCmd::Ingest { file } => ingest(ctx, &file),
-        RiskCmd::Bench(args) => bench(args),
     }
 }
 

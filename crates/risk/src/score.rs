@@ -541,6 +541,9 @@ fn score_day(
             (own_med, own_mad)
         };
         let confidence = 0.4 + 0.6 * own_weight;
+        // "First time" means little after a few weeks of history: novelty grows to full
+        // weight over three cold-start periods.
+        let maturity = (history as f32 / (3 * config.cold_start_days.max(1)) as f32).min(1.0);
         let scale = (1.4826 * mad).max(spec.floor).max(0.25 * med);
         let z = (x - med) / scale;
         let slots = &mut state.slots;
@@ -560,7 +563,7 @@ fn score_day(
         if x > 0.0 {
             set(i * 3, confidence * spec.spike * spike_points(z), day, x);
             if established && !fs.ever {
-                set(i * 3 + 1, spec.novel * (0.5 + 0.25 * x).min(1.0), day, x);
+                set(i * 3 + 1, maturity * spec.novel * (0.5 + 0.25 * x).min(1.0), day, x);
             }
             if spec.group == Group::Exfil && z >= 2.0 {
                 exfil_today = true;

@@ -8,6 +8,7 @@ mod policy;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod risk;
 
 pub struct Run {
     status: i32,
