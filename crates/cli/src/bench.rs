@@ -40,6 +40,18 @@ pub enum BenchCmd {
     },
     /// Insider-risk scoring of a CERT r4.2-sized data set against merely parsing its CSVs.
     Risk(crate::risk_cmd::BenchArgs),
+    /// DLP scanning of a generated text corpus against an exact-data-match
+    /// index, with ripgrep over the same files for the same detector regexes.
+    Scan {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: usize,
+        /// Corpus size in MiB.
+        #[arg(long, default_value_t = 1024)]
+        mib: u64,
+        /// Skip the ripgrep comparison.
+        #[arg(long)]
+        no_ripgrep: bool,
+    },
     /// Appends until killed, printing acknowledged indexes (crash tests).
     #[command(hide = true)]
     CrashWriter {
@@ -66,6 +78,22 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Ledger { writers, per_writer } => crate::ledger_tools::bench(writers, per_writer),
         BenchCmd::Gateway { customers, people } => gateway(customers, people),
         BenchCmd::Risk(args) => crate::risk_cmd::bench(args),
+        BenchCmd::Scan {
+            customers,
+            mib,
+            no_ripgrep,
+        } => {
+            let config = dlp::bench::ScanBenchConfig {
+                customers,
+                corpus_bytes: mib * 1024 * 1024,
+                ripgrep: !no_ripgrep,
+                ..Default::default()
+            };
+            let start = Instant::now();
+            let clock = move || start.elapsed().as_secs_f64();
+            println!("{}", dlp::bench::scan_corpus(&config, &clock, None)?);
+            Ok(())
+        }
         BenchCmd::CrashWriter { writers } => crate::ledger_tools::crash_writer(ctx, writers),
     }
 }
@@ -226,7 +254,11 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
                 owner: format!("p{}", (i * 7) % people.max(1)),
                 team: Some(format!("team{}", i % 500)),
                 territory: format!("t{}", i % 50),
-                classification: if i % 5 == 0 { Level::Confidential } else { Level::Internal },
+                classification: if i % 5 == 0 {
+                    Level::Confidential
+                } else {
+                    Level::Internal
+                },
                 compartments: Default::default(),
             })
         })
@@ -247,8 +279,16 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
     };
     let engine = PolicyEngine::with_default_policies()?;
     let (p50, p99) = sample(&engine);
-    println!("  decision, default policies:       p50 {:>6.1} us   p99 {:>6.1} us  (goal p50 <= 10, p99 <= 50)", micros(p50), micros(p99));
-    let big = PolicyEngine::new(&format!("{}\n{}", policy::DEFAULT_POLICIES, policy::synthetic_policies(10_000)))?;
+    println!(
+        "  decision, default policies:       p50 {:>6.1} us   p99 {:>6.1} us  (goal p50 <= 10, p99 <= 50)",
+        micros(p50),
+        micros(p99)
+    );
+    let big = PolicyEngine::new(&format!(
+        "{}\n{}",
+        policy::DEFAULT_POLICIES,
+        policy::synthetic_policies(10_000)
+    ))?;
     let (b50, b99) = sample(&big);
     println!(
         "  decision, +10,000 policies:        p50 {:>6.1} us   p99 {:>6.1} us   p50 ratio {:.2}x (goal <= 2x)",
@@ -256,15 +296,26 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
         micros(b99),
         b50.as_secs_f64() / p50.as_secs_f64()
     );
-    let export_ctx = RequestContext { record_count: 10_000, ..ctx };
+    let export_ctx = RequestContext {
+        record_count: 10_000,
+        ..ctx
+    };
     let mut runs = Vec::new();
     for _ in 0..5 {
         let s = Instant::now();
-        std::hint::black_box(engine.authorize_many(&principals[1], Action::CustomerExport, &resources[..10_000.min(resources.len())], &export_ctx));
+        std::hint::black_box(engine.authorize_many(
+            &principals[1],
+            Action::CustomerExport,
+            &resources[..10_000.min(resources.len())],
+            &export_ctx,
+        ));
         runs.push(s.elapsed());
     }
     runs.sort();
-    println!("  authorize a 10,000-record export:  median {:>6.1} ms (goal <= 50 ms)", runs[runs.len() / 2].as_secs_f64() * 1e3);
+    println!(
+        "  authorize a 10,000-record export:  median {:>6.1} ms (goal <= 50 ms)",
+        runs[runs.len() / 2].as_secs_f64() * 1e3
+    );
 
     // Full gateway reads (person: authorize + decrypt + mask) against raw
     // decrypted reads (operator: no policy), recording excluded from both.
@@ -272,9 +323,17 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&dir)?);
     let keys = Keyring::generate("bench")?;
     Gateway::initialize(store.as_ref(), &keys, 0)?;
-    let gw = Gateway::open(store, keys, Arc::new(SystemClock), Arc::new(CountingRecorder::default()))?;
+    let gw = Gateway::open(
+        store,
+        keys,
+        Arc::new(SystemClock),
+        Arc::new(CountingRecorder::default()),
+    )?;
     let operator = Actor::Operator { name: "bench".into() };
-    let access = AccessContext { trusted_network: true, ..Default::default() };
+    let access = AccessContext {
+        trusted_network: true,
+        ..Default::default()
+    };
     let company = demo::company(1);
     let mut staff = company.people.clone();
     for i in 0..people.saturating_sub(staff.len()) {
@@ -284,8 +343,16 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
     }
     gw.import_people(&operator, &access, &staff, &company.teams)?;
     let rows = demo::customers(1, customers, &company);
-    let owner = rows.first().and_then(|c| c.owner.clone()).unwrap_or_else(|| model::PersonId("p-0002".into()));
-    let own: Vec<CustomerId> = rows.iter().filter(|c| c.owner.as_ref() == Some(&owner)).filter_map(|c| c.id.clone()).take(2000).collect();
+    let owner = rows
+        .first()
+        .and_then(|c| c.owner.clone())
+        .unwrap_or_else(|| model::PersonId("p-0002".into()));
+    let own: Vec<CustomerId> = rows
+        .iter()
+        .filter(|c| c.owner.as_ref() == Some(&owner))
+        .filter_map(|c| c.id.clone())
+        .take(2000)
+        .collect();
     gw.import_customers(&operator, &access, rows, false, &|_| {})?;
     let rep = Actor::Person(owner);
     let time_reads = |actor: &Actor| -> anyhow::Result<Duration> {

@@ -19,7 +19,11 @@ pub fn sample_entry(n: u64) -> Entry {
         actor: format!("person:p-{:04}", n % 60),
         action: "customer.read".into(),
         resources: vec![ResourceId::Customer(format!("C-{:06}", n % 20_000))],
-        decision: if n.is_multiple_of(17) { Decision::Deny } else { Decision::Allow },
+        decision: if n.is_multiple_of(17) {
+            Decision::Deny
+        } else {
+            Decision::Allow
+        },
         policies: vec!["rep-reads-own-accounts".into()],
         record_count: 1,
         withheld_count: 0,

@@ -10,6 +10,7 @@ mod ledger_tools;
 mod output;
 mod policy_cmd;
 mod risk_cmd;
+mod scan_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,8 @@ enum Command {
     /// Access reviews: who can, what can, unused permissions.
     #[command(subcommand)]
     Access(policy_cmd::AccessCmd),
+    /// Inspect files for the company's customer records, sensitive data and classified documents.
+    Scan(scan_cmd::ScanArgs),
     /// Key management.
     #[command(subcommand)]
     Keys(commands::KeysCmd),
@@ -121,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Documents(cmd) => commands::documents(&ctx, cmd),
         Command::Policy(cmd) => policy_cmd::policy(&ctx, cmd),
         Command::Access(cmd) => policy_cmd::access(&ctx, cmd),
+        Command::Scan(args) => scan_cmd::run(&ctx, args),
         Command::Keys(cmd) => commands::keys(&ctx, cmd),
         Command::Audit(cmd) => audit::run(&ctx, cmd),
         Command::Evidence(cmd) => audit::evidence(&ctx, cmd),

@@ -62,20 +62,10 @@ impl DataKey {
     }
 }
 
-fn seal_with(
-    cipher: &XChaCha20Poly1305,
-    aad: &[u8],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
+fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let nonce: [u8; NONCE_LEN] = random()?;
     let ct = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
         .map_err(|_| CryptoError::Decrypt)?;
     let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
     out.extend_from_slice(&nonce);
@@ -83,11 +73,7 @@ fn seal_with(
     Ok(out)
 }
 
-fn open_with(
-    cipher: &XChaCha20Poly1305,
-    aad: &[u8],
-    sealed: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+fn open_with(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if sealed.len() < NONCE_LEN {
         return Err(CryptoError::Decrypt);
     }
@@ -168,11 +154,7 @@ impl Keyring {
 
     fn add_kek(&mut self, version: u32, key: Key) {
         let cipher = XChaCha20Poly1305::new((&key.0).into());
-        self.keks.push(Kek {
-            version,
-            cipher,
-            key,
-        });
+        self.keks.push(Kek { version, cipher, key });
         self.keks.sort_by_key(|k| k.version);
     }
 
@@ -235,21 +217,10 @@ impl Keyring {
     }
 
     /// Unwraps the data key of `record`.
-    pub fn unwrap_data_key(
-        &self,
-        record: &[u8],
-        wrapped: &WrappedKey,
-    ) -> Result<DataKey, CryptoError> {
+    pub fn unwrap_data_key(&self, record: &[u8], wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
         let kek = self.kek(wrapped.kek_version)?;
-        let raw = open_with(
-            &kek.cipher,
-            &Self::wrap_aad(kek.version, record),
-            &wrapped.sealed,
-        )?;
-        let bytes: [u8; 32] = raw
-            .as_slice()
-            .try_into()
-            .map_err(|_| CryptoError::Decrypt)?;
+        let raw = open_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &wrapped.sealed)?;
+        let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Decrypt)?;
         let key = Key(bytes);
         Ok(DataKey::from_key(&key))
     }
@@ -257,11 +228,7 @@ impl Keyring {
     /// Re-wraps a data key under the current KEK without exposing it.
     pub fn rewrap(&self, record: &[u8], wrapped: &WrappedKey) -> Result<WrappedKey, CryptoError> {
         let old = self.kek(wrapped.kek_version)?;
-        let raw = open_with(
-            &old.cipher,
-            &Self::wrap_aad(old.version, record),
-            &wrapped.sealed,
-        )?;
+        let raw = open_with(&old.cipher, &Self::wrap_aad(old.version, record), &wrapped.sealed)?;
         let kek = self.kek(self.current_version())?;
         let sealed = seal_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &raw)?;
         Ok(WrappedKey {
@@ -279,6 +246,18 @@ impl Keyring {
             mac.update(normalized.as_bytes());
             let full = mac.finalize().into_bytes();
             out.copy_from_slice(&full[..16]);
+        }
+        out
+    }
+
+    /// A 256-bit key for another purpose (e.g. the DLP index's keyed hashes),
+    /// derived from the blind-index key so it needs no storage of its own.
+    pub fn derive_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        if let Ok(mut mac) = <HmacSha256 as Mac>::new_from_slice(&self.blind.0) {
+            mac.update(b"custodia derived key\0");
+            mac.update(purpose.as_bytes());
+            out.copy_from_slice(&mac.finalize().into_bytes());
         }
         out
     }
@@ -304,8 +283,8 @@ impl Keyring {
             problem: problem.to_owned(),
         };
         // The serde error is not echoed: it could quote key material.
-        let file: KeyringFile = serde_json::from_str(text.trim())
-            .map_err(|_| format_err("not the JSON a custodia key file holds"))?;
+        let file: KeyringFile =
+            serde_json::from_str(text.trim()).map_err(|_| format_err("not the JSON a custodia key file holds"))?;
         if file.format != FORMAT {
             return Err(format_err(&format!(
                 "unknown format {:?}, expected {FORMAT:?}",
@@ -313,10 +292,7 @@ impl Keyring {
             )));
         }
         let decode = |s: &str| -> Result<Key, CryptoError> {
-            let raw = Zeroizing::new(
-                B64.decode(s)
-                    .map_err(|_| format_err("a key is not valid base64"))?,
-            );
+            let raw = Zeroizing::new(B64.decode(s).map_err(|_| format_err("a key is not valid base64"))?);
             let arr: [u8; 32] = raw
                 .as_slice()
                 .try_into()
@@ -357,12 +333,12 @@ impl Keyring {
 
     /// Loads a key file.
     pub fn load(path: &Path) -> Result<Keyring, CryptoError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
-            CryptoError::KeyFileRead {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|source| CryptoError::KeyFileRead {
                 path: path.display().to_string(),
                 source,
-            }
-        })?);
+            })?,
+        );
         Keyring::from_text(&text, &format!("key file {}", path.display()))
     }
 
@@ -415,19 +391,13 @@ mod tests {
         let ring = Keyring::generate("test").unwrap();
         let (dk, wrapped) = ring.new_data_key(b"customer/C-1").unwrap();
         let sealed = dk.seal(b"C-1/name", b"Nguyen Van An").unwrap();
-        assert_eq!(
-            dk.open(b"C-1/name", &sealed).unwrap().as_slice(),
-            b"Nguyen Van An"
-        );
+        assert_eq!(dk.open(b"C-1/name", &sealed).unwrap().as_slice(), b"Nguyen Van An");
         // Another field's or record's associated data does not open it.
         assert!(dk.open(b"C-1/notes", &sealed).is_err());
         // The wrapped key only unwraps for its own record.
         assert!(ring.unwrap_data_key(b"customer/C-2", &wrapped).is_err());
         let dk2 = ring.unwrap_data_key(b"customer/C-1", &wrapped).unwrap();
-        assert_eq!(
-            dk2.open(b"C-1/name", &sealed).unwrap().as_slice(),
-            b"Nguyen Van An"
-        );
+        assert_eq!(dk2.open(b"C-1/name", &sealed).unwrap().as_slice(), b"Nguyen Van An");
         // Two seals of the same plaintext differ (fresh nonces).
         assert_ne!(sealed, dk.seal(b"C-1/name", b"Nguyen Van An").unwrap());
     }
@@ -458,25 +428,13 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
-        assert!(matches!(
-            ring.save_new(&path),
-            Err(CryptoError::KeyFileExists { .. })
-        ));
+        assert!(matches!(ring.save_new(&path), Err(CryptoError::KeyFileExists { .. })));
         let loaded = Keyring::load(&path).unwrap();
         assert_eq!(loaded.check_value(), ring.check_value());
-        assert_eq!(
-            loaded.blind_index("email", "a@b.c"),
-            ring.blind_index("email", "a@b.c")
-        );
-        assert_ne!(
-            ring.blind_index("email", "a@b.c"),
-            ring.blind_index("phone", "a@b.c")
-        );
+        assert_eq!(loaded.blind_index("email", "a@b.c"), ring.blind_index("email", "a@b.c"));
+        assert_ne!(ring.blind_index("email", "a@b.c"), ring.blind_index("phone", "a@b.c"));
         let text = std::fs::read_to_string(&path).unwrap();
         let debug = format!("{ring:?}");
         // Debug shows no key material from the file.

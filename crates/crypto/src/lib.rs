@@ -23,15 +23,9 @@ pub use keyring::{BlindIndex, DataKey, Keyring, WrappedKey, KEYRING_ENV};
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     #[error("cannot read key file {path}: {source}; pass --key-file PATH or set {env}", env = KEYRING_ENV)]
-    KeyFileRead {
-        path: String,
-        source: std::io::Error,
-    },
+    KeyFileRead { path: String, source: std::io::Error },
     #[error("cannot write key file {path}: {source}")]
-    KeyFileWrite {
-        path: String,
-        source: std::io::Error,
-    },
+    KeyFileWrite { path: String, source: std::io::Error },
     #[error("key file {path} already exists; refusing to overwrite a key (move it away first if you really mean to start over)")]
     KeyFileExists { path: String },
     #[error("{origin} is not a custodia keyring: {problem}")]

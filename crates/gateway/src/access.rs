@@ -18,7 +18,9 @@ pub use policy::Action;
 pub enum Actor {
     /// The operator at the machine holding the key file: the installation's
     /// root. Everything it does is still recorded.
-    Operator { name: String },
+    Operator {
+        name: String,
+    },
     Person(PersonId),
 }
 
@@ -56,10 +58,16 @@ pub struct Decision {
 
 impl Decision {
     pub fn allow(reason: &str) -> Decision {
-        Decision { allowed: true, reasons: vec![reason.to_owned()] }
+        Decision {
+            allowed: true,
+            reasons: vec![reason.to_owned()],
+        }
     }
     pub fn deny(reason: &str) -> Decision {
-        Decision { allowed: false, reasons: vec![reason.to_owned()] }
+        Decision {
+            allowed: false,
+            reasons: vec![reason.to_owned()],
+        }
     }
     fn from_policy(d: policy::Decision) -> Decision {
         let mut reasons: Vec<String> = d.reasons.into_iter().map(|r| r.id).collect();
@@ -69,7 +77,10 @@ impl Decision {
         if reasons.is_empty() {
             reasons.push("no-policy-permits".into());
         }
-        Decision { allowed: d.allowed && d.errors.is_empty(), reasons }
+        Decision {
+            allowed: d.allowed && d.errors.is_empty(),
+            reasons,
+        }
     }
 }
 
@@ -153,14 +164,34 @@ const MEMO_LIMIT: usize = 100_000;
 
 impl DecisionMemo {
     pub(crate) fn for_policy_text(text: &str) -> DecisionMemo {
-        DecisionMemo { enabled: !(text.contains("Customer::\"") || text.contains("Document::\"")), ..Default::default() }
+        DecisionMemo {
+            enabled: !(text.contains("Customer::\"") || text.contains("Document::\"")),
+            ..Default::default()
+        }
     }
 }
 
-fn memo_key(p: &policy::Principal, action: Option<Action>, resource: &policy::ResourceRef, ctx: &policy::RequestContext) -> Option<MemoKey> {
+fn memo_key(
+    p: &policy::Principal,
+    action: Option<Action>,
+    resource: &policy::ResourceRef,
+    ctx: &policy::RequestContext,
+) -> Option<MemoKey> {
     let (owner, team, territory, classification, compartments) = match resource {
-        policy::ResourceRef::Customer(c) => (c.owner.clone(), c.team.clone(), c.territory.clone(), c.classification.rank(), &c.compartments),
-        policy::ResourceRef::Document(d) => (d.custodian.clone(), None, String::new(), d.classification.rank(), &d.compartments),
+        policy::ResourceRef::Customer(c) => (
+            c.owner.clone(),
+            c.team.clone(),
+            c.territory.clone(),
+            c.classification.rank(),
+            &c.compartments,
+        ),
+        policy::ResourceRef::Document(d) => (
+            d.custodian.clone(),
+            None,
+            String::new(),
+            d.classification.rank(),
+            &d.compartments,
+        ),
         policy::ResourceRef::System => return None,
     };
     Some(MemoKey {
@@ -213,7 +244,13 @@ impl Gateway {
 
     /// The policy decision for one resource. Fail closed: anything that is
     /// not an explicit allow is a deny.
-    pub(crate) fn decide(&self, subject: &Subject, action: Action, resource: &policy::ResourceRef, ctx: &policy::RequestContext) -> Decision {
+    pub(crate) fn decide(
+        &self,
+        subject: &Subject,
+        action: Action,
+        resource: &policy::ResourceRef,
+        ctx: &policy::RequestContext,
+    ) -> Decision {
         let p = match subject {
             Subject::Operator => return Decision::allow("builtin:operator-holds-the-key"),
             Subject::Person(p) => p,
@@ -246,7 +283,12 @@ impl Gateway {
         ctx: &policy::RequestContext,
     ) -> Vec<(policy::Field, policy::FieldAccess)> {
         let p = match subject {
-            Subject::Operator => return policy::Field::ALL.iter().map(|f| (*f, policy::FieldAccess::Clear)).collect(),
+            Subject::Operator => {
+                return policy::Field::ALL
+                    .iter()
+                    .map(|f| (*f, policy::FieldAccess::Clear))
+                    .collect()
+            }
             Subject::Person(p) => p,
         };
         let key = memo_key(p, None, resource, ctx);
@@ -271,14 +313,26 @@ impl Gateway {
 
     /// Authorizes an action on the installation itself (not on a record) and
     /// records a denial; an allow is recorded by the caller with its result.
-    pub(crate) fn authorize_admin(&self, actor: &Actor, action: Action, ctx: &AccessContext) -> Result<Subject, GatewayError> {
+    pub(crate) fn authorize_admin(
+        &self,
+        actor: &Actor,
+        action: Action,
+        ctx: &AccessContext,
+    ) -> Result<Subject, GatewayError> {
         let subject = self.subject(actor);
         let decision = match &subject {
             Ok(s) => self.decide(s, action, &policy::ResourceRef::System, &self.request_context(ctx, 1)),
             Err(e) => Decision::deny(&format!("error:{}", error_code(e))),
         };
         if !decision.allowed {
-            self.record(&AuditRecord::decision(self.clock.now_ms(), actor, action, ctx, &decision, vec![AuditResource::System]))?;
+            self.record(&AuditRecord::decision(
+                self.clock.now_ms(),
+                actor,
+                action,
+                ctx,
+                &decision,
+                vec![AuditResource::System],
+            ))?;
             return Err(denied(action, "the installation", &decision));
         }
         subject
@@ -286,12 +340,18 @@ impl Gateway {
 
     /// Records an audit record durably; failure to record is a deny.
     pub(crate) fn record(&self, record: &AuditRecord) -> Result<(), GatewayError> {
-        self.recorder.record(record).map_err(|e| GatewayError::NotRecorded(e.to_string()))
+        self.recorder
+            .record(record)
+            .map_err(|e| GatewayError::NotRecorded(e.to_string()))
     }
 }
 
 pub(crate) fn denied(action: Action, resource: &str, decision: &Decision) -> GatewayError {
-    GatewayError::Denied { action: action.to_string(), resource: resource.to_owned(), reason: decision.reasons.join(", ") }
+    GatewayError::Denied {
+        action: action.to_string(),
+        resource: resource.to_owned(),
+        reason: decision.reasons.join(", "),
+    }
 }
 
 /// A short code for an error, fit for the ledger (no values).

@@ -63,12 +63,7 @@ impl AuditRecord {
         }
     }
 
-    pub(crate) fn admin(
-        time: UnixMillis,
-        actor: &Actor,
-        action: Action,
-        ctx: &AccessContext,
-    ) -> AuditRecord {
+    pub(crate) fn admin(time: UnixMillis, actor: &Actor, action: Action, ctx: &AccessContext) -> AuditRecord {
         let mut r = AuditRecord::decision(
             time,
             actor,

@@ -44,10 +44,7 @@ impl AuditQuery {
                 .any(|r| matches!(r, ResourceId::Document(id) if id == d))
         });
         let action_ok = self.action.as_ref().is_none_or(|a| &e.action == a);
-        let decision_ok = self
-            .decision
-            .as_ref()
-            .is_none_or(|d| decision_name(e.decision) == d);
+        let decision_ok = self.decision.as_ref().is_none_or(|d| decision_name(e.decision) == d);
         let time_ok = self.from.is_none_or(|f| e.time >= f) && self.to.is_none_or(|t| e.time < t);
         person_ok && customer_ok && document_ok && action_ok && decision_ok && time_ok
     }
@@ -79,8 +76,7 @@ impl Gateway {
         self.authorize_admin(actor, Action::AuditRead, ctx)?;
         let found = self.scan_ledger(query, limit)?;
         self.record(
-            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditRead, ctx)
-                .with_count(found.len() as u64),
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditRead, ctx).with_count(found.len() as u64),
         )?;
         Ok(found)
     }
@@ -127,8 +123,8 @@ impl Gateway {
     ) -> Result<ledger::Report, GatewayError> {
         self.authorize_admin(actor, Action::AuditRead, ctx)?;
         let report = ledger::verify(self.store.as_ref(), key, against);
-        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditRead, ctx)
-            .with_count(report.entries_checked);
+        let mut record =
+            AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditRead, ctx).with_count(report.entries_checked);
         record.decision = if report.is_ok() { "admin" } else { "error" }.into();
         self.record(&record)?;
         Ok(report)
@@ -152,24 +148,16 @@ impl Gateway {
             .latest_checkpoint()
             .map_err(ledger_err)?
             .map_or(0, |c| c.size);
-        let indexes: Vec<u64> = entries
-            .iter()
-            .map(|e| e.index)
-            .filter(|i| *i < covered)
-            .collect();
+        let indexes: Vec<u64> = entries.iter().map(|e| e.index).filter(|i| *i < covered).collect();
         let summary = ledger::BundleSummary {
             title: title.to_owned(),
             exported_by: actor.audit_id(),
             exported_at: self.clock.now_ms(),
-            notes: format!(
-                "query: {}",
-                serde_json::to_string(query).unwrap_or_default()
-            ),
+            notes: format!("query: {}", serde_json::to_string(query).unwrap_or_default()),
         };
-        let bytes = ledger::export_bundle(self.store.as_ref(), key, &indexes, &summary)
-            .map_err(ledger_err)?;
-        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditExport, ctx)
-            .with_count(indexes.len() as u64);
+        let bytes = ledger::export_bundle(self.store.as_ref(), key, &indexes, &summary).map_err(ledger_err)?;
+        let mut record =
+            AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditExport, ctx).with_count(indexes.len() as u64);
         if let Some(p) = &query.person {
             record.resources = vec![AuditResource::Person(p.clone())];
         }

@@ -57,12 +57,7 @@ impl Gateway {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportReport, GatewayError> {
         self.authorize_admin(actor, Action::CustomerCreate, ctx)?;
-        let people: HashSet<PersonId> = self
-            .store
-            .list_people()?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
+        let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
         let existing = self.store.count_customers()?;
         let now = self.clock.now_ms();
 
@@ -100,10 +95,7 @@ impl Gateway {
         let sealed = sealed?;
         drop(keys);
         self.store.insert_customers(&sealed)?;
-        self.record(
-            &AuditRecord::admin(now, actor, Action::CustomerCreate, ctx)
-                .with_count(sealed.len() as u64),
-        )?;
+        self.record(&AuditRecord::admin(now, actor, Action::CustomerCreate, ctx).with_count(sealed.len() as u64))?;
         Ok(ImportReport {
             imported: sealed.len(),
             skipped: problems,
@@ -169,15 +161,10 @@ impl Gateway {
             &customer_resource(&sealed.meta),
             &self.request_context(ctx, 1),
         );
-        let mut record =
-            AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources);
+        let mut record = AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources);
         if !decision.allowed {
             self.record(&record)?;
-            return Err(denied(
-                Action::CustomerRead,
-                &format!("customer {id}"),
-                &decision,
-            ));
+            return Err(denied(Action::CustomerRead, &format!("customer {id}"), &decision));
         }
         // Decrypt before recording so that a failure is recorded as a deny;
         // the plaintext leaves only after the allow is durable.
@@ -240,12 +227,7 @@ impl Gateway {
         if let Some((kind, normalized)) = lookup {
             let hash = self.keys()?.blind_index(kind.as_str(), &normalized);
             let ids = self.store.find_customers(kind, &hash)?;
-            let metas = self
-                .store
-                .get_customers(&ids)?
-                .into_iter()
-                .map(|c| c.meta)
-                .collect();
+            let metas = self.store.get_customers(&ids)?.into_iter().map(|c| c.meta).collect();
             return self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true);
         }
         let needle = fold(query);
@@ -339,12 +321,7 @@ impl Gateway {
     }
 
     /// Erases a customer by destroying its data key and rows (crypto-shredding).
-    pub fn erase_customer(
-        &self,
-        actor: &Actor,
-        ctx: &AccessContext,
-        id: &CustomerId,
-    ) -> Result<(), GatewayError> {
+    pub fn erase_customer(&self, actor: &Actor, ctx: &AccessContext, id: &CustomerId) -> Result<(), GatewayError> {
         let subject = self.subject_or_record_deny(actor, ctx, Action::CustomerErase)?;
         let meta = self.store.get_customer(id)?.map(|c| c.meta);
         let now = self.clock.now_ms();
@@ -363,7 +340,12 @@ impl Gateway {
                 id: id.to_string(),
             });
         };
-        let decision = self.decide(&subject, Action::CustomerErase, &customer_resource(&meta), &self.request_context(ctx, 1));
+        let decision = self.decide(
+            &subject,
+            Action::CustomerErase,
+            &customer_resource(&meta),
+            &self.request_context(ctx, 1),
+        );
         // The erasure is recorded first: if recording fails nothing is erased.
         self.record(&AuditRecord::decision(
             now,
@@ -374,11 +356,7 @@ impl Gateway {
             resources,
         ))?;
         if !decision.allowed {
-            return Err(denied(
-                Action::CustomerErase,
-                &format!("customer {id}"),
-                &decision,
-            ));
+            return Err(denied(Action::CustomerErase, &format!("customer {id}"), &decision));
         }
         self.store.erase_customer(id)?;
         Ok(())
@@ -390,7 +368,7 @@ impl Gateway {
     }
 
     /// Decrypts the fields the subject may see and masks the rest.
-    fn open_customer(
+    pub(crate) fn open_customer(
         &self,
         subject: &Subject,
         sealed: &SealedCustomer,
@@ -410,19 +388,21 @@ impl Gateway {
         let mut hidden = Vec::new();
         for (field, ct) in &sealed.fields {
             // A field the policy does not mention is withheld (fail closed).
-            let access = accesses.iter().find(|(f, _)| f.as_str() == field.as_str()).map_or(FieldAccess::Hidden, |(_, a)| match a {
-                policy::FieldAccess::Clear => FieldAccess::Clear,
-                policy::FieldAccess::Masked => FieldAccess::Masked,
-                policy::FieldAccess::Hidden => FieldAccess::Hidden,
-            });
+            let access = accesses.iter().find(|(f, _)| f.as_str() == field.as_str()).map_or(
+                FieldAccess::Hidden,
+                |(_, a)| match a {
+                    policy::FieldAccess::Clear => FieldAccess::Clear,
+                    policy::FieldAccess::Masked => FieldAccess::Masked,
+                    policy::FieldAccess::Hidden => FieldAccess::Hidden,
+                },
+            );
             if access == FieldAccess::Hidden {
                 hidden.push(*field);
                 continue;
             }
             let plain = dk.open(&field_aad(id, *field), ct)?;
-            let value: serde_json::Value = serde_json::from_slice(&plain).map_err(|_| {
-                GatewayError::Internal(format!("customer {id} field {field} does not decode"))
-            })?;
+            let value: serde_json::Value = serde_json::from_slice(&plain)
+                .map_err(|_| GatewayError::Internal(format!("customer {id} field {field} does not decode")))?;
             if access == FieldAccess::Masked {
                 fields.insert(*field, mask_value(*field, &value));
                 masked.push(*field);
@@ -473,10 +453,7 @@ fn mask_value(field: CustomerField, value: &serde_json::Value) -> serde_json::Va
 
 /// Lowercases and strips diacritics for name search (Nguyễn matches nguyen).
 fn fold(s: &str) -> String {
-    s.chars()
-        .flat_map(char::to_lowercase)
-        .map(strip_diacritic)
-        .collect()
+    s.chars().flat_map(char::to_lowercase).map(strip_diacritic).collect()
 }
 
 /// Maps a Latin letter with diacritics to its base letter. Covers Latin-1,
@@ -570,11 +547,7 @@ fn seal_customer(
         (CustomerField::Company, row.company.trim().into()),
         (
             CustomerField::Emails,
-            row.emails
-                .iter()
-                .map(|e| e.trim())
-                .collect::<Vec<_>>()
-                .into(),
+            row.emails.iter().map(|e| e.trim()).collect::<Vec<_>>().into(),
         ),
         (CustomerField::Phones, phones.clone().into()),
         (CustomerField::Addresses, row.addresses.clone().into()),
@@ -584,9 +557,8 @@ fn seal_customer(
     ];
     let mut fields = Vec::with_capacity(values.len());
     for (field, value) in values {
-        let plain = zeroize::Zeroizing::new(
-            serde_json::to_vec(&value).map_err(|e| GatewayError::Internal(e.to_string()))?,
-        );
+        let plain =
+            zeroize::Zeroizing::new(serde_json::to_vec(&value).map_err(|e| GatewayError::Internal(e.to_string()))?);
         fields.push((field, dk.seal(&field_aad(id.as_str(), field), &plain)?));
     }
     let mut lookups = Vec::new();

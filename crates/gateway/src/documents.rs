@@ -109,11 +109,7 @@ impl Gateway {
     }
 
     /// The documents whose metadata `actor` may view.
-    pub fn list_documents(
-        &self,
-        actor: &Actor,
-        ctx: &AccessContext,
-    ) -> Result<Bulk<DocumentMeta>, GatewayError> {
+    pub fn list_documents(&self, actor: &Actor, ctx: &AccessContext) -> Result<Bulk<DocumentMeta>, GatewayError> {
         let subject = self.subject(actor)?;
         let mut withheld = Withheld::default();
         let mut records = Vec::new();
@@ -149,12 +145,7 @@ impl Gateway {
     }
 
     /// A document's metadata, if `actor` may view it.
-    pub fn document(
-        &self,
-        actor: &Actor,
-        ctx: &AccessContext,
-        id: &DocumentId,
-    ) -> Result<DocumentMeta, GatewayError> {
+    pub fn document(&self, actor: &Actor, ctx: &AccessContext, id: &DocumentId) -> Result<DocumentMeta, GatewayError> {
         self.document_access(actor, ctx, id, Action::DocumentView)
             .map(|(meta, _)| meta)
     }
@@ -177,6 +168,22 @@ impl Gateway {
         drop(keys);
         let body = dk.open(&body_aad(id.as_str()), &sealed.body)?;
         Ok((meta, body.to_vec()))
+    }
+
+    /// A document's plaintext body, for the DLP index (no caller sees it).
+    pub(crate) fn open_document_body(&self, id: &DocumentId) -> Result<Vec<u8>, GatewayError> {
+        let sealed = self.store.get_document(id)?.ok_or_else(|| GatewayError::NotFound {
+            kind: "document",
+            id: id.to_string(),
+        })?;
+        let keys = self.keys()?;
+        let wrapped = crypto::WrappedKey {
+            kek_version: sealed.key.kek_version,
+            sealed: sealed.key.sealed,
+        };
+        let dk = keys.unwrap_data_key(&document_record(id.as_str()), &wrapped)?;
+        drop(keys);
+        Ok(dk.open(&body_aad(id.as_str()), &sealed.body)?.to_vec())
     }
 
     fn document_access(
@@ -216,7 +223,12 @@ impl Gateway {
                 id: id.to_string(),
             });
         };
-        let decision = self.decide(&subject, action, &document_resource(&sealed.meta), &self.request_context(ctx, 1));
+        let decision = self.decide(
+            &subject,
+            action,
+            &document_resource(&sealed.meta),
+            &self.request_context(ctx, 1),
+        );
         let mut record = AuditRecord::decision(now, actor, action, ctx, &decision, resources);
         record.record_count = u64::from(decision.allowed);
         self.record(&record)?;

@@ -50,9 +50,6 @@ impl From<store::StoreError> for GatewayError {
 impl GatewayError {
     /// Whether this is a policy denial (as opposed to a failure).
     pub fn is_denied(&self) -> bool {
-        matches!(
-            self,
-            GatewayError::Denied { .. } | GatewayError::NotRecorded(_)
-        )
+        matches!(self, GatewayError::Denied { .. } | GatewayError::NotRecorded(_))
     }
 }

@@ -14,6 +14,7 @@ mod access;
 mod audit;
 mod audit_ops;
 mod customers;
+mod dlp_ops;
 mod documents;
 mod error;
 pub mod mask;
@@ -101,16 +102,24 @@ impl Gateway {
         };
         let policy = policy::PolicyEngine::new(&text).map_err(GatewayError::Policy)?;
         let memo = std::sync::Mutex::new(access::DecisionMemo::for_policy_text(&text));
-        let timezone_offset_minutes = store.get_setting(TIMEZONE_SETTING)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-        Ok(Gateway { store, keys: RwLock::new(keys), clock, recorder, policy, memo, timezone_offset_minutes })
+        let timezone_offset_minutes = store
+            .get_setting(TIMEZONE_SETTING)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok(Gateway {
+            store,
+            keys: RwLock::new(keys),
+            clock,
+            recorder,
+            policy,
+            memo,
+            timezone_offset_minutes,
+        })
     }
 
     /// The installation id this gateway serves.
     pub fn installation(&self) -> Result<String, GatewayError> {
-        Ok(self
-            .store
-            .get_setting(INSTALLATION_SETTING)?
-            .unwrap_or_default())
+        Ok(self.store.get_setting(INSTALLATION_SETTING)?.unwrap_or_default())
     }
 
     fn keys(&self) -> Result<std::sync::RwLockReadGuard<'_, Keyring>, GatewayError> {
@@ -176,10 +185,7 @@ impl Gateway {
             .map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
         keys.retire_old_versions();
         persist(&keys)?;
-        self.record(
-            &AuditRecord::admin(self.clock.now_ms(), actor, Action::KeysRotate, ctx)
-                .with_count(rewrapped),
-        )?;
+        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::KeysRotate, ctx).with_count(rewrapped))?;
         Ok((new_version, rewrapped))
     }
 }

@@ -42,36 +42,22 @@ impl Gateway {
         Ok(())
     }
 
-    pub fn list_people(
-        &self,
-        actor: &Actor,
-        ctx: &AccessContext,
-    ) -> Result<Vec<Person>, GatewayError> {
+    pub fn list_people(&self, actor: &Actor, ctx: &AccessContext) -> Result<Vec<Person>, GatewayError> {
         self.authorize_admin(actor, Action::AccessReview, ctx)?;
         let people = self.store.list_people()?;
         self.record(
-            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx)
-                .with_count(people.len() as u64),
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(people.len() as u64),
         )?;
         Ok(people)
     }
 
-    pub fn person(
-        &self,
-        actor: &Actor,
-        ctx: &AccessContext,
-        id: &PersonId,
-    ) -> Result<Person, GatewayError> {
+    pub fn person(&self, actor: &Actor, ctx: &AccessContext, id: &PersonId) -> Result<Person, GatewayError> {
         self.authorize_admin(actor, Action::AccessReview, ctx)?;
-        let person = self
-            .store
-            .get_person(id)?
-            .ok_or_else(|| GatewayError::NotFound {
-                kind: "person",
-                id: id.to_string(),
-            })?;
-        let mut record =
-            AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(1);
+        let person = self.store.get_person(id)?.ok_or_else(|| GatewayError::NotFound {
+            kind: "person",
+            id: id.to_string(),
+        })?;
+        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];
         self.record(&record)?;
         Ok(person)
@@ -96,8 +82,10 @@ impl Gateway {
         last_day: Option<String>,
     ) -> Result<Person, GatewayError> {
         self.authorize_admin(actor, Action::PersonUpdateStatus, ctx)?;
-        let mut person =
-            self.store.get_person(id)?.ok_or_else(|| GatewayError::NotFound { kind: "person", id: id.to_string() })?;
+        let mut person = self.store.get_person(id)?.ok_or_else(|| GatewayError::NotFound {
+            kind: "person",
+            id: id.to_string(),
+        })?;
         person.status = status;
         if notice_date.is_some() {
             person.notice_date = notice_date;

@@ -64,7 +64,9 @@ impl Gateway {
     /// Checks a policy set against the schema without putting it in force;
     /// returns the number of policies.
     pub fn validate_policy(text: &str) -> Result<usize, GatewayError> {
-        policy::PolicyEngine::new(text).map(|e| e.policy_count()).map_err(GatewayError::Policy)
+        policy::PolicyEngine::new(text)
+            .map(|e| e.policy_count())
+            .map_err(GatewayError::Policy)
     }
 
     /// Runs a file of policy test cases against the set in force.
@@ -111,17 +113,28 @@ impl Gateway {
         if id.eq_ignore_ascii_case("system") {
             return Ok(policy::ResourceRef::System);
         }
-        if let Some(c) = self.store.get_customers(&[CustomerId(id.to_owned())])?.into_iter().next() {
+        if let Some(c) = self
+            .store
+            .get_customers(&[CustomerId(id.to_owned())])?
+            .into_iter()
+            .next()
+        {
             return Ok(customer_resource(&c.meta));
         }
         if let Some(d) = self.store.get_document(&DocumentId(id.to_owned()))? {
             return Ok(document_resource(&d.meta));
         }
-        Err(GatewayError::NotFound { kind: "customer or document", id: id.to_owned() })
+        Err(GatewayError::NotFound {
+            kind: "customer or document",
+            id: id.to_owned(),
+        })
     }
 
     fn person_principal(&self, id: &PersonId) -> Result<(model::Person, policy::Principal), GatewayError> {
-        let p = self.store.get_person(id)?.ok_or_else(|| GatewayError::UnknownPerson(id.to_string()))?;
+        let p = self
+            .store
+            .get_person(id)?
+            .ok_or_else(|| GatewayError::UnknownPerson(id.to_string()))?;
         let pr = principal(&p);
         Ok((p, pr))
     }
@@ -142,7 +155,12 @@ impl Gateway {
         let pctx = self.request_context(ctx, 1);
         let allowed = self.policy.authorize(&pr, action, &resource, &pctx).allowed;
         let text = self.policy.explain(&pr, action, &resource, &pctx);
-        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx))?;
+        self.record(&AuditRecord::admin(
+            self.clock.now_ms(),
+            actor,
+            Action::AccessReview,
+            ctx,
+        ))?;
         Ok(Explanation { allowed, text })
     }
 
@@ -163,7 +181,9 @@ impl Gateway {
                 });
             }
         }
-        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(out.len() as u64))?;
+        self.record(
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(out.len() as u64),
+        )?;
         Ok(out)
     }
 
@@ -171,7 +191,12 @@ impl Gateway {
     pub fn what_can(&self, actor: &Actor, ctx: &AccessContext, person: &PersonId) -> Result<WhatCan, GatewayError> {
         self.authorize_admin(actor, Action::AccessReview, ctx)?;
         let out = self.what_can_inner(person)?;
-        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx))?;
+        self.record(&AuditRecord::admin(
+            self.clock.now_ms(),
+            actor,
+            Action::AccessReview,
+            ctx,
+        ))?;
         Ok(out)
     }
 
@@ -179,13 +204,21 @@ impl Gateway {
         let (p, pr) = self.person_principal(person)?;
         let subject = crate::access::Subject::Person(Box::new(pr.clone()));
         let office = policy::RequestContext::office_hours();
-        let system = self.policy.allowed_actions(&pr, &policy::ResourceRef::System).iter().map(|a| a.to_string()).collect();
+        let system = self
+            .policy
+            .allowed_actions(&pr, &policy::ResourceRef::System)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         let mut customers: BTreeMap<String, u64> = BTreeMap::new();
         let metas = self.store.customer_metas(&CustomerFilter::default())?;
         for meta in &metas {
             let res = customer_resource(meta);
             for action in CUSTOMER_ACTIONS {
-                let ctx = policy::RequestContext { justification: true, ..office };
+                let ctx = policy::RequestContext {
+                    justification: true,
+                    ..office
+                };
                 if self.decide(&subject, action, &res, &ctx).allowed {
                     *customers.entry(action.to_string()).or_default() += 1;
                 }
@@ -198,7 +231,14 @@ impl Gateway {
                 documents.insert(doc.id.to_string(), actions.iter().map(|a| a.to_string()).collect());
             }
         }
-        Ok(WhatCan { person: p.id, status: p.status, system, customers, customers_total: metas.len() as u64, documents })
+        Ok(WhatCan {
+            person: p.id,
+            status: p.status,
+            system,
+            customers,
+            customers_total: metas.len() as u64,
+            documents,
+        })
     }
 
     /// Permissions each person holds but has not used in the last `days`
@@ -211,7 +251,14 @@ impl Gateway {
     ) -> Result<Vec<(PersonId, Vec<String>)>, GatewayError> {
         self.authorize_admin(actor, Action::AccessReview, ctx)?;
         let since = self.clock.now_ms() - i64::from(days) * 86_400_000;
-        let entries = self.scan_ledger(&AuditQuery { from: Some(since), decision: Some("allow".into()), ..Default::default() }, usize::MAX)?;
+        let entries = self.scan_ledger(
+            &AuditQuery {
+                from: Some(since),
+                decision: Some("allow".into()),
+                ..Default::default()
+            },
+            usize::MAX,
+        )?;
         let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for e in entries {
             used.entry(e.actor).or_default().insert(e.action);
@@ -230,12 +277,17 @@ impl Gateway {
                 .chain(can.documents.values().flatten().cloned())
                 .collect();
             let mine = used.get(&format!("person:{}", p.id));
-            let unused: Vec<String> = held.into_iter().filter(|a| !mine.is_some_and(|u| u.contains(a))).collect();
+            let unused: Vec<String> = held
+                .into_iter()
+                .filter(|a| !mine.is_some_and(|u| u.contains(a)))
+                .collect();
             if !unused.is_empty() {
                 out.push((p.id, unused));
             }
         }
-        self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(out.len() as u64))?;
+        self.record(
+            &AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(out.len() as u64),
+        )?;
         Ok(out)
     }
 }

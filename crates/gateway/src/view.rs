@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use model::{
-    Classification, Compartments, CustomerField, CustomerId, PersonId, TeamId, UnixMillis,
-};
+use model::{Classification, Compartments, CustomerField, CustomerId, PersonId, TeamId, UnixMillis};
 use serde::Serialize;
 
 /// A customer as one caller may see it: metadata, the fields they may see

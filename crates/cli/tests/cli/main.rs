@@ -4,6 +4,7 @@
 
 mod ledger;
 mod policy;
+mod scan;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -256,5 +256,9 @@ fn policy_test_runs_a_cases_file() {
     };
     let wrong = env.file("wrong.txt", &(flipped.join("\n") + "\n"));
     let out = env.run(&["policy", "test", wrong.to_str().unwrap()]).fails();
-    assert!(out.stderr.contains("1 of") && out.stderr.contains("policy cases failed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 of") && out.stderr.contains("policy cases failed"),
+        "{}",
+        out.stderr
+    );
 }

@@ -1,0 +1,137 @@
+//! `custodia scan`: DLP inspection of files and directories against the
+//! vault's own customers and classified documents.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+use model::{EmploymentStatus, PersonId};
+
+use crate::install::Context;
+
+#[derive(Args)]
+pub struct ScanArgs {
+    /// Files or directories (searched recursively).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Where the content is going: file, upload, email, usb, print or chat.
+    #[arg(long, default_value = "file")]
+    channel: String,
+    /// Scanning threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(Default)]
+struct Summary {
+    files: u64,
+    allow: u64,
+    alert: u64,
+    justify: u64,
+    block: u64,
+    customers: u64,
+    uninspectable: u64,
+    unreadable: u64,
+}
+
+/// True when the reader closed the pipe; other write errors are errors.
+fn is_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<bool> {
+    match result {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
+    let channel: dlp::Channel = match serde_json::from_value(serde_json::Value::String(args.channel.clone())) {
+        Ok(c) => c,
+        Err(_) => bail!(
+            "--channel {:?}: expected file, upload, email, usb, print or chat",
+            args.channel
+        ),
+    };
+    let inst = ctx.open()?;
+    let gw = &inst.gateway;
+    let (operator, access) = (ctx.operator(), ctx.access());
+    // The person moving the content decides how strict the verdict is.
+    let (actor, employment) = match &ctx.as_person {
+        Some(p) => {
+            let person = gw.person(&operator, &access, &PersonId(p.clone()))?;
+            let employment = match person.status {
+                EmploymentStatus::Active => dlp::Employment::Active,
+                EmploymentStatus::Departing | EmploymentStatus::Departed => dlp::Employment::Departing,
+            };
+            (ctx.actor(), employment)
+        }
+        None => (operator.clone(), dlp::Employment::Active),
+    };
+    let inspector = gw.dlp_inspector(&operator, &access, dlp::Policy::default())?;
+    let results = dlp::scan_paths(
+        &args.paths,
+        &inspector,
+        &dlp::ScanContext { channel, employment },
+        args.threads,
+    );
+    let mut sum = Summary::default();
+    let mut out = std::io::stdout().lock();
+    // When the reader goes away (`| head`), keep scanning and recording.
+    let mut reader_gone = false;
+    for file in &results {
+        sum.files += 1;
+        match &file.result {
+            Ok(result) => {
+                gw.record_scan(&actor, &access, &args.channel, result)?;
+                match result.verdict {
+                    dlp::Verdict::Allow => sum.allow += 1,
+                    dlp::Verdict::Alert => sum.alert += 1,
+                    dlp::Verdict::RequireJustification => sum.justify += 1,
+                    dlp::Verdict::Block => sum.block += 1,
+                }
+                sum.customers += result.customer_records as u64;
+                sum.uninspectable += u64::from(result.uninspectable.is_some());
+                if !ctx.json && !reader_gone {
+                    let findings: Vec<String> = result
+                        .findings
+                        .iter()
+                        .map(|f| format!("{:?}×{}", f.detector, f.count))
+                        .collect();
+                    let docs: Vec<&str> = result.fingerprint_hits.iter().map(|h| h.doc_id.as_str()).collect();
+                    reader_gone |= is_broken_pipe(writeln!(
+                        out,
+                        "{:<8} {:>5} customers  {}{}{}  {}",
+                        serde_json::to_value(result.verdict)?.as_str().unwrap_or("?"),
+                        result.customer_records,
+                        findings.join(" "),
+                        if docs.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" documents: {}", docs.join(","))
+                        },
+                        result
+                            .uninspectable
+                            .as_ref()
+                            .map(|u| format!(" (uninspectable: {u})"))
+                            .unwrap_or_default(),
+                        file.path.display()
+                    ))?;
+                }
+            }
+            Err(e) => {
+                sum.unreadable += 1;
+                if !ctx.json && !reader_gone {
+                    reader_gone |= is_broken_pipe(writeln!(out, "error    {}: {e}", file.path.display()))?;
+                }
+            }
+        }
+        if ctx.json && !reader_gone {
+            reader_gone |= is_broken_pipe(writeln!(out, "{}", serde_json::to_string(file)?))?;
+        }
+    }
+    eprintln!(
+        "scanned {} files: {} allowed, {} alert, {} need a justification, {} blocked; {} customer records found; {} uninspectable, {} unreadable",
+        sum.files, sum.allow, sum.alert, sum.justify, sum.block, sum.customers, sum.uninspectable, sum.unreadable
+    );
+    Ok(())
+}
