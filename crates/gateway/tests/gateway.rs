@@ -1,0 +1,171 @@
+//! The gateway's invariants, on a real SQLite store: recorded before
+//! released, an error is a deny, time is a parameter.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+
+use gateway::{AccessContext, Actor, AuditRecord, Gateway, GatewayError, Keyring, RecordError, Recorder};
+use model::{Classification, CustomerId, EmploymentStatus, ManualClock, NewCustomer, Person, PersonId, Role, TeamId};
+use store::{SqliteStore, Store};
+
+/// Keeps records, and fails on demand (a ledger whose disk died).
+#[derive(Default)]
+struct TestRecorder {
+    records: Mutex<Vec<AuditRecord>>,
+    fail: Mutex<bool>,
+}
+
+impl Recorder for TestRecorder {
+    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        if *self.fail.lock().unwrap() {
+            return Err(RecordError("disk I/O error".into()));
+        }
+        self.records.lock().unwrap().push(record.clone());
+        Ok(())
+    }
+}
+
+fn person(id: &str, role: Role) -> Person {
+    Person {
+        id: PersonId(id.into()),
+        name: id.into(),
+        work_email: format!("{id}@corp.example"),
+        department: "Sales".into(),
+        role,
+        team: Some(TeamId("t-1".into())),
+        manager: None,
+        clearance: Classification::Confidential,
+        compartments: Default::default(),
+        status: EmploymentStatus::Active,
+        notice_date: None,
+        last_day: None,
+        agreements: vec![],
+    }
+}
+
+fn setup(clock: ManualClock) -> (tempfile::TempDir, Gateway, Arc<TestRecorder>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(dir.path()).unwrap());
+    let keys = Keyring::generate("test").unwrap();
+    // UTC+7, as the demo company.
+    Gateway::initialize(store.as_ref(), &keys, 420).unwrap();
+    let recorder = Arc::new(TestRecorder::default());
+    let gw = Gateway::open(store, keys, Arc::new(clock), recorder.clone()).unwrap();
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    gw.import_people(
+        &op,
+        &ctx,
+        &[person("rep", Role::SalesRep), person("other", Role::SalesRep)],
+        &[],
+    )
+    .unwrap();
+    let customer = NewCustomer {
+        id: Some(CustomerId("C-1".into())),
+        display_name: "Nguyễn Văn An".into(),
+        emails: vec!["an@x.example".into()],
+        owner: Some(PersonId("rep".into())),
+        team: Some(TeamId("t-1".into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    gw.import_customers(&op, &ctx, vec![customer], false, &|_| {}).unwrap();
+    (dir, gw, recorder)
+}
+
+fn rep() -> Actor {
+    Actor::Person(PersonId("rep".into()))
+}
+
+#[test]
+fn allows_and_denies_are_both_recorded_before_returning() {
+    let (_dir, gw, rec) = setup(ManualClock::new(1_790_000_000_000));
+    let before = rec.records.lock().unwrap().len();
+    let view = gw
+        .read_customer(&rep(), &AccessContext::default(), &CustomerId("C-1".into()))
+        .unwrap();
+    assert_eq!(view.text(model::CustomerField::Name).as_deref(), Some("Nguyễn Văn An"));
+    let err = gw.read_customer(
+        &Actor::Person(PersonId("other".into())),
+        &AccessContext::default(),
+        &CustomerId("C-1".into()),
+    );
+    assert!(matches!(err, Err(GatewayError::Denied { .. })));
+    let records = rec.records.lock().unwrap();
+    let new: Vec<&AuditRecord> = records[before..].iter().collect();
+    assert_eq!(
+        new.iter().map(|r| r.decision.as_str()).collect::<Vec<_>>(),
+        ["allow", "deny"]
+    );
+    // The fields released are named; bank details were withheld from sales.
+    assert_eq!(
+        new[0].fields,
+        [
+            "name",
+            "company",
+            "emails",
+            "phones",
+            "addresses",
+            "notes",
+            "deal_value"
+        ]
+    );
+    // No value, only ids, counts and field names.
+    let text = format!("{new:?}");
+    assert!(!text.contains("Nguyễn") && !text.contains("an@x.example"), "{text}");
+}
+
+#[test]
+fn a_decision_that_cannot_be_recorded_releases_nothing() {
+    let (_dir, gw, rec) = setup(ManualClock::new(1_790_000_000_000));
+    *rec.fail.lock().unwrap() = true;
+    let read = gw.read_customer(&rep(), &AccessContext::default(), &CustomerId("C-1".into()));
+    assert!(matches!(read, Err(GatewayError::NotRecorded(_))), "{read:?}");
+    let list = gw.list_customers(&rep(), &AccessContext::default(), None, 10);
+    assert!(matches!(list, Err(GatewayError::NotRecorded(_))));
+    let erase = gw.erase_customer(
+        &Actor::Operator { name: "x".into() },
+        &AccessContext::default(),
+        &CustomerId("C-1".into()),
+    );
+    assert!(erase.is_err());
+    *rec.fail.lock().unwrap() = false;
+    assert!(
+        gw.read_customer(&rep(), &AccessContext::default(), &CustomerId("C-1".into()))
+            .is_ok(),
+        "nothing was erased"
+    );
+}
+
+#[test]
+fn working_hours_follow_the_injected_clock() {
+    // 2026-11-24 (a Tuesday) 03:00 UTC = 10:00 in UTC+7: exports allowed by time.
+    let clock = ManualClock::new(1_795_662_000_000 + 3 * 3_600_000 - (1_795_662_000_000 % 86_400_000));
+    let (_dir, gw, _rec) = setup(clock.clone());
+    let ctx = AccessContext {
+        trusted_network: true,
+        mfa_fresh: true,
+        justification: Some("renewal".into()),
+        ..Default::default()
+    };
+    let explain = |gw: &Gateway| {
+        gw.explain(
+            &Actor::Operator { name: "t".into() },
+            &ctx,
+            &PersonId("rep".into()),
+            "customer.export",
+            "C-1",
+        )
+        .unwrap()
+    };
+    let day = explain(&gw);
+    assert!(!day.text.contains("export-working-hours"), "{}", day.text);
+    // 14:00 UTC = 21:00 local: the working-hours rule forbids it.
+    clock.advance_ms(11 * 3_600_000);
+    let night = explain(&gw);
+    assert!(
+        !night.allowed && night.text.contains("export-working-hours"),
+        "{}",
+        night.text
+    );
+}
