@@ -54,6 +54,8 @@ pub enum PeopleCmd {
     List,
     /// Show one person.
     Show { id: String },
+    /// Set a person's password for the HTTP API (read from standard input).
+    SetPassword { id: String },
     /// Record an HR signal: a person gave notice (departing) or left (departed).
     SetStatus {
         id: String,
@@ -245,6 +247,9 @@ fn print_bulk(ctx: &Context, bulk: &gateway::Bulk<gateway::CustomerView>) -> any
 }
 
 pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
+    if let PeopleCmd::SetPassword { id } = &cmd {
+        return crate::serve_cmd::set_password(ctx, id);
+    }
     let inst = ctx.open()?;
     let gw = &inst.gateway;
     let (actor, access) = (ctx.actor(), ctx.access());
@@ -290,6 +295,7 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                 &rows,
             );
         }
+        PeopleCmd::SetPassword { .. } => {}
         PeopleCmd::SetStatus {
             id,
             status,

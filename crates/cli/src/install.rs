@@ -67,7 +67,7 @@ impl Context {
         }
     }
 
-    fn load_keyring(&self) -> anyhow::Result<Keyring> {
+    pub fn load_keyring(&self) -> anyhow::Result<Keyring> {
         if let Some(ring) = Self::keyring_from_env()? {
             return Ok(ring);
         }
@@ -99,6 +99,10 @@ impl Context {
             trusted_network: true,
             ..Default::default()
         }
+    }
+
+    pub fn witness_file(&self) -> Option<PathBuf> {
+        self.witness_file.clone()
     }
 
     /// The ledger's signing key file (kept apart from the database).

@@ -11,6 +11,7 @@ mod output;
 mod policy_cmd;
 mod risk_cmd;
 mod scan_cmd;
+mod serve_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +74,8 @@ enum Command {
     Access(policy_cmd::AccessCmd),
     /// Inspect files for the company's customer records, sensitive data and classified documents.
     Scan(scan_cmd::ScanArgs),
+    /// Serve the HTTP API (sessions, customers, documents, audit).
+    Serve(serve_cmd::ServeArgs),
     /// Key management.
     #[command(subcommand)]
     Keys(commands::KeysCmd),
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(cmd) => policy_cmd::policy(&ctx, cmd),
         Command::Access(cmd) => policy_cmd::access(&ctx, cmd),
         Command::Scan(args) => scan_cmd::run(&ctx, args),
+        Command::Serve(args) => serve_cmd::run(&ctx, args),
         Command::Keys(cmd) => commands::keys(&ctx, cmd),
         Command::Audit(cmd) => audit::run(&ctx, cmd),
         Command::Evidence(cmd) => audit::evidence(&ctx, cmd),

@@ -9,8 +9,8 @@ mod names;
 use std::collections::BTreeSet;
 
 use model::{
-    Agreement, AgreementKind, Classification, DocumentKind, EmploymentStatus, NewCustomer, Person,
-    PersonId, Role, Team, TeamId,
+    Agreement, AgreementKind, Classification, DocumentKind, EmploymentStatus, NewCustomer, Person, PersonId, Role,
+    Team, TeamId,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -193,11 +193,7 @@ pub fn company(seed: u64) -> Company {
             let name = names::person_name(&mut rng);
             let email = names::unique_email(&name, "custodia-demo.example", &mut used_emails);
             let is_lead = i == 0;
-            let role = if is_lead {
-                unit.lead_role
-            } else {
-                unit.member_role
-            };
+            let role = if is_lead { unit.lead_role } else { unit.member_role };
             let manager = if is_lead {
                 (id != ceo).then(|| ceo.clone())
             } else {
@@ -270,28 +266,11 @@ pub fn company(seed: u64) -> Company {
         .filter(|(_, p)| p.role == Role::SalesRep)
         .map(|(i, _)| i)
         .collect();
-    if let (Some(&departing), Some(&departed), Some(&leaving_clean)) =
-        (reps.get(2), reps.get(9), reps.get(15))
-    {
+    if let (Some(&departing), Some(&departed), Some(&leaving_clean)) = (reps.get(2), reps.get(9), reps.get(15)) {
         for (i, notice, last, status) in [
-            (
-                departing,
-                "2026-11-02",
-                "2026-12-04",
-                EmploymentStatus::Departing,
-            ),
-            (
-                leaving_clean,
-                "2026-11-09",
-                "2026-12-11",
-                EmploymentStatus::Departing,
-            ),
-            (
-                departed,
-                "2026-09-15",
-                "2026-10-16",
-                EmploymentStatus::Departed,
-            ),
+            (departing, "2026-11-02", "2026-12-04", EmploymentStatus::Departing),
+            (leaving_clean, "2026-11-09", "2026-12-11", EmploymentStatus::Departing),
+            (departed, "2026-09-15", "2026-10-16", EmploymentStatus::Departed),
         ] {
             if let Some(p) = people.get_mut(i) {
                 p.status = status;
@@ -348,9 +327,7 @@ pub fn customers(seed: u64, count: usize, company: &Company) -> Vec<NewCustomer>
             addresses: vec![names::address(country, &mut rng)],
             notes: names::note(&mut rng),
             annual_value: Some(rng.gen_range(5..2_000) * 1_000),
-            bank_details: rng
-                .gen_bool(0.4)
-                .then(|| names::bank_account(country, &mut rng)),
+            bank_details: rng.gen_bool(0.4).then(|| names::bank_account(country, &mut rng)),
             country: Some(country.into()),
             owner: Some(owner.id.clone()),
             team,
@@ -401,30 +378,78 @@ pub fn documents(company: &Company, customers: &[NewCustomer]) -> Vec<DemoDocume
         renewal automatic, liability capped at fees paid in the prior 12 months, governing law Vietnam."
         .repeat(4);
     let source = "fn calibrate(raw: &[u16]) -> Vec<f32> {\n    // proprietary drift compensation\n    raw.iter().map(|r| (*r as f32) * 0.981 - 3.2).collect()\n}\n".repeat(10);
-    let doc = |id: &str,
-               title: &str,
-               file: &str,
-               kind,
-               custodian: &PersonId,
-               class,
-               comps: &[&str],
-               body: String| DemoDocument {
-        id: id.into(),
-        title: title.into(),
-        file_name: file.into(),
-        kind,
-        custodian: custodian.clone(),
-        classification: class,
-        compartments: set(comps),
-        body: body.into_bytes(),
+    let doc = |id: &str, title: &str, file: &str, kind, custodian: &PersonId, class, comps: &[&str], body: String| {
+        DemoDocument {
+            id: id.into(),
+            title: title.into(),
+            file_name: file.into(),
+            kind,
+            custodian: custodian.clone(),
+            classification: class,
+            compartments: set(comps),
+            body: body.into_bytes(),
+        }
     };
     vec![
-        doc("D-00001", "Top customer list (export)", "top-customers.csv", DocumentKind::CustomerList, &sales_lead, Classification::Confidential, &[], list),
-        doc("D-00002", "Project Lotus enclosure design", "lotus-enclosure.txt", DocumentKind::Design, &engineer, Classification::Secret, &["project-lotus"], design),
-        doc("D-00003", "Price list and discount floors 2027", "prices-2027.csv", DocumentKind::PriceList, &finance, Classification::Confidential, &["pricing"], prices.into()),
-        doc("D-00004", "Master services agreement template", "msa-template.txt", DocumentKind::Contract, &exec, Classification::Internal, &[], contract),
-        doc("D-00005", "Sensor calibration source", "calibrate.rs", DocumentKind::SourceCode, &engineer, Classification::Secret, &["project-lotus"], source),
-        doc("D-00006", "Enterprise accounts plan", "enterprise-plan.txt", DocumentKind::Other, &exec, Classification::Secret, &["enterprise", "pricing"],
-            "Renewal strategy for the five largest enterprise accounts, with discount ceilings per account.".repeat(5)),
+        doc(
+            "D-00001",
+            "Top customer list (export)",
+            "top-customers.csv",
+            DocumentKind::CustomerList,
+            &sales_lead,
+            Classification::Confidential,
+            &[],
+            list,
+        ),
+        doc(
+            "D-00002",
+            "Project Lotus enclosure design",
+            "lotus-enclosure.txt",
+            DocumentKind::Design,
+            &engineer,
+            Classification::Secret,
+            &["project-lotus"],
+            design,
+        ),
+        doc(
+            "D-00003",
+            "Price list and discount floors 2027",
+            "prices-2027.csv",
+            DocumentKind::PriceList,
+            &finance,
+            Classification::Confidential,
+            &["pricing"],
+            prices.into(),
+        ),
+        doc(
+            "D-00004",
+            "Master services agreement template",
+            "msa-template.txt",
+            DocumentKind::Contract,
+            &exec,
+            Classification::Internal,
+            &[],
+            contract,
+        ),
+        doc(
+            "D-00005",
+            "Sensor calibration source",
+            "calibrate.rs",
+            DocumentKind::SourceCode,
+            &engineer,
+            Classification::Secret,
+            &["project-lotus"],
+            source,
+        ),
+        doc(
+            "D-00006",
+            "Enterprise accounts plan",
+            "enterprise-plan.txt",
+            DocumentKind::Other,
+            &exec,
+            Classification::Secret,
+            &["enterprise", "pricing"],
+            "Renewal strategy for the five largest enterprise accounts, with discount ceilings per account.".repeat(5),
+        ),
     ]
 }

@@ -7,19 +7,18 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 const VN_FAMILY: &[&str] = &[
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
-    "Hồ", "Ngô", "Dương", "Lý",
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+    "Lý",
 ];
 const VN_MIDDLE: &[&str] = &[
     "Văn", "Thị", "Minh", "Thu", "Quốc", "Thanh", "Ngọc", "Đức", "Hải", "Bảo", "Gia", "Hoài",
 ];
 const VN_GIVEN: &[&str] = &[
-    "An", "Bình", "Châu", "Hà", "Huy", "Tùng", "Lan", "Anh", "Yến", "Ngọc", "Phúc", "Quân",
-    "Trang", "Dũng", "Linh", "Khoa", "Mai", "Sơn", "Thảo", "Vy",
+    "An", "Bình", "Châu", "Hà", "Huy", "Tùng", "Lan", "Anh", "Yến", "Ngọc", "Phúc", "Quân", "Trang", "Dũng", "Linh",
+    "Khoa", "Mai", "Sơn", "Thảo", "Vy",
 ];
 const CN_NAMES: &[&str] = &[
-    "王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄勇", "周杰", "吴芳", "徐强", "孙艳",
-    "马超", "朱琳",
+    "王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄勇", "周杰", "吴芳", "徐强", "孙艳", "马超", "朱琳",
 ];
 const CN_PINYIN_FAMILY: &[&str] = &[
     "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu",
@@ -38,8 +37,8 @@ const JP_NAMES: &[&str] = &[
     "Nakamura Mio",
 ];
 const WEST_GIVEN: &[&str] = &[
-    "James", "Emma", "Oliver", "Sophie", "Lukas", "Émilie", "José", "Zoë", "Mateo", "Hannah",
-    "Noah", "Chloé", "Björn", "Ingrid", "Priya", "Arjun", "Siobhán", "Łukasz",
+    "James", "Emma", "Oliver", "Sophie", "Lukas", "Émilie", "José", "Zoë", "Mateo", "Hannah", "Noah", "Chloé", "Björn",
+    "Ingrid", "Priya", "Arjun", "Siobhán", "Łukasz",
 ];
 const WEST_FAMILY: &[&str] = &[
     "Smith",
@@ -91,11 +90,7 @@ pub fn customer_name(country: &str, rng: &mut impl Rng) -> String {
     match country {
         "VN" => vn_name(rng),
         "CN" if rng.gen_bool(0.5) => pick(CN_NAMES, rng).to_owned(),
-        "CN" | "SG" => format!(
-            "{} {}",
-            pick(CN_PINYIN_FAMILY, rng),
-            pick(CN_PINYIN_GIVEN, rng)
-        ),
+        "CN" | "SG" => format!("{} {}", pick(CN_PINYIN_FAMILY, rng), pick(CN_PINYIN_GIVEN, rng)),
         "JP" => pick(JP_NAMES, rng).to_owned(),
         _ => west_name(rng),
     }
@@ -205,10 +200,7 @@ pub fn fold_ascii(s: &str) -> String {
             if c.is_ascii_alphanumeric() || c == ' ' {
                 Some(c)
             } else {
-                GROUPS
-                    .iter()
-                    .find(|(_, set)| set.contains(c))
-                    .map(|(base, _)| *base)
+                GROUPS.iter().find(|(_, set)| set.contains(c)).map(|(base, _)| *base)
             }
         })
         .collect()
@@ -255,9 +247,7 @@ pub fn unique_email(name: &str, domain: &str, used: &mut BTreeSet<String>) -> St
 /// A phone number in E.164 for a country, written with spaces.
 pub fn phone(country: &str, rng: &mut impl Rng) -> String {
     let digits = |n: usize, rng: &mut dyn rand::RngCore| -> String {
-        (0..n)
-            .map(|_| char::from(b'0' + (rng.next_u32() % 10) as u8))
-            .collect()
+        (0..n).map(|_| char::from(b'0' + (rng.next_u32() % 10) as u8)).collect()
     };
     match country {
         "VN" => format!(
@@ -274,12 +264,7 @@ pub fn phone(country: &str, rng: &mut impl Rng) -> String {
             digits(4, rng),
             digits(4, rng)
         ),
-        "SG" => format!(
-            "+65 {}{} {}",
-            pick(&["8", "9"], rng),
-            digits(3, rng),
-            digits(4, rng)
-        ),
+        "SG" => format!("+65 {}{} {}", pick(&["8", "9"], rng), digits(3, rng), digits(4, rng)),
         "JP" => format!("+81 90 {} {}", digits(4, rng), digits(4, rng)),
         "US" => format!(
             "+1 {}{} {}{} {}",
@@ -298,12 +283,7 @@ pub fn phone(country: &str, rng: &mut impl Rng) -> String {
             digits(2, rng)
         ),
         "GB" => format!("+44 7{} {}", digits(3, rng), digits(6, rng)),
-        _ => format!(
-            "+61 4{} {} {}",
-            digits(2, rng),
-            digits(3, rng),
-            digits(3, rng)
-        ),
+        _ => format!("+61 4{} {} {}", digits(2, rng), digits(3, rng), digits(3, rng)),
     }
 }
 
@@ -348,11 +328,7 @@ pub fn address(country: &str, rng: &mut impl Rng) -> String {
             .iter()
             .find(|(c, _)| *c == country)
             .map_or("Sydney NSW", |(_, city)| city);
-        format!(
-            "{} {} Street, {city}",
-            rng.gen_range(1..900),
-            pick(INTL_COMPANY_A, rng)
-        )
+        format!("{} {} Street, {city}", rng.gen_range(1..900), pick(INTL_COMPANY_A, rng))
     }
 }
 

@@ -80,10 +80,7 @@ impl fmt::Debug for UploadPart {
             .field("field_name", &self.field_name)
             .field("filename", &self.filename)
             .field("content_type", &self.content_type)
-            .field(
-                "data",
-                &format_args!("<{} bytes redacted>", self.data.len()),
-            )
+            .field("data", &format_args!("<{} bytes redacted>", self.data.len()))
             .finish()
     }
 }
@@ -117,11 +114,7 @@ pub(crate) async fn split_body(
         return Ok(Vec::new());
     }
     let is_multipart = content_type
-        .map(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        })
+        .map(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/"))
         .unwrap_or(false);
     let Some(content_type) = content_type.filter(|_| is_multipart) else {
         return Ok(vec![UploadPart {
@@ -131,13 +124,11 @@ pub(crate) async fn split_body(
             data: body,
         }]);
     };
-    let unparseable =
-        |_| "the multipart upload is malformed, so it cannot be inspected".to_string();
+    let unparseable = |_| "the multipart upload is malformed, so it cannot be inspected".to_string();
     let boundary = multer::parse_boundary(content_type).map_err(unparseable)?;
-    let stream =
-        futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().whole_stream(max_body_bytes as u64));
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let constraints =
+        multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(max_body_bytes as u64));
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
     let mut parts = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(unparseable)? {
@@ -202,10 +193,7 @@ mod tests {
             ("Authorization".into(), "Bearer x".into()),
             ("Host".into(), "example\r\n.test".into()),
         ]);
-        assert_eq!(
-            headers,
-            vec![("Host".to_string(), "example.test".to_string())]
-        );
+        assert_eq!(headers, vec![("Host".to_string(), "example.test".to_string())]);
         let upload = Upload {
             method: "POST".into(),
             url: "http://h/p?ssn=123-45-6789".into(),

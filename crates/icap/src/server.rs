@@ -14,8 +14,7 @@ use tokio::time::timeout;
 use crate::error::{ConfigError, RequestError, ServeError};
 use crate::inspect::{sanitize_headers, split_body, InspectionOutcome, Inspector, Upload};
 use crate::wire::{
-    check_http_response, parse_http_request, BodyKind, BodySink, Encapsulated, IcapHead, Method,
-    WireReader,
+    check_http_response, parse_http_request, BodyKind, BodySink, Encapsulated, IcapHead, Method, WireReader,
 };
 
 /// A body may be read (and thrown away) up to this many times `max_body_bytes` so that an
@@ -85,14 +84,10 @@ impl ServerConfig {
             });
         }
         for name in [&self.reqmod_service, &self.respmod_service] {
-            let ok = (1..=64).contains(&name.len())
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+            let ok =
+                (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
             if !ok {
-                return Err(ConfigError::BadServiceName {
-                    found: name.clone(),
-                });
+                return Err(ConfigError::BadServiceName { found: name.clone() });
             }
         }
         if self.reqmod_service == self.respmod_service {
@@ -101,10 +96,7 @@ impl ServerConfig {
             });
         }
         let checks: [(bool, &'static str); 5] = [
-            (
-                self.max_header_bytes >= 256,
-                "max_header_bytes of at least 256",
-            ),
+            (self.max_header_bytes >= 256, "max_header_bytes of at least 256"),
             (self.max_body_bytes >= 1, "max_body_bytes of at least 1"),
             (
                 self.preview_bytes <= self.max_body_bytes,
@@ -220,12 +212,7 @@ where
 }
 
 async fn reject_overloaded(mut stream: tokio::net::TcpStream, config: &ServerConfig) {
-    let response = error_response(
-        config,
-        503,
-        "Service overloaded",
-        "too many connections; retry later",
-    );
+    let response = error_response(config, 503, "Service overloaded", "too many connections; retry later");
     let _ = timeout(DRAIN_TIME, stream.write_all(&response)).await;
     let _ = timeout(DRAIN_TIME, stream.shutdown()).await;
 }
@@ -310,9 +297,9 @@ async fn modify<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let value = head.single("encapsulated")?.ok_or_else(|| {
-        RequestError::Bad("expected an Encapsulated header on REQMOD and RESPMOD".into())
-    })?;
+    let value = head
+        .single("encapsulated")?
+        .ok_or_else(|| RequestError::Bad("expected an Encapsulated header on REQMOD and RESPMOD".into()))?;
     let encapsulated = Encapsulated::parse(value, config.max_header_bytes)?;
     let shape_ok = match method {
         Method::Reqmod => {
@@ -320,10 +307,7 @@ where
                 && encapsulated.res_hdr.is_none()
                 && matches!(encapsulated.body, BodyKind::Request | BodyKind::Null)
         }
-        _ => {
-            encapsulated.res_hdr.is_some()
-                && matches!(encapsulated.body, BodyKind::Response | BodyKind::Null)
-        }
+        _ => encapsulated.res_hdr.is_some() && matches!(encapsulated.body, BodyKind::Response | BodyKind::Null),
     };
     if !shape_ok {
         return Err(RequestError::Bad(
@@ -333,9 +317,7 @@ where
     }
     let sections = reader.read_exact(encapsulated.body_offset).await?;
     let section = |range: Option<(usize, usize)>| range.and_then(|(a, b)| sections.get(a..b));
-    let http_request = section(encapsulated.req_hdr)
-        .map(parse_http_request)
-        .transpose()?;
+    let http_request = section(encapsulated.req_hdr).map(parse_http_request).transpose()?;
     if let Some(response_head) = section(encapsulated.res_hdr) {
         check_http_response(response_head)?;
     }
@@ -463,17 +445,11 @@ fn parse_preview(value: &[u8]) -> Result<usize, RequestError> {
             "expected Preview to be a decimal byte count of at most 9 digits".into(),
         ));
     }
-    Ok(text
-        .iter()
-        .fold(0usize, |acc, b| acc * 10 + usize::from(b - b'0')))
+    Ok(text.iter().fold(0usize, |acc, b| acc * 10 + usize::from(b - b'0')))
 }
 
 /// Writes a whole response, bounded by the idle timeout.
-async fn send<S>(
-    conn: &mut BufReader<S>,
-    bytes: &[u8],
-    config: &ServerConfig,
-) -> Result<(), RequestError>
+async fn send<S>(conn: &mut BufReader<S>, bytes: &[u8], config: &ServerConfig) -> Result<(), RequestError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -513,18 +489,11 @@ where
 }
 
 fn status_line(config: &ServerConfig, code: u16, reason: &str) -> String {
-    format!(
-        "ICAP/1.0 {code} {reason}\r\nISTag: \"{}\"\r\n",
-        config.istag
-    )
+    format!("ICAP/1.0 {code} {reason}\r\nISTag: \"{}\"\r\n", config.istag)
 }
 
 fn options_response(config: &ServerConfig, service: Method) -> Vec<u8> {
-    let methods = if service == Method::Reqmod {
-        "REQMOD"
-    } else {
-        "RESPMOD"
-    };
+    let methods = if service == Method::Reqmod { "REQMOD" } else { "RESPMOD" };
     format!(
         "{}Methods: {methods}\r\nService: custodia icap\r\nMax-Connections: {}\r\nOptions-TTL: {}\r\nAllow: 204\r\nPreview: {}\r\nTransfer-Preview: *\r\nEncapsulated: null-body=0\r\n\r\n",
         status_line(config, 200, "OK"),
@@ -572,12 +541,7 @@ fn chunked(body: &[u8]) -> Vec<u8> {
 }
 
 /// Sends the original message back unchanged (for clients without `Allow: 204`).
-fn echo_response(
-    config: &ServerConfig,
-    encapsulated: &Encapsulated,
-    sections: &[u8],
-    body: Bytes,
-) -> Vec<u8> {
+fn echo_response(config: &ServerConfig, encapsulated: &Encapsulated, sections: &[u8], body: Bytes) -> Vec<u8> {
     let mut entries = Vec::new();
     if let Some((start, _)) = encapsulated.req_hdr {
         entries.push(format!("req-hdr={start}"));
@@ -654,17 +618,14 @@ mod tests {
     fn block_page_escapes_reason() {
         let page = block_page("<script>alert('x')</script> & \"more\"");
         assert!(!page.contains("<script>"));
-        assert!(
-            page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;more&quot;")
-        );
+        assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;more&quot;"));
     }
 
     #[test]
     fn connection_close_added_once_to_the_icap_head() {
         let config = ServerConfig::default();
         let marked = with_connection_close(no_content_response(&config));
-        assert!(String::from_utf8_lossy(&marked)
-            .starts_with("ICAP/1.0 204 No Content\r\nConnection: close\r\n"));
+        assert!(String::from_utf8_lossy(&marked).starts_with("ICAP/1.0 204 No Content\r\nConnection: close\r\n"));
         let error = error_response(&config, 500, "Server error", "x");
         assert_eq!(with_connection_close(error.clone()), error);
         // A header inside the encapsulated HTTP message does not count.

@@ -87,20 +87,15 @@ impl Encapsulated {
     /// Header sections must come first, in order req-hdr then res-hdr, start at 0 and have
     /// strictly increasing offsets; exactly one body entry ends the list.
     pub fn parse(value: &[u8], max_header_bytes: usize) -> Result<Self, RequestError> {
-        let text = std::str::from_utf8(value).map_err(|_| {
-            RequestError::Bad("expected an ASCII Encapsulated header, found other bytes".into())
-        })?;
+        let text = std::str::from_utf8(value)
+            .map_err(|_| RequestError::Bad("expected an ASCII Encapsulated header, found other bytes".into()))?;
         let mut entries: Vec<(&str, usize)> = Vec::new();
         for item in text.split(',') {
             let (name, offset) = item.trim().split_once('=').ok_or_else(|| {
-                RequestError::Bad(
-                    "expected Encapsulated entries like req-hdr=0, found an entry without '='"
-                        .into(),
-                )
+                RequestError::Bad("expected Encapsulated entries like req-hdr=0, found an entry without '='".into())
             })?;
             let offset = offset.trim();
-            if offset.is_empty() || offset.len() > 9 || !offset.bytes().all(|b| b.is_ascii_digit())
-            {
+            if offset.is_empty() || offset.len() > 9 || !offset.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(RequestError::Bad(
                     "expected a decimal Encapsulated offset of at most 9 digits".into(),
                 ));
@@ -111,9 +106,7 @@ impl Encapsulated {
             entries.push((name.trim(), offset));
         }
         let Some(((body_name, body_offset), sections)) = entries.split_last() else {
-            return Err(RequestError::Bad(
-                "expected Encapsulated entries, found none".into(),
-            ));
+            return Err(RequestError::Bad("expected Encapsulated entries, found none".into()));
         };
         let body = match *body_name {
             "req-body" => BodyKind::Request,
@@ -122,8 +115,7 @@ impl Encapsulated {
             "null-body" => BodyKind::Null,
             _ => {
                 return Err(RequestError::Bad(
-                    "expected the last Encapsulated entry to be req-body, res-body, opt-body or null-body"
-                        .into(),
+                    "expected the last Encapsulated entry to be req-body, res-body, opt-body or null-body".into(),
                 ))
             }
         };
@@ -145,10 +137,7 @@ impl Encapsulated {
                     "expected Encapsulated sections to start at 0 and follow each other".into(),
                 ));
             }
-            let end = entries
-                .get(index + 1)
-                .map(|(_, next)| *next)
-                .unwrap_or(*body_offset);
+            let end = entries.get(index + 1).map(|(_, next)| *next).unwrap_or(*body_offset);
             if end <= *start {
                 return Err(RequestError::Bad(
                     "expected strictly increasing Encapsulated offsets".into(),
@@ -238,19 +227,13 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
     }
 
     /// Reads exactly `len` bytes, handing them to `sink` piece by piece.
-    async fn read_exact_into(
-        &mut self,
-        mut len: u64,
-        mut sink: impl FnMut(&[u8]),
-    ) -> Result<(), RequestError> {
+    async fn read_exact_into(&mut self, mut len: u64, mut sink: impl FnMut(&[u8])) -> Result<(), RequestError> {
         while len > 0 {
             let available = self.fill().await?;
             if available.is_empty() {
                 return Err(RequestError::Truncated);
             }
-            let take = usize::try_from(len)
-                .unwrap_or(usize::MAX)
-                .min(available.len());
+            let take = usize::try_from(len).unwrap_or(usize::MAX).min(available.len());
             sink(available.get(..take).unwrap_or_default());
             self.inner.consume(take);
             len -= take as u64;
@@ -267,10 +250,7 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
     }
 
     /// Reads an ICAP request head. `Ok(None)` means the peer closed or idled between requests.
-    pub async fn read_head(
-        &mut self,
-        max_header_bytes: usize,
-    ) -> Result<Option<IcapHead>, RequestError> {
+    pub async fn read_head(&mut self, max_header_bytes: usize) -> Result<Option<IcapHead>, RequestError> {
         let mut head = Vec::new();
         let mut leading_empty = 0;
         loop {
@@ -343,8 +323,7 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
             let crlf = self.read_exact(2).await?;
             if crlf != b"\r\n" {
                 return Err(RequestError::Bad(
-                    "expected CRLF after chunk data, found other bytes; check the chunk size"
-                        .into(),
+                    "expected CRLF after chunk data, found other bytes; check the chunk size".into(),
                 ));
             }
         }
@@ -359,13 +338,8 @@ pub(crate) fn parse_chunk_line(line: &[u8]) -> Result<(u64, bool), RequestError>
         .ok_or_else(|| RequestError::Bad("expected a chunk-size line ending in CRLF".into()))?;
     let mut pieces = body.split(|&b| b == b';');
     let size_text = pieces.next().unwrap_or_default().trim_ascii_end();
-    if size_text.is_empty()
-        || size_text.len() > 15
-        || !size_text.iter().all(|b| b.is_ascii_hexdigit())
-    {
-        return Err(RequestError::Bad(
-            "expected a chunk size of 1 to 15 hex digits".into(),
-        ));
+    if size_text.is_empty() || size_text.len() > 15 || !size_text.iter().all(|b| b.is_ascii_hexdigit()) {
+        return Err(RequestError::Bad("expected a chunk size of 1 to 15 hex digits".into()));
     }
     let size = size_text
         .iter()
@@ -411,8 +385,7 @@ fn parse_head(head: &[u8]) -> Result<IcapHead, RequestError> {
     let request_line = std::str::from_utf8(request_line)
         .map_err(|_| RequestError::Bad("expected an ASCII ICAP request line".into()))?;
     let mut words = request_line.split(' ');
-    let (Some(method), Some(uri), Some(version), None) =
-        (words.next(), words.next(), words.next(), words.next())
+    let (Some(method), Some(uri), Some(version), None) = (words.next(), words.next(), words.next(), words.next())
     else {
         return Err(RequestError::Bad(
             "expected 'METHOD icap://host/service ICAP/1.0' as the request line".into(),
@@ -460,9 +433,7 @@ fn parse_head(head: &[u8]) -> Result<IcapHead, RequestError> {
 /// Extracts the service name from `icap://host[:port]/service[?query]` or `/service`.
 fn service_of(uri: &str) -> Result<String, RequestError> {
     let path = if let Some(rest) = uri.strip_prefix("icap://") {
-        rest.find('/')
-            .and_then(|slash| rest.get(slash..))
-            .unwrap_or("/")
+        rest.find('/').and_then(|slash| rest.get(slash..)).unwrap_or("/")
     } else if uri.starts_with('/') {
         uri
     } else {
@@ -505,12 +476,7 @@ pub(crate) fn parse_http_request(section: &[u8]) -> Result<HttpRequestHead, Requ
         headers: request
             .headers
             .iter()
-            .map(|h| {
-                (
-                    h.name.to_string(),
-                    String::from_utf8_lossy(h.value).into_owned(),
-                )
-            })
+            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
             .collect(),
     })
 }
@@ -588,10 +554,7 @@ mod tests {
 
     #[test]
     fn service_names() {
-        assert_eq!(
-            service_of("icap://127.0.0.1:1344/reqmod").unwrap(),
-            "reqmod"
-        );
+        assert_eq!(service_of("icap://127.0.0.1:1344/reqmod").unwrap(), "reqmod");
         assert_eq!(service_of("icap://host/reqmod?x=1").unwrap(), "reqmod");
         assert_eq!(service_of("icap://host").unwrap(), "");
         assert_eq!(service_of("/respmod").unwrap(), "respmod");

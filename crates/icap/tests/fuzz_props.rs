@@ -90,18 +90,14 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(a, v)| Mutation::Flip(a, v)),
         any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
-            .prop_map(|(a, d)| Mutation::Insert(a, d)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(a, d)| Mutation::Insert(a, d)),
         (any::<usize>(), interesting).prop_map(|(a, d)| Mutation::Insert(a, d)),
         (any::<usize>(), 1usize..64).prop_map(|(a, n)| Mutation::Duplicate(a, n)),
     ]
 }
 
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
-    (
-        prop::sample::select(seeds()),
-        prop::collection::vec(mutation(), 1..6),
-    )
+    (prop::sample::select(seeds()), prop::collection::vec(mutation(), 1..6))
         .prop_map(|(seed, mutations)| apply(seed, &mutations))
 }
 
@@ -141,8 +137,7 @@ fn token_soup() -> impl Strategy<Value = Vec<u8>> {
 async fn run_case(input: Vec<u8>, close_write: bool) -> Result<(), TestCaseError> {
     let (mut client, server_end) = tokio::io::duplex(8 * 1024);
     let inspector: Arc<dyn Inspector> = Arc::new(MarkerInspector::default());
-    let server =
-        tokio::spawn(async move { icap::serve_connection(server_end, inspector, &config()).await });
+    let server = tokio::spawn(async move { icap::serve_connection(server_end, inspector, &config()).await });
     let (mut read_half, mut write_half) = tokio::io::split(&mut client);
     let writer = async {
         // The server may stop reading early (error or close): write errors are expected.
@@ -153,19 +148,10 @@ async fn run_case(input: Vec<u8>, close_write: bool) -> Result<(), TestCaseError
     };
     let mut output = Vec::new();
     let reader = read_half.read_to_end(&mut output);
-    let finished = tokio::time::timeout(Duration::from_secs(10), async {
-        tokio::join!(writer, reader)
-    })
-    .await;
-    prop_assert!(
-        finished.is_ok(),
-        "connection neither answered nor closed within 10 s"
-    );
+    let finished = tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(writer, reader) }).await;
+    prop_assert!(finished.is_ok(), "connection neither answered nor closed within 10 s");
     let joined = tokio::time::timeout(Duration::from_secs(5), server).await;
-    prop_assert!(
-        matches!(joined, Ok(Ok(Ok(())))),
-        "server task failed: {joined:?}"
-    );
+    prop_assert!(matches!(joined, Ok(Ok(Ok(())))), "server task failed: {joined:?}");
     let responses = parse_responses(&output);
     prop_assert!(
         responses.is_ok(),
@@ -191,9 +177,7 @@ fn run(strategy: impl Strategy<Value = Vec<u8>>, cases: u32, close_write: bool) 
         ..Config::default()
     });
     runner
-        .run(&strategy, |input| {
-            runtime.block_on(run_case(input, close_write))
-        })
+        .run(&strategy, |input| runtime.block_on(run_case(input, close_write)))
         .unwrap();
 }
 

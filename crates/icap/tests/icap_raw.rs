@@ -53,12 +53,8 @@ const BLOCKED: Expect = Expect {
 /// response must carry the ISTag and parse completely.
 async fn check(addr: SocketAddr, name: &str, request: &[u8], expected: &[Expect]) {
     let raw = exchange(addr, request).await;
-    let responses = parse_responses(&raw).unwrap_or_else(|e| {
-        panic!(
-            "{name}: malformed response ({e}): {:?}",
-            String::from_utf8_lossy(&raw)
-        )
-    });
+    let responses = parse_responses(&raw)
+        .unwrap_or_else(|e| panic!("{name}: malformed response ({e}): {:?}", String::from_utf8_lossy(&raw)));
     let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
     let wanted: Vec<u16> = expected.iter().map(|e| e.status).collect();
     assert_eq!(
@@ -71,19 +67,13 @@ async fn check(addr: SocketAddr, name: &str, request: &[u8], expected: &[Expect]
         assert_eq!(response.header("istag"), Some(ISTAG), "{name}: ISTag");
         for (header, needle) in expect.headers {
             let value = response.header(header).unwrap_or_default();
-            assert!(
-                value.contains(needle),
-                "{name}: {header}: {value:?} lacks {needle:?}"
-            );
+            assert!(value.contains(needle), "{name}: {header}: {value:?} lacks {needle:?}");
         }
         let mut content = response.sections.clone();
         content.extend_from_slice(response.body.as_deref().unwrap_or_default());
         let content = String::from_utf8_lossy(&content);
         for needle in expect.contains {
-            assert!(
-                content.contains(needle),
-                "{name}: content lacks {needle:?}: {content}"
-            );
+            assert!(content.contains(needle), "{name}: content lacks {needle:?}: {content}");
         }
     }
 }
@@ -294,24 +284,14 @@ async fn multipart_uploads_are_split() {
     check(
         addr,
         "multipart clean",
-        &reqmod(
-            &http_post(content_type, clean.len()),
-            &clean,
-            Some(16),
-            true,
-        ),
+        &reqmod(&http_post(content_type, clean.len()), &clean, Some(16), true),
         &[status(100), status(204)],
     )
     .await;
     check(
         addr,
         "multipart dirty",
-        &reqmod(
-            &http_post(content_type, dirty.len()),
-            &dirty,
-            Some(16),
-            true,
-        ),
+        &reqmod(&http_post(content_type, dirty.len()), &dirty, Some(16), true),
         &[
             status(100),
             Expect {
@@ -321,9 +301,7 @@ async fn multipart_uploads_are_split() {
         ],
     )
     .await;
-    let broken =
-        b"------b0undary\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nno closing boundary"
-            .to_vec();
+    let broken = b"------b0undary\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nno closing boundary".to_vec();
     check(
         addr,
         "malformed multipart fails closed",
@@ -358,18 +336,38 @@ async fn malformed_bodies_and_limits() {
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("non-hex chunk size", with_body("zz\r\nhello\r\n0\r\n\r\n"), 400),
         ("chunk size too small", with_body("3\r\nhello\r\n0\r\n\r\n"), 400),
-        ("chunk size too large, truncated", with_body("50\r\nhello\r\n0\r\n\r\n"), 400),
+        (
+            "chunk size too large, truncated",
+            with_body("50\r\nhello\r\n0\r\n\r\n"),
+            400,
+        ),
         ("negative chunk size", with_body("-5\r\nhello\r\n0\r\n\r\n"), 400),
         ("huge chunk size", with_body("fffffffffffffffffff\r\nhello\r\n"), 400),
         ("ieof on data chunk", with_body("5; ieof\r\nhello\r\n0\r\n\r\n"), 400),
-        ("trailer after last chunk", with_body("5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"), 400),
-        ("chunk line without CRLF", with_body(&format!("{}\r\n", "5".repeat(2000))), 400),
+        (
+            "trailer after last chunk",
+            with_body("5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"),
+            400,
+        ),
+        (
+            "chunk line without CRLF",
+            with_body(&format!("{}\r\n", "5".repeat(2000))),
+            400,
+        ),
         ("truncated body", with_body("5\r\nhel"), 400),
         ("truncated before last chunk", with_body("5\r\nhello\r\n"), 400),
-        ("missing Encapsulated", b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n".to_vec(), 400),
+        (
+            "missing Encapsulated",
+            b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n".to_vec(),
+            400,
+        ),
         (
             "duplicate Encapsulated",
-            format!("{}5\r\nhello\r\n0\r\n\r\n", prefix(&format!("Encapsulated: req-hdr=0, req-body={}\r\n", head.len()))).into_bytes(),
+            format!(
+                "{}5\r\nhello\r\n0\r\n\r\n",
+                prefix(&format!("Encapsulated: req-hdr=0, req-body={}\r\n", head.len()))
+            )
+            .into_bytes(),
             400,
         ),
         (
@@ -387,10 +385,15 @@ async fn malformed_bodies_and_limits() {
         ),
         (
             "garbage HTTP head",
-            b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nEncapsulated: req-hdr=0, null-body=12\r\n\r\nnot http\r\n\r\n".to_vec(),
+            b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nEncapsulated: req-hdr=0, null-body=12\r\n\r\nnot http\r\n\r\n"
+                .to_vec(),
             400,
         ),
-        ("bad Preview", format!("{}5\r\nhello\r\n0\r\n\r\n", prefix("Preview: lots\r\n")).into_bytes(), 400),
+        (
+            "bad Preview",
+            format!("{}5\r\nhello\r\n0\r\n\r\n", prefix("Preview: lots\r\n")).into_bytes(),
+            400,
+        ),
         (
             "preview longer than announced",
             format!("{}5\r\nhello\r\n0\r\n\r\n", prefix("Preview: 2\r\n")).into_bytes(),
@@ -398,7 +401,11 @@ async fn malformed_bodies_and_limits() {
         ),
         (
             "ICAP head over the limit",
-            format!("OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\nX-Pad: {}\r\n\r\n", "a".repeat(4000)).into_bytes(),
+            format!(
+                "OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\nX-Pad: {}\r\n\r\n",
+                "a".repeat(4000)
+            )
+            .into_bytes(),
             400,
         ),
     ];
@@ -433,10 +440,7 @@ async fn malformed_bodies_and_limits() {
         "far oversized body",
         &request,
         &[Expect {
-            headers: &[
-                ("encapsulated", "res-hdr=0, res-body="),
-                ("connection", "close"),
-            ],
+            headers: &[("encapsulated", "res-hdr=0, res-body="), ("connection", "close")],
             contains: &["larger than 4096 bytes"],
             ..BLOCKED
         }],
@@ -512,27 +516,15 @@ async fn idle_and_connection_limits() {
         .unwrap();
     // While it holds the only slot, another connection is turned away with 503.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let overloaded = exchange(
-        server.addr,
-        b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n",
-    )
-    .await;
-    let statuses: Vec<u16> = parse_responses(&overloaded)
-        .unwrap()
-        .iter()
-        .map(|r| r.status)
-        .collect();
+    let overloaded = exchange(server.addr, b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n").await;
+    let statuses: Vec<u16> = parse_responses(&overloaded).unwrap().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![503]);
     let mut out = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut out))
         .await
         .unwrap()
         .unwrap();
-    let statuses: Vec<u16> = parse_responses(&out)
-        .unwrap()
-        .iter()
-        .map(|r| r.status)
-        .collect();
+    let statuses: Vec<u16> = parse_responses(&out).unwrap().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![408]);
     // Closing our side ends the server's drain and frees the slot.
     drop(stalled);

@@ -28,10 +28,7 @@ fn find_squid() -> Option<PathBuf> {
             .collect::<Vec<_>>()
     });
     from_path
-        .chain([
-            PathBuf::from("/usr/sbin/squid"),
-            PathBuf::from("/usr/local/sbin/squid"),
-        ])
+        .chain([PathBuf::from("/usr/sbin/squid"), PathBuf::from("/usr/local/sbin/squid")])
         .find(|candidate| candidate.is_file())
 }
 
@@ -63,20 +60,10 @@ fn is_root() -> bool {
 }
 
 /// The squid.conf used (also printed by the test for the report).
-fn squid_conf(
-    dir: &Path,
-    http_port: u16,
-    icap: SocketAddr,
-    small_icap: SocketAddr,
-    dead_icap_port: u16,
-) -> String {
+fn squid_conf(dir: &Path, http_port: u16, icap: SocketAddr, small_icap: SocketAddr, dead_icap_port: u16) -> String {
     let dir = dir.display();
     // As root squid must drop privileges; Debian's package creates the `proxy` user.
-    let user = if is_root() {
-        "cache_effective_user proxy\n"
-    } else {
-        ""
-    };
+    let user = if is_root() { "cache_effective_user proxy\n" } else { "" };
     format!(
         "http_port 127.0.0.1:{http_port}
 {user}pid_filename {dir}/squid.pid
@@ -122,10 +109,7 @@ async fn wait_for_port(port: u16, squid: &mut SquidGuard) {
             return;
         }
         if let Ok(Some(status)) = squid.child.try_wait() {
-            panic!(
-                "squid exited early ({status}); cache.log:\n{}",
-                squid.cache_log()
-            );
+            panic!("squid exited early ({status}); cache.log:\n{}", squid.cache_log());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -143,9 +127,7 @@ async fn start_target(received: Received) -> (SocketAddr, tokio::task::JoinHandl
         while let Ok((stream, _)) = listener.accept().await {
             let received = Arc::clone(&received);
             tokio::spawn(async move {
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(10), serve_target(stream, received))
-                        .await;
+                let _ = tokio::time::timeout(Duration::from_secs(10), serve_target(stream, received)).await;
             });
         }
     });
@@ -171,8 +153,7 @@ async fn serve_target(mut stream: TcpStream, received: Received) {
                     .find(|h| h.name.eq_ignore_ascii_case(name))
                     .map(|h| String::from_utf8_lossy(h.value).to_lowercase())
             };
-            let content_length: Option<usize> =
-                header("content-length").and_then(|v| v.trim().parse().ok());
+            let content_length: Option<usize> = header("content-length").and_then(|v| v.trim().parse().ok());
             let chunked = header("transfer-encoding").is_some_and(|v| v.contains("chunked"));
             break (
                 request.method.unwrap_or_default().to_string(),
@@ -195,12 +176,11 @@ async fn serve_target(mut stream: TcpStream, received: Received) {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    received
-        .lock()
-        .unwrap()
-        .push((method, path, buf.len() - head_len));
+    received.lock().unwrap().push((method, path, buf.len() - head_len));
     let _ = stream
-        .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nstored")
+        .write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nstored",
+        )
         .await;
     let _ = stream.shutdown().await;
 }
@@ -238,7 +218,9 @@ async fn curl(proxy_port: u16, url: &str, args: &[&str]) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn squid_blocks_customer_data_uploads() {
     let Some(squid_bin) = find_squid() else {
-        println!("SKIP squid_blocks_customer_data_uploads: no squid binary found (install it: apt-get install -y squid)");
+        println!(
+            "SKIP squid_blocks_customer_data_uploads: no squid binary found (install it: apt-get install -y squid)"
+        );
         return;
     };
     let icap_server = start_server(ServerConfig {
@@ -315,12 +297,7 @@ async fn squid_blocks_customer_data_uploads() {
         "clean upload; cache.log:\n{}",
         squid.cache_log()
     );
-    let (code, _) = curl(
-        http_port,
-        &url("/big-clean"),
-        &["--data-binary", &at(&big_clean)],
-    )
-    .await;
+    let (code, _) = curl(http_port, &url("/big-clean"), &["--data-binary", &at(&big_clean)]).await;
     assert_eq!(code, 200, "clean upload past the preview");
 
     let (code, body) = curl(http_port, &url("/dirty"), &["--data-binary", &at(&dirty)]).await;
@@ -330,19 +307,9 @@ async fn squid_blocks_customer_data_uploads() {
         body.contains("customer records found in &lt;the request body&gt;"),
         "{body}"
     );
-    let (code, body) = curl(
-        http_port,
-        &url("/big-dirty"),
-        &["--data-binary", &at(&big_dirty)],
-    )
-    .await;
+    let (code, body) = curl(http_port, &url("/big-dirty"), &["--data-binary", &at(&big_dirty)]).await;
     assert_eq!(code, 403, "marker after the preview: {body}");
-    let (code, _) = curl(
-        http_port,
-        &url("/put-dirty"),
-        &["-T", &dirty.display().to_string()],
-    )
-    .await;
+    let (code, _) = curl(http_port, &url("/put-dirty"), &["-T", &dirty.display().to_string()]).await;
     assert_eq!(code, 403, "dirty PUT");
 
     let file_field = |p: &Path| format!("file=@{};type=text/csv", p.display());
@@ -360,18 +327,10 @@ async fn squid_blocks_customer_data_uploads() {
     )
     .await;
     assert_eq!(code, 403, "dirty multipart form: {body}");
-    assert!(
-        body.contains("customer records found in &lt;export.csv&gt;"),
-        "{body}"
-    );
+    assert!(body.contains("customer records found in &lt;export.csv&gt;"), "{body}");
 
     // Over the 64 KiB limit: read and discarded (100 KiB), or cut short (300 KiB > 4x limit).
-    let (code, body) = curl(
-        http_port,
-        &url("/limited-over"),
-        &["--data-binary", &at(&clean_100k)],
-    )
-    .await;
+    let (code, body) = curl(http_port, &url("/limited-over"), &["--data-binary", &at(&clean_100k)]).await;
     assert_eq!(code, 403, "oversized upload: {body}");
     assert!(body.contains("larger than 65536 bytes"), "{body}");
     let (code, body) = curl(
@@ -382,20 +341,12 @@ async fn squid_blocks_customer_data_uploads() {
     .await;
     assert_eq!(code, 403, "far oversized upload: {body}");
     assert!(body.contains("larger than 65536 bytes"), "{body}");
-    let (code, _) = curl(
-        http_port,
-        &url("/limited-small"),
-        &["--data-binary", &at(&clean)],
-    )
-    .await;
+    let (code, _) = curl(http_port, &url("/limited-small"), &["--data-binary", &at(&clean)]).await;
     assert_eq!(code, 200, "small upload through the limited service");
 
     // The ICAP service for /dead is down: with bypass=0 squid must refuse, not forward.
     let (code, _) = curl(http_port, &url("/dead"), &["--data-binary", &at(&clean)]).await;
-    assert!(
-        (500..600).contains(&code),
-        "icap down must fail closed, got {code}"
-    );
+    assert!((500..600).contains(&code), "icap down must fail closed, got {code}");
 
     let seen_paths: Vec<(String, String, usize)> = received.lock().unwrap().clone();
     let paths: Vec<&str> = seen_paths.iter().map(|(_, p, _)| p.as_str()).collect();
@@ -408,10 +359,7 @@ async fn squid_blocks_customer_data_uploads() {
         "/limited-far-over",
         "/dead",
     ] {
-        assert!(
-            !paths.contains(&blocked),
-            "{blocked} reached the target: {paths:?}"
-        );
+        assert!(!paths.contains(&blocked), "{blocked} reached the target: {paths:?}");
     }
     let clean_seen = seen_paths
         .iter()
@@ -436,10 +384,7 @@ async fn squid_blocks_customer_data_uploads() {
     );
     let access_log = std::fs::read_to_string(dir.path().join("access.log")).unwrap_or_default();
     println!("squid access.log:\n{access_log}");
-    assert!(
-        access_log.contains("/form-dirty"),
-        "squid logged the uploads"
-    );
+    assert!(access_log.contains("/form-dirty"), "squid logged the uploads");
     target_task.abort();
     drop(squid);
 }

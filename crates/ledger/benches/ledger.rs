@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ledger::merkle::Frontier;
 use ledger::{
-    inclusion_proof, leaf_hash, verify, AppendBatch, Checkpoint, ClientContext, Decision, Entry,
-    Ledger, LedgerConfig, LedgerStore, MemoryStore, ResourceId, SigningKey, StoredCheckpoint,
+    inclusion_proof, leaf_hash, verify, AppendBatch, Checkpoint, ClientContext, Decision, Entry, Ledger, LedgerConfig,
+    LedgerStore, MemoryStore, ResourceId, SigningKey, StoredCheckpoint,
 };
 use model::ManualClock;
 
@@ -45,9 +45,7 @@ const PER_WRITER: u64 = 40;
 
 /// Runs 256 writers appending concurrently; returns per-append latencies.
 fn run_writers(ledger: &Arc<Ledger<MemoryStore>>) -> Vec<Duration> {
-    let latencies = Arc::new(Mutex::new(Vec::with_capacity(
-        (WRITERS * PER_WRITER) as usize,
-    )));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity((WRITERS * PER_WRITER) as usize)));
     let threads: Vec<_> = (0..WRITERS)
         .map(|w| {
             let ledger = Arc::clone(ledger);
@@ -85,16 +83,10 @@ fn open_ledger() -> Arc<Ledger<MemoryStore>> {
 
 fn bench_append(c: &mut Criterion) {
     let mut group = c.benchmark_group("append");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+    group.sample_size(10).measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(WRITERS * PER_WRITER));
     group.bench_function("256_writers_memory_store", |b| {
-        b.iter_batched(
-            open_ledger,
-            |ledger| run_writers(&ledger),
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(open_ledger, |ledger| run_writers(&ledger), BatchSize::PerIteration)
     });
     group.finish();
     let mut all = Vec::new();
@@ -153,9 +145,7 @@ fn bench_verify(c: &mut Criterion) {
     let bytes: usize = store.state().entries.values().map(Vec::len).sum();
     println!("verify: {N} entries, {} bytes on average", bytes as u64 / N);
     let mut group = c.benchmark_group("verify");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(8));
+    group.sample_size(10).measurement_time(Duration::from_secs(8));
     group.throughput(Throughput::Elements(N));
     group.bench_function("memory_store_200k_wall", |b| {
         b.iter(|| {
@@ -185,15 +175,11 @@ fn bench_proof(c: &mut Criterion) {
         let mut state = store.state();
         let mut f = Frontier::new();
         for i in 0..N {
-            f.push(leaf_hash(&i.to_be_bytes()), |id, h| {
-                state.put_node(id, *h).unwrap()
-            });
+            f.push(leaf_hash(&i.to_be_bytes()), |id, h| state.put_node(id, *h).unwrap());
         }
     }
     let mut group = c.benchmark_group("proof");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(3));
+    group.sample_size(10).measurement_time(Duration::from_secs(3));
     let mut i = 0u64;
     group.bench_function("inclusion_10m", |b| {
         b.iter(|| {

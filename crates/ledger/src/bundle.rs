@@ -56,9 +56,7 @@ pub enum BundleError {
         problem: String,
     },
     /// Signed by another key than expected.
-    #[error(
-        "bundle is signed by key {found}, expected {expected}: it comes from another installation"
-    )]
+    #[error("bundle is signed by key {found}, expected {expected}: it comes from another installation")]
     WrongKey {
         /// Expected vkey.
         expected: String,
@@ -148,8 +146,7 @@ fn write_zip(members: &[(String, Vec<u8>)]) -> Result<Vec<u8>, BundleError> {
     let mut w = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, bytes) in members {
         w.start_file(name.as_str(), options).map_err(zip_err)?;
-        w.write_all(bytes)
-            .map_err(|e| BundleError::Zip(e.to_string()))?;
+        w.write_all(bytes).map_err(|e| BundleError::Zip(e.to_string()))?;
     }
     Ok(w.finish().map_err(zip_err)?.into_inner())
 }
@@ -173,10 +170,7 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn manifest_body(members: &[(String, Vec<u8>)]) -> String {
@@ -231,12 +225,7 @@ fn parse_proof(name: &str, bytes: &[u8]) -> Result<(u64, u64, Vec<Hash>), Bundle
     Ok((index, size, hashes))
 }
 
-fn summary_text(
-    summary: &BundleSummary,
-    key: &VerifyingKey,
-    cp: &Checkpoint,
-    entries: &[Entry],
-) -> String {
+fn summary_text(summary: &BundleSummary, key: &VerifyingKey, cp: &Checkpoint, entries: &[Entry]) -> String {
     let mut s = format!(
         "custodia audit ledger evidence bundle (format {BUNDLE_VERSION})\n\n\
          Title:        {}\nExported by:  {}\nExported at:  {} (Unix ms)\nNotes:        {}\n\n\
@@ -275,16 +264,13 @@ pub fn export_bundle<S: LedgerStore + ?Sized>(
     let stored = store
         .latest_checkpoint()?
         .ok_or_else(|| BundleError::Checkpoint("the ledger has no checkpoint yet".into()))?;
-    let cp = Checkpoint::open(&stored.text, &vkey)
-        .map_err(|e: CheckpointError| BundleError::Checkpoint(e.to_string()))?;
+    let cp =
+        Checkpoint::open(&stored.text, &vkey).map_err(|e: CheckpointError| BundleError::Checkpoint(e.to_string()))?;
     let mut indexes = indexes.to_vec();
     indexes.sort_unstable();
     indexes.dedup();
     if let Some(&index) = indexes.iter().find(|&&i| i >= cp.size) {
-        return Err(BundleError::NotCovered {
-            index,
-            size: cp.size,
-        });
+        return Err(BundleError::NotCovered { index, size: cp.size });
     }
     let mut members: Vec<(String, Vec<u8>)> = vec![
         (
@@ -297,13 +283,9 @@ pub fn export_bundle<S: LedgerStore + ?Sized>(
     let mut entries = Vec::with_capacity(indexes.len());
     for (index, bytes) in indexes.iter().zip(store.get_entries(&indexes)?) {
         let index = *index;
-        let bytes = bytes.ok_or(BundleError::NotCovered {
-            index,
-            size: cp.size,
-        })?;
+        let bytes = bytes.ok_or(BundleError::NotCovered { index, size: cp.size })?;
         let entry = Entry::decode(&bytes).map_err(|error| BundleError::Entry { index, error })?;
-        let proof = inclusion_proof(store, index, cp.size)
-            .map_err(|error| BundleError::Proof { index, error })?;
+        let proof = inclusion_proof(store, index, cp.size).map_err(|error| BundleError::Proof { index, error })?;
         verify_inclusion(index, cp.size, &leaf_hash(&bytes), &proof, &cp.root)
             .map_err(|error| BundleError::Proof { index, error })?;
         members.push((format!("entries/{index}.json"), entry_json(&entry)?));
@@ -318,12 +300,12 @@ pub fn export_bundle<S: LedgerStore + ?Sized>(
         "summary.txt".into(),
         summary_text(summary, &vkey, &cp, &entries).into_bytes(),
     ));
-    let manifest =
-        key.sign_note(&manifest_body(&members))
-            .map_err(|error| BundleError::Signature {
-                name: "manifest.note".into(),
-                error,
-            })?;
+    let manifest = key
+        .sign_note(&manifest_body(&members))
+        .map_err(|error| BundleError::Signature {
+            name: "manifest.note".into(),
+            error,
+        })?;
     members.push(("manifest.note".into(), manifest.into_bytes()));
     write_zip(&members)
 }
@@ -333,16 +315,11 @@ fn utf8<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, BundleError> {
 }
 
 /// Verifies a bundle on its own; with `expected`, also that it was signed by that key.
-pub fn verify_bundle(
-    bytes: &[u8],
-    expected: Option<&VerifyingKey>,
-) -> Result<BundleReport, BundleError> {
+pub fn verify_bundle(bytes: &[u8], expected: Option<&VerifyingKey>) -> Result<BundleReport, BundleError> {
     let members = read_zip(bytes)?;
     let mut iter = members.iter();
     let version = match iter.next() {
-        Some((name, content)) if name == "VERSION" => {
-            String::from_utf8_lossy(content).trim_end().to_owned()
-        }
+        Some((name, content)) if name == "VERSION" => String::from_utf8_lossy(content).trim_end().to_owned(),
         _ => String::from("(no VERSION member first)"),
     };
     if version != format!("{VERSION_PREFIX}{BUNDLE_VERSION}") {
@@ -359,8 +336,7 @@ pub fn verify_bundle(
         }
     };
     let vkey_text = utf8("public-key.vkey", next("public-key.vkey")?)?;
-    let key = VerifyingKey::from_vkey(vkey_text)
-        .map_err(|e| member_err("public-key.vkey", e.to_string()))?;
+    let key = VerifyingKey::from_vkey(vkey_text).map_err(|e| member_err("public-key.vkey", e.to_string()))?;
     if let Some(expected) = expected {
         if expected != &key {
             return Err(BundleError::WrongKey {
@@ -383,10 +359,7 @@ pub fn verify_bundle(
             error,
         })?;
     if body != manifest_body(covered) {
-        return Err(member_err(
-            "manifest.note",
-            "does not list the members as they are",
-        ));
+        return Err(member_err("manifest.note", "does not list the members as they are"));
     }
     let cp_text = utf8("checkpoint.note", next("checkpoint.note")?)?;
     let checkpoint = Checkpoint::open(cp_text, &key).map_err(|e| match e {
@@ -422,10 +395,7 @@ pub fn verify_bundle(
         };
         let entry = Entry::decode(bin).map_err(|error| BundleError::Entry { index, error })?;
         if entry.index != index {
-            return Err(member_err(
-                &bin_name,
-                format!("holds entry {}", entry.index),
-            ));
+            return Err(member_err(&bin_name, format!("holds entry {}", entry.index)));
         }
         if entry_json(&entry)? != *json {
             return Err(member_err(name, "JSON does not render the canonical entry"));

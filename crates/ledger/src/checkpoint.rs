@@ -102,10 +102,7 @@ pub enum CheckpointError {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name
-            .chars()
-            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
 }
 
 fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
@@ -183,11 +180,7 @@ impl SigningKey {
         let mut blob = Vec::with_capacity(68);
         blob.extend_from_slice(&key_id(&self.name, self.key.verifying_key().as_bytes()));
         blob.extend_from_slice(&sig.to_bytes());
-        Ok(format!(
-            "{body}\n{SIG_PREFIX}{} {}\n",
-            self.name,
-            B64.encode(blob)
-        ))
+        Ok(format!("{body}\n{SIG_PREFIX}{} {}\n", self.name, B64.encode(blob)))
     }
 
     /// Writes the key to a new file (mode 0600 on unix); refuses to overwrite.
@@ -216,13 +209,10 @@ impl SigningKey {
 
     /// Loads a key written by [`SigningKey::write_file`].
     pub fn load_file(path: &Path) -> Result<Self, KeyError> {
-        let text =
-            Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?,
-            );
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?);
         let bad = || KeyError::BadKeyFile {
             path: path.display().to_string(),
         };
@@ -236,8 +226,7 @@ impl SigningKey {
             return Err(bad());
         }
         let seed = Zeroizing::new(B64.decode(seed_b64).map_err(|_| bad())?);
-        let seed: Zeroizing<[u8; 32]> =
-            Zeroizing::new(seed.as_slice().try_into().map_err(|_| bad())?);
+        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(seed.as_slice().try_into().map_err(|_| bad())?);
         Self::from_seed(name, &seed)
     }
 }
@@ -271,11 +260,8 @@ impl VerifyingKey {
         let text = text.trim_end_matches('\n');
         // The name may not contain '+', but the base64 key may: split from the left.
         let mut parts = text.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(KeyError::BadVkey(
-                "found fewer than three '+'-separated parts",
-            ));
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(KeyError::BadVkey("found fewer than three '+'-separated parts"));
         };
         if !valid_name(name) {
             return Err(KeyError::BadVkey("the name is empty or has spaces or '+'"));
@@ -326,14 +312,12 @@ impl VerifyingKey {
             .strip_prefix('\n')
             .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
         if !sigs.ends_with('\n') || sigs.len() < 2 {
-            return Err(NoteError::Malformed(
-                "signature block must end with a newline",
-            ));
+            return Err(NoteError::Malformed("signature block must end with a newline"));
         }
         for line in sigs.trim_end_matches('\n').split('\n') {
-            let rest = line.strip_prefix(SIG_PREFIX).ok_or(NoteError::Malformed(
-                "signature line does not start with '— '",
-            ))?;
+            let rest = line
+                .strip_prefix(SIG_PREFIX)
+                .ok_or(NoteError::Malformed("signature line does not start with '— '"))?;
             let (name, b64) = rest
                 .split_once(' ')
                 .ok_or(NoteError::Malformed("signature line lacks a space"))?;
@@ -388,9 +372,7 @@ impl Checkpoint {
     /// Signs the checkpoint, returning the note text.
     pub fn sign(&self, key: &SigningKey) -> Result<String, CheckpointError> {
         if self.origin.is_empty() || self.origin.contains('\n') {
-            return Err(CheckpointError::Malformed(
-                "origin must be one non-empty line",
-            ));
+            return Err(CheckpointError::Malformed("origin must be one non-empty line"));
         }
         Ok(key.sign_note(&self.body())?)
     }
@@ -418,9 +400,7 @@ impl Checkpoint {
             .parse::<u64>()
             .ok()
             .filter(|_| canonical && size_line.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or(CheckpointError::Malformed(
-                "tree size is not a canonical decimal",
-            ))?;
+            .ok_or(CheckpointError::Malformed("tree size is not a canonical decimal"))?;
         let root_line = lines
             .next()
             .ok_or(CheckpointError::Malformed("missing root hash line"))?;
@@ -428,14 +408,10 @@ impl Checkpoint {
             .decode(root_line)
             .ok()
             .and_then(|r| r.try_into().ok())
-            .ok_or(CheckpointError::Malformed(
-                "root hash is not base64 of 32 bytes",
-            ))?;
+            .ok_or(CheckpointError::Malformed("root hash is not base64 of 32 bytes"))?;
         let time = lines
             .find_map(|l| l.strip_prefix(TIME_EXTENSION))
-            .ok_or(CheckpointError::Malformed(
-                "missing custodia-time extension line",
-            ))?
+            .ok_or(CheckpointError::Malformed("missing custodia-time extension line"))?
             .parse::<i64>()
             .map_err(|_| CheckpointError::Malformed("custodia-time is not an integer"))?;
         Ok(Checkpoint {

@@ -319,18 +319,11 @@ impl Entry {
         r.take("record_count", 8)?;
         r.take("withheld_count", 8)?;
         r.skip_strs("fields")?;
-        for field in [
-            "client.address",
-            "client.user_agent",
-            "client.device",
-            "justification",
-        ] {
+        for field in ["client.address", "client.user_agent", "client.device", "justification"] {
             r.str_ref(field)?;
         }
         if !r.rest.is_empty() {
-            return Err(EntryError::TrailingBytes {
-                count: r.rest.len(),
-            });
+            return Err(EntryError::TrailingBytes { count: r.rest.len() });
         }
         Ok(index)
     }
@@ -376,9 +369,7 @@ impl Entry {
         };
         let justification = r.str("justification")?;
         if !r.rest.is_empty() {
-            return Err(EntryError::TrailingBytes {
-                count: r.rest.len(),
-            });
+            return Err(EntryError::TrailingBytes { count: r.rest.len() });
         }
         Ok(Entry {
             index,

@@ -39,9 +39,7 @@ pub enum LedgerError {
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     /// The store disagrees with its own latest checkpoint.
-    #[error(
-        "ledger store does not match its latest checkpoint ({0}): run `verify` before appending"
-    )]
+    #[error("ledger store does not match its latest checkpoint ({0}): run `verify` before appending")]
     Inconsistent(&'static str),
     /// The ledger is shut down.
     #[error("ledger is closed: no more entries are accepted")]
@@ -146,9 +144,7 @@ fn load_state<S: LedgerStore>(shared: &Shared<S>) -> Result<TreeState, LedgerErr
                 ));
             }
             if cp.size == size && cp.root != frontier.root() {
-                return Err(LedgerError::Inconsistent(
-                    "the root hash differs from the checkpoint's",
-                ));
+                return Err(LedgerError::Inconsistent("the root hash differs from the checkpoint's"));
             }
             (cp.size, Some(cp.time))
         }
@@ -232,13 +228,7 @@ impl<S: LedgerStore> Ledger<S> {
 
     /// Failures of witnesses since the last call (witnessing never blocks appends).
     pub fn take_witness_errors(&self) -> Vec<String> {
-        std::mem::take(
-            &mut *self
-                .shared
-                .witness_errors
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        )
+        std::mem::take(&mut *self.shared.witness_errors.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Drains pending appends, writes a final checkpoint and stops the committer.
@@ -316,9 +306,7 @@ fn commit_loop<S: LedgerStore>(shared: &Shared<S>, state: TreeState) {
 }
 
 fn checkpoint_due(state: &TreeState, now: UnixMillis, interval: i64) -> bool {
-    state
-        .checkpoint_time
-        .is_none_or(|t| now.saturating_sub(t) >= interval)
+    state.checkpoint_time.is_none_or(|t| now.saturating_sub(t) >= interval)
 }
 
 /// Writes one batch; returns the new state, or `None` when it must be
@@ -359,8 +347,7 @@ fn commit<S: LedgerStore>(
     }
     let uncovered = frontier.size() > state.checkpoint_size;
     let want_checkpoint = !requests.is_empty()
-        || (uncovered
-            && (closing || checkpoint_due(&state, now, shared.config.checkpoint_interval_ms)));
+        || (uncovered && (closing || checkpoint_due(&state, now, shared.config.checkpoint_interval_ms)));
     if want_checkpoint {
         let cp = Checkpoint {
             origin: shared.config.origin.clone(),

@@ -67,7 +67,9 @@ pub enum ProofError {
         second: u64,
     },
     /// The store lacks a node that must exist for a tree of this size.
-    #[error("node table has no hash for level {level} index {index}: the ledger store is incomplete, run verification")]
+    #[error(
+        "node table has no hash for level {level} index {index}: the ledger store is incomplete, run verification"
+    )]
     MissingNode {
         /// Level of the missing node.
         level: u8,
@@ -154,13 +156,7 @@ impl Subtrees for Resolve {
 }
 
 /// RFC 9162 §2.1.3.1 PATH(m, D[start:end]).
-fn path(
-    src: &mut dyn Subtrees,
-    m: u64,
-    start: u64,
-    end: u64,
-    out: &mut Vec<Hash>,
-) -> Result<(), ProofError> {
+fn path(src: &mut dyn Subtrees, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) -> Result<(), ProofError> {
     let n = end - start;
     if n <= 1 {
         return Ok(());
@@ -229,11 +225,7 @@ fn with_nodes<S: LedgerStore + ?Sized>(
 }
 
 /// Inclusion proof (audit path) of leaf `index` in the tree of `size` leaves.
-pub fn inclusion_proof<S: LedgerStore + ?Sized>(
-    store: &S,
-    index: u64,
-    size: u64,
-) -> Result<Vec<Hash>, ProofError> {
+pub fn inclusion_proof<S: LedgerStore + ?Sized>(store: &S, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -241,11 +233,7 @@ pub fn inclusion_proof<S: LedgerStore + ?Sized>(
 }
 
 /// Consistency proof between the trees of `first` and `second` leaves.
-pub fn consistency_proof<S: LedgerStore + ?Sized>(
-    store: &S,
-    first: u64,
-    second: u64,
-) -> Result<Vec<Hash>, ProofError> {
+pub fn consistency_proof<S: LedgerStore + ?Sized>(store: &S, first: u64, second: u64) -> Result<Vec<Hash>, ProofError> {
     if first > second {
         return Err(ProofError::SizesReversed { first, second });
     }
@@ -274,13 +262,7 @@ pub fn root_from_store<S: LedgerStore + ?Sized>(store: &S, size: u64) -> Result<
 }
 
 /// Verifies an inclusion proof (RFC 9162 §2.1.3.2).
-pub fn verify_inclusion(
-    index: u64,
-    size: u64,
-    leaf: &Hash,
-    proof: &[Hash],
-    root: &Hash,
-) -> Result<(), ProofError> {
+pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -405,10 +387,7 @@ impl Frontier {
         if hashes.len() != size.count_ones() as usize {
             return Err(ProofError::BadLength);
         }
-        Ok(Frontier {
-            size,
-            stack: hashes,
-        })
+        Ok(Frontier { size, stack: hashes })
     }
 
     /// Number of leaves.

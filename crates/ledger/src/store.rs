@@ -74,12 +74,7 @@ pub trait LedgerStore: Send + Sync + 'static {
     /// Calls `visit(row index, bytes)` for the stored entries with row index
     /// `>= from`, in index order, at most `limit` of them (one chunk of a
     /// streaming read; the caller asks for the next chunk after the last row seen).
-    fn scan_entries(
-        &self,
-        from: u64,
-        limit: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(), StoreError>;
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError>;
 
     /// Subtree hashes (`None` where absent), in the order asked.
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, StoreError>;
@@ -138,8 +133,7 @@ impl MemoryState {
         let Some(row) = self.nodes.get_mut(level) else {
             return Err(StoreError::Backend("node level out of range".into()));
         };
-        let index = usize::try_from(id.index)
-            .map_err(|_| StoreError::Backend("node index too large".into()))?;
+        let index = usize::try_from(id.index).map_err(|_| StoreError::Backend("node index too large".into()))?;
         match index.cmp(&row.len()) {
             std::cmp::Ordering::Equal => row.push(hash),
             std::cmp::Ordering::Less => {
@@ -216,12 +210,7 @@ impl LedgerStore for MemoryStore {
         Ok(indexes.iter().map(|i| s.entries.get(i).cloned()).collect())
     }
 
-    fn scan_entries(
-        &self,
-        from: u64,
-        limit: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
         let s = self.state();
         for (i, bytes) in s.entries.range(from..).take(limit) {
             visit(*i, bytes);
@@ -264,12 +253,7 @@ impl<T: LedgerStore + ?Sized> LedgerStore for std::sync::Arc<T> {
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         (**self).get_entries(indexes)
     }
-    fn scan_entries(
-        &self,
-        from: u64,
-        limit: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
         (**self).scan_entries(from, limit, visit)
     }
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, StoreError> {
@@ -332,10 +316,7 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
             entries: vec![b"x".to_vec()],
             ..AppendBatch::default()
         };
-        if !matches!(
-            store.append_batch(&conflict),
-            Err(StoreError::Conflict { .. })
-        ) {
+        if !matches!(store.append_batch(&conflict), Err(StoreError::Conflict { .. })) {
             return fail("a batch not starting at the current size must fail with Conflict");
         }
     }
@@ -350,9 +331,7 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
     store
         .scan_entries(3, 4, &mut |i, b| seen.push((i, b.to_vec())))
         .map_err(err)?;
-    let want: Vec<(u64, Vec<u8>)> = (3..7)
-        .map(|i| (i, format!("entry {i}").into_bytes()))
-        .collect();
+    let want: Vec<(u64, Vec<u8>)> = (3..7).map(|i| (i, format!("entry {i}").into_bytes())).collect();
     if seen != want {
         return fail("scan_entries(from, limit) must visit rows from..from+limit in order");
     }
@@ -367,9 +346,7 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
         return fail("get_nodes must return hashes in the order asked, None when absent");
     }
     let mut cps = Vec::new();
-    store
-        .scan_checkpoints(&mut |c| cps.push(c.clone()))
-        .map_err(err)?;
+    store.scan_checkpoints(&mut |c| cps.push(c.clone())).map_err(err)?;
     if cps != vec![cp(5), cp(8)] || store.latest_checkpoint().map_err(err)? != Some(cp(8)) {
         return fail("checkpoints must be kept in the order written, the last one latest");
     }

@@ -122,14 +122,11 @@ impl Finding {
             | Finding::Undecodable { position, .. } => Some(*position),
             Finding::NodeMismatch { first_entry, .. } => Some(*first_entry),
             Finding::RootMismatch {
-                first_possible_entry,
-                ..
+                first_possible_entry, ..
             } => Some(*first_possible_entry),
             Finding::BeyondEnd { entries, .. } => Some(*entries),
             Finding::MissingNode { node } => Some(node.index << node.level),
-            Finding::StoreFailed { .. }
-            | Finding::BadCheckpoint { .. }
-            | Finding::CheckpointOrder { .. } => None,
+            Finding::StoreFailed { .. } | Finding::BadCheckpoint { .. } | Finding::CheckpointOrder { .. } => None,
         }
     }
 }
@@ -266,9 +263,7 @@ impl<S: LedgerStore + ?Sized> Pass<'_, S> {
         let stored = match self.store.get_nodes(&ids) {
             Ok(s) => s,
             Err(e) => {
-                self.add(Finding::StoreFailed {
-                    message: e.to_string(),
-                });
+                self.add(Finding::StoreFailed { message: e.to_string() });
                 self.pending_nodes.clear();
                 return;
             }
@@ -311,10 +306,7 @@ impl<S: LedgerStore + ?Sized> Pass<'_, S> {
                 let offset = index.wrapping_sub(position);
                 if offset != self.index_offset {
                     if offset != 0 {
-                        self.add(Finding::IndexMismatch {
-                            position,
-                            found: index,
-                        });
+                        self.add(Finding::IndexMismatch { position, found: index });
                     }
                     self.index_offset = offset;
                 }
@@ -322,18 +314,13 @@ impl<S: LedgerStore + ?Sized> Pass<'_, S> {
             Err(error) => self.add(Finding::Undecodable { position, error }),
         }
         let pending = &mut self.pending_nodes;
-        self.frontier
-            .push(leaf_hash(bytes), |id, h| pending.push((id, *h)));
+        self.frontier.push(leaf_hash(bytes), |id, h| pending.push((id, *h)));
     }
 }
 
 /// Recomputes the whole ledger and reports every inconsistency as a
 /// [`Finding`]; `against` are checkpoint notes published elsewhere (witnesses).
-pub fn verify<S: LedgerStore + ?Sized>(
-    store: &S,
-    key: &VerifyingKey,
-    against: Option<&[String]>,
-) -> Report {
+pub fn verify<S: LedgerStore + ?Sized>(store: &S, key: &VerifyingKey, against: Option<&[String]>) -> Report {
     let mut findings = Vec::new();
     let mut targets = Vec::new();
     let mut checkpoints_checked = 0;
@@ -341,9 +328,7 @@ pub fn verify<S: LedgerStore + ?Sized>(
 
     let mut stored = Vec::new();
     if let Err(e) = store.scan_checkpoints(&mut |cp| stored.push(cp.text.clone())) {
-        findings.push(Finding::StoreFailed {
-            message: e.to_string(),
-        });
+        findings.push(Finding::StoreFailed { message: e.to_string() });
     }
     let mut previous: Option<u64> = None;
     for (n, text) in stored.iter().enumerate() {
@@ -435,9 +420,7 @@ pub fn verify<S: LedgerStore + ?Sized>(
         });
         pass.check_nodes();
         if let Err(e) = result {
-            pass.add(Finding::StoreFailed {
-                message: e.to_string(),
-            });
+            pass.add(Finding::StoreFailed { message: e.to_string() });
             break;
         }
         match last_row {

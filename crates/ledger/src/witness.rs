@@ -19,7 +19,9 @@ pub enum WitnessError {
         source: std::io::Error,
     },
     /// The witness file holds something that is not a list of signed notes.
-    #[error("witness file {path} is malformed at line {line}: expected signed checkpoint notes separated by blank lines")]
+    #[error(
+        "witness file {path} is malformed at line {line}: expected signed checkpoint notes separated by blank lines"
+    )]
     Malformed {
         /// The file.
         path: String,
@@ -73,8 +75,7 @@ impl Witness for FileWitness {
             .append(true)
             .open(&self.path)
             .map_err(io)?;
-        file.write_all(format!("{checkpoint_note}\n").as_bytes())
-            .map_err(io)?;
+        file.write_all(format!("{checkpoint_note}\n").as_bytes()).map_err(io)?;
         file.sync_data().map_err(io)
     }
 

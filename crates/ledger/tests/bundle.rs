@@ -28,10 +28,7 @@ fn bundle_round_trips_and_is_deterministic() {
     let b = export_bundle(ledger.store(), &common::key(), &[4, 11, 4], &summary()).unwrap();
     assert_eq!(a, b, "same selection, same bytes");
     let report = verify_bundle(&a, Some(&common::key().verifying_key())).unwrap();
-    assert_eq!(
-        report.entries.iter().map(|e| e.index).collect::<Vec<_>>(),
-        vec![4, 11]
-    );
+    assert_eq!(report.entries.iter().map(|e| e.index).collect::<Vec<_>>(), vec![4, 11]);
     assert_eq!(report.checkpoint.size, 13);
     assert!(report.summary.contains("case 17"));
     let mut zip = zip::ZipArchive::new(Cursor::new(&a)).unwrap();
@@ -46,20 +43,14 @@ fn bundle_round_trips_and_is_deterministic() {
         "summary.txt",
         "manifest.note",
     ] {
-        assert!(
-            names.iter().any(|n| n == name),
-            "{name} missing from {names:?}"
-        );
+        assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
     }
     let mut json = String::new();
     zip.by_name("entries/4.json")
         .unwrap()
         .read_to_string(&mut json)
         .unwrap();
-    assert!(
-        json.contains("\"customer\"") && json.contains("cust-4"),
-        "{json}"
-    );
+    assert!(json.contains("\"customer\"") && json.contains("cust-4"), "{json}");
 }
 
 #[test]
@@ -105,8 +96,7 @@ fn rewrite(bytes: &[u8], name: &str, content: &[u8]) -> Vec<u8> {
         let mut data = Vec::new();
         f.read_to_end(&mut data).unwrap();
         out.start_file(n.as_str(), options).unwrap();
-        out.write_all(if n == name { content } else { &data })
-            .unwrap();
+        out.write_all(if n == name { content } else { &data }).unwrap();
     }
     out.finish().unwrap().into_inner()
 }
@@ -122,27 +112,15 @@ fn unknown_versions_and_rebuilt_archives_get_clear_errors() {
         "{err}"
     );
     let same = rewrite(&bytes, "none", b"");
-    assert_eq!(
-        same, bytes,
-        "the test rewriter reproduces the canonical form"
-    );
+    assert_eq!(same, bytes, "the test rewriter reproduces the canonical form");
     let json = rewrite(&bytes, "entries/4.json", b"{}");
-    assert!(matches!(
-        verify_bundle(&json, None),
-        Err(BundleError::Member { .. })
-    ));
-    assert!(matches!(
-        verify_bundle(b"not a zip", None),
-        Err(BundleError::Zip(_))
-    ));
+    assert!(matches!(verify_bundle(&json, None), Err(BundleError::Member { .. })));
+    assert!(matches!(verify_bundle(b"not a zip", None), Err(BundleError::Zip(_))));
 }
 
 #[test]
 fn export_refuses_entries_not_yet_signed() {
     let ledger = common::filled(5);
     let err = export_bundle(ledger.store(), &common::key(), &[5], &summary()).unwrap_err();
-    assert!(
-        matches!(err, BundleError::NotCovered { index: 5, size: 5 }),
-        "{err}"
-    );
+    assert!(matches!(err, BundleError::NotCovered { index: 5, size: 5 }), "{err}");
 }

@@ -56,27 +56,11 @@ fn malformed_entries_get_clear_errors() {
             remaining: 0,
         }),
     );
-    check(
-        "trailing",
-        &trailing,
-        Err(EntryError::TrailingBytes { count: 1 }),
-    );
+    check("trailing", &trailing, Err(EntryError::TrailingBytes { count: 1 }));
     check("version", &v2, Err(EntryError::UnknownVersion { found: 2 }));
-    check(
-        "decision",
-        &bad_decision,
-        Err(EntryError::UnknownDecision { found: 9 }),
-    );
-    check(
-        "kind",
-        &bad_kind,
-        Err(EntryError::UnknownResourceKind { found: 5 }),
-    );
-    check(
-        "utf8",
-        &bad_utf8,
-        Err(EntryError::InvalidUtf8 { field: "actor" }),
-    );
+    check("decision", &bad_decision, Err(EntryError::UnknownDecision { found: 9 }));
+    check("kind", &bad_kind, Err(EntryError::UnknownResourceKind { found: 5 }));
+    check("utf8", &bad_utf8, Err(EntryError::InvalidUtf8 { field: "actor" }));
     check(
         "huge length",
         &[&good[..17], &[0xff, 0xff, 0xff, 0xff]].concat(),
@@ -160,9 +144,7 @@ fn key_id_follows_the_signed_note_formula() {
     let vkey = vk.to_string();
     let parts: Vec<&str> = vkey.split('+').collect();
     use base64::Engine;
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(parts[2])
-        .unwrap();
+    let blob = base64::engine::general_purpose::STANDARD.decode(parts[2]).unwrap();
     assert_eq!(blob[0], 1);
     let mut h = Sha256::new();
     h.update(common::NAME.as_bytes());
@@ -171,10 +153,7 @@ fn key_id_follows_the_signed_note_formula() {
     assert_eq!(vk.key_id(), h.finalize()[..4]);
     assert_eq!(
         parts[1],
-        vk.key_id()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        vk.key_id().iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
     assert_eq!(VerifyingKey::from_vkey(&vkey).unwrap(), vk);
     assert!(VerifyingKey::from_vkey(&vkey.replace(&parts[1][..2], "zz")).is_err());
@@ -224,15 +203,9 @@ fn key_files_round_trip_private_and_redacted() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    assert!(
-        key.write_file(&path).is_err(),
-        "must not overwrite a key file"
-    );
+    assert!(key.write_file(&path).is_err(), "must not overwrite a key file");
     let loaded = SigningKey::load_file(&path).unwrap();
     assert_eq!(loaded.verifying_key(), key.verifying_key());
     let secret_b64 = std::fs::read_to_string(&path)
@@ -245,10 +218,7 @@ fn key_files_round_trip_private_and_redacted() {
     assert!(debug.contains("redacted") && !debug.contains(&secret_b64));
     std::fs::write(&path, "custodia-ledger-signing-key v1\nname\nnot base64\n").unwrap();
     let err = SigningKey::load_file(&path).unwrap_err().to_string();
-    assert!(
-        err.contains("malformed") && !err.contains("not base64"),
-        "{err}"
-    );
+    assert!(err.contains("malformed") && !err.contains("not base64"), "{err}");
     assert!(SigningKey::from_seed("bad name", &[0; 32]).is_err());
 }
 
@@ -262,16 +232,9 @@ fn vkeys_round_trip_even_when_the_base64_holds_a_plus() {
         let text = key.verifying_key().to_string();
         let parsed = ledger::VerifyingKey::from_vkey(&text).unwrap();
         assert_eq!(parsed.to_string(), text);
-        if text
-            .splitn(3, '+')
-            .nth(2)
-            .is_some_and(|b64| b64.contains('+'))
-        {
+        if text.splitn(3, '+').nth(2).is_some_and(|b64| b64.contains('+')) {
             with_plus += 1;
         }
     }
-    assert!(
-        with_plus > 0,
-        "the seeds must include a key whose base64 has a '+'"
-    );
+    assert!(with_plus > 0, "the seeds must include a key whose base64 has a '+'");
 }

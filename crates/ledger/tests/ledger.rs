@@ -6,9 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use ledger::{
-    inclusion_proof, leaf_hash, read_witness_file, root_from_store, verify, verify_inclusion,
-    Checkpoint, CheckpointSource, FileWitness, Finding, LedgerError, LedgerStore, MemoryStore,
-    StoreError, StoredCheckpoint,
+    inclusion_proof, leaf_hash, read_witness_file, root_from_store, verify, verify_inclusion, Checkpoint,
+    CheckpointSource, FileWitness, Finding, LedgerError, LedgerStore, MemoryStore, StoreError, StoredCheckpoint,
 };
 use model::ManualClock;
 
@@ -34,10 +33,7 @@ fn concurrent_appends_get_distinct_durable_indexes() {
             })
         })
         .collect();
-    let mut all: Vec<u64> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let mut all: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     all.sort_unstable();
     assert_eq!(all, (0..800).collect::<Vec<_>>());
     let cp = ledger.checkpoint_now().unwrap();
@@ -61,18 +57,10 @@ fn checkpoints_follow_the_injected_clock() {
     ledger.append(common::entry(1)).unwrap();
     clock.advance_ms(999);
     ledger.append(common::entry(2)).unwrap();
-    assert_eq!(
-        count(&ledger),
-        1,
-        "less than a second later: no checkpoint yet"
-    );
+    assert_eq!(count(&ledger), 1, "less than a second later: no checkpoint yet");
     clock.advance_ms(1);
     ledger.append(common::entry(3)).unwrap();
-    assert_eq!(
-        count(&ledger),
-        2,
-        "a second later: checkpoint in the same batch"
-    );
+    assert_eq!(count(&ledger), 2, "a second later: checkpoint in the same batch");
     let latest = ledger.store().latest_checkpoint().unwrap().unwrap();
     assert_eq!((latest.size, latest.time), (4, 11_000));
     // entries then a quiet ledger: the committer signs once the clock says so
@@ -129,10 +117,7 @@ fn a_failing_store_fails_every_waiter_of_the_batch_and_recovers() {
         .map(|t| t.join().unwrap())
         .collect();
     for r in &results {
-        assert_eq!(
-            r,
-            &Err(LedgerError::Store(StoreError::Backend("disk full".into())))
-        );
+        assert_eq!(r, &Err(LedgerError::Store(StoreError::Backend("disk full".into()))));
     }
     assert_eq!(
         ledger.store().size().unwrap(),
@@ -155,9 +140,7 @@ fn reopening_continues_the_tree() {
     let vk = common::key().verifying_key();
     let before = Checkpoint::open(&text, &vk).unwrap();
     let proof = inclusion_proof(ledger.store(), 7, 25).unwrap();
-    let bytes = ledger.store().get_entries(&[7]).unwrap()[0]
-        .clone()
-        .unwrap();
+    let bytes = ledger.store().get_entries(&[7]).unwrap()[0].clone().unwrap();
     verify_inclusion(7, 25, &leaf_hash(&bytes), &proof, &before.root).unwrap();
     let r = ledger.append(common::entry(25)).unwrap();
     assert_eq!(r.index, 25);
@@ -168,11 +151,7 @@ fn witness_file_receives_checkpoints_and_catches_a_rewritten_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("witness.log");
     let clock = ManualClock::new(0);
-    let ledger = common::open(
-        MemoryStore::new(),
-        &clock,
-        vec![Box::new(FileWitness::new(&path))],
-    );
+    let ledger = common::open(MemoryStore::new(), &clock, vec![Box::new(FileWitness::new(&path))]);
     for i in 0..30 {
         ledger.append(common::entry(i)).unwrap();
         clock.advance_ms(500);
@@ -221,33 +200,15 @@ fn vk() -> ledger::VerifyingKey {
 
 /// One tamper case: mutate the store of a 40-entry ledger, then expect
 /// `verify` to report `want_first` as the first bad entry and a finding matching `kind`.
-fn check(
-    name: &str,
-    tamper: impl FnOnce(&MemoryStore),
-    want_first: Option<u64>,
-    kind: fn(&Finding) -> bool,
-) {
+fn check(name: &str, tamper: impl FnOnce(&MemoryStore), want_first: Option<u64>, kind: fn(&Finding) -> bool) {
     let ledger = common::filled(40);
     let clean = verify(ledger.store(), &vk(), None);
-    assert!(
-        clean.is_ok(),
-        "{name}: clean ledger has findings {:?}",
-        clean.findings
-    );
+    assert!(clean.is_ok(), "{name}: clean ledger has findings {:?}", clean.findings);
     tamper(ledger.store());
     let report = verify(ledger.store(), &vk(), None);
     assert!(!report.is_ok(), "{name}: tampering not detected");
-    assert!(
-        report.findings.iter().any(kind),
-        "{name}: {:?}",
-        report.findings
-    );
-    assert_eq!(
-        report.first_bad_entry(),
-        want_first,
-        "{name}: {:?}",
-        report.findings
-    );
+    assert!(report.findings.iter().any(kind), "{name}: {:?}", report.findings);
+    assert_eq!(report.first_bad_entry(), want_first, "{name}: {:?}", report.findings);
     for f in &report.findings {
         assert!(!f.to_string().is_empty());
     }
@@ -301,15 +262,7 @@ fn every_kind_of_tampering_is_detected() {
             s.state().entries.remove(&12);
         },
         Some(12),
-        |f| {
-            matches!(
-                f,
-                Finding::RowGap {
-                    position: 12,
-                    row: 13
-                }
-            )
-        },
+        |f| matches!(f, Finding::RowGap { position: 12, row: 13 }),
     );
     check(
         "deleted entry with renumbered rows",
@@ -415,15 +368,9 @@ fn every_kind_of_tampering_is_detected() {
         |s| {
             let mut state = s.state();
             let cp = state.checkpoints.last_mut().unwrap();
-            let parsed = Checkpoint::parse_body(
-                cp.text
-                    .split("\n\n")
-                    .next()
-                    .map(|b| format!("{b}\n"))
-                    .unwrap()
-                    .as_str(),
-            )
-            .unwrap();
+            let parsed =
+                Checkpoint::parse_body(cp.text.split("\n\n").next().map(|b| format!("{b}\n")).unwrap().as_str())
+                    .unwrap();
             cp.text = parsed.sign(&common::other_key()).unwrap();
         },
         None,
@@ -559,12 +506,7 @@ impl LedgerStore for NoConflictCheck {
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         self.0.get_entries(indexes)
     }
-    fn scan_entries(
-        &self,
-        from: u64,
-        limit: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
         self.0.scan_entries(from, limit, visit)
     }
     fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
@@ -605,10 +547,7 @@ impl LedgerStore for LostAck {
     }
     fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
         self.inner.append_batch(batch)?;
-        if self
-            .lose_next
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
+        if self.lose_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(StoreError::Backend("connection reset".into()));
         }
         Ok(())
@@ -616,12 +555,7 @@ impl LedgerStore for LostAck {
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         self.inner.get_entries(indexes)
     }
-    fn scan_entries(
-        &self,
-        from: u64,
-        limit: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
         self.inner.scan_entries(from, limit, visit)
     }
     fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
@@ -650,9 +584,7 @@ fn a_lost_acknowledgement_is_an_error_and_the_ledger_resynchronises() {
     )
     .unwrap();
     ledger.append(common::entry(0)).unwrap();
-    store
-        .lose_next
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    store.lose_next.store(true, std::sync::atomic::Ordering::SeqCst);
     // the caller is told it failed (a deny), although the entry may be stored
     assert!(ledger.append(common::entry(1)).is_err());
     // the ledger reloads the tree from the store and continues after it

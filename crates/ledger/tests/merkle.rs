@@ -3,8 +3,8 @@
 
 use ledger::merkle::{empty_root, Frontier};
 use ledger::{
-    consistency_proof, inclusion_proof, leaf_hash, node_hash, root_from_store, verify_consistency,
-    verify_inclusion, Hash, MemoryStore, ProofError,
+    consistency_proof, inclusion_proof, leaf_hash, node_hash, root_from_store, verify_consistency, verify_inclusion,
+    Hash, MemoryStore, ProofError,
 };
 use proptest::prelude::*;
 
@@ -65,9 +65,7 @@ fn naive_subproof(m: usize, leaves: &[Hash], b: bool) -> Vec<Hash> {
 }
 
 fn leaves(n: usize) -> Vec<Hash> {
-    (0..n)
-        .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
-        .collect()
+    (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect()
 }
 
 /// A store whose node table holds the tree over `leaves` (entries not needed for proofs).
@@ -121,16 +119,8 @@ fn roots_match_the_certificate_transparency_vectors() {
     let mut f = Frontier::new();
     for (n, leaf) in l.iter().enumerate() {
         f.push(*leaf, |_, _| {});
-        assert_eq!(
-            f.root(),
-            h(CT_ROOTS[n]),
-            "frontier root after {} leaves",
-            n + 1
-        );
-        assert_eq!(
-            root_from_store(&store, n as u64 + 1).unwrap(),
-            h(CT_ROOTS[n])
-        );
+        assert_eq!(f.root(), h(CT_ROOTS[n]), "frontier root after {} leaves", n + 1);
+        assert_eq!(root_from_store(&store, n as u64 + 1).unwrap(), h(CT_ROOTS[n]));
         assert_eq!(mth(&l[..=n]), h(CT_ROOTS[n]), "naive root after {}", n + 1);
     }
     assert_eq!(
@@ -237,10 +227,7 @@ fn out_of_range_requests_are_errors() {
     );
     assert_eq!(
         consistency_proof(&store, 6, 5),
-        Err(ProofError::SizesReversed {
-            first: 6,
-            second: 5
-        })
+        Err(ProofError::SizesReversed { first: 6, second: 5 })
     );
     assert_eq!(
         inclusion_proof(&store, 3, 9),

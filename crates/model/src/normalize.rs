@@ -9,11 +9,7 @@
 pub fn email(raw: &str) -> Option<String> {
     let e = raw.trim().to_lowercase();
     let (local, domain) = e.split_once('@')?;
-    if local.is_empty()
-        || domain.is_empty()
-        || !domain.contains('.')
-        || e.contains(char::is_whitespace)
-    {
+    if local.is_empty() || domain.is_empty() || !domain.contains('.') || e.contains(char::is_whitespace) {
         return None;
     }
     Some(e)
@@ -66,20 +62,15 @@ pub fn calling_code(country: &str) -> Option<&'static str> {
 pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
     let trimmed = raw.trim();
     // Extensions are not part of the number.
-    let trimmed = trimmed
-        .split(['x', 'X', ';'])
-        .next()
-        .unwrap_or(trimmed)
-        .trim();
+    let trimmed = trimmed.split(['x', 'X', ';']).next().unwrap_or(trimmed).trim();
     // "+44 (0)20 …": the bracketed trunk prefix is dropped in international form.
     let without_trunk;
-    let trimmed =
-        if (trimmed.starts_with('+') || trimmed.starts_with("00")) && trimmed.contains("(0)") {
-            without_trunk = trimmed.replacen("(0)", "", 1);
-            without_trunk.as_str()
-        } else {
-            trimmed
-        };
+    let trimmed = if (trimmed.starts_with('+') || trimmed.starts_with("00")) && trimmed.contains("(0)") {
+        without_trunk = trimmed.replacen("(0)", "", 1);
+        without_trunk.as_str()
+    } else {
+        trimmed
+    };
     let mut digits = String::with_capacity(trimmed.len());
     for c in trimmed.chars() {
         match c {
@@ -120,11 +111,7 @@ mod tests {
     use super::*;
 
     fn check(raw: &str, country: Option<&str>, expected: Option<&str>) {
-        assert_eq!(
-            phone_e164(raw, country).as_deref(),
-            expected,
-            "{raw:?} in {country:?}"
-        );
+        assert_eq!(phone_e164(raw, country).as_deref(), expected, "{raw:?} in {country:?}");
     }
 
     #[test]

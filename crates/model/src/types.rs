@@ -398,8 +398,7 @@ impl FromStr for CustomerField {
             .find(|c| c.as_str() == s.trim())
             .ok_or_else(|| ParseError {
                 what: "customer field",
-                expected:
-                    "name, company, emails, phones, addresses, notes, deal_value, bank_details",
+                expected: "name, company, emails, phones, addresses, notes, deal_value, bank_details",
                 found: s.to_owned(),
             })
     }

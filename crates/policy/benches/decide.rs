@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use policy::{
-    synthetic_policies, Action, CustomerRecord, EmploymentStatus, Field, Level, PolicyEngine,
-    Principal, RequestContext, ResourceRef, DEFAULT_POLICIES,
+    synthetic_policies, Action, CustomerRecord, EmploymentStatus, Field, Level, PolicyEngine, Principal,
+    RequestContext, ResourceRef, DEFAULT_POLICIES,
 };
 
 fn person(id: &str, role: &str, team: &str) -> Principal {
@@ -129,9 +129,7 @@ fn decide(c: &mut Criterion) {
         ..ctx
     };
     c.bench_function("authorize_many/10k-records", |b| {
-        b.iter(|| {
-            black_box(default.authorize_many(&p, Action::CustomerExport, &records, &bulk_ctx))
-        })
+        b.iter(|| black_box(default.authorize_many(&p, Action::CustomerExport, &records, &bulk_ctx)))
     });
 
     let (d50, d99) = percentiles(&default, 3_000);

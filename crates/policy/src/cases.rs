@@ -30,8 +30,7 @@ use std::fmt;
 use crate::engine::PolicyEngine;
 use crate::error::PolicyError;
 use crate::model::{
-    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Level, Principal, RequestContext,
-    ResourceRef,
+    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Level, Principal, RequestContext, ResourceRef,
 };
 
 /// One expected decision read from a cases file.
@@ -81,11 +80,7 @@ impl CaseReport {
 impl fmt::Display for CaseReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for failure in &self.failures {
-            let expected = if failure.expected_allow {
-                "allow"
-            } else {
-                "deny"
-            };
+            let expected = if failure.expected_allow { "allow" } else { "deny" };
             writeln!(
                 f,
                 "line {}: expected {expected}, but {}",
@@ -108,17 +103,11 @@ pub fn run_cases(engine: &PolicyEngine, cases_text: &str) -> Result<CaseReport, 
     let failures = cases
         .iter()
         .filter_map(|case| {
-            let decision =
-                engine.authorize(&case.principal, case.action, &case.resource, &case.context);
+            let decision = engine.authorize(&case.principal, case.action, &case.resource, &case.context);
             (decision.allowed != case.expect_allow).then(|| CaseFailure {
                 line: case.line,
                 expected_allow: case.expect_allow,
-                explanation: engine.explain(
-                    &case.principal,
-                    case.action,
-                    &case.resource,
-                    &case.context,
-                ),
+                explanation: engine.explain(&case.principal, case.action, &case.resource, &case.context),
             })
         })
         .collect();
@@ -157,19 +146,13 @@ fn parse_case(line: usize, text: &str) -> Result<Case, PolicyError> {
     let context = match rest {
         [] => RequestContext::office_hours(),
         [ctx] => parse_context(ctx).map_err(err)?,
-        _ => {
-            return Err(err(
-                "expected at most five `|`-separated columns".to_string()
-            ))
-        }
+        _ => return Err(err("expected at most five `|`-separated columns".to_string())),
     };
     Ok(Case {
         line,
         expect_allow,
         principal: parse_principal(principal).map_err(err)?,
-        action: action
-            .parse()
-            .map_err(|e: PolicyError| err(e.to_string()))?,
+        action: action.parse().map_err(|e: PolicyError| err(e.to_string()))?,
         resource: parse_resource(resource).map_err(err)?,
         context,
     })
@@ -215,9 +198,7 @@ fn tags(list: Option<&str>) -> BTreeSet<String> {
 }
 
 fn level(value: Option<&str>) -> Result<Level, String> {
-    value.map_or(Ok(Level::Public), |v| {
-        v.parse().map_err(|e: PolicyError| e.to_string())
-    })
+    value.map_or(Ok(Level::Public), |v| v.parse().map_err(|e: PolicyError| e.to_string()))
 }
 
 /// Reads a principal spec: `ID role=R [dept=] [team=] [clearance=] [compartments=a,b]
@@ -250,23 +231,17 @@ pub fn parse_resource(spec: &str) -> Result<ResourceRef, String> {
     let resource = match kind {
         "system" => ResourceRef::System,
         "customer" => ResourceRef::Customer(CustomerRecord {
-            id: id
-                .ok_or("expected a customer id after `customer`")?
-                .to_string(),
+            id: id.ok_or("expected a customer id after `customer`")?.to_string(),
             owner: take(&mut pairs, "owner")
                 .ok_or("expected owner=... for a customer")?
                 .to_string(),
             team: take(&mut pairs, "team").map(str::to_string),
-            territory: take(&mut pairs, "territory")
-                .unwrap_or_default()
-                .to_string(),
+            territory: take(&mut pairs, "territory").unwrap_or_default().to_string(),
             classification: level(take(&mut pairs, "classification"))?,
             compartments: tags(take(&mut pairs, "compartments")),
         }),
         "document" => ResourceRef::Document(DocumentRecord {
-            id: id
-                .ok_or("expected a document id after `document`")?
-                .to_string(),
+            id: id.ok_or("expected a document id after `document`")?.to_string(),
             custodian: take(&mut pairs, "custodian")
                 .ok_or("expected custodian=... for a document")?
                 .to_string(),
@@ -304,9 +279,7 @@ pub fn parse_context(spec: &str) -> Result<RequestContext, String> {
                 .parse::<u64>()
                 .map_err(|_| format!("expected a number for {key}=, found `{value}`"))
         };
-        let small = || {
-            number().and_then(|n| u8::try_from(n).map_err(|_| format!("{key}={n} is too large")))
-        };
+        let small = || number().and_then(|n| u8::try_from(n).map_err(|_| format!("{key}={n} is too large")));
         match key {
             "hour" => ctx.hour = small()?,
             "weekday" => ctx.weekday = small()?,

@@ -6,9 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
-use cedar_policy::{
-    Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, Request, RestrictedExpression,
-};
+use cedar_policy::{Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, Request, RestrictedExpression};
 
 use crate::error::PolicyError;
 use crate::model::{Action, Principal, RequestContext, ResourceRef};
@@ -39,8 +37,7 @@ pub(crate) struct CedarPrincipal {
 }
 
 fn type_name(name: &str) -> Result<EntityTypeName, PolicyError> {
-    EntityTypeName::from_str(name)
-        .map_err(|e| PolicyError::Internal(format!("entity type `{name}`: {e}")))
+    EntityTypeName::from_str(name).map_err(|e| PolicyError::Internal(format!("entity type `{name}`: {e}")))
 }
 
 impl Names {
@@ -48,9 +45,7 @@ impl Names {
         let action_type = type_name("Action")?;
         let actions = Action::ALL
             .iter()
-            .map(|a| {
-                EntityUid::from_type_name_and_id(action_type.clone(), EntityId::new(a.as_str()))
-            })
+            .map(|a| EntityUid::from_type_name_and_id(action_type.clone(), EntityId::new(a.as_str())))
             .collect();
         Ok(Names {
             person: type_name("Person")?,
@@ -59,10 +54,7 @@ impl Names {
             compartment: type_name("Compartment")?,
             customer: type_name("Customer")?,
             document: type_name("Document")?,
-            system_uid: EntityUid::from_type_name_and_id(
-                type_name("System")?,
-                EntityId::new("custodia"),
-            ),
+            system_uid: EntityUid::from_type_name_and_id(type_name("System")?, EntityId::new("custodia")),
             actions,
         })
     }
@@ -97,10 +89,7 @@ impl Names {
         let uid = Self::uid(&self.person, &p.id);
         let role = Self::uid(&self.role, &p.role);
         let mut attrs = HashMap::with_capacity(8);
-        attrs.insert(
-            "role".to_string(),
-            RestrictedExpression::new_entity_uid(role.clone()),
-        );
+        attrs.insert("role".to_string(), RestrictedExpression::new_entity_uid(role.clone()));
         attrs.insert(
             "department".to_string(),
             RestrictedExpression::new_string(p.department.clone()),
@@ -109,10 +98,7 @@ impl Names {
             "clearance".to_string(),
             RestrictedExpression::new_long(p.clearance.rank()),
         );
-        attrs.insert(
-            "compartments".to_string(),
-            self.compartments(&p.compartments),
-        );
+        attrs.insert("compartments".to_string(), self.compartments(&p.compartments));
         attrs.insert(
             "status".to_string(),
             RestrictedExpression::new_string(p.status.as_str().to_string()),
@@ -128,10 +114,7 @@ impl Names {
         let mut scope_keys = vec![uid.clone(), role];
         if let Some(team) = &p.team {
             let team = Self::uid(&self.team, team);
-            attrs.insert(
-                "team".to_string(),
-                RestrictedExpression::new_entity_uid(team.clone()),
-            );
+            attrs.insert("team".to_string(), RestrictedExpression::new_entity_uid(team.clone()));
             parents.insert(team.clone());
             scope_keys.push(team);
         }
@@ -139,11 +122,7 @@ impl Names {
             .map_err(|e| PolicyError::Internal(format!("person `{}`: {e}", p.id)))?;
         let store = Entities::from_entities([entity], None)
             .map_err(|e| PolicyError::Internal(format!("person `{}`: {e}", p.id)))?;
-        Ok(CedarPrincipal {
-            uid,
-            store,
-            scope_keys,
-        })
+        Ok(CedarPrincipal { uid, store, scope_keys })
     }
 
     /// The resource's uid and, for records, its entity.
@@ -170,10 +149,7 @@ impl Names {
                     "classification".to_string(),
                     RestrictedExpression::new_long(c.classification.rank()),
                 );
-                attrs.insert(
-                    "compartments".to_string(),
-                    self.compartments(&c.compartments),
-                );
+                attrs.insert("compartments".to_string(), self.compartments(&c.compartments));
                 (Self::uid(&self.customer, &c.id), attrs)
             }
             ResourceRef::Document(d) => {
@@ -186,10 +162,7 @@ impl Names {
                     "classification".to_string(),
                     RestrictedExpression::new_long(d.classification.rank()),
                 );
-                attrs.insert(
-                    "compartments".to_string(),
-                    self.compartments(&d.compartments),
-                );
+                attrs.insert("compartments".to_string(), self.compartments(&d.compartments));
                 (Self::uid(&self.document, &d.id), attrs)
             }
         };
@@ -198,11 +171,7 @@ impl Names {
         Ok((uid, Some(entity)))
     }
 
-    pub(crate) fn context(
-        &self,
-        action: Action,
-        ctx: &RequestContext,
-    ) -> Result<Context, PolicyError> {
+    pub(crate) fn context(&self, action: Action, ctx: &RequestContext) -> Result<Context, PolicyError> {
         if ctx.hour > 23 || !(1..=7).contains(&ctx.weekday) {
             return Err(PolicyError::InvalidContext(format!(
                 "expected hour 0..=23 and weekday 1 (monday) ..= 7 (sunday), found hour {} weekday {}",
@@ -210,10 +179,7 @@ impl Names {
             )));
         }
         let mut pairs = Vec::with_capacity(7);
-        pairs.push((
-            "hour".to_string(),
-            RestrictedExpression::new_long(ctx.hour.into()),
-        ));
+        pairs.push(("hour".to_string(), RestrictedExpression::new_long(ctx.hour.into())));
         pairs.push((
             "weekday".to_string(),
             RestrictedExpression::new_long(ctx.weekday.into()),
@@ -226,10 +192,7 @@ impl Names {
             "record_count".to_string(),
             RestrictedExpression::new_long(i64::try_from(ctx.record_count).unwrap_or(i64::MAX)),
         ));
-        pairs.push((
-            "mfa_fresh".to_string(),
-            RestrictedExpression::new_bool(ctx.mfa_fresh),
-        ));
+        pairs.push(("mfa_fresh".to_string(), RestrictedExpression::new_bool(ctx.mfa_fresh)));
         pairs.push((
             "justification".to_string(),
             RestrictedExpression::new_bool(ctx.justification),

@@ -8,9 +8,8 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, EntityTypeName,
-    EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint, Request, ResourceConstraint,
-    Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, EntityTypeName, EntityUid, Policy,
+    PolicyId, PolicySet, PrincipalConstraint, Request, ResourceConstraint, Schema, ValidationMode, Validator,
 };
 use miette::Diagnostic;
 
@@ -73,13 +72,7 @@ struct ActionSlice {
 /// The attributes a decision can depend on, when no policy names a record.
 #[derive(PartialEq, Eq, Hash)]
 enum RecordKey<'a> {
-    Customer(
-        &'a str,
-        Option<&'a str>,
-        &'a str,
-        Level,
-        &'a BTreeSet<String>,
-    ),
+    Customer(&'a str, Option<&'a str>, &'a str, Level, &'a BTreeSet<String>),
     Document(&'a str, Level, &'a BTreeSet<String>),
 }
 
@@ -93,11 +86,7 @@ impl<'a> RecordKey<'a> {
                 c.classification,
                 &c.compartments,
             )),
-            ResourceRef::Document(d) => Some(RecordKey::Document(
-                &d.custodian,
-                d.classification,
-                &d.compartments,
-            )),
+            ResourceRef::Document(d) => Some(RecordKey::Document(&d.custodian, d.classification, &d.compartments)),
             ResourceRef::System => None,
         }
     }
@@ -111,11 +100,7 @@ impl<K: Eq + Hash, V: Clone> ConversionCache<K, V> {
         ConversionCache(Mutex::new(HashMap::new()))
     }
 
-    fn get_or_try(
-        &self,
-        key: &K,
-        build: impl FnOnce() -> Result<V, PolicyError>,
-    ) -> Result<V, PolicyError>
+    fn get_or_try(&self, key: &K, build: impl FnOnce() -> Result<V, PolicyError>) -> Result<V, PolicyError>
     where
         K: Clone,
     {
@@ -193,9 +178,9 @@ fn scoped_resource_type(constraint: &ResourceConstraint) -> Option<EntityTypeNam
 /// The entity a principal scope names (`principal == X`, `principal in X`), if any.
 fn principal_scope_key(constraint: &PrincipalConstraint) -> Option<EntityUid> {
     match constraint {
-        PrincipalConstraint::Eq(uid)
-        | PrincipalConstraint::In(uid)
-        | PrincipalConstraint::IsIn(_, uid) => Some(uid.clone()),
+        PrincipalConstraint::Eq(uid) | PrincipalConstraint::In(uid) | PrincipalConstraint::IsIn(_, uid) => {
+            Some(uid.clone())
+        }
         PrincipalConstraint::Any | PrincipalConstraint::Is(_) => None,
     }
 }
@@ -215,8 +200,8 @@ impl PolicyEngine {
     /// [`SCHEMA_TEXT`]. Every policy needs a unique `@id("...")` annotation and should
     /// have a `@description("...")`.
     pub fn new(policy_text: &str) -> Result<Self, PolicyError> {
-        let (schema, _warnings) = Schema::from_cedarschema_str(SCHEMA_TEXT)
-            .map_err(|e| PolicyError::Internal(format!("schema: {e}")))?;
+        let (schema, _warnings) =
+            Schema::from_cedarschema_str(SCHEMA_TEXT).map_err(|e| PolicyError::Internal(format!("schema: {e}")))?;
         let names = Names::new()?;
         let validator = Validator::new(schema.clone());
         let compiled = compile(policy_text, &validator, &names)?;
@@ -246,15 +231,10 @@ impl PolicyEngine {
     /// actions).
     fn cedar_context(&self, action: Action, ctx: &RequestContext) -> Result<Context, PolicyError> {
         let key = RequestContext {
-            field: if action.is_field_action() {
-                ctx.field
-            } else {
-                None
-            },
+            field: if action.is_field_action() { ctx.field } else { None },
             ..*ctx
         };
-        self.contexts
-            .get_or_try(&key, || self.names.context(action, &key))
+        self.contexts.get_or_try(&key, || self.names.context(action, &key))
     }
 
     fn snapshot(&self) -> Arc<CompiledSet> {
@@ -279,25 +259,15 @@ impl PolicyEngine {
     /// `security_admins` allowed `policy.replace` under normal conditions
     /// ([`RequestContext::office_hours`]). On any error the set in force is unchanged.
     /// Returns the number of policies now in force.
-    pub fn replace(
-        &self,
-        new_text: &str,
-        security_admins: &[Principal],
-    ) -> Result<usize, PolicyError> {
+    pub fn replace(&self, new_text: &str, security_admins: &[Principal]) -> Result<usize, PolicyError> {
         let compiled = compile(new_text, &self.validator, &self.names)?;
         if security_admins.is_empty() {
             return Err(PolicyError::NoAdminsGiven);
         }
         let ctx = RequestContext::office_hours();
         let still_in = security_admins.iter().any(|admin| {
-            self.decide_in(
-                &compiled,
-                admin,
-                Action::PolicyReplace,
-                &ResourceRef::System,
-                &ctx,
-            )
-            .allowed
+            self.decide_in(&compiled, admin, Action::PolicyReplace, &ResourceRef::System, &ctx)
+                .allowed
         });
         if !still_in {
             return Err(PolicyError::LockOut {
@@ -344,10 +314,7 @@ impl PolicyEngine {
         };
         // Records with equal attributes get equal decisions unless a policy names a
         // record, so each distinct attribute set is evaluated once.
-        let memoise = set
-            .slices
-            .get(action.index())
-            .is_some_and(|s| !s.names_records);
+        let memoise = set.slices.get(action.index()).is_some_and(|s| !s.names_records);
         let mut memo: HashMap<RecordKey<'_>, Decision> = HashMap::new();
         resources
             .iter()
@@ -442,12 +409,7 @@ impl PolicyEngine {
 
     /// Which of `people` could do `action` to `resource` under normal conditions, for
     /// access reviews.
-    pub fn who_can<'p>(
-        &self,
-        people: &'p [Principal],
-        action: Action,
-        resource: &ResourceRef,
-    ) -> Vec<&'p Principal> {
+    pub fn who_can<'p>(&self, people: &'p [Principal], action: Action, resource: &ResourceRef) -> Vec<&'p Principal> {
         let set = self.snapshot();
         people
             .iter()
@@ -459,19 +421,12 @@ impl PolicyEngine {
             .collect()
     }
 
-    fn allowed_normally(
-        &self,
-        set: &CompiledSet,
-        p: &CedarPrincipal,
-        action: Action,
-        resource: &ResourceRef,
-    ) -> bool {
+    fn allowed_normally(&self, set: &CompiledSet, p: &CedarPrincipal, action: Action, resource: &ResourceRef) -> bool {
         let ctx = RequestContext::office_hours();
         if action.is_field_action() {
-            Field::ALL.iter().any(|&f| {
-                self.decide_cedar(set, p, action, resource, &ctx.with_field(f))
-                    .allowed
-            })
+            Field::ALL
+                .iter()
+                .any(|&f| self.decide_cedar(set, p, action, resource, &ctx.with_field(f)).allowed)
         } else {
             self.decide_cedar(set, p, action, resource, &ctx).allowed
         }
@@ -491,19 +446,11 @@ impl PolicyEngine {
             (true, Some(f)) => format!(" (field {})", f.as_str()),
             _ => String::new(),
         };
-        let who = format!(
-            "{} ({}, {})",
-            principal.id,
-            principal.role,
-            principal.status.as_str()
-        );
+        let who = format!("{} ({}, {})", principal.id, principal.role, principal.status.as_str());
         let mut text = if decision.allowed {
             format!("allowed: {who} may {action} on {}{field}", resource.label())
         } else {
-            format!(
-                "denied: {who} may not {action} on {}{field}",
-                resource.label()
-            )
+            format!("denied: {who} may not {action} on {}{field}", resource.label())
         };
         if !decision.errors.is_empty() {
             text.push_str("; the request could not be evaluated, so access fails closed:");
@@ -561,20 +508,17 @@ impl PolicyEngine {
         resource: &ResourceRef,
         context: Context,
     ) -> Decision {
-        let (request, entities) = match self.names.request_in(principal, action, resource, context)
-        {
+        let (request, entities) = match self.names.request_in(principal, action, resource, context) {
             Ok(built) => built,
             Err(e) => return Decision::failed(&e),
         };
         let Some(slice) = set.slices.get(action.index()) else {
             return Decision::failed(&PolicyError::Internal(format!("no slice for {action}")));
         };
-        let parts = slice.general.iter().chain(
-            principal
-                .scope_keys
-                .iter()
-                .filter_map(|k| slice.by_scope_key.get(k)),
-        );
+        let parts = slice
+            .general
+            .iter()
+            .chain(principal.scope_keys.iter().filter_map(|k| slice.by_scope_key.get(k)));
         self.combine(set, parts, &request, &entities)
     }
 
@@ -613,13 +557,10 @@ impl PolicyEngine {
         let mut reasons: Vec<PolicyReason> = determining
             .into_iter()
             .map(|id| {
-                set.reasons
-                    .get(id)
-                    .cloned()
-                    .unwrap_or_else(|| PolicyReason {
-                        id: id.to_string(),
-                        description: String::new(),
-                    })
+                set.reasons.get(id).cloned().unwrap_or_else(|| PolicyReason {
+                    id: id.to_string(),
+                    description: String::new(),
+                })
             })
             .collect();
         reasons.sort();
@@ -686,17 +627,10 @@ fn compile(text: &str, validator: &Validator, names: &Names) -> Result<CompiledS
         search_from = offset + source.len().min(text.len().saturating_sub(offset));
         let annotation_error = |message: String| {
             let (line, column) = line_column(text, offset);
-            PolicyError::Annotation {
-                line,
-                column,
-                message,
-            }
+            PolicyError::Annotation { line, column, message }
         };
         let id = policy.annotation("id").ok_or_else(|| {
-            annotation_error(
-                "expected an @id(\"...\") annotation naming the policy, found none; add one"
-                    .to_string(),
-            )
+            annotation_error("expected an @id(\"...\") annotation naming the policy, found none; add one".to_string())
         })?;
         if id.trim().is_empty() || !seen.insert(id.to_string()) {
             return Err(annotation_error(format!(
@@ -781,9 +715,7 @@ mod tests {
     /// Built once: compiling the set in every proptest case would dominate the run.
     fn engine_with_extras() -> &'static PolicyEngine {
         static ENGINE: std::sync::OnceLock<PolicyEngine> = std::sync::OnceLock::new();
-        ENGINE.get_or_init(|| {
-            PolicyEngine::new(&format!("{DEFAULT_POLICIES}\n{}", synthetic_policies(400))).unwrap()
-        })
+        ENGINE.get_or_init(|| PolicyEngine::new(&format!("{DEFAULT_POLICIES}\n{}", synthetic_policies(400))).unwrap())
     }
 
     fn level() -> impl Strategy<Value = Level> {
@@ -817,18 +749,16 @@ mod tests {
             tags(),
             prop::sample::select(EmploymentStatus::ALL.to_vec()),
         )
-            .prop_map(
-                |(id, role, team, clearance, compartments, status)| Principal {
-                    id,
-                    role: role.to_string(),
-                    department: String::new(),
-                    team,
-                    clearance,
-                    compartments,
-                    status,
-                    manager: None,
-                },
-            )
+            .prop_map(|(id, role, team, clearance, compartments, status)| Principal {
+                id,
+                role: role.to_string(),
+                department: String::new(),
+                team,
+                clearance,
+                compartments,
+                status,
+                manager: None,
+            })
     }
 
     fn resource() -> impl Strategy<Value = ResourceRef> {
@@ -872,16 +802,14 @@ mod tests {
             prop::sample::select(Field::ALL.to_vec()),
         )
             .prop_map(
-                |(hour, trusted_network, record_count, mfa_fresh, justification, field)| {
-                    RequestContext {
-                        hour,
-                        weekday: 3,
-                        trusted_network,
-                        record_count,
-                        mfa_fresh,
-                        justification,
-                        field: Some(field),
-                    }
+                |(hour, trusted_network, record_count, mfa_fresh, justification, field)| RequestContext {
+                    hour,
+                    weekday: 3,
+                    trusted_network,
+                    record_count,
+                    mfa_fresh,
+                    justification,
+                    field: Some(field),
                 },
             )
     }

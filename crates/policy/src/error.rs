@@ -63,7 +63,9 @@ pub enum PolicyError {
         expected: &'static str,
     },
     /// The resource does not fit the action (e.g. a document for `customer.read`).
-    #[error("action `{action}` applies to a {expected} resource, found {found}; pass the resource the action is about")]
+    #[error(
+        "action `{action}` applies to a {expected} resource, found {found}; pass the resource the action is about"
+    )]
     ResourceMismatch {
         /// The action asked for.
         action: &'static str,
@@ -84,6 +86,8 @@ pub enum PolicyError {
         message: String,
     },
     /// Cedar refused to build something the engine constructs itself (schema, entity, request).
-    #[error("the policy engine could not build its cedar input: {0}; this is a bug in the policy crate, please report it")]
+    #[error(
+        "the policy engine could not build its cedar input: {0}; this is a bug in the policy crate, please report it"
+    )]
     Internal(String),
 }

@@ -35,13 +35,12 @@ mod model;
 mod synthetic;
 
 pub use cases::{
-    parse_cases, parse_context, parse_principal, parse_resource, run_cases, Case, CaseFailure,
-    CaseReport,
+    parse_cases, parse_context, parse_principal, parse_resource, run_cases, Case, CaseFailure, CaseReport,
 };
 pub use engine::{Decision, PolicyEngine, PolicyReason, DEFAULT_POLICIES, SCHEMA_TEXT};
 pub use error::PolicyError;
 pub use model::{
-    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, FieldAccess, Level, Principal,
-    RequestContext, ResourceKind, ResourceRef,
+    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, FieldAccess, Level, Principal, RequestContext,
+    ResourceKind, ResourceRef,
 };
 pub use synthetic::synthetic_policies;

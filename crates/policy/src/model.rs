@@ -25,12 +25,7 @@ pub enum Level {
 
 impl Level {
     /// Every level, lowest first.
-    pub const ALL: [Level; 4] = [
-        Level::Public,
-        Level::Internal,
-        Level::Confidential,
-        Level::Secret,
-    ];
+    pub const ALL: [Level; 4] = [Level::Public, Level::Internal, Level::Confidential, Level::Secret];
 
     /// The lowercase name used in policies and case files.
     pub fn as_str(self) -> &'static str {
@@ -271,10 +266,7 @@ impl Action {
 
     /// Whether this action reads one named field (its context carries `field`).
     pub fn is_field_action(self) -> bool {
-        matches!(
-            self,
-            Action::CustomerReadFieldClear | Action::CustomerReadFieldMasked
-        )
+        matches!(self, Action::CustomerReadFieldClear | Action::CustomerReadFieldMasked)
     }
 }
 
@@ -356,8 +348,7 @@ impl FromStr for Field {
             .ok_or_else(|| PolicyError::UnknownName {
                 kind: "field",
                 found: s.to_string(),
-                expected:
-                    "name, company, emails, phones, addresses, notes, deal_value or bank_details",
+                expected: "name, company, emails, phones, addresses, notes, deal_value or bank_details",
             })
     }
 }

@@ -31,10 +31,7 @@ fn failing_cases_are_reported_with_line_numbers() {
         text.contains("line 4: expected allow, but denied: alice (sales_rep, active) may not customer.read on customer c2; no policy permits this"),
         "{text}"
     );
-    assert!(
-        text.contains("line 5: expected deny, but allowed"),
-        "{text}"
-    );
+    assert!(text.contains("line 5: expected deny, but allowed"), "{text}");
     assert!(text.contains("finance-accounts"), "{text}");
     assert!(text.ends_with("1 passed, 2 failed"), "{text}");
 }
@@ -53,21 +50,13 @@ fn unreadable_lines_name_the_line() {
             2,
             "unknown action `customer.steal`",
         ),
-        (
-            "allow | a | customer.read | customer c owner=a",
-            1,
-            "expected role=",
-        ),
+        ("allow | a | customer.read | customer c owner=a", 1, "expected role="),
         (
             "allow | a role=r clearance=top | customer.read | customer c owner=a",
             1,
             "unknown level `top`",
         ),
-        (
-            "allow | a role=r | customer.read | customer c",
-            1,
-            "expected owner=",
-        ),
+        ("allow | a role=r | customer.read | customer c", 1, "expected owner="),
         (
             "allow | a role=r | customer.read | planet p",
             1,

@@ -4,8 +4,8 @@
 use std::collections::{BTreeSet, HashSet};
 
 use policy::{
-    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, Level, PolicyEngine,
-    Principal, RequestContext, ResourceKind, ResourceRef,
+    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, Level, PolicyEngine, Principal, RequestContext,
+    ResourceKind, ResourceRef,
 };
 
 const MATRIX: &str = include_str!("decision_matrix.txt");
@@ -121,12 +121,7 @@ fn default_policies_match_hand_written_matrix() {
     let mut failures = Vec::new();
     let mut cells = 0;
     let mut seen_rows = HashSet::new();
-    let mut seen = (
-        HashSet::new(),
-        HashSet::new(),
-        HashSet::new(),
-        HashSet::new(),
-    );
+    let mut seen = (HashSet::new(), HashSet::new(), HashSet::new(), HashSet::new());
     for (i, line) in MATRIX.lines().enumerate() {
         let line_no = i + 1;
         let line = line.trim();
@@ -165,15 +160,8 @@ fn default_policies_match_hand_written_matrix() {
                 other => panic!("line {line_no}: expected A or D, found {other}"),
             })
             .collect();
-        assert_eq!(
-            expected.len(),
-            ROLES.len(),
-            "line {line_no}: one cell per role"
-        );
-        assert!(
-            !situations.is_empty(),
-            "line {line_no}: row before any header"
-        );
+        assert_eq!(expected.len(), ROLES.len(), "line {line_no}: one cell per role");
+        assert!(!situations.is_empty(), "line {line_no}: row before any header");
         seen_rows.insert(row.split(':').next().unwrap().to_string());
         for s in &situations {
             for (role, &allow) in ROLES.iter().zip(&expected) {
@@ -190,10 +178,7 @@ fn default_policies_match_hand_written_matrix() {
     );
     // The table covers every action, status, relation, level and compartment situation.
     for action in Action::ALL {
-        assert!(
-            seen_rows.contains(action.as_str()),
-            "{action} not in the matrix"
-        );
+        assert!(seen_rows.contains(action.as_str()), "{action} not in the matrix");
     }
     assert_eq!(seen.0.len(), 3);
     assert_eq!(seen.1.len(), 3);

@@ -4,9 +4,7 @@
 mod common;
 
 use common::{person, resource};
-use policy::{
-    Action, Field, FieldAccess, PolicyEngine, RequestContext, ResourceRef, DEFAULT_POLICIES,
-};
+use policy::{Action, Field, FieldAccess, PolicyEngine, RequestContext, ResourceRef, DEFAULT_POLICIES};
 
 /// Field access on an account the person owns (team west), written out by hand:
 /// C = clear, M = masked, H = hidden. Columns follow `Field::ALL`:
@@ -60,12 +58,7 @@ fn field_access_matches_hand_written_table() {
     assert_eq!(all[7], (Field::BankDetails, FieldAccess::Hidden));
     // Not a customer: hidden.
     assert_eq!(
-        engine.field_access(
-            &who,
-            &ResourceRef::System,
-            Field::Name,
-            &RequestContext::office_hours()
-        ),
+        engine.field_access(&who, &ResourceRef::System, Field::Name, &RequestContext::office_hours()),
         FieldAccess::Hidden
     );
 }
@@ -95,11 +88,12 @@ fn explain_names_decision_and_policies() {
         ..ctx
     };
     let text = engine.explain(&rep, Action::CustomerExport, &own, &night);
-    assert!(text.starts_with("denied: alice (sales_rep, active) may not customer.export on customer c1; forbidden by:\n"), "{text}");
     assert!(
-        text.contains(
-            "  - export-trusted-network-only: customer exports are refused from untrusted networks"
-        ),
+        text.starts_with("denied: alice (sales_rep, active) may not customer.export on customer c1; forbidden by:\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - export-trusted-network-only: customer exports are refused from untrusted networks"),
         "{text}"
     );
     assert!(text.contains("  - export-working-hours: "), "{text}");
@@ -153,11 +147,7 @@ fn errors_fail_closed() {
         "{text}"
     );
     // The same requests in range are allowed, so the errors above caused the denials.
-    assert!(
-        engine
-            .authorize(&fin, Action::CustomerRead, &account, &ctx)
-            .allowed
-    );
+    assert!(engine.authorize(&fin, Action::CustomerRead, &account, &ctx).allowed);
 }
 
 #[test]
@@ -247,10 +237,7 @@ fn authorize_many_decides_each_record() {
     assert_eq!(decisions[4].reasons[0].id, "compartments-customer");
     assert!(!decisions[5].errors.is_empty());
     for (record, decision) in records.iter().zip(&decisions) {
-        assert_eq!(
-            decision,
-            &engine.authorize(&rep, Action::CustomerExport, record, &ctx)
-        );
+        assert_eq!(decision, &engine.authorize(&rep, Action::CustomerExport, record, &ctx));
     }
 }
 
@@ -269,26 +256,10 @@ fn scoped_policies_apply_only_to_their_principals() {
     let ann = person("ann role=engineering team=east");
     let bo = person("bo role=engineering team=east");
     let cy = person("cy role=engineering team=west");
-    assert!(
-        engine
-            .authorize(&ann, Action::CustomerRead, &nordic, &ctx)
-            .allowed
-    );
-    assert!(
-        !engine
-            .authorize(&bo, Action::CustomerRead, &nordic, &ctx)
-            .allowed
-    );
-    assert!(
-        engine
-            .authorize(&bo, Action::CustomerUpdate, &nordic, &ctx)
-            .allowed
-    );
-    assert!(
-        !engine
-            .authorize(&cy, Action::CustomerUpdate, &nordic, &ctx)
-            .allowed
-    );
+    assert!(engine.authorize(&ann, Action::CustomerRead, &nordic, &ctx).allowed);
+    assert!(!engine.authorize(&bo, Action::CustomerRead, &nordic, &ctx).allowed);
+    assert!(engine.authorize(&bo, Action::CustomerUpdate, &nordic, &ctx).allowed);
+    assert!(!engine.authorize(&cy, Action::CustomerUpdate, &nordic, &ctx).allowed);
     let d = engine.authorize(&ann, Action::CustomerUpdate, &nordic, &ctx);
     assert!(!d.allowed);
     assert_eq!(d.reasons[0].id, "f-ann");

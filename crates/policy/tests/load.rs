@@ -100,9 +100,7 @@ fn unknown_action_in_policy_is_a_schema_error() {
 #[test]
 fn unknown_action_name_is_a_clear_error() {
     let err = "customer.steal".parse::<Action>().unwrap_err();
-    assert!(
-        matches!(&err, PolicyError::UnknownName { kind: "action", found, .. } if found == "customer.steal")
-    );
+    assert!(matches!(&err, PolicyError::UnknownName { kind: "action", found, .. } if found == "customer.steal"));
     assert!(err.to_string().contains("unknown action `customer.steal`"));
     for action in Action::ALL {
         assert_eq!(action.as_str().parse::<Action>().unwrap(), action);
@@ -148,27 +146,13 @@ fn missing_or_duplicate_id_is_rejected_with_location() {
     let no_id = "@id(\"a\")\npermit (principal, action == Action::\"policy.replace\", resource);\n\n  permit (principal, action == Action::\"policy.read\", resource);\n";
     let err = engine.replace(no_id, &admins()).unwrap_err();
     assert!(
-        matches!(
-            err,
-            PolicyError::Annotation {
-                line: 4,
-                column: 3,
-                ..
-            }
-        ),
+        matches!(err, PolicyError::Annotation { line: 4, column: 3, .. }),
         "{err:?}"
     );
     let dup = "@id(\"a\")\npermit (principal, action == Action::\"policy.replace\", resource);\n@id(\"a\")\npermit (principal, action == Action::\"policy.replace\", resource);\n";
     let err = engine.replace(dup, &admins()).unwrap_err();
     assert!(
-        matches!(
-            err,
-            PolicyError::Annotation {
-                line: 3,
-                column: 1,
-                ..
-            }
-        ),
+        matches!(err, PolicyError::Annotation { line: 3, column: 1, .. }),
         "{err:?}"
     );
     assert_default_still_in_force(&engine);

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use policy::{
-    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, Level, PolicyEngine,
-    Principal, RequestContext, ResourceRef,
+    Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, Level, PolicyEngine, Principal, RequestContext,
+    ResourceRef,
 };
 use proptest::prelude::*;
 
@@ -53,18 +53,16 @@ fn principal(status: impl Strategy<Value = EmploymentStatus>) -> impl Strategy<V
         tags(),
         status,
     )
-        .prop_map(
-            |(id, role, team, clearance, compartments, status)| Principal {
-                id,
-                role: role.to_string(),
-                department: "dept".into(),
-                team,
-                clearance,
-                compartments,
-                status,
-                manager: None,
-            },
-        )
+        .prop_map(|(id, role, team, clearance, compartments, status)| Principal {
+            id,
+            role: role.to_string(),
+            department: "dept".into(),
+            team,
+            clearance,
+            compartments,
+            status,
+            manager: None,
+        })
 }
 
 fn any_status() -> impl Strategy<Value = EmploymentStatus> {
@@ -74,18 +72,16 @@ fn any_status() -> impl Strategy<Value = EmploymentStatus> {
 /// A customer or document (the resources that carry classification and compartments).
 fn record() -> impl Strategy<Value = ResourceRef> {
     prop_oneof![
-        (person_id(), team(), level(), tags()).prop_map(
-            |(owner, team, classification, compartments)| {
-                ResourceRef::Customer(CustomerRecord {
-                    id: "c1".into(),
-                    owner,
-                    team,
-                    territory: "emea".into(),
-                    classification,
-                    compartments,
-                })
-            }
-        ),
+        (person_id(), team(), level(), tags()).prop_map(|(owner, team, classification, compartments)| {
+            ResourceRef::Customer(CustomerRecord {
+                id: "c1".into(),
+                owner,
+                team,
+                territory: "emea".into(),
+                classification,
+                compartments,
+            })
+        }),
         (person_id(), level(), tags()).prop_map(|(custodian, classification, compartments)| {
             ResourceRef::Document(DocumentRecord {
                 id: "d1".into(),
@@ -108,16 +104,14 @@ fn context() -> impl Strategy<Value = RequestContext> {
         prop::sample::select(Field::ALL.to_vec()),
     )
         .prop_map(
-            |(hour, weekday, trusted_network, record_count, mfa_fresh, justification, field)| {
-                RequestContext {
-                    hour,
-                    weekday,
-                    trusted_network,
-                    record_count,
-                    mfa_fresh,
-                    justification,
-                    field: Some(field),
-                }
+            |(hour, weekday, trusted_network, record_count, mfa_fresh, justification, field)| RequestContext {
+                hour,
+                weekday,
+                trusted_network,
+                record_count,
+                mfa_fresh,
+                justification,
+                field: Some(field),
             },
         )
 }

@@ -9,13 +9,13 @@
 use std::collections::BTreeSet;
 
 use model::{
-    Classification, CustomerField, CustomerId, CustomerMeta, DocumentId, DocumentKind,
-    DocumentMeta, EmploymentStatus, Person, PersonId, Role, Team, TeamId,
+    Classification, CustomerField, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, EmploymentStatus,
+    Person, PersonId, Role, Team, TeamId,
 };
 
 use crate::{
-    CustomerFilter, KeyOwner, LookupKind, SealedCustomer, SealedDocument, Store, StoreError,
-    StoredKey,
+    AuthStore, CustomerFilter, KeyOwner, LoginFailures, LookupKind, SealedCustomer, SealedDocument, SessionRecord,
+    Store, StoreError, StoredKey,
 };
 
 /// A sealed customer with recognisable fake ciphertext.
@@ -85,17 +85,12 @@ pub fn customers_round_trip(store: &dyn Store) {
             .unwrap(),
         vec![b.clone()]
     );
-    assert_eq!(
-        store.get_customer(&CustomerId("nope".into())).unwrap(),
-        None
-    );
+    assert_eq!(store.get_customer(&CustomerId("nope".into())).unwrap(), None);
     assert_eq!(store.count_customers().unwrap(), 2);
 }
 
 pub fn duplicate_customer_writes_nothing(store: &dyn Store) {
-    store
-        .insert_customers(&[sample_customer("C-1", "p-1")])
-        .unwrap();
+    store.insert_customers(&[sample_customer("C-1", "p-1")]).unwrap();
     let batch = [sample_customer("C-5", "p-1"), sample_customer("C-1", "p-1")];
     match store.insert_customers(&batch) {
         Err(StoreError::DuplicateCustomer(id)) => assert_eq!(id.0, "C-1"),
@@ -119,9 +114,7 @@ pub fn blind_index_lookup(store: &dyn Store) {
         .insert_customers(&[sample_customer("C-1", "p-1"), sample_customer("C-2", "p-1")])
         .unwrap();
     assert_eq!(
-        store
-            .find_customers(LookupKind::Email, &lookup_hash("C-2", 1))
-            .unwrap(),
+        store.find_customers(LookupKind::Email, &lookup_hash("C-2", 1)).unwrap(),
         vec![CustomerId("C-2".into())]
     );
     assert!(
@@ -135,12 +128,7 @@ pub fn blind_index_lookup(store: &dyn Store) {
 
 pub fn metas_filter_and_paginate(store: &dyn Store) {
     let rows: Vec<_> = (0..10)
-        .map(|i| {
-            sample_customer(
-                &format!("C-{i:02}"),
-                if i % 2 == 0 { "p-even" } else { "p-odd" },
-            )
-        })
+        .map(|i| sample_customer(&format!("C-{i:02}"), if i % 2 == 0 { "p-even" } else { "p-odd" }))
         .collect();
     store.insert_customers(&rows).unwrap();
     let page = store
@@ -178,16 +166,7 @@ pub fn update_and_erase(store: &dyn Store) {
     a.meta.owner = PersonId("p-9".into());
     a.lookups = vec![(LookupKind::Email, [7; 16])];
     store.update_customer(&a).unwrap();
-    assert_eq!(
-        store
-            .get_customer(&a.meta.id)
-            .unwrap()
-            .unwrap()
-            .meta
-            .owner
-            .0,
-        "p-9"
-    );
+    assert_eq!(store.get_customer(&a.meta.id).unwrap().unwrap().meta.owner.0, "p-9");
     assert!(
         store
             .find_customers(LookupKind::Email, &lookup_hash("C-1", 1))
@@ -195,13 +174,7 @@ pub fn update_and_erase(store: &dyn Store) {
             .is_empty(),
         "old lookups are gone"
     );
-    assert_eq!(
-        store
-            .find_customers(LookupKind::Email, &[7; 16])
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(store.find_customers(LookupKind::Email, &[7; 16]).unwrap().len(), 1);
     assert!(matches!(
         store.update_customer(&sample_customer("C-404", "p")),
         Err(StoreError::NotFound { .. })
@@ -209,10 +182,7 @@ pub fn update_and_erase(store: &dyn Store) {
     assert!(store.erase_customer(&a.meta.id).unwrap());
     assert!(!store.erase_customer(&a.meta.id).unwrap());
     assert_eq!(store.get_customer(&a.meta.id).unwrap(), None);
-    assert!(store
-        .find_customers(LookupKind::Email, &[7; 16])
-        .unwrap()
-        .is_empty());
+    assert!(store.find_customers(LookupKind::Email, &[7; 16]).unwrap().is_empty());
     assert!(
         store.wrapped_keys(None, 100).unwrap().is_empty(),
         "the data key is destroyed"
@@ -277,17 +247,12 @@ pub fn documents(store: &dyn Store) {
         store.insert_document(&doc),
         Err(StoreError::DuplicateDocument(_))
     ));
-    assert_eq!(
-        store.get_document(&doc.meta.id).unwrap().as_ref(),
-        Some(&doc)
-    );
+    assert_eq!(store.get_document(&doc.meta.id).unwrap().as_ref(), Some(&doc));
     assert_eq!(store.list_documents().unwrap(), vec![doc.meta.clone()]);
 }
 
 pub fn key_rewrap_pages(store: &dyn Store) {
-    let rows: Vec<_> = (0..5)
-        .map(|i| sample_customer(&format!("C-{i}"), "p"))
-        .collect();
+    let rows: Vec<_> = (0..5).map(|i| sample_customer(&format!("C-{i}"), "p")).collect();
     store.insert_customers(&rows).unwrap();
     let first = store.wrapped_keys(None, 2).unwrap();
     assert_eq!(first.len(), 2);
@@ -307,10 +272,7 @@ pub fn key_rewrap_pages(store: &dyn Store) {
         })
         .collect();
     store.replace_wrapped_keys(&new).unwrap();
-    let c0 = store
-        .get_customer(&CustomerId("C-0".into()))
-        .unwrap()
-        .unwrap();
+    let c0 = store.get_customer(&CustomerId("C-0".into())).unwrap().unwrap();
     assert_eq!(
         c0.key,
         StoredKey {
@@ -336,18 +298,10 @@ pub fn settings_and_policy(store: &dyn Store) {
     assert_eq!(store.get_setting("x").unwrap().as_deref(), Some("2"));
     assert_eq!(store.current_policy().unwrap(), None);
     let v1 = store
-        .put_policy(
-            "permit(principal, action, resource);",
-            &PersonId("p-1".into()),
-            10,
-        )
+        .put_policy("permit(principal, action, resource);", &PersonId("p-1".into()), 10)
         .unwrap();
     let v2 = store
-        .put_policy(
-            "forbid(principal, action, resource);",
-            &PersonId("p-2".into()),
-            20,
-        )
+        .put_policy("forbid(principal, action, resource);", &PersonId("p-2".into()), 20)
         .unwrap();
     assert!(v2 > v1);
     let current = store.current_policy().unwrap().unwrap();
@@ -368,6 +322,90 @@ pub fn ledger_contract(store: &dyn Store) {
     ledger::check_contract(store).unwrap();
 }
 
+fn sample_session(id: &str, person: &str, created_ms: i64) -> SessionRecord {
+    let mut token_hash = [0u8; 32];
+    for (i, b) in id.bytes().enumerate() {
+        token_hash[i % 32] ^= b;
+    }
+    SessionRecord {
+        id: id.into(),
+        token_hash,
+        person: PersonId(person.into()),
+        created_ms,
+        last_seen_ms: created_ms,
+        expires_ms: created_ms + 1_000,
+        idle_timeout_ms: 100,
+        revoked: false,
+    }
+}
+
+pub fn credentials(store: &dyn AuthStore) {
+    let p = PersonId("p-1".into());
+    assert_eq!(store.credential(&p).unwrap(), None);
+    store.set_credential(&p, "$argon2id$first").unwrap();
+    store.set_credential(&p, "$argon2id$second").unwrap();
+    assert_eq!(store.credential(&p).unwrap().as_deref(), Some("$argon2id$second"));
+    assert_eq!(store.credential(&PersonId("p-2".into())).unwrap(), None);
+}
+
+pub fn sessions_lifecycle(store: &dyn AuthStore) {
+    let a = sample_session("s-a", "p-1", 10);
+    let b = sample_session("s-b", "p-1", 20);
+    let other = sample_session("s-c", "p-2", 15);
+    for s in [&a, &b, &other] {
+        store.insert_session(s).unwrap();
+    }
+    assert!(
+        store.insert_session(&a).is_err(),
+        "a duplicate session id must be refused"
+    );
+    assert_eq!(store.session_by_token(&a.token_hash).unwrap(), Some(a.clone()));
+    assert_eq!(store.session_by_token(&[7; 32]).unwrap(), None);
+    let mine: Vec<String> = store
+        .sessions_of(&a.person)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(mine, ["s-a", "s-b"]);
+    store.touch_session("s-a", 50).unwrap();
+    store.touch_session("s-a", 40).unwrap();
+    assert_eq!(
+        store.session_by_token(&a.token_hash).unwrap().unwrap().last_seen_ms,
+        50,
+        "last seen never moves back"
+    );
+    assert!(store.revoke_session("s-a").unwrap());
+    assert!(!store.revoke_session("s-missing").unwrap());
+    assert!(store.session_by_token(&a.token_hash).unwrap().unwrap().revoked);
+    assert!(!store.session_by_token(&b.token_hash).unwrap().unwrap().revoked);
+}
+
+pub fn revocation_epoch_and_login_failures(store: &dyn AuthStore) {
+    let p = PersonId("p-1".into());
+    assert_eq!(store.sessions_valid_after(&p).unwrap(), 0);
+    store.revoke_sessions_before(&p, 500).unwrap();
+    store.revoke_sessions_before(&p, 300).unwrap();
+    assert_eq!(
+        store.sessions_valid_after(&p).unwrap(),
+        500,
+        "the epoch never moves back"
+    );
+    assert_eq!(store.sessions_valid_after(&PersonId("p-2".into())).unwrap(), 0);
+    assert_eq!(store.login_failures(&p).unwrap(), LoginFailures::default());
+    store.record_login_failure(&p, 10).unwrap();
+    let f = store.record_login_failure(&p, 20).unwrap();
+    assert_eq!(f, LoginFailures { count: 2, last_ms: 20 });
+    assert_eq!(store.login_failures(&p).unwrap(), f);
+    store.clear_login_failures(&p).unwrap();
+    assert_eq!(store.login_failures(&p).unwrap().count, 0);
+    assert_eq!(
+        store.sessions_valid_after(&p).unwrap(),
+        500,
+        "clearing failures keeps the epoch"
+    );
+}
+
 /// Generates one `#[test]` per conformance check for a backend. `$make` is
 /// an expression producing a fresh, empty `impl Store` for each test
 /// (it may keep a guard alive with `let`, e.g. a temporary directory).
@@ -376,7 +414,8 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             customers_round_trip, duplicate_customer_writes_nothing, blind_index_lookup, metas_filter_and_paginate,
-            update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract);
+            update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
+            credentials, sessions_lifecycle, revocation_epoch_and_login_failures);
     };
     (@each $make:expr; $($check:ident),*) => {
         $(

@@ -2,9 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ledger::{
-    AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint,
-};
+use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint};
 use rusqlite::{params, OptionalExtension};
 
 use crate::{SqliteStore, StoreError};
@@ -14,11 +12,9 @@ fn backend(e: StoreError) -> LedgerStoreError {
 }
 
 fn size_of(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {
-    conn.query_row(
-        "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
+    conn.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries", [], |r| {
+        r.get::<_, i64>(0)
+    })
     .map(|n| n as u64)
 }
 
@@ -37,22 +33,18 @@ impl LedgerStore for SqliteStore {
                 return Ok(());
             }
             {
-                let mut entry =
-                    tx.prepare_cached("INSERT INTO ledger_entries (idx, bytes) VALUES (?1, ?2)")?;
+                let mut entry = tx.prepare_cached("INSERT INTO ledger_entries (idx, bytes) VALUES (?1, ?2)")?;
                 for (i, bytes) in batch.entries.iter().enumerate() {
                     entry.execute(params![(batch.first_index + i as u64) as i64, bytes])?;
                 }
-                let mut node = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
-                )?;
+                let mut node =
+                    tx.prepare_cached("INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
                 for (id, hash) in &batch.nodes {
                     node.execute(params![id.level, id.index as i64, &hash[..]])?;
                 }
                 if let Some(cp) = &batch.checkpoint {
-                    tx.prepare_cached(
-                        "INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![cp.size as i64, cp.time, cp.text])?;
+                    tx.prepare_cached("INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (?1, ?2, ?3)")?
+                        .execute(params![cp.size as i64, cp.time, cp.text])?;
                 }
             }
             // synchronous=FULL: the commit returns after the WAL is fsynced.
@@ -70,8 +62,7 @@ impl LedgerStore for SqliteStore {
 
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, LedgerStoreError> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT bytes FROM ledger_entries WHERE idx = ?1")?;
+            let mut stmt = conn.prepare_cached("SELECT bytes FROM ledger_entries WHERE idx = ?1")?;
             indexes
                 .iter()
                 .map(|i| stmt.query_row([*i as i64], |r| r.get(0)).optional())
@@ -80,16 +71,10 @@ impl LedgerStore for SqliteStore {
         .map_err(backend)
     }
 
-    fn scan_entries(
-        &self,
-        from: u64,
-        limit: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(), LedgerStoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), LedgerStoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT idx, bytes FROM ledger_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
-            )?;
+            let mut stmt =
+                conn.prepare_cached("SELECT idx, bytes FROM ledger_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
             let mut rows = stmt.query(params![from as i64, limit as i64])?;
             while let Some(row) = rows.next()? {
                 let idx: i64 = row.get(0)?;
@@ -110,11 +95,14 @@ impl LedgerStore for SqliteStore {
             for id in ids {
                 by_level.entry(id.level).or_default().push(id.index);
             }
-            let mut range = conn.prepare_cached("SELECT idx, hash FROM ledger_nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3")?;
+            let mut range =
+                conn.prepare_cached("SELECT idx, hash FROM ledger_nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3")?;
             let mut point = conn.prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")?;
             for (level, mut indexes) in by_level {
                 indexes.sort_unstable();
-                let (Some(&lo), Some(&hi)) = (indexes.first(), indexes.last()) else { continue };
+                let (Some(&lo), Some(&hi)) = (indexes.first(), indexes.last()) else {
+                    continue;
+                };
                 if indexes.len() >= 8 && hi - lo < 4 * indexes.len() as u64 {
                     let mut rows = range.query(params![level, lo as i64, hi as i64])?;
                     while let Some(row) = rows.next()? {
@@ -125,7 +113,8 @@ impl LedgerStore for SqliteStore {
                     }
                 } else {
                     for idx in indexes {
-                        let blob: Option<Vec<u8>> = point.query_row(params![level, idx as i64], |r| r.get(0)).optional()?;
+                        let blob: Option<Vec<u8>> =
+                            point.query_row(params![level, idx as i64], |r| r.get(0)).optional()?;
                         if let Some(h) = blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()) {
                             found.insert((level, idx), h);
                         }
@@ -137,14 +126,9 @@ impl LedgerStore for SqliteStore {
         .map_err(backend)
     }
 
-    fn scan_checkpoints(
-        &self,
-        visit: &mut dyn FnMut(&StoredCheckpoint),
-    ) -> Result<(), LedgerStoreError> {
+    fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), LedgerStoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT size, time_ms, text FROM ledger_checkpoints ORDER BY seq",
-            )?;
+            let mut stmt = conn.prepare_cached("SELECT size, time_ms, text FROM ledger_checkpoints ORDER BY seq")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 visit(&StoredCheckpoint {

@@ -6,31 +6,27 @@
 //! depend on the crypto crate. Every backend passes the one conformance suite
 //! in [`conformance`].
 
+mod auth;
 pub mod conformance;
 mod ledger_sqlite;
 mod records;
 mod sqlite;
 
+pub use auth::{AuthStore, LoginFailures, SessionRecord};
 pub use records::*;
 pub use sqlite::{SqliteStore, DB_FILE};
 
-use model::{
-    CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis,
-};
+use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
 
 /// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("data directory {dir} was created by a newer custodia (schema {found}, this build knows up to {supported}); upgrade custodia to open it")]
-    NewerSchema {
-        dir: String,
-        found: i64,
-        supported: i64,
-    },
+    NewerSchema { dir: String, found: i64, supported: i64 },
     #[error("no custodia data directory at {0}; run `custodia init` first or pass --data-dir")]
     NotInitialized(String),
     #[error("data directory {0} is read-only; custodia needs to write there (check permissions or the mount)")]
@@ -103,11 +99,7 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     fn list_documents(&self) -> Result<Vec<DocumentMeta>>;
 
     /// Wrapped data keys in owner order, for key rotation.
-    fn wrapped_keys(
-        &self,
-        after: Option<&KeyOwner>,
-        limit: usize,
-    ) -> Result<Vec<(KeyOwner, StoredKey)>>;
+    fn wrapped_keys(&self, after: Option<&KeyOwner>, limit: usize) -> Result<Vec<(KeyOwner, StoredKey)>>;
     /// Replaces wrapped keys, all or none.
     fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()>;
 

@@ -13,12 +13,7 @@ pub struct StoredKey {
 
 impl fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "StoredKey(kek v{}, {} bytes)",
-            self.kek_version,
-            self.sealed.len()
-        )
+        write!(f, "StoredKey(kek v{}, {} bytes)", self.kek_version, self.sealed.len())
     }
 }
 

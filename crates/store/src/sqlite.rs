@@ -2,15 +2,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use model::{
-    Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta,
-    Person, PersonId, Team, TeamId, UnixMillis,
+    Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, Person, PersonId,
+    Team, TeamId, UnixMillis,
 };
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    CustomerFilter, KeyOwner, LookupKind, Result, SealedCustomer, SealedDocument, Store,
-    StoreError, StoredKey, StoredPolicy, SCHEMA_VERSION,
+    CustomerFilter, KeyOwner, LookupKind, Result, SealedCustomer, SealedDocument, Store, StoreError, StoredKey,
+    StoredPolicy, SCHEMA_VERSION,
 };
 
 /// The database file inside a data directory.
@@ -47,6 +47,16 @@ CREATE TABLE ledger_checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL,
 "#,
     r#"
 CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+"#,
+    r#"
+CREATE TABLE credentials (person TEXT PRIMARY KEY, phc TEXT NOT NULL);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, person TEXT NOT NULL, created_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, idle_timeout_ms INTEGER NOT NULL, revoked INTEGER NOT NULL);
+CREATE INDEX sessions_person ON sessions(person);
+CREATE TABLE auth_people (
+    person TEXT PRIMARY KEY, sessions_valid_after INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0, last_failure_ms INTEGER NOT NULL DEFAULT 0);
 "#,
 ];
 
@@ -106,9 +116,7 @@ impl SqliteStore {
     /// Creates the database in `dir` (which must exist) and migrates it.
     pub fn create(dir: &Path) -> Result<SqliteStore> {
         let path = dir.join(DB_FILE);
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&path, flags).map_err(db_err(&path))?;
         Self::finish_open(path, conn)
     }
@@ -150,11 +158,7 @@ impl SqliteStore {
                 supported: SCHEMA_VERSION,
             });
         }
-        for (i, sql) in MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(usize::try_from(found).unwrap_or(0))
-        {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
             let tx = conn.transaction().map_err(db_err(&path))?;
             tx.execute_batch(sql).map_err(db_err(&path))?;
             tx.pragma_update(None, "user_version", i as i64 + 1)
@@ -168,10 +172,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
         let mut conn = self
             .writer
             .lock()
@@ -189,8 +190,7 @@ impl SqliteStore {
             Some(c) => c,
             None => {
                 let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let c =
-                    Connection::open_with_flags(&self.path, flags).map_err(db_err(&self.path))?;
+                let c = Connection::open_with_flags(&self.path, flags).map_err(db_err(&self.path))?;
                 Self::configure(&self.path, &c)?;
                 c
             }
@@ -204,10 +204,7 @@ impl SqliteStore {
 
     /// Runs a write transaction and maps constraint violations on the
     /// customers' primary key to a duplicate error.
-    fn insert_tx(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
-    ) -> Result<()> {
+    fn insert_tx(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>) -> Result<()> {
         self.write(|conn| {
             let tx = conn.transaction()?;
             f(&tx)?;
@@ -221,9 +218,8 @@ fn compartments_to_text(c: &Compartments) -> String {
 }
 
 fn compartments_from_text(s: &str) -> rusqlite::Result<Compartments> {
-    serde_json::from_str(s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+    serde_json::from_str(s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
@@ -283,10 +279,7 @@ fn document_meta_from_row(r: &Row<'_>) -> rusqlite::Result<DocumentMeta> {
         id: DocumentId(r.get(0)?),
         title: r.get(1)?,
         file_name: r.get(2)?,
-        kind: r
-            .get::<_, String>(3)?
-            .parse::<DocumentKind>()
-            .map_err(conversion)?,
+        kind: r.get::<_, String>(3)?.parse::<DocumentKind>().map_err(conversion)?,
         custodian: PersonId(r.get(4)?),
         classification: classification(r.get(5)?)?,
         compartments: compartments_from_text(&r.get::<_, String>(6)?)?,
@@ -297,16 +290,14 @@ fn document_meta_from_row(r: &Row<'_>) -> rusqlite::Result<DocumentMeta> {
 }
 
 fn load_key(conn: &Connection, kind: &str, id: &str) -> rusqlite::Result<Option<StoredKey>> {
-    conn.prepare_cached(
-        "SELECT kek_version, sealed FROM data_keys WHERE owner_kind = ?1 AND owner_id = ?2",
-    )?
-    .query_row(params![kind, id], |r| {
-        Ok(StoredKey {
-            kek_version: r.get(0)?,
-            sealed: r.get(1)?,
+    conn.prepare_cached("SELECT kek_version, sealed FROM data_keys WHERE owner_kind = ?1 AND owner_id = ?2")?
+        .query_row(params![kind, id], |r| {
+            Ok(StoredKey {
+                kek_version: r.get(0)?,
+                sealed: r.get(1)?,
+            })
         })
-    })
-    .optional()
+        .optional()
 }
 
 fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedCustomer>> {
@@ -314,9 +305,7 @@ fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedC
         .prepare_cached(&format!(
             "SELECT {CUSTOMER_META_COLS}, fields FROM customers WHERE id = ?1"
         ))?
-        .query_row([id], |r| {
-            Ok((customer_meta_from_row(r)?, r.get::<_, Vec<u8>>(9)?))
-        })
+        .query_row([id], |r| Ok((customer_meta_from_row(r)?, r.get::<_, Vec<u8>>(9)?)))
         .optional()?;
     let Some((meta, raw_fields)) = row else {
         return Ok(None);
@@ -329,8 +318,7 @@ fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedC
     };
     let fields = decode_fields(&raw_fields).map_err(conversion)?;
     let mut lookups = Vec::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT kind, hash FROM customer_lookups WHERE customer_id = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT kind, hash FROM customer_lookups WHERE customer_id = ?1")?;
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {
         let kind = match r.get::<_, String>(0)?.as_str() {
@@ -367,11 +355,11 @@ fn write_customer(tx: &rusqlite::Transaction<'_>, row: &SealedCustomer) -> rusql
         m.updated_ms,
         encode_fields(&row.fields),
     ])?;
-    tx.prepare_cached("INSERT OR REPLACE INTO data_keys (owner_kind, owner_id, kek_version, sealed) VALUES ('customer', ?1, ?2, ?3)")?
-        .execute(params![m.id.0, row.key.kek_version, row.key.sealed])?;
-    let mut lookup = tx.prepare_cached(
-        "INSERT INTO customer_lookups (kind, hash, customer_id) VALUES (?1, ?2, ?3)",
-    )?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO data_keys (owner_kind, owner_id, kek_version, sealed) VALUES ('customer', ?1, ?2, ?3)",
+    )?
+    .execute(params![m.id.0, row.key.kek_version, row.key.sealed])?;
+    let mut lookup = tx.prepare_cached("INSERT INTO customer_lookups (kind, hash, customer_id) VALUES (?1, ?2, ?3)")?;
     for (kind, hash) in &row.lookups {
         lookup.execute(params![kind.as_str(), &hash[..], m.id.0])?;
     }
@@ -389,10 +377,8 @@ impl Store for SqliteStore {
 
     fn get_setting(&self, key: &str) -> Result<Option<String>> {
         self.read(|c| {
-            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
         })
     }
 
@@ -407,11 +393,20 @@ impl Store for SqliteStore {
     }
 
     fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.read(|c| c.query_row("SELECT value FROM blobs WHERE key = ?1", [key], |r| r.get(0)).optional())
+        self.read(|c| {
+            c.query_row("SELECT value FROM blobs WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
     }
 
     fn put_blob(&self, key: &str, value: &[u8]) -> Result<()> {
-        self.write(|c| c.execute("INSERT OR REPLACE INTO blobs (key, value) VALUES (?1, ?2)", params![key, value]).map(|_| ()))
+        self.write(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO blobs (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .map(|_| ())
+        })
     }
 
     fn upsert_people(&self, people: &[Person]) -> Result<()> {
@@ -450,8 +445,7 @@ impl Store for SqliteStore {
 
     fn list_people(&self) -> Result<Vec<Person>> {
         self.read(|c| {
-            let mut stmt =
-                c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"))?;
+            let mut stmt = c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"))?;
             let rows = stmt.query_map([], person_from_row)?;
             rows.collect()
         })
@@ -459,10 +453,17 @@ impl Store for SqliteStore {
 
     fn upsert_teams(&self, teams: &[Team]) -> Result<()> {
         self.insert_tx(|tx| {
-            let mut stmt =
-                tx.prepare_cached("INSERT OR REPLACE INTO teams (id, name, department, territory, lead) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO teams (id, name, department, territory, lead) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
             for t in teams {
-                stmt.execute(params![t.id.0, t.name, t.department, t.territory, t.lead.as_ref().map(|l| &l.0)])?;
+                stmt.execute(params![
+                    t.id.0,
+                    t.name,
+                    t.department,
+                    t.territory,
+                    t.lead.as_ref().map(|l| &l.0)
+                ])?;
             }
             Ok(())
         })
@@ -470,9 +471,7 @@ impl Store for SqliteStore {
 
     fn list_teams(&self) -> Result<Vec<Team>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, name, department, territory, lead FROM teams ORDER BY id",
-            )?;
+            let mut stmt = c.prepare_cached("SELECT id, name, department, territory, lead FROM teams ORDER BY id")?;
             let rows = stmt.query_map([], |r| {
                 Ok(Team {
                     id: TeamId(r.get(0)?),
@@ -556,10 +555,7 @@ impl Store for SqliteStore {
         if existed {
             Ok(())
         } else {
-            Err(StoreError::NotFound {
-                kind: "customer",
-                id,
-            })
+            Err(StoreError::NotFound { kind: "customer", id })
         }
     }
 
@@ -567,10 +563,7 @@ impl Store for SqliteStore {
         let existed = self.write(|c| {
             let tx = c.transaction()?;
             let n = tx.execute("DELETE FROM customers WHERE id = ?1", [&id.0])?;
-            tx.execute(
-                "DELETE FROM customer_lookups WHERE customer_id = ?1",
-                [&id.0],
-            )?;
+            tx.execute("DELETE FROM customer_lookups WHERE customer_id = ?1", [&id.0])?;
             tx.execute(
                 "DELETE FROM data_keys WHERE owner_kind = 'customer' AND owner_id = ?1",
                 [&id.0],
@@ -626,9 +619,7 @@ impl Store for SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT {DOCUMENT_META_COLS}, body FROM documents WHERE id = ?1"
                 ))?
-                .query_row([&id.0], |r| {
-                    Ok((document_meta_from_row(r)?, r.get::<_, Vec<u8>>(10)?))
-                })
+                .query_row([&id.0], |r| Ok((document_meta_from_row(r)?, r.get::<_, Vec<u8>>(10)?)))
                 .optional()?;
             let Some((meta, body)) = row else {
                 return Ok(None);
@@ -645,19 +636,13 @@ impl Store for SqliteStore {
 
     fn list_documents(&self) -> Result<Vec<DocumentMeta>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {DOCUMENT_META_COLS} FROM documents ORDER BY id"
-            ))?;
+            let mut stmt = c.prepare_cached(&format!("SELECT {DOCUMENT_META_COLS} FROM documents ORDER BY id"))?;
             let rows = stmt.query_map([], document_meta_from_row)?;
             rows.collect()
         })
     }
 
-    fn wrapped_keys(
-        &self,
-        after: Option<&KeyOwner>,
-        limit: usize,
-    ) -> Result<Vec<(KeyOwner, StoredKey)>> {
+    fn wrapped_keys(&self, after: Option<&KeyOwner>, limit: usize) -> Result<Vec<(KeyOwner, StoredKey)>> {
         let (after_kind, after_id) = after.map_or(("", ""), |a| a.split());
         let rows: Vec<(String, String, u32, Vec<u8>)> = self.read(|c| {
             let mut stmt = c.prepare_cached(
@@ -670,21 +655,15 @@ impl Store for SqliteStore {
             rows.collect()
         })?;
         rows.into_iter()
-            .map(|(kind, id, kek_version, sealed)| {
-                Ok((
-                    KeyOwner::join(&kind, id)?,
-                    StoredKey {
-                        kek_version,
-                        sealed,
-                    },
-                ))
-            })
+            .map(|(kind, id, kek_version, sealed)| Ok((KeyOwner::join(&kind, id)?, StoredKey { kek_version, sealed })))
             .collect()
     }
 
     fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()> {
         self.insert_tx(|tx| {
-            let mut stmt = tx.prepare_cached("UPDATE data_keys SET kek_version = ?3, sealed = ?4 WHERE owner_kind = ?1 AND owner_id = ?2")?;
+            let mut stmt = tx.prepare_cached(
+                "UPDATE data_keys SET kek_version = ?3, sealed = ?4 WHERE owner_kind = ?1 AND owner_id = ?2",
+            )?;
             for (owner, key) in keys {
                 let (kind, id) = owner.split();
                 stmt.execute(params![kind, id, key.kek_version, key.sealed])?;
@@ -718,6 +697,171 @@ impl Store for SqliteStore {
                 params![text, author.0, at],
             )?;
             Ok(c.last_insert_rowid() as u64)
+        })
+    }
+}
+
+const SESSION_COLS: &str = "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked";
+
+fn session_from_row(r: &Row<'_>) -> rusqlite::Result<crate::SessionRecord> {
+    let hash: Vec<u8> = r.get(1)?;
+    let token_hash: [u8; 32] = hash.as_slice().try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Blob,
+            format!("session token hash has {} bytes, expected 32", hash.len()).into(),
+        )
+    })?;
+    Ok(crate::SessionRecord {
+        id: r.get(0)?,
+        token_hash,
+        person: PersonId(r.get(2)?),
+        created_ms: r.get(3)?,
+        last_seen_ms: r.get(4)?,
+        expires_ms: r.get(5)?,
+        idle_timeout_ms: r.get(6)?,
+        revoked: r.get(7)?,
+    })
+}
+
+impl crate::AuthStore for SqliteStore {
+    fn set_credential(&self, person: &PersonId, phc: &str) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO credentials (person, phc) VALUES (?1, ?2)",
+                params![person.0, phc],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn credential(&self, person: &PersonId) -> Result<Option<String>> {
+        self.read(|c| {
+            c.query_row("SELECT phc FROM credentials WHERE person = ?1", [&person.0], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+    }
+
+    fn insert_session(&self, s: &crate::SessionRecord) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    s.id,
+                    s.token_hash.as_slice(),
+                    s.person.0,
+                    s.created_ms,
+                    s.last_seen_ms,
+                    s.expires_ms,
+                    s.idle_timeout_ms,
+                    s.revoked
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn session_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<crate::SessionRecord>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"))?
+                .query_row([token_hash.as_slice()], session_from_row)
+                .optional()
+        })
+    }
+
+    fn sessions_of(&self, person: &PersonId) -> Result<Vec<crate::SessionRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {SESSION_COLS} FROM sessions WHERE person = ?1 ORDER BY created_ms, id"
+            ))?;
+            let rows = stmt.query_map([&person.0], session_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn touch_session(&self, id: &str, at: UnixMillis) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE sessions SET last_seen_ms = MAX(last_seen_ms, ?2) WHERE id = ?1",
+                params![id, at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn revoke_session(&self, id: &str) -> Result<bool> {
+        self.write(|c| {
+            c.execute("UPDATE sessions SET revoked = 1 WHERE id = ?1", [id])
+                .map(|n| n > 0)
+        })
+    }
+
+    fn sessions_valid_after(&self, person: &PersonId) -> Result<UnixMillis> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT sessions_valid_after FROM auth_people WHERE person = ?1",
+                [&person.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn revoke_sessions_before(&self, person: &PersonId, at: UnixMillis) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO auth_people (person, sessions_valid_after) VALUES (?1, ?2)
+                 ON CONFLICT(person) DO UPDATE SET sessions_valid_after = MAX(sessions_valid_after, ?2)",
+                params![person.0, at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn login_failures(&self, person: &PersonId) -> Result<crate::LoginFailures> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT failures, last_failure_ms FROM auth_people WHERE person = ?1",
+                [&person.0],
+                |r| {
+                    Ok(crate::LoginFailures {
+                        count: r.get(0)?,
+                        last_ms: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn record_login_failure(&self, person: &PersonId, at: UnixMillis) -> Result<crate::LoginFailures> {
+        self.write(|c| {
+            c.query_row(
+                "INSERT INTO auth_people (person, failures, last_failure_ms) VALUES (?1, 1, ?2)
+                 ON CONFLICT(person) DO UPDATE SET failures = failures + 1, last_failure_ms = ?2
+                 RETURNING failures, last_failure_ms",
+                params![person.0, at],
+                |r| {
+                    Ok(crate::LoginFailures {
+                        count: r.get(0)?,
+                        last_ms: r.get(1)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn clear_login_failures(&self, person: &PersonId) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE auth_people SET failures = 0, last_failure_ms = 0 WHERE person = ?1",
+                [&person.0],
+            )
+            .map(|_| ())
         })
     }
 }

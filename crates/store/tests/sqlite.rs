@@ -21,10 +21,7 @@ fn newer_schema_is_refused_with_a_clear_message() {
     let conn = rusqlite_bump(dir.path());
     drop(conn);
     let err = SqliteStore::open(dir.path()).err().unwrap();
-    assert!(
-        matches!(err, StoreError::NewerSchema { found: 99, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
     assert!(err.to_string().contains("upgrade custodia"));
 }
 
@@ -37,9 +34,7 @@ fn rusqlite_bump(dir: &std::path::Path) -> rusqlite::Connection {
 #[test]
 fn missing_data_dir_says_run_init() {
     let dir = tempfile::tempdir().unwrap();
-    let err = SqliteStore::open(&dir.path().join("nothing"))
-        .err()
-        .unwrap();
+    let err = SqliteStore::open(&dir.path().join("nothing")).err().unwrap();
     assert!(err.to_string().contains("custodia init"), "{err}");
 }
 
@@ -50,10 +45,7 @@ fn erased_customer_leaves_no_bytes_in_the_files() {
     c.key.sealed = b"WRAPPED-KEY-MARKER-0123456789".to_vec();
     c.fields[0].1 = b"CIPHERTEXT-MARKER-ABCDEFGHIJ".to_vec();
     store
-        .insert_customers(&[
-            c.clone(),
-            store::conformance::sample_customer("C-43", "p-1"),
-        ])
+        .insert_customers(&[c.clone(), store::conformance::sample_customer("C-43", "p-1")])
         .unwrap();
     assert!(store.erase_customer(&c.meta.id).unwrap());
     for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -78,11 +70,7 @@ fn read_only_data_dir_is_reported() {
         return;
     }
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
-    std::fs::set_permissions(
-        dir.path().join("custodia.db"),
-        std::fs::Permissions::from_mode(0o444),
-    )
-    .unwrap();
+    std::fs::set_permissions(dir.path().join("custodia.db"), std::fs::Permissions::from_mode(0o444)).unwrap();
     let result = SqliteStore::open(dir.path()).and_then(|s| s.put_setting("a", "b"));
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert!(matches!(result, Err(StoreError::ReadOnly(_))), "{result:?}");

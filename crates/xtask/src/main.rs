@@ -50,25 +50,43 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
 fn on_path(binary: &str) -> bool {
     let candidates = ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"];
     let in_path = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()));
-    in_path || candidates.iter().any(|d| std::path::Path::new(d).join(binary).is_file())
+    in_path
+        || candidates
+            .iter()
+            .any(|d| std::path::Path::new(d).join(binary).is_file())
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 /// Installs missing test packages with apt-get when running as root on a
 /// Debian-like system; otherwise says what is missing (the tests that need
 /// it then say they were skipped).
 fn ensure_packages() -> anyhow::Result<()> {
-    let missing: Vec<&str> = TEST_PACKAGES.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
+    let missing: Vec<&str> = TEST_PACKAGES
+        .iter()
+        .filter(|(bin, _)| !on_path(bin))
+        .map(|(_, pkg)| *pkg)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
     if !is_root() || !on_path("apt-get") {
-        eprintln!("xtask: missing {}; install them (apt-get install {}) or the tests that need them are skipped", missing.join(", "), missing.join(" "));
+        eprintln!(
+            "xtask: missing {}; install them (apt-get install {}) or the tests that need them are skipped",
+            missing.join(", "),
+            missing.join(" ")
+        );
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-q"]))?;
-    run(Command::new("apt-get").args(["install", "-y", "-q", "--no-install-recommends"]).args(&missing).env("DEBIAN_FRONTEND", "noninteractive"))
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }

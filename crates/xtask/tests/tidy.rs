@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn crates() -> Vec<(String, PathBuf)> {
@@ -42,7 +45,10 @@ fn dependencies(manifest: &Path) -> Vec<String> {
 fn folder_name_is_crate_name() {
     for (folder, path) in crates() {
         let text = std::fs::read_to_string(path.join("Cargo.toml")).unwrap();
-        assert!(text.contains(&format!("name = \"{folder}\"")), "crates/{folder}: the package name must equal the folder name");
+        assert!(
+            text.contains(&format!("name = \"{folder}\"")),
+            "crates/{folder}: the package name must equal the folder name"
+        );
     }
 }
 
@@ -72,7 +78,10 @@ fn analytics_and_ledger_stay_away_from_the_vault() {
         }
         let deps = dependencies(&manifest);
         for forbidden in ["store", "gateway", "crypto"] {
-            assert!(!deps.contains(&forbidden.to_owned()), "crates/{name} must not depend on {forbidden}");
+            assert!(
+                !deps.contains(&forbidden.to_owned()),
+                "crates/{name} must not depend on {forbidden}"
+            );
         }
     }
 }

@@ -657,3 +657,37 @@ fn read_only_and_full_data_dirs_are_reported_and_lose_nothing() {
     .fails();
     assert!(out.stderr.contains("read-only"), "{}", out.stderr);
 }
+
+#[test]
+fn set_password_reads_standard_input_and_refuses_weak_ones() {
+    use std::io::Write;
+    let env = Env::with_people();
+    let set = |pw: &str| {
+        let mut child = env
+            .command(&["people", "set-password", "p-2"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        to_run(child.wait_with_output().unwrap())
+    };
+    let weak = set("short").fails();
+    assert!(
+        !weak.stderr.contains("short"),
+        "the password must not be echoed: {}",
+        weak.stderr
+    );
+    set("a long enough passphrase").ok();
+    let conn = rusqlite::Connection::open(env.data.join("custodia.db")).unwrap();
+    let phc: String = conn
+        .query_row("SELECT phc FROM credentials WHERE person = 'p-2'", [], |r| r.get(0))
+        .unwrap();
+    assert!(phc.starts_with("$argon2id$") && !phc.contains("passphrase"));
+}

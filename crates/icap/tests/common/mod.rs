@@ -48,11 +48,7 @@ impl Inspector for MarkerInspector {
         self.seen.lock().unwrap().push(SeenUpload {
             method: upload.method.clone(),
             url: upload.url.clone(),
-            header_names: upload
-                .headers
-                .iter()
-                .map(|(n, _)| n.to_lowercase())
-                .collect(),
+            header_names: upload.headers.iter().map(|(n, _)| n.to_lowercase()).collect(),
             parts: upload
                 .parts
                 .iter()
@@ -64,11 +60,7 @@ impl Inspector for MarkerInspector {
                 })
                 .collect(),
         });
-        if upload
-            .parts
-            .iter()
-            .any(|p| contains(&p.data, PANIC_TRIGGER))
-        {
+        if upload.parts.iter().any(|p| contains(&p.data, PANIC_TRIGGER)) {
             panic!("test inspector asked to panic");
         }
         match upload.parts.iter().find(|p| contains(&p.data, MARKER)) {
@@ -104,11 +96,7 @@ pub async fn start_server(config: ServerConfig) -> TestServer {
     let task = tokio::spawn(async move {
         icap::serve(listener, shared, config).await.unwrap();
     });
-    TestServer {
-        addr,
-        inspector,
-        task,
-    }
+    TestServer { addr, inspector, task }
 }
 
 /// Sends `request`, half-closes, and reads everything until the server closes (bounded).
@@ -172,12 +160,7 @@ fn parse_response(bytes: &[u8]) -> Result<(IcapResponse, usize), String> {
     };
     let headers: Vec<(String, String)> = headers
         .iter()
-        .map(|h| {
-            (
-                h.name.to_string(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
+        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
         .collect();
     let mut used = line_end + 2 + head_len;
     let mut response = IcapResponse {
@@ -193,15 +176,10 @@ fn parse_response(bytes: &[u8]) -> Result<(IcapResponse, usize), String> {
         .header("encapsulated")
         .ok_or("response without Encapsulated")?
         .to_string();
-    let last = encapsulated
-        .split(',')
-        .next_back()
-        .ok_or("empty Encapsulated")?;
+    let last = encapsulated.split(',').next_back().ok_or("empty Encapsulated")?;
     let (name, offset) = last.trim().split_once('=').ok_or("bad Encapsulated")?;
     let offset: usize = offset.parse().map_err(|_| "bad Encapsulated offset")?;
-    let sections = bytes
-        .get(used..used + offset)
-        .ok_or("truncated header sections")?;
+    let sections = bytes.get(used..used + offset).ok_or("truncated header sections")?;
     response.sections = sections.to_vec();
     used += offset;
     if name != "null-body" {
@@ -209,9 +187,8 @@ fn parse_response(bytes: &[u8]) -> Result<(IcapResponse, usize), String> {
         loop {
             let rest = &bytes[used..];
             let end = find(rest, b"\r\n").ok_or("truncated chunk size")?;
-            let size =
-                usize::from_str_radix(std::str::from_utf8(&rest[..end]).map_err(|_| "chunk")?, 16)
-                    .map_err(|_| "bad chunk size in response")?;
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..end]).map_err(|_| "chunk")?, 16)
+                .map_err(|_| "bad chunk size in response")?;
             used += end + 2;
             let data = bytes.get(used..used + size).ok_or("truncated chunk")?;
             body.extend_from_slice(data);

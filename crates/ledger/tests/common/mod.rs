@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use ledger::{
-    ClientContext, Decision, Entry, Ledger, LedgerConfig, MemoryStore, ResourceId, SigningKey,
-    Witness,
-};
+use ledger::{ClientContext, Decision, Entry, Ledger, LedgerConfig, MemoryStore, ResourceId, SigningKey, Witness};
 use model::ManualClock;
 
 pub const NAME: &str = "custodia.test/ledger";
@@ -51,11 +48,7 @@ pub fn entry(n: u64) -> Entry {
     }
 }
 
-pub fn open(
-    store: MemoryStore,
-    clock: &ManualClock,
-    witnesses: Vec<Box<dyn Witness>>,
-) -> Ledger<MemoryStore> {
+pub fn open(store: MemoryStore, clock: &ManualClock, witnesses: Vec<Box<dyn Witness>>) -> Ledger<MemoryStore> {
     Ledger::open(
         store,
         key(),

@@ -1,0 +1,284 @@
+//! A client for custodia's HTTP API, used by the server's tests and the CLI.
+//!
+//! Public API:
+//! - [`Client::new`], then [`Client::login`] (keeps the session token from
+//!   the `custodia_session` cookie and sends it with each later request).
+//! - One method per route, returning the server's JSON as
+//!   [`serde_json::Value`] (or bytes for document content).
+//! - [`Client::raw`] for any request, e.g. to test bad input.
+//! - [`ClientError::Api`] carries the server's error shape.
+//!
+//! The session cookie is `Secure`; this client sends it itself rather than
+//! through a cookie jar so that it also works against `http://127.0.0.1`
+//! in tests and behind a TLS-terminating proxy.
+
+use reqwest::header::{HeaderValue, CONTENT_TYPE, COOKIE, SET_COOKIE};
+pub use reqwest::Method;
+use serde_json::Value;
+
+/// The session cookie's name, as the server sets it.
+pub const SESSION_COOKIE: &str = "custodia_session";
+
+/// What can go wrong talking to the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with its error shape.
+    #[error("server refused ({status} {code}): {message}")]
+    Api { status: u16, code: String, message: String },
+    #[error("cannot reach the custodia server: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the server's answer is not the expected JSON (status {status}): {problem}")]
+    Decode { status: u16, problem: String },
+    #[error("the server accepted the login but set no session cookie")]
+    NoSessionCookie,
+}
+
+/// A response as received, for tests of status codes and error shapes.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// Response headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// A client of one server, holding at most one session.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    session: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    // The session token is a credential: never in Debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("logged_in", &self.session.is_some())
+            .finish()
+    }
+}
+
+fn query_string(pairs: &[(&str, Option<String>)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| ((*k).to_owned(), v.clone())))
+        .collect()
+}
+
+impl Client {
+    /// A client of the server at `base_url`, e.g. `http://127.0.0.1:8443`.
+    pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        let http = reqwest::Client::builder().use_rustls_tls().build()?;
+        Ok(Client {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+            session: None,
+        })
+    }
+
+    /// Whether a session token is held.
+    pub fn is_logged_in(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// Forgets the session token without telling the server.
+    pub fn forget_session(&mut self) {
+        self.session = None;
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = &self.session {
+            if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}")) {
+                rb = rb.header(COOKIE, v);
+            }
+        }
+        rb
+    }
+
+    async fn json(rb: reqwest::RequestBuilder) -> Result<Value, ClientError> {
+        let response = rb.send().await?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            status,
+            problem: e.to_string(),
+        })?;
+        if (200..300).contains(&status) {
+            return Ok(value);
+        }
+        Err(api_error(status, &value))
+    }
+
+    /// Logs in and keeps the session token.
+    pub async fn login(&mut self, person: &str, password: &str) -> Result<Value, ClientError> {
+        let response = self
+            .request(Method::POST, "/v1/auth/login")
+            .json(&serde_json::json!({"person": person, "password": password}))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let token = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_owned());
+        let bytes = response.bytes().await?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            status,
+            problem: e.to_string(),
+        })?;
+        if !(200..300).contains(&status) {
+            return Err(api_error(status, &value));
+        }
+        self.session = Some(token.filter(|t| !t.is_empty()).ok_or(ClientError::NoSessionCookie)?);
+        Ok(value)
+    }
+
+    /// Ends the session on the server and forgets it here.
+    pub async fn logout(&mut self) -> Result<Value, ClientError> {
+        let out = Self::json(self.request(Method::POST, "/v1/auth/logout")).await;
+        self.session = None;
+        out
+    }
+
+    pub async fn health(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/health")).await
+    }
+
+    pub async fn ready(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/ready")).await
+    }
+
+    /// The caller's own live sessions.
+    pub async fn sessions(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/v1/auth/sessions")).await
+    }
+
+    pub async fn revoke_session(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::DELETE, &format!("/v1/auth/sessions/{id}"))).await
+    }
+
+    /// Changes the caller's own password; their other sessions end.
+    pub async fn change_password(&self, person: &str, current: &str, new: &str) -> Result<Value, ClientError> {
+        Self::json(
+            self.request(Method::POST, &format!("/v1/people/{person}/password"))
+                .json(&serde_json::json!({"current_password": current, "new_password": new})),
+        )
+        .await
+    }
+
+    pub async fn customers(&self, owner: Option<&str>, limit: Option<usize>) -> Result<Value, ClientError> {
+        let q = query_string(&[
+            ("owner", owner.map(str::to_owned)),
+            ("limit", limit.map(|l| l.to_string())),
+        ]);
+        Self::json(self.request(Method::GET, "/v1/customers").query(&q)).await
+    }
+
+    pub async fn customer(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, &format!("/v1/customers/{id}"))).await
+    }
+
+    pub async fn search_customers(&self, q: &str, limit: Option<usize>) -> Result<Value, ClientError> {
+        let q = query_string(&[("q", Some(q.to_owned())), ("limit", limit.map(|l| l.to_string()))]);
+        Self::json(self.request(Method::GET, "/v1/customers/search").query(&q)).await
+    }
+
+    pub async fn documents(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/v1/documents")).await
+    }
+
+    pub async fn document(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, &format!("/v1/documents/{id}"))).await
+    }
+
+    /// A document's body.
+    pub async fn document_content(&self, id: &str) -> Result<Vec<u8>, ClientError> {
+        let raw = self
+            .raw(Method::GET, &format!("/v1/documents/{id}/content"), None, Vec::new())
+            .await?;
+        if (200..300).contains(&raw.status) {
+            return Ok(raw.body);
+        }
+        let value = raw.json().unwrap_or(Value::Null);
+        Err(api_error(raw.status, &value))
+    }
+
+    pub async fn audit(
+        &self,
+        person: Option<&str>,
+        action: Option<&str>,
+        decision: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Value, ClientError> {
+        let q = query_string(&[
+            ("person", person.map(str::to_owned)),
+            ("action", action.map(str::to_owned)),
+            ("decision", decision.map(str::to_owned)),
+            ("limit", limit.map(|l| l.to_string())),
+        ]);
+        Self::json(self.request(Method::GET, "/v1/audit").query(&q)).await
+    }
+
+    /// Any request, with the session if held; `path` may carry a query.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<RawResponse, ClientError> {
+        let mut rb = self.request(method, path);
+        if let Some(ct) = content_type {
+            rb = rb.header(CONTENT_TYPE, ct);
+        }
+        let response = rb.body(body).send().await?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+            .collect();
+        let body = response.bytes().await?.to_vec();
+        Ok(RawResponse {
+            status,
+            content_type,
+            headers,
+            body,
+        })
+    }
+}
+
+fn api_error(status: u16, value: &Value) -> ClientError {
+    let error = &value["error"];
+    match (error["code"].as_str(), error["message"].as_str()) {
+        (Some(code), Some(message)) => ClientError::Api {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+        },
+        _ => ClientError::Decode {
+            status,
+            problem: "an error without the {\"error\":{code,message}} shape".into(),
+        },
+    }
+}

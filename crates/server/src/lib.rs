@@ -1,0 +1,266 @@
+//! `custodia serve`: the HTTP API.
+//!
+//! Every request but `/health`, `/ready` and login carries the session
+//! cookie [`SESSION_COOKIE`]; the session is checked against the store on
+//! each request (no cache), so revoking a session, revoking a person's
+//! sessions or marking them departed applies at their very next request.
+//! Routes over vault data get only the gateway ([`DataState`]) and call it
+//! as `Actor::Person` with the request's [`gateway::AccessContext`]; the
+//! gateway authorizes, records and masks.
+//!
+//! Public API:
+//! - [`router`], [`serve`]: the API over an [`AppState`].
+//! - [`ROUTES`]: every route served; the router is built from it.
+//! - [`set_password`], [`revoke_person_sessions`]: the operator's side,
+//!   called by the CLI.
+//! - [`ApiError`]: the one error shape, `{"error":{"code","message"}}`.
+//!
+//! Passwords are hashed with Argon2id (19 MiB, t=2, p=1). Failed logins are
+//! throttled per person with exponential backoff kept in the store, so the
+//! throttle survives restarts and holds across server processes.
+
+mod auth;
+mod data;
+mod error;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, MethodRouter};
+use axum::{Json, Router};
+use gateway::Gateway;
+use model::SharedClock;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use auth::{
+    revoke_person_sessions, set_password, Caller, PasswordError, SessionConfig, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    SESSION_COOKIE,
+};
+pub use data::{DataState, MAX_LIMIT};
+pub use error::ApiError;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Requests running longer than this are cancelled with 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the server's authentication layer needs from the store: people (to
+/// refuse departed ones) and the authentication state.
+pub trait AuthBackend: store::Store + store::AuthStore {}
+impl<T: store::Store + store::AuthStore> AuthBackend for T {}
+
+/// Everything the server holds. Only the authentication layer and the auth
+/// routes see the store; data routes get a [`DataState`].
+#[derive(Clone)]
+pub struct AppState {
+    gateway: Arc<Gateway>,
+    auth: Arc<dyn AuthBackend>,
+    clock: SharedClock,
+    sessions: SessionConfig,
+}
+
+impl AppState {
+    /// The state over an open gateway, the same store (for sessions and
+    /// credentials only) and the clock sessions expire by.
+    pub fn new(gateway: Arc<Gateway>, auth: Arc<dyn AuthBackend>, clock: SharedClock) -> AppState {
+        AppState {
+            gateway,
+            auth,
+            clock,
+            sessions: SessionConfig::default(),
+        }
+    }
+
+    /// Sets how long sessions live.
+    pub fn with_sessions(mut self, sessions: SessionConfig) -> AppState {
+        self.sessions = sessions;
+        self
+    }
+}
+
+/// Every route served, as (method, path). The router is built from this
+/// table alone, so a route cannot be served without being listed.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("POST", "/v1/auth/login"),
+    ("POST", "/v1/auth/logout"),
+    ("GET", "/v1/auth/sessions"),
+    ("DELETE", "/v1/auth/sessions/{id}"),
+    ("POST", "/v1/people/{id}/password"),
+    ("GET", "/v1/customers"),
+    ("GET", "/v1/customers/search"),
+    ("GET", "/v1/customers/{id}"),
+    ("GET", "/v1/documents"),
+    ("GET", "/v1/documents/{id}"),
+    ("GET", "/v1/documents/{id}/content"),
+    ("GET", "/v1/audit"),
+];
+
+/// Who may call a route and what its handler is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// No session; handler gets the [`AppState`].
+    Public,
+    /// A session; handler gets the [`AppState`] (auth routes only).
+    Session,
+    /// A session; handler gets only the gateway ([`DataState`]).
+    Data,
+}
+
+/// A route's handler, typed by the state it may see.
+enum Endpoint {
+    Public(MethodRouter<AppState>),
+    Session(MethodRouter<AppState>),
+    Data(MethodRouter<DataState>),
+}
+
+impl Endpoint {
+    fn kind(&self) -> RouteKind {
+        match self {
+            Endpoint::Public(_) => RouteKind::Public,
+            Endpoint::Session(_) => RouteKind::Session,
+            Endpoint::Data(_) => RouteKind::Data,
+        }
+    }
+}
+
+fn endpoint(method: &str, path: &str) -> Option<Endpoint> {
+    Some(match (method, path) {
+        ("GET", "/health") => Endpoint::Public(get(health)),
+        ("GET", "/ready") => Endpoint::Public(get(ready)),
+        ("POST", "/v1/auth/login") => Endpoint::Public(post(auth::login)),
+        ("POST", "/v1/auth/logout") => Endpoint::Session(post(auth::logout)),
+        ("GET", "/v1/auth/sessions") => Endpoint::Session(get(auth::sessions)),
+        ("DELETE", "/v1/auth/sessions/{id}") => Endpoint::Session(delete(auth::revoke_session)),
+        ("POST", "/v1/people/{id}/password") => Endpoint::Session(post(auth::change_password)),
+        ("GET", "/v1/customers") => Endpoint::Data(get(data::list_customers)),
+        ("GET", "/v1/customers/search") => Endpoint::Data(get(data::search_customers)),
+        ("GET", "/v1/customers/{id}") => Endpoint::Data(get(data::read_customer)),
+        ("GET", "/v1/documents") => Endpoint::Data(get(data::list_documents)),
+        ("GET", "/v1/documents/{id}") => Endpoint::Data(get(data::document)),
+        ("GET", "/v1/documents/{id}/content") => Endpoint::Data(get(data::document_content)),
+        ("GET", "/v1/audit") => Endpoint::Data(get(data::audit)),
+        _ => return None,
+    })
+}
+
+/// How a listed route is served, or `None` if [`ROUTES`] lists a route no
+/// handler serves (a test checks there is none).
+pub fn route_kind(method: &str, path: &str) -> Option<RouteKind> {
+    endpoint(method, path).map(|e| e.kind())
+}
+
+/// The API as an axum router.
+pub fn router(state: AppState) -> Router {
+    let mut public = Router::new();
+    let mut session = Router::new();
+    let mut data = Router::new();
+    for (method, path) in ROUTES {
+        match endpoint(method, path) {
+            Some(Endpoint::Public(m)) => public = public.route(path, m),
+            Some(Endpoint::Session(m)) => session = session.route(path, m),
+            Some(Endpoint::Data(m)) => data = data.route(path, m),
+            // Unreachable by the table test; never served rather than panic.
+            None => tracing::error!(method, path, "route listed without a handler"),
+        }
+    }
+    let data_state = DataState {
+        gateway: Arc::clone(&state.gateway),
+    };
+    let session = session
+        .route_layer(from_fn_with_state(state.clone(), auth::require_session))
+        .with_state(state.clone());
+    let data = data
+        .route_layer(from_fn_with_state(state.clone(), auth::require_session))
+        .with_state(data_state);
+    public
+        .with_state(state)
+        .merge(session)
+        .merge(data)
+        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(map_response(error_shape))
+}
+
+/// Serves the API on `listener` until the listener fails.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+/// Gives error responses from axum and tower-http (405, 408, 413…) the
+/// API's error shape.
+async fn error_shape(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        return ApiError::for_status(status).into_response();
+    }
+    response
+}
+
+/// Runs blocking work (SQLite, Argon2, decryption) off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let gateway = Arc::clone(&state.gateway);
+    blocking(move || {
+        gateway.installation().map_err(|e| {
+            tracing::error!(error = %e, "not ready");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the store is not reachable; see the server log",
+            )
+        })
+    })
+    .await?;
+    Ok(Json(serde_json::json!({"status": "ready"})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_route_has_a_handler_and_data_routes_get_only_the_gateway() {
+        for (method, path) in ROUTES {
+            let kind = route_kind(method, path);
+            assert!(kind.is_some(), "{method} {path} is listed but has no handler");
+            let is_data = ["/v1/customers", "/v1/documents", "/v1/audit"]
+                .iter()
+                .any(|p| path.starts_with(p));
+            assert_eq!(kind == Some(RouteKind::Data), is_data, "{method} {path}: {kind:?}");
+        }
+        let mut seen = std::collections::HashSet::new();
+        assert!(ROUTES.iter().all(|r| seen.insert(r)), "a route is listed twice");
+    }
+}

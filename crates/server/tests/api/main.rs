@@ -1,0 +1,463 @@
+//! The API end to end: a real server on 127.0.0.1:0 over a temporary data
+//! directory, driven through the `client` crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use client::Method;
+use client::{Client, ClientError};
+use gateway::{AccessContext, Actor, Gateway, Keyring};
+use ledger::{Ledger, LedgerConfig, SigningKey};
+use model::{Classification, EmploymentStatus, ManualClock, NewCustomer, PersonId, Role, SharedClock};
+use server::{AppState, AuthBackend, SessionConfig};
+use store::conformance::sample_person;
+use store::{SqliteStore, Store};
+
+const PASSWORD: &str = "a long enough passphrase";
+const START_MS: i64 = 1_750_000_000_000;
+
+struct Server {
+    base: String,
+    store: Arc<SqliteStore>,
+    clock: ManualClock,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn client(&self) -> Client {
+        Client::new(&self.base).unwrap()
+    }
+
+    async fn login(&self, person: &str) -> Client {
+        let mut c = self.client();
+        c.login(person, PASSWORD).await.unwrap();
+        c
+    }
+
+    fn set_status(&self, person: &str, status: EmploymentStatus) {
+        let mut p = self.store.get_person(&PersonId(person.into())).unwrap().unwrap();
+        p.status = status;
+        self.store.upsert_people(&[p]).unwrap();
+    }
+}
+
+fn customer(id: &str, owner: &str, phone: &str) -> NewCustomer {
+    NewCustomer {
+        id: Some(model::CustomerId(id.into())),
+        display_name: format!("Customer {id}"),
+        company: "Acme".into(),
+        emails: vec![format!("{}@example.com", id.to_lowercase())],
+        phones: vec![phone.into()],
+        addresses: vec![],
+        notes: String::new(),
+        annual_value: None,
+        bank_details: None,
+        country: Some("VN".into()),
+        owner: Some(PersonId(owner.into())),
+        team: None,
+        territory: None,
+        classification: Some(Classification::Internal),
+        compartments: Default::default(),
+    }
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::create(dir.path()).unwrap());
+    let keys = Keyring::generate("test").unwrap();
+    Gateway::initialize(store.as_ref(), &keys, 0).unwrap();
+    let clock = ManualClock::new(START_MS);
+    let shared: SharedClock = Arc::new(clock.clone());
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let signing = SigningKey::generate("custodia/test").unwrap();
+    let origin = signing.name().to_owned();
+    let ledger = Arc::new(
+        Ledger::open(
+            Arc::clone(&dyn_store),
+            signing,
+            Arc::clone(&shared),
+            LedgerConfig::new(&origin),
+            Vec::new(),
+        )
+        .unwrap(),
+    );
+    let gateway = Arc::new(Gateway::open(dyn_store, keys, Arc::clone(&shared), ledger).unwrap());
+
+    let operator = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    let mut people = vec![
+        sample_person("rep-a", Role::SalesRep),
+        sample_person("rep-b", Role::SalesRep),
+        sample_person("support", Role::Support),
+    ];
+    for p in &mut people {
+        p.team = None;
+        p.compartments = Default::default();
+    }
+    gateway.import_people(&operator, &ctx, &people, &[]).unwrap();
+    let rows = vec![
+        customer("C-1", "rep-a", "+84 912 345 678"),
+        customer("C-2", "rep-b", "+84 913 222 333"),
+        customer("C-3", "rep-a", "+84 914 444 555"),
+    ];
+    gateway.import_customers(&operator, &ctx, rows, false, &|_| {}).unwrap();
+    let auth: Arc<dyn AuthBackend> = store.clone();
+    for p in &people {
+        server::set_password(auth.as_ref(), &p.id, PASSWORD).unwrap();
+    }
+    let state = AppState::new(gateway, auth, shared).with_sessions(SessionConfig {
+        absolute_ms: 8 * 3_600_000,
+        idle_ms: 30 * 60_000,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::serve(listener, state));
+    Server {
+        base,
+        store,
+        clock,
+        _dir: dir,
+    }
+}
+
+/// One bad-input case: method, path, content type, body, expected status.
+type Case = (Method, &'static str, Option<&'static str>, &'static [u8], u16);
+
+/// Asserts an error of the API's shape with this status and code.
+fn check_error<T: std::fmt::Debug>(result: Result<T, ClientError>, status: u16, code: &str) {
+    match result {
+        Err(ClientError::Api { status: s, code: c, .. }) => {
+            assert_eq!((s, c.as_str()), (status, code), "wrong error");
+        }
+        other => panic!("expected {status} {code}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn health_needs_no_session_and_data_routes_do() {
+    let s = start().await;
+    let c = s.client();
+    assert_eq!(c.health().await.unwrap()["status"], "ok");
+    assert_eq!(c.ready().await.unwrap()["status"], "ready");
+    check_error(c.customers(None, None).await, 401, "unauthenticated");
+    check_error(c.sessions().await, 401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn login_logout_and_wrong_password() {
+    let s = start().await;
+    let mut c = s.client();
+    check_error(
+        c.login("rep-a", "not the password at all").await,
+        401,
+        "unauthenticated",
+    );
+    check_error(c.login("nobody", PASSWORD).await, 401, "unauthenticated");
+    let who = c.login("rep-a", PASSWORD).await.unwrap();
+    assert_eq!(who["person"], "rep-a");
+    assert_eq!(c.sessions().await.unwrap().as_array().unwrap().len(), 1);
+    c.customers(None, None).await.unwrap();
+    let kept = c.raw(Method::GET, "/v1/customers", None, Vec::new()).await.unwrap();
+    assert_eq!(kept.status, 200);
+    c.logout().await.unwrap();
+    check_error(c.customers(None, None).await, 401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn login_cookie_is_http_only_secure_and_strict_and_no_password_is_echoed() {
+    let s = start().await;
+    let c = s.client();
+    let body = serde_json::json!({"person": "rep-a", "password": PASSWORD})
+        .to_string()
+        .into_bytes();
+    let r = c
+        .raw(Method::POST, "/v1/auth/login", Some("application/json"), body)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(!String::from_utf8_lossy(&r.body).contains(PASSWORD));
+    let raw = r
+        .headers
+        .iter()
+        .find(|(k, _)| k == "set-cookie")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(raw.starts_with("custodia_session="));
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(raw.contains(attr), "cookie lacks {attr}");
+    }
+    let bad = serde_json::json!({"person": "rep-a", "password": 12345678901234_u64})
+        .to_string()
+        .into_bytes();
+    let r = c
+        .raw(Method::POST, "/v1/auth/login", Some("application/json"), bad)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422);
+    assert!(!String::from_utf8_lossy(&r.body).contains("12345678901234"));
+}
+
+#[tokio::test]
+async fn a_rep_reads_own_customer_but_not_another_reps() {
+    let s = start().await;
+    let c = s.login("rep-a").await;
+    let own = c.customer("C-1").await.unwrap();
+    assert_eq!(own["id"], "C-1");
+    assert!(own["masked"].as_array().unwrap().is_empty());
+    check_error(c.customer("C-2").await, 403, "denied");
+    check_error(c.customer("C-404").await, 404, "not_found");
+    let list = c.customers(None, None).await.unwrap();
+    let ids: Vec<&str> = list["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["C-1", "C-3"]);
+    assert_eq!(list["withheld"]["count"], 1);
+}
+
+#[tokio::test]
+async fn support_sees_a_masked_phone() {
+    let s = start().await;
+    let c = s.login("support").await;
+    let view = c.customer("C-2").await.unwrap();
+    let masked: Vec<&str> = view["masked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(masked.contains(&"phones"), "{masked:?}");
+    let phone = view["fields"]["phones"].to_string();
+    assert!(
+        !phone.contains("222 333") && !phone.contains("222333"),
+        "phone shown in clear: {phone}"
+    );
+}
+
+#[tokio::test]
+async fn a_departing_person_cannot_search_in_bulk() {
+    let s = start().await;
+    let c = s.login("rep-a").await;
+    let before = c.search_customers("Customer", None).await.unwrap();
+    assert_eq!(before["records"].as_array().unwrap().len(), 2);
+    s.set_status("rep-a", EmploymentStatus::Departing);
+    match c.search_customers("Customer", None).await {
+        Ok(after) => {
+            assert!(after["records"].as_array().unwrap().is_empty(), "{after}");
+            assert!(after["withheld"]["count"].as_u64().unwrap() >= 2);
+        }
+        Err(e) => check_error::<()>(Err(e), 403, "denied"),
+    }
+    // Reading their own account one at a time is still allowed.
+    c.customer("C-1").await.unwrap();
+}
+
+#[tokio::test]
+async fn departure_and_revocation_end_existing_sessions_at_the_next_request() {
+    let s = start().await;
+    let a = s.login("rep-a").await;
+    let b = s.login("rep-b").await;
+    a.customer("C-1").await.unwrap();
+    s.set_status("rep-a", EmploymentStatus::Departed);
+    check_error(a.customer("C-1").await, 401, "unauthenticated");
+    check_error(s.client().login("rep-a", PASSWORD).await, 401, "unauthenticated");
+
+    b.customer("C-2").await.unwrap();
+    server::revoke_person_sessions(s.store.as_ref(), &PersonId("rep-b".into()), START_MS).unwrap();
+    check_error(b.customer("C-2").await, 401, "unauthenticated");
+    s.clock.advance_ms(1);
+    let b2 = s.login("rep-b").await;
+    b2.customer("C-2").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_person_revokes_one_of_their_own_sessions() {
+    let s = start().await;
+    let first = s.login("rep-a").await;
+    let second = s.login("rep-a").await;
+    let sessions = second.sessions().await.unwrap();
+    let list = sessions.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let other = list.iter().find(|x| x["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let intruder = s.login("rep-b").await;
+    check_error(intruder.revoke_session(&other).await, 404, "not_found");
+    second.revoke_session(&other).await.unwrap();
+    check_error(first.customers(None, None).await, 401, "unauthenticated");
+    second.customers(None, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_at_their_absolute_limit() {
+    let s = start().await;
+    let c = s.login("rep-a").await;
+    s.clock.advance_ms(29 * 60_000);
+    c.customer("C-1").await.unwrap();
+    s.clock.advance_ms(30 * 60_000);
+    check_error(c.customer("C-1").await, 401, "unauthenticated");
+
+    let c = s.login("rep-a").await;
+    for _ in 0..16 {
+        s.clock.advance_ms(29 * 60_000);
+        c.customer("C-1").await.unwrap();
+    }
+    s.clock.advance_ms(29 * 60_000);
+    check_error(c.customer("C-1").await, 401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_then_released() {
+    let s = start().await;
+    let mut c = s.client();
+    for _ in 0..3 {
+        check_error(c.login("rep-a", "wrong password here").await, 401, "unauthenticated");
+    }
+    // Even the right password waits out the backoff, without being checked.
+    check_error(c.login("rep-a", PASSWORD).await, 429, "throttled");
+    s.clock.advance_ms(999);
+    check_error(c.login("rep-a", PASSWORD).await, 429, "throttled");
+    s.clock.advance_ms(1);
+    c.login("rep-a", PASSWORD).await.unwrap();
+    // A success resets the count: one more failure is not throttled.
+    let mut c = s.client();
+    check_error(c.login("rep-a", "wrong password here").await, 401, "unauthenticated");
+    c.login("rep-a", PASSWORD).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_person_changes_only_their_own_password() {
+    let s = start().await;
+    let c = s.login("rep-a").await;
+    check_error(
+        c.change_password("rep-b", PASSWORD, "another long passphrase").await,
+        403,
+        "denied",
+    );
+    check_error(
+        c.change_password("rep-a", "wrong current password", "another long passphrase")
+            .await,
+        401,
+        "unauthenticated",
+    );
+    check_error(c.change_password("rep-a", PASSWORD, "short").await, 422, "invalid");
+    c.change_password("rep-a", PASSWORD, "another long passphrase")
+        .await
+        .unwrap();
+    check_error(s.client().login("rep-a", PASSWORD).await, 401, "unauthenticated");
+    s.client().login("rep-a", "another long passphrase").await.unwrap();
+}
+
+/// Bad input of every kind: a 4xx with the error shape, never a 5xx.
+#[tokio::test]
+async fn bad_input_gets_a_4xx_with_the_error_shape() {
+    let s = start().await;
+    let c = s.login("rep-a").await;
+    let cases: &[Case] = &[
+        (
+            Method::POST,
+            "/v1/auth/login",
+            Some("application/json"),
+            b"{not json",
+            400,
+        ),
+        (
+            Method::POST,
+            "/v1/auth/login",
+            Some("application/json"),
+            br#"{"person":"rep-a","password":"x","extra":1}"#,
+            422,
+        ),
+        (
+            Method::POST,
+            "/v1/auth/login",
+            Some("application/json"),
+            br#"{"person":"rep-a"}"#,
+            422,
+        ),
+        (
+            Method::POST,
+            "/v1/auth/login",
+            Some("text/plain"),
+            br#"{"person":"rep-a","password":"x"}"#,
+            415,
+        ),
+        (Method::POST, "/v1/auth/login", None, b"", 415),
+        (
+            Method::POST,
+            "/v1/people/rep-a/password",
+            Some("application/json"),
+            b"[]",
+            422,
+        ),
+        (Method::GET, "/v1/customers?limit=abc", None, b"", 400),
+        (Method::GET, "/v1/customers?limit=0", None, b"", 400),
+        (Method::GET, "/v1/customers?limit=1000000", None, b"", 400),
+        (Method::GET, "/v1/customers?colour=red", None, b"", 400),
+        (Method::GET, "/v1/customers/search", None, b"", 400),
+        (Method::GET, "/v1/customers/search?q=%20", None, b"", 400),
+        (Method::GET, "/v1/audit?limit=-1", None, b"", 400),
+        (Method::GET, "/v1/nowhere", None, b"", 404),
+        (Method::DELETE, "/v1/customers", None, b"", 405),
+        (Method::GET, "/v1/documents/D-missing", None, b"", 404),
+    ];
+    for (method, path, ct, body, status) in cases {
+        let r = c.raw(method.clone(), path, *ct, body.to_vec()).await.unwrap();
+        assert_eq!(
+            r.status,
+            *status,
+            "{method} {path}: {:?}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let json = r.json().unwrap_or_default();
+        assert!(
+            json["error"]["code"].is_string() && json["error"]["message"].is_string(),
+            "{method} {path}: {json}"
+        );
+    }
+    let big = vec![b'a'; server::MAX_BODY_BYTES + 1];
+    let r = c
+        .raw(Method::POST, "/v1/auth/login", Some("application/json"), big)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413);
+    assert_eq!(r.json().unwrap()["error"]["code"], "too_large");
+}
+
+#[tokio::test]
+async fn audit_needs_fresh_mfa_which_sessions_do_not_claim() {
+    let s = start().await;
+    let c = s.login("support").await;
+    check_error(c.audit(None, None, None, Some(10)).await, 403, "denied");
+}
+
+/// Every route in the table is served (none falls to the router's
+/// fallback), and a route outside it is not.
+#[tokio::test]
+async fn every_listed_route_is_served() {
+    let s = start().await;
+    let c = s.login("support").await;
+    for (method, path) in server::ROUTES {
+        let concrete = path.replace("{id}", "x");
+        let r = c
+            .raw(
+                method.parse().unwrap(),
+                &concrete,
+                Some("application/json"),
+                b"{}".to_vec(),
+            )
+            .await
+            .unwrap();
+        let code = r.json().map(|j| j["error"]["code"].clone()).unwrap_or_default();
+        assert!(
+            code != "no_route" && code != "method_not_allowed",
+            "{method} {path} is not served: {code}"
+        );
+        assert!(r.status < 500, "{method} {path}: {}", r.status);
+    }
+    let r = c.raw(Method::GET, "/v1/people", None, Vec::new()).await.unwrap();
+    assert_eq!(r.json().unwrap()["error"]["code"], "no_route");
+}
