@@ -180,29 +180,9 @@ pub fn company_name(country: &str, rng: &mut impl Rng) -> String {
 /// Folds a name to ASCII for email addresses: `Nguyễn Đức` → `nguyen duc`.
 /// Names in other scripts (Chinese) fold to nothing and get a number.
 pub fn fold_ascii(s: &str) -> String {
-    const GROUPS: &[(char, &str)] = &[
-        ('a', "àáâãäåāăąạảấầẩẫậắằẳẵặ"),
-        ('e', "èéêëēĕėęěẹẻẽếềểễệ"),
-        ('i', "ìíîïĩīĭįıỉị"),
-        ('o', "òóôõöøōŏőơọỏốồổỗộớờởỡợ"),
-        ('u', "ùúûüũūŭůűųưụủứừửữự"),
-        ('y', "ýÿŷỳỵỷỹ"),
-        ('d', "đď"),
-        ('c', "çćĉċč"),
-        ('n', "ñńņňŉ"),
-        ('s', "śŝşšș"),
-        ('z', "źżž"),
-        ('l', "ĺļľŀł"),
-    ];
-    s.chars()
-        .flat_map(char::to_lowercase)
-        .filter_map(|c| {
-            if c.is_ascii_alphanumeric() || c == ' ' {
-                Some(c)
-            } else {
-                GROUPS.iter().find(|(_, set)| set.contains(c)).map(|(base, _)| *base)
-            }
-        })
+    model::normalize::fold_diacritics(s)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
         .collect()
 }
 

@@ -230,14 +230,14 @@ impl Gateway {
             let metas = self.store.get_customers(&ids)?.into_iter().map(|c| c.meta).collect();
             return self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true);
         }
-        let needle = fold(query);
+        let needle = normalize::fold_diacritics(query);
         let metas = self.store.customer_metas(&CustomerFilter::default())?;
         self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|view| {
             view.text(CustomerField::Name)
-                .is_some_and(|n| fold(&n).contains(&needle))
+                .is_some_and(|n| normalize::fold_diacritics(&n).contains(&needle))
                 || view
                     .text(CustomerField::Company)
-                    .is_some_and(|n| fold(&n).contains(&needle))
+                    .is_some_and(|n| normalize::fold_diacritics(&n).contains(&needle))
         })
     }
 
@@ -449,38 +449,6 @@ fn mask_value(field: CustomerField, value: &serde_json::Value) -> serde_json::Va
         serde_json::Value::Null => serde_json::Value::Null,
         _ => serde_json::Value::String(mask::text("")),
     }
-}
-
-/// Lowercases and strips diacritics for name search (Nguyễn matches nguyen).
-fn fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).map(strip_diacritic).collect()
-}
-
-/// Maps a Latin letter with diacritics to its base letter. Covers Latin-1,
-/// Latin Extended-A and Vietnamese; a full Unicode decomposition is the DLP
-/// engine's job, where matching quality matters more than here.
-fn strip_diacritic(c: char) -> char {
-    const GROUPS: &[(char, &str)] = &[
-        ('a', "àáâãäåāăąạảấầẩẫậắằẳẵặ"),
-        ('e', "èéêëēĕėęěẹẻẽếềểễệ"),
-        ('i', "ìíîïĩīĭįıỉị"),
-        ('o', "òóôõöøōŏőơọỏốồổỗộớờởỡợ"),
-        ('u', "ùúûüũūŭůűųưụủứừửữự"),
-        ('y', "ýÿŷỳỵỷỹ"),
-        ('d', "đď"),
-        ('c', "çćĉċč"),
-        ('n', "ñńņňŉ"),
-        ('s', "śŝşšș"),
-        ('z', "źżž"),
-        ('g', "ĝğġģ"),
-        ('l', "ĺļľŀł"),
-        ('r', "ŕŗř"),
-        ('t', "ţťŧț"),
-    ];
-    GROUPS
-        .iter()
-        .find(|(_, set)| set.contains(c))
-        .map_or(c, |(base, _)| *base)
 }
 
 /// Validates a row before anything is sealed.

@@ -106,6 +106,38 @@ pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
     Some(format!("+{international}"))
 }
 
+/// Lowercases and maps Latin letters with diacritics (Latin-1, Latin
+/// Extended-A, Vietnamese) to their base letter: `Nguyễn Đức` → `nguyen duc`.
+/// Written by hand because a full Unicode decomposition crate is more than
+/// search and demo e-mail addresses need (the DLP engine does the full job).
+pub fn fold_diacritics(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).map(base_letter).collect()
+}
+
+fn base_letter(c: char) -> char {
+    const GROUPS: &[(char, &str)] = &[
+        ('a', "àáâãäåāăąạảấầẩẫậắằẳẵặ"),
+        ('e', "èéêëēĕėęěẹẻẽếềểễệ"),
+        ('i', "ìíîïĩīĭįıỉị"),
+        ('o', "òóôõöøōŏőơọỏốồổỗộớờởỡợ"),
+        ('u', "ùúûüũūŭůűųưụủứừửữự"),
+        ('y', "ýÿŷỳỵỷỹ"),
+        ('d', "đď"),
+        ('c', "çćĉċč"),
+        ('n', "ñńņňŉ"),
+        ('s', "śŝşšș"),
+        ('z', "źżž"),
+        ('g', "ĝğġģ"),
+        ('l', "ĺļľŀł"),
+        ('r', "ŕŗř"),
+        ('t', "ţťŧț"),
+    ];
+    GROUPS
+        .iter()
+        .find(|(_, set)| set.contains(c))
+        .map_or(c, |(base, _)| *base)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +162,13 @@ mod tests {
         check("call me", Some("VN"), None);
         check("12", Some("VN"), None);
         check("+84 912 345 678 x12", None, Some("+84912345678"));
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold_diacritics("Nguyễn Văn Đức"), "nguyen van duc");
+        assert_eq!(fold_diacritics("Łukasz Müller"), "lukasz muller");
+        assert_eq!(fold_diacritics("王伟"), "王伟");
     }
 
     #[test]
