@@ -113,47 +113,34 @@ impl Gateway {
         let sealed = self.store.get_customer(id);
         let now = self.clock.now_ms();
         let resources = vec![AuditResource::Customer(id.to_string())];
+        // Records a denial and returns the error to give (or the recording failure).
+        let deny = |reason: &str, err: GatewayError| -> GatewayError {
+            let d = Decision::deny(reason);
+            match self.record(&AuditRecord::decision(
+                now,
+                actor,
+                Action::CustomerRead,
+                ctx,
+                &d,
+                resources.clone(),
+            )) {
+                Ok(()) => err,
+                Err(not_recorded) => not_recorded,
+            }
+        };
         let (subject, sealed) = match (subject, sealed) {
             (Ok(s), Ok(Some(c))) => (s, c),
-            (Err(e), _) => {
-                let d = Decision::deny(&format!("error:{}", error_code(&e)));
-                self.record(&AuditRecord::decision(
-                    now,
-                    actor,
-                    Action::CustomerRead,
-                    ctx,
-                    &d,
-                    resources,
-                ))?;
-                return Err(e);
-            }
+            (Err(e), _) => return Err(deny(&format!("error:{}", error_code(&e)), e)),
             (_, Ok(None)) => {
-                let d = Decision::deny("not-found");
-                self.record(&AuditRecord::decision(
-                    now,
-                    actor,
-                    Action::CustomerRead,
-                    ctx,
-                    &d,
-                    resources,
-                ))?;
-                return Err(GatewayError::NotFound {
-                    kind: "customer",
-                    id: id.to_string(),
-                });
+                return Err(deny(
+                    "not-found",
+                    GatewayError::NotFound {
+                        kind: "customer",
+                        id: id.to_string(),
+                    },
+                ))
             }
-            (_, Err(e)) => {
-                let d = Decision::deny("error:store");
-                self.record(&AuditRecord::decision(
-                    now,
-                    actor,
-                    Action::CustomerRead,
-                    ctx,
-                    &d,
-                    resources,
-                ))?;
-                return Err(e.into());
-            }
+            (_, Err(e)) => return Err(deny("error:store", e.into())),
         };
         let decision = self.decide(
             &subject,
@@ -161,7 +148,7 @@ impl Gateway {
             &customer_resource(&sealed.meta),
             &self.request_context(ctx, 1),
         );
-        let mut record = AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources);
+        let mut record = AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources.clone());
         if !decision.allowed {
             self.record(&record)?;
             return Err(denied(Action::CustomerRead, &format!("customer {id}"), &decision));
@@ -175,18 +162,7 @@ impl Gateway {
                 self.record(&record)?;
                 Ok(view)
             }
-            Err(e) => {
-                let d = Decision::deny(&format!("error:{}", error_code(&e)));
-                self.record(&AuditRecord::decision(
-                    now,
-                    actor,
-                    Action::CustomerRead,
-                    ctx,
-                    &d,
-                    record.resources,
-                ))?;
-                Err(e)
-            }
+            Err(e) => Err(deny(&format!("error:{}", error_code(&e)), e)),
         }
     }
 
