@@ -108,7 +108,7 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
     let customers = demo::customers(1, rows, &company);
 
     // Baseline: the same rows, plaintext, into a plain SQLite table with the
-    // same durability settings and indexes on email and phone.
+    // same durability and cache settings and indexes on email and phone.
     let plain_dir = dir.join("plain");
     std::fs::create_dir_all(&plain_dir)?;
     let plain_secs = plain_sqlite_insert(&plain_dir.join("plain.db"), &customers)?;
@@ -184,7 +184,7 @@ fn tempdir() -> anyhow::Result<std::path::PathBuf> {
 fn plain_sqlite_insert(path: &std::path::Path, customers: &[NewCustomer]) -> anyhow::Result<f64> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-262144;
          CREATE TABLE customers (id TEXT PRIMARY KEY, owner TEXT, team TEXT, territory TEXT, country TEXT, classification INTEGER,
            compartments TEXT, name TEXT, company TEXT, emails TEXT, phones TEXT, addresses TEXT, notes TEXT, value INTEGER, bank TEXT);
          CREATE INDEX customers_owner ON customers(owner);

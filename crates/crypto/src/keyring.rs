@@ -1,11 +1,12 @@
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -18,7 +19,12 @@ use crate::CryptoError;
 pub const KEYRING_ENV: &str = "CUSTODIA_KEYRING";
 
 const FORMAT: &str = "custodia-keyring/1";
-const NONCE_LEN: usize = 24;
+/// First byte of every sealed value: the algorithm, so a later one can be
+/// introduced without guessing. 1 = AES-256-GCM, 96-bit nonce.
+const SEALED_V1: u8 = 1;
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+const HEADER_LEN: usize = 1 + NONCE_LEN;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -33,9 +39,39 @@ fn random<const N: usize>() -> Result<[u8; N], CryptoError> {
 #[zeroize(drop)]
 struct Key([u8; 32]);
 
+/// Unique 96-bit nonces for one key without a system call per message: a
+/// random base drawn once, XORed with a counter. Within one `NonceSequence`
+/// nonces never repeat; two sequences on the same key (the key unwrapped
+/// again for an update) collide only if two random 96-bit bases land within
+/// a few counter steps of each other, which is negligible for the handful of
+/// messages a per-record key ever seals.
+struct NonceSequence {
+    base: [u8; NONCE_LEN],
+    counter: AtomicU64,
+}
+
+impl NonceSequence {
+    fn new(base: [u8; NONCE_LEN]) -> NonceSequence {
+        NonceSequence {
+            base,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self) -> [u8; NONCE_LEN] {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed).to_le_bytes();
+        let mut nonce = self.base;
+        for (b, c) in nonce.iter_mut().zip(n) {
+            *b ^= c;
+        }
+        nonce
+    }
+}
+
 /// The per-record data key, unwrapped. Seals and opens that record's fields.
 pub struct DataKey {
-    cipher: XChaCha20Poly1305,
+    cipher: Aes256Gcm,
+    nonces: NonceSequence,
 }
 
 impl fmt::Debug for DataKey {
@@ -45,15 +81,17 @@ impl fmt::Debug for DataKey {
 }
 
 impl DataKey {
-    fn from_key(key: &Key) -> DataKey {
+    fn from_key(key: &Key, nonce_base: [u8; NONCE_LEN]) -> DataKey {
         DataKey {
-            cipher: XChaCha20Poly1305::new((&key.0).into()),
+            cipher: Aes256Gcm::new((&key.0).into()),
+            nonces: NonceSequence::new(nonce_base),
         }
     }
 
-    /// Seals `plaintext`, binding it to `aad`. Output: nonce ‖ ciphertext ‖ tag.
+    /// Seals `plaintext`, binding it to `aad`.
+    /// Output: version byte ‖ nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        seal_with(&self.cipher, aad, plaintext)
+        seal_with(&self.cipher, self.nonces.next(), aad, plaintext)
     }
 
     /// Opens what [`DataKey::seal`] produced with the same `aad`.
@@ -62,26 +100,43 @@ impl DataKey {
     }
 }
 
-fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let nonce: [u8; NONCE_LEN] = random()?;
-    let ct = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
-        .map_err(|_| CryptoError::Decrypt)?;
-    let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+fn seal_with(cipher: &Aes256Gcm, nonce: [u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
+    out.push(SEALED_V1);
     out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ct);
+    out.extend_from_slice(plaintext);
+    let tag = cipher
+        .encrypt_in_place_detached(Nonce::from_slice(&nonce), aad, &mut out[HEADER_LEN..])
+        .map_err(|_| CryptoError::Decrypt)?;
+    out.extend_from_slice(&tag);
     Ok(out)
 }
 
-fn open_with(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if sealed.len() < NONCE_LEN {
+fn open_with(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let (header, rest) = sealed.split_at_checked(HEADER_LEN).ok_or(CryptoError::Decrypt)?;
+    let (version, nonce) = header.split_first().ok_or(CryptoError::Decrypt)?;
+    if *version != SEALED_V1 {
         return Err(CryptoError::Decrypt);
     }
-    let (nonce, ct) = sealed.split_at(NONCE_LEN);
+    let (ct, tag) = rest
+        .split_at_checked(rest.len().saturating_sub(TAG_LEN))
+        .ok_or(CryptoError::Decrypt)?;
+    if tag.len() != TAG_LEN {
+        return Err(CryptoError::Decrypt);
+    }
+    let mut plain = Zeroizing::new(ct.to_vec());
     cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
-        .map(Zeroizing::new)
-        .map_err(|_| CryptoError::Decrypt)
+        .decrypt_in_place_detached(Nonce::from_slice(nonce), aad, &mut plain, Tag::from_slice(tag))
+        .map_err(|_| CryptoError::Decrypt)?;
+    Ok(plain)
+}
+
+fn to_nonce(bytes: &[u8]) -> [u8; NONCE_LEN] {
+    let mut nonce = [0; NONCE_LEN];
+    for (n, b) in nonce.iter_mut().zip(bytes) {
+        *n = *b;
+    }
+    nonce
 }
 
 /// A data key sealed under a KEK version. Safe to store.
@@ -97,7 +152,7 @@ pub type BlindIndex = [u8; 16];
 
 struct Kek {
     version: u32,
-    cipher: XChaCha20Poly1305,
+    cipher: Aes256Gcm,
     key: Key,
 }
 
@@ -106,6 +161,9 @@ pub struct Keyring {
     installation: String,
     keks: Vec<Kek>,
     blind: Key,
+    /// HMAC keyed with `blind`, cloned per use so the key schedule is not
+    /// recomputed for every blind index.
+    blind_mac: HmacSha256,
 }
 
 impl fmt::Debug for Keyring {
@@ -143,17 +201,27 @@ impl Drop for KeyringFile {
 impl Keyring {
     /// A fresh keyring with KEK version 1.
     pub fn generate(installation: &str) -> Result<Keyring, CryptoError> {
-        let mut ring = Keyring {
-            installation: installation.to_owned(),
-            keks: Vec::new(),
-            blind: Key(random()?),
-        };
+        let mut ring = Keyring::with_blind_key(installation.to_owned(), Key(random()?))?;
         ring.add_kek(1, Key(random()?));
         Ok(ring)
     }
 
+    fn with_blind_key(installation: String, blind: Key) -> Result<Keyring, CryptoError> {
+        // HMAC takes keys of any length; this cannot fail for 32 bytes.
+        let blind_mac = <HmacSha256 as Mac>::new_from_slice(&blind.0).map_err(|_| CryptoError::KeyringFormat {
+            origin: installation.clone(),
+            problem: "the blind-index key is not usable as an HMAC key".into(),
+        })?;
+        Ok(Keyring {
+            installation,
+            keks: Vec::new(),
+            blind,
+            blind_mac,
+        })
+    }
+
     fn add_kek(&mut self, version: u32, key: Key) {
-        let cipher = XChaCha20Poly1305::new((&key.0).into());
+        let cipher = Aes256Gcm::new((&key.0).into());
         self.keks.push(Kek { version, cipher, key });
         self.keks.sort_by_key(|k| k.version);
     }
@@ -204,11 +272,21 @@ impl Keyring {
 
     /// A new random data key for `record`, and its wrapped form.
     pub fn new_data_key(&self, record: &[u8]) -> Result<(DataKey, WrappedKey), CryptoError> {
-        let key = Key(random()?);
+        // One system call for the key, its wrapping nonce and its nonce base.
+        let mut fresh = Zeroizing::new(random::<{ 32 + 2 * NONCE_LEN }>()?);
+        let (key_bytes, nonces) = fresh.split_at_mut(32);
+        let (wrap_nonce, field_nonces) = nonces.split_at(NONCE_LEN);
+        let mut key = Key([0; 32]);
+        key.0.copy_from_slice(key_bytes);
         let kek = self.kek(self.current_version())?;
-        let sealed = seal_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &key.0)?;
+        let sealed = seal_with(
+            &kek.cipher,
+            to_nonce(wrap_nonce),
+            &Self::wrap_aad(kek.version, record),
+            &key.0,
+        )?;
         Ok((
-            DataKey::from_key(&key),
+            DataKey::from_key(&key, to_nonce(field_nonces)),
             WrappedKey {
                 kek_version: kek.version,
                 sealed,
@@ -222,7 +300,7 @@ impl Keyring {
         let raw = open_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &wrapped.sealed)?;
         let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Decrypt)?;
         let key = Key(bytes);
-        Ok(DataKey::from_key(&key))
+        Ok(DataKey::from_key(&key, random()?))
     }
 
     /// Re-wraps a data key under the current KEK without exposing it.
@@ -230,7 +308,7 @@ impl Keyring {
         let old = self.kek(wrapped.kek_version)?;
         let raw = open_with(&old.cipher, &Self::wrap_aad(old.version, record), &wrapped.sealed)?;
         let kek = self.kek(self.current_version())?;
-        let sealed = seal_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &raw)?;
+        let sealed = seal_with(&kek.cipher, random()?, &Self::wrap_aad(kek.version, record), &raw)?;
         Ok(WrappedKey {
             kek_version: kek.version,
             sealed,
@@ -239,13 +317,14 @@ impl Keyring {
 
     /// The blind index of a normalized value of some kind (`email`, `phone`).
     pub fn blind_index(&self, kind: &str, normalized: &str) -> BlindIndex {
+        let mut mac = self.blind_mac.clone();
+        mac.update(kind.as_bytes());
+        mac.update(&[0]);
+        mac.update(normalized.as_bytes());
+        let full = mac.finalize().into_bytes();
         let mut out = [0u8; 16];
-        if let Ok(mut mac) = <HmacSha256 as Mac>::new_from_slice(&self.blind.0) {
-            mac.update(kind.as_bytes());
-            mac.update(&[0]);
-            mac.update(normalized.as_bytes());
-            let full = mac.finalize().into_bytes();
-            out.copy_from_slice(&full[..16]);
+        for (o, f) in out.iter_mut().zip(full) {
+            *o = f;
         }
         out
     }
@@ -253,22 +332,18 @@ impl Keyring {
     /// A 256-bit key for another purpose (e.g. the DLP index's keyed hashes),
     /// derived from the blind-index key so it needs no storage of its own.
     pub fn derive_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        let mut mac = self.blind_mac.clone();
+        mac.update(b"custodia derived key\0");
+        mac.update(purpose.as_bytes());
         let mut out = Zeroizing::new([0u8; 32]);
-        if let Ok(mut mac) = <HmacSha256 as Mac>::new_from_slice(&self.blind.0) {
-            mac.update(b"custodia derived key\0");
-            mac.update(purpose.as_bytes());
-            out.copy_from_slice(&mac.finalize().into_bytes());
-        }
+        out.copy_from_slice(&mac.finalize().into_bytes());
         out
     }
 
     /// A value that identifies the keyring without revealing it, stored in the
     /// data directory so that a wrong key is reported as such.
     pub fn check_value(&self) -> String {
-        let mut mac = match <HmacSha256 as Mac>::new_from_slice(&self.blind.0) {
-            Ok(m) => m,
-            Err(_) => return String::new(),
-        };
+        let mut mac = self.blind_mac.clone();
         mac.update(b"custodia key check");
         mac.update(self.installation.as_bytes());
         let full = mac.finalize().into_bytes();
@@ -299,11 +374,7 @@ impl Keyring {
                 .map_err(|_| format_err("a key is not 32 bytes"))?;
             Ok(Key(arr))
         };
-        let mut ring = Keyring {
-            installation: file.installation.clone(),
-            keks: Vec::new(),
-            blind: decode(&file.blind_index_key)?,
-        };
+        let mut ring = Keyring::with_blind_key(file.installation.clone(), decode(&file.blind_index_key)?)?;
         for k in &file.keks {
             ring.add_kek(k.version, decode(&k.key)?);
         }
@@ -400,6 +471,42 @@ mod tests {
         assert_eq!(dk2.open(b"C-1/name", &sealed).unwrap().as_slice(), b"Nguyen Van An");
         // Two seals of the same plaintext differ (fresh nonces).
         assert_ne!(sealed, dk.seal(b"C-1/name", b"Nguyen Van An").unwrap());
+    }
+
+    #[test]
+    fn truncated_or_altered_ciphertext_is_refused_without_panic() {
+        let ring = Keyring::generate("test").unwrap();
+        let (dk, _) = ring.new_data_key(b"r").unwrap();
+        let sealed = dk.seal(b"aad", b"0901234567").unwrap();
+        assert_eq!(sealed.first(), Some(&SEALED_V1));
+        for len in 0..sealed.len() {
+            assert!(
+                matches!(dk.open(b"aad", &sealed[..len]), Err(CryptoError::Decrypt)),
+                "length {len}"
+            );
+        }
+        for i in 0..sealed.len() {
+            let mut altered = sealed.clone();
+            altered[i] ^= 0x01;
+            assert!(
+                matches!(dk.open(b"aad", &altered), Err(CryptoError::Decrypt)),
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn nonces_never_repeat_within_or_across_key_uses() {
+        let ring = Keyring::generate("test").unwrap();
+        let (dk, wrapped) = ring.new_data_key(b"r").unwrap();
+        let again = ring.unwrap_data_key(b"r", &wrapped).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for key in [&dk, &again] {
+            for _ in 0..1000 {
+                let sealed = key.seal(b"a", b"same").unwrap();
+                assert!(seen.insert(sealed[1..1 + NONCE_LEN].to_vec()));
+            }
+        }
     }
 
     #[test]

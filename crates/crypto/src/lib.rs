@@ -6,9 +6,11 @@
 //! * Every customer and document has its own [`DataKey`], stored only wrapped
 //!   by a KEK ([`WrappedKey`]); destroying the wrapped key crypto-shreds the
 //!   record.
-//! * Fields are sealed with XChaCha20-Poly1305: 192-bit random nonces make a
-//!   repeat negligible without any nonce bookkeeping, and the associated data
-//!   binds each ciphertext to its record, field and key version.
+//! * Fields are sealed with AES-256-GCM (hardware AES where the CPU has it):
+//!   a per-record key seals only that record's few fields, each with a unique
+//!   96-bit nonce (random base per key use, plus a counter, so no system call
+//!   per field), and the associated data binds each ciphertext to its record,
+//!   field and key version. Every sealed value starts with an algorithm byte.
 //!
 //! Only the gateway crate depends on this one (a tidy test checks it), so
 //! nothing else can turn ciphertext into plaintext. Keys are zeroized on

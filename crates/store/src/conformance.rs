@@ -109,6 +109,39 @@ pub fn duplicate_customer_writes_nothing(store: &dyn Store) {
     assert_eq!(store.count_customers().unwrap(), 1);
 }
 
+pub fn batched_insert_is_one_transaction(store: &dyn Store) {
+    let batches = || {
+        vec![
+            Ok(vec![sample_customer("C-1", "p-1"), sample_customer("C-2", "p-1")]),
+            Ok(vec![sample_customer("C-3", "p-2")]),
+        ]
+    };
+    // A cancelled stream writes nothing, even the batches before it.
+    let mut cancelled = batches().into_iter().chain([Err(StoreError::Cancelled)]);
+    assert!(matches!(
+        store.insert_customer_batches(&mut cancelled),
+        Err(StoreError::Cancelled)
+    ));
+    assert_eq!(store.count_customers().unwrap(), 0);
+    assert_eq!(store.insert_customer_batches(&mut batches().into_iter()).unwrap(), 3);
+    assert_eq!(store.count_customers().unwrap(), 3);
+    assert_eq!(
+        store.find_customers(LookupKind::Phone, &lookup_hash("C-3", 2)).unwrap(),
+        vec![CustomerId("C-3".into())]
+    );
+    // A duplicate in a later batch names the id and writes nothing.
+    let mut dup = vec![
+        Ok(vec![sample_customer("C-4", "p-1")]),
+        Ok(vec![sample_customer("C-2", "p-1")]),
+    ]
+    .into_iter();
+    match store.insert_customer_batches(&mut dup) {
+        Err(StoreError::DuplicateCustomer(id)) => assert_eq!(id.0, "C-2"),
+        other => panic!("expected a duplicate error, got {other:?}"),
+    }
+    assert_eq!(store.get_customer(&CustomerId("C-4".into())).unwrap(), None);
+}
+
 pub fn blind_index_lookup(store: &dyn Store) {
     store
         .insert_customers(&[sample_customer("C-1", "p-1"), sample_customer("C-2", "p-1")])
@@ -413,7 +446,7 @@ pub fn revocation_epoch_and_login_failures(store: &dyn AuthStore) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
-            customers_round_trip, duplicate_customer_writes_nothing, blind_index_lookup, metas_filter_and_paginate,
+            customers_round_trip, duplicate_customer_writes_nothing, batched_insert_is_one_transaction, blind_index_lookup, metas_filter_and_paginate,
             update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
             credentials, sessions_lifecycle, revocation_epoch_and_login_failures);
     };

@@ -43,6 +43,8 @@ pub enum StoreError {
     Corrupt { what: String, problem: String },
     #[error("database error: {0}")]
     Database(String),
+    #[error("the write was cancelled by its caller before it finished; nothing was written")]
+    Cancelled,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -81,6 +83,19 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     /// Inserts new customers, all or none; an existing id is
     /// [`StoreError::DuplicateCustomer`].
     fn insert_customers(&self, rows: &[SealedCustomer]) -> Result<()>;
+    /// Inserts batches of new customers as they arrive, in one transaction:
+    /// all or none. The first `Err` from `batches` aborts the write and is
+    /// returned (a caller cancels with [`StoreError::Cancelled`]). Lets an
+    /// import seal the next batch while this one is written. Returns how
+    /// many rows were inserted. The default collects, then inserts.
+    fn insert_customer_batches(&self, batches: &mut dyn Iterator<Item = Result<Vec<SealedCustomer>>>) -> Result<u64> {
+        let mut all = Vec::new();
+        for batch in batches {
+            all.extend(batch?);
+        }
+        self.insert_customers(&all)?;
+        Ok(all.len() as u64)
+    }
     fn get_customer(&self, id: &CustomerId) -> Result<Option<SealedCustomer>>;
     fn get_customers(&self, ids: &[CustomerId]) -> Result<Vec<SealedCustomer>>;
     /// Customer metadata in id order, for deciding bulk access before any
