@@ -194,4 +194,52 @@ proptest! {
         let after = engine().authorize(&p, action, &raised, &ctx).allowed;
         prop_assert!(before || !after, "{} on {:?} allowed only after raising to {:?}", action, r, level);
     }
+
+    /// Bulk decisions memoise records that a principal's policies cannot tell
+    /// apart; they must still equal one decision per record, also when
+    /// policies name people and teams or compare the owner to the manager.
+    #[test]
+    fn bulk_decisions_equal_single_decisions(
+        p in principal(any_status()),
+        manager in prop::option::of(person_id()),
+        owners in prop::collection::vec((prop::sample::select(vec!["ann", "ben", "cat", "dan", "eve"]), team(), level(), tags()), 1..24),
+        export in any::<bool>(),
+        ctx in context(),
+    ) {
+        let p = Principal { manager, ..p };
+        let records: Vec<ResourceRef> = owners
+            .into_iter()
+            .enumerate()
+            .map(|(i, (owner, team, classification, compartments))| ResourceRef::Customer(CustomerRecord {
+                id: format!("c{i}"),
+                owner: owner.to_string(),
+                team,
+                territory: "emea".into(),
+                classification,
+                compartments,
+            }))
+            .collect();
+        let action = if export { Action::CustomerExport } else { Action::CustomerRead };
+        let engine = naming_engine();
+        let bulk = engine.authorize_many(&p, action, &records, &ctx);
+        for (record, decision) in records.iter().zip(&bulk) {
+            prop_assert_eq!(decision, &engine.authorize(&p, action, record, &ctx), "{:?}", record);
+        }
+    }
+}
+
+/// The default policies plus ones that name a person and a team and compare
+/// a record's owner with the principal's manager.
+fn naming_engine() -> &'static PolicyEngine {
+    static ENGINE: OnceLock<PolicyEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let text = format!(
+            "{}\n\
+            @id(\"ben-frozen\")\nforbid (principal, action == Action::\"customer.export\", resource is Customer) when {{ resource.owner == Person::\"ben\" }};\n\
+            @id(\"east-frozen\")\nforbid (principal, action == Action::\"customer.export\", resource is Customer) when {{ resource has team && resource.team == Team::\"east\" }};\n\
+            @id(\"managers-accounts\")\npermit (principal, action in [Action::\"customer.read\", Action::\"customer.export\"], resource is Customer) when {{ principal has manager && resource.owner == principal.manager }};\n",
+            policy::DEFAULT_POLICIES
+        );
+        PolicyEngine::new(&text).unwrap()
+    })
 }
