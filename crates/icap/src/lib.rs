@@ -8,6 +8,8 @@
 //!   timeout, connection limit, Options-TTL.
 //! - [`Inspector`], [`Upload`], [`UploadPart`], [`InspectionOutcome`]: the callback seam
 //!   where custodia's DLP engine plugs in.
+//! - [`DlpInspector`]: that seam filled by the DLP engine, recording each verdict
+//!   before the upload is released.
 //!
 //! Behaviour:
 //! - `OPTIONS` advertises Methods, ISTag, Preview, `Transfer-Preview: *`, `Allow: 204`,
@@ -22,11 +24,13 @@
 //! - Malformed heads, `Encapsulated` values or chunking get ICAP `400` and the connection
 //!   closes; stalls get `408`; unknown services `404`; every response carries ISTag.
 
+mod dlp_bridge;
 mod error;
 mod inspect;
 mod server;
 mod wire;
 
+pub use dlp_bridge::{DlpInspector, RecordVerdict};
 pub use error::{ConfigError, ServeError};
 pub use inspect::{InspectionOutcome, Inspector, Upload, UploadPart, CREDENTIAL_HEADERS};
 pub use server::{serve, serve_connection, serve_until, ServerConfig};

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{start_server, MARKER};
+use common::{dlp_engine_and_export, start_inspector, start_server, MARKER};
 use icap::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -60,7 +60,14 @@ fn is_root() -> bool {
 }
 
 /// The squid.conf used (also printed by the test for the report).
-fn squid_conf(dir: &Path, http_port: u16, icap: SocketAddr, small_icap: SocketAddr, dead_icap_port: u16) -> String {
+fn squid_conf(
+    dir: &Path,
+    http_port: u16,
+    icap: SocketAddr,
+    small_icap: SocketAddr,
+    dead_icap_port: u16,
+    dlp_icap: SocketAddr,
+) -> String {
     let dir = dir.display();
     // As root squid must drop privileges; Debian's package creates the `proxy` user.
     let user = if is_root() { "cache_effective_user proxy\n" } else { "" };
@@ -85,8 +92,12 @@ icap_preview_enable on
 icap_service svc reqmod_precache icap://{icap}/reqmod bypass=0
 icap_service svc_dead reqmod_precache icap://127.0.0.1:{dead_icap_port}/reqmod bypass=0
 icap_service svc_small reqmod_precache icap://{small_icap}/reqmod bypass=0
+icap_service svc_dlp reqmod_precache icap://{dlp_icap}/reqmod bypass=0
 acl to_dead_icap urlpath_regex ^/dead
 acl to_small_icap urlpath_regex ^/limited
+acl to_dlp_icap urlpath_regex ^/dlp
+adaptation_access svc_dlp allow to_dlp_icap
+adaptation_access svc_dlp deny all
 adaptation_access svc_dead allow to_dead_icap
 adaptation_access svc_dead deny all
 adaptation_access svc_small allow to_small_icap
@@ -235,6 +246,16 @@ async fn squid_blocks_customer_data_uploads() {
         ..ServerConfig::default()
     })
     .await;
+    // The real DLP engine behind a third service, for paths under /dlp.
+    let (dlp_inspector, dlp_verdicts, customer_export) = dlp_engine_and_export();
+    let (dlp_icap, dlp_task) = start_inspector(
+        Arc::new(dlp_inspector),
+        ServerConfig {
+            preview_bytes: 1024,
+            ..ServerConfig::default()
+        },
+    )
+    .await;
     let received: Received = Arc::default();
     let (target, target_task) = start_target(Arc::clone(&received)).await;
     let dead_icap_port = free_port().await;
@@ -254,6 +275,7 @@ async fn squid_blocks_customer_data_uploads() {
         icap_server.addr,
         small_icap_server.addr,
         dead_icap_port,
+        dlp_icap,
     );
     std::fs::write(&conf_path, &conf).unwrap();
     println!("squid.conf:\n{conf}");
@@ -344,6 +366,28 @@ async fn squid_blocks_customer_data_uploads() {
     let (code, _) = curl(http_port, &url("/limited-small"), &["--data-binary", &at(&clean)]).await;
     assert_eq!(code, 200, "small upload through the limited service");
 
+    // The DLP engine: the customer export is stopped with counts (never
+    // values) on the block page, a meeting note passes; both are recorded.
+    let export = files.join("accounts.csv");
+    std::fs::write(&export, &customer_export).unwrap();
+    let (code, body) = curl(http_port, &url("/dlp/form-export"), &["-F", &file_field(&export)]).await;
+    assert_eq!(code, 403, "customer export through the DLP engine: {body}");
+    assert!(
+        body.contains("6 customer records from the company&#39;s vault"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("example-customer.vn"),
+        "the block page must not echo customer data: {body}"
+    );
+    let (code, _) = curl(http_port, &url("/dlp/notes"), &["--data-binary", &at(&clean)]).await;
+    assert_eq!(code, 200, "clean upload through the DLP engine");
+    assert_eq!(
+        *dlp_verdicts.lock().unwrap(),
+        vec![dlp::Verdict::Block, dlp::Verdict::Allow],
+        "every DLP verdict is recorded"
+    );
+
     // The ICAP service for /dead is down: with bypass=0 squid must refuse, not forward.
     let (code, _) = curl(http_port, &url("/dead"), &["--data-binary", &at(&clean)]).await;
     assert!((500..600).contains(&code), "icap down must fail closed, got {code}");
@@ -358,6 +402,7 @@ async fn squid_blocks_customer_data_uploads() {
         "/limited-over",
         "/limited-far-over",
         "/dead",
+        "/dlp/form-export",
     ] {
         assert!(!paths.contains(&blocked), "{blocked} reached the target: {paths:?}");
     }
@@ -370,6 +415,7 @@ async fn squid_blocks_customer_data_uploads() {
         .iter()
         .any(|(_, p, len)| p == "/big-clean" && *len == 300 * 1024));
     assert!(paths.contains(&"/form-clean"));
+    assert!(paths.contains(&"/dlp/notes"));
 
     let inspected = icap_server.inspector.seen.lock().unwrap().clone();
     let form = inspected
@@ -386,5 +432,6 @@ async fn squid_blocks_customer_data_uploads() {
     println!("squid access.log:\n{access_log}");
     assert!(access_log.contains("/form-dirty"), "squid logged the uploads");
     target_task.abort();
+    dlp_task.abort();
     drop(squid);
 }

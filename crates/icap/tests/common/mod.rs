@@ -99,6 +99,55 @@ pub async fn start_server(config: ServerConfig) -> TestServer {
     TestServer { addr, inspector, task }
 }
 
+/// Serves `inspector` on a loopback port until the returned task is aborted.
+pub async fn start_inspector(
+    inspector: Arc<dyn Inspector>,
+    config: ServerConfig,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        icap::serve(listener, inspector, config).await.unwrap();
+    });
+    (addr, task)
+}
+
+/// The real DLP engine over six customers, and the CSV export of them that
+/// it must stop (five or more customer records leaving is a block).
+pub fn dlp_engine_and_export() -> (icap::DlpInspector, Arc<Mutex<Vec<dlp::Verdict>>>, Vec<u8>) {
+    let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([7; 32]), dlp::EdmConfig::default());
+    let mut csv = b"name,email,phone\n".to_vec();
+    for i in 0..6 {
+        let name = format!("Nguyen Van Khach{i}");
+        let email = format!("khach{i}.nguyen@example-customer.vn");
+        let phone = format!("+84 90 555 01{i:02}");
+        edm.add(
+            format!("C-{i}"),
+            &[
+                (dlp::FieldKind::Name, name.as_str()),
+                (dlp::FieldKind::Email, email.as_str()),
+                (dlp::FieldKind::Phone, phone.as_str()),
+            ],
+            Some("VN"),
+        );
+        csv.extend_from_slice(format!("{name},{email},{phone}\n").as_bytes());
+    }
+    let engine = dlp::Inspector::new(
+        edm,
+        dlp::FingerprintIndex::new(dlp::FingerprintConfig::default()),
+        dlp::Policy::default(),
+        dlp::Limits::default(),
+    )
+    .unwrap();
+    let recorded: Arc<Mutex<Vec<dlp::Verdict>>> = Arc::default();
+    let sink = Arc::clone(&recorded);
+    let inspector = icap::DlpInspector::new(Arc::new(engine), move |_, result| {
+        sink.lock().unwrap().push(result.verdict);
+        Ok(())
+    });
+    (inspector, recorded, csv)
+}
+
 /// Sends `request`, half-closes, and reads everything until the server closes (bounded).
 pub async fn exchange(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).await.unwrap();
