@@ -237,8 +237,8 @@ fn verify(ctx: &Context, against: Option<&PathBuf>) -> anyhow::Result<()> {
         }
         Err(e) => {
             eprintln!("warning: the installation cannot record while its ledger is damaged ({e}); verifying the stored ledger directly");
-            let store = store::SqliteStore::open(&ctx.data_dir)?;
-            ledger::verify(&store, &key, published.as_deref())
+            let store = ctx.open_store()?;
+            ledger::verify(&*store, &key, published.as_deref())
         }
     };
     if ctx.json {

@@ -15,6 +15,9 @@ use crate::Cli;
 /// What every command needs to find its installation.
 pub struct Context {
     pub data_dir: PathBuf,
+    /// PostgreSQL URL when the store is there (`--database`); the password
+    /// in it never reaches output.
+    pub database: Option<String>,
     key_file: Option<PathBuf>,
     pub as_person: Option<String>,
     pub json: bool,
@@ -30,6 +33,7 @@ impl Context {
     pub fn new(cli: &Cli) -> Context {
         Context {
             data_dir: cli.data_dir.clone(),
+            database: cli.database.clone().filter(|d| !d.trim().is_empty()),
             key_file: cli.key_file.clone(),
             as_person: cli.as_person.clone(),
             json: cli.json,
@@ -42,6 +46,7 @@ impl Context {
     pub fn for_demo(&self, dir: &Path) -> Context {
         Context {
             data_dir: dir.to_path_buf(),
+            database: None,
             key_file: None,
             as_person: None,
             json: self.json,
@@ -132,9 +137,18 @@ impl Context {
         Ok(VerifyingKey::from_vkey(text.trim())?)
     }
 
+    /// The installation's store: PostgreSQL when `--database` (or
+    /// CUSTODIA_DATABASE) names one, else the data directory's SQLite file.
+    pub fn open_store(&self) -> anyhow::Result<Arc<dyn server::AuthBackend>> {
+        match &self.database {
+            Some(url) => Ok(Arc::new(connect_postgres(url)?)),
+            None => Ok(Arc::new(SqliteStore::open(&self.data_dir)?)),
+        }
+    }
+
     /// Opens the installation: store, ledger (recording every decision) and gateway.
     pub fn open(&self) -> anyhow::Result<Installation> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&self.data_dir)?);
+        let store: Arc<dyn Store> = self.open_store()?;
         let keys = self.load_keyring()?;
         let clock: SharedClock = Arc::new(SystemClock);
         let signing = self.signing_key()?;
@@ -158,6 +172,14 @@ impl Context {
     pub fn persist_keyring(&self, keys: &Keyring) -> Result<(), gateway::CryptoError> {
         keys.save_replace(&self.key_file())
     }
+}
+
+/// Connects to the PostgreSQL store named by `url`.
+pub fn connect_postgres(url: &str) -> anyhow::Result<store::PostgresStore> {
+    if !store::is_postgres_url(url) {
+        bail!("--database must be a postgres:// or postgresql:// URL (without it, the store is the data directory's SQLite file)");
+    }
+    Ok(store::PostgresStore::connect(url)?)
 }
 
 fn warn_if_readable_by_others(path: &Path) {
@@ -215,7 +237,7 @@ pub fn init(ctx: &Context) -> anyhow::Result<()> {
 /// Creates the installation; returns its id and where its key is.
 pub fn init_quiet(ctx: &Context) -> anyhow::Result<(String, String)> {
     let dir = &ctx.data_dir;
-    if dir.join(store::DB_FILE).exists() {
+    if ctx.database.is_none() && dir.join(store::DB_FILE).exists() {
         bail!(
             "{} already holds a custodia installation; choose another --data-dir",
             dir.display()
@@ -246,8 +268,11 @@ fn init_inner(ctx: &Context) -> anyhow::Result<(String, String)> {
             (ring, format!("{} (mode 0600)", path.display()))
         }
     };
-    let store = SqliteStore::create(&ctx.data_dir)?;
-    Gateway::initialize(&store, &keys, ctx.timezone_offset_minutes)?;
+    let store: Arc<dyn Store> = match &ctx.database {
+        Some(url) => Arc::new(connect_postgres(url)?),
+        None => Arc::new(SqliteStore::create(&ctx.data_dir)?),
+    };
+    Gateway::initialize(&*store, &keys, ctx.timezone_offset_minutes)?;
     let signing = SigningKey::generate(&format!("custodia/{}", keys.installation()))?;
     signing.write_file(&ctx.ledger_key_file())?;
     std::fs::write(ctx.ledger_public_key_file(), format!("{}\n", signing.verifying_key()))

@@ -7,6 +7,7 @@ mod demo_run;
 mod import;
 mod install;
 mod ledger_tools;
+mod migrate;
 mod output;
 mod policy_cmd;
 mod risk_cmd;
@@ -31,6 +32,17 @@ pub struct Cli {
     /// Data directory (holds the database, and by default the key file).
     #[arg(long, global = true, env = "CUSTODIA_DATA_DIR", default_value = "custodia-data")]
     data_dir: PathBuf,
+    /// Database URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) to keep the
+    /// store in PostgreSQL instead of the data directory's SQLite file; keys
+    /// stay in the data directory or CUSTODIA_KEYRING.
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTODIA_DATABASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database: Option<String>,
     /// Key file. Default: custodia.key in the data directory. The keyring
     /// can instead be given in the CUSTODIA_KEYRING environment variable.
     #[arg(long, global = true, env = "CUSTODIA_KEY_FILE")]
@@ -90,6 +102,8 @@ enum Command {
     /// Benchmarks (figures printed; not tests).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// Move the store from a data directory's SQLite file to an empty PostgreSQL database.
+    Migrate(migrate::MigrateArgs),
     /// Insider-risk scores from activity (CERT r4.2 data, activity events).
     #[command(subcommand)]
     Risk(risk_cmd::RiskCmd),
@@ -135,5 +149,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => commands::demo(&ctx, args),
         Command::Bench(cmd) => bench::run(&ctx, cmd),
         Command::Risk(cmd) => risk_cmd::run(&ctx, cmd),
+        Command::Migrate(args) => migrate::run(&ctx, args),
     }
 }

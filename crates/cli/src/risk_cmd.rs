@@ -1,22 +1,26 @@
 //! `custodia risk`: insider-risk analytics over CERT r4.2 data and activity events.
 //!
-//! Aggregated activity is kept in `risk-state.bin` in the data directory (the risk
-//! crate's compact binary state, written atomically) until it moves behind the store.
+//! Aggregated activity is kept in the store, as the blob [`risk::STATE_BLOB`] (the risk
+//! crate's compact binary state, written in one transaction). Data directories of
+//! earlier versions kept it in `risk-state.bin`: that file is imported into the store
+//! the first time it is found, then deleted.
 
 use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand, ValueEnum};
 use risk::{Aggregator, Answers, CertOptions, GeneratorConfig, ScoringConfig, UserScore};
+use store::Store;
 
 use crate::install::Context;
 use crate::output;
 
-/// File in the data directory holding the aggregated activity.
-const STATE_FILE: &str = "risk-state.bin";
+/// The file earlier versions kept the aggregated activity in (imported once, then deleted).
+const LEGACY_STATE_FILE: &str = "risk-state.bin";
 /// Malformed rows or lines printed in full; the rest are counted.
 const SHOWN_ERRORS: usize = 20;
 /// Rows the table shows when `--top` is not given.
@@ -67,12 +71,32 @@ pub enum RiskCmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Add activity events (JSON lines, one event per line, as `POST /v1/events` will
-    /// accept) to the saved activity; `-` reads standard input.
+    /// Add activity events (JSON lines, one event per line, as `POST /v1/events`
+    /// accepts) to the saved activity; `-` reads standard input.
     Ingest {
         /// The JSON-lines file.
         file: PathBuf,
     },
+    /// Send the alerts not yet forwarded to a SIEM: syslog (RFC 5424) and/or JSON lines
+    /// to an HTTP webhook. Each open alert is sent once (again only if it escalates).
+    Forward(ForwardArgs),
+}
+
+/// Where `custodia risk forward` sends alerts.
+#[derive(Args)]
+pub struct ForwardArgs {
+    /// Syslog collector: udp://HOST:PORT or tcp://HOST:PORT (RFC 6587 octet counting).
+    #[arg(long, value_name = "URL", env = "CUSTODIA_RISK_SYSLOG")]
+    pub syslog: Option<String>,
+    /// Webhook receiving JSON lines by POST: http://HOST:PORT/PATH.
+    #[arg(long, value_name = "URL", env = "CUSTODIA_RISK_WEBHOOK")]
+    pub webhook: Option<String>,
+    /// HOSTNAME field of syslog messages (default: this machine's name).
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Attempts per message before giving up (with exponential backoff from 0.5 s).
+    #[arg(long, default_value_t = 5)]
+    pub attempts: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,58 +154,72 @@ pub fn run(ctx: &Context, cmd: RiskCmd) -> anyhow::Result<()> {
         RiskCmd::Evaluate { answers } => evaluate(ctx, &answers),
         RiskCmd::Generate { dir, scale, seed } => generate(&dir, scale, seed),
         RiskCmd::Ingest { file } => ingest(ctx, &file),
+        RiskCmd::Forward(args) => forward(ctx, &args),
     }
 }
 
-fn state_path(ctx: &Context) -> PathBuf {
-    ctx.data_dir.join(STATE_FILE)
+/// The installation's store, SQLite or PostgreSQL (risk commands need no key: the state
+/// holds ids and counts).
+pub fn open_store(ctx: &Context) -> anyhow::Result<Arc<dyn Store>> {
+    if ctx.database.is_none() && !ctx.data_dir.join(store::DB_FILE).exists() {
+        bail!(
+            "no custodia installation in {}; run `custodia init` first (risk data is kept in its store)",
+            ctx.data_dir.display()
+        );
+    }
+    let store: Arc<dyn Store> = ctx.open_store().context("opening the store for risk data")?;
+    Ok(store)
 }
 
-fn load_state(ctx: &Context) -> anyhow::Result<Aggregator> {
-    let path = state_path(ctx);
-    let bytes = match std::fs::read(&path) {
+/// The saved state's bytes, importing a `risk-state.bin` of an earlier version once.
+fn state_bytes(ctx: &Context, store: &dyn Store) -> anyhow::Result<Option<Vec<u8>>> {
+    if let Some(bytes) = store.get_blob(risk::STATE_BLOB)? {
+        return Ok(Some(bytes));
+    }
+    let legacy = ctx.data_dir.join(LEGACY_STATE_FILE);
+    let bytes = match std::fs::read(&legacy) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", legacy.display())),
+    };
+    Aggregator::from_state_bytes(&bytes).with_context(|| format!("reading {}", legacy.display()))?;
+    store.put_blob(risk::STATE_BLOB, &bytes)?;
+    std::fs::remove_file(&legacy).with_context(|| format!("removing {} after importing it", legacy.display()))?;
+    eprintln!("note: moved {} into the store", legacy.display());
+    Ok(Some(bytes))
+}
+
+pub fn load_state(ctx: &Context, store: &dyn Store) -> anyhow::Result<Aggregator> {
+    let Some(bytes) = state_bytes(ctx, store)? else {
+        bail!(
             "no risk data in {}; run `custodia risk import-cert DIR` or `custodia risk ingest FILE` first",
             ctx.data_dir.display()
-        ),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        )
     };
-    Aggregator::from_state_bytes(&bytes).with_context(|| format!("reading {}", path.display()))
+    Aggregator::from_state_bytes(&bytes).context("reading the saved risk state")
 }
 
 /// Loads the saved state, or an empty one (CERT-style local times: offset 0) if none.
-fn load_state_or_empty(ctx: &Context) -> anyhow::Result<Aggregator> {
-    if state_path(ctx).exists() {
-        load_state(ctx)
-    } else {
-        Ok(Aggregator::new(0))
+fn load_state_or_empty(ctx: &Context, store: &dyn Store) -> anyhow::Result<Aggregator> {
+    match state_bytes(ctx, store)? {
+        Some(bytes) => Aggregator::from_state_bytes(&bytes).context("reading the saved risk state"),
+        None => Ok(Aggregator::new(0)),
     }
 }
 
-/// Writes the state to a temporary file, syncs it and renames it over the old one, so a
-/// crash leaves either the old or the new state, never half of one.
-fn save_state(ctx: &Context, agg: &Aggregator) -> anyhow::Result<u64> {
-    std::fs::create_dir_all(&ctx.data_dir).with_context(|| format!("creating {}", ctx.data_dir.display()))?;
-    let path = state_path(ctx);
-    let tmp = ctx.data_dir.join(format!("{STATE_FILE}.tmp-{}", std::process::id()));
+/// Saves the state in the store (one transaction: the old or the new state, never half).
+pub fn save_state(store: &dyn Store, agg: &Aggregator) -> anyhow::Result<u64> {
     let bytes = agg.to_state_bytes();
-    let write = || -> std::io::Result<()> {
-        let mut file = File::create(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("saving {}", path.display()));
-    }
+    store
+        .put_blob(risk::STATE_BLOB, &bytes)
+        .context("saving the risk state in the store")?;
     Ok(bytes.len() as u64)
 }
 
 fn import_cert(ctx: &Context, dir: &Path, competitors: Vec<String>, append: bool) -> anyhow::Result<()> {
+    let store = open_store(ctx)?;
     let mut agg = if append {
-        load_state_or_empty(ctx)?
+        load_state_or_empty(ctx, store.as_ref())?
     } else {
         Aggregator::new(0)
     };
@@ -221,22 +259,27 @@ fn import_cert(ctx: &Context, dir: &Path, competitors: Vec<String>, append: bool
         "  psychometric   {:>10} rows (not used for scoring)",
         report.psychometric_rows
     );
-    let size = save_state(ctx, &agg)?;
+    let size = save_state(store.as_ref(), &agg)?;
     println!(
-        "Saved {} people, {} events ({size} bytes) to {}",
+        "Saved {} people, {} events ({size} bytes) to the store ({})",
         agg.user_count(),
         agg.event_count(),
-        state_path(ctx).display()
+        risk::STATE_BLOB
     );
     Ok(())
 }
 
 /// Scores the saved state, highest first (ties by user id, so the order is stable).
 fn ranked_scores(ctx: &Context) -> anyhow::Result<Vec<UserScore>> {
-    let agg = load_state(ctx)?;
-    let mut users = agg.score(&ScoringConfig::default()).users;
+    let store = open_store(ctx)?;
+    let agg = load_state(ctx, store.as_ref())?;
+    Ok(ranked(agg.score(&ScoringConfig::default()).users))
+}
+
+/// Highest score first, ties by user id (so the order is stable).
+pub fn ranked(mut users: Vec<UserScore>) -> Vec<UserScore> {
     users.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.user.cmp(&b.user)));
-    Ok(users)
+    users
 }
 
 fn scores(ctx: &Context, format: ScoresFormat, top: Option<usize>) -> anyhow::Result<()> {
@@ -347,7 +390,8 @@ fn generate(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
 }
 
 fn ingest(ctx: &Context, file: &Path) -> anyhow::Result<()> {
-    let mut agg = load_state_or_empty(ctx)?;
+    let store = open_store(ctx)?;
+    let mut agg = load_state_or_empty(ctx, store.as_ref())?;
     let rejected_before = agg.rejected_events();
     let report = if file == Path::new("-") {
         risk::read_json_lines(std::io::stdin().lock(), |e| agg.add_event(&e))
@@ -370,13 +414,85 @@ fn ingest(ctx: &Context, file: &Path) -> anyhow::Result<()> {
     if out_of_range > 0 {
         println!("  {out_of_range} events ignored: dated before 1900 or after 2200");
     }
-    let size = save_state(ctx, &agg)?;
+    let size = save_state(store.as_ref(), &agg)?;
     println!(
-        "Saved {} people, {} events ({size} bytes) to {}",
+        "Saved {} people, {} events ({size} bytes) to the store ({})",
         agg.user_count(),
         agg.event_count(),
-        state_path(ctx).display()
+        risk::STATE_BLOB
     );
+    Ok(())
+}
+
+/// This machine's name for syslog's HOSTNAME field.
+pub fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "custodia".to_string())
+}
+
+impl ForwardArgs {
+    /// The forwarding configuration, or `None` when no target is given.
+    pub fn config(&self) -> anyhow::Result<Option<risk::ForwardConfig>> {
+        let syslog = self.syslog.as_deref().map(risk::SyslogTarget::parse).transpose()?;
+        let webhook = self.webhook.as_deref().map(risk::WebhookTarget::parse).transpose()?;
+        if syslog.is_none() && webhook.is_none() {
+            return Ok(None);
+        }
+        if self.attempts == 0 {
+            bail!("--attempts must be at least 1");
+        }
+        let hostname = self.hostname.clone().unwrap_or_else(hostname);
+        let mut config = risk::ForwardConfig::new(syslog, webhook, &hostname);
+        config.retry.attempts = self.attempts;
+        Ok(Some(config))
+    }
+}
+
+fn forward(ctx: &Context, args: &ForwardArgs) -> anyhow::Result<()> {
+    let Some(config) = args.config()? else {
+        bail!("nothing to forward to; give --syslog udp://HOST:PORT (or tcp://), --webhook http://HOST:PORT/PATH, or both");
+    };
+    let store = open_store(ctx)?;
+    let agg = load_state(ctx, store.as_ref())?;
+    let report = agg.score(&ScoringConfig::default());
+    let mut log = match store.get_blob(risk::FORWARDED_BLOB)? {
+        Some(bytes) => risk::ForwardLog::from_bytes(&bytes)?,
+        None => risk::ForwardLog::default(),
+    };
+    let mut next_log = log.clone();
+    let fresh: Vec<risk::Alert> = next_log.take_new(&report.alerts).into_iter().cloned().collect();
+    let clock: model::SharedClock = Arc::new(model::SystemClock);
+    let forwarder = risk::Forwarder::start(config, clock, Arc::new(risk::WaitSleeper::default()))?;
+    for alert in &fresh {
+        forwarder.submit(alert.clone());
+    }
+    let stats = forwarder.finish();
+    println!(
+        "Alerts: {} in all, {} new or escalated; syslog sent {}, webhook sent {} in {} requests, {} retries",
+        report.alerts.len(),
+        fresh.len(),
+        stats.syslog_sent,
+        stats.webhook_sent,
+        stats.webhook_batches,
+        stats.retries
+    );
+    for e in &stats.errors {
+        println!("  {e}");
+    }
+    if stats.failed > 0 || stats.dropped > 0 {
+        // Not marked as forwarded: the next run sends them again.
+        bail!(
+            "{} alerts could not be delivered ({} dropped); they will be sent again next time",
+            stats.failed,
+            stats.dropped
+        );
+    }
+    log = next_log;
+    store.put_blob(risk::FORWARDED_BLOB, &log.to_bytes())?;
     Ok(())
 }
 

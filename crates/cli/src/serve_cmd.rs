@@ -8,7 +8,7 @@ use clap::Args;
 use gateway::Gateway;
 use ledger::{FileWitness, Ledger, LedgerConfig, Witness};
 use model::{SharedClock, SystemClock};
-use store::{SqliteStore, Store};
+use store::Store;
 
 use crate::install::Context;
 
@@ -17,12 +17,21 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Forward risk alerts to a SIEM while serving (as `custodia risk forward` does).
+    #[command(flatten)]
+    forward: crate::risk_cmd::ForwardArgs,
+    /// Seconds between the scoring runs that forward new risk alerts.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    forward_every: u64,
+    /// Also serve ICAP (RFC 3507) on this address, so a web proxy such as
+    /// Squid hands uploads to the DLP engine (REQMOD service `/reqmod`).
+    #[arg(long, value_name = "ADDR")]
+    icap: Option<SocketAddr>,
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
-    let sqlite = Arc::new(SqliteStore::open(&ctx.data_dir)?);
-    let store: Arc<dyn Store> = sqlite.clone();
-    let auth: Arc<dyn server::AuthBackend> = sqlite;
+    let auth = ctx.open_store()?;
+    let store: Arc<dyn Store> = auth.clone();
     let keys = ctx.load_keyring()?;
     let clock: SharedClock = Arc::new(SystemClock);
     let signing = ctx.signing_key()?;
@@ -40,20 +49,70 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         LedgerConfig::new(&origin),
         witnesses,
     )?);
-    let gateway = Arc::new(Gateway::open(store, keys, Arc::clone(&clock), ledger)?);
-    let state = server::AppState::new(gateway, auth, clock);
+    // The gateway's vault accesses reach the risk engine in process, after the ledger.
+    let timezone = store
+        .get_setting(gateway::TIMEZONE_SETTING)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let risk = Arc::new(server::RiskState::open(Arc::clone(&store), timezone)?);
+    let recorder: Arc<dyn gateway::Recorder> = Arc::new(server::RiskRecorder::new(
+        ledger,
+        risk.engine().clone(),
+        Arc::clone(&store),
+    ));
+    let gateway = Arc::new(Gateway::open(store, keys, Arc::clone(&clock), recorder)?);
+    let forwarding = match args.forward.config()? {
+        Some(config) => Some(risk::Forwarder::start(
+            config,
+            Arc::clone(&clock),
+            Arc::new(risk::WaitSleeper::default()),
+        )?),
+        None => None,
+    };
+    let icap = match args.icap {
+        Some(addr) => Some((addr, upload_inspector(&gateway)?)),
+        None => None,
+    };
+    let mut state = server::AppState::new(gateway, auth, clock).with_risk(risk);
+    if let Some(forwarder) = forwarding {
+        let every = std::time::Duration::from_secs(args.forward_every.max(10));
+        state = state.with_alert_forwarding(forwarder, every);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        eprintln!(
-            "custodia serving {} on http://{}",
-            ctx.data_dir.display(),
-            listener.local_addr()?
-        );
+        let place = match &ctx.database {
+            Some(url) => store::redact_url(url),
+            None => ctx.data_dir.display().to_string(),
+        };
+        eprintln!("custodia serving {place} on http://{}", listener.local_addr()?);
+        if let Some((addr, inspector)) = icap {
+            let icap_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for ICAP on {addr}"))?;
+            eprintln!(
+                "custodia inspecting uploads on icap://{}/reqmod",
+                icap_listener.local_addr()?
+            );
+            tokio::spawn(icap::serve(icap_listener, inspector, icap::ServerConfig::default()));
+        }
         server::serve(listener, state).await.context("the server stopped")
     })
+}
+
+/// The DLP engine over the vault as it is at start, recording each upload's
+/// verdict in the ledger through the gateway before the proxy releases it.
+fn upload_inspector(gateway: &Arc<Gateway>) -> anyhow::Result<Arc<dyn icap::Inspector>> {
+    let proxy = gateway::Actor::Operator { name: "icap".into() };
+    let access = gateway::AccessContext::default();
+    let engine = gateway.dlp_inspector(&proxy, &access, dlp::Policy::default())?;
+    let gw = Arc::clone(gateway);
+    Ok(Arc::new(icap::DlpInspector::new(Arc::new(engine), move |_, result| {
+        gw.record_scan(&proxy, &access, "upload", result)
+            .map_err(|e| e.to_string())
+    })))
 }
 
 /// `custodia people set-password PERSON`: reads the password from standard
@@ -61,13 +120,13 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
 pub fn set_password(ctx: &Context, person: &str) -> anyhow::Result<()> {
     // The installation must open with its key before anything is changed.
     drop(ctx.open()?);
-    let sqlite = SqliteStore::open(&ctx.data_dir)?;
+    let store = ctx.open_store()?;
     let mut line = String::new();
     std::io::stdin()
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']);
-    server::set_password(&sqlite, &model::PersonId(person.to_owned()), password)?;
+    server::set_password(&*store, &model::PersonId(person.to_owned()), password)?;
     println!("Password set for {person}.");
     Ok(())
 }

@@ -5,6 +5,7 @@
 //!   the `custodia_session` cookie and sends it with each later request).
 //! - One method per route, returning the server's JSON as
 //!   [`serde_json::Value`] (or bytes for document content).
+//! - [`Client::post_events`] feeds activity events (JSON lines) to the risk engine.
 //! - [`Client::raw`] for any request, e.g. to test bad input.
 //! - [`ClientError::Api`] carries the server's error shape.
 //!
@@ -232,6 +233,18 @@ impl Client {
             ("limit", limit.map(|l| l.to_string())),
         ]);
         Self::json(self.request(Method::GET, "/v1/audit").query(&q)).await
+    }
+
+    /// Sends activity events for the risk engine (`POST /v1/events`): `json_lines` holds
+    /// one JSON event per line. The answer counts accepted and rejected lines and gives
+    /// each rejected line's number and reason.
+    pub async fn post_events(&self, json_lines: impl Into<Vec<u8>>) -> Result<Value, ClientError> {
+        Self::json(
+            self.request(Method::POST, "/v1/events")
+                .header(CONTENT_TYPE, "application/x-ndjson")
+                .body(json_lines.into()),
+        )
+        .await
     }
 
     /// Any request, with the session if held; `path` may carry a query.

@@ -4,6 +4,7 @@
 //! that tests and later demo stages (activity, departures, alerts) can build
 //! on the same company.
 
+pub mod activity;
 mod names;
 
 use std::collections::BTreeSet;

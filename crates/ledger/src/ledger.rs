@@ -309,8 +309,28 @@ fn checkpoint_due(state: &TreeState, now: UnixMillis, interval: i64) -> bool {
     state.checkpoint_time.is_none_or(|t| now.saturating_sub(t) >= interval)
 }
 
+/// How often one group commit is rebuilt after [`StoreError::Conflict`]
+/// before its entries fail. A conflict means another writer (another server
+/// on the same database) appended first; each retry reloads the tree.
+const CONFLICT_RETRIES: u32 = 32;
+
+fn fail_all<T>(waiters: &[(Entry, Reply<Receipt>)], requests: &[Reply<T>], e: &LedgerError) {
+    for (_, reply) in waiters {
+        let _ = reply.send(Err(e.clone()));
+    }
+    for reply in requests {
+        let _ = reply.send(Err(e.clone()));
+    }
+}
+
 /// Writes one batch; returns the new state, or `None` when it must be
 /// reloaded from the store (after a failure whose effect is unknown).
+///
+/// With several writers on one store (servers sharing a database), a batch
+/// built on a stale tree is refused with [`StoreError::Conflict`] and
+/// nothing is written; the tree is then reloaded from the store and the
+/// same entries are renumbered and appended again, so the log stays one
+/// total order and no index is used twice.
 fn commit<S: LedgerStore>(
     shared: &Shared<S>,
     state: TreeState,
@@ -318,91 +338,137 @@ fn commit<S: LedgerStore>(
     requests: Vec<Reply<String>>,
     closing: bool,
 ) -> Option<TreeState> {
-    let now = shared.clock.now_ms();
-    let mut frontier = state.frontier.clone();
-    let mut batch = AppendBatch {
-        first_index: frontier.size(),
-        ..AppendBatch::default()
-    };
-    let mut waiters = Vec::with_capacity(entries.len());
-    for (mut entry, reply) in entries {
-        entry.index = frontier.size();
-        let bytes = match entry.encode() {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = reply.send(Err(e.into()));
-                continue;
-            }
+    if !shared.store.multi_writer() {
+        return commit_attempts(shared, state, entries, requests, closing);
+    }
+    // Several ledgers append to this store: take the store's append turn
+    // (writers queue instead of racing, so none starves), and catch up with
+    // what the others appended before building the batch.
+    let mut args = Some((state, entries, requests));
+    let mut out = None;
+    let turn = shared.store.append_turn(&mut || {
+        if let Some((state, entries, requests)) = args.take() {
+            out = Some(match catch_up(shared, state) {
+                Ok(state) => commit_attempts(shared, state, entries, requests, closing),
+                Err(e) => {
+                    fail_all(&entries, &requests, &e);
+                    None
+                }
+            });
+        }
+        Ok(())
+    });
+    match (out, args, turn) {
+        (Some(next), _, _) => next,
+        (None, Some((_, entries, requests)), Err(e)) => {
+            fail_all(&entries, &requests, &LedgerError::from(e));
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The tree as stored now: `state` when no other writer appended since,
+/// else reloaded.
+fn catch_up<S: LedgerStore>(shared: &Shared<S>, state: TreeState) -> Result<TreeState, LedgerError> {
+    if shared.store.size()? == state.frontier.size() {
+        Ok(state)
+    } else {
+        load_state(shared)
+    }
+}
+
+fn commit_attempts<S: LedgerStore>(
+    shared: &Shared<S>,
+    mut state: TreeState,
+    mut entries: Vec<(Entry, Reply<Receipt>)>,
+    requests: Vec<Reply<String>>,
+    closing: bool,
+) -> Option<TreeState> {
+    let mut conflicts = 0;
+    loop {
+        let now = shared.clock.now_ms();
+        let mut frontier = state.frontier.clone();
+        let mut batch = AppendBatch {
+            first_index: frontier.size(),
+            ..AppendBatch::default()
         };
-        let leaf = leaf_hash(&bytes);
-        frontier.push(leaf, |id, h| batch.nodes.push((id, *h)));
-        batch.entries.push(bytes);
-        waiters.push((
-            Receipt {
+        let mut receipts = Vec::with_capacity(entries.len());
+        entries.retain_mut(|(entry, reply)| {
+            entry.index = frontier.size();
+            let bytes = match entry.encode() {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                    return false;
+                }
+            };
+            let leaf = leaf_hash(&bytes);
+            frontier.push(leaf, |id, h| batch.nodes.push((id, *h)));
+            batch.entries.push(bytes);
+            receipts.push(Receipt {
                 index: entry.index,
                 leaf_hash: leaf,
-            },
-            reply,
-        ));
-    }
-    let uncovered = frontier.size() > state.checkpoint_size;
-    let want_checkpoint = !requests.is_empty()
-        || (uncovered && (closing || checkpoint_due(&state, now, shared.config.checkpoint_interval_ms)));
-    if want_checkpoint {
-        let cp = Checkpoint {
-            origin: shared.config.origin.clone(),
-            size: frontier.size(),
-            root: frontier.root(),
-            time: now,
-        };
-        match cp.sign(&shared.key) {
-            Ok(text) => {
-                batch.checkpoint = Some(StoredCheckpoint {
-                    size: cp.size,
-                    time: now,
-                    text,
-                })
+            });
+            true
+        });
+        let uncovered = frontier.size() > state.checkpoint_size;
+        let want_checkpoint = !requests.is_empty()
+            || (uncovered && (closing || checkpoint_due(&state, now, shared.config.checkpoint_interval_ms)));
+        if want_checkpoint {
+            let cp = Checkpoint {
+                origin: shared.config.origin.clone(),
+                size: frontier.size(),
+                root: frontier.root(),
+                time: now,
+            };
+            match cp.sign(&shared.key) {
+                Ok(text) => {
+                    batch.checkpoint = Some(StoredCheckpoint {
+                        size: cp.size,
+                        time: now,
+                        text,
+                    })
+                }
+                Err(e) => {
+                    fail_all(&entries, &requests, &LedgerError::from(e));
+                    return Some(state);
+                }
+            }
+        }
+        if batch.entries.is_empty() && batch.checkpoint.is_none() {
+            return Some(state);
+        }
+        match shared.store.append_batch(&batch) {
+            Ok(()) => {
+                for ((_, reply), receipt) in entries.iter().zip(receipts) {
+                    let _ = reply.send(Ok(receipt));
+                }
+                let mut next = TreeState { frontier, ..state };
+                if let Some(cp) = batch.checkpoint {
+                    next.checkpoint_size = cp.size;
+                    next.checkpoint_time = Some(cp.time);
+                    publish(shared, &cp.text);
+                    for reply in requests {
+                        let _ = reply.send(Ok(cp.text.clone()));
+                    }
+                }
+                return Some(next);
+            }
+            Err(StoreError::Conflict { .. }) if conflicts < CONFLICT_RETRIES => {
+                conflicts += 1;
+                match load_state(shared) {
+                    Ok(fresh) => state = fresh,
+                    Err(e) => {
+                        fail_all(&entries, &requests, &e);
+                        return None;
+                    }
+                }
             }
             Err(e) => {
-                let e = LedgerError::from(e);
-                for (_, reply) in waiters {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                for reply in requests {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                return Some(state);
+                fail_all(&entries, &requests, &LedgerError::from(e));
+                return None;
             }
-        }
-    }
-    if batch.entries.is_empty() && batch.checkpoint.is_none() {
-        return Some(state);
-    }
-    match shared.store.append_batch(&batch) {
-        Ok(()) => {
-            for (receipt, reply) in waiters {
-                let _ = reply.send(Ok(receipt));
-            }
-            let mut next = TreeState { frontier, ..state };
-            if let Some(cp) = batch.checkpoint {
-                next.checkpoint_size = cp.size;
-                next.checkpoint_time = Some(cp.time);
-                publish(shared, &cp.text);
-                for reply in requests {
-                    let _ = reply.send(Ok(cp.text.clone()));
-                }
-            }
-            Some(next)
-        }
-        Err(e) => {
-            let e = LedgerError::from(e);
-            for (_, reply) in waiters {
-                let _ = reply.send(Err(e.clone()));
-            }
-            for reply in requests {
-                let _ = reply.send(Err(e.clone()));
-            }
-            None
         }
     }
 }

@@ -84,6 +84,20 @@ pub trait LedgerStore: Send + Sync + 'static {
 
     /// The checkpoint written last, if any.
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// Whether other processes (other servers on one database) may append
+    /// to this store too. Then [`Ledger`](crate::Ledger) builds each batch
+    /// inside [`LedgerStore::append_turn`] after rereading the size.
+    fn multi_writer(&self) -> bool {
+        false
+    }
+
+    /// Runs `append` while holding a lock that orders the store's writers
+    /// (e.g. a PostgreSQL advisory lock), so a writer whose view was stale
+    /// waits its turn instead of racing again. The default runs it directly.
+    fn append_turn(&self, append: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        append()
+    }
 }
 
 /// Contents of a [`MemoryStore`], open for tests that play an attacker with
@@ -264,6 +278,12 @@ impl<T: LedgerStore + ?Sized> LedgerStore for std::sync::Arc<T> {
     }
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
         (**self).latest_checkpoint()
+    }
+    fn multi_writer(&self) -> bool {
+        (**self).multi_writer()
+    }
+    fn append_turn(&self, append: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        (**self).append_turn(append)
     }
 }
 

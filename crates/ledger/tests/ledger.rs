@@ -594,3 +594,63 @@ fn a_lost_acknowledgement_is_an_error_and_the_ledger_resynchronises() {
     assert!(report.is_ok(), "{:?}", report.findings);
     assert_eq!(report.entries_checked, 3);
 }
+
+/// Two ledgers (two servers) appending to one store: the stale one is told
+/// `Conflict` by the store, reloads the tree and renumbers its entries, so
+/// the log stays one total order that verifies, with no index used twice.
+#[test]
+fn two_writers_on_one_store_keep_one_verifiable_log() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let store = Arc::new(MemoryStore::new());
+    let open = || {
+        ledger::Ledger::open(
+            Arc::clone(&store),
+            common::key(),
+            Arc::new(clock.clone()),
+            ledger::LedgerConfig::new(common::NAME),
+            Vec::new(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (Arc::new(open()), Arc::new(open()));
+    // strictly interleaved: each writer's view is stale at every append
+    let mut indexes = Vec::new();
+    for n in 0..20 {
+        indexes.push(a.append(common::entry(2 * n)).unwrap().index);
+        indexes.push(b.append(common::entry(2 * n + 1)).unwrap().index);
+    }
+    assert_eq!(
+        indexes,
+        (0..40).collect::<Vec<_>>(),
+        "acknowledged in order, each index once"
+    );
+    // and concurrently
+    let threads: Vec<_> = [Arc::clone(&a), Arc::clone(&b)]
+        .into_iter()
+        .enumerate()
+        .map(|(w, l)| {
+            std::thread::spawn(move || {
+                (0..100)
+                    .map(|i| l.append(common::entry(1000 * (w as u64 + 1) + i)).unwrap().index)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    indexes.extend(threads.into_iter().flat_map(|t| t.join().unwrap()));
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..240).collect::<Vec<_>>());
+    a.checkpoint_now().unwrap();
+    b.checkpoint_now().unwrap();
+    let entries = store.get_entries(&[0, 1, 239]).unwrap();
+    assert_eq!(
+        ledger::Entry::decode(entries[1].as_deref().unwrap()).unwrap(),
+        ledger::Entry {
+            index: 1,
+            ..common::entry(1)
+        },
+        "the stale writer's entry was renumbered before it was stored"
+    );
+    let report = verify(&*store, &common::key().verifying_key(), None);
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.entries_checked, 240);
+}

@@ -1,12 +1,12 @@
 //! Alerts, severity tiers and SIEM formatting (syslog RFC 5424 and JSON lines).
-//! Formatting only: transport belongs to the server.
+//! Formatting only: transport is in `forward`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::{iso_date, DAY_MS};
 
 /// Alert severity tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Score below 70.
@@ -58,20 +58,27 @@ pub struct Alert {
 const FACILITY_LOCAL4: u8 = 20;
 
 impl Alert {
-    /// RFC 5424 line: `<PRI>1 TIMESTAMP HOST custodia-risk - risk-alert [SD] MSG`.
+    /// An RFC 5424 message:
+    /// `<PRI>1 TIMESTAMP HOST custodia-risk - risk-alert [risk@32473 …] BOM reasons`.
     ///
-    /// The timestamp is the alert day at 00:00:00Z; `hostname` is the sender's name.
-    pub fn to_syslog(&self, hostname: &str) -> String {
+    /// PRI is facility local4 (20) × 8 + the severity's syslog severity; TIMESTAMP is
+    /// `now_ms` (when the message is sent) in RFC 3339 UTC with milliseconds; the
+    /// structured data carries the person, score, severity, the day the alert fired and
+    /// the reasons, with `"`, `\` and `]` escaped as §6.3.3 requires; the message repeats
+    /// the reasons as UTF-8 text, which §6.4 says must start with a byte-order mark.
+    pub fn to_syslog(&self, hostname: &str, now_ms: i64) -> String {
         let pri = u16::from(FACILITY_LOCAL4) * 8 + u16::from(self.severity.syslog_severity());
         let host = sanitize_header(hostname);
-        let user = escape_sd(&self.user);
-        let message = self.reasons.join("; ");
+        let message = one_line(&self.reasons.join("; "));
         format!(
-            "<{pri}>1 {}T00:00:00Z {host} custodia-risk - risk-alert [risk@32473 user=\"{user}\" score=\"{:.0}\" severity=\"{}\"] {}",
-            iso_date(self.day),
+            "<{pri}>1 {} {host} custodia-risk - risk-alert [risk@32473 person=\"{}\" score=\"{:.0}\" \
+             severity=\"{}\" alert_date=\"{}\" reasons=\"{}\"] \u{feff}{message}",
+            rfc3339_millis(now_ms),
+            escape_sd(&self.user),
             self.score,
             severity_name(self.severity),
-            message.replace(['\n', '\r'], " ")
+            iso_date(self.day),
+            escape_sd(&message),
         )
     }
 
@@ -117,10 +124,29 @@ fn sanitize_header(s: &str) -> String {
     }
 }
 
-/// RFC 5424 structured-data values escape `"`, `\` and `]`.
+/// RFC 3339 UTC with milliseconds, as RFC 5424 §6.2.3 allows: `2026-12-04T09:30:00.125Z`.
+fn rfc3339_millis(ms: i64) -> String {
+    let day = ms.div_euclid(DAY_MS);
+    let in_day = ms.rem_euclid(DAY_MS);
+    let (h, m, s, milli) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
+    let day = i32::try_from(day).unwrap_or(0);
+    format!("{}T{h:02}:{m:02}:{s:02}.{milli:03}Z", iso_date(day))
+}
+
+/// Control characters (line breaks above all) would split a syslog line: spaces instead.
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// RFC 5424 §6.3.3: in an SD-PARAM value, `"`, `\` and `]` are escaped with `\`.
 fn escape_sd(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in one_line(s).chars() {
         if matches!(c, '"' | '\\' | ']') {
             out.push('\\');
         }
@@ -159,16 +185,21 @@ mod tests {
 
     #[test]
     fn syslog_line_is_rfc5424_shaped() {
-        let line = alert("ACM2278", 91.0).to_syslog("risk host");
+        let now = i64::from(days_from_civil(2010, 3, 12)) * DAY_MS + 9 * 3_600_000 + 30 * 60_000 + 125;
+        let line = alert("ACM2278", 91.0).to_syslog("risk host", now);
         assert_eq!(
             line,
-            "<162>1 2010-03-12T00:00:00Z riskhost custodia-risk - risk-alert \
-             [risk@32473 user=\"ACM2278\" score=\"91\" severity=\"high\"] \
-             copied 212 files; left on 19 Mar 2010"
+            "<162>1 2010-03-12T09:30:00.125Z riskhost custodia-risk - risk-alert \
+             [risk@32473 person=\"ACM2278\" score=\"91\" severity=\"high\" alert_date=\"2010-03-12\" \
+             reasons=\"copied 212 files; left on 19 Mar 2010\"] \u{feff}copied 212 files; left on 19 Mar 2010"
         );
-        let escaped = alert("a\"]b", 61.0).to_syslog("");
-        assert!(escaped.contains("user=\"a\\\"\\]b\""), "{escaped}");
-        assert!(escaped.starts_with("<165>1 2010-03-12T00:00:00Z - "), "{escaped}");
+        let mut odd = alert("a\"]b\\c", 61.0);
+        odd.reasons = vec!["x]y\"z\nnext".to_string()];
+        let escaped = odd.to_syslog("", 0);
+        assert!(escaped.contains("person=\"a\\\"\\]b\\\\c\""), "{escaped}");
+        assert!(escaped.contains("reasons=\"x\\]y\\\"z next\"]"), "{escaped}");
+        assert!(escaped.starts_with("<165>1 1970-01-01T00:00:00.000Z - "), "{escaped}");
+        assert!(!escaped.contains('\n'));
     }
 
     #[test]

@@ -17,7 +17,14 @@
 //!   [`Answers`], [`evaluate`] → [`Evaluation`] (ROC AUC, AP, recall@k, lead days,
 //!   benign-departing alert rate).
 //! - State: [`Aggregator::to_state_bytes`] / [`Aggregator::from_state_bytes`] save and
-//!   restore an aggregation (compact binary) so it can be scored or extended later.
+//!   restore an aggregation (compact binary) so it can be scored or extended later; the
+//!   CLI and the server keep it in the store's blob [`STATE_BLOB`] (`risk/state`).
+//! - In process: [`RiskEngine`], a thread-safe aggregation that the gateway's vault
+//!   accesses, `POST /v1/events` and files stream into ([`ActivitySink`]).
+//! - SIEM: [`Forwarder`] sends alerts as RFC 5424 syslog (UDP, or TCP with octet
+//!   counting) and JSON lines to an HTTP webhook from a background thread, with retries
+//!   and backoff through an injected [`Sleeper`]; [`ForwardLog`] forwards each open
+//!   alert once (again only when it escalates).
 //! - Synthetic data: [`generate`] with [`GeneratorConfig`] writes the r4.2 layout plus
 //!   `answers.csv`; [`bench_cert_dir`] measures scoring throughput against bare csv parsing.
 //!
@@ -35,10 +42,12 @@
 mod alert;
 mod bench;
 mod cert;
+mod engine;
 mod error;
 mod eval;
 mod event;
 mod features;
+mod forward;
 mod generator;
 mod score;
 mod state;
@@ -47,10 +56,15 @@ pub mod time;
 pub use alert::{Alert, Severity};
 pub use bench::{bench_cert_dir, BenchReport};
 pub use cert::{categorize_url, read_cert_dir, CertOptions, CertReport, MalformedRow};
+pub use engine::{ActivitySink, RiskEngine, FORWARDED_BLOB, STATE_BLOB};
 pub use error::RiskError;
 pub use eval::{average_precision, evaluate, roc_auc, scores_csv, write_scores_csv, AnswerRow, Answers, Evaluation};
 pub use event::{parse_event, read_json_lines, CopyDirection, Event, EventKind, HrEvent, JsonLinesReport, WebCategory};
 pub use features::{Aggregator, Feature, Profile, FEATURE_COUNT};
+pub use forward::{
+    ForwardConfig, ForwardLog, ForwardStats, Forwarder, RetryPolicy, Sleeper, SyslogTarget, SyslogTransport,
+    WaitSleeper, WebhookTarget,
+};
 pub use generator::{generate, GeneratorConfig, GeneratorSummary};
 pub use score::{ScoreReport, ScoringConfig, UserScore};
 

@@ -134,7 +134,7 @@ fn export_burst_after_notice_is_explained_and_weighs_more() {
     // One open alert for the thief, formatted for SIEMs.
     let alerts: Vec<_> = noticed.alerts.iter().filter(|a| a.user == "thief").collect();
     assert_eq!(alerts.len(), 1);
-    assert!(alerts[0].to_syslog("h").contains("user=\"thief\""));
+    assert!(alerts[0].to_syslog("h", 0).contains("person=\"thief\""));
 }
 
 #[test]

@@ -117,6 +117,8 @@ impl Default for SessionConfig {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub person: PersonId,
+    /// The person's role as the store had it at this request.
+    pub role: model::Role,
     pub session_id: String,
     pub access: AccessContext,
 }
@@ -188,7 +190,7 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
     let access = access_context(&request);
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
-    let found = blocking(move || -> Result<Option<SessionRecord>, ApiError> {
+    let found = blocking(move || -> Result<Option<(SessionRecord, model::Role)>, ApiError> {
         let Some(session) = auth.session_by_token(&token_hash(&token))? else {
             return Ok(None);
         };
@@ -196,18 +198,19 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
         if !session_is_live(&session, valid_after, now) {
             return Ok(None);
         }
-        match auth.get_person(&session.person)? {
-            Some(p) if p.status != EmploymentStatus::Departed => {}
+        let role = match auth.get_person(&session.person)? {
+            Some(p) if p.status != EmploymentStatus::Departed => p.role,
             _ => return Ok(None),
-        }
+        };
         auth.touch_session(&session.id, now)?;
-        Ok(Some(session))
+        Ok(Some((session, role)))
     })
     .await;
     match found {
-        Ok(Some(session)) => {
+        Ok(Some((session, role))) => {
             request.extensions_mut().insert(Caller {
                 person: session.person,
+                role,
                 session_id: session.id,
                 access,
             });

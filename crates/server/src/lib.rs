@@ -11,6 +11,9 @@
 //! Public API:
 //! - [`router`], [`serve`]: the API over an [`AppState`].
 //! - [`ROUTES`]: every route served; the router is built from it.
+//! - `POST /v1/events`: activity events (JSON lines) for the risk engine, fed by
+//!   security admins; [`RiskState`] keeps the engine's state in the store and
+//!   [`RiskRecorder`] hands the gateway's vault accesses to it in process.
 //! - [`set_password`], [`revoke_person_sessions`]: the operator's side,
 //!   called by the CLI.
 //! - [`ApiError`]: the one error shape, `{"error":{"code","message"}}`.
@@ -22,6 +25,7 @@
 mod auth;
 mod data;
 mod error;
+mod events;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,6 +48,10 @@ pub use auth::{
 };
 pub use data::{DataState, MAX_LIMIT};
 pub use error::ApiError;
+pub use events::{
+    activity_events, RiskRecorder, RiskState, RiskStateError, EVENT_FEEDER_ROLES, EXPORT_MIN_RECORDS,
+    MAX_EVENTS_BODY_BYTES,
+};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -63,6 +71,8 @@ pub struct AppState {
     auth: Arc<dyn AuthBackend>,
     clock: SharedClock,
     sessions: SessionConfig,
+    risk: Option<Arc<RiskState>>,
+    forwarding: Option<(Arc<risk::Forwarder>, Duration)>,
 }
 
 impl AppState {
@@ -74,7 +84,22 @@ impl AppState {
             auth,
             clock,
             sessions: SessionConfig::default(),
+            risk: None,
+            forwarding: None,
         }
+    }
+
+    /// Every `every`, scores the risk engine and forwards new alerts to a SIEM through
+    /// `forwarder` (needs [`AppState::with_risk`]).
+    pub fn with_alert_forwarding(mut self, forwarder: risk::Forwarder, every: Duration) -> AppState {
+        self.forwarding = Some((Arc::new(forwarder), every));
+        self
+    }
+
+    /// Enables `POST /v1/events` into this risk engine.
+    pub fn with_risk(mut self, risk: Arc<RiskState>) -> AppState {
+        self.risk = Some(risk);
+        self
     }
 
     /// Sets how long sessions live.
@@ -101,7 +126,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/documents/{id}"),
     ("GET", "/v1/documents/{id}/content"),
     ("GET", "/v1/audit"),
+    ("POST", "/v1/events"),
 ];
+
+/// Routes that need a session but do not pass the gateway, with the reason.
+pub const GATEWAY_EXEMPT: &[(&str, &str, &str)] = &[(
+    "POST",
+    "/v1/events",
+    "activity events carry ids and counts only, never customer fields; they go to the risk \
+     engine, which never sees plaintext, and the handler gets neither the gateway nor the store",
+)];
 
 /// Who may call a route and what its handler is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +146,8 @@ pub enum RouteKind {
     Session,
     /// A session; handler gets only the gateway ([`DataState`]).
     Data,
+    /// A session; handler gets only the risk engine (listed in [`GATEWAY_EXEMPT`]).
+    Events,
 }
 
 /// A route's handler, typed by the state it may see.
@@ -119,6 +155,7 @@ enum Endpoint {
     Public(MethodRouter<AppState>),
     Session(MethodRouter<AppState>),
     Data(MethodRouter<DataState>),
+    Events(MethodRouter<events::EventsState>),
 }
 
 impl Endpoint {
@@ -127,6 +164,7 @@ impl Endpoint {
             Endpoint::Public(_) => RouteKind::Public,
             Endpoint::Session(_) => RouteKind::Session,
             Endpoint::Data(_) => RouteKind::Data,
+            Endpoint::Events(_) => RouteKind::Events,
         }
     }
 }
@@ -147,6 +185,7 @@ fn endpoint(method: &str, path: &str) -> Option<Endpoint> {
         ("GET", "/v1/documents/{id}") => Endpoint::Data(get(data::document)),
         ("GET", "/v1/documents/{id}/content") => Endpoint::Data(get(data::document_content)),
         ("GET", "/v1/audit") => Endpoint::Data(get(data::audit)),
+        ("POST", "/v1/events") => Endpoint::Events(post(events::ingest)),
         _ => return None,
     })
 }
@@ -162,11 +201,13 @@ pub fn router(state: AppState) -> Router {
     let mut public = Router::new();
     let mut session = Router::new();
     let mut data = Router::new();
+    let mut events = Router::new();
     for (method, path) in ROUTES {
         match endpoint(method, path) {
             Some(Endpoint::Public(m)) => public = public.route(path, m),
             Some(Endpoint::Session(m)) => session = session.route(path, m),
             Some(Endpoint::Data(m)) => data = data.route(path, m),
+            Some(Endpoint::Events(m)) => events = events.route(path, m),
             // Unreachable by the table test; never served rather than panic.
             None => tracing::error!(method, path, "route listed without a handler"),
         }
@@ -180,13 +221,21 @@ pub fn router(state: AppState) -> Router {
     let data = data
         .route_layer(from_fn_with_state(state.clone(), auth::require_session))
         .with_state(data_state);
+    // Events take bodies up to MAX_EVENTS_BODY_BYTES; the handler enforces the limit
+    // itself, so that its 413 says what the limit is.
+    let events = events
+        .route_layer(from_fn_with_state(state.clone(), auth::require_session))
+        .with_state(events::EventsState {
+            risk: state.risk.clone(),
+        });
     public
         .with_state(state)
         .merge(session)
         .merge(data)
-        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(events)
+        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -194,8 +243,39 @@ pub fn router(state: AppState) -> Router {
         .layer(map_response(error_shape))
 }
 
+/// How often activity that reached the risk engine in process (the gateway's vault
+/// accesses) is saved to the store; `POST /v1/events` saves at once.
+pub const RISK_SAVE_INTERVAL: Duration = Duration::from_secs(30);
+
 /// Serves the API on `listener` until the listener fails.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    if let Some(risk) = state.risk.clone() {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RISK_SAVE_INTERVAL).await;
+                let risk = Arc::clone(&risk);
+                match tokio::task::spawn_blocking(move || risk.save_if_changed()).await {
+                    Ok(Err(e)) => tracing::error!(error = %e, "saving the risk state failed"),
+                    Err(e) => tracing::error!(error = %e, "saving the risk state failed"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        });
+    }
+    if let (Some(risk), Some((forwarder, every))) = (state.risk.clone(), state.forwarding.clone()) {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let (risk, forwarder) = (Arc::clone(&risk), Arc::clone(&forwarder));
+                match tokio::task::spawn_blocking(move || risk.forward_new_alerts(&forwarder)).await {
+                    Ok(Ok(n)) if n > 0 => tracing::info!(alerts = n, "risk alerts queued for the SIEM"),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "forwarding risk alerts failed"),
+                    Err(e) => tracing::error!(error = %e, "forwarding risk alerts failed"),
+                }
+            }
+        });
+    }
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -259,6 +339,17 @@ mod tests {
                 .iter()
                 .any(|p| path.starts_with(p));
             assert_eq!(kind == Some(RouteKind::Data), is_data, "{method} {path}: {kind:?}");
+            // A session route that skips the gateway must be exempted, with a reason.
+            let exempt = GATEWAY_EXEMPT
+                .iter()
+                .any(|(m, p, why)| m == method && p == path && !why.is_empty());
+            assert_eq!(kind == Some(RouteKind::Events), exempt, "{method} {path}: {kind:?}");
+        }
+        for (method, path, _) in GATEWAY_EXEMPT {
+            assert!(
+                ROUTES.contains(&(*method, *path)),
+                "{method} {path} is exempted but not served"
+            );
         }
         let mut seen = std::collections::HashSet::new();
         assert!(ROUTES.iter().all(|r| seen.insert(r)), "a route is listed twice");

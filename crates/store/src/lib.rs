@@ -1,4 +1,5 @@
-//! The store contract and its embedded SQLite implementation.
+//! The store contract, its embedded SQLite implementation and the
+//! PostgreSQL implementation for installations with several servers.
 //!
 //! The store holds what the gateway gives it: customer and document metadata
 //! in clear, sensitive fields and bodies as ciphertext, data keys only
@@ -9,10 +10,17 @@
 mod auth;
 pub mod conformance;
 mod ledger_sqlite;
+mod postgres;
+mod postgres_copy;
+mod postgres_ledger;
 mod records;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use auth::{AuthStore, LoginFailures, SessionRecord};
+pub use postgres::{is_postgres_url, redact_url, PostgresOptions, PostgresStore};
+pub use postgres_copy::{copy_sqlite_to_postgres, CopyReport};
 pub use records::*;
 pub use sqlite::{SqliteStore, DB_FILE};
 
@@ -45,6 +53,19 @@ pub enum StoreError {
     Database(String),
     #[error("the write was cancelled by its caller before it finished; nothing was written")]
     Cancelled,
+    #[error("the PostgreSQL database {target} was migrated by a newer custodia (schema {found}, this build knows up to {supported}); upgrade custodia to use it")]
+    NewerDatabaseSchema { target: String, found: i64, supported: i64 },
+    #[error("invalid database URL ({0}); expected postgres://USER:PASSWORD@HOST:PORT/DATABASE")]
+    InvalidDatabaseUrl(String),
+    #[error("cannot reach the PostgreSQL database {target}: {problem}; check that the server runs and the URL's host, port and database")]
+    Unreachable { target: String, problem: String },
+    #[error("the PostgreSQL database {target} refused the credentials: {problem}; check the user and password in the database URL")]
+    Authentication { target: String, problem: String },
+    /// A transaction cut off before COMMIT is rolled back by the server.
+    #[error("lost the connection to the PostgreSQL database {target} ({problem}); retry when it is back")]
+    ConnectionLost { target: String, problem: String },
+    #[error("the PostgreSQL database {target} already holds custodia data (table {table} is not empty); migrate into an empty database")]
+    TargetNotEmpty { target: String, table: &'static str },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

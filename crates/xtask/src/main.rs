@@ -1,8 +1,10 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
 //! * `cargo xtask test`: installs the system packages the tests drive for
-//!   real (Squid, curl) when missing and the user may install them, then
-//!   runs every test of the workspace.
+//!   real (Squid, curl, PostgreSQL) when missing and the user may install
+//!   them, then runs every test of the workspace. The PostgreSQL tests start
+//!   their own throwaway cluster from the installed binaries (see
+//!   `store::testing`), or use `CUSTODIA_TEST_POSTGRES` when set.
 //! * `cargo xtask ci`: `test`, then `cargo fmt --check` and clippy with
 //!   warnings denied: what `.ci/run` runs.
 
@@ -10,9 +12,11 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-/// Debian packages the test suite uses: a real Squid for the ICAP tests and
-/// curl as the client that uploads through it.
-const TEST_PACKAGES: &[(&str, &str)] = &[("squid", "squid"), ("curl", "curl")];
+/// Debian packages the test suite uses, by a binary that shows they are
+/// there: a real Squid for the ICAP tests, curl as the client that uploads
+/// through it, and PostgreSQL for the store's second backend (Debian keeps
+/// `initdb` in /usr/lib/postgresql/NN/bin, off PATH: see [`installed`]).
+const TEST_PACKAGES: &[(&str, &str)] = &[("squid", "squid"), ("curl", "curl"), ("initdb", "postgresql")];
 
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -56,6 +60,15 @@ fn on_path(binary: &str) -> bool {
             .any(|d| std::path::Path::new(d).join(binary).is_file())
 }
 
+/// Whether `binary` is installed: on PATH or in the usual directories, or
+/// (for PostgreSQL's server binaries) in Debian's versioned directory.
+fn installed(binary: &str) -> bool {
+    on_path(binary)
+        || std::fs::read_dir("/usr/lib/postgresql")
+            .map(|dirs| dirs.flatten().any(|d| d.path().join("bin").join(binary).is_file()))
+            .unwrap_or(false)
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -65,12 +78,12 @@ fn is_root() -> bool {
 }
 
 /// Installs missing test packages with apt-get when running as root on a
-/// Debian-like system; otherwise says what is missing (the tests that need
-/// it then say they were skipped).
+/// Debian-like system; otherwise says what is missing (the ICAP tests then
+/// say they were skipped; the PostgreSQL tests fail, saying to install it).
 fn ensure_packages() -> anyhow::Result<()> {
     let missing: Vec<&str> = TEST_PACKAGES
         .iter()
-        .filter(|(bin, _)| !on_path(bin))
+        .filter(|(bin, _)| !installed(bin))
         .map(|(_, pkg)| *pkg)
         .collect();
     if missing.is_empty() {
@@ -78,7 +91,7 @@ fn ensure_packages() -> anyhow::Result<()> {
     }
     if !is_root() || !on_path("apt-get") {
         eprintln!(
-            "xtask: missing {}; install them (apt-get install {}) or the tests that need them are skipped",
+            "xtask: missing {}; install them (apt-get install {}): without them the ICAP tests are skipped and the PostgreSQL tests fail",
             missing.join(", "),
             missing.join(" ")
         );

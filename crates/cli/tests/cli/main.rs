@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod ledger;
+mod migrate;
 mod policy;
 mod scan;
 

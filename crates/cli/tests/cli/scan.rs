@@ -112,3 +112,98 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
         bad.stderr
     );
 }
+
+/// One ICAP REQMOD of a text upload, as a proxy sends it (whole body, no preview).
+fn icap_reqmod(port: u16, body: &str) -> Vec<u8> {
+    let http = format!(
+        "POST http://files.example/upload HTTP/1.1\r\nHost: files.example\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut request = format!(
+        "REQMOD icap://127.0.0.1:{port}/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\nEncapsulated: req-hdr=0, req-body={}\r\n\r\n{http}{:x}\r\n",
+        http.len(),
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body.as_bytes());
+    request.extend_from_slice(b"\r\n0\r\n\r\n");
+    request
+}
+
+#[test]
+fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
+    use std::io::{BufRead, Read, Write};
+    let env = Env::with_people();
+    let mut csv = String::from("Customer ID,Full Name,Company,E-mail,Phone,Country,Owner,Classification\n");
+    let mut leak = String::from("name,email,phone\n");
+    for i in 0..6 {
+        let (name, email, phone) = (
+            format!("Phạm Thị Khách{i}"),
+            format!("khach{i}@dong-a.example"),
+            format!("0913 555 10{i}"),
+        );
+        csv.push_str(&format!("C-{i},{name},Dong A,{email},{phone},VN,p-2,internal\n"));
+        leak.push_str(&format!("{name},{email},{phone}\n"));
+    }
+    env.run(&["customers", "import", env.file("c.csv", &csv).to_str().unwrap()])
+        .ok();
+
+    let mut server = env
+        .command(&["serve", "--listen", "127.0.0.1:0", "--icap", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stderr = server.stderr.take().unwrap();
+    let server = KillOnDrop(server);
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let port: u16 = loop {
+        let line = lines.next().expect("serve exited before listening for ICAP").unwrap();
+        if let Some(rest) = line.split("icap://").nth(1) {
+            break rest.split(['/', ':']).nth(1).unwrap().parse().unwrap();
+        }
+    };
+    let exchange = |body: &str| -> String {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        stream.write_all(&icap_reqmod(port, body)).unwrap();
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        String::from_utf8_lossy(&response).into_owned()
+    };
+    let blocked = exchange(&leak);
+    assert!(blocked.starts_with("ICAP/1.0 200"), "{blocked}");
+    assert!(blocked.contains("HTTP/1.1 403"), "{blocked}");
+    assert!(blocked.contains("6 customer records"), "{blocked}");
+    assert!(
+        !blocked.contains("dong-a.example"),
+        "no customer data on the block page: {blocked}"
+    );
+    let passed = exchange("Agenda: quarterly planning, nothing attached.\n");
+    assert!(passed.starts_with("ICAP/1.0 20"), "{passed}");
+    assert!(!passed.contains("HTTP/1.1 403"), "{passed}");
+    drop(server);
+
+    // Both verdicts are in the ledger, with ids and counts but no values.
+    let audit = env.run(&["audit", "search", "--json"]).ok();
+    let scans: Vec<serde_json::Value> = audit
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "dlp.scan.upload")
+        .cloned()
+        .collect();
+    assert_eq!(scans.len(), 2, "{}", audit.stdout);
+    assert_eq!(scans[0]["decision"], "deny", "{}", scans[0]);
+    assert_eq!(scans[1]["decision"], "allow", "{}", scans[1]);
+    assert!(!audit.stdout.contains("dong-a.example"));
+}

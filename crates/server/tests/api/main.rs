@@ -20,6 +20,7 @@ struct Server {
     base: String,
     store: Arc<SqliteStore>,
     clock: ManualClock,
+    risk: Arc<server::RiskState>,
     _dir: tempfile::TempDir,
 }
 
@@ -81,7 +82,14 @@ async fn start() -> Server {
         )
         .unwrap(),
     );
-    let gateway = Arc::new(Gateway::open(dyn_store, keys, Arc::clone(&shared), ledger).unwrap());
+    // As `custodia serve` does: the gateway's vault accesses reach the risk engine.
+    let risk = Arc::new(server::RiskState::open(Arc::clone(&dyn_store), 0).unwrap());
+    let recorder = Arc::new(server::RiskRecorder::new(
+        ledger,
+        risk.engine().clone(),
+        Arc::clone(&dyn_store),
+    ));
+    let gateway = Arc::new(Gateway::open(dyn_store, keys, Arc::clone(&shared), recorder).unwrap());
 
     let operator = Actor::Operator { name: "test".into() };
     let ctx = AccessContext::default();
@@ -89,6 +97,7 @@ async fn start() -> Server {
         sample_person("rep-a", Role::SalesRep),
         sample_person("rep-b", Role::SalesRep),
         sample_person("support", Role::Support),
+        sample_person("sec", Role::SecurityAdmin),
     ];
     for p in &mut people {
         p.team = None;
@@ -105,10 +114,12 @@ async fn start() -> Server {
     for p in &people {
         server::set_password(auth.as_ref(), &p.id, PASSWORD).unwrap();
     }
-    let state = AppState::new(gateway, auth, shared).with_sessions(SessionConfig {
-        absolute_ms: 8 * 3_600_000,
-        idle_ms: 30 * 60_000,
-    });
+    let state = AppState::new(gateway, auth, shared)
+        .with_sessions(SessionConfig {
+            absolute_ms: 8 * 3_600_000,
+            idle_ms: 30 * 60_000,
+        })
+        .with_risk(Arc::clone(&risk));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(server::serve(listener, state));
@@ -116,6 +127,7 @@ async fn start() -> Server {
         base,
         store,
         clock,
+        risk,
         _dir: dir,
     }
 }
@@ -460,4 +472,167 @@ async fn every_listed_route_is_served() {
     }
     let r = c.raw(Method::GET, "/v1/people", None, Vec::new()).await.unwrap();
     assert_eq!(r.json().unwrap()["error"]["code"], "no_route");
+}
+
+const EVENTS: &str = concat!(
+    r#"{"ts_ms":1750000000000,"user":"rep-b","type":"web_visit","category":"job_site"}"#,
+    "\n",
+    r#"{"ts_ms":1750000000000,"user":"rep-b","type":"teleport"}"#,
+    "\n\n",
+    r#"{"ts_ms":1750000001000,"user":"rep-b","type":"file_copy","pc":"PC-9","direction":"to_removable","files":40}"#,
+    "\n",
+    "not json at all\n",
+    r#"{"ts_ms":1750000002000,"user":"rep-b","type":"hr","hr":"resignation_notice","last_day_ms":null}"#,
+    "\n",
+);
+
+/// The events the risk engine holds, as the store has them saved.
+fn saved_events(s: &Server) -> u64 {
+    let bytes = s.store.get_blob(risk::STATE_BLOB).unwrap().expect("risk state saved");
+    risk::Aggregator::from_state_bytes(&bytes).unwrap().event_count()
+}
+
+#[tokio::test]
+async fn security_admins_feed_events_bad_lines_are_reported_and_vault_accesses_arrive_in_process() {
+    let s = start().await;
+    // The gateway's own accesses reach the engine without any request to /v1/events.
+    let rep = s.login("rep-a").await;
+    rep.customer("C-1").await.unwrap();
+    rep.customer("C-2").await.unwrap_err(); // another rep's customer: denied, no event
+    rep.search_customers("Customer", None).await.unwrap();
+    assert_eq!(s.risk.engine().event_count(), 2, "one read and one search by rep-a");
+    let scored = s.risk.engine().score(&risk::ScoringConfig::default()).unwrap();
+    assert_eq!(
+        scored.users.iter().map(|u| u.user.as_str()).collect::<Vec<_>>(),
+        ["rep-a"]
+    );
+
+    // Only security admins may feed events.
+    check_error(rep.post_events(EVENTS).await, 403, "denied");
+    check_error(s.client().post_events(EVENTS).await, 401, "unauthenticated");
+
+    let sec = s.login("sec").await;
+    let out = sec.post_events(EVENTS).await.unwrap();
+    assert_eq!(out["accepted"], 3, "{out}");
+    assert_eq!(out["rejected"], 2, "{out}");
+    let lines: Vec<u64> = out["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 5], "{out}");
+    assert!(
+        out["errors"][0]["reason"].as_str().unwrap().contains("teleport"),
+        "{out}"
+    );
+    // Kept in the engine and saved in the store, with the gateway's two events (the HR
+    // notice sets rep-b's departure context rather than counting as activity).
+    assert_eq!(s.risk.engine().event_count(), 4);
+    assert_eq!(saved_events(&s), 4);
+    let scored = s.risk.engine().score(&risk::ScoringConfig::default()).unwrap();
+    let rep_b = scored.users.iter().find(|u| u.user == "rep-b").unwrap();
+    assert!(rep_b.watchlist_since.is_some(), "{rep_b:?}");
+
+    // Not JSON lines: 415, nothing kept.
+    let r = sec
+        .raw(Method::POST, "/v1/events", Some("text/csv"), b"a,b\n".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 415);
+    assert_eq!(r.json().unwrap()["error"]["code"], "unsupported_media_type");
+
+    // Over the limit: a clear 413, nothing kept.
+    let mut big = EVENTS
+        .repeat(server::MAX_EVENTS_BODY_BYTES / EVENTS.len() + 1)
+        .into_bytes();
+    big.truncate(server::MAX_EVENTS_BODY_BYTES + 1);
+    let r = sec
+        .raw(Method::POST, "/v1/events", Some("application/x-ndjson"), big)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413);
+    let e = r.json().unwrap();
+    assert_eq!(e["error"]["code"], "too_large");
+    assert!(e["error"]["message"].as_str().unwrap().contains("8 MiB"), "{e}");
+    assert_eq!(saved_events(&s), 4);
+
+    // Just under the limit is accepted: the events route is not held to the 64 KiB
+    // limit of the other routes.
+    let line = format!("{}\n", EVENTS.lines().next().unwrap());
+    let body = line.repeat(server::MAX_BODY_BYTES / line.len() * 4);
+    let out = sec.post_events(body.clone()).await.unwrap();
+    assert_eq!(out["accepted"].as_u64().unwrap() as usize, body.lines().count());
+}
+
+/// Steady exporters for 120 days, one of whom exports 4,000 records on one day after
+/// giving notice: JSON lines as a connector would send them.
+fn exfiltration_story() -> String {
+    let start = risk::time::days_from_civil(2024, 1, 1);
+    let mut lines = Vec::new();
+    for user in ["ann", "bao", "chi", "dan", "thief"] {
+        let mut worked = 0;
+        for d in 0..120 {
+            let day = start + d;
+            if risk::time::weekday(day) >= 5 {
+                continue;
+            }
+            worked += 1;
+            let ts = i64::from(day) * risk::time::DAY_MS + 9 * 3_600_000;
+            let records = if user == "thief" && worked == 70 {
+                4000
+            } else {
+                20 + i64::from(d % 7)
+            };
+            lines.push(format!(
+                r#"{{"ts_ms":{ts},"user":"{user}","type":"logon","pc":"PC-{user}"}}"#
+            ));
+            lines.push(format!(
+                r#"{{"ts_ms":{ts},"user":"{user}","type":"vault_export","records":{records},"customers":3}}"#
+            ));
+        }
+    }
+    let notice = i64::from(risk::time::days_from_civil(2024, 4, 1)) * risk::time::DAY_MS;
+    lines.push(format!(
+        r#"{{"ts_ms":{notice},"user":"thief","type":"hr","hr":"resignation_notice","last_day_ms":null}}"#
+    ));
+    lines.join("\n")
+}
+
+#[tokio::test]
+async fn new_alerts_go_to_the_siem_once() {
+    let s = start().await;
+    let sec = s.login("sec").await;
+    let out = sec.post_events(exfiltration_story()).await.unwrap();
+    assert_eq!(out["rejected"], 0, "{out}");
+
+    let syslog = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    syslog
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let target = risk::SyslogTarget::parse(&format!("udp://{}", syslog.local_addr().unwrap())).unwrap();
+    let forwarder = risk::Forwarder::start(
+        risk::ForwardConfig::new(Some(target), None, "api-test"),
+        Arc::new(s.clock.clone()),
+        Arc::new(risk::WaitSleeper::default()),
+    )
+    .unwrap();
+    let risk_state = Arc::clone(&s.risk);
+    let (queued, again, forwarder) = tokio::task::spawn_blocking(move || {
+        let queued = risk_state.forward_new_alerts(&forwarder).unwrap();
+        let again = risk_state.forward_new_alerts(&forwarder).unwrap();
+        (queued, again, forwarder)
+    })
+    .await
+    .unwrap();
+    assert_eq!((queued, again), (1, 0), "one open alert for the thief, sent once");
+    let mut buf = [0u8; 4096];
+    let (n, _) = syslog.recv_from(&mut buf).unwrap();
+    let message = String::from_utf8(buf[..n].to_vec()).unwrap();
+    assert!(
+        message.contains(" api-test custodia-risk - risk-alert [risk@32473 person=\"thief\""),
+        "{message}"
+    );
+    assert_eq!(forwarder.finish().syslog_sent, 1);
+    assert!(s.store.get_blob(risk::FORWARDED_BLOB).unwrap().is_some());
 }

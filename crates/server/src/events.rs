@@ -1,0 +1,396 @@
+//! Activity events for the risk engine: `POST /v1/events` (JSON lines from endpoint,
+//! mail, proxy and HR connectors) and, in process, the gateway's own vault accesses.
+//!
+//! Events carry ids and counts only, never customer fields, so this route does not pass
+//! the gateway: its handler gets [`EventsState`] (the risk engine) and nothing else. Only
+//! security admins may feed events; a session of anyone else gets 403.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::{Extension, Json};
+use gateway::{AuditRecord, AuditResource, RecordError, Recorder};
+use model::Role;
+use risk::{ActivitySink, Event, EventKind, RiskEngine};
+use store::{CustomerFilter, Store};
+
+use crate::auth::Caller;
+use crate::blocking;
+use crate::error::ApiError;
+
+/// The largest `POST /v1/events` body: split bigger batches into several requests.
+pub const MAX_EVENTS_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Roles allowed to feed activity events.
+pub const EVENT_FEEDER_ROLES: &[Role] = &[Role::SecurityAdmin];
+/// A bulk read (list or search) of at least this many records counts as an export.
+pub const EXPORT_MIN_RECORDS: u64 = 50;
+
+/// The risk engine and where its state is kept.
+pub struct RiskState {
+    engine: Arc<RiskEngine>,
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for RiskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RiskState").finish_non_exhaustive()
+    }
+}
+
+impl RiskState {
+    /// The engine over the state saved in `store` (blob `risk/state`), or an empty one
+    /// for a company `utc_offset_minutes` from UTC.
+    pub fn open(store: Arc<dyn Store>, utc_offset_minutes: i32) -> Result<RiskState, RiskStateError> {
+        let engine = match store.get_blob(risk::STATE_BLOB)? {
+            Some(bytes) => RiskEngine::from_state_bytes(&bytes)?,
+            None => RiskEngine::new(utc_offset_minutes),
+        };
+        Ok(RiskState {
+            engine: Arc::new(engine),
+            store,
+        })
+    }
+
+    /// The engine events go into.
+    pub fn engine(&self) -> &Arc<RiskEngine> {
+        &self.engine
+    }
+
+    /// Saves the state in the store if events arrived since the last save.
+    pub fn save_if_changed(&self) -> Result<bool, RiskStateError> {
+        if !self.engine.is_dirty() {
+            return Ok(false);
+        }
+        self.store.put_blob(risk::STATE_BLOB, &self.engine.state_bytes())?;
+        Ok(true)
+    }
+}
+
+impl RiskState {
+    /// Scores everything so far and queues the alerts not yet forwarded (or escalated
+    /// since) on `forwarder`, which sends them from its own thread; the alerts are then
+    /// marked as forwarded in the store (blob `risk/forwarded`). Returns how many.
+    pub fn forward_new_alerts(&self, forwarder: &risk::Forwarder) -> Result<usize, RiskStateError> {
+        let report = self.engine.score(&risk::ScoringConfig::default())?;
+        let mut log = match self.store.get_blob(risk::FORWARDED_BLOB)? {
+            Some(bytes) => risk::ForwardLog::from_bytes(&bytes)?,
+            None => risk::ForwardLog::default(),
+        };
+        let fresh: Vec<risk::Alert> = log.take_new(&report.alerts).into_iter().cloned().collect();
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        for alert in &fresh {
+            forwarder.submit(alert.clone());
+        }
+        self.store.put_blob(risk::FORWARDED_BLOB, &log.to_bytes())?;
+        Ok(fresh.len())
+    }
+}
+
+/// Why the risk state could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum RiskStateError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Risk(#[from] risk::RiskError),
+}
+
+/// What the events route is given: the risk engine, if enabled.
+#[derive(Clone)]
+pub struct EventsState {
+    pub risk: Option<Arc<RiskState>>,
+}
+
+fn is_json_lines(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "application/x-ndjson" | "application/jsonl" | "application/json-lines" | "application/json"
+    )
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the events body exceeds {MAX_EVENTS_BODY_BYTES} bytes (8 MiB); split it into several requests"),
+    )
+}
+
+/// `POST /v1/events`: JSON lines, one event per line. Malformed lines are counted and
+/// reported with their line numbers; the valid ones are kept.
+pub(crate) async fn ingest(
+    State(state): State<EventsState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !EVENT_FEEDER_ROLES.contains(&caller.role) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "denied",
+            "only security admins may feed activity events",
+        ));
+    }
+    let Some(risk) = state.risk else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_enabled",
+            "risk analytics are not enabled on this server",
+        ));
+    };
+    if !is_json_lines(&headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send events as application/x-ndjson: one JSON event per line",
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_EVENTS_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_EVENTS_BODY_BYTES).await.map_err(|e| {
+        // A chunked body over the limit is only found while reading it.
+        let mut cause: Option<&dyn std::error::Error> = Some(&e);
+        while let Some(c) = cause {
+            if c.to_string().contains("length limit") {
+                return too_large();
+            }
+            cause = c.source();
+        }
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body could not be read",
+        )
+    })?;
+    blocking(move || {
+        let report = risk.engine().ingest_json_lines(&bytes);
+        risk.save_if_changed().map_err(|e| ApiError::internal(&e))?;
+        tracing::info!(
+            person = %caller.person,
+            accepted = report.accepted,
+            rejected = report.rejected_count,
+            "activity events ingested"
+        );
+        let errors: Vec<serde_json::Value> = report
+            .rejected
+            .iter()
+            .map(|(line, reason)| serde_json::json!({"line": line, "reason": reason}))
+            .collect();
+        Ok(Json(serde_json::json!({
+            "accepted": report.accepted,
+            "rejected": report.rejected_count,
+            "errors": errors,
+        })))
+    })
+    .await
+}
+
+/// A [`Recorder`] that records through the ledger first and then hands the gateway's
+/// allowed vault accesses (reads, searches, exports with record counts, document
+/// downloads) to the risk engine as activity events, in process.
+pub struct RiskRecorder {
+    inner: Arc<dyn Recorder>,
+    sink: Arc<dyn ActivitySink>,
+    owners: OwnerIndex,
+}
+
+impl RiskRecorder {
+    /// Wraps `inner` (the ledger); `store` tells whose accounts customers are.
+    pub fn new(inner: Arc<dyn Recorder>, sink: Arc<dyn ActivitySink>, store: Arc<dyn Store>) -> RiskRecorder {
+        RiskRecorder {
+            inner,
+            sink,
+            owners: OwnerIndex {
+                store,
+                owners: RwLock::new(None),
+            },
+        }
+    }
+}
+
+impl Recorder for RiskRecorder {
+    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        // Durable first: an event the ledger did not take never reaches the engine.
+        self.inner.record(record)?;
+        for event in activity_events(record, &|id| self.owners.owner_of(id)) {
+            self.sink.record_activity(event);
+        }
+        Ok(())
+    }
+}
+
+/// Customer id → owner id, loaded from the store's metadata (no plaintext) on first use
+/// and reloaded when a customer is not found.
+struct OwnerIndex {
+    store: Arc<dyn Store>,
+    owners: RwLock<Option<HashMap<String, String>>>,
+}
+
+impl OwnerIndex {
+    fn lookup(&self, id: &str) -> Option<Option<String>> {
+        let guard = self.owners.read().ok()?;
+        guard.as_ref().map(|map| map.get(id).cloned())
+    }
+
+    fn owner_of(&self, id: &str) -> Option<String> {
+        if let Some(Some(owner)) = self.lookup(id) {
+            return Some(owner);
+        }
+        // Not loaded yet, or a customer added since: (re)load once.
+        let metas = match self.store.customer_metas(&CustomerFilter::default()) {
+            Ok(metas) => metas,
+            Err(e) => {
+                tracing::warn!(error = %e, "risk: cannot load customer owners");
+                return None;
+            }
+        };
+        let map: HashMap<String, String> = metas.into_iter().map(|m| (m.id.0, m.owner.0)).collect();
+        let owner = map.get(id).cloned();
+        if let Ok(mut guard) = self.owners.write() {
+            *guard = Some(map);
+        }
+        owner
+    }
+}
+
+/// The activity events of one gateway decision: allowed vault accesses by a person.
+/// Operators' actions, admin actions and denials give none.
+pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<String>) -> Vec<Event> {
+    let Some(user) = record.actor.strip_prefix("person:") else {
+        return Vec::new();
+    };
+    if record.decision != "allow" {
+        return Vec::new();
+    }
+    let customers: Vec<&str> = record
+        .resources
+        .iter()
+        .filter_map(|r| match r {
+            AuditResource::Customer(id) => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let own = |id: &str| owner_of(id).as_deref() == Some(user);
+    let export = || {
+        let mut distinct = customers.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        EventKind::VaultExport {
+            records: record.record_count,
+            customers: distinct.len() as u64,
+            own_account: distinct.iter().all(|id| own(id)),
+        }
+    };
+    let kinds = match record.action.as_str() {
+        "customer.read" => customers
+            .iter()
+            .map(|id| EventKind::VaultRead {
+                customer: Some((*id).to_string()),
+                own_account: own(id),
+            })
+            .collect(),
+        "customer.export" => vec![export()],
+        "customer.search" if record.record_count >= EXPORT_MIN_RECORDS => vec![export()],
+        "customer.search" => vec![EventKind::VaultSearch {
+            results: record.record_count,
+        }],
+        "document.download" => vec![EventKind::DocumentDownload {
+            customer: None,
+            own_account: true,
+        }],
+        _ => Vec::new(),
+    };
+    kinds
+        .into_iter()
+        .map(|kind| Event {
+            ts_ms: record.time,
+            user: user.to_string(),
+            kind,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn record(actor: &str, action: &str, decision: &str, customers: &[&str]) -> AuditRecord {
+        AuditRecord {
+            time: 1_000,
+            actor: actor.into(),
+            action: action.into(),
+            resources: customers.iter().map(|c| AuditResource::Customer((*c).into())).collect(),
+            decision: decision.into(),
+            reasons: vec![],
+            record_count: customers.len() as u64,
+            withheld_count: 0,
+            fields: vec![],
+            client_address: None,
+            user_agent: None,
+            device: None,
+            justification: None,
+        }
+    }
+
+    fn owner(id: &str) -> Option<String> {
+        Some(if id.starts_with("A") { "rep-a" } else { "rep-b" }.to_string())
+    }
+
+    #[test]
+    fn vault_accesses_become_events_and_the_rest_do_not() {
+        let read = activity_events(&record("person:rep-a", "customer.read", "allow", &["B1"]), &owner);
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].user, "rep-a");
+        assert_eq!(
+            read[0].kind,
+            EventKind::VaultRead {
+                customer: Some("B1".into()),
+                own_account: false
+            }
+        );
+        let small = activity_events(
+            &record("person:rep-a", "customer.search", "allow", &["A1", "A2"]),
+            &owner,
+        );
+        assert_eq!(small[0].kind, EventKind::VaultSearch { results: 2 });
+        let ids: Vec<String> = (0..60).map(|i| format!("A{i}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let export = activity_events(&record("person:rep-a", "customer.search", "allow", &ids), &owner);
+        assert_eq!(
+            export[0].kind,
+            EventKind::VaultExport {
+                records: 60,
+                customers: 60,
+                own_account: true
+            }
+        );
+        let mut download = record("person:rep-a", "document.download", "allow", &[]);
+        download.resources = vec![AuditResource::Document("D-1".into())];
+        assert!(matches!(
+            activity_events(&download, &owner)[0].kind,
+            EventKind::DocumentDownload { .. }
+        ));
+        for r in [
+            record("person:rep-a", "customer.read", "deny", &["B1"]),
+            record("operator:root", "customer.read", "allow", &["B1"]),
+            record("person:rep-a", "policy.replace", "admin", &[]),
+        ] {
+            assert!(activity_events(&r, &owner).is_empty(), "{r:?}");
+        }
+    }
+}
