@@ -115,15 +115,7 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
 
     let vault_dir = dir.join("vault");
     std::fs::create_dir_all(&vault_dir)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&vault_dir)?);
-    let keys = Keyring::generate("bench")?;
-    Gateway::initialize(store.as_ref(), &keys, 0)?;
-    let gw = Gateway::open(
-        store,
-        keys,
-        Arc::new(SystemClock),
-        Arc::new(CountingRecorder::default()),
-    )?;
+    let gw = fresh_gateway(&vault_dir)?;
     let actor = Actor::Operator { name: "bench".into() };
     let access = AccessContext::default();
     gw.import_people(&actor, &access, &company.people, &company.teams)?;
@@ -169,6 +161,20 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
     );
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
+}
+
+/// A new vault in `dir` behind a gateway whose recording only counts (the
+/// benchmarks time the vault and the policy, not the ledger).
+fn fresh_gateway(dir: &std::path::Path) -> anyhow::Result<Gateway> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(dir)?);
+    let keys = Keyring::generate("bench")?;
+    Gateway::initialize(store.as_ref(), &keys, 0)?;
+    Ok(Gateway::open(
+        store,
+        keys,
+        Arc::new(SystemClock),
+        Arc::new(CountingRecorder::default()),
+    )?)
 }
 
 fn micros(d: Duration) -> f64 {
@@ -320,15 +326,7 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
     // Full gateway reads (person: authorize + decrypt + mask) against raw
     // decrypted reads (operator: no policy), recording excluded from both.
     let dir = tempdir()?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&dir)?);
-    let keys = Keyring::generate("bench")?;
-    Gateway::initialize(store.as_ref(), &keys, 0)?;
-    let gw = Gateway::open(
-        store,
-        keys,
-        Arc::new(SystemClock),
-        Arc::new(CountingRecorder::default()),
-    )?;
+    let gw = fresh_gateway(&dir)?;
     let operator = Actor::Operator { name: "bench".into() };
     let access = AccessContext {
         trusted_network: true,
