@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::Hash;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use cedar_policy::{
@@ -79,60 +80,141 @@ enum EntityKind {
     Team,
 }
 
-/// The attributes a decision can depend on, when no policy names a record.
-#[derive(PartialEq, Eq, Hash)]
-enum RecordKey<'a> {
-    Customer(Identity<'a>, Option<Identity<'a>>, &'a str, Level, &'a BTreeSet<String>),
-    Document(Identity<'a>, Level, &'a BTreeSet<String>),
+/// Decisions kept per policy set before the cache is emptied (bounds memory on odd
+/// traffic): a few hundred bytes each, so at most some tens of megabytes.
+const DECISION_CACHE_LIMIT: usize = 65_536;
+
+/// An entity reference in a request, as far as a decision can tell it apart. Cedar
+/// compares entities only for equality (`==`; and `in`, which looks up ancestors in the
+/// request's entity store, and that store holds the principal alone), so an id matters
+/// only when a policy names it; otherwise all that counts is which other references of
+/// the same request it equals.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Ref {
+    Absent,
+    Named(String),
+    /// Equal to the reference at this position (its own position when first seen).
+    Same(u8),
 }
 
-/// A record's owner, custodian or team as far as one principal's decisions can
-/// tell. Cedar can only compare an entity for equality (or `in`, which for an
-/// entity absent from the request's store is equality too), and a request
-/// holds the principal alone; so an owner that is not the principal, not the
-/// principal's manager and not named by a policy is indistinguishable from any
-/// other such owner. Collapsing them lets an export of 10,000 records owned by
-/// 10,000 people be decided once per distinct attribute set, not per owner.
-#[derive(PartialEq, Eq, Hash)]
-enum Identity<'a> {
-    Distinct(&'a str),
-    Other,
+/// A resource's attributes other than its references.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ResourceShape {
+    Customer {
+        territory: String,
+        classification: Level,
+        compartments: BTreeSet<String>,
+    },
+    Document {
+        classification: Level,
+        compartments: BTreeSet<String>,
+    },
+    System,
 }
 
-impl<'a> RecordKey<'a> {
-    fn of(resource: &'a ResourceRef, principal: &Principal, slice: &ActionSlice) -> Option<Self> {
-        let person = |id: &'a str| {
-            if id == principal.id
-                || principal.manager.as_deref() == Some(id)
-                || slice.named.contains(&(EntityKind::Person, id.to_string()))
-            {
-                Identity::Distinct(id)
-            } else {
-                Identity::Other
-            }
-        };
-        let team = |id: &'a str| {
-            if principal.team.as_deref() == Some(id) || slice.named.contains(&(EntityKind::Team, id.to_string())) {
-                Identity::Distinct(id)
-            } else {
-                Identity::Other
-            }
-        };
-        match resource {
-            ResourceRef::Customer(c) => Some(RecordKey::Customer(
-                person(&c.owner),
-                c.team.as_deref().map(team),
-                &c.territory,
-                c.classification,
-                &c.compartments,
-            )),
-            ResourceRef::Document(d) => Some(RecordKey::Document(
-                person(&d.custodian),
-                d.classification,
-                &d.compartments,
-            )),
-            ResourceRef::System => None,
+/// Everything a decision can depend on when no policy of the action names a customer or
+/// document: two requests with equal keys get equal decisions, including the determining
+/// policies. So decisions are cached under it across requests and across people with the
+/// same role, clearance, compartments and status: a sales rep reading their own account
+/// is one cached decision for every rep, not one per rep and account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DecisionKey {
+    action: Action,
+    role: String,
+    department: String,
+    clearance: Level,
+    compartments: BTreeSet<String>,
+    status: crate::model::EmploymentStatus,
+    /// The principal, their manager, their team, the record's owner or custodian, and
+    /// the record's team.
+    refs: [Ref; 5],
+    resource: ResourceShape,
+    context: RequestContext,
+}
+
+impl DecisionKey {
+    /// The key of a request, or `None` when a policy of the action names a record (then
+    /// records with equal attributes may be decided differently).
+    fn of(
+        principal: &Principal,
+        action: Action,
+        resource: &ResourceRef,
+        ctx: &RequestContext,
+        slice: &ActionSlice,
+    ) -> Option<DecisionKey> {
+        if slice.names_records {
+            return None;
         }
+        let (owner, team, shape) = match resource {
+            ResourceRef::Customer(c) => (
+                Some(c.owner.as_str()),
+                c.team.as_deref(),
+                ResourceShape::Customer {
+                    territory: c.territory.clone(),
+                    classification: c.classification,
+                    compartments: c.compartments.clone(),
+                },
+            ),
+            ResourceRef::Document(d) => (
+                Some(d.custodian.as_str()),
+                None,
+                ResourceShape::Document {
+                    classification: d.classification,
+                    compartments: d.compartments.clone(),
+                },
+            ),
+            ResourceRef::System => (None, None, ResourceShape::System),
+        };
+        let raw = [
+            Some((EntityKind::Person, principal.id.as_str())),
+            principal.manager.as_deref().map(|m| (EntityKind::Person, m)),
+            principal.team.as_deref().map(|t| (EntityKind::Team, t)),
+            owner.map(|o| (EntityKind::Person, o)),
+            team.map(|t| (EntityKind::Team, t)),
+        ];
+        let refs = std::array::from_fn(|i| match raw.get(i).copied().flatten() {
+            None => Ref::Absent,
+            Some((kind, id)) if slice.named.contains(&(kind, id.to_string())) => Ref::Named(id.to_string()),
+            Some(found) => {
+                let first = raw.iter().position(|other| *other == Some(found)).unwrap_or(i);
+                Ref::Same(u8::try_from(first).unwrap_or(u8::MAX))
+            }
+        });
+        Some(DecisionKey {
+            action,
+            role: principal.role.clone(),
+            department: principal.department.clone(),
+            clearance: principal.clearance,
+            compartments: principal.compartments.clone(),
+            status: principal.status,
+            refs,
+            resource: shape,
+            context: *ctx,
+        })
+    }
+}
+
+/// The decisions made under one policy set; dropped with the set when it is replaced.
+struct DecisionCache(Mutex<HashMap<DecisionKey, Decision>>);
+
+impl DecisionCache {
+    fn get(&self, key: &DecisionKey) -> Option<Decision> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    }
+
+    fn insert(&self, key: DecisionKey, decision: Decision) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= DECISION_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key, decision);
+    }
+}
+
+impl std::fmt::Debug for DecisionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.0.lock().map_or(0, |m| m.len());
+        write!(f, "DecisionCache({len} decisions)")
     }
 }
 
@@ -171,6 +253,7 @@ struct CompiledSet {
     all: PolicySet,
     reasons: HashMap<PolicyId, PolicyReason>,
     slices: Vec<ActionSlice>,
+    decisions: DecisionCache,
 }
 
 /// Cedar-backed policy engine. Cheap to share (`&self` everywhere); `replace` swaps the
@@ -183,6 +266,8 @@ pub struct PolicyEngine {
     active: RwLock<Arc<CompiledSet>>,
     principals: ConversionCache<Principal, Arc<CedarPrincipal>>,
     contexts: ConversionCache<RequestContext, Context>,
+    /// Whether decisions are cached (see [`DecisionKey`]); on unless turned off.
+    cache_decisions: AtomicBool,
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -257,6 +342,7 @@ impl PolicyEngine {
             active: RwLock::new(Arc::new(compiled)),
             principals: ConversionCache::new(),
             contexts: ConversionCache::new(),
+            cache_decisions: AtomicBool::new(true),
         })
     }
 
@@ -349,32 +435,9 @@ impl PolicyEngine {
         ctx: &RequestContext,
     ) -> Vec<Decision> {
         let set = self.snapshot();
-        let prepared = self
-            .cedar_principal(principal)
-            .and_then(|p| Ok((p, self.cedar_context(action, ctx)?)));
-        let (p, context) = match prepared {
-            Ok(prepared) => prepared,
-            Err(e) => return resources.iter().map(|_| Decision::failed(&e)).collect(),
-        };
-        // Records with equal attributes get equal decisions unless a policy names a
-        // record, so each distinct attribute set is evaluated once.
-        let slice = set.slices.get(action.index()).filter(|s| !s.names_records);
-        let mut memo: HashMap<RecordKey<'_>, Decision> = HashMap::new();
         resources
             .iter()
-            .map(|r| match slice.and_then(|slice| RecordKey::of(r, principal, slice)) {
-                Some(key) => {
-                    if let Some(d) = memo.get(&key) {
-                        return d.clone();
-                    }
-                    let d = self.decide_with(&set, &p, action, r, context.clone());
-                    if d.errors.is_empty() {
-                        memo.insert(key, d.clone());
-                    }
-                    d
-                }
-                None => self.decide_with(&set, &p, action, r, context.clone()),
-            })
+            .map(|r| self.decide_in(&set, principal, action, r, ctx))
             .collect()
     }
 
@@ -388,11 +451,7 @@ impl PolicyEngine {
         field: Field,
         ctx: &RequestContext,
     ) -> FieldAccess {
-        let set = self.snapshot();
-        match self.cedar_principal(principal) {
-            Ok(p) => self.field_access_in(&set, &p, customer, field, ctx),
-            Err(_) => FieldAccess::Hidden,
-        }
+        self.field_access_in(&self.snapshot(), principal, customer, field, ctx)
     }
 
     /// [`PolicyEngine::field_access`] for every field, in [`Field::ALL`] order.
@@ -403,31 +462,28 @@ impl PolicyEngine {
         ctx: &RequestContext,
     ) -> Vec<(Field, FieldAccess)> {
         let set = self.snapshot();
-        let Ok(p) = self.cedar_principal(principal) else {
-            return Field::ALL.map(|f| (f, FieldAccess::Hidden)).to_vec();
-        };
         Field::ALL
             .iter()
-            .map(|&f| (f, self.field_access_in(&set, &p, customer, f, ctx)))
+            .map(|&f| (f, self.field_access_in(&set, principal, customer, f, ctx)))
             .collect()
     }
 
     fn field_access_in(
         &self,
         set: &CompiledSet,
-        p: &CedarPrincipal,
+        principal: &Principal,
         customer: &ResourceRef,
         field: Field,
         ctx: &RequestContext,
     ) -> FieldAccess {
         let ctx = ctx.with_field(field);
         if self
-            .decide_cedar(set, p, Action::CustomerReadFieldClear, customer, &ctx)
+            .decide_in(set, principal, Action::CustomerReadFieldClear, customer, &ctx)
             .allowed
         {
             FieldAccess::Clear
         } else if self
-            .decide_cedar(set, p, Action::CustomerReadFieldMasked, customer, &ctx)
+            .decide_in(set, principal, Action::CustomerReadFieldMasked, customer, &ctx)
             .allowed
         {
             FieldAccess::Masked
@@ -524,10 +580,34 @@ impl PolicyEngine {
         resource: &ResourceRef,
         ctx: &RequestContext,
     ) -> Decision {
-        match self.cedar_principal(principal) {
-            Ok(p) => self.decide_cedar(set, &p, action, resource, ctx),
-            Err(e) => Decision::failed(&e),
+        // The field only counts for field actions; dropping it otherwise lets one cached
+        // decision serve every field.
+        let ctx = RequestContext {
+            field: if action.is_field_action() { ctx.field } else { None },
+            ..*ctx
+        };
+        let key = set
+            .slices
+            .get(action.index())
+            .filter(|_| self.cache_decisions.load(Ordering::Relaxed))
+            .and_then(|slice| DecisionKey::of(principal, action, resource, &ctx, slice));
+        if let Some(decision) = key.as_ref().and_then(|k| set.decisions.get(k)) {
+            return decision;
         }
+        let decision = match self.cedar_principal(principal) {
+            Ok(p) => self.decide_cedar(set, &p, action, resource, &ctx),
+            Err(e) => Decision::failed(&e),
+        };
+        if let Some(key) = key.filter(|_| decision.errors.is_empty()) {
+            set.decisions.insert(key, decision.clone());
+        }
+        decision
+    }
+
+    /// Turns the decision cache on or off (it is on by default): off, every decision is
+    /// evaluated by Cedar, which the benchmark uses to show the uncached cost.
+    pub fn set_decision_cache(&self, enabled: bool) {
+        self.cache_decisions.store(enabled, Ordering::Relaxed);
     }
 
     fn decide_cedar(
@@ -754,6 +834,7 @@ fn compile(text: &str, validator: &Validator, names: &Names) -> Result<CompiledS
         all,
         reasons,
         slices,
+        decisions: DecisionCache(Mutex::new(HashMap::new())),
     })
 }
 

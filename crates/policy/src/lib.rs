@@ -22,9 +22,11 @@
 //! each request carries the principal's and the resource's attributes, so no entity store
 //! is kept. At load time the set is sliced by action, resource type and principal scope
 //! (`principal == X` / `principal in X`), so a decision evaluates only the policies that
-//! can apply to it. The Cedar form of principals and contexts is cached (bounded), and
-//! `authorize_many` evaluates each distinct set of record attributes once unless a policy
-//! names a record. Cedar evaluation allocates heavily: the gateway binary should use
+//! can apply to it. The Cedar form of principals and contexts is cached (bounded), and so
+//! are decisions, per policy set, under a key holding every attribute Cedar can observe
+//! with people's and teams' ids replaced by which references of the request they equal
+//! (ids a policy names are kept; nothing is cached when a policy names a record). One
+//! cached decision thus serves every rep reading their own account. Cedar evaluation allocates heavily: the gateway binary should use
 //! mimalloc as its global allocator (the bench does).
 
 mod cases;

@@ -228,6 +228,99 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Decisions are cached under a key that keeps people's and teams' ids only when a
+    /// policy names them, and otherwise only which references of the request are equal.
+    /// Whatever the cache already holds from earlier cases (it is shared by all cases),
+    /// a cached decision must equal one evaluated by Cedar, reasons included.
+    #[test]
+    fn cached_decisions_equal_evaluated_decisions(
+        requests in prop::collection::vec(
+            (
+                busy_principal(),
+                prop::option::of(prop::sample::select(vec!["ann", "ben", "cat", "dan", "eve"])),
+                prop::option::weighted(0.5, prop::sample::select(vec!["ann", "ben", "cat", "dan", "eve"])),
+                record(),
+                0usize..60,
+                prop_oneof![Just(RequestContext::office_hours()), context()],
+            ),
+            1..8,
+        ),
+    ) {
+        for (p, manager, owner, r, pick, ctx) in requests {
+            let p = Principal { manager: manager.map(str::to_string), ..p };
+            // No owner drawn: the principal owns it, which the default policies care most about.
+            let owner = owner.map_or_else(|| p.id.clone(), str::to_string);
+            let resource = match r {
+                ResourceRef::Customer(c) => ResourceRef::Customer(CustomerRecord { owner, ..c }),
+                ResourceRef::Document(d) => ResourceRef::Document(DocumentRecord { custodian: owner, ..d }),
+                ResourceRef::System => ResourceRef::System,
+            };
+            let (resource, action) = match (pick, &resource) {
+                (0..=29, ResourceRef::Customer(_)) => (resource, Action::CustomerExport),
+                (30..=39, ResourceRef::Customer(_)) => (resource, Action::CustomerRead),
+                (55.., _) => (ResourceRef::System, fitting_action(&ResourceRef::System, pick)),
+                _ => {
+                    let action = fitting_action(&resource, pick);
+                    (resource, action)
+                }
+            };
+            let evaluated = uncached_naming_engine().authorize(&p, action, &resource, &ctx);
+            for _ in 0..2 {
+                prop_assert_eq!(
+                    &naming_engine().authorize(&p, action, &resource, &ctx),
+                    &evaluated,
+                    "{} by {:?} on {:?}", action, p, resource
+                );
+            }
+            if let ResourceRef::Customer(_) = resource {
+                let fields = naming_engine().field_accesses(&p, &resource, &ctx);
+                prop_assert_eq!(fields, uncached_naming_engine().field_accesses(&p, &resource, &ctx));
+            }
+        }
+    }
+}
+
+/// People of the roles the naming policies matter to, mostly active, with the ids and
+/// teams those policies name.
+fn busy_principal() -> impl Strategy<Value = Principal> {
+    (
+        prop::sample::select(vec!["ann", "ben", "cat", "dan", "eve"]),
+        prop::sample::select(vec![
+            "sales_rep",
+            "sales_manager",
+            "support",
+            "finance",
+            "security_admin",
+        ]),
+        team(),
+        level(),
+        tags(),
+        prop_oneof![3 => Just(EmploymentStatus::Active), 1 => any_status()],
+    )
+        .prop_map(|(id, role, team, clearance, compartments, status)| Principal {
+            id: id.to_string(),
+            role: role.to_string(),
+            department: "dept".into(),
+            team,
+            clearance,
+            compartments,
+            status,
+            manager: None,
+        })
+}
+
+fn uncached_naming_engine() -> &'static PolicyEngine {
+    static ENGINE: OnceLock<PolicyEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let engine = PolicyEngine::new(&naming_engine().policy_text()).unwrap();
+        engine.set_decision_cache(false);
+        engine
+    })
+}
+
 /// The default policies plus ones that name a person and a team and compare
 /// a record's owner with the principal's manager.
 fn naming_engine() -> &'static PolicyEngine {
