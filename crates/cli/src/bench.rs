@@ -30,6 +30,10 @@ pub enum BenchCmd {
         writers: usize,
         #[arg(long, default_value_t = 400)]
         per_writer: usize,
+        /// Also fill a second SQLite ledger with this many entries (written in
+        /// batches, without the committer) and time inclusion proofs in it.
+        #[arg(long, value_name = "ENTRIES")]
+        proof_at: Option<u64>,
     },
     /// Policy decisions, gateway reads against raw decrypted reads, export authorization.
     Gateway {
@@ -75,7 +79,11 @@ impl Recorder for CountingRecorder {
 pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Import { rows, reads } => import(rows, reads),
-        BenchCmd::Ledger { writers, per_writer } => crate::ledger_tools::bench(writers, per_writer),
+        BenchCmd::Ledger {
+            writers,
+            per_writer,
+            proof_at,
+        } => crate::ledger_tools::bench(writers, per_writer, proof_at),
         BenchCmd::Gateway { customers, people } => gateway(customers, people),
         BenchCmd::Risk(args) => crate::risk_cmd::bench(args),
         BenchCmd::Scan {

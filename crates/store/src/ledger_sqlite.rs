@@ -88,9 +88,9 @@ impl LedgerStore for SqliteStore {
 
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
         self.read(|conn| {
-            let mut found: HashMap<(u8, u64), Hash> = HashMap::with_capacity(ids.len());
             // Verification asks for dense runs of a level (read as one range
-            // scan each); proofs ask for a few scattered nodes (point reads).
+            // scan each, into an array: this lookup runs twice per entry
+            // verified); proofs ask for a few scattered nodes (point reads).
             let mut by_level: BTreeMap<u8, Vec<u64>> = BTreeMap::new();
             for id in ids {
                 by_level.entry(id.level).or_default().push(id.index);
@@ -98,30 +98,46 @@ impl LedgerStore for SqliteStore {
             let mut range =
                 conn.prepare_cached("SELECT idx, hash FROM ledger_nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3")?;
             let mut point = conn.prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")?;
+            // Indexed by level (a tree of 2^64 leaves has 65 levels).
+            let mut dense: Vec<Option<(u64, Vec<Option<Hash>>)>> = vec![None; 65];
+            let mut sparse: HashMap<(u8, u64), Hash> = HashMap::new();
             for (level, mut indexes) in by_level {
                 indexes.sort_unstable();
                 let (Some(&lo), Some(&hi)) = (indexes.first(), indexes.last()) else {
                     continue;
                 };
                 if indexes.len() >= 8 && hi - lo < 4 * indexes.len() as u64 {
+                    let mut hashes = vec![None; (hi - lo + 1) as usize];
                     let mut rows = range.query(params![level, lo as i64, hi as i64])?;
                     while let Some(row) = rows.next()? {
-                        let idx: i64 = row.get(0)?;
-                        if let Ok(h) = <[u8; 32]>::try_from(row.get_ref(1)?.as_blob()?) {
-                            found.insert((level, idx as u64), h);
+                        let idx = row.get::<_, i64>(0)? as u64;
+                        if let (Some(slot), Ok(h)) = (
+                            hashes.get_mut(idx.wrapping_sub(lo) as usize),
+                            <[u8; 32]>::try_from(row.get_ref(1)?.as_blob()?),
+                        ) {
+                            *slot = Some(h);
                         }
+                    }
+                    if let Some(slot) = dense.get_mut(usize::from(level)) {
+                        *slot = Some((lo, hashes));
                     }
                 } else {
                     for idx in indexes {
                         let blob: Option<Vec<u8>> =
                             point.query_row(params![level, idx as i64], |r| r.get(0)).optional()?;
                         if let Some(h) = blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()) {
-                            found.insert((level, idx), h);
+                            sparse.insert((level, idx), h);
                         }
                     }
                 }
             }
-            Ok(ids.iter().map(|id| found.get(&(id.level, id.index)).copied()).collect())
+            Ok(ids
+                .iter()
+                .map(|id| match dense.get(usize::from(id.level)).and_then(Option::as_ref) {
+                    Some((lo, hashes)) => hashes.get(id.index.wrapping_sub(*lo) as usize).copied().flatten(),
+                    None => sparse.get(&(id.level, id.index)).copied(),
+                })
+                .collect())
         })
         .map_err(backend)
     }
