@@ -370,5 +370,19 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
     if cps != vec![cp(5), cp(8)] || store.latest_checkpoint().map_err(err)? != Some(cp(8)) {
         return fail("checkpoints must be kept in the order written, the last one latest");
     }
+    // A batch the size the committer writes under load (stores may write it in
+    // several statements): every entry and node must land, in place.
+    let big = batch(8, 300, None);
+    store.append_batch(&big).map_err(err)?;
+    let indexes: Vec<u64> = (8..308).collect();
+    let want: Vec<Option<Vec<u8>>> = big.entries.iter().cloned().map(Some).collect();
+    if store.size().map_err(err)? != 308 || store.get_entries(&indexes).map_err(err)? != want {
+        return fail("a large batch must store every entry at its index");
+    }
+    let ids: Vec<NodeId> = big.nodes.iter().map(|(id, _)| *id).collect();
+    let want: Vec<Option<Hash>> = big.nodes.iter().map(|(_, h)| Some(*h)).collect();
+    if store.get_nodes(&ids).map_err(err)? != want {
+        return fail("a large batch must store every node");
+    }
     Ok(())
 }

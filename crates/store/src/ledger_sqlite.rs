@@ -18,6 +18,41 @@ fn size_of(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {
     .map(|n| n as u64)
 }
 
+/// Rows per multi-row INSERT (3 parameters each, far below SQLite's limit).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Runs `verb` (`INSERT`, or `INSERT OR REPLACE`) for `rows` into `table`
+/// (`name (columns)`), `ROWS_PER_INSERT` per statement and the remainder one
+/// by one; `bind` binds one row's values from parameter number `at` on.
+fn insert_rows<T>(
+    tx: &rusqlite::Transaction<'_>,
+    verb: &str,
+    table: &str,
+    row: &str,
+    rows: &[T],
+    bind: impl Fn(&mut rusqlite::Statement<'_>, usize, &T) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let width = row.matches('?').count();
+    let chunks = rows.chunks_exact(ROWS_PER_INSERT);
+    let rest = chunks.remainder();
+    if rows.len() >= ROWS_PER_INSERT {
+        let values = vec![row; ROWS_PER_INSERT].join(",");
+        let mut stmt = tx.prepare_cached(&format!("{verb} INTO {table} VALUES {values}"))?;
+        for chunk in chunks {
+            for (i, r) in chunk.iter().enumerate() {
+                bind(&mut stmt, i * width + 1, r)?;
+            }
+            stmt.raw_execute()?;
+        }
+    }
+    let mut stmt = tx.prepare_cached(&format!("{verb} INTO {table} VALUES {row}"))?;
+    for r in rest {
+        bind(&mut stmt, 1, r)?;
+        stmt.raw_execute()?;
+    }
+    Ok(())
+}
+
 impl LedgerStore for SqliteStore {
     fn size(&self) -> Result<u64, LedgerStoreError> {
         self.read(size_of).map_err(backend)
@@ -33,15 +68,40 @@ impl LedgerStore for SqliteStore {
                 return Ok(());
             }
             {
-                let mut entry = tx.prepare_cached("INSERT INTO ledger_entries (idx, bytes) VALUES (?1, ?2)")?;
-                for (i, bytes) in batch.entries.iter().enumerate() {
-                    entry.execute(params![(batch.first_index + i as u64) as i64, bytes])?;
-                }
-                let mut node =
-                    tx.prepare_cached("INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
-                for (id, hash) in &batch.nodes {
-                    node.execute(params![id.level, id.index as i64, &hash[..]])?;
-                }
+                // Many rows per statement: a batch of 256 entries writes some 768
+                // rows, and one statement per row spent more time in SQLite's
+                // statement machinery than in the B-tree. Only full chunks use the
+                // multi-row form, so the statement cache holds one of each.
+                let entries: Vec<(i64, &Vec<u8>)> = batch
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, bytes)| ((batch.first_index + i as u64) as i64, bytes))
+                    .collect();
+                insert_rows(
+                    &tx,
+                    "INSERT",
+                    "ledger_entries (idx, bytes)",
+                    "(?, ?)",
+                    &entries,
+                    |stmt, at, (idx, bytes)| {
+                        stmt.raw_bind_parameter(at, idx)?;
+                        stmt.raw_bind_parameter(at + 1, bytes)
+                    },
+                )?;
+                // A renumbered batch may write a node again, so nodes replace.
+                insert_rows(
+                    &tx,
+                    "INSERT OR REPLACE",
+                    "ledger_nodes (level, idx, hash)",
+                    "(?, ?, ?)",
+                    &batch.nodes,
+                    |stmt, at, (id, hash)| {
+                        stmt.raw_bind_parameter(at, id.level)?;
+                        stmt.raw_bind_parameter(at + 1, id.index as i64)?;
+                        stmt.raw_bind_parameter(at + 2, &hash[..])
+                    },
+                )?;
                 if let Some(cp) = &batch.checkpoint {
                     tx.prepare_cached("INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (?1, ?2, ?3)")?
                         .execute(params![cp.size as i64, cp.time, cp.text])?;

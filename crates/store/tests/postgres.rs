@@ -299,13 +299,13 @@ fn migration_copies_everything_and_refuses_a_second_time() {
     let report = store::copy_sqlite_to_postgres(&sqlite, &pg).unwrap();
     assert_eq!(report.rows("customers"), 2);
     assert_eq!(report.rows("customer_lookups"), 4);
-    assert_eq!(report.rows("ledger_entries"), 8);
+    assert_eq!(report.rows("ledger_entries"), 308);
     for id in ["C-1", "C-2"] {
         let id = model::CustomerId(id.into());
         assert_eq!(pg.get_customer(&id).unwrap(), sqlite.get_customer(&id).unwrap());
     }
     assert_eq!(pg.current_policy().unwrap(), sqlite.current_policy().unwrap());
-    assert_eq!(pg.size().unwrap(), 8);
+    assert_eq!(pg.size().unwrap(), 308);
     assert_eq!(pg.latest_checkpoint().unwrap(), sqlite.latest_checkpoint().unwrap());
     let again = store::copy_sqlite_to_postgres(&sqlite, &pg).unwrap_err();
     assert!(matches!(again, StoreError::TargetNotEmpty { .. }), "{again}");
