@@ -81,6 +81,17 @@ impl Context {
         Ok(Keyring::load(&path)?)
     }
 
+    /// Where a server re-reads the keyring after another instance rotated keys:
+    /// the key file, unless the keyring comes from the environment (which a
+    /// running process cannot see change; restart it instead).
+    pub fn keyring_source(&self) -> Option<gateway::KeyringSource> {
+        if std::env::var(KEYRING_ENV).is_ok_and(|t| !t.trim().is_empty()) {
+            return None;
+        }
+        let path = self.key_file();
+        Some(Box::new(move || Keyring::load(&path)))
+    }
+
     /// Who is acting: the local operator, or `--as PERSON`.
     pub fn actor(&self) -> Actor {
         match &self.as_person {

@@ -60,7 +60,11 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         risk.engine().clone(),
         Arc::clone(&store),
     ));
-    let gateway = Arc::new(Gateway::open(store, keys, Arc::clone(&clock), recorder)?);
+    let mut gateway = Gateway::open(store, keys, Arc::clone(&clock), recorder)?;
+    if let Some(source) = ctx.keyring_source() {
+        gateway = gateway.with_keyring_source(source);
+    }
+    let gateway = Arc::new(gateway);
     let forwarding = match args.forward.config()? {
         Some(config) => Some(risk::Forwarder::start(
             config,

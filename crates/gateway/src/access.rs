@@ -208,8 +208,11 @@ fn memo_key(
 
 impl Gateway {
     /// Resolves the actor to the subject policy decides on, reading the
-    /// person afresh so a status change applies to the very next request.
+    /// person afresh so a status change applies to the very next request, after
+    /// bringing policy and keys up to date with the store.
     pub(crate) fn subject(&self, actor: &Actor) -> Result<Subject, GatewayError> {
+        // Every request starts here, so a change made by another instance applies now.
+        self.refresh()?;
         match actor {
             Actor::Operator { .. } => Ok(Subject::Operator),
             Actor::Person(id) => match self.store.get_person(id)? {

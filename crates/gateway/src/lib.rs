@@ -43,14 +43,28 @@ const INSTALLATION_SETTING: &str = "installation";
 /// Setting: the company's UTC offset in minutes (e.g. 420 for Vietnam).
 pub const TIMEZONE_SETTING: &str = "timezone_offset_minutes";
 
+/// Setting rewritten whenever the policy in force or the keyring changes. Every
+/// gateway compares it with the value it last saw at each request and reloads on a
+/// difference, so several servers sharing one database pick up a policy change or a
+/// key rotation made on any of them at their very next request.
+pub const GENERATION_SETTING: &str = "generation";
+
+/// Reads the keyring afresh (e.g. from the key file a key rotation rewrote).
+pub type KeyringSource = Box<dyn Fn() -> Result<Keyring, crypto::CryptoError> + Send + Sync>;
+
 /// The gateway. Cheap to share behind an `Arc`.
 pub struct Gateway {
     store: Arc<dyn Store>,
     keys: RwLock<Keyring>,
+    /// Where a changed keyring is read from; without one, only this process's
+    /// own rotations reach it.
+    keyring_source: Option<KeyringSource>,
     clock: SharedClock,
     recorder: Arc<dyn Recorder>,
     policy: policy::PolicyEngine,
     memo: std::sync::Mutex<access::DecisionMemo>,
+    /// The [`GENERATION_SETTING`] value the policy and keys in memory match.
+    generation: std::sync::Mutex<Option<String>>,
     /// The company's offset from UTC, for policies on working hours.
     timezone_offset_minutes: i32,
 }
@@ -94,6 +108,7 @@ impl Gateway {
             Some(expected) if expected != keys.check_value() => return Err(GatewayError::WrongKey),
             Some(_) => {}
         }
+        let generation = store.get_setting(GENERATION_SETTING)?;
         // The policy set in force is the last one stored, else the default;
         // a stored set that no longer validates keeps the gateway closed.
         let text = match store.current_policy()? {
@@ -109,12 +124,68 @@ impl Gateway {
         Ok(Gateway {
             store,
             keys: RwLock::new(keys),
+            keyring_source: None,
             clock,
             recorder,
             policy,
             memo,
+            generation: std::sync::Mutex::new(generation),
             timezone_offset_minutes,
         })
+    }
+
+    /// Reloads the keyring from `source` when another instance has rotated keys.
+    pub fn with_keyring_source(mut self, source: KeyringSource) -> Gateway {
+        self.keyring_source = Some(source);
+        self
+    }
+
+    /// Brings the policy and the keyring up to date with the store when another
+    /// instance changed them (see [`GENERATION_SETTING`]); called at the start of
+    /// every request. An error fails the request closed.
+    pub(crate) fn refresh(&self) -> Result<(), GatewayError> {
+        let current = self.store.get_setting(GENERATION_SETTING)?;
+        let mut seen = self
+            .generation
+            .lock()
+            .map_err(|_| GatewayError::Internal("generation lock poisoned".into()))?;
+        if *seen == current {
+            return Ok(());
+        }
+        let text = match self.store.current_policy()? {
+            Some(p) => p.text,
+            None => policy::DEFAULT_POLICIES.to_owned(),
+        };
+        if text != self.policy.policy_text() {
+            self.policy.adopt(&text).map_err(GatewayError::Policy)?;
+            if let Ok(mut memo) = self.memo.lock() {
+                *memo = access::DecisionMemo::for_policy_text(&text);
+            }
+        }
+        if let Some(source) = &self.keyring_source {
+            let fresh = source()?;
+            if fresh.check_value() != self.keys()?.check_value() {
+                return Err(GatewayError::WrongKey);
+            }
+            *self
+                .keys
+                .write()
+                .map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))? = fresh;
+        }
+        *seen = current;
+        Ok(())
+    }
+
+    /// Tells every instance sharing the store that the policy or the keyring
+    /// changed (`what` says which, for whoever reads the setting).
+    pub(crate) fn announce_change(&self, what: &str) -> Result<(), GatewayError> {
+        let value = format!("{what}@{}", self.clock.now_ms());
+        self.store.put_setting(GENERATION_SETTING, &value)?;
+        // This instance is already up to date.
+        if let Ok(mut seen) = self.generation.lock() {
+            *seen = Some(value);
+        }
+        Ok(())
     }
 
     /// The installation id this gateway serves.
@@ -150,6 +221,8 @@ impl Gateway {
             persist(&keys)?;
             v
         };
+        // Other instances load the new version before any key is wrapped with it.
+        self.announce_change(&format!("keys:v{new_version}:added"))?;
         let mut after = None;
         let mut rewrapped = 0u64;
         loop {
@@ -185,6 +258,8 @@ impl Gateway {
             .map_err(|_| GatewayError::Internal("keyring lock poisoned".into()))?;
         keys.retire_old_versions();
         persist(&keys)?;
+        drop(keys);
+        self.announce_change(&format!("keys:v{new_version}:retired-older"))?;
         self.record(&AuditRecord::admin(self.clock.now_ms(), actor, Action::KeysRotate, ctx).with_count(rewrapped))?;
         Ok((new_version, rewrapped))
     }

@@ -102,6 +102,7 @@ impl Gateway {
             Actor::Operator { name } => PersonId(format!("operator:{name}")),
         };
         let version = self.store.put_policy(text, &author, now)?;
+        self.announce_change(&format!("policy:{version}"))?;
         let mut r = AuditRecord::admin(now, actor, Action::PolicyReplace, ctx);
         r.resources = vec![AuditResource::Policy(version.to_string())];
         self.record(&r)?;

@@ -404,13 +404,25 @@ impl PolicyEngine {
                 admins: security_admins.len(),
             });
         }
+        Ok(self.put_in_force(compiled))
+    }
+
+    fn put_in_force(&self, compiled: CompiledSet) -> usize {
         let count = compiled.all.num_of_policies();
         let new = Arc::new(compiled);
         match self.active.write() {
             Ok(mut guard) => *guard = new,
             Err(poisoned) => *poisoned.into_inner() = new,
         }
-        Ok(count)
+        count
+    }
+
+    /// Puts `text` in force after validating it, without the lock-out check of
+    /// [`PolicyEngine::replace`]: for a set another instance already checked and stored.
+    /// On any error the set in force is unchanged.
+    pub fn adopt(&self, text: &str) -> Result<usize, PolicyError> {
+        let compiled = compile(text, &self.validator, &self.names)?;
+        Ok(self.put_in_force(compiled))
     }
 
     /// Decides one request. Fails closed: an input or evaluation error is a deny.

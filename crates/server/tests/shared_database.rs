@@ -27,6 +27,17 @@ struct Instance {
 /// One `custodia serve` as the CLI builds it, with its own connection pool
 /// and its own ledger committer over the shared database.
 fn instance(url: &str, keys: &Keyring, clock: &ManualClock) -> Instance {
+    instance_with_key_file(url, keys, clock, None)
+}
+
+/// An instance that re-reads `key_file` (shared by all instances, as a mounted
+/// secret would be) when another instance rotated keys.
+fn instance_with_key_file(
+    url: &str,
+    keys: &Keyring,
+    clock: &ManualClock,
+    key_file: Option<&std::path::Path>,
+) -> Instance {
     let pg = Arc::new(PostgresStore::connect(url).unwrap());
     let store: Arc<dyn Store> = pg.clone();
     let auth: Arc<dyn AuthBackend> = pg;
@@ -42,7 +53,12 @@ fn instance(url: &str, keys: &Keyring, clock: &ManualClock) -> Instance {
         .unwrap(),
     );
     let keys = Keyring::from_text(&keys.to_text(), "test").unwrap();
-    let gateway = Arc::new(Gateway::open(store, keys, Arc::clone(&shared), ledger.clone()).unwrap());
+    let mut gateway = Gateway::open(store, keys, Arc::clone(&shared), ledger.clone()).unwrap();
+    if let Some(path) = key_file {
+        let path = path.to_owned();
+        gateway = gateway.with_keyring_source(Box::new(move || Keyring::load(&path)));
+    }
+    let gateway = Arc::new(gateway);
     Instance {
         state: AppState::new(Arc::clone(&gateway), auth, shared),
         gateway,
@@ -165,4 +181,102 @@ fn revocation_and_departure_on_one_server_are_honoured_by_the_other() {
     let report = ledger::verify(a.ledger.store(), &vk, None);
     assert!(report.is_ok(), "{:?}", report.findings);
     assert!(report.entries_checked >= 4, "{}", report.entries_checked);
+}
+
+#[test]
+fn a_policy_change_and_a_key_rotation_on_one_server_apply_on_the_other_at_once() {
+    let db = fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("custodia.key");
+    let keys = Keyring::generate("shared").unwrap();
+    keys.save_new(&key_file).unwrap();
+    let clock = ManualClock::new(1_750_000_000_000);
+    {
+        let setup = PostgresStore::connect(db.url()).unwrap();
+        Gateway::initialize(&setup, &keys, 0).unwrap();
+    }
+    let a = instance_with_key_file(db.url(), &keys, &clock, Some(&key_file));
+    let b = instance_with_key_file(db.url(), &keys, &clock, Some(&key_file));
+    let operator = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    a.gateway
+        .import_people(
+            &operator,
+            &ctx,
+            &[
+                sample_person("rep-a", Role::SalesRep),
+                sample_person("sec-1", Role::SecurityAdmin),
+            ],
+            &[],
+        )
+        .unwrap();
+    let customer = model::NewCustomer {
+        id: Some(model::CustomerId("C-1".into())),
+        display_name: "Hoang Lan".into(),
+        company: "Acme".into(),
+        emails: vec!["lan@example.com".into()],
+        phones: vec!["+84 912 345 678".into()],
+        addresses: vec![],
+        notes: String::new(),
+        annual_value: None,
+        bank_details: None,
+        country: Some("VN".into()),
+        owner: Some(PersonId("rep-a".into())),
+        team: None,
+        territory: None,
+        classification: Some(model::Classification::Internal),
+        compartments: Default::default(),
+    };
+    a.gateway
+        .import_customers(&operator, &ctx, vec![customer], false, &|_| {})
+        .unwrap();
+    let auth = PostgresStore::connect(db.url()).unwrap();
+    server::set_password(&auth, &PersonId("rep-a".into()), PASSWORD).unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let on_b = listener.local_addr().unwrap().to_string();
+        tokio::spawn(server::serve(listener, b.state.clone()));
+        let token = login(&on_b, "rep-a").await;
+        let read = || http(&on_b, "GET", "/v1/customers/C-1", Some(&token), None);
+        let (status, text) = read().await;
+        assert_eq!(status, 200, "{text}");
+
+        // A freezes reps' reads: B refuses the very next one, and serves it again
+        // as soon as A restores the default policies.
+        let frozen = format!(
+            "{}\n@id(\"freeze-reps\")\n@description(\"incident: reps may not read\")\n\
+             forbid (principal in Role::\"sales_rep\", action == Action::\"customer.read\", resource);",
+            policy::DEFAULT_POLICIES
+        );
+        for (text, want) in [(frozen, 403), (policy::DEFAULT_POLICIES.to_owned(), 200)] {
+            let gw = Arc::clone(&a.gateway);
+            let op = operator.clone();
+            tokio::task::spawn_blocking(move || gw.replace_policy(&op, &AccessContext::default(), &text))
+                .await
+                .unwrap()
+                .unwrap();
+            let (status, body) = read().await;
+            assert_eq!(status, want, "B after A's policy change: {body}");
+        }
+
+        // A rotates the key-encryption key and retires the old one: B, which
+        // held only the old one, reloads the key file and still decrypts.
+        let gw = Arc::clone(&a.gateway);
+        let path = key_file.clone();
+        let (version, rewrapped) = tokio::task::spawn_blocking(move || {
+            gw.rotate_keys(&operator, &AccessContext::default(), &|k: &Keyring| k.save_replace(&path))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(version > 1 && rewrapped >= 1, "v{version}, {rewrapped} keys");
+        let (status, body) = read().await;
+        assert_eq!(status, 200, "B after A's key rotation: {body}");
+        assert!(body.contains("Hoang Lan"), "{body}");
+    });
 }
