@@ -275,7 +275,14 @@ struct FeatureState {
     /// Sum and count of older active days: the long-term daily rate.
     older_sum: f64,
     older_days: u32,
+    /// Last day the feature was seen (x > 0).
+    last_seen: Option<i32>,
 }
+
+/// Calendar days a behaviour must have been absent for its return to count as new again.
+const DORMANT_DAYS: i32 = 120;
+/// Weight of a behaviour returning after [`DORMANT_DAYS`], against a first-ever one.
+const RESURFACED_WEIGHT: f32 = 0.8;
 
 /// Window of the cumulative-exfiltration indicator.
 const CUMULATIVE_DAYS: i32 = 30;
@@ -366,6 +373,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
                     recent_sum: 0.0,
                     older_sum: 0.0,
                     older_days: 0,
+                    last_seen: None,
                 })
                 .collect(),
             slots: [Slot::default(); SLOTS],
@@ -562,8 +570,13 @@ fn score_day(
         };
         if x > 0.0 {
             set(i * 3, confidence * spec.spike * spike_points(z), day, x);
+            let novelty = maturity * spec.novel * (0.5 + 0.25 * x).min(1.0);
             if established && !fs.ever {
-                set(i * 3 + 1, maturity * spec.novel * (0.5 + 0.25 * x).min(1.0), day, x);
+                set(i * 3 + 1, novelty, day, x);
+            } else if let Some(last) = fs.last_seen.filter(|&d| established && day - d >= DORMANT_DAYS) {
+                // A behaviour gone for months that comes back (the one late-night upload
+                // of last year does not make this week's a habit) is nearly as telling.
+                set(i * 3 + 1, RESURFACED_WEIGHT * novelty, last, x);
             }
             if spec.group == Group::Exfil && z >= 2.0 {
                 exfil_today = true;
@@ -628,6 +641,7 @@ fn score_day(
         fs.own.push(stored, config.baseline_days);
         if x > 0.0 {
             fs.ever = true;
+            fs.last_seen = Some(day);
         }
         if let Some(gb) = group.features.get_mut(fi) {
             gb.push(stored, PEER_RING);
@@ -801,6 +815,9 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
                             fmt_count(s.usual)
                         )
                     }
+                }
+                1 if s.since < s.day => {
+                    format!("first time since {}: {what} on {date}", human_date(s.since))
                 }
                 1 => format!("first time: {what} on {date}"),
                 _ if fmt_count(s.usual) == "0" => format!(

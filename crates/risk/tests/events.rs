@@ -222,3 +222,64 @@ fn absurd_timestamps_are_rejected_not_scored() {
     assert_eq!(report.days, 0);
     assert!(report.alerts.is_empty());
 }
+
+/// Logs on every working day for `days` days and copies files to a USB drive on
+/// the given working days (1-based).
+fn usb_person(agg: &mut Aggregator, user: &str, days: u32, copy_days: &[u32]) {
+    let start = days_from_civil(2024, 1, 1);
+    let mut worked = 0;
+    for d in 0..days as i32 {
+        let day = start + d;
+        if risk::time::weekday(day) >= 5 {
+            continue;
+        }
+        worked += 1;
+        let ts = i64::from(day) * DAY_MS + 9 * 3_600_000;
+        let mut kinds = vec![EventKind::Logon {
+            pc: format!("PC-{user}"),
+        }];
+        if copy_days.contains(&worked) {
+            kinds.push(EventKind::FileCopy {
+                pc: format!("PC-{user}"),
+                direction: CopyDirection::ToRemovable,
+                files: 3,
+            });
+        }
+        for kind in kinds {
+            agg.add_event(&Event {
+                ts_ms: ts,
+                user: user.to_string(),
+                kind,
+            });
+        }
+    }
+}
+
+#[test]
+fn a_behaviour_back_after_months_counts_as_new_again() {
+    let mut agg = Aggregator::new(0);
+    for u in ["a", "b", "c"] {
+        usb_person(&mut agg, u, 260, &[]);
+    }
+    // Both copied once in their second month; one again after about three
+    // months, the other not until more than half a year later.
+    usb_person(&mut agg, "habitual", 260, &[30, 100, 170]);
+    usb_person(&mut agg, "returner", 260, &[30, 170]);
+    let report = agg.score(&ScoringConfig::default());
+    let score = |u: &str| report.users.iter().find(|s| s.user == u).unwrap().clone();
+    let (returner, habitual) = (score("returner"), score("habitual"));
+    assert!(
+        returner
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("first time since ") && r.contains("removable drive")),
+        "{:?}",
+        returner.reasons
+    );
+    assert!(
+        !habitual.reasons.iter().any(|r| r.starts_with("first time since ")),
+        "{:?}",
+        habitual.reasons
+    );
+    assert!(returner.score > habitual.score, "{returner:?} vs {habitual:?}");
+}

@@ -269,7 +269,9 @@ fn a_policy_change_and_a_key_rotation_on_one_server_apply_on_the_other_at_once()
         let gw = Arc::clone(&a.gateway);
         let path = key_file.clone();
         let (version, rewrapped) = tokio::task::spawn_blocking(move || {
-            gw.rotate_keys(&operator, &AccessContext::default(), &|k: &Keyring| k.save_replace(&path))
+            gw.rotate_keys(&operator, &AccessContext::default(), &|k: &Keyring| {
+                k.save_replace(&path)
+            })
         })
         .await
         .unwrap()
