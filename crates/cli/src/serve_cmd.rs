@@ -1,6 +1,7 @@
 //! `custodia serve`: the HTTP API over the installation.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -27,6 +28,33 @@ pub struct ServeArgs {
     /// Squid hands uploads to the DLP engine (REQMOD service `/reqmod`).
     #[arg(long, value_name = "ADDR")]
     icap: Option<SocketAddr>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a fresh self-signed certificate, for trials; prints
+    /// the certificate and its SHA-256 fingerprint for clients to check.
+    #[arg(long)]
+    tls_self_signed: bool,
+}
+
+/// The TLS identity the arguments ask for, if any, and the certificate to
+/// show when it is self-signed.
+fn tls_identity(args: &ServeArgs) -> anyhow::Result<Option<(server::TlsIdentity, Option<String>)>> {
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        return Ok(Some((server::TlsIdentity::from_pem_files(cert, key)?, None)));
+    }
+    if !args.tls_self_signed {
+        return Ok(None);
+    }
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    if !args.listen.ip().is_unspecified() && !args.listen.ip().is_loopback() {
+        names.push(args.listen.ip().to_string());
+    }
+    let (identity, pem) = server::TlsIdentity::self_signed(&names)?;
+    Ok(Some((identity, Some(pem))))
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
@@ -77,11 +105,15 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         Some(addr) => Some((addr, upload_inspector(&gateway)?)),
         None => None,
     };
+    // First run: no one can log in yet. The code goes to the operator's
+    // terminal only; it is stored hashed and spent by its first use.
+    let bootstrap = server::issue_bootstrap_code(&*auth)?;
     let mut state = server::AppState::new(gateway, auth, clock).with_risk(risk);
     if let Some(forwarder) = forwarding {
         let every = std::time::Duration::from_secs(args.forward_every.max(10));
         state = state.with_alert_forwarding(forwarder, every);
     }
+    let tls = tls_identity(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -91,7 +123,21 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             Some(url) => store::redact_url(url),
             None => ctx.data_dir.display().to_string(),
         };
-        eprintln!("custodia serving {place} on http://{}", listener.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("custodia serving {place} on {scheme}://{}", listener.local_addr()?);
+        if let Some((identity, Some(pem))) = &tls {
+            eprintln!(
+                "Self-signed certificate (for trials), SHA-256 fingerprint {}:\n{pem}",
+                identity.fingerprint_sha256()
+            );
+        }
+        if let Some(code) = bootstrap {
+            eprintln!(
+                "No one has a password yet. One-time bootstrap code for the first security admin:\n  {code}\n\
+                 Use it once: POST /v1/bootstrap {{\"code\", \"person\", \"password\"}} (the person must be an \
+                 imported security admin). A restart before then prints a new code."
+            );
+        }
         if let Some((addr, inspector)) = icap {
             let icap_listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -102,7 +148,11 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             );
             tokio::spawn(icap::serve(icap_listener, inspector, icap::ServerConfig::default()));
         }
-        server::serve(listener, state).await.context("the server stopped")
+        match tls {
+            Some((identity, _)) => server::serve_tls(listener, identity, state).await,
+            None => server::serve(listener, state).await,
+        }
+        .context("the server stopped")
     })
 }
 

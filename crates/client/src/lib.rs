@@ -6,6 +6,11 @@
 //! - One method per route, returning the server's JSON as
 //!   [`serde_json::Value`] (or bytes for document content).
 //! - [`Client::post_events`] feeds activity events (JSON lines) to the risk engine.
+//! - [`Client::login_with_code`] for people with a second factor, then
+//!   [`Client::totp_enroll`], [`Client::totp_confirm`], [`Client::step_up`].
+//! - [`Client::create_token`], [`Client::tokens`], [`Client::revoke_token`];
+//!   [`Client::with_token`] makes a client that sends `Authorization: Bearer`.
+//! - [`Client::bootstrap`]: the first security admin's password.
 //! - [`Client::raw`] for any request, e.g. to test bad input.
 //! - [`ClientError::Api`] carries the server's error shape.
 //!
@@ -13,7 +18,7 @@
 //! through a cookie jar so that it also works against `http://127.0.0.1`
 //! in tests and behind a TLS-terminating proxy.
 
-use reqwest::header::{HeaderValue, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
 pub use reqwest::Method;
 use serde_json::Value;
 
@@ -56,6 +61,8 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     session: Option<String>,
+    /// An API token sent as `Authorization: Bearer` instead of a session.
+    bearer: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -64,6 +71,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base", &self.base)
             .field("logged_in", &self.session.is_some())
+            .field("bearer", &self.bearer.is_some())
             .finish()
     }
 }
@@ -83,7 +91,31 @@ impl Client {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
             session: None,
+            bearer: None,
         })
+    }
+
+    /// A client of a server whose certificate is `ca_pem` or is issued by it
+    /// (e.g. the one `custodia serve --tls-self-signed` wrote).
+    pub fn with_root_certificate(base_url: &str, ca_pem: &[u8]) -> Result<Client, ClientError> {
+        let ca = reqwest::Certificate::from_pem(ca_pem)?;
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(ca)
+            .build()?;
+        Ok(Client {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+            session: None,
+            bearer: None,
+        })
+    }
+
+    /// A client that authenticates with a personal API token.
+    pub fn with_token(base_url: &str, token: &str) -> Result<Client, ClientError> {
+        let mut c = Client::new(base_url)?;
+        c.bearer = Some(token.to_owned());
+        Ok(c)
     }
 
     /// Whether a session token is held.
@@ -101,6 +133,11 @@ impl Client {
         if let Some(token) = &self.session {
             if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}")) {
                 rb = rb.header(COOKIE, v);
+            }
+        }
+        if let Some(token) = &self.bearer {
+            if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
+                rb = rb.header(AUTHORIZATION, v);
             }
         }
         rb
@@ -122,11 +159,30 @@ impl Client {
 
     /// Logs in and keeps the session token.
     pub async fn login(&mut self, person: &str, password: &str) -> Result<Value, ClientError> {
-        let response = self
-            .request(Method::POST, "/v1/auth/login")
-            .json(&serde_json::json!({"person": person, "password": password}))
-            .send()
-            .await?;
+        self.login_body(serde_json::json!({"person": person, "password": password}))
+            .await
+    }
+
+    /// Logs in with a second factor: a TOTP code, or else a recovery code.
+    pub async fn login_with_code(
+        &mut self,
+        person: &str,
+        password: &str,
+        totp: Option<&str>,
+        recovery_code: Option<&str>,
+    ) -> Result<Value, ClientError> {
+        let mut body = serde_json::json!({"person": person, "password": password});
+        if let Some(code) = totp {
+            body["totp"] = code.into();
+        }
+        if let Some(code) = recovery_code {
+            body["recovery_code"] = code.into();
+        }
+        self.login_body(body).await
+    }
+
+    async fn login_body(&mut self, body: Value) -> Result<Value, ClientError> {
+        let response = self.request(Method::POST, "/v1/auth/login").json(&body).send().await?;
         let status = response.status().as_u16();
         let token = response
             .headers()
@@ -154,6 +210,66 @@ impl Client {
         let out = Self::json(self.request(Method::POST, "/v1/auth/logout")).await;
         self.session = None;
         out
+    }
+
+    /// Starts TOTP enrollment: the answer holds `otpauth_uri`, `secret` and `qr_svg`.
+    pub async fn totp_enroll(&self) -> Result<Value, ClientError> {
+        Self::json(
+            self.request(Method::POST, "/v1/auth/totp/enroll")
+                .json(&serde_json::json!({})),
+        )
+        .await
+    }
+
+    /// Confirms enrollment with a code; the answer holds the `recovery_codes`.
+    pub async fn totp_confirm(&self, code: &str) -> Result<Value, ClientError> {
+        Self::json(
+            self.request(Method::POST, "/v1/auth/totp/confirm")
+                .json(&serde_json::json!({"code": code})),
+        )
+        .await
+    }
+
+    /// Completes a second factor inside the session (step-up), with a TOTP
+    /// code or else a recovery code.
+    pub async fn step_up(&self, code: Option<&str>, recovery_code: Option<&str>) -> Result<Value, ClientError> {
+        let mut body = serde_json::json!({});
+        if let Some(code) = code {
+            body["code"] = code.into();
+        }
+        if let Some(code) = recovery_code {
+            body["recovery_code"] = code.into();
+        }
+        Self::json(self.request(Method::POST, "/v1/auth/mfa").json(&body)).await
+    }
+
+    /// Creates a personal API token; the answer's `token` is shown this once.
+    pub async fn create_token(&self, name: &str, scopes: &[&str], expires_in_days: u32) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::POST, "/v1/auth/tokens").json(&serde_json::json!({
+            "name": name,
+            "scopes": scopes,
+            "expires_in_days": expires_in_days,
+        })))
+        .await
+    }
+
+    /// The caller's own API tokens (without the tokens themselves).
+    pub async fn tokens(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/v1/auth/tokens")).await
+    }
+
+    pub async fn revoke_token(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::DELETE, &format!("/v1/auth/tokens/{id}"))).await
+    }
+
+    /// Sets the first security admin's password with the one-time bootstrap code.
+    pub async fn bootstrap(&self, code: &str, person: &str, password: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::POST, "/v1/bootstrap").json(&serde_json::json!({
+            "code": code,
+            "person": person,
+            "password": password,
+        })))
+        .await
     }
 
     pub async fn health(&self) -> Result<Value, ClientError> {

@@ -265,6 +265,45 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Records an authentication event (`auth.<event>`: login, logout, MFA,
+    /// tokens…) in the ledger and returns once it is durable. `person` is
+    /// the person concerned when known to exist (the caller must not pass
+    /// an unverified name: it may be a mistyped password); `reason` is a
+    /// short code such as `wrong-password`. Never pass secrets.
+    pub fn record_auth_event(
+        &self,
+        event: &str,
+        person: Option<&model::PersonId>,
+        ctx: &AccessContext,
+        allowed: bool,
+        reason: &str,
+    ) -> Result<(), GatewayError> {
+        let (actor, resource) = match person {
+            Some(p) => (
+                Actor::Person(p.clone()).audit_id(),
+                AuditResource::Person(p.to_string()),
+            ),
+            None => ("anonymous".to_owned(), AuditResource::System),
+        };
+        self.record(&AuditRecord {
+            time: self.clock.now_ms(),
+            actor,
+            action: format!("auth.{event}"),
+            resources: vec![resource],
+            decision: if allowed { "allow" } else { "deny" }.to_owned(),
+            reasons: vec![reason.to_owned()],
+            record_count: 0,
+            withheld_count: 0,
+            fields: Vec::new(),
+            client_address: ctx.client_address.clone(),
+            user_agent: ctx.user_agent.clone(),
+            device: ctx.device.clone(),
+            justification: None,
+        })
+    }
+}
+
 /// The associated data a record's data key is wrapped with.
 fn key_record(owner: &store::KeyOwner) -> Vec<u8> {
     match owner {

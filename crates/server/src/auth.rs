@@ -2,24 +2,25 @@
 //! the caller the gateway sees.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, MatchedPath, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use gateway::{AccessContext, Actor};
+use gateway::{AccessContext, Actor, Gateway};
 use model::{EmploymentStatus, PersonId, UnixMillis};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use store::{AuthStore, SessionRecord};
+use store::{ApiTokenRecord, AuthStore, SessionRecord};
 
 use crate::error::ApiError;
-use crate::{blocking, AppState, AuthBackend};
+use crate::{blocking, mfa, AppState, AuthBackend, RouteKind};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "custodia_session";
@@ -31,6 +32,29 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 const FREE_FAILURES: u32 = 3;
 /// The longest wait imposed after failed logins.
 const MAX_BACKOFF_MS: i64 = 15 * 60 * 1000;
+/// Failed logins from one source address allowed before backoff starts;
+/// more than per person, since an office behind NAT shares one address.
+const FREE_ADDRESS_FAILURES: u32 = 10;
+/// An address's failure count starts again after this long without failures.
+/// It is not cleared by a success, which an attacker could arrange.
+const ADDRESS_WINDOW_MS: i64 = 60 * 60_000;
+/// How long after completing MFA a session counts as MFA-fresh (admin actions).
+pub const MFA_FRESH_MS: i64 = 15 * 60_000;
+/// Roles that must use a second factor: until enrolled in TOTP, their
+/// sessions reach only [`ENROLLMENT_ROUTES`].
+pub const MFA_REQUIRED_ROLES: &[model::Role] =
+    &[model::Role::SecurityAdmin, model::Role::Finance, model::Role::Executive];
+/// What a person who must enroll in TOTP may do before enrolling.
+pub const ENROLLMENT_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/v1/auth/totp/enroll"),
+    ("POST", "/v1/auth/totp/confirm"),
+    ("GET", "/v1/auth/sessions"),
+    ("POST", "/v1/auth/logout"),
+];
+/// API token scope: GET routes over vault data.
+pub const SCOPE_READ: &str = "read";
+/// API token scope: `POST /v1/events`.
+pub const SCOPE_EVENTS: &str = "events";
 
 /// Why a password could not be set.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +75,7 @@ fn argon2id() -> Result<Argon2<'static>, PasswordError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-fn hash_password(password: &str) -> Result<String, PasswordError> {
+pub(crate) fn hash_password(password: &str) -> Result<String, PasswordError> {
     let found = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&found) {
         return Err(PasswordError::Length { found });
@@ -119,21 +143,39 @@ pub struct Caller {
     pub person: PersonId,
     /// The person's role as the store had it at this request.
     pub role: model::Role,
-    pub session_id: String,
+    /// What authenticated the request.
+    pub credential: Credential,
     pub access: AccessContext,
+}
+
+/// What authenticated a request: a login session (cookie) or a personal API
+/// token (`Authorization: Bearer`). Holds ids only, never the secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Session { id: String },
+    Token { id: String, scopes: Vec<String> },
 }
 
 impl Caller {
     pub fn actor(&self) -> Actor {
         Actor::Person(self.person.clone())
     }
+
+    /// The session's id. API tokens are refused on every route that asks
+    /// (by the middleware), so the error is a safety net.
+    pub(crate) fn session_id(&self) -> Result<&str, ApiError> {
+        match &self.credential {
+            Credential::Session { id } => Ok(id),
+            Credential::Token { .. } => Err(token_not_allowed()),
+        }
+    }
 }
 
-fn token_hash(token: &str) -> [u8; 32] {
+pub(crate) fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-fn random_text(bytes: usize) -> String {
+pub(crate) fn random_text(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buf);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
@@ -151,6 +193,14 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.trim().to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// The token of an `Authorization: Bearer` header, if any.
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 fn session_cookie(token: &str, max_age_s: i64) -> Result<HeaderValue, ApiError> {
@@ -181,44 +231,148 @@ fn session_is_live(s: &SessionRecord, valid_after: UnixMillis, now: UnixMillis) 
     !s.revoked && now < s.expires_ms && now - s.last_seen_ms < s.idle_timeout_ms && s.created_ms > valid_after
 }
 
-/// Middleware: checks the session on every request, against the store
-/// (no cache), so revocation and a change of status apply at once.
-pub(crate) async fn require_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let Some(token) = session_token(request.headers()) else {
-        return ApiError::unauthenticated().into_response();
+/// Whether an API token may be used at `now`: revoking a person's sessions
+/// revokes their tokens too.
+fn token_is_live(t: &ApiTokenRecord, valid_after: UnixMillis, now: UnixMillis) -> bool {
+    !t.revoked && now < t.expires_ms && t.created_ms > valid_after
+}
+
+/// Whether a session's last MFA is recent enough for admin actions.
+fn mfa_is_fresh(mfa_ms: UnixMillis, now: UnixMillis) -> bool {
+    mfa_ms > 0 && now - mfa_ms < MFA_FRESH_MS
+}
+
+/// What a request presented.
+enum Presented {
+    Session(String),
+    Token(String),
+}
+
+/// A live credential and its person, as found in the store.
+struct Resolved {
+    person: PersonId,
+    role: model::Role,
+    credential: Credential,
+    mfa_fresh: bool,
+    must_enroll: bool,
+}
+
+fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Result<Option<Resolved>, ApiError> {
+    let (person, credential, mfa_fresh) = match presented {
+        Presented::Session(token) => {
+            let Some(s) = auth.session_by_token(&token_hash(&token))? else {
+                return Ok(None);
+            };
+            if !session_is_live(&s, auth.sessions_valid_after(&s.person)?, now) {
+                return Ok(None);
+            }
+            let fresh = mfa_is_fresh(s.mfa_ms, now);
+            (s.person, Credential::Session { id: s.id }, fresh)
+        }
+        Presented::Token(token) => {
+            let Some(t) = auth.api_token_by_hash(&token_hash(&token))? else {
+                return Ok(None);
+            };
+            if !token_is_live(&t, auth.sessions_valid_after(&t.person)?, now) {
+                return Ok(None);
+            }
+            // A token never counts as a fresh second factor.
+            let credential = Credential::Token {
+                id: t.id,
+                scopes: t.scopes,
+            };
+            (t.person, credential, false)
+        }
     };
-    let access = access_context(&request);
+    let role = match auth.get_person(&person)? {
+        Some(p) if p.status != EmploymentStatus::Departed => p.role,
+        _ => return Ok(None),
+    };
+    let must_enroll = MFA_REQUIRED_ROLES.contains(&role) && !auth.totp(&person)?.enrolled();
+    if let Credential::Session { id } = &credential {
+        auth.touch_session(id, now)?;
+    }
+    Ok(Some(Resolved {
+        person,
+        role,
+        credential,
+        mfa_fresh,
+        must_enroll,
+    }))
+}
+
+/// The scope an API token needs for a route, or `None` when tokens may not
+/// use it (credential management: sessions, passwords, MFA, tokens).
+pub fn token_scope(method: &str, path: &str) -> Option<&'static str> {
+    match crate::route_kind(method, path)? {
+        RouteKind::Data if method == "GET" => Some(SCOPE_READ),
+        RouteKind::Events => Some(SCOPE_EVENTS),
+        _ => None,
+    }
+}
+
+fn token_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "token_not_allowed",
+        "API tokens cannot be used on this route; log in with POST /v1/auth/login",
+    )
+}
+
+/// Middleware: checks the session cookie or API token on every request,
+/// against the store (no cache), so revocation and a change of status apply
+/// at once; then what the credential may reach.
+pub(crate) async fn require_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let presented = match (bearer_token(request.headers()), session_token(request.headers())) {
+        (Some(t), _) => Presented::Token(t),
+        (None, Some(t)) => Presented::Session(t),
+        (None, None) => return ApiError::unauthenticated().into_response(),
+    };
+    let method = request.method().as_str().to_owned();
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let mut access = access_context(&request);
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
-    let found = blocking(move || -> Result<Option<(SessionRecord, model::Role)>, ApiError> {
-        let Some(session) = auth.session_by_token(&token_hash(&token))? else {
-            return Ok(None);
-        };
-        let valid_after = auth.sessions_valid_after(&session.person)?;
-        if !session_is_live(&session, valid_after, now) {
-            return Ok(None);
-        }
-        let role = match auth.get_person(&session.person)? {
-            Some(p) if p.status != EmploymentStatus::Departed => p.role,
-            _ => return Ok(None),
-        };
-        auth.touch_session(&session.id, now)?;
-        Ok(Some((session, role)))
-    })
-    .await;
-    match found {
-        Ok(Some((session, role))) => {
-            request.extensions_mut().insert(Caller {
-                person: session.person,
-                role,
-                session_id: session.id,
-                access,
-            });
-            next.run(request).await
-        }
-        Ok(None) => ApiError::unauthenticated().into_response(),
-        Err(e) => e.into_response(),
+    let found = match blocking(move || resolve(auth.as_ref(), presented, now)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return ApiError::unauthenticated().into_response(),
+        Err(e) => return e.into_response(),
+    };
+    if found.must_enroll && !ENROLLMENT_ROUTES.contains(&(method.as_str(), path.as_str())) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_enrollment_required",
+            "your role must use a second factor: enroll with POST /v1/auth/totp/enroll, then \
+             POST /v1/auth/totp/confirm, then retry",
+        )
+        .into_response();
     }
+    if let Credential::Token { scopes, .. } = &found.credential {
+        match token_scope(&method, &path) {
+            None => return token_not_allowed().into_response(),
+            Some(needed) if !scopes.iter().any(|s| s == needed) => {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "insufficient_scope",
+                    format!("this API token lacks the `{needed}` scope this route needs"),
+                )
+                .into_response();
+            }
+            Some(_) => {}
+        }
+    }
+    access.mfa_fresh = found.mfa_fresh;
+    request.extensions_mut().insert(Caller {
+        person: found.person,
+        role: found.role,
+        credential: found.credential,
+        access,
+    });
+    next.run(request).await
 }
 
 /// `POST /v1/auth/login` body.
@@ -227,14 +381,19 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
 pub(crate) struct LoginRequest {
     person: String,
     password: String,
+    /// A TOTP code, for people enrolled in TOTP.
+    totp: Option<String>,
+    /// One of the person's recovery codes, instead of `totp`.
+    recovery_code: Option<String>,
 }
 
-/// The wait imposed after `count` consecutive failures.
-fn backoff_ms(count: u32) -> i64 {
-    if count < FREE_FAILURES {
+/// The wait imposed after `count` consecutive failures, when `free` are
+/// allowed before backoff starts.
+fn backoff_ms(count: u32, free: u32) -> i64 {
+    if count < free {
         return 0;
     }
-    let exp = (count - FREE_FAILURES).min(20);
+    let exp = (count - free).min(20);
     (1000i64 << exp).min(MAX_BACKOFF_MS)
 }
 
@@ -242,50 +401,178 @@ fn wrong_credentials() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "wrong person or password")
 }
 
-pub(crate) async fn login(
-    State(state): State<AppState>,
-    body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
-    let Json(body) = body?;
+/// How long a person must still wait after failed logins, if at all.
+pub(crate) fn person_wait_ms(
+    auth: &dyn AuthBackend,
+    person: &PersonId,
+    now: UnixMillis,
+) -> Result<Option<i64>, ApiError> {
+    let f = auth.login_failures(person)?;
+    let wait = backoff_ms(f.count, FREE_FAILURES) - (now - f.last_ms);
+    Ok((wait > 0).then_some(wait))
+}
+
+pub(crate) fn throttled(wait_ms: i64, what: &str) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "throttled",
+        format!("too many failed logins for this {what}; wait and retry"),
+    );
+    e.retry_after_s = Some(u64::try_from((wait_ms + 999) / 1000).unwrap_or(1));
+    e
+}
+
+/// The key failed logins from a source address are counted under.
+fn address_key(access: &AccessContext) -> String {
+    access.client_address.clone().unwrap_or_else(|| "unknown".into())
+}
+
+/// A refused login: the error for the caller and the reason for the ledger.
+struct Refusal {
+    error: ApiError,
+    reason: &'static str,
+}
+
+/// A successful check of a login's credentials.
+struct Accepted {
+    mfa_ms: UnixMillis,
+    factor: Option<mfa::Factor>,
+}
+
+/// Checks a login without creating anything; counts failures per person
+/// and per source address.
+fn check_login(
+    auth: &dyn AuthBackend,
+    body: &LoginRequest,
+    person: &PersonId,
+    address: &str,
+    now: UnixMillis,
+) -> Result<Result<Accepted, Refusal>, ApiError> {
+    let by_address = auth.address_failures(address)?;
+    let by_person = auth.login_failures(person)?;
+    let wait_address = backoff_ms(by_address.count, FREE_ADDRESS_FAILURES) - (now - by_address.last_ms);
+    let wait_person = backoff_ms(by_person.count, FREE_FAILURES) - (now - by_person.last_ms);
+    if wait_person > 0 || wait_address > 0 {
+        let error = if wait_person >= wait_address {
+            throttled(wait_person, "person")
+        } else {
+            throttled(wait_address, "address")
+        };
+        return Ok(Err(Refusal {
+            error,
+            reason: "throttled",
+        }));
+    }
+    let active = auth
+        .get_person(person)?
+        .is_some_and(|p| p.status != EmploymentStatus::Departed);
+    let phc = auth.credential(person)?;
+    let fail = |error: ApiError, reason: &'static str| -> Result<Result<Accepted, Refusal>, ApiError> {
+        if phc.is_some() {
+            auth.record_login_failure(person, now)?;
+        }
+        auth.record_address_failure(address, now, now - ADDRESS_WINDOW_MS)?;
+        Ok(Err(Refusal { error, reason }))
+    };
+    let ok = match &phc {
+        Some(phc) => verify_password(phc, &body.password),
+        None => {
+            // Spend the same time as a real check, so timing does not
+            // tell which people have passwords.
+            let _ = hash_password("timing-equaliser-password");
+            false
+        }
+    };
+    if !ok {
+        return fail(wrong_credentials(), "wrong-password");
+    }
+    if !active {
+        return Ok(Err(Refusal {
+            error: wrong_credentials(),
+            reason: "departed",
+        }));
+    }
+    let totp = auth.totp(person)?;
+    let mut accepted = Accepted {
+        mfa_ms: 0,
+        factor: None,
+    };
+    if totp.enrolled() {
+        if body.totp.is_none() && body.recovery_code.is_none() {
+            return fail(
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "mfa_required",
+                    "this person logs in with a second factor: send `totp` (the 6-digit code) or \
+                     `recovery_code` with the password",
+                ),
+                "missing-second-factor",
+            );
+        }
+        match mfa::verify_second_factor(
+            auth,
+            person,
+            &totp,
+            body.totp.as_deref(),
+            body.recovery_code.as_deref(),
+            now,
+        )? {
+            Some(factor) => {
+                accepted = Accepted {
+                    mfa_ms: now,
+                    factor: Some(factor),
+                }
+            }
+            None => return fail(mfa::wrong_code(StatusCode::UNAUTHORIZED), "wrong-second-factor"),
+        }
+    }
+    auth.clear_login_failures(person)?;
+    Ok(Ok(accepted))
+}
+
+/// Records an authentication event; on a path that denies anyway, a
+/// recording failure is only logged (the answer is a deny either way).
+pub(crate) fn record_denial(
+    gateway: &Gateway,
+    event: &str,
+    person: Option<&PersonId>,
+    access: &AccessContext,
+    reason: &str,
+) {
+    if let Err(e) = gateway.record_auth_event(event, person, access, false, reason) {
+        tracing::error!(error = %e, event, "an authentication denial could not be recorded");
+    }
+}
+
+pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let access = access_context(&request);
+    let Json(body) = Json::<LoginRequest>::from_request(request, &()).await?;
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
+    let gateway = Arc::clone(&state.gateway);
     let config = state.sessions;
-    let person = PersonId(body.person);
+    let person = PersonId(body.person.clone());
     let (person, token, session) = blocking(move || -> Result<_, ApiError> {
-        let failures = auth.login_failures(&person)?;
-        let wait = backoff_ms(failures.count) - (now - failures.last_ms);
-        if wait > 0 {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "throttled",
-                "too many failed logins for this person; wait and retry",
-            );
-            e.retry_after_s = Some(u64::try_from((wait + 999) / 1000).unwrap_or(1));
-            return Err(e);
-        }
-        let active = auth
-            .get_person(&person)?
-            .is_some_and(|p| p.status != EmploymentStatus::Departed);
-        let phc = auth.credential(&person)?;
-        let ok = match &phc {
-            Some(phc) => verify_password(phc, &body.password),
-            None => {
-                // Spend the same time as a real check, so timing does not
-                // tell which people have passwords.
-                let _ = hash_password("timing-equaliser-password");
-                false
+        let address = address_key(&access);
+        let accepted = match check_login(auth.as_ref(), &body, &person, &address, now)? {
+            Ok(a) => a,
+            Err(refusal) => {
+                // A name that is no person's may be a mistyped password: not recorded.
+                let known = auth.get_person(&person)?.is_some().then_some(&person);
+                record_denial(&gateway, "login", known, &access, refusal.reason);
+                return Err(refusal.error);
             }
         };
-        if !ok {
-            if phc.is_some() {
-                auth.record_login_failure(&person, now)?;
-            }
-            return Err(wrong_credentials());
+        let how = match accepted.factor {
+            None => "password",
+            Some(mfa::Factor::Totp) => "password+totp",
+            Some(mfa::Factor::RecoveryCode) => "password+recovery-code",
+        };
+        if accepted.factor == Some(mfa::Factor::RecoveryCode) {
+            gateway.record_auth_event("recovery_code_used", Some(&person), &access, true, "login")?;
         }
-        if !active {
-            return Err(wrong_credentials());
-        }
-        auth.clear_login_failures(&person)?;
+        // Recorded before the session exists: an unrecordable login is refused.
+        gateway.record_auth_event("login", Some(&person), &access, true, how)?;
         let token = random_text(32);
         let session = SessionRecord {
             id: random_text(12),
@@ -296,6 +583,7 @@ pub(crate) async fn login(
             expires_ms: now.saturating_add(config.absolute_ms),
             idle_timeout_ms: config.idle_ms,
             revoked: false,
+            mfa_ms: accepted.mfa_ms,
         };
         auth.insert_session(&session)?;
         Ok((person, token, session))
@@ -349,7 +637,13 @@ pub(crate) async fn logout(
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> Result<Response, ApiError> {
     let auth = state.auth.clone();
-    blocking(move || auth.revoke_session(&caller.session_id).map_err(ApiError::from)).await?;
+    let gateway = Arc::clone(&state.gateway);
+    blocking(move || -> Result<(), ApiError> {
+        auth.revoke_session(caller.session_id()?)?;
+        gateway.record_auth_event("logout", Some(&caller.person), &caller.access, true, "logout")?;
+        Ok(())
+    })
+    .await?;
     let mut response = Json(serde_json::json!({"logged_out": true})).into_response();
     response
         .headers_mut()
@@ -363,11 +657,12 @@ pub(crate) async fn sessions(
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     let auth = state.auth.clone();
     let now = state.clock.now_ms();
+    let current = caller.session_id()?.to_owned();
     let all = blocking(move || auth.sessions_of(&caller.person).map_err(ApiError::from)).await?;
     let live = all
         .iter()
         .filter(|s| !s.revoked && now < s.expires_ms)
-        .map(|s| SessionView::of(s, &caller.session_id))
+        .map(|s| SessionView::of(s, &current))
         .collect();
     Ok(Json(live))
 }
@@ -379,6 +674,7 @@ pub(crate) async fn revoke_session(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Path(id) = id?;
     let auth = state.auth.clone();
+    let gateway = Arc::clone(&state.gateway);
     blocking(move || -> Result<_, ApiError> {
         // Only one's own sessions: another person's id is simply not found.
         if !auth.sessions_of(&caller.person)?.iter().any(|s| s.id == id) {
@@ -389,6 +685,13 @@ pub(crate) async fn revoke_session(
             ));
         }
         auth.revoke_session(&id)?;
+        gateway.record_auth_event(
+            "session_revoke",
+            Some(&caller.person),
+            &caller.access,
+            true,
+            "own-session",
+        )?;
         Ok(Json(serde_json::json!({"revoked": id})))
     })
     .await
@@ -418,9 +721,18 @@ pub(crate) async fn change_password(
         ));
     }
     let auth = state.auth.clone();
+    let gateway = Arc::clone(&state.gateway);
     blocking(move || -> Result<_, ApiError> {
+        let session_id = caller.session_id()?;
         let current = auth.credential(&caller.person)?;
         if !current.is_some_and(|phc| verify_password(&phc, &body.current_password)) {
+            record_denial(
+                &gateway,
+                "password_change",
+                Some(&caller.person),
+                &caller.access,
+                "wrong-password",
+            );
             return Err(wrong_credentials());
         }
         set_password(auth.as_ref(), &caller.person, &body.new_password).map_err(|e| match e {
@@ -429,11 +741,97 @@ pub(crate) async fn change_password(
         })?;
         // Other sessions end: whoever knew the old password is logged out.
         for s in auth.sessions_of(&caller.person)? {
-            if s.id != caller.session_id {
+            if s.id != session_id {
                 auth.revoke_session(&s.id)?;
             }
         }
+        gateway.record_auth_event(
+            "password_change",
+            Some(&caller.person),
+            &caller.access,
+            true,
+            "own-password",
+        )?;
         Ok(Json(serde_json::json!({"changed": true})))
+    })
+    .await
+}
+
+/// On an installation where no person has a password yet, stores a new
+/// one-time bootstrap code (hashed, replacing any earlier one) and returns
+/// it for the operator; `None` once anyone has a password.
+pub fn issue_bootstrap_code(store: &dyn AuthStore) -> Result<Option<String>, store::StoreError> {
+    if store.any_credential()? {
+        return Ok(None);
+    }
+    let code = random_text(24);
+    store.put_bootstrap_code(&token_hash(&code))?;
+    Ok(Some(code))
+}
+
+/// `POST /v1/bootstrap` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BootstrapRequest {
+    code: String,
+    person: String,
+    password: String,
+}
+
+/// `POST /v1/bootstrap`: the first security admin sets their password with
+/// the code `custodia serve` printed. The code is spent atomically with the
+/// password being set; a second use, or any use once someone has a
+/// password, is refused.
+pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let access = access_context(&request);
+    let Json(body) = Json::<BootstrapRequest>::from_request(request, &()).await?;
+    let auth = state.auth.clone();
+    let gateway = Arc::clone(&state.gateway);
+    blocking(move || -> Result<Response, ApiError> {
+        let person = PersonId(body.person);
+        let over = || {
+            ApiError::new(
+                StatusCode::GONE,
+                "bootstrap_over",
+                "bootstrap is over: a person already has a password; log in with POST /v1/auth/login",
+            )
+        };
+        if auth.any_credential()? {
+            record_denial(&gateway, "bootstrap", None, &access, "already-bootstrapped");
+            return Err(over());
+        }
+        let admin = auth
+            .get_person(&person)?
+            .is_some_and(|p| p.role == model::Role::SecurityAdmin && p.status != EmploymentStatus::Departed);
+        if !admin {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "bootstrap sets the password of an existing, active security admin; import them first",
+            ));
+        }
+        let phc = hash_password(&body.password).map_err(|e| match e {
+            PasswordError::Length { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
+            other => ApiError::internal(&other),
+        })?;
+        match auth.consume_bootstrap_code(&token_hash(&body.code), &person, &phc)? {
+            store::BootstrapOutcome::Done => {
+                gateway.record_auth_event("bootstrap", Some(&person), &access, true, "first-admin")?;
+                Ok(Json(serde_json::json!({"bootstrapped": person.0})).into_response())
+            }
+            store::BootstrapOutcome::AlreadyBootstrapped => {
+                record_denial(&gateway, "bootstrap", None, &access, "already-bootstrapped");
+                Err(over())
+            }
+            store::BootstrapOutcome::UnknownCode => {
+                record_denial(&gateway, "bootstrap", None, &access, "wrong-code");
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "bootstrap_refused",
+                    "wrong or spent bootstrap code; use the one the server printed at start",
+                ))
+            }
+        }
     })
     .await
 }
@@ -445,10 +843,45 @@ mod tests {
 
     #[test]
     fn backoff_grows_then_caps() {
-        let waits: Vec<i64> = (0..30).map(backoff_ms).collect();
+        let waits: Vec<i64> = (0..30).map(|n| backoff_ms(n, FREE_FAILURES)).collect();
         assert_eq!(&waits[..5], &[0, 0, 0, 1000, 2000]);
         assert!(waits.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(waits[29], MAX_BACKOFF_MS);
+    }
+
+    #[test]
+    fn tokens_end_when_expired_revoked_or_revoked_by_epoch() {
+        let t = ApiTokenRecord {
+            id: "t".into(),
+            token_hash: [0; 32],
+            person: PersonId("p".into()),
+            name: "ci".into(),
+            scopes: vec![SCOPE_READ.into()],
+            created_ms: 100,
+            expires_ms: 200,
+            revoked: false,
+        };
+        assert!(token_is_live(&t, 0, 150));
+        assert!(!token_is_live(&t, 0, 200), "expired at its deadline");
+        assert!(!token_is_live(&t, 100, 150), "revoke_sessions_before covers tokens");
+        assert!(!token_is_live(&ApiTokenRecord { revoked: true, ..t }, 0, 150));
+    }
+
+    #[test]
+    fn mfa_is_fresh_only_for_a_while_after_completion() {
+        assert!(!mfa_is_fresh(0, 1_000));
+        assert!(mfa_is_fresh(1_000, 1_000 + MFA_FRESH_MS - 1));
+        assert!(!mfa_is_fresh(1_000, 1_000 + MFA_FRESH_MS));
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer cst_abc"));
+        assert_eq!(bearer_token(&h).as_deref(), Some("cst_abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&h), None);
     }
 
     #[test]

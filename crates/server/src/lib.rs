@@ -1,31 +1,55 @@
 //! `custodia serve`: the HTTP API.
 //!
-//! Every request but `/health`, `/ready` and login carries the session
-//! cookie [`SESSION_COOKIE`]; the session is checked against the store on
-//! each request (no cache), so revoking a session, revoking a person's
-//! sessions or marking them departed applies at their very next request.
+//! Every request but `/health`, `/ready`, login and bootstrap carries the
+//! session cookie [`SESSION_COOKIE`] or a personal API token
+//! (`Authorization: Bearer cst_…`); either is checked against the store on
+//! each request (no cache), so revoking a session or token, revoking a
+//! person's sessions (which revokes their tokens too) or marking them
+//! departed applies at their very next request.
 //! Routes over vault data get only the gateway ([`DataState`]) and call it
 //! as `Actor::Person` with the request's [`gateway::AccessContext`]; the
 //! gateway authorizes, records and masks.
 //!
 //! Public API:
-//! - [`router`], [`serve`]: the API over an [`AppState`].
+//! - [`router`], [`serve`]: the API over an [`AppState`]; [`serve_tls`] over
+//!   rustls with a [`TlsIdentity`] (PEM files, or self-signed for trials).
 //! - [`ROUTES`]: every route served; the router is built from it.
 //! - `POST /v1/events`: activity events (JSON lines) for the risk engine, fed by
 //!   security admins; [`RiskState`] keeps the engine's state in the store and
 //!   [`RiskRecorder`] hands the gateway's vault accesses to it in process.
-//! - [`set_password`], [`revoke_person_sessions`]: the operator's side,
-//!   called by the CLI.
+//! - [`set_password`], [`revoke_person_sessions`], [`issue_bootstrap_code`]:
+//!   the operator's side, called by the CLI.
+//! - Second factor (`mfa.rs`): TOTP (RFC 6238, SHA-1, 6 digits, 30 s, ±1
+//!   step; a code's step is accepted once, across servers, through the
+//!   store), enrollment with an otpauth:// URI and an SVG QR code,
+//!   [`RECOVERY_CODES`] one-time recovery codes, step-up (`POST
+//!   /v1/auth/mfa`). A session is MFA-fresh for [`MFA_FRESH_MS`] after its
+//!   last second factor, which admin actions need (policy
+//!   `admin-needs-fresh-mfa`). People in [`MFA_REQUIRED_ROLES`] reach only
+//!   [`ENROLLMENT_ROUTES`] until enrolled. TOTP secrets are stored as they
+//!   are (not sealed): the server cannot reach the keyring.
+//! - API tokens (`tokens.rs`): [`TOKEN_PREFIX`], stored as SHA-256, scoped
+//!   ([`TOKEN_SCOPES`], enforced by the middleware through [`token_scope`]),
+//!   expiring; never MFA-fresh, never on credential routes.
+//! - `POST /v1/bootstrap`: the first security admin's password, with the
+//!   one-time code `custodia serve` prints while no one has a password.
 //! - [`ApiError`]: the one error shape, `{"error":{"code","message"}}`.
 //!
-//! Passwords are hashed with Argon2id (19 MiB, t=2, p=1). Failed logins are
-//! throttled per person with exponential backoff kept in the store, so the
-//! throttle survives restarts and holds across server processes.
+//! Passwords are hashed with Argon2id (19 MiB, t=2, p=1). Failed logins
+//! (wrong password, missing or wrong second factor) are throttled per person
+//! and per source address with exponential backoff kept in the store, so the
+//! throttle survives restarts and holds across server processes. Every
+//! authentication event (`auth.*`) is recorded in the ledger through
+//! [`gateway::Gateway::record_auth_event`], never with a secret; a login or
+//! credential change that cannot be recorded is refused.
 
 mod auth;
 mod data;
 mod error;
 mod events;
+mod mfa;
+mod tls;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,8 +67,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use auth::{
-    revoke_person_sessions, set_password, Caller, PasswordError, SessionConfig, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
-    SESSION_COOKIE,
+    issue_bootstrap_code, revoke_person_sessions, set_password, token_scope, Caller, Credential, PasswordError,
+    SessionConfig, ENROLLMENT_ROUTES, MAX_PASSWORD_CHARS, MFA_FRESH_MS, MFA_REQUIRED_ROLES, MIN_PASSWORD_CHARS,
+    SCOPE_EVENTS, SCOPE_READ, SESSION_COOKIE,
 };
 pub use data::{DataState, MAX_LIMIT};
 pub use error::ApiError;
@@ -52,6 +77,9 @@ pub use events::{
     activity_events, RiskRecorder, RiskState, RiskStateError, EVENT_FEEDER_ROLES, EXPORT_MIN_RECORDS,
     MAX_EVENTS_BODY_BYTES,
 };
+pub use mfa::{RECOVERY_CODES, TOTP_ISSUER};
+pub use tls::{serve_tls, TlsError, TlsIdentity, HANDSHAKE_TIMEOUT};
+pub use tokens::{MAX_TOKEN_DAYS, TOKEN_PREFIX, TOKEN_SCOPES};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -114,10 +142,17 @@ impl AppState {
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/ready"),
+    ("POST", "/v1/bootstrap"),
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/auth/sessions"),
     ("DELETE", "/v1/auth/sessions/{id}"),
+    ("POST", "/v1/auth/totp/enroll"),
+    ("POST", "/v1/auth/totp/confirm"),
+    ("POST", "/v1/auth/mfa"),
+    ("POST", "/v1/auth/tokens"),
+    ("GET", "/v1/auth/tokens"),
+    ("DELETE", "/v1/auth/tokens/{id}"),
     ("POST", "/v1/people/{id}/password"),
     ("GET", "/v1/customers"),
     ("GET", "/v1/customers/search"),
@@ -173,10 +208,17 @@ fn endpoint(method: &str, path: &str) -> Option<Endpoint> {
     Some(match (method, path) {
         ("GET", "/health") => Endpoint::Public(get(health)),
         ("GET", "/ready") => Endpoint::Public(get(ready)),
+        ("POST", "/v1/bootstrap") => Endpoint::Public(post(auth::bootstrap)),
         ("POST", "/v1/auth/login") => Endpoint::Public(post(auth::login)),
         ("POST", "/v1/auth/logout") => Endpoint::Session(post(auth::logout)),
         ("GET", "/v1/auth/sessions") => Endpoint::Session(get(auth::sessions)),
         ("DELETE", "/v1/auth/sessions/{id}") => Endpoint::Session(delete(auth::revoke_session)),
+        ("POST", "/v1/auth/totp/enroll") => Endpoint::Session(post(mfa::enroll)),
+        ("POST", "/v1/auth/totp/confirm") => Endpoint::Session(post(mfa::confirm)),
+        ("POST", "/v1/auth/mfa") => Endpoint::Session(post(mfa::step_up)),
+        ("POST", "/v1/auth/tokens") => Endpoint::Session(post(tokens::create)),
+        ("GET", "/v1/auth/tokens") => Endpoint::Session(get(tokens::list)),
+        ("DELETE", "/v1/auth/tokens/{id}") => Endpoint::Session(delete(tokens::revoke)),
         ("POST", "/v1/people/{id}/password") => Endpoint::Session(post(auth::change_password)),
         ("GET", "/v1/customers") => Endpoint::Data(get(data::list_customers)),
         ("GET", "/v1/customers/search") => Endpoint::Data(get(data::search_customers)),
@@ -247,8 +289,19 @@ pub fn router(state: AppState) -> Router {
 /// accesses) is saved to the store; `POST /v1/events` saves at once.
 pub const RISK_SAVE_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Serves the API on `listener` until the listener fails.
+/// Serves the API on `listener` (plain HTTP) until the listener fails.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    spawn_background(&state);
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+/// Starts the periodic work of a serving process: saving the risk state and
+/// forwarding alerts.
+fn spawn_background(state: &AppState) {
     if let Some(risk) = state.risk.clone() {
         tokio::spawn(async move {
             loop {
@@ -276,11 +329,6 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         });
     }
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
 }
 
 /// Gives error responses from axum and tower-http (405, 408, 413…) the

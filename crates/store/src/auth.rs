@@ -22,6 +22,8 @@ pub struct SessionRecord {
     /// The session ends when unused for this long.
     pub idle_timeout_ms: i64,
     pub revoked: bool,
+    /// When the session last completed multi-factor authentication (0: never).
+    pub mfa_ms: UnixMillis,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -35,8 +37,83 @@ impl std::fmt::Debug for SessionRecord {
             .field("expires_ms", &self.expires_ms)
             .field("idle_timeout_ms", &self.idle_timeout_ms)
             .field("revoked", &self.revoked)
+            .field("mfa_ms", &self.mfa_ms)
             .finish_non_exhaustive()
     }
+}
+
+/// A person's TOTP (RFC 6238) enrollment. The secret is kept as given: the
+/// server cannot reach the installation's keyring (only the gateway may).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct TotpRecord {
+    /// The confirmed secret; empty until a code from it is confirmed.
+    pub secret: Vec<u8>,
+    /// A secret handed out for enrollment and not yet confirmed; empty when none.
+    pub pending: Vec<u8>,
+    /// The last time step a code was accepted for: codes of this step or an
+    /// earlier one are refused (no reuse).
+    pub last_step: i64,
+}
+
+impl TotpRecord {
+    /// Whether a confirmed secret exists.
+    pub fn enrolled(&self) -> bool {
+        !self.secret.is_empty()
+    }
+}
+
+impl std::fmt::Debug for TotpRecord {
+    // TOTP secrets are credentials: only whether they exist is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpRecord")
+            .field("enrolled", &!self.secret.is_empty())
+            .field("pending", &!self.pending.is_empty())
+            .field("last_step", &self.last_step)
+            .finish()
+    }
+}
+
+/// A personal API token. As for sessions, only the token's SHA-256 is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    /// Public id, for listing and revoking.
+    pub id: String,
+    /// SHA-256 of the token.
+    pub token_hash: [u8; 32],
+    pub person: PersonId,
+    /// A label chosen by the owner.
+    pub name: String,
+    /// Scope names, as the server defines them.
+    pub scopes: Vec<String>,
+    pub created_ms: UnixMillis,
+    pub expires_ms: UnixMillis,
+    pub revoked: bool,
+}
+
+impl std::fmt::Debug for ApiTokenRecord {
+    // The token hash is a credential lookup key: kept out of Debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiTokenRecord")
+            .field("id", &self.id)
+            .field("person", &self.person)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("created_ms", &self.created_ms)
+            .field("expires_ms", &self.expires_ms)
+            .field("revoked", &self.revoked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a bootstrap attempt found ([`AuthStore::consume_bootstrap_code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootstrapOutcome {
+    /// The code was valid and is spent; the credential is set.
+    Done,
+    /// No such code (wrong, or already used).
+    UnknownCode,
+    /// Someone already has a credential: bootstrap is over.
+    AlreadyBootstrapped,
 }
 
 /// Failed logins of one person, for throttling.
@@ -74,4 +151,52 @@ pub trait AuthStore: Send + Sync {
     /// Counts one more failed login at `at`.
     fn record_login_failure(&self, person: &PersonId, at: UnixMillis) -> Result<LoginFailures>;
     fn clear_login_failures(&self, person: &PersonId) -> Result<()>;
+
+    /// Failed logins from one source address, for throttling.
+    fn address_failures(&self, address: &str) -> Result<LoginFailures>;
+    /// Counts one more failed login from `address` at `at`; a count whose
+    /// last failure is before `fresh_after` starts again at one.
+    fn record_address_failure(&self, address: &str, at: UnixMillis, fresh_after: UnixMillis) -> Result<LoginFailures>;
+
+    /// Records that the session completed multi-factor authentication at `at`.
+    fn set_session_mfa(&self, id: &str, at: UnixMillis) -> Result<()>;
+
+    /// A person's TOTP enrollment (a default record when none).
+    fn totp(&self, person: &PersonId) -> Result<TotpRecord>;
+    /// Stores a secret awaiting confirmation, replacing any earlier pending one.
+    fn set_pending_totp(&self, person: &PersonId, secret: &[u8]) -> Result<()>;
+    /// Makes the pending secret the confirmed one, with `step` as the last
+    /// step used, and replaces the recovery codes, in one transaction.
+    /// Returns false (and changes nothing) when no secret is pending or
+    /// `step` is not after the last one used.
+    fn confirm_totp(&self, person: &PersonId, step: i64, recovery_hashes: &[[u8; 32]]) -> Result<bool>;
+    /// Accepts a code's time step once: true when `step` is after the last
+    /// step used (which becomes `step`), false otherwise. Atomic, so two
+    /// servers cannot both accept one code.
+    fn use_totp_step(&self, person: &PersonId, step: i64) -> Result<bool>;
+    /// Spends one recovery code; true when it existed unspent.
+    fn use_recovery_code(&self, person: &PersonId, code_hash: &[u8; 32]) -> Result<bool>;
+    /// How many unspent recovery codes a person has.
+    fn recovery_codes_left(&self, person: &PersonId) -> Result<u64>;
+
+    /// Stores a new API token; an existing id or token hash is an error.
+    fn insert_api_token(&self, token: &ApiTokenRecord) -> Result<()>;
+    fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<ApiTokenRecord>>;
+    /// A person's tokens, revoked ones included, oldest first.
+    fn api_tokens_of(&self, person: &PersonId) -> Result<Vec<ApiTokenRecord>>;
+    /// Revokes one token of `person`; returns whether it existed.
+    fn revoke_api_token(&self, person: &PersonId, id: &str) -> Result<bool>;
+
+    /// Whether any person has a password credential.
+    fn any_credential(&self) -> Result<bool>;
+    /// Stores a first-run bootstrap code's hash (replacing any earlier one).
+    fn put_bootstrap_code(&self, code_hash: &[u8; 32]) -> Result<()>;
+    /// In one transaction: when no one has a credential and `code_hash` is a
+    /// stored code, deletes the code and sets `person`'s credential.
+    fn consume_bootstrap_code(&self, code_hash: &[u8; 32], person: &PersonId, phc: &str) -> Result<BootstrapOutcome>;
+}
+
+/// Scopes as stored: one comma-separated text column.
+pub(crate) fn split_scopes(text: &str) -> Vec<String> {
+    text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }

@@ -14,8 +14,8 @@ use model::{
 };
 
 use crate::{
-    AuthStore, CustomerFilter, KeyOwner, LoginFailures, LookupKind, SealedCustomer, SealedDocument, SessionRecord,
-    Store, StoreError, StoredKey,
+    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, KeyOwner, LoginFailures, LookupKind, SealedCustomer,
+    SealedDocument, SessionRecord, Store, StoreError, StoredKey,
 };
 
 /// A sealed customer with recognisable fake ciphertext.
@@ -369,6 +369,7 @@ fn sample_session(id: &str, person: &str, created_ms: i64) -> SessionRecord {
         expires_ms: created_ms + 1_000,
         idle_timeout_ms: 100,
         revoked: false,
+        mfa_ms: 0,
     }
 }
 
@@ -439,6 +440,149 @@ pub fn revocation_epoch_and_login_failures(store: &dyn AuthStore) {
     );
 }
 
+pub fn session_mfa_time(store: &dyn AuthStore) {
+    let s = sample_session("s-m", "p-1", 10);
+    store.insert_session(&s).unwrap();
+    assert_eq!(store.session_by_token(&s.token_hash).unwrap().unwrap().mfa_ms, 0);
+    store.set_session_mfa("s-m", 70).unwrap();
+    store.set_session_mfa("s-m", 60).unwrap();
+    assert_eq!(
+        store.session_by_token(&s.token_hash).unwrap().unwrap().mfa_ms,
+        70,
+        "the MFA time never moves back"
+    );
+}
+
+pub fn totp_enrollment_steps_and_recovery_codes(store: &dyn AuthStore) {
+    let p = PersonId("p-1".into());
+    assert!(!store.totp(&p).unwrap().enrolled());
+    assert!(!store.use_totp_step(&p, 5).unwrap(), "no secret, no step accepted");
+    assert!(!store.confirm_totp(&p, 5, &[]).unwrap(), "nothing pending to confirm");
+    store.set_pending_totp(&p, b"first-secret").unwrap();
+    store.set_pending_totp(&p, b"second-secret").unwrap();
+    let t = store.totp(&p).unwrap();
+    assert_eq!(
+        (t.secret.as_slice(), t.pending.as_slice()),
+        (&b""[..], &b"second-secret"[..])
+    );
+    assert!(!t.enrolled());
+    assert!(store.confirm_totp(&p, 100, &[[1; 32], [2; 32]]).unwrap());
+    let t = store.totp(&p).unwrap();
+    assert!(t.enrolled());
+    assert_eq!(
+        (t.secret.as_slice(), t.pending.len(), t.last_step),
+        (&b"second-secret"[..], 0, 100)
+    );
+    // A code's step is accepted once, and never an earlier one.
+    assert!(!store.use_totp_step(&p, 100).unwrap());
+    assert!(!store.use_totp_step(&p, 99).unwrap());
+    assert!(store.use_totp_step(&p, 101).unwrap());
+    assert!(!store.use_totp_step(&p, 101).unwrap());
+    assert_eq!(store.recovery_codes_left(&p).unwrap(), 2);
+    assert!(store.use_recovery_code(&p, &[1; 32]).unwrap());
+    assert!(
+        !store.use_recovery_code(&p, &[1; 32]).unwrap(),
+        "a recovery code is spent once"
+    );
+    assert!(!store.use_recovery_code(&PersonId("p-2".into()), &[2; 32]).unwrap());
+    assert_eq!(store.recovery_codes_left(&p).unwrap(), 1);
+    // Re-enrolling: the new pending secret leaves the confirmed one in force
+    // until confirmed, and confirming replaces the recovery codes.
+    store.set_pending_totp(&p, b"third-secret").unwrap();
+    assert_eq!(store.totp(&p).unwrap().secret, b"second-secret");
+    assert!(
+        !store.confirm_totp(&p, 101, &[[3; 32]]).unwrap(),
+        "a used step confirms nothing"
+    );
+    assert!(store.confirm_totp(&p, 102, &[[3; 32]]).unwrap());
+    assert_eq!(store.totp(&p).unwrap().secret, b"third-secret");
+    assert!(!store.use_recovery_code(&p, &[2; 32]).unwrap(), "old codes are gone");
+    assert_eq!(store.recovery_codes_left(&p).unwrap(), 1);
+}
+
+pub fn api_tokens(store: &dyn AuthStore) {
+    let token = |id: &str, person: &str, created_ms: i64| ApiTokenRecord {
+        id: id.into(),
+        token_hash: [id.len() as u8 + created_ms as u8; 32],
+        person: PersonId(person.into()),
+        name: format!("name of {id}"),
+        scopes: vec!["read".into(), "events".into()],
+        created_ms,
+        expires_ms: created_ms + 1_000,
+        revoked: false,
+    };
+    let a = token("t-a", "p-1", 10);
+    let b = token("t-b", "p-1", 20);
+    let other = token("t-c", "p-2", 30);
+    for t in [&a, &b, &other] {
+        store.insert_api_token(t).unwrap();
+    }
+    assert!(
+        store.insert_api_token(&a).is_err(),
+        "a duplicate token id must be refused"
+    );
+    assert_eq!(store.api_token_by_hash(&a.token_hash).unwrap(), Some(a.clone()));
+    assert_eq!(store.api_token_by_hash(&[0; 32]).unwrap(), None);
+    let mine: Vec<String> = store
+        .api_tokens_of(&a.person)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(mine, ["t-a", "t-b"]);
+    assert!(
+        !store.revoke_api_token(&a.person, "t-c").unwrap(),
+        "another person's token is not revoked"
+    );
+    assert!(store.revoke_api_token(&a.person, "t-a").unwrap());
+    assert!(store.api_token_by_hash(&a.token_hash).unwrap().unwrap().revoked);
+    assert!(!store.api_token_by_hash(&other.token_hash).unwrap().unwrap().revoked);
+}
+
+pub fn address_failures_restart_after_a_quiet_period(store: &dyn AuthStore) {
+    assert_eq!(store.address_failures("10.0.0.1").unwrap(), LoginFailures::default());
+    store.record_address_failure("10.0.0.1", 10, 0).unwrap();
+    let f = store.record_address_failure("10.0.0.1", 20, 0).unwrap();
+    assert_eq!(f, LoginFailures { count: 2, last_ms: 20 });
+    assert_eq!(store.address_failures("10.0.0.1").unwrap(), f);
+    assert_eq!(store.address_failures("10.0.0.2").unwrap().count, 0);
+    // The last failure (20) is before the window start (25): the count restarts.
+    let f = store.record_address_failure("10.0.0.1", 30, 25).unwrap();
+    assert_eq!(f, LoginFailures { count: 1, last_ms: 30 });
+}
+
+pub fn bootstrap_code_is_spent_once(store: &dyn AuthStore) {
+    let admin = PersonId("p-admin".into());
+    assert!(!store.any_credential().unwrap());
+    store.put_bootstrap_code(&[1; 32]).unwrap();
+    store.put_bootstrap_code(&[2; 32]).unwrap();
+    assert_eq!(
+        store.consume_bootstrap_code(&[1; 32], &admin, "$argon2id$x").unwrap(),
+        BootstrapOutcome::UnknownCode,
+        "a replaced code is void"
+    );
+    assert!(!store.any_credential().unwrap());
+    assert_eq!(
+        store.consume_bootstrap_code(&[2; 32], &admin, "$argon2id$x").unwrap(),
+        BootstrapOutcome::Done
+    );
+    assert_eq!(store.credential(&admin).unwrap().as_deref(), Some("$argon2id$x"));
+    assert!(store.any_credential().unwrap());
+    assert_eq!(
+        store.consume_bootstrap_code(&[2; 32], &admin, "$argon2id$y").unwrap(),
+        BootstrapOutcome::AlreadyBootstrapped
+    );
+    store.put_bootstrap_code(&[3; 32]).unwrap();
+    assert_eq!(
+        store
+            .consume_bootstrap_code(&[3; 32], &PersonId("p-other".into()), "$argon2id$z")
+            .unwrap(),
+        BootstrapOutcome::AlreadyBootstrapped,
+        "once anyone has a credential, no code works"
+    );
+    assert_eq!(store.credential(&admin).unwrap().as_deref(), Some("$argon2id$x"));
+}
+
 /// Generates one `#[test]` per conformance check for a backend. `$make` is
 /// an expression producing a fresh, empty `impl Store` for each test
 /// (it may keep a guard alive with `let`, e.g. a temporary directory).
@@ -448,7 +592,9 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $make;
             customers_round_trip, duplicate_customer_writes_nothing, batched_insert_is_one_transaction, blind_index_lookup, metas_filter_and_paginate,
             update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
-            credentials, sessions_lifecycle, revocation_epoch_and_login_failures);
+            credentials, sessions_lifecycle, revocation_epoch_and_login_failures, session_mfa_time,
+            totp_enrollment_steps_and_recovery_codes, api_tokens, address_failures_restart_after_a_quiet_period,
+            bootstrap_code_is_spent_once);
     };
     (@each $make:expr; $($check:ident),*) => {
         $(

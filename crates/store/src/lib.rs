@@ -18,7 +18,7 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use auth::{AuthStore, LoginFailures, SessionRecord};
+pub use auth::{ApiTokenRecord, AuthStore, BootstrapOutcome, LoginFailures, SessionRecord, TotpRecord};
 pub use postgres::{is_postgres_url, redact_url, PostgresOptions, PostgresStore};
 pub use postgres_copy::{copy_sqlite_to_postgres, CopyReport};
 pub use records::*;
@@ -27,7 +27,7 @@ pub use sqlite::{SqliteStore, DB_FILE};
 use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
 
 /// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.

@@ -29,8 +29,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    AuthStore, CustomerFilter, KeyOwner, LoginFailures, LookupKind, Result, SealedCustomer, SealedDocument,
-    SessionRecord, Store, StoreError, StoredKey, StoredPolicy, SCHEMA_VERSION,
+    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, KeyOwner, LoginFailures, LookupKind, Result,
+    SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey, StoredPolicy, TotpRecord,
+    SCHEMA_VERSION,
 };
 
 type Manager = PostgresConnectionManager<NoTls>;
@@ -94,6 +95,23 @@ CREATE INDEX sessions_person ON sessions(person);
 CREATE TABLE auth_people (
     person TEXT COLLATE "C" PRIMARY KEY, sessions_valid_after BIGINT NOT NULL DEFAULT 0,
     failures BIGINT NOT NULL DEFAULT 0, last_failure_ms BIGINT NOT NULL DEFAULT 0);
+"#,
+    r#"
+ALTER TABLE sessions ADD COLUMN mfa_ms BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE totp (
+    person TEXT COLLATE "C" PRIMARY KEY, secret BYTEA NOT NULL, pending BYTEA NOT NULL,
+    last_step BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE recovery_codes (
+    person TEXT COLLATE "C" NOT NULL, code_hash BYTEA NOT NULL, PRIMARY KEY (person, code_hash));
+CREATE TABLE api_tokens (
+    id TEXT COLLATE "C" PRIMARY KEY, token_hash BYTEA NOT NULL UNIQUE, person TEXT COLLATE "C" NOT NULL,
+    name TEXT NOT NULL, scopes TEXT NOT NULL, created_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL,
+    revoked BOOLEAN NOT NULL);
+CREATE INDEX api_tokens_person ON api_tokens(person);
+CREATE TABLE auth_addresses (
+    address TEXT COLLATE "C" PRIMARY KEY, failures BIGINT NOT NULL DEFAULT 0,
+    last_failure_ms BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE bootstrap_codes (code_hash BYTEA PRIMARY KEY);
 "#,
 ];
 
@@ -980,14 +998,33 @@ impl Store for PostgresStore {
     }
 }
 
-const SESSION_COLS: &str = "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked";
+const SESSION_COLS: &str =
+    "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked, mfa_ms";
+const TOKEN_COLS: &str = "id, token_hash, person, name, scopes, created_ms, expires_ms, revoked";
+
+fn hash_column(r: &Row, i: usize, what: &str) -> PgResult<[u8; 32]> {
+    let hash: Vec<u8> = r.try_get(i)?;
+    hash.as_slice()
+        .try_into()
+        .map_err(|_| corrupt(what, format!("token hash has {} bytes, expected 32", hash.len())))
+}
+
+fn token_from_row(r: &Row) -> PgResult<ApiTokenRecord> {
+    let scopes: String = r.try_get(4)?;
+    Ok(ApiTokenRecord {
+        id: r.try_get(0)?,
+        token_hash: hash_column(r, 1, "api token")?,
+        person: PersonId(r.try_get(2)?),
+        name: r.try_get(3)?,
+        scopes: crate::auth::split_scopes(&scopes),
+        created_ms: r.try_get(5)?,
+        expires_ms: r.try_get(6)?,
+        revoked: r.try_get(7)?,
+    })
+}
 
 fn session_from_row(r: &Row) -> PgResult<SessionRecord> {
-    let hash: Vec<u8> = r.try_get(1)?;
-    let token_hash: [u8; 32] = hash
-        .as_slice()
-        .try_into()
-        .map_err(|_| corrupt("session", format!("token hash has {} bytes, expected 32", hash.len())))?;
+    let token_hash = hash_column(r, 1, "session")?;
     Ok(SessionRecord {
         id: r.try_get(0)?,
         token_hash,
@@ -997,6 +1034,7 @@ fn session_from_row(r: &Row) -> PgResult<SessionRecord> {
         expires_ms: r.try_get(5)?,
         idle_timeout_ms: r.try_get(6)?,
         revoked: r.try_get(7)?,
+        mfa_ms: r.try_get(8)?,
     })
 }
 
@@ -1031,7 +1069,7 @@ impl AuthStore for PostgresStore {
     fn insert_session(&self, s: &SessionRecord) -> Result<()> {
         self.write(|c| {
             c.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
                 &[
                     &s.id,
                     &s.token_hash.as_slice(),
@@ -1041,6 +1079,7 @@ impl AuthStore for PostgresStore {
                     &s.expires_ms,
                     &s.idle_timeout_ms,
                     &s.revoked,
+                    &s.mfa_ms,
                 ],
             )?;
             Ok(())
@@ -1140,6 +1179,214 @@ impl AuthStore for PostgresStore {
                 &[&person.0],
             )?;
             Ok(())
+        })
+    }
+
+    fn address_failures(&self, address: &str) -> Result<LoginFailures> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT failures, last_failure_ms FROM auth_addresses WHERE address = $1",
+                &[&address],
+            )?
+            .map(|r| failures_from_row(&r))
+            .transpose()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn record_address_failure(&self, address: &str, at: UnixMillis, fresh_after: UnixMillis) -> Result<LoginFailures> {
+        self.write(|c| {
+            let row = c.query_one(
+                "INSERT INTO auth_addresses (address, failures, last_failure_ms) VALUES ($1, 1, $2)
+                 ON CONFLICT (address) DO UPDATE SET
+                   failures = CASE WHEN auth_addresses.last_failure_ms < $3 THEN 1 ELSE auth_addresses.failures + 1 END,
+                   last_failure_ms = EXCLUDED.last_failure_ms
+                 RETURNING failures, last_failure_ms",
+                &[&address, &at, &fresh_after],
+            )?;
+            failures_from_row(&row)
+        })
+    }
+
+    fn set_session_mfa(&self, id: &str, at: UnixMillis) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE sessions SET mfa_ms = GREATEST(mfa_ms, $2) WHERE id = $1",
+                &[&id, &at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn totp(&self, person: &PersonId) -> Result<TotpRecord> {
+        self.read(|c| {
+            Ok(c.query_opt(
+                "SELECT secret, pending, last_step FROM totp WHERE person = $1",
+                &[&person.0],
+            )?
+            .map(|r| -> PgResult<TotpRecord> {
+                Ok(TotpRecord {
+                    secret: r.try_get(0)?,
+                    pending: r.try_get(1)?,
+                    last_step: r.try_get(2)?,
+                })
+            })
+            .transpose()?
+            .unwrap_or_default())
+        })
+    }
+
+    fn set_pending_totp(&self, person: &PersonId, secret: &[u8]) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO totp (person, secret, pending) VALUES ($1, ''::bytea, $2)
+                 ON CONFLICT (person) DO UPDATE SET pending = EXCLUDED.pending",
+                &[&person.0, &secret],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn confirm_totp(&self, person: &PersonId, step: i64, recovery_hashes: &[[u8; 32]]) -> Result<bool> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE totp SET secret = pending, pending = ''::bytea, last_step = $2
+                 WHERE person = $1 AND length(pending) > 0 AND last_step < $2",
+                &[&person.0, &step],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            c.execute("DELETE FROM recovery_codes WHERE person = $1", &[&person.0])?;
+            for h in recovery_hashes {
+                c.execute(
+                    "INSERT INTO recovery_codes (person, code_hash) VALUES ($1, $2)",
+                    &[&person.0, &h.as_slice()],
+                )?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn use_totp_step(&self, person: &PersonId, step: i64) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE totp SET last_step = $2 WHERE person = $1 AND length(secret) > 0 AND last_step < $2",
+                &[&person.0, &step],
+            )? > 0)
+        })
+    }
+
+    fn use_recovery_code(&self, person: &PersonId, code_hash: &[u8; 32]) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "DELETE FROM recovery_codes WHERE person = $1 AND code_hash = $2",
+                &[&person.0, &code_hash.as_slice()],
+            )? > 0)
+        })
+    }
+
+    fn recovery_codes_left(&self, person: &PersonId) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c
+                .query_one("SELECT COUNT(*) FROM recovery_codes WHERE person = $1", &[&person.0])?
+                .try_get(0)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn insert_api_token(&self, t: &ApiTokenRecord) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                &format!("INSERT INTO api_tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                &[
+                    &t.id,
+                    &t.token_hash.as_slice(),
+                    &t.person.0,
+                    &t.name,
+                    &t.scopes.join(","),
+                    &t.created_ms,
+                    &t.expires_ms,
+                    &t.revoked,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<ApiTokenRecord>> {
+        self.read(|c| {
+            c.query_typed_opt(
+                &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1"),
+                &[(&token_hash.as_slice(), Type::BYTEA)],
+            )?
+            .map(|r| token_from_row(&r))
+            .transpose()
+        })
+    }
+
+    fn api_tokens_of(&self, person: &PersonId) -> Result<Vec<ApiTokenRecord>> {
+        self.read(|c| {
+            c.query(
+                &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE person = $1 ORDER BY created_ms, id"),
+                &[&person.0],
+            )?
+            .iter()
+            .map(token_from_row)
+            .collect()
+        })
+    }
+
+    fn revoke_api_token(&self, person: &PersonId, id: &str) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE api_tokens SET revoked = TRUE WHERE id = $1 AND person = $2",
+                &[&id, &person.0],
+            )? > 0)
+        })
+    }
+
+    fn any_credential(&self) -> Result<bool> {
+        self.read(|c| {
+            Ok(c.query_one("SELECT EXISTS (SELECT 1 FROM credentials)", &[])?
+                .try_get(0)?)
+        })
+    }
+
+    fn put_bootstrap_code(&self, code_hash: &[u8; 32]) -> Result<()> {
+        self.write(|c| {
+            c.execute("DELETE FROM bootstrap_codes", &[])?;
+            c.execute(
+                "INSERT INTO bootstrap_codes (code_hash) VALUES ($1)",
+                &[&code_hash.as_slice()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn consume_bootstrap_code(&self, code_hash: &[u8; 32], person: &PersonId, phc: &str) -> Result<BootstrapOutcome> {
+        self.write(|c| {
+            // Two servers bootstrapping at once serialize on the code's row:
+            // the second finds it deleted.
+            let any: bool = c
+                .query_one("SELECT EXISTS (SELECT 1 FROM credentials)", &[])?
+                .try_get(0)?;
+            if any {
+                return Ok(BootstrapOutcome::AlreadyBootstrapped);
+            }
+            if c.execute(
+                "DELETE FROM bootstrap_codes WHERE code_hash = $1",
+                &[&code_hash.as_slice()],
+            )? == 0
+            {
+                return Ok(BootstrapOutcome::UnknownCode);
+            }
+            c.execute("DELETE FROM bootstrap_codes", &[])?;
+            c.execute(
+                "INSERT INTO credentials (person, phc) VALUES ($1, $2)",
+                &[&person.0, &phc],
+            )?;
+            Ok(BootstrapOutcome::Done)
         })
     }
 }

@@ -146,6 +146,7 @@ const TABLES: &[Table] = &[
             ("expires_ms", Int),
             ("idle_timeout_ms", Int),
             ("revoked", Bool),
+            ("mfa_ms", Int),
         ],
         order: "ORDER BY id",
     },
@@ -158,6 +159,45 @@ const TABLES: &[Table] = &[
             ("last_failure_ms", Int),
         ],
         order: "ORDER BY person",
+    },
+    Table {
+        name: "totp",
+        columns: &[
+            ("person", Text),
+            ("secret", Blob),
+            ("pending", Blob),
+            ("last_step", Int),
+        ],
+        order: "ORDER BY person",
+    },
+    Table {
+        name: "recovery_codes",
+        columns: &[("person", Text), ("code_hash", Blob)],
+        order: "ORDER BY person, code_hash",
+    },
+    Table {
+        name: "api_tokens",
+        columns: &[
+            ("id", Text),
+            ("token_hash", Blob),
+            ("person", Text),
+            ("name", Text),
+            ("scopes", Text),
+            ("created_ms", Int),
+            ("expires_ms", Int),
+            ("revoked", Bool),
+        ],
+        order: "ORDER BY id",
+    },
+    Table {
+        name: "auth_addresses",
+        columns: &[("address", Text), ("failures", Int), ("last_failure_ms", Int)],
+        order: "ORDER BY address",
+    },
+    Table {
+        name: "bootstrap_codes",
+        columns: &[("code_hash", Blob)],
+        order: "ORDER BY code_hash",
     },
     Table {
         name: "ledger_entries",

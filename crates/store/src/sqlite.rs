@@ -58,6 +58,20 @@ CREATE TABLE auth_people (
     person TEXT PRIMARY KEY, sessions_valid_after INTEGER NOT NULL DEFAULT 0,
     failures INTEGER NOT NULL DEFAULT 0, last_failure_ms INTEGER NOT NULL DEFAULT 0);
 "#,
+    // Empty secrets mean "none", so the migration copier needs no nullable blobs.
+    r#"
+ALTER TABLE sessions ADD COLUMN mfa_ms INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE totp (
+    person TEXT PRIMARY KEY, secret BLOB NOT NULL, pending BLOB NOT NULL, last_step INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE recovery_codes (person TEXT NOT NULL, code_hash BLOB NOT NULL, PRIMARY KEY (person, code_hash));
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, person TEXT NOT NULL, name TEXT NOT NULL,
+    scopes TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, revoked INTEGER NOT NULL);
+CREATE INDEX api_tokens_person ON api_tokens(person);
+CREATE TABLE auth_addresses (
+    address TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0, last_failure_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE bootstrap_codes (code_hash BLOB PRIMARY KEY);
+"#,
 ];
 
 /// The embedded default store: one SQLite file in WAL mode, one writer
@@ -775,17 +789,37 @@ impl Store for SqliteStore {
     }
 }
 
-const SESSION_COLS: &str = "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked";
+const SESSION_COLS: &str =
+    "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked, mfa_ms";
+const TOKEN_COLS: &str = "id, token_hash, person, name, scopes, created_ms, expires_ms, revoked";
+
+fn hash_column(r: &Row<'_>, i: usize) -> rusqlite::Result<[u8; 32]> {
+    let hash: Vec<u8> = r.get(i)?;
+    hash.as_slice().try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Blob,
+            format!("token hash has {} bytes, expected 32", hash.len()).into(),
+        )
+    })
+}
+
+fn token_from_row(r: &Row<'_>) -> rusqlite::Result<crate::ApiTokenRecord> {
+    let scopes: String = r.get(4)?;
+    Ok(crate::ApiTokenRecord {
+        id: r.get(0)?,
+        token_hash: hash_column(r, 1)?,
+        person: PersonId(r.get(2)?),
+        name: r.get(3)?,
+        scopes: crate::auth::split_scopes(&scopes),
+        created_ms: r.get(5)?,
+        expires_ms: r.get(6)?,
+        revoked: r.get(7)?,
+    })
+}
 
 fn session_from_row(r: &Row<'_>) -> rusqlite::Result<crate::SessionRecord> {
-    let hash: Vec<u8> = r.get(1)?;
-    let token_hash: [u8; 32] = hash.as_slice().try_into().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(
-            1,
-            rusqlite::types::Type::Blob,
-            format!("session token hash has {} bytes, expected 32", hash.len()).into(),
-        )
-    })?;
+    let token_hash = hash_column(r, 1)?;
     Ok(crate::SessionRecord {
         id: r.get(0)?,
         token_hash,
@@ -795,6 +829,7 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<crate::SessionRecord> {
         expires_ms: r.get(5)?,
         idle_timeout_ms: r.get(6)?,
         revoked: r.get(7)?,
+        mfa_ms: r.get(8)?,
     })
 }
 
@@ -821,7 +856,7 @@ impl crate::AuthStore for SqliteStore {
     fn insert_session(&self, s: &crate::SessionRecord) -> Result<()> {
         self.write(|c| {
             c.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     s.id,
                     s.token_hash.as_slice(),
@@ -830,7 +865,8 @@ impl crate::AuthStore for SqliteStore {
                     s.last_seen_ms,
                     s.expires_ms,
                     s.idle_timeout_ms,
-                    s.revoked
+                    s.revoked,
+                    s.mfa_ms
                 ],
             )
             .map(|_| ())
@@ -936,6 +972,230 @@ impl crate::AuthStore for SqliteStore {
                 [&person.0],
             )
             .map(|_| ())
+        })
+    }
+
+    fn address_failures(&self, address: &str) -> Result<crate::LoginFailures> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT failures, last_failure_ms FROM auth_addresses WHERE address = ?1",
+                [address],
+                |r| {
+                    Ok(crate::LoginFailures {
+                        count: r.get(0)?,
+                        last_ms: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn record_address_failure(
+        &self,
+        address: &str,
+        at: UnixMillis,
+        fresh_after: UnixMillis,
+    ) -> Result<crate::LoginFailures> {
+        self.write(|c| {
+            c.query_row(
+                "INSERT INTO auth_addresses (address, failures, last_failure_ms) VALUES (?1, 1, ?2)
+                 ON CONFLICT(address) DO UPDATE SET
+                   failures = CASE WHEN last_failure_ms < ?3 THEN 1 ELSE failures + 1 END, last_failure_ms = ?2
+                 RETURNING failures, last_failure_ms",
+                params![address, at, fresh_after],
+                |r| {
+                    Ok(crate::LoginFailures {
+                        count: r.get(0)?,
+                        last_ms: r.get(1)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn set_session_mfa(&self, id: &str, at: UnixMillis) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE sessions SET mfa_ms = MAX(mfa_ms, ?2) WHERE id = ?1",
+                params![id, at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn totp(&self, person: &PersonId) -> Result<crate::TotpRecord> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT secret, pending, last_step FROM totp WHERE person = ?1",
+                [&person.0],
+                |r| {
+                    Ok(crate::TotpRecord {
+                        secret: r.get(0)?,
+                        pending: r.get(1)?,
+                        last_step: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn set_pending_totp(&self, person: &PersonId, secret: &[u8]) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO totp (person, secret, pending) VALUES (?1, x'', ?2)
+                 ON CONFLICT(person) DO UPDATE SET pending = ?2",
+                params![person.0, secret],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn confirm_totp(&self, person: &PersonId, step: i64, recovery_hashes: &[[u8; 32]]) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE totp SET secret = pending, pending = x'', last_step = ?2
+                 WHERE person = ?1 AND length(pending) > 0 AND last_step < ?2",
+                params![person.0, step],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM recovery_codes WHERE person = ?1", [&person.0])?;
+            for h in recovery_hashes {
+                tx.execute(
+                    "INSERT INTO recovery_codes (person, code_hash) VALUES (?1, ?2)",
+                    params![person.0, h.as_slice()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn use_totp_step(&self, person: &PersonId, step: i64) -> Result<bool> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE totp SET last_step = ?2 WHERE person = ?1 AND length(secret) > 0 AND last_step < ?2",
+                params![person.0, step],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    fn use_recovery_code(&self, person: &PersonId, code_hash: &[u8; 32]) -> Result<bool> {
+        self.write(|c| {
+            c.execute(
+                "DELETE FROM recovery_codes WHERE person = ?1 AND code_hash = ?2",
+                params![person.0, code_hash.as_slice()],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    fn recovery_codes_left(&self, person: &PersonId) -> Result<u64> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM recovery_codes WHERE person = ?1",
+                [&person.0],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    fn insert_api_token(&self, t: &crate::ApiTokenRecord) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                &format!("INSERT INTO api_tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    t.id,
+                    t.token_hash.as_slice(),
+                    t.person.0,
+                    t.name,
+                    t.scopes.join(","),
+                    t.created_ms,
+                    t.expires_ms,
+                    t.revoked
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<crate::ApiTokenRecord>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = ?1"))?
+                .query_row([token_hash.as_slice()], token_from_row)
+                .optional()
+        })
+    }
+
+    fn api_tokens_of(&self, person: &PersonId) -> Result<Vec<crate::ApiTokenRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {TOKEN_COLS} FROM api_tokens WHERE person = ?1 ORDER BY created_ms, id"
+            ))?;
+            let rows = stmt.query_map([&person.0], token_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn revoke_api_token(&self, person: &PersonId, id: &str) -> Result<bool> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND person = ?2",
+                params![id, person.0],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    fn any_credential(&self) -> Result<bool> {
+        self.read(|c| c.query_row("SELECT EXISTS (SELECT 1 FROM credentials)", [], |r| r.get(0)))
+    }
+
+    fn put_bootstrap_code(&self, code_hash: &[u8; 32]) -> Result<()> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM bootstrap_codes", [])?;
+            tx.execute(
+                "INSERT INTO bootstrap_codes (code_hash) VALUES (?1)",
+                [code_hash.as_slice()],
+            )?;
+            tx.commit()
+        })
+    }
+
+    fn consume_bootstrap_code(
+        &self,
+        code_hash: &[u8; 32],
+        person: &PersonId,
+        phc: &str,
+    ) -> Result<crate::BootstrapOutcome> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let any: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM credentials)", [], |r| r.get(0))?;
+            if any {
+                return Ok(crate::BootstrapOutcome::AlreadyBootstrapped);
+            }
+            if tx.execute(
+                "DELETE FROM bootstrap_codes WHERE code_hash = ?1",
+                [code_hash.as_slice()],
+            )? == 0
+            {
+                return Ok(crate::BootstrapOutcome::UnknownCode);
+            }
+            tx.execute("DELETE FROM bootstrap_codes", [])?;
+            tx.execute(
+                "INSERT INTO credentials (person, phc) VALUES (?1, ?2)",
+                params![person.0, phc],
+            )?;
+            tx.commit()?;
+            Ok(crate::BootstrapOutcome::Done)
         })
     }
 }

@@ -155,6 +155,7 @@ fn two_stores_on_one_database_see_each_others_writes() {
         expires_ms: 1000,
         idle_timeout_ms: 100,
         revoked: false,
+        mfa_ms: 0,
     };
     use store::AuthStore;
     first.insert_session(&s).unwrap();

@@ -692,3 +692,42 @@ fn set_password_reads_standard_input_and_refuses_weak_ones() {
         .unwrap();
     assert!(phc.starts_with("$argon2id$") && !phc.contains("passphrase"));
 }
+
+#[test]
+fn serve_prints_a_bootstrap_code_and_a_self_signed_fingerprint() {
+    use std::io::BufRead;
+    let env = Env::with_people();
+    let child = env
+        .command(&["serve", "--listen", "127.0.0.1:0", "--tls-self-signed"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut server = KillOnDrop(child);
+    let stderr = server.0.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        seen.push(line);
+        let text = seen.join("\n");
+        if text.contains("fingerprint") && text.contains("POST /v1/bootstrap") {
+            break;
+        }
+    }
+    let text = seen.join("\n");
+    assert!(text.contains("on https://127.0.0.1:"), "{text}");
+    assert!(text.contains("bootstrap code"), "{text}");
+    let fingerprint = text
+        .split("fingerprint ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap()
+        .trim_end_matches(':');
+    assert_eq!(fingerprint.split(':').count(), 32, "{text}");
+}

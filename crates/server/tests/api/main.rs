@@ -2,13 +2,17 @@
 //! directory, driven through the `client` crate.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod mfa;
+mod tls;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use client::Method;
 use client::{Client, ClientError};
 use gateway::{AccessContext, Actor, Gateway, Keyring};
 use ledger::{Ledger, LedgerConfig, SigningKey};
-use model::{Classification, EmploymentStatus, ManualClock, NewCustomer, PersonId, Role, SharedClock};
+use model::{Classification, Clock, EmploymentStatus, ManualClock, NewCustomer, PersonId, Role, SharedClock};
 use server::{AppState, AuthBackend, SessionConfig};
 use store::conformance::sample_person;
 use store::{SqliteStore, Store};
@@ -21,6 +25,8 @@ struct Server {
     store: Arc<SqliteStore>,
     clock: ManualClock,
     risk: Arc<server::RiskState>,
+    /// The authenticators of people enrolled in TOTP, to compute codes.
+    totp: Mutex<HashMap<String, totp_rs::Totp>>,
     _dir: tempfile::TempDir,
 }
 
@@ -29,10 +35,40 @@ impl Server {
         Client::new(&self.base).unwrap()
     }
 
+    /// Logs in; for a person enrolled in TOTP, with a code of a new time step.
     async fn login(&self, person: &str) -> Client {
         let mut c = self.client();
-        c.login(person, PASSWORD).await.unwrap();
+        match self.code(person) {
+            Some(code) => c.login_with_code(person, PASSWORD, Some(&code), None).await.unwrap(),
+            None => c.login(person, PASSWORD).await.unwrap(),
+        };
         c
+    }
+
+    /// A code of `person`'s authenticator for a time step not used yet: the
+    /// clock moves on by one step first.
+    fn code(&self, person: &str) -> Option<String> {
+        let totp = self.totp.lock().unwrap();
+        let t = totp.get(person)?;
+        self.clock.advance_ms(30_000);
+        Some(t.generate(self.now_s()).to_string())
+    }
+
+    fn now_s(&self) -> u64 {
+        u64::try_from(self.clock.now_ms() / 1000).unwrap()
+    }
+
+    /// Enrolls `person` in TOTP over the API; returns their session (now
+    /// MFA-fresh) and the confirmation's answer (with the recovery codes).
+    async fn enroll(&self, person: &str) -> (Client, serde_json::Value) {
+        let mut c = self.client();
+        c.login(person, PASSWORD).await.unwrap();
+        let started = c.totp_enroll().await.unwrap();
+        let totp = totp_rs::Totp::from_url(started["otpauth_uri"].as_str().unwrap()).unwrap();
+        let code = totp.generate(self.now_s()).to_string();
+        let confirmed = c.totp_confirm(&code).await.unwrap();
+        self.totp.lock().unwrap().insert(person.to_owned(), totp);
+        (c, confirmed)
     }
 
     fn set_status(&self, person: &str, status: EmploymentStatus) {
@@ -63,6 +99,17 @@ fn customer(id: &str, owner: &str, phone: &str) -> NewCustomer {
 }
 
 async fn start() -> Server {
+    start_with(true).await
+}
+
+async fn start_with(credentials: bool) -> Server {
+    serve_with(credentials, None).await
+}
+
+/// A server over a fresh installation; with `credentials`, everyone has
+/// [`PASSWORD`] and `sec` is enrolled in TOTP, else no one has a password.
+/// With `tls`, it serves HTTPS (and `base` is `https://…`).
+async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::create(dir.path()).unwrap());
     let keys = Keyring::generate("test").unwrap();
@@ -111,7 +158,7 @@ async fn start() -> Server {
     ];
     gateway.import_customers(&operator, &ctx, rows, false, &|_| {}).unwrap();
     let auth: Arc<dyn AuthBackend> = store.clone();
-    for p in &people {
+    for p in people.iter().filter(|_| credentials) {
         server::set_password(auth.as_ref(), &p.id, PASSWORD).unwrap();
     }
     let state = AppState::new(gateway, auth, shared)
@@ -121,15 +168,30 @@ async fn start() -> Server {
         })
         .with_risk(Arc::clone(&risk));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(listener, state));
-    Server {
+    let address = listener.local_addr().unwrap();
+    let base = match tls {
+        Some(identity) => {
+            tokio::spawn(server::serve_tls(listener, identity, state));
+            format!("https://{address}")
+        }
+        None => {
+            tokio::spawn(server::serve(listener, state));
+            format!("http://{address}")
+        }
+    };
+    let server = Server {
         base,
         store,
         clock,
         risk,
+        totp: Mutex::new(HashMap::new()),
         _dir: dir,
+    };
+    if credentials {
+        // Security admins must use a second factor.
+        server.enroll("sec").await;
     }
+    server
 }
 
 /// One bad-input case: method, path, content type, body, expected status.

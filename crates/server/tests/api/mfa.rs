@@ -1,0 +1,299 @@
+//! Second factor, API tokens, per-address throttling, authentication events
+//! in the ledger and first-run bootstrap, end to end.
+
+use super::*;
+
+/// Adds an active person with [`PASSWORD`] to the running installation.
+fn add_person(s: &Server, id: &str, role: Role) {
+    let mut p = sample_person(id, role);
+    p.team = None;
+    p.compartments = Default::default();
+    s.store.upsert_people(&[p]).unwrap();
+    server::set_password(s.store.as_ref(), &PersonId(id.into()), PASSWORD).unwrap();
+}
+
+#[tokio::test]
+async fn a_security_admin_with_totp_may_act_as_admin_only_while_the_factor_is_fresh() {
+    let s = start().await;
+    let sec = s.login("sec").await;
+    let entries = sec.audit(None, Some("auth.login"), None, Some(100)).await.unwrap();
+    assert!(!entries.as_array().unwrap().is_empty(), "logins are in the ledger");
+    // 16 minutes on, the session lives but its second factor is stale.
+    s.clock.advance_ms(16 * 60_000);
+    check_error(sec.audit(None, None, None, Some(10)).await, 403, "denied");
+    let code = s.code("sec").unwrap();
+    let fresh = sec.step_up(Some(&code), None).await.unwrap();
+    assert!(fresh["mfa_fresh_until_ms"].as_i64().unwrap() > s.clock.now_ms());
+    sec.audit(None, None, None, Some(10)).await.unwrap();
+    // The same code again is refused (and counts as a failure).
+    check_error(sec.step_up(Some(&code), None).await, 422, "wrong_code");
+    // Without their code a person enrolled in TOTP cannot log in at all.
+    check_error(s.client().login("sec", PASSWORD).await, 401, "mfa_required");
+}
+
+#[tokio::test]
+async fn a_security_admin_without_totp_may_only_enroll() {
+    let s = start().await;
+    add_person(&s, "sec2", Role::SecurityAdmin);
+    let mut c = s.client();
+    c.login("sec2", PASSWORD).await.unwrap();
+    check_error(
+        c.audit(None, None, None, Some(10)).await,
+        403,
+        "mfa_enrollment_required",
+    );
+    check_error(c.post_events("").await, 403, "mfa_enrollment_required");
+    check_error(c.tokens().await, 403, "mfa_enrollment_required");
+    c.sessions().await.unwrap();
+    check_error(c.totp_confirm("123456").await, 409, "no_pending_enrollment");
+    let started = c.totp_enroll().await.unwrap();
+    assert!(started["qr_svg"].as_str().unwrap().contains("<svg"));
+    let uri = started["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/custodia:sec2?"), "{uri}");
+    let totp = totp_rs::Totp::from_url(uri).unwrap();
+    let wrong = totp.generate(s.now_s() + 600).to_string();
+    check_error(c.totp_confirm(&wrong).await, 422, "wrong_code");
+    let confirmed = c.totp_confirm(&totp.generate(s.now_s()).to_string()).await.unwrap();
+    let codes = confirmed["recovery_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), server::RECOVERY_CODES);
+    // Enrolled and fresh: admin actions pass.
+    c.audit(None, None, None, Some(10)).await.unwrap();
+    let enrolled = c
+        .audit(Some("sec2"), Some("auth.totp_enrolled"), None, Some(10))
+        .await
+        .unwrap();
+    assert_eq!(enrolled.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once_and_wrong_codes_are_throttled() {
+    let s = start().await;
+    let code = s.code("sec").unwrap();
+    s.client()
+        .login_with_code("sec", PASSWORD, Some(&code), None)
+        .await
+        .unwrap();
+    // Same code, same step: a replay.
+    check_error(
+        s.client().login_with_code("sec", PASSWORD, Some(&code), None).await,
+        401,
+        "wrong_code",
+    );
+    // A code of an earlier step, still inside the skew window, is refused too.
+    let totp = s.totp.lock().unwrap().get("sec").unwrap().clone();
+    let earlier = totp.generate(s.now_s() - 30).to_string();
+    s.clock.advance_ms(1_000);
+    check_error(
+        s.client().login_with_code("sec", PASSWORD, Some(&earlier), None).await,
+        401,
+        "wrong_code",
+    );
+    check_error(
+        s.client().login_with_code("sec", PASSWORD, Some("000000"), None).await,
+        401,
+        "wrong_code",
+    );
+    // Three failures: the right password and a fresh code (of the next step,
+    // inside the skew window) now wait, then pass.
+    let fresh = totp.generate(s.now_s() + 30).to_string();
+    check_error(
+        s.client().login_with_code("sec", PASSWORD, Some(&fresh), None).await,
+        429,
+        "throttled",
+    );
+    s.clock.advance_ms(1_000);
+    s.client()
+        .login_with_code("sec", PASSWORD, Some(&fresh), None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn recovery_codes_log_in_once_each() {
+    let s = start().await;
+    add_person(&s, "fin", Role::Finance);
+    let (_, confirmed) = s.enroll("fin").await;
+    let code = confirmed["recovery_codes"][0].as_str().unwrap().to_owned();
+    s.clock.advance_ms(1_000);
+    let mut c = s.client();
+    c.login_with_code("fin", PASSWORD, None, Some(&code.to_uppercase()))
+        .await
+        .unwrap();
+    check_error(
+        s.client().login_with_code("fin", PASSWORD, None, Some(&code)).await,
+        401,
+        "wrong_code",
+    );
+    let sec = s.login("sec").await;
+    let used = sec
+        .audit(Some("fin"), Some("auth.recovery_code_used"), None, Some(10))
+        .await
+        .unwrap();
+    assert_eq!(used.as_array().unwrap().len(), 1);
+    let text = used.to_string();
+    assert!(
+        !text.contains(&code) && !text.contains(PASSWORD),
+        "no secret in the ledger"
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_work_within_their_scopes_and_end_at_the_next_request() {
+    let s = start().await;
+    let rep = s.login("rep-a").await;
+    check_error(rep.create_token("ci", &["admin"], 30).await, 422, "invalid");
+    check_error(rep.create_token("ci", &["read"], 0).await, 422, "invalid");
+    let created = rep.create_token("ci", &["read"], 1).await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with(server::TOKEN_PREFIX));
+    let listed = rep.tokens().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(!listed.to_string().contains(&token), "listing shows no token");
+
+    let bearer = Client::with_token(&s.base, &token).unwrap();
+    bearer.customer("C-1").await.unwrap();
+    check_error(bearer.post_events("").await, 403, "insufficient_scope");
+    check_error(bearer.sessions().await, 403, "token_not_allowed");
+    check_error(
+        bearer.create_token("more", &["read"], 1).await,
+        403,
+        "token_not_allowed",
+    );
+    let forged = Client::with_token(&s.base, "cst_forged-token").unwrap();
+    check_error(forged.customer("C-1").await, 401, "unauthenticated");
+
+    // Expiry.
+    s.clock.advance_ms(86_400_000);
+    check_error(bearer.customer("C-1").await, 401, "unauthenticated");
+
+    // Revocation of the token, of the person's sessions, and departure.
+    let rep = s.login("rep-a").await;
+    let t = rep.create_token("a", &["read"], 30).await.unwrap();
+    let by_id = Client::with_token(&s.base, t["token"].as_str().unwrap()).unwrap();
+    by_id.customer("C-1").await.unwrap();
+    rep.revoke_token(t["id"].as_str().unwrap()).await.unwrap();
+    check_error(by_id.customer("C-1").await, 401, "unauthenticated");
+    check_error(rep.revoke_token("no-such-token").await, 404, "not_found");
+
+    let t = rep.create_token("b", &["read"], 30).await.unwrap();
+    let by_epoch = Client::with_token(&s.base, t["token"].as_str().unwrap()).unwrap();
+    by_epoch.customer("C-1").await.unwrap();
+    server::revoke_person_sessions(s.store.as_ref(), &PersonId("rep-a".into()), s.clock.now_ms()).unwrap();
+    check_error(by_epoch.customer("C-1").await, 401, "unauthenticated");
+
+    s.clock.advance_ms(1);
+    let rep = s.login("rep-a").await;
+    let t = rep.create_token("c", &["read"], 30).await.unwrap();
+    let by_status = Client::with_token(&s.base, t["token"].as_str().unwrap()).unwrap();
+    by_status.customer("C-1").await.unwrap();
+    s.set_status("rep-a", EmploymentStatus::Departed);
+    check_error(by_status.customer("C-1").await, 401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn tokens_of_people_with_totp_need_a_fresh_factor_and_are_never_fresh() {
+    let s = start().await;
+    let sec = s.login("sec").await;
+    let t = sec.create_token("siem", &["read", "events"], 30).await.unwrap();
+    let bearer = Client::with_token(&s.base, t["token"].as_str().unwrap()).unwrap();
+    bearer.post_events("").await.unwrap();
+    // Admin actions need a fresh second factor, which a token never is.
+    check_error(bearer.audit(None, None, None, Some(10)).await, 403, "denied");
+    s.clock.advance_ms(16 * 60_000);
+    check_error(sec.create_token("late", &["read"], 30).await, 403, "mfa_required");
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_source_address_too() {
+    let s = start().await;
+    let mut c = s.client();
+    // Guessing across many names: no one person reaches their limit.
+    for i in 0..10 {
+        check_error(c.login(&format!("nobody-{i}"), PASSWORD).await, 401, "unauthenticated");
+    }
+    check_error(c.login("rep-a", PASSWORD).await, 429, "throttled");
+    // The wait passes.
+    s.clock.advance_ms(2_000);
+    c.login("rep-a", PASSWORD).await.unwrap();
+}
+
+#[tokio::test]
+async fn authentication_events_reach_the_ledger_without_secrets() {
+    let s = start().await;
+    check_error(
+        s.client().login("rep-a", "not the password at all").await,
+        401,
+        "unauthenticated",
+    );
+    // A name that is no person's is not recorded: it may be a mistyped password.
+    check_error(
+        s.client().login("my secret passphrase", PASSWORD).await,
+        401,
+        "unauthenticated",
+    );
+    let mut rep = s.login("rep-a").await;
+    rep.change_password("rep-a", PASSWORD, "another long passphrase")
+        .await
+        .unwrap();
+    rep.logout().await.unwrap();
+    let sec = s.login("sec").await;
+    let all = sec.audit(None, None, None, Some(1000)).await.unwrap();
+    let actions: Vec<(String, String)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["actor"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("auth.login", "person:rep-a"),
+        ("auth.login", "anonymous"),
+        ("auth.password_change", "person:rep-a"),
+        ("auth.logout", "person:rep-a"),
+        ("auth.totp_enrolled", "person:sec"),
+    ] {
+        assert!(
+            actions.iter().any(|(a, p)| (a.as_str(), p.as_str()) == expected),
+            "{expected:?} missing from {actions:?}"
+        );
+    }
+    let text = all.to_string();
+    for secret in [
+        PASSWORD,
+        "not the password at all",
+        "my secret passphrase",
+        "another long passphrase",
+    ] {
+        assert!(!text.contains(secret), "the ledger holds {secret:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_first_admin_bootstraps_once() {
+    let s = start_with(false).await;
+    let code = server::issue_bootstrap_code(s.store.as_ref()).unwrap().unwrap();
+    let c = s.client();
+    check_error(
+        c.bootstrap("wrong code", "sec", PASSWORD).await,
+        403,
+        "bootstrap_refused",
+    );
+    check_error(c.bootstrap(&code, "rep-a", PASSWORD).await, 422, "invalid");
+    check_error(c.bootstrap(&code, "sec", "short").await, 422, "invalid");
+    c.bootstrap(&code, "sec", PASSWORD).await.unwrap();
+    // Replay, and any later code, are refused: bootstrap is over.
+    check_error(
+        c.bootstrap(&code, "sec", "a different passphrase").await,
+        410,
+        "bootstrap_over",
+    );
+    assert_eq!(server::issue_bootstrap_code(s.store.as_ref()).unwrap(), None);
+    let mut admin = s.client();
+    admin.login("sec", PASSWORD).await.unwrap();
+    // The admin's session can do nothing but enroll a second factor first.
+    check_error(admin.post_events("").await, 403, "mfa_enrollment_required");
+}
