@@ -16,9 +16,14 @@ use store::{SqliteStore, Store};
 const PASSWORD: &str = "a long enough passphrase";
 const START_MS: i64 = 1_750_000_000_000;
 
+mod exports;
+mod fuzz;
+mod routes;
+
 struct Server {
     base: String,
     store: Arc<SqliteStore>,
+    gateway: Arc<Gateway>,
     clock: ManualClock,
     risk: Arc<server::RiskState>,
     _dir: tempfile::TempDir,
@@ -63,14 +68,23 @@ fn customer(id: &str, owner: &str, phone: &str) -> NewCustomer {
 }
 
 async fn start() -> Server {
+    start_with_policy(None).await
+}
+
+/// A server whose policy in force is `policy` (the default if `None`).
+async fn start_with_policy(policy: Option<String>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::create(dir.path()).unwrap());
     let keys = Keyring::generate("test").unwrap();
     Gateway::initialize(store.as_ref(), &keys, 0).unwrap();
+    if let Some(text) = policy {
+        store.put_policy(&text, &PersonId("test".into()), START_MS).unwrap();
+    }
     let clock = ManualClock::new(START_MS);
     let shared: SharedClock = Arc::new(clock.clone());
     let dyn_store: Arc<dyn Store> = store.clone();
-    let signing = SigningKey::generate("custodia/test").unwrap();
+    const LEDGER_SEED: [u8; 32] = [7; 32];
+    let signing = SigningKey::from_seed("custodia/test", &LEDGER_SEED).unwrap();
     let origin = signing.name().to_owned();
     let ledger = Arc::new(
         Ledger::open(
@@ -89,7 +103,11 @@ async fn start() -> Server {
         risk.engine().clone(),
         Arc::clone(&dyn_store),
     ));
-    let gateway = Arc::new(Gateway::open(dyn_store, keys, Arc::clone(&shared), recorder).unwrap());
+    let gateway = Arc::new(
+        Gateway::open(dyn_store, keys, Arc::clone(&shared), recorder)
+            .unwrap()
+            .with_audit_key(SigningKey::from_seed("custodia/test", &LEDGER_SEED).unwrap()),
+    );
 
     let operator = Actor::Operator { name: "test".into() };
     let ctx = AccessContext::default();
@@ -98,10 +116,13 @@ async fn start() -> Server {
         sample_person("rep-b", Role::SalesRep),
         sample_person("support", Role::Support),
         sample_person("sec", Role::SecurityAdmin),
+        sample_person("mgr", Role::SalesManager),
     ];
     for p in &mut people {
         p.team = None;
         p.compartments = Default::default();
+        // rep-a reports to mgr, who approves their queued exports.
+        p.manager = (p.id.as_str() == "rep-a").then(|| PersonId("mgr".into()));
     }
     gateway.import_people(&operator, &ctx, &people, &[]).unwrap();
     let rows = vec![
@@ -114,7 +135,8 @@ async fn start() -> Server {
     for p in &people {
         server::set_password(auth.as_ref(), &p.id, PASSWORD).unwrap();
     }
-    let state = AppState::new(gateway, auth, shared)
+    let state = AppState::new(Arc::clone(&gateway), auth, shared)
+        .with_trusted_networks(vec!["127.0.0.0/8".parse().unwrap()])
         .with_sessions(SessionConfig {
             absolute_ms: 8 * 3_600_000,
             idle_ms: 30 * 60_000,
@@ -126,6 +148,7 @@ async fn start() -> Server {
     Server {
         base,
         store,
+        gateway,
         clock,
         risk,
         _dir: dir,
@@ -453,7 +476,10 @@ async fn every_listed_route_is_served() {
     let s = start().await;
     let c = s.login("support").await;
     for (method, path) in server::ROUTES {
-        let concrete = path.replace("{id}", "x");
+        let concrete = path
+            .replace("{id}", "x")
+            .replace("{resource}", "x")
+            .replace("{person}", "x");
         let r = c
             .raw(
                 method.parse().unwrap(),
@@ -470,7 +496,7 @@ async fn every_listed_route_is_served() {
         );
         assert!(r.status < 500, "{method} {path}: {}", r.status);
     }
-    let r = c.raw(Method::GET, "/v1/people", None, Vec::new()).await.unwrap();
+    let r = c.raw(Method::GET, "/v1/nobody", None, Vec::new()).await.unwrap();
     assert_eq!(r.json().unwrap()["error"]["code"], "no_route");
 }
 
