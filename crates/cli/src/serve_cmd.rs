@@ -38,6 +38,11 @@ pub struct ServeArgs {
     /// the certificate and its SHA-256 fingerprint for clients to check.
     #[arg(long)]
     tls_self_signed: bool,
+    /// A network (CIDR, e.g. 10.20.0.0/16) whose requests policy treats as
+    /// coming from a trusted network (the default policy allows customer
+    /// exports only from one). Repeat for several. Default: loopback only.
+    #[arg(long = "trusted-network", value_name = "CIDR")]
+    trusted_networks: Vec<server::TrustedNetwork>,
 }
 
 /// The TLS identity the arguments ask for, if any, and the certificate to
@@ -88,7 +93,8 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         risk.engine().clone(),
         Arc::clone(&store),
     ));
-    let mut gateway = Gateway::open(store, keys, Arc::clone(&clock), recorder)?;
+    // The ledger key, loaded a second time: the gateway signs evidence bundles with it.
+    let mut gateway = Gateway::open(store, keys, Arc::clone(&clock), recorder)?.with_audit_key(ctx.signing_key()?);
     if let Some(source) = ctx.keyring_source() {
         gateway = gateway.with_keyring_source(source);
     }
@@ -108,7 +114,14 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     // First run: no one can log in yet. The code goes to the operator's
     // terminal only; it is stored hashed and spent by its first use.
     let bootstrap = server::issue_bootstrap_code(&*auth)?;
-    let mut state = server::AppState::new(gateway, auth, clock).with_risk(risk);
+    let trusted = if args.trusted_networks.is_empty() {
+        vec!["127.0.0.0/8".parse()?, "::1/128".parse()?]
+    } else {
+        args.trusted_networks.clone()
+    };
+    let mut state = server::AppState::new(gateway, auth, clock)
+        .with_risk(risk)
+        .with_trusted_networks(trusted);
     if let Some(forwarder) = forwarding {
         let every = std::time::Duration::from_secs(args.forward_every.max(10));
         state = state.with_alert_forwarding(forwarder, every);

@@ -11,6 +11,8 @@
 //! - [`Client::create_token`], [`Client::tokens`], [`Client::revoke_token`];
 //!   [`Client::with_token`] makes a client that sends `Authorization: Bearer`.
 //! - [`Client::bootstrap`]: the first security admin's password.
+//! - [`Client::export`] requests an export: the file, or [`Export::Queued`]
+//!   for one that waits for a manager's approval.
 //! - [`Client::raw`] for any request, e.g. to test bad input.
 //! - [`ClientError::Api`] carries the server's error shape.
 //!
@@ -54,6 +56,15 @@ impl RawResponse {
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
+}
+
+/// What an export request came to.
+#[derive(Debug, Clone)]
+pub enum Export {
+    /// The file, with its headers (content type, disposition).
+    File(RawResponse),
+    /// Waiting for a manager's approval under this id.
+    Queued { id: String },
 }
 
 /// A client of one server, holding at most one session.
@@ -361,6 +372,171 @@ impl Client {
                 .body(json_lines.into()),
         )
         .await
+    }
+
+    async fn send_json(&self, method: Method, path: &str, body: &Value) -> Result<Value, ClientError> {
+        Self::json(self.request(method, path).json(body)).await
+    }
+
+    /// The OpenAPI 3 document (`GET /openapi.json`).
+    pub async fn openapi(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/openapi.json")).await
+    }
+
+    /// Creates a customer from a JSON body such as `{"name": "...", "owner": "..."}`.
+    pub async fn create_customer(&self, body: &Value) -> Result<Value, ClientError> {
+        self.send_json(Method::POST, "/v1/customers", body).await
+    }
+
+    /// Changes the fields given in `body` (e.g. `{"notes": "..."}`).
+    pub async fn update_customer(&self, id: &str, body: &Value) -> Result<Value, ClientError> {
+        self.send_json(Method::PATCH, &format!("/v1/customers/{id}"), body)
+            .await
+    }
+
+    /// Erases a customer; the justification is recorded in the ledger.
+    pub async fn erase_customer(&self, id: &str, justification: Option<&str>) -> Result<Value, ClientError> {
+        let q = query_string(&[("justification", justification.map(str::to_owned))]);
+        Self::json(self.request(Method::DELETE, &format!("/v1/customers/{id}")).query(&q)).await
+    }
+
+    /// Uploads a document from a JSON body (`title`, `file_name`, `body_base64`…).
+    pub async fn upload_document(&self, body: &Value) -> Result<Value, ClientError> {
+        self.send_json(Method::POST, "/v1/documents", body).await
+    }
+
+    /// Uploads a document's raw bytes under a file name.
+    pub async fn upload_document_bytes(&self, name: &str, bytes: Vec<u8>) -> Result<Value, ClientError> {
+        Self::json(
+            self.request(Method::POST, "/v1/documents")
+                .query(&[("name", name)])
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .body(bytes),
+        )
+        .await
+    }
+
+    pub async fn people(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/v1/people")).await
+    }
+
+    pub async fn person(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, &format!("/v1/people/{id}"))).await
+    }
+
+    /// Sets a person's employment status (`active`, `departing`, `departed`).
+    pub async fn set_person_status(&self, id: &str, status: &str) -> Result<Value, ClientError> {
+        let body = serde_json::json!({ "status": status });
+        self.send_json(Method::POST, &format!("/v1/people/{id}/status"), &body)
+            .await
+    }
+
+    pub async fn policy(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/v1/policy")).await
+    }
+
+    pub async fn replace_policy(&self, text: &str) -> Result<Value, ClientError> {
+        self.send_json(Method::PUT, "/v1/policy", &serde_json::json!({ "text": text }))
+            .await
+    }
+
+    pub async fn validate_policy(&self, text: &str) -> Result<Value, ClientError> {
+        self.send_json(
+            Method::POST,
+            "/v1/policy/validate",
+            &serde_json::json!({ "text": text }),
+        )
+        .await
+    }
+
+    pub async fn explain(&self, person: &str, action: &str, resource: &str) -> Result<Value, ClientError> {
+        let body = serde_json::json!({ "person": person, "action": action, "resource": resource });
+        self.send_json(Method::POST, "/v1/policy/explain", &body).await
+    }
+
+    pub async fn who_can(&self, resource: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, &format!("/v1/access/who-can/{resource}"))).await
+    }
+
+    pub async fn what_can(&self, person: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, &format!("/v1/access/what-can/{person}"))).await
+    }
+
+    pub async fn unused_access(&self, days: Option<u32>) -> Result<Value, ClientError> {
+        let q = query_string(&[("days", days.map(|d| d.to_string()))]);
+        Self::json(self.request(Method::GET, "/v1/access/unused").query(&q)).await
+    }
+
+    /// Recomputes the audit ledger on the server.
+    pub async fn verify_audit(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/v1/audit/verify")).await
+    }
+
+    /// An evidence bundle of the entries `body` selects (`title`, `person`, `action`…).
+    pub async fn audit_evidence(&self, body: &Value) -> Result<Vec<u8>, ClientError> {
+        let raw = self
+            .raw(
+                Method::POST,
+                "/v1/audit/evidence",
+                Some("application/json"),
+                body.to_string().into_bytes(),
+            )
+            .await?;
+        if (200..300).contains(&raw.status) {
+            return Ok(raw.body);
+        }
+        Err(api_error(raw.status, &raw.json().unwrap_or(Value::Null)))
+    }
+
+    /// Requests an export (`{"filter", "format", "justification"}`): the file
+    /// as [`Export::File`], or [`Export::Queued`] when it waits for approval.
+    pub async fn export(&self, body: &Value) -> Result<Export, ClientError> {
+        let raw = self
+            .raw(
+                Method::POST,
+                "/v1/exports",
+                Some("application/json"),
+                body.to_string().into_bytes(),
+            )
+            .await?;
+        match raw.status {
+            202 => {
+                let v = raw.json().unwrap_or(Value::Null);
+                match v["export"]["id"].as_str() {
+                    Some(id) => Ok(Export::Queued { id: id.to_owned() }),
+                    None => Err(ClientError::Decode {
+                        status: 202,
+                        problem: "a queued export without an id".into(),
+                    }),
+                }
+            }
+            200..=299 => Ok(Export::File(raw)),
+            status => Err(api_error(status, &raw.json().unwrap_or(Value::Null))),
+        }
+    }
+
+    /// The queued exports the caller may decide.
+    pub async fn pending_exports(&self) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::GET, "/v1/exports/pending")).await
+    }
+
+    pub async fn approve_export(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::POST, &format!("/v1/exports/{id}/approve"))).await
+    }
+
+    pub async fn reject_export(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::POST, &format!("/v1/exports/{id}/reject"))).await
+    }
+
+    /// Downloads an approved export (once).
+    pub async fn download_export(&self, id: &str) -> Result<RawResponse, ClientError> {
+        let raw = self
+            .raw(Method::GET, &format!("/v1/exports/{id}/download"), None, Vec::new())
+            .await?;
+        if (200..300).contains(&raw.status) {
+            return Ok(raw);
+        }
+        Err(api_error(raw.status, &raw.json().unwrap_or(Value::Null)))
     }
 
     /// Any request, with the session if held; `path` may carry a query.

@@ -237,6 +237,8 @@ impl Gateway {
             record_count,
             mfa_fresh: ctx.mfa_fresh,
             justification: ctx.justification.as_ref().is_some_and(|j| !j.trim().is_empty()),
+            // Only an approved queued export sets this, in `export.rs`.
+            approved: false,
             field: None,
         }
     }

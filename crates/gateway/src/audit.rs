@@ -14,6 +14,8 @@ pub enum AuditResource {
     Document(String),
     Person(String),
     Policy(String),
+    /// A queued export, by its id.
+    Export(String),
     System,
 }
 
@@ -103,6 +105,7 @@ impl AuditRecord {
                 AuditResource::Document(id) => ledger::ResourceId::Document(id.clone()),
                 AuditResource::Person(id) => ledger::ResourceId::Person(id.clone()),
                 AuditResource::Policy(id) => ledger::ResourceId::Policy(id.clone()),
+                AuditResource::Export(id) => ledger::ResourceId::Other(format!("export/{id}")),
                 AuditResource::System => ledger::ResourceId::Other("system".into()),
             })
             .collect();

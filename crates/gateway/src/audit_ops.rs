@@ -165,3 +165,40 @@ impl Gateway {
         Ok((bytes, indexes.len()))
     }
 }
+
+impl Gateway {
+    /// Gives the gateway the ledger's signing key (a second copy of the one
+    /// the ledger signs with), so that the API can verify the ledger and
+    /// export evidence bundles.
+    pub fn with_audit_key(mut self, key: ledger::SigningKey) -> Gateway {
+        self.audit_key = Some(key);
+        self
+    }
+
+    fn audit_key(&self) -> Result<&ledger::SigningKey, GatewayError> {
+        self.audit_key.as_ref().ok_or(GatewayError::NotConfigured(
+            "the ledger key (for verification and evidence)",
+        ))
+    }
+
+    /// [`Gateway::audit_verify`] against the ledger's own key.
+    pub fn audit_verify_ledger(&self, actor: &Actor, ctx: &AccessContext) -> Result<ledger::Report, GatewayError> {
+        // Refusals come before "not configured": they say less about the server.
+        self.authorize_admin(actor, Action::AuditRead, ctx)?;
+        let key = self.audit_key()?.verifying_key();
+        self.audit_verify(actor, ctx, &key, None)
+    }
+
+    /// [`Gateway::audit_export`] signed with the ledger's own key: an
+    /// evidence bundle and the number of entries in it.
+    pub fn audit_evidence(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        query: &AuditQuery,
+        title: &str,
+    ) -> Result<(Vec<u8>, usize), GatewayError> {
+        self.authorize_admin(actor, Action::AuditExport, ctx)?;
+        self.audit_export(actor, ctx, self.audit_key()?, query, title)
+    }
+}

@@ -28,6 +28,42 @@ pub struct ImportReport {
     pub skipped: Vec<RowProblem>,
 }
 
+/// Changes to a customer's fields; `None` keeps the field as it is. For
+/// `annual_value` and `bank_details`, `Some(None)` clears the value.
+#[derive(Clone, Default)]
+pub struct CustomerPatch {
+    pub display_name: Option<String>,
+    pub company: Option<String>,
+    pub emails: Option<Vec<String>>,
+    pub phones: Option<Vec<String>>,
+    pub addresses: Option<Vec<String>>,
+    pub notes: Option<String>,
+    pub annual_value: Option<Option<i64>>,
+    pub bank_details: Option<Option<String>>,
+    pub country: Option<String>,
+}
+
+impl std::fmt::Debug for CustomerPatch {
+    // Field values never reach Debug output (invariant 3): only which are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set: Vec<&str> = [
+            ("name", self.display_name.is_some()),
+            ("company", self.company.is_some()),
+            ("emails", self.emails.is_some()),
+            ("phones", self.phones.is_some()),
+            ("addresses", self.addresses.is_some()),
+            ("notes", self.notes.is_some()),
+            ("deal_value", self.annual_value.is_some()),
+            ("bank_details", self.bank_details.is_some()),
+            ("country", self.country.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        f.debug_struct("CustomerPatch").field("changes", &set).finish()
+    }
+}
+
 /// How a caller may see one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FieldAccess {
@@ -323,7 +359,7 @@ impl Gateway {
         Ok(Bulk { records, withheld })
     }
 
-    fn subject_or_record_deny(
+    pub(crate) fn subject_or_record_deny(
         &self,
         actor: &Actor,
         ctx: &AccessContext,
@@ -382,6 +418,161 @@ impl Gateway {
             return Err(denied(Action::CustomerErase, &format!("customer {id}"), &decision));
         }
         self.store.erase_customer(id)?;
+        Ok(())
+    }
+
+    /// Creates one customer as `actor`: checked, then authorized as
+    /// `customer.create` on the new record (its owner, team and
+    /// classification), recorded, and only then stored. Returns the record
+    /// as the caller may see it.
+    pub fn create_customer(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        mut row: NewCustomer,
+    ) -> Result<CustomerView, GatewayError> {
+        let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
+        check_row(&row, &people).map_err(GatewayError::Invalid)?;
+        let id = match row.id.clone() {
+            Some(id) => id,
+            None => CustomerId(format!("C-{:07}", self.store.count_customers()? + 1)),
+        };
+        if self.store.get_customer(&id)?.is_some() {
+            return Err(GatewayError::DuplicateCustomer(id));
+        }
+        row.id = Some(id.clone());
+        let subject = self.subject_or_record_deny(actor, ctx, Action::CustomerCreate)?;
+        let now = self.clock.now_ms();
+        let sealed = seal_customer(&*self.keys()?, &row, now)?;
+        self.write_customer(actor, ctx, &subject, Action::CustomerCreate, &sealed)?;
+        self.store.insert_customers(std::slice::from_ref(&sealed))?;
+        self.open_customer(&subject, &sealed, ctx)
+    }
+
+    /// Changes fields of a customer as `actor`, authorized as
+    /// `customer.update` on the record; the record is sealed afresh under
+    /// a new data key. Owner, team and classification are not changed here
+    /// (that is a reassignment).
+    pub fn update_customer(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &CustomerId,
+        patch: CustomerPatch,
+    ) -> Result<CustomerView, GatewayError> {
+        let subject = self.subject_or_record_deny(actor, ctx, Action::CustomerUpdate)?;
+        let Some(current) = self.store.get_customer(id)? else {
+            self.record(&AuditRecord::decision(
+                self.clock.now_ms(),
+                actor,
+                Action::CustomerUpdate,
+                ctx,
+                &Decision::deny("not-found"),
+                vec![AuditResource::Customer(id.to_string())],
+            ))?;
+            return Err(GatewayError::NotFound {
+                kind: "customer",
+                id: id.to_string(),
+            });
+        };
+        // Decide on the record as stored before anything is decrypted.
+        let decision = self.decide(
+            &subject,
+            Action::CustomerUpdate,
+            &customer_resource(&current.meta),
+            &self.request_context(ctx, 1),
+        );
+        if !decision.allowed {
+            self.record(&AuditRecord::decision(
+                self.clock.now_ms(),
+                actor,
+                Action::CustomerUpdate,
+                ctx,
+                &decision,
+                vec![AuditResource::Customer(id.to_string())],
+            ))?;
+            return Err(denied(Action::CustomerUpdate, &format!("customer {id}"), &decision));
+        }
+        // The whole record in clear, inside the gateway only, to merge the patch.
+        let full = self.open_customer(&Subject::Operator, &current, ctx)?;
+        let text = |f: CustomerField| full.text(f).unwrap_or_default();
+        let list = |f: CustomerField| -> Vec<String> {
+            match full.fields.get(&f) {
+                Some(serde_json::Value::Array(items)) => {
+                    items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        let m = &current.meta;
+        let row = NewCustomer {
+            id: Some(id.clone()),
+            display_name: patch.display_name.unwrap_or_else(|| text(CustomerField::Name)),
+            company: patch.company.unwrap_or_else(|| text(CustomerField::Company)),
+            emails: patch.emails.unwrap_or_else(|| list(CustomerField::Emails)),
+            phones: patch.phones.unwrap_or_else(|| list(CustomerField::Phones)),
+            addresses: patch.addresses.unwrap_or_else(|| list(CustomerField::Addresses)),
+            notes: patch.notes.unwrap_or_else(|| text(CustomerField::Notes)),
+            annual_value: match patch.annual_value {
+                Some(v) => v,
+                None => full
+                    .fields
+                    .get(&CustomerField::DealValue)
+                    .and_then(serde_json::Value::as_i64),
+            },
+            bank_details: match patch.bank_details {
+                Some(v) => v,
+                None => full.text(CustomerField::BankDetails).filter(|b| !b.is_empty()),
+            },
+            country: patch.country.or_else(|| m.country.clone()),
+            owner: Some(m.owner.clone()),
+            team: m.team.clone(),
+            territory: m.territory.clone(),
+            classification: Some(m.classification),
+            compartments: m.compartments.clone(),
+        };
+        drop(full);
+        let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
+        check_row(&row, &people).map_err(GatewayError::Invalid)?;
+        let now = self.clock.now_ms();
+        let mut sealed = seal_customer(&*self.keys()?, &row, now)?;
+        sealed.meta.created_ms = current.meta.created_ms;
+        self.write_customer(actor, ctx, &subject, Action::CustomerUpdate, &sealed)?;
+        self.store.update_customer(&sealed)?;
+        self.open_customer(&subject, &sealed, ctx)
+    }
+
+    /// Authorizes a write of `sealed` and records the decision (with the
+    /// names of the fields written, never their values) before it happens.
+    fn write_customer(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        subject: &Subject,
+        action: Action,
+        sealed: &SealedCustomer,
+    ) -> Result<(), GatewayError> {
+        let id = &sealed.meta.id;
+        let decision = self.decide(
+            subject,
+            action,
+            &customer_resource(&sealed.meta),
+            &self.request_context(ctx, 1),
+        );
+        let mut record = AuditRecord::decision(
+            self.clock.now_ms(),
+            actor,
+            action,
+            ctx,
+            &decision,
+            vec![AuditResource::Customer(id.to_string())],
+        );
+        record.record_count = 1;
+        record.fields = sealed.fields.iter().map(|(f, _)| f.to_string()).collect();
+        self.record(&record)?;
+        if !decision.allowed {
+            return Err(denied(action, &format!("customer {id}"), &decision));
+        }
         Ok(())
     }
 

@@ -72,12 +72,17 @@ impl Gateway {
         if self.store.get_person(&doc.custodian)?.is_none() {
             return Err(GatewayError::UnknownPerson(doc.custodian.to_string()));
         }
-        self.authorize_admin(actor, Action::DocumentUpload, ctx)?;
+        let subject = self.subject_or_record_deny(actor, ctx, Action::DocumentUpload)?;
         let now = self.clock.now_ms();
         let id = match doc.id {
             Some(id) => id,
             None => DocumentId(format!("D-{:05}", self.store.list_documents()?.len() + 1)),
         };
+        if self.store.get_document(&id)?.is_some() {
+            return Err(GatewayError::Invalid(format!(
+                "document {id} already exists; nothing was written"
+            )));
+        }
         let meta = DocumentMeta {
             id: id.clone(),
             title: doc.title.trim().to_owned(),
@@ -90,6 +95,27 @@ impl Gateway {
             content_sha256: hex(&Sha256::digest(&doc.body)),
             created_ms: now,
         };
+        // Authorized on the document as it will be stored (custodian,
+        // classification, compartments), and recorded before it is written.
+        let decision = self.decide(
+            &subject,
+            Action::DocumentUpload,
+            &document_resource(&meta),
+            &self.request_context(ctx, 1),
+        );
+        let mut record = AuditRecord::decision(
+            now,
+            actor,
+            Action::DocumentUpload,
+            ctx,
+            &decision,
+            vec![AuditResource::Document(id.to_string())],
+        );
+        record.record_count = u64::from(decision.allowed);
+        self.record(&record)?;
+        if !decision.allowed {
+            return Err(denied(Action::DocumentUpload, &format!("document {id}"), &decision));
+        }
         let keys = self.keys()?;
         let (dk, wrapped) = keys.new_data_key(&document_record(id.as_str()))?;
         drop(keys);
@@ -102,9 +128,6 @@ impl Gateway {
             },
             body,
         })?;
-        let mut record = AuditRecord::admin(now, actor, Action::DocumentUpload, ctx).with_count(1);
-        record.resources = vec![AuditResource::Document(id.to_string())];
-        self.record(&record)?;
         Ok(meta)
     }
 

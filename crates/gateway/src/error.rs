@@ -34,6 +34,8 @@ pub enum GatewayError {
     Crypto(#[from] crypto::CryptoError),
     #[error(transparent)]
     Store(store::StoreError),
+    #[error("{0} is not configured on this server")]
+    NotConfigured(&'static str),
     #[error("internal error: {0}")]
     Internal(String),
 }

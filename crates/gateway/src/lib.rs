@@ -17,6 +17,7 @@ mod customers;
 mod dlp_ops;
 mod documents;
 mod error;
+mod export;
 pub mod mask;
 mod people;
 mod policy_ops;
@@ -27,9 +28,10 @@ use std::sync::{Arc, RwLock};
 pub use access::{AccessContext, Action, Actor, Decision};
 pub use audit::{AuditRecord, AuditResource, RecordError, Recorder};
 pub use audit_ops::{decision_name, AuditQuery};
-pub use customers::{ImportReport, RowProblem};
+pub use customers::{CustomerPatch, ImportReport, RowProblem};
 pub use documents::NewDocument;
 pub use error::GatewayError;
+pub use export::{neutralize, write_csv, write_xlsx, ExportFormat, ExportOutcome, ExportSelection, ExportTicket};
 pub use policy_ops::{Explanation, WhatCan, WhoCan};
 pub use view::{Bulk, CustomerView, Withheld};
 
@@ -67,6 +69,9 @@ pub struct Gateway {
     generation: std::sync::Mutex<Option<String>>,
     /// The company's offset from UTC, for policies on working hours.
     timezone_offset_minutes: i32,
+    /// The ledger's signing key, when the API may verify the ledger and
+    /// export evidence bundles ([`Gateway::with_audit_key`]).
+    audit_key: Option<ledger::SigningKey>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -131,6 +136,7 @@ impl Gateway {
             memo,
             generation: std::sync::Mutex::new(generation),
             timezone_offset_minutes,
+            audit_key: None,
         })
     }
 

@@ -22,7 +22,7 @@
 //!   with `custodian=` (required), `classification=`, `compartments=`.
 //! - context: `key=value` words changing [`RequestContext::office_hours`]: `hour=`,
 //!   `weekday=` (1 = monday), `network=trusted|untrusted`, `records=`, `mfa=yes|no`,
-//!   `justification=yes|no`, `field=` (required for the field actions).
+//!   `justification=yes|no`, `approved=yes|no`, `field=` (required for the field actions).
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -297,6 +297,7 @@ pub fn parse_context(spec: &str) -> Result<RequestContext, String> {
             }
             "mfa" => ctx.mfa_fresh = yes_no(key, value)?,
             "justification" => ctx.justification = yes_no(key, value)?,
+            "approved" => ctx.approved = yes_no(key, value)?,
             "field" => ctx.field = Some(value.parse().map_err(|e: PolicyError| e.to_string())?),
             other => return Err(format!("unknown context key `{other}`")),
         }

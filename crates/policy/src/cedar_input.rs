@@ -178,7 +178,7 @@ impl Names {
                 ctx.hour, ctx.weekday
             )));
         }
-        let mut pairs = Vec::with_capacity(7);
+        let mut pairs = Vec::with_capacity(8);
         pairs.push(("hour".to_string(), RestrictedExpression::new_long(ctx.hour.into())));
         pairs.push((
             "weekday".to_string(),
@@ -197,6 +197,7 @@ impl Names {
             "justification".to_string(),
             RestrictedExpression::new_bool(ctx.justification),
         ));
+        pairs.push(("approved".to_string(), RestrictedExpression::new_bool(ctx.approved)));
         if action.is_field_action() {
             let field = ctx.field.ok_or_else(|| {
                 PolicyError::InvalidContext(format!(

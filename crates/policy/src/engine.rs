@@ -950,15 +950,17 @@ mod tests {
             any::<bool>(),
             any::<bool>(),
             prop::sample::select(Field::ALL.to_vec()),
+            any::<bool>(),
         )
             .prop_map(
-                |(hour, trusted_network, record_count, mfa_fresh, justification, field)| RequestContext {
+                |(hour, trusted_network, record_count, mfa_fresh, justification, field, approved)| RequestContext {
                     hour,
                     weekday: 3,
                     trusted_network,
                     record_count,
                     mfa_fresh,
                     justification,
+                    approved,
                     field: Some(field),
                 },
             )

@@ -379,13 +379,16 @@ pub struct RequestContext {
     pub mfa_fresh: bool,
     /// Whether the person gave a written justification.
     pub justification: bool,
+    /// Whether a manager approved the request (a queued export); the gateway sets it,
+    /// never the caller.
+    pub approved: bool,
     /// The field read, required for field actions, ignored otherwise.
     pub field: Option<Field>,
 }
 
 impl RequestContext {
     /// An ordinary request in good standing: Tuesday 10:00, trusted network, fresh MFA,
-    /// justification given, one record. Used to answer "what could this person do under
+    /// justification given, approved, one record. Used to answer "what could this person do under
     /// normal conditions" (access reviews, the lock-out check).
     pub fn office_hours() -> Self {
         RequestContext {
@@ -395,6 +398,7 @@ impl RequestContext {
             record_count: 1,
             mfa_fresh: true,
             justification: true,
+            approved: true,
             field: None,
         }
     }

@@ -102,16 +102,20 @@ fn context() -> impl Strategy<Value = RequestContext> {
         any::<bool>(),
         any::<bool>(),
         prop::sample::select(Field::ALL.to_vec()),
+        any::<bool>(),
     )
         .prop_map(
-            |(hour, weekday, trusted_network, record_count, mfa_fresh, justification, field)| RequestContext {
-                hour,
-                weekday,
-                trusted_network,
-                record_count,
-                mfa_fresh,
-                justification,
-                field: Some(field),
+            |(hour, weekday, trusted_network, record_count, mfa_fresh, justification, field, approved)| {
+                RequestContext {
+                    hour,
+                    weekday,
+                    trusted_network,
+                    record_count,
+                    mfa_fresh,
+                    justification,
+                    approved,
+                    field: Some(field),
+                }
             },
         )
 }

@@ -1,7 +1,7 @@
 //! Passwords, sessions and the middleware that turns a session cookie into
 //! the caller the gateway sees.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -210,12 +210,64 @@ fn session_cookie(token: &str, max_age_s: i64) -> Result<HeaderValue, ApiError> 
     .map_err(|e| ApiError::internal(&e))
 }
 
-fn access_context(request: &Request) -> AccessContext {
+/// A network the company trusts (policies may restrict exports to them), as
+/// an address and a prefix length: `10.0.0.0/8`, `::1/128`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedNetwork {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+/// A trusted network that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a network; write it as ADDRESS/PREFIX, e.g. 10.0.0.0/8 or fd00::/8")]
+pub struct BadNetwork(String);
+
+impl std::str::FromStr for TrustedNetwork {
+    type Err = BadNetwork;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadNetwork(s.chars().take(64).collect());
+        let (addr, prefix) = s.split_once('/').ok_or_else(bad)?;
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(TrustedNetwork { addr, prefix })
+    }
+}
+
+impl TrustedNetwork {
+    /// Whether `ip` lies in this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let bits = |a: IpAddr| -> (u128, u32) {
+            match a {
+                IpAddr::V4(v) => (u128::from(u32::from(v)), 32),
+                IpAddr::V6(v) => (u128::from(v), 128),
+            }
+        };
+        let ((net, width), (host, host_width)) = (bits(self.addr), bits(ip));
+        if width != host_width {
+            return false;
+        }
+        let shift = width - u32::from(self.prefix);
+        shift >= width || (net >> shift) == (host >> shift)
+    }
+}
+
+fn access_context(request: &Request, trusted: &[TrustedNetwork]) -> AccessContext {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
     AccessContext {
-        client_address: request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string()),
+        trusted_network: ip.is_some_and(|ip| trusted.iter().any(|n| n.contains(ip))),
+        client_address: ip.map(|ip| ip.to_string()),
         user_agent: request
             .headers()
             .get(header::USER_AGENT)
@@ -334,7 +386,7 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    let mut access = access_context(&request);
+    let mut access = access_context(&request, &state.trusted_networks);
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
     let found = match blocking(move || resolve(auth.as_ref(), presented, now)).await {
@@ -545,7 +597,7 @@ pub(crate) fn record_denial(
 }
 
 pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let access = access_context(&request);
+    let access = access_context(&request, &state.trusted_networks);
     let Json(body) = Json::<LoginRequest>::from_request(request, &()).await?;
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
@@ -783,7 +835,7 @@ pub(crate) struct BootstrapRequest {
 /// password being set; a second use, or any use once someone has a
 /// password, is refused.
 pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let access = access_context(&request);
+    let access = access_context(&request, &state.trusted_networks);
     let Json(body) = Json::<BootstrapRequest>::from_request(request, &()).await?;
     let auth = state.auth.clone();
     let gateway = Arc::clone(&state.gateway);
@@ -840,6 +892,22 @@ pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn trusted_networks_contain_their_addresses_only() {
+        let net: TrustedNetwork = "10.1.0.0/16".parse().unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        assert!(!net.contains("fd00::1".parse().unwrap()));
+        let all: TrustedNetwork = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("192.0.2.1".parse().unwrap()));
+        let v6: TrustedNetwork = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        for bad in ["10.0.0.0", "10.0.0.0/33", "x/8", "::/129"] {
+            assert!(bad.parse::<TrustedNetwork>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn backoff_grows_then_caps() {

@@ -38,8 +38,29 @@ fn limit(requested: Option<usize>) -> Result<usize, ApiError> {
     }
 }
 
+/// Checks free text from a request body: at most `max` characters and no
+/// control characters (they would hide text in logs and the ledger).
+pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{what} is longer than {max} characters"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{what} contains control characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// Runs a gateway call off the async workers and maps its error.
-async fn call<T: Send + 'static>(
+pub(crate) async fn call<T: Send + 'static>(
     state: DataState,
     f: impl FnOnce(&Gateway) -> Result<T, gateway::GatewayError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -53,6 +74,11 @@ pub(crate) struct ListCustomers {
     owner: Option<String>,
 }
 
+/// The customers the caller may read (optionally one owner's), masked per policy.
+#[utoipa::path(get, path = "/v1/customers", tag = "customers",
+    params(("limit" = Option<usize>, Query, description = "1..=1000, default 100"),
+           ("owner" = Option<String>, Query, description = "only this owner's accounts")),
+    responses((status = 200, description = "{records, withheld}"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn list_customers(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,
@@ -75,6 +101,11 @@ pub(crate) struct SearchCustomers {
     limit: Option<usize>,
 }
 
+/// Finds customers by exact email or phone, or part of a name.
+#[utoipa::path(get, path = "/v1/customers/search", tag = "customers",
+    params(("q" = String, Query, description = "email, phone or part of a name"),
+           ("limit" = Option<usize>, Query, description = "1..=1000, default 100")),
+    responses((status = 200, description = "{records, withheld}"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn search_customers(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,
@@ -96,6 +127,10 @@ pub(crate) async fn search_customers(
     Ok(Json(bulk).into_response())
 }
 
+/// One customer, masked per policy.
+#[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "customer id")),
+    responses((status = 200, description = "the customer"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn read_customer(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,
@@ -109,6 +144,9 @@ pub(crate) async fn read_customer(
     Ok(Json(view).into_response())
 }
 
+/// The documents whose metadata the caller may view.
+#[utoipa::path(get, path = "/v1/documents", tag = "documents",
+    responses((status = 200, description = "{records, withheld}"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn list_documents(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,
@@ -117,6 +155,10 @@ pub(crate) async fn list_documents(
     Ok(Json(bulk).into_response())
 }
 
+/// One document's metadata.
+#[utoipa::path(get, path = "/v1/documents/{id}", tag = "documents",
+    params(("id" = String, Path, description = "document id")),
+    responses((status = 200, description = "the metadata"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn document(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,
@@ -130,6 +172,10 @@ pub(crate) async fn document(
     Ok(Json(meta).into_response())
 }
 
+/// A document's body, as an attachment.
+#[utoipa::path(get, path = "/v1/documents/{id}/content", tag = "documents",
+    params(("id" = String, Path, description = "document id")),
+    responses((status = 200, description = "the bytes (application/octet-stream)"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn document_content(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,
@@ -160,6 +206,13 @@ pub(crate) struct SearchAudit {
     limit: Option<usize>,
 }
 
+/// Searches the audit ledger.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit",
+    params(("person" = Option<String>, Query, description = "actor person id"),
+           ("action" = Option<String>, Query, description = "e.g. customer.export"),
+           ("decision" = Option<String>, Query, description = "allow, deny, admin or error"),
+           ("limit" = Option<usize>, Query, description = "1..=1000, default 100")),
+    responses((status = 200, description = "matching entries, newest first"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn audit(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,

@@ -66,9 +66,28 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The API's one error shape, as sent: `{"error":{"code","message"}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code, e.g. `denied`, `invalid`, `not_found`.
+    pub code: &'static str,
+    /// What went wrong and how to fix it; never secrets or customer data.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(s) = self.retry_after_s {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
@@ -99,6 +118,9 @@ impl From<GatewayError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
             }
             GatewayError::DuplicateCustomer(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            GatewayError::NotConfigured(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_configured", e.to_string())
+            }
             GatewayError::WrongKey
             | GatewayError::NotInitialized
             | GatewayError::AlreadyInitialized

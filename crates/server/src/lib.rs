@@ -47,7 +47,10 @@ mod auth;
 mod data;
 mod error;
 mod events;
+mod exports;
+mod manage;
 mod mfa;
+pub mod openapi;
 mod tls;
 mod tokens;
 
@@ -59,7 +62,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::{Json, Router};
 use gateway::Gateway;
 use model::SharedClock;
@@ -67,16 +70,17 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use auth::{
-    issue_bootstrap_code, revoke_person_sessions, set_password, token_scope, Caller, Credential, PasswordError,
-    SessionConfig, ENROLLMENT_ROUTES, MAX_PASSWORD_CHARS, MFA_FRESH_MS, MFA_REQUIRED_ROLES, MIN_PASSWORD_CHARS,
-    SCOPE_EVENTS, SCOPE_READ, SESSION_COOKIE,
+    issue_bootstrap_code, revoke_person_sessions, set_password, token_scope, BadNetwork, Caller, Credential,
+    PasswordError, SessionConfig, TrustedNetwork, ENROLLMENT_ROUTES, MAX_PASSWORD_CHARS, MFA_FRESH_MS,
+    MFA_REQUIRED_ROLES, MIN_PASSWORD_CHARS, SCOPE_EVENTS, SCOPE_READ, SESSION_COOKIE,
 };
 pub use data::{DataState, MAX_LIMIT};
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use events::{
     activity_events, RiskRecorder, RiskState, RiskStateError, EVENT_FEEDER_ROLES, EXPORT_MIN_RECORDS,
     MAX_EVENTS_BODY_BYTES,
 };
+pub use exports::{MAX_EXPORT_RECORDS, MAX_JUSTIFICATION_CHARS};
 pub use mfa::{RECOVERY_CODES, TOTP_ISSUER};
 pub use tls::{serve_tls, TlsError, TlsIdentity, HANDSHAKE_TIMEOUT};
 pub use tokens::{MAX_TOKEN_DAYS, TOKEN_PREFIX, TOKEN_SCOPES};
@@ -101,6 +105,7 @@ pub struct AppState {
     sessions: SessionConfig,
     risk: Option<Arc<RiskState>>,
     forwarding: Option<(Arc<risk::Forwarder>, Duration)>,
+    trusted_networks: Arc<Vec<TrustedNetwork>>,
 }
 
 impl AppState {
@@ -114,6 +119,7 @@ impl AppState {
             sessions: SessionConfig::default(),
             risk: None,
             forwarding: None,
+            trusted_networks: Arc::new(Vec::new()),
         }
     }
 
@@ -130,6 +136,13 @@ impl AppState {
         self
     }
 
+    /// Requests from these networks are marked as coming from a trusted
+    /// network for policy (the default policy allows exports only from one).
+    pub fn with_trusted_networks(mut self, networks: Vec<TrustedNetwork>) -> AppState {
+        self.trusted_networks = Arc::new(networks);
+        self
+    }
+
     /// Sets how long sessions live.
     pub fn with_sessions(mut self, sessions: SessionConfig) -> AppState {
         self.sessions = sessions;
@@ -143,6 +156,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/ready"),
     ("POST", "/v1/bootstrap"),
+    ("GET", "/openapi.json"),
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/auth/sessions"),
@@ -155,12 +169,33 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/auth/tokens/{id}"),
     ("POST", "/v1/people/{id}/password"),
     ("GET", "/v1/customers"),
+    ("POST", "/v1/customers"),
     ("GET", "/v1/customers/search"),
     ("GET", "/v1/customers/{id}"),
+    ("PATCH", "/v1/customers/{id}"),
+    ("DELETE", "/v1/customers/{id}"),
     ("GET", "/v1/documents"),
+    ("POST", "/v1/documents"),
     ("GET", "/v1/documents/{id}"),
     ("GET", "/v1/documents/{id}/content"),
+    ("GET", "/v1/people"),
+    ("GET", "/v1/people/{id}"),
+    ("POST", "/v1/people/{id}/status"),
+    ("GET", "/v1/policy"),
+    ("PUT", "/v1/policy"),
+    ("POST", "/v1/policy/validate"),
+    ("POST", "/v1/policy/explain"),
+    ("GET", "/v1/access/who-can/{resource}"),
+    ("GET", "/v1/access/what-can/{person}"),
+    ("GET", "/v1/access/unused"),
     ("GET", "/v1/audit"),
+    ("GET", "/v1/audit/verify"),
+    ("POST", "/v1/audit/evidence"),
+    ("POST", "/v1/exports"),
+    ("GET", "/v1/exports/pending"),
+    ("POST", "/v1/exports/{id}/approve"),
+    ("POST", "/v1/exports/{id}/reject"),
+    ("GET", "/v1/exports/{id}/download"),
     ("POST", "/v1/events"),
 ];
 
@@ -209,6 +244,7 @@ fn endpoint(method: &str, path: &str) -> Option<Endpoint> {
         ("GET", "/health") => Endpoint::Public(get(health)),
         ("GET", "/ready") => Endpoint::Public(get(ready)),
         ("POST", "/v1/bootstrap") => Endpoint::Public(post(auth::bootstrap)),
+        ("GET", "/openapi.json") => Endpoint::Public(get(openapi::openapi_json)),
         ("POST", "/v1/auth/login") => Endpoint::Public(post(auth::login)),
         ("POST", "/v1/auth/logout") => Endpoint::Session(post(auth::logout)),
         ("GET", "/v1/auth/sessions") => Endpoint::Session(get(auth::sessions)),
@@ -221,12 +257,33 @@ fn endpoint(method: &str, path: &str) -> Option<Endpoint> {
         ("DELETE", "/v1/auth/tokens/{id}") => Endpoint::Session(delete(tokens::revoke)),
         ("POST", "/v1/people/{id}/password") => Endpoint::Session(post(auth::change_password)),
         ("GET", "/v1/customers") => Endpoint::Data(get(data::list_customers)),
+        ("POST", "/v1/customers") => Endpoint::Data(post(manage::create_customer)),
         ("GET", "/v1/customers/search") => Endpoint::Data(get(data::search_customers)),
         ("GET", "/v1/customers/{id}") => Endpoint::Data(get(data::read_customer)),
+        ("PATCH", "/v1/customers/{id}") => Endpoint::Data(patch(manage::update_customer)),
+        ("DELETE", "/v1/customers/{id}") => Endpoint::Data(delete(manage::erase_customer)),
         ("GET", "/v1/documents") => Endpoint::Data(get(data::list_documents)),
+        ("POST", "/v1/documents") => Endpoint::Data(post(manage::upload_document)),
+        ("GET", "/v1/people") => Endpoint::Data(get(manage::people)),
+        ("GET", "/v1/people/{id}") => Endpoint::Data(get(manage::person)),
+        ("POST", "/v1/people/{id}/status") => Endpoint::Data(post(manage::set_status)),
+        ("GET", "/v1/policy") => Endpoint::Data(get(manage::get_policy)),
+        ("PUT", "/v1/policy") => Endpoint::Data(put(manage::put_policy)),
+        ("POST", "/v1/policy/validate") => Endpoint::Data(post(manage::validate_policy)),
+        ("POST", "/v1/policy/explain") => Endpoint::Data(post(manage::explain)),
+        ("GET", "/v1/access/who-can/{resource}") => Endpoint::Data(get(manage::who_can)),
+        ("GET", "/v1/access/what-can/{person}") => Endpoint::Data(get(manage::what_can)),
+        ("GET", "/v1/access/unused") => Endpoint::Data(get(manage::unused)),
         ("GET", "/v1/documents/{id}") => Endpoint::Data(get(data::document)),
         ("GET", "/v1/documents/{id}/content") => Endpoint::Data(get(data::document_content)),
         ("GET", "/v1/audit") => Endpoint::Data(get(data::audit)),
+        ("GET", "/v1/audit/verify") => Endpoint::Data(get(manage::verify_audit)),
+        ("POST", "/v1/audit/evidence") => Endpoint::Data(post(manage::audit_evidence)),
+        ("POST", "/v1/exports") => Endpoint::Data(post(exports::request_export)),
+        ("GET", "/v1/exports/pending") => Endpoint::Data(get(exports::pending_exports)),
+        ("POST", "/v1/exports/{id}/approve") => Endpoint::Data(post(exports::approve_export)),
+        ("POST", "/v1/exports/{id}/reject") => Endpoint::Data(post(exports::reject_export)),
+        ("GET", "/v1/exports/{id}/download") => Endpoint::Data(get(exports::download_export)),
         ("POST", "/v1/events") => Endpoint::Events(post(events::ingest)),
         _ => return None,
     })
@@ -383,9 +440,19 @@ mod tests {
         for (method, path) in ROUTES {
             let kind = route_kind(method, path);
             assert!(kind.is_some(), "{method} {path} is listed but has no handler");
-            let is_data = ["/v1/customers", "/v1/documents", "/v1/audit"]
-                .iter()
-                .any(|p| path.starts_with(p));
+            let is_data = [
+                "/v1/customers",
+                "/v1/documents",
+                "/v1/audit",
+                "/v1/exports",
+                "/v1/people",
+                "/v1/policy",
+                "/v1/access",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p))
+                // A person's own password is authentication, not data.
+                && !path.ends_with("/password");
             assert_eq!(kind == Some(RouteKind::Data), is_data, "{method} {path}: {kind:?}");
             // A session route that skips the gateway must be exempted, with a reason.
             let exempt = GATEWAY_EXEMPT

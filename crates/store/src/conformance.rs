@@ -14,8 +14,8 @@ use model::{
 };
 
 use crate::{
-    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, KeyOwner, LoginFailures, LookupKind, SealedCustomer,
-    SealedDocument, SessionRecord, Store, StoreError, StoredKey,
+    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures, LookupKind,
+    PendingExport, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey,
 };
 
 /// A sealed customer with recognisable fake ciphertext.
@@ -583,6 +583,72 @@ pub fn bootstrap_code_is_spent_once(store: &dyn AuthStore) {
     assert_eq!(store.credential(&admin).unwrap().as_deref(), Some("$argon2id$x"));
 }
 
+pub fn pending_exports(store: &dyn Store) {
+    let export = |id: &str, created_ms: i64| PendingExport {
+        id: id.into(),
+        requester: PersonId("p-1".into()),
+        filter: r#"{"owner":null,"limit":5000}"#.into(),
+        format: "csv".into(),
+        justification: "quarterly review".into(),
+        created_ms,
+        state: ExportState::Pending,
+        decided_by: None,
+        decided_ms: None,
+    };
+    let (a, b) = (export("x-a", 20), export("x-b", 10));
+    store.insert_pending_export(&a).unwrap();
+    store.insert_pending_export(&b).unwrap();
+    assert!(
+        store.insert_pending_export(&a).is_err(),
+        "a duplicate export id must be refused"
+    );
+    assert_eq!(store.get_pending_export("x-a").unwrap(), Some(a.clone()));
+    assert_eq!(store.get_pending_export("x-missing").unwrap(), None);
+    let ids = |state| -> Vec<String> {
+        store
+            .pending_exports(state)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect()
+    };
+    assert_eq!(ids(ExportState::Pending), ["x-b", "x-a"], "oldest first");
+    let boss = PersonId("boss".into());
+    assert!(store
+        .transition_export("x-a", ExportState::Pending, ExportState::Approved, Some(&boss), 30)
+        .unwrap());
+    assert!(
+        !store
+            .transition_export("x-a", ExportState::Pending, ExportState::Rejected, Some(&boss), 31)
+            .unwrap(),
+        "an export is decided once"
+    );
+    let approved = store.get_pending_export("x-a").unwrap().unwrap();
+    assert_eq!(
+        (approved.state, approved.decided_by, approved.decided_ms),
+        (ExportState::Approved, Some(boss.clone()), Some(30))
+    );
+    assert!(store
+        .transition_export("x-a", ExportState::Approved, ExportState::Downloaded, None, 40)
+        .unwrap());
+    assert!(
+        !store
+            .transition_export("x-a", ExportState::Approved, ExportState::Downloaded, None, 41)
+            .unwrap(),
+        "a download is single use"
+    );
+    let used = store.get_pending_export("x-a").unwrap().unwrap();
+    assert_eq!(
+        (used.state, used.decided_by, used.decided_ms),
+        (ExportState::Downloaded, Some(boss), Some(30)),
+        "using it up keeps who decided"
+    );
+    assert_eq!(ids(ExportState::Pending), ["x-b"]);
+    assert!(!store
+        .transition_export("x-missing", ExportState::Pending, ExportState::Approved, None, 50)
+        .unwrap());
+}
+
 /// Generates one `#[test]` per conformance check for a backend. `$make` is
 /// an expression producing a fresh, empty `impl Store` for each test
 /// (it may keep a guard alive with `let`, e.g. a temporary directory).
@@ -594,7 +660,7 @@ macro_rules! conformance_tests {
             update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
             credentials, sessions_lifecycle, revocation_epoch_and_login_failures, session_mfa_time,
             totp_enrollment_steps_and_recovery_codes, api_tokens, address_failures_restart_after_a_quiet_period,
-            bootstrap_code_is_spent_once);
+            bootstrap_code_is_spent_once, pending_exports);
     };
     (@each $make:expr; $($check:ident),*) => {
         $(

@@ -27,7 +27,7 @@ pub use sqlite::{SqliteStore, DB_FILE};
 use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
 
 /// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.
@@ -142,4 +142,21 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     fn current_policy(&self) -> Result<Option<StoredPolicy>>;
     /// Stores a new policy version and returns its number.
     fn put_policy(&self, text: &str, author: &PersonId, at: UnixMillis) -> Result<u64>;
+
+    /// Queues an export for approval; an existing id is an error.
+    fn insert_pending_export(&self, export: &PendingExport) -> Result<()>;
+    fn get_pending_export(&self, id: &str) -> Result<Option<PendingExport>>;
+    /// Queued exports in this state, oldest first.
+    fn pending_exports(&self, state: ExportState) -> Result<Vec<PendingExport>>;
+    /// Moves an export from state `from` to `to` (deciding it, or using it
+    /// up), atomically: returns false, changing nothing, if it is not in
+    /// `from`, so two approvals or two downloads cannot both succeed.
+    fn transition_export(
+        &self,
+        id: &str,
+        from: ExportState,
+        to: ExportState,
+        by: Option<&PersonId>,
+        at: UnixMillis,
+    ) -> Result<bool>;
 }

@@ -29,9 +29,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, KeyOwner, LoginFailures, LookupKind, Result,
-    SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey, StoredPolicy, TotpRecord,
-    SCHEMA_VERSION,
+    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures, LookupKind,
+    PendingExport, Result, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey, StoredPolicy,
+    TotpRecord, SCHEMA_VERSION,
 };
 
 type Manager = PostgresConnectionManager<NoTls>;
@@ -112,6 +112,12 @@ CREATE TABLE auth_addresses (
     address TEXT COLLATE "C" PRIMARY KEY, failures BIGINT NOT NULL DEFAULT 0,
     last_failure_ms BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE bootstrap_codes (code_hash BYTEA PRIMARY KEY);
+"#,
+    r#"
+CREATE TABLE pending_exports (
+    id TEXT COLLATE "C" PRIMARY KEY, requester TEXT COLLATE "C" NOT NULL, filter TEXT NOT NULL, format TEXT NOT NULL,
+    justification TEXT NOT NULL, created_ms BIGINT NOT NULL, state TEXT NOT NULL, decided_by TEXT, decided_ms BIGINT);
+CREATE INDEX pending_exports_state ON pending_exports(state, created_ms);
 "#,
 ];
 
@@ -996,6 +1002,86 @@ impl Store for PostgresStore {
             Ok(u64::try_from(version).unwrap_or(0))
         })
     }
+
+    fn insert_pending_export(&self, e: &PendingExport) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO pending_exports (id, requester, filter, format, justification, created_ms, state, decided_by, decided_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &e.id,
+                    &e.requester.0,
+                    &e.filter,
+                    &e.format,
+                    &e.justification,
+                    &e.created_ms,
+                    &e.state.as_str(),
+                    &e.decided_by.as_ref().map(|p| p.0.as_str()),
+                    &e.decided_ms,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get_pending_export(&self, id: &str) -> Result<Option<PendingExport>> {
+        self.read(|c| {
+            c.query_opt(
+                &format!("SELECT {EXPORT_COLS} FROM pending_exports WHERE id = $1"),
+                &[&id],
+            )?
+            .map(|r| export_from_row(&r))
+            .transpose()
+        })
+    }
+
+    fn pending_exports(&self, state: ExportState) -> Result<Vec<PendingExport>> {
+        self.read(|c| {
+            c.query(
+                &format!("SELECT {EXPORT_COLS} FROM pending_exports WHERE state = $1 ORDER BY created_ms, id"),
+                &[&state.as_str()],
+            )?
+            .iter()
+            .map(export_from_row)
+            .collect()
+        })
+    }
+
+    fn transition_export(
+        &self,
+        id: &str,
+        from: ExportState,
+        to: ExportState,
+        by: Option<&PersonId>,
+        at: UnixMillis,
+    ) -> Result<bool> {
+        let by = by.map(|p| p.0.clone());
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE pending_exports SET state = $1, decided_by = COALESCE($2, decided_by),
+                 decided_ms = CASE WHEN $2::TEXT IS NULL THEN decided_ms ELSE $3 END WHERE id = $4 AND state = $5",
+                &[&to.as_str(), &by, &at, &id, &from.as_str()],
+            )?;
+            Ok(n == 1)
+        })
+    }
+}
+
+const EXPORT_COLS: &str = "id, requester, filter, format, justification, created_ms, state, decided_by, decided_ms";
+
+fn export_from_row(r: &Row) -> PgResult<PendingExport> {
+    let state: String = r.try_get(6)?;
+    Ok(PendingExport {
+        id: r.try_get(0)?,
+        requester: PersonId(r.try_get(1)?),
+        filter: r.try_get(2)?,
+        format: r.try_get(3)?,
+        justification: r.try_get(4)?,
+        created_ms: r.try_get(5)?,
+        state: ExportState::parse(&state)?,
+        decided_by: r.try_get::<_, Option<String>>(7)?.map(PersonId),
+        decided_ms: r.try_get(8)?,
+    })
 }
 
 const SESSION_COLS: &str =

@@ -17,6 +17,7 @@ enum Ty {
     Text,
     OptText,
     Int,
+    OptInt,
     Blob,
     Bool,
 }
@@ -30,7 +31,7 @@ struct Table {
     order: &'static str,
 }
 
-use Ty::{Blob, Bool, Int, OptText, Text};
+use Ty::{Blob, Bool, Int, OptInt, OptText, Text};
 
 /// Every table of the schema, in copy order. A table missing here that the
 /// SQLite file has makes the migration refuse (nothing would be lost silently).
@@ -190,6 +191,21 @@ const TABLES: &[Table] = &[
         order: "ORDER BY id",
     },
     Table {
+        name: "pending_exports",
+        columns: &[
+            ("id", Text),
+            ("requester", Text),
+            ("filter", Text),
+            ("format", Text),
+            ("justification", Text),
+            ("created_ms", Int),
+            ("state", Text),
+            ("decided_by", OptText),
+            ("decided_ms", OptInt),
+        ],
+        order: "ORDER BY id",
+    },
+    Table {
         name: "auth_addresses",
         columns: &[("address", Text), ("failures", Int), ("last_failure_ms", Int)],
         order: "ORDER BY address",
@@ -262,6 +278,8 @@ fn value(table: &str, column: &str, ty: Ty, v: ValueRef<'_>) -> Result<Box<dyn T
         (Text | OptText, ValueRef::Text(s)) => Box::new(String::from_utf8(s.to_vec()).map_err(|_| bad())?),
         (OptText, ValueRef::Null) => Box::new(None::<String>),
         (Int, ValueRef::Integer(i)) => Box::new(i),
+        (OptInt, ValueRef::Integer(i)) => Box::new(Some(i)),
+        (OptInt, ValueRef::Null) => Box::new(None::<i64>),
         (Blob, ValueRef::Blob(b)) => Box::new(b.to_vec()),
         (Bool, ValueRef::Integer(i)) => Box::new(i != 0),
         _ => return Err(bad()),

@@ -148,3 +148,54 @@ pub struct StoredPolicy {
     pub author: PersonId,
     pub at: UnixMillis,
 }
+
+/// Where a queued export stands. It moves `Pending` → `Approved` or
+/// `Rejected`, and `Approved` → `Downloaded` (once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportState {
+    Pending,
+    Approved,
+    Rejected,
+    Downloaded,
+}
+
+impl ExportState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportState::Pending => "pending",
+            ExportState::Approved => "approved",
+            ExportState::Rejected => "rejected",
+            ExportState::Downloaded => "downloaded",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<ExportState, StoreError> {
+        match s {
+            "pending" => Ok(ExportState::Pending),
+            "approved" => Ok(ExportState::Approved),
+            "rejected" => Ok(ExportState::Rejected),
+            "downloaded" => Ok(ExportState::Downloaded),
+            other => Err(StoreError::Corrupt {
+                what: "export state".into(),
+                problem: format!("unknown state {other:?}"),
+            }),
+        }
+    }
+}
+
+/// An export that waits for a manager's approval. It holds what to export
+/// (the filter, as JSON the gateway wrote) and who asked, never customer data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingExport {
+    pub id: String,
+    pub requester: PersonId,
+    /// The selection, as JSON (ids and limits only).
+    pub filter: String,
+    /// `csv` or `xlsx`.
+    pub format: String,
+    pub justification: String,
+    pub created_ms: UnixMillis,
+    pub state: ExportState,
+    pub decided_by: Option<PersonId>,
+    pub decided_ms: Option<UnixMillis>,
+}

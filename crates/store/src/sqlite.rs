@@ -9,8 +9,8 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row}
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    CustomerFilter, KeyOwner, LookupKind, Result, SealedCustomer, SealedDocument, Store, StoreError, StoredKey,
-    StoredPolicy, SCHEMA_VERSION,
+    CustomerFilter, ExportState, KeyOwner, LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, Store,
+    StoreError, StoredKey, StoredPolicy, SCHEMA_VERSION,
 };
 
 /// The database file inside a data directory.
@@ -71,6 +71,12 @@ CREATE INDEX api_tokens_person ON api_tokens(person);
 CREATE TABLE auth_addresses (
     address TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0, last_failure_ms INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE bootstrap_codes (code_hash BLOB PRIMARY KEY);
+"#,
+    r#"
+CREATE TABLE pending_exports (
+    id TEXT PRIMARY KEY, requester TEXT NOT NULL, filter TEXT NOT NULL, format TEXT NOT NULL,
+    justification TEXT NOT NULL, created_ms INTEGER NOT NULL, state TEXT NOT NULL, decided_by TEXT, decided_ms INTEGER);
+CREATE INDEX pending_exports_state ON pending_exports(state, created_ms);
 "#,
 ];
 
@@ -787,6 +793,113 @@ impl Store for SqliteStore {
             Ok(c.last_insert_rowid() as u64)
         })
     }
+
+    fn insert_pending_export(&self, e: &PendingExport) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO pending_exports (id, requester, filter, format, justification, created_ms, state, decided_by, decided_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    e.id,
+                    e.requester.0,
+                    e.filter,
+                    e.format,
+                    e.justification,
+                    e.created_ms,
+                    e.state.as_str(),
+                    e.decided_by.as_ref().map(|p| p.0.as_str()),
+                    e.decided_ms
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get_pending_export(&self, id: &str) -> Result<Option<PendingExport>> {
+        let row = self.read(|c| {
+            c.query_row(
+                &format!("SELECT {EXPORT_COLS} FROM pending_exports WHERE id = ?1"),
+                [id],
+                export_row,
+            )
+            .optional()
+        })?;
+        row.map(export_from_row).transpose()
+    }
+
+    fn pending_exports(&self, state: ExportState) -> Result<Vec<PendingExport>> {
+        let rows = self.read(|c| {
+            let mut q = c.prepare(&format!(
+                "SELECT {EXPORT_COLS} FROM pending_exports WHERE state = ?1 ORDER BY created_ms, id"
+            ))?;
+            let rows = q
+                .query_map([state.as_str()], export_row)?
+                .collect::<rusqlite::Result<Vec<_>>>();
+            rows
+        })?;
+        rows.into_iter().map(export_from_row).collect()
+    }
+
+    fn transition_export(
+        &self,
+        id: &str,
+        from: ExportState,
+        to: ExportState,
+        by: Option<&PersonId>,
+        at: UnixMillis,
+    ) -> Result<bool> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE pending_exports SET state = ?1, decided_by = COALESCE(?2, decided_by),
+                 decided_ms = CASE WHEN ?2 IS NULL THEN decided_ms ELSE ?3 END WHERE id = ?4 AND state = ?5",
+                params![to.as_str(), by.map(|p| p.0.as_str()), at, id, from.as_str()],
+            )?;
+            Ok(n == 1)
+        })
+    }
+}
+
+const EXPORT_COLS: &str = "id, requester, filter, format, justification, created_ms, state, decided_by, decided_ms";
+
+type ExportRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+
+fn export_row(r: &Row<'_>) -> rusqlite::Result<ExportRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+fn export_from_row(r: ExportRow) -> Result<PendingExport> {
+    let (id, requester, filter, format, justification, created_ms, state, decided_by, decided_ms) = r;
+    Ok(PendingExport {
+        id,
+        requester: PersonId(requester),
+        filter,
+        format,
+        justification,
+        created_ms,
+        state: ExportState::parse(&state)?,
+        decided_by: decided_by.map(PersonId),
+        decided_ms,
+    })
 }
 
 const SESSION_COLS: &str =

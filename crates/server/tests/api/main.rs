@@ -2,9 +2,6 @@
 //! directory, driven through the `client` crate.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod mfa;
-mod tls;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -20,9 +17,16 @@ use store::{SqliteStore, Store};
 const PASSWORD: &str = "a long enough passphrase";
 const START_MS: i64 = 1_750_000_000_000;
 
+mod exports;
+mod fuzz;
+mod mfa;
+mod routes;
+mod tls;
+
 struct Server {
     base: String,
     store: Arc<SqliteStore>,
+    gateway: Arc<Gateway>,
     clock: ManualClock,
     risk: Arc<server::RiskState>,
     /// The authenticators of people enrolled in TOTP, to compute codes.
@@ -103,21 +107,31 @@ async fn start() -> Server {
 }
 
 async fn start_with(credentials: bool) -> Server {
-    serve_with(credentials, None).await
+    serve_with(credentials, None, None).await
+}
+
+/// A server whose policy in force is `policy` (the default if `None`).
+async fn start_with_policy(policy: Option<String>) -> Server {
+    serve_with(true, None, policy).await
 }
 
 /// A server over a fresh installation; with `credentials`, everyone has
 /// [`PASSWORD`] and `sec` is enrolled in TOTP, else no one has a password.
-/// With `tls`, it serves HTTPS (and `base` is `https://…`).
-async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>) -> Server {
+/// With `tls`, it serves HTTPS (and `base` is `https://…`). The policy in
+/// force is `policy` (the default if `None`).
+async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy: Option<String>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::create(dir.path()).unwrap());
     let keys = Keyring::generate("test").unwrap();
     Gateway::initialize(store.as_ref(), &keys, 0).unwrap();
+    if let Some(text) = policy {
+        store.put_policy(&text, &PersonId("test".into()), START_MS).unwrap();
+    }
     let clock = ManualClock::new(START_MS);
     let shared: SharedClock = Arc::new(clock.clone());
     let dyn_store: Arc<dyn Store> = store.clone();
-    let signing = SigningKey::generate("custodia/test").unwrap();
+    const LEDGER_SEED: [u8; 32] = [7; 32];
+    let signing = SigningKey::from_seed("custodia/test", &LEDGER_SEED).unwrap();
     let origin = signing.name().to_owned();
     let ledger = Arc::new(
         Ledger::open(
@@ -136,7 +150,11 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>) -> Serv
         risk.engine().clone(),
         Arc::clone(&dyn_store),
     ));
-    let gateway = Arc::new(Gateway::open(dyn_store, keys, Arc::clone(&shared), recorder).unwrap());
+    let gateway = Arc::new(
+        Gateway::open(dyn_store, keys, Arc::clone(&shared), recorder)
+            .unwrap()
+            .with_audit_key(SigningKey::from_seed("custodia/test", &LEDGER_SEED).unwrap()),
+    );
 
     let operator = Actor::Operator { name: "test".into() };
     let ctx = AccessContext::default();
@@ -145,10 +163,13 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>) -> Serv
         sample_person("rep-b", Role::SalesRep),
         sample_person("support", Role::Support),
         sample_person("sec", Role::SecurityAdmin),
+        sample_person("mgr", Role::SalesManager),
     ];
     for p in &mut people {
         p.team = None;
         p.compartments = Default::default();
+        // rep-a reports to mgr, who approves their queued exports.
+        p.manager = (p.id.as_str() == "rep-a").then(|| PersonId("mgr".into()));
     }
     gateway.import_people(&operator, &ctx, &people, &[]).unwrap();
     let rows = vec![
@@ -161,7 +182,8 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>) -> Serv
     for p in people.iter().filter(|_| credentials) {
         server::set_password(auth.as_ref(), &p.id, PASSWORD).unwrap();
     }
-    let state = AppState::new(gateway, auth, shared)
+    let state = AppState::new(Arc::clone(&gateway), auth, shared)
+        .with_trusted_networks(vec!["127.0.0.0/8".parse().unwrap()])
         .with_sessions(SessionConfig {
             absolute_ms: 8 * 3_600_000,
             idle_ms: 30 * 60_000,
@@ -182,6 +204,7 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>) -> Serv
     let server = Server {
         base,
         store,
+        gateway,
         clock,
         risk,
         totp: Mutex::new(HashMap::new()),
@@ -515,7 +538,10 @@ async fn every_listed_route_is_served() {
     let s = start().await;
     let c = s.login("support").await;
     for (method, path) in server::ROUTES {
-        let concrete = path.replace("{id}", "x");
+        let concrete = path
+            .replace("{id}", "x")
+            .replace("{resource}", "x")
+            .replace("{person}", "x");
         let r = c
             .raw(
                 method.parse().unwrap(),
@@ -532,7 +558,7 @@ async fn every_listed_route_is_served() {
         );
         assert!(r.status < 500, "{method} {path}: {}", r.status);
     }
-    let r = c.raw(Method::GET, "/v1/people", None, Vec::new()).await.unwrap();
+    let r = c.raw(Method::GET, "/v1/nobody", None, Vec::new()).await.unwrap();
     assert_eq!(r.json().unwrap()["error"]["code"], "no_route");
 }
 

@@ -7,7 +7,7 @@ async fn https_with_a_trusted_self_signed_certificate_and_no_plain_http() {
     let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
     let (identity, pem) = server::TlsIdentity::self_signed(&names).unwrap();
     let fingerprint = identity.fingerprint_sha256();
-    let s = serve_with(false, Some(identity)).await;
+    let s = serve_with(false, Some(identity), None).await;
     assert!(s.base.starts_with("https://127.0.0.1:"));
     let trusting = Client::with_root_certificate(&s.base, pem.as_bytes()).unwrap();
     assert_eq!(trusting.health().await.unwrap()["status"], "ok");
