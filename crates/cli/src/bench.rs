@@ -35,6 +35,9 @@ pub enum BenchCmd {
         #[arg(long, value_name = "ENTRIES")]
         proof_at: Option<u64>,
     },
+    /// Authenticated, authorized, audited, durable customer reads over HTTP
+    /// with many connections, against the same server's health route.
+    Serve(crate::bench_serve::ServeBenchArgs),
     /// Policy decisions, gateway reads against raw decrypted reads, export authorization.
     Gateway {
         #[arg(long, default_value_t = 100_000)]
@@ -85,6 +88,7 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
             proof_at,
         } => crate::ledger_tools::bench(writers, per_writer, proof_at),
         BenchCmd::Gateway { customers, people } => gateway(customers, people),
+        BenchCmd::Serve(args) => crate::bench_serve::run(args),
         BenchCmd::Risk(args) => crate::risk_cmd::bench(args),
         BenchCmd::Scan {
             customers,

@@ -309,7 +309,13 @@ struct Resolved {
     must_enroll: bool,
 }
 
+/// A session's last use is written at most this often: a write per request
+/// would make every read wait for a disk flush. The idle timeout is thus
+/// counted from up to this long before the last request (never later).
+pub const SESSION_TOUCH_EVERY_MS: i64 = 60_000;
+
 fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Result<Option<Resolved>, ApiError> {
+    let mut touch = false;
     let (person, credential, mfa_fresh) = match presented {
         Presented::Session(token) => {
             let Some(s) = auth.session_by_token(&token_hash(&token))? else {
@@ -319,6 +325,7 @@ fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Res
                 return Ok(None);
             }
             let fresh = mfa_is_fresh(s.mfa_ms, now);
+            touch = now - s.last_seen_ms >= SESSION_TOUCH_EVERY_MS;
             (s.person, Credential::Session { id: s.id }, fresh)
         }
         Presented::Token(token) => {
@@ -341,7 +348,7 @@ fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Res
         _ => return Ok(None),
     };
     let must_enroll = MFA_REQUIRED_ROLES.contains(&role) && !auth.totp(&person)?.enrolled();
-    if let Credential::Session { id } = &credential {
+    if let (Credential::Session { id }, true) = (&credential, touch) {
         auth.touch_session(id, now)?;
     }
     Ok(Some(Resolved {
