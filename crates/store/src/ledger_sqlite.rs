@@ -1,7 +1,5 @@
 //! The audit ledger's three tables in the SQLite database.
 
-use std::collections::{BTreeMap, HashMap};
-
 use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint};
 use rusqlite::{params, OptionalExtension};
 
@@ -16,6 +14,23 @@ fn size_of(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {
         r.get::<_, i64>(0)
     })
     .map(|n| n as u64)
+}
+
+/// Where a Merkle node is stored: `last leaf it covers * 64 + level`. Nodes
+/// complete in append order of their last leaf, so the nodes a batch writes
+/// are neighbours at the end of one B-tree (a batch dirtied a page per tree
+/// level when they were keyed by level first), and verification reads each
+/// chunk's nodes as one range. `None` beyond 2^57 leaves.
+pub(crate) fn node_position(id: NodeId) -> Option<i64> {
+    let last_leaf = id
+        .index
+        .checked_add(1)?
+        .checked_shl(u32::from(id.level))?
+        .checked_sub(1)?;
+    if id.level >= 64 || last_leaf >> id.level != id.index {
+        return None;
+    }
+    i64::try_from(last_leaf.checked_mul(64)?.checked_add(u64::from(id.level))?).ok()
 }
 
 /// Rows per multi-row INSERT (3 parameters each, far below SQLite's limit).
@@ -90,16 +105,24 @@ impl LedgerStore for SqliteStore {
                     },
                 )?;
                 // A renumbered batch may write a node again, so nodes replace.
+                let nodes = batch
+                    .nodes
+                    .iter()
+                    .map(|(id, hash)| {
+                        node_position(*id)
+                            .map(|pos| (pos, hash))
+                            .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, i64::from(id.level)))
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
                 insert_rows(
                     &tx,
                     "INSERT OR REPLACE",
-                    "ledger_nodes (level, idx, hash)",
-                    "(?, ?, ?)",
-                    &batch.nodes,
-                    |stmt, at, (id, hash)| {
-                        stmt.raw_bind_parameter(at, id.level)?;
-                        stmt.raw_bind_parameter(at + 1, id.index as i64)?;
-                        stmt.raw_bind_parameter(at + 2, &hash[..])
+                    "ledger_tree (pos, hash)",
+                    "(?, ?)",
+                    &nodes,
+                    |stmt, at, (pos, hash)| {
+                        stmt.raw_bind_parameter(at, pos)?;
+                        stmt.raw_bind_parameter(at + 1, &hash[..])
                     },
                 )?;
                 if let Some(cp) = &batch.checkpoint {
@@ -147,57 +170,45 @@ impl LedgerStore for SqliteStore {
     }
 
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
+        let positions: Vec<Option<i64>> = ids.iter().map(|id| node_position(*id)).collect();
         self.read(|conn| {
-            // Verification asks for dense runs of a level (read as one range
-            // scan each, into an array: this lookup runs twice per entry
-            // verified); proofs ask for a few scattered nodes (point reads).
-            let mut by_level: BTreeMap<u8, Vec<u64>> = BTreeMap::new();
-            for id in ids {
-                by_level.entry(id.level).or_default().push(id.index);
+            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+            for p in positions.iter().flatten() {
+                (lo, hi) = (lo.min(*p), hi.max(*p));
             }
-            let mut range =
-                conn.prepare_cached("SELECT idx, hash FROM ledger_nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3")?;
-            let mut point = conn.prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")?;
-            // Indexed by level (a tree of 2^64 leaves has 65 levels).
-            let mut dense: Vec<Option<(u64, Vec<Option<Hash>>)>> = vec![None; 65];
-            let mut sparse: HashMap<(u8, u64), Hash> = HashMap::new();
-            for (level, mut indexes) in by_level {
-                indexes.sort_unstable();
-                let (Some(&lo), Some(&hi)) = (indexes.first(), indexes.last()) else {
-                    continue;
-                };
-                if indexes.len() >= 8 && hi - lo < 4 * indexes.len() as u64 {
-                    let mut hashes = vec![None; (hi - lo + 1) as usize];
-                    let mut rows = range.query(params![level, lo as i64, hi as i64])?;
-                    while let Some(row) = rows.next()? {
-                        let idx = row.get::<_, i64>(0)? as u64;
-                        if let (Some(slot), Ok(h)) = (
-                            hashes.get_mut(idx.wrapping_sub(lo) as usize),
-                            <[u8; 32]>::try_from(row.get_ref(1)?.as_blob()?),
-                        ) {
-                            *slot = Some(h);
-                        }
-                    }
-                    if let Some(slot) = dense.get_mut(usize::from(level)) {
-                        *slot = Some((lo, hashes));
-                    }
-                } else {
-                    for idx in indexes {
-                        let blob: Option<Vec<u8>> =
-                            point.query_row(params![level, idx as i64], |r| r.get(0)).optional()?;
-                        if let Some(h) = blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()) {
-                            sparse.insert((level, idx), h);
-                        }
+            let count = positions.len() as i64;
+            // Verification asks for every node of a run of leaves: one range
+            // (about two nodes per leaf, 64 positions per leaf). Proofs ask
+            // for a few scattered nodes: point reads.
+            if count >= 8 && hi >= lo && hi - lo < 64 * 4 * count {
+                let mut found: Vec<(i64, Hash)> = Vec::with_capacity(positions.len());
+                let mut range = conn.prepare_cached("SELECT pos, hash FROM ledger_tree WHERE pos BETWEEN ?1 AND ?2")?;
+                let mut rows = range.query(params![lo, hi])?;
+                while let Some(row) = rows.next()? {
+                    if let Ok(h) = <[u8; 32]>::try_from(row.get_ref(1)?.as_blob()?) {
+                        found.push((row.get(0)?, h));
                     }
                 }
+                // Rows come in position order.
+                Ok(positions
+                    .iter()
+                    .map(|p| {
+                        let p = (*p)?;
+                        let i = found.binary_search_by_key(&p, |(pos, _)| *pos).ok()?;
+                        found.get(i).map(|(_, h)| *h)
+                    })
+                    .collect())
+            } else {
+                let mut point = conn.prepare_cached("SELECT hash FROM ledger_tree WHERE pos = ?1")?;
+                positions
+                    .iter()
+                    .map(|p| {
+                        let Some(p) = p else { return Ok(None) };
+                        let blob: Option<Vec<u8>> = point.query_row([p], |r| r.get(0)).optional()?;
+                        Ok(blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
+                    })
+                    .collect()
             }
-            Ok(ids
-                .iter()
-                .map(|id| match dense.get(usize::from(id.level)).and_then(Option::as_ref) {
-                    Some((lo, hashes)) => hashes.get(id.index.wrapping_sub(*lo) as usize).copied().flatten(),
-                    None => sparse.get(&(id.level, id.index)).copied(),
-                })
-                .collect())
         })
         .map_err(backend)
     }
@@ -234,5 +245,36 @@ impl LedgerStore for SqliteStore {
             .optional()
         })
         .map_err(backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What makes a batch's nodes neighbours: positions rise in the order the
+    /// tree completes nodes, and no two nodes share one.
+    #[test]
+    fn node_positions_rise_in_completion_order() {
+        let mut frontier = ledger::merkle::Frontier::new();
+        let mut positions = Vec::new();
+        for i in 0u64..5000 {
+            frontier.push(ledger::leaf_hash(&i.to_le_bytes()), |id, _| {
+                positions.push(node_position(id))
+            });
+        }
+        let positions: Vec<i64> = positions.into_iter().flatten().collect();
+        assert!(positions.len() > 9000, "{}", positions.len());
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(node_position(NodeId { level: 0, index: 3 }), Some(3 * 64));
+        assert_eq!(node_position(NodeId { level: 2, index: 1 }), Some(7 * 64 + 2));
+        assert_eq!(node_position(NodeId { level: 64, index: 0 }), None);
+        assert_eq!(
+            node_position(NodeId {
+                level: 1,
+                index: u64::MAX >> 1
+            }),
+            None
+        );
     }
 }

@@ -119,6 +119,12 @@ CREATE TABLE pending_exports (
     justification TEXT NOT NULL, created_ms BIGINT NOT NULL, state TEXT NOT NULL, decided_by TEXT, decided_ms BIGINT);
 CREATE INDEX pending_exports_state ON pending_exports(state, created_ms);
 "#,
+    r#"
+CREATE TABLE ledger_tree (pos BIGINT PRIMARY KEY, hash BYTEA NOT NULL);
+INSERT INTO ledger_tree (pos, hash)
+    SELECT (((idx + 1) << level::int) - 1) * 64 + level, hash FROM ledger_nodes;
+DROP TABLE ledger_nodes;
+"#,
 ];
 
 /// Tuning of a [`PostgresStore`].

@@ -221,9 +221,9 @@ const TABLES: &[Table] = &[
         order: "ORDER BY idx",
     },
     Table {
-        name: "ledger_nodes",
-        columns: &[("level", Int), ("idx", Int), ("hash", Blob)],
-        order: "ORDER BY level, idx",
+        name: "ledger_tree",
+        columns: &[("pos", Int), ("hash", Blob)],
+        order: "ORDER BY pos",
     },
     Table {
         name: "ledger_checkpoints",

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint};
 use postgres::Client;
 
+use crate::ledger_sqlite::node_position;
 use crate::postgres::{PgFail, LEDGER_LOCK, LEDGER_TURN};
 use crate::PostgresStore;
 
@@ -23,6 +24,16 @@ fn size_of(c: &mut Client) -> Result<u64, PgFail> {
         .query_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries", &[])?
         .try_get(0)?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+fn out_of_range(id: &NodeId) -> PgFail {
+    PgFail::Store(crate::StoreError::Corrupt {
+        what: "ledger batch".into(),
+        problem: format!(
+            "Merkle node at level {} index {} is beyond 2^57 leaves",
+            id.level, id.index
+        ),
+    })
 }
 
 fn int(n: u64) -> i64 {
@@ -65,13 +76,16 @@ impl LedgerStore for PostgresStore {
                 )?;
             }
             if !batch.nodes.is_empty() {
-                let levels: Vec<i64> = batch.nodes.iter().map(|(id, _)| i64::from(id.level)).collect();
-                let idx: Vec<i64> = batch.nodes.iter().map(|(id, _)| int(id.index)).collect();
+                let positions: Vec<i64> = batch
+                    .nodes
+                    .iter()
+                    .map(|(id, _)| node_position(*id).ok_or_else(|| out_of_range(id)))
+                    .collect::<Result<_, _>>()?;
                 let hashes: Vec<&[u8]> = batch.nodes.iter().map(|(_, h)| &h[..]).collect();
                 c.execute(
-                    "INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[])
-                     ON CONFLICT (level, idx) DO UPDATE SET hash = EXCLUDED.hash",
-                    &[&levels, &idx, &hashes],
+                    "INSERT INTO ledger_tree (pos, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])
+                     ON CONFLICT (pos) DO UPDATE SET hash = EXCLUDED.hash",
+                    &[&positions, &hashes],
                 )?;
             }
             if let Some(cp) = &batch.checkpoint {
@@ -126,31 +140,28 @@ impl LedgerStore for PostgresStore {
     }
 
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let positions: Vec<Option<i64>> = ids.iter().map(|id| node_position(*id)).collect();
+        let wanted: Vec<i64> = positions.iter().flatten().copied().collect();
+        if wanted.is_empty() {
+            return Ok(vec![None; ids.len()]);
         }
-        let levels: Vec<i64> = ids.iter().map(|id| i64::from(id.level)).collect();
-        let idx: Vec<i64> = ids.iter().map(|id| int(id.index)).collect();
         // one round trip whatever the shape: dense runs for verification,
         // scattered nodes for proofs
-        let found: HashMap<(u8, u64), Hash> = self
+        let found: HashMap<i64, Hash> = self
             .read(|c| {
-                let mut found = HashMap::with_capacity(ids.len());
-                for r in c.query(
-                    "SELECT n.level, n.idx, n.hash FROM ledger_nodes n
-                     JOIN UNNEST($1::bigint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx",
-                    &[&levels, &idx],
-                )? {
-                    let level = u8::try_from(r.try_get::<_, i64>(0)?).unwrap_or(u8::MAX);
-                    let index = u64::try_from(r.try_get::<_, i64>(1)?).unwrap_or(0);
-                    if let Ok(h) = <[u8; 32]>::try_from(r.try_get::<_, &[u8]>(2)?) {
-                        found.insert((level, index), h);
+                let mut found = HashMap::with_capacity(wanted.len());
+                for r in c.query("SELECT pos, hash FROM ledger_tree WHERE pos = ANY($1)", &[&wanted])? {
+                    if let Ok(h) = <[u8; 32]>::try_from(r.try_get::<_, &[u8]>(1)?) {
+                        found.insert(r.try_get::<_, i64>(0)?, h);
                     }
                 }
                 Ok(found)
             })
             .map_err(backend)?;
-        Ok(ids.iter().map(|id| found.get(&(id.level, id.index)).copied()).collect())
+        Ok(positions
+            .iter()
+            .map(|p| p.and_then(|p| found.get(&p).copied()))
+            .collect())
     }
 
     fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), LedgerStoreError> {

@@ -138,7 +138,7 @@ fn a_rewritten_history_disagrees_with_the_published_checkpoints() {
     // An insider with the signing key rewrites history and re-signs it: the
     // stored ledger is self-consistent, but no longer matches what was published.
     let conn = db(&env);
-    conn.execute_batch("DELETE FROM ledger_entries; DELETE FROM ledger_nodes; DELETE FROM ledger_checkpoints;")
+    conn.execute_batch("DELETE FROM ledger_entries; DELETE FROM ledger_tree; DELETE FROM ledger_checkpoints;")
         .unwrap();
     drop(conn);
     env.run(&["customers", "show", "C-2"]).ok();
