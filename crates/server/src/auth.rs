@@ -307,6 +307,8 @@ struct Resolved {
     credential: Credential,
     mfa_fresh: bool,
     must_enroll: bool,
+    /// The session whose last use is due to be written.
+    touch: Option<String>,
 }
 
 /// A session's last use is written at most this often: a write per request
@@ -348,15 +350,17 @@ fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Res
         _ => return Ok(None),
     };
     let must_enroll = MFA_REQUIRED_ROLES.contains(&role) && !auth.totp(&person)?.enrolled();
-    if let (Credential::Session { id }, true) = (&credential, touch) {
-        auth.touch_session(id, now)?;
-    }
+    let touch = match (&credential, touch) {
+        (Credential::Session { id }, true) => Some(id.clone()),
+        _ => None,
+    };
     Ok(Some(Resolved {
         person,
         role,
         credential,
         mfa_fresh,
         must_enroll,
+        touch,
     }))
 }
 
@@ -396,11 +400,24 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
     let mut access = access_context(&request, &state.trusted_networks);
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
-    let found = match blocking(move || resolve(auth.as_ref(), presented, now)).await {
+    // SQLite answers these reads from memory in microseconds, less than a hand-off to
+    // the blocking pool costs; a database across the network gets the pool.
+    let resolved = if state.auth.backend() == "sqlite" {
+        resolve(auth.as_ref(), presented, now)
+    } else {
+        blocking(move || resolve(auth.as_ref(), presented, now)).await
+    };
+    let found = match resolved {
         Ok(Some(r)) => r,
         Ok(None) => return ApiError::unauthenticated().into_response(),
         Err(e) => return e.into_response(),
     };
+    if let Some(id) = found.touch.clone() {
+        let auth = state.auth.clone();
+        if let Err(e) = blocking(move || auth.touch_session(&id, now).map_err(ApiError::from)).await {
+            return e.into_response();
+        }
+    }
     if found.must_enroll && !ENROLLMENT_ROUTES.contains(&(method.as_str(), path.as_str())) {
         return ApiError::new(
             StatusCode::FORBIDDEN,

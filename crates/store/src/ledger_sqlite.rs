@@ -189,13 +189,22 @@ impl LedgerStore for SqliteStore {
                         found.push((row.get(0)?, h));
                     }
                 }
-                // Rows come in position order.
+                // Rows come in position order, and verification asks in that
+                // order too: walk both, searching only when asked out of order.
+                let mut cursor = 0usize;
                 Ok(positions
                     .iter()
                     .map(|p| {
                         let p = (*p)?;
-                        let i = found.binary_search_by_key(&p, |(pos, _)| *pos).ok()?;
-                        found.get(i).map(|(_, h)| *h)
+                        match found.get(cursor) {
+                            Some((pos, _)) if *pos <= p => {
+                                while found.get(cursor).is_some_and(|(pos, _)| *pos < p) {
+                                    cursor += 1;
+                                }
+                            }
+                            _ => cursor = found.partition_point(|(pos, _)| *pos < p),
+                        }
+                        found.get(cursor).filter(|(pos, _)| *pos == p).map(|(_, h)| *h)
                     })
                     .collect())
             } else {
