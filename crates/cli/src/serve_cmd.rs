@@ -107,10 +107,15 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         )?),
         None => None,
     };
-    let icap = match args.icap {
-        Some(addr) => Some((addr, upload_inspector(&gateway)?)),
-        None => None,
-    };
+    // One DLP engine, built from the vault at start, for `POST /v1/scan` and ICAP.
+    let engine = Arc::new(gateway.dlp_inspector(
+        &gateway::Actor::Operator { name: "serve".into() },
+        &gateway::AccessContext::default(),
+        dlp::Policy::default(),
+    )?);
+    let icap = args
+        .icap
+        .map(|addr| (addr, upload_inspector(&gateway, Arc::clone(&engine))));
     // First run: no one can log in yet. The code goes to the operator's
     // terminal only; it is stored hashed and spent by its first use.
     let bootstrap = server::issue_bootstrap_code(&*auth)?;
@@ -121,6 +126,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut state = server::AppState::new(gateway, auth, clock)
         .with_risk(risk)
+        .with_dlp(engine)
         .with_trusted_networks(trusted);
     if let Some(forwarder) = forwarding {
         let every = std::time::Duration::from_secs(args.forward_every.max(10));
@@ -171,15 +177,14 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
 
 /// The DLP engine over the vault as it is at start, recording each upload's
 /// verdict in the ledger through the gateway before the proxy releases it.
-fn upload_inspector(gateway: &Arc<Gateway>) -> anyhow::Result<Arc<dyn icap::Inspector>> {
+fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<dlp::Inspector>) -> Arc<dyn icap::Inspector> {
     let proxy = gateway::Actor::Operator { name: "icap".into() };
     let access = gateway::AccessContext::default();
-    let engine = gateway.dlp_inspector(&proxy, &access, dlp::Policy::default())?;
     let gw = Arc::clone(gateway);
-    Ok(Arc::new(icap::DlpInspector::new(Arc::new(engine), move |_, result| {
+    Arc::new(icap::DlpInspector::new(engine, move |_, result| {
         gw.record_scan(&proxy, &access, "upload", result)
             .map_err(|e| e.to_string())
-    })))
+    }))
 }
 
 /// `custodia people set-password PERSON`: reads the password from standard

@@ -93,6 +93,28 @@ impl Gateway {
         Ok(inspector)
     }
 
+    /// Inspects content a person is about to send out through `channel` (named
+    /// `channel_name` in the ledger), stricter for people who are leaving, and
+    /// records the verdict before returning it. An error is returned, and no
+    /// verdict, when it cannot be recorded.
+    pub fn scan_content(
+        &self,
+        inspector: &dlp::Inspector,
+        actor: &Actor,
+        ctx: &AccessContext,
+        channel_name: &str,
+        channel: dlp::Channel,
+        bytes: &[u8],
+    ) -> Result<dlp::ScanResult, GatewayError> {
+        let employment = match self.subject(actor)? {
+            Subject::Person(p) if p.status != policy::EmploymentStatus::Active => dlp::Employment::Departing,
+            _ => dlp::Employment::Active,
+        };
+        let result = inspector.inspect(bytes, &dlp::ScanContext { channel, employment });
+        self.record_scan(actor, ctx, channel_name, &result)?;
+        Ok(result)
+    }
+
     /// Records a DLP verdict on outgoing content: counts, customer ids,
     /// detector names and document ids — never the matched text.
     pub fn record_scan(

@@ -20,6 +20,9 @@ use crate::error::ApiError;
 #[derive(Clone)]
 pub struct DataState {
     pub gateway: Arc<Gateway>,
+    /// The DLP engine `POST /v1/scan` uses: keyed hashes and shingle hashes,
+    /// no plaintext and no store.
+    pub dlp: Option<Arc<dlp::Inspector>>,
 }
 
 /// The most records one bulk request returns.
@@ -231,4 +234,70 @@ pub(crate) async fn audit(
     })
     .await?;
     Ok(Json(entries).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScanQuery {
+    /// file, upload, email, usb, print or chat; upload if absent.
+    channel: Option<String>,
+}
+
+/// `POST /v1/scan`: the DLP verdict on content the caller is about to send
+/// out (the raw bytes of a file or message). Recorded in the ledger before it
+/// is answered. Which customers and documents matched is told to security
+/// admins only: to anyone else it would answer "is this person a customer?".
+pub(crate) async fn scan(
+    State(state): State<DataState>,
+    Extension(caller): Extension<Caller>,
+    query: Result<Query<ScanQuery>, QueryRejection>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let Some(inspector) = state.dlp.clone() else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            "this server has no DLP index; start it with `custodia serve` on an installation",
+        ));
+    };
+    let name = q.channel.unwrap_or_else(|| "upload".to_owned());
+    let channel: dlp::Channel = serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "bad_query",
+            "channel is unknown; use file, upload, email, usb, print or chat",
+        )
+    })?;
+    let is_admin = caller.role == model::Role::SecurityAdmin;
+    let result = call(state, move |g| {
+        g.scan_content(&inspector, &caller.actor(), &caller.access, &name, channel, &body)
+    })
+    .await?;
+    let findings: Vec<serde_json::Value> = result
+        .findings
+        .iter()
+        .map(|f| serde_json::json!({"detector": f.detector, "count": f.count, "confidence": f.confidence}))
+        .collect();
+    let mut answer = serde_json::json!({
+        "verdict": result.verdict,
+        "rules": result.rules,
+        "customer_records": result.customer_records,
+        "documents_matched": result.fingerprint_hits.len(),
+        "findings": findings,
+        "uninspectable": result.uninspectable,
+    });
+    if is_admin {
+        answer["customers"] = serde_json::json!(result
+            .customers
+            .iter()
+            .map(|c| c.customer_id.0.clone())
+            .collect::<Vec<_>>());
+        answer["documents"] = serde_json::json!(result
+            .fingerprint_hits
+            .iter()
+            .map(|h| h.doc_id.clone())
+            .collect::<Vec<_>>());
+    }
+    Ok(Json(answer).into_response())
 }

@@ -87,6 +87,8 @@ pub use tokens::{MAX_TOKEN_DAYS, TOKEN_PREFIX, TOKEN_SCOPES};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest content `POST /v1/scan` inspects (a large mail with attachments).
+pub const MAX_SCAN_BYTES: usize = 32 * 1024 * 1024;
 /// Requests running longer than this are cancelled with 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -104,6 +106,7 @@ pub struct AppState {
     clock: SharedClock,
     sessions: SessionConfig,
     risk: Option<Arc<RiskState>>,
+    dlp: Option<Arc<dlp::Inspector>>,
     forwarding: Option<(Arc<risk::Forwarder>, Duration)>,
     trusted_networks: Arc<Vec<TrustedNetwork>>,
 }
@@ -118,6 +121,7 @@ impl AppState {
             clock,
             sessions: SessionConfig::default(),
             risk: None,
+            dlp: None,
             forwarding: None,
             trusted_networks: Arc::new(Vec::new()),
         }
@@ -127,6 +131,12 @@ impl AppState {
     /// `forwarder` (needs [`AppState::with_risk`]).
     pub fn with_alert_forwarding(mut self, forwarder: risk::Forwarder, every: Duration) -> AppState {
         self.forwarding = Some((Arc::new(forwarder), every));
+        self
+    }
+
+    /// Enables `POST /v1/scan` with this DLP engine (built from the vault).
+    pub fn with_dlp(mut self, inspector: Arc<dlp::Inspector>) -> AppState {
+        self.dlp = Some(inspector);
         self
     }
 
@@ -196,8 +206,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/exports/{id}/approve"),
     ("POST", "/v1/exports/{id}/reject"),
     ("GET", "/v1/exports/{id}/download"),
+    ("POST", "/v1/scan"),
     ("POST", "/v1/events"),
 ];
+
+/// Data routes whose bodies may be up to [`MAX_SCAN_BYTES`] rather than [`MAX_BODY_BYTES`].
+const LARGE_BODY_ROUTES: &[(&str, &str)] = &[("POST", "/v1/scan")];
 
 /// Routes that need a session but do not pass the gateway, with the reason.
 pub const GATEWAY_EXEMPT: &[(&str, &str, &str)] = &[(
@@ -284,6 +298,7 @@ fn endpoint(method: &str, path: &str) -> Option<Endpoint> {
         ("POST", "/v1/exports/{id}/approve") => Endpoint::Data(post(exports::approve_export)),
         ("POST", "/v1/exports/{id}/reject") => Endpoint::Data(post(exports::reject_export)),
         ("GET", "/v1/exports/{id}/download") => Endpoint::Data(get(exports::download_export)),
+        ("POST", "/v1/scan") => Endpoint::Data(post(data::scan)),
         ("POST", "/v1/events") => Endpoint::Events(post(events::ingest)),
         _ => return None,
     })
@@ -300,11 +315,13 @@ pub fn router(state: AppState) -> Router {
     let mut public = Router::new();
     let mut session = Router::new();
     let mut data = Router::new();
+    let mut large = Router::new();
     let mut events = Router::new();
     for (method, path) in ROUTES {
         match endpoint(method, path) {
             Some(Endpoint::Public(m)) => public = public.route(path, m),
             Some(Endpoint::Session(m)) => session = session.route(path, m),
+            Some(Endpoint::Data(m)) if LARGE_BODY_ROUTES.contains(&(*method, *path)) => large = large.route(path, m),
             Some(Endpoint::Data(m)) => data = data.route(path, m),
             Some(Endpoint::Events(m)) => events = events.route(path, m),
             // Unreachable by the table test; never served rather than panic.
@@ -313,7 +330,13 @@ pub fn router(state: AppState) -> Router {
     }
     let data_state = DataState {
         gateway: Arc::clone(&state.gateway),
+        dlp: state.dlp.clone(),
     };
+    let large = large
+        .route_layer(from_fn_with_state(state.clone(), auth::require_session))
+        .with_state(data_state.clone())
+        .layer(DefaultBodyLimit::max(MAX_SCAN_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_SCAN_BYTES));
     let session = session
         .route_layer(from_fn_with_state(state.clone(), auth::require_session))
         .with_state(state.clone());
@@ -334,6 +357,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(events)
+        .merge(large)
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -448,6 +472,7 @@ mod tests {
                 "/v1/people",
                 "/v1/policy",
                 "/v1/access",
+                "/v1/scan",
             ]
             .iter()
             .any(|p| path.starts_with(p))

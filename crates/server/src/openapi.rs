@@ -154,6 +154,14 @@ const OTHER_ROUTES: &[(HttpMethod, &str, &str, &str, &str)] = &[
     ),
     (
         HttpMethod::Post,
+        "/v1/scan",
+        "dlp",
+        "the DLP verdict on content about to leave (raw bytes, up to 32 MiB; ?channel=upload|email|usb|file|print|chat); \
+         recorded in the ledger; matched customer and document ids for security admins only",
+        "verdict, customer_records, findings",
+    ),
+    (
+        HttpMethod::Post,
         "/v1/events",
         "risk",
         "activity events as JSON lines (security admins)",

@@ -21,6 +21,7 @@ mod exports;
 mod fuzz;
 mod mfa;
 mod routes;
+mod scan;
 mod tls;
 
 struct Server {
@@ -182,7 +183,9 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy:
     for p in people.iter().filter(|_| credentials) {
         server::set_password(auth.as_ref(), &p.id, PASSWORD).unwrap();
     }
+    let dlp_engine = gateway.dlp_inspector(&operator, &ctx, dlp::Policy::default()).unwrap();
     let state = AppState::new(Arc::clone(&gateway), auth, shared)
+        .with_dlp(Arc::new(dlp_engine))
         .with_trusted_networks(vec!["127.0.0.0/8".parse().unwrap()])
         .with_sessions(SessionConfig {
             absolute_ms: 8 * 3_600_000,

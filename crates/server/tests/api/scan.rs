@@ -1,0 +1,96 @@
+//! `POST /v1/scan`: DLP verdicts over HTTP, recorded, stricter for leavers,
+//! with matched ids for security admins only.
+
+use client::Method;
+use gateway::{AccessContext, Actor, AuditQuery};
+use model::EmploymentStatus;
+
+use crate::start;
+
+/// The three customers of the test vault, as a salesperson's export would list them.
+const CUSTOMER_LIST: &str = "name,email,phone\n\
+    Customer C-1,c-1@example.com,+84 912 345 678\n\
+    Customer C-2,c-2@example.com,+84 913 222 333\n\
+    Customer C-3,c-3@example.com,+84 914 444 555\n";
+
+fn verdict(v: dlp::Verdict) -> serde_json::Value {
+    serde_json::to_value(v).unwrap()
+}
+
+async fn scan(c: &client::Client, query: &str, body: &str) -> (u16, serde_json::Value) {
+    let r = c
+        .raw(
+            Method::POST,
+            &format!("/v1/scan{query}"),
+            Some("application/octet-stream"),
+            body.as_bytes().to_vec(),
+        )
+        .await
+        .unwrap();
+    (r.status, serde_json::from_slice(&r.body).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn content_with_customer_rows_is_judged_recorded_and_stricter_for_leavers() {
+    let s = start().await;
+    let rep = s.login("rep-a").await;
+    let (status, answer) = scan(&rep, "", CUSTOMER_LIST).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["customer_records"], 3, "{answer}");
+    assert_eq!(
+        answer["verdict"],
+        verdict(dlp::Verdict::RequireJustification),
+        "{answer}"
+    );
+    assert!(answer.get("customers").is_none(), "ids told to a rep: {answer}");
+    assert!(!answer.to_string().contains("c-1@example.com"), "{answer}");
+
+    let (status, clean) = scan(
+        &rep,
+        "?channel=email",
+        "Minutes of Tuesday's meeting: nothing to report.",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (clean["customer_records"].as_u64(), &clean["verdict"]),
+        (Some(0), &verdict(dlp::Verdict::Allow))
+    );
+
+    // The same file from someone who is leaving is blocked.
+    s.set_status("rep-b", EmploymentStatus::Departing);
+    let leaver = s.login("rep-b").await;
+    let (_, answer) = scan(&leaver, "?channel=usb", CUSTOMER_LIST).await;
+    assert_eq!(answer["verdict"], verdict(dlp::Verdict::Block), "{answer}");
+
+    // A security admin sees which customers matched.
+    let sec = s.login("sec").await;
+    let (_, answer) = scan(&sec, "?channel=file", CUSTOMER_LIST).await;
+    let mut ids: Vec<String> = serde_json::from_value(answer["customers"].clone()).unwrap();
+    ids.sort();
+    assert_eq!(ids, ["C-1", "C-2", "C-3"]);
+
+    let (status, bad) = scan(&rep, "?channel=carrier-pigeon", CUSTOMER_LIST).await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("bad_query")));
+
+    // Every verdict is in the ledger, by person and channel, without the content.
+    let operator = Actor::Operator { name: "test".into() };
+    let entries = s
+        .gateway
+        .audit_search(
+            &operator,
+            &AccessContext::default(),
+            &AuditQuery {
+                person: Some("rep-a".into()),
+                ..Default::default()
+            },
+            100,
+        )
+        .unwrap();
+    let text = serde_json::to_string(&entries).unwrap();
+    assert!(
+        text.contains("dlp.scan.upload") && text.contains("dlp.scan.email"),
+        "{text}"
+    );
+    assert!(!text.contains("c-1@example.com"), "plaintext in the ledger");
+}
