@@ -54,8 +54,10 @@ fn json_lines_round_trip_and_bad_lines_are_reported() {
     assert!(parse_event(r#"{"user":"u","type":"logon","pc":"x"}"#).is_err());
 }
 
-/// A person with a steady baseline, then a burst on `burst_day` (1-based working day).
-fn steady_person(agg: &mut Aggregator, user: &str, days: u32, burst_day: u32, records: u64) {
+/// Feeds `user`'s working days (Monday to Friday) from 1 January 2024 for
+/// `days` calendar days, 09:00 each: a logon, then what `extra` gives for the
+/// working day (1-based) and the calendar day (0-based).
+fn working_days(agg: &mut Aggregator, user: &str, days: u32, extra: impl Fn(u32, u64) -> Vec<EventKind>) {
     let start = days_from_civil(2024, 1, 1);
     let mut worked = 0;
     for d in 0..days as i32 {
@@ -64,34 +66,28 @@ fn steady_person(agg: &mut Aggregator, user: &str, days: u32, burst_day: u32, re
             continue;
         }
         worked += 1;
-        let ts = i64::from(day) * DAY_MS + 9 * 3_600_000;
-        let add = |agg: &mut Aggregator, kind: EventKind| {
+        let logon = EventKind::Logon {
+            pc: format!("PC-{user}"),
+        };
+        for kind in std::iter::once(logon).chain(extra(worked, d as u64)) {
             agg.add_event(&Event {
-                ts_ms: ts,
+                ts_ms: i64::from(day) * DAY_MS + 9 * 3_600_000,
                 user: user.to_string(),
                 kind,
-            })
-        };
-        add(
-            agg,
-            EventKind::Logon {
-                pc: format!("PC-{user}"),
-            },
-        );
-        let exported = if worked == burst_day {
-            records
-        } else {
-            20 + (d as u64 % 7)
-        };
-        add(
-            agg,
-            EventKind::VaultExport {
-                records: exported,
-                customers: 3,
-                own_account: true,
-            },
-        );
+            });
+        }
     }
+}
+
+/// A person with a steady baseline, then a burst on `burst_day` (1-based working day).
+fn steady_person(agg: &mut Aggregator, user: &str, days: u32, burst_day: u32, records: u64) {
+    working_days(agg, user, days, |worked, d| {
+        vec![EventKind::VaultExport {
+            records: if worked == burst_day { records } else { 20 + d % 7 },
+            customers: 3,
+            own_account: true,
+        }]
+    });
 }
 
 #[test]
@@ -223,36 +219,20 @@ fn absurd_timestamps_are_rejected_not_scored() {
     assert!(report.alerts.is_empty());
 }
 
-/// Logs on every working day for `days` days and copies files to a USB drive on
-/// the given working days (1-based).
+/// Logs on every working day and copies files to a USB drive on the given
+/// working days (1-based).
 fn usb_person(agg: &mut Aggregator, user: &str, days: u32, copy_days: &[u32]) {
-    let start = days_from_civil(2024, 1, 1);
-    let mut worked = 0;
-    for d in 0..days as i32 {
-        let day = start + d;
-        if risk::time::weekday(day) >= 5 {
-            continue;
-        }
-        worked += 1;
-        let ts = i64::from(day) * DAY_MS + 9 * 3_600_000;
-        let mut kinds = vec![EventKind::Logon {
-            pc: format!("PC-{user}"),
-        }];
-        if copy_days.contains(&worked) {
-            kinds.push(EventKind::FileCopy {
+    working_days(agg, user, days, |worked, _| {
+        copy_days
+            .contains(&worked)
+            .then(|| EventKind::FileCopy {
                 pc: format!("PC-{user}"),
                 direction: CopyDirection::ToRemovable,
                 files: 3,
-            });
-        }
-        for kind in kinds {
-            agg.add_event(&Event {
-                ts_ms: ts,
-                user: user.to_string(),
-                kind,
-            });
-        }
-    }
+            })
+            .into_iter()
+            .collect()
+    });
 }
 
 #[test]
