@@ -170,11 +170,12 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
     if let Ok(l) = Arc::try_unwrap(ledger) {
         l.close();
     }
+    let proofs = match proof_at {
+        Some(entries) => proofs_in_filled_ledger(&dir.join("proofs"), entries),
+        None => Ok(()),
+    };
     std::fs::remove_dir_all(&dir).ok();
-    if let Some(entries) = proof_at {
-        proofs_in_filled_ledger(&dir.join("proofs"), entries)?;
-    }
-    Ok(())
+    proofs
 }
 
 fn ms(d: Duration) -> f64 {
