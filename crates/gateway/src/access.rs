@@ -343,6 +343,34 @@ impl Gateway {
         subject
     }
 
+    /// Records that `action` was refused because `resource` does not exist,
+    /// and gives the error to answer: not found, or the recording's failure.
+    pub(crate) fn deny_missing(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        action: Action,
+        resource: AuditResource,
+    ) -> GatewayError {
+        let (kind, id) = match &resource {
+            AuditResource::Customer(id) => ("customer", id.clone()),
+            AuditResource::Document(id) => ("document", id.clone()),
+            other => ("record", format!("{other:?}")),
+        };
+        let record = AuditRecord::decision(
+            self.clock.now_ms(),
+            actor,
+            action,
+            ctx,
+            &Decision::deny("not-found"),
+            vec![resource],
+        );
+        match self.record(&record) {
+            Ok(()) => GatewayError::NotFound { kind, id },
+            Err(not_recorded) => not_recorded,
+        }
+    }
+
     /// Records an audit record durably; failure to record is a deny.
     pub(crate) fn record(&self, record: &AuditRecord) -> Result<(), GatewayError> {
         self.recorder

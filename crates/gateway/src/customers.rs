@@ -386,18 +386,12 @@ impl Gateway {
         let now = self.clock.now_ms();
         let resources = vec![AuditResource::Customer(id.to_string())];
         let Some(meta) = meta else {
-            self.record(&AuditRecord::decision(
-                now,
+            return Err(self.deny_missing(
                 actor,
-                Action::CustomerErase,
                 ctx,
-                &Decision::deny("not-found"),
-                resources,
-            ))?;
-            return Err(GatewayError::NotFound {
-                kind: "customer",
-                id: id.to_string(),
-            });
+                Action::CustomerErase,
+                AuditResource::Customer(id.to_string()),
+            ));
         };
         let decision = self.decide(
             &subject,
@@ -462,18 +456,12 @@ impl Gateway {
     ) -> Result<CustomerView, GatewayError> {
         let subject = self.subject_or_record_deny(actor, ctx, Action::CustomerUpdate)?;
         let Some(current) = self.store.get_customer(id)? else {
-            self.record(&AuditRecord::decision(
-                self.clock.now_ms(),
+            return Err(self.deny_missing(
                 actor,
-                Action::CustomerUpdate,
                 ctx,
-                &Decision::deny("not-found"),
-                vec![AuditResource::Customer(id.to_string())],
-            ))?;
-            return Err(GatewayError::NotFound {
-                kind: "customer",
-                id: id.to_string(),
-            });
+                Action::CustomerUpdate,
+                AuditResource::Customer(id.to_string()),
+            ));
         };
         // Decide on the record as stored before anything is decrypted.
         let decision = self.decide(

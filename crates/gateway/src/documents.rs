@@ -233,18 +233,7 @@ impl Gateway {
             }
         };
         let Some(sealed) = self.store.get_document(id)? else {
-            self.record(&AuditRecord::decision(
-                now,
-                actor,
-                action,
-                ctx,
-                &Decision::deny("not-found"),
-                resources,
-            ))?;
-            return Err(GatewayError::NotFound {
-                kind: "document",
-                id: id.to_string(),
-            });
+            return Err(self.deny_missing(actor, ctx, action, AuditResource::Document(id.to_string())));
         };
         let decision = self.decide(
             &subject,

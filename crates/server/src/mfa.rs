@@ -109,6 +109,19 @@ pub(crate) fn verify_second_factor(
     Ok(None)
 }
 
+/// Refuses `what` (e.g. "enrolling a new device") to a caller enrolled in
+/// TOTP whose second factor is not fresh: a stolen session alone must not do it.
+pub(crate) fn require_fresh_factor(auth: &dyn AuthBackend, caller: &Caller, what: &str) -> Result<(), ApiError> {
+    if auth.totp(&caller.person)?.enrolled() && !caller.access.mfa_fresh {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_required",
+            format!("{what} needs a fresh second factor: confirm a code with POST /v1/auth/mfa first"),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn wrong_code(status: StatusCode) -> ApiError {
     ApiError::new(
         status,
@@ -127,13 +140,7 @@ pub(crate) async fn enroll(
     blocking(move || {
         caller.session_id()?;
         // Replacing a device needs the current one (or a recovery code) first.
-        if auth.totp(&caller.person)?.enrolled() && !caller.access.mfa_fresh {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "mfa_required",
-                "you are enrolled already: confirm a code with POST /v1/auth/mfa first to enroll a new device",
-            ));
-        }
+        require_fresh_factor(auth.as_ref(), &caller, "enrolling a new device")?;
         let mut secret = vec![0u8; SECRET_BYTES];
         OsRng.fill_bytes(&mut secret);
         let totp = totp_for(&secret, &caller.person)?;

@@ -100,13 +100,7 @@ pub(crate) async fn create(
     let gateway = Arc::clone(&state.gateway);
     blocking(move || {
         caller.session_id()?;
-        if auth.totp(&caller.person)?.enrolled() && !caller.access.mfa_fresh {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "mfa_required",
-                "creating an API token needs a fresh second factor: POST /v1/auth/mfa first",
-            ));
-        }
+        crate::mfa::require_fresh_factor(auth.as_ref(), &caller, "creating an API token")?;
         let token = format!("{TOKEN_PREFIX}{}", random_text(32));
         let record = ApiTokenRecord {
             id: random_text(12),
