@@ -1,6 +1,8 @@
 //! `custodia bench serve`: authenticated, authorized, audited, durable
 //! customer reads over HTTP against the same server's health route, both
-//! driven through the `client` crate over many keep-alive connections.
+//! driven through the `client` crate over many keep-alive connections;
+//! with `--database`, the same reads on PostgreSQL through several server
+//! instances sharing the database, and the ratio to SQLite in the same run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,19 +11,27 @@ use clap::Args;
 use gateway::{AccessContext, Actor, Gateway, Keyring};
 use ledger::{Ledger, LedgerConfig, SigningKey};
 use model::{NewCustomer, PersonId, Role, SharedClock, SystemClock};
-use store::{SqliteStore, Store};
+use store::{PostgresStore, SqliteStore, Store};
 
 #[derive(Args)]
 pub struct ServeBenchArgs {
     /// Concurrent keep-alive connections, one logged-in sales rep each.
     #[arg(long, default_value_t = 64)]
     connections: usize,
-    /// Seconds each of the two phases runs.
+    /// Seconds each phase runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
     /// Customers in the vault (owned round robin by the reps).
     #[arg(long, default_value_t = 10_000)]
     customers: usize,
+    /// Also run the reads on PostgreSQL: an empty database at this URL, which
+    /// the bench fills (`cargo xtask bench-shared` starts a durable throwaway one).
+    #[arg(long)]
+    database: Option<String>,
+    /// Server instances sharing the PostgreSQL database; the connections are
+    /// spread over them round robin.
+    #[arg(long, default_value_t = 2)]
+    instances: usize,
 }
 
 const PASSWORD: &str = "bench passphrase, long enough";
@@ -45,7 +55,7 @@ impl Phase {
 
     fn print(&self, label: &str) {
         println!(
-            "  {label:<44} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} non-200)",
+            "  {label:<52} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} non-200)",
             self.rate(),
             self.percentile(0.5).as_secs_f64() * 1e3,
             self.percentile(0.99).as_secs_f64() * 1e3,
@@ -62,33 +72,64 @@ pub fn run(args: ServeBenchArgs) -> anyhow::Result<()> {
     result
 }
 
-fn bench(dir: &std::path::Path, args: &ServeBenchArgs) -> anyhow::Result<()> {
-    let connections = args.connections.max(1);
-    println!(
-        "bench serve: {connections} connections, {} s per phase, {} customers, SQLite (synchronous=FULL), \
-         every read authorized, recorded in the ledger (group commit) and masked",
-        args.seconds, args.customers
-    );
-    // The installation `custodia serve` would run: ledger, risk engine, gateway.
-    let sqlite = Arc::new(SqliteStore::create(dir)?);
-    let store: Arc<dyn Store> = sqlite.clone();
-    let keys = Keyring::generate("bench")?;
-    Gateway::initialize(store.as_ref(), &keys, 0)?;
-    let clock: SharedClock = Arc::new(SystemClock);
-    let ledger = Arc::new(Ledger::open(
-        Arc::clone(&store),
-        SigningKey::generate("custodia/bench")?,
-        Arc::clone(&clock),
-        LedgerConfig::new("custodia/bench"),
-        Vec::new(),
-    )?);
-    let risk = Arc::new(server::RiskState::open(Arc::clone(&store), 0)?);
-    let recorder = Arc::new(server::RiskRecorder::new(
-        ledger,
-        risk.engine().clone(),
-        Arc::clone(&store),
-    ));
-    let gateway = Arc::new(Gateway::open(Arc::clone(&store), keys, Arc::clone(&clock), recorder)?);
+/// What every instance of one installation shares: the keyring and the
+/// ledger's signing key (each instance loads its own copy, as separate
+/// processes would from the same mounted files).
+struct Installation {
+    keys: Keyring,
+    signing_key: std::path::PathBuf,
+    clock: SharedClock,
+}
+
+impl Installation {
+    fn create(dir: &std::path::Path) -> anyhow::Result<Installation> {
+        let signing_key = dir.join("ledger.key");
+        SigningKey::generate("custodia/bench")?.write_file(&signing_key)?;
+        Ok(Installation {
+            keys: Keyring::generate("bench")?,
+            signing_key,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    fn keyring(&self) -> anyhow::Result<Keyring> {
+        Ok(Keyring::from_text(&self.keys.to_text(), "bench")?)
+    }
+
+    /// One server instance over `store`, as `custodia serve` opens it:
+    /// ledger, risk engine, gateway.
+    fn instance(&self, store: Arc<dyn server::AuthBackend>) -> anyhow::Result<(Arc<Gateway>, server::AppState)> {
+        let data: Arc<dyn Store> = store.clone();
+        let ledger = Arc::new(Ledger::open(
+            Arc::clone(&data),
+            SigningKey::load_file(&self.signing_key)?,
+            Arc::clone(&self.clock),
+            LedgerConfig::new("custodia/bench"),
+            Vec::new(),
+        )?);
+        let risk = Arc::new(server::RiskState::open(Arc::clone(&data), 0)?);
+        let recorder = Arc::new(server::RiskRecorder::new(
+            ledger,
+            risk.engine().clone(),
+            Arc::clone(&data),
+        ));
+        let gateway = Arc::new(Gateway::open(data, self.keyring()?, Arc::clone(&self.clock), recorder)?);
+        Ok((
+            Arc::clone(&gateway),
+            server::AppState::new(gateway, store, Arc::clone(&self.clock)),
+        ))
+    }
+}
+
+/// Fills a fresh store through `gateway`: one sales rep per connection with a
+/// password, and `customers` accounts owned round robin by them. Returns the
+/// number of customers.
+fn fill(
+    gateway: &Gateway,
+    auth: &dyn server::AuthBackend,
+    connections: usize,
+    customers: usize,
+) -> anyhow::Result<usize> {
     let operator = Actor::Operator { name: "bench".into() };
     let ctx = AccessContext::default();
     let company = demo::company(1);
@@ -108,7 +149,7 @@ fn bench(dir: &std::path::Path, args: &ServeBenchArgs) -> anyhow::Result<()> {
         })
         .collect();
     gateway.import_people(&operator, &ctx, &reps, &[])?;
-    let rows: Vec<NewCustomer> = demo::customers(1, args.customers.max(connections), &company)
+    let rows: Vec<NewCustomer> = demo::customers(1, customers.max(connections), &company)
         .into_iter()
         .enumerate()
         .map(|(i, mut c)| {
@@ -120,30 +161,89 @@ fn bench(dir: &std::path::Path, args: &ServeBenchArgs) -> anyhow::Result<()> {
             c
         })
         .collect();
-    let customers = rows.len();
+    let filled = rows.len();
     gateway.import_customers(&operator, &ctx, rows, false, &|_| {})?;
     for p in &reps {
-        server::set_password(sqlite.as_ref(), &p.id, PASSWORD)?;
+        server::set_password(auth, &p.id, PASSWORD)?;
     }
-    let state = server::AppState::new(gateway, sqlite, clock);
+    Ok(filled)
+}
 
-    // The server on its own runtime, as in `custodia serve`; the load on another.
+fn bench(dir: &std::path::Path, args: &ServeBenchArgs) -> anyhow::Result<()> {
+    let connections = args.connections.max(1);
+    println!(
+        "bench serve: {connections} connections, {} s per phase, {} customers, \
+         every read authorized, recorded durably in the ledger (group commit) and masked",
+        args.seconds, args.customers
+    );
+    let installation = Installation::create(dir)?;
+    let data_dir = dir.join("data");
+    std::fs::create_dir_all(&data_dir)?;
+    let sqlite: Arc<dyn server::AuthBackend> = Arc::new(SqliteStore::create(&data_dir)?);
+    Gateway::initialize(sqlite.as_ref(), &installation.keyring()?, 0)?;
+    let (gateway, state) = installation.instance(Arc::clone(&sqlite))?;
+    let customers = fill(&gateway, sqlite.as_ref(), connections, args.customers)?;
+    let sqlite_reads = measure(&[state], connections, customers, args.seconds, true)?;
+    let Some(url) = &args.database else {
+        return Ok(());
+    };
+    let instances = args.instances.max(1);
+    let stores = (0..instances)
+        .map(|_| Ok(Arc::new(PostgresStore::connect(url)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let target = stores.first().map(|s| s.target().to_owned()).unwrap_or_default();
+    let mut states = Vec::with_capacity(instances);
+    for (i, store) in stores.into_iter().enumerate() {
+        let store: Arc<dyn server::AuthBackend> = store;
+        if i == 0 {
+            Gateway::initialize(store.as_ref(), &installation.keyring()?, 0)?;
+        }
+        let (gateway, state) = installation.instance(Arc::clone(&store))?;
+        if i == 0 {
+            fill(&gateway, store.as_ref(), connections, args.customers)?;
+        }
+        states.push(state);
+    }
+    println!("PostgreSQL at {target}, {instances} server instances on the one database:");
+    let pg_reads = measure(&states, connections, customers, args.seconds, false)?;
+    println!(
+        "  ratio postgres ({instances} instances) / sqlite (one): {:.2}   goal for postgres with 2 instances: >= 5,000 req/s",
+        pg_reads / sqlite_reads.max(f64::MIN_POSITIVE)
+    );
+    Ok(())
+}
+
+/// Serves `states` (one server each, on one runtime as separate listeners),
+/// logs a rep in on each connection (connection i on instance i mod n), and
+/// times customer reads, then the health route when `with_health`. Returns
+/// the read rate.
+fn measure(
+    states: &[server::AppState],
+    connections: usize,
+    customers: usize,
+    seconds: u64,
+    with_health: bool,
+) -> anyhow::Result<f64> {
     let server_runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let listener = server_runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base = format!("http://{}", listener.local_addr()?);
-    server_runtime.spawn(server::serve(listener, state));
+    let mut bases = Vec::with_capacity(states.len());
+    for state in states {
+        let listener = server_runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        bases.push(format!("http://{}", listener.local_addr()?));
+        server_runtime.spawn(server::serve(listener, state.clone()));
+    }
     let load = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    load.block_on(async {
+    let rate = load.block_on(async {
         let mut clients = Vec::with_capacity(connections);
         for i in 0..connections {
-            let mut c = client::Client::new(&base)?;
+            let base = bases.get(i % bases.len()).map_or("", String::as_str);
+            let mut c = client::Client::new(base)?;
             c.login(&format!("rep-{i:03}"), PASSWORD).await?;
             clients.push(Arc::new(c));
         }
-        let seconds = Duration::from_secs(args.seconds.max(1));
+        let seconds = Duration::from_secs(seconds.max(1));
         // Each rep reads their own accounts: rep i owns B-i, B-(i+n), ...
         let reads = drive(&clients, seconds, move |i, n| {
             let owned = (customers - i).div_ceil(connections).max(1) as u64;
@@ -151,18 +251,20 @@ fn bench(dir: &std::path::Path, args: &ServeBenchArgs) -> anyhow::Result<()> {
             format!("/v1/customers/B-{:06}", i as u64 + k * connections as u64)
         })
         .await;
-        let health = drive(&clients, seconds, |_, _| "/health".to_owned()).await;
         reads.print("customer read (session, policy, ledger, mask)");
-        health.print("health (no session, nothing recorded)");
-        println!(
-            "  ratio reads / health:  {:.2} (goal >= 0.3)   goal for reads: >= 10,000 req/s, p99 <= 20 ms",
-            reads.rate() / health.rate().max(f64::MIN_POSITIVE)
-        );
-        anyhow::Ok(())
+        if with_health {
+            let health = drive(&clients, seconds, |_, _| "/health".to_owned()).await;
+            health.print("health (no session, nothing recorded)");
+            println!(
+                "  ratio reads / health:  {:.2} (goal >= 0.3)   goal for reads: >= 10,000 req/s, p99 <= 20 ms",
+                reads.rate() / health.rate().max(f64::MIN_POSITIVE)
+            );
+        }
+        anyhow::Ok(reads.rate())
     })?;
     drop(load);
     server_runtime.shutdown_timeout(Duration::from_secs(5));
-    Ok(())
+    Ok(rate)
 }
 
 /// Runs every client in a loop for `for_how_long`, the n-th request of

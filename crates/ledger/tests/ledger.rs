@@ -654,3 +654,37 @@ fn two_writers_on_one_store_keep_one_verifiable_log() {
     assert!(report.is_ok(), "{:?}", report.findings);
     assert_eq!(report.entries_checked, 240);
 }
+
+/// A writer that falls behind by a few entries replays them from their
+/// bytes; one that falls behind by thousands reloads the tree instead. Both
+/// must go on writing nodes that verify.
+#[test]
+fn a_stale_writer_catches_up_by_replay_or_by_reloading() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let store = Arc::new(MemoryStore::new());
+    let open = || {
+        ledger::Ledger::open(
+            Arc::clone(&store),
+            common::key(),
+            Arc::new(clock.clone()),
+            ledger::LedgerConfig::new(common::NAME),
+            Vec::new(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (open(), open());
+    let mut next = 0;
+    for behind in [3u64, 5_000, 1, 4_096, 4_097] {
+        assert_eq!(a.append(common::entry(next)).unwrap().index, next);
+        next += 1;
+        for _ in 0..behind {
+            b.append(common::entry(next)).unwrap();
+            next += 1;
+        }
+    }
+    assert_eq!(a.append(common::entry(next)).unwrap().index, next, "after the last gap");
+    a.checkpoint_now().unwrap();
+    let report = verify(&*store, &common::key().verifying_key(), None);
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.entries_checked, next + 1);
+}

@@ -318,23 +318,25 @@ pub const SESSION_TOUCH_EVERY_MS: i64 = 60_000;
 
 fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Result<Option<Resolved>, ApiError> {
     let mut touch = false;
-    let (person, credential, mfa_fresh) = match presented {
+    let (holder, credential, mfa_fresh) = match presented {
         Presented::Session(token) => {
-            let Some(s) = auth.session_by_token(&token_hash(&token))? else {
+            let Some(found) = auth.session_with_holder(&token_hash(&token))? else {
                 return Ok(None);
             };
-            if !session_is_live(&s, auth.sessions_valid_after(&s.person)?, now) {
+            let s = found.credential;
+            if !session_is_live(&s, found.sessions_valid_after, now) {
                 return Ok(None);
             }
             let fresh = mfa_is_fresh(s.mfa_ms, now);
             touch = now - s.last_seen_ms >= SESSION_TOUCH_EVERY_MS;
-            (s.person, Credential::Session { id: s.id }, fresh)
+            (found.person, Credential::Session { id: s.id }, fresh)
         }
         Presented::Token(token) => {
-            let Some(t) = auth.api_token_by_hash(&token_hash(&token))? else {
+            let Some(found) = auth.api_token_with_holder(&token_hash(&token))? else {
                 return Ok(None);
             };
-            if !token_is_live(&t, auth.sessions_valid_after(&t.person)?, now) {
+            let t = found.credential;
+            if !token_is_live(&t, found.sessions_valid_after, now) {
                 return Ok(None);
             }
             // A token never counts as a fresh second factor.
@@ -342,11 +344,11 @@ fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Res
                 id: t.id,
                 scopes: t.scopes,
             };
-            (t.person, credential, false)
+            (found.person, credential, false)
         }
     };
-    let role = match auth.get_person(&person)? {
-        Some(p) if p.status != EmploymentStatus::Departed => p.role,
+    let (person, role) = match holder {
+        Some(p) if p.status != EmploymentStatus::Departed => (p.id, p.role),
         _ => return Ok(None),
     };
     let must_enroll = MFA_REQUIRED_ROLES.contains(&role) && !auth.totp(&person)?.enrolled();

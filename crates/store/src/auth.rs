@@ -124,6 +124,18 @@ pub struct LoginFailures {
     pub last_ms: UnixMillis,
 }
 
+/// A credential found by its hash, with what judging it needs about the
+/// person holding it, read together: a request's credential check is one
+/// round trip to the store instead of three.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WithHolder<T> {
+    pub credential: T,
+    /// The holder's [`AuthStore::sessions_valid_after`].
+    pub sessions_valid_after: UnixMillis,
+    /// The holder as in [`crate::Store::get_person`]; `None` when removed.
+    pub person: Option<model::Person>,
+}
+
 /// Where authentication state is kept. Implemented by every backend that
 /// serves the HTTP API; checked by the conformance suite.
 pub trait AuthStore: Send + Sync {
@@ -134,6 +146,8 @@ pub trait AuthStore: Send + Sync {
     /// Stores a new session; an existing id or token hash is an error.
     fn insert_session(&self, session: &SessionRecord) -> Result<()>;
     fn session_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRecord>>;
+    /// [`AuthStore::session_by_token`] with its holder, in one read.
+    fn session_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<WithHolder<SessionRecord>>>;
     /// A person's sessions, revoked ones included, oldest first.
     fn sessions_of(&self, person: &PersonId) -> Result<Vec<SessionRecord>>;
     /// Records use of a session (moves the idle deadline).
@@ -182,6 +196,8 @@ pub trait AuthStore: Send + Sync {
     /// Stores a new API token; an existing id or token hash is an error.
     fn insert_api_token(&self, token: &ApiTokenRecord) -> Result<()>;
     fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<ApiTokenRecord>>;
+    /// [`AuthStore::api_token_by_hash`] with its holder, in one read.
+    fn api_token_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<WithHolder<ApiTokenRecord>>>;
     /// A person's tokens, revoked ones included, oldest first.
     fn api_tokens_of(&self, person: &PersonId) -> Result<Vec<ApiTokenRecord>>;
     /// Revokes one token of `person`; returns whether it existed.
@@ -199,4 +215,29 @@ pub trait AuthStore: Send + Sync {
 /// Scopes as stored: one comma-separated text column.
 pub(crate) fn split_scopes(text: &str) -> Vec<String> {
     text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// The one query of [`AuthStore::session_with_holder`] and
+/// [`AuthStore::api_token_with_holder`], the same text on every backend:
+/// the credential's `columns` from `table`, the holder's
+/// `sessions_valid_after` (0 when never set) and `person_columns`.
+pub(crate) fn with_holder_query(table: &str, columns: &str, person_columns: &str) -> String {
+    let prefixed = |alias: &str, cols: &str| {
+        cols.split(',')
+            .map(|c| format!("{alias}.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT {}, COALESCE(a.sessions_valid_after, 0), {} FROM {table} c \
+         LEFT JOIN auth_people a ON a.person = c.person LEFT JOIN people p ON p.id = c.person \
+         WHERE c.token_hash = $1",
+        prefixed("c", columns),
+        prefixed("p", person_columns)
+    )
+}
+
+/// How many columns a comma-separated column list names.
+pub(crate) fn column_count(columns: &str) -> usize {
+    columns.split(',').count()
 }

@@ -539,6 +539,56 @@ pub fn api_tokens(store: &dyn AuthStore) {
     assert!(!store.api_token_by_hash(&other.token_hash).unwrap().unwrap().revoked);
 }
 
+/// The one-read credential checks agree with the three reads they replace,
+/// for a holder with a revocation epoch, one never revoked, and one removed.
+pub fn credentials_with_their_holder<S: Store + AuthStore>(store: &S) {
+    let mut rep = sample_person("p-1", Role::SalesRep);
+    rep.status = model::EmploymentStatus::Departing;
+    store.upsert_people(&[rep.clone()]).unwrap();
+    store.upsert_people(&[sample_person("p-2", Role::SalesManager)]).unwrap();
+    store.revoke_sessions_before(&rep.id, 5).unwrap();
+    for (i, person) in ["p-1", "p-2", "p-gone"].into_iter().enumerate() {
+        let session = sample_session(&format!("s-{person}"), person, 10 + i as i64);
+        store.insert_session(&session).unwrap();
+        let token = ApiTokenRecord {
+            id: format!("t-{person}"),
+            token_hash: [100 + i as u8; 32],
+            person: PersonId(person.into()),
+            name: "ci".into(),
+            scopes: vec!["read".into()],
+            created_ms: 10,
+            expires_ms: 1_000,
+            revoked: false,
+        };
+        store.insert_api_token(&token).unwrap();
+        let holder = |id: &PersonId| (store.sessions_valid_after(id).unwrap(), store.get_person(id).unwrap());
+        let found = store.session_with_holder(&session.token_hash).unwrap().unwrap();
+        assert_eq!(found.credential, session);
+        assert_eq!(
+            (found.sessions_valid_after, found.person),
+            holder(&session.person),
+            "{person}"
+        );
+        let found = store.api_token_with_holder(&token.token_hash).unwrap().unwrap();
+        assert_eq!(found.credential, token);
+        assert_eq!(
+            (found.sessions_valid_after, found.person),
+            holder(&token.person),
+            "{person}"
+        );
+    }
+    let first = store
+        .session_with_holder(&sample_session("s-p-1", "p-1", 10).token_hash)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.sessions_valid_after, first.person.map(|p| p.status)),
+        (5, Some(model::EmploymentStatus::Departing))
+    );
+    assert_eq!(store.session_with_holder(&[7; 32]).unwrap(), None);
+    assert_eq!(store.api_token_with_holder(&[7; 32]).unwrap(), None);
+}
+
 pub fn address_failures_restart_after_a_quiet_period(store: &dyn AuthStore) {
     assert_eq!(store.address_failures("10.0.0.1").unwrap(), LoginFailures::default());
     store.record_address_failure("10.0.0.1", 10, 0).unwrap();
@@ -659,7 +709,8 @@ macro_rules! conformance_tests {
             customers_round_trip, duplicate_customer_writes_nothing, batched_insert_is_one_transaction, blind_index_lookup, metas_filter_and_paginate,
             update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
             credentials, sessions_lifecycle, revocation_epoch_and_login_failures, session_mfa_time,
-            totp_enrollment_steps_and_recovery_codes, api_tokens, address_failures_restart_after_a_quiet_period,
+            totp_enrollment_steps_and_recovery_codes, api_tokens, credentials_with_their_holder,
+            address_failures_restart_after_a_quiet_period,
             bootstrap_code_is_spent_once, pending_exports);
     };
     (@each $make:expr; $($check:ident),*) => {

@@ -11,6 +11,7 @@ mod auth;
 pub mod conformance;
 mod ledger_sqlite;
 mod postgres;
+mod postgres_conn;
 mod postgres_copy;
 mod postgres_ledger;
 mod records;
@@ -18,7 +19,7 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use auth::{ApiTokenRecord, AuthStore, BootstrapOutcome, LoginFailures, SessionRecord, TotpRecord};
+pub use auth::{ApiTokenRecord, AuthStore, BootstrapOutcome, LoginFailures, SessionRecord, TotpRecord, WithHolder};
 pub use postgres::{is_postgres_url, redact_url, PostgresOptions, PostgresStore};
 pub use postgres_copy::{copy_sqlite_to_postgres, CopyReport};
 pub use records::*;

@@ -18,14 +18,14 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::postgres_conn::{Db, DbManager};
 use model::{
     Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, Person, PersonId,
     Team, TeamId, UnixMillis,
 };
 use postgres::error::SqlState;
 use postgres::types::Type;
-use postgres::{Client, NoTls, Row};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{NoTls, Row};
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
@@ -34,9 +34,8 @@ use crate::{
     TotpRecord, SCHEMA_VERSION,
 };
 
-type Manager = PostgresConnectionManager<NoTls>;
-type Pool = r2d2::Pool<Manager>;
-pub(crate) type Conn = r2d2::PooledConnection<Manager>;
+type Pool = r2d2::Pool<DbManager>;
+pub(crate) type Conn = r2d2::PooledConnection<DbManager>;
 
 /// Advisory lock keys (one namespace per purpose, fixed across versions).
 const MIGRATION_LOCK: i64 = 0x6375_7374_6f64_0001;
@@ -130,7 +129,7 @@ DROP TABLE ledger_nodes;
 /// Tuning of a [`PostgresStore`].
 #[derive(Debug, Clone)]
 pub struct PostgresOptions {
-    /// Most connections this process opens.
+    /// Most connections for requests (the ledger opens [`LEDGER_CONNECTIONS`] more of its own).
     pub max_connections: u32,
     /// How long to wait for the server (connecting, or a free pooled connection).
     pub connect_timeout: Duration,
@@ -145,9 +144,23 @@ impl Default for PostgresOptions {
     }
 }
 
+/// Connections the ledger keeps apart from requests' (see `ledger_pool`).
+const LEDGER_CONNECTIONS: u32 = 4;
+
+/// Which of a store's connection pools an operation uses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lane {
+    Requests,
+    Ledger,
+}
+
 /// The store on a PostgreSQL database (see the module docs).
 pub struct PostgresStore {
     pool: Pool,
+    /// The ledger's own connections (its append turn, its appends and its
+    /// catch-up reads), so that group commit never queues behind requests
+    /// waiting for a connection of `pool`: every request waits on the ledger.
+    ledger_pool: Pool,
     /// `postgres://user@host:port/database`, without the password.
     target: String,
 }
@@ -261,24 +274,33 @@ impl PostgresStore {
         let target = describe_target(&config);
         // The first connection is made directly: its error says precisely
         // what is wrong (refused, unknown host, credentials, no database).
-        let mut first = config.connect(NoTls).map_err(|e| connect_error(&target, &e))?;
+        let mut first = Db::new(config.connect(NoTls).map_err(|e| connect_error(&target, &e))?);
         migrate(&mut first, &target)?;
         drop(first);
-        let pool = r2d2::Pool::builder()
-            // the ledger's append turn holds one connection while appending on another
-            .max_size(options.max_connections.max(2))
-            .min_idle(Some(1))
-            // no probe round trip per checkout: reads retry on a dead
-            // connection instead, writes when it died before BEGIN
-            .test_on_check_out(false)
-            .connection_timeout(options.connect_timeout)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build(PostgresConnectionManager::new(config, NoTls))
-            .map_err(|e| StoreError::Unreachable {
-                target: target.clone(),
-                problem: e.to_string(),
-            })?;
-        Ok(PostgresStore { pool, target })
+        let pool = |max_size: u32, min_idle: u32| {
+            r2d2::Pool::builder()
+                .max_size(max_size)
+                .min_idle(Some(min_idle))
+                // no probe round trip per checkout: reads retry on a dead
+                // connection instead, writes when it died before BEGIN
+                .test_on_check_out(false)
+                .connection_timeout(options.connect_timeout)
+                .error_handler(Box::new(r2d2::NopErrorHandler))
+                .build(DbManager::new(config.clone()))
+                .map_err(|e| StoreError::Unreachable {
+                    target: target.clone(),
+                    problem: e.to_string(),
+                })
+        };
+        // The append turn holds one connection while appending on another;
+        // two more serve proofs and verification without waiting for them.
+        let ledger_pool = pool(LEDGER_CONNECTIONS, 2)?;
+        let pool = pool(options.max_connections.max(1), 1)?;
+        Ok(PostgresStore {
+            pool,
+            ledger_pool,
+            target,
+        })
     }
 
     /// The database this store uses, without the password.
@@ -287,7 +309,18 @@ impl PostgresStore {
     }
 
     pub(crate) fn conn(&self) -> Result<Conn> {
-        self.pool.get().map_err(|e| StoreError::Unreachable {
+        self.conn_on(Lane::Requests)
+    }
+
+    fn lane(&self, lane: Lane) -> &Pool {
+        match lane {
+            Lane::Requests => &self.pool,
+            Lane::Ledger => &self.ledger_pool,
+        }
+    }
+
+    pub(crate) fn conn_on(&self, lane: Lane) -> Result<Conn> {
+        self.lane(lane).get().map_err(|e| StoreError::Unreachable {
             target: self.target.clone(),
             problem: e.to_string(),
         })
@@ -303,10 +336,10 @@ impl PostgresStore {
     /// A pooled connection checked with an empty query: after a failover
     /// or a server restart every idle connection of the pool is dead, and
     /// each one found so is dropped (the pool discards closed clients).
-    fn live_conn(&self) -> Result<Conn> {
+    fn live_conn(&self, lane: Lane) -> Result<Conn> {
         let mut last = None;
-        for _ in 0..=self.pool.max_size() {
-            let mut conn = self.conn()?;
+        for _ in 0..=self.lane(lane).max_size() {
+            let mut conn = self.conn_on(lane)?;
             match conn.batch_execute("") {
                 Ok(()) => return Ok(conn),
                 Err(e) if connection_lost(&e) => last = Some(e),
@@ -324,12 +357,17 @@ impl PostgresStore {
 
     /// Runs a read; retried once on a live connection when the first one
     /// turns out to be dead (reads have no effect, so this is always safe).
-    pub(crate) fn read<T>(&self, f: impl Fn(&mut Client) -> PgResult<T>) -> Result<T> {
-        let mut conn = self.conn()?;
+    pub(crate) fn read<T>(&self, f: impl Fn(&mut Db) -> PgResult<T>) -> Result<T> {
+        self.read_on(Lane::Requests, f)
+    }
+
+    /// [`PostgresStore::read`] on the connections of `lane`.
+    pub(crate) fn read_on<T>(&self, lane: Lane, f: impl Fn(&mut Db) -> PgResult<T>) -> Result<T> {
+        let mut conn = self.conn_on(lane)?;
         match f(&mut conn) {
             Err(PgFail::Pg(e)) if connection_lost(&e) => {
                 drop(conn);
-                let mut fresh = self.live_conn()?;
+                let mut fresh = self.live_conn(lane)?;
                 f(&mut fresh).map_err(|e| self.classify(e))
             }
             other => other.map_err(|e| self.classify(e)),
@@ -338,13 +376,13 @@ impl PostgresStore {
 
     /// A pooled connection with a transaction begun. A connection found dead
     /// at `BEGIN` is replaced by a live one: nothing had been sent on it.
-    fn begin(&self) -> Result<Conn> {
-        let mut conn = self.conn()?;
+    fn begin(&self, lane: Lane) -> Result<Conn> {
+        let mut conn = self.conn_on(lane)?;
         match conn.batch_execute("BEGIN") {
             Ok(()) => Ok(conn),
             Err(e) if connection_lost(&e) => {
                 drop(conn);
-                let mut fresh = self.live_conn()?;
+                let mut fresh = self.live_conn(lane)?;
                 fresh.batch_execute("BEGIN").map_err(|e| classify(&self.target, &e))?;
                 Ok(fresh)
             }
@@ -355,8 +393,13 @@ impl PostgresStore {
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled
     /// back otherwise. Errors are returned unclassified so callers can
     /// recognise constraint violations.
-    pub(crate) fn transaction<T>(&self, f: impl FnOnce(&mut Client) -> PgResult<T>) -> PgResult<T> {
-        let mut conn = self.begin()?;
+    pub(crate) fn transaction<T>(&self, f: impl FnOnce(&mut Db) -> PgResult<T>) -> PgResult<T> {
+        self.transaction_on(Lane::Requests, f)
+    }
+
+    /// [`PostgresStore::transaction`] on the connections of `lane`.
+    pub(crate) fn transaction_on<T>(&self, lane: Lane, f: impl FnOnce(&mut Db) -> PgResult<T>) -> PgResult<T> {
+        let mut conn = self.begin(lane)?;
         match f(&mut conn) {
             Ok(v) => {
                 conn.batch_execute("COMMIT")?;
@@ -371,7 +414,7 @@ impl PostgresStore {
         }
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Client) -> PgResult<T>) -> Result<T> {
+    fn write<T>(&self, f: impl FnOnce(&mut Db) -> PgResult<T>) -> Result<T> {
         self.transaction(f).map_err(|e| self.classify(e))
     }
 }
@@ -416,7 +459,7 @@ fn classify(target: &str, e: &postgres::Error) -> StoreError {
 
 /// Brings the schema up to [`SCHEMA_VERSION`], one transaction per step,
 /// under an advisory lock so that servers starting together migrate once.
-fn migrate(client: &mut Client, target: &str) -> Result<()> {
+fn migrate(client: &mut Db, target: &str) -> Result<()> {
     let err = |e: postgres::Error| connect_error(target, &e);
     let mut tx = client.transaction().map_err(err)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -484,20 +527,25 @@ const PERSON_COLS: &str =
     "id, name, work_email, department, role, team, manager, clearance, compartments, status, notice_date, last_day, agreements";
 
 fn person_from_row(r: &Row) -> PgResult<Person> {
+    person_from_columns(r, 0)
+}
+
+/// A person from the [`PERSON_COLS`] starting at column `at`.
+fn person_from_columns(r: &Row, at: usize) -> PgResult<Person> {
     Ok(Person {
-        id: PersonId(r.try_get(0)?),
-        name: r.try_get(1)?,
-        work_email: r.try_get(2)?,
-        department: r.try_get(3)?,
-        role: parse("role", r.try_get(4)?)?,
-        team: r.try_get::<_, Option<String>>(5)?.map(TeamId),
-        manager: r.try_get::<_, Option<String>>(6)?.map(PersonId),
-        clearance: classification(r.try_get(7)?)?,
-        compartments: compartments_from_text(r.try_get(8)?)?,
-        status: parse("employment status", r.try_get(9)?)?,
-        notice_date: r.try_get(10)?,
-        last_day: r.try_get(11)?,
-        agreements: serde_json::from_str(r.try_get(12)?).map_err(|e| corrupt("agreements", e.to_string()))?,
+        id: PersonId(r.try_get(at)?),
+        name: r.try_get(at + 1)?,
+        work_email: r.try_get(at + 2)?,
+        department: r.try_get(at + 3)?,
+        role: parse("role", r.try_get(at + 4)?)?,
+        team: r.try_get::<_, Option<String>>(at + 5)?.map(TeamId),
+        manager: r.try_get::<_, Option<String>>(at + 6)?.map(PersonId),
+        clearance: classification(r.try_get(at + 7)?)?,
+        compartments: compartments_from_text(r.try_get(at + 8)?)?,
+        status: parse("employment status", r.try_get(at + 9)?)?,
+        notice_date: r.try_get(at + 10)?,
+        last_day: r.try_get(at + 11)?,
+        agreements: serde_json::from_str(r.try_get(at + 12)?).map_err(|e| corrupt("agreements", e.to_string()))?,
     })
 }
 
@@ -559,7 +607,7 @@ fn customer_from_row(r: &Row) -> PgResult<SealedCustomer> {
     })
 }
 
-fn write_customer(c: &mut Client, row: &SealedCustomer) -> PgResult<()> {
+fn write_customer(c: &mut Db, row: &SealedCustomer) -> PgResult<()> {
     let m = &row.meta;
     c.execute(
         "INSERT INTO customers (id, owner, team, territory, country, classification, compartments, created_ms,
@@ -1115,6 +1163,22 @@ fn token_from_row(r: &Row) -> PgResult<ApiTokenRecord> {
     })
 }
 
+/// A row of [`crate::auth::with_holder_query`]: the credential's columns,
+/// then `sessions_valid_after`, then the holder's (all NULL when removed).
+fn with_holder_from_row<T>(
+    r: &Row,
+    credential: impl Fn(&Row) -> PgResult<T>,
+    credential_cols: &str,
+) -> PgResult<crate::WithHolder<T>> {
+    let after = crate::auth::column_count(credential_cols);
+    let present: Option<String> = r.try_get(after + 1)?;
+    Ok(crate::WithHolder {
+        credential: credential(r)?,
+        sessions_valid_after: r.try_get(after)?,
+        person: present.map(|_| person_from_columns(r, after + 1)).transpose()?,
+    })
+}
+
 fn session_from_row(r: &Row) -> PgResult<SessionRecord> {
     let token_hash = hash_column(r, 1, "session")?;
     Ok(SessionRecord {
@@ -1175,6 +1239,17 @@ impl AuthStore for PostgresStore {
                 ],
             )?;
             Ok(())
+        })
+    }
+
+    fn session_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<SessionRecord>>> {
+        self.read(|c| {
+            c.query_opt(
+                &crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS),
+                &[&token_hash.as_slice()],
+            )?
+            .map(|r| with_holder_from_row(&r, session_from_row, SESSION_COLS))
+            .transpose()
         })
     }
 
@@ -1403,6 +1478,17 @@ impl AuthStore for PostgresStore {
                 ],
             )?;
             Ok(())
+        })
+    }
+
+    fn api_token_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<ApiTokenRecord>>> {
+        self.read(|c| {
+            c.query_opt(
+                &crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS),
+                &[&token_hash.as_slice()],
+            )?
+            .map(|r| with_holder_from_row(&r, token_from_row, TOKEN_COLS))
+            .transpose()
         })
     }
 

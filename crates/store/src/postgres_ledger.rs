@@ -9,17 +9,17 @@
 use std::collections::HashMap;
 
 use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint};
-use postgres::Client;
 
 use crate::ledger_sqlite::node_position;
-use crate::postgres::{PgFail, LEDGER_LOCK, LEDGER_TURN};
+use crate::postgres::{Lane, PgFail, LEDGER_LOCK, LEDGER_TURN};
+use crate::postgres_conn::Db;
 use crate::PostgresStore;
 
 fn backend(e: crate::StoreError) -> LedgerStoreError {
     LedgerStoreError::Backend(e.to_string())
 }
 
-fn size_of(c: &mut Client) -> Result<u64, PgFail> {
+fn size_of(c: &mut Db) -> Result<u64, PgFail> {
     let n: i64 = c
         .query_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries", &[])?
         .try_get(0)?;
@@ -54,11 +54,11 @@ fn checkpoint_rows(rows: &[postgres::Row]) -> Result<Vec<StoredCheckpoint>, PgFa
 
 impl LedgerStore for PostgresStore {
     fn size(&self) -> Result<u64, LedgerStoreError> {
-        self.read(size_of).map_err(backend)
+        self.read_on(Lane::Ledger, size_of).map_err(backend)
     }
 
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
-        let outcome = self.transaction(|c| {
+        let outcome = self.transaction_on(Lane::Ledger, |c| {
             // one appender at a time per database, held until commit
             c.execute("SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])?;
             let size = size_of(c)?;
@@ -183,7 +183,7 @@ impl LedgerStore for PostgresStore {
     /// pool). Writers queue on it, so a busy server cannot starve another.
     /// A connection that dies while holding it releases it on the server.
     fn append_turn(&self, append: &mut dyn FnMut() -> Result<(), LedgerStoreError>) -> Result<(), LedgerStoreError> {
-        let mut conn = self.conn().map_err(backend)?;
+        let mut conn = self.conn_on(Lane::Ledger).map_err(backend)?;
         conn.execute("SELECT pg_advisory_lock($1)", &[&LEDGER_TURN])
             .map_err(|e| backend(self.classify(PgFail::Pg(e))))?;
         let out = append();
@@ -196,7 +196,7 @@ impl LedgerStore for PostgresStore {
     }
 
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, LedgerStoreError> {
-        self.read(|c| {
+        self.read_on(Lane::Ledger, |c| {
             checkpoint_rows(&c.query(
                 "SELECT size, time_ms, text FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1",
                 &[],

@@ -304,20 +304,25 @@ const PERSON_COLS: &str =
     "id, name, work_email, department, role, team, manager, clearance, compartments, status, notice_date, last_day, agreements";
 
 fn person_from_row(r: &Row<'_>) -> rusqlite::Result<Person> {
+    person_from_columns(r, 0)
+}
+
+/// A person from the [`PERSON_COLS`] starting at column `at`.
+fn person_from_columns(r: &Row<'_>, at: usize) -> rusqlite::Result<Person> {
     Ok(Person {
-        id: PersonId(r.get(0)?),
-        name: r.get(1)?,
-        work_email: r.get(2)?,
-        department: r.get(3)?,
-        role: r.get::<_, String>(4)?.parse().map_err(conversion)?,
-        team: r.get::<_, Option<String>>(5)?.map(TeamId),
-        manager: r.get::<_, Option<String>>(6)?.map(PersonId),
-        clearance: classification(r.get(7)?)?,
-        compartments: compartments_from_text(&r.get::<_, String>(8)?)?,
-        status: r.get::<_, String>(9)?.parse().map_err(conversion)?,
-        notice_date: r.get(10)?,
-        last_day: r.get(11)?,
-        agreements: serde_json::from_str(&r.get::<_, String>(12)?).map_err(conversion)?,
+        id: PersonId(r.get(at)?),
+        name: r.get(at + 1)?,
+        work_email: r.get(at + 2)?,
+        department: r.get(at + 3)?,
+        role: r.get::<_, String>(at + 4)?.parse().map_err(conversion)?,
+        team: r.get::<_, Option<String>>(at + 5)?.map(TeamId),
+        manager: r.get::<_, Option<String>>(at + 6)?.map(PersonId),
+        clearance: classification(r.get(at + 7)?)?,
+        compartments: compartments_from_text(&r.get::<_, String>(at + 8)?)?,
+        status: r.get::<_, String>(at + 9)?.parse().map_err(conversion)?,
+        notice_date: r.get(at + 10)?,
+        last_day: r.get(at + 11)?,
+        agreements: serde_json::from_str(&r.get::<_, String>(at + 12)?).map_err(conversion)?,
     })
 }
 
@@ -973,6 +978,22 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<crate::ApiTokenRecord> {
     })
 }
 
+/// A row of [`crate::auth::with_holder_query`]: the credential's columns,
+/// then `sessions_valid_after`, then the holder's (all NULL when removed).
+fn with_holder_from_row<T>(
+    r: &Row<'_>,
+    credential: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    credential_cols: &str,
+) -> rusqlite::Result<crate::WithHolder<T>> {
+    let after = crate::auth::column_count(credential_cols);
+    let present: Option<String> = r.get(after + 1)?;
+    Ok(crate::WithHolder {
+        credential: credential(r)?,
+        sessions_valid_after: r.get(after)?,
+        person: present.map(|_| person_from_columns(r, after + 1)).transpose()?,
+    })
+}
+
 fn session_from_row(r: &Row<'_>) -> rusqlite::Result<crate::SessionRecord> {
     let token_hash = hash_column(r, 1)?;
     Ok(crate::SessionRecord {
@@ -1032,6 +1053,16 @@ impl crate::AuthStore for SqliteStore {
         self.read(|c| {
             c.prepare_cached(&format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"))?
                 .query_row([token_hash.as_slice()], session_from_row)
+                .optional()
+        })
+    }
+
+    fn session_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<crate::SessionRecord>>> {
+        self.read(|c| {
+            c.prepare_cached(&crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS))?
+                .query_row([token_hash.as_slice()], |r| {
+                    with_holder_from_row(r, session_from_row, SESSION_COLS)
+                })
                 .optional()
         })
     }
@@ -1285,6 +1316,16 @@ impl crate::AuthStore for SqliteStore {
         self.read(|c| {
             c.prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = ?1"))?
                 .query_row([token_hash.as_slice()], token_from_row)
+                .optional()
+        })
+    }
+
+    fn api_token_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<crate::ApiTokenRecord>>> {
+        self.read(|c| {
+            c.prepare_cached(&crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS))?
+                .query_row([token_hash.as_slice()], |r| {
+                    with_holder_from_row(r, token_from_row, TOKEN_COLS)
+                })
                 .optional()
         })
     }

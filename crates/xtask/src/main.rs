@@ -7,6 +7,11 @@
 //!   `store::testing`), or use `CUSTODIA_TEST_POSTGRES` when set.
 //! * `cargo xtask ci`: `test`, then `cargo fmt --check` and clippy with
 //!   warnings denied: what `.ci/run` runs.
+//! * `cargo xtask bench-shared [ARGS]`: starts a throwaway PostgreSQL cluster
+//!   with the server's default durability (fsync and synchronous_commit on;
+//!   the test cluster turns them off for speed), runs `custodia bench serve
+//!   --database URL ARGS` against it (several server instances on the one
+//!   database, and SQLite in the same run), then removes the cluster.
 
 use std::process::Command;
 
@@ -27,7 +32,8 @@ fn main() -> anyhow::Result<()> {
             cargo(&["fmt", "--all", "--check"])?;
             cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
         }
-        _ => bail!("usage: cargo xtask test | ci"),
+        "bench-shared" => bench_shared(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => bail!("usage: cargo xtask test | ci | bench-shared [custodia bench serve arguments]"),
     }
 }
 
@@ -102,4 +108,78 @@ fn ensure_packages() -> anyhow::Result<()> {
         .args(["install", "-y", "-q", "--no-install-recommends"])
         .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// Debian's newest PostgreSQL server binaries (`/usr/lib/postgresql/NN/bin`).
+fn postgres_bin_dir() -> anyhow::Result<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .context("PostgreSQL is not installed (no /usr/lib/postgresql); run as root to install it")?
+        .flatten()
+        .map(|d| d.path().join("bin"))
+        .filter(|d| d.join("pg_ctl").is_file())
+        .collect();
+    dirs.sort();
+    dirs.pop().context("no pg_ctl under /usr/lib/postgresql/*/bin")
+}
+
+/// A PostgreSQL program, as the `postgres` user when we are root (the
+/// server refuses to run as root).
+fn postgres_command(bin: &std::path::Path, program: &str) -> Command {
+    let path = bin.join(program);
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(path);
+        c
+    } else {
+        Command::new(path)
+    }
+}
+
+fn bench_shared(bench_args: &[String]) -> anyhow::Result<()> {
+    ensure_packages()?;
+    let bin = postgres_bin_dir()?;
+    let dir = std::env::temp_dir().join(format!("custodia-bench-pg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    if is_root() {
+        run(Command::new("chown").args(["postgres:postgres"]).arg(&dir))?;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let data = dir.join("data");
+    let result = (|| {
+        run(postgres_command(&bin, "initdb")
+            .args(["-U", "custodia", "--auth=trust", "-E", "UTF8", "-D"])
+            .arg(&data))?;
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=300 -c shared_buffers=256MB",
+            dir.display()
+        );
+        run(postgres_command(&bin, "pg_ctl")
+            .args(["start", "-w", "-t", "60", "-D"])
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(dir.join("server.log")))?;
+        let url = format!("postgres://custodia@127.0.0.1:{port}/postgres");
+        let bench = cargo(
+            &[
+                "run",
+                "--release",
+                "--bin",
+                "custodia",
+                "--",
+                "bench",
+                "serve",
+                "--database",
+                &url,
+            ]
+            .into_iter()
+            .chain(bench_args.iter().map(String::as_str))
+            .collect::<Vec<_>>(),
+        );
+        let stop = run(postgres_command(&bin, "pg_ctl")
+            .args(["stop", "-m", "fast", "-D"])
+            .arg(&data));
+        bench.and(stop)
+    })();
+    std::fs::remove_dir_all(&dir).ok();
+    result
 }
