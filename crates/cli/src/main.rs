@@ -89,6 +89,9 @@ enum Command {
     Scan(scan_cmd::ScanArgs),
     /// Serve the HTTP API (sessions, customers, documents, audit).
     Serve(serve_cmd::ServeArgs),
+    /// Issue a new one-time code for the first security admin's password
+    /// (`POST /v1/bootstrap`), voiding any earlier code; only while no one has a password.
+    Bootstrap,
     /// Key management.
     #[command(subcommand)]
     Keys(commands::KeysCmd),
@@ -144,6 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Access(cmd) => policy_cmd::access(&ctx, cmd),
         Command::Scan(args) => scan_cmd::run(&ctx, args),
         Command::Serve(args) => serve_cmd::run(&ctx, args),
+        Command::Bootstrap => serve_cmd::bootstrap(&ctx),
         Command::Keys(cmd) => commands::keys(&ctx, cmd),
         Command::Audit(cmd) => audit::run(&ctx, cmd),
         Command::Evidence(cmd) => audit::evidence(&ctx, cmd),

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 use gateway::Gateway;
 use ledger::{FileWitness, Ledger, LedgerConfig, Witness};
-use model::{SharedClock, SystemClock};
+use model::{Clock, SharedClock, SystemClock};
 use store::Store;
 
 use crate::install::Context;
@@ -116,9 +116,16 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let icap = args
         .icap
         .map(|addr| (addr, upload_inspector(&gateway, Arc::clone(&engine))));
+    // TOTP secrets an earlier version stored in clear are sealed before any request.
+    let sealed = server::seal_stored_totp_secrets(&gateway, auth.as_ref())?;
+    if sealed > 0 {
+        eprintln!("Sealed the TOTP secrets of {sealed} person(s) that an earlier version stored in clear.");
+    }
     // First run: no one can log in yet. The code goes to the operator's
-    // terminal only; it is stored hashed and spent by its first use.
-    let bootstrap = server::issue_bootstrap_code(&*auth)?;
+    // terminal only; it is stored hashed and spent by its first use. Servers
+    // sharing the database keep the first unexpired code.
+    let started_ms = clock.now_ms();
+    let bootstrap = server::issue_bootstrap_code(&*auth, started_ms, false)?;
     let trusted = if args.trusted_networks.is_empty() {
         vec!["127.0.0.0/8".parse()?, "::1/128".parse()?]
     } else {
@@ -150,13 +157,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
                 identity.fingerprint_sha256()
             );
         }
-        if let Some(code) = bootstrap {
-            eprintln!(
-                "No one has a password yet. One-time bootstrap code for the first security admin:\n  {code}\n\
-                 Use it once: POST /v1/bootstrap {{\"code\", \"person\", \"password\"}} (the person must be an \
-                 imported security admin). A restart before then prints a new code."
-            );
-        }
+        print_bootstrap(&bootstrap, started_ms);
         if let Some((addr, inspector)) = icap {
             let icap_listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -173,6 +174,67 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         }
         .context("the server stopped")
     })
+}
+
+/// Tells the operator how the first security admin sets their password.
+fn print_bootstrap(bootstrap: &server::BootstrapCode, now_ms: i64) {
+    let minutes = |ms: i64| (ms.max(0) + 59_999) / 60_000;
+    match bootstrap {
+        server::BootstrapCode::Issued { code, expires_ms } => eprintln!(
+            "No one has a password yet. One-time bootstrap code for the first security admin, valid for {} \
+             minutes:\n  {code}\n\
+             Use it once: POST /v1/bootstrap {{\"code\", \"person\", \"password\"}} (the person must be an \
+             imported security admin). Other servers on this database accept it too. `custodia bootstrap` \
+             issues a new one (voiding this one).",
+            minutes(expires_ms - now_ms)
+        ),
+        server::BootstrapCode::AlreadyIssued { issued_ms, expires_ms } => eprintln!(
+            "No one has a password yet. A bootstrap code issued {} minute(s) ago (printed by the server that \
+             issued it, sharing this database, or by an earlier start) stays valid for {} more minute(s); \
+             no new one is printed. Lost it? `custodia bootstrap` issues a new one (voiding it).",
+            (now_ms - issued_ms).max(0) / 60_000,
+            minutes(expires_ms - now_ms)
+        ),
+        server::BootstrapCode::Over => {}
+    }
+}
+
+/// `custodia bootstrap`: a new one-time code for the first security admin,
+/// replacing any earlier one (e.g. printed by a server whose output is lost).
+/// Recorded in the ledger, without the code.
+pub fn bootstrap(ctx: &Context) -> anyhow::Result<()> {
+    // Only whoever holds the installation's key may issue a code.
+    let installation = ctx.open()?;
+    let store = ctx.open_store()?;
+    let now = SystemClock.now_ms();
+    match server::issue_bootstrap_code(&*store, now, true)? {
+        server::BootstrapCode::Issued { code, expires_ms } => {
+            installation.gateway.record_auth_event(
+                "bootstrap_code",
+                None,
+                &gateway::AccessContext {
+                    device: Some("cli".into()),
+                    ..Default::default()
+                },
+                true,
+                "issued-by-operator",
+            )?;
+            println!("{code}");
+            eprintln!(
+                "One-time bootstrap code for the first security admin, valid for {} minutes; any earlier code \
+                 is void. Use it once: POST /v1/bootstrap {{\"code\", \"person\", \"password\"}}.",
+                (expires_ms - now) / 60_000
+            );
+            Ok(())
+        }
+        server::BootstrapCode::Over => anyhow::bail!(
+            "bootstrap is over: a person already has a password; log in as a security admin, or set a \
+             password with `custodia people set-password PERSON`"
+        ),
+        server::BootstrapCode::AlreadyIssued { .. } => {
+            anyhow::bail!("another code was issued at the same moment; run `custodia bootstrap` again")
+        }
+    }
 }
 
 /// The DLP engine over the vault as it is at start, recording each upload's

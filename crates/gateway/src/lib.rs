@@ -21,6 +21,7 @@ mod export;
 pub mod mask;
 mod people;
 mod policy_ops;
+mod second_factor;
 mod view;
 
 use std::sync::{Arc, RwLock};
@@ -33,6 +34,7 @@ pub use documents::NewDocument;
 pub use error::GatewayError;
 pub use export::{neutralize, write_csv, write_xlsx, ExportFormat, ExportOutcome, ExportSelection, ExportTicket};
 pub use policy_ops::{Explanation, WhatCan, WhoCan};
+pub use second_factor::TotpSecret;
 pub use view::{Bulk, CustomerView, Withheld};
 
 pub use crypto::{CryptoError, Keyring, KEYRING_ENV};
@@ -315,5 +317,6 @@ fn key_record(owner: &store::KeyOwner) -> Vec<u8> {
     match owner {
         store::KeyOwner::Customer(id) => format!("customer/{id}").into_bytes(),
         store::KeyOwner::Document(id) => format!("document/{id}").into_bytes(),
+        store::KeyOwner::Totp(person) => format!("totp/{person}").into_bytes(),
     }
 }

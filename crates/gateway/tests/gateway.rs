@@ -169,3 +169,53 @@ fn working_hours_follow_the_injected_clock() {
         night.text
     );
 }
+
+/// A TOTP secret opens only for its person, under one data key per person
+/// that survives key rotation; Debug never shows it.
+#[test]
+fn totp_secrets_open_only_for_their_person_and_across_rotations() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_750_000_000_000));
+    let (rep, other) = (PersonId("rep".into()), PersonId("other".into()));
+    let secret = b"12345678901234567890";
+    let sealed = gw.seal_totp_secret(&rep, secret).unwrap();
+    assert!(!sealed.windows(secret.len()).any(|w| w == secret));
+    let again = gw.seal_totp_secret(&rep, secret).unwrap();
+    assert_ne!(sealed, again, "a fresh nonce each time");
+    assert!(matches!(
+        gw.open_totp_secret(&other, &sealed),
+        Err(GatewayError::NotFound { .. })
+    ));
+    gw.seal_totp_secret(&other, b"another secret").unwrap();
+    assert!(
+        matches!(gw.open_totp_secret(&other, &sealed), Err(GatewayError::Crypto(_))),
+        "another person's key and name do not open it"
+    );
+    let op = Actor::Operator { name: "test".into() };
+    gw.rotate_keys(&op, &AccessContext::default(), &|_: &Keyring| Ok(()))
+        .unwrap();
+    let opened = gw.open_totp_secret(&rep, &sealed).unwrap();
+    assert_eq!(opened.expose(), secret);
+    assert_eq!(format!("{opened:?}"), "TotpSecret(redacted)");
+}
+
+#[test]
+fn the_default_policy_requires_a_second_factor_of_admins_finance_and_executives() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_750_000_000_000));
+    for (role, required) in [
+        (Role::SalesRep, false),
+        (Role::SalesManager, false),
+        (Role::Support, false),
+        (Role::Engineering, false),
+        (Role::Hr, false),
+        (Role::Finance, true),
+        (Role::SecurityAdmin, true),
+        (Role::Executive, true),
+    ] {
+        let p = person("someone", role);
+        assert_eq!(
+            gw.mfa_required(&p, &AccessContext::default()).unwrap(),
+            required,
+            "{role:?}"
+        );
+    }
+}

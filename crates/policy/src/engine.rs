@@ -506,7 +506,8 @@ impl PolicyEngine {
 
     /// What `principal` could do to `resource` under normal conditions
     /// ([`RequestContext::office_hours`]), for access reviews. A field action counts if
-    /// it is allowed for at least one field.
+    /// it is allowed for at least one field. Obligations ([`Action::is_permission`]) are
+    /// not listed.
     pub fn allowed_actions(&self, principal: &Principal, resource: &ResourceRef) -> Vec<Action> {
         let set = self.snapshot();
         let Ok(p) = self.cedar_principal(principal) else {
@@ -514,7 +515,7 @@ impl PolicyEngine {
         };
         Action::ALL
             .into_iter()
-            .filter(|&a| a.resource_kind() == resource.kind())
+            .filter(|&a| a.resource_kind() == resource.kind() && a.is_permission())
             .filter(|&a| self.allowed_normally(&set, &p, a, resource))
             .collect()
     }

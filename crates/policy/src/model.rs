@@ -256,12 +256,19 @@ actions! {
     AuditExport => "audit.export", System;
     AccessReview => "access.review", System;
     SessionsRevoke => "sessions.revoke", System;
+    AuthRequireMfa => "auth.require_mfa", System;
 }
 
 impl Action {
     /// Position in [`Action::ALL`]; used to index per-action policy slices.
     pub(crate) fn index(self) -> usize {
         self as usize
+    }
+
+    /// Whether a permit grants something. `auth.require_mfa` is an obligation
+    /// instead (a permit demands a second factor), so access reviews skip it.
+    pub fn is_permission(self) -> bool {
+        self != Action::AuthRequireMfa
     }
 
     /// Whether this action reads one named field (its context carries `field`).

@@ -40,11 +40,9 @@ const FREE_ADDRESS_FAILURES: u32 = 10;
 const ADDRESS_WINDOW_MS: i64 = 60 * 60_000;
 /// How long after completing MFA a session counts as MFA-fresh (admin actions).
 pub const MFA_FRESH_MS: i64 = 15 * 60_000;
-/// Roles that must use a second factor: until enrolled in TOTP, their
-/// sessions reach only [`ENROLLMENT_ROUTES`].
-pub const MFA_REQUIRED_ROLES: &[model::Role] =
-    &[model::Role::SecurityAdmin, model::Role::Finance, model::Role::Executive];
-/// What a person who must enroll in TOTP may do before enrolling.
+/// What a person who must enroll in TOTP may do before enrolling. Who must
+/// is the policy's to say (action `auth.require_mfa`; by default security
+/// admins, finance and executives).
 pub const ENROLLMENT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/auth/totp/enroll"),
     ("POST", "/v1/auth/totp/confirm"),
@@ -316,7 +314,13 @@ struct Resolved {
 /// counted from up to this long before the last request (never later).
 pub const SESSION_TOUCH_EVERY_MS: i64 = 60_000;
 
-fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Result<Option<Resolved>, ApiError> {
+fn resolve(
+    gateway: &Gateway,
+    auth: &dyn AuthBackend,
+    presented: Presented,
+    access: &AccessContext,
+    now: UnixMillis,
+) -> Result<Option<Resolved>, ApiError> {
     let mut touch = false;
     let (holder, credential, mfa_fresh) = match presented {
         Presented::Session(token) => {
@@ -347,11 +351,22 @@ fn resolve(auth: &dyn AuthBackend, presented: Presented, now: UnixMillis) -> Res
             (found.person, credential, false)
         }
     };
-    let (person, role) = match holder {
-        Some(p) if p.status != EmploymentStatus::Departed => (p.id, p.role),
+    let found = match holder {
+        Some(p) if p.status != EmploymentStatus::Departed => p,
         _ => return Ok(None),
     };
-    let must_enroll = MFA_REQUIRED_ROLES.contains(&role) && !auth.totp(&person)?.enrolled();
+    // Asked at every request, so a policy change applies at the next one. Policy
+    // first: its decision is cached, and most people are not required.
+    let required = gateway.mfa_required(
+        &found,
+        &AccessContext {
+            mfa_fresh,
+            ..access.clone()
+        },
+    )?;
+    let person = found.id.clone();
+    let must_enroll = required && !auth.totp(&person)?.enrolled();
+    let role = found.role;
     let touch = match (&credential, touch) {
         (Credential::Session { id }, true) => Some(id.clone()),
         _ => None,
@@ -402,12 +417,14 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
     let mut access = access_context(&request, &state.trusted_networks);
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
+    let gateway = Arc::clone(&state.gateway);
     // SQLite answers these reads from memory in microseconds, less than a hand-off to
     // the blocking pool costs; a database across the network gets the pool.
     let resolved = if state.auth.backend() == "sqlite" {
-        resolve(auth.as_ref(), presented, now)
+        resolve(&gateway, auth.as_ref(), presented, &access, now)
     } else {
-        blocking(move || resolve(auth.as_ref(), presented, now)).await
+        let access = access.clone();
+        blocking(move || resolve(&gateway, auth.as_ref(), presented, &access, now)).await
     };
     let found = match resolved {
         Ok(Some(r)) => r,
@@ -520,6 +537,7 @@ struct Accepted {
 /// Checks a login without creating anything; counts failures per person
 /// and per source address.
 fn check_login(
+    gateway: &Gateway,
     auth: &dyn AuthBackend,
     body: &LoginRequest,
     person: &PersonId,
@@ -570,12 +588,11 @@ fn check_login(
             reason: "departed",
         }));
     }
-    let totp = auth.totp(person)?;
     let mut accepted = Accepted {
         mfa_ms: 0,
         factor: None,
     };
-    if totp.enrolled() {
+    if auth.totp(person)?.enrolled() {
         if body.totp.is_none() && body.recovery_code.is_none() {
             return fail(
                 ApiError::new(
@@ -587,6 +604,7 @@ fn check_login(
                 "missing-second-factor",
             );
         }
+        let totp = mfa::open_totp(gateway, auth, person)?;
         match mfa::verify_second_factor(
             auth,
             person,
@@ -632,7 +650,7 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
     let person = PersonId(body.person.clone());
     let (person, token, session) = blocking(move || -> Result<_, ApiError> {
         let address = address_key(&access);
-        let accepted = match check_login(auth.as_ref(), &body, &person, &address, now)? {
+        let accepted = match check_login(&gateway, auth.as_ref(), &body, &person, &address, now)? {
             Ok(a) => a,
             Err(refusal) => {
                 // A name that is no person's may be a mistyped password: not recorded.
@@ -835,16 +853,66 @@ pub(crate) async fn change_password(
     .await
 }
 
-/// On an installation where no person has a password yet, stores a new
-/// one-time bootstrap code (hashed, replacing any earlier one) and returns
-/// it for the operator; `None` once anyone has a password.
-pub fn issue_bootstrap_code(store: &dyn AuthStore) -> Result<Option<String>, store::StoreError> {
+/// How long a bootstrap code may be used after it is issued.
+pub const BOOTSTRAP_CODE_TTL_MS: i64 = 60 * 60_000;
+
+/// What [`issue_bootstrap_code`] did.
+#[derive(Clone, PartialEq, Eq)]
+pub enum BootstrapCode {
+    /// A new code, for the operator's eyes only; it is the one in force.
+    Issued { code: String, expires_ms: UnixMillis },
+    /// An unexpired code issued earlier (by another server sharing the
+    /// database, or an earlier start) stays in force; no new one was made.
+    AlreadyIssued {
+        issued_ms: UnixMillis,
+        expires_ms: UnixMillis,
+    },
+    /// Someone has a password: bootstrap is over.
+    Over,
+}
+
+impl std::fmt::Debug for BootstrapCode {
+    // The code is a credential: never in Debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BootstrapCode::Issued { expires_ms, .. } => f
+                .debug_struct("Issued")
+                .field("expires_ms", expires_ms)
+                .finish_non_exhaustive(),
+            BootstrapCode::AlreadyIssued { issued_ms, expires_ms } => f
+                .debug_struct("AlreadyIssued")
+                .field("issued_ms", issued_ms)
+                .field("expires_ms", expires_ms)
+                .finish(),
+            BootstrapCode::Over => f.write_str("Over"),
+        }
+    }
+}
+
+/// On an installation where no person has a password yet, issues a one-time
+/// bootstrap code valid for [`BOOTSTRAP_CODE_TTL_MS`] from `now` (stored
+/// hashed). There is one code at a time: unless `replace` (the operator's
+/// `custodia bootstrap`), an unexpired code already issued is kept, so that
+/// servers starting on one database do not void each other's code.
+pub fn issue_bootstrap_code(
+    store: &dyn AuthStore,
+    now: UnixMillis,
+    replace: bool,
+) -> Result<BootstrapCode, store::StoreError> {
     if store.any_credential()? {
-        return Ok(None);
+        return Ok(BootstrapCode::Over);
     }
     let code = random_text(24);
-    store.put_bootstrap_code(&token_hash(&code))?;
-    Ok(Some(code))
+    let expires_ms = now.saturating_add(BOOTSTRAP_CODE_TTL_MS);
+    Ok(
+        match store.put_bootstrap_code(&token_hash(&code), now, expires_ms, replace)? {
+            store::BootstrapIssue::Issued => BootstrapCode::Issued { code, expires_ms },
+            store::BootstrapIssue::Pending { issued_ms, expires_ms } => {
+                BootstrapCode::AlreadyIssued { issued_ms, expires_ms }
+            }
+            store::BootstrapIssue::Over => BootstrapCode::Over,
+        },
+    )
 }
 
 /// `POST /v1/bootstrap` body.
@@ -857,12 +925,13 @@ pub(crate) struct BootstrapRequest {
 }
 
 /// `POST /v1/bootstrap`: the first security admin sets their password with
-/// the code `custodia serve` printed. The code is spent atomically with the
-/// password being set; a second use, or any use once someone has a
-/// password, is refused.
+/// the code `custodia serve` (or `custodia bootstrap`) printed. The code is
+/// spent atomically with the password being set; a second use, an expired
+/// code, or any use once someone has a password, is refused.
 pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let access = access_context(&request, &state.trusted_networks);
     let Json(body) = Json::<BootstrapRequest>::from_request(request, &()).await?;
+    let now = state.clock.now_ms();
     let auth = state.auth.clone();
     let gateway = Arc::clone(&state.gateway);
     blocking(move || -> Result<Response, ApiError> {
@@ -892,7 +961,7 @@ pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -
             PasswordError::Length { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
             other => ApiError::internal(&other),
         })?;
-        match auth.consume_bootstrap_code(&token_hash(&body.code), &person, &phc)? {
+        match auth.consume_bootstrap_code(&token_hash(&body.code), &person, &phc, now)? {
             store::BootstrapOutcome::Done => {
                 gateway.record_auth_event("bootstrap", Some(&person), &access, true, "first-admin")?;
                 Ok(Json(serde_json::json!({"bootstrapped": person.0})).into_response())
@@ -906,7 +975,16 @@ pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -
                 Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "bootstrap_refused",
-                    "wrong or spent bootstrap code; use the one the server printed at start",
+                    "wrong, replaced or spent bootstrap code; use the latest one `custodia serve` or \
+                     `custodia bootstrap` printed",
+                ))
+            }
+            store::BootstrapOutcome::Expired => {
+                record_denial(&gateway, "bootstrap", None, &access, "expired-code");
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "bootstrap_expired",
+                    "this bootstrap code has expired; run `custodia bootstrap` on the server for a new one",
                 ))
             }
         }

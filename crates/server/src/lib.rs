@@ -17,22 +17,28 @@
 //! - `POST /v1/events`: activity events (JSON lines) for the risk engine, fed by
 //!   security admins; [`RiskState`] keeps the engine's state in the store and
 //!   [`RiskRecorder`] hands the gateway's vault accesses to it in process.
-//! - [`set_password`], [`revoke_person_sessions`], [`issue_bootstrap_code`]:
-//!   the operator's side, called by the CLI.
+//! - [`set_password`], [`revoke_person_sessions`], [`issue_bootstrap_code`],
+//!   [`seal_stored_totp_secrets`]: the operator's side, called by the CLI.
 //! - Second factor (`mfa.rs`): TOTP (RFC 6238, SHA-1, 6 digits, 30 s, ±1
 //!   step; a code's step is accepted once, across servers, through the
 //!   store), enrollment with an otpauth:// URI and an SVG QR code,
 //!   [`RECOVERY_CODES`] one-time recovery codes, step-up (`POST
 //!   /v1/auth/mfa`). A session is MFA-fresh for [`MFA_FRESH_MS`] after its
 //!   last second factor, which admin actions need (policy
-//!   `admin-needs-fresh-mfa`). People in [`MFA_REQUIRED_ROLES`] reach only
-//!   [`ENROLLMENT_ROUTES`] until enrolled. TOTP secrets are stored as they
-//!   are (not sealed): the server cannot reach the keyring.
+//!   `admin-needs-fresh-mfa`). People the policy requires a second factor of
+//!   (action `auth.require_mfa`, asked at every request; by default security
+//!   admins, finance and executives) reach only [`ENROLLMENT_ROUTES`] until
+//!   enrolled. TOTP secrets are sealed through the gateway under a per-person
+//!   data key that key rotation rewraps; [`seal_stored_totp_secrets`] seals
+//!   those an earlier version stored in clear.
 //! - API tokens (`tokens.rs`): [`TOKEN_PREFIX`], stored as SHA-256, scoped
 //!   ([`TOKEN_SCOPES`], enforced by the middleware through [`token_scope`]),
 //!   expiring; never MFA-fresh, never on credential routes.
 //! - `POST /v1/bootstrap`: the first security admin's password, with the
-//!   one-time code `custodia serve` prints while no one has a password.
+//!   one-time code [`issue_bootstrap_code`] makes while no one has a password
+//!   (one code at a time, shared by every server on the database, expiring
+//!   after [`BOOTSTRAP_CODE_TTL_MS`]; `custodia serve` prints it, `custodia
+//!   bootstrap` replaces it).
 //! - [`ApiError`]: the one error shape, `{"error":{"code","message"}}`.
 //!
 //! Passwords are hashed with Argon2id (19 MiB, t=2, p=1). Failed logins
@@ -70,9 +76,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use auth::{
-    issue_bootstrap_code, revoke_person_sessions, set_password, token_scope, BadNetwork, Caller, Credential,
-    PasswordError, SessionConfig, TrustedNetwork, ENROLLMENT_ROUTES, MAX_PASSWORD_CHARS, MFA_FRESH_MS,
-    MFA_REQUIRED_ROLES, MIN_PASSWORD_CHARS, SCOPE_EVENTS, SCOPE_READ, SESSION_COOKIE,
+    issue_bootstrap_code, revoke_person_sessions, set_password, token_scope, BadNetwork, BootstrapCode, Caller,
+    Credential, PasswordError, SessionConfig, TrustedNetwork, BOOTSTRAP_CODE_TTL_MS, ENROLLMENT_ROUTES,
+    MAX_PASSWORD_CHARS, MFA_FRESH_MS, MIN_PASSWORD_CHARS, SCOPE_EVENTS, SCOPE_READ, SESSION_COOKIE,
 };
 pub use data::{DataState, MAX_LIMIT};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -81,7 +87,7 @@ pub use events::{
     MAX_EVENTS_BODY_BYTES,
 };
 pub use exports::{MAX_EXPORT_RECORDS, MAX_JUSTIFICATION_CHARS};
-pub use mfa::{RECOVERY_CODES, TOTP_ISSUER};
+pub use mfa::{seal_stored_totp_secrets, RECOVERY_CODES, TOTP_ISSUER};
 pub use tls::{serve_tls, TlsError, TlsIdentity, HANDSHAKE_TIMEOUT};
 pub use tokens::{MAX_TOKEN_DAYS, TOKEN_PREFIX, TOKEN_SCOPES};
 

@@ -5,6 +5,11 @@
 //! A code is accepted once: the store keeps the last time step used per
 //! person and accepts only later ones, atomically, so two server instances
 //! cannot both accept one code.
+//!
+//! Secrets are sealed by the gateway (the installation's keyring) before they
+//! reach the store and opened only to compute a code. Rows stored in clear by
+//! an earlier version are sealed at `custodia serve`'s start
+//! ([`seal_stored_totp_secrets`]) and, should one still turn up, at first use.
 
 use std::sync::Arc;
 
@@ -12,11 +17,13 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use gateway::{Gateway, GatewayError, TotpSecret};
 use model::{PersonId, UnixMillis};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use store::TotpRecord;
 use totp_rs::{Algorithm, Builder, Totp};
+use zeroize::Zeroizing;
 
 use crate::auth::{record_denial, Caller, MFA_FRESH_MS};
 use crate::error::ApiError;
@@ -82,21 +89,91 @@ fn new_recovery_code() -> String {
     groups.join("-")
 }
 
+/// A person's TOTP enrollment with its secrets opened, for one request.
+pub(crate) struct OpenTotp {
+    /// The confirmed secret; `None` until enrolled.
+    pub(crate) secret: Option<TotpSecret>,
+    /// A secret awaiting confirmation; `None` when none.
+    pub(crate) pending: Option<TotpSecret>,
+}
+
+fn open_or_none(gateway: &Gateway, person: &PersonId, sealed: &[u8]) -> Result<Option<TotpSecret>, GatewayError> {
+    if sealed.is_empty() {
+        return Ok(None);
+    }
+    gateway.open_totp_secret(person, sealed).map(Some)
+}
+
+fn seal_or_empty(gateway: &Gateway, person: &PersonId, clear: &[u8]) -> Result<Vec<u8>, GatewayError> {
+    if clear.is_empty() {
+        return Ok(Vec::new());
+    }
+    gateway.seal_totp_secret(person, clear)
+}
+
+/// Whether a row needs no sealing: sealed, or holding no secret at all.
+fn settled(row: &TotpRecord) -> bool {
+    row.sealed || (row.secret.is_empty() && row.pending.is_empty())
+}
+
+/// Seals a row that still holds `person`'s secrets in clear (written before
+/// secrets were sealed). Returns the row as stored afterwards.
+fn seal_row(gateway: &Gateway, auth: &dyn AuthBackend, person: &PersonId) -> Result<TotpRecord, GatewayError> {
+    // The row is read again after each attempt: another server may seal or change it meanwhile.
+    for _ in 0..3 {
+        let found = auth.totp(person)?;
+        if settled(&found) {
+            return Ok(found);
+        }
+        let secret = seal_or_empty(gateway, person, &found.secret)?;
+        let pending = seal_or_empty(gateway, person, &found.pending)?;
+        if auth.seal_totp(person, &found, &secret, &pending)? {
+            tracing::info!(person = %person, "a TOTP secret stored in clear is now sealed");
+        }
+    }
+    Err(GatewayError::Internal(format!(
+        "the TOTP secrets of {person} could not be sealed: the row kept changing; retry"
+    )))
+}
+
+/// `person`'s TOTP enrollment, secrets opened (sealing them first if an
+/// earlier version stored them in clear).
+pub(crate) fn open_totp(gateway: &Gateway, auth: &dyn AuthBackend, person: &PersonId) -> Result<OpenTotp, ApiError> {
+    let mut row = auth.totp(person)?;
+    if !row.sealed {
+        row = seal_row(gateway, auth, person)?;
+    }
+    Ok(OpenTotp {
+        secret: open_or_none(gateway, person, &row.secret)?,
+        pending: open_or_none(gateway, person, &row.pending)?,
+    })
+}
+
+/// Seals every TOTP secret an earlier version stored in clear; `custodia
+/// serve` calls it at start. Returns how many people's rows were in clear.
+pub fn seal_stored_totp_secrets(gateway: &Gateway, auth: &dyn AuthBackend) -> Result<usize, GatewayError> {
+    let people = auth.unsealed_totp()?;
+    for person in &people {
+        seal_row(gateway, auth, person)?;
+    }
+    Ok(people.len())
+}
+
 /// Checks a second factor and spends it: a TOTP code's step or a recovery
 /// code. `None` when neither is valid (wrong, reused or missing).
 pub(crate) fn verify_second_factor(
     auth: &dyn AuthBackend,
     person: &PersonId,
-    totp: &TotpRecord,
+    totp: &OpenTotp,
     code: Option<&str>,
     recovery_code: Option<&str>,
     now: UnixMillis,
 ) -> Result<Option<Factor>, ApiError> {
-    if !totp.enrolled() {
+    let Some(secret) = &totp.secret else {
         return Ok(None);
-    }
+    };
     if let Some(code) = code {
-        return Ok(match code_step(&totp.secret, person, code, now)? {
+        return Ok(match code_step(secret.expose(), person, code, now)? {
             Some(step) if auth.use_totp_step(person, step)? => Some(Factor::Totp),
             _ => None,
         });
@@ -141,7 +218,7 @@ pub(crate) async fn enroll(
         caller.session_id()?;
         // Replacing a device needs the current one (or a recovery code) first.
         require_fresh_factor(auth.as_ref(), &caller, "enrolling a new device")?;
-        let mut secret = vec![0u8; SECRET_BYTES];
+        let mut secret = Zeroizing::new(vec![0u8; SECRET_BYTES]);
         OsRng.fill_bytes(&mut secret);
         let totp = totp_for(&secret, &caller.person)?;
         let uri = totp.to_url().map_err(|e| ApiError::internal(&e))?;
@@ -150,7 +227,14 @@ pub(crate) async fn enroll(
             .render::<qrcode::render::svg::Color>()
             .min_dimensions(200, 200)
             .build();
-        auth.set_pending_totp(&caller.person, &secret)?;
+        let sealed = gateway.seal_totp_secret(&caller.person, &secret)?;
+        if !auth.set_pending_totp(&caller.person, &sealed)? {
+            // A row from before secrets were sealed: seal it, then store.
+            seal_row(&gateway, auth.as_ref(), &caller.person)?;
+            if !auth.set_pending_totp(&caller.person, &sealed)? {
+                return Err(ApiError::internal(&"the TOTP row stays unsealed"));
+            }
+        }
         gateway.record_auth_event("totp_enroll", Some(&caller.person), &caller.access, true, "pending")?;
         Ok(Json(serde_json::json!({
             "otpauth_uri": uri,
@@ -189,15 +273,14 @@ pub(crate) async fn confirm(
                 "send `code`: the 6-digit code the authenticator app shows",
             ));
         };
-        let pending = auth.totp(&caller.person)?.pending;
-        if pending.is_empty() {
+        let Some(pending) = open_totp(&gateway, auth.as_ref(), &caller.person)?.pending else {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "no_pending_enrollment",
                 "no TOTP enrollment is pending; start one with POST /v1/auth/totp/enroll",
             ));
-        }
-        let Some(step) = code_step(&pending, &caller.person, &code, now)? else {
+        };
+        let Some(step) = code_step(pending.expose(), &caller.person, &code, now)? else {
             record_denial(
                 &gateway,
                 "totp_confirm",
@@ -238,8 +321,8 @@ pub(crate) async fn step_up(
             record_denial(&gateway, "mfa", Some(person), &caller.access, "throttled");
             return Err(crate::auth::throttled(wait, "person"));
         }
-        let totp = auth.totp(person)?;
-        if !totp.enrolled() {
+        let totp = open_totp(&gateway, auth.as_ref(), person)?;
+        if totp.secret.is_none() {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "not_enrolled",

@@ -149,7 +149,7 @@ const OTHER_ROUTES: &[(HttpMethod, &str, &str, &str, &str)] = &[
         HttpMethod::Post,
         "/v1/bootstrap",
         "auth",
-        "first run: the first security admin sets a password with the one-time code `custodia serve` printed",
+        "first run: the first security admin sets a password with the one-time code `custodia serve` or `custodia bootstrap` printed",
         "the password is set; the code is spent",
     ),
     (

@@ -1,14 +1,15 @@
 //! Two servers on one PostgreSQL database (see `store::testing`), as behind
 //! a load balancer: a session revoked on one, or a person who leaves, is
 //! refused by the other at its next request; both servers append to one
-//! ledger that verifies.
+//! ledger that verifies; the bootstrap code the first server printed stays
+//! the one code when the second starts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
 use gateway::{AccessContext, Actor, Gateway, Keyring};
 use ledger::{Ledger, LedgerConfig, SigningKey};
-use model::{EmploymentStatus, ManualClock, PersonId, Role, SharedClock};
+use model::{Clock, EmploymentStatus, ManualClock, PersonId, Role, SharedClock};
 use server::{AppState, AuthBackend};
 use store::conformance::sample_person;
 use store::testing::fresh_database;
@@ -281,4 +282,60 @@ fn a_policy_change_and_a_key_rotation_on_one_server_apply_on_the_other_at_once()
         assert_eq!(status, 200, "B after A's key rotation: {body}");
         assert!(body.contains("Hoang Lan"), "{body}");
     });
+}
+
+#[test]
+fn the_first_bootstrap_code_survives_a_second_server_start_and_is_spent_on_both() {
+    let db = fresh_database();
+    let keys = Keyring::generate("shared").unwrap();
+    let clock = ManualClock::new(1_750_000_000_000);
+    {
+        let setup = PostgresStore::connect(db.url()).unwrap();
+        Gateway::initialize(&setup, &keys, 0).unwrap();
+    }
+    let (a, b) = (instance(db.url(), &keys, &clock), instance(db.url(), &keys, &clock));
+    a.gateway
+        .import_people(
+            &Actor::Operator { name: "test".into() },
+            &AccessContext::default(),
+            &[sample_person("sec-1", Role::SecurityAdmin)],
+            &[],
+        )
+        .unwrap();
+    // As `custodia serve` does at start: A issues the code, B (started later) keeps it.
+    let auth = PostgresStore::connect(db.url()).unwrap();
+    let code = match server::issue_bootstrap_code(&auth, clock.now_ms(), false).unwrap() {
+        server::BootstrapCode::Issued { code, .. } => code,
+        other => panic!("A issued no code: {other:?}"),
+    };
+    clock.advance_ms(5_000);
+    let kept = server::issue_bootstrap_code(&auth, clock.now_ms(), false).unwrap();
+    assert!(
+        matches!(kept, server::BootstrapCode::AlreadyIssued { .. }),
+        "B's start replaced A's code: {kept:?}"
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut bases = Vec::new();
+        for state in [a.state.clone(), b.state.clone()] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            bases.push(listener.local_addr().unwrap().to_string());
+            tokio::spawn(server::serve(listener, state));
+        }
+        let body = serde_json::json!({"code": code, "person": "sec-1", "password": PASSWORD}).to_string();
+        let (status, text) = http(&bases[1], "POST", "/v1/bootstrap", None, Some(&body)).await;
+        assert_eq!(status, 200, "A's code on B: {text}");
+        for base in &bases {
+            let (status, text) = http(base, "POST", "/v1/bootstrap", None, Some(&body)).await;
+            assert_eq!(status, 410, "a spent code on {base}: {text}");
+        }
+    });
+    assert_eq!(
+        server::issue_bootstrap_code(&auth, clock.now_ms(), false).unwrap(),
+        server::BootstrapCode::Over
+    );
 }

@@ -42,8 +42,10 @@ impl std::fmt::Debug for SessionRecord {
     }
 }
 
-/// A person's TOTP (RFC 6238) enrollment. The secret is kept as given: the
-/// server cannot reach the installation's keyring (only the gateway may).
+/// A person's TOTP (RFC 6238) enrollment. The secrets are stored as the
+/// server hands them in: sealed by the gateway under the person's data key
+/// (the store never sees them in clear), except rows written before schema 8,
+/// which hold them in clear until the server seals them (`sealed` false).
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct TotpRecord {
     /// The confirmed secret; empty until a code from it is confirmed.
@@ -53,6 +55,9 @@ pub struct TotpRecord {
     /// The last time step a code was accepted for: codes of this step or an
     /// earlier one are refused (no reuse).
     pub last_step: i64,
+    /// Whether `secret` and `pending` are sealed; false only for rows written
+    /// before secrets were sealed (see [`AuthStore::seal_totp`]).
+    pub sealed: bool,
 }
 
 impl TotpRecord {
@@ -69,6 +74,7 @@ impl std::fmt::Debug for TotpRecord {
             .field("enrolled", &!self.secret.is_empty())
             .field("pending", &!self.pending.is_empty())
             .field("last_step", &self.last_step)
+            .field("sealed", &self.sealed)
             .finish()
     }
 }
@@ -110,10 +116,27 @@ impl std::fmt::Debug for ApiTokenRecord {
 pub enum BootstrapOutcome {
     /// The code was valid and is spent; the credential is set.
     Done,
-    /// No such code (wrong, or already used).
+    /// No such code (wrong, replaced, or already used).
     UnknownCode,
+    /// The code was issued but its time ran out; it is deleted.
+    Expired,
     /// Someone already has a credential: bootstrap is over.
     AlreadyBootstrapped,
+}
+
+/// What storing a new bootstrap code did ([`AuthStore::put_bootstrap_code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootstrapIssue {
+    /// The new code is the one in force until its expiry.
+    Issued,
+    /// An unexpired, unspent code issued at `issued_ms` (by another server,
+    /// or an earlier start) was kept; it expires at `expires_ms`.
+    Pending {
+        issued_ms: UnixMillis,
+        expires_ms: UnixMillis,
+    },
+    /// Someone already has a credential: bootstrap is over.
+    Over,
 }
 
 /// Failed logins of one person, for throttling.
@@ -177,8 +200,16 @@ pub trait AuthStore: Send + Sync {
 
     /// A person's TOTP enrollment (a default record when none).
     fn totp(&self, person: &PersonId) -> Result<TotpRecord>;
-    /// Stores a secret awaiting confirmation, replacing any earlier pending one.
-    fn set_pending_totp(&self, person: &PersonId, secret: &[u8]) -> Result<()>;
+    /// Stores a sealed secret awaiting confirmation, replacing any earlier
+    /// pending one. Returns false (and changes nothing) when the person's
+    /// row still holds secrets in clear: [`AuthStore::seal_totp`] them first.
+    fn set_pending_totp(&self, person: &PersonId, sealed_secret: &[u8]) -> Result<bool>;
+    /// Replaces a row of secrets in clear (`found`, as read) with their sealed
+    /// forms and marks it sealed. Returns false, changing nothing, when the row
+    /// is no longer as `found` (another server sealed or changed it first).
+    fn seal_totp(&self, person: &PersonId, found: &TotpRecord, secret: &[u8], pending: &[u8]) -> Result<bool>;
+    /// People whose TOTP row still holds secrets in clear, in id order.
+    fn unsealed_totp(&self) -> Result<Vec<PersonId>>;
     /// Makes the pending secret the confirmed one, with `step` as the last
     /// step used, and replaces the recovery codes, in one transaction.
     /// Returns false (and changes nothing) when no secret is pending or
@@ -205,11 +236,27 @@ pub trait AuthStore: Send + Sync {
 
     /// Whether any person has a password credential.
     fn any_credential(&self) -> Result<bool>;
-    /// Stores a first-run bootstrap code's hash (replacing any earlier one).
-    fn put_bootstrap_code(&self, code_hash: &[u8; 32]) -> Result<()>;
-    /// In one transaction: when no one has a credential and `code_hash` is a
-    /// stored code, deletes the code and sets `person`'s credential.
-    fn consume_bootstrap_code(&self, code_hash: &[u8; 32], person: &PersonId, phc: &str) -> Result<BootstrapOutcome>;
+    /// Stores a first-run bootstrap code's hash, valid until `expires_ms`, as
+    /// the one code in force, atomically: unless `replace`, an unexpired code
+    /// already stored (at `now`) is kept and the new one dropped, so servers
+    /// starting together on one database agree on one code.
+    fn put_bootstrap_code(
+        &self,
+        code_hash: &[u8; 32],
+        now: UnixMillis,
+        expires_ms: UnixMillis,
+        replace: bool,
+    ) -> Result<BootstrapIssue>;
+    /// In one transaction: when no one has a credential and `code_hash` is
+    /// the stored code, unexpired at `now`, deletes the code and sets
+    /// `person`'s credential.
+    fn consume_bootstrap_code(
+        &self,
+        code_hash: &[u8; 32],
+        person: &PersonId,
+        phc: &str,
+        now: UnixMillis,
+    ) -> Result<BootstrapOutcome>;
 }
 
 /// Scopes as stored: one comma-separated text column.

@@ -14,8 +14,8 @@ use model::{
 };
 
 use crate::{
-    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures, LookupKind,
-    PendingExport, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey,
+    ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures,
+    LookupKind, PendingExport, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey,
 };
 
 /// A sealed customer with recognisable fake ciphertext.
@@ -458,14 +458,20 @@ pub fn totp_enrollment_steps_and_recovery_codes(store: &dyn AuthStore) {
     assert!(!store.totp(&p).unwrap().enrolled());
     assert!(!store.use_totp_step(&p, 5).unwrap(), "no secret, no step accepted");
     assert!(!store.confirm_totp(&p, 5, &[]).unwrap(), "nothing pending to confirm");
-    store.set_pending_totp(&p, b"first-secret").unwrap();
-    store.set_pending_totp(&p, b"second-secret").unwrap();
+    assert!(store.set_pending_totp(&p, b"first-secret").unwrap());
+    assert!(store.set_pending_totp(&p, b"second-secret").unwrap());
     let t = store.totp(&p).unwrap();
     assert_eq!(
         (t.secret.as_slice(), t.pending.as_slice()),
         (&b""[..], &b"second-secret"[..])
     );
     assert!(!t.enrolled());
+    assert!(t.sealed, "secrets handed in now are sealed ones");
+    assert!(store.unsealed_totp().unwrap().is_empty());
+    assert!(
+        !store.seal_totp(&p, &t, b"x", b"y").unwrap(),
+        "a sealed row is never sealed again"
+    );
     assert!(store.confirm_totp(&p, 100, &[[1; 32], [2; 32]]).unwrap());
     let t = store.totp(&p).unwrap();
     assert!(t.enrolled());
@@ -488,7 +494,7 @@ pub fn totp_enrollment_steps_and_recovery_codes(store: &dyn AuthStore) {
     assert_eq!(store.recovery_codes_left(&p).unwrap(), 1);
     // Re-enrolling: the new pending secret leaves the confirmed one in force
     // until confirmed, and confirming replaces the recovery codes.
-    store.set_pending_totp(&p, b"third-secret").unwrap();
+    assert!(store.set_pending_totp(&p, b"third-secret").unwrap());
     assert_eq!(store.totp(&p).unwrap().secret, b"second-secret");
     assert!(
         !store.confirm_totp(&p, 101, &[[3; 32]]).unwrap(),
@@ -545,7 +551,9 @@ pub fn credentials_with_their_holder<S: Store + AuthStore>(store: &S) {
     let mut rep = sample_person("p-1", Role::SalesRep);
     rep.status = model::EmploymentStatus::Departing;
     store.upsert_people(&[rep.clone()]).unwrap();
-    store.upsert_people(&[sample_person("p-2", Role::SalesManager)]).unwrap();
+    store
+        .upsert_people(&[sample_person("p-2", Role::SalesManager)])
+        .unwrap();
     store.revoke_sessions_before(&rep.id, 5).unwrap();
     for (i, person) in ["p-1", "p-2", "p-gone"].into_iter().enumerate() {
         let session = sample_session(&format!("s-{person}"), person, 10 + i as i64);
@@ -603,34 +611,134 @@ pub fn address_failures_restart_after_a_quiet_period(store: &dyn AuthStore) {
 
 pub fn bootstrap_code_is_spent_once(store: &dyn AuthStore) {
     let admin = PersonId("p-admin".into());
+    let (t0, ttl) = (1_000, 3_600_000);
     assert!(!store.any_credential().unwrap());
-    store.put_bootstrap_code(&[1; 32]).unwrap();
-    store.put_bootstrap_code(&[2; 32]).unwrap();
     assert_eq!(
-        store.consume_bootstrap_code(&[1; 32], &admin, "$argon2id$x").unwrap(),
+        store.put_bootstrap_code(&[1; 32], t0, t0 + ttl, false).unwrap(),
+        BootstrapIssue::Issued
+    );
+    // A second server starting meanwhile keeps the first code.
+    assert_eq!(
+        store.put_bootstrap_code(&[2; 32], t0 + 5, t0 + 5 + ttl, false).unwrap(),
+        BootstrapIssue::Pending {
+            issued_ms: t0,
+            expires_ms: t0 + ttl
+        }
+    );
+    assert_eq!(
+        store
+            .consume_bootstrap_code(&[2; 32], &admin, "$argon2id$x", t0 + 10)
+            .unwrap(),
+        BootstrapOutcome::UnknownCode,
+        "a code that was not kept is void"
+    );
+    // An expired code gives way to a new one; the expired one is refused.
+    let later = t0 + ttl;
+    assert_eq!(
+        store.put_bootstrap_code(&[3; 32], later, later + ttl, false).unwrap(),
+        BootstrapIssue::Issued
+    );
+    assert_eq!(
+        store
+            .consume_bootstrap_code(&[1; 32], &admin, "$argon2id$x", later)
+            .unwrap(),
+        BootstrapOutcome::UnknownCode
+    );
+    // An explicit new code replaces an unexpired one.
+    assert_eq!(
+        store
+            .put_bootstrap_code(&[4; 32], later + 1, later + 1 + ttl, true)
+            .unwrap(),
+        BootstrapIssue::Issued
+    );
+    assert_eq!(
+        store
+            .consume_bootstrap_code(&[3; 32], &admin, "$argon2id$x", later + 2)
+            .unwrap(),
         BootstrapOutcome::UnknownCode,
         "a replaced code is void"
     );
-    assert!(!store.any_credential().unwrap());
     assert_eq!(
-        store.consume_bootstrap_code(&[2; 32], &admin, "$argon2id$x").unwrap(),
+        store
+            .consume_bootstrap_code(&[4; 32], &admin, "$argon2id$x", later + 1 + ttl)
+            .unwrap(),
+        BootstrapOutcome::Expired,
+        "a code is refused from its expiry on"
+    );
+    assert_eq!(
+        store
+            .consume_bootstrap_code(&[4; 32], &admin, "$argon2id$x", later + 2)
+            .unwrap(),
+        BootstrapOutcome::UnknownCode,
+        "an expired code is deleted when tried"
+    );
+    assert!(!store.any_credential().unwrap());
+    let now = later + 2 * ttl;
+    assert_eq!(
+        store.put_bootstrap_code(&[5; 32], now, now + ttl, false).unwrap(),
+        BootstrapIssue::Issued
+    );
+    assert_eq!(
+        store
+            .consume_bootstrap_code(&[5; 32], &admin, "$argon2id$x", now)
+            .unwrap(),
         BootstrapOutcome::Done
     );
     assert_eq!(store.credential(&admin).unwrap().as_deref(), Some("$argon2id$x"));
     assert!(store.any_credential().unwrap());
     assert_eq!(
-        store.consume_bootstrap_code(&[2; 32], &admin, "$argon2id$y").unwrap(),
+        store
+            .consume_bootstrap_code(&[5; 32], &admin, "$argon2id$y", now)
+            .unwrap(),
         BootstrapOutcome::AlreadyBootstrapped
     );
-    store.put_bootstrap_code(&[3; 32]).unwrap();
+    assert_eq!(
+        store.put_bootstrap_code(&[6; 32], now, now + ttl, true).unwrap(),
+        BootstrapIssue::Over,
+        "once anyone has a credential, no code is issued"
+    );
     assert_eq!(
         store
-            .consume_bootstrap_code(&[3; 32], &PersonId("p-other".into()), "$argon2id$z")
+            .consume_bootstrap_code(&[6; 32], &PersonId("p-other".into()), "$argon2id$z", now)
             .unwrap(),
         BootstrapOutcome::AlreadyBootstrapped,
         "once anyone has a credential, no code works"
     );
     assert_eq!(store.credential(&admin).unwrap().as_deref(), Some("$argon2id$x"));
+}
+
+/// Keys kept apart from a record (a person's TOTP key): stored once, found
+/// by owner, and rewrapped by key rotation with every other key.
+pub fn standalone_wrapped_keys(store: &dyn Store) {
+    let owner = KeyOwner::Totp("p-1".into());
+    assert_eq!(store.wrapped_key(&owner).unwrap(), None);
+    let first = StoredKey {
+        kek_version: 1,
+        sealed: vec![1; 8],
+    };
+    assert!(store.insert_wrapped_key(&owner, &first).unwrap());
+    let second = StoredKey {
+        kek_version: 1,
+        sealed: vec![9; 8],
+    };
+    assert!(
+        !store.insert_wrapped_key(&owner, &second).unwrap(),
+        "the first key stays: data sealed under it must still open"
+    );
+    assert_eq!(store.wrapped_key(&owner).unwrap(), Some(first));
+    store.insert_customers(&[sample_customer("C-1", "p")]).unwrap();
+    let all = store.wrapped_keys(None, 10).unwrap();
+    let owners: Vec<&KeyOwner> = all.iter().map(|(o, _)| o).collect();
+    assert_eq!(owners, [&KeyOwner::Customer("C-1".into()), &owner]);
+    let rewrapped = StoredKey {
+        kek_version: 2,
+        sealed: vec![2; 8],
+    };
+    store
+        .replace_wrapped_keys(&[(owner.clone(), rewrapped.clone())])
+        .unwrap();
+    assert_eq!(store.wrapped_key(&owner).unwrap(), Some(rewrapped));
+    assert_eq!(store.wrapped_key(&KeyOwner::Totp("p-2".into())).unwrap(), None);
 }
 
 pub fn pending_exports(store: &dyn Store) {
@@ -711,7 +819,7 @@ macro_rules! conformance_tests {
             credentials, sessions_lifecycle, revocation_epoch_and_login_failures, session_mfa_time,
             totp_enrollment_steps_and_recovery_codes, api_tokens, credentials_with_their_holder,
             address_failures_restart_after_a_quiet_period,
-            bootstrap_code_is_spent_once, pending_exports);
+            bootstrap_code_is_spent_once, standalone_wrapped_keys, pending_exports);
     };
     (@each $make:expr; $($check:ident),*) => {
         $(

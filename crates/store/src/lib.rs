@@ -19,7 +19,9 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use auth::{ApiTokenRecord, AuthStore, BootstrapOutcome, LoginFailures, SessionRecord, TotpRecord, WithHolder};
+pub use auth::{
+    ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, LoginFailures, SessionRecord, TotpRecord, WithHolder,
+};
 pub use postgres::{is_postgres_url, redact_url, PostgresOptions, PostgresStore};
 pub use postgres_copy::{copy_sqlite_to_postgres, CopyReport};
 pub use records::*;
@@ -28,7 +30,7 @@ pub use sqlite::{SqliteStore, DB_FILE};
 use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
 
 /// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.
@@ -139,6 +141,12 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     fn wrapped_keys(&self, after: Option<&KeyOwner>, limit: usize) -> Result<Vec<(KeyOwner, StoredKey)>>;
     /// Replaces wrapped keys, all or none.
     fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()>;
+    /// One owner's wrapped key, for owners whose key is kept apart from a
+    /// record ([`KeyOwner::Totp`]).
+    fn wrapped_key(&self, owner: &KeyOwner) -> Result<Option<StoredKey>>;
+    /// Stores a wrapped key for an owner that has none; returns false,
+    /// keeping the stored one, when it has one (another server was first).
+    fn insert_wrapped_key(&self, owner: &KeyOwner, key: &StoredKey) -> Result<bool>;
 
     fn current_policy(&self) -> Result<Option<StoredPolicy>>;
     /// Stores a new policy version and returns its number.

@@ -29,9 +29,9 @@ use postgres::{NoTls, Row};
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    ApiTokenRecord, AuthStore, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures, LookupKind,
-    PendingExport, Result, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey, StoredPolicy,
-    TotpRecord, SCHEMA_VERSION,
+    ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures,
+    LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey,
+    StoredPolicy, TotpRecord, SCHEMA_VERSION,
 };
 
 type Pool = r2d2::Pool<DbManager>;
@@ -123,6 +123,13 @@ CREATE TABLE ledger_tree (pos BIGINT PRIMARY KEY, hash BYTEA NOT NULL);
 INSERT INTO ledger_tree (pos, hash)
     SELECT (((idx + 1) << level::int) - 1) * 64 + level, hash FROM ledger_nodes;
 DROP TABLE ledger_nodes;
+"#,
+    r#"
+ALTER TABLE totp ADD COLUMN sealed BOOLEAN NOT NULL DEFAULT FALSE;
+DROP TABLE bootstrap_codes;
+CREATE TABLE bootstrap_codes (
+    slot BIGINT PRIMARY KEY CHECK (slot = 1), code_hash BYTEA NOT NULL, issued_ms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL);
 "#,
 ];
 
@@ -1011,6 +1018,34 @@ impl Store for PostgresStore {
         })
     }
 
+    fn wrapped_key(&self, owner: &KeyOwner) -> Result<Option<StoredKey>> {
+        let (kind, id) = owner.split();
+        self.read(|c| {
+            c.query_opt(
+                "SELECT kek_version, sealed FROM data_keys WHERE owner_kind = $1 AND owner_id = $2",
+                &[&kind, &id],
+            )?
+            .map(|r| -> PgResult<StoredKey> {
+                Ok(StoredKey {
+                    kek_version: kek_version(r.try_get(0)?)?,
+                    sealed: r.try_get(1)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn insert_wrapped_key(&self, owner: &KeyOwner, key: &StoredKey) -> Result<bool> {
+        let (kind, id) = owner.split();
+        self.write(|c| {
+            Ok(c.execute(
+                "INSERT INTO data_keys (owner_kind, owner_id, kek_version, sealed) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (owner_kind, owner_id) DO NOTHING",
+                &[&kind, &id, &i64::from(key.kek_version), &key.sealed],
+            )? > 0)
+        })
+    }
+
     fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()> {
         self.write(|c| {
             let stmt = c.prepare(
@@ -1388,7 +1423,7 @@ impl AuthStore for PostgresStore {
     fn totp(&self, person: &PersonId) -> Result<TotpRecord> {
         self.read(|c| {
             Ok(c.query_opt(
-                "SELECT secret, pending, last_step FROM totp WHERE person = $1",
+                "SELECT secret, pending, last_step, sealed FROM totp WHERE person = $1",
                 &[&person.0],
             )?
             .map(|r| -> PgResult<TotpRecord> {
@@ -1396,6 +1431,7 @@ impl AuthStore for PostgresStore {
                     secret: r.try_get(0)?,
                     pending: r.try_get(1)?,
                     last_step: r.try_get(2)?,
+                    sealed: r.try_get(3)?,
                 })
             })
             .transpose()?
@@ -1403,14 +1439,32 @@ impl AuthStore for PostgresStore {
         })
     }
 
-    fn set_pending_totp(&self, person: &PersonId, secret: &[u8]) -> Result<()> {
+    fn set_pending_totp(&self, person: &PersonId, sealed_secret: &[u8]) -> Result<bool> {
         self.write(|c| {
-            c.execute(
-                "INSERT INTO totp (person, secret, pending) VALUES ($1, ''::bytea, $2)
-                 ON CONFLICT (person) DO UPDATE SET pending = EXCLUDED.pending",
-                &[&person.0, &secret],
-            )?;
-            Ok(())
+            Ok(c.execute(
+                "INSERT INTO totp (person, secret, pending, sealed) VALUES ($1, ''::bytea, $2, TRUE)
+                 ON CONFLICT (person) DO UPDATE SET pending = EXCLUDED.pending WHERE totp.sealed",
+                &[&person.0, &sealed_secret],
+            )? > 0)
+        })
+    }
+
+    fn seal_totp(&self, person: &PersonId, found: &TotpRecord, secret: &[u8], pending: &[u8]) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE totp SET secret = $4, pending = $5, sealed = TRUE
+                 WHERE person = $1 AND NOT sealed AND secret = $2 AND pending = $3",
+                &[&person.0, &found.secret, &found.pending, &secret, &pending],
+            )? > 0)
+        })
+    }
+
+    fn unsealed_totp(&self) -> Result<Vec<PersonId>> {
+        self.read(|c| {
+            c.query("SELECT person FROM totp WHERE NOT sealed ORDER BY person", &[])?
+                .iter()
+                .map(|r| Ok(PersonId(r.try_get(0)?)))
+                .collect()
         })
     }
 
@@ -1531,35 +1585,67 @@ impl AuthStore for PostgresStore {
         })
     }
 
-    fn put_bootstrap_code(&self, code_hash: &[u8; 32]) -> Result<()> {
+    fn put_bootstrap_code(
+        &self,
+        code_hash: &[u8; 32],
+        now: UnixMillis,
+        expires_ms: UnixMillis,
+        replace: bool,
+    ) -> Result<BootstrapIssue> {
         self.write(|c| {
-            c.execute("DELETE FROM bootstrap_codes", &[])?;
-            c.execute(
-                "INSERT INTO bootstrap_codes (code_hash) VALUES ($1)",
-                &[&code_hash.as_slice()],
+            let any: bool = c
+                .query_one("SELECT EXISTS (SELECT 1 FROM credentials)", &[])?
+                .try_get(0)?;
+            if any {
+                return Ok(BootstrapIssue::Over);
+            }
+            // One statement decides, atomically across servers: the slot is
+            // taken only when free, expired or replaced.
+            let stored = c.execute(
+                "INSERT INTO bootstrap_codes (slot, code_hash, issued_ms, expires_ms) VALUES (1, $1, $2, $3)
+                 ON CONFLICT (slot) DO UPDATE SET code_hash = EXCLUDED.code_hash, issued_ms = EXCLUDED.issued_ms,
+                     expires_ms = EXCLUDED.expires_ms
+                 WHERE bootstrap_codes.expires_ms <= $2 OR $4",
+                &[&code_hash.as_slice(), &now, &expires_ms, &replace],
             )?;
-            Ok(())
+            if stored > 0 {
+                return Ok(BootstrapIssue::Issued);
+            }
+            let row = c.query_one("SELECT issued_ms, expires_ms FROM bootstrap_codes WHERE slot = 1", &[])?;
+            Ok(BootstrapIssue::Pending {
+                issued_ms: row.try_get(0)?,
+                expires_ms: row.try_get(1)?,
+            })
         })
     }
 
-    fn consume_bootstrap_code(&self, code_hash: &[u8; 32], person: &PersonId, phc: &str) -> Result<BootstrapOutcome> {
+    fn consume_bootstrap_code(
+        &self,
+        code_hash: &[u8; 32],
+        person: &PersonId,
+        phc: &str,
+        now: UnixMillis,
+    ) -> Result<BootstrapOutcome> {
         self.write(|c| {
-            // Two servers bootstrapping at once serialize on the code's row:
-            // the second finds it deleted.
             let any: bool = c
                 .query_one("SELECT EXISTS (SELECT 1 FROM credentials)", &[])?
                 .try_get(0)?;
             if any {
                 return Ok(BootstrapOutcome::AlreadyBootstrapped);
             }
-            if c.execute(
-                "DELETE FROM bootstrap_codes WHERE code_hash = $1",
+            // Two servers bootstrapping at once serialize on the code's row:
+            // the second finds it deleted.
+            let Some(row) = c.query_opt(
+                "DELETE FROM bootstrap_codes WHERE code_hash = $1 RETURNING expires_ms",
                 &[&code_hash.as_slice()],
-            )? == 0
-            {
+            )?
+            else {
                 return Ok(BootstrapOutcome::UnknownCode);
+            };
+            let expires_ms: i64 = row.try_get(0)?;
+            if expires_ms <= now {
+                return Ok(BootstrapOutcome::Expired);
             }
-            c.execute("DELETE FROM bootstrap_codes", &[])?;
             c.execute(
                 "INSERT INTO credentials (person, phc) VALUES ($1, $2)",
                 &[&person.0, &phc],

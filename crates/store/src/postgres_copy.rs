@@ -168,6 +168,7 @@ const TABLES: &[Table] = &[
             ("secret", Blob),
             ("pending", Blob),
             ("last_step", Int),
+            ("sealed", Bool),
         ],
         order: "ORDER BY person",
     },
@@ -212,8 +213,13 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "bootstrap_codes",
-        columns: &[("code_hash", Blob)],
-        order: "ORDER BY code_hash",
+        columns: &[
+            ("slot", Int),
+            ("code_hash", Blob),
+            ("issued_ms", Int),
+            ("expires_ms", Int),
+        ],
+        order: "ORDER BY slot",
     },
     Table {
         name: "ledger_entries",

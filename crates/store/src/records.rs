@@ -22,6 +22,8 @@ impl fmt::Debug for StoredKey {
 pub enum KeyOwner {
     Customer(String),
     Document(String),
+    /// A person's TOTP secrets (the id is the person's).
+    Totp(String),
 }
 
 impl KeyOwner {
@@ -29,12 +31,14 @@ impl KeyOwner {
         match self {
             KeyOwner::Customer(id) => ("customer", id),
             KeyOwner::Document(id) => ("document", id),
+            KeyOwner::Totp(id) => ("totp", id),
         }
     }
     pub(crate) fn join(kind: &str, id: String) -> Result<KeyOwner, StoreError> {
         match kind {
             "customer" => Ok(KeyOwner::Customer(id)),
             "document" => Ok(KeyOwner::Document(id)),
+            "totp" => Ok(KeyOwner::Totp(id)),
             other => Err(StoreError::Corrupt {
                 what: "key owner".into(),
                 problem: format!("unknown kind {other:?}"),

@@ -85,6 +85,16 @@ CREATE TABLE ledger_tree (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 INSERT INTO ledger_tree (pos, hash) SELECT (((idx + 1) << level) - 1) * 64 + level, hash FROM ledger_nodes;
 DROP TABLE ledger_nodes;
 "#,
+    // TOTP secrets sealed by the gateway (rows from before stay in clear until the
+    // server seals them); one bootstrap code at a time, with an expiry, so that
+    // several servers on one database keep the first code printed.
+    r#"
+ALTER TABLE totp ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+DROP TABLE bootstrap_codes;
+CREATE TABLE bootstrap_codes (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1), code_hash BLOB NOT NULL, issued_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL);
+"#,
 ];
 
 /// The embedded default store: one SQLite file in WAL mode, one writer
@@ -800,6 +810,23 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    fn wrapped_key(&self, owner: &KeyOwner) -> Result<Option<StoredKey>> {
+        let (kind, id) = owner.split();
+        self.read(|c| load_key(c, kind, id))
+    }
+
+    fn insert_wrapped_key(&self, owner: &KeyOwner, key: &StoredKey) -> Result<bool> {
+        let (kind, id) = owner.split();
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO data_keys (owner_kind, owner_id, kek_version, sealed) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(owner_kind, owner_id) DO NOTHING",
+                params![kind, id, key.kek_version, key.sealed],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
     fn replace_wrapped_keys(&self, keys: &[(KeyOwner, StoredKey)]) -> Result<()> {
         self.insert_tx(|tx| {
             let mut stmt = tx.prepare_cached(
@@ -1214,13 +1241,14 @@ impl crate::AuthStore for SqliteStore {
     fn totp(&self, person: &PersonId) -> Result<crate::TotpRecord> {
         self.read(|c| {
             c.query_row(
-                "SELECT secret, pending, last_step FROM totp WHERE person = ?1",
+                "SELECT secret, pending, last_step, sealed FROM totp WHERE person = ?1",
                 [&person.0],
                 |r| {
                     Ok(crate::TotpRecord {
                         secret: r.get(0)?,
                         pending: r.get(1)?,
                         last_step: r.get(2)?,
+                        sealed: r.get(3)?,
                     })
                 },
             )
@@ -1229,14 +1257,33 @@ impl crate::AuthStore for SqliteStore {
         })
     }
 
-    fn set_pending_totp(&self, person: &PersonId, secret: &[u8]) -> Result<()> {
+    fn set_pending_totp(&self, person: &PersonId, sealed_secret: &[u8]) -> Result<bool> {
         self.write(|c| {
             c.execute(
-                "INSERT INTO totp (person, secret, pending) VALUES (?1, x'', ?2)
-                 ON CONFLICT(person) DO UPDATE SET pending = ?2",
-                params![person.0, secret],
+                "INSERT INTO totp (person, secret, pending, sealed) VALUES (?1, x'', ?2, 1)
+                 ON CONFLICT(person) DO UPDATE SET pending = ?2 WHERE totp.sealed = 1",
+                params![person.0, sealed_secret],
             )
-            .map(|_| ())
+            .map(|n| n > 0)
+        })
+    }
+
+    fn seal_totp(&self, person: &PersonId, found: &crate::TotpRecord, secret: &[u8], pending: &[u8]) -> Result<bool> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE totp SET secret = ?4, pending = ?5, sealed = 1
+                 WHERE person = ?1 AND sealed = 0 AND secret = ?2 AND pending = ?3",
+                params![person.0, found.secret, found.pending, secret, pending],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    fn unsealed_totp(&self) -> Result<Vec<PersonId>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT person FROM totp WHERE sealed = 0 ORDER BY person")?;
+            let rows = stmt.query_map([], |r| r.get(0).map(PersonId))?;
+            rows.collect()
         })
     }
 
@@ -1354,15 +1401,39 @@ impl crate::AuthStore for SqliteStore {
         self.read(|c| c.query_row("SELECT EXISTS (SELECT 1 FROM credentials)", [], |r| r.get(0)))
     }
 
-    fn put_bootstrap_code(&self, code_hash: &[u8; 32]) -> Result<()> {
+    fn put_bootstrap_code(
+        &self,
+        code_hash: &[u8; 32],
+        now: UnixMillis,
+        expires_ms: UnixMillis,
+        replace: bool,
+    ) -> Result<crate::BootstrapIssue> {
         self.write(|c| {
-            let tx = c.transaction()?;
-            tx.execute("DELETE FROM bootstrap_codes", [])?;
-            tx.execute(
-                "INSERT INTO bootstrap_codes (code_hash) VALUES (?1)",
-                [code_hash.as_slice()],
+            // IMMEDIATE: another process on this file waits instead of racing the read.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let any: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM credentials)", [], |r| r.get(0))?;
+            if any {
+                return Ok(crate::BootstrapIssue::Over);
+            }
+            // One statement decides: the slot is taken only when free, expired or replaced.
+            let stored = tx.execute(
+                "INSERT INTO bootstrap_codes (slot, code_hash, issued_ms, expires_ms) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT(slot) DO UPDATE SET code_hash = ?1, issued_ms = ?2, expires_ms = ?3
+                 WHERE bootstrap_codes.expires_ms <= ?2 OR ?4",
+                params![code_hash.as_slice(), now, expires_ms, replace],
             )?;
-            tx.commit()
+            let outcome = if stored > 0 {
+                crate::BootstrapIssue::Issued
+            } else {
+                let (issued_ms, expires_ms) = tx.query_row(
+                    "SELECT issued_ms, expires_ms FROM bootstrap_codes WHERE slot = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                crate::BootstrapIssue::Pending { issued_ms, expires_ms }
+            };
+            tx.commit()?;
+            Ok(outcome)
         })
     }
 
@@ -1371,21 +1442,32 @@ impl crate::AuthStore for SqliteStore {
         code_hash: &[u8; 32],
         person: &PersonId,
         phc: &str,
+        now: UnixMillis,
     ) -> Result<crate::BootstrapOutcome> {
         self.write(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let any: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM credentials)", [], |r| r.get(0))?;
             if any {
                 return Ok(crate::BootstrapOutcome::AlreadyBootstrapped);
             }
-            if tx.execute(
+            let expires_ms: Option<i64> = tx
+                .query_row(
+                    "SELECT expires_ms FROM bootstrap_codes WHERE code_hash = ?1",
+                    [code_hash.as_slice()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(expires_ms) = expires_ms else {
+                return Ok(crate::BootstrapOutcome::UnknownCode);
+            };
+            tx.execute(
                 "DELETE FROM bootstrap_codes WHERE code_hash = ?1",
                 [code_hash.as_slice()],
-            )? == 0
-            {
-                return Ok(crate::BootstrapOutcome::UnknownCode);
+            )?;
+            if expires_ms <= now {
+                tx.commit()?;
+                return Ok(crate::BootstrapOutcome::Expired);
             }
-            tx.execute("DELETE FROM bootstrap_codes", [])?;
             tx.execute(
                 "INSERT INTO credentials (person, phc) VALUES (?1, ?2)",
                 params![person.0, phc],
@@ -1425,6 +1507,58 @@ mod tests {
             size() > before + 300_000
         });
         assert!(grown, "the database file stayed at {} bytes", size());
+    }
+
+    /// A data directory of schema 7 keeps its TOTP rows, marked as holding
+    /// secrets in clear until the server seals them; its bootstrap code is
+    /// void (it had no expiry; a server start issues a new one).
+    #[test]
+    fn totp_rows_of_schema_7_await_sealing_after_upgrade() {
+        use crate::AuthStore;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(super::DB_FILE)).unwrap();
+            for sql in &super::MIGRATIONS[..7] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 7).unwrap();
+            conn.execute_batch(
+                "INSERT INTO totp (person, secret, pending, last_step) VALUES ('fin', x'0102', x'', 77);
+                 INSERT INTO bootstrap_codes (code_hash) VALUES (zeroblob(32));",
+            )
+            .unwrap();
+        }
+        let store = super::SqliteStore::open(dir.path()).unwrap();
+        let fin = model::PersonId("fin".into());
+        let found = store.totp(&fin).unwrap();
+        assert_eq!(
+            (found.secret.as_slice(), found.last_step, found.sealed),
+            (&[1u8, 2][..], 77, false)
+        );
+        assert_eq!(store.unsealed_totp().unwrap(), vec![fin.clone()]);
+        assert!(
+            !store.set_pending_totp(&fin, b"sealed-new").unwrap(),
+            "no sealed secret beside one in clear"
+        );
+        let stale = crate::TotpRecord {
+            secret: vec![9],
+            ..found.clone()
+        };
+        assert!(
+            !store.seal_totp(&fin, &stale, b"sealed", b"").unwrap(),
+            "the row changed since read"
+        );
+        assert!(store.seal_totp(&fin, &found, b"sealed", b"").unwrap());
+        let now = store.totp(&fin).unwrap();
+        assert_eq!(
+            (now.secret.as_slice(), now.last_step, now.sealed),
+            (&b"sealed"[..], 77, true)
+        );
+        assert!(store.unsealed_totp().unwrap().is_empty());
+        assert_eq!(
+            store.consume_bootstrap_code(&[0; 32], &fin, "$argon2id$x", 0).unwrap(),
+            crate::BootstrapOutcome::UnknownCode
+        );
     }
 
     /// A data directory of schema 6 (Merkle nodes keyed by level, then index)

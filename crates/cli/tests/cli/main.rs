@@ -731,3 +731,29 @@ fn serve_prints_a_bootstrap_code_and_a_self_signed_fingerprint() {
         .trim_end_matches(':');
     assert_eq!(fingerprint.split(':').count(), 32, "{text}");
 }
+
+#[test]
+fn bootstrap_issues_a_new_code_that_voids_the_last_until_someone_has_a_password() {
+    let env = Env::with_people();
+    let first = env.run(&["bootstrap"]).ok().stdout.trim().to_owned();
+    let second = env.run(&["bootstrap"]).ok().stdout.trim().to_owned();
+    assert!(
+        first.len() >= 32 && second.len() >= 32 && first != second,
+        "{first} {second}"
+    );
+    let conn = rusqlite::Connection::open(env.data.join("custodia.db")).unwrap();
+    let codes: i64 = conn
+        .query_row("SELECT COUNT(*) FROM bootstrap_codes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(codes, 1, "one code in force");
+    for (path, bytes) in env.raw_files() {
+        assert!(!contains(&bytes, second.as_bytes()), "the code is in {path:?} in clear");
+    }
+    conn.execute(
+        "INSERT INTO credentials (person, phc) VALUES ('p-1', '$argon2id$x')",
+        [],
+    )
+    .unwrap();
+    let over = env.run(&["bootstrap"]).fails();
+    assert!(over.stderr.contains("bootstrap is over"), "{}", over.stderr);
+}

@@ -272,10 +272,18 @@ async fn authentication_events_reach_the_ledger_without_secrets() {
     }
 }
 
+/// Issues a bootstrap code as a server start does (`replace`: as `custodia bootstrap` does).
+fn issue_code(s: &Server, replace: bool) -> String {
+    match server::issue_bootstrap_code(s.store.as_ref(), s.clock.now_ms(), replace).unwrap() {
+        server::BootstrapCode::Issued { code, .. } => code,
+        other => panic!("expected a new code, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn the_first_admin_bootstraps_once() {
     let s = start_with(false).await;
-    let code = server::issue_bootstrap_code(s.store.as_ref()).unwrap().unwrap();
+    let code = issue_code(&s, false);
     let c = s.client();
     check_error(
         c.bootstrap("wrong code", "sec", PASSWORD).await,
@@ -291,9 +299,230 @@ async fn the_first_admin_bootstraps_once() {
         410,
         "bootstrap_over",
     );
-    assert_eq!(server::issue_bootstrap_code(s.store.as_ref()).unwrap(), None);
+    assert_eq!(
+        server::issue_bootstrap_code(s.store.as_ref(), s.clock.now_ms(), true).unwrap(),
+        server::BootstrapCode::Over
+    );
     let mut admin = s.client();
     admin.login("sec", PASSWORD).await.unwrap();
     // The admin's session can do nothing but enroll a second factor first.
     check_error(admin.post_events("").await, 403, "mfa_enrollment_required");
+}
+
+#[tokio::test]
+async fn a_bootstrap_code_is_kept_by_later_starts_expires_and_can_be_replaced() {
+    let s = start_with(false).await;
+    let first = issue_code(&s, false);
+    // Another start (or another server on the database) keeps the first code.
+    s.clock.advance_ms(60_000);
+    match server::issue_bootstrap_code(s.store.as_ref(), s.clock.now_ms(), false).unwrap() {
+        server::BootstrapCode::AlreadyIssued { issued_ms, expires_ms } => {
+            assert_eq!(issued_ms, START_MS);
+            assert_eq!(expires_ms, START_MS + server::BOOTSTRAP_CODE_TTL_MS);
+        }
+        other => panic!("expected the first code kept, got {other:?}"),
+    }
+    // It expires; the next start issues a new one.
+    s.clock.advance_ms(server::BOOTSTRAP_CODE_TTL_MS);
+    let c = s.client();
+    check_error(c.bootstrap(&first, "sec", PASSWORD).await, 403, "bootstrap_expired");
+    let second = issue_code(&s, false);
+    // The operator's `custodia bootstrap` voids an unexpired code.
+    let third = issue_code(&s, true);
+    check_error(c.bootstrap(&second, "sec", PASSWORD).await, 403, "bootstrap_refused");
+    c.bootstrap(&third, "sec", PASSWORD).await.unwrap();
+    check_error(c.bootstrap(&third, "sec", PASSWORD).await, 410, "bootstrap_over");
+}
+
+/// Decodes RFC 4648 base32 (the `secret` an enrollment answers).
+fn base32(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut held, mut out) = (0u32, 0u32, Vec::new());
+    for c in text.trim_end_matches('=').chars() {
+        bits = (bits << 5) | ALPHABET.find(c).unwrap() as u32;
+        held += 5;
+        if held >= 8 {
+            held -= 8;
+            out.push((bits >> held) as u8);
+            bits &= (1 << held) - 1;
+        }
+    }
+    out
+}
+
+/// An authenticator for `secret` as the server configures it.
+fn authenticator(secret: &[u8], person: &str) -> totp_rs::Totp {
+    totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_skew(1)
+        .with_secret(secret.to_vec())
+        .with_issuer(Some(server::TOTP_ISSUER))
+        .with_account_name(person.to_owned())
+        .build()
+        .unwrap()
+}
+
+/// Every byte the SQLite store keeps on disk: the database and its log.
+fn database_bytes(s: &Server) -> Vec<u8> {
+    let db = s.store.path().to_owned();
+    let mut bytes = std::fs::read(&db).unwrap();
+    let wal = db.with_file_name(format!("{}-wal", store::DB_FILE));
+    bytes.extend(std::fs::read(wal).unwrap_or_default());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The `totp` row of `person` as stored: (secret, pending, sealed).
+fn totp_row(s: &Server, person: &str) -> (Vec<u8>, Vec<u8>, bool) {
+    let conn = rusqlite::Connection::open(s.store.path()).unwrap();
+    conn.query_row(
+        "SELECT secret, pending, sealed FROM totp WHERE person = ?1",
+        [person],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .unwrap()
+}
+
+fn rotate_keys(s: &Server) {
+    let operator = Actor::Operator { name: "test".into() };
+    let (version, _) = s
+        .gateway
+        .rotate_keys(&operator, &AccessContext::default(), &|_: &Keyring| Ok(()))
+        .unwrap();
+    // The person's TOTP key was rewrapped with the vault's keys.
+    let conn = rusqlite::Connection::open(s.store.path()).unwrap();
+    let versions: Vec<u32> = conn
+        .prepare("SELECT kek_version FROM data_keys WHERE owner_kind = 'totp'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        !versions.is_empty() && versions.iter().all(|v| *v == version),
+        "{versions:?}"
+    );
+}
+
+#[tokio::test]
+async fn totp_secrets_are_sealed_at_rest_and_work_across_key_rotations() {
+    let s = start().await;
+    add_person(&s, "fin", Role::Finance);
+    let mut c = s.client();
+    c.login("fin", PASSWORD).await.unwrap();
+    let started = c.totp_enroll().await.unwrap();
+    let secret = base32(started["secret"].as_str().unwrap());
+    let from_uri = totp_rs::Totp::from_url(started["otpauth_uri"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        authenticator(&secret, "fin").generate(s.now_s()),
+        from_uri.generate(s.now_s()),
+        "the decoded secret is the enrolled one"
+    );
+    let (_, pending, sealed) = totp_row(&s, "fin");
+    assert!(sealed && !pending.is_empty() && !contains(&pending, &secret));
+    assert!(
+        !contains(&database_bytes(&s), &secret),
+        "the secret is on disk in clear"
+    );
+
+    // A rotation between enrollment and confirmation, and one after.
+    rotate_keys(&s);
+    c.totp_confirm(&from_uri.generate(s.now_s()).to_string()).await.unwrap();
+    let (stored, pending, _) = totp_row(&s, "fin");
+    assert!(!stored.is_empty() && pending.is_empty() && !contains(&stored, &secret));
+    rotate_keys(&s);
+    s.clock.advance_ms(30_000);
+    let code = from_uri.generate(s.now_s()).to_string();
+    let mut again = s.client();
+    again.login_with_code("fin", PASSWORD, Some(&code), None).await.unwrap();
+    again.customers(None, None).await.unwrap();
+    s.clock.advance_ms(30_000);
+    let code = from_uri.generate(s.now_s()).to_string();
+    again.step_up(Some(&code), None).await.unwrap();
+    assert!(
+        !contains(&database_bytes(&s), &secret),
+        "the secret is on disk in clear"
+    );
+}
+
+#[tokio::test]
+async fn totp_secrets_stored_in_clear_are_sealed_at_start_and_at_first_use() {
+    let s = start().await;
+    add_person(&s, "fin", Role::Finance);
+    add_person(&s, "exec", Role::Executive);
+    // Rows as a version before sealing wrote them.
+    let legacy = |person: &str, secret: &[u8]| {
+        let conn = rusqlite::Connection::open(s.store.path()).unwrap();
+        conn.execute(
+            "INSERT INTO totp (person, secret, pending, last_step, sealed) VALUES (?1, ?2, x'', 0, 0)",
+            rusqlite::params![person, secret],
+        )
+        .unwrap();
+    };
+    let (fin_secret, exec_secret) = (*b"fin-secret-in-clear!", *b"exec-secret-in-clear");
+    legacy("fin", &fin_secret);
+    assert!(
+        contains(&database_bytes(&s), &fin_secret),
+        "control: a secret in clear is found on disk"
+    );
+    assert_eq!(
+        server::seal_stored_totp_secrets(&s.gateway, s.store.as_ref()).unwrap(),
+        1
+    );
+    assert_eq!(
+        server::seal_stored_totp_secrets(&s.gateway, s.store.as_ref()).unwrap(),
+        0
+    );
+    let (stored, _, sealed) = totp_row(&s, "fin");
+    assert!(sealed && !contains(&stored, &fin_secret));
+    // A row in clear that appears later is sealed when first used.
+    legacy("exec", &exec_secret);
+    for (person, secret) in [("fin", &fin_secret), ("exec", &exec_secret)] {
+        s.clock.advance_ms(30_000);
+        let code = authenticator(secret, person).generate(s.now_s()).to_string();
+        let mut c = s.client();
+        c.login_with_code(person, PASSWORD, Some(&code), None).await.unwrap();
+        c.customers(None, None).await.unwrap();
+        let (stored, _, sealed) = totp_row(&s, person);
+        assert!(sealed && !contains(&stored, secret), "{person}");
+    }
+}
+
+#[tokio::test]
+async fn the_policy_names_who_must_use_a_second_factor() {
+    let s = start().await;
+    add_person(&s, "fin", Role::Finance);
+    let rep = s.login("rep-a").await;
+    let fin = s.login("fin").await;
+    rep.customers(None, None).await.unwrap();
+    check_error(fin.customers(None, None).await, 403, "mfa_enrollment_required");
+    let sec = s.login("sec").await;
+    // Reps must now use a second factor; finance need not.
+    let default = policy::DEFAULT_POLICIES;
+    let start = default.find("@id(\"mfa-required-roles\")").unwrap();
+    let end = start + default[start..].find("};").unwrap() + 2;
+    let changed = format!(
+        "{}@id(\"mfa-required-roles\")\n@description(\"incident: reps and security admins must use a second factor\")\n\
+         permit (principal, action == Action::\"auth.require_mfa\", resource is System)\n\
+         when {{ principal in [Role::\"sales_rep\", Role::\"security_admin\"] }};{}",
+        &default[..start],
+        &default[end..]
+    );
+    sec.replace_policy(&changed).await.unwrap();
+    check_error(rep.customers(None, None).await, 403, "mfa_enrollment_required");
+    check_error(
+        s.login("rep-b").await.customers(None, None).await,
+        403,
+        "mfa_enrollment_required",
+    );
+    fin.customers(None, None).await.unwrap();
+    // Back to the default: the demand on reps is lifted at their next request.
+    sec.replace_policy(default).await.unwrap();
+    rep.customers(None, None).await.unwrap();
+    check_error(fin.customers(None, None).await, 403, "mfa_enrollment_required");
 }
