@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_icap;
 mod bench_serve;
 mod commands;
 mod demo_run;

@@ -107,8 +107,10 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         )?),
         None => None,
     };
-    // One DLP engine, built from the vault at start, for `POST /v1/scan` and ICAP.
-    let engine = Arc::new(gateway.dlp_inspector(
+    // One DLP engine, built from the vault at start and kept current through the
+    // ledger (changes by this server or others on the same database), for
+    // `POST /v1/scan` and ICAP.
+    let engine = Arc::new(gateway.dlp_engine(
         &gateway::Actor::Operator { name: "serve".into() },
         &gateway::AccessContext::default(),
         dlp::Policy::default(),
@@ -237,13 +239,31 @@ pub fn bootstrap(ctx: &Context) -> anyhow::Result<()> {
     }
 }
 
-/// The DLP engine over the vault as it is at start, recording each upload's
-/// verdict in the ledger through the gateway before the proxy releases it.
-fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<dlp::Inspector>) -> Arc<dyn icap::Inspector> {
+/// The live DLP engine, brought up to date before each part is inspected.
+struct LiveScanner {
+    gateway: Arc<Gateway>,
+    engine: Arc<gateway::DlpEngine>,
+}
+
+impl icap::ContentScanner for LiveScanner {
+    fn scan(&self, bytes: &[u8], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
+        self.gateway.refresh_dlp(&self.engine).map_err(|e| e.to_string())?;
+        Ok(self.engine.inspect(bytes, context))
+    }
+}
+
+/// The DLP engine over the vault, following its changes, recording each
+/// upload's verdict in the ledger through the gateway before the proxy
+/// releases it.
+fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpEngine>) -> Arc<dyn icap::Inspector> {
     let proxy = gateway::Actor::Operator { name: "icap".into() };
     let access = gateway::AccessContext::default();
     let gw = Arc::clone(gateway);
-    Arc::new(icap::DlpInspector::new(engine, move |_, result| {
+    let scanner = LiveScanner {
+        gateway: Arc::clone(gateway),
+        engine,
+    };
+    Arc::new(icap::DlpInspector::new(Arc::new(scanner), move |_, result| {
         gw.record_scan(&proxy, &access, "upload", result)
             .map_err(|e| e.to_string())
     }))

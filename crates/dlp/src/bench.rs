@@ -96,6 +96,8 @@ pub struct ScanBenchConfig {
     pub dir: Option<PathBuf>,
     /// Also time ripgrep (`rg` on PATH) over the same files with the detector regexes.
     pub ripgrep: bool,
+    /// Only build the index (time and size): no corpus, no scan.
+    pub index_only: bool,
 }
 
 impl Default for ScanBenchConfig {
@@ -106,6 +108,7 @@ impl Default for ScanBenchConfig {
             threads: 0,
             dir: None,
             ripgrep: true,
+            index_only: false,
         }
     }
 }
@@ -126,6 +129,8 @@ pub struct ScanBenchReport {
     pub customers: usize,
     /// Seconds to build the index (including hashing every field).
     pub index_build_seconds: f64,
+    /// CPU seconds of that build, when a CPU clock was given (the build is one thread).
+    pub index_build_cpu_seconds: Option<f64>,
     /// Approximate heap bytes of the index ([`EdmIndex::memory_bytes`]).
     pub index_bytes: usize,
     /// Files scanned.
@@ -177,11 +182,19 @@ impl std::fmt::Display for ScanBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "index: {} customers built in {:.2} s, about {:.1} MiB",
+            "index: {} customers built in {:.2} s{}, about {:.1} MiB ({:.0} bytes per customer)",
             self.customers,
             self.index_build_seconds,
-            self.index_bytes as f64 / MIB
+            match self.index_build_cpu_seconds {
+                Some(cpu) => format!(" ({cpu:.2} CPU seconds)"),
+                None => String::new(),
+            },
+            self.index_bytes as f64 / MIB,
+            self.index_bytes as f64 / self.customers.max(1) as f64
         )?;
+        if self.files == 0 {
+            return write!(f, "scan:  not run");
+        }
         writeln!(
             f,
             "scan:  {} files, {:.1} MiB in {:.2} s on {} threads: {:.1} MiB/s total, {:.1} MiB/s per core ({})",
@@ -248,15 +261,35 @@ pub fn scan_corpus(
     cpu_clock: Option<&dyn Fn() -> f64>,
 ) -> Result<ScanBenchReport, BenchError> {
     let corpus = corpus::generate(11, config.customers, 256, 128);
-    let start = clock();
+    let (start, cpu_start) = (clock(), cpu_clock.map(|c| c()));
     let mut edm = EdmIndex::new(&EdmKey::from_bytes([11; 32]), EdmConfig::default());
     for c in &corpus.customers {
         let fields = c.fields();
         let borrowed: Vec<_> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         edm.add(c.id.as_str(), &borrowed, Some(c.country));
     }
+    edm.compact();
     let index_build_seconds = clock() - start;
+    let index_build_cpu_seconds = cpu_clock.zip(cpu_start).map(|(c, start)| c() - start);
     let index_bytes = edm.memory_bytes();
+    if config.index_only {
+        return Ok(ScanBenchReport {
+            customers: config.customers,
+            index_build_seconds,
+            index_build_cpu_seconds,
+            index_bytes,
+            files: 0,
+            corpus_bytes: 0,
+            threads: 0,
+            scan_seconds: 0.0,
+            scan_cpu_seconds: None,
+            files_flagged: 0,
+            customer_matches: 0,
+            file_errors: 0,
+            ripgrep: None,
+            ripgrep_skipped: Some("--index-only".into()),
+        });
+    }
     let inspector = Inspector::new(
         edm,
         FingerprintIndex::new(FingerprintConfig::default()),
@@ -314,6 +347,7 @@ pub fn scan_corpus(
     let mut report = ScanBenchReport {
         customers: config.customers,
         index_build_seconds,
+        index_build_cpu_seconds,
         index_bytes,
         files: results.len(),
         corpus_bytes: written,

@@ -38,6 +38,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::extract::Segment;
 use crate::normalize;
 use crate::phone;
+use crate::postings::Postings;
 
 /// Secret for the keyed hashes of the index. Zeroized on drop; Debug is redacted.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -155,7 +156,7 @@ pub struct AddOutcome {
 }
 
 /// Where one field of a matched customer was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldHit {
     /// Field kind.
     pub kind: FieldKind,
@@ -208,6 +209,12 @@ struct SavedIndex {
     key_check: u64,
     config: EdmConfig,
     customers: Vec<StoredCustomer>,
+    /// Word hashes that start name and address n-grams, kept index-wide (the
+    /// customers' own lists are empty in indexes saved by this version).
+    #[serde(default)]
+    name_words: Vec<u64>,
+    #[serde(default)]
+    address_firsts: Vec<u64>,
 }
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
@@ -226,17 +233,33 @@ const NAME_SEED: u64 = 0x6e61_6d65_0000_0001;
 const ADDRESS_SEED: u64 = 0x6164_6472_0000_0002;
 
 /// The exact data match index. Incremental: `add` and `remove` any time.
+///
+/// Laid out for tens of millions of customers: each customer is a slot; its record id
+/// sits in one shared text arena, and its keyed hashes only in [`Postings`] (sorted
+/// arrays of hash and packed slot-and-kind, 12 bytes an entry). Removing a customer
+/// marks its slot dead; lookups skip dead slots and the next merge drops their entries.
+/// The word sets that start name and address n-grams are index-wide and only grow
+/// (a removed customer's words may still start a lookup, never a match).
 pub struct EdmIndex {
     /// SipHash key derived from the [`EdmKey`] with HMAC-SHA256.
     value_key: Zeroizing<[u64; 2]>,
     key_check: u64,
     config: EdmConfig,
-    customers: Vec<Option<StoredCustomer>>,
-    slots: HashMap<RecordId, u32>,
-    postings: FastMap<u64, Vec<(u32, FieldKind)>>,
-    street_postings: FastMap<u64, Vec<u32>>,
-    name_words: FastMap<u64, u32>,
-    address_firsts: FastMap<u64, u32>,
+    /// Record ids of all slots, concatenated; slot `i` ends at `id_ends[i]`.
+    id_text: String,
+    id_ends: Vec<u32>,
+    /// False once a slot's customer was removed or replaced.
+    alive: Vec<bool>,
+    live: usize,
+    /// Slots by record id (hashed from the arena).
+    by_id: hashbrown::HashTable<u32>,
+    id_hasher: foldhash::fast::FixedState,
+    /// Field hashes to slot and kind ([`pack`]).
+    postings: Postings,
+    /// Street-line hashes to slot.
+    street_postings: Postings,
+    name_words: HashSet<u64, foldhash::fast::RandomState>,
+    address_firsts: HashSet<u64, foldhash::fast::RandomState>,
     /// Prefilter over the keys of `postings` and `street_postings`.
     value_filter: HashFilter,
     /// Prefilter over the keys of `name_words` and `address_firsts`.
@@ -258,9 +281,14 @@ struct HashFilter {
 const FILTER_BITS_PER_KEY: usize = 16;
 
 impl HashFilter {
+    /// Both probes fall in one 512-bit block, so a lookup costs one cache miss, not two.
     fn positions(&self, hash: u64) -> (usize, usize) {
-        let mask = (self.bits.len() * 64).saturating_sub(1) as u64;
-        ((hash & mask) as usize, ((hash.rotate_left(32)) & mask) as usize)
+        let blocks = (self.bits.len() / 8).max(1);
+        let base = (hash as usize & (blocks - 1)) * 512;
+        (
+            base + ((hash >> 40) & 511) as usize,
+            base + ((hash >> 49) & 511) as usize,
+        )
     }
 
     fn set(&mut self, hash: u64) {
@@ -302,7 +330,7 @@ impl HashFilter {
 impl std::fmt::Debug for EdmIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EdmIndex")
-            .field("customers", &self.slots.len())
+            .field("customers", &self.live)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -359,12 +387,16 @@ impl EdmIndex {
             value_key: Zeroizing::new(derive(b"custodia-dlp-edm value key v1")),
             key_check,
             config,
-            customers: Vec::new(),
-            slots: HashMap::new(),
-            postings: FastMap::default(),
-            street_postings: FastMap::default(),
-            name_words: FastMap::default(),
-            address_firsts: FastMap::default(),
+            id_text: String::new(),
+            id_ends: Vec::new(),
+            alive: Vec::new(),
+            live: 0,
+            by_id: hashbrown::HashTable::new(),
+            id_hasher: foldhash::fast::FixedState::default(),
+            postings: Postings::default(),
+            street_postings: Postings::default(),
+            name_words: HashSet::default(),
+            address_firsts: HashSet::default(),
             value_filter: HashFilter::default(),
             word_filter: HashFilter::default(),
             id_fields: 0,
@@ -378,53 +410,43 @@ impl EdmIndex {
 
     /// Number of customers indexed.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.live
     }
 
-    /// Approximate heap bytes held by the index (tables, postings, stored customers).
+    /// Approximate heap bytes held by the index (postings, filters, record ids).
     pub fn memory_bytes(&self) -> usize {
         use std::mem::size_of;
-        // hashbrown keeps one control byte per bucket beside each entry.
-        fn table<K, V>(map: &HashMap<K, V, impl std::hash::BuildHasher>) -> usize {
-            map.capacity() * (size_of::<K>() + size_of::<V>() + 1)
-        }
-        let postings: usize = self
-            .postings
-            .values()
-            .map(|v| v.capacity() * size_of::<(u32, FieldKind)>())
-            .sum::<usize>()
-            + self
-                .street_postings
-                .values()
-                .map(|v| v.capacity() * size_of::<u32>())
-                .sum::<usize>();
-        let customers: usize = self
-            .customers
-            .iter()
-            .flatten()
-            .map(|c| {
-                c.id.0.capacity()
-                    + c.fields.capacity() * size_of::<(FieldKind, u64)>()
-                    + (c.street_lines.capacity() + c.name_words.capacity() + c.address_firsts.capacity())
-                        * size_of::<u64>()
-            })
-            .sum();
-        let slots: usize = self.slots.keys().map(|k| k.0.capacity()).sum();
-        table(&self.slots)
-            + slots
-            + table(&self.postings)
-            + table(&self.street_postings)
-            + table(&self.name_words)
-            + table(&self.address_firsts)
-            + postings
-            + self.customers.capacity() * size_of::<Option<StoredCustomer>>()
-            + customers
+        let words = (self.name_words.capacity() + self.address_firsts.capacity()) * (size_of::<u64>() + 1);
+        self.postings.memory_bytes()
+            + self.street_postings.memory_bytes()
+            + self.id_text.capacity()
+            + self.id_ends.capacity() * size_of::<u32>()
+            + self.alive.capacity()
+            + self.by_id.capacity() * (size_of::<u32>() + 1)
+            + words
             + (self.value_filter.bits.capacity() + self.word_filter.bits.capacity()) * 8
     }
 
     /// True when no customer is indexed.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.live == 0
+    }
+
+    /// Merges recently added entries into the compact arrays and drops removed
+    /// customers' entries: call after a bulk load so memory is at its steady size.
+    pub fn compact(&mut self) {
+        let alive = &self.alive;
+        let is_alive = |target: u32| alive.get(slot_of(target) as usize).copied().unwrap_or(false);
+        self.postings.merge(is_alive);
+        self.street_postings.merge(is_alive);
+    }
+
+    fn id_of(&self, slot: u32) -> Option<&str> {
+        arena_id(&self.id_text, &self.id_ends, slot)
+    }
+
+    fn is_alive(&self, slot: u32) -> bool {
+        self.alive.get(slot as usize).copied().unwrap_or(false)
     }
 
     /// Keyed 64-bit hash of one normalized value (SipHash-2-4 under the derived key).
@@ -546,76 +568,67 @@ impl EdmIndex {
     }
 
     fn insert(&mut self, stored: StoredCustomer) {
-        let slot = self.customers.len() as u32;
+        let Ok(slot) = u32::try_from(self.id_ends.len()) else {
+            return;
+        };
+        let end = self.id_text.len() + stored.id.0.len();
+        let (Ok(end), true) = (u32::try_from(end), slot < MAX_SLOTS) else {
+            // Beyond 2^29 customers or 4 GiB of ids: not indexed rather than wrong.
+            return;
+        };
+        self.id_text.push_str(&stored.id.0);
+        self.id_ends.push(end);
+        self.alive.push(true);
+        self.live += 1;
+        {
+            use std::hash::BuildHasher;
+            let (text, ends, hasher) = (&self.id_text, &self.id_ends, &self.id_hasher);
+            let hash = hasher.hash_one(stored.id.0.as_str());
+            self.by_id.insert_unique(hash, slot, |s| {
+                hasher.hash_one(arena_id(text, ends, *s).unwrap_or_default())
+            });
+        }
+        let alive = &self.alive;
+        let is_alive = |target: u32| alive.get(slot_of(target) as usize).copied().unwrap_or(false);
         for (kind, hash) in &stored.fields {
-            self.postings.entry(*hash).or_default().push((slot, *kind));
+            self.postings.insert(*hash, pack(slot, *kind), is_alive);
             if *kind == FieldKind::CustomerId {
                 self.id_fields += 1;
             }
         }
         for hash in &stored.street_lines {
-            self.street_postings.entry(*hash).or_default().push(slot);
+            self.street_postings.insert(*hash, slot, is_alive);
         }
-        for word in &stored.name_words {
-            *self.name_words.entry(*word).or_default() += 1;
-        }
-        for word in &stored.address_firsts {
-            *self.address_firsts.entry(*word).or_default() += 1;
-        }
+        self.name_words.extend(&stored.name_words);
+        self.address_firsts.extend(&stored.address_firsts);
         let (postings, streets) = (&self.postings, &self.street_postings);
         for hash in stored.fields.iter().map(|(_, h)| h).chain(&stored.street_lines) {
             self.value_filter
-                .insert(*hash, || postings.keys().chain(streets.keys()).copied());
+                .insert(*hash, || postings.keys().chain(streets.keys()));
         }
         let (names, firsts) = (&self.name_words, &self.address_firsts);
         for hash in stored.name_words.iter().chain(&stored.address_firsts) {
             self.word_filter
-                .insert(*hash, || names.keys().chain(firsts.keys()).copied());
+                .insert(*hash, || names.iter().chain(firsts.iter()).copied());
         }
-        self.slots.insert(stored.id.clone(), slot);
-        self.customers.push(Some(stored));
     }
 
     /// Removes a customer; returns whether it was indexed.
     pub fn remove(&mut self, customer_id: &RecordId) -> bool {
-        let Some(slot) = self.slots.remove(customer_id) else {
+        use std::hash::BuildHasher;
+        let hash = self.id_hasher.hash_one(customer_id.0.as_str());
+        let (text, ends) = (&self.id_text, &self.id_ends);
+        let Ok(entry) = self
+            .by_id
+            .find_entry(hash, |slot| arena_id(text, ends, *slot) == Some(customer_id.0.as_str()))
+        else {
             return false;
         };
-        let Some(stored) = self.customers.get_mut(slot as usize).and_then(Option::take) else {
-            return false;
-        };
-        for (kind, hash) in &stored.fields {
-            if let Some(list) = self.postings.get_mut(hash) {
-                list.retain(|(s, _)| *s != slot);
-                if list.is_empty() {
-                    self.postings.remove(hash);
-                }
-            }
-            if *kind == FieldKind::CustomerId {
-                self.id_fields = self.id_fields.saturating_sub(1);
-            }
+        let (slot, _) = entry.remove();
+        if let Some(alive) = self.alive.get_mut(slot as usize) {
+            *alive = false;
         }
-        for hash in &stored.street_lines {
-            if let Some(list) = self.street_postings.get_mut(hash) {
-                list.retain(|s| *s != slot);
-                if list.is_empty() {
-                    self.street_postings.remove(hash);
-                }
-            }
-        }
-        for (words, map) in [
-            (&stored.name_words, &mut self.name_words),
-            (&stored.address_firsts, &mut self.address_firsts),
-        ] {
-            for word in words {
-                if let Some(count) = map.get_mut(word) {
-                    *count -= 1;
-                    if *count == 0 {
-                        map.remove(word);
-                    }
-                }
-            }
-        }
+        self.live = self.live.saturating_sub(1);
         true
     }
 
@@ -626,7 +639,9 @@ impl EdmIndex {
             version: 1,
             key_check: self.key_check,
             config: self.config.clone(),
-            customers: self.customers.iter().flatten().cloned().collect(),
+            customers: self.stored_customers(),
+            name_words: self.name_words.iter().copied().collect(),
+            address_firsts: self.address_firsts.iter().copied().collect(),
         };
         serde_json::to_vec(&saved).unwrap_or_default()
     }
@@ -647,7 +662,65 @@ impl EdmIndex {
         for customer in saved.customers {
             index.insert(customer);
         }
+        index.name_words.extend(&saved.name_words);
+        index.address_firsts.extend(&saved.address_firsts);
+        let (names, firsts) = (&index.name_words, &index.address_firsts);
+        for hash in saved.name_words.iter().chain(&saved.address_firsts) {
+            index
+                .word_filter
+                .insert(*hash, || names.iter().chain(firsts.iter()).copied());
+        }
+        index.compact();
         Ok(index)
+    }
+
+    /// The live customers with their hashes, regrouped from the postings (for `save`).
+    fn stored_customers(&self) -> Vec<StoredCustomer> {
+        let mut fields: Vec<(u32, FieldKind, u64)> = self
+            .postings
+            .entries()
+            .filter(|(_, target)| self.is_alive(slot_of(*target)))
+            .map(|(hash, target)| (slot_of(target), kind_of(target), hash))
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        let mut streets: Vec<(u32, u64)> = self
+            .street_postings
+            .entries()
+            .filter(|(_, slot)| self.is_alive(*slot))
+            .map(|(hash, slot)| (slot, hash))
+            .collect();
+        streets.sort_unstable();
+        streets.dedup();
+        let mut out = Vec::with_capacity(self.live);
+        let (mut next_field, mut next_street) = (0, 0);
+        for slot in 0..self.id_ends.len() as u32 {
+            let mut stored = StoredCustomer {
+                id: RecordId(self.id_of(slot).unwrap_or_default().to_string()),
+                fields: Vec::new(),
+                street_lines: Vec::new(),
+                name_words: Vec::new(),
+                address_firsts: Vec::new(),
+            };
+            while let Some((s, kind, hash)) = fields.get(next_field) {
+                if *s != slot {
+                    break;
+                }
+                stored.fields.push((*kind, *hash));
+                next_field += 1;
+            }
+            while let Some((s, hash)) = streets.get(next_street) {
+                if *s != slot {
+                    break;
+                }
+                stored.street_lines.push(*hash);
+                next_street += 1;
+            }
+            if self.is_alive(slot) {
+                out.push(stored);
+            }
+        }
+        out
     }
 
     /// Finds customers whose fields co-occur in the extracted segments.
@@ -663,7 +736,7 @@ impl EdmIndex {
 
     /// Finds customers in text joined by [`join_segments`], with its table-row spans.
     pub(crate) fn find_in_stream(&self, text: &str, rows: &[(usize, usize)]) -> EdmMatches {
-        if self.slots.is_empty() {
+        if self.live == 0 {
             return EdmMatches::default();
         }
         let mut hits: Vec<(u32, FieldHit)> = Vec::new();
@@ -671,29 +744,24 @@ impl EdmIndex {
             if !self.value_filter.may_contain(hash) {
                 return;
             }
-            if let Some(list) = self.postings.get(&hash) {
-                for (slot, stored_kind) in list {
-                    if *stored_kind == kind {
-                        hits.push((*slot, FieldHit { kind, start, end }));
-                    }
+            self.postings.for_each(hash, |target| {
+                let slot = slot_of(target);
+                if kind_of(target) == kind && self.is_alive(slot) {
+                    hits.push((slot, FieldHit { kind, start, end }));
                 }
-            }
+            });
         };
         let mut street_hits: Vec<(u32, FieldHit)> = Vec::new();
         let mut street = |hash: u64, start: usize, end: usize| {
             if !self.value_filter.may_contain(hash) {
                 return;
             }
-            for slot in self.street_postings.get(&hash).into_iter().flatten() {
-                street_hits.push((
-                    *slot,
-                    FieldHit {
-                        kind: FieldKind::Address,
-                        start,
-                        end,
-                    },
-                ));
-            }
+            self.street_postings.for_each(hash, |slot| {
+                if self.is_alive(slot) {
+                    let kind = FieldKind::Address;
+                    street_hits.push((slot, FieldHit { kind, start, end }));
+                }
+            });
         };
         let mut email_spans = Vec::new();
         let mut buffer = String::new();
@@ -725,6 +793,8 @@ impl EdmIndex {
             }
         }
         if self.id_fields > 0 {
+            let mut id_buffer: Vec<u8> = Vec::new();
+            let mut id_memo = WordMemo::for_text(text.len());
             for_each_id_run(text, |start, end| {
                 let Some(raw) = text.get(start..end) else {
                     return;
@@ -732,22 +802,46 @@ impl EdmIndex {
                 if !raw.bytes().any(|b| b.is_ascii_digit()) {
                     return;
                 }
-                buffer.clear();
-                buffer.extend(
-                    raw.chars()
-                        .filter(char::is_ascii_alphanumeric)
-                        .map(|c| c.to_ascii_lowercase()),
+                id_buffer.clear();
+                id_buffer.extend(
+                    raw.bytes()
+                        .filter(u8::is_ascii_alphanumeric)
+                        .map(|b| b.to_ascii_lowercase()),
                 );
-                if buffer.len() >= 3 {
-                    record(self.keyed(b"id", buffer.as_bytes()), FieldKind::CustomerId, start, end);
+                if id_buffer.len() >= 3 {
+                    // Numbers repeat across a document (years, amounts, codes): memoized.
+                    let known = id_memo.get_or_insert(&id_buffer, |id| KnownWord {
+                        hash: self.keyed(b"id", id),
+                        ..KnownWord::default()
+                    });
+                    record(known.hash, FieldKind::CustomerId, start, end);
                 }
             });
         }
         // Text averages well over four bytes per token: reserve once instead of regrowing.
-        let mut words: Vec<Word> = Vec::with_capacity(text.len() / 4);
-        let mut word_hashes: Vec<Option<u64>> = Vec::with_capacity(text.len() / 4);
+        let mut words: Vec<Word> = Vec::with_capacity(text.len() / 6);
         let mut next_email = 0;
-        normalize::for_each_token(text, |normalized, start, end| {
+        let mut memo = WordMemo::for_text(text.len());
+        let mut token = String::new();
+        normalize::for_each_raw_word(text, |raw, start, end, ascii| {
+            // Memoized on the raw run: a repeated word is neither normalized nor hashed again.
+            let known = memo.get_or_insert(raw.as_bytes(), |_| {
+                let normalized = normalize::normalize_word(raw, ascii, &mut token);
+                if normalized.is_empty() {
+                    return KnownWord::default();
+                }
+                let hash = self.keyed(b"word", normalized.as_bytes());
+                KnownWord {
+                    hash,
+                    token: true,
+                    initial: normalized.chars().nth(1).is_none(),
+                    name: self.is_name_word(&hash),
+                    address_first: self.is_address_first(&hash),
+                }
+            });
+            if !known.token {
+                return;
+            }
             // Tokens and email spans are both in text order: advance one pointer.
             while email_spans
                 .get(next_email)
@@ -755,16 +849,18 @@ impl EdmIndex {
             {
                 next_email += 1;
             }
+            // Words of an email address are not also read as a name.
             let in_email = email_spans
                 .get(next_email)
                 .is_some_and(|(span_start, span_end)| start >= *span_start && end <= *span_end);
             words.push(Word {
                 start,
                 end,
-                initial: normalized.chars().nth(1).is_none(),
+                initial: known.initial,
+                hash: (!in_email).then_some(known.hash),
+                name: known.name && !in_email,
+                address_first: known.address_first && !in_email,
             });
-            // Words of an email address are not also read as a name.
-            word_hashes.push((!in_email).then(|| self.word_hash(normalized)));
         });
         // Name candidates are expanded last: a name alone never matches when two kinds
         // are required, and common names have many postings.
@@ -774,15 +870,15 @@ impl EdmIndex {
             b.start.saturating_sub(a.end) <= MAX_WORD_GAP && !text.get(a.end..b.start).unwrap_or("\n").contains('\n')
         };
         for i in 0..words.len() {
-            let Some(Some(first)) = word_hashes.get(i) else {
+            let Some(first) = words.get(i).and_then(|w| w.hash) else {
                 continue;
             };
-            if self.is_name_word(first) && !is_initial(words.get(i)) {
-                let mut gram = vec![*first];
+            if words.get(i).is_some_and(|w| w.name && !w.initial) {
+                let mut gram = vec![first];
                 let mut previous = words.get(i);
                 for j in i + 1..(i + MAX_NAME_WORDS + 2).min(words.len()) {
                     let (Some(Some(next)), Some(prev_token), Some(token)) =
-                        (word_hashes.get(j), previous, words.get(j))
+                        (words.get(j).map(|w| w.hash), previous, words.get(j))
                     else {
                         break;
                     };
@@ -791,30 +887,33 @@ impl EdmIndex {
                     }
                     previous = Some(token);
                     // Middle initials ("John Q. Smith") are not part of the indexed name.
-                    if is_initial(Some(token)) {
+                    if token.initial {
                         continue;
                     }
-                    if !self.is_name_word(next) || gram.len() >= MAX_NAME_WORDS {
+                    if !token.name || gram.len() >= MAX_NAME_WORDS {
                         break;
                     }
-                    gram.push(*next);
+                    gram.push(next);
                     let start = words.get(i).map_or(0, |t| t.start);
                     name(combine_sorted(&gram), start, token.end);
                 }
             }
             // "John Michael Smith" in text when only "John Smith" is indexed.
-            if let (Some(Some(third)), Some(a), Some(b), Some(c)) =
-                (word_hashes.get(i + 2), words.get(i), words.get(i + 1), words.get(i + 2))
-            {
-                if self.is_name_word(first) && self.is_name_word(third) && joined(a, b) && joined(b, c) {
-                    name(combine_sorted(&[*first, *third]), a.start, c.end);
+            if let (Some(Some(third)), Some(a), Some(b), Some(c)) = (
+                words.get(i + 2).map(|w| w.hash),
+                words.get(i),
+                words.get(i + 1),
+                words.get(i + 2),
+            ) {
+                if a.name && c.name && joined(a, b) && joined(b, c) {
+                    name(combine_sorted(&[first, third]), a.start, c.end);
                 }
             }
-            if self.is_address_first(first) {
+            if words.get(i).is_some_and(|w| w.address_first) {
                 let mut acc = mix(ADDRESS_SEED ^ first);
                 for j in i + 1..(i + MAX_ADDRESS_WORDS).min(words.len()) {
                     let (Some(Some(next)), Some(prev_token), Some(token)) =
-                        (word_hashes.get(j), words.get(j - 1), words.get(j))
+                        (words.get(j).map(|w| w.hash), words.get(j - 1), words.get(j))
                     else {
                         break;
                     };
@@ -849,11 +948,10 @@ impl EdmIndex {
                 .get(next_word..)
                 .unwrap_or_default()
                 .iter()
-                .zip(word_hashes.get(next_word..).unwrap_or_default())
-                .take_while(|(t, _)| t.end <= *row_end)
-                .filter_map(|(t, h)| {
-                    let h = (*h)?;
-                    (self.is_name_word(&h) && !is_initial(Some(t))).then_some((h, t))
+                .take_while(|t| t.end <= *row_end)
+                .filter_map(|t| {
+                    let h = t.hash?;
+                    (t.name && !t.initial).then_some((h, t))
                 })
                 .collect();
             if members.len() < 2 || members.len() > MAX_ROW_NAME_WORDS {
@@ -882,31 +980,35 @@ impl EdmIndex {
                 if !self.value_filter.may_contain(hash) {
                     continue;
                 }
-                for (slot, kind) in self.postings.get(&hash).into_iter().flatten() {
-                    if *kind == FieldKind::Name {
-                        name_hit(*slot, start, end);
+                self.postings.for_each(hash, |target| {
+                    if kind_of(target) == FieldKind::Name && self.is_alive(slot_of(target)) {
+                        name_hit(slot_of(target), start, end);
                     }
-                }
+                });
             }
         } else {
-            // A name counts only for customers with another hit: look names up among
-            // those customers' own name hashes rather than walk the (long) postings of
-            // common names.
-            let mut candidate_names: FastMap<u64, Vec<u32>> = FastMap::default();
+            // A name counts only for customers with another hit: each distinct name
+            // candidate's postings (contiguous in the sorted arrays) are walked once
+            // and kept for those customers only.
             let mut candidates: Vec<u32> = hits.iter().map(|(slot, _)| *slot).collect();
             candidates.sort_unstable();
             candidates.dedup();
-            for slot in candidates {
-                if let Some(Some(stored)) = self.customers.get(slot as usize) {
-                    for (kind, hash) in &stored.fields {
-                        if *kind == FieldKind::Name {
-                            candidate_names.entry(*hash).or_default().push(slot);
-                        }
-                    }
-                }
-            }
+            let mut owners: FastMap<u64, Vec<u32>> = FastMap::default();
             for (hash, start, end) in names {
-                for slot in candidate_names.get(&hash).into_iter().flatten() {
+                if !self.value_filter.may_contain(hash) {
+                    continue;
+                }
+                let slots = owners.entry(hash).or_insert_with(|| {
+                    let mut slots = Vec::new();
+                    self.postings.for_each(hash, |target| {
+                        let slot = slot_of(target);
+                        if kind_of(target) == FieldKind::Name && candidates.binary_search(&slot).is_ok() {
+                            slots.push(slot);
+                        }
+                    });
+                    slots
+                });
+                for slot in slots.iter() {
                     name_hit(*slot, start, end);
                 }
             }
@@ -916,11 +1018,11 @@ impl EdmIndex {
     }
 
     fn is_name_word(&self, hash: &u64) -> bool {
-        self.word_filter.may_contain(*hash) && self.name_words.contains_key(hash)
+        self.word_filter.may_contain(*hash) && self.name_words.contains(hash)
     }
 
     fn is_address_first(&self, hash: &u64) -> bool {
-        self.word_filter.may_contain(*hash) && self.address_firsts.contains_key(hash)
+        self.word_filter.may_contain(*hash) && self.address_firsts.contains(hash)
     }
 
     /// Effective kinds of a group of hits when it satisfies the rule. A street line
@@ -945,40 +1047,41 @@ impl EdmIndex {
         rows: &[(usize, usize)],
     ) -> EdmMatches {
         // Rows are looked up for all hits in one ordered walk (a binary search per hit
-        // was cache-missing on large files).
-        let mut by_customer: FastMap<u32, Vec<(FieldHit, u8, Option<usize>)>> = FastMap::default();
-        for (slot, hit, row) in with_rows(hits, rows) {
-            let bit = hit.kind.bit();
-            by_customer.entry(slot).or_default().push((hit, bit, row));
-        }
-        for (slot, hit, row) in with_rows(street_hits, rows) {
+        // was cache-missing on large files); hits are then grouped per customer by one
+        // sort of a flat list rather than a map of small vectors.
+        let mut all: Vec<(u32, FieldHit, u8, Option<usize>)> = with_rows(hits, rows)
+            .map(|(slot, hit, row)| (slot, hit, hit.kind.bit(), row))
+            .collect();
+        all.sort_unstable_by_key(|(slot, ..)| *slot);
+        let supported: Vec<(u32, FieldHit, u8, Option<usize>)> = with_rows(street_hits, rows)
             // Street lines only support customers that have another hit.
-            if let Some(list) = by_customer.get_mut(&slot) {
-                list.push((hit, STREET_LINE, row));
-            }
-        }
+            .filter(|(slot, ..)| all.binary_search_by_key(slot, |(s, ..)| *s).is_ok())
+            .map(|(slot, hit, row)| (slot, hit, STREET_LINE, row))
+            .collect();
+        all.extend(supported);
+        all.sort_unstable_by_key(|(slot, hit, bit, _)| (*slot, hit.start, hit.end, *bit));
+        all.dedup();
         let mut customers = Vec::new();
-        for (slot, mut hits) in by_customer {
-            hits.sort_by_key(|(h, bit, _)| (h.start, h.end, *bit));
-            hits.dedup();
+        for group in all.chunk_by(|a, b| a.0 == b.0) {
+            let Some(slot) = group.first().map(|(slot, ..)| *slot) else {
+                continue;
+            };
             let mut matched: u8 = 0;
-            let mut per_row: FastMap<usize, u8> = FastMap::default();
-            for (_, bit, row) in &hits {
-                if let Some(row) = row {
-                    *per_row.entry(*row).or_default() |= bit;
+            // Rows are disjoint and the group is in text order: one row's hits are adjacent.
+            for same_row in group.chunk_by(|a, b| a.3 == b.3) {
+                if same_row.first().is_some_and(|(.., row)| row.is_some()) {
+                    let kinds = same_row.iter().fold(0u8, |acc, (_, _, bit, _)| acc | bit);
+                    if let Some(effective) = self.satisfied(kinds) {
+                        matched |= effective;
+                    }
                 }
             }
-            for kinds in per_row.values() {
-                if let Some(effective) = self.satisfied(*kinds) {
-                    matched |= effective;
-                }
-            }
-            for (i, (first, _, _)) in hits.iter().enumerate() {
-                let kinds = hits
+            for (i, (_, first, _, _)) in group.iter().enumerate() {
+                let kinds = group
                     .iter()
                     .skip(i)
-                    .take_while(|(h, _, _)| h.start.saturating_sub(first.start) <= self.config.window_chars)
-                    .fold(0u8, |acc, (_, bit, _)| acc | bit);
+                    .take_while(|(_, h, _, _)| h.start.saturating_sub(first.start) <= self.config.window_chars)
+                    .fold(0u8, |acc, (_, _, bit, _)| acc | bit);
                 if let Some(effective) = self.satisfied(kinds) {
                     matched |= effective;
                 }
@@ -986,7 +1089,7 @@ impl EdmIndex {
             if matched == 0 {
                 continue;
             }
-            let Some(Some(stored)) = self.customers.get(slot as usize) else {
+            let Some(id) = self.id_of(slot).filter(|_| self.is_alive(slot)) else {
                 continue;
             };
             let fields = [
@@ -999,10 +1102,10 @@ impl EdmIndex {
             .into_iter()
             .filter(|k| matched & k.bit() != 0)
             .collect();
-            let mut hits: Vec<FieldHit> = hits.into_iter().map(|(hit, _, _)| hit).collect();
+            let mut hits: Vec<FieldHit> = group.iter().map(|(_, hit, _, _)| *hit).collect();
             hits.dedup();
             customers.push(CustomerMatch {
-                customer_id: stored.id.clone(),
+                customer_id: RecordId(id.to_string()),
                 fields,
                 hits,
             });
@@ -1012,9 +1115,51 @@ impl EdmIndex {
     }
 
     /// All customers currently indexed (record ids only).
-    pub fn customer_ids(&self) -> HashSet<&RecordId> {
-        self.slots.keys().collect()
+    pub fn customer_ids(&self) -> HashSet<RecordId> {
+        (0..self.id_ends.len() as u32)
+            .filter(|slot| self.is_alive(*slot))
+            .filter_map(|slot| self.id_of(slot).map(RecordId::from))
+            .collect()
     }
+}
+
+/// Slots are below 2^29: the top three bits of a posting's target hold the field kind.
+const MAX_SLOTS: u32 = 1 << 29;
+
+/// A posting's target: the slot and the field kind.
+fn pack(slot: u32, kind: FieldKind) -> u32 {
+    let code = match kind {
+        FieldKind::Name => 0,
+        FieldKind::Email => 1,
+        FieldKind::Phone => 2,
+        FieldKind::Address => 3,
+        FieldKind::CustomerId => 4,
+    };
+    slot | (code << 29)
+}
+
+fn slot_of(target: u32) -> u32 {
+    target & (MAX_SLOTS - 1)
+}
+
+fn kind_of(target: u32) -> FieldKind {
+    match target >> 29 {
+        0 => FieldKind::Name,
+        1 => FieldKind::Email,
+        2 => FieldKind::Phone,
+        3 => FieldKind::Address,
+        _ => FieldKind::CustomerId,
+    }
+}
+
+/// Record id of `slot` in the id arena.
+fn arena_id<'a>(text: &'a str, ends: &[u32], slot: u32) -> Option<&'a str> {
+    let end = *ends.get(slot as usize)? as usize;
+    let start = match slot.checked_sub(1) {
+        Some(previous) => *ends.get(previous as usize)? as usize,
+        None => 0,
+    };
+    text.get(start..end)
 }
 
 /// The extracted text stream (segments each followed by `\n`) and its row spans.
@@ -1052,16 +1197,79 @@ fn with_rows(
     })
 }
 
-/// A one-letter word: a middle initial, ignored in names.
-fn is_initial(word: Option<&Word>) -> bool {
-    word.is_some_and(|w| w.initial)
-}
-
-/// A token of scanned text: where it is, and whether it is a single character.
+/// A token of scanned text: where it is, whether it is a single character, and whether
+/// its keyed hash is an indexed name word or first word of an address.
 struct Word {
     start: usize,
     end: usize,
     initial: bool,
+    /// Keyed hash of the normalized word; None inside an email address.
+    hash: Option<u64>,
+    name: bool,
+    address_first: bool,
+}
+
+/// What one scan knows about a raw word run (or an id run).
+#[derive(Clone, Copy, Default)]
+struct KnownWord {
+    hash: u64,
+    /// False when the run normalizes to nothing.
+    token: bool,
+    /// One character long (a middle initial).
+    initial: bool,
+    name: bool,
+    address_first: bool,
+}
+
+/// Longest word the memo keeps; longer words are hashed every time.
+const MEMO_WORD_BYTES: usize = 22;
+
+#[derive(Clone, Copy, Default)]
+struct MemoEntry {
+    len: u8,
+    bytes: [u8; MEMO_WORD_BYTES],
+    known: KnownWord,
+}
+
+/// A direct-mapped memo of one scan's words: text repeats its words (names, street
+/// words, column values) far more often than it introduces new ones, and a memo hit
+/// costs a short unkeyed hash and a compare instead of SipHash and two index probes.
+/// It lives only for one scan and holds words of the scanned text itself.
+struct WordMemo {
+    entries: Vec<MemoEntry>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl WordMemo {
+    fn for_text(text_len: usize) -> Self {
+        let entries = (text_len / 64).clamp(64, 8192).next_power_of_two();
+        Self {
+            entries: vec![MemoEntry::default(); entries],
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+
+    fn get_or_insert(&mut self, bytes: &[u8], compute: impl FnOnce(&[u8]) -> KnownWord) -> KnownWord {
+        use std::hash::BuildHasher;
+        let word = bytes;
+        if bytes.is_empty() || bytes.len() > MEMO_WORD_BYTES {
+            return compute(word);
+        }
+        let slot = self.hasher.hash_one(bytes) as usize & (self.entries.len() - 1);
+        let Some(entry) = self.entries.get_mut(slot) else {
+            return compute(word);
+        };
+        if usize::from(entry.len) == bytes.len() && entry.bytes.get(..bytes.len()) == Some(bytes) {
+            return entry.known;
+        }
+        let known = compute(word);
+        entry.len = bytes.len() as u8;
+        if let Some(prefix) = entry.bytes.get_mut(..bytes.len()) {
+            prefix.copy_from_slice(bytes);
+        }
+        entry.known = known;
+        known
+    }
 }
 
 /// Calls `visit(start, end)` for every customer-id-like run: a maximal run of ASCII

@@ -12,7 +12,8 @@
 //! - [`extract::extract`]`(bytes, &Limits) -> Extraction` — text segments with table rows,
 //!   or [`extract::UninspectableReason`]s; bounded, never panics.
 //! - [`edm::EdmIndex`] — `new(&EdmKey, EdmConfig)`, `add(id, &[(FieldKind, &str)], country)`,
-//!   `remove(&RecordId)`, `save() -> Vec<u8>`, `load(&EdmKey, &[u8])`, `find(&[Segment])`.
+//!   `remove(&RecordId)`, `compact()` (after a bulk load), `save() -> Vec<u8>`,
+//!   `load(&EdmKey, &[u8])`, `find(&[Segment])`. About 150 bytes per customer.
 //! - [`detect::Detectors`] — `new(&exclusions)`, `scan(text) -> Vec<Detection>`.
 //! - [`fingerprint::FingerprintIndex`] — `add(doc_id, text)`, `remove`, `find(text)`.
 //! - [`policy::Policy`] — rule table; `decide(&ScanContext, &Evidence) -> (Verdict, rules)`.
@@ -43,6 +44,7 @@ pub mod fingerprint;
 pub mod normalize;
 pub mod phone;
 pub mod policy;
+mod postings;
 pub mod scan;
 
 use serde::{Deserialize, Serialize};
@@ -120,6 +122,11 @@ impl Inspector {
     /// The extraction bounds.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The customer index.
+    pub fn edm(&self) -> &EdmIndex {
+        &self.edm
     }
 
     /// The customer index, for incremental updates.

@@ -43,7 +43,12 @@ pub fn fold(text: &str) -> String {
 /// Common address words reduced to their postal abbreviation, so "Street" and "St."
 /// hash the same.
 fn canonical_word(word: &str) -> &str {
-    match word {
+    canonical_abbreviation(word).unwrap_or(word)
+}
+
+/// The postal abbreviation of a common address word, if it is one.
+fn canonical_abbreviation(word: &str) -> Option<&'static str> {
+    Some(match word {
         "street" => "st",
         "avenue" => "ave",
         "road" => "rd",
@@ -60,16 +65,29 @@ fn canonical_word(word: &str) -> &str {
         "south" => "s",
         "east" => "e",
         "west" => "w",
-        other => other,
-    }
+        _ => return None,
+    })
 }
 
 /// Calls `visit(normalized, start, end)` for every token of `text`, in order, without
 /// allocating per token: ASCII words are lowercased into one reusable buffer, and only
 /// words with non-ASCII characters take the Unicode path ([`fold`]).
 pub fn for_each_token(text: &str, mut visit: impl FnMut(&str, usize, usize)) {
-    let bytes = text.as_bytes();
     let mut buffer = String::new();
+    for_each_raw_word(text, |raw, begin, end, ascii| {
+        let normalized = normalize_word(raw, ascii, &mut buffer);
+        if !normalized.is_empty() {
+            visit(normalized, begin, end);
+        }
+    });
+}
+
+/// Calls `visit(raw, start, end, ascii)` for every maximal run of word characters
+/// (alphanumerics and combining marks) of `text`, in order; `ascii` tells whether the run
+/// is all ASCII. [`normalize_word`] turns a run into its token; callers that see the
+/// same words again can memoize on the raw run and skip normalizing.
+pub fn for_each_raw_word(text: &str, mut visit: impl FnMut(&str, usize, usize, bool)) {
+    let bytes = text.as_bytes();
     let mut index = 0;
     while index < bytes.len() {
         // Find the next word start.
@@ -81,22 +99,28 @@ pub fn for_each_token(text: &str, mut visit: impl FnMut(&str, usize, usize)) {
             None => (bytes.len(), text.get(begin..).is_some_and(str::is_ascii)),
         };
         index = end;
-        let raw = text.get(begin..end).unwrap_or_default();
-        buffer.clear();
-        if ascii {
-            buffer.push_str(raw);
-            buffer.make_ascii_lowercase();
-            let canonical = canonical_word(&buffer);
-            visit(canonical, begin, end);
-        } else {
-            let folded = fold(raw);
-            // Folding may split a token (e.g. a ligature with a space); keep alphanumerics.
-            buffer.extend(canonical_word(&folded).chars().filter(|c| c.is_alphanumeric()));
-            if !buffer.is_empty() {
-                visit(&buffer, begin, end);
-            }
-        }
+        visit(text.get(begin..end).unwrap_or_default(), begin, end, ascii);
     }
+}
+
+/// The token of one raw word run (see [`for_each_raw_word`]), written into `buffer`:
+/// lowercased, folded when not ASCII, address words abbreviated. Empty when nothing
+/// alphanumeric remains.
+pub fn normalize_word<'a>(raw: &str, ascii: bool, buffer: &'a mut String) -> &'a str {
+    buffer.clear();
+    if ascii {
+        buffer.push_str(raw);
+        buffer.make_ascii_lowercase();
+        if let Some(short) = canonical_abbreviation(buffer) {
+            buffer.clear();
+            buffer.push_str(short);
+        }
+    } else {
+        let folded = fold(raw);
+        // Folding may split a token (e.g. a ligature with a space); keep alphanumerics.
+        buffer.extend(canonical_word(&folded).chars().filter(|c| c.is_alphanumeric()));
+    }
+    buffer.as_str()
 }
 
 /// From byte `from`, the position of the first character that is a word character

@@ -1,8 +1,18 @@
 //! The DLP engine fed from the vault: the gateway decrypts identifying
 //! fields and document bodies only to hand them to the index builders, which
 //! keep keyed hashes and shingle hashes — never the plaintext.
+//!
+//! A [`DlpEngine`] follows the vault as it changes: every customer create,
+//! update and erase is in the ledger (by id; a bulk import as one entry), and
+//! the ledger is shared by every server on one database. Before each scan the
+//! engine reads the ledger entries appended since it last looked and re-reads
+//! just those customers — adding, replacing or removing their keyed hashes —
+//! so a change made through any server is in the index of all of them without
+//! a rebuild.
 
-use model::CustomerField;
+use std::sync::{Mutex, RwLock};
+
+use model::{CustomerField, CustomerId, UnixMillis};
 use store::CustomerFilter;
 
 use crate::access::Subject;
@@ -21,7 +31,196 @@ fn texts(view: &CustomerView, field: CustomerField) -> Vec<String> {
     }
 }
 
+/// The exact-data-match fields of one customer: id, name, emails, phones, addresses.
+fn edm_fields(view: &CustomerView) -> Vec<(dlp::FieldKind, String)> {
+    let mut fields: Vec<(dlp::FieldKind, String)> = vec![(dlp::FieldKind::CustomerId, view.id.to_string())];
+    for (field, kind) in [
+        (CustomerField::Name, dlp::FieldKind::Name),
+        (CustomerField::Emails, dlp::FieldKind::Email),
+        (CustomerField::Phones, dlp::FieldKind::Phone),
+        (CustomerField::Addresses, dlp::FieldKind::Address),
+    ] {
+        fields.extend(texts(view, field).into_iter().map(|v| (kind, v)));
+    }
+    fields
+}
+
+/// A ledger entry is recorded before the write it allows reaches the store, so
+/// a customer named by an entry this recent is read again at the next refresh
+/// too: a scan that ran between the two still ends up with the written state.
+const RECHECK_MS: UnixMillis = 60_000;
+
+/// The DLP engine of a running server: the inspector, kept current with the
+/// vault by [`Gateway::refresh_dlp`] (which [`Gateway::scan_content`] calls).
+pub struct DlpEngine {
+    inspector: RwLock<dlp::Inspector>,
+    follow: Mutex<Follow>,
+}
+
+/// How far the engine has read the ledger, and customers to read again.
+struct Follow {
+    next_entry: u64,
+    recheck: Vec<(CustomerId, UnixMillis)>,
+}
+
+impl std::fmt::Debug for DlpEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DlpEngine").finish_non_exhaustive()
+    }
+}
+
+impl DlpEngine {
+    /// Inspects with the index as of the last refresh. Callers that must see
+    /// the vault's latest changes call [`Gateway::refresh_dlp`] first.
+    pub fn inspect(&self, bytes: &[u8], context: &dlp::ScanContext) -> dlp::ScanResult {
+        // A poisoned lock means a refresh panicked mid-way; the index is still usable.
+        let inspector = self.inspector.read().unwrap_or_else(|p| p.into_inner());
+        inspector.inspect(bytes, context)
+    }
+}
+
 impl Gateway {
+    /// Builds a [`DlpEngine`] over the vault (see [`Gateway::dlp_inspector`])
+    /// that follows later changes through the ledger.
+    pub fn dlp_engine(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        rules: dlp::Policy,
+    ) -> Result<DlpEngine, GatewayError> {
+        // Changes that land while the index is built are read again at the first refresh.
+        let next_entry =
+            ledger::LedgerStore::size(self.store.as_ref()).map_err(|e| GatewayError::Internal(e.to_string()))?;
+        let inspector = self.dlp_inspector(actor, ctx, rules)?;
+        Ok(DlpEngine {
+            inspector: RwLock::new(inspector),
+            follow: Mutex::new(Follow {
+                next_entry,
+                recheck: Vec::new(),
+            }),
+        })
+    }
+
+    /// Brings `engine` up to date with the vault: reads the ledger entries
+    /// appended since the last refresh (by this server or any other on the
+    /// same database) and re-indexes the customers they created, updated or
+    /// erased. Costs one ledger-size query when nothing changed. Returns how
+    /// many customers were read again.
+    pub fn refresh_dlp(&self, engine: &DlpEngine) -> Result<usize, GatewayError> {
+        let internal = |e: ledger::StoreError| GatewayError::Internal(e.to_string());
+        let mut follow = engine.follow.lock().unwrap_or_else(|p| p.into_inner());
+        let size = ledger::LedgerStore::size(self.store.as_ref()).map_err(internal)?;
+        let now = self.clock.now_ms();
+        follow.recheck.retain(|(_, at)| now.saturating_sub(*at) <= RECHECK_MS);
+        if size <= follow.next_entry && follow.recheck.is_empty() {
+            return Ok(0);
+        }
+        let mut changed: Vec<(CustomerId, UnixMillis)> = Vec::new();
+        let mut bulk_import = false;
+        let mut bad = None;
+        let mut from = follow.next_entry;
+        while from < size {
+            let mut last = None;
+            self.store
+                .scan_entries(from, 4096, &mut |index, bytes| {
+                    last = Some(index);
+                    let entry = match ledger::Entry::decode(bytes) {
+                        Ok(entry) => entry,
+                        Err(err) => {
+                            bad = bad.take().or(Some((index, err.to_string())));
+                            return;
+                        }
+                    };
+                    let action = entry.action.as_str();
+                    if ![Action::CustomerCreate, Action::CustomerUpdate, Action::CustomerErase]
+                        .iter()
+                        .any(|a| a.as_str() == action)
+                    {
+                        return;
+                    }
+                    let mut named = false;
+                    for resource in &entry.resources {
+                        if let ledger::ResourceId::Customer(id) = resource {
+                            changed.push((CustomerId(id.clone()), entry.time));
+                            named = true;
+                        }
+                    }
+                    // An import is one entry with a count: its new ids are found in the store.
+                    bulk_import |= !named && action == Action::CustomerCreate.as_str();
+                })
+                .map_err(internal)?;
+            if let Some((index, err)) = bad.take() {
+                return Err(GatewayError::Internal(format!(
+                    "ledger entry {index} is unreadable ({err}); run `custodia audit verify`"
+                )));
+            }
+            match last {
+                Some(last) => from = last + 1,
+                None => break,
+            }
+        }
+        let mut ids: Vec<CustomerId> = changed
+            .iter()
+            .chain(&follow.recheck)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let ctx = AccessContext::default();
+        let mut inspector = engine.inspector.write().unwrap_or_else(|p| p.into_inner());
+        if bulk_import {
+            let known: std::collections::HashSet<String> =
+                inspector.edm().customer_ids().into_iter().map(|id| id.0).collect();
+            let mut after = None;
+            loop {
+                let metas = self.store.customer_metas(&CustomerFilter {
+                    after: after.clone(),
+                    limit: Some(2000),
+                    ..Default::default()
+                })?;
+                let Some(last) = metas.last() else { break };
+                after = Some(last.id.clone());
+                ids.extend(
+                    metas
+                        .into_iter()
+                        .map(|m| m.id)
+                        .filter(|id| !known.contains(id.as_str())),
+                );
+            }
+            ids.sort();
+            ids.dedup();
+        }
+        for chunk in ids.chunks(2000) {
+            let found = self.store.get_customers(chunk)?;
+            for id in chunk {
+                match found.iter().find(|sealed| &sealed.meta.id == id) {
+                    Some(sealed) => {
+                        let view = self.open_customer(&Subject::Operator, sealed, &ctx)?;
+                        let fields = edm_fields(&view);
+                        let borrowed: Vec<(dlp::FieldKind, &str)> =
+                            fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        inspector
+                            .edm_mut()
+                            .add(view.id.as_str(), &borrowed, view.country.as_deref());
+                    }
+                    None => {
+                        inspector.edm_mut().remove(&dlp::RecordId(id.to_string()));
+                    }
+                }
+            }
+        }
+        follow.next_entry = follow.next_entry.max(size);
+        let mut recheck: Vec<(CustomerId, UnixMillis)> = changed
+            .into_iter()
+            .filter(|(_, at)| now.saturating_sub(*at) <= RECHECK_MS)
+            .collect();
+        recheck.append(&mut follow.recheck);
+        recheck.sort();
+        recheck.dedup_by(|a, b| a.0 == b.0);
+        follow.recheck = recheck;
+        Ok(ids.len())
+    }
+
     /// Builds a DLP inspector over the vault's customers (exact data match on
     /// name, emails, phones, addresses and id) and classified documents
     /// (fingerprints), with the given verdict rules. An admin action.
@@ -48,32 +247,13 @@ impl Gateway {
             let ids: Vec<_> = metas.iter().map(|m| m.id.clone()).collect();
             for sealed in self.store.get_customers(&ids)? {
                 let view = self.open_customer(&Subject::Operator, &sealed, ctx)?;
-                let mut fields: Vec<(dlp::FieldKind, String)> = vec![(dlp::FieldKind::CustomerId, view.id.to_string())];
-                fields.extend(
-                    texts(&view, CustomerField::Name)
-                        .into_iter()
-                        .map(|v| (dlp::FieldKind::Name, v)),
-                );
-                fields.extend(
-                    texts(&view, CustomerField::Emails)
-                        .into_iter()
-                        .map(|v| (dlp::FieldKind::Email, v)),
-                );
-                fields.extend(
-                    texts(&view, CustomerField::Phones)
-                        .into_iter()
-                        .map(|v| (dlp::FieldKind::Phone, v)),
-                );
-                fields.extend(
-                    texts(&view, CustomerField::Addresses)
-                        .into_iter()
-                        .map(|v| (dlp::FieldKind::Address, v)),
-                );
+                let fields = edm_fields(&view);
                 let borrowed: Vec<(dlp::FieldKind, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 edm.add(view.id.as_str(), &borrowed, view.country.as_deref());
                 customers += 1;
             }
         }
+        edm.compact();
         let limits = dlp::Limits::default();
         let mut fingerprints = dlp::FingerprintIndex::new(dlp::FingerprintConfig::default());
         let mut documents = 0u64;
@@ -94,12 +274,13 @@ impl Gateway {
     }
 
     /// Inspects content a person is about to send out through `channel` (named
-    /// `channel_name` in the ledger), stricter for people who are leaving, and
-    /// records the verdict before returning it. An error is returned, and no
+    /// `channel_name` in the ledger), stricter for people who are leaving, with
+    /// the index brought up to date first, and records the verdict before
+    /// returning it. An error is returned, and no
     /// verdict, when it cannot be recorded.
     pub fn scan_content(
         &self,
-        inspector: &dlp::Inspector,
+        engine: &DlpEngine,
         actor: &Actor,
         ctx: &AccessContext,
         channel_name: &str,
@@ -110,7 +291,8 @@ impl Gateway {
             Subject::Person(p) if p.status != policy::EmploymentStatus::Active => dlp::Employment::Departing,
             _ => dlp::Employment::Active,
         };
-        let result = inspector.inspect(bytes, &dlp::ScanContext { channel, employment });
+        self.refresh_dlp(engine)?;
+        let result = engine.inspect(bytes, &dlp::ScanContext { channel, employment });
         self.record_scan(actor, ctx, channel_name, &result)?;
         Ok(result)
     }

@@ -30,6 +30,7 @@ pub use access::{AccessContext, Action, Actor, Decision};
 pub use audit::{AuditRecord, AuditResource, RecordError, Recorder};
 pub use audit_ops::{decision_name, AuditQuery};
 pub use customers::{CustomerPatch, ImportReport, RowProblem};
+pub use dlp_ops::DlpEngine;
 pub use documents::NewDocument;
 pub use error::GatewayError;
 pub use export::{neutralize, write_csv, write_xlsx, ExportFormat, ExportOutcome, ExportSelection, ExportTicket};

@@ -12,9 +12,22 @@ use crate::{InspectionOutcome, Inspector, Upload};
 /// gateway). An `Err` stops the upload: recorded before released.
 pub type RecordVerdict = dyn Fn(&Upload, &dlp::ScanResult) -> Result<(), String> + Send + Sync;
 
+/// What inspects one body part: a [`dlp::Inspector`], or an engine that first
+/// brings its index up to date (an `Err` stops the upload: fail closed).
+pub trait ContentScanner: Send + Sync {
+    /// The verdict on `bytes`.
+    fn scan(&self, bytes: &[u8], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String>;
+}
+
+impl ContentScanner for dlp::Inspector {
+    fn scan(&self, bytes: &[u8], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
+        Ok(self.inspect(bytes, context))
+    }
+}
+
 /// An [`Inspector`] that asks the DLP engine about each body part.
 pub struct DlpInspector {
-    engine: Arc<dlp::Inspector>,
+    engine: Arc<dyn ContentScanner>,
     employment: dlp::Employment,
     record: Box<RecordVerdict>,
 }
@@ -22,7 +35,7 @@ pub struct DlpInspector {
 impl DlpInspector {
     /// Inspects uploads with `engine`, recording every verdict with `record`.
     pub fn new(
-        engine: Arc<dlp::Inspector>,
+        engine: Arc<dyn ContentScanner>,
         record: impl Fn(&Upload, &dlp::ScanResult) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         DlpInspector {
@@ -41,11 +54,20 @@ impl Inspector for DlpInspector {
         };
         // Each part is a file or a form field of its own; the upload is as
         // bad as its worst part.
-        let worst = upload
-            .parts
-            .iter()
-            .map(|part| self.engine.inspect(&part.data, &context))
-            .max_by_key(|result| result.verdict);
+        let mut worst: Option<dlp::ScanResult> = None;
+        for part in &upload.parts {
+            match self.engine.scan(&part.data, &context) {
+                Ok(result) if worst.as_ref().is_none_or(|w| result.verdict >= w.verdict) => worst = Some(result),
+                Ok(_) => {}
+                Err(_) => {
+                    return InspectionOutcome::Block {
+                        reason: "this upload was stopped because custodia could not bring its data protection \
+                                 index up to date; try again later or contact your security team"
+                            .into(),
+                    }
+                }
+            }
+        }
         let Some(result) = worst else {
             return InspectionOutcome::Allow;
         };

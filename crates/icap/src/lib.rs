@@ -30,7 +30,7 @@ mod inspect;
 mod server;
 mod wire;
 
-pub use dlp_bridge::{DlpInspector, RecordVerdict};
+pub use dlp_bridge::{ContentScanner, DlpInspector, RecordVerdict};
 pub use error::{ConfigError, ServeError};
 pub use inspect::{InspectionOutcome, Inspector, Upload, UploadPart, CREDENTIAL_HEADERS};
 pub use server::{serve, serve_connection, serve_until, ServerConfig};

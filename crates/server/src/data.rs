@@ -21,8 +21,8 @@ use crate::error::ApiError;
 pub struct DataState {
     pub gateway: Arc<Gateway>,
     /// The DLP engine `POST /v1/scan` uses: keyed hashes and shingle hashes,
-    /// no plaintext and no store.
-    pub dlp: Option<Arc<dlp::Inspector>>,
+    /// no plaintext; the gateway keeps it current with the vault.
+    pub dlp: Option<Arc<gateway::DlpEngine>>,
 }
 
 /// The most records one bulk request returns.
@@ -254,7 +254,7 @@ pub(crate) async fn scan(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
-    let Some(inspector) = state.dlp.clone() else {
+    let Some(engine) = state.dlp.clone() else {
         return Err(ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "not_configured",
@@ -271,7 +271,7 @@ pub(crate) async fn scan(
     })?;
     let is_admin = caller.role == model::Role::SecurityAdmin;
     let result = call(state, move |g| {
-        g.scan_content(&inspector, &caller.actor(), &caller.access, &name, channel, &body)
+        g.scan_content(&engine, &caller.actor(), &caller.access, &name, channel, &body)
     })
     .await?;
     let findings: Vec<serde_json::Value> = result

@@ -112,7 +112,7 @@ pub struct AppState {
     clock: SharedClock,
     sessions: SessionConfig,
     risk: Option<Arc<RiskState>>,
-    dlp: Option<Arc<dlp::Inspector>>,
+    dlp: Option<Arc<gateway::DlpEngine>>,
     forwarding: Option<(Arc<risk::Forwarder>, Duration)>,
     trusted_networks: Arc<Vec<TrustedNetwork>>,
 }
@@ -140,9 +140,10 @@ impl AppState {
         self
     }
 
-    /// Enables `POST /v1/scan` with this DLP engine (built from the vault).
-    pub fn with_dlp(mut self, inspector: Arc<dlp::Inspector>) -> AppState {
-        self.dlp = Some(inspector);
+    /// Enables `POST /v1/scan` with this DLP engine (built from the vault,
+    /// refreshed from the ledger before each scan).
+    pub fn with_dlp(mut self, engine: Arc<gateway::DlpEngine>) -> AppState {
+        self.dlp = Some(engine);
         self
     }
 

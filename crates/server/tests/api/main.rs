@@ -183,7 +183,7 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy:
     for p in people.iter().filter(|_| credentials) {
         server::set_password(auth.as_ref(), &p.id, PASSWORD).unwrap();
     }
-    let dlp_engine = gateway.dlp_inspector(&operator, &ctx, dlp::Policy::default()).unwrap();
+    let dlp_engine = gateway.dlp_engine(&operator, &ctx, dlp::Policy::default()).unwrap();
     let state = AppState::new(Arc::clone(&gateway), auth, shared)
         .with_dlp(Arc::new(dlp_engine))
         .with_trusted_networks(vec!["127.0.0.0/8".parse().unwrap()])

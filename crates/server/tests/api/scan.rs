@@ -94,3 +94,69 @@ async fn content_with_customer_rows_is_judged_recorded_and_stricter_for_leavers(
     );
     assert!(!text.contains("c-1@example.com"), "plaintext in the ledger");
 }
+
+/// The customers a security admin's scan of `body` matched.
+async fn matched(sec: &client::Client, body: &str) -> Vec<String> {
+    let (status, answer) = scan(sec, "?channel=file", body).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut ids: Vec<String> = serde_json::from_value(answer["customers"].clone()).unwrap();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn the_index_follows_customers_created_updated_and_erased_after_start() {
+    let s = start().await;
+    let rep = s.login("rep-a").await;
+    let sec = s.login("sec").await;
+    let row = "name,email,phone\nLinh Pham,linh.pham@khach.vn,+84 935 111 222\n";
+    assert!(matched(&sec, row).await.is_empty(), "not a customer yet");
+
+    rep.create_customer(&serde_json::json!({
+        "id": "C-200", "name": "Linh Pham", "emails": ["linh.pham@khach.vn"],
+        "phones": ["+84 935 111 222"], "country": "VN"
+    }))
+    .await
+    .unwrap();
+    assert_eq!(
+        matched(&sec, row).await,
+        ["C-200"],
+        "a customer created after start is found"
+    );
+
+    rep.update_customer(
+        "C-200",
+        &serde_json::json!({"emails": ["linh@pham.vn"], "phones": ["+84 935 999 000"]}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matched(&sec, row).await.is_empty(),
+        "the replaced email and phone no longer match"
+    );
+    let updated = "name,email,phone\nLinh Pham,linh@pham.vn,+84 935 999 000\n";
+    assert_eq!(matched(&sec, updated).await, ["C-200"]);
+
+    // Erased through the gateway, as another server on the same database would.
+    let ctx = AccessContext {
+        justification: Some("gdpr request".into()),
+        mfa_fresh: true,
+        ..Default::default()
+    };
+    s.gateway
+        .erase_customer(
+            &Actor::Person(model::PersonId("sec".into())),
+            &ctx,
+            &model::CustomerId("C-200".into()),
+        )
+        .unwrap();
+    assert!(
+        matched(&sec, updated).await.is_empty(),
+        "an erased customer is no longer found"
+    );
+    assert_eq!(
+        matched(&sec, CUSTOMER_LIST).await,
+        ["C-1", "C-2", "C-3"],
+        "the others are still found"
+    );
+}

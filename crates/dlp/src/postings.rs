@@ -1,0 +1,195 @@
+//! A compact multimap from 64-bit keyed hashes to 32-bit targets, for the exact data
+//! match index at tens of millions of customers.
+//!
+//! Most entries live in two parallel sorted arrays (12 bytes an entry, no per-key
+//! allocation) with a directory over the hashes' top bits, so a lookup is one directory
+//! read and a short scan: two cache misses. Entries added since the last merge sit in
+//! a small hash map that is merged into the arrays once it holds as many entries as
+//! half the arrays (so adding n entries one at a time costs O(n log n) in all).
+//! Removal is by target: the caller marks targets dead, lookups skip them through the
+//! caller's `alive` test, and a merge drops them for good.
+
+use std::collections::HashMap;
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Recent entries held in the map before a merge, at least.
+const MIN_MERGE: usize = 1 << 16;
+
+/// See the module documentation.
+#[derive(Default)]
+pub(crate) struct Postings {
+    /// Sorted by hash; `targets` is parallel.
+    hashes: Vec<u64>,
+    targets: Vec<u32>,
+    /// For the top `64 - shift` bits `p` of a hash, its entries are at
+    /// `directory[p]..directory[p + 1]`.
+    directory: Vec<u32>,
+    shift: u32,
+    /// Entries added since the last merge.
+    recent: FastMap<u64, Vec<u32>>,
+    recent_entries: usize,
+}
+
+impl Postings {
+    /// Calls `visit` with every target stored under `hash` (dead ones included: the
+    /// caller filters).
+    pub(crate) fn for_each(&self, hash: u64, mut visit: impl FnMut(u32)) {
+        let prefix = hash.checked_shr(self.shift).unwrap_or(0) as usize;
+        if let (Some(&from), Some(&to)) = (self.directory.get(prefix), self.directory.get(prefix.saturating_add(1))) {
+            let (from, to) = (from as usize, to as usize);
+            if let (Some(hashes), Some(targets)) = (self.hashes.get(from..to), self.targets.get(from..to)) {
+                for (stored, target) in hashes.iter().zip(targets) {
+                    if *stored == hash {
+                        visit(*target);
+                    }
+                }
+            }
+        }
+        for target in self.recent.get(&hash).into_iter().flatten() {
+            visit(*target);
+        }
+    }
+
+    /// Adds one entry; may merge (dropping targets `alive` rejects).
+    pub(crate) fn insert(&mut self, hash: u64, target: u32, alive: impl Fn(u32) -> bool) {
+        self.recent.entry(hash).or_default().push(target);
+        self.recent_entries += 1;
+        if self.recent_entries >= MIN_MERGE.max(self.hashes.len() / 2) {
+            self.merge(alive);
+        }
+    }
+
+    /// Moves the recent entries into the sorted arrays and drops dead targets: only the
+    /// recent entries are sorted, then merged with the arrays in one linear pass.
+    pub(crate) fn merge(&mut self, alive: impl Fn(u32) -> bool) {
+        let mut recent: Vec<(u64, u32)> = Vec::with_capacity(self.recent_entries);
+        for (hash, targets) in self.recent.drain() {
+            recent.extend(targets.into_iter().filter(|t| alive(*t)).map(|t| (hash, t)));
+        }
+        self.recent = FastMap::default();
+        self.recent_entries = 0;
+        recent.sort_unstable();
+        let base = self
+            .hashes
+            .iter()
+            .copied()
+            .zip(self.targets.iter().copied())
+            .filter(|(_, t)| alive(*t));
+        let capacity = self.hashes.len() + recent.len();
+        let (mut hashes, mut targets) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+        let mut push = |(hash, target): (u64, u32)| {
+            // Both inputs are sorted, so a repeated entry is adjacent.
+            if hashes.last() != Some(&hash) || targets.last() != Some(&target) {
+                hashes.push(hash);
+                targets.push(target);
+            }
+        };
+        let mut recent = recent.into_iter().peekable();
+        for entry in base {
+            while let Some(next) = recent.next_if(|r| *r < entry) {
+                push(next);
+            }
+            push(entry);
+        }
+        recent.for_each(&mut push);
+        // About two entries per directory slot: 2 bytes of directory per entry.
+        let bits = (hashes.len() / 2).max(1).next_power_of_two().trailing_zeros().max(1);
+        self.shift = 64 - bits;
+        let slots = 1usize << bits;
+        let mut directory = Vec::with_capacity(slots + 1);
+        let mut next = 0usize;
+        for prefix in 0..=slots {
+            while hashes
+                .get(next)
+                .is_some_and(|hash: &u64| (hash.checked_shr(self.shift).unwrap_or(0) as usize) < prefix)
+            {
+                next += 1;
+            }
+            directory.push(next as u32);
+        }
+        self.directory = directory;
+        self.hashes = hashes;
+        self.targets = targets;
+    }
+
+    /// Every (hash, target) entry, dead ones included.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.hashes
+            .iter()
+            .copied()
+            .zip(self.targets.iter().copied())
+            .chain(self.recent.iter().flat_map(|(h, ts)| ts.iter().map(move |t| (*h, *t))))
+    }
+
+    /// Every distinct hash (for rebuilding a filter).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        let mut previous = None;
+        self.hashes
+            .iter()
+            .copied()
+            .filter(move |h| {
+                let new = previous != Some(*h);
+                previous = Some(*h);
+                new
+            })
+            .chain(self.recent.keys().copied())
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.hashes.capacity() * size_of::<u64>()
+            + self.targets.capacity() * size_of::<u32>()
+            + self.directory.capacity() * size_of::<u32>()
+            + self.recent.capacity() * (size_of::<u64>() + size_of::<Vec<u32>>() + 1)
+            + self
+                .recent
+                .values()
+                .map(|v| v.capacity() * size_of::<u32>())
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    proptest::proptest! {
+        /// Lookups after any mix of inserts, removals and merges equal a plain multimap.
+        #[test]
+        fn postings_equal_a_plain_multimap(
+            ops in proptest::collection::vec((0u64..40, 0u32..30, 0u8..10), 0..400)
+        ) {
+            let mut postings = Postings::default();
+            let mut dead = std::collections::HashSet::new();
+            let mut want: Vec<(u64, u32)> = Vec::new();
+            for (key, target, op) in ops {
+                // Spread the small keys over the whole hash range.
+                let hash = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                match op {
+                    0 => { dead.insert(target); }
+                    1 => postings.merge(|t| !dead.contains(&t)),
+                    _ if !dead.contains(&target) => {
+                        postings.insert(hash, target, |t| !dead.contains(&t));
+                        want.push((hash, target));
+                    }
+                    _ => {}
+                }
+            }
+            for key in 0u64..40 {
+                let hash = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let mut got = Vec::new();
+                postings.for_each(hash, |t| if !dead.contains(&t) { got.push(t) });
+                got.sort_unstable();
+                got.dedup();
+                let mut expected: Vec<u32> =
+                    want.iter().filter(|(h, t)| *h == hash && !dead.contains(t)).map(|(_, t)| *t).collect();
+                expected.sort_unstable();
+                expected.dedup();
+                proptest::prop_assert_eq!(got, expected);
+            }
+        }
+    }
+}
