@@ -24,7 +24,6 @@ use model::{
     Team, TeamId, UnixMillis,
 };
 use postgres::error::SqlState;
-use postgres::types::Type;
 use postgres::{NoTls, Row};
 
 use crate::records::{decode_fields, encode_fields};
@@ -745,10 +744,7 @@ impl Store for PostgresStore {
 
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>> {
         self.read(|c| {
-            c.query_typed_opt(
-                &format!("SELECT {PERSON_COLS} FROM people WHERE id = $1"),
-                &[(&id.0, Type::TEXT)],
-            )?
+            c.query_opt(&format!("SELECT {PERSON_COLS} FROM people WHERE id = $1"), &[&id.0])?
             .map(|r| person_from_row(&r))
             .transpose()
         })
@@ -824,10 +820,8 @@ impl Store for PostgresStore {
     }
 
     fn get_customer(&self, id: &CustomerId) -> Result<Option<SealedCustomer>> {
-        // the hot path of audited reads: typed parameters skip the separate
-        // prepare round trip
         self.read(|c| {
-            c.query_typed_opt(&customer_select("c.id = $1"), &[(&id.0, Type::TEXT)])?
+            c.query_opt(&customer_select("c.id = $1"), &[&id.0])?
                 .map(|r| customer_from_row(&r))
                 .transpose()
         })
@@ -1290,9 +1284,9 @@ impl AuthStore for PostgresStore {
 
     fn session_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRecord>> {
         self.read(|c| {
-            c.query_typed_opt(
+            c.query_opt(
                 &format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1"),
-                &[(&token_hash.as_slice(), Type::BYTEA)],
+                &[&token_hash.as_slice()],
             )?
             .map(|r| session_from_row(&r))
             .transpose()
@@ -1548,9 +1542,9 @@ impl AuthStore for PostgresStore {
 
     fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<ApiTokenRecord>> {
         self.read(|c| {
-            c.query_typed_opt(
+            c.query_opt(
                 &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1"),
-                &[(&token_hash.as_slice(), Type::BYTEA)],
+                &[&token_hash.as_slice()],
             )?
             .map(|r| token_from_row(&r))
             .transpose()
