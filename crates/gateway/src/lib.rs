@@ -48,11 +48,7 @@ const INSTALLATION_SETTING: &str = "installation";
 /// Setting: the company's UTC offset in minutes (e.g. 420 for Vietnam).
 pub const TIMEZONE_SETTING: &str = "timezone_offset_minutes";
 
-/// Setting rewritten whenever the policy in force or the keyring changes. Every
-/// gateway compares it with the value it last saw at each request and reloads on a
-/// difference, so several servers sharing one database pick up a policy change or a
-/// key rotation made on any of them at their very next request.
-pub const GENERATION_SETTING: &str = "generation";
+pub use store::GENERATION_SETTING;
 
 /// Reads the keyring afresh (e.g. from the key file a key rotation rewrote).
 pub type KeyringSource = Box<dyn Fn() -> Result<Keyring, crypto::CryptoError> + Send + Sync>;
@@ -153,7 +149,12 @@ impl Gateway {
     /// instance changed them (see [`GENERATION_SETTING`]); called at the start of
     /// every request. An error fails the request closed.
     pub(crate) fn refresh(&self) -> Result<(), GatewayError> {
-        let current = self.store.get_setting(GENERATION_SETTING)?;
+        self.refresh_to(self.store.get_setting(GENERATION_SETTING)?)
+    }
+
+    /// [`Gateway::refresh`] with the [`GENERATION_SETTING`] value `current`
+    /// just read by the caller (with a credential, see `store::WithHolder`).
+    pub(crate) fn refresh_to(&self, current: Option<String>) -> Result<(), GatewayError> {
         let mut seen = self
             .generation
             .lock()

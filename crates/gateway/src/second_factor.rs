@@ -75,9 +75,17 @@ impl Gateway {
 
     /// Whether the policy in force demands a second factor of `person`: the
     /// action `auth.require_mfa` on the system is permitted for them. An
-    /// evaluation error demands it (fails closed).
-    pub fn mfa_required(&self, person: &Person, ctx: &AccessContext) -> Result<bool, GatewayError> {
-        self.refresh()?;
+    /// evaluation error demands it (fails closed). `generation` is the
+    /// [`crate::GENERATION_SETTING`] value read with the credential
+    /// (`store::WithHolder::generation`): a policy changed by another server
+    /// is adopted first, without a read of its own.
+    pub fn mfa_required(
+        &self,
+        person: &Person,
+        generation: Option<String>,
+        ctx: &AccessContext,
+    ) -> Result<bool, GatewayError> {
+        self.refresh_to(generation)?;
         let decision = self.policy.authorize(
             &principal(person),
             Action::AuthRequireMfa,

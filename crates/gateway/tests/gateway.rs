@@ -213,7 +213,7 @@ fn the_default_policy_requires_a_second_factor_of_admins_finance_and_executives(
     ] {
         let p = person("someone", role);
         assert_eq!(
-            gw.mfa_required(&p, &AccessContext::default()).unwrap(),
+            gw.mfa_required(&p, None, &AccessContext::default()).unwrap(),
             required,
             "{role:?}"
         );

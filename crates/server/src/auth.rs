@@ -322,7 +322,7 @@ fn resolve(
     now: UnixMillis,
 ) -> Result<Option<Resolved>, ApiError> {
     let mut touch = false;
-    let (holder, credential, mfa_fresh) = match presented {
+    let (holder, generation, credential, mfa_fresh) = match presented {
         Presented::Session(token) => {
             let Some(found) = auth.session_with_holder(&token_hash(&token))? else {
                 return Ok(None);
@@ -333,7 +333,7 @@ fn resolve(
             }
             let fresh = mfa_is_fresh(s.mfa_ms, now);
             touch = now - s.last_seen_ms >= SESSION_TOUCH_EVERY_MS;
-            (found.person, Credential::Session { id: s.id }, fresh)
+            (found.person, found.generation, Credential::Session { id: s.id }, fresh)
         }
         Presented::Token(token) => {
             let Some(found) = auth.api_token_with_holder(&token_hash(&token))? else {
@@ -348,7 +348,7 @@ fn resolve(
                 id: t.id,
                 scopes: t.scopes,
             };
-            (found.person, credential, false)
+            (found.person, found.generation, credential, false)
         }
     };
     let found = match holder {
@@ -359,6 +359,7 @@ fn resolve(
     // first: its decision is cached, and most people are not required.
     let required = gateway.mfa_required(
         &found,
+        generation,
         &AccessContext {
             mfa_fresh,
             ..access.clone()

@@ -157,6 +157,9 @@ pub struct WithHolder<T> {
     pub sessions_valid_after: UnixMillis,
     /// The holder as in [`crate::Store::get_person`]; `None` when removed.
     pub person: Option<model::Person>,
+    /// The [`crate::GENERATION_SETTING`] setting as read with the credential,
+    /// so that checking for policy and key changes costs no read of its own.
+    pub generation: Option<String>,
 }
 
 /// Where authentication state is kept. Implemented by every backend that
@@ -276,10 +279,12 @@ pub(crate) fn with_holder_query(table: &str, columns: &str, person_columns: &str
             .join(", ")
     };
     format!(
-        "SELECT {}, COALESCE(a.sessions_valid_after, 0), {} FROM {table} c \
+        "SELECT {}, COALESCE(a.sessions_valid_after, 0), \
+         (SELECT value FROM settings WHERE key = '{}'), {} FROM {table} c \
          LEFT JOIN auth_people a ON a.person = c.person LEFT JOIN people p ON p.id = c.person \
          WHERE c.token_hash = $1",
         prefixed("c", columns),
+        crate::GENERATION_SETTING,
         prefixed("p", person_columns)
     )
 }

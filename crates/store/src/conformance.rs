@@ -555,6 +555,17 @@ pub fn credentials_with_their_holder<S: Store + AuthStore>(store: &S) {
         .upsert_people(&[sample_person("p-2", Role::SalesManager)])
         .unwrap();
     store.revoke_sessions_before(&rep.id, 5).unwrap();
+    let none_yet = sample_session("s-early", "p-1", 9);
+    store.insert_session(&none_yet).unwrap();
+    assert_eq!(
+        store
+            .session_with_holder(&none_yet.token_hash)
+            .unwrap()
+            .unwrap()
+            .generation,
+        None
+    );
+    store.put_setting(crate::GENERATION_SETTING, "g-7").unwrap();
     for (i, person) in ["p-1", "p-2", "p-gone"].into_iter().enumerate() {
         let session = sample_session(&format!("s-{person}"), person, 10 + i as i64);
         store.insert_session(&session).unwrap();
@@ -572,6 +583,7 @@ pub fn credentials_with_their_holder<S: Store + AuthStore>(store: &S) {
         let holder = |id: &PersonId| (store.sessions_valid_after(id).unwrap(), store.get_person(id).unwrap());
         let found = store.session_with_holder(&session.token_hash).unwrap().unwrap();
         assert_eq!(found.credential, session);
+        assert_eq!(found.generation.as_deref(), Some("g-7"));
         assert_eq!(
             (found.sessions_valid_after, found.person),
             holder(&session.person),
@@ -579,6 +591,7 @@ pub fn credentials_with_their_holder<S: Store + AuthStore>(store: &S) {
         );
         let found = store.api_token_with_holder(&token.token_hash).unwrap().unwrap();
         assert_eq!(found.credential, token);
+        assert_eq!(found.generation.as_deref(), Some("g-7"));
         assert_eq!(
             (found.sessions_valid_after, found.person),
             holder(&token.person),

@@ -22,6 +22,12 @@ pub mod testing;
 pub use auth::{
     ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, LoginFailures, SessionRecord, TotpRecord, WithHolder,
 };
+/// Setting rewritten whenever the policy in force or the keyring changes. Every
+/// gateway compares it with the value it last saw at each request and reloads on a
+/// difference, so several servers sharing one database pick up a policy change or a
+/// key rotation made on any of them at their very next request.
+pub const GENERATION_SETTING: &str = "generation";
+
 pub use postgres::{is_postgres_url, redact_url, PostgresOptions, PostgresStore};
 pub use postgres_copy::{copy_sqlite_to_postgres, CopyReport};
 pub use records::*;

@@ -745,8 +745,8 @@ impl Store for PostgresStore {
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>> {
         self.read(|c| {
             c.query_opt(&format!("SELECT {PERSON_COLS} FROM people WHERE id = $1"), &[&id.0])?
-            .map(|r| person_from_row(&r))
-            .transpose()
+                .map(|r| person_from_row(&r))
+                .transpose()
         })
     }
 
@@ -1193,18 +1193,20 @@ fn token_from_row(r: &Row) -> PgResult<ApiTokenRecord> {
 }
 
 /// A row of [`crate::auth::with_holder_query`]: the credential's columns,
-/// then `sessions_valid_after`, then the holder's (all NULL when removed).
+/// then `sessions_valid_after`, the generation setting, then the holder's
+/// (all NULL when removed).
 fn with_holder_from_row<T>(
     r: &Row,
     credential: impl Fn(&Row) -> PgResult<T>,
     credential_cols: &str,
 ) -> PgResult<crate::WithHolder<T>> {
     let after = crate::auth::column_count(credential_cols);
-    let present: Option<String> = r.try_get(after + 1)?;
+    let present: Option<String> = r.try_get(after + 2)?;
     Ok(crate::WithHolder {
         credential: credential(r)?,
         sessions_valid_after: r.try_get(after)?,
-        person: present.map(|_| person_from_columns(r, after + 1)).transpose()?,
+        generation: r.try_get(after + 1)?,
+        person: present.map(|_| person_from_columns(r, after + 2)).transpose()?,
     })
 }
 

@@ -1006,18 +1006,20 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<crate::ApiTokenRecord> {
 }
 
 /// A row of [`crate::auth::with_holder_query`]: the credential's columns,
-/// then `sessions_valid_after`, then the holder's (all NULL when removed).
+/// then `sessions_valid_after`, the generation setting, then the holder's
+/// (all NULL when removed).
 fn with_holder_from_row<T>(
     r: &Row<'_>,
     credential: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
     credential_cols: &str,
 ) -> rusqlite::Result<crate::WithHolder<T>> {
     let after = crate::auth::column_count(credential_cols);
-    let present: Option<String> = r.get(after + 1)?;
+    let present: Option<String> = r.get(after + 2)?;
     Ok(crate::WithHolder {
         credential: credential(r)?,
         sessions_valid_after: r.get(after)?,
-        person: present.map(|_| person_from_columns(r, after + 1)).transpose()?,
+        generation: r.get(after + 1)?,
+        person: present.map(|_| person_from_columns(r, after + 2)).transpose()?,
     })
 }
 
