@@ -14,8 +14,9 @@
 //!   (one open per person) formatted for SIEMs by [`Alert::to_syslog`] (RFC 5424) and
 //!   [`Alert::to_json_line`]. [`score_cert_dir`] does read + score in one call.
 //! - Output and quality: [`write_scores_csv`]/[`scores_csv`] (`user,score,first_alert,reasons`),
-//!   [`Answers`], [`evaluate`] → [`Evaluation`] (ROC AUC, AP, recall@k, lead days,
-//!   benign-departing alert rate).
+//!   [`Answers`], [`evaluate`] → [`Evaluation`] (ROC AUC, AP, recall@k, lead days of the
+//!   first alert and of the first day on the daily top-k risk list, benign-departing alert
+//!   rate).
 //! - State: [`Aggregator::to_state_bytes`] / [`Aggregator::from_state_bytes`] save and
 //!   restore an aggregation (compact binary) so it can be scored or extended later; the
 //!   CLI and the server keep it in the store's blob [`STATE_BLOB`] (`risk/state`).

@@ -31,6 +31,9 @@ pub struct ScoringConfig {
     pub alerts_per_thousand: f32,
     /// Days within which collect → exfiltrate → delete counts as one sequence.
     pub sequence_days: i32,
+    /// Length of the daily risk list: the people with the highest online scores that day
+    /// (see [`UserScore::top_days`]).
+    pub top_k: usize,
 }
 
 impl Default for ScoringConfig {
@@ -46,6 +49,7 @@ impl Default for ScoringConfig {
             alert_threshold: 50.0,
             alerts_per_thousand: 10.0,
             sequence_days: 3,
+            top_k: 10,
         }
     }
 }
@@ -69,6 +73,10 @@ pub struct UserScore {
     pub last_day: Option<i32>,
     /// Day the person joined the departing-user watchlist (notice or departure).
     pub watchlist_since: Option<i32>,
+    /// Days on which the person's online score (no hindsight; decayed on days without
+    /// activity) was among the [`ScoringConfig::top_k`] highest of everyone's, ties
+    /// included, and above zero: when they were on the daily risk list.
+    pub top_days: Vec<i32>,
 }
 
 /// Output of a scoring run.
@@ -302,6 +310,7 @@ struct UserState {
     best_reasons: Vec<String>,
     first_alert: Option<i32>,
     open_alert: Option<usize>,
+    top_days: Vec<i32>,
 }
 
 struct PeerGroup {
@@ -389,6 +398,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
             best_reasons: Vec::new(),
             first_alert: None,
             open_alert: None,
+            top_days: Vec::new(),
         });
     }
     let first_day = days.iter().filter_map(|d| d.first()).map(|d| d.day).min();
@@ -411,8 +421,12 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
     let budget = ((config.alerts_per_thousand * user_count as f32 / 1000.0).round() as usize).max(1);
     let mut cursors = vec![0usize; user_count];
     let mut candidates: Vec<(f32, usize, Vec<String>)> = Vec::new();
+    // Everyone's online score today, for the daily risk list.
+    let mut today = vec![0.0f32; user_count];
+    let mut ranked: Vec<f32> = Vec::with_capacity(user_count);
     for day in first_day..=last_day {
         candidates.clear();
+        today.fill(0.0);
         for (u, state) in states.iter_mut().enumerate() {
             let (Some(user_days), Some(cursor)) = (days.get(u), cursors.get_mut(u)) else {
                 continue;
@@ -426,6 +440,9 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
             };
             let profile = profiles.get(u).cloned().unwrap_or_default();
             let (online, retro) = score_day(state, group, &agg.f, day, &profile, config);
+            if let Some(t) = today.get_mut(u) {
+                *t = online;
+            }
             if retro > state.best {
                 state.best = retro;
                 state.best_day = Some(day);
@@ -447,6 +464,32 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
                     candidates.push((online, u, reasons(state, day, &profile, config)));
                 }
                 None => {}
+            }
+        }
+        // People without activity today keep their decayed score on the list.
+        for ((state, profile), t) in states.iter().zip(&profiles).zip(today.iter_mut()) {
+            match state.last_day {
+                Some(prev) if prev < day => {
+                    let decay = config.decay_per_day.powi(day - prev);
+                    *t = combined(state, day, profile, config, decay).0;
+                }
+                _ => {}
+            }
+        }
+        ranked.clear();
+        ranked.extend(today.iter().copied());
+        if let Some(k) = config.top_k.checked_sub(1).filter(|&k| k < ranked.len()) {
+            let cut = *ranked.select_nth_unstable_by(k, |a, b| b.total_cmp(a)).1;
+            for (state, &t) in states.iter_mut().zip(&today) {
+                if t > 0.0 && t >= cut {
+                    state.top_days.push(day);
+                }
+            }
+        } else if config.top_k > 0 {
+            for (state, &t) in states.iter_mut().zip(&today) {
+                if t > 0.0 {
+                    state.top_days.push(day);
+                }
             }
         }
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -482,6 +525,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
             departed: profile.departed,
             last_day: profile.last_day,
             watchlist_since: watchlist_since(&profile),
+            top_days: state.top_days,
         })
         .collect();
     ScoreReport {
@@ -691,7 +735,13 @@ fn score_day(
             }
         }
     }
-    let (context, exfil, breadth) = sums(state);
+    combined(state, day, profile, config, 1.0)
+}
+
+/// (online, hindsight) score of a person on `day` with every indicator's points scaled by
+/// `decay` (1 on an active day; on other days the decay since the last active one).
+fn combined(state: &UserState, day: i32, profile: &Profile, config: &ScoringConfig, decay: f32) -> (f32, f32) {
+    let (context, exfil, breadth) = sums(state, decay);
     let intent = state.intent_day.is_some_and(|d| day - d < config.intent_days);
     let intent_mult = if intent { config.intent_weight } else { 1.0 };
     let online_departing = profile.notice_day.is_some_and(|n| day >= n);
@@ -716,22 +766,23 @@ fn departure_window(profile: &Profile, config: &ScoringConfig) -> Option<(i32, i
 
 /// (context points, exfiltration points, breadth multiplier). Several behaviours deviating
 /// together are rarer than one alone, so each extra dimension adds 15 % (at most +60 %).
-fn sums(state: &UserState) -> (f32, f32, f32) {
+fn sums(state: &UserState, decay: f32) -> (f32, f32, f32) {
     let mut context = 0.0;
     let mut exfil = 0.0;
     let mut strongest = [0.0f32; SPECS.len() + 2];
     for (slot, s) in state.slots.iter().enumerate() {
+        let value = s.value * decay;
         let (group, dimension) = match slot {
             SLOT_PEER => (Group::Context, SPECS.len()),
             SLOT_SEQUENCE => (Group::Exfil, SPECS.len() + 1),
             _ => (SPECS.get(slot / 3).map_or(Group::Context, |s| s.group), slot / 3),
         };
         match group {
-            Group::Exfil => exfil += s.value,
-            Group::Context => context += s.value,
+            Group::Exfil => exfil += value,
+            Group::Context => context += value,
         }
         if let Some(m) = strongest.get_mut(dimension) {
-            *m = m.max(s.value);
+            *m = m.max(value);
         }
     }
     let dimensions = strongest.iter().filter(|&&v| v >= 0.25).count();
