@@ -32,7 +32,9 @@
 //! How a score is made: events become daily per-user feature vectors ([`Feature`]). Each
 //! day, each feature is compared with the person's rolling median/MAD over their last 60
 //! active days (blended with the peer group — same role, else department — during the first
-//! 20 days), giving indicator points for spikes, first use, and 30-day cumulative excess;
+//! 20 days), giving indicator points for spikes, first use, 30-day cumulative excess and,
+//! for ways out of the company, record days recurring within 30 days (several days each
+//! beating every older day of the person's history, which a steady habit makes rare);
 //! plus job-site/competitor intent, collect → exfiltrate → delete sequences and breadth vs
 //! peers. Points decay by 15 % a day. Exfiltration points weigh 1.6× in departure context
 //! (from a resignation notice on, and in hindsight over the 90 days before a departure) and

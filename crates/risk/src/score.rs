@@ -105,42 +105,64 @@ struct Spec {
     spike: f32,
     novel: f32,
     drift: f32,
+    recur: f32,
     floor: f32,
 }
 
+/// Weights of each feature's indicators: spike, first use, drift (30-day volume), recurrence
+/// (record days repeated within 30 days; ways out of the company only), then the floor of
+/// the robust scale.
 const SPECS: &[Spec] = &[
-    spec(Feature::FilesToRemovable, Group::Exfil, 2.0, 0.6, 2.0, 3.0),
-    spec(Feature::DeviceConnects, Group::Exfil, 0.8, 1.0, 0.4, 1.0),
-    spec(Feature::RecordsExported, Group::Exfil, 2.0, 0.8, 2.0, 20.0),
-    spec(Feature::DocumentsDownloaded, Group::Exfil, 1.5, 0.5, 1.6, 3.0),
-    spec(Feature::PersonalAttachmentEmails, Group::Exfil, 1.5, 0.8, 2.0, 1.0),
-    spec(Feature::ExternalAttachmentEmails, Group::Exfil, 0.8, 0.2, 0.8, 2.0),
-    spec(Feature::CloudUploads, Group::Exfil, 1.5, 1.0, 2.0, 1.0),
-    spec(Feature::DlpHits, Group::Exfil, 1.2, 0.6, 0.6, 1.0),
-    spec(Feature::AfterHoursExfil, Group::Exfil, 1.0, 0.6, 1.5, 1.0),
-    spec(Feature::AfterHoursActivity, Group::Context, 0.7, 0.7, 0.4, 1.0),
-    spec(Feature::OtherPcLogons, Group::Context, 0.7, 0.6, 0.3, 1.0),
-    spec(Feature::MassEmails, Group::Context, 0.8, 1.0, 0.0, 1.0),
-    spec(Feature::OutsideOwnAccounts, Group::Context, 1.0, 0.6, 0.6, 2.0),
-    spec(Feature::CustomersTouched, Group::Context, 0.6, 0.0, 0.5, 5.0),
-    spec(Feature::JobSiteVisits, Group::Context, 0.3, 0.2, 0.2, 2.0),
-    spec(Feature::CompetitorVisits, Group::Context, 0.5, 0.4, 0.3, 1.0),
+    spec(Feature::FilesToRemovable, Group::Exfil, [2.0, 0.6, 2.0, 1.0], 3.0),
+    spec(Feature::DeviceConnects, Group::Exfil, [0.8, 1.0, 0.4, 1.0], 1.0),
+    spec(Feature::RecordsExported, Group::Exfil, [2.0, 0.8, 2.0, 1.0], 20.0),
+    spec(Feature::DocumentsDownloaded, Group::Exfil, [1.5, 0.5, 1.6, 1.0], 3.0),
+    spec(
+        Feature::PersonalAttachmentEmails,
+        Group::Exfil,
+        [1.5, 0.8, 2.0, 1.0],
+        1.0,
+    ),
+    spec(
+        Feature::ExternalAttachmentEmails,
+        Group::Exfil,
+        [0.8, 0.2, 0.8, 0.4],
+        2.0,
+    ),
+    spec(Feature::CloudUploads, Group::Exfil, [1.5, 1.0, 2.0, 1.0], 1.0),
+    spec(Feature::DlpHits, Group::Exfil, [1.2, 0.6, 0.6, 0.6], 1.0),
+    spec(Feature::AfterHoursExfil, Group::Exfil, [1.0, 0.6, 1.5, 1.0], 1.0),
+    spec(Feature::AfterHoursActivity, Group::Context, [0.7, 0.7, 0.4, 0.0], 1.0),
+    spec(Feature::OtherPcLogons, Group::Context, [0.7, 0.6, 0.3, 0.0], 1.0),
+    spec(Feature::MassEmails, Group::Context, [0.8, 1.0, 0.0, 0.0], 1.0),
+    spec(Feature::OutsideOwnAccounts, Group::Context, [1.0, 0.6, 0.6, 0.0], 2.0),
+    spec(Feature::CustomersTouched, Group::Context, [0.6, 0.0, 0.5, 0.0], 5.0),
+    spec(Feature::JobSiteVisits, Group::Context, [0.3, 0.2, 0.2, 0.0], 2.0),
+    spec(Feature::CompetitorVisits, Group::Context, [0.5, 0.4, 0.3, 0.0], 1.0),
 ];
 
-const fn spec(feature: Feature, group: Group, spike: f32, novel: f32, drift: f32, floor: f32) -> Spec {
+const fn spec(feature: Feature, group: Group, weights: [f32; 4], floor: f32) -> Spec {
+    let [spike, novel, drift, recur] = weights;
     Spec {
         feature,
         group,
         spike,
         novel,
         drift,
+        recur,
         floor,
     }
 }
 
-/// Indicator slots: three per spec (spike, first use, drift), then peer breadth, intent,
-/// sequence.
-const SLOT_PEER: usize = SPECS.len() * 3;
+/// Indicator slots per spec: spike, first use, drift, recurrence.
+const PER_SPEC: usize = 4;
+const SPIKE: usize = 0;
+const NOVEL: usize = 1;
+const DRIFT: usize = 2;
+const RECUR: usize = 3;
+
+/// Indicator slots: [`PER_SPEC`] per spec, then peer breadth and sequence.
+const SLOT_PEER: usize = SPECS.len() * PER_SPEC;
 const SLOT_SEQUENCE: usize = SLOT_PEER + 1;
 const SLOTS: usize = SLOT_SEQUENCE + 1;
 
@@ -278,11 +300,16 @@ struct FeatureState {
     own: Baseline,
     ever: bool,
     /// Raw values of the last `CUMULATIVE_DAYS` calendar days (active days only).
-    recent: VecDeque<(i32, f32)>,
+    /// (day, value, record: above every older day's value).
+    recent: VecDeque<(i32, f32, bool)>,
     recent_sum: f32,
+    /// Of the recent days, the records.
+    recent_records: u32,
     /// Sum and count of older active days: the long-term daily rate.
     older_sum: f64,
     older_days: u32,
+    /// Highest value of the older active days.
+    older_max: f32,
     /// Last day the feature was seen (x > 0).
     last_seen: Option<i32>,
 }
@@ -292,8 +319,33 @@ const DORMANT_DAYS: i32 = 120;
 /// Weight of a behaviour returning after [`DORMANT_DAYS`], against a first-ever one.
 const RESURFACED_WEIGHT: f32 = 0.8;
 
-/// Window of the cumulative-exfiltration indicator.
+/// Window of the cumulative-exfiltration and recurrence indicators.
 const CUMULATIVE_DAYS: i32 = 30;
+/// Surprise (−log10 of the chance under the person's own history) a recurrence must exceed
+/// to score: 1 in 20. Points then grow towards the weight, 63 % of it two orders of
+/// magnitude further.
+const RECUR_SURPRISE: f64 = 1.3;
+
+/// P(X ≥ k) for X ~ Poisson(λ), summed from k upwards (no cancellation for small λ).
+fn poisson_tail(k: u32, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda <= 0.0 {
+        return 0.0;
+    }
+    // λ^k e^−λ / k! in logs, then the following terms by their ratio λ / (i + 1).
+    let log_first = f64::from(k) * lambda.ln() - lambda - (1..=k).map(|i| f64::from(i).ln()).sum::<f64>();
+    let mut term = log_first.exp();
+    let mut sum = 0.0;
+    let mut i = k;
+    while term > sum * 1e-12 && i < k + 1000 {
+        sum += term;
+        i += 1;
+        term *= lambda / f64::from(i);
+    }
+    sum.min(1.0)
+}
 
 struct UserState {
     features: Vec<FeatureState>,
@@ -380,8 +432,10 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
                     ever: false,
                     recent: VecDeque::new(),
                     recent_sum: 0.0,
+                    recent_records: 0,
                     older_sum: 0.0,
                     older_days: 0,
+                    older_max: 0.0,
                     last_seen: None,
                 })
                 .collect(),
@@ -613,14 +667,14 @@ fn score_day(
             }
         };
         if x > 0.0 {
-            set(i * 3, confidence * spec.spike * spike_points(z), day, x);
+            set(i * PER_SPEC + SPIKE, confidence * spec.spike * spike_points(z), day, x);
             let novelty = maturity * spec.novel * (0.5 + 0.25 * x).min(1.0);
             if established && !fs.ever {
-                set(i * 3 + 1, novelty, day, x);
+                set(i * PER_SPEC + NOVEL, novelty, day, x);
             } else if let Some(last) = fs.last_seen.filter(|&d| established && day - d >= DORMANT_DAYS) {
                 // A behaviour gone for months that comes back (the one late-night upload
                 // of last year does not make this week's a habit) is nearly as telling.
-                set(i * 3 + 1, RESURFACED_WEIGHT * novelty, last, x);
+                set(i * PER_SPEC + NOVEL, RESURFACED_WEIGHT * novelty, last, x);
             }
             if spec.group == Group::Exfil && z >= 2.0 {
                 exfil_today = true;
@@ -628,7 +682,7 @@ fn score_day(
         }
         // Cumulative exfiltration: the last 30 days against the long-term daily rate
         // catches weeks of modest excess that no single day reveals.
-        while let Some(&(d, v)) = fs.recent.front() {
+        while let Some(&(d, v, record)) = fs.recent.front() {
             if day - d < CUMULATIVE_DAYS {
                 break;
             }
@@ -636,9 +690,43 @@ fn score_day(
             fs.recent_sum -= v;
             fs.older_sum += f64::from(v);
             fs.older_days += 1;
+            if record {
+                fs.recent_records -= 1;
+            }
+            fs.older_max = fs.older_max.max(v);
         }
-        fs.recent.push_back((day, x));
+        let record = x > fs.older_max && fs.older_days as usize >= config.baseline_days;
+        fs.recent.push_back((day, x, record));
         fs.recent_sum += x;
+        if record {
+            fs.recent_records += 1;
+        }
+        // Recurrence: several separate days this month on which a way out of the company
+        // was used more than on any older day of the person's history. If their behaviour
+        // had not changed, each day would beat the n older ones with a chance of at most
+        // 1 in n + 1 whatever their habits, so records are rare for steady heavy users and
+        // telling for a new habit. A spike needs one extreme day and drift a month of
+        // volume; this counts days, because a session's rows come together while separate
+        // nights are separate decisions.
+        if spec.recur > 0.0 && established && record && fs.recent_records >= 2 {
+            let expected = fs.recent.len() as f64 / (f64::from(fs.older_days) + 1.0);
+            let surprise = -poisson_tail(fs.recent_records, expected).max(1e-300).log10();
+            if surprise > RECUR_SURPRISE {
+                let points = spec.recur * (1.0 - (-(surprise - RECUR_SURPRISE) as f32 / 2.0).exp());
+                let since = fs.recent.iter().find(|r| r.2).map_or(day, |r| r.0);
+                if let Some(s) = state.slots.get_mut(i * PER_SPEC + RECUR) {
+                    if points > s.value {
+                        *s = Slot {
+                            value: points,
+                            day,
+                            x: fs.recent_records as f32,
+                            usual: expected as f32,
+                            since,
+                        };
+                    }
+                }
+            }
+        }
         if spec.drift > 0.0 && established && fs.older_days >= 15 && x > 0.0 {
             let rate = (fs.older_sum / f64::from(fs.older_days)) as f32;
             let expected = rate * fs.recent.len() as f32;
@@ -649,7 +737,7 @@ fn score_day(
             if fs.recent_sum - peak >= 3.0 * expected && z >= 4.0 {
                 let points = spec.drift * (1.0 - (-(z - 4.0) / 3.0).exp());
                 let since = fs.recent.front().map_or(day, |r| r.0);
-                if let Some(s) = state.slots.get_mut(i * 3 + 2) {
+                if let Some(s) = state.slots.get_mut(i * PER_SPEC + DRIFT) {
                     if points > s.value {
                         *s = Slot {
                             value: points,
@@ -703,7 +791,7 @@ fn score_day(
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.feature, Feature::JobSiteVisits | Feature::CompetitorVisits))
-        .flat_map(|(i, _)| (0..3).map(move |k| i * 3 + k))
+        .flat_map(|(i, _)| (0..PER_SPEC).map(move |k| i * PER_SPEC + k))
         .filter_map(|slot| state.slots.get(slot))
         .any(|s| s.value > 0.05 && day - s.day < config.intent_days);
     if intent_slot_value {
@@ -775,7 +863,10 @@ fn sums(state: &UserState, decay: f32) -> (f32, f32, f32) {
         let (group, dimension) = match slot {
             SLOT_PEER => (Group::Context, SPECS.len()),
             SLOT_SEQUENCE => (Group::Exfil, SPECS.len() + 1),
-            _ => (SPECS.get(slot / 3).map_or(Group::Context, |s| s.group), slot / 3),
+            _ => (
+                SPECS.get(slot / PER_SPEC).map_or(Group::Context, |s| s.group),
+                slot / PER_SPEC,
+            ),
         };
         match group {
             Group::Exfil => exfil += value,
@@ -853,10 +944,10 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
             fmt_count(s.x)
         )),
         _ => {
-            let spec = SPECS.get(slot / 3)?;
+            let spec = SPECS.get(slot / PER_SPEC)?;
             let what = verb(spec.feature, s.x);
-            Some(match slot % 3 {
-                0 => {
+            Some(match slot % PER_SPEC {
+                SPIKE => {
                     if s.usual < 0.5 {
                         format!("{what} on {date} (usually none)")
                     } else {
@@ -867,10 +958,11 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
                         )
                     }
                 }
-                1 if s.since < s.day => {
+                NOVEL if s.since < s.day => {
                     format!("first time since {}: {what} on {date}", human_date(s.since))
                 }
-                1 => format!("first time: {what} on {date}"),
+                NOVEL => format!("first time: {what} on {date}"),
+                RECUR => recurrence_reason(spec.feature, s),
                 _ if fmt_count(s.usual) == "0" => format!(
                     "{what} between {} and {date}, where their history predicts none",
                     human_date(s.since)
@@ -885,7 +977,49 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
     }
 }
 
+fn recurrence_reason(feature: Feature, s: &Slot) -> String {
+    let days = fmt_count(s.x);
+    let between = format!("between {} and {}", human_date(s.since), human_date(s.day));
+    let what = match feature {
+        Feature::FilesToRemovable => "copied files to a removable drive",
+        Feature::DeviceConnects => "connected a removable drive",
+        Feature::RecordsExported => "exported vault records",
+        Feature::DocumentsDownloaded => "downloaded vault documents",
+        Feature::PersonalAttachmentEmails => "sent attachments to personal addresses",
+        Feature::ExternalAttachmentEmails => "sent attachments outside the company",
+        Feature::CloudUploads => "uploaded to cloud storage or leak sites",
+        Feature::DlpHits => "triggered DLP matches",
+        Feature::AfterHoursExfil => "moved data out after hours",
+        _ => "did this",
+    };
+    format!(
+        "{what} on {days} separate days {between}, each time more than on any earlier day of their history (by chance: {:.2} such days)",
+        s.usual
+    )
+}
+
 /// ISO date of a day number, or empty.
 pub(crate) fn iso_or_empty(day: Option<i32>) -> String {
     day.map(iso_date).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::poisson_tail;
+
+    #[test]
+    fn poisson_tail_matches_closed_forms() {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 + 1e-9 * b.abs();
+        assert_eq!(poisson_tail(0, 0.3), 1.0);
+        assert_eq!(poisson_tail(2, 0.0), 0.0);
+        for lambda in [1e-4f64, 0.07, 0.4, 3.0, 25.0] {
+            let e = (-lambda).exp();
+            assert!(close(poisson_tail(1, lambda), 1.0 - e), "k=1 λ={lambda}");
+            let at_least_2 = 1.0 - e * (1.0 + lambda);
+            assert!(close(poisson_tail(2, lambda), at_least_2), "k=2 λ={lambda}");
+        }
+        // Small λ: no cancellation, P(X ≥ 3) ≈ λ³/6.
+        let tiny = poisson_tail(3, 1e-3);
+        assert!((tiny / (1e-9 / 6.0) - 1.0).abs() < 1e-2, "{tiny}");
+    }
 }
