@@ -358,11 +358,22 @@ fn evaluate(ctx: &Context, answers_path: &Path) -> anyhow::Result<()> {
         e.departing_alerted_7d,
         e.departing_lead_days.len()
     );
-    for (user, lead) in &e.departing_lead_days {
-        match lead {
-            Some(days) => println!("  {user:<12} first alerted {days} days before last day"),
-            None => println!("  {user:<12} not alerted before last day"),
-        }
+    println!(
+        "departing insiders in the daily top {} ≥ 7 days before their last day: {} of {}",
+        ScoringConfig::default().top_k,
+        e.departing_top_7d,
+        e.departing_top_lead_days.len()
+    );
+    for ((user, lead), (_, top)) in e.departing_lead_days.iter().zip(&e.departing_top_lead_days) {
+        let alerted = match lead {
+            Some(days) => format!("first alerted {days} days before last day"),
+            None => "not alerted before last day".to_string(),
+        };
+        let listed = match top {
+            Some(days) => format!("first in the top list {days} days before"),
+            None => "never in the top list before leaving".to_string(),
+        };
+        println!("  {user:<12} {alerted}, {listed}");
     }
     println!(
         "benign departing alert rate: {:.3} ({} of {})",

@@ -156,6 +156,13 @@ pub struct Evaluation {
     pub departing_lead_days: Vec<(String, Option<i32>)>,
     /// Departing insiders alerted at least 7 days before their last day.
     pub departing_alerted_7d: usize,
+    /// Departing insiders: (user, days between the first day they were on the daily risk
+    /// list ([`UserScore::top_days`]) on or after the scenario start, and their last day;
+    /// None if never on it before leaving).
+    pub departing_top_lead_days: Vec<(String, Option<i32>)>,
+    /// Departing insiders on the daily risk list at least 7 days before their last day:
+    /// ranked among the top k of everyone on that date, not merely alerted.
+    pub departing_top_7d: usize,
     /// Benign people who left.
     pub benign_departing: usize,
     /// Of them, how many were alerted.
@@ -212,6 +219,8 @@ pub fn evaluate(scores: &[UserScore], answers: &Answers) -> Evaluation {
     }
     let mut departing_lead_days = Vec::new();
     let mut departing_alerted_7d = 0;
+    let mut departing_top_lead_days = Vec::new();
+    let mut departing_top_7d = 0;
     let mut benign_departing = 0;
     let mut benign_departing_alerted = 0;
     for a in &answers.rows {
@@ -224,6 +233,15 @@ pub fn evaluate(scores: &[UserScore], answers: &Answers) -> Evaluation {
                 departing_alerted_7d += 1;
             }
             departing_lead_days.push((a.user.clone(), lead));
+            // A place on the list before the theft began found something else.
+            let from = a.start.unwrap_or(i32::MIN);
+            let top = s
+                .and_then(|s| s.top_days.iter().find(|&&d| d >= from && d <= last))
+                .map(|d| last - d);
+            if top.is_some_and(|d| d >= 7) {
+                departing_top_7d += 1;
+            }
+            departing_top_lead_days.push((a.user.clone(), top));
         } else if a.kind == "benign_departure" {
             benign_departing += 1;
             if first_alert.is_some() {
@@ -239,6 +257,8 @@ pub fn evaluate(scores: &[UserScore], answers: &Answers) -> Evaluation {
         recall_at_k,
         departing_lead_days,
         departing_alerted_7d,
+        departing_top_lead_days,
+        departing_top_7d,
         benign_departing,
         benign_departing_alerted,
     }
@@ -347,6 +367,7 @@ mod tests {
             departed: false,
             last_day: None,
             watchlist_since: None,
+            top_days: Vec::new(),
         }
     }
 
@@ -382,6 +403,47 @@ mod tests {
         assert!((e.auc - 5.0 / 6.0).abs() < 1e-9, "{}", e.auc);
         assert_eq!(e.recall_at(2), Some(0.5));
         assert_eq!(e.recall_at(10), Some(1.0));
+    }
+
+    #[test]
+    fn early_means_on_the_daily_list_after_the_theft_began() {
+        let answers = Answers::read(
+            "user,kind,scenario,start,last_day\n\
+             A,insider,usb,2010-03-01,2010-03-20\n\
+             B,insider,usb,2010-03-01,2010-03-20\n\
+             C,insider,usb,2010-03-01,2010-03-20\n\
+             D,insider,usb,2010-03-01,2010-03-20\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let day = |s: &str| parse_iso_date(s).unwrap();
+        let alerted = Some(day("2010-03-05"));
+        let on_list = |name: &str, days: &[&str]| UserScore {
+            top_days: days.iter().map(|d| day(d)).collect(),
+            ..user(name, 90.0, alerted)
+        };
+        let scores = vec![
+            // Alerted 15 days early but never ranked among the top k: not early.
+            on_list("A", &[]),
+            // On the list only before the theft began, and on the last day.
+            on_list("B", &["2010-02-10", "2010-03-20"]),
+            // On the list 8 days before leaving.
+            on_list("C", &["2010-02-10", "2010-03-12", "2010-03-13"]),
+            // On the list only after leaving.
+            on_list("D", &["2010-03-21"]),
+        ];
+        let e = evaluate(&scores, &answers);
+        assert_eq!(e.departing_alerted_7d, 4);
+        assert_eq!(
+            e.departing_top_lead_days,
+            vec![
+                ("A".to_string(), None),
+                ("B".to_string(), Some(0)),
+                ("C".to_string(), Some(8)),
+                ("D".to_string(), None)
+            ]
+        );
+        assert_eq!(e.departing_top_7d, 1);
     }
 
     #[test]

@@ -14,8 +14,9 @@
 //!   (one open per person) formatted for SIEMs by [`Alert::to_syslog`] (RFC 5424) and
 //!   [`Alert::to_json_line`]. [`score_cert_dir`] does read + score in one call.
 //! - Output and quality: [`write_scores_csv`]/[`scores_csv`] (`user,score,first_alert,reasons`),
-//!   [`Answers`], [`evaluate`] → [`Evaluation`] (ROC AUC, AP, recall@k, lead days,
-//!   benign-departing alert rate).
+//!   [`Answers`], [`evaluate`] → [`Evaluation`] (ROC AUC, AP, recall@k, lead days of the
+//!   first alert and of the first day on the daily top-k risk list, benign-departing alert
+//!   rate).
 //! - State: [`Aggregator::to_state_bytes`] / [`Aggregator::from_state_bytes`] save and
 //!   restore an aggregation (compact binary) so it can be scored or extended later; the
 //!   CLI and the server keep it in the store's blob [`STATE_BLOB`] (`risk/state`).
@@ -31,7 +32,9 @@
 //! How a score is made: events become daily per-user feature vectors ([`Feature`]). Each
 //! day, each feature is compared with the person's rolling median/MAD over their last 60
 //! active days (blended with the peer group — same role, else department — during the first
-//! 20 days), giving indicator points for spikes, first use, and 30-day cumulative excess;
+//! 20 days), giving indicator points for spikes, first use, 30-day cumulative excess and,
+//! for ways out of the company, record days recurring within 30 days (several days each
+//! beating every older day of the person's history, which a steady habit makes rare);
 //! plus job-site/competitor intent, collect → exfiltrate → delete sequences and breadth vs
 //! peers. Points decay by 15 % a day. Exfiltration points weigh 1.6× in departure context
 //! (from a resignation notice on, and in hindsight over the 90 days before a departure) and

@@ -31,6 +31,9 @@ pub struct ScoringConfig {
     pub alerts_per_thousand: f32,
     /// Days within which collect → exfiltrate → delete counts as one sequence.
     pub sequence_days: i32,
+    /// Length of the daily risk list: the people with the highest online scores that day
+    /// (see [`UserScore::top_days`]).
+    pub top_k: usize,
 }
 
 impl Default for ScoringConfig {
@@ -46,6 +49,7 @@ impl Default for ScoringConfig {
             alert_threshold: 50.0,
             alerts_per_thousand: 10.0,
             sequence_days: 3,
+            top_k: 10,
         }
     }
 }
@@ -69,6 +73,10 @@ pub struct UserScore {
     pub last_day: Option<i32>,
     /// Day the person joined the departing-user watchlist (notice or departure).
     pub watchlist_since: Option<i32>,
+    /// Days on which the person's online score (no hindsight; decayed on days without
+    /// activity) was among the [`ScoringConfig::top_k`] highest of everyone's, ties
+    /// included, and above zero: when they were on the daily risk list.
+    pub top_days: Vec<i32>,
 }
 
 /// Output of a scoring run.
@@ -97,42 +105,64 @@ struct Spec {
     spike: f32,
     novel: f32,
     drift: f32,
+    recur: f32,
     floor: f32,
 }
 
+/// Weights of each feature's indicators: spike, first use, drift (30-day volume), recurrence
+/// (record days repeated within 30 days; ways out of the company only), then the floor of
+/// the robust scale.
 const SPECS: &[Spec] = &[
-    spec(Feature::FilesToRemovable, Group::Exfil, 2.0, 0.6, 2.0, 3.0),
-    spec(Feature::DeviceConnects, Group::Exfil, 0.8, 1.0, 0.4, 1.0),
-    spec(Feature::RecordsExported, Group::Exfil, 2.0, 0.8, 2.0, 20.0),
-    spec(Feature::DocumentsDownloaded, Group::Exfil, 1.5, 0.5, 1.6, 3.0),
-    spec(Feature::PersonalAttachmentEmails, Group::Exfil, 1.5, 0.8, 2.0, 1.0),
-    spec(Feature::ExternalAttachmentEmails, Group::Exfil, 0.8, 0.2, 0.8, 2.0),
-    spec(Feature::CloudUploads, Group::Exfil, 1.5, 1.0, 2.0, 1.0),
-    spec(Feature::DlpHits, Group::Exfil, 1.2, 0.6, 0.6, 1.0),
-    spec(Feature::AfterHoursExfil, Group::Exfil, 1.0, 0.6, 1.5, 1.0),
-    spec(Feature::AfterHoursActivity, Group::Context, 0.7, 0.7, 0.4, 1.0),
-    spec(Feature::OtherPcLogons, Group::Context, 0.7, 0.6, 0.3, 1.0),
-    spec(Feature::MassEmails, Group::Context, 0.8, 1.0, 0.0, 1.0),
-    spec(Feature::OutsideOwnAccounts, Group::Context, 1.0, 0.6, 0.6, 2.0),
-    spec(Feature::CustomersTouched, Group::Context, 0.6, 0.0, 0.5, 5.0),
-    spec(Feature::JobSiteVisits, Group::Context, 0.3, 0.2, 0.2, 2.0),
-    spec(Feature::CompetitorVisits, Group::Context, 0.5, 0.4, 0.3, 1.0),
+    spec(Feature::FilesToRemovable, Group::Exfil, [2.0, 0.6, 2.0, 1.0], 3.0),
+    spec(Feature::DeviceConnects, Group::Exfil, [0.8, 1.0, 0.4, 1.0], 1.0),
+    spec(Feature::RecordsExported, Group::Exfil, [2.0, 0.8, 2.0, 1.0], 20.0),
+    spec(Feature::DocumentsDownloaded, Group::Exfil, [1.5, 0.5, 1.6, 1.0], 3.0),
+    spec(
+        Feature::PersonalAttachmentEmails,
+        Group::Exfil,
+        [1.5, 0.8, 2.0, 1.0],
+        1.0,
+    ),
+    spec(
+        Feature::ExternalAttachmentEmails,
+        Group::Exfil,
+        [0.8, 0.2, 0.8, 0.4],
+        2.0,
+    ),
+    spec(Feature::CloudUploads, Group::Exfil, [1.5, 1.0, 2.0, 1.0], 1.0),
+    spec(Feature::DlpHits, Group::Exfil, [1.2, 0.6, 0.6, 0.6], 1.0),
+    spec(Feature::AfterHoursExfil, Group::Exfil, [1.0, 0.6, 1.5, 1.0], 1.0),
+    spec(Feature::AfterHoursActivity, Group::Context, [0.7, 0.7, 0.4, 0.0], 1.0),
+    spec(Feature::OtherPcLogons, Group::Context, [0.7, 0.6, 0.3, 0.0], 1.0),
+    spec(Feature::MassEmails, Group::Context, [0.8, 1.0, 0.0, 0.0], 1.0),
+    spec(Feature::OutsideOwnAccounts, Group::Context, [1.0, 0.6, 0.6, 0.0], 2.0),
+    spec(Feature::CustomersTouched, Group::Context, [0.6, 0.0, 0.5, 0.0], 5.0),
+    spec(Feature::JobSiteVisits, Group::Context, [0.3, 0.2, 0.2, 0.0], 2.0),
+    spec(Feature::CompetitorVisits, Group::Context, [0.5, 0.4, 0.3, 0.0], 1.0),
 ];
 
-const fn spec(feature: Feature, group: Group, spike: f32, novel: f32, drift: f32, floor: f32) -> Spec {
+const fn spec(feature: Feature, group: Group, weights: [f32; 4], floor: f32) -> Spec {
+    let [spike, novel, drift, recur] = weights;
     Spec {
         feature,
         group,
         spike,
         novel,
         drift,
+        recur,
         floor,
     }
 }
 
-/// Indicator slots: three per spec (spike, first use, drift), then peer breadth, intent,
-/// sequence.
-const SLOT_PEER: usize = SPECS.len() * 3;
+/// Indicator slots per spec: spike, first use, drift, recurrence.
+const PER_SPEC: usize = 4;
+const SPIKE: usize = 0;
+const NOVEL: usize = 1;
+const DRIFT: usize = 2;
+const RECUR: usize = 3;
+
+/// Indicator slots: [`PER_SPEC`] per spec, then peer breadth and sequence.
+const SLOT_PEER: usize = SPECS.len() * PER_SPEC;
 const SLOT_SEQUENCE: usize = SLOT_PEER + 1;
 const SLOTS: usize = SLOT_SEQUENCE + 1;
 
@@ -270,11 +300,16 @@ struct FeatureState {
     own: Baseline,
     ever: bool,
     /// Raw values of the last `CUMULATIVE_DAYS` calendar days (active days only).
-    recent: VecDeque<(i32, f32)>,
+    /// (day, value, record: above every older day's value).
+    recent: VecDeque<(i32, f32, bool)>,
     recent_sum: f32,
+    /// Of the recent days, the records.
+    recent_records: u32,
     /// Sum and count of older active days: the long-term daily rate.
     older_sum: f64,
     older_days: u32,
+    /// Highest value of the older active days.
+    older_max: f32,
     /// Last day the feature was seen (x > 0).
     last_seen: Option<i32>,
 }
@@ -284,8 +319,33 @@ const DORMANT_DAYS: i32 = 120;
 /// Weight of a behaviour returning after [`DORMANT_DAYS`], against a first-ever one.
 const RESURFACED_WEIGHT: f32 = 0.8;
 
-/// Window of the cumulative-exfiltration indicator.
+/// Window of the cumulative-exfiltration and recurrence indicators.
 const CUMULATIVE_DAYS: i32 = 30;
+/// Surprise (−log10 of the chance under the person's own history) a recurrence must exceed
+/// to score: 1 in 20. Points then grow towards the weight, 63 % of it two orders of
+/// magnitude further.
+const RECUR_SURPRISE: f64 = 1.3;
+
+/// P(X ≥ k) for X ~ Poisson(λ), summed from k upwards (no cancellation for small λ).
+fn poisson_tail(k: u32, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda <= 0.0 {
+        return 0.0;
+    }
+    // λ^k e^−λ / k! in logs, then the following terms by their ratio λ / (i + 1).
+    let log_first = f64::from(k) * lambda.ln() - lambda - (1..=k).map(|i| f64::from(i).ln()).sum::<f64>();
+    let mut term = log_first.exp();
+    let mut sum = 0.0;
+    let mut i = k;
+    while term > sum * 1e-12 && i < k + 1000 {
+        sum += term;
+        i += 1;
+        term *= lambda / f64::from(i);
+    }
+    sum.min(1.0)
+}
 
 struct UserState {
     features: Vec<FeatureState>,
@@ -302,6 +362,7 @@ struct UserState {
     best_reasons: Vec<String>,
     first_alert: Option<i32>,
     open_alert: Option<usize>,
+    top_days: Vec<i32>,
 }
 
 struct PeerGroup {
@@ -371,8 +432,10 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
                     ever: false,
                     recent: VecDeque::new(),
                     recent_sum: 0.0,
+                    recent_records: 0,
                     older_sum: 0.0,
                     older_days: 0,
+                    older_max: 0.0,
                     last_seen: None,
                 })
                 .collect(),
@@ -389,6 +452,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
             best_reasons: Vec::new(),
             first_alert: None,
             open_alert: None,
+            top_days: Vec::new(),
         });
     }
     let first_day = days.iter().filter_map(|d| d.first()).map(|d| d.day).min();
@@ -411,8 +475,12 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
     let budget = ((config.alerts_per_thousand * user_count as f32 / 1000.0).round() as usize).max(1);
     let mut cursors = vec![0usize; user_count];
     let mut candidates: Vec<(f32, usize, Vec<String>)> = Vec::new();
+    // Everyone's online score today, for the daily risk list.
+    let mut today = vec![0.0f32; user_count];
+    let mut ranked: Vec<f32> = Vec::with_capacity(user_count);
     for day in first_day..=last_day {
         candidates.clear();
+        today.fill(0.0);
         for (u, state) in states.iter_mut().enumerate() {
             let (Some(user_days), Some(cursor)) = (days.get(u), cursors.get_mut(u)) else {
                 continue;
@@ -426,6 +494,9 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
             };
             let profile = profiles.get(u).cloned().unwrap_or_default();
             let (online, retro) = score_day(state, group, &agg.f, day, &profile, config);
+            if let Some(t) = today.get_mut(u) {
+                *t = online;
+            }
             if retro > state.best {
                 state.best = retro;
                 state.best_day = Some(day);
@@ -447,6 +518,32 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
                     candidates.push((online, u, reasons(state, day, &profile, config)));
                 }
                 None => {}
+            }
+        }
+        // People without activity today keep their decayed score on the list.
+        for ((state, profile), t) in states.iter().zip(&profiles).zip(today.iter_mut()) {
+            match state.last_day {
+                Some(prev) if prev < day => {
+                    let decay = config.decay_per_day.powi(day - prev);
+                    *t = combined(state, day, profile, config, decay).0;
+                }
+                _ => {}
+            }
+        }
+        ranked.clear();
+        ranked.extend(today.iter().copied());
+        if let Some(k) = config.top_k.checked_sub(1).filter(|&k| k < ranked.len()) {
+            let cut = *ranked.select_nth_unstable_by(k, |a, b| b.total_cmp(a)).1;
+            for (state, &t) in states.iter_mut().zip(&today) {
+                if t > 0.0 && t >= cut {
+                    state.top_days.push(day);
+                }
+            }
+        } else if config.top_k > 0 {
+            for (state, &t) in states.iter_mut().zip(&today) {
+                if t > 0.0 {
+                    state.top_days.push(day);
+                }
             }
         }
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -482,6 +579,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
             departed: profile.departed,
             last_day: profile.last_day,
             watchlist_since: watchlist_since(&profile),
+            top_days: state.top_days,
         })
         .collect();
     ScoreReport {
@@ -569,14 +667,14 @@ fn score_day(
             }
         };
         if x > 0.0 {
-            set(i * 3, confidence * spec.spike * spike_points(z), day, x);
+            set(i * PER_SPEC + SPIKE, confidence * spec.spike * spike_points(z), day, x);
             let novelty = maturity * spec.novel * (0.5 + 0.25 * x).min(1.0);
             if established && !fs.ever {
-                set(i * 3 + 1, novelty, day, x);
+                set(i * PER_SPEC + NOVEL, novelty, day, x);
             } else if let Some(last) = fs.last_seen.filter(|&d| established && day - d >= DORMANT_DAYS) {
                 // A behaviour gone for months that comes back (the one late-night upload
                 // of last year does not make this week's a habit) is nearly as telling.
-                set(i * 3 + 1, RESURFACED_WEIGHT * novelty, last, x);
+                set(i * PER_SPEC + NOVEL, RESURFACED_WEIGHT * novelty, last, x);
             }
             if spec.group == Group::Exfil && z >= 2.0 {
                 exfil_today = true;
@@ -584,7 +682,7 @@ fn score_day(
         }
         // Cumulative exfiltration: the last 30 days against the long-term daily rate
         // catches weeks of modest excess that no single day reveals.
-        while let Some(&(d, v)) = fs.recent.front() {
+        while let Some(&(d, v, record)) = fs.recent.front() {
             if day - d < CUMULATIVE_DAYS {
                 break;
             }
@@ -592,9 +690,43 @@ fn score_day(
             fs.recent_sum -= v;
             fs.older_sum += f64::from(v);
             fs.older_days += 1;
+            if record {
+                fs.recent_records -= 1;
+            }
+            fs.older_max = fs.older_max.max(v);
         }
-        fs.recent.push_back((day, x));
+        let record = x > fs.older_max && fs.older_days as usize >= config.baseline_days;
+        fs.recent.push_back((day, x, record));
         fs.recent_sum += x;
+        if record {
+            fs.recent_records += 1;
+        }
+        // Recurrence: several separate days this month on which a way out of the company
+        // was used more than on any older day of the person's history. If their behaviour
+        // had not changed, each day would beat the n older ones with a chance of at most
+        // 1 in n + 1 whatever their habits, so records are rare for steady heavy users and
+        // telling for a new habit. A spike needs one extreme day and drift a month of
+        // volume; this counts days, because a session's rows come together while separate
+        // nights are separate decisions.
+        if spec.recur > 0.0 && established && record && fs.recent_records >= 2 {
+            let expected = fs.recent.len() as f64 / (f64::from(fs.older_days) + 1.0);
+            let surprise = -poisson_tail(fs.recent_records, expected).max(1e-300).log10();
+            if surprise > RECUR_SURPRISE {
+                let points = spec.recur * (1.0 - (-(surprise - RECUR_SURPRISE) as f32 / 2.0).exp());
+                let since = fs.recent.iter().find(|r| r.2).map_or(day, |r| r.0);
+                if let Some(s) = state.slots.get_mut(i * PER_SPEC + RECUR) {
+                    if points > s.value {
+                        *s = Slot {
+                            value: points,
+                            day,
+                            x: fs.recent_records as f32,
+                            usual: expected as f32,
+                            since,
+                        };
+                    }
+                }
+            }
+        }
         if spec.drift > 0.0 && established && fs.older_days >= 15 && x > 0.0 {
             let rate = (fs.older_sum / f64::from(fs.older_days)) as f32;
             let expected = rate * fs.recent.len() as f32;
@@ -605,7 +737,7 @@ fn score_day(
             if fs.recent_sum - peak >= 3.0 * expected && z >= 4.0 {
                 let points = spec.drift * (1.0 - (-(z - 4.0) / 3.0).exp());
                 let since = fs.recent.front().map_or(day, |r| r.0);
-                if let Some(s) = state.slots.get_mut(i * 3 + 2) {
+                if let Some(s) = state.slots.get_mut(i * PER_SPEC + DRIFT) {
                     if points > s.value {
                         *s = Slot {
                             value: points,
@@ -659,7 +791,7 @@ fn score_day(
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.feature, Feature::JobSiteVisits | Feature::CompetitorVisits))
-        .flat_map(|(i, _)| (0..3).map(move |k| i * 3 + k))
+        .flat_map(|(i, _)| (0..PER_SPEC).map(move |k| i * PER_SPEC + k))
         .filter_map(|slot| state.slots.get(slot))
         .any(|s| s.value > 0.05 && day - s.day < config.intent_days);
     if intent_slot_value {
@@ -691,7 +823,13 @@ fn score_day(
             }
         }
     }
-    let (context, exfil, breadth) = sums(state);
+    combined(state, day, profile, config, 1.0)
+}
+
+/// (online, hindsight) score of a person on `day` with every indicator's points scaled by
+/// `decay` (1 on an active day; on other days the decay since the last active one).
+fn combined(state: &UserState, day: i32, profile: &Profile, config: &ScoringConfig, decay: f32) -> (f32, f32) {
+    let (context, exfil, breadth) = sums(state, decay);
     let intent = state.intent_day.is_some_and(|d| day - d < config.intent_days);
     let intent_mult = if intent { config.intent_weight } else { 1.0 };
     let online_departing = profile.notice_day.is_some_and(|n| day >= n);
@@ -716,22 +854,26 @@ fn departure_window(profile: &Profile, config: &ScoringConfig) -> Option<(i32, i
 
 /// (context points, exfiltration points, breadth multiplier). Several behaviours deviating
 /// together are rarer than one alone, so each extra dimension adds 15 % (at most +60 %).
-fn sums(state: &UserState) -> (f32, f32, f32) {
+fn sums(state: &UserState, decay: f32) -> (f32, f32, f32) {
     let mut context = 0.0;
     let mut exfil = 0.0;
     let mut strongest = [0.0f32; SPECS.len() + 2];
     for (slot, s) in state.slots.iter().enumerate() {
+        let value = s.value * decay;
         let (group, dimension) = match slot {
             SLOT_PEER => (Group::Context, SPECS.len()),
             SLOT_SEQUENCE => (Group::Exfil, SPECS.len() + 1),
-            _ => (SPECS.get(slot / 3).map_or(Group::Context, |s| s.group), slot / 3),
+            _ => (
+                SPECS.get(slot / PER_SPEC).map_or(Group::Context, |s| s.group),
+                slot / PER_SPEC,
+            ),
         };
         match group {
-            Group::Exfil => exfil += s.value,
-            Group::Context => context += s.value,
+            Group::Exfil => exfil += value,
+            Group::Context => context += value,
         }
         if let Some(m) = strongest.get_mut(dimension) {
-            *m = m.max(s.value);
+            *m = m.max(value);
         }
     }
     let dimensions = strongest.iter().filter(|&&v| v >= 0.25).count();
@@ -802,10 +944,10 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
             fmt_count(s.x)
         )),
         _ => {
-            let spec = SPECS.get(slot / 3)?;
+            let spec = SPECS.get(slot / PER_SPEC)?;
             let what = verb(spec.feature, s.x);
-            Some(match slot % 3 {
-                0 => {
+            Some(match slot % PER_SPEC {
+                SPIKE => {
                     if s.usual < 0.5 {
                         format!("{what} on {date} (usually none)")
                     } else {
@@ -816,10 +958,11 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
                         )
                     }
                 }
-                1 if s.since < s.day => {
+                NOVEL if s.since < s.day => {
                     format!("first time since {}: {what} on {date}", human_date(s.since))
                 }
-                1 => format!("first time: {what} on {date}"),
+                NOVEL => format!("first time: {what} on {date}"),
+                RECUR => recurrence_reason(spec.feature, s),
                 _ if fmt_count(s.usual) == "0" => format!(
                     "{what} between {} and {date}, where their history predicts none",
                     human_date(s.since)
@@ -834,7 +977,49 @@ fn describe(slot: usize, s: &Slot) -> Option<String> {
     }
 }
 
+fn recurrence_reason(feature: Feature, s: &Slot) -> String {
+    let days = fmt_count(s.x);
+    let between = format!("between {} and {}", human_date(s.since), human_date(s.day));
+    let what = match feature {
+        Feature::FilesToRemovable => "copied files to a removable drive",
+        Feature::DeviceConnects => "connected a removable drive",
+        Feature::RecordsExported => "exported vault records",
+        Feature::DocumentsDownloaded => "downloaded vault documents",
+        Feature::PersonalAttachmentEmails => "sent attachments to personal addresses",
+        Feature::ExternalAttachmentEmails => "sent attachments outside the company",
+        Feature::CloudUploads => "uploaded to cloud storage or leak sites",
+        Feature::DlpHits => "triggered DLP matches",
+        Feature::AfterHoursExfil => "moved data out after hours",
+        _ => "did this",
+    };
+    format!(
+        "{what} on {days} separate days {between}, each time more than on any earlier day of their history (by chance: {:.2} such days)",
+        s.usual
+    )
+}
+
 /// ISO date of a day number, or empty.
 pub(crate) fn iso_or_empty(day: Option<i32>) -> String {
     day.map(iso_date).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::poisson_tail;
+
+    #[test]
+    fn poisson_tail_matches_closed_forms() {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 + 1e-9 * b.abs();
+        assert_eq!(poisson_tail(0, 0.3), 1.0);
+        assert_eq!(poisson_tail(2, 0.0), 0.0);
+        for lambda in [1e-4f64, 0.07, 0.4, 3.0, 25.0] {
+            let e = (-lambda).exp();
+            assert!(close(poisson_tail(1, lambda), 1.0 - e), "k=1 λ={lambda}");
+            let at_least_2 = 1.0 - e * (1.0 + lambda);
+            assert!(close(poisson_tail(2, lambda), at_least_2), "k=2 λ={lambda}");
+        }
+        // Small λ: no cancellation, P(X ≥ 3) ≈ λ³/6.
+        let tiny = poisson_tail(3, 1e-3);
+        assert!((tiny / (1e-9 / 6.0) - 1.0).abs() < 1e-2, "{tiny}");
+    }
 }

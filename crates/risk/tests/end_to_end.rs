@@ -20,7 +20,8 @@ fn run(seed: u64) {
         eval.benign_departing_alert_rate() <= 0.05,
         "benign departing alerted, {context}"
     );
-    // Every departing thief (all scenarios but sabotage) alerted ≥ 7 days before leaving.
+    // Every departing thief (all scenarios but sabotage) alerted, and on the daily top-10
+    // list, ≥ 7 days before leaving.
     for a in summary.answers.rows.iter().filter(|a| a.is_insider()) {
         if a.scenario.contains("sabotage") {
             continue;
@@ -29,6 +30,13 @@ fn run(seed: u64) {
         assert!(
             lead.is_some_and(|d| d >= 7),
             "{} ({}) alerted {lead:?} days before leaving, {context}",
+            a.user,
+            a.scenario
+        );
+        let (_, top) = eval.departing_top_lead_days.iter().find(|(u, _)| *u == a.user).unwrap();
+        assert!(
+            top.is_some_and(|d| d >= 7),
+            "{} ({}) in the top 10 {top:?} days before leaving, {context}",
             a.user,
             a.scenario
         );

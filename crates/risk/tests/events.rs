@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use risk::time::{days_from_civil, DAY_MS};
-use risk::{parse_event, read_json_lines, Aggregator, CopyDirection, Event, EventKind, HrEvent, ScoringConfig};
+use risk::{
+    parse_event, read_json_lines, Aggregator, CopyDirection, Event, EventKind, HrEvent, ScoringConfig, WebCategory,
+};
 
 fn ms(y: i32, m: u32, d: u32, hour: i64) -> i64 {
     i64::from(days_from_civil(y, m, d)) * DAY_MS + hour * 3_600_000
@@ -262,4 +264,84 @@ fn a_behaviour_back_after_months_counts_as_new_again() {
         habitual.reasons
     );
     assert!(returner.score > habitual.score, "{returner:?} vs {habitual:?}");
+}
+
+/// Works 09:00–18:00 on working days from 1 January 2024; every fifth working day
+/// visits a cloud storage site (in r4.2, a visit counts as an upload) during the day,
+/// every 40th once just after hours at 19:30; and on each of `nights` (working days,
+/// 1-based) comes back at 22:00 to upload four times.
+fn cloud_person(agg: &mut Aggregator, user: &str, days: u32, nights: &[u32]) {
+    let start = days_from_civil(2024, 1, 1);
+    let upload = || EventKind::WebVisit {
+        category: WebCategory::CloudStorage,
+        upload: true,
+    };
+    let mut worked = 0;
+    for d in 0..days as i32 {
+        let day = start + d;
+        if risk::time::weekday(day) >= 5 {
+            continue;
+        }
+        worked += 1;
+        let mut events = vec![(
+            9 * 60,
+            EventKind::Logon {
+                pc: format!("PC-{user}"),
+            },
+        )];
+        if worked % 5 == 0 {
+            events.push((14 * 60, upload()));
+        }
+        if worked % 40 == 0 {
+            events.push((19 * 60 + 30, upload()));
+        }
+        if nights.contains(&worked) {
+            events.push((
+                22 * 60,
+                EventKind::Logon {
+                    pc: format!("PC-{user}"),
+                },
+            ));
+            events.extend((1..=4).map(|i| (22 * 60 + 5 * i, upload())));
+        }
+        for (minute, kind) in events {
+            agg.add_event(&Event {
+                ts_ms: i64::from(day) * DAY_MS + minute * 60_000,
+                user: user.to_string(),
+                kind,
+            });
+        }
+    }
+}
+
+#[test]
+fn after_hours_uploads_on_separate_nights_add_up_before_the_last_day() {
+    let mut agg = Aggregator::new(0);
+    for u in ["a", "b", "c"] {
+        cloud_person(&mut agg, u, 300, &[]);
+    }
+    // Three nights of uploads within a week and a half, after ten months of the same habits.
+    cloud_person(&mut agg, "leaver", 300, &[201, 203, 208]);
+    let report = agg.score(&ScoringConfig::default());
+    let score = |u: &str| report.users.iter().find(|s| s.user == u).unwrap().clone();
+    let leaver = score("leaver");
+    // Working days 201, 203 and 208 from Monday 1 January 2024.
+    let (first, third) = (days_from_civil(2024, 10, 7), days_from_civil(2024, 10, 16));
+    assert!(
+        leaver.first_alert.is_some_and(|d| d > first && d <= third),
+        "one night is not enough, three are: {leaver:?}"
+    );
+    assert!(
+        leaver.reasons.iter().any(|r| r.starts_with(
+            "moved data out after hours on 3 separate days between 7 Oct 2024 and 16 Oct 2024, \
+             each time more than on any earlier day of their history"
+        )),
+        "{:?}",
+        leaver.reasons
+    );
+    // The same habits without the nights: the first 19:30 upload is new once, then routine.
+    for u in ["a", "b", "c"] {
+        let s = score(u);
+        assert!(s.first_alert.is_none() && s.score < leaver.score - 20.0, "{s:?}");
+    }
 }
