@@ -1059,19 +1059,22 @@ impl EdmIndex {
         rows: &[(usize, usize)],
     ) -> EdmMatches {
         // Rows are looked up for all hits in one ordered walk (a binary search per hit
-        // was cache-missing on large files); hits are then grouped per customer by one
-        // sort of a flat list rather than a map of small vectors.
-        let mut all: Vec<(u32, FieldHit, u8, Option<usize>)> = with_rows(hits, rows)
+        // was cache-missing on large files); hits are then grouped per customer by
+        // sorting flat lists rather than filling a map of small vectors. The key
+        // determines the whole entry (the row follows from the start, the kind from the
+        // bit), so equal keys are equal entries and `dedup` removes repeats.
+        let key = |(slot, hit, bit, _): &HitEntry| (*slot, hit.start, hit.end, *bit);
+        let mut all: Vec<HitEntry> = with_rows(hits, rows)
             .map(|(slot, hit, row)| (slot, hit, hit.kind.bit(), row))
             .collect();
-        all.sort_unstable_by_key(|(slot, ..)| *slot);
-        let mut supported: Vec<(u32, FieldHit, u8, Option<usize>)> = with_rows(street_hits, rows)
+        all.sort_unstable_by_key(key);
+        let mut supported: Vec<HitEntry> = with_rows(street_hits, rows)
             .map(|(slot, hit, row)| (slot, hit, STREET_LINE, row))
             .collect();
+        supported.sort_unstable_by_key(key);
         // Street lines only support customers that have another hit. Both lists are
         // walked by slot together: a binary search per street hit missed the cache at
         // every step on large files.
-        supported.sort_unstable_by_key(|(slot, ..)| *slot);
         let mut next = 0;
         supported.retain(|(slot, ..)| {
             while all.get(next).is_some_and(|(s, ..)| s < slot) {
@@ -1079,9 +1082,18 @@ impl EdmIndex {
             }
             all.get(next).is_some_and(|(s, ..)| s == slot)
         });
-        all.extend(supported);
-        all.sort_unstable_by_key(|(slot, hit, bit, _)| (*slot, hit.start, hit.end, *bit));
-        all.dedup();
+        // Both sorted by the key: merged in one pass instead of sorted again.
+        let mut merged: Vec<HitEntry> = Vec::with_capacity(all.len() + supported.len());
+        let mut rest = all.into_iter().peekable();
+        for entry in supported {
+            while let Some(earlier) = rest.next_if(|a| key(a) <= key(&entry)) {
+                merged.push(earlier);
+            }
+            merged.push(entry);
+        }
+        merged.extend(rest);
+        merged.dedup();
+        let all = merged;
         let mut customers = Vec::new();
         for group in all.chunk_by(|a, b| a.0 == b.0) {
             let Some(slot) = group.first().map(|(slot, ..)| *slot) else {
@@ -1220,6 +1232,9 @@ fn with_rows(
 
 /// Hits of field values by customer slot.
 type Hits = Vec<(u32, FieldHit)>;
+
+/// A hit being evaluated: slot, hit, evidence bit (a kind's or [`STREET_LINE`]), row.
+type HitEntry = (u32, FieldHit, u8, Option<usize>);
 
 /// A candidate value of scanned text: its keyed hash, the field kind it may be, where.
 struct Probe {
