@@ -219,6 +219,7 @@ impl Detectors {
             }
         }
         let mut out = Vec::new();
+        let mut compacted = String::new();
         for m in self.regex.find_iter(text.as_bytes()) {
             let Some(value) = text.get(m.start()..m.end()) else {
                 continue;
@@ -233,7 +234,9 @@ impl Detectors {
                     .take_while(|(pos, _)| *pos <= to)
                     .any(|(_, k)| *k == kind)
             };
-            if self.exclusions.contains(&compact(value)) {
+            // One reused buffer: a scan checks every candidate against the exclusions.
+            compact_into(value, &mut compacted);
+            if self.exclusions.contains(&compacted) {
                 continue;
             }
             if let Some((detector, confidence)) = self.classify(m.pattern().as_usize(), value, &has_context) {
@@ -286,8 +289,7 @@ impl Detectors {
                     .and_then(|()| boost(DetectorKind::Iban, 0.85, 0.95))
             }
             7 => {
-                let number = phone::parse(value, None)?;
-                number.country_code.as_ref()?;
+                phone::is_international(value).then_some(())?;
                 boost(DetectorKind::Phone, 0.6, 0.85)
             }
             8 => self.classify_digits(value, has_context),
@@ -332,11 +334,20 @@ impl Detectors {
 
 /// Uppercase alphanumerics only, so exclusions ignore separators and case.
 fn compact(value: &str) -> String {
-    value
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    let mut out = String::with_capacity(value.len());
+    compact_into(value, &mut out);
+    out
+}
+
+/// [`compact`] into a reused buffer.
+fn compact_into(value: &str, out: &mut String) {
+    out.clear();
+    out.extend(
+        value
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase()),
+    );
 }
 
 /// Luhn checksum over digit values.

@@ -148,6 +148,56 @@ pub fn parse(raw: &str, country: Option<&str>) -> Option<PhoneNumber> {
     })
 }
 
+/// Whether `raw` is a number with a known calling code, i.e.
+/// `parse(raw, None).is_some_and(|n| n.country_code.is_some())`, without allocating:
+/// the international-phone detector asks this of every candidate.
+pub fn is_international(raw: &str) -> bool {
+    // Longer digit strings leave a national number longer than 14 digits.
+    const MAX_DIGITS: usize = 24;
+    let mut digits = [0u8; MAX_DIGITS];
+    let mut count = 0;
+    let mut first = None;
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        // "(0)" is dropped before anything is read, as in `parse`.
+        if let Some(after) = rest.strip_prefix("(0)") {
+            rest = after;
+            continue;
+        }
+        if first.is_none() && !c.is_whitespace() {
+            first = Some(c);
+        }
+        if c.is_ascii_digit() {
+            match digits.get_mut(count) {
+                Some(slot) => *slot = c as u8,
+                None => return false,
+            }
+            count += 1;
+        }
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+    }
+    let digits = digits.get(..count).unwrap_or_default();
+    let number = if first == Some('+') {
+        digits
+    } else {
+        match digits.strip_prefix(b"00") {
+            Some(number) => number,
+            None => return false,
+        }
+    };
+    let Some((_, national)) = (1..=3).find_map(|len| {
+        let (cc, national) = (number.get(..len)?, number.get(len..)?);
+        CALLING_CODES
+            .iter()
+            .any(|code| code.as_bytes() == cc)
+            .then_some((cc, national))
+    }) else {
+        return false;
+    };
+    let national = national.strip_prefix(b"0").unwrap_or(national);
+    (6..=14).contains(&national.len())
+}
+
 fn valid_length(national: &str) -> bool {
     (6..=14).contains(&national.len())
 }

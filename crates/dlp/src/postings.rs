@@ -13,6 +13,11 @@ use std::collections::HashMap;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// Lookups of [`Postings::for_each_many`] staged together: enough to overlap many cache
+/// misses, few enough that the lines touched in one stage are still cached in the next
+/// (staging a whole large file's lookups at once was slower than one at a time).
+const LOOKUP_BATCH: usize = 256;
+
 /// Recent entries held in the map before a merge, at least.
 const MIN_MERGE: usize = 1 << 16;
 
@@ -32,22 +37,44 @@ pub(crate) struct Postings {
 }
 
 impl Postings {
-    /// Calls `visit` with every target stored under `hash` (dead ones included: the
-    /// caller filters).
-    pub(crate) fn for_each(&self, hash: u64, mut visit: impl FnMut(u32)) {
-        let prefix = hash.checked_shr(self.shift).unwrap_or(0) as usize;
-        if let (Some(&from), Some(&to)) = (self.directory.get(prefix), self.directory.get(prefix.saturating_add(1))) {
-            let (from, to) = (from as usize, to as usize);
-            if let (Some(hashes), Some(targets)) = (self.hashes.get(from..to), self.targets.get(from..to)) {
-                for (stored, target) in hashes.iter().zip(targets) {
-                    if *stored == hash {
-                        visit(*target);
+    /// Calls `visit(i, target)` for every target stored under `hashes[i]`, for all `i`
+    /// (dead ones included). Looked up in stages over [`LOOKUP_BATCH`] hashes at a
+    /// time: all directory reads, then one load of each range's
+    /// first hash and target, then the scans. The loads of a stage do not depend on each
+    /// other, so their cache misses overlap; one lookup at a time pays them in sequence.
+    pub(crate) fn for_each_many(&self, hashes: &[u64], mut visit: impl FnMut(usize, u32)) {
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(hashes.len().min(LOOKUP_BATCH));
+        for (batch, chunk) in hashes.chunks(LOOKUP_BATCH).enumerate() {
+            ranges.clear();
+            ranges.extend(chunk.iter().map(|hash| {
+                let prefix = hash.checked_shr(self.shift).unwrap_or(0) as usize;
+                match (self.directory.get(prefix), self.directory.get(prefix.saturating_add(1))) {
+                    (Some(&from), Some(&to)) => (from as usize, to as usize),
+                    _ => (0, 0),
+                }
+            }));
+            // Touch each range's first entries so the scans below find them in cache; the
+            // folded value only keeps the loads from being optimized away.
+            let touched = ranges.iter().fold(0u64, |acc, (from, _)| {
+                acc ^ self.hashes.get(*from).copied().unwrap_or(0)
+                    ^ u64::from(self.targets.get(*from).copied().unwrap_or(0))
+            });
+            std::hint::black_box(touched);
+            for (offset, (hash, (from, to))) in chunk.iter().zip(&ranges).enumerate() {
+                let index = batch * LOOKUP_BATCH + offset;
+                if let (Some(stored), Some(targets)) = (self.hashes.get(*from..*to), self.targets.get(*from..*to)) {
+                    for (stored, target) in stored.iter().zip(targets) {
+                        if stored == hash {
+                            visit(index, *target);
+                        }
+                    }
+                }
+                if !self.recent.is_empty() {
+                    for target in self.recent.get(hash).into_iter().flatten() {
+                        visit(index, *target);
                     }
                 }
             }
-        }
-        for target in self.recent.get(&hash).into_iter().flatten() {
-            visit(*target);
         }
     }
 
@@ -178,10 +205,12 @@ mod tests {
                     _ => {}
                 }
             }
-            for key in 0u64..40 {
-                let hash = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                let mut got = Vec::new();
-                postings.for_each(hash, |t| if !dead.contains(&t) { got.push(t) });
+            // Looked up as one batch (in an order unlike the arrays', repeats included).
+            let keys: Vec<u64> = (0u64..40).rev().chain(0..40).collect();
+            let hashes: Vec<u64> = keys.iter().map(|k| k.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+            let mut found: Vec<Vec<u32>> = vec![Vec::new(); hashes.len()];
+            postings.for_each_many(&hashes, |i, t| if !dead.contains(&t) { found[i].push(t) });
+            for (hash, mut got) in hashes.iter().copied().zip(found) {
                 got.sort_unstable();
                 got.dedup();
                 let mut expected: Vec<u32> =

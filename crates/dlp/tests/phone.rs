@@ -60,3 +60,12 @@ proptest::proptest! {
         proptest::prop_assert_eq!(candidate_keys(&raw), reference_keys(&raw));
     }
 }
+
+proptest::proptest! {
+    /// The allocation-free check the phone detector uses equals a full parse.
+    #[test]
+    fn is_international_equals_parse(raw in "[ +(0)0-9\\-./\t\u{a0}\u{2003}a]{0,30}|\\+[0-9 ]{0,22}|00[0-9 ]{0,22}") {
+        let parsed = parse(&raw, None).is_some_and(|n| n.country_code.is_some());
+        proptest::prop_assert_eq!(dlp::phone::is_international(&raw), parsed, "{:?}", raw);
+    }
+}
