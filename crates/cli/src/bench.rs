@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use gateway::{AccessContext, Actor, AuditRecord, Gateway, Keyring, RecordError, Recorder};
+use gateway::{AccessContext, Actor, AuditRecord, Gateway, Keyring, RecordError, Recorder, Ticket};
 use model::{CustomerId, NewCustomer, SystemClock};
 use store::{SqliteStore, Store};
 
@@ -82,10 +82,10 @@ pub enum BenchCmd {
 struct CountingRecorder(Mutex<u64>);
 
 impl Recorder for CountingRecorder {
-    fn record(&self, _record: &AuditRecord) -> Result<(), RecordError> {
+    fn submit(&self, _record: &AuditRecord) -> Result<Ticket, RecordError> {
         let mut n = self.0.lock().map_err(|_| RecordError("poisoned".into()))?;
         *n += 1;
-        Ok(())
+        Ok(Ticket::durable())
     }
 }
 

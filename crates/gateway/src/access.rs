@@ -2,11 +2,12 @@
 //! Cedar policy engine.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use model::{Compartments, CustomerMeta, DocumentMeta, Person, PersonId};
 use serde::Serialize;
 
-use crate::audit::{AuditRecord, AuditResource};
+use crate::audit::{AuditRecord, AuditResource, Held};
 use crate::{Gateway, GatewayError};
 
 pub use policy::Action;
@@ -46,6 +47,19 @@ pub struct AccessContext {
     pub mfa_fresh: bool,
     /// The request comes from a network the company trusts.
     pub trusted_network: bool,
+    /// The caller's person record, read with their credential in this
+    /// request (the server's check), so the gateway need not read it again.
+    #[serde(skip)]
+    pub holder: Option<Arc<Holder>>,
+}
+
+/// A person as the store had them at this request's credential check, with
+/// the [`crate::GENERATION_SETTING`] read in the same query: the gateway
+/// adopts that generation (policy and keys) and decides on this record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub person: Person,
+    pub generation: Option<String>,
 }
 
 /// An authorization outcome with the reasons that determined it.
@@ -210,7 +224,15 @@ impl Gateway {
     /// Resolves the actor to the subject policy decides on, reading the
     /// person afresh so a status change applies to the very next request, after
     /// bringing policy and keys up to date with the store.
-    pub(crate) fn subject(&self, actor: &Actor) -> Result<Subject, GatewayError> {
+    pub(crate) fn subject(&self, actor: &Actor, ctx: &AccessContext) -> Result<Subject, GatewayError> {
+        // The server read the person and the generation with the caller's
+        // credential a moment ago, in this request: decide on that read.
+        if let (Actor::Person(id), Some(holder)) = (actor, &ctx.holder) {
+            if holder.person.id == *id {
+                self.refresh_to(holder.generation.clone())?;
+                return Ok(Subject::Person(Box::new(principal(&holder.person))));
+            }
+        }
         // Every request starts here, so a change made by another instance applies now.
         self.refresh()?;
         match actor {
@@ -324,7 +346,7 @@ impl Gateway {
         action: Action,
         ctx: &AccessContext,
     ) -> Result<Subject, GatewayError> {
-        let subject = self.subject(actor);
+        let subject = self.subject(actor, ctx);
         let decision = match &subject {
             Ok(s) => self.decide(s, action, &policy::ResourceRef::System, &self.request_context(ctx, 1)),
             Err(e) => Decision::deny(&format!("error:{}", error_code(e))),
@@ -376,6 +398,14 @@ impl Gateway {
         self.recorder
             .record(record)
             .map_err(|e| GatewayError::NotRecorded(e.to_string()))
+    }
+
+    /// Queues `record` and holds `outcome` until the record is durable.
+    pub(crate) fn hold<T>(&self, record: &AuditRecord, outcome: Result<T, GatewayError>) -> Held<T> {
+        match self.recorder.submit(record) {
+            Ok(ticket) => Held::on(ticket, outcome),
+            Err(e) => Held::not_recorded(GatewayError::NotRecorded(e.to_string())),
+        }
     }
 }
 

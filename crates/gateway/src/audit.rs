@@ -5,6 +5,7 @@ use model::UnixMillis;
 use serde::Serialize;
 
 use crate::access::{AccessContext, Action, Actor, Decision};
+use crate::GatewayError;
 
 /// A resource named in an audit record: ids only, never values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -89,9 +90,84 @@ impl AuditRecord {
 #[error("{0}")]
 pub struct RecordError(pub String);
 
-/// Where decisions go. `record` returns only once the record is durable.
+/// Where decisions go. A record is queued with [`Recorder::submit`]; the
+/// [`Ticket`] it returns resolves once the record is durable. `record` is
+/// the same, waited for on the calling thread.
 pub trait Recorder: Send + Sync {
-    fn record(&self, record: &AuditRecord) -> Result<(), RecordError>;
+    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError>;
+
+    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        self.submit(record)?.wait()
+    }
+}
+
+/// A record on its way to durability. Data a decision lets out is held until
+/// its ticket resolves (see [`crate::Held`]); a ticket that fails means the
+/// record is not durable, which is a deny.
+#[must_use = "a record is durable only once its ticket resolves"]
+pub struct Ticket {
+    pending: Option<ledger::PendingAppend>,
+    /// Run once the record is durable, in order (e.g. handing the access to
+    /// risk analytics, which must never see what the ledger did not take).
+    after: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("pending", &self.pending.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ticket {
+    /// A ticket for a record the recorder already made durable.
+    pub fn durable() -> Ticket {
+        Ticket {
+            pending: None,
+            after: Vec::new(),
+        }
+    }
+
+    /// A ticket that resolves when the ledger's group commit holding the entry is durable.
+    pub fn ledger(pending: ledger::PendingAppend) -> Ticket {
+        Ticket {
+            pending: Some(pending),
+            after: Vec::new(),
+        }
+    }
+
+    /// Runs `f` once the record is durable (never if it is not).
+    pub fn then(mut self, f: impl FnOnce() + Send + 'static) -> Ticket {
+        self.after.push(Box::new(f));
+        self
+    }
+
+    fn finish(self, outcome: Result<(), RecordError>) -> Result<(), RecordError> {
+        outcome?;
+        for f in self.after {
+            f();
+        }
+        Ok(())
+    }
+
+    /// Blocks the calling thread until the record is durable.
+    pub fn wait(mut self) -> Result<(), RecordError> {
+        let outcome = match self.pending.take() {
+            Some(p) => p.wait().map(|_| ()).map_err(|e| RecordError(e.to_string())),
+            None => Ok(()),
+        };
+        self.finish(outcome)
+    }
+
+    /// Waits for durability on an async task, holding no thread meanwhile.
+    pub async fn durable_async(mut self) -> Result<(), RecordError> {
+        let outcome = match self.pending.take() {
+            Some(p) => p.await.map(|_| ()).map_err(|e| RecordError(e.to_string())),
+            None => Ok(()),
+        };
+        self.finish(outcome)
+    }
 }
 
 impl AuditRecord {
@@ -136,12 +212,60 @@ impl AuditRecord {
     }
 }
 
-/// The tamper-evident ledger records decisions: `record` returns once the
+/// The tamper-evident ledger records decisions: the ticket resolves once the
 /// entry's group commit is durable.
 impl<S: ledger::LedgerStore> Recorder for ledger::Ledger<S> {
-    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        self.append(record.to_entry())
-            .map(|_| ())
+    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
+        self.submit(record.to_entry())
+            .map(Ticket::ledger)
             .map_err(|e| RecordError(e.to_string()))
     }
+}
+
+/// What a gateway call answers while its decision is on its way to the
+/// ledger: the value, or the refusal, comes out only once the decision is
+/// durable ([`Held::wait`] on a thread, [`Held::released`] on an async task).
+/// If the decision cannot be made durable, that failure is the answer: a deny.
+#[must_use = "a held answer is released only once its decision is durable"]
+pub struct Held<T> {
+    outcome: Result<T, GatewayError>,
+    ticket: Option<Ticket>,
+}
+
+impl<T> Held<T> {
+    /// An answer whose decision is recorded by `ticket`.
+    pub(crate) fn on(ticket: Ticket, outcome: Result<T, GatewayError>) -> Held<T> {
+        Held {
+            outcome,
+            ticket: Some(ticket),
+        }
+    }
+
+    /// A failure to queue the decision at all.
+    pub(crate) fn not_recorded(error: GatewayError) -> Held<T> {
+        Held {
+            outcome: Err(error),
+            ticket: None,
+        }
+    }
+
+    /// Blocks the calling thread until the decision is durable, then answers.
+    pub fn wait(self) -> Result<T, GatewayError> {
+        if let Some(ticket) = self.ticket {
+            ticket.wait().map_err(not_recorded)?;
+        }
+        self.outcome
+    }
+
+    /// Awaits durability on an async task (holding no thread), then answers.
+    pub async fn released(self) -> Result<T, GatewayError> {
+        if let Some(ticket) = self.ticket {
+            ticket.durable_async().await.map_err(not_recorded)?;
+        }
+        self.outcome
+    }
+}
+
+fn not_recorded(e: RecordError) -> GatewayError {
+    GatewayError::NotRecorded(e.to_string())
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use store::{CustomerFilter, LookupKind, SealedCustomer, StoredKey};
 
 use crate::access::{customer_resource, denied, error_code, Subject};
-use crate::audit::{AuditRecord, AuditResource};
+use crate::audit::{AuditRecord, AuditResource, Held};
 use crate::view::{Bulk, CustomerView, Withheld};
 use crate::{mask, AccessContext, Action, Actor, Decision, Gateway, GatewayError};
 
@@ -192,38 +192,35 @@ impl Gateway {
         ctx: &AccessContext,
         id: &CustomerId,
     ) -> Result<CustomerView, GatewayError> {
-        let subject = self.subject(actor);
+        self.read_customer_held(actor, ctx, id).wait()
+    }
+
+    /// [`Gateway::read_customer`] without waiting: the decision is queued in
+    /// the ledger and the view (or the refusal) is held until it is durable.
+    pub fn read_customer_held(&self, actor: &Actor, ctx: &AccessContext, id: &CustomerId) -> Held<CustomerView> {
+        let subject = self.subject(actor, ctx);
         let sealed = self.store.get_customer(id);
         let now = self.clock.now_ms();
         let resources = vec![AuditResource::Customer(id.to_string())];
-        // Records a denial and returns the error to give (or the recording failure).
-        let deny = |reason: &str, err: GatewayError| -> GatewayError {
+        // Holds a denial (the error to give) until it is recorded.
+        let deny = |reason: &str, err: GatewayError| -> Held<CustomerView> {
             let d = Decision::deny(reason);
-            match self.record(&AuditRecord::decision(
-                now,
-                actor,
-                Action::CustomerRead,
-                ctx,
-                &d,
-                resources.clone(),
-            )) {
-                Ok(()) => err,
-                Err(not_recorded) => not_recorded,
-            }
+            let record = AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &d, resources.clone());
+            self.hold(&record, Err(err))
         };
         let (subject, sealed) = match (subject, sealed) {
             (Ok(s), Ok(Some(c))) => (s, c),
-            (Err(e), _) => return Err(deny(&format!("error:{}", error_code(&e)), e)),
+            (Err(e), _) => return deny(&format!("error:{}", error_code(&e)), e),
             (_, Ok(None)) => {
-                return Err(deny(
+                return deny(
                     "not-found",
                     GatewayError::NotFound {
                         kind: "customer",
                         id: id.to_string(),
                     },
-                ))
+                )
             }
-            (_, Err(e)) => return Err(deny("error:store", e.into())),
+            (_, Err(e)) => return deny("error:store", e.into()),
         };
         let decision = self.decide(
             &subject,
@@ -233,8 +230,8 @@ impl Gateway {
         );
         let mut record = AuditRecord::decision(now, actor, Action::CustomerRead, ctx, &decision, resources.clone());
         if !decision.allowed {
-            self.record(&record)?;
-            return Err(denied(Action::CustomerRead, &format!("customer {id}"), &decision));
+            let refusal = denied(Action::CustomerRead, &format!("customer {id}"), &decision);
+            return self.hold(&record, Err(refusal));
         }
         // Decrypt before recording so that a failure is recorded as a deny;
         // the plaintext leaves only after the allow is durable.
@@ -242,10 +239,9 @@ impl Gateway {
             Ok(view) => {
                 record.record_count = 1;
                 record.fields = view.fields.keys().map(|f| f.to_string()).collect();
-                self.record(&record)?;
-                Ok(view)
+                self.hold(&record, Ok(view))
             }
-            Err(e) => Err(deny(&format!("error:{}", error_code(&e)), e)),
+            Err(e) => deny(&format!("error:{}", error_code(&e)), e),
         }
     }
 
@@ -365,7 +361,7 @@ impl Gateway {
         ctx: &AccessContext,
         action: Action,
     ) -> Result<Subject, GatewayError> {
-        self.subject(actor).or_else(|e| {
+        self.subject(actor, ctx).or_else(|e| {
             let d = Decision::deny(&format!("error:{}", error_code(&e)));
             self.record(&AuditRecord::decision(
                 self.clock.now_ms(),

@@ -287,7 +287,7 @@ impl Gateway {
         channel: dlp::Channel,
         bytes: &[u8],
     ) -> Result<dlp::ScanResult, GatewayError> {
-        let employment = match self.subject(actor)? {
+        let employment = match self.subject(actor, ctx)? {
             Subject::Person(p) if p.status != policy::EmploymentStatus::Active => dlp::Employment::Departing,
             _ => dlp::Employment::Active,
         };

@@ -133,7 +133,7 @@ impl Gateway {
 
     /// The documents whose metadata `actor` may view.
     pub fn list_documents(&self, actor: &Actor, ctx: &AccessContext) -> Result<Bulk<DocumentMeta>, GatewayError> {
-        let subject = self.subject(actor)?;
+        let subject = self.subject(actor, ctx)?;
         let mut withheld = Withheld::default();
         let mut records = Vec::new();
         let pctx = self.request_context(ctx, 1);
@@ -218,7 +218,7 @@ impl Gateway {
     ) -> Result<(DocumentMeta, SealedDocument), GatewayError> {
         let now = self.clock.now_ms();
         let resources = vec![AuditResource::Document(id.to_string())];
-        let subject = match self.subject(actor) {
+        let subject = match self.subject(actor, ctx) {
             Ok(s) => s,
             Err(e) => {
                 self.record(&AuditRecord::decision(

@@ -26,8 +26,8 @@ mod view;
 
 use std::sync::{Arc, RwLock};
 
-pub use access::{AccessContext, Action, Actor, Decision};
-pub use audit::{AuditRecord, AuditResource, RecordError, Recorder};
+pub use access::{AccessContext, Action, Actor, Decision, Holder};
+pub use audit::{AuditRecord, AuditResource, Held, RecordError, Recorder, Ticket};
 pub use audit_ops::{decision_name, AuditQuery};
 pub use customers::{CustomerPatch, ImportReport, RowProblem};
 pub use dlp_ops::DlpEngine;
@@ -196,6 +196,13 @@ impl Gateway {
             *seen = Some(value);
         }
         Ok(())
+    }
+
+    /// Whether the store answers from this machine's memory and disk (the
+    /// embedded SQLite) rather than across a network: the server then runs a
+    /// call's reads on the request's task instead of handing it to a thread.
+    pub fn store_is_embedded(&self) -> bool {
+        self.store.backend() == "sqlite"
     }
 
     /// The installation id this gateway serves.

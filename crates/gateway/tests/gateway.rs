@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use gateway::{AccessContext, Actor, AuditRecord, Gateway, GatewayError, Keyring, RecordError, Recorder};
+use gateway::{AccessContext, Actor, AuditRecord, Gateway, GatewayError, Keyring, RecordError, Recorder, Ticket};
 use model::{Classification, CustomerId, EmploymentStatus, ManualClock, NewCustomer, Person, PersonId, Role, TeamId};
 use store::{SqliteStore, Store};
 
@@ -16,12 +16,12 @@ struct TestRecorder {
 }
 
 impl Recorder for TestRecorder {
-    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
+    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
         if *self.fail.lock().unwrap() {
             return Err(RecordError("disk I/O error".into()));
         }
         self.records.lock().unwrap().push(record.clone());
-        Ok(())
+        Ok(Ticket::durable())
     }
 }
 
@@ -135,6 +135,99 @@ fn a_decision_that_cannot_be_recorded_releases_nothing() {
             .is_ok(),
         "nothing was erased"
     );
+}
+
+/// A ledger over a memory store whose writes fail: decisions are queued
+/// (submit succeeds) but never become durable.
+struct QueuedButLost(ledger::Ledger<Arc<ledger::MemoryStore>>);
+
+impl Recorder for QueuedButLost {
+    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
+        Recorder::submit(&self.0, record)
+    }
+}
+
+#[test]
+fn a_held_read_is_released_only_once_its_allow_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(dir.path()).unwrap());
+    let keys = Keyring::generate("test").unwrap();
+    Gateway::initialize(store.as_ref(), &keys, 0).unwrap();
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    let setup = Gateway::open(
+        Arc::clone(&store),
+        Keyring::from_text(&keys.to_text(), "test").unwrap(),
+        Arc::new(ManualClock::new(1_790_000_000_000)),
+        Arc::new(TestRecorder::default()),
+    )
+    .unwrap();
+    setup
+        .import_people(&op, &ctx, &[person("rep", Role::SalesRep)], &[])
+        .unwrap();
+    let customer = NewCustomer {
+        id: Some(CustomerId("C-1".into())),
+        display_name: "Nguyễn Văn An".into(),
+        owner: Some(PersonId("rep".into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    setup
+        .import_customers(&op, &ctx, vec![customer], false, &|_| {})
+        .unwrap();
+
+    let ledger_store = Arc::new(ledger::MemoryStore::new());
+    let ledger = ledger::Ledger::open(
+        Arc::clone(&ledger_store),
+        ledger::SigningKey::generate("test").unwrap(),
+        Arc::new(ManualClock::new(1_790_000_000_000)),
+        ledger::LedgerConfig::new("test"),
+        Vec::new(),
+    )
+    .unwrap();
+    let gw = Gateway::open(
+        store,
+        keys,
+        Arc::new(ManualClock::new(1_790_000_000_000)),
+        Arc::new(QueuedButLost(ledger)),
+    )
+    .unwrap();
+    let id = CustomerId("C-1".into());
+    // The ledger takes the entry: the view comes out once it is durable.
+    let view = gw.read_customer_held(&rep(), &ctx, &id).wait().unwrap();
+    assert_eq!(view.text(model::CustomerField::Name).as_deref(), Some("Nguyễn Văn An"));
+    assert_eq!(ledger_store.state().entries.len(), 1);
+    // The allow is queued, but its group commit fails: nothing is released.
+    ledger_store.state().fail_after = Some((0, "disk I/O error".into()));
+    let lost = gw.read_customer_held(&rep(), &ctx, &id).wait();
+    assert!(matches!(lost, Err(GatewayError::NotRecorded(_))), "{lost:?}");
+    assert_eq!(ledger_store.state().entries.len(), 1);
+}
+
+#[test]
+fn the_gateway_decides_on_the_holder_read_with_the_credential() {
+    let (_dir, gw, _rec) = setup(ManualClock::new(1_790_000_000_000));
+    let id = CustomerId("C-1".into());
+    let holder = |p: Person| AccessContext {
+        holder: Some(Arc::new(gateway::Holder {
+            person: p,
+            generation: None,
+        })),
+        ..AccessContext::default()
+    };
+    // The store says active; the credential check read them as departed
+    // (e.g. the status changed between requests): that read decides.
+    let mut departed = person("rep", Role::SalesRep);
+    departed.status = EmploymentStatus::Departed;
+    let read = gw.read_customer(&rep(), &holder(departed), &id);
+    assert!(matches!(read, Err(GatewayError::Denied { .. })), "{read:?}");
+    // A holder that is not the actor is ignored: the store is read.
+    let mut someone_else = person("other", Role::SalesRep);
+    someone_else.status = EmploymentStatus::Departed;
+    assert!(gw.read_customer(&rep(), &holder(someone_else), &id).is_ok());
+    assert!(gw
+        .read_customer(&rep(), &holder(person("rep", Role::SalesRep)), &id)
+        .is_ok());
 }
 
 #[test]

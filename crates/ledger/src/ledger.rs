@@ -1,7 +1,9 @@
 //! The appending side: [`Ledger`] with group commit and periodic signed checkpoints.
 
-use std::sync::mpsc;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -71,7 +73,38 @@ impl LedgerConfig {
     }
 }
 
-type Reply<T> = mpsc::SyncSender<Result<T, LedgerError>>;
+/// The committer's answer to one waiter: a one-shot channel, so that a
+/// thread can block on it and an async task can await it.
+type Reply<T> = oneshot::Sender<Result<T, LedgerError>>;
+
+/// An entry queued by [`Ledger::submit`]: it resolves to the entry's
+/// [`Receipt`] once its group commit is durable, or to the error that kept it
+/// out of the ledger. Wait with [`PendingAppend::wait`] on a thread, or
+/// `.await` it on an async task (which then holds no thread while the batch
+/// is written and flushed).
+#[must_use = "an entry is durable only once its pending append resolves to a receipt"]
+#[derive(Debug)]
+pub struct PendingAppend {
+    reply: oneshot::Receiver<Result<Receipt, LedgerError>>,
+}
+
+impl PendingAppend {
+    /// Blocks the calling thread until the entry is durable (or refused).
+    pub fn wait(self) -> Result<Receipt, LedgerError> {
+        self.reply.recv().unwrap_or(Err(LedgerError::Closed))
+    }
+}
+
+impl Future for PendingAppend {
+    type Output = Result<Receipt, LedgerError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // A dropped sender means the committer is gone: the entry is not durable.
+        Pin::new(&mut self.reply)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or(Err(LedgerError::Closed)))
+    }
+}
 
 #[derive(Default)]
 struct Queue {
@@ -190,7 +223,14 @@ impl<S: LedgerStore> Ledger<S> {
     /// Appends an entry (its `index` is assigned here) and returns once it is
     /// durable. An error means the entry is not in the ledger: treat it as a deny.
     pub fn append(&self, entry: Entry) -> Result<Receipt, LedgerError> {
-        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(entry)?.wait()
+    }
+
+    /// Queues an entry for the next group commit without waiting for it: the
+    /// returned [`PendingAppend`] resolves once it is durable. Until then the
+    /// entry is not in the ledger, so nothing it records may be released.
+    pub fn submit(&self, entry: Entry) -> Result<PendingAppend, LedgerError> {
+        let (tx, rx) = oneshot::channel();
         {
             let mut q = self.shared.queue();
             if q.closing {
@@ -199,12 +239,12 @@ impl<S: LedgerStore> Ledger<S> {
             q.entries.push((entry, tx));
         }
         self.shared.wake.notify_one();
-        rx.recv().unwrap_or(Err(LedgerError::Closed))
+        Ok(PendingAppend { reply: rx })
     }
 
     /// Writes a signed checkpoint of the current tree now and returns its text.
     pub fn checkpoint_now(&self) -> Result<String, LedgerError> {
-        let (tx, rx) = mpsc::sync_channel(1);
+        let (tx, rx) = oneshot::channel();
         {
             let mut q = self.shared.queue();
             if q.closing {
@@ -290,12 +330,7 @@ fn commit_loop<S: LedgerStore>(shared: &Shared<S>, state: TreeState) {
         state = match current {
             Ok(s) => commit(shared, s, entries, requests, closing),
             Err(e) => {
-                for (_, reply) in entries {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                for reply in requests {
-                    let _ = reply.send(Err(e.clone()));
-                }
+                fail_all(entries, requests, &e);
                 None
             }
         };
@@ -314,7 +349,7 @@ fn checkpoint_due(state: &TreeState, now: UnixMillis, interval: i64) -> bool {
 /// on the same database) appended first; each retry reloads the tree.
 const CONFLICT_RETRIES: u32 = 32;
 
-fn fail_all<T>(waiters: &[(Entry, Reply<Receipt>)], requests: &[Reply<T>], e: &LedgerError) {
+fn fail_all<T>(waiters: Vec<(Entry, Reply<Receipt>)>, requests: Vec<Reply<T>>, e: &LedgerError) {
     for (_, reply) in waiters {
         let _ = reply.send(Err(e.clone()));
     }
@@ -351,7 +386,7 @@ fn commit<S: LedgerStore>(
             out = Some(match catch_up(shared, state) {
                 Ok(state) => commit_attempts(shared, state, entries, requests, closing),
                 Err(e) => {
-                    fail_all(&entries, &requests, &e);
+                    fail_all(entries, requests, &e);
                     None
                 }
             });
@@ -361,7 +396,7 @@ fn commit<S: LedgerStore>(
     match (out, args, turn) {
         (Some(next), _, _) => next,
         (None, Some((_, entries, requests)), Err(e)) => {
-            fail_all(&entries, &requests, &LedgerError::from(e));
+            fail_all(entries, requests, &LedgerError::from(e));
             None
         }
         _ => None,
@@ -412,24 +447,26 @@ fn commit_attempts<S: LedgerStore>(
             ..AppendBatch::default()
         };
         let mut receipts = Vec::with_capacity(entries.len());
-        entries.retain_mut(|(entry, reply)| {
+        let mut encoded = Vec::with_capacity(entries.len());
+        for (mut entry, reply) in entries {
             entry.index = frontier.size();
-            let bytes = match entry.encode() {
-                Ok(b) => b,
+            match entry.encode() {
+                Ok(bytes) => {
+                    let leaf = leaf_hash(&bytes);
+                    frontier.push(leaf, |id, h| batch.nodes.push((id, *h)));
+                    batch.entries.push(bytes);
+                    receipts.push(Receipt {
+                        index: entry.index,
+                        leaf_hash: leaf,
+                    });
+                    encoded.push((entry, reply));
+                }
                 Err(e) => {
                     let _ = reply.send(Err(e.into()));
-                    return false;
                 }
-            };
-            let leaf = leaf_hash(&bytes);
-            frontier.push(leaf, |id, h| batch.nodes.push((id, *h)));
-            batch.entries.push(bytes);
-            receipts.push(Receipt {
-                index: entry.index,
-                leaf_hash: leaf,
-            });
-            true
-        });
+            }
+        }
+        entries = encoded;
         let uncovered = frontier.size() > state.checkpoint_size;
         let want_checkpoint = !requests.is_empty()
             || (uncovered && (closing || checkpoint_due(&state, now, shared.config.checkpoint_interval_ms)));
@@ -449,7 +486,7 @@ fn commit_attempts<S: LedgerStore>(
                     })
                 }
                 Err(e) => {
-                    fail_all(&entries, &requests, &LedgerError::from(e));
+                    fail_all(entries, requests, &LedgerError::from(e));
                     return Some(state);
                 }
             }
@@ -459,7 +496,7 @@ fn commit_attempts<S: LedgerStore>(
         }
         match shared.store.append_batch(&batch) {
             Ok(()) => {
-                for ((_, reply), receipt) in entries.iter().zip(receipts) {
+                for ((_, reply), receipt) in entries.into_iter().zip(receipts) {
                     let _ = reply.send(Ok(receipt));
                 }
                 let mut next = TreeState { frontier, ..state };
@@ -478,13 +515,13 @@ fn commit_attempts<S: LedgerStore>(
                 match catch_up(shared, state) {
                     Ok(fresh) => state = fresh,
                     Err(e) => {
-                        fail_all(&entries, &requests, &e);
+                        fail_all(entries, requests, &e);
                         return None;
                     }
                 }
             }
             Err(e) => {
-                fail_all(&entries, &requests, &LedgerError::from(e));
+                fail_all(entries, requests, &LedgerError::from(e));
                 return None;
             }
         }

@@ -6,7 +6,8 @@
 //! - [`Entry`] and its canonical encoding ([`Entry::encode`], [`Entry::decode`]).
 //! - [`LedgerStore`]: storage trait (SQL-friendly blobs and integers, one
 //!   transaction per [`AppendBatch`]); [`MemoryStore`] for tests.
-//! - [`Ledger`]: group-commit appender (`append(entry) -> Receipt`) writing a
+//! - [`Ledger`]: group-commit appender (`append(entry) -> Receipt`, or
+//!   `submit(entry) -> PendingAppend` to wait or `.await` later) writing a
 //!   signed checkpoint at least every `checkpoint_interval_ms` of the injected clock.
 //! - [`merkle`]: [`inclusion_proof`], [`consistency_proof`], [`verify_inclusion`],
 //!   [`verify_consistency`], [`root_from_store`].
@@ -28,7 +29,7 @@ pub mod witness;
 pub use bundle::{export_bundle, verify_bundle, BundleError, BundleReport, BundleSummary};
 pub use checkpoint::{Checkpoint, CheckpointError, KeyError, NoteError, SigningKey, VerifyingKey};
 pub use entry::{ClientContext, Decision, Entry, EntryError, ResourceId};
-pub use ledger::{Ledger, LedgerConfig, LedgerError, Receipt};
+pub use ledger::{Ledger, LedgerConfig, LedgerError, PendingAppend, Receipt};
 pub use merkle::{
     consistency_proof, inclusion_proof, leaf_hash, node_hash, root_from_store, verify_consistency, verify_inclusion,
     Hash, NodeId, ProofError,

@@ -133,6 +133,53 @@ fn a_failing_store_fails_every_waiter_of_the_batch_and_recovers() {
     assert!(report.is_ok(), "{:?}", report.findings);
 }
 
+/// Polls a future to completion on this thread (the ledger answers from its
+/// committer thread; no runtime is needed to see the waker's effect).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn submitted_entries_resolve_when_durable_whether_awaited_or_waited_for() {
+    let clock = ManualClock::new(0);
+    let store = MemoryStore::new();
+    store.state().fail_after = Some((1, "disk full".into()));
+    let ledger = common::open(store, &clock, Vec::new());
+    // Awaited: the committer's answer wakes the task.
+    let first = ledger.submit(common::entry(0)).unwrap();
+    let receipt = block_on(first).unwrap();
+    assert_eq!(receipt.index, 0);
+    assert_eq!(ledger.store().size().unwrap(), 1, "durable when it resolves");
+    // The next batch fails: both ways of waiting say so.
+    let awaited = block_on(ledger.submit(common::entry(1)).unwrap());
+    assert_eq!(
+        awaited,
+        Err(LedgerError::Store(StoreError::Backend("disk full".into())))
+    );
+    let waited = ledger.submit(common::entry(2)).unwrap().wait();
+    assert_eq!(waited, Err(LedgerError::Store(StoreError::Backend("disk full".into()))));
+    assert_eq!(ledger.store().size().unwrap(), 1);
+    // A ledger closed under a pending entry answers, never leaves it hanging.
+    ledger.store().state().fail_after = None;
+    let pending = ledger.submit(common::entry(3)).unwrap();
+    ledger.close();
+    assert_eq!(pending.wait().map(|r| r.index), Ok(1));
+}
+
 #[test]
 fn reopening_continues_the_tree() {
     let ledger = common::filled(25);

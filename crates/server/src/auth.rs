@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use gateway::{AccessContext, Actor, Gateway};
+use gateway::{AccessContext, Actor, Gateway, Holder};
 use model::{EmploymentStatus, PersonId, UnixMillis};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -307,6 +307,8 @@ struct Resolved {
     must_enroll: bool,
     /// The session whose last use is due to be written.
     touch: Option<String>,
+    /// The person and generation as this check read them, for the gateway.
+    holder: Arc<Holder>,
 }
 
 /// A session's last use is written at most this often: a write per request
@@ -359,7 +361,7 @@ fn resolve(
     // first: its decision is cached, and most people are not required.
     let required = gateway.mfa_required(
         &found,
-        generation,
+        generation.clone(),
         &AccessContext {
             mfa_fresh,
             ..access.clone()
@@ -379,6 +381,10 @@ fn resolve(
         mfa_fresh,
         must_enroll,
         touch,
+        holder: Arc::new(Holder {
+            person: found,
+            generation,
+        }),
     }))
 }
 
@@ -462,6 +468,7 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
         }
     }
     access.mfa_fresh = found.mfa_fresh;
+    access.holder = Some(found.holder);
     request.extensions_mut().insert(Caller {
         person: found.person,
         role: found.role,

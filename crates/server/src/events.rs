@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use gateway::{AuditRecord, AuditResource, RecordError, Recorder};
+use gateway::{AuditRecord, AuditResource, RecordError, Recorder, Ticket};
 use model::Role;
 use risk::{ActivitySink, Event, EventKind, RiskEngine};
 use store::{CustomerFilter, Store};
@@ -223,13 +223,19 @@ impl RiskRecorder {
 }
 
 impl Recorder for RiskRecorder {
-    fn record(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        // Durable first: an event the ledger did not take never reaches the engine.
-        self.inner.record(record)?;
-        for event in activity_events(record, &|id| self.owners.owner_of(id)) {
-            self.sink.record_activity(event);
+    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
+        let ticket = self.inner.submit(record)?;
+        let events = activity_events(record, &|id| self.owners.owner_of(id));
+        if events.is_empty() {
+            return Ok(ticket);
         }
-        Ok(())
+        // Durable first: an event the ledger did not take never reaches the engine.
+        let sink = Arc::clone(&self.sink);
+        Ok(ticket.then(move || {
+            for event in events {
+                sink.record_activity(event);
+            }
+        }))
     }
 }
 
