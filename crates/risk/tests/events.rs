@@ -60,6 +60,14 @@ fn json_lines_round_trip_and_bad_lines_are_reported() {
 /// `days` calendar days, 09:00 each: a logon, then what `extra` gives for the
 /// working day (1-based) and the calendar day (0-based).
 fn working_days(agg: &mut Aggregator, user: &str, days: u32, extra: impl Fn(u32, u64) -> Vec<EventKind>) {
+    timed_working_days(agg, user, days, |worked, d| {
+        extra(worked, d).into_iter().map(|kind| (9 * 60, kind)).collect()
+    });
+}
+
+/// [`working_days`] with the extra events at their minute of the day (the
+/// logon stays at 09:00).
+fn timed_working_days(agg: &mut Aggregator, user: &str, days: u32, extra: impl Fn(u32, u64) -> Vec<(i64, EventKind)>) {
     let start = days_from_civil(2024, 1, 1);
     let mut worked = 0;
     for d in 0..days as i32 {
@@ -71,9 +79,9 @@ fn working_days(agg: &mut Aggregator, user: &str, days: u32, extra: impl Fn(u32,
         let logon = EventKind::Logon {
             pc: format!("PC-{user}"),
         };
-        for kind in std::iter::once(logon).chain(extra(worked, d as u64)) {
+        for (minute, kind) in std::iter::once((9 * 60, logon)).chain(extra(worked, d as u64)) {
             agg.add_event(&Event {
-                ts_ms: i64::from(day) * DAY_MS + 9 * 3_600_000,
+                ts_ms: i64::from(day) * DAY_MS + minute * 60_000,
                 user: user.to_string(),
                 kind,
             });
@@ -271,24 +279,12 @@ fn a_behaviour_back_after_months_counts_as_new_again() {
 /// every 40th once just after hours at 19:30; and on each of `nights` (working days,
 /// 1-based) comes back at 22:00 to upload four times.
 fn cloud_person(agg: &mut Aggregator, user: &str, days: u32, nights: &[u32]) {
-    let start = days_from_civil(2024, 1, 1);
     let upload = || EventKind::WebVisit {
         category: WebCategory::CloudStorage,
         upload: true,
     };
-    let mut worked = 0;
-    for d in 0..days as i32 {
-        let day = start + d;
-        if risk::time::weekday(day) >= 5 {
-            continue;
-        }
-        worked += 1;
-        let mut events = vec![(
-            9 * 60,
-            EventKind::Logon {
-                pc: format!("PC-{user}"),
-            },
-        )];
+    timed_working_days(agg, user, days, |worked, _| {
+        let mut events = Vec::new();
         if worked % 5 == 0 {
             events.push((14 * 60, upload()));
         }
@@ -304,14 +300,8 @@ fn cloud_person(agg: &mut Aggregator, user: &str, days: u32, nights: &[u32]) {
             ));
             events.extend((1..=4).map(|i| (22 * 60 + 5 * i, upload())));
         }
-        for (minute, kind) in events {
-            agg.add_event(&Event {
-                ts_ms: i64::from(day) * DAY_MS + minute * 60_000,
-                user: user.to_string(),
-                kind,
-            });
-        }
-    }
+        events
+    });
 }
 
 #[test]
