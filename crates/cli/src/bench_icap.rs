@@ -34,7 +34,10 @@ pub fn run(args: IcapBenchArgs) -> anyhow::Result<()> {
     edm.compact();
     let engine = dlp::Inspector::new(
         edm,
-        dlp::FingerprintIndex::new(dlp::FingerprintConfig::default()),
+        dlp::FingerprintIndex::new(
+            &dlp::FingerprintKey::from_bytes([2; 32]),
+            dlp::FingerprintConfig::default(),
+        ),
         dlp::Policy::default(),
         dlp::Limits::default(),
     )?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::corpus;
 use crate::edm::{EdmConfig, EdmIndex, EdmKey};
-use crate::fingerprint::{FingerprintConfig, FingerprintIndex};
+use crate::fingerprint::{FingerprintConfig, FingerprintIndex, FingerprintKey};
 use crate::policy::{Channel, Employment, Policy, ScanContext};
 use crate::{scan_paths, DlpError, Inspector, Limits};
 
@@ -42,7 +42,7 @@ pub fn scan_throughput(
     }
     let inspector = Inspector::new(
         edm,
-        FingerprintIndex::new(FingerprintConfig::default()),
+        FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default()),
         Policy::default(),
         Limits::default(),
     )?;
@@ -292,7 +292,7 @@ pub fn scan_corpus(
     }
     let inspector = Inspector::new(
         edm,
-        FingerprintIndex::new(FingerprintConfig::default()),
+        FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default()),
         Policy::default(),
         Limits::default(),
     )?;

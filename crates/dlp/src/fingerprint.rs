@@ -1,16 +1,22 @@
 //! Document fingerprints by winnowing (Schleimer, Wilkerson, Aiken 2003).
 //!
-//! Text is normalized to words ([`crate::normalize::tokens`]); every run of
-//! [`SHINGLE_WORDS`] consecutive words is hashed, and in every window of [`WINDOW`]
-//! consecutive shingle hashes the minimum (rightmost on ties) is kept. Any shared passage
-//! of at least `WINDOW + SHINGLE_WORDS - 1` words is then guaranteed to share a
-//! fingerprint. A scanned text matches a registered document when the fingerprints it
-//! shares cover at least [`FingerprintConfig::min_containment`] of the document's
-//! fingerprints or at least [`FingerprintConfig::min_chars`] normalized characters.
+//! Text is normalized to words ([`crate::normalize::tokens`]); each word is
+//! hashed with a secret key (SipHash-1-3, [`FingerprintKey`]), every run of
+//! [`SHINGLE_WORDS`] consecutive word hashes is combined into a shingle hash,
+//! and in every window of [`WINDOW`] consecutive shingle hashes the minimum
+//! (rightmost on ties) is kept. Any shared passage of at least
+//! `WINDOW + SHINGLE_WORDS - 1` words is then guaranteed to share a
+//! fingerprint. A scanned text matches a registered document when the
+//! fingerprints it shares cover at least [`FingerprintConfig::min_containment`]
+//! of the document's fingerprints or at least [`FingerprintConfig::min_chars`]
+//! normalized characters.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hasher;
 
 use serde::{Deserialize, Serialize};
+use siphasher::sip::SipHasher13;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::normalize;
 
@@ -18,6 +24,29 @@ use crate::normalize;
 pub const SHINGLE_WORDS: usize = 5;
 /// Winnowing window, in shingles.
 pub const WINDOW: usize = 4;
+
+/// The secret the shingle hashes are keyed with. Without it, nobody holding
+/// the index (or a scan's fingerprints) can test whether a known text is a
+/// registered document.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct FingerprintKey([u8; 32]);
+
+impl FingerprintKey {
+    /// Wraps 32 secret bytes (take them from the vault's key hierarchy).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    fn sip_keys(&self) -> [u64; 2] {
+        let mut keys = [0u64; 2];
+        for (key, chunk) in keys.iter_mut().zip(self.0.chunks_exact(8)) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(chunk);
+            *key = u64::from_le_bytes(bytes);
+        }
+        keys
+    }
+}
 
 /// Match thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -48,18 +77,37 @@ pub struct FingerprintHit {
     pub matched_chars: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone)]
 struct Document {
     id: String,
     fingerprints: usize,
 }
 
-/// Registered documents' fingerprints (hashes only; no text is kept).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Registered documents' fingerprints (keyed hashes only; no text is kept).
+///
+/// Documents are added and removed one at a time as the vault changes. A
+/// removed document's slot is emptied and its postings left in place (skipped
+/// by [`FingerprintIndex::find`]) until dead postings outnumber live ones, when
+/// the postings are rebuilt: removal costs O(1) amortized, not a walk of every
+/// posting.
+#[derive(Clone)]
 pub struct FingerprintIndex {
     config: FingerprintConfig,
+    sip_keys: Zeroizing<[u64; 2]>,
     documents: Vec<Option<Document>>,
+    slots: HashMap<String, u32>,
     postings: HashMap<u64, Vec<u32>>,
+    live_postings: usize,
+    dead_postings: usize,
+}
+
+impl std::fmt::Debug for FingerprintIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FingerprintIndex")
+            .field("documents", &self.slots.len())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Per document: distinct shared hashes and (first word, characters) of each shingle.
@@ -73,22 +121,22 @@ struct Print {
     word: usize,
 }
 
-fn word_hash(word: &str) -> u64 {
-    // FNV-1a: stable across releases and platforms, unlike std's DefaultHasher.
-    word.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
     x = (x ^ (x >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     x ^ (x >> 33)
 }
 
-fn winnow(text: &str) -> Vec<Print> {
+fn winnow(sip_keys: &[u64; 2], text: &str) -> Vec<Print> {
     let words = normalize::normalized_words(text);
-    let hashes: Vec<u64> = words.iter().map(|w| word_hash(w)).collect();
+    let hashes: Vec<u64> = words
+        .iter()
+        .map(|w| {
+            let mut hasher = SipHasher13::new_with_keys(sip_keys[0], sip_keys[1]);
+            hasher.write(w.as_bytes());
+            hasher.finish()
+        })
+        .collect();
     let shingles: Vec<(u64, usize)> = hashes
         .windows(SHINGLE_WORDS)
         .zip(words.windows(SHINGLE_WORDS))
@@ -136,20 +184,39 @@ fn winnow(text: &str) -> Vec<Print> {
 }
 
 impl FingerprintIndex {
-    /// An empty index.
-    pub fn new(config: FingerprintConfig) -> Self {
+    /// An empty index whose shingle hashes are keyed with `key`.
+    pub fn new(key: &FingerprintKey, config: FingerprintConfig) -> Self {
         Self {
             config,
+            sip_keys: Zeroizing::new(key.sip_keys()),
             documents: Vec::new(),
+            slots: HashMap::new(),
             postings: HashMap::new(),
+            live_postings: 0,
+            dead_postings: 0,
         }
+    }
+
+    /// Registered documents.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when no document is registered.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Whether `doc_id` is registered.
+    pub fn contains(&self, doc_id: &str) -> bool {
+        self.slots.contains_key(doc_id)
     }
 
     /// Registers (or replaces) a document; returns its fingerprint count.
     pub fn add(&mut self, doc_id: &str, text: &str) -> usize {
         self.remove(doc_id);
         let slot = self.documents.len() as u32;
-        let unique: HashSet<u64> = winnow(text).iter().map(|p| p.hash).collect();
+        let unique: HashSet<u64> = winnow(&self.sip_keys, text).iter().map(|p| p.hash).collect();
         for hash in &unique {
             self.postings.entry(*hash).or_default().push(slot);
         }
@@ -157,27 +224,53 @@ impl FingerprintIndex {
             id: doc_id.to_string(),
             fingerprints: unique.len(),
         }));
+        self.slots.insert(doc_id.to_string(), slot);
+        self.live_postings += unique.len();
         unique.len()
     }
 
     /// Removes a document; returns whether it was registered.
     pub fn remove(&mut self, doc_id: &str) -> bool {
-        let Some(slot) = self
-            .documents
-            .iter()
-            .position(|d| d.as_ref().is_some_and(|d| d.id == doc_id))
-        else {
+        let Some(slot) = self.slots.remove(doc_id) else {
             return false;
         };
-        if let Some(entry) = self.documents.get_mut(slot) {
-            *entry = None;
+        if let Some(document) = self.documents.get_mut(slot as usize).and_then(Option::take) {
+            self.live_postings -= document.fingerprints;
+            self.dead_postings += document.fingerprints;
         }
-        let slot = slot as u32;
-        self.postings.retain(|_, docs| {
-            docs.retain(|d| *d != slot);
-            !docs.is_empty()
-        });
+        if self.dead_postings > self.live_postings {
+            self.compact();
+        }
         true
+    }
+
+    /// Drops emptied slots and their postings, renumbering the live documents.
+    fn compact(&mut self) {
+        let mut renumbered: Vec<Option<u32>> = Vec::with_capacity(self.documents.len());
+        let mut documents = Vec::with_capacity(self.slots.len());
+        for document in std::mem::take(&mut self.documents) {
+            match document {
+                Some(document) => {
+                    let slot = documents.len() as u32;
+                    renumbered.push(Some(slot));
+                    self.slots.insert(document.id.clone(), slot);
+                    documents.push(Some(document));
+                }
+                None => renumbered.push(None),
+            }
+        }
+        self.documents = documents;
+        self.postings.retain(|_, slots| {
+            slots.retain_mut(|slot| match renumbered.get(*slot as usize).copied().flatten() {
+                Some(new) => {
+                    *slot = new;
+                    true
+                }
+                None => false,
+            });
+            !slots.is_empty()
+        });
+        self.dead_postings = 0;
     }
 
     /// Registered documents present in `text`, best first.
@@ -185,7 +278,7 @@ impl FingerprintIndex {
         if self.postings.is_empty() {
             return Vec::new();
         }
-        let prints = winnow(text);
+        let prints = winnow(&self.sip_keys, text);
         // Per document: shared distinct hashes, and covered word spans of the text.
         let mut shared: HashMap<u32, SharedPrints> = HashMap::new();
         for print in &prints {
@@ -229,4 +322,28 @@ fn covered_chars(spans: &[(usize, usize)]) -> usize {
         }
     }
     words.values().sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hashes(key: u8, text: &str) -> Vec<u64> {
+        winnow(&FingerprintKey::from_bytes([key; 32]).sip_keys(), text)
+            .iter()
+            .map(|p| p.hash)
+            .collect()
+    }
+
+    #[test]
+    fn shingle_hashes_depend_on_the_key() {
+        let text = "the supplier price list for the northern region stays confidential until the tender closes";
+        assert_eq!(hashes(1, text), hashes(1, text), "the same key gives the same prints");
+        let other: HashSet<u64> = hashes(2, text).into_iter().collect();
+        assert!(!other.is_empty());
+        assert!(
+            hashes(1, text).iter().all(|h| !other.contains(h)),
+            "another key shares a print"
+        );
+    }
 }

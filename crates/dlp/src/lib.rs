@@ -15,7 +15,8 @@
 //!   `remove(&RecordId)`, `compact()` (after a bulk load), `save() -> Vec<u8>`,
 //!   `load(&EdmKey, &[u8])`, `find(&[Segment])`. About 150 bytes per customer.
 //! - [`detect::Detectors`] — `new(&exclusions)`, `scan(text) -> Vec<Detection>`.
-//! - [`fingerprint::FingerprintIndex`] — `add(doc_id, text)`, `remove`, `find(text)`.
+//! - [`fingerprint::FingerprintIndex`] — `new(&FingerprintKey, FingerprintConfig)`,
+//!   `add(doc_id, text)`, `remove`, `contains`, `find(text)`.
 //! - [`policy::Policy`] — rule table; `decide(&ScanContext, &Evidence) -> (Verdict, rules)`.
 //! - [`Inspector::inspect`]`(bytes, &ScanContext) -> ScanResult` (serde-serializable).
 //! - [`scan_paths`]`(&[PathBuf], &Inspector, &ScanContext, threads) -> Vec<FileResult>` —
@@ -52,7 +53,7 @@ use serde::{Deserialize, Serialize};
 pub use detect::{DetectorKind, Detectors, Finding};
 pub use edm::{CustomerMatch, EdmConfig, EdmIndex, EdmKey, FieldKind, RecordId};
 pub use extract::{Limits, UninspectableReason};
-pub use fingerprint::{FingerprintConfig, FingerprintHit, FingerprintIndex};
+pub use fingerprint::{FingerprintConfig, FingerprintHit, FingerprintIndex, FingerprintKey};
 pub use policy::{Channel, Employment, Policy, ScanContext, Verdict};
 pub use scan::{scan_paths, FileError, FileResult};
 
@@ -132,6 +133,11 @@ impl Inspector {
     /// The customer index, for incremental updates.
     pub fn edm_mut(&mut self) -> &mut EdmIndex {
         &mut self.edm
+    }
+
+    /// The document index.
+    pub fn fingerprints(&self) -> &FingerprintIndex {
+        &self.fingerprints
     }
 
     /// The document index, for incremental updates.

@@ -1,7 +1,7 @@
 //! Document fingerprint boundary: containment, minimum characters, normalization, removal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use dlp::fingerprint::{FingerprintConfig, FingerprintIndex};
+use dlp::fingerprint::{FingerprintConfig, FingerprintIndex, FingerprintKey};
 use rand::{Rng, SeedableRng};
 
 fn document(seed: u64, words: usize) -> String {
@@ -60,7 +60,7 @@ fn check(index: &FingerprintIndex, name: &str, text: &str, doc: &str, expected: 
 fn containment_and_thresholds() {
     let plan = document(1, 2000);
     let other = document(2, 2000);
-    let mut index = FingerprintIndex::new(FingerprintConfig::default());
+    let mut index = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
     assert!(index.add("plan", &plan) > 100);
     index.add("other", &other);
     let words: Vec<&str> = plan.split(' ').collect();
@@ -97,7 +97,7 @@ fn containment_and_thresholds() {
 #[test]
 fn character_threshold_finds_a_long_passage_of_a_huge_document() {
     let huge = document(4, 40_000);
-    let mut index = FingerprintIndex::new(FingerprintConfig::default());
+    let mut index = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
     index.add("huge", &huge);
     let words: Vec<&str> = huge.split(' ').collect();
     // ~1% of the document but well over 300 characters.
@@ -106,4 +106,52 @@ fn character_threshold_finds_a_long_passage_of_a_huge_document() {
     let hit = hits.iter().find(|h| h.doc_id == "huge").expect("found by characters");
     assert!(hit.containment < 0.10);
     assert!(hit.matched_chars >= 300);
+}
+
+#[test]
+fn removal_and_replacement_keep_the_other_documents_findable() {
+    let mut index = FingerprintIndex::new(&FingerprintKey::from_bytes([5; 32]), FingerprintConfig::default());
+    let docs: Vec<(String, String)> = (0..12).map(|i| (format!("D-{i}"), document(100 + i, 600))).collect();
+    for (id, text) in &docs {
+        index.add(id, text);
+    }
+    assert_eq!(index.len(), 12);
+    let containment = |index: &FingerprintIndex, id: &str, text: &str| {
+        index
+            .find(text)
+            .into_iter()
+            .find(|h| h.doc_id == id)
+            .map(|h| h.containment)
+    };
+    let before: Vec<Option<f64>> = docs.iter().map(|(id, text)| containment(&index, id, text)).collect();
+    assert!(before.iter().all(|c| c.is_some_and(|c| c > 0.99)), "{before:?}");
+
+    // Removing most documents empties their slots and then rebuilds the postings.
+    for (id, _) in docs.iter().take(9) {
+        assert!(index.remove(id), "{id}");
+        assert!(!index.contains(id));
+    }
+    assert!(!index.remove("D-0"), "removed twice");
+    assert_eq!(index.len(), 3);
+    for (n, (id, text)) in docs.iter().enumerate() {
+        let found = containment(&index, id, text);
+        if n < 9 {
+            assert_eq!(found, None, "{id} found after removal");
+        } else {
+            assert_eq!(found, before[n], "{id} changed by the others' removal");
+        }
+    }
+
+    // A removed id can come back, and replacing a document forgets its old text.
+    index.add("D-0", &docs[0].1);
+    assert_eq!(containment(&index, "D-0", &docs[0].1), before[0]);
+    let replacement = document(999, 600);
+    index.add("D-9", &replacement);
+    assert_eq!(index.len(), 4);
+    assert_eq!(
+        containment(&index, "D-9", &docs[9].1),
+        None,
+        "old text of a replaced document"
+    );
+    assert!(containment(&index, "D-9", &replacement).is_some_and(|c| c > 0.99));
 }

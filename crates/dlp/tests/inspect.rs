@@ -4,7 +4,7 @@
 use dlp::policy::Evidence;
 use dlp::{
     Channel, DetectorKind, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, Finding, FingerprintConfig,
-    FingerprintHit, FingerprintIndex, Inspector, Limits, Policy, ScanContext, Verdict,
+    FingerprintHit, FingerprintIndex, FingerprintKey, Inspector, Limits, Policy, ScanContext, Verdict,
 };
 
 fn ctx(channel: Channel, employment: Employment) -> ScanContext {
@@ -179,7 +179,7 @@ fn inspect_end_to_end_serializes_without_plaintext() {
             None,
         );
     }
-    let mut fingerprints = FingerprintIndex::new(FingerprintConfig::default());
+    let mut fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
     let plan = (0..400)
         .map(|i| format!("confidential{} roadmap", i % 37))
         .collect::<Vec<_>>()

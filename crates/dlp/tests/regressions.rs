@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use dlp::{
-    Channel, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, FingerprintConfig, FingerprintIndex, Inspector,
-    Limits, Policy, ScanContext,
+    Channel, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, FingerprintConfig, FingerprintIndex, FingerprintKey,
+    Inspector, Limits, Policy, ScanContext,
 };
 
 const LIMITS: Limits = Limits {
@@ -35,7 +35,7 @@ static INSPECTOR: LazyLock<Inspector> = LazyLock::new(|| {
     );
     Inspector::new(
         edm,
-        FingerprintIndex::new(FingerprintConfig::default()),
+        FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default()),
         Policy::default(),
         LIMITS,
     )

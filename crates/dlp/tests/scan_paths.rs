@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use dlp::{
     scan_paths, Channel, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, FileError, FingerprintConfig,
-    FingerprintIndex, Inspector, Limits, Policy, ScanContext, Verdict,
+    FingerprintIndex, FingerprintKey, Inspector, Limits, Policy, ScanContext, Verdict,
 };
 
 fn inspector() -> Inspector {
@@ -21,7 +21,7 @@ fn inspector() -> Inspector {
     );
     Inspector::new(
         edm,
-        FingerprintIndex::new(FingerprintConfig::default()),
+        FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default()),
         Policy::default(),
         Limits::default(),
     )

@@ -3,16 +3,17 @@
 //! keep keyed hashes and shingle hashes — never the plaintext.
 //!
 //! A [`DlpEngine`] follows the vault as it changes: every customer create,
-//! update and erase is in the ledger (by id; a bulk import as one entry), and
-//! the ledger is shared by every server on one database. Before each scan the
-//! engine reads the ledger entries appended since it last looked and re-reads
-//! just those customers — adding, replacing or removing their keyed hashes —
-//! so a change made through any server is in the index of all of them without
-//! a rebuild.
+//! update and erase and every document upload is in the ledger (by id; a bulk
+//! import as one entry), and the ledger is shared by every server on one
+//! database. Before each scan the engine reads the ledger entries appended
+//! since it last looked and re-reads just those customers and documents —
+//! adding, replacing or removing their keyed hashes and fingerprints — so a
+//! change made through any server is in the index of all of them without a
+//! rebuild.
 
 use std::sync::{Mutex, RwLock};
 
-use model::{CustomerField, CustomerId, UnixMillis};
+use model::{CustomerField, CustomerId, DocumentId, UnixMillis};
 use store::CustomerFilter;
 
 use crate::access::Subject;
@@ -22,6 +23,8 @@ use crate::{AccessContext, Action, Actor, Gateway, GatewayError};
 
 /// Purpose string of the key the EDM index hashes with.
 const EDM_KEY_PURPOSE: &str = "dlp-edm";
+/// Purpose string of the key document fingerprints are hashed with.
+const FINGERPRINT_KEY_PURPOSE: &str = "dlp-fingerprint";
 
 fn texts(view: &CustomerView, field: CustomerField) -> Vec<String> {
     match view.fields.get(&field) {
@@ -46,8 +49,9 @@ fn edm_fields(view: &CustomerView) -> Vec<(dlp::FieldKind, String)> {
 }
 
 /// A ledger entry is recorded before the write it allows reaches the store, so
-/// a customer named by an entry this recent is read again at the next refresh
-/// too: a scan that ran between the two still ends up with the written state.
+/// a customer or document named by an entry this recent is read again at the
+/// next refresh too: a scan that ran between the two still ends up with the
+/// written state.
 const RECHECK_MS: UnixMillis = 60_000;
 
 /// The DLP engine of a running server: the inspector, kept current with the
@@ -57,10 +61,12 @@ pub struct DlpEngine {
     follow: Mutex<Follow>,
 }
 
-/// How far the engine has read the ledger, and customers to read again.
+/// How far the engine has read the ledger, and customers and documents to read again.
 struct Follow {
     next_entry: u64,
     recheck: Vec<(CustomerId, UnixMillis)>,
+    /// Allowed uploads not yet found in the store (recorded, not yet written).
+    recheck_documents: Vec<(DocumentId, UnixMillis)>,
 }
 
 impl std::fmt::Debug for DlpEngine {
@@ -97,25 +103,31 @@ impl Gateway {
             follow: Mutex::new(Follow {
                 next_entry,
                 recheck: Vec::new(),
+                recheck_documents: Vec::new(),
             }),
         })
     }
 
     /// Brings `engine` up to date with the vault: reads the ledger entries
     /// appended since the last refresh (by this server or any other on the
-    /// same database) and re-indexes the customers they created, updated or
-    /// erased. Costs one ledger-size query when nothing changed. Returns how
-    /// many customers were read again.
+    /// same database), re-indexes the customers they created, updated or
+    /// erased, and fingerprints the documents they uploaded. Costs one
+    /// ledger-size query when nothing changed. Returns how many customers and
+    /// documents were read again.
     pub fn refresh_dlp(&self, engine: &DlpEngine) -> Result<usize, GatewayError> {
         let internal = |e: ledger::StoreError| GatewayError::Internal(e.to_string());
         let mut follow = engine.follow.lock().unwrap_or_else(|p| p.into_inner());
         let size = ledger::LedgerStore::size(self.store.as_ref()).map_err(internal)?;
         let now = self.clock.now_ms();
         follow.recheck.retain(|(_, at)| now.saturating_sub(*at) <= RECHECK_MS);
-        if size <= follow.next_entry && follow.recheck.is_empty() {
+        follow
+            .recheck_documents
+            .retain(|(_, at)| now.saturating_sub(*at) <= RECHECK_MS);
+        if size <= follow.next_entry && follow.recheck.is_empty() && follow.recheck_documents.is_empty() {
             return Ok(0);
         }
         let mut changed: Vec<(CustomerId, UnixMillis)> = Vec::new();
+        let mut uploaded: Vec<(DocumentId, UnixMillis)> = Vec::new();
         let mut bulk_import = false;
         let mut bad = None;
         let mut from = follow.next_entry;
@@ -132,6 +144,14 @@ impl Gateway {
                         }
                     };
                     let action = entry.action.as_str();
+                    if action == Action::DocumentUpload.as_str() && entry.decision == ledger::Decision::Allow {
+                        for resource in &entry.resources {
+                            if let ledger::ResourceId::Document(id) = resource {
+                                uploaded.push((DocumentId(id.clone()), entry.time));
+                            }
+                        }
+                        return;
+                    }
                     if ![Action::CustomerCreate, Action::CustomerUpdate, Action::CustomerErase]
                         .iter()
                         .any(|a| a.as_str() == action)
@@ -209,6 +229,7 @@ impl Gateway {
                 }
             }
         }
+        let documents = self.fingerprint_uploads(&mut inspector, &mut follow, uploaded, now)?;
         follow.next_entry = follow.next_entry.max(size);
         let mut recheck: Vec<(CustomerId, UnixMillis)> = changed
             .into_iter()
@@ -218,7 +239,48 @@ impl Gateway {
         recheck.sort();
         recheck.dedup_by(|a, b| a.0 == b.0);
         follow.recheck = recheck;
-        Ok(ids.len())
+        Ok(ids.len() + documents)
+    }
+
+    /// Fingerprints the uploaded documents not yet in the index. A stored
+    /// document never changes, so one already indexed is not read again; one
+    /// whose upload is recorded but not yet written is looked for again at the
+    /// next refreshes (for [`RECHECK_MS`]). Returns how many were read.
+    fn fingerprint_uploads(
+        &self,
+        inspector: &mut dlp::Inspector,
+        follow: &mut Follow,
+        uploaded: Vec<(DocumentId, UnixMillis)>,
+        now: UnixMillis,
+    ) -> Result<usize, GatewayError> {
+        let mut wanted = std::mem::take(&mut follow.recheck_documents);
+        wanted.extend(uploaded);
+        wanted.sort();
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        let mut read = 0;
+        for (id, at) in wanted {
+            if inspector.fingerprints().contains(id.as_str()) {
+                continue;
+            }
+            match self.store.get_document(&id)? {
+                Some(_) => {
+                    let text = self.document_text(&id, inspector.limits())?;
+                    inspector.fingerprints_mut().add(id.as_str(), &text);
+                    read += 1;
+                }
+                None if now.saturating_sub(at) <= RECHECK_MS => follow.recheck_documents.push((id, at)),
+                None => {}
+            }
+        }
+        Ok(read)
+    }
+
+    /// A stored document's text as the DLP engine reads it (for fingerprints).
+    fn document_text(&self, id: &DocumentId, limits: &dlp::Limits) -> Result<String, GatewayError> {
+        let body = self.open_document_body(id)?;
+        let extraction = dlp::extract::extract(&body, limits);
+        let text: Vec<&str> = extraction.segments.iter().map(|s| s.text.as_str()).collect();
+        Ok(text.join("\n"))
     }
 
     /// Builds a DLP inspector over the vault's customers (exact data match on
@@ -255,13 +317,11 @@ impl Gateway {
         }
         edm.compact();
         let limits = dlp::Limits::default();
-        let mut fingerprints = dlp::FingerprintIndex::new(dlp::FingerprintConfig::default());
+        let key = dlp::FingerprintKey::from_bytes(*self.keys()?.derive_key(FINGERPRINT_KEY_PURPOSE));
+        let mut fingerprints = dlp::FingerprintIndex::new(&key, dlp::FingerprintConfig::default());
         let mut documents = 0u64;
         for meta in self.store.list_documents()? {
-            let body = self.open_document_body(&meta.id)?;
-            let extraction = dlp::extract::extract(&body, &limits);
-            let text: Vec<&str> = extraction.segments.iter().map(|s| s.text.as_str()).collect();
-            fingerprints.add(meta.id.as_str(), &text.join("\n"));
+            fingerprints.add(meta.id.as_str(), &self.document_text(&meta.id, &limits)?);
             documents += 1;
         }
         let inspector =

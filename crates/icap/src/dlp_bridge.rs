@@ -134,7 +134,10 @@ mod tests {
     fn engine() -> Arc<dlp::Inspector> {
         let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([1; 32]), dlp::EdmConfig::default());
         edm.add("C-1", &[(dlp::FieldKind::Email, "an.tran@khach.vn")], Some("VN"));
-        let fingerprints = dlp::FingerprintIndex::new(dlp::FingerprintConfig::default());
+        let fingerprints = dlp::FingerprintIndex::new(
+            &dlp::FingerprintKey::from_bytes([2; 32]),
+            dlp::FingerprintConfig::default(),
+        );
         Arc::new(dlp::Inspector::new(edm, fingerprints, dlp::Policy::default(), dlp::Limits::default()).unwrap())
     }
 

@@ -134,7 +134,10 @@ pub fn dlp_engine_and_export() -> (icap::DlpInspector, Arc<Mutex<Vec<dlp::Verdic
     }
     let engine = dlp::Inspector::new(
         edm,
-        dlp::FingerprintIndex::new(dlp::FingerprintConfig::default()),
+        dlp::FingerprintIndex::new(
+            &dlp::FingerprintKey::from_bytes([2; 32]),
+            dlp::FingerprintConfig::default(),
+        ),
         dlp::Policy::default(),
         dlp::Limits::default(),
     )

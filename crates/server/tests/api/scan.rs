@@ -1,6 +1,7 @@
 //! `POST /v1/scan`: DLP verdicts over HTTP, recorded, stricter for leavers,
 //! with matched ids for security admins only.
 
+use base64::Engine as _;
 use client::Method;
 use gateway::{AccessContext, Actor, AuditQuery};
 use model::EmploymentStatus;
@@ -159,4 +160,62 @@ async fn the_index_follows_customers_created_updated_and_erased_after_start() {
         ["C-1", "C-2", "C-3"],
         "the others are still found"
     );
+}
+
+#[tokio::test]
+async fn the_index_fingerprints_documents_uploaded_after_start() {
+    let s = start().await;
+    let rep = s.login("rep-a").await;
+    let sec = s.login("sec").await;
+    let plan: String = (0..300)
+        .map(|i| {
+            format!(
+                "Clause {i}: the rebate for region {} rises to {} percent when volume passes {} units.\n",
+                i % 7,
+                i % 13,
+                1000 + 37 * i
+            )
+        })
+        .collect();
+    let lines: Vec<&str> = plan.lines().collect();
+    let leak = format!(
+        "hi, as discussed, here is the part you asked for\n{}\nsee you at the new place",
+        lines[100..160].join("\n")
+    );
+    let documents = |answer: &serde_json::Value| answer["documents"].clone();
+    let (status, before) = scan(&sec, "?channel=email", &leak).await;
+    assert_eq!(
+        (status, before["documents_matched"].as_u64()),
+        (200, Some(0)),
+        "{before}"
+    );
+
+    // An upload the policy refuses is recorded but stores nothing to find.
+    crate::check_error(
+        rep.upload_document(&serde_json::json!({
+            "title": "Theirs", "file_name": "theirs.txt", "custodian": "rep-b",
+            "body_base64": base64::engine::general_purpose::STANDARD.encode(plan.as_bytes())
+        }))
+        .await,
+        403,
+        "denied",
+    );
+    let (_, still) = scan(&sec, "?channel=email", &leak).await;
+    assert_eq!(still["documents_matched"], 0, "{still}");
+
+    let meta = rep
+        .upload_document_bytes("rebates.txt", plan.into_bytes())
+        .await
+        .unwrap();
+    let id = meta["id"].as_str().unwrap().to_owned();
+    let (status, after) = scan(&sec, "?channel=email", &leak).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(documents(&after), serde_json::json!([id]), "{after}");
+    assert_eq!(after["documents_matched"], 1);
+
+    // Later scans still find it, and unrelated text still matches nothing.
+    let (_, again) = scan(&sec, "?channel=email", &leak).await;
+    assert_eq!(documents(&again), serde_json::json!([id]));
+    let (_, unrelated) = scan(&sec, "?channel=email", "Lunch on Friday? The usual place.").await;
+    assert_eq!(unrelated["documents_matched"], 0, "{unrelated}");
 }
