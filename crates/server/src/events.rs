@@ -12,10 +12,10 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use gateway::{AuditRecord, AuditResource, RecordError, Recorder, Ticket};
-use model::Role;
+use gateway::{Action, AuditRecord, AuditResource, RecordError, Recorder, Ticket};
+use model::{CustomerId, Role};
 use risk::{ActivitySink, Event, EventKind, RiskEngine};
-use store::{CustomerFilter, Store};
+use store::Store;
 
 use crate::auth::Caller;
 use crate::blocking;
@@ -216,7 +216,7 @@ impl RiskRecorder {
             sink,
             owners: OwnerIndex {
                 store,
-                owners: RwLock::new(None),
+                owners: RwLock::new(HashMap::new()),
             },
         }
     }
@@ -225,6 +225,10 @@ impl RiskRecorder {
 impl Recorder for RiskRecorder {
     fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
         let ticket = self.inner.submit(record)?;
+        self.owners.forget_changed(record);
+        if record.actor.starts_with("person:") && record.decision == "allow" {
+            self.owners.load_missing(&record.resources);
+        }
         let events = activity_events(record, &|id| self.owners.owner_of(id));
         if events.is_empty() {
             return Ok(ticket);
@@ -239,37 +243,67 @@ impl Recorder for RiskRecorder {
     }
 }
 
-/// Customer id → owner id, loaded from the store's metadata (no plaintext) on first use
-/// and reloaded when a customer is not found.
+/// Customer id → owner id, from the store's metadata (no plaintext), filled
+/// as records name customers: the ones not known yet are read in one batch,
+/// never the whole vault (which, with a million customers, would hold a
+/// request's task for a second). An owner is set when a customer is created,
+/// so the records that create, update or erase customers drop the ids they
+/// name, and a bulk import (one record naming none) drops them all.
 struct OwnerIndex {
     store: Arc<dyn Store>,
-    owners: RwLock<Option<HashMap<String, String>>>,
+    owners: RwLock<HashMap<String, String>>,
 }
 
 impl OwnerIndex {
-    fn lookup(&self, id: &str) -> Option<Option<String>> {
-        let guard = self.owners.read().ok()?;
-        guard.as_ref().map(|map| map.get(id).cloned())
+    fn forget_changed(&self, record: &AuditRecord) {
+        let action = record.action.as_str();
+        if ![Action::CustomerCreate, Action::CustomerUpdate, Action::CustomerErase]
+            .iter()
+            .any(|a| a.as_str() == action)
+        {
+            return;
+        }
+        let mut owners = self.owners.write().unwrap_or_else(|p| p.into_inner());
+        let mut named = false;
+        for resource in &record.resources {
+            if let AuditResource::Customer(id) = resource {
+                owners.remove(id);
+                named = true;
+            }
+        }
+        if !named {
+            owners.clear();
+        }
+    }
+
+    fn load_missing(&self, resources: &[AuditResource]) {
+        let mut missing: Vec<CustomerId> = {
+            let owners = self.owners.read().unwrap_or_else(|p| p.into_inner());
+            resources
+                .iter()
+                .filter_map(|r| match r {
+                    AuditResource::Customer(id) if !owners.contains_key(id) => Some(CustomerId(id.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        if missing.is_empty() {
+            return;
+        }
+        missing.sort();
+        missing.dedup();
+        match self.store.get_customers(&missing) {
+            Ok(found) => {
+                let mut owners = self.owners.write().unwrap_or_else(|p| p.into_inner());
+                owners.extend(found.into_iter().map(|c| (c.meta.id.0, c.meta.owner.0)));
+            }
+            Err(e) => tracing::warn!(error = %e, "risk: cannot read customer owners"),
+        }
     }
 
     fn owner_of(&self, id: &str) -> Option<String> {
-        if let Some(Some(owner)) = self.lookup(id) {
-            return Some(owner);
-        }
-        // Not loaded yet, or a customer added since: (re)load once.
-        let metas = match self.store.customer_metas(&CustomerFilter::default()) {
-            Ok(metas) => metas,
-            Err(e) => {
-                tracing::warn!(error = %e, "risk: cannot load customer owners");
-                return None;
-            }
-        };
-        let map: HashMap<String, String> = metas.into_iter().map(|m| (m.id.0, m.owner.0)).collect();
-        let owner = map.get(id).cloned();
-        if let Ok(mut guard) = self.owners.write() {
-            *guard = Some(map);
-        }
-        owner
+        let owners = self.owners.read().unwrap_or_else(|p| p.into_inner());
+        owners.get(id).cloned()
     }
 }
 
@@ -332,7 +366,7 @@ pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<S
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn record(actor: &str, action: &str, decision: &str, customers: &[&str]) -> AuditRecord {
@@ -398,5 +432,63 @@ mod tests {
         ] {
             assert!(activity_events(&r, &owner).is_empty(), "{r:?}");
         }
+    }
+
+    struct Accept;
+    impl Recorder for Accept {
+        fn submit(&self, _: &AuditRecord) -> Result<Ticket, RecordError> {
+            Ok(Ticket::durable())
+        }
+    }
+
+    struct Collect(std::sync::Mutex<Vec<Event>>);
+    impl ActivitySink for Collect {
+        fn record_activity(&self, event: Event) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    #[test]
+    fn owners_are_read_for_the_customers_named_and_forgotten_when_customers_change() {
+        use store::conformance::sample_customer;
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(store::SqliteStore::create(dir.path()).unwrap());
+        store.insert_customers(&[sample_customer("A1", "rep-a")]).unwrap();
+        let sink = Arc::new(Collect(std::sync::Mutex::new(Vec::new())));
+        let recorder = RiskRecorder::new(Arc::new(Accept), sink.clone(), Arc::clone(&store));
+        let submit = |actor: &str, action: &str, customers: &[&str]| {
+            recorder
+                .submit(&record(actor, action, "allow", customers))
+                .unwrap()
+                .wait()
+                .unwrap();
+        };
+        let own_read = |customer: &str| {
+            submit("person:rep-a", "customer.read", &[customer]);
+            match sink.0.lock().unwrap().last().map(|e| e.kind.clone()) {
+                Some(EventKind::VaultRead { own_account, .. }) => own_account,
+                other => panic!("not a read: {other:?}"),
+            }
+        };
+        assert!(own_read("A1"));
+        assert!(!own_read("B9"), "an unknown customer is nobody's own");
+
+        // Created after the first lookup: read when first named.
+        store.insert_customers(&[sample_customer("A2", "rep-a")]).unwrap();
+        assert!(own_read("A2"));
+
+        // Erased and created again for another owner: the records forget the old owner.
+        submit("person:sec", "customer.erase", &["A1"]);
+        store.erase_customer(&CustomerId("A1".into())).unwrap();
+        store.insert_customers(&[sample_customer("A1", "rep-b")]).unwrap();
+        submit("person:rep-b", "customer.create", &["A1"]);
+        assert!(!own_read("A1"));
+
+        // A bulk import names no customer: every owner is read again.
+        store.erase_customer(&CustomerId("A2".into())).unwrap();
+        store.insert_customers(&[sample_customer("A2", "rep-b")]).unwrap();
+        assert!(own_read("A2"), "still the owner as first read");
+        submit("operator:import", "customer.create", &[]);
+        assert!(!own_read("A2"));
     }
 }
