@@ -123,7 +123,9 @@ impl Gateway {
         }
         drop(seen);
 
+        let key_write = self.key_write()?;
         let imported = self.seal_and_insert(accepted, now, progress)?;
+        drop(key_write);
         self.record(&AuditRecord::admin(now, actor, Action::CustomerCreate, ctx).with_count(imported))?;
         Ok(ImportReport {
             imported: usize::try_from(imported).unwrap_or(usize::MAX),
@@ -433,9 +435,11 @@ impl Gateway {
         row.id = Some(id.clone());
         let subject = self.subject_or_record_deny(actor, ctx, Action::CustomerCreate)?;
         let now = self.clock.now_ms();
+        let key_write = self.key_write()?;
         let sealed = seal_customer(&*self.keys()?, &row, now)?;
         self.write_customer(actor, ctx, &subject, Action::CustomerCreate, &sealed)?;
         self.store.insert_customers(std::slice::from_ref(&sealed))?;
+        drop(key_write);
         self.open_customer(&subject, &sealed, ctx)
     }
 
@@ -519,10 +523,12 @@ impl Gateway {
         let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
         check_row(&row, &people).map_err(GatewayError::Invalid)?;
         let now = self.clock.now_ms();
+        let key_write = self.key_write()?;
         let mut sealed = seal_customer(&*self.keys()?, &row, now)?;
         sealed.meta.created_ms = current.meta.created_ms;
         self.write_customer(actor, ctx, &subject, Action::CustomerUpdate, &sealed)?;
         self.store.update_customer(&sealed)?;
+        drop(key_write);
         self.open_customer(&subject, &sealed, ctx)
     }
 

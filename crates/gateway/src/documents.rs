@@ -116,6 +116,7 @@ impl Gateway {
         if !decision.allowed {
             return Err(denied(Action::DocumentUpload, &format!("document {id}"), &decision));
         }
+        let key_write = self.key_write()?;
         let keys = self.keys()?;
         let (dk, wrapped) = keys.new_data_key(&document_record(id.as_str()))?;
         drop(keys);
@@ -128,6 +129,7 @@ impl Gateway {
             },
             body,
         })?;
+        drop(key_write);
         Ok(meta)
     }
 

@@ -57,6 +57,12 @@ pub type KeyringSource = Box<dyn Fn() -> Result<Keyring, crypto::CryptoError> + 
 pub struct Gateway {
     store: Arc<dyn Store>,
     keys: RwLock<Keyring>,
+    /// Held (shared) from sealing a record under a new data key until the
+    /// wrapped key is stored, and (exclusive) by a key rotation while it adds
+    /// the new KEK version: a key wrapped under the old version is then
+    /// always in the store before the rotation starts rewrapping, never
+    /// written after it (when the old version is gone and the record with it).
+    key_writes: RwLock<()>,
     /// Where a changed keyring is read from; without one, only this process's
     /// own rotations reach it.
     keyring_source: Option<KeyringSource>,
@@ -128,6 +134,7 @@ impl Gateway {
         Ok(Gateway {
             store,
             keys: RwLock::new(keys),
+            key_writes: RwLock::new(()),
             keyring_source: None,
             clock,
             recorder,
@@ -210,6 +217,13 @@ impl Gateway {
         Ok(self.store.get_setting(INSTALLATION_SETTING)?.unwrap_or_default())
     }
 
+    /// Held while a new data key is sealed and stored (see `key_writes`).
+    fn key_write(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>, GatewayError> {
+        self.key_writes
+            .read()
+            .map_err(|_| GatewayError::Internal("key write lock poisoned".into()))
+    }
+
     fn keys(&self) -> Result<std::sync::RwLockReadGuard<'_, Keyring>, GatewayError> {
         self.keys
             .read()
@@ -230,6 +244,11 @@ impl Gateway {
     ) -> Result<(u32, u64), GatewayError> {
         self.authorize_admin(actor, Action::KeysRotate, ctx)?;
         let new_version = {
+            // Waits for data keys being sealed under the old version to be stored.
+            let _no_key_writes = self
+                .key_writes
+                .write()
+                .map_err(|_| GatewayError::Internal("key write lock poisoned".into()))?;
             let mut keys = self
                 .keys
                 .write()

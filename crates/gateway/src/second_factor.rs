@@ -44,6 +44,7 @@ impl Gateway {
         let stored = match self.store.wrapped_key(&owner)? {
             Some(stored) => stored,
             None => {
+                let _key_write = self.key_write()?;
                 let (_, wrapped) = self.keys()?.new_data_key(&record)?;
                 let fresh = store::StoredKey {
                     kek_version: wrapped.kek_version,

@@ -312,3 +312,72 @@ fn the_default_policy_requires_a_second_factor_of_admins_finance_and_executives(
         );
     }
 }
+
+/// Holds the first `customer.create` record until released, as a slow group
+/// commit would: the record's data key is sealed, not yet stored.
+#[derive(Default)]
+struct HoldingRecorder {
+    entered: Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    release: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+}
+
+impl Recorder for HoldingRecorder {
+    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
+        if record.action == "customer.create" {
+            if let Some(entered) = self.entered.lock().unwrap().take() {
+                entered.send(()).unwrap();
+                let release = self.release.lock().unwrap().take().unwrap();
+                release.recv().unwrap();
+            }
+        }
+        Ok(Ticket::durable())
+    }
+}
+
+#[test]
+fn a_key_rotation_waits_for_a_record_sealed_under_the_old_key_to_be_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(dir.path()).unwrap());
+    let keys = Keyring::generate("test").unwrap();
+    Gateway::initialize(store.as_ref(), &keys, 0).unwrap();
+    let recorder = Arc::new(HoldingRecorder::default());
+    let gw = Gateway::open(store, keys, Arc::new(ManualClock::new(0)), recorder.clone()).unwrap();
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    gw.import_people(&op, &ctx, &[person("rep", Role::SalesRep)], &[])
+        .unwrap();
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    *recorder.entered.lock().unwrap() = Some(entered_tx);
+    *recorder.release.lock().unwrap() = Some(release_rx);
+    let id = CustomerId("C-2".into());
+    let row = NewCustomer {
+        id: Some(id.clone()),
+        display_name: "Trần Thị Bình".into(),
+        owner: Some(PersonId("rep".into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    std::thread::scope(|s| {
+        let create = s.spawn(|| gw.create_customer(&op, &ctx, row));
+        entered.recv().unwrap(); // sealed under version 1, held before it is stored
+        let (rotated_tx, rotated) = std::sync::mpsc::channel();
+        let (gw, op, ctx) = (&gw, &op, &ctx);
+        let rotation = s.spawn(move || {
+            let result = gw.rotate_keys(op, ctx, &|_| Ok(()));
+            rotated_tx.send(()).unwrap();
+            result
+        });
+        let finished_early = rotated.recv_timeout(std::time::Duration::from_millis(500)).is_ok();
+        release.send(()).unwrap();
+        create.join().unwrap().unwrap();
+        assert!(
+            !finished_early,
+            "the rotation finished while a key wrapped under the old version was not stored yet"
+        );
+        let (version, rewrapped) = rotation.join().unwrap().unwrap();
+        assert_eq!((version, rewrapped), (2, 1), "the new customer's key is rewrapped");
+    });
+    let view = gw.read_customer(&op, &ctx, &id).unwrap();
+    assert_eq!(view.id, id);
+}
