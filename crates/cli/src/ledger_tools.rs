@@ -200,9 +200,7 @@ fn proofs_in_filled_ledger(dir: &std::path::Path, entries: u64) -> anyhow::Resul
         for i in next..end {
             let mut entry = sample_entry(i);
             entry.index = i;
-            let bytes = entry.encode()?;
-            frontier.push(ledger::leaf_hash(&bytes), |id, h| batch.nodes.push((id, *h)));
-            batch.entries.push(bytes);
+            batch.push_entry(&mut frontier, entry.encode()?);
         }
         ledger::LedgerStore::append_batch(&store, &batch)?;
         bar.set_position(end);

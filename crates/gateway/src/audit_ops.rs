@@ -89,7 +89,7 @@ impl Gateway {
             let mut seen = 0usize;
             let mut last = from;
             self.store
-                .scan_entries(from, 4096, &mut |idx, bytes| {
+                .scan_entries(from, 4096, &mut |idx, bytes, _| {
                     seen += 1;
                     last = idx;
                     match Entry::decode(bytes) {

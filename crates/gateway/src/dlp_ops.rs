@@ -134,7 +134,7 @@ impl Gateway {
         while from < size {
             let mut last = None;
             self.store
-                .scan_entries(from, 4096, &mut |index, bytes| {
+                .scan_entries(from, 4096, &mut |index, bytes, _| {
                     last = Some(index);
                     let entry = match ledger::Entry::decode(bytes) {
                         Ok(entry) => entry,

@@ -417,7 +417,7 @@ fn catch_up<S: LedgerStore>(shared: &Shared<S>, mut state: TreeState) -> Result<
     let mut contiguous = true;
     shared
         .store
-        .scan_entries(state.frontier.size(), REPLAY_LIMIT + 1, &mut |index, bytes| {
+        .scan_entries(state.frontier.size(), REPLAY_LIMIT + 1, &mut |index, bytes, _| {
             contiguous &= index == frontier.size();
             if contiguous {
                 frontier.push(leaf_hash(bytes), |_, _| {});
@@ -452,9 +452,7 @@ fn commit_attempts<S: LedgerStore>(
             entry.index = frontier.size();
             match entry.encode() {
                 Ok(bytes) => {
-                    let leaf = leaf_hash(&bytes);
-                    frontier.push(leaf, |id, h| batch.nodes.push((id, *h)));
-                    batch.entries.push(bytes);
+                    let leaf = batch.push_entry(&mut frontier, bytes);
                     receipts.push(Receipt {
                         index: entry.index,
                         leaf_hash: leaf,

@@ -1,8 +1,10 @@
 //! Storage behind the ledger: the [`LedgerStore`] trait and an in-memory implementation.
 //!
 //! The trait speaks plain byte blobs and integers so that SQL backends map it
-//! to three tables: `entries(idx INTEGER PRIMARY KEY, bytes BLOB)`,
-//! `nodes(level INTEGER, idx INTEGER, hash BLOB, PRIMARY KEY(level, idx))` and
+//! to three tables: `entries(idx INTEGER PRIMARY KEY, bytes BLOB, leaf BLOB)`
+//! (each entry with its leaf hash, so verification reads both in one row),
+//! `nodes(level INTEGER, idx INTEGER, hash BLOB, PRIMARY KEY(level, idx))` for
+//! the subtrees of level 1 and up, and
 //! `checkpoints(size INTEGER, time INTEGER, text TEXT)`; one [`AppendBatch`]
 //! is one transaction.
 
@@ -12,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use model::UnixMillis;
 use thiserror::Error;
 
-use crate::merkle::{Hash, NodeId};
+use crate::merkle::{leaf_hash, Frontier, Hash, NodeId};
 
 /// A failure of the storage backend.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -47,14 +49,36 @@ pub struct StoredCheckpoint {
 pub struct AppendBatch {
     /// Index of `entries[0]`; must equal the store's current size.
     pub first_index: u64,
-    /// Canonical entry bytes; entry `first_index + i` is `entries[i]`.
-    pub entries: Vec<Vec<u8>>,
-    /// Complete subtrees made complete by these entries, including every new
-    /// leaf hash at level 0.
+    /// Canonical entry bytes and their leaf hash; entry `first_index + i` is
+    /// `entries[i]`.
+    pub entries: Vec<(Vec<u8>, Hash)>,
+    /// Subtrees of level 1 and up made complete by these entries (a leaf hash
+    /// is stored with its entry, never here).
     pub nodes: Vec<(NodeId, Hash)>,
     /// A checkpoint of the tree after this batch, if one is due.
     pub checkpoint: Option<StoredCheckpoint>,
 }
+
+impl AppendBatch {
+    /// Adds the next entry: its bytes, its leaf hash, and the subtrees of
+    /// level 1 and up it completes in `frontier` (the tree before it, which
+    /// this advances). Returns the leaf hash.
+    pub fn push_entry(&mut self, frontier: &mut Frontier, bytes: Vec<u8>) -> Hash {
+        let leaf = leaf_hash(&bytes);
+        let nodes = &mut self.nodes;
+        frontier.push(leaf, |id, h| {
+            if id.level > 0 {
+                nodes.push((id, *h));
+            }
+        });
+        self.entries.push((bytes, leaf));
+        leaf
+    }
+}
+
+/// What [`LedgerStore::scan_entries`] calls for each row: row index, entry
+/// bytes, and the leaf hash stored with them (`None` where absent or not a hash).
+pub type VisitEntry<'a> = dyn FnMut(u64, &[u8], Option<&Hash>) + 'a;
 
 /// Durable storage of entries, subtree hashes and checkpoints.
 ///
@@ -71,12 +95,15 @@ pub trait LedgerStore: Send + Sync + 'static {
     /// Entries by index (`None` where absent), in the order asked.
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
 
-    /// Calls `visit(row index, bytes)` for the stored entries with row index
-    /// `>= from`, in index order, at most `limit` of them (one chunk of a
-    /// streaming read; the caller asks for the next chunk after the last row seen).
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError>;
+    /// Calls `visit(row index, bytes, leaf)` for the stored entries with row
+    /// index `>= from`, in index order, at most `limit` of them (one chunk of
+    /// a streaming read; the caller asks for the next chunk after the last row
+    /// seen). `leaf` is the leaf hash stored with the entry, `None` where it
+    /// is absent or not a hash.
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut VisitEntry<'_>) -> Result<(), StoreError>;
 
-    /// Subtree hashes (`None` where absent), in the order asked.
+    /// Subtree hashes (`None` where absent), in the order asked; a node of
+    /// level 0 is the leaf hash stored with its entry.
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, StoreError>;
 
     /// Calls `visit` for every checkpoint in the order written.
@@ -104,9 +131,9 @@ pub trait LedgerStore: Send + Sync + 'static {
 /// write access to the storage.
 #[derive(Debug, Default)]
 pub struct MemoryState {
-    /// Entry bytes by index.
-    pub entries: BTreeMap<u64, Vec<u8>>,
-    /// `nodes[level][index]`.
+    /// Entry bytes and stored leaf hash by index.
+    pub entries: BTreeMap<u64, (Vec<u8>, Hash)>,
+    /// `nodes[level - 1][index]` for the subtrees of level 1 and up.
     pub nodes: Vec<Vec<Hash>>,
     /// Checkpoints in the order written.
     pub checkpoints: Vec<StoredCheckpoint>,
@@ -138,9 +165,15 @@ impl MemoryState {
         self.entries.last_key_value().map_or(0, |(k, _)| k + 1)
     }
 
-    /// Stores one subtree hash (nodes of a level arrive in index order).
+    /// Stores the hash of one subtree of level 1 or up (nodes of a level
+    /// arrive in index order; leaf hashes belong in `entries`).
     pub fn put_node(&mut self, id: NodeId, hash: Hash) -> Result<(), StoreError> {
-        let level = usize::from(id.level);
+        let Some(level) = usize::from(id.level).checked_sub(1) else {
+            return Err(StoreError::Backend(format!(
+                "node level 0 index {}: leaf hashes are stored with their entries",
+                id.index
+            )));
+        };
         while self.nodes.len() <= level {
             self.nodes.push(Vec::new());
         }
@@ -192,7 +225,12 @@ impl LedgerStore for MemoryStore {
         // validate before writing so a failed batch leaves no trace
         let mut lens: Vec<usize> = s.nodes.iter().map(Vec::len).collect();
         for (id, _) in &batch.nodes {
-            let level = usize::from(id.level);
+            let Some(level) = usize::from(id.level).checked_sub(1) else {
+                return Err(StoreError::Backend(format!(
+                    "node level 0 index {}: leaf hashes are stored with their entries",
+                    id.index
+                )));
+            };
             while lens.len() <= level {
                 lens.push(0);
             }
@@ -207,8 +245,8 @@ impl LedgerStore for MemoryStore {
                 *l += 1;
             }
         }
-        for (i, bytes) in (batch.first_index..).zip(&batch.entries) {
-            s.entries.insert(i, bytes.clone());
+        for (i, entry) in (batch.first_index..).zip(&batch.entries) {
+            s.entries.insert(i, entry.clone());
         }
         for (id, h) in &batch.nodes {
             s.put_node(*id, *h)?;
@@ -221,13 +259,16 @@ impl LedgerStore for MemoryStore {
 
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let s = self.state();
-        Ok(indexes.iter().map(|i| s.entries.get(i).cloned()).collect())
+        Ok(indexes
+            .iter()
+            .map(|i| s.entries.get(i).map(|(bytes, _)| bytes.clone()))
+            .collect())
     }
 
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut VisitEntry<'_>) -> Result<(), StoreError> {
         let s = self.state();
-        for (i, bytes) in s.entries.range(from..).take(limit) {
-            visit(*i, bytes);
+        for (i, (bytes, leaf)) in s.entries.range(from..).take(limit) {
+            visit(*i, bytes, Some(leaf));
         }
         Ok(())
     }
@@ -236,9 +277,9 @@ impl LedgerStore for MemoryStore {
         let s = self.state();
         Ok(ids
             .iter()
-            .map(|id| {
-                let index = usize::try_from(id.index).ok()?;
-                s.nodes.get(usize::from(id.level))?.get(index).copied()
+            .map(|id| match usize::from(id.level).checked_sub(1) {
+                None => s.entries.get(&id.index).map(|(_, leaf)| *leaf),
+                Some(level) => s.nodes.get(level)?.get(usize::try_from(id.index).ok()?).copied(),
             })
             .collect())
     }
@@ -267,7 +308,7 @@ impl<T: LedgerStore + ?Sized> LedgerStore for std::sync::Arc<T> {
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         (**self).get_entries(indexes)
     }
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut VisitEntry<'_>) -> Result<(), StoreError> {
         (**self).scan_entries(from, limit, visit)
     }
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, StoreError> {
@@ -291,7 +332,6 @@ impl<T: LedgerStore + ?Sized> LedgerStore for std::sync::Arc<T> {
 /// backend test suites: run it on a fresh SQLite or PostgreSQL store).
 /// Returns a description of the first violation.
 pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> {
-    use crate::merkle::{leaf_hash, Frontier};
     let fail = |what: &str| Err(format!("store contract violated: {what}"));
     let err = |e: StoreError| format!("store contract: unexpected error {e}");
     if store.size().map_err(err)? != 0 || store.latest_checkpoint().map_err(err)?.is_some() {
@@ -305,11 +345,17 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
             ..AppendBatch::default()
         };
         for i in first..first + n {
-            let bytes = format!("entry {i}").into_bytes();
-            frontier.push(leaf_hash(&bytes), |id, h| b.nodes.push((id, *h)));
-            b.entries.push(bytes);
+            b.push_entry(&mut frontier, format!("entry {i}").into_bytes());
         }
         b
+    };
+    // Every stored hash of a batch, leaves first: level 0 reads the leaf
+    // stored with the entry.
+    let hashes_of = |b: &AppendBatch| -> Vec<(NodeId, Hash)> {
+        let leaves = (b.first_index..)
+            .zip(&b.entries)
+            .map(|(index, (_, leaf))| (NodeId { level: 0, index }, *leaf));
+        leaves.chain(b.nodes.iter().copied()).collect()
     };
     let cp = |size: u64| StoredCheckpoint {
         size,
@@ -333,12 +379,21 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
     for wrong in [0u64, 9] {
         let conflict = AppendBatch {
             first_index: wrong,
-            entries: vec![b"x".to_vec()],
+            entries: vec![(b"x".to_vec(), leaf_hash(b"x"))],
             ..AppendBatch::default()
         };
         if !matches!(store.append_batch(&conflict), Err(StoreError::Conflict { .. })) {
             return fail("a batch not starting at the current size must fail with Conflict");
         }
+    }
+    let leaf_as_node = AppendBatch {
+        first_index: 8,
+        entries: vec![(b"x".to_vec(), leaf_hash(b"x"))],
+        nodes: vec![(NodeId { level: 0, index: 8 }, leaf_hash(b"x"))],
+        ..AppendBatch::default()
+    };
+    if store.append_batch(&leaf_as_node).is_ok() {
+        return fail("a batch with a level-0 node must be refused (leaf hashes are stored with their entries)");
     }
     if store.size().map_err(err)? != 8 {
         return fail("a rejected batch must leave no trace");
@@ -349,21 +404,28 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
     }
     let mut seen = Vec::new();
     store
-        .scan_entries(3, 4, &mut |i, b| seen.push((i, b.to_vec())))
+        .scan_entries(3, 4, &mut |i, b, leaf| seen.push((i, b.to_vec(), leaf.copied())))
         .map_err(err)?;
-    let want: Vec<(u64, Vec<u8>)> = (3..7).map(|i| (i, format!("entry {i}").into_bytes())).collect();
+    let want: Vec<(u64, Vec<u8>, Option<Hash>)> = (3..7)
+        .map(|i| {
+            let bytes = format!("entry {i}").into_bytes();
+            let leaf = leaf_hash(&bytes);
+            (i, bytes, Some(leaf))
+        })
+        .collect();
     if seen != want {
-        return fail("scan_entries(from, limit) must visit rows from..from+limit in order");
+        return fail("scan_entries(from, limit) must visit rows from..from+limit in order, each with its leaf hash");
     }
-    let all_nodes: Vec<(NodeId, Hash)> = first.nodes.iter().chain(&second.nodes).copied().collect();
+    let all_nodes: Vec<(NodeId, Hash)> = hashes_of(&first).into_iter().chain(hashes_of(&second)).collect();
     let mut ids: Vec<NodeId> = all_nodes.iter().map(|(id, _)| *id).collect();
     ids.reverse();
     ids.push(NodeId { level: 3, index: 1 });
+    ids.push(NodeId { level: 0, index: 8 });
     let hashes = store.get_nodes(&ids).map_err(err)?;
     let mut want: Vec<Option<Hash>> = all_nodes.iter().rev().map(|(_, h)| Some(*h)).collect();
-    want.push(None);
+    want.extend([None, None]);
     if hashes != want {
-        return fail("get_nodes must return hashes in the order asked, None when absent");
+        return fail("get_nodes must return hashes (leaves too) in the order asked, None when absent");
     }
     let mut cps = Vec::new();
     store.scan_checkpoints(&mut |c| cps.push(c.clone())).map_err(err)?;
@@ -375,14 +437,15 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
     let big = batch(8, 300, None);
     store.append_batch(&big).map_err(err)?;
     let indexes: Vec<u64> = (8..308).collect();
-    let want: Vec<Option<Vec<u8>>> = big.entries.iter().cloned().map(Some).collect();
+    let want: Vec<Option<Vec<u8>>> = big.entries.iter().map(|(bytes, _)| Some(bytes.clone())).collect();
     if store.size().map_err(err)? != 308 || store.get_entries(&indexes).map_err(err)? != want {
         return fail("a large batch must store every entry at its index");
     }
-    let ids: Vec<NodeId> = big.nodes.iter().map(|(id, _)| *id).collect();
-    let want: Vec<Option<Hash>> = big.nodes.iter().map(|(_, h)| Some(*h)).collect();
+    let big_nodes = hashes_of(&big);
+    let ids: Vec<NodeId> = big_nodes.iter().map(|(id, _)| *id).collect();
+    let want: Vec<Option<Hash>> = big_nodes.iter().map(|(_, h)| Some(*h)).collect();
     if store.get_nodes(&ids).map_err(err)? != want {
-        return fail("a large batch must store every node");
+        return fail("a large batch must store every leaf and node");
     }
     Ok(())
 }

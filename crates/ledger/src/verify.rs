@@ -1,6 +1,6 @@
 //! Full verification of a stored ledger: recompute every hash in one
-//! streaming pass and compare with the node table, the stored checkpoints and
-//! checkpoints published elsewhere.
+//! streaming pass and compare with the leaf hashes stored with the entries,
+//! the node table, the stored checkpoints and checkpoints published elsewhere.
 
 use std::fmt;
 
@@ -63,14 +63,16 @@ pub enum Finding {
         error: EntryError,
     },
     /// A stored subtree hash differs from the recomputed one: the entries it
-    /// covers were changed after being written (or the node table was).
+    /// covers were changed after being written (or the stored hash was; at
+    /// level 0 it is the leaf hash stored with the entry).
     NodeMismatch {
         /// The subtree.
         node: NodeId,
         /// First entry it covers.
         first_entry: u64,
     },
-    /// A subtree hash that must exist is absent from the node table.
+    /// A subtree hash that must exist is absent from the store (at level 0:
+    /// the entry's row lacks its leaf hash).
     MissingNode {
         /// The subtree.
         node: NodeId,
@@ -153,7 +155,7 @@ impl fmt::Display for Finding {
             ),
             Finding::MissingNode { node } => write!(
                 f,
-                "node table lacks level {} subtree {}",
+                "store lacks the hash of level {} subtree {}",
                 node.level, node.index
             ),
             Finding::BadCheckpoint { source, error } => write!(f, "{source}: {error}"),
@@ -237,8 +239,12 @@ struct Pass<'a, S: ?Sized> {
     frontier: Frontier,
     pending_nodes: Vec<(NodeId, Hash)>,
     findings: Vec<Finding>,
-    /// Leaf positions already reported as modified (ascending).
-    bad_leaves: Vec<u64>,
+    /// Positions of the entries named by a finding (ascending): the subtrees
+    /// above them differ as a consequence and are not reported.
+    named: Vec<u64>,
+    /// `last_bad[level]`: index of the last subtree of that level (1 and up)
+    /// whose stored hash differed or was absent.
+    last_bad: Vec<Option<u64>>,
     row_offset: u64,
     index_offset: u64,
     findings_omitted: u64,
@@ -252,6 +258,45 @@ impl<S: LedgerStore + ?Sized> Pass<'_, S> {
             self.findings.push(finding);
         } else {
             self.findings_omitted += 1;
+        }
+    }
+
+    /// Records a finding that names the entry at `position`.
+    fn add_at(&mut self, position: u64, finding: Finding) {
+        self.add(finding);
+        if self.named.last() != Some(&position) {
+            self.named.push(position);
+        }
+    }
+
+    /// Whether the mismatch of subtree `id` (level 1 or up) follows from one
+    /// already reported: an entry it covers was named, or one of its
+    /// children differed too. Since a leaf hash moves with its entry's row,
+    /// a subtree over a deleted or inserted row can differ while every leaf
+    /// under it matches; its first entry is then only a lower bound, and
+    /// reporting it would name an intact entry before the named one.
+    fn explained(&self, id: NodeId) -> bool {
+        let first = id.index << id.level;
+        let start = self.named.partition_point(|&p| p < first);
+        if self.named.get(start).is_some_and(|&p| p - first < 1u64 << id.level) {
+            return true;
+        }
+        // Nodes are checked in completion order, so both children were
+        // checked just before their parent, and the last bad node of the
+        // level below is one of them if either is.
+        usize::from(id.level)
+            .checked_sub(1)
+            .and_then(|below| self.last_bad.get(below).copied().flatten())
+            .is_some_and(|b| b >> 1 == id.index)
+    }
+
+    fn mark_bad(&mut self, id: NodeId) {
+        let level = usize::from(id.level);
+        if self.last_bad.len() <= level {
+            self.last_bad.resize(level + 1, None);
+        }
+        if let Some(slot) = self.last_bad.get_mut(level) {
+            *slot = Some(id.index);
         }
     }
 
@@ -270,20 +315,19 @@ impl<S: LedgerStore + ?Sized> Pass<'_, S> {
         };
         let mut pending = std::mem::take(&mut self.pending_nodes);
         for ((id, computed), stored) in pending.iter().zip(stored) {
-            let first = id.index << id.level;
-            let last = first + (1u64 << id.level);
-            let start = self.bad_leaves.partition_point(|&l| l < first);
-            let already = self.bad_leaves.get(start).is_some_and(|&l| l < last);
             match stored {
-                None => self.add(Finding::MissingNode { node: *id }),
-                Some(h) if h != *computed && !already => {
-                    self.add(Finding::NodeMismatch {
-                        node: *id,
-                        first_entry: first,
-                    });
-                    if id.level == 0 {
-                        self.bad_leaves.push(first);
+                None => {
+                    self.add(Finding::MissingNode { node: *id });
+                    self.mark_bad(*id);
+                }
+                Some(h) if h != *computed => {
+                    if !self.explained(*id) {
+                        self.add(Finding::NodeMismatch {
+                            node: *id,
+                            first_entry: id.index << id.level,
+                        });
                     }
+                    self.mark_bad(*id);
                 }
                 Some(_) => {}
             }
@@ -292,12 +336,12 @@ impl<S: LedgerStore + ?Sized> Pass<'_, S> {
         self.pending_nodes = pending; // keep the allocation for the next chunk
     }
 
-    fn visit(&mut self, row: u64, bytes: &[u8]) {
+    fn visit(&mut self, row: u64, bytes: &[u8], stored_leaf: Option<&Hash>) {
         let position = self.frontier.size();
         let row_offset = row.wrapping_sub(position);
         if row_offset != self.row_offset {
             if row_offset != 0 {
-                self.add(Finding::RowGap { position, row });
+                self.add_at(position, Finding::RowGap { position, row });
             }
             self.row_offset = row_offset;
         }
@@ -306,15 +350,37 @@ impl<S: LedgerStore + ?Sized> Pass<'_, S> {
                 let offset = index.wrapping_sub(position);
                 if offset != self.index_offset {
                     if offset != 0 {
-                        self.add(Finding::IndexMismatch { position, found: index });
+                        self.add_at(position, Finding::IndexMismatch { position, found: index });
                     }
                     self.index_offset = offset;
                 }
             }
-            Err(error) => self.add(Finding::Undecodable { position, error }),
+            Err(error) => self.add_at(position, Finding::Undecodable { position, error }),
+        }
+        // The leaf hash comes with the entry's row, so level 0 is checked
+        // here; higher levels wait for one `get_nodes` per chunk.
+        let leaf = leaf_hash(bytes);
+        let node = NodeId {
+            level: 0,
+            index: position,
+        };
+        match stored_leaf {
+            None => self.add_at(position, Finding::MissingNode { node }),
+            Some(h) if *h != leaf => self.add_at(
+                position,
+                Finding::NodeMismatch {
+                    node,
+                    first_entry: position,
+                },
+            ),
+            Some(_) => {}
         }
         let pending = &mut self.pending_nodes;
-        self.frontier.push(leaf_hash(bytes), |id, h| pending.push((id, *h)));
+        self.frontier.push(leaf, |id, h| {
+            if id.level > 0 {
+                pending.push((id, *h));
+            }
+        });
     }
 }
 
@@ -376,9 +442,10 @@ pub fn verify<S: LedgerStore + ?Sized>(store: &S, key: &VerifyingKey, against: O
     let mut pass = Pass {
         store,
         frontier: Frontier::new(),
-        pending_nodes: Vec::with_capacity(2 * CHUNK + 64),
+        pending_nodes: Vec::with_capacity(CHUNK + 64),
         findings,
-        bad_leaves: Vec::new(),
+        named: Vec::new(),
+        last_bad: Vec::new(),
         row_offset: 0,
         index_offset: 0,
         findings_omitted: 0,
@@ -412,10 +479,10 @@ pub fn verify<S: LedgerStore + ?Sized>(store: &S, key: &VerifyingKey, against: O
     loop {
         let mut rows = 0usize;
         let mut last_row = None;
-        let result = store.scan_entries(from, CHUNK, &mut |row, bytes| {
+        let result = store.scan_entries(from, CHUNK, &mut |row, bytes, leaf| {
             rows += 1;
             last_row = Some(row);
-            pass.visit(row, bytes);
+            pass.visit(row, bytes, leaf);
             check_targets(&mut pass, &mut next_target);
         });
         pass.check_nodes();

@@ -270,7 +270,8 @@ fn every_kind_of_tampering_is_detected() {
             e.index = 17;
             e.withheld_count = 0;
             e.record_count = 9999;
-            s.state().entries.insert(17, e.encode().unwrap());
+            // the row keeps its stored leaf hash
+            s.state().entries.get_mut(&17).unwrap().0 = e.encode().unwrap();
         },
         Some(17),
         |f| matches!(f, Finding::NodeMismatch { node, .. } if node.level == 0),
@@ -278,17 +279,22 @@ fn every_kind_of_tampering_is_detected() {
     check(
         "modified entry and its node hashes",
         |s| {
-            // rewrite entry 17 and recompute the whole node table to match
+            // rewrite entry 17 and recompute its leaf and the whole node table to match
             let mut state = s.state();
             let mut e = common::entry(17);
             e.index = 17;
             e.record_count = 9999;
-            state.entries.insert(17, e.encode().unwrap());
-            let entries: Vec<Vec<u8>> = state.entries.values().cloned().collect();
+            let bytes = e.encode().unwrap();
+            state.entries.insert(17, (bytes.clone(), leaf_hash(&bytes)));
+            let leaves: Vec<_> = state.entries.values().map(|(_, leaf)| *leaf).collect();
             state.nodes.clear();
             let mut f = ledger::merkle::Frontier::new();
-            for b in entries {
-                f.push(leaf_hash(&b), |id, h| state.put_node(id, *h).unwrap());
+            for leaf in leaves {
+                f.push(leaf, |id, h| {
+                    if id.level > 0 {
+                        state.put_node(id, *h).unwrap()
+                    }
+                });
             }
         },
         // checkpoints are at sizes 1, 11, 21, 31, 40: the one at 11 still matches
@@ -299,6 +305,22 @@ fn every_kind_of_tampering_is_detected() {
                 Finding::RootMismatch {
                     first_possible_entry: 11,
                     ..
+                }
+            )
+        },
+    );
+    check(
+        "altered leaf hash beside an intact entry",
+        |s| {
+            s.state().entries.get_mut(&23).unwrap().1[31] ^= 1;
+        },
+        Some(23),
+        |f| {
+            matches!(
+                f,
+                Finding::NodeMismatch {
+                    node: ledger::NodeId { level: 0, index: 23 },
+                    first_entry: 23
                 }
             )
         },
@@ -315,9 +337,10 @@ fn every_kind_of_tampering_is_detected() {
         "deleted entry with renumbered rows",
         |s| {
             let mut state = s.state();
-            let rest: Vec<Vec<u8>> = state.entries.split_off(&12).into_values().skip(1).collect();
-            for (i, b) in (12u64..).zip(rest) {
-                state.entries.insert(i, b);
+            // rows move with their leaf hashes
+            let rest: Vec<_> = state.entries.split_off(&12).into_values().skip(1).collect();
+            for (i, row) in (12u64..).zip(rest) {
+                state.entries.insert(i, row);
             }
         },
         Some(12),
@@ -334,6 +357,7 @@ fn every_kind_of_tampering_is_detected() {
     check(
         "reordered pair",
         |s| {
+            // whole rows, each with its leaf hash
             let mut state = s.state();
             let a = state.entries[&20].clone();
             let b = state.entries[&21].clone();
@@ -355,12 +379,19 @@ fn every_kind_of_tampering_is_detected() {
         "inserted entry",
         |s| {
             let mut state = s.state();
-            let rest: Vec<Vec<u8>> = state.entries.split_off(&30).into_values().collect();
+            // entry bytes shift up one row; each row keeps its leaf hash
+            // (the new last row gets the right one for its bytes)
+            let rest: Vec<_> = state.entries.split_off(&30).into_values().collect();
+            let leaves: Vec<_> = rest.iter().map(|(_, leaf)| *leaf).collect();
             let mut forged = common::entry(500);
             forged.index = 30;
-            state.entries.insert(30, forged.encode().unwrap());
-            for (i, b) in (31u64..).zip(rest) {
-                state.entries.insert(i, b);
+            let shifted = std::iter::once(forged.encode().unwrap()).chain(rest.into_iter().map(|(b, _)| b));
+            for (i, bytes) in (30u64..).zip(shifted) {
+                let leaf = leaves
+                    .get((i - 30) as usize)
+                    .copied()
+                    .unwrap_or_else(|| leaf_hash(&bytes));
+                state.entries.insert(i, (bytes, leaf));
             }
         },
         Some(30),
@@ -463,7 +494,7 @@ fn every_kind_of_tampering_is_detected() {
     check(
         "corrupt entry bytes",
         |s| {
-            s.state().entries.get_mut(&5).unwrap().push(0);
+            s.state().entries.get_mut(&5).unwrap().0.push(0);
         },
         Some(5),
         |f| matches!(f, Finding::Undecodable { position: 5, .. }),
@@ -553,7 +584,7 @@ impl LedgerStore for NoConflictCheck {
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         self.0.get_entries(indexes)
     }
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut ledger::VisitEntry<'_>) -> Result<(), StoreError> {
         self.0.scan_entries(from, limit, visit)
     }
     fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
@@ -571,8 +602,9 @@ impl LedgerStore for NoConflictCheck {
 fn a_wholesale_rewrite_is_reported_with_bounded_findings() {
     let store = common::direct_store(ledger::MAX_FINDINGS as u64 + 50);
     assert!(verify(&store, &vk(), None).is_ok());
-    for h in store.state().nodes[0].iter_mut() {
-        h[0] ^= 1;
+    // every leaf hash stored with its entry
+    for (_, leaf) in store.state().entries.values_mut() {
+        leaf[0] ^= 1;
     }
     let report = verify(&store, &vk(), None);
     assert!(!report.is_ok());
@@ -602,7 +634,7 @@ impl LedgerStore for LostAck {
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         self.inner.get_entries(indexes)
     }
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), StoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut ledger::VisitEntry<'_>) -> Result<(), StoreError> {
         self.inner.scan_entries(from, limit, visit)
     }
     fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {

@@ -68,14 +68,20 @@ fn leaves(n: usize) -> Vec<Hash> {
     (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect()
 }
 
-/// A store whose node table holds the tree over `leaves` (entries not needed for proofs).
+/// A store holding the tree over `leaves`: each leaf hash in an entry row
+/// (entry bytes are not needed for proofs), the subtrees above in the node table.
 fn store_of(leaves: &[Hash]) -> MemoryStore {
     let store = MemoryStore::new();
     {
         let mut state = store.state();
         let mut f = Frontier::new();
-        for l in leaves {
-            f.push(*l, |id, h| state.put_node(id, *h).unwrap());
+        for (i, l) in (0u64..).zip(leaves) {
+            state.entries.insert(i, (Vec::new(), *l));
+            f.push(*l, |id, h| {
+                if id.level > 0 {
+                    state.put_node(id, *h).unwrap()
+                }
+            });
         }
     }
     store

@@ -1,6 +1,7 @@
-//! The audit ledger's three tables in the SQLite database.
+//! The audit ledger's three tables in the SQLite database: entries with their
+//! leaf hashes, the Merkle nodes above the leaves, and checkpoints.
 
-use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint};
+use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint, VisitEntry};
 use rusqlite::{params, OptionalExtension};
 
 use crate::{SqliteStore, StoreError};
@@ -16,12 +17,17 @@ fn size_of(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {
     .map(|n| n as u64)
 }
 
-/// Where a Merkle node is stored: `last leaf it covers * 64 + level`. Nodes
-/// complete in append order of their last leaf, so the nodes a batch writes
-/// are neighbours at the end of one B-tree (a batch dirtied a page per tree
-/// level when they were keyed by level first), and verification reads each
-/// chunk's nodes as one range. `None` beyond 2^57 leaves.
+/// Where a Merkle node of level 1 or up is stored in `ledger_tree`: `last
+/// leaf it covers * 64 + level`. Nodes complete in append order of their last
+/// leaf, so the nodes a batch writes are neighbours at the end of one B-tree
+/// (a batch dirtied a page per tree level when they were keyed by level
+/// first), and verification reads each chunk's nodes as one range. `None` for
+/// a leaf (level 0: stored with its entry, in `ledger_entries.leaf`) and
+/// beyond 2^57 leaves.
 pub(crate) fn node_position(id: NodeId) -> Option<i64> {
+    if id.level == 0 {
+        return None;
+    }
     let last_leaf = id
         .index
         .checked_add(1)?
@@ -33,7 +39,29 @@ pub(crate) fn node_position(id: NodeId) -> Option<i64> {
     i64::try_from(last_leaf.checked_mul(64)?.checked_add(u64::from(id.level))?).ok()
 }
 
-/// Rows per multi-row INSERT (3 parameters each, far below SQLite's limit).
+/// The `ledger_tree` positions of a batch's nodes, or why one has none.
+pub(crate) fn batch_positions(nodes: &[(NodeId, Hash)]) -> Result<Vec<i64>, String> {
+    nodes
+        .iter()
+        .map(|(id, _)| {
+            node_position(*id).ok_or_else(|| match id.level {
+                0 => format!(
+                    "Merkle node at level 0 index {}: leaf hashes are stored with their entries",
+                    id.index
+                ),
+                level => format!("Merkle node at level {level} index {} is beyond 2^57 leaves", id.index),
+            })
+        })
+        .collect()
+}
+
+/// The 32 bytes of a stored hash; `None` for any other value (absent,
+/// truncated, not a blob), which verification reports as a missing hash.
+fn stored_hash(value: rusqlite::types::ValueRef<'_>) -> Option<&Hash> {
+    value.as_blob().ok().and_then(|b| <&Hash>::try_from(b).ok())
+}
+
+/// Rows per multi-row INSERT (at most 3 parameters each, far below SQLite's limit).
 const ROWS_PER_INSERT: usize = 64;
 
 /// Runs `verb` (`INSERT`, or `INSERT OR REPLACE`) for `rows` into `table`
@@ -68,12 +96,64 @@ fn insert_rows<T>(
     Ok(())
 }
 
+/// Nodes of level 1 and up by `ledger_tree` position (`None` asks for
+/// nothing and finds nothing), in the order asked.
+fn tree_nodes(conn: &rusqlite::Connection, positions: &[Option<i64>]) -> rusqlite::Result<Vec<Option<Hash>>> {
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for p in positions.iter().flatten() {
+        (lo, hi) = (lo.min(*p), hi.max(*p));
+    }
+    let count = positions.len() as i64;
+    // Verification asks for every node above a run of leaves: one range
+    // (about one node per leaf, 64 positions per leaf). Proofs ask for a
+    // few scattered nodes: point reads.
+    if count >= 8 && hi >= lo && hi - lo < 64 * 4 * count {
+        let mut found: Vec<(i64, Hash)> = Vec::with_capacity(positions.len());
+        let mut range = conn.prepare_cached("SELECT pos, hash FROM ledger_tree WHERE pos BETWEEN ?1 AND ?2")?;
+        let mut rows = range.query(params![lo, hi])?;
+        while let Some(row) = rows.next()? {
+            if let Ok(h) = <[u8; 32]>::try_from(row.get_ref(1)?.as_blob()?) {
+                found.push((row.get(0)?, h));
+            }
+        }
+        // Rows come in position order, and verification asks in that
+        // order too: walk both, searching only when asked out of order.
+        let mut cursor = 0usize;
+        Ok(positions
+            .iter()
+            .map(|p| {
+                let p = (*p)?;
+                match found.get(cursor) {
+                    Some((pos, _)) if *pos <= p => {
+                        while found.get(cursor).is_some_and(|(pos, _)| *pos < p) {
+                            cursor += 1;
+                        }
+                    }
+                    _ => cursor = found.partition_point(|(pos, _)| *pos < p),
+                }
+                found.get(cursor).filter(|(pos, _)| *pos == p).map(|(_, h)| *h)
+            })
+            .collect())
+    } else {
+        let mut point = conn.prepare_cached("SELECT hash FROM ledger_tree WHERE pos = ?1")?;
+        positions
+            .iter()
+            .map(|p| {
+                let Some(p) = p else { return Ok(None) };
+                let blob: Option<Vec<u8>> = point.query_row([p], |r| r.get(0)).optional()?;
+                Ok(blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
+            })
+            .collect()
+    }
+}
+
 impl LedgerStore for SqliteStore {
     fn size(&self) -> Result<u64, LedgerStoreError> {
         self.read(size_of).map_err(backend)
     }
 
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
+        let positions = batch_positions(&batch.nodes).map_err(LedgerStoreError::Backend)?;
         let mut conflict = None;
         self.write(|conn| {
             let tx = conn.transaction()?;
@@ -83,37 +163,34 @@ impl LedgerStore for SqliteStore {
                 return Ok(());
             }
             {
-                // Many rows per statement: a batch of 256 entries writes some 768
+                // Many rows per statement: a batch of 256 entries writes some 512
                 // rows, and one statement per row spent more time in SQLite's
                 // statement machinery than in the B-tree. Only full chunks use the
                 // multi-row form, so the statement cache holds one of each.
-                let entries: Vec<(i64, &Vec<u8>)> = batch
+                let entries: Vec<(i64, &(Vec<u8>, Hash))> = batch
                     .entries
                     .iter()
                     .enumerate()
-                    .map(|(i, bytes)| ((batch.first_index + i as u64) as i64, bytes))
+                    .map(|(i, entry)| ((batch.first_index + i as u64) as i64, entry))
                     .collect();
                 insert_rows(
                     &tx,
                     "INSERT",
-                    "ledger_entries (idx, bytes)",
-                    "(?, ?)",
+                    "ledger_entries (idx, bytes, leaf)",
+                    "(?, ?, ?)",
                     &entries,
-                    |stmt, at, (idx, bytes)| {
+                    |stmt, at, (idx, (bytes, leaf))| {
                         stmt.raw_bind_parameter(at, idx)?;
-                        stmt.raw_bind_parameter(at + 1, bytes)
+                        stmt.raw_bind_parameter(at + 1, bytes)?;
+                        stmt.raw_bind_parameter(at + 2, &leaf[..])
                     },
                 )?;
                 // A renumbered batch may write a node again, so nodes replace.
-                let nodes = batch
-                    .nodes
+                let nodes: Vec<(i64, &Hash)> = positions
                     .iter()
-                    .map(|(id, hash)| {
-                        node_position(*id)
-                            .map(|pos| (pos, hash))
-                            .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, i64::from(id.level)))
-                    })
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .copied()
+                    .zip(batch.nodes.iter().map(|(_, h)| h))
+                    .collect();
                 insert_rows(
                     &tx,
                     "INSERT OR REPLACE",
@@ -154,15 +231,15 @@ impl LedgerStore for SqliteStore {
         .map_err(backend)
     }
 
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), LedgerStoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut VisitEntry<'_>) -> Result<(), LedgerStoreError> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT idx, bytes FROM ledger_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+            let mut stmt = conn
+                .prepare_cached("SELECT idx, bytes, leaf FROM ledger_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
             let mut rows = stmt.query(params![from as i64, limit as i64])?;
             while let Some(row) = rows.next()? {
                 let idx: i64 = row.get(0)?;
                 let bytes = row.get_ref(1)?.as_blob()?;
-                visit(idx as u64, bytes);
+                visit(idx as u64, bytes, stored_hash(row.get_ref(2)?));
             }
             Ok(())
         })
@@ -172,52 +249,18 @@ impl LedgerStore for SqliteStore {
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
         let positions: Vec<Option<i64>> = ids.iter().map(|id| node_position(*id)).collect();
         self.read(|conn| {
-            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-            for p in positions.iter().flatten() {
-                (lo, hi) = (lo.min(*p), hi.max(*p));
-            }
-            let count = positions.len() as i64;
-            // Verification asks for every node of a run of leaves: one range
-            // (about two nodes per leaf, 64 positions per leaf). Proofs ask
-            // for a few scattered nodes: point reads.
-            if count >= 8 && hi >= lo && hi - lo < 64 * 4 * count {
-                let mut found: Vec<(i64, Hash)> = Vec::with_capacity(positions.len());
-                let mut range = conn.prepare_cached("SELECT pos, hash FROM ledger_tree WHERE pos BETWEEN ?1 AND ?2")?;
-                let mut rows = range.query(params![lo, hi])?;
-                while let Some(row) = rows.next()? {
-                    if let Ok(h) = <[u8; 32]>::try_from(row.get_ref(1)?.as_blob()?) {
-                        found.push((row.get(0)?, h));
-                    }
+            let mut found = tree_nodes(conn, &positions)?;
+            // Leaves (proofs ask for a few): point reads of the entries' rows.
+            let mut leaf = conn.prepare_cached("SELECT leaf FROM ledger_entries WHERE idx = ?1")?;
+            for (id, slot) in ids.iter().zip(&mut found) {
+                if let (0, Ok(idx)) = (id.level, i64::try_from(id.index)) {
+                    *slot = leaf
+                        .query_row([idx], |r| Ok(stored_hash(r.get_ref(0)?).copied()))
+                        .optional()?
+                        .flatten();
                 }
-                // Rows come in position order, and verification asks in that
-                // order too: walk both, searching only when asked out of order.
-                let mut cursor = 0usize;
-                Ok(positions
-                    .iter()
-                    .map(|p| {
-                        let p = (*p)?;
-                        match found.get(cursor) {
-                            Some((pos, _)) if *pos <= p => {
-                                while found.get(cursor).is_some_and(|(pos, _)| *pos < p) {
-                                    cursor += 1;
-                                }
-                            }
-                            _ => cursor = found.partition_point(|(pos, _)| *pos < p),
-                        }
-                        found.get(cursor).filter(|(pos, _)| *pos == p).map(|(_, h)| *h)
-                    })
-                    .collect())
-            } else {
-                let mut point = conn.prepare_cached("SELECT hash FROM ledger_tree WHERE pos = ?1")?;
-                positions
-                    .iter()
-                    .map(|p| {
-                        let Some(p) = p else { return Ok(None) };
-                        let blob: Option<Vec<u8>> = point.query_row([p], |r| r.get(0)).optional()?;
-                        Ok(blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
-                    })
-                    .collect()
             }
+            Ok(found)
         })
         .map_err(backend)
     }
@@ -262,7 +305,7 @@ mod tests {
     use super::*;
 
     /// What makes a batch's nodes neighbours: positions rise in the order the
-    /// tree completes nodes, and no two nodes share one.
+    /// tree completes nodes, and no two nodes share one. Leaves have none.
     #[test]
     fn node_positions_rise_in_completion_order() {
         let mut frontier = ledger::merkle::Frontier::new();
@@ -273,9 +316,11 @@ mod tests {
             });
         }
         let positions: Vec<i64> = positions.into_iter().flatten().collect();
-        assert!(positions.len() > 9000, "{}", positions.len());
+        // one node above the leaves per leaf, but for the frontier's
+        assert_eq!(positions.len(), 5000 - 5000u32.count_ones() as usize);
         assert!(positions.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(node_position(NodeId { level: 0, index: 3 }), Some(3 * 64));
+        assert_eq!(node_position(NodeId { level: 0, index: 3 }), None);
+        assert_eq!(node_position(NodeId { level: 1, index: 3 }), Some(7 * 64 + 1));
         assert_eq!(node_position(NodeId { level: 2, index: 1 }), Some(7 * 64 + 2));
         assert_eq!(node_position(NodeId { level: 64, index: 0 }), None);
         assert_eq!(

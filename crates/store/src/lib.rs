@@ -36,7 +36,7 @@ pub use sqlite::{SqliteStore, DB_FILE};
 use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
 
 /// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.

@@ -223,7 +223,7 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "ledger_entries",
-        columns: &[("idx", Int), ("bytes", Blob)],
+        columns: &[("idx", Int), ("bytes", Blob), ("leaf", Blob)],
         order: "ORDER BY idx",
     },
     Table {

@@ -1,4 +1,5 @@
-//! The audit ledger's three tables in PostgreSQL, with several writers.
+//! The audit ledger's three tables in PostgreSQL (entries with their leaf
+//! hashes, the Merkle nodes above the leaves, checkpoints), with several writers.
 //!
 //! Servers sharing a database append to one log: each batch takes a
 //! transaction-scoped advisory lock, then checks that its first index is the
@@ -8,9 +9,9 @@
 
 use std::collections::HashMap;
 
-use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint};
+use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint, VisitEntry};
 
-use crate::ledger_sqlite::node_position;
+use crate::ledger_sqlite::{batch_positions, node_position};
 use crate::postgres::{Lane, PgFail, LEDGER_LOCK, LEDGER_TURN};
 use crate::postgres_conn::Db;
 use crate::PostgresStore;
@@ -24,16 +25,6 @@ fn size_of(c: &mut Db) -> Result<u64, PgFail> {
         .query_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries", &[])?
         .try_get(0)?;
     Ok(u64::try_from(n).unwrap_or(0))
-}
-
-fn out_of_range(id: &NodeId) -> PgFail {
-    PgFail::Store(crate::StoreError::Corrupt {
-        what: "ledger batch".into(),
-        problem: format!(
-            "Merkle node at level {} index {} is beyond 2^57 leaves",
-            id.level, id.index
-        ),
-    })
 }
 
 fn int(n: u64) -> i64 {
@@ -58,6 +49,7 @@ impl LedgerStore for PostgresStore {
     }
 
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
+        let positions = batch_positions(&batch.nodes).map_err(LedgerStoreError::Backend)?;
         let outcome = self.transaction_on(Lane::Ledger, |c| {
             // one appender at a time per database, held until commit
             c.execute("SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])?;
@@ -69,18 +61,15 @@ impl LedgerStore for PostgresStore {
                 let idx: Vec<i64> = (0..batch.entries.len() as u64)
                     .map(|i| int(batch.first_index + i))
                     .collect();
-                let bytes: Vec<&[u8]> = batch.entries.iter().map(Vec::as_slice).collect();
+                let bytes: Vec<&[u8]> = batch.entries.iter().map(|(bytes, _)| bytes.as_slice()).collect();
+                let leaves: Vec<&[u8]> = batch.entries.iter().map(|(_, leaf)| &leaf[..]).collect();
                 c.execute(
-                    "INSERT INTO ledger_entries (idx, bytes) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
-                    &[&idx, &bytes],
+                    "INSERT INTO ledger_entries (idx, bytes, leaf)
+                     SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[])",
+                    &[&idx, &bytes, &leaves],
                 )?;
             }
             if !batch.nodes.is_empty() {
-                let positions: Vec<i64> = batch
-                    .nodes
-                    .iter()
-                    .map(|(id, _)| node_position(*id).ok_or_else(|| out_of_range(id)))
-                    .collect::<Result<_, _>>()?;
                 let hashes: Vec<&[u8]> = batch.nodes.iter().map(|(_, h)| &h[..]).collect();
                 c.execute(
                     "INSERT INTO ledger_tree (pos, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])
@@ -121,12 +110,12 @@ impl LedgerStore for PostgresStore {
         Ok(indexes.iter().map(|i| found.get(i).cloned()).collect())
     }
 
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut dyn FnMut(u64, &[u8])) -> Result<(), LedgerStoreError> {
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut VisitEntry<'_>) -> Result<(), LedgerStoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .read(|c| {
                 Ok(c.query(
-                    "SELECT idx, bytes FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2",
+                    "SELECT idx, bytes, leaf FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2",
                     &[&int(from), &limit],
                 )?)
             })
@@ -134,7 +123,8 @@ impl LedgerStore for PostgresStore {
         for r in &rows {
             let idx: i64 = r.try_get(0).map_err(|e| LedgerStoreError::Backend(e.to_string()))?;
             let bytes: &[u8] = r.try_get(1).map_err(|e| LedgerStoreError::Backend(e.to_string()))?;
-            visit(u64::try_from(idx).unwrap_or(0), bytes);
+            let leaf: &[u8] = r.try_get(2).map_err(|e| LedgerStoreError::Backend(e.to_string()))?;
+            visit(u64::try_from(idx).unwrap_or(0), bytes, <&Hash>::try_from(leaf).ok());
         }
         Ok(())
     }
@@ -142,25 +132,45 @@ impl LedgerStore for PostgresStore {
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
         let positions: Vec<Option<i64>> = ids.iter().map(|id| node_position(*id)).collect();
         let wanted: Vec<i64> = positions.iter().flatten().copied().collect();
-        if wanted.is_empty() {
+        let leaves: Vec<i64> = ids
+            .iter()
+            .filter(|id| id.level == 0)
+            .filter_map(|id| i64::try_from(id.index).ok())
+            .collect();
+        if wanted.is_empty() && leaves.is_empty() {
             return Ok(vec![None; ids.len()]);
         }
-        // one round trip whatever the shape: dense runs for verification,
-        // scattered nodes for proofs
-        let found: HashMap<i64, Hash> = self
+        // one round trip per table whatever the shape: dense runs for
+        // verification, scattered nodes for proofs
+        let (found, found_leaves) = self
             .read(|c| {
-                let mut found = HashMap::with_capacity(wanted.len());
-                for r in c.query("SELECT pos, hash FROM ledger_tree WHERE pos = ANY($1)", &[&wanted])? {
-                    if let Ok(h) = <[u8; 32]>::try_from(r.try_get::<_, &[u8]>(1)?) {
-                        found.insert(r.try_get::<_, i64>(0)?, h);
+                let mut found: HashMap<i64, Hash> = HashMap::with_capacity(wanted.len());
+                if !wanted.is_empty() {
+                    for r in c.query("SELECT pos, hash FROM ledger_tree WHERE pos = ANY($1)", &[&wanted])? {
+                        if let Ok(h) = <[u8; 32]>::try_from(r.try_get::<_, &[u8]>(1)?) {
+                            found.insert(r.try_get::<_, i64>(0)?, h);
+                        }
                     }
                 }
-                Ok(found)
+                let mut found_leaves: HashMap<i64, Hash> = HashMap::with_capacity(leaves.len());
+                if !leaves.is_empty() {
+                    for r in c.query("SELECT idx, leaf FROM ledger_entries WHERE idx = ANY($1)", &[&leaves])? {
+                        if let Ok(h) = <[u8; 32]>::try_from(r.try_get::<_, &[u8]>(1)?) {
+                            found_leaves.insert(r.try_get::<_, i64>(0)?, h);
+                        }
+                    }
+                }
+                Ok((found, found_leaves))
             })
             .map_err(backend)?;
-        Ok(positions
+        Ok(ids
             .iter()
-            .map(|p| p.and_then(|p| found.get(&p).copied()))
+            .zip(&positions)
+            .map(|(id, p)| match p {
+                Some(p) => found.get(p).copied(),
+                None if id.level == 0 => i64::try_from(id.index).ok().and_then(|i| found_leaves.get(&i).copied()),
+                None => None,
+            })
             .collect())
     }
 

@@ -95,6 +95,23 @@ CREATE TABLE bootstrap_codes (
     slot INTEGER PRIMARY KEY CHECK (slot = 1), code_hash BLOB NOT NULL, issued_ms INTEGER NOT NULL,
     expires_ms INTEGER NOT NULL);
 "#,
+    // Each entry's leaf hash in the entry's row (verification reads both in
+    // one step), taken from the tree table's level-0 rows (position
+    // `idx * 64`); x'' where one was missing, which verification reports as a
+    // missing leaf. Both tables are rebuilt rather than updated in place, so
+    // their pages stay full.
+    r#"
+CREATE TABLE ledger_entries_v9 (idx INTEGER PRIMARY KEY, bytes BLOB NOT NULL, leaf BLOB NOT NULL);
+INSERT INTO ledger_entries_v9 (idx, bytes, leaf)
+    SELECT e.idx, e.bytes, COALESCE(t.hash, x'') FROM ledger_entries e LEFT JOIN ledger_tree t ON t.pos = e.idx * 64
+    ORDER BY e.idx;
+DROP TABLE ledger_entries;
+ALTER TABLE ledger_entries_v9 RENAME TO ledger_entries;
+CREATE TABLE ledger_tree_v9 (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+INSERT INTO ledger_tree_v9 (pos, hash) SELECT pos, hash FROM ledger_tree WHERE pos % 64 <> 0 ORDER BY pos;
+DROP TABLE ledger_tree;
+ALTER TABLE ledger_tree_v9 RENAME TO ledger_tree;
+"#,
 ];
 
 /// The embedded default store: one SQLite file in WAL mode, one writer
@@ -1563,8 +1580,142 @@ mod tests {
         );
     }
 
+    const V8_ORIGIN: &str = "custodia.test/v8";
+
+    /// Writes a ledger of `n` entries into a database of schema 8 as that
+    /// version stored it (each leaf hash in `ledger_tree` at position
+    /// `idx * 64`, beside the higher nodes) under one signed checkpoint,
+    /// leaving out the leaf row of `skip_leaf`. Returns the key and the root
+    /// after each size (`roots[s]` for size `s`).
+    fn ledger_of_schema_8(
+        dir: &std::path::Path,
+        n: u64,
+        skip_leaf: Option<u64>,
+    ) -> (ledger::SigningKey, Vec<ledger::Hash>) {
+        let key = ledger::SigningKey::from_seed(V8_ORIGIN, &[3; 32]).unwrap();
+        let mut conn = rusqlite::Connection::open(dir.join(super::DB_FILE)).unwrap();
+        for sql in &super::MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        let tx = conn.transaction().unwrap();
+        let mut frontier = ledger::merkle::Frontier::new();
+        let mut roots = vec![frontier.root()];
+        for index in 0..n {
+            let entry = ledger::Entry {
+                index,
+                time: 1_700_000_000_000 + index as i64,
+                actor: format!("person:p-{}", index % 7),
+                action: "customer.read".into(),
+                resources: vec![ledger::ResourceId::Customer(format!("C-{index}"))],
+                decision: ledger::Decision::Allow,
+                policies: vec!["rep-reads-own-accounts".into()],
+                record_count: 1,
+                withheld_count: 0,
+                fields: vec!["name".into()],
+                client: ledger::ClientContext::default(),
+                justification: String::new(),
+            };
+            let bytes = entry.encode().unwrap();
+            tx.execute(
+                "INSERT INTO ledger_entries (idx, bytes) VALUES (?1, ?2)",
+                rusqlite::params![index as i64, bytes],
+            )
+            .unwrap();
+            frontier.push(ledger::leaf_hash(&bytes), |id, h| {
+                let pos = (((id.index + 1) << id.level) - 1) * 64 + u64::from(id.level);
+                if id.level > 0 || skip_leaf != Some(id.index) {
+                    tx.execute(
+                        "INSERT INTO ledger_tree (pos, hash) VALUES (?1, ?2)",
+                        rusqlite::params![pos as i64, &h[..]],
+                    )
+                    .unwrap();
+                }
+            });
+            roots.push(frontier.root());
+        }
+        let cp = ledger::Checkpoint {
+            origin: V8_ORIGIN.into(),
+            size: n,
+            root: frontier.root(),
+            time: 5,
+        };
+        tx.execute(
+            "INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (?1, 5, ?2)",
+            rusqlite::params![n as i64, cp.sign(&key).unwrap()],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        (key, roots)
+    }
+
+    /// A ledger of schema 8 verifies after the upgrade with the same root,
+    /// its proofs (which read leaves from the entry rows now) still verify,
+    /// no leaf is left in the tree table, and the ledger appends on.
+    #[test]
+    fn leaf_hashes_move_into_the_entry_rows_on_upgrade() {
+        use ledger::LedgerStore;
+        let dir = tempfile::tempdir().unwrap();
+        let n = 301;
+        let (key, roots) = ledger_of_schema_8(dir.path(), n, None);
+        let root = roots[n as usize];
+        let store = std::sync::Arc::new(super::SqliteStore::open(dir.path()).unwrap());
+        let vk = key.verifying_key();
+        let report = ledger::verify(&*store, &vk, None);
+        assert!(report.is_ok(), "{:?}", report.findings);
+        assert_eq!((report.entries_checked, report.root), (n, root));
+        for index in [0, 1, 150, 299, 300] {
+            let proof = ledger::inclusion_proof(&*store, index, n).unwrap();
+            let bytes = store.get_entries(&[index]).unwrap()[0].clone().unwrap();
+            ledger::verify_inclusion(index, n, &ledger::leaf_hash(&bytes), &proof, &root).unwrap();
+        }
+        // 77 leaves: the root at that size needs the leaf of entry 76 alone
+        assert_eq!(ledger::root_from_store(&*store, 77).unwrap(), roots[77]);
+        let proof = ledger::consistency_proof(&*store, 77, n).unwrap();
+        ledger::verify_consistency(77, n, &roots[77], &root, &proof).unwrap();
+        let leaf_rows: i64 = store
+            .read(|c| c.query_row("SELECT COUNT(*) FROM ledger_tree WHERE pos % 64 = 0", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(leaf_rows, 0);
+        // an odd size: reopening reads the last leaf from its entry row
+        let ledger = ledger::Ledger::open(
+            std::sync::Arc::clone(&store),
+            key,
+            std::sync::Arc::new(model::ManualClock::new(0)),
+            ledger::LedgerConfig::new(V8_ORIGIN),
+            Vec::new(),
+        )
+        .unwrap();
+        let mut next = ledger::Entry::decode(&store.get_entries(&[0]).unwrap()[0].clone().unwrap()).unwrap();
+        next.index = 0;
+        assert_eq!(ledger.append(next).unwrap().index, n);
+        ledger.checkpoint_now().unwrap();
+        ledger.close();
+        let report = ledger::verify(&*store, &vk, None);
+        assert!(report.is_ok(), "{:?}", report.findings);
+        assert_eq!(report.entries_checked, n + 1);
+    }
+
+    /// An entry of schema 8 whose leaf row was missing keeps its finding
+    /// after the upgrade: its row has no leaf hash, and it alone is named.
+    #[test]
+    fn a_leaf_missing_before_the_upgrade_is_still_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, _) = ledger_of_schema_8(dir.path(), 40, Some(21));
+        let store = super::SqliteStore::open(dir.path()).unwrap();
+        let report = ledger::verify(&store, &key.verifying_key(), None);
+        assert_eq!(
+            report.findings,
+            vec![ledger::Finding::MissingNode {
+                node: ledger::NodeId { level: 0, index: 21 }
+            }]
+        );
+        assert_eq!(report.first_bad_entry(), Some(21));
+    }
+
     /// A data directory of schema 6 (Merkle nodes keyed by level, then index)
-    /// opens with every node where the ledger looks for it.
+    /// opens with every node where the ledger looks for it (leaves, since
+    /// schema 9, in their entries' rows).
     #[test]
     fn ledger_nodes_move_to_the_tree_table_on_upgrade() {
         use ledger::LedgerStore;
@@ -1581,6 +1732,13 @@ mod tests {
                 conn.execute_batch(sql).unwrap();
             }
             conn.pragma_update(None, "user_version", 6).unwrap();
+            for i in 0u64..300 {
+                conn.execute(
+                    "INSERT INTO ledger_entries (idx, bytes) VALUES (?1, ?2)",
+                    rusqlite::params![i as i64, &i.to_le_bytes()[..]],
+                )
+                .unwrap();
+            }
             for (id, h) in &nodes {
                 conn.execute(
                     "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",

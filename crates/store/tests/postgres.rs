@@ -248,14 +248,67 @@ fn two_ledgers_on_one_database_keep_one_verifiable_log() {
     assert_eq!(report.unsigned_tail, 0);
 }
 
+/// A database of schema 8 kept each leaf hash in `ledger_tree` at position
+/// `idx * 64`: a ledger turned back into that layout verifies after the
+/// upgrade with the same root, and its proofs (which read leaves from the
+/// entry rows now) still verify.
+#[test]
+fn leaf_hashes_move_into_the_entry_rows_on_upgrade() {
+    use ledger::LedgerStore;
+    let db = fresh_database();
+    let key = ledger::SigningKey::from_seed("custodia.test/pg", &[7; 32]).unwrap();
+    let vk = key.verifying_key();
+    let n = 45;
+    {
+        let store = PostgresStore::connect(db.url()).unwrap();
+        let ledger = ledger::Ledger::open(
+            store,
+            key,
+            Arc::new(model::ManualClock::new(1_700_000_000_000)),
+            ledger::LedgerConfig::new("custodia.test/pg"),
+            Vec::new(),
+        )
+        .unwrap();
+        for i in 0..n {
+            ledger.append(ledger_entry(i)).unwrap();
+        }
+        ledger.checkpoint_now().unwrap();
+        ledger.close();
+    }
+    admin_execute(
+        db.name(),
+        "INSERT INTO ledger_tree (pos, hash) SELECT idx * 64, leaf FROM ledger_entries;
+         ALTER TABLE ledger_entries DROP COLUMN leaf;
+         UPDATE schema_version SET version = 8;",
+    );
+    let store = PostgresStore::connect(db.url()).unwrap();
+    let report = ledger::verify(&store, &vk, None);
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.entries_checked, n);
+    let cp = ledger::Checkpoint::open(&store.latest_checkpoint().unwrap().unwrap().text, &vk).unwrap();
+    assert_eq!((cp.size, cp.root), (n, report.root));
+    for index in [0, 17, 44] {
+        let proof = ledger::inclusion_proof(&store, index, n).unwrap();
+        let bytes = store.get_entries(&[index]).unwrap()[0].clone().unwrap();
+        ledger::verify_inclusion(index, n, &ledger::leaf_hash(&bytes), &proof, &cp.root).unwrap();
+    }
+    // 13 leaves: the root at that size needs the leaf of entry 12 alone
+    let at_13 = ledger::root_from_store(&store, 13).unwrap();
+    let proof = ledger::consistency_proof(&store, 13, n).unwrap();
+    ledger::verify_consistency(13, n, &at_13, &cp.root, &proof).unwrap();
+    let leaf = ledger::NodeId { level: 0, index: 12 };
+    let bytes = store.get_entries(&[12]).unwrap()[0].clone().unwrap();
+    assert_eq!(store.get_nodes(&[leaf]).unwrap(), vec![Some(ledger::leaf_hash(&bytes))]);
+}
+
 #[test]
 fn a_stale_batch_is_a_conflict_and_writes_nothing() {
     use ledger::LedgerStore;
     let (_db, store) = fresh();
     let batch = |first: u64| ledger::AppendBatch {
         first_index: first,
-        entries: vec![b"x".to_vec()],
-        nodes: vec![(ledger::NodeId { level: 0, index: first }, ledger::leaf_hash(b"x"))],
+        entries: vec![(b"x".to_vec(), ledger::leaf_hash(b"x"))],
+        nodes: Vec::new(),
         checkpoint: None,
     };
     store.append_batch(&batch(0)).unwrap();
@@ -308,6 +361,11 @@ fn migration_copies_everything_and_refuses_a_second_time() {
     assert_eq!(pg.current_policy().unwrap(), sqlite.current_policy().unwrap());
     assert_eq!(pg.size().unwrap(), 308);
     assert_eq!(pg.latest_checkpoint().unwrap(), sqlite.latest_checkpoint().unwrap());
+    // every leaf hash came along in its entry's row
+    let leaves: Vec<ledger::NodeId> = (0..308).map(|index| ledger::NodeId { level: 0, index }).collect();
+    let copied = pg.get_nodes(&leaves).unwrap();
+    assert!(copied.iter().all(Option::is_some));
+    assert_eq!(copied, sqlite.get_nodes(&leaves).unwrap());
     let again = store::copy_sqlite_to_postgres(&sqlite, &pg).unwrap_err();
     assert!(matches!(again, StoreError::TargetNotEmpty { .. }), "{again}");
 }

@@ -88,11 +88,27 @@ fn a_reordered_pair_is_found() {
 #[test]
 fn an_inserted_entry_is_found() {
     check_tamper("inserted", Some(3), |c| {
-        let copy = entry_bytes(c, 2);
         c.execute_batch("UPDATE ledger_entries SET idx = idx + 1000 WHERE idx >= 3; UPDATE ledger_entries SET idx = idx - 999 WHERE idx >= 1003;").unwrap();
-        c.execute("INSERT INTO ledger_entries (idx, bytes) VALUES (3, ?1)", [copy])
-            .unwrap();
+        // a copy of entry 2's whole row, leaf hash included
+        c.execute(
+            "INSERT INTO ledger_entries (idx, bytes, leaf) SELECT 3, bytes, leaf FROM ledger_entries WHERE idx = 2",
+            [],
+        )
+        .unwrap();
     });
+}
+
+#[test]
+fn a_modified_leaf_hash_is_found() {
+    for (name, leaf) in [
+        ("altered leaf", vec![0x5a_u8; 32]),
+        ("truncated leaf", vec![0x5a_u8; 31]),
+    ] {
+        check_tamper(name, Some(3), |c| {
+            c.execute("UPDATE ledger_entries SET leaf = ?1 WHERE idx = 3", [leaf])
+                .unwrap();
+        });
+    }
 }
 
 #[test]

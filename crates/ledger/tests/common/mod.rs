@@ -77,15 +77,13 @@ pub fn filled(n: u64) -> Ledger<MemoryStore> {
 /// (fast in debug builds; the committer is tested elsewhere).
 pub fn direct_store(n: u64) -> MemoryStore {
     use ledger::merkle::Frontier;
-    use ledger::{leaf_hash, AppendBatch, Checkpoint, LedgerStore, StoredCheckpoint};
+    use ledger::{AppendBatch, Checkpoint, LedgerStore, StoredCheckpoint};
     let mut frontier = Frontier::new();
     let mut batch = AppendBatch::default();
     for i in 0..n {
         let mut e = entry(i);
         e.index = i;
-        let bytes = e.encode().unwrap();
-        frontier.push(leaf_hash(&bytes), |id, h| batch.nodes.push((id, *h)));
-        batch.entries.push(bytes);
+        batch.push_entry(&mut frontier, e.encode().unwrap());
     }
     let cp = Checkpoint {
         origin: NAME.into(),
