@@ -447,5 +447,21 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
     if store.get_nodes(&ids).map_err(err)? != want {
         return fail("a large batch must store every leaf and node");
     }
+    // Scattered nodes across the tree, as proofs ask (more than one
+    // statement's worth in the SQL stores), newest first, with absent ones.
+    let mut scattered: Vec<(NodeId, Option<Hash>)> = big_nodes
+        .iter()
+        .filter(|(id, _)| id.level > 0)
+        .step_by(7)
+        .map(|(id, h)| (*id, Some(*h)))
+        .collect();
+    scattered.reverse();
+    scattered.insert(3, (NodeId { level: 9, index: 5 }, None));
+    scattered.push((NodeId { level: 0, index: 400 }, None));
+    let ids: Vec<NodeId> = scattered.iter().map(|(id, _)| *id).collect();
+    let want: Vec<Option<Hash>> = scattered.iter().map(|(_, h)| *h).collect();
+    if ids.len() <= 40 || store.get_nodes(&ids).map_err(err)? != want {
+        return fail("get_nodes must return scattered nodes in the order asked, None when absent");
+    }
     Ok(())
 }

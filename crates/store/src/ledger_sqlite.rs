@@ -135,16 +135,49 @@ fn tree_nodes(conn: &rusqlite::Connection, positions: &[Option<i64>]) -> rusqlit
             })
             .collect())
     } else {
-        let mut point = conn.prepare_cached("SELECT hash FROM ledger_tree WHERE pos = ?1")?;
-        positions
+        let wanted: Vec<i64> = positions.iter().flatten().copied().collect();
+        let found = hashes_by_key(conn, "SELECT pos, hash FROM ledger_tree WHERE pos IN", &wanted)?;
+        Ok(positions
             .iter()
-            .map(|p| {
-                let Some(p) = p else { return Ok(None) };
-                let blob: Option<Vec<u8>> = point.query_row([p], |r| r.get(0)).optional()?;
-                Ok(blob.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
-            })
-            .collect()
+            .map(|p| p.and_then(|p| found.get(&p).copied()))
+            .collect())
     }
+}
+
+/// Keys asked per statement by [`hashes_by_key`]; a shorter list is padded
+/// by repeating its last key, so one prepared statement serves every call.
+const KEYS_PER_STATEMENT: usize = 32;
+
+/// The 32-byte hashes of the rows with the given keys, by key, from
+/// `select_in` (`SELECT key, hash FROM … WHERE key IN`). A proof asks for some
+/// 25 scattered nodes: one statement for all of them instead of one query
+/// each, whose binding, stepping and resetting cost more than the B-tree seek.
+fn hashes_by_key(
+    conn: &rusqlite::Connection,
+    select_in: &str,
+    keys: &[i64],
+) -> rusqlite::Result<std::collections::HashMap<i64, Hash>> {
+    let mut found = std::collections::HashMap::with_capacity(keys.len());
+    if keys.is_empty() {
+        return Ok(found);
+    }
+    let placeholders = vec!["?"; KEYS_PER_STATEMENT].join(",");
+    let mut stmt = conn.prepare_cached(&format!("{select_in} ({placeholders})"))?;
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let last = chunk.last().copied().unwrap_or_default();
+        let padded = chunk
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(last))
+            .take(KEYS_PER_STATEMENT);
+        let mut rows = stmt.query(rusqlite::params_from_iter(padded))?;
+        while let Some(row) = rows.next()? {
+            if let Some(hash) = stored_hash(row.get_ref(1)?) {
+                found.insert(row.get(0)?, *hash);
+            }
+        }
+    }
+    Ok(found)
 }
 
 impl LedgerStore for SqliteStore {
@@ -250,14 +283,16 @@ impl LedgerStore for SqliteStore {
         let positions: Vec<Option<i64>> = ids.iter().map(|id| node_position(*id)).collect();
         self.read(|conn| {
             let mut found = tree_nodes(conn, &positions)?;
-            // Leaves (proofs ask for a few): point reads of the entries' rows.
-            let mut leaf = conn.prepare_cached("SELECT leaf FROM ledger_entries WHERE idx = ?1")?;
+            // Leaves (proofs ask for one or two): from the entries' rows.
+            let leaf_rows: Vec<i64> = ids
+                .iter()
+                .filter(|id| id.level == 0)
+                .filter_map(|id| i64::try_from(id.index).ok())
+                .collect();
+            let leaves = hashes_by_key(conn, "SELECT idx, leaf FROM ledger_entries WHERE idx IN", &leaf_rows)?;
             for (id, slot) in ids.iter().zip(&mut found) {
-                if let (0, Ok(idx)) = (id.level, i64::try_from(id.index)) {
-                    *slot = leaf
-                        .query_row([idx], |r| Ok(stored_hash(r.get_ref(0)?).copied()))
-                        .optional()?
-                        .flatten();
+                if id.level == 0 {
+                    *slot = i64::try_from(id.index).ok().and_then(|idx| leaves.get(&idx).copied());
                 }
             }
             Ok(found)
