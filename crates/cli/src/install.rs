@@ -259,7 +259,11 @@ pub fn init_quiet(ctx: &Context) -> anyhow::Result<(String, String)> {
     let result = init_inner(ctx);
     if result.is_err() {
         // Leave nothing half-made behind.
-        let _ = std::fs::remove_file(dir.join(store::DB_FILE));
+        for file in [store::DB_FILE, store::LEDGER_FILE] {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(dir.join(format!("{file}{suffix}")));
+            }
+        }
         let _ = std::fs::remove_file(ctx.ledger_key_file());
         if created_dir {
             let _ = std::fs::remove_dir_all(dir);

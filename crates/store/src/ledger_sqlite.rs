@@ -182,13 +182,13 @@ fn hashes_by_key(
 
 impl LedgerStore for SqliteStore {
     fn size(&self) -> Result<u64, LedgerStoreError> {
-        self.read(size_of).map_err(backend)
+        self.ledger_read(size_of).map_err(backend)
     }
 
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
         let positions = batch_positions(&batch.nodes).map_err(LedgerStoreError::Backend)?;
         let mut conflict = None;
-        self.write(|conn| {
+        self.ledger_write(|conn| {
             let tx = conn.transaction()?;
             let size = size_of(&tx)?;
             if size != batch.first_index {
@@ -254,7 +254,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, LedgerStoreError> {
-        self.read(|conn| {
+        self.ledger_read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT bytes FROM ledger_entries WHERE idx = ?1")?;
             indexes
                 .iter()
@@ -265,7 +265,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn scan_entries(&self, from: u64, limit: usize, visit: &mut VisitEntry<'_>) -> Result<(), LedgerStoreError> {
-        self.read(|conn| {
+        self.ledger_read(|conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT idx, bytes, leaf FROM ledger_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
             let mut rows = stmt.query(params![from as i64, limit as i64])?;
@@ -281,7 +281,7 @@ impl LedgerStore for SqliteStore {
 
     fn get_nodes(&self, ids: &[NodeId]) -> Result<Vec<Option<Hash>>, LedgerStoreError> {
         let positions: Vec<Option<i64>> = ids.iter().map(|id| node_position(*id)).collect();
-        self.read(|conn| {
+        self.ledger_read(|conn| {
             let mut found = tree_nodes(conn, &positions)?;
             // Leaves (proofs ask for one or two): from the entries' rows.
             let leaf_rows: Vec<i64> = ids
@@ -301,7 +301,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), LedgerStoreError> {
-        self.read(|conn| {
+        self.ledger_read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT size, time_ms, text FROM ledger_checkpoints ORDER BY seq")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
@@ -317,7 +317,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, LedgerStoreError> {
-        self.read(|conn| {
+        self.ledger_read(|conn| {
             conn.query_row(
                 "SELECT size, time_ms, text FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1",
                 [],

@@ -31,12 +31,9 @@ pub const GENERATION_SETTING: &str = "generation";
 pub use postgres::{is_postgres_url, redact_url, PostgresOptions, PostgresStore};
 pub use postgres_copy::{copy_sqlite_to_postgres, CopyReport};
 pub use records::*;
-pub use sqlite::{SqliteStore, DB_FILE};
+pub use sqlite::{SqliteStore, DB_FILE, LEDGER_FILE};
 
 use model::{CustomerId, CustomerMeta, DocumentId, DocumentMeta, Person, PersonId, Team, UnixMillis};
-
-/// Schema version this build writes. Opening a store with a higher one fails.
-pub const SCHEMA_VERSION: i64 = 9;
 
 /// What can go wrong in a store. Messages name the problem and the fix; they
 /// never contain field values.

@@ -30,7 +30,7 @@ use crate::records::{decode_fields, encode_fields};
 use crate::{
     ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures,
     LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey,
-    StoredPolicy, TotpRecord, SCHEMA_VERSION,
+    StoredPolicy, TotpRecord,
 };
 
 type Pool = r2d2::Pool<DbManager>;
@@ -42,6 +42,9 @@ pub(crate) const LEDGER_LOCK: i64 = 0x6375_7374_6f64_0002;
 const POLICY_LOCK: i64 = 0x6375_7374_6f64_0003;
 /// Held by a ledger for a whole group commit (see `append_turn`).
 pub(crate) const LEDGER_TURN: i64 = 0x6375_7374_6f64_0004;
+
+/// Schema version this build writes. Opening a database with a higher one fails.
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Schema migrations, in order; entry `i` brings the schema to version
 /// `i + 1`. They mirror SQLite's: same tables, same columns. Ids compare
@@ -1664,7 +1667,7 @@ impl AuthStore for PostgresStore {
 mod tests {
     #[test]
     fn schema_version_is_the_number_of_migrations() {
-        assert_eq!(super::MIGRATIONS.len() as i64, crate::SCHEMA_VERSION);
+        assert_eq!(super::MIGRATIONS.len() as i64, super::SCHEMA_VERSION);
     }
 
     #[test]

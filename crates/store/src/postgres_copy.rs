@@ -314,10 +314,12 @@ pub fn copy_sqlite_to_postgres(from: &SqliteStore, to: &PostgresStore) -> Result
             });
         }
     }
-    let report = from.read(|sq| {
-        // one snapshot of the source
-        let snapshot = sq.unchecked_transaction()?;
-        let mut names = snapshot.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
+    // one snapshot of the source's two files, the ledger's attached as `ledger`
+    let report = from.read_both(|snapshot| {
+        let mut names = snapshot.prepare(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' \
+             UNION ALL SELECT name FROM ledger.sqlite_master WHERE type = 'table' ORDER BY name",
+        )?;
         let names: Vec<String> = names.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         if let Some(unknown) = names
             .iter()

@@ -10,11 +10,43 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row}
 use crate::records::{decode_fields, encode_fields};
 use crate::{
     CustomerFilter, ExportState, KeyOwner, LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, Store,
-    StoreError, StoredKey, StoredPolicy, SCHEMA_VERSION,
+    StoreError, StoredKey, StoredPolicy,
 };
 
-/// The database file inside a data directory.
+/// The vault's database file inside a data directory: customers, documents,
+/// people, keys, policy, sessions.
 pub const DB_FILE: &str = "custodia.db";
+/// The audit ledger's database file beside it. A file of its own because the
+/// ledger commits hundreds of times a second: in one file, every commit made
+/// each reader connection drop its page cache (SQLite resets a WAL reader's
+/// cache whenever the database changed), so every customer read and session
+/// check parsed its B-tree pages again.
+pub const LEDGER_FILE: &str = "ledger.db";
+
+/// Schema version of the vault file this build writes.
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// Schema version of the ledger file this build writes.
+const LEDGER_SCHEMA_VERSION: i64 = LEDGER_MIGRATIONS.len() as i64;
+/// The vault schema from which the ledger lives in [`LEDGER_FILE`]; upgrading
+/// to it moves the ledger's rows there.
+const LEDGER_MOVED_OUT: i64 = 10;
+
+/// The ledger file's schema migrations, as [`MIGRATIONS`] for the vault.
+const LEDGER_MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE ledger_entries (idx INTEGER PRIMARY KEY, bytes BLOB NOT NULL, leaf BLOB NOT NULL);
+CREATE TABLE ledger_tree (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE ledger_checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, time_ms INTEGER NOT NULL, text TEXT NOT NULL);
+"#];
+
+/// Copies the ledger's rows from a vault of schema 9 (attached as `vault`)
+/// into the ledger file, replacing whatever an interrupted earlier upgrade
+/// left there, in one transaction of the ledger file.
+const COPY_LEDGER_OUT: &str = r#"
+DELETE FROM ledger_entries; DELETE FROM ledger_tree; DELETE FROM ledger_checkpoints;
+INSERT INTO ledger_entries (idx, bytes, leaf) SELECT idx, bytes, leaf FROM vault.ledger_entries ORDER BY idx;
+INSERT INTO ledger_tree (pos, hash) SELECT pos, hash FROM vault.ledger_tree ORDER BY pos;
+INSERT INTO ledger_checkpoints (seq, size, time_ms, text) SELECT seq, size, time_ms, text FROM vault.ledger_checkpoints ORDER BY seq;
+"#;
 
 /// Schema migrations, in order; entry `i` brings the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -112,11 +144,25 @@ INSERT INTO ledger_tree_v9 (pos, hash) SELECT pos, hash FROM ledger_tree WHERE p
 DROP TABLE ledger_tree;
 ALTER TABLE ledger_tree_v9 RENAME TO ledger_tree;
 "#,
+    // The ledger moves to its own file ([`LEDGER_FILE`]), which holds a copy
+    // of these tables' rows by the time this runs.
+    r#"
+DROP TABLE ledger_entries;
+DROP TABLE ledger_tree;
+DROP TABLE ledger_checkpoints;
+"#,
 ];
 
-/// The embedded default store: one SQLite file in WAL mode, one writer
+/// The embedded default store: two SQLite files in WAL mode, the vault
+/// ([`DB_FILE`]) and the ledger ([`LEDGER_FILE`]), each with one writer
 /// connection, a small pool of readers and a checkpointer thread.
 pub struct SqliteStore {
+    vault: Db,
+    ledger: Db,
+}
+
+/// One database file and its connections.
+struct Db {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
@@ -198,102 +244,95 @@ fn dir_read_only(path: &Path) -> bool {
 }
 
 impl SqliteStore {
-    /// Creates the database in `dir` (which must exist) and migrates it.
+    /// Creates the database files in `dir` (which must exist) and migrates them.
     pub fn create(dir: &Path) -> Result<SqliteStore> {
         let path = dir.join(DB_FILE);
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(db_err(&path))?;
+        let conn = Db::connect(&path, OpenFlags::SQLITE_OPEN_CREATE)?;
         Self::finish_open(path, conn)
     }
 
-    /// Opens an existing data directory's database.
+    /// Opens an existing data directory's database files.
     pub fn open(dir: &Path) -> Result<SqliteStore> {
         let path = dir.join(DB_FILE);
         if !path.exists() {
             return Err(StoreError::NotInitialized(dir.display().to_string()));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(db_err(&path))?;
+        let conn = Db::connect(&path, OpenFlags::empty())?;
         Self::finish_open(path, conn)
     }
 
-    /// The database file's path.
+    /// The vault database file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.vault.path
     }
 
-    fn configure(path: &Path, conn: &Connection) -> Result<()> {
-        // secure_delete: erased customers' pages are zeroed, not left in free pages.
-        // cache_size: up to 256 MiB of pages per connection (allocated only as
-        // used), so a bulk import's index inserts stay in memory until commit.
-        // mmap_size: reads map the file (up to SQLite's 2 GiB cap) instead of a
-        // pread per page, which halves a cold point read in a large vault.
-        // SQLite writes through write() still; only reads use the map.
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-262144; PRAGMA mmap_size=2147418112;",
-        )
-        .map_err(db_err(path))
+    /// The ledger database file's path.
+    pub fn ledger_path(&self) -> &Path {
+        &self.ledger.path
     }
 
     fn finish_open(path: PathBuf, mut conn: Connection) -> Result<SqliteStore> {
-        Self::configure(&path, &conn)?;
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(db_err(&path))?;
-        if found > SCHEMA_VERSION {
-            let dir = path.parent().unwrap_or(&path).display().to_string();
-            return Err(StoreError::NewerSchema {
-                dir,
-                found,
-                supported: SCHEMA_VERSION,
-            });
+        configure(&path, &conn)?;
+        let found = schema_version(&path, &conn, SCHEMA_VERSION)?;
+        let ledger_path = path.with_file_name(LEDGER_FILE);
+        // The ledger file is made only where the vault's schema says it is
+        // still to be made: a ledger file gone from a data directory that had
+        // one is an error, never silently an empty ledger.
+        let ledger_flags = if found < LEDGER_MOVED_OUT {
+            OpenFlags::SQLITE_OPEN_CREATE
+        } else {
+            if !ledger_path.exists() {
+                return Err(StoreError::Corrupt {
+                    what: ledger_path.display().to_string(),
+                    problem: "the audit ledger's file is missing from the data directory; restore it from a backup"
+                        .into(),
+                });
+            }
+            OpenFlags::empty()
+        };
+        let mut ledger_conn = Db::connect(&ledger_path, ledger_flags)?;
+        configure(&ledger_path, &ledger_conn)?;
+        let ledger_found = schema_version(&ledger_path, &ledger_conn, LEDGER_SCHEMA_VERSION)?;
+        migrate(&ledger_path, &mut ledger_conn, LEDGER_MIGRATIONS, ledger_found)?;
+        let before_move = (LEDGER_MOVED_OUT - 1) as usize;
+        migrate(&path, &mut conn, &MIGRATIONS[..before_move], found)?;
+        if found < LEDGER_MOVED_OUT {
+            copy_ledger_out(&path, &ledger_conn)?;
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
-            let tx = conn.transaction().map_err(db_err(&path))?;
-            tx.execute_batch(sql).map_err(db_err(&path))?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)
-                .map_err(db_err(&path))?;
-            tx.commit().map_err(db_err(&path))?;
-        }
-        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
-            .map_err(db_err(&path))?;
-        let stop = start_checkpointer(&path);
+        migrate(&path, &mut conn, MIGRATIONS, found.max(LEDGER_MOVED_OUT - 1))?;
         Ok(SqliteStore {
-            path,
-            writer: Mutex::new(conn),
-            readers: Mutex::new(Vec::new()),
-            _stop_checkpointer: stop,
+            vault: Db::start(path, conn)?,
+            ledger: Db::start(ledger_path, ledger_conn)?,
         })
     }
 
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let mut conn = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
-        f(&mut conn).map_err(db_err(&self.path))
+        self.vault.write(f)
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let pooled = self
-            .readers
-            .lock()
-            .map_err(|_| StoreError::Database("reader pool poisoned".into()))?
-            .pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => {
-                let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let c = Connection::open_with_flags(&self.path, flags).map_err(db_err(&self.path))?;
-                Self::configure(&self.path, &c)?;
-                c
-            }
-        };
-        let out = f(&conn).map_err(db_err(&self.path));
-        if let Ok(mut pool) = self.readers.lock() {
-            pool.push(conn);
-        }
-        out
+        self.vault.read(f)
+    }
+
+    pub(crate) fn ledger_write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        self.ledger.write(f)
+    }
+
+    pub(crate) fn ledger_read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        self.ledger.read(f)
+    }
+
+    /// Runs `f` on a connection of its own to the vault with the ledger file
+    /// attached as `ledger`, in one read transaction over both (for copying
+    /// the whole installation elsewhere while no server runs).
+    pub(crate) fn read_both<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>) -> Result<T> {
+        let mut conn = Db::connect(&self.vault.path, OpenFlags::empty())?;
+        configure(&self.vault.path, &conn)?;
+        let ledger = self.ledger.path.to_string_lossy().into_owned();
+        conn.execute("ATTACH DATABASE ?1 AS ledger", [ledger])
+            .map_err(db_err(&self.ledger.path))?;
+        let tx = conn.transaction().map_err(db_err(&self.vault.path))?;
+        f(&tx).map_err(db_err(&self.vault.path))
     }
 
     /// Runs a write transaction and maps constraint violations on the
@@ -304,6 +343,108 @@ impl SqliteStore {
             f(&tx)?;
             tx.commit()
         })
+    }
+}
+
+fn configure(path: &Path, conn: &Connection) -> Result<()> {
+    // secure_delete: erased customers' pages are zeroed, not left in free pages.
+    // cache_size: up to 256 MiB of pages per connection (allocated only as
+    // used), so a bulk import's index inserts stay in memory until commit.
+    // mmap_size: reads map the file (up to SQLite's 2 GiB cap) instead of a
+    // pread per page, which halves a cold point read in a large vault.
+    // SQLite writes through write() still; only reads use the map.
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-262144; PRAGMA mmap_size=2147418112;",
+    )
+    .map_err(db_err(path))
+}
+
+/// A database file's schema version; one newer than this build's is an error.
+fn schema_version(path: &Path, conn: &Connection, supported: i64) -> Result<i64> {
+    let found: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db_err(path))?;
+    if found > supported {
+        let dir = path.parent().unwrap_or(path).display().to_string();
+        return Err(StoreError::NewerSchema { dir, found, supported });
+    }
+    Ok(found)
+}
+
+/// Runs the migrations after version `found`, one transaction each.
+fn migrate(path: &Path, conn: &mut Connection, migrations: &[&str], found: i64) -> Result<()> {
+    for (i, sql) in migrations.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        let tx = conn.transaction().map_err(db_err(path))?;
+        tx.execute_batch(sql).map_err(db_err(path))?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .map_err(db_err(path))?;
+        tx.commit().map_err(db_err(path))?;
+    }
+    Ok(())
+}
+
+/// Copies a schema-9 vault's ledger rows into the ledger file. Safe to run
+/// again after an interruption: the vault drops its copy only afterwards.
+fn copy_ledger_out(vault: &Path, ledger: &Connection) -> Result<()> {
+    let attach = || -> rusqlite::Result<()> {
+        ledger.execute("ATTACH DATABASE ?1 AS vault", [vault.to_string_lossy()])?;
+        let copied = ledger.execute_batch(&format!("BEGIN IMMEDIATE; {COPY_LEDGER_OUT} COMMIT;"));
+        if copied.is_err() {
+            let _ = ledger.execute_batch("ROLLBACK");
+        }
+        let detached = ledger.execute_batch("DETACH DATABASE vault");
+        copied.and(detached)
+    };
+    attach().map_err(db_err(vault))
+}
+
+impl Db {
+    /// Opens a connection to `path`, with `extra` flags (e.g. create).
+    fn connect(path: &Path, extra: OpenFlags) -> Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | extra;
+        Connection::open_with_flags(path, flags).map_err(db_err(path))
+    }
+
+    /// Wraps a migrated connection as the file's writer and starts its checkpointer.
+    fn start(path: PathBuf, conn: Connection) -> Result<Db> {
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+            .map_err(db_err(&path))?;
+        let stop = start_checkpointer(&path);
+        Ok(Db {
+            path,
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            _stop_checkpointer: stop,
+        })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        f(&mut conn).map_err(db_err(&self.path))
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Database("reader pool poisoned".into()))?
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Self::connect(&self.path, OpenFlags::empty())?;
+                configure(&self.path, &c)?;
+                c
+            }
+        };
+        let out = f(&conn).map_err(db_err(&self.path));
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.push(conn);
+        }
+        out
     }
 }
 
@@ -643,10 +784,11 @@ impl Store for SqliteStore {
 
     fn insert_customer_batches(&self, batches: &mut dyn Iterator<Item = Result<Vec<SealedCustomer>>>) -> Result<u64> {
         let mut conn = self
+            .vault
             .writer
             .lock()
             .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
-        let db = db_err(&self.path);
+        let db = db_err(&self.vault.path);
         let tx = conn.transaction().map_err(&db)?;
         let mut lookups = Vec::new();
         let mut count = 0u64;
@@ -1503,7 +1645,7 @@ mod tests {
 
     #[test]
     fn schema_version_is_the_number_of_migrations() {
-        assert_eq!(super::MIGRATIONS.len() as i64, crate::SCHEMA_VERSION);
+        assert_eq!(super::MIGRATIONS.len() as i64, super::SCHEMA_VERSION);
     }
 
     /// Commits leave their pages in the write-ahead log; the checkpointer,
@@ -1674,9 +1816,19 @@ mod tests {
         let proof = ledger::consistency_proof(&*store, 77, n).unwrap();
         ledger::verify_consistency(77, n, &roots[77], &root, &proof).unwrap();
         let leaf_rows: i64 = store
-            .read(|c| c.query_row("SELECT COUNT(*) FROM ledger_tree WHERE pos % 64 = 0", [], |r| r.get(0)))
+            .ledger_read(|c| c.query_row("SELECT COUNT(*) FROM ledger_tree WHERE pos % 64 = 0", [], |r| r.get(0)))
             .unwrap();
         assert_eq!(leaf_rows, 0);
+        let left_in_vault: i64 = store
+            .read(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'ledger%'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(left_in_vault, 0, "the ledger's tables moved to their own file");
         // an odd size: reopening reads the last leaf from its entry row
         let ledger = ledger::Ledger::open(
             std::sync::Arc::clone(&store),
@@ -1694,6 +1846,30 @@ mod tests {
         let report = ledger::verify(&*store, &vk, None);
         assert!(report.is_ok(), "{:?}", report.findings);
         assert_eq!(report.entries_checked, n + 1);
+    }
+
+    /// An upgrade interrupted after the ledger's rows were copied to their
+    /// own file, but before the vault dropped its copy, copies them again on
+    /// the next open, replacing what the first attempt left.
+    #[test]
+    fn an_interrupted_move_of_the_ledger_is_redone() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 90;
+        let (key, roots) = ledger_of_schema_8(dir.path(), n, None);
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(super::LEDGER_FILE)).unwrap();
+            conn.execute_batch(super::LEDGER_MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO ledger_entries (idx, bytes, leaf) VALUES (0, x'00', x''), (500, x'01', x'');
+                 INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (1, 1, 'half-copied');",
+            )
+            .unwrap();
+        }
+        let store = super::SqliteStore::open(dir.path()).unwrap();
+        let report = ledger::verify(&store, &key.verifying_key(), None);
+        assert!(report.is_ok(), "{:?}", report.findings);
+        assert_eq!((report.entries_checked, report.root), (n, roots[n as usize]));
     }
 
     /// An entry of schema 8 whose leaf row was missing keeps its finding

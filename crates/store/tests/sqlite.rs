@@ -38,6 +38,25 @@ fn missing_data_dir_says_run_init() {
     assert!(err.to_string().contains("custodia init"), "{err}");
 }
 
+/// Deleting the ledger's file must not pass for a fresh, empty ledger.
+#[test]
+fn a_data_dir_without_its_ledger_file_is_refused() {
+    let (dir, store) = fresh();
+    store.put_setting("installation", "kept").unwrap();
+    drop(store);
+    std::fs::remove_file(dir.path().join(store::LEDGER_FILE)).unwrap();
+    let err = SqliteStore::open(dir.path()).err().unwrap();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains("ledger") && err.to_string().contains("backup"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join(store::LEDGER_FILE).exists(),
+        "no empty ledger was made"
+    );
+}
+
 #[test]
 fn erased_customer_leaves_no_bytes_in_the_files() {
     let (dir, store) = fresh();

@@ -21,8 +21,10 @@ fn busy_env() -> Env {
     env
 }
 
+/// The ledger's own database file, edited directly as an attacker with the
+/// file would.
 fn db(env: &Env) -> rusqlite::Connection {
-    rusqlite::Connection::open(env.data.join("custodia.db")).unwrap()
+    rusqlite::Connection::open(env.data.join(store::LEDGER_FILE)).unwrap()
 }
 
 fn entry_bytes(conn: &rusqlite::Connection, idx: i64) -> Vec<u8> {
