@@ -2,6 +2,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
@@ -44,27 +45,38 @@ struct Key([u8; 32]);
 /// nonces never repeat; two sequences on the same key (the key unwrapped
 /// again for an update) collide only if two random 96-bit bases land within
 /// a few counter steps of each other, which is negligible for the handful of
-/// messages a per-record key ever seals.
+/// messages a per-record key ever seals. A key unwrapped to be read draws its
+/// base only if it ever seals: most never do, and reads skip the system call.
 struct NonceSequence {
-    base: [u8; NONCE_LEN],
+    base: OnceLock<[u8; NONCE_LEN]>,
     counter: AtomicU64,
 }
 
 impl NonceSequence {
-    fn new(base: [u8; NONCE_LEN]) -> NonceSequence {
+    fn new(base: Option<[u8; NONCE_LEN]>) -> NonceSequence {
         NonceSequence {
-            base,
+            base: base.map(OnceLock::from).unwrap_or_default(),
             counter: AtomicU64::new(0),
         }
     }
 
-    fn next(&self) -> [u8; NONCE_LEN] {
+    fn next(&self) -> Result<[u8; NONCE_LEN], CryptoError> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed).to_le_bytes();
-        let mut nonce = self.base;
+        let mut nonce = match self.base.get() {
+            Some(base) => *base,
+            None => {
+                // Should two threads race here, one base wins and both use it.
+                let _ = self.base.set(random()?);
+                *self
+                    .base
+                    .get()
+                    .ok_or_else(|| CryptoError::Random("nonce base unset".into()))?
+            }
+        };
         for (b, c) in nonce.iter_mut().zip(n) {
             *b ^= c;
         }
-        nonce
+        Ok(nonce)
     }
 }
 
@@ -81,7 +93,7 @@ impl fmt::Debug for DataKey {
 }
 
 impl DataKey {
-    fn from_key(key: &Key, nonce_base: [u8; NONCE_LEN]) -> DataKey {
+    fn from_key(key: &Key, nonce_base: Option<[u8; NONCE_LEN]>) -> DataKey {
         DataKey {
             cipher: Aes256Gcm::new((&key.0).into()),
             nonces: NonceSequence::new(nonce_base),
@@ -91,7 +103,7 @@ impl DataKey {
     /// Seals `plaintext`, binding it to `aad`.
     /// Output: version byte ‖ nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        seal_with(&self.cipher, self.nonces.next(), aad, plaintext)
+        seal_with(&self.cipher, self.nonces.next()?, aad, plaintext)
     }
 
     /// Opens what [`DataKey::seal`] produced with the same `aad`.
@@ -286,7 +298,7 @@ impl Keyring {
             &key.0,
         )?;
         Ok((
-            DataKey::from_key(&key, to_nonce(field_nonces)),
+            DataKey::from_key(&key, Some(to_nonce(field_nonces))),
             WrappedKey {
                 kek_version: kek.version,
                 sealed,
@@ -300,7 +312,7 @@ impl Keyring {
         let raw = open_with(&kek.cipher, &Self::wrap_aad(kek.version, record), &wrapped.sealed)?;
         let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Decrypt)?;
         let key = Key(bytes);
-        Ok(DataKey::from_key(&key, random()?))
+        Ok(DataKey::from_key(&key, None))
     }
 
     /// Re-wraps a data key under the current KEK without exposing it.
@@ -506,6 +518,25 @@ mod tests {
                 let sealed = key.seal(b"a", b"same").unwrap();
                 assert!(seen.insert(sealed[1..1 + NONCE_LEN].to_vec()));
             }
+        }
+    }
+
+    /// An unwrapped key draws its nonce base at its first seal; threads
+    /// racing to that first seal still get distinct nonces.
+    #[test]
+    fn threads_racing_to_a_keys_first_seal_get_distinct_nonces() {
+        let ring = Keyring::generate("test").unwrap();
+        let (_, wrapped) = ring.new_data_key(b"r").unwrap();
+        for _ in 0..20 {
+            let key = ring.unwrap_data_key(b"r", &wrapped).unwrap();
+            let nonces: Vec<Vec<u8>> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..4)
+                    .map(|_| s.spawn(|| key.seal(b"a", b"x").unwrap()[1..1 + NONCE_LEN].to_vec()))
+                    .collect();
+                workers.into_iter().map(|w| w.join().unwrap()).collect()
+            });
+            let distinct: std::collections::HashSet<_> = nonces.iter().collect();
+            assert_eq!(distinct.len(), nonces.len());
         }
     }
 

@@ -11,10 +11,10 @@ fn backend(e: StoreError) -> LedgerStoreError {
 }
 
 fn size_of(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {
-    conn.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map(|n| n as u64)
+    // cached: the committer asks before every batch
+    conn.prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries")?
+        .query_row([], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
 }
 
 /// Where a Merkle node of level 1 or up is stored in `ledger_tree`: `last

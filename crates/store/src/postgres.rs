@@ -1204,6 +1204,12 @@ fn token_from_row(r: &Row) -> PgResult<ApiTokenRecord> {
     })
 }
 
+/// The credential checks every request makes, built once.
+static SESSION_WITH_HOLDER: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS));
+static TOKEN_WITH_HOLDER: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS));
+
 /// A row of [`crate::auth::with_holder_query`]: the credential's columns,
 /// then `sessions_valid_after`, the generation setting, then the holder's
 /// (all NULL when removed).
@@ -1287,12 +1293,9 @@ impl AuthStore for PostgresStore {
 
     fn session_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<SessionRecord>>> {
         self.read(|c| {
-            c.query_opt(
-                &crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS),
-                &[&token_hash.as_slice()],
-            )?
-            .map(|r| with_holder_from_row(&r, session_from_row, SESSION_COLS))
-            .transpose()
+            c.query_opt(SESSION_WITH_HOLDER.as_str(), &[&token_hash.as_slice()])?
+                .map(|r| with_holder_from_row(&r, session_from_row, SESSION_COLS))
+                .transpose()
         })
     }
 
@@ -1545,12 +1548,9 @@ impl AuthStore for PostgresStore {
 
     fn api_token_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<ApiTokenRecord>>> {
         self.read(|c| {
-            c.query_opt(
-                &crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS),
-                &[&token_hash.as_slice()],
-            )?
-            .map(|r| with_holder_from_row(&r, token_from_row, TOKEN_COLS))
-            .transpose()
+            c.query_opt(TOKEN_WITH_HOLDER.as_str(), &[&token_hash.as_slice()])?
+                .map(|r| with_holder_from_row(&r, token_from_row, TOKEN_COLS))
+                .transpose()
         })
     }
 

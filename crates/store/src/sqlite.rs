@@ -1164,6 +1164,12 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<crate::ApiTokenRecord> {
     })
 }
 
+/// The credential checks every request makes, built once.
+static SESSION_WITH_HOLDER: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS));
+static TOKEN_WITH_HOLDER: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS));
+
 /// A row of [`crate::auth::with_holder_query`]: the credential's columns,
 /// then `sessions_valid_after`, the generation setting, then the holder's
 /// (all NULL when removed).
@@ -1247,7 +1253,7 @@ impl crate::AuthStore for SqliteStore {
 
     fn session_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<crate::SessionRecord>>> {
         self.read(|c| {
-            c.prepare_cached(&crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS))?
+            c.prepare_cached(&SESSION_WITH_HOLDER)?
                 .query_row([token_hash.as_slice()], |r| {
                     with_holder_from_row(r, session_from_row, SESSION_COLS)
                 })
@@ -1530,7 +1536,7 @@ impl crate::AuthStore for SqliteStore {
 
     fn api_token_with_holder(&self, token_hash: &[u8; 32]) -> Result<Option<crate::WithHolder<crate::ApiTokenRecord>>> {
         self.read(|c| {
-            c.prepare_cached(&crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS))?
+            c.prepare_cached(&TOKEN_WITH_HOLDER)?
                 .query_row([token_hash.as_slice()], |r| {
                     with_holder_from_row(r, token_from_row, TOKEN_COLS)
                 })
