@@ -254,6 +254,16 @@ pub fn init_quiet(ctx: &Context) -> anyhow::Result<(String, String)> {
             dir.display()
         );
     }
+    // checked before anything is made, so the clean-up below never removes
+    // an earlier installation's audit ledger
+    if ctx.database.is_none() && dir.join(store::LEDGER_FILE).exists() {
+        bail!(
+            "{} holds an audit ledger ({}) without its vault, perhaps evidence from an earlier \
+             installation; move it away or choose another --data-dir",
+            dir.display(),
+            store::LEDGER_FILE
+        );
+    }
     let created_dir = !dir.exists();
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let result = init_inner(ctx);

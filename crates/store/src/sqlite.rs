@@ -278,7 +278,16 @@ impl SqliteStore {
         // The ledger file is made only where the vault's schema says it is
         // still to be made: a ledger file gone from a data directory that had
         // one is an error, never silently an empty ledger.
-        let ledger_flags = if found < LEDGER_MOVED_OUT {
+        let ledger_flags = if found == 0 && ledger_path.exists() {
+            // a new vault beside an old ledger: that ledger is some earlier
+            // installation's audit evidence, which the move below would wipe
+            return Err(StoreError::Corrupt {
+                what: ledger_path.display().to_string(),
+                problem: "an audit ledger without its vault; it may be evidence from an earlier installation, \
+                          so move it out of the data directory before creating a new one"
+                    .into(),
+            });
+        } else if found < LEDGER_MOVED_OUT {
             OpenFlags::SQLITE_OPEN_CREATE
         } else {
             if !ledger_path.exists() {

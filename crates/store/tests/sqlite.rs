@@ -57,6 +57,18 @@ fn a_data_dir_without_its_ledger_file_is_refused() {
     );
 }
 
+/// A ledger file left from an earlier installation is never wiped by a new one.
+#[test]
+fn a_new_vault_beside_an_old_ledger_is_refused() {
+    let (dir, store) = fresh();
+    drop(store);
+    std::fs::remove_file(dir.path().join(store::DB_FILE)).unwrap();
+    let before = std::fs::read(dir.path().join(store::LEDGER_FILE)).unwrap();
+    let err = SqliteStore::create(dir.path()).err().unwrap();
+    assert!(err.to_string().contains("earlier installation"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join(store::LEDGER_FILE)).unwrap(), before);
+}
+
 #[test]
 fn erased_customer_leaves_no_bytes_in_the_files() {
     let (dir, store) = fresh();

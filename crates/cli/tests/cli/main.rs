@@ -144,6 +144,14 @@ fn init_creates_a_private_key_file_and_refuses_twice() {
         "{}",
         again.stderr
     );
+    // a ledger left without its vault is kept, not replaced by a new installation's
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(env.data.join(format!("custodia.db{suffix}")));
+    }
+    let ledger = std::fs::read(env.data.join(store::LEDGER_FILE)).unwrap();
+    let refused = env.run(&["init"]).fails();
+    assert!(refused.stderr.contains("without its vault"), "{}", refused.stderr);
+    assert_eq!(std::fs::read(env.data.join(store::LEDGER_FILE)).unwrap(), ledger);
 }
 
 #[test]
