@@ -267,11 +267,28 @@ pub(crate) fn split_scopes(text: &str) -> Vec<String> {
     text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
+/// A person row's columns, in the order both backends read them.
+pub(crate) const PERSON_COLS: &str =
+    "id, name, work_email, department, role, team, manager, clearance, compartments, status, notice_date, last_day, agreements";
+/// A session row's columns, in the order both backends read them.
+pub(crate) const SESSION_COLS: &str =
+    "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked, mfa_ms";
+/// An API token row's columns, in the order both backends read them.
+pub(crate) const TOKEN_COLS: &str = "id, token_hash, person, name, scopes, created_ms, expires_ms, revoked";
+
+/// The query of [`AuthStore::session_with_holder`], which every request
+/// makes: built once.
+pub(crate) static SESSION_WITH_HOLDER: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| with_holder_query("sessions", SESSION_COLS, PERSON_COLS));
+/// The query of [`AuthStore::api_token_with_holder`], built once.
+pub(crate) static TOKEN_WITH_HOLDER: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS));
+
 /// The one query of [`AuthStore::session_with_holder`] and
 /// [`AuthStore::api_token_with_holder`], the same text on every backend:
 /// the credential's `columns` from `table`, the holder's
 /// `sessions_valid_after` (0 when never set) and `person_columns`.
-pub(crate) fn with_holder_query(table: &str, columns: &str, person_columns: &str) -> String {
+fn with_holder_query(table: &str, columns: &str, person_columns: &str) -> String {
     let prefixed = |alias: &str, cols: &str| {
         cols.split(',')
             .map(|c| format!("{alias}.{}", c.trim()))

@@ -18,6 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::auth::{PERSON_COLS, SESSION_COLS, SESSION_WITH_HOLDER, TOKEN_COLS, TOKEN_WITH_HOLDER};
 use crate::postgres_conn::{Db, DbManager};
 use model::{
     Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, Person, PersonId,
@@ -540,9 +541,6 @@ fn parse<T: FromStr>(what: &str, s: &str) -> PgResult<T> {
 fn kek_version(v: i64) -> PgResult<u32> {
     u32::try_from(v).map_err(|_| corrupt("data key", format!("key version {v} out of range")))
 }
-
-const PERSON_COLS: &str =
-    "id, name, work_email, department, role, team, manager, clearance, compartments, status, notice_date, last_day, agreements";
 
 fn person_from_row(r: &Row) -> PgResult<Person> {
     person_from_columns(r, 0)
@@ -1179,10 +1177,6 @@ fn export_from_row(r: &Row) -> PgResult<PendingExport> {
     })
 }
 
-const SESSION_COLS: &str =
-    "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked, mfa_ms";
-const TOKEN_COLS: &str = "id, token_hash, person, name, scopes, created_ms, expires_ms, revoked";
-
 fn hash_column(r: &Row, i: usize, what: &str) -> PgResult<[u8; 32]> {
     let hash: Vec<u8> = r.try_get(i)?;
     hash.as_slice()
@@ -1204,13 +1198,7 @@ fn token_from_row(r: &Row) -> PgResult<ApiTokenRecord> {
     })
 }
 
-/// The credential checks every request makes, built once.
-static SESSION_WITH_HOLDER: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS));
-static TOKEN_WITH_HOLDER: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS));
-
-/// A row of [`crate::auth::with_holder_query`]: the credential's columns,
+/// A row of [`crate::auth::SESSION_WITH_HOLDER`] or [`crate::auth::TOKEN_WITH_HOLDER`]: the credential's columns,
 /// then `sessions_valid_after`, the generation setting, then the holder's
 /// (all NULL when removed).
 fn with_holder_from_row<T>(

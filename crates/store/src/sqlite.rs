@@ -7,6 +7,7 @@ use model::{
 };
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 
+use crate::auth::{PERSON_COLS, SESSION_COLS, SESSION_WITH_HOLDER, TOKEN_COLS, TOKEN_WITH_HOLDER};
 use crate::records::{decode_fields, encode_fields};
 use crate::{
     CustomerFilter, ExportState, KeyOwner, LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, Store,
@@ -395,7 +396,7 @@ fn migrate(path: &Path, conn: &mut Connection, migrations: &[&str], found: i64) 
 /// Copies a schema-9 vault's ledger rows into the ledger file. Safe to run
 /// again after an interruption: the vault drops its copy only afterwards.
 fn copy_ledger_out(vault: &Path, ledger: &Connection) -> Result<()> {
-    let attach = || -> rusqlite::Result<()> {
+    let copy = || -> rusqlite::Result<()> {
         ledger.execute("ATTACH DATABASE ?1 AS vault", [vault.to_string_lossy()])?;
         let copied = ledger.execute_batch(&format!("BEGIN IMMEDIATE; {COPY_LEDGER_OUT} COMMIT;"));
         if copied.is_err() {
@@ -404,7 +405,7 @@ fn copy_ledger_out(vault: &Path, ledger: &Connection) -> Result<()> {
         let detached = ledger.execute_batch("DETACH DATABASE vault");
         copied.and(detached)
     };
-    attach().map_err(db_err(vault))
+    copy().map_err(db_err(vault))
 }
 
 impl Db {
@@ -476,9 +477,6 @@ fn classification(level: i64) -> rusqlite::Result<Classification> {
         .and_then(Classification::from_level)
         .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, level))
 }
-
-const PERSON_COLS: &str =
-    "id, name, work_email, department, role, team, manager, clearance, compartments, status, notice_date, last_day, agreements";
 
 fn person_from_row(r: &Row<'_>) -> rusqlite::Result<Person> {
     person_from_columns(r, 0)
@@ -1144,10 +1142,6 @@ fn export_from_row(r: ExportRow) -> Result<PendingExport> {
     })
 }
 
-const SESSION_COLS: &str =
-    "id, token_hash, person, created_ms, last_seen_ms, expires_ms, idle_timeout_ms, revoked, mfa_ms";
-const TOKEN_COLS: &str = "id, token_hash, person, name, scopes, created_ms, expires_ms, revoked";
-
 fn hash_column(r: &Row<'_>, i: usize) -> rusqlite::Result<[u8; 32]> {
     let hash: Vec<u8> = r.get(i)?;
     hash.as_slice().try_into().map_err(|_| {
@@ -1173,13 +1167,7 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<crate::ApiTokenRecord> {
     })
 }
 
-/// The credential checks every request makes, built once.
-static SESSION_WITH_HOLDER: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| crate::auth::with_holder_query("sessions", SESSION_COLS, PERSON_COLS));
-static TOKEN_WITH_HOLDER: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| crate::auth::with_holder_query("api_tokens", TOKEN_COLS, PERSON_COLS));
-
-/// A row of [`crate::auth::with_holder_query`]: the credential's columns,
+/// A row of [`crate::auth::SESSION_WITH_HOLDER`] or [`crate::auth::TOKEN_WITH_HOLDER`]: the credential's columns,
 /// then `sessions_valid_after`, the generation setting, then the holder's
 /// (all NULL when removed).
 fn with_holder_from_row<T>(
