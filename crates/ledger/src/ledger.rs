@@ -13,7 +13,7 @@ use thiserror::Error;
 use crate::checkpoint::{Checkpoint, CheckpointError, SigningKey};
 use crate::entry::{Entry, EntryError};
 use crate::merkle::{frontier_nodes, leaf_hash, Frontier, Hash, ProofError};
-use crate::store::{AppendBatch, LedgerStore, StoreError, StoredCheckpoint};
+use crate::store::{AppendBatch, LedgerStore, StoreError, StoredCheckpoint, Written};
 use crate::witness::Witness;
 
 /// Proof that an entry is durably in the ledger.
@@ -90,6 +90,7 @@ pub struct PendingAppend {
 
 impl PendingAppend {
     /// Blocks the calling thread until the entry is durable (or refused).
+    /// Not for a pending append already polled as a future: await that one.
     pub fn wait(self) -> Result<Receipt, LedgerError> {
         self.reply.recv().unwrap_or(Err(LedgerError::Closed))
     }
@@ -113,6 +114,27 @@ struct Queue {
     closing: bool,
 }
 
+/// A batch the store wrote but has not flushed yet
+/// ([`Written::AwaitingSync`]): its waiters are answered after the sync.
+struct Unsynced {
+    receipts: Vec<(Reply<Receipt>, Receipt)>,
+    /// The checkpoint the batch carried: published, and sent to the
+    /// `checkpoint_now` callers in `requests`, once durable.
+    checkpoint: Option<String>,
+    requests: Vec<Reply<String>>,
+}
+
+#[derive(Default)]
+struct SyncQueue {
+    batches: Vec<Unsynced>,
+    closing: bool,
+    /// Set when a sync failed. The flushed state of what was written is then
+    /// unknown (a failed fsync may have dropped pages that later batches sit
+    /// on), so no later batch may be acknowledged: the ledger refuses every
+    /// append from then on and must be reopened, which rereads the store.
+    failed: Option<LedgerError>,
+}
+
 struct Shared<S> {
     store: S,
     key: SigningKey,
@@ -121,12 +143,18 @@ struct Shared<S> {
     witnesses: Vec<Box<dyn Witness>>,
     queue: Mutex<Queue>,
     wake: Condvar,
+    syncs: Mutex<SyncQueue>,
+    sync_wake: Condvar,
     witness_errors: Mutex<Vec<String>>,
 }
 
 impl<S> Shared<S> {
     fn queue(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn syncs(&self) -> MutexGuard<'_, SyncQueue> {
+        self.syncs.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -141,7 +169,10 @@ struct TreeState {
 ///
 /// Many threads call [`Ledger::append`]; one committer thread writes whatever
 /// is pending as one [`AppendBatch`] and acknowledges each caller only after
-/// the store reports the batch durable.
+/// the store reports the batch durable. With a store that flushes apart from
+/// writing ([`Written::AwaitingSync`]), a second thread flushes and answers
+/// while the committer writes the next batch, so a batch's flush overlaps
+/// the next one's building and writing.
 pub struct Ledger<S: LedgerStore> {
     shared: Arc<Shared<S>>,
     committer: Option<JoinHandle<()>>,
@@ -206,6 +237,8 @@ impl<S: LedgerStore> Ledger<S> {
             witnesses,
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
+            syncs: Mutex::new(SyncQueue::default()),
+            sync_wake: Condvar::new(),
             witness_errors: Mutex::new(Vec::new()),
         });
         let state = load_state(&shared)?;
@@ -293,6 +326,97 @@ impl<S: LedgerStore> Drop for Ledger<S> {
 }
 
 fn commit_loop<S: LedgerStore>(shared: &Shared<S>, state: TreeState) {
+    std::thread::scope(|scope| {
+        let syncer = std::thread::Builder::new()
+            .name("ledger-sync".into())
+            .spawn_scoped(scope, || sync_loop(shared));
+        // Without a sync thread, the committer flushes each batch itself.
+        let inline_sync = syncer.is_err();
+        let _close = CloseSyncs(shared);
+        take_and_commit(shared, state, inline_sync);
+    });
+}
+
+/// Tells the syncer to finish once its queue is empty, also when the
+/// committer unwinds from a panic (the scope would otherwise wait for the
+/// syncer forever, and so would `Ledger::close`).
+struct CloseSyncs<'a, S>(&'a Shared<S>);
+
+impl<S> Drop for CloseSyncs<'_, S> {
+    fn drop(&mut self) {
+        self.0.syncs().closing = true;
+        self.0.sync_wake.notify_one();
+    }
+}
+
+/// Flushes what the committer wrote and answers its waiters, until the
+/// committer closes the queue and it is empty.
+fn sync_loop<S: LedgerStore>(shared: &Shared<S>) {
+    loop {
+        let batches = {
+            let mut q = shared.syncs();
+            while q.batches.is_empty() && !q.closing {
+                q = shared.sync_wake.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            if q.batches.is_empty() {
+                return;
+            }
+            std::mem::take(&mut q.batches)
+        };
+        // The committer may wait for this take (see `take_and_commit`);
+        // passing through its queue's lock first means it is either already
+        // waiting, so the notice wakes it, or has yet to look.
+        drop(shared.queue());
+        shared.wake.notify_one();
+        sync_and_answer(shared, batches);
+    }
+}
+
+/// One flush covers every batch written before it began.
+fn sync_and_answer<S: LedgerStore>(shared: &Shared<S>, batches: Vec<Unsynced>) {
+    let failed = shared.syncs().failed.clone();
+    let result = match failed {
+        Some(e) => Err(e),
+        None => shared.store.sync().map_err(LedgerError::from),
+    };
+    if let Err(e) = &result {
+        shared.syncs().failed.get_or_insert_with(|| e.clone());
+    }
+    for batch in batches {
+        match &result {
+            Ok(()) => answer_durable(shared, batch.receipts, batch.checkpoint.as_deref(), batch.requests),
+            Err(e) => {
+                for (reply, _) in batch.receipts {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                for reply in batch.requests {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Acknowledges a durable batch: receipts to its waiters, and its
+/// checkpoint to the witnesses and to whoever asked for one.
+fn answer_durable<S>(
+    shared: &Shared<S>,
+    receipts: Vec<(Reply<Receipt>, Receipt)>,
+    checkpoint: Option<&str>,
+    requests: Vec<Reply<String>>,
+) {
+    for (reply, receipt) in receipts {
+        let _ = reply.send(Ok(receipt));
+    }
+    if let Some(text) = checkpoint {
+        publish(shared, text);
+        for reply in requests {
+            let _ = reply.send(Ok(text.to_owned()));
+        }
+    }
+}
+
+fn take_and_commit<S: LedgerStore>(shared: &Shared<S>, state: TreeState, inline_sync: bool) {
     let mut state = Some(state);
     let interval = shared.config.checkpoint_interval_ms;
     let wait = Duration::from_millis(u64::try_from(interval.max(1)).unwrap_or(1000));
@@ -300,10 +424,15 @@ fn commit_loop<S: LedgerStore>(shared: &Shared<S>, state: TreeState) {
         let (entries, requests, closing) = {
             let mut q = shared.queue();
             loop {
-                if !q.entries.is_empty() || !q.checkpoint_requests.is_empty() || q.closing {
+                // While a written batch waits for the syncer, later entries
+                // would share its flush anyway: they wait to be written as
+                // one batch (one transaction) instead of several small ones.
+                let flush_waiting = !shared.syncs().batches.is_empty();
+                let work = !q.entries.is_empty() || !q.checkpoint_requests.is_empty() || q.closing;
+                if work && !flush_waiting {
                     break;
                 }
-                if let Some(s) = &state {
+                if let Some(s) = state.as_ref().filter(|_| !flush_waiting) {
                     let uncovered = s.frontier.size() > s.checkpoint_size;
                     if uncovered && checkpoint_due(s, shared.clock.now_ms(), interval) {
                         break;
@@ -328,7 +457,7 @@ fn commit_loop<S: LedgerStore>(shared: &Shared<S>, state: TreeState) {
             None => load_state(shared),
         };
         state = match current {
-            Ok(s) => commit(shared, s, entries, requests, closing),
+            Ok(s) => commit(shared, s, entries, requests, closing, inline_sync),
             Err(e) => {
                 fail_all(entries, requests, &e);
                 None
@@ -372,9 +501,10 @@ fn commit<S: LedgerStore>(
     entries: Vec<(Entry, Reply<Receipt>)>,
     requests: Vec<Reply<String>>,
     closing: bool,
+    inline_sync: bool,
 ) -> Option<TreeState> {
     if !shared.store.multi_writer() {
-        return commit_attempts(shared, state, entries, requests, closing);
+        return commit_attempts(shared, state, entries, requests, closing, inline_sync);
     }
     // Several ledgers append to this store: take the store's append turn
     // (writers queue instead of racing, so none starves), and catch up with
@@ -384,7 +514,7 @@ fn commit<S: LedgerStore>(
     let turn = shared.store.append_turn(&mut || {
         if let Some((state, entries, requests)) = args.take() {
             out = Some(match catch_up(shared, state) {
-                Ok(state) => commit_attempts(shared, state, entries, requests, closing),
+                Ok(state) => commit_attempts(shared, state, entries, requests, closing, inline_sync),
                 Err(e) => {
                     fail_all(entries, requests, &e);
                     None
@@ -437,7 +567,12 @@ fn commit_attempts<S: LedgerStore>(
     mut entries: Vec<(Entry, Reply<Receipt>)>,
     requests: Vec<Reply<String>>,
     closing: bool,
+    inline_sync: bool,
 ) -> Option<TreeState> {
+    if let Some(e) = shared.syncs().failed.clone() {
+        fail_all(entries, requests, &e);
+        return Some(state);
+    }
     let mut conflicts = 0;
     loop {
         let now = shared.clock.now_ms();
@@ -492,18 +627,29 @@ fn commit_attempts<S: LedgerStore>(
         if batch.entries.is_empty() && batch.checkpoint.is_none() {
             return Some(state);
         }
-        match shared.store.append_batch(&batch) {
-            Ok(()) => {
-                for ((_, reply), receipt) in entries.into_iter().zip(receipts) {
-                    let _ = reply.send(Ok(receipt));
-                }
+        match shared.store.write_batch(&batch) {
+            Ok(written) => {
                 let mut next = TreeState { frontier, ..state };
-                if let Some(cp) = batch.checkpoint {
+                if let Some(cp) = &batch.checkpoint {
                     next.checkpoint_size = cp.size;
                     next.checkpoint_time = Some(cp.time);
-                    publish(shared, &cp.text);
-                    for reply in requests {
-                        let _ = reply.send(Ok(cp.text.clone()));
+                }
+                let receipts = entries.into_iter().map(|(_, reply)| reply).zip(receipts).collect();
+                let checkpoint = batch.checkpoint.map(|cp| cp.text);
+                match written {
+                    Written::Durable => answer_durable(shared, receipts, checkpoint.as_deref(), requests),
+                    Written::AwaitingSync => {
+                        let batch = Unsynced {
+                            receipts,
+                            checkpoint,
+                            requests,
+                        };
+                        if inline_sync {
+                            sync_and_answer(shared, vec![batch]);
+                        } else {
+                            shared.syncs().batches.push(batch);
+                            shared.sync_wake.notify_one();
+                        }
                     }
                 }
                 return Some(next);

@@ -34,6 +34,8 @@ pub use merkle::{
     consistency_proof, inclusion_proof, leaf_hash, node_hash, root_from_store, verify_consistency, verify_inclusion,
     Hash, NodeId, ProofError,
 };
-pub use store::{check_contract, AppendBatch, LedgerStore, MemoryStore, StoreError, StoredCheckpoint, VisitEntry};
+pub use store::{
+    check_contract, AppendBatch, LedgerStore, MemoryStore, StoreError, StoredCheckpoint, VisitEntry, Written,
+};
 pub use verify::{verify, CheckpointSource, Finding, Report, MAX_FINDINGS};
 pub use witness::{read_witness_file, FileWitness, Witness, WitnessError};

@@ -76,6 +76,16 @@ impl AppendBatch {
     }
 }
 
+/// Whether a batch [`LedgerStore::write_batch`] wrote is durable yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Durable already (the store flushed it as part of the write).
+    Durable,
+    /// Visible to readers but durable only once a later [`LedgerStore::sync`]
+    /// returns `Ok`.
+    AwaitingSync,
+}
+
 /// What [`LedgerStore::scan_entries`] calls for each row: row index, entry
 /// bytes, and the leaf hash stored with them (`None` where absent or not a hash).
 pub type VisitEntry<'a> = dyn FnMut(u64, &[u8], Option<&Hash>) + 'a;
@@ -91,6 +101,21 @@ pub trait LedgerStore: Send + Sync + 'static {
 
     /// Writes a batch atomically and durably; returns only after durability.
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), StoreError>;
+
+    /// Writes a batch atomically, like [`LedgerStore::append_batch`], but may
+    /// return before it is durable ([`Written::AwaitingSync`]): the committer
+    /// then writes the next batch while this one is flushed by
+    /// [`LedgerStore::sync`], and answers its waiters only after that. The
+    /// default is `append_batch`, durable at once.
+    fn write_batch(&self, batch: &AppendBatch) -> Result<Written, StoreError> {
+        self.append_batch(batch).map(|()| Written::Durable)
+    }
+
+    /// Makes every batch that [`LedgerStore::write_batch`] returned before
+    /// this call durable. May run on another thread while a batch is written.
+    fn sync(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Entries by index (`None` where absent), in the order asked.
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
@@ -305,6 +330,12 @@ impl<T: LedgerStore + ?Sized> LedgerStore for std::sync::Arc<T> {
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         (**self).append_batch(batch)
     }
+    fn write_batch(&self, batch: &AppendBatch) -> Result<Written, StoreError> {
+        (**self).write_batch(batch)
+    }
+    fn sync(&self) -> Result<(), StoreError> {
+        (**self).sync()
+    }
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         (**self).get_entries(indexes)
     }
@@ -364,8 +395,14 @@ pub fn check_contract<S: LedgerStore + ?Sized>(store: &S) -> Result<(), String> 
     };
     let first = batch(0, 5, Some(cp(5)));
     store.append_batch(&first).map_err(err)?;
+    // The second batch is written as the committer writes: maybe durable
+    // only after a sync, but visible to readers at once.
     let second = batch(5, 3, None);
-    store.append_batch(&second).map_err(err)?;
+    store.write_batch(&second).map_err(err)?;
+    if store.size().map_err(err)? != 8 {
+        return fail("a written batch must be visible before it is synced");
+    }
+    store.sync().map_err(err)?;
     store
         .append_batch(&AppendBatch {
             first_index: 8,

@@ -767,3 +767,142 @@ fn a_stale_writer_catches_up_by_replay_or_by_reloading() {
     assert!(report.is_ok(), "{:?}", report.findings);
     assert_eq!(report.entries_checked, next + 1);
 }
+
+/// A store that writes batches at once but makes them durable only in
+/// `sync`, which the test holds until it says so, or fails.
+struct DeferredSync {
+    inner: MemoryStore,
+    /// Written batches not yet synced (what a power cut would lose).
+    unsynced: std::sync::Mutex<u64>,
+    entered: std::sync::mpsc::SyncSender<()>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<Result<(), StoreError>>>,
+}
+
+impl DeferredSync {
+    fn new() -> (
+        Self,
+        std::sync::mpsc::Receiver<()>,
+        std::sync::mpsc::Sender<Result<(), StoreError>>,
+    ) {
+        let (entered, entered_rx) = std::sync::mpsc::sync_channel(64);
+        let (release_tx, release) = std::sync::mpsc::channel();
+        let store = DeferredSync {
+            inner: MemoryStore::new(),
+            unsynced: std::sync::Mutex::new(0),
+            entered,
+            release: std::sync::Mutex::new(release),
+        };
+        (store, entered_rx, release_tx)
+    }
+}
+
+impl LedgerStore for DeferredSync {
+    fn size(&self) -> Result<u64, StoreError> {
+        self.inner.size()
+    }
+    fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
+        self.write_batch(batch)?;
+        self.sync()
+    }
+    fn write_batch(&self, batch: &ledger::AppendBatch) -> Result<ledger::Written, StoreError> {
+        self.inner.append_batch(batch)?;
+        *self.unsynced.lock().unwrap() += 1;
+        Ok(ledger::Written::AwaitingSync)
+    }
+    fn sync(&self) -> Result<(), StoreError> {
+        let _ = self.entered.try_send(());
+        let outcome = self.release.lock().unwrap().recv().unwrap_or(Ok(()));
+        if outcome.is_ok() {
+            *self.unsynced.lock().unwrap() = 0;
+        }
+        outcome
+    }
+    fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.inner.get_entries(indexes)
+    }
+    fn scan_entries(&self, from: u64, limit: usize, visit: &mut ledger::VisitEntry<'_>) -> Result<(), StoreError> {
+        self.inner.scan_entries(from, limit, visit)
+    }
+    fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
+        self.inner.get_nodes(ids)
+    }
+    fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), StoreError> {
+        self.inner.scan_checkpoints(visit)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.inner.latest_checkpoint()
+    }
+}
+
+fn poll_once<F: std::future::Future + Unpin>(future: &mut F) -> std::task::Poll<F::Output> {
+    std::pin::Pin::new(future).poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+}
+
+fn open_deferred(store: &Arc<DeferredSync>) -> ledger::Ledger<Arc<DeferredSync>> {
+    ledger::Ledger::open(
+        Arc::clone(store),
+        common::key(),
+        Arc::new(ManualClock::new(0)),
+        ledger::LedgerConfig::new(common::NAME),
+        Vec::new(),
+    )
+    .unwrap()
+}
+
+/// A batch that is written but not yet flushed is not acknowledged: the
+/// waiter resolves only once the store's sync has returned.
+#[test]
+fn an_entry_is_acknowledged_only_after_the_sync_that_covers_it() {
+    let (store, entered, release) = DeferredSync::new();
+    let store = Arc::new(store);
+    let ledger = open_deferred(&store);
+    let mut pending = ledger.submit(common::entry(0)).unwrap();
+    // The syncer is inside `sync` for the written batch: visible, not durable.
+    entered.recv().unwrap();
+    assert_eq!(store.size().unwrap(), 1);
+    assert_eq!(*store.unsynced.lock().unwrap(), 1);
+    assert!(poll_once(&mut pending).is_pending(), "acknowledged before its flush");
+    release.send(Ok(())).unwrap();
+    assert_eq!(block_on(pending).unwrap().index, 0);
+    assert_eq!(*store.unsynced.lock().unwrap(), 0);
+    // Later batches keep the order and the tree verifies.
+    let more: Vec<_> = (1..5).map(|n| ledger.submit(common::entry(n)).unwrap()).collect();
+    for _ in 0..8 {
+        release.send(Ok(())).unwrap();
+    }
+    let indexes: Vec<u64> = more.into_iter().map(|p| p.wait().unwrap().index).collect();
+    assert_eq!(indexes, vec![1, 2, 3, 4]);
+    drop(ledger);
+    assert!(verify(&store, &vk(), None).is_ok());
+}
+
+/// A failed flush leaves unknown what reached the disk, so the ledger
+/// fails the batch's waiters and refuses every later append, even when the
+/// store would sync again; reopening rereads the store.
+#[test]
+fn a_failed_sync_fails_its_waiters_and_every_later_append() {
+    let (store, entered, release) = DeferredSync::new();
+    let store = Arc::new(store);
+    let ledger = open_deferred(&store);
+    let first = ledger.submit(common::entry(0)).unwrap();
+    entered.recv().unwrap();
+    release
+        .send(Err(StoreError::Backend("fsync: input/output error".into())))
+        .unwrap();
+    let err = first.wait().unwrap_err();
+    assert!(err.to_string().contains("input/output error"), "{err}");
+    for _ in 0..8 {
+        release.send(Ok(())).unwrap();
+    }
+    for n in 1..4 {
+        let err = ledger.append(common::entry(n)).unwrap_err();
+        assert!(err.to_string().contains("input/output error"), "{err}");
+    }
+    drop(ledger);
+    // After reopening (the stored entry was written; whether it was durable
+    // is what the disk says), appends continue after what is stored.
+    let reopened = open_deferred(&store);
+    let next = reopened.submit(common::entry(9)).unwrap();
+    release.send(Ok(())).unwrap();
+    assert_eq!(next.wait().unwrap().index, store.size().unwrap() - 1);
+}

@@ -1,7 +1,9 @@
 //! The audit ledger's three tables in the SQLite database: entries with their
 //! leaf hashes, the Merkle nodes above the leaves, and checkpoints.
 
-use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint, VisitEntry};
+use ledger::{
+    AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint, VisitEntry, Written,
+};
 use rusqlite::{params, OptionalExtension};
 
 use crate::{SqliteStore, StoreError};
@@ -186,6 +188,13 @@ impl LedgerStore for SqliteStore {
     }
 
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
+        self.write_batch(batch)?;
+        self.sync()
+    }
+
+    /// The batch's transaction commits at `synchronous=NORMAL`: in the
+    /// write-ahead log, visible, and durable after the next [`Self::sync`].
+    fn write_batch(&self, batch: &AppendBatch) -> Result<Written, LedgerStoreError> {
         let positions = batch_positions(&batch.nodes).map_err(LedgerStoreError::Backend)?;
         let mut conflict = None;
         self.ledger_write(|conn| {
@@ -240,7 +249,6 @@ impl LedgerStore for SqliteStore {
                         .execute(params![cp.size as i64, cp.time, cp.text])?;
                 }
             }
-            // synchronous=FULL: the commit returns after the WAL is fsynced.
             tx.commit()
         })
         .map_err(backend)?;
@@ -249,8 +257,12 @@ impl LedgerStore for SqliteStore {
                 batch_first: batch.first_index,
                 store_size,
             }),
-            None => Ok(()),
+            None => Ok(Written::AwaitingSync),
         }
+    }
+
+    fn sync(&self) -> Result<(), LedgerStoreError> {
+        self.ledger_sync().map_err(backend)
     }
 
     fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, LedgerStoreError> {

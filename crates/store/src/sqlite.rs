@@ -169,6 +169,10 @@ struct Db {
     readers: Mutex<Vec<Connection>>,
     /// Dropped with the store, which ends the checkpointer thread.
     _stop_checkpointer: Option<std::sync::mpsc::Sender<()>>,
+    /// The write-ahead log file whose directory entry [`Db::sync_log`]
+    /// already flushed (SQLite makes a new log file when a database is
+    /// opened after its last connection closed).
+    synced_log: Mutex<Option<u64>>,
 }
 
 /// How often the checkpointer copies the write-ahead log into the database.
@@ -198,6 +202,18 @@ fn start_checkpointer(path: &Path) -> Option<std::sync::mpsc::Sender<()>> {
         })
         .ok()?;
     Some(stop)
+}
+
+/// What tells one file from another at the same path (its inode).
+#[cfg(unix)]
+fn file_identity(meta: &std::fs::Metadata) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Some(meta.ino())
+}
+
+#[cfg(not(unix))]
+fn file_identity(_meta: &std::fs::Metadata) -> Option<u64> {
+    None
 }
 
 fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -310,6 +326,12 @@ impl SqliteStore {
             copy_ledger_out(&path, &ledger_conn)?;
         }
         migrate(&path, &mut conn, MIGRATIONS, found.max(LEDGER_MOVED_OUT - 1))?;
+        // From here on, ledger commits write the log without flushing it and
+        // `sync_log` flushes (the ledger acknowledges entries only after
+        // that); the migrations and the copy above committed at FULL.
+        ledger_conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db_err(&ledger_path))?;
         Ok(SqliteStore {
             vault: Db::start(path, conn)?,
             ledger: Db::start(ledger_path, ledger_conn)?,
@@ -326,6 +348,11 @@ impl SqliteStore {
 
     pub(crate) fn ledger_write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
         self.ledger.write(f)
+    }
+
+    /// Makes every committed ledger transaction durable.
+    pub(crate) fn ledger_sync(&self) -> Result<()> {
+        self.ledger.sync_log()
     }
 
     pub(crate) fn ledger_read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
@@ -425,7 +452,33 @@ impl Db {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             _stop_checkpointer: stop,
+            synced_log: Mutex::new(None),
         })
+    }
+
+    /// Flushes the write-ahead log to disk: every transaction committed
+    /// before this call is then durable. For a connection that commits with
+    /// `synchronous=NORMAL`, which writes the log but leaves its flush to us
+    /// so that it can overlap the next transaction. The checkpointer's
+    /// connection stays at FULL, so the log is never reset before the
+    /// database file holding its pages is flushed.
+    fn sync_log(&self) -> Result<()> {
+        let mut log = self.path.clone().into_os_string();
+        log.push("-wal");
+        let log = PathBuf::from(log);
+        let failed = |e: std::io::Error| StoreError::Database(format!("cannot flush {}: {e}", log.display()));
+        let file = std::fs::File::open(&log).map_err(failed)?;
+        file.sync_data().map_err(failed)?;
+        // A log file made since the last flush needs its directory entry
+        // flushed too, or a power cut could lose the whole file.
+        let identity = file_identity(&file.metadata().map_err(failed)?);
+        let mut synced = self.synced_log.lock().unwrap_or_else(|e| e.into_inner());
+        if identity.is_none() || *synced != identity {
+            let dir = log.parent().unwrap_or(Path::new("."));
+            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(failed)?;
+            *synced = identity;
+        }
+        Ok(())
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
