@@ -560,6 +560,30 @@ fn malformed_witness_files_are_rejected_with_the_line() {
     }
 }
 
+/// The reading half of a test store that wraps another: forwarded to `self.$inner`.
+macro_rules! reads_from {
+    ($inner:tt) => {
+        fn size(&self) -> Result<u64, StoreError> {
+            self.$inner.size()
+        }
+        fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            self.$inner.get_entries(indexes)
+        }
+        fn scan_entries(&self, from: u64, limit: usize, visit: &mut ledger::VisitEntry<'_>) -> Result<(), StoreError> {
+            self.$inner.scan_entries(from, limit, visit)
+        }
+        fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
+            self.$inner.get_nodes(ids)
+        }
+        fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), StoreError> {
+            self.$inner.scan_checkpoints(visit)
+        }
+        fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+            self.$inner.latest_checkpoint()
+        }
+    };
+}
+
 #[test]
 fn memory_store_honours_the_store_contract() {
     ledger::check_contract(&MemoryStore::new()).unwrap();
@@ -572,30 +596,13 @@ fn memory_store_honours_the_store_contract() {
 struct NoConflictCheck(MemoryStore);
 
 impl LedgerStore for NoConflictCheck {
-    fn size(&self) -> Result<u64, StoreError> {
-        self.0.size()
-    }
     fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
         match self.0.append_batch(batch) {
             Err(StoreError::Conflict { .. }) => Ok(()),
             other => other,
         }
     }
-    fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        self.0.get_entries(indexes)
-    }
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut ledger::VisitEntry<'_>) -> Result<(), StoreError> {
-        self.0.scan_entries(from, limit, visit)
-    }
-    fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
-        self.0.get_nodes(ids)
-    }
-    fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), StoreError> {
-        self.0.scan_checkpoints(visit)
-    }
-    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.0.latest_checkpoint()
-    }
+    reads_from!(0);
 }
 
 #[test]
@@ -621,9 +628,6 @@ struct LostAck {
 }
 
 impl LedgerStore for LostAck {
-    fn size(&self) -> Result<u64, StoreError> {
-        self.inner.size()
-    }
     fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
         self.inner.append_batch(batch)?;
         if self.lose_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
@@ -631,21 +635,7 @@ impl LedgerStore for LostAck {
         }
         Ok(())
     }
-    fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        self.inner.get_entries(indexes)
-    }
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut ledger::VisitEntry<'_>) -> Result<(), StoreError> {
-        self.inner.scan_entries(from, limit, visit)
-    }
-    fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
-        self.inner.get_nodes(ids)
-    }
-    fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), StoreError> {
-        self.inner.scan_checkpoints(visit)
-    }
-    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.inner.latest_checkpoint()
-    }
+    reads_from!(inner);
 }
 
 #[test]
@@ -797,9 +787,6 @@ impl DeferredSync {
 }
 
 impl LedgerStore for DeferredSync {
-    fn size(&self) -> Result<u64, StoreError> {
-        self.inner.size()
-    }
     fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
         self.write_batch(batch)?;
         self.sync()
@@ -817,21 +804,7 @@ impl LedgerStore for DeferredSync {
         }
         outcome
     }
-    fn get_entries(&self, indexes: &[u64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        self.inner.get_entries(indexes)
-    }
-    fn scan_entries(&self, from: u64, limit: usize, visit: &mut ledger::VisitEntry<'_>) -> Result<(), StoreError> {
-        self.inner.scan_entries(from, limit, visit)
-    }
-    fn get_nodes(&self, ids: &[ledger::NodeId]) -> Result<Vec<Option<ledger::Hash>>, StoreError> {
-        self.inner.get_nodes(ids)
-    }
-    fn scan_checkpoints(&self, visit: &mut dyn FnMut(&StoredCheckpoint)) -> Result<(), StoreError> {
-        self.inner.scan_checkpoints(visit)
-    }
-    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.inner.latest_checkpoint()
-    }
+    reads_from!(inner);
 }
 
 fn poll_once<F: std::future::Future + Unpin>(future: &mut F) -> std::task::Poll<F::Output> {
