@@ -386,12 +386,8 @@ fn sync_and_answer<S: LedgerStore>(shared: &Shared<S>, batches: Vec<Unsynced>) {
         match &result {
             Ok(()) => answer_durable(shared, batch.receipts, batch.checkpoint.as_deref(), batch.requests),
             Err(e) => {
-                for (reply, _) in batch.receipts {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                for reply in batch.requests {
-                    let _ = reply.send(Err(e.clone()));
-                }
+                fail(batch.receipts.into_iter().map(|(reply, _)| reply), e);
+                fail(batch.requests, e);
             }
         }
     }
@@ -479,10 +475,12 @@ fn checkpoint_due(state: &TreeState, now: UnixMillis, interval: i64) -> bool {
 const CONFLICT_RETRIES: u32 = 32;
 
 fn fail_all<T>(waiters: Vec<(Entry, Reply<Receipt>)>, requests: Vec<Reply<T>>, e: &LedgerError) {
-    for (_, reply) in waiters {
-        let _ = reply.send(Err(e.clone()));
-    }
-    for reply in requests {
+    fail(waiters.into_iter().map(|(_, reply)| reply), e);
+    fail(requests, e);
+}
+
+fn fail<T>(replies: impl IntoIterator<Item = Reply<T>>, e: &LedgerError) {
+    for reply in replies {
         let _ = reply.send(Err(e.clone()));
     }
 }
