@@ -224,7 +224,11 @@ fn measure(
     seconds: u64,
     with_health: bool,
 ) -> anyhow::Result<f64> {
-    let server_runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Named threads, so a profile of the run tells the servers' work from the load's.
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("bench-server")
+        .enable_all()
+        .build()?;
     let mut bases = Vec::with_capacity(states.len());
     for state in states {
         let listener = server_runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
@@ -233,6 +237,7 @@ fn measure(
     }
     let load = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("bench-load")
         .enable_all()
         .build()?;
     let rate = load.block_on(async {

@@ -879,3 +879,51 @@ fn a_failed_sync_fails_its_waiters_and_every_later_append() {
     release.send(Ok(())).unwrap();
     assert_eq!(next.wait().unwrap().index, store.size().unwrap() - 1);
 }
+
+/// A store whose batches await a flush that always succeeds at once, so the
+/// committer also sleeps while the syncer has its batch.
+struct PromptSync(MemoryStore);
+
+impl LedgerStore for PromptSync {
+    fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
+        self.0.append_batch(batch)
+    }
+    fn write_batch(&self, batch: &ledger::AppendBatch) -> Result<ledger::Written, StoreError> {
+        self.0.append_batch(batch)?;
+        Ok(ledger::Written::AwaitingSync)
+    }
+    reads_from!(0);
+}
+
+/// `submit` wakes the committer only when it sleeps waiting for entries. With
+/// checkpoints a day apart, its sleep has no timeout to hide a missed wake:
+/// an entry whose notice was skipped would wait for a day, so the appends
+/// must all finish well within the deadline.
+#[test]
+fn every_entry_wakes_a_sleeping_committer() {
+    fn appends_finish<S: LedgerStore + Send + Sync + 'static>(store: S) {
+        let mut config = ledger::LedgerConfig::new(common::NAME);
+        config.checkpoint_interval_ms = 86_400_000;
+        let ledger = Arc::new(
+            ledger::Ledger::open(store, common::key(), Arc::new(ManualClock::new(0)), config, Vec::new()).unwrap(),
+        );
+        let (done, finished) = std::sync::mpsc::channel();
+        for t in 0..4u64 {
+            let (ledger, done) = (Arc::clone(&ledger), done.clone());
+            std::thread::spawn(move || {
+                for i in 0..300 {
+                    ledger.append(common::entry(t * 1000 + i)).unwrap();
+                }
+                done.send(()).unwrap();
+            });
+        }
+        for _ in 0..4 {
+            finished
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("appends stalled: the committer slept through a submitted entry");
+        }
+        assert_eq!(ledger.store().size().unwrap(), 1200);
+    }
+    appends_finish(MemoryStore::new());
+    appends_finish(PromptSync(MemoryStore::new()));
+}
