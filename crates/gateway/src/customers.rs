@@ -6,7 +6,7 @@ use model::normalize;
 use model::{Classification, CustomerField, CustomerId, CustomerMeta, NewCustomer, PersonId};
 use rayon::prelude::*;
 use serde::Serialize;
-use store::{CustomerFilter, LookupKind, SealedCustomer, StoredKey};
+use store::{CustomerFilter, CustomerToOpen, LookupKind, SealedCustomer, StoredKey};
 
 use crate::access::{customer_resource, denied, error_code, Subject};
 use crate::audit::{AuditRecord, AuditResource, Held};
@@ -201,7 +201,7 @@ impl Gateway {
     /// the ledger and the view (or the refusal) is held until it is durable.
     pub fn read_customer_held(&self, actor: &Actor, ctx: &AccessContext, id: &CustomerId) -> Held<CustomerView> {
         let subject = self.subject(actor, ctx);
-        let sealed = self.store.get_customer(id);
+        let sealed = self.store.get_customer_to_open(id);
         let now = self.clock.now_ms();
         let resources = vec![AuditResource::Customer(id.to_string())];
         // Holds a denial (the error to give) until it is recorded.
@@ -572,14 +572,15 @@ impl Gateway {
     }
 
     /// Decrypts the fields the subject may see and masks the rest.
-    pub(crate) fn open_customer(
+    pub(crate) fn open_customer<'a>(
         &self,
         subject: &Subject,
-        sealed: &SealedCustomer,
+        sealed: impl Into<Sealed<'a>>,
         ctx: &AccessContext,
     ) -> Result<CustomerView, GatewayError> {
+        let sealed = sealed.into();
         let id = sealed.meta.id.as_str();
-        let accesses = self.field_accesses(subject, &customer_resource(&sealed.meta), &self.request_context(ctx, 1));
+        let accesses = self.field_accesses(subject, &customer_resource(sealed.meta), &self.request_context(ctx, 1));
         let keys = self.keys()?;
         let wrapped = crypto::WrappedKey {
             kek_version: sealed.key.kek_version,
@@ -590,7 +591,7 @@ impl Gateway {
         let mut fields = BTreeMap::new();
         let mut masked = Vec::new();
         let mut hidden = Vec::new();
-        for (field, ct) in &sealed.fields {
+        for (field, ct) in sealed.fields {
             // A field the policy does not mention is withheld (fail closed).
             let access = accesses.iter().find(|(f, _)| f.as_str() == field.as_str()).map_or(
                 FieldAccess::Hidden,
@@ -761,4 +762,32 @@ fn seal_customer(
         fields,
         lookups,
     })
+}
+
+/// The parts of a stored customer that opening it reads, whether it was
+/// loaded whole ([`SealedCustomer`]) or for opening only ([`CustomerToOpen`]).
+pub(crate) struct Sealed<'a> {
+    meta: &'a CustomerMeta,
+    key: &'a StoredKey,
+    fields: &'a [(CustomerField, Vec<u8>)],
+}
+
+impl<'a> From<&'a SealedCustomer> for Sealed<'a> {
+    fn from(c: &'a SealedCustomer) -> Self {
+        Sealed {
+            meta: &c.meta,
+            key: &c.key,
+            fields: &c.fields,
+        }
+    }
+}
+
+impl<'a> From<&'a CustomerToOpen> for Sealed<'a> {
+    fn from(c: &'a CustomerToOpen) -> Self {
+        Sealed {
+            meta: &c.meta,
+            key: &c.key,
+            fields: &c.fields,
+        }
+    }
 }

@@ -14,8 +14,9 @@ use model::{
 };
 
 use crate::{
-    ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures,
-    LookupKind, PendingExport, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey,
+    ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, CustomerFilter, CustomerToOpen, ExportState, KeyOwner,
+    LoginFailures, LookupKind, PendingExport, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError,
+    StoredKey,
 };
 
 /// A sealed customer with recognisable fake ciphertext.
@@ -86,6 +87,12 @@ pub fn customers_round_trip(store: &dyn Store) {
         vec![b.clone()]
     );
     assert_eq!(store.get_customer(&CustomerId("nope".into())).unwrap(), None);
+    // what a read opens is the stored customer but its lookups
+    assert_eq!(
+        store.get_customer_to_open(&a.meta.id).unwrap(),
+        Some(CustomerToOpen::from(a.clone()))
+    );
+    assert_eq!(store.get_customer_to_open(&CustomerId("nope".into())).unwrap(), None);
     assert_eq!(store.count_customers().unwrap(), 2);
 }
 
@@ -200,6 +207,10 @@ pub fn update_and_erase(store: &dyn Store) {
     a.lookups = vec![(LookupKind::Email, [7; 16])];
     store.update_customer(&a).unwrap();
     assert_eq!(store.get_customer(&a.meta.id).unwrap().unwrap().meta.owner.0, "p-9");
+    assert_eq!(
+        store.get_customer_to_open(&a.meta.id).unwrap(),
+        Some(CustomerToOpen::from(a.clone()))
+    );
     assert!(
         store
             .find_customers(LookupKind::Email, &lookup_hash("C-1", 1))
@@ -215,6 +226,7 @@ pub fn update_and_erase(store: &dyn Store) {
     assert!(store.erase_customer(&a.meta.id).unwrap());
     assert!(!store.erase_customer(&a.meta.id).unwrap());
     assert_eq!(store.get_customer(&a.meta.id).unwrap(), None);
+    assert_eq!(store.get_customer_to_open(&a.meta.id).unwrap(), None);
     assert!(store.find_customers(LookupKind::Email, &[7; 16]).unwrap().is_empty());
     assert!(
         store.wrapped_keys(None, 100).unwrap().is_empty(),

@@ -124,6 +124,11 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
         Ok(all.len() as u64)
     }
     fn get_customer(&self, id: &CustomerId) -> Result<Option<SealedCustomer>>;
+    /// [`Self::get_customer`] without the lookups, for a read that opens the
+    /// customer: the hot path of every customer read.
+    fn get_customer_to_open(&self, id: &CustomerId) -> Result<Option<CustomerToOpen>> {
+        Ok(self.get_customer(id)?.map(CustomerToOpen::from))
+    }
     fn get_customers(&self, ids: &[CustomerId]) -> Result<Vec<SealedCustomer>>;
     /// Customer metadata in id order, for deciding bulk access before any
     /// ciphertext is read.

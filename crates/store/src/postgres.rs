@@ -29,9 +29,9 @@ use postgres::{NoTls, Row};
 
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, CustomerFilter, ExportState, KeyOwner, LoginFailures,
-    LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError, StoredKey,
-    StoredPolicy, TotpRecord,
+    ApiTokenRecord, AuthStore, BootstrapIssue, BootstrapOutcome, CustomerFilter, CustomerToOpen, ExportState, KeyOwner,
+    LoginFailures, LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, SessionRecord, Store, StoreError,
+    StoredKey, StoredPolicy, TotpRecord,
 };
 
 type Pool = r2d2::Pool<DbManager>;
@@ -594,12 +594,34 @@ fn customer_select(filter: &str) -> String {
     )
 }
 
-fn customer_from_row(r: &Row) -> PgResult<SealedCustomer> {
+/// [`customer_select`] without the lookups' two arrays: what opening reads.
+fn customer_to_open_select(filter: &str) -> String {
+    format!(
+        "SELECT {CUSTOMER_META_COLS}, c.fields, k.kek_version, k.sealed
+         FROM customers c
+         LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id
+         WHERE {filter}"
+    )
+}
+
+fn customer_to_open_from_row(r: &Row) -> PgResult<CustomerToOpen> {
     let meta = customer_meta_from_row(r)?;
     let fields = decode_fields(r.try_get(9)?).map_err(PgFail::Store)?;
     let (Some(version), Some(sealed)) = (r.try_get::<_, Option<i64>>(10)?, r.try_get::<_, Option<Vec<u8>>>(11)?) else {
         return Err(corrupt(format!("customer {}", meta.id), "its data key is missing"));
     };
+    Ok(CustomerToOpen {
+        meta,
+        key: StoredKey {
+            kek_version: kek_version(version)?,
+            sealed,
+        },
+        fields,
+    })
+}
+
+fn customer_from_row(r: &Row) -> PgResult<SealedCustomer> {
+    let CustomerToOpen { meta, key, fields } = customer_to_open_from_row(r)?;
     let kinds: Vec<String> = r.try_get(12)?;
     let hashes: Vec<Vec<u8>> = r.try_get(13)?;
     let mut lookups = Vec::with_capacity(kinds.len());
@@ -614,10 +636,7 @@ fn customer_from_row(r: &Row) -> PgResult<SealedCustomer> {
     }
     Ok(SealedCustomer {
         meta,
-        key: StoredKey {
-            kek_version: kek_version(version)?,
-            sealed,
-        },
+        key,
         fields,
         lookups,
     })
@@ -833,6 +852,14 @@ impl Store for PostgresStore {
         self.read(|c| {
             c.query_opt(&customer_select("c.id = $1"), &[&id.0])?
                 .map(|r| customer_from_row(&r))
+                .transpose()
+        })
+    }
+
+    fn get_customer_to_open(&self, id: &CustomerId) -> Result<Option<CustomerToOpen>> {
+        self.read(|c| {
+            c.query_opt(&customer_to_open_select("c.id = $1"), &[&id.0])?
+                .map(|r| customer_to_open_from_row(&r))
                 .transpose()
         })
     }

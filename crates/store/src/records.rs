@@ -82,6 +82,35 @@ impl fmt::Debug for SealedCustomer {
     }
 }
 
+/// What opening a customer reads: a [`SealedCustomer`] but its blind-index
+/// hashes, which only searches use (through `Store::find_customers`). A read
+/// that opens one customer loads this, one row, not the row and its lookups.
+#[derive(Clone, PartialEq)]
+pub struct CustomerToOpen {
+    pub meta: CustomerMeta,
+    pub key: StoredKey,
+    pub fields: Vec<(CustomerField, Vec<u8>)>,
+}
+
+impl From<SealedCustomer> for CustomerToOpen {
+    fn from(sealed: SealedCustomer) -> Self {
+        CustomerToOpen {
+            meta: sealed.meta,
+            key: sealed.key,
+            fields: sealed.fields,
+        }
+    }
+}
+
+impl fmt::Debug for CustomerToOpen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomerToOpen")
+            .field("meta", &self.meta)
+            .field("fields", &self.fields.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Encodes sealed fields as `tag(u8) len(u32 BE) bytes` repeated.
 pub(crate) fn encode_fields(fields: &[(CustomerField, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(fields.iter().map(|(_, b)| b.len() + 5).sum());

@@ -10,8 +10,8 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row}
 use crate::auth::{PERSON_COLS, SESSION_COLS, SESSION_WITH_HOLDER, TOKEN_COLS, TOKEN_WITH_HOLDER};
 use crate::records::{decode_fields, encode_fields};
 use crate::{
-    CustomerFilter, ExportState, KeyOwner, LookupKind, PendingExport, Result, SealedCustomer, SealedDocument, Store,
-    StoreError, StoredKey, StoredPolicy,
+    CustomerFilter, CustomerToOpen, ExportState, KeyOwner, LookupKind, PendingExport, Result, SealedCustomer,
+    SealedDocument, Store, StoreError, StoredKey, StoredPolicy,
 };
 
 /// The vault's database file inside a data directory: customers, documents,
@@ -603,39 +603,30 @@ fn load_key(conn: &Connection, kind: &str, id: &str) -> rusqlite::Result<Option<
 /// One statement per customer read: its row, its wrapped key and its
 /// blind-index hashes (hex, comma-separated, `e`/`p` for the kind), since a
 /// statement's setup and teardown cost more than the lookups themselves.
-const LOAD_CUSTOMER: &str = "SELECT c.id, c.owner, c.team, c.territory, c.country, c.classification, c.compartments, \
-     c.created_ms, c.updated_ms, c.fields, k.kek_version, k.sealed, \
-     (SELECT group_concat(CASE l.kind WHEN 'email' THEN 'e' ELSE 'p' END || hex(l.hash), ',') \
-        FROM customer_lookups l WHERE l.customer_id = c.id) \
-     FROM customers c LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id WHERE c.id = ?1";
+const CUSTOMER_TO_OPEN: &str =
+    "SELECT c.id, c.owner, c.team, c.territory, c.country, c.classification, c.compartments, \
+     c.created_ms, c.updated_ms, c.fields, k.kek_version, k.sealed";
+const CUSTOMER_BY_ID: &str =
+    "FROM customers c LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id WHERE c.id = ?1";
 
 fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedCustomer>> {
+    // The lookups as one column: `e` or `p` and the hash in hex, comma-separated.
+    let sql = format!(
+        "{CUSTOMER_TO_OPEN}, (SELECT group_concat(CASE l.kind WHEN 'email' THEN 'e' ELSE 'p' END || hex(l.hash), ',') \
+         FROM customer_lookups l WHERE l.customer_id = c.id) {CUSTOMER_BY_ID}"
+    );
     let row = conn
-        .prepare_cached(LOAD_CUSTOMER)?
+        .prepare_cached(&sql)?
         .query_row([id], |r| {
-            let key = match (r.get::<_, Option<u32>>(10)?, r.get::<_, Option<Vec<u8>>>(11)?) {
-                (Some(kek_version), Some(sealed)) => Some(StoredKey { kek_version, sealed }),
-                _ => None,
-            };
-            Ok((
-                customer_meta_from_row(r)?,
-                r.get::<_, Vec<u8>>(9)?,
-                key,
-                r.get::<_, Option<String>>(12)?,
-            ))
+            Ok((customer_to_open_from_row(r)?, r.get::<_, Option<String>>(12)?))
         })
         .optional()?;
-    let Some((meta, raw_fields, key, lookups)) = row else {
+    let Some((customer, lookups)) = row else {
         return Ok(None);
     };
-    let corrupt = |problem: &str| {
-        conversion(StoreError::Corrupt {
-            what: format!("customer {id}"),
-            problem: problem.into(),
-        })
+    let Some(CustomerToOpen { meta, key, fields }) = customer else {
+        return Err(missing_key(id));
     };
-    let key = key.ok_or_else(|| corrupt("its data key is missing"))?;
-    let fields = decode_fields(&raw_fields).map_err(conversion)?;
     let lookups = lookups
         .as_deref()
         .unwrap_or("")
@@ -650,13 +641,46 @@ fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedC
             l.get(1..).and_then(hash_from_hex).map(|h| (kind, h))
         })
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| corrupt("a blind-index hash is not 16 bytes"))?;
+        .ok_or_else(|| corrupt_customer(id, "a blind-index hash is not 16 bytes"))?;
     Ok(Some(SealedCustomer {
         meta,
         key,
         fields,
         lookups,
     }))
+}
+
+fn load_customer_to_open(conn: &Connection, id: &str) -> rusqlite::Result<Option<CustomerToOpen>> {
+    conn.prepare_cached(&format!("{CUSTOMER_TO_OPEN} {CUSTOMER_BY_ID}"))?
+        .query_row([id], customer_to_open_from_row)
+        .optional()?
+        .map(|customer| customer.ok_or_else(|| missing_key(id)))
+        .transpose()
+}
+
+/// The customer of a [`CUSTOMER_TO_OPEN`] row; `None` when its data key is missing.
+fn customer_to_open_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<CustomerToOpen>> {
+    let key = match (r.get::<_, Option<u32>>(10)?, r.get::<_, Option<Vec<u8>>>(11)?) {
+        (Some(kek_version), Some(sealed)) => StoredKey { kek_version, sealed },
+        _ => return Ok(None),
+    };
+    let fields = decode_fields(r.get_ref(9)?.as_blob()?).map_err(conversion)?;
+    Ok(Some(CustomerToOpen {
+        meta: customer_meta_from_row(r)?,
+        key,
+        fields,
+    }))
+}
+
+fn corrupt_customer(id: &str, problem: &str) -> rusqlite::Error {
+    conversion(StoreError::Corrupt {
+        what: format!("customer {id}"),
+        problem: problem.into(),
+    })
+}
+
+fn missing_key(id: &str) -> rusqlite::Error {
+    corrupt_customer(id, "its data key is missing")
 }
 
 /// Parses the upper-case hex SQLite's `hex()` prints.
@@ -872,6 +896,10 @@ impl Store for SqliteStore {
 
     fn get_customer(&self, id: &CustomerId) -> Result<Option<SealedCustomer>> {
         self.read(|c| load_customer(c, &id.0))
+    }
+
+    fn get_customer_to_open(&self, id: &CustomerId) -> Result<Option<CustomerToOpen>> {
+        self.read(|c| load_customer_to_open(c, &id.0))
     }
 
     fn get_customers(&self, ids: &[CustomerId]) -> Result<Vec<SealedCustomer>> {
@@ -1702,6 +1730,28 @@ mod tests {
     #[test]
     fn schema_version_is_the_number_of_migrations() {
         assert_eq!(super::MIGRATIONS.len() as i64, super::SCHEMA_VERSION);
+    }
+
+    /// A customer whose wrapped data key was deleted behind the store's back
+    /// is reported as corrupt, naming it, by both ways of reading it.
+    #[test]
+    fn a_customer_without_its_data_key_is_corrupt() {
+        use crate::Store;
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::SqliteStore::create(dir.path()).unwrap();
+        let customer = crate::conformance::sample_customer("C-1", "p-1");
+        store.insert_customers(std::slice::from_ref(&customer)).unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join(super::DB_FILE)).unwrap();
+        assert_eq!(conn.execute("DELETE FROM data_keys", []).unwrap(), 1);
+        let corrupt = |e: crate::StoreError| {
+            let message = e.to_string();
+            assert!(
+                message.contains("customer C-1") && message.contains("data key is missing"),
+                "{message}"
+            );
+        };
+        corrupt(store.get_customer(&customer.meta.id).unwrap_err());
+        corrupt(store.get_customer_to_open(&customer.meta.id).unwrap_err());
     }
 
     /// Commits leave their pages in the write-ahead log; the checkpointer,
