@@ -584,20 +584,23 @@ fn customer_meta_from_row(r: &Row) -> PgResult<CustomerMeta> {
 
 /// One query per customer read: metadata, fields, its key and its lookups.
 fn customer_select(filter: &str) -> String {
-    format!(
-        "SELECT {CUSTOMER_META_COLS}, c.fields, k.kek_version, k.sealed,
+    customer_query(
+        ",
             ARRAY(SELECT l.kind FROM customer_lookups l WHERE l.customer_id = c.id ORDER BY l.pos),
-            ARRAY(SELECT l.hash FROM customer_lookups l WHERE l.customer_id = c.id ORDER BY l.pos)
-         FROM customers c
-         LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id
-         WHERE {filter}"
+            ARRAY(SELECT l.hash FROM customer_lookups l WHERE l.customer_id = c.id ORDER BY l.pos)",
+        filter,
     )
 }
 
 /// [`customer_select`] without the lookups' two arrays: what opening reads.
 fn customer_to_open_select(filter: &str) -> String {
+    customer_query("", filter)
+}
+
+/// Metadata, fields and key of the customers matching `filter`, then `more` columns.
+fn customer_query(more: &str, filter: &str) -> String {
     format!(
-        "SELECT {CUSTOMER_META_COLS}, c.fields, k.kek_version, k.sealed
+        "SELECT {CUSTOMER_META_COLS}, c.fields, k.kek_version, k.sealed{more}
          FROM customers c
          LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id
          WHERE {filter}"

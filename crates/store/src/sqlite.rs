@@ -600,32 +600,32 @@ fn load_key(conn: &Connection, kind: &str, id: &str) -> rusqlite::Result<Option<
         .optional()
 }
 
-/// One statement per customer read: its row, its wrapped key and its
-/// blind-index hashes (hex, comma-separated, `e`/`p` for the kind), since a
-/// statement's setup and teardown cost more than the lookups themselves.
-const CUSTOMER_TO_OPEN: &str =
-    "SELECT c.id, c.owner, c.team, c.territory, c.country, c.classification, c.compartments, \
-     c.created_ms, c.updated_ms, c.fields, k.kek_version, k.sealed";
-const CUSTOMER_BY_ID: &str =
-    "FROM customers c LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id WHERE c.id = ?1";
+/// A customer's row and its wrapped key, by id: what opening it reads.
+const CUSTOMER_TO_OPEN: &str = "SELECT c.id, c.owner, c.team, c.territory, c.country, c.classification, \
+     c.compartments, c.created_ms, c.updated_ms, c.fields, k.kek_version, k.sealed \
+     FROM customers c LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id WHERE c.id = ?1";
+
+/// [`CUSTOMER_TO_OPEN`] and the customer's blind-index hashes as one more
+/// column (hex, comma-separated, `e`/`p` for the kind): one statement, since
+/// a statement's setup and teardown cost more than the lookups themselves.
+static LOAD_CUSTOMER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    CUSTOMER_TO_OPEN.replacen(
+        " FROM customers c",
+        ", (SELECT group_concat(CASE l.kind WHEN 'email' THEN 'e' ELSE 'p' END || hex(l.hash), ',') \
+         FROM customer_lookups l WHERE l.customer_id = c.id) FROM customers c",
+        1,
+    )
+});
 
 fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedCustomer>> {
-    // The lookups as one column: `e` or `p` and the hash in hex, comma-separated.
-    let sql = format!(
-        "{CUSTOMER_TO_OPEN}, (SELECT group_concat(CASE l.kind WHEN 'email' THEN 'e' ELSE 'p' END || hex(l.hash), ',') \
-         FROM customer_lookups l WHERE l.customer_id = c.id) {CUSTOMER_BY_ID}"
-    );
     let row = conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&LOAD_CUSTOMER)?
         .query_row([id], |r| {
             Ok((customer_to_open_from_row(r)?, r.get::<_, Option<String>>(12)?))
         })
         .optional()?;
-    let Some((customer, lookups)) = row else {
+    let Some((CustomerToOpen { meta, key, fields }, lookups)) = row else {
         return Ok(None);
-    };
-    let Some(CustomerToOpen { meta, key, fields }) = customer else {
-        return Err(missing_key(id));
     };
     let lookups = lookups
         .as_deref()
@@ -641,7 +641,7 @@ fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedC
             l.get(1..).and_then(hash_from_hex).map(|h| (kind, h))
         })
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| corrupt_customer(id, "a blind-index hash is not 16 bytes"))?;
+        .ok_or_else(|| corrupt_customer(&meta.id.0, "a blind-index hash is not 16 bytes"))?;
     Ok(Some(SealedCustomer {
         meta,
         key,
@@ -651,25 +651,23 @@ fn load_customer(conn: &Connection, id: &str) -> rusqlite::Result<Option<SealedC
 }
 
 fn load_customer_to_open(conn: &Connection, id: &str) -> rusqlite::Result<Option<CustomerToOpen>> {
-    conn.prepare_cached(&format!("{CUSTOMER_TO_OPEN} {CUSTOMER_BY_ID}"))?
+    conn.prepare_cached(CUSTOMER_TO_OPEN)?
         .query_row([id], customer_to_open_from_row)
-        .optional()?
-        .map(|customer| customer.ok_or_else(|| missing_key(id)))
-        .transpose()
+        .optional()
 }
 
-/// The customer of a [`CUSTOMER_TO_OPEN`] row; `None` when its data key is missing.
-fn customer_to_open_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<CustomerToOpen>> {
-    let key = match (r.get::<_, Option<u32>>(10)?, r.get::<_, Option<Vec<u8>>>(11)?) {
-        (Some(kek_version), Some(sealed)) => StoredKey { kek_version, sealed },
-        _ => return Ok(None),
+/// The customer of a [`CUSTOMER_TO_OPEN`] row; corrupt when its data key is missing.
+fn customer_to_open_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerToOpen> {
+    let meta = customer_meta_from_row(r)?;
+    let (Some(kek_version), Some(sealed)) = (r.get::<_, Option<u32>>(10)?, r.get::<_, Option<Vec<u8>>>(11)?) else {
+        return Err(corrupt_customer(&meta.id.0, "its data key is missing"));
     };
     let fields = decode_fields(r.get_ref(9)?.as_blob()?).map_err(conversion)?;
-    Ok(Some(CustomerToOpen {
-        meta: customer_meta_from_row(r)?,
-        key,
+    Ok(CustomerToOpen {
+        meta,
+        key: StoredKey { kek_version, sealed },
         fields,
-    }))
+    })
 }
 
 fn corrupt_customer(id: &str, problem: &str) -> rusqlite::Error {
@@ -677,10 +675,6 @@ fn corrupt_customer(id: &str, problem: &str) -> rusqlite::Error {
         what: format!("customer {id}"),
         problem: problem.into(),
     })
-}
-
-fn missing_key(id: &str) -> rusqlite::Error {
-    corrupt_customer(id, "its data key is missing")
 }
 
 /// Parses the upper-case hex SQLite's `hex()` prints.
