@@ -516,11 +516,16 @@ fn commit<S: LedgerStore>(
     // Several ledgers append to this store: take the store's append turn
     // (writers queue instead of racing, so none starves), and catch up with
     // what the others appended before building the batch.
+    let from = state.frontier.size();
     let mut args = Some((state, entries, requests));
     let mut out = None;
-    let turn = shared.store.append_turn(&mut || {
+    let turn = shared.store.append_turn(from, REPLAY_LIMIT + 1, &mut |stored| {
         if let Some((state, entries, requests)) = args.take() {
-            out = Some(match catch_up(shared, state) {
+            let mut replay = Replay::new(&state);
+            for (index, bytes) in &stored {
+                replay.visit(*index, bytes);
+            }
+            out = Some(match replay.finish(shared, state) {
                 Ok(state) => commit_attempts(shared, state, entries, requests, closing, inline_sync),
                 Err(e) => {
                     fail_all(entries, requests, &e);
@@ -548,24 +553,48 @@ const REPLAY_LIMIT: usize = 4096;
 /// `state` with the others' entries replayed (one read, no signature check:
 /// the usual case of servers taking turns), or reloaded when they appended
 /// more than [`REPLAY_LIMIT`] entries.
-fn catch_up<S: LedgerStore>(shared: &Shared<S>, mut state: TreeState) -> Result<TreeState, LedgerError> {
-    let mut frontier = state.frontier.clone();
-    let mut replayed = 0usize;
-    let mut contiguous = true;
+fn catch_up<S: LedgerStore>(shared: &Shared<S>, state: TreeState) -> Result<TreeState, LedgerError> {
+    let mut replay = Replay::new(&state);
     shared
         .store
         .scan_entries(state.frontier.size(), REPLAY_LIMIT + 1, &mut |index, bytes, _| {
-            contiguous &= index == frontier.size();
-            if contiguous {
-                frontier.push(leaf_hash(bytes), |_, _| {});
-                replayed += 1;
-            }
+            replay.visit(index, bytes)
         })?;
-    if !contiguous || replayed > REPLAY_LIMIT {
-        return load_state(shared);
+    replay.finish(shared, state)
+}
+
+/// Other writers' entries, stored after a ledger's last batch, folded into
+/// a copy of its frontier as they are read (see [`catch_up`]).
+struct Replay {
+    frontier: Frontier,
+    replayed: usize,
+    contiguous: bool,
+}
+
+impl Replay {
+    fn new(state: &TreeState) -> Replay {
+        Replay {
+            frontier: state.frontier.clone(),
+            replayed: 0,
+            contiguous: true,
+        }
     }
-    state.frontier = frontier;
-    Ok(state)
+
+    fn visit(&mut self, index: u64, bytes: &[u8]) {
+        self.contiguous &= index == self.frontier.size();
+        if self.contiguous {
+            self.frontier.push(leaf_hash(bytes), |_, _| {});
+            self.replayed += 1;
+        }
+    }
+
+    fn finish<S: LedgerStore>(self, shared: &Shared<S>, mut state: TreeState) -> Result<TreeState, LedgerError> {
+        if !self.contiguous || self.replayed > REPLAY_LIMIT {
+            return load_state(shared);
+        }
+        state.frontier = self.frontier;
+        Ok(state)
+    }
 }
 
 fn commit_attempts<S: LedgerStore>(

@@ -35,7 +35,8 @@ pub use merkle::{
     Hash, NodeId, ProofError,
 };
 pub use store::{
-    check_contract, AppendBatch, LedgerStore, MemoryStore, StoreError, StoredCheckpoint, VisitEntry, Written,
+    check_contract, AppendBatch, LedgerStore, MemoryStore, StoreError, StoredCheckpoint, TurnAppend, VisitEntry,
+    Written,
 };
 pub use verify::{verify, CheckpointSource, Finding, Report, MAX_FINDINGS};
 pub use witness::{read_witness_file, FileWitness, Witness, WitnessError};

@@ -90,6 +90,11 @@ pub enum Written {
 /// bytes, and the leaf hash stored with them (`None` where absent or not a hash).
 pub type VisitEntry<'a> = dyn FnMut(u64, &[u8], Option<&Hash>) + 'a;
 
+/// What [`LedgerStore::append_turn`] runs while holding the turn: given the
+/// entries (index, bytes) other writers stored since this writer's last
+/// batch.
+pub type TurnAppend<'a> = dyn FnMut(Vec<(u64, Vec<u8>)>) -> Result<(), StoreError> + 'a;
+
 /// Durable storage of entries, subtree hashes and checkpoints.
 ///
 /// Implementations must make [`LedgerStore::append_batch`] atomic and durable
@@ -146,9 +151,15 @@ pub trait LedgerStore: Send + Sync + 'static {
 
     /// Runs `append` while holding a lock that orders the store's writers
     /// (e.g. a PostgreSQL advisory lock), so a writer whose view was stale
-    /// waits its turn instead of racing again. The default runs it directly.
-    fn append_turn(&self, append: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
-        append()
+    /// waits its turn instead of racing again. `append` gets the entries
+    /// stored from index `from` on, at most `limit`, read once the turn is
+    /// held (what other writers appended since this one's last batch); a
+    /// store may read them with the lock, in one round trip. The default
+    /// takes no lock and reads them with [`LedgerStore::scan_entries`].
+    fn append_turn(&self, from: u64, limit: usize, append: &mut TurnAppend<'_>) -> Result<(), StoreError> {
+        let mut stored = Vec::new();
+        self.scan_entries(from, limit, &mut |index, bytes, _| stored.push((index, bytes.to_vec())))?;
+        append(stored)
     }
 }
 
@@ -354,8 +365,8 @@ impl<T: LedgerStore + ?Sized> LedgerStore for std::sync::Arc<T> {
     fn multi_writer(&self) -> bool {
         (**self).multi_writer()
     }
-    fn append_turn(&self, append: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
-        (**self).append_turn(append)
+    fn append_turn(&self, from: u64, limit: usize, append: &mut TurnAppend<'_>) -> Result<(), StoreError> {
+        (**self).append_turn(from, limit, append)
     }
 }
 

@@ -143,6 +143,48 @@ UPDATE ledger_entries e SET leaf = t.hash FROM ledger_tree t WHERE t.pos = e.idx
 ALTER TABLE ledger_entries ALTER COLUMN leaf DROP DEFAULT;
 DELETE FROM ledger_tree WHERE pos % 64 = 0;
 "#,
+    // The ledger's two steps of a group commit, each one statement (one
+    // round trip) instead of a transaction of six. PL/pgSQL because each
+    // statement of a volatile function reads a fresh snapshot: the entries
+    // and the size are read after the lock is granted, which a single SQL
+    // statement (one snapshot, taken before it waits for the lock) would not
+    // guarantee.
+    //
+    // `custodia_ledger_turn` takes the session-level turn lock and returns
+    // the entries from `from_idx` on (what other servers appended).
+    // `custodia_ledger_append` writes a batch under the transaction-level
+    // append lock if it starts at the stored size, and returns NULL; else it
+    // writes nothing and returns the stored size.
+    r#"
+CREATE OR REPLACE FUNCTION custodia_ledger_turn(turn_lock BIGINT, from_idx BIGINT, most BIGINT)
+RETURNS TABLE (idx BIGINT, bytes BYTEA) LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+    PERFORM pg_advisory_lock(turn_lock);
+    RETURN QUERY SELECT e.idx, e.bytes FROM ledger_entries e WHERE e.idx >= from_idx ORDER BY e.idx LIMIT most;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION custodia_ledger_append(
+    append_lock BIGINT, first_idx BIGINT, idxs BIGINT[], entry_bytes BYTEA[], leaves BYTEA[],
+    positions BIGINT[], hashes BYTEA[], cp_size BIGINT, cp_time BIGINT, cp_text TEXT)
+RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    stored BIGINT;
+BEGIN
+    PERFORM pg_advisory_xact_lock(append_lock);
+    SELECT COALESCE(MAX(e.idx) + 1, 0) INTO stored FROM ledger_entries e;
+    IF stored <> first_idx THEN
+        RETURN stored;
+    END IF;
+    INSERT INTO ledger_entries (idx, bytes, leaf) SELECT * FROM UNNEST(idxs, entry_bytes, leaves);
+    INSERT INTO ledger_tree (pos, hash) SELECT * FROM UNNEST(positions, hashes)
+        ON CONFLICT (pos) DO UPDATE SET hash = EXCLUDED.hash;
+    IF cp_text IS NOT NULL THEN
+        INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (cp_size, cp_time, cp_text);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+"#,
 ];
 
 /// Tuning of a [`PostgresStore`].
@@ -258,7 +300,7 @@ fn describe(e: &postgres::Error) -> String {
 
 /// Whether the error means the connection is gone (server restart, a
 /// terminated backend, a network failure) rather than a bad statement.
-fn connection_lost(e: &postgres::Error) -> bool {
+pub(crate) fn connection_lost(e: &postgres::Error) -> bool {
     if e.is_closed() {
         return true;
     }
@@ -355,7 +397,7 @@ impl PostgresStore {
     /// A pooled connection checked with an empty query: after a failover
     /// or a server restart every idle connection of the pool is dead, and
     /// each one found so is dropped (the pool discards closed clients).
-    fn live_conn(&self, lane: Lane) -> Result<Conn> {
+    pub(crate) fn live_conn(&self, lane: Lane) -> Result<Conn> {
         let mut last = None;
         for _ in 0..=self.lane(lane).max_size() {
             let mut conn = self.conn_on(lane)?;

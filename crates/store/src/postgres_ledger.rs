@@ -9,10 +9,12 @@
 
 use std::collections::HashMap;
 
-use ledger::{AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint, VisitEntry};
+use ledger::{
+    AppendBatch, Hash, LedgerStore, NodeId, StoreError as LedgerStoreError, StoredCheckpoint, TurnAppend, VisitEntry,
+};
 
 use crate::ledger_sqlite::{batch_positions, node_position};
-use crate::postgres::{Lane, PgFail, LEDGER_LOCK, LEDGER_TURN};
+use crate::postgres::{connection_lost, Lane, PgFail, LEDGER_LOCK, LEDGER_TURN};
 use crate::postgres_conn::Db;
 use crate::PostgresStore;
 
@@ -43,6 +45,26 @@ fn checkpoint_rows(rows: &[postgres::Row]) -> Result<Vec<StoredCheckpoint>, PgFa
         .collect()
 }
 
+impl PostgresStore {
+    /// Whether the store, now `store_size` entries long, holds `batch`'s
+    /// entries at their indexes (its leaf hashes, which cover the bytes).
+    fn holds_batch(&self, c: &mut Db, batch: &AppendBatch, store_size: i64) -> Result<bool, PgFail> {
+        let end = batch.first_index + batch.entries.len() as u64;
+        if u64::try_from(store_size).unwrap_or(0) < end {
+            return Ok(false);
+        }
+        let rows = c.query(
+            "SELECT leaf FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            &[&int(batch.first_index), &int(end)],
+        )?;
+        Ok(rows.len() == batch.entries.len()
+            && rows
+                .iter()
+                .zip(&batch.entries)
+                .all(|(r, (_, leaf))| r.try_get::<_, &[u8]>(0).is_ok_and(|stored| stored == &leaf[..])))
+    }
+}
+
 impl LedgerStore for PostgresStore {
     fn size(&self) -> Result<u64, LedgerStoreError> {
         self.read_on(Lane::Ledger, size_of).map_err(backend)
@@ -50,48 +72,62 @@ impl LedgerStore for PostgresStore {
 
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
         let positions = batch_positions(&batch.nodes).map_err(LedgerStoreError::Backend)?;
-        let outcome = self.transaction_on(Lane::Ledger, |c| {
-            // one appender at a time per database, held until commit
-            c.execute("SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])?;
-            let size = size_of(c)?;
-            if size != batch.first_index {
-                return Ok(Some(size));
+        let idx: Vec<i64> = (0..batch.entries.len() as u64)
+            .map(|i| int(batch.first_index + i))
+            .collect();
+        let bytes: Vec<&[u8]> = batch.entries.iter().map(|(bytes, _)| bytes.as_slice()).collect();
+        let leaves: Vec<&[u8]> = batch.entries.iter().map(|(_, leaf)| &leaf[..]).collect();
+        let hashes: Vec<&[u8]> = batch.nodes.iter().map(|(_, h)| &h[..]).collect();
+        let cp = batch.checkpoint.as_ref();
+        let (cp_size, cp_time, cp_text) = (cp.map(|c| int(c.size)), cp.map(|c| c.time), cp.map(|c| c.text.as_str()));
+        let first = int(batch.first_index);
+        // One statement, so one transaction: all of it is written or none.
+        // synchronous_commit (on by default) returns after the WAL is flushed.
+        let append = |c: &mut Db| -> Result<Option<i64>, PgFail> {
+            Ok(c.query_one(
+                "SELECT custodia_ledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[
+                    &LEDGER_LOCK,
+                    &first,
+                    &idx,
+                    &bytes,
+                    &leaves,
+                    &positions,
+                    &hashes,
+                    &cp_size,
+                    &cp_time,
+                    &cp_text,
+                ],
+            )?
+            .try_get(0)?)
+        };
+        let mut conn = self.conn_on(Lane::Ledger).map_err(backend)?;
+        let outcome = match append(&mut conn) {
+            Err(PgFail::Pg(e)) if connection_lost(&e) => {
+                // The batch may or may not have committed before the
+                // connection died. Appending again is safe: the size check
+                // refuses it if the first attempt landed, and then the
+                // stored leaves tell whether those entries are ours.
+                drop(conn);
+                let mut fresh = self.live_conn(Lane::Ledger).map_err(backend)?;
+                match append(&mut fresh) {
+                    Ok(Some(size))
+                        if self
+                            .holds_batch(&mut fresh, batch, size)
+                            .map_err(|e| backend(self.classify(e)))? =>
+                    {
+                        Ok(None)
+                    }
+                    other => other,
+                }
             }
-            if !batch.entries.is_empty() {
-                let idx: Vec<i64> = (0..batch.entries.len() as u64)
-                    .map(|i| int(batch.first_index + i))
-                    .collect();
-                let bytes: Vec<&[u8]> = batch.entries.iter().map(|(bytes, _)| bytes.as_slice()).collect();
-                let leaves: Vec<&[u8]> = batch.entries.iter().map(|(_, leaf)| &leaf[..]).collect();
-                c.execute(
-                    "INSERT INTO ledger_entries (idx, bytes, leaf)
-                     SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[])",
-                    &[&idx, &bytes, &leaves],
-                )?;
-            }
-            if !batch.nodes.is_empty() {
-                let hashes: Vec<&[u8]> = batch.nodes.iter().map(|(_, h)| &h[..]).collect();
-                c.execute(
-                    "INSERT INTO ledger_tree (pos, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])
-                     ON CONFLICT (pos) DO UPDATE SET hash = EXCLUDED.hash",
-                    &[&positions, &hashes],
-                )?;
-            }
-            if let Some(cp) = &batch.checkpoint {
-                c.execute(
-                    "INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES ($1, $2, $3)",
-                    &[&int(cp.size), &cp.time, &cp.text],
-                )?;
-            }
-            // synchronous_commit (on by default): COMMIT returns after the WAL
-            // is flushed on the server.
-            Ok(None)
-        });
+            other => other,
+        };
         match outcome {
             Ok(None) => Ok(()),
             Ok(Some(store_size)) => Err(LedgerStoreError::Conflict {
                 batch_first: batch.first_index,
-                store_size,
+                store_size: u64::try_from(store_size).unwrap_or(0),
             }),
             Err(e) => Err(backend(self.classify(e))),
         }
@@ -188,15 +224,37 @@ impl LedgerStore for PostgresStore {
         true
     }
 
-    /// A session-level advisory lock on a connection of its own, held while
-    /// the ledger rereads the size and appends (on other connections of the
-    /// pool). Writers queue on it, so a busy server cannot starve another.
-    /// A connection that dies while holding it releases it on the server.
-    fn append_turn(&self, append: &mut dyn FnMut() -> Result<(), LedgerStoreError>) -> Result<(), LedgerStoreError> {
+    /// A session-level advisory lock on a connection of its own, taken in
+    /// the statement that reads what other writers appended since `from`;
+    /// held while the ledger appends (on other connections of the pool).
+    /// Writers queue on it, so a busy server cannot starve another. A
+    /// connection that dies while holding it releases it on the server.
+    fn append_turn(&self, from: u64, limit: usize, append: &mut TurnAppend<'_>) -> Result<(), LedgerStoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let take_turn = |c: &mut Db| -> Result<Vec<(u64, Vec<u8>)>, PgFail> {
+            c.query(
+                "SELECT idx, bytes FROM custodia_ledger_turn($1, $2, $3)",
+                &[&LEDGER_TURN, &int(from), &limit],
+            )?
+            .iter()
+            .map(|r| Ok((u64::try_from(r.try_get::<_, i64>(0)?).unwrap_or(0), r.try_get(1)?)))
+            .collect()
+        };
         let mut conn = self.conn_on(Lane::Ledger).map_err(backend)?;
-        conn.execute("SELECT pg_advisory_lock($1)", &[&LEDGER_TURN])
-            .map_err(|e| backend(self.classify(PgFail::Pg(e))))?;
-        let out = append();
+        let taken = match take_turn(&mut conn) {
+            // a dead session holds no lock: take the turn on a live one
+            Err(PgFail::Pg(e)) if connection_lost(&e) => {
+                conn = self.live_conn(Lane::Ledger).map_err(backend)?;
+                take_turn(&mut conn)
+            }
+            other => other,
+        };
+        let out = match taken {
+            Ok(stored) => append(stored),
+            Err(e) => Err(backend(self.classify(e))),
+        };
+        // also after a failed turn statement: the lock may have been granted
+        // before the read failed
         if conn.execute("SELECT pg_advisory_unlock($1)", &[&LEDGER_TURN]).is_err() {
             // normally the session is gone, and its lock with it; if not,
             // the pooled connection must not keep holding it
@@ -214,5 +272,44 @@ impl LedgerStore for PostgresStore {
         })
         .map(|mut v| v.pop())
         .map_err(backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use ledger::{leaf_hash, AppendBatch, LedgerStore};
+
+    use crate::postgres::Lane;
+    use crate::PostgresStore;
+
+    /// Entries only: the checks below read nothing else.
+    fn batch(first_index: u64, texts: &[&str]) -> AppendBatch {
+        AppendBatch {
+            first_index,
+            entries: texts
+                .iter()
+                .map(|t| (t.as_bytes().to_vec(), leaf_hash(t.as_bytes())))
+                .collect(),
+            ..AppendBatch::default()
+        }
+    }
+
+    /// After a connection died during an append, the retry is refused when
+    /// the first attempt landed; this is the check that then tells our
+    /// batch from another writer's.
+    #[test]
+    fn a_landed_batch_is_told_from_another_writers() {
+        let db = crate::testing::fresh_database();
+        let store = PostgresStore::connect(db.url()).unwrap();
+        let ours = batch(0, &["a", "b"]);
+        store.append_batch(&ours).unwrap();
+        let mut c = store.conn_on(Lane::Ledger).unwrap();
+        let holds = |c: &mut _, b: &AppendBatch| store.holds_batch(c, b, 2).map_err(|e| store.classify(e)).unwrap();
+        assert!(holds(&mut c, &ours));
+        assert!(!holds(&mut c, &batch(0, &["a", "c"])), "same indexes, other entries");
+        assert!(!holds(&mut c, &batch(0, &["a", "b", "c"])), "longer than the store");
+        assert!(!holds(&mut c, &batch(1, &["a"])), "another position");
     }
 }

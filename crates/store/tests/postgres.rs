@@ -248,6 +248,58 @@ fn two_ledgers_on_one_database_keep_one_verifiable_log() {
     assert_eq!(report.unsigned_tail, 0);
 }
 
+/// A restart or failover kills the ledger's pooled connections: the next
+/// group commit takes its turn and appends on live ones, each entry once.
+#[test]
+fn the_ledger_appends_after_its_connections_are_dropped() {
+    let db = fresh_database();
+    let key = || ledger::SigningKey::from_seed("custodia.test/pg", &[7; 32]).unwrap();
+    let store = Arc::new(PostgresStore::connect(db.url()).unwrap());
+    let ledger = ledger::Ledger::open(
+        Arc::clone(&store),
+        key(),
+        Arc::new(model::ManualClock::new(1_700_000_000_000)),
+        ledger::LedgerConfig::new("custodia.test/pg"),
+        Vec::new(),
+    )
+    .unwrap();
+    let mut indexes = Vec::new();
+    for round in 0..3 {
+        indexes.push(ledger.append(ledger_entry(2 * round)).unwrap().index);
+        admin_execute(
+            "postgres",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                db.name()
+            ),
+        );
+        indexes.push(ledger.append(ledger_entry(2 * round + 1)).unwrap().index);
+    }
+    assert_eq!(indexes, (0..6).collect::<Vec<_>>());
+    let vk = key().verifying_key();
+    let report = ledger::verify(&*store, &vk, None);
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.entries_checked, 6, "no entry written twice");
+    // the turn above drained the dead connections; an append alone meets one
+    // and appends again on a live one
+    ledger.close();
+    let next = ledger::AppendBatch {
+        first_index: 6,
+        entries: vec![(b"seventh".to_vec(), ledger::leaf_hash(b"seventh"))],
+        ..ledger::AppendBatch::default()
+    };
+    admin_execute(
+        "postgres",
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name()
+        ),
+    );
+    use ledger::LedgerStore;
+    store.append_batch(&next).unwrap();
+    assert_eq!(store.size().unwrap(), 7);
+}
+
 /// A database of schema 8 kept each leaf hash in `ledger_tree` at position
 /// `idx * 64`: a ledger turned back into that layout verifies after the
 /// upgrade with the same root, and its proofs (which read leaves from the
