@@ -225,10 +225,7 @@ fn measure(
     with_health: bool,
 ) -> anyhow::Result<f64> {
     // Named threads, so a profile of the run tells the servers' work from the load's.
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("bench-server")
-        .enable_all()
-        .build()?;
+    let server_runtime = server::runtime_builder().thread_name("bench-server").build()?;
     let mut bases = Vec::with_capacity(states.len());
     for state in states {
         let listener = server_runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;

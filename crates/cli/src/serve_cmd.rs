@@ -142,7 +142,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         state = state.with_alert_forwarding(forwarder, every);
     }
     let tls = tls_identity(&args)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = server::runtime_builder().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
