@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ledger::{
@@ -931,12 +932,17 @@ fn every_entry_wakes_a_sleeping_committer() {
 /// One memory store appended to by two ledgers, as servers share a database,
 /// with a turn lock shared by both (without one, a committer that keeps
 /// losing the race fails its entries after its retries, which is why stores
-/// shared by several writers order them).
-struct SharedStore(Arc<MemoryStore>, Arc<std::sync::Mutex<()>>);
+/// shared by several writers order them), counting the batches it refuses
+/// as stale.
+struct SharedStore(Arc<MemoryStore>, Arc<std::sync::Mutex<()>>, Arc<AtomicUsize>);
 
 impl LedgerStore for SharedStore {
     fn append_batch(&self, batch: &ledger::AppendBatch) -> Result<(), StoreError> {
-        self.0.append_batch(batch)
+        let out = self.0.append_batch(batch);
+        if matches!(out, Err(StoreError::Conflict { .. })) {
+            self.2.fetch_add(1, Ordering::Relaxed);
+        }
+        out
     }
     fn multi_writer(&self) -> bool {
         true
@@ -950,16 +956,17 @@ impl LedgerStore for SharedStore {
 }
 
 /// Each ledger replays what the other appended before building its batch
-/// (the entries `append_turn` hands it): indexes stay consecutive and the
-/// log verifies.
+/// (the entries `append_turn` hands it): no batch is built on a stale tree,
+/// indexes stay consecutive and the log verifies.
 #[test]
 fn two_ledgers_on_one_store_catch_up_with_each_other() {
     let clock = ManualClock::new(1_700_000_000_000);
     let memory = Arc::new(MemoryStore::new());
     let turn = Arc::new(std::sync::Mutex::new(()));
+    let conflicts = Arc::new(AtomicUsize::new(0));
     let open = || {
         let config = ledger::LedgerConfig::new(common::NAME);
-        let store = SharedStore(Arc::clone(&memory), Arc::clone(&turn));
+        let store = SharedStore(Arc::clone(&memory), Arc::clone(&turn), Arc::clone(&conflicts));
         Arc::new(ledger::Ledger::open(store, common::key(), Arc::new(clock.clone()), config, Vec::new()).unwrap())
     };
     let (a, b) = (open(), open());
@@ -994,4 +1001,5 @@ fn two_ledgers_on_one_store_catch_up_with_each_other() {
     let report = verify(&*memory, &vk, None);
     assert!(report.is_ok(), "{:?}", report.findings);
     assert_eq!(report.entries_checked, 820);
+    assert_eq!(conflicts.load(Ordering::Relaxed), 0, "batches built on a stale tree");
 }

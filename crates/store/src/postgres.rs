@@ -178,12 +178,17 @@ BEGIN
     INSERT INTO ledger_entries (idx, bytes, leaf) SELECT * FROM UNNEST(idxs, entry_bytes, leaves);
     INSERT INTO ledger_tree (pos, hash) SELECT * FROM UNNEST(positions, hashes)
         ON CONFLICT (pos) DO UPDATE SET hash = EXCLUDED.hash;
-    IF cp_text IS NOT NULL THEN
+    -- a batch of a checkpoint alone, sent again after its connection was
+    -- lost, finds the size unchanged: its checkpoint is not written twice
+    IF cp_text IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM ledger_checkpoints c WHERE c.size = cp_size AND c.text = cp_text
+    ) THEN
         INSERT INTO ledger_checkpoints (size, time_ms, text) VALUES (cp_size, cp_time, cp_text);
     END IF;
     RETURN NULL;
 END
 $fn$;
+CREATE INDEX IF NOT EXISTS ledger_checkpoints_size ON ledger_checkpoints (size);
 "#,
 ];
 

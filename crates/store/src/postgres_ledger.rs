@@ -46,9 +46,71 @@ fn checkpoint_rows(rows: &[postgres::Row]) -> Result<Vec<StoredCheckpoint>, PgFa
 }
 
 impl PostgresStore {
-    /// Whether the store, now `store_size` entries long, holds `batch`'s
-    /// entries at their indexes (its leaf hashes, which cover the bytes).
-    fn holds_batch(&self, c: &mut Db, batch: &AppendBatch, store_size: i64) -> Result<bool, PgFail> {
+    /// Sends `batch` once: `None` when it was written, else the stored size
+    /// it did not start at (nothing written). One statement, so one
+    /// transaction; synchronous_commit (on by default) returns after the WAL
+    /// is flushed.
+    fn send_batch(c: &mut Db, batch: &AppendBatch, positions: &[i64]) -> Result<Option<i64>, PgFail> {
+        let idx: Vec<i64> = (0..batch.entries.len() as u64)
+            .map(|i| int(batch.first_index + i))
+            .collect();
+        let bytes: Vec<&[u8]> = batch.entries.iter().map(|(bytes, _)| bytes.as_slice()).collect();
+        let leaves: Vec<&[u8]> = batch.entries.iter().map(|(_, leaf)| &leaf[..]).collect();
+        let hashes: Vec<&[u8]> = batch.nodes.iter().map(|(_, h)| &h[..]).collect();
+        let cp = batch.checkpoint.as_ref();
+        let (cp_size, cp_time, cp_text) = (cp.map(|c| int(c.size)), cp.map(|c| c.time), cp.map(|c| c.text.as_str()));
+        Ok(c.query_one(
+            "SELECT custodia_ledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                &LEDGER_LOCK,
+                &int(batch.first_index),
+                &idx,
+                &bytes,
+                &leaves,
+                &positions,
+                &hashes,
+                &cp_size,
+                &cp_time,
+                &cp_text,
+            ],
+        )?
+        .try_get(0)?)
+    }
+
+    /// Sends `batch` again after its first attempt's connection was lost,
+    /// when it may or may not have committed. Sending again is safe: the
+    /// size check refuses it if the first attempt landed (its transaction
+    /// lock makes this attempt wait for that one to end), and then the
+    /// stored batch tells whether those entries are ours.
+    fn send_batch_again(&self, c: &mut Db, batch: &AppendBatch, positions: &[i64]) -> Result<Option<i64>, PgFail> {
+        match Self::send_batch(c, batch, positions)? {
+            Some(size) if Self::holds_batch(c, batch, size)? => {
+                // The first attempt committed here but its reply was lost;
+                // if that was while it waited for a synchronous standby,
+                // nothing says the standby has it. A commit of our own waits
+                // for the standby up to a point past it.
+                c.execute("UPDATE schema_version SET version = version", &[])?;
+                Ok(None)
+            }
+            outcome => Ok(outcome),
+        }
+    }
+
+    /// Whether the store, now `store_size` entries long, holds `batch`:
+    /// its entries at their indexes (by their leaf hashes, which cover the
+    /// bytes), or for a batch of a checkpoint alone, that checkpoint.
+    fn holds_batch(c: &mut Db, batch: &AppendBatch, store_size: i64) -> Result<bool, PgFail> {
+        if batch.entries.is_empty() {
+            let Some(cp) = &batch.checkpoint else {
+                return Ok(true);
+            };
+            return Ok(c
+                .query_opt(
+                    "SELECT 1 FROM ledger_checkpoints WHERE size = $1 AND text = $2",
+                    &[&int(cp.size), &cp.text],
+                )?
+                .is_some());
+        }
         let end = batch.first_index + batch.entries.len() as u64;
         if u64::try_from(store_size).unwrap_or(0) < end {
             return Ok(false);
@@ -65,6 +127,27 @@ impl PostgresStore {
     }
 }
 
+/// A connection holding the ledger's append turn, released when dropped
+/// (also when the ledger's closure panics), so a pooled connection never
+/// goes back to the pool still holding it: session locks are re-entrant, so
+/// a later turn on it would never release it and every other server would
+/// wait for ever.
+struct Turn(crate::postgres::Conn);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self
+            .0
+            .execute("SELECT pg_advisory_unlock($1)", &[&LEDGER_TURN])
+            .is_err()
+        {
+            // normally the session is gone, and its lock with it; if not,
+            // the connection must not keep holding it
+            let _ = self.0.batch_execute("SELECT pg_advisory_unlock_all()");
+        }
+    }
+}
+
 impl LedgerStore for PostgresStore {
     fn size(&self) -> Result<u64, LedgerStoreError> {
         self.read_on(Lane::Ledger, size_of).map_err(backend)
@@ -72,54 +155,12 @@ impl LedgerStore for PostgresStore {
 
     fn append_batch(&self, batch: &AppendBatch) -> Result<(), LedgerStoreError> {
         let positions = batch_positions(&batch.nodes).map_err(LedgerStoreError::Backend)?;
-        let idx: Vec<i64> = (0..batch.entries.len() as u64)
-            .map(|i| int(batch.first_index + i))
-            .collect();
-        let bytes: Vec<&[u8]> = batch.entries.iter().map(|(bytes, _)| bytes.as_slice()).collect();
-        let leaves: Vec<&[u8]> = batch.entries.iter().map(|(_, leaf)| &leaf[..]).collect();
-        let hashes: Vec<&[u8]> = batch.nodes.iter().map(|(_, h)| &h[..]).collect();
-        let cp = batch.checkpoint.as_ref();
-        let (cp_size, cp_time, cp_text) = (cp.map(|c| int(c.size)), cp.map(|c| c.time), cp.map(|c| c.text.as_str()));
-        let first = int(batch.first_index);
-        // One statement, so one transaction: all of it is written or none.
-        // synchronous_commit (on by default) returns after the WAL is flushed.
-        let append = |c: &mut Db| -> Result<Option<i64>, PgFail> {
-            Ok(c.query_one(
-                "SELECT custodia_ledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                &[
-                    &LEDGER_LOCK,
-                    &first,
-                    &idx,
-                    &bytes,
-                    &leaves,
-                    &positions,
-                    &hashes,
-                    &cp_size,
-                    &cp_time,
-                    &cp_text,
-                ],
-            )?
-            .try_get(0)?)
-        };
         let mut conn = self.conn_on(Lane::Ledger).map_err(backend)?;
-        let outcome = match append(&mut conn) {
+        let outcome = match Self::send_batch(&mut conn, batch, &positions) {
             Err(PgFail::Pg(e)) if connection_lost(&e) => {
-                // The batch may or may not have committed before the
-                // connection died. Appending again is safe: the size check
-                // refuses it if the first attempt landed, and then the
-                // stored leaves tell whether those entries are ours.
                 drop(conn);
                 let mut fresh = self.live_conn(Lane::Ledger).map_err(backend)?;
-                match append(&mut fresh) {
-                    Ok(Some(size))
-                        if self
-                            .holds_batch(&mut fresh, batch, size)
-                            .map_err(|e| backend(self.classify(e)))? =>
-                    {
-                        Ok(None)
-                    }
-                    other => other,
-                }
+                self.send_batch_again(&mut fresh, batch, &positions)
             }
             other => other,
         };
@@ -240,27 +281,21 @@ impl LedgerStore for PostgresStore {
             .map(|r| Ok((u64::try_from(r.try_get::<_, i64>(0)?).unwrap_or(0), r.try_get(1)?)))
             .collect()
         };
-        let mut conn = self.conn_on(Lane::Ledger).map_err(backend)?;
-        let taken = match take_turn(&mut conn) {
+        // Dropping the turn releases the lock, also after a failed turn
+        // statement: the lock may have been granted before the read failed.
+        let mut turn = Turn(self.conn_on(Lane::Ledger).map_err(backend)?);
+        let taken = match take_turn(&mut turn.0) {
             // a dead session holds no lock: take the turn on a live one
             Err(PgFail::Pg(e)) if connection_lost(&e) => {
-                conn = self.live_conn(Lane::Ledger).map_err(backend)?;
-                take_turn(&mut conn)
+                turn = Turn(self.live_conn(Lane::Ledger).map_err(backend)?);
+                take_turn(&mut turn.0)
             }
             other => other,
         };
-        let out = match taken {
+        match taken {
             Ok(stored) => append(stored),
             Err(e) => Err(backend(self.classify(e))),
-        };
-        // also after a failed turn statement: the lock may have been granted
-        // before the read failed
-        if conn.execute("SELECT pg_advisory_unlock($1)", &[&LEDGER_TURN]).is_err() {
-            // normally the session is gone, and its lock with it; if not,
-            // the pooled connection must not keep holding it
-            let _ = conn.batch_execute("SELECT pg_advisory_unlock_all()");
         }
-        out
     }
 
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, LedgerStoreError> {
@@ -279,37 +314,71 @@ impl LedgerStore for PostgresStore {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use ledger::{leaf_hash, AppendBatch, LedgerStore};
+    use ledger::{leaf_hash, AppendBatch, StoredCheckpoint};
 
     use crate::postgres::Lane;
     use crate::PostgresStore;
 
-    /// Entries only: the checks below read nothing else.
-    fn batch(first_index: u64, texts: &[&str]) -> AppendBatch {
+    /// Entries and a checkpoint, no tree nodes: the checks below read nothing else.
+    fn batch(first_index: u64, texts: &[&str], checkpoint: Option<&str>) -> AppendBatch {
         AppendBatch {
             first_index,
             entries: texts
                 .iter()
                 .map(|t| (t.as_bytes().to_vec(), leaf_hash(t.as_bytes())))
                 .collect(),
+            checkpoint: checkpoint.map(|text| StoredCheckpoint {
+                size: first_index + texts.len() as u64,
+                time: 1,
+                text: text.into(),
+            }),
             ..AppendBatch::default()
         }
     }
 
-    /// After a connection died during an append, the retry is refused when
-    /// the first attempt landed; this is the check that then tells our
-    /// batch from another writer's.
+    /// A batch sent again after its connection was lost: acknowledged when
+    /// the first attempt had landed (and not written twice), refused when
+    /// what is stored at its place is another writer's.
     #[test]
-    fn a_landed_batch_is_told_from_another_writers() {
+    fn a_batch_sent_again_is_acknowledged_only_when_it_landed() {
         let db = crate::testing::fresh_database();
         let store = PostgresStore::connect(db.url()).unwrap();
-        let ours = batch(0, &["a", "b"]);
-        store.append_batch(&ours).unwrap();
         let mut c = store.conn_on(Lane::Ledger).unwrap();
-        let holds = |c: &mut _, b: &AppendBatch| store.holds_batch(c, b, 2).map_err(|e| store.classify(e)).unwrap();
-        assert!(holds(&mut c, &ours));
-        assert!(!holds(&mut c, &batch(0, &["a", "c"])), "same indexes, other entries");
-        assert!(!holds(&mut c, &batch(0, &["a", "b", "c"])), "longer than the store");
-        assert!(!holds(&mut c, &batch(1, &["a"])), "another position");
+        let mut again = |b: &AppendBatch| {
+            store
+                .send_batch_again(&mut c, b, &[])
+                .map_err(|e| store.classify(e))
+                .unwrap()
+        };
+        let ours = batch(0, &["a", "b"], Some("cp 2"));
+        let mut first = store.conn_on(Lane::Ledger).unwrap();
+        assert_eq!(
+            PostgresStore::send_batch(&mut first, &ours, &[])
+                .map_err(|e| store.classify(e))
+                .unwrap(),
+            None
+        );
+        assert_eq!(again(&ours), None, "landed: acknowledged");
+        assert_eq!(
+            again(&batch(0, &["a", "c"], None)),
+            Some(2),
+            "same indexes, other entries"
+        );
+        assert_eq!(
+            again(&batch(0, &["a", "b", "c"], None)),
+            Some(2),
+            "longer than the store"
+        );
+        assert_eq!(again(&batch(1, &["a"], None)), Some(2), "another position");
+        // a checkpoint alone, e.g. for `checkpoint_now`
+        let alone = batch(2, &[], Some("cp 2 again"));
+        assert_eq!(again(&alone), None);
+        assert_eq!(again(&alone), None, "sent twice: written once");
+        assert_eq!(again(&batch(1, &[], Some("stale"))), Some(2), "a stale one is refused");
+        use ledger::LedgerStore;
+        let mut texts = Vec::new();
+        store.scan_checkpoints(&mut |cp| texts.push(cp.text.clone())).unwrap();
+        assert_eq!(texts, ["cp 2", "cp 2 again"]);
+        assert_eq!(store.size().unwrap(), 2);
     }
 }
