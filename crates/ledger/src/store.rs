@@ -144,7 +144,8 @@ pub trait LedgerStore: Send + Sync + 'static {
 
     /// Whether other processes (other servers on one database) may append
     /// to this store too. Then [`Ledger`](crate::Ledger) builds each batch
-    /// inside [`LedgerStore::append_turn`] after rereading the size.
+    /// inside [`LedgerStore::append_turn`], after the entries the others
+    /// appended since its last batch.
     fn multi_writer(&self) -> bool {
         false
     }

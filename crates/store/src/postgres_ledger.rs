@@ -82,7 +82,7 @@ impl PostgresStore {
     /// size check refuses it if the first attempt landed (its transaction
     /// lock makes this attempt wait for that one to end), and then the
     /// stored batch tells whether those entries are ours.
-    fn send_batch_again(&self, c: &mut Db, batch: &AppendBatch, positions: &[i64]) -> Result<Option<i64>, PgFail> {
+    fn send_batch_again(c: &mut Db, batch: &AppendBatch, positions: &[i64]) -> Result<Option<i64>, PgFail> {
         match Self::send_batch(c, batch, positions)? {
             Some(size) if Self::holds_batch(c, batch, size)? => {
                 // The first attempt committed here but its reply was lost;
@@ -160,7 +160,7 @@ impl LedgerStore for PostgresStore {
             Err(PgFail::Pg(e)) if connection_lost(&e) => {
                 drop(conn);
                 let mut fresh = self.live_conn(Lane::Ledger).map_err(backend)?;
-                self.send_batch_again(&mut fresh, batch, &positions)
+                Self::send_batch_again(&mut fresh, batch, &positions)
             }
             other => other,
         };
@@ -345,8 +345,7 @@ mod tests {
         let store = PostgresStore::connect(db.url()).unwrap();
         let mut c = store.conn_on(Lane::Ledger).unwrap();
         let mut again = |b: &AppendBatch| {
-            store
-                .send_batch_again(&mut c, b, &[])
+            PostgresStore::send_batch_again(&mut c, b, &[])
                 .map_err(|e| store.classify(e))
                 .unwrap()
         };
