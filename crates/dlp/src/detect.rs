@@ -22,7 +22,59 @@ use aho_corasick::AhoCorasick;
 use regex_automata::meta::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::lines::{self, LineClasses};
 use crate::phone;
+
+/// Context words near candidates, found on demand: a text without candidates is never
+/// searched for them, and a text full of candidates is searched once, window after
+/// window, each from where the last one stopped.
+struct ContextWords<'a> {
+    automaton: &'a AhoCorasick,
+    text: &'a str,
+    /// Start and detector of each context word found so far, in text order.
+    found: Vec<(usize, DetectorKind)>,
+    /// The text before this has been searched.
+    searched_to: usize,
+}
+
+impl<'a> ContextWords<'a> {
+    fn new(automaton: &'a AhoCorasick, text: &'a str) -> Self {
+        Self {
+            automaton,
+            text,
+            found: Vec::new(),
+            searched_to: 0,
+        }
+    }
+
+    /// Detectors with a context word starting in `from..=to`.
+    fn kinds_near(&mut self, from: usize, to: usize) -> Vec<DetectorKind> {
+        let end = (to + LONGEST_CONTEXT_WORD).min(self.text.len());
+        if end > self.searched_to {
+            // Back by a word's length, so a word cut by the last window's end is found;
+            // words found before are not added twice.
+            let start = from.max(self.searched_to.saturating_sub(LONGEST_CONTEXT_WORD)).min(end);
+            let input = aho_corasick::Input::new(self.text.as_bytes()).span(start..end);
+            let known_to = self.found.last().map_or(0, |(pos, _)| *pos + 1);
+            for m in self.automaton.find_iter(input) {
+                if m.start() < known_to {
+                    continue;
+                }
+                if let Some((_, kind)) = CONTEXT_WORDS.get(m.pattern().as_usize()) {
+                    self.found.push((m.start(), *kind));
+                }
+            }
+            self.searched_to = end;
+        }
+        let first = self.found.partition_point(|(pos, _)| *pos < from);
+        self.found
+            .iter()
+            .skip(first)
+            .take_while(|(pos, _)| *pos <= to)
+            .map(|(_, kind)| *kind)
+            .collect()
+    }
+}
 
 /// Bytes before a candidate searched for context words.
 pub const CONTEXT_BEFORE: usize = 100;
@@ -103,6 +155,10 @@ const PATTERNS: &[&str] = &[
     r"\b[0-9](?:[ \-]?[0-9]){8,18}\b",
 ];
 
+/// `PATTERNS[..LITERAL_LED]` each start with a literal and need neither a digit nor an
+/// `@`; every later pattern needs one of them.
+const LITERAL_LED: usize = 5;
+
 /// The detectors' candidate regexes (Rust regex syntax), e.g. to compare with ripgrep.
 pub fn detector_patterns() -> &'static [&'static str] {
     PATTERNS
@@ -142,6 +198,9 @@ const CONTEXT_WORDS: &[(&str, DetectorKind)] = &[
     ("access key", DetectorKind::AwsAccessKey),
 ];
 
+/// Bytes of the longest context word.
+const LONGEST_CONTEXT_WORD: usize = 16;
+
 /// Known test values never reported (payment processors' published test cards).
 const DEFAULT_EXCLUSIONS: &[&str] = &[
     "4111111111111111",
@@ -173,6 +232,8 @@ pub enum DetectorError {
 /// The compiled detector set.
 pub struct Detectors {
     regex: Regex,
+    /// The patterns led by a literal (0..LITERAL_LED), for lines without digit or `@`.
+    literal_led: Regex,
     context: AhoCorasick,
     exclusions: HashSet<String>,
 }
@@ -194,6 +255,10 @@ impl Detectors {
             .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
             .build_many(PATTERNS)
             .map_err(|e| DetectorError::Build(e.to_string()))?;
+        let literal_led = Regex::builder()
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .build_many(PATTERNS.get(..LITERAL_LED).unwrap_or_default())
+            .map_err(|e| DetectorError::Build(e.to_string()))?;
         let context = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(CONTEXT_WORDS.iter().map(|(word, _)| word))
@@ -205,6 +270,7 @@ impl Detectors {
             .collect();
         Ok(Self {
             regex,
+            literal_led,
             context,
             exclusions,
         })
@@ -212,40 +278,42 @@ impl Detectors {
 
     /// Every validated detection in `text`, in order.
     pub fn scan(&self, text: &str) -> Vec<Detection> {
-        let mut context: Vec<(usize, DetectorKind)> = Vec::new();
-        for m in self.context.find_iter(text) {
-            if let Some((_, kind)) = CONTEXT_WORDS.get(m.pattern().as_usize()) {
-                context.push((m.start(), *kind));
-            }
-        }
+        self.scan_lines(text, &LineClasses::of(text))
+    }
+
+    /// [`Detectors::scan`] with the text's line classes already read. Lines without a
+    /// digit or `@` cannot hold an email, IBAN, phone or digit-run candidate, so there
+    /// only the literal-led patterns run (their prefilter skips most bytes); the
+    /// matches found are the ones a search of the whole text finds, since no pattern
+    /// matches across a line break.
+    pub(crate) fn scan_lines(&self, text: &str, lines: &LineClasses) -> Vec<Detection> {
+        let mut context = ContextWords::new(&self.context, text);
         let mut out = Vec::new();
         let mut compacted = String::new();
-        for m in self.regex.find_iter(text.as_bytes()) {
-            let Some(value) = text.get(m.start()..m.end()) else {
-                continue;
-            };
-            let has_context = |kind: DetectorKind| {
+        for (span, holds) in lines.partition(lines::DIGIT | lines::AT) {
+            let regex = if holds { &self.regex } else { &self.literal_led };
+            let input = regex_automata::Input::new(text.as_bytes()).span(span);
+            for m in regex.find_iter(input) {
+                let Some(value) = text.get(m.start()..m.end()) else {
+                    continue;
+                };
+                // One reused buffer: a scan checks every candidate against the exclusions.
+                compact_into(value, &mut compacted);
+                if self.exclusions.contains(&compacted) {
+                    continue;
+                }
                 let from = m.start().saturating_sub(CONTEXT_BEFORE);
                 let to = m.end() + CONTEXT_AFTER;
-                let first = context.partition_point(|(pos, _)| *pos < from);
-                context
-                    .iter()
-                    .skip(first)
-                    .take_while(|(pos, _)| *pos <= to)
-                    .any(|(_, k)| *k == kind)
-            };
-            // One reused buffer: a scan checks every candidate against the exclusions.
-            compact_into(value, &mut compacted);
-            if self.exclusions.contains(&compacted) {
-                continue;
-            }
-            if let Some((detector, confidence)) = self.classify(m.pattern().as_usize(), value, &has_context) {
-                out.push(Detection {
-                    detector,
-                    start: m.start(),
-                    end: m.end(),
-                    confidence,
-                });
+                let near = context.kinds_near(from, to);
+                let has_context = |kind: DetectorKind| near.contains(&kind);
+                if let Some((detector, confidence)) = self.classify(m.pattern().as_usize(), value, &has_context) {
+                    out.push(Detection {
+                        detector,
+                        start: m.start(),
+                        end: m.end(),
+                        confidence,
+                    });
+                }
             }
         }
         out
@@ -468,4 +536,103 @@ pub fn summarize(detections: &[Detection]) -> Vec<Finding> {
     }
     findings.sort_by_key(|f| f.detector);
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use proptest::strategy::Strategy;
+
+    /// The whole-text reading the gated scan must equal: every pattern over the whole
+    /// text, context words found in one pass over the whole text.
+    fn reference_scan(detectors: &Detectors, text: &str) -> Vec<Detection> {
+        let context: Vec<(usize, DetectorKind)> = detectors
+            .context
+            .find_iter(text)
+            .filter_map(|m| {
+                CONTEXT_WORDS
+                    .get(m.pattern().as_usize())
+                    .map(|(_, kind)| (m.start(), *kind))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for m in detectors.regex.find_iter(text.as_bytes()) {
+            let value = &text[m.start()..m.end()];
+            if detectors.exclusions.contains(&compact(value)) {
+                continue;
+            }
+            let (from, to) = (m.start().saturating_sub(CONTEXT_BEFORE), m.end() + CONTEXT_AFTER);
+            let has_context =
+                |kind: DetectorKind| context.iter().any(|(pos, k)| *k == kind && (from..=to).contains(pos));
+            if let Some((detector, confidence)) = detectors.classify(m.pattern().as_usize(), value, &has_context) {
+                out.push(Detection {
+                    detector,
+                    start: m.start(),
+                    end: m.end(),
+                    confidence,
+                });
+            }
+        }
+        out
+    }
+
+    const FRAGMENTS: &[&str] = &[
+        "4539 1488 0343 6467",
+        "4539148803436467",
+        "GB82 WEST 1234 5698 7654 32",
+        "123-45-6789",
+        "079123456789",
+        "+84 912 345 678",
+        "+1 (415) 555-0123",
+        "ana.rossi@example.org",
+        "AKIAQ3EGRS7XYZ4BTJ2K",
+        "ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
+        "xoxb-1234567890-abcdefghij",
+        "api_key = \"Zx9Qm2Lr8Tv4Wp6Ks1Jd\"",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "visa card",
+        "social security",
+        "căn cước",
+        "điện thoại",
+        "phone",
+        "tel",
+        "bank account",
+        "the quick brown fox",
+    ];
+
+    proptest::proptest! {
+        /// Searching only the lines that can hold a candidate, and context words only
+        /// near candidates, finds what a search of the whole text finds.
+        #[test]
+        fn gated_scan_equals_the_whole_text_reading(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(FRAGMENTS).prop_map(str::to_string),
+                    "[0-9]{1,12}",
+                    "[a-z ]{1,150}",
+                ],
+                0..30,
+            ),
+            separators in proptest::collection::vec(proptest::sample::select(&[" ", "\n", ", ", "\t", "\n\n"][..]), 30),
+        ) {
+            let detectors = Detectors::new(&[]).unwrap();
+            let mut text = String::new();
+            for (part, separator) in parts.iter().zip(separators) {
+                text.push_str(part);
+                text.push_str(separator);
+            }
+            proptest::prop_assert_eq!(detectors.scan(&text), reference_scan(&detectors, &text));
+        }
+    }
+
+    #[test]
+    fn context_words_fit_the_window_step() {
+        for (word, _) in CONTEXT_WORDS {
+            assert!(
+                word.len() <= LONGEST_CONTEXT_WORD,
+                "{word:?} is longer than LONGEST_CONTEXT_WORD"
+            );
+        }
+    }
 }

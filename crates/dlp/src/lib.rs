@@ -42,6 +42,7 @@ pub mod detect;
 pub mod edm;
 pub mod extract;
 pub mod fingerprint;
+mod lines;
 pub mod normalize;
 pub mod phone;
 pub mod policy;
@@ -149,10 +150,12 @@ impl Inspector {
     pub fn inspect(&self, bytes: &[u8], context: &ScanContext) -> ScanResult {
         let extraction = extract::extract(bytes, &self.limits);
         let (text, rows) = edm::join_segments(&extraction.segments);
-        let matches = self.edm.find_in_stream(&text, &rows);
+        // Read once, used by both: which lines can hold a digit- or `@`-led candidate.
+        let lines = lines::LineClasses::of(&text);
+        let matches = self.edm.find_in_lines(&text, &lines, &rows);
         let detections: Vec<_> = self
             .detectors
-            .scan(&text)
+            .scan_lines(&text, &lines)
             .into_iter()
             .filter(|d| d.confidence >= MIN_REPORTED_CONFIDENCE)
             .collect();

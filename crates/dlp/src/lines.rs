@@ -1,0 +1,128 @@
+//! Which lines of a text can hold a candidate, found in one pass before any pattern runs.
+//!
+//! No candidate pattern of a scan (emails, phone-like and id-like runs, the detectors'
+//! digit and email patterns) matches across a line break, and each needs a byte of a known
+//! class: an ASCII digit or an `@`. Searching only the lines that hold such a byte finds
+//! exactly the matches a search of the whole text finds, while most lines of ordinary
+//! prose are skipped without running a pattern.
+
+use std::ops::Range;
+
+/// An ASCII digit.
+pub(crate) const DIGIT: u8 = 1;
+/// An `@`.
+pub(crate) const AT: u8 = 2;
+
+/// The classes of bytes each line of one text holds.
+#[derive(Debug, Default)]
+pub(crate) struct LineClasses {
+    /// Line spans (without their `\n`) and the classes of bytes each holds, in order.
+    lines: Vec<(Range<usize>, u8)>,
+}
+
+impl LineClasses {
+    /// Reads the classes of every line of `text`.
+    pub(crate) fn of(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut lines = Vec::with_capacity(bytes.len() / 64 + 1);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+            let line = bytes.get(start..end).unwrap_or_default();
+            lines.push((start..end, classes(line)));
+            start = end + 1;
+        }
+        Self { lines }
+    }
+
+    /// Every line marked as holding every class: searching by it searches everything
+    /// (the reference the gated searches are tested against).
+    #[cfg(test)]
+    pub(crate) fn every_line(text: &str) -> Self {
+        let mut start = 0;
+        let mut lines = Vec::new();
+        for line in text.split('\n') {
+            lines.push((start..start + line.len(), DIGIT | AT));
+            start += line.len() + 1;
+        }
+        Self { lines }
+    }
+
+    /// Spans of consecutive lines that each hold a byte of a class in `wanted`, merged,
+    /// in text order.
+    pub(crate) fn spans(&self, wanted: u8) -> impl Iterator<Item = Range<usize>> + '_ {
+        let mut lines = self.lines.iter().peekable();
+        std::iter::from_fn(move || {
+            let (first, _) = lines.find(|(_, classes)| classes & wanted != 0)?;
+            let mut span = first.clone();
+            while let Some((next, _)) = lines.next_if(|(_, classes)| classes & wanted != 0) {
+                span.end = next.end;
+            }
+            Some(span)
+        })
+    }
+
+    /// The whole text cut into maximal spans of consecutive lines that do or do not hold
+    /// a byte of a class in `wanted`, each with that answer, in text order.
+    pub(crate) fn partition(&self, wanted: u8) -> impl Iterator<Item = (Range<usize>, bool)> + '_ {
+        let mut lines = self.lines.iter().peekable();
+        std::iter::from_fn(move || {
+            let (first, classes) = lines.next()?;
+            let holds = classes & wanted != 0;
+            let mut span = first.clone();
+            while let Some((next, _)) = lines.next_if(|(_, classes)| (classes & wanted != 0) == holds) {
+                span.end = next.end;
+            }
+            Some((span, holds))
+        })
+    }
+}
+
+/// The classes of bytes in `line`. Branch-free over fixed chunks so the compiler
+/// vectorizes it: this reads every byte of every scanned text.
+fn classes(line: &[u8]) -> u8 {
+    let (mut digit, mut at) = (false, false);
+    for chunk in line.chunks(64) {
+        for &byte in chunk {
+            digit |= byte.wrapping_sub(b'0') < 10;
+            at |= byte == b'@';
+        }
+        if digit && at {
+            break;
+        }
+    }
+    (u8::from(digit) * DIGIT) | (u8::from(at) * AT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, wanted: u8, expected: &[&str]) {
+        let lines = LineClasses::of(text);
+        let spans: Vec<&str> = lines.spans(wanted).map(|s| &text[s]).collect();
+        assert_eq!(spans, expected, "spans of {text:?}");
+        let parts: Vec<(&str, bool)> = lines.partition(wanted).map(|(s, holds)| (&text[s], holds)).collect();
+        let rebuilt: Vec<&str> = parts.iter().map(|(s, _)| *s).collect();
+        assert_eq!(rebuilt.join("\n"), text, "the partition covers the text");
+        let holding: Vec<&str> = parts.iter().filter(|(_, holds)| *holds).map(|(s, _)| *s).collect();
+        assert_eq!(holding, expected, "the partition's holding spans are the spans");
+    }
+
+    #[test]
+    fn spans_are_the_lines_holding_a_wanted_byte_merged() {
+        check("", DIGIT, &[]);
+        check("no numbers here", DIGIT, &[]);
+        check(
+            "call 555\nthen\n2 more\n3 lines\nend",
+            DIGIT,
+            &["call 555", "2 more\n3 lines"],
+        );
+        check("a@b\nplain\n", AT, &["a@b"]);
+        check("Nguyễn\nplain\n9", DIGIT, &["9"]);
+        check("a@b\nplain\n9", AT | DIGIT, &["a@b", "9"]);
+        check("\n\n1\n\n", DIGIT, &["1"]);
+        // A wanted byte past the first 64-byte chunk of a long line.
+        let long = format!("{}7", "x".repeat(200));
+        check(&long, DIGIT, &[long.as_str()]);
+    }
+}
