@@ -34,6 +34,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::extract::Segment;
 use crate::lines::{self, LineClasses};
+use crate::masks;
 use crate::normalize;
 use crate::phone;
 use crate::postings::Postings;
@@ -198,6 +199,13 @@ struct StoredCustomer {
     street_lines: Vec<u64>,
     name_words: Vec<u64>,
     address_firsts: Vec<u64>,
+    /// Hashes of the first two words of the customer's addresses (see
+    /// `EdmIndex::address_prefixes`); index-wide in saves, like `name_words`.
+    #[serde(skip)]
+    address_prefixes: Vec<u64>,
+    /// Normalized lengths of the customer's ids (see `EdmIndex::id_lengths`).
+    #[serde(skip)]
+    id_lengths: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -213,6 +221,13 @@ struct SavedIndex {
     name_words: Vec<u64>,
     #[serde(default)]
     address_firsts: Vec<u64>,
+    /// Absent in saves made before address prefixes were kept: every address
+    /// candidate is then extended.
+    #[serde(default)]
+    address_prefixes: Option<Vec<u64>>,
+    /// Absent in older saves: every id length is then looked up.
+    #[serde(default)]
+    id_lengths: Option<u64>,
 }
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
@@ -263,6 +278,13 @@ pub struct EdmIndex {
     /// Prefilter over the keys of `name_words` and `address_firsts`.
     word_filter: HashFilter,
     id_fields: usize,
+    /// Bit `n` set when an indexed customer id normalizes to `n` characters (bit 63: 63
+    /// or more): a run of another length cannot be an indexed id, so it is not looked up.
+    id_lengths: u64,
+    /// The hashes of the first two words of every indexed address, and a prefilter over
+    /// them: an address candidate whose first two words start no indexed address is not
+    /// extended further. None for an index loaded from a save without them.
+    address_prefixes: Option<(Vec<u64>, HashFilter)>,
 }
 
 /// A Bloom filter (two probes) over keyed 64-bit hashes, checked before the big hash
@@ -405,6 +427,8 @@ impl EdmIndex {
             value_filter: HashFilter::default(),
             word_filter: HashFilter::default(),
             id_fields: 0,
+            id_lengths: 0,
+            address_prefixes: Some((Vec::new(), HashFilter::default())),
         }
     }
 
@@ -430,6 +454,9 @@ impl EdmIndex {
             + self.by_id.capacity() * (size_of::<u32>() + 1)
             + words
             + (self.value_filter.bits.capacity() + self.word_filter.bits.capacity()) * 8
+            + self.address_prefixes.as_ref().map_or(0, |(prefixes, filter)| {
+                (prefixes.capacity() + filter.bits.capacity()) * 8
+            })
     }
 
     /// True when no customer is indexed.
@@ -483,6 +510,8 @@ impl EdmIndex {
             street_lines: Vec::new(),
             name_words: Vec::new(),
             address_firsts: Vec::new(),
+            address_prefixes: Vec::new(),
+            id_lengths: 0,
         };
         let mut skipped = Vec::new();
         for (kind, value) in fields {
@@ -539,6 +568,11 @@ impl EdmIndex {
                     if let Some(first) = words.first() {
                         stored.address_firsts.push(*first);
                     }
+                    if let Some(first_two) = words.get(..2) {
+                        stored
+                            .address_prefixes
+                            .push(combine(ADDRESS_SEED, first_two.iter().copied()));
+                    }
                     let hash = combine(ADDRESS_SEED, words.iter().copied());
                     if street_only {
                         stored.street_lines.push(hash);
@@ -567,6 +601,7 @@ impl EdmIndex {
                 let id = normalize_id(value);
                 if id.len() >= 3 {
                     stored.fields.push((kind, self.keyed(b"id", id.as_bytes())));
+                    stored.id_lengths |= id_length_bit(id.len());
                 }
             }
         }
@@ -606,6 +641,13 @@ impl EdmIndex {
         }
         self.name_words.extend(&stored.name_words);
         self.address_firsts.extend(&stored.address_firsts);
+        self.id_lengths |= stored.id_lengths;
+        if let Some((prefixes, filter)) = &mut self.address_prefixes {
+            for prefix in &stored.address_prefixes {
+                prefixes.push(*prefix);
+                filter.insert(*prefix, || prefixes.iter().copied());
+            }
+        }
         let (postings, streets) = (&self.postings, &self.street_postings);
         for hash in stored.fields.iter().map(|(_, h)| h).chain(&stored.street_lines) {
             self.value_filter
@@ -647,6 +689,8 @@ impl EdmIndex {
             customers: self.stored_customers(),
             name_words: self.name_words.iter().copied().collect(),
             address_firsts: self.address_firsts.iter().copied().collect(),
+            address_prefixes: self.address_prefixes.as_ref().map(|(prefixes, _)| prefixes.clone()),
+            id_lengths: Some(self.id_lengths),
         };
         serde_json::to_vec(&saved).unwrap_or_default()
     }
@@ -675,6 +719,14 @@ impl EdmIndex {
                 .word_filter
                 .insert(*hash, || names.iter().chain(firsts.iter()).copied());
         }
+        index.id_lengths = saved.id_lengths.unwrap_or(u64::MAX);
+        index.address_prefixes = saved.address_prefixes.map(|prefixes| {
+            let mut filter = HashFilter::default();
+            for (count, prefix) in prefixes.iter().enumerate() {
+                filter.insert(*prefix, || prefixes.iter().take(count + 1).copied());
+            }
+            (prefixes, filter)
+        });
         index.compact();
         Ok(index)
     }
@@ -706,6 +758,8 @@ impl EdmIndex {
                 street_lines: Vec::new(),
                 name_words: Vec::new(),
                 address_firsts: Vec::new(),
+                address_prefixes: Vec::new(),
+                id_lengths: 0,
             };
             while let Some((s, kind, hash)) = fields.get(next_field) {
                 if *s != slot {
@@ -770,7 +824,7 @@ impl EdmIndex {
         let mut phone_keys: Vec<u64> = Vec::new();
         // `\d` also matches non-ASCII digits, but only ASCII digits make a phone key, so
         // lines without one yield no key.
-        for (offset, m) in find_in_spans(&PATTERNS.phone, text, lines.spans(lines::DIGIT)) {
+        for (offset, m) in find_in_spans(&PATTERNS.phone, text, phone_spans(text.as_bytes(), lines)) {
             phone_keys.clear();
             for run in phone::candidate_runs(m.as_str()) {
                 phone::for_each_candidate_key(run, |key| {
@@ -790,16 +844,13 @@ impl EdmIndex {
                 let Some(raw) = text.get(start..end) else {
                     return;
                 };
-                if !raw.bytes().any(|b| b.is_ascii_digit()) {
-                    return;
-                }
                 id_buffer.clear();
                 id_buffer.extend(
                     raw.bytes()
                         .filter(u8::is_ascii_alphanumeric)
                         .map(|b| b.to_ascii_lowercase()),
                 );
-                if id_buffer.len() >= 3 {
+                if id_buffer.len() >= 3 && self.id_lengths & id_length_bit(id_buffer.len()) != 0 {
                     // Numbers repeat across a document (years, amounts, codes): memoized.
                     let known = id_memo.get_or_insert(memo_key(&id_buffer), id_buffer.len(), || KnownWord {
                         hash: self.keyed(b"id", &id_buffer),
@@ -809,15 +860,17 @@ impl EdmIndex {
                 }
             });
         }
-        // Text averages well over four bytes per token: reserve once instead of regrowing.
-        let mut words: Vec<Word> = Vec::with_capacity(text.len() / 6);
         let mut next_email = 0;
         let mut memo = WordMemo::for_text(text.len());
         let mut token = String::new();
+        // Name and address n-grams are built as the words arrive, so no list of all
+        // words is kept: it was the largest allocation of a scan.
+        let mut grams = Grams::new(text, self.address_prefixes.as_ref().map(|(_, filter)| filter));
         normalize::for_each_raw_word(text, |raw, start, end, ascii| {
             // Memoized on the raw run: a repeated word is neither normalized nor hashed again.
             let key = memo_key_in(text.as_bytes(), start, end);
             let known = memo.get_or_insert(key, raw.len(), || {
+                MISSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let normalized = normalize::normalize_word(raw, ascii, &mut token);
                 if normalized.is_empty() {
                     return KnownWord::default();
@@ -845,83 +898,41 @@ impl EdmIndex {
             let in_email = email_spans
                 .get(next_email)
                 .is_some_and(|(span_start, span_end)| start >= *span_start && end <= *span_end);
-            words.push(Word {
-                start,
-                end,
-                initial: known.initial,
-                hash: (!in_email).then_some(known.hash),
-                name: known.name && !in_email,
-                address_first: known.address_first && !in_email,
-            });
+            grams.push(
+                Word {
+                    start,
+                    end,
+                    initial: known.initial,
+                    hash: (!in_email).then_some(known.hash),
+                    name: known.name && !in_email,
+                    address_first: known.address_first && !in_email,
+                },
+                &mut probes,
+            );
         });
-        // Name candidates are expanded last: a name alone never matches when two kinds
-        // are required, and common names have many postings.
-        let mut names: Vec<(u64, usize, usize)> = Vec::new();
-        let mut name = |hash: u64, start: usize, end: usize| names.push((hash, start, end));
-        let joined = |a: &Word, b: &Word| {
-            b.start.saturating_sub(a.end) <= MAX_WORD_GAP && !text.get(a.end..b.start).unwrap_or("\n").contains('\n')
-        };
-        for i in 0..words.len() {
-            let Some(first) = words.get(i).and_then(|w| w.hash) else {
-                continue;
-            };
-            if words.get(i).is_some_and(|w| w.name && !w.initial) {
-                let mut gram = vec![first];
-                let mut previous = words.get(i);
-                for j in i + 1..(i + MAX_NAME_WORDS + 2).min(words.len()) {
-                    let (Some(Some(next)), Some(prev_token), Some(token)) =
-                        (words.get(j).map(|w| w.hash), previous, words.get(j))
-                    else {
-                        break;
-                    };
-                    if !joined(prev_token, token) {
-                        break;
-                    }
-                    previous = Some(token);
-                    // Middle initials ("John Q. Smith") are not part of the indexed name.
-                    if token.initial {
-                        continue;
-                    }
-                    if !token.name || gram.len() >= MAX_NAME_WORDS {
-                        break;
-                    }
-                    gram.push(next);
-                    let start = words.get(i).map_or(0, |t| t.start);
-                    name(combine_sorted(&gram), start, token.end);
-                }
-            }
-            // "John Michael Smith" in text when only "John Smith" is indexed.
-            if let (Some(Some(third)), Some(a), Some(b), Some(c)) = (
-                words.get(i + 2).map(|w| w.hash),
-                words.get(i),
-                words.get(i + 1),
-                words.get(i + 2),
-            ) {
-                if a.name && c.name && joined(a, b) && joined(b, c) {
-                    name(combine_sorted(&[first, third]), a.start, c.end);
-                }
-            }
-            if words.get(i).is_some_and(|w| w.address_first) {
-                let mut acc = mix(ADDRESS_SEED ^ first);
-                for j in i + 1..(i + MAX_ADDRESS_WORDS).min(words.len()) {
-                    let (Some(Some(next)), Some(prev_token), Some(token)) =
-                        (words.get(j).map(|w| w.hash), words.get(j - 1), words.get(j))
-                    else {
-                        break;
-                    };
-                    if !joined(prev_token, token) {
-                        break;
-                    }
-                    acc = mix(acc ^ next);
-                    let start = words.get(i).map_or(0, |t| t.start);
-                    // An address probe is also looked up among street lines.
-                    record(acc, FieldKind::Address, start, token.end);
-                }
-            }
+        if std::env::var("EDM_DEBUG").is_ok() {
+            let a = probes.iter().filter(|p| p.kind == FieldKind::Address).count();
+            let i = probes.iter().filter(|p| p.kind == FieldKind::CustomerId).count();
+            let ph = probes.iter().filter(|p| p.kind == FieldKind::Phone).count();
+            eprintln!(
+                "misses {} text {} words {} probes {} addr {} id {} phone {} names {}",
+                MISSES.load(std::sync::atomic::Ordering::Relaxed),
+                text.len(),
+                grams.count,
+                probes.len(),
+                a,
+                i,
+                ph,
+                grams.names.len()
+            );
+            MISSES.store(0, std::sync::atomic::Ordering::Relaxed);
         }
+        let Grams {
+            mut names, name_words, ..
+        } = grams;
         let (hits, street_hits) = self.lookup_probes(probes);
-        // Rows, hit starts and words are all walked in text order with cursors: binary
-        // searches per row were cache-missing over large files.
+        // Rows, hit starts and name words are all walked in text order with cursors:
+        // binary searches per row were cache-missing over large files.
         let mut hit_starts: Vec<usize> = hits.iter().map(|(_, h)| h.start).collect();
         hit_starts.sort_unstable();
         let (mut next_hit, mut next_word) = (0, 0);
@@ -934,30 +945,20 @@ impl EdmIndex {
             if hit_starts.get(next_hit).is_none_or(|s| s >= row_end) {
                 continue;
             }
-            while words.get(next_word).is_some_and(|w| w.start < *row_start) {
+            while name_words.get(next_word).is_some_and(|w| w.1 < *row_start) {
                 next_word += 1;
             }
-            let members: Vec<(u64, &Word)> = words
-                .get(next_word..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|t| t.end <= *row_end)
-                .filter_map(|t| {
-                    let h = t.hash?;
-                    (t.name && !t.initial).then_some((h, t))
-                })
-                .collect();
+            let members: &[(u64, usize, usize)] = name_words.get(next_word..).unwrap_or_default();
+            let count = members.iter().take_while(|(_, _, end)| end <= row_end).count();
+            let members = members.get(..count).unwrap_or_default();
             if members.len() < 2 || members.len() > MAX_ROW_NAME_WORDS {
                 continue;
             }
-            for a in 0..members.len() {
-                for b in a + 1..members.len() {
-                    let (Some((ha, ta)), Some((hb, tb))) = (members.get(a), members.get(b)) else {
-                        continue;
-                    };
-                    name(combine_sorted(&[*ha, *hb]), ta.start, tb.end);
-                    for (hc, tc) in members.iter().skip(b + 1) {
-                        name(combine_sorted(&[*ha, *hb, *hc]), ta.start, tc.end);
+            for (a, (ha, a_start, _)) in members.iter().enumerate() {
+                for (b, (hb, _, b_end)) in members.iter().enumerate().skip(a + 1) {
+                    names.push((combine_sorted(&[*ha, *hb]), *a_start, *b_end));
+                    for (hc, _, c_end) in members.iter().skip(b + 1) {
+                        names.push((combine_sorted(&[*ha, *hb, *hc]), *a_start, *c_end));
                     }
                 }
             }
@@ -1162,6 +1163,11 @@ impl EdmIndex {
     }
 }
 
+/// The bit of [`EdmIndex::id_lengths`] for ids of `len` normalized characters.
+fn id_length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
 /// Slots are below 2^29: the top three bits of a posting's target hold the field kind.
 const MAX_SLOTS: u32 = 1 << 29;
 
@@ -1262,6 +1268,7 @@ impl Probe {
 
 /// A token of scanned text: where it is, whether it is a single character, and whether
 /// its keyed hash is an indexed name word or first word of an address.
+#[derive(Clone, Copy)]
 struct Word {
     start: usize,
     end: usize,
@@ -1270,6 +1277,173 @@ struct Word {
     hash: Option<u64>,
     name: bool,
     address_first: bool,
+}
+
+/// Name and address candidates of a text's words, built as the words arrive in text
+/// order. A candidate is a run of words each joined to the next (at most
+/// [`MAX_WORD_GAP`] bytes apart on one line), none inside an email address:
+/// - a name: a name word (not an initial) followed by up to `MAX_NAME_WORDS - 1` more
+///   name words, middle initials skipped, within `MAX_NAME_WORDS + 1` words; and "A x C"
+///   read as the name "A C" when A and C are name words;
+/// - an address: an address's first word followed by up to `MAX_ADDRESS_WORDS - 1` more
+///   words, recorded as a probe at every length from two words.
+struct Grams<'t> {
+    text: &'t str,
+    /// The index's filter of the first two words of addresses, when it has one.
+    address_prefixes: Option<&'t HashFilter>,
+    /// Words seen so far.
+    count: usize,
+    /// The two latest words, the latest last.
+    latest: [Option<Word>; 2],
+    /// Address candidates being extended: start, hash so far, words so far.
+    addresses: Vec<(usize, u64, usize)>,
+    /// Name candidates being extended.
+    open_names: Vec<OpenName>,
+    /// Name candidates.
+    names: Vec<Candidate>,
+    /// Name words that are not initials, the members of table rows.
+    name_words: Vec<Candidate>,
+}
+
+/// A value of scanned text to look up: hash, start, end.
+type Candidate = (u64, usize, usize);
+
+struct OpenName {
+    /// Number of the name's first word.
+    first_word: usize,
+    start: usize,
+    words: [u64; MAX_NAME_WORDS],
+    len: usize,
+}
+
+impl<'t> Grams<'t> {
+    fn new(text: &'t str, address_prefixes: Option<&'t HashFilter>) -> Self {
+        Self {
+            text,
+            address_prefixes,
+            count: 0,
+            latest: [None, None],
+            addresses: Vec::new(),
+            open_names: Vec::new(),
+            names: Vec::new(),
+            name_words: Vec::new(),
+        }
+    }
+
+    fn joined(&self, a: &Word, b: &Word) -> bool {
+        // A few bytes at most: compared in place rather than through a string search.
+        b.start.saturating_sub(a.end) <= MAX_WORD_GAP
+            && self
+                .text
+                .as_bytes()
+                .get(a.end..b.start)
+                .is_some_and(|gap| !gap.contains(&b'\n'))
+    }
+
+    /// Takes the next word; address probes go to `probes`.
+    #[inline]
+    fn push(&mut self, word: Word, probes: &mut Vec<Probe>) {
+        let number = self.count;
+        self.count += 1;
+        // Most words of a text neither continue nor start a candidate: only remembered.
+        let skip_one_name = word.name && self.latest[0].as_ref().is_some_and(|first| first.name);
+        if self.addresses.is_empty()
+            && self.open_names.is_empty()
+            && !skip_one_name
+            && !word.address_first
+            && !word.name
+        {
+            let [_, previous] = std::mem::take(&mut self.latest);
+            self.latest = [previous, Some(word)];
+            return;
+        }
+        let joined = self.latest[1]
+            .as_ref()
+            .is_some_and(|previous| self.joined(previous, &word));
+        match word.hash.filter(|_| joined) {
+            // Most words extend nothing: no candidate is open.
+            Some(_) if self.addresses.is_empty() && self.open_names.is_empty() => {}
+            Some(hash) => {
+                let prefixes = self.address_prefixes;
+                self.addresses.retain_mut(|(start, acc, words)| {
+                    *acc = mix(*acc ^ hash);
+                    *words += 1;
+                    // Two words that start no indexed address: neither they nor any
+                    // longer candidate from here is one.
+                    if *words == 2 && prefixes.is_some_and(|filter| !filter.may_contain(*acc)) {
+                        return false;
+                    }
+                    probes.push(Probe {
+                        hash: *acc,
+                        kind: FieldKind::Address,
+                        start: *start,
+                        end: word.end,
+                    });
+                    *words < MAX_ADDRESS_WORDS
+                });
+                let names = &mut self.names;
+                self.open_names.retain_mut(|open| {
+                    if number - open.first_word > MAX_NAME_WORDS + 1 {
+                        return false;
+                    }
+                    // Middle initials ("John Q. Smith") are not part of the indexed name.
+                    if word.initial {
+                        return true;
+                    }
+                    let Some(slot) = open.words.get_mut(open.len).filter(|_| word.name) else {
+                        return false;
+                    };
+                    *slot = hash;
+                    open.len += 1;
+                    names.push((
+                        combine_sorted(open.words.get(..open.len).unwrap_or_default()),
+                        open.start,
+                        word.end,
+                    ));
+                    true
+                });
+            }
+            None => {
+                self.addresses.clear();
+                self.open_names.clear();
+            }
+        }
+        // "John Michael Smith" in text when only "John Smith" is indexed.
+        if let ([Some(first), Some(_)], Some(third)) = (&self.latest, word.hash) {
+            if let Some(first_hash) = first
+                .hash
+                .filter(|_| skip_one_name && joined && self.latest_are_joined())
+            {
+                self.names
+                    .push((combine_sorted(&[first_hash, third]), first.start, word.end));
+            }
+        }
+        if let Some(hash) = word.hash {
+            if word.address_first {
+                self.addresses.push((word.start, mix(ADDRESS_SEED ^ hash), 1));
+            }
+            if word.name && !word.initial {
+                let mut words = [0; MAX_NAME_WORDS];
+                words[0] = hash;
+                self.open_names.push(OpenName {
+                    first_word: number,
+                    start: word.start,
+                    words,
+                    len: 1,
+                });
+                self.name_words.push((hash, word.start, word.end));
+            }
+        }
+        let [_, previous] = std::mem::take(&mut self.latest);
+        self.latest = [previous, Some(word)];
+    }
+
+    fn latest_are_joined(&self) -> bool {
+        match &self.latest {
+            [Some(first), Some(second)] => self.joined(first, second),
+            _ => false,
+        }
+    }
 }
 
 /// What one scan knows about a raw word run (or an id run).
@@ -1284,6 +1458,7 @@ struct KnownWord {
     address_first: bool,
 }
 
+static MISSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 /// Longest word the memo keeps (its key is one 128-bit value); longer words, rare in
 /// text, are hashed every time.
 const MEMO_WORD_BYTES: usize = 16;
@@ -1362,6 +1537,35 @@ impl WordMemo {
     }
 }
 
+/// Spans of `text` that hold every match of [`Patterns::phone`] able to yield a phone
+/// key: lines with a digit and a non-ASCII byte whole (`\d` matches Unicode digits),
+/// and in ASCII lines the maximal runs of the pattern's bytes (ASCII digits, space, tab,
+/// `().-/+`) with at least as many digits as the shortest key. A match lies inside one
+/// such run, and a key takes that many ASCII digits of its match.
+fn phone_spans<'a>(bytes: &'a [u8], lines: &'a LineClasses) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+    lines
+        .partition(lines::DIGIT)
+        .filter(|(_, digit)| *digit)
+        .flat_map(move |(span, _)| {
+            let mut runs = Vec::new();
+            if bytes.get(span.clone()).is_some_and(|line| !line.is_ascii()) {
+                runs.push(span);
+            } else {
+                masks::for_each_run_with_digit(bytes, span, &PHONE_BYTES, |run| {
+                    let digits = bytes
+                        .get(run.clone())
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|b| b.is_ascii_digit());
+                    if digits.count() >= phone::MIN_KEY_DIGITS {
+                        runs.push(run);
+                    }
+                });
+            }
+            runs
+        })
+}
+
 /// `(offset, match)` for the matches of `regex` in each of `spans` of `text`, where the
 /// match's positions are relative to `offset`. Only for patterns without anchors or word
 /// boundaries, which would read the bytes around a span.
@@ -1378,46 +1582,39 @@ fn find_in_spans<'t>(
     })
 }
 
-/// Calls `visit(start, end)` for every customer-id-like run within `spans` of `text`
-/// (whole lines): a maximal run of ASCII alphanumerics and `-_/.#`, trimmed to its first
-/// and last alphanumeric, at least two characters long. Hand-written because it is the
-/// hottest loop of a scan and equals the regex `[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]`
-/// without per-match overhead.
+/// Calls `visit(start, end)` for every customer-id-like run with a digit within `spans`
+/// of `text` (whole lines): a maximal run of ASCII alphanumerics and `-_/.#`, trimmed to
+/// its first and last alphanumeric, at least two characters long. Hand-written because it
+/// reads every byte of every line with a digit: it equals the regex
+/// `[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]` (matches with a digit) and walks runs from
+/// byte-class masks instead of testing byte by byte.
 fn for_each_id_run(
     text: &str,
     spans: impl Iterator<Item = std::ops::Range<usize>>,
     mut visit: impl FnMut(usize, usize),
 ) {
     for span in spans {
-        for_each_id_run_in(text, span, &mut visit);
+        for_each_id_run_in(text.as_bytes(), span, &mut visit);
     }
 }
 
-fn for_each_id_run_in(text: &str, span: std::ops::Range<usize>, visit: &mut impl FnMut(usize, usize)) {
-    let in_class = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.' | b'#');
-    let bytes = text.as_bytes().get(..span.end).unwrap_or_default();
-    let mut index = span.start;
-    while index < bytes.len() {
-        while bytes.get(index).is_some_and(|b| !b.is_ascii_alphanumeric()) {
-            index += 1;
-        }
-        let start = index;
-        let mut last_alnum = None;
-        while let Some(&b) = bytes.get(index) {
-            if !in_class(b) {
-                break;
-            }
-            if b.is_ascii_alphanumeric() {
-                last_alnum = Some(index);
-            }
-            index += 1;
-        }
-        if let Some(last) = last_alnum {
-            if last > start {
-                visit(start, last + 1);
+/// Bytes of customer-id-like runs.
+const ID_BYTES: masks::ByteSet = masks::alphanumeric_and(b"-_/.#");
+/// Bytes of [`Patterns::phone`] matches in ASCII text.
+const PHONE_BYTES: masks::ByteSet = masks::digits_and(b" \t().-/+");
+
+fn for_each_id_run_in(bytes: &[u8], span: std::ops::Range<usize>, visit: &mut impl FnMut(usize, usize)) {
+    masks::for_each_run_with_digit(bytes, span, &ID_BYTES, |run| {
+        // Trimmed to its first and last alphanumeric; the digit is one.
+        let run_bytes = bytes.get(run.clone()).unwrap_or_default();
+        let first = run_bytes.iter().position(u8::is_ascii_alphanumeric);
+        let last = run_bytes.iter().rposition(u8::is_ascii_alphanumeric);
+        if let (Some(first), Some(last)) = (first, last) {
+            if last > first {
+                visit(run.start + first, run.start + last + 1);
             }
         }
-    }
+    });
 }
 
 fn normalize_id(raw: &str) -> String {
@@ -1556,6 +1753,54 @@ mod tests {
         assert_eq!(computed.get(), 2);
     }
 
+    /// The candidates of a list of all words, read with lookahead from each word: the
+    /// reading [`Grams`] must equal while it sees each word once.
+    fn reference_grams(text: &str, words: &[Word]) -> (Vec<Candidate>, Vec<Candidate>) {
+        let (mut names, mut addresses) = (Vec::new(), Vec::new());
+        let joined = |a: &Word, b: &Word| {
+            b.start.saturating_sub(a.end) <= MAX_WORD_GAP && !text.get(a.end..b.start).unwrap_or("\n").contains('\n')
+        };
+        for (i, a) in words.iter().enumerate() {
+            let Some(first) = a.hash else { continue };
+            if a.name && !a.initial {
+                let mut gram = vec![first];
+                for j in i + 1..(i + MAX_NAME_WORDS + 2).min(words.len()) {
+                    let (previous, word) = (&words[j - 1], &words[j]);
+                    let Some(next) = word.hash.filter(|_| joined(previous, word)) else {
+                        break;
+                    };
+                    if word.initial {
+                        continue;
+                    }
+                    if !word.name || gram.len() >= MAX_NAME_WORDS {
+                        break;
+                    }
+                    gram.push(next);
+                    names.push((combine_sorted(&gram), a.start, word.end));
+                }
+            }
+            if let (Some(b), Some(c)) = (words.get(i + 1), words.get(i + 2)) {
+                if let Some(third) = c.hash.filter(|_| a.name && c.name && joined(a, b) && joined(b, c)) {
+                    names.push((combine_sorted(&[first, third]), a.start, c.end));
+                }
+            }
+            if a.address_first {
+                let mut acc = mix(ADDRESS_SEED ^ first);
+                for j in i + 1..(i + MAX_ADDRESS_WORDS).min(words.len()) {
+                    let (previous, word) = (&words[j - 1], &words[j]);
+                    let Some(next) = word.hash.filter(|_| joined(previous, word)) else {
+                        break;
+                    };
+                    acc = mix(acc ^ next);
+                    addresses.push((acc, a.start, word.end));
+                }
+            }
+        }
+        names.sort_unstable();
+        addresses.sort_unstable();
+        (names, addresses)
+    }
+
     proptest::proptest! {
         /// The keyed prefilters, the batched lookups and the line gates drop only values
         /// that are not indexed: the scan finds exactly what it finds with every value
@@ -1594,12 +1839,74 @@ mod tests {
             );
         }
 
-        /// The hand-written id scanner equals the regex it replaces.
+        /// Candidates built word by word equal the candidates read with lookahead.
         #[test]
-        fn id_runs_equal_the_regex(text in "([a-zA-Z0-9\\-_/.# ,|é]|\\PC){0,40}") {
+        fn streamed_grams_equal_the_lookahead_reading(
+            words in proptest::collection::vec(
+                (1..4usize, proptest::sample::select(&[" ", ", ", " | ", "\n", "      "][..]), 0..6u64, proptest::option::weighted(0.9, 0..3u8)),
+                0..60,
+            ),
+        ) {
+            let mut text = String::new();
+            let mut list = Vec::new();
+            for (len, gap, hash, flags) in words {
+                let start = text.len();
+                text.push_str(&"w".repeat(len));
+                // Few distinct hashes, so repeated words and names made of them occur.
+                list.push(Word {
+                    start,
+                    end: text.len(),
+                    initial: len == 1,
+                    hash: flags.map(|_| hash),
+                    name: flags.is_some_and(|f| f != 1),
+                    address_first: flags.is_some_and(|f| f != 0),
+                });
+                text.push_str(gap);
+            }
+            let mut grams = Grams::new(&text, None);
+            let mut probes = Vec::new();
+            for word in &list {
+                grams.push(*word, &mut probes);
+            }
+            let mut names = grams.names;
+            names.sort_unstable();
+            let mut addresses: Vec<(u64, usize, usize)> = probes.iter().map(|p| (p.hash, p.start, p.end)).collect();
+            addresses.sort_unstable();
+            proptest::prop_assert_eq!((names, addresses), reference_grams(&text, &list));
+        }
+
+        /// The phone pattern finds the same keyed matches in the phone spans as in the
+        /// whole text.
+        #[test]
+        fn phone_spans_hold_every_match_with_a_key(
+            text in "([0-9]{1,5}|[ .()/+-]{1,2}|[a-z]{1,4}|\n|٣|é|[0-9 ]{7,20}|415\\.555\\.0123|\\(415\\) 555-0123|\\+39 347 123 4567|0912/345 678|\\+84 \\(0\\) 912\t345 678){0,40}"
+        ) {
+            let keyed = |found: Vec<(usize, regex::Match<'_>)>| -> Vec<(usize, usize, Vec<String>)> {
+                found
+                    .into_iter()
+                    .map(|(offset, m)| {
+                        let keys = phone::candidate_runs(m.as_str()).into_iter().flat_map(phone::candidate_keys).collect();
+                        (offset + m.start(), offset + m.end(), keys)
+                    })
+                    .filter(|(_, _, keys): &(usize, usize, Vec<String>)| !keys.is_empty())
+                    .collect()
+            };
+            let lines = LineClasses::of(&text);
+            let gated = keyed(find_in_spans(&PATTERNS.phone, &text, phone_spans(text.as_bytes(), &lines)).collect());
+            let whole = keyed(find_in_spans(&PATTERNS.phone, &text, std::iter::once(0..text.len())).collect());
+            proptest::prop_assert_eq!(gated, whole);
+        }
+
+        /// The hand-written id scanner equals the regex it replaces, also over texts
+        /// longer than a 64-byte block.
+        #[test]
+        fn id_runs_equal_the_regex(text in "([a-zA-Z0-9\\-_/.# ,|é]|\\PC|[0-9A-Z]{1,40}){0,60}") {
             let regex = Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]").unwrap();
-            let want: Vec<(usize, usize)> =
-                regex.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            let want: Vec<(usize, usize)> = regex
+                .find_iter(&text)
+                .filter(|m| m.as_str().bytes().any(|b| b.is_ascii_digit()))
+                .map(|m| (m.start(), m.end()))
+                .collect();
             let mut got = Vec::new();
             for_each_id_run(&text, std::iter::once(0..text.len()), |start, end| got.push((start, end)));
             proptest::prop_assert_eq!(got, want);

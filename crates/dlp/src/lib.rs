@@ -43,6 +43,7 @@ pub mod edm;
 pub mod extract;
 pub mod fingerprint;
 mod lines;
+mod masks;
 pub mod normalize;
 pub mod phone;
 pub mod policy;

@@ -3,6 +3,8 @@
 //! (đ, ø, ł, ß, æ, œ, þ), address words abbreviated, tokens split on non-alphanumerics.
 
 use unicode_normalization::char::is_combining_mark;
+
+use crate::masks;
 use unicode_normalization::UnicodeNormalization;
 
 /// One normalized word and where it was found (byte offsets into the source text).
@@ -100,10 +102,7 @@ pub fn for_each_raw_word(text: &str, mut visit: impl FnMut(&str, usize, usize, b
             // transitions. Word and separator bytes alternate every few bytes in text,
             // so a branch per byte is mispredicted at every word edge.
             Some(block) if block.is_ascii() => {
-                let mut word = 0u64;
-                for (bit, byte) in block.iter().enumerate() {
-                    word |= u64::from(byte.is_ascii_alphanumeric()) << bit;
-                }
+                let word = masks::mask(block, masks::Lanes::alphanumeric);
                 let mut from = 0;
                 loop {
                     let edge = match open {

@@ -212,6 +212,9 @@ pub fn candidate_keys(raw: &str) -> Vec<String> {
     keys
 }
 
+/// Fewest digits [`candidate_keys`] reads.
+pub const MIN_KEY_DIGITS: usize = 7;
+
 /// Longest digit string [`candidate_keys`] reads.
 const MAX_KEY_DIGITS: usize = 15;
 
@@ -236,7 +239,7 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
         }
         index += 1;
     }
-    if !(7..=MAX_KEY_DIGITS).contains(&count) {
+    if !(MIN_KEY_DIGITS..=MAX_KEY_DIGITS).contains(&count) {
         return;
     }
     let Some(digits) = buffer.get(1..=count) else {

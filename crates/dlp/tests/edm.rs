@@ -223,6 +223,23 @@ fn saved_index_holds_no_plaintext_and_needs_its_key() {
     assert_ne!(other_bytes, ana_only);
 }
 
+/// An index saved before address prefixes and id lengths were kept still finds the
+/// addresses and ids it holds: without them, every candidate is looked up.
+#[test]
+fn an_index_saved_without_prefilters_loads_and_matches() {
+    let index = index(EdmConfig::default(), &[("1", ANA, Some("IT")), ("3", BOB, Some("US"))]);
+    let mut saved: serde_json::Value = serde_json::from_slice(&index.save()).unwrap();
+    let fields = saved.as_object_mut().unwrap();
+    assert!(fields.remove("address_prefixes").is_some() && fields.remove("id_lengths").is_some());
+    let older = EdmIndex::load(&key(), &serde_json::to_vec(&saved).unwrap()).unwrap();
+    for loaded in [&older, &EdmIndex::load(&key(), &index.save()).unwrap()] {
+        check(loaded, "Ana Rossi, 12 Main Street, Springfield", &["1"]);
+        check(loaded, "ref CUST-0042 for Ana Rossi", &["1"]);
+        check(loaded, "12 Main Street, Springfield and CUST-0042", &["1"]);
+        check(loaded, "Ana Rossi, 12 Main Road, Springfield", &[]);
+    }
+}
+
 #[test]
 fn debug_output_is_redacted() {
     let key = EdmKey::from_bytes([0xAB; 32]);
