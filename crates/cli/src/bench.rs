@@ -55,6 +55,10 @@ pub enum BenchCmd {
         /// Corpus size in MiB.
         #[arg(long, default_value_t = 1024)]
         mib: u64,
+        /// Share of the corpus's bytes that are documents leaking customers (and their
+        /// look-alike negatives); the rest is ordinary business text. 1.0 scans leaks only.
+        #[arg(long, default_value_t = 0.1)]
+        leak_share: f64,
         /// Skip the ripgrep comparison.
         #[arg(long)]
         no_ripgrep: bool,
@@ -103,6 +107,7 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Scan {
             customers,
             mib,
+            leak_share,
             no_ripgrep,
             index_only,
             threads,
@@ -111,6 +116,7 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
                 customers,
                 corpus_bytes: mib * 1024 * 1024,
                 ripgrep: !no_ripgrep,
+                leak_share,
                 index_only,
                 threads,
                 ..Default::default()

@@ -84,7 +84,7 @@ pub fn scan_throughput(
 }
 
 /// Settings of [`scan_corpus`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScanBenchConfig {
     /// Customers in the EDM index.
     pub customers: usize,
@@ -98,6 +98,10 @@ pub struct ScanBenchConfig {
     pub ripgrep: bool,
     /// Only build the index (time and size): no corpus, no scan.
     pub index_only: bool,
+    /// Share of the corpus's bytes that are labelled documents (customer tables and
+    /// prose leaking customers, and their look-alike negatives); the rest is ordinary
+    /// business text ([`corpus::ordinary_documents`]). 1.0 scans leaks only.
+    pub leak_share: f64,
 }
 
 impl Default for ScanBenchConfig {
@@ -109,6 +113,7 @@ impl Default for ScanBenchConfig {
             dir: None,
             ripgrep: true,
             index_only: false,
+            leak_share: 0.1,
         }
     }
 }
@@ -133,6 +138,8 @@ pub struct ScanBenchReport {
     pub index_build_cpu_seconds: Option<f64>,
     /// Approximate heap bytes of the index ([`EdmIndex::memory_bytes`]).
     pub index_bytes: usize,
+    /// Share of the corpus's bytes that are labelled documents.
+    pub leak_share: f64,
     /// Files scanned.
     pub files: usize,
     /// Bytes scanned.
@@ -197,9 +204,11 @@ impl std::fmt::Display for ScanBenchReport {
         }
         writeln!(
             f,
-            "scan:  {} files, {:.1} MiB in {:.2} s on {} threads: {:.1} MiB/s total, {:.1} MiB/s per core ({})",
+            "scan:  {} files, {:.1} MiB ({:.0}% documents leaking customers or look-alikes, {:.0}% ordinary text) in {:.2} s on {} threads: {:.1} MiB/s total, {:.1} MiB/s per core ({})",
             self.files,
             self.corpus_bytes as f64 / MIB,
+            self.leak_share * 100.0,
+            (1.0 - self.leak_share) * 100.0,
             self.scan_seconds,
             self.threads,
             self.mib_per_second(),
@@ -249,9 +258,9 @@ pub enum BenchError {
 const CORPUS_FILE_BYTES: usize = 4 << 20;
 
 /// Builds an index of `config.customers` customers (timed, with its size), writes a
-/// mixed text corpus of about `config.corpus_bytes` (CSV, TSV, HTML, JSON and prose
-/// documents leaking some customers, plus look-alike negatives, concatenated into files
-/// of about 4 MiB), scans it with every detector on `config.threads` threads through
+/// mixed text corpus of about `config.corpus_bytes` (ordinary business text with
+/// `config.leak_share` of its bytes CSV, TSV, HTML, JSON and prose documents leaking
+/// some customers, plus look-alike negatives, concatenated into files of about 4 MiB), scans it with every detector on `config.threads` threads through
 /// [`scan_paths`], then, when asked and available, times `rg -c` with the detector
 /// regexes over the same files. `clock` returns wall seconds and `cpu_clock`, when
 /// given, this process's CPU seconds (library code reads no clock).
@@ -278,6 +287,7 @@ pub fn scan_corpus(
             index_build_seconds,
             index_build_cpu_seconds,
             index_bytes,
+            leak_share: config.leak_share,
             files: 0,
             corpus_bytes: 0,
             threads: 0,
@@ -319,16 +329,37 @@ pub fn scan_corpus(
         source,
     };
     std::fs::create_dir_all(&dir).map_err(corpus_error)?;
-    let mut written: u64 = 0;
+    // Ordinary documents come from a pool of at most 64 MiB, cycled like the labelled
+    // ones: generating a gigabyte word by word would take longer than scanning it.
+    let leak_share = config.leak_share.clamp(0.0, 1.0);
+    let ordinary_bytes = ((config.corpus_bytes as f64 * (1.0 - leak_share)) as usize).min(64 << 20);
+    let ordinary = if leak_share < 1.0 {
+        corpus::ordinary_documents(13, ordinary_bytes)
+    } else {
+        Vec::new()
+    };
+    let mut next_leak = documents.iter().copied().cycle();
+    let mut next_ordinary = ordinary.iter().map(String::as_bytes).cycle();
+    let (mut written, mut leaked): (u64, u64) = (0, 0);
     let mut paths = Vec::new();
-    let mut next = documents.iter().cycle();
-    while written < config.corpus_bytes && !documents.is_empty() {
+    while written < config.corpus_bytes && !(documents.is_empty() && ordinary.is_empty()) {
         let mut file = Vec::with_capacity(CORPUS_FILE_BYTES + (64 << 10));
         while file.len() < CORPUS_FILE_BYTES && written + (file.len() as u64) < config.corpus_bytes {
-            if let Some(document) = next.next() {
-                file.extend_from_slice(document);
-                file.push(b'\n');
+            let so_far = written + file.len() as u64;
+            // Whichever kind is behind its share comes next.
+            let leak_due =
+                !documents.is_empty() && ((leaked as f64) < leak_share * so_far as f64 || ordinary.is_empty());
+            let document = if leak_due {
+                next_leak.next()
+            } else {
+                next_ordinary.next()
+            };
+            let Some(document) = document else { break };
+            if leak_due {
+                leaked += document.len() as u64 + 1;
             }
+            file.extend_from_slice(document);
+            file.push(b'\n');
         }
         let path = dir.join(format!("corpus-{:05}.txt", paths.len()));
         std::fs::write(&path, &file).map_err(corpus_error)?;
@@ -349,6 +380,7 @@ pub fn scan_corpus(
         index_build_seconds,
         index_build_cpu_seconds,
         index_bytes,
+        leak_share: config.leak_share,
         files: results.len(),
         corpus_bytes: written,
         threads,

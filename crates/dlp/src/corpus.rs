@@ -786,3 +786,151 @@ fn render_negative(rng: &mut ChaCha8Rng, index: usize, people: &[Customer]) -> (
     };
     (format!("negative-{index}-scenario-{scenario}"), bytes)
 }
+
+/// Words of ordinary business prose, by role in a sentence.
+const SUBJECTS: &[&str] = &[
+    "The team",
+    "Our vendor",
+    "The finance department",
+    "The new release",
+    "The board",
+    "Legal",
+    "The warehouse",
+    "Support",
+    "The pilot project",
+    "Marketing",
+    "The auditors",
+    "Procurement",
+];
+const VERBS: &[&str] = &[
+    "reviewed",
+    "approved",
+    "postponed",
+    "delivered",
+    "updated",
+    "questioned",
+    "signed off on",
+    "rescheduled",
+    "summarized",
+    "escalated",
+    "documented",
+    "benchmarked",
+];
+const OBJECTS: &[&str] = &[
+    "the budget forecast",
+    "the migration plan",
+    "the pricing model",
+    "the onboarding guide",
+    "the security checklist",
+    "the supplier contract",
+    "the travel policy",
+    "the roadmap",
+    "the incident report",
+    "the hiring plan",
+    "the inventory count",
+    "the training schedule",
+];
+const CLOSINGS: &[&str] = &[
+    "before the end of the quarter",
+    "after a long discussion",
+    "with minor changes",
+    "pending a second opinion",
+    "as agreed last week",
+    "without objections",
+    "once the figures were final",
+    "in time for the workshop",
+];
+const PRODUCTS: &[&str] = &[
+    "Atlas", "Beacon", "Cirrus", "Delta", "Ember", "Falcon", "Granite", "Harbor",
+];
+const REGIONS: &[&str] = &["North", "South", "East", "West", "Central", "Overseas"];
+const SERVICES: &[&str] = &["billing", "auth", "search", "export", "gateway", "scheduler"];
+const VIETNAMESE: &[&str] = &[
+    "Cuộc họp tuần này đã thống nhất kế hoạch triển khai cho quý tới.",
+    "Phòng kinh doanh sẽ gửi báo cáo doanh số trước thứ Sáu.",
+    "Nhà cung cấp đã xác nhận lịch giao hàng mới cho kho Bắc Ninh.",
+    "Vui lòng cập nhật tài liệu hướng dẫn trước buổi đào tạo.",
+];
+const CODE: &[&str] = &[
+    "fn total(items: &[Item]) -> u64 { items.iter().map(|i| i.amount).sum() }",
+    "    let config = Config::load(&path).context(\"reading config\")?;",
+    "def normalize(record):\n    return {k.lower(): v.strip() for k, v in record.items()}",
+    "    if response.status != 200:\n        raise RetryError(response.reason)",
+    "SELECT region, SUM(amount) FROM orders GROUP BY region ORDER BY 2 DESC;",
+    "const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;",
+    "// TODO: cache the parsed template instead of reading it on every request",
+];
+
+/// Ordinary business documents that carry no customer record: the bulk of what leaves a
+/// company. Meeting notes naming colleagues and cities, figure tables, service logs,
+/// source code and Vietnamese notes, about `bytes` in all, each document ending in a
+/// blank line. Colleague names are drawn from the same name lists as customers, so the
+/// scan meets name words that are indexed, as it does in real mail.
+pub fn ordinary_documents(seed: u64, bytes: usize) -> Vec<String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut documents = Vec::new();
+    let mut total = 0;
+    while total < bytes {
+        let mut doc = String::new();
+        let target = rng.gen_range(2_000..20_000);
+        let kind = rng.gen_range(0..5);
+        while doc.len() < target {
+            match kind {
+                0 => {
+                    let person = format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST));
+                    doc.push_str(&format!(
+                        "{} {} {} {}. {} will follow up from {}",
+                        pick(&mut rng, SUBJECTS),
+                        pick(&mut rng, VERBS),
+                        pick(&mut rng, OBJECTS),
+                        pick(&mut rng, CLOSINGS),
+                        person,
+                        pick(&mut rng, CITIES),
+                    ));
+                    if rng.gen_bool(0.3) {
+                        doc.push_str(&format!(
+                            " and expects a {}% change by {} {}",
+                            rng.gen_range(1..40),
+                            pick(&mut rng, &["March", "June", "September", "December"]),
+                            rng.gen_range(2025..2028)
+                        ));
+                    }
+                    doc.push_str(if rng.gen_bool(0.2) { ".\n\n" } else { ". " });
+                }
+                1 => doc.push_str(&format!(
+                    "{} | {} | {} | {} | {:.1}%\n",
+                    pick(&mut rng, REGIONS),
+                    pick(&mut rng, PRODUCTS),
+                    rng.gen_range(100..90_000),
+                    rng.gen_range(100..90_000),
+                    rng.gen_range(-20.0..40.0f64)
+                )),
+                2 => doc.push_str(&format!(
+                    "2026-{:02}-{:02}T{:02}:{:02}:{:02}Z {} service={} request_id={:016x} latency_ms={} status={}\n",
+                    rng.gen_range(1..13),
+                    rng.gen_range(1..29),
+                    rng.gen_range(0..24),
+                    rng.gen_range(0..60),
+                    rng.gen_range(0..60),
+                    pick(&mut rng, &["INFO", "INFO", "INFO", "WARN", "ERROR"]),
+                    pick(&mut rng, SERVICES),
+                    rng.gen::<u64>(),
+                    rng.gen_range(1..900),
+                    pick(&mut rng, &[200, 200, 200, 201, 404, 503])
+                )),
+                3 => {
+                    doc.push_str(pick::<&str>(&mut rng, CODE));
+                    doc.push('\n');
+                }
+                _ => {
+                    doc.push_str(pick::<&str>(&mut rng, VIETNAMESE));
+                    doc.push_str(if rng.gen_bool(0.25) { "\n" } else { " " });
+                }
+            }
+        }
+        doc.push_str("\n\n");
+        total += doc.len();
+        documents.push(doc);
+    }
+    documents
+}

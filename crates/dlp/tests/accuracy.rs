@@ -90,3 +90,18 @@ fn measure(seed: u64, customers: usize, positives: usize, negatives: usize) {
         assert!(count_errors.len() * 50 <= tp, "count errors: {count_errors:?}");
     }
 }
+
+/// Ordinary business text (notes naming colleagues with customers' first and last names,
+/// figure tables, logs, code, Vietnamese notes), the bulk of the scan benchmark's corpus,
+/// matches no customer.
+#[test]
+fn ordinary_documents_match_no_customer() {
+    let corpus = corpus::generate(5, 2_000, 0, 0);
+    let edm = index_for(&corpus);
+    let documents = corpus::ordinary_documents(13, 1 << 20);
+    assert!(documents.len() > 50, "{} documents", documents.len());
+    for document in &documents {
+        let found = edm.find_in_text(document);
+        assert_eq!(found.distinct_customers(), 0, "{:?}", found.customers);
+    }
+}
