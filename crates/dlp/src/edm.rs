@@ -964,7 +964,7 @@ impl EdmIndex {
             }
         }
         let mut hits = hits;
-        hits.extend(self.lookup_names(names, &hits));
+        hits.extend(self.lookup_names(names, &hits, rows));
         self.evaluate(hits, street_hits, rows)
     }
 
@@ -996,29 +996,75 @@ impl EdmIndex {
     }
 
     /// Hits of the name candidates `(hash, start, end)`. When a name alone cannot match,
-    /// a name counts only for customers with another hit in `hits`, so common names'
-    /// long postings are kept for those customers only; each distinct name is looked up
-    /// once.
-    fn lookup_names(&self, mut names: Vec<(u64, usize, usize)>, hits: &[(u32, FieldHit)]) -> Vec<(u32, FieldHit)> {
+    /// a name counts only for customers with another hit in `hits` close enough to
+    /// share a match with it: within [`EdmConfig::window_chars`] or in the same table
+    /// row. Those few customers are looked up in the name's postings, which for a common
+    /// name are far longer; a name far from all of a customer's other hits is not
+    /// reported among its hits.
+    fn lookup_names(&self, mut names: Vec<Candidate>, hits: &[(u32, FieldHit)], rows: &[(usize, usize)]) -> Hits {
+        let kind = FieldKind::Name;
+        if self.satisfied(kind.bit()).is_some() {
+            return self.lookup_names_alone(names);
+        }
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        self.value_filter.retain(&mut names, |(hash, ..)| *hash);
+        names.sort_unstable_by_key(|(_, start, _)| *start);
+        let mut others: Vec<(usize, u32)> = hits.iter().map(|(slot, hit)| (hit.start, *slot)).collect();
+        others.sort_unstable();
+        let window = self.config.window_chars;
+        let (mut first_near, mut next_row) = (0, 0);
+        let mut near: Vec<u32> = Vec::new();
+        let mut out = Vec::new();
+        for (hash, start, end) in names {
+            near.clear();
+            while others.get(first_near).is_some_and(|(at, _)| at + window < start) {
+                first_near += 1;
+            }
+            let within = others.get(first_near..).unwrap_or_default();
+            near.extend(
+                within
+                    .iter()
+                    .take_while(|(at, _)| *at <= start + window)
+                    .map(|(_, slot)| *slot),
+            );
+            while rows.get(next_row).is_some_and(|(_, row_end)| *row_end <= start) {
+                next_row += 1;
+            }
+            if let Some((row_start, row_end)) = rows.get(next_row).filter(|(row_start, _)| *row_start <= start) {
+                let from = others.partition_point(|(at, _)| at < row_start);
+                let to = others.partition_point(|(at, _)| at < row_end);
+                near.extend(others.get(from..to).unwrap_or_default().iter().map(|(_, slot)| *slot));
+            }
+            if near.is_empty() {
+                continue;
+            }
+            near.sort_unstable();
+            near.dedup();
+            let (merged, recent) = self.postings.targets(hash);
+            for slot in &near {
+                let target = pack(*slot, kind);
+                if merged.binary_search(&target).is_ok() || recent.contains(&target) {
+                    out.push((*slot, FieldHit { kind, start, end }));
+                }
+            }
+        }
+        out
+    }
+
+    /// Hits of the name candidates when a name alone satisfies the rule: every live
+    /// customer with the name, each distinct name looked up once.
+    fn lookup_names_alone(&self, mut names: Vec<Candidate>) -> Hits {
         let kind = FieldKind::Name;
         self.value_filter.retain(&mut names, |(hash, ..)| *hash);
         let mut distinct: Vec<u64> = names.iter().map(|(hash, ..)| *hash).collect();
         distinct.sort_unstable();
         distinct.dedup();
-        let candidates: Option<Vec<u32>> = self.satisfied(kind.bit()).is_none().then(|| {
-            let mut slots: Vec<u32> = hits.iter().map(|(slot, _)| *slot).collect();
-            slots.sort_unstable();
-            slots.dedup();
-            slots
-        });
         let mut owners: Vec<Vec<u32>> = vec![Vec::new(); distinct.len()];
         self.postings.for_each_many(&distinct, |index, target| {
             let slot = slot_of(target);
-            let wanted = match &candidates {
-                Some(candidates) => candidates.binary_search(&slot).is_ok(),
-                None => self.is_alive(slot),
-            };
-            if kind_of(target) == kind && wanted {
+            if kind_of(target) == kind && self.is_alive(slot) {
                 if let Some(slots) = owners.get_mut(index) {
                     slots.push(slot);
                 }
@@ -1837,6 +1883,58 @@ mod tests {
                 filtered.find_in_stream(&text, &spans),
                 unfiltered.find_in_lines(&text, &LineClasses::every_line(&text), &spans)
             );
+        }
+
+        /// A name counts for exactly the customers that have the name and another hit
+        /// within the window or in the same row.
+        #[test]
+        fn names_count_for_owners_with_a_hit_close_by(
+            names in proptest::collection::vec((0..3usize, 0..40usize), 0..30),
+            hits in proptest::collection::vec((0..3u32, 0..40usize), 0..30),
+            row_starts in proptest::collection::btree_set(0..40usize, 0..8),
+        ) {
+            // Positions on a grid of 50 bytes, so names start where rows start and sit
+            // exactly a window away from hits.
+            let names: Vec<(usize, usize)> = names.into_iter().map(|(n, at)| (n, at * 50)).collect();
+            let hits: Vec<(u32, usize)> = hits.into_iter().map(|(slot, at)| (slot, at * 50)).collect();
+            let row_starts: Vec<usize> = row_starts.into_iter().map(|at| at * 50).collect();
+            let (index, _) = filtered_and_unfiltered();
+            let full_names = [
+                normalize::normalized_words("Ana Rossi"),
+                normalize::normalized_words("Ana Maria Lopez"),
+                normalize::normalized_words("Nguyễn Văn An"),
+            ];
+            let name_hash = |n: usize| {
+                let words: Vec<u64> = full_names[n].iter().map(|w| index.word_hash(w)).collect();
+                combine_sorted(&words)
+            };
+            let candidates: Vec<Candidate> = names.iter().map(|(n, at)| (name_hash(*n), *at, at + 5)).collect();
+            let hits: Hits = hits
+                .iter()
+                .map(|(slot, at)| (*slot, FieldHit { kind: FieldKind::Email, start: *at, end: at + 3 }))
+                .collect();
+            let starts = row_starts;
+            let rows: Vec<(usize, usize)> = starts.windows(2).map(|pair| (pair[0], pair[1] - 1)).collect();
+            let row_of = |at: usize| rows.iter().position(|(from, to)| (*from..*to).contains(&at));
+            let window = index.config.window_chars;
+            let mut expected: Vec<(u32, usize)> = Vec::new();
+            for ((_, at), (hash, ..)) in names.iter().zip(&candidates) {
+                let owners: Vec<u32> =
+                    index.lookup_names_alone(vec![(*hash, *at, at + 5)]).iter().map(|(slot, _)| *slot).collect();
+                for (slot, hit) in &hits {
+                    let close = hit.start.abs_diff(*at) <= window || (row_of(*at).is_some() && row_of(*at) == row_of(hit.start));
+                    if close && owners.contains(slot) {
+                        expected.push((*slot, *at));
+                    }
+                }
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            let mut got: Vec<(u32, usize)> =
+                index.lookup_names(candidates, &hits, &rows).iter().map(|(slot, hit)| (*slot, hit.start)).collect();
+            got.sort_unstable();
+            got.dedup();
+            proptest::prop_assert_eq!(got, expected);
         }
 
         /// Candidates built word by word equal the candidates read with lookahead.

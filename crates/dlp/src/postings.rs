@@ -79,6 +79,24 @@ impl Postings {
     }
 
     /// Adds one entry; may merge (dropping targets `alive` rejects).
+    /// The targets stored under `hash`: those of the merged arrays, in ascending order,
+    /// and those added since the last merge.
+    pub(crate) fn targets(&self, hash: u64) -> (&[u32], &[u32]) {
+        let prefix = hash.checked_shr(self.shift).unwrap_or(0) as usize;
+        let merged = match (self.directory.get(prefix), self.directory.get(prefix.saturating_add(1))) {
+            (Some(&from), Some(&to)) => {
+                let (from, to) = (from as usize, to as usize);
+                let bucket = self.hashes.get(from..to).unwrap_or_default();
+                let first = from + bucket.partition_point(|h| *h < hash);
+                let last = from + bucket.partition_point(|h| *h <= hash);
+                self.targets.get(first..last).unwrap_or_default()
+            }
+            _ => &[],
+        };
+        let recent = self.recent.get(&hash).map_or(&[][..], Vec::as_slice);
+        (merged, recent)
+    }
+
     pub(crate) fn insert(&mut self, hash: u64, target: u32, alive: impl Fn(u32) -> bool) {
         self.recent.entry(hash).or_default().push(target);
         self.recent_entries += 1;
@@ -217,7 +235,15 @@ mod tests {
                     want.iter().filter(|(h, t)| *h == hash && !dead.contains(t)).map(|(_, t)| *t).collect();
                 expected.sort_unstable();
                 expected.dedup();
-                proptest::prop_assert_eq!(got, expected);
+                proptest::prop_assert_eq!(&got, &expected);
+                // The same through `targets`, whose merged part is sorted.
+                let (merged, recent) = postings.targets(hash);
+                proptest::prop_assert!(merged.windows(2).all(|pair| pair[0] <= pair[1]));
+                let mut single: Vec<u32> =
+                    merged.iter().chain(recent).copied().filter(|t| !dead.contains(t)).collect();
+                single.sort_unstable();
+                single.dedup();
+                proptest::prop_assert_eq!(single, expected);
             }
         }
     }
