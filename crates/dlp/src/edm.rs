@@ -1253,6 +1253,20 @@ fn arena_id<'a>(text: &'a str, ends: &[u32], slot: u32) -> Option<&'a str> {
     text.get(start..end)
 }
 
+/// [`join_segments`] taking the segments: a single segment, the usual extraction of a
+/// text file, becomes the stream without a copy of its text.
+pub(crate) fn join_owned_segments(mut segments: Vec<Segment>) -> (String, Vec<(usize, usize)>) {
+    if segments.len() != 1 {
+        return join_segments(&segments);
+    }
+    let Some(Segment { mut text, is_row, .. }) = segments.pop() else {
+        return (String::new(), Vec::new());
+    };
+    let rows = if is_row { vec![(0, text.len())] } else { Vec::new() };
+    text.push('\n');
+    (text, rows)
+}
+
 /// The extracted text stream (segments each followed by `\n`) and its row spans.
 pub(crate) fn join_segments(segments: &[Segment]) -> (String, Vec<(usize, usize)>) {
     let mut stream = String::with_capacity(segments.iter().map(|s| s.text.len() + 1).sum());

@@ -11,6 +11,7 @@
 //! record, spreadsheet row, HTML/OOXML table row, flat JSON object) so that exact data
 //! match can use "same row" proximity; other segments are prose and use a character window.
 
+use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
 use mail_parser::MimeHeaders;
@@ -284,7 +285,7 @@ impl Extractor {
             return self.extract_email(data, depth, source);
         }
         match decode_text(data) {
-            Some(text) => self.extract_text(&text, source),
+            Some(text) => self.extract_text(text, source),
             None => {
                 // Unknown binary: keep printable runs, as `strings` does, so raw records
                 // inside an unknown container are still seen.
@@ -483,7 +484,7 @@ impl Extractor {
             let step = match &part.body {
                 mail_parser::PartType::Text(text) => {
                     self.charge_work(text.len())?;
-                    self.extract_text(text, &path)
+                    self.extract_text(Cow::Borrowed(text), &path)
                 }
                 mail_parser::PartType::Html(html) => {
                     self.charge_work(html.len())?;
@@ -501,20 +502,30 @@ impl Extractor {
         Ok(())
     }
 
-    fn extract_text(&mut self, text: &str, source: &str) -> Step {
+    fn extract_text(&mut self, text: Cow<'_, str>, source: &str) -> Step {
         let trimmed = text.trim_start();
         if trimmed.starts_with('<') {
-            self.extract_markup(text, source);
+            self.extract_markup(&text, source);
             return Ok(());
         }
-        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(text, source) {
+        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(&text, source) {
             return Ok(());
         }
-        if let Some(delimiter) = sniff_delimiter(text) {
-            self.extract_delimited(text, delimiter, source);
+        if let Some(delimiter) = sniff_delimiter(&text) {
+            self.extract_delimited(&text, delimiter, source);
             return Ok(());
         }
-        self.push(text.to_string(), false, source);
+        // Plain text is the most common content and can be large: it is copied once,
+        // with room for the line break the scan stream appends (see `join_segments`).
+        let owned = match text {
+            Cow::Owned(owned) => owned,
+            Cow::Borrowed(borrowed) => {
+                let mut owned = String::with_capacity(borrowed.len() + 1);
+                owned.push_str(borrowed);
+                owned
+            }
+        };
+        self.push(owned, false, source);
         Ok(())
     }
 
@@ -997,15 +1008,15 @@ fn decode_entities(text: &str) -> String {
 
 /// Decodes UTF-8 (with or without BOM), UTF-16 (BOM, or unmarked when NUL bytes
 /// alternate) and Latin-1. Returns None for binary content.
-pub fn decode_text(data: &[u8]) -> Option<String> {
+pub fn decode_text(data: &[u8]) -> Option<Cow<'_, str>> {
     if let Some(rest) = data.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return Some(String::from_utf8_lossy(rest).into_owned());
+        return Some(String::from_utf8_lossy(rest));
     }
     if let Some(rest) = data.strip_prefix(&[0xFF, 0xFE]) {
-        return Some(decode_utf16(rest, true));
+        return Some(Cow::Owned(decode_utf16(rest, true)));
     }
     if let Some(rest) = data.strip_prefix(&[0xFE, 0xFF]) {
-        return Some(decode_utf16(rest, false));
+        return Some(Cow::Owned(decode_utf16(rest, false)));
     }
     let sample = data.get(..4096).unwrap_or(data);
     let pairs = sample.len() / 2;
@@ -1013,10 +1024,10 @@ pub fn decode_text(data: &[u8]) -> Option<String> {
         let odd_nuls = sample.chunks_exact(2).filter(|p| p[1] == 0 && p[0] != 0).count();
         let even_nuls = sample.chunks_exact(2).filter(|p| p[0] == 0 && p[1] != 0).count();
         if odd_nuls * 10 >= pairs * 7 {
-            return Some(decode_utf16(data, true));
+            return Some(Cow::Owned(decode_utf16(data, true)));
         }
         if even_nuls * 10 >= pairs * 7 {
-            return Some(decode_utf16(data, false));
+            return Some(Cow::Owned(decode_utf16(data, false)));
         }
     }
     let controls = sample
@@ -1027,9 +1038,9 @@ pub fn decode_text(data: &[u8]) -> Option<String> {
         return None;
     }
     match std::str::from_utf8(data) {
-        Ok(text) => Some(text.to_string()),
+        Ok(text) => Some(Cow::Borrowed(text)),
         // Latin-1 maps each byte to the code point of the same value.
-        Err(_) => Some(data.iter().map(|b| char::from(*b)).collect()),
+        Err(_) => Some(Cow::Owned(data.iter().map(|b| char::from(*b)).collect())),
     }
 }
 

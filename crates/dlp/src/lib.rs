@@ -149,8 +149,8 @@ impl Inspector {
 
     /// Inspects one file. Never panics; bounded by the inspector's [`Limits`].
     pub fn inspect(&self, bytes: &[u8], context: &ScanContext) -> ScanResult {
-        let extraction = extract::extract(bytes, &self.limits);
-        let (text, rows) = edm::join_segments(&extraction.segments);
+        let mut extraction = extract::extract(bytes, &self.limits);
+        let (text, rows) = edm::join_owned_segments(std::mem::take(&mut extraction.segments));
         // Read once, used by both: which lines can hold a digit- or `@`-led candidate.
         let lines = lines::LineClasses::of(&text);
         let matches = self.edm.find_in_lines(&text, &lines, &rows);
