@@ -343,14 +343,22 @@ impl HashFilter {
             return;
         }
         let keys: Vec<u64> = all().collect();
+        *self = Self::of_keys(&keys);
+    }
+
+    /// A filter holding `keys`, with room for as many again.
+    fn of_keys(keys: &[u64]) -> Self {
         let words = (keys.len() * 2 * FILTER_BITS_PER_KEY / 64)
             .next_power_of_two()
             .max(1024);
-        self.bits = vec![0; words];
-        self.inserted = keys.len();
+        let mut filter = Self {
+            bits: vec![0; words],
+            inserted: keys.len(),
+        };
         for key in keys {
-            self.set(key);
+            filter.set(*key);
         }
+        filter
     }
 }
 
@@ -471,6 +479,14 @@ impl EdmIndex {
         let is_alive = |target: u32| alive.get(slot_of(target) as usize).copied().unwrap_or(false);
         self.postings.merge(is_alive);
         self.street_postings.merge(is_alive);
+        // Customers share the first words of their addresses (house number and street):
+        // each prefix is kept once, and the filter sized for the distinct ones.
+        if let Some((prefixes, filter)) = &mut self.address_prefixes {
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            prefixes.shrink_to_fit();
+            *filter = HashFilter::of_keys(prefixes);
+        }
     }
 
     fn id_of(&self, slot: u32) -> Option<&str> {
@@ -721,10 +737,7 @@ impl EdmIndex {
         }
         index.id_lengths = saved.id_lengths.unwrap_or(u64::MAX);
         index.address_prefixes = saved.address_prefixes.map(|prefixes| {
-            let mut filter = HashFilter::default();
-            for (count, prefix) in prefixes.iter().enumerate() {
-                filter.insert(*prefix, || prefixes.iter().take(count + 1).copied());
-            }
+            let filter = HashFilter::of_keys(&prefixes);
             (prefixes, filter)
         });
         index.compact();
