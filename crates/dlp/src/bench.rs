@@ -260,9 +260,10 @@ const CORPUS_FILE_BYTES: usize = 4 << 20;
 /// Builds an index of `config.customers` customers (timed, with its size), writes a
 /// mixed text corpus of about `config.corpus_bytes` (ordinary business text with
 /// `config.leak_share` of its bytes CSV, TSV, HTML, JSON and prose documents leaking
-/// some customers, plus look-alike negatives, concatenated into files of about 4 MiB), scans it with every detector on `config.threads` threads through
-/// [`scan_paths`], then, when asked and available, times `rg -c` with the detector
-/// regexes over the same files. `clock` returns wall seconds and `cpu_clock`, when
+/// some customers, plus look-alike negatives, concatenated into files of about 4 MiB),
+/// scans it with every detector on `config.threads` threads through [`scan_paths`],
+/// then, when asked and available, times `rg -c` with the detector regexes over the
+/// same files. `clock` returns wall seconds and `cpu_clock`, when
 /// given, this process's CPU seconds (library code reads no clock).
 pub fn scan_corpus(
     config: &ScanBenchConfig,

@@ -883,7 +883,6 @@ impl EdmIndex {
             // Memoized on the raw run: a repeated word is neither normalized nor hashed again.
             let key = memo_key_in(text.as_bytes(), start, end);
             let known = memo.get_or_insert(key, raw.len(), || {
-                MISSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let normalized = normalize::normalize_word(raw, ascii, &mut token);
                 if normalized.is_empty() {
                     return KnownWord::default();
@@ -923,23 +922,6 @@ impl EdmIndex {
                 &mut probes,
             );
         });
-        if std::env::var("EDM_DEBUG").is_ok() {
-            let a = probes.iter().filter(|p| p.kind == FieldKind::Address).count();
-            let i = probes.iter().filter(|p| p.kind == FieldKind::CustomerId).count();
-            let ph = probes.iter().filter(|p| p.kind == FieldKind::Phone).count();
-            eprintln!(
-                "misses {} text {} words {} probes {} addr {} id {} phone {} names {}",
-                MISSES.load(std::sync::atomic::Ordering::Relaxed),
-                text.len(),
-                grams.count,
-                probes.len(),
-                a,
-                i,
-                ph,
-                grams.names.len()
-            );
-            MISSES.store(0, std::sync::atomic::Ordering::Relaxed);
-        }
         let Grams {
             mut names, name_words, ..
         } = grams;
@@ -1032,14 +1014,17 @@ impl EdmIndex {
         let mut out = Vec::new();
         for (hash, start, end) in names {
             near.clear();
-            while others.get(first_near).is_some_and(|(at, _)| at + window < start) {
+            while others
+                .get(first_near)
+                .is_some_and(|(at, _)| at.saturating_add(window) < start)
+            {
                 first_near += 1;
             }
             let within = others.get(first_near..).unwrap_or_default();
             near.extend(
                 within
                     .iter()
-                    .take_while(|(at, _)| *at <= start + window)
+                    .take_while(|(at, _)| *at <= start.saturating_add(window))
                     .map(|(_, slot)| *slot),
             );
             while rows.get(next_row).is_some_and(|(_, row_end)| *row_end <= start) {
@@ -1531,7 +1516,6 @@ struct KnownWord {
     address_first: bool,
 }
 
-static MISSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 /// Longest word the memo keeps (its key is one 128-bit value); longer words, rare in
 /// text, are hashed every time.
 const MEMO_WORD_BYTES: usize = 16;
@@ -1748,13 +1732,16 @@ mod tests {
             index
         };
         let mut unfiltered = build();
-        // Every bit set: every value passes the prefilters and reaches the postings.
+        // Every bit set: every value passes the prefilters and reaches the postings;
+        // every address candidate is extended and every id length looked up.
         for filter in [&mut unfiltered.value_filter, &mut unfiltered.word_filter] {
             *filter = HashFilter {
                 bits: vec![u64::MAX],
                 inserted: 0,
             };
         }
+        unfiltered.address_prefixes = None;
+        unfiltered.id_lengths = u64::MAX;
         (build(), unfiltered)
     }
 

@@ -78,7 +78,6 @@ impl Postings {
         }
     }
 
-    /// Adds one entry; may merge (dropping targets `alive` rejects).
     /// The targets stored under `hash`: those of the merged arrays, in ascending order,
     /// and those added since the last merge.
     pub(crate) fn targets(&self, hash: u64) -> (&[u32], &[u32]) {
@@ -97,6 +96,7 @@ impl Postings {
         (merged, recent)
     }
 
+    /// Adds one entry; may merge (dropping targets `alive` rejects).
     pub(crate) fn insert(&mut self, hash: u64, target: u32, alive: impl Fn(u32) -> bool) {
         self.recent.entry(hash).or_default().push(target);
         self.recent_entries += 1;

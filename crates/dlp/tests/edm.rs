@@ -223,6 +223,17 @@ fn saved_index_holds_no_plaintext_and_needs_its_key() {
     assert_ne!(other_bytes, ana_only);
 }
 
+/// A window as large as any document (found in review: the name's window overflowed).
+#[test]
+fn a_window_of_any_size_matches() {
+    let config = EdmConfig {
+        window_chars: usize::MAX,
+        ..EdmConfig::default()
+    };
+    let index = index(config, &[("ana", ANA, Some("IT"))]);
+    check(&index, "mail ana.rossi@example.org is Ana Rossi", &["ana"]);
+}
+
 /// An index saved before address prefixes and id lengths were kept still finds the
 /// addresses and ids it holds: without them, every candidate is looked up.
 #[test]
