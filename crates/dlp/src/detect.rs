@@ -588,6 +588,48 @@ mod tests {
         "ssnational idx",
     ];
 
+    proptest::proptest! {
+        /// Candidates with context words run together, overlapping or spread over
+        /// several words, at distances that put the start of the candidate's window
+        /// inside or next to them: the confidences are those of the whole-text reading.
+        #[test]
+        fn context_words_next_to_candidates_read_as_in_the_whole_text(
+            parts in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        proptest::prop_oneof![
+                            proptest::sample::select(CONTEXT_WORDS).prop_map(|(word, _)| word),
+                            // Words with other words inside or across them.
+                            proptest::sample::select(&["Mastercard", "visaccountel", "cardcvv", "ssnational id"][..]),
+                        ],
+                        1..4,
+                    ),
+                    proptest::sample::select(&["", " ", ", ", "\n"][..]),
+                    90..106usize,
+                    proptest::sample::select(&["z", " ", "a b"][..]),
+                    proptest::sample::select(&["123456789", "4539 1488 0343 6467", "+39 347 123 4567", "079123456789", "DE89370400440532013000"][..]),
+                ),
+                1..6,
+            ),
+        ) {
+            let detectors = Detectors::new(&[]).unwrap();
+            let mut text = String::new();
+            for (words, joint, distance, filler, candidate) in parts {
+                text.push_str(&words.join(joint));
+                // The candidate's window starts `CONTEXT_BEFORE` bytes before it: about
+                // where the words end.
+                let candidate_start = text.len() + distance;
+                while text.len() + 1 < candidate_start {
+                    text.push_str(filler);
+                }
+                text.push(' ');
+                text.push_str(candidate);
+                text.push('\n');
+            }
+            proptest::prop_assert_eq!(detectors.scan(&text), reference_scan(&detectors, &text));
+        }
+    }
+
     /// Context words are those of one search of the whole text, also where a candidate's
     /// window starts inside a word (found in review: "card" inside "Mastercard" raised a
     /// card's confidence, and "account" read from mid-word hid "tel").
