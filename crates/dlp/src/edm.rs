@@ -928,16 +928,17 @@ impl EdmIndex {
         let (hits, street_hits) = self.lookup_probes(probes);
         // Rows, hit starts and name words are all walked in text order with cursors:
         // binary searches per row were cache-missing over large files.
-        let mut hit_starts: Vec<usize> = hits.iter().map(|(_, h)| h.start).collect();
-        hit_starts.sort_unstable();
+        // Hits by start, with their customers: also what a name is looked up near.
+        let mut by_start: Vec<(usize, u32)> = hits.iter().map(|(slot, hit)| (hit.start, *slot)).collect();
+        by_start.sort_unstable();
         let (mut next_hit, mut next_word) = (0, 0);
         // Inside a table row, first and last name may sit in non-adjacent columns:
         // try every pair and triple of the row's name words.
         for (row_start, row_end) in rows {
-            while hit_starts.get(next_hit).is_some_and(|s| s < row_start) {
+            while by_start.get(next_hit).is_some_and(|(s, _)| s < row_start) {
                 next_hit += 1;
             }
-            if hit_starts.get(next_hit).is_none_or(|s| s >= row_end) {
+            if by_start.get(next_hit).is_none_or(|(s, _)| s >= row_end) {
                 continue;
             }
             while name_words.get(next_word).is_some_and(|w| w.1 < *row_start) {
@@ -959,7 +960,7 @@ impl EdmIndex {
             }
         }
         let mut hits = hits;
-        hits.extend(self.lookup_names(names, &hits, rows));
+        hits.extend(self.lookup_names(names, &by_start, rows));
         self.evaluate(hits, street_hits, rows)
     }
 
@@ -991,23 +992,21 @@ impl EdmIndex {
     }
 
     /// Hits of the name candidates `(hash, start, end)`. When a name alone cannot match,
-    /// a name counts only for customers with another hit in `hits` close enough to
-    /// share a match with it: within [`EdmConfig::window_chars`] or in the same table
-    /// row. Those few customers are looked up in the name's postings, which for a common
+    /// a name counts only for customers with another hit (`others`: start and customer,
+    /// sorted) close enough to share a match with it: within
+    /// [`EdmConfig::window_chars`] or in the same table row. Those few customers are looked up in the name's postings, which for a common
     /// name are far longer; a name far from all of a customer's other hits is not
     /// reported among its hits.
-    fn lookup_names(&self, mut names: Vec<Candidate>, hits: &[(u32, FieldHit)], rows: &[(usize, usize)]) -> Hits {
+    fn lookup_names(&self, mut names: Vec<Candidate>, others: &[(usize, u32)], rows: &[(usize, usize)]) -> Hits {
         let kind = FieldKind::Name;
         if self.satisfied(kind.bit()).is_some() {
             return self.lookup_names_alone(names);
         }
-        if hits.is_empty() {
+        if others.is_empty() {
             return Vec::new();
         }
         self.value_filter.retain(&mut names, |(hash, ..)| *hash);
         names.sort_unstable_by_key(|(_, start, _)| *start);
-        let mut others: Vec<(usize, u32)> = hits.iter().map(|(slot, hit)| (hit.start, *slot)).collect();
-        others.sort_unstable();
         let window = self.config.window_chars;
         let (mut first_near, mut next_row) = (0, 0);
         let mut near: Vec<u32> = Vec::new();
@@ -1411,16 +1410,13 @@ impl<'t> Grams<'t> {
             && !word.address_first
             && !word.name
         {
-            let [_, previous] = std::mem::take(&mut self.latest);
-            self.latest = [previous, Some(word)];
+            self.remember(word);
             return;
         }
         let joined = self.latest[1]
             .as_ref()
             .is_some_and(|previous| self.joined(previous, &word));
         match word.hash.filter(|_| joined) {
-            // Most words extend nothing: no candidate is open.
-            Some(_) if self.addresses.is_empty() && self.open_names.is_empty() => {}
             Some(hash) => {
                 let prefixes = self.address_prefixes;
                 self.addresses.retain_mut(|(start, acc, words)| {
@@ -1492,6 +1488,10 @@ impl<'t> Grams<'t> {
                 self.name_words.push((hash, word.start, word.end));
             }
         }
+        self.remember(word);
+    }
+
+    fn remember(&mut self, word: Word) {
         let [_, previous] = std::mem::take(&mut self.latest);
         self.latest = [previous, Some(word)];
     }
@@ -1650,8 +1650,19 @@ fn for_each_id_run(
     spans: impl Iterator<Item = std::ops::Range<usize>>,
     mut visit: impl FnMut(usize, usize),
 ) {
+    let bytes = text.as_bytes();
     for span in spans {
-        for_each_id_run_in(text.as_bytes(), span, &mut visit);
+        masks::for_each_run_with_digit(bytes, span, &ID_BYTES, |run| {
+            // Trimmed to its first and last alphanumeric; the digit is one.
+            let run_bytes = bytes.get(run.clone()).unwrap_or_default();
+            let first = run_bytes.iter().position(u8::is_ascii_alphanumeric);
+            let last = run_bytes.iter().rposition(u8::is_ascii_alphanumeric);
+            if let (Some(first), Some(last)) = (first, last) {
+                if last > first {
+                    visit(run.start + first, run.start + last + 1);
+                }
+            }
+        });
     }
 }
 
@@ -1659,20 +1670,6 @@ fn for_each_id_run(
 const ID_BYTES: masks::ByteSet = masks::alphanumeric_and(b"-_/.#");
 /// Bytes of [`Patterns::phone`] matches in ASCII text.
 const PHONE_BYTES: masks::ByteSet = masks::digits_and(b" \t().-/+");
-
-fn for_each_id_run_in(bytes: &[u8], span: std::ops::Range<usize>, visit: &mut impl FnMut(usize, usize)) {
-    masks::for_each_run_with_digit(bytes, span, &ID_BYTES, |run| {
-        // Trimmed to its first and last alphanumeric; the digit is one.
-        let run_bytes = bytes.get(run.clone()).unwrap_or_default();
-        let first = run_bytes.iter().position(u8::is_ascii_alphanumeric);
-        let last = run_bytes.iter().rposition(u8::is_ascii_alphanumeric);
-        if let (Some(first), Some(last)) = (first, last) {
-            if last > first {
-                visit(run.start + first, run.start + last + 1);
-            }
-        }
-    });
-}
 
 fn normalize_id(raw: &str) -> String {
     raw.chars()
@@ -1944,8 +1941,10 @@ mod tests {
             }
             expected.sort_unstable();
             expected.dedup();
+            let mut by_start: Vec<(usize, u32)> = hits.iter().map(|(slot, hit)| (hit.start, *slot)).collect();
+            by_start.sort_unstable();
             let mut got: Vec<(u32, usize)> =
-                index.lookup_names(candidates, &hits, &rows).iter().map(|(slot, hit)| (*slot, hit.start)).collect();
+                index.lookup_names(candidates, &by_start, &rows).iter().map(|(slot, hit)| (*slot, hit.start)).collect();
             got.sort_unstable();
             got.dedup();
             proptest::prop_assert_eq!(got, expected);

@@ -50,15 +50,7 @@ impl LineClasses {
     /// Spans of consecutive lines that each hold a byte of a class in `wanted`, merged,
     /// in text order.
     pub(crate) fn spans(&self, wanted: u8) -> impl Iterator<Item = Range<usize>> + '_ {
-        let mut lines = self.lines.iter().peekable();
-        std::iter::from_fn(move || {
-            let (first, _) = lines.find(|(_, classes)| classes & wanted != 0)?;
-            let mut span = first.clone();
-            while let Some((next, _)) = lines.next_if(|(_, classes)| classes & wanted != 0) {
-                span.end = next.end;
-            }
-            Some(span)
-        })
+        self.partition(wanted).filter(|(_, holds)| *holds).map(|(span, _)| span)
     }
 
     /// The whole text cut into maximal spans of consecutive lines that do or do not hold

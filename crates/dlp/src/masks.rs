@@ -99,7 +99,7 @@ pub(crate) const fn alphanumeric_and(extra: &[u8]) -> ByteSet {
         set[byte] = (byte as u8).is_ascii_alphanumeric();
         byte += 1;
     }
-    digits_and_into(extra, set)
+    with_bytes(extra, set)
 }
 
 /// The [`ByteSet`] of the ASCII digits and `extra`.
@@ -110,10 +110,10 @@ pub(crate) const fn digits_and(extra: &[u8]) -> ByteSet {
         set[byte as usize] = true;
         byte += 1;
     }
-    digits_and_into(extra, set)
+    with_bytes(extra, set)
 }
 
-const fn digits_and_into(extra: &[u8], mut set: ByteSet) -> ByteSet {
+const fn with_bytes(extra: &[u8], mut set: ByteSet) -> ByteSet {
     let mut index = 0;
     while index < extra.len() {
         set[extra[index] as usize] = true;
