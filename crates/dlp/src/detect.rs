@@ -1,8 +1,8 @@
 //! Pattern detectors with validators, context words, exclusions and a confidence.
 //!
 //! All candidate patterns are compiled into one `regex_automata` multi-pattern regex and
-//! found in a single pass; context words are found in a second single pass with
-//! `aho-corasick`. Each candidate then goes through its validator (Luhn, mod 97, SSN
+//! found in a single pass; context words are found with `aho-corasick` in the windows
+//! around candidates, every occurrence counted. Each candidate then goes through its validator (Luhn, mod 97, SSN
 //! area/group/serial rules, Vietnamese province codes, Shannon entropy), the exclusion
 //! set (known test values), and gets a confidence raised when a context word of its
 //! detector is within [`CONTEXT_BEFORE`] bytes before or [`CONTEXT_AFTER`] after it.
@@ -25,12 +25,18 @@ use serde::{Deserialize, Serialize};
 use crate::lines::{self, LineClasses};
 use crate::phone;
 
-/// Context words near candidates, found on demand by one search over the whole text
-/// that is advanced only as far as the latest candidate needs: a text without
-/// candidates is never searched for them, and the words found are those of a whole-text
-/// search (a search started mid-text could begin inside a word and read another).
+/// Context words near candidates, found on demand: only the windows around candidates
+/// are searched, each byte once, so a text with few candidates costs almost nothing.
+/// Every occurrence of a context word counts, also one inside or across another word
+/// ("card" in "Mastercard"): that reading does not depend on where a search starts, so
+/// the windows find exactly what a search of the whole text finds.
 struct ContextWords<'a> {
-    search: std::iter::Peekable<aho_corasick::FindIter<'a, 'a>>,
+    automaton: &'a AhoCorasick,
+    text: &'a str,
+    /// Bytes of the longest context word.
+    longest: usize,
+    /// Every context word starting before this offset has been found.
+    searched_to: usize,
     /// Start and detector of each context word found so far, in text order.
     found: Vec<(usize, DetectorKind)>,
 }
@@ -38,18 +44,36 @@ struct ContextWords<'a> {
 impl<'a> ContextWords<'a> {
     fn new(automaton: &'a AhoCorasick, text: &'a str) -> Self {
         Self {
-            search: automaton.find_iter(text).peekable(),
+            automaton,
+            text,
+            longest: CONTEXT_WORDS.iter().map(|(word, _)| word.len()).max().unwrap_or(0),
+            searched_to: 0,
             found: Vec::new(),
         }
     }
 
     /// Detectors with a context word starting in `from..=to`. Calls come in text order
-    /// of their candidates.
+    /// of their candidates, so `from` never decreases.
     fn kinds_near(&mut self, from: usize, to: usize) -> Vec<DetectorKind> {
-        while let Some(m) = self.search.next_if(|m| m.start() <= to) {
-            if let Some((_, kind)) = CONTEXT_WORDS.get(m.pattern().as_usize()) {
-                self.found.push((m.start(), *kind));
+        let to = to.min(self.text.len());
+        let begin = from.max(self.searched_to);
+        if begin <= to {
+            // Words starting up to `to` end by `to + longest`.
+            let end = to.saturating_add(self.longest).min(self.text.len());
+            let batch = self.found.len();
+            let input = aho_corasick::Input::new(self.text).span(begin..end);
+            for m in self.automaton.find_overlapping_iter(input) {
+                if m.start() <= to {
+                    if let Some((_, kind)) = CONTEXT_WORDS.get(m.pattern().as_usize()) {
+                        self.found.push((m.start(), *kind));
+                    }
+                }
             }
+            // Overlapping matches come in order of their ends.
+            if let Some(batch) = self.found.get_mut(batch..) {
+                batch.sort_unstable_by_key(|(start, _)| *start);
+            }
+            self.searched_to = to + 1;
         }
         let first = self.found.partition_point(|(pos, _)| *pos < from);
         self.found
@@ -531,7 +555,7 @@ mod tests {
     fn reference_scan(detectors: &Detectors, text: &str) -> Vec<Detection> {
         let context: Vec<(usize, DetectorKind)> = detectors
             .context
-            .find_iter(text)
+            .find_overlapping_iter(text)
             .filter_map(|m| {
                 CONTEXT_WORDS
                     .get(m.pattern().as_usize())
@@ -630,9 +654,11 @@ mod tests {
         }
     }
 
-    /// Context words are those of one search of the whole text, also where a candidate's
-    /// window starts inside a word (found in review: "card" inside "Mastercard" raised a
-    /// card's confidence, and "account" read from mid-word hid "tel").
+    /// Context words are those of a search of the whole text, also where a candidate's
+    /// window starts inside a word: every occurrence counts, so "card" inside
+    /// "Mastercard" and "tel" across the end of "account" are read wherever a search
+    /// starts (a review found the two cases read differently by a search started
+    /// mid-word and one started at the text's start).
     #[test]
     fn context_words_are_read_as_in_the_whole_text() {
         let detectors = Detectors::new(&[]).unwrap();
