@@ -1595,32 +1595,25 @@ impl WordMemo {
 }
 
 /// Spans of `text` that hold every match of [`Patterns::phone`] able to yield a phone
-/// key: lines with a digit and a non-ASCII byte whole (`\d` matches Unicode digits),
-/// and in ASCII lines the maximal runs of the pattern's bytes (ASCII digits, space, tab,
-/// `().-/+`) with at least as many digits as the shortest key. A match lies inside one
-/// such run, and a key takes that many ASCII digits of its match.
+/// key: the maximal runs of the pattern's bytes (digits, space, tab, `().-/+`, and any
+/// non-ASCII byte, since `\d` also matches other scripts' digits) within lines with an
+/// ASCII digit, holding at least as many ASCII digits as the shortest key. A match lies
+/// inside one such run, and a key takes that many ASCII digits of its match.
 fn phone_spans<'a>(bytes: &'a [u8], lines: &'a LineClasses) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
-    lines
-        .partition(lines::DIGIT)
-        .filter(|(_, digit)| *digit)
-        .flat_map(move |(span, _)| {
-            let mut runs = Vec::new();
-            if bytes.get(span.clone()).is_some_and(|line| !line.is_ascii()) {
-                runs.push(span);
-            } else {
-                masks::for_each_run_with_digit(bytes, span, &PHONE_BYTES, |run| {
-                    let digits = bytes
-                        .get(run.clone())
-                        .unwrap_or_default()
-                        .iter()
-                        .filter(|b| b.is_ascii_digit());
-                    if digits.count() >= phone::MIN_KEY_DIGITS {
-                        runs.push(run);
-                    }
-                });
+    lines.spans(lines::DIGIT).flat_map(move |span| {
+        let mut runs = Vec::new();
+        masks::for_each_run_with_digit(bytes, span, &PHONE_BYTES, |run| {
+            let digits = bytes
+                .get(run.clone())
+                .unwrap_or_default()
+                .iter()
+                .filter(|b| b.is_ascii_digit());
+            if digits.count() >= phone::MIN_KEY_DIGITS {
+                runs.push(run);
             }
-            runs
-        })
+        });
+        runs
+    })
 }
 
 /// `(offset, match)` for the matches of `regex` in each of `spans` of `text`, where the
@@ -1668,8 +1661,8 @@ fn for_each_id_run(
 
 /// Bytes of customer-id-like runs.
 const ID_BYTES: masks::ByteSet = masks::alphanumeric_and(b"-_/.#");
-/// Bytes of [`Patterns::phone`] matches in ASCII text.
-const PHONE_BYTES: masks::ByteSet = masks::digits_and(b" \t().-/+");
+/// Bytes of [`Patterns::phone`] matches.
+const PHONE_BYTES: masks::ByteSet = masks::and_non_ascii(masks::digits_and(b" \t().-/+"));
 
 fn normalize_id(raw: &str) -> String {
     raw.chars()

@@ -113,6 +113,16 @@ pub(crate) const fn digits_and(extra: &[u8]) -> ByteSet {
     with_bytes(extra, set)
 }
 
+/// `set` and every non-ASCII byte: a run of such a set holds whole characters.
+pub(crate) const fn and_non_ascii(mut set: ByteSet) -> ByteSet {
+    let mut byte = 0x80;
+    while byte < 256 {
+        set[byte] = true;
+        byte += 1;
+    }
+    set
+}
+
 const fn with_bytes(extra: &[u8], mut set: ByteSet) -> ByteSet {
     let mut index = 0;
     while index < extra.len() {
