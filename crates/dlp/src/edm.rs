@@ -206,6 +206,9 @@ struct StoredCustomer {
     /// Normalized lengths of the customer's ids (see `EdmIndex::id_lengths`).
     #[serde(skip)]
     id_lengths: u64,
+    /// An address or street line of the customer has no digit.
+    #[serde(skip)]
+    address_without_digit: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -228,6 +231,9 @@ struct SavedIndex {
     /// Absent in older saves: every id length is then looked up.
     #[serde(default)]
     id_lengths: Option<u64>,
+    /// Absent in older saves: every line's words are then read.
+    #[serde(default)]
+    every_address_has_digit: Option<bool>,
 }
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
@@ -285,6 +291,10 @@ pub struct EdmIndex {
     /// them: an address candidate whose first two words start no indexed address is not
     /// extended further. None for an index loaded from a save without them.
     address_prefixes: Option<(Vec<u64>, HashFilter)>,
+    /// True while every address and street line indexed so far has an ASCII digit (see
+    /// [`EdmIndex::numerals_anchor_matches`]); like the word sets, it is not restored by
+    /// removing a customer.
+    every_address_has_digit: bool,
 }
 
 /// A Bloom filter (two probes) over keyed 64-bit hashes, checked before the big hash
@@ -437,6 +447,7 @@ impl EdmIndex {
             id_fields: 0,
             id_lengths: 0,
             address_prefixes: Some((Vec::new(), HashFilter::default())),
+            every_address_has_digit: true,
         }
     }
 
@@ -528,6 +539,7 @@ impl EdmIndex {
             address_firsts: Vec::new(),
             address_prefixes: Vec::new(),
             id_lengths: 0,
+            address_without_digit: false,
         };
         let mut skipped = Vec::new();
         for (kind, value) in fields {
@@ -574,12 +586,13 @@ impl EdmIndex {
                     lines.push((street, true));
                 }
                 for (line, street_only) in lines {
-                    let words: Vec<u64> = normalize::normalized_words(line)
-                        .iter()
-                        .map(|w| self.word_hash(w))
-                        .collect();
+                    let normalized = normalize::normalized_words(line);
+                    let words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
                     if words.len() < 2 || words.len() > MAX_ADDRESS_WORDS {
                         continue;
+                    }
+                    if !normalized.iter().any(|w| w.bytes().any(|b| b.is_ascii_digit())) {
+                        stored.address_without_digit = true;
                     }
                     if let Some(first) = words.first() {
                         stored.address_firsts.push(*first);
@@ -658,6 +671,7 @@ impl EdmIndex {
         self.name_words.extend(&stored.name_words);
         self.address_firsts.extend(&stored.address_firsts);
         self.id_lengths |= stored.id_lengths;
+        self.every_address_has_digit &= !stored.address_without_digit;
         if let Some((prefixes, filter)) = &mut self.address_prefixes {
             for prefix in &stored.address_prefixes {
                 prefixes.push(*prefix);
@@ -707,6 +721,7 @@ impl EdmIndex {
             address_firsts: self.address_firsts.iter().copied().collect(),
             address_prefixes: self.address_prefixes.as_ref().map(|(prefixes, _)| prefixes.clone()),
             id_lengths: Some(self.id_lengths),
+            every_address_has_digit: Some(self.every_address_has_digit),
         };
         serde_json::to_vec(&saved).unwrap_or_default()
     }
@@ -736,6 +751,7 @@ impl EdmIndex {
                 .insert(*hash, || names.iter().chain(firsts.iter()).copied());
         }
         index.id_lengths = saved.id_lengths.unwrap_or(u64::MAX);
+        index.every_address_has_digit = saved.every_address_has_digit.unwrap_or(false);
         index.address_prefixes = saved.address_prefixes.map(|prefixes| {
             let filter = HashFilter::of_keys(&prefixes);
             (prefixes, filter)
@@ -773,6 +789,7 @@ impl EdmIndex {
                 address_firsts: Vec::new(),
                 address_prefixes: Vec::new(),
                 id_lengths: 0,
+                address_without_digit: false,
             };
             while let Some((s, kind, hash)) = fields.get(next_field) {
                 if *s != slot {
@@ -873,64 +890,49 @@ impl EdmIndex {
                 }
             });
         }
-        let mut next_email = 0;
-        let mut memo = WordMemo::for_text(text.len());
-        let mut token = String::new();
         // Name and address n-grams are built as the words arrive, so no list of all
         // words is kept: it was the largest allocation of a scan.
-        let mut grams = Grams::new(text, self.address_prefixes.as_ref().map(|(_, filter)| filter));
-        normalize::for_each_raw_word(text, |raw, start, end, ascii| {
-            // Memoized on the raw run: a repeated word is neither normalized nor hashed again.
-            let key = memo_key_in(text.as_bytes(), start, end);
-            let known = memo.get_or_insert(key, raw.len(), || {
-                let normalized = normalize::normalize_word(raw, ascii, &mut token);
-                if normalized.is_empty() {
-                    return KnownWord::default();
+        let mut words = WordReader {
+            memo: WordMemo::for_text(text.len()),
+            token: String::new(),
+            email_spans: &email_spans,
+            next_email: 0,
+            grams: Grams::new(text, self.address_prefixes.as_ref().map(|(_, filter)| filter)),
+        };
+        // Lines without a numeral, most of ordinary prose, are read after the lookup and
+        // only near its hits, when they can add nothing but names (see
+        // `numerals_anchor_matches`).
+        let mut deferred: Vec<std::ops::Range<usize>> = Vec::new();
+        if self.numerals_anchor_matches() {
+            for (span, numeral) in lines.partition(lines::NUMERAL) {
+                if numeral {
+                    words.read(self, text, span, &mut probes);
+                } else {
+                    deferred.push(span);
                 }
-                let hash = self.keyed(b"word", normalized.as_bytes());
-                KnownWord {
-                    hash,
-                    token: true,
-                    initial: normalized.chars().nth(1).is_none(),
-                    name: self.is_name_word(&hash),
-                    address_first: self.is_address_first(&hash),
-                }
-            });
-            if !known.token {
-                return;
             }
-            // Tokens and email spans are both in text order: advance one pointer.
-            while email_spans
-                .get(next_email)
-                .is_some_and(|(_, span_end)| *span_end <= start)
-            {
-                next_email += 1;
-            }
-            // Words of an email address are not also read as a name.
-            let in_email = email_spans
-                .get(next_email)
-                .is_some_and(|(span_start, span_end)| start >= *span_start && end <= *span_end);
-            grams.push(
-                Word {
-                    start,
-                    end,
-                    initial: known.initial,
-                    hash: (!in_email).then_some(known.hash),
-                    name: known.name && !in_email,
-                    address_first: known.address_first && !in_email,
-                },
-                &mut probes,
-            );
-        });
-        let Grams {
-            mut names, name_words, ..
-        } = grams;
+        } else {
+            words.read(self, text, 0..text.len(), &mut probes);
+        }
         let (hits, street_hits) = self.lookup_probes(probes);
         // Rows, hit starts and name words are all walked in text order with cursors:
         // binary searches per row were cache-missing over large files.
         // Hits by start, with their customers: also what a name is looked up near.
         let mut by_start: Vec<(usize, u32)> = hits.iter().map(|(slot, hit)| (hit.start, *slot)).collect();
         by_start.sort_unstable();
+        if !deferred.is_empty() && !by_start.is_empty() {
+            words.restart();
+            // Address candidates without a numeral are no indexed address: dropped.
+            let mut no_addresses = Vec::new();
+            for span in lines_near_hits(text, &deferred, &by_start, rows, self.config.window_chars) {
+                words.read(self, text, span, &mut no_addresses);
+            }
+            // The row walk below reads name words in text order.
+            words.grams.name_words.sort_unstable_by_key(|(_, start, _)| *start);
+        }
+        let Grams {
+            mut names, name_words, ..
+        } = words.grams;
         let (mut next_hit, mut next_word) = (0, 0);
         // Inside a table row, first and last name may sit in non-adjacent columns:
         // try every pair and triple of the row's name words.
@@ -1077,6 +1079,15 @@ impl EdmIndex {
             }
         }
         out
+    }
+
+    /// Whether every match holds a hit other than a name that is found without reading
+    /// the words of lines lacking a numeral: true when every indexed address and street
+    /// line has a digit (so an address is found only on a line with a numeral) and a
+    /// name alone cannot match. Emails, phones and ids are found on every line. A name
+    /// counts only near another hit, so the other lines are read only there.
+    fn numerals_anchor_matches(&self) -> bool {
+        self.every_address_has_digit && self.satisfied(FieldKind::Name.bit()).is_none()
     }
 
     fn is_name_word(&self, hash: &u64) -> bool {
@@ -1491,6 +1502,13 @@ impl<'t> Grams<'t> {
         self.remember(word);
     }
 
+    /// Forgets the latest words and open candidates: the next word starts afresh.
+    fn restart(&mut self) {
+        self.latest = [None, None];
+        self.addresses.clear();
+        self.open_names.clear();
+    }
+
     fn remember(&mut self, word: Word) {
         let [_, previous] = std::mem::take(&mut self.latest);
         self.latest = [previous, Some(word)];
@@ -1502,6 +1520,136 @@ impl<'t> Grams<'t> {
             _ => false,
         }
     }
+}
+
+/// Reads words of a text into name and address candidates, one span of whole lines at a
+/// time, in text order within each pass.
+struct WordReader<'t> {
+    memo: WordMemo,
+    token: String,
+    /// The text's email addresses, in order: their words are not read as a name.
+    email_spans: &'t [(usize, usize)],
+    /// First email span that may hold the next word.
+    next_email: usize,
+    grams: Grams<'t>,
+}
+
+impl<'t> WordReader<'t> {
+    /// Reads the words of `text[span]`; address probes go to `probes`.
+    fn read(&mut self, index: &EdmIndex, text: &'t str, span: std::ops::Range<usize>, probes: &mut Vec<Probe>) {
+        let Some(part) = text.get(span.clone()) else {
+            return;
+        };
+        let offset = span.start;
+        let Self {
+            memo,
+            token,
+            email_spans,
+            next_email,
+            grams,
+        } = self;
+        normalize::for_each_raw_word(part, |raw, start, end, ascii| {
+            let (start, end) = (offset + start, offset + end);
+            // Memoized on the raw run: a repeated word is neither normalized nor hashed again.
+            let key = memo_key_in(text.as_bytes(), start, end);
+            let known = memo.get_or_insert(key, raw.len(), || {
+                let normalized = normalize::normalize_word(raw, ascii, token);
+                if normalized.is_empty() {
+                    return KnownWord::default();
+                }
+                let hash = index.keyed(b"word", normalized.as_bytes());
+                KnownWord {
+                    hash,
+                    token: true,
+                    initial: normalized.chars().nth(1).is_none(),
+                    name: index.is_name_word(&hash),
+                    address_first: index.is_address_first(&hash),
+                }
+            });
+            if !known.token {
+                return;
+            }
+            // Tokens and email spans are both in text order: advance one pointer.
+            while email_spans
+                .get(*next_email)
+                .is_some_and(|(_, span_end)| *span_end <= start)
+            {
+                *next_email += 1;
+            }
+            // Words of an email address are not also read as a name.
+            let in_email = email_spans
+                .get(*next_email)
+                .is_some_and(|(span_start, span_end)| start >= *span_start && end <= *span_end);
+            grams.push(
+                Word {
+                    start,
+                    end,
+                    initial: known.initial,
+                    hash: (!in_email).then_some(known.hash),
+                    name: known.name && !in_email,
+                    address_first: known.address_first && !in_email,
+                },
+                probes,
+            );
+        });
+    }
+
+    /// Starts a new pass over later lines of the text, from its first email on.
+    fn restart(&mut self) {
+        self.next_email = 0;
+        self.grams.restart();
+    }
+}
+
+/// The lines of `deferred` (spans of whole lines, in order) where a name can count: lines
+/// holding a byte within `window` of a hit's start (`by_start`, sorted), or in a table
+/// row with a hit (see [`EdmIndex::lookup_names`]). Whole lines, merged, in order.
+fn lines_near_hits(
+    text: &str,
+    deferred: &[std::ops::Range<usize>],
+    by_start: &[(usize, u32)],
+    rows: &[(usize, usize)],
+    window: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut near: Vec<std::ops::Range<usize>> = by_start
+        .iter()
+        .map(|(at, _)| at.saturating_sub(window)..at.saturating_add(window).saturating_add(1))
+        .collect();
+    for (row_start, row_end) in rows {
+        let first = by_start.partition_point(|(at, _)| at < row_start);
+        if by_start.get(first).is_some_and(|(at, _)| at < row_end) {
+            near.push(*row_start..*row_end);
+        }
+    }
+    near.sort_unstable_by_key(|range| range.start);
+    let bytes = text.as_bytes();
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut next = 0;
+    for span in deferred {
+        while near.get(next).is_some_and(|range| range.end <= span.start) {
+            next += 1;
+        }
+        for range in near
+            .get(next..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|r| r.start < span.end)
+        {
+            let (low, high) = (range.start.max(span.start), range.end.min(span.end));
+            if low >= high {
+                continue;
+            }
+            let line_start = memchr::memrchr(b'\n', bytes.get(span.start..low).unwrap_or_default())
+                .map_or(span.start, |at| span.start + at + 1);
+            let line_end =
+                memchr::memchr(b'\n', bytes.get(high..span.end).unwrap_or_default()).map_or(span.end, |at| high + at);
+            match out.last_mut() {
+                Some(last) if line_start <= last.end => last.end = last.end.max(line_end),
+                _ => out.push(line_start..line_end),
+            }
+        }
+    }
+    out
 }
 
 /// What one scan knows about a raw word run (or an id run).
@@ -1732,6 +1880,8 @@ mod tests {
         }
         unfiltered.address_prefixes = None;
         unfiltered.id_lengths = u64::MAX;
+        // Every line's words read before the lookup.
+        unfiltered.every_address_has_digit = false;
         (build(), unfiltered)
     }
 
@@ -1754,6 +1904,7 @@ mod tests {
         "CUST-0042",
         "cust 7777",
         "12",
+        "１２",
         "7",
         "Main",
         "Oak",
@@ -1851,6 +2002,24 @@ mod tests {
         (names, addresses)
     }
 
+    /// A name on a line without a numeral counts with a hit in the same table row even
+    /// when the row runs over several lines and the hit is farther than the window.
+    #[test]
+    fn names_count_in_rows_of_several_lines() {
+        let (filtered, unfiltered) = filtered_and_unfiltered();
+        let filler = "notes without numbers ".repeat(30);
+        let text = format!("ana.rossi@example.org\n{filler}\nAna Rossi\nnext");
+        let row = (0, text.len() - "\nnext".len());
+        for rows in [vec![row], vec![]] {
+            let found = filtered.find_in_stream(&text, &rows);
+            assert_eq!(
+                found,
+                unfiltered.find_in_lines(&text, &LineClasses::every_line(&text), &rows)
+            );
+            assert_eq!(found.distinct_customers(), rows.len(), "rows {rows:?}");
+        }
+    }
+
     proptest::proptest! {
         /// The keyed prefilters, the batched lookups and the line gates drop only values
         /// that are not indexed: the scan finds exactly what it finds with every value
@@ -1859,9 +2028,11 @@ mod tests {
         fn prefiltered_scan_equals_unfiltered(
             parts in proptest::collection::vec(
                 proptest::prop_oneof![
-                    proptest::sample::select(FRAGMENTS).prop_map(str::to_string),
-                    "[0-9]{1,8}",
-                    "[a-z]{1,6}",
+                    6 => proptest::sample::select(FRAGMENTS).prop_map(str::to_string),
+                    2 => "[0-9]{1,8}",
+                    2 => "[a-z]{1,6}",
+                    // Prose without numerals, to put names near and far from other hits.
+                    1 => "[a-z ]{60,200}",
                 ],
                 0..40,
             ),

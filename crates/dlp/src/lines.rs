@@ -8,10 +8,15 @@
 
 use std::ops::Range;
 
+use crate::normalize;
+
 /// An ASCII digit.
 pub(crate) const DIGIT: u8 = 1;
 /// An `@`.
 pub(crate) const AT: u8 = 2;
+/// A character that normalizes to an ASCII digit: an ASCII digit or, say, a fullwidth
+/// or superscript one (see [`normalize::may_fold_to_ascii_digit`]).
+pub(crate) const NUMERAL: u8 = 4;
 
 /// The classes of bytes each line of one text holds.
 #[derive(Debug, Default)]
@@ -27,7 +32,7 @@ impl LineClasses {
         let mut lines = Vec::with_capacity(bytes.len() / 64 + 1);
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
-            let line = bytes.get(start..end).unwrap_or_default();
+            let line = text.get(start..end).unwrap_or_default();
             lines.push((start..end, classes(line)));
             start = end + 1;
         }
@@ -41,7 +46,7 @@ impl LineClasses {
         let mut start = 0;
         let mut lines = Vec::new();
         for line in text.split('\n') {
-            lines.push((start..start + line.len(), DIGIT | AT));
+            lines.push((start..start + line.len(), DIGIT | AT | NUMERAL));
             start += line.len() + 1;
         }
         Self { lines }
@@ -70,19 +75,22 @@ impl LineClasses {
 }
 
 /// The classes of bytes in `line`. Branch-free over fixed chunks so the compiler
-/// vectorizes it: this reads every byte of every scanned text.
-fn classes(line: &[u8]) -> u8 {
-    let (mut digit, mut at) = (false, false);
-    for chunk in line.chunks(64) {
+/// vectorizes it: this reads every byte of every scanned text. Only a line with
+/// non-ASCII bytes and no ASCII digit is read again, character by character.
+fn classes(line: &str) -> u8 {
+    let (mut digit, mut at, mut non_ascii) = (false, false, false);
+    for chunk in line.as_bytes().chunks(64) {
         for &byte in chunk {
             digit |= byte.wrapping_sub(b'0') < 10;
             at |= byte == b'@';
+            non_ascii |= byte >= 0x80;
         }
         if digit && at {
             break;
         }
     }
-    (u8::from(digit) * DIGIT) | (u8::from(at) * AT)
+    let numeral = digit || (non_ascii && line.chars().any(normalize::may_fold_to_ascii_digit));
+    (u8::from(digit) * DIGIT) | (u8::from(at) * AT) | (u8::from(numeral) * NUMERAL)
 }
 
 #[cfg(test)]
@@ -112,6 +120,14 @@ mod tests {
         check("a@b\nplain\n", AT, &["a@b"]);
         check("Nguyễn\nplain\n9", DIGIT, &["9"]);
         check("a@b\nplain\n9", AT | DIGIT, &["a@b", "9"]);
+        // Numerals: ASCII digits and characters that normalize to digits, not other
+        // scripts' digits (they stay as they are) nor Vietnamese letters.
+        check(
+            "Số １２ Lê Lợi\nNguyễn Văn An\nx²\n٣\n7",
+            NUMERAL,
+            &["Số １２ Lê Lợi", "x²", "7"],
+        );
+        check("Nguyễn Văn An\n7", NUMERAL, &["7"]);
         check("\n\n1\n\n", DIGIT, &["1"]);
         // A wanted byte past the first 64-byte chunk of a long line.
         let long = format!("{}7", "x".repeat(200));

@@ -168,6 +168,18 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
+/// Whether `c` folds ([`fold`]) to text with an ASCII digit: an ASCII digit, or a
+/// character whose compatibility decomposition holds one (fullwidth `１`, `²`, `½`,
+/// `①`). The Latin letters and combining marks of European and Vietnamese text, most
+/// non-ASCII characters scanned, are answered from their blocks.
+pub(crate) fn may_fold_to_ascii_digit(c: char) -> bool {
+    match c {
+        '0'..='9' => true,
+        '\u{0}'..='\u{7F}' | '\u{C0}'..='\u{24F}' | '\u{300}'..='\u{36F}' | '\u{1E00}'..='\u{1EFF}' => false,
+        _ => c.nfkd().any(|d| d.is_ascii_digit()),
+    }
+}
+
 /// The token of one raw word run (see [`for_each_raw_word`]), written into `buffer`:
 /// lowercased, folded when not ASCII, address words abbreviated. Empty when nothing
 /// alphanumeric remains.
@@ -209,6 +221,21 @@ pub fn normalized_words(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The blocks answered without decomposing hold no character that folds to a digit,
+    /// and every other character is answered as folding says.
+    #[test]
+    fn characters_that_fold_to_a_digit_are_known() {
+        let mut folding = 0;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let folds = fold(&c.to_string()).bytes().any(|b| b.is_ascii_digit());
+            assert_eq!(may_fold_to_ascii_digit(c), folds, "{c:?} (U+{:04X})", u32::from(c));
+            folding += usize::from(folds);
+        }
+        // Ten ASCII digits and hundreds of others (fullwidth, superscripts, fractions,
+        // circled and mathematical digits).
+        assert!(folding > 300, "{folding}");
+    }
 
     /// The per-character reading the allocation-free tokenizer must equal.
     fn reference_tokens(text: &str) -> Vec<Token> {

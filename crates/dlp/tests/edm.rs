@@ -241,13 +241,53 @@ fn an_index_saved_without_prefilters_loads_and_matches() {
     let index = index(EdmConfig::default(), &[("1", ANA, Some("IT")), ("3", BOB, Some("US"))]);
     let mut saved: serde_json::Value = serde_json::from_slice(&index.save()).unwrap();
     let fields = saved.as_object_mut().unwrap();
-    assert!(fields.remove("address_prefixes").is_some() && fields.remove("id_lengths").is_some());
+    for field in ["address_prefixes", "id_lengths", "every_address_has_digit"] {
+        assert!(fields.remove(field).is_some(), "{field}");
+    }
     let older = EdmIndex::load(&key(), &serde_json::to_vec(&saved).unwrap()).unwrap();
     for loaded in [&older, &EdmIndex::load(&key(), &index.save()).unwrap()] {
         check(loaded, "Ana Rossi, 12 Main Street, Springfield", &["1"]);
         check(loaded, "ref CUST-0042 for Ana Rossi", &["1"]);
         check(loaded, "12 Main Street, Springfield and CUST-0042", &["1"]);
         check(loaded, "Ana Rossi, 12 Main Road, Springfield", &[]);
+        check(loaded, "Ana Rossi\n12 Main Street, Springfield", &["1"]);
+    }
+}
+
+/// Names on lines without a numeral count next to a hit on another line, and an address
+/// written with other digits (fullwidth) or without any is found all the same.
+#[test]
+fn names_and_addresses_match_on_lines_with_and_without_numerals() {
+    let ana = index(EdmConfig::default(), &[("1", ANA, Some("IT"))]);
+    let filler = "the team met again to plan the next quarter ".repeat(8);
+    check(&ana, "Ana Rossi\n12 Main Street, Springfield", &["1"]);
+    check(&ana, "Ana Rossi\n１２ Main Street, Springfield", &["1"]);
+    check(&ana, &format!("Ana Rossi\n{filler}\nana.rossi@example.org"), &[]);
+    check(
+        &ana,
+        &format!("Ana Rossi\n{filler}\nAna Rossi ana.rossi@example.org"),
+        &["1"],
+    );
+    // Rows: a name and an email in one row, far apart.
+    check(
+        &ana,
+        &format!("name,notes,email\nAna Rossi,{filler},ana.rossi@example.org\n"),
+        &["1"],
+    );
+    const JEAN: &[(FieldKind, &str)] = &[(Name, "Jean Dupont"), (Address, "Rue de la Paix, Paris")];
+    let jean = index(EdmConfig::default(), &[("7", JEAN, Some("FR"))]);
+    check(&jean, "Jean Dupont\nRue de la Paix, Paris", &["7"]);
+    check(&jean, &format!("{filler}\nJean Dupont\nRue de la Paix, Paris"), &["7"]);
+    // Saved, and saved by a version that did not record whether addresses have digits.
+    let mut older: serde_json::Value = serde_json::from_slice(&jean.save()).unwrap();
+    assert!(older
+        .as_object_mut()
+        .unwrap()
+        .remove("every_address_has_digit")
+        .is_some());
+    for saved in [jean.save(), serde_json::to_vec(&older).unwrap()] {
+        let loaded = EdmIndex::load(&key(), &saved).unwrap();
+        check(&loaded, "Jean Dupont\nRue de la Paix, Paris", &["7"]);
     }
 }
 
