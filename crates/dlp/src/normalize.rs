@@ -170,12 +170,17 @@ fn is_word_char(c: char) -> bool {
 
 /// Whether `c` folds ([`fold`]) to text with an ASCII digit: an ASCII digit, or a
 /// character whose compatibility decomposition holds one (fullwidth `１`, `²`, `½`,
-/// `①`). The Latin letters and combining marks of European and Vietnamese text, most
-/// non-ASCII characters scanned, are answered from their blocks.
+/// `①`). The Latin letters and combining marks of European and Vietnamese text and
+/// general punctuation (curly quotes, dashes), most non-ASCII characters scanned, are
+/// answered from their blocks.
 pub(crate) fn may_fold_to_ascii_digit(c: char) -> bool {
     match c {
         '0'..='9' => true,
-        '\u{0}'..='\u{7F}' | '\u{C0}'..='\u{24F}' | '\u{300}'..='\u{36F}' | '\u{1E00}'..='\u{1EFF}' => false,
+        '\u{0}'..='\u{7F}'
+        | '\u{C0}'..='\u{24F}'
+        | '\u{300}'..='\u{36F}'
+        | '\u{1E00}'..='\u{1EFF}'
+        | '\u{2000}'..='\u{206F}' => false,
         _ => c.nfkd().any(|d| d.is_ascii_digit()),
     }
 }
