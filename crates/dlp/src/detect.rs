@@ -293,7 +293,7 @@ impl Detectors {
     /// matches found are the ones a search of the whole text finds, since no pattern
     /// matches across a line break.
     pub(crate) fn scan_lines(&self, text: &str, lines: &LineClasses) -> Vec<Detection> {
-        let mut context = ContextWords::new(&self.context, text);
+        let context = std::cell::RefCell::new(ContextWords::new(&self.context, text));
         let mut out = Vec::new();
         let mut compacted = String::new();
         for (span, holds) in lines.partition(lines::DIGIT | lines::AT) {
@@ -310,8 +310,13 @@ impl Detectors {
                 }
                 let from = m.start().saturating_sub(CONTEXT_BEFORE);
                 let to = m.end() + CONTEXT_AFTER;
-                let near = context.kinds_near(from, to);
-                let has_context = |kind: DetectorKind| near.contains(&kind);
+                // Searched only when the candidate's validator asks: emails, keys and
+                // tokens, most candidates of a customer table, never do.
+                let near = std::cell::OnceCell::new();
+                let has_context = |kind: DetectorKind| {
+                    near.get_or_init(|| context.borrow_mut().kinds_near(from, to))
+                        .contains(&kind)
+                };
                 if let Some((detector, confidence)) = self.classify(m.pattern().as_usize(), value, &has_context) {
                     out.push(Detection {
                         detector,
