@@ -1011,10 +1011,13 @@ impl EdmIndex {
         names.sort_unstable_by_key(|(_, start, _)| *start);
         let window = self.config.window_chars;
         let (mut first_near, mut next_row) = (0, 0);
+        // Each name with the customers close by (`near[from..to]`), then all looked up
+        // together so the cache misses of the postings overlap.
+        let mut asks: Vec<(u64, usize, usize, usize, usize)> = Vec::new();
         let mut near: Vec<u32> = Vec::new();
-        let mut out = Vec::new();
+        let mut slots: Vec<u32> = Vec::new();
         for (hash, start, end) in names {
-            near.clear();
+            slots.clear();
             while others
                 .get(first_near)
                 .is_some_and(|(at, _)| at.saturating_add(window) < start)
@@ -1022,7 +1025,7 @@ impl EdmIndex {
                 first_near += 1;
             }
             let within = others.get(first_near..).unwrap_or_default();
-            near.extend(
+            slots.extend(
                 within
                     .iter()
                     .take_while(|(at, _)| *at <= start.saturating_add(window))
@@ -1032,23 +1035,44 @@ impl EdmIndex {
                 next_row += 1;
             }
             if let Some((row_start, row_end)) = rows.get(next_row).filter(|(row_start, _)| *row_start <= start) {
-                let from = others.partition_point(|(at, _)| at < row_start);
-                let to = others.partition_point(|(at, _)| at < row_end);
-                near.extend(others.get(from..to).unwrap_or_default().iter().map(|(_, slot)| *slot));
+                let first = others.partition_point(|(at, _)| at < row_start);
+                let last = others.partition_point(|(at, _)| at < row_end);
+                slots.extend(
+                    others
+                        .get(first..last)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|(_, slot)| *slot),
+                );
             }
-            if near.is_empty() {
+            if slots.is_empty() {
                 continue;
             }
-            near.sort_unstable();
-            near.dedup();
-            let (merged, recent) = self.postings.targets(hash);
-            for slot in &near {
+            slots.sort_unstable();
+            slots.dedup();
+            asks.push((hash, start, end, near.len(), near.len() + slots.len()));
+            near.extend_from_slice(&slots);
+        }
+        let hashes: Vec<u64> = asks.iter().map(|(hash, ..)| *hash).collect();
+        let mut out = Vec::new();
+        self.postings.targets_many(&hashes, |index, merged, recent| {
+            let Some((_, start, end, from, to)) = asks.get(index) else {
+                return;
+            };
+            for slot in near.get(*from..*to).unwrap_or_default() {
                 let target = pack(*slot, kind);
                 if merged.binary_search(&target).is_ok() || recent.contains(&target) {
-                    out.push((*slot, FieldHit { kind, start, end }));
+                    out.push((
+                        *slot,
+                        FieldHit {
+                            kind,
+                            start: *start,
+                            end: *end,
+                        },
+                    ));
                 }
             }
-        }
+        });
         out
     }
 

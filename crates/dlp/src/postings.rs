@@ -46,13 +46,7 @@ impl Postings {
         let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(hashes.len().min(LOOKUP_BATCH));
         for (batch, chunk) in hashes.chunks(LOOKUP_BATCH).enumerate() {
             ranges.clear();
-            ranges.extend(chunk.iter().map(|hash| {
-                let prefix = hash.checked_shr(self.shift).unwrap_or(0) as usize;
-                match (self.directory.get(prefix), self.directory.get(prefix.saturating_add(1))) {
-                    (Some(&from), Some(&to)) => (from as usize, to as usize),
-                    _ => (0, 0),
-                }
-            }));
+            ranges.extend(chunk.iter().map(|hash| self.bucket(*hash)));
             // Touch each range's first entries so the scans below find them in cache; the
             // folded value only keeps the loads from being optimized away.
             let touched = ranges.iter().fold(0u64, |acc, (from, _)| {
@@ -78,22 +72,38 @@ impl Postings {
         }
     }
 
-    /// The targets stored under `hash`: those of the merged arrays, in ascending order,
-    /// and those added since the last merge.
-    pub(crate) fn targets(&self, hash: u64) -> (&[u32], &[u32]) {
-        let prefix = hash.checked_shr(self.shift).unwrap_or(0) as usize;
-        let merged = match (self.directory.get(prefix), self.directory.get(prefix.saturating_add(1))) {
-            (Some(&from), Some(&to)) => {
-                let (from, to) = (from as usize, to as usize);
-                let bucket = self.hashes.get(from..to).unwrap_or_default();
-                let first = from + bucket.partition_point(|h| *h < hash);
-                let last = from + bucket.partition_point(|h| *h <= hash);
-                self.targets.get(first..last).unwrap_or_default()
+    /// Calls `visit(i, merged, recent)` with the targets stored under `hashes[i]`, for
+    /// all `i`: those of the merged arrays, in ascending order, and those added since the
+    /// last merge. Staged like [`Postings::for_each_many`], so the cache misses of many
+    /// lookups overlap.
+    pub(crate) fn targets_many(&self, hashes: &[u64], mut visit: impl FnMut(usize, &[u32], &[u32])) {
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(hashes.len().min(LOOKUP_BATCH));
+        for (batch, chunk) in hashes.chunks(LOOKUP_BATCH).enumerate() {
+            ranges.clear();
+            ranges.extend(chunk.iter().map(|hash| self.bucket(*hash)));
+            let touched = ranges.iter().fold(0u64, |acc, (from, _)| {
+                acc ^ self.hashes.get(*from).copied().unwrap_or(0)
+                    ^ u64::from(self.targets.get(*from).copied().unwrap_or(0))
+            });
+            std::hint::black_box(touched);
+            for (offset, (hash, (from, to))) in chunk.iter().zip(&ranges).enumerate() {
+                let bucket = self.hashes.get(*from..*to).unwrap_or_default();
+                let first = from + bucket.partition_point(|h| h < hash);
+                let last = from + bucket.partition_point(|h| h <= hash);
+                let merged = self.targets.get(first..last).unwrap_or_default();
+                let recent = self.recent.get(hash).map_or(&[][..], Vec::as_slice);
+                visit(batch * LOOKUP_BATCH + offset, merged, recent);
             }
-            _ => &[],
-        };
-        let recent = self.recent.get(&hash).map_or(&[][..], Vec::as_slice);
-        (merged, recent)
+        }
+    }
+
+    /// The range of the merged arrays that holds the entries of `hash`, among others.
+    fn bucket(&self, hash: u64) -> (usize, usize) {
+        let prefix = hash.checked_shr(self.shift).unwrap_or(0) as usize;
+        match (self.directory.get(prefix), self.directory.get(prefix.saturating_add(1))) {
+            (Some(&from), Some(&to)) => (from as usize, to as usize),
+            _ => (0, 0),
+        }
     }
 
     /// Adds one entry; may merge (dropping targets `alive` rejects).
@@ -224,11 +234,18 @@ mod tests {
                 }
             }
             // Looked up as one batch (in an order unlike the arrays', repeats included).
-            let keys: Vec<u64> = (0u64..40).rev().chain(0..40).collect();
+            // More than one stage of lookups.
+            let keys: Vec<u64> = (0u64..40).rev().chain(0..40).cycle().take(300).collect();
             let hashes: Vec<u64> = keys.iter().map(|k| k.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
             let mut found: Vec<Vec<u32>> = vec![Vec::new(); hashes.len()];
             postings.for_each_many(&hashes, |i, t| if !dead.contains(&t) { found[i].push(t) });
-            for (hash, mut got) in hashes.iter().copied().zip(found) {
+            let mut staged: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+            postings.targets_many(&hashes, |i, merged, recent| {
+                assert_eq!(i, staged.len(), "in order");
+                staged.push((merged.to_vec(), recent.to_vec()));
+            });
+            proptest::prop_assert_eq!(staged.len(), hashes.len());
+            for ((hash, mut got), (merged, recent)) in hashes.iter().copied().zip(found).zip(staged) {
                 got.sort_unstable();
                 got.dedup();
                 let mut expected: Vec<u32> =
@@ -236,11 +253,10 @@ mod tests {
                 expected.sort_unstable();
                 expected.dedup();
                 proptest::prop_assert_eq!(&got, &expected);
-                // The same through `targets`, whose merged part is sorted.
-                let (merged, recent) = postings.targets(hash);
+                // The same through `targets_many`, whose merged part is sorted.
                 proptest::prop_assert!(merged.windows(2).all(|pair| pair[0] <= pair[1]));
                 let mut single: Vec<u32> =
-                    merged.iter().chain(recent).copied().filter(|t| !dead.contains(t)).collect();
+                    merged.iter().chain(&recent).copied().filter(|t| !dead.contains(t)).collect();
                 single.sort_unstable();
                 single.dedup();
                 proptest::prop_assert_eq!(single, expected);
