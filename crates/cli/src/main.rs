@@ -22,7 +22,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 // Cedar's evaluation allocates heavily; glibc malloc roughly halves decision
-// throughput once a large policy set is loaded.
+// throughput once a large policy set is loaded. Built without transparent huge pages
+// (`no_thp`): a DLP scan allocates and frees tens of megabytes per file, and with
+// mimalloc's huge-page advice every fresh 2 MiB page was zeroed by the kernel on first
+// touch, a fifth of a scan of customer tables (see docs/dlp-performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
