@@ -26,7 +26,8 @@ use crate::lines::{self, LineClasses};
 use crate::phone;
 
 /// Context words near candidates, found on demand: only the windows around candidates
-/// are searched, each byte once, so a text with few candidates costs almost nothing.
+/// are searched, each once (overlapping the next by at most the longest word), so a text
+/// with few candidates costs almost nothing.
 /// Every occurrence of a context word counts, also one inside or across another word
 /// ("card" in "Mastercard"): that reading does not depend on where a search starts, so
 /// the windows find exactly what a search of the whole text finds.

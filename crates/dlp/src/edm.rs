@@ -1646,6 +1646,17 @@ fn lines_near_hits(
         }
     }
     near.sort_unstable_by_key(|range| range.start);
+    // Merged, so their ends rise with their starts and the cursor below passes each once:
+    // a row over many lines, or a huge window, left one range spanning later ones, and
+    // every deferred span walked all of them again (found in review).
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(near.len());
+    for range in near {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    let near = merged;
     let bytes = text.as_bytes();
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
     let mut next = 0;
@@ -1865,6 +1876,11 @@ mod tests {
     /// Customers for the filter property: shared first names, streets and cities, so
     /// texts mix indexed words with unindexed combinations of them.
     fn filtered_and_unfiltered() -> (EdmIndex, EdmIndex) {
+        filtered_and_unfiltered_under(EdmConfig::default())
+    }
+
+    /// [`filtered_and_unfiltered`] under the rule `config`.
+    fn filtered_and_unfiltered_under(config: EdmConfig) -> (EdmIndex, EdmIndex) {
         let customers: &[&[(FieldKind, &str)]] = &[
             &[
                 (FieldKind::Name, "Ana Rossi"),
@@ -1886,7 +1902,7 @@ mod tests {
             ],
         ];
         let build = || {
-            let mut index = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+            let mut index = EdmIndex::new(&EdmKey::from_bytes([3; 32]), config.clone());
             for (n, fields) in customers.iter().enumerate() {
                 index.add(n as u64, fields, Some("US"));
             }
@@ -2042,6 +2058,59 @@ mod tests {
             );
             assert_eq!(found.distinct_customers(), rows.len(), "rows {rows:?}");
         }
+    }
+
+    proptest::proptest! {
+        // Rules and windows vary, so more cases than the default reach each boundary.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// Under any rule (fields needed, mandatory fields, window) and any rows, reading
+        /// the words of lines without a numeral only near hits finds what reading every
+        /// line finds.
+        #[test]
+        fn deferred_lines_read_as_every_line_under_any_rule(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => proptest::sample::select(FRAGMENTS).prop_map(str::to_string),
+                    1 => "[0-9]{1,8}",
+                    2 => "[a-z]{1,6}",
+                    1 => "[a-z ]{50,400}",
+                ],
+                0..40,
+            ),
+            separators in proptest::collection::vec(proptest::sample::select(SEPARATORS), 40),
+            rows in proptest::collection::vec((0..400usize, 0..400usize), 0..6),
+            min_fields in 1..4usize,
+            mandatory in proptest::collection::vec(
+                proptest::sample::select(&[FieldKind::Name, FieldKind::Email, FieldKind::Address, FieldKind::Phone][..]),
+                0..2,
+            ),
+            window in proptest::sample::select(&[0usize, 1, 8, 40, 300, usize::MAX][..]),
+        ) {
+            let config = EdmConfig { min_fields, mandatory, window_chars: window, ..EdmConfig::default() };
+            let (filtered, unfiltered) = filtered_and_unfiltered_under(config);
+            let mut text = String::new();
+            for (part, separator) in parts.iter().zip(separators) {
+                text.push_str(part);
+                text.push_str(separator);
+            }
+            // Rows in order, of any length, over any lines.
+            let mut spans = Vec::new();
+            let mut at = 0;
+            for (gap, len) in rows {
+                let (start, end) = (at + gap, at + gap + len);
+                if end > text.len() {
+                    break;
+                }
+                spans.push((start, end));
+                at = end;
+            }
+            proptest::prop_assert_eq!(
+                filtered.find_in_stream(&text, &spans),
+                unfiltered.find_in_lines(&text, &LineClasses::every_line(&text), &spans)
+            );
+        }
+
     }
 
     proptest::proptest! {
