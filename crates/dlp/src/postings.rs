@@ -38,49 +38,28 @@ pub(crate) struct Postings {
 
 impl Postings {
     /// Calls `visit(i, target)` for every target stored under `hashes[i]`, for all `i`
-    /// (dead ones included). Looked up in stages over [`LOOKUP_BATCH`] hashes at a
-    /// time: all directory reads, then one load of each range's
-    /// first hash and target, then the scans. The loads of a stage do not depend on each
-    /// other, so their cache misses overlap; one lookup at a time pays them in sequence.
+    /// (dead ones included), looked up as [`Postings::targets_many`] does.
     pub(crate) fn for_each_many(&self, hashes: &[u64], mut visit: impl FnMut(usize, u32)) {
-        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(hashes.len().min(LOOKUP_BATCH));
-        for (batch, chunk) in hashes.chunks(LOOKUP_BATCH).enumerate() {
-            ranges.clear();
-            ranges.extend(chunk.iter().map(|hash| self.bucket(*hash)));
-            // Touch each range's first entries so the scans below find them in cache; the
-            // folded value only keeps the loads from being optimized away.
-            let touched = ranges.iter().fold(0u64, |acc, (from, _)| {
-                acc ^ self.hashes.get(*from).copied().unwrap_or(0)
-                    ^ u64::from(self.targets.get(*from).copied().unwrap_or(0))
-            });
-            std::hint::black_box(touched);
-            for (offset, (hash, (from, to))) in chunk.iter().zip(&ranges).enumerate() {
-                let index = batch * LOOKUP_BATCH + offset;
-                if let (Some(stored), Some(targets)) = (self.hashes.get(*from..*to), self.targets.get(*from..*to)) {
-                    for (stored, target) in stored.iter().zip(targets) {
-                        if stored == hash {
-                            visit(index, *target);
-                        }
-                    }
-                }
-                if !self.recent.is_empty() {
-                    for target in self.recent.get(hash).into_iter().flatten() {
-                        visit(index, *target);
-                    }
-                }
+        self.targets_many(hashes, |index, merged, recent| {
+            for target in merged.iter().chain(recent) {
+                visit(index, *target);
             }
-        }
+        });
     }
 
     /// Calls `visit(i, merged, recent)` with the targets stored under `hashes[i]`, for
     /// all `i`: those of the merged arrays, in ascending order, and those added since the
-    /// last merge. Staged like [`Postings::for_each_many`], so the cache misses of many
-    /// lookups overlap.
+    /// last merge. Looked up in stages over [`LOOKUP_BATCH`] hashes at a time: all
+    /// directory reads, then one load of each range's first hash and target, then the
+    /// searches. The loads of a stage do not depend on each other, so their cache misses
+    /// overlap; one lookup at a time pays them in sequence.
     pub(crate) fn targets_many(&self, hashes: &[u64], mut visit: impl FnMut(usize, &[u32], &[u32])) {
         let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(hashes.len().min(LOOKUP_BATCH));
         for (batch, chunk) in hashes.chunks(LOOKUP_BATCH).enumerate() {
             ranges.clear();
             ranges.extend(chunk.iter().map(|hash| self.bucket(*hash)));
+            // Touch each range's first entries so the searches below find them in cache;
+            // the folded value only keeps the loads from being optimized away.
             let touched = ranges.iter().fold(0u64, |acc, (from, _)| {
                 acc ^ self.hashes.get(*from).copied().unwrap_or(0)
                     ^ u64::from(self.targets.get(*from).copied().unwrap_or(0))
