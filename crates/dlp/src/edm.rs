@@ -1788,7 +1788,7 @@ impl WordMemo {
 fn phone_spans<'a>(bytes: &'a [u8], lines: &'a LineClasses) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
     lines.spans(lines::DIGIT).flat_map(move |span| {
         let mut runs = Vec::new();
-        masks::for_each_run_with_digit(bytes, span, &PHONE_BYTES, |run| {
+        masks::for_each_run_with_digit(bytes, span, phone_bytes, |run| {
             let digits = bytes
                 .get(run.clone())
                 .unwrap_or_default()
@@ -1831,7 +1831,7 @@ fn for_each_id_run(
 ) {
     let bytes = text.as_bytes();
     for span in spans {
-        masks::for_each_run_with_digit(bytes, span, &ID_BYTES, |run| {
+        masks::for_each_run_with_digit(bytes, span, id_bytes, |run| {
             // Trimmed to its first and last alphanumeric; the digit is one.
             let run_bytes = bytes.get(run.clone()).unwrap_or_default();
             let first = run_bytes.iter().position(u8::is_ascii_alphanumeric);
@@ -1846,9 +1846,15 @@ fn for_each_id_run(
 }
 
 /// Bytes of customer-id-like runs.
-const ID_BYTES: masks::ByteSet = masks::alphanumeric_and(b"-_/.#");
-/// Bytes of [`Patterns::phone`] matches.
-const PHONE_BYTES: masks::ByteSet = masks::and_non_ascii(masks::digits_and(b" \t().-/+"));
+fn id_bytes(lanes: masks::Lanes) -> wide::i8x16 {
+    lanes.alphanumeric() | lanes.any_of(b"-_/.#")
+}
+
+/// Bytes of [`Patterns::phone`] matches, and of the non-ASCII characters where other
+/// scripts' digits sit.
+fn phone_bytes(lanes: masks::Lanes) -> wide::i8x16 {
+    lanes.digit() | lanes.any_of(b" \t().-/+") | lanes.non_ascii()
+}
 
 fn normalize_id(raw: &str) -> String {
     raw.chars()

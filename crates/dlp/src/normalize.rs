@@ -97,12 +97,15 @@ pub fn for_each_raw_word(text: &str, mut visit: impl FnMut(&str, usize, usize, b
     };
     let mut index = 0;
     while index < bytes.len() {
-        match bytes.get(index..index + 64) {
+        let block = bytes.get(index..index + 64).map(|block| {
+            let (word, non_ascii) = masks::block_masks(block, masks::Lanes::alphanumeric, masks::Lanes::non_ascii);
+            (word, non_ascii == 0)
+        });
+        match block {
             // All-ASCII blocks: one bit per byte, runs found from the mask's bit
             // transitions. Word and separator bytes alternate every few bytes in text,
             // so a branch per byte is mispredicted at every word edge.
-            Some(block) if block.is_ascii() => {
-                let word = masks::mask(block, masks::Lanes::alphanumeric);
+            Some((word, true)) => {
                 let mut from = 0;
                 loop {
                     let edge = match open {
