@@ -87,19 +87,39 @@ const COUNTRIES: &[(&str, &str)] = &[
     ("SA", "966"),
 ];
 
+/// Calling codes whose numbers keep their leading 0 after the code (Italy, San Marino,
+/// Vatican City): `06 6705 1838` in Rome is `+39 06 6705 1838`, not `+39 6…`.
+const LEADING_ZERO_KEPT: &[&str] = &["39", "378", "379"];
+
 /// A phone number split into calling code and national significant number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneNumber {
     /// Country calling code digits, when known.
     pub country_code: Option<String>,
-    /// National significant number digits (no trunk prefix).
+    /// National digits without a leading 0, the way a national reading of the number
+    /// is keyed.
     pub national: String,
+    /// The number began with a 0 that its international form keeps (see
+    /// [`LEADING_ZERO_KEPT`]).
+    pub leading_zero_kept: bool,
 }
 
 impl PhoneNumber {
+    fn new(country_code: Option<&str>, national: &str) -> Self {
+        let stripped = national.strip_prefix('0');
+        Self {
+            leading_zero_kept: stripped.is_some() && country_code.is_some_and(|cc| LEADING_ZERO_KEPT.contains(&cc)),
+            country_code: country_code.map(str::to_string),
+            national: stripped.unwrap_or(national).to_string(),
+        }
+    }
+
     /// E.164 form (`+` and digits) when the calling code is known.
     pub fn e164(&self) -> Option<String> {
-        self.country_code.as_ref().map(|cc| format!("+{cc}{}", self.national))
+        let zero = if self.leading_zero_kept { "0" } else { "" };
+        self.country_code
+            .as_ref()
+            .map(|cc| format!("+{cc}{zero}{}", self.national))
     }
 }
 
@@ -130,22 +150,16 @@ pub fn parse(raw: &str, country: Option<&str>) -> Option<PhoneNumber> {
     };
     if let Some(number) = international {
         let (cc, national) = split_calling_code(number)?;
-        let national = national.strip_prefix('0').unwrap_or(national);
-        return valid_length(national).then(|| PhoneNumber {
-            country_code: Some(cc.to_string()),
-            national: national.to_string(),
-        });
+        let number = PhoneNumber::new(Some(cc), national);
+        return valid_length(&number.national).then_some(number);
     }
     let cc = country.and_then(calling_code);
-    let national = match cc {
+    let number = match cc {
         // NANP numbers are often written with the leading 1.
-        Some("1") if digits.len() == 11 => digits.strip_prefix('1').unwrap_or(&digits),
-        _ => digits.strip_prefix('0').unwrap_or(&digits),
+        Some("1") if digits.len() == 11 => PhoneNumber::new(cc, digits.strip_prefix('1').unwrap_or(&digits)),
+        _ => PhoneNumber::new(cc, &digits),
     };
-    valid_length(national).then(|| PhoneNumber {
-        country_code: cc.map(str::to_string),
-        national: national.to_string(),
-    })
+    valid_length(&number.national).then_some(number)
 }
 
 /// Whether `raw` is a number with a known calling code, i.e.
@@ -265,14 +279,20 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
 
 /// Sub-runs of a phone-like match worth trying: the whole run, its parts split on `/`,
 /// and the run without its first or last digit group (a neighbouring number glued on).
+/// A first group that is an international prefix (`+52`, `0052`) stays: what follows it
+/// is a national number of that country, and read alone it would be taken for one of
+/// the customer's own country (`+52 312 546 1350` in Mexico is not `(312) 546-1350` in
+/// Chicago).
 pub fn candidate_runs(run: &str) -> Vec<&str> {
     let mut runs = vec![run];
     if run.contains('/') {
         runs.extend(run.split('/').map(str::trim).filter(|p| !p.is_empty()));
     }
     let trimmed = run.trim();
-    if let Some((_, rest)) = trimmed.split_once([' ', '\t']) {
-        runs.push(rest.trim());
+    if let Some((head, rest)) = trimmed.split_once([' ', '\t']) {
+        if !head.starts_with('+') && !head.starts_with("00") {
+            runs.push(rest.trim());
+        }
     }
     if let Some((head, _)) = trimmed.rsplit_once([' ', '\t']) {
         runs.push(head.trim());

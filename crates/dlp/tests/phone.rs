@@ -29,6 +29,11 @@ fn phone_forms() {
     check("+44 (0)20 7946 0958", None, Some((Some("+442079460958"), "2079460958")));
     check("020 7946 0958", Some("GB"), Some((Some("+442079460958"), "2079460958")));
     check("0171 2345678", None, Some((None, "1712345678")));
+    // Italian numbers keep their leading 0 after the calling code.
+    check("+39 06 6705 1838", None, Some((Some("+390667051838"), "667051838")));
+    check("+390667051838", None, Some((Some("+390667051838"), "667051838")));
+    check("06 6705 1838", Some("IT"), Some((Some("+390667051838"), "667051838")));
+    check("+39 347 123 4567", None, Some((Some("+393471234567"), "3471234567")));
     check("+999 1234567", None, None);
     check("12", Some("US"), None);
     check("", None, None);
