@@ -237,6 +237,10 @@ struct SavedIndex {
 }
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
+/// Version 2 folds `ı`, `ð`, `ħ` and `ŧ` (5 December 2026). A version 1 save hashed
+/// words with them unfolded and cannot be rehashed without the plaintext: it is refused,
+/// and the index is built again from the vault.
+const SAVE_VERSION: u32 = 2;
 const MAX_NAME_WORDS: usize = 4;
 const MAX_ADDRESS_WORDS: usize = 12;
 /// Largest gap (bytes) between two words of one name or address n-gram; " | " between
@@ -713,7 +717,7 @@ impl EdmIndex {
     pub fn save(&self) -> Vec<u8> {
         let saved = SavedIndex {
             format: SAVE_FORMAT.to_string(),
-            version: 1,
+            version: SAVE_VERSION,
             key_check: self.key_check,
             config: self.config.clone(),
             customers: self.stored_customers(),
@@ -729,9 +733,9 @@ impl EdmIndex {
     /// Loads bytes written by [`EdmIndex::save`] under the same key.
     pub fn load(key: &EdmKey, bytes: &[u8]) -> Result<Self, EdmError> {
         let saved: SavedIndex = serde_json::from_slice(bytes).map_err(|e| EdmError::Format(e.to_string()))?;
-        if saved.format != SAVE_FORMAT || saved.version != 1 {
+        if saved.format != SAVE_FORMAT || saved.version != SAVE_VERSION {
             return Err(EdmError::Format(format!(
-                "found format {:?} version {}",
+                "found format {:?} version {}, expected version {SAVE_VERSION}: build the index again from the vault",
                 saved.format, saved.version
             )));
         }

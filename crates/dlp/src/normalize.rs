@@ -29,7 +29,11 @@ pub fn fold(text: &str) -> String {
             continue;
         }
         match c {
-            'đ' | 'Đ' => out.push('d'),
+            'đ' | 'Đ' | 'ð' | 'Ð' => out.push('d'),
+            // Turkish dotless i: "Yılmaz" is written "Yilmaz" and "YILMAZ".
+            'ı' => out.push('i'),
+            'ħ' | 'Ħ' => out.push('h'),
+            'ŧ' | 'Ŧ' => out.push('t'),
             'ø' | 'Ø' => out.push('o'),
             'ł' | 'Ł' => out.push('l'),
             'ß' => out.push_str("ss"),
