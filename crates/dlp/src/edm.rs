@@ -1824,10 +1824,12 @@ fn find_in_spans<'t>(
 
 /// Calls `visit(start, end)` for every customer-id-like run with a digit within `spans`
 /// of `text` (whole lines): a maximal run of ASCII alphanumerics and `-_/.#`, trimmed to
-/// its first and last alphanumeric, at least two characters long. Hand-written because it
-/// reads every byte of every line with a digit: it equals the regex
-/// `[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]` (matches with a digit) and walks runs from
-/// byte-class masks instead of testing byte by byte.
+/// its first and last alphanumeric, at least two characters long; then, when the run holds
+/// a `/`, each of its parts between slashes that is such a run too and not the whole
+/// (`R-007` in `/customers/R-007/edit`). Hand-written because it reads every byte of every
+/// line with a digit: it equals the regex `[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]`
+/// (matches with a digit) and its parts, and walks runs from byte-class masks instead of
+/// testing byte by byte.
 fn for_each_id_run(
     text: &str,
     spans: impl Iterator<Item = std::ops::Range<usize>>,
@@ -1836,17 +1838,37 @@ fn for_each_id_run(
     let bytes = text.as_bytes();
     for span in spans {
         masks::for_each_run_with_digit(bytes, span, id_bytes, |run| {
-            // Trimmed to its first and last alphanumeric; the digit is one.
-            let run_bytes = bytes.get(run.clone()).unwrap_or_default();
-            let first = run_bytes.iter().position(u8::is_ascii_alphanumeric);
-            let last = run_bytes.iter().rposition(u8::is_ascii_alphanumeric);
-            if let (Some(first), Some(last)) = (first, last) {
-                if last > first {
-                    visit(run.start + first, run.start + last + 1);
+            let Some(whole) = trimmed_id(bytes, run) else {
+                return;
+            };
+            visit(whole.start, whole.end);
+            let whole_bytes = bytes.get(whole.clone()).unwrap_or_default();
+            if !whole_bytes.contains(&b'/') {
+                return;
+            }
+            let mut part_start = whole.start;
+            for part in whole_bytes.split(|b| *b == b'/') {
+                let part_range = part_start..part_start + part.len();
+                part_start = part_range.end + 1;
+                if let Some(id) = trimmed_id(bytes, part_range).filter(|id| *id != whole) {
+                    if bytes
+                        .get(id.clone())
+                        .is_some_and(|id| id.iter().any(u8::is_ascii_digit))
+                    {
+                        visit(id.start, id.end);
+                    }
                 }
             }
         });
     }
+}
+
+/// `bytes[run]` trimmed to its first and last ASCII alphanumeric, when they are two.
+fn trimmed_id(bytes: &[u8], run: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
+    let run_bytes = bytes.get(run.clone())?;
+    let first = run_bytes.iter().position(u8::is_ascii_alphanumeric)?;
+    let last = run_bytes.iter().rposition(u8::is_ascii_alphanumeric)?;
+    (last > first).then(|| run.start + first..run.start + last + 1)
 }
 
 /// Bytes of customer-id-like runs.
@@ -2255,11 +2277,20 @@ mod tests {
         #[test]
         fn id_runs_equal_the_regex(text in "([a-zA-Z0-9\\-_/.# ,|é]|\\PC|[0-9A-Z]{1,40}){0,60}") {
             let regex = Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]").unwrap();
-            let want: Vec<(usize, usize)> = regex
-                .find_iter(&text)
-                .filter(|m| m.as_str().bytes().any(|b| b.is_ascii_digit()))
-                .map(|m| (m.start(), m.end()))
-                .collect();
+            let with_digit = |m: &regex::Match<'_>| m.as_str().bytes().any(|b| b.is_ascii_digit());
+            let mut want: Vec<(usize, usize)> = Vec::new();
+            for m in regex.find_iter(&text).filter(with_digit) {
+                want.push((m.start(), m.end()));
+                let mut offset = m.start();
+                for part in m.as_str().split('/').filter(|_| m.as_str().contains('/')) {
+                    let inner = regex.find(part).filter(|p| p.as_str().len() < m.as_str().len());
+                    if let Some(p) = inner.filter(with_digit) {
+                        // The regex's first match in a part between slashes is the part trimmed.
+                        want.push((offset + p.start(), offset + p.end()));
+                    }
+                    offset += part.len() + 1;
+                }
+            }
             let mut got = Vec::new();
             for_each_id_run(&text, std::iter::once(0..text.len()), |start, end| got.push((start, end)));
             proptest::prop_assert_eq!(got, want);

@@ -97,6 +97,12 @@ fn normalization_and_proximity() {
         ("bob: +1 415 555 0123, BOB@CORP.EXAMPLE".into(), vec!["bob"]),
         ("Olivia Brown, +44 (0)20 7946 0958".into(), vec!["uk"]),
         ("12 Main St. Springfield — customer CUST-0042".into(), vec!["ana"]),
+        // An id inside a path or glued to a letter by a slash.
+        (
+            "Ana Rossi: https://crm.example/customers/CUST-0042/edit".into(),
+            vec!["ana"],
+        ),
+        ("Ana Rossi ref a/cust-0042".into(), vec!["ana"]),
         ("Ana Rossi only, no other data".into(), vec![]),
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
         ("12 Main Street; ana.rossi@example.org".into(), vec!["ana"]),
