@@ -667,13 +667,16 @@ impl Extractor {
                         row = Some(String::new());
                     }
                 }
-                "td" | "th" => {
-                    if let Some(current) = row.as_mut() {
-                        if closing {
-                            current.push_str(CELL_SEPARATOR);
-                        }
-                    }
-                }
+                "td" | "th" => match row.as_mut() {
+                    Some(current) if closing => current.push_str(CELL_SEPARATOR),
+                    Some(_) => {}
+                    // Cells without a row around them (a fragment of a table) are
+                    // still apart.
+                    None if prose.ends_with(|c: char| !c.is_whitespace()) => prose.push(' '),
+                    None => {}
+                },
+                // Formatting inside a word renders as one word: `Ngu<b>yễn</b>`.
+                _ if is_inline_html_tag(local) => {}
                 "table" => {
                     if let Some(done) = row.take() {
                         self.push(done, true, source);
@@ -908,6 +911,32 @@ fn json_scalar(value: &serde_json::Value) -> String {
     }
 }
 
+/// HTML elements that format text in place and so do not separate words.
+fn is_inline_html_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "span"
+            | "b"
+            | "i"
+            | "u"
+            | "s"
+            | "em"
+            | "strong"
+            | "font"
+            | "small"
+            | "big"
+            | "sup"
+            | "sub"
+            | "mark"
+            | "abbr"
+            | "strike"
+            | "del"
+            | "ins"
+            | "tt"
+            | "wbr"
+    )
+}
+
 fn is_block_tag(name: &str) -> bool {
     matches!(
         name,
@@ -950,6 +979,10 @@ fn join_source(parent: &str, name: &str) -> String {
 fn append_text(target: &mut String, text: &str) {
     let trimmed = text.trim();
     if trimmed.is_empty() {
+        // Whitespace alone between two tags still separates words: `</b> <i>`.
+        if !text.is_empty() && target.ends_with(|c: char| !c.is_whitespace()) {
+            target.push(' ');
+        }
         return;
     }
     if target.ends_with(|c: char| !c.is_whitespace()) && text.starts_with(char::is_whitespace) {

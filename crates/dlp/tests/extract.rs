@@ -127,6 +127,9 @@ fn formats_and_encodings() {
         ("json record", br#"{"name":"Ana","contact":{"email":"a@x.io"}}"#.to_vec(), ok(&["Ana | a@x.io"], 1)),
         ("json big object", format!("{{\"title\":\"x\",\"list\":[{}]}}", (0..40).map(|i| format!("\"v{i}\"")).collect::<Vec<_>>().join(",")).into_bytes(), ok(&["title: x", "v39"], 0)),
         ("xml inline names", b"<c><first>Ana</first><last>Rossi</last></c>".to_vec(), ok(&["Ana Rossi"], 0)),
+        // Formatting inside a word does not split it; cells outside a row stay apart.
+        ("html inline formatting", "<p>Ngu<span>yễn</span> <b>V</b>ăn An</p>".as_bytes().to_vec(), ok(&["Nguyễn Văn An"], 0)),
+        ("html cells without a row", b"<td>Ana</td><td>Rossi</td><td>ana@x.io</td>".to_vec(), ok(&["Ana Rossi ana@x.io"], 0)),
         (
             "html",
             b"<html><script>var hidden=1;</script><p>Hi &amp; bye&#33;</p><table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table></html>".to_vec(),
