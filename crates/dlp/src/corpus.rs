@@ -510,6 +510,11 @@ pub fn pdf(lines: &[String]) -> Vec<u8> {
         content.push_str(&format!("({ascii} ) Tj T*\n"));
     }
     content.push_str("ET");
+    pdf_of_content(&content)
+}
+
+/// A one-page PDF whose page content stream is `content`, with font `/F1` (Helvetica).
+pub fn pdf_of_content(content: &str) -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),

@@ -423,8 +423,8 @@ impl Extractor {
                 return Err(UninspectableReason::Encrypted { format: "pdf".into() });
             }
             let mut pages = Vec::new();
-            for page in doc.get_pages().keys() {
-                pages.push(doc.extract_text(&[*page]).unwrap_or_default());
+            for page_id in doc.get_pages().values() {
+                pages.push(pdf_page_text(&doc, *page_id));
             }
             Ok(pages)
         });
@@ -1169,4 +1169,115 @@ fn count_unquoted(line: &str, delimiter: u8) -> usize {
         }
     }
     count
+}
+
+/// The text a PDF page shows, with its lines and words apart. Written here rather than
+/// with lopdf's `extract_text`, which glues text across moves of the text position:
+/// `(Customer list) Tj T* (Kavya Reddy) Tj` read as "Customer listKavya Reddy", and
+/// words placed one by one ran together. A move to another line starts a new line; a
+/// move along the line after a fragment of two or more characters is a space (a single
+/// character placed alone is a glyph of a word set letter by letter); a kerning gap
+/// wider than a tenth of the font size in a `TJ` array is a space, as in lopdf.
+fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId) -> String {
+    use lopdf::Object;
+    let encodings: std::collections::BTreeMap<Vec<u8>, lopdf::Encoding<'_>> = doc
+        .get_page_fonts(page_id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, font)| font.get_font_encoding(doc).ok().map(|encoding| (name, encoding)))
+        .collect();
+    let Ok(content) = doc
+        .get_page_content(page_id)
+        .and_then(|data| lopdf::content::Content::decode(&data))
+    else {
+        return String::new();
+    };
+    let number = |operand: Option<&Object>| operand.and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+    let mut text = String::new();
+    let mut encoding = None;
+    // The text line's vertical position, the leading `T*` moves by, whether the position
+    // moved since text was last shown, where that was, and how many characters it had.
+    let (mut line_y, mut leading, mut moved) = (0.0f32, 0.0f32, false);
+    let mut shown: Option<(f32, usize)> = None;
+    for operation in &content.operations {
+        let operands = &operation.operands;
+        let mut show: Option<&[Object]> = None;
+        match operation.operator.as_str() {
+            "Tf" => {
+                encoding = operands
+                    .first()
+                    .and_then(|font| font.as_name().ok())
+                    .and_then(|name| encodings.get(name));
+            }
+            "BT" => {
+                line_y = 0.0;
+                moved = true;
+            }
+            "TL" => leading = number(operands.first()),
+            "Td" | "TD" => {
+                let ty = number(operands.get(1));
+                if operation.operator == "TD" {
+                    leading = -ty;
+                }
+                line_y += ty;
+                moved = true;
+            }
+            "Tm" => {
+                line_y = number(operands.get(5));
+                moved = true;
+            }
+            "T*" => {
+                line_y -= leading;
+                moved = true;
+            }
+            "Tj" | "TJ" => show = Some(operands),
+            "'" => {
+                line_y -= leading;
+                moved = true;
+                show = Some(operands);
+            }
+            "\"" => {
+                line_y -= leading;
+                moved = true;
+                show = operands.get(2..);
+            }
+            _ => {}
+        }
+        let (Some(operands), Some(encoding)) = (show, encoding) else {
+            continue;
+        };
+        let mut fragment = String::new();
+        pdf_shown_text(&mut fragment, encoding, operands);
+        if fragment.is_empty() {
+            continue;
+        }
+        match shown {
+            Some((y, _)) if moved && (y - line_y).abs() > 0.5 => text.push('\n'),
+            Some((_, chars)) if moved && chars >= 2 => text.push(' '),
+            _ => {}
+        }
+        shown = Some((line_y, fragment.chars().count()));
+        moved = false;
+        text.push_str(&fragment);
+    }
+    text.push('\n');
+    text
+}
+
+/// Appends the strings of a text-showing operator's operands.
+fn pdf_shown_text(text: &mut String, encoding: &lopdf::Encoding<'_>, operands: &[lopdf::Object]) {
+    use lopdf::Object;
+    for operand in operands {
+        match operand {
+            Object::String(bytes, _) => {
+                if let Ok(decoded) = lopdf::Document::decode_text(encoding, bytes) {
+                    text.push_str(&decoded);
+                }
+            }
+            Object::Array(items) => pdf_shown_text(text, encoding, items),
+            Object::Integer(gap) if *gap < -100 => text.push(' '),
+            Object::Real(gap) if *gap < -100.0 => text.push(' '),
+            _ => {}
+        }
+    }
 }

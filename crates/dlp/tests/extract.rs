@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use dlp::corpus::pdf_of_content;
 use dlp::extract::{extract, Extraction, Limits, UninspectableReason};
 use proptest::prelude::*;
 
@@ -156,6 +157,13 @@ fn formats_and_encodings() {
             ok(&["Roadmap secret"], 0),
         ),
         ("pdf", dlp::corpus::pdf(&["first line".into(), "second line".into()]), ok(&["first line", "second line"], 0)),
+        // Moves of the text position separate lines and words; letters set one by one
+        // and narrow kerning do not.
+        ("pdf lines", pdf_of_content("BT /F1 10 Tf 14 TL 50 780 Td (Customer list) Tj T* (Kavya Reddy) Tj T* ET"), ok(&["Customer list\nKavya Reddy\n"], 0)),
+        ("pdf words placed", pdf_of_content("BT /F1 10 Tf 1 0 0 1 50 780 Tm (Kavya) Tj ET BT /F1 10 Tf 1 0 0 1 83.6 780 Tm (Reddy) Tj ET BT 1 0 0 1 50 760 Tm (next) Tj ET"), ok(&["Kavya Reddy\nnext"], 0)),
+        ("pdf letters placed", pdf_of_content("BT /F1 10 Tf 50 700 Td (K) Tj 6 0 Td (a) Tj 5 0 Td (v) Tj 5 0 Td (ya) Tj 0 -12 Td (x) Tj ET"), ok(&["Kavya\nx"], 0)),
+        ("pdf quote operators", pdf_of_content("BT /F1 10 Tf 12 TL 50 700 Td (one) Tj (two) ' 1 2 (three) \" ET"), ok(&["one\ntwo\nthree"], 0)),
+        ("pdf kerning", pdf_of_content("BT /F1 10 Tf 50 700 Td [(Ana) -250 (Ro) -20 (ssi)] TJ ET"), ok(&["Ana Rossi"], 0)),
         ("email", email_with_zip(), ok(&["Hello there", "body words here", "html words", "attached secret words"], 1)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
         ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
