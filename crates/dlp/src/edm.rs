@@ -197,6 +197,10 @@ struct StoredCustomer {
     /// Street part of addresses (before the first comma): supporting evidence only.
     #[serde(rename = "supporting", default)]
     street_lines: Vec<u64>,
+    /// The rest of addresses (after the first comma), when it has a digit: with the
+    /// street line close by, the address written over two lines.
+    #[serde(default)]
+    localities: Vec<u64>,
     name_words: Vec<u64>,
     address_firsts: Vec<u64>,
     /// Hashes of the first two words of the customer's addresses (see
@@ -252,6 +256,11 @@ const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "si
 const MAX_ROW_NAME_WORDS: usize = 8;
 /// Evidence bit of a street-line address hit (beside the five FieldKind bits).
 const STREET_LINE: u8 = 32;
+/// Evidence bit of a locality hit: the part of an address after its first comma.
+const LOCALITY_LINE: u8 = 64;
+/// Marks a locality's target in `EdmIndex::street_postings` (a street line's is the
+/// bare slot), in the bits [`slot_of`] masks off.
+const LOCALITY_TARGET: u32 = 1 << 29;
 const NAME_SEED: u64 = 0x6e61_6d65_0000_0001;
 const ADDRESS_SEED: u64 = 0x6164_6472_0000_0002;
 
@@ -279,7 +288,7 @@ pub struct EdmIndex {
     id_hasher: foldhash::fast::FixedState,
     /// Field hashes to slot and kind ([`pack`]).
     postings: Postings,
-    /// Street-line hashes to slot.
+    /// Street-line hashes to slot, and locality hashes to slot and [`LOCALITY_TARGET`].
     street_postings: Postings,
     name_words: HashSet<u64, foldhash::fast::RandomState>,
     address_firsts: HashSet<u64, foldhash::fast::RandomState>,
@@ -539,6 +548,7 @@ impl EdmIndex {
             id: id.clone(),
             fields: Vec::new(),
             street_lines: Vec::new(),
+            localities: Vec::new(),
             name_words: Vec::new(),
             address_firsts: Vec::new(),
             address_prefixes: Vec::new(),
@@ -585,17 +595,30 @@ impl EdmIndex {
                 }
             }
             FieldKind::Address => {
-                let mut lines = vec![(value, false)];
-                if let Some((street, _)) = value.split_once(',') {
-                    lines.push((street, true));
+                #[derive(PartialEq)]
+                enum Part {
+                    Whole,
+                    Street,
+                    Locality,
                 }
-                for (line, street_only) in lines {
+                let mut lines = vec![(value, Part::Whole)];
+                if let Some((street, locality)) = value.split_once(',') {
+                    lines.push((street, Part::Street));
+                    lines.push((locality, Part::Locality));
+                }
+                for (line, part) in lines {
                     let normalized = normalize::normalized_words(line);
                     let words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
                     if words.len() < 2 || words.len() > MAX_ADDRESS_WORDS {
                         continue;
                     }
                     if !normalized.iter().any(|w| w.bytes().any(|b| b.is_ascii_digit())) {
+                        // A locality without a digit ("Springfield, IL") is left out
+                        // rather than making every line's words be read first (see
+                        // `numerals_anchor_matches`).
+                        if part == Part::Locality {
+                            continue;
+                        }
                         stored.address_without_digit = true;
                     }
                     if let Some(first) = words.first() {
@@ -607,10 +630,10 @@ impl EdmIndex {
                             .push(combine(ADDRESS_SEED, first_two.iter().copied()));
                     }
                     let hash = combine(ADDRESS_SEED, words.iter().copied());
-                    if street_only {
-                        stored.street_lines.push(hash);
-                    } else {
-                        stored.fields.push((kind, hash));
+                    match part {
+                        Part::Whole => stored.fields.push((kind, hash)),
+                        Part::Street => stored.street_lines.push(hash),
+                        Part::Locality => stored.localities.push(hash),
                     }
                 }
             }
@@ -672,6 +695,9 @@ impl EdmIndex {
         for hash in &stored.street_lines {
             self.street_postings.insert(*hash, slot, is_alive);
         }
+        for hash in &stored.localities {
+            self.street_postings.insert(*hash, slot | LOCALITY_TARGET, is_alive);
+        }
         self.name_words.extend(&stored.name_words);
         self.address_firsts.extend(&stored.address_firsts);
         self.id_lengths |= stored.id_lengths;
@@ -683,7 +709,8 @@ impl EdmIndex {
             }
         }
         let (postings, streets) = (&self.postings, &self.street_postings);
-        for hash in stored.fields.iter().map(|(_, h)| h).chain(&stored.street_lines) {
+        let supporting = stored.street_lines.iter().chain(&stored.localities);
+        for hash in stored.fields.iter().map(|(_, h)| h).chain(supporting) {
             self.value_filter
                 .insert(*hash, || postings.keys().chain(streets.keys()));
         }
@@ -774,11 +801,11 @@ impl EdmIndex {
             .collect();
         fields.sort_unstable();
         fields.dedup();
-        let mut streets: Vec<(u32, u64)> = self
+        let mut streets: Vec<(u32, u32, u64)> = self
             .street_postings
             .entries()
-            .filter(|(_, slot)| self.is_alive(*slot))
-            .map(|(hash, slot)| (slot, hash))
+            .filter(|(_, target)| self.is_alive(slot_of(*target)))
+            .map(|(hash, target)| (slot_of(target), target & LOCALITY_TARGET, hash))
             .collect();
         streets.sort_unstable();
         streets.dedup();
@@ -789,6 +816,7 @@ impl EdmIndex {
                 id: RecordId(self.id_of(slot).unwrap_or_default().to_string()),
                 fields: Vec::new(),
                 street_lines: Vec::new(),
+                localities: Vec::new(),
                 name_words: Vec::new(),
                 address_firsts: Vec::new(),
                 address_prefixes: Vec::new(),
@@ -802,11 +830,14 @@ impl EdmIndex {
                 stored.fields.push((*kind, *hash));
                 next_field += 1;
             }
-            while let Some((s, hash)) = streets.get(next_street) {
+            while let Some((s, locality, hash)) = streets.get(next_street) {
                 if *s != slot {
                     break;
                 }
-                stored.street_lines.push(*hash);
+                match locality {
+                    0 => stored.street_lines.push(*hash),
+                    _ => stored.localities.push(*hash),
+                }
                 next_street += 1;
             }
             if self.is_alive(slot) {
@@ -921,8 +952,14 @@ impl EdmIndex {
         let (hits, street_hits) = self.lookup_probes(probes);
         // Rows, hit starts and name words are all walked in text order with cursors:
         // binary searches per row were cache-missing over large files.
-        // Hits by start, with their customers: also what a name is looked up near.
-        let mut by_start: Vec<(usize, u32)> = hits.iter().map(|(slot, hit)| (hit.start, *slot)).collect();
+        // Hits by start, with their customers: also what a name is looked up near. A
+        // street line with its locality makes an address, so those count too.
+        let supporting = street_hits.iter().map(|(slot, hit, _)| (hit.start, *slot));
+        let mut by_start: Vec<(usize, u32)> = hits
+            .iter()
+            .map(|(slot, hit)| (hit.start, *slot))
+            .chain(supporting)
+            .collect();
         by_start.sort_unstable();
         if !deferred.is_empty() && !by_start.is_empty() {
             words.restart();
@@ -971,8 +1008,8 @@ impl EdmIndex {
     }
 
     /// Looks up every probe (filter first, then postings, each over the whole batch):
-    /// field hits and street-line hits of live customers.
-    fn lookup_probes(&self, mut probes: Vec<Probe>) -> (Hits, Hits) {
+    /// field hits and street-line and locality hits of live customers.
+    fn lookup_probes(&self, mut probes: Vec<Probe>) -> (Hits, SupportingHits) {
         self.value_filter.retain(&mut probes, |p| p.hash);
         let hashes: Vec<u64> = probes.iter().map(|p| p.hash).collect();
         let mut hits = Vec::new();
@@ -987,10 +1024,15 @@ impl EdmIndex {
         let streets: Vec<&Probe> = probes.iter().filter(|p| p.kind == FieldKind::Address).collect();
         let street_hashes: Vec<u64> = streets.iter().map(|p| p.hash).collect();
         let mut street_hits = Vec::new();
-        self.street_postings.for_each_many(&street_hashes, |index, slot| {
+        self.street_postings.for_each_many(&street_hashes, |index, target| {
+            let slot = slot_of(target);
+            let bit = match target & LOCALITY_TARGET {
+                0 => STREET_LINE,
+                _ => LOCALITY_LINE,
+            };
             if let Some(p) = streets.get(index) {
                 if self.is_alive(slot) {
-                    street_hits.push((slot, p.hit()));
+                    street_hits.push((slot, p.hit(), bit));
                 }
             }
         });
@@ -1128,12 +1170,14 @@ impl EdmIndex {
 
     /// Effective kinds of a group of hits when it satisfies the rule. A street line
     /// without city (STREET_LINE) counts as the address only next to an email, phone,
-    /// customer id or full address: name plus street alone is too common to be a record.
+    /// customer id or full address, or to the rest of the address (LOCALITY_LINE, the
+    /// address written over two lines): name plus street alone is too common to be a
+    /// record. A locality alone is no address.
     fn satisfied(&self, kinds: u8) -> Option<u8> {
-        let mut effective = kinds & !STREET_LINE;
+        let mut effective = kinds & !(STREET_LINE | LOCALITY_LINE);
         let strong =
             FieldKind::Email.bit() | FieldKind::Phone.bit() | FieldKind::CustomerId.bit() | FieldKind::Address.bit();
-        if kinds & STREET_LINE != 0 && effective & strong != 0 {
+        if kinds & STREET_LINE != 0 && (effective & strong != 0 || kinds & LOCALITY_LINE != 0) {
             effective |= FieldKind::Address.bit();
         }
         let enough = effective.count_ones() as usize >= self.config.min_fields.max(1)
@@ -1141,27 +1185,22 @@ impl EdmIndex {
         enough.then_some(effective)
     }
 
-    fn evaluate(
-        &self,
-        hits: Vec<(u32, FieldHit)>,
-        street_hits: Vec<(u32, FieldHit)>,
-        rows: &[(usize, usize)],
-    ) -> EdmMatches {
+    fn evaluate(&self, hits: Hits, street_hits: SupportingHits, rows: &[(usize, usize)]) -> EdmMatches {
         // Rows are looked up for all hits in one ordered walk (a binary search per hit
         // was cache-missing on large files); hits are then grouped per customer by
         // sorting flat lists rather than filling a map of small vectors. The key
         // determines the whole entry (the row follows from the start, the kind from the
         // bit), so equal keys are equal entries and `dedup` removes repeats.
         let key = |(slot, hit, bit, _): &HitEntry| (*slot, hit.start, hit.end, *bit);
-        let mut all: Vec<HitEntry> = with_rows(hits, rows)
-            .map(|(slot, hit, row)| (slot, hit, hit.kind.bit(), row))
+        let with_bits = hits
+            .into_iter()
+            .map(|(slot, hit)| (slot, hit, hit.kind.bit()))
             .collect();
+        let mut all: Vec<HitEntry> = with_rows(with_bits, rows).collect();
         all.sort_unstable_by_key(key);
-        let mut supported: Vec<HitEntry> = with_rows(street_hits, rows)
-            .map(|(slot, hit, row)| (slot, hit, STREET_LINE, row))
-            .collect();
+        let mut supported: Vec<HitEntry> = with_rows(street_hits, rows).collect();
         supported.sort_unstable_by_key(key);
-        // Street lines only support customers that have another hit. Both lists are
+        // Street lines and localities only support customers that have another hit. Both lists are
         // walked by slot together: a binary search per street hit missed the cache at
         // every step on large files.
         let mut next = 0;
@@ -1320,13 +1359,10 @@ pub(crate) fn join_segments(segments: &[Segment]) -> (String, Vec<(usize, usize)
 
 /// Hits sorted by start, each with the index of the row (sorted, disjoint spans)
 /// containing its start, found by walking rows and hits together.
-fn with_rows(
-    mut hits: Vec<(u32, FieldHit)>,
-    rows: &[(usize, usize)],
-) -> impl Iterator<Item = (u32, FieldHit, Option<usize>)> + '_ {
-    hits.sort_unstable_by_key(|(_, h)| h.start);
+fn with_rows(mut hits: SupportingHits, rows: &[(usize, usize)]) -> impl Iterator<Item = HitEntry> + '_ {
+    hits.sort_unstable_by_key(|(_, h, _)| h.start);
     let mut next_row = 0;
-    hits.into_iter().map(move |(slot, hit)| {
+    hits.into_iter().map(move |(slot, hit, bit)| {
         while rows.get(next_row).is_some_and(|(_, end)| *end <= hit.start) {
             next_row += 1;
         }
@@ -1334,14 +1370,19 @@ fn with_rows(
             .get(next_row)
             .is_some_and(|(start, _)| *start <= hit.start)
             .then_some(next_row);
-        (slot, hit, row)
+        (slot, hit, bit, row)
     })
 }
 
 /// Hits of field values by customer slot.
 type Hits = Vec<(u32, FieldHit)>;
 
-/// A hit being evaluated: slot, hit, evidence bit (a kind's or [`STREET_LINE`]), row.
+/// Hits of street lines and localities by customer slot, with their evidence bit
+/// ([`STREET_LINE`] or [`LOCALITY_LINE`]).
+type SupportingHits = Vec<(u32, FieldHit, u8)>;
+
+/// A hit being evaluated: slot, hit, evidence bit (a kind's, [`STREET_LINE`] or
+/// [`LOCALITY_LINE`]), row.
 type HitEntry = (u32, FieldHit, u8, Option<usize>);
 
 /// A candidate value of scanned text: its keyed hash, the field kind it may be, where.

@@ -40,6 +40,11 @@ const BOB: &[(FieldKind, &str)] = &[
 const DR: &[(FieldKind, &str)] = &[(Name, "Dr. María López"), (Email, "maria@x.example")];
 const UK: &[(FieldKind, &str)] = &[(Name, "Olivia Brown"), (Phone, "020 7946 0958")];
 const GIULIA: &[(FieldKind, &str)] = &[(Name, "Giulia Bianchi"), (Phone, "06 6705 1838")];
+const ZOFIA: &[(FieldKind, &str)] = &[
+    (Name, "Zofia Wójcik"),
+    (Address, "ul. Długa 141, 80-828 Gdańsk"),
+    (Email, "zofia.w@wp.pl"),
+];
 const OMER: &[(FieldKind, &str)] = &[(Name, "Ömer Yılmaz"), (Phone, "0532 111 22 33")];
 const SIGURDUR: &[(FieldKind, &str)] = &[(Name, "Sigurður Jónsson"), (Phone, "+354 611 2233")];
 
@@ -68,6 +73,7 @@ fn all() -> EdmIndex {
             ("dr", DR, None),
             ("giulia", GIULIA, Some("IT")),
             ("omer", OMER, Some("TR")),
+            ("zofia", ZOFIA, Some("PL")),
             ("sigurdur", SIGURDUR, Some("IS")),
         ],
     )
@@ -105,6 +111,24 @@ fn normalization_and_proximity() {
         ("Ana Rossi ref a/cust-0042".into(), vec!["ana"]),
         ("Ana Rossi only, no other data".into(), vec![]),
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
+        // An address over two lines: its street line and the rest, close together.
+        ("Zofia Wójcik\nul. Długa 141\n80-828 Gdańsk".into(), vec!["zofia"]),
+        (
+            "<p>Zofia Wójcik<br>ul. Długa 141<br>80-828 Gdańsk</p>".into(),
+            vec!["zofia"],
+        ),
+        (
+            "name,address\nZofia Wójcik,\"ul. Długa 141\n80-828 Gdańsk\"\n".into(),
+            vec!["zofia"],
+        ),
+        ("Zofia Wójcik, ul. Długa 141, 80-828 Gdańsk".into(), vec!["zofia"]),
+        ("Zofia Wójcik\nul. Długa 141".into(), vec![]),
+        ("Zofia Wójcik\n80-828 Gdańsk".into(), vec![]),
+        ("ul. Długa 141\n80-828 Gdańsk".into(), vec![]),
+        (
+            format!("Zofia Wójcik {}\nul. Długa 141\n80-828 Gdańsk", "far ".repeat(100)),
+            vec![],
+        ),
         ("12 Main Street; ana.rossi@example.org".into(), vec!["ana"]),
         ("ana.rossi@example.org alone".into(), vec![]),
         ("Ana Rossi and +39 347 123 4568 (one digit off)".into(), vec![]),
@@ -135,8 +159,10 @@ fn normalization_and_proximity() {
             vec!["ana", "bob"],
         ),
     ];
+    let reloaded = EdmIndex::load(&key(), &index.save()).unwrap();
     for (text, expected) in &cases {
         check(&index, text, expected);
+        check(&reloaded, text, expected);
     }
 }
 
@@ -180,7 +206,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 8);
+    assert_eq!(index.len(), 9);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -189,7 +215,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 9);
+    assert_eq!(index.len(), 10);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }
