@@ -13,6 +13,17 @@ use crate::{import, output};
 #[derive(Subcommand)]
 pub enum CustomersCmd {
     /// Import customers from a CSV file (all rows or none).
+    ///
+    /// The first line names the columns. Recognised headers, in any case and with
+    /// spaces, dashes and underscores ignored: id, name, company, email, phone, address,
+    /// notes, annual value, bank details, country, owner, team, territory,
+    /// classification, compartments (and common synonyms such as "full name", "e-mail",
+    /// "telephone" or "account manager"). Other headers: --map FIELD=COLUMN.
+    ///
+    /// Every row needs a name and an owner: the id of a person already imported
+    /// (`custodia people import`). Several emails, phones or addresses in one cell are
+    /// separated by ';' or '|'. Country is a two-letter ISO code (GB, VN; UK is read as
+    /// GB); phone numbers written in national form are read in it.
     Import {
         file: PathBuf,
         /// Map a field to a column whose header is not recognised: FIELD=COLUMN.
@@ -192,6 +203,7 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
         CustomersCmd::List { owner, limit } => {
             let bulk = gw.list_customers(&actor, &access, owner.map(PersonId).as_ref(), limit)?;
             print_bulk(ctx, &bulk)?;
+            warn_if_limited(bulk.records.len(), limit);
         }
         CustomersCmd::Show { id } => {
             let view = gw.read_customer(&actor, &access, &CustomerId(id))?;
@@ -204,6 +216,7 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
         CustomersCmd::Search { query, limit } => {
             let bulk = gw.search_customers(&actor, &access, &query, limit)?;
             print_bulk(ctx, &bulk)?;
+            warn_if_limited(bulk.records.len(), limit);
         }
         CustomersCmd::Erase { id, yes } => {
             if !yes {
@@ -229,6 +242,14 @@ fn report_problems(ctx: &Context, problems: &[import::LineProblem]) -> anyhow::R
         }
     }
     Ok(())
+}
+
+/// Says on standard error (standard output may be JSON) that a listing stopped at its
+/// limit: a vault of 780 customers listed as 50 looked like a vault of 50.
+fn warn_if_limited(shown: usize, limit: usize) {
+    if shown >= limit {
+        eprintln!("(stopped at --limit {limit}; there may be more: raise --limit to see them)");
+    }
 }
 
 fn print_bulk(ctx: &Context, bulk: &gateway::Bulk<gateway::CustomerView>) -> anyhow::Result<()> {

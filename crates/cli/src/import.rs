@@ -300,3 +300,25 @@ fn person_from(f: &BTreeMap<String, String>) -> Result<Person, String> {
         agreements,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// `customers import --help` names every column the reader recognises.
+    #[test]
+    fn import_help_names_every_column() {
+        use clap::CommandFactory as _;
+        let cli = crate::Cli::command();
+        let import = cli
+            .find_subcommand("customers")
+            .and_then(|c| c.find_subcommand("import"))
+            .and_then(|c| c.get_long_about())
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        for (field, _) in super::CUSTOMER_COLUMNS {
+            assert!(
+                import.contains(&field.replace('_', " ")),
+                "{field} missing from:\n{import}"
+            );
+        }
+    }
+}

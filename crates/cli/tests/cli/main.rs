@@ -214,6 +214,26 @@ fn map_option_maps_unrecognised_headers() {
     assert!(unknown.stderr.contains("unknown field \"nom\""), "{}", unknown.stderr);
 }
 
+/// A listing cut at its limit says so on standard error, and only then.
+#[test]
+fn a_listing_cut_at_its_limit_says_so() {
+    let env = Env::with_people();
+    let csv = env.file(
+        "three.csv",
+        "id,name,owner,phone,country\nC-1,An,p-1,47 54 23 73,DK\nC-2,Binh,p-1,0505 844 40 94,TR\nC-3,Chi,p-1,020 7946 0958,UK\n",
+    );
+    env.run(&["customers", "import", csv.to_str().unwrap()]).ok();
+    let cut = env.run(&["customers", "list", "--json", "--limit", "2"]).ok();
+    assert_eq!(cut.json()["records"].as_array().unwrap().len(), 2);
+    assert!(cut.stderr.contains("stopped at --limit 2"), "{}", cut.stderr);
+    let whole = env.run(&["customers", "list", "--limit", "3"]).ok();
+    assert!(whole.stderr.contains("stopped at --limit 3"), "{}", whole.stderr);
+    let all = env.run(&["customers", "list"]).ok();
+    assert!(!all.stderr.contains("stopped"), "{}", all.stderr);
+    let help = env.run(&["customers", "import", "--help"]).ok();
+    assert!(help.stdout.contains("people import"), "{}", help.stdout);
+}
+
 /// Each bad input: the command fails with a line naming the problem, and
 /// nothing is written.
 #[test]
