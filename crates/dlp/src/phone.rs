@@ -217,7 +217,8 @@ fn valid_length(national: &str) -> bool {
 }
 
 /// Digit strings a phone-like text run may stand for: its digits read as E.164 (with any
-/// `00` international prefix dropped) and as a national number without trunk prefix.
+/// `00` international prefix dropped) and, unless it starts with `+` or `00`, as a
+/// national number without trunk prefix.
 pub fn candidate_keys(raw: &str) -> Vec<String> {
     let mut keys = Vec::with_capacity(3);
     for_each_candidate_key(raw, |key| {
@@ -266,8 +267,14 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
             target.copy_from_slice(source);
         }
         visit(international.get(..count - 1).unwrap_or_default());
-    } else {
-        visit(buffer.get(..=count).unwrap_or_default());
+        return;
+    }
+    visit(buffer.get(..=count).unwrap_or_default());
+    // A number written with its country code is that country's: its digits read as a
+    // national number would be taken for one of the customer's own country
+    // (`+1 7911924512` is not `07911 924512` in Leeds).
+    if raw.trim_start().starts_with('+') {
+        return;
     }
     visit(digits.strip_prefix(b"0").unwrap_or(digits));
     if count == 11 {

@@ -136,6 +136,8 @@ fn normalization_and_proximity() {
         ("Robert Smith +52 415 555 0123".into(), vec![]),
         ("Robert Smith, 0052 415 555 0123".into(), vec![]),
         ("Robert Smith tel. +1 415 555 0123".into(), vec!["bob"]),
+        ("Olivia Brown +1 2079460958".into(), vec![]),
+        ("Olivia Brown 0044 2079460958".into(), vec!["uk"]),
         ("Olivia Brown +33 20 7946 0958".into(), vec![]),
         ("Olivia Brown 020 7946 0958".into(), vec!["uk"]),
         ("Giulia Bianchi +390667051838".into(), vec!["giulia"]),

@@ -49,6 +49,9 @@ fn reference_keys(raw: &str) -> Vec<String> {
     let mut keys = Vec::new();
     let international = digits.strip_prefix("00").unwrap_or(&digits);
     keys.push(format!("+{international}"));
+    if digits.starts_with("00") || raw.trim_start().starts_with('+') {
+        return keys;
+    }
     let national = digits.strip_prefix('0').unwrap_or(&digits);
     keys.push(national.to_string());
     if digits.len() == 11 {
