@@ -1006,27 +1006,25 @@ fn decode_entities(text: &str) -> String {
         let end = after.bytes().take(12).position(|b| b == b';');
         let decoded = end.and_then(|end| {
             let entity = after.get(1..end)?;
-            let ch = match entity {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                "nbsp" => ' ',
-                _ => {
+            let mut buffer = [0u8; 4];
+            let text: &str = match entity {
+                "nbsp" => " ",
+                _ if entity.starts_with('#') => {
                     let code = if let Some(hex) = entity.strip_prefix("#x").or_else(|| entity.strip_prefix("#X")) {
                         u32::from_str_radix(hex, 16).ok()?
                     } else {
                         entity.strip_prefix('#')?.parse().ok()?
                     };
-                    char::from_u32(code)?
+                    char::from_u32(code)?.encode_utf8(&mut buffer)
                 }
+                // Every HTML5 named entity (`&eacute;` in "J&eacute;r&ocirc;me").
+                _ => quick_xml::escape::resolve_html5_entity(entity)?,
             };
-            Some((ch, end + 1))
+            out.push_str(text);
+            Some(end + 1)
         });
         match decoded {
-            Some((ch, len)) => {
-                out.push(ch);
+            Some(len) => {
                 rest = after.get(len..).unwrap_or_default();
             }
             None => {
