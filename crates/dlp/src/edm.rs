@@ -605,6 +605,11 @@ impl EdmIndex {
                 if let Some((street, locality)) = value.split_once(',') {
                     lines.push((street, Part::Street));
                     lines.push((locality, Part::Locality));
+                    // "Flat 19A, 113 Park Street, Kolkata 700016" over three lines: each
+                    // later part is a locality too.
+                    if locality.contains(',') {
+                        lines.extend(locality.split(',').map(|part| (part, Part::Locality)));
+                    }
                 }
                 for (line, part) in lines {
                     let normalized = normalize::normalized_words(line);

@@ -45,6 +45,10 @@ const ZOFIA: &[(FieldKind, &str)] = &[
     (Address, "ul. Długa 141, 80-828 Gdańsk"),
     (Email, "zofia.w@wp.pl"),
 ];
+const AARAV: &[(FieldKind, &str)] = &[
+    (Name, "Aarav Patel"),
+    (Address, "Flat 19A, 113 Park Street, Kolkata 700016"),
+];
 const OMER: &[(FieldKind, &str)] = &[(Name, "Ömer Yılmaz"), (Phone, "0532 111 22 33")];
 const SIGURDUR: &[(FieldKind, &str)] = &[(Name, "Sigurður Jónsson"), (Phone, "+354 611 2233")];
 
@@ -74,6 +78,7 @@ fn all() -> EdmIndex {
             ("giulia", GIULIA, Some("IT")),
             ("omer", OMER, Some("TR")),
             ("zofia", ZOFIA, Some("PL")),
+            ("aarav", AARAV, Some("IN")),
             ("sigurdur", SIGURDUR, Some("IS")),
         ],
     )
@@ -113,6 +118,15 @@ fn normalization_and_proximity() {
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
         // An address over two lines: its street line and the rest, close together.
         ("Zofia Wójcik\nul. Długa 141\n80-828 Gdańsk".into(), vec!["zofia"]),
+        (
+            "Aarav Patel\nFlat 19A\n113 Park Street\nKolkata 700016".into(),
+            vec!["aarav"],
+        ),
+        (
+            "Aarav Patel\nFlat 19A, 113 Park Street\nKolkata 700016".into(),
+            vec!["aarav"],
+        ),
+        ("Aarav Patel\nKolkata 700016".into(), vec![]),
         (
             "<p>Zofia Wójcik<br>ul. Długa 141<br>80-828 Gdańsk</p>".into(),
             vec!["zofia"],
@@ -208,7 +222,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 9);
+    assert_eq!(index.len(), 10);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -217,7 +231,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 10);
+    assert_eq!(index.len(), 11);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }
