@@ -198,7 +198,7 @@ impl Extractor {
     fn push(&mut self, text: String, is_row: bool, source: &str) {
         if !text.trim().is_empty() {
             self.out.segments.push(Segment {
-                text,
+                text: fold_fullwidth(text),
                 is_row,
                 source: source.to_string(),
             });
@@ -992,6 +992,27 @@ fn append_text(target: &mut String, text: &str) {
     if text.ends_with(char::is_whitespace) {
         target.push(' ');
     }
+}
+
+/// `text` with the fullwidth forms of ASCII (`ｊｏｅ＠ｘ．ｃｏｍ`, `０９１２`, U+FF01..U+FF5E)
+/// and the ideographic space read as ASCII, as NFKC reads them, so that emails, phone
+/// numbers, ids and detector patterns written in them are found. Their UTF-8 starts with
+/// byte 0xEF or 0xE3, which most text lacks: it is returned as it is.
+fn fold_fullwidth(text: String) -> String {
+    let fullwidth = |c: char| ('\u{FF01}'..='\u{FF5E}').contains(&c) || c == '\u{3000}';
+    let Some(first) = memchr::memchr2(0xEF, 0xE3, text.as_bytes()) else {
+        return text;
+    };
+    if !text.get(first..).unwrap_or_default().contains(fullwidth) {
+        return text;
+    }
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            _ if fullwidth(c) => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 fn decode_entities(text: &str) -> String {

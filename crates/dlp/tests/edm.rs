@@ -155,6 +155,12 @@ fn normalization_and_proximity() {
         ("Olivia Brown +33 20 7946 0958".into(), vec![]),
         ("Olivia Brown 020 7946 0958".into(), vec!["uk"]),
         ("Giulia Bianchi +390667051838".into(), vec!["giulia"]),
+        // Fullwidth forms read as ASCII, as NFKC reads them.
+        (
+            "Ｇｉｕｌｉａ　Ｂｉａｎｃｈｉ　＋３９　０６　６７０５　１８３８".into(),
+            vec!["giulia"],
+        ),
+        ("Maria Lopez ＜ｍａｒｉａ＠ｘ．ｅｘａｍｐｌｅ＞".into(), vec!["dr"]),
         // Letters without a Unicode decomposition fold by hand.
         ("Omer Yilmaz 0532 111 2233".into(), vec!["omer"]),
         ("ÖMER YILMAZ, 0532 111 2233".into(), vec!["omer"]),

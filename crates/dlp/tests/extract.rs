@@ -129,6 +129,7 @@ fn formats_and_encodings() {
         ("json big object", format!("{{\"title\":\"x\",\"list\":[{}]}}", (0..40).map(|i| format!("\"v{i}\"")).collect::<Vec<_>>().join(",")).into_bytes(), ok(&["title: x", "v39"], 0)),
         ("xml inline names", b"<c><first>Ana</first><last>Rossi</last></c>".to_vec(), ok(&["Ana Rossi"], 0)),
         // Formatting inside a word does not split it; cells outside a row stay apart.
+        ("fullwidth forms", "ｌｏｒｅｎｚｏ．ｅ＠ｗａｎａｄｏｏ．ｆｒ　０９１２　３４５　６７８ 山田 ＡＢｃ".as_bytes().to_vec(), ok(&["lorenzo.e@wanadoo.fr 0912 345 678 山田 ABc"], 0)),
         ("html named entities", b"<p>J&eacute;r&ocirc;me M&eacute;nard &amp; G&uuml;nther &#x4E;&#97;&nbsp;&bogus; &amp</p>".to_vec(), ok(&["Jérôme Ménard & Günther Na &bogus; &amp"], 0)),
         ("html inline formatting", "<p>Ngu<span>yễn</span> <b>V</b>ăn An</p>".as_bytes().to_vec(), ok(&["Nguyễn Văn An"], 0)),
         ("html cells without a row", b"<td>Ana</td><td>Rossi</td><td>ana@x.io</td>".to_vec(), ok(&["Ana Rossi ana@x.io"], 0)),
