@@ -4,9 +4,11 @@
 //! digit and email patterns) matches across a line break, and each needs a byte of a known
 //! class: an ASCII digit or an `@`. Searching only the lines that hold such a byte finds
 //! exactly the matches a search of the whole text finds, while most lines of ordinary
-//! prose are skipped without running a pattern. Words are read the same way: an
-//! address with a house number lies on a line with a numeral, so exact data match reads
-//! the words of other lines only near hits found elsewhere.
+//! prose are skipped without running a pattern. Words are read by paragraphs instead,
+//! since a name or address may run on over a line break ("Dear Ananya\nBanerjee") but
+//! not over a line without a word: an address with a house number lies in a paragraph
+//! with a numeral, so exact data match reads the words of other paragraphs only near
+//! hits found elsewhere.
 
 use std::ops::Range;
 
@@ -19,6 +21,8 @@ pub(crate) const AT: u8 = 2;
 /// A character that normalizes to an ASCII digit: an ASCII digit or, say, a fullwidth
 /// or superscript one (see [`normalize::may_fold_to_ascii_digit`]).
 pub(crate) const NUMERAL: u8 = 4;
+/// A byte of a word: an ASCII letter or digit, or a byte of a non-ASCII character.
+pub(crate) const WORD: u8 = 8;
 
 /// The classes of bytes each line of one text holds.
 #[derive(Debug, Default)]
@@ -48,7 +52,7 @@ impl LineClasses {
         let mut start = 0;
         let mut lines = Vec::new();
         for line in text.split('\n') {
-            lines.push((start..start + line.len(), DIGIT | AT | NUMERAL));
+            lines.push((start..start + line.len(), DIGIT | AT | NUMERAL | WORD));
             start += line.len() + 1;
         }
         Self { lines }
@@ -58,6 +62,26 @@ impl LineClasses {
     /// in text order.
     pub(crate) fn spans(&self, wanted: u8) -> impl Iterator<Item = Range<usize>> + '_ {
         self.partition(wanted).filter(|(_, holds)| *holds).map(|(span, _)| span)
+    }
+
+    /// The paragraphs of the text, in order, each with whether one of its lines holds a
+    /// byte of a class in `wanted`. A paragraph is a maximal run of lines with a [`WORD`]
+    /// byte: words two line breaks apart are never read as one name or address, so no
+    /// candidate runs over a line without a word. Lines without one are left out: they
+    /// hold nothing to read.
+    pub(crate) fn paragraphs(&self, wanted: u8) -> impl Iterator<Item = (Range<usize>, bool)> + '_ {
+        let mut lines = self.lines.iter().filter(|(_, classes)| classes & WORD != 0).peekable();
+        std::iter::from_fn(move || {
+            let (first, classes) = lines.next()?;
+            let mut holds = classes & wanted != 0;
+            let mut span = first.clone();
+            // The next line with a word continues the paragraph when it follows at once.
+            while let Some((next, classes)) = lines.next_if(|(next, _)| next.start == span.end + 1) {
+                holds |= classes & wanted != 0;
+                span.end = next.end;
+            }
+            Some((span, holds))
+        })
     }
 
     /// The whole text cut into maximal spans of consecutive lines that do or do not hold
@@ -81,19 +105,23 @@ impl LineClasses {
 /// digit and a character that may normalize to one ([`may_start_numeral`]) is read again,
 /// character by character.
 fn classes(line: &str) -> u8 {
-    let (mut digit, mut at, mut suspect) = (false, false, false);
+    let (mut digit, mut at, mut suspect, mut word) = (false, false, false, false);
     for chunk in line.as_bytes().chunks(64) {
         for &byte in chunk {
             digit |= byte.wrapping_sub(b'0') < 10;
             at |= byte == b'@';
             suspect |= may_start_numeral(byte);
+            // Letters (case folded by the 0x20 bit), digits, and non-ASCII bytes.
+            word |= ((byte | 0x20).wrapping_sub(b'a') < 26) | (byte.wrapping_sub(b'0') < 10) | (byte >= 0x80);
         }
         if digit && at {
             break;
         }
     }
+    // A line with a digit has a word byte: the loop may stop before seeing another.
+    word |= digit;
     let numeral = digit || (suspect && line.chars().any(normalize::may_fold_to_ascii_digit));
-    (u8::from(digit) * DIGIT) | (u8::from(at) * AT) | (u8::from(numeral) * NUMERAL)
+    (u8::from(digit) * DIGIT) | (u8::from(at) * AT) | (u8::from(numeral) * NUMERAL) | (u8::from(word) * WORD)
 }
 
 /// Whether `byte` leads the UTF-8 encoding of a character that may normalize to an ASCII
@@ -135,6 +163,23 @@ mod tests {
         assert!(!(0..0x80).any(may_start_numeral), "ASCII digits are found as such");
     }
 
+    /// Paragraphs: runs of lines with a word, apart at lines without one.
+    #[test]
+    fn paragraphs_end_at_lines_without_a_word() {
+        let text = "Dear Ananya\nBanerjee, see\n\nlist 7\n -- \nNguyễn\nend\n\n";
+        let lines = LineClasses::of(text);
+        let paragraphs: Vec<(&str, bool)> = lines.paragraphs(NUMERAL).map(|(s, holds)| (&text[s], holds)).collect();
+        assert_eq!(
+            paragraphs,
+            [
+                ("Dear Ananya\nBanerjee, see", false),
+                ("list 7", true),
+                ("Nguyễn\nend", false)
+            ]
+        );
+        assert_eq!(LineClasses::of("").paragraphs(NUMERAL).count(), 0);
+    }
+
     #[test]
     fn spans_are_the_lines_holding_a_wanted_byte_merged() {
         check("", DIGIT, &[]);
@@ -156,6 +201,7 @@ mod tests {
         );
         check("Nguyễn Văn An\n7", NUMERAL, &["7"]);
         check("\n\n1\n\n", DIGIT, &["1"]);
+        check("a b\n - \n7", WORD, &["a b", "7"]);
         // A wanted byte past the first 64-byte chunk of a long line.
         let long = format!("{}7", "x".repeat(200));
         check(&long, DIGIT, &[long.as_str()]);

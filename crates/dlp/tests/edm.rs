@@ -116,6 +116,11 @@ fn normalization_and_proximity() {
         ("Ana Rossi ref a/cust-0042".into(), vec!["ana"]),
         ("Ana Rossi only, no other data".into(), vec![]),
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
+        // A name over a line break, as in wrapped text; not over an empty line.
+        ("Dear Ana\nRossi, your number is +39 347 123 4567".into(), vec!["ana"]),
+        ("Dear Ana\r\nRossi, your number is +39 347 123 4567".into(), vec!["ana"]),
+        ("Dear Ana\n\nRossi, your number is +39 347 123 4567".into(), vec![]),
+        ("Dear Ana\n--\nRossi, your number is +39 347 123 4567".into(), vec![]),
         // An address over two lines: its street line and the rest, close together.
         ("Zofia Wójcik\nul. Długa 141\n80-828 Gdańsk".into(), vec!["zofia"]),
         (

@@ -58,7 +58,8 @@ static SAVED: LazyLock<Vec<(PathBuf, Vec<u8>)>> = LazyLock::new(|| {
 
 fn check(bytes: &[u8]) {
     let extraction = dlp::extract::extract(bytes, &LIMITS);
-    let stream_len: usize = extraction.segments.iter().map(|s| s.text.len() + 1).sum();
+    // Segments are joined with an empty line between them.
+    let stream_len: usize = extraction.segments.iter().map(|s| s.text.len() + 2).sum();
     for customer in customers_found(&extraction.segments) {
         for hit in customer.hits {
             assert!(hit.start <= hit.end && hit.end <= stream_len);
