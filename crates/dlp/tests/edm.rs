@@ -45,6 +45,8 @@ const ZOFIA: &[(FieldKind, &str)] = &[
     (Address, "ul. Długa 141, 80-828 Gdańsk"),
     (Email, "zofia.w@wp.pl"),
 ];
+/// A line as long as wrapped prose has.
+const WRAPPED: &str = "Thanks for the call this morning as agreed I have updated the record of";
 const AARAV: &[(FieldKind, &str)] = &[
     (Name, "Aarav Patel"),
     (Address, "Flat 19A, 113 Park Street, Kolkata 700016"),
@@ -116,11 +118,33 @@ fn normalization_and_proximity() {
         ("Ana Rossi ref a/cust-0042".into(), vec!["ana"]),
         ("Ana Rossi only, no other data".into(), vec![]),
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
-        // A name over a line break, as in wrapped text; not over an empty line.
-        ("Dear Ana\nRossi, your number is +39 347 123 4567".into(), vec!["ana"]),
-        ("Dear Ana\r\nRossi, your number is +39 347 123 4567".into(), vec!["ana"]),
-        ("Dear Ana\n\nRossi, your number is +39 347 123 4567".into(), vec![]),
-        ("Dear Ana\n--\nRossi, your number is +39 347 123 4567".into(), vec![]),
+        // A name over a line break in wrapped text (long lines); not over an empty line,
+        // nor from one item of a list of names to the next ("Ravi Rossi\nAna Bell"
+        // holds "Ana Rossi").
+        (
+            format!("{WRAPPED} Ana\nRossi, your number is +39 347 123 4567"),
+            vec!["ana"],
+        ),
+        (
+            format!("{WRAPPED} Ana\r\nRossi, your number is +39 347 123 4567"),
+            vec!["ana"],
+        ),
+        (
+            format!("{WRAPPED} Ana\n\nRossi, your number is +39 347 123 4567"),
+            vec![],
+        ),
+        (
+            format!("{WRAPPED} Ana\n--\nRossi, your number is +39 347 123 4567"),
+            vec![],
+        ),
+        ("Attendees:\nRavi Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
+        (
+            "Attendees:\nRavi Rossi\nAna Rossi\ndesk +39 347 123 4567".into(),
+            vec!["ana"],
+        ),
+        // An address over lines is the whole address; a flat number and a shared
+        // locality from another address are not.
+        ("Aarav Patel, Flat 19A, 20 Lake Road, Kolkata 700016".into(), vec![]),
         // An address over two lines: its street line and the rest, close together.
         ("Zofia Wójcik\nul. Długa 141\n80-828 Gdańsk".into(), vec!["zofia"]),
         (
