@@ -925,8 +925,6 @@ fn is_inline_html_tag(name: &str) -> bool {
             | "font"
             | "small"
             | "big"
-            | "sup"
-            | "sub"
             | "mark"
             | "abbr"
             | "strike"
@@ -1024,7 +1022,8 @@ fn decode_entities(text: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(rest.get(..amp).unwrap_or_default());
         let after = rest.get(amp..).unwrap_or_default();
-        let end = after.bytes().take(12).position(|b| b == b';');
+        // The longest HTML5 entity name has 31 characters (`&CounterClockwiseContourIntegral;`).
+        let end = after.bytes().take(34).position(|b| b == b';');
         let decoded = end.and_then(|end| {
             let entity = after.get(1..end)?;
             let mut buffer = [0u8; 4];
@@ -1216,7 +1215,12 @@ fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId) -> String {
     let mut encoding = None;
     // The text line's vertical position, the leading `T*` moves by, whether the position
     // moved since text was last shown, where that was, and how many characters it had.
+    // `cm` moves whole blocks (`q 1 0 0 1 72 700 cm BT 0 0 Td … ET Q`): its vertical
+    // offset is kept too, saved and restored by `q` and `Q` (found in review). Scaling
+    // and rotation are not followed: only whether text moved to another line matters.
     let (mut line_y, mut leading, mut moved) = (0.0f32, 0.0f32, false);
+    let mut block_y = 0.0f32;
+    let mut saved_y: Vec<f32> = Vec::new();
     let mut shown: Option<(f32, usize)> = None;
     for operation in &content.operations {
         let operands = &operation.operands;
@@ -1230,6 +1234,15 @@ fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId) -> String {
             }
             "BT" => {
                 line_y = 0.0;
+                moved = true;
+            }
+            "q" => saved_y.push(block_y),
+            "Q" => {
+                block_y = saved_y.pop().unwrap_or(0.0);
+                moved = true;
+            }
+            "cm" => {
+                block_y += number(operands.get(5));
                 moved = true;
             }
             "TL" => leading = number(operands.first()),
@@ -1270,12 +1283,13 @@ fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId) -> String {
         if fragment.is_empty() {
             continue;
         }
+        let page_y = block_y + line_y;
         match shown {
-            Some((y, _)) if moved && (y - line_y).abs() > 0.5 => text.push('\n'),
+            Some((y, _)) if moved && (y - page_y).abs() > 0.5 => text.push('\n'),
             Some((_, chars)) if moved && chars >= 2 => text.push(' '),
             _ => {}
         }
-        shown = Some((line_y, fragment.chars().count()));
+        shown = Some((page_y, fragment.chars().count()));
         moved = false;
         text.push_str(&fragment);
     }

@@ -131,6 +131,7 @@ fn formats_and_encodings() {
         // Formatting inside a word does not split it; cells outside a row stay apart.
         ("fullwidth forms", "ｌｏｒｅｎｚｏ．ｅ＠ｗａｎａｄｏｏ．ｆｒ　０９１２　３４５　６７８ 山田 ＡＢｃ".as_bytes().to_vec(), ok(&["lorenzo.e@wanadoo.fr 0912 345 678 山田 ABc"], 0)),
         ("html named entities", b"<p>J&eacute;r&ocirc;me M&eacute;nard &amp; G&uuml;nther &#x4E;&#97;&nbsp;&bogus; &amp</p>".to_vec(), ok(&["Jérôme Ménard & Günther Na &bogus; &amp"], 0)),
+        ("html footnote marks", b"<p>Smith<sup>2</sup> Kavya &CounterClockwiseContourIntegral;</p>".to_vec(), ok(&["Smith 2 Kavya \u{2233}"], 0)),
         ("html inline formatting", "<p>Ngu<span>yễn</span> <b>V</b>ăn An</p>".as_bytes().to_vec(), ok(&["Nguyễn Văn An"], 0)),
         ("html cells without a row", b"<td>Ana</td><td>Rossi</td><td>ana@x.io</td>".to_vec(), ok(&["Ana Rossi ana@x.io"], 0)),
         (
@@ -165,6 +166,7 @@ fn formats_and_encodings() {
         ("pdf words placed", pdf_of_content("BT /F1 10 Tf 1 0 0 1 50 780 Tm (Kavya) Tj ET BT /F1 10 Tf 1 0 0 1 83.6 780 Tm (Reddy) Tj ET BT 1 0 0 1 50 760 Tm (next) Tj ET"), ok(&["Kavya Reddy\nnext"], 0)),
         ("pdf letters placed", pdf_of_content("BT /F1 10 Tf 50 700 Td (K) Tj 6 0 Td (a) Tj 5 0 Td (v) Tj 5 0 Td (ya) Tj 0 -12 Td (x) Tj ET"), ok(&["Kavya\nx"], 0)),
         ("pdf quote operators", pdf_of_content("BT /F1 10 Tf 12 TL 50 700 Td (one) Tj (two) ' 1 2 (three) \" ET"), ok(&["one\ntwo\nthree"], 0)),
+        ("pdf blocks moved by cm", pdf_of_content("q 1 0 0 1 72 700 cm BT /F1 12 Tf 0 0 Td (Ravi Reddy) Tj ET Q q 1 0 0 1 72 686 cm BT /F1 12 Tf 0 0 Td (7) Tj ET Q q 1 0 0 1 72 672 cm BT /F1 12 Tf 0 0 Td (Kavya) Tj ET Q"), ok(&["Ravi Reddy\n7\nKavya\n"], 0)),
         ("pdf kerning", pdf_of_content("BT /F1 10 Tf 50 700 Td [(Ana) -250 (Ro) -20 (ssi)] TJ ET"), ok(&["Ana Rossi"], 0)),
         ("email", email_with_zip(), ok(&["Hello there", "body words here", "html words", "attached secret words"], 1)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
