@@ -936,7 +936,7 @@ impl EdmIndex {
             words.restart();
             // Address candidates without a numeral are no indexed address: dropped.
             let mut no_addresses = Vec::new();
-            for span in lines_near_hits(&deferred, &by_start, rows, self.config.window_chars) {
+            for span in paragraphs_near_hits(&deferred, &by_start, rows, self.config.window_chars) {
                 words.read(self, text, span, &mut no_addresses);
             }
             // The row walk below reads name words in text order.
@@ -1678,7 +1678,7 @@ impl<'t> WordReader<'t> {
 /// The paragraphs of `deferred` (in order) where a name can count: paragraphs holding a
 /// byte within `window` of a hit's start (`by_start`, sorted), or in a table row with a
 /// hit (see [`EdmIndex::lookup_names`]). Whole paragraphs, merged, in order.
-fn lines_near_hits(
+fn paragraphs_near_hits(
     deferred: &[std::ops::Range<usize>],
     by_start: &[(usize, u32)],
     rows: &[(usize, usize)],

@@ -22,71 +22,6 @@ const CALLING_CODES: &[&str] = &[
     "992", "993", "994", "995", "996", "998",
 ];
 
-/// ISO 3166-1 alpha-2 to calling code for the countries customers are most often in.
-const COUNTRIES: &[(&str, &str)] = &[
-    ("US", "1"),
-    ("CA", "1"),
-    ("RU", "7"),
-    ("KZ", "7"),
-    ("EG", "20"),
-    ("ZA", "27"),
-    ("GR", "30"),
-    ("NL", "31"),
-    ("BE", "32"),
-    ("FR", "33"),
-    ("ES", "34"),
-    ("HU", "36"),
-    ("IT", "39"),
-    ("RO", "40"),
-    ("CH", "41"),
-    ("AT", "43"),
-    ("GB", "44"),
-    ("UK", "44"),
-    ("DK", "45"),
-    ("SE", "46"),
-    ("NO", "47"),
-    ("PL", "48"),
-    ("DE", "49"),
-    ("PE", "51"),
-    ("MX", "52"),
-    ("AR", "54"),
-    ("BR", "55"),
-    ("CL", "56"),
-    ("CO", "57"),
-    ("MY", "60"),
-    ("AU", "61"),
-    ("ID", "62"),
-    ("PH", "63"),
-    ("NZ", "64"),
-    ("SG", "65"),
-    ("TH", "66"),
-    ("JP", "81"),
-    ("KR", "82"),
-    ("VN", "84"),
-    ("CN", "86"),
-    ("TR", "90"),
-    ("IN", "91"),
-    ("PK", "92"),
-    ("LK", "94"),
-    ("IR", "98"),
-    ("MA", "212"),
-    ("NG", "234"),
-    ("KE", "254"),
-    ("PT", "351"),
-    ("IE", "353"),
-    ("FI", "358"),
-    ("UA", "380"),
-    ("CZ", "420"),
-    ("HK", "852"),
-    ("KH", "855"),
-    ("LA", "856"),
-    ("BD", "880"),
-    ("TW", "886"),
-    ("AE", "971"),
-    ("IL", "972"),
-    ("SA", "966"),
-];
-
 /// Calling codes whose numbers keep their leading 0 after the code (Italy, San Marino,
 /// Vatican City): `06 6705 1838` in Rome is `+39 06 6705 1838`, not `+39 6…`.
 const LEADING_ZERO_KEPT: &[&str] = &["39", "378", "379"];
@@ -123,10 +58,10 @@ impl PhoneNumber {
     }
 }
 
-/// Calling code for an ISO 3166-1 alpha-2 country, if in the table.
+/// Calling code for an ISO 3166-1 alpha-2 country, if known: the vault's table, so the
+/// index reads a national number in the same countries that imports accept.
 pub fn calling_code(country: &str) -> Option<&'static str> {
-    let upper = country.trim().to_ascii_uppercase();
-    COUNTRIES.iter().find(|(iso, _)| *iso == upper).map(|(_, code)| *code)
+    model::normalize::calling_code(country)
 }
 
 fn split_calling_code(digits: &str) -> Option<(&str, &str)> {

@@ -93,6 +93,7 @@ const CALLING_CODES: &[(&str, &str, &str)] = &[
     ("KH", "855", "0"),
     ("LA", "856", "0"),
     ("MM", "95", "0"),
+    ("IR", "98", "0"),
 ];
 
 /// The calling code of a country, if known.
