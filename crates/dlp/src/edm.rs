@@ -237,10 +237,11 @@ struct SavedIndex {
 }
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
-/// Version 2 folds `ı`, `ð`, `ħ` and `ŧ` (5 December 2026). A version 1 save hashed
-/// words with them unfolded and cannot be rehashed without the plaintext: it is refused,
-/// and the index is built again from the vault.
-const SAVE_VERSION: u32 = 2;
+/// Version 2 folds `ı`, `ð`, `ħ` and `ŧ`; version 3 also keys phone numbers as written
+/// with a trunk prefix other than 0 (`06` in Hungary, `8` in Russia). An older save
+/// lacks keys that cannot be made without the plaintext: it is refused, and the index
+/// is built again from the vault.
+const SAVE_VERSION: u32 = 3;
 const MAX_NAME_WORDS: usize = 4;
 const MAX_ADDRESS_WORDS: usize = 12;
 /// Largest gap (bytes) between two words of one name or address n-gram; " | " between
@@ -628,6 +629,9 @@ impl EdmIndex {
                     stored
                         .fields
                         .push((kind, self.keyed(b"phone", number.national.as_bytes())));
+                    if let Some(written) = number.national_with_trunk() {
+                        stored.fields.push((kind, self.keyed(b"phone", written.as_bytes())));
+                    }
                 }
             }
             FieldKind::CustomerId => {

@@ -49,6 +49,16 @@ impl PhoneNumber {
         }
     }
 
+    /// The digits a national reading of the number written with its country's trunk
+    /// prefix gives, when that prefix is neither `0` (which national readings drop) nor
+    /// NANP's `1` (read with and without): `06 1 234 5678` in Hungary is read as
+    /// `612345678`, `8 912 345-67-89` in Russia as `89123456789`.
+    pub fn national_with_trunk(&self) -> Option<String> {
+        let trunk = model::normalize::trunk_prefix(self.country_code.as_deref()?);
+        let kept = trunk.trim_start_matches('0');
+        (!kept.is_empty() && trunk != "1").then(|| format!("{kept}{}", self.national))
+    }
+
     /// E.164 form (`+` and digits) when the calling code is known.
     pub fn e164(&self) -> Option<String> {
         let zero = if self.leading_zero_kept { "0" } else { "" };
@@ -92,6 +102,15 @@ pub fn parse(raw: &str, country: Option<&str>) -> Option<PhoneNumber> {
     let number = match cc {
         // NANP numbers are often written with the leading 1.
         Some("1") if digits.len() == 11 => PhoneNumber::new(cc, digits.strip_prefix('1').unwrap_or(&digits)),
+        // Other trunk prefixes than 0 (`06`, `8`) are dropped as imports drop them.
+        Some(code) if code != "1" => {
+            let trunk = model::normalize::trunk_prefix(code);
+            let national = match trunk {
+                "" | "0" => digits.as_str(),
+                _ => digits.strip_prefix(trunk).unwrap_or(&digits),
+            };
+            PhoneNumber::new(cc, national)
+        }
         _ => PhoneNumber::new(cc, &digits),
     };
     valid_length(&number.national).then_some(number)

@@ -53,6 +53,8 @@ const AARAV: &[(FieldKind, &str)] = &[
 ];
 const OMER: &[(FieldKind, &str)] = &[(Name, "Ömer Yılmaz"), (Phone, "0532 111 22 33")];
 const SIGURDUR: &[(FieldKind, &str)] = &[(Name, "Sigurður Jónsson"), (Phone, "+354 611 2233")];
+const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
+const ANNA: &[(FieldKind, &str)] = &[(Name, "Anna Nagy"), (Phone, "06 1 234 5678")];
 
 /// `expected`: record ids that must be matched, exactly, for the text (as a file).
 fn check(index: &EdmIndex, text: &str, expected: &[&str]) {
@@ -82,6 +84,8 @@ fn all() -> EdmIndex {
             ("zofia", ZOFIA, Some("PL")),
             ("aarav", AARAV, Some("IN")),
             ("sigurdur", SIGURDUR, Some("IS")),
+            ("ivan", IVAN, Some("RU")),
+            ("anna", ANNA, Some("HU")),
         ],
     )
 }
@@ -198,6 +202,16 @@ fn normalization_and_proximity() {
         ("Sigurdur Jonsson, +354 611 2233".into(), vec!["sigurdur"]),
         ("Giulia Bianchi, +39 06 6705 1838".into(), vec!["giulia"]),
         ("Giulia Bianchi, tel. 06 6705 1838".into(), vec!["giulia"]),
+        // National forms with a trunk prefix other than 0, and without one.
+        ("Ivan Petrov, 8 (912) 345-67-89".into(), vec!["ivan"]),
+        ("Ivan Petrov, (912) 345-67-89".into(), vec!["ivan"]),
+        ("Ivan Petrov, 8-912-345-67-89".into(), vec!["ivan"]),
+        ("Ivan Petrov, 89123456789".into(), vec!["ivan"]),
+        ("Ivan Petrov, 8 (912) 345-67-88".into(), vec![]),
+        ("Anna Nagy, 06 1 234 5678".into(), vec!["anna"]),
+        ("Anna Nagy, +36 1 234 5678".into(), vec!["anna"]),
+        ("Anna Nagy, 06-1-234-5678".into(), vec!["anna"]),
+        ("Anna Nagy, 06 1 234 5679".into(), vec![]),
         ("Ana Smith, bob@elsewhere.example, 555-0123".into(), vec![]),
         (far, vec![]),
         (long_row, vec!["ana"]),
@@ -257,7 +271,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 10);
+    assert_eq!(index.len(), 12);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -266,7 +280,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 11);
+    assert_eq!(index.len(), 13);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }

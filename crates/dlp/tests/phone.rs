@@ -13,7 +13,9 @@ fn check(raw: &str, country: Option<&str>, expected: Option<(Option<&str>, &str)
         // What the number is written as must lead back to one of its index keys.
         let keys = candidate_keys(raw);
         assert!(
-            keys.iter().any(|k| Some(k) == p.e164().as_ref() || k == &p.national),
+            keys.iter().any(|k| Some(k) == p.e164().as_ref()
+                || k == &p.national
+                || Some(k) == p.national_with_trunk().as_ref()),
             "{raw:?}: keys {keys:?}"
         );
     }
@@ -34,6 +36,15 @@ fn phone_forms() {
     check("+390667051838", None, Some((Some("+390667051838"), "667051838")));
     check("06 6705 1838", Some("IT"), Some((Some("+390667051838"), "667051838")));
     check("+39 347 123 4567", None, Some((Some("+393471234567"), "3471234567")));
+    // Trunk prefixes other than 0 are dropped in the country's national reading.
+    check(
+        "8 (912) 345-67-89",
+        Some("RU"),
+        Some((Some("+79123456789"), "9123456789")),
+    );
+    check("+7 912 345 67 89", None, Some((Some("+79123456789"), "9123456789")));
+    check("06 1 234 5678", Some("HU"), Some((Some("+3612345678"), "12345678")));
+    check("8 612 34567", Some("LT"), Some((Some("+37061234567"), "61234567")));
     check("+999 1234567", None, None);
     check("12", Some("US"), None);
     check("", None, None);

@@ -104,6 +104,16 @@ pub fn calling_code(country: &str) -> Option<&'static str> {
         .map(|(_, code, _)| *code)
 }
 
+/// The trunk prefix that national forms of numbers under `calling_code` begin with
+/// (`0` in most countries, `06` in Hungary, `8` in Russia, `1` in NANP), or "" when
+/// there is none or the code is not known.
+pub fn trunk_prefix(calling_code: &str) -> &'static str {
+    CALLING_CODES
+        .iter()
+        .find(|(_, code, _)| *code == calling_code)
+        .map_or("", |(_, _, trunk)| *trunk)
+}
+
 /// A phone number in E.164 form (`+84912345678`), read in `country` when it
 /// is written in national form. `None` when it cannot be a phone number.
 pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
