@@ -242,7 +242,7 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// lacks keys that cannot be made without the plaintext: it is refused, and the index
 /// is built again from the vault.
 const SAVE_VERSION: u32 = 3;
-const MAX_NAME_WORDS: usize = 4;
+const MAX_NAME_WORDS: usize = 6;
 const MAX_ADDRESS_WORDS: usize = 12;
 /// Largest gap (bytes) between two words of one name or address n-gram; " | " between
 /// cells is 3.
@@ -568,7 +568,7 @@ impl EdmIndex {
             FieldKind::Name => {
                 let words: Vec<u64> = normalize::normalized_words(value)
                     .iter()
-                    .filter(|w| w.chars().nth(1).is_some() && !HONORIFICS.contains(&w.as_str()))
+                    .filter(|w| !normalize::is_initial(w) && !HONORIFICS.contains(&w.as_str()))
                     .map(|w| self.word_hash(w))
                     .collect();
                 if words.len() < 2 {
@@ -1639,7 +1639,7 @@ impl<'t> WordReader<'t> {
                 KnownWord {
                     hash,
                     token: true,
-                    initial: normalized.chars().nth(1).is_none(),
+                    initial: normalize::is_initial(normalized),
                     name: index.is_name_word(&hash),
                     address_first: index.is_address_first(&hash),
                 }

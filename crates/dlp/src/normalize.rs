@@ -145,6 +145,14 @@ pub fn for_each_raw_word(text: &str, mut visit: impl FnMut(&str, usize, usize, b
                     } else {
                         is_word_char(c)
                     };
+                    if is_word && is_word_of_its_own(c) {
+                        if let Some((begin, ascii)) = open.take() {
+                            emit(begin, index, ascii);
+                        }
+                        emit(index, index + c.len_utf8(), false);
+                        index += c.len_utf8();
+                        continue;
+                    }
                     open = match (is_word, open) {
                         (true, None) => Some((index, c.is_ascii())),
                         (true, Some((begin, ascii))) => Some((begin, ascii && c.is_ascii())),
@@ -162,6 +170,29 @@ pub fn for_each_raw_word(text: &str, mut visit: impl FnMut(&str, usize, usize, b
     if let Some((begin, ascii)) = open {
         emit(begin, bytes.len(), ascii);
     }
+}
+
+/// Whether a word character is a word of its own: a Han ideograph (with the iteration
+/// mark 々), kana or a Hangul syllable. Chinese and Japanese are written without spaces
+/// between words, and Korean glues particles and titles to names, so "山田太郎様" holds
+/// the name 山田 太郎 only when each character is read alone. A name of such characters
+/// is then matched character by character, as search engines index these scripts.
+pub(crate) fn is_word_of_its_own(c: char) -> bool {
+    matches!(c,
+        '\u{3005}'
+        | '\u{3040}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7A3}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3134F}')
+}
+
+/// Whether a token is an initial (`Q` in "John Q. Smith"): one character, and not a
+/// word of its own (a Chinese surname is one character).
+pub fn is_initial(token: &str) -> bool {
+    let mut chars = token.chars();
+    chars.next().is_some_and(|c| !is_word_of_its_own(c)) && chars.next().is_none()
 }
 
 /// Whether a non-ASCII character is part of a word: alphanumeric or a combining mark.
@@ -255,6 +286,28 @@ mod tests {
         let mut start: Option<usize> = None;
         for (index, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
             let word_char = c.is_alphanumeric() || is_combining_mark(c);
+            if word_char && is_word_of_its_own(c) {
+                for (begin, end) in start
+                    .take()
+                    .into_iter()
+                    .map(|b| (b, index))
+                    .chain([(index, index + c.len_utf8())])
+                {
+                    let folded = fold(text.get(begin..end).unwrap_or_default());
+                    let text: String = canonical_word(&folded)
+                        .chars()
+                        .filter(|c| c.is_alphanumeric())
+                        .collect();
+                    if !text.is_empty() {
+                        out.push(Token {
+                            text,
+                            start: begin,
+                            end,
+                        });
+                    }
+                }
+                continue;
+            }
             match (word_char, start) {
                 (true, None) => start = Some(index),
                 (false, Some(begin)) => {
@@ -289,7 +342,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn tokens_equal_the_per_character_reading(
-            text in "(Street|street|ÆSIR|ǅ|ﬁ|Đà Nẵng|e\u{301}|[a-zA-Z0-9 ,.\\-@|]|\\PC){0,24}"
+            text in "(Street|street|ÆSIR|ǅ|ﬁ|Đà Nẵng|e\u{301}|山田太郎様|김민준님|ヤマダ・タロウ|[a-zA-Z0-9 ,.\\-@|]|\\PC){0,24}"
         ) {
             proptest::prop_assert_eq!(tokens(&text), reference_tokens(&text));
         }
@@ -298,7 +351,7 @@ mod tests {
         /// and its switches to the per-character path and back.
         #[test]
         fn long_texts_tokenize_like_the_per_character_reading(
-            text in "(Street|Nguyễn|e\u{301}|[a-zA-Z0-9]{1,12}|[ ,.\\-@|\n]{1,3}|\\PC){0,200}"
+            text in "(Street|Nguyễn|e\u{301}|鈴木一郎様|[a-zA-Z0-9]{1,12}|[ ,.\\-@|\n]{1,3}|\\PC){0,200}"
         ) {
             proptest::prop_assert_eq!(tokens(&text), reference_tokens(&text));
         }

@@ -53,6 +53,10 @@ const AARAV: &[(FieldKind, &str)] = &[
 ];
 const OMER: &[(FieldKind, &str)] = &[(Name, "Ömer Yılmaz"), (Phone, "0532 111 22 33")];
 const SIGURDUR: &[(FieldKind, &str)] = &[(Name, "Sigurður Jónsson"), (Phone, "+354 611 2233")];
+const TARO: &[(FieldKind, &str)] = &[(Name, "山田 太郎"), (Phone, "070-8309-1315")];
+const SASAKI: &[(FieldKind, &str)] = &[(Name, "佐々木 健太郎"), (Email, "k.sasaki@example.jp")];
+const WEI: &[(FieldKind, &str)] = &[(Name, "王伟"), (Phone, "+86 139 1234 5678")];
+const MINJUN: &[(FieldKind, &str)] = &[(Name, "김민준"), (Phone, "010-1234-5678")];
 const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
 const ANNA: &[(FieldKind, &str)] = &[(Name, "Anna Nagy"), (Phone, "06 1 234 5678")];
 
@@ -85,6 +89,10 @@ fn all() -> EdmIndex {
             ("aarav", AARAV, Some("IN")),
             ("sigurdur", SIGURDUR, Some("IS")),
             ("ivan", IVAN, Some("RU")),
+            ("taro", TARO, Some("JP")),
+            ("sasaki", SASAKI, Some("JP")),
+            ("wei", WEI, Some("CN")),
+            ("minjun", MINJUN, Some("KR")),
             ("anna", ANNA, Some("HU")),
         ],
     )
@@ -202,6 +210,17 @@ fn normalization_and_proximity() {
         ("Sigurdur Jonsson, +354 611 2233".into(), vec!["sigurdur"]),
         ("Giulia Bianchi, +39 06 6705 1838".into(), vec!["giulia"]),
         ("Giulia Bianchi, tel. 06 6705 1838".into(), vec!["giulia"]),
+        // Han, kana and Hangul characters are words of their own: names are found
+        // without spaces and with titles and particles glued on.
+        ("山田太郎様 070-8309-1315".into(), vec!["taro"]),
+        ("山田 太郎 様 TEL:070-8309-1315".into(), vec!["taro"]),
+        ("お客様：山田太郎（電話 070-8309-1315）".into(), vec!["taro"]),
+        ("山田花子様 070-8309-1315".into(), vec![]),
+        ("山田太郎様、ご来店ありがとうございました。".into(), vec![]),
+        ("佐々木健太郎 <k.sasaki@example.jp>".into(), vec!["sasaki"]),
+        ("客户王伟的手机是13912345678。".into(), vec!["wei"]),
+        ("客户王伟的手机是13912345679。".into(), vec![]),
+        ("김민준님 연락처 010-1234-5678".into(), vec!["minjun"]),
         // National forms with a trunk prefix other than 0, and without one.
         ("Ivan Petrov, 8 (912) 345-67-89".into(), vec!["ivan"]),
         ("Ivan Petrov, (912) 345-67-89".into(), vec!["ivan"]),
@@ -271,7 +290,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 12);
+    assert_eq!(index.len(), 16);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -280,7 +299,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 13);
+    assert_eq!(index.len(), 17);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }
