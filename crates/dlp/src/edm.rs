@@ -859,6 +859,7 @@ impl EdmIndex {
             buffer.make_ascii_lowercase();
             record(self.keyed(b"email", buffer.as_bytes()), FieldKind::Email, start, end);
         }
+        self.find_written_out_emails(text, &mut email_spans, &mut record);
         let mut phone_keys: Vec<u64> = Vec::new();
         // `\d` also matches non-ASCII digits, but only ASCII digits make a phone key, so
         // lines without one yield no key.
@@ -1844,6 +1845,63 @@ fn phone_spans<'a>(bytes: &'a [u8], lines: &'a LineClasses) -> impl Iterator<Ite
 /// `(offset, match)` for the matches of `regex` in each of `spans` of `text`, where the
 /// match's positions are relative to `offset`. Only for patterns without anchors or word
 /// boundaries, which would read the bytes around a span.
+impl EdmIndex {
+    /// Email addresses written out to get past filters, `ana [at] example [dot] org` or
+    /// `ana(at)example.org`: each is keyed as the address it stands for and its span
+    /// joins `email_spans` (kept in text order). Only bracketed markers count: `at` and
+    /// `dot` as plain words are ordinary English. Only lines with such a marker are
+    /// searched.
+    fn find_written_out_emails(
+        &self,
+        text: &str,
+        email_spans: &mut Vec<(usize, usize)>,
+        record: &mut impl FnMut(u64, FieldKind, usize, usize),
+    ) {
+        let bytes = text.as_bytes();
+        let mut searched_to = 0;
+        let mut found = false;
+        for marker in PATTERNS.at_marker.find_iter(bytes) {
+            if marker.start() < searched_to {
+                continue;
+            }
+            let line_start =
+                memchr::memrchr(b'\n', bytes.get(..marker.start()).unwrap_or_default()).map_or(0, |at| at + 1);
+            let line_end = memchr::memchr(b'\n', bytes.get(marker.end()..).unwrap_or_default())
+                .map_or(bytes.len(), |at| marker.end() + at);
+            searched_to = line_end;
+            let Some(line) = text.get(line_start..line_end) else {
+                continue;
+            };
+            for m in PATTERNS.written_out_email.find_iter(line) {
+                let address = PATTERNS
+                    .obfuscation
+                    .replace_all(
+                        m.as_str(),
+                        |caps: &regex::Captures<'_>| {
+                            if caps.get(1).is_some() {
+                                "@"
+                            } else {
+                                "."
+                            }
+                        },
+                    )
+                    .to_ascii_lowercase();
+                // What it stands for must be an address as the email pattern reads one.
+                if PATTERNS.email.find(&address).is_none_or(|e| e.len() != address.len()) {
+                    continue;
+                }
+                let (start, end) = (line_start + m.start(), line_start + m.end());
+                email_spans.push((start, end));
+                found = true;
+                record(self.keyed(b"email", address.as_bytes()), FieldKind::Email, start, end);
+            }
+        }
+        if found {
+            email_spans.sort_unstable();
+        }
+    }
+}
+
 fn find_in_spans<'t>(
     regex: &'t Regex,
     text: &'t str,
@@ -1928,6 +1986,12 @@ fn normalize_id(raw: &str) -> String {
 struct Patterns {
     email: Regex,
     phone: Regex,
+    /// `[at]`, `(at)`, `{at}`, `<at>`, with or without inner spaces, in any case.
+    at_marker: regex::bytes::Regex,
+    /// An address written out with such markers (and `[dot]` or `.`).
+    written_out_email: Regex,
+    /// One marker of a written-out address with its spaces: group 1 for `at`.
+    obfuscation: Regex,
 }
 
 #[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by every test
@@ -1935,6 +1999,18 @@ static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| Pat
     email: Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
         .expect("email pattern compiles"),
     phone: Regex::new(r"\+?(?:\(0\))?\(?\d[\d \t().\-/]{5,24}\d").expect("phone pattern compiles"),
+    // A regex rather than an Aho-Corasick automaton: on ordinary text this one reads
+    // 0.13 ms per MiB, the automaton of the same markers in any case 1.6.
+    at_marker: regex::bytes::Regex::new(r"(?i)[\[({<][ \t]*at[ \t]*[\])}>]").expect("marker pattern compiles"),
+    written_out_email: Regex::new(&{
+        let dot = r"(?:\.|[ \t]*[\[({<][ \t]*[Dd][Oo][Tt][ \t]*[\])}>][ \t]*)";
+        let at = r"[ \t]*[\[({<][ \t]*[Aa][Tt][ \t]*[\])}>][ \t]*";
+        let (local, domain) = (r"[A-Za-z0-9_%+\-]+", r"[A-Za-z0-9\-]+");
+        format!("{local}(?:{dot}{local})*{at}{domain}(?:{dot}{domain})+")
+    })
+    .expect("written-out email pattern compiles"),
+    obfuscation: Regex::new(r"[ \t]*[\[({<][ \t]*(?:([Aa][Tt])|[Dd][Oo][Tt])[ \t]*[\])}>][ \t]*")
+        .expect("obfuscation pattern compiles"),
 });
 
 #[cfg(test)]

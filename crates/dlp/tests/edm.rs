@@ -210,6 +210,16 @@ fn normalization_and_proximity() {
         ("Sigurdur Jonsson, +354 611 2233".into(), vec!["sigurdur"]),
         ("Giulia Bianchi, +39 06 6705 1838".into(), vec!["giulia"]),
         ("Giulia Bianchi, tel. 06 6705 1838".into(), vec!["giulia"]),
+        // Addresses written out with bracketed markers, in any case and spacing.
+        ("Ana Rossi - ana [dot] rossi [at] example [dot] org".into(), vec!["ana"]),
+        ("Ana Rossi: ana.rossi(at)example.org".into(), vec!["ana"]),
+        ("ROSSI, ANA <ANA.ROSSI{ AT }EXAMPLE{DOT}ORG>".into(), vec!["ana"]),
+        ("Ana Rossi, write to ana.rossi [at] example [dot] com".into(), vec![]),
+        (
+            "Ana Rossi is at example dot org, ana.rossi at example.org".into(),
+            vec![],
+        ),
+        ("Ana Rossi, Rossi [at] example [dot] org".into(), vec![]),
         // Han, kana and Hangul characters are words of their own: names are found
         // without spaces and with titles and particles glued on.
         ("山田太郎様 070-8309-1315".into(), vec!["taro"]),
