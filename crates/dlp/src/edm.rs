@@ -238,7 +238,8 @@ struct SavedIndex {
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// Version 2 folds `ı`, `ð`, `ħ` and `ŧ`; version 3 also keys phone numbers as written
-/// with a trunk prefix other than 0 (`06` in Hungary, `8` in Russia). An older save
+/// with a trunk prefix other than 0 (`06` in Hungary, `8` in Russia), reads each Han, kana
+/// and Hangul character as a word and keys names of up to six words. An older save
 /// lacks keys that cannot be made without the plaintext: it is refused, and the index
 /// is built again from the vault.
 const SAVE_VERSION: u32 = 3;
