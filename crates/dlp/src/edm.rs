@@ -1389,6 +1389,8 @@ struct Word {
     hash: Option<u64>,
     name: bool,
     address_first: bool,
+    /// Follows a name word on its line (set by [`Grams::push`]): "Rossi" in "Ravi Rossi".
+    follows_name: bool,
 }
 
 /// Name and address candidates of a text's words, built as the words arrive in text
@@ -1469,13 +1471,14 @@ impl<'t> Grams<'t> {
         };
         match gap.iter().filter(|b| **b == b'\n').count() {
             0 => Joined::Name,
-            // A name runs on over a line break only in wrapped text, where lines are
-            // long: in a list, one name per line, the last word of one item and the
-            // first of the next would make a name of their own ("Ravi Reddy\nKavya
-            // Iyer" holds "Kavya Reddy"; found in review).
+            // A name runs on over a line break in wrapped text, where lines are long,
+            // and after a short line that does not end in a name of its own ("Dear
+            // Ananya\nBanerjee"): in a list, one name per line, the last word of one
+            // item and the first of the next would make a name of their own ("Ravi
+            // Reddy\nKavya Iyer" holds "Kavya Reddy"; found in review).
             1 => {
                 let line_start = memchr::memrchr(b'\n', bytes.get(..a.end).unwrap_or_default()).map_or(0, |at| at + 1);
-                if a.end - line_start >= WRAPPED_LINE_BYTES {
+                if a.end - line_start >= WRAPPED_LINE_BYTES || !a.follows_name {
                     Joined::Name
                 } else {
                     Joined::Address
@@ -1487,7 +1490,15 @@ impl<'t> Grams<'t> {
 
     /// Takes the next word; address probes go to `probes`.
     #[inline]
-    fn push(&mut self, word: Word, probes: &mut Vec<Probe>) {
+    fn push(&mut self, mut word: Word, probes: &mut Vec<Probe>) {
+        word.follows_name = self.latest[1].as_ref().is_some_and(|previous| {
+            previous.name
+                && self
+                    .text
+                    .as_bytes()
+                    .get(previous.end..word.start)
+                    .is_some_and(|gap| gap.len() <= MAX_WORD_GAP && !gap.contains(&b'\n'))
+        });
         let number = self.count;
         self.count += 1;
         // Most words of a text neither continue nor start a candidate: only remembered.
@@ -1668,6 +1679,7 @@ impl<'t> WordReader<'t> {
                     hash: (!in_email).then_some(known.hash),
                     name: known.name && !in_email,
                     address_first: known.address_first && !in_email,
+                    follows_name: false,
                 },
                 probes,
             );
@@ -2151,19 +2163,28 @@ mod tests {
                     .get(a.end..b.start)
                     .is_some_and(|gap| gap.matches('\n').count() <= 1)
         };
-        // Names over a line break only after a long line (wrapped text).
-        let name_joined = |a: &Word, b: &Word| {
+        // Names over a line break only after a long line (wrapped text) or after a
+        // line that does not end in a name word following another (a list of names).
+        let follows_name = |k: usize| {
+            k.checked_sub(1).is_some_and(|before| {
+                words[before].name
+                    && words[k].start - words[before].end <= MAX_WORD_GAP
+                    && !text[words[before].end..words[k].start].contains('\n')
+            })
+        };
+        let name_joined = |k: usize| {
+            let (a, b) = (&words[k - 1], &words[k]);
             let line = &text[..a.end];
             let line = line.rsplit('\n').next().unwrap_or(line);
-            joined(a, b) && (!text[a.end..b.start].contains('\n') || line.len() >= WRAPPED_LINE_BYTES)
+            joined(a, b)
+                && (!text[a.end..b.start].contains('\n') || line.len() >= WRAPPED_LINE_BYTES || !follows_name(k - 1))
         };
         for (i, a) in words.iter().enumerate() {
             let Some(first) = a.hash else { continue };
             if a.name && !a.initial {
                 let mut gram = vec![first];
-                for j in i + 1..(i + MAX_NAME_WORDS + 2).min(words.len()) {
-                    let (previous, word) = (&words[j - 1], &words[j]);
-                    let Some(next) = word.hash.filter(|_| name_joined(previous, word)) else {
+                for (j, word) in words.iter().enumerate().take(i + MAX_NAME_WORDS + 2).skip(i + 1) {
+                    let Some(next) = word.hash.filter(|_| name_joined(j)) else {
                         break;
                     };
                     if word.initial {
@@ -2176,10 +2197,10 @@ mod tests {
                     names.push((combine_sorted(&gram), a.start, word.end));
                 }
             }
-            if let (Some(b), Some(c)) = (words.get(i + 1), words.get(i + 2)) {
+            if let Some(c) = words.get(i + 2) {
                 if let Some(third) = c
                     .hash
-                    .filter(|_| a.name && c.name && name_joined(a, b) && name_joined(b, c))
+                    .filter(|_| a.name && c.name && name_joined(i + 1) && name_joined(i + 2))
                 {
                     names.push((combine_sorted(&[first, third]), a.start, c.end));
                 }
@@ -2359,6 +2380,8 @@ mod tests {
                     hash: flags.map(|_| hash),
                     name: flags.is_some_and(|f| f != 1),
                     address_first: flags.is_some_and(|f| f != 0),
+                    // Grams sets it from the word before.
+                    follows_name: false,
                 });
                 text.push_str(gap);
             }

@@ -57,6 +57,7 @@ const TARO: &[(FieldKind, &str)] = &[(Name, "山田 太郎"), (Phone, "070-8309-
 const SASAKI: &[(FieldKind, &str)] = &[(Name, "佐々木 健太郎"), (Email, "k.sasaki@example.jp")];
 const WEI: &[(FieldKind, &str)] = &[(Name, "王伟"), (Phone, "+86 139 1234 5678")];
 const MINJUN: &[(FieldKind, &str)] = &[(Name, "김민준"), (Phone, "010-1234-5678")];
+const RAVI: &[(FieldKind, &str)] = &[(Name, "Ravi Kumar"), (Email, "ravi.kumar@x.example")];
 const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
 const ANNA: &[(FieldKind, &str)] = &[(Name, "Anna Nagy"), (Phone, "06 1 234 5678")];
 
@@ -89,6 +90,7 @@ fn all() -> EdmIndex {
             ("aarav", AARAV, Some("IN")),
             ("sigurdur", SIGURDUR, Some("IS")),
             ("ivan", IVAN, Some("RU")),
+            ("ravi", RAVI, Some("IN")),
             ("taro", TARO, Some("JP")),
             ("sasaki", SASAKI, Some("JP")),
             ("wei", WEI, Some("CN")),
@@ -130,9 +132,10 @@ fn normalization_and_proximity() {
         ("Ana Rossi ref a/cust-0042".into(), vec!["ana"]),
         ("Ana Rossi only, no other data".into(), vec![]),
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
-        // A name over a line break in wrapped text (long lines); not over an empty line,
-        // nor from one item of a list of names to the next ("Ravi Rossi\nAna Bell"
-        // holds "Ana Rossi").
+        // A name over a line break in wrapped text (long lines) or after a short line
+        // that does not end in a name of its own; not over an empty line, nor from one
+        // item of a list of names to the next ("Ravi Rossi\nAna Bell" holds "Ana Rossi",
+        // and Ravi is a name word of the index).
         (
             format!("{WRAPPED} Ana\nRossi, your number is +39 347 123 4567"),
             vec!["ana"],
@@ -150,6 +153,18 @@ fn normalization_and_proximity() {
             vec![],
         ),
         ("Attendees:\nRavi Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
+        (
+            "Attendees:\n- Kumar, Rossi\n- Ana Bell\ndesk +39 347 123 4567".into(),
+            vec![],
+        ),
+        (
+            "Dear Ana\nRossi, your number +39 347 123 4567 is registered.".into(),
+            vec!["ana"],
+        ),
+        (
+            "Hello\nAna\nRossi, your number +39 347 123 4567 is registered.".into(),
+            vec!["ana"],
+        ),
         (
             "Attendees:\nRavi Rossi\nAna Rossi\ndesk +39 347 123 4567".into(),
             vec!["ana"],
@@ -300,7 +315,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 16);
+    assert_eq!(index.len(), 17);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -309,7 +324,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 17);
+    assert_eq!(index.len(), 18);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }
