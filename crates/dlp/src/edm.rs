@@ -255,6 +255,8 @@ const MAX_ROW_NAME_WORDS: usize = 8;
 /// Evidence bit of a street-line address hit (beside the five FieldKind bits).
 const STREET_LINE: u8 = 32;
 const NAME_SEED: u64 = 0x6e61_6d65_0000_0001;
+/// Seed of names of spaceless characters, keyed in order ([`name_key`]).
+const ORDERED_NAME_SEED: u64 = 0x6e61_6d65_0000_0003;
 const ADDRESS_SEED: u64 = 0x6164_6472_0000_0002;
 
 /// The exact data match index. Incremental: `add` and `remove` any time.
@@ -396,6 +398,16 @@ fn mix(mut x: u64) -> u64 {
 
 fn combine(seed: u64, words: impl IntoIterator<Item = u64>) -> u64 {
     words.into_iter().fold(seed, |acc, w| mix(acc ^ w))
+}
+
+/// The key of a name of `words`: in any order ("Rossi Ana"), or, for characters of
+/// scripts written without spaces, in order only (王伟 is not 伟王).
+fn name_key(words: &[u64], spaceless: bool) -> u64 {
+    if spaceless {
+        combine(ORDERED_NAME_SEED, words.iter().copied())
+    } else {
+        combine_sorted(words)
+    }
 }
 
 fn combine_sorted(words: &[u64]) -> u64 {
@@ -567,17 +579,23 @@ impl EdmIndex {
     fn hash_field(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
         match kind {
             FieldKind::Name => {
-                let words: Vec<u64> = normalize::normalized_words(value)
-                    .iter()
+                let normalized: Vec<String> = normalize::normalized_words(value)
+                    .into_iter()
                     .filter(|w| !normalize::is_initial(w) && !HONORIFICS.contains(&w.as_str()))
-                    .map(|w| self.word_hash(w))
                     .collect();
+                let words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
                 if words.len() < 2 {
                     return;
                 }
                 stored.name_words.extend(&words);
+                // A name of spaceless characters (山田太郎) is matched whole and in order:
+                // its first and last character are no name of their own.
+                let spaceless = normalized.iter().all(|w| normalize::is_spaceless(w));
                 if words.len() <= MAX_NAME_WORDS {
-                    stored.fields.push((kind, combine_sorted(&words)));
+                    stored.fields.push((kind, name_key(&words, spaceless)));
+                }
+                if spaceless {
+                    return;
                 }
                 if let (Some(first), Some(last)) = (words.first(), words.last()) {
                     if words.len() >= 3 {
@@ -907,7 +925,11 @@ impl EdmIndex {
             token: String::new(),
             email_spans: &email_spans,
             next_email: 0,
-            grams: Grams::new(text, self.address_prefixes.as_ref().map(|(_, filter)| filter)),
+            grams: Grams::new(
+                text,
+                self.address_prefixes.as_ref().map(|(_, filter)| filter),
+                Some(&self.value_filter),
+            ),
         };
         // Paragraphs without a numeral, most of ordinary prose, are read after the
         // lookup and only near its hits, when they can add nothing but names (see
@@ -1391,6 +1413,8 @@ struct Word {
     address_first: bool,
     /// Follows a name word on its line (set by [`Grams::push`]): "Rossi" in "Ravi Rossi".
     follows_name: bool,
+    /// A character of a script written without spaces ([`normalize::is_spaceless`]).
+    spaceless: bool,
 }
 
 /// Name and address candidates of a text's words, built as the words arrive in text
@@ -1405,6 +1429,10 @@ struct Grams<'t> {
     text: &'t str,
     /// The index's filter of the first two words of addresses, when it has one.
     address_prefixes: Option<&'t HashFilter>,
+    /// The index's filter of field values: a name of spaceless characters not in it is
+    /// not kept. In such text nearly every character can start a name, and keeping all
+    /// the candidates of a large text took gigabytes (found in review).
+    values: Option<&'t HashFilter>,
     /// Words seen so far.
     count: usize,
     /// The two latest words, the latest last.
@@ -1443,13 +1471,16 @@ struct OpenName {
     start: usize,
     words: [u64; MAX_NAME_WORDS],
     len: usize,
+    /// Made of spaceless characters: keyed in order, and only such characters extend it.
+    spaceless: bool,
 }
 
 impl<'t> Grams<'t> {
-    fn new(text: &'t str, address_prefixes: Option<&'t HashFilter>) -> Self {
+    fn new(text: &'t str, address_prefixes: Option<&'t HashFilter>, values: Option<&'t HashFilter>) -> Self {
         Self {
             text,
             address_prefixes,
+            values,
             count: 0,
             latest: [None, None],
             addresses: Vec::new(),
@@ -1537,7 +1568,7 @@ impl<'t> Grams<'t> {
                     });
                     *words < MAX_ADDRESS_WORDS
                 });
-                let names = &mut self.names;
+                let (names, values) = (&mut self.names, self.values);
                 self.open_names.retain_mut(|open| {
                     if number - open.first_word > MAX_NAME_WORDS + 1 {
                         return false;
@@ -1546,16 +1577,19 @@ impl<'t> Grams<'t> {
                     if word.initial {
                         return true;
                     }
-                    let Some(slot) = open.words.get_mut(open.len).filter(|_| word.name) else {
+                    let Some(slot) = open
+                        .words
+                        .get_mut(open.len)
+                        .filter(|_| word.name && word.spaceless == open.spaceless)
+                    else {
                         return false;
                     };
                     *slot = hash;
                     open.len += 1;
-                    names.push((
-                        combine_sorted(open.words.get(..open.len).unwrap_or_default()),
-                        open.start,
-                        word.end,
-                    ));
+                    let key = name_key(open.words.get(..open.len).unwrap_or_default(), open.spaceless);
+                    if !open.spaceless || values.is_none_or(|filter| filter.may_contain(key)) {
+                        names.push((key, open.start, word.end));
+                    }
                     true
                 });
             }
@@ -1566,10 +1600,13 @@ impl<'t> Grams<'t> {
         }
         // "John Michael Smith" in text when only "John Smith" is indexed.
         if let ([Some(first), Some(_)], Some(third)) = (&self.latest, word.hash) {
-            if let Some(first_hash) = first
-                .hash
-                .filter(|_| skip_one_name && joined == Joined::Name && self.latest_are_joined())
-            {
+            if let Some(first_hash) = first.hash.filter(|_| {
+                skip_one_name
+                    && !first.spaceless
+                    && !word.spaceless
+                    && joined == Joined::Name
+                    && self.latest_are_joined()
+            }) {
                 self.names
                     .push((combine_sorted(&[first_hash, third]), first.start, word.end));
             }
@@ -1586,8 +1623,15 @@ impl<'t> Grams<'t> {
                     start: word.start,
                     words,
                     len: 1,
+                    spaceless: word.spaceless,
                 });
-                self.name_words.push((hash, word.start, word.end));
+                // Any two name words of a customer in one table row make the name, in
+                // any order. Not spaceless characters: their names are keyed in order,
+                // which no pair of a row makes, and in such text nearly every character
+                // would join the list.
+                if !word.spaceless {
+                    self.name_words.push((hash, word.start, word.end));
+                }
             }
         }
         self.remember(word);
@@ -1655,6 +1699,7 @@ impl<'t> WordReader<'t> {
                     initial: normalize::is_initial(normalized),
                     name: index.is_name_word(&hash),
                     address_first: index.is_address_first(&hash),
+                    spaceless: normalize::is_spaceless(normalized),
                 }
             });
             if !known.token {
@@ -1680,6 +1725,7 @@ impl<'t> WordReader<'t> {
                     name: known.name && !in_email,
                     address_first: known.address_first && !in_email,
                     follows_name: false,
+                    spaceless: known.spaceless,
                 },
                 probes,
             );
@@ -1753,6 +1799,7 @@ struct KnownWord {
     initial: bool,
     name: bool,
     address_first: bool,
+    spaceless: bool,
 }
 
 /// Longest word the memo keeps (its key is one 128-bit value); longer words, rare in
@@ -2190,18 +2237,17 @@ mod tests {
                     if word.initial {
                         continue;
                     }
-                    if !word.name || gram.len() >= MAX_NAME_WORDS {
+                    if !word.name || word.spaceless != a.spaceless || gram.len() >= MAX_NAME_WORDS {
                         break;
                     }
                     gram.push(next);
-                    names.push((combine_sorted(&gram), a.start, word.end));
+                    names.push((name_key(&gram, a.spaceless), a.start, word.end));
                 }
             }
             if let Some(c) = words.get(i + 2) {
-                if let Some(third) = c
-                    .hash
-                    .filter(|_| a.name && c.name && name_joined(i + 1) && name_joined(i + 2))
-                {
+                if let Some(third) = c.hash.filter(|_| {
+                    a.name && c.name && !a.spaceless && !c.spaceless && name_joined(i + 1) && name_joined(i + 2)
+                }) {
                     names.push((combine_sorted(&[first, third]), a.start, c.end));
                 }
             }
@@ -2382,10 +2428,11 @@ mod tests {
                     address_first: flags.is_some_and(|f| f != 0),
                     // Grams sets it from the word before.
                     follows_name: false,
+                    spaceless: flags == Some(2) && hash < 3,
                 });
                 text.push_str(gap);
             }
-            let mut grams = Grams::new(&text, None);
+            let mut grams = Grams::new(&text, None, None);
             let mut probes = Vec::new();
             for word in &list {
                 grams.push(*word, &mut probes);

@@ -188,6 +188,17 @@ pub(crate) fn is_word_of_its_own(c: char) -> bool {
         | '\u{20000}'..='\u{3134F}')
 }
 
+/// Whether a token (folded) is a character of a script written without spaces (see
+/// [`is_word_of_its_own`]): names of such tokens are matched whole and in order, as
+/// their characters are not first and last names that can be reordered or dropped.
+pub fn is_spaceless(token: &str) -> bool {
+    // A folded Hangul syllable is its jamo: folding decomposes it (NFKD).
+    token.chars().next().is_some_and(|c| {
+        is_word_of_its_own(c)
+            || matches!(c, '\u{1100}'..='\u{11FF}' | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}')
+    })
+}
+
 /// Whether a token is an initial (`Q` in "John Q. Smith"): one character, and not a
 /// word of its own (a Chinese surname is one character).
 pub fn is_initial(token: &str) -> bool {

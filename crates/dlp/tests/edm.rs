@@ -56,6 +56,7 @@ const SIGURDUR: &[(FieldKind, &str)] = &[(Name, "Sigurður Jónsson"), (Phone, "
 const TARO: &[(FieldKind, &str)] = &[(Name, "山田 太郎"), (Phone, "070-8309-1315")];
 const SASAKI: &[(FieldKind, &str)] = &[(Name, "佐々木 健太郎"), (Email, "k.sasaki@example.jp")];
 const WEI: &[(FieldKind, &str)] = &[(Name, "王伟"), (Phone, "+86 139 1234 5678")];
+const WEIMING: &[(FieldKind, &str)] = &[(Name, "张伟明"), (Phone, "+86 139 8765 4321")];
 const MINJUN: &[(FieldKind, &str)] = &[(Name, "김민준"), (Phone, "010-1234-5678")];
 const RAVI: &[(FieldKind, &str)] = &[(Name, "Ravi Kumar"), (Email, "ravi.kumar@x.example")];
 const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
@@ -66,7 +67,7 @@ fn check(index: &EdmIndex, text: &str, expected: &[&str]) {
     let extraction = extract(text.as_bytes(), &Limits::default());
     let found = index.find(&extraction.segments);
     let ids: Vec<&str> = found.customers.iter().map(|c| c.customer_id.0.as_str()).collect();
-    assert_eq!(ids, expected, "text {text:?}");
+    assert_eq!(ids, expected, "text {text:?}: {:?}", found.customers);
     assert_eq!(found.distinct_customers(), expected.len());
     for customer in &found.customers {
         for hit in &customer.hits {
@@ -94,6 +95,7 @@ fn all() -> EdmIndex {
             ("taro", TARO, Some("JP")),
             ("sasaki", SASAKI, Some("JP")),
             ("wei", WEI, Some("CN")),
+            ("weiming", WEIMING, Some("CN")),
             ("minjun", MINJUN, Some("KR")),
             ("anna", ANNA, Some("HU")),
         ],
@@ -246,6 +248,19 @@ fn normalization_and_proximity() {
         ("客户王伟的手机是13912345678。".into(), vec!["wei"]),
         ("客户王伟的手机是13912345679。".into(), vec![]),
         ("김민준님 연락처 010-1234-5678".into(), vec!["minjun"]),
+        // Such a name is whole and in order: not its first and last character around
+        // another, nor its characters reordered, nor two of them in a table row.
+        ("김현준님 연락처 010-1234-5678".into(), vec![]),
+        ("준김 010-1234-5678".into(), vec![]),
+        ("张小明 13987654321".into(), vec![]),
+        ("张伟明 13987654321".into(), vec!["weiming"]),
+        ("王小伟 13912345678".into(), vec![]),
+        ("伟王 13912345678".into(), vec![]),
+        ("伟大王国 13912345678".into(), vec![]),
+        // Family and given name in adjacent columns, in order, are the name.
+        ("family,given,phone\n王,伟,13912345678\n".into(), vec!["wei"]),
+        ("given,family,phone\n伟,王,13912345678\n".into(), vec![]),
+        ("family,phone,given\n王,13912345678,伟\n".into(), vec![]),
         // National forms with a trunk prefix other than 0, and without one.
         ("Ivan Petrov, 8 (912) 345-67-89".into(), vec!["ivan"]),
         ("Ivan Petrov, (912) 345-67-89".into(), vec!["ivan"]),
@@ -315,7 +330,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 17);
+    assert_eq!(index.len(), 18);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -324,7 +339,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 18);
+    assert_eq!(index.len(), 19);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }
