@@ -103,13 +103,8 @@ pub fn parse(raw: &str, country: Option<&str>) -> Option<PhoneNumber> {
         // NANP numbers are often written with the leading 1.
         Some("1") if digits.len() == 11 => PhoneNumber::new(cc, digits.strip_prefix('1').unwrap_or(&digits)),
         // Other trunk prefixes than 0 (`06`, `8`) are dropped as imports drop them.
-        Some(code) if code != "1" => {
-            let trunk = model::normalize::trunk_prefix(code);
-            let national = match trunk {
-                "" | "0" => digits.as_str(),
-                _ => digits.strip_prefix(trunk).unwrap_or(&digits),
-            };
-            PhoneNumber::new(cc, national)
+        Some(code) if !matches!(model::normalize::trunk_prefix(code), "" | "0" | "1") => {
+            PhoneNumber::new(cc, model::normalize::national_number(&digits, code))
         }
         _ => PhoneNumber::new(cc, &digits),
     };

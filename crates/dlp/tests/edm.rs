@@ -58,6 +58,7 @@ const SASAKI: &[(FieldKind, &str)] = &[(Name, "佐々木 健太郎"), (Email, "k
 const WEI: &[(FieldKind, &str)] = &[(Name, "王伟"), (Phone, "+86 139 1234 5678")];
 const WEIMING: &[(FieldKind, &str)] = &[(Name, "张伟明"), (Phone, "+86 139 8765 4321")];
 const MINJUN: &[(FieldKind, &str)] = &[(Name, "김민준"), (Phone, "010-1234-5678")];
+const PYOTR: &[(FieldKind, &str)] = &[(Name, "Pyotr Ivanov"), (Phone, "(812) 123-45-67")];
 const RAVI: &[(FieldKind, &str)] = &[(Name, "Ravi Kumar"), (Email, "ravi.kumar@x.example")];
 const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
 const ANNA: &[(FieldKind, &str)] = &[(Name, "Anna Nagy"), (Phone, "06 1 234 5678")];
@@ -92,6 +93,7 @@ fn all() -> EdmIndex {
             ("sigurdur", SIGURDUR, Some("IS")),
             ("ivan", IVAN, Some("RU")),
             ("ravi", RAVI, Some("IN")),
+            ("pyotr", PYOTR, Some("RU")),
             ("taro", TARO, Some("JP")),
             ("sasaki", SASAKI, Some("JP")),
             ("wei", WEI, Some("CN")),
@@ -267,6 +269,9 @@ fn normalization_and_proximity() {
         ("Ivan Petrov, 8-912-345-67-89".into(), vec!["ivan"]),
         ("Ivan Petrov, 89123456789".into(), vec!["ivan"]),
         ("Ivan Petrov, 8 (912) 345-67-88".into(), vec![]),
+        // A vault number that begins with the trunk digit, written without the prefix.
+        ("Pyotr Ivanov +7 812 123-45-67".into(), vec!["pyotr"]),
+        ("Pyotr Ivanov 8-812-123-45-67".into(), vec!["pyotr"]),
         ("Anna Nagy, 06 1 234 5678".into(), vec!["anna"]),
         ("Anna Nagy, +36 1 234 5678".into(), vec!["anna"]),
         ("Anna Nagy, 06-1-234-5678".into(), vec!["anna"]),
@@ -330,7 +335,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 18);
+    assert_eq!(index.len(), 19);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -339,7 +344,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 19);
+    assert_eq!(index.len(), 20);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }

@@ -45,6 +45,13 @@ fn phone_forms() {
     check("+7 912 345 67 89", None, Some((Some("+79123456789"), "9123456789")));
     check("06 1 234 5678", Some("HU"), Some((Some("+3612345678"), "12345678")));
     check("8 612 34567", Some("LT"), Some((Some("+37061234567"), "61234567")));
+    // Numbers that begin with the trunk digit, written without the trunk prefix.
+    check(
+        "(812) 123-45-67",
+        Some("RU"),
+        Some((Some("+78121234567"), "8121234567")),
+    );
+    check("800 12345", Some("LT"), Some((Some("+37080012345"), "80012345")));
     check("+999 1234567", None, None);
     check("12", Some("US"), None);
     check("", None, None);

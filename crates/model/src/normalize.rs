@@ -114,6 +114,26 @@ pub fn trunk_prefix(calling_code: &str) -> &'static str {
         .map_or("", |(_, _, trunk)| *trunk)
 }
 
+/// National significant number lengths where the trunk prefix is a digit that numbers
+/// also begin with (`8` in Russia and Lithuania, `06` in Hungary): the prefix is dropped
+/// only from a number one prefix longer than that, as `812 123-45-67` (St Petersburg,
+/// written without the prefix) is the number itself.
+const TRUNK_NATIONAL_LENGTHS: &[(&str, &[usize])] = &[("7", &[10]), ("370", &[8]), ("36", &[8, 9])];
+
+/// The national significant number of `digits`, a number written in national form in a
+/// country with `calling_code`: without its trunk prefix (`0` mostly, `8` in Russia) when
+/// it has one.
+pub fn national_number<'a>(digits: &'a str, calling_code: &str) -> &'a str {
+    let trunk = trunk_prefix(calling_code);
+    let Some(rest) = digits.strip_prefix(trunk).filter(|_| !trunk.is_empty()) else {
+        return digits;
+    };
+    match TRUNK_NATIONAL_LENGTHS.iter().find(|(code, _)| *code == calling_code) {
+        Some((_, lengths)) if !lengths.contains(&rest.len()) => digits,
+        _ => rest,
+    }
+}
+
 /// A phone number in E.164 form (`+84912345678`), read in `country` when it
 /// is written in national form. `None` when it cannot be a phone number.
 pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
@@ -145,15 +165,11 @@ pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
         let (_, code, trunk) = CALLING_CODES
             .iter()
             .find(|(c, _, _)| country.is_some_and(|k| c.eq_ignore_ascii_case(k.trim())))?;
-        let national = if !trunk.is_empty() && digits.starts_with(trunk) {
+        let national = match digits.strip_prefix(trunk).filter(|_| !trunk.is_empty()) {
             // NANP numbers may be written with or without the leading 1.
-            if *code == "1" && digits.len() == 10 {
-                digits.as_str()
-            } else {
-                &digits[trunk.len()..]
-            }
-        } else {
-            digits.as_str()
+            Some(_) if *code == "1" && digits.len() == 10 => digits.as_str(),
+            Some(_) => national_number(&digits, code),
+            None => digits.as_str(),
         };
         format!("{code}{national}")
     };
@@ -225,6 +241,12 @@ mod tests {
         check("020 7946 0958", Some("UK"), Some("+442079460958"));
         check("06 1 234 5678", Some("HU"), Some("+3612345678"));
         check("8 (495) 123-45-67", Some("RU"), Some("+74951234567"));
+        // A trunk prefix that numbers also begin with is dropped only at its length.
+        check("(812) 123-45-67", Some("RU"), Some("+78121234567"));
+        check("8 (812) 123-45-67", Some("RU"), Some("+78121234567"));
+        check("8 612 34567", Some("LT"), Some("+37061234567"));
+        check("800 12345", Some("LT"), Some("+37080012345"));
+        check("06 30 123 4567", Some("HU"), Some("+36301234567"));
         check("47 54 23 73", Some("ZZ"), None);
     }
 
