@@ -137,9 +137,9 @@ fn normalization_and_proximity() {
         ("Ana Rossi only, no other data".into(), vec![]),
         ("Ana Rossi lives at 12 Main Street".into(), vec![]),
         // A name over a line break in wrapped text (long lines) or after a short line
-        // that does not end in a name of its own; not over an empty line, nor from one
-        // item of a list of names to the next ("Ravi Rossi\nAna Bell" holds "Ana Rossi",
-        // and Ravi is a name word of the index).
+        // where it follows a greeting or a lower-case word; not over an empty line, nor
+        // from one item of a list of names to the next ("Ravi Rossi\nAna Bell" holds
+        // "Ana Rossi"), whether or not the list's other names are customers'.
         (
             format!("{WRAPPED} Ana\nRossi, your number is +39 347 123 4567"),
             vec!["ana"],
@@ -167,8 +167,27 @@ fn normalization_and_proximity() {
         ),
         (
             "Hello\nAna\nRossi, your number +39 347 123 4567 is registered.".into(),
+            vec![],
+        ),
+        (
+            "Our customer Ana\nRossi, your number +39 347 123 4567 is registered.".into(),
             vec!["ana"],
         ),
+        (
+            "as soon as\npossible. Similarly Ana\nRossi left +39 347 123 4567".into(),
+            vec!["ana"],
+        ),
+        ("Attendees: Marco Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
+        (
+            "Attendees:\nMarco Rossi\nAna Bell\ndesk +39 347 123 4567".into(),
+            vec![],
+        ),
+        ("Prof. Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
+        ("Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
+        // Spaces pad columns and indent lines.
+        ("Ana      Rossi      +39 347 123 4567".into(), vec!["ana"]),
+        ("    our customer Ana\n    Rossi, +39 347 123 4567".into(), vec!["ana"]),
+        (format!("Ana{}Rossi +39 347 123 4567", " ".repeat(41)), vec![]),
         (
             "Attendees:\nRavi Rossi\nAna Rossi\ndesk +39 347 123 4567".into(),
             vec!["ana"],
@@ -250,6 +269,11 @@ fn normalization_and_proximity() {
         ("客户王伟的手机是13912345678。".into(), vec!["wei"]),
         ("客户王伟的手机是13912345679。".into(), vec![]),
         ("김민준님 연락처 010-1234-5678".into(), vec!["minjun"]),
+        // The same in decomposed form (NFD).
+        (
+            "\u{1100}\u{1175}\u{11B7}\u{1106}\u{1175}\u{11AB}\u{110C}\u{116E}\u{11AB}님 010-1234-5678".into(),
+            vec!["minjun"],
+        ),
         // Such a name is whole and in order: not its first and last character around
         // another, nor its characters reordered, nor two of them in a table row.
         ("김현준님 연락처 010-1234-5678".into(), vec![]),
