@@ -244,7 +244,9 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// is built again from the vault.
 const SAVE_VERSION: u32 = 3;
 const MAX_NAME_WORDS: usize = 6;
-const MAX_ADDRESS_WORDS: usize = 12;
+/// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
+/// has 14.
+const MAX_ADDRESS_WORDS: usize = 24;
 /// Most bytes other than spaces, tabs and line breaks between two words of one name or
 /// address n-gram; " | " between cells holds 1.
 const MAX_WORD_GAP: usize = 4;
@@ -637,9 +639,10 @@ impl EdmIndex {
                 // A name of spaceless characters (山田太郎) is matched whole and in order:
                 // its first and last character are no name of their own.
                 let spaceless = normalized.iter().all(|w| normalize::is_spaceless(w));
-                if words.len() <= MAX_NAME_WORDS {
-                    stored.fields.push((kind, name_key(&words, spaceless)));
-                }
+                // A longer name is keyed by its first words: a scan reads names of at
+                // most that many words ("José María de los Ángeles García López").
+                let leading = words.get(..MAX_NAME_WORDS).unwrap_or(&words);
+                stored.fields.push((kind, name_key(leading, spaceless)));
                 if spaceless {
                     return;
                 }
@@ -657,11 +660,17 @@ impl EdmIndex {
                 }
                 for (line, street_only) in lines {
                     let normalized = normalize::normalized_words(line);
-                    let words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
-                    if words.len() < 2 || words.len() > MAX_ADDRESS_WORDS {
+                    let mut words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
+                    if words.len() < 2 {
                         continue;
                     }
-                    if !normalized.iter().any(|w| w.bytes().any(|b| b.is_ascii_digit())) {
+                    // A longer address is keyed by its first words, as a scan reads them.
+                    words.truncate(MAX_ADDRESS_WORDS);
+                    if !normalized
+                        .iter()
+                        .take(MAX_ADDRESS_WORDS)
+                        .any(|w| w.bytes().any(|b| b.is_ascii_digit()))
+                    {
                         stored.address_without_digit = true;
                     }
                     if let Some(first) = words.first() {

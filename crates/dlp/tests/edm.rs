@@ -58,6 +58,12 @@ const SASAKI: &[(FieldKind, &str)] = &[(Name, "佐々木 健太郎"), (Email, "k
 const WEI: &[(FieldKind, &str)] = &[(Name, "王伟"), (Phone, "+86 139 1234 5678")];
 const WEIMING: &[(FieldKind, &str)] = &[(Name, "张伟明"), (Phone, "+86 139 8765 4321")];
 const MINJUN: &[(FieldKind, &str)] = &[(Name, "김민준"), (Phone, "010-1234-5678")];
+const JOSE: &[(FieldKind, &str)] = &[
+    (Name, "José María de los Ángeles García López"),
+    (Email, "jmangeles@example.es"),
+];
+const SEOUL: &[(FieldKind, &str)] = &[(Name, "권현우"), (Address, "서울특별시 종로구 세종대로 170")];
+const SHANGHAI: &[(FieldKind, &str)] = &[(Name, "李娜"), (Address, "上海市浦东新区世纪大道27号")];
 const PYOTR: &[(FieldKind, &str)] = &[(Name, "Pyotr Ivanov"), (Phone, "(812) 123-45-67")];
 const RAVI: &[(FieldKind, &str)] = &[(Name, "Ravi Kumar"), (Email, "ravi.kumar@x.example")];
 const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
@@ -94,6 +100,9 @@ fn all() -> EdmIndex {
             ("ivan", IVAN, Some("RU")),
             ("ravi", RAVI, Some("IN")),
             ("pyotr", PYOTR, Some("RU")),
+            ("jose", JOSE, Some("ES")),
+            ("seoul", SEOUL, Some("KR")),
+            ("shanghai", SHANGHAI, Some("CN")),
             ("taro", TARO, Some("JP")),
             ("sasaki", SASAKI, Some("JP")),
             ("wei", WEI, Some("CN")),
@@ -269,6 +278,14 @@ fn normalization_and_proximity() {
         ("客户王伟的手机是13912345678。".into(), vec!["wei"]),
         ("客户王伟的手机是13912345679。".into(), vec![]),
         ("김민준님 연락처 010-1234-5678".into(), vec!["minjun"]),
+        // Names and addresses longer than a scan reads are keyed by their first words.
+        (
+            "José María de los Ángeles García López, jmangeles@example.es".into(),
+            vec!["jose"],
+        ),
+        ("권현우님 주소: 서울특별시 종로구 세종대로 170".into(), vec!["seoul"]),
+        ("客户李娜，地址上海市浦东新区世纪大道27号。".into(), vec!["shanghai"]),
+        ("客户李娜，地址上海市浦东新区世纪大道28号。".into(), vec![]),
         // The same in decomposed form (NFD).
         (
             "\u{1100}\u{1175}\u{11B7}\u{1106}\u{1175}\u{11AB}\u{110C}\u{116E}\u{11AB}님 010-1234-5678".into(),
@@ -359,7 +376,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 19);
+    assert_eq!(index.len(), 22);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -368,7 +385,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 20);
+    assert_eq!(index.len(), 23);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }
