@@ -630,6 +630,15 @@ impl Extractor {
     /// become row segments. Hand-written because real HTML is rarely well-formed XML and
     /// a full HTML5 parser is far heavier than this needs.
     fn extract_markup(&mut self, markup: &str, source: &str) {
+        // XML keeps data in attributes too (`<customer name="…" phone="…"/>`); HTML only
+        // in the addresses of mailto: and tel: links.
+        let head = markup
+            .get(..markup.len().min(1024))
+            .unwrap_or(markup)
+            .to_ascii_lowercase();
+        let html = ["<html", "<body", "<!doctype html", "<p>", "<div", "<table", "<br"]
+            .iter()
+            .any(|marker| head.contains(marker));
         let mut prose = String::new();
         let mut row: Option<String> = None;
         let mut rest = markup;
@@ -663,6 +672,27 @@ impl Extractor {
             let local = name.rsplit(':').next().unwrap_or_default();
             let closing = tag.starts_with('/');
             rest = after.get(close..).unwrap_or_default();
+            let has_href = || tag.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"href"));
+            if !closing && !tag.starts_with(['!', '?']) && (!html || has_href()) {
+                let target = row.as_mut().unwrap_or(&mut prose);
+                for_each_attribute(tag.get(name.len()..).unwrap_or_default(), |key, value| {
+                    let value = decode_entities(value);
+                    let wanted = if html {
+                        key.eq_ignore_ascii_case("href")
+                            .then(|| strip_link_scheme(value.trim()))
+                            .flatten()
+                    } else {
+                        Some(value.trim())
+                    };
+                    if let Some(wanted) = wanted.filter(|v| !v.is_empty()) {
+                        if target.ends_with(|c: char| !c.is_whitespace()) {
+                            target.push(' ');
+                        }
+                        target.push_str(wanted);
+                        target.push(' ');
+                    }
+                });
+            }
             match local {
                 "script" | "style" if !closing => {
                     let end_tag = format!("</{local}");
@@ -1040,6 +1070,57 @@ fn fold_fullwidth(text: String) -> String {
             _ => c,
         })
         .collect()
+}
+
+/// Calls `visit(name, value)` for each attribute of a start tag's text after its name
+/// (`a="1" b='2' c=3 d`; an attribute without a value is skipped).
+fn for_each_attribute(mut attributes: &str, mut visit: impl FnMut(&str, &str)) {
+    loop {
+        attributes = attributes.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        let name_end = attributes
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .unwrap_or(attributes.len());
+        if name_end == 0 {
+            return;
+        }
+        let name = attributes.get(..name_end).unwrap_or_default();
+        let after_name = attributes.get(name_end..).unwrap_or_default().trim_start();
+        let Some(after_equals) = after_name.strip_prefix('=') else {
+            attributes = after_name;
+            continue;
+        };
+        let after_equals = after_equals.trim_start();
+        let (value, rest) = match after_equals.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let inner = after_equals.get(1..).unwrap_or_default();
+                let end = inner.find(quote).unwrap_or(inner.len());
+                (
+                    inner.get(..end).unwrap_or_default(),
+                    inner.get(end + 1..).unwrap_or_default(),
+                )
+            }
+            _ => {
+                let end = after_equals.find(char::is_whitespace).unwrap_or(after_equals.len());
+                (
+                    after_equals.get(..end).unwrap_or_default(),
+                    after_equals.get(end..).unwrap_or_default(),
+                )
+            }
+        };
+        visit(name, value);
+        attributes = rest;
+    }
+}
+
+/// The address of a `mailto:` or `tel:` link (`mailto:ana@x.io?subject=Hi` → `ana@x.io`).
+fn strip_link_scheme(href: &str) -> Option<&str> {
+    let scheme_end = href.find(':')?;
+    let scheme = href.get(..scheme_end)?;
+    if !(scheme.eq_ignore_ascii_case("mailto") || scheme.eq_ignore_ascii_case("tel")) {
+        return None;
+    }
+    let address = href.get(scheme_end + 1..)?;
+    address.split('?').next()
 }
 
 fn decode_entities(text: &str) -> String {

@@ -128,6 +128,17 @@ fn formats_and_encodings() {
         ("json record", br#"{"name":"Ana","contact":{"email":"a@x.io"}}"#.to_vec(), ok(&["Ana | a@x.io"], 1)),
         ("json big object", format!("{{\"title\":\"x\",\"list\":[{}]}}", (0..40).map(|i| format!("\"v{i}\"")).collect::<Vec<_>>().join(",")).into_bytes(), ok(&["title: x", "v39"], 0)),
         ("xml inline names", b"<c><first>Ana</first><last>Rossi</last></c>".to_vec(), ok(&["Ana Rossi"], 0)),
+        // XML keeps data in attributes; HTML only in mailto: and tel: links.
+        (
+            "xml attributes",
+            b"<?xml version=\"1.0\"?><customers><customer id=\"C-1\" name=\"Ana Rossi\" phone='+39 347 123 4567'/></customers>".to_vec(),
+            ok(&["C-1 Ana Rossi +39 347 123 4567"], 0),
+        ),
+        (
+            "html links",
+            b"<p><a href=\"mailto:ana@x.io?subject=Hi\">Write</a> <a href='tel:+393471234567' class=c>Call</a></p>".to_vec(),
+            ok(&["ana@x.io Write", "+393471234567 Call"], 0),
+        ),
         // Formatting inside a word does not split it; cells outside a row stay apart.
         ("fullwidth forms", "ｌｏｒｅｎｚｏ．ｅ＠ｗａｎａｄｏｏ．ｆｒ　０９１２　３４５　６７８ 山田 ＡＢｃ".as_bytes().to_vec(), ok(&["lorenzo.e@wanadoo.fr 0912 345 678 山田 ABc"], 0)),
         ("html named entities", b"<p>J&eacute;r&ocirc;me M&eacute;nard &amp; G&uuml;nther &#x4E;&#97;&nbsp;&bogus; &amp</p>".to_vec(), ok(&["Jérôme Ménard & Günther Na &bogus; &amp"], 0)),
@@ -357,5 +368,18 @@ proptest! {
         let mut bytes = pdf.get(..cut.min(pdf.len())).unwrap_or_default().to_vec();
         if let Some(b) = bytes.get_mut(flip) { *b = value; }
         let _ = extract(&bytes, &Limits::default());
+    }
+}
+
+#[test]
+fn html_attributes_other_than_contact_links_are_not_text() {
+    let out = extract(
+        b"<html><p><a href=\"https://crm.example/x\">site</a> <span class=\"klass\" title=\"tip\">Ana</span></p></html>",
+        &Limits::default(),
+    );
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("site") && all.contains("Ana"), "{all:?}");
+    for attribute in ["crm.example", "klass", "tip"] {
+        assert!(!all.contains(attribute), "{attribute} in {all:?}");
     }
 }
