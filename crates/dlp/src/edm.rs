@@ -1972,9 +1972,6 @@ fn phone_spans<'a>(bytes: &'a [u8], lines: &'a LineClasses) -> impl Iterator<Ite
     })
 }
 
-/// `(offset, match)` for the matches of `regex` in each of `spans` of `text`, where the
-/// match's positions are relative to `offset`. Only for patterns without anchors or word
-/// boundaries, which would read the bytes around a span.
 impl EdmIndex {
     /// Email addresses written out to get past filters, `ana [at] example [dot] org` or
     /// `ana(at)example.org`: each is keyed as the address it stands for and its span
@@ -2002,19 +1999,21 @@ impl EdmIndex {
             let Some(line) = text.get(line_start..line_end) else {
                 continue;
             };
-            for m in PATTERNS.written_out_email.find_iter(line) {
+            // A match without a bracketed marker is an ordinary address, found already.
+            for m in PATTERNS
+                .written_out_email
+                .find_iter(line)
+                .filter(|m| m.as_str().contains(['[', '(', '{', '<']))
+            {
                 let address = PATTERNS
                     .obfuscation
-                    .replace_all(
-                        m.as_str(),
-                        |caps: &regex::Captures<'_>| {
-                            if caps.get(1).is_some() {
-                                "@"
-                            } else {
-                                "."
-                            }
-                        },
-                    )
+                    .replace_all(m.as_str(), |caps: &regex::Captures<'_>| {
+                        if caps.get(1).is_some() || caps.get(2).is_some() {
+                            "@"
+                        } else {
+                            "."
+                        }
+                    })
                     .to_ascii_lowercase();
                 // What it stands for must be an address as the email pattern reads one.
                 if PATTERNS.email.find(&address).is_none_or(|e| e.len() != address.len()) {
@@ -2032,6 +2031,9 @@ impl EdmIndex {
     }
 }
 
+/// `(offset, match)` for the matches of `regex` in each of `spans` of `text`, where the
+/// match's positions are relative to `offset`. Only for patterns without anchors or word
+/// boundaries, which would read the bytes around a span.
 fn find_in_spans<'t>(
     regex: &'t Regex,
     text: &'t str,
@@ -2116,11 +2118,11 @@ fn normalize_id(raw: &str) -> String {
 struct Patterns {
     email: Regex,
     phone: Regex,
-    /// `[at]`, `(at)`, `{at}`, `<at>`, with or without inner spaces, in any case.
+    /// `[at]`, `(dot)`, `{.}`, `<at>`, with or without inner spaces, in any case.
     at_marker: regex::bytes::Regex,
-    /// An address written out with such markers (and `[dot]` or `.`).
+    /// An address written out with such markers (`@` and `.` may stand for some).
     written_out_email: Regex,
-    /// One marker of a written-out address with its spaces: group 1 for `at`.
+    /// One marker of a written-out address with its spaces: group 1 or 2 for `at`.
     obfuscation: Regex,
 }
 
@@ -2131,15 +2133,16 @@ static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| Pat
     phone: Regex::new(r"\+?(?:\(0\))?\(?\d[\d \t().\-/]{5,24}\d").expect("phone pattern compiles"),
     // A regex rather than an Aho-Corasick automaton: on ordinary text this one reads
     // 0.13 ms per MiB, the automaton of the same markers in any case 1.6.
-    at_marker: regex::bytes::Regex::new(r"(?i)[\[({<][ \t]*at[ \t]*[\])}>]").expect("marker pattern compiles"),
+    at_marker: regex::bytes::Regex::new(r"(?i)[\[({<][ \t]*(?:at|dot|\.)[ \t]*[\])}>]")
+        .expect("marker pattern compiles"),
     written_out_email: Regex::new(&{
-        let dot = r"(?:\.|[ \t]*[\[({<][ \t]*[Dd][Oo][Tt][ \t]*[\])}>][ \t]*)";
-        let at = r"[ \t]*[\[({<][ \t]*[Aa][Tt][ \t]*[\])}>][ \t]*";
+        let dot = r"(?:\.|[ \t]*[\[({<][ \t]*(?:[Dd][Oo][Tt]|\.)[ \t]*[\])}>][ \t]*)";
+        let at = r"(?:[ \t]*@[ \t]*|[ \t]*[\[({<][ \t]*[Aa][Tt][ \t]*[\])}>][ \t]*)";
         let (local, domain) = (r"[A-Za-z0-9_%+\-]+", r"[A-Za-z0-9\-]+");
         format!("{local}(?:{dot}{local})*{at}{domain}(?:{dot}{domain})+")
     })
     .expect("written-out email pattern compiles"),
-    obfuscation: Regex::new(r"[ \t]*[\[({<][ \t]*(?:([Aa][Tt])|[Dd][Oo][Tt])[ \t]*[\])}>][ \t]*")
+    obfuscation: Regex::new(r"[ \t]*(?:[\[({<][ \t]*(?:([Aa][Tt])|[Dd][Oo][Tt]|\.)[ \t]*[\])}>]|(@))[ \t]*")
         .expect("obfuscation pattern compiles"),
 });
 

@@ -267,6 +267,8 @@ fn normalization_and_proximity() {
             vec![],
         ),
         ("Ana Rossi, Rossi [at] example [dot] org".into(), vec![]),
+        ("Ana Rossi, ana.rossi@example[dot]org".into(), vec!["ana"]),
+        ("Ana Rossi, ana.rossi @ example[.]org".into(), vec!["ana"]),
         // Han, kana and Hangul characters are words of their own: names are found
         // without spaces and with titles and particles glued on.
         ("山田太郎様 070-8309-1315".into(), vec!["taro"]),
