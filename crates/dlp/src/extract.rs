@@ -632,13 +632,7 @@ impl Extractor {
     fn extract_markup(&mut self, markup: &str, source: &str) {
         // XML keeps data in attributes too (`<customer name="…" phone="…"/>`); HTML only
         // in the addresses of mailto: and tel: links.
-        let head = markup
-            .get(..markup.len().min(1024))
-            .unwrap_or(markup)
-            .to_ascii_lowercase();
-        let html = ["<html", "<body", "<!doctype html", "<p>", "<div", "<table", "<br"]
-            .iter()
-            .any(|marker| head.contains(marker));
+        let html = looks_like_html(markup);
         let mut prose = String::new();
         let mut row: Option<String> = None;
         let mut rest = markup;
@@ -674,7 +668,7 @@ impl Extractor {
             rest = after.get(close..).unwrap_or_default();
             let has_href = || tag.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"href"));
             if !closing && !tag.starts_with(['!', '?']) && (!html || has_href()) {
-                let target = row.as_mut().unwrap_or(&mut prose);
+                let mut values: Vec<String> = Vec::new();
                 for_each_attribute(tag.get(name.len()..).unwrap_or_default(), |key, value| {
                     let value = decode_entities(value);
                     let wanted = if html {
@@ -685,13 +679,23 @@ impl Extractor {
                         Some(value.trim())
                     };
                     if let Some(wanted) = wanted.filter(|v| !v.is_empty()) {
+                        values.push(wanted.to_string());
+                    }
+                });
+                // An XML element with several attribute values is a record of its own
+                // (`<customer name="…" phone="…"/>`): a row, apart from the next one.
+                if values.len() >= 2 && row.is_none() {
+                    self.push(values.join(CELL_SEPARATOR), true, source);
+                } else if !values.is_empty() {
+                    let target = row.as_mut().unwrap_or(&mut prose);
+                    for value in values {
                         if target.ends_with(|c: char| !c.is_whitespace()) {
                             target.push(' ');
                         }
-                        target.push_str(wanted);
+                        target.push_str(&value);
                         target.push(' ');
                     }
-                });
+                }
             }
             match local {
                 "script" | "style" if !closing => {
@@ -1070,6 +1074,45 @@ fn fold_fullwidth(text: String) -> String {
             _ => c,
         })
         .collect()
+}
+
+/// Whether markup is HTML rather than other XML: a tag of its first 4 KiB is an HTML
+/// element. HTML keeps no data in attributes but in links (styles, image and script
+/// addresses are noise: a phone number in an image's URL is none), XML often does.
+fn looks_like_html(markup: &str) -> bool {
+    let head = markup.get(..markup.len().min(4096)).unwrap_or(markup);
+    head.split('<').skip(1).any(|tag| {
+        let name: String = tag
+            .trim_start_matches(['/', '!'])
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        is_block_tag(&name)
+            || is_inline_html_tag(&name)
+            || matches!(
+                name.as_str(),
+                "html"
+                    | "head"
+                    | "body"
+                    | "doctype"
+                    | "a"
+                    | "img"
+                    | "table"
+                    | "tr"
+                    | "td"
+                    | "th"
+                    | "meta"
+                    | "link"
+                    | "script"
+                    | "style"
+                    | "form"
+                    | "input"
+                    | "sup"
+                    | "sub"
+                    | "title"
+            )
+    })
 }
 
 /// Calls `visit(name, value)` for each attribute of a start tag's text after its name

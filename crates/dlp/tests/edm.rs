@@ -56,6 +56,8 @@ const SIGURDUR: &[(FieldKind, &str)] = &[(Name, "Sigurður Jónsson"), (Phone, "
 const TARO: &[(FieldKind, &str)] = &[(Name, "山田 太郎"), (Phone, "070-8309-1315")];
 const SASAKI: &[(FieldKind, &str)] = &[(Name, "佐々木 健太郎"), (Email, "k.sasaki@example.jp")];
 const WEI: &[(FieldKind, &str)] = &[(Name, "王伟"), (Phone, "+86 139 1234 5678")];
+const HANAKO: &[(FieldKind, &str)] = &[(Name, "花子 佐藤"), (Phone, "090-1111-2222")];
+const LINA: &[(FieldKind, &str)] = &[(Name, "Li 娜"), (Email, "lina@example.cn")];
 const WEIMING: &[(FieldKind, &str)] = &[(Name, "张伟明"), (Phone, "+86 139 8765 4321")];
 const MINJUN: &[(FieldKind, &str)] = &[(Name, "김민준"), (Phone, "010-1234-5678")];
 const JOSE: &[(FieldKind, &str)] = &[
@@ -107,6 +109,8 @@ fn all() -> EdmIndex {
             ("sasaki", SASAKI, Some("JP")),
             ("wei", WEI, Some("CN")),
             ("weiming", WEIMING, Some("CN")),
+            ("hanako", HANAKO, Some("JP")),
+            ("lina", LINA, Some("CN")),
             ("minjun", MINJUN, Some("KR")),
             ("anna", ANNA, Some("HU")),
         ],
@@ -176,8 +180,12 @@ fn normalization_and_proximity() {
         ),
         (
             "Hello\nAna\nRossi, your number +39 347 123 4567 is registered.".into(),
-            vec![],
+            vec!["ana"],
         ),
+        ("Ana\nRossi\n+39 347 123 4567".into(), vec!["ana"]),
+        ("Name: Ana\nRossi\n+39 347 123 4567".into(), vec!["ana"]),
+        ("To: Marco Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
+        ("- dr Marco Rossi\n- Ana Bell\ndesk +39 347 123 4567".into(), vec![]),
         (
             "Our customer Ana\nRossi, your number +39 347 123 4567 is registered.".into(),
             vec!["ana"],
@@ -194,7 +202,12 @@ fn normalization_and_proximity() {
         ("Prof. Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
         ("Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
         // Spaces pad columns and indent lines.
-        ("Ana      Rossi      +39 347 123 4567".into(), vec!["ana"]),
+        ("Ana  Rossi\t\t+39 347 123 4567".into(), vec!["ana"]),
+        // Three spaces or more within a line part columns: no name runs across them.
+        (
+            "Name                Agent\nMarco Rossi         Ana Bell        +39 347 123 4567".into(),
+            vec![],
+        ),
         ("    our customer Ana\n    Rossi, +39 347 123 4567".into(), vec!["ana"]),
         (format!("Ana{}Rossi +39 347 123 4567", " ".repeat(41)), vec![]),
         (
@@ -298,6 +311,9 @@ fn normalization_and_proximity() {
         ("김현준님 연락처 010-1234-5678".into(), vec![]),
         ("준김 010-1234-5678".into(), vec![]),
         ("张小明 13987654321".into(), vec![]),
+        // A two-part name stored given name first, and a name mixing scripts.
+        ("佐藤花子様 090-1111-2222".into(), vec!["hanako"]),
+        ("Li 娜 <lina@example.cn>".into(), vec!["lina"]),
         ("张伟明 13987654321".into(), vec!["weiming"]),
         ("王小伟 13912345678".into(), vec![]),
         ("伟王 13912345678".into(), vec![]),
@@ -378,7 +394,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 22);
+    assert_eq!(index.len(), 24);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -387,7 +403,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 23);
+    assert_eq!(index.len(), 25);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }

@@ -132,7 +132,7 @@ fn formats_and_encodings() {
         (
             "xml attributes",
             b"<?xml version=\"1.0\"?><customers><customer id=\"C-1\" name=\"Ana Rossi\" phone='+39 347 123 4567'/></customers>".to_vec(),
-            ok(&["C-1 Ana Rossi +39 347 123 4567"], 0),
+            ok(&["C-1 | Ana Rossi | +39 347 123 4567"], 1),
         ),
         (
             "html links",
@@ -379,6 +379,12 @@ fn html_attributes_other_than_contact_links_are_not_text() {
     );
     let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
     assert!(all.contains("site") && all.contains("Ana"), "{all:?}");
+    let fragment = extract(
+        b"<span style=\"color:red\"><img src=\"https://img.example/p?id=3471234567\" alt=\"x y\"></span>",
+        &Limits::default(),
+    );
+    let text: String = fragment.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(!text.contains("3471234567"), "{text:?}");
     for attribute in ["crm.example", "klass", "tip"] {
         assert!(!all.contains(attribute), "{attribute} in {all:?}");
     }
