@@ -1045,15 +1045,12 @@ fn append_text(target: &mut String, text: &str) {
 /// word (found by a blind test, which missed a customer written in NFD).
 fn compose_hangul(text: String) -> String {
     use unicode_normalization::UnicodeNormalization;
-    // Conjoining jamo (U+1100..=U+11FF) are encoded E1 84 80 ..= E1 87 BF.
-    let Some(first) = memchr::memchr(0xE1, text.as_bytes()) else {
-        return text;
-    };
-    if !text
-        .get(first..)
-        .unwrap_or_default()
-        .contains(|c| ('\u{1100}'..='\u{11FF}').contains(&c))
-    {
+    // Conjoining jamo (U+1100..=U+11FF) are encoded E1 84 80 ..= E1 87 BF. Vietnamese
+    // letters also begin with E1, so the second byte is checked at each.
+    let bytes = text.as_bytes();
+    let has_jamo = memchr::memchr_iter(0xE1, bytes)
+        .any(|at| bytes.get(at + 1).is_some_and(|second| (0x84..=0x87).contains(second)));
+    if !has_jamo {
         return text;
     }
     text.nfc().collect()
