@@ -294,46 +294,34 @@ mod tests {
     /// The per-character reading the allocation-free tokenizer must equal.
     fn reference_tokens(text: &str) -> Vec<Token> {
         let mut out = Vec::new();
+        let mut push = |begin: usize, end: usize| {
+            let folded = fold(text.get(begin..end).unwrap_or_default());
+            let text: String = canonical_word(&folded)
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            if !text.is_empty() {
+                out.push(Token {
+                    text,
+                    start: begin,
+                    end,
+                });
+            }
+        };
         let mut start: Option<usize> = None;
         for (index, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
             let word_char = c.is_alphanumeric() || is_combining_mark(c);
             if word_char && is_word_of_its_own(c) {
-                for (begin, end) in start
-                    .take()
-                    .into_iter()
-                    .map(|b| (b, index))
-                    .chain([(index, index + c.len_utf8())])
-                {
-                    let folded = fold(text.get(begin..end).unwrap_or_default());
-                    let text: String = canonical_word(&folded)
-                        .chars()
-                        .filter(|c| c.is_alphanumeric())
-                        .collect();
-                    if !text.is_empty() {
-                        out.push(Token {
-                            text,
-                            start: begin,
-                            end,
-                        });
-                    }
+                if let Some(begin) = start.take() {
+                    push(begin, index);
                 }
+                push(index, index + c.len_utf8());
                 continue;
             }
             match (word_char, start) {
                 (true, None) => start = Some(index),
                 (false, Some(begin)) => {
-                    let folded = fold(text.get(begin..index).unwrap_or_default());
-                    let text: String = canonical_word(&folded)
-                        .chars()
-                        .filter(|c| c.is_alphanumeric())
-                        .collect();
-                    if !text.is_empty() {
-                        out.push(Token {
-                            text,
-                            start: begin,
-                            end: index,
-                        });
-                    }
+                    push(begin, index);
                     start = None;
                 }
                 _ => {}
