@@ -162,14 +162,14 @@ pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
     } else if let Some(rest) = digits.strip_prefix("00") {
         rest.to_owned()
     } else {
-        let (_, code, trunk) = CALLING_CODES
+        let (_, code, _) = CALLING_CODES
             .iter()
             .find(|(c, _, _)| country.is_some_and(|k| c.eq_ignore_ascii_case(k.trim())))?;
-        let national = match digits.strip_prefix(trunk).filter(|_| !trunk.is_empty()) {
-            // NANP numbers may be written with or without the leading 1.
-            Some(_) if *code == "1" && digits.len() == 10 => digits.as_str(),
-            Some(_) => national_number(&digits, code),
-            None => digits.as_str(),
+        // NANP numbers may be written with or without the leading 1.
+        let national = if *code == "1" && digits.len() == 10 {
+            digits.as_str()
+        } else {
+            national_number(&digits, code)
         };
         format!("{code}{national}")
     };
