@@ -1356,10 +1356,9 @@ pub(crate) fn join_owned_segments(mut segments: Vec<Segment>) -> (String, Vec<(u
     if segments.len() != 1 {
         return join_segments(&segments);
     }
-    let Some(Segment { mut text, is_row, .. }) = segments.pop() else {
+    let Some(Segment { mut text, rows, .. }) = segments.pop() else {
         return (String::new(), Vec::new());
     };
-    let rows = if is_row { vec![(0, text.len())] } else { Vec::new() };
     text.push('\n');
     (text, rows)
 }
@@ -1373,9 +1372,12 @@ pub(crate) fn join_segments(segments: &[Segment]) -> (String, Vec<(usize, usize)
     for segment in segments {
         let start = stream.len();
         stream.push_str(&segment.text);
-        if segment.is_row {
-            rows.push((start, stream.len()));
-        }
+        rows.extend(
+            segment
+                .rows
+                .iter()
+                .map(|(row_start, row_end)| (start + row_start, start + row_end)),
+        );
         stream.push_str("\n\n");
     }
     (stream, rows)

@@ -7,9 +7,9 @@
 //! A file, or a member of an archive, that hits a bound or is malformed, encrypted or of
 //! an unsupported kind is reported as an [`UninspectableReason`]; extraction never panics.
 //!
-//! Output is a list of [`Segment`]s. A segment flagged `is_row` is one table row (CSV/TSV
-//! record, spreadsheet row, HTML/OOXML table row, flat JSON object) so that exact data
-//! match can use "same row" proximity; other segments are prose and use a character window.
+//! Output is a list of [`Segment`]s: prose, or the rows of a table (CSV/TSV records,
+//! spreadsheet rows, HTML/OOXML table rows, flat JSON objects) with each row's span, so
+//! that exact data match can use "same row" proximity; prose uses a character window.
 
 use std::borrow::Cow;
 use std::io::{Cursor, Read};
@@ -123,8 +123,10 @@ impl UninspectableReason {
 pub struct Segment {
     /// The text.
     pub text: String,
-    /// True when the text is exactly one table row.
-    pub is_row: bool,
+    /// Spans of `text` that are each one table row, in order; empty for prose. Rows are
+    /// separated by an empty line, as segments are in the scanned stream, and a segment
+    /// with rows holds nothing else.
+    pub rows: Vec<(usize, usize)>,
     /// Where it came from, e.g. `attachment.zip/customers.csv`.
     pub source: String,
 }
@@ -147,6 +149,7 @@ pub fn extract(data: &[u8], limits: &Limits) -> Extraction {
         work: 0,
         members: 0,
         out: Extraction::default(),
+        rows_open: false,
     };
     if let Err(reason) = extractor.extract_any(data, 0, "") {
         extractor.out.uninspectable.push(reason);
@@ -156,6 +159,9 @@ pub fn extract(data: &[u8], limits: &Limits) -> Extraction {
 
 /// Cell separator used when a row is flattened to text.
 const CELL_SEPARATOR: &str = " | ";
+/// Between the rows of a segment: the empty line that also separates segments (see
+/// `edm::join_segments`), so no name or address runs on from one row into the next.
+const ROW_SEPARATOR: &str = "\n\n";
 
 struct Extractor {
     limits: Limits,
@@ -163,6 +169,9 @@ struct Extractor {
     work: u64,
     members: u64,
     out: Extraction,
+    /// Whether the latest segment holds rows that the next row continues: no prose came
+    /// after them, and no other part of the file began.
+    rows_open: bool,
 }
 
 type Step = Result<(), UninspectableReason>;
@@ -196,13 +205,47 @@ impl Extractor {
     }
 
     fn push(&mut self, text: String, is_row: bool, source: &str) {
-        if !text.trim().is_empty() {
+        if is_row {
+            self.push_row(&text, source);
+        } else if !text.trim().is_empty() {
+            self.rows_open = false;
             self.out.segments.push(Segment {
                 text: compose_hangul(fold_fullwidth(text)),
-                is_row,
+                rows: Vec::new(),
                 source: source.to_string(),
             });
         }
+    }
+
+    /// Appends a table row to the rows of the latest segment when that holds the rows
+    /// before it (see `rows_open`). A segment per row cost a table of many short rows
+    /// an allocation for each row and its source, and a copy of every row into the
+    /// scanned stream.
+    fn push_row(&mut self, row: &str, source: &str) {
+        if row.trim().is_empty() {
+            return;
+        }
+        if !self.rows_open {
+            self.rows_open = true;
+            self.out.segments.push(Segment {
+                text: String::new(),
+                rows: Vec::new(),
+                source: source.to_string(),
+            });
+        }
+        let Some(segment) = self.out.segments.last_mut() else {
+            return;
+        };
+        if !segment.text.is_empty() {
+            segment.text.push_str(ROW_SEPARATOR);
+        }
+        let start = segment.text.len();
+        if needs_folding(row) {
+            segment.text.push_str(&compose_hangul(fold_fullwidth(row.to_string())));
+        } else {
+            segment.text.push_str(row);
+        }
+        segment.rows.push((start, segment.text.len()));
     }
 
     /// Records a non-fatal reason and continues; propagates a fatal one.
@@ -250,6 +293,7 @@ impl Extractor {
     }
 
     fn extract_any(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        self.rows_open = false;
         if depth > self.limits.max_depth {
             return Err(UninspectableReason::DepthExceeded {
                 limit: self.limits.max_depth,
@@ -539,13 +583,14 @@ impl Extractor {
         // extraction of large CSV files. Rows are read as bytes and checked once each with
         // simdutf8: a `StringRecord` checks every cell with std's slower check.
         let mut record = csv::ByteRecord::new();
+        let mut row = String::new();
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {
                     // The text is UTF-8 and delimiters and quotes are ASCII, so the cells
                     // are too; were they not, each cell is still read, lossily.
                     let checked = simdutf8::basic::from_utf8(record.as_slice()).ok();
-                    let mut row = String::with_capacity(record.as_slice().len() + 3 * record.len());
+                    row.clear();
                     for index in 0..record.len() {
                         if index > 0 {
                             row.push_str(CELL_SEPARATOR);
@@ -558,7 +603,7 @@ impl Extractor {
                             )),
                         }
                     }
-                    self.push(row, true, source);
+                    self.push_row(&row, source);
                 }
                 Ok(false) => return,
                 Err(_) => {
@@ -1043,6 +1088,12 @@ fn append_text(target: &mut String, text: &str) {
 /// Korean written in decomposed form (conjoining jamo, as NFD leaves it) composed into
 /// syllables (NFC), the form nearly all text uses: the scan reads each syllable as a
 /// word (found by a blind test, which missed a customer written in NFD).
+/// Whether [`fold_fullwidth`] or [`compose_hangul`] may change `text`: it holds a byte
+/// that leads a fullwidth form, an ideographic space or a conjoining jamo.
+fn needs_folding(text: &str) -> bool {
+    memchr::memchr3(0xEF, 0xE3, 0xE1, text.as_bytes()).is_some()
+}
+
 fn compose_hangul(text: String) -> String {
     use unicode_normalization::UnicodeNormalization;
     // Conjoining jamo (U+1100..=U+11FF) are encoded E1 84 80 ..= E1 87 BF. Vietnamese

@@ -93,7 +93,7 @@ fn check(name: &str, bytes: &[u8], limits: &Limits, expect: &Expect) -> Extracti
     for needle in expect.contains {
         assert!(all.contains(needle), "{name}: {needle:?} not in {all:?}");
     }
-    let rows = out.segments.iter().filter(|s| s.is_row).count();
+    let rows = out.segments.iter().map(|s| s.rows.len()).sum::<usize>();
     assert_eq!(rows, expect.rows, "{name}: row count in {:?}", out.segments);
     match expect.reason {
         Some(matches) => assert!(
@@ -388,4 +388,30 @@ fn html_attributes_other_than_contact_links_are_not_text() {
     for attribute in ["crm.example", "klass", "tip"] {
         assert!(!all.contains(attribute), "{attribute} in {all:?}");
     }
+}
+
+#[test]
+fn rows_of_each_table_stay_apart_and_keep_their_source() {
+    let zip = zip_of(&[
+        ("a.csv", b"name,phone\nAna Rossi,555 0101\n"),
+        ("b.tsv", b"name\tcity\nBo Li\tHue\n"),
+    ]);
+    let out = extract(&zip, &Limits::default());
+    let tables: Vec<(&str, Vec<&str>)> = out
+        .segments
+        .iter()
+        .map(|s| {
+            let rows = s.rows.iter().map(|(start, end)| &s.text[*start..*end]).collect();
+            (s.source.as_str(), rows)
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("a.csv", vec!["name | phone", "Ana Rossi | 555 0101"]),
+            ("b.tsv", vec!["name | city", "Bo Li | Hue"]),
+        ]
+    );
+    // Rows are apart by an empty line, so no value runs on from one row into the next.
+    assert_eq!(out.segments[0].text, "name | phone\n\nAna Rossi | 555 0101");
 }

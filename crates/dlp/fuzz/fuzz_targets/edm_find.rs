@@ -30,8 +30,8 @@ fuzz_target!(|data: &[u8]| {
         .split('\n')
         .enumerate()
         .map(|(i, line)| Segment {
+            rows: if i % 2 == 0 { vec![(0, line.len())] } else { Vec::new() },
             text: line.to_string(),
-            is_row: i % 2 == 0,
             source: String::new(),
         })
         .collect();
