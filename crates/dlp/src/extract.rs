@@ -526,6 +526,14 @@ impl Extractor {
                 .unwrap_or_else(|| format!("part{index}"));
             let path = join_source(source, &name);
             let step = match &part.body {
+                mail_parser::PartType::Text(text) | mail_parser::PartType::Html(text)
+                    if misread_without_charset(part, text) =>
+                {
+                    match undecoded_body(message, part) {
+                        Some(bytes) => self.extract_any(&bytes, depth + 1, &path),
+                        None => Err(malformed("email part", "undecodable transfer encoding")),
+                    }
+                }
                 mail_parser::PartType::Text(text) => {
                     self.charge_work(text.len())?;
                     self.extract_text(Cow::Borrowed(text), &path)
@@ -1092,6 +1100,32 @@ fn append_text(target: &mut String, text: &str) {
 /// that leads a fullwidth form, an ideographic space or a conjoining jamo.
 fn needs_folding(text: &str) -> bool {
     memchr::memchr3(0xEF, 0xE3, 0xE1, text.as_bytes()).is_some()
+}
+
+/// Whether a text part was read as UTF-8 for want of a declared charset when it is
+/// not: it holds a replacement character or a NUL. Such a part is often a file attached
+/// as `text/csv` or `text/plain` with no charset, saved as UTF-16 ("Unicode text") or
+/// Latin-1, and read as UTF-8 it loses every value.
+fn misread_without_charset(part: &mail_parser::MessagePart<'_>, text: &str) -> bool {
+    part.content_type().and_then(|ct| ct.attribute("charset")).is_none()
+        && memchr::memchr(0, text.as_bytes())
+            .or_else(|| memchr::memmem::find(text.as_bytes(), "\u{FFFD}".as_bytes()))
+            .is_some()
+}
+
+/// A part's body bytes with only the transfer encoding undone, for the file-type and
+/// text-encoding sniffing of [`Extractor::extract_any`].
+fn undecoded_body(message: &mail_parser::Message<'_>, part: &mail_parser::MessagePart<'_>) -> Option<Vec<u8>> {
+    let raw = message
+        .raw_message
+        .get(part.offset_body as usize..part.offset_end as usize)?;
+    match part.encoding {
+        mail_parser::Encoding::Base64 => mail_parser::decoders::base64::base64_decode(raw),
+        mail_parser::Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(raw)
+        }
+        mail_parser::Encoding::None => Some(raw.to_vec()),
+    }
 }
 
 fn compose_hangul(text: String) -> String {

@@ -60,6 +60,23 @@ fn email_with_zip() -> Vec<u8> {
     mail.into_bytes()
 }
 
+fn base64_of(bytes: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes).into_bytes()
+}
+
+/// A mail whose one attachment is `body`, of `content_type` with no charset, in
+/// `transfer_encoding`.
+fn email_with_text_part(content_type: &str, transfer_encoding: &str, body: &[u8]) -> Vec<u8> {
+    let mut mail = format!(
+        "From: a@corp.example\r\nTo: b@else.example\r\nSubject: export\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n--B\r\nContent-Type: {content_type}; name=\"export\"\r\nContent-Disposition: attachment; filename=\"export\"\r\nContent-Transfer-Encoding: {transfer_encoding}\r\n\r\n"
+    )
+    .into_bytes();
+    mail.extend_from_slice(body);
+    mail.extend_from_slice(b"\r\n--B--\r\n");
+    mail
+}
+
 struct Expect {
     contains: &'static [&'static str],
     rows: usize,
@@ -180,6 +197,9 @@ fn formats_and_encodings() {
         ("pdf blocks moved by cm", pdf_of_content("q 1 0 0 1 72 700 cm BT /F1 12 Tf 0 0 Td (Ravi Reddy) Tj ET Q q 1 0 0 1 72 686 cm BT /F1 12 Tf 0 0 Td (7) Tj ET Q q 1 0 0 1 72 672 cm BT /F1 12 Tf 0 0 Td (Kavya) Tj ET Q"), ok(&["Ravi Reddy\n7\nKavya\n"], 0)),
         ("pdf kerning", pdf_of_content("BT /F1 10 Tf 50 700 Td [(Ana) -250 (Ro) -20 (ssi)] TJ ET"), ok(&["Ana Rossi"], 0)),
         ("email", email_with_zip(), ok(&["Hello there", "body words here", "html words", "attached secret words"], 1)),
+        // A text attachment without a charset is sniffed as a file is, not read as UTF-8.
+        ("email utf-16 csv without charset", email_with_text_part("text/csv", "base64", &base64_of(&utf16("Name;Telefon\r\nBenoît Rousseau;07 62 81 27 00\r\n", true, true))), ok(&["Benoît Rousseau | 07 62 81 27 00"], 2)),
+        ("email latin-1 text without charset", email_with_text_part("text/plain", "quoted-printable", b"Beno=EEt Rousseau, T=E9l 07 62 81 27 00"), ok(&["Benoît Rousseau, Tél 07 62 81 27 00"], 0)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
         ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
         ("tar", tar_of("dir/file.txt", b"tarred words"), ok(&["tarred words"], 0)),
