@@ -1121,9 +1121,7 @@ fn undecoded_body(message: &mail_parser::Message<'_>, part: &mail_parser::Messag
         .get(part.offset_body as usize..part.offset_end as usize)?;
     match part.encoding {
         mail_parser::Encoding::Base64 => mail_parser::decoders::base64::base64_decode(raw),
-        mail_parser::Encoding::QuotedPrintable => {
-            mail_parser::decoders::quoted_printable::quoted_printable_decode(raw)
-        }
+        mail_parser::Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(raw),
         mail_parser::Encoding::None => Some(raw.to_vec()),
     }
 }

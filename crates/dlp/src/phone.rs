@@ -215,14 +215,18 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
         if let (Some(target), Some(source)) = (international.get_mut(1..count - 1), digits.get(2..)) {
             target.copy_from_slice(source);
         }
-        visit(international.get(..count - 1).unwrap_or_default());
+        let e164 = international.get(..count - 1).unwrap_or_default();
+        visit(e164);
+        visit_without_trunk_zero(e164, &mut visit);
         return;
     }
-    visit(buffer.get(..=count).unwrap_or_default());
+    let e164 = buffer.get(..=count).unwrap_or_default();
+    visit(e164);
     // A number written with its country code is that country's: its digits read as a
     // national number would be taken for one of the customer's own country
     // (`+1 7911924512` is not `07911 924512` in Leeds).
     if raw.trim_start().starts_with('+') {
+        visit_without_trunk_zero(e164, &mut visit);
         return;
     }
     visit(digits.strip_prefix(b"0").unwrap_or(digits));
@@ -231,6 +235,36 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
             visit(nanp);
         }
     }
+}
+
+/// Calls `visit` with `e164` (`+` and digits) without the trunk `0` written after its
+/// calling code, a common slip (`+84 0912 345 678`, `+44 07911 123456`), where the code
+/// is known and its numbers do not keep the 0 (see [`LEADING_ZERO_KEPT`]).
+fn visit_without_trunk_zero(e164: &[u8], visit: &mut impl FnMut(&[u8])) {
+    let Some(number) = e164.get(1..) else {
+        return;
+    };
+    // Codes are 1 to 3 digits long: no 0 after one, nothing to drop (most numbers).
+    if !number.get(1..4).unwrap_or_default().contains(&b'0') {
+        return;
+    }
+    let Some(code_len) = (1..=3).find(|len| {
+        number
+            .get(..*len)
+            .is_some_and(|cc| CALLING_CODES.iter().any(|code| code.as_bytes() == cc))
+    }) else {
+        return;
+    };
+    let (code, national) = number.split_at(code_len);
+    if national.first() != Some(&b'0') || LEADING_ZERO_KEPT.iter().any(|kept| kept.as_bytes() == code) {
+        return;
+    }
+    // The key is `+`, the code and the national digits after the 0: one byte shorter.
+    let mut key = [b'+'; MAX_KEY_DIGITS + 1];
+    for (slot, digit) in key.iter_mut().skip(1).zip(code.iter().chain(national.iter().skip(1))) {
+        *slot = *digit;
+    }
+    visit(key.get(..e164.len() - 1).unwrap_or_default());
 }
 
 /// Sub-runs of a phone-like match worth trying: the whole run, its parts split on `/`,

@@ -36,6 +36,17 @@ fn phone_forms() {
     check("+390667051838", None, Some((Some("+390667051838"), "667051838")));
     check("06 6705 1838", Some("IT"), Some((Some("+390667051838"), "667051838")));
     check("+39 347 123 4567", None, Some((Some("+393471234567"), "3471234567")));
+    // The trunk 0 written after the calling code by mistake.
+    check("+84 0912 345 678", None, Some((Some("+84912345678"), "912345678")));
+    check(
+        "+44 07911 123456",
+        Some("GB"),
+        Some((Some("+447911123456"), "7911123456")),
+    );
+    check("0049 0151 2345678", None, Some((Some("+491512345678"), "1512345678")));
+    // Italian numbers keep it: only the number as written is read.
+    assert_eq!(candidate_keys("+39 06 6705 1838"), ["+390667051838"]);
+    assert_eq!(candidate_keys("+84 0912 345 678"), ["+840912345678", "+84912345678"]);
     // Trunk prefixes other than 0 are dropped in the country's national reading.
     check(
         "8 (912) 345-67-89",
@@ -68,6 +79,17 @@ fn reference_keys(raw: &str) -> Vec<String> {
     let international = digits.strip_prefix("00").unwrap_or(&digits);
     keys.push(format!("+{international}"));
     if digits.starts_with("00") || raw.trim_start().starts_with('+') {
+        let code = (1..=3).filter_map(|len| international.get(..len)).find(|code| {
+            parse(&format!("+{code} 1234567"), None)
+                .and_then(|p| p.country_code)
+                .as_deref()
+                == Some(*code)
+        });
+        if let Some(code) = code.filter(|code| !["39", "378", "379"].contains(code)) {
+            if let Some(national) = international[code.len()..].strip_prefix('0') {
+                keys.push(format!("+{code}{national}"));
+            }
+        }
         return keys;
     }
     let national = digits.strip_prefix('0').unwrap_or(&digits);
