@@ -729,10 +729,10 @@ impl Extractor {
                             .then(|| strip_link_scheme(value.trim()))
                             .flatten()
                     } else {
-                        Some(value.trim())
+                        Some(Cow::Borrowed(value.trim()))
                     };
                     if let Some(wanted) = wanted.filter(|v| !v.is_empty()) {
-                        values.push(wanted.to_string());
+                        values.push(wanted.into_owned());
                     }
                 });
                 // An XML element with several attribute values is a record of its own
@@ -1235,15 +1235,16 @@ fn for_each_attribute(mut attributes: &str, mut visit: impl FnMut(&str, &str)) {
     }
 }
 
-/// The address of a `mailto:` or `tel:` link (`mailto:ana@x.io?subject=Hi` → `ana@x.io`).
-fn strip_link_scheme(href: &str) -> Option<&str> {
+/// The address of a `mailto:` or `tel:` link (`mailto:ana@x.io?subject=Hi` → `ana@x.io`),
+/// percent-decoded as a URI is (`mailto:ana%40x.io`, `tel:+39%20347…`).
+fn strip_link_scheme(href: &str) -> Option<Cow<'_, str>> {
     let scheme_end = href.find(':')?;
     let scheme = href.get(..scheme_end)?;
     if !(scheme.eq_ignore_ascii_case("mailto") || scheme.eq_ignore_ascii_case("tel")) {
         return None;
     }
-    let address = href.get(scheme_end + 1..)?;
-    address.split('?').next()
+    let address = href.get(scheme_end + 1..)?.split('?').next()?;
+    Some(percent_encoding::percent_decode_str(address).decode_utf8_lossy())
 }
 
 fn decode_entities(text: &str) -> String {

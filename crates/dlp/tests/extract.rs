@@ -153,8 +153,8 @@ fn formats_and_encodings() {
         ),
         (
             "html links",
-            b"<p><a href=\"mailto:ana@x.io?subject=Hi\">Write</a> <a href='tel:+393471234567' class=c>Call</a></p>".to_vec(),
-            ok(&["ana@x.io Write", "+393471234567 Call"], 0),
+            b"<p><a href=\"mailto:ana@x.io?subject=Hi\">Write</a> <a href='tel:+393471234567' class=c>Call</a> <a href=\"mailto:bo%40y.io\">Bo</a> <a href=\"tel:+39%20347\">Tel</a></p>".to_vec(),
+            ok(&["ana@x.io Write", "+393471234567 Call", "bo@y.io Bo", "+39 347 Tel"], 0),
         ),
         // Formatting inside a word does not split it; cells outside a row stay apart.
         ("fullwidth forms", "ｌｏｒｅｎｚｏ．ｅ＠ｗａｎａｄｏｏ．ｆｒ　０９１２　３４５　６７８ 山田 ＡＢｃ".as_bytes().to_vec(), ok(&["lorenzo.e@wanadoo.fr 0912 345 678 山田 ABc"], 0)),
