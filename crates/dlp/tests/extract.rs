@@ -201,6 +201,13 @@ fn formats_and_encodings() {
         ("email utf-16 csv without charset", email_with_text_part("text/csv", "base64", &base64_of(&utf16("Name;Telefon\r\nBenoît Rousseau;07 62 81 27 00\r\n", true, true))), ok(&["Benoît Rousseau | 07 62 81 27 00"], 2)),
         ("email latin-1 text without charset", email_with_text_part("text/plain", "quoted-printable", b"Beno=EEt Rousseau, T=E9l 07 62 81 27 00"), ok(&["Benoît Rousseau, Tél 07 62 81 27 00"], 0)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
+        // Contact cards: each a row; vCard 2.1's quoted-printable values decoded over soft
+        // line breaks, vCard 3.0's folded lines unfolded, structured values split.
+        (
+            "vcard",
+            b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Wei=C3=9F;J=C3=BC=\r\nrgen;;;\r\nTEL;CELL:0152 92931609\r\nPHOTO;ENCODING=BASE64:iVBORw0KGgo=\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\n  Rossi\r\nEMAIL;TYPE=INTERNET:ana@x.io\r\nEND:VCARD\r\n".to_vec(),
+            ok(&["Weiß Jürgen | 0152 92931609", "Ana Rossi | ana@x.io"], 2),
+        ),
         ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
         ("tar", tar_of("dir/file.txt", b"tarred words"), ok(&["tarred words"], 0)),
         ("tar.gz of csv", gzip(&tar_of("c.csv", csv)), ok(&["Lee, Bo"], 3)),
