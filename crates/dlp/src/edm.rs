@@ -241,10 +241,11 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// with a trunk prefix other than 0 (`06` in Hungary, `8` in Russia), reads each Han, kana
 /// and Hangul character as a word and keys names of up to six words; version 4 keys
 /// such names in order (both orders of a two-part one), and long names and addresses by
-/// their first words; version 5 reads `-straße` as `-str.`. An older save
+/// their first words; version 5 reads `-straße` as `-str.`; version 6 reads
+/// Portuguese, Spanish and French street words as their abbreviations. An older save
 /// lacks keys that cannot be made without the plaintext: it is refused, and the index
 /// is built again from the vault.
-const SAVE_VERSION: u32 = 5;
+const SAVE_VERSION: u32 = 6;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.

@@ -76,6 +76,12 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "apartment" => "apt",
         "suite" => "ste",
         "floor" => "fl",
+        // Portuguese, Spanish and French: `R. Augusta`, `C/ Mayor`, `Av. Paulista`,
+        // `Avda. de América`, `Bd Haussmann` (found missed by a blind test).
+        "rua" => "r",
+        "calle" => "c",
+        "avenida" | "avda" | "av" => "ave",
+        "bd" => "blvd",
         "north" => "n",
         "south" => "s",
         "east" => "e",

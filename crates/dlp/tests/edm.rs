@@ -67,6 +67,9 @@ const JOSE: &[(FieldKind, &str)] = &[
 const SEOUL: &[(FieldKind, &str)] = &[(Name, "권현우"), (Address, "서울특별시 종로구 세종대로 170")];
 const SHANGHAI: &[(FieldKind, &str)] = &[(Name, "李娜"), (Address, "上海市浦东新区世纪大道27号")];
 const HANS: &[(FieldKind, &str)] = &[(Name, "Hans Weber"), (Address, "Hauptstraße 12, 10115 Berlin")];
+const JOAO: &[(FieldKind, &str)] = &[(Name, "João Silva"), (Address, "Rua Augusta 228, 01305-000 São Paulo")];
+const CARMEN: &[(FieldKind, &str)] = &[(Name, "Carmen Ruiz"), (Address, "C/ Mayor 5, 28013 Madrid")];
+const LUIS: &[(FieldKind, &str)] = &[(Name, "Luis Gómez"), (Address, "Avda. de América 10, 28028 Madrid")];
 const PYOTR: &[(FieldKind, &str)] = &[(Name, "Pyotr Ivanov"), (Phone, "(812) 123-45-67")];
 const RAVI: &[(FieldKind, &str)] = &[(Name, "Ravi Kumar"), (Email, "ravi.kumar@x.example")];
 const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
@@ -104,6 +107,9 @@ fn all() -> EdmIndex {
             ("ravi", RAVI, Some("IN")),
             ("pyotr", PYOTR, Some("RU")),
             ("hans", HANS, Some("DE")),
+            ("joao", JOAO, Some("BR")),
+            ("carmen", CARMEN, Some("ES")),
+            ("luis", LUIS, Some("ES")),
             ("jose", JOSE, Some("ES")),
             ("seoul", SEOUL, Some("KR")),
             ("shanghai", SHANGHAI, Some("CN")),
@@ -243,6 +249,12 @@ fn normalization_and_proximity() {
         ("Hans Weber, Hauptstr. 12, 10115 Berlin".into(), vec!["hans"]),
         ("HANS WEBER, HAUPTSTRASSE 12, 10115 BERLIN".into(), vec!["hans"]),
         ("Hans Weber, Hauptstr. 14, 10115 Berlin".into(), vec![]),
+        // Portuguese and Spanish street words abbreviated, or written out.
+        ("João Silva, R. Augusta 228, 01305-000 São Paulo".into(), vec!["joao"]),
+        ("Carmen Ruiz, Calle Mayor 5, 28013 Madrid".into(), vec!["carmen"]),
+        ("Luis Gómez, Avenida de América 10, 28028 Madrid".into(), vec!["luis"]),
+        ("Luis Gómez, Av. de América 10, 28028 Madrid".into(), vec!["luis"]),
+        ("Luis Gómez, Avenida de América 12, 28028 Madrid".into(), vec![]),
         ("Zofia Wójcik\nul. Długa 141".into(), vec![]),
         ("Zofia Wójcik\n80-828 Gdańsk".into(), vec![]),
         ("ul. Długa 141\n80-828 Gdańsk".into(), vec![]),
@@ -400,7 +412,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 25);
+    assert_eq!(index.len(), 28);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -409,7 +421,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 26);
+    assert_eq!(index.len(), 29);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }
