@@ -242,7 +242,8 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// and Hangul character as a word and keys names of up to six words; version 4 keys
 /// such names in order (both orders of a two-part one), and long names and addresses by
 /// their first words; version 5 reads `-straße` as `-str.`; version 6 reads
-/// Portuguese, Spanish and French street words as their abbreviations. An older save
+/// Portuguese, Spanish and French street words as their abbreviations and drops postal
+/// code labels. An older save
 /// lacks keys that cannot be made without the plaintext: it is refused, and the index
 /// is built again from the vault.
 const SAVE_VERSION: u32 = 6;

@@ -61,7 +61,8 @@ fn without_street_suffix(word: &str) -> &str {
     }
 }
 
-/// The postal abbreviation of a common address word, if it is one.
+/// The postal abbreviation of a common address word, if it is one (empty for a word
+/// that addresses may carry or not, such as a postal code's label).
 fn canonical_abbreviation(word: &str) -> Option<&'static str> {
     Some(match word {
         "street" => "st",
@@ -82,6 +83,9 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "calle" => "c",
         "avenida" | "avda" | "av" => "ave",
         "bd" => "blvd",
+        // Labels of a postal code (`CEP 22070-011` in Brazil, `PLZ 10115` in Germany)
+        // are no part of the address: dropped.
+        "cep" | "plz" => "",
         "north" => "n",
         "south" => "s",
         "east" => "e",

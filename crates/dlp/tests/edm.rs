@@ -255,6 +255,11 @@ fn normalization_and_proximity() {
         ("Luis Gómez, Avenida de América 10, 28028 Madrid".into(), vec!["luis"]),
         ("Luis Gómez, Av. de América 10, 28028 Madrid".into(), vec!["luis"]),
         ("Luis Gómez, Avenida de América 12, 28028 Madrid".into(), vec![]),
+        // A postal code's label is no part of the address.
+        (
+            "João Silva\nRua Augusta 228\nCEP 01305-000 São Paulo".into(),
+            vec!["joao"],
+        ),
         ("Zofia Wójcik\nul. Długa 141".into(), vec![]),
         ("Zofia Wójcik\n80-828 Gdańsk".into(), vec![]),
         ("ul. Długa 141\n80-828 Gdańsk".into(), vec![]),
