@@ -588,9 +588,13 @@ impl EdmIndex {
     fn hash_field(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
         match kind {
             FieldKind::Name => {
-                let normalized: Vec<String> = normalize::normalized_words(value)
+                let normalized: Vec<String> = normalize::tokens(value)
                     .into_iter()
-                    .filter(|w| !normalize::is_initial(w) && !HONORIFICS.contains(&w.as_str()))
+                    .filter(|t| {
+                        let raw = value.get(t.start..t.end).unwrap_or_default();
+                        !normalize::is_initial_word(raw, &t.text) && !HONORIFICS.contains(&t.text.as_str())
+                    })
+                    .map(|t| t.text)
                     .collect();
                 let words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
                 if words.len() < 2 {
@@ -1762,7 +1766,7 @@ impl<'t> WordReader<'t> {
                 KnownWord {
                     hash,
                     token: true,
-                    initial: normalize::is_initial(normalized),
+                    initial: normalize::is_initial_word(raw, normalized),
                     name: index.is_name_word(&hash),
                     address_first: index.is_address_first(&hash),
                     spaceless: normalize::is_spaceless(normalized),

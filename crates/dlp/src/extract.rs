@@ -169,8 +169,8 @@ struct Extractor {
     work: u64,
     members: u64,
     out: Extraction,
-    /// Whether the latest segment holds rows that the next row continues: no prose came
-    /// after them, and no other part of the file began.
+    /// Whether the latest segment holds rows that the next row of the same source
+    /// continues: no prose came after them, and no other part of the file began.
     rows_open: bool,
 }
 
@@ -225,7 +225,10 @@ impl Extractor {
         if row.trim().is_empty() {
             return;
         }
-        if !self.rows_open {
+        // Sheets of a workbook and parts of a mail are not extracted through
+        // `extract_any`: their rows keep their own source (found in review).
+        let continues = self.rows_open && self.out.segments.last().is_some_and(|last| last.source == source);
+        if !continues {
             self.rows_open = true;
             self.out.segments.push(Segment {
                 text: String::new(),
@@ -525,14 +528,20 @@ impl Extractor {
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("part{index}"));
             let path = join_source(source, &name);
-            let step = match &part.body {
+            // A part misread for want of a charset is read again from its bytes, unless
+            // its transfer encoding only mail-parser's lenient reader takes.
+            let reread = match &part.body {
                 mail_parser::PartType::Text(text) | mail_parser::PartType::Html(text)
                     if misread_without_charset(part, text) =>
                 {
-                    match undecoded_body(message, part) {
-                        Some(bytes) => self.extract_any(&bytes, depth + 1, &path),
-                        None => Err(malformed("email part", "undecodable transfer encoding")),
-                    }
+                    undecoded_body(message, part)
+                }
+                _ => None,
+            };
+            let step = match &part.body {
+                _ if reread.is_some() => {
+                    let bytes = reread.unwrap_or_default();
+                    self.extract_any(&bytes, depth + 1, &path)
                 }
                 mail_parser::PartType::Text(text) => {
                     self.charge_work(text.len())?;
@@ -570,9 +579,15 @@ impl Extractor {
             self.extract_vcards(&text, source);
             return Ok(());
         }
+        self.extract_table_or_prose(text, source);
+        Ok(())
+    }
+
+    /// Text that is a delimited table, or else prose.
+    fn extract_table_or_prose(&mut self, text: Cow<'_, str>, source: &str) {
         if let Some(delimiter) = sniff_delimiter(&text) {
             self.extract_delimited(&text, delimiter, source);
-            return Ok(());
+            return;
         }
         // Plain text is the most common content and can be large: it is copied once,
         // with room for the line break the scan stream appends (see `join_segments`).
@@ -585,7 +600,6 @@ impl Extractor {
             }
         };
         self.push(owned, false, source);
-        Ok(())
     }
 
     fn extract_delimited(&mut self, text: &str, delimiter: u8, source: &str) {
@@ -633,33 +647,49 @@ impl Extractor {
     /// Contact cards (RFC 6350 and vCard 2.1, what phones and mail programs export),
     /// each a row of its property values. vCard 2.1 writes non-ASCII values
     /// quoted-printable (`FN;ENCODING=QUOTED-PRINTABLE:J=C3=BCrgen`), which read as text
-    /// hold no name; structured values (`N:Weiß;Jürgen;;;`) are split into words.
+    /// hold no name; structured values (`N:Weiß;Jürgen;;;`) are split into words. Lines
+    /// outside a card, and lines of a card that are no property, are read as the text
+    /// they are: a card at the top of a file hides nothing after it.
     fn extract_vcards(&mut self, text: &str, source: &str) {
-        let mut card: Vec<String> = Vec::new();
+        let mut card: Option<Vec<String>> = None;
+        let mut rest = String::new();
         for line in vcard_lines(text) {
-            let Some((property, value)) = line.split_once(':') else {
+            let property = line
+                .text
+                .split_once(':')
+                .filter(|(property, _)| is_vcard_property(property));
+            let Some((property, value)) = property else {
+                rest.push_str(&line.text);
+                rest.push('\n');
                 continue;
             };
             let mut params = property.split(';');
-            let name = params.next().unwrap_or_default().trim();
+            let name = params.next().unwrap_or_default();
+            let name = name.rsplit('.').next().unwrap_or(name);
+            if name.eq_ignore_ascii_case("BEGIN") && value.trim().eq_ignore_ascii_case("VCARD") {
+                if let Some(open) = card.replace(Vec::new()) {
+                    self.push_row(&open.join(CELL_SEPARATOR), source);
+                }
+                continue;
+            }
+            let Some(values) = card.as_mut() else {
+                rest.push_str(&line.text);
+                rest.push('\n');
+                continue;
+            };
             if name.eq_ignore_ascii_case("END") {
-                self.push_row(&card.join(CELL_SEPARATOR), source);
-                card.clear();
+                self.push_row(&values.join(CELL_SEPARATOR), source);
+                card = None;
                 continue;
             }
             // Pictures, sounds and keys are encoded binary, not text.
-            if ["BEGIN", "VERSION", "PHOTO", "LOGO", "SOUND", "KEY"]
+            if ["VERSION", "PHOTO", "LOGO", "SOUND", "KEY"]
                 .iter()
                 .any(|skipped| name.eq_ignore_ascii_case(skipped))
             {
                 continue;
             }
-            let quoted_printable = params.any(|param| {
-                let param = param.trim();
-                param.eq_ignore_ascii_case("ENCODING=QUOTED-PRINTABLE")
-                    || param.eq_ignore_ascii_case("QUOTED-PRINTABLE")
-            });
-            let decoded = if quoted_printable {
+            let decoded = if line.quoted_printable {
                 mail_parser::decoders::quoted_printable::quoted_printable_decode(value.as_bytes())
                     .and_then(|bytes| decode_text(&bytes).map(Cow::into_owned))
                     .unwrap_or_else(|| value.to_string())
@@ -673,11 +703,16 @@ impl Extractor {
                 .replace(['\\', ';'], " ");
             let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
             if !words.is_empty() {
-                card.push(words);
+                values.push(words);
             }
         }
         // A card cut off before its END still counts.
-        self.push_row(&card.join(CELL_SEPARATOR), source);
+        if let Some(open) = card {
+            self.push_row(&open.join(CELL_SEPARATOR), source);
+        }
+        if !rest.trim().is_empty() {
+            self.extract_table_or_prose(Cow::Owned(rest), source);
+        }
     }
 
     /// Returns false when the text is not JSON, so the caller treats it as prose.
@@ -1153,29 +1188,51 @@ fn append_text(target: &mut String, text: &str) {
 /// Korean written in decomposed form (conjoining jamo, as NFD leaves it) composed into
 /// syllables (NFC), the form nearly all text uses: the scan reads each syllable as a
 /// word (found by a blind test, which missed a customer written in NFD).
+/// A logical line of vCard text, and whether its value is quoted-printable.
+struct VcardLine {
+    text: String,
+    quoted_printable: bool,
+}
+
 /// The logical lines of vCard text: a line that starts with a space or tab continues
 /// the one before (RFC 6350 folding), and so does the line after a quoted-printable value
-/// ending in `=` (a soft line break of vCard 2.1), with the `=` dropped.
-fn vcard_lines(text: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
+/// ending in `=` (a soft line break of vCard 2.1), with the `=` dropped. Whether a value
+/// is quoted-printable is read once, from the head of its first line.
+fn vcard_lines(text: &str) -> Vec<VcardLine> {
+    let mut lines: Vec<VcardLine> = Vec::new();
     let mut soft_break = false;
     for raw in text.lines() {
         let folded = raw.starts_with([' ', '\t']);
         match lines.last_mut() {
-            Some(last) if soft_break => last.push_str(raw),
-            Some(last) if folded => last.push_str(raw.get(1..).unwrap_or_default()),
-            _ => lines.push(raw.to_string()),
+            Some(last) if soft_break => last.text.push_str(raw),
+            Some(last) if folded => last.text.push_str(raw.get(1..).unwrap_or_default()),
+            _ => {
+                let head = raw.split(':').next().unwrap_or_default();
+                lines.push(VcardLine {
+                    text: raw.to_string(),
+                    quoted_printable: head.to_ascii_uppercase().contains("QUOTED-PRINTABLE"),
+                });
+            }
         }
         let Some(last) = lines.last_mut() else {
             continue;
         };
-        let head = last.split(':').next().unwrap_or_default().to_ascii_uppercase();
-        soft_break = head.contains("QUOTED-PRINTABLE") && last.ends_with('=');
+        soft_break = last.quoted_printable && last.text.ends_with('=');
         if soft_break {
-            last.pop();
+            last.text.pop();
         }
     }
     lines
+}
+
+/// Whether `property` (what precedes the first `:` of a line) is a vCard property name
+/// with parameters (`TEL;TYPE=CELL`, `item1.EMAIL`), not prose that holds a colon.
+fn is_vcard_property(property: &str) -> bool {
+    let name = property.split(';').next().unwrap_or_default();
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// Whether [`fold_fullwidth`] or [`compose_hangul`] may change `text`: it holds a byte
@@ -1185,14 +1242,20 @@ fn needs_folding(text: &str) -> bool {
 }
 
 /// Whether a text part was read as UTF-8 for want of a declared charset when it is
-/// not: it holds a replacement character or a NUL. Such a part is often a file attached
-/// as `text/csv` or `text/plain` with no charset, saved as UTF-16 ("Unicode text") or
-/// Latin-1, and read as UTF-8 it loses every value.
+/// not. Such a part is often a file attached as `text/csv` or `text/plain` with no
+/// charset, saved as UTF-16 ("Unicode text", its NULs show) or Latin-1 (it reads as
+/// replacement characters and no other non-ASCII character), and read as UTF-8 it
+/// loses every value. A UTF-8 part with a stray bad byte keeps its UTF-8 reading: read
+/// as Latin-1 it would lose every non-ASCII name instead (found in review).
 fn misread_without_charset(part: &mail_parser::MessagePart<'_>, text: &str) -> bool {
-    part.content_type().and_then(|ct| ct.attribute("charset")).is_none()
-        && memchr::memchr(0, text.as_bytes())
-            .or_else(|| memchr::memmem::find(text.as_bytes(), "\u{FFFD}".as_bytes()))
-            .is_some()
+    if part.content_type().and_then(|ct| ct.attribute("charset")).is_some() {
+        return false;
+    }
+    if memchr::memchr(0, text.as_bytes()).is_some() {
+        return true;
+    }
+    let mut non_ascii = text.chars().filter(|c| !c.is_ascii());
+    non_ascii.clone().any(|c| c == char::REPLACEMENT_CHARACTER) && non_ascii.all(|c| c == char::REPLACEMENT_CHARACTER)
 }
 
 /// A part's body bytes with only the transfer encoding undone, for the file-type and

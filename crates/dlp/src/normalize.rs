@@ -220,9 +220,17 @@ pub fn is_spaceless(token: &str) -> bool {
 
 /// Whether a token is an initial (`Q` in "John Q. Smith"): one character, and not a
 /// word of its own (a Chinese surname is one character).
-pub fn is_initial(token: &str) -> bool {
+fn is_initial(token: &str) -> bool {
     let mut chars = token.chars();
     chars.next().is_some_and(|c| !is_word_of_its_own(c)) && chars.next().is_none()
+}
+
+/// Whether the raw word `raw`, normalized to `normalized`, is an initial: both are one
+/// character (combining marks aside). A street word abbreviated to one letter
+/// (`Calle` = `c`, `West` = `w`) is a word of a name, not an initial of one: "Andrés
+/// Calle" and "Kanye West" keep both their words (found in review).
+pub fn is_initial_word(raw: &str, normalized: &str) -> bool {
+    is_initial(normalized) && raw.chars().filter(|c| !is_combining_mark(*c)).count() == 1
 }
 
 /// Whether a non-ASCII character is part of a word: alphanumeric or a combining mark.

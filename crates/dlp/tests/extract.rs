@@ -199,6 +199,10 @@ fn formats_and_encodings() {
         ("email", email_with_zip(), ok(&["Hello there", "body words here", "html words", "attached secret words"], 1)),
         // A text attachment without a charset is sniffed as a file is, not read as UTF-8.
         ("email utf-16 csv without charset", email_with_text_part("text/csv", "base64", &base64_of(&utf16("Name;Telefon\r\nBenoît Rousseau;07 62 81 27 00\r\n", true, true))), ok(&["Benoît Rousseau | 07 62 81 27 00"], 2)),
+        // A stray bad byte in UTF-8 does not turn the part into Latin-1; a transfer
+        // encoding that only a lenient reader takes keeps that reading.
+        ("email utf-8 with a stray byte", email_with_text_part("text/plain", "8bit", b"Kunde: Jos\xC3\xA9 M\xC3\xBCller, +49 151 2345678\r\n\xff"), ok(&["José Müller, +49 151 2345678"], 0)),
+        ("email lenient quoted-printable", email_with_text_part("text/plain", "quoted-printable", b"Jos=E9 M=FCller, +49 151 2345678, see ?id=zz"), ok(&["+49 151 2345678, see ?id=zz"], 0)),
         ("email latin-1 text without charset", email_with_text_part("text/plain", "quoted-printable", b"Beno=EEt Rousseau, T=E9l 07 62 81 27 00"), ok(&["Benoît Rousseau, Tél 07 62 81 27 00"], 0)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
         // Contact cards: each a row; vCard 2.1's quoted-printable values decoded over soft
@@ -208,6 +212,13 @@ fn formats_and_encodings() {
             b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Wei=C3=9F;J=C3=BC=\r\nrgen;;;\r\nTEL;CELL:0152 92931609\r\nPHOTO;ENCODING=BASE64:iVBORw0KGgo=\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\n  Rossi\r\nEMAIL;TYPE=INTERNET:ana@x.io\r\nEND:VCARD\r\n".to_vec(),
             ok(&["Weiß Jürgen | 0152 92931609", "Ana Rossi | ana@x.io"], 2),
         ),
+        // Text after the cards, and a line of a card that is no property, is read.
+        (
+            "vcard then other text",
+            b"BEGIN:VCARD\nVERSION:3.0\nFN:Nobody Here\ncall with Jos\xC3\xA9 M\xC3\xBCller: he asked\nEND:VCARD\nname,email\nAna Rossi,ana@x.io\nBo Li,bo@y.io\n".to_vec(),
+            ok(&["Nobody Here", "call with José Müller: he asked", "Ana Rossi,ana@x.io"], 1),
+        ),
+        ("vcard then a table", b"BEGIN:VCARD\nFN:Nobody Here\nEND:VCARD\nname,email\nAna Rossi,ana@x.io\nBo Li,bo@y.io\n".to_vec(), ok(&["Nobody Here", "Ana Rossi | ana@x.io"], 4)),
         ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
         ("tar", tar_of("dir/file.txt", b"tarred words"), ok(&["tarred words"], 0)),
         ("tar.gz of csv", gzip(&tar_of("c.csv", csv)), ok(&["Lee, Bo"], 3)),
@@ -439,6 +450,20 @@ fn rows_of_each_table_stay_apart_and_keep_their_source() {
             ("b.tsv", vec!["name | city", "Bo Li | Hue"]),
         ]
     );
+    // So do a mail's parts, which are not files of an archive.
+    let mail = email_with_text_part("text/csv", "8bit", b"name,phone\nAna Rossi,555 0101\n");
+    let mail = String::from_utf8(mail).unwrap().replace(
+        "\r\n--B--\r\n",
+        "\r\n--B\r\nContent-Type: text/csv; name=\"b.csv\"\r\nContent-Disposition: attachment; filename=\"b.csv\"\r\n\r\nname,city\nBo Li,Hue\n\r\n--B--\r\n",
+    );
+    let parts = extract(mail.as_bytes(), &Limits::default());
+    let sources: Vec<(&str, usize)> = parts
+        .segments
+        .iter()
+        .filter(|s| !s.rows.is_empty())
+        .map(|s| (s.source.rsplit('/').next().unwrap_or_default(), s.rows.len()))
+        .collect();
+    assert_eq!(sources, [("export", 2), ("b.csv", 2)]);
     // Rows are apart by an empty line, so no value runs on from one row into the next.
     assert_eq!(out.segments[0].text, "name | phone\n\nAna Rossi | 555 0101");
 }
