@@ -1025,6 +1025,9 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut rows = Vec::new();
     let mut row: Vec<String> = Vec::new();
+    // The cell being read: an inline string's formatting runs (`<is><r><t>Mustaf</t></r>
+    // <r><t>a Özdemir</t></r></is>`) are one value, as the cell shows it.
+    let mut cell = String::new();
     let mut cell_is_shared = false;
     let mut in_value = false;
     let mut buf = Vec::new();
@@ -1035,6 +1038,7 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
         {
             Event::Start(e) => match e.local_name().as_ref() {
                 b"c" => {
+                    cell.clear();
                     cell_is_shared = e
                         .attributes()
                         .flatten()
@@ -1045,22 +1049,18 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
             },
             Event::End(e) => match e.local_name().as_ref() {
                 b"v" | b"t" => in_value = false,
+                b"c" if !cell.is_empty() => row.push(std::mem::take(&mut cell)),
                 b"row" => rows.push(std::mem::take(&mut row)),
                 _ => {}
             },
             Event::Text(e) if in_value => {
                 let text = e.unescape().map_err(|e| malformed("xlsx sheet", e))?;
-                let value = if cell_is_shared {
-                    text.trim()
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| shared.get(i))
-                        .cloned()
-                        .unwrap_or_default()
+                if cell_is_shared {
+                    let value = text.trim().parse::<usize>().ok().and_then(|i| shared.get(i));
+                    cell.push_str(value.map_or("", String::as_str));
                 } else {
-                    text.into_owned()
-                };
-                row.push(value);
+                    cell.push_str(&text);
+                }
             }
             Event::Eof => break,
             _ => {}

@@ -32,6 +32,9 @@ pub fn fold(text: &str) -> String {
             'đ' | 'Đ' | 'ð' | 'Ð' => out.push('d'),
             // Turkish dotless i: "Yılmaz" is written "Yilmaz" and "YILMAZ".
             'ı' => out.push('i'),
+            // Greek final sigma: a char lowercases `Σ` to `σ` wherever it stands, so
+            // "ΚΩΣΤΑΣ" is "κωστασ" and "Κώστας" must be too (found by a blind test).
+            'ς' => out.push('σ'),
             'ħ' | 'Ħ' => out.push('h'),
             'ŧ' | 'Ŧ' => out.push('t'),
             'ø' | 'Ø' => out.push('o'),

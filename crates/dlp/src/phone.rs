@@ -279,12 +279,13 @@ pub fn candidate_runs(run: &str) -> Vec<&str> {
         runs.extend(run.split('/').map(str::trim).filter(|p| !p.is_empty()));
     }
     let trimmed = run.trim();
-    if let Some((head, rest)) = trimmed.split_once([' ', '\t']) {
+    // Groups are apart by any space, a no-break one too.
+    if let Some((head, rest)) = trimmed.split_once(char::is_whitespace) {
         if !head.starts_with('+') && !head.starts_with("00") {
             runs.push(rest.trim());
         }
     }
-    if let Some((head, _)) = trimmed.rsplit_once([' ', '\t']) {
+    if let Some((head, _)) = trimmed.rsplit_once(char::is_whitespace) {
         runs.push(head.trim());
     }
     runs

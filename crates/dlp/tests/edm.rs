@@ -69,6 +69,8 @@ const SHANGHAI: &[(FieldKind, &str)] = &[(Name, "李娜"), (Address, "上海市�
 const HANS: &[(FieldKind, &str)] = &[(Name, "Hans Weber"), (Address, "Hauptstraße 12, 10115 Berlin")];
 const CALLE: &[(FieldKind, &str)] = &[(Name, "Andrés Calle"), (Email, "andres.calle@example.org")];
 const WEST: &[(FieldKind, &str)] = &[(Name, "Kanye West"), (Email, "kw@example.org")];
+const KOSTAS: &[(FieldKind, &str)] = &[(Name, "Κώστας Καραγιάννης"), (Phone, "+30 694 528 6660")];
+const KSENIA: &[(FieldKind, &str)] = &[(Name, "Ксения Лебедева"), (Phone, "+7 916 705-78-62")];
 const JOAO: &[(FieldKind, &str)] = &[(Name, "João Silva"), (Address, "Rua Augusta 228, 01305-000 São Paulo")];
 const CARMEN: &[(FieldKind, &str)] = &[(Name, "Carmen Ruiz"), (Address, "C/ Mayor 5, 28013 Madrid")];
 const LUIS: &[(FieldKind, &str)] = &[(Name, "Luis Gómez"), (Address, "Avda. de América 10, 28028 Madrid")];
@@ -111,6 +113,8 @@ fn all() -> EdmIndex {
             ("hans", HANS, Some("DE")),
             ("calle", CALLE, Some("ES")),
             ("west", WEST, Some("US")),
+            ("kostas", KOSTAS, Some("GR")),
+            ("ksenia", KSENIA, Some("RU")),
             ("joao", JOAO, Some("BR")),
             ("carmen", CARMEN, Some("ES")),
             ("luis", LUIS, Some("ES")),
@@ -263,6 +267,17 @@ fn normalization_and_proximity() {
         ("Andrés Calle, andres.calle@example.org".into(), vec!["calle"]),
         ("KANYE WEST kw@example.org".into(), vec!["west"]),
         ("Andrés C., andres.calle@example.org".into(), vec![]),
+        // Greek capitals end a word in σ where lower case writes ς.
+        ("ΚΩΣΤΑΣ ΚΑΡΑΓΙΑΝΝΗΣ +30 694 528 6660".into(), vec!["kostas"]),
+        // Digit groups apart by typeset spaces and hyphens.
+        (
+            "Ксения Лебедева, тел. +7\u{a0}916\u{a0}705-78-62".into(),
+            vec!["ksenia"],
+        ),
+        (
+            "Ксения Лебедева, тел. 8\u{202f}916\u{2009}705\u{2011}78\u{2011}62".into(),
+            vec!["ksenia"],
+        ),
         // A postal code's label is no part of the address.
         (
             "João Silva\nRua Augusta 228\nCEP 01305-000 São Paulo".into(),
@@ -425,7 +440,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 30);
+    assert_eq!(index.len(), 32);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -434,7 +449,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 31);
+    assert_eq!(index.len(), 33);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }

@@ -46,7 +46,7 @@ fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
 }
 
 const DOCX_XML: &str = r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Quarterly &amp; plan</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:p><w:r><w:t>Ana Rossi</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>ana@x.io</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>"#;
-const SHEET_XML: &str = r#"<worksheet><sheetData><row r="1"><c t="s"><v>0</v></c><c><v>84912345678</v></c></row><row r="2"><c t="inlineStr"><is><t>inline cell</t></is></c></row></sheetData></worksheet>"#;
+const SHEET_XML: &str = r#"<worksheet><sheetData><row r="1"><c t="s"><v>0</v></c><c><v>84912345678</v></c></row><row r="2"><c t="inlineStr"><is><t>inline cell</t></is></c><c t="inlineStr"><is><r><t>Mustaf</t></r><r><rPr><b/></rPr><t xml:space="preserve">a Özdemir</t></r></is></c></row></sheetData></worksheet>"#;
 const SHARED_XML: &str = r#"<sst><si><t>Trần Lan</t></si></sst>"#;
 const SLIDE_XML: &str = r#"<p:sld xmlns:p="p" xmlns:a="a"><a:p><a:r><a:t>Roadmap secret</a:t></a:r></a:p></p:sld>"#;
 const EMAIL: &str = "From: A <a@corp.example>\r\nTo: b@else.example\r\nSubject: Hello there\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nbody words here\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>html words</p><table><tr><td>c1</td><td>c2</td></tr></table>\r\n--x\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=\"a.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
@@ -180,7 +180,7 @@ fn formats_and_encodings() {
                 ("xl/sharedStrings.xml", SHARED_XML.as_bytes()),
                 ("xl/worksheets/sheet1.xml", SHEET_XML.as_bytes()),
             ]),
-            ok(&["Trần Lan | 84912345678", "inline cell"], 2),
+            ok(&["Trần Lan | 84912345678", "inline cell | Mustafa Özdemir"], 2),
         ),
         (
             "pptx",
