@@ -304,6 +304,9 @@ impl Detectors {
                 let Some(value) = text.get(m.start()..m.end()) else {
                     continue;
                 };
+                if m.pattern().as_usize() == DIGIT_RUN && in_decimal_number(text.as_bytes(), m.start(), m.end()) {
+                    continue;
+                }
                 // One reused buffer: a scan checks every candidate against the exclusions.
                 compact_into(value, &mut compacted);
                 if self.exclusions.contains(&compacted) {
@@ -372,7 +375,7 @@ impl Detectors {
                 phone::is_international(value).then_some(())?;
                 boost(DetectorKind::Phone, 0.6, 0.85)
             }
-            8 => self.classify_digits(value, has_context),
+            DIGIT_RUN => self.classify_digits(value, has_context),
             _ => None,
         }
     }
@@ -410,6 +413,21 @@ impl Detectors {
         }
         None
     }
+}
+
+/// The index in [`PATTERNS`] of bare digit runs (cards, SSNs, citizen ids).
+const DIGIT_RUN: usize = 8;
+
+/// Whether the digits at `start..end` are the fraction or the integer part of a
+/// decimal number (`0.5175999999999999`, a float as spreadsheets store it, or
+/// `4111111111111111.5`): no card or id number is written so (found by a blind test).
+/// Only a point counts: a comma also separates the columns of a card table
+/// (`4111111111111111,12/27,123`).
+fn in_decimal_number(text: &[u8], start: usize, end: usize) -> bool {
+    let is_digit = |b: Option<&u8>| b.is_some_and(u8::is_ascii_digit);
+    let before = start.checked_sub(1).and_then(|i| text.get(i));
+    let two_before = start.checked_sub(2).and_then(|i| text.get(i));
+    (before == Some(&b'.') && is_digit(two_before)) || (text.get(end) == Some(&b'.') && is_digit(text.get(end + 1)))
 }
 
 /// Uppercase alphanumerics only, so exclusions ignore separators and case.

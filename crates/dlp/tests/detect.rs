@@ -33,6 +33,10 @@ fn detectors_table() {
         ("amex 378282246310005 test card".into(), PaymentCard, None),
         ("4539 1488 0343 6401 fails luhn".into(), PaymentCard, None),
         ("order 5123456789012346".into(), PaymentCard, Some(0.8)),
+        // The fraction of a decimal number is no card; a card's column in a table is.
+        ("margin 0.5175999999999999".into(), PaymentCard, None),
+        ("4539148803436467.5 units".into(), PaymentCard, None),
+        ("4539148803436467,12/27,123".into(), PaymentCard, Some(0.8)),
         ("IBAN GB82 WEST 1234 5698 7654 32".into(), Iban, Some(0.95)),
         ("DE89370400440532013000".into(), Iban, Some(0.85)),
         ("GB83 WEST 1234 5698 7654 32 bad check".into(), Iban, None),
