@@ -464,6 +464,25 @@ fn rows_of_each_table_stay_apart_and_keep_their_source() {
         .map(|s| (s.source.rsplit('/').next().unwrap_or_default(), s.rows.len()))
         .collect();
     assert_eq!(sources, [("export", 2), ("b.csv", 2)]);
+    // And a workbook's sheets.
+    let sheet = |cell: &str| {
+        format!(
+            r#"<worksheet><sheetData><row><c t="inlineStr"><is><t>{cell}</t></is></c></row></sheetData></worksheet>"#
+        )
+    };
+    let (one, two) = (sheet("Ana Rossi"), sheet("Bo Li"));
+    let workbook = zip_of(&[
+        ("xl/workbook.xml", b"<workbook/>"),
+        ("xl/worksheets/sheet1.xml", one.as_bytes()),
+        ("xl/worksheets/sheet2.xml", two.as_bytes()),
+    ]);
+    let sheets = extract(&workbook, &Limits::default());
+    let sources: Vec<(&str, &str)> = sheets
+        .segments
+        .iter()
+        .map(|s| (s.source.rsplit('/').next().unwrap_or_default(), s.text.as_str()))
+        .collect();
+    assert_eq!(sources, [("sheet1.xml", "Ana Rossi"), ("sheet2.xml", "Bo Li")]);
     // Rows are apart by an empty line, so no value runs on from one row into the next.
     assert_eq!(out.segments[0].text, "name | phone\n\nAna Rossi | 555 0101");
 }
