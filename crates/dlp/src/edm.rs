@@ -242,8 +242,10 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// and Hangul character as a word and keys names of up to six words; version 4 keys
 /// such names in order (both orders of a two-part one), and long names and addresses by
 /// their first words; version 5 reads `-straße` as `-str.`; version 6 reads
-/// Portuguese, Spanish and French street words as their abbreviations and drops postal
-/// code labels. An older save
+/// Portuguese, Spanish and French street words as their abbreviations, drops postal
+/// code labels, folds the Greek final sigma, and also keys emails without their
+/// subaddress, Mexican mobiles without the old `1` and, where people carry two
+/// surnames, names without the second. An older save
 /// lacks keys that cannot be made without the plaintext: it is refused, and the index
 /// is built again from the vault.
 const SAVE_VERSION: u32 = 6;
@@ -628,6 +630,15 @@ impl EdmIndex {
                         stored.fields.push((kind, combine_sorted(&[*first, *last])));
                     }
                 }
+                // Where people carry two surnames, the second is often dropped: "María
+                // García López" goes by "María García".
+                if let (Some(first), Some(surname)) =
+                    (words.first(), words.len().checked_sub(2).and_then(|i| words.get(i)))
+                {
+                    if words.len() >= 3 && country.is_some_and(has_two_surnames) {
+                        stored.fields.push((kind, combine_sorted(&[*first, *surname])));
+                    }
+                }
             }
             FieldKind::Address => {
                 let mut lines = vec![(value, false)];
@@ -669,12 +680,18 @@ impl EdmIndex {
                 let email = value.trim().to_lowercase();
                 if email.contains('@') {
                     stored.fields.push((kind, self.keyed(b"email", email.as_bytes())));
+                    if let Some(mailbox) = without_subaddress(&email) {
+                        stored.fields.push((kind, self.keyed(b"email", mailbox.as_bytes())));
+                    }
                 }
             }
             FieldKind::Phone => {
                 if let Some(number) = phone::parse(value, country) {
                     if let Some(e164) = number.e164() {
                         stored.fields.push((kind, self.keyed(b"phone", e164.as_bytes())));
+                        if let Some(current) = phone::without_mexican_mobile_one(e164.as_bytes()) {
+                            stored.fields.push((kind, self.keyed(b"phone", &current)));
+                        }
                     }
                     stored
                         .fields
@@ -908,6 +925,9 @@ impl EdmIndex {
             buffer.push_str(m.as_str());
             buffer.make_ascii_lowercase();
             record(self.keyed(b"email", buffer.as_bytes()), FieldKind::Email, start, end);
+            if let Some(mailbox) = without_subaddress(&buffer) {
+                record(self.keyed(b"email", mailbox.as_bytes()), FieldKind::Email, start, end);
+            }
         }
         self.find_written_out_emails(text, &mut email_spans, &mut record);
         let mut phone_keys: Vec<u64> = Vec::new();
@@ -1947,6 +1967,26 @@ impl WordMemo {
         };
         known
     }
+}
+
+/// Whether people of `country` (ISO 3166-1 alpha-2) carry a father's and a mother's
+/// surname, in that order, as in Spanish-speaking countries.
+fn has_two_surnames(country: &str) -> bool {
+    const SPANISH_SPEAKING: &[&str] = &[
+        "AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "ES", "GQ", "GT", "HN", "MX", "NI", "PA", "PE", "PR", "PY",
+        "SV", "UY", "VE",
+    ];
+    SPANISH_SPEAKING
+        .iter()
+        .any(|code| code.eq_ignore_ascii_case(country.trim()))
+}
+
+/// `ana+crm@x.io` as `ana@x.io`: the mailbox a subaddress (plus-addressing, which
+/// most mail services deliver to the mailbox) belongs to; None without one.
+fn without_subaddress(email: &str) -> Option<String> {
+    let (local, domain) = email.split_once('@')?;
+    let (mailbox, _tag) = local.split_once('+')?;
+    (!mailbox.is_empty()).then(|| format!("{mailbox}@{domain}"))
 }
 
 /// Spans of `text` that hold every match of [`Patterns::phone`] able to yield a phone

@@ -143,7 +143,21 @@ pub struct Extraction {
 
 /// Extracts text from `data` under `limits`. Never panics.
 pub fn extract(data: &[u8], limits: &Limits) -> Extraction {
+    extract_with_envelope(data, limits, true)
+}
+
+/// [`extract`] of a mail message being sent: its own envelope (`From`, `To`, `Cc`,
+/// `Bcc`) is channel metadata, not content, since mailing one customer is not a leak of
+/// their record. The envelopes of messages attached to it, and of a message file at
+/// rest (saved, copied or uploaded), are content: a saved message that lists fifty
+/// customers in `Cc` carries their records.
+pub fn extract_sent_mail(data: &[u8], limits: &Limits) -> Extraction {
+    extract_with_envelope(data, limits, false)
+}
+
+fn extract_with_envelope(data: &[u8], limits: &Limits, envelope_is_content: bool) -> Extraction {
     let mut extractor = Extractor {
+        envelope_is_content,
         limits: *limits,
         expanded: 0,
         work: 0,
@@ -169,6 +183,8 @@ struct Extractor {
     work: u64,
     members: u64,
     out: Extraction,
+    /// Whether the top-level message's envelope is read (see [`extract_sent_mail`]).
+    envelope_is_content: bool,
     /// Whether the latest segment holds rows that the next row continues: no prose came
     /// after them, and no other part of the file began (each part resets it: a member
     /// in `extract_any`, a mail part, an Office file's part or sheet). Comparing sources
@@ -501,8 +517,8 @@ impl Extractor {
         let mut header = String::new();
         // The envelope of the message being sent is channel metadata (the gateway knows
         // the recipients), not content: mailing one customer is not a leak of a record.
-        // Addresses of attached or forwarded messages are content.
-        let addresses = if depth == 0 {
+        // Addresses of attached or forwarded messages, and of a message file, are content.
+        let addresses = if depth == 0 && !self.envelope_is_content {
             Vec::new()
         } else {
             [message.from(), message.to(), message.cc(), message.bcc()]

@@ -149,7 +149,10 @@ impl Inspector {
 
     /// Inspects one file. Never panics; bounded by the inspector's [`Limits`].
     pub fn inspect(&self, bytes: &[u8], context: &ScanContext) -> ScanResult {
-        let mut extraction = extract::extract(bytes, &self.limits);
+        let mut extraction = match context.channel {
+            policy::Channel::Email => extract::extract_sent_mail(bytes, &self.limits),
+            _ => extract::extract(bytes, &self.limits),
+        };
         let (text, rows) = edm::join_owned_segments(std::mem::take(&mut extraction.segments));
         // Read once, used by both: which lines can hold a digit- or `@`-led candidate.
         let lines = lines::LineClasses::of(&text);

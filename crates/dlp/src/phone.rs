@@ -217,7 +217,7 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
         }
         let e164 = international.get(..count - 1).unwrap_or_default();
         visit(e164);
-        visit_without_trunk_zero(e164, &mut visit);
+        visit_written_variants(e164, &mut visit);
         return;
     }
     let e164 = buffer.get(..=count).unwrap_or_default();
@@ -226,7 +226,7 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
     // national number would be taken for one of the customer's own country
     // (`+1 7911924512` is not `07911 924512` in Leeds).
     if raw.trim_start().starts_with('+') {
-        visit_without_trunk_zero(e164, &mut visit);
+        visit_written_variants(e164, &mut visit);
         return;
     }
     visit(digits.strip_prefix(b"0").unwrap_or(digits));
@@ -235,6 +235,26 @@ pub fn for_each_candidate_key(raw: &str, mut visit: impl FnMut(&[u8])) {
             visit(nanp);
         }
     }
+}
+
+/// Calls `visit` with the other ways `e164` (`+` and digits, as written) is read: without
+/// a trunk 0 after the calling code, and as a Mexican mobile number without the `1`
+/// written before it until 2019 ([`without_mexican_mobile_one`]).
+fn visit_written_variants(e164: &[u8], visit: &mut impl FnMut(&[u8])) {
+    visit_without_trunk_zero(e164, visit);
+    if let Some(current) = without_mexican_mobile_one(e164) {
+        visit(&current);
+    }
+}
+
+/// `+52 1 81 4632 1591` as `+52 81 4632 1591`: Mexican mobile numbers were dialled from
+/// abroad with a `1` after the calling code until 2019, and old records keep it.
+pub fn without_mexican_mobile_one(e164: &[u8]) -> Option<[u8; 13]> {
+    // `+`, `52`, `1` and the ten digits of the number.
+    let number = e164.strip_prefix(b"+521").filter(|number| number.len() == 10)?;
+    let mut current = *b"+520000000000";
+    current.get_mut(3..)?.copy_from_slice(number);
+    Some(current)
 }
 
 /// Calls `visit` with `e164` (`+` and digits) without the trunk `0` written after its

@@ -217,4 +217,11 @@ fn inspect_end_to_end_serializes_without_plaintext() {
     );
     assert!(bomb.uninspectable.is_some());
     assert_eq!(bomb.verdict, Verdict::Block);
+
+    // The recipients of a message being mailed are no content; a saved message's are.
+    let mail = "From: rep@corp.example\r\nTo: Customer1 Lastname <c1@mail.example>\r\nSubject: hello\r\n\r\nSee you Monday.\r\n";
+    let sent = inspector.inspect(mail.as_bytes(), &ctx(Channel::Email, Employment::Active));
+    assert_eq!(sent.customer_records, 0);
+    let saved = inspector.inspect(mail.as_bytes(), &ctx(Channel::Usb, Employment::Active));
+    assert_eq!(saved.customer_records, 1);
 }

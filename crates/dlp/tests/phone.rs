@@ -47,6 +47,11 @@ fn phone_forms() {
     // Italian numbers keep it: only the number as written is read.
     assert_eq!(candidate_keys("+39 06 6705 1838"), ["+390667051838"]);
     assert_eq!(candidate_keys("+84 0912 345 678"), ["+840912345678", "+84912345678"]);
+    // Mexican mobiles as dialled from abroad until 2019.
+    assert_eq!(
+        candidate_keys("+52 1 81 4632 1591"),
+        ["+5218146321591", "+528146321591"]
+    );
     // Trunk prefixes other than 0 are dropped in the country's national reading.
     check(
         "8 (912) 345-67-89",
@@ -89,6 +94,9 @@ fn reference_keys(raw: &str) -> Vec<String> {
             if let Some(national) = international[code.len()..].strip_prefix('0') {
                 keys.push(format!("+{code}{national}"));
             }
+        }
+        if let Some(mobile) = international.strip_prefix("521").filter(|m| m.len() == 10) {
+            keys.push(format!("+52{mobile}"));
         }
         return keys;
     }
