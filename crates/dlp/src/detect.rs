@@ -420,14 +420,22 @@ const DIGIT_RUN: usize = 8;
 
 /// Whether the digits at `start..end` are the fraction or the integer part of a
 /// decimal number (`0.5175999999999999`, a float as spreadsheets store it, or
-/// `4111111111111111.5`): no card or id number is written so (found by a blind test).
+/// `4111111111111111.5`): no card or id number is written so (found by a blind test),
+/// though one may carry a zero fraction.
 /// Only a point counts: a comma also separates the columns of a card table
 /// (`4111111111111111,12/27,123`).
 fn in_decimal_number(text: &[u8], start: usize, end: usize) -> bool {
     let is_digit = |b: Option<&u8>| b.is_some_and(u8::is_ascii_digit);
     let before = start.checked_sub(1).and_then(|i| text.get(i));
     let two_before = start.checked_sub(2).and_then(|i| text.get(i));
-    (before == Some(&b'.') && is_digit(two_before)) || (text.get(end) == Some(&b'.') && is_digit(text.get(end + 1)))
+    let fraction = text.get(end + 1..).unwrap_or_default();
+    let fraction = fraction
+        .get(..fraction.iter().take_while(|b| b.is_ascii_digit()).count())
+        .unwrap_or_default();
+    // `4539148803436467.0`, `536221234.00`: a card or SSN column that a tool wrote as
+    // numbers (pandas, SQL DECIMAL) keeps a zero fraction (found in review).
+    (before == Some(&b'.') && is_digit(two_before))
+        || (text.get(end) == Some(&b'.') && fraction.iter().any(|b| *b != b'0'))
 }
 
 /// Uppercase alphanumerics only, so exclusions ignore separators and case.

@@ -686,6 +686,12 @@ impl Extractor {
                 if let Some(open) = card.replace(Vec::new()) {
                     self.push_row(&open.join(CELL_SEPARATOR), source);
                 }
+                // Text before the card is read apart from text after it: a card between
+                // "We met Ana" and "Rossi called" keeps them apart (found in review).
+                if !rest.trim().is_empty() {
+                    self.extract_table_or_prose(Cow::Owned(std::mem::take(&mut rest)), source);
+                }
+                rest.clear();
                 continue;
             }
             let Some(values) = card.as_mut() else {
@@ -1212,23 +1218,36 @@ struct VcardLine {
     quoted_printable: bool,
 }
 
-/// The logical lines of vCard text: a line that starts with a space or tab continues
-/// the one before (RFC 6350 folding), and so does the line after a quoted-printable value
-/// ending in `=` (a soft line break of vCard 2.1), with the `=` dropped. Whether a value
-/// is quoted-printable is read once, from the head of its first line.
+/// The logical lines of vCard text. Within a card, a line that starts with a space or
+/// tab continues the one before (RFC 6350 folding), and so does the line after a
+/// quoted-printable value ending in `=` (a soft line break of vCard 2.1), with the `=`
+/// dropped. Whether a value is quoted-printable is read once, from the head of its first
+/// line. Lines outside a card are kept as they are (found in review: a CSV after a card
+/// with indented rows was folded into one line).
 fn vcard_lines(text: &str) -> Vec<VcardLine> {
     let mut lines: Vec<VcardLine> = Vec::new();
     let mut soft_break = false;
+    let mut in_card = false;
     for raw in text.lines() {
-        let folded = raw.starts_with([' ', '\t']);
+        let folded = in_card && raw.starts_with([' ', '\t']);
         match lines.last_mut() {
             Some(last) if soft_break => last.text.push_str(raw),
             Some(last) if folded => last.text.push_str(raw.get(1..).unwrap_or_default()),
             _ => {
                 let head = raw.split(':').next().unwrap_or_default();
+                let property = raw.split_once(':').filter(|(property, _)| is_vcard_property(property));
+                match property {
+                    Some((name, value))
+                        if name.eq_ignore_ascii_case("BEGIN") && value.trim().eq_ignore_ascii_case("VCARD") =>
+                    {
+                        in_card = true
+                    }
+                    Some((name, _)) if name.eq_ignore_ascii_case("END") => in_card = false,
+                    _ => {}
+                }
                 lines.push(VcardLine {
                     text: raw.to_string(),
-                    quoted_printable: head.to_ascii_uppercase().contains("QUOTED-PRINTABLE"),
+                    quoted_printable: in_card && head.to_ascii_uppercase().contains("QUOTED-PRINTABLE"),
                 });
             }
         }
@@ -1261,8 +1280,8 @@ fn needs_folding(text: &str) -> bool {
 
 /// Whether a text part was read as UTF-8 for want of a declared charset when it is
 /// not. Such a part is often a file attached as `text/csv` or `text/plain` with no
-/// charset, saved as UTF-16 ("Unicode text", its NULs show) or Latin-1 (it reads as
-/// replacement characters and no other non-ASCII character), and read as UTF-8 it
+/// charset, saved as UTF-16 ("Unicode text", its NULs show) or Latin-1 (at least half
+/// of its non-ASCII characters read as replacement characters), and read as UTF-8 it
 /// loses every value. A UTF-8 part with a stray bad byte keeps its UTF-8 reading: read
 /// as Latin-1 it would lose every non-ASCII name instead (found in review).
 fn misread_without_charset(part: &mail_parser::MessagePart<'_>, text: &str) -> bool {
@@ -1272,8 +1291,15 @@ fn misread_without_charset(part: &mail_parser::MessagePart<'_>, text: &str) -> b
     if memchr::memchr(0, text.as_bytes()).is_some() {
         return true;
     }
-    let mut non_ascii = text.chars().filter(|c| !c.is_ascii());
-    non_ascii.clone().any(|c| c == char::REPLACEMENT_CHARACTER) && non_ascii.all(|c| c == char::REPLACEMENT_CHARACTER)
+    let (replaced, non_ascii) = text
+        .chars()
+        .filter(|c| !c.is_ascii())
+        .fold((0usize, 0usize), |(replaced, all), c| {
+            (replaced + usize::from(c == char::REPLACEMENT_CHARACTER), all + 1)
+        });
+    // Latin-1 read as UTF-8 is mostly replacement characters, a few letter pairs
+    // happening to be valid UTF-8 (`ß«`); UTF-8 with a stray byte is mostly letters.
+    replaced > 0 && replaced * 2 >= non_ascii
 }
 
 /// A part's body bytes with only the transfer encoding undone, for the file-type and

@@ -295,8 +295,14 @@ fn visit_without_trunk_zero(e164: &[u8], visit: &mut impl FnMut(&[u8])) {
 /// Chicago).
 pub fn candidate_runs(run: &str) -> Vec<&str> {
     let mut runs = vec![run];
-    if run.contains('/') {
-        runs.extend(run.split('/').map(str::trim).filter(|p| !p.is_empty()));
+    // Two numbers, or a number and a year, apart by a slash or a dash of typesetting
+    // (`415 555 0123 – 415 555 0199`, found in review).
+    if run.contains(['/', '\u{2013}', '\u{2014}']) {
+        runs.extend(
+            run.split(['/', '\u{2013}', '\u{2014}'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty()),
+        );
     }
     let trimmed = run.trim();
     // Groups are apart by any space, a no-break one too.

@@ -37,6 +37,8 @@ fn detectors_table() {
         ("margin 0.5175999999999999".into(), PaymentCard, None),
         ("4539148803436467.5 units".into(), PaymentCard, None),
         ("4539148803436467,12/27,123".into(), PaymentCard, Some(0.8)),
+        ("card 4539148803436467.0 ok".into(), PaymentCard, Some(0.8)),
+        ("SSN: 123456789.00".into(), UsSsn, Some(0.95)),
         ("IBAN GB82 WEST 1234 5698 7654 32".into(), Iban, Some(0.95)),
         ("DE89370400440532013000".into(), Iban, Some(0.85)),
         ("GB83 WEST 1234 5698 7654 32 bad check".into(), Iban, None),

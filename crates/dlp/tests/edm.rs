@@ -317,6 +317,9 @@ fn normalization_and_proximity() {
         ("Robert Smith +52 415 555 0123".into(), vec![]),
         ("Robert Smith, 0052 415 555 0123".into(), vec![]),
         ("Robert Smith tel. +1 415 555 0123".into(), vec!["bob"]),
+        // A number next to another over a dash of typesetting.
+        ("Robert Smith, 415 555 0123 \u{2013} 415 555 0199".into(), vec!["bob"]),
+        ("Robert Smith, tel 415 555 0123\u{2013}2024".into(), vec!["bob"]),
         ("Olivia Brown +1 2079460958".into(), vec![]),
         ("Olivia Brown 0044 2079460958".into(), vec!["uk"]),
         ("Olivia Brown +33 20 7946 0958".into(), vec![]),

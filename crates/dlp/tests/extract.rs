@@ -203,6 +203,7 @@ fn formats_and_encodings() {
         // encoding that only a lenient reader takes keeps that reading.
         ("email utf-8 with a stray byte", email_with_text_part("text/plain", "8bit", b"Kunde: Jos\xC3\xA9 M\xC3\xBCller, +49 151 2345678\r\n\xff"), ok(&["José Müller, +49 151 2345678"], 0)),
         ("email lenient quoted-printable", email_with_text_part("text/plain", "quoted-printable", b"Jos=E9 M=FCller, +49 151 2345678, see ?id=zz"), ok(&["+49 151 2345678, see ?id=zz"], 0)),
+        ("email latin-1 with letter pairs valid as utf-8", email_with_text_part("text/plain", "8bit", b"\xBBJ\xFCrgen Wei\xDF\xAB, 0152 92931609"), ok(&["»Jürgen Weiß«, 0152 92931609"], 0)),
         ("email latin-1 text without charset", email_with_text_part("text/plain", "quoted-printable", b"Beno=EEt Rousseau, T=E9l 07 62 81 27 00"), ok(&["Benoît Rousseau, Tél 07 62 81 27 00"], 0)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
         // Contact cards: each a row; vCard 2.1's quoted-printable values decoded over soft
@@ -218,6 +219,7 @@ fn formats_and_encodings() {
             b"BEGIN:VCARD\nVERSION:3.0\nFN:Nobody Here\ncall with Jos\xC3\xA9 M\xC3\xBCller: he asked\nEND:VCARD\nname,email\nAna Rossi,ana@x.io\nBo Li,bo@y.io\n".to_vec(),
             ok(&["Nobody Here", "call with José Müller: he asked", "Ana Rossi,ana@x.io"], 1),
         ),
+        ("vcard then indented rows", b"BEGIN:VCARD\nFN:X\nEND:VCARD\nname,email\n Bo Li,bo@y.io\n Ana Rossi,ana@x.io\n".to_vec(), ok(&["Bo Li | bo@y.io", "Ana Rossi | ana@x.io"], 4)),
         ("vcard then a table", b"BEGIN:VCARD\nFN:Nobody Here\nEND:VCARD\nname,email\nAna Rossi,ana@x.io\nBo Li,bo@y.io\n".to_vec(), ok(&["Nobody Here", "Ana Rossi | ana@x.io"], 4)),
         ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
         ("tar", tar_of("dir/file.txt", b"tarred words"), ok(&["tarred words"], 0)),
@@ -471,6 +473,30 @@ fn rows_of_each_table_stay_apart_and_keep_their_source() {
         .map(|s| (s.source.rsplit('/').next().unwrap_or_default(), s.rows.len()))
         .collect();
     assert_eq!(sources, [("export", 2), ("b.csv", 2)]);
+    // Text on either side of a card is read apart.
+    let around = extract(
+        b"BEGIN:VCARD\nFN:Y\nEND:VCARD\nWe met Ana\nBEGIN:VCARD\nFN:X\nEND:VCARD\nRossi called\n",
+        &Limits::default(),
+    );
+    let texts: Vec<&str> = around.segments.iter().map(|s| s.text.trim()).collect();
+    assert_eq!(texts, ["Y", "We met Ana", "X", "Rossi called"]);
+    // And an Office file's parts.
+    let table = |cell: &str| {
+        format!("<w:document xmlns:w=\"w\"><w:body><w:tbl><w:tr><w:tc><w:p><w:r><w:t>{cell}</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>x</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>")
+    };
+    let (body, header) = (table("Ana Rossi"), table("Bo Li"));
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", body.as_bytes()),
+        ("word/header1.xml", header.as_bytes()),
+    ]);
+    let parts = extract(&docx, &Limits::default());
+    let sources: Vec<&str> = parts
+        .segments
+        .iter()
+        .map(|s| s.source.rsplit('/').next().unwrap_or_default())
+        .collect();
+    assert_eq!(sources, ["document.xml", "header1.xml"]);
     // And a workbook's sheets.
     let sheet = |cell: &str| {
         format!(

@@ -47,6 +47,8 @@ fn phone_forms() {
     // Italian numbers keep it: only the number as written is read.
     assert_eq!(candidate_keys("+39 06 6705 1838"), ["+390667051838"]);
     assert_eq!(candidate_keys("+84 0912 345 678"), ["+840912345678", "+84912345678"]);
+    // Groups apart by no-break spaces: the number without a group glued on.
+    assert!(dlp::phone::candidate_runs("415\u{a0}555\u{a0}0123\u{a0}7").contains(&"415\u{a0}555\u{a0}0123"));
     // Mexican mobiles as dialled from abroad until 2019.
     assert_eq!(
         candidate_keys("+52 1 81 4632 1591"),
