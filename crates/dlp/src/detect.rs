@@ -322,6 +322,12 @@ impl Detectors {
                         .contains(&kind)
                 };
                 if let Some((detector, confidence)) = self.classify(m.pattern().as_usize(), value, &has_context) {
+                    if detector == DetectorKind::PaymentCard
+                        && !has_context(DetectorKind::PaymentCard)
+                        && is_keyed_identifier(text.as_bytes(), m.start())
+                    {
+                        continue;
+                    }
                     out.push(Detection {
                         detector,
                         start: m.start(),
@@ -436,6 +442,31 @@ fn in_decimal_number(text: &[u8], start: usize, end: usize) -> bool {
     // numbers (pandas, SQL DECIMAL) keeps a zero fraction (found in review).
     (before == Some(&b'.') && is_digit(two_before))
         || (text.get(end) == Some(&b'.') && fraction.iter().any(|b| *b != b'0'))
+}
+
+/// Whether the digits at `start` are the value of a `key=` or `key:` field whose key
+/// names no card (`trace=459020438144633`, `session:…`): an identifier of a log or
+/// configuration line. One random 15- or 16-digit id in thirty passes a card's issuer
+/// prefix and Luhn check, so a large log held "bulk cards" (found by a blind test). A
+/// card number keyed so is still read when a card context word is near or the key is
+/// one (`cc=`, `pan=`).
+fn is_keyed_identifier(text: &[u8], start: usize) -> bool {
+    let Some(before) = text.get(..start) else {
+        return false;
+    };
+    let Some((b'=' | b':', head)) = before.split_last() else {
+        return false;
+    };
+    let key_len = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    let key = head
+        .get(head.len() - key_len..)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    key_len > 0 && !key.windows(2).any(|pair| pair == b"cc") && !key.windows(3).any(|part| part == b"pan")
 }
 
 /// Uppercase alphanumerics only, so exclusions ignore separators and case.

@@ -38,6 +38,13 @@ fn detectors_table() {
         ("4539148803436467.5 units".into(), PaymentCard, None),
         ("4539148803436467,12/27,123".into(), PaymentCard, Some(0.8)),
         ("card 4539148803436467.0 ok".into(), PaymentCard, Some(0.8)),
+        // The value of a log's or configuration's identifier field is no card, unless
+        // its key or a context word says it is.
+        ("trace=371234567890120 status=200".into(), PaymentCard, None),
+        ("request_id:4539148803436467".into(), PaymentCard, None),
+        ("cc=371234567890120".into(), PaymentCard, Some(0.8)),
+        ("card_number=371234567890120".into(), PaymentCard, Some(0.95)),
+        ("paid with 371234567890120".into(), PaymentCard, Some(0.8)),
         ("SSN: 123456789.00".into(), UsSsn, Some(0.95)),
         ("IBAN GB82 WEST 1234 5698 7654 32".into(), Iban, Some(0.95)),
         ("DE89370400440532013000".into(), Iban, Some(0.85)),
