@@ -222,10 +222,9 @@ impl Extractor {
         Ok(())
     }
 
-    fn push(&mut self, text: String, is_row: bool, source: &str) {
-        if is_row {
-            self.push_row(&text, source);
-        } else if !text.trim().is_empty() {
+    /// Adds prose (anything but a table row) as a segment of its own.
+    fn push_prose(&mut self, text: String, source: &str) {
+        if !text.trim().is_empty() {
             self.rows_open = false;
             self.out.segments.push(Segment {
                 text: compose_hangul(fold_fullwidth(text)),
@@ -351,7 +350,7 @@ impl Extractor {
             None => {
                 // Unknown binary: keep printable runs, as `strings` does, so raw records
                 // inside an unknown container are still seen.
-                self.push(printable_runs(data), false, source);
+                self.push_prose(printable_runs(data), source);
                 Ok(())
             }
         }
@@ -496,7 +495,7 @@ impl Extractor {
         };
         for page in pages {
             self.charge_work(page.len())?;
-            self.push(page, false, source);
+            self.push_prose(page, source);
         }
         Ok(())
     }
@@ -535,7 +534,7 @@ impl Extractor {
             }
         }
         header.push_str(message.subject().unwrap_or_default());
-        self.push(header, false, source);
+        self.push_prose(header, source);
         for (index, part) in message.parts.iter().enumerate() {
             self.charge_member()?;
             let name = part
@@ -554,25 +553,22 @@ impl Extractor {
                 }
                 _ => None,
             };
-            let step = match &part.body {
-                _ if reread.is_some() => {
-                    let bytes = reread.unwrap_or_default();
-                    self.extract_any(&bytes, depth + 1, &path)
-                }
-                mail_parser::PartType::Text(text) => {
+            let step = match (&part.body, reread) {
+                (_, Some(bytes)) => self.extract_any(&bytes, depth + 1, &path),
+                (mail_parser::PartType::Text(text), None) => {
                     self.charge_work(text.len())?;
                     self.extract_text(Cow::Borrowed(text), &path)
                 }
-                mail_parser::PartType::Html(html) => {
+                (mail_parser::PartType::Html(html), None) => {
                     self.charge_work(html.len())?;
                     self.extract_markup(html, &path);
                     Ok(())
                 }
-                mail_parser::PartType::Binary(bytes) | mail_parser::PartType::InlineBinary(bytes) => {
+                (mail_parser::PartType::Binary(bytes) | mail_parser::PartType::InlineBinary(bytes), None) => {
                     self.extract_any(bytes, depth + 1, &path)
                 }
-                mail_parser::PartType::Message(inner) => self.extract_message(inner, depth + 1, &path),
-                mail_parser::PartType::Multipart(_) => Ok(()),
+                (mail_parser::PartType::Message(inner), None) => self.extract_message(inner, depth + 1, &path),
+                (mail_parser::PartType::Multipart(_), None) => Ok(()),
             };
             self.soft(step)?;
         }
@@ -615,7 +611,7 @@ impl Extractor {
                 owned
             }
         };
-        self.push(owned, false, source);
+        self.push_prose(owned, source);
     }
 
     fn extract_delimited(&mut self, text: &str, delimiter: u8, source: &str) {
@@ -653,7 +649,7 @@ impl Extractor {
                 Ok(false) => return,
                 Err(_) => {
                     // A broken quote swallows the rest; keep the text as prose instead.
-                    self.push(text.to_string(), false, source);
+                    self.push_prose(text.to_string(), source);
                     return;
                 }
             }
@@ -688,10 +684,10 @@ impl Extractor {
                 }
                 // Text before the card is read apart from text after it: a card between
                 // "We met Ana" and "Rossi called" keeps them apart (found in review).
-                if !rest.trim().is_empty() {
-                    self.extract_table_or_prose(Cow::Owned(std::mem::take(&mut rest)), source);
+                let before = std::mem::take(&mut rest);
+                if !before.trim().is_empty() {
+                    self.extract_table_or_prose(Cow::Owned(before), source);
                 }
-                rest.clear();
                 continue;
             }
             let Some(values) = card.as_mut() else {
@@ -750,7 +746,7 @@ impl Extractor {
         for value in &values {
             self.walk_json(value, &mut prose, source);
         }
-        self.push(prose, false, source);
+        self.push_prose(prose, source);
         true
     }
 
@@ -765,7 +761,7 @@ impl Extractor {
             _ => false,
         };
         if record && json_scalars(value, &mut scalars) {
-            self.push(scalars.join(CELL_SEPARATOR), true, source);
+            self.push_row(&scalars.join(CELL_SEPARATOR), source);
             return;
         }
         match value {
@@ -852,7 +848,7 @@ impl Extractor {
                 // An XML element with several attribute values is a record of its own
                 // (`<customer name="…" phone="…"/>`): a row, apart from the next one.
                 if values.len() >= 2 && row.is_none() {
-                    self.push(values.join(CELL_SEPARATOR), true, source);
+                    self.push_row(&values.join(CELL_SEPARATOR), source);
                 } else if !values.is_empty() {
                     let target = row.as_mut().unwrap_or(&mut prose);
                     for value in values {
@@ -872,7 +868,7 @@ impl Extractor {
                 }
                 "tr" => {
                     if let Some(done) = row.take() {
-                        self.push(done, true, source);
+                        self.push_row(&done, source);
                     }
                     if !closing {
                         row = Some(String::new());
@@ -890,7 +886,7 @@ impl Extractor {
                 _ if is_inline_html_tag(local) => {}
                 "table" => {
                     if let Some(done) = row.take() {
-                        self.push(done, true, source);
+                        self.push_row(&done, source);
                     }
                     prose.push('\n');
                 }
@@ -907,9 +903,9 @@ impl Extractor {
         }
         append_text(row.as_mut().unwrap_or(&mut prose), &decode_entities(rest));
         if let Some(done) = row.take() {
-            self.push(done, true, source);
+            self.push_row(&done, source);
         }
-        self.push(prose, false, source);
+        self.push_prose(prose, source);
     }
 
     fn extract_ooxml_parts(
@@ -970,7 +966,7 @@ impl Extractor {
                     }
                     b"tr" => {
                         if let Some(done) = row.take() {
-                            self.push(done, true, source);
+                            self.push_row(&done, source);
                         }
                     }
                     _ => {}
@@ -984,7 +980,7 @@ impl Extractor {
             }
             buf.clear();
         }
-        self.push(prose, false, source);
+        self.push_prose(prose, source);
         Ok(())
     }
 
@@ -1003,7 +999,7 @@ impl Extractor {
                 match rows {
                     Ok(rows) => {
                         for row in rows {
-                            self.push(row.join(CELL_SEPARATOR), true, &path);
+                            self.push_row(&row.join(CELL_SEPARATOR), &path);
                         }
                     }
                     Err(reason) => self.out.uninspectable.push(reason),

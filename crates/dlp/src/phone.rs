@@ -75,9 +75,19 @@ pub fn calling_code(country: &str) -> Option<&'static str> {
 }
 
 fn split_calling_code(digits: &str) -> Option<(&str, &str)> {
+    let (code, _) = split_calling_code_bytes(digits.as_bytes())?;
+    Some((digits.get(..code.len())?, digits.get(code.len()..)?))
+}
+
+/// [`split_calling_code`] of digits as bytes: the calling code (the list is
+/// prefix-free, so at most one length fits) and the national number after it.
+fn split_calling_code_bytes(digits: &[u8]) -> Option<(&[u8], &[u8])> {
     (1..=3).find_map(|len| {
         let (cc, rest) = (digits.get(..len)?, digits.get(len..)?);
-        CALLING_CODES.contains(&cc).then_some((cc, rest))
+        CALLING_CODES
+            .iter()
+            .any(|code| code.as_bytes() == cc)
+            .then_some((cc, rest))
     })
 }
 
@@ -148,13 +158,7 @@ pub fn is_international(raw: &str) -> bool {
             None => return false,
         }
     };
-    let Some((_, national)) = (1..=3).find_map(|len| {
-        let (cc, national) = (number.get(..len)?, number.get(len..)?);
-        CALLING_CODES
-            .iter()
-            .any(|code| code.as_bytes() == cc)
-            .then_some((cc, national))
-    }) else {
+    let Some((_, national)) = split_calling_code_bytes(number) else {
         return false;
     };
     let national = national.strip_prefix(b"0").unwrap_or(national);
@@ -268,14 +272,9 @@ fn visit_without_trunk_zero(e164: &[u8], visit: &mut impl FnMut(&[u8])) {
     if !number.get(1..4).unwrap_or_default().contains(&b'0') {
         return;
     }
-    let Some(code_len) = (1..=3).find(|len| {
-        number
-            .get(..*len)
-            .is_some_and(|cc| CALLING_CODES.iter().any(|code| code.as_bytes() == cc))
-    }) else {
+    let Some((code, national)) = split_calling_code_bytes(number) else {
         return;
     };
-    let (code, national) = number.split_at(code_len);
     if national.first() != Some(&b'0') || LEADING_ZERO_KEPT.iter().any(|kept| kept.as_bytes() == code) {
         return;
     }
