@@ -28,6 +28,9 @@ fn main() -> anyhow::Result<()> {
     match task.as_str() {
         "test" => test(),
         "ci" => {
+            // A CI build is built once and thrown away: incremental
+            // compilation's caches would only take disk (gigabytes of it).
+            std::env::set_var("CARGO_INCREMENTAL", "0");
             test()?;
             cargo(&["fmt", "--all", "--check"])?;
             cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
