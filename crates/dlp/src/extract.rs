@@ -1477,7 +1477,8 @@ fn decode_entities(text: &str) -> String {
 }
 
 /// Decodes UTF-8 (with or without BOM), UTF-16 (BOM, or unmarked when NUL bytes
-/// alternate) and Latin-1. Returns None for binary content.
+/// alternate) and legacy encodings ([`decode_legacy`]). Returns None for binary
+/// content.
 pub fn decode_text(data: &[u8]) -> Option<Cow<'_, str>> {
     if let Some(rest) = data.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return Some(String::from_utf8_lossy(rest));
@@ -1511,9 +1512,25 @@ pub fn decode_text(data: &[u8]) -> Option<Cow<'_, str>> {
     // plain text with non-ASCII letters.
     match simdutf8::basic::from_utf8(data) {
         Ok(text) => Some(Cow::Borrowed(text)),
-        // Latin-1 maps each byte to the code point of the same value.
-        Err(_) => Some(Cow::Owned(data.iter().map(|b| char::from(*b)).collect())),
+        Err(_) => Some(decode_legacy(data)),
     }
+}
+
+/// How much of a file not in UTF-8 the encoding detector reads: enough to see the
+/// letters of a whole page of names, and no more, since big files are read twice.
+const LEGACY_SNIFF_BYTES: usize = 256 * 1024;
+
+/// Reads text in a legacy 8-bit or East Asian encoding, the one Firefox's detector
+/// guesses: Windows-1252 (Latin-1 as Windows writes it), Windows-1251 (Cyrillic),
+/// Shift_JIS and EUC-JP, GBK, Big5, EUC-KR, Greek, Windows-1258 (Vietnamese), and
+/// others. Excel on a Japanese or Russian Windows saves CSV that way, not as UTF-8.
+fn decode_legacy(data: &[u8]) -> Cow<'_, str> {
+    // ISO-2022-JP is seven-bit, so valid UTF-8, and never reaches here.
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    let sample = data.get(..LEGACY_SNIFF_BYTES).unwrap_or(data);
+    detector.feed(sample, sample.len() == data.len());
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
+    encoding.decode_without_bom_handling(data).0
 }
 
 fn decode_utf16(data: &[u8], little_endian: bool) -> String {

@@ -67,6 +67,13 @@ fn base64_of(bytes: &[u8]) -> Vec<u8> {
 
 /// A mail whose one attachment is `body`, of `content_type` with no charset, in
 /// `transfer_encoding`.
+/// `text` in a legacy encoding, as a Windows program would save it.
+fn legacy(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding.encode(text);
+    assert!(!unmappable, "{text:?} is not all in {}", encoding.name());
+    bytes.into_owned()
+}
+
 fn email_with_text_part(content_type: &str, transfer_encoding: &str, body: &[u8]) -> Vec<u8> {
     let mut mail = format!(
         "From: a@corp.example\r\nTo: b@else.example\r\nSubject: export\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n--B\r\nContent-Type: {content_type}; name=\"export\"\r\nContent-Disposition: attachment; filename=\"export\"\r\nContent-Transfer-Encoding: {transfer_encoding}\r\n\r\n"
@@ -138,6 +145,14 @@ fn formats_and_encodings() {
         ("utf16be bom", utf16("Nguyễn Văn", false, true), ok(&["Nguyễn Văn"], 0)),
         ("utf16le no bom", utf16("plain ascii text", true, false), ok(&["plain ascii text"], 0)),
         ("latin1", b"M\xFCller Stra\xDFe".to_vec(), ok(&["Müller Straße"], 0)),
+        // Text not in UTF-8 is read in the encoding it looks like: Windows' own Latin-1
+        // (its quotes and euro), and the Cyrillic and East Asian encodings that Excel
+        // on a Russian, Japanese, Chinese or Korean Windows saves CSV in.
+        ("windows-1252", b"\x93J\xFCrgen Wei\xDF\x94 \x80 5".to_vec(), ok(&["\u{201C}Jürgen Weiß\u{201D} € 5"], 0)),
+        ("windows-1251 csv", legacy("Фамилия;Телефон\r\nИванов Пётр Сергеевич;+7 912 345-67-89\r\nСмирнова Анна;8 (812) 123-45-67\r\n", encoding_rs::WINDOWS_1251), ok(&["Иванов Пётр Сергеевич | +7 912 345-67-89", "Смирнова Анна"], 3)),
+        ("shift_jis csv", legacy("氏名,電話番号,住所\r\n山田太郎,090-1234-5678,東京都港区六本木1-2-3\r\n佐藤花子,080-2345-6789,大阪府大阪市北区梅田2-4-9\r\n", encoding_rs::SHIFT_JIS), ok(&["山田太郎 | 090-1234-5678 | 東京都港区六本木1-2-3", "佐藤花子"], 3)),
+        ("gbk text", legacy("客户王伟的手机号码是13812345678，地址是北京市朝阳区建国路88号。请联系李娜。", encoding_rs::GBK), ok(&["客户王伟的手机号码是13812345678", "请联系李娜"], 0)),
+        ("euc-kr text", legacy("고객 김민준님의 연락처는 010-1234-5678 이고 주소는 서울특별시 강남구 테헤란로 123 입니다.", encoding_rs::EUC_KR), ok(&["김민준님의 연락처는 010-1234-5678"], 0)),
         ("csv", csv.to_vec(), ok(&["Lee, Bo | bo@y.io"], 3)),
         ("tsv", b"a\tb\n1\t2\n3\t4\n".to_vec(), ok(&["3 | 4"], 3)),
         ("json", br#"[{"n":"Ana","e":"ana@x.io"},{"n":"Bo","e":"b@y"}]"#.to_vec(), ok(&["Ana | ana@x.io"], 2)),
@@ -204,6 +219,9 @@ fn formats_and_encodings() {
         ("email utf-8 with a stray byte", email_with_text_part("text/plain", "8bit", b"Kunde: Jos\xC3\xA9 M\xC3\xBCller, +49 151 2345678\r\n\xff"), ok(&["José Müller, +49 151 2345678"], 0)),
         ("email lenient quoted-printable", email_with_text_part("text/plain", "quoted-printable", b"Jos=E9 M=FCller, +49 151 2345678, see ?id=zz"), ok(&["+49 151 2345678, see ?id=zz"], 0)),
         ("email latin-1 with letter pairs valid as utf-8", email_with_text_part("text/plain", "8bit", b"\xBBJ\xFCrgen Wei\xDF\xAB, 0152 92931609"), ok(&["»Jürgen Weiß«, 0152 92931609"], 0)),
+        ("email in shift_jis", email_with_text_part("text/plain; charset=shift_jis", "base64", &base64_of(&legacy("山田太郎様 090-1234-5678", encoding_rs::SHIFT_JIS))), ok(&["山田太郎様 090-1234-5678"], 0)),
+        ("email in iso-2022-jp", email_with_text_part("text/plain; charset=iso-2022-jp", "7bit", &legacy("佐藤花子様 080-2345-6789", encoding_rs::ISO_2022_JP)), ok(&["佐藤花子様 080-2345-6789"], 0)),
+        ("email cp1251 csv without charset", email_with_text_part("text/csv", "base64", &base64_of(&legacy("Имя;Телефон\r\nИванов Пётр;+7 912 345-67-89\r\n", encoding_rs::WINDOWS_1251))), ok(&["Иванов Пётр | +7 912 345-67-89"], 2)),
         ("email latin-1 text without charset", email_with_text_part("text/plain", "quoted-printable", b"Beno=EEt Rousseau, T=E9l 07 62 81 27 00"), ok(&["Benoît Rousseau, Tél 07 62 81 27 00"], 0)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
         // Contact cards: each a row; vCard 2.1's quoted-printable values decoded over soft
