@@ -245,10 +245,11 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// Portuguese, Spanish and French street words as their abbreviations, drops postal
 /// code labels, folds the Greek final sigma, and also keys emails without their
 /// subaddress, Mexican mobiles without the old `1` and, where people carry two
-/// surnames, names without the second. An older save
+/// surnames, names without the second; version 7 folds Arabic's variant letters and
+/// also keys names and addresses with umlauts spelled out (`ü` as `ue`). An older save
 /// lacks keys that cannot be made without the plaintext: it is refused, and the index
 /// is built again from the vault.
-const SAVE_VERSION: u32 = 6;
+const SAVE_VERSION: u32 = 7;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.
@@ -588,6 +589,11 @@ impl EdmIndex {
     }
 
     fn hash_field(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
+        if matches!(kind, FieldKind::Name | FieldKind::Address) {
+            if let Some(spelled) = umlauts_spelled_out(value) {
+                self.hash_field(kind, &spelled, country, stored);
+            }
+        }
         match kind {
             FieldKind::Name => {
                 let normalized: Vec<String> = normalize::tokens(value)
@@ -1971,6 +1977,28 @@ impl WordMemo {
 
 /// Whether people of `country` (ISO 3166-1 alpha-2) carry a father's and a mother's
 /// surname, in that order, as in Spanish-speaking countries.
+/// `value` with its umlauts written as two letters (`Jürgen Müller` as `Juergen
+/// Mueller`), as German names are where a keyboard or form takes ASCII only; None
+/// when it has none. Folding makes `ü` a `u`, so `Muller` matches without this.
+fn umlauts_spelled_out(value: &str) -> Option<String> {
+    if !value.contains(['ä', 'ö', 'ü', 'Ä', 'Ö', 'Ü']) {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len() + 4);
+    for c in value.chars() {
+        match c {
+            'ä' => out.push_str("ae"),
+            'ö' => out.push_str("oe"),
+            'ü' => out.push_str("ue"),
+            'Ä' => out.push_str("Ae"),
+            'Ö' => out.push_str("Oe"),
+            'Ü' => out.push_str("Ue"),
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
 fn has_two_surnames(country: &str) -> bool {
     const SPANISH_SPEAKING: &[&str] = &[
         "AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "ES", "GQ", "GT", "HN", "MX", "NI", "PA", "PE", "PR", "PY",

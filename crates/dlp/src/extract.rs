@@ -227,7 +227,7 @@ impl Extractor {
         if !text.trim().is_empty() {
             self.rows_open = false;
             self.out.segments.push(Segment {
-                text: compose_hangul(fold_fullwidth(text)),
+                text: fold_script_forms(text),
                 rows: Vec::new(),
                 source: source.to_string(),
             });
@@ -258,7 +258,7 @@ impl Extractor {
         }
         let start = segment.text.len();
         if needs_folding(row) {
-            segment.text.push_str(&compose_hangul(fold_fullwidth(row.to_string())));
+            segment.text.push_str(&fold_script_forms(row.to_string()));
         } else {
             segment.text.push_str(row);
         }
@@ -1268,10 +1268,14 @@ fn is_vcard_property(property: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
-/// Whether [`fold_fullwidth`] or [`compose_hangul`] may change `text`: it holds a byte
-/// that leads a fullwidth form, an ideographic space or a conjoining jamo.
+/// Whether [`fold_forms`] or [`compose_hangul`] may change `text`: it holds a byte
+/// that leads a fullwidth form, an ideographic space, a conjoining jamo or a digit of
+/// another script.
 fn needs_folding(text: &str) -> bool {
-    memchr::memchr3(0xEF, 0xE3, 0xE1, text.as_bytes()).is_some()
+    let bytes = text.as_bytes();
+    memchr::memchr3(0xEF, 0xE3, 0xE1, bytes).is_some()
+        || memchr::memchr3(0xD9, 0xDB, 0xDF, bytes).is_some()
+        || memchr::memchr(0xE0, bytes).is_some()
 }
 
 /// Whether a text part was read as UTF-8 for want of a declared charset when it is
@@ -1311,6 +1315,68 @@ fn undecoded_body(message: &mail_parser::Message<'_>, part: &mail_parser::Messag
     }
 }
 
+/// Text as it is read: [`fold_forms`], [`compose_hangul`], [`separate_thai_titles`].
+fn fold_script_forms(text: String) -> String {
+    separate_thai_titles(compose_hangul(fold_forms(text)))
+}
+
+/// Thai's titles, longest first where one begins another: Miss, Khun (the everyday
+/// one), Mr, Mrs.
+const THAI_TITLES: [&str; 4] = ["นางสาว", "คุณ", "นาย", "นาง"];
+
+/// Puts a space on either side of a Thai title joined to a letter: Thai writes a
+/// title joined to the name after it (`คุณธนากร`, Khun Thanakorn) and, putting no
+/// spaces between words, often to the word before, where the name would not be read
+/// as a word of its own.
+fn separate_thai_titles(text: String) -> String {
+    // Each title begins with a consonant encoded E0 B8 xx.
+    if memchr::memmem::find(text.as_bytes(), &[0xE0, 0xB8]).is_none() {
+        return text;
+    }
+    let starts_syllable = |c: char| matches!(c, '\u{E01}'..='\u{E2E}' | '\u{E40}'..='\u{E44}');
+    let mut cuts: Vec<usize> = Vec::new();
+    for title in THAI_TITLES {
+        for (at, _) in text.match_indices(title) {
+            let rest = text.get(at..).unwrap_or_default();
+            if THAI_TITLES
+                .iter()
+                .any(|longer| longer.len() > title.len() && rest.starts_with(longer))
+            {
+                continue;
+            }
+            let end = at + title.len();
+            if text
+                .get(end..)
+                .and_then(|after| after.chars().next())
+                .is_some_and(starts_syllable)
+            {
+                cuts.push(end);
+                if text
+                    .get(..at)
+                    .and_then(|before| before.chars().next_back())
+                    .is_some_and(|c| ('\u{E01}'..='\u{E4E}').contains(&c))
+                {
+                    cuts.push(at);
+                }
+            }
+        }
+    }
+    if cuts.is_empty() {
+        return text;
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = String::with_capacity(text.len() + cuts.len());
+    let mut from = 0;
+    for cut in cuts {
+        out.push_str(text.get(from..cut).unwrap_or_default());
+        out.push(' ');
+        from = cut;
+    }
+    out.push_str(text.get(from..).unwrap_or_default());
+    out
+}
+
 fn compose_hangul(text: String) -> String {
     use unicode_normalization::UnicodeNormalization;
     // Conjoining jamo (U+1100..=U+11FF) are encoded E1 84 80 ..= E1 87 BF. Vietnamese
@@ -1324,21 +1390,57 @@ fn compose_hangul(text: String) -> String {
     text.nfc().collect()
 }
 
-fn fold_fullwidth(text: String) -> String {
-    let fullwidth = |c: char| ('\u{FF01}'..='\u{FF5E}').contains(&c) || c == '\u{3000}';
-    let Some(first) = memchr::memchr2(0xEF, 0xE3, text.as_bytes()) else {
+/// Folds the characters that are ASCII to a reader: fullwidth forms and the
+/// ideographic space (`０９０－１２３４`), and the decimal digits of other scripts
+/// ([`native_digit`]). A phone number or id written either way is then a number.
+fn fold_forms(text: String) -> String {
+    let bytes = text.as_bytes();
+    let fullwidth_at = memchr::memchr2(0xEF, 0xE3, bytes);
+    let digit_at = memchr::memchr3(0xD9, 0xDB, 0xDF, bytes)
+        .into_iter()
+        .chain(memchr::memchr(0xE0, bytes))
+        .min();
+    let Some(first) = fullwidth_at.into_iter().chain(digit_at).min() else {
         return text;
     };
-    if !text.get(first..).unwrap_or_default().contains(fullwidth) {
+    if !text
+        .get(first..)
+        .unwrap_or_default()
+        .contains(|c| ascii_form(c).is_some())
+    {
         return text;
     }
-    text.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            _ if fullwidth(c) => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+    text.chars().map(|c| ascii_form(c).unwrap_or(c)).collect()
+}
+
+fn ascii_form(c: char) -> Option<char> {
+    match c {
+        '\u{3000}' => Some(' '),
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0),
+        _ => native_digit(c),
+    }
+}
+
+/// The zero of each run of ten decimal digits (Unicode's `Nd`) from the Arabic block
+/// to the Tibetan one, the scripts whose own digits numbers are still written in:
+/// Arabic-Indic, Extended Arabic-Indic (Persian, Urdu), NKo, Devanagari, Bengali,
+/// Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam, Sinhala, Thai, Lao
+/// and Tibetan. Unicode's normalization forms leave them as they are.
+const NATIVE_ZEROS: [u32; 16] = [
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50,
+    0x0ED0, 0x0F20,
+];
+
+/// The ASCII digit of a digit of another script (`٠٥٠` and `०९८` are `050` and `098`).
+fn native_digit(c: char) -> Option<char> {
+    let code = u32::from(c);
+    if !(0x0660..=0x0F29).contains(&code) {
+        return None;
+    }
+    NATIVE_ZEROS
+        .iter()
+        .find_map(|zero| code.checked_sub(*zero).filter(|digit| *digit < 10))
+        .and_then(|digit| char::from_digit(digit, 10))
 }
 
 /// Whether markup is HTML rather than other XML: a tag of its first 4 KiB is an HTML
@@ -1500,6 +1602,11 @@ pub fn decode_text(data: &[u8]) -> Option<Cow<'_, str>> {
         if even_nuls * 10 >= pairs * 7 {
             return Some(Cow::Owned(decode_utf16(data, false)));
         }
+        for little_endian in [true, false] {
+            if reads_as_alphabetic_utf16(sample, little_endian) {
+                return Some(Cow::Owned(decode_utf16(data, little_endian)));
+            }
+        }
     }
     let controls = sample
         .iter()
@@ -1533,17 +1640,33 @@ fn decode_legacy(data: &[u8]) -> Cow<'_, str> {
     encoding.decode_without_bom_handling(data).0
 }
 
+/// Whether `sample` reads as UTF-16 text of an alphabet between Latin and Arabic
+/// (Greek, Cyrillic, Armenian, Hebrew, Arabic, Syriac, Thaana) without a byte order
+/// mark: nine in ten of its units printable characters below U+0800. None of that
+/// text has NULs in one byte of most pairs, as Latin text has, and random bytes rarely
+/// pass (fewer than one unit in thirty is below U+0800).
+fn reads_as_alphabetic_utf16(sample: &[u8], little_endian: bool) -> bool {
+    let pairs = sample.len() / 2;
+    let printable = utf16_units(sample, little_endian)
+        .filter(|unit| matches!(unit, 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x7FF))
+        .count();
+    printable * 10 >= pairs * 9
+}
+
 fn decode_utf16(data: &[u8], little_endian: bool) -> String {
-    let units = data.chunks_exact(2).map(|pair| {
+    char::decode_utf16(utf16_units(data, little_endian))
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+fn utf16_units(data: &[u8], little_endian: bool) -> impl Iterator<Item = u16> + '_ {
+    data.chunks_exact(2).map(move |pair| {
         if little_endian {
             u16::from_le_bytes([pair[0], pair[1]])
         } else {
             u16::from_be_bytes([pair[0], pair[1]])
         }
-    });
-    char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    })
 }
 
 fn printable_runs(data: &[u8]) -> String {

@@ -1,6 +1,7 @@
 //! Text normalization shared by exact data match and fingerprints: NFKD, diacritics
 //! dropped, case folded, a few letters without decomposition mapped by hand
-//! (đ, ø, ł, ß, æ, œ, þ), address words abbreviated, tokens split on non-alphanumerics.
+//! (đ, ø, ł, ß, æ, œ, þ, Arabic's variant letters), address words abbreviated,
+//! tokens split on non-alphanumerics.
 
 use unicode_normalization::char::is_combining_mark;
 
@@ -40,6 +41,14 @@ pub fn fold(text: &str) -> String {
             'ø' | 'Ø' => out.push('o'),
             'ł' | 'Ł' => out.push('l'),
             'ß' => out.push_str("ss"),
+            // Arabic as search engines fold it (Lucene's Arabic and Persian
+            // normalizers): the tatweel that stretches a word for looks dropped; final
+            // ى and ة as often written ي and ه (Egypt); Persian ی and ک as Arabic
+            // ي and ك. Hamza and harakat are combining marks, dropped above.
+            '\u{640}' => {}
+            'ى' | 'ی' => out.push('ي'),
+            'ة' => out.push('ه'),
+            'ک' => out.push('ك'),
             'æ' | 'Æ' => out.push_str("ae"),
             'œ' | 'Œ' => out.push_str("oe"),
             'þ' | 'Þ' => out.push_str("th"),

@@ -82,6 +82,15 @@ const PYOTR: &[(FieldKind, &str)] = &[(Name, "Pyotr Ivanov"), (Phone, "(812) 123
 const RAVI: &[(FieldKind, &str)] = &[(Name, "Ravi Kumar"), (Email, "ravi.kumar@x.example")];
 const IVAN: &[(FieldKind, &str)] = &[(Name, "Ivan Petrov"), (Phone, "+7 912 345 67 89")];
 const ANNA: &[(FieldKind, &str)] = &[(Name, "Anna Nagy"), (Phone, "06 1 234 5678")];
+const JUERGEN: &[(FieldKind, &str)] = &[
+    (Name, "Jürgen Müller"),
+    (Address, "Königstraße 7, 70173 Stuttgart"),
+    (Email, "j.mueller@example.de"),
+];
+const AMNA: &[(FieldKind, &str)] = &[(Name, "آمنة الهاشمي"), (Phone, "+971 50 123 4567")];
+const LAYLA: &[(FieldKind, &str)] = &[(Name, "ليلى حسن"), (Email, "layla.hassan@example.ae")];
+const POOJA: &[(FieldKind, &str)] = &[(Name, "पूजा मेहता"), (Phone, "+91 98765 43210")];
+const SUDARAT: &[(FieldKind, &str)] = &[(Name, "สุดารัตน์ วงศ์สวัสดิ์"), (Phone, "+66 81 234 5678")];
 
 /// `expected`: record ids that must be matched, exactly, for the text (as a file).
 fn check(index: &EdmIndex, text: &str, expected: &[&str]) {
@@ -137,6 +146,11 @@ fn all() -> EdmIndex {
             ("lina", LINA, Some("CN")),
             ("minjun", MINJUN, Some("KR")),
             ("anna", ANNA, Some("HU")),
+            ("juergen", JUERGEN, Some("DE")),
+            ("amna", AMNA, Some("AE")),
+            ("layla", LAYLA, Some("AE")),
+            ("pooja", POOJA, Some("IN")),
+            ("sudarat", SUDARAT, Some("TH")),
         ],
     )
 }
@@ -405,6 +419,24 @@ fn normalization_and_proximity() {
         ("Anna Nagy, 06-1-234-5678".into(), vec!["anna"]),
         ("Anna Nagy, 06 1 234 5679".into(), vec![]),
         ("Ana Smith, bob@elsewhere.example, 555-0123".into(), vec![]),
+        // Umlauts spelled out, in the name and in the street.
+        ("Juergen Mueller, j.mueller@example.de".into(), vec!["juergen"]),
+        (
+            "JUERGEN MUELLER, Koenigstrasse 7, 70173 Stuttgart".into(),
+            vec!["juergen"],
+        ),
+        ("Jurgen Muller, Königstr. 7, 70173 Stuttgart".into(), vec!["juergen"]),
+        ("Juergen Schmidt, Koenigstrasse 9".into(), vec![]),
+        // Arabic's variant spellings: tatweel, ة as ه, ى as ي; digits of the script.
+        ("آمـــنة الهاشمـي +971 50 123 4567".into(), vec!["amna"]),
+        ("آمنه الهاشمي ٠٥٠ ١٢٣ ٤٥٦٧".into(), vec!["amna"]),
+        ("ليلي حسن layla.hassan@example.ae".into(), vec!["layla"]),
+        ("ليلى حسين layla.hassen@example.ae".into(), vec![]),
+        // Devanagari and Thai digits.
+        ("पूजा मेहता, मोबाइल ९८७६५ ४३२१०".into(), vec!["pooja"]),
+        ("पूजा मेहता, मोबाइल ९८७६५ ४३२११".into(), vec![]),
+        ("สุดารัตน์ วงศ์สวัสดิ์ โทร ๐๘๑ ๒๓๔ ๕๖๗๘".into(), vec!["sudarat"]),
+        ("โปรดติดต่อคุณสุดารัตน์ วงศ์สวัสดิ์ +66 81 234 5678".into(), vec!["sudarat"]),
         (far, vec![]),
         (long_row, vec!["ana"]),
         (
@@ -463,7 +495,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 36);
+    assert_eq!(index.len(), 41);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -472,7 +504,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 37);
+    assert_eq!(index.len(), 42);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }

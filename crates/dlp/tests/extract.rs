@@ -153,6 +153,8 @@ fn formats_and_encodings() {
         ("shift_jis csv", legacy("氏名,電話番号,住所\r\n山田太郎,090-1234-5678,東京都港区六本木1-2-3\r\n佐藤花子,080-2345-6789,大阪府大阪市北区梅田2-4-9\r\n", encoding_rs::SHIFT_JIS), ok(&["山田太郎 | 090-1234-5678 | 東京都港区六本木1-2-3", "佐藤花子"], 3)),
         ("gbk text", legacy("客户王伟的手机号码是13812345678，地址是北京市朝阳区建国路88号。请联系李娜。", encoding_rs::GBK), ok(&["客户王伟的手机号码是13812345678", "请联系李娜"], 0)),
         ("euc-kr text", legacy("고객 김민준님의 연락처는 010-1234-5678 이고 주소는 서울특별시 강남구 테헤란로 123 입니다.", encoding_rs::EUC_KR), ok(&["김민준님의 연락처는 010-1234-5678"], 0)),
+        ("arabic utf-16be without bom", utf16("آمنة سليمان، هاتف ٠٥٠ ١٢٣ ٤٥٦٧", false, false), ok(&["آمنة سليمان، هاتف 050 123 4567"], 0)),
+        ("arabic utf-16le without bom", utf16("محمد حسن\r\n", true, false), ok(&["محمد حسن"], 0)),
         ("csv", csv.to_vec(), ok(&["Lee, Bo | bo@y.io"], 3)),
         ("tsv", b"a\tb\n1\t2\n3\t4\n".to_vec(), ok(&["3 | 4"], 3)),
         ("json", br#"[{"n":"Ana","e":"ana@x.io"},{"n":"Bo","e":"b@y"}]"#.to_vec(), ok(&["Ana | ana@x.io"], 2)),
@@ -173,6 +175,9 @@ fn formats_and_encodings() {
         ),
         // Formatting inside a word does not split it; cells outside a row stay apart.
         ("fullwidth forms", "ｌｏｒｅｎｚｏ．ｅ＠ｗａｎａｄｏｏ．ｆｒ　０９１２　３４５　６７８ 山田 ＡＢｃ".as_bytes().to_vec(), ok(&["lorenzo.e@wanadoo.fr 0912 345 678 山田 ABc"], 0)),
+        // Digits of other scripts are digits; Thai titles joined to a name are apart.
+        ("native digits", "هاتف ٠٥٠١٢٣٤٥٦٧، تلفن ۰۹۱۲ ۳۴۵ ۶۷۸۹، मोबाइल ९८७६५ ४३२१०, โทร ๐๘๑".as_bytes().to_vec(), ok(&["هاتف 0501234567، تلفن 0912 345 6789، मोबाइल 98765 43210, โทร 081"], 0)),
+        ("thai titles", "ติดต่อคุณธนากร พรหมมา และนางสาวกัญญา ใจดี คุณภาพ นาย".as_bytes().to_vec(), ok(&["ติดต่อ คุณ ธนากร พรหมมา และ นางสาว กัญญา ใจดี คุณ ภาพ นาย"], 0)),
         ("html named entities", b"<p>J&eacute;r&ocirc;me M&eacute;nard &amp; G&uuml;nther &#x4E;&#97;&nbsp;&bogus; &amp</p>".to_vec(), ok(&["Jérôme Ménard & Günther Na &bogus; &amp"], 0)),
         ("html footnote marks", b"<p>Smith<sup>2</sup> Kavya &CounterClockwiseContourIntegral;</p>".to_vec(), ok(&["Smith 2 Kavya \u{2233}"], 0)),
         ("html inline formatting", "<p>Ngu<span>yễn</span> <b>V</b>ăn An</p>".as_bytes().to_vec(), ok(&["Nguyễn Văn An"], 0)),
