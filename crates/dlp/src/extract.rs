@@ -8,7 +8,7 @@
 //! an unsupported kind is reported as an [`UninspectableReason`]; extraction never panics.
 //!
 //! Output is a list of [`Segment`]s: prose, or the rows of a table (CSV/TSV records,
-//! spreadsheet rows, HTML/OOXML table rows, flat JSON objects) with each row's span, so
+//! spreadsheet rows, HTML/OOXML/RTF table rows, flat JSON objects) with each row's span, so
 //! that exact data match can use "same row" proximity; prose uses a character window.
 
 use std::borrow::Cow;
@@ -342,6 +342,10 @@ impl Extractor {
         if data.starts_with(b"Rar!\x1A\x07") {
             return Err(UninspectableReason::Unsupported { format: "rar".into() });
         }
+        if data.starts_with(b"{\\rtf") {
+            self.extract_rtf(data, source);
+            return Ok(());
+        }
         if looks_like_email(data) {
             return self.extract_email(data, depth, source);
         }
@@ -352,6 +356,15 @@ impl Extractor {
                 // inside an unknown container are still seen.
                 self.push_prose(printable_runs(data), source);
                 Ok(())
+            }
+        }
+    }
+
+    fn extract_rtf(&mut self, data: &[u8], source: &str) {
+        for block in crate::rtf::read(data) {
+            match block {
+                crate::rtf::Block::Prose(text) => self.push_prose(text, source),
+                crate::rtf::Block::Row(cells) => self.push_row(&cells.join(CELL_SEPARATOR), source),
             }
         }
     }

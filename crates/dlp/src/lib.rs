@@ -48,6 +48,7 @@ pub mod normalize;
 pub mod phone;
 pub mod policy;
 mod postings;
+mod rtf;
 pub mod scan;
 
 use serde::{Deserialize, Serialize};

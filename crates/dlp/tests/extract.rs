@@ -156,6 +156,21 @@ fn formats_and_encodings() {
         ("arabic utf-16be without bom", utf16("آمنة سليمان، هاتف ٠٥٠ ١٢٣ ٤٥٦٧", false, false), ok(&["آمنة سليمان، هاتف 050 123 4567"], 0)),
         ("arabic utf-16le without bom", utf16("محمد حسن\r\n", true, false), ok(&["محمد حسن"], 0)),
         ("csv", csv.to_vec(), ok(&["Lee, Bo | bo@y.io"], 3)),
+        // Rich text: paragraphs apart, escapes in the document's or the font's code
+        // page, Unicode escapes without their fallback, document properties and
+        // skippable destinations not text, table rows by cell, binary data skipped.
+        (
+            "rtf",
+            br"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fswiss Helvetica;}{\f1\fnil\fcharset204 Arial;}{\f2\fnil\fcharset128 MS Mincho;}}{\info{\author Hidden Author}}{\*\generator Riched20;}\f0\pard Kunde: Jos\'e9 M\'fcller\par Telefon +49 151 2345678\par {\f1 \'c8\'e2\'e0\'ed\'ee\'e2 \'cf\'b8\'f2\'f0}\par\uc1 \u27700?\u37326?\u-26617?\par {\f2 \'8eR\'93c\'91\'be\'98Y}\par {\pict\bin4 \'41}}\par \ldblquote quoted\rdblquote\~end\par}".to_vec(),
+            ok(&["Kunde: José Müller\nTelefon +49 151 2345678\nИванов Пётр\n水野\u{9807}\n山田太郎\n", "\u{201C}quoted\u{201D}\u{A0}end"], 0),
+        ),
+        (
+            "rtf table",
+            br"{\rtf1\ansi\ansicpg1251 Clients\par\trowd\cellx1000\cellx2000\intbl \'c0\'ed\'ed\'e0 \'d0\'ee\'f1\'f1\'e8\cell ana@x.io\cell\row\trowd\intbl Bo Lee\cell bo@y.io\cell\row\pard After the table\par}".to_vec(),
+            ok(&["Clients", "Анна Росси | ana@x.io", "Bo Lee | bo@y.io", "After the table"], 2),
+        ),
+        ("rtf truncated", br"{\rtf1\ansi \pard Ana Rossi +39 347 123 4567 {\b bold \'e".to_vec(), ok(&["Ana Rossi +39 347 123 4567 bold"], 0)),
+        ("rtf unbalanced", br"{\rtf1 text}}} more \u-3 \'zz \bin99999999 x".to_vec(), ok(&["text more"], 0)),
         ("tsv", b"a\tb\n1\t2\n3\t4\n".to_vec(), ok(&["3 | 4"], 3)),
         ("json", br#"[{"n":"Ana","e":"ana@x.io"},{"n":"Bo","e":"b@y"}]"#.to_vec(), ok(&["Ana | ana@x.io"], 2)),
         ("ndjson", b"{\"n\":\"Ana\"}\n{\"n\":\"Bo\"}\n".to_vec(), ok(&["Bo"], 2)),
@@ -408,17 +423,65 @@ fn encrypted_member_does_not_hide_the_rest() {
     ));
 }
 
+/// Pieces of rich text, to put together at random.
+const RTF_TOKENS: &[&[u8]] = &[
+    b"{",
+    b"}",
+    b"\\",
+    b"\\'",
+    b"\\'8e",
+    b"\\'e9",
+    b"\\u",
+    b"\\u-",
+    b"\\u40000",
+    b"\\uc2",
+    b"\\bin",
+    b"\\bin3 ",
+    b"\\par",
+    b"\\cell",
+    b"\\row",
+    b"\\trowd",
+    b"\\intbl",
+    b"\\pard",
+    b"\\*",
+    b"\\fonttbl",
+    b"\\f1",
+    b"\\fcharset128",
+    b"\\ansicpg932",
+    b"\\ansicpg99999",
+    b"a",
+    b"R",
+    b"9",
+    b"-",
+    b" ",
+    b"\x8e",
+    b"\xff",
+    b"\n",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
     #[test]
-    fn random_bytes_never_panic(prefix in 0usize..6, body in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let magic: &[&[u8]] = &[b"", b"PK\x03\x04", b"%PDF-1.4\n", &[0x1f, 0x8b], b"From: a\r\nTo: b\r\n\r\n", b"<html><table><tr>"];
+    fn random_bytes_never_panic(prefix in 0usize..7, body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let magic: &[&[u8]] = &[b"", b"PK\x03\x04", b"%PDF-1.4\n", &[0x1f, 0x8b], b"From: a\r\nTo: b\r\n\r\n", b"<html><table><tr>", br"{\rtf1 "];
         let mut bytes = magic[prefix].to_vec();
         bytes.extend(body);
         let out = extract(&bytes, &Limits::default());
         // Bounded: text never exceeds what the limits allow.
         let total: usize = out.segments.iter().map(|s| s.text.len()).sum();
         prop_assert!(total <= (Limits::default().max_expanded_bytes as usize) * 4 + bytes.len() * 4);
+    }
+
+    #[test]
+    fn random_rich_text_never_panics(tokens in proptest::collection::vec(0usize..RTF_TOKENS.len(), 0..400)) {
+        let mut bytes = br"{\rtf1".to_vec();
+        for token in tokens {
+            bytes.extend_from_slice(RTF_TOKENS[token]);
+        }
+        let out = extract(&bytes, &Limits::default());
+        prop_assert!(out.uninspectable.is_empty());
+        let total: usize = out.segments.iter().map(|s| s.text.len()).sum();
+        prop_assert!(total <= bytes.len() * 4);
     }
 
     #[test]
@@ -438,6 +501,29 @@ proptest! {
         let mut bytes = pdf.get(..cut.min(pdf.len())).unwrap_or_default().to_vec();
         if let Some(b) = bytes.get_mut(flip) { *b = value; }
         let _ = extract(&bytes, &Limits::default());
+    }
+}
+
+#[test]
+fn rich_text_properties_fonts_and_pictures_are_not_text() {
+    let out = extract(
+        br#"{\rtf1\ansi{\fonttbl{\f0\fswiss Helvetica;}}{\colortbl;\red255\green0\blue0;}{\stylesheet{\s1 Heading 1;}}{\info{\author Secret Author}{\company Rival Corp}}{\*\generator Msftedit;}{\*\unknowndest hidden words}{\field{\*\fldinst HYPERLINK "https://crm.example/7"}{\fldrslt Ana Rossi}}\pard{\pict\pngblip 89504e47}\par}"#,
+        &Limits::default(),
+    );
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("Ana Rossi"), "{all:?}");
+    for hidden in [
+        "Helvetica",
+        "red255",
+        "Heading",
+        "Secret",
+        "Rival",
+        "Msftedit",
+        "hidden",
+        "crm.example",
+        "89504e47",
+    ] {
+        assert!(!all.contains(hidden), "{hidden} in {all:?}");
     }
 }
 
