@@ -30,6 +30,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use siphasher::sip::SipHasher24;
+use unicode_normalization::UnicodeNormalization;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::extract::Segment;
@@ -590,10 +591,19 @@ impl EdmIndex {
 
     fn hash_field(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
         if matches!(kind, FieldKind::Name | FieldKind::Address) {
-            if let Some(spelled) = umlauts_spelled_out(value) {
-                self.hash_field(kind, &spelled, country, stored);
+            // Read as a scan reads text, so a name that begins with a Thai title's
+            // letters (คุณวุฒิ) has the words a scan finds.
+            let read = crate::extract::separate_thai_titles(value.nfc().collect());
+            if let Some(spelled) = umlauts_spelled_out(&read) {
+                self.hash_words(kind, &spelled, country, stored);
             }
+            self.hash_words(kind, &read, country, stored);
+        } else {
+            self.hash_words(kind, value, country, stored);
         }
+    }
+
+    fn hash_words(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
         match kind {
             FieldKind::Name => {
                 let normalized: Vec<String> = normalize::tokens(value)
@@ -1975,8 +1985,6 @@ impl WordMemo {
     }
 }
 
-/// Whether people of `country` (ISO 3166-1 alpha-2) carry a father's and a mother's
-/// surname, in that order, as in Spanish-speaking countries.
 /// `value` with its umlauts written as two letters (`Jürgen Müller` as `Juergen
 /// Mueller`), as German names are where a keyboard or form takes ASCII only; None
 /// when it has none. Folding makes `ü` a `u`, so `Muller` matches without this.
@@ -1999,6 +2007,8 @@ fn umlauts_spelled_out(value: &str) -> Option<String> {
     Some(out)
 }
 
+/// Whether people of `country` (ISO 3166-1 alpha-2) carry a father's and a mother's
+/// surname, in that order, as in Spanish-speaking countries.
 fn has_two_surnames(country: &str) -> bool {
     const SPANISH_SPEAKING: &[&str] = &[
         "AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "ES", "GQ", "GT", "HN", "MX", "NI", "PA", "PE", "PR", "PY",

@@ -1341,7 +1341,7 @@ const THAI_TITLES: [&str; 4] = ["นางสาว", "คุณ", "นาย", 
 /// title joined to the name after it (`คุณธนากร`, Khun Thanakorn) and, putting no
 /// spaces between words, often to the word before, where the name would not be read
 /// as a word of its own.
-fn separate_thai_titles(text: String) -> String {
+pub(crate) fn separate_thai_titles(text: String) -> String {
     // Each title begins with a consonant encoded E0 B8 xx.
     if memchr::memmem::find(text.as_bytes(), &[0xE0, 0xB8]).is_none() {
         return text;
@@ -1655,11 +1655,17 @@ fn decode_legacy(data: &[u8]) -> Cow<'_, str> {
 
 /// Whether `sample` reads as UTF-16 text of an alphabet between Latin and Arabic
 /// (Greek, Cyrillic, Armenian, Hebrew, Arabic, Syriac, Thaana) without a byte order
-/// mark: nine in ten of its units printable characters below U+0800. None of that
-/// text has NULs in one byte of most pairs, as Latin text has, and random bytes rarely
-/// pass (fewer than one unit in thirty is below U+0800).
+/// mark: nine in ten of its units printable characters below U+0800, and one in
+/// twenty a space. None of that text has NULs in one byte of most pairs, as Latin
+/// text has. Random bytes rarely pass (fewer than one unit in thirty is below
+/// U+0800), nor do 16-bit samples of a sensor or an image, whose values may all lie
+/// below U+0800 but are seldom exactly 32.
 fn reads_as_alphabetic_utf16(sample: &[u8], little_endian: bool) -> bool {
     let pairs = sample.len() / 2;
+    let spaces = utf16_units(sample, little_endian).filter(|unit| *unit == 0x20).count();
+    if spaces * 20 < pairs {
+        return false;
+    }
     let printable = utf16_units(sample, little_endian)
         .filter(|unit| matches!(unit, 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x7FF))
         .count();

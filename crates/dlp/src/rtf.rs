@@ -5,6 +5,11 @@
 //! the code page, dropped `\u` characters, joined table cells and kept the document
 //! properties as text. The reading needed is small: groups, destinations to skip,
 //! code pages by document and by font, Unicode escapes, paragraphs and table rows.
+//!
+//! Linear in the input, with the group stack bounded: a file of nothing but `{`
+//! takes no more memory than its first [`MAX_GROUP_DEPTH`] levels.
+
+use std::collections::HashMap;
 
 use encoding_rs::Encoding;
 
@@ -16,8 +21,10 @@ pub(crate) enum Block {
 }
 
 /// Destinations whose text is not the document's: tables of fonts, colours and
-/// styles, document properties, pictures, embedded objects' data, field
-/// instructions (a field's result is read), and whatever a reader may skip (`\*`).
+/// styles, document properties, pictures, embedded objects' data, the copy of a
+/// nested table or a shape for readers without them, and whatever a reader may skip
+/// (`\*`) but those of [`READ_DESTINATIONS`]. A field's instruction is read for its
+/// link only ([`Reader::end_instruction`]); its result is text.
 const SKIPPED_DESTINATIONS: &[&str] = &[
     "fonttbl",
     "colortbl",
@@ -25,19 +32,19 @@ const SKIPPED_DESTINATIONS: &[&str] = &[
     "info",
     "pict",
     "objdata",
-    "fldinst",
-    "themedata",
-    "colorschememapping",
-    "datastore",
-    "latentstyles",
-    "listtable",
-    "listoverridetable",
-    "rsidtbl",
-    "generator",
-    "xmlnstbl",
-    "filetbl",
-    "revtbl",
+    "nonesttables",
+    "shprslt",
 ];
+
+/// Destinations read although marked skippable or inside a skipped one: the text of
+/// a text box and of a comment.
+const READ_DESTINATIONS: &[&str] = &["shptxt", "annotation"];
+
+/// Deeper groups are read as part of the group at this depth.
+const MAX_GROUP_DEPTH: usize = 1024;
+
+/// A field instruction longer than this is no link.
+const MAX_INSTRUCTION_BYTES: usize = 4096;
 
 #[derive(Clone, Copy)]
 struct GroupState {
@@ -45,8 +52,12 @@ struct GroupState {
     /// Characters that stand in for each `\u` character, for readers without Unicode.
     unicode_fallback: usize,
     encoding: &'static Encoding,
-    /// Inside the font table: the font being declared.
     in_font_table: bool,
+    /// A field's instruction (`HYPERLINK "mailto:…"`), collected for its link.
+    in_instruction: bool,
+    /// A list item's number or bullet, a text box or a comment: its paragraph
+    /// marks say nothing of the table around it.
+    aside: bool,
 }
 
 struct Reader<'a> {
@@ -54,20 +65,27 @@ struct Reader<'a> {
     at: usize,
     blocks: Vec<Block>,
     prose: String,
+    in_table: bool,
     cells: Vec<String>,
     cell: String,
-    in_table: bool,
+    cell_has_text: bool,
+    /// Cells of the inner row of a nested table (`\nestcell`).
+    nested_cells: Vec<String>,
     /// `\'hh` bytes not yet decoded: a double-byte character comes as two.
     pending: Vec<u8>,
+    /// Whether the last pending byte leads a double-byte character.
+    trail_expected: bool,
     /// The high half of a surrogate pair written as two `\u`.
     high_surrogate: Option<u16>,
     document_encoding: &'static Encoding,
+    default_font: Option<i32>,
     /// Code page of each font (`\f1\fcharset204`), as Word writes Cyrillic or Greek
     /// runs in a document whose own code page is Windows-1252.
-    font_encodings: Vec<(i32, &'static Encoding)>,
+    font_encodings: HashMap<i32, &'static Encoding>,
     declared_font: Option<i32>,
     /// Fallback characters still to skip after a `\u`.
     to_skip: usize,
+    instruction: String,
 }
 
 /// Reads the text of an RTF document. Never fails: what is malformed (unbalanced
@@ -78,15 +96,20 @@ pub(crate) fn read(data: &[u8]) -> Vec<Block> {
         at: 0,
         blocks: Vec::new(),
         prose: String::new(),
+        in_table: false,
         cells: Vec::new(),
         cell: String::new(),
-        in_table: false,
+        cell_has_text: false,
+        nested_cells: Vec::new(),
         pending: Vec::new(),
+        trail_expected: false,
         high_surrogate: None,
         document_encoding: encoding_rs::WINDOWS_1252,
-        font_encodings: Vec::new(),
+        default_font: None,
+        font_encodings: HashMap::new(),
         declared_font: None,
         to_skip: 0,
+        instruction: String::new(),
     };
     reader.run();
     reader.blocks
@@ -99,8 +122,11 @@ impl Reader<'_> {
             unicode_fallback: 1,
             encoding: encoding_rs::WINDOWS_1252,
             in_font_table: false,
+            in_instruction: false,
+            aside: false,
         };
         let mut stack: Vec<GroupState> = Vec::new();
+        let mut too_deep = 0usize;
         // Whether the group just opened may still name a destination (`{\*\x` or `{\x`).
         let mut group_start = false;
         let mut ignorable = false;
@@ -109,17 +135,26 @@ impl Reader<'_> {
             match byte {
                 b'{' => {
                     self.flush_bytes(&state);
-                    stack.push(state);
+                    if stack.len() < MAX_GROUP_DEPTH {
+                        stack.push(state);
+                    } else {
+                        too_deep += 1;
+                    }
                     group_start = true;
                     ignorable = false;
                     continue;
                 }
                 b'}' => {
                     self.flush_bytes(&state);
-                    if state.in_font_table {
-                        self.declared_font = None;
-                    }
-                    if let Some(outer) = stack.pop() {
+                    if too_deep > 0 {
+                        too_deep -= 1;
+                    } else if let Some(outer) = stack.pop() {
+                        if state.in_font_table && !outer.in_font_table {
+                            self.declared_font = None;
+                        }
+                        if state.in_instruction && !outer.in_instruction {
+                            self.end_instruction(&outer);
+                        }
                         state = outer;
                     }
                     self.to_skip = 0;
@@ -133,20 +168,19 @@ impl Reader<'_> {
                     }
                     continue;
                 }
-                b'\r' | b'\n' => {}
+                // Line breaks in the file are not text, and do not end `{\*`.
+                b'\r' | b'\n' => continue,
                 _ => {
                     if self.to_skip > 0 {
                         self.to_skip -= 1;
-                    } else if !state.skipped {
+                    } else if byte >= 0x80 || self.trail_expected {
                         // Word writes the second byte of a double-byte character as
                         // itself when it is printable (`\'8eR` for 山), and some
                         // writers put 8-bit bytes in unescaped.
-                        if byte >= 0x80 || awaits_trail_byte(&self.pending, state.encoding) {
-                            self.pending.push(byte);
-                        } else {
-                            self.flush_bytes(&state);
-                            self.push_char(char::from(byte));
-                        }
+                        self.push_byte(byte, &state);
+                    } else {
+                        self.flush_bytes(&state);
+                        self.emit(char::from(byte), &state);
                     }
                 }
             }
@@ -154,7 +188,7 @@ impl Reader<'_> {
         }
         self.flush_bytes(&state);
         self.end_paragraph();
-        if !self.cell.trim().is_empty() || !self.cells.is_empty() {
+        if self.cell_has_text || !self.cells.is_empty() {
             self.end_row();
         }
     }
@@ -190,31 +224,35 @@ impl Reader<'_> {
             self.flush_bytes(state);
         }
         let was_ignorable = std::mem::take(ignorable);
-        if starts_group && (was_ignorable || SKIPPED_DESTINATIONS.contains(&word)) {
-            if word == "fonttbl" {
-                state.in_font_table = true;
-            }
-            state.skipped = true;
+        if starts_group {
+            self.open_destination(word, was_ignorable, state);
         }
         if state.in_font_table {
             match (word, param) {
                 ("f", Some(font)) => self.declared_font = Some(font),
                 ("fcharset", Some(charset)) => {
                     if let (Some(font), Some(encoding)) = (self.declared_font, charset_encoding(charset)) {
-                        self.font_encodings.push((font, encoding));
+                        self.font_encodings.insert(font, encoding);
                     }
                 }
                 _ => {}
             }
             return;
         }
-        if state.skipped {
-            if word == "bin" {
-                self.skip_binary(param);
-            }
-            return;
-        }
         match word {
+            "bin" => {
+                // Binary data, in a picture or object: skipped whatever the group.
+                let length = param.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+                self.at = self.at.saturating_add(length).min(self.data.len());
+            }
+            // A nested table's row ends inside `{\*\nesttableprops`, which is skipped.
+            "nestrow" => {
+                self.push_cell_to_nested();
+                let cells = std::mem::take(&mut self.nested_cells);
+                if cells.iter().any(|cell| !cell.is_empty()) {
+                    self.blocks.push(Block::Row(cells));
+                }
+            }
             "ansicpg" => {
                 if let Some(encoding) = param
                     .and_then(|page| u16::try_from(page).ok())
@@ -224,11 +262,9 @@ impl Reader<'_> {
                     state.encoding = encoding;
                 }
             }
-            "f" => {
-                state.encoding = param
-                    .and_then(|font| self.font_encodings.iter().find(|(f, _)| *f == font))
-                    .map_or(self.document_encoding, |(_, encoding)| *encoding);
-            }
+            "deff" => self.default_font = param,
+            "f" => state.encoding = self.font_encoding(param),
+            "plain" => state.encoding = self.font_encoding(self.default_font),
             "uc" => state.unicode_fallback = param.and_then(|n| usize::try_from(n).ok()).unwrap_or(1),
             "u" => {
                 if let Some(value) = param {
@@ -236,109 +272,186 @@ impl Reader<'_> {
                     // RTF writes code points above 32767 as negative numbers.
                     let unit = if value < 0 { value + 65536 } else { value };
                     if let Ok(unit) = u16::try_from(unit) {
-                        self.push_unit(unit);
+                        self.push_unit(unit, state);
                     }
                     self.to_skip = state.unicode_fallback;
                 }
             }
-            "par" | "line" | "sect" | "page" => {
-                if self.in_table {
-                    self.cell.push(' ');
-                } else {
-                    self.prose.push('\n');
-                }
-            }
-            "tab" => self.push_char('\t'),
-            "trowd" | "intbl" if !self.in_table => {
+            _ if state.skipped && !state.in_instruction => {}
+            "par" | "line" | "sect" | "page" => self.break_line(state),
+            "tab" => self.emit('\t', state),
+            "trowd" | "intbl" if !self.in_table && !state.aside => {
                 self.end_paragraph();
                 self.in_table = true;
             }
-            "cell" | "nestcell" => self.cells.push(std::mem::take(&mut self.cell).trim().to_string()),
-            "row" | "nestrow" => self.end_row(),
+            "cell" => {
+                let cell = std::mem::take(&mut self.cell).trim().to_string();
+                self.cells.push(cell);
+                self.cell_has_text = false;
+            }
+            "nestcell" => self.push_cell_to_nested(),
+            "row" => self.end_row(),
             // A paragraph reset between rows ends the table; within a row, `\intbl`
             // follows it.
-            "pard" if self.in_table && self.cells.is_empty() && self.cell.trim().is_empty() => {
+            "pard" if self.in_table && !state.aside && self.cells.is_empty() && !self.cell_has_text => {
                 self.in_table = false;
             }
-            "emdash" => self.push_char('\u{2014}'),
-            "endash" => self.push_char('\u{2013}'),
-            "bullet" => self.push_char('\u{2022}'),
-            "lquote" => self.push_char('\u{2018}'),
-            "rquote" => self.push_char('\u{2019}'),
-            "ldblquote" => self.push_char('\u{201C}'),
-            "rdblquote" => self.push_char('\u{201D}'),
-            "bin" => self.skip_binary(param),
+            "emdash" => self.emit('\u{2014}', state),
+            "endash" => self.emit('\u{2013}', state),
+            "bullet" => self.emit('\u{2022}', state),
+            "lquote" => self.emit('\u{2018}', state),
+            "rquote" => self.emit('\u{2019}', state),
+            "ldblquote" => self.emit('\u{201C}', state),
+            "rdblquote" => self.emit('\u{201D}', state),
+            _ => {}
+        }
+    }
+
+    /// Sets what a group that begins with control word `word` is.
+    fn open_destination(&mut self, word: &str, ignorable: bool, state: &mut GroupState) {
+        match word {
+            "fonttbl" => {
+                state.in_font_table = true;
+                state.skipped = true;
+            }
+            "fldinst" => {
+                state.in_instruction = true;
+                state.skipped = true;
+                self.instruction.clear();
+            }
+            "listtext" | "pntext" => state.aside = true,
+            _ if READ_DESTINATIONS.contains(&word) => {
+                state.skipped = false;
+                state.aside = true;
+            }
+            _ if ignorable || SKIPPED_DESTINATIONS.contains(&word) => state.skipped = true,
             _ => {}
         }
     }
 
     fn symbol(&mut self, symbol: u8, state: &GroupState, starts_group: bool, ignorable: &mut bool) {
-        match symbol {
-            b'*' if starts_group => *ignorable = true,
-            b'\'' => {
-                let hex = self
-                    .data
-                    .get(self.at..self.at + 2)
-                    .and_then(|pair| std::str::from_utf8(pair).ok());
-                if let Some(byte) = hex.and_then(|pair| u8::from_str_radix(pair, 16).ok()) {
+        if symbol == b'*' {
+            *ignorable = starts_group;
+            return;
+        }
+        if symbol == b'\'' {
+            let hex = self.data.get(self.at..self.at + 2);
+            if let Some(&[high, low]) = hex {
+                if let (Some(high), Some(low)) = (hex_value(high), hex_value(low)) {
                     self.at += 2;
                     if self.to_skip > 0 {
                         self.to_skip -= 1;
-                    } else if !state.skipped && !state.in_font_table {
-                        self.pending.push(byte);
+                    } else if !state.in_font_table {
+                        self.push_byte(high << 4 | low, state);
                     }
                 }
             }
-            b'{' | b'}' | b'\\' if !state.skipped => {
-                self.flush_bytes(state);
-                self.push_char(char::from(symbol));
-            }
-            b'~' if !state.skipped => self.push_char('\u{A0}'),
-            b'_' if !state.skipped => self.push_char('-'),
-            b'\r' | b'\n' if !state.skipped => {
-                if self.in_table {
-                    self.cell.push(' ');
-                } else {
-                    self.prose.push('\n');
-                }
-            }
+            return;
+        }
+        self.flush_bytes(state);
+        match symbol {
+            b'{' | b'}' | b'\\' => self.emit(char::from(symbol), state),
+            b'~' => self.emit('\u{A0}', state),
+            b'_' => self.emit('-', state),
+            b'\r' | b'\n' => self.break_line(state),
             _ => {}
         }
     }
 
-    fn skip_binary(&mut self, length: Option<i32>) {
-        let length = length.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-        self.at = self.at.saturating_add(length).min(self.data.len());
+    fn font_encoding(&self, font: Option<i32>) -> &'static Encoding {
+        font.and_then(|font| self.font_encodings.get(&font).copied())
+            .unwrap_or(self.document_encoding)
+    }
+
+    fn push_byte(&mut self, byte: u8, state: &GroupState) {
+        if state.skipped && !state.in_instruction {
+            return;
+        }
+        self.trail_expected = !self.trail_expected && leads_double_byte(byte, state.encoding);
+        self.pending.push(byte);
     }
 
     fn flush_bytes(&mut self, state: &GroupState) {
+        self.trail_expected = false;
         if self.pending.is_empty() {
             return;
         }
         let bytes = std::mem::take(&mut self.pending);
         let (text, _) = state.encoding.decode_without_bom_handling(&bytes);
         for c in text.chars() {
-            self.push_char(c);
+            self.emit(c, state);
         }
     }
 
-    fn push_unit(&mut self, unit: u16) {
+    fn push_unit(&mut self, unit: u16, state: &GroupState) {
         if (0xD800..0xDC00).contains(&unit) {
             self.high_surrogate = Some(unit);
             return;
         }
         let units: Vec<u16> = self.high_surrogate.take().into_iter().chain([unit]).collect();
         for c in char::decode_utf16(units) {
-            self.push_char(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+            self.emit(c.unwrap_or(char::REPLACEMENT_CHARACTER), state);
         }
     }
 
-    fn push_char(&mut self, c: char) {
-        if self.in_table {
-            self.cell.push(c);
-        } else {
-            self.prose.push(c);
+    /// Writes a character of text where it belongs: the field instruction being
+    /// read, the current cell, or running text; nowhere in a skipped group.
+    fn emit(&mut self, c: char, state: &GroupState) {
+        if state.in_instruction {
+            if self.instruction.len() < MAX_INSTRUCTION_BYTES {
+                self.instruction.push(c);
+            }
+        } else if !state.skipped {
+            if self.in_table {
+                self.cell_has_text |= !c.is_whitespace();
+                self.cell.push(c);
+            } else {
+                self.prose.push(c);
+            }
         }
+    }
+
+    fn break_line(&mut self, state: &GroupState) {
+        if state.skipped {
+            return;
+        }
+        if !self.in_table {
+            self.prose.push('\n');
+        } else if !self.cell.ends_with(' ') {
+            self.cell.push(' ');
+        }
+    }
+
+    /// The address a link field points to (`HYPERLINK "mailto:ana%40x.io"`), as text
+    /// before the field's result: only `mailto:` and `tel:` links, as in HTML.
+    fn end_instruction(&mut self, outer: &GroupState) {
+        let instruction = std::mem::take(&mut self.instruction);
+        let lower = instruction.to_ascii_lowercase();
+        let Some(start) = ["mailto:", "tel:"]
+            .iter()
+            .filter_map(|scheme| lower.find(scheme).map(|at| at + scheme.len()))
+            .min()
+        else {
+            return;
+        };
+        let target = instruction
+            .get(start..)
+            .unwrap_or_default()
+            .split(|c: char| c == '"' || c == '?' || c.is_whitespace())
+            .next()
+            .unwrap_or_default();
+        let decoded = percent_encoding::percent_decode_str(target)
+            .decode_utf8_lossy()
+            .into_owned();
+        for c in decoded.chars().chain([' ']) {
+            self.emit(c, outer);
+        }
+    }
+
+    fn push_cell_to_nested(&mut self) {
+        let cell = std::mem::take(&mut self.cell).trim().to_string();
+        self.cell_has_text = false;
+        self.nested_cells.push(cell);
     }
 
     fn end_paragraph(&mut self) {
@@ -349,10 +462,11 @@ impl Reader<'_> {
     }
 
     fn end_row(&mut self) {
-        if !self.cell.trim().is_empty() {
+        if self.cell_has_text {
             self.cells.push(std::mem::take(&mut self.cell).trim().to_string());
         }
         self.cell.clear();
+        self.cell_has_text = false;
         let cells = std::mem::take(&mut self.cells);
         if cells.iter().any(|cell| !cell.is_empty()) {
             self.blocks.push(Block::Row(cells));
@@ -360,23 +474,21 @@ impl Reader<'_> {
     }
 }
 
-/// Whether `bytes` in `encoding` end in the first byte of a double-byte character.
-fn awaits_trail_byte(bytes: &[u8], encoding: &'static Encoding) -> bool {
-    if bytes.is_empty() || encoding.is_single_byte() {
-        return false;
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|value| u8::try_from(value).ok())
+}
+
+/// Whether `byte` is the first of a double-byte character in `encoding`.
+fn leads_double_byte(byte: u8, encoding: &'static Encoding) -> bool {
+    if encoding.is_single_byte() {
+        false
+    } else if encoding == encoding_rs::SHIFT_JIS {
+        matches!(byte, 0x81..=0x9F | 0xE0..=0xFC)
+    } else {
+        matches!(byte, 0x81..=0xFE)
     }
-    let is_lead = |byte: u8| {
-        if encoding == encoding_rs::SHIFT_JIS {
-            matches!(byte, 0x81..=0x9F | 0xE0..=0xFC)
-        } else {
-            matches!(byte, 0x81..=0xFE)
-        }
-    };
-    let mut at = 0;
-    while let Some(&byte) = bytes.get(at) {
-        at += if is_lead(byte) { 2 } else { 1 };
-    }
-    at > bytes.len()
 }
 
 /// The code page of a font's `\fcharset`, as Windows numbers character sets.

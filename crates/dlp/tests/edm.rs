@@ -90,6 +90,8 @@ const JUERGEN: &[(FieldKind, &str)] = &[
 const AMNA: &[(FieldKind, &str)] = &[(Name, "آمنة الهاشمي"), (Phone, "+971 50 123 4567")];
 const LAYLA: &[(FieldKind, &str)] = &[(Name, "ليلى حسن"), (Email, "layla.hassan@example.ae")];
 const POOJA: &[(FieldKind, &str)] = &[(Name, "पूजा मेहता"), (Phone, "+91 98765 43210")];
+const KHUNWUT: &[(FieldKind, &str)] = &[(Name, "คุณวุฒิ ศรีสุข"), (Phone, "+66 89 765 4321")];
+const KLAUS: &[(FieldKind, &str)] = &[(Name, "Klaus Mu\u{308}ller"), (Phone, "+49 170 1234567")];
 const SUDARAT: &[(FieldKind, &str)] = &[(Name, "สุดารัตน์ วงศ์สวัสดิ์"), (Phone, "+66 81 234 5678")];
 
 /// `expected`: record ids that must be matched, exactly, for the text (as a file).
@@ -151,6 +153,8 @@ fn all() -> EdmIndex {
             ("layla", LAYLA, Some("AE")),
             ("pooja", POOJA, Some("IN")),
             ("sudarat", SUDARAT, Some("TH")),
+            ("khunwut", KHUNWUT, Some("TH")),
+            ("klaus", KLAUS, Some("DE")),
         ],
     )
 }
@@ -437,6 +441,10 @@ fn normalization_and_proximity() {
         ("पूजा मेहता, मोबाइल ९८७६५ ४३२११".into(), vec![]),
         ("สุดารัตน์ วงศ์สวัสดิ์ โทร ๐๘๑ ๒๓๔ ๕๖๗๘".into(), vec!["sudarat"]),
         ("โปรดติดต่อคุณสุดารัตน์ วงศ์สวัสดิ์ +66 81 234 5678".into(), vec!["sudarat"]),
+        // A given name that begins with a title's letters, and a vault name in NFD.
+        ("คุณวุฒิ ศรีสุข 089 765 4321".into(), vec!["khunwut"]),
+        ("Klaus Mueller +49 170 1234567".into(), vec!["klaus"]),
+        ("Klaus Müller +49 170 1234567".into(), vec!["klaus"]),
         (far, vec![]),
         (long_row, vec!["ana"]),
         (
@@ -495,7 +503,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 41);
+    assert_eq!(index.len(), 43);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -504,7 +512,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 42);
+    assert_eq!(index.len(), 44);
     let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!(skipped.indexed, 0);
 }

@@ -65,8 +65,6 @@ fn base64_of(bytes: &[u8]) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.encode(bytes).into_bytes()
 }
 
-/// A mail whose one attachment is `body`, of `content_type` with no charset, in
-/// `transfer_encoding`.
 /// `text` in a legacy encoding, as a Windows program would save it.
 fn legacy(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
     let (bytes, _, unmappable) = encoding.encode(text);
@@ -74,6 +72,8 @@ fn legacy(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
     bytes.into_owned()
 }
 
+/// A mail whose one attachment is `body`, of `content_type` (with a charset only
+/// where it says one), in `transfer_encoding`.
 fn email_with_text_part(content_type: &str, transfer_encoding: &str, body: &[u8]) -> Vec<u8> {
     let mut mail = format!(
         "From: a@corp.example\r\nTo: b@else.example\r\nSubject: export\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n--B\r\nContent-Type: {content_type}; name=\"export\"\r\nContent-Disposition: attachment; filename=\"export\"\r\nContent-Transfer-Encoding: {transfer_encoding}\r\n\r\n"
@@ -148,6 +148,14 @@ fn formats_and_encodings() {
         // Text not in UTF-8 is read in the encoding it looks like: Windows' own Latin-1
         // (its quotes and euro), and the Cyrillic and East Asian encodings that Excel
         // on a Russian, Japanese, Chinese or Korean Windows saves CSV in.
+        // Short Latin-1 text, a few accented letters in it, is not taken for another
+        // Western code page.
+        ("latin-1 french", legacy("Lefèvre, Amélie; 01 42 68 53 00", encoding_rs::WINDOWS_1252), ok(&["Lefèvre, Amélie"], 0)),
+        ("latin-1 german", legacy("Müller, Jürgen", encoding_rs::WINDOWS_1252), ok(&["Müller, Jürgen"], 0)),
+        ("latin-1 spanish", legacy("Núñez García, José", encoding_rs::WINDOWS_1252), ok(&["Núñez García, José"], 0)),
+        ("latin-1 portuguese", legacy("Conceição, São João", encoding_rs::WINDOWS_1252), ok(&["Conceição, São João"], 0)),
+        ("latin-1 nordic", legacy("Ødegård Ærø, Åsa", encoding_rs::WINDOWS_1252), ok(&["Ødegård Ærø, Åsa"], 0)),
+        ("latin-1 one letter", legacy("Name: Zoë", encoding_rs::WINDOWS_1252), ok(&["Zoë"], 0)),
         ("windows-1252", b"\x93J\xFCrgen Wei\xDF\x94 \x80 5".to_vec(), ok(&["\u{201C}Jürgen Weiß\u{201D} € 5"], 0)),
         ("windows-1251 csv", legacy("Фамилия;Телефон\r\nИванов Пётр Сергеевич;+7 912 345-67-89\r\nСмирнова Анна;8 (812) 123-45-67\r\n", encoding_rs::WINDOWS_1251), ok(&["Иванов Пётр Сергеевич | +7 912 345-67-89", "Смирнова Анна"], 3)),
         ("shift_jis csv", legacy("氏名,電話番号,住所\r\n山田太郎,090-1234-5678,東京都港区六本木1-2-3\r\n佐藤花子,080-2345-6789,大阪府大阪市北区梅田2-4-9\r\n", encoding_rs::SHIFT_JIS), ok(&["山田太郎 | 090-1234-5678 | 東京都港区六本木1-2-3", "佐藤花子"], 3)),
@@ -168,6 +176,22 @@ fn formats_and_encodings() {
             "rtf table",
             br"{\rtf1\ansi\ansicpg1251 Clients\par\trowd\cellx1000\cellx2000\intbl \'c0\'ed\'ed\'e0 \'d0\'ee\'f1\'f1\'e8\cell ana@x.io\cell\row\trowd\intbl Bo Lee\cell bo@y.io\cell\row\pard After the table\par}".to_vec(),
             ok(&["Clients", "Анна Росси | ana@x.io", "Bo Lee | bo@y.io", "After the table"], 2),
+        ),
+        // A list item's bullet in a cell keeps its row; a nested table's rows are rows of
+        // their own; bytes and symbols keep their order; `\plain` returns to the default
+        // font's code page; a text box is read once and a comment read; a link's address
+        // is read before its text.
+        ("rtf list in a cell", br"{\rtf1\ansi\trowd\cellx1\cellx2\pard\intbl{\listtext\pard\plain \'b7\tab}Ana Rossi\cell ana@x.io\cell\row\pard}".to_vec(), ok(&["\u{B7}\tAna Rossi | ana@x.io"], 1)),
+        (
+            "rtf nested table",
+            br"{\rtf1\ansi\trowd\cellx1\pard\intbl Outer\cell\pard\intbl\itap2 Ana Rossi\nestcell ana@x.io\nestcell{\*\nesttableprops\trowd\nestrow}\pard\intbl\itap2 Bo Lee\nestcell bo@y.io\nestcell{\*\nesttableprops\trowd\nestrow}{\nonesttables\par}\pard\intbl done\cell\row\pard}".to_vec(),
+            ok(&["Ana Rossi | ana@x.io", "Bo Lee | bo@y.io", "Outer | done"], 3),
+        ),
+        ("rtf bytes and symbols in order", br"{\rtf1\ansi\deff1{\fonttbl{\f1\fcharset204 Arial;}{\f2\fcharset0 Times;}}Jos\'e9\~Garc\'eda \f2 x\plain \'c8\'e2 a\'+fb}".to_vec(), ok(&["Jos\u{e9}\u{A0}Garc\u{ed}a x\u{418}\u{432} a+fb"], 0)),
+        (
+            "rtf text box, comment and link",
+            br#"{\rtf1\ansi{\shp{\*\shpinst{\sp{\sn shapeType}{\sv 202}}{\shptxt \pard Ana Rossi +39 347 123 4567\par}}{\shprslt{\*\do\dptxbx{\pard Ana Rossi +39 347 123 4567\par}}}}{\*\annotation \pard Call Bo Lee}{\field{\*\fldinst {HYPERLINK "mailto:ana%40x.io?subject=Hi"}}{\fldrslt {Write}}}}"#.to_vec(),
+            ok(&["Ana Rossi +39 347 123 4567", "Call Bo Lee", "ana@x.io Write"], 0),
         ),
         ("rtf truncated", br"{\rtf1\ansi \pard Ana Rossi +39 347 123 4567 {\b bold \'e".to_vec(), ok(&["Ana Rossi +39 347 123 4567 bold"], 0)),
         ("rtf unbalanced", br"{\rtf1 text}}} more \u-3 \'zz \bin99999999 x".to_vec(), ok(&["text more"], 0)),
@@ -525,6 +549,38 @@ fn rich_text_properties_fonts_and_pictures_are_not_text() {
     ] {
         assert!(!all.contains(hidden), "{hidden} in {all:?}");
     }
+    let boxed = extract(
+        b"{\\rtf1{\\*\r\n\\generator Hidden;}{\\shp{\\*\\shpinst{\\sp{\\sn shapeType}{\\sv 202}}{\\shptxt Boxed words}}{\\shprslt Boxed words}}}",
+        &Limits::default(),
+    );
+    let text: String = boxed.segments.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(text.matches("Boxed words").count(), 1, "{text:?}");
+    for hidden in ["Hidden", "shapeType", "202"] {
+        assert!(!text.contains(hidden), "{hidden} in {text:?}");
+    }
+    // Groups nested deeper than any document's are read, in bounded memory.
+    let deep = [
+        &b"{\\rtf1 "[..],
+        &b"{".repeat(100_000),
+        b"Ana Rossi",
+        &b"}".repeat(100_000),
+    ]
+    .concat();
+    let text: String = extract(&deep, &Limits::default())
+        .segments
+        .iter()
+        .map(|s| s.text.clone())
+        .collect();
+    assert_eq!(text.trim(), "Ana Rossi");
+}
+
+#[test]
+fn sixteen_bit_samples_are_not_read_as_text() {
+    // A sensor's or an image's 16-bit values below U+0800 read as UTF-16 would be
+    // Arabic digits and letters, and the digits a card number.
+    let samples: Vec<u8> = (0..4096u16).flat_map(|i| (0x660 + i % 10 + (i / 10 % 3) * 0x40).to_le_bytes()).collect();
+    let text: String = extract(&samples, &Limits::default()).segments.iter().map(|s| s.text.clone()).collect();
+    assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text:?}");
 }
 
 #[test]
