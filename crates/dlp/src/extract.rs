@@ -227,7 +227,7 @@ impl Extractor {
         if !text.trim().is_empty() {
             self.rows_open = false;
             self.out.segments.push(Segment {
-                text: fold_script_forms(text),
+                text: join_hyphenated_words(fold_script_forms(text)),
                 rows: Vec::new(),
                 source: source.to_string(),
             });
@@ -1331,6 +1331,35 @@ fn undecoded_body(message: &mail_parser::Message<'_>, part: &mail_parser::Messag
 /// Text as it is read: [`fold_forms`], [`compose_hangul`], [`separate_thai_titles`].
 fn fold_script_forms(text: String) -> String {
     separate_thai_titles(compose_hangul(fold_forms(text)))
+}
+
+/// Joins a word hyphenated over a line break (`Bouc-⏎her`), as typesetting and
+/// PDF text leave them, when the next line goes on in lower case: a hyphen before a
+/// capital (`Jean-⏎Pierre`) is part of the word and stays. The name is then one word.
+fn join_hyphenated_words(text: String) -> String {
+    let bytes = text.as_bytes();
+    let breaks = memchr::memmem::find_iter(bytes, b"-\n")
+        .map(|at| (at, at + 2))
+        .chain(memchr::memmem::find_iter(bytes, b"-\r\n").map(|at| (at, at + 3)));
+    let mut joins: Vec<(usize, usize)> = breaks
+        .filter(|(hyphen, next_line)| {
+            let before = text.get(..*hyphen).and_then(|head| head.chars().next_back());
+            let after = text.get(*next_line..).and_then(|tail| tail.chars().next());
+            before.is_some_and(char::is_alphabetic) && after.is_some_and(char::is_lowercase)
+        })
+        .collect();
+    if joins.is_empty() {
+        return text;
+    }
+    joins.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (hyphen, next_line) in joins {
+        out.push_str(text.get(from..hyphen).unwrap_or_default());
+        from = next_line;
+    }
+    out.push_str(text.get(from..).unwrap_or_default());
+    out
 }
 
 /// Thai's titles, longest first where one begins another: Miss, Khun (the everyday

@@ -193,6 +193,9 @@ fn formats_and_encodings() {
             br#"{\rtf1\ansi{\shp{\*\shpinst{\sp{\sn shapeType}{\sv 202}}{\shptxt \pard Ana Rossi +39 347 123 4567\par}}{\shprslt{\*\do\dptxbx{\pard Ana Rossi +39 347 123 4567\par}}}}{\*\annotation \pard Call Bo Lee}{\field{\*\fldinst {HYPERLINK "mailto:ana%40x.io?subject=Hi"}}{\fldrslt {Write}}}}"#.to_vec(),
             ok(&["Ana Rossi +39 347 123 4567", "Call Bo Lee", "ana@x.io Write"], 0),
         ),
+        // A word hyphenated over a line break is one word again; a hyphen before a
+        // capital or a number stays.
+        ("hyphenated over a break", "Bitte Loïc Bouc-\nher unter 06 19 55 21 28, Schn-\r\neider, Jean-\nPierre, Nr.-\n5, A-\n7".as_bytes().to_vec(), ok(&["Bitte Loïc Boucher unter 06 19 55 21 28, Schneider, Jean-\nPierre, Nr.-\n5, A-\n7"], 0)),
         ("rtf truncated", br"{\rtf1\ansi \pard Ana Rossi +39 347 123 4567 {\b bold \'e".to_vec(), ok(&["Ana Rossi +39 347 123 4567 bold"], 0)),
         ("rtf unbalanced", br"{\rtf1 text}}} more \u-3 \'zz \bin99999999 x".to_vec(), ok(&["text more"], 0)),
         ("tsv", b"a\tb\n1\t2\n3\t4\n".to_vec(), ok(&["3 | 4"], 3)),
@@ -578,8 +581,14 @@ fn rich_text_properties_fonts_and_pictures_are_not_text() {
 fn sixteen_bit_samples_are_not_read_as_text() {
     // A sensor's or an image's 16-bit values below U+0800 read as UTF-16 would be
     // Arabic digits and letters, and the digits a card number.
-    let samples: Vec<u8> = (0..4096u16).flat_map(|i| (0x660 + i % 10 + (i / 10 % 3) * 0x40).to_le_bytes()).collect();
-    let text: String = extract(&samples, &Limits::default()).segments.iter().map(|s| s.text.clone()).collect();
+    let samples: Vec<u8> = (0..4096u16)
+        .flat_map(|i| (0x660 + i % 10 + (i / 10 % 3) * 0x40).to_le_bytes())
+        .collect();
+    let text: String = extract(&samples, &Limits::default())
+        .segments
+        .iter()
+        .map(|s| s.text.clone())
+        .collect();
     assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text:?}");
 }
 
