@@ -126,11 +126,27 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
             // CPU seconds give the per-core rate whatever else runs on the machine.
             let cpu_clock = || cpu_time::ProcessTime::now().as_duration().as_secs_f64();
             println!("{}", dlp::bench::scan_corpus(&config, &clock, Some(&cpu_clock))?);
+            if let Some(peak) = peak_resident_mib() {
+                let held = if index_only {
+                    "the index and one batch of 100,000 generated customers"
+                } else {
+                    "the index, the generated corpus and the scan"
+                };
+                println!("memory: {peak:.1} MiB peak resident for the whole process ({held})");
+            }
             Ok(())
         }
         BenchCmd::Icap(args) => crate::bench_icap::run(args),
         BenchCmd::CrashWriter { writers } => crate::ledger_tools::crash_writer(ctx, writers),
     }
+}
+
+/// The process's peak resident memory (Linux's `VmHWM`), where the system says it.
+fn peak_resident_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn import(rows: usize, reads: usize) -> anyhow::Result<()> {

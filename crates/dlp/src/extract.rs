@@ -342,9 +342,22 @@ impl Extractor {
         if data.starts_with(b"Rar!\x1A\x07") {
             return Err(UninspectableReason::Unsupported { format: "rar".into() });
         }
+        // Compressed streams not opened here are reported, not read as binary junk.
+        let bzip2 = data.starts_with(b"BZh") && data.get(4..10) == Some(b"1AY&SY");
+        let xz = data.starts_with(b"\xFD7zXZ\x00");
+        let zstd = data.starts_with(b"\x28\xB5\x2F\xFD");
+        if let Some(format) = [(bzip2, "bzip2"), (xz, "xz"), (zstd, "zstd")]
+            .into_iter()
+            .find_map(|(found, format)| found.then_some(format))
+        {
+            return Err(UninspectableReason::Unsupported { format: format.into() });
+        }
         if data.starts_with(b"{\\rtf") {
             self.extract_rtf(data, source);
             return Ok(());
+        }
+        if is_mbox(data) {
+            return self.extract_mbox(data, depth, source);
         }
         if looks_like_email(data) {
             return self.extract_email(data, depth, source);
@@ -427,6 +440,20 @@ impl Extractor {
         for (name, bytes) in &members {
             let path = join_source(source, name);
             let step = self.extract_any(bytes, depth + 1, &path);
+            self.soft(step)?;
+        }
+        Ok(())
+    }
+
+    /// A mailbox (mbox), or one message saved with its `From ` separator line as mutt
+    /// saves one: each message is read as a mail of its own.
+    fn extract_mbox(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let messages = mail_parser::mailbox::mbox::MessageIterator::new(Cursor::new(data));
+        for (index, message) in messages.enumerate() {
+            self.charge_member()?;
+            let message = message.map_err(|e| malformed("mbox", e))?;
+            let path = join_source(source, &format!("message {}", index + 1));
+            let step = self.extract_email(message.contents(), depth + 1, &path);
             self.soft(step)?;
         }
         Ok(())
@@ -1726,6 +1753,15 @@ fn printable_runs(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Whether `data` begins with an mbox separator line (`From sender date`) followed by
+/// a message's headers.
+fn is_mbox(data: &[u8]) -> bool {
+    data.starts_with(b"From ")
+        && memchr::memchr(b'\n', data)
+            .and_then(|end| data.get(end + 1..))
+            .is_some_and(looks_like_email)
 }
 
 fn looks_like_email(data: &[u8]) -> bool {

@@ -444,7 +444,10 @@ fn normalization_and_proximity() {
         // A given name that begins with a title's letters, and a vault name in NFD.
         ("คุณวุฒิ ศรีสุข 089 765 4321".into(), vec!["khunwut"]),
         ("Klaus Mueller +49 170 1234567".into(), vec!["klaus"]),
-        ("Bitte Ana Ros-\nsi unter +39 347 123 4567 zurückrufen".into(), vec!["ana"]),
+        (
+            "Bitte Ana Ros-\nsi unter +39 347 123 4567 zurückrufen".into(),
+            vec!["ana"],
+        ),
         ("Klaus Müller +49 170 1234567".into(), vec!["klaus"]),
         (far, vec![]),
         (long_row, vec!["ana"]),

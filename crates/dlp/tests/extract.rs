@@ -270,6 +270,20 @@ fn formats_and_encodings() {
         ("email in iso-2022-jp", email_with_text_part("text/plain; charset=iso-2022-jp", "7bit", &legacy("佐藤花子様 080-2345-6789", encoding_rs::ISO_2022_JP)), ok(&["佐藤花子様 080-2345-6789"], 0)),
         ("email cp1251 csv without charset", email_with_text_part("text/csv", "base64", &base64_of(&legacy("Имя;Телефон\r\nИванов Пётр;+7 912 345-67-89\r\n", encoding_rs::WINDOWS_1251))), ok(&["Иванов Пётр | +7 912 345-67-89"], 2)),
         ("email latin-1 text without charset", email_with_text_part("text/plain", "quoted-printable", b"Beno=EEt Rousseau, T=E9l 07 62 81 27 00"), ok(&["Benoît Rousseau, Tél 07 62 81 27 00"], 0)),
+        // A mailbox, or one message saved with its separator line: each message is a
+        // mail, its parts decoded; a line of the body that began with "From " comes back.
+        (
+            "mbox",
+            [
+                &b"From ana@x.io Mon Mar  2 09:00:00 2026\n"[..],
+                &email_with_text_part("text/plain", "base64", &base64_of(b"Ana Rossi, ana@x.io")),
+                b"\nFrom bo@y.io Mon Mar  2 09:05:00 2026\n",
+                &email_with_text_part("text/plain", "quoted-printable", b"Bo Lee, bo=40y.io\n>From the desk of Bo"),
+            ]
+            .concat(),
+            ok(&["Ana Rossi, ana@x.io", "Bo Lee, bo@y.io\nFrom the desk of Bo"], 0),
+        ),
+        ("plain text beginning with From", b"From the desk of Ana Rossi: call me.".to_vec(), ok(&["From the desk of Ana Rossi: call me."], 0)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
         // Contact cards: each a row; vCard 2.1's quoted-printable values decoded over soft
         // line breaks, vCard 3.0's folded lines unfolded, structured values split.
@@ -399,6 +413,24 @@ fn bounds_and_bad_input_are_reported() {
             b"7z\xBC\xAF\x27\x1Crest".to_vec(),
             d,
             fails(|r| matches!(r, UninspectableReason::Unsupported { .. })),
+        ),
+        (
+            "bzip2",
+            b"BZh91AY&SY\x12\x34rest".to_vec(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format == "bzip2")),
+        ),
+        (
+            "xz",
+            b"\xFD7zXZ\x00\x00\x04rest".to_vec(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format == "xz")),
+        ),
+        (
+            "zstd",
+            b"\x28\xB5\x2F\xFD\x04\x58rest".to_vec(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format == "zstd")),
         ),
         (
             "broken pdf",
