@@ -126,13 +126,13 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
             // CPU seconds give the per-core rate whatever else runs on the machine.
             let cpu_clock = || cpu_time::ProcessTime::now().as_duration().as_secs_f64();
             println!("{}", dlp::bench::scan_corpus(&config, &clock, Some(&cpu_clock))?);
-            if let Some(peak) = peak_resident_mib() {
+            if let (Some(peak), Some(now)) = (resident_mib("VmHWM:"), resident_mib("VmRSS:")) {
                 let held = if index_only {
                     "the index and one batch of 100,000 generated customers"
                 } else {
                     "the index, the generated corpus and the scan"
                 };
-                println!("memory: {peak:.1} MiB peak resident for the whole process ({held})");
+                println!("memory: {peak:.1} MiB peak resident for the whole process ({held}), {now:.1} MiB at the end");
             }
             Ok(())
         }
@@ -141,10 +141,11 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
     }
 }
 
-/// The process's peak resident memory (Linux's `VmHWM`), where the system says it.
-fn peak_resident_mib() -> Option<f64> {
+/// The process's peak (`VmHWM:`) or current (`VmRSS:`) resident memory, where the
+/// system says it (Linux).
+fn resident_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

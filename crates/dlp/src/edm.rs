@@ -336,10 +336,13 @@ const FILTER_BITS_PER_KEY: usize = 16;
 impl HashFilter {
     /// The word of `hash` and its two bits: both probes fall in one 64-bit word, so a
     /// lookup is one load (one cache miss at most) and needs no branch between probes.
+    /// The word is the low 32 bits of the hash scaled to the filter's length (Lemire's
+    /// multiply-shift), so the filter need not be a power of two long: rounding up to
+    /// one cost up to half again the filter's memory.
     fn position(&self, hash: u64) -> (usize, u64) {
-        let words = self.bits.len().max(1);
+        let words = self.bits.len().max(1) as u128;
         let mask = (1u64 << ((hash >> 40) & 63)) | (1u64 << ((hash >> 49) & 63));
-        (hash as usize & (words - 1), mask)
+        (((u128::from(hash as u32) * words) >> 32) as usize, mask)
     }
 
     fn set(&mut self, hash: u64) {
@@ -366,28 +369,30 @@ impl HashFilter {
     }
 
     /// Inserts `hash`; when the filter is full, rebuilds it twice as large from `all`,
-    /// the complete current key set (which includes `hash`).
-    fn insert<I: Iterator<Item = u64>>(&mut self, hash: u64, all: impl FnOnce() -> I) {
+    /// the complete current key set (which includes `hash`). The keys are set as they
+    /// come, not collected first: at ten million customers their list took more memory
+    /// than the index's steady size left free.
+    fn insert<I: Iterator<Item = u64>>(&mut self, hash: u64, all: impl Fn() -> I) {
         self.inserted += 1;
         if self.inserted * FILTER_BITS_PER_KEY <= self.bits.len() * 64 {
             self.set(hash);
             return;
         }
-        let keys: Vec<u64> = all().collect();
-        *self = Self::of_keys(&keys);
+        let count = all().count();
+        // The old bits go first, so the two filters are never held at once.
+        *self = Self::default();
+        *self = Self::of_keys(count, all());
     }
 
-    /// A filter holding `keys`, with room for as many again.
-    fn of_keys(keys: &[u64]) -> Self {
-        let words = (keys.len() * 2 * FILTER_BITS_PER_KEY / 64)
-            .next_power_of_two()
-            .max(1024);
+    /// A filter holding `count` keys, with room for as many again.
+    fn of_keys(count: usize, keys: impl Iterator<Item = u64>) -> Self {
+        let words = (count * 2 * FILTER_BITS_PER_KEY).div_ceil(64).max(1024);
         let mut filter = Self {
             bits: vec![0; words],
-            inserted: keys.len(),
+            inserted: count,
         };
         for key in keys {
-            filter.set(*key);
+            filter.set(key);
         }
         filter
     }
@@ -527,7 +532,7 @@ impl EdmIndex {
             prefixes.sort_unstable();
             prefixes.dedup();
             prefixes.shrink_to_fit();
-            *filter = HashFilter::of_keys(prefixes);
+            *filter = HashFilter::of_keys(prefixes.len(), prefixes.iter().copied());
         }
     }
 
@@ -593,7 +598,12 @@ impl EdmIndex {
         if matches!(kind, FieldKind::Name | FieldKind::Address) {
             // Read as a scan reads text, so a name that begins with a Thai title's
             // letters (คุณวุฒิ) has the words a scan finds.
-            let read = crate::extract::separate_thai_titles(value.nfc().collect());
+            let composed = if value.is_ascii() {
+                value.to_string()
+            } else {
+                value.nfc().collect()
+            };
+            let read = crate::extract::separate_thai_titles(composed);
             if let Some(spelled) = umlauts_spelled_out(&read) {
                 self.hash_words(kind, &spelled, country, stored);
             }
@@ -765,6 +775,16 @@ impl EdmIndex {
         self.every_address_has_digit &= !stored.address_without_digit;
         if let Some((prefixes, filter)) = &mut self.address_prefixes {
             for prefix in &stored.address_prefixes {
+                if prefixes.len() == prefixes.capacity() && prefixes.len() >= 1 << 16 {
+                    // Many customers share a prefix: drop repeats before growing, so
+                    // a bulk load holds each about once, not once per customer.
+                    prefixes.sort_unstable();
+                    prefixes.dedup();
+                    // Room for as many again, so the next pass is as far off as this
+                    // one: a full vector of distinct prefixes would be sorted at
+                    // every push.
+                    prefixes.reserve(prefixes.len());
+                }
                 prefixes.push(*prefix);
                 filter.insert(*prefix, || prefixes.iter().copied());
             }
@@ -844,7 +864,7 @@ impl EdmIndex {
         index.id_lengths = saved.id_lengths.unwrap_or(u64::MAX);
         index.every_address_has_digit = saved.every_address_has_digit.unwrap_or(false);
         index.address_prefixes = saved.address_prefixes.map(|prefixes| {
-            let filter = HashFilter::of_keys(&prefixes);
+            let filter = HashFilter::of_keys(prefixes.len(), prefixes.iter().copied());
             (prefixes, filter)
         });
         index.compact();

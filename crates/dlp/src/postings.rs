@@ -5,7 +5,9 @@
 //! allocation) with a directory over the hashes' top bits, so a lookup is one directory
 //! read and a short scan: two cache misses. Entries added since the last merge sit in
 //! a small hash map that is merged into the arrays once it holds as many entries as
-//! half the arrays (so adding n entries one at a time costs O(n log n) in all).
+//! an eighth of the arrays (so adding n entries one at a time costs O(n log n) in
+//! all). The merge works in place, from the back of the arrays grown by the new
+//! entries: building an index of tens of millions never holds two copies of it.
 //! Removal is by target: the caller marks targets dead, lookups skip them through the
 //! caller's `alive` test, and a merge drops them for good.
 
@@ -31,8 +33,11 @@ pub(crate) struct Postings {
     /// `directory[p]..directory[p + 1]`.
     directory: Vec<u32>,
     shift: u32,
-    /// Entries added since the last merge.
-    recent: FastMap<u64, Vec<u32>>,
+    /// Entries added since the last merge: the one target of most hashes, and the
+    /// targets of a hash added more than once (then not in `recent`). A vector per
+    /// hash cost five times the memory of the arrays' entry.
+    recent: FastMap<u64, u32>,
+    recent_more: FastMap<u64, Vec<u32>>,
     recent_entries: usize,
 }
 
@@ -70,8 +75,7 @@ impl Postings {
                 let first = from + bucket.partition_point(|h| h < hash);
                 let last = from + bucket.partition_point(|h| h <= hash);
                 let merged = self.targets.get(first..last).unwrap_or_default();
-                let recent = self.recent.get(hash).map_or(&[][..], Vec::as_slice);
-                visit(batch * LOOKUP_BATCH + offset, merged, recent);
+                visit(batch * LOOKUP_BATCH + offset, merged, self.recent_targets(hash));
             }
         }
     }
@@ -85,48 +89,92 @@ impl Postings {
         }
     }
 
+    fn recent_targets(&self, hash: &u64) -> &[u32] {
+        match self.recent.get(hash) {
+            Some(target) => std::slice::from_ref(target),
+            None => self.recent_more.get(hash).map_or(&[][..], Vec::as_slice),
+        }
+    }
+
     /// Adds one entry; may merge (dropping targets `alive` rejects).
     pub(crate) fn insert(&mut self, hash: u64, target: u32, alive: impl Fn(u32) -> bool) {
-        self.recent.entry(hash).or_default().push(target);
+        if let Some(targets) = self.recent_more.get_mut(&hash) {
+            targets.push(target);
+        } else if let Some(first) = self.recent.remove(&hash) {
+            self.recent_more.insert(hash, vec![first, target]);
+        } else {
+            self.recent.insert(hash, target);
+        }
         self.recent_entries += 1;
-        if self.recent_entries >= MIN_MERGE.max(self.hashes.len() / 2) {
+        if self.recent_entries >= MIN_MERGE.max(self.hashes.len() / 8) {
             self.merge(alive);
         }
     }
 
     /// Moves the recent entries into the sorted arrays and drops dead targets: only the
-    /// recent entries are sorted, then merged with the arrays in one linear pass.
+    /// recent entries are sorted, then merged into the arrays from their back, in place,
+    /// and one forward pass drops dead and repeated entries.
     pub(crate) fn merge(&mut self, alive: impl Fn(u32) -> bool) {
         let mut recent: Vec<(u64, u32)> = Vec::with_capacity(self.recent_entries);
-        for (hash, targets) in self.recent.drain() {
+        recent.extend(self.recent.drain().filter(|(_, target)| alive(*target)));
+        for (hash, targets) in self.recent_more.drain() {
             recent.extend(targets.into_iter().filter(|t| alive(*t)).map(|t| (hash, t)));
         }
         self.recent = FastMap::default();
+        self.recent_more = FastMap::default();
         self.recent_entries = 0;
         recent.sort_unstable();
-        let base = self
-            .hashes
-            .iter()
-            .copied()
-            .zip(self.targets.iter().copied())
-            .filter(|(_, t)| alive(*t));
-        let capacity = self.hashes.len() + recent.len();
-        let (mut hashes, mut targets) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
-        let mut push = |(hash, target): (u64, u32)| {
-            // Both inputs are sorted, so a repeated entry is adjacent.
-            if hashes.last() != Some(&hash) || targets.last() != Some(&target) {
-                hashes.push(hash);
-                targets.push(target);
+        let (hashes, targets) = (&mut self.hashes, &mut self.targets);
+        let old = hashes.len();
+        // Exactly: a doubling growth would leave up to a copy of the arrays unused.
+        hashes.reserve_exact(recent.len());
+        targets.reserve_exact(recent.len());
+        hashes.resize(old + recent.len(), 0);
+        targets.resize(old + recent.len(), 0);
+        // Both runs are sorted: the larger of their last entries goes last. `base`
+        // entries of the arrays and `pending` recent ones are still to place, always in
+        // the first `base + pending.len()` slots, so nothing unplaced is overwritten.
+        let mut base = old;
+        let mut pending = recent.as_slice();
+        while let Some((&newest, rest)) = pending.split_last() {
+            let write = base + rest.len();
+            let last_base = base
+                .checked_sub(1)
+                .and_then(|at| Some((*hashes.get(at)?, *targets.get(at)?)));
+            let entry = match last_base {
+                Some(entry) if entry > newest => {
+                    base -= 1;
+                    entry
+                }
+                _ => {
+                    pending = rest;
+                    newest
+                }
+            };
+            if let (Some(hash), Some(target)) = (hashes.get_mut(write), targets.get_mut(write)) {
+                (*hash, *target) = entry;
             }
-        };
-        let mut recent = recent.into_iter().peekable();
-        for entry in base {
-            while let Some(next) = recent.next_if(|r| *r < entry) {
-                push(next);
-            }
-            push(entry);
         }
-        recent.for_each(&mut push);
+        drop(recent);
+        let mut kept = 0usize;
+        for read in 0..hashes.len() {
+            let (Some(&hash), Some(&target)) = (hashes.get(read), targets.get(read)) else {
+                break;
+            };
+            let repeated = kept > 0 && hashes.get(kept - 1) == Some(&hash) && targets.get(kept - 1) == Some(&target);
+            if !alive(target) || repeated {
+                continue;
+            }
+            if kept != read {
+                if let (Some(h), Some(t)) = (hashes.get_mut(kept), targets.get_mut(kept)) {
+                    (*h, *t) = (hash, target);
+                }
+            }
+            kept += 1;
+        }
+        hashes.truncate(kept);
+        targets.truncate(kept);
+        let hashes = &self.hashes;
         // About two entries per directory slot: 2 bytes of directory per entry.
         let bits = (hashes.len() / 2).max(1).next_power_of_two().trailing_zeros().max(1);
         self.shift = 64 - bits;
@@ -143,8 +191,6 @@ impl Postings {
             directory.push(next as u32);
         }
         self.directory = directory;
-        self.hashes = hashes;
-        self.targets = targets;
     }
 
     /// Every (hash, target) entry, dead ones included.
@@ -153,7 +199,12 @@ impl Postings {
             .iter()
             .copied()
             .zip(self.targets.iter().copied())
-            .chain(self.recent.iter().flat_map(|(h, ts)| ts.iter().map(move |t| (*h, *t))))
+            .chain(self.recent.iter().map(|(h, t)| (*h, *t)))
+            .chain(
+                self.recent_more
+                    .iter()
+                    .flat_map(|(h, ts)| ts.iter().map(move |t| (*h, *t))),
+            )
     }
 
     /// Every distinct hash (for rebuilding a filter).
@@ -168,6 +219,7 @@ impl Postings {
                 new
             })
             .chain(self.recent.keys().copied())
+            .chain(self.recent_more.keys().copied())
     }
 
     /// Heap bytes held.
@@ -176,9 +228,10 @@ impl Postings {
         self.hashes.capacity() * size_of::<u64>()
             + self.targets.capacity() * size_of::<u32>()
             + self.directory.capacity() * size_of::<u32>()
-            + self.recent.capacity() * (size_of::<u64>() + size_of::<Vec<u32>>() + 1)
+            + self.recent.capacity() * (size_of::<(u64, u32)>() + 1)
+            + self.recent_more.capacity() * (size_of::<u64>() + size_of::<Vec<u32>>() + 1)
             + self
-                .recent
+                .recent_more
                 .values()
                 .map(|v| v.capacity() * size_of::<u32>())
                 .sum::<usize>()
@@ -232,8 +285,9 @@ mod tests {
                 expected.sort_unstable();
                 expected.dedup();
                 proptest::prop_assert_eq!(&got, &expected);
-                // The same through `targets_many`, whose merged part is sorted.
-                proptest::prop_assert!(merged.windows(2).all(|pair| pair[0] <= pair[1]));
+                // The same through `targets_many`, whose merged part is sorted, without
+                // repeats.
+                proptest::prop_assert!(merged.windows(2).all(|pair| pair[0] < pair[1]));
                 let mut single: Vec<u32> =
                     merged.iter().chain(&recent).copied().filter(|t| !dead.contains(t)).collect();
                 single.sort_unstable();
