@@ -1313,9 +1313,16 @@ fn is_vcard_property(property: &str) -> bool {
 /// another script.
 fn needs_folding(text: &str) -> bool {
     let bytes = text.as_bytes();
-    memchr::memchr3(0xEF, 0xE3, 0xE1, bytes).is_some()
-        || memchr::memchr3(0xD9, 0xDB, 0xDF, bytes).is_some()
-        || memchr::memchr(0xE0, bytes).is_some()
+    memchr::memchr3(0xEF, 0xE3, 0xE1, bytes).is_some() || first_native_digit_lead(bytes).is_some()
+}
+
+/// Where the first byte is that may lead a digit of [`NATIVE_ZEROS`]' scripts
+/// (U+0660..=U+0F29 is encoded D9, DB, DF or E0 first).
+fn first_native_digit_lead(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr3(0xD9, 0xDB, 0xDF, bytes)
+        .into_iter()
+        .chain(memchr::memchr(0xE0, bytes))
+        .min()
 }
 
 /// Whether a text part was read as UTF-8 for want of a declared charset when it is
@@ -1375,15 +1382,26 @@ fn join_hyphenated_words(text: String) -> String {
             before.is_some_and(char::is_alphabetic) && after.is_some_and(char::is_lowercase)
         })
         .collect();
-    if joins.is_empty() {
+    joins.sort_unstable();
+    splice(
+        text,
+        joins.into_iter().map(|(hyphen, next_line)| (hyphen, next_line, "")),
+    )
+}
+
+/// `text` with each range `start..end` replaced by its text; the ranges are sorted
+/// and do not overlap. `text` itself when there are none.
+fn splice<'a>(text: String, edits: impl IntoIterator<Item = (usize, usize, &'a str)>) -> String {
+    let mut edits = edits.into_iter().peekable();
+    if edits.peek().is_none() {
         return text;
     }
-    joins.sort_unstable();
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len() + 8);
     let mut from = 0;
-    for (hyphen, next_line) in joins {
-        out.push_str(text.get(from..hyphen).unwrap_or_default());
-        from = next_line;
+    for (start, end, replacement) in edits {
+        out.push_str(text.get(from..start).unwrap_or_default());
+        out.push_str(replacement);
+        from = end;
     }
     out.push_str(text.get(from..).unwrap_or_default());
     out
@@ -1430,20 +1448,9 @@ pub(crate) fn separate_thai_titles(text: String) -> String {
             }
         }
     }
-    if cuts.is_empty() {
-        return text;
-    }
     cuts.sort_unstable();
     cuts.dedup();
-    let mut out = String::with_capacity(text.len() + cuts.len());
-    let mut from = 0;
-    for cut in cuts {
-        out.push_str(text.get(from..cut).unwrap_or_default());
-        out.push(' ');
-        from = cut;
-    }
-    out.push_str(text.get(from..).unwrap_or_default());
-    out
+    splice(text, cuts.into_iter().map(|cut| (cut, cut, " ")))
 }
 
 fn compose_hangul(text: String) -> String {
@@ -1465,11 +1472,7 @@ fn compose_hangul(text: String) -> String {
 fn fold_forms(text: String) -> String {
     let bytes = text.as_bytes();
     let fullwidth_at = memchr::memchr2(0xEF, 0xE3, bytes);
-    let digit_at = memchr::memchr3(0xD9, 0xDB, 0xDF, bytes)
-        .into_iter()
-        .chain(memchr::memchr(0xE0, bytes))
-        .min();
-    let Some(first) = fullwidth_at.into_iter().chain(digit_at).min() else {
+    let Some(first) = fullwidth_at.into_iter().chain(first_native_digit_lead(bytes)).min() else {
         return text;
     };
     if !text
@@ -1593,7 +1596,7 @@ fn for_each_attribute(mut attributes: &str, mut visit: impl FnMut(&str, &str)) {
 
 /// The address of a `mailto:` or `tel:` link (`mailto:ana@x.io?subject=Hi` → `ana@x.io`),
 /// percent-decoded as a URI is (`mailto:ana%40x.io`, `tel:+39%20347…`).
-fn strip_link_scheme(href: &str) -> Option<Cow<'_, str>> {
+pub(crate) fn strip_link_scheme(href: &str) -> Option<Cow<'_, str>> {
     let scheme_end = href.find(':')?;
     let scheme = href.get(..scheme_end)?;
     if !(scheme.eq_ignore_ascii_case("mailto") || scheme.eq_ignore_ascii_case("tel")) {
@@ -1718,14 +1721,14 @@ fn decode_legacy(data: &[u8]) -> Cow<'_, str> {
 /// below U+0800 but are seldom exactly 32.
 fn reads_as_alphabetic_utf16(sample: &[u8], little_endian: bool) -> bool {
     let pairs = sample.len() / 2;
-    let spaces = utf16_units(sample, little_endian).filter(|unit| *unit == 0x20).count();
-    if spaces * 20 < pairs {
-        return false;
-    }
-    let printable = utf16_units(sample, little_endian)
-        .filter(|unit| matches!(unit, 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x7FF))
-        .count();
-    printable * 10 >= pairs * 9
+    let (spaces, printable) = utf16_units(sample, little_endian).fold((0, 0), |(spaces, printable), unit| {
+        let is_printable = matches!(unit, 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x7FF);
+        (
+            spaces + usize::from(unit == 0x20),
+            printable + usize::from(is_printable),
+        )
+    });
+    spaces * 20 >= pairs && printable * 10 >= pairs * 9
 }
 
 fn decode_utf16(data: &[u8], little_endian: bool) -> String {

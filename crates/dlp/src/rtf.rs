@@ -426,24 +426,13 @@ impl Reader<'_> {
     /// before the field's result: only `mailto:` and `tel:` links, as in HTML.
     fn end_instruction(&mut self, outer: &GroupState) {
         let instruction = std::mem::take(&mut self.instruction);
-        let lower = instruction.to_ascii_lowercase();
-        let Some(start) = ["mailto:", "tel:"]
-            .iter()
-            .filter_map(|scheme| lower.find(scheme).map(|at| at + scheme.len()))
-            .min()
+        let Some(address) = instruction
+            .split(|c: char| c == '"' || c.is_whitespace())
+            .find_map(crate::extract::strip_link_scheme)
         else {
             return;
         };
-        let target = instruction
-            .get(start..)
-            .unwrap_or_default()
-            .split(|c: char| c == '"' || c == '?' || c.is_whitespace())
-            .next()
-            .unwrap_or_default();
-        let decoded = percent_encoding::percent_decode_str(target)
-            .decode_utf8_lossy()
-            .into_owned();
-        for c in decoded.chars().chain([' ']) {
+        for c in address.chars().chain([' ']) {
             self.emit(c, outer);
         }
     }
