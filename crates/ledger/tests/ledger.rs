@@ -61,9 +61,13 @@ fn checkpoints_follow_the_injected_clock() {
     assert_eq!(count(&ledger), 1, "less than a second later: no checkpoint yet");
     clock.advance_ms(1);
     ledger.append(common::entry(3)).unwrap();
-    assert_eq!(count(&ledger), 2, "a second later: checkpoint in the same batch");
+    assert_eq!(count(&ledger), 2, "a second later: one checkpoint more");
     let latest = ledger.store().latest_checkpoint().unwrap().unwrap();
-    assert_eq!((latest.size, latest.time), (4, 11_000));
+    // Normally entry 3's batch carries it (size 4). A committer thread that
+    // was scheduled late, after the clock step but before entry 3 arrived,
+    // signs the uncovered tail first (size 3): thread timing, not the clock,
+    // picks between the two, so both are right.
+    assert!(matches!((latest.size, latest.time), (3 | 4, 11_000)), "{latest:?}");
     // entries then a quiet ledger: the committer signs once the clock says so
     ledger.append(common::entry(4)).unwrap();
     clock.advance_ms(1000);
