@@ -167,8 +167,8 @@ struct Db {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Dropped with the store, which ends the checkpointer thread.
-    _stop_checkpointer: Option<std::sync::mpsc::Sender<()>>,
+    /// Ended and joined when the store drops (see [`Db`]'s `Drop`).
+    checkpointer: Option<Checkpointer>,
     /// The write-ahead log file whose directory entry [`Db::sync_log`]
     /// already flushed (SQLite makes a new log file when a database is
     /// opened after its last connection closed).
@@ -186,12 +186,12 @@ const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
 /// the committing connection (SQLite's default) made every thousandth page's
 /// commit wait for the database file's flush, which showed as the ledger's
 /// tail latency. PASSIVE never blocks writers or readers.
-fn start_checkpointer(path: &Path) -> Option<std::sync::mpsc::Sender<()>> {
+fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).ok()?;
     conn.execute_batch("PRAGMA busy_timeout=1000;").ok()?;
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
@@ -201,7 +201,29 @@ fn start_checkpointer(path: &Path) -> Option<std::sync::mpsc::Sender<()>> {
             }
         })
         .ok()?;
-    Some(stop)
+    Some(Checkpointer { stop, thread })
+}
+
+/// The checkpointer thread and the channel whose closing ends it.
+struct Checkpointer {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Drop for Db {
+    /// Closes the checkpointer's connection before the writer's and the
+    /// readers': SQLite empties and deletes the write-ahead log when the last
+    /// connection to a database closes. Left to close on its own thread, the
+    /// checkpointer's was sometimes the last one when the process exited
+    /// first, and a failed import on a full disk left its log of rolled-back
+    /// pages holding the space, so the next command found the disk still full.
+    fn drop(&mut self) {
+        if let Some(Checkpointer { stop, thread }) = self.checkpointer.take() {
+            drop(stop);
+            // a checkpointer that panicked has nothing left to close
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What tells one file from another at the same path (its inode).
@@ -446,12 +468,12 @@ impl Db {
     fn start(path: PathBuf, conn: Connection) -> Result<Db> {
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(db_err(&path))?;
-        let stop = start_checkpointer(&path);
+        let checkpointer = start_checkpointer(&path);
         Ok(Db {
             path,
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
-            _stop_checkpointer: stop,
+            checkpointer,
             synced_log: Mutex::new(None),
         })
     }

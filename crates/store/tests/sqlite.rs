@@ -38,6 +38,24 @@ fn missing_data_dir_says_run_init() {
     assert!(err.to_string().contains("custodia init"), "{err}");
 }
 
+/// Closing a store closes every connection, its checkpointer's first, so the
+/// last one to close empties and deletes the write-ahead logs: a log left
+/// behind (as a failed import on a full disk left one) holds its space.
+#[test]
+fn closing_the_store_deletes_its_write_ahead_logs() {
+    let (dir, store) = fresh();
+    store.put_setting("installation", "kept").unwrap();
+    assert_eq!(store.get_setting("installation").unwrap().as_deref(), Some("kept"));
+    let logs = ["custodia.db-wal".to_owned(), format!("{}-wal", store::LEDGER_FILE)];
+    for log in &logs {
+        assert!(dir.path().join(log).exists(), "{log} exists while the store is open");
+    }
+    drop(store);
+    for log in &logs {
+        assert!(!dir.path().join(log).exists(), "{log} is left after the store closed");
+    }
+}
+
 /// Deleting the ledger's file must not pass for a fresh, empty ledger.
 #[test]
 fn a_data_dir_without_its_ledger_file_is_refused() {

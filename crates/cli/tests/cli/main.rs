@@ -665,6 +665,10 @@ fn read_only_and_full_data_dirs_are_reported_and_lose_nothing() {
     }
     let out = run(&["customers", "import", env.file("big.csv", &big).to_str().unwrap()]).fails();
     assert!(out.stderr.contains("is full"), "{}", out.stderr);
+    assert!(
+        !data.join("custodia.db-wal").exists(),
+        "the failed import's write-ahead log still holds the space"
+    );
     let listed = run(&["customers", "list", "--json"]).ok().json();
     assert_eq!(
         listed["records"].as_array().unwrap().len(),
