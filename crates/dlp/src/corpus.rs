@@ -637,7 +637,7 @@ fn prose_with_records(rng: &mut ChaCha8Rng, people: &[&Customer]) -> String {
 /// Generates `customers` customers and `positives` + `negatives` files.
 pub fn generate(seed: u64, customers: usize, positives: usize, negatives: usize) -> Corpus {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let people: Vec<Customer> = people(&mut rng, customers).collect();
+    let people: Vec<Customer> = (0..customers).map(|i| numbered_person(&mut rng, i)).collect();
     let mut files = Vec::new();
     for index in 0..positives {
         if people.is_empty() {
@@ -675,11 +675,12 @@ pub fn generate(seed: u64, customers: usize, positives: usize, negatives: usize)
 /// millions is built from them without holding them all, as it is from the vault.
 pub fn customers(seed: u64, count: usize) -> impl Iterator<Item = Customer> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..count).map(move |i| make_person(&mut rng, format!("rec-{i}")))
+    (0..count).map(move |i| numbered_person(&mut rng, i))
 }
 
-fn people(rng: &mut ChaCha8Rng, count: usize) -> impl Iterator<Item = Customer> + '_ {
-    (0..count).map(|i| make_person(rng, format!("rec-{i}")))
+/// The `i`th generated customer, whose record id is `rec-{i}`.
+fn numbered_person(rng: &mut ChaCha8Rng, i: usize) -> Customer {
+    make_person(rng, format!("rec-{i}"))
 }
 
 fn render_positive(rng: &mut ChaCha8Rng, index: usize, chosen: &[&Customer]) -> (String, Vec<u8>) {

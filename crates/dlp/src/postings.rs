@@ -37,15 +37,20 @@ const MIN_MERGE: usize = 1 << 10;
 /// See the module documentation.
 pub(crate) struct Postings {
     /// Part `p` holds the hashes whose top [`PART_BITS`] bits are `p`.
-    parts: Vec<Part>,
+    parts: Box<[Part; PARTS]>,
 }
 
 impl Default for Postings {
     fn default() -> Self {
         Postings {
-            parts: (0..PARTS).map(|_| Part::default()).collect(),
+            parts: Box::new(std::array::from_fn(|_| Part::default())),
         }
     }
+}
+
+/// The part of `hash`: its top [`PART_BITS`] bits, so always below [`PARTS`].
+fn part_index(hash: u64) -> usize {
+    (hash >> (64 - PART_BITS)) as usize
 }
 
 /// The entries of one part of a [`Postings`].
@@ -67,11 +72,6 @@ struct Part {
 }
 
 impl Postings {
-    /// The part of `hash` (there is one for every value of the top bits).
-    fn part(&self, hash: u64) -> Option<&Part> {
-        self.parts.get(hash.checked_shr(64 - PART_BITS).unwrap_or(0) as usize)
-    }
-
     /// Calls `visit(i, target)` for every target stored under `hashes[i]`, for all `i`
     /// (dead ones included), looked up as [`Postings::targets_many`] does.
     pub(crate) fn for_each_many(&self, hashes: &[u64], mut visit: impl FnMut(usize, u32)) {
@@ -89,47 +89,39 @@ impl Postings {
     /// searches. The loads of a stage do not depend on each other, so their cache misses
     /// overlap; one lookup at a time pays them in sequence.
     pub(crate) fn targets_many(&self, hashes: &[u64], mut visit: impl FnMut(usize, &[u32], &[u32])) {
-        let mut ranges: Vec<Option<(&Part, usize, usize)>> = Vec::with_capacity(hashes.len().min(LOOKUP_BATCH));
+        let mut ranges: Vec<(&Part, usize, usize)> = Vec::with_capacity(hashes.len().min(LOOKUP_BATCH));
         for (batch, chunk) in hashes.chunks(LOOKUP_BATCH).enumerate() {
             ranges.clear();
             ranges.extend(chunk.iter().map(|hash| {
-                let part = self.part(*hash)?;
+                let part = &self.parts[part_index(*hash)];
                 let (from, to) = part.bucket(*hash);
-                Some((part, from, to))
+                (part, from, to)
             }));
             // Touch each range's first entries so the searches below find them in cache;
             // the folded value only keeps the loads from being optimized away.
-            let touched = ranges.iter().flatten().fold(0u64, |acc, (part, from, _)| {
+            let touched = ranges.iter().fold(0u64, |acc, (part, from, _)| {
                 acc ^ part.hashes.get(*from).copied().unwrap_or(0)
                     ^ u64::from(part.targets.get(*from).copied().unwrap_or(0))
             });
             std::hint::black_box(touched);
-            for (offset, (hash, range)) in chunk.iter().zip(&ranges).enumerate() {
-                let index = batch * LOOKUP_BATCH + offset;
-                let Some((part, from, to)) = range else {
-                    visit(index, &[], &[]);
-                    continue;
-                };
+            for (offset, (hash, (part, from, to))) in chunk.iter().zip(&ranges).enumerate() {
                 let bucket = part.hashes.get(*from..*to).unwrap_or_default();
                 let first = from + bucket.partition_point(|h| h < hash);
                 let last = from + bucket.partition_point(|h| h <= hash);
                 let merged = part.targets.get(first..last).unwrap_or_default();
-                visit(index, merged, part.recent_targets(hash));
+                visit(batch * LOOKUP_BATCH + offset, merged, part.recent_targets(hash));
             }
         }
     }
 
     /// Adds one entry; may merge its part (dropping targets `alive` rejects).
     pub(crate) fn insert(&mut self, hash: u64, target: u32, alive: impl Fn(u32) -> bool) {
-        let index = hash.checked_shr(64 - PART_BITS).unwrap_or(0) as usize;
-        if let Some(part) = self.parts.get_mut(index) {
-            part.insert(hash, target, alive);
-        }
+        self.parts[part_index(hash)].insert(hash, target, alive);
     }
 
     /// Moves every part's recent entries into its sorted arrays and drops dead targets.
     pub(crate) fn merge(&mut self, alive: impl Fn(u32) -> bool) {
-        for part in &mut self.parts {
+        for part in self.parts.iter_mut() {
             part.merge(&alive);
         }
     }
@@ -147,7 +139,7 @@ impl Postings {
 
     /// Heap bytes held.
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.parts.capacity() * std::mem::size_of::<Part>() + self.parts.iter().map(Part::memory_bytes).sum::<usize>()
+        std::mem::size_of::<[Part; PARTS]>() + self.parts.iter().map(Part::memory_bytes).sum::<usize>()
     }
 }
 
@@ -343,7 +335,7 @@ mod tests {
         assert!(merged.iter().all(|len| *len > MIN_MERGE), "parts merged: {merged:?}");
         for (index, part) in postings.parts.iter().enumerate() {
             assert!(part.hashes.windows(2).all(|pair| pair[0] <= pair[1]));
-            assert!(part.hashes.iter().all(|h| (h >> (64 - PART_BITS)) as usize == index));
+            assert!(part.hashes.iter().all(|h| part_index(*h) == index));
         }
         let hashes: Vec<u64> = want.keys().copied().chain([1, 2, u64::MAX]).collect();
         postings.for_each_many(&hashes, |i, t| {
