@@ -555,6 +555,25 @@ fn email_with_attachment(body: &str, attachment_name: &str, attachment: &[u8]) -
     .into_bytes()
 }
 
+/// A web form's body, as a browser posts it (`application/x-www-form-urlencoded`).
+fn form_body(fields: &[(&str, &str)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+        .into_bytes()
+}
+
+/// A file posted by a web app inside JSON: as a `data:` URI or as bare base64.
+fn json_upload(rng: &mut ChaCha8Rng, name: &str, file: &[u8]) -> Vec<u8> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(file);
+    let content = if rng.gen_bool(0.5) {
+        format!("data:application/octet-stream;base64,{encoded}")
+    } else {
+        encoded
+    };
+    serde_json::to_vec(&serde_json::json!({ "name": name, "size": file.len(), "content": content })).unwrap_or_default()
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let _ = encoder.write_all(bytes);
@@ -686,7 +705,7 @@ fn numbered_person(rng: &mut ChaCha8Rng, i: usize) -> Customer {
 fn render_positive(rng: &mut ChaCha8Rng, index: usize, chosen: &[&Customer]) -> (String, Vec<u8>) {
     let (head, rows) = table(rng, chosen);
     let lines: Vec<String> = rows.iter().map(|r| r.join(", ")).collect();
-    let format = index % 16;
+    let format = index % 18;
     let bytes = match format {
         0 => csv_text(&head, &rows, b','),
         1 => csv_text(&head, &rows, b'\t'),
@@ -716,10 +735,12 @@ fn render_positive(rng: &mut ChaCha8Rng, index: usize, chosen: &[&Customer]) -> 
                 &[],
             ),
         ),
-        _ => zip_of(&[
+        15 => zip_of(&[
             ("report.html", html_table(&head, &rows)),
             ("readme.txt", b"export".to_vec()),
         ]),
+        16 => form_body(&[("subject", "handover"), ("body", &lines.join("\r\n"))]),
+        _ => json_upload(rng, "export.xlsx", &xlsx(&head, &rows)),
     };
     (format!("positive-{index}-format-{format}"), bytes)
 }

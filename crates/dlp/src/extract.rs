@@ -317,40 +317,19 @@ impl Extractor {
             });
         }
         self.charge_work(data.len())?;
-        if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-            return self.extract_zip(data, depth, source);
-        }
-        if data.starts_with(&[0x1f, 0x8b]) {
-            let bytes = self.read_bounded(flate2::read::MultiGzDecoder::new(data), data.len() as u64, source)?;
-            return self.extract_any(&bytes, depth + 1, source);
-        }
-        if data.get(257..262) == Some(b"ustar") {
-            return self.extract_tar(data, depth, source);
-        }
-        if data.starts_with(b"%PDF-") {
-            return self.extract_pdf(data, source);
-        }
-        if data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-            // OLE2 holds legacy .doc/.xls and also password-protected OOXML.
-            return Err(UninspectableReason::Unsupported {
-                format: "ole2 compound document (legacy or encrypted office file)".into(),
-            });
-        }
-        if data.starts_with(b"7z\xBC\xAF\x27\x1C") {
-            return Err(UninspectableReason::Unsupported { format: "7z".into() });
-        }
-        if data.starts_with(b"Rar!\x1A\x07") {
-            return Err(UninspectableReason::Unsupported { format: "rar".into() });
-        }
-        // Compressed streams not opened here are reported, not read as binary junk.
-        let bzip2 = data.starts_with(b"BZh") && data.get(4..10) == Some(b"1AY&SY");
-        let xz = data.starts_with(b"\xFD7zXZ\x00");
-        let zstd = data.starts_with(b"\x28\xB5\x2F\xFD");
-        if let Some(format) = [(bzip2, "bzip2"), (xz, "xz"), (zstd, "zstd")]
-            .into_iter()
-            .find_map(|(found, format)| found.then_some(format))
-        {
-            return Err(UninspectableReason::Unsupported { format: format.into() });
+        match sniff_binary_format(data) {
+            Some(BinaryFormat::Zip) => return self.extract_zip(data, depth, source),
+            Some(BinaryFormat::Gzip) => {
+                let bytes = self.read_bounded(flate2::read::MultiGzDecoder::new(data), data.len() as u64, source)?;
+                return self.extract_any(&bytes, depth + 1, source);
+            }
+            Some(BinaryFormat::Tar) => return self.extract_tar(data, depth, source),
+            Some(BinaryFormat::Pdf) => return self.extract_pdf(data, source),
+            // Recognised and reported, not read as binary junk.
+            Some(BinaryFormat::Unsupported(format)) => {
+                return Err(UninspectableReason::Unsupported { format: format.into() })
+            }
+            None => {}
         }
         if data.starts_with(b"{\\rtf") {
             self.extract_rtf(data, source);
@@ -363,7 +342,7 @@ impl Extractor {
             return self.extract_email(data, depth, source);
         }
         match decode_text(data) {
-            Some(text) => self.extract_text(text, source),
+            Some(text) => self.extract_text(text, depth, source),
             None => {
                 // Unknown binary: keep printable runs, as `strings` does, so raw records
                 // inside an unknown container are still seen.
@@ -597,7 +576,7 @@ impl Extractor {
                 (_, Some(bytes)) => self.extract_any(&bytes, depth + 1, &path),
                 (mail_parser::PartType::Text(text), None) => {
                     self.charge_work(text.len())?;
-                    self.extract_text(Cow::Borrowed(text), &path)
+                    self.extract_text(Cow::Borrowed(text), depth, &path)
                 }
                 (mail_parser::PartType::Html(html), None) => {
                     self.charge_work(html.len())?;
@@ -615,13 +594,13 @@ impl Extractor {
         Ok(())
     }
 
-    fn extract_text(&mut self, text: Cow<'_, str>, source: &str) -> Step {
+    fn extract_text(&mut self, text: Cow<'_, str>, depth: u32, source: &str) -> Step {
         let trimmed = text.trim_start();
         if trimmed.starts_with('<') {
             self.extract_markup(&text, source);
             return Ok(());
         }
-        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(&text, source) {
+        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(&text, depth, source)? {
             return Ok(());
         }
         if trimmed
@@ -631,7 +610,40 @@ impl Extractor {
             self.extract_vcards(&text, source);
             return Ok(());
         }
+        // A file saved or pasted as base64 (`base64 customers.csv > notes.txt`) is read
+        // as the file it encodes.
+        if let Some(bytes) = embedded_file(&text) {
+            return self.extract_any(&bytes, depth + 1, source);
+        }
+        if is_form_urlencoded(&text) {
+            return self.extract_form(&text, depth, source);
+        }
         self.extract_table_or_prose(text, source);
+        Ok(())
+    }
+
+    /// A web form's body (`application/x-www-form-urlencoded`): each field is read
+    /// decoded, short ones as `name: value` lines of one prose (one form is often one
+    /// record), and a value that is a text of its own (a pasted list, JSON, markup or an
+    /// encoded file) as a part of its own.
+    fn extract_form(&mut self, text: &str, depth: u32, source: &str) -> Step {
+        let mut prose = String::new();
+        for (name, value) in form_urlencoded::parse(text.trim().as_bytes()) {
+            let part = join_source(source, &name);
+            let step = if let Some(bytes) = embedded_file(&value) {
+                self.extract_any(&bytes, depth + 1, &part)
+            } else if value.contains('\n') || value.trim_start().starts_with(['{', '[', '<']) {
+                self.extract_any(value.as_bytes(), depth + 1, &part)
+            } else {
+                prose.push_str(&name);
+                prose.push_str(": ");
+                prose.push_str(&value);
+                prose.push('\n');
+                continue;
+            };
+            self.soft(step)?;
+        }
+        self.push_prose(prose, source);
         Ok(())
     }
 
@@ -774,20 +786,57 @@ impl Extractor {
     }
 
     /// Returns false when the text is not JSON, so the caller treats it as prose.
-    fn extract_json(&mut self, text: &str, source: &str) -> bool {
+    /// Reads `text` as JSON; `Ok(false)` when it is not JSON.
+    fn extract_json(&mut self, text: &str, depth: u32, source: &str) -> Result<bool, UninspectableReason> {
         let mut values = Vec::new();
         for value in serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>() {
             match value {
                 Ok(value) => values.push(value),
-                Err(_) => return false,
+                Err(_) => return Ok(false),
             }
+        }
+        for value in &mut values {
+            self.extract_embedded_json_files(value, depth, source)?;
         }
         let mut prose = String::new();
         for value in &values {
             self.walk_json(value, &mut prose, source);
         }
         self.push_prose(prose, source);
-        true
+        Ok(true)
+    }
+
+    /// Reads the files a JSON value carries in its strings (web apps post a file as a
+    /// `data:` URI or as base64 in JSON), each as a part of its own named by its key, and
+    /// leaves `null` in their place.
+    fn extract_embedded_json_files(&mut self, value: &mut serde_json::Value, depth: u32, source: &str) -> Step {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map.iter_mut() {
+                    self.extract_embedded_json_file(item, depth, &join_source(source, key))?;
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.extract_embedded_json_file(item, depth, source)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extract_embedded_json_file(&mut self, item: &mut serde_json::Value, depth: u32, source: &str) -> Step {
+        let serde_json::Value::String(text) = item else {
+            return self.extract_embedded_json_files(item, depth, source);
+        };
+        let Some(bytes) = embedded_file(text) else {
+            return Ok(());
+        };
+        *item = serde_json::Value::Null;
+        let step = self.extract_any(&bytes, depth + 1, source);
+        self.soft(step)
     }
 
     /// A JSON object or array with few scalars in total (however nested, e.g.
@@ -1131,6 +1180,136 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// A binary format recognised by its magic bytes.
+enum BinaryFormat {
+    Zip,
+    Gzip,
+    Tar,
+    Pdf,
+    /// Recognised but not read: reported as uninspectable under this name.
+    Unsupported(&'static str),
+}
+
+fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
+    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+        return Some(BinaryFormat::Zip);
+    }
+    if data.starts_with(&[0x1f, 0x8b]) {
+        return Some(BinaryFormat::Gzip);
+    }
+    if data.get(257..262) == Some(b"ustar") {
+        return Some(BinaryFormat::Tar);
+    }
+    if data.starts_with(b"%PDF-") {
+        return Some(BinaryFormat::Pdf);
+    }
+    let unsupported = [
+        // OLE2 holds legacy .doc/.xls and also password-protected OOXML.
+        (
+            data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]),
+            "ole2 compound document (legacy or encrypted office file)",
+        ),
+        (data.starts_with(b"7z\xBC\xAF\x27\x1C"), "7z"),
+        (data.starts_with(b"Rar!\x1A\x07"), "rar"),
+        (data.starts_with(b"BZh") && data.get(4..10) == Some(b"1AY&SY"), "bzip2"),
+        (data.starts_with(b"\xFD7zXZ\x00"), "xz"),
+        (data.starts_with(b"\x28\xB5\x2F\xFD"), "zstd"),
+    ];
+    unsupported
+        .into_iter()
+        .find_map(|(found, format)| found.then_some(BinaryFormat::Unsupported(format)))
+}
+
+/// Shortest bare base64 read as an encoded file: shorter runs are ids, hashes and
+/// tokens, and a file worth a look (a customer's row) is longer.
+const MIN_EMBEDDED_BASE64: usize = 64;
+
+/// The file a text value carries encoded: a `data:` URI, or the whole value in base64
+/// (how web apps post a file in JSON or a form, and how a file is pasted into a message
+/// to hide it). `None` for anything else, and for encoded bytes that are neither a
+/// known container nor text, such as a key or a hash that happens to be base64, or an
+/// image (images are not read: there is no OCR).
+fn embedded_file(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim();
+    let bytes = match text.get(..5).filter(|scheme| scheme.eq_ignore_ascii_case("data:")) {
+        Some(_) => {
+            let (header, payload) = text.get(5..)?.split_once(',')?;
+            let is_base64 = header
+                .rsplit(';')
+                .next()
+                .is_some_and(|last| last.trim().eq_ignore_ascii_case("base64"));
+            if is_base64 {
+                decode_base64(payload)?
+            } else {
+                percent_encoding::percent_decode_str(payload).collect()
+            }
+        }
+        None if text.len() >= MIN_EMBEDDED_BASE64 => decode_base64(text)?,
+        None => return None,
+    };
+    // Only a decoding that is surely a file is read: text in a legacy 8-bit encoding is
+    // not told apart from decoded junk (a long run of letters is valid base64 too).
+    let has_bom = [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]]
+        .iter()
+        .any(|bom| bytes.starts_with(bom));
+    let is_clean_text =
+        || std::str::from_utf8(&bytes).is_ok_and(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()));
+    (sniff_binary_format(&bytes).is_some() || has_bom || is_clean_text()).then_some(bytes)
+}
+
+/// Decodes base64 in the standard or the URL-safe alphabet, padded or not, whole or
+/// wrapped in lines of one length (as MIME and `base64` wrap it). `None` for anything
+/// else: a list of words one to a line is not base64, even when its letters would be.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = text.trim();
+    let mut lines = text.lines().map(|line| line.trim_end_matches('\r')).peekable();
+    let width = lines.peek().map_or(0, |line| line.len());
+    let mut compact = Vec::with_capacity(text.len());
+    let mut url_safe = false;
+    while let Some(line) = lines.next() {
+        let is_last = lines.peek().is_none();
+        if !is_last && (line.len() != width || width % 4 != 0) || line.len() > width {
+            return None;
+        }
+        for &byte in line.as_bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => {}
+                b'-' | b'_' => url_safe = true,
+                _ => return None,
+            }
+        }
+        compact.extend_from_slice(line.as_bytes());
+    }
+    let config = base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let alphabet = if url_safe {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    base64::engine::GeneralPurpose::new(alphabet, config)
+        .decode(&compact)
+        .ok()
+}
+
+/// Whether `text` is a form body (`application/x-www-form-urlencoded`): `name=value`
+/// pairs joined by `&` in one run without whitespace (the encoding writes a space as
+/// `+` or `%20`), with an `&` or an escape, since one bare `name=value` is as likely a
+/// line of a configuration file.
+fn is_form_urlencoded(text: &str) -> bool {
+    let text = text.trim();
+    let is_name_byte = |b: u8| b.is_ascii_alphanumeric() || b"_-.[]%+*~".contains(&b);
+    !text.is_empty()
+        && text.bytes().any(|b| matches!(b, b'&' | b'%' | b'+'))
+        && !text.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        && text.split('&').filter(|pair| !pair.is_empty()).all(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(name, _)| !name.is_empty() && name.bytes().all(is_name_byte))
+        })
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

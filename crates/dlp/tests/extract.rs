@@ -65,6 +65,25 @@ fn base64_of(bytes: &[u8]) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.encode(bytes).into_bytes()
 }
 
+fn wrapped_base64(bytes: &[u8], width: usize) -> Vec<u8> {
+    base64_of(bytes).chunks(width).collect::<Vec<_>>().join(&b"\r\n"[..])
+}
+
+fn url_safe_base64(bytes: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(bytes)
+        .into_bytes()
+}
+
+fn xlsx_of_sheet() -> Vec<u8> {
+    zip_of(&[
+        ("xl/workbook.xml", b"<workbook/>"),
+        ("xl/sharedStrings.xml", SHARED_XML.as_bytes()),
+        ("xl/worksheets/sheet1.xml", SHEET_XML.as_bytes()),
+    ])
+}
+
 /// `text` in a legacy encoding, as a Windows program would save it.
 fn legacy(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
     let (bytes, _, unmappable) = encoding.encode(text);
@@ -303,6 +322,36 @@ fn formats_and_encodings() {
         ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
         ("tar", tar_of("dir/file.txt", b"tarred words"), ok(&["tarred words"], 0)),
         ("tar.gz of csv", gzip(&tar_of("c.csv", csv)), ok(&["Lee, Bo"], 3)),
+        // Files carried encoded: in base64, whole or wrapped in lines as `base64` writes
+        // it, or in the URL-safe alphabet without padding; in a JSON string as a `data:`
+        // URI or bare base64 (how web apps post a file), each a part of its own.
+        ("base64 of a csv, wrapped", wrapped_base64(csv, 76), ok(&["Lee, Bo | bo@y.io"], 3)),
+        ("url-safe unpadded base64 of a zip", url_safe_base64(&zip_of(&[("c.csv", csv)])), ok(&["Ana Rossi | ana@x.io"], 3)),
+        (
+            "json with a data uri",
+            format!(r#"{{"title":"upload","file":"data:text/csv;charset=utf-8;base64,{}"}}"#, String::from_utf8(base64_of(csv)).unwrap()).into_bytes(),
+            ok(&["Lee, Bo | bo@y.io", "upload"], 4),
+        ),
+        (
+            "json with base64 of a spreadsheet",
+            format!(r#"{{"files":[{{"name":"export.xlsx","content":"{}"}}]}}"#, String::from_utf8(base64_of(&xlsx_of_sheet())).unwrap()).into_bytes(),
+            ok(&["Trần Lan | 84912345678", "export.xlsx"], 3),
+        ),
+        ("json data uri not in base64", br#"{"note":"data:text/plain,Ana%20Rossi%2C%20ana%40x.io"}"#.to_vec(), ok(&["Ana Rossi, ana@x.io"], 0)),
+        // Strings that are base64 but no file, and a word list whose letters would be
+        // base64, stay the text they are.
+        ("json hash stays text", br#"{"sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}"#.to_vec(), ok(&["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"], 1)),
+        ("word list is not base64", b"Alessandra\nBartholomew\nConstantine\nDorothea\nEverardo\nFiorenzo\nGuadalupe\nHildegard\n".to_vec(), ok(&["Alessandra\nBartholomew"], 0)),
+        // A web form's body: fields decoded, short ones as `name: value` lines, a pasted
+        // list read as the table it is, an encoded file as the file.
+        ("form of one record", b"name=Ana+Rossi&email=ana%40x.io&phone=%2B39+347+123+4567".to_vec(), ok(&["name: Ana Rossi\nemail: ana@x.io\nphone: +39 347 123 4567"], 0)),
+        ("form with a pasted table", b"subject=fyi&body=name%2Cemail%0D%0AAna+Rossi%2Cana%40x.io%0D%0ABo+Lee%2Cbo%40y.io%0D%0A".to_vec(), ok(&["subject: fyi", "Bo Lee | bo@y.io"], 3)),
+        (
+            "form with an encoded file",
+            format!("upload=1&file={}", percent_encoding::utf8_percent_encode(&format!("data:text/csv;base64,{}", String::from_utf8(base64_of(csv)).unwrap()), percent_encoding::NON_ALPHANUMERIC)).into_bytes(),
+            ok(&["upload: 1", "Lee, Bo | bo@y.io"], 3),
+        ),
+        ("not a form", b"AT&T x=1&y".to_vec(), ok(&["AT&T x=1&y"], 0)),
         ("empty", Vec::new(), ok(&[], 0)),
         ("binary junk keeps strings", b"\x00\x01\x02\x03\xff\xfeSECRETVALUE\x00\x01\x02\x03\x04\x05\x06\x07".to_vec(), ok(&["SECRETVALUE"], 0)),
         ("enormous single line", vec![b'a'; 5 << 20], ok(&["aaaa"], 0)),
@@ -320,6 +369,13 @@ fn bounds_and_bad_input_are_reported() {
     let mut nested = zip_of(&[("x.txt", b"deep")]);
     for level in 0..8 {
         nested = zip_of(&[(&format!("l{level}.zip"), &nested)]);
+    }
+    // A form in base64 in a form in base64, and so on: every decoding is a level.
+    let mut encoded_nesting = b"words of the deepest level, long enough to be read as a file".to_vec();
+    for level in 0..3 {
+        let inner = String::from_utf8(base64_of(&encoded_nesting)).unwrap();
+        let escaped = inner.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+        encoded_nesting = base64_of(format!("level={level}&file={escaped}").as_bytes());
     }
     let many: Vec<(String, Vec<u8>)> = (0..30).map(|i| (format!("f{i}.txt"), b"x".to_vec())).collect();
     let many_refs: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
@@ -365,6 +421,18 @@ fn bounds_and_bad_input_are_reported() {
             pdf_bomb,
             d,
             fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            "encoded files nested within the depth",
+            encoded_nesting.clone(),
+            Limits { max_depth: 8, ..d },
+            ok(&["words of the deepest level"], 0),
+        ),
+        (
+            "nesting of encoded files",
+            encoded_nesting,
+            d,
+            fails(|r| matches!(r, UninspectableReason::DepthExceeded { limit: 5 })),
         ),
         (
             "nesting",

@@ -382,9 +382,52 @@ async fn squid_blocks_customer_data_uploads() {
     );
     let (code, _) = curl(http_port, &url("/dlp/notes"), &["--data-binary", &at(&clean)]).await;
     assert_eq!(code, 200, "clean upload through the DLP engine");
+    // The same rows pasted into a web form's text box, and posted by a web app as a
+    // file in JSON, are read decoded.
+    let (code, body) = curl(
+        http_port,
+        &url("/dlp/form-paste"),
+        &[
+            "--data-urlencode",
+            "subject=handover",
+            "--data-urlencode",
+            &format!("body@{}", export.display()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 403, "customer rows pasted into a form: {body}");
+    assert!(body.contains("6 customer records"), "{body}");
+    let json_upload = files.join("upload.json");
+    let encoded = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&customer_export)
+    };
+    std::fs::write(
+        &json_upload,
+        format!(r#"{{"name":"accounts.csv","content":"data:text/csv;base64,{encoded}"}}"#),
+    )
+    .unwrap();
+    let (code, body) = curl(
+        http_port,
+        &url("/dlp/json-upload"),
+        &[
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            &at(&json_upload),
+        ],
+    )
+    .await;
+    assert_eq!(code, 403, "customer export posted as base64 in JSON: {body}");
+    assert!(body.contains("6 customer records"), "{body}");
     assert_eq!(
         *dlp_verdicts.lock().unwrap(),
-        vec![dlp::Verdict::Block, dlp::Verdict::Allow],
+        vec![
+            dlp::Verdict::Block,
+            dlp::Verdict::Allow,
+            dlp::Verdict::Block,
+            dlp::Verdict::Block
+        ],
         "every DLP verdict is recorded"
     );
 
@@ -403,6 +446,8 @@ async fn squid_blocks_customer_data_uploads() {
         "/limited-far-over",
         "/dead",
         "/dlp/form-export",
+        "/dlp/form-paste",
+        "/dlp/json-upload",
     ] {
         assert!(!paths.contains(&blocked), "{blocked} reached the target: {paths:?}");
     }
