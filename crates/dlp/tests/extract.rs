@@ -612,6 +612,26 @@ proptest! {
     }
 
     #[test]
+    fn mangled_encoded_files_never_panic(
+        shape in 0usize..3,
+        cut in 0usize..300,
+        noise in "[A-Za-z0-9+/=&%_.\\-\r\n]{0,80}",
+    ) {
+        let zip = zip_of(&[("c.csv", b"name,email\nAna Rossi,ana@x.io\n")]);
+        let encoded = String::from_utf8(wrapped_base64(&zip, 76)).unwrap();
+        let at = (0..=cut.min(encoded.len())).rev().find(|i| encoded.is_char_boundary(*i)).unwrap_or(0);
+        let mangled = format!("{}{noise}{}", &encoded[..at], &encoded[at..]);
+        let bytes = match shape {
+            0 => mangled.into_bytes(),
+            1 => format!(r#"{{"file":"data:application/zip;base64,{}"}}"#, mangled.replace(['\r', '\n'], "")).into_bytes(),
+            _ => format!("a=1&file={}", mangled.replace(['\r', '\n'], "")).into_bytes(),
+        };
+        let out = extract(&bytes, &Limits::default());
+        let total: usize = out.segments.iter().map(|s| s.text.len()).sum();
+        prop_assert!(total <= bytes.len() * 4);
+    }
+
+    #[test]
     fn mangled_archives_never_panic(cut in 0usize..400, flip in 0usize..400, value in any::<u8>()) {
         let csv = b"name,email\nAna Rossi,ana@x.io\n";
         let docx = zip_of(&[("word/document.xml", DOCX_XML.as_bytes()), ("in.zip", &zip_of(&[("c.csv", csv)]))]);
