@@ -348,6 +348,7 @@ pub fn scan_corpus(
     let documents: Vec<&[u8]> = corpus
         .files
         .iter()
+        .filter(|f| !f.encoded)
         .map(|f| f.bytes.as_slice())
         .filter(|b| std::str::from_utf8(b).is_ok() && !b.starts_with(b"From:"))
         .collect();

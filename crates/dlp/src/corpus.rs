@@ -70,6 +70,9 @@ pub struct LabeledFile {
     pub bytes: Vec<u8>,
     /// Distinct customers leaked (0 for negatives).
     pub expected_customers: usize,
+    /// The records are carried encoded (a web form's body, a file in base64 in JSON):
+    /// text that a search of the bytes, such as ripgrep's, does not read as records.
+    pub encoded: bool,
 }
 
 /// A generated corpus.
@@ -653,7 +656,11 @@ fn prose_with_records(rng: &mut ChaCha8Rng, people: &[&Customer]) -> String {
     out
 }
 
-/// Generates `customers` customers and `positives` + `negatives` files.
+/// Seed of the web uploads' random stream, apart from the other files'.
+const UPLOAD_STREAM: u64 = 0x75_706c_6f61_6473;
+
+/// Generates `customers` customers and `positives` + `negatives` files, and one web
+/// upload for every 8 positives.
 pub fn generate(seed: u64, customers: usize, positives: usize, negatives: usize) -> Corpus {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let people: Vec<Customer> = (0..customers).map(|i| numbered_person(&mut rng, i)).collect();
@@ -674,6 +681,24 @@ pub fn generate(seed: u64, customers: usize, positives: usize, negatives: usize)
             name,
             bytes,
             expected_customers: count,
+            encoded: false,
+        });
+    }
+    // Web uploads come from a random stream of their own, so the other files are what
+    // they were before uploads were generated (the scan benchmark's corpus among them).
+    let mut upload_rng = ChaCha8Rng::seed_from_u64(seed ^ UPLOAD_STREAM);
+    for index in 0..positives / 8 {
+        if people.is_empty() {
+            break;
+        }
+        let count = upload_rng.gen_range(2..=40).min(people.len());
+        let chosen: Vec<&Customer> = people.choose_multiple(&mut upload_rng, count).collect();
+        let (name, bytes) = render_upload(&mut upload_rng, index, &chosen);
+        files.push(LabeledFile {
+            name,
+            bytes,
+            expected_customers: count,
+            encoded: true,
         });
     }
     for index in 0..negatives {
@@ -682,6 +707,7 @@ pub fn generate(seed: u64, customers: usize, positives: usize, negatives: usize)
             name,
             bytes,
             expected_customers: 0,
+            encoded: false,
         });
     }
     Corpus {
@@ -705,7 +731,7 @@ fn numbered_person(rng: &mut ChaCha8Rng, i: usize) -> Customer {
 fn render_positive(rng: &mut ChaCha8Rng, index: usize, chosen: &[&Customer]) -> (String, Vec<u8>) {
     let (head, rows) = table(rng, chosen);
     let lines: Vec<String> = rows.iter().map(|r| r.join(", ")).collect();
-    let format = index % 18;
+    let format = index % 16;
     let bytes = match format {
         0 => csv_text(&head, &rows, b','),
         1 => csv_text(&head, &rows, b'\t'),
@@ -735,14 +761,28 @@ fn render_positive(rng: &mut ChaCha8Rng, index: usize, chosen: &[&Customer]) -> 
                 &[],
             ),
         ),
-        15 => zip_of(&[
+        _ => zip_of(&[
             ("report.html", html_table(&head, &rows)),
             ("readme.txt", b"export".to_vec()),
         ]),
-        16 => form_body(&[("subject", "handover"), ("body", &lines.join("\r\n"))]),
-        _ => json_upload(rng, "export.xlsx", &xlsx(&head, &rows)),
     };
     (format!("positive-{index}-format-{format}"), bytes)
+}
+
+/// A leak through a web app: rows pasted into a form's text box, or a file posted in
+/// JSON as a `data:` URI or bare base64.
+fn render_upload(rng: &mut ChaCha8Rng, index: usize, chosen: &[&Customer]) -> (String, Vec<u8>) {
+    let (head, rows) = table(rng, chosen);
+    let format = index % 3;
+    let bytes = match format {
+        0 => {
+            let pasted: Vec<String> = rows.iter().map(|r| r.join(", ")).collect();
+            form_body(&[("subject", "handover"), ("body", &pasted.join("\r\n"))])
+        }
+        1 => json_upload(rng, "export.csv", &csv_text(&head, &rows, b',')),
+        _ => json_upload(rng, "export.xlsx", &xlsx(&head, &rows)),
+    };
+    (format!("upload-{index}-format-{format}"), bytes)
 }
 
 fn stranger(rng: &mut ChaCha8Rng, people: &[Customer]) -> Customer {

@@ -580,8 +580,7 @@ impl Extractor {
                 }
                 (mail_parser::PartType::Html(html), None) => {
                     self.charge_work(html.len())?;
-                    self.extract_markup(html, &path);
-                    Ok(())
+                    self.extract_markup(html, depth, &path)
                 }
                 (mail_parser::PartType::Binary(bytes) | mail_parser::PartType::InlineBinary(bytes), None) => {
                     self.extract_any(bytes, depth + 1, &path)
@@ -597,8 +596,7 @@ impl Extractor {
     fn extract_text(&mut self, text: Cow<'_, str>, depth: u32, source: &str) -> Step {
         let trimmed = text.trim_start();
         if trimmed.starts_with('<') {
-            self.extract_markup(&text, source);
-            return Ok(());
+            return self.extract_markup(&text, depth, source);
         }
         if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.extract_json(&text, depth, source)? {
             return Ok(());
@@ -617,6 +615,14 @@ impl Extractor {
         }
         if is_form_urlencoded(&text) {
             return self.extract_form(&text, depth, source);
+        }
+        // A file pasted as base64 into a message among other lines is read as well; the
+        // text stays as it is.
+        for block in base64_blocks(&text) {
+            if let Some(bytes) = text.get(block).and_then(embedded_file) {
+                let step = self.extract_any(&bytes, depth + 1, source);
+                self.soft(step)?;
+            }
         }
         self.extract_table_or_prose(text, source);
         Ok(())
@@ -881,10 +887,12 @@ impl Extractor {
     /// Tolerant HTML/XML reader: tags are dropped, block tags break lines, table rows
     /// become row segments. Hand-written because real HTML is rarely well-formed XML and
     /// a full HTML5 parser is far heavier than this needs.
-    fn extract_markup(&mut self, markup: &str, source: &str) {
+    fn extract_markup(&mut self, markup: &str, depth: u32, source: &str) -> Step {
         // XML keeps data in attributes too (`<customer name="…" phone="…"/>`); HTML only
-        // in the addresses of mailto: and tel: links.
+        // in the addresses of mailto: and tel: links. Either may carry a file in a
+        // `data:` URI (a download link, an embedded object), read after the text.
         let html = looks_like_html(markup);
+        let mut embedded: Vec<Vec<u8>> = Vec::new();
         let mut prose = String::new();
         let mut row: Option<String> = None;
         let mut rest = markup;
@@ -923,6 +931,14 @@ impl Extractor {
                 let mut values: Vec<String> = Vec::new();
                 for_each_attribute(tag.get(name.len()..).unwrap_or_default(), |key, value| {
                     let value = decode_entities(value);
+                    let is_data_uri = value
+                        .trim_start()
+                        .get(..5)
+                        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"));
+                    if is_data_uri {
+                        embedded.extend(embedded_file(&value));
+                        return;
+                    }
                     let wanted = if html {
                         key.eq_ignore_ascii_case("href")
                             .then(|| strip_link_scheme(value.trim()))
@@ -995,6 +1011,11 @@ impl Extractor {
             self.push_row(&done, source);
         }
         self.push_prose(prose, source);
+        for bytes in embedded {
+            let step = self.extract_any(&bytes, depth + 1, source);
+            self.soft(step)?;
+        }
+        Ok(())
     }
 
     fn extract_ooxml_parts(
@@ -1249,14 +1270,27 @@ fn embedded_file(text: &str) -> Option<Vec<u8>> {
         None if text.len() >= MIN_EMBEDDED_BASE64 => decode_base64(text)?,
         None => return None,
     };
-    // Only a decoding that is surely a file is read: text in a legacy 8-bit encoding is
-    // not told apart from decoded junk (a long run of letters is valid base64 too).
+    // Only a decoding that is surely a file is read: a container, or text in UTF-8 (or
+    // after a byte order mark) without a control character or an undecodable unit. Text
+    // in a legacy 8-bit encoding is not told apart from decoded junk (a long run of
+    // letters is valid base64 too).
+    if sniff_binary_format(&bytes).is_some() {
+        return Some(bytes);
+    }
     let has_bom = [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]]
         .iter()
         .any(|bom| bytes.starts_with(bom));
-    let is_clean_text =
-        || std::str::from_utf8(&bytes).is_ok_and(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()));
-    (sniff_binary_format(&bytes).is_some() || has_bom || is_clean_text()).then_some(bytes)
+    let text = if has_bom {
+        decode_text(&bytes)
+    } else {
+        std::str::from_utf8(&bytes).ok().map(Cow::Borrowed)
+    };
+    let is_clean = text.is_some_and(|text| {
+        !text
+            .chars()
+            .any(|c| (c.is_control() && !c.is_whitespace()) || c == char::REPLACEMENT_CHARACTER)
+    });
+    is_clean.then_some(bytes)
 }
 
 /// Decodes base64 in the standard or the URL-safe alphabet, padded or not, whole or
@@ -1294,6 +1328,52 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     base64::engine::GeneralPurpose::new(alphabet, config)
         .decode(&compact)
         .ok()
+}
+
+/// Shortest line that starts a block of base64 in other text: `base64` and MIME wrap
+/// at 76, PEM at 64.
+const MIN_BASE64_LINE: usize = 40;
+
+/// The spans of `text` that are base64 wrapped in lines of one width (or one long line)
+/// among other lines: runs of lines of at least [`MIN_BASE64_LINE`] characters of the
+/// base64 alphabets without a space, each as long as the first, and a shorter last line.
+fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
+    let is_base64_line = |line: &str| {
+        line.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+    };
+    let mut blocks = Vec::new();
+    // The open block: its start, end and line width.
+    let mut open: Option<(usize, usize, usize)> = None;
+    let mut at = 0;
+    for raw_line in text.split_inclusive('\n') {
+        let start = at;
+        at += raw_line.len();
+        let line = raw_line.trim_end_matches(['\n', '\r']);
+        let end = start + line.len();
+        // Ordinary lines have a space early: the cheap test first.
+        let candidate = !line.is_empty() && memchr::memchr(b' ', line.as_bytes()).is_none() && is_base64_line(line);
+        open = match open {
+            Some((block_start, _, width)) if candidate && line.len() == width => Some((block_start, end, width)),
+            Some((block_start, _, width)) if candidate && line.len() < width => {
+                blocks.push(block_start..end);
+                None
+            }
+            Some((block_start, block_end, _)) => {
+                blocks.push(block_start..block_end);
+                None
+            }
+            None => None,
+        };
+        if open.is_none() && candidate && line.len() >= MIN_BASE64_LINE && blocks.last().is_none_or(|b| b.end != end) {
+            open = Some((start, end, line.len()));
+        }
+    }
+    if let Some((block_start, block_end, _)) = open {
+        blocks.push(block_start..block_end);
+    }
+    blocks.retain(|block| block.len() >= MIN_EMBEDDED_BASE64);
+    blocks
 }
 
 /// Whether `text` is a form body (`application/x-www-form-urlencoded`): `name=value`

@@ -351,6 +351,18 @@ fn formats_and_encodings() {
             format!("upload=1&file={}", percent_encoding::utf8_percent_encode(&format!("data:text/csv;base64,{}", String::from_utf8(base64_of(csv)).unwrap()), percent_encoding::NON_ALPHANUMERIC)).into_bytes(),
             ok(&["upload: 1", "Lee, Bo | bo@y.io"], 3),
         ),
+        // Base64 pasted among other lines of a message, and a download link's `data:`
+        // URI, are read as the file; the rest of the text stays.
+        (
+            "base64 pasted in prose",
+            [&b"Hi, the list is below.\n\n"[..], &wrapped_base64(csv, 64), b"\n\nThanks, Alex\n"].concat(),
+            ok(&["Lee, Bo | bo@y.io", "Hi, the list is below.", "Thanks, Alex"], 3),
+        ),
+        (
+            "html download link",
+            format!(r#"<p>Export: <a download="c.csv" href="data:text/csv;base64,{}">c.csv</a></p>"#, String::from_utf8(base64_of(csv)).unwrap()).into_bytes(),
+            ok(&["Lee, Bo | bo@y.io", "Export: c.csv"], 3),
+        ),
         ("not a form", b"AT&T x=1&y".to_vec(), ok(&["AT&T x=1&y"], 0)),
         ("empty", Vec::new(), ok(&[], 0)),
         ("binary junk keeps strings", b"\x00\x01\x02\x03\xff\xfeSECRETVALUE\x00\x01\x02\x03\x04\x05\x06\x07".to_vec(), ok(&["SECRETVALUE"], 0)),
@@ -358,6 +370,36 @@ fn formats_and_encodings() {
     ];
     for (name, bytes, expect) in &cases {
         check(name, bytes, &d, expect);
+    }
+}
+
+/// Base64 that decodes to neither a container nor clean text (a key, a hash, junk that
+/// starts with a byte order mark) is no file: it stays the text it is, and nothing else
+/// is extracted, for the detectors to see the key.
+#[test]
+fn base64_of_no_file_stays_text() {
+    let junk_after_bom: Vec<u8> = (0..=255u8).rev().cycle().take(300).collect();
+    let key_like: Vec<u8> = (0..200u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for (name, decoded) in [("junk after a bom", junk_after_bom), ("key-like bytes", key_like)] {
+        let pem = [
+            &b"-----BEGIN PUBLIC KEY-----\n"[..],
+            &wrapped_base64(&decoded, 64),
+            b"\n-----END PUBLIC KEY-----\n",
+        ]
+        .concat();
+        let bare = wrapped_base64(&decoded, 76);
+        let json = format!(r#"{{"key":"{}"}}"#, String::from_utf8(base64_of(&decoded)).unwrap()).into_bytes();
+        for (shape, bytes) in [("pem", pem), ("bare", bare), ("json", json)] {
+            let out = extract(&bytes, &Limits::default());
+            let texts: Vec<&str> = out.segments.iter().map(|s| s.text.as_str()).collect();
+            assert_eq!(texts.len(), 1, "{name} {shape}: {texts:?}");
+            let encoded = String::from_utf8(base64_of(&decoded)).unwrap();
+            let first_line = &encoded[..64];
+            assert!(texts[0].contains(first_line), "{name} {shape}: {texts:?}");
+            assert!(out.uninspectable.is_empty(), "{name} {shape}: {:?}", out.uninspectable);
+        }
     }
 }
 
