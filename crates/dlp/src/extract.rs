@@ -611,45 +611,80 @@ impl Extractor {
         // A file saved or pasted as base64 (`base64 customers.csv > notes.txt`) is read
         // as the file it encodes.
         if let Some(bytes) = embedded_file(&text) {
-            return self.extract_any(&bytes, depth + 1, source);
+            return self.extract_decoded(&bytes, depth, source);
         }
         if is_form_urlencoded(&text) {
             return self.extract_form(&text, depth, source);
         }
-        // A file pasted as base64 into a message among other lines is read as well; the
-        // text stays as it is.
-        for block in base64_blocks(&text) {
-            if let Some(bytes) = text.get(block).and_then(embedded_file) {
-                let step = self.extract_any(&bytes, depth + 1, source);
-                self.soft(step)?;
-            }
-        }
+        // A file pasted as base64 into a message among other lines is read as well, after
+        // the text, which stays as it is. A whole text of base64 was tried above.
+        let whole = text.trim();
+        let decoded: Vec<Vec<u8>> = base64_blocks(&text)
+            .into_iter()
+            .filter_map(|block| text.get(block))
+            .filter(|block| block.len() < whole.len())
+            .filter_map(|block| {
+                // A short line just after the block may be text (`Thanks`), not its end.
+                embedded_file(block).or_else(|| {
+                    let (full_lines, _) = block.trim_end().rsplit_once('\n')?;
+                    embedded_file(full_lines)
+                })
+            })
+            .collect();
         self.extract_table_or_prose(text, source);
+        for bytes in decoded {
+            self.extract_decoded(&bytes, depth, source)?;
+        }
         Ok(())
+    }
+
+    /// Reads a file decoded from text (base64, a `data:` URI, a form field) as a part of
+    /// its own. One nested past the depth limit is reported and the text around it read
+    /// on: a string of 42 bytes (`data:,data:,…`) must not stop the reading of the
+    /// records beside it.
+    fn extract_decoded(&mut self, bytes: &[u8], depth: u32, source: &str) -> Step {
+        self.charge_member()?;
+        let step = self.extract_any(bytes, depth + 1, source);
+        // The next row of the text around it is not a row of the decoded file.
+        self.rows_open = false;
+        match step {
+            Err(reason @ UninspectableReason::DepthExceeded { .. }) => {
+                self.out.uninspectable.push(reason);
+                Ok(())
+            }
+            other => self.soft(other),
+        }
     }
 
     /// A web form's body (`application/x-www-form-urlencoded`): each field is read
     /// decoded, short ones as `name: value` lines of one prose (one form is often one
     /// record), and a value that is a text of its own (a pasted list, JSON, markup or an
-    /// encoded file) as a part of its own.
+    /// encoded file) after it, as a part of its own.
     fn extract_form(&mut self, text: &str, depth: u32, source: &str) -> Step {
         let mut prose = String::new();
+        let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
         for (name, value) in form_urlencoded::parse(text.trim().as_bytes()) {
-            let part = join_source(source, &name);
-            let step = if let Some(bytes) = embedded_file(&value) {
-                self.extract_any(&bytes, depth + 1, &part)
+            // Base64 posted raw (`curl -d "file=$(base64 -w0 f)"`) has its `+` read as
+            // spaces: put back, it is the file.
+            let raw_base64 = || {
+                let spaced = value.contains(' ') && !value.contains(['\n', '\r', '\t']);
+                spaced.then(|| embedded_file(&value.replace(' ', "+"))).flatten()
+            };
+            if let Some(bytes) = embedded_file(&value).or_else(raw_base64) {
+                parts.push((join_source(source, &name), bytes));
             } else if value.contains('\n') || value.trim_start().starts_with(['{', '[', '<']) {
-                self.extract_any(value.as_bytes(), depth + 1, &part)
+                parts.push((join_source(source, &name), value.into_owned().into_bytes()));
             } else {
                 prose.push_str(&name);
                 prose.push_str(": ");
                 prose.push_str(&value);
                 prose.push('\n');
-                continue;
-            };
-            self.soft(step)?;
+            }
         }
         self.push_prose(prose, source);
+        for (part, bytes) in parts {
+            self.extract_decoded(&bytes, depth, &part)?;
+        }
         Ok(())
     }
 
@@ -791,8 +826,8 @@ impl Extractor {
         }
     }
 
-    /// Returns false when the text is not JSON, so the caller treats it as prose.
-    /// Reads `text` as JSON; `Ok(false)` when it is not JSON.
+    /// Reads `text` as JSON; `Ok(false)` when it is not JSON. Files carried in its
+    /// strings are read after its own text.
     fn extract_json(&mut self, text: &str, depth: u32, source: &str) -> Result<bool, UninspectableReason> {
         let mut values = Vec::new();
         for value in serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>() {
@@ -801,48 +836,20 @@ impl Extractor {
                 Err(_) => return Ok(false),
             }
         }
+        let mut files = Vec::new();
+        let mut path = source.to_string();
         for value in &mut values {
-            self.extract_embedded_json_files(value, depth, source)?;
+            take_embedded_json_files(value, &mut path, &mut files);
         }
         let mut prose = String::new();
         for value in &values {
             self.walk_json(value, &mut prose, source);
         }
         self.push_prose(prose, source);
-        Ok(true)
-    }
-
-    /// Reads the files a JSON value carries in its strings (web apps post a file as a
-    /// `data:` URI or as base64 in JSON), each as a part of its own named by its key, and
-    /// leaves `null` in their place.
-    fn extract_embedded_json_files(&mut self, value: &mut serde_json::Value, depth: u32, source: &str) -> Step {
-        use serde_json::Value;
-        match value {
-            Value::Object(map) => {
-                for (key, item) in map.iter_mut() {
-                    self.extract_embedded_json_file(item, depth, &join_source(source, key))?;
-                }
-            }
-            Value::Array(items) => {
-                for item in items {
-                    self.extract_embedded_json_file(item, depth, source)?;
-                }
-            }
-            _ => {}
+        for (part, bytes) in files {
+            self.extract_decoded(&bytes, depth, &part)?;
         }
-        Ok(())
-    }
-
-    fn extract_embedded_json_file(&mut self, item: &mut serde_json::Value, depth: u32, source: &str) -> Step {
-        let serde_json::Value::String(text) = item else {
-            return self.extract_embedded_json_files(item, depth, source);
-        };
-        let Some(bytes) = embedded_file(text) else {
-            return Ok(());
-        };
-        *item = serde_json::Value::Null;
-        let step = self.extract_any(&bytes, depth + 1, source);
-        self.soft(step)
+        Ok(true)
     }
 
     /// A JSON object or array with few scalars in total (however nested, e.g.
@@ -856,6 +863,8 @@ impl Extractor {
             _ => false,
         };
         if record && json_scalars(value, &mut scalars) {
+            // Empty cells (nulls, and the files taken out of it) make no row of their own.
+            scalars.retain(|scalar| !scalar.is_empty());
             self.push_row(&scalars.join(CELL_SEPARATOR), source);
             return;
         }
@@ -935,8 +944,8 @@ impl Extractor {
                         .trim_start()
                         .get(..5)
                         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"));
-                    if is_data_uri {
-                        embedded.extend(embedded_file(&value));
+                    if let Some(bytes) = is_data_uri.then(|| embedded_file(&value)).flatten() {
+                        embedded.push(bytes);
                         return;
                     }
                     let wanted = if html {
@@ -1012,8 +1021,7 @@ impl Extractor {
         }
         self.push_prose(prose, source);
         for bytes in embedded {
-            let step = self.extract_any(&bytes, depth + 1, source);
-            self.soft(step)?;
+            self.extract_decoded(&bytes, depth, source)?;
         }
         Ok(())
     }
@@ -1203,6 +1211,40 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
     Ok(rows)
 }
 
+/// Takes the files a JSON value carries in its strings (web apps post a file as a
+/// `data:` URI or as base64 in JSON) into `files`, each named by its keys' path, and
+/// leaves `null` in their place. `path` is the path of `value`, restored on return: a
+/// path is copied only for a string that holds a file, so long keys cost no more than
+/// their reading (a copy per key was quadratic in a key's length and count).
+fn take_embedded_json_files(value: &mut serde_json::Value, path: &mut String, files: &mut Vec<(String, Vec<u8>)>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                let parent = path.len();
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(key);
+                take_embedded_json_files(item, path, files);
+                path.truncate(parent);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                take_embedded_json_files(item, path, files);
+            }
+        }
+        Value::String(text) => {
+            if let Some(bytes) = embedded_file(text) {
+                files.push((path.clone(), bytes));
+                *value = Value::Null;
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A binary format recognised by its magic bytes.
 enum BinaryFormat {
     Zip,
@@ -1249,63 +1291,119 @@ const MIN_EMBEDDED_BASE64: usize = 64;
 
 /// The file a text value carries encoded: a `data:` URI, or the whole value in base64
 /// (how web apps post a file in JSON or a form, and how a file is pasted into a message
-/// to hide it). `None` for anything else, and for encoded bytes that are neither a
-/// known container nor text, such as a key or a hash that happens to be base64, or an
-/// image (images are not read: there is no OCR).
+/// to hide it). `None` for anything else, for a `data:` URI of an image, a sound, a
+/// video or a font (not read: there is no OCR), and for encoded bytes that are neither
+/// a known container nor text, such as a key or a hash.
 fn embedded_file(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
-    let bytes = match text.get(..5).filter(|scheme| scheme.eq_ignore_ascii_case("data:")) {
-        Some(_) => {
-            let (header, payload) = text.get(5..)?.split_once(',')?;
-            let is_base64 = header
-                .rsplit(';')
-                .next()
-                .is_some_and(|last| last.trim().eq_ignore_ascii_case("base64"));
-            if is_base64 {
-                decode_base64(payload)?
-            } else {
-                percent_encoding::percent_decode_str(payload).collect()
-            }
+    if let Some(uri) = DataUri::parse(text) {
+        let media_type = uri.media_type.to_ascii_lowercase();
+        if ["image/", "audio/", "video/", "font/"]
+            .iter()
+            .any(|kind| media_type.starts_with(kind))
+        {
+            return None;
         }
-        None if text.len() >= MIN_EMBEDDED_BASE64 => decode_base64(text)?,
-        None => return None,
-    };
-    // Only a decoding that is surely a file is read: a container, or text in UTF-8 (or
-    // after a byte order mark) without a control character or an undecodable unit. Text
-    // in a legacy 8-bit encoding is not told apart from decoded junk (a long run of
-    // letters is valid base64 too).
-    if sniff_binary_format(&bytes).is_some() {
-        return Some(bytes);
+        let bytes = if uri.base64 {
+            decode_base64(uri.payload)?
+        } else {
+            percent_encoding::percent_decode_str(uri.payload).collect()
+        };
+        // Text it declares is read in any encoding; other bytes as for bare base64, so
+        // a key in a `data:` URI stays text for the detectors.
+        let declared_text = media_type.starts_with("text/");
+        return (declared_text || sniff_binary_format(&bytes).is_some() || reads_as_text(&bytes)).then_some(bytes);
     }
+    if text.len() < MIN_EMBEDDED_BASE64 {
+        return None;
+    }
+    let bytes = decode_base64(text)?;
+    (sniff_binary_format(&bytes).is_some() || reads_as_text(&bytes)).then_some(bytes)
+}
+
+/// Whether decoded bytes are text: UTF-8, or UTF-16 or UTF-8 after a byte order mark,
+/// with at most one character in a hundred a control character, an undecodable byte or
+/// unit, or a private-use character (so a stray byte does not hide a file). Random bytes (a key)
+/// fail: one in eight is a control byte, most are not UTF-8, and as UTF-16 one unit in
+/// eight is a surrogate or private. Text in a legacy 8-bit encoding does not count:
+/// repetitive junk (the decoding of `aaaa…`) reads as Windows-1252 just as well.
+fn reads_as_text(bytes: &[u8]) -> bool {
     let has_bom = [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]]
         .iter()
         .any(|bom| bytes.starts_with(bom));
+    // Read leniently: an undecodable byte counts as one odd character.
     let text = if has_bom {
-        decode_text(&bytes)
+        decode_text(bytes).unwrap_or_default()
     } else {
-        std::str::from_utf8(&bytes).ok().map(Cow::Borrowed)
+        String::from_utf8_lossy(bytes)
     };
-    let is_clean = text.is_some_and(|text| {
-        !text
-            .chars()
-            .any(|c| (c.is_control() && !c.is_whitespace()) || c == char::REPLACEMENT_CHARACTER)
-    });
-    is_clean.then_some(bytes)
+    let (mut chars, mut odd) = (0usize, 0usize);
+    for c in text.chars() {
+        chars += 1;
+        let private = matches!(c, '\u{E000}'..='\u{F8FF}');
+        if (c.is_control() && !c.is_whitespace()) || c == char::REPLACEMENT_CHARACTER || private {
+            odd += 1;
+        }
+    }
+    chars > 0 && odd * 100 <= chars
+}
+
+/// A `data:` URI (RFC 2397): `data:[type/subtype][;attribute=value]*[;base64],payload`.
+struct DataUri<'t> {
+    media_type: &'t str,
+    base64: bool,
+    payload: &'t str,
+}
+
+impl<'t> DataUri<'t> {
+    /// Only the URI's own grammar is taken: `Data: Ana Rossi, …` is a line of text.
+    fn parse(text: &'t str) -> Option<Self> {
+        let rest = text
+            .get(5..)
+            .filter(|_| text.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:")))?;
+        let (header, payload) = rest.split_once(',')?;
+        let is_token = |part: &str| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~%".contains(&b))
+        };
+        let mut parameters = header.split(';');
+        let media_type = parameters.next().unwrap_or_default();
+        let media_type_is_valid = media_type.is_empty()
+            || media_type
+                .split_once('/')
+                .is_some_and(|(kind, subtype)| is_token(kind) && is_token(subtype));
+        let mut base64 = false;
+        for parameter in parameters {
+            match parameter.split_once('=') {
+                _ if parameter.eq_ignore_ascii_case("base64") && !base64 => base64 = true,
+                Some((attribute, value)) if !base64 && is_token(attribute) && is_token(value.trim_matches('"')) => {}
+                _ => return None,
+            }
+        }
+        media_type_is_valid.then_some(DataUri {
+            media_type,
+            base64,
+            payload,
+        })
+    }
 }
 
 /// Decodes base64 in the standard or the URL-safe alphabet, padded or not, whole or
-/// wrapped in lines of one length (as MIME and `base64` wrap it). `None` for anything
-/// else: a list of words one to a line is not base64, even when its letters would be.
+/// wrapped in lines of one width (as MIME and `base64` wrap it; trailing spaces, which
+/// mail clients leave, ignored). `None` for anything else: a list of words one to a
+/// line is not base64, even when its letters would be.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     let text = text.trim();
-    let mut lines = text.lines().map(|line| line.trim_end_matches('\r')).peekable();
+    let mut lines = text.lines().map(str::trim_end).peekable();
     let width = lines.peek().map_or(0, |line| line.len());
     let mut compact = Vec::with_capacity(text.len());
     let mut url_safe = false;
     while let Some(line) = lines.next() {
         let is_last = lines.peek().is_none();
-        if !is_last && (line.len() != width || width % 4 != 0) || line.len() > width {
+        if (!is_last && line.len() != width) || line.len() > width {
             return None;
         }
         for &byte in line.as_bytes() {
@@ -1334,40 +1432,57 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// at 76, PEM at 64.
 const MIN_BASE64_LINE: usize = 40;
 
-/// The spans of `text` that are base64 wrapped in lines of one width (or one long line)
-/// among other lines: runs of lines of at least [`MIN_BASE64_LINE`] characters of the
-/// base64 alphabets without a space, each as long as the first, and a shorter last line.
+/// The spans of `text` that may be base64 wrapped in lines of one width (or one long
+/// line) among other lines: runs of lines of at least [`MIN_BASE64_LINE`] characters of
+/// the base64 alphabets, each as long as the first, and a shorter last line. A line
+/// with padding (`=`) ends its block. Trailing spaces are ignored.
 fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     let is_base64_line = |line: &str| {
-        line.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        !line.is_empty()
+            && memchr::memchr(b' ', line.as_bytes()).is_none()
+            && line
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
     };
     let mut blocks = Vec::new();
-    // The open block: its start, end and line width.
+    // The open block: its start, its end so far and its line width.
     let mut open: Option<(usize, usize, usize)> = None;
     let mut at = 0;
     for raw_line in text.split_inclusive('\n') {
         let start = at;
         at += raw_line.len();
-        let line = raw_line.trim_end_matches(['\n', '\r']);
+        // Ordinary lines are shorter, or hold a space early: the cheap tests first.
+        let line = raw_line.trim_end();
         let end = start + line.len();
-        // Ordinary lines have a space early: the cheap test first.
-        let candidate = !line.is_empty() && memchr::memchr(b' ', line.as_bytes()).is_none() && is_base64_line(line);
+        let candidate = is_base64_line(line);
+        let padded = candidate && line.ends_with('=');
         open = match open {
-            Some((block_start, _, width)) if candidate && line.len() == width => Some((block_start, end, width)),
-            Some((block_start, _, width)) if candidate && line.len() < width => {
+            Some((block_start, _, width)) if candidate && line.len() == width && !padded => {
+                Some((block_start, end, width))
+            }
+            Some((block_start, _, width)) if candidate && line.len() <= width => {
                 blocks.push(block_start..end);
                 None
             }
             Some((block_start, block_end, _)) => {
                 blocks.push(block_start..block_end);
-                None
+                if candidate && line.len() >= MIN_BASE64_LINE {
+                    // A longer line starts a block of its own.
+                    Some((start, end, line.len()))
+                } else {
+                    None
+                }
+            }
+            None if candidate && line.len() >= MIN_BASE64_LINE => {
+                if padded {
+                    blocks.push(start..end);
+                    None
+                } else {
+                    Some((start, end, line.len()))
+                }
             }
             None => None,
         };
-        if open.is_none() && candidate && line.len() >= MIN_BASE64_LINE && blocks.last().is_none_or(|b| b.end != end) {
-            open = Some((start, end, line.len()));
-        }
     }
     if let Some((block_start, block_end, _)) = open {
         blocks.push(block_start..block_end);
@@ -1377,16 +1492,21 @@ fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Whether `text` is a form body (`application/x-www-form-urlencoded`): `name=value`
-/// pairs joined by `&` in one run without whitespace (the encoding writes a space as
-/// `+` or `%20`), with an `&` or an escape, since one bare `name=value` is as likely a
-/// line of a configuration file.
+/// pairs in one run without whitespace (the encoding writes a space as `+` or `%20`),
+/// with two pairs or more, or a `%XX` escape. One bare `name=value` with a `+` is as
+/// likely a line of a configuration file (`client_secret=AbC+dEf`), and is left as it is.
 fn is_form_urlencoded(text: &str) -> bool {
     let text = text.trim();
     let is_name_byte = |b: u8| b.is_ascii_alphanumeric() || b"_-.[]%+*~".contains(&b);
+    let pairs = || text.split('&').filter(|pair| !pair.is_empty());
+    let has_escape = text
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
     !text.is_empty()
-        && text.bytes().any(|b| matches!(b, b'&' | b'%' | b'+'))
         && !text.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-        && text.split('&').filter(|pair| !pair.is_empty()).all(|pair| {
+        && (has_escape || pairs().nth(1).is_some())
+        && pairs().all(|pair| {
             pair.split_once('=')
                 .is_some_and(|(name, _)| !name.is_empty() && name.bytes().all(is_name_byte))
         })

@@ -325,7 +325,7 @@ fn formats_and_encodings() {
         // Files carried encoded: in base64, whole or wrapped in lines as `base64` writes
         // it, or in the URL-safe alphabet without padding; in a JSON string as a `data:`
         // URI or bare base64 (how web apps post a file), each a part of its own.
-        ("base64 of a csv, wrapped", wrapped_base64(csv, 76), ok(&["Lee, Bo | bo@y.io"], 3)),
+        ("base64 of a csv, wrapped", wrapped_base64(LONG_CSV, 76), ok(&["Lee, Bo | bo@y.io | +1 415 555 0100"], 4)),
         ("url-safe unpadded base64 of a zip", url_safe_base64(&zip_of(&[("c.csv", csv)])), ok(&["Ana Rossi | ana@x.io"], 3)),
         (
             "json with a data uri",
@@ -355,8 +355,8 @@ fn formats_and_encodings() {
         // URI, are read as the file; the rest of the text stays.
         (
             "base64 pasted in prose",
-            [&b"Hi, the list is below.\n\n"[..], &wrapped_base64(csv, 64), b"\n\nThanks, Alex\n"].concat(),
-            ok(&["Lee, Bo | bo@y.io", "Hi, the list is below.", "Thanks, Alex"], 3),
+            [&b"Hi, the list is below.\n\n"[..], &wrapped_base64(LONG_CSV, 64), b"\n\nThanks, Alex\n"].concat(),
+            ok(&["Lee, Bo | bo@y.io | +1 415 555 0100", "Hi, the list is below.", "Thanks, Alex"], 4),
         ),
         (
             "html download link",
@@ -371,6 +371,151 @@ fn formats_and_encodings() {
     for (name, bytes, expect) in &cases {
         check(name, bytes, &d, expect);
     }
+}
+
+/// A CSV whose base64 is two lines at 64 or 76, holds a `+` and ends in padding.
+const LONG_CSV: &[u8] = b"name,email,phone\nAna Rossi,ana@x.io,+39 347 123 4567\n\"Lee, Bo\",bo@y.io,+1 415 555 0100\nKavya Reddy,kavya~@x.io,+91 98765 43210\n";
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Files carried encoded are read whatever surrounds them, and text that only looks
+/// encoded keeps its words (each case once found wrong in review).
+#[test]
+fn encoded_files_and_their_look_alikes() {
+    let d = Limits::default();
+    let encoded = text_of(&base64_of(LONG_CSV));
+    assert!(encoded.contains('+') && encoded.ends_with('='), "{encoded}");
+    let depth_chain = "data:,".repeat(7) + "x";
+    let too_deep = |r: &UninspectableReason| matches!(r, UninspectableReason::DepthExceeded { .. });
+    let cases: Vec<(&str, Vec<u8>, Limits, Expect)> = vec![
+        // A short chain of data: URIs past the depth limit is reported, and the record
+        // beside it is still read.
+        (
+            "json depth chain beside a record",
+            format!(r#"{{"a":"{depth_chain}","name":"Ana Rossi","email":"ana@x.io"}}"#).into_bytes(),
+            d,
+            Expect {
+                contains: &["Ana Rossi | ana@x.io"],
+                rows: 1,
+                reason: Some(too_deep),
+            },
+        ),
+        (
+            "form depth chain beside fields",
+            format!(
+                "a={}&name=Ana+Rossi&email=ana%40x.io",
+                depth_chain.replace(':', "%3A").replace(',', "%2C")
+            )
+            .into_bytes(),
+            d,
+            Expect {
+                contains: &["name: Ana Rossi\nemail: ana@x.io"],
+                rows: 0,
+                reason: Some(too_deep),
+            },
+        ),
+        // One stray byte does not hide the file.
+        (
+            "base64 with a stray nul",
+            base64_of(&[LONG_CSV, b"\0"].concat()),
+            d,
+            ok(&["Lee, Bo | bo@y.io"], 5),
+        ),
+        (
+            "base64 with a stray invalid byte",
+            base64_of(&[LONG_CSV, b"\xff"].concat()),
+            d,
+            ok(&["Lee, Bo | bo@y.io"], 5),
+        ),
+        // Base64 posted raw in a form has its `+` read as a space.
+        (
+            "raw base64 in a form",
+            format!("subject=x&file={encoded}").into_bytes(),
+            d,
+            ok(&["subject: x", "Lee, Bo | bo@y.io"], 4),
+        ),
+        // A short line after one line of base64, and base64 wrapped at 70 with trailing
+        // spaces, as mail clients leave them.
+        (
+            "one line of base64 then a name",
+            format!("Here it is:\n{encoded}\nAlex\n").into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io", "Here it is:", "Alex"], 4),
+        ),
+        (
+            "base64 wrapped at 70 with trailing spaces",
+            format!(
+                "Here:\n{}\nThanks\n",
+                encoded
+                    .as_bytes()
+                    .chunks(70)
+                    .map(|line| format!("{}  ", text_of(line)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+            .into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io", "Thanks"], 4),
+        ),
+        // Text that only starts like a data: URI, or a secret with a `+`, is text.
+        (
+            "a line starting with Data:",
+            b"Data: Ana Rossi, ana@x.io, +39 347 123 4567".to_vec(),
+            d,
+            ok(&["Data: Ana Rossi, ana@x.io, +39 347 123 4567"], 0),
+        ),
+        (
+            "json string starting with DATA:",
+            br#"{"msg":"DATA: Ana Rossi, ana@x.io"}"#.to_vec(),
+            d,
+            ok(&["DATA: Ana Rossi, ana@x.io"], 1),
+        ),
+        (
+            "a secret with a plus is no form",
+            b"client_secret=AbCdEfGh12+IjKlMnOp34+QrStUv56".to_vec(),
+            d,
+            ok(&["client_secret=AbCdEfGh12+IjKlMnOp34+QrStUv56"], 0),
+        ),
+        // A key in an XML data: URI stays text.
+        (
+            "xml data uri of a key",
+            format!(
+                r#"<k value="data:application/octet-stream;base64,{}"/>"#,
+                text_of(&base64_of(
+                    &(0..64u32)
+                        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                        .collect::<Vec<_>>()
+                ))
+            )
+            .into_bytes(),
+            d,
+            ok(&["data:application/octet-stream;base64,"], 0),
+        ),
+        // Every decoded part counts as a member.
+        (
+            "decoded parts are members",
+            format!("[{}]", vec![format!(r#""data:text/plain,part""#); 12].join(",")).into_bytes(),
+            Limits { max_members: 10, ..d },
+            fails(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 10 })),
+        ),
+    ];
+    for (name, bytes, limits, expect) in &cases {
+        check(name, bytes, limits, expect);
+    }
+    // The rows of a JSON array keep their source after a file carried in one of them.
+    let json =
+        format!(r#"[{{"n":"Ana","e":"ana@x.io","f":"data:text/csv;base64,{encoded}"}},{{"n":"Bo","e":"bo@y.io"}}]"#);
+    let out = extract(json.as_bytes(), &d);
+    let parent = out.segments.iter().find(|s| s.text.contains("Bo | bo@y.io")).unwrap();
+    assert_eq!(parent.source, "", "{:?}", out.segments);
+    let decoded = out
+        .segments
+        .iter()
+        .find(|s| s.text.contains("Lee, Bo | bo@y.io"))
+        .unwrap();
+    assert_eq!(decoded.source, "f", "{:?}", out.segments);
 }
 
 /// Base64 that decodes to neither a container nor clean text (a key, a hash, junk that
