@@ -1499,13 +1499,15 @@ fn is_form_urlencoded(text: &str) -> bool {
     let text = text.trim();
     let is_name_byte = |b: u8| b.is_ascii_alphanumeric() || b"_-.[]%+*~".contains(&b);
     let pairs = || text.split('&').filter(|pair| !pair.is_empty());
-    let has_escape = text
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    // Lazily, after the whitespace test that ends at the first space of ordinary text.
+    let has_escape = || {
+        text.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+    };
     !text.is_empty()
         && !text.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-        && (has_escape || pairs().nth(1).is_some())
+        && (pairs().nth(1).is_some() || has_escape())
         && pairs().all(|pair| {
             pair.split_once('=')
                 .is_some_and(|(name, _)| !name.is_empty() && name.bytes().all(is_name_byte))
