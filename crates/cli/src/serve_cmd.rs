@@ -239,16 +239,16 @@ pub fn bootstrap(ctx: &Context) -> anyhow::Result<()> {
     }
 }
 
-/// The live DLP engine, brought up to date before each part is inspected.
+/// The live DLP engine, brought up to date before each upload is inspected.
 struct LiveScanner {
     gateway: Arc<Gateway>,
     engine: Arc<gateway::DlpEngine>,
 }
 
 impl icap::ContentScanner for LiveScanner {
-    fn scan(&self, bytes: &[u8], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
+    fn scan(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
         self.gateway.refresh_dlp(&self.engine).map_err(|e| e.to_string())?;
-        Ok(self.engine.inspect(bytes, context))
+        Ok(self.engine.inspect_parts(parts, context))
     }
 }
 

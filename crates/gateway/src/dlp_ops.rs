@@ -79,9 +79,14 @@ impl DlpEngine {
     /// Inspects with the index as of the last refresh. Callers that must see
     /// the vault's latest changes call [`Gateway::refresh_dlp`] first.
     pub fn inspect(&self, bytes: &[u8], context: &dlp::ScanContext) -> dlp::ScanResult {
+        self.inspect_parts(&[bytes], context)
+    }
+
+    /// [`dlp::Inspector::inspect_parts`] with the index as of the last refresh.
+    pub fn inspect_parts(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> dlp::ScanResult {
         // A poisoned lock means a refresh panicked mid-way; the index is still usable.
         let inspector = self.inspector.read().unwrap_or_else(|p| p.into_inner());
-        inspector.inspect(bytes, context)
+        inspector.inspect_parts(parts, context)
     }
 }
 

@@ -12,16 +12,16 @@ use crate::{InspectionOutcome, Inspector, Upload};
 /// gateway). An `Err` stops the upload: recorded before released.
 pub type RecordVerdict = dyn Fn(&Upload, &dlp::ScanResult) -> Result<(), String> + Send + Sync;
 
-/// What inspects one body part: a [`dlp::Inspector`], or an engine that first
-/// brings its index up to date (an `Err` stops the upload: fail closed).
+/// What inspects an upload's body parts: a [`dlp::Inspector`], or an engine that
+/// first brings its index up to date (an `Err` stops the upload: fail closed).
 pub trait ContentScanner: Send + Sync {
-    /// The verdict on `bytes`.
-    fn scan(&self, bytes: &[u8], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String>;
+    /// The verdict on the parts of one upload, taken together.
+    fn scan(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String>;
 }
 
 impl ContentScanner for dlp::Inspector {
-    fn scan(&self, bytes: &[u8], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
-        Ok(self.inspect(bytes, context))
+    fn scan(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
+        Ok(self.inspect_parts(parts, context))
     }
 }
 
@@ -52,24 +52,22 @@ impl Inspector for DlpInspector {
             channel: dlp::Channel::Upload,
             employment: self.employment,
         };
-        // Each part is a file or a form field of its own; the upload is as
-        // bad as its worst part.
-        let mut worst: Option<dlp::ScanResult> = None;
-        for part in &upload.parts {
-            match self.engine.scan(&part.data, &context) {
-                Ok(result) if worst.as_ref().is_none_or(|w| result.verdict >= w.verdict) => worst = Some(result),
-                Ok(_) => {}
-                Err(_) => {
-                    return InspectionOutcome::Block {
-                        reason: "this upload was stopped because custodia could not bring its data protection \
-                                 index up to date; try again later or contact your security team"
-                            .into(),
-                    }
+        if upload.parts.is_empty() {
+            return InspectionOutcome::Allow;
+        }
+        // The parts are one upload: a customer list split over several files or
+        // fields, each under the block threshold, counts whole (judged part by part,
+        // ten files of four customers each passed).
+        let parts: Vec<&[u8]> = upload.parts.iter().map(|part| part.data.as_ref()).collect();
+        let result = match self.engine.scan(&parts, &context) {
+            Ok(result) => result,
+            Err(_) => {
+                return InspectionOutcome::Block {
+                    reason: "this upload was stopped because custodia could not bring its data protection \
+                             index up to date; try again later or contact your security team"
+                        .into(),
                 }
             }
-        }
-        let Some(result) = worst else {
-            return InspectionOutcome::Allow;
         };
         if (self.record)(upload, &result).is_err() {
             return InspectionOutcome::Block {
@@ -142,17 +140,79 @@ mod tests {
     }
 
     fn upload(body: &str) -> Upload {
+        upload_of_parts(&[body])
+    }
+
+    fn upload_of_parts(bodies: &[&str]) -> Upload {
         Upload {
             method: "POST".into(),
             url: "http://files.example/upload".into(),
             headers: vec![],
-            parts: vec![UploadPart {
-                field_name: None,
-                filename: None,
-                content_type: Some("text/plain".into()),
-                data: bytes::Bytes::from(body.to_owned()),
-            }],
+            parts: bodies
+                .iter()
+                .enumerate()
+                .map(|(i, body)| UploadPart {
+                    field_name: Some(format!("file{i}")),
+                    filename: Some(format!("part{i}.txt")),
+                    content_type: Some("text/plain".into()),
+                    data: bytes::Bytes::from(body.to_string()),
+                })
+                .collect(),
         }
+    }
+
+    #[test]
+    fn a_customer_list_split_over_parts_counts_whole() {
+        let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([1; 32]), dlp::EdmConfig::default());
+        let mut rows = Vec::new();
+        for i in 0..6 {
+            let (email, phone) = (format!("khach{i}@khach.vn"), format!("+84 90 555 01{i:02}"));
+            edm.add(
+                format!("C-{i}"),
+                &[
+                    (dlp::FieldKind::Email, email.as_str()),
+                    (dlp::FieldKind::Phone, phone.as_str()),
+                ],
+                Some("VN"),
+            );
+            rows.push(format!("{email}, {phone}"));
+        }
+        let fingerprints = dlp::FingerprintIndex::new(
+            &dlp::FingerprintKey::from_bytes([2; 32]),
+            dlp::FingerprintConfig::default(),
+        );
+        // A company that lets a record or two go up with an alert, and blocks five.
+        let rule = |name: &str, count, verdict| dlp::policy::Rule {
+            name: name.into(),
+            channels: vec![],
+            employment: vec![],
+            condition: dlp::policy::Condition::CustomersAtLeast { count },
+            verdict,
+        };
+        let policy = dlp::Policy {
+            rules: vec![
+                rule("customer record seen", 1, dlp::Verdict::Alert),
+                rule("bulk customer records", 5, dlp::Verdict::Block),
+            ],
+        };
+        let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
+        let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&recorded);
+        let inspector = DlpInspector::new(engine, move |_, result| {
+            sink.lock().unwrap().push(result.customer_records);
+            Ok(())
+        });
+        let parts: Vec<&str> = rows.iter().map(String::as_str).collect();
+        // Each part alone is one customer: an alert, let through.
+        for part in &parts {
+            assert_eq!(inspector.inspect(&upload(part)), InspectionOutcome::Allow);
+        }
+        // Together, in one upload, they are six: a bulk export, stopped.
+        match inspector.inspect(&upload_of_parts(&parts)) {
+            InspectionOutcome::Block { reason } => assert!(reason.contains("6 customer records"), "{reason}"),
+            InspectionOutcome::Allow => panic!("a list split over six parts passed"),
+        }
+        assert_eq!(*recorded.lock().unwrap(), vec![1, 1, 1, 1, 1, 1, 6]);
     }
 
     #[test]
