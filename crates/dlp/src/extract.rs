@@ -1447,11 +1447,25 @@ fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut blocks = Vec::new();
     // The open block: its start, its end so far and its line width.
     let mut open: Option<(usize, usize, usize)> = None;
-    let mut at = 0;
-    for raw_line in text.split_inclusive('\n') {
-        let start = at;
-        at += raw_line.len();
-        // Ordinary lines are shorter, or hold a space early: the cheap tests first.
+    let bytes = text.as_bytes();
+    let line_ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    let mut next_line = 0;
+    for line_end in line_ends {
+        let start = next_line;
+        next_line = line_end + 1;
+        let raw_line = text.get(start..line_end).unwrap_or_default();
+        // Most lines of text are short or hold a space early, and no block is open:
+        // they are passed over first, since every text is searched.
+        // A plain loop: the space is a few bytes in, too soon for memchr to pay off.
+        let head_has_space = || {
+            raw_line
+                .as_bytes()
+                .get(..MIN_BASE64_LINE)
+                .is_some_and(|head| head.contains(&b' '))
+        };
+        if open.is_none() && (raw_line.len() < MIN_BASE64_LINE || head_has_space()) {
+            continue;
+        }
         let line = raw_line.trim_end();
         let end = start + line.len();
         let candidate = is_base64_line(line);
