@@ -143,7 +143,15 @@ pub struct Extraction {
 
 /// Extracts text from `data` under `limits`. Never panics.
 pub fn extract(data: &[u8], limits: &Limits) -> Extraction {
-    extract_with_envelope(data, limits, true)
+    extract_with_envelope(&[data], limits, true)
+}
+
+/// [`extract`] of the parts of one transfer (the files and fields of one upload), under
+/// one set of [`Limits`] shared by all parts as by the members of an archive: with a
+/// budget each, a few hundred bytes of nested gzip per part made 200 MiB of text, and
+/// ten parts held 4 GB at once.
+pub fn extract_parts(parts: &[&[u8]], limits: &Limits) -> Extraction {
+    extract_with_envelope(parts, limits, true)
 }
 
 /// [`extract`] of a mail message being sent: its own envelope (`From`, `To`, `Cc`,
@@ -152,10 +160,10 @@ pub fn extract(data: &[u8], limits: &Limits) -> Extraction {
 /// rest (saved, copied or uploaded), are content: a saved message that lists fifty
 /// customers in `Cc` carries their records.
 pub fn extract_sent_mail(data: &[u8], limits: &Limits) -> Extraction {
-    extract_with_envelope(data, limits, false)
+    extract_with_envelope(&[data], limits, false)
 }
 
-fn extract_with_envelope(data: &[u8], limits: &Limits, envelope_is_content: bool) -> Extraction {
+fn extract_with_envelope(parts: &[&[u8]], limits: &Limits, envelope_is_content: bool) -> Extraction {
     let mut extractor = Extractor {
         envelope_is_content,
         limits: *limits,
@@ -165,8 +173,15 @@ fn extract_with_envelope(data: &[u8], limits: &Limits, envelope_is_content: bool
         out: Extraction::default(),
         rows_open: false,
     };
-    if let Err(reason) = extractor.extract_any(data, 0, "") {
-        extractor.out.uninspectable.push(reason);
+    for data in parts {
+        if let Err(reason) = extractor.extract_any(data, 0, "") {
+            let fatal = reason.is_fatal();
+            extractor.out.uninspectable.push(reason);
+            // A spent budget is spent for the parts after it too.
+            if fatal {
+                break;
+            }
+        }
     }
     extractor.out
 }
@@ -609,28 +624,33 @@ impl Extractor {
             return Ok(());
         }
         // A file saved or pasted as base64 (`base64 customers.csv > notes.txt`) is read
-        // as the file it encodes.
-        if let Some(bytes) = embedded_file(&text) {
-            return self.extract_decoded(&bytes, depth, source);
+        // as the file it encodes; the text too, unless the file is surely one.
+        let whole = embedded_file(&text, MIN_EMBEDDED_BASE64);
+        if let Some(file) = whole.as_ref().filter(|file| file.replaces(&text)) {
+            return self.extract_decoded(&file.bytes, depth, source);
         }
         if is_form_urlencoded(&text) {
             return self.extract_form(&text, depth, source);
         }
         // A file pasted as base64 into a message among other lines is read as well, after
-        // the text, which stays as it is. A whole text of base64 was tried above.
-        let whole = text.trim();
-        let decoded: Vec<Vec<u8>> = base64_blocks(&text)
-            .into_iter()
-            .filter_map(|block| text.get(block))
-            .filter(|block| block.len() < whole.len())
-            .filter_map(|block| {
-                // A short line just after the block may be text (`Thanks`), not its end.
-                embedded_file(block).or_else(|| {
-                    let (full_lines, _) = block.trim_end().rsplit_once('\n')?;
-                    embedded_file(full_lines)
+        // the text, which stays as it is.
+        let decoded: Vec<Vec<u8>> = match whole {
+            Some(file) => vec![file.bytes],
+            None => base64_blocks(&text)
+                .into_iter()
+                .filter_map(|block| text.get(block))
+                // The whole text was tried above.
+                .filter(|block| block.len() < text.trim().len())
+                .filter_map(|block| {
+                    // A short line just after the block may be text (`Thanks`), not its end.
+                    embedded_file(block, MIN_EMBEDDED_BASE64).or_else(|| {
+                        let (full_lines, _) = block.trim_end().rsplit_once('\n')?;
+                        embedded_file(full_lines, MIN_EMBEDDED_BASE64)
+                    })
                 })
-            })
-            .collect();
+                .map(|file| file.bytes)
+                .collect(),
+        };
         self.extract_table_or_prose(text, source);
         for bytes in decoded {
             self.extract_decoded(&bytes, depth, source)?;
@@ -668,13 +688,19 @@ impl Extractor {
             // spaces: put back, it is the file.
             let raw_base64 = || {
                 let spaced = value.contains(' ') && !value.contains(['\n', '\r', '\t']);
-                spaced.then(|| embedded_file(&value.replace(' ', "+"))).flatten()
+                spaced
+                    .then(|| embedded_file(&value.replace(' ', "+"), MIN_BASE64_VALUE))
+                    .flatten()
             };
-            if let Some(bytes) = embedded_file(&value).or_else(raw_base64) {
-                parts.push((join_source(source, &name), bytes));
+            let file = embedded_file(&value, MIN_BASE64_VALUE).or_else(raw_base64);
+            let keep_value = file.as_ref().is_none_or(|file| !file.replaces(&value));
+            if let Some(file) = file {
+                parts.push((join_source(source, &name), file.bytes));
             } else if value.contains('\n') || value.trim_start().starts_with(['{', '[', '<']) {
                 parts.push((join_source(source, &name), value.into_owned().into_bytes()));
-            } else {
+                continue;
+            }
+            if keep_value {
                 prose.push_str(&name);
                 prose.push_str(": ");
                 prose.push_str(&value);
@@ -906,8 +932,16 @@ impl Extractor {
         let mut row: Option<String> = None;
         let mut rest = markup;
         while let Some(open) = rest.find('<') {
-            let text = rest.get(..open).unwrap_or_default();
-            append_text(row.as_mut().unwrap_or(&mut prose), &decode_entities(text));
+            let text = decode_entities(rest.get(..open).unwrap_or_default());
+            // An element may hold a file in base64 (`<attachment>UEsDB…</attachment>`).
+            let file = (text.len() >= MIN_EMBEDDED_BASE64)
+                .then(|| embedded_file(&text, MIN_EMBEDDED_BASE64))
+                .flatten();
+            let surely_file = file.as_ref().is_some_and(|file| file.replaces(&text));
+            embedded.extend(file.map(|file| file.bytes));
+            if !surely_file {
+                append_text(row.as_mut().unwrap_or(&mut prose), &text);
+            }
             let after = rest.get(open..).unwrap_or_default();
             let close = if after.starts_with("<!--") {
                 after.find("-->").map(|i| i + 3)
@@ -944,9 +978,15 @@ impl Extractor {
                         .trim_start()
                         .get(..5)
                         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"));
-                    if let Some(bytes) = is_data_uri.then(|| embedded_file(&value)).flatten() {
-                        embedded.push(bytes);
-                        return;
+                    if let Some(file) = is_data_uri
+                        .then(|| embedded_file(&value, MIN_EMBEDDED_BASE64))
+                        .flatten()
+                    {
+                        let replaces = file.replaces(&value);
+                        embedded.push(file.bytes);
+                        if replaces {
+                            return;
+                        }
                     }
                     let wanted = if html {
                         key.eq_ignore_ascii_case("href")
@@ -1236,9 +1276,12 @@ fn take_embedded_json_files(value: &mut serde_json::Value, path: &mut String, fi
             }
         }
         Value::String(text) => {
-            if let Some(bytes) = embedded_file(text) {
-                files.push((path.clone(), bytes));
-                *value = Value::Null;
+            if let Some(file) = embedded_file(text, MIN_BASE64_VALUE) {
+                let replaces = file.replaces(text);
+                files.push((path.clone(), file.bytes));
+                if replaces {
+                    *value = Value::Null;
+                }
             }
         }
         _ => {}
@@ -1285,48 +1328,81 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
         .find_map(|(found, format)| found.then_some(BinaryFormat::Unsupported(format)))
 }
 
-/// Shortest bare base64 read as an encoded file: shorter runs are ids, hashes and
-/// tokens, and a file worth a look (a customer's row) is longer.
+/// Shortest bare base64 taken for a file in a text, in a block among its lines or in
+/// an element of markup: shorter runs are ids, hashes and tokens.
 const MIN_EMBEDDED_BASE64: usize = 64;
 
+/// Shortest base64 taken for a file in a JSON string or a form field, which may carry
+/// one record each (`{"row":"Y2xp…"}`, 48 characters for a name, an email and a phone).
+const MIN_BASE64_VALUE: usize = 16;
+
+/// Shortest decoding read as text in a legacy 8-bit encoding: past 256 bytes, random
+/// bytes always hold a control byte, so `decode_text` tells such text from them.
+const MIN_LEGACY_TEXT: usize = 256;
+
+/// A file found encoded in a text value.
+struct EmbeddedFile {
+    bytes: Vec<u8>,
+    /// A known container, or text in UTF-8 (or after a byte order mark), or text a
+    /// `data:` URI declares: the encoded text around it adds nothing. False for text
+    /// in a legacy encoding, which junk can pass for, so the encoded text is read too.
+    certain: bool,
+    /// Found in a `data:` URI, whose text is only the file's encoding.
+    data_uri: bool,
+}
+
+impl EmbeddedFile {
+    /// Whether the encoded text `value` says nothing the file does not: surely a file,
+    /// and a `data:` URI or long enough not to be a token that happens to decode.
+    fn replaces(&self, value: &str) -> bool {
+        self.certain && (self.data_uri || value.trim().len() >= MIN_EMBEDDED_BASE64)
+    }
+}
+
 /// The file a text value carries encoded: a `data:` URI, or the whole value in base64
-/// (how web apps post a file in JSON or a form, and how a file is pasted into a message
-/// to hide it). `None` for anything else, for a `data:` URI of an image, a sound, a
-/// video or a font (not read: there is no OCR), and for encoded bytes that are neither
-/// a known container nor text, such as a key or a hash.
-fn embedded_file(text: &str) -> Option<Vec<u8>> {
+/// of at least `min_base64` characters (how web apps post a file in JSON or a form, and
+/// how a file is pasted into a message to hide it). `None` for anything else, and for
+/// encoded bytes that are neither a known container nor text, such as a key, a hash or
+/// an image (images are not read: there is no OCR).
+fn embedded_file(text: &str, min_base64: usize) -> Option<EmbeddedFile> {
     let text = text.trim();
-    if let Some(uri) = DataUri::parse(text) {
-        let media_type = uri.media_type.to_ascii_lowercase();
-        if ["image/", "audio/", "video/", "font/"]
-            .iter()
-            .any(|kind| media_type.starts_with(kind))
-        {
-            return None;
+    let (bytes, declared_text, data_uri) = match DataUri::parse(text) {
+        Some(uri) => {
+            let bytes = if uri.base64 {
+                decode_base64(uri.payload)?
+            } else {
+                percent_encoding::percent_decode_str(uri.payload).collect()
+            };
+            (bytes, uri.media_type.to_ascii_lowercase().starts_with("text/"), true)
         }
-        let bytes = if uri.base64 {
-            decode_base64(uri.payload)?
-        } else {
-            percent_encoding::percent_decode_str(uri.payload).collect()
-        };
-        // Text it declares is read in any encoding; other bytes as for bare base64, so
-        // a key in a `data:` URI stays text for the detectors.
-        let declared_text = media_type.starts_with("text/");
-        return (declared_text || sniff_binary_format(&bytes).is_some() || reads_as_text(&bytes)).then_some(bytes);
+        None if text.len() >= min_base64 => (decode_base64(text)?, false, false),
+        None => return None,
+    };
+    if declared_text || sniff_binary_format(&bytes).is_some() || reads_as_text(&bytes) {
+        return Some(EmbeddedFile {
+            bytes,
+            certain: true,
+            data_uri,
+        });
     }
-    if text.len() < MIN_EMBEDDED_BASE64 {
-        return None;
-    }
-    let bytes = decode_base64(text)?;
-    (sniff_binary_format(&bytes).is_some() || reads_as_text(&bytes)).then_some(bytes)
+    // After a byte order mark, `reads_as_text` has judged; UTF-16 without one, and
+    // legacy encodings, are `decode_text`'s guess, which junk passes too.
+    let has_bom =
+        bytes.starts_with(&[0xEF, 0xBB, 0xBF]) || bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let guessed_text = bytes.len() >= MIN_LEGACY_TEXT && !has_bom && decode_text(&bytes).is_some();
+    guessed_text.then_some(EmbeddedFile {
+        bytes,
+        certain: false,
+        data_uri,
+    })
 }
 
 /// Whether decoded bytes are text: UTF-8, or UTF-16 or UTF-8 after a byte order mark,
 /// with at most one character in a hundred a control character, an undecodable byte or
-/// unit, or a private-use character (so a stray byte does not hide a file). Random bytes (a key)
-/// fail: one in eight is a control byte, most are not UTF-8, and as UTF-16 one unit in
-/// eight is a surrogate or private. Text in a legacy 8-bit encoding does not count:
-/// repetitive junk (the decoding of `aaaa…`) reads as Windows-1252 just as well.
+/// unit, or a private-use character (so a stray byte does not hide a file). Random bytes
+/// (a key) fail: one in eight is a control byte, most are not UTF-8, and as UTF-16 one
+/// unit in eight is a surrogate or private. Text in a legacy 8-bit encoding does not
+/// count here: repetitive junk (the decoding of `aaaa…`) reads as Windows-1252 as well.
 fn reads_as_text(bytes: &[u8]) -> bool {
     let has_bom = [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]]
         .iter()
@@ -1429,8 +1505,9 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Shortest line that starts a block of base64 in other text: `base64` and MIME wrap
-/// at 76, PEM at 64.
-const MIN_BASE64_LINE: usize = 40;
+/// at 76, PEM at 64, and `base64 -w` at any width asked; a block must still hold
+/// [`MIN_EMBEDDED_BASE64`] characters.
+const MIN_BASE64_LINE: usize = 16;
 
 /// The spans of `text` that may be base64 wrapped in lines of one width (or one long
 /// line) among other lines: runs of lines of at least [`MIN_BASE64_LINE`] characters of

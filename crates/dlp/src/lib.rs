@@ -154,19 +154,15 @@ impl Inspector {
     }
 
     /// Inspects the parts of one transfer (the files and fields of one upload) as one
-    /// content: each part is extracted on its own, under its own [`Limits`], and their
-    /// text is matched and decided on together, so a customer list split over several
-    /// parts, each under a threshold, counts whole.
+    /// content: each part is extracted on its own, all under one set of [`Limits`], and
+    /// their text is matched and decided on together, so a customer list split over
+    /// several parts, each under a threshold, counts whole.
     pub fn inspect_parts(&self, parts: &[&[u8]], context: &ScanContext) -> ScanResult {
-        let mut extraction = extract::Extraction::default();
-        for bytes in parts {
-            let part = match context.channel {
-                policy::Channel::Email => extract::extract_sent_mail(bytes, &self.limits),
-                _ => extract::extract(bytes, &self.limits),
-            };
-            extraction.segments.extend(part.segments);
-            extraction.uninspectable.extend(part.uninspectable);
-        }
+        let mut extraction = match (context.channel, parts) {
+            // A message being sent: its own envelope is not content.
+            (policy::Channel::Email, [message]) => extract::extract_sent_mail(message, &self.limits),
+            _ => extract::extract_parts(parts, &self.limits),
+        };
         let (text, rows) = edm::join_owned_segments(std::mem::take(&mut extraction.segments));
         // Read once, used by both: which lines can hold a digit- or `@`-led candidate.
         let lines = lines::LineClasses::of(&text);

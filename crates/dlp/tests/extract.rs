@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use dlp::corpus::pdf_of_content;
-use dlp::extract::{extract, Extraction, Limits, UninspectableReason};
+use dlp::extract::{extract, extract_parts, Extraction, Limits, UninspectableReason};
 use proptest::prelude::*;
 
 fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
@@ -493,6 +493,64 @@ fn encoded_files_and_their_look_alikes() {
             d,
             ok(&["data:application/octet-stream;base64,"], 0),
         ),
+        // A file under an image's media type, in an element of XML, wrapped at 32
+        // among other lines, or one record per short JSON string, is read (the short
+        // strings kept too: they may be tokens); base64 of a Windows-1252 CSV, which
+        // junk can pass for, is read beside its encoded text.
+        (
+            "csv under an image's media type",
+            format!(r#"{{"file":"data:image/png;base64,{encoded}"}}"#).into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io"], 4),
+        ),
+        (
+            "base64 in an xml element",
+            format!("<export><attachment>{encoded}</attachment></export>").into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io"], 4),
+        ),
+        (
+            "base64 wrapped at 32 among other lines",
+            format!(
+                "Here:\n{}\nThanks\n",
+                encoded
+                    .as_bytes()
+                    .chunks(32)
+                    .map(text_of)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+            .into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io", "Thanks"], 4),
+        ),
+        (
+            "a record per short json string",
+            format!(
+                r#"["{}","{}"]"#,
+                text_of(&base64_of(b"Ana Rossi, ana@x.io, +39 347")),
+                text_of(&base64_of(b"Bo Lee, bo@y.io, +1 415 555"))
+            )
+            .into_bytes(),
+            d,
+            ok(
+                &[
+                    "Ana Rossi, ana@x.io, +39 347",
+                    "Bo Lee, bo@y.io, +1 415 555",
+                    "QW5hIFJvc3Np",
+                ],
+                1,
+            ),
+        ),
+        (
+            "base64 of a windows-1252 csv",
+            base64_of(&legacy(
+                &"Name;Telefon\r\nJürgen Weiß;+49 151 2345678\r\nBenoît Rousseau;+33 7 62 81 27 00\r\n".repeat(4),
+                encoding_rs::WINDOWS_1252,
+            )),
+            d,
+            ok(&["Jürgen Weiß | +49 151 2345678"], 12),
+        ),
         // Every decoded part counts as a member.
         (
             "decoded parts are members",
@@ -516,6 +574,37 @@ fn encoded_files_and_their_look_alikes() {
         .find(|s| s.text.contains("Lee, Bo | bo@y.io"))
         .unwrap();
     assert_eq!(decoded.source, "f", "{:?}", out.segments);
+}
+
+/// The parts of one upload share one budget, as an archive's members do: each part
+/// alone fits, together they do not, and that is reported, not held in memory.
+#[test]
+fn parts_of_one_transfer_share_the_limits() {
+    let text: Vec<u8> = (0..30_000u64)
+        .flat_map(|i| format!("Ana Rossi {i}, ana{}@x.io\n", i.wrapping_mul(2_654_435_761) % 1_000_003).into_bytes())
+        .collect();
+    let part = gzip(&text);
+    let limits = Limits {
+        max_expanded_bytes: (text.len() * 5 / 2) as u64,
+        ..Limits::default()
+    };
+    let alone = extract(&part, &limits);
+    assert!(alone.uninspectable.is_empty(), "{:?}", alone.uninspectable);
+    let parts: Vec<&[u8]> = vec![&part; 3];
+    let together = extract_parts(&parts, &limits);
+    assert!(
+        together
+            .uninspectable
+            .iter()
+            .any(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { .. })),
+        "{:?}",
+        together.uninspectable
+    );
+    // Within the budget, every part is read; past it, nothing more.
+    let two = extract_parts(&parts[..2], &limits);
+    assert!(two.uninspectable.is_empty(), "{:?}", two.uninspectable);
+    assert_eq!(two.segments.len(), 2);
+    assert_eq!(together.segments, two.segments);
 }
 
 /// Base64 that decodes to neither a container nor clean text (a key, a hash, junk that
