@@ -649,6 +649,12 @@ impl Extractor {
                     })
                 })
                 .map(|file| file.bytes)
+                // A `data:` URI within a line: a chat message's or a document's link.
+                .chain(
+                    inline_data_uris(&text)
+                        .filter_map(|uri| embedded_file(uri, MIN_EMBEDDED_BASE64))
+                        .map(|file| file.bytes),
+                )
                 .collect(),
         };
         self.extract_table_or_prose(text, source);
@@ -949,7 +955,14 @@ impl Extractor {
                 let end = after.find("]]>");
                 if let Some(end) = end {
                     let cdata = after.get(9..end).unwrap_or_default();
-                    append_text(row.as_mut().unwrap_or(&mut prose), cdata);
+                    let file = (cdata.len() >= MIN_EMBEDDED_BASE64)
+                        .then(|| embedded_file(cdata, MIN_EMBEDDED_BASE64))
+                        .flatten();
+                    let surely_file = file.as_ref().is_some_and(|file| file.replaces(cdata));
+                    embedded.extend(file.map(|file| file.bytes));
+                    if !surely_file {
+                        append_text(row.as_mut().unwrap_or(&mut prose), cdata);
+                    }
                 }
                 end.map(|i| i + 3)
             } else {
@@ -1282,6 +1295,10 @@ fn take_embedded_json_files(value: &mut serde_json::Value, path: &mut String, fi
                 if replaces {
                     *value = Value::Null;
                 }
+            } else if text.trim_start().starts_with(['{', '[']) {
+                // JSON kept as a string in JSON (an API gateway's `body`) is read as
+                // JSON too, with the files in it; its text stays.
+                files.push((path.clone(), text.as_bytes().to_vec()));
             }
         }
         _ => {}
@@ -1473,7 +1490,10 @@ impl<'t> DataUri<'t> {
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     let text = text.trim();
-    let mut lines = text.lines().map(str::trim_end).peekable();
+    let mut lines = text
+        .lines()
+        .map(|line| line.trim_end().trim_start_matches(LINE_PREFIX))
+        .peekable();
     let width = lines.peek().map_or(0, |line| line.len());
     let mut compact = Vec::with_capacity(text.len());
     let mut url_safe = false;
@@ -1504,6 +1524,10 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// What may stand before each line of a block of base64: a quoted reply's `>`s and
+/// an indentation. None of it is in a base64 alphabet.
+const LINE_PREFIX: &[char] = &['>', ' ', '\t'];
+
 /// Shortest line that starts a block of base64 in other text: `base64` and MIME wrap
 /// at 76, PEM at 64, and `base64 -w` at any width asked; a block must still hold
 /// [`MIN_EMBEDDED_BASE64`] characters.
@@ -1530,7 +1554,12 @@ fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     for line_end in line_ends {
         let start = next_line;
         next_line = line_end + 1;
-        let raw_line = text.get(start..line_end).unwrap_or_default();
+        // A quoted reply (`> `) or an indented block (`data: |` in YAML) holds its
+        // lines behind a prefix; `decode_base64` drops it the same way.
+        let raw_line = text
+            .get(start..line_end)
+            .unwrap_or_default()
+            .trim_start_matches(LINE_PREFIX);
         // Most lines of text are short or hold a space early, and no block is open:
         // they are passed over first, since every text is searched.
         // A plain loop: the space is a few bytes in, too soon for memchr to pay off.
@@ -1544,7 +1573,7 @@ fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
             continue;
         }
         let line = raw_line.trim_end();
-        let end = start + line.len();
+        let end = line_end - (raw_line.len() - line.len());
         let candidate = is_base64_line(line);
         let padded = candidate && line.ends_with('=');
         open = match open {
@@ -1580,6 +1609,19 @@ fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     }
     blocks.retain(|block| block.len() >= MIN_EMBEDDED_BASE64);
     blocks
+}
+
+/// The `data:` URIs within `text`'s lines (`[leads.csv](data:text/csv;base64,…)`,
+/// `<data:…|leads.csv>`), each up to the first byte that ends a link in text. Found
+/// with one substring search, so text without one costs next to nothing.
+fn inline_data_uris(text: &str) -> impl Iterator<Item = &str> {
+    memchr::memmem::find_iter(text.as_bytes(), b"data:").filter_map(move |start| {
+        let rest = text.get(start..)?;
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | '<' | '|' | ']' | '`'))
+            .unwrap_or(rest.len());
+        rest.get(..end)
+    })
 }
 
 /// Whether `text` is a form body (`application/x-www-form-urlencoded`): `name=value`

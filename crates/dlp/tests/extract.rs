@@ -551,6 +551,58 @@ fn encoded_files_and_their_look_alikes() {
             d,
             ok(&["Jürgen Weiß | +49 151 2345678"], 12),
         ),
+        // A data: URI within a line of a chat message or a document, and base64 behind
+        // a quoted reply's `> ` or an indentation (a blind test found these missed).
+        (
+            "markdown link to a data uri",
+            format!("ok here you go [leads.csv](data:text/csv;base64,{encoded}) don't share").into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io", "ok here you go"], 4),
+        ),
+        (
+            "chat link to a data uri",
+            format!("as promised: <data:text/csv;base64,{encoded}|leads.csv>").into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io"], 4),
+        ),
+        (
+            "quoted reply with base64",
+            format!(
+                "On Monday Alex wrote:\n{}\n\nThanks\n",
+                encoded
+                    .as_bytes()
+                    .chunks(64)
+                    .map(|line| format!("> {}", text_of(line)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+            .into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io", "On Monday Alex wrote:"], 4),
+        ),
+        (
+            "indented yaml block of base64",
+            format!(
+                "attachment:\n  name: leads.csv\n  data: |\n{}\n",
+                encoded
+                    .as_bytes()
+                    .chunks(60)
+                    .map(|line| format!("    {}", text_of(line)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+            .into_bytes(),
+            d,
+            ok(&["Lee, Bo | bo@y.io", "name: leads.csv"], 4),
+        ),
+        // Base64 in CDATA, and in JSON kept as a string in JSON (an API gateway's event).
+        ("base64 in cdata", format!("<file><![CDATA[{encoded}]]></file>").into_bytes(), d, ok(&["Lee, Bo | bo@y.io"], 4)),
+        (
+            "json in a json string",
+            serde_json::to_vec(&serde_json::json!({"httpMethod": "POST", "body": serde_json::json!({"fileName": "a.csv", "content": encoded}).to_string()})).unwrap(),
+            d,
+            ok(&["Lee, Bo | bo@y.io", "POST"], 6),
+        ),
         // Every decoded part counts as a member.
         (
             "decoded parts are members",
