@@ -940,12 +940,7 @@ impl Extractor {
         while let Some(open) = rest.find('<') {
             let text = decode_entities(rest.get(..open).unwrap_or_default());
             // An element may hold a file in base64 (`<attachment>UEsDB…</attachment>`).
-            let file = (text.len() >= MIN_EMBEDDED_BASE64)
-                .then(|| embedded_file(&text, MIN_EMBEDDED_BASE64))
-                .flatten();
-            let surely_file = file.as_ref().is_some_and(|file| file.replaces(&text));
-            embedded.extend(file.map(|file| file.bytes));
-            if !surely_file {
+            if !take_embedded_element(&text, &mut embedded) {
                 append_text(row.as_mut().unwrap_or(&mut prose), &text);
             }
             let after = rest.get(open..).unwrap_or_default();
@@ -955,12 +950,7 @@ impl Extractor {
                 let end = after.find("]]>");
                 if let Some(end) = end {
                     let cdata = after.get(9..end).unwrap_or_default();
-                    let file = (cdata.len() >= MIN_EMBEDDED_BASE64)
-                        .then(|| embedded_file(cdata, MIN_EMBEDDED_BASE64))
-                        .flatten();
-                    let surely_file = file.as_ref().is_some_and(|file| file.replaces(cdata));
-                    embedded.extend(file.map(|file| file.bytes));
-                    if !surely_file {
+                    if !take_embedded_element(cdata, &mut embedded) {
                         append_text(row.as_mut().unwrap_or(&mut prose), cdata);
                     }
                 }
@@ -1305,6 +1295,20 @@ fn take_embedded_json_files(value: &mut serde_json::Value, path: &mut String, fi
     }
 }
 
+/// Takes the file an element (or CDATA section) of markup holds encoded into `files`;
+/// true when the element's text is only that file's encoding, and so is not read.
+fn take_embedded_element(text: &str, files: &mut Vec<Vec<u8>>) -> bool {
+    if text.len() < MIN_EMBEDDED_BASE64 {
+        return false;
+    }
+    let Some(file) = embedded_file(text, MIN_EMBEDDED_BASE64) else {
+        return false;
+    };
+    let replaces = file.replaces(text);
+    files.push(file.bytes);
+    replaces
+}
+
 /// A binary format recognised by its magic bytes.
 enum BinaryFormat {
     Zip,
@@ -1404,14 +1408,19 @@ fn embedded_file(text: &str, min_base64: usize) -> Option<EmbeddedFile> {
     }
     // After a byte order mark, `reads_as_text` has judged; UTF-16 without one, and
     // legacy encodings, are `decode_text`'s guess, which junk passes too.
-    let has_bom =
-        bytes.starts_with(&[0xEF, 0xBB, 0xBF]) || bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
-    let guessed_text = bytes.len() >= MIN_LEGACY_TEXT && !has_bom && decode_text(&bytes).is_some();
+    let guessed_text = bytes.len() >= MIN_LEGACY_TEXT && !has_byte_order_mark(&bytes) && decode_text(&bytes).is_some();
     guessed_text.then_some(EmbeddedFile {
         bytes,
         certain: false,
         data_uri,
     })
+}
+
+/// Whether `bytes` begin with a UTF-8 or UTF-16 byte order mark (as `decode_text` reads them).
+fn has_byte_order_mark(bytes: &[u8]) -> bool {
+    [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]]
+        .iter()
+        .any(|bom| bytes.starts_with(bom))
 }
 
 /// Whether decoded bytes are text: UTF-8, or UTF-16 or UTF-8 after a byte order mark,
@@ -1421,11 +1430,8 @@ fn embedded_file(text: &str, min_base64: usize) -> Option<EmbeddedFile> {
 /// unit in eight is a surrogate or private. Text in a legacy 8-bit encoding does not
 /// count here: repetitive junk (the decoding of `aaaa…`) reads as Windows-1252 as well.
 fn reads_as_text(bytes: &[u8]) -> bool {
-    let has_bom = [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]]
-        .iter()
-        .any(|bom| bytes.starts_with(bom));
     // Read leniently: an undecodable byte counts as one odd character.
-    let text = if has_bom {
+    let text = if has_byte_order_mark(bytes) {
         decode_text(bytes).unwrap_or_default()
     } else {
         String::from_utf8_lossy(bytes)

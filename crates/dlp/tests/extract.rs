@@ -380,6 +380,15 @@ fn text_of(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
+/// `text` wrapped at `width`, each line between `prefix` and `suffix`.
+fn lines_of(text: &str, width: usize, prefix: &str, suffix: &str) -> String {
+    text.as_bytes()
+        .chunks(width)
+        .map(|line| format!("{prefix}{}{suffix}", text_of(line)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Files carried encoded are read whatever surrounds them, and text that only looks
 /// encoded keeps its words (each case once found wrong in review).
 #[test]
@@ -448,12 +457,7 @@ fn encoded_files_and_their_look_alikes() {
             "base64 wrapped at 70 with trailing spaces",
             format!(
                 "Here:\n{}\nThanks\n",
-                encoded
-                    .as_bytes()
-                    .chunks(70)
-                    .map(|line| format!("{}  ", text_of(line)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                lines_of(&encoded, 70, "", "  ")
             )
             .into_bytes(),
             d,
@@ -513,12 +517,7 @@ fn encoded_files_and_their_look_alikes() {
             "base64 wrapped at 32 among other lines",
             format!(
                 "Here:\n{}\nThanks\n",
-                encoded
-                    .as_bytes()
-                    .chunks(32)
-                    .map(text_of)
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                lines_of(&encoded, 32, "", "")
             )
             .into_bytes(),
             d,
@@ -569,12 +568,7 @@ fn encoded_files_and_their_look_alikes() {
             "quoted reply with base64",
             format!(
                 "On Monday Alex wrote:\n{}\n\nThanks\n",
-                encoded
-                    .as_bytes()
-                    .chunks(64)
-                    .map(|line| format!("> {}", text_of(line)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                lines_of(&encoded, 64, "> ", "")
             )
             .into_bytes(),
             d,
@@ -584,12 +578,7 @@ fn encoded_files_and_their_look_alikes() {
             "indented yaml block of base64",
             format!(
                 "attachment:\n  name: leads.csv\n  data: |\n{}\n",
-                encoded
-                    .as_bytes()
-                    .chunks(60)
-                    .map(|line| format!("    {}", text_of(line)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                lines_of(&encoded, 60, "    ", "")
             )
             .into_bytes(),
             d,
