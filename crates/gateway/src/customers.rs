@@ -439,8 +439,12 @@ impl Gateway {
         let sealed = seal_customer(&*self.keys()?, &row, now)?;
         self.write_customer(actor, ctx, &subject, Action::CustomerCreate, &sealed)?;
         self.store.insert_customers(std::slice::from_ref(&sealed))?;
+        // Opened before the lock is let go: a rotation waiting for it retires the
+        // version `sealed` is wrapped under, and the stored record then succeeded while
+        // the caller got an unknown key version (a CI run saw it).
+        let view = self.open_customer(&subject, &sealed, ctx);
         drop(key_write);
-        self.open_customer(&subject, &sealed, ctx)
+        view
     }
 
     /// Changes fields of a customer as `actor`, authorized as
@@ -528,8 +532,10 @@ impl Gateway {
         sealed.meta.created_ms = current.meta.created_ms;
         self.write_customer(actor, ctx, &subject, Action::CustomerUpdate, &sealed)?;
         self.store.update_customer(&sealed)?;
+        // Opened before the lock is let go, as in `create_customer`.
+        let view = self.open_customer(&subject, &sealed, ctx);
         drop(key_write);
-        self.open_customer(&subject, &sealed, ctx)
+        view
     }
 
     /// Authorizes a write of `sealed` and records the decision (with the
