@@ -90,6 +90,9 @@ enum Command {
     #[command(subcommand)]
     Access(policy_cmd::AccessCmd),
     /// Inspect files for the company's customer records, sensitive data and classified documents.
+    #[command(
+        after_help = "Exit status: 0 when every path was scanned and no file is stopped; 3 when the policy blocks a file or asks a justification for it; 2 when some path could not be scanned (unreadable, too large, or not a file: fifos, devices and links to directories inside a tree are reported, not read); 1 when the command itself failed."
+    )]
     Scan(scan_cmd::ScanArgs),
     /// Serve the HTTP API (sessions, customers, documents, audit).
     Serve(serve_cmd::ServeArgs),
@@ -120,7 +123,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
@@ -140,16 +143,17 @@ impl Cli {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command; the exit status is 0 unless the command says otherwise (`scan`).
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = install::Context::new(&cli);
-    match cli.command {
+    let done = match cli.command {
         Command::Init { .. } => install::init(&ctx),
         Command::Customers(cmd) => commands::customers(&ctx, cmd),
         Command::People(cmd) => commands::people(&ctx, cmd),
         Command::Documents(cmd) => commands::documents(&ctx, cmd),
         Command::Policy(cmd) => policy_cmd::policy(&ctx, cmd),
         Command::Access(cmd) => policy_cmd::access(&ctx, cmd),
-        Command::Scan(args) => scan_cmd::run(&ctx, args),
+        Command::Scan(args) => return scan_cmd::run(&ctx, args).map(ExitCode::from),
         Command::Serve(args) => serve_cmd::run(&ctx, args),
         Command::Bootstrap => serve_cmd::bootstrap(&ctx),
         Command::Keys(cmd) => commands::keys(&ctx, cmd),
@@ -159,5 +163,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(cmd) => bench::run(&ctx, cmd),
         Command::Risk(cmd) => risk_cmd::run(&ctx, cmd),
         Command::Migrate(args) => migrate::run(&ctx, args),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

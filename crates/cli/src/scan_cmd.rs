@@ -32,7 +32,23 @@ struct Summary {
     block: u64,
     customers: u64,
     uninspectable: u64,
-    unreadable: u64,
+    not_scanned: u64,
+}
+
+impl Summary {
+    /// The exit status of `custodia scan`, so a script can gate on it: 3 when the policy
+    /// stops some file (blocked, or needs a justification), else 2 when some path could
+    /// not be scanned, else 0. A finding outranks an incomplete scan: it is certain.
+    /// (1 is any command's failure, as for every `custodia` command.)
+    fn exit_code(&self) -> u8 {
+        if self.block + self.justify > 0 {
+            3
+        } else if self.not_scanned > 0 {
+            2
+        } else {
+            0
+        }
+    }
 }
 
 /// True when the reader closed the pipe; other write errors are errors.
@@ -44,7 +60,8 @@ fn is_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<bool> {
     }
 }
 
-pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
+/// Scans and prints; returns the exit status ([`Summary::exit_code`]).
+pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<u8> {
     let channel: dlp::Channel = match serde_json::from_value(serde_json::Value::String(args.channel.clone())) {
         Ok(c) => c,
         Err(_) => bail!(
@@ -79,9 +96,9 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     // When the reader goes away (`| head`), keep scanning and recording.
     let mut reader_gone = false;
     for file in &results {
-        sum.files += 1;
         match &file.result {
             Ok(result) => {
+                sum.files += 1;
                 gw.record_scan(&actor, &access, &args.channel, result)?;
                 match result.verdict {
                     dlp::Verdict::Allow => sum.allow += 1,
@@ -119,9 +136,14 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
                 }
             }
             Err(e) => {
-                sum.unreadable += 1;
+                sum.not_scanned += 1;
                 if !ctx.json && !reader_gone {
-                    reader_gone |= is_broken_pipe(writeln!(out, "error    {}: {e}", file.path.display()))?;
+                    // The message names the path.
+                    let label = match e {
+                        dlp::FileError::NotAFile { .. } => "skipped",
+                        dlp::FileError::Unreadable { .. } | dlp::FileError::TooLarge { .. } => "error",
+                    };
+                    reader_gone |= is_broken_pipe(writeln!(out, "{label:<8} {e}"))?;
                 }
             }
         }
@@ -130,8 +152,15 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         }
     }
     eprintln!(
-        "scanned {} files: {} allowed, {} alert, {} need a justification, {} blocked; {} customer records found; {} uninspectable, {} unreadable",
-        sum.files, sum.allow, sum.alert, sum.justify, sum.block, sum.customers, sum.uninspectable, sum.unreadable
+        "scanned {} files: {} allowed, {} alert, {} need a justification, {} blocked; {} customer records found; {} uninspectable, {} not scanned (unreadable, too large or not a file)",
+        sum.files,
+        sum.allow,
+        sum.alert,
+        sum.justify,
+        sum.block,
+        sum.customers,
+        sum.uninspectable,
+        sum.not_scanned
     );
-    Ok(())
+    Ok(sum.exit_code())
 }

@@ -39,6 +39,24 @@ pub enum FileError {
         /// The budget.
         limit: u64,
     },
+    /// The path is not a regular file: a fifo, socket or device, or, inside a tree, a
+    /// link to a directory (not followed, so a link loop cannot recurse forever).
+    #[error("{path} is {what}, so it was not scanned")]
+    NotAFile {
+        /// The path as given or found.
+        path: String,
+        /// What it is instead, e.g. "a fifo".
+        what: String,
+    },
+}
+
+impl FileError {
+    /// The path that was not scanned.
+    pub fn path(&self) -> &str {
+        match self {
+            Self::Unreadable { path, .. } | Self::TooLarge { path, .. } | Self::NotAFile { path, .. } => path,
+        }
+    }
 }
 
 /// The outcome for one file.
@@ -109,6 +127,10 @@ fn expand_into(path: &Path, given: bool, out: &mut Vec<Result<PathBuf, FileError
         Err(error) => out.push(Err(unreadable(path, &error))),
         Ok(m) if m.is_dir() => {
             if linked {
+                out.push(Err(not_a_file(
+                    path,
+                    "a link to a directory (not followed; give the directory itself to scan it)",
+                )));
                 return;
             }
             let entries = match std::fs::read_dir(path) {
@@ -131,9 +153,37 @@ fn expand_into(path: &Path, given: bool, out: &mut Vec<Result<PathBuf, FileError
             }
         }
         Ok(m) if m.is_file() => out.push(Ok(path.to_path_buf())),
-        // Sockets, fifos and devices are not content.
-        Ok(_) => {}
+        // Reported rather than passed over in silence: a scan that says nothing of a path
+        // reads as a clean one. They are not read: a fifo would wait for a writer forever
+        // and a device (`/dev/zero`) never ends.
+        Ok(m) => out.push(Err(not_a_file(path, special_file_kind(&m.file_type())))),
     }
+}
+
+fn not_a_file(path: &Path, what: &str) -> FileError {
+    FileError::NotAFile {
+        path: path.display().to_string(),
+        what: what.to_string(),
+    }
+}
+
+/// What a path that is neither a file nor a directory is, in words.
+#[cfg_attr(not(unix), allow(unused_variables))]
+fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a fifo";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return "a device";
+        }
+    }
+    "not a regular file"
 }
 
 /// Scans every file under `paths` with `threads` workers (0 = all cores). Results are in
@@ -156,9 +206,7 @@ pub fn scan_paths(paths: &[PathBuf], inspector: &Inspector, context: &ScanContex
                         result: scan_file(path, inspector, context),
                     },
                     Err(error) => FileResult {
-                        path: PathBuf::from(match error {
-                            FileError::Unreadable { path, .. } | FileError::TooLarge { path, .. } => path.clone(),
-                        }),
+                        path: PathBuf::from(error.path()),
                         result: Err(error.clone()),
                     },
                 };

@@ -86,3 +86,56 @@ fn scans_trees_in_order_and_reports_unreadable_paths() {
     // The thread count changes nothing but speed.
     assert_eq!(scan_paths(&paths, &inspector, &context(), 1), results);
 }
+
+/// Fifos, devices and links to directories inside a tree are reported, not read and not
+/// passed over: a scan that says nothing of a path reads as a clean one. A fifo read would
+/// wait for a writer forever, a device would never end, a followed link could loop.
+#[cfg(unix)]
+#[test]
+fn paths_that_are_not_files_are_reported_and_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tree/a.txt", "lunch at noon");
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("tree/pipe"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("tree/null")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("tree/loop")).unwrap();
+    let paths = vec![dir.path().join("tree"), PathBuf::from("/dev/null")];
+    let results = scan_paths(&paths, &inspector(), &context(), 2);
+    let outcome: Vec<(String, String)> = results
+        .iter()
+        .map(|r| {
+            let name = r.path.file_name().unwrap().to_string_lossy().into_owned();
+            match &r.result {
+                Ok(scan) => (name, format!("{:?}", scan.verdict)),
+                Err(FileError::NotAFile { what, .. }) => (name, what.clone()),
+                Err(other) => (name, format!("unexpected: {other}")),
+            }
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("a.txt", "Allow"),
+        (
+            "loop",
+            "a link to a directory (not followed; give the directory itself to scan it)",
+        ),
+        ("null", "a device"),
+        ("pipe", "a fifo"),
+        ("null", "a device"),
+    ]
+    .iter()
+    .map(|(name, what)| (name.to_string(), what.to_string()))
+    .collect();
+    assert_eq!(outcome, expected);
+    let json = serde_json::to_value(&results[3]).unwrap();
+    assert_eq!(json["error_detail"]["kind"], "not_a_file", "{json}");
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("pipe is a fifo, so it was not scanned"),
+        "{json}"
+    );
+}

@@ -27,6 +27,14 @@ impl Run {
         );
         self
     }
+    fn exits_with(self, status: i32) -> Run {
+        assert_eq!(
+            self.status, status,
+            "unexpected exit status\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
     fn fails(self) -> Run {
         assert_ne!(
             self.status, 0,

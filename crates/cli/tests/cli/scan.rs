@@ -43,7 +43,8 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
     std::fs::write(dir.join("accounts.csv"), leak_csv(&env, 3)).unwrap();
     std::fs::write(dir.join("nested/notes.txt"), "Lunch on Friday? Nothing else to report.").unwrap();
     std::fs::write(dir.join("copy-of-design.txt"), format!("FYI\n{design}")).unwrap();
-    let out = env.run(&["scan", dir.to_str().unwrap(), "--json"]).ok();
+    // The copy of the secret design needs a justification: exit status 3.
+    let out = env.run(&["scan", dir.to_str().unwrap(), "--json"]).exits_with(3);
     let lines: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3, "one JSON object per file: {}", out.stdout);
     let by_name = |name: &str| {
@@ -89,8 +90,10 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
             "usb",
             "--json",
         ])
-        .ok()
+        .exits_with(3)
         .json();
+    assert_eq!(active["verdict"], "require_justification", "{active}");
+    // A file the policy blocks gives exit status 3, so a script can gate on the scan.
     let departing = env
         .run(&[
             "--as",
@@ -101,16 +104,43 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
             "usb",
             "--json",
         ])
-        .ok()
+        .exits_with(3)
         .json();
     assert_eq!(departing["verdict"], "block", "{departing}");
     assert_ne!(active["verdict"], departing["verdict"], "{active} vs {departing}");
-    let bad = env.run(&["scan", one.to_str().unwrap(), "--channel", "pigeon"]).fails();
+    let bad = env
+        .run(&["scan", one.to_str().unwrap(), "--channel", "pigeon"])
+        .exits_with(1);
     assert!(
         bad.stderr.contains("expected file, upload, email, usb, print or chat"),
         "{}",
         bad.stderr
     );
+    // A path that is not scanned gives 2 and is named; a blocked file still gives 3.
+    let missing = env.root.join("missing.csv");
+    let partial = env
+        .run(&["scan", dir.join("nested").to_str().unwrap(), missing.to_str().unwrap()])
+        .exits_with(2);
+    assert!(
+        partial.stdout.contains("missing.csv: No such file"),
+        "{}",
+        partial.stdout
+    );
+    assert!(
+        partial.stderr.contains("scanned 1 files") && partial.stderr.contains("1 not scanned"),
+        "{}",
+        partial.stderr
+    );
+    env.run(&[
+        "--as",
+        "p-2",
+        "scan",
+        one.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "--channel",
+        "usb",
+    ])
+    .exits_with(3);
 }
 
 /// One ICAP REQMOD of a text upload, as a proxy sends it (whole body, no preview).
