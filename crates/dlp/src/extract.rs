@@ -299,14 +299,25 @@ impl Extractor {
         compressed_len: u64,
         member: &str,
     ) -> Result<Vec<u8>, UninspectableReason> {
+        self.inflate_bounded(compressed_len, member, |limit, out| {
+            reader.take(limit).read_to_end(out).map(|_| ())
+        })
+    }
+
+    /// Runs `inflate`, which must write at most `limit` bytes to its buffer (one past the
+    /// cap, so an excess is seen) or fail, under the remaining expansion budget and the
+    /// ratio against `compressed_len`. For decoders that write rather than read (xz).
+    fn inflate_bounded(
+        &mut self,
+        compressed_len: u64,
+        member: &str,
+        inflate: impl FnOnce(u64, &mut Vec<u8>) -> std::io::Result<()>,
+    ) -> Result<Vec<u8>, UninspectableReason> {
         let remaining = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
         let ratio_cap = compressed_len.saturating_mul(self.limits.max_ratio).max(1 << 20);
         let cap = remaining.min(ratio_cap);
         let mut out = Vec::new();
-        reader
-            .take(cap.saturating_add(1))
-            .read_to_end(&mut out)
-            .map_err(|e| malformed("compressed stream", e))?;
+        let inflated = inflate(cap.saturating_add(1), &mut out);
         let produced = out.len() as u64;
         if produced > cap {
             return Err(if cap == ratio_cap && ratio_cap < remaining {
@@ -320,8 +331,27 @@ impl Extractor {
                 }
             });
         }
+        inflated.map_err(|e| malformed("compressed stream", e))?;
         self.expanded += produced;
         Ok(out)
+    }
+
+    /// The content of a compressed stream (gzip, bzip2, xz or zstd), bounded.
+    fn decompress(&mut self, format: Compression, data: &[u8], source: &str) -> Result<Vec<u8>, UninspectableReason> {
+        let compressed = data.len() as u64;
+        match format {
+            Compression::Gzip => self.read_bounded(flate2::read::MultiGzDecoder::new(data), compressed, source),
+            Compression::Bzip2 => self.read_bounded(bzip2::read::MultiBzDecoder::new(data), compressed, source),
+            Compression::Zstd => self.read_bounded(ZstdFrames::new(data), compressed, source),
+            Compression::Xz => self.inflate_bounded(compressed, source, |limit, out| {
+                let mut input = data;
+                let mut sink = LimitedSink { out, limit };
+                lzma_rs::xz_decompress(&mut input, &mut sink).map_err(|e| match e {
+                    lzma_rs::error::Error::IoError(io) => io,
+                    other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
+                })
+            }),
+        }
     }
 
     fn extract_any(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
@@ -334,8 +364,8 @@ impl Extractor {
         self.charge_work(data.len())?;
         match sniff_binary_format(data) {
             Some(BinaryFormat::Zip) => return self.extract_zip(data, depth, source),
-            Some(BinaryFormat::Gzip) => {
-                let bytes = self.read_bounded(flate2::read::MultiGzDecoder::new(data), data.len() as u64, source)?;
+            Some(BinaryFormat::Compressed(format)) => {
+                let bytes = self.decompress(format, data, source)?;
                 return self.extract_any(&bytes, depth + 1, source);
             }
             Some(BinaryFormat::Tar) => return self.extract_tar(data, depth, source),
@@ -1312,7 +1342,7 @@ fn take_embedded_element(text: &str, files: &mut Vec<Vec<u8>>) -> bool {
 /// A binary format recognised by its magic bytes.
 enum BinaryFormat {
     Zip,
-    Gzip,
+    Compressed(Compression),
     Tar,
     Pdf,
     /// Recognised but not read: reported as uninspectable under this name.
@@ -1324,7 +1354,16 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
         return Some(BinaryFormat::Zip);
     }
     if data.starts_with(&[0x1f, 0x8b]) {
-        return Some(BinaryFormat::Gzip);
+        return Some(BinaryFormat::Compressed(Compression::Gzip));
+    }
+    if data.starts_with(b"BZh") && data.get(4..10) == Some(b"1AY&SY") {
+        return Some(BinaryFormat::Compressed(Compression::Bzip2));
+    }
+    if data.starts_with(b"\xFD7zXZ\x00") {
+        return Some(BinaryFormat::Compressed(Compression::Xz));
+    }
+    if data.starts_with(b"\x28\xB5\x2F\xFD") {
+        return Some(BinaryFormat::Compressed(Compression::Zstd));
     }
     if data.get(257..262) == Some(b"ustar") {
         return Some(BinaryFormat::Tar);
@@ -1340,13 +1379,88 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
         ),
         (data.starts_with(b"7z\xBC\xAF\x27\x1C"), "7z"),
         (data.starts_with(b"Rar!\x1A\x07"), "rar"),
-        (data.starts_with(b"BZh") && data.get(4..10) == Some(b"1AY&SY"), "bzip2"),
-        (data.starts_with(b"\xFD7zXZ\x00"), "xz"),
-        (data.starts_with(b"\x28\xB5\x2F\xFD"), "zstd"),
     ];
     unsupported
         .into_iter()
         .find_map(|(found, format)| found.then_some(BinaryFormat::Unsupported(format)))
+}
+
+/// A compressed stream of one file.
+#[derive(Clone, Copy)]
+enum Compression {
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+}
+
+/// The frames of a zstd stream in turn, as one reader: `zstd` writes one frame per
+/// file, but concatenated files and `pzstd` make several, and skippable frames (which
+/// hold no content) may stand between them. ruzstd's reader decodes one frame.
+struct ZstdFrames<'a> {
+    frame: Option<ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder>>,
+    rest: &'a [u8],
+}
+
+impl<'a> ZstdFrames<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Self {
+            frame: None,
+            rest: data,
+        }
+    }
+}
+
+impl Read for ZstdFrames<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        loop {
+            if let Some(frame) = self.frame.as_mut() {
+                let read = frame.read(buf)?;
+                if read > 0 || buf.is_empty() {
+                    return Ok(read);
+                }
+                // The frame is done; its reader has passed over its bytes.
+                if let Some(done) = self.frame.take() {
+                    self.rest = done.into_inner();
+                }
+            }
+            if self.rest.is_empty() {
+                return Ok(0);
+            }
+            match ruzstd::decoding::StreamingDecoder::new(self.rest) {
+                Ok(frame) => self.frame = Some(frame),
+                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame { length, .. })) => {
+                    // Past its 4-byte magic number, 4-byte length and content.
+                    self.rest = self.rest.get(8 + length as usize..).unwrap_or_default();
+                }
+                Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())),
+            }
+        }
+    }
+}
+
+/// A writer into `out` that refuses bytes past `limit` in all, so a decoder that
+/// writes (lzma-rs) stops at the expansion budget as a bounded reader would.
+struct LimitedSink<'a> {
+    out: &'a mut Vec<u8>,
+    limit: u64,
+}
+
+impl std::io::Write for LimitedSink<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let room = self.limit.saturating_sub(self.out.len() as u64);
+        if room == 0 && !bytes.is_empty() {
+            return Err(std::io::Error::other("expansion budget reached"));
+        }
+        let taken = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        self.out.extend_from_slice(bytes.get(..taken).unwrap_or_default());
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Shortest bare base64 taken for a file in a text, in a block among its lines or in

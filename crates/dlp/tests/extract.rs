@@ -24,6 +24,32 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// A file of `tests/fixtures`.
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn bzip2_of(bytes: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn xz_of(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    lzma_rs::xz_compress(&mut &bytes[..], &mut out).unwrap();
+    out
+}
+
+fn zstd_of(bytes: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
 fn tar_of(name: &str, bytes: &[u8]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_ustar();
@@ -322,6 +348,26 @@ fn formats_and_encodings() {
         ("gzip", gzip(b"gzipped words"), ok(&["gzipped words"], 0)),
         ("tar", tar_of("dir/file.txt", b"tarred words"), ok(&["tarred words"], 0)),
         ("tar.gz of csv", gzip(&tar_of("c.csv", csv)), ok(&["Lee, Bo"], 3)),
+        // The other compressors of `tar` and of single files: bzip2, xz and zstd. A
+        // stream of several (files concatenated, `pbzip2`, `pzstd`) is read whole, and
+        // zstd's skippable frames, which hold no content, are passed over.
+        ("bzip2", bzip2_of(csv), ok(&["Lee, Bo"], 3)),
+        ("bzip2 streams concatenated", [bzip2_of(b"first stream words\n"), bzip2_of(b"second stream words\n")].concat(), ok(&["first stream words", "second stream words"], 0)),
+        ("tar.xz of csv", xz_of(&tar_of("c.csv", csv)), ok(&["Lee, Bo"], 3)),
+        // Streams written by the real tools (xz 5.4, bzip2 1.0.8, zstd 1.5.4), one file each,
+        // the zstd one two files concatenated: `cat customers.csv.zst b.txt.zst`.
+        ("xz tool", fixture("customers.csv.xz"), ok(&["Ana Rossi | ana.rossi@example.com | +39 347 123 4567"], 3)),
+        ("tar -cJf", fixture("customers.tar.xz"), ok(&["Rossi, Ana | ana.rossi@example.com | CU-000123"], 3)),
+        ("bzip2 tool", fixture("customers.csv.bz2"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("zstd tool", fixture("customers.csv.zst"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("zstd tool, two files", fixture("two-frames.zst"), ok(&["Ana Rossi,ana.rossi@example.com", "\nmore words"], 0)),
+        ("zstd", zstd_of(csv), ok(&["Lee, Bo"], 3)),
+        (
+            "zstd frames and a skippable frame",
+            [zstd_of(b"first frame words\n"), b"\x50\x2A\x4D\x18\x03\x00\x00\x00abc".to_vec(), zstd_of(b"second frame words\n")].concat(),
+            ok(&["first frame words", "second frame words"], 0),
+        ),
+        ("tar.zst of a zip of csv", zstd_of(&tar_of("c.zip", &zip_of(&[("c.csv", csv)]))), ok(&["Lee, Bo"], 3)),
         // Files carried encoded: in base64, whole or wrapped in lines as `base64` writes
         // it, or in the URL-safe alphabet without padding; in a JSON string as a `data:`
         // URI or bare base64 (how web apps post a file), each a part of its own.
@@ -800,22 +846,63 @@ fn bounds_and_bad_input_are_reported() {
             fails(|r| matches!(r, UninspectableReason::Unsupported { .. })),
         ),
         (
-            "bzip2",
+            "bzip2 bomb",
+            bzip2_of(&zeros),
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            // lzma-rs writes literals only, so a bomb comes from the real tool:
+            // `head -c 20971520 /dev/zero | xz -9e` is 3 KiB.
+            "xz bomb",
+            fixture("zeros-20MiB.xz"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            "zstd bomb",
+            zstd_of(&zeros),
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            "xz past the expanded size",
+            xz_of(&[b'z'; 1000]),
+            small_expansion,
+            fails(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { limit: 100 })),
+        ),
+        (
+            "broken bzip2",
             b"BZh91AY&SY\x12\x34rest".to_vec(),
             d,
-            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format == "bzip2")),
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
         ),
         (
-            "xz",
+            "broken xz",
             b"\xFD7zXZ\x00\x00\x04rest".to_vec(),
             d,
-            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format == "xz")),
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
         ),
         (
-            "zstd",
+            "broken zstd",
             b"\x28\xB5\x2F\xFD\x04\x58rest".to_vec(),
             d,
-            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format == "zstd")),
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        (
+            "zstd cut short",
+            {
+                let whole = zstd_of(&LONG_CSV.repeat(20));
+                whole[..whole.len() / 2].to_vec()
+            },
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        (
+            "zstd skippable frame longer than the stream",
+            b"\x50\x2A\x4D\x18\xFF\xFF\x00\x00abc".to_vec(),
+            d,
+            ok(&[], 0),
         ),
         (
             "broken pdf",
