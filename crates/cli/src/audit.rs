@@ -203,12 +203,12 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&serde_json::json!({"bundle": out, "entries": n, "bytes": bytes.len()}))?;
             } else {
-                println!(
+                outln!(
                     "Wrote {} with {n} entries and their proofs ({} bytes).",
                     out.display(),
                     bytes.len()
                 );
-                println!(
+                outln!(
                     "Anyone can check it offline: custodia evidence verify {}",
                     out.display()
                 );
@@ -251,7 +251,7 @@ fn verify(ctx: &Context, against: Option<&PathBuf>) -> anyhow::Result<()> {
             "findings": report.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
         }))?;
     } else if report.is_ok() {
-        println!(
+        outln!(
             "ledger OK: {} entries, {} signed checkpoints{}",
             report.entries_checked,
             report.checkpoints_checked,
@@ -262,15 +262,15 @@ fn verify(ctx: &Context, against: Option<&PathBuf>) -> anyhow::Result<()> {
             }
         );
     } else {
-        println!(
+        outln!(
             "LEDGER TAMPERED: {} finding(s)",
             report.findings.len() as u64 + report.findings_omitted
         );
         if let Some(first) = report.first_bad_entry() {
-            println!("first bad entry: {first}");
+            outln!("first bad entry: {first}");
         }
         for f in report.findings.iter().take(20) {
-            println!("  {f}");
+            outln!("  {f}");
         }
     }
     if !report.is_ok() {
@@ -305,19 +305,19 @@ pub fn evidence(ctx: &Context, cmd: EvidenceCmd) -> anyhow::Result<()> {
                     "entries": report.entries.iter().map(entry_json).collect::<Vec<_>>(),
                 }))?;
             } else {
-                println!(
+                outln!(
                     "evidence OK: {} entries, each proven included in the ledger of {}",
                     report.entries.len(),
                     report.key.name()
                 );
-                println!(
+                outln!(
                     "  signed checkpoint: {} entries at {}",
                     report.checkpoint.size,
                     format_time(report.checkpoint.time)
                 );
-                println!("  public key: {}", report.key);
+                outln!("  public key: {}", report.key);
                 if expected.is_none() {
-                    println!("  (pass --key with the installation's ledger.pub to check who signed it)");
+                    outln!("  (pass --key with the installation's ledger.pub to check who signed it)");
                 }
             }
         }

@@ -125,14 +125,14 @@ pub fn run(ctx: &Context, cmd: BenchCmd) -> anyhow::Result<()> {
             let clock = move || start.elapsed().as_secs_f64();
             // CPU seconds give the per-core rate whatever else runs on the machine.
             let cpu_clock = || cpu_time::ProcessTime::now().as_duration().as_secs_f64();
-            println!("{}", dlp::bench::scan_corpus(&config, &clock, Some(&cpu_clock))?);
+            outln!("{}", dlp::bench::scan_corpus(&config, &clock, Some(&cpu_clock))?);
             if let (Some(peak), Some(now)) = (resident_mib("VmHWM:"), resident_mib("VmRSS:")) {
                 let held = if index_only {
                     "the index and one batch of 100,000 generated customers"
                 } else {
                     "the index, the generated corpus and the scan"
                 };
-                println!("memory: {peak:.1} MiB peak resident for the whole process ({held}), {now:.1} MiB at the end");
+                outln!("memory: {peak:.1} MiB peak resident for the whole process ({held}), {now:.1} MiB at the end");
             }
             Ok(())
         }
@@ -152,7 +152,7 @@ fn resident_mib(field: &str) -> Option<f64> {
 
 fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
     let dir = tempdir()?;
-    println!(
+    outln!(
         "bench import: {rows} customers, {} cores",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
@@ -177,15 +177,15 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
     let vault_secs = t.elapsed().as_secs_f64();
 
     let rate = |secs: f64| report.imported as f64 / secs;
-    println!(
+    outln!(
         "  custodia import (seal + blind index + insert): {:>10.0} rows/s  ({vault_secs:.2} s)",
         rate(vault_secs)
     );
-    println!(
+    outln!(
         "  plain SQLite insert, no encryption:            {:>10.0} rows/s  ({plain_secs:.2} s)",
         rate(plain_secs)
     );
-    println!(
+    outln!(
         "  ratio custodia time / plain time:              {:>10.2}x  (goal <= 3x)",
         vault_secs / plain_secs
     );
@@ -205,7 +205,7 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
             .copied()
             .unwrap_or_default()
     };
-    println!(
+    outln!(
         "  decrypted read by id (gateway, recording excluded): median {:.1} us, p99 {:.1} us over {} reads (goal median <= 20 us)",
         micros(pct(0.5)),
         micros(pct(0.99)),
@@ -290,7 +290,7 @@ fn plain_sqlite_insert(path: &std::path::Path, customers: &[NewCustomer]) -> any
 /// authorizing a 10,000-record export.
 pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
     use policy::{Action, CustomerRecord, Level, PolicyEngine, Principal, RequestContext, ResourceRef};
-    println!("bench gateway: {people} people, {customers} customers, default policies");
+    outln!("bench gateway: {people} people, {customers} customers, default policies");
 
     // Decisions straight from the engine, on a varied request mix.
     let principals: Vec<Principal> = (0..people)
@@ -361,13 +361,13 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
         ("cache filling from empty", small_runs[1], big_runs[1]),
         ("cache steady state (new pairs)", small_runs[2], big_runs[2]),
     ] {
-        println!("  decision, {label}:");
-        println!(
+        outln!("  decision, {label}:");
+        outln!(
             "    default policies:     p50 {:>6.1} us   p99 {:>6.1} us  (goal p50 <= 10, p99 <= 50)",
             micros(p50),
             micros(p99)
         );
-        println!(
+        outln!(
             "    +10,000 policies:     p50 {:>6.1} us   p99 {:>6.1} us   p50 ratio {:.2}x (goal <= 2x)",
             micros(b50),
             micros(b99),
@@ -390,7 +390,7 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
         runs.push(s.elapsed());
     }
     runs.sort();
-    println!(
+    outln!(
         "  authorize a 10,000-record export:  median {:>6.1} ms (goal <= 50 ms)",
         runs[runs.len() / 2].as_secs_f64() * 1e3
     );
@@ -439,7 +439,7 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
     };
     let raw = time_reads(&operator)?;
     let full = time_reads(&rep)?;
-    println!(
+    outln!(
         "  read one customer: full gateway (policy + decrypt + mask) median {:.1} us, raw decrypted read {:.1} us, ratio {:.2}x (goal <= 2x)",
         micros(full),
         micros(raw),

@@ -45,10 +45,12 @@ pub fn run(args: IcapBenchArgs) -> anyhow::Result<()> {
     let inspector: Arc<dyn icap::Inspector> = Arc::new(icap::DlpInspector::new(Arc::new(engine), |_, _| Ok(())));
     let emails: Vec<Vec<u8>> = (0..8).map(|i| email(&corpus.customers, i, args.kib << 10)).collect();
     let requests: Vec<Vec<u8>> = emails.iter().map(|e| reqmod(e)).collect();
-    println!(
+    outln!(
         "bench icap: {} customers, {} requests of {} KiB RFC 5322 emails (text part and a CSV attachment \
          listing 3 customers among filler rows), one at a time over loopback",
-        args.customers, args.requests, args.kib
+        args.customers,
+        args.requests,
+        args.kib
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let mut latencies = runtime.block_on(async move {
@@ -77,7 +79,7 @@ pub fn run(args: IcapBenchArgs) -> anyhow::Result<()> {
                 latencies.push(took);
             }
         }
-        println!(
+        outln!(
             "  {blocked} of {} answers were blocks (the attachments carry customer rows)",
             args.requests + 5
         );
@@ -88,7 +90,7 @@ pub fn run(args: IcapBenchArgs) -> anyhow::Result<()> {
         let index = ((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1);
         latencies.get(index).copied().unwrap_or(Duration::ZERO)
     };
-    println!(
+    outln!(
         "  latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (goal: p99 <= 50 ms)",
         ms(at(0.5)),
         ms(at(0.9)),

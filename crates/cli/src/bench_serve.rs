@@ -54,7 +54,7 @@ impl Phase {
     }
 
     fn print(&self, label: &str) {
-        println!(
+        outln!(
             "  {label:<52} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} non-200)",
             self.rate(),
             self.percentile(0.5).as_secs_f64() * 1e3,
@@ -171,10 +171,11 @@ fn fill(
 
 fn bench(dir: &std::path::Path, args: &ServeBenchArgs) -> anyhow::Result<()> {
     let connections = args.connections.max(1);
-    println!(
+    outln!(
         "bench serve: {connections} connections, {} s per phase, {} customers, \
          every read authorized, recorded durably in the ledger (group commit) and masked",
-        args.seconds, args.customers
+        args.seconds,
+        args.customers
     );
     let installation = Installation::create(dir)?;
     let data_dir = dir.join("data");
@@ -204,9 +205,9 @@ fn bench(dir: &std::path::Path, args: &ServeBenchArgs) -> anyhow::Result<()> {
         }
         states.push(state);
     }
-    println!("PostgreSQL at {target}, {instances} server instances on the one database:");
+    outln!("PostgreSQL at {target}, {instances} server instances on the one database:");
     let pg_reads = measure(&states, connections, customers, args.seconds, false)?;
-    println!(
+    outln!(
         "  ratio postgres ({instances} instances) / sqlite (one): {:.2}   goal for postgres with 2 instances: >= 5,000 req/s",
         pg_reads / sqlite_reads.max(f64::MIN_POSITIVE)
     );
@@ -257,7 +258,7 @@ fn measure(
         if with_health {
             let health = drive(&clients, seconds, |_, _| "/health".to_owned()).await;
             health.print("health (no session, nothing recorded)");
-            println!(
+            outln!(
                 "  ratio reads / health:  {:.2} (goal >= 0.3)   goal for reads: >= 10,000 req/s, p99 <= 20 ms",
                 reads.rate() / health.rate().max(f64::MIN_POSITIVE)
             );

@@ -191,11 +191,11 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&serde_json::json!({"imported": report.imported, "skipped": problems}))?;
             } else {
-                println!("Imported {} customers from {}", report.imported, file.display());
+                outln!("Imported {} customers from {}", report.imported, file.display());
                 if !problems.is_empty() {
-                    println!("Skipped {} line(s):", problems.len());
+                    outln!("Skipped {} line(s):", problems.len());
                     for p in &problems {
-                        println!("  line {}: {}", p.line, p.problem);
+                        outln!("  line {}: {}", p.line, p.problem);
                     }
                 }
             }
@@ -226,7 +226,7 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&serde_json::json!({"erased": id}))?;
             } else {
-                println!("Erased customer {id}: its data key is destroyed and its rows deleted.");
+                outln!("Erased customer {id}: its data key is destroyed and its rows deleted.");
             }
         }
     }
@@ -259,9 +259,9 @@ fn print_bulk(ctx: &Context, bulk: &gateway::Bulk<gateway::CustomerView>) -> any
     let rows: Vec<Vec<String>> = bulk.records.iter().map(output::customer_row).collect();
     output::table(output::CUSTOMER_HEADER, &rows);
     if bulk.withheld.count > 0 {
-        println!("({} record(s) withheld by policy)", bulk.withheld.count);
+        outln!("({} record(s) withheld by policy)", bulk.withheld.count);
         for (reason, n) in &bulk.withheld.by_reason {
-            println!("  {n}: {reason}");
+            outln!("  {n}: {reason}");
         }
     }
     Ok(())
@@ -289,7 +289,7 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&serde_json::json!({"imported": people.len()}))?;
             } else {
-                println!("Imported {} people from {}", people.len(), file.display());
+                outln!("Imported {} people from {}", people.len(), file.display());
             }
         }
         PeopleCmd::List => {
@@ -328,40 +328,40 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
             if ctx.json {
                 return output::json(&p);
             }
-            println!("{} {} is now {}.", p.id, p.name, p.status);
+            outln!("{} {} is now {}.", p.id, p.name, p.status);
         }
         PeopleCmd::Show { id } => {
             let p = gw.person(&actor, &access, &PersonId(id))?;
             if ctx.json {
                 return output::json(&p);
             }
-            println!("{} {}", p.id, p.name);
-            println!("  email          {}", p.work_email);
-            println!("  department     {}", p.department);
-            println!("  role           {} ({})", p.role, p.role.description());
-            println!(
+            outln!("{} {}", p.id, p.name);
+            outln!("  email          {}", p.work_email);
+            outln!("  department     {}", p.department);
+            outln!("  role           {} ({})", p.role, p.role.description());
+            outln!(
                 "  team           {}",
                 p.team.as_ref().map(|t| t.to_string()).unwrap_or_default()
             );
-            println!(
+            outln!(
                 "  manager        {}",
                 p.manager.as_ref().map(|t| t.to_string()).unwrap_or_default()
             );
-            println!("  clearance      {}", p.clearance);
-            println!(
+            outln!("  clearance      {}", p.clearance);
+            outln!(
                 "  compartments   {}",
                 p.compartments.iter().cloned().collect::<Vec<_>>().join(", ")
             );
-            println!("  status         {}", p.status);
+            outln!("  status         {}", p.status);
             if let Some(d) = &p.notice_date {
-                println!("  notice given   {d}");
+                outln!("  notice given   {d}");
             }
             if let Some(d) = &p.last_day {
-                println!("  last day       {d}");
+                outln!("  last day       {d}");
             }
             for a in &p.agreements {
                 let ends = a.ends_on.as_ref().map(|e| format!(", ends {e}")).unwrap_or_default();
-                println!("  agreement      {:?} signed {}{ends}", a.kind, a.signed_on);
+                outln!("  agreement      {:?} signed {}{ends}", a.kind, a.signed_on);
             }
         }
     }
@@ -404,9 +404,12 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&meta)?;
             } else {
-                println!(
+                outln!(
                     "Added {} \"{}\" ({} bytes, {})",
-                    meta.id, meta.title, meta.size, meta.classification
+                    meta.id,
+                    meta.title,
+                    meta.size,
+                    meta.classification
                 );
             }
         }
@@ -435,7 +438,7 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
                 &rows,
             );
             if bulk.withheld.count > 0 {
-                println!("({} document(s) withheld by policy)", bulk.withheld.count);
+                outln!("({} document(s) withheld by policy)", bulk.withheld.count);
             }
         }
         DocumentsCmd::Show { id, output: out } => {
@@ -447,7 +450,7 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
                     if ctx.json {
                         output::json(&serde_json::json!({"id": meta.id, "saved_to": path, "bytes": body.len()}))?;
                     } else {
-                        println!("Saved {} ({} bytes) to {}", meta.id, body.len(), path.display());
+                        outln!("Saved {} ({} bytes) to {}", meta.id, body.len(), path.display());
                     }
                 }
                 None => {
@@ -455,17 +458,17 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
                     if ctx.json {
                         return output::json(&meta);
                     }
-                    println!("{} {}", meta.id, meta.title);
-                    println!("  file           {}", meta.file_name);
-                    println!("  kind           {}", meta.kind);
-                    println!("  custodian      {}", meta.custodian);
-                    println!("  classification {}", meta.classification);
-                    println!(
+                    outln!("{} {}", meta.id, meta.title);
+                    outln!("  file           {}", meta.file_name);
+                    outln!("  kind           {}", meta.kind);
+                    outln!("  custodian      {}", meta.custodian);
+                    outln!("  classification {}", meta.classification);
+                    outln!(
                         "  compartments   {}",
                         meta.compartments.iter().cloned().collect::<Vec<_>>().join(", ")
                     );
-                    println!("  size           {} bytes", meta.size);
-                    println!("  sha256         {}", meta.content_sha256);
+                    outln!("  size           {} bytes", meta.size);
+                    outln!("  sha256         {}", meta.content_sha256);
                 }
             }
         }
@@ -490,7 +493,7 @@ pub fn keys(ctx: &Context, cmd: KeysCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&serde_json::json!({"kek_version": version, "rewrapped": n}))?;
             } else {
-                println!("Rotated to key version {version}; rewrapped {n} data keys.");
+                outln!("Rotated to key version {version}; rewrapped {n} data keys.");
             }
         }
     }

@@ -283,21 +283,21 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         }))?;
         return Ok(());
     }
-    println!(
+    outln!(
         "Built the demo company \"Custodia Demo JSC\" in {dir} ({:.1} s)",
         started.elapsed().as_secs_f64()
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "  {} people in {} teams (sales, support, engineering, finance, HR, security, management)",
         company.people.len(),
         company.teams.len()
     );
-    println!(
+    outln!(
         "  {} customers, every sensitive field sealed with its own data key",
         report.imported
     );
-    println!(
+    outln!(
         "  {} classified documents in compartments: {}",
         docs.len(),
         demo::COMPARTMENTS
@@ -307,7 +307,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             .join(", ")
     );
     for p in &departing {
-        println!(
+        outln!(
             "  departing: {} {} ({}), last day {}",
             p.id,
             p.name,
@@ -316,7 +316,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     for p in &departed {
-        println!(
+        outln!(
             "  departed:  {} {} ({}), left {}",
             p.id,
             p.name,
@@ -324,19 +324,19 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             p.last_day.as_deref().unwrap_or("?")
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "90 days of activity, {} to {}, the clock advanced day by day ({activity_seconds:.1} s):",
         risk::time::human_date(activity::first_activity_day()),
         risk::time::human_date(activity::last_activity_day())
     );
-    println!(
+    outln!(
         "  {} vault accesses through the gateway ({} allowed, {} denied), each in the ledger",
         counts.allowed + counts.denied,
         counts.allowed,
         counts.denied
     );
-    println!(
+    outln!(
         "  {} activity events in the risk engine (vault accesses, HR, logons, USB, mail, web)",
         events
     );
@@ -348,14 +348,14 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             .map(|p| format!("{}, {}", p.name, p.role))
             .unwrap_or_default()
     };
-    println!();
-    println!("Insider-risk ranking (`custodia --data-dir {dir} risk scores`):");
+    outln!();
+    outln!("Insider-risk ranking (`custodia --data-dir {dir} risk scores`):");
     for (i, s) in ranking.iter().take(SHOWN).enumerate() {
         let alert = match s.first_alert {
             Some(day) => format!("alerted {}", risk::time::iso_date(day)),
             None => "not alerted".to_string(),
         };
-        println!(
+        outln!(
             "  #{}  {}  score {:.1}  {alert}  ({})",
             i + 1,
             s.user,
@@ -363,13 +363,13 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             name_of(&s.user)
         );
         for reason in s.reasons.iter().take(if i == 0 { 6 } else { 3 }) {
-            println!("        - {reason}");
+            outln!("        - {reason}");
         }
     }
     if let Some(r) = rank_of(&plan.cast.clean_leaver) {
         if let Some(s) = ranking.get(r) {
-            println!();
-            println!(
+            outln!();
+            outln!(
                 "  {} ({}) also gave notice but took nothing: rank {} of {}, score {:.1}, {}",
                 s.user,
                 name_of(&s.user),
@@ -383,20 +383,20 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             );
         }
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "The key file is {}/custodia.key; the database alone reveals nothing.",
         dir
     );
-    println!("Look around:");
-    println!("  custodia --data-dir {dir} people list");
-    println!("  custodia --data-dir {dir} customers list --limit 10");
-    println!("  custodia --data-dir {dir} customers search nguyen");
-    println!("  custodia --data-dir {dir} documents list");
-    println!("  custodia --data-dir {dir} risk scores");
-    println!("  custodia --data-dir {dir} audit search --person {}", plan.cast.thief);
+    outln!("Look around:");
+    outln!("  custodia --data-dir {dir} people list");
+    outln!("  custodia --data-dir {dir} customers list --limit 10");
+    outln!("  custodia --data-dir {dir} customers search nguyen");
+    outln!("  custodia --data-dir {dir} documents list");
+    outln!("  custodia --data-dir {dir} risk scores");
+    outln!("  custodia --data-dir {dir} audit search --person {}", plan.cast.thief);
     if let Some(rep) = rep {
-        println!(
+        outln!(
             "  custodia --data-dir {dir} --as {} customers list --limit 5    # what a sales rep sees",
             rep.id
         );

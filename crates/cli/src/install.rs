@@ -230,17 +230,15 @@ pub fn init(ctx: &Context) -> anyhow::Result<()> {
     let (installation, key_place) = init_quiet(ctx)?;
     let dir = &ctx.data_dir;
     if ctx.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"data_dir": dir, "installation": installation, "key": key_place})
         );
     } else {
-        println!("Initialized custodia in {}", dir.display());
-        println!("  installation: {installation}");
-        println!("  key:          {key_place}");
-        println!(
-            "Keep the key apart from backups of the data directory: a copy of the database alone reveals nothing."
-        );
+        outln!("Initialized custodia in {}", dir.display());
+        outln!("  installation: {installation}");
+        outln!("  key:          {key_place}");
+        outln!("Keep the key apart from backups of the data directory: a copy of the database alone reveals nothing.");
     }
     Ok(())
 }

@@ -84,7 +84,7 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
         Vec::new(),
     )?);
     let total = writers * per_writer;
-    println!(
+    outln!(
         "bench ledger: {writers} writers x {per_writer} appends = {total} durable entries, twice (SQLite; each acknowledged after its log flush)"
     );
     // Threads blocked on `append`, as the CLI and ingest workers write; then
@@ -107,7 +107,7 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
     let report = ledger::verify(store.as_ref(), &ledger.verifying_key(), None);
     let vcpu = cpu.elapsed().as_secs_f64();
     let vsecs = t.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "  full verification:               {:>10.0} entries/s wall, {:.0} per CPU-second of its one thread ({} entries, ok: {}) (goal >= 1,500,000 per core)",
         report.entries_checked as f64 / vsecs,
         report.entries_checked as f64 / vcpu,
@@ -122,7 +122,7 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
     for i in 0..n {
         ledger::inclusion_proof(store.as_ref(), (i * 7919) % size.max(1), size)?;
     }
-    println!(
+    outln!(
         "  inclusion proof at {size} entries:  {:>8.1} us each",
         t.elapsed().as_secs_f64() * 1e6 / n as f64
     );
@@ -140,8 +140,8 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
         conn.execute_batch("COMMIT")?;
     }
     let base_rate = base_n as f64 / t.elapsed().as_secs_f64();
-    println!("  plain SQLite, one fsync per insert: {base_rate:>7.0} inserts/s");
-    println!("  ratio custodia / plain:          {:>10.1}x", rate / base_rate);
+    outln!("  plain SQLite, one fsync per insert: {base_rate:>7.0} inserts/s");
+    outln!("  ratio custodia / plain:          {:>10.1}x", rate / base_rate);
     drop(stmt);
     drop(conn);
     if let Ok(l) = Arc::try_unwrap(ledger) {
@@ -177,7 +177,7 @@ fn print_appends(label: &str, mut run: AppendRun) -> f64 {
             .copied()
             .unwrap_or_default()
     };
-    println!(
+    outln!(
         "  group commit, {label:<20} {:>8.0} appends/s   p50 {:.2} ms   p99 {:.2} ms (goal >= 100,000/s, p99 <= 5 ms)",
         rate,
         ms(pct(0.5)),
@@ -295,7 +295,7 @@ fn proofs_in_filled_ledger(dir: &std::path::Path, entries: u64) -> anyhow::Resul
         report.root == root && report.entries_checked == entries,
         "verification disagrees with the filled tree"
     );
-    println!(
+    outln!(
         "  full verification at {entries} entries: {:.0} entries/s wall, {:.0} per CPU-second (goal >= 1,500,000 per core)",
         entries as f64 / t.elapsed().as_secs_f64(),
         entries as f64 / vcpu
@@ -318,7 +318,7 @@ fn proofs_in_filled_ledger(dir: &std::path::Path, entries: u64) -> anyhow::Resul
         );
     }
     times.sort();
-    println!(
+    outln!(
         "  inclusion proof at {entries} entries: median {:.1} us, p99 {:.1} us (goal <= 100 us)",
         times[times.len() / 2].as_secs_f64() * 1e6,
         times[times.len() * 99 / 100].as_secs_f64() * 1e6

@@ -1,5 +1,8 @@
 //! `custodia`: the command line for everything custodia does.
 
+// First, so its printing macros are in scope in every module below.
+#[macro_use]
+mod output;
 mod audit;
 mod bench;
 mod bench_icap;
@@ -10,7 +13,6 @@ mod import;
 mod install;
 mod ledger_tools;
 mod migrate;
-mod output;
 mod policy_cmd;
 mod risk_cmd;
 mod scan_cmd;

@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> anyhow::Result<()> {
             .iter()
             .map(|(t, n)| ((*t).to_owned(), serde_json::json!(n)))
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "from": args.from,
@@ -83,15 +83,15 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> anyhow::Result<()> {
             })
         );
     } else {
-        println!("Migrated {} to {shown}", args.from.display());
+        outln!("Migrated {} to {shown}", args.from.display());
         for (table, rows) in &report.tables {
-            println!("  {table:<20} {rows:>10} rows");
+            outln!("  {table:<20} {rows:>10} rows");
         }
-        println!(
+        outln!(
             "Ledger verified before and after: {} entries, root {root}",
             after.entries_checked
         );
-        println!(
+        outln!(
             "Serve it with: custodia --data-dir {} --database '{shown}' serve (add the password to the URL, or use CUSTODIA_DATABASE)",
             args.from.display()
         );

@@ -1,4 +1,40 @@
 //! Printing for people (aligned text) and machines (`--json`).
+//!
+//! Commands print with [`outln!`] and [`out!`] instead of `println!` and `print!`,
+//! which panic when standard output is a pipe the reader has closed
+//! (`custodia customers list | head`).
+
+/// `println!` that ends the process quietly when standard output is a closed pipe.
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` that ends the process quietly when standard output is a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Writes to standard output. When the reader has gone (a closed pipe), the process ends
+/// at once with status 141, as a shell reports one ended by SIGPIPE: there is no one
+/// left to read the rest, and what was printed is only a report of work already done.
+/// Any other failure to write ends it with status 1 and says why.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: could not write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
 
 use gateway::CustomerView;
 use model::CustomerField;
@@ -6,7 +42,7 @@ use serde::Serialize;
 
 /// Prints `value` as pretty JSON.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -26,7 +62,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}", w = *w))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        outln!("{}", padded.join("  ").trim_end());
     };
     line(header.iter().map(|h| h.to_string()).collect());
     for row in rows {
@@ -36,7 +72,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
 
 /// One customer, field by field.
 pub fn customer(view: &CustomerView) {
-    println!("{}", view.id);
+    outln!("{}", view.id);
     let rows: Vec<(&str, String)> = vec![
         ("owner", view.owner.to_string()),
         ("team", view.team.as_ref().map(|t| t.to_string()).unwrap_or_default()),
@@ -49,7 +85,7 @@ pub fn customer(view: &CustomerView) {
         ),
     ];
     for (k, v) in rows {
-        println!("  {k:<15} {v}");
+        outln!("  {k:<15} {v}");
     }
     for field in CustomerField::ALL {
         let value = if view.hidden.contains(&field) {
@@ -62,7 +98,7 @@ pub fn customer(view: &CustomerView) {
                 text
             }
         };
-        println!("  {:<15} {value}", field.as_str());
+        outln!("  {:<15} {value}", field.as_str());
     }
 }
 

@@ -52,7 +52,7 @@ pub fn policy(ctx: &Context, cmd: PolicyCmd) -> anyhow::Result<()> {
         if ctx.json {
             return output::json(&serde_json::json!({"valid": true, "policies": n}));
         }
-        println!("{}: valid, {n} policies", file.display());
+        outln!("{}: valid, {n} policies", file.display());
         return Ok(());
     }
     // Explain's subject is --as; the operator performs the review.
@@ -68,14 +68,14 @@ pub fn policy(ctx: &Context, cmd: PolicyCmd) -> anyhow::Result<()> {
                 return output::json(&serde_json::json!({"version": version, "text": text}));
             }
             match version {
-                Some(v) => println!("// policy version {v}"),
-                None => println!("// the default policy set"),
+                Some(v) => outln!("// policy version {v}"),
+                None => outln!("// the default policy set"),
             }
-            print!("{text}");
+            out!("{text}");
         }
         PolicyCmd::Test { cases } => {
             let report = gw.test_policy(&read(&cases)?)?;
-            println!("{report}");
+            outln!("{report}");
             if !report.passed() {
                 bail!("{} of {} policy cases failed", report.failures.len(), report.total);
             }
@@ -85,7 +85,7 @@ pub fn policy(ctx: &Context, cmd: PolicyCmd) -> anyhow::Result<()> {
             if ctx.json {
                 return output::json(&serde_json::json!({"version": version}));
             }
-            println!("Policy version {version} is in force.");
+            outln!("Policy version {version} is in force.");
         }
         PolicyCmd::Explain { action, resource } => {
             let Some(person) = &ctx.as_person else {
@@ -95,7 +95,7 @@ pub fn policy(ctx: &Context, cmd: PolicyCmd) -> anyhow::Result<()> {
             if ctx.json {
                 return output::json(&e);
             }
-            println!("{}", e.text);
+            outln!("{}", e.text);
         }
     }
     Ok(())
@@ -130,8 +130,8 @@ pub fn access(ctx: &Context, cmd: AccessCmd) -> anyhow::Result<()> {
             if ctx.json {
                 return output::json(&w);
             }
-            println!("{} ({})", w.person, w.status);
-            println!(
+            outln!("{} ({})", w.person, w.status);
+            outln!(
                 "  on the installation: {}",
                 if w.system.is_empty() {
                     "nothing".into()
@@ -140,13 +140,13 @@ pub fn access(ctx: &Context, cmd: AccessCmd) -> anyhow::Result<()> {
                 }
             );
             if w.customers.is_empty() {
-                println!("  customers: none of {}", w.customers_total);
+                outln!("  customers: none of {}", w.customers_total);
             }
             for (action, n) in &w.customers {
-                println!("  {action:<20} {n} of {} customers", w.customers_total);
+                outln!("  {action:<20} {n} of {} customers", w.customers_total);
             }
             for (doc, actions) in &w.documents {
-                println!("  document {doc}: {}", actions.join(", "));
+                outln!("  document {doc}: {}", actions.join(", "));
             }
         }
         AccessCmd::Unused { days } => {

@@ -231,36 +231,36 @@ fn import_cert(ctx: &Context, dir: &Path, competitors: Vec<String>, append: bool
     let report =
         risk::read_cert_dir(dir, &options, &mut agg).with_context(|| format!("importing {}", dir.display()))?;
     let seconds = started.elapsed().as_secs_f64();
-    println!("Imported {} in {seconds:.1} s", dir.display());
+    outln!("Imported {} in {seconds:.1} s", dir.display());
     for (file, rows) in &report.rows {
-        println!("  {file:<12} {rows:>12} rows");
+        outln!("  {file:<12} {rows:>12} rows");
     }
-    println!("  events         {:>10}", report.events);
-    println!("  malformed rows {:>10}", report.malformed_count);
+    outln!("  events         {:>10}", report.events);
+    outln!("  malformed rows {:>10}", report.malformed_count);
     for m in report.malformed.iter().take(SHOWN_ERRORS) {
-        println!("    {} line {}: {}", m.file, m.line, m.reason);
+        outln!("    {} line {}: {}", m.file, m.line, m.reason);
     }
     if report.malformed_count > SHOWN_ERRORS as u64 {
-        println!("    … and {} more", report.malformed_count - SHOWN_ERRORS as u64);
+        outln!("    … and {} more", report.malformed_count - SHOWN_ERRORS as u64);
     }
-    println!("  duplicates     {:>10}", report.duplicates);
-    println!("  out of order   {:>10}", report.out_of_order);
-    println!("  unknown users  {:>10}", report.unknown_users);
+    outln!("  duplicates     {:>10}", report.duplicates);
+    outln!("  out of order   {:>10}", report.out_of_order);
+    outln!("  unknown users  {:>10}", report.unknown_users);
     let months = match (report.ldap_months.first(), report.ldap_months.last()) {
         (Some(first), Some(last)) => format!(" ({first} to {last})"),
         _ => String::new(),
     };
-    println!("  LDAP months    {:>10}{months}", report.ldap_months.len());
+    outln!("  LDAP months    {:>10}{months}", report.ldap_months.len());
     if !report.missing_ldap_months.is_empty() {
-        println!("  missing LDAP months: {}", report.missing_ldap_months.join(", "));
+        outln!("  missing LDAP months: {}", report.missing_ldap_months.join(", "));
     }
-    println!("  departed users {:>10}", report.departed_users);
-    println!(
+    outln!("  departed users {:>10}", report.departed_users);
+    outln!(
         "  psychometric   {:>10} rows (not used for scoring)",
         report.psychometric_rows
     );
     let size = save_state(store.as_ref(), &agg)?;
-    println!(
+    outln!(
         "Saved {} people, {} events ({size} bytes) to the store ({})",
         agg.user_count(),
         agg.event_count(),
@@ -333,7 +333,7 @@ fn scores(ctx: &Context, format: ScoresFormat, top: Option<usize>) -> anyhow::Re
                 .collect();
             output::table(&["RANK", "USER", "SCORE", "FIRST ALERT", "REASONS"], &rows);
             if total > users.len() {
-                println!("… {} more people (use --top N to see more)", total - users.len());
+                outln!("… {} more people (use --top N to see more)", total - users.len());
             }
         }
     }
@@ -346,19 +346,19 @@ fn evaluate(ctx: &Context, answers_path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("reading answers file {}", answers_path.display()))?;
     let users = ranked_scores(ctx)?;
     let e = risk::evaluate(&users, &answers);
-    println!("people scored      {}", e.users);
-    println!("insiders           {}", e.insiders);
-    println!("ROC AUC            {:.4}", e.auc);
-    println!("average precision  {:.4}", e.average_precision);
+    outln!("people scored      {}", e.users);
+    outln!("insiders           {}", e.insiders);
+    outln!("ROC AUC            {:.4}", e.auc);
+    outln!("average precision  {:.4}", e.average_precision);
     for (k, recall) in &e.recall_at_k {
-        println!("recall at top {k:<4} {recall:.3}");
+        outln!("recall at top {k:<4} {recall:.3}");
     }
-    println!(
+    outln!(
         "departing insiders alerted ≥ 7 days before their last day: {} of {}",
         e.departing_alerted_7d,
         e.departing_lead_days.len()
     );
-    println!(
+    outln!(
         "departing insiders in the daily top {} ≥ 7 days before their last day: {} of {}",
         ScoringConfig::default().top_k,
         e.departing_top_7d,
@@ -373,9 +373,9 @@ fn evaluate(ctx: &Context, answers_path: &Path) -> anyhow::Result<()> {
             Some(days) => format!("first in the top list {days} days before"),
             None => "never in the top list before leaving".to_string(),
         };
-        println!("  {user:<12} {alerted}, {listed}");
+        outln!("  {user:<12} {alerted}, {listed}");
     }
-    println!(
+    outln!(
         "benign departing alert rate: {:.3} ({} of {})",
         e.benign_departing_alert_rate(),
         e.benign_departing_alerted,
@@ -389,7 +389,7 @@ fn generate(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
     let summary =
         risk::generate(&scale.config(seed), dir).with_context(|| format!("generating into {}", dir.display()))?;
     let insiders = summary.answers.rows.iter().filter(|a| a.is_insider()).count();
-    println!(
+    outln!(
         "Wrote {} activity rows to {} in {:.1} s; {insiders} insiders and {} other labelled people in {}",
         summary.events,
         dir.display(),
@@ -412,21 +412,22 @@ fn ingest(ctx: &Context, file: &Path) -> anyhow::Result<()> {
     }
     .with_context(|| format!("reading {}", file.display()))?;
     let out_of_range = agg.rejected_events() - rejected_before;
-    println!(
+    outln!(
         "Accepted {} events, rejected {} lines",
-        report.accepted, report.rejected_count
+        report.accepted,
+        report.rejected_count
     );
     for (line, reason) in report.rejected.iter().take(SHOWN_ERRORS) {
-        println!("  line {line}: {reason}");
+        outln!("  line {line}: {reason}");
     }
     if report.rejected_count > SHOWN_ERRORS as u64 {
-        println!("  … and {} more", report.rejected_count - SHOWN_ERRORS as u64);
+        outln!("  … and {} more", report.rejected_count - SHOWN_ERRORS as u64);
     }
     if out_of_range > 0 {
-        println!("  {out_of_range} events ignored: dated before 1900 or after 2200");
+        outln!("  {out_of_range} events ignored: dated before 1900 or after 2200");
     }
     let size = save_state(store.as_ref(), &agg)?;
-    println!(
+    outln!(
         "Saved {} people, {} events ({size} bytes) to the store ({})",
         agg.user_count(),
         agg.event_count(),
@@ -482,7 +483,7 @@ fn forward(ctx: &Context, args: &ForwardArgs) -> anyhow::Result<()> {
         forwarder.submit(alert.clone());
     }
     let stats = forwarder.finish();
-    println!(
+    outln!(
         "Alerts: {} in all, {} new or escalated; syslog sent {}, webhook sent {} in {} requests, {} retries",
         report.alerts.len(),
         fresh.len(),
@@ -492,7 +493,7 @@ fn forward(ctx: &Context, args: &ForwardArgs) -> anyhow::Result<()> {
         stats.retries
     );
     for e in &stats.errors {
-        println!("  {e}");
+        outln!("  {e}");
     }
     if stats.failed > 0 || stats.dropped > 0 {
         // Not marked as forwarded: the next run sends them again.
@@ -519,7 +520,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let generated = match scale {
         Some(scale) => {
             let dir = std::env::temp_dir().join(format!("custodia-risk-bench-{}-{}", std::process::id(), args.scale));
-            println!("bench risk: generating {} data set (seed {})", args.scale, args.seed);
+            outln!("bench risk: generating {} data set (seed {})", args.scale, args.seed);
             generate(&dir, scale, args.seed)?;
             Some(dir)
         }
@@ -537,10 +538,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(dir);
     }
     let report = result.with_context(|| format!("benchmarking {}", dir.display()))?;
-    println!("bench risk: {report}");
+    outln!("bench risk: {report}");
     match peak_memory_kib() {
-        Some(kib) => println!("bench risk: peak memory (VmHWM) {:.1} MiB", kib as f64 / 1024.0),
-        None => println!("bench risk: peak memory unavailable (no /proc/self/status)"),
+        Some(kib) => outln!("bench risk: peak memory (VmHWM) {:.1} MiB", kib as f64 / 1024.0),
+        None => outln!("bench risk: peak memory unavailable (no /proc/self/status)"),
     }
     Ok(())
 }

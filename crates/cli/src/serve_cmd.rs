@@ -221,7 +221,7 @@ pub fn bootstrap(ctx: &Context) -> anyhow::Result<()> {
                 true,
                 "issued-by-operator",
             )?;
-            println!("{code}");
+            outln!("{code}");
             eprintln!(
                 "One-time bootstrap code for the first security admin, valid for {} minutes; any earlier code \
                  is void. Use it once: POST /v1/bootstrap {{\"code\", \"person\", \"password\"}}.",
@@ -281,6 +281,6 @@ pub fn set_password(ctx: &Context, person: &str) -> anyhow::Result<()> {
         .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']);
     server::set_password(&*store, &model::PersonId(person.to_owned()), password)?;
-    println!("Password set for {person}.");
+    outln!("Password set for {person}.");
     Ok(())
 }

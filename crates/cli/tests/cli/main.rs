@@ -242,6 +242,38 @@ fn a_listing_cut_at_its_limit_says_so() {
     assert!(help.stdout.contains("people import"), "{}", help.stdout);
 }
 
+/// A reader that stops early (`custodia customers list | head -1`) ends the command
+/// quietly with a shell's status for SIGPIPE, not with a panic and a backtrace.
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly() {
+    use std::io::BufRead;
+    let env = Env::with_people();
+    let mut csv = String::from("id,name,owner,email,country\n");
+    // More than a pipe's buffer of output, so the command is still writing when the
+    // reader goes.
+    for i in 0..2000 {
+        csv.push_str(&format!("C-{i},Customer Number {i},p-1,customer.{i}@example.com,DK\n"));
+    }
+    env.run(&["customers", "import", env.file("many.csv", &csv).to_str().unwrap()])
+        .ok();
+    let mut child = env
+        .command(&["customers", "list", "--json", "--limit", "2000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    // The reader is dropped here, closing the pipe.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 /// Each bad input: the command fails with a line naming the problem, and
 /// nothing is written.
 #[test]
