@@ -967,7 +967,12 @@ impl Extractor {
         let mut prose = String::new();
         let mut row: Option<String> = None;
         let mut rest = markup;
+        // Whether the last thing read was the end of an inline element (`</span>`).
+        let mut after_inline_end = false;
         while let Some(open) = rest.find('<') {
+            if open > 0 {
+                after_inline_end = false;
+            }
             let text = decode_entities(rest.get(..open).unwrap_or_default());
             // An element may hold a file in base64 (`<attachment>UEsDB…</attachment>`).
             if !take_embedded_element(&text, &mut embedded) {
@@ -1069,8 +1074,17 @@ impl Extractor {
                     None if prose.ends_with(|c: char| !c.is_whitespace()) => prose.push(' '),
                     None => {}
                 },
-                // Formatting inside a word renders as one word: `Ngu<b>yễn</b>`.
-                _ if is_inline_html_tag(local) => {}
+                // Formatting inside a word renders as one word: `Ngu<b>yễn</b>`. But an
+                // inline element that starts right where another ends holds text of its
+                // own: a label and its value, laid apart by style on the page
+                // (`<span>Name</span><span>Tobias Weber</span>`; found by a blind test).
+                _ if is_inline_html_tag(local) => {
+                    let target = row.as_mut().unwrap_or(&mut prose);
+                    if !closing && after_inline_end && local != "wbr" && target.ends_with(|c: char| !c.is_whitespace())
+                    {
+                        target.push(' ');
+                    }
+                }
                 "table" => {
                     if let Some(done) = row.take() {
                         self.push_row(&done, source);
@@ -1087,6 +1101,7 @@ impl Extractor {
                     }
                 }
             }
+            after_inline_end = closing && is_inline_html_tag(local);
         }
         append_text(row.as_mut().unwrap_or(&mut prose), &decode_entities(rest));
         if let Some(done) = row.take() {
@@ -1942,12 +1957,61 @@ fn is_vcard_property(property: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
-/// Whether [`fold_forms`] or [`compose_hangul`] may change `text`: it holds a byte
-/// that leads a fullwidth form, an ideographic space, a conjoining jamo or a digit of
-/// another script.
+/// Whether [`fold_forms`], [`compose_hangul`] or [`drop_invisible`] may change `text`:
+/// it holds a byte that leads a fullwidth form, an ideographic space, a conjoining jamo,
+/// a digit of another script or an invisible character.
 fn needs_folding(text: &str) -> bool {
     let bytes = text.as_bytes();
-    memchr::memchr3(0xEF, 0xE3, 0xE1, bytes).is_some() || first_native_digit_lead(bytes).is_some()
+    memchr::memchr3(0xEF, 0xE3, 0xE1, bytes).is_some()
+        || first_native_digit_lead(bytes).is_some()
+        || first_invisible(text).is_some()
+}
+
+/// Characters that show nothing and part no words to a reader: the zero-width space,
+/// the word joiner and the invisible operators, the zero-width no-break space (U+FEFF
+/// within a text) and the soft hyphen. Put inside a name, an email or a phone number
+/// (`Bea\u{200B}triz`) they hid it from the match (found by a blind test). The
+/// zero-width joiner and non-joiner stay: they shape the letters of words in Persian
+/// and Indic scripts, and the index reads names with them as a scan does.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{AD}')
+}
+
+/// Where the first invisible character ([`is_invisible`]) of `text` is. Found from the
+/// bytes that lead them (E2, EF, C2), so text without one is not decoded.
+fn first_invisible(text: &str) -> Option<usize> {
+    memchr::memchr3_iter(0xE2, 0xEF, 0xC2, text.as_bytes()).find(|at| {
+        text.get(*at..)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(is_invisible)
+    })
+}
+
+/// `text` without its invisible characters. A zero-width space after a letter of Thai,
+/// Lao, Khmer or Myanmar, scripts written without spaces where it marks a break
+/// between words, becomes a space instead.
+fn drop_invisible(text: String) -> String {
+    let Some(first) = first_invisible(&text) else {
+        return text;
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(text.get(..first).unwrap_or_default());
+    let mut previous = out.chars().next_back();
+    for c in text.get(first..).unwrap_or_default().chars() {
+        if !is_invisible(c) {
+            out.push(c);
+            previous = Some(c);
+        } else if c == '\u{200B}' && previous.is_some_and(is_written_without_spaces) {
+            out.push(' ');
+            previous = Some(' ');
+        }
+    }
+    out
+}
+
+/// Letters of the Thai, Lao, Myanmar and Khmer blocks.
+fn is_written_without_spaces(c: char) -> bool {
+    matches!(c, '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1780}'..='\u{17FF}')
 }
 
 /// Where the first byte is that may lead a digit of [`NATIVE_ZEROS`]' scripts
@@ -1996,9 +2060,10 @@ fn undecoded_body(message: &mail_parser::Message<'_>, part: &mail_parser::Messag
     }
 }
 
-/// Text as it is read: [`fold_forms`], [`compose_hangul`], [`separate_thai_titles`].
+/// Text as it is read: [`drop_invisible`], [`fold_forms`], [`compose_hangul`],
+/// [`separate_thai_titles`].
 fn fold_script_forms(text: String) -> String {
-    separate_thai_titles(compose_hangul(fold_forms(text)))
+    separate_thai_titles(compose_hangul(fold_forms(drop_invisible(text))))
 }
 
 /// Joins a word hyphenated over a line break (`Bouc-⏎her`), as typesetting and

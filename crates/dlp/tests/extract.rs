@@ -268,6 +268,20 @@ fn formats_and_encodings() {
         ("html named entities", b"<p>J&eacute;r&ocirc;me M&eacute;nard &amp; G&uuml;nther &#x4E;&#97;&nbsp;&bogus; &amp</p>".to_vec(), ok(&["Jérôme Ménard & Günther Na &bogus; &amp"], 0)),
         ("html footnote marks", b"<p>Smith<sup>2</sup> Kavya &CounterClockwiseContourIntegral;</p>".to_vec(), ok(&["Smith 2 Kavya \u{2233}"], 0)),
         ("html inline formatting", "<p>Ngu<span>yễn</span> <b>V</b>ăn An</p>".as_bytes().to_vec(), ok(&["Nguyễn Văn An"], 0)),
+        // Invisible characters are dropped; a zero-width space in Thai, where it parts
+        // words, becomes a space; Persian's zero-width non-joiner stays within its word.
+        (
+            "invisible characters",
+            "Bea\u{200B}triz Sil\u{AD}va, bea\u{2060}@x.io, +55\u{FEFF}11; สวัสดี\u{200B}ครับ; می\u{200C}خواهم".as_bytes().to_vec(),
+            ok(&["Beatriz Silva, bea@x.io, +5511; สวัสดี ครับ; می\u{200C}خواهم"], 0),
+        ),
+        // Inline elements side by side each hold their own text (a CRM card's label and
+        // value); one starting inside a word, or a word-break hint, does not split it.
+        (
+            "html label and value spans",
+            "<div class=\"row\"><span class=\"label\">Name</span><span class=\"value\">Tobias Weber</span></div><div><span>Email</span><span>tobias_weber@web.de</span></div><p><b>Ngu</b>yễn <i>V</i>ăn An, ana<wbr>@x.io</p>".as_bytes().to_vec(),
+            ok(&["Name Tobias Weber", "Email tobias_weber@web.de", "Nguyễn Văn An, ana@x.io"], 0),
+        ),
         ("html cells without a row", b"<td>Ana</td><td>Rossi</td><td>ana@x.io</td>".to_vec(), ok(&["Ana Rossi ana@x.io"], 0)),
         (
             "html",

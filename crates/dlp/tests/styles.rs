@@ -66,6 +66,10 @@ fn leak_styles() {
         ("log line", "2026-11-02T10:00:01Z INFO lookup ok user=seun@okafor.ng name=\"Okafor Oluwaseun\"\n", &["c3"]),
         ("address and phone", "Ship to 45 Le Loi, Quan 1, Ho Chi Minh; call 0983111222", &["c2"]),
         ("all four in prose", "Chloé Lefèvre (chloe.l@orange.fr) and Jürgen Schröder, js@web.de, met Trần Thị Hương (+84983111222) and Okafor Oluwaseun A-99812.", &["c1", "c2", "c3", "c4"]),
+        // Found by a blind test: invisible characters inside a name and an email, and a
+        // CRM page's label and value in inline elements side by side.
+        ("invisible characters", "Chlo\u{200B}é Lef\u{AD}èvre <chloe.l\u{2060}@orange.fr>", &["c1"]),
+        ("crm card", "<div><span>Name</span><span>Jürgen Schröder</span></div><div><span>Email</span><span>js@web.de</span></div>", &["c4"]),
         ("names only", "Chloé Lefèvre, Jürgen Schröder and Trần Thị Hương attended.", &[]),
         ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
         ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
