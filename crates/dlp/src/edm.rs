@@ -2148,7 +2148,9 @@ fn find_in_spans<'t>(
 /// of `text` (whole lines): a maximal run of ASCII alphanumerics and `-_/.#`, trimmed to
 /// its first and last alphanumeric, at least two characters long; then, when the run holds
 /// a `/`, each of its parts between slashes that is such a run too and not the whole
-/// (`R-007` in `/customers/R-007/edit`). Hand-written because it reads every byte of every
+/// (`R-007` in `/customers/R-007/edit`); and a run that starts with a digit together with
+/// a word of letters a space before it, an id's prefix written apart (`CU 100268` for
+/// `CU-100268`; found by a blind test). Hand-written because it reads every byte of every
 /// line with a digit: it equals the regex `[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]`
 /// (matches with a digit) and its parts, and walks runs from byte-class masks instead of
 /// testing byte by byte.
@@ -2164,6 +2166,9 @@ fn for_each_id_run(
                 return;
             };
             visit(whole.start, whole.end);
+            if let Some(prefix_start) = prefix_apart(bytes, whole.start) {
+                visit(prefix_start, whole.end);
+            }
             let whole_bytes = bytes.get(whole.clone()).unwrap_or_default();
             if !whole_bytes.contains(&b'/') {
                 return;
@@ -2183,6 +2188,28 @@ fn for_each_id_run(
             }
         });
     }
+}
+
+/// Longest prefix of letters an id may have, written apart from its number.
+const MAX_ID_PREFIX_LETTERS: usize = 6;
+
+/// Where the word of letters starts that stands one space before an id run starting
+/// with a digit at `start` (`CU` in `CU 100268`), if there is one of 1 to
+/// [`MAX_ID_PREFIX_LETTERS`] ASCII letters, a whole word.
+fn prefix_apart(bytes: &[u8], start: usize) -> Option<usize> {
+    if !bytes.get(start)?.is_ascii_digit() || bytes.get(start.checked_sub(1)?)? != &b' ' {
+        return None;
+    }
+    let word_end = start - 1;
+    let letters = bytes
+        .get(word_end.saturating_sub(MAX_ID_PREFIX_LETTERS + 1)..word_end)?
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let word_start = word_end - letters;
+    let whole_word = word_start == 0 || bytes.get(word_start - 1).is_some_and(|b| !b.is_ascii_alphanumeric());
+    ((1..=MAX_ID_PREFIX_LETTERS).contains(&letters) && whole_word).then_some(word_start)
 }
 
 /// `bytes[run]` trimmed to its first and last ASCII alphanumeric, when they are two.
@@ -2639,15 +2666,21 @@ mod tests {
             proptest::prop_assert_eq!(gated, whole);
         }
 
-        /// The hand-written id scanner equals the regex it replaces, also over texts
-        /// longer than a 64-byte block.
+        /// The hand-written id scanner equals the regex it replaces (with a prefix of
+        /// letters written apart), also over texts longer than a 64-byte block.
         #[test]
         fn id_runs_equal_the_regex(text in "([a-zA-Z0-9\\-_/.# ,|é]|\\PC|[0-9A-Z]{1,40}){0,60}") {
             let regex = Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]").unwrap();
             let with_digit = |m: &regex::Match<'_>| m.as_str().bytes().any(|b| b.is_ascii_digit());
             let mut want: Vec<(usize, usize)> = Vec::new();
+            let prefix_apart = Regex::new(r"(?:^|[^A-Za-z0-9])([A-Za-z]{1,6}) $").unwrap();
             for m in regex.find_iter(&text).filter(with_digit) {
                 want.push((m.start(), m.end()));
+                if m.as_str().starts_with(|c: char| c.is_ascii_digit()) {
+                    if let Some(prefix) = prefix_apart.captures(&text[..m.start()]).and_then(|c| c.get(1)) {
+                        want.push((prefix.start(), m.end()));
+                    }
+                }
                 let mut offset = m.start();
                 for part in m.as_str().split('/').filter(|_| m.as_str().contains('/')) {
                     let inner = regex.find(part).filter(|p| p.as_str().len() < m.as_str().len());

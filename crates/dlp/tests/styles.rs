@@ -70,6 +70,8 @@ fn leak_styles() {
         // CRM page's label and value in inline elements side by side.
         ("invisible characters", "Chlo\u{200B}é Lef\u{AD}èvre <chloe.l\u{2060}@orange.fr>", &["c1"]),
         ("crm card", "<div><span>Name</span><span>Jürgen Schröder</span></div><div><span>Email</span><span>js@web.de</span></div>", &["c4"]),
+        ("id prefix apart", "Okafor Oluwaseun (account A 99812) called.", &["c3"]),
+        ("id number without its prefix", "Okafor Oluwaseun paid invoice 99812 and order B 99812.", &[]),
         ("names only", "Chloé Lefèvre, Jürgen Schröder and Trần Thị Hương attended.", &[]),
         ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
         ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
