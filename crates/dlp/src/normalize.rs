@@ -95,9 +95,25 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "calle" => "c",
         "avenida" | "avda" | "av" => "ave",
         "bd" => "blvd",
+        // French street names' titles and ways (`rue du Gén. Leclerc`, `Fbg`, `Imp.`,
+        // `Ch.`, `Rte`, `St-Denis`; found missed by a blind test).
+        "general" => "gen",
+        "marechal" => "mal",
+        "president" => "pdt",
+        "faubourg" => "fbg",
+        "impasse" => "imp",
+        "chemin" => "ch",
+        "route" => "rte",
+        "saint" => "st",
+        "sainte" => "ste",
         // Labels of a postal code (`CEP 22070-011` in Brazil, `PLZ 10115` in Germany)
         // are no part of the address: dropped.
         "cep" | "plz" => "",
+        // Vietnamese wards and districts as written in full, abbreviated and in English:
+        // `Phường 10` = `P.10` = `Ward 10`, `Quận 3` = `Q.3` = `District 3` = `Dist. 3`
+        // (found missed by a blind test).
+        "phuong" | "ward" => "p",
+        "quan" | "district" | "dist" => "q",
         "north" => "n",
         "south" => "s",
         "east" => "e",

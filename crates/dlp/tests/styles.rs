@@ -14,6 +14,7 @@ fn index() -> EdmIndex {
             (Name, "Lefèvre, Chloé"),
             (Email, "chloe.l@orange.fr"),
             (Phone, "06 12 34 56 78"),
+            (Address, "8 rue du Général Leclerc, 69003 Lyon"),
         ],
         Some("FR"),
     );
@@ -72,6 +73,14 @@ fn leak_styles() {
         ("crm card", "<div><span>Name</span><span>Jürgen Schröder</span></div><div><span>Email</span><span>js@web.de</span></div>", &["c4"]),
         ("id prefix apart", "Okafor Oluwaseun (account A 99812) called.", &["c3"]),
         ("id number without its prefix", "Okafor Oluwaseun paid invoice 99812 and order B 99812.", &[]),
+        ("french street abbreviated", "Chloe Lefevre: 8 rue du Gén. Leclerc, 69003 Lyon", &["c1"]),
+        // Vietnamese addresses as people write them: the ward and district abbreviated or
+        // in English, the city abbreviated or left out (found missed by a blind test).
+        ("vietnamese address abbreviated", "Trần Thị Hương - 45 Lê Lợi, Q.1, TP.HCM", &["c2"]),
+        ("vietnamese address in english", "Tran Thi Huong, 45 Le Loi, District 1, HCMC", &["c2"]),
+        ("vietnamese address without its city", "Trần Thị Hương\n45 Lê Lợi, Quận 1\n", &["c2"]),
+        ("street line and name", "Trần Thị Hương, 45 Lê Lợi", &[]),
+        ("same street in another district", "Trần Thị Hương, 45 Lê Lợi, Quận 3, TP.HCM", &[]),
         ("names only", "Chloé Lefèvre, Jürgen Schröder and Trần Thị Hương attended.", &[]),
         ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
         ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
