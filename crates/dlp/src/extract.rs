@@ -581,20 +581,33 @@ impl Extractor {
         // The envelope of the message being sent is channel metadata (the gateway knows
         // the recipients), not content: mailing one customer is not a leak of a record.
         // Addresses of attached or forwarded messages, and of a message file, are content.
-        let addresses = if depth == 0 && !self.envelope_is_content {
-            Vec::new()
-        } else {
-            [message.from(), message.to(), message.cc(), message.bcc()]
-                .into_iter()
-                .flatten()
-                .collect()
-        };
-        for address in addresses {
-            for addr in address.iter() {
-                header.push_str(addr.name().unwrap_or_default());
-                header.push_str(" <");
-                header.push_str(addr.address().unwrap_or_default());
-                header.push_str(">\n");
+        if depth > 0 || self.envelope_is_content {
+            let headers = [
+                ("From", message.from()),
+                ("To", message.to()),
+                ("Cc", message.cc()),
+                ("Bcc", message.bcc()),
+            ];
+            for (name, parsed) in headers {
+                // Python's email package folds a long list with the comma between two
+                // addresses inside an encoded word (`=?utf-8?q?=2C?=`): parsed, the two
+                // read as one and both were lost (found by a blind test). A header with
+                // encoded words is read as its text, the words decoded.
+                let decoded = message
+                    .header_raw(name)
+                    .filter(|raw| raw.contains("=?"))
+                    .map(|raw| mail_parser::parsers::MessageStream::new(raw.as_bytes()).parse_unstructured());
+                if let Some(mail_parser::HeaderValue::Text(text)) = decoded {
+                    header.push_str(&text);
+                    header.push('\n');
+                    continue;
+                }
+                for addr in parsed.iter().flat_map(|address| address.iter()) {
+                    header.push_str(addr.name().unwrap_or_default());
+                    header.push_str(" <");
+                    header.push_str(addr.address().unwrap_or_default());
+                    header.push_str(">\n");
+                }
             }
         }
         header.push_str(message.subject().unwrap_or_default());

@@ -342,6 +342,13 @@ fn formats_and_encodings() {
             .concat(),
             ok(&["Ana Rossi, ana@x.io", "Bo Lee, bo@y.io\nFrom the desk of Bo"], 0),
         ),
+        // Folded as Python's email package folds a long Cc: the comma between two
+        // addresses inside an encoded word. Every address and name is still read.
+        (
+            "cc folded with an encoded comma",
+            b"From: a@corp.example\r\nTo: b@corp.example\r\nCc: \"Beatriz Lima\" <beatriz81@hotmail.com>\r\n =?utf-8?q?=2C?= =?utf-8?b?RMawxqFuZyBC4bqjbyBIxrDGoW5n?= <hduong@gmail.com>,\r\n =?utf-8?b?VHLhuqduIFRo4buLIEjDoA==?= <ha.tran52@yahoo.com.vn>\r\nSubject: prices\r\n\r\nbody\r\n".to_vec(),
+            ok(&["<beatriz81@hotmail.com>", "Dương Bảo Hương <hduong@gmail.com>", "Trần Thị Hà <ha.tran52@yahoo.com.vn>"], 0),
+        ),
         ("plain text beginning with From", b"From the desk of Ana Rossi: call me.".to_vec(), ok(&["From the desk of Ana Rossi: call me."], 0)),
         ("zip nested", zip_of(&[("in.zip", &zip_of(&[("deep.csv", csv)]))]), ok(&["Ana Rossi | ana@x.io"], 3)),
         // Contact cards: each a row; vCard 2.1's quoted-printable values decoded over soft
