@@ -60,6 +60,14 @@ pub enum CustomersCmd {
 #[derive(Subcommand)]
 pub enum PeopleCmd {
     /// Import people from a CSV file (all rows or none).
+    ///
+    /// Every row needs an id, a name and a role: sales_rep, sales_manager, support,
+    /// finance, engineering, hr, security_admin or executive. Optional columns: email,
+    /// department, team, manager (the id of a person in the file or already imported),
+    /// clearance (public, internal, confidential or secret; internal when left out),
+    /// compartments (separated by ';' or '|'), status (active, departing or departed),
+    /// notice_date, last_day, confidentiality_signed, noncompete_signed and
+    /// noncompete_ends (dates as YYYY-MM-DD).
     Import { file: PathBuf },
     /// List people.
     List,

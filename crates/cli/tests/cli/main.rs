@@ -648,6 +648,9 @@ fn people_import_rejects_unknown_managers_and_bad_roles() {
     assert!(out.stderr.contains("line 2: role: expected one of"), "{}", out.stderr);
     let listed = env.run(&["people", "list", "--json"]).ok().json();
     assert!(listed.as_array().unwrap().is_empty());
+    // The roles are in the help, not only in the error (found by a blind test).
+    let help = env.run(&["people", "import", "--help"]).ok();
+    assert!(help.stdout.contains("security_admin"), "{}", help.stdout);
 }
 
 #[test]
