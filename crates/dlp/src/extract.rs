@@ -291,6 +291,14 @@ impl Extractor {
         }
     }
 
+    /// The most a compressed stream of `compressed_len` bytes may expand to: the
+    /// remaining expansion budget, and the ratio cap once past 1 MiB.
+    fn inflation_cap(&self, compressed_len: u64) -> (u64, u64) {
+        let remaining = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
+        let ratio_cap = compressed_len.saturating_mul(self.limits.max_ratio).max(1 << 20);
+        (remaining.min(ratio_cap), ratio_cap)
+    }
+
     /// Reads at most the remaining expansion budget from a decompressing reader, checking
     /// the ratio against `compressed_len` as it goes so a bomb is never fully inflated.
     fn read_bounded(
@@ -299,25 +307,10 @@ impl Extractor {
         compressed_len: u64,
         member: &str,
     ) -> Result<Vec<u8>, UninspectableReason> {
-        self.inflate_bounded(compressed_len, member, |limit, out| {
-            reader.take(limit).read_to_end(out).map(|_| ())
-        })
-    }
-
-    /// Runs `inflate`, which must write at most `limit` bytes to its buffer (one past the
-    /// cap, so an excess is seen) or fail, under the remaining expansion budget and the
-    /// ratio against `compressed_len`. For decoders that write rather than read (xz).
-    fn inflate_bounded(
-        &mut self,
-        compressed_len: u64,
-        member: &str,
-        inflate: impl FnOnce(u64, &mut Vec<u8>) -> std::io::Result<()>,
-    ) -> Result<Vec<u8>, UninspectableReason> {
         let remaining = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
-        let ratio_cap = compressed_len.saturating_mul(self.limits.max_ratio).max(1 << 20);
-        let cap = remaining.min(ratio_cap);
+        let (cap, ratio_cap) = self.inflation_cap(compressed_len);
         let mut out = Vec::new();
-        let inflated = inflate(cap.saturating_add(1), &mut out);
+        let read = reader.take(cap.saturating_add(1)).read_to_end(&mut out);
         let produced = out.len() as u64;
         if produced > cap {
             return Err(if cap == ratio_cap && ratio_cap < remaining {
@@ -331,26 +324,29 @@ impl Extractor {
                 }
             });
         }
-        inflated.map_err(|e| malformed("compressed stream", e))?;
+        read.map_err(|e| malformed("compressed stream", e))?;
         self.expanded += produced;
         Ok(out)
     }
 
-    /// The content of a compressed stream (gzip, bzip2, xz or zstd), bounded.
+    /// The content of a compressed stream (gzip, bzip2, xz or zstd), bounded. Every
+    /// decoder streams, so no more than the cap is ever held (lzma-rs, tried first for
+    /// xz, decoded a whole block before handing any of it over: 4.4 GB for a 300 KB
+    /// file, found in review).
     fn decompress(&mut self, format: Compression, data: &[u8], source: &str) -> Result<Vec<u8>, UninspectableReason> {
         let compressed = data.len() as u64;
         match format {
             Compression::Gzip => self.read_bounded(flate2::read::MultiGzDecoder::new(data), compressed, source),
-            Compression::Bzip2 => self.read_bounded(bzip2::read::MultiBzDecoder::new(data), compressed, source),
-            Compression::Zstd => self.read_bounded(ZstdFrames::new(data), compressed, source),
-            Compression::Xz => self.inflate_bounded(compressed, source, |limit, out| {
-                let mut input = data;
-                let mut sink = LimitedSink { out, limit };
-                lzma_rs::xz_decompress(&mut input, &mut sink).map_err(|e| match e {
-                    lzma_rs::error::Error::IoError(io) => io,
-                    other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
-                })
-            }),
+            Compression::Bzip2 => {
+                let streams = Bzip2Streams::new(data, usize::try_from(self.limits.max_members).unwrap_or(usize::MAX));
+                self.read_bounded(streams, compressed, source)
+            }
+            Compression::Xz => self.read_bounded(lzma_rust2::XzReader::new(data, true), compressed, source),
+            Compression::Zstd => {
+                let (cap, _) = self.inflation_cap(compressed);
+                let frames = ZstdFrames::new(data, cap.clamp(MIN_ZSTD_WINDOW, MAX_ZSTD_WINDOW));
+                self.read_bounded(frames, compressed, source)
+            }
         }
     }
 
@@ -1384,13 +1380,22 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
     if data.starts_with(&[0x1f, 0x8b]) {
         return Some(BinaryFormat::Compressed(Compression::Gzip));
     }
-    if data.starts_with(b"BZh") && data.get(4..10) == Some(b"1AY&SY") {
+    // A bzip2 stream begins with a block or, when empty, with the end-of-stream mark
+    // (`(bzip2 </dev/null; bzip2 -c list.csv)`).
+    if data.starts_with(b"BZh")
+        && data.get(3).is_some_and(|level| (b'1'..=b'9').contains(level))
+        && matches!(data.get(4..10), Some(b"1AY&SY" | b"\x17\x72\x45\x38\x50\x90"))
+    {
         return Some(BinaryFormat::Compressed(Compression::Bzip2));
     }
     if data.starts_with(b"\xFD7zXZ\x00") {
         return Some(BinaryFormat::Compressed(Compression::Xz));
     }
-    if data.starts_with(b"\x28\xB5\x2F\xFD") {
+    // A zstd frame, or a skippable frame (magic 0x184D2A50 to 0x184D2A5F), with which
+    // `pzstd` begins its output.
+    if data.starts_with(b"\x28\xB5\x2F\xFD")
+        || (data.first().is_some_and(|b| b & 0xF0 == 0x50) && data.get(1..4) == Some(b"\x2A\x4D\x18"))
+    {
         return Some(BinaryFormat::Compressed(Compression::Zstd));
     }
     if data.get(257..262) == Some(b"ustar") {
@@ -1422,19 +1427,30 @@ enum Compression {
     Zstd,
 }
 
+/// Smallest and largest window a zstd frame may declare and still be read. ruzstd
+/// holds a window's worth of output before it hands any over, so a few kilobytes
+/// declaring a 128 MiB window of repeated bytes took 286 MB (found in review). The
+/// largest window read is the expansion cap allowed for the stream, at least 8 MiB
+/// (every level up to 19 fits) and at most 128 MiB (`--ultra -22`, `--long`).
+const MIN_ZSTD_WINDOW: u64 = 8 << 20;
+const MAX_ZSTD_WINDOW: u64 = 128 << 20;
+
 /// The frames of a zstd stream in turn, as one reader: `zstd` writes one frame per
 /// file, but concatenated files and `pzstd` make several, and skippable frames (which
-/// hold no content) may stand between them. ruzstd's reader decodes one frame.
+/// hold no content; `pzstd` begins with one) may stand between them. ruzstd's reader
+/// decodes one frame.
 struct ZstdFrames<'a> {
     frame: Option<ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder>>,
     rest: &'a [u8],
+    max_window: u64,
 }
 
 impl<'a> ZstdFrames<'a> {
-    fn new(data: &'a [u8]) -> Self {
+    fn new(data: &'a [u8], max_window: u64) -> Self {
         Self {
             frame: None,
             rest: data,
+            max_window,
         }
     }
 }
@@ -1442,6 +1458,7 @@ impl<'a> ZstdFrames<'a> {
 impl Read for ZstdFrames<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        let invalid = |detail: String| std::io::Error::new(std::io::ErrorKind::InvalidData, detail);
         loop {
             if let Some(frame) = self.frame.as_mut() {
                 let read = frame.read(buf)?;
@@ -1456,38 +1473,65 @@ impl Read for ZstdFrames<'_> {
             if self.rest.is_empty() {
                 return Ok(0);
             }
-            match ruzstd::decoding::StreamingDecoder::new(self.rest) {
+            match ruzstd::decoding::StreamingDecoder::new_with_max_window_size(self.rest, self.max_window) {
                 Ok(frame) => self.frame = Some(frame),
                 Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame { length, .. })) => {
-                    // Past its 4-byte magic number, 4-byte length and content.
-                    self.rest = self.rest.get(8 + length as usize..).unwrap_or_default();
+                    // Past its 4-byte magic number, 4-byte length and content, which
+                    // must all be there: `zstd -d` calls a shorter one a premature end.
+                    let next = usize::try_from(length).ok().and_then(|length| length.checked_add(8));
+                    self.rest = next
+                        .and_then(|next| self.rest.get(next..))
+                        .ok_or_else(|| invalid("a skippable frame runs past the end of the stream".into()))?;
                 }
-                Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())),
+                Err(e) => return Err(invalid(e.to_string())),
             }
         }
     }
 }
 
-/// A writer into `out` that refuses bytes past `limit` in all, so a decoder that
-/// writes (lzma-rs) stops at the expansion budget as a bounded reader would.
-struct LimitedSink<'a> {
-    out: &'a mut Vec<u8>,
-    limit: u64,
+/// The streams of a bzip2 file in turn, as one reader (`pbzip2` writes one per block,
+/// and files concatenated make several), at most `max_streams` of them: each starts a
+/// decoder of a few megabytes, so ten megabytes of tiny streams took 18 s (found in
+/// review). Like the members of an archive, they are capped at `Limits::max_members`.
+struct Bzip2Streams<'a> {
+    stream: Option<bzip2::bufread::BzDecoder<&'a [u8]>>,
+    rest: &'a [u8],
+    streams_left: usize,
 }
 
-impl std::io::Write for LimitedSink<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let room = self.limit.saturating_sub(self.out.len() as u64);
-        if room == 0 && !bytes.is_empty() {
-            return Err(std::io::Error::other("expansion budget reached"));
+impl<'a> Bzip2Streams<'a> {
+    fn new(data: &'a [u8], max_streams: usize) -> Self {
+        Self {
+            stream: None,
+            rest: data,
+            streams_left: max_streams,
         }
-        let taken = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        self.out.extend_from_slice(bytes.get(..taken).unwrap_or_default());
-        Ok(taken)
     }
+}
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+impl Read for Bzip2Streams<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(stream) = self.stream.as_mut() {
+                let read = stream.read(buf)?;
+                if read > 0 || buf.is_empty() {
+                    return Ok(read);
+                }
+                if let Some(done) = self.stream.take() {
+                    self.rest = done.into_inner();
+                }
+            }
+            if self.rest.is_empty() {
+                return Ok(0);
+            }
+            self.streams_left = self.streams_left.checked_sub(1).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "more bzip2 streams than the member limit",
+                )
+            })?;
+            self.stream = Some(bzip2::bufread::BzDecoder::new(self.rest));
+        }
     }
 }
 
@@ -1998,6 +2042,15 @@ fn first_invisible(text: &str) -> Option<usize> {
             .and_then(|rest| rest.chars().next())
             .is_some_and(is_invisible)
     })
+}
+
+/// `text` without its invisible characters ([`drop_invisible`]), borrowed when it has
+/// none, as most values have.
+pub(crate) fn without_invisible(text: &str) -> Cow<'_, str> {
+    match first_invisible(text) {
+        Some(_) => Cow::Owned(drop_invisible(text.to_string())),
+        None => Cow::Borrowed(text),
+    }
 }
 
 /// `text` without its invisible characters. A zero-width space after a letter of Thai,

@@ -41,9 +41,9 @@ fn bzip2_of(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn xz_of(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    lzma_rs::xz_compress(&mut &bytes[..], &mut out).unwrap();
-    out
+    let mut writer = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
+    writer.write_all(bytes).unwrap();
+    writer.finish().unwrap()
 }
 
 fn zstd_of(bytes: &[u8]) -> Vec<u8> {
@@ -382,6 +382,16 @@ fn formats_and_encodings() {
         ("bzip2 tool", fixture("customers.csv.bz2"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("zstd tool", fixture("customers.csv.zst"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("zstd tool, two files", fixture("two-frames.zst"), ok(&["Ana Rossi,ana.rossi@example.com", "\nmore words"], 0)),
+        // More of what the real tools write: `pzstd` (a skippable frame first), a
+        // bzip2 file whose first stream is empty, two xz streams one after the other,
+        // xz stream padding, an SHA-256 check, and the x86 and delta filters.
+        ("pzstd tool", fixture("customers.csv.pzst"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("bzip2, empty first stream", fixture("empty-first.bz2"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("xz, two streams", fixture("two-streams.xz"), ok(&["header line", "Ana Rossi,ana.rossi@example.com"], 0)),
+        ("xz, stream padding", fixture("padded.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("xz, sha-256 check", fixture("sha256.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("xz, x86 filter", fixture("x86-filter.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("xz, delta filter", fixture("delta-filter.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("zstd", zstd_of(csv), ok(&["Lee, Bo"], 3)),
         (
             "zstd frames and a skippable frame",
@@ -923,7 +933,21 @@ fn bounds_and_bad_input_are_reported() {
             "zstd skippable frame longer than the stream",
             b"\x50\x2A\x4D\x18\xFF\xFF\x00\x00abc".to_vec(),
             d,
-            ok(&[], 0),
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        (
+            // 4.4 KB of one-byte run blocks in a frame declaring a 128 MiB window: more
+            // window than the stream may expand to, refused before it is filled.
+            "zstd window larger than the cap",
+            fixture("window-128MiB-rle.zst"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        (
+            "bzip2 streams past the member limit",
+            bzip2_of(b"x").repeat(11),
+            small_members,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
         ),
         (
             "broken pdf",

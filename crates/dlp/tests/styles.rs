@@ -24,6 +24,7 @@ fn index() -> EdmIndex {
             (Name, "Trần Thị Hương"),
             (Phone, "+84 (0) 983 111 222"),
             (Address, "45 Lê Lợi, Quận 1, Hồ Chí Minh"),
+            (CustomerId, "CU-100268"),
         ],
         Some("VN"),
     );
@@ -40,6 +41,33 @@ fn index() -> EdmIndex {
         "c4",
         &[(Name, "Jürgen Schröder"), (Phone, "0171 2345678"), (Email, "js@web.de")],
         Some("DE"),
+    );
+    edm.add(
+        "c5",
+        &[
+            (Name, "Maria Rossi"),
+            (Email, "m.rossi@libero.it"),
+            (Address, "Via Roma, 12, Milano, Italia"),
+        ],
+        Some("IT"),
+    );
+    edm.add(
+        "c6",
+        &[
+            (Name, "Nguyễn Thu Phương"),
+            (Email, "phuong.nt@fpt.vn"),
+            (Address, "184 Pasteur, Phường 10, Quận Ba Đình, Hà Nội"),
+        ],
+        Some("VN"),
+    );
+    edm.add(
+        "c7",
+        &[
+            (Name, "Bea\u{AD}triz Souza"),
+            (Email, "bia@uol.com.br"),
+            (Address, "Rua Augusta 200, 01305-000 São Paulo"),
+        ],
+        Some("BR"),
     );
     edm
 }
@@ -71,8 +99,10 @@ fn leak_styles() {
         // CRM page's label and value in inline elements side by side.
         ("invisible characters", "Chlo\u{200B}é Lef\u{AD}èvre <chloe.l\u{2060}@orange.fr>", &["c1"]),
         ("crm card", "<div><span>Name</span><span>Jürgen Schröder</span></div><div><span>Email</span><span>js@web.de</span></div>", &["c4"]),
-        ("id prefix apart", "Okafor Oluwaseun (account A 99812) called.", &["c3"]),
-        ("id number without its prefix", "Okafor Oluwaseun paid invoice 99812 and order B 99812.", &[]),
+        ("id prefix apart", "Trần Thị Hương (account CU 100268) called.", &["c2"]),
+        ("id number without its prefix", "Okafor Oluwaseun paid invoice 99812 and ordered a 99812 units.", &[]),
+        // A value stored with an invisible character is read as the scan reads text.
+        ("stored with an invisible character", "Beatriz Souza, Rua Augusta 200, 01305-000 São Paulo", &["c7"]),
         ("french street abbreviated", "Chloe Lefevre: 8 rue du Gén. Leclerc, 69003 Lyon", &["c1"]),
         // Vietnamese addresses as people write them: the ward and district abbreviated or
         // in English, the city abbreviated or left out (found missed by a blind test).
@@ -81,6 +111,11 @@ fn leak_styles() {
         ("vietnamese address without its city", "Trần Thị Hương\n45 Lê Lợi, Quận 1\n", &["c2"]),
         ("street line and name", "Trần Thị Hương, 45 Lê Lợi", &[]),
         ("same street in another district", "Trần Thị Hương, 45 Lê Lợi, Quận 3, TP.HCM", &[]),
+        ("vietnamese named district abbreviated", "Nguyễn Thu Phương - 184 Pasteur, P.10, Q. Ba Đình, HN", &["c6"]),
+        // Found in review: neither a street and number apart nor a ward without its
+        // district is the address.
+        ("same house and ward in another district", "Nguyễn Thu Phương, 184 Pasteur, Phường 10, Quận 3, TP. Hồ Chí Minh", &[]),
+        ("street and number in another city", "Maria Rossi / Via Roma 12, Torino", &[]),
         ("names only", "Chloé Lefèvre, Jürgen Schröder and Trần Thị Hương attended.", &[]),
         ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
         ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
