@@ -976,8 +976,10 @@ impl Extractor {
         let mut prose = String::new();
         let mut row: Option<String> = None;
         let mut rest = markup;
-        // Whether the last thing read was the end of an inline element (`</span>`).
+        // Whether the last thing read was the end of an inline element (`</span>`), and
+        // the last inline element's start tag.
         let mut after_inline_end = false;
+        let mut last_inline_start = String::new();
         while let Some(open) = rest.find('<') {
             if open > 0 {
                 after_inline_end = false;
@@ -1084,14 +1086,22 @@ impl Extractor {
                     None => {}
                 },
                 // Formatting inside a word renders as one word: `Ngu<b>yễn</b>`. But an
-                // inline element that starts right where another ends holds text of its
-                // own: a label and its value, laid apart by style on the page
-                // (`<span>Name</span><span>Tobias Weber</span>`; found by a blind test).
+                // inline element that starts right where another of other attributes
+                // ends holds text of its own: a label and its value, laid apart by style
+                // (`<span class="label">Name</span><span class="value">Tobias</span>`;
+                // found by a blind test). Runs of one format side by side are one text
+                // cut by the tool that wrote it (Word and Outlook: `<span
+                // lang=EN-US>Web</span><span lang=EN-US>er</span>`; found in review).
                 _ if is_inline_html_tag(local) => {
-                    let target = row.as_mut().unwrap_or(&mut prose);
-                    if !closing && after_inline_end && local != "wbr" && target.ends_with(|c: char| !c.is_whitespace())
-                    {
-                        target.push(' ');
+                    if !closing && local != "wbr" {
+                        let target = row.as_mut().unwrap_or(&mut prose);
+                        if after_inline_end
+                            && tag != last_inline_start
+                            && target.ends_with(|c: char| !c.is_whitespace())
+                        {
+                            target.push(' ');
+                        }
+                        tag.clone_into(&mut last_inline_start);
                     }
                 }
                 "table" => {

@@ -275,12 +275,13 @@ fn formats_and_encodings() {
             "Bea\u{200B}triz Sil\u{AD}va, bea\u{2060}@x.io, +55\u{FEFF}11; สวัสดี\u{200B}ครับ; می\u{200C}خواهم".as_bytes().to_vec(),
             ok(&["Beatriz Silva, bea@x.io, +5511; สวัสดี ครับ; می\u{200C}خواهم"], 0),
         ),
-        // Inline elements side by side each hold their own text (a CRM card's label and
-        // value); one starting inside a word, or a word-break hint, does not split it.
+        // Inline elements of other attributes side by side each hold their own text (a
+        // CRM card's label and value); one starting inside a word, runs of one format
+        // (as Word cuts a word), or a word-break hint, do not split it.
         (
             "html label and value spans",
-            "<div class=\"row\"><span class=\"label\">Name</span><span class=\"value\">Tobias Weber</span></div><div><span>Email</span><span>tobias_weber@web.de</span></div><p><b>Ngu</b>yễn <i>V</i>ăn An, ana<wbr>@x.io</p>".as_bytes().to_vec(),
-            ok(&["Name Tobias Weber", "Email tobias_weber@web.de", "Nguyễn Văn An, ana@x.io"], 0),
+            "<div class=\"row\"><span class=\"label\">Name</span><span class=\"value\">Tobias Weber</span></div><div><span class=l>Email</span><span class=v>tobias_weber@web.de</span></div><p><b>Ngu</b>yễn <i>V</i>ăn An, ana<wbr>@x.io, <span lang=EN-US>Hen</span><span lang=EN-US>ri</span></p>".as_bytes().to_vec(),
+            ok(&["Name Tobias Weber", "Email tobias_weber@web.de", "Nguyễn Văn An, ana@x.io, Henri"], 0),
         ),
         ("html cells without a row", b"<td>Ana</td><td>Rossi</td><td>ana@x.io</td>".to_vec(), ok(&["Ana Rossi ana@x.io"], 0)),
         (

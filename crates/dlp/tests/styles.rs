@@ -98,7 +98,8 @@ fn leak_styles() {
         // Found by a blind test: invisible characters inside a name and an email, and a
         // CRM page's label and value in inline elements side by side.
         ("invisible characters", "Chlo\u{200B}é Lef\u{AD}èvre <chloe.l\u{2060}@orange.fr>", &["c1"]),
-        ("crm card", "<div><span>Name</span><span>Jürgen Schröder</span></div><div><span>Email</span><span>js@web.de</span></div>", &["c4"]),
+        ("crm card", "<div><span class=k>Name</span><span class=v>Jürgen Schröder</span></div><div><span class=k>Email</span><span class=v>js@web.de</span></div>", &["c4"]),
+        ("word cut into runs", "<p><span lang=DE>Jürgen Schrö</span><span lang=DE>der</span>, <span>js@web.de</span></p>", &["c4"]),
         ("id prefix apart", "Trần Thị Hương (account CU 100268) called.", &["c2"]),
         ("id number without its prefix", "Okafor Oluwaseun paid invoice 99812 and ordered a 99812 units.", &[]),
         // A value stored with an invisible character is read as the scan reads text.
