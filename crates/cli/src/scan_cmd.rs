@@ -38,12 +38,14 @@ struct Summary {
 impl Summary {
     /// The exit status of `custodia scan`, so a script can gate on it: 3 when the policy
     /// stops some file (blocked, or needs a justification), else 2 when some path could
-    /// not be scanned, else 0. A finding outranks an incomplete scan: it is certain.
-    /// (1 is any command's failure, as for every `custodia` command.)
+    /// not be scanned or some content could not be inspected (a bomb, an encrypted or
+    /// malformed file: the policy may only alert on it), else 0. A finding outranks an
+    /// incomplete scan: it is certain. (1 is any command's failure, as for every
+    /// `custodia` command.)
     fn exit_code(&self) -> u8 {
         if self.block + self.justify > 0 {
             3
-        } else if self.not_scanned > 0 {
+        } else if self.not_scanned + self.uninspectable > 0 {
             2
         } else {
             0

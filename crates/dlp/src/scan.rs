@@ -91,9 +91,14 @@ fn serialize_outcome<S: serde::Serializer>(
 /// Expands `paths` (files as given, directories recursively) into a sorted file list.
 /// Paths that cannot be listed come back as errors in place.
 pub fn expand_paths(paths: &[PathBuf]) -> Vec<Result<PathBuf, FileError>> {
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|path| std::fs::canonicalize(path).ok())
+        .filter(|path| path.is_dir())
+        .collect();
     let mut out = Vec::new();
     for path in paths {
-        expand_into(path, true, &mut out);
+        expand_into(path, true, &roots, &mut out);
     }
     out
 }
@@ -105,7 +110,7 @@ fn unreadable(path: &Path, error: &std::io::Error) -> FileError {
     }
 }
 
-fn expand_into(path: &Path, given: bool, out: &mut Vec<Result<PathBuf, FileError>>) {
+fn expand_into(path: &Path, given: bool, roots: &[PathBuf], out: &mut Vec<Result<PathBuf, FileError>>) {
     // A path given by the user is followed even when it is a link; links found inside a
     // tree are followed only to files.
     let metadata = if given {
@@ -127,10 +132,16 @@ fn expand_into(path: &Path, given: bool, out: &mut Vec<Result<PathBuf, FileError
         Err(error) => out.push(Err(unreadable(path, &error))),
         Ok(m) if m.is_dir() => {
             if linked {
-                out.push(Err(not_a_file(
-                    path,
-                    "a link to a directory (not followed; give the directory itself to scan it)",
-                )));
+                // A link to a directory the scan reads anyway (a virtualenv's `lib64 ->
+                // lib`) loses nothing; one leading elsewhere is named (found in review).
+                let within_scan =
+                    std::fs::canonicalize(path).is_ok_and(|target| roots.iter().any(|root| target.starts_with(root)));
+                if !within_scan {
+                    out.push(Err(not_a_file(
+                        path,
+                        "a link to a directory (not followed; give the directory itself to scan it)",
+                    )));
+                }
                 return;
             }
             let entries = match std::fs::read_dir(path) {
@@ -149,7 +160,7 @@ fn expand_into(path: &Path, given: bool, out: &mut Vec<Result<PathBuf, FileError
             }
             children.sort();
             for child in children {
-                expand_into(&child, false, out);
+                expand_into(&child, false, roots, out);
             }
         }
         Ok(m) if m.is_file() => out.push(Ok(path.to_path_buf())),

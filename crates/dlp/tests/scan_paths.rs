@@ -87,8 +87,8 @@ fn scans_trees_in_order_and_reports_unreadable_paths() {
     assert_eq!(scan_paths(&paths, &inspector, &context(), 1), results);
 }
 
-/// Fifos, devices and links to directories inside a tree are reported, not read and not
-/// passed over: a scan that says nothing of a path reads as a clean one. A fifo read would
+/// Fifos, devices and links to directories out of the scan are reported, not read and
+/// not passed over: a scan that says nothing of a path reads as a clean one. A fifo read would
 /// wait for a writer forever, a device would never end, a followed link could loop.
 #[cfg(unix)]
 #[test]
@@ -101,7 +101,11 @@ fn paths_that_are_not_files_are_reported_and_not_read() {
         .unwrap();
     assert!(status.success());
     std::os::unix::fs::symlink("/dev/null", dir.path().join("tree/null")).unwrap();
+    // A link back into the tree loses nothing and is passed over; one leading out of
+    // the scan is named.
     std::os::unix::fs::symlink(".", dir.path().join("tree/loop")).unwrap();
+    write(dir.path(), "elsewhere/far.txt", "not in the scan");
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), dir.path().join("tree/link")).unwrap();
     let paths = vec![dir.path().join("tree"), PathBuf::from("/dev/null")];
     let results = scan_paths(&paths, &inspector(), &context(), 2);
     let outcome: Vec<(String, String)> = results
@@ -118,7 +122,7 @@ fn paths_that_are_not_files_are_reported_and_not_read() {
     let expected: Vec<(String, String)> = [
         ("a.txt", "Allow"),
         (
-            "loop",
+            "link",
             "a link to a directory (not followed; give the directory itself to scan it)",
         ),
         ("null", "a device"),

@@ -116,6 +116,11 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
         "{}",
         bad.stderr
     );
+    // Content that could not be inspected gives 2: the policy only alerts on it.
+    let broken = env.root.join("broken.gz");
+    std::fs::write(&broken, [0x1f, 0x8b, 8, 0, 1, 2, 3]).unwrap();
+    let uninspected = env.run(&["scan", broken.to_str().unwrap()]).exits_with(2);
+    assert!(uninspected.stdout.starts_with("alert"), "{}", uninspected.stdout);
     // A path that is not scanned gives 2 and is named; a blocked file still gives 3.
     let missing = env.root.join("missing.csv");
     let partial = env
