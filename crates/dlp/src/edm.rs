@@ -678,8 +678,16 @@ impl EdmIndex {
                 if let Some((street, _)) = value.split_once(',') {
                     lines.push((street, true));
                 }
-                for (line, street_only) in lines {
+                let spellings = lines.into_iter().flat_map(|(line, street_only)| {
                     let normalized = normalize::normalized_words(line);
+                    let spellings = if street_only {
+                        vec![normalized]
+                    } else {
+                        with_wards_run_in(normalized)
+                    };
+                    spellings.into_iter().map(move |spelling| (spelling, street_only))
+                });
+                for (normalized, street_only) in spellings {
                     let mut words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
                     if words.len() < 2 {
                         continue;
@@ -2065,6 +2073,47 @@ fn without_last_name_part(address: &str) -> Option<&str> {
     (!has_numeral(last) && numbered >= 2).then_some(kept)
 }
 
+/// The words of an address, and the same with a ward or district run into its number,
+/// as Vietnamese addresses are often written (`P10, Q3` for `Phường 10, Quận 3`, whose
+/// words are `p 10 q 3`): the first two such pairs, each run in or not.
+fn with_wards_run_in(words: Vec<String>) -> Vec<Vec<String>> {
+    let pairs: Vec<usize> = words
+        .windows(2)
+        .enumerate()
+        .filter(|(_, pair)| {
+            matches!(pair[0].as_str(), "p" | "q") && !pair[1].is_empty() && pair[1].bytes().all(|b| b.is_ascii_digit())
+        })
+        .map(|(at, _)| at)
+        .take(2)
+        .collect();
+    let mut spellings = vec![words];
+    for choice in 1..(1usize << pairs.len()) {
+        let Some(words) = spellings.first() else {
+            break;
+        };
+        let mut spelling = Vec::with_capacity(words.len());
+        let mut index = 0;
+        while let Some(word) = words.get(index) {
+            let run_in = pairs
+                .iter()
+                .enumerate()
+                .any(|(bit, at)| *at == index && choice & (1 << bit) != 0);
+            match words.get(index + 1).filter(|_| run_in) {
+                Some(number) => {
+                    spelling.push(format!("{word}{number}"));
+                    index += 2;
+                }
+                None => {
+                    spelling.push(word.clone());
+                    index += 1;
+                }
+            }
+        }
+        spellings.push(spelling);
+    }
+    spellings
+}
+
 /// `ana+crm@x.io` as `ana@x.io`: the mailbox a subaddress (plus-addressing, which
 /// most mail services deliver to the mailbox) belongs to; None without one.
 fn without_subaddress(email: &str) -> Option<String> {
@@ -2417,6 +2466,33 @@ mod tests {
         for (address, expected) in cases {
             assert_eq!(without_last_name_part(address), expected, "{address}");
         }
+    }
+
+    /// An address's words with its first two wards or districts run into their numbers,
+    /// each or both.
+    #[test]
+    fn wards_and_districts_run_into_their_numbers() {
+        let words = |text: &str| text.split(' ').map(str::to_string).collect::<Vec<_>>();
+        let spellings = |text: &str| -> Vec<String> {
+            with_wards_run_in(words(text))
+                .into_iter()
+                .map(|spelling| spelling.join(" "))
+                .collect()
+        };
+        assert_eq!(
+            spellings("198 nguyen thi minh khai p 10 q 3"),
+            [
+                "198 nguyen thi minh khai p 10 q 3",
+                "198 nguyen thi minh khai p10 q 3",
+                "198 nguyen thi minh khai p 10 q3",
+                "198 nguyen thi minh khai p10 q3",
+            ]
+        );
+        assert_eq!(
+            spellings("184 pasteur p 10 q ba dinh"),
+            ["184 pasteur p 10 q ba dinh", "184 pasteur p10 q ba dinh"]
+        );
+        assert_eq!(spellings("12 main st springfield"), ["12 main st springfield"]);
     }
 
     /// A word's memo key read in place equals the key of a copy of the word, wherever

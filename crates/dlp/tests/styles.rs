@@ -113,6 +113,8 @@ fn leak_styles() {
         ("street line and name", "Trần Thị Hương, 45 Lê Lợi", &[]),
         ("same street in another district", "Trần Thị Hương, 45 Lê Lợi, Quận 3, TP.HCM", &[]),
         ("vietnamese named district abbreviated", "Nguyễn Thu Phương - 184 Pasteur, P.10, Q. Ba Đình, HN", &["c6"]),
+        ("vietnamese ward and district run in", "Trần Thị Hương, 45 Lê Lợi, Q1, TP.HCM", &["c2"]),
+        ("vietnamese ward run in", "Nguyễn Thu Phương: 184 Pasteur, P10, Q. Ba Đình", &["c6"]),
         // Found in review: neither a street and number apart nor a ward without its
         // district is the address.
         ("same house and ward in another district", "Nguyễn Thu Phương, 184 Pasteur, Phường 10, Quận 3, TP. Hồ Chí Minh", &[]),
