@@ -672,7 +672,7 @@ impl EdmIndex {
             }
             FieldKind::Address => {
                 let mut lines = vec![(value, false)];
-                if let Some(numbered) = without_last_name_part(value) {
+                for numbered in without_last_name_parts(value) {
                     lines.push((numbered, false));
                 }
                 if let Some((street, _)) = value.split_once(',') {
@@ -2054,23 +2054,37 @@ fn has_two_surnames(country: &str) -> bool {
         .any(|code| code.eq_ignore_ascii_case(country.trim()))
 }
 
-/// An address without its last part when that part has no numeral and two parts with
-/// a numeral remain: `198 Nguyễn Thị Minh Khai, Phường 10, Quận 3` of `…, Quận 3, TP.
-/// Hồ Chí Minh`, `12 Via Roma, 00100 Roma` of `…, Roma, Italy`. The city, province or
-/// country at the end is written many ways (`TP.HCM`, `HCMC`, `Sài Gòn`) or left out,
-/// while the house number and street with a numbered ward, district or postal code
-/// still make the address (found missed by a blind test). Only the last part goes, and
-/// two numbered parts must stay: `Via Roma, 12, Milano` kept as `Via Roma, 12` is a
-/// street line, and `184 Pasteur, Phường 10, Quận Ba Đình, Hà Nội` cut to its ward
-/// would match the same house and ward in another district (found in review).
-fn without_last_name_part(address: &str) -> Option<&str> {
+/// An address without its last part, and without its last two, where the parts left
+/// out have no numeral and numbered parts remain: `198 Nguyễn Thị Minh
+/// Khai, Phường 10, Quận 3` of `…, Quận 3, TP. Hồ Chí Minh, Việt Nam`, `12 Via Roma,
+/// 00100 Roma` of `…, Roma, Italy`. The city, province or country at the end is
+/// written many ways (`TP.HCM`, `HCMC`, `Sài Gòn`) or left out, while the house number
+/// and street with a numbered ward, district or postal code still make the address
+/// (found missed by a blind test). Two numbered parts must stay: `Via Roma, 12,
+/// Milano` kept as `Via Roma, 12` is a street line, and `184 Pasteur, Phường 10, Quận
+/// Ba Đình, Hà Nội` cut to its ward would match the same house and ward in another
+/// district (found in review).
+fn without_last_name_parts(address: &str) -> Vec<&str> {
     let has_numeral = |part: &str| {
         part.chars()
             .any(|c| c.is_ascii_digit() || normalize::may_fold_to_ascii_digit(c))
     };
-    let (kept, last) = address.rsplit_once(',')?;
-    let numbered = kept.split(',').filter(|part| has_numeral(part)).count();
-    (!has_numeral(last) && numbered >= 2).then_some(kept)
+    let mut kept = Vec::new();
+    let mut rest = address;
+    // Two numbered parts must stay after the last part goes, three after two go: a
+    // house and ward alone (`184 Pasteur, Phường 10` of `…, Quận Ba Đình, Hà Nội`)
+    // are in many districts.
+    for numbered_to_keep in [2, 3] {
+        let Some((head, last)) = rest.rsplit_once(',') else {
+            break;
+        };
+        if has_numeral(last) || head.split(',').filter(|part| has_numeral(part)).count() < numbered_to_keep {
+            break;
+        }
+        kept.push(head);
+        rest = head;
+    }
+    kept
 }
 
 /// The words of an address, and the same with a ward or district run into its number,
@@ -2443,28 +2457,39 @@ mod tests {
     ];
     const SEPARATORS: &[&str] = &[" ", ", ", " | ", "\t", "\n", "  ", "\n\n", "\n-\n", " \n", "\r\n"];
 
-    /// The address keyed without its last part: only a part without a numeral, and
-    /// only when two parts with a numeral remain.
+    /// The address keyed without its last part and its last two: only parts without a
+    /// numeral, and only when two (or, without two parts, three) numbered parts remain.
     #[test]
-    fn addresses_without_their_last_part() {
-        let cases = [
+    fn addresses_without_their_last_parts() {
+        let cases: [(&str, &[&str]); 10] = [
             (
                 "198 Nguyễn Thị Minh Khai, Phường 10, Quận 3, TP. Hồ Chí Minh",
-                Some("198 Nguyễn Thị Minh Khai, Phường 10, Quận 3"),
+                &["198 Nguyễn Thị Minh Khai, Phường 10, Quận 3"],
+            ),
+            (
+                "198 Nguyễn Thị Minh Khai, Phường 10, Quận 3, TP. Hồ Chí Minh, Việt Nam",
+                &[
+                    "198 Nguyễn Thị Minh Khai, Phường 10, Quận 3, TP. Hồ Chí Minh",
+                    "198 Nguyễn Thị Minh Khai, Phường 10, Quận 3",
+                ],
             ),
             (
                 "184 Pasteur, Phường 10, Quận Ba Đình, Hà Nội",
-                Some("184 Pasteur, Phường 10, Quận Ba Đình"),
+                &["184 Pasteur, Phường 10, Quận Ba Đình"],
             ),
-            ("12 Via Roma, 00100 Roma, Italy", Some("12 Via Roma, 00100 Roma")),
-            ("Via Roma, 12, Milano, Italia", None),
-            ("12 Main Street, Springfield", None),
-            ("Schillerstraße 39, 50667 Köln", None),
-            ("1-2-3 Shibuya, Tokyo １５０", None),
-            ("no commas 12", None),
+            ("12 Via Roma, 00100 Roma, Italy", &["12 Via Roma, 00100 Roma"]),
+            (
+                "12 Via Roma, 00100 Roma, Lazio, Italy",
+                &["12 Via Roma, 00100 Roma, Lazio"],
+            ),
+            ("Via Roma, 12, Milano, Italia", &[]),
+            ("12 Main Street, Springfield", &[]),
+            ("Schillerstraße 39, 50667 Köln", &[]),
+            ("1-2-3 Shibuya, Tokyo １５０", &[]),
+            ("no commas 12", &[]),
         ];
         for (address, expected) in cases {
-            assert_eq!(without_last_name_part(address), expected, "{address}");
+            assert_eq!(without_last_name_parts(address), expected, "{address}");
         }
     }
 

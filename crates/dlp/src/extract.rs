@@ -324,7 +324,14 @@ impl Extractor {
                 }
             });
         }
-        read.map_err(|e| malformed("compressed stream", e))?;
+        // What was decoded before a fault (a truncated file, trailing garbage) is read
+        // with the fault reported: the first rows of a cut-off list are still rows.
+        if let Err(error) = read {
+            if out.is_empty() {
+                return Err(malformed("compressed stream", error));
+            }
+            self.out.uninspectable.push(malformed("compressed stream", error));
+        }
         self.expanded += produced;
         Ok(out)
     }
@@ -333,21 +340,52 @@ impl Extractor {
     /// decoder streams, so no more than the cap is ever held (lzma-rs, tried first for
     /// xz, decoded a whole block before handing any of it over: 4.4 GB for a 300 KB
     /// file, found in review).
-    fn decompress(&mut self, format: Compression, data: &[u8], source: &str) -> Result<Vec<u8>, UninspectableReason> {
+    fn decompress(
+        &mut self,
+        format: Compression,
+        data: &[u8],
+        source: &str,
+    ) -> Result<Decompressed, UninspectableReason> {
         let compressed = data.len() as u64;
-        match format {
-            Compression::Gzip => self.read_bounded(flate2::read::MultiGzDecoder::new(data), compressed, source),
+        let (cap, _) = self.inflation_cap(compressed);
+        let bytes = match format {
+            Compression::Gzip => self.read_bounded(flate2::read::MultiGzDecoder::new(data), compressed, source)?,
             Compression::Bzip2 => {
-                let streams = Bzip2Streams::new(data, usize::try_from(self.limits.max_members).unwrap_or(usize::MAX));
-                self.read_bounded(streams, compressed, source)
+                // Each stream starts a decoder of a few megabytes: they share the
+                // members' budget with the archives around them (found in review).
+                let left = self.limits.max_members.saturating_sub(self.members);
+                let mut streams = Bzip2Streams::new(data, usize::try_from(left).unwrap_or(usize::MAX));
+                let bytes = self.read_bounded(&mut streams, compressed, source);
+                self.members += streams.started as u64;
+                if streams.exhausted {
+                    return Err(UninspectableReason::TooManyMembers {
+                        limit: self.limits.max_members,
+                    });
+                }
+                bytes?
             }
-            Compression::Xz => self.read_bounded(lzma_rust2::XzReader::new(data, true), compressed, source),
+            Compression::Xz => {
+                // The dictionary a block declares is trusted only up to what the stream
+                // may expand to (at least what `xz -9` needs): lzma-rust2 grows its window
+                // with the output, to twice it, up to that size (found in review).
+                let limit_kib = cap.max(MIN_XZ_DICTIONARY) / 1024;
+                let reader =
+                    lzma_rust2::XzReader::new_mem_limit(data, true, u32::try_from(limit_kib).unwrap_or(u32::MAX));
+                self.read_bounded(reader, compressed, source)?
+            }
             Compression::Zstd => {
-                let (cap, _) = self.inflation_cap(compressed);
-                let frames = ZstdFrames::new(data, cap.clamp(MIN_ZSTD_WINDOW, MAX_ZSTD_WINDOW));
-                self.read_bounded(frames, compressed, source)
+                let mut frames = ZstdFrames::new(data, cap.clamp(MIN_ZSTD_WINDOW, MAX_ZSTD_WINDOW));
+                let bytes = self.read_bounded(&mut frames, compressed, source)?;
+                return Ok(Decompressed {
+                    bytes,
+                    skipped: frames.skipped,
+                });
             }
-        }
+        };
+        Ok(Decompressed {
+            bytes,
+            skipped: Vec::new(),
+        })
     }
 
     fn extract_any(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
@@ -361,8 +399,16 @@ impl Extractor {
         match sniff_binary_format(data) {
             Some(BinaryFormat::Zip) => return self.extract_zip(data, depth, source),
             Some(BinaryFormat::Compressed(format)) => {
-                let bytes = self.decompress(format, data, source)?;
-                return self.extract_any(&bytes, depth + 1, source);
+                let decompressed = self.decompress(format, data, source)?;
+                // What a zstd skippable frame holds is no part of the file, but it can
+                // carry one (found in review): read it too, as a part of its own.
+                for range in decompressed.skipped {
+                    if let Some(hidden) = data.get(range).filter(|hidden| hidden.len() >= MIN_HIDDEN_PART) {
+                        let step = self.extract_any(hidden, depth + 1, source);
+                        self.soft(step)?;
+                    }
+                }
+                return self.extract_any(&decompressed.bytes, depth + 1, source);
             }
             Some(BinaryFormat::Tar) => return self.extract_tar(data, depth, source),
             Some(BinaryFormat::Pdf) => return self.extract_pdf(data, source),
@@ -1095,8 +1141,11 @@ impl Extractor {
                 _ if is_inline_html_tag(local) => {
                     if !closing && local != "wbr" {
                         let target = row.as_mut().unwrap_or(&mut prose);
+                        // A bare `<span>` carries no format: two side by side are markup
+                        // of an app, not runs of a word processor (found in review).
+                        let bare = tag.trim_end_matches('/').trim() == name;
                         if after_inline_end
-                            && tag != last_inline_start
+                            && (bare || tag != last_inline_start)
                             && target.ends_with(|c: char| !c.is_whitespace())
                         {
                             target.push(' ');
@@ -1437,6 +1486,20 @@ enum Compression {
     Zstd,
 }
 
+/// A compressed stream's content, and where in it lie the contents of zstd's
+/// skippable frames, which are no part of the file.
+struct Decompressed {
+    bytes: Vec<u8>,
+    skipped: Vec<std::ops::Range<usize>>,
+}
+
+/// Shortest content of a skippable frame read as a part: `pzstd` keeps 4 bytes there.
+const MIN_HIDDEN_PART: usize = 16;
+
+/// Smallest dictionary an xz block may always declare: `xz -9` declares 64 MiB even
+/// for a small file.
+const MIN_XZ_DICTIONARY: u64 = 72 << 20;
+
 /// Smallest and largest window a zstd frame may declare and still be read. ruzstd
 /// holds a window's worth of output before it hands any over, so a few kilobytes
 /// declaring a 128 MiB window of repeated bytes took 286 MB (found in review). The
@@ -1453,6 +1516,10 @@ struct ZstdFrames<'a> {
     frame: Option<ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder>>,
     rest: &'a [u8],
     max_window: u64,
+    /// Length of the whole stream, to place the skipped frames in it.
+    len: usize,
+    /// Where the content of each skippable frame passed over lies in the stream.
+    skipped: Vec<std::ops::Range<usize>>,
 }
 
 impl<'a> ZstdFrames<'a> {
@@ -1461,6 +1528,8 @@ impl<'a> ZstdFrames<'a> {
             frame: None,
             rest: data,
             max_window,
+            len: data.len(),
+            skipped: Vec::new(),
         }
     }
 }
@@ -1489,9 +1558,11 @@ impl Read for ZstdFrames<'_> {
                     // Past its 4-byte magic number, 4-byte length and content, which
                     // must all be there: `zstd -d` calls a shorter one a premature end.
                     let next = usize::try_from(length).ok().and_then(|length| length.checked_add(8));
+                    let at = self.len - self.rest.len();
                     self.rest = next
                         .and_then(|next| self.rest.get(next..))
                         .ok_or_else(|| invalid("a skippable frame runs past the end of the stream".into()))?;
+                    self.skipped.push(at + 8..self.len - self.rest.len());
                 }
                 Err(e) => return Err(invalid(e.to_string())),
             }
@@ -1507,6 +1578,10 @@ struct Bzip2Streams<'a> {
     stream: Option<bzip2::bufread::BzDecoder<&'a [u8]>>,
     rest: &'a [u8],
     streams_left: usize,
+    /// Streams begun.
+    started: usize,
+    /// Whether a stream past `max_streams` was refused.
+    exhausted: bool,
 }
 
 impl<'a> Bzip2Streams<'a> {
@@ -1515,6 +1590,8 @@ impl<'a> Bzip2Streams<'a> {
             stream: None,
             rest: data,
             streams_left: max_streams,
+            started: 0,
+            exhausted: false,
         }
     }
 }
@@ -1534,12 +1611,15 @@ impl Read for Bzip2Streams<'_> {
             if self.rest.is_empty() {
                 return Ok(0);
             }
-            self.streams_left = self.streams_left.checked_sub(1).ok_or_else(|| {
-                std::io::Error::new(
+            let Some(left) = self.streams_left.checked_sub(1) else {
+                self.exhausted = true;
+                return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     "more bzip2 streams than the member limit",
-                )
-            })?;
+                ));
+            };
+            self.streams_left = left;
+            self.started += 1;
             self.stream = Some(bzip2::bufread::BzDecoder::new(self.rest));
         }
     }

@@ -280,7 +280,7 @@ fn formats_and_encodings() {
         // (as Word cuts a word), or a word-break hint, do not split it.
         (
             "html label and value spans",
-            "<div class=\"row\"><span class=\"label\">Name</span><span class=\"value\">Tobias Weber</span></div><div><span class=l>Email</span><span class=v>tobias_weber@web.de</span></div><p><b>Ngu</b>yễn <i>V</i>ăn An, ana<wbr>@x.io, <span lang=EN-US>Hen</span><span lang=EN-US>ri</span></p>".as_bytes().to_vec(),
+            "<div class=\"row\"><span class=\"label\">Name</span><span class=\"value\">Tobias Weber</span></div><div><span>Email</span><span>tobias_weber@web.de</span></div><p><b>Ngu</b>yễn <i>V</i>ăn An, ana<wbr>@x.io, <span lang=EN-US>Hen</span><span lang=EN-US>ri</span></p>".as_bytes().to_vec(),
             ok(&["Name Tobias Weber", "Email tobias_weber@web.de", "Nguyễn Văn An, ana@x.io, Henri"], 0),
         ),
         ("html cells without a row", b"<td>Ana</td><td>Rossi</td><td>ana@x.io</td>".to_vec(), ok(&["Ana Rossi ana@x.io"], 0)),
@@ -393,6 +393,12 @@ fn formats_and_encodings() {
         ("xz, sha-256 check", fixture("sha256.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("xz, x86 filter", fixture("x86-filter.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("xz, delta filter", fixture("delta-filter.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        // A skippable frame's content is no part of the file, but it can carry one.
+        (
+            "zstd skippable frame holding a file",
+            [&b"\x5A\x2A\x4D\x18"[..], &(csv.len() as u32).to_le_bytes(), csv].concat(),
+            ok(&["Ana Rossi | ana@x.io"], 3),
+        ),
         ("zstd", zstd_of(csv), ok(&["Lee, Bo"], 3)),
         (
             "zstd frames and a skippable frame",
@@ -948,6 +954,26 @@ fn bounds_and_bad_input_are_reported() {
             "bzip2 streams past the member limit",
             bzip2_of(b"x").repeat(11),
             small_members,
+            fails(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 10 })),
+        ),
+        (
+            // The streams of all members share the budget (found in review: 700 members
+            // of 10,000 streams each took 296 s).
+            "bzip2 streams of several members past the member limit",
+            zip_of(&[
+                ("a.bz2", &bzip2_of(b"x").repeat(4)),
+                ("b.bz2", &bzip2_of(b"x").repeat(4)),
+                ("c.bz2", &bzip2_of(b"x").repeat(4)),
+            ]),
+            small_members,
+            fails(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 10 })),
+        ),
+        (
+            // `xz --lzma2=dict=1536MiB`: a dictionary far past what the stream may
+            // expand to is refused before it is filled.
+            "xz dictionary larger than the cap",
+            fixture("dict-1536MiB.xz"),
+            d,
             fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
         ),
         (
@@ -965,6 +991,29 @@ fn bounds_and_bad_input_are_reported() {
     ];
     for (name, bytes, limits, expect) in &cases {
         check(name, bytes, limits, expect);
+    }
+}
+
+/// What a cut-off or damaged stream held before the damage is read, and the damage is
+/// reported: the first rows of a truncated list are still rows.
+#[test]
+fn a_truncated_stream_gives_what_it_holds() {
+    let whole = gzip(&LONG_CSV.repeat(200));
+    for cut in [
+        &whole[..whole.len() * 2 / 3],
+        &[&whole[..], b"trailing garbage"].concat()[..],
+    ] {
+        let out = extract(cut, &Limits::default());
+        assert!(
+            out.segments.iter().any(|s| s.text.contains("Ana Rossi")),
+            "{:?}",
+            out.uninspectable
+        );
+        assert!(
+            matches!(out.uninspectable.first(), Some(UninspectableReason::Malformed { .. })),
+            "{:?}",
+            out.uninspectable
+        );
     }
 }
 

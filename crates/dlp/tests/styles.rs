@@ -69,6 +69,15 @@ fn index() -> EdmIndex {
         ],
         Some("BR"),
     );
+    edm.add(
+        "c8",
+        &[
+            (Name, "Lê Văn Tám"),
+            (Email, "tam.le@vnn.vn"),
+            (Address, "12 Hai Bà Trưng, Phường 6, Quận 3, TP. Hồ Chí Minh, Việt Nam"),
+        ],
+        Some("VN"),
+    );
     edm
 }
 
@@ -99,6 +108,9 @@ fn leak_styles() {
         // CRM page's label and value in inline elements side by side.
         ("invisible characters", "Chlo\u{200B}é Lef\u{AD}èvre <chloe.l\u{2060}@orange.fr>", &["c1"]),
         ("crm card", "<div><span class=k>Name</span><span class=v>Jürgen Schröder</span></div><div><span class=k>Email</span><span class=v>js@web.de</span></div>", &["c4"]),
+        ("crm card of bare spans", "<div><span>Name</span><span>Jürgen Schröder</span></div><div><span>Email</span><span>js@web.de</span></div>", &["c4"]),
+        ("address stored with its country", "Lê Văn Tám - 12 Hai Bà Trưng, P.6, Q.3, TP.HCM", &["c8"]),
+        ("address stored with its country, city left out", "Lê Văn Tám, 12 Hai Bà Trưng, Phường 6, Quận 3", &["c8"]),
         ("word cut into runs", "<p><span lang=DE>Jürgen Schrö</span><span lang=DE>der</span>, <span>js@web.de</span></p>", &["c4"]),
         ("id prefix apart", "Trần Thị Hương (account CU 100268) called.", &["c2"]),
         ("id number without its prefix", "Okafor Oluwaseun paid invoice 99812 and ordered a 99812 units.", &[]),
