@@ -354,10 +354,15 @@ impl Extractor {
                 // Each stream starts a decoder of a few megabytes: they share the
                 // members' budget with the archives around them (found in review).
                 let left = self.limits.max_members.saturating_sub(self.members);
-                let mut streams = Bzip2Streams::new(data, usize::try_from(left).unwrap_or(usize::MAX));
-                let bytes = self.read_bounded(&mut streams, compressed, source);
-                self.members += streams.started as u64;
-                if streams.exhausted {
+                let streams = Bzip2Streams {
+                    limit: usize::try_from(left).unwrap_or(usize::MAX),
+                    started: 0,
+                    exhausted: false,
+                };
+                let mut reader = InTurn::new(data, streams);
+                let bytes = self.read_bounded(&mut reader, compressed, source);
+                self.members += reader.begin.started as u64;
+                if reader.begin.exhausted {
                     return Err(UninspectableReason::TooManyMembers {
                         limit: self.limits.max_members,
                     });
@@ -374,11 +379,15 @@ impl Extractor {
                 self.read_bounded(reader, compressed, source)?
             }
             Compression::Zstd => {
-                let mut frames = ZstdFrames::new(data, cap.clamp(MIN_ZSTD_WINDOW, MAX_ZSTD_WINDOW));
-                let bytes = self.read_bounded(&mut frames, compressed, source)?;
+                let frames = ZstdFrames {
+                    max_window: cap.clamp(MIN_ZSTD_WINDOW, MAX_ZSTD_WINDOW),
+                    skipped: Vec::new(),
+                };
+                let mut reader = InTurn::new(data, frames);
+                let bytes = self.read_bounded(&mut reader, compressed, source)?;
                 return Ok(Decompressed {
                     bytes,
-                    skipped: frames.skipped,
+                    skipped: reader.begin.skipped,
                 });
             }
         };
@@ -1508,95 +1517,41 @@ const MIN_XZ_DICTIONARY: u64 = 72 << 20;
 const MIN_ZSTD_WINDOW: u64 = 8 << 20;
 const MAX_ZSTD_WINDOW: u64 = 128 << 20;
 
-/// The frames of a zstd stream in turn, as one reader: `zstd` writes one frame per
-/// file, but concatenated files and `pzstd` make several, and skippable frames (which
-/// hold no content; `pzstd` begins with one) may stand between them. ruzstd's reader
-/// decodes one frame.
-struct ZstdFrames<'a> {
-    frame: Option<ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder>>,
+/// The streams of a compressed file read in turn, as one reader: `zstd` and `bzip2`
+/// write one per file, but concatenated files, `pzstd` and `pbzip2` make several, and
+/// the crates' readers decode one. `begin` says how each next stream begins.
+struct InTurn<'a, B: BeginStream<'a>> {
+    begin: B,
+    stream: Option<B::Stream>,
     rest: &'a [u8],
-    max_window: u64,
-    /// Length of the whole stream, to place the skipped frames in it.
+    /// Length of the whole file, to place what `begin` passes over in it.
     len: usize,
-    /// Where the content of each skippable frame passed over lies in the stream.
-    skipped: Vec<std::ops::Range<usize>>,
 }
 
-impl<'a> ZstdFrames<'a> {
-    fn new(data: &'a [u8], max_window: u64) -> Self {
+/// A reader of one stream over the bytes left, which gives back the bytes after it.
+trait OneStream<'a>: Read {
+    fn into_rest(self) -> &'a [u8];
+}
+
+/// How the next stream of `rest` (at `at` in the file) begins: a reader of it, or
+/// bytes passed over (the rest after them).
+trait BeginStream<'a> {
+    type Stream: OneStream<'a>;
+    fn begin(&mut self, rest: &'a [u8], at: usize) -> std::io::Result<Result<Self::Stream, &'a [u8]>>;
+}
+
+impl<'a, B: BeginStream<'a>> InTurn<'a, B> {
+    fn new(data: &'a [u8], begin: B) -> Self {
         Self {
-            frame: None,
-            rest: data,
-            max_window,
-            len: data.len(),
-            skipped: Vec::new(),
-        }
-    }
-}
-
-impl Read for ZstdFrames<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
-        let invalid = |detail: String| std::io::Error::new(std::io::ErrorKind::InvalidData, detail);
-        loop {
-            if let Some(frame) = self.frame.as_mut() {
-                let read = frame.read(buf)?;
-                if read > 0 || buf.is_empty() {
-                    return Ok(read);
-                }
-                // The frame is done; its reader has passed over its bytes.
-                if let Some(done) = self.frame.take() {
-                    self.rest = done.into_inner();
-                }
-            }
-            if self.rest.is_empty() {
-                return Ok(0);
-            }
-            match ruzstd::decoding::StreamingDecoder::new_with_max_window_size(self.rest, self.max_window) {
-                Ok(frame) => self.frame = Some(frame),
-                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame { length, .. })) => {
-                    // Past its 4-byte magic number, 4-byte length and content, which
-                    // must all be there: `zstd -d` calls a shorter one a premature end.
-                    let next = usize::try_from(length).ok().and_then(|length| length.checked_add(8));
-                    let at = self.len - self.rest.len();
-                    self.rest = next
-                        .and_then(|next| self.rest.get(next..))
-                        .ok_or_else(|| invalid("a skippable frame runs past the end of the stream".into()))?;
-                    self.skipped.push(at + 8..self.len - self.rest.len());
-                }
-                Err(e) => return Err(invalid(e.to_string())),
-            }
-        }
-    }
-}
-
-/// The streams of a bzip2 file in turn, as one reader (`pbzip2` writes one per block,
-/// and files concatenated make several), at most `max_streams` of them: each starts a
-/// decoder of a few megabytes, so ten megabytes of tiny streams took 18 s (found in
-/// review). Like the members of an archive, they are capped at `Limits::max_members`.
-struct Bzip2Streams<'a> {
-    stream: Option<bzip2::bufread::BzDecoder<&'a [u8]>>,
-    rest: &'a [u8],
-    streams_left: usize,
-    /// Streams begun.
-    started: usize,
-    /// Whether a stream past `max_streams` was refused.
-    exhausted: bool,
-}
-
-impl<'a> Bzip2Streams<'a> {
-    fn new(data: &'a [u8], max_streams: usize) -> Self {
-        Self {
+            begin,
             stream: None,
             rest: data,
-            streams_left: max_streams,
-            started: 0,
-            exhausted: false,
+            len: data.len(),
         }
     }
 }
 
-impl Read for Bzip2Streams<'_> {
+impl<'a, B: BeginStream<'a>> Read for InTurn<'a, B> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
             if let Some(stream) = self.stream.as_mut() {
@@ -1604,24 +1559,87 @@ impl Read for Bzip2Streams<'_> {
                 if read > 0 || buf.is_empty() {
                     return Ok(read);
                 }
+                // The stream is done; its reader has passed over its bytes.
                 if let Some(done) = self.stream.take() {
-                    self.rest = done.into_inner();
+                    self.rest = done.into_rest();
                 }
             }
             if self.rest.is_empty() {
                 return Ok(0);
             }
-            let Some(left) = self.streams_left.checked_sub(1) else {
-                self.exhausted = true;
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "more bzip2 streams than the member limit",
-                ));
-            };
-            self.streams_left = left;
-            self.started += 1;
-            self.stream = Some(bzip2::bufread::BzDecoder::new(self.rest));
+            match self.begin.begin(self.rest, self.len - self.rest.len())? {
+                Ok(stream) => self.stream = Some(stream),
+                Err(rest) => self.rest = rest,
+            }
         }
+    }
+}
+
+fn invalid_data(detail: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, detail.into())
+}
+
+/// The frames of a zstd stream: skippable frames (which hold no content; `pzstd`
+/// begins with one) may stand between them, and where their contents lie is kept.
+struct ZstdFrames {
+    max_window: u64,
+    skipped: Vec<std::ops::Range<usize>>,
+}
+
+impl<'a> OneStream<'a> for ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder> {
+    fn into_rest(self) -> &'a [u8] {
+        self.into_inner()
+    }
+}
+
+impl<'a> BeginStream<'a> for ZstdFrames {
+    type Stream = ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder>;
+
+    fn begin(&mut self, rest: &'a [u8], at: usize) -> std::io::Result<Result<Self::Stream, &'a [u8]>> {
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        match ruzstd::decoding::StreamingDecoder::new_with_max_window_size(rest, self.max_window) {
+            Ok(frame) => Ok(Ok(frame)),
+            Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame { length, .. })) => {
+                // Past its 4-byte magic number, 4-byte length and content, which must
+                // all be there: `zstd -d` calls a shorter one a premature end.
+                let content = usize::try_from(length).ok().and_then(|length| length.checked_add(8));
+                let after = content
+                    .and_then(|end| rest.get(end..))
+                    .ok_or_else(|| invalid_data("a skippable frame runs past the end of the stream"))?;
+                self.skipped.push(at + 8..at + (rest.len() - after.len()));
+                Ok(Err(after))
+            }
+            Err(e) => Err(invalid_data(e.to_string())),
+        }
+    }
+}
+
+/// The streams of a bzip2 file, at most `limit` of them: each starts a decoder of a few
+/// megabytes, so ten megabytes of tiny streams took 18 s (found in review). Like the
+/// members of an archive, they are counted against `Limits::max_members`.
+struct Bzip2Streams {
+    limit: usize,
+    started: usize,
+    /// Whether a stream past the limit was refused.
+    exhausted: bool,
+}
+
+impl<'a> OneStream<'a> for bzip2::bufread::BzDecoder<&'a [u8]> {
+    fn into_rest(self) -> &'a [u8] {
+        self.into_inner()
+    }
+}
+
+impl<'a> BeginStream<'a> for Bzip2Streams {
+    type Stream = bzip2::bufread::BzDecoder<&'a [u8]>;
+
+    fn begin(&mut self, rest: &'a [u8], _at: usize) -> std::io::Result<Result<Self::Stream, &'a [u8]>> {
+        if self.started == self.limit {
+            self.exhausted = true;
+            return Err(invalid_data("more bzip2 streams than the member limit"));
+        }
+        self.started += 1;
+        Ok(Ok(bzip2::bufread::BzDecoder::new(rest)))
     }
 }
 
