@@ -462,6 +462,25 @@ impl Extractor {
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for index in 0..archive.len() {
             self.charge_member()?;
+            let coding = archive
+                .by_index_raw(index)
+                .ok()
+                .and_then(|raw| ZipMemberCoding::of(raw.compression()).map(|coding| (coding, raw.encrypted())));
+            if let Some((coding, encrypted)) = coding {
+                if encrypted {
+                    self.out
+                        .uninspectable
+                        .push(UninspectableReason::Encrypted { format: "zip".into() });
+                    continue;
+                }
+                let member = self.read_zip_member(&mut archive, index, coding);
+                match member {
+                    Ok(read) => members.extend(read),
+                    Err(reason) if reason.is_fatal() => return Err(reason),
+                    Err(reason) => self.out.uninspectable.push(reason),
+                }
+                continue;
+            }
             let file = match archive.by_index(index) {
                 Ok(file) => file,
                 Err(zip::result::ZipError::UnsupportedArchive(detail)) if detail.contains("assword") => {
@@ -518,6 +537,60 @@ impl Extractor {
             self.soft(step)?;
         }
         Ok(())
+    }
+
+    /// A zip member compressed with a method the zip crate is not built to read (it
+    /// would take C libraries, or lzma-rs, which holds a whole block: see
+    /// [`Self::decompress`]), read with the decoders and bounds of a compressed file.
+    /// Each part it yields is a member: a zstd skippable frame's content is one more.
+    fn read_zip_member(
+        &mut self,
+        archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+        index: usize,
+        coding: ZipMemberCoding,
+    ) -> Result<Vec<(String, Vec<u8>)>, UninspectableReason> {
+        let mut raw = archive.by_index_raw(index).map_err(|e| malformed("zip member", e))?;
+        let name = raw.name().to_string();
+        let declared_size = raw.size();
+        let mut data = Vec::new();
+        // Raw data is never larger than the archive it is read from.
+        raw.read_to_end(&mut data).map_err(|e| malformed("zip member", e))?;
+        match coding {
+            ZipMemberCoding::Stream(format) => {
+                if !matches!(sniff_binary_format(&data), Some(BinaryFormat::Compressed(found)) if found == format) {
+                    return Err(malformed(
+                        "zip member",
+                        format!("{name} is not the {format:?} stream its header says"),
+                    ));
+                }
+                let decompressed = self.decompress(format, &data, &name)?;
+                let mut parts = vec![(name.clone(), decompressed.bytes)];
+                for range in decompressed.skipped {
+                    if let Some(hidden) = data.get(range).filter(|hidden| hidden.len() >= MIN_HIDDEN_PART) {
+                        parts.push((format!("{name} (skippable frame)"), hidden.to_vec()));
+                    }
+                }
+                Ok(parts)
+            }
+            ZipMemberCoding::Lzma => {
+                let stream =
+                    ZipLzma::parse(&data).ok_or_else(|| malformed("zip member", format!("{name}: bad LZMA header")))?;
+                let (cap, _) = self.inflation_cap(data.len() as u64);
+                // A dictionary larger than the output allowed is never reached back into;
+                // it is only memory (as for xz, see MIN_XZ_DICTIONARY).
+                let dictionary = u64::from(stream.dictionary).min(cap.saturating_add(1).max(4096));
+                let reader = lzma_rust2::LzmaReader::new_with_props(
+                    stream.body,
+                    declared_size,
+                    stream.properties,
+                    u32::try_from(dictionary).unwrap_or(u32::MAX),
+                    None,
+                )
+                .map_err(|e| malformed("zip member", e))?;
+                let bytes = self.read_bounded(reader, data.len() as u64, &name)?;
+                Ok(vec![(name, bytes)])
+            }
+        }
     }
 
     /// A mailbox (mbox), or one message saved with its `From ` separator line as mutt
@@ -1487,12 +1560,60 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
 }
 
 /// A compressed stream of one file.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Compression {
     Gzip,
     Bzip2,
     Xz,
     Zstd,
+}
+
+/// How a zip member that [`Extractor::read_zip_member`] reads is compressed.
+#[derive(Clone, Copy)]
+enum ZipMemberCoding {
+    /// A whole bzip2, xz or zstd stream, as their own tools write it.
+    Stream(Compression),
+    /// LZMA behind a small header of its own (APPNOTE 5.8.8).
+    Lzma,
+}
+
+impl ZipMemberCoding {
+    fn of(method: zip::CompressionMethod) -> Option<Self> {
+        use zip::CompressionMethod as Method;
+        match method {
+            m if m == Method::BZIP2 => Some(Self::Stream(Compression::Bzip2)),
+            m if m == Method::XZ => Some(Self::Stream(Compression::Xz)),
+            // 20 is the number zstd had before 93 was assigned; WinZip wrote it.
+            m if m == Method::ZSTD || m == Method::ZSTD_DEPRECATED => Some(Self::Stream(Compression::Zstd)),
+            m if m == Method::LZMA => Some(Self::Lzma),
+            _ => None,
+        }
+    }
+}
+
+/// A zip member's LZMA data: the SDK's version (2 bytes), the length of the
+/// properties (2 bytes, little-endian, 5), the properties (the lc/lp/pb byte and the
+/// dictionary size), then the stream.
+struct ZipLzma<'a> {
+    properties: u8,
+    dictionary: u32,
+    body: &'a [u8],
+}
+
+impl<'a> ZipLzma<'a> {
+    fn parse(data: &'a [u8]) -> Option<Self> {
+        let header_len = usize::from(u16::from_le_bytes(data.get(2..4)?.try_into().ok()?));
+        if header_len != 5 {
+            return None;
+        }
+        let properties = *data.get(4)?;
+        let dictionary = u32::from_le_bytes(data.get(5..9)?.try_into().ok()?);
+        Some(Self {
+            properties,
+            dictionary,
+            body: data.get(9..)?,
+        })
+    }
 }
 
 /// A compressed stream's content, and where in it lie the contents of zstd's

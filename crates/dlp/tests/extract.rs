@@ -393,6 +393,17 @@ fn formats_and_encodings() {
         ("xz, sha-256 check", fixture("sha256.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("xz, x86 filter", fixture("x86-filter.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("xz, delta filter", fixture("delta-filter.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        // Zip members compressed with the other methods of APPNOTE: bzip2 and LZMA as
+        // Python's zipfile writes them, xz, zstd and Deflate64 as stored members of
+        // the tools' output with the method set (`zip` writes none of them, and a
+        // Deflate64 stream that uses neither its longer lengths nor its larger window
+        // is a Deflate stream). A 4 GiB dictionary declared is held only to the cap.
+        ("zip member, bzip2", fixture("zip-bzip2.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("zip member, lzma", fixture("zip-lzma.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("zip member, xz", fixture("zip-xz.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("zip member, zstd", fixture("zip-zstd.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("zip member, deflate64", fixture("zip-deflate64.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("zip member, lzma, 4 GiB dictionary", fixture("zip-lzma-dict-4GiB.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         // A skippable frame's content is no part of the file, but it can carry one.
         (
             "zstd skippable frame holding a file",
@@ -896,6 +907,26 @@ fn bounds_and_bad_input_are_reported() {
             fixture("zeros-20MiB.xz"),
             d,
             fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            // Python's zipfile, ZIP_LZMA, 20 MiB of zeros in 3 KiB.
+            "zip member lzma bomb",
+            fixture("zip-lzma-zeros-20MiB.zip"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        ),
+        (
+            "zip member whose method is not its data's",
+            {
+                let mut zip = fixture("zip-xz.zip");
+                // The local header's method and the central directory's: zstd.
+                zip[8] = 93;
+                let central = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+                zip[central + 10] = 93;
+                zip
+            },
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
         ),
         (
             "zstd bomb",
