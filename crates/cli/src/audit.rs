@@ -141,7 +141,7 @@ fn entry_json(e: &Entry) -> serde_json::Value {
     })
 }
 
-fn print_entries(entries: &[Entry]) {
+fn print_entries(entries: &[Entry]) -> anyhow::Result<()> {
     let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
@@ -173,7 +173,7 @@ fn print_entries(entries: &[Entry]) {
             "WHY",
         ],
         &rows,
-    );
+    )
 }
 
 pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
@@ -189,7 +189,7 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&entries.iter().map(entry_json).collect::<Vec<_>>())?;
             } else {
-                print_entries(&entries);
+                print_entries(&entries)?;
             }
         }
         AuditCmd::Export { filter, title, out } => {

@@ -53,7 +53,7 @@ impl Phase {
         self.latencies.get(i).copied().unwrap_or_default()
     }
 
-    fn print(&self, label: &str) {
+    fn print(&self, label: &str) -> anyhow::Result<()> {
         outln!(
             "  {label:<52} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} non-200)",
             self.rate(),
@@ -61,6 +61,7 @@ impl Phase {
             self.percentile(0.99).as_secs_f64() * 1e3,
             self.failures
         );
+        Ok(())
     }
 }
 
@@ -254,10 +255,10 @@ fn measure(
             format!("/v1/customers/B-{:06}", i as u64 + k * connections as u64)
         })
         .await;
-        reads.print("customer read (session, policy, ledger, mask)");
+        reads.print("customer read (session, policy, ledger, mask)")?;
         if with_health {
             let health = drive(&clients, seconds, |_, _| "/health".to_owned()).await;
-            health.print("health (no session, nothing recorded)");
+            health.print("health (no session, nothing recorded)")?;
             outln!(
                 "  ratio reads / health:  {:.2} (goal >= 0.3)   goal for reads: >= 10,000 req/s, p99 <= 20 ms",
                 reads.rate() / health.rate().max(f64::MIN_POSITIVE)

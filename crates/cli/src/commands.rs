@@ -218,7 +218,7 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&view)?;
             } else {
-                output::customer(&view);
+                output::customer(&view)?;
             }
         }
         CustomersCmd::Search { query, limit } => {
@@ -265,7 +265,7 @@ fn print_bulk(ctx: &Context, bulk: &gateway::Bulk<gateway::CustomerView>) -> any
         return output::json(bulk);
     }
     let rows: Vec<Vec<String>> = bulk.records.iter().map(output::customer_row).collect();
-    output::table(output::CUSTOMER_HEADER, &rows);
+    output::table(output::CUSTOMER_HEADER, &rows)?;
     if bulk.withheld.count > 0 {
         outln!("({} record(s) withheld by policy)", bulk.withheld.count);
         for (reason, n) in &bulk.withheld.by_reason {
@@ -322,7 +322,7 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
             output::table(
                 &["ID", "NAME", "ROLE", "TEAM", "CLEARANCE", "STATUS", "LAST DAY"],
                 &rows,
-            );
+            )?;
         }
         PeopleCmd::SetPassword { .. } => {}
         PeopleCmd::SetStatus {
@@ -444,7 +444,7 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
             output::table(
                 &["ID", "TITLE", "KIND", "CLASS", "COMPARTMENTS", "CUSTODIAN", "BYTES"],
                 &rows,
-            );
+            )?;
             if bulk.withheld.count > 0 {
                 outln!("({} document(s) withheld by policy)", bulk.withheld.count);
             }

@@ -92,11 +92,11 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
     let threads = print_appends(
         &format!("{writers} writer threads"),
         append_from_threads(&ledger, writers, per_writer),
-    );
+    )?;
     let tasks = print_appends(
         &format!("{writers} writer tasks"),
         append_from_tasks(&ledger, writers, per_writer)?,
-    );
+    )?;
     let rate = threads.max(tasks);
 
     // Verification speed over what was just written. Verification runs on
@@ -168,7 +168,7 @@ impl AppendRun {
 }
 
 /// Prints a run's rate and latency percentiles; returns the rate.
-fn print_appends(label: &str, mut run: AppendRun) -> f64 {
+fn print_appends(label: &str, mut run: AppendRun) -> anyhow::Result<f64> {
     let rate = run.rate();
     run.latencies.sort();
     let lat = &run.latencies;
@@ -183,7 +183,7 @@ fn print_appends(label: &str, mut run: AppendRun) -> f64 {
         ms(pct(0.5)),
         ms(pct(0.99))
     );
-    rate
+    Ok(rate)
 }
 
 fn append_from_threads(ledger: &Arc<Ledger<Arc<dyn Store>>>, writers: usize, per_writer: usize) -> AppendRun {

@@ -126,6 +126,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(status) => status,
+        Err(e) if e.is::<output::StdoutClosed>() => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {

@@ -4,35 +4,48 @@
 //! which panic when standard output is a pipe the reader has closed
 //! (`custodia customers list | head`).
 
-/// `println!` that ends the process quietly when standard output is a closed pipe.
+/// `println!` that returns [`StdoutClosed`] from the calling function when standard
+/// output is a closed pipe.
 macro_rules! outln {
     () => {
-        $crate::output::write_stdout(format_args!("\n"))
+        $crate::output::write_stdout(format_args!("\n"))?
     };
     ($($arg:tt)*) => {
-        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
     };
 }
 
-/// `print!` that ends the process quietly when standard output is a closed pipe.
+/// `print!` that returns [`StdoutClosed`] from the calling function when standard
+/// output is a closed pipe.
 macro_rules! out {
     ($($arg:tt)*) => {
-        $crate::output::write_stdout(format_args!($($arg)*))
+        $crate::output::write_stdout(format_args!($($arg)*))?
     };
 }
 
-/// Writes to standard output. When the reader has gone (a closed pipe), the process ends
-/// at once with status 141, as a shell reports one ended by SIGPIPE: there is no one
-/// left to read the rest, and what was printed is only a report of work already done.
-/// Any other failure to write ends it with status 1 and says why.
-pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+/// Standard output is a pipe whose reader has gone (`custodia customers list | head`).
+/// The command stops, returning through its callers so what they hold is let go as
+/// usual (a benchmark's temporary directory, the store), and the process ends with
+/// status 141, as a shell reports one ended by SIGPIPE, and says nothing: there is no
+/// one left to read the rest, and what was printed is only a report of work done.
+#[derive(Debug)]
+pub struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output was closed by its reader")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// Writes to standard output; any failure but a closed pipe is an error that says why.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
     use std::io::Write;
-    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(141);
-        }
-        eprintln!("error: could not write to standard output: {e}");
-        std::process::exit(1);
+    match std::io::stdout().lock().write_fmt(args) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("could not write to standard output")),
     }
 }
 
@@ -47,7 +60,7 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 }
 
 /// Prints rows as left-aligned columns under a header.
-pub fn table(header: &[&str], rows: &[Vec<String>]) {
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -56,22 +69,24 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
             }
         }
     }
-    let line = |cells: Vec<String>| {
+    let line = |cells: &[String]| -> anyhow::Result<()> {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}", w = *w))
             .collect();
         outln!("{}", padded.join("  ").trim_end());
+        Ok(())
     };
-    line(header.iter().map(|h| h.to_string()).collect());
+    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>())?;
     for row in rows {
-        line(row.clone());
+        line(row)?;
     }
+    Ok(())
 }
 
 /// One customer, field by field.
-pub fn customer(view: &CustomerView) {
+pub fn customer(view: &CustomerView) -> anyhow::Result<()> {
     outln!("{}", view.id);
     let rows: Vec<(&str, String)> = vec![
         ("owner", view.owner.to_string()),
@@ -100,6 +115,7 @@ pub fn customer(view: &CustomerView) {
         };
         outln!("  {:<15} {value}", field.as_str());
     }
+    Ok(())
 }
 
 /// A one-line summary row of a customer.

@@ -123,7 +123,7 @@ pub fn access(ctx: &Context, cmd: AccessCmd) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            output::table(&["PERSON", "NAME", "ROLE", "STATUS", "MAY"], &rows);
+            output::table(&["PERSON", "NAME", "ROLE", "STATUS", "MAY"], &rows)?;
         }
         AccessCmd::WhatCan { person } => {
             let w = gw.what_can(&actor, &access, &PersonId(person))?;
@@ -155,7 +155,7 @@ pub fn access(ctx: &Context, cmd: AccessCmd) -> anyhow::Result<()> {
                 return output::json(&unused);
             }
             let rows: Vec<Vec<String>> = unused.iter().map(|(p, a)| vec![p.to_string(), a.join(", ")]).collect();
-            output::table(&["PERSON", &format!("HELD BUT NOT USED IN {days} DAYS")], &rows);
+            output::table(&["PERSON", &format!("HELD BUT NOT USED IN {days} DAYS")], &rows)?;
         }
     }
     Ok(())

@@ -331,7 +331,7 @@ fn scores(ctx: &Context, format: ScoresFormat, top: Option<usize>) -> anyhow::Re
                     ]
                 })
                 .collect();
-            output::table(&["RANK", "USER", "SCORE", "FIRST ALERT", "REASONS"], &rows);
+            output::table(&["RANK", "USER", "SCORE", "FIRST ALERT", "REASONS"], &rows)?;
             if total > users.len() {
                 outln!("… {} more people (use --top N to see more)", total - users.len());
             }
