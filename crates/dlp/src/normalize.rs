@@ -64,10 +64,11 @@ fn canonical_word(word: &str) -> &str {
     canonical_abbreviation(word).unwrap_or_else(|| without_street_suffix(word))
 }
 
-/// A German street name with its `-straße` (folded `strasse`) written as `-str.`, the
-/// way addresses abbreviate it (`Hauptstraße` = `Hauptstr.`; found by a blind test).
+/// A German or Dutch street name with its `-straße` (folded `strasse`) or `-straat`
+/// written as `-str.`, the way addresses abbreviate it (`Hauptstraße` = `Hauptstr.`,
+/// found by a blind test; `Kalverstraat` = `Kalverstr.`).
 fn without_street_suffix(word: &str) -> &str {
-    match word.strip_suffix("asse") {
+    match word.strip_suffix("asse").or_else(|| word.strip_suffix("aat")) {
         Some(short) if short.ends_with("str") => short,
         _ => word,
     }
@@ -89,6 +90,20 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "apartment" => "apt",
         "suite" => "ste",
         "floor" => "fl",
+        // More of the USPS's and Royal Mail's, and the German, Spanish and Polish for a
+        // square, street and avenue (`Guntram-Löwer-Pl.`, `ul. Długa`, `al. Jana Pawła`;
+        // found missed by a blind test).
+        "parkway" => "pkwy",
+        "highway" => "hwy",
+        "expressway" => "expy",
+        "terrace" => "ter",
+        "crescent" => "cres",
+        "circle" => "cir",
+        "heights" => "hts",
+        "building" => "bldg",
+        "platz" | "plaza" | "plac" => "pl",
+        "ulica" => "ul",
+        "aleja" | "aleje" => "al",
         // Portuguese, Spanish and French: `R. Augusta`, `C/ Mayor`, `Av. Paulista`,
         // `Avda. de América`, `Bd Haussmann` (found missed by a blind test).
         "rua" => "r",

@@ -78,6 +78,45 @@ fn index() -> EdmIndex {
         ],
         Some("VN"),
     );
+    edm.add(
+        "c9",
+        &[
+            (Name, "Choi Min-jun"),
+            (Phone, "02 3156 4010"),
+            (Email, "minjun.choi@naver.com"),
+        ],
+        Some("KR"),
+    );
+    edm.add(
+        "c10",
+        &[
+            (Name, "Rachel Turnbull"),
+            (Email, "rachel.t@btinternet.com"),
+            (Address, "189 Aaron Parkway, Port Katherine, TF47 4LN"),
+        ],
+        Some("GB"),
+    );
+    edm.add(
+        "c11",
+        &[
+            (Name, "Angela Johann"),
+            (Email, "a.johann@gmx.de"),
+            (Address, "Guntram-Löwer-Platz 776, 31489 Lübz"),
+        ],
+        Some("DE"),
+    );
+    edm.add(
+        "c12",
+        &[
+            (Name, "Đinh Quang Cường"),
+            (Email, "cuong.dq@vnpt.vn"),
+            (
+                Address,
+                "168 Nguyễn Thị Minh Khai, Phường Tân Định, Quận Phú Nhuận, TP. Hồ Chí Minh",
+            ),
+        ],
+        Some("VN"),
+    );
     edm
 }
 
@@ -131,6 +170,20 @@ fn leak_styles() {
         // district is the address.
         ("same house and ward in another district", "Nguyễn Thu Phương, 184 Pasteur, Phường 10, Quận 3, TP. Hồ Chí Minh", &[]),
         ("street and number in another city", "Maria Rossi / Via Roma 12, Torino", &[]),
+        // Found missed by a fourth blind test: a romanized Korean given name written
+        // without its hyphen, an address without what follows the place after its street
+        // (a postcode, a district and city), and street words abbreviated.
+        ("korean given name joined", "Choi Minjun, 02 3156 4010", &["c9"]),
+        ("korean given name joined, given name first", "MINJUN CHOI +82 2 3156 4010", &["c9"]),
+        ("korean given name with its hyphen", "Choi Min-jun <minjun.choi@naver.com>", &["c9"]),
+        ("another korean given name", "Choi Minjae, 02 3156 4010", &[]),
+        ("address without its postcode", "Rachel Turnbull,\"189 Aaron Parkway, Port Katherine\"", &["c10"]),
+        ("street type abbreviated", "Rachel Turnbull - 189 Aaron Pkwy, Port Katherine, TF47 4LN", &["c10"]),
+        ("same street in another place", "Rachel Turnbull, 189 Aaron Parkway, Port Talbot", &[]),
+        ("german square abbreviated", "Angela Johann, Guntram-Löwer-Pl. 776, 31489 Lübz", &["c11"]),
+        ("vietnamese named ward, city abbreviated", "Đinh Quang Cường, 168 Nguyễn Thị Minh Khai, P. Tân Định, Q. Phú Nhuận, TP.HCM", &["c12"]),
+        ("vietnamese named ward alone", "Dinh Quang Cuong - 168 Nguyen Thi Minh Khai, Phuong Tan Dinh", &["c12"]),
+        ("vietnamese house in another ward", "Đinh Quang Cường, 168 Nguyễn Thị Minh Khai, Phường Đa Kao, Quận 1", &[]),
         ("names only", "Chloé Lefèvre, Jürgen Schröder and Trần Thị Hương attended.", &[]),
         ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
         ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
