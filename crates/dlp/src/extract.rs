@@ -1406,6 +1406,11 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
     let mut cell = String::new();
     let mut cell_is_shared = false;
     let mut in_value = false;
+    // A formula's text, read for a cell without a value: a file written by a library
+    // (openpyxl, for one) saves `=HYPERLINK("mailto:…","…")` with no value computed,
+    // and its strings are what the cell shows (found missed by a blind test).
+    let mut formula = String::new();
+    let mut in_formula = false;
     let mut buf = Vec::new();
     loop {
         match reader
@@ -1415,20 +1420,32 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
             Event::Start(e) => match e.local_name().as_ref() {
                 b"c" => {
                     cell.clear();
+                    formula.clear();
                     cell_is_shared = e
                         .attributes()
                         .flatten()
                         .any(|a| a.key.local_name().as_ref() == b"t" && a.value.as_ref() == b"s");
                 }
                 b"v" | b"t" => in_value = true,
+                b"f" => in_formula = true,
                 _ => {}
             },
             Event::End(e) => match e.local_name().as_ref() {
                 b"v" | b"t" => in_value = false,
+                b"f" => in_formula = false,
                 b"c" if !cell.is_empty() => row.push(std::mem::take(&mut cell)),
+                b"c" if !formula.is_empty() => {
+                    let strings = formula_strings(&formula);
+                    if !strings.is_empty() {
+                        row.push(strings);
+                    }
+                }
                 b"row" => rows.push(std::mem::take(&mut row)),
                 _ => {}
             },
+            Event::Text(e) if in_formula => {
+                formula.push_str(&e.unescape().map_err(|e| malformed("xlsx sheet", e))?);
+            }
             Event::Text(e) if in_value => {
                 let text = e.unescape().map_err(|e| malformed("xlsx sheet", e))?;
                 if cell_is_shared {
@@ -1447,6 +1464,28 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// The string constants of a spreadsheet formula, a space apart: `HYPERLINK("mailto:
+/// a@b.vn","Lê Văn A")` gives `mailto:a@b.vn Lê Văn A`. A quote inside a string is
+/// written twice.
+fn formula_strings(formula: &str) -> String {
+    let mut strings: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    let mut chars = formula.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (&mut current, c) {
+            (None, '"') => current = Some(String::new()),
+            (Some(text), '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                text.push('"');
+            }
+            (Some(_), '"') => strings.extend(current.take().filter(|text| !text.trim().is_empty())),
+            (Some(text), c) => text.push(c),
+            (None, _) => {}
+        }
+    }
+    strings.join(" ")
 }
 
 /// Takes the files a JSON value carries in its strings (web apps post a file as a

@@ -296,6 +296,19 @@ fn formats_and_encodings() {
             ok(&["Quarterly & plan", "Ana Rossi | ana@x.io"], 1),
         ),
         (
+            // As openpyxl writes a formula: no value computed. Its strings are read (a
+            // quote in one written twice); a cell with a value is read by its value.
+            "xlsx formulas without values",
+            zip_of(&[
+                ("xl/workbook.xml", b"<workbook/>"),
+                (
+                    "xl/worksheets/sheet1.xml",
+                    br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Ann O'Hara</t></is></c><c r="B1"><f>HYPERLINK("mailto:ann@x.io","Mail ""Ann""")</f></c><c r="C1" t="str"><f>HYPERLINK("tel:+3934","call")</f><v>shown value</v></c><c r="D1"><f>SUM(A2:A9)</f></c></row></sheetData></worksheet>"#,
+                ),
+            ]),
+            ok(&["Ann O'Hara | mailto:ann@x.io Mail \"Ann\" | shown value"], 1),
+        ),
+        (
             "xlsx",
             zip_of(&[
                 ("xl/workbook.xml", b"<workbook/>"),
