@@ -53,6 +53,11 @@ use gateway::CustomerView;
 use model::CustomerField;
 use serde::Serialize;
 
+/// `count` and the noun for it: `1 file`, `2 files`.
+pub fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// Prints `value` as pretty JSON.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(value)?);

@@ -9,6 +9,7 @@ use clap::Args;
 use model::{EmploymentStatus, PersonId};
 
 use crate::install::Context;
+use crate::output;
 
 #[derive(Args)]
 pub struct ScanArgs {
@@ -119,9 +120,9 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<u8> {
                     let docs: Vec<&str> = result.fingerprint_hits.iter().map(|h| h.doc_id.as_str()).collect();
                     reader_gone |= is_broken_pipe(writeln!(
                         out,
-                        "{:<8} {:>5} customers  {}{}{}  {}",
+                        "{:<8} {:>15}  {}{}{}  {}",
                         serde_json::to_value(result.verdict)?.as_str().unwrap_or("?"),
-                        result.customer_records,
+                        output::counted(result.customer_records as u64, "customer ", "customers"),
                         findings.join(" "),
                         if docs.is_empty() {
                             String::new()
@@ -154,13 +155,13 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     eprintln!(
-        "scanned {} files: {} allowed, {} alert, {} need a justification, {} blocked; {} customer records found; {} uninspectable, {} not scanned (unreadable, too large or not a file)",
-        sum.files,
+        "scanned {}: {} allowed, {} alert, {} need a justification, {} blocked; {} found; {} uninspectable, {} not scanned (unreadable, too large or not a file)",
+        output::counted(sum.files, "file", "files"),
         sum.allow,
         sum.alert,
         sum.justify,
         sum.block,
-        sum.customers,
+        output::counted(sum.customers, "customer record", "customer records"),
         sum.uninspectable,
         sum.not_scanned
     );

@@ -132,7 +132,7 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
         partial.stdout
     );
     assert!(
-        partial.stderr.contains("scanned 1 files") && partial.stderr.contains("1 not scanned"),
+        partial.stderr.contains("scanned 1 file:") && partial.stderr.contains("1 not scanned"),
         "{}",
         partial.stderr
     );
