@@ -163,7 +163,18 @@ impl Inspector {
             (policy::Channel::Email, [message]) => extract::extract_sent_mail(message, &self.limits),
             _ => extract::extract_parts(parts, &self.limits),
         };
-        let (text, rows) = edm::join_owned_segments(std::mem::take(&mut extraction.segments));
+        let (mut text, mut rows) = edm::join_owned_segments(std::mem::take(&mut extraction.segments));
+        // Second readings go last, read for customers only (see `Extraction::rereadings`).
+        let read_once = text.len();
+        if !extraction.rereadings.is_empty() {
+            let (again, again_rows) = edm::join_segments(&extraction.rereadings);
+            rows.extend(
+                again_rows
+                    .iter()
+                    .map(|(start, end)| (start + read_once, end + read_once)),
+            );
+            text.push_str(&again);
+        }
         // Read once, used by both: which lines can hold a digit- or `@`-led candidate.
         let lines = lines::LineClasses::of(&text);
         let matches = self.edm.find_in_lines(&text, &lines, &rows);
@@ -171,10 +182,10 @@ impl Inspector {
             .detectors
             .scan_lines(&text, &lines)
             .into_iter()
-            .filter(|d| d.confidence >= MIN_REPORTED_CONFIDENCE)
+            .filter(|d| d.start < read_once && d.confidence >= MIN_REPORTED_CONFIDENCE)
             .collect();
         let findings = detect::summarize(&detections);
-        let fingerprint_hits = self.fingerprints.find(&text);
+        let fingerprint_hits = self.fingerprints.find(text.get(..read_once).unwrap_or(&text));
         let uninspectable = extraction.uninspectable.first().cloned();
         let evidence = policy::Evidence {
             customers: matches.distinct_customers(),

@@ -1038,6 +1038,36 @@ fn bounds_and_bad_input_are_reported() {
     }
 }
 
+/// A PDF table's rows drawn out of reading order are read again by where they sit on
+/// the page; a table drawn row by row, and prose, are read as drawn only.
+#[test]
+fn pdf_rows_drawn_out_of_order_are_read_again_by_place() {
+    let rows_of = |pdf: &[u8]| -> Vec<String> {
+        let out = extract(pdf, &Limits::default());
+        assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+        out.rereadings
+            .iter()
+            .flat_map(|s| s.rows.iter().map(|(start, end)| s.text[*start..*end].to_string()))
+            .collect()
+    };
+    let columns = rows_of(&fixture("columns.pdf"));
+    assert_eq!(columns.len(), 30, "{columns:?}");
+    assert_eq!(columns[0], "Ana Rossi | ana.rossi@example.com | +39 347 123 4567");
+    // Two columns, each a cell of two runs (`Ana` then `Rossi`, placed apart).
+    let by_column = pdf_of_content(
+        "BT /F1 10 Tf 1 0 0 1 50 700 Tm (Ana) Tj 22 0 Td (Rossi) Tj 1 0 0 1 50 686 Tm (Bo) Tj 16 0 Td (Lee) Tj ET \
+         BT 1 0 0 1 250 700 Tm (ana@x.io) Tj 1 0 0 1 250 686 Tm (bo@x.io) Tj ET",
+    );
+    assert_eq!(rows_of(&by_column), ["Ana Rossi | ana@x.io", "Bo Lee | bo@x.io"]);
+    let by_row = pdf_of_content(
+        "BT /F1 10 Tf 1 0 0 1 50 700 Tm (Ana Rossi) Tj 1 0 0 1 250 700 Tm (ana@x.io) Tj \
+         1 0 0 1 50 686 Tm (Bo Lee) Tj 1 0 0 1 250 686 Tm (bo@x.io) Tj ET",
+    );
+    assert_eq!(rows_of(&by_row), Vec::<String>::new());
+    let prose = pdf_of_content("BT /F1 10 Tf 14 TL 50 780 Td (Customer list) Tj T* (Kavya Reddy) Tj T* ET");
+    assert_eq!(rows_of(&prose), Vec::<String>::new());
+}
+
 /// What a cut-off or damaged stream held before the damage is read, and the damage is
 /// reported: the first rows of a truncated list are still rows.
 #[test]

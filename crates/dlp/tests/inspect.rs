@@ -225,3 +225,44 @@ fn inspect_end_to_end_serializes_without_plaintext() {
     let saved = inspector.inspect(mail.as_bytes(), &ctx(Channel::Usb, Employment::Active));
     assert_eq!(saved.customer_records, 1);
 }
+
+/// A table drawn column by column in a PDF (every name, then every email, then every
+/// phone; `tests/fixtures/columns.pdf`, written with reportlab's canvas) is read by its
+/// rows as they sit on the page: its 30 customers are found, and its emails and phones
+/// are counted once, not again for the second reading.
+#[test]
+fn a_pdf_table_drawn_by_column_is_read_by_row() {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    edm.add(
+        "ana",
+        &[
+            (FieldKind::Name, "Ana Rossi"),
+            (FieldKind::Email, "ana.rossi@example.com"),
+        ],
+        Some("IT"),
+    );
+    for i in 0..29u32 {
+        let name = format!(
+            "Person {}{}son",
+            char::from(b'A' + (i / 26) as u8),
+            char::from(b'a' + (i % 26) as u8)
+        );
+        edm.add(
+            format!("p{i}"),
+            &[
+                (FieldKind::Name, name.as_str()),
+                (FieldKind::Phone, &format!("+39 347 555 {}", 1000 + i)),
+            ],
+            Some("IT"),
+        );
+    }
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let pdf =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/columns.pdf")).unwrap();
+    let result = inspector.inspect(&pdf, &ctx(Channel::Upload, Employment::Active));
+    assert_eq!(result.customer_records, 30, "{result:?}");
+    let count = |detector| result.findings.iter().find(|f| f.detector == detector).map(|f| f.count);
+    assert_eq!(count(DetectorKind::Email), Some(30), "{:?}", result.findings);
+    assert_eq!(count(DetectorKind::Phone), Some(30), "{:?}", result.findings);
+}
