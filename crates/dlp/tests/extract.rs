@@ -46,6 +46,43 @@ fn xz_of(bytes: &[u8]) -> Vec<u8> {
     writer.finish().unwrap()
 }
 
+/// A zip of `entries` central directory entries that all name one member, stored at
+/// the start with compression `method` and `data` (the zip crate writes no such zip).
+fn zip_of_entries_naming_one_member(method: u16, data: &[u8], entries: u16) -> Vec<u8> {
+    let size = u32::try_from(data.len()).unwrap();
+    let mut zip = Vec::new();
+    zip.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
+    zip.extend_from_slice(&method.to_le_bytes());
+    zip.extend_from_slice(&[0; 8]); // time, date, crc
+    zip.extend_from_slice(&size.to_le_bytes());
+    zip.extend_from_slice(&size.to_le_bytes());
+    zip.extend_from_slice(&5u16.to_le_bytes());
+    zip.extend_from_slice(&0u16.to_le_bytes());
+    zip.extend_from_slice(b"m.txt");
+    zip.extend_from_slice(data);
+    let directory = zip.len();
+    for entry in 0..entries {
+        let name = format!("m{entry:05}.txt");
+        zip.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00");
+        zip.extend_from_slice(&method.to_le_bytes());
+        zip.extend_from_slice(&[0; 8]);
+        zip.extend_from_slice(&size.to_le_bytes());
+        zip.extend_from_slice(&size.to_le_bytes());
+        zip.extend_from_slice(&u16::try_from(name.len()).unwrap().to_le_bytes());
+        zip.extend_from_slice(&[0; 12]); // extra, comment, disk, attributes
+        zip.extend_from_slice(&0u32.to_le_bytes()); // the one local header
+        zip.extend_from_slice(name.as_bytes());
+    }
+    let directory_len = u32::try_from(zip.len() - directory).unwrap();
+    zip.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00");
+    zip.extend_from_slice(&entries.to_le_bytes());
+    zip.extend_from_slice(&entries.to_le_bytes());
+    zip.extend_from_slice(&directory_len.to_le_bytes());
+    zip.extend_from_slice(&u32::try_from(directory).unwrap().to_le_bytes());
+    zip.extend_from_slice(&[0, 0]);
+    zip
+}
+
 fn zstd_of(bytes: &[u8]) -> Vec<u8> {
     ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
 }
@@ -294,6 +331,18 @@ fn formats_and_encodings() {
             "docx",
             zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", DOCX_XML.as_bytes())]),
             ok(&["Quarterly & plan", "Ana Rossi | ana@x.io"], 1),
+        ),
+        (
+            // The rest of an Office file is read too (found in review: a list beside
+            // `word/document.xml` was not); its styles are not text of the user's.
+            "docx with more in it",
+            zip_of(&[
+                ("word/document.xml", DOCX_XML.as_bytes()),
+                ("word/styles.xml", b"<w:styles><w:t>StyleWord</w:t></w:styles>"),
+                ("word/embeddings/list.csv", b"name,email\nBo Lee,bo@x.io\n"),
+                ("customers.csv", b"name,email\nCy Ng,cy@x.io\n"),
+            ]),
+            ok(&["Ana Rossi | ana@x.io", "Bo Lee | bo@x.io", "Cy Ng | cy@x.io"], 5),
         ),
         (
             // As openpyxl writes a formula: no value computed. Its strings are read (a
@@ -929,6 +978,18 @@ fn bounds_and_bad_input_are_reported() {
             fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
         ),
         (
+            // Found in review: 3,000 entries naming one member whose skippable frame
+            // held 1 MiB took 3.9 GB; what such frames hold is counted as expanded.
+            "zip entries naming one member with a skippable frame",
+            zip_of_entries_naming_one_member(
+                93,
+                &[&b"\x50\x2A\x4D\x18\x40\x00\x00\x00"[..], &[b'h'; 64], &zstd_of(b"x")].concat(),
+                5,
+            ),
+            small_expansion,
+            fails(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { limit: 100 })),
+        ),
+        (
             "zip member whose method is not its data's",
             {
                 let mut zip = fixture("zip-xz.zip");
@@ -1059,6 +1120,13 @@ fn pdf_rows_drawn_out_of_order_are_read_again_by_place() {
          BT 1 0 0 1 250 700 Tm (ana@x.io) Tj 1 0 0 1 250 686 Tm (bo@x.io) Tj ET",
     );
     assert_eq!(rows_of(&by_column), ["Ana Rossi | ana@x.io", "Bo Lee | bo@x.io"]);
+    // One glyph placed at a time, as some converters write text (found in review).
+    let glyphs = pdf_of_content(
+        "BT /F1 10 Tf 1 0 0 1 50 700 Tm (A) Tj 6 0 Td (n) Tj 5 0 Td (a) Tj 5 0 Td ( ) Tj 3 0 Td (B) Tj 6 0 Td (o) Tj \
+         1 0 0 1 50 686 Tm (C) Tj 6 0 Td (y) Tj ET \
+         BT 1 0 0 1 250 700 Tm (a) Tj 5 0 Td (@) Tj 8 0 Td (x) Tj 1 0 0 1 250 686 Tm (c) Tj 5 0 Td (@) Tj 8 0 Td (x) Tj ET",
+    );
+    assert_eq!(rows_of(&glyphs), ["Ana Bo | a@x", "Cy | c@x"]);
     let by_row = pdf_of_content(
         "BT /F1 10 Tf 1 0 0 1 50 700 Tm (Ana Rossi) Tj 1 0 0 1 250 700 Tm (ana@x.io) Tj \
          1 0 0 1 50 686 Tm (Bo Lee) Tj 1 0 0 1 250 686 Tm (bo@x.io) Tj ET",
