@@ -247,10 +247,13 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// code labels, folds the Greek final sigma, and also keys emails without their
 /// subaddress, Mexican mobiles without the old `1` and, where people carry two
 /// surnames, names without the second; version 7 folds Arabic's variant letters and
-/// also keys names and addresses with umlauts spelled out (`ü` as `ue`). An older save
-/// lacks keys that cannot be made without the plaintext: it is refused, and the index
-/// is built again from the vault.
-const SAVE_VERSION: u32 = 7;
+/// also keys names and addresses with umlauts spelled out (`ü` as `ue`); version 8 reads
+/// more street words as their abbreviations (`Parkway`, `Platz`, `ulica`, `-straat`)
+/// and also keys names without the hyphens inside their words and addresses by their
+/// street line and the place named after it. An older save lacks keys that cannot be
+/// made without the plaintext: it is refused, and the index is built again from the
+/// vault.
+const SAVE_VERSION: u32 = 8;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.
@@ -2122,16 +2125,36 @@ fn without_last_name_parts(address: &str) -> Vec<&str> {
 /// (a postal code, a district, a city written many ways) is often left out (found
 /// missed by a blind test), and a house on a street in a place by name is one house.
 /// A numbered place (`Phường 10`) is in many districts, so it is not enough (see
-/// [`without_last_name_parts`]), and neither is a street line alone.
+/// [`without_last_name_parts`]), and neither is a street line alone, nor a flat and its
+/// building (`Flat 19A, Block C`, `12 Main Street, Suite B`: found in review), which
+/// are in many places.
 fn street_and_place(address: &str) -> Option<&str> {
     let mut parts = address.splitn(3, ',');
     let (street, place, rest) = (parts.next()?, parts.next()?, parts.next()?);
-    let named = place.chars().any(char::is_alphabetic) && !has_numeral(place);
-    if !has_numeral(street) || !named || rest.trim().is_empty() {
+    let street_words = normalize::normalized_words(street);
+    let place_words = normalize::normalized_words(place);
+    let named = |words: &[String]| words.iter().any(|w| w.chars().any(char::is_alphabetic));
+    let street_line = has_numeral(street)
+        && named(&street_words)
+        && street_words
+            .first()
+            .is_some_and(|w| !BUILDING_UNIT_WORDS.contains(&w.as_str()));
+    let place_by_name = named(&place_words)
+        && !has_numeral(place)
+        && !place_words.iter().any(|w| BUILDING_UNIT_WORDS.contains(&w.as_str()));
+    if !street_line || !place_by_name || rest.trim().is_empty() {
         return None;
     }
     address.get(..street.len() + 1 + place.len())
 }
+
+/// Words of a flat, floor or building, as normalized (`Suite` is `ste`, `Building`
+/// `bldg`), in English, Vietnamese (`Tầng`, `Tòa`, `Phòng`), French, Spanish and German.
+const BUILDING_UNIT_WORDS: &[&str] = &[
+    "flat", "apt", "unit", "ste", "room", "rm", "block", "blk", "bldg", "tower", "house", "fl", "level", "lvl", "wing",
+    "office", "tang", "toa", "phong", "appt", "bat", "batiment", "etage", "piso", "planta", "puerta", "edificio",
+    "torre", "wohnung",
+];
 
 fn has_numeral(part: &str) -> bool {
     part.chars()

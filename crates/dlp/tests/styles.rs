@@ -117,6 +117,33 @@ fn index() -> EdmIndex {
         ],
         Some("VN"),
     );
+    edm.add(
+        "c13",
+        &[
+            (Name, "Aarav Patel"),
+            (Email, "aarav.p@rediffmail.com"),
+            (Address, "Flat 19A, Block C, Green Park Towers, Kolkata 700016"),
+        ],
+        Some("IN"),
+    );
+    edm.add(
+        "c14",
+        &[
+            (Name, "John Smith"),
+            (Email, "jsmith@aol.com"),
+            (Address, "12 Main Street, Suite B, Springfield, IL 62701"),
+        ],
+        Some("US"),
+    );
+    edm.add(
+        "c15",
+        &[
+            (Name, "Mary Jones"),
+            (Email, "mary.jones@sky.com"),
+            (Address, "Flat 3, Victoria House, 12 High Street, Leeds LS1 4AP"),
+        ],
+        Some("GB"),
+    );
     edm
 }
 
@@ -184,6 +211,10 @@ fn leak_styles() {
         ("vietnamese named ward, city abbreviated", "Đinh Quang Cường, 168 Nguyễn Thị Minh Khai, P. Tân Định, Q. Phú Nhuận, TP.HCM", &["c12"]),
         ("vietnamese named ward alone", "Dinh Quang Cuong - 168 Nguyen Thi Minh Khai, Phuong Tan Dinh", &["c12"]),
         ("vietnamese house in another ward", "Đinh Quang Cường, 168 Nguyễn Thị Minh Khai, Phường Đa Kao, Quận 1", &[]),
+        // Found in review: a flat and its building are in many places.
+        ("same flat and block elsewhere", "Aarav Patel, Flat 19A, Block C, Sunrise Residency, Mumbai 400001", &[]),
+        ("same suite on another main street", "John Smith, 12 Main Street, Suite B, Chicago, IL 60601", &[]),
+        ("same flat and house name elsewhere", "Mary Jones, Flat 3, Victoria House, 9 Queen Road, York YO1 7HH", &[]),
         ("names only", "Chloé Lefèvre, Jürgen Schröder and Trần Thị Hương attended.", &[]),
         ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
         ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
