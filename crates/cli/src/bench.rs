@@ -161,11 +161,11 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
 
     // Baseline: the same rows, plaintext, into a plain SQLite table with the
     // same durability and cache settings and indexes on email and phone.
-    let plain_dir = dir.join("plain");
+    let plain_dir = dir.path().join("plain");
     std::fs::create_dir_all(&plain_dir)?;
     let plain_secs = plain_sqlite_insert(&plain_dir.join("plain.db"), &customers)?;
 
-    let vault_dir = dir.join("vault");
+    let vault_dir = dir.path().join("vault");
     std::fs::create_dir_all(&vault_dir)?;
     let gw = fresh_gateway(&vault_dir)?;
     let actor = Actor::Operator { name: "bench".into() };
@@ -211,7 +211,6 @@ fn import(rows: usize, reads: usize) -> anyhow::Result<()> {
         micros(pct(0.99)),
         timings.len()
     );
-    std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
 
@@ -233,10 +232,13 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-fn tempdir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("custodia-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
+/// A directory for a benchmark's stores, removed when dropped: also when the benchmark
+/// stops early (an error, or a reader that closed the pipe).
+fn tempdir() -> anyhow::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("custodia-bench-")
+        .tempdir()
+        .context("cannot create a temporary directory")
 }
 
 fn plain_sqlite_insert(path: &std::path::Path, customers: &[NewCustomer]) -> anyhow::Result<f64> {
@@ -398,7 +400,7 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
     // Full gateway reads (person: authorize + decrypt + mask) against raw
     // decrypted reads (operator: no policy), recording excluded from both.
     let dir = tempdir()?;
-    let gw = fresh_gateway(&dir)?;
+    let gw = fresh_gateway(dir.path())?;
     let operator = Actor::Operator { name: "bench".into() };
     let access = AccessContext {
         trusted_network: true,
@@ -445,6 +447,5 @@ pub fn gateway(customers: usize, people: usize) -> anyhow::Result<()> {
         micros(raw),
         full.as_secs_f64() / raw.as_secs_f64()
     );
-    std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }

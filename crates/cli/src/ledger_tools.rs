@@ -72,9 +72,9 @@ pub fn crash_writer(ctx: &Context, writers: usize) -> anyhow::Result<()> {
 /// SQLite, and in the same run a plain SQLite insert loop with one fsync
 /// per transaction.
 pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("custodia-bench-ledger-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&dir)?);
+    // Removed when dropped, also when the benchmark stops early.
+    let dir = tempfile::Builder::new().prefix("custodia-bench-ledger-").tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(dir.path())?);
     let key = SigningKey::generate("custodia/bench")?;
     let ledger = Arc::new(Ledger::open(
         Arc::clone(&store),
@@ -129,7 +129,7 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
 
     // Baseline: the same entries inserted one transaction (and one fsync) each.
     let base_n = 2000usize.min(total);
-    let conn = rusqlite::Connection::open(dir.join("plain.db"))?;
+    let conn = rusqlite::Connection::open(dir.path().join("plain.db"))?;
     conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE log (idx INTEGER PRIMARY KEY, bytes BLOB NOT NULL);")?;
     let mut stmt = conn.prepare("INSERT INTO log (idx, bytes) VALUES (?1, ?2)")?;
     let t = Instant::now();
@@ -148,10 +148,9 @@ pub fn bench(writers: usize, per_writer: usize, proof_at: Option<u64>) -> anyhow
         l.close();
     }
     let proofs = match proof_at {
-        Some(entries) => proofs_in_filled_ledger(&dir.join("proofs"), entries),
+        Some(entries) => proofs_in_filled_ledger(&dir.path().join("proofs"), entries),
         None => Ok(()),
     };
-    std::fs::remove_dir_all(&dir).ok();
     proofs
 }
 

@@ -277,6 +277,37 @@ fn a_closed_pipe_ends_a_listing_quietly() {
     assert!(!env.data.join("custodia.db-wal").exists(), "the store was not closed");
 }
 
+/// A benchmark whose reader is gone before its first line ends with 141 and leaves no
+/// temporary directory behind (found in review: its stores were left in /tmp).
+#[test]
+fn a_benchmark_cut_short_by_a_closed_pipe_removes_its_directory() {
+    let env = Env::new();
+    let tmp = env.root.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    for args in [
+        &["bench", "import", "--rows", "200", "--reads", "20"][..],
+        &["bench", "ledger", "--writers", "2", "--per-writer", "5"][..],
+    ] {
+        let mut child = env
+            .command(args)
+            .env("TMPDIR", &tmp)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        let left: Vec<_> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+}
+
 /// Each bad input: the command fails with a line naming the problem, and
 /// nothing is written.
 #[test]
