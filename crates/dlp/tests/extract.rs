@@ -345,6 +345,32 @@ fn formats_and_encodings() {
             ok(&["Ana Rossi | ana@x.io", "Bo Lee | bo@x.io", "Cy Ng | cy@x.io"], 5),
         ),
         (
+            // Found missed by a blind test: a cell's comment (legacy and threaded), and
+            // a slide's. Each comment is a text of its own.
+            "xlsx and pptx comments",
+            zip_of(&[
+                ("in.xlsx", &zip_of(&[
+                    ("xl/workbook.xml", b"<workbook/>"),
+                    ("xl/worksheets/sheet1.xml", br#"<worksheet><sheetData><row><c t="inlineStr"><is><t>Account</t></is></c></row></sheetData></worksheet>"#),
+                    ("xl/comments1.xml", br#"<comments><authors><author>Rep</author></authors><commentList><comment ref="A1" authorId="0"><text><r><t>Rep:</t></r><r><t xml:space="preserve">
+contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment ref="A2" authorId="0"><text><t>second note</t></text></comment></commentList></comments>"#),
+                    ("xl/threadedComments/threadedComment1.xml", br#"<ThreadedComments><threadedComment ref="A3"><text>ask Ana Rossi</text></threadedComment></ThreadedComments>"#),
+                ])[..]),
+                ("in.pptx", &zip_of(&[
+                    ("ppt/presentation.xml", b"<p:presentation/>"),
+                    ("ppt/comments/comment1.xml", br#"<p:cmLst><p:cm authorId="0"><p:text>call Bo Lee on 0412 345 678</p:text></p:cm></p:cmLst>"#),
+                ])[..]),
+            ]),
+            ok(&["Rep:\ncontact Juan Bautista Acosta +34 688 31 07 70\n", "\nsecond note\n", "ask Ana Rossi", "call Bo Lee on 0412 345 678"], 1),
+        ),
+        (
+            // Found missed by a blind test: an invitation's lines folded inside a name
+            // and an email (RFC 5545), and its escaped commas.
+            "icalendar folded",
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nATTENDEE;CN=Alexander Hud\r\n son:mailto:alexander.hudson871@prot\r\n on.me\r\nATTENDEE;CN=\"Rossi\\, Ana\":mailto:ana@x.io\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".to_vec(),
+            ok(&["ATTENDEE;CN=Alexander Hudson:mailto:alexander.hudson871@proton.me\n", "CN=\"Rossi, Ana\""], 0),
+        ),
+        (
             // As openpyxl writes a formula: no value computed. Its strings are read (a
             // quote in one written twice); a cell with a value is read by its value.
             "xlsx formulas without values",
