@@ -838,8 +838,7 @@ impl Extractor {
             .get(..15)
             .is_some_and(|head| head.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
         {
-            self.push_prose(calendar_unfolded(&text), source);
-            return Ok(());
+            return self.extract_calendar(&calendar_unfolded(&text), depth, source);
         }
         // A file saved or pasted as base64 (`base64 customers.csv > notes.txt`) is read
         // as the file it encodes; the text too, unless the file is surely one.
@@ -898,6 +897,28 @@ impl Extractor {
             }
             other => self.soft(other),
         }
+    }
+
+    /// An invitation (iCalendar, its lines unfolded) read as prose, and the files
+    /// attached to it in base64 (`ATTACH;ENCODING=BASE64:…`) as the files they are.
+    fn extract_calendar(&mut self, text: &str, depth: u32, source: &str) -> Step {
+        let mut prose = String::with_capacity(text.len());
+        for line in text.lines() {
+            let attached = line.split_once(':').filter(|(property, _)| {
+                let property = property.to_ascii_uppercase();
+                property.starts_with("ATTACH") && property.contains("ENCODING=BASE64")
+            });
+            match attached.and_then(|(property, value)| Some((property, decode_base64(value.trim())?))) {
+                Some((property, file)) => {
+                    prose.push_str(property);
+                    self.extract_decoded(&file, depth, source)?;
+                }
+                None => prose.push_str(line),
+            }
+            prose.push('\n');
+        }
+        self.push_prose(prose, source);
+        Ok(())
     }
 
     /// A web form's body (`application/x-www-form-urlencoded`): each field is read

@@ -1162,6 +1162,30 @@ fn pdf_rows_drawn_out_of_order_are_read_again_by_place() {
     assert_eq!(rows_of(&prose), Vec::<String>::new());
 }
 
+/// A file attached to an invitation (`ATTACH;ENCODING=BASE64`, its value folded over
+/// lines of 75 characters, as RFC 5545 writes it) is read as the file it carries.
+#[test]
+fn a_file_attached_to_an_invitation_is_read() {
+    let zip = zip_of(&[("customers.csv", b"name,email\nAna Rossi,ana@x.io\n")]);
+    let line = format!(
+        "ATTACH;FMTTYPE=application/zip;ENCODING=BASE64;VALUE=BINARY:{}",
+        String::from_utf8(base64_of(&zip)).unwrap()
+    );
+    let folded: Vec<String> = line
+        .as_bytes()
+        .chunks(74)
+        .map(|chunk| String::from_utf8(chunk.to_vec()).unwrap())
+        .collect();
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Accounts\r\n{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        folded.join("\r\n ")
+    );
+    let out = extract(ics.as_bytes(), &Limits::default());
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("Ana Rossi | ana@x.io"), "{all:?} {:?}", out.uninspectable);
+    assert!(all.contains("SUMMARY:Accounts"), "{all:?}");
+}
+
 /// What a cut-off or damaged stream held before the damage is read, and the damage is
 /// reported: the first rows of a truncated list are still rows.
 #[test]
