@@ -66,11 +66,9 @@ impl Phase {
 }
 
 pub fn run(args: ServeBenchArgs) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("custodia-bench-serve-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let result = bench(&dir, &args);
-    std::fs::remove_dir_all(&dir).ok();
-    result
+    // Removed when dropped, also when the benchmark stops early.
+    let dir = tempfile::Builder::new().prefix("custodia-bench-serve-").tempdir()?;
+    bench(dir.path(), &args)
 }
 
 /// What every instance of one installation shares: the keyring and the

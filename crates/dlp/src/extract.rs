@@ -418,11 +418,9 @@ impl Extractor {
                 let decompressed = self.decompress(format, data, source)?;
                 // What a zstd skippable frame holds is no part of the file, but it can
                 // carry one (found in review): read it too, as a part of its own.
-                for range in decompressed.skipped {
-                    if let Some(hidden) = data.get(range).filter(|hidden| hidden.len() >= MIN_HIDDEN_PART) {
-                        let step = self.extract_any(hidden, depth + 1, source);
-                        self.soft(step)?;
-                    }
+                for hidden in decompressed.hidden_parts(data) {
+                    let step = self.extract_any(hidden, depth + 1, source);
+                    self.soft(step)?;
                 }
                 return self.extract_any(&decompressed.bytes, depth + 1, source);
             }
@@ -509,18 +507,18 @@ impl Extractor {
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for index in 0..archive.len() {
             self.charge_member()?;
-            let coding = archive
+            if let Some((coding, raw)) = archive
                 .by_index_raw(index)
                 .ok()
-                .and_then(|raw| ZipMemberCoding::of(raw.compression()).map(|coding| (coding, raw.encrypted())));
-            if let Some((coding, encrypted)) = coding {
-                if encrypted {
+                .and_then(|raw| ZipMemberCoding::of(raw.compression()).map(|coding| (coding, raw)))
+            {
+                if raw.encrypted() {
                     self.out
                         .uninspectable
                         .push(UninspectableReason::Encrypted { format: "zip".into() });
                     continue;
                 }
-                let member = self.read_zip_member(&mut archive, index, coding);
+                let member = self.read_zip_member(raw, coding);
                 match member {
                     Ok(read) => members.extend(read),
                     Err(reason) if reason.is_fatal() => return Err(reason),
@@ -604,11 +602,9 @@ impl Extractor {
     /// Each part it yields is a member: a zstd skippable frame's content is one more.
     fn read_zip_member(
         &mut self,
-        archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
-        index: usize,
+        mut raw: zip::read::ZipFile<'_, Cursor<&[u8]>>,
         coding: ZipMemberCoding,
     ) -> Result<Vec<(String, Vec<u8>)>, UninspectableReason> {
-        let mut raw = archive.by_index_raw(index).map_err(|e| malformed("zip member", e))?;
         let name = raw.name().to_string();
         let declared_size = raw.size();
         let mut data = Vec::new();
@@ -623,22 +619,21 @@ impl Extractor {
                     ));
                 }
                 let decompressed = self.decompress(format, &data, &name)?;
-                let mut parts = vec![(name.clone(), decompressed.bytes)];
-                for range in decompressed.skipped {
-                    if let Some(hidden) = data.get(range).filter(|hidden| hidden.len() >= MIN_HIDDEN_PART) {
-                        // Copied out of the archive, so counted as expanded: many entries
-                        // of one zip can name the same member (found in review: 3,000
-                        // entries naming one 1 MiB frame held 3.9 GB).
-                        let held = hidden.len() as u64;
-                        if held > self.limits.max_expanded_bytes.saturating_sub(self.expanded) {
-                            return Err(UninspectableReason::ExpandedSizeExceeded {
-                                limit: self.limits.max_expanded_bytes,
-                            });
-                        }
-                        self.expanded += held;
-                        parts.push((format!("{name} (skippable frame)"), hidden.to_vec()));
+                let mut parts = Vec::new();
+                for hidden in decompressed.hidden_parts(&data) {
+                    // Copied out of the archive, so counted as expanded: many entries of
+                    // one zip can name the same member (found in review: 3,000 entries
+                    // naming one 1 MiB frame held 3.9 GB).
+                    let held = hidden.len() as u64;
+                    if held > self.limits.max_expanded_bytes.saturating_sub(self.expanded) {
+                        return Err(UninspectableReason::ExpandedSizeExceeded {
+                            limit: self.limits.max_expanded_bytes,
+                        });
                     }
+                    self.expanded += held;
+                    parts.push((format!("{name} (skippable frame)"), hidden.to_vec()));
                 }
+                parts.insert(0, (name, decompressed.bytes));
                 Ok(parts)
             }
             ZipMemberCoding::Lzma => {
@@ -1838,6 +1833,17 @@ impl<'a> ZipLzma<'a> {
 struct Decompressed {
     bytes: Vec<u8>,
     skipped: Vec<std::ops::Range<usize>>,
+}
+
+impl Decompressed {
+    /// What the skippable frames of `data`, the stream this was decompressed from, hold
+    /// that is long enough to be a part of its own.
+    fn hidden_parts<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.skipped
+            .iter()
+            .filter_map(|range| data.get(range.clone()))
+            .filter(|hidden| hidden.len() >= MIN_HIDDEN_PART)
+    }
 }
 
 /// Shortest content of a skippable frame read as a part: `pzstd` keeps 4 bytes there.
@@ -3233,57 +3239,41 @@ fn pdf_scattered_rows(pieces: &[PdfPiece]) -> Vec<Vec<String>> {
     // Baselines of one row differ by less than this across its cells (points); rows
     // are a line's height apart, several times more.
     const SAME_LINE: f32 = 2.0;
-    let mut by_place: Vec<usize> = (0..pieces.len()).collect();
-    by_place.sort_by(|&a, &b| match (pieces.get(a), pieces.get(b)) {
-        (Some(first), Some(second)) => second
+    let mut by_place: Vec<(usize, &PdfPiece)> = pieces.iter().enumerate().collect();
+    by_place.sort_by(|(a, first), (b, second)| {
+        second
             .y
             .total_cmp(&first.y)
             .then(first.x.total_cmp(&second.x))
-            .then(a.cmp(&b)),
-        _ => a.cmp(&b),
+            .then(a.cmp(b))
     });
     let mut rows = Vec::new();
-    let mut line: Vec<usize> = Vec::new();
-    let mut flush = |line: &mut Vec<usize>| {
-        let drawn_apart = {
-            let (low, high) = (line.iter().min(), line.iter().max());
-            matches!((low, high), (Some(low), Some(high)) if high - low + 1 > line.len())
-        };
-        if line.len() >= 2 && drawn_apart {
-            let mut cells: Vec<String> = Vec::new();
-            let mut previous: Option<usize> = None;
-            for &index in line.iter() {
-                let Some(piece) = pieces.get(index) else {
-                    continue;
-                };
-                match cells.last_mut() {
-                    Some(cell) if previous.is_some_and(|p| p + 1 == index) => {
-                        if piece.space_before {
-                            cell.push(' ');
-                        }
-                        cell.push_str(&piece.text);
-                    }
-                    _ => cells.push(piece.text.clone()),
-                }
-                previous = Some(index);
-            }
-            if cells.len() >= 2 {
-                rows.push(cells);
-            }
-        }
-        line.clear();
-    };
-    for index in by_place {
-        let (Some(first), Some(piece)) = (line.first().and_then(|&f| pieces.get(f)), pieces.get(index)) else {
-            line.push(index);
+    for line in by_place.chunk_by(|(_, one), (_, next)| (one.y - next.y).abs() <= SAME_LINE) {
+        let (low, high) = line.iter().fold((usize::MAX, 0), |(low, high), (index, _)| {
+            (low.min(*index), high.max(*index))
+        });
+        let drawn_apart = high.saturating_sub(low) + 1 > line.len();
+        if line.len() < 2 || !drawn_apart {
             continue;
-        };
-        if (first.y - piece.y).abs() > SAME_LINE {
-            flush(&mut line);
         }
-        line.push(index);
+        let mut cells: Vec<String> = Vec::new();
+        let mut previous: Option<usize> = None;
+        for (index, piece) in line {
+            match cells.last_mut() {
+                Some(cell) if previous.is_some_and(|p| p + 1 == *index) => {
+                    if piece.space_before {
+                        cell.push(' ');
+                    }
+                    cell.push_str(&piece.text);
+                }
+                _ => cells.push(piece.text.clone()),
+            }
+            previous = Some(*index);
+        }
+        if cells.len() >= 2 {
+            rows.push(cells);
+        }
     }
-    flush(&mut line);
     rows
 }
 
