@@ -98,7 +98,8 @@ pub enum UninspectableReason {
         /// Parser message.
         detail: String,
     },
-    /// A recognised format this engine cannot read (7z, rar, legacy OLE office files).
+    /// A recognised format this engine cannot read (rar, legacy OLE office files, a 7z
+    /// method it does not decode).
     #[error("{format} content is not supported by the extractor")]
     Unsupported {
         /// Detected format.
@@ -425,6 +426,7 @@ impl Extractor {
                 return self.extract_any(&decompressed.bytes, depth + 1, source);
             }
             Some(BinaryFormat::Tar) => return self.extract_tar(data, depth, source),
+            Some(BinaryFormat::SevenZip) => return self.extract_7z(data, depth, source),
             Some(BinaryFormat::Pdf) => return self.extract_pdf(data, source),
             // Recognised and reported, not read as binary junk.
             Some(BinaryFormat::Unsupported(format)) => {
@@ -697,6 +699,81 @@ impl Extractor {
             self.soft(step)?;
         }
         Ok(())
+    }
+
+    /// A 7z archive, the format 7-Zip writes by default: each file is read as the file
+    /// it is, under the bounds of a zip's members. The reader is contained as the PDF
+    /// parser is: a panic in it must not take the gateway down.
+    fn extract_7z(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read_7z_members(data)));
+        let members = match read {
+            Ok(members) => members?,
+            Err(_) => return Err(malformed("7z", "the 7z reader failed on this file")),
+        };
+        for (name, bytes) in members {
+            let step = self.extract_any(&bytes, depth + 1, &join_source(source, &name));
+            self.soft(step)?;
+        }
+        Ok(())
+    }
+
+    /// The files of a 7z archive, block by block. An encrypted block is reported and
+    /// passed over; a block that breaks a bound or is damaged keeps what was read of it.
+    fn read_7z_members(&mut self, data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, UninspectableReason> {
+        use sevenz_rust2::{Archive, BlockDecoder, EncoderMethod, Password};
+        let password = Password::empty();
+        let mut cursor = Cursor::new(data);
+        let archive =
+            Archive::read_with_memory_limit(&mut cursor, &password, SEVEN_Z_MEMORY_KIB).map_err(seven_z_reason)?;
+        let packed_streams = archive.pack_sizes();
+        let first_packed = archive.stream_map.block_first_pack_stream_index();
+        let mut members = Vec::new();
+        for (index, block) in archive.blocks.iter().enumerate() {
+            if block
+                .coders
+                .iter()
+                .any(|coder| coder.encoder_method_id() == EncoderMethod::ID_AES256_SHA256)
+            {
+                self.out
+                    .uninspectable
+                    .push(UninspectableReason::Encrypted { format: "7z".into() });
+                continue;
+            }
+            // A block's packed streams run up to the next block's first one.
+            let packed_range = first_packed.get(index).copied().unwrap_or(0)
+                ..first_packed.get(index + 1).copied().unwrap_or(packed_streams.len());
+            let packed: u64 = packed_streams.get(packed_range).unwrap_or_default().iter().sum();
+            let mut stopped = None;
+            let decoder =
+                BlockDecoder::new_with_memory_limit(1, SEVEN_Z_MEMORY_KIB, index, &archive, &password, &mut cursor);
+            // Returning false leaves the rest of the block undecoded: a member over a
+            // bound is never inflated further to check it.
+            let decoded = decoder.for_each_entries(&mut |entry, reader| {
+                if entry.is_directory() || entry.is_anti_item() {
+                    return Ok(true);
+                }
+                let read = self
+                    .charge_member()
+                    .and_then(|()| self.read_bounded(reader, packed, entry.name()));
+                match read {
+                    Ok(bytes) => {
+                        members.push((entry.name().to_string(), bytes));
+                        Ok(true)
+                    }
+                    Err(reason) => {
+                        stopped = Some(reason);
+                        Ok(false)
+                    }
+                }
+            });
+            match (stopped, decoded) {
+                (Some(reason), _) if reason.is_fatal() => return Err(reason),
+                (Some(reason), _) => self.out.uninspectable.push(reason),
+                (None, Err(error)) => self.out.uninspectable.push(seven_z_reason(error)),
+                (None, Ok(_)) => {}
+            }
+        }
+        Ok(members)
     }
 
     /// lopdf inflates streams without limits, so every stream is first inflated here
@@ -1716,12 +1793,42 @@ fn is_office_package_part(name: &str) -> bool {
 /// How a TNEF stream (`winmail.dat`) begins: 0x223E9F78, little-endian.
 const TNEF_SIGNATURE: [u8; 4] = [0x78, 0x9F, 0x3E, 0x22];
 
+/// The memory a 7z decoder's dictionary or model may take, in KiB. 7-Zip's strongest
+/// preset takes 64 MiB, and 7-Zip shrinks the dictionary to the data when the data is
+/// smaller; an archive that declares more is reported, not allocated.
+const SEVEN_Z_MEMORY_KIB: usize = 192 << 10;
+
+/// Why a 7z archive, or a block of one, could not be read.
+fn seven_z_reason(error: sevenz_rust2::Error) -> UninspectableReason {
+    use sevenz_rust2::Error;
+    match error {
+        Error::PasswordRequired | Error::MaybeBadPassword(_) => UninspectableReason::Encrypted { format: "7z".into() },
+        // Headers encrypted too (`7z a -p -mhe=on`) reach here: the reader is built
+        // without AES, so it names the method.
+        Error::UnsupportedCompressionMethod(method) if method.starts_with("AES") => {
+            UninspectableReason::Encrypted { format: "7z".into() }
+        }
+        Error::UnsupportedCompressionMethod(method) => UninspectableReason::Unsupported {
+            format: format!("7z compressed with {method}"),
+        },
+        Error::MaxMemLimited { actaul_kb, .. } => UninspectableReason::Unsupported {
+            format: format!(
+                "7z whose decoder needs {} MiB (more than the {} MiB allowed)",
+                actaul_kb >> 10,
+                SEVEN_Z_MEMORY_KIB >> 10
+            ),
+        },
+        other => malformed("7z", other),
+    }
+}
+
 /// A binary format recognised by its magic bytes.
 enum BinaryFormat {
     Zip,
     Compressed(Compression),
     Tar,
     Pdf,
+    SevenZip,
     /// Recognised but not read: reported as uninspectable under this name.
     Unsupported(&'static str),
 }
@@ -1757,13 +1864,15 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
     if data.starts_with(b"%PDF-") {
         return Some(BinaryFormat::Pdf);
     }
+    if data.starts_with(b"7z\xBC\xAF\x27\x1C") {
+        return Some(BinaryFormat::SevenZip);
+    }
     let unsupported = [
         // OLE2 holds legacy .doc/.xls and also password-protected OOXML.
         (
             data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]),
             "ole2 compound document (legacy or encrypted office file)",
         ),
-        (data.starts_with(b"7z\xBC\xAF\x27\x1C"), "7z"),
         (data.starts_with(b"Rar!\x1A\x07"), "rar"),
     ];
     unsupported

@@ -502,6 +502,13 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
         ("zip member, zstd", fixture("zip-zstd.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("zip member, deflate64", fixture("zip-deflate64.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("zip member, lzma, 4 GiB dictionary", fixture("zip-lzma-dict-4GiB.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        // 7z archives as 7-Zip 26 writes them (`7zz a`): LZMA2 (its default), a solid
+        // block of two files, PPMd, BZip2, and a zip inside.
+        ("7z", fixture("7z-lzma2.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("7z, solid", fixture("7z-solid.7z"), ok(&["Meeting notes: nothing here.", "Ana Rossi | ana.rossi@example.com"], 3)),
+        ("7z, ppmd", fixture("7z-ppmd.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("7z, bzip2", fixture("7z-bzip2.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        ("7z of a zip", fixture("7z-zip.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         // A skippable frame's content is no part of the file, but it can carry one.
         (
             "zstd skippable frame holding a file",
@@ -987,10 +994,45 @@ fn bounds_and_bad_input_are_reported() {
             fails(|r| matches!(r, UninspectableReason::Unsupported { .. })),
         ),
         (
-            "7z",
+            "broken 7z",
             b"7z\xBC\xAF\x27\x1Crest".to_vec(),
             d,
-            fails(|r| matches!(r, UninspectableReason::Unsupported { .. })),
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        (
+            "7z cut short",
+            {
+                let whole = fixture("7z-lzma2.7z");
+                whole[..whole.len() - 40].to_vec()
+            },
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        // The archives of 7-Zip 26 (`7zz a`): encrypted content, encrypted headers too
+        // (`-mhe=on`), a method this reader does not decode, and 20 MiB of zeros.
+        (
+            "7z, encrypted",
+            fixture("7z-encrypted.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Encrypted { .. })),
+        ),
+        (
+            "7z, encrypted headers",
+            fixture("7z-encrypted-headers.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Encrypted { .. })),
+        ),
+        (
+            "7z, deflate",
+            fixture("7z-deflate.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("DEFLATE"))),
+        ),
+        (
+            "7z bomb",
+            fixture("7z-zeros-20MiB.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
         ),
         (
             "bzip2 bomb",
