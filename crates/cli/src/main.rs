@@ -93,7 +93,7 @@ enum Command {
     Access(policy_cmd::AccessCmd),
     /// Inspect files for the company's customer records, sensitive data and classified documents.
     #[command(
-        after_help = "Exit status: 0 when every path was scanned and no file is stopped; 3 when the policy blocks a file or asks a justification for it; 2 when some path could not be scanned (unreadable, too large, or not a file: fifos, devices and links to directories outside the scan are reported, not read) or some content could not be inspected (encrypted, malformed, over a limit, or of a kind not read: legacy .doc/.xls, rar); 1 when the command itself failed."
+        after_help = "Exit status: 0 when every path was scanned and no file is stopped; 3 when the policy blocks a file or asks a justification for it; 2 when some path could not be scanned (unreadable, too large, or not a file: fifos, devices and links to directories outside the scan are reported, not read) or some content could not be inspected (encrypted, malformed, over a limit, or of a kind not read: legacy .doc/.ppt, rar); 1 when the command itself failed."
     )]
     Scan(scan_cmd::ScanArgs),
     /// Serve the HTTP API (sessions, customers, documents, audit).

@@ -427,6 +427,7 @@ impl Extractor {
             }
             Some(BinaryFormat::Tar) => return self.extract_tar(data, depth, source),
             Some(BinaryFormat::SevenZip) => return self.extract_7z(data, depth, source),
+            Some(BinaryFormat::Compound) => return self.extract_compound(data, depth, source),
             Some(BinaryFormat::Pdf) => return self.extract_pdf(data, source),
             // Recognised and reported, not read as binary junk.
             Some(BinaryFormat::Unsupported(format)) => {
@@ -774,6 +775,66 @@ impl Extractor {
             }
         }
         Ok(members)
+    }
+
+    /// A compound file: an Excel 97–2003 workbook is read by its rows, an Outlook
+    /// message by its text, HTML body and attachments (see [`crate::ole`]). What it
+    /// yields counts as expanded: a workbook's string table is written out per cell.
+    fn extract_compound(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let budget = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
+        // Contained as the PDF parser is: a panic in a parser must not take the gateway down.
+        let read = std::panic::catch_unwind(|| crate::ole::read(data, budget));
+        let compound = match read {
+            Ok(Ok(compound)) => compound,
+            Ok(Err(crate::ole::OleError::OverBudget)) => {
+                return Err(UninspectableReason::ExpandedSizeExceeded {
+                    limit: self.limits.max_expanded_bytes,
+                })
+            }
+            Ok(Err(crate::ole::OleError::Malformed(detail))) => return Err(malformed("ole2 compound file", detail)),
+            Err(_) => {
+                return Err(malformed(
+                    "ole2 compound file",
+                    "the compound file reader failed on this file",
+                ))
+            }
+        };
+        match compound {
+            crate::ole::Compound::Workbook(sheets) => {
+                for (index, rows) in sheets.into_iter().enumerate() {
+                    self.rows_open = false;
+                    let path = join_source(source, &format!("sheet {}", index + 1));
+                    for row in rows {
+                        let row = row.join(CELL_SEPARATOR);
+                        self.expanded += row.len() as u64;
+                        self.push_row(&row, &path);
+                    }
+                }
+                Ok(())
+            }
+            crate::ole::Compound::Message(message) => {
+                for text in message.texts {
+                    self.expanded += text.len() as u64;
+                    self.push_prose(text, source);
+                }
+                if let Some(html) = message.html {
+                    self.expanded += html.len() as u64;
+                    let step = self.extract_any(&html, depth + 1, &join_source(source, "body.html"));
+                    self.soft(step)?;
+                }
+                for (name, bytes) in message.attachments {
+                    self.charge_member()?;
+                    self.expanded += bytes.len() as u64;
+                    let step = self.extract_any(&bytes, depth + 1, &join_source(source, &name));
+                    self.soft(step)?;
+                }
+                Ok(())
+            }
+            crate::ole::Compound::Encrypted(format) => Err(UninspectableReason::Encrypted { format: format.into() }),
+            crate::ole::Compound::Unsupported(format) => {
+                Err(UninspectableReason::Unsupported { format: format.into() })
+            }
+        }
     }
 
     /// lopdf inflates streams without limits, so every stream is first inflated here
@@ -1829,6 +1890,8 @@ enum BinaryFormat {
     Tar,
     Pdf,
     SevenZip,
+    /// An OLE2 compound file.
+    Compound,
     /// Recognised but not read: reported as uninspectable under this name.
     Unsupported(&'static str),
 }
@@ -1867,17 +1930,12 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
     if data.starts_with(b"7z\xBC\xAF\x27\x1C") {
         return Some(BinaryFormat::SevenZip);
     }
-    let unsupported = [
-        // OLE2 holds legacy .doc/.xls and also password-protected OOXML.
-        (
-            data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]),
-            "ole2 compound document (legacy or encrypted office file)",
-        ),
-        (data.starts_with(b"Rar!\x1A\x07"), "rar"),
-    ];
-    unsupported
-        .into_iter()
-        .find_map(|(found, format)| found.then_some(BinaryFormat::Unsupported(format)))
+    // Legacy Office files, Outlook messages and password-protected OOXML.
+    if data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some(BinaryFormat::Compound);
+    }
+    data.starts_with(b"Rar!\x1A\x07")
+        .then_some(BinaryFormat::Unsupported("rar"))
 }
 
 /// A compressed stream of one file.

@@ -45,6 +45,7 @@ pub mod fingerprint;
 mod lines;
 mod masks;
 pub mod normalize;
+mod ole;
 pub mod phone;
 pub mod policy;
 mod postings;

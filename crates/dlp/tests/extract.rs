@@ -1,7 +1,7 @@
 //! Extraction boundary: every format, every encoding, every bound, hostile input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
+use std::io::{Cursor, Write};
 
 use dlp::corpus::pdf_of_content;
 use dlp::extract::{extract, extract_parts, Extraction, Limits, UninspectableReason};
@@ -32,6 +32,36 @@ fn fixture(name: &str) -> Vec<u8> {
             .join(name),
     )
     .unwrap()
+}
+
+/// An Outlook message laid out as Outlook saves one ([MS-OXMSG]): its subject and body,
+/// a recipient's name and address in a storage of their own, and `attachment` as a
+/// file attached.
+fn outlook_message(attachment: &[u8]) -> Vec<u8> {
+    fn utf16(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+    let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+    file.create_storage("/__recip_version1.0_#00000000").unwrap();
+    file.create_storage("/__attach_version1.0_#00000000").unwrap();
+    let mut put = |path: &str, bytes: &[u8]| {
+        file.create_stream(path).unwrap().write_all(bytes).unwrap();
+    };
+    put("/__properties_version1.0", &[0; 32]);
+    put("/__substg1.0_0037001F", &utf16("the list"));
+    put("/__substg1.0_1000001F", &utf16("Here it is."));
+    put("/__recip_version1.0_#00000000/__substg1.0_3001001F", &utf16("Bo Lee"));
+    put(
+        "/__recip_version1.0_#00000000/__substg1.0_3003001F",
+        &utf16("bo.lee@example.org"),
+    );
+    put(
+        "/__attach_version1.0_#00000000/__substg1.0_3707001F",
+        &utf16("customers.csv"),
+    );
+    put("/__attach_version1.0_#00000000/__substg1.0_37010102", attachment);
+    file.flush().unwrap();
+    file.into_inner().into_inner()
 }
 
 fn bzip2_of(bytes: &[u8]) -> Vec<u8> {
@@ -502,6 +532,29 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
         ("zip member, zstd", fixture("zip-zstd.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("zip member, deflate64", fixture("zip-deflate64.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("zip member, lzma, 4 GiB dictionary", fixture("zip-lzma-dict-4GiB.zip"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        // Excel 97–2003, as LibreOffice writes it: shared strings, a number (a phone typed
+        // as one), a formula's string result, Vietnamese, and a second sheet whose 700
+        // strings run over four CONTINUE records.
+        (
+            "xls",
+            fixture("libreoffice.xls"),
+            ok(
+                &[
+                    "Ana Rossi | ana.rossi@example.com | 393471234567 | key account",
+                    "Nguyễn Văn An | an.nguyen@mail.vn | +84 90 513 4059 | Quận 1",
+                    "Bo Lee | bo.lee@example.org | 12.5 | Lee, Bo",
+                    "chuỗi số 00699 của Phường Bến Nghé | 699",
+                ],
+                704,
+            ),
+        ),
+        // An Outlook message with a message attached (from the tests of msg_parser, BSD).
+        (
+            "outlook message",
+            fixture("outlook-attached-message.msg"),
+            ok(&["outer subject", "Outer body", "outer@foo.bar", "test@foobar.com"], 0),
+        ),
+        ("outlook message with a list attached", outlook_message(csv), ok(&["Bo Lee\nbo.lee@example.org", "Lee, Bo"], 3)),
         // 7z archives as 7-Zip 26 writes them (`7zz a`): LZMA2 (its default), a solid
         // block of two files, PPMd, BZip2, and a zip inside.
         ("7z", fixture("7z-lzma2.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
@@ -988,10 +1041,32 @@ fn bounds_and_bad_input_are_reported() {
             fails(|r| matches!(r, UninspectableReason::Encrypted { .. })),
         ),
         (
-            "ole2",
+            "broken ole2",
             b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest".to_vec(),
             d,
-            fails(|r| matches!(r, UninspectableReason::Unsupported { .. })),
+            fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        // A password-protected xlsx (msoffcrypto-tool, as Office encrypts) is a
+        // compound file holding the encrypted package; a Word 97 document (LibreOffice)
+        // is recognised and not read.
+        (
+            "password-protected xlsx",
+            fixture("password-protected.xlsx"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Encrypted { format } if format == "office")),
+        ),
+        (
+            "word 97 document",
+            fixture("libreoffice.doc"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("word"))),
+        ),
+        // A workbook's string table is written out per cell, so its rows count as expanded.
+        (
+            "xls past the expanded size",
+            fixture("libreoffice.xls"),
+            small_expansion,
+            fails(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { limit: 100 })),
         ),
         (
             "broken 7z",
@@ -1607,4 +1682,30 @@ fn rows_of_each_table_stay_apart_and_keep_their_source() {
     assert_eq!(sources, [("sheet1.xml", "Ana Rossi"), ("sheet2.xml", "Bo Li")]);
     // Rows are apart by an empty line, so no value runs on from one row into the next.
     assert_eq!(out.segments[0].text, "name | phone\n\nAna Rossi | 555 0101");
+}
+
+/// A workbook's shared strings run over CONTINUE records, where a string cut in two
+/// restarts with its own flags (Vietnamese in two bytes a character, the rest in one):
+/// every string of the second sheet comes out whole and in order.
+#[test]
+fn xls_strings_continued_over_records_are_read_whole() {
+    let out = extract(&fixture("libreoffice.xls"), &Limits::default());
+    assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+    let many = out
+        .segments
+        .iter()
+        .find(|segment| segment.source.ends_with("sheet 2"))
+        .expect("the second sheet");
+    let rows: Vec<&str> = many.rows.iter().map(|(start, end)| &many.text[*start..*end]).collect();
+    let expected: Vec<String> = (0..700)
+        .map(|i| {
+            let text = if i % 3 == 0 {
+                format!("chuỗi số {i:05} của Phường Bến Nghé")
+            } else {
+                format!("unique string number {i:05} padded")
+            };
+            format!("{text} | {i}")
+        })
+        .collect();
+    assert_eq!(rows, expected);
 }

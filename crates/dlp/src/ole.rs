@@ -1,0 +1,507 @@
+//! Compound files (OLE2), the container of legacy Office files and of Outlook's saved
+//! messages: an Excel 97–2003 workbook (`.xls`, BIFF8) is read as rows of cells, an
+//! Outlook message (`.msg`) as its text properties and attachments.
+//!
+//! The container is read by the `cfb` crate; the records inside by hand. calamine reads
+//! `.xls`, but it builds every sheet up front as a dense grid of cloned strings, so a
+//! file of a few kilobytes can ask for gigabytes; here a cell is a reference into the
+//! string table until its row is written, and what rows write is counted against the
+//! caller's budget. No maintained crate reads `.msg`.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+/// What a compound file holds, as far as this module reads it.
+pub(crate) enum Compound {
+    /// An Excel 97–2003 workbook: each sheet's rows, each row its cells' text.
+    Workbook(Vec<Vec<Vec<String>>>),
+    /// An Outlook message.
+    Message(Message),
+    /// Encrypted: a password-protected Office file (of any kind) or workbook.
+    Encrypted(&'static str),
+    /// A kind of compound file not read here, by name.
+    Unsupported(&'static str),
+}
+
+/// An Outlook message's content.
+pub(crate) struct Message {
+    /// The text properties of each storage (the message, each recipient, each
+    /// attachment), one entry per storage, in the file's order.
+    pub(crate) texts: Vec<String>,
+    /// The HTML body, when the message has one.
+    pub(crate) html: Option<Vec<u8>>,
+    /// Attached files, by name.
+    pub(crate) attachments: Vec<(String, Vec<u8>)>,
+}
+
+/// Why a compound file could not be read.
+#[derive(Debug)]
+pub(crate) enum OleError {
+    /// The container or a record inside is broken.
+    Malformed(String),
+    /// Reading it would produce more text than the budget allows.
+    OverBudget,
+}
+
+fn malformed(detail: impl ToString) -> OleError {
+    OleError::Malformed(detail.to_string())
+}
+
+/// Reads the compound file `data`, producing at most `budget` bytes of text and
+/// attachments.
+pub(crate) fn read(data: &[u8], budget: u64) -> Result<Compound, OleError> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(data)).map_err(malformed)?;
+    let has = |file: &cfb::CompoundFile<Cursor<&[u8]>>, name: &str| file.is_stream(name);
+    if has(&file, "/EncryptedPackage") || has(&file, "/EncryptionInfo") {
+        return Ok(Compound::Encrypted("office"));
+    }
+    if has(&file, "/Workbook") {
+        let stream = read_stream(&mut file, Path::new("/Workbook"), data.len())?;
+        return workbook(&stream, budget);
+    }
+    if has(&file, "/__properties_version1.0") {
+        return message(&mut file, data.len(), budget).map(Compound::Message);
+    }
+    Ok(Compound::Unsupported(if has(&file, "/Book") {
+        "excel 5.0/95 workbook"
+    } else if has(&file, "/WordDocument") {
+        "word 97-2003 document"
+    } else if has(&file, "/PowerPoint Document") {
+        "powerpoint 97-2003 presentation"
+    } else {
+        "ole2 compound document"
+    }))
+}
+
+/// A whole stream. No stream of a compound file is larger than the file itself.
+fn read_stream(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, path: &Path, limit: usize) -> Result<Vec<u8>, OleError> {
+    let stream = file.open_stream(path).map_err(malformed)?;
+    let mut bytes = Vec::new();
+    stream.take(limit as u64).read_to_end(&mut bytes).map_err(malformed)?;
+    Ok(bytes)
+}
+
+/// Bytes of text or attachments still allowed.
+struct Budget(u64);
+
+impl Budget {
+    fn charge(&mut self, bytes: usize) -> Result<(), OleError> {
+        self.0 = self.0.checked_sub(bytes as u64).ok_or(OleError::OverBudget)?;
+        Ok(())
+    }
+}
+
+// BIFF8 record types ([MS-XLS] 2.3).
+const BOF: u16 = 0x0809;
+const EOF: u16 = 0x000A;
+const FILEPASS: u16 = 0x002F;
+const SST: u16 = 0x00FC;
+const CONTINUE: u16 = 0x003C;
+const LABEL_SST: u16 = 0x00FD;
+const LABEL: u16 = 0x0204;
+const NUMBER: u16 = 0x0203;
+const RK: u16 = 0x027E;
+const MUL_RK: u16 = 0x00BD;
+const FORMULA: u16 = 0x0006;
+const STRING: u16 = 0x0207;
+/// BOF's `dt` of a worksheet substream.
+const WORKSHEET: u16 = 0x0010;
+/// BOF's `vers` of BIFF8, the format of Excel 97 to 2003.
+const BIFF8: u16 = 0x0600;
+
+/// A cell's value until its row is written.
+enum Cell {
+    /// An index into the shared string table.
+    Shared(u32),
+    Text(String),
+    Number(f64),
+}
+
+/// A record: its type and data, with the data of the CONTINUE records after it.
+struct Record<'a> {
+    kind: u16,
+    parts: Vec<&'a [u8]>,
+}
+
+/// The records of a workbook stream, each with its continuations.
+fn records(stream: &[u8]) -> Result<Vec<Record<'_>>, OleError> {
+    let mut out: Vec<Record<'_>> = Vec::new();
+    let mut at = 0;
+    while at + 4 <= stream.len() {
+        let kind = u16_at(stream, at);
+        let len = usize::from(u16_at(stream, at + 2));
+        let data = stream
+            .get(at + 4..at + 4 + len)
+            .ok_or_else(|| malformed("xls record runs past the end of its stream"))?;
+        match out.last_mut() {
+            Some(last) if kind == CONTINUE => last.parts.push(data),
+            _ => out.push(Record {
+                kind,
+                parts: vec![data],
+            }),
+        }
+        at += 4 + len;
+    }
+    Ok(out)
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    let mut two = [0u8; 2];
+    if let Some(found) = bytes.get(at..at + 2) {
+        two.copy_from_slice(found);
+    }
+    u16::from_le_bytes(two)
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut four = [0u8; 4];
+    if let Some(found) = bytes.get(at..at + 4) {
+        four.copy_from_slice(found);
+    }
+    u32::from_le_bytes(four)
+}
+
+/// The rows of every worksheet of a BIFF8 workbook stream.
+fn workbook(stream: &[u8], budget: u64) -> Result<Compound, OleError> {
+    let mut budget = Budget(budget);
+    let mut shared: Vec<String> = Vec::new();
+    let mut sheets = Vec::new();
+    let mut cells: Vec<(u16, u16, Cell)> = Vec::new();
+    // The kinds of the substreams open: a chart's substream can sit inside a sheet's.
+    let mut open: Vec<u16> = Vec::new();
+    // A formula's string result is in the STRING record after it.
+    let mut pending_formula: Option<(u16, u16)> = None;
+    for record in records(stream)? {
+        let data = record.parts.first().copied().unwrap_or_default();
+        let (row, col) = (u16_at(data, 0), u16_at(data, 2));
+        match record.kind {
+            BOF => {
+                if u16_at(data, 0) != BIFF8 {
+                    return Ok(Compound::Unsupported("excel workbook older than excel 97"));
+                }
+                open.push(u16_at(data, 2));
+            }
+            FILEPASS => return Ok(Compound::Encrypted("xls")),
+            SST => shared = shared_strings(&record.parts, &mut budget)?,
+            // The guard closes the substream whichever kind it is.
+            EOF if open.pop() == Some(WORKSHEET) => {
+                sheets.push(sheet_rows(std::mem::take(&mut cells), &shared, &mut budget)?);
+            }
+            _ => {}
+        }
+        if open.last() != Some(&WORKSHEET) {
+            continue;
+        }
+        let value = match record.kind {
+            LABEL_SST => Some(Cell::Shared(u32_at(data, 6))),
+            LABEL => Some(Cell::Text(
+                Continued::new(&record.parts, 6).unicode_string(false, &mut budget)?,
+            )),
+            NUMBER => data
+                .get(6..14)
+                .map(|bits| Cell::Number(f64::from_le_bytes(bits.try_into().unwrap_or_default()))),
+            RK => Some(Cell::Number(rk_number(u32_at(data, 6)))),
+            MUL_RK => {
+                // colFirst, then (xf, rk) pairs, then colLast.
+                let pairs = data.len().saturating_sub(6) / 6;
+                for index in 0..pairs {
+                    let column = col.saturating_add(index as u16);
+                    cells.push((row, column, Cell::Number(rk_number(u32_at(data, 4 + 6 * index + 2)))));
+                }
+                None
+            }
+            FORMULA => {
+                let result = data.get(6..14).unwrap_or_default();
+                if result.get(6..8) == Some(&[0xFF, 0xFF][..]) {
+                    // 0 at the start: a string, written next.
+                    pending_formula = (result.first() == Some(&0)).then_some((row, col));
+                    None
+                } else {
+                    result
+                        .try_into()
+                        .ok()
+                        .map(|bits: [u8; 8]| Cell::Number(f64::from_le_bytes(bits)))
+                }
+            }
+            STRING => {
+                if let Some((row, col)) = pending_formula.take() {
+                    let text = Continued::new(&record.parts, 0).unicode_string(false, &mut budget)?;
+                    cells.push((row, col, Cell::Text(text)));
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(value) = value {
+            cells.push((row, col, value));
+        }
+    }
+    // A stream cut short keeps the rows read before the cut.
+    if !cells.is_empty() {
+        sheets.push(sheet_rows(cells, &shared, &mut budget)?);
+    }
+    Ok(Compound::Workbook(sheets))
+}
+
+/// An RK number ([MS-XLS] 2.5.217): 30 bits of an integer or of a double's high
+/// bits, optionally divided by 100.
+fn rk_number(rk: u32) -> f64 {
+    let value = if rk & 0x02 != 0 {
+        f64::from((rk as i32) >> 2)
+    } else {
+        f64::from_bits(u64::from(rk & 0xFFFF_FFFC) << 32)
+    };
+    if rk & 0x01 != 0 {
+        value / 100.0
+    } else {
+        value
+    }
+}
+
+/// A number as Excel shows it in a general cell: integers without a fraction (a phone
+/// or an id typed as a number), others as Rust writes them.
+fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value}")
+    }
+}
+
+/// A sheet's cells as rows of text, in row and column order.
+fn sheet_rows(
+    mut cells: Vec<(u16, u16, Cell)>,
+    shared: &[String],
+    budget: &mut Budget,
+) -> Result<Vec<Vec<String>>, OleError> {
+    cells.sort_by_key(|(row, col, _)| (*row, *col));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut current_row = None;
+    for (row, _, cell) in cells {
+        let text = match cell {
+            Cell::Shared(index) => shared.get(index as usize).cloned().unwrap_or_default(),
+            Cell::Text(text) => text,
+            Cell::Number(value) => number_text(value),
+        };
+        // A string of the table can be referenced by every cell: what rows write is
+        // counted, not only what the file holds.
+        budget.charge(text.len() + 3)?;
+        if current_row != Some(row) {
+            current_row = Some(row);
+            rows.push(Vec::new());
+        }
+        if let Some(last) = rows.last_mut() {
+            last.push(text);
+        }
+    }
+    Ok(rows)
+}
+
+/// The shared string table (SST): its record and its continuations.
+fn shared_strings(parts: &[&[u8]], budget: &mut Budget) -> Result<Vec<String>, OleError> {
+    let mut reader = Continued::new(parts, 8);
+    let unique = u32_at(parts.first().copied().unwrap_or_default(), 4);
+    let mut strings = Vec::new();
+    for _ in 0..unique {
+        if reader.at_end() {
+            break;
+        }
+        strings.push(reader.unicode_string(true, budget)?);
+    }
+    Ok(strings)
+}
+
+/// A reader over a record's data and its CONTINUE records. A string's characters that
+/// run into a continuation restart there with a byte saying how they are stored.
+struct Continued<'a> {
+    parts: &'a [&'a [u8]],
+    part: usize,
+    at: usize,
+}
+
+impl<'a> Continued<'a> {
+    fn new(parts: &'a [&'a [u8]], at: usize) -> Self {
+        Self { parts, part: 0, at }
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.settle();
+        self.part >= self.parts.len()
+    }
+
+    /// Moves past exhausted parts.
+    fn settle(&mut self) {
+        while self.parts.get(self.part).is_some_and(|part| self.at >= part.len()) {
+            self.part += 1;
+            self.at = 0;
+        }
+    }
+
+    fn byte(&mut self) -> Result<u8, OleError> {
+        self.settle();
+        let byte = self
+            .parts
+            .get(self.part)
+            .and_then(|part| part.get(self.at))
+            .copied()
+            .ok_or_else(|| malformed("xls string runs past its record"))?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    fn u16(&mut self) -> Result<u16, OleError> {
+        Ok(u16::from_le_bytes([self.byte()?, self.byte()?]))
+    }
+
+    fn u32(&mut self) -> Result<u32, OleError> {
+        Ok(u32::from_le_bytes([
+            self.byte()?,
+            self.byte()?,
+            self.byte()?,
+            self.byte()?,
+        ]))
+    }
+
+    fn skip(&mut self, mut count: usize) -> Result<(), OleError> {
+        while count > 0 {
+            self.settle();
+            let left = self
+                .parts
+                .get(self.part)
+                .map(|part| part.len() - self.at)
+                .ok_or_else(|| malformed("xls string runs past its record"))?;
+            let step = left.min(count);
+            self.at += step;
+            count -= step;
+        }
+        Ok(())
+    }
+
+    /// An XLUnicodeRichExtendedString ([MS-XLS] 2.5.293) when `extended`, else an
+    /// XLUnicodeString: a length in characters, a byte of flags, then the characters,
+    /// one byte each (Latin-1) or two (UTF-16).
+    fn unicode_string(&mut self, extended: bool, budget: &mut Budget) -> Result<String, OleError> {
+        let count = usize::from(self.u16()?);
+        let flags = self.byte()?;
+        let (mut runs, mut extra) = (0, 0);
+        if extended {
+            if flags & 0x08 != 0 {
+                runs = usize::from(self.u16()?);
+            }
+            if flags & 0x04 != 0 {
+                extra = self.u32()? as usize;
+            }
+        }
+        let mut wide = flags & 0x01 != 0;
+        let mut units: Vec<u16> = Vec::with_capacity(count);
+        let mut part = self.part;
+        for _ in 0..count {
+            self.settle();
+            if self.part != part {
+                // Characters continued in the next record restart with their flags.
+                part = self.part;
+                wide = self.byte()? & 0x01 != 0;
+            }
+            units.push(if wide { self.u16()? } else { u16::from(self.byte()?) });
+        }
+        self.skip(4 * runs + extra)?;
+        let text = String::from_utf16_lossy(&units);
+        budget.charge(text.len())?;
+        Ok(text)
+    }
+}
+
+/// MAPI property types of the `__substg1.0_` streams read.
+const UNICODE_STRING: u16 = 0x001F;
+const EIGHT_BIT_STRING: u16 = 0x001E;
+const BINARY: u16 = 0x0102;
+/// PR_ATTACH_DATA_BIN, an attachment's bytes.
+const ATTACH_DATA: u16 = 0x3701;
+/// PR_ATTACH_LONG_FILENAME and PR_ATTACH_FILENAME.
+const ATTACH_LONG_NAME: u16 = 0x3707;
+const ATTACH_NAME: u16 = 0x3704;
+/// PR_HTML, the HTML body.
+const HTML_BODY: u16 = 0x1013;
+
+/// An Outlook message ([MS-OXMSG]): every text property (subject, body, the sender's
+/// and recipients' names and addresses, the transport headers), grouped by storage so
+/// a recipient's name and address stay together; the HTML body; each attachment.
+/// Messages attached to it are storages inside it and are read the same way.
+fn message(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: usize, budget: u64) -> Result<Message, OleError> {
+    let mut budget = Budget(budget);
+    let streams: Vec<(PathBuf, String)> = file
+        .walk()
+        .filter(|entry| entry.is_stream())
+        .map(|entry| (entry.path().to_path_buf(), entry.name().to_string()))
+        .collect();
+    let mut texts: Vec<(PathBuf, String)> = Vec::new();
+    let mut html = None;
+    let mut attachments: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut names: Vec<(PathBuf, String)> = Vec::new();
+    for (path, name) in streams {
+        let Some((property, kind)) = property_of(&name) else {
+            continue;
+        };
+        let storage = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let wanted = matches!(kind, UNICODE_STRING | EIGHT_BIT_STRING)
+            || (kind == BINARY && matches!(property, ATTACH_DATA | HTML_BODY));
+        if !wanted {
+            continue;
+        }
+        let bytes = read_stream(file, &path, limit)?;
+        budget.charge(bytes.len())?;
+        match kind {
+            UNICODE_STRING | EIGHT_BIT_STRING => {
+                let text = if kind == UNICODE_STRING {
+                    let units: Vec<u16> = bytes
+                        .chunks_exact(2)
+                        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+                        .collect();
+                    String::from_utf16_lossy(&units)
+                } else {
+                    encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned()
+                };
+                let text = text.trim_end_matches('\0').to_string();
+                if matches!(property, ATTACH_LONG_NAME | ATTACH_NAME) {
+                    names.push((storage.clone(), text.clone()));
+                }
+                match texts.last_mut() {
+                    Some((last, joined)) if *last == storage => {
+                        joined.push('\n');
+                        joined.push_str(&text);
+                    }
+                    _ => texts.push((storage, text)),
+                }
+            }
+            _ if property == HTML_BODY => html = Some(bytes),
+            _ => attachments.push((storage, bytes)),
+        }
+    }
+    let attachments = attachments
+        .into_iter()
+        .map(|(storage, bytes)| {
+            // The long name when the attachment has one, else the 8.3 one.
+            let name = names
+                .iter()
+                .filter(|(at, _)| *at == storage)
+                .map(|(_, name)| name.clone())
+                .max_by_key(String::len)
+                .unwrap_or_else(|| "attachment".to_string());
+            (name, bytes)
+        })
+        .collect();
+    Ok(Message {
+        texts: texts.into_iter().map(|(_, text)| text).collect(),
+        html,
+        attachments,
+    })
+}
+
+/// The property id and type of a `__substg1.0_IIIITTTT` stream (an array's element
+/// has a suffix after them).
+fn property_of(name: &str) -> Option<(u16, u16)> {
+    let hex = name.strip_prefix("__substg1.0_")?;
+    let property = u16::from_str_radix(hex.get(0..4)?, 16).ok()?;
+    let kind = u16::from_str_radix(hex.get(4..8)?, 16).ok()?;
+    Some((property, kind))
+}
