@@ -709,8 +709,75 @@ impl PolicyEngine {
     }
 }
 
+/// How deep a policy's conditions may nest: brackets (`(`, `[`, `{`) and `if`s. Cedar's
+/// parser and evaluator recurse once per level, and 150 parentheses (or 2,000 `if`s)
+/// overflowed the 2 MiB stack of a server thread, aborting the process (found in
+/// review); real policies nest a few levels.
+const MAX_NESTING: usize = 32;
+
+/// Refuses a text whose conditions nest deeper than [`MAX_NESTING`] before Cedar parses
+/// it. Brackets are counted outside string literals and comments; an `if` counts to
+/// the end of its policy, as its `else` branch can hold the next one.
+fn check_nesting(text: &str) -> Result<(), PolicyError> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let (mut brackets, mut conditionals) = (0usize, 0usize);
+    let (mut line, mut column) = (1, 0);
+    let mut after_word = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        column += 1;
+        match c {
+            '\n' => (line, column) = (line + 1, 0),
+            '"' => {
+                // A string literal: up to the next unescaped quote.
+                while let Some(c) = chars.next() {
+                    column += 1;
+                    match c {
+                        '\\' => {
+                            chars.next();
+                            column += 1;
+                        }
+                        '"' => break,
+                        '\n' => (line, column) = (line + 1, 0),
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.as_str().starts_with('/') => {
+                // A comment: to the end of the line.
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        (line, column) = (line + 1, 0);
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => brackets += 1,
+            ')' | ']' | '}' => brackets = brackets.saturating_sub(1),
+            ';' => conditionals = 0,
+            'i' if !after_word
+                && chars.as_str().starts_with('f')
+                && !chars.as_str().chars().nth(1).is_some_and(is_word) =>
+            {
+                conditionals += 1
+            }
+            _ => {}
+        }
+        if brackets + conditionals > MAX_NESTING {
+            return Err(PolicyError::TooDeep {
+                line,
+                column,
+                limit: MAX_NESTING,
+            });
+        }
+        after_word = is_word(c);
+    }
+    Ok(())
+}
+
 /// Parses, validates, checks annotations and slices a policy text.
 fn compile(text: &str, validator: &Validator, names: &Names) -> Result<CompiledSet, PolicyError> {
+    check_nesting(text)?;
     let parsed = PolicySet::from_str(text).map_err(|e| {
         let (line, column) = diagnostic_location(text, &e);
         PolicyError::Syntax {

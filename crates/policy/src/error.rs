@@ -27,6 +27,16 @@ pub enum PolicyError {
         /// What the validator said.
         message: String,
     },
+    /// Brackets nest deeper than the engine reads (its parser recurses per level).
+    #[error("policy at line {line}, column {column}: brackets nest more than {limit} deep; write the condition flatter (the set in force is unchanged)")]
+    TooDeep {
+        /// 1-based line of the bracket past the limit.
+        line: usize,
+        /// 1-based column (in characters).
+        column: usize,
+        /// The deepest nesting read.
+        limit: usize,
+    },
     /// A policy lacks the `@id` annotation, or two policies share one.
     #[error("policy at line {line}, column {column}: {message}")]
     Annotation {

@@ -173,3 +173,62 @@ fn every_default_policy_has_id_and_description() {
     assert_eq!(ids, policies);
     assert_eq!(descriptions, policies);
 }
+
+/// Runs `work` on a thread with the 2 MiB stack of tokio's threads, where the server
+/// parses and evaluates policies: a stack overflow there aborts the whole process.
+fn on_a_server_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(work)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+/// Found in review: 150 nested parentheses (375 bytes) overflowed the stack of the
+/// server's thread in Cedar's recursive parser, and any signed-in user could send them
+/// to `POST /v1/policy/validate`. Nesting is bounded before Cedar sees the text; long
+/// flat chains, which Cedar reads without recursion, still load and evaluate.
+#[test]
+fn deep_nesting_is_refused_before_the_parser_and_long_chains_still_load() {
+    let policy =
+        |condition: String| format!("@id(\"deep\")\npermit (principal, action, resource) when {{ {condition} }};\n");
+    for (name, condition) in [
+        ("parentheses", format!("{}true{}", "(".repeat(150), ")".repeat(150))),
+        ("sets", format!("{}1{} == [1]", "[".repeat(150), "]".repeat(150))),
+        ("records", format!("{}1{} == 1", "{a: ".repeat(150), "}".repeat(150))),
+        (
+            "if",
+            format!("{}true{}", "if true then ".repeat(2_000), " else false".repeat(2_000)),
+        ),
+    ] {
+        let text = policy(condition);
+        let err = on_a_server_thread(move || PolicyEngine::new(&text).err()).expect(name);
+        assert!(matches!(err, PolicyError::TooDeep { limit: 32, .. }), "{name}: {err}");
+    }
+    // Brackets inside a string or a comment are text, not nesting.
+    let quoted = format!(
+        "// {}\n@id(\"quoted\")\npermit (principal, action, resource) when {{ principal.department != \"{}\" }};\n",
+        "(".repeat(100),
+        "[".repeat(100)
+    );
+    on_a_server_thread(move || PolicyEngine::new(&quoted).map(|e| e.policy_count())).unwrap();
+    for (name, condition) in [
+        ("conjunction", format!("{}true", "true && ".repeat(20_000))),
+        ("disjunction", format!("{}true", "false || ".repeat(20_000))),
+    ] {
+        let text = policy(condition);
+        let allowed = on_a_server_thread(move || {
+            let engine = PolicyEngine::new(&text).unwrap();
+            engine
+                .authorize(
+                    &person("alice role=sales_rep team=west"),
+                    Action::CustomerRead,
+                    &resource("customer c1 owner=alice team=west"),
+                    &RequestContext::office_hours(),
+                )
+                .allowed
+        });
+        assert!(allowed, "{name}");
+    }
+}

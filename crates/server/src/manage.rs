@@ -451,17 +451,21 @@ pub(crate) async fn put_policy(
     Ok(Json(serde_json::json!({ "version": version })).into_response())
 }
 
-/// Checks a policy set against the schema without putting it in force.
+/// Checks a policy set against the schema without putting it in force (for those who
+/// may read the policy).
 #[utoipa::path(post, path = "/v1/policy/validate", request_body = PolicyText, tag = "policy",
     responses((status = 200, description = "{\"valid\": true, \"policies\": n}"),
               (status = "4XX", description = "invalid policy (line and column)", body = ErrorBody)))]
 pub(crate) async fn validate_policy(
     State(state): State<DataState>,
-    Extension(_caller): Extension<Caller>,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<PolicyText>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(p) = body?;
-    let n = policy_call(state, move |_| Gateway::validate_policy(&p.text)).await?;
+    let n = policy_call(state, move |g| {
+        g.validate_policy_as(&caller.actor(), &caller.access, &p.text)
+    })
+    .await?;
     Ok(Json(serde_json::json!({ "valid": true, "policies": n })).into_response())
 }
 

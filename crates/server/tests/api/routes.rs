@@ -228,7 +228,19 @@ async fn people_policy_and_access_reviews_need_fresh_mfa_over_http() {
 #[tokio::test]
 async fn policies_are_validated_with_line_and_column() {
     let s = start().await;
-    let c = s.login("rep-a").await;
+    // Only for those who may read the policy: the parser is work no one else needs to
+    // give the server (found in review: 150 nested parentheses from an engineer
+    // overflowed its stack and took the process down).
+    let rep = s.login("rep-a").await;
+    check_error(rep.validate_policy(policy::DEFAULT_POLICIES).await, 403, "denied");
+    let c = s.login("sec").await;
+    let deep = format!(
+        "@id(\"deep\")\npermit (principal, action, resource) when {{ {}true{} }};",
+        "(".repeat(150),
+        ")".repeat(150)
+    );
+    check_error(c.validate_policy(&deep).await, 422, "invalid_policy");
+    assert!(c.health().await.is_ok());
     let ok = c.validate_policy(policy::DEFAULT_POLICIES).await.unwrap();
     assert_eq!(ok["valid"], true);
     assert!(ok["policies"].as_u64().unwrap() > 10);
