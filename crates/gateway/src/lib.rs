@@ -126,7 +126,7 @@ impl Gateway {
             None => policy::DEFAULT_POLICIES.to_owned(),
         };
         let policy = policy::PolicyEngine::new(&text).map_err(GatewayError::Policy)?;
-        let memo = std::sync::Mutex::new(access::DecisionMemo::for_policy_text(&text));
+        let memo = std::sync::Mutex::new(access::DecisionMemo::for_policy(&policy));
         let timezone_offset_minutes = store
             .get_setting(TIMEZONE_SETTING)?
             .and_then(|v| v.parse().ok())
@@ -176,7 +176,7 @@ impl Gateway {
         if text != self.policy.policy_text() {
             self.policy.adopt(&text).map_err(GatewayError::Policy)?;
             if let Ok(mut memo) = self.memo.lock() {
-                *memo = access::DecisionMemo::for_policy_text(&text);
+                *memo = access::DecisionMemo::for_policy(&self.policy);
             }
         }
         if let Some(source) = &self.keyring_source {

@@ -106,7 +106,7 @@ impl Gateway {
             return Err(GatewayError::Policy(e));
         }
         if let Ok(mut memo) = self.memo.lock() {
-            *memo = DecisionMemo::for_policy_text(text);
+            *memo = DecisionMemo::for_policy(&self.policy);
         }
         let author = match actor {
             Actor::Person(p) => p.clone(),

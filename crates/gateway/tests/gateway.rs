@@ -381,3 +381,40 @@ fn a_key_rotation_waits_for_a_record_sealed_under_the_old_key_to_be_stored() {
     let view = gw.read_customer(&op, &ctx, &id).unwrap();
     assert_eq!(view.id, id);
 }
+
+/// Decisions are remembered by a record's attributes only while no policy names a
+/// record. Found in review: the check searched the text for `Customer::"`, so a forbid
+/// written `Customer :: "C-2"` (as Cedar accepts it) was bypassed for C-2 once C-1, of
+/// the same owner, team and class, had been read.
+#[test]
+fn a_policy_naming_a_record_in_any_spelling_is_enforced_after_a_like_record_is_read() {
+    let (_dir, gw, _rec) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    let twin = NewCustomer {
+        id: Some(CustomerId("C-2".into())),
+        display_name: "Trần Thị Bình".into(),
+        emails: vec!["binh@x.example".into()],
+        owner: Some(PersonId("rep".into())),
+        team: Some(TeamId("t-1".into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    gw.import_customers(&op, &ctx, vec![twin], false, &|_| {}).unwrap();
+    let people = [
+        person("rep", Role::SalesRep),
+        person("other", Role::SalesRep),
+        person("sec", Role::SecurityAdmin),
+    ];
+    gw.import_people(&op, &ctx, &people, &[]).unwrap();
+    let text = format!(
+        "{}\n@id(\"not-c2\")\nforbid (principal, action, resource == Customer :: \"C-2\");\n",
+        policy::DEFAULT_POLICIES
+    );
+    gw.replace_policy(&op, &ctx, &text).unwrap();
+    for _ in 0..2 {
+        gw.read_customer(&rep(), &ctx, &CustomerId("C-1".into())).unwrap();
+        let err = gw.read_customer(&rep(), &ctx, &CustomerId("C-2".into()));
+        assert!(matches!(err, Err(GatewayError::Denied { .. })), "{err:?}");
+    }
+}

@@ -380,6 +380,13 @@ impl PolicyEngine {
         self.snapshot().text.clone()
     }
 
+    /// Whether a policy in force names a customer or document (`Customer::"C-1"`, in
+    /// any spelling Cedar accepts), so that two records with equal attributes may be
+    /// decided differently and decisions must not be remembered by attributes alone.
+    pub fn names_records(&self) -> bool {
+        self.snapshot().slices.iter().any(|slice| slice.names_records)
+    }
+
     /// How many policies are in force.
     pub fn policy_count(&self) -> usize {
         self.snapshot().all.num_of_policies()
