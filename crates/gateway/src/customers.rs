@@ -285,7 +285,12 @@ impl Gateway {
             let hash = self.keys()?.blind_index(kind.as_str(), &normalized);
             let ids = self.store.find_customers(kind, &hash)?;
             let metas = self.store.get_customers(&ids)?.into_iter().map(|c| c.meta).collect();
-            return self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true);
+            let mut found = self.bulk_read(actor, ctx, Action::CustomerSearch, metas, limit, &|_| true)?;
+            // What an exact lookup withholds is whether this email or phone is a
+            // customer's at all: the ledger keeps the count, the caller is not told it
+            // (found in review: an engineer learned it from `withheld.count`).
+            found.withheld = Withheld::default();
+            return Ok(found);
         }
         let needle = normalize::fold_diacritics(query);
         let metas = self.store.customer_metas(&CustomerFilter::default())?;

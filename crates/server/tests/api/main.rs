@@ -317,6 +317,24 @@ async fn a_rep_reads_own_customer_but_not_another_reps() {
     assert_eq!(list["withheld"]["count"], 1);
 }
 
+/// A search by exact email answers only with what the caller may read: whether the
+/// address is another rep's customer is not told by a count of withheld records
+/// (found in review).
+#[tokio::test]
+async fn an_exact_lookup_does_not_tell_whether_a_withheld_customer_exists() {
+    let s = start().await;
+    let c = s.login("rep-a").await;
+    let other_reps = c.search_customers("c-2@example.com", None).await.unwrap();
+    let nobody = c.search_customers("nobody@example.com", None).await.unwrap();
+    for answer in [&other_reps, &nobody] {
+        assert!(answer["records"].as_array().unwrap().is_empty(), "{answer}");
+        assert_eq!(answer["withheld"]["count"], 0, "{answer}");
+    }
+    assert_eq!(other_reps, nobody);
+    let own = c.search_customers("c-1@example.com", None).await.unwrap();
+    assert_eq!(own["records"][0]["id"], "C-1");
+}
+
 #[tokio::test]
 async fn support_sees_a_masked_phone() {
     let s = start().await;
