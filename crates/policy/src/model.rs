@@ -256,6 +256,7 @@ actions! {
     AuditExport => "audit.export", System;
     AccessReview => "access.review", System;
     SessionsRevoke => "sessions.revoke", System;
+    DlpScan => "dlp.scan", System;
     AuthRequireMfa => "auth.require_mfa", System;
 }
 

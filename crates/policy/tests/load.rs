@@ -111,7 +111,7 @@ fn unknown_action_name_is_a_clear_error() {
 fn lock_out_is_refused_and_keeps_set() {
     let engine = PolicyEngine::with_default_policies().unwrap();
     let without_admins: String = DEFAULT_POLICIES.replace(
-        "Action::\"policy.replace\",\n    Action::\"keys.rotate\",\n    Action::\"person.update_status\",\n    Action::\"audit.read\",\n    Action::\"audit.export\",\n    Action::\"access.review\",\n    Action::\"sessions.revoke\"\n  ],\n  resource is System\n);",
+        "Action::\"policy.replace\",\n    Action::\"keys.rotate\",\n    Action::\"person.update_status\",\n    Action::\"audit.read\",\n    Action::\"audit.export\",\n    Action::\"access.review\",\n    Action::\"sessions.revoke\",\n    Action::\"dlp.scan\"\n  ],\n  resource is System\n);",
         "Action::\"keys.rotate\"\n  ],\n  resource is System\n);",
     );
     assert_ne!(without_admins, DEFAULT_POLICIES, "the edit must apply");
