@@ -23,6 +23,8 @@ pub struct DataState {
     /// The DLP engine `POST /v1/scan` uses: keyed hashes and shingle hashes,
     /// no plaintext; the gateway keeps it current with the vault.
     pub dlp: Option<Arc<gateway::DlpEngine>>,
+    /// Scans that may run at once (see [`crate::AppState::with_scan_slots`]).
+    pub(crate) scan_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The most records one bulk request returns.
@@ -284,7 +286,16 @@ pub(crate) async fn scan(
         )
     })?;
     let is_admin = caller.role == model::Role::SecurityAdmin;
+    let slot = Arc::clone(&state.scan_slots).acquire_owned().await.map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server is shutting down",
+        )
+    })?;
     let result = call(state, move |g| {
+        // Held by the scan itself: a request timed out still has its scan running.
+        let _slot = slot;
         g.scan_content(&engine, &caller.actor(), &caller.access, &name, channel, &body)
     })
     .await?;

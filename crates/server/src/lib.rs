@@ -95,6 +95,11 @@ pub use tokens::{MAX_TOKEN_DAYS, TOKEN_PREFIX, TOKEN_SCOPES};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The largest content `POST /v1/scan` inspects (a large mail with attachments).
 pub const MAX_SCAN_BYTES: usize = 32 * 1024 * 1024;
+/// One scan slot per core: a scan keeps its core busy.
+fn default_scan_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
 /// Requests running longer than this are cancelled with 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -115,6 +120,7 @@ pub struct AppState {
     dlp: Option<Arc<gateway::DlpEngine>>,
     forwarding: Option<(Arc<risk::Forwarder>, Duration)>,
     trusted_networks: Arc<Vec<TrustedNetwork>>,
+    scan_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -130,7 +136,16 @@ impl AppState {
             dlp: None,
             forwarding: None,
             trusted_networks: Arc::new(Vec::new()),
+            scan_slots: Arc::new(tokio::sync::Semaphore::new(default_scan_slots())),
         }
+    }
+
+    /// The scans `POST /v1/scan` may run at once (one per core by default); more
+    /// wait their turn. A scan of 32 MiB holds about 400 MB while it runs, and 16 at
+    /// once took a server to 6.4 GB (found in review).
+    pub fn with_scan_slots(mut self, slots: Arc<tokio::sync::Semaphore>) -> AppState {
+        self.scan_slots = slots;
+        self
     }
 
     /// Every `every`, scores the risk engine and forwards new alerts to a SIEM through
@@ -338,6 +353,7 @@ pub fn router(state: AppState) -> Router {
     let data_state = DataState {
         gateway: Arc::clone(&state.gateway),
         dlp: state.dlp.clone(),
+        scan_slots: Arc::clone(&state.scan_slots),
     };
     let large = large
         .route_layer(from_fn_with_state(state.clone(), auth::require_session))

@@ -30,6 +30,8 @@ struct Server {
     gateway: Arc<Gateway>,
     clock: ManualClock,
     risk: Arc<server::RiskState>,
+    /// The server's two scan slots.
+    scan_slots: Arc<tokio::sync::Semaphore>,
     /// The authenticators of people enrolled in TOTP, to compute codes.
     totp: Mutex<HashMap<String, totp_rs::Totp>>,
     _dir: tempfile::TempDir,
@@ -192,6 +194,8 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy:
             idle_ms: 30 * 60_000,
         })
         .with_risk(Arc::clone(&risk));
+    let scan_slots = Arc::new(tokio::sync::Semaphore::new(2));
+    let state = state.with_scan_slots(Arc::clone(&scan_slots));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let base = match tls {
@@ -210,6 +214,7 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy:
         gateway,
         clock,
         risk,
+        scan_slots,
         totp: Mutex::new(HashMap::new()),
         _dir: dir,
     };
