@@ -1109,6 +1109,35 @@ fn bounds_and_bad_input_are_reported() {
             d,
             fails(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
         ),
+        // Found by a hostile-input review, each a few kilobytes: a header declaring 8
+        // million files (761 MB of entries), a chain of four PPMd coders of 190 MiB each
+        // (781 MB), 100 blocks of 190 MiB PPMd models (11 s; 10,000 took 19 minutes),
+        // and an empty start header, which made the reader try every byte of the last
+        // MiB as the header (47 s).
+        (
+            "7z declaring 8 million files",
+            fixture("7z-8M-files-declared.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("2048 KiB allowed"))),
+        ),
+        (
+            "7z chain of PPMd models",
+            fixture("7z-ppmd-chain-4x190MiB.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("PPMd"))),
+        ),
+        (
+            "7z blocks of PPMd models",
+            fixture("7z-ppmd-100-blocks-190MiB.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("in all"))),
+        ),
+        (
+            "7z not finished",
+            [&b"7z\xBC\xAF\x27\x1C\x00\x04"[..], &[0; 24], &b"\x01\x00".repeat(1000)].concat(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { detail, .. } if detail.contains("start header"))),
+        ),
         (
             "bzip2 bomb",
             bzip2_of(&zeros),
