@@ -428,6 +428,7 @@ impl Extractor {
             Some(BinaryFormat::Tar) => return self.extract_tar(data, depth, source),
             Some(BinaryFormat::SevenZip) => return self.extract_7z(data, depth, source),
             Some(BinaryFormat::Compound) => return self.extract_compound(data, depth, source),
+            Some(BinaryFormat::Sqlite) => return self.extract_sqlite(data, source),
             Some(BinaryFormat::Pdf) => return self.extract_pdf(data, source),
             // Recognised and reported, not read as binary junk.
             Some(BinaryFormat::Unsupported(format)) => {
@@ -803,6 +804,28 @@ impl Extractor {
             }
         }
         Ok(members)
+    }
+
+    /// A SQLite database, read by its tables' rows (see [`crate::sqlite`]). The text
+    /// its values write counts as expanded.
+    fn extract_sqlite(&mut self, data: &[u8], source: &str) -> Step {
+        let budget = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
+        let rows = match crate::sqlite::rows(data, budget) {
+            Ok(rows) => rows,
+            Err(crate::sqlite::SqliteError::OverBudget) => {
+                return Err(UninspectableReason::ExpandedSizeExceeded {
+                    limit: self.limits.max_expanded_bytes,
+                })
+            }
+            Err(crate::sqlite::SqliteError::Malformed(detail)) => return Err(malformed("sqlite database", detail)),
+        };
+        self.rows_open = false;
+        for row in rows {
+            let row = row.join(CELL_SEPARATOR);
+            self.expanded += row.len() as u64;
+            self.push_row(&row, source);
+        }
+        Ok(())
     }
 
     /// A compound file: an Excel 97–2003 workbook is read by its rows, an Outlook
@@ -1942,6 +1965,7 @@ enum BinaryFormat {
     Tar,
     Pdf,
     SevenZip,
+    Sqlite,
     /// An OLE2 compound file.
     Compound,
     /// Recognised but not read: reported as uninspectable under this name.
@@ -1981,6 +2005,9 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
     }
     if data.starts_with(b"7z\xBC\xAF\x27\x1C") {
         return Some(BinaryFormat::SevenZip);
+    }
+    if data.starts_with(crate::sqlite::SIGNATURE) {
+        return Some(BinaryFormat::Sqlite);
     }
     // Legacy Office files, Outlook messages and password-protected OOXML.
     if data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {

@@ -51,6 +51,7 @@ pub mod policy;
 mod postings;
 mod rtf;
 pub mod scan;
+mod sqlite;
 
 use serde::{Deserialize, Serialize};
 

@@ -555,6 +555,23 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
             ok(&["outer subject", "Outer body", "outer@foo.bar", "test@foobar.com"], 0),
         ),
         ("outlook message with a list attached", outlook_message(csv), ok(&["Bo Lee\nbo.lee@example.org", "Lee, Bo"], 3)),
+        // SQLite databases as Python's sqlite3 writes them: a table's rows by their
+        // values, integers and reals in decimal, a row longer than its page read as far
+        // as the page goes, and a database in UTF-16.
+        (
+            "sqlite",
+            fixture("crm.sqlite3"),
+            ok(
+                &[
+                    "Ana Rossi | ana.rossi@example.com | +39 347 123 4567 | 393471234567 | 1250.5",
+                    "Nguyễn Văn An | an.nguyen@mail.vn | +84 90 513 4059 | -5 | 0 | Quận 1",
+                    "Person 0599 | person599@example.org | +44 20 7946 0599",
+                    "Long Note | long.note@example.com | +1 212 555 0100 | 0 | 1 | yyy",
+                ],
+                602,
+            ),
+        ),
+        ("sqlite, utf-16", fixture("utf16.sqlite3"), ok(&["Trần Thị Bình | binh@x.vn"], 2)),
         // 7z archives as 7-Zip 26 writes them (`7zz a`): LZMA2 (its default), a solid
         // block of two files, PPMd, BZip2, and a zip inside.
         ("7z", fixture("7z-lzma2.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
@@ -1067,6 +1084,18 @@ fn bounds_and_bad_input_are_reported() {
             fixture("libreoffice.xls"),
             small_expansion,
             fails(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { limit: 100 })),
+        ),
+        (
+            "sqlite past the expanded size",
+            fixture("crm.sqlite3"),
+            small_expansion,
+            fails(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { limit: 100 })),
+        ),
+        (
+            "sqlite with a page size it does not use",
+            [&b"SQLite format 3\0\x03\x00"[..], &[0; 100]].concat(),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { detail, .. } if detail.contains("page size"))),
         ),
         (
             "broken 7z",
@@ -1737,4 +1766,35 @@ fn xls_strings_continued_over_records_are_read_whole() {
         })
         .collect();
     assert_eq!(rows, expected);
+}
+
+/// A damaged database costs only the rows of its damaged pages: no byte changed or
+/// cut makes the reader fail, and a page left whole keeps its rows.
+#[test]
+fn a_damaged_sqlite_database_keeps_its_whole_pages() {
+    let whole = fixture("crm.sqlite3");
+    let limits = Limits::default();
+    let rows = |bytes: &[u8]| {
+        extract(bytes, &limits)
+            .segments
+            .iter()
+            .map(|s| s.rows.len())
+            .sum::<usize>()
+    };
+    assert_eq!(rows(&whole), 602);
+    for cut in (100..whole.len()).step_by(997) {
+        assert!(rows(&whole[..cut]) <= 602, "cut at {cut}");
+    }
+    for at in (0..whole.len()).step_by(499) {
+        for value in [0x00, 0x0D, 0x7F, 0xFF] {
+            let mut damaged = whole.clone();
+            damaged[at] = value;
+            rows(&damaged);
+        }
+    }
+    // The fifth page (a leaf of the table) damaged: the rows of the others are read.
+    let mut damaged = whole.clone();
+    damaged[4 * 4096..5 * 4096].fill(0xFF);
+    let left = rows(&damaged);
+    assert!((500..602).contains(&left), "{left}");
 }
