@@ -832,14 +832,23 @@ impl Extractor {
     /// message by its text, HTML body and attachments (see [`crate::ole`]). What it
     /// yields counts as expanded: a workbook's string table is written out per cell.
     fn extract_compound(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
-        let budget = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
+        let allowance = crate::ole::Allowance {
+            bytes: self.limits.max_expanded_bytes.saturating_sub(self.expanded),
+            members: self.limits.max_members.saturating_sub(self.members),
+            cell_separator: CELL_SEPARATOR,
+        };
         // Contained as the PDF parser is: a panic in a parser must not take the gateway down.
-        let read = std::panic::catch_unwind(|| crate::ole::read(data, budget));
+        let read = std::panic::catch_unwind(|| crate::ole::read(data, &allowance));
         let compound = match read {
             Ok(Ok(compound)) => compound,
             Ok(Err(crate::ole::OleError::OverBudget)) => {
                 return Err(UninspectableReason::ExpandedSizeExceeded {
                     limit: self.limits.max_expanded_bytes,
+                })
+            }
+            Ok(Err(crate::ole::OleError::TooManyMembers)) => {
+                return Err(UninspectableReason::TooManyMembers {
+                    limit: self.limits.max_members,
                 })
             }
             Ok(Err(crate::ole::OleError::Malformed(detail))) => return Err(malformed("ole2 compound file", detail)),
@@ -851,19 +860,25 @@ impl Extractor {
             }
         };
         match compound {
-            crate::ole::Compound::Workbook(sheets) => {
-                for (index, rows) in sheets.into_iter().enumerate() {
+            crate::ole::Compound::Workbook(book) => {
+                for (index, rows) in book.sheets.into_iter().enumerate() {
                     self.rows_open = false;
                     let path = join_source(source, &format!("sheet {}", index + 1));
                     for row in rows {
-                        let row = row.join(CELL_SEPARATOR);
                         self.expanded += row.len() as u64;
                         self.push_row(&row, &path);
                     }
                 }
+                // What was read before the damage counts; the damage is reported.
+                if let Some(detail) = book.damage {
+                    self.out.uninspectable.push(malformed("xls", detail));
+                }
                 Ok(())
             }
             crate::ole::Compound::Message(message) => {
+                for detail in message.damage {
+                    self.out.uninspectable.push(malformed("msg", detail));
+                }
                 for text in message.texts {
                     self.expanded += text.len() as u64;
                     self.push_prose(text, source);

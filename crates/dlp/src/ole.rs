@@ -8,19 +8,28 @@
 //! string table until its row is written, and what rows write is counted against the
 //! caller's budget. No maintained crate reads `.msg`.
 
+use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 /// What a compound file holds, as far as this module reads it.
 pub(crate) enum Compound {
-    /// An Excel 97–2003 workbook: each sheet's rows, each row its cells' text.
-    Workbook(Vec<Vec<Vec<String>>>),
+    /// An Excel 97–2003 workbook.
+    Workbook(Workbook),
     /// An Outlook message.
     Message(Message),
     /// Encrypted: a password-protected Office file (of any kind) or workbook.
     Encrypted(&'static str),
     /// A kind of compound file not read here, by name.
     Unsupported(&'static str),
+}
+
+/// An Excel 97–2003 workbook's content.
+pub(crate) struct Workbook {
+    /// Each sheet's rows, each row its cells' text joined by the separator given.
+    pub(crate) sheets: Vec<Vec<String>>,
+    /// What was damaged, when the workbook stream breaks off: the rows before it are read.
+    pub(crate) damage: Option<String>,
 }
 
 /// An Outlook message's content.
@@ -32,6 +41,8 @@ pub(crate) struct Message {
     pub(crate) html: Option<Vec<u8>>,
     /// Attached files, by name.
     pub(crate) attachments: Vec<(String, Vec<u8>)>,
+    /// Properties that could not be read (a stream shorter than it says): the others are.
+    pub(crate) damage: Vec<String>,
 }
 
 /// Why a compound file could not be read.
@@ -41,26 +52,42 @@ pub(crate) enum OleError {
     Malformed(String),
     /// Reading it would produce more text than the budget allows.
     OverBudget,
+    /// It holds more attachments than the members allowed.
+    TooManyMembers,
 }
 
 fn malformed(detail: impl ToString) -> OleError {
     OleError::Malformed(detail.to_string())
 }
 
-/// Reads the compound file `data`, producing at most `budget` bytes of text and
-/// attachments.
-pub(crate) fn read(data: &[u8], budget: u64) -> Result<Compound, OleError> {
+/// What reading a compound file may take.
+pub(crate) struct Allowance<'a> {
+    /// Bytes of text and attachments (a cell held until its row is written costs
+    /// [`CELL_COST`]).
+    pub(crate) bytes: u64,
+    /// Attachments.
+    pub(crate) members: u64,
+    /// What joins a row's cells.
+    pub(crate) cell_separator: &'a str,
+}
+
+/// Reads the compound file `data` within `allowance`.
+pub(crate) fn read(data: &[u8], allowance: &Allowance<'_>) -> Result<Compound, OleError> {
     let mut file = cfb::CompoundFile::open(Cursor::new(data)).map_err(malformed)?;
     let has = |file: &cfb::CompoundFile<Cursor<&[u8]>>, name: &str| file.is_stream(name);
     if has(&file, "/EncryptedPackage") || has(&file, "/EncryptionInfo") {
         return Ok(Compound::Encrypted("office"));
     }
     if has(&file, "/Workbook") {
-        let stream = read_stream(&mut file, Path::new("/Workbook"), data.len())?;
-        return workbook(&stream, budget);
+        let (stream, fault) = read_stream(&mut file, Path::new("/Workbook"), data.len())?;
+        let mut read = workbook(&stream, allowance)?;
+        if let (Compound::Workbook(book), Some(fault)) = (&mut read, fault) {
+            book.damage.get_or_insert(fault);
+        }
+        return Ok(read);
     }
     if has(&file, "/__properties_version1.0") {
-        return message(&mut file, data.len(), budget).map(Compound::Message);
+        return message(&mut file, data.len(), allowance).map(Compound::Message);
     }
     Ok(Compound::Unsupported(if has(&file, "/Book") {
         "excel 5.0/95 workbook"
@@ -73,12 +100,17 @@ pub(crate) fn read(data: &[u8], budget: u64) -> Result<Compound, OleError> {
     }))
 }
 
-/// A whole stream. No stream of a compound file is larger than the file itself.
-fn read_stream(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, path: &Path, limit: usize) -> Result<Vec<u8>, OleError> {
+/// A whole stream, or as much of it as its chain of sectors holds, with what broke it
+/// off. No stream of a compound file is larger than the file itself.
+fn read_stream(
+    file: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    path: &Path,
+    limit: usize,
+) -> Result<(Vec<u8>, Option<String>), OleError> {
     let stream = file.open_stream(path).map_err(malformed)?;
     let mut bytes = Vec::new();
-    stream.take(limit as u64).read_to_end(&mut bytes).map_err(malformed)?;
-    Ok(bytes)
+    let fault = stream.take(limit as u64).read_to_end(&mut bytes).err();
+    Ok((bytes, fault.map(|fault| format!("{}: {fault}", path.display()))))
 }
 
 /// Bytes of text or attachments still allowed.
@@ -87,6 +119,15 @@ struct Budget(u64);
 impl Budget {
     fn charge(&mut self, bytes: usize) -> Result<(), OleError> {
         self.0 = self.0.checked_sub(bytes as u64).ok_or(OleError::OverBudget)?;
+        Ok(())
+    }
+
+    /// Charges `count` cells held until their row is written.
+    fn charge_cells(&mut self, count: usize) -> Result<(), OleError> {
+        self.0 = self
+            .0
+            .checked_sub(CELL_COST.saturating_mul(count as u64))
+            .ok_or(OleError::OverBudget)?;
         Ok(())
     }
 }
@@ -123,26 +164,50 @@ struct Record<'a> {
     parts: Vec<&'a [u8]>,
 }
 
-/// The records of a workbook stream, each with its continuations.
-fn records(stream: &[u8]) -> Result<Vec<Record<'_>>, OleError> {
-    let mut out: Vec<Record<'_>> = Vec::new();
-    let mut at = 0;
-    while at + 4 <= stream.len() {
-        let kind = u16_at(stream, at);
-        let len = usize::from(u16_at(stream, at + 2));
-        let data = stream
-            .get(at + 4..at + 4 + len)
-            .ok_or_else(|| malformed("xls record runs past the end of its stream"))?;
-        match out.last_mut() {
-            Some(last) if kind == CONTINUE => last.parts.push(data),
-            _ => out.push(Record {
-                kind,
-                parts: vec![data],
-            }),
+/// The records of a workbook stream, each with its continuations, read one at a time
+/// (30 million empty records, all held at once, took 2 GB: found in review). Ends at
+/// the stream's end, or with an error at a record running past it.
+struct Records<'a> {
+    stream: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Records<'a> {
+    /// The type and data of the record at `self.at`.
+    fn peek(&self) -> Option<Result<(u16, &'a [u8]), OleError>> {
+        if self.at + 4 > self.stream.len() {
+            return None;
         }
-        at += 4 + len;
+        let kind = u16_at(self.stream, self.at);
+        let len = usize::from(u16_at(self.stream, self.at + 2));
+        Some(
+            self.stream
+                .get(self.at + 4..self.at + 4 + len)
+                .map(|data| (kind, data))
+                .ok_or_else(|| malformed("an xls record runs past the end of its stream")),
+        )
     }
-    Ok(out)
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Record<'a>, OleError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (kind, data) = match self.peek()? {
+            Ok(found) => found,
+            Err(error) => {
+                self.at = self.stream.len();
+                return Some(Err(error));
+            }
+        };
+        self.at += 4 + data.len();
+        let mut parts = vec![data];
+        while let Some(Ok((CONTINUE, more))) = self.peek() {
+            self.at += 4 + more.len();
+            parts.push(more);
+        }
+        Some(Ok(Record { kind, parts }))
+    }
 }
 
 fn u16_at(bytes: &[u8], at: usize) -> u16 {
@@ -161,9 +226,15 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(four)
 }
 
-/// The rows of every worksheet of a BIFF8 workbook stream.
-fn workbook(stream: &[u8], budget: u64) -> Result<Compound, OleError> {
-    let mut budget = Budget(budget);
+/// What one cell costs against the budget while it waits for its sheet's end: its
+/// place, value and share of the list (its text is charged when written).
+const CELL_COST: u64 = 48;
+
+/// The rows of every worksheet of a BIFF8 workbook stream. A sheet's rows are written
+/// at its end, and its cells then dropped.
+fn workbook(stream: &[u8], allowance: &Allowance<'_>) -> Result<Compound, OleError> {
+    let mut budget = Budget(allowance.bytes);
+    let separator = allowance.cell_separator;
     let mut shared: Vec<String> = Vec::new();
     let mut sheets = Vec::new();
     let mut cells: Vec<(u16, u16, Cell)> = Vec::new();
@@ -171,7 +242,17 @@ fn workbook(stream: &[u8], budget: u64) -> Result<Compound, OleError> {
     let mut open: Vec<u16> = Vec::new();
     // A formula's string result is in the STRING record after it.
     let mut pending_formula: Option<(u16, u16)> = None;
-    for record in records(stream)? {
+    let mut damage = None;
+    for record in (Records { stream, at: 0 }) {
+        let record = match record {
+            Ok(record) => record,
+            // The rows before the damage are read, and the damage reported.
+            Err(OleError::Malformed(detail)) => {
+                damage = Some(detail);
+                break;
+            }
+            Err(other) => return Err(other),
+        };
         let data = record.parts.first().copied().unwrap_or_default();
         let (row, col) = (u16_at(data, 0), u16_at(data, 2));
         match record.kind {
@@ -185,22 +266,26 @@ fn workbook(stream: &[u8], budget: u64) -> Result<Compound, OleError> {
             SST => shared = shared_strings(&record.parts, &mut budget)?,
             // The guard closes the substream whichever kind it is.
             EOF if open.pop() == Some(WORKSHEET) => {
-                sheets.push(sheet_rows(std::mem::take(&mut cells), &shared, &mut budget)?);
+                sheets.push(sheet_rows(std::mem::take(&mut cells), &shared, separator, &mut budget)?);
             }
             _ => {}
         }
         if open.last() != Some(&WORKSHEET) {
             continue;
         }
-        let value = match record.kind {
-            LABEL_SST => Some(Cell::Shared(u32_at(data, 6))),
-            LABEL => Some(Cell::Text(
-                Continued::new(&record.parts, 6).unicode_string(false, &mut budget)?,
-            )),
-            NUMBER => data
-                .get(6..14)
-                .map(|bits| Cell::Number(f64::from_le_bytes(bits.try_into().unwrap_or_default()))),
-            RK => Some(Cell::Number(rk_number(u32_at(data, 6)))),
+        let held = cells.len();
+        match record.kind {
+            LABEL_SST => cells.push((row, col, Cell::Shared(u32_at(data, 6)))),
+            LABEL => {
+                let text = Continued::new(&record.parts, 6).unicode_string(false, &mut budget)?;
+                cells.push((row, col, Cell::Text(text)));
+            }
+            NUMBER => {
+                if let Some(bits) = data.get(6..14).and_then(|bits| <[u8; 8]>::try_from(bits).ok()) {
+                    cells.push((row, col, Cell::Number(f64::from_le_bytes(bits))));
+                }
+            }
+            RK => cells.push((row, col, Cell::Number(rk_number(u32_at(data, 6))))),
             MUL_RK => {
                 // colFirst, then (xf, rk) pairs, then colLast.
                 let pairs = data.len().saturating_sub(6) / 6;
@@ -208,19 +293,14 @@ fn workbook(stream: &[u8], budget: u64) -> Result<Compound, OleError> {
                     let column = col.saturating_add(index as u16);
                     cells.push((row, column, Cell::Number(rk_number(u32_at(data, 4 + 6 * index + 2)))));
                 }
-                None
             }
             FORMULA => {
                 let result = data.get(6..14).unwrap_or_default();
                 if result.get(6..8) == Some(&[0xFF, 0xFF][..]) {
                     // 0 at the start: a string, written next.
                     pending_formula = (result.first() == Some(&0)).then_some((row, col));
-                    None
-                } else {
-                    result
-                        .try_into()
-                        .ok()
-                        .map(|bits: [u8; 8]| Cell::Number(f64::from_le_bytes(bits)))
+                } else if let Ok(bits) = <[u8; 8]>::try_from(result) {
+                    cells.push((row, col, Cell::Number(f64::from_le_bytes(bits))));
                 }
             }
             STRING => {
@@ -228,19 +308,16 @@ fn workbook(stream: &[u8], budget: u64) -> Result<Compound, OleError> {
                     let text = Continued::new(&record.parts, 0).unicode_string(false, &mut budget)?;
                     cells.push((row, col, Cell::Text(text)));
                 }
-                None
             }
-            _ => None,
-        };
-        if let Some(value) = value {
-            cells.push((row, col, value));
+            _ => {}
         }
+        budget.charge_cells(cells.len() - held)?;
     }
     // A stream cut short keeps the rows read before the cut.
     if !cells.is_empty() {
-        sheets.push(sheet_rows(cells, &shared, &mut budget)?);
+        sheets.push(sheet_rows(cells, &shared, separator, &mut budget)?);
     }
-    Ok(Compound::Workbook(sheets))
+    Ok(Compound::Workbook(Workbook { sheets, damage }))
 }
 
 /// An RK number ([MS-XLS] 2.5.217): 30 bits of an integer or of a double's high
@@ -268,30 +345,39 @@ fn number_text(value: f64) -> String {
     }
 }
 
-/// A sheet's cells as rows of text, in row and column order.
+/// A sheet's cells as rows of text, in row and column order, each row its cells' text
+/// joined by `separator`.
 fn sheet_rows(
     mut cells: Vec<(u16, u16, Cell)>,
     shared: &[String],
+    separator: &str,
     budget: &mut Budget,
-) -> Result<Vec<Vec<String>>, OleError> {
+) -> Result<Vec<String>, OleError> {
     cells.sort_by_key(|(row, col, _)| (*row, *col));
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut rows: Vec<String> = Vec::new();
     let mut current_row = None;
     for (row, _, cell) in cells {
-        let text = match cell {
-            Cell::Shared(index) => shared.get(index as usize).cloned().unwrap_or_default(),
-            Cell::Text(text) => text,
-            Cell::Number(value) => number_text(value),
+        let number;
+        let text = match &cell {
+            Cell::Shared(index) => shared.get(*index as usize).map_or("", String::as_str),
+            Cell::Text(text) => text.as_str(),
+            Cell::Number(value) => {
+                number = number_text(*value);
+                number.as_str()
+            }
         };
         // A string of the table can be referenced by every cell: what rows write is
         // counted, not only what the file holds.
-        budget.charge(text.len() + 3)?;
-        if current_row != Some(row) {
-            current_row = Some(row);
-            rows.push(Vec::new());
-        }
-        if let Some(last) = rows.last_mut() {
-            last.push(text);
+        budget.charge(text.len() + separator.len())?;
+        match rows.last_mut() {
+            Some(last) if current_row == Some(row) => {
+                last.push_str(separator);
+                last.push_str(text);
+            }
+            _ => {
+                current_row = Some(row);
+                rows.push(text.to_string());
+            }
         }
     }
     Ok(rows)
@@ -427,8 +513,12 @@ const HTML_BODY: u16 = 0x1013;
 /// and recipients' names and addresses, the transport headers), grouped by storage so
 /// a recipient's name and address stay together; the HTML body; each attachment.
 /// Messages attached to it are storages inside it and are read the same way.
-fn message(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: usize, budget: u64) -> Result<Message, OleError> {
-    let mut budget = Budget(budget);
+fn message(
+    file: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    limit: usize,
+    allowance: &Allowance<'_>,
+) -> Result<Message, OleError> {
+    let mut budget = Budget(allowance.bytes);
     let streams: Vec<(PathBuf, String)> = file
         .walk()
         .filter(|entry| entry.is_stream())
@@ -437,7 +527,11 @@ fn message(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: usize, budget: u6
     let mut texts: Vec<(PathBuf, String)> = Vec::new();
     let mut html = None;
     let mut attachments: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let mut names: Vec<(PathBuf, String)> = Vec::new();
+    // Each attachment's longest name (the long one when it has one, else the 8.3 one),
+    // by storage: looked up once per attachment (a list searched each time took 115 s
+    // for 20,000 attachments, found in review).
+    let mut names: HashMap<PathBuf, String> = HashMap::new();
+    let mut damage = Vec::new();
     for (path, name) in streams {
         let Some((property, kind)) = property_of(&name) else {
             continue;
@@ -448,7 +542,22 @@ fn message(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: usize, budget: u6
         if !wanted {
             continue;
         }
-        let bytes = read_stream(file, &path, limit)?;
+        if kind == BINARY && property == ATTACH_DATA && attachments.len() as u64 >= allowance.members {
+            return Err(OleError::TooManyMembers);
+        }
+        // A stream whose chain is shorter than its length is read as far as it goes,
+        // and a property that cannot be opened is passed over: the others are read.
+        let bytes = match read_stream(file, &path, limit) {
+            Ok((bytes, fault)) => {
+                damage.extend(fault);
+                bytes
+            }
+            Err(OleError::Malformed(detail)) => {
+                damage.push(format!("{}: {detail}", path.display()));
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
         budget.charge(bytes.len())?;
         match kind {
             UNICODE_STRING | EIGHT_BIT_STRING => {
@@ -463,7 +572,10 @@ fn message(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: usize, budget: u6
                 };
                 let text = text.trim_end_matches('\0').to_string();
                 if matches!(property, ATTACH_LONG_NAME | ATTACH_NAME) {
-                    names.push((storage.clone(), text.clone()));
+                    let known = names.entry(storage.clone()).or_default();
+                    if text.len() > known.len() {
+                        known.clone_from(&text);
+                    }
                 }
                 match texts.last_mut() {
                     Some((last, joined)) if *last == storage => {
@@ -480,13 +592,7 @@ fn message(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: usize, budget: u6
     let attachments = attachments
         .into_iter()
         .map(|(storage, bytes)| {
-            // The long name when the attachment has one, else the 8.3 one.
-            let name = names
-                .iter()
-                .filter(|(at, _)| *at == storage)
-                .map(|(_, name)| name.clone())
-                .max_by_key(String::len)
-                .unwrap_or_else(|| "attachment".to_string());
+            let name = names.remove(&storage).unwrap_or_else(|| "attachment".to_string());
             (name, bytes)
         })
         .collect();
@@ -494,6 +600,7 @@ fn message(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: usize, budget: u6
         texts: texts.into_iter().map(|(_, text)| text).collect(),
         html,
         attachments,
+        damage,
     })
 }
 

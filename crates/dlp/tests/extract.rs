@@ -41,27 +41,41 @@ fn outlook_message(attachment: &[u8]) -> Vec<u8> {
     fn utf16(text: &str) -> Vec<u8> {
         text.encode_utf16().flat_map(u16::to_le_bytes).collect()
     }
+    compound_of(&[
+        ("/__properties_version1.0", &[0; 32]),
+        ("/__substg1.0_0037001F", &utf16("the list")),
+        ("/__substg1.0_1000001F", &utf16("Here it is.")),
+        ("/__recip_version1.0_#00000000/__substg1.0_3001001F", &utf16("Bo Lee")),
+        (
+            "/__recip_version1.0_#00000000/__substg1.0_3003001F",
+            &utf16("bo.lee@example.org"),
+        ),
+        (
+            "/__attach_version1.0_#00000000/__substg1.0_3707001F",
+            &utf16("customers.csv"),
+        ),
+        ("/__attach_version1.0_#00000000/__substg1.0_37010102", attachment),
+    ])
+}
+
+/// A compound file holding `streams` (path, bytes), as Office and Outlook write them.
+fn compound_of(streams: &[(&str, &[u8])]) -> Vec<u8> {
     let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
-    file.create_storage("/__recip_version1.0_#00000000").unwrap();
-    file.create_storage("/__attach_version1.0_#00000000").unwrap();
-    let mut put = |path: &str, bytes: &[u8]| {
+    for (path, bytes) in streams {
+        if let Some((storage, _)) = path.rsplit_once('/').filter(|(storage, _)| !storage.is_empty()) {
+            if !file.exists(storage) {
+                file.create_storage_all(storage).unwrap();
+            }
+        }
         file.create_stream(path).unwrap().write_all(bytes).unwrap();
-    };
-    put("/__properties_version1.0", &[0; 32]);
-    put("/__substg1.0_0037001F", &utf16("the list"));
-    put("/__substg1.0_1000001F", &utf16("Here it is."));
-    put("/__recip_version1.0_#00000000/__substg1.0_3001001F", &utf16("Bo Lee"));
-    put(
-        "/__recip_version1.0_#00000000/__substg1.0_3003001F",
-        &utf16("bo.lee@example.org"),
-    );
-    put(
-        "/__attach_version1.0_#00000000/__substg1.0_3707001F",
-        &utf16("customers.csv"),
-    );
-    put("/__attach_version1.0_#00000000/__substg1.0_37010102", attachment);
+    }
     file.flush().unwrap();
     file.into_inner().into_inner()
+}
+
+/// A BIFF8 record: its type, length and data.
+fn biff(kind: u16, data: &[u8]) -> Vec<u8> {
+    [&kind.to_le_bytes()[..], &(data.len() as u16).to_le_bytes(), data].concat()
 }
 
 fn bzip2_of(bytes: &[u8]) -> Vec<u8> {
@@ -1797,4 +1811,77 @@ fn a_damaged_sqlite_database_keeps_its_whole_pages() {
     damaged[4 * 4096..5 * 4096].fill(0xFF);
     let left = rows(&damaged);
     assert!((500..602).contains(&left), "{left}");
+}
+
+/// A workbook stream that breaks off keeps the rows before the break, and reports it
+/// (found in review: one record past the end lost the whole workbook); a message with
+/// more attachments than the members allowed stops at the limit, before reading them
+/// all (20,000 took 115 s).
+#[test]
+fn a_broken_workbook_keeps_its_rows_and_attachments_stop_at_the_limit() {
+    let worksheet = biff(0x0809, &[0x00, 0x06, 0x10, 0x00, 0, 0, 0, 0]);
+    let label = |row: u16, col: u16, text: &str| {
+        let data = [
+            &row.to_le_bytes()[..],
+            &col.to_le_bytes(),
+            &[0, 0],
+            &(text.len() as u16).to_le_bytes(),
+            &[0],
+            text.as_bytes(),
+        ]
+        .concat();
+        biff(0x0204, &data)
+    };
+    let stream = [
+        worksheet,
+        label(0, 0, "Ana Rossi"),
+        label(0, 1, "ana.rossi@example.com"),
+        // A record claiming 200 bytes with 3 left.
+        [&0x0203u16.to_le_bytes()[..], &200u16.to_le_bytes(), &[1, 2, 3]].concat(),
+    ]
+    .concat();
+    let out = extract(&compound_of(&[("/Workbook", &stream)]), &Limits::default());
+    let rows: Vec<&str> = out
+        .segments
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|(a, b)| &s.text[*a..*b]))
+        .collect();
+    assert_eq!(rows, ["Ana Rossi | ana.rossi@example.com"]);
+    assert!(
+        matches!(&out.uninspectable[..], [UninspectableReason::Malformed { format, .. }] if format == "xls"),
+        "{:?}",
+        out.uninspectable
+    );
+
+    let name = |text: &str| text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let mut streams: Vec<(String, Vec<u8>)> = vec![("/__properties_version1.0".into(), vec![0; 32])];
+    for index in 0..5 {
+        let storage = format!("/__attach_version1.0_#{index:08X}");
+        streams.push((
+            format!("{storage}/__substg1.0_3707001F"),
+            name(&format!("list{index}.csv")),
+        ));
+        streams.push((
+            format!("{storage}/__substg1.0_37010102"),
+            b"name,email\nAna Rossi,ana@x.io\n".to_vec(),
+        ));
+    }
+    let borrowed: Vec<(&str, &[u8])> = streams.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    let message = compound_of(&borrowed);
+    let all = extract(&message, &Limits::default());
+    assert!(all.uninspectable.is_empty(), "{:?}", all.uninspectable);
+    assert!(all.segments.iter().any(|s| s.source.ends_with("list4.csv")));
+    let limits = Limits {
+        max_members: 3,
+        ..Limits::default()
+    };
+    let limited = extract(&message, &limits);
+    assert!(
+        limited
+            .uninspectable
+            .iter()
+            .any(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 3 })),
+        "{:?}",
+        limited.uninspectable
+    );
 }
