@@ -171,6 +171,62 @@ pub fn extract_sent_mail(data: &[u8], limits: &Limits) -> Extraction {
     extract_with_envelope(&[data], limits, false)
 }
 
+/// The body an HTTP message carries before the content codings its `Content-Encoding`
+/// header names (RFC 9110 8.4) were applied: `gzip` (`x-gzip`), `deflate` (zlib-wrapped
+/// or, as some clients send it, raw), `zstd` and `identity`, undone in reverse order
+/// under the expansion bounds of `limits`. A proxy that passed a body it could not
+/// decode would pass what the recipient decodes unread, so an unknown coding, a
+/// malformed or cut-short stream, and a stream that would expand past the bounds are
+/// each an `Err`, never a partly decoded body.
+pub fn decode_content_encoding(
+    data: &[u8],
+    content_encoding: &str,
+    limits: &Limits,
+) -> Result<Vec<u8>, UninspectableReason> {
+    let mut codings = Vec::new();
+    for token in content_encoding.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let coding = match token.to_ascii_lowercase().as_str() {
+            "identity" => continue,
+            "gzip" | "x-gzip" => ContentCoding::Gzip,
+            "deflate" => ContentCoding::Deflate,
+            "zstd" => ContentCoding::Zstd,
+            _ => {
+                // The token is the sender's text: named only when it is a plain short word.
+                let plain = token.len() <= 16 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                return Err(UninspectableReason::Unsupported {
+                    format: format!("content coding {}", if plain { token } else { "(unnamed)" }),
+                });
+            }
+        };
+        codings.push(coding);
+    }
+    let mut extractor = Extractor {
+        envelope_is_content: true,
+        limits: *limits,
+        expanded: 0,
+        work: 0,
+        members: 0,
+        out: Extraction::default(),
+        rows_open: false,
+    };
+    let mut body = data.to_vec();
+    for coding in codings.into_iter().rev() {
+        body = extractor.decode_coding(coding, &body)?;
+        if let Some(fault) = extractor.out.uninspectable.pop() {
+            return Err(fault);
+        }
+    }
+    Ok(body)
+}
+
+/// A content coding [`decode_content_encoding`] undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ContentCoding {
+    Gzip,
+    Deflate,
+    Zstd,
+}
+
 fn extract_with_envelope(parts: &[&[u8]], limits: &Limits, envelope_is_content: bool) -> Extraction {
     let mut extractor = Extractor {
         envelope_is_content,
@@ -403,6 +459,36 @@ impl Extractor {
             bytes,
             skipped: Vec::new(),
         })
+    }
+
+    /// One content coding of an HTTP body undone, bounded like any compressed stream.
+    fn decode_coding(&mut self, coding: ContentCoding, data: &[u8]) -> Result<Vec<u8>, UninspectableReason> {
+        const SOURCE: &str = "the request body";
+        let compressed = data.len() as u64;
+        match coding {
+            ContentCoding::Gzip => self.read_bounded(flate2::read::MultiGzDecoder::new(data), compressed, SOURCE),
+            // RFC 9110 says zlib, but some clients send bare deflate; a zlib header is
+            // two bytes whose big-endian value is a multiple of 31, method 8.
+            ContentCoding::Deflate => match data {
+                [cmf, flg, ..]
+                    if cmf & 0x0F == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0 =>
+                {
+                    self.read_bounded(flate2::read::ZlibDecoder::new(data), compressed, SOURCE)
+                }
+                _ => self.read_bounded(flate2::read::DeflateDecoder::new(data), compressed, SOURCE),
+            },
+            ContentCoding::Zstd => {
+                let decompressed = self.decompress(Compression::Zstd, data, SOURCE)?;
+                // A recipient that keeps the body as sent keeps what skippable frames
+                // hold too, and that was not decoded.
+                if decompressed.hidden_parts(data).next().is_some() {
+                    return Err(UninspectableReason::Unsupported {
+                        format: "zstd content coding with data in skippable frames".into(),
+                    });
+                }
+                Ok(decompressed.bytes)
+            }
+        }
     }
 
     fn extract_any(&mut self, data: &[u8], depth: u32, source: &str) -> Step {

@@ -57,9 +57,9 @@ use serde::{Deserialize, Serialize};
 
 pub use detect::{DetectorKind, Detectors, Finding};
 pub use edm::{CustomerMatch, EdmConfig, EdmIndex, EdmKey, FieldKind, RecordId};
-pub use extract::{Limits, UninspectableReason};
+pub use extract::{decode_content_encoding, Limits, UninspectableReason};
 pub use fingerprint::{FingerprintConfig, FingerprintHit, FingerprintIndex, FingerprintKey};
-pub use policy::{Channel, Employment, Policy, ScanContext, Verdict};
+pub use policy::{Channel, Employment, Enforcement, Policy, ScanContext, Verdict};
 pub use scan::{scan_paths, FileError, FileResult};
 
 /// Detections below this confidence are not reported as findings.
@@ -160,11 +160,31 @@ impl Inspector {
     /// their text is matched and decided on together, so a customer list split over
     /// several parts, each under a threshold, counts whole.
     pub fn inspect_parts(&self, parts: &[&[u8]], context: &ScanContext) -> ScanResult {
+        self.inspect_parts_and_credentials(parts, &[], context)
+    }
+
+    /// [`Inspector::inspect_parts`] of a request that also carries `credentials` (its
+    /// cookies and tokens), read for customer records only: a token sent to the service
+    /// it belongs to is what it is for, and the secret detectors would stop every
+    /// signed-in request, but a customer list put where a token goes is a leak.
+    pub fn inspect_parts_and_credentials(
+        &self,
+        parts: &[&[u8]],
+        credentials: &[&str],
+        context: &ScanContext,
+    ) -> ScanResult {
         let mut extraction = match (context.channel, parts) {
             // A message being sent: its own envelope is not content.
             (policy::Channel::Email, [message]) => extract::extract_sent_mail(message, &self.limits),
             _ => extract::extract_parts(parts, &self.limits),
         };
+        extraction
+            .rereadings
+            .extend(credentials.iter().map(|credential| extract::Segment {
+                text: (*credential).to_string(),
+                rows: Vec::new(),
+                source: "credentials".into(),
+            }));
         let (mut text, mut rows) = edm::join_owned_segments(std::mem::take(&mut extraction.segments));
         // Second readings go last, read for customers only (see `Extraction::rereadings`).
         let read_once = text.len();

@@ -20,6 +20,40 @@ pub enum Verdict {
     Block,
 }
 
+/// What was done with content after its verdict. Where the sender can give a business
+/// justification, only [`Verdict::Block`] stops content; a proxied upload cannot carry
+/// one, so there everything stricter than [`Verdict::Alert`] is stopped too, and the
+/// ledger records what was done, not the verdict alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// The content went on.
+    Released,
+    /// The content was stopped.
+    Stopped,
+}
+
+impl Enforcement {
+    /// What a channel that can ask for a justification does on `verdict`.
+    pub fn with_justification(verdict: Verdict) -> Self {
+        if verdict == Verdict::Block {
+            Enforcement::Stopped
+        } else {
+            Enforcement::Released
+        }
+    }
+
+    /// What a channel that cannot ask for a justification (a proxied upload) does on
+    /// `verdict`.
+    pub fn without_justification(verdict: Verdict) -> Self {
+        if verdict <= Verdict::Alert {
+            Enforcement::Released
+        } else {
+            Enforcement::Stopped
+        }
+    }
+}
+
 /// Where the content is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1885,3 +1885,77 @@ fn a_broken_workbook_keeps_its_rows_and_attachments_stop_at_the_limit() {
         limited.uninspectable
     );
 }
+
+#[test]
+fn content_codings_are_undone_in_reverse_order_of_application() {
+    use dlp::extract::decode_content_encoding;
+    let rows = b"name,email\nAn Tran,an.tran@khach.vn\n".repeat(20);
+    let limits = Limits::default();
+    let deflate = |bytes: &[u8], zlib: bool| {
+        if zlib {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        } else {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("gzip", gzip(&rows)),
+        ("x-gzip", gzip(&rows)),
+        ("deflate", deflate(&rows, true)),
+        ("Deflate", deflate(&rows, false)),
+        ("zstd", zstd_of(&rows)),
+        ("identity", rows.clone()),
+        ("", rows.clone()),
+        // Applied first gzip, then zstd: undone zstd first.
+        ("gzip, zstd", zstd_of(&gzip(&rows))),
+        ("deflate,identity,gzip", gzip(&deflate(&rows, true))),
+    ];
+    for (coding, body) in cases {
+        assert_eq!(
+            decode_content_encoding(&body, coding, &limits).as_deref(),
+            Ok(rows.as_slice()),
+            "{coding:?}"
+        );
+    }
+}
+
+#[test]
+fn content_codings_that_cannot_be_undone_are_uninspectable() {
+    use dlp::extract::decode_content_encoding;
+    let limits = Limits::default();
+    let unsupported = |format: &str| {
+        Err(UninspectableReason::Unsupported {
+            format: format.to_string(),
+        })
+    };
+    assert_eq!(
+        decode_content_encoding(b"x", "br", &limits),
+        unsupported("content coding br")
+    );
+    assert_eq!(
+        decode_content_encoding(b"x", "gzip, <script>", &limits),
+        unsupported("content coding (unnamed)"),
+        "the sender's text is not repeated"
+    );
+    let gzipped = gzip(&b"a,b\n".repeat(1000));
+    let cut = &gzipped[..gzipped.len() / 2];
+    assert!(matches!(
+        decode_content_encoding(cut, "gzip", &limits),
+        Err(UninspectableReason::Malformed { .. })
+    ));
+    assert!(decode_content_encoding(b"plain text, not zstd", "zstd", &limits).is_err());
+    // A bomb stops at the bound, not after inflating.
+    let bomb = gzip(&vec![0u8; 64 << 20]);
+    let small = Limits {
+        max_expanded_bytes: 8 << 20,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        decode_content_encoding(&bomb, "gzip", &small),
+        Err(UninspectableReason::ExpandedSizeExceeded { .. } | UninspectableReason::CompressionRatioExceeded { .. })
+    ));
+}
