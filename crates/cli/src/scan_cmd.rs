@@ -102,7 +102,14 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<u8> {
         match &file.result {
             Ok(result) => {
                 sum.files += 1;
-                gw.record_scan(&actor, &access, &args.channel, result)?;
+                gw.record_scan(
+                    &actor,
+                    &access,
+                    &args.channel,
+                    result,
+                    dlp::Enforcement::with_justification(result.verdict),
+                    &[],
+                )?;
                 match result.verdict {
                     dlp::Verdict::Allow => sum.allow += 1,
                     dlp::Verdict::Alert => sum.alert += 1,

@@ -246,15 +246,22 @@ struct LiveScanner {
 }
 
 impl icap::ContentScanner for LiveScanner {
-    fn scan(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
+    fn scan(
+        &self,
+        parts: &[&[u8]],
+        credentials: &[&str],
+        context: &dlp::ScanContext,
+    ) -> Result<dlp::ScanResult, String> {
         self.gateway.refresh_dlp(&self.engine).map_err(|e| e.to_string())?;
-        Ok(self.engine.inspect_parts(parts, context))
+        Ok(self.engine.inspect_parts_and_credentials(parts, credentials, context))
     }
 }
 
-/// The DLP engine over the vault, following its changes, recording each
-/// upload's verdict in the ledger through the gateway before the proxy
-/// releases it.
+/// The DLP engine over the vault, following its changes, recording the
+/// verdict on every request the proxy hands over in the ledger, through the
+/// gateway, before the proxy releases it: with why a body could not be read,
+/// and for a `CONNECT` the tunnel's destination, since what passes through a
+/// TLS tunnel the proxy does not intercept is never inspected.
 fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpEngine>) -> Arc<dyn icap::Inspector> {
     let proxy = gateway::Actor::Operator { name: "icap".into() };
     let access = gateway::AccessContext::default();
@@ -263,10 +270,24 @@ fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpEngine>) -> 
         gateway: Arc::clone(gateway),
         engine,
     };
-    Arc::new(icap::DlpInspector::new(Arc::new(scanner), move |_, result| {
-        gw.record_scan(&proxy, &access, "upload", result)
-            .map_err(|e| e.to_string())
-    }))
+    Arc::new(icap::DlpInspector::new(
+        Arc::new(scanner),
+        move |upload, result, enforcement| {
+            let mut notes: Vec<String> = upload
+                .unreadable
+                .iter()
+                .map(|unreadable| unreadable.ledger_reason().to_string())
+                .collect();
+            if let Some(destination) = upload.tunnel_destination() {
+                notes.push("not-inspected:tls-tunnel".into());
+                // A host name can be made of customer data too; the ledger holds none.
+                let plain = result.customer_records == 0 && result.findings.is_empty();
+                notes.push(format!("tunnel:{}", if plain { destination } else { "withheld" }));
+            }
+            gw.record_scan(&proxy, &access, "upload", result, enforcement, &notes)
+                .map_err(|e| e.to_string())
+        },
+    ))
 }
 
 /// `custodia people set-password PERSON`: reads the password from standard

@@ -79,14 +79,20 @@ impl DlpEngine {
     /// Inspects with the index as of the last refresh. Callers that must see
     /// the vault's latest changes call [`Gateway::refresh_dlp`] first.
     pub fn inspect(&self, bytes: &[u8], context: &dlp::ScanContext) -> dlp::ScanResult {
-        self.inspect_parts(&[bytes], context)
+        self.inspect_parts_and_credentials(&[bytes], &[], context)
     }
 
-    /// [`dlp::Inspector::inspect_parts`] with the index as of the last refresh.
-    pub fn inspect_parts(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> dlp::ScanResult {
+    /// [`dlp::Inspector::inspect_parts_and_credentials`] with the index as of the
+    /// last refresh.
+    pub fn inspect_parts_and_credentials(
+        &self,
+        parts: &[&[u8]],
+        credentials: &[&str],
+        context: &dlp::ScanContext,
+    ) -> dlp::ScanResult {
         // A poisoned lock means a refresh panicked mid-way; the index is still usable.
         let inspector = self.inspector.read().unwrap_or_else(|p| p.into_inner());
-        inspector.inspect_parts(parts, context)
+        inspector.inspect_parts_and_credentials(parts, credentials, context)
     }
 }
 
@@ -361,18 +367,29 @@ impl Gateway {
         };
         self.refresh_dlp(engine)?;
         let result = engine.inspect(bytes, &dlp::ScanContext { channel, employment });
-        self.record_scan(actor, ctx, channel_name, &result)?;
+        self.record_scan(
+            actor,
+            ctx,
+            channel_name,
+            &result,
+            dlp::Enforcement::with_justification(result.verdict),
+            &[],
+        )?;
         Ok(result)
     }
 
-    /// Records a DLP verdict on outgoing content: counts, customer ids,
-    /// detector names and document ids — never the matched text.
+    /// Records a DLP verdict on outgoing content and what was done with it
+    /// (`deny` when it was stopped): counts, customer ids, detector names,
+    /// document ids and the caller's `notes` (reasons of its own, such as why
+    /// content could not be read) — never the matched text.
     pub fn record_scan(
         &self,
         actor: &Actor,
         ctx: &AccessContext,
         channel: &str,
         result: &dlp::ScanResult,
+        enforcement: dlp::Enforcement,
+        notes: &[String],
     ) -> Result<(), GatewayError> {
         let verdict = serde_json::to_value(result.verdict)
             .ok()
@@ -390,10 +407,9 @@ impl Gateway {
                 .iter()
                 .map(|h| AuditResource::Document(h.doc_id.clone())),
         );
-        let decision = if matches!(result.verdict, dlp::Verdict::Block) {
-            "deny"
-        } else {
-            "allow"
+        let decision = match enforcement {
+            dlp::Enforcement::Stopped => "deny",
+            dlp::Enforcement::Released => "allow",
         };
         let record = AuditRecord {
             time: self.clock.now_ms(),
@@ -403,6 +419,7 @@ impl Gateway {
             decision: decision.into(),
             reasons: std::iter::once(format!("verdict:{verdict}"))
                 .chain(result.rules.iter().cloned())
+                .chain(notes.iter().cloned())
                 .collect(),
             record_count: result.customer_records as u64,
             withheld_count: 0,

@@ -6,22 +6,33 @@
 
 use std::sync::Arc;
 
-use crate::{InspectionOutcome, Inspector, Upload};
+use crate::{InspectionOutcome, Inspector, PartOrigin, Upload};
 
-/// Records one upload's verdict (in custodia: the audit ledger, through the
-/// gateway). An `Err` stops the upload: recorded before released.
-pub type RecordVerdict = dyn Fn(&Upload, &dlp::ScanResult) -> Result<(), String> + Send + Sync;
+/// Records one upload's verdict and what is done with it (in custodia: the audit
+/// ledger, through the gateway). An `Err` stops the upload: recorded before released.
+pub type RecordVerdict = dyn Fn(&Upload, &dlp::ScanResult, dlp::Enforcement) -> Result<(), String> + Send + Sync;
 
-/// What inspects an upload's body parts: a [`dlp::Inspector`], or an engine that
-/// first brings its index up to date (an `Err` stops the upload: fail closed).
+/// What inspects an upload's parts: a [`dlp::Inspector`], or an engine that first
+/// brings its index up to date (an `Err` stops the upload: fail closed).
 pub trait ContentScanner: Send + Sync {
-    /// The verdict on the parts of one upload, taken together.
-    fn scan(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String>;
+    /// The verdict on the parts of one upload and its credentials, taken together
+    /// (see [`dlp::Inspector::inspect_parts_and_credentials`]).
+    fn scan(
+        &self,
+        parts: &[&[u8]],
+        credentials: &[&str],
+        context: &dlp::ScanContext,
+    ) -> Result<dlp::ScanResult, String>;
 }
 
 impl ContentScanner for dlp::Inspector {
-    fn scan(&self, parts: &[&[u8]], context: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
-        Ok(self.inspect_parts(parts, context))
+    fn scan(
+        &self,
+        parts: &[&[u8]],
+        credentials: &[&str],
+        context: &dlp::ScanContext,
+    ) -> Result<dlp::ScanResult, String> {
+        Ok(self.inspect_parts_and_credentials(parts, credentials, context))
     }
 }
 
@@ -36,7 +47,7 @@ impl DlpInspector {
     /// Inspects uploads with `engine`, recording every verdict with `record`.
     pub fn new(
         engine: Arc<dyn ContentScanner>,
-        record: impl Fn(&Upload, &dlp::ScanResult) -> Result<(), String> + Send + Sync + 'static,
+        record: impl Fn(&Upload, &dlp::ScanResult, dlp::Enforcement) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         DlpInspector {
             engine,
@@ -52,14 +63,20 @@ impl Inspector for DlpInspector {
             channel: dlp::Channel::Upload,
             employment: self.employment,
         };
-        if upload.parts.is_empty() {
-            return InspectionOutcome::Allow;
-        }
         // The parts are one upload: a customer list split over several files or
         // fields, each under the block threshold, counts whole (judged part by part,
         // ten files of four customers each passed).
-        let parts: Vec<&[u8]> = upload.parts.iter().map(|part| part.data.as_ref()).collect();
-        let result = match self.engine.scan(&parts, &context) {
+        let (credentials, parts): (Vec<_>, Vec<_>) = upload
+            .parts
+            .iter()
+            .partition(|part| part.origin == PartOrigin::Credentials);
+        let parts: Vec<&[u8]> = parts.iter().map(|part| part.data.as_ref()).collect();
+        let credentials: Vec<String> = credentials
+            .iter()
+            .map(|part| String::from_utf8_lossy(&part.data).into_owned())
+            .collect();
+        let credentials: Vec<&str> = credentials.iter().map(String::as_str).collect();
+        let result = match self.engine.scan(&parts, &credentials, &context) {
             Ok(result) => result,
             Err(_) => {
                 return InspectionOutcome::Block {
@@ -69,20 +86,28 @@ impl Inspector for DlpInspector {
                 }
             }
         };
-        if (self.record)(upload, &result).is_err() {
+        // A proxied upload has no way to ask the user for a reason, and a body the
+        // server could not read is stopped whatever was found in the rest.
+        let enforcement = match upload.unreadable {
+            Some(_) => dlp::Enforcement::Stopped,
+            None => dlp::Enforcement::without_justification(result.verdict),
+        };
+        if (self.record)(upload, &result, enforcement).is_err() {
             return InspectionOutcome::Block {
                 reason: "this upload was stopped because custodia could not record it in its audit ledger; \
                          try again later or contact your security team"
                     .into(),
             };
         }
-        match result.verdict {
-            dlp::Verdict::Allow | dlp::Verdict::Alert => InspectionOutcome::Allow,
-            dlp::Verdict::Block => InspectionOutcome::Block {
+        match (result.verdict, &upload.unreadable) {
+            (dlp::Verdict::Allow | dlp::Verdict::Alert, None) => InspectionOutcome::Allow,
+            (dlp::Verdict::Allow | dlp::Verdict::Alert, Some(unreadable)) => InspectionOutcome::Block {
+                reason: unreadable.to_string(),
+            },
+            (dlp::Verdict::Block, _) => InspectionOutcome::Block {
                 reason: block_reason(&result),
             },
-            // A proxied upload has no way to ask the user for a reason.
-            dlp::Verdict::RequireJustification => InspectionOutcome::Block {
+            (dlp::Verdict::RequireJustification, _) => InspectionOutcome::Block {
                 reason: format!(
                     "{} Uploads like this need a business justification, which a web upload cannot carry; \
                      use the company's approved channel or ask your security team.",
@@ -152,12 +177,14 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, body)| UploadPart {
+                    origin: PartOrigin::Field,
                     field_name: Some(format!("file{i}")),
                     filename: Some(format!("part{i}.txt")),
                     content_type: Some("text/plain".into()),
                     data: bytes::Bytes::from(body.to_string()),
                 })
                 .collect(),
+            unreadable: None,
         }
     }
 
@@ -198,7 +225,7 @@ mod tests {
         let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
         let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = Arc::clone(&recorded);
-        let inspector = DlpInspector::new(engine, move |_, result| {
+        let inspector = DlpInspector::new(engine, move |_, result, _| {
             sink.lock().unwrap().push(result.customer_records);
             Ok(())
         });
@@ -217,7 +244,7 @@ mod tests {
 
     #[test]
     fn a_verdict_that_cannot_be_recorded_stops_the_upload() {
-        let failing = DlpInspector::new(engine(), |_, _| Err("ledger unavailable".into()));
+        let failing = DlpInspector::new(engine(), |_, _, _| Err("ledger unavailable".into()));
         match failing.inspect(&upload("lunch menu")) {
             InspectionOutcome::Block { reason } => {
                 assert!(reason.contains("could not record"), "{reason}");
@@ -225,12 +252,112 @@ mod tests {
             }
             InspectionOutcome::Allow => panic!("an unrecorded upload was released"),
         }
-        let recording = DlpInspector::new(engine(), |_, _| Ok(()));
+        let recording = DlpInspector::new(engine(), |_, _, _| Ok(()));
         assert_eq!(recording.inspect(&upload("lunch menu")), InspectionOutcome::Allow);
         // One customer record is an alert, not a block: it passes, recorded.
         assert_eq!(
             recording.inspect(&upload("write to an.tran@khach.vn")),
             InspectionOutcome::Allow
         );
+    }
+
+    /// An inspector over a policy that sends every upload with one customer record to
+    /// `verdict`, recording what was done with each upload.
+    fn one_customer_is(verdict: dlp::Verdict) -> (DlpInspector, Arc<std::sync::Mutex<Vec<dlp::Enforcement>>>) {
+        let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([1; 32]), dlp::EdmConfig::default());
+        edm.add(
+            "C-1",
+            &[
+                (dlp::FieldKind::Email, "an.tran@khach.vn"),
+                (dlp::FieldKind::Phone, "+84 90 555 0101"),
+            ],
+            Some("VN"),
+        );
+        let fingerprints = dlp::FingerprintIndex::new(
+            &dlp::FingerprintKey::from_bytes([2; 32]),
+            dlp::FingerprintConfig::default(),
+        );
+        let policy = dlp::Policy {
+            rules: vec![dlp::policy::Rule {
+                name: "customer record".into(),
+                channels: vec![],
+                employment: vec![],
+                condition: dlp::policy::Condition::CustomersAtLeast { count: 1 },
+                verdict,
+            }],
+        };
+        let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
+        let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&recorded);
+        let inspector = DlpInspector::new(engine, move |_, _, enforcement| {
+            sink.lock().unwrap().push(enforcement);
+            Ok(())
+        });
+        (inspector, recorded)
+    }
+
+    #[test]
+    fn what_is_recorded_is_what_the_proxy_does() {
+        let row = "an.tran@khach.vn, +84 90 555 0101";
+        let cases = [
+            (dlp::Verdict::Alert, true, dlp::Enforcement::Released),
+            // Stopped by the proxy, since a web upload cannot carry a justification:
+            // recorded as stopped, not as the verdict's "allow with a reason".
+            (dlp::Verdict::RequireJustification, false, dlp::Enforcement::Stopped),
+            (dlp::Verdict::Block, false, dlp::Enforcement::Stopped),
+        ];
+        for (verdict, released, recorded_as) in cases {
+            let (inspector, recorded) = one_customer_is(verdict);
+            let outcome = inspector.inspect(&upload(row));
+            assert_eq!(
+                outcome == InspectionOutcome::Allow,
+                released,
+                "{verdict:?}: {outcome:?}"
+            );
+            assert_eq!(*recorded.lock().unwrap(), vec![recorded_as], "{verdict:?}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_upload_is_recorded_as_stopped() {
+        let (inspector, recorded) = one_customer_is(dlp::Verdict::Alert);
+        let mut unreadable = upload("lunch menu");
+        unreadable.unreadable = Some(crate::Unreadable::MalformedMultipart);
+        match inspector.inspect(&unreadable) {
+            InspectionOutcome::Block { reason } => assert!(reason.contains("malformed"), "{reason}"),
+            InspectionOutcome::Allow => panic!("an unreadable upload was released"),
+        }
+        assert_eq!(*recorded.lock().unwrap(), vec![dlp::Enforcement::Stopped]);
+    }
+
+    #[test]
+    fn credentials_are_read_for_customers_but_not_for_secrets() {
+        let (inspector, _) = one_customer_is(dlp::Verdict::Block);
+        let with_credentials = |text: &str| {
+            let mut request = upload("lunch menu");
+            request.parts.push(UploadPart {
+                origin: PartOrigin::Credentials,
+                field_name: None,
+                filename: None,
+                content_type: None,
+                data: bytes::Bytes::from(text.to_string()),
+            });
+            request
+        };
+        // A customer record where a cookie goes is stopped.
+        assert!(matches!(
+            inspector.inspect(&with_credentials("note\nan.tran@khach.vn, +84 90 555 0101\n")),
+            InspectionOutcome::Block { .. }
+        ));
+        // A token sent as a credential is what it is for, under a policy that stops secrets.
+        let engine = engine();
+        let recording = DlpInspector::new(engine, |_, _, _| Ok(()));
+        let token = "Bearer ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        assert_eq!(recording.inspect(&with_credentials(token)), InspectionOutcome::Allow);
+        // The same token in the body is a secret leaving.
+        assert!(matches!(
+            recording.inspect(&upload(token)),
+            InspectionOutcome::Block { .. }
+        ));
     }
 }

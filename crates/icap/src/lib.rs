@@ -4,10 +4,10 @@
 //! Public API:
 //! - [`serve`] / [`serve_until`]: accept loop on a `tokio::net::TcpListener`.
 //! - [`serve_connection`]: one already-accepted stream (TLS, in-memory tests).
-//! - [`ServerConfig`]: ISTag, service names, preview size, header/body limits, idle
-//!   timeout, connection limit, Options-TTL.
-//! - [`Inspector`], [`Upload`], [`UploadPart`], [`InspectionOutcome`]: the callback seam
-//!   where custodia's DLP engine plugs in.
+//! - [`ServerConfig`]: ISTag, service names, preview size, header/body limits, bounds on
+//!   undoing content codings, idle timeout, connection limit, Options-TTL.
+//! - [`Inspector`], [`Upload`], [`UploadPart`], [`PartOrigin`], [`Unreadable`],
+//!   [`InspectionOutcome`]: the callback seam where custodia's DLP engine plugs in.
 //! - [`DlpInspector`]: that seam filled by the DLP engine, recording each verdict
 //!   before the upload is released.
 //!
@@ -15,11 +15,14 @@
 //! - `OPTIONS` advertises Methods, ISTag, Preview, `Transfer-Preview: *`, `Allow: 204`,
 //!   Max-Connections and Options-TTL.
 //! - `REQMOD` reads the preview, answers `100 Continue` (or decides at once when the
-//!   preview ended with `ieof`), reads the whole body up to `max_body_bytes`, splits
-//!   `multipart/*` bodies into parts (multer) and asks the inspector. Allowed uploads get
+//!   preview ended with `ieof`), reads the whole body up to `max_body_bytes`, undoes its
+//!   `Content-Encoding`, splits `multipart/*` bodies into parts (multer, plus any text
+//!   outside the delimiters), adds the request head's text and credentials as parts, and
+//!   asks the inspector, for every request, with a body or without. Allowed uploads get
 //!   `204` (with `Allow: 204`) or the unchanged message echoed back; blocked ones get an
 //!   ICAP `200` carrying an HTTP `403 Forbidden` HTML page. Oversized bodies, malformed
-//!   multipart bodies and inspector panics are blocked (fail closed).
+//!   multipart bodies, codings that cannot be undone ([`Unreadable`]) and inspector
+//!   panics are blocked (fail closed).
 //! - `RESPMOD` passes responses through unchanged (`204`, or echo without `Allow: 204`).
 //! - Malformed heads, `Encapsulated` values or chunking get ICAP `400` and the connection
 //!   closes; stalls get `408`; unknown services `404`; every response carries ISTag.
@@ -32,5 +35,5 @@ mod wire;
 
 pub use dlp_bridge::{ContentScanner, DlpInspector, RecordVerdict};
 pub use error::{ConfigError, ServeError};
-pub use inspect::{InspectionOutcome, Inspector, Upload, UploadPart, CREDENTIAL_HEADERS};
+pub use inspect::{InspectionOutcome, Inspector, PartOrigin, Unreadable, Upload, UploadPart, CREDENTIAL_HEADERS};
 pub use server::{serve, serve_connection, serve_until, ServerConfig};

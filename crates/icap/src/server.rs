@@ -12,7 +12,10 @@ use tokio::task::JoinSet;
 use tokio::time::timeout;
 
 use crate::error::{ConfigError, RequestError, ServeError};
-use crate::inspect::{sanitize_headers, split_body, InspectionOutcome, Inspector, Upload};
+use crate::inspect::{
+    credentials_part, request_head_part, sanitize_headers, split_body, whole_body, InspectionOutcome, Inspector,
+    Unreadable, Upload,
+};
 use crate::wire::{
     check_http_response, parse_http_request, BodyKind, BodySink, Encapsulated, IcapHead, Method, WireReader,
 };
@@ -46,6 +49,9 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// Largest body inspected; a larger upload is blocked (fail closed).
     pub max_body_bytes: usize,
+    /// Bounds on undoing a body's `Content-Encoding`; a body that would expand past
+    /// them is blocked.
+    pub decoding_limits: dlp::Limits,
     /// A connection with no incoming data for this long is closed (408 mid-request).
     pub idle_timeout: Duration,
     /// Connections served at once (advertised as Max-Connections); more get 503.
@@ -63,6 +69,7 @@ impl Default for ServerConfig {
             preview_bytes: 4096,
             max_header_bytes: 64 * 1024,
             max_body_bytes: 32 * 1024 * 1024,
+            decoding_limits: dlp::Limits::default(),
             idle_timeout: Duration::from_secs(30),
             max_connections: 256,
             options_ttl: Duration::from_secs(3600),
@@ -386,20 +393,21 @@ where
     }
 
     let body = Bytes::from(std::mem::take(&mut sink.kept));
-    let outcome = if too_large {
-        InspectionOutcome::Block {
-            reason: format!(
-                "the upload is larger than {} bytes, the most this proxy can inspect",
-                config.max_body_bytes
-            ),
+    let outcome = match http_request {
+        Some(request) => {
+            // What was kept of an oversized body is not what leaves, so it is not read.
+            let read = if too_large {
+                Err(Unreadable::TooLarge {
+                    limit: config.max_body_bytes,
+                })
+            } else {
+                Ok(body.clone())
+            };
+            inspect(request, read, inspector, config).await
         }
-    } else {
-        match http_request {
-            Some(request) => inspect(request, body.clone(), inspector, config).await,
-            None => InspectionOutcome::Block {
-                reason: "the upload has no request head, so it cannot be inspected".into(),
-            },
-        }
+        None => InspectionOutcome::Block {
+            reason: "the upload has no request head, so it cannot be inspected".into(),
+        },
     };
     Ok(match outcome {
         InspectionOutcome::Block { reason } => (block_response(config, &reason), !read_to_end),
@@ -409,33 +417,80 @@ where
 }
 
 /// Builds the [`Upload`] and runs the inspector off the async threads; fails closed.
+///
+/// Every request reaches the inspector, a body that cannot be read too (so that its
+/// verdict is recorded), but the server blocks that one whatever the answer.
 async fn inspect(
     request: crate::wire::HttpRequestHead,
-    body: Bytes,
+    body: Result<Bytes, Unreadable>,
     inspector: &Arc<dyn Inspector>,
     config: &ServerConfig,
 ) -> InspectionOutcome {
-    let content_type = request
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.clone());
-    let parts = match split_body(content_type.as_deref(), body, config.max_body_bytes).await {
-        Ok(parts) => parts,
-        Err(reason) => return InspectionOutcome::Block { reason },
+    let header = |wanted: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value.clone())
     };
+    let content_type = header("content-type");
+    let (mut parts, unreadable) = match body {
+        Err(unreadable) => (Vec::new(), Some(unreadable)),
+        Ok(body) => match decode(body, header("content-encoding"), config).await {
+            Err((raw, unreadable)) => (vec![whole_body(content_type.as_deref(), raw)], Some(unreadable)),
+            Ok(body) => match split_body(content_type.as_deref(), body.clone()).await {
+                Ok(parts) => (parts, None),
+                Err(unreadable) => (vec![whole_body(content_type.as_deref(), body)], Some(unreadable)),
+            },
+        },
+    };
+    parts.push(request_head_part(&request.target, &request.headers, &parts));
+    parts.extend(credentials_part(&request.headers));
     let upload = Upload {
         method: request.method,
         url: request.target,
         headers: sanitize_headers(request.headers),
         parts,
+        unreadable,
     };
     let inspector = Arc::clone(inspector);
-    tokio::task::spawn_blocking(move || inspector.inspect(&upload))
+    let (outcome, unreadable) = tokio::task::spawn_blocking(move || (inspector.inspect(&upload), upload.unreadable))
         .await
-        .unwrap_or_else(|_| InspectionOutcome::Block {
-            reason: "the upload could not be inspected, so it was stopped".into(),
-        })
+        .unwrap_or_else(|_| {
+            let reason = "the upload could not be inspected, so it was stopped".to_string();
+            (InspectionOutcome::Block { reason }, None)
+        });
+    match (outcome, unreadable) {
+        (InspectionOutcome::Allow, Some(unreadable)) => InspectionOutcome::Block {
+            reason: unreadable.to_string(),
+        },
+        (outcome, _) => outcome,
+    }
+}
+
+/// The body with the codings its `Content-Encoding` names undone (on a blocking
+/// thread: it may expand to the limits' bounds), or the body as sent and why not.
+async fn decode(
+    body: Bytes,
+    content_encoding: Option<String>,
+    config: &ServerConfig,
+) -> Result<Bytes, (Bytes, Unreadable)> {
+    let Some(content_encoding) = content_encoding.filter(|_| !body.is_empty()) else {
+        return Ok(body);
+    };
+    let limits = config.decoding_limits;
+    let raw = body.clone();
+    let decoded = tokio::task::spawn_blocking(move || dlp::decode_content_encoding(&body, &content_encoding, &limits))
+        .await
+        .unwrap_or_else(|_| {
+            Err(dlp::UninspectableReason::Malformed {
+                format: "content coding".into(),
+                detail: "the decoder failed".into(),
+            })
+        });
+    decoded
+        .map(Bytes::from)
+        .map_err(|reason| (raw, Unreadable::ContentEncoding(reason)))
 }
 
 fn parse_preview(value: &[u8]) -> Result<usize, RequestError> {

@@ -313,7 +313,7 @@ async fn multipart_uploads_are_split() {
     )
     .await;
     let seen = server.inspector.seen.lock().unwrap().clone();
-    let parts = &seen.first().unwrap().parts;
+    let parts = seen.first().unwrap().fields();
     assert_eq!(parts.len(), 2, "{parts:?}");
     assert_eq!(parts[0].field_name.as_deref(), Some("note"));
     assert_eq!(parts[1].filename.as_deref(), Some("holiday.csv"));

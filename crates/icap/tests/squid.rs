@@ -420,11 +420,72 @@ async fn squid_blocks_customer_data_uploads() {
     .await;
     assert_eq!(code, 403, "customer export posted as base64 in JSON: {body}");
     assert!(body.contains("6 customer records"), "{body}");
+    // The same rows where form parsers and body scanners do not look: after the
+    // closing multipart delimiter, in the query string, in a header, and compressed
+    // with a Content-Encoding.
+    let epilogue = files.join("epilogue.bin");
+    let mut form = b"--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--XyZ--\r\n".to_vec();
+    form.extend_from_slice(&customer_export);
+    std::fs::write(&epilogue, &form).unwrap();
+    let rows = String::from_utf8_lossy(&customer_export)
+        .lines()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let deflated = files.join("rows.zlib");
+    {
+        use std::io::Write;
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&customer_export).unwrap();
+        std::fs::write(&deflated, encoder.finish().unwrap()).unwrap();
+    }
+    let hidden: [(&str, Vec<String>); 4] = [
+        (
+            "/dlp/epilogue",
+            vec![
+                "-H".into(),
+                "Content-Type: multipart/form-data; boundary=XyZ".into(),
+                "--data-binary".into(),
+                at(&epilogue),
+            ],
+        ),
+        (
+            "/dlp/query",
+            vec![
+                "-G".into(),
+                "--data-urlencode".into(),
+                format!("d@{}", export.display()),
+            ],
+        ),
+        ("/dlp/header", vec!["-H".into(), format!("X-Note: {rows}")]),
+        (
+            "/dlp/deflate",
+            vec![
+                "-H".into(),
+                "Content-Encoding: deflate".into(),
+                "-H".into(),
+                "Content-Type: text/csv".into(),
+                "--data-binary".into(),
+                at(&deflated),
+            ],
+        ),
+    ];
+    for (path, args) in &hidden {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, body) = curl(http_port, &url(path), &args).await;
+        assert_eq!(code, 403, "{path}: {body}");
+        assert!(body.contains("6 customer records"), "{path}: {body}");
+    }
+    let verdicts: Vec<dlp::Verdict> = dlp_verdicts.lock().unwrap().iter().map(|(_, v, _)| *v).collect();
     assert_eq!(
-        *dlp_verdicts.lock().unwrap(),
+        verdicts,
         vec![
             dlp::Verdict::Block,
             dlp::Verdict::Allow,
+            dlp::Verdict::Block,
+            dlp::Verdict::Block,
+            dlp::Verdict::Block,
+            dlp::Verdict::Block,
             dlp::Verdict::Block,
             dlp::Verdict::Block
         ],
@@ -448,8 +509,15 @@ async fn squid_blocks_customer_data_uploads() {
         "/dlp/form-export",
         "/dlp/form-paste",
         "/dlp/json-upload",
+        "/dlp/epilogue",
+        "/dlp/query",
+        "/dlp/header",
+        "/dlp/deflate",
     ] {
-        assert!(!paths.contains(&blocked), "{blocked} reached the target: {paths:?}");
+        assert!(
+            !paths.iter().any(|path| path.split('?').next() == Some(blocked)),
+            "{blocked} reached the target: {paths:?}"
+        );
     }
     let clean_seen = seen_paths
         .iter()
@@ -467,7 +535,7 @@ async fn squid_blocks_customer_data_uploads() {
         .iter()
         .find(|u| u.url.ends_with("/form-clean"))
         .expect("the multipart upload was inspected");
-    let filenames: Vec<Option<&str>> = form.parts.iter().map(|p| p.filename.as_deref()).collect();
+    let filenames: Vec<Option<&str>> = form.fields().iter().map(|p| p.filename.as_deref()).collect();
     assert_eq!(
         filenames,
         vec![None, Some("notes.txt")],

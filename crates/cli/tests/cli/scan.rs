@@ -225,6 +225,29 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
     let passed = exchange("Agenda: quarterly planning, nothing attached.\n");
     assert!(passed.starts_with("ICAP/1.0 20"), "{passed}");
     assert!(!passed.contains("HTTP/1.1 403"), "{passed}");
+    // Two customers: the policy asks a justification, which a web upload cannot
+    // carry, so the proxy stops it.
+    let two: String = leak.lines().take(3).map(|line| format!("{line}\n")).collect();
+    let justify = exchange(&two);
+    assert!(justify.contains("HTTP/1.1 403"), "{justify}");
+    // An HTTPS upload without TLS interception: only the tunnel is seen.
+    let connect = "CONNECT files.example:443 HTTP/1.1\r\nHost: files.example:443\r\n\r\n";
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let request = format!(
+        "REQMOD icap://127.0.0.1:{port}/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\nConnection: close\r\nEncapsulated: req-hdr=0, null-body={}\r\n\r\n{connect}",
+        connect.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut tunnel = Vec::new();
+    let _ = stream.read_to_end(&mut tunnel);
+    assert!(
+        tunnel.starts_with(b"ICAP/1.0 204"),
+        "{}",
+        String::from_utf8_lossy(&tunnel)
+    );
     drop(server);
 
     // Both verdicts are in the ledger, with ids and counts but no values.
@@ -237,8 +260,15 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
         .filter(|e| e["action"] == "dlp.scan.upload")
         .cloned()
         .collect();
-    assert_eq!(scans.len(), 2, "{}", audit.stdout);
+    assert_eq!(scans.len(), 4, "{}", audit.stdout);
     assert_eq!(scans[0]["decision"], "deny", "{}", scans[0]);
     assert_eq!(scans[1]["decision"], "allow", "{}", scans[1]);
+    // What the proxy stopped is a deny, whatever the verdict's name.
+    assert_eq!(scans[2]["decision"], "deny", "{}", scans[2]);
+    assert_eq!(scans[2]["policies"][0], "verdict:require_justification", "{}", scans[2]);
+    assert_eq!(scans[3]["decision"], "allow", "{}", scans[3]);
+    let reasons = scans[3]["policies"].to_string();
+    assert!(reasons.contains("tunnel:files.example:443"), "{reasons}");
+    assert!(reasons.contains("not-inspected:tls-tunnel"), "{reasons}");
     assert!(!audit.stdout.contains("dong-a.example"));
 }

@@ -28,11 +28,23 @@ pub struct SeenUpload {
     pub url: String,
     pub header_names: Vec<String>,
     pub parts: Vec<SeenPart>,
+    pub unreadable: Option<icap::Unreadable>,
+}
+
+impl SeenUpload {
+    /// The parts that were multipart fields.
+    pub fn fields(&self) -> Vec<&SeenPart> {
+        self.parts
+            .iter()
+            .filter(|part| part.origin == icap::PartOrigin::Field)
+            .collect()
+    }
 }
 
 /// Metadata of one inspected part (no bytes kept).
 #[derive(Debug, Clone)]
 pub struct SeenPart {
+    pub origin: icap::PartOrigin,
     pub field_name: Option<String>,
     pub filename: Option<String>,
     pub content_type: Option<String>,
@@ -53,12 +65,14 @@ impl Inspector for MarkerInspector {
                 .parts
                 .iter()
                 .map(|p| SeenPart {
+                    origin: p.origin,
                     field_name: p.field_name.clone(),
                     filename: p.filename.clone(),
                     content_type: p.content_type.clone(),
                     len: p.data.len(),
                 })
                 .collect(),
+            unreadable: upload.unreadable.clone(),
         });
         if upload.parts.iter().any(|p| contains(&p.data, PANIC_TRIGGER)) {
             panic!("test inspector asked to panic");
@@ -112,9 +126,12 @@ pub async fn start_inspector(
     (addr, task)
 }
 
+/// One recorded DLP verdict: the request's method, the verdict, what was done.
+pub type Recorded = (String, dlp::Verdict, dlp::Enforcement);
+
 /// The real DLP engine over six customers, and the CSV export of them that
 /// it must stop (five or more customer records leaving is a block).
-pub fn dlp_engine_and_export() -> (icap::DlpInspector, Arc<Mutex<Vec<dlp::Verdict>>>, Vec<u8>) {
+pub fn dlp_engine_and_export() -> (icap::DlpInspector, Arc<Mutex<Vec<Recorded>>>, Vec<u8>) {
     let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([7; 32]), dlp::EdmConfig::default());
     let mut csv = b"name,email,phone\n".to_vec();
     for i in 0..6 {
@@ -142,10 +159,12 @@ pub fn dlp_engine_and_export() -> (icap::DlpInspector, Arc<Mutex<Vec<dlp::Verdic
         dlp::Limits::default(),
     )
     .unwrap();
-    let recorded: Arc<Mutex<Vec<dlp::Verdict>>> = Arc::default();
+    let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
     let sink = Arc::clone(&recorded);
-    let inspector = icap::DlpInspector::new(Arc::new(engine), move |_, result| {
-        sink.lock().unwrap().push(result.verdict);
+    let inspector = icap::DlpInspector::new(Arc::new(engine), move |upload, result, enforcement| {
+        sink.lock()
+            .unwrap()
+            .push((upload.method.clone(), result.verdict, enforcement));
         Ok(())
     });
     (inspector, recorded, csv)
