@@ -73,8 +73,12 @@ pub enum PeopleCmd {
     List,
     /// Show one person.
     Show { id: String },
-    /// Set a person's password for the HTTP API (read from standard input).
+    /// Set a person's password for the HTTP API (read from standard input); every
+    /// session and API token they held ends.
     SetPassword { id: String },
+    /// End every session and API token a person holds (recorded in the ledger).
+    /// Setting a person departed does this too.
+    RevokeSessions { id: String },
     /// Record an HR signal: a person gave notice (departing) or left (departed).
     SetStatus {
         id: String,
@@ -325,6 +329,16 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
             )?;
         }
         PeopleCmd::SetPassword { .. } => {}
+        PeopleCmd::RevokeSessions { id } => {
+            let person = PersonId(id);
+            gw.authorize_sessions_revoke(&actor, &access, &person)?;
+            let now = model::Clock::now_ms(&model::SystemClock);
+            server::revoke_person_sessions(ctx.open_store()?.as_ref(), &person, now)?;
+            if ctx.json {
+                return output::json(&serde_json::json!({"revoked": person.0}));
+            }
+            outln!("Every session and API token of {person} has ended.");
+        }
         PeopleCmd::SetStatus {
             id,
             status,

@@ -300,7 +300,7 @@ impl Client {
         Self::json(self.request(Method::DELETE, &format!("/v1/auth/sessions/{id}"))).await
     }
 
-    /// Changes the caller's own password; their other sessions end.
+    /// Changes the caller's own password; their other sessions and all their API tokens end.
     pub async fn change_password(&self, person: &str, current: &str, new: &str) -> Result<Value, ClientError> {
         Self::json(
             self.request(Method::POST, &format!("/v1/people/{person}/password"))
@@ -429,6 +429,11 @@ impl Client {
         let body = serde_json::json!({ "status": status });
         self.send_json(Method::POST, &format!("/v1/people/{id}/status"), &body)
             .await
+    }
+
+    /// Ends every session and API token of a person (an admin's action).
+    pub async fn revoke_person_sessions(&self, id: &str) -> Result<Value, ClientError> {
+        Self::json(self.request(Method::DELETE, &format!("/v1/people/{id}/sessions"))).await
     }
 
     pub async fn policy(&self) -> Result<Value, ClientError> {

@@ -33,12 +33,13 @@ impl Gateway {
                 }
             }
         }
-        self.store.upsert_teams(teams)?;
-        self.store.upsert_people(people)?;
+        // Recorded first, as a status change is: an import may mark people departed.
         self.record(
             &AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx)
                 .with_count(people.len() as u64),
         )?;
+        self.store.upsert_teams(teams)?;
+        self.store.upsert_people(people)?;
         Ok(())
     }
 
@@ -100,5 +101,27 @@ impl Gateway {
         self.record(&record)?;
         self.store.upsert_people(std::slice::from_ref(&person))?;
         Ok(person)
+    }
+
+    /// Authorizes ending every session and API token `id` holds and records
+    /// it; the caller, which holds the authentication store, then revokes
+    /// them. Recorded first: a revocation must be in the ledger before it
+    /// takes effect, like any admin action.
+    pub fn authorize_sessions_revoke(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        id: &PersonId,
+    ) -> Result<(), GatewayError> {
+        self.authorize_admin(actor, Action::SessionsRevoke, ctx)?;
+        if self.store.get_person(id)?.is_none() {
+            return Err(GatewayError::NotFound {
+                kind: "person",
+                id: id.to_string(),
+            });
+        }
+        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::SessionsRevoke, ctx).with_count(1);
+        record.resources = vec![AuditResource::Person(id.to_string())];
+        self.record(&record)
     }
 }

@@ -96,19 +96,32 @@ fn verify_password(phc: &str, password: &str) -> bool {
 }
 
 /// Sets a person's password (Argon2id); the operator's bootstrap path,
-/// called by the CLI. The person must exist in the store.
+/// called by the CLI. The person must exist in the store. Every session and
+/// API token they held ends.
 pub fn set_password(store: &dyn AuthBackend, person: &PersonId, password: &str) -> Result<(), PasswordError> {
     if store.get_person(person)?.is_none() {
         return Err(PasswordError::UnknownPerson(person.to_string()));
     }
-    let phc = hash_password(password)?;
-    store.set_credential(person, &phc)?;
+    install_password(store, person, &hash_password(password)?, None)
+}
+
+/// Stores a password hash and ends every session of the person but
+/// `keep_session`, and all their API tokens: whoever knew the old password,
+/// or took a credential while it was in force, is logged out.
+fn install_password(
+    store: &dyn AuthBackend,
+    person: &PersonId,
+    phc: &str,
+    keep_session: Option<&str>,
+) -> Result<(), PasswordError> {
+    store.set_credential(person, phc)?;
+    store.revoke_credentials(person, keep_session)?;
     store.clear_login_failures(person)?;
     Ok(())
 }
 
-/// Ends every session `person` holds now (e.g. when they leave): they fail
-/// at their next request.
+/// Ends every session and API token `person` holds now: they fail at their
+/// next request. Ledger first: see [`Gateway::authorize_sessions_revoke`].
 pub fn revoke_person_sessions(
     store: &dyn AuthStore,
     person: &PersonId,
@@ -504,15 +517,28 @@ fn wrong_credentials() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "wrong person or password")
 }
 
-/// How long a person must still wait after failed logins, if at all.
-pub(crate) fn person_wait_ms(
-    auth: &dyn AuthBackend,
-    person: &PersonId,
-    now: UnixMillis,
-) -> Result<Option<i64>, ApiError> {
-    let f = auth.login_failures(person)?;
-    let wait = backoff_ms(f.count, FREE_FAILURES) - (now - f.last_ms);
-    Ok((wait > 0).then_some(wait))
+/// Readings of a name's failures before an attempt that keeps losing the
+/// race to count itself is refused as throttled.
+const COUNT_TRIES: usize = 4;
+
+/// Counts an attempt under `name` (a person's id, or any name a login was
+/// tried with) before its password or code is checked, and refuses it while
+/// the backoff lasts; returns the wait when refused. Counting first and
+/// atomically is what holds a burst of parallel attempts to the backoff's
+/// allowance; a success clears the count. Every name is counted alike, so
+/// throttling does not tell who has a password.
+pub(crate) fn count_attempt(auth: &dyn AuthBackend, name: &PersonId, now: UnixMillis) -> Result<Option<i64>, ApiError> {
+    for _ in 0..COUNT_TRIES {
+        let seen = auth.login_failures(name)?;
+        let wait = backoff_ms(seen.count, FREE_FAILURES) - (now - seen.last_ms);
+        if wait > 0 {
+            return Ok(Some(wait));
+        }
+        if auth.count_login_attempt(name, seen, now)? {
+            return Ok(None);
+        }
+    }
+    Ok(Some(backoff_ms(FREE_FAILURES, FREE_FAILURES)))
 }
 
 pub(crate) fn throttled(wait_ms: i64, what: &str) -> ApiError {
@@ -553,15 +579,13 @@ fn check_login(
     now: UnixMillis,
 ) -> Result<Result<Accepted, Refusal>, ApiError> {
     let by_address = auth.address_failures(address)?;
-    let by_person = auth.login_failures(person)?;
     let wait_address = backoff_ms(by_address.count, FREE_ADDRESS_FAILURES) - (now - by_address.last_ms);
-    let wait_person = backoff_ms(by_person.count, FREE_FAILURES) - (now - by_person.last_ms);
-    if wait_person > 0 || wait_address > 0 {
-        let error = if wait_person >= wait_address {
-            throttled(wait_person, "person")
-        } else {
-            throttled(wait_address, "address")
-        };
+    let wait = if wait_address > 0 {
+        Some(throttled(wait_address, "address"))
+    } else {
+        count_attempt(auth, person, now)?.map(|w| throttled(w, "person"))
+    };
+    if let Some(error) = wait {
         return Ok(Err(Refusal {
             error,
             reason: "throttled",
@@ -571,10 +595,9 @@ fn check_login(
         .get_person(person)?
         .is_some_and(|p| p.status != EmploymentStatus::Departed);
     let phc = auth.credential(person)?;
+    // The person's count has this attempt already; the address's is counted
+    // on failure only, since an office behind NAT logs in from one address.
     let fail = |error: ApiError, reason: &'static str| -> Result<Result<Accepted, Refusal>, ApiError> {
-        if phc.is_some() {
-            auth.record_login_failure(person, now)?;
-        }
         auth.record_address_failure(address, now, now - ADDRESS_WINDOW_MS)?;
         Ok(Err(Refusal { error, reason }))
     };
@@ -826,37 +849,56 @@ pub(crate) async fn change_password(
     }
     let auth = state.auth.clone();
     let gateway = Arc::clone(&state.gateway);
+    let now = state.clock.now_ms();
     blocking(move || -> Result<_, ApiError> {
         let session_id = caller.session_id()?;
-        let current = auth.credential(&caller.person)?;
+        let person = &caller.person;
+        // Throttled as logins are, on the same count: a stolen session must
+        // not guess the current password any faster than the login route.
+        if let Some(wait) = count_attempt(auth.as_ref(), person, now)? {
+            record_denial(&gateway, "password_change", Some(person), &caller.access, "throttled");
+            return Err(throttled(wait, "person"));
+        }
+        let current = auth.credential(person)?;
         if !current.is_some_and(|phc| verify_password(&phc, &body.current_password)) {
             record_denial(
                 &gateway,
                 "password_change",
-                Some(&caller.person),
+                Some(person),
                 &caller.access,
                 "wrong-password",
             );
             return Err(wrong_credentials());
         }
-        set_password(auth.as_ref(), &caller.person, &body.new_password).map_err(|e| match e {
+        // The current password is proven: a new one refused as too short is no guess.
+        auth.clear_login_failures(person)?;
+        let phc = hash_password(&body.new_password).map_err(|e| match e {
             PasswordError::Length { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
             other => ApiError::internal(&other),
         })?;
-        // Other sessions end: whoever knew the old password is logged out.
-        for s in auth.sessions_of(&caller.person)? {
-            if s.id != session_id {
-                auth.revoke_session(&s.id)?;
-            }
-        }
-        gateway.record_auth_event(
-            "password_change",
-            Some(&caller.person),
-            &caller.access,
-            true,
-            "own-password",
-        )?;
+        gateway.record_auth_event("password_change", Some(person), &caller.access, true, "own-password")?;
+        install_password(auth.as_ref(), person, &phc, Some(session_id)).map_err(|e| ApiError::internal(&e))?;
         Ok(Json(serde_json::json!({"changed": true})))
+    })
+    .await
+}
+
+/// `DELETE /v1/people/{id}/sessions`: an admin ends every session and API
+/// token of a person (policy action `sessions.revoke`), recorded first.
+pub(crate) async fn revoke_person(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Path(id) = id?;
+    let auth = state.auth.clone();
+    let gateway = Arc::clone(&state.gateway);
+    let now = state.clock.now_ms();
+    blocking(move || -> Result<_, ApiError> {
+        let person = PersonId(id);
+        gateway.authorize_sessions_revoke(&caller.actor(), &caller.access, &person)?;
+        revoke_person_sessions(auth.as_ref(), &person, now)?;
+        Ok(Json(serde_json::json!({"revoked": person.0})))
     })
     .await
 }

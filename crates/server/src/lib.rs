@@ -213,6 +213,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/people"),
     ("GET", "/v1/people/{id}"),
     ("POST", "/v1/people/{id}/status"),
+    ("DELETE", "/v1/people/{id}/sessions"),
     ("GET", "/v1/policy"),
     ("PUT", "/v1/policy"),
     ("POST", "/v1/policy/validate"),
@@ -303,6 +304,7 @@ fn endpoint(method: &str, path: &str) -> Option<Endpoint> {
         ("GET", "/v1/people") => Endpoint::Data(get(manage::people)),
         ("GET", "/v1/people/{id}") => Endpoint::Data(get(manage::person)),
         ("POST", "/v1/people/{id}/status") => Endpoint::Data(post(manage::set_status)),
+        ("DELETE", "/v1/people/{id}/sessions") => Endpoint::Session(delete(auth::revoke_person)),
         ("GET", "/v1/policy") => Endpoint::Data(get(manage::get_policy)),
         ("PUT", "/v1/policy") => Endpoint::Data(put(manage::put_policy)),
         ("POST", "/v1/policy/validate") => Endpoint::Data(post(manage::validate_policy)),
@@ -555,8 +557,11 @@ mod tests {
             ]
             .iter()
             .any(|p| path.starts_with(p))
-                // A person's own password is authentication, not data.
-                && !path.ends_with("/password");
+                // A person's own password is authentication, not data; so are a
+                // person's sessions, whose revocation the gateway authorizes and
+                // records before the auth store ends them.
+                && !path.ends_with("/password")
+                && !path.ends_with("/sessions");
             assert_eq!(kind == Some(RouteKind::Data), is_data, "{method} {path}: {kind:?}");
             // A session route that skips the gateway must be exempted, with a reason.
             let exempt = GATEWAY_EXEMPT

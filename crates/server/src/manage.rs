@@ -377,7 +377,8 @@ fn check_date(what: &str, d: Option<String>) -> Result<Option<String>, ApiError>
     }
 }
 
-/// Changes a person's employment status (HR); applies at their next request.
+/// Changes a person's employment status (HR); applies at their next request. Departed
+/// also ends every session and API token they hold, for good.
 #[utoipa::path(post, path = "/v1/people/{id}/status", request_body = StatusChange, tag = "people",
     params(("id" = String, Path, description = "person id")),
     responses((status = 200, description = "the person, changed"),

@@ -317,10 +317,6 @@ pub(crate) async fn step_up(
     blocking(move || {
         let session = caller.session_id()?;
         let person = &caller.person;
-        if let Some(wait) = crate::auth::person_wait_ms(auth.as_ref(), person, now)? {
-            record_denial(&gateway, "mfa", Some(person), &caller.access, "throttled");
-            return Err(crate::auth::throttled(wait, "person"));
-        }
         let totp = open_totp(&gateway, auth.as_ref(), person)?;
         if totp.secret.is_none() {
             return Err(ApiError::new(
@@ -328,6 +324,10 @@ pub(crate) async fn step_up(
                 "not_enrolled",
                 "you have no second factor yet; enroll with POST /v1/auth/totp/enroll",
             ));
+        }
+        if let Some(wait) = crate::auth::count_attempt(auth.as_ref(), person, now)? {
+            record_denial(&gateway, "mfa", Some(person), &caller.access, "throttled");
+            return Err(crate::auth::throttled(wait, "person"));
         }
         let factor = verify_second_factor(
             auth.as_ref(),
@@ -338,7 +338,6 @@ pub(crate) async fn step_up(
             now,
         )?;
         let Some(factor) = factor else {
-            auth.record_login_failure(person, now)?;
             record_denial(&gateway, "mfa", Some(person), &caller.access, "wrong-code");
             return Err(wrong_code(StatusCode::UNPROCESSABLE_ENTITY));
         };

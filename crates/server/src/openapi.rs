@@ -100,8 +100,16 @@ const OTHER_ROUTES: &[(HttpMethod, &str, &str, &str, &str)] = &[
         HttpMethod::Post,
         "/v1/people/{id}/password",
         "auth",
-        "changes the caller's own password",
-        "changed; other sessions end",
+        "changes the caller's own password; wrong current passwords are throttled as failed logins are",
+        "changed; the caller's other sessions and all their API tokens end",
+    ),
+    (
+        HttpMethod::Delete,
+        "/v1/people/{id}/sessions",
+        "people",
+        "ends every session and API token of a person (policy action sessions.revoke); recorded in the \
+         ledger first. Marking a person departed or changing a password does this too",
+        "{\"revoked\": id}",
     ),
     (
         HttpMethod::Post,

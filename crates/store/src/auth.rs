@@ -187,9 +187,18 @@ pub trait AuthStore: Send + Sync {
     /// Invalidates every session of `person` created at or before `at`.
     fn revoke_sessions_before(&self, person: &PersonId, at: UnixMillis) -> Result<()>;
 
+    /// Revokes every session of `person` but `keep_session`, and every API
+    /// token of theirs, in one transaction.
+    fn revoke_credentials(&self, person: &PersonId, keep_session: Option<&str>) -> Result<()>;
+
+    /// Failed login attempts under a name, which need not be a person's.
     fn login_failures(&self, person: &PersonId) -> Result<LoginFailures>;
-    /// Counts one more failed login at `at`.
-    fn record_login_failure(&self, person: &PersonId, at: UnixMillis) -> Result<LoginFailures>;
+    /// Counts one more attempt under `person` at `at`, but only while their
+    /// failures are still `seen` (as [`AuthStore::login_failures`] read them);
+    /// returns whether it counted. Of attempts that read the same count,
+    /// exactly one is counted, so a burst checked against one reading cannot
+    /// all go on to a password check.
+    fn count_login_attempt(&self, person: &PersonId, seen: LoginFailures, at: UnixMillis) -> Result<bool>;
     fn clear_login_failures(&self, person: &PersonId) -> Result<()>;
 
     /// Failed logins from one source address, for throttling.

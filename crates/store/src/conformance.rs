@@ -439,10 +439,14 @@ pub fn revocation_epoch_and_login_failures(store: &dyn AuthStore) {
     );
     assert_eq!(store.sessions_valid_after(&PersonId("p-2".into())).unwrap(), 0);
     assert_eq!(store.login_failures(&p).unwrap(), LoginFailures::default());
-    store.record_login_failure(&p, 10).unwrap();
-    let f = store.record_login_failure(&p, 20).unwrap();
-    assert_eq!(f, LoginFailures { count: 2, last_ms: 20 });
-    assert_eq!(store.login_failures(&p).unwrap(), f);
+    assert!(store.count_login_attempt(&p, LoginFailures::default(), 10).unwrap());
+    let one = LoginFailures { count: 1, last_ms: 10 };
+    assert_eq!(store.login_failures(&p).unwrap(), one);
+    assert!(store.count_login_attempt(&p, one, 20).unwrap());
+    assert_eq!(
+        store.login_failures(&p).unwrap(),
+        LoginFailures { count: 2, last_ms: 20 }
+    );
     store.clear_login_failures(&p).unwrap();
     assert_eq!(store.login_failures(&p).unwrap().count, 0);
     assert_eq!(
@@ -450,6 +454,98 @@ pub fn revocation_epoch_and_login_failures(store: &dyn AuthStore) {
         500,
         "clearing failures keeps the epoch"
     );
+}
+
+/// Attempts that read the same count are counted once: the others must read
+/// again, and see the count the first one left.
+pub fn login_attempts_count_once_per_reading(store: &dyn AuthStore) {
+    let p = PersonId("nobody-by-this-name".into());
+    let seen = store.login_failures(&p).unwrap();
+    assert!(store.count_login_attempt(&p, seen, 10).unwrap());
+    assert!(
+        !store.count_login_attempt(&p, seen, 11).unwrap(),
+        "a second attempt on the same reading of a new name"
+    );
+    let seen = store.login_failures(&p).unwrap();
+    assert_eq!(seen, LoginFailures { count: 1, last_ms: 10 });
+    assert!(store.count_login_attempt(&p, seen, 12).unwrap());
+    assert!(!store.count_login_attempt(&p, seen, 13).unwrap());
+    assert_eq!(store.login_failures(&p).unwrap().count, 2);
+    store.clear_login_failures(&p).unwrap();
+    let cleared = store.login_failures(&p).unwrap();
+    assert!(store.count_login_attempt(&p, cleared, 14).unwrap());
+    assert!(!store.count_login_attempt(&p, cleared, 15).unwrap());
+    assert_eq!(
+        store.login_failures(&p).unwrap(),
+        LoginFailures { count: 1, last_ms: 14 }
+    );
+}
+
+fn sample_token(id: &str, person: &str, hash: u8) -> ApiTokenRecord {
+    ApiTokenRecord {
+        id: id.into(),
+        token_hash: [hash; 32],
+        person: PersonId(person.into()),
+        name: "ci".into(),
+        scopes: vec!["read".into()],
+        created_ms: 10,
+        expires_ms: 1_000,
+        revoked: false,
+    }
+}
+
+/// Which of these sessions and tokens are revoked, in order.
+fn revoked(store: &dyn AuthStore, sessions: &[&SessionRecord], tokens: &[&ApiTokenRecord]) -> Vec<bool> {
+    let s = sessions
+        .iter()
+        .map(|s| store.session_by_token(&s.token_hash).unwrap().unwrap().revoked);
+    let t = tokens
+        .iter()
+        .map(|t| store.api_token_by_hash(&t.token_hash).unwrap().unwrap().revoked);
+    s.chain(t).collect()
+}
+
+pub fn revoking_credentials_keeps_only_the_named_session(store: &dyn AuthStore) {
+    let (a, b) = (sample_session("s-a", "p-1", 10), sample_session("s-b", "p-1", 20));
+    let other = sample_session("s-other", "p-2", 10);
+    let (t, other_t) = (sample_token("t-a", "p-1", 201), sample_token("t-other", "p-2", 202));
+    for s in [&a, &b, &other] {
+        store.insert_session(s).unwrap();
+    }
+    store.insert_api_token(&t).unwrap();
+    store.insert_api_token(&other_t).unwrap();
+    store.revoke_credentials(&a.person, Some("s-b")).unwrap();
+    assert_eq!(
+        revoked(store, &[&a, &b, &other], &[&t, &other_t]),
+        [true, false, false, true, false]
+    );
+    store.revoke_credentials(&a.person, None).unwrap();
+    assert_eq!(
+        revoked(store, &[&a, &b, &other], &[&t, &other_t]),
+        [true, true, false, true, false]
+    );
+}
+
+/// Writing a person as departed revokes what they hold, so that a later
+/// change of status does not bring it back; other statuses revoke nothing.
+pub fn writing_a_person_departed_revokes_their_credentials<S: Store + AuthStore>(store: &S) {
+    let mut leaver = sample_person("p-1", Role::SalesRep);
+    let stays = sample_person("p-2", Role::SalesRep);
+    store.upsert_people(&[leaver.clone(), stays.clone()]).unwrap();
+    let (s1, s2) = (sample_session("s-1", "p-1", 10), sample_session("s-2", "p-2", 10));
+    let (t1, t2) = (sample_token("t-1", "p-1", 211), sample_token("t-2", "p-2", 212));
+    store.insert_session(&s1).unwrap();
+    store.insert_session(&s2).unwrap();
+    store.insert_api_token(&t1).unwrap();
+    store.insert_api_token(&t2).unwrap();
+    leaver.status = model::EmploymentStatus::Departing;
+    store.upsert_people(&[leaver.clone(), stays.clone()]).unwrap();
+    assert_eq!(revoked(store, &[&s1, &s2], &[&t1, &t2]), [false; 4]);
+    leaver.status = model::EmploymentStatus::Departed;
+    store.upsert_people(&[leaver.clone(), stays]).unwrap();
+    leaver.status = model::EmploymentStatus::Departing;
+    store.upsert_people(&[leaver]).unwrap();
+    assert_eq!(revoked(store, &[&s1, &s2], &[&t1, &t2]), [true, false, true, false]);
 }
 
 pub fn session_mfa_time(store: &dyn AuthStore) {
@@ -841,7 +937,9 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $make;
             customers_round_trip, duplicate_customer_writes_nothing, batched_insert_is_one_transaction, blind_index_lookup, metas_filter_and_paginate,
             update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
-            credentials, sessions_lifecycle, revocation_epoch_and_login_failures, session_mfa_time,
+            credentials, sessions_lifecycle, revocation_epoch_and_login_failures, login_attempts_count_once_per_reading,
+            revoking_credentials_keeps_only_the_named_session, writing_a_person_departed_revokes_their_credentials,
+            session_mfa_time,
             totp_enrollment_steps_and_recovery_codes, api_tokens, credentials_with_their_holder,
             address_failures_restart_after_a_quiet_period,
             bootstrap_code_is_spent_once, standalone_wrapped_keys, pending_exports);

@@ -100,7 +100,10 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>>;
     fn put_blob(&self, key: &str, value: &[u8]) -> Result<()>;
 
-    /// Inserts or replaces people, all or none.
+    /// Inserts or replaces people, all or none. A person written as departed
+    /// loses every session and API token they hold, in the same transaction:
+    /// the status alone only blocks credentials while it holds, and a later
+    /// correction or a stale import must not bring them back.
     fn upsert_people(&self, people: &[Person]) -> Result<()>;
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>>;
     fn list_people(&self) -> Result<Vec<Person>>;

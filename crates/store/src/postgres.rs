@@ -816,6 +816,9 @@ impl Store for PostgresStore {
                         &serde_json::to_string(&p.agreements).unwrap_or_else(|_| "[]".into()),
                     ],
                 )?;
+                if p.status == model::EmploymentStatus::Departed {
+                    revoke_credentials(c, &p.id, None)?;
+                }
             }
             Ok(())
         })
@@ -1308,6 +1311,19 @@ fn session_from_row(r: &Row) -> PgResult<SessionRecord> {
     })
 }
 
+/// [`AuthStore::revoke_credentials`] inside a transaction of the caller's.
+fn revoke_credentials(c: &mut Db, person: &PersonId, keep: Option<&str>) -> PgResult<()> {
+    c.execute(
+        "UPDATE sessions SET revoked = TRUE WHERE person = $1 AND NOT revoked AND id IS DISTINCT FROM $2",
+        &[&person.0, &keep],
+    )?;
+    c.execute(
+        "UPDATE api_tokens SET revoked = TRUE WHERE person = $1 AND NOT revoked",
+        &[&person.0],
+    )?;
+    Ok(())
+}
+
 fn failures_from_row(r: &Row) -> PgResult<LoginFailures> {
     Ok(LoginFailures {
         count: u32::try_from(r.try_get::<_, i64>(0)?).unwrap_or(u32::MAX),
@@ -1401,6 +1417,10 @@ impl AuthStore for PostgresStore {
         self.write(|c| Ok(c.execute("UPDATE sessions SET revoked = TRUE WHERE id = $1", &[&id])? > 0))
     }
 
+    fn revoke_credentials(&self, person: &PersonId, keep_session: Option<&str>) -> Result<()> {
+        self.write(|c| revoke_credentials(c, person, keep_session))
+    }
+
     fn sessions_valid_after(&self, person: &PersonId) -> Result<UnixMillis> {
         self.read(|c| {
             Ok(c.query_opt(
@@ -1437,16 +1457,15 @@ impl AuthStore for PostgresStore {
         })
     }
 
-    fn record_login_failure(&self, person: &PersonId, at: UnixMillis) -> Result<LoginFailures> {
+    fn count_login_attempt(&self, person: &PersonId, seen: LoginFailures, at: UnixMillis) -> Result<bool> {
         self.write(|c| {
-            let row = c.query_one(
+            Ok(c.execute(
                 "INSERT INTO auth_people (person, failures, last_failure_ms) VALUES ($1, 1, $2)
                  ON CONFLICT (person) DO UPDATE
                  SET failures = auth_people.failures + 1, last_failure_ms = EXCLUDED.last_failure_ms
-                 RETURNING failures, last_failure_ms",
-                &[&person.0, &at],
-            )?;
-            failures_from_row(&row)
+                 WHERE auth_people.failures = $3 AND auth_people.last_failure_ms = $4",
+                &[&person.0, &at, &i64::from(seen.count), &seen.last_ms],
+            )? > 0)
         })
     }
 

@@ -405,6 +405,15 @@ impl SqliteStore {
     }
 }
 
+/// [`crate::AuthStore::revoke_credentials`] inside a transaction of the caller's.
+fn revoke_credentials(tx: &rusqlite::Transaction<'_>, person: &PersonId, keep: Option<&str>) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE sessions SET revoked = 1 WHERE person = ?1 AND revoked = 0 AND id IS NOT ?2")?
+        .execute(params![person.0, keep])?;
+    tx.prepare_cached("UPDATE api_tokens SET revoked = 1 WHERE person = ?1 AND revoked = 0")?
+        .execute([&person.0])?;
+    Ok(())
+}
+
 fn configure(path: &Path, conn: &Connection) -> Result<()> {
     // secure_delete: erased customers' pages are zeroed, not left in free pages.
     // cache_size: up to 256 MiB of pages per connection (allocated only as
@@ -822,6 +831,9 @@ impl Store for SqliteStore {
                     p.last_day,
                     serde_json::to_string(&p.agreements).unwrap_or_else(|_| "[]".into()),
                 ])?;
+                if p.status == model::EmploymentStatus::Departed {
+                    revoke_credentials(tx, &p.id, None)?;
+                }
             }
             Ok(())
         })
@@ -1382,6 +1394,10 @@ impl crate::AuthStore for SqliteStore {
         })
     }
 
+    fn revoke_credentials(&self, person: &PersonId, keep_session: Option<&str>) -> Result<()> {
+        self.insert_tx(|tx| revoke_credentials(tx, person, keep_session))
+    }
+
     fn sessions_valid_after(&self, person: &PersonId) -> Result<UnixMillis> {
         self.read(|c| {
             c.query_row(
@@ -1422,20 +1438,15 @@ impl crate::AuthStore for SqliteStore {
         })
     }
 
-    fn record_login_failure(&self, person: &PersonId, at: UnixMillis) -> Result<crate::LoginFailures> {
+    fn count_login_attempt(&self, person: &PersonId, seen: crate::LoginFailures, at: UnixMillis) -> Result<bool> {
         self.write(|c| {
-            c.query_row(
+            c.execute(
                 "INSERT INTO auth_people (person, failures, last_failure_ms) VALUES (?1, 1, ?2)
                  ON CONFLICT(person) DO UPDATE SET failures = failures + 1, last_failure_ms = ?2
-                 RETURNING failures, last_failure_ms",
-                params![person.0, at],
-                |r| {
-                    Ok(crate::LoginFailures {
-                        count: r.get(0)?,
-                        last_ms: r.get(1)?,
-                    })
-                },
+                 WHERE failures = ?3 AND last_failure_ms = ?4",
+                params![person.0, at, seen.count, seen.last_ms],
             )
+            .map(|n| n > 0)
         })
     }
 

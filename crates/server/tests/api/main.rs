@@ -750,3 +750,134 @@ async fn new_alerts_go_to_the_siem_once() {
     assert_eq!(forwarder.finish().syslog_sent, 1);
     assert!(s.store.get_blob(risk::FORWARDED_BLOB).unwrap().is_some());
 }
+
+/// A read token of `person`'s, made through their session `c`.
+async fn read_token(s: &Server, c: &Client) -> Client {
+    let t = c.create_token("ci", &["read"], 30).await.unwrap();
+    Client::with_token(&s.base, t["token"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_token_and_every_other_session() {
+    let s = start().await;
+    let other = s.login("rep-a").await;
+    let changer = s.login("rep-a").await;
+    let token = read_token(&s, &other).await;
+    token.customer("C-1").await.unwrap();
+    changer
+        .change_password("rep-a", PASSWORD, "another long passphrase")
+        .await
+        .unwrap();
+    check_error(other.customer("C-1").await, 401, "unauthenticated");
+    check_error(token.customer("C-1").await, 401, "unauthenticated");
+    changer.customer("C-1").await.unwrap();
+}
+
+#[tokio::test]
+async fn departure_ends_sessions_and_tokens_for_good_by_every_path() {
+    let s = start().await;
+    let sec = s.login("sec").await;
+    // Over HTTP, then corrected.
+    let rep = s.login("rep-a").await;
+    let token = read_token(&s, &rep).await;
+    sec.set_person_status("rep-a", "departed").await.unwrap();
+    sec.set_person_status("rep-a", "departing").await.unwrap();
+    check_error(rep.customer("C-1").await, 401, "unauthenticated");
+    check_error(token.customer("C-1").await, 401, "unauthenticated");
+    // By a people import (the CLI's path), then a stale import.
+    let rep = s.login("rep-b").await;
+    let token = read_token(&s, &rep).await;
+    let operator = Actor::Operator { name: "test".into() };
+    let mut p = s.store.get_person(&PersonId("rep-b".into())).unwrap().unwrap();
+    p.status = EmploymentStatus::Departed;
+    s.gateway
+        .import_people(&operator, &AccessContext::default(), &[p.clone()], &[])
+        .unwrap();
+    p.status = EmploymentStatus::Active;
+    s.gateway
+        .import_people(&operator, &AccessContext::default(), &[p], &[])
+        .unwrap();
+    check_error(rep.customer("C-2").await, 401, "unauthenticated");
+    check_error(token.customer("C-2").await, 401, "unauthenticated");
+    // Logging in again works once they are no longer departed.
+    s.login("rep-b").await.customer("C-2").await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_ends_a_persons_sessions_and_tokens_on_the_record() {
+    let s = start().await;
+    let rep = s.login("rep-b").await;
+    let token = read_token(&s, &rep).await;
+    let other = s.login("rep-a").await;
+    check_error(other.revoke_person_sessions("rep-b").await, 403, "denied");
+    rep.customer("C-2").await.unwrap();
+    let sec = s.login("sec").await;
+    check_error(sec.revoke_person_sessions("nobody").await, 404, "not_found");
+    sec.revoke_person_sessions("rep-b").await.unwrap();
+    check_error(rep.customer("C-2").await, 401, "unauthenticated");
+    check_error(token.customer("C-2").await, 401, "unauthenticated");
+    let recorded = sec
+        .audit(Some("sec"), Some("sessions.revoke"), Some("admin"), Some(10))
+        .await
+        .unwrap();
+    let entries = recorded.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{recorded}");
+    assert!(entries[0].to_string().contains("rep-b"), "{recorded}");
+    s.clock.advance_ms(1);
+    s.login("rep-b").await.customer("C-2").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_burst_of_parallel_wrong_logins_gets_only_the_free_attempts() {
+    let s = start().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let mut c = s.client();
+        tasks.spawn(async move { c.login("rep-a", "wrong password here").await });
+    }
+    let mut checked = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Err(ClientError::Api { status: 401, .. }) => checked += 1,
+            Err(ClientError::Api { status: 429, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(checked, 3, "only the attempts before backoff reach the password check");
+}
+
+#[tokio::test]
+async fn unknown_names_are_throttled_like_people_with_passwords() {
+    let s = start().await;
+    let mut c = s.client();
+    for name in ["rep-a", "nobody"] {
+        for _ in 0..3 {
+            check_error(c.login(name, "wrong password here").await, 401, "unauthenticated");
+        }
+        check_error(c.login(name, "wrong password here").await, 429, "throttled");
+    }
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled_with_logins() {
+    let s = start().await;
+    let c = s.login("rep-a").await;
+    for _ in 0..3 {
+        check_error(
+            c.change_password("rep-a", "wrong current password", "another long passphrase")
+                .await,
+            401,
+            "unauthenticated",
+        );
+    }
+    check_error(
+        c.change_password("rep-a", PASSWORD, "another long passphrase").await,
+        429,
+        "throttled",
+    );
+    check_error(s.client().login("rep-a", PASSWORD).await, 429, "throttled");
+    s.clock.advance_ms(1_000);
+    c.change_password("rep-a", PASSWORD, "another long passphrase")
+        .await
+        .unwrap();
+}

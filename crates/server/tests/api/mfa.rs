@@ -526,3 +526,23 @@ async fn the_policy_names_who_must_use_a_second_factor() {
     rep.customers(None, None).await.unwrap();
     check_error(fin.customers(None, None).await, 403, "mfa_enrollment_required");
 }
+
+#[tokio::test]
+async fn a_burst_of_wrong_step_up_codes_gets_only_the_free_attempts() {
+    let s = start().await;
+    let sec = Arc::new(s.login("sec").await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let sec = Arc::clone(&sec);
+        tasks.spawn(async move { sec.step_up(Some("000000"), None).await });
+    }
+    let mut checked = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Err(ClientError::Api { status: 422, .. }) => checked += 1,
+            Err(ClientError::Api { status: 429, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(checked, 3, "only the attempts before backoff reach the code check");
+}
