@@ -64,6 +64,10 @@ pub struct Filter {
     /// Until this date or time, exclusive (a date means its start).
     #[arg(long)]
     to: Option<String>,
+    /// Only entries with an index below this: a search shows the newest
+    /// first, and the last index it shows pages further back.
+    #[arg(long)]
+    before: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -110,6 +114,7 @@ impl Filter {
             decision: self.decision.clone(),
             from: self.from.as_deref().map(parse_time).transpose()?,
             to: self.to.as_deref().map(parse_time).transpose()?,
+            before: self.before,
         })
     }
 }

@@ -23,6 +23,9 @@ pub struct AuditQuery {
     pub from: Option<UnixMillis>,
     /// Exclusive upper bound.
     pub to: Option<UnixMillis>,
+    /// Only entries with an index below this: the cursor that pages a
+    /// newest-first search further back.
+    pub before: Option<u64>,
 }
 
 impl AuditQuery {
@@ -46,7 +49,8 @@ impl AuditQuery {
         let action_ok = self.action.as_ref().is_none_or(|a| &e.action == a);
         let decision_ok = self.decision.as_ref().is_none_or(|d| decision_name(e.decision) == d);
         let time_ok = self.from.is_none_or(|f| e.time >= f) && self.to.is_none_or(|t| e.time < t);
-        person_ok && customer_ok && document_ok && action_ok && decision_ok && time_ok
+        let index_ok = self.before.is_none_or(|b| e.index < b);
+        person_ok && customer_ok && document_ok && action_ok && decision_ok && time_ok && index_ok
     }
 }
 
@@ -64,8 +68,16 @@ fn ledger_err(e: impl std::fmt::Display) -> GatewayError {
     GatewayError::Internal(format!("audit ledger: {e}"))
 }
 
+fn unreadable(idx: u64, err: &str) -> GatewayError {
+    GatewayError::Internal(format!(
+        "ledger entry {idx} is unreadable ({err}); run `custodia audit verify`"
+    ))
+}
+
 impl Gateway {
-    /// Entries matching `query`, oldest first, at most `limit`.
+    /// Entries matching `query`, newest first, at most `limit`: an
+    /// investigation starts from what just happened. The next page is the
+    /// same query with `before` set to the last entry's index.
     pub fn audit_search(
         &self,
         actor: &Actor,
@@ -74,10 +86,42 @@ impl Gateway {
         limit: usize,
     ) -> Result<Vec<Entry>, GatewayError> {
         self.authorize_admin(actor, Action::AuditRead, ctx)?;
-        let found = self.scan_ledger(query, limit)?;
+        let found = self.scan_ledger_newest_first(query, limit)?;
         self.record(
             &AuditRecord::admin(self.clock.now_ms(), actor, Action::AuditRead, ctx).with_count(found.len() as u64),
         )?;
+        Ok(found)
+    }
+
+    /// Entries matching `query`, newest first, at most `limit`; reads the
+    /// ledger backwards a chunk at a time, from `query.before` if set.
+    fn scan_ledger_newest_first(&self, query: &AuditQuery, limit: usize) -> Result<Vec<Entry>, GatewayError> {
+        const CHUNK: u64 = 4096;
+        let size = self.store.size().map_err(ledger_err)?;
+        let mut end = query.before.map_or(size, |b| b.min(size));
+        let mut found = Vec::new();
+        while end > 0 && found.len() < limit {
+            let start = end.saturating_sub(CHUNK);
+            let mut chunk = Vec::new();
+            let mut bad = None;
+            self.store
+                .scan_entries(
+                    start,
+                    usize::try_from(end - start).unwrap_or(usize::MAX),
+                    &mut |idx, bytes, _| match Entry::decode(bytes) {
+                        Ok(e) if idx < end && query.matches(&e) => chunk.push(e),
+                        Ok(_) => {}
+                        Err(err) => bad = bad.take().or(Some((idx, err.to_string()))),
+                    },
+                )
+                .map_err(ledger_err)?;
+            if let Some((idx, err)) = bad {
+                return Err(unreadable(idx, &err));
+            }
+            let wanted = limit - found.len();
+            found.extend(chunk.into_iter().rev().take(wanted));
+            end = start;
+        }
         Ok(found)
     }
 
@@ -100,9 +144,7 @@ impl Gateway {
                 })
                 .map_err(ledger_err)?;
             if let Some((idx, err)) = bad.take() {
-                return Err(GatewayError::Internal(format!(
-                    "ledger entry {idx} is unreadable ({err}); run `custodia audit verify`"
-                )));
+                return Err(unreadable(idx, &err));
             }
             if seen == 0 || found.len() >= limit {
                 break;

@@ -222,14 +222,21 @@ pub(crate) struct SearchAudit {
     person: Option<String>,
     action: Option<String>,
     decision: Option<String>,
+    from: Option<model::UnixMillis>,
+    to: Option<model::UnixMillis>,
+    before: Option<u64>,
     limit: Option<usize>,
 }
 
-/// Searches the audit ledger.
+/// Searches the audit ledger, newest first.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit",
-    params(("person" = Option<String>, Query, description = "actor person id"),
+    params(("person" = Option<String>, Query, description = "actor person id, or the person acted on"),
            ("action" = Option<String>, Query, description = "e.g. customer.export"),
            ("decision" = Option<String>, Query, description = "allow, deny, admin or error"),
+           ("from" = Option<i64>, Query, description = "from this time (Unix milliseconds), inclusive"),
+           ("to" = Option<i64>, Query, description = "until this time (Unix milliseconds), exclusive"),
+           ("before" = Option<u64>, Query, description = "only entries with an index below this: pass the last \
+             entry's index of one page to get the next, older one"),
            ("limit" = Option<usize>, Query, description = "1..=1000, default 100")),
     responses((status = 200, description = "matching entries, newest first"), (status = "4XX", description = "refused or bad input", body = crate::error::ErrorBody)))]
 pub(crate) async fn audit(
@@ -243,6 +250,9 @@ pub(crate) async fn audit(
         person: q.person,
         action: q.action,
         decision: q.decision,
+        from: q.from,
+        to: q.to,
+        before: q.before,
         ..Default::default()
     };
     let entries = call(state, move |g| {

@@ -621,6 +621,7 @@ pub(crate) async fn audit_evidence(
         decision: check_opt("decision", r.decision, MAX_SHORT)?,
         from: r.from_ms,
         to: r.to_ms,
+        before: None,
     };
     let (bundle, entries) = call(state, move |g| {
         g.audit_evidence(&caller.actor(), &caller.access, &query, &title)

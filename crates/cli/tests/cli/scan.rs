@@ -261,14 +261,15 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
         .cloned()
         .collect();
     assert_eq!(scans.len(), 4, "{}", audit.stdout);
-    assert_eq!(scans[0]["decision"], "deny", "{}", scans[0]);
-    assert_eq!(scans[1]["decision"], "allow", "{}", scans[1]);
-    // What the proxy stopped is a deny, whatever the verdict's name.
-    assert_eq!(scans[2]["decision"], "deny", "{}", scans[2]);
-    assert_eq!(scans[2]["policies"][0], "verdict:require_justification", "{}", scans[2]);
-    assert_eq!(scans[3]["decision"], "allow", "{}", scans[3]);
-    let reasons = scans[3]["policies"].to_string();
+    // Newest first: the CONNECT came last, the blocked customer rows first.
+    let reasons = scans[0]["policies"].to_string();
+    assert_eq!(scans[0]["decision"], "allow", "{}", scans[0]);
     assert!(reasons.contains("tunnel:files.example:443"), "{reasons}");
     assert!(reasons.contains("not-inspected:tls-tunnel"), "{reasons}");
+    // What the proxy stopped is a deny, whatever the verdict's name.
+    assert_eq!(scans[1]["decision"], "deny", "{}", scans[1]);
+    assert_eq!(scans[1]["policies"][0], "verdict:require_justification", "{}", scans[1]);
+    assert_eq!(scans[2]["decision"], "allow", "{}", scans[2]);
+    assert_eq!(scans[3]["decision"], "deny", "{}", scans[3]);
     assert!(!audit.stdout.contains("dong-a.example"));
 }

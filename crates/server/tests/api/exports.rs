@@ -80,11 +80,14 @@ async fn an_export_is_a_file_with_formulas_neutralized_and_is_recorded_with_its_
         }
     }
     let recorded = entries(&s, "customer.export");
-    let last = recorded.last().unwrap();
-    assert_eq!(last.decision, ledger::Decision::Allow);
-    assert_eq!(last.record_count, 3);
-    assert_eq!(last.justification, "quarterly review");
-    assert!(!format!("{last:?}").contains("HYPERLINK"), "no plaintext in the ledger");
+    let newest = recorded.first().unwrap();
+    assert_eq!(newest.decision, ledger::Decision::Allow);
+    assert_eq!(newest.record_count, 3);
+    assert_eq!(newest.justification, "quarterly review");
+    assert!(
+        !format!("{newest:?}").contains("HYPERLINK"),
+        "no plaintext in the ledger"
+    );
 
     let xlsx = file(c.export(&serde_json::json!({"format": "xlsx"})).await.unwrap());
     assert_eq!(xlsx.status, 200);
@@ -99,7 +102,7 @@ async fn support_may_not_export_and_the_refusal_is_recorded() {
     let c = s.login("support").await;
     check_error(c.export(&serde_json::json!({"format": "csv"})).await, 403, "denied");
     let recorded = entries(&s, "customer.export");
-    assert_eq!(recorded.last().unwrap().decision, ledger::Decision::Deny);
+    assert_eq!(recorded.first().unwrap().decision, ledger::Decision::Deny);
 }
 
 #[tokio::test]
@@ -150,9 +153,9 @@ async fn export_controls_by_size_justification_mfa_and_a_hard_limit() {
         other => panic!("expected a refusal, got {other:?}"),
     }
     let refused = entries(&s, "customer.export");
-    let last = refused.last().unwrap();
-    assert_eq!((last.decision, last.record_count), (ledger::Decision::Deny, 5));
-    assert_eq!(last.justification, "renewals");
+    let newest = refused.first().unwrap();
+    assert_eq!((newest.decision, newest.record_count), (ledger::Decision::Deny, 5));
+    assert_eq!(newest.justification, "renewals");
 }
 
 /// Gives rep-a a third account, so that exporting all of theirs needs approval.

@@ -881,3 +881,39 @@ async fn guessing_the_current_password_is_throttled_with_logins() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_audit_view_shows_the_newest_first_by_time_and_pages_back() {
+    let s = start().await;
+    let rep = s.login("rep-a").await;
+    for _ in 0..5 {
+        rep.customer("C-1").await.unwrap();
+        s.clock.advance_ms(1_000);
+    }
+    let sec = s.login("sec").await;
+    let search = |q: String| {
+        let sec = &sec;
+        async move {
+            let path = format!("/v1/audit?person=rep-a&action=customer.read&{q}");
+            let r = sec.raw(Method::GET, &path, None, Vec::new()).await.unwrap();
+            assert_eq!(r.status, 200, "{q}: {:?}", String::from_utf8_lossy(&r.body));
+            let found = r.json().unwrap();
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["index"].as_u64().unwrap(), e["time"].as_i64().unwrap()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = search("limit=100".into()).await;
+    assert_eq!(all.len(), 5);
+    assert!(all.windows(2).all(|w| w[0].0 > w[1].0), "newest first: {all:?}");
+    assert_eq!(search("limit=2".into()).await, all[..2]);
+    assert_eq!(search(format!("limit=2&before={}", all[1].0)).await, all[2..4]);
+    assert_eq!(
+        search(format!("from={}&to={}", all[3].1, all[1].1)).await,
+        all[2..4],
+        "from inclusive, to exclusive"
+    );
+}
