@@ -123,10 +123,11 @@ impl Gateway {
         }
         drop(seen);
 
+        // Recorded before anything is written: the rows go in all or none.
+        self.record(&AuditRecord::admin(now, actor, Action::CustomerCreate, ctx).with_count(accepted.len() as u64))?;
         let key_write = self.key_write()?;
         let imported = self.seal_and_insert(accepted, now, progress)?;
         drop(key_write);
-        self.record(&AuditRecord::admin(now, actor, Action::CustomerCreate, ctx).with_count(imported))?;
         Ok(ImportReport {
             imported: usize::try_from(imported).unwrap_or(usize::MAX),
             skipped: problems,

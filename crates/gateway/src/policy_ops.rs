@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use model::{CustomerId, DocumentId, EmploymentStatus, PersonId, Role};
 use serde::Serialize;
+use sha2::Digest as _;
 use store::CustomerFilter;
 
 use crate::access::{customer_resource, document_resource, principal, DecisionMemo};
@@ -87,7 +88,8 @@ impl Gateway {
 
     /// Puts a new policy set in force and stores it as a new version. Refused
     /// (and the set in force kept) when it does not validate or would leave
-    /// no security admin able to change policy.
+    /// no security admin able to change policy. Recorded before it is stored
+    /// or in force: a change the ledger cannot show must not happen.
     pub fn replace_policy(&self, actor: &Actor, ctx: &AccessContext, text: &str) -> Result<u64, GatewayError> {
         self.authorize_admin(actor, Action::PolicyReplace, ctx)?;
         let admins: Vec<policy::Principal> = self
@@ -98,25 +100,37 @@ impl Gateway {
             .map(principal)
             .collect();
         let now = self.clock.now_ms();
-        if let Err(e) = self.policy.replace(text, &admins) {
-            let mut r = AuditRecord::admin(now, actor, Action::PolicyReplace, ctx);
-            r.decision = "error".into();
-            r.reasons = vec!["rejected:invalid-or-lock-out".into()];
-            self.record(&r)?;
-            return Err(GatewayError::Policy(e));
-        }
-        if let Ok(mut memo) = self.memo.lock() {
-            *memo = DecisionMemo::for_policy(&self.policy);
-        }
+        let checked = match self.policy.check_replacement(text, &admins) {
+            Ok(checked) => checked,
+            Err(e) => {
+                let mut r = AuditRecord::admin(now, actor, Action::PolicyReplace, ctx);
+                r.decision = "error".into();
+                r.reasons = vec!["rejected:invalid-or-lock-out".into()];
+                self.record(&r)?;
+                return Err(GatewayError::Policy(e));
+            }
+        };
+        // Versions are dense on both backends, so the next one is known before
+        // it is stored; the text's digest names the set even if another server
+        // stores a version in between.
+        let next = self.store.current_policy()?.map_or(1, |p| p.version + 1);
+        let mut r = AuditRecord::admin(now, actor, Action::PolicyReplace, ctx);
+        r.resources = vec![AuditResource::Policy(next.to_string())];
+        r.fields = vec![format!(
+            "sha256={}",
+            crate::documents::hex(&sha2::Sha256::digest(text.as_bytes()))
+        )];
+        self.record(&r)?;
         let author = match actor {
             Actor::Person(p) => p.clone(),
             Actor::Operator { name } => PersonId(format!("operator:{name}")),
         };
         let version = self.store.put_policy(text, &author, now)?;
+        self.policy.put_in_force(checked);
+        if let Ok(mut memo) = self.memo.lock() {
+            *memo = DecisionMemo::for_policy(&self.policy);
+        }
         self.announce_change(&format!("policy:{version}"))?;
-        let mut r = AuditRecord::admin(now, actor, Action::PolicyReplace, ctx);
-        r.resources = vec![AuditResource::Policy(version.to_string())];
-        self.record(&r)?;
         Ok(version)
     }
 

@@ -418,3 +418,56 @@ fn a_policy_naming_a_record_in_any_spelling_is_enforced_after_a_like_record_is_r
         assert!(matches!(err, Err(GatewayError::Denied { .. })), "{err:?}");
     }
 }
+
+#[test]
+fn a_policy_change_that_cannot_be_recorded_is_neither_in_force_nor_stored() {
+    let (_dir, gw, rec) = setup(ManualClock::new(1_790_000_000_000));
+    let (op, ctx) = (Actor::Operator { name: "test".into() }, AccessContext::default());
+    // Someone must keep the right to change policy, or the change is refused for that.
+    gw.import_people(&op, &ctx, &[person("sec", Role::SecurityAdmin)], &[])
+        .unwrap();
+    let before = gw.policy_text(&op, &ctx).unwrap();
+    let no_reads = format!(
+        "{}\n@id(\"no-reads\")\n@description(\"nobody reads customers\")\n\
+         forbid (principal, action == Action::\"customer.read\", resource);\n",
+        policy::DEFAULT_POLICIES
+    );
+    *rec.fail.lock().unwrap() = true;
+    let replaced = gw.replace_policy(&op, &ctx, &no_reads);
+    assert!(matches!(replaced, Err(GatewayError::NotRecorded(_))), "{replaced:?}");
+    *rec.fail.lock().unwrap() = false;
+    assert_eq!(
+        gw.policy_text(&op, &ctx).unwrap(),
+        before,
+        "neither in force nor stored"
+    );
+    gw.read_customer(&rep(), &ctx, &CustomerId("C-1".into())).unwrap();
+    // Recorded, the same change takes effect.
+    gw.replace_policy(&op, &ctx, &no_reads).unwrap();
+    let read = gw.read_customer(&rep(), &ctx, &CustomerId("C-1".into()));
+    assert!(matches!(read, Err(GatewayError::Denied { .. })), "{read:?}");
+}
+
+#[test]
+fn imports_that_cannot_be_recorded_write_nothing() {
+    let (_dir, gw, rec) = setup(ManualClock::new(1_790_000_000_000));
+    let (op, ctx) = (Actor::Operator { name: "test".into() }, AccessContext::default());
+    *rec.fail.lock().unwrap() = true;
+    let people = gw.import_people(&op, &ctx, &[person("new", Role::SalesRep)], &[]);
+    assert!(matches!(people, Err(GatewayError::NotRecorded(_))), "{people:?}");
+    let customer = NewCustomer {
+        id: Some(CustomerId("C-2".into())),
+        display_name: "Trần Thị Bình".into(),
+        owner: Some(PersonId("rep".into())),
+        team: Some(TeamId("t-1".into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    let customers = gw.import_customers(&op, &ctx, vec![customer], false, &|_| {});
+    assert!(matches!(customers, Err(GatewayError::NotRecorded(_))), "{customers:?}");
+    *rec.fail.lock().unwrap() = false;
+    let ids: Vec<String> = gw.list_people(&op, &ctx).unwrap().into_iter().map(|p| p.id.0).collect();
+    assert!(!ids.contains(&"new".to_owned()), "{ids:?}");
+    let read = gw.read_customer(&rep(), &ctx, &CustomerId("C-2".into()));
+    assert!(matches!(read, Err(GatewayError::NotFound { .. })), "{read:?}");
+}

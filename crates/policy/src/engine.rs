@@ -245,6 +245,10 @@ impl<K: Eq + Hash, V: Clone> ConversionCache<K, V> {
     }
 }
 
+/// A policy set that passed [`PolicyEngine::check_replacement`], not yet in force.
+#[derive(Debug)]
+pub struct Replacement(CompiledSet);
+
 /// A validated policy set, sliced for evaluation.
 #[derive(Debug)]
 struct CompiledSet {
@@ -397,6 +401,14 @@ impl PolicyEngine {
     /// ([`RequestContext::office_hours`]). On any error the set in force is unchanged.
     /// Returns the number of policies now in force.
     pub fn replace(&self, new_text: &str, security_admins: &[Principal]) -> Result<usize, PolicyError> {
+        let checked = self.check_replacement(new_text, security_admins)?;
+        Ok(self.put_in_force(checked))
+    }
+
+    /// The checks of [`PolicyEngine::replace`] without putting the set in
+    /// force, so that a caller can record the change first and then
+    /// [`PolicyEngine::put_in_force`] it.
+    pub fn check_replacement(&self, new_text: &str, security_admins: &[Principal]) -> Result<Replacement, PolicyError> {
         let compiled = compile(new_text, &self.validator, &self.names)?;
         if security_admins.is_empty() {
             return Err(PolicyError::NoAdminsGiven);
@@ -411,10 +423,11 @@ impl PolicyEngine {
                 admins: security_admins.len(),
             });
         }
-        Ok(self.put_in_force(compiled))
+        Ok(Replacement(compiled))
     }
 
-    fn put_in_force(&self, compiled: CompiledSet) -> usize {
+    /// Puts a checked set in force; returns its number of policies.
+    pub fn put_in_force(&self, Replacement(compiled): Replacement) -> usize {
         let count = compiled.all.num_of_policies();
         let new = Arc::new(compiled);
         match self.active.write() {
@@ -429,7 +442,7 @@ impl PolicyEngine {
     /// On any error the set in force is unchanged.
     pub fn adopt(&self, text: &str) -> Result<usize, PolicyError> {
         let compiled = compile(text, &self.validator, &self.names)?;
-        Ok(self.put_in_force(compiled))
+        Ok(self.put_in_force(Replacement(compiled)))
     }
 
     /// Decides one request. Fails closed: an input or evaluation error is a deny.

@@ -39,7 +39,7 @@ mod synthetic;
 pub use cases::{
     parse_cases, parse_context, parse_principal, parse_resource, run_cases, Case, CaseFailure, CaseReport,
 };
-pub use engine::{Decision, PolicyEngine, PolicyReason, DEFAULT_POLICIES, SCHEMA_TEXT};
+pub use engine::{Decision, PolicyEngine, PolicyReason, Replacement, DEFAULT_POLICIES, SCHEMA_TEXT};
 pub use error::PolicyError;
 pub use model::{
     Action, CustomerRecord, DocumentRecord, EmploymentStatus, Field, FieldAccess, Level, Principal, RequestContext,
