@@ -287,11 +287,16 @@ fn visit_without_trunk_zero(e164: &[u8], visit: &mut impl FnMut(&[u8])) {
 }
 
 /// Sub-runs of a phone-like match worth trying: the whole run, its parts split on `/`,
-/// and the run without its first or last digit group (a neighbouring number glued on).
+/// a dash of typesetting or a column gap (a tab, or two spaces or more), and the run
+/// without its first or last digit group (a neighbouring number glued on). A run of more
+/// digits than a number has is neighbouring cells run together (`0160 00177517 030
+/// 12345678`: a mobile and an office number, or a phone and an amount): then every
+/// prefix and suffix of whole groups is tried too, and those of 7 to 15 digits are read.
 /// A first group that is an international prefix (`+52`, `0052`) stays: what follows it
 /// is a national number of that country, and read alone it would be taken for one of
 /// the customer's own country (`+52 312 546 1350` in Mexico is not `(312) 546-1350` in
-/// Chicago).
+/// Chicago); a suffix of such a run is read only after a whole number, of 7 digits or
+/// more.
 pub fn candidate_runs(run: &str) -> Vec<&str> {
     let mut runs = vec![run];
     // Two numbers, or a number and a year, apart by a slash or a dash of typesetting
@@ -304,14 +309,65 @@ pub fn candidate_runs(run: &str) -> Vec<&str> {
         );
     }
     let trimmed = run.trim();
-    // Groups are apart by any space, a no-break one too.
-    if let Some((head, rest)) = trimmed.split_once(char::is_whitespace) {
-        if !head.starts_with('+') && !head.starts_with("00") {
-            runs.push(rest.trim());
+    // Where groups end and the next begins: gaps of any spaces, no-break ones too.
+    let gaps = group_gaps(trimmed);
+    // Cells of a table row pasted as text: a phone in the middle cell is neither a
+    // prefix nor a suffix of the run (`12<TAB>0160 00177517<TAB>030 1234`).
+    if gaps.iter().any(|gap| gap.wide) {
+        let mut start = 0;
+        for gap in gaps.iter().filter(|gap| gap.wide) {
+            runs.extend(trimmed.get(start..gap.start));
+            start = gap.end;
         }
+        runs.extend(trimmed.get(start..));
     }
-    if let Some((head, _)) = trimmed.rsplit_once(char::is_whitespace) {
-        runs.push(head.trim());
+    let international = trimmed.starts_with('+') || trimmed.starts_with("00");
+    let digits = |text: &str| text.bytes().filter(u8::is_ascii_digit).count();
+    if digits(trimmed) > MAX_KEY_DIGITS {
+        for gap in &gaps {
+            let (Some(head), Some(tail)) = (trimmed.get(..gap.start), trimmed.get(gap.end..)) else {
+                continue;
+            };
+            runs.push(head);
+            if !international || digits(head) >= MIN_KEY_DIGITS {
+                runs.push(tail);
+            }
+        }
+        return runs;
+    }
+    if let (Some(first), Some(last)) = (gaps.first(), gaps.last()) {
+        if !international {
+            runs.extend(trimmed.get(first.end..));
+        }
+        runs.extend(trimmed.get(..last.start));
     }
     runs
+}
+
+/// A run of whitespace between two digit groups of a phone-like run.
+struct Gap {
+    start: usize,
+    end: usize,
+    /// A tab, or two spaces or more: a gap between columns rather than digit groups.
+    wide: bool,
+}
+
+/// The whitespace gaps of `run` (trimmed), in order.
+fn group_gaps(run: &str) -> Vec<Gap> {
+    let mut gaps: Vec<Gap> = Vec::new();
+    for (index, c) in run.char_indices().filter(|(_, c)| c.is_whitespace()) {
+        let end = index + c.len_utf8();
+        match gaps.last_mut() {
+            Some(gap) if gap.end == index => {
+                gap.end = end;
+                gap.wide = true;
+            }
+            _ => gaps.push(Gap {
+                start: index,
+                end,
+                wide: c == '\t',
+            }),
+        }
+    }
+    gaps
 }

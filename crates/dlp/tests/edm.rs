@@ -338,6 +338,24 @@ fn normalization_and_proximity() {
         // A number next to another over a dash of typesetting.
         ("Robert Smith, 415 555 0123 \u{2013} 415 555 0199".into(), vec!["bob"]),
         ("Robert Smith, tel 415 555 0123\u{2013}2024".into(), vec!["bob"]),
+        // Neighbouring cells run together into one run of digits (found missed by a
+        // blind test: a PDF table's row, pasted cells, a link's number and its text):
+        // the number is a prefix, a suffix or a cell of the run.
+        ("Klaus Müller 0170 1234567 030 12345678".into(), vec!["klaus"]),
+        ("Klaus Müller\t0170 1234567\t030 12345678".into(), vec!["klaus"]),
+        ("Klaus Müller 0170 1234567 75 713 €".into(), vec!["klaus"]),
+        ("Klaus Müller 12 500 0170 1234567".into(), vec!["klaus"]),
+        ("Klaus Müller\t2\t0170 1234567\t030 1234".into(), vec!["klaus"]),
+        ("Klaus Müller +491701234567 0170 1234567".into(), vec!["klaus"]),
+        (
+            "<p>Klaus Müller <a href=\"tel:+491701234567\">0170 1234567</a></p>".into(),
+            vec!["klaus"],
+        ),
+        ("Olivia Brown 07911 123456 020 7946 0958".into(), vec!["uk"]),
+        // Only whole groups: the digits inside a longer group are another number, and
+        // after a country code, what follows is that country's until a whole number.
+        ("Klaus Müller 40170 1234567 030 12345678".into(), vec![]),
+        ("Olivia Brown +33 207 020 7946 0958".into(), vec![]),
         ("Olivia Brown +1 2079460958".into(), vec![]),
         ("Olivia Brown 0044 2079460958".into(), vec!["uk"]),
         ("Olivia Brown +33 20 7946 0958".into(), vec![]),
