@@ -991,9 +991,10 @@ impl EdmIndex {
         for (offset, m) in find_in_spans(&PATTERNS.email, text, lines.spans(lines::AT)) {
             let (start, end) = (offset + m.start(), offset + m.end());
             email_spans.push((start, end));
-            // The pattern is ASCII-only, so ASCII lowercasing is the full lowercasing.
+            // The pattern is ASCII-only, so ASCII lowercasing is the full lowercasing. A
+            // backslash can only be one escaping an underscore: the address is without it.
             buffer.clear();
-            buffer.push_str(m.as_str());
+            buffer.extend(m.as_str().chars().filter(|c| *c != '\\'));
             buffer.make_ascii_lowercase();
             record(self.keyed(b"email", buffer.as_bytes()), FieldKind::Email, start, end);
             if let Some(mailbox) = without_subaddress(&buffer) {
@@ -2438,7 +2439,8 @@ struct Patterns {
 
 #[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by every test
 static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| Patterns {
-    email: Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+    // `\_` too: TeX and Markdown escape an underscore so (`ana\_rossi@x.io`).
+    email: Regex::new(r"(?:[A-Za-z0-9._%+\-]|\\_)+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
         .expect("email pattern compiles"),
     // Digit groups may be apart by a space or a hyphen of typesetting too: no-break and
     // thin spaces (`+7 916 705-78-62` in Russian and French text), the figure space,
