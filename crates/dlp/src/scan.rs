@@ -59,18 +59,44 @@ impl FileError {
     }
 }
 
-/// The outcome for one file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The outcome for one file. Serialized with its `path` as text, lossily (a byte that is
+/// not UTF-8 read as U+FFFD), and then, only for such a path, `path_bytes`: the exact
+/// bytes in base64, so a file named in another encoding is still reported and can be
+/// found.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileResult {
     /// The file.
     pub path: PathBuf,
     /// What the inspector decided, or why the file was not scanned.
-    #[serde(flatten, serialize_with = "serialize_outcome")]
     pub result: Result<ScanResult, FileError>,
 }
 
+impl Serialize for FileResult {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            path: std::borrow::Cow<'a, str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            path_bytes: Option<String>,
+            #[serde(flatten, serialize_with = "serialize_outcome")]
+            result: &'a Result<ScanResult, FileError>,
+        }
+        let path = self.path.to_string_lossy();
+        let path_bytes = matches!(path, std::borrow::Cow::Owned(_)).then(|| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(self.path.as_os_str().as_encoded_bytes())
+        });
+        Shown {
+            path,
+            path_bytes,
+            result: &self.result,
+        }
+        .serialize(serializer)
+    }
+}
+
 fn serialize_outcome<S: serde::Serializer>(
-    outcome: &Result<ScanResult, FileError>,
+    outcome: &&Result<ScanResult, FileError>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]

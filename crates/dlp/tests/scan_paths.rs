@@ -143,3 +143,39 @@ fn paths_that_are_not_files_are_reported_and_not_read() {
         "{json}"
     );
 }
+
+/// A file name that is not UTF-8 is reported like any other (found in review: its
+/// serialization failed and ended `custodia --json scan` there): the path as text with
+/// U+FFFD, and its exact bytes in base64 beside it; other paths carry no bytes.
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_utf8_serializes_with_its_bytes() {
+    use base64::Engine as _;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"b\xff.csv");
+    for name in [std::ffi::OsStr::new("a.csv"), odd, std::ffi::OsStr::new("c.txt")] {
+        std::fs::write(dir.path().join(name), "name,email\nAna Rossi,ana.rossi@example.com\n").unwrap();
+    }
+    let results = scan_paths(&[dir.path().to_path_buf()], &inspector(), &context(), 1);
+    let lines: Vec<serde_json::Value> = results.iter().map(|r| serde_json::to_value(r).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["customer_records"], 1, "{line}");
+    }
+    let bytes = |line: &serde_json::Value| {
+        line.get("path_bytes").map(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.as_str().unwrap())
+                .unwrap()
+        })
+    };
+    let odd_path = dir.path().join(odd);
+    assert_eq!(bytes(&lines[1]), Some(odd_path.as_os_str().as_bytes().to_vec()));
+    assert!(
+        lines[1]["path"].as_str().unwrap().ends_with("b\u{FFFD}.csv"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!((bytes(&lines[0]), bytes(&lines[2])), (None, None));
+}
