@@ -17,6 +17,7 @@
 //! 5. Add positive and negative rows to the `check()` table in `tests/detect.rs`.
 
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 use aho_corasick::AhoCorasick;
 use regex_automata::meta::Regex;
@@ -130,6 +131,10 @@ pub struct Detection {
     pub end: usize,
     /// 0.0..=1.0.
     pub confidence: f32,
+    /// The value without separators or case, hashed under a key of its [`Detectors`]
+    /// drawn at random: equal for the same card or id written twice, so thresholds count
+    /// values rather than mentions, and no reading of the value outside this process.
+    pub value: u64,
 }
 
 /// Detections of one detector, aggregated.
@@ -137,8 +142,12 @@ pub struct Detection {
 pub struct Finding {
     /// Detector.
     pub detector: DetectorKind,
-    /// Number of detections.
+    /// Number of detections: every mention, a value repeated counted each time.
     pub count: usize,
+    /// Distinct values among them, compared without separators or case: one card number
+    /// written five times is `count` 5, `distinct` 1.
+    #[serde(default)]
+    pub distinct: usize,
     /// Highest confidence among them.
     pub confidence: f32,
 }
@@ -243,6 +252,8 @@ pub struct Detectors {
     literal_led: Regex,
     context: AhoCorasick,
     exclusions: HashSet<String>,
+    /// Keys [`Detection::value`].
+    values: std::collections::hash_map::RandomState,
 }
 
 impl std::fmt::Debug for Detectors {
@@ -280,6 +291,7 @@ impl Detectors {
             literal_led,
             context,
             exclusions,
+            values: std::collections::hash_map::RandomState::new(),
         })
     }
 
@@ -333,6 +345,7 @@ impl Detectors {
                         start: m.start(),
                         end: m.end(),
                         confidence,
+                        value: self.values.hash_one(&compacted),
                     });
                 }
             }
@@ -599,12 +612,29 @@ pub fn summarize(detections: &[Detection]) -> Vec<Finding> {
             None => findings.push(Finding {
                 detector: d.detector,
                 count: 1,
+                distinct: 0,
                 confidence: d.confidence,
             }),
         }
     }
+    for finding in &mut findings {
+        finding.distinct = distinct_values(
+            detections
+                .iter()
+                .filter(|d| d.detector == finding.detector)
+                .map(|d| d.value),
+        );
+    }
     findings.sort_by_key(|f| f.detector);
     findings
+}
+
+/// How many distinct [`Detection::value`]s `values` holds.
+pub fn distinct_values(values: impl Iterator<Item = u64>) -> usize {
+    let mut values: Vec<u64> = values.collect();
+    values.sort_unstable();
+    values.dedup();
+    values.len()
 }
 
 #[cfg(test)]
@@ -640,6 +670,7 @@ mod tests {
                     start: m.start(),
                     end: m.end(),
                     confidence,
+                    value: detectors.values.hash_one(compact(value)),
                 });
             }
         }

@@ -55,7 +55,7 @@ mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
-pub use detect::{DetectorKind, Detectors, Finding};
+pub use detect::{Detection, DetectorKind, Detectors, Finding};
 pub use edm::{CustomerMatch, EdmConfig, EdmIndex, EdmKey, FieldKind, RecordId};
 pub use extract::{decode_content_encoding, Limits, UninspectableReason};
 pub use fingerprint::{FingerprintConfig, FingerprintHit, FingerprintIndex, FingerprintKey};
@@ -211,7 +211,7 @@ impl Inspector {
         let uninspectable = extraction.uninspectable.first().cloned();
         let evidence = policy::Evidence {
             customers: matches.distinct_customers(),
-            findings: &findings,
+            detections: &detections,
             fingerprint_hits: &fingerprint_hits,
             uninspectable: uninspectable.is_some(),
         };

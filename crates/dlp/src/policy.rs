@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{DetectorKind, Finding};
+use crate::detect::{self, Detection, DetectorKind};
 use crate::fingerprint::FingerprintHit;
 
 /// What to do with the content. Ordered from most to least permissive.
@@ -68,7 +68,7 @@ pub enum Channel {
     Usb,
     /// Printed.
     Print,
-    /// Pasted into chat or clipboard.
+    /// Posted to a chat (Slack, Teams): it leaves the company as an upload does.
     Chat,
 }
 
@@ -102,13 +102,15 @@ pub enum Condition {
         /// Threshold.
         count: usize,
     },
-    /// At least `count` detections of one of `detectors` with at least `min_confidence`.
+    /// At least `count` distinct values found by one of `detectors`, each with at least
+    /// `min_confidence`: a card number repeated on a receipt is one card, and a weak
+    /// detection does not count because a strong one of another value was made.
     DetectorsAtLeast {
         /// Detectors counted together.
         detectors: Vec<DetectorKind>,
-        /// Threshold.
+        /// Threshold: distinct values, compared without separators or case.
         count: usize,
-        /// Confidence floor (compared with the finding's highest confidence).
+        /// Confidence floor, met by each value counted.
         min_confidence: f32,
     },
     /// A registered document was found.
@@ -137,8 +139,8 @@ pub struct Rule {
 pub struct Evidence<'a> {
     /// Distinct customers matched.
     pub customers: usize,
-    /// Detector findings.
-    pub findings: &'a [Finding],
+    /// Detections, each with its confidence and its value's key.
+    pub detections: &'a [Detection],
     /// Document fingerprint hits.
     pub fingerprint_hits: &'a [FingerprintHit],
     /// Whether anything was uninspectable.
@@ -152,7 +154,14 @@ pub struct Policy {
     pub rules: Vec<Rule>,
 }
 
-const OUTBOUND: [Channel; 4] = [Channel::Upload, Channel::Email, Channel::Usb, Channel::Print];
+/// Channels by which content leaves the company; `File` stays inside.
+const OUTBOUND: [Channel; 5] = [
+    Channel::Upload,
+    Channel::Email,
+    Channel::Usb,
+    Channel::Print,
+    Channel::Chat,
+];
 const SECRETS: [DetectorKind; 5] = [
     DetectorKind::PrivateKey,
     DetectorKind::AwsAccessKey,
@@ -278,13 +287,12 @@ fn holds(condition: &Condition, evidence: &Evidence<'_>) -> bool {
             count,
             min_confidence,
         } => {
-            let total: usize = evidence
-                .findings
+            let values = evidence
+                .detections
                 .iter()
-                .filter(|f| detectors.contains(&f.detector) && f.confidence >= *min_confidence)
-                .map(|f| f.count)
-                .sum();
-            total >= *count && *count > 0
+                .filter(|d| detectors.contains(&d.detector) && d.confidence >= *min_confidence)
+                .map(|d| d.value);
+            *count > 0 && detect::distinct_values(values) >= *count
         }
         Condition::DocumentMatched => !evidence.fingerprint_hits.is_empty(),
         Condition::Uninspectable => evidence.uninspectable,

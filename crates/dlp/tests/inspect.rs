@@ -3,7 +3,7 @@
 
 use dlp::policy::Evidence;
 use dlp::{
-    Channel, DetectorKind, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, Finding, FingerprintConfig,
+    Channel, Detection, DetectorKind, EdmConfig, EdmIndex, EdmKey, Employment, FieldKind, FingerprintConfig,
     FingerprintHit, FingerprintIndex, FingerprintKey, Inspector, Limits, Policy, ScanContext, Verdict,
 };
 
@@ -15,7 +15,7 @@ fn check(
     name: &str,
     context: ScanContext,
     customers: usize,
-    findings: &[Finding],
+    detections: &[Detection],
     doc: bool,
     uninspectable: bool,
     expected: Verdict,
@@ -31,7 +31,7 @@ fn check(
     };
     let evidence = Evidence {
         customers,
-        findings,
+        detections,
         fingerprint_hits: &hits,
         uninspectable,
     };
@@ -48,21 +48,27 @@ fn check(
 fn verdict_table() {
     use Channel::*;
     use Employment::*;
-    let key = [Finding {
-        detector: DetectorKind::PrivateKey,
-        count: 1,
-        confidence: 0.99,
-    }];
-    let cards = [Finding {
-        detector: DetectorKind::PaymentCard,
-        count: 6,
-        confidence: 0.95,
-    }];
-    let weak = [Finding {
-        detector: DetectorKind::VnCitizenId,
-        count: 9,
-        confidence: 0.5,
-    }];
+    // Detections of `detector`, one per value key, all of one confidence.
+    let found = |detector, values: &[u64], confidence| -> Vec<Detection> {
+        values
+            .iter()
+            .map(|&value| Detection {
+                detector,
+                start: 0,
+                end: 1,
+                confidence,
+                value,
+            })
+            .collect()
+    };
+    let key = found(DetectorKind::PrivateKey, &[1], 0.99);
+    let cards = found(DetectorKind::PaymentCard, &[1, 2, 3, 4, 5, 6], 0.95);
+    let one_card_repeated = found(DetectorKind::PaymentCard, &[7; 6], 0.95);
+    let weak = found(DetectorKind::VnCitizenId, &[1, 2, 3, 4, 5, 6, 7, 8, 9], 0.5);
+    let weak_beside_strong: Vec<Detection> = found(DetectorKind::VnCitizenId, &[10], 0.95)
+        .into_iter()
+        .chain(weak.iter().cloned())
+        .collect();
     check("nothing", ctx(Email, Active), 0, &[], false, false, Verdict::Allow);
     check(
         "one customer internally",
@@ -120,7 +126,7 @@ fn verdict_table() {
     );
     check(
         "key internally",
-        ctx(Chat, Active),
+        ctx(File, Active),
         0,
         &key,
         false,
@@ -136,7 +142,47 @@ fn verdict_table() {
         false,
         Verdict::Block,
     );
+    // Chat (Slack, Teams) is a way out of the company, as an upload is.
+    check("key in chat", ctx(Chat, Active), 0, &key, false, false, Verdict::Block);
+    check(
+        "one customer in chat",
+        ctx(Chat, Active),
+        1,
+        &[],
+        false,
+        false,
+        Verdict::RequireJustification,
+    );
+    check(
+        "uninspectable in chat",
+        ctx(Chat, Active),
+        0,
+        &[],
+        false,
+        true,
+        Verdict::RequireJustification,
+    );
     check("bulk cards", ctx(File, Active), 0, &cards, false, false, Verdict::Block);
+    // Bulk is distinct values, each at the confidence floor: a receipt repeats its one
+    // card, and weak detections do not count because another value was strong.
+    check(
+        "one card repeated",
+        ctx(File, Active),
+        0,
+        &one_card_repeated,
+        false,
+        false,
+        Verdict::Alert,
+    );
+    check(
+        "weak ids beside a strong one",
+        ctx(File, Active),
+        0,
+        &weak_beside_strong,
+        false,
+        false,
+        Verdict::Alert,
+    );
     check(
         "weak ids ignored",
         ctx(Email, Active),
@@ -265,4 +311,43 @@ fn a_pdf_table_drawn_by_column_is_read_by_row() {
     let count = |detector| result.findings.iter().find(|f| f.detector == detector).map(|f| f.count);
     assert_eq!(count(DetectorKind::Email), Some(30), "{:?}", result.findings);
     assert_eq!(count(DetectorKind::Phone), Some(30), "{:?}", result.findings);
+}
+
+/// A receipt repeats the one card it was paid with: five mentions are one card, not a
+/// bulk of cards, while five cards are (found in review). The findings say both.
+#[test]
+fn bulk_cards_are_counted_by_value() {
+    let edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let receipt = [
+        "Visa card 4539 1488 0343 6467 charged",
+        "card 4539-1488-0343-6467 authorised",
+        "card 4539148803436467 captured",
+        "card 4539 1488 0343 6467 settled",
+        "card 4539 1488 0343 6467 receipt sent",
+    ]
+    .join("\n");
+    let one = inspector.inspect(receipt.as_bytes(), &ctx(Channel::File, Employment::Active));
+    let cards = |result: &dlp::ScanResult| {
+        result
+            .findings
+            .iter()
+            .find(|f| f.detector == DetectorKind::PaymentCard)
+            .map(|f| (f.count, f.distinct))
+    };
+    assert_eq!(cards(&one), Some((5, 1)), "{:?}", one.findings);
+    assert_eq!(one.verdict, Verdict::Alert, "{:?}", one.rules);
+    let five = [
+        "4539148803436467",
+        "4556737586899855",
+        "4916338506082832",
+        "5500005555555559",
+        "4716108999716531",
+    ]
+    .map(|card| format!("card {card}"))
+    .join("\n");
+    let many = inspector.inspect(five.as_bytes(), &ctx(Channel::File, Employment::Active));
+    assert_eq!(cards(&many), Some((5, 5)), "{:?}", many.findings);
+    assert_eq!(many.verdict, Verdict::Block, "{:?}", many.rules);
 }
