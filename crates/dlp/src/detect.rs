@@ -252,8 +252,9 @@ pub struct Detectors {
     literal_led: Regex,
     context: AhoCorasick,
     exclusions: HashSet<String>,
-    /// Keys [`Detection::value`].
-    values: std::collections::hash_map::RandomState,
+    /// Keys [`Detection::value`]: a fast hash, as every candidate of a customer table is
+    /// a detection, and a seed drawn at random.
+    values: foldhash::fast::RandomState,
 }
 
 impl std::fmt::Debug for Detectors {
@@ -291,7 +292,7 @@ impl Detectors {
             literal_led,
             context,
             exclusions,
-            values: std::collections::hash_map::RandomState::new(),
+            values: foldhash::fast::RandomState::default(),
         })
     }
 

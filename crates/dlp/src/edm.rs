@@ -994,7 +994,10 @@ impl EdmIndex {
             // The pattern is ASCII-only, so ASCII lowercasing is the full lowercasing. A
             // backslash can only be one escaping an underscore: the address is without it.
             buffer.clear();
-            buffer.extend(m.as_str().chars().filter(|c| *c != '\\'));
+            buffer.push_str(m.as_str());
+            if buffer.contains('\\') {
+                buffer.retain(|c| c != '\\');
+            }
             buffer.make_ascii_lowercase();
             record(self.keyed(b"email", buffer.as_bytes()), FieldKind::Email, start, end);
             if let Some(mailbox) = without_subaddress(&buffer) {

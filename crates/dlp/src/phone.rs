@@ -333,14 +333,16 @@ pub fn candidate_runs(run: &str) -> Vec<&str> {
                 runs.push(tail);
             }
         }
-        return runs;
-    }
-    if let (Some(first), Some(last)) = (gaps.first(), gaps.last()) {
+    } else if let (Some(first), Some(last)) = (gaps.first(), gaps.last()) {
         if !international {
             runs.extend(trimmed.get(first.end..));
         }
         runs.extend(trimmed.get(..last.start));
     }
+    // A cell can be the run, its prefix or its suffix too: each is keyed once, since
+    // keying hashes (a customer table has a phone run in every row).
+    runs.sort_unstable();
+    runs.dedup();
     runs
 }
 
