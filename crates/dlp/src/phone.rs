@@ -287,11 +287,10 @@ fn visit_without_trunk_zero(e164: &[u8], visit: &mut impl FnMut(&[u8])) {
 }
 
 /// Sub-runs of a phone-like match worth trying: the whole run, its parts split on `/`,
-/// a dash of typesetting or a column gap (a tab, or two spaces or more), and the run
-/// without its first or last digit group (a neighbouring number glued on). A run of more
-/// digits than a number has is neighbouring cells run together (`0160 00177517 030
-/// 12345678`: a mobile and an office number, or a phone and an amount): then every
-/// prefix and suffix of whole groups is tried too, and those of 7 to 15 digits are read.
+/// a dash of typesetting or a column gap (a tab, or two spaces or more), and each prefix
+/// and suffix of whole digit groups of 7 to 15 digits: neighbouring cells run together
+/// into one run (`0160 00177517 030 12345678`, a mobile and an office number;
+/// `0950 802 481 12 500`, a phone and an amount), or a number glued on.
 /// A first group that is an international prefix (`+52`, `0052`) stays: what follows it
 /// is a national number of that country, and read alone it would be taken for one of
 /// the customer's own country (`+52 312 546 1350` in Mexico is not `(312) 546-1350` in
@@ -323,21 +322,18 @@ pub fn candidate_runs(run: &str) -> Vec<&str> {
     }
     let international = trimmed.starts_with('+') || trimmed.starts_with("00");
     let digits = |text: &str| text.bytes().filter(u8::is_ascii_digit).count();
-    if digits(trimmed) > MAX_KEY_DIGITS {
-        for gap in &gaps {
-            let (Some(head), Some(tail)) = (trimmed.get(..gap.start), trimmed.get(gap.end..)) else {
-                continue;
-            };
+    let keyed = |text: &str| (MIN_KEY_DIGITS..=MAX_KEY_DIGITS).contains(&digits(text));
+    for gap in &gaps {
+        let (Some(head), Some(tail)) = (trimmed.get(..gap.start), trimmed.get(gap.end..)) else {
+            continue;
+        };
+        let head_digits = digits(head);
+        if (MIN_KEY_DIGITS..=MAX_KEY_DIGITS).contains(&head_digits) {
             runs.push(head);
-            if !international || digits(head) >= MIN_KEY_DIGITS {
-                runs.push(tail);
-            }
         }
-    } else if let (Some(first), Some(last)) = (gaps.first(), gaps.last()) {
-        if !international {
-            runs.extend(trimmed.get(first.end..));
+        if (!international || head_digits >= MIN_KEY_DIGITS) && keyed(tail) {
+            runs.push(tail);
         }
-        runs.extend(trimmed.get(..last.start));
     }
     // A cell can be the run, its prefix or its suffix too: each is keyed once, since
     // keying hashes (a customer table has a phone run in every row).

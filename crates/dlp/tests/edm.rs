@@ -354,6 +354,8 @@ fn normalization_and_proximity() {
             vec!["klaus"],
         ),
         ("Olivia Brown 07911 123456 020 7946 0958".into(), vec!["uk"]),
+        ("Nguyễn Văn An 0912 345 678 12 500 €".into(), vec!["an"]),
+        ("Olivia Brown 020 7946 0958 2 100 €".into(), vec!["uk"]),
         // Only whole groups: the digits inside a longer group are another number, and
         // after a country code, what follows is that country's until a whole number.
         ("Klaus Müller 40170 1234567 030 12345678".into(), vec![]),
