@@ -312,7 +312,7 @@ pub(crate) async fn scan(
     let findings: Vec<serde_json::Value> = result
         .findings
         .iter()
-        .map(|f| serde_json::json!({"detector": f.detector, "count": f.count, "confidence": f.confidence}))
+        .map(|f| serde_json::json!({"detector": f.detector, "count": f.count, "distinct": f.distinct, "confidence": f.confidence}))
         .collect();
     let mut answer = serde_json::json!({
         "verdict": result.verdict,

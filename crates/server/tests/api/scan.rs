@@ -286,3 +286,26 @@ async fn scans_wait_for_a_free_slot() {
         "{answer}"
     );
 }
+
+/// A finding says how many times its detector matched and how many distinct values it
+/// matched: the bulk rules count values, so one address written three times is one.
+#[tokio::test]
+async fn findings_count_mentions_and_distinct_values() {
+    let s = start().await;
+    let sec = s.login("sec").await;
+    let body = "write to ops@partner.example, ops@partner.example or ops@partner.example; cc audit@partner.example";
+    let (status, answer) = scan(&sec, "?channel=file", body).await;
+    assert_eq!(status, 200, "{answer}");
+    let email = answer["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["detector"] == "email")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (email["count"].as_u64(), email["distinct"].as_u64()),
+        (Some(4), Some(2)),
+        "{answer}"
+    );
+}
