@@ -200,15 +200,7 @@ pub fn decode_content_encoding(
         };
         codings.push(coding);
     }
-    let mut extractor = Extractor {
-        envelope_is_content: true,
-        limits: *limits,
-        expanded: 0,
-        work: 0,
-        members: 0,
-        out: Extraction::default(),
-        rows_open: false,
-    };
+    let mut extractor = Extractor::new(limits, true);
     let mut body = data.to_vec();
     for coding in codings.into_iter().rev() {
         body = extractor.decode_coding(coding, &body)?;
@@ -228,15 +220,7 @@ enum ContentCoding {
 }
 
 fn extract_with_envelope(parts: &[&[u8]], limits: &Limits, envelope_is_content: bool) -> Extraction {
-    let mut extractor = Extractor {
-        envelope_is_content,
-        limits: *limits,
-        expanded: 0,
-        work: 0,
-        members: 0,
-        out: Extraction::default(),
-        rows_open: false,
-    };
+    let mut extractor = Extractor::new(limits, envelope_is_content);
     for data in parts {
         if let Err(reason) = extractor.extract_any(data, 0, "") {
             let fatal = reason.is_fatal();
@@ -281,6 +265,19 @@ fn malformed(format: &str, detail: impl ToString) -> UninspectableReason {
 }
 
 impl Extractor {
+    /// An extractor with nothing read yet, within `limits`.
+    fn new(limits: &Limits, envelope_is_content: bool) -> Self {
+        Extractor {
+            envelope_is_content,
+            limits: *limits,
+            expanded: 0,
+            work: 0,
+            members: 0,
+            out: Extraction::default(),
+            rows_open: false,
+        }
+    }
+
     fn charge_work(&mut self, bytes: usize) -> Step {
         self.work = self.work.saturating_add(bytes as u64);
         if self.work > self.limits.max_work_bytes {

@@ -677,16 +677,7 @@ pub fn credentials_with_their_holder<S: Store + AuthStore>(store: &S) {
     for (i, person) in ["p-1", "p-2", "p-gone"].into_iter().enumerate() {
         let session = sample_session(&format!("s-{person}"), person, 10 + i as i64);
         store.insert_session(&session).unwrap();
-        let token = ApiTokenRecord {
-            id: format!("t-{person}"),
-            token_hash: [100 + i as u8; 32],
-            person: PersonId(person.into()),
-            name: "ci".into(),
-            scopes: vec!["read".into()],
-            created_ms: 10,
-            expires_ms: 1_000,
-            revoked: false,
-        };
+        let token = sample_token(&format!("t-{person}"), person, 100 + i as u8);
         store.insert_api_token(&token).unwrap();
         let holder = |id: &PersonId| (store.sessions_valid_after(id).unwrap(), store.get_person(id).unwrap());
         let found = store.session_with_holder(&session.token_hash).unwrap().unwrap();

@@ -33,6 +33,20 @@ async fn scan(c: &client::Client, query: &str, body: &str) -> (u16, serde_json::
     (r.status, serde_json::from_slice(&r.body).unwrap_or_default())
 }
 
+/// The ledger's entries about `person`, as JSON text.
+fn ledger_of(s: &crate::Server, person: &str) -> String {
+    let operator = Actor::Operator { name: "test".into() };
+    let query = AuditQuery {
+        person: Some(person.into()),
+        ..Default::default()
+    };
+    let entries = s
+        .gateway
+        .audit_search(&operator, &AccessContext::default(), &query, 100)
+        .unwrap();
+    serde_json::to_string(&entries).unwrap()
+}
+
 /// The default policy with sales reps allowed to scan over the API, as a company that
 /// wants a check before sending would write it.
 fn policy_letting_reps_scan() -> String {
@@ -56,20 +70,7 @@ async fn only_those_the_policy_lets_scan_get_a_verdict() {
         "{answer}"
     );
     assert!(answer.get("verdict").is_none(), "{answer}");
-    let operator = Actor::Operator { name: "test".into() };
-    let entries = s
-        .gateway
-        .audit_search(
-            &operator,
-            &AccessContext::default(),
-            &AuditQuery {
-                person: Some("support".into()),
-                ..Default::default()
-            },
-            100,
-        )
-        .unwrap();
-    let text = serde_json::to_string(&entries).unwrap();
+    let text = ledger_of(&s, "support");
     assert!(text.contains("dlp.scan") && text.contains("deny"), "{text}");
 }
 
@@ -121,19 +122,7 @@ async fn content_with_customer_rows_is_judged_recorded_and_stricter_for_leavers(
     assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("bad_query")));
 
     // Every verdict is in the ledger, by person and channel, without the content.
-    let entries = s
-        .gateway
-        .audit_search(
-            &operator,
-            &AccessContext::default(),
-            &AuditQuery {
-                person: Some("rep-a".into()),
-                ..Default::default()
-            },
-            100,
-        )
-        .unwrap();
-    let text = serde_json::to_string(&entries).unwrap();
+    let text = ledger_of(&s, "rep-a");
     assert!(
         text.contains("dlp.scan.upload") && text.contains("dlp.scan.email"),
         "{text}"
