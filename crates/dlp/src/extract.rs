@@ -3321,7 +3321,8 @@ fn reads_as_alphabetic_utf16(sample: &[u8], little_endian: bool) -> bool {
     spaces * 20 >= pairs && printable * 10 >= pairs * 9
 }
 
-fn decode_utf16(data: &[u8], little_endian: bool) -> String {
+/// UTF-16 text, unpaired surrogates replaced; an odd last byte is left out.
+pub(crate) fn decode_utf16(data: &[u8], little_endian: bool) -> String {
     char::decode_utf16(utf16_units(data, little_endian))
         .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect()

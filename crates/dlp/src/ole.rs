@@ -562,11 +562,7 @@ fn message(
         match kind {
             UNICODE_STRING | EIGHT_BIT_STRING => {
                 let text = if kind == UNICODE_STRING {
-                    let units: Vec<u16> = bytes
-                        .chunks_exact(2)
-                        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-                        .collect();
-                    String::from_utf16_lossy(&units)
+                    crate::extract::decode_utf16(&bytes, true)
                 } else {
                     encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned()
                 };

@@ -176,16 +176,8 @@ fn value_text(serial: u64, bytes: &[u8], encoding: TextEncoding) -> Option<Strin
         n if n >= 13 && n % 2 == 1 => {
             let text = match encoding {
                 TextEncoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
-                TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
-                    let units: Vec<u16> = bytes
-                        .chunks_exact(2)
-                        .map(|pair| match encoding {
-                            TextEncoding::Utf16Be => u16::from_be_bytes([pair[0], pair[1]]),
-                            _ => u16::from_le_bytes([pair[0], pair[1]]),
-                        })
-                        .collect();
-                    String::from_utf16_lossy(&units)
-                }
+                TextEncoding::Utf16Le => crate::extract::decode_utf16(bytes, true),
+                TextEncoding::Utf16Be => crate::extract::decode_utf16(bytes, false),
             };
             (!text.is_empty()).then_some(text)
         }
