@@ -267,6 +267,34 @@ pub fn people_and_teams(store: &dyn Store) {
     assert_eq!(store.list_teams().unwrap(), vec![team]);
 }
 
+pub fn people_by_email_user(store: &dyn Store) {
+    let mut lan = sample_person("p-lan", Role::SalesRep);
+    lan.work_email = "Lan.Tran@corp.example".into();
+    let mut other = sample_person("p-lan2", Role::Engineering);
+    other.work_email = "lan.tran@subsidiary.example".into();
+    let mut wild = sample_person("p-wild", Role::Engineering);
+    wild.work_email = "l%n_tran@corp.example".into();
+    let mut nested = sample_person("p-nested", Role::Engineering);
+    nested.work_email = "lan.tran@x@corp.example".into();
+    store.upsert_people(&[lan, other, wild, nested]).unwrap();
+    let ids = |user: &str| -> Vec<String> {
+        store
+            .people_by_email_user(user)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id.0)
+            .collect()
+    };
+    assert_eq!(ids("lan.tran"), ["p-lan", "p-lan2"]);
+    assert_eq!(ids("LAN.TRAN"), ["p-lan", "p-lan2"]);
+    // LIKE's wildcards in a name match only themselves.
+    assert_eq!(ids("l%n_tran"), ["p-wild"]);
+    assert!(ids("l_n.tran").is_empty());
+    assert!(ids("lan").is_empty());
+    assert_eq!(ids("lan.tran@x"), ["p-nested"]);
+    assert!(ids("").is_empty());
+}
+
 pub fn documents(store: &dyn Store) {
     let doc = SealedDocument {
         meta: DocumentMeta {
@@ -927,7 +955,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             customers_round_trip, duplicate_customer_writes_nothing, batched_insert_is_one_transaction, blind_index_lookup, metas_filter_and_paginate,
-            update_and_erase, people_and_teams, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
+            update_and_erase, people_and_teams, people_by_email_user, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
             credentials, sessions_lifecycle, revocation_epoch_and_login_failures, login_attempts_count_once_per_reading,
             revoking_credentials_keeps_only_the_named_session, writing_a_person_departed_revokes_their_credentials,
             session_mfa_time,

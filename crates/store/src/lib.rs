@@ -107,6 +107,10 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     fn upsert_people(&self, people: &[Person]) -> Result<()>;
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>>;
     fn list_people(&self) -> Result<Vec<Person>>;
+    /// People whose work email's user part (before the last `@`) is `user`, ASCII
+    /// letters compared without case: how a proxy's login name (`lan.tran`) finds the
+    /// person it belongs to. Several can share one user part across email domains.
+    fn people_by_email_user(&self, user: &str) -> Result<Vec<Person>>;
     fn upsert_teams(&self, teams: &[Team]) -> Result<()>;
     fn list_teams(&self) -> Result<Vec<Team>>;
 
@@ -179,4 +183,27 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
         by: Option<&PersonId>,
         at: UnixMillis,
     ) -> Result<bool>;
+}
+
+/// The SQL `LIKE` pattern (escape character `\\`) of a work email whose user part is
+/// `user`: the store narrows by it, then [`email_user_is`] decides, so both
+/// backends answer alike whatever their `LIKE` does with case beyond ASCII.
+fn email_user_pattern(user: &str) -> String {
+    let mut pattern = String::with_capacity(user.len() + 3);
+    for c in user.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push_str("@%");
+    pattern
+}
+
+/// Whether `email`'s user part (before its last `@`) is `user`, ASCII letters
+/// compared without case.
+fn email_user_is(email: &str, user: &str) -> bool {
+    email
+        .rsplit_once('@')
+        .is_some_and(|(local, _)| local.eq_ignore_ascii_case(user))
 }

@@ -841,6 +841,22 @@ impl Store for PostgresStore {
         })
     }
 
+    fn people_by_email_user(&self, user: &str) -> Result<Vec<Person>> {
+        let found: Vec<Person> = self.read(|c| {
+            c.query(
+                &format!("SELECT {PERSON_COLS} FROM people WHERE work_email ILIKE $1 ESCAPE '\\' ORDER BY id"),
+                &[&crate::email_user_pattern(user)],
+            )?
+            .iter()
+            .map(person_from_row)
+            .collect()
+        })?;
+        Ok(found
+            .into_iter()
+            .filter(|p| crate::email_user_is(&p.work_email, user))
+            .collect())
+    }
+
     fn upsert_teams(&self, teams: &[Team]) -> Result<()> {
         self.write(|c| {
             let stmt = c.prepare(

@@ -855,6 +855,20 @@ impl Store for SqliteStore {
         })
     }
 
+    fn people_by_email_user(&self, user: &str) -> Result<Vec<Person>> {
+        let found: Vec<Person> = self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {PERSON_COLS} FROM people WHERE work_email LIKE ?1 ESCAPE '\\' ORDER BY id"
+            ))?;
+            let rows = stmt.query_map([crate::email_user_pattern(user)], person_from_row)?;
+            rows.collect()
+        })?;
+        Ok(found
+            .into_iter()
+            .filter(|p| crate::email_user_is(&p.work_email, user))
+            .collect())
+    }
+
     fn upsert_teams(&self, teams: &[Team]) -> Result<()> {
         self.insert_tx(|tx| {
             let mut stmt = tx.prepare_cached(
