@@ -34,6 +34,7 @@ pub use dlp_ops::DlpEngine;
 pub use documents::NewDocument;
 pub use error::GatewayError;
 pub use export::{neutralize, write_csv, write_xlsx, ExportFormat, ExportOutcome, ExportSelection, ExportTicket};
+pub use people::LoginMatch;
 pub use policy_ops::{Explanation, WhatCan, WhoCan};
 pub use second_factor::TotpSecret;
 pub use view::{Bulk, CustomerView, Withheld};

@@ -67,6 +67,69 @@ impl Gateway {
     pub fn list_teams(&self) -> Result<Vec<Team>, GatewayError> {
         Ok(self.store.list_teams()?)
     }
+
+    /// The person a login name belongs to, as a web proxy or another system that
+    /// authenticated them gives it: a person id, a work email, or a work email's user
+    /// part, with a Windows domain (`CORP\lan.tran`), a Kerberos realm
+    /// (`lan.tran@CORP.EXAMPLE`) or an ICAP scheme (`WinNT://CORP/lan.tran`) around
+    /// it. Not authorized or recorded here: the decision made about what the person
+    /// sends is recorded with them as its actor.
+    pub fn person_by_login(&self, login: &str) -> Result<LoginMatch, GatewayError> {
+        let name = login_name(login);
+        if name.is_empty() {
+            return Ok(LoginMatch::Unknown);
+        }
+        if let Some(person) = self.store.get_person(&PersonId(name.to_owned()))? {
+            return Ok(LoginMatch::Person(Box::new(person)));
+        }
+        let (user, whole_email) = match name.rsplit_once('@') {
+            Some((user, _)) => (user, Some(name)),
+            None => (name, None),
+        };
+        let mut found = self.store.people_by_email_user(user)?;
+        if let Some(email) = whole_email {
+            // The whole email when it is someone's; otherwise the part after `@` is a
+            // realm, and the user part decides.
+            let exact: Vec<Person> = found
+                .iter()
+                .filter(|p| p.work_email.eq_ignore_ascii_case(email))
+                .cloned()
+                .collect();
+            if !exact.is_empty() {
+                found = exact;
+            }
+        }
+        Ok(match found.len() {
+            0 => LoginMatch::Unknown,
+            1 => found
+                .pop()
+                .map_or(LoginMatch::Unknown, |p| LoginMatch::Person(Box::new(p))),
+            _ => LoginMatch::Ambiguous,
+        })
+    }
+}
+
+/// Whom a login name names ([`Gateway::person_by_login`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginMatch {
+    /// One person.
+    Person(Box<Person>),
+    /// Nobody in the directory.
+    Unknown,
+    /// Several people (the same user part under several email domains).
+    Ambiguous,
+}
+
+/// A login name without what systems put around it: an ICAP scheme and path
+/// (`WinNT://CORP/lan.tran`, the form of the ICAP extensions draft) and a Windows
+/// domain (`CORP\lan.tran`).
+fn login_name(login: &str) -> &str {
+    let login = login.trim();
+    let login = match login.split_once("://") {
+        Some((_, path)) => path.rsplit('/').next().unwrap_or(path),
+        None => login,
+    };
+    login.rsplit('\\').next().unwrap_or(login).trim()
 }
 
 impl Gateway {
@@ -123,5 +186,26 @@ impl Gateway {
         let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::SessionsRevoke, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];
         self.record(&record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_name;
+
+    #[test]
+    fn login_names_lose_their_domains_and_schemes() {
+        for (login, name) in [
+            ("lan.tran", "lan.tran"),
+            (" lan.tran ", "lan.tran"),
+            ("CORP\\lan.tran", "lan.tran"),
+            ("WinNT://CORP/lan.tran", "lan.tran"),
+            ("Local://lan.tran", "lan.tran"),
+            ("lan.tran@CORP.EXAMPLE", "lan.tran@CORP.EXAMPLE"),
+            ("CORP\\", ""),
+            ("", ""),
+        ] {
+            assert_eq!(login_name(login), name, "{login:?}");
+        }
     }
 }

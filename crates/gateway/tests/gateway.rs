@@ -471,3 +471,42 @@ fn imports_that_cannot_be_recorded_write_nothing() {
     let read = gw.read_customer(&rep(), &ctx, &CustomerId("C-2".into()));
     assert!(matches!(read, Err(GatewayError::NotFound { .. })), "{read:?}");
 }
+
+#[test]
+fn login_names_find_their_person_by_id_email_or_email_user() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_000));
+    let op = Actor::Operator { name: "test".into() };
+    let mut lan = person("p-lan", Role::SalesRep);
+    lan.work_email = "Lan.Tran@corp.example".into();
+    let mut twin = person("p-lan-sub", Role::SalesRep);
+    twin.work_email = "lan.tran@subsidiary.example".into();
+    let mut binh = person("p-binh", Role::Support);
+    binh.work_email = "binh.le@corp.example".into();
+    gw.import_people(&op, &AccessContext::default(), &[lan, twin, binh], &[])
+        .unwrap();
+    let check = |login: &str, expected: Option<&str>| {
+        let found = match gw.person_by_login(login).unwrap() {
+            gateway::LoginMatch::Person(p) => Some(p.id.0),
+            gateway::LoginMatch::Unknown => None,
+            gateway::LoginMatch::Ambiguous => Some("ambiguous".into()),
+        };
+        assert_eq!(found.as_deref(), expected, "{login:?}");
+    };
+    check("p-binh", Some("p-binh"));
+    check("binh.le", Some("p-binh"));
+    check("BINH.LE", Some("p-binh"));
+    check("CORP\\binh.le", Some("p-binh"));
+    check("WinNT://CORP/binh.le", Some("p-binh"));
+    // A Kerberos realm is no email domain: the user part decides.
+    check("binh.le@CORP.EXAMPLE.LOCAL", Some("p-binh"));
+    // Two people share the user part: the whole email tells them apart, the user part
+    // alone names nobody in particular.
+    check("lan.tran@corp.example", Some("p-lan"));
+    check("lan.tran@subsidiary.example", Some("p-lan-sub"));
+    check("lan.tran", Some("ambiguous"));
+    check("lan.tran@realm.example", Some("ambiguous"));
+    check("nobody", None);
+    check("", None);
+    check("CORP\\", None);
+    check("binh%", None);
+}
