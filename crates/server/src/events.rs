@@ -307,12 +307,32 @@ impl OwnerIndex {
     }
 }
 
-/// The activity events of one gateway decision: allowed vault accesses by a person.
-/// Operators' actions, admin actions and denials give none.
+/// The activity events of one gateway decision: allowed vault accesses by a person,
+/// and the DLP verdicts on what a person sent (an upload through the proxy, a file
+/// scanned as theirs), stopped or not. Operators' actions, admin actions and other
+/// denials give none.
 pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<String>) -> Vec<Event> {
     let Some(user) = record.actor.strip_prefix("person:") else {
         return Vec::new();
     };
+    if record.action.starts_with("dlp.scan.") {
+        // The reasons are the verdict, the rules that applied (plain words, as the
+        // DLP policy names them), then notes of the form `kind:detail`.
+        let rules = record
+            .reasons
+            .iter()
+            .skip(1)
+            .filter(|reason| !reason.contains(':'))
+            .count();
+        return vec![Event {
+            ts_ms: record.time,
+            user: user.to_string(),
+            kind: EventKind::DlpScan {
+                matches: u32::try_from(rules).unwrap_or(u32::MAX),
+                blocked: record.decision == "deny",
+            },
+        }];
+    }
     if record.decision != "allow" {
         return Vec::new();
     }
@@ -431,6 +451,42 @@ mod tests {
             record("person:rep-a", "policy.replace", "admin", &[]),
         ] {
             assert!(activity_events(&r, &owner).is_empty(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn what_a_person_sends_is_an_event_stopped_or_not() {
+        let mut upload = record("person:rep-a", "dlp.scan.upload", "deny", &["A1", "B1"]);
+        upload.reasons = vec![
+            "verdict:block".into(),
+            "customer record leaving".into(),
+            "departing with customer records".into(),
+            "sender:unknown-name".into(),
+        ];
+        let events = activity_events(&upload, &owner);
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].user.as_str(), events[0].ts_ms), ("rep-a", 1_000));
+        assert_eq!(
+            events[0].kind,
+            EventKind::DlpScan {
+                matches: 2,
+                blocked: true
+            }
+        );
+        let mut clean = record("person:rep-a", "dlp.scan.file", "allow", &[]);
+        clean.reasons = vec!["verdict:allow".into()];
+        assert_eq!(
+            activity_events(&clean, &owner)[0].kind,
+            EventKind::DlpScan {
+                matches: 0,
+                blocked: false
+            }
+        );
+        // The proxy's own verdicts on people it could not name are nobody's activity.
+        assert!(activity_events(&record("operator:icap", "dlp.scan.upload", "deny", &["A1"]), &owner).is_empty());
+        // Rules are told from notes by their plain names.
+        for rule in dlp::Policy::default().rules {
+            assert!(!rule.name.contains(':'), "{}", rule.name);
         }
     }
 
