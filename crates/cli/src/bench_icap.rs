@@ -42,7 +42,7 @@ pub fn run(args: IcapBenchArgs) -> anyhow::Result<()> {
         dlp::Limits::default(),
     )?;
     // Verdicts are counted, not written to a ledger: this times the ICAP and DLP path.
-    let inspector: Arc<dyn icap::Inspector> = Arc::new(icap::DlpInspector::new(Arc::new(engine), |_, _, _| Ok(())));
+    let inspector: Arc<dyn icap::Inspector> = Arc::new(icap::DlpInspector::new(Arc::new(engine), |_, _, _, _| Ok(())));
     let emails: Vec<Vec<u8>> = (0..8).map(|i| email(&corpus.customers, i, args.kib << 10)).collect();
     let requests: Vec<Vec<u8>> = emails.iter().map(|e| reqmod(e)).collect();
     outln!(

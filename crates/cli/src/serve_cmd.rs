@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 use gateway::Gateway;
 use ledger::{FileWitness, Ledger, LedgerConfig, Witness};
-use model::{Clock, SharedClock, SystemClock};
+use model::{Clock, EmploymentStatus, PersonId, SharedClock, SystemClock};
 use store::Store;
 
 use crate::install::Context;
@@ -28,6 +28,14 @@ pub struct ServeArgs {
     /// Squid hands uploads to the DLP engine (REQMOD service `/reqmod`).
     #[arg(long, value_name = "ADDR")]
     icap: Option<SocketAddr>,
+    /// The ICAP header in which the proxy names the user it authenticated, so
+    /// uploads are judged and recorded as that person's (Squid:
+    /// `adaptation_send_username on` and `icap_client_username_header`).
+    #[arg(long, value_name = "HEADER", default_value = "X-Client-Username", requires = "icap")]
+    icap_username_header: String,
+    /// The proxy sends user names in base64 (Squid: `icap_client_username_encode on`).
+    #[arg(long, requires = "icap")]
+    icap_username_base64: bool,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
     tls_cert: Option<PathBuf>,
@@ -168,7 +176,13 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
                 "custodia inspecting uploads on icap://{}/reqmod",
                 icap_listener.local_addr()?
             );
-            tokio::spawn(icap::serve(icap_listener, inspector, icap::ServerConfig::default()));
+            let config = icap::ServerConfig {
+                username_header: args.icap_username_header.clone(),
+                username_base64: args.icap_username_base64,
+                ..icap::ServerConfig::default()
+            };
+            config.validate()?;
+            tokio::spawn(icap::serve(icap_listener, inspector, config));
         }
         match tls {
             Some((identity, _)) => server::serve_tls(listener, identity, state).await,
@@ -257,37 +271,81 @@ impl icap::ContentScanner for LiveScanner {
     }
 }
 
+/// Who sent an upload: the person the proxy's user name belongs to, judged by
+/// their employment (departing and departed people by the stricter rules). A
+/// name the directory does not know, or knows for several people, is judged as a
+/// contractor's, someone the company does not employ; a request without a name
+/// as an active employee's, since the proxy then authenticates nobody.
+fn upload_sender(gateway: &Gateway, user: &icap::ProxyUser) -> Result<icap::Sender, String> {
+    let unmatched = |note| icap::Sender {
+        person: None,
+        employment: dlp::Employment::Contractor,
+        note: Some(note),
+    };
+    let name = match user {
+        icap::ProxyUser::Named(name) => name,
+        icap::ProxyUser::Anonymous => {
+            return Ok(icap::Sender {
+                note: Some("sender:not-named-by-proxy"),
+                ..icap::Sender::unidentified()
+            })
+        }
+        icap::ProxyUser::Unreadable => return Ok(unmatched("sender:unreadable-name")),
+    };
+    Ok(match gateway.person_by_login(name).map_err(|e| e.to_string())? {
+        gateway::LoginMatch::Person(person) => icap::Sender {
+            employment: match person.status {
+                EmploymentStatus::Active => dlp::Employment::Active,
+                EmploymentStatus::Departing | EmploymentStatus::Departed => dlp::Employment::Departing,
+            },
+            person: Some(person.id.0),
+            note: None,
+        },
+        gateway::LoginMatch::Unknown => unmatched("sender:unknown-name"),
+        gateway::LoginMatch::Ambiguous => unmatched("sender:ambiguous-name"),
+    })
+}
+
 /// The DLP engine over the vault, following its changes, recording the
 /// verdict on every request the proxy hands over in the ledger, through the
-/// gateway, before the proxy releases it: with why a body could not be read,
-/// and for a `CONNECT` the tunnel's destination, since what passes through a
-/// TLS tunnel the proxy does not intercept is never inspected.
+/// gateway, before the proxy releases it: as the sending person's action when
+/// the proxy names one, with the client's address, why a body could not be
+/// read, and for a `CONNECT` the tunnel's destination, since what passes
+/// through a TLS tunnel the proxy does not intercept is never inspected.
 fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpEngine>) -> Arc<dyn icap::Inspector> {
     let proxy = gateway::Actor::Operator { name: "icap".into() };
-    let access = gateway::AccessContext::default();
     let gw = Arc::clone(gateway);
+    let directory = Arc::clone(gateway);
     let scanner = LiveScanner {
         gateway: Arc::clone(gateway),
         engine,
     };
-    Arc::new(icap::DlpInspector::new(
-        Arc::new(scanner),
-        move |upload, result, enforcement| {
-            let mut notes: Vec<String> = upload
-                .unreadable
-                .iter()
-                .map(|unreadable| unreadable.ledger_reason().to_string())
-                .collect();
-            if let Some(destination) = upload.tunnel_destination() {
-                notes.push("not-inspected:tls-tunnel".into());
-                // A host name can be made of customer data too; the ledger holds none.
-                let plain = result.customer_records == 0 && result.findings.is_empty();
-                notes.push(format!("tunnel:{}", if plain { destination } else { "withheld" }));
-            }
-            gw.record_scan(&proxy, &access, "upload", result, enforcement, &notes)
-                .map_err(|e| e.to_string())
-        },
-    ))
+    let inspector = icap::DlpInspector::new(Arc::new(scanner), move |upload, sender, result, enforcement| {
+        let actor = match &sender.person {
+            Some(id) => gateway::Actor::Person(PersonId(id.clone())),
+            None => proxy.clone(),
+        };
+        let access = gateway::AccessContext {
+            client_address: upload.client_ip.map(|ip| ip.to_string()),
+            ..gateway::AccessContext::default()
+        };
+        let mut notes: Vec<String> = upload
+            .unreadable
+            .iter()
+            .map(|unreadable| unreadable.ledger_reason().to_string())
+            .chain(sender.note.map(str::to_owned))
+            .collect();
+        if let Some(destination) = upload.tunnel_destination() {
+            notes.push("not-inspected:tls-tunnel".into());
+            // A host name can be made of customer data too; the ledger holds none.
+            let plain = result.customer_records == 0 && result.findings.is_empty();
+            notes.push(format!("tunnel:{}", if plain { destination } else { "withheld" }));
+        }
+        gw.record_scan(&actor, &access, "upload", result, enforcement, &notes)
+            .map_err(|e| e.to_string())
+    })
+    .identifying(move |upload| upload_sender(&directory, &upload.user));
+    Arc::new(inspector)
 }
 
 /// `custodia people set-password PERSON`: reads the password from standard

@@ -9,8 +9,36 @@ use std::sync::Arc;
 use crate::{InspectionOutcome, Inspector, PartOrigin, Upload};
 
 /// Records one upload's verdict and what is done with it (in custodia: the audit
-/// ledger, through the gateway). An `Err` stops the upload: recorded before released.
-pub type RecordVerdict = dyn Fn(&Upload, &dlp::ScanResult, dlp::Enforcement) -> Result<(), String> + Send + Sync;
+/// ledger, through the gateway), with who sent it. An `Err` stops the upload:
+/// recorded before released.
+pub type RecordVerdict =
+    dyn Fn(&Upload, &Sender, &dlp::ScanResult, dlp::Enforcement) -> Result<(), String> + Send + Sync;
+
+/// Finds who sent an upload from what the proxy said ([`Upload::user`]). An `Err`
+/// (the directory cannot be read) stops the upload: fail closed.
+pub type IdentifySender = dyn Fn(&Upload) -> Result<Sender, String> + Send + Sync;
+
+/// Who sent an upload, as the deployment's directory of people knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    /// Their id in the directory, when the proxy's user name is one person's.
+    pub person: Option<String>,
+    /// How strictly what they send is judged.
+    pub employment: dlp::Employment,
+    /// A fixed word for the ledger on how they were found (no input text), if any.
+    pub note: Option<&'static str>,
+}
+
+impl Sender {
+    /// Someone nobody identified, judged as an active employee.
+    pub fn unidentified() -> Sender {
+        Sender {
+            person: None,
+            employment: dlp::Employment::Active,
+            note: None,
+        }
+    }
+}
 
 /// What inspects an upload's parts: a [`dlp::Inspector`], or an engine that first
 /// brings its index up to date (an `Err` stops the upload: fail closed).
@@ -39,29 +67,45 @@ impl ContentScanner for dlp::Inspector {
 /// An [`Inspector`] that asks the DLP engine about each body part.
 pub struct DlpInspector {
     engine: Arc<dyn ContentScanner>,
-    employment: dlp::Employment,
+    identify: Box<IdentifySender>,
     record: Box<RecordVerdict>,
 }
 
 impl DlpInspector {
-    /// Inspects uploads with `engine`, recording every verdict with `record`.
+    /// Inspects uploads with `engine`, recording every verdict with `record`; every
+    /// sender is [`Sender::unidentified`] until [`DlpInspector::identifying`] says how
+    /// to find them.
     pub fn new(
         engine: Arc<dyn ContentScanner>,
-        record: impl Fn(&Upload, &dlp::ScanResult, dlp::Enforcement) -> Result<(), String> + Send + Sync + 'static,
+        record: impl Fn(&Upload, &Sender, &dlp::ScanResult, dlp::Enforcement) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         DlpInspector {
             engine,
-            employment: dlp::Employment::Active,
+            identify: Box::new(|_| Ok(Sender::unidentified())),
             record: Box::new(record),
         }
+    }
+
+    /// Judges each upload by its sender, found by `identify`: a departing person's
+    /// uploads by the stricter rules.
+    pub fn identifying(mut self, identify: impl Fn(&Upload) -> Result<Sender, String> + Send + Sync + 'static) -> Self {
+        self.identify = Box::new(identify);
+        self
     }
 }
 
 impl Inspector for DlpInspector {
     fn inspect(&self, upload: &Upload) -> InspectionOutcome {
+        let Ok(sender) = (self.identify)(upload) else {
+            return InspectionOutcome::Block {
+                reason: "this upload was stopped because custodia could not tell who is sending it; \
+                         try again later or contact your security team"
+                    .into(),
+            };
+        };
         let context = dlp::ScanContext {
             channel: dlp::Channel::Upload,
-            employment: self.employment,
+            employment: sender.employment,
         };
         // The parts are one upload: a customer list split over several files or
         // fields, each under the block threshold, counts whole (judged part by part,
@@ -92,7 +136,7 @@ impl Inspector for DlpInspector {
             Some(_) => dlp::Enforcement::Stopped,
             None => dlp::Enforcement::without_justification(result.verdict),
         };
-        if (self.record)(upload, &result, enforcement).is_err() {
+        if (self.record)(upload, &sender, &result, enforcement).is_err() {
             return InspectionOutcome::Block {
                 reason: "this upload was stopped because custodia could not record it in its audit ledger; \
                          try again later or contact your security team"
@@ -185,6 +229,8 @@ mod tests {
                 })
                 .collect(),
             unreadable: None,
+            user: crate::ProxyUser::Anonymous,
+            client_ip: None,
         }
     }
 
@@ -225,7 +271,7 @@ mod tests {
         let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
         let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = Arc::clone(&recorded);
-        let inspector = DlpInspector::new(engine, move |_, result, _| {
+        let inspector = DlpInspector::new(engine, move |_, _, result, _| {
             sink.lock().unwrap().push(result.customer_records);
             Ok(())
         });
@@ -244,7 +290,7 @@ mod tests {
 
     #[test]
     fn a_verdict_that_cannot_be_recorded_stops_the_upload() {
-        let failing = DlpInspector::new(engine(), |_, _, _| Err("ledger unavailable".into()));
+        let failing = DlpInspector::new(engine(), |_, _, _, _| Err("ledger unavailable".into()));
         match failing.inspect(&upload("lunch menu")) {
             InspectionOutcome::Block { reason } => {
                 assert!(reason.contains("could not record"), "{reason}");
@@ -252,7 +298,7 @@ mod tests {
             }
             InspectionOutcome::Allow => panic!("an unrecorded upload was released"),
         }
-        let recording = DlpInspector::new(engine(), |_, _, _| Ok(()));
+        let recording = DlpInspector::new(engine(), |_, _, _, _| Ok(()));
         assert_eq!(recording.inspect(&upload("lunch menu")), InspectionOutcome::Allow);
         // One customer record is an alert, not a block: it passes, recorded.
         assert_eq!(
@@ -289,7 +335,7 @@ mod tests {
         let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
         let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = Arc::clone(&recorded);
-        let inspector = DlpInspector::new(engine, move |_, _, enforcement| {
+        let inspector = DlpInspector::new(engine, move |_, _, _, enforcement| {
             sink.lock().unwrap().push(enforcement);
             Ok(())
         });
@@ -316,6 +362,85 @@ mod tests {
             );
             assert_eq!(*recorded.lock().unwrap(), vec![recorded_as], "{verdict:?}");
         }
+    }
+
+    #[test]
+    fn uploads_are_judged_by_who_sends_them() {
+        let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([1; 32]), dlp::EdmConfig::default());
+        edm.add(
+            "C-1",
+            &[
+                (dlp::FieldKind::Email, "an.tran@khach.vn"),
+                (dlp::FieldKind::Phone, "+84 90 555 0101"),
+            ],
+            Some("VN"),
+        );
+        let fingerprints = dlp::FingerprintIndex::new(
+            &dlp::FingerprintKey::from_bytes([2; 32]),
+            dlp::FingerprintConfig::default(),
+        );
+        // One record may go up with an alert, unless the sender is leaving.
+        let rule = |name: &str, employment: Vec<dlp::Employment>, verdict| dlp::policy::Rule {
+            name: name.into(),
+            channels: vec![],
+            employment,
+            condition: dlp::policy::Condition::CustomersAtLeast { count: 1 },
+            verdict,
+        };
+        let policy = dlp::Policy {
+            rules: vec![
+                rule("customer record seen", vec![], dlp::Verdict::Alert),
+                rule(
+                    "departing with customer records",
+                    vec![dlp::Employment::Departing],
+                    dlp::Verdict::Block,
+                ),
+            ],
+        };
+        let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
+        let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&recorded);
+        let inspector = DlpInspector::new(engine, move |_, sender, result, _| {
+            sink.lock().unwrap().push((sender.person.clone(), result.verdict));
+            Ok(())
+        })
+        .identifying(|upload| match &upload.user {
+            crate::ProxyUser::Named(name) if name == "lan.tran" => Ok(Sender {
+                person: Some("p-lan".into()),
+                employment: dlp::Employment::Departing,
+                note: None,
+            }),
+            crate::ProxyUser::Named(name) if name == "broken" => Err("directory unavailable".into()),
+            _ => Ok(Sender::unidentified()),
+        });
+        let from = |user: crate::ProxyUser| {
+            let mut request = upload("an.tran@khach.vn, +84 90 555 0101");
+            request.user = user;
+            request
+        };
+        let named = |name: &str| crate::ProxyUser::Named(name.into());
+        assert_eq!(inspector.inspect(&from(named("binh.le"))), InspectionOutcome::Allow);
+        match inspector.inspect(&from(named("lan.tran"))) {
+            InspectionOutcome::Block { reason } => assert!(reason.contains("1 customer record"), "{reason}"),
+            InspectionOutcome::Allow => panic!("a departing person's customer record went up"),
+        }
+        assert_eq!(
+            *recorded.lock().unwrap(),
+            vec![
+                (None, dlp::Verdict::Alert),
+                (Some("p-lan".to_string()), dlp::Verdict::Block)
+            ]
+        );
+        // A sender who cannot be looked up is stopped, unrecorded by the scanner, and
+        // the reason does not tell the user what failed inside.
+        match inspector.inspect(&from(named("broken"))) {
+            InspectionOutcome::Block { reason } => {
+                assert!(reason.contains("who is sending"), "{reason}");
+                assert!(!reason.contains("directory unavailable"), "{reason}");
+            }
+            InspectionOutcome::Allow => panic!("an upload from an unknown directory state went up"),
+        }
+        assert_eq!(recorded.lock().unwrap().len(), 2);
     }
 
     #[test]
@@ -351,7 +476,7 @@ mod tests {
         ));
         // A token sent as a credential is what it is for, under a policy that stops secrets.
         let engine = engine();
-        let recording = DlpInspector::new(engine, |_, _, _| Ok(()));
+        let recording = DlpInspector::new(engine, |_, _, _, _| Ok(()));
         let token = "Bearer ghp_0123456789abcdefghijABCDEFGHIJ012345";
         assert_eq!(recording.inspect(&with_credentials(token)), InspectionOutcome::Allow);
         // The same token in the body is a secret leaving.

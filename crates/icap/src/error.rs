@@ -17,6 +17,12 @@ pub enum ConfigError {
         /// The rejected name.
         found: String,
     },
+    /// The user name header must be 1 to 64 letters, digits or `-`.
+    #[error("expected a user name header of 1 to 64 letters, digits or '-', found {found:?}")]
+    BadHeaderName {
+        /// The rejected name.
+        found: String,
+    },
     /// A limit is zero or the limits contradict each other.
     #[error("expected {what}; fix the server config")]
     BadLimit {

@@ -44,6 +44,55 @@ pub struct Upload {
     /// Why the server could not read the body as the recipient will; such an upload is
     /// blocked whatever the inspector decides, and reaches it only to be recorded.
     pub unreadable: Option<Unreadable>,
+    /// Who the proxy says sent it ([`crate::ServerConfig::username_header`]).
+    pub user: ProxyUser,
+    /// The client's address as the proxy gave it (`X-Client-IP`, Squid's
+    /// `adaptation_send_client_ip on`), when it is an IP address.
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+/// The name of the person the proxy authenticated for a request, as its ICAP
+/// request carried it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyUser {
+    /// No name was sent: the proxy does not authenticate its users, or is not set to
+    /// pass their names on (Squid: `adaptation_send_username on`).
+    Anonymous,
+    /// The name, decoded, as the proxy authenticated it (`lan.tran`,
+    /// `CORP\lan.tran`, `lan.tran@corp.example`).
+    Named(String),
+    /// A name was sent but cannot be read: sent twice, not the configured encoding, not
+    /// UTF-8, holding control characters, or longer than [`MAX_USER_NAME_BYTES`].
+    Unreadable,
+}
+
+/// The longest user name read from the proxy.
+pub const MAX_USER_NAME_BYTES: usize = 256;
+
+impl ProxyUser {
+    /// Reads the header's value: base64 first when the proxy encodes names (Squid:
+    /// `icap_client_username_encode on`).
+    pub(crate) fn from_header(value: Option<&[u8]>, base64_encoded: bool) -> ProxyUser {
+        use base64::Engine as _;
+        let Some(value) = value.map(<[u8]>::trim_ascii) else {
+            return ProxyUser::Anonymous;
+        };
+        let decoded = if base64_encoded {
+            match base64::engine::general_purpose::STANDARD.decode(value) {
+                Ok(decoded) => decoded,
+                Err(_) => return ProxyUser::Unreadable,
+            }
+        } else {
+            value.to_vec()
+        };
+        match String::from_utf8(decoded) {
+            Ok(name) if name.trim().is_empty() => ProxyUser::Anonymous,
+            Ok(name) if name.len() <= MAX_USER_NAME_BYTES && !name.chars().any(char::is_control) => {
+                ProxyUser::Named(name.trim().to_owned())
+            }
+            _ => ProxyUser::Unreadable,
+        }
+    }
 }
 
 impl Upload {
@@ -142,6 +191,8 @@ impl fmt::Debug for Upload {
             .field("headers", &self.headers.len())
             .field("parts", &self.parts)
             .field("unreadable", &self.unreadable)
+            .field("user", &self.user)
+            .field("client_ip", &self.client_ip)
             .finish()
     }
 }
@@ -428,6 +479,41 @@ mod tests {
     }
 
     #[test]
+    fn proxy_user_names_are_read_as_the_proxy_encodes_them() {
+        let check = |value: Option<&[u8]>, base64: bool, expected: ProxyUser| {
+            assert_eq!(
+                ProxyUser::from_header(value, base64),
+                expected,
+                "{value:?} base64={base64}"
+            );
+        };
+        let named = |name: &str| ProxyUser::Named(name.into());
+        check(None, false, ProxyUser::Anonymous);
+        check(None, true, ProxyUser::Anonymous);
+        check(Some(b"  "), false, ProxyUser::Anonymous);
+        check(Some(b" lan.tran "), false, named("lan.tran"));
+        check(Some(b"CORP\\lan.tran"), false, named("CORP\\lan.tran"));
+        check(Some("nguyễn.an".as_bytes()), false, named("nguyễn.an"));
+        // Squid's `icap_client_username_encode on`: standard base64 with padding.
+        check(Some(b"bGFuLnRyYW4="), true, named("lan.tran"));
+        check(Some(b"bGFuLnRyYW4="), false, named("bGFuLnRyYW4="));
+        check(Some(b"lan.tran"), true, ProxyUser::Unreadable);
+        check(Some(b"/w=="), true, ProxyUser::Unreadable);
+        check(Some(b"\xff\xfe"), false, ProxyUser::Unreadable);
+        check(Some(b"lan\ttran"), false, ProxyUser::Unreadable);
+        check(
+            Some("a".repeat(MAX_USER_NAME_BYTES).as_bytes()),
+            false,
+            named(&"a".repeat(256)),
+        );
+        check(
+            Some("a".repeat(MAX_USER_NAME_BYTES + 1).as_bytes()),
+            false,
+            ProxyUser::Unreadable,
+        );
+    }
+
+    #[test]
     fn the_request_head_is_text_to_inspect() {
         let headers: Vec<(String, String)> = [
             ("Host", "up.example"),
@@ -486,6 +572,8 @@ mod tests {
                 data: Bytes::from_static(b"secret customer row"),
             }],
             unreadable: None,
+            user: ProxyUser::Named("lan.tran".into()),
+            client_ip: None,
         };
         let shown = format!("{upload:?}");
         assert!(!shown.contains("secret"), "{shown}");

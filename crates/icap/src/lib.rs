@@ -33,7 +33,10 @@ mod inspect;
 mod server;
 mod wire;
 
-pub use dlp_bridge::{ContentScanner, DlpInspector, RecordVerdict};
+pub use dlp_bridge::{ContentScanner, DlpInspector, IdentifySender, RecordVerdict, Sender};
 pub use error::{ConfigError, ServeError};
-pub use inspect::{InspectionOutcome, Inspector, PartOrigin, Unreadable, Upload, UploadPart, CREDENTIAL_HEADERS};
+pub use inspect::{
+    InspectionOutcome, Inspector, PartOrigin, ProxyUser, Unreadable, Upload, UploadPart, CREDENTIAL_HEADERS,
+    MAX_USER_NAME_BYTES,
+};
 pub use server::{serve, serve_connection, serve_until, ServerConfig};

@@ -14,7 +14,7 @@ use tokio::time::timeout;
 use crate::error::{ConfigError, RequestError, ServeError};
 use crate::inspect::{
     credentials_part, request_head_part, sanitize_headers, split_body, whole_body, InspectionOutcome, Inspector,
-    Unreadable, Upload,
+    ProxyUser, Unreadable, Upload,
 };
 use crate::wire::{
     check_http_response, parse_http_request, BodyKind, BodySink, Encapsulated, IcapHead, Method, WireReader,
@@ -58,6 +58,12 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long clients may cache the OPTIONS answer (Options-TTL, whole seconds).
     pub options_ttl: Duration,
+    /// The ICAP header that names the user the proxy authenticated (Squid:
+    /// `icap_client_username_header`, whose default this is).
+    pub username_header: String,
+    /// Whether the proxy sends that name in base64 (Squid:
+    /// `icap_client_username_encode on`).
+    pub username_base64: bool,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +79,8 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(30),
             max_connections: 256,
             options_ttl: Duration::from_secs(3600),
+            username_header: "X-Client-Username".to_string(),
+            username_base64: false,
         }
     }
 }
@@ -96,6 +104,16 @@ impl ServerConfig {
             if !ok {
                 return Err(ConfigError::BadServiceName { found: name.clone() });
             }
+        }
+        let header_ok = (1..=64).contains(&self.username_header.len())
+            && self
+                .username_header
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !header_ok {
+            return Err(ConfigError::BadHeaderName {
+                found: self.username_header.clone(),
+            });
         }
         if self.reqmod_service == self.respmod_service {
             return Err(ConfigError::BadLimit {
@@ -329,6 +347,18 @@ where
         check_http_response(response_head)?;
     }
     let preview = head.single("preview")?.map(parse_preview).transpose()?;
+    // A name sent twice is unreadable rather than a bad request, so the upload is
+    // still inspected and recorded, as an unknown sender's.
+    let sender = match head.single(&config.username_header.to_ascii_lowercase()) {
+        Ok(value) => ProxyUser::from_header(value, config.username_base64),
+        Err(_) => ProxyUser::Unreadable,
+    };
+    let client_ip = head
+        .single("x-client-ip")
+        .ok()
+        .flatten()
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .and_then(|value| value.trim().parse().ok());
     let allow_204 = head.lists("allow", "204");
 
     let mut sink = BodySink::default();
@@ -403,7 +433,7 @@ where
             } else {
                 Ok(body.clone())
             };
-            inspect(request, read, inspector, config).await
+            inspect(request, read, (sender, client_ip), inspector, config).await
         }
         None => InspectionOutcome::Block {
             reason: "the upload has no request head, so it cannot be inspected".into(),
@@ -423,6 +453,7 @@ where
 async fn inspect(
     request: crate::wire::HttpRequestHead,
     body: Result<Bytes, Unreadable>,
+    (user, client_ip): (ProxyUser, Option<std::net::IpAddr>),
     inspector: &Arc<dyn Inspector>,
     config: &ServerConfig,
 ) -> InspectionOutcome {
@@ -452,6 +483,8 @@ async fn inspect(
         headers: sanitize_headers(request.headers),
         parts,
         unreadable,
+        user,
+        client_ip,
     };
     let inspector = Arc::clone(inspector);
     let (outcome, unreadable) = tokio::task::spawn_blocking(move || (inspector.inspect(&upload), upload.unreadable))

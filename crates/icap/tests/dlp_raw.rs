@@ -34,13 +34,18 @@ async fn fixture() -> Fixture {
 impl Fixture {
     /// Sends one REQMOD (`body` None: a null body) and returns its one response.
     async fn reqmod(&self, http_head: &str, body: Option<&[u8]>) -> IcapResponse {
+        self.reqmod_with("", http_head, body).await
+    }
+
+    /// [`Fixture::reqmod`] with more ICAP headers (`Name: value\r\n` each).
+    async fn reqmod_with(&self, icap_headers: &str, http_head: &str, body: Option<&[u8]>) -> IcapResponse {
         let mut request = match body {
             Some(_) => format!(
-                "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\nEncapsulated: req-hdr=0, req-body={}\r\n\r\n{http_head}",
+                "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n{icap_headers}Encapsulated: req-hdr=0, req-body={}\r\n\r\n{http_head}",
                 http_head.len()
             ),
             None => format!(
-                "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\nEncapsulated: req-hdr=0, null-body={}\r\n\r\n{http_head}",
+                "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n{icap_headers}Encapsulated: req-hdr=0, null-body={}\r\n\r\n{http_head}",
                 http_head.len()
             ),
         }
@@ -88,7 +93,7 @@ fn post(content_type: &str, extra_headers: &str) -> String {
 }
 
 fn stopped(method: &str) -> Recorded {
-    (method.into(), dlp::Verdict::Block, dlp::Enforcement::Stopped)
+    (method.into(), dlp::Verdict::Block, dlp::Enforcement::Stopped, None)
 }
 
 #[tokio::test]
@@ -183,16 +188,58 @@ async fn every_request_is_recorded_even_without_a_body() {
     assert_eq!(f.reqmod(get, None).await.status, 204);
     assert_eq!(
         f.last_recorded(),
-        ("GET".into(), dlp::Verdict::Allow, dlp::Enforcement::Released)
+        ("GET".into(), dlp::Verdict::Allow, dlp::Enforcement::Released, None)
     );
     // Without TLS interception the proxy sees only the tunnel being opened.
     let connect = "CONNECT up.example:443 HTTP/1.1\r\nHost: up.example:443\r\n\r\n";
     assert_eq!(f.reqmod(connect, None).await.status, 204);
     assert_eq!(
         f.last_recorded(),
-        ("CONNECT".into(), dlp::Verdict::Allow, dlp::Enforcement::Released)
+        ("CONNECT".into(), dlp::Verdict::Allow, dlp::Enforcement::Released, None)
     );
     assert_eq!(f.recorded_count(), 2);
+}
+
+#[tokio::test]
+async fn uploads_are_judged_by_the_user_the_proxy_names() {
+    let f = fixture().await;
+    let row = String::from_utf8_lossy(&f.export).lines().nth(1).unwrap().to_owned();
+    let upload = post("text/csv", "");
+    let check = |icap_headers: &'static str, verdict: dlp::Verdict, person: Option<&'static str>| {
+        let (f, row, upload) = (&f, row.clone(), upload.clone());
+        async move {
+            let response = f.reqmod_with(icap_headers, &upload, Some(row.as_bytes())).await;
+            // One customer record is stopped on a web upload either way; the verdict
+            // and who sent it are what the ledger keeps.
+            assert!(blocked(&response), "{icap_headers:?}: {response:?}");
+            assert_eq!(
+                f.last_recorded(),
+                (
+                    "POST".into(),
+                    verdict,
+                    dlp::Enforcement::Stopped,
+                    person.map(str::to_owned)
+                ),
+                "{icap_headers:?}"
+            );
+        }
+    };
+    use dlp::Verdict::{Block, RequireJustification};
+    check("", RequireJustification, None).await;
+    check("X-Client-Username: binh.le\r\n", RequireJustification, Some("p-binh")).await;
+    // A departing person's record is blocked outright (Squid's default header, plain).
+    check("X-Client-Username: lan.tran\r\n", Block, Some("p-lan")).await;
+    check("x-client-username:  lan.tran \r\n", Block, Some("p-lan")).await;
+    check("X-Client-Username: someone.else\r\n", RequireJustification, None).await;
+    // Named twice, the sender is unknown, yet the upload is still inspected.
+    check(
+        "X-Client-Username: binh.le\r\nX-Client-Username: lan.tran\r\n",
+        RequireJustification,
+        None,
+    )
+    .await;
+    // Another header than the configured one is not read.
+    check("X-Authenticated-User: lan.tran\r\n", RequireJustification, None).await;
 }
 
 fn zlib(bytes: &[u8]) -> Vec<u8> {
@@ -239,7 +286,7 @@ async fn a_content_coding_is_undone_or_the_upload_is_stopped() {
         assert!(page(&response).contains("cannot undo"), "{coding}: {}", page(&response));
         assert_eq!(
             f.last_recorded(),
-            ("POST".into(), dlp::Verdict::Allow, dlp::Enforcement::Stopped),
+            ("POST".into(), dlp::Verdict::Allow, dlp::Enforcement::Stopped, None),
             "{coding}"
         );
     }

@@ -32,6 +32,28 @@ fn find_squid() -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// Squid's helper that checks users against a password file (Debian's squid package
+/// ships it).
+fn find_ncsa_auth() -> PathBuf {
+    ["/usr/lib/squid", "/usr/lib64/squid", "/usr/libexec/squid"]
+        .iter()
+        .map(|dir| Path::new(dir).join("basic_ncsa_auth"))
+        .find(|candidate| candidate.is_file())
+        .expect("squid is installed but its basic_ncsa_auth helper was not found")
+}
+
+/// The proxy's users, as (name, password): a departing salesperson and a colleague.
+const PROXY_USERS: &[(&str, &str)] = &[("lan.tran", "lan-secret"), ("binh.le", "binh-secret")];
+
+/// A password file as basic_ncsa_auth reads it, passwords hashed by crypt(3) SHA-512.
+fn password_file() -> String {
+    let params = sha_crypt::Sha512Params::new(5_000).unwrap();
+    PROXY_USERS
+        .iter()
+        .map(|(user, password)| format!("{user}:{}\n", sha_crypt::sha512_simple(password, &params).unwrap()))
+        .collect()
+}
+
 /// Kills squid when dropped, so a failing assertion never leaves it running.
 struct SquidGuard {
     child: Child,
@@ -68,6 +90,8 @@ fn squid_conf(
     dead_icap_port: u16,
     dlp_icap: SocketAddr,
 ) -> String {
+    let ncsa_auth = find_ncsa_auth();
+    let ncsa_auth = ncsa_auth.display();
     let dir = dir.display();
     // As root squid must drop privileges; Debian's package creates the `proxy` user.
     let user = if is_root() { "cache_effective_user proxy\n" } else { "" };
@@ -85,9 +109,17 @@ pinger_enable off
 shutdown_lifetime 0 seconds
 visible_hostname custodia-icap-test
 forwarded_for delete
+auth_param basic program {ncsa_auth} {dir}/passwd
+auth_param basic children 2
+auth_param basic realm custodia-test
+acl authenticated proxy_auth REQUIRED
+acl to_who urlpath_regex ^/dlp/who
+http_access deny to_who !authenticated
 http_access allow localhost
 http_access deny all
 icap_enable on
+adaptation_send_username on
+icap_client_username_encode on
 icap_preview_enable on
 icap_service svc reqmod_precache icap://{icap}/reqmod bypass=0
 icap_service svc_dead reqmod_precache icap://127.0.0.1:{dead_icap_port}/reqmod bypass=0
@@ -252,6 +284,7 @@ async fn squid_blocks_customer_data_uploads() {
         Arc::new(dlp_inspector),
         ServerConfig {
             preview_bytes: 1024,
+            username_base64: true,
             ..ServerConfig::default()
         },
     )
@@ -268,6 +301,7 @@ async fn squid_blocks_customer_data_uploads() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     }
+    std::fs::write(dir.path().join("passwd"), password_file()).unwrap();
     let conf_path = dir.path().join("squid.conf");
     let conf = squid_conf(
         dir.path(),
@@ -476,7 +510,7 @@ async fn squid_blocks_customer_data_uploads() {
         assert_eq!(code, 403, "{path}: {body}");
         assert!(body.contains("6 customer records"), "{path}: {body}");
     }
-    let verdicts: Vec<dlp::Verdict> = dlp_verdicts.lock().unwrap().iter().map(|(_, v, _)| *v).collect();
+    let verdicts: Vec<dlp::Verdict> = dlp_verdicts.lock().unwrap().iter().map(|(_, v, _, _)| *v).collect();
     assert_eq!(
         verdicts,
         vec![
@@ -490,6 +524,59 @@ async fn squid_blocks_customer_data_uploads() {
             dlp::Verdict::Block
         ],
         "every DLP verdict is recorded"
+    );
+
+    // Who sends it: squid authenticates its users and passes their names to the ICAP
+    // service (base64); a departing person's one customer record is blocked outright,
+    // a colleague's needs a justification, which a web upload cannot carry.
+    let one_row = files.join("one-row.csv");
+    let row = String::from_utf8_lossy(&customer_export)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    std::fs::write(&one_row, row).unwrap();
+    let before = dlp_verdicts.lock().unwrap().len();
+    let as_user = |user: &str, password: &str| {
+        vec![
+            "-U".to_string(),
+            format!("{user}:{password}"),
+            "--data-binary".to_string(),
+            at(&one_row),
+        ]
+    };
+    let args = as_user("lan.tran", "lan-secret");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, body) = curl(http_port, &url("/dlp/who/lan"), &args).await;
+    assert_eq!(
+        code,
+        403,
+        "a departing person's upload; cache.log:\n{}",
+        squid.cache_log()
+    );
+    assert!(
+        body.contains("1 customer record ") && !body.contains("justification"),
+        "{body}"
+    );
+    let args = as_user("binh.le", "binh-secret");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, body) = curl(http_port, &url("/dlp/who/binh"), &args).await;
+    assert_eq!(code, 403, "a colleague's upload: {body}");
+    assert!(body.contains("justification"), "{body}");
+    let args = as_user("lan.tran", "wrong");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _) = curl(http_port, &url("/dlp/who/guess"), &args).await;
+    assert_eq!(code, 407, "a wrong password is refused by the proxy itself");
+    let senders: Vec<(dlp::Verdict, Option<String>)> = dlp_verdicts.lock().unwrap()[before..]
+        .iter()
+        .map(|(_, verdict, _, person)| (*verdict, person.clone()))
+        .collect();
+    assert_eq!(
+        senders,
+        vec![
+            (dlp::Verdict::Block, Some("p-lan".to_string())),
+            (dlp::Verdict::RequireJustification, Some("p-binh".to_string()))
+        ]
     );
 
     // The ICAP service for /dead is down: with bypass=0 squid must refuse, not forward.

@@ -150,12 +150,17 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
 
 /// One ICAP REQMOD of a text upload, as a proxy sends it (whole body, no preview).
 fn icap_reqmod(port: u16, body: &str) -> Vec<u8> {
+    icap_reqmod_with(port, "", body)
+}
+
+/// [`icap_reqmod`] with more ICAP headers (`Name: value\r\n` each).
+fn icap_reqmod_with(port: u16, icap_headers: &str, body: &str) -> Vec<u8> {
     let http = format!(
         "POST http://files.example/upload HTTP/1.1\r\nHost: files.example\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     let mut request = format!(
-        "REQMOD icap://127.0.0.1:{port}/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\nEncapsulated: req-hdr=0, req-body={}\r\n\r\n{http}{:x}\r\n",
+        "REQMOD icap://127.0.0.1:{port}/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n{icap_headers}Encapsulated: req-hdr=0, req-body={}\r\n\r\n{http}{:x}\r\n",
         http.len(),
         body.len()
     )
@@ -165,9 +170,50 @@ fn icap_reqmod(port: u16, body: &str) -> Vec<u8> {
     request
 }
 
+/// `custodia serve` with `extra` arguments, killed when dropped, and the port its
+/// ICAP service listens on.
+fn serve_icap(env: &Env, extra: &[&str]) -> (KillOnDrop, u16) {
+    use std::io::BufRead;
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--icap", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut server = env.command(&args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let server = KillOnDrop(server);
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let port: u16 = loop {
+        let line = lines.next().expect("serve exited before listening for ICAP").unwrap();
+        if let Some(rest) = line.split("icap://").nth(1) {
+            break rest.split(['/', ':']).nth(1).unwrap().parse().unwrap();
+        }
+    };
+    (server, port)
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sends one ICAP request and reads the answer until the server closes.
+fn icap_exchange(port: u16, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
 #[test]
 fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
-    use std::io::{BufRead, Read, Write};
+    use std::io::{Read, Write};
     let env = Env::with_people();
     let mut csv = String::from("Customer ID,Full Name,Company,E-mail,Phone,Country,Owner,Classification\n");
     let mut leak = String::from("name,email,phone\n");
@@ -183,37 +229,8 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
     env.run(&["customers", "import", env.file("c.csv", &csv).to_str().unwrap()])
         .ok();
 
-    let mut server = env
-        .command(&["serve", "--listen", "127.0.0.1:0", "--icap", "127.0.0.1:0"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    struct KillOnDrop(std::process::Child);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let stderr = server.stderr.take().unwrap();
-    let server = KillOnDrop(server);
-    let mut lines = std::io::BufReader::new(stderr).lines();
-    let port: u16 = loop {
-        let line = lines.next().expect("serve exited before listening for ICAP").unwrap();
-        if let Some(rest) = line.split("icap://").nth(1) {
-            break rest.split(['/', ':']).nth(1).unwrap().parse().unwrap();
-        }
-    };
-    let exchange = |body: &str| -> String {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-            .unwrap();
-        stream.write_all(&icap_reqmod(port, body)).unwrap();
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        String::from_utf8_lossy(&response).into_owned()
-    };
+    let (server, port) = serve_icap(&env, &[]);
+    let exchange = |body: &str| icap_exchange(port, &icap_reqmod(port, body));
     let blocked = exchange(&leak);
     assert!(blocked.starts_with("ICAP/1.0 200"), "{blocked}");
     assert!(blocked.contains("HTTP/1.1 403"), "{blocked}");
@@ -272,4 +289,57 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
     assert_eq!(scans[2]["decision"], "allow", "{}", scans[2]);
     assert_eq!(scans[3]["decision"], "deny", "{}", scans[3]);
     assert!(!audit.stdout.contains("dong-a.example"));
+}
+
+#[test]
+fn serve_icap_judges_and_records_an_upload_as_the_person_the_proxy_names() {
+    use base64::Engine as _;
+    let env = Env::with_people();
+    let csv = "Customer ID,Full Name,Company,E-mail,Phone,Country,Owner,Classification\n\
+               C-1,Phạm Thị Khách,Dong A,khach@dong-a.example,0913 555 101,VN,p-2,internal\n";
+    env.run(&["customers", "import", env.file("c.csv", csv).to_str().unwrap()])
+        .ok();
+    env.run(&["people", "set-status", "p-2", "--status", "departing"]).ok();
+    let (server, port) = serve_icap(&env, &["--icap-username-base64"]);
+    let row = "name,email,phone\nPhạm Thị Khách,khach@dong-a.example,0913 555 101\n";
+    let upload_as = |user: &str| {
+        let name = base64::engine::general_purpose::STANDARD.encode(user);
+        let headers = format!("X-Client-Username: {name}\r\nX-Client-IP: 10.20.30.40\r\n");
+        icap_exchange(port, &icap_reqmod_with(port, &headers, row))
+    };
+    // Hùng is leaving, and named by his email's user part; Mai by her Windows login.
+    for user in ["hung", "CORP\\mai", "nobody"] {
+        let response = upload_as(user);
+        assert!(response.contains("HTTP/1.1 403"), "{user}: {response}");
+    }
+    drop(server);
+
+    let audit = env.run(&["audit", "search", "--json"]).ok();
+    let scans: Vec<serde_json::Value> = audit
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "dlp.scan.upload")
+        .cloned()
+        .collect();
+    assert_eq!(scans.len(), 3, "{}", audit.stdout);
+    // Newest first.
+    let (nobody, mai, hung) = (&scans[0], &scans[1], &scans[2]);
+    assert_eq!(hung["actor"], "person:p-2", "{hung}");
+    assert_eq!(
+        hung["policies"][0], "verdict:block",
+        "a departing person's record: {hung}"
+    );
+    assert_eq!(mai["actor"], "person:p-1", "{mai}");
+    assert_eq!(mai["policies"][0], "verdict:require_justification", "{mai}");
+    assert_eq!(nobody["actor"], "operator:icap", "{nobody}");
+    assert!(
+        nobody["policies"].to_string().contains("sender:unknown-name"),
+        "{nobody}"
+    );
+    for scan in &scans {
+        assert_eq!(scan["client"]["address"], "10.20.30.40", "{scan}");
+        assert_eq!(scan["decision"], "deny", "{scan}");
+    }
 }

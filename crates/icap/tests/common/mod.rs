@@ -126,8 +126,16 @@ pub async fn start_inspector(
     (addr, task)
 }
 
-/// One recorded DLP verdict: the request's method, the verdict, what was done.
-pub type Recorded = (String, dlp::Verdict, dlp::Enforcement);
+/// One recorded DLP verdict: the request's method, the verdict, what was done, and
+/// the sender's person id when the proxy named a known person.
+pub type Recorded = (String, dlp::Verdict, dlp::Enforcement, Option<String>);
+
+/// The people [`dlp_engine_and_export`]'s inspector knows by their proxy user names:
+/// (name, person id, employment).
+pub const PEOPLE: &[(&str, &str, dlp::Employment)] = &[
+    ("lan.tran", "p-lan", dlp::Employment::Departing),
+    ("binh.le", "p-binh", dlp::Employment::Active),
+];
 
 /// The real DLP engine over six customers, and the CSV export of them that
 /// it must stop (five or more customer records leaving is a block).
@@ -161,11 +169,28 @@ pub fn dlp_engine_and_export() -> (icap::DlpInspector, Arc<Mutex<Vec<Recorded>>>
     .unwrap();
     let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
     let sink = Arc::clone(&recorded);
-    let inspector = icap::DlpInspector::new(Arc::new(engine), move |upload, result, enforcement| {
-        sink.lock()
-            .unwrap()
-            .push((upload.method.clone(), result.verdict, enforcement));
+    let inspector = icap::DlpInspector::new(Arc::new(engine), move |upload, sender, result, enforcement| {
+        sink.lock().unwrap().push((
+            upload.method.clone(),
+            result.verdict,
+            enforcement,
+            sender.person.clone(),
+        ));
         Ok(())
+    })
+    .identifying(|upload| {
+        let known = match &upload.user {
+            icap::ProxyUser::Named(name) => PEOPLE.iter().find(|(user, _, _)| user == name),
+            _ => None,
+        };
+        Ok(match known {
+            Some((_, person, employment)) => icap::Sender {
+                person: Some((*person).to_string()),
+                employment: *employment,
+                note: None,
+            },
+            None => icap::Sender::unidentified(),
+        })
     });
     (inspector, recorded, csv)
 }
