@@ -40,6 +40,8 @@ pub(crate) enum RequestError {
     Truncated,
     #[error("no data arrived for {0:?} in the middle of a request; send data faster")]
     Stalled(Duration),
+    #[error("the request took longer than {0:?} to arrive, head to last chunk; send it faster")]
+    TooSlow(Duration),
     #[error("{0}")]
     Bad(String),
     #[error("expected a head of at most {limit} bytes, found a longer one; send smaller headers")]
@@ -65,7 +67,7 @@ impl RequestError {
             RequestError::Truncated | RequestError::Bad(_) | RequestError::HeadTooLarge { .. } => {
                 Some((400, "Bad Request"))
             }
-            RequestError::Stalled(_) => Some((408, "Request timeout")),
+            RequestError::Stalled(_) | RequestError::TooSlow(_) => Some((408, "Request timeout")),
             RequestError::ServiceNotFound => Some((404, "ICAP Service not found")),
             RequestError::MethodNotAllowed => Some((405, "Method not allowed for service")),
             RequestError::MethodNotImplemented => Some((501, "Method not implemented")),

@@ -5,7 +5,8 @@
 //! - [`serve`] / [`serve_until`]: accept loop on a `tokio::net::TcpListener`.
 //! - [`serve_connection`]: one already-accepted stream (TLS, in-memory tests).
 //! - [`ServerConfig`]: ISTag, service names, preview size, header/body limits, bounds on
-//!   undoing content codings, idle timeout, connection limit, Options-TTL.
+//!   undoing content codings, idle and whole-request timeouts, connection limit,
+//!   Options-TTL.
 //! - [`Inspector`], [`Upload`], [`UploadPart`], [`PartOrigin`], [`Unreadable`],
 //!   [`InspectionOutcome`]: the callback seam where custodia's DLP engine plugs in.
 //! - [`DlpInspector`]: that seam filled by the DLP engine, recording each verdict
@@ -25,7 +26,12 @@
 //!   panics are blocked (fail closed).
 //! - `RESPMOD` passes responses through unchanged (`204`, or echo without `Allow: 204`).
 //! - Malformed heads, `Encapsulated` values or chunking get ICAP `400` and the connection
-//!   closes; stalls get `408`; unknown services `404`; every response carries ISTag.
+//!   closes; unknown services get `404`; every response carries ISTag.
+//! - A request gets `408` and its connection closes when no byte arrives for
+//!   `idle_timeout` or when its head and body, from the first byte to the last chunk,
+//!   take longer than `request_timeout` (a peer trickling bytes cannot hold a connection
+//!   slot for ever). Waiting for the next request on a kept-alive connection is bounded
+//!   by `idle_timeout` alone, and a peer idle there is closed without an answer.
 
 mod dlp_bridge;
 mod error;

@@ -52,8 +52,14 @@ pub struct ServerConfig {
     /// Bounds on undoing a body's `Content-Encoding`; a body that would expand past
     /// them is blocked.
     pub decoding_limits: dlp::Limits,
-    /// A connection with no incoming data for this long is closed (408 mid-request).
+    /// A connection with no incoming data for this long is closed (408 mid-request);
+    /// this alone bounds the wait for the next request on a kept-alive connection.
     pub idle_timeout: Duration,
+    /// A request whose head and body (from its first byte to its last chunk) take longer
+    /// than this to arrive gets 408 and the connection closes, however steadily the bytes
+    /// trickle in. Squid sends an upload's body as the user's browser sends it, so this
+    /// also bounds how slow a link may upload `max_body_bytes`. At least `idle_timeout`.
+    pub request_timeout: Duration,
     /// Connections served at once (advertised as Max-Connections); more get 503.
     pub max_connections: usize,
     /// How long clients may cache the OPTIONS answer (Options-TTL, whole seconds).
@@ -71,6 +77,8 @@ impl Default for ServerConfig {
             max_body_bytes: 32 * 1024 * 1024,
             decoding_limits: dlp::Limits::default(),
             idle_timeout: Duration::from_secs(30),
+            // 32 MiB (max_body_bytes) at about 1 Mbit/s: a slow uplink still uploads.
+            request_timeout: Duration::from_secs(300),
             max_connections: 256,
             options_ttl: Duration::from_secs(3600),
         }
@@ -102,7 +110,7 @@ impl ServerConfig {
                 what: "different reqmod and respmod service names",
             });
         }
-        let checks: [(bool, &'static str); 5] = [
+        let checks: [(bool, &'static str); 6] = [
             (self.max_header_bytes >= 256, "max_header_bytes of at least 256"),
             (self.max_body_bytes >= 1, "max_body_bytes of at least 1"),
             (
@@ -110,6 +118,10 @@ impl ServerConfig {
                 "preview_bytes no larger than max_body_bytes",
             ),
             (!self.idle_timeout.is_zero(), "a non-zero idle_timeout"),
+            (
+                self.request_timeout >= self.idle_timeout,
+                "a request_timeout at least as long as idle_timeout",
+            ),
             (self.max_connections >= 1, "max_connections of at least 1"),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
@@ -233,10 +245,7 @@ async fn handle_request<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut reader = WireReader {
-        inner: conn,
-        idle: config.idle_timeout,
-    };
+    let mut reader = WireReader::new(conn, config.idle_timeout, config.request_timeout);
     let Some(head) = reader.read_head(config.max_header_bytes).await? else {
         return Ok(After::Gone);
     };
@@ -722,6 +731,16 @@ mod tests {
             },
             ServerConfig {
                 idle_timeout: Duration::ZERO,
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                idle_timeout: Duration::ZERO,
+                request_timeout: Duration::ZERO,
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                idle_timeout: Duration::from_secs(30),
+                request_timeout: Duration::from_secs(29),
                 ..ServerConfig::default()
             },
         ];

@@ -1,12 +1,13 @@
 //! Bounded reading of ICAP messages: request head, `Encapsulated` offsets, chunked bodies.
 //!
-//! Every read waits at most the idle timeout and every buffer has a limit, so a slow,
-//! truncated or hostile peer ends in a [`RequestError`], never a hang or unbounded memory.
+//! Every read waits at most the idle timeout, a whole request (head to last chunk) at
+//! most the request timeout, and every buffer has a limit, so a slow, truncated or
+//! hostile peer ends in a [`RequestError`], never a hang or unbounded memory.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
-use tokio::time::timeout;
+use tokio::time::{timeout_at, Instant};
 
 use crate::error::RequestError;
 
@@ -187,16 +188,39 @@ impl BodySink {
     }
 }
 
-/// Reader of one ICAP connection with per-read idle timeout.
+/// Reader of one ICAP request with a per-read idle timeout and a whole-request deadline.
 pub(crate) struct WireReader<'a, R> {
     pub inner: &'a mut R,
-    pub idle: Duration,
+    idle: Duration,
+    request_timeout: Duration,
+    /// When the request must be read by; set by the first byte of its head.
+    deadline: Option<Instant>,
 }
 
-impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
+impl<'a, R: AsyncBufRead + Unpin> WireReader<'a, R> {
+    /// A reader for the next request on `inner`; its deadline starts with its first byte,
+    /// so waiting for that byte is bounded by `idle` alone.
+    pub fn new(inner: &'a mut R, idle: Duration, request_timeout: Duration) -> Self {
+        WireReader {
+            inner,
+            idle,
+            request_timeout,
+            deadline: None,
+        }
+    }
+
     /// Waits for buffered bytes; an empty slice means end of stream.
+    ///
+    /// Each wait is bounded by the idle timeout, and by the request's deadline: one
+    /// byte per idle timeout must not hold a connection (and its slot) forever.
     async fn fill(&mut self) -> Result<&[u8], RequestError> {
-        match timeout(self.idle, self.inner.fill_buf()).await {
+        let idle_end = Instant::now() + self.idle;
+        let (end, deadline_first) = match self.deadline {
+            Some(deadline) if deadline <= idle_end => (deadline, true),
+            _ => (idle_end, false),
+        };
+        match timeout_at(end, self.inner.fill_buf()).await {
+            Err(_) if deadline_first => Err(RequestError::TooSlow(self.request_timeout)),
             Err(_) => Err(RequestError::Stalled(self.idle)),
             Ok(Err(e)) => Err(RequestError::Io(e)),
             Ok(Ok(buf)) => Ok(buf),
@@ -259,6 +283,9 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
                 Err(RequestError::Stalled(_)) if head.is_empty() => return Ok(None),
                 Err(e) => return Err(e),
                 Ok(_) => {}
+            }
+            if self.deadline.is_none() {
+                self.deadline = Some(Instant::now() + self.request_timeout);
             }
             let remaining = max_header_bytes.saturating_sub(head.len());
             let line = self.read_line(remaining).await.map_err(|e| match e {

@@ -4,12 +4,14 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::{exchange, http_post, multipart, parse_responses, reqmod, start_server, MARKER};
+use common::{exchange, http_post, multipart, parse_responses, reqmod, start_server, MarkerInspector, MARKER};
 use icap::ServerConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 const ISTAG: &str = "\"custodia-test\"";
 
@@ -541,6 +543,132 @@ async fn idle_and_connection_limits() {
     check(
         server.addr,
         "slot freed",
+        b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n",
+        &[status(200)],
+    )
+    .await;
+}
+
+/// Reads from `stream` until one whole ICAP head (ending in an empty line) came in.
+async fn read_head(stream: &mut (impl AsyncRead + Unpin)) -> String {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    while !out.ends_with(b"\r\n\r\n") {
+        let read = stream.read(&mut byte).await.unwrap();
+        assert_eq!(
+            read,
+            1,
+            "closed before a whole head: {:?}",
+            String::from_utf8_lossy(&out)
+        );
+        out.push(byte[0]);
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_trickled_in_is_cut_off_at_its_deadline() {
+    let config = ServerConfig {
+        idle_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(120),
+        ..config()
+    };
+    let (client, server_side) = tokio::io::duplex(64 * 1024);
+    let inspector = Arc::new(MarkerInspector::default());
+    tokio::spawn(async move { icap::serve_connection(server_side, inspector, &config).await });
+    let (mut from_server, mut to_server) = tokio::io::split(client);
+    // One byte every 29 s, each under the idle timeout: the whole head would take 29 min.
+    let head = b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    let started = Instant::now();
+    tokio::spawn(async move {
+        for byte in head {
+            if to_server.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(29)).await;
+        }
+    });
+    let answer = read_head(&mut from_server).await;
+    let elapsed = started.elapsed();
+    assert!(answer.starts_with("ICAP/1.0 408 "), "{answer}");
+    assert!(answer.contains("Connection: close"), "{answer}");
+    assert!(
+        elapsed >= Duration::from_secs(120) && elapsed < Duration::from_secs(121),
+        "answered after {elapsed:?}"
+    );
+    // The connection is closed, not kept for the rest of the trickle.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), from_server.read_to_end(&mut rest))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn keep_alive_waits_are_bounded_by_the_idle_timeout_alone() {
+    let config = ServerConfig {
+        idle_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(60),
+        ..config()
+    };
+    let (mut client, server_side) = tokio::io::duplex(64 * 1024);
+    let inspector = Arc::new(MarkerInspector::default());
+    tokio::spawn(async move { icap::serve_connection(server_side, inspector, &config).await });
+    // Five requests 29 s apart: the connection lives well past the request timeout.
+    for _ in 0..5 {
+        client
+            .write_all(b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_head(&mut client).await;
+        assert!(answer.starts_with("ICAP/1.0 200 "), "{answer}");
+        tokio::time::sleep(Duration::from_secs(29)).await;
+    }
+    // A request that starts late still has its whole deadline: half of it, trickled.
+    let started = Instant::now();
+    for byte in b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n".chunks(16) {
+        client.write_all(byte).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    let answer = read_head(&mut client).await;
+    assert!(answer.starts_with("ICAP/1.0 200 "), "{answer}");
+    assert!(started.elapsed() >= Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn a_trickled_request_frees_its_connection_slot() {
+    let server = start_server(ServerConfig {
+        max_connections: 1,
+        idle_timeout: Duration::from_millis(400),
+        request_timeout: Duration::from_millis(1500),
+        ..config()
+    })
+    .await;
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let head = b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\nX-Pad: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut answer = Vec::new();
+    for byte in head {
+        if slow.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let mut buf = [0u8; 1024];
+        if let Ok(Ok(read)) = tokio::time::timeout(Duration::from_millis(1), slow.read(&mut buf)).await {
+            answer.extend_from_slice(&buf[..read]);
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer)).await;
+    let elapsed = started.elapsed();
+    let statuses: Vec<u16> = parse_responses(&answer).unwrap().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![408], "after {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(1400), "cut off after {elapsed:?}");
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    check(
+        server.addr,
+        "slot freed after the deadline",
         b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n",
         &[status(200)],
     )
