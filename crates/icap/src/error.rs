@@ -48,6 +48,8 @@ pub(crate) enum RequestError {
     HeadTooLarge { limit: usize },
     #[error("the encapsulated body is far over the size limit; it was not read to its end")]
     BodyTooLarge,
+    #[error("the server is buffering all the request bodies that max_buffered_bytes allows and none was done within {0:?}; retry later")]
+    OverBudget(Duration),
     #[error("expected a service this server offers, found another; check the icap:// URI path")]
     ServiceNotFound,
     #[error("expected the method this service offers (see OPTIONS Methods), found another")]
@@ -68,6 +70,7 @@ impl RequestError {
                 Some((400, "Bad Request"))
             }
             RequestError::Stalled(_) | RequestError::TooSlow(_) => Some((408, "Request timeout")),
+            RequestError::OverBudget(_) => Some((503, "Service overloaded")),
             RequestError::ServiceNotFound => Some((404, "ICAP Service not found")),
             RequestError::MethodNotAllowed => Some((405, "Method not allowed for service")),
             RequestError::MethodNotImplemented => Some((501, "Method not implemented")),

@@ -33,6 +33,7 @@
 //!   slot for ever). Waiting for the next request on a kept-alive connection is bounded
 //!   by `idle_timeout` alone, and a peer idle there is closed without an answer.
 
+mod budget;
 mod dlp_bridge;
 mod error;
 mod inspect;

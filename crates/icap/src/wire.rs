@@ -9,12 +9,16 @@ use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::time::{timeout_at, Instant};
 
+use crate::budget::Reservation;
 use crate::error::RequestError;
 
 /// Longest chunk-size line accepted (size, extensions, CRLF).
 const MAX_CHUNK_LINE_BYTES: usize = 1024;
 /// Most headers in one ICAP head or encapsulated HTTP head.
 const MAX_HEADERS: usize = 100;
+/// Smallest and largest step by which a kept body's buffer grows.
+const KEEP_GROWTH_MIN: usize = 8 * 1024;
+const KEEP_GROWTH_MAX: usize = 4 * 1024 * 1024;
 /// Empty lines tolerated before a request line (RFC 7230 3.5 robustness).
 const MAX_LEADING_EMPTY_LINES: usize = 4;
 
@@ -311,12 +315,15 @@ impl<'a, R: AsyncBufRead + Unpin> WireReader<'a, R> {
         }
     }
 
-    /// Reads a chunked ICAP body into `sink` until its last chunk.
+    /// Reads a chunked ICAP body into `sink` until its last chunk, keeping at most
+    /// `keep_limit` bytes, each covered by `reservation` before it is buffered.
     ///
-    /// Stops with [`RequestError::BodyTooLarge`] once more than `discard_limit` bytes came in.
+    /// Stops with [`RequestError::BodyTooLarge`] once more than `discard_limit` bytes came
+    /// in, and with [`RequestError::OverBudget`] when the shared budget stays exhausted.
     pub async fn read_chunked(
         &mut self,
         sink: &mut BodySink,
+        reservation: &mut Reservation,
         keep_limit: usize,
         discard_limit: u64,
     ) -> Result<ChunkedEnd, RequestError> {
@@ -341,12 +348,7 @@ impl<'a, R: AsyncBufRead + Unpin> WireReader<'a, R> {
             if sink.total > discard_limit {
                 return Err(RequestError::BodyTooLarge);
             }
-            let kept = &mut sink.kept;
-            self.read_exact_into(size, |piece| {
-                let room = keep_limit.saturating_sub(kept.len());
-                kept.extend_from_slice(piece.get(..room.min(piece.len())).unwrap_or_default());
-            })
-            .await?;
+            self.read_chunk_data(size, sink, keep_limit, reservation).await?;
             let crlf = self.read_exact(2).await?;
             if crlf != b"\r\n" {
                 return Err(RequestError::Bad(
@@ -354,6 +356,43 @@ impl<'a, R: AsyncBufRead + Unpin> WireReader<'a, R> {
                 ));
             }
         }
+    }
+
+    /// Reads `len` bytes of chunk data, keeping what fits under `keep_limit` in `sink`.
+    ///
+    /// The kept buffer grows in steps, each reserved before it is allocated, so the
+    /// reservation covers the buffer's capacity, and only as the bytes arrive: a peer
+    /// that declares a huge chunk and sends nothing holds nothing.
+    async fn read_chunk_data(
+        &mut self,
+        mut len: u64,
+        sink: &mut BodySink,
+        keep_limit: usize,
+        reservation: &mut Reservation,
+    ) -> Result<(), RequestError> {
+        while len > 0 {
+            let available = self.fill().await?.len();
+            if available == 0 {
+                return Err(RequestError::Truncated);
+            }
+            let take = usize::try_from(len).unwrap_or(usize::MAX).min(available);
+            let kept = &mut sink.kept;
+            let keep = take.min(keep_limit.saturating_sub(kept.len()));
+            let needed = kept.len() + keep;
+            if needed > kept.capacity() {
+                // Doubling, up to a step, keeps copies few without reserving far ahead.
+                let step = kept.capacity().clamp(KEEP_GROWTH_MIN, KEEP_GROWTH_MAX);
+                let target = needed.max(kept.capacity().saturating_add(step).min(keep_limit));
+                reservation.cover(target).await?;
+                kept.reserve_exact(target - kept.len());
+            }
+            // The bytes are still buffered: this returns at once.
+            let piece = self.fill().await?.get(..take).unwrap_or_default();
+            sink.kept.extend_from_slice(piece.get(..keep).unwrap_or_default());
+            self.inner.consume(take);
+            len -= take as u64;
+        }
+        Ok(())
     }
 }
 

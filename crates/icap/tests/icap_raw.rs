@@ -674,3 +674,150 @@ async fn a_trickled_request_frees_its_connection_slot() {
     )
     .await;
 }
+
+/// A server whose buffer budget (128 KiB) holds one 90 KiB body but not two bodies.
+fn small_budget() -> ServerConfig {
+    ServerConfig {
+        max_body_bytes: 100 * 1024,
+        decoding_limits: dlp::Limits {
+            max_expanded_bytes: 28 * 1024,
+            ..dlp::Limits::default()
+        },
+        max_buffered_bytes: 128 * 1024,
+        buffer_wait: Duration::from_millis(600),
+        idle_timeout: Duration::from_secs(5),
+        ..config()
+    }
+}
+
+/// A clean upload of `len` bytes, without preview, whose last 5 bytes are its last chunk.
+fn clean_upload(len: usize) -> Vec<u8> {
+    let body = vec![b'a'; len];
+    reqmod(&http_post("text/plain", body.len()), &body, None, true)
+}
+
+/// Opens a connection and sends all of `request` but its last chunk: the server has
+/// read (and reserved) the whole body and waits for the end.
+async fn hold_body(addr: SocketAddr, request: &[u8]) -> TcpStream {
+    let (all_but_end, end) = request.split_at(request.len() - 5);
+    assert_eq!(end, b"0\r\n\r\n");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(all_but_end).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream
+}
+
+fn statuses_of(raw: &[u8]) -> Vec<u16> {
+    parse_responses(raw).unwrap().iter().map(|r| r.status).collect()
+}
+
+#[tokio::test]
+async fn the_buffer_budget_is_shared_waited_for_and_given_back() {
+    let server = start_server(small_budget()).await;
+    let addr = server.addr;
+    let held = clean_upload(90 * 1024);
+    let second = clean_upload(40 * 1024);
+
+    // The first holds 90 KiB: the second waits its 600 ms, then is refused (fail closed).
+    let mut first = hold_body(addr, &held).await;
+    let started = std::time::Instant::now();
+    let refused = exchange(addr, &second).await;
+    let elapsed = started.elapsed();
+    let responses = parse_responses(&refused).unwrap();
+    assert_eq!(statuses_of(&refused), vec![503]);
+    assert_eq!(responses[0].header("connection"), Some("close"));
+    assert!(
+        responses[0]
+            .header("x-icap-error")
+            .unwrap_or_default()
+            .contains("max_buffered_bytes"),
+        "{responses:?}"
+    );
+    assert!(elapsed >= Duration::from_millis(550), "refused after {elapsed:?}");
+
+    // The first finishes while the second waits: the second gets the budget and passes.
+    let waiting = tokio::spawn(async move { exchange(addr, &second).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    first.write_all(b"0\r\n\r\n").await.unwrap();
+    let answer = read_head(&mut first).await;
+    assert!(answer.starts_with("ICAP/1.0 204 "), "{answer}");
+    assert_eq!(statuses_of(&waiting.await.unwrap()), vec![204]);
+
+    // The first connection stays open and holds nothing now: a third fits.
+    check(addr, "third after the first ended", &held, &[status(204)]).await;
+
+    // A connection dropped in the middle of its body gives its reservation back too.
+    let dropped = hold_body(addr, &held).await;
+    drop(dropped);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    check(addr, "after a dropped upload", &held, &[status(204)]).await;
+    drop(first);
+    assert_eq!(server.inspector.seen.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn undoing_a_content_coding_takes_buffer_budget_too() {
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    // 96 KiB of budget: one 32 KiB body, and what one body may expand to (64 KiB).
+    let server = start_server(ServerConfig {
+        max_body_bytes: 32 * 1024,
+        decoding_limits: dlp::Limits {
+            max_expanded_bytes: 64 * 1024,
+            ..dlp::Limits::default()
+        },
+        max_buffered_bytes: 96 * 1024,
+        buffer_wait: Duration::from_millis(300),
+        idle_timeout: Duration::from_secs(5),
+        ..config()
+    })
+    .await;
+    let addr = server.addr;
+    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&vec![b'a'; 20 * 1024]).unwrap();
+    let gzipped = encoder.finish().unwrap();
+    let head = http_post("text/plain", gzipped.len()).replace("\r\n\r\n", "\r\nContent-Encoding: gzip\r\n\r\n");
+    let compressed = reqmod(&head, &gzipped, None, true);
+    let plain = clean_upload(30 * 1024);
+
+    // Alone, the compressed upload is decoded and passes.
+    check(addr, "gzip alone", &compressed, &[status(204)]).await;
+    // With 30 KiB held, another plain body fits, but not room to decode (64 KiB).
+    let holder = hold_body(addr, &plain).await;
+    check(addr, "plain beside a held body", &plain, &[status(204)]).await;
+    check(addr, "gzip beside a held body", &compressed, &[status(503)]).await;
+    drop(holder);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    check(addr, "gzip after the holder left", &compressed, &[status(204)]).await;
+    let seen = server.inspector.seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|upload| upload.unreadable.is_none()), "{seen:?}");
+}
+
+#[test]
+fn buffer_budget_config_is_checked() {
+    assert!(small_budget().validate().is_ok());
+    for bad in [
+        ServerConfig {
+            max_buffered_bytes: 100 * 1024,
+            ..small_budget()
+        },
+        ServerConfig {
+            max_buffered_bytes: 0,
+            ..small_budget()
+        },
+        ServerConfig {
+            max_body_bytes: 200 * 1024,
+            ..small_budget()
+        },
+        ServerConfig {
+            request_timeout: Duration::from_secs(1),
+            ..small_budget()
+        },
+    ] {
+        assert!(
+            matches!(bad.validate(), Err(icap::ConfigError::BadLimit { .. })),
+            "accepted {bad:?}"
+        );
+    }
+}
