@@ -46,12 +46,16 @@ pub(crate) enum RequestError {
     Truncated,
     #[error("no data arrived for {0:?} in the middle of a request; send data faster")]
     Stalled(Duration),
+    #[error("the request took longer than {0:?} to arrive, head to last chunk; send it faster")]
+    TooSlow(Duration),
     #[error("{0}")]
     Bad(String),
     #[error("expected a head of at most {limit} bytes, found a longer one; send smaller headers")]
     HeadTooLarge { limit: usize },
     #[error("the encapsulated body is far over the size limit; it was not read to its end")]
     BodyTooLarge,
+    #[error("the server is buffering all the request bodies that max_buffered_bytes allows and none was done within {0:?}; retry later")]
+    OverBudget(Duration),
     #[error("expected a service this server offers, found another; check the icap:// URI path")]
     ServiceNotFound,
     #[error("expected the method this service offers (see OPTIONS Methods), found another")]
@@ -71,7 +75,8 @@ impl RequestError {
             RequestError::Truncated | RequestError::Bad(_) | RequestError::HeadTooLarge { .. } => {
                 Some((400, "Bad Request"))
             }
-            RequestError::Stalled(_) => Some((408, "Request timeout")),
+            RequestError::Stalled(_) | RequestError::TooSlow(_) => Some((408, "Request timeout")),
+            RequestError::OverBudget(_) => Some((503, "Service overloaded")),
             RequestError::ServiceNotFound => Some((404, "ICAP Service not found")),
             RequestError::MethodNotAllowed => Some((405, "Method not allowed for service")),
             RequestError::MethodNotImplemented => Some((501, "Method not implemented")),

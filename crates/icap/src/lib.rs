@@ -5,7 +5,8 @@
 //! - [`serve`] / [`serve_until`]: accept loop on a `tokio::net::TcpListener`.
 //! - [`serve_connection`]: one already-accepted stream (TLS, in-memory tests).
 //! - [`ServerConfig`]: ISTag, service names, preview size, header/body limits, bounds on
-//!   undoing content codings, idle timeout, connection limit, Options-TTL.
+//!   undoing content codings, idle and whole-request timeouts, connection limit, the
+//!   buffer budget shared by all connections, Options-TTL.
 //! - [`Inspector`], [`Upload`], [`UploadPart`], [`PartOrigin`], [`Unreadable`],
 //!   [`InspectionOutcome`]: the callback seam where custodia's DLP engine plugs in.
 //! - [`DlpInspector`]: that seam filled by the DLP engine, recording each verdict
@@ -25,8 +26,22 @@
 //!   panics are blocked (fail closed).
 //! - `RESPMOD` passes responses through unchanged (`204`, or echo without `Allow: 204`).
 //! - Malformed heads, `Encapsulated` values or chunking get ICAP `400` and the connection
-//!   closes; stalls get `408`; unknown services `404`; every response carries ISTag.
+//!   closes; unknown services get `404`; every response carries ISTag.
+//! - A request gets `408` and its connection closes when no byte arrives for
+//!   `idle_timeout` or when its head and body, from the first byte to the last chunk,
+//!   take longer than `request_timeout` (a peer trickling bytes cannot hold a connection
+//!   slot for ever). Waiting for the next request on a kept-alive connection is bounded
+//!   by `idle_timeout` alone, and a peer idle there is closed without an answer.
+//! - All connections of [`serve`] share a buffer budget of `max_buffered_bytes`: a
+//!   request reserves its kept body as it arrives (in KiB, covering the buffer's
+//!   capacity) and, before undoing its `Content-Encoding`, the most that may expand to
+//!   (shrunk to what it did), and gives it all back when it is answered or dropped. A
+//!   request that finds no room within `buffer_wait` gets `503` and its connection
+//!   closes, so the upload is stopped, never passed uninspected. Not counted: heads
+//!   (bounded by `max_header_bytes`), read buffers, and the copies that splitting
+//!   multipart bodies and the inspector itself make.
 
+mod budget;
 mod dlp_bridge;
 mod error;
 mod inspect;

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 
+use crate::budget::{units, Budget, Reservation};
 use crate::error::{ConfigError, RequestError, ServeError};
 use crate::inspect::{
     credentials_part, request_head_part, sanitize_headers, split_body, whole_body, InspectionOutcome, Inspector,
@@ -32,6 +33,8 @@ const DRAIN_TIME: Duration = Duration::from_secs(1);
 const DRAIN_LIMIT: usize = 1 << 20;
 /// Read buffer per connection.
 const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// Output a content coding may always expand to, whatever the ratio (as `dlp` bounds it).
+const DECODE_RATIO_FLOOR_BYTES: u64 = 1 << 20;
 
 /// Settings of the ICAP server. [`ServerConfig::default`] suits a Squid on the same host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +55,25 @@ pub struct ServerConfig {
     /// Bounds on undoing a body's `Content-Encoding`; a body that would expand past
     /// them is blocked.
     pub decoding_limits: dlp::Limits,
-    /// A connection with no incoming data for this long is closed (408 mid-request).
+    /// A connection with no incoming data for this long is closed (408 mid-request);
+    /// this alone bounds the wait for the next request on a kept-alive connection.
     pub idle_timeout: Duration,
+    /// A request whose head and body (from its first byte to its last chunk) take longer
+    /// than this to arrive gets 408 and the connection closes, however steadily the bytes
+    /// trickle in. Squid sends an upload's body as the user's browser sends it, so this
+    /// also bounds how slow a link may upload `max_body_bytes`. At least `idle_timeout`.
+    pub request_timeout: Duration,
     /// Connections served at once (advertised as Max-Connections); more get 503.
     pub max_connections: usize,
+    /// Bytes that all requests together may buffer: each request reserves its kept body
+    /// as it arrives, and before undoing its `Content-Encoding` the most that may expand
+    /// to, and gives them back when it is answered. At least `max_body_bytes` plus
+    /// `decoding_limits.max_expanded_bytes`, so that one request alone always fits.
+    pub max_buffered_bytes: usize,
+    /// How long a request waits for others to give back buffer budget before it gets
+    /// `503` and its connection closes (fail closed: the upload is stopped, not passed).
+    /// Zero refuses at once when the budget is spent.
+    pub buffer_wait: Duration,
     /// How long clients may cache the OPTIONS answer (Options-TTL, whole seconds).
     pub options_ttl: Duration,
     /// The ICAP header that names the user the proxy authenticated (Squid:
@@ -77,7 +95,14 @@ impl Default for ServerConfig {
             max_body_bytes: 32 * 1024 * 1024,
             decoding_limits: dlp::Limits::default(),
             idle_timeout: Duration::from_secs(30),
+            // 32 MiB (max_body_bytes) at about 1 Mbit/s: a slow uplink still uploads.
+            request_timeout: Duration::from_secs(300),
             max_connections: 256,
+            // 16 bodies of max_body_bytes, or one of them with a 256 MiB expansion and
+            // more besides: far under the 8 GiB that 256 full connections could hold.
+            max_buffered_bytes: 512 * 1024 * 1024,
+            // Inspecting a full body takes about a second; ten lets a burst drain.
+            buffer_wait: Duration::from_secs(10),
             options_ttl: Duration::from_secs(3600),
             username_header: "X-Client-Username".to_string(),
             username_base64: false,
@@ -120,7 +145,10 @@ impl ServerConfig {
                 what: "different reqmod and respmod service names",
             });
         }
-        let checks: [(bool, &'static str); 5] = [
+        let one_request = units(self.max_body_bytes).saturating_add(units(
+            usize::try_from(self.decoding_limits.max_expanded_bytes).unwrap_or(usize::MAX),
+        ));
+        let checks: [(bool, &'static str); 7] = [
             (self.max_header_bytes >= 256, "max_header_bytes of at least 256"),
             (self.max_body_bytes >= 1, "max_body_bytes of at least 1"),
             (
@@ -128,7 +156,15 @@ impl ServerConfig {
                 "preview_bytes no larger than max_body_bytes",
             ),
             (!self.idle_timeout.is_zero(), "a non-zero idle_timeout"),
+            (
+                self.request_timeout >= self.idle_timeout,
+                "a request_timeout at least as long as idle_timeout",
+            ),
             (self.max_connections >= 1, "max_connections of at least 1"),
+            (
+                one_request <= self.max_buffered_bytes / crate::budget::UNIT_BYTES,
+                "max_buffered_bytes of at least max_body_bytes plus decoding_limits.max_expanded_bytes",
+            ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
             Some((_, what)) => Err(ConfigError::BadLimit { what }),
@@ -159,6 +195,7 @@ pub async fn serve_until(
     config.validate()?;
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(config.max_connections));
+    let budget = Budget::new(config.max_buffered_bytes, config.buffer_wait);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -173,8 +210,9 @@ pub async fn serve_until(
                     match Arc::clone(&slots).try_acquire_owned() {
                         Ok(slot) => {
                             let inspector = Arc::clone(&inspector);
+                            let budget = budget.clone();
                             connections.spawn(async move {
-                                run_connection(stream, &inspector, &config).await;
+                                run_connection(stream, &inspector, &config, &budget).await;
                                 drop(slot);
                             });
                         }
@@ -192,6 +230,8 @@ pub async fn serve_until(
 /// Serves ICAP requests on one already-accepted stream until it closes.
 ///
 /// Useful for transports other than plain TCP (e.g. TLS) and for in-memory tests.
+/// Each call has a `max_buffered_bytes` budget of its own and counts toward no
+/// `max_connections`: a caller serving many streams this way must bound them itself.
 pub async fn serve_connection<S>(
     stream: S,
     inspector: Arc<dyn Inspector>,
@@ -201,7 +241,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     config.validate()?;
-    run_connection(stream, &inspector, config).await;
+    let budget = Budget::new(config.max_buffered_bytes, config.buffer_wait);
+    run_connection(stream, &inspector, config, &budget).await;
     Ok(())
 }
 
@@ -213,13 +254,13 @@ enum After {
     Gone,
 }
 
-async fn run_connection<S>(stream: S, inspector: &Arc<dyn Inspector>, config: &ServerConfig)
+async fn run_connection<S>(stream: S, inspector: &Arc<dyn Inspector>, config: &ServerConfig, budget: &Budget)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let mut conn = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
     loop {
-        match handle_request(&mut conn, inspector, config).await {
+        match handle_request(&mut conn, inspector, config, budget).await {
             Ok(After::KeepOpen) => {}
             Ok(After::Gone) => return,
             Ok(After::Close) => return close_gracefully(&mut conn, config).await,
@@ -247,14 +288,14 @@ async fn handle_request<S>(
     conn: &mut BufReader<S>,
     inspector: &Arc<dyn Inspector>,
     config: &ServerConfig,
+    budget: &Budget,
 ) -> Result<After, RequestError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut reader = WireReader {
-        inner: conn,
-        idle: config.idle_timeout,
-    };
+    // Held until the response is sent (an echo copies the body), given back on any exit.
+    let mut reservation = budget.reservation();
+    let mut reader = WireReader::new(conn, config.idle_timeout, config.request_timeout);
     let Some(head) = reader.read_head(config.max_header_bytes).await? else {
         return Ok(After::Gone);
     };
@@ -279,7 +320,7 @@ where
             (options_response(config, service), false)
         }
         method if method != service => return Err(RequestError::MethodNotAllowed),
-        method => modify(&mut reader, &head, method, inspector, config).await?,
+        method => modify(&mut reader, &head, method, inspector, config, &mut reservation).await?,
     };
     if must_close || close_requested {
         send(conn, &with_connection_close(response), config).await?;
@@ -318,6 +359,7 @@ async fn modify<S>(
     method: Method,
     inspector: &Arc<dyn Inspector>,
     config: &ServerConfig,
+    reservation: &mut Reservation,
 ) -> Result<(Vec<u8>, bool), RequestError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -370,7 +412,7 @@ where
             let mut complete = false;
             if let Some(preview_len) = preview {
                 let end = reader
-                    .read_chunked(&mut sink, config.max_body_bytes, discard_limit)
+                    .read_chunked(&mut sink, reservation, config.max_body_bytes, discard_limit)
                     .await?;
                 if sink.total > preview_len as u64 {
                     return Err(RequestError::Bad(
@@ -388,7 +430,7 @@ where
             }
             if !complete {
                 reader
-                    .read_chunked(&mut sink, config.max_body_bytes, discard_limit)
+                    .read_chunked(&mut sink, reservation, config.max_body_bytes, discard_limit)
                     .await?;
             }
             Ok(true)
@@ -433,7 +475,7 @@ where
             } else {
                 Ok(body.clone())
             };
-            inspect(request, read, (sender, client_ip), inspector, config).await
+            inspect(request, read, (sender, client_ip), inspector, config, reservation).await?
         }
         None => InspectionOutcome::Block {
             reason: "the upload has no request head, so it cannot be inspected".into(),
@@ -449,14 +491,16 @@ where
 /// Builds the [`Upload`] and runs the inspector off the async threads; fails closed.
 ///
 /// Every request reaches the inspector, a body that cannot be read too (so that its
-/// verdict is recorded), but the server blocks that one whatever the answer.
+/// verdict is recorded), but the server blocks that one whatever the answer. Fails
+/// only when the buffer budget has no room to undo the body's content codings.
 async fn inspect(
     request: crate::wire::HttpRequestHead,
     body: Result<Bytes, Unreadable>,
     (user, client_ip): (ProxyUser, Option<std::net::IpAddr>),
     inspector: &Arc<dyn Inspector>,
     config: &ServerConfig,
-) -> InspectionOutcome {
+    reservation: &mut Reservation,
+) -> Result<InspectionOutcome, RequestError> {
     let header = |wanted: &str| {
         request
             .headers
@@ -467,7 +511,7 @@ async fn inspect(
     let content_type = header("content-type");
     let (mut parts, unreadable) = match body {
         Err(unreadable) => (Vec::new(), Some(unreadable)),
-        Ok(body) => match decode(body, header("content-encoding"), config).await {
+        Ok(body) => match decode(body, header("content-encoding"), config, reservation).await? {
             Err((raw, unreadable)) => (vec![whole_body(content_type.as_deref(), raw)], Some(unreadable)),
             Ok(body) => match split_body(content_type.as_deref(), body.clone()).await {
                 Ok(parts) => (parts, None),
@@ -493,25 +537,43 @@ async fn inspect(
             let reason = "the upload could not be inspected, so it was stopped".to_string();
             (InspectionOutcome::Block { reason }, None)
         });
-    match (outcome, unreadable) {
+    Ok(match (outcome, unreadable) {
         (InspectionOutcome::Allow, Some(unreadable)) => InspectionOutcome::Block {
             reason: unreadable.to_string(),
         },
         (outcome, _) => outcome,
-    }
+    })
 }
 
 /// The body with the codings its `Content-Encoding` names undone (on a blocking
 /// thread: it may expand to the limits' bounds), or the body as sent and why not.
+///
+/// The most the decoder may produce is reserved first and what it did produce is held
+/// until the request ends; [`RequestError::OverBudget`] when there is no room for it.
 async fn decode(
     body: Bytes,
     content_encoding: Option<String>,
     config: &ServerConfig,
-) -> Result<Bytes, (Bytes, Unreadable)> {
+    reservation: &mut Reservation,
+) -> Result<Result<Bytes, (Bytes, Unreadable)>, RequestError> {
     let Some(content_encoding) = content_encoding.filter(|_| !body.is_empty()) else {
-        return Ok(body);
+        return Ok(Ok(body));
     };
     let limits = config.decoding_limits;
+    // One coding expands to at most max_ratio times the body once past 1 MiB; stacked
+    // codings ratio per layer, so only the total bound holds for them.
+    let bound = if content_encoding.contains(',') {
+        limits.max_expanded_bytes
+    } else {
+        (body.len() as u64)
+            .saturating_mul(limits.max_ratio)
+            .max(DECODE_RATIO_FLOOR_BYTES)
+            .min(limits.max_expanded_bytes)
+    };
+    let held = reservation.bytes();
+    reservation
+        .cover(held.saturating_add(usize::try_from(bound).unwrap_or(usize::MAX)))
+        .await?;
     let raw = body.clone();
     let decoded = tokio::task::spawn_blocking(move || dlp::decode_content_encoding(&body, &content_encoding, &limits))
         .await
@@ -521,9 +583,10 @@ async fn decode(
                 detail: "the decoder failed".into(),
             })
         });
-    decoded
+    reservation.shrink_to(held.saturating_add(decoded.as_ref().map_or(0, Vec::len)));
+    Ok(decoded
         .map(Bytes::from)
-        .map_err(|reason| (raw, Unreadable::ContentEncoding(reason)))
+        .map_err(|reason| (raw, Unreadable::ContentEncoding(reason))))
 }
 
 fn parse_preview(value: &[u8]) -> Result<usize, RequestError> {
@@ -755,6 +818,16 @@ mod tests {
             },
             ServerConfig {
                 idle_timeout: Duration::ZERO,
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                idle_timeout: Duration::ZERO,
+                request_timeout: Duration::ZERO,
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                idle_timeout: Duration::from_secs(30),
+                request_timeout: Duration::from_secs(29),
                 ..ServerConfig::default()
             },
         ];

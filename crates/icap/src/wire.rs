@@ -1,19 +1,24 @@
 //! Bounded reading of ICAP messages: request head, `Encapsulated` offsets, chunked bodies.
 //!
-//! Every read waits at most the idle timeout and every buffer has a limit, so a slow,
-//! truncated or hostile peer ends in a [`RequestError`], never a hang or unbounded memory.
+//! Every read waits at most the idle timeout, a whole request (head to last chunk) at
+//! most the request timeout, and every buffer has a limit, so a slow, truncated or
+//! hostile peer ends in a [`RequestError`], never a hang or unbounded memory.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
-use tokio::time::timeout;
+use tokio::time::{timeout_at, Instant};
 
+use crate::budget::Reservation;
 use crate::error::RequestError;
 
 /// Longest chunk-size line accepted (size, extensions, CRLF).
 const MAX_CHUNK_LINE_BYTES: usize = 1024;
 /// Most headers in one ICAP head or encapsulated HTTP head.
 const MAX_HEADERS: usize = 100;
+/// Smallest and largest step by which a kept body's buffer grows.
+const KEEP_GROWTH_MIN: usize = 8 * 1024;
+const KEEP_GROWTH_MAX: usize = 4 * 1024 * 1024;
 /// Empty lines tolerated before a request line (RFC 7230 3.5 robustness).
 const MAX_LEADING_EMPTY_LINES: usize = 4;
 
@@ -187,16 +192,39 @@ impl BodySink {
     }
 }
 
-/// Reader of one ICAP connection with per-read idle timeout.
+/// Reader of one ICAP request with a per-read idle timeout and a whole-request deadline.
 pub(crate) struct WireReader<'a, R> {
     pub inner: &'a mut R,
-    pub idle: Duration,
+    idle: Duration,
+    request_timeout: Duration,
+    /// When the request must be read by; set by the first byte of its head.
+    deadline: Option<Instant>,
 }
 
-impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
+impl<'a, R: AsyncBufRead + Unpin> WireReader<'a, R> {
+    /// A reader for the next request on `inner`; its deadline starts with its first byte,
+    /// so waiting for that byte is bounded by `idle` alone.
+    pub fn new(inner: &'a mut R, idle: Duration, request_timeout: Duration) -> Self {
+        WireReader {
+            inner,
+            idle,
+            request_timeout,
+            deadline: None,
+        }
+    }
+
     /// Waits for buffered bytes; an empty slice means end of stream.
+    ///
+    /// Each wait is bounded by the idle timeout, and by the request's deadline: one
+    /// byte per idle timeout must not hold a connection (and its slot) forever.
     async fn fill(&mut self) -> Result<&[u8], RequestError> {
-        match timeout(self.idle, self.inner.fill_buf()).await {
+        let idle_end = Instant::now() + self.idle;
+        let (end, deadline_first) = match self.deadline {
+            Some(deadline) if deadline <= idle_end => (deadline, true),
+            _ => (idle_end, false),
+        };
+        match timeout_at(end, self.inner.fill_buf()).await {
+            Err(_) if deadline_first => Err(RequestError::TooSlow(self.request_timeout)),
             Err(_) => Err(RequestError::Stalled(self.idle)),
             Ok(Err(e)) => Err(RequestError::Io(e)),
             Ok(Ok(buf)) => Ok(buf),
@@ -260,6 +288,9 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
                 Err(e) => return Err(e),
                 Ok(_) => {}
             }
+            if self.deadline.is_none() {
+                self.deadline = Some(Instant::now() + self.request_timeout);
+            }
             let remaining = max_header_bytes.saturating_sub(head.len());
             let line = self.read_line(remaining).await.map_err(|e| match e {
                 RequestError::HeadTooLarge { .. } => RequestError::HeadTooLarge {
@@ -284,12 +315,15 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
         }
     }
 
-    /// Reads a chunked ICAP body into `sink` until its last chunk.
+    /// Reads a chunked ICAP body into `sink` until its last chunk, keeping at most
+    /// `keep_limit` bytes, each covered by `reservation` before it is buffered.
     ///
-    /// Stops with [`RequestError::BodyTooLarge`] once more than `discard_limit` bytes came in.
+    /// Stops with [`RequestError::BodyTooLarge`] once more than `discard_limit` bytes came
+    /// in, and with [`RequestError::OverBudget`] when the shared budget stays exhausted.
     pub async fn read_chunked(
         &mut self,
         sink: &mut BodySink,
+        reservation: &mut Reservation,
         keep_limit: usize,
         discard_limit: u64,
     ) -> Result<ChunkedEnd, RequestError> {
@@ -314,12 +348,7 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
             if sink.total > discard_limit {
                 return Err(RequestError::BodyTooLarge);
             }
-            let kept = &mut sink.kept;
-            self.read_exact_into(size, |piece| {
-                let room = keep_limit.saturating_sub(kept.len());
-                kept.extend_from_slice(piece.get(..room.min(piece.len())).unwrap_or_default());
-            })
-            .await?;
+            self.read_chunk_data(size, sink, keep_limit, reservation).await?;
             let crlf = self.read_exact(2).await?;
             if crlf != b"\r\n" {
                 return Err(RequestError::Bad(
@@ -327,6 +356,43 @@ impl<R: AsyncBufRead + Unpin> WireReader<'_, R> {
                 ));
             }
         }
+    }
+
+    /// Reads `len` bytes of chunk data, keeping what fits under `keep_limit` in `sink`.
+    ///
+    /// The kept buffer grows in steps, each reserved before it is allocated, so the
+    /// reservation covers the buffer's capacity, and only as the bytes arrive: a peer
+    /// that declares a huge chunk and sends nothing holds nothing.
+    async fn read_chunk_data(
+        &mut self,
+        mut len: u64,
+        sink: &mut BodySink,
+        keep_limit: usize,
+        reservation: &mut Reservation,
+    ) -> Result<(), RequestError> {
+        while len > 0 {
+            let available = self.fill().await?.len();
+            if available == 0 {
+                return Err(RequestError::Truncated);
+            }
+            let take = usize::try_from(len).unwrap_or(usize::MAX).min(available);
+            let kept = &mut sink.kept;
+            let keep = take.min(keep_limit.saturating_sub(kept.len()));
+            let needed = kept.len() + keep;
+            if needed > kept.capacity() {
+                // Doubling, up to a step, keeps copies few without reserving far ahead.
+                let step = kept.capacity().clamp(KEEP_GROWTH_MIN, KEEP_GROWTH_MAX);
+                let target = needed.max(kept.capacity().saturating_add(step).min(keep_limit));
+                reservation.cover(target).await?;
+                kept.reserve_exact(target - kept.len());
+            }
+            // The bytes are still buffered: this returns at once.
+            let piece = self.fill().await?.get(..take).unwrap_or_default();
+            sink.kept.extend_from_slice(piece.get(..keep).unwrap_or_default());
+            self.inner.consume(take);
+            len -= take as u64;
+        }
+        Ok(())
     }
 }
 

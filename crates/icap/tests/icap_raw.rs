@@ -4,12 +4,14 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::{exchange, http_post, multipart, parse_responses, reqmod, start_server, MARKER};
+use common::{exchange, http_post, multipart, parse_responses, reqmod, start_server, MarkerInspector, MARKER};
 use icap::ServerConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 const ISTAG: &str = "\"custodia-test\"";
 
@@ -545,4 +547,277 @@ async fn idle_and_connection_limits() {
         &[status(200)],
     )
     .await;
+}
+
+/// Reads from `stream` until one whole ICAP head (ending in an empty line) came in.
+async fn read_head(stream: &mut (impl AsyncRead + Unpin)) -> String {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    while !out.ends_with(b"\r\n\r\n") {
+        let read = stream.read(&mut byte).await.unwrap();
+        assert_eq!(
+            read,
+            1,
+            "closed before a whole head: {:?}",
+            String::from_utf8_lossy(&out)
+        );
+        out.push(byte[0]);
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_trickled_in_is_cut_off_at_its_deadline() {
+    let config = ServerConfig {
+        idle_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(120),
+        ..config()
+    };
+    let (client, server_side) = tokio::io::duplex(64 * 1024);
+    let inspector = Arc::new(MarkerInspector::default());
+    tokio::spawn(async move { icap::serve_connection(server_side, inspector, &config).await });
+    let (mut from_server, mut to_server) = tokio::io::split(client);
+    // One byte every 29 s, each under the idle timeout: the whole head would take 29 min.
+    let head = b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    let started = Instant::now();
+    tokio::spawn(async move {
+        for byte in head {
+            if to_server.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(29)).await;
+        }
+    });
+    let answer = read_head(&mut from_server).await;
+    let elapsed = started.elapsed();
+    assert!(answer.starts_with("ICAP/1.0 408 "), "{answer}");
+    assert!(answer.contains("Connection: close"), "{answer}");
+    assert!(
+        elapsed >= Duration::from_secs(120) && elapsed < Duration::from_secs(121),
+        "answered after {elapsed:?}"
+    );
+    // The connection is closed, not kept for the rest of the trickle.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), from_server.read_to_end(&mut rest))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn keep_alive_waits_are_bounded_by_the_idle_timeout_alone() {
+    let config = ServerConfig {
+        idle_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(60),
+        ..config()
+    };
+    let (mut client, server_side) = tokio::io::duplex(64 * 1024);
+    let inspector = Arc::new(MarkerInspector::default());
+    tokio::spawn(async move { icap::serve_connection(server_side, inspector, &config).await });
+    // Five requests 29 s apart: the connection lives well past the request timeout.
+    for _ in 0..5 {
+        client
+            .write_all(b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_head(&mut client).await;
+        assert!(answer.starts_with("ICAP/1.0 200 "), "{answer}");
+        tokio::time::sleep(Duration::from_secs(29)).await;
+    }
+    // A request that starts late still has its whole deadline: half of it, trickled.
+    let started = Instant::now();
+    for byte in b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n".chunks(16) {
+        client.write_all(byte).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    let answer = read_head(&mut client).await;
+    assert!(answer.starts_with("ICAP/1.0 200 "), "{answer}");
+    assert!(started.elapsed() >= Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn a_trickled_request_frees_its_connection_slot() {
+    let server = start_server(ServerConfig {
+        max_connections: 1,
+        idle_timeout: Duration::from_millis(400),
+        request_timeout: Duration::from_millis(1500),
+        ..config()
+    })
+    .await;
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let head = b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\nX-Pad: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut answer = Vec::new();
+    for byte in head {
+        if slow.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let mut buf = [0u8; 1024];
+        if let Ok(Ok(read)) = tokio::time::timeout(Duration::from_millis(1), slow.read(&mut buf)).await {
+            answer.extend_from_slice(&buf[..read]);
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer)).await;
+    let elapsed = started.elapsed();
+    let statuses: Vec<u16> = parse_responses(&answer).unwrap().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![408], "after {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(1400), "cut off after {elapsed:?}");
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    check(
+        server.addr,
+        "slot freed after the deadline",
+        b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\n\r\n",
+        &[status(200)],
+    )
+    .await;
+}
+
+/// A server whose buffer budget (128 KiB) holds one 90 KiB body but not two bodies.
+fn small_budget() -> ServerConfig {
+    ServerConfig {
+        max_body_bytes: 100 * 1024,
+        decoding_limits: dlp::Limits {
+            max_expanded_bytes: 28 * 1024,
+            ..dlp::Limits::default()
+        },
+        max_buffered_bytes: 128 * 1024,
+        buffer_wait: Duration::from_millis(600),
+        idle_timeout: Duration::from_secs(5),
+        ..config()
+    }
+}
+
+/// A clean upload of `len` bytes, without preview, whose last 5 bytes are its last chunk.
+fn clean_upload(len: usize) -> Vec<u8> {
+    let body = vec![b'a'; len];
+    reqmod(&http_post("text/plain", body.len()), &body, None, true)
+}
+
+/// Opens a connection and sends all of `request` but its last chunk: the server has
+/// read (and reserved) the whole body and waits for the end.
+async fn hold_body(addr: SocketAddr, request: &[u8]) -> TcpStream {
+    let (all_but_end, end) = request.split_at(request.len() - 5);
+    assert_eq!(end, b"0\r\n\r\n");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(all_but_end).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream
+}
+
+fn statuses_of(raw: &[u8]) -> Vec<u16> {
+    parse_responses(raw).unwrap().iter().map(|r| r.status).collect()
+}
+
+#[tokio::test]
+async fn the_buffer_budget_is_shared_waited_for_and_given_back() {
+    let server = start_server(small_budget()).await;
+    let addr = server.addr;
+    let held = clean_upload(90 * 1024);
+    let second = clean_upload(40 * 1024);
+
+    // The first holds 90 KiB: the second waits its 600 ms, then is refused (fail closed).
+    let mut first = hold_body(addr, &held).await;
+    let started = std::time::Instant::now();
+    let refused = exchange(addr, &second).await;
+    let elapsed = started.elapsed();
+    let responses = parse_responses(&refused).unwrap();
+    assert_eq!(statuses_of(&refused), vec![503]);
+    assert_eq!(responses[0].header("connection"), Some("close"));
+    assert!(
+        responses[0]
+            .header("x-icap-error")
+            .unwrap_or_default()
+            .contains("max_buffered_bytes"),
+        "{responses:?}"
+    );
+    assert!(elapsed >= Duration::from_millis(550), "refused after {elapsed:?}");
+
+    // The first finishes while the second waits: the second gets the budget and passes.
+    let waiting = tokio::spawn(async move { exchange(addr, &second).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    first.write_all(b"0\r\n\r\n").await.unwrap();
+    let answer = read_head(&mut first).await;
+    assert!(answer.starts_with("ICAP/1.0 204 "), "{answer}");
+    assert_eq!(statuses_of(&waiting.await.unwrap()), vec![204]);
+
+    // The first connection stays open and holds nothing now: a third fits.
+    check(addr, "third after the first ended", &held, &[status(204)]).await;
+
+    // A connection dropped in the middle of its body gives its reservation back too.
+    let dropped = hold_body(addr, &held).await;
+    drop(dropped);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    check(addr, "after a dropped upload", &held, &[status(204)]).await;
+    drop(first);
+    assert_eq!(server.inspector.seen.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn undoing_a_content_coding_takes_buffer_budget_too() {
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    // 96 KiB of budget: one 32 KiB body, and what one body may expand to (64 KiB).
+    let server = start_server(ServerConfig {
+        max_body_bytes: 32 * 1024,
+        decoding_limits: dlp::Limits {
+            max_expanded_bytes: 64 * 1024,
+            ..dlp::Limits::default()
+        },
+        max_buffered_bytes: 96 * 1024,
+        buffer_wait: Duration::from_millis(300),
+        idle_timeout: Duration::from_secs(5),
+        ..config()
+    })
+    .await;
+    let addr = server.addr;
+    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&vec![b'a'; 20 * 1024]).unwrap();
+    let gzipped = encoder.finish().unwrap();
+    let head = http_post("text/plain", gzipped.len()).replace("\r\n\r\n", "\r\nContent-Encoding: gzip\r\n\r\n");
+    let compressed = reqmod(&head, &gzipped, None, true);
+    let plain = clean_upload(30 * 1024);
+
+    // Alone, the compressed upload is decoded and passes.
+    check(addr, "gzip alone", &compressed, &[status(204)]).await;
+    // With 30 KiB held, another plain body fits, but not room to decode (64 KiB).
+    let holder = hold_body(addr, &plain).await;
+    check(addr, "plain beside a held body", &plain, &[status(204)]).await;
+    check(addr, "gzip beside a held body", &compressed, &[status(503)]).await;
+    drop(holder);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    check(addr, "gzip after the holder left", &compressed, &[status(204)]).await;
+    let seen = server.inspector.seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|upload| upload.unreadable.is_none()), "{seen:?}");
+}
+
+#[test]
+fn buffer_budget_config_is_checked() {
+    assert!(small_budget().validate().is_ok());
+    for bad in [
+        ServerConfig {
+            max_buffered_bytes: 100 * 1024,
+            ..small_budget()
+        },
+        ServerConfig {
+            max_buffered_bytes: 0,
+            ..small_budget()
+        },
+        ServerConfig {
+            max_body_bytes: 200 * 1024,
+            ..small_budget()
+        },
+        ServerConfig {
+            request_timeout: Duration::from_secs(1),
+            ..small_budget()
+        },
+    ] {
+        assert!(
+            matches!(bad.validate(), Err(icap::ConfigError::BadLimit { .. })),
+            "accepted {bad:?}"
+        );
+    }
 }

@@ -46,8 +46,14 @@ async fn saved_inputs_get_complete_answers_and_a_closed_stream() {
         let _ = client.shutdown().await;
         let mut answer = Vec::new();
         let read = tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut answer)).await;
-        assert!(read.is_ok(), "{}: the server did not close the connection", path.display());
-        serving.await.unwrap_or_else(|e| panic!("{}: the server panicked: {e}", path.display()));
+        assert!(
+            read.is_ok(),
+            "{}: the server did not close the connection",
+            path.display()
+        );
+        serving
+            .await
+            .unwrap_or_else(|e| panic!("{}: the server panicked: {e}", path.display()));
         if let Err(e) = parse_responses(&answer) {
             panic!(
                 "{}: an incomplete or malformed answer ({e}): {:?}",
