@@ -28,7 +28,7 @@ const SHOWN: usize = 5;
 
 /// The demo installation, opened on the demo's clock.
 struct DemoInstallation {
-    gateway: Gateway,
+    gateway: Arc<Gateway>,
     ledger: Arc<InstallationLedger>,
     store: Arc<dyn Store>,
     engine: Arc<RiskEngine>,
@@ -55,7 +55,7 @@ fn open(ctx: &Context, clock: &ManualClock) -> anyhow::Result<DemoInstallation> 
     ));
     let gateway = Gateway::open(Arc::clone(&store), keys, shared, recorder)?;
     Ok(DemoInstallation {
-        gateway,
+        gateway: Arc::new(gateway),
         ledger,
         store,
         engine,
@@ -142,6 +142,88 @@ fn perform_all(gw: &Gateway, actions: &[(PersonId, VaultAction)], counts: &mut A
     Ok(())
 }
 
+/// A CSV of `owner`'s accounts (name, email, phone), as a salesperson copies them.
+fn accounts_csv(customers: &[model::NewCustomer], owner: &PersonId) -> Vec<u8> {
+    let mut csv = String::from("name,email,phone\n");
+    for c in customers.iter().filter(|c| c.owner.as_ref() == Some(owner)) {
+        let first = |values: &[String]| values.first().cloned().unwrap_or_default();
+        csv.push_str(&format!("{},{},{}\n", c.display_name, first(&c.emails), first(&c.phones)));
+    }
+    csv.into_bytes()
+}
+
+/// One upload through the proxy and what the proxy did with it.
+struct ProxiedUpload {
+    person: PersonId,
+    file: &'static str,
+    outcome: icap::InspectionOutcome,
+}
+
+impl ProxiedUpload {
+    fn blocked(&self) -> bool {
+        matches!(self.outcome, icap::InspectionOutcome::Block { .. })
+    }
+}
+
+/// The last evening, the two departing salespeople upload a file each to a personal
+/// drive through the company's proxy, which names them by their login: the thief's
+/// customer list and the other's farewell note go through the ICAP inspector of
+/// `custodia serve --icap`, are judged as theirs and recorded as their actions.
+fn upload_through_the_proxy(
+    inst: &DemoInstallation,
+    clock: &ManualClock,
+    company: &demo::Company,
+    plan: &ActivityPlan,
+    thief_file: Vec<u8>,
+) -> anyhow::Result<Vec<ProxiedUpload>> {
+    clock.set(activity::local_ms(
+        activity::last_activity_day(),
+        activity::EVENING_MINUTES + 30,
+    ));
+    let engine = inst.gateway.dlp_engine(
+        &Actor::Operator { name: "demo".into() },
+        &AccessContext::default(),
+        dlp::Policy::default(),
+    )?;
+    let inspector = crate::serve_cmd::upload_inspector(&inst.gateway, Arc::new(engine));
+    let farewell = b"Thanks for four great years on the team. Keep in touch!\n".to_vec();
+    let sends = [
+        (&plan.cast.thief, "accounts.csv", thief_file),
+        (&plan.cast.clean_leaver, "farewell.txt", farewell),
+    ];
+    let mut uploads = Vec::new();
+    for (person, file, data) in sends {
+        let login = company
+            .people
+            .iter()
+            .find(|p| &p.id == person)
+            .and_then(|p| p.work_email.split('@').next())
+            .unwrap_or(person.as_str())
+            .to_owned();
+        let upload = icap::Upload {
+            method: "POST".into(),
+            url: "https://drive.personal.example/upload".into(),
+            headers: Vec::new(),
+            parts: vec![icap::UploadPart {
+                origin: icap::PartOrigin::Field,
+                field_name: Some("file".into()),
+                filename: Some(file.into()),
+                content_type: None,
+                data: data.into(),
+            }],
+            unreadable: None,
+            user: icap::ProxyUser::Named(login),
+            client_ip: None,
+        };
+        uploads.push(ProxiedUpload {
+            person: person.clone(),
+            file,
+            outcome: inspector.inspect(&upload),
+        });
+    }
+    Ok(uploads)
+}
+
 /// Plays the plan: the clock moves day by day; status changes, working-hours accesses,
 /// after-hours accesses and the day's other events, in that order.
 fn play(
@@ -204,6 +286,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     if let Ok(style) = indicatif::ProgressStyle::with_template("sealing customers [{bar:30}] {pos}/{len} ({per_sec})") {
         bar.set_style(style.progress_chars("=> "));
     }
+    // The accounts the thief copied before giving notice, as the file they upload.
+    let thief_file = accounts_csv(&customers, &plan.cast.thief);
     let report = gw.import_customers(&actor, &access, customers, false, &|n| bar.inc(n))?;
     bar.finish_and_clear();
     for d in &docs {
@@ -225,6 +309,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
 
     let activity_started = Instant::now();
     let counts = play(&inst, &clock, &plan, &actor)?;
+    let uploads = upload_through_the_proxy(&inst, &clock, &company, &plan, thief_file)?;
     let activity_seconds = activity_started.elapsed().as_secs_f64();
     let state = inst.engine.state_bytes();
     inst.store.put_blob(risk::STATE_BLOB, &state)?;
@@ -274,6 +359,11 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
                 "vault_denied": counts.denied,
                 "events": events,
             },
+            "uploads": uploads.iter().map(|u| serde_json::json!({
+                "person": u.person,
+                "file": u.file,
+                "blocked": u.blocked(),
+            })).collect::<Vec<_>>(),
             "risk": {
                 "thief": plan.cast.thief,
                 "clean_leaver": plan.cast.clean_leaver,
@@ -340,6 +430,15 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         "  {} activity events in the risk engine (vault accesses, HR, logons, USB, mail, web)",
         events
     );
+    outln!();
+    outln!("The last evening, uploads to a personal drive through the company's web proxy (ICAP), each judged as its sender's:");
+    for upload in &uploads {
+        let what = match &upload.outcome {
+            icap::InspectionOutcome::Allow => "let through".to_string(),
+            icap::InspectionOutcome::Block { reason } => format!("stopped: {reason}"),
+        };
+        outln!("  {} uploading {}: {what}", upload.person, upload.file);
+    }
     let name_of = |id: &str| {
         company
             .people
@@ -395,6 +494,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     outln!("  custodia --data-dir {dir} documents list");
     outln!("  custodia --data-dir {dir} risk scores");
     outln!("  custodia --data-dir {dir} audit search --person {}", plan.cast.thief);
+    outln!("  custodia --data-dir {dir} audit search --action dlp.scan.upload");
     if let Some(rep) = rep {
         outln!(
             "  custodia --data-dir {dir} --as {} customers list --limit 5    # what a sales rep sees",

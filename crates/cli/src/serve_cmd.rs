@@ -312,7 +312,7 @@ fn upload_sender(gateway: &Gateway, user: &icap::ProxyUser) -> Result<icap::Send
 /// the proxy names one, with the client's address, why a body could not be
 /// read, and for a `CONNECT` the tunnel's destination, since what passes
 /// through a TLS tunnel the proxy does not intercept is never inspected.
-fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpEngine>) -> Arc<dyn icap::Inspector> {
+pub(crate) fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpEngine>) -> Arc<dyn icap::Inspector> {
     let proxy = gateway::Actor::Operator { name: "icap".into() };
     let gw = Arc::clone(gateway);
     let directory = Arc::clone(gateway);

@@ -179,8 +179,30 @@ fn block_reason(result: &dlp::ScanResult) -> String {
             if result.fingerprint_hits.len() == 1 { "" } else { "s" }
         ));
     }
-    if !result.findings.is_empty() {
-        what.push("sensitive data such as account or identity numbers".into());
+    // Named by kind; emails and phones alone are contact details, which the customer
+    // count already speaks for.
+    let kinds = [
+        (&[dlp::DetectorKind::PaymentCard][..], "payment card numbers"),
+        (&[dlp::DetectorKind::Iban][..], "bank account numbers"),
+        (
+            &[dlp::DetectorKind::UsSsn, dlp::DetectorKind::VnCitizenId][..],
+            "national identity numbers",
+        ),
+        (
+            &[
+                dlp::DetectorKind::AwsAccessKey,
+                dlp::DetectorKind::GithubToken,
+                dlp::DetectorKind::SlackToken,
+                dlp::DetectorKind::GenericSecret,
+                dlp::DetectorKind::PrivateKey,
+            ][..],
+            "secrets such as access keys or private keys",
+        ),
+    ];
+    for (detectors, words) in kinds {
+        if result.findings.iter().any(|f| detectors.contains(&f.detector)) {
+            what.push(words.into());
+        }
     }
     if result.uninspectable.is_some() {
         what.push("content that cannot be inspected (for example an encrypted archive)".into());
@@ -479,10 +501,22 @@ mod tests {
         let recording = DlpInspector::new(engine, |_, _, _, _| Ok(()));
         let token = "Bearer ghp_0123456789abcdefghijABCDEFGHIJ012345";
         assert_eq!(recording.inspect(&with_credentials(token)), InspectionOutcome::Allow);
-        // The same token in the body is a secret leaving.
-        assert!(matches!(
-            recording.inspect(&upload(token)),
-            InspectionOutcome::Block { .. }
-        ));
+        // The same token in the body is a secret leaving, and the user is told so.
+        match recording.inspect(&upload(token)) {
+            InspectionOutcome::Block { reason } => assert_eq!(
+                reason,
+                "This upload contains secrets such as access keys or private keys."
+            ),
+            InspectionOutcome::Allow => panic!("a token in the body went up"),
+        }
+        // A customer's email alone is named as the customer it is, not as a secret.
+        let (strict, _) = one_customer_is(dlp::Verdict::Block);
+        match strict.inspect(&upload("an.tran@khach.vn, +84 90 555 0101")) {
+            InspectionOutcome::Block { reason } => assert_eq!(
+                reason,
+                "This upload contains 1 customer record from the company's vault."
+            ),
+            InspectionOutcome::Allow => panic!("a customer record went up"),
+        }
     }
 }
