@@ -339,6 +339,35 @@ impl Gateway {
             justification: None,
         })
     }
+
+    /// Records a feed of activity events to risk analytics (`risk.events`, `POST
+    /// /v1/events`): who fed it, whether it was let in (`reason` says why) and how
+    /// many events it held, never the events. Returns once durable: the events may
+    /// reach the engine only then, since they change whose risk is raised.
+    pub fn record_events_feed(
+        &self,
+        person: &model::PersonId,
+        ctx: &AccessContext,
+        allowed: bool,
+        events: u64,
+        reason: &str,
+    ) -> Result<(), GatewayError> {
+        self.record(&AuditRecord {
+            time: self.clock.now_ms(),
+            actor: Actor::Person(person.clone()).audit_id(),
+            action: "risk.events".to_owned(),
+            resources: vec![AuditResource::System],
+            decision: if allowed { "allow" } else { "deny" }.to_owned(),
+            reasons: vec![reason.to_owned()],
+            record_count: events,
+            withheld_count: 0,
+            fields: Vec::new(),
+            client_address: ctx.client_address.clone(),
+            user_agent: ctx.user_agent.clone(),
+            device: ctx.device.clone(),
+            justification: None,
+        })
+    }
 }
 
 /// The associated data a record's data key is wrapped with.

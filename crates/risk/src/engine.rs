@@ -67,38 +67,25 @@ impl RiskEngine {
         self.dirty.store(true, Ordering::Release);
     }
 
-    /// Adds JSON lines (one event per line, blank lines ignored) from a byte buffer.
-    ///
-    /// Each line is parsed on its own, so one bad line (invalid JSON, an unknown event
-    /// type, invalid UTF-8) is counted and reported with its 1-based line number while
-    /// the valid ones are kept.
+    /// Adds JSON lines (one event per line, blank lines ignored) from a byte buffer:
+    /// [`parse_json_lines`], then [`RiskEngine::add_events`].
     pub fn ingest_json_lines(&self, body: &[u8]) -> JsonLinesReport {
-        let mut report = JsonLinesReport::default();
-        let mut parsed = Vec::new();
-        for (index, line) in body.split(|b| *b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match serde_json::from_slice::<Event>(line) {
-                Ok(event) => parsed.push(event),
-                Err(e) => {
-                    report.rejected_count += 1;
-                    if report.rejected.len() < MAX_REPORTED_ERRORS {
-                        report.rejected.push((index as u64 + 1, e.to_string()));
-                    }
-                }
-            }
-        }
-        report.accepted = parsed.len() as u64;
-        if !parsed.is_empty() {
-            let mut agg = self.lock();
-            for event in &parsed {
-                agg.add_event(event);
-            }
-            self.dirty.store(true, Ordering::Release);
-        }
+        let (events, report) = parse_json_lines(body);
+        self.add_events(&events);
         report
+    }
+
+    /// Adds events already read (e.g. by [`parse_json_lines`], once the feed is on
+    /// record), under one lock.
+    pub fn add_events(&self, events: &[Event]) {
+        if events.is_empty() {
+            return;
+        }
+        let mut agg = self.lock();
+        for event in events {
+            agg.add_event(event);
+        }
+        self.dirty.store(true, Ordering::Release);
     }
 
     /// Events aggregated so far.
@@ -140,6 +127,34 @@ impl ActivitySink for RiskEngine {
     fn record_activity(&self, event: Event) {
         self.add_event(&event);
     }
+}
+
+/// Reads JSON lines (one event per line, blank lines ignored) from a byte buffer
+/// without adding them to any engine: the events, and the report of the lines refused.
+///
+/// Each line is parsed on its own, so one bad line (invalid JSON, an unknown event
+/// type, invalid UTF-8) is counted and reported with its 1-based line number while
+/// the valid ones are kept.
+pub fn parse_json_lines(body: &[u8]) -> (Vec<Event>, JsonLinesReport) {
+    let mut report = JsonLinesReport::default();
+    let mut parsed = Vec::new();
+    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Event>(line) {
+            Ok(event) => parsed.push(event),
+            Err(e) => {
+                report.rejected_count += 1;
+                if report.rejected.len() < MAX_REPORTED_ERRORS {
+                    report.rejected.push((index as u64 + 1, e.to_string()));
+                }
+            }
+        }
+    }
+    report.accepted = parsed.len() as u64;
+    (parsed, report)
 }
 
 #[cfg(test)]

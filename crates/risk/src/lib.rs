@@ -59,7 +59,7 @@ pub mod time;
 pub use alert::{Alert, Severity};
 pub use bench::{bench_cert_dir, BenchReport};
 pub use cert::{categorize_url, read_cert_dir, CertOptions, CertReport, MalformedRow};
-pub use engine::{ActivitySink, RiskEngine, FORWARDED_BLOB, STATE_BLOB};
+pub use engine::{parse_json_lines, ActivitySink, RiskEngine, FORWARDED_BLOB, STATE_BLOB};
 pub use error::RiskError;
 pub use eval::{average_precision, evaluate, roc_auc, scores_csv, write_scores_csv, AnswerRow, Answers, Evaluation};
 pub use event::{parse_event, read_json_lines, CopyDirection, Event, EventKind, HrEvent, JsonLinesReport, WebCategory};

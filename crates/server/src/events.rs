@@ -2,8 +2,10 @@
 //! mail, proxy and HR connectors) and, in process, the gateway's own vault accesses.
 //!
 //! Events carry ids and counts only, never customer fields, so this route does not pass
-//! the gateway: its handler gets [`EventsState`] (the risk engine) and nothing else. Only
-//! security admins may feed events; a session of anyone else gets 403.
+//! the gateway: its handler gets [`EventsState`] (the risk engine, and the ledger only to
+//! record each feed) and nothing else. Only security admins may feed events; a session
+//! of anyone else gets 403. Either way the feed is recorded, and accepted events reach
+//! the engine only once it is durable.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -12,7 +14,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use gateway::{Action, AuditRecord, AuditResource, RecordError, Recorder, Ticket};
+use gateway::{Action, AuditRecord, AuditResource, Gateway, RecordError, Recorder, Ticket};
 use model::{CustomerId, Role};
 use risk::{ActivitySink, Event, EventKind, RiskEngine};
 use store::Store;
@@ -100,10 +102,24 @@ pub enum RiskStateError {
     Risk(#[from] risk::RiskError),
 }
 
-/// What the events route is given: the risk engine, if enabled.
+/// What the events route is given: the risk engine, if enabled, and the ledger.
 #[derive(Clone)]
 pub struct EventsState {
-    pub risk: Option<Arc<RiskState>>,
+    pub(crate) risk: Option<Arc<RiskState>>,
+    pub(crate) ledger: EventsLedger,
+}
+
+/// The one thing the events route may do with the gateway: record a feed. It gives no
+/// way to the vault.
+#[derive(Clone)]
+pub(crate) struct EventsLedger(pub(crate) Arc<Gateway>);
+
+impl EventsLedger {
+    fn record(&self, caller: &Caller, allowed: bool, events: u64, reason: &str) -> Result<(), ApiError> {
+        self.0
+            .record_events_feed(&caller.person, &caller.access, allowed, events, reason)
+            .map_err(ApiError::from)
+    }
 }
 
 fn is_json_lines(headers: &HeaderMap) -> bool {
@@ -134,6 +150,15 @@ pub(crate) async fn ingest(
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if !EVENT_FEEDER_ROLES.contains(&caller.role) {
+        // A refusal is a decision too; the answer is a deny whether or not it is recorded.
+        let (ledger, caller) = (state.ledger.clone(), caller.clone());
+        blocking(move || {
+            if let Err(e) = ledger.record(&caller, false, 0, "builtin:not-an-event-feeder") {
+                tracing::error!(error = %e, "a refused events feed could not be recorded");
+            }
+            Ok(())
+        })
+        .await?;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "denied",
@@ -176,8 +201,14 @@ pub(crate) async fn ingest(
             "the request body could not be read",
         )
     })?;
+    let ledger = state.ledger;
     blocking(move || {
-        let report = risk.engine().ingest_json_lines(&bytes);
+        let (events, report) = risk::parse_json_lines(&bytes);
+        // Recorded before the engine takes them: events change whose risk is raised, and
+        // a feed the ledger cannot show must not (found in review: feeds were in the
+        // server log only, so whoever held an events token reshaped risk unseen).
+        ledger.record(&caller, true, report.accepted, "builtin:event-feeder")?;
+        risk.engine().add_events(&events);
         risk.save_if_changed().map_err(|e| ApiError::internal(&e))?;
         tracing::info!(
             person = %caller.person,

@@ -241,7 +241,8 @@ pub const GATEWAY_EXEMPT: &[(&str, &str, &str)] = &[(
     "POST",
     "/v1/events",
     "activity events carry ids and counts only, never customer fields; they go to the risk \
-     engine, which never sees plaintext, and the handler gets neither the gateway nor the store",
+     engine, which never sees plaintext, and the handler gets neither the store nor the gateway's \
+     data methods, only a handle that records each feed in the ledger",
 )];
 
 /// Who may call a route and what its handler is given.
@@ -374,6 +375,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), auth::require_session))
         .with_state(events::EventsState {
             risk: state.risk.clone(),
+            ledger: events::EventsLedger(Arc::clone(&state.gateway)),
         });
     public
         .with_state(state)

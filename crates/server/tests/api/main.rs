@@ -679,6 +679,34 @@ async fn security_admins_feed_events_bad_lines_are_reported_and_vault_accesses_a
     assert_eq!(out["accepted"].as_u64().unwrap() as usize, body.lines().count());
 }
 
+/// A feed of activity events reshapes risk scores, so it is in the ledger before the
+/// engine takes it: who fed it and how many events it held (never the events), and a
+/// refused feed too. Found in review: neither was recorded, so a security admin, or
+/// whoever held their events token, could bury or invent anyone's risk unseen.
+#[tokio::test]
+async fn event_feeds_are_recorded_in_the_ledger() {
+    let s = start().await;
+    let rep = s.login("rep-a").await;
+    check_error(rep.post_events(EVENTS).await, 403, "denied");
+    let sec = s.login("sec").await;
+    sec.post_events(EVENTS).await.unwrap();
+    let query = gateway::AuditQuery {
+        action: Some("risk.events".into()),
+        ..Default::default()
+    };
+    let operator = Actor::Operator { name: "test".into() };
+    let entries = s
+        .gateway
+        .audit_search(&operator, &AccessContext::default(), &query, 100)
+        .unwrap();
+    let seen: Vec<(&str, &str, u64)> = entries
+        .iter()
+        .rev()
+        .map(|e| (e.actor.as_str(), gateway::decision_name(e.decision), e.record_count))
+        .collect();
+    assert_eq!(seen, [("person:rep-a", "deny", 0), ("person:sec", "allow", 3)]);
+}
+
 /// Steady exporters for 120 days, one of whom exports 4,000 records on one day after
 /// giving notice: JSON lines as a connector would send them.
 fn exfiltration_story() -> String {
