@@ -147,7 +147,12 @@ fn accounts_csv(customers: &[model::NewCustomer], owner: &PersonId) -> Vec<u8> {
     let mut csv = String::from("name,email,phone\n");
     for c in customers.iter().filter(|c| c.owner.as_ref() == Some(owner)) {
         let first = |values: &[String]| values.first().cloned().unwrap_or_default();
-        csv.push_str(&format!("{},{},{}\n", c.display_name, first(&c.emails), first(&c.phones)));
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            c.display_name,
+            first(&c.emails),
+            first(&c.phones)
+        ));
     }
     csv.into_bytes()
 }

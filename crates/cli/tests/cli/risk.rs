@@ -396,6 +396,24 @@ fn the_demo_ranks_the_departing_exporter_first_and_not_the_one_who_took_nothing(
         .map(|v| v.as_str().unwrap())
         .collect();
     assert!(departing.contains(&thief) && departing.contains(&clean), "{json}");
+    // Their last uploads through the proxy: the thief's account list is stopped as
+    // theirs, the farewell note passes.
+    let uploads: Vec<(&str, bool)> = json["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["person"].as_str().unwrap(), u["blocked"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(uploads, vec![(thief, true), (clean, false)], "{json}");
+    let stopped = out
+        .stdout
+        .lines()
+        .find(|l| l.contains(thief) && l.contains("accounts.csv"))
+        .unwrap_or_else(|| panic!("no upload line in {}", out.stdout));
+    assert!(
+        stopped.contains("stopped: This upload contains") && stopped.contains("customer records"),
+        "{stopped}"
+    );
     assert!(
         out.stdout.contains("vault accesses through the gateway"),
         "{}",
@@ -465,6 +483,27 @@ fn the_demo_ranks_the_departing_exporter_first_and_not_the_one_who_took_nothing(
         ])
         .ok();
     assert!(audit.stdout.contains(thief), "{}", audit.stdout);
+    // So is the stopped upload: the thief's, denied, under the departing rules.
+    let uploads = scores
+        .run(&[
+            "--json",
+            "audit",
+            "search",
+            "--person",
+            thief,
+            "--action",
+            "dlp.scan.upload",
+        ])
+        .ok()
+        .json();
+    let upload = &uploads.as_array().unwrap()[0];
+    assert_eq!(upload["decision"], "deny", "{upload}");
+    assert!(
+        upload["policies"]
+            .to_string()
+            .contains("departing with customer records"),
+        "{upload}"
+    );
 }
 
 #[test]
