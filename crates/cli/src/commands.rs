@@ -318,7 +318,7 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                         p.role.to_string(),
                         p.team.as_ref().map(|t| t.to_string()).unwrap_or_default(),
                         p.clearance.to_string(),
-                        p.status.to_string(),
+                        status_today(gw, p),
                         p.last_day.clone().unwrap_or_default(),
                     ]
                 })
@@ -374,7 +374,7 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
                 "  compartments   {}",
                 p.compartments.iter().cloned().collect::<Vec<_>>().join(", ")
             );
-            outln!("  status         {}", p.status);
+            outln!("  status         {}", status_today(gw, &p));
             if let Some(d) = &p.notice_date {
                 outln!("  notice given   {d}");
             }
@@ -524,4 +524,15 @@ pub fn keys(ctx: &Context, cmd: KeysCmd) -> anyhow::Result<()> {
 
 pub fn demo(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     crate::demo_run::run(ctx, args)
+}
+
+/// A person's employment status as access control applies it today: the recorded
+/// one, or departed once a departing person's last day is over.
+fn status_today(gw: &gateway::Gateway, p: &model::Person) -> String {
+    let today = gw.employment_status(p);
+    if today == p.status {
+        p.status.to_string()
+    } else {
+        format!("{today} (last day over)")
+    }
 }

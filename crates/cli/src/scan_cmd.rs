@@ -79,7 +79,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<u8> {
     let (actor, employment) = match &ctx.as_person {
         Some(p) => {
             let person = gw.person(&operator, &access, &PersonId(p.clone()))?;
-            let employment = match person.status {
+            let employment = match gw.employment_status(&person) {
                 EmploymentStatus::Active => dlp::Employment::Active,
                 EmploymentStatus::Departing | EmploymentStatus::Departed => dlp::Employment::Departing,
             };

@@ -294,7 +294,7 @@ fn upload_sender(gateway: &Gateway, user: &icap::ProxyUser) -> Result<icap::Send
     };
     Ok(match gateway.person_by_login(name).map_err(|e| e.to_string())? {
         gateway::LoginMatch::Person(person) => icap::Sender {
-            employment: match person.status {
+            employment: match gateway.employment_status(&person) {
                 EmploymentStatus::Active => dlp::Employment::Active,
                 EmploymentStatus::Departing | EmploymentStatus::Departed => dlp::Employment::Departing,
             },

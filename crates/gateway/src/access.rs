@@ -104,7 +104,9 @@ pub(crate) enum Subject {
     Person(Box<policy::Principal>),
 }
 
-pub(crate) fn principal(p: &Person) -> policy::Principal {
+/// `p` as policy sees them, with their employment status on today's calendar
+/// ([`Gateway::employment_status`]).
+pub(crate) fn principal(p: &Person, status: model::EmploymentStatus) -> policy::Principal {
     policy::Principal {
         id: p.id.to_string(),
         role: p.role.as_str().to_owned(),
@@ -112,7 +114,7 @@ pub(crate) fn principal(p: &Person) -> policy::Principal {
         team: p.team.as_ref().map(|t| t.to_string()),
         clearance: level(p.clearance),
         compartments: p.compartments.clone(),
-        status: match p.status {
+        status: match status {
             model::EmploymentStatus::Active => policy::EmploymentStatus::Active,
             model::EmploymentStatus::Departing => policy::EmploymentStatus::Departing,
             model::EmploymentStatus::Departed => policy::EmploymentStatus::Departed,
@@ -234,7 +236,7 @@ impl Gateway {
         if let (Actor::Person(id), Some(holder)) = (actor, &ctx.holder) {
             if holder.person.id == *id {
                 self.refresh_to(holder.generation.clone())?;
-                return Ok(Subject::Person(Box::new(principal(&holder.person))));
+                return Ok(Subject::Person(Box::new(self.principal_of(&holder.person))));
             }
         }
         // Every request starts here, so a change made by another instance applies now.
@@ -242,10 +244,23 @@ impl Gateway {
         match actor {
             Actor::Operator { .. } => Ok(Subject::Operator),
             Actor::Person(id) => match self.store.get_person(id)? {
-                Some(p) => Ok(Subject::Person(Box::new(principal(&p)))),
+                Some(p) => Ok(Subject::Person(Box::new(self.principal_of(&p)))),
                 None => Err(GatewayError::UnknownPerson(id.to_string())),
             },
         }
+    }
+
+    /// `p`'s employment status today, on the company's calendar by the injected
+    /// clock: a departing person is departed once their last working day is over,
+    /// though nobody has recorded it yet.
+    pub fn employment_status(&self, p: &Person) -> model::EmploymentStatus {
+        let local_ms = self.clock.now_ms() + i64::from(self.timezone_offset_minutes) * 60_000;
+        p.status_on(local_ms.div_euclid(86_400_000))
+    }
+
+    /// `p` as policy sees them today.
+    pub(crate) fn principal_of(&self, p: &Person) -> policy::Principal {
+        principal(p, self.employment_status(p))
     }
 
     /// The request context policy sees: the company's local hour and

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::Digest as _;
 use store::CustomerFilter;
 
-use crate::access::{customer_resource, document_resource, principal, DecisionMemo};
+use crate::access::{customer_resource, document_resource, DecisionMemo};
 use crate::audit::{AuditRecord, AuditResource};
 use crate::{AccessContext, Action, Actor, AuditQuery, Gateway, GatewayError};
 
@@ -96,8 +96,8 @@ impl Gateway {
             .store
             .list_people()?
             .iter()
-            .filter(|p| p.role == Role::SecurityAdmin && p.status != EmploymentStatus::Departed)
-            .map(principal)
+            .filter(|p| p.role == Role::SecurityAdmin && self.employment_status(p) != EmploymentStatus::Departed)
+            .map(|p| self.principal_of(p))
             .collect();
         let now = self.clock.now_ms();
         let checked = match self.policy.check_replacement(text, &admins) {
@@ -161,7 +161,7 @@ impl Gateway {
             .store
             .get_person(id)?
             .ok_or_else(|| GatewayError::UnknownPerson(id.to_string()))?;
-        let pr = principal(&p);
+        let pr = self.principal_of(&p);
         Ok((p, pr))
     }
 
@@ -196,13 +196,13 @@ impl Gateway {
         let res = self.resource_by_id(resource)?;
         let mut out = Vec::new();
         for p in self.store.list_people()? {
-            let actions = self.policy.allowed_actions(&principal(&p), &res);
+            let actions = self.policy.allowed_actions(&self.principal_of(&p), &res);
             if !actions.is_empty() {
                 out.push(WhoCan {
                     person: p.id.clone(),
                     name: p.name.clone(),
                     role: p.role,
-                    status: p.status,
+                    status: self.employment_status(&p),
                     actions: actions.iter().map(|a| a.to_string()).collect(),
                 });
             }
@@ -258,8 +258,8 @@ impl Gateway {
             }
         }
         Ok(WhatCan {
+            status: self.employment_status(&p),
             person: p.id,
-            status: p.status,
             system,
             customers,
             customers_total: metas.len() as u64,
@@ -291,7 +291,7 @@ impl Gateway {
         }
         let mut out = Vec::new();
         for p in self.store.list_people()? {
-            if p.status == EmploymentStatus::Departed {
+            if self.employment_status(&p) == EmploymentStatus::Departed {
                 continue;
             }
             let can = self.what_can_inner(&p.id)?;

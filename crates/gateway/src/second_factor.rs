@@ -15,7 +15,6 @@ use std::fmt;
 use model::{Person, PersonId};
 use zeroize::Zeroizing;
 
-use crate::access::principal;
 use crate::{key_record, AccessContext, Action, Gateway, GatewayError};
 
 /// A TOTP secret in clear: wiped on drop, never printed.
@@ -88,7 +87,7 @@ impl Gateway {
     ) -> Result<bool, GatewayError> {
         self.refresh_to(generation)?;
         let decision = self.policy.authorize(
-            &principal(person),
+            &self.principal_of(person),
             Action::AuthRequireMfa,
             &policy::ResourceRef::System,
             &self.request_context(ctx, 0),

@@ -510,3 +510,45 @@ fn login_names_find_their_person_by_id_email_or_email_user() {
     check("CORP\\", None);
     check("binh%", None);
 }
+
+#[test]
+fn a_departing_persons_access_ends_with_their_last_day_though_nobody_records_it() {
+    // The company is at UTC+7: its 5 December ends at 2026-12-05T17:00Z.
+    let day_ms = |iso: &str| model::day_number(iso).unwrap() * 86_400_000;
+    let clock = ManualClock::new(day_ms("2026-12-01"));
+    let (_dir, gw, rec) = setup(clock.clone());
+    let op = Actor::Operator { name: "hr".into() };
+    gw.set_person_status(
+        &op,
+        &AccessContext::default(),
+        &PersonId("rep".into()),
+        EmploymentStatus::Departing,
+        Some("2026-11-20".into()),
+        Some("2026-12-05".into()),
+    )
+    .unwrap();
+    let read = || gw.read_customer(&rep(), &AccessContext::default(), &CustomerId("C-1".into()));
+    let rep_person = || {
+        gw.person(&op, &AccessContext::default(), &PersonId("rep".into()))
+            .unwrap()
+    };
+    // The last working day itself, late in the evening local time: still departing.
+    clock.set(day_ms("2026-12-05") + (16 * 60 + 59) * 60_000);
+    assert!(read().is_ok());
+    assert_eq!(gw.employment_status(&rep_person()), EmploymentStatus::Departing);
+    // Midnight in the company's time zone: departed, and denied as such.
+    clock.set(day_ms("2026-12-05") + 17 * 60 * 60_000);
+    assert_eq!(gw.employment_status(&rep_person()), EmploymentStatus::Departed);
+    assert!(
+        matches!(read(), Err(GatewayError::Denied { .. })),
+        "{:?}",
+        read().map(|_| ())
+    );
+    let denial = rec.records.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (denial.actor.as_str(), denial.decision.as_str()),
+        ("person:rep", "deny")
+    );
+    // The record still says departing: the calendar decided, not an edit.
+    assert_eq!(rep_person().status, EmploymentStatus::Departing);
+}

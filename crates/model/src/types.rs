@@ -285,6 +285,29 @@ pub struct Person {
     pub agreements: Vec<Agreement>,
 }
 
+impl Person {
+    /// Their employment status on the company's calendar day `local_day` (days since
+    /// 1970-01-01): a departing person whose last working day is before it has left,
+    /// whether or not anyone has recorded it yet. The stored status is what HR said;
+    /// the last day is when it ends.
+    pub fn status_on(&self, local_day: i64) -> EmploymentStatus {
+        let last = self.last_day.as_deref().and_then(day_number);
+        match (self.status, last) {
+            (EmploymentStatus::Departing, Some(last)) if last < local_day => EmploymentStatus::Departed,
+            (status, _) => status,
+        }
+    }
+}
+
+/// Days since 1970-01-01 of an ISO date (`2026-12-31`), or None when it is not one.
+pub fn day_number(iso: &str) -> Option<i64> {
+    let date = time::Date::parse(iso.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    Some(i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY)
+}
+
+/// 1970-01-01 as a Julian day number.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+
 /// A team or territory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
@@ -473,4 +496,49 @@ pub struct DocumentMeta {
     /// SHA-256 of the plaintext body, hex.
     pub content_sha256: String,
     pub created_ms: UnixMillis,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_count_days_from_1970() {
+        assert_eq!(day_number("1970-01-01"), Some(0));
+        assert_eq!(day_number("1970-01-02"), Some(1));
+        assert_eq!(day_number("1969-12-31"), Some(-1));
+        assert_eq!(day_number("2026-12-06"), Some(20_793));
+        assert_eq!(day_number("2024-02-29"), Some(19_782));
+        for bad in ["2026-99-99", "2025-02-29", "06/12/2026", "", "2026-12-6x"] {
+            assert_eq!(day_number(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_departing_person_has_left_after_their_last_day() {
+        let mut person = Person {
+            id: PersonId("p-1".into()),
+            name: "Lan".into(),
+            work_email: "lan@corp.example".into(),
+            department: "Sales".into(),
+            role: Role::SalesRep,
+            team: None,
+            manager: None,
+            clearance: Classification::Internal,
+            compartments: Compartments::new(),
+            status: EmploymentStatus::Departing,
+            notice_date: Some("2026-11-01".into()),
+            last_day: Some("2026-12-05".into()),
+            agreements: vec![],
+        };
+        let day = |iso: &str| day_number(iso).unwrap_or_default();
+        assert_eq!(person.status_on(day("2026-12-05")), EmploymentStatus::Departing);
+        assert_eq!(person.status_on(day("2026-12-06")), EmploymentStatus::Departed);
+        // A last day nobody can read changes nothing; neither does one for the active.
+        person.last_day = Some("next friday".into());
+        assert_eq!(person.status_on(day("2027-01-01")), EmploymentStatus::Departing);
+        person.last_day = Some("2026-12-05".into());
+        person.status = EmploymentStatus::Active;
+        assert_eq!(person.status_on(day("2027-01-01")), EmploymentStatus::Active);
+    }
 }

@@ -367,7 +367,8 @@ fn resolve(
         }
     };
     let found = match holder {
-        Some(p) if p.status != EmploymentStatus::Departed => p,
+        // Departed by the calendar too: a last working day that is over ends access.
+        Some(p) if gateway.employment_status(&p) != EmploymentStatus::Departed => p,
         _ => return Ok(None),
     };
     // Asked at every request, so a policy change applies at the next one. Policy
@@ -593,7 +594,7 @@ fn check_login(
     }
     let active = auth
         .get_person(person)?
-        .is_some_and(|p| p.status != EmploymentStatus::Departed);
+        .is_some_and(|p| gateway.employment_status(&p) != EmploymentStatus::Departed);
     let phc = auth.credential(person)?;
     // The person's count has this attempt already; the address's is counted
     // on failure only, since an office behind NAT logs in from one address.
@@ -997,9 +998,9 @@ pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -
             record_denial(&gateway, "bootstrap", None, &access, "already-bootstrapped");
             return Err(over());
         }
-        let admin = auth
-            .get_person(&person)?
-            .is_some_and(|p| p.role == model::Role::SecurityAdmin && p.status != EmploymentStatus::Departed);
+        let admin = auth.get_person(&person)?.is_some_and(|p| {
+            p.role == model::Role::SecurityAdmin && gateway.employment_status(&p) != EmploymentStatus::Departed
+        });
         if !admin {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -945,3 +945,29 @@ async fn the_audit_view_shows_the_newest_first_by_time_and_pages_back() {
         "from inclusive, to exclusive"
     );
 }
+
+#[tokio::test]
+async fn a_departing_persons_sessions_and_logins_end_when_their_last_day_is_over() {
+    let s = start().await;
+    // The installation's calendar is UTC; START_MS is 2025-06-15T15:06:40Z.
+    let mut p = s.store.get_person(&PersonId("rep-a".into())).unwrap().unwrap();
+    p.status = EmploymentStatus::Departing;
+    p.last_day = Some("2025-06-15".into());
+    s.store.upsert_people(&[p]).unwrap();
+    // Logged in on the evening of the last day, and kept alive till its end
+    // (sessions idle out in 30 minutes).
+    let midnight = model::day_number("2025-06-16").unwrap() * 86_400_000;
+    s.clock.set(midnight - 2 * 60 * 60_000);
+    let a = s.login("rep-a").await;
+    a.customer("C-1").await.unwrap();
+    while s.clock.now_ms() + 29 * 60_000 < midnight {
+        s.clock.advance_ms(29 * 60_000);
+        a.customer("C-1").await.unwrap();
+    }
+    s.clock.set(midnight);
+    check_error(a.customer("C-1").await, 401, "unauthenticated");
+    check_error(s.client().login("rep-a", PASSWORD).await, 401, "unauthenticated");
+    // The stored status is unchanged: the calendar ended it.
+    let stored = s.store.get_person(&PersonId("rep-a".into())).unwrap().unwrap();
+    assert_eq!(stored.status, EmploymentStatus::Departing);
+}
