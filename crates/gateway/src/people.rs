@@ -160,7 +160,9 @@ impl Gateway {
         // Recorded first: a status change nobody can see in the ledger must not happen.
         let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];
-        record.fields = vec![format!("status={}", status.as_str())];
+        record.fields = std::iter::once(format!("status={}", status.as_str()))
+            .chain(person.last_day.as_ref().map(|day| format!("last_day={day}")))
+            .collect();
         self.record(&record)?;
         self.store.upsert_people(std::slice::from_ref(&person))?;
         Ok(person)

@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use gateway::{Action, AuditRecord, AuditResource, Gateway, RecordError, Recorder, Ticket};
 use model::{CustomerId, Role};
-use risk::{ActivitySink, Event, EventKind, RiskEngine};
+use risk::{ActivitySink, Event, EventKind, HrEvent, RiskEngine};
 use store::Store;
 
 use crate::auth::Caller;
@@ -343,6 +343,9 @@ impl OwnerIndex {
 /// scanned as theirs), stopped or not. Operators' actions, admin actions and other
 /// denials give none.
 pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<String>) -> Vec<Event> {
+    if record.action == Action::PersonUpdateStatus.as_str() {
+        return status_events(record);
+    }
     let Some(user) = record.actor.strip_prefix("person:") else {
         return Vec::new();
     };
@@ -415,6 +418,40 @@ pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<S
         .collect()
 }
 
+/// The HR events of a status change the gateway recorded (by HR, an operator or
+/// an import naming the person): notice given, with the last day when known, or
+/// the departure, for the person changed, whoever changed it.
+fn status_events(record: &AuditRecord) -> Vec<Event> {
+    let field = |name: &str| {
+        record
+            .fields
+            .iter()
+            .find_map(|f| f.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+    };
+    let hr = match field("status") {
+        Some("departing") => HrEvent::ResignationNotice {
+            // Noon UTC of the last day: within that day in every time zone.
+            last_day_ms: field("last_day")
+                .and_then(model::day_number)
+                .map(|day| day * 86_400_000 + 12 * 3_600_000),
+        },
+        Some("departed") => HrEvent::LastDay,
+        _ => return Vec::new(),
+    };
+    record
+        .resources
+        .iter()
+        .filter_map(|r| match r {
+            AuditResource::Person(id) => Some(Event {
+                ts_ms: record.time,
+                user: id.clone(),
+                kind: EventKind::Hr(hr.clone()),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -483,6 +520,36 @@ mod tests {
         ] {
             assert!(activity_events(&r, &owner).is_empty(), "{r:?}");
         }
+    }
+
+    #[test]
+    fn status_changes_are_hr_events_of_the_person_changed() {
+        let change = |fields: &[&str]| {
+            let mut r = record("operator:hr", "person.update_status", "admin", &[]);
+            r.resources = vec![AuditResource::Person("rep-a".into())];
+            r.fields = fields.iter().map(|f| f.to_string()).collect();
+            activity_events(&r, &owner)
+        };
+        let notice = change(&["status=departing", "last_day=2026-12-31"]);
+        assert_eq!(notice.len(), 1);
+        assert_eq!((notice[0].user.as_str(), notice[0].ts_ms), ("rep-a", 1_000));
+        let last_day_ms = model::day_number("2026-12-31").unwrap() * 86_400_000 + 12 * 3_600_000;
+        assert_eq!(
+            notice[0].kind,
+            EventKind::Hr(HrEvent::ResignationNotice {
+                last_day_ms: Some(last_day_ms)
+            })
+        );
+        assert_eq!(
+            change(&["status=departing"])[0].kind,
+            EventKind::Hr(HrEvent::ResignationNotice { last_day_ms: None })
+        );
+        assert_eq!(change(&["status=departed"])[0].kind, EventKind::Hr(HrEvent::LastDay));
+        assert!(change(&["status=active"]).is_empty());
+        // A bulk import names nobody: no event.
+        let mut import = record("operator:hr", "person.update_status", "admin", &[]);
+        import.fields = vec!["status=departing".into()];
+        assert!(activity_events(&import, &owner).is_empty());
     }
 
     #[test]
