@@ -206,6 +206,25 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Whether a browser says the request comes from a page of another origin: by
+/// `Sec-Fetch-Site` (anything but `same-origin`, or `none` for one the user typed),
+/// else by an `Origin` other than the `Host` it was sent to. Clients that are not
+/// browsers send neither.
+fn from_another_origin(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+    };
+    if let Some(site) = text("sec-fetch-site") {
+        return site != "same-origin" && site != "none";
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), host) => origin.split_once("://").map(|(_, authority)| authority) != host.as_deref(),
+        (None, _) => false,
+    }
+}
+
 /// The token of an `Authorization: Bearer` header, if any.
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -429,6 +448,19 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
         (None, Some(t)) => Presented::Session(t),
         (None, None) => return ApiError::unauthenticated().into_response(),
     };
+    // SameSite=Strict keeps the cookie from other sites' pages, not from a page on
+    // a sibling subdomain of the company, which a browser counts as the same site:
+    // a session serves no page of another origin, neither to change anything (found
+    // in review: a manager's browser could be made to approve an export) nor to
+    // read, which would be recorded as the person's reads.
+    if matches!(presented, Presented::Session(_)) && from_another_origin(request.headers()) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+            "a session cookie works only for requests from this server's own pages; use an API token",
+        )
+        .into_response();
+    }
     let method = request.method().as_str().to_owned();
     let path = request
         .extensions()

@@ -971,3 +971,76 @@ async fn a_departing_persons_sessions_and_logins_end_when_their_last_day_is_over
     let stored = s.store.get_person(&PersonId("rep-a".into())).unwrap().unwrap();
     assert_eq!(stored.status, EmploymentStatus::Departing);
 }
+
+/// Sends one raw HTTP/1.1 request and returns the response's head and body.
+async fn raw_http(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn a_session_serves_no_page_of_another_origin_and_answers_are_not_stored() {
+    let s = start().await;
+    let body = serde_json::json!({"person": "rep-a", "password": PASSWORD})
+        .to_string()
+        .into_bytes();
+    let login = s
+        .client()
+        .raw(Method::POST, "/v1/auth/login", Some("application/json"), body)
+        .await
+        .unwrap();
+    let cookie = login
+        .headers
+        .iter()
+        .find(|(k, _)| k == "set-cookie")
+        .and_then(|(_, v)| v.split(';').next().map(str::to_owned))
+        .unwrap();
+    let host = s.base.trim_start_matches("http://").to_owned();
+    let send = |method: &str, path: &str, extra: &str| {
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let base = s.base.clone();
+        async move { raw_http(&base, &request).await }
+    };
+    // A page on a sibling subdomain, as a browser labels it, or by its Origin.
+    for extra in [
+        "Sec-Fetch-Site: same-site\r\n",
+        "Sec-Fetch-Site: cross-site\r\n",
+        "Origin: https://wiki.corp.example\r\n",
+        "Origin: null\r\n",
+    ] {
+        for (method, path) in [("POST", "/v1/auth/logout"), ("GET", "/v1/customers/C-1")] {
+            let answer = send(method, path, extra).await;
+            assert!(
+                answer.starts_with("HTTP/1.1 403"),
+                "{method} {path} {extra:?}: {answer}"
+            );
+            assert!(answer.contains("cross_origin"), "{answer}");
+        }
+    }
+    // The server's own origin, a typed address, and clients that are no browser.
+    let own = format!("Origin: http://{host}\r\nSec-Fetch-Site: same-origin\r\n");
+    for extra in [own.as_str(), "Sec-Fetch-Site: none\r\n", ""] {
+        let answer = send("GET", "/v1/customers/C-1", extra).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{extra:?}: {answer}");
+        let head = answer.to_ascii_lowercase();
+        for header in [
+            "cache-control: no-store",
+            "x-content-type-options: nosniff",
+            "content-security-policy: default-src 'none'",
+            "referrer-policy: no-referrer",
+        ] {
+            assert!(head.contains(header), "{header}: {answer}");
+        }
+    }
+    // The session was never ended by the other pages' logouts.
+    assert!(send("POST", "/v1/auth/logout", "").await.starts_with("HTTP/1.1 200"));
+    assert!(send("GET", "/v1/customers/C-1", "").await.starts_with("HTTP/1.1 401"));
+}
