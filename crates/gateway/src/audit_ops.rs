@@ -127,9 +127,27 @@ impl Gateway {
 
     pub(crate) fn scan_ledger(&self, query: &AuditQuery, limit: usize) -> Result<Vec<Entry>, GatewayError> {
         let mut found = Vec::new();
+        if limit == 0 {
+            return Ok(found);
+        }
+        self.for_each_ledger_entry(query, &mut |e| {
+            found.push(e);
+            found.len() < limit
+        })?;
+        Ok(found)
+    }
+
+    /// Hands each entry matching `query` to `each`, oldest first, until it returns
+    /// false; holds no more than one batch of entries at a time.
+    pub(crate) fn for_each_ledger_entry(
+        &self,
+        query: &AuditQuery,
+        each: &mut dyn FnMut(Entry) -> bool,
+    ) -> Result<(), GatewayError> {
         let mut from = 0u64;
         let mut bad = None;
-        loop {
+        let mut more = true;
+        while more {
             let mut seen = 0usize;
             let mut last = from;
             self.store
@@ -137,7 +155,7 @@ impl Gateway {
                     seen += 1;
                     last = idx;
                     match Entry::decode(bytes) {
-                        Ok(e) if found.len() < limit && query.matches(&e) => found.push(e),
+                        Ok(e) if more && query.matches(&e) => more = each(e),
                         Ok(_) => {}
                         Err(err) => bad = bad.take().or(Some((idx, err.to_string()))),
                     }
@@ -146,12 +164,10 @@ impl Gateway {
             if let Some((idx, err)) = bad.take() {
                 return Err(unreadable(idx, &err));
             }
-            if seen == 0 || found.len() >= limit {
-                break;
-            }
+            more &= seen > 0;
             from = last + 1;
         }
-        Ok(found)
+        Ok(())
     }
 
     /// Recomputes the whole ledger and checks every checkpoint, and those

@@ -262,3 +262,41 @@ fn policy_test_runs_a_cases_file() {
         out.stderr
     );
 }
+
+#[test]
+fn unused_access_lists_what_each_person_holds_but_has_not_used() {
+    let env = Env::with_people();
+    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()])
+        .ok();
+    let unused_of = |person: &str| -> Vec<String> {
+        let list = env.run(&["access", "unused", "--days", "30", "--json"]).ok().json();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|entry| entry[0] == person)
+            .map(|entry| {
+                entry[1]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = unused_of("p-2");
+    assert!(before.contains(&"customer.read".to_string()), "{before:?}");
+    let mai_before = unused_of("p-1");
+    env.run(&["--as", "p-2", "customers", "show", "C-1"]).ok();
+    let after = unused_of("p-2");
+    assert!(!after.contains(&"customer.read".to_string()), "{after:?}");
+    // Only the read was used; p-1 used nothing.
+    assert_eq!(after.len() + 1, before.len(), "{before:?} {after:?}");
+    assert_eq!(unused_of("p-1"), mai_before);
+    let table = env.run(&["access", "unused", "--days", "30"]).ok();
+    assert!(
+        table.stdout.contains("HELD BUT NOT USED IN 30 DAYS"),
+        "{}",
+        table.stdout
+    );
+}
