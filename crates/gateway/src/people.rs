@@ -23,6 +23,7 @@ impl Gateway {
             .map(|p| p.id)
             .chain(people.iter().map(|p| p.id.clone()))
             .collect();
+        self.keeps_a_security_admin(actor, people)?;
         for p in people {
             if let Some(m) = &p.manager {
                 if !known.contains(m) {
@@ -40,6 +41,31 @@ impl Gateway {
         )?;
         self.store.upsert_teams(teams)?;
         self.store.upsert_people(people)?;
+        Ok(())
+    }
+
+    /// Refuses a change by anyone but the operator that would leave no security
+    /// admin who has not left, as a policy replacement refuses to lock them out:
+    /// whoever may change statuses must not be able to blind the security team
+    /// (found in review). The operator, who holds the key file, may.
+    fn keeps_a_security_admin(&self, actor: &Actor, changed: &[Person]) -> Result<(), GatewayError> {
+        if matches!(actor, Actor::Operator { .. }) {
+            return Ok(());
+        }
+        let changed_ids: std::collections::HashSet<&PersonId> = changed.iter().map(|p| &p.id).collect();
+        let stays = |p: &Person| {
+            p.role == model::Role::SecurityAdmin && self.employment_status(p) != model::EmploymentStatus::Departed
+        };
+        let before = self.store.list_people()?;
+        let had_one = before.iter().any(stays);
+        let keeps_one = changed.iter().any(stays) || before.iter().any(|p| !changed_ids.contains(&p.id) && stays(p));
+        if had_one && !keeps_one {
+            return Err(GatewayError::Invalid(
+                "this would leave no security admin who has not left; appoint another security admin first \
+                 (or the operator, with the key file, makes the change); nothing was written"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
@@ -157,6 +183,7 @@ impl Gateway {
         if last_day.is_some() {
             person.last_day = last_day;
         }
+        self.keeps_a_security_admin(actor, std::slice::from_ref(&person))?;
         // Recorded first: a status change nobody can see in the ledger must not happen.
         let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];

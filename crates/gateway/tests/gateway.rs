@@ -552,3 +552,48 @@ fn a_departing_persons_access_ends_with_their_last_day_though_nobody_records_it(
     // The record still says departing: the calendar decided, not an edit.
     assert_eq!(rep_person().status, EmploymentStatus::Departing);
 }
+
+#[test]
+fn no_one_but_the_operator_can_leave_the_company_without_a_security_admin() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext {
+        mfa_fresh: true,
+        trusted_network: true,
+        ..AccessContext::default()
+    };
+    gw.import_people(
+        &op,
+        &ctx,
+        &[person("hr", Role::Hr), person("sec", Role::SecurityAdmin)],
+        &[],
+    )
+    .unwrap();
+    let hr = Actor::Person(PersonId("hr".into()));
+    let depart = |actor: &Actor, who: &str| {
+        gw.set_person_status(
+            actor,
+            &ctx,
+            &PersonId(who.into()),
+            EmploymentStatus::Departed,
+            None,
+            Some("2026-01-31".into()),
+        )
+    };
+    // HR records an ordinary departure.
+    depart(&hr, "other").unwrap();
+    // Not the only security admin's, by status or by an import that demotes them.
+    let refused = depart(&hr, "sec").unwrap_err();
+    assert!(refused.to_string().contains("no security admin"), "{refused}");
+    let mut demoted = person("sec", Role::SalesRep);
+    demoted.status = EmploymentStatus::Active;
+    let refused = gw.import_people(&hr, &ctx, &[demoted], &[]).unwrap_err();
+    assert!(refused.to_string().contains("no security admin"), "{refused}");
+    let sec = gw.person(&op, &ctx, &PersonId("sec".into())).unwrap();
+    assert_eq!((sec.role, sec.status), (Role::SecurityAdmin, EmploymentStatus::Active));
+    // With a second admin appointed, the first may leave; the operator always may.
+    gw.import_people(&op, &ctx, &[person("sec2", Role::SecurityAdmin)], &[])
+        .unwrap();
+    depart(&hr, "sec").unwrap();
+    depart(&op, "sec2").unwrap();
+}
