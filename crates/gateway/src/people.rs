@@ -25,6 +25,7 @@ impl Gateway {
             .collect();
         self.keeps_a_security_admin(actor, people)?;
         for p in people {
+            check_dates(p)?;
             if let Some(m) = &p.manager {
                 if !known.contains(m) {
                     return Err(GatewayError::Invalid(format!(
@@ -135,6 +136,22 @@ impl Gateway {
     }
 }
 
+/// Refuses a notice date or last day that is no calendar date (`2026-99-99`): the
+/// last day ends access, so one nobody can read would never end it.
+fn check_dates(p: &Person) -> Result<(), GatewayError> {
+    for (what, date) in [("notice date", &p.notice_date), ("last day", &p.last_day)] {
+        if let Some(date) = date {
+            if model::day_number(date).is_none() {
+                return Err(GatewayError::Invalid(format!(
+                    "person {}: the {what} {date:?} is not a date such as 2026-11-30; nothing was written",
+                    p.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whom a login name names ([`Gateway::person_by_login`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginMatch {
@@ -183,6 +200,7 @@ impl Gateway {
         if last_day.is_some() {
             person.last_day = last_day;
         }
+        check_dates(&person)?;
         self.keeps_a_security_admin(actor, std::slice::from_ref(&person))?;
         // Recorded first: a status change nobody can see in the ledger must not happen.
         let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx).with_count(1);

@@ -597,3 +597,31 @@ fn no_one_but_the_operator_can_leave_the_company_without_a_security_admin() {
     depart(&hr, "sec").unwrap();
     depart(&op, "sec2").unwrap();
 }
+
+#[test]
+fn a_last_day_that_is_no_date_is_refused_and_nothing_is_written() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "hr".into() };
+    let ctx = AccessContext::default();
+    for bad in ["2026-99-99", "2026-02-30", "31/12/2026", "soon"] {
+        let refused = gw
+            .set_person_status(
+                &op,
+                &ctx,
+                &PersonId("rep".into()),
+                EmploymentStatus::Departing,
+                None,
+                Some(bad.into()),
+            )
+            .unwrap_err();
+        assert!(refused.to_string().contains("is not a date"), "{bad}: {refused}");
+        let mut imported = person("rep", Role::SalesRep);
+        imported.notice_date = Some(bad.into());
+        assert!(gw.import_people(&op, &ctx, &[imported], &[]).is_err(), "{bad}");
+    }
+    let rep = gw.person(&op, &ctx, &PersonId("rep".into())).unwrap();
+    assert_eq!(
+        (rep.status, rep.last_day, rep.notice_date),
+        (EmploymentStatus::Active, None, None)
+    );
+}

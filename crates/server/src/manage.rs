@@ -364,14 +364,7 @@ pub(crate) struct StatusChange {
 
 fn check_date(what: &str, d: Option<String>) -> Result<Option<String>, ApiError> {
     match d {
-        Some(d)
-            if d.len() == 10
-                && d.chars()
-                    .enumerate()
-                    .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() }) =>
-        {
-            Ok(Some(d))
-        }
+        Some(d) if d.len() == 10 && model::day_number(&d).is_some() => Ok(Some(d)),
         Some(_) => Err(invalid(format!("{what} must be an ISO date such as 2026-11-30"))),
         None => Ok(None),
     }

@@ -90,7 +90,7 @@ fn a_departure_takes_effect_at_the_next_request() {
         "--status",
         "departing",
         "--last-day",
-        "2026-12-31",
+        "2099-12-31",
     ])
     .ok();
     // Still reads their own account, but no bulk search.
