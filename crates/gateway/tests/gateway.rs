@@ -625,3 +625,38 @@ fn a_last_day_that_is_no_date_is_refused_and_nothing_is_written() {
         (EmploymentStatus::Active, None, None)
     );
 }
+
+#[test]
+fn customers_given_no_id_get_one_never_used_before_even_after_an_erasure() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext {
+        justification: Some("customer asked to be forgotten".into()),
+        ..AccessContext::default()
+    };
+    let unnamed = |n: u32| NewCustomer {
+        display_name: format!("Customer {n}"),
+        emails: vec![format!("c{n}@x.example")],
+        owner: Some(PersonId("rep".into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    let create = |n| gw.create_customer(&op, &ctx, unnamed(n)).unwrap().id.0;
+    assert_eq!(create(1), "C-0000002");
+    assert_eq!(create(2), "C-0000003");
+    gw.erase_customer(&op, &ctx, &CustomerId("C-0000002".into())).unwrap();
+    // Before, the next id was the count plus one: C-0000003 again, refused as taken.
+    assert_eq!(create(3), "C-0000004");
+    let report = gw
+        .import_customers(&op, &ctx, vec![unnamed(4), unnamed(5)], false, &|_| {})
+        .unwrap();
+    assert_eq!(report.imported, 2);
+    let ids: Vec<String> = gw
+        .list_customers(&op, &ctx, None, 100)
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|c| c.id.0)
+        .collect();
+    assert_eq!(ids, ["C-0000003", "C-0000004", "C-0000005", "C-0000006", "C-1"]);
+}

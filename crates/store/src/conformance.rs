@@ -295,6 +295,39 @@ pub fn people_by_email_user(store: &dyn Store) {
     assert!(ids("").is_empty());
 }
 
+pub fn customer_numbers_are_never_handed_out_twice(store: &dyn Store) {
+    store
+        .insert_customers(&[
+            sample_customer("C-0000007", "p"),
+            sample_customer("C-12", "p"),
+            sample_customer("X-99", "p"),
+        ])
+        .unwrap();
+    // Past every stored C-<number>, not only past the count.
+    assert_eq!(store.reserve_customer_numbers(2).unwrap(), 13);
+    assert_eq!(store.reserve_customer_numbers(1).unwrap(), 15);
+    // An erased customer's number is not handed out again.
+    store.erase_customer(&CustomerId("C-12".into())).unwrap();
+    assert_eq!(store.reserve_customer_numbers(0).unwrap(), 16);
+    assert_eq!(store.reserve_customer_numbers(1).unwrap(), 16);
+    // Reservations at the same time never share a number.
+    let mut all: Vec<u64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..20)
+                        .map(|_| store.reserve_customer_numbers(1).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all, (17..97).collect::<Vec<_>>());
+}
+
 pub fn documents(store: &dyn Store) {
     let doc = SealedDocument {
         meta: DocumentMeta {
@@ -955,7 +988,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             customers_round_trip, duplicate_customer_writes_nothing, batched_insert_is_one_transaction, blind_index_lookup, metas_filter_and_paginate,
-            update_and_erase, people_and_teams, people_by_email_user, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
+            update_and_erase, people_and_teams, people_by_email_user, customer_numbers_are_never_handed_out_twice, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
             credentials, sessions_lifecycle, revocation_epoch_and_login_failures, login_attempts_count_once_per_reading,
             revoking_credentials_keeps_only_the_named_session, writing_a_person_departed_revokes_their_credentials,
             session_mfa_time,

@@ -27,6 +27,8 @@ pub use auth::{
 /// difference, so several servers sharing one database pick up a policy change or a
 /// key rotation made on any of them at their very next request.
 pub const GENERATION_SETTING: &str = "generation";
+/// The setting that holds the next number [`Store::reserve_customer_numbers`] hands out.
+pub const CUSTOMER_NUMBER_SETTING: &str = "next_customer_number";
 
 pub use postgres::{is_postgres_url, redact_url, PostgresOptions, PostgresStore};
 pub use postgres_copy::{copy_sqlite_to_postgres, CopyReport};
@@ -147,6 +149,12 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     /// recoverable remains in the database files. Returns whether it existed.
     fn erase_customer(&self, id: &CustomerId) -> Result<bool>;
     fn count_customers(&self) -> Result<u64>;
+    /// Reserves `count` numbers for the customer ids the installation makes up
+    /// (`C-0000042`) and returns the first. A number is handed out once, even after
+    /// the customer it named is erased, so an erased customer's id never names
+    /// another and the ledger's entries about it stay theirs; the first reservation
+    /// starts past every `C-<number>` id already stored.
+    fn reserve_customer_numbers(&self, count: u64) -> Result<u64>;
 
     fn insert_document(&self, doc: &SealedDocument) -> Result<()>;
     fn get_document(&self, id: &DocumentId) -> Result<Option<SealedDocument>>;

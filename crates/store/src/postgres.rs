@@ -751,6 +751,47 @@ impl Store for PostgresStore {
         "postgres"
     }
 
+    fn reserve_customer_numbers(&self, count: u64) -> Result<u64> {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        let key = crate::CUSTOMER_NUMBER_SETTING;
+        let first = self.write(|c| {
+            let locked = |c: &mut Db| -> PgResult<Option<String>> {
+                Ok(
+                    c.query_opt("SELECT value FROM settings WHERE key = $1 FOR UPDATE", &[&key])?
+                        .map(|r| r.try_get(0))
+                        .transpose()?,
+                )
+            };
+            let next = match locked(c)? {
+                Some(next) => next,
+                None => {
+                    // The first reservation starts past every stored C-<number> id;
+                    // of two first reservations at once, one inserts and the other
+                    // then waits on the row.
+                    let start: i64 = c
+                        .query_one(
+                            "SELECT GREATEST(COUNT(*), COALESCE(MAX(CAST(SUBSTRING(id FROM 3) AS BIGINT)) \
+                             FILTER (WHERE id ~ '^C-[0-9]{1,18}$'), 0)) + 1 FROM customers",
+                            &[],
+                        )?
+                        .try_get(0)?;
+                    c.execute(
+                        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                        &[&key, &start.to_string()],
+                    )?;
+                    locked(c)?.unwrap_or_else(|| start.to_string())
+                }
+            };
+            let next = next.trim().parse::<i64>().unwrap_or(1).max(1);
+            c.execute(
+                "UPDATE settings SET value = $2 WHERE key = $1",
+                &[&key, &next.saturating_add(count).to_string()],
+            )?;
+            Ok(next)
+        })?;
+        Ok(u64::try_from(first).unwrap_or(0))
+    }
+
     fn get_setting(&self, key: &str) -> Result<Option<String>> {
         self.read(|c| {
             Ok(c.query_opt("SELECT value FROM settings WHERE key = $1", &[&key])?

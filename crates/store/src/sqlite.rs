@@ -1017,6 +1017,36 @@ impl Store for SqliteStore {
         Ok(existed)
     }
 
+    fn reserve_customer_numbers(&self, count: u64) -> Result<u64> {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        let first = self.write(|c| {
+            let tx = c.transaction()?;
+            let stored: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM settings WHERE key = ?1",
+                    [crate::CUSTOMER_NUMBER_SETTING],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let first = match stored.and_then(|v| v.parse::<i64>().ok()) {
+                Some(next) => next,
+                None => tx.query_row(
+                    "SELECT MAX(COUNT(*), COALESCE(MAX(CASE WHEN id GLOB 'C-[0-9]*' \
+                     THEN CAST(SUBSTR(id, 3) AS INTEGER) END), 0)) + 1 FROM customers",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?,
+            };
+            tx.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
+                params![crate::CUSTOMER_NUMBER_SETTING, first.saturating_add(count).to_string()],
+            )?;
+            tx.commit()?;
+            Ok(first)
+        })?;
+        Ok(u64::try_from(first).unwrap_or(0))
+    }
+
     fn count_customers(&self) -> Result<u64> {
         self.read(|c| c.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get::<_, i64>(0)))
             .map(|n| n as u64)
