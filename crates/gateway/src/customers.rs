@@ -93,7 +93,7 @@ impl Gateway {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportReport, GatewayError> {
         self.authorize_admin(actor, Action::CustomerCreate, ctx)?;
-        let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
+        let people = self.owners_in_good_standing()?;
         let now = self.clock.now_ms();
         // Numbers for the rows without an id, reserved once: never handed out twice,
         // not even after an erasure (found in review: `C-{count + 1}` named an
@@ -436,7 +436,7 @@ impl Gateway {
         ctx: &AccessContext,
         mut row: NewCustomer,
     ) -> Result<CustomerView, GatewayError> {
-        let people: HashSet<PersonId> = self.store.list_people()?.into_iter().map(|p| p.id).collect();
+        let people = self.owners_in_good_standing()?;
         check_row(&row, &people).map_err(GatewayError::Invalid)?;
         let id = match row.id.clone() {
             Some(id) => id,
@@ -675,6 +675,20 @@ fn mask_value(field: CustomerField, value: &serde_json::Value) -> serde_json::Va
     }
 }
 
+impl Gateway {
+    /// The people who may be given new customers: everyone who has not left (an
+    /// account given to a departed person would be nobody's; found in review).
+    fn owners_in_good_standing(&self) -> Result<HashSet<PersonId>, GatewayError> {
+        Ok(self
+            .store
+            .list_people()?
+            .into_iter()
+            .filter(|p| self.employment_status(p) != model::EmploymentStatus::Departed)
+            .map(|p| p.id)
+            .collect())
+    }
+}
+
 /// Validates a row before anything is sealed.
 fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String> {
     if row.display_name.trim().is_empty() {
@@ -687,7 +701,7 @@ fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String
         None => return Err("no owner (account manager) given".into()),
         Some(owner) if !people.contains(owner) => {
             return Err(format!(
-                "unknown owner {owner}; import people first (`custodia people import`)"
+                "unknown owner {owner} (or one who has left); import people first (`custodia people import`)"
             ))
         }
         Some(_) => {}

@@ -660,3 +660,47 @@ fn customers_given_no_id_get_one_never_used_before_even_after_an_erasure() {
         .collect();
     assert_eq!(ids, ["C-0000003", "C-0000004", "C-0000005", "C-0000006", "C-1"]);
 }
+
+#[test]
+fn a_new_customer_cannot_be_given_to_someone_who_has_left() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    gw.set_person_status(
+        &op,
+        &ctx,
+        &PersonId("other".into()),
+        EmploymentStatus::Departed,
+        None,
+        None,
+    )
+    .unwrap();
+    let owned_by = |owner: &str| NewCustomer {
+        display_name: "New Account".into(),
+        owner: Some(PersonId(owner.into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    let refused = gw.create_customer(&op, &ctx, owned_by("other")).unwrap_err();
+    assert!(refused.to_string().contains("has left"), "{refused}");
+    assert!(gw
+        .import_customers(&op, &ctx, vec![owned_by("other")], false, &|_| {})
+        .is_err());
+    gw.create_customer(&op, &ctx, owned_by("rep")).unwrap();
+    // An existing account of someone who left can still be corrected.
+    let c1 = CustomerId("C-1".into());
+    gw.set_person_status(
+        &op,
+        &ctx,
+        &PersonId("rep".into()),
+        EmploymentStatus::Departed,
+        None,
+        None,
+    )
+    .unwrap();
+    let patch = gateway::CustomerPatch {
+        notes: Some("moved office".into()),
+        ..Default::default()
+    };
+    gw.update_customer(&op, &ctx, &c1, patch).unwrap();
+}
