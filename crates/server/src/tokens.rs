@@ -70,6 +70,10 @@ fn validate(body: &NewToken) -> Result<(String, Vec<String>), ApiError> {
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(invalid(format!("name must have 1 to {MAX_NAME_CHARS} characters")));
     }
+    // A name is shown in lists and terminals: no line breaks or escape sequences.
+    if name.chars().any(char::is_control) {
+        return Err(invalid("name must not contain control characters".into()));
+    }
     if body.scopes.is_empty() {
         return Err(invalid(format!("scopes is empty; use some of {TOKEN_SCOPES:?}")));
     }
@@ -178,5 +182,10 @@ mod tests {
         assert!(validate(&body(&["admin"], 30)).is_err());
         assert!(validate(&body(&["read"], 0)).is_err());
         assert!(validate(&body(&["read"], MAX_TOKEN_DAYS + 1)).is_err());
+        let mut named = body(&["read"], 30);
+        for bad in ["ci\nforged line", "ci\u{1b}[2J", "ci\u{7f}"] {
+            named.name = bad.into();
+            assert!(validate(&named).is_err(), "{bad:?}");
+        }
     }
 }
