@@ -46,24 +46,35 @@ impl Gateway {
     }
 
     /// Refuses a change by anyone but the operator that would leave no security
-    /// admin who has not left, as a policy replacement refuses to lock them out:
+    /// admin who stays (not departed, and not departing on a set last day), as a policy replacement refuses to lock them out:
     /// whoever may change statuses must not be able to blind the security team
     /// (found in review). The operator, who holds the key file, may.
     fn keeps_a_security_admin(&self, actor: &Actor, changed: &[Person]) -> Result<(), GatewayError> {
         if matches!(actor, Actor::Operator { .. }) {
             return Ok(());
         }
-        let changed_ids: std::collections::HashSet<&PersonId> = changed.iter().map(|p| &p.id).collect();
+        // A security admin stays who will not have left however far the calendar runs:
+        // a departing person is departed once their last day is over, so a notice
+        // with a last day is a departure that waits for midnight (found in review:
+        // HR could give every security admin notice with today as the last day).
         let stays = |p: &Person| {
-            p.role == model::Role::SecurityAdmin && self.employment_status(p) != model::EmploymentStatus::Departed
+            p.role == model::Role::SecurityAdmin && p.status_on(i64::MAX) != model::EmploymentStatus::Departed
         };
         let before = self.store.list_people()?;
         let had_one = before.iter().any(stays);
-        let keeps_one = changed.iter().any(stays) || before.iter().any(|p| !changed_ids.contains(&p.id) && stays(p));
+        // Everyone as the change leaves them: a person named twice is written as named
+        // last (found in review: an import naming an admin first as staying, then as
+        // departed, passed).
+        let mut after: std::collections::HashMap<&PersonId, &Person> = before.iter().map(|p| (&p.id, p)).collect();
+        for p in changed {
+            after.insert(&p.id, p);
+        }
+        let keeps_one = after.values().any(|p| stays(p));
         if had_one && !keeps_one {
             return Err(GatewayError::Invalid(
-                "this would leave no security admin who has not left; appoint another security admin first \
-                 (or the operator, with the key file, makes the change); nothing was written"
+                "this would leave no security admin who stays (not departed, and no last day set); appoint \
+                 another security admin first (or the operator, with the key file, makes the change); nothing \
+                 was written"
                     .into(),
             ));
         }

@@ -704,3 +704,57 @@ fn a_new_customer_cannot_be_given_to_someone_who_has_left() {
     };
     gw.update_customer(&op, &ctx, &c1, patch).unwrap();
 }
+
+#[test]
+fn no_one_but_the_operator_can_schedule_the_last_security_admins_departure() {
+    // The calendar departs a departing person after their last day: a notice with a
+    // last day is a departure that only waits for midnight.
+    let day_ms = |iso: &str| model::day_number(iso).unwrap() * 86_400_000;
+    let clock = ManualClock::new(day_ms("2026-12-01"));
+    let (_dir, gw, _) = setup(clock.clone());
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext {
+        mfa_fresh: true,
+        trusted_network: true,
+        ..AccessContext::default()
+    };
+    gw.import_people(
+        &op,
+        &ctx,
+        &[person("hr", Role::Hr), person("sec", Role::SecurityAdmin)],
+        &[],
+    )
+    .unwrap();
+    let hr = Actor::Person(PersonId("hr".into()));
+    let refused = gw
+        .set_person_status(
+            &hr,
+            &ctx,
+            &PersonId("sec".into()),
+            EmploymentStatus::Departing,
+            None,
+            Some("2026-12-01".into()),
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("no security admin"), "{refused}");
+    // Nor by naming the admin twice in one import, departed last.
+    let mut departed = person("sec", Role::SecurityAdmin);
+    departed.status = EmploymentStatus::Departed;
+    let refused = gw
+        .import_people(&hr, &ctx, &[person("sec", Role::SecurityAdmin), departed], &[])
+        .unwrap_err();
+    assert!(refused.to_string().contains("no security admin"), "{refused}");
+    clock.set(day_ms("2026-12-03"));
+    let sec = gw.person(&op, &ctx, &PersonId("sec".into())).unwrap();
+    assert_eq!(gw.employment_status(&sec), EmploymentStatus::Active);
+    // A notice without a last day leaves them at work until someone records more.
+    gw.set_person_status(
+        &hr,
+        &ctx,
+        &PersonId("sec".into()),
+        EmploymentStatus::Departing,
+        Some("2026-12-03".into()),
+        None,
+    )
+    .unwrap();
+}
