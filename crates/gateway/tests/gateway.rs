@@ -758,3 +758,52 @@ fn no_one_but_the_operator_can_schedule_the_last_security_admins_departure() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_status_changed_by_an_import_is_recorded_as_that_persons_change() {
+    // The server turns `person.update_status` records naming a person into HR
+    // events for risk analytics; an import that gives notice must name them too.
+    let (_dir, gw, rec) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "hr".into() };
+    let ctx = AccessContext::default();
+    rec.records.lock().unwrap().clear();
+    let mut leaving = person("rep", Role::SalesRep);
+    leaving.status = EmploymentStatus::Departing;
+    leaving.last_day = Some("2026-12-31".into());
+    let mut gone = person("new", Role::SalesRep);
+    gone.status = EmploymentStatus::Departed;
+    // Unchanged and new-and-active people are no status change.
+    gw.import_people(
+        &op,
+        &ctx,
+        &[
+            leaving,
+            person("other", Role::SalesRep),
+            gone,
+            person("hire", Role::Support),
+        ],
+        &[],
+    )
+    .unwrap();
+    let changes: Vec<(Vec<gateway::AuditResource>, Vec<String>)> = rec
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.action == "person.update_status" && r.resources != [gateway::AuditResource::System])
+        .map(|r| (r.resources.clone(), r.fields.clone()))
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (
+                vec![gateway::AuditResource::Person("rep".into())],
+                vec!["status=departing".to_string(), "last_day=2026-12-31".to_string()]
+            ),
+            (
+                vec![gateway::AuditResource::Person("new".into())],
+                vec!["status=departed".to_string()]
+            ),
+        ]
+    );
+}
