@@ -1020,7 +1020,11 @@ impl Store for SqliteStore {
     fn reserve_customer_numbers(&self, count: u64) -> Result<u64> {
         let count = i64::try_from(count).unwrap_or(i64::MAX);
         let first = self.write(|c| {
-            let tx = c.transaction()?;
+            // Immediate: the write lock is taken (waiting out busy_timeout) before the
+            // counter is read. A deferred read of a counter another connection (a CLI
+            // command beside the server) then writes cannot become a write, and failed
+            // with "database is locked" at once (found in review).
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let stored: Option<String> = tx
                 .query_row(
                     "SELECT value FROM settings WHERE key = ?1",

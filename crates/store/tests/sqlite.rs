@@ -132,3 +132,28 @@ fn running_as_root() -> bool {
         .map(|o| o.stdout.starts_with(b"0\n"))
         .unwrap_or(false)
 }
+
+#[test]
+fn two_processes_reserve_customer_numbers_at_once_without_failing() {
+    // A server and a CLI command on one data directory each have their own connection:
+    // a reservation reads the counter, then writes it, and must not fail because the
+    // other wrote in between (SQLite refuses to upgrade a stale read to a write).
+    let (dir, first) = fresh();
+    let second = SqliteStore::open(dir.path()).unwrap();
+    let stores = [std::sync::Arc::new(first), std::sync::Arc::new(second)];
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let store = std::sync::Arc::clone(&stores[i % 2]);
+            std::thread::spawn(move || (0..100).map(|_| store.reserve_customer_numbers(1)).collect::<Vec<_>>())
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for handle in handles {
+        for reserved in handle.join().unwrap() {
+            numbers.push(reserved.unwrap());
+        }
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers, (1..=400).collect::<Vec<u64>>());
+}
