@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// The proxy sends user names in base64 (Squid: `icap_client_username_encode on`).
     #[arg(long, requires = "icap")]
     icap_username_base64: bool,
+    /// The proxy's address or network (CIDR), the only clients ICAP answers, since it
+    /// believes the user name a client sends. Repeat for several. Default: loopback.
+    #[arg(long = "icap-allow", value_name = "CIDR", requires = "icap", value_parser = proxy_network)]
+    icap_allow: Vec<ipnet::IpNet>,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
     tls_cert: Option<PathBuf>,
@@ -51,6 +55,13 @@ pub struct ServeArgs {
     /// exports only from one). Repeat for several. Default: loopback only.
     #[arg(long = "trusted-network", value_name = "CIDR")]
     trusted_networks: Vec<server::TrustedNetwork>,
+}
+
+/// An address (`10.0.0.5`) or a network (`10.0.0.0/24`).
+fn proxy_network(text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{text}` is no address or network; write it as 10.0.0.5 or 10.0.0.0/24"))
 }
 
 /// The TLS identity the arguments ask for, if any, and the certificate to
@@ -179,6 +190,11 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             let config = icap::ServerConfig {
                 username_header: args.icap_username_header.clone(),
                 username_base64: args.icap_username_base64,
+                allowed_clients: if args.icap_allow.is_empty() {
+                    icap::ServerConfig::default().allowed_clients
+                } else {
+                    args.icap_allow.clone()
+                },
                 ..icap::ServerConfig::default()
             };
             config.validate()?;

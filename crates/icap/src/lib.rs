@@ -13,6 +13,9 @@
 //!   before the upload is released.
 //!
 //! Behaviour:
+//! - Only clients in `allowed_clients` (the proxy; loopback by default) are served; any
+//!   other connection is closed unanswered, since the server believes the user name
+//!   (`X-Client-Username`) a client sends.
 //! - `OPTIONS` advertises Methods, ISTag, Preview, `Transfer-Preview: *`, `Allow: 204`,
 //!   Max-Connections and Options-TTL.
 //! - `REQMOD` reads the preview, answers `100 Continue` (or decides at once when the

@@ -82,6 +82,11 @@ pub struct ServerConfig {
     /// Whether the proxy sends that name in base64 (Squid:
     /// `icap_client_username_encode on`).
     pub username_base64: bool,
+    /// The networks whose clients may connect: the proxy's. The service believes the
+    /// user name a client sends, so anyone else could have uploads recorded, and
+    /// risk raised, as someone else. Others are disconnected unanswered. Default:
+    /// loopback only.
+    pub allowed_clients: Vec<ipnet::IpNet>,
 }
 
 impl Default for ServerConfig {
@@ -106,11 +111,26 @@ impl Default for ServerConfig {
             options_ttl: Duration::from_secs(3600),
             username_header: "X-Client-Username".to_string(),
             username_base64: false,
+            allowed_clients: loopback(),
         }
     }
 }
 
+/// 127.0.0.0/8 and ::1.
+fn loopback() -> Vec<ipnet::IpNet> {
+    let v4 = ipnet::Ipv4Net::new(std::net::Ipv4Addr::LOCALHOST, 8).map(|net| ipnet::IpNet::V4(net.trunc()));
+    let v6 = ipnet::Ipv6Net::new(std::net::Ipv6Addr::LOCALHOST, 128).map(ipnet::IpNet::V6);
+    [v4.ok(), v6.ok()].into_iter().flatten().collect()
+}
+
 impl ServerConfig {
+    /// Whether a client at `ip` may connect ([`ServerConfig::allowed_clients`]); an
+    /// IPv4 client seen through an IPv6 socket counts by its IPv4 address.
+    pub fn allows(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.allowed_clients.iter().any(|net| net.contains(&ip))
+    }
+
     /// Checks the config; [`serve`] and [`serve_connection`] call this first.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let istag_ok = (1..=30).contains(&self.istag.len())
@@ -148,7 +168,7 @@ impl ServerConfig {
         let one_request = units(self.max_body_bytes).saturating_add(units(
             usize::try_from(self.decoding_limits.max_expanded_bytes).unwrap_or(usize::MAX),
         ));
-        let checks: [(bool, &'static str); 7] = [
+        let checks: [(bool, &'static str); 8] = [
             (self.max_header_bytes >= 256, "max_header_bytes of at least 256"),
             (self.max_body_bytes >= 1, "max_body_bytes of at least 1"),
             (
@@ -161,6 +181,10 @@ impl ServerConfig {
                 "a request_timeout at least as long as idle_timeout",
             ),
             (self.max_connections >= 1, "max_connections of at least 1"),
+            (
+                !self.allowed_clients.is_empty(),
+                "at least one network in allowed_clients",
+            ),
             (
                 one_request <= self.max_buffered_bytes / crate::budget::UNIT_BYTES,
                 "max_buffered_bytes of at least max_body_bytes plus decoding_limits.max_expanded_bytes",
@@ -203,6 +227,8 @@ pub async fn serve_until(
             () = &mut shutdown => return Ok(()),
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
+                // Disconnected unanswered: an answer would tell a scanner what listens.
+                Ok((_, peer)) if !config.allows(peer.ip()) => {}
                 Ok((stream, _peer)) => {
                     // Nagle would delay small responses like 100 Continue and 204.
                     let _ = stream.set_nodelay(true);

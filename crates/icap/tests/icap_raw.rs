@@ -821,3 +821,36 @@ fn buffer_budget_config_is_checked() {
         );
     }
 }
+
+#[tokio::test]
+async fn only_the_proxys_network_may_connect() {
+    let options = b"OPTIONS icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\n\r\n";
+    // By default, loopback: the proxy on the same machine is answered.
+    let local = start_server(ServerConfig::default()).await;
+    let answer = exchange(local.addr, options).await;
+    assert!(
+        answer.starts_with(b"ICAP/1.0 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // A server for the proxy at 10.1.2.3 disconnects this client unanswered, and
+    // never inspects (or records) what it sends.
+    let remote = start_server(ServerConfig {
+        allowed_clients: vec!["10.1.2.3/32".parse().unwrap()],
+        ..ServerConfig::default()
+    })
+    .await;
+    let upload = reqmod(&http_post("text/plain", MARKER.len()), MARKER, None, true);
+    for request in [options.as_slice(), upload.as_slice()] {
+        assert!(exchange(remote.addr, request).await.is_empty());
+    }
+    assert!(remote.inspector.seen.lock().unwrap().is_empty());
+    let config = ServerConfig::default();
+    assert!(config.allows("::ffff:127.0.0.1".parse().unwrap()));
+    assert!(!config.allows("10.1.2.3".parse().unwrap()));
+    let nobody = ServerConfig {
+        allowed_clients: vec![],
+        ..ServerConfig::default()
+    };
+    assert!(nobody.validate().is_err());
+}

@@ -300,7 +300,19 @@ fn serve_icap_judges_and_records_an_upload_as_the_person_the_proxy_names() {
     env.run(&["customers", "import", env.file("c.csv", csv).to_str().unwrap()])
         .ok();
     env.run(&["people", "set-status", "p-2", "--status", "departing"]).ok();
-    let (server, port) = serve_icap(&env, &["--icap-username-base64"]);
+    let bad = env
+        .run(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--icap",
+            "127.0.0.1:0",
+            "--icap-allow",
+            "proxy",
+        ])
+        .fails();
+    assert!(bad.stderr.contains("no address or network"), "{}", bad.stderr);
+    let (server, port) = serve_icap(&env, &["--icap-username-base64", "--icap-allow", "127.0.0.1"]);
     let row = "name,email,phone\nPhạm Thị Khách,khach@dong-a.example,0913 555 101\n";
     let upload_as = |user: &str| {
         let name = base64::engine::general_purpose::STANDARD.encode(user);
