@@ -440,7 +440,7 @@ impl Gateway {
         check_row(&row, &people).map_err(GatewayError::Invalid)?;
         let id = match row.id.clone() {
             Some(id) => id,
-            None => CustomerId(format!("C-{:07}", self.store.reserve_customer_numbers(1)?)),
+            None => self.free_customer_id()?,
         };
         if self.store.get_customer(&id)?.is_some() {
             return Err(GatewayError::DuplicateCustomer(id));
@@ -676,6 +676,21 @@ fn mask_value(field: CustomerField, value: &serde_json::Value) -> serde_json::Va
 }
 
 impl Gateway {
+    /// A made-up id (`C-0000042`) that names no customer: reserved numbers are never
+    /// handed out twice, but a customer imported with an explicit id may have taken
+    /// one ahead of the counter, so such numbers are passed over.
+    fn free_customer_id(&self) -> Result<CustomerId, GatewayError> {
+        for _ in 0..64 {
+            let id = CustomerId(format!("C-{:07}", self.store.reserve_customer_numbers(1)?));
+            if self.store.get_customer(&id)?.is_none() {
+                return Ok(id);
+            }
+        }
+        Err(GatewayError::Internal(
+            "64 reserved customer numbers in a row were taken by ids given explicitly; give the customer an id".into(),
+        ))
+    }
+
     /// The people who may be given new customers: everyone who has not left (an
     /// account given to a departed person would be nobody's; found in review).
     fn owners_in_good_standing(&self) -> Result<HashSet<PersonId>, GatewayError> {

@@ -227,6 +227,13 @@ impl Gateway {
             kind: "person",
             id: id.to_string(),
         })?;
+        // Back to active (notice withdrawn, or rehired), the old notice and last day
+        // go: a later notice without a last day must not inherit one long past, which
+        // the calendar would enforce at once (found in review).
+        if status == model::EmploymentStatus::Active && person.status != model::EmploymentStatus::Active {
+            person.notice_date = None;
+            person.last_day = None;
+        }
         person.status = status;
         if notice_date.is_some() {
             person.notice_date = notice_date;

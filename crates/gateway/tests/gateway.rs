@@ -807,3 +807,48 @@ fn a_status_changed_by_an_import_is_recorded_as_that_persons_change() {
         ]
     );
 }
+
+#[test]
+fn a_withdrawn_notice_takes_its_last_day_with_it() {
+    let day_ms = |iso: &str| model::day_number(iso).unwrap() * 86_400_000;
+    let clock = ManualClock::new(day_ms("2026-03-01"));
+    let (_dir, gw, _) = setup(clock.clone());
+    let op = Actor::Operator { name: "hr".into() };
+    let ctx = AccessContext::default();
+    let set = |status, last_day: Option<&str>| {
+        gw.set_person_status(
+            &op,
+            &ctx,
+            &PersonId("rep".into()),
+            status,
+            None,
+            last_day.map(str::to_owned),
+        )
+        .unwrap()
+    };
+    set(EmploymentStatus::Departing, Some("2026-03-31"));
+    let back = set(EmploymentStatus::Active, None);
+    assert_eq!((back.last_day, back.notice_date), (None, None));
+    // Months later, notice again with no last day yet: still departing, not departed
+    // by the old date.
+    clock.set(day_ms("2026-09-01"));
+    let again = set(EmploymentStatus::Departing, None);
+    assert_eq!(gw.employment_status(&again), EmploymentStatus::Departing);
+}
+
+#[test]
+fn a_made_up_customer_id_passes_over_numbers_taken_by_explicit_ids() {
+    let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext::default();
+    let customer = |id: Option<&str>| NewCustomer {
+        id: id.map(|id| CustomerId(id.into())),
+        display_name: "Account".into(),
+        owner: Some(PersonId("rep".into())),
+        classification: Some(Classification::Internal),
+        ..Default::default()
+    };
+    assert_eq!(gw.create_customer(&op, &ctx, customer(None)).unwrap().id.0, "C-0000002");
+    gw.create_customer(&op, &ctx, customer(Some("C-0000003"))).unwrap();
+    assert_eq!(gw.create_customer(&op, &ctx, customer(None)).unwrap().id.0, "C-0000004");
+}
