@@ -323,10 +323,24 @@ impl Gateway {
             ),
             None => ("anonymous".to_owned(), AuditResource::System),
         };
-        self.record(&AuditRecord {
+        self.record(&self.access_record(actor, format!("auth.{event}"), resource, ctx, allowed, reason))
+    }
+
+    /// The record of an allow or deny made outside policy (authentication, feeds):
+    /// who, what, on what, from where, and one reason.
+    fn access_record(
+        &self,
+        actor: String,
+        action: String,
+        resource: AuditResource,
+        ctx: &AccessContext,
+        allowed: bool,
+        reason: &str,
+    ) -> AuditRecord {
+        AuditRecord {
             time: self.clock.now_ms(),
             actor,
-            action: format!("auth.{event}"),
+            action,
             resources: vec![resource],
             decision: if allowed { "allow" } else { "deny" }.to_owned(),
             reasons: vec![reason.to_owned()],
@@ -337,7 +351,7 @@ impl Gateway {
             user_agent: ctx.user_agent.clone(),
             device: ctx.device.clone(),
             justification: None,
-        })
+        }
     }
 
     /// Records a feed of activity events to risk analytics (`risk.events`, `POST
@@ -352,21 +366,17 @@ impl Gateway {
         events: u64,
         reason: &str,
     ) -> Result<(), GatewayError> {
-        self.record(&AuditRecord {
-            time: self.clock.now_ms(),
-            actor: Actor::Person(person.clone()).audit_id(),
-            action: "risk.events".to_owned(),
-            resources: vec![AuditResource::System],
-            decision: if allowed { "allow" } else { "deny" }.to_owned(),
-            reasons: vec![reason.to_owned()],
-            record_count: events,
-            withheld_count: 0,
-            fields: Vec::new(),
-            client_address: ctx.client_address.clone(),
-            user_agent: ctx.user_agent.clone(),
-            device: ctx.device.clone(),
-            justification: None,
-        })
+        let actor = Actor::Person(person.clone()).audit_id();
+        let mut record = self.access_record(
+            actor,
+            "risk.events".to_owned(),
+            AuditResource::System,
+            ctx,
+            allowed,
+            reason,
+        );
+        record.record_count = events;
+        self.record(&record)
     }
 }
 

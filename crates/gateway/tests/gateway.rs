@@ -557,19 +557,7 @@ fn a_departing_persons_access_ends_with_their_last_day_though_nobody_records_it(
 fn no_one_but_the_operator_can_leave_the_company_without_a_security_admin() {
     let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));
     let op = Actor::Operator { name: "test".into() };
-    let ctx = AccessContext {
-        mfa_fresh: true,
-        trusted_network: true,
-        ..AccessContext::default()
-    };
-    gw.import_people(
-        &op,
-        &ctx,
-        &[person("hr", Role::Hr), person("sec", Role::SecurityAdmin)],
-        &[],
-    )
-    .unwrap();
-    let hr = Actor::Person(PersonId("hr".into()));
+    let (ctx, hr) = with_hr_and_one_security_admin(&gw);
     let depart = |actor: &Actor, who: &str| {
         gw.set_person_status(
             actor,
@@ -713,19 +701,7 @@ fn no_one_but_the_operator_can_schedule_the_last_security_admins_departure() {
     let clock = ManualClock::new(day_ms("2026-12-01"));
     let (_dir, gw, _) = setup(clock.clone());
     let op = Actor::Operator { name: "test".into() };
-    let ctx = AccessContext {
-        mfa_fresh: true,
-        trusted_network: true,
-        ..AccessContext::default()
-    };
-    gw.import_people(
-        &op,
-        &ctx,
-        &[person("hr", Role::Hr), person("sec", Role::SecurityAdmin)],
-        &[],
-    )
-    .unwrap();
-    let hr = Actor::Person(PersonId("hr".into()));
+    let (ctx, hr) = with_hr_and_one_security_admin(&gw);
     let refused = gw
         .set_person_status(
             &hr,
@@ -851,4 +827,23 @@ fn a_made_up_customer_id_passes_over_numbers_taken_by_explicit_ids() {
     assert_eq!(gw.create_customer(&op, &ctx, customer(None)).unwrap().id.0, "C-0000002");
     gw.create_customer(&op, &ctx, customer(Some("C-0000003"))).unwrap();
     assert_eq!(gw.create_customer(&op, &ctx, customer(None)).unwrap().id.0, "C-0000004");
+}
+
+/// Adds HR's `hr` and the only security admin `sec`; returns a context in which
+/// both may act (a fresh second factor, the office network) and HR as an actor.
+fn with_hr_and_one_security_admin(gw: &Gateway) -> (AccessContext, Actor) {
+    let ctx = AccessContext {
+        mfa_fresh: true,
+        trusted_network: true,
+        ..AccessContext::default()
+    };
+    let op = Actor::Operator { name: "test".into() };
+    gw.import_people(
+        &op,
+        &ctx,
+        &[person("hr", Role::Hr), person("sec", Role::SecurityAdmin)],
+        &[],
+    )
+    .unwrap();
+    (ctx, Actor::Person(PersonId("hr".into())))
 }
