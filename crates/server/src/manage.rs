@@ -331,8 +331,21 @@ pub(crate) async fn people(
     State(state): State<DataState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, ApiError> {
-    let people = call(state, move |g| g.list_people(&caller.actor(), &caller.access)).await?;
+    let people = call(state, move |g| {
+        let people = g.list_people(&caller.actor(), &caller.access)?;
+        Ok(people.iter().map(|p| person_json(g, p)).collect::<Vec<_>>())
+    })
+    .await?;
     Ok(Json(serde_json::json!({ "people": people })).into_response())
+}
+
+/// A person as JSON, with `status_today`: the status access control applies today,
+/// which is `departed` once a departing person's last day is over though `status`
+/// (what HR recorded) still says `departing`.
+fn person_json(g: &Gateway, p: &model::Person) -> serde_json::Value {
+    let mut json = serde_json::to_value(p).unwrap_or_default();
+    json["status_today"] = serde_json::json!(g.employment_status(p));
+    json
 }
 
 /// One person.
@@ -346,7 +359,11 @@ pub(crate) async fn person(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id?;
-    let p = call(state, move |g| g.person(&caller.actor(), &caller.access, &PersonId(id))).await?;
+    let p = call(state, move |g| {
+        let p = g.person(&caller.actor(), &caller.access, &PersonId(id))?;
+        Ok(person_json(g, &p))
+    })
+    .await?;
     Ok(Json(p).into_response())
 }
 

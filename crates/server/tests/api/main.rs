@@ -967,9 +967,22 @@ async fn a_departing_persons_sessions_and_logins_end_when_their_last_day_is_over
     s.clock.set(midnight);
     check_error(a.customer("C-1").await, 401, "unauthenticated");
     check_error(s.client().login("rep-a", PASSWORD).await, 401, "unauthenticated");
-    // The stored status is unchanged: the calendar ended it.
+    // The stored status is unchanged: the calendar ended it, as the API shows.
     let stored = s.store.get_person(&PersonId("rep-a".into())).unwrap().unwrap();
     assert_eq!(stored.status, EmploymentStatus::Departing);
+    let sec = s.login("sec").await;
+    let shown = sec.person("rep-a").await.unwrap();
+    assert_eq!(
+        (&shown["status"], &shown["status_today"]),
+        (&"departing".into(), &"departed".into())
+    );
+    let everyone = sec.people().await.unwrap();
+    let listed = everyone["people"].as_array().unwrap();
+    let rep_b = listed.iter().find(|p| p["id"] == "rep-b").unwrap();
+    assert_eq!(rep_b["status_today"], "active", "{rep_b}");
+    assert!(listed
+        .iter()
+        .any(|p| p["id"] == "rep-a" && p["status_today"] == "departed"));
 }
 
 /// Sends one raw HTTP/1.1 request and returns the response's head and body.
