@@ -329,9 +329,8 @@ mod tests {
         );
     }
 
-    /// An inspector over a policy that sends every upload with one customer record to
-    /// `verdict`, recording what was done with each upload.
-    fn one_customer_is(verdict: dlp::Verdict) -> (DlpInspector, Arc<std::sync::Mutex<Vec<dlp::Enforcement>>>) {
+    /// The engine over `policy` and one customer, An Tran (email and phone).
+    fn engine_over_one_customer(policy: dlp::Policy) -> Arc<dlp::Inspector> {
         let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([1; 32]), dlp::EdmConfig::default());
         edm.add(
             "C-1",
@@ -345,6 +344,12 @@ mod tests {
             &dlp::FingerprintKey::from_bytes([2; 32]),
             dlp::FingerprintConfig::default(),
         );
+        Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap())
+    }
+
+    /// An inspector over a policy that sends every upload with one customer record to
+    /// `verdict`, recording what was done with each upload.
+    fn one_customer_is(verdict: dlp::Verdict) -> (DlpInspector, Arc<std::sync::Mutex<Vec<dlp::Enforcement>>>) {
         let policy = dlp::Policy {
             rules: vec![dlp::policy::Rule {
                 name: "customer record".into(),
@@ -354,7 +359,7 @@ mod tests {
                 verdict,
             }],
         };
-        let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
+        let engine = engine_over_one_customer(policy);
         let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = Arc::clone(&recorded);
         let inspector = DlpInspector::new(engine, move |_, _, _, enforcement| {
@@ -388,19 +393,6 @@ mod tests {
 
     #[test]
     fn uploads_are_judged_by_who_sends_them() {
-        let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([1; 32]), dlp::EdmConfig::default());
-        edm.add(
-            "C-1",
-            &[
-                (dlp::FieldKind::Email, "an.tran@khach.vn"),
-                (dlp::FieldKind::Phone, "+84 90 555 0101"),
-            ],
-            Some("VN"),
-        );
-        let fingerprints = dlp::FingerprintIndex::new(
-            &dlp::FingerprintKey::from_bytes([2; 32]),
-            dlp::FingerprintConfig::default(),
-        );
         // One record may go up with an alert, unless the sender is leaving.
         let rule = |name: &str, employment: Vec<dlp::Employment>, verdict| dlp::policy::Rule {
             name: name.into(),
@@ -419,7 +411,7 @@ mod tests {
                 ),
             ],
         };
-        let engine = Arc::new(dlp::Inspector::new(edm, fingerprints, policy, dlp::Limits::default()).unwrap());
+        let engine = engine_over_one_customer(policy);
         let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = Arc::clone(&recorded);
         let inspector = DlpInspector::new(engine, move |_, sender, result, _| {

@@ -189,6 +189,20 @@ fn serve_icap(env: &Env, extra: &[&str]) -> (KillOnDrop, u16) {
     (server, port)
 }
 
+/// The ledger's `dlp.scan.upload` entries, newest first, and the whole search's output.
+fn upload_scans(env: &Env) -> (Vec<serde_json::Value>, String) {
+    let audit = env.run(&["audit", "search", "--json"]).ok();
+    let scans = audit
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "dlp.scan.upload")
+        .cloned()
+        .collect();
+    (scans, audit.stdout)
+}
+
 struct KillOnDrop(std::process::Child);
 
 impl Drop for KillOnDrop {
@@ -268,16 +282,8 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
     drop(server);
 
     // Both verdicts are in the ledger, with ids and counts but no values.
-    let audit = env.run(&["audit", "search", "--json"]).ok();
-    let scans: Vec<serde_json::Value> = audit
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "dlp.scan.upload")
-        .cloned()
-        .collect();
-    assert_eq!(scans.len(), 4, "{}", audit.stdout);
+    let (scans, audit) = upload_scans(&env);
+    assert_eq!(scans.len(), 4, "{audit}");
     // Newest first: the CONNECT came last, the blocked customer rows first.
     let reasons = scans[0]["policies"].to_string();
     assert_eq!(scans[0]["decision"], "allow", "{}", scans[0]);
@@ -288,7 +294,7 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
     assert_eq!(scans[1]["policies"][0], "verdict:require_justification", "{}", scans[1]);
     assert_eq!(scans[2]["decision"], "allow", "{}", scans[2]);
     assert_eq!(scans[3]["decision"], "deny", "{}", scans[3]);
-    assert!(!audit.stdout.contains("dong-a.example"));
+    assert!(!audit.contains("dong-a.example"));
 }
 
 #[test]
@@ -326,16 +332,8 @@ fn serve_icap_judges_and_records_an_upload_as_the_person_the_proxy_names() {
     }
     drop(server);
 
-    let audit = env.run(&["audit", "search", "--json"]).ok();
-    let scans: Vec<serde_json::Value> = audit
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "dlp.scan.upload")
-        .cloned()
-        .collect();
-    assert_eq!(scans.len(), 3, "{}", audit.stdout);
+    let (scans, audit) = upload_scans(&env);
+    assert_eq!(scans.len(), 3, "{audit}");
     // Newest first.
     let (nobody, mai, hung) = (&scans[0], &scans[1], &scans[2]);
     assert_eq!(hung["actor"], "person:p-2", "{hung}");
