@@ -107,15 +107,10 @@ impl Installation {
             Vec::new(),
         )?);
         let risk = Arc::new(server::RiskState::open(Arc::clone(&data), 0)?);
-        let recorder = Arc::new(server::RiskRecorder::new(
-            ledger,
-            risk.engine().clone(),
-            Arc::clone(&data),
-        ));
-        let gateway = Arc::new(Gateway::open(data, self.keyring()?, Arc::clone(&self.clock), recorder)?);
+        let gateway = Arc::new(Gateway::open(data, self.keyring()?, Arc::clone(&self.clock), ledger)?);
         Ok((
             Arc::clone(&gateway),
-            server::AppState::new(gateway, store, Arc::clone(&self.clock)),
+            server::AppState::new(gateway, store, Arc::clone(&self.clock)).with_risk(risk),
         ))
     }
 }

@@ -4,8 +4,9 @@
 //! The demo runs on a manual clock that starts 90 days before the demo's "today" and is
 //! advanced day by day (never slept on): every vault access is a real gateway call as a
 //! person (authorized, recorded in the ledger), and reaches the risk engine from the
-//! ledger's side ([`server::RiskRecorder`]), as in `custodia serve`. HR, endpoint, mail
-//! and web events go to the engine directly, as connectors would send them.
+//! ledger, which the engine reads ([`server::RiskState::catch_up`]) as in `custodia
+//! serve`. HR, endpoint, mail and web events go to the engine directly, as connectors
+//! would send them.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +16,7 @@ use demo::activity::{self, ActivityPlan, VaultAction};
 use gateway::{AccessContext, Actor, Gateway, GatewayError, NewDocument};
 use ledger::{Ledger, LedgerConfig};
 use model::{DocumentId, EmploymentStatus, ManualClock, PersonId, Role, SharedClock};
-use risk::{RiskEngine, ScoringConfig, UserScore};
+use risk::{ScoringConfig, UserScore};
 use store::{SqliteStore, Store};
 
 use crate::commands::DemoArgs;
@@ -30,8 +31,7 @@ const SHOWN: usize = 5;
 struct DemoInstallation {
     gateway: Arc<Gateway>,
     ledger: Arc<InstallationLedger>,
-    store: Arc<dyn Store>,
-    engine: Arc<RiskEngine>,
+    risk: server::RiskState,
 }
 
 fn open(ctx: &Context, clock: &ManualClock) -> anyhow::Result<DemoInstallation> {
@@ -47,18 +47,12 @@ fn open(ctx: &Context, clock: &ManualClock) -> anyhow::Result<DemoInstallation> 
         LedgerConfig::new(&origin),
         Vec::new(),
     )?);
-    let engine = Arc::new(RiskEngine::new(activity::UTC_OFFSET_MINUTES));
-    let recorder = Arc::new(server::RiskRecorder::new(
-        ledger.clone(),
-        engine.clone(),
-        Arc::clone(&store),
-    ));
-    let gateway = Gateway::open(Arc::clone(&store), keys, shared, recorder)?;
+    let risk = server::RiskState::open(Arc::clone(&store), activity::UTC_OFFSET_MINUTES)?;
+    let gateway = Gateway::open(store, keys, shared, ledger.clone())?;
     Ok(DemoInstallation {
         gateway: Arc::new(gateway),
         ledger,
-        store,
-        engine,
+        risk,
     })
 }
 
@@ -255,9 +249,8 @@ fn play(
         perform_all(gw, &day.working_hours, &mut counts)?;
         clock.set(activity::local_ms(day.day, activity::EVENING_MINUTES));
         perform_all(gw, &day.after_hours, &mut counts)?;
-        for event in &day.events {
-            inst.engine.add_event(event);
-        }
+        inst.risk.catch_up()?;
+        inst.risk.engine().add_events(&day.events);
     }
     Ok(counts)
 }
@@ -316,11 +309,11 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     let counts = play(&inst, &clock, &plan, &actor)?;
     let uploads = upload_through_the_proxy(&inst, &clock, &company, &plan, thief_file)?;
     let activity_seconds = activity_started.elapsed().as_secs_f64();
-    let state = inst.engine.state_bytes();
-    inst.store.put_blob(risk::STATE_BLOB, &state)?;
-    let scored = inst.engine.score(&ScoringConfig::default())?;
+    inst.risk.catch_up()?;
+    inst.risk.save_if_changed()?;
+    let scored = inst.risk.engine().score(&ScoringConfig::default())?;
     let ranking = crate::risk_cmd::ranked(scored.users);
-    let events = inst.engine.event_count();
+    let events = inst.risk.engine().event_count();
     if let Err(e) = inst.ledger.checkpoint_now() {
         eprintln!("warning: could not sign a final ledger checkpoint: {e}");
     }

@@ -189,16 +189,6 @@ fn state_bytes(ctx: &Context, store: &dyn Store) -> anyhow::Result<Option<Vec<u8
     Ok(Some(bytes))
 }
 
-pub fn load_state(ctx: &Context, store: &dyn Store) -> anyhow::Result<Aggregator> {
-    let Some(bytes) = state_bytes(ctx, store)? else {
-        bail!(
-            "no risk data in {}; run `custodia risk import-cert DIR` or `custodia risk ingest FILE` first",
-            ctx.data_dir.display()
-        )
-    };
-    Aggregator::from_state_bytes(&bytes).context("reading the saved risk state")
-}
-
 /// Loads the saved state, or an empty one (CERT-style local times: offset 0) if none.
 fn load_state_or_empty(ctx: &Context, store: &dyn Store) -> anyhow::Result<Aggregator> {
     match state_bytes(ctx, store)? {
@@ -272,8 +262,32 @@ fn import_cert(ctx: &Context, dir: &Path, competitors: Vec<String>, append: bool
 /// Scores the saved state, highest first (ties by user id, so the order is stable).
 fn ranked_scores(ctx: &Context) -> anyhow::Result<Vec<UserScore>> {
     let store = open_store(ctx)?;
-    let agg = load_state(ctx, store.as_ref())?;
+    let agg = followed_state(ctx, &store)?;
     Ok(ranked(agg.score(&ScoringConfig::default()).users))
+}
+
+/// The saved state with the activity of the ledger entries recorded since it was saved
+/// (by `custodia scan --as`, imports and other commands, or a server that has not saved
+/// yet), saved again.
+fn followed_state(ctx: &Context, store: &Arc<dyn Store>) -> anyhow::Result<Aggregator> {
+    let saved = state_bytes(ctx, store.as_ref())?.is_some();
+    let timezone = store
+        .get_setting(gateway::TIMEZONE_SETTING)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let state = server::RiskState::open(Arc::clone(store), timezone).context("reading the saved risk state")?;
+    state
+        .catch_up()
+        .context("reading the audit ledger into the risk state")?;
+    if !saved && state.engine().event_count() == 0 {
+        bail!(
+            "no risk data in {}; run `custodia risk import-cert DIR` or `custodia risk ingest FILE` first",
+            ctx.data_dir.display()
+        );
+    }
+    state.save_if_changed().context("saving the risk state in the store")?;
+    let bytes = state.engine().state_bytes();
+    Aggregator::from_state_bytes(&bytes).context("reading the risk state")
 }
 
 /// Highest score first, ties by user id (so the order is stable).
@@ -469,7 +483,7 @@ fn forward(ctx: &Context, args: &ForwardArgs) -> anyhow::Result<()> {
         bail!("nothing to forward to; give --syslog udp://HOST:PORT (or tcp://), --webhook http://HOST:PORT/PATH, or both");
     };
     let store = open_store(ctx)?;
-    let agg = load_state(ctx, store.as_ref())?;
+    let agg = followed_state(ctx, &store)?;
     let report = agg.score(&ScoringConfig::default());
     let mut log = match store.get_blob(risk::FORWARDED_BLOB)? {
         Some(bytes) => risk::ForwardLog::from_bytes(&bytes)?,

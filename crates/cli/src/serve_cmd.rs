@@ -101,17 +101,15 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         LedgerConfig::new(&origin),
         witnesses,
     )?);
-    // The gateway's vault accesses reach the risk engine in process, after the ledger.
+    // The risk engine reads the ledger: the gateway's decisions reach it once durable,
+    // this server's and those of every other process on the store.
     let timezone = store
         .get_setting(gateway::TIMEZONE_SETTING)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let risk = Arc::new(server::RiskState::open(Arc::clone(&store), timezone)?);
-    let recorder: Arc<dyn gateway::Recorder> = Arc::new(server::RiskRecorder::new(
-        ledger,
-        risk.engine().clone(),
-        Arc::clone(&store),
-    ));
+    risk.catch_up()?;
+    let recorder: Arc<dyn gateway::Recorder> = ledger;
     // The ledger key, loaded a second time: the gateway signs evidence bundles with it.
     let mut gateway = Gateway::open(store, keys, Arc::clone(&clock), recorder)?.with_audit_key(ctx.signing_key()?);
     if let Some(source) = ctx.keyring_source() {

@@ -88,6 +88,23 @@ impl RiskEngine {
         self.dirty.store(true, Ordering::Release);
     }
 
+    /// Adds the events read from the audit ledger's entries before `next`, and records
+    /// that those entries are read, under one lock: a state saved at any moment has
+    /// either both or neither.
+    pub fn add_ledger_events(&self, events: &[Event], next: u64) {
+        let mut agg = self.lock();
+        for event in events {
+            agg.add_event(event);
+        }
+        agg.set_ledger_next(next);
+        self.dirty.store(true, Ordering::Release);
+    }
+
+    /// Where reading the audit ledger resumes ([`Aggregator::ledger_next`]).
+    pub fn ledger_next(&self) -> Option<u64> {
+        self.lock().ledger_next()
+    }
+
     /// Events aggregated so far.
     pub fn event_count(&self) -> u64 {
         self.lock().event_count()

@@ -220,6 +220,9 @@ pub struct Aggregator {
     pub(crate) utc_offset_ms: i64,
     pub(crate) events: u64,
     pub(crate) rejected: u64,
+    /// The index of the first audit-ledger entry not yet read into this aggregation
+    /// (see [`Aggregator::ledger_next`]); `None` for one that never followed a ledger.
+    pub(crate) ledger_next: Option<u64>,
 }
 
 /// 1900-01-01 and 2200-01-01 as day numbers: the accepted date range.
@@ -244,6 +247,18 @@ impl Aggregator {
     /// Events ignored because their timestamp was out of range.
     pub fn rejected_events(&self) -> u64 {
         self.rejected
+    }
+
+    /// Where reading the audit ledger resumes: the index of the first entry whose
+    /// activity is not in this aggregation yet. Kept in the saved state with the
+    /// counts, so a restart neither reads an entry twice nor skips one.
+    pub fn ledger_next(&self) -> Option<u64> {
+        self.ledger_next
+    }
+
+    /// Records that the ledger's entries before `next` are read.
+    pub fn set_ledger_next(&mut self, next: u64) {
+        self.ledger_next = Some(next);
     }
 
     /// The feature vector of `user` on `day` (days since 1970-01-01) as aggregated so far,

@@ -6,7 +6,8 @@
 //! generic encoding of `[f32; 22]`, which matters at CERT r4.2 scale (≈ 500k person-days).
 //!
 //! Layout (all integers LEB128 varints, signed ones zigzagged, strings length-prefixed
-//! UTF-8): magic `CRSK`, version byte, utc offset, event and rejected counts; users (name,
+//! UTF-8): magic `CRSK`, version byte, utc offset, event and rejected counts, where the
+//! audit ledger is read up to (version 2: 0 for never, else the next index + 1); users (name,
 //! profile, days: day delta, event count, feature mask, values, computers, customer
 //! hashes as 8 little-endian bytes); computer names; per-computer logon counts.
 
@@ -16,7 +17,9 @@ use crate::error::RiskError;
 use crate::features::{Aggregator, DayAgg, Interner, Profile, UserDays, FEATURE_COUNT};
 
 const MAGIC: &[u8; 4] = b"CRSK";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// States saved before the ledger position was kept: read as never having followed one.
+const VERSION_WITHOUT_LEDGER: u8 = 1;
 
 impl Aggregator {
     /// Encodes everything aggregated so far (see [`Aggregator::from_state_bytes`]).
@@ -27,6 +30,7 @@ impl Aggregator {
         w.signed(self.utc_offset_ms);
         w.unsigned(self.events);
         w.unsigned(self.rejected);
+        w.unsigned(self.ledger_next.map_or(0, |next| next.saturating_add(1)));
         w.unsigned(self.users.names.len() as u64);
         for (i, name) in self.users.names.iter().enumerate() {
             w.string(name);
@@ -81,12 +85,16 @@ impl Aggregator {
             return Err(r.error("expected the magic bytes CRSK of a risk state file"));
         }
         let version = r.byte()?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_WITHOUT_LEDGER {
             return Err(r.error(&format!("expected state format version {VERSION}, found {version}")));
         }
         let utc_offset_ms = r.signed()?;
         let events = r.unsigned()?;
         let rejected = r.unsigned()?;
+        let ledger_next = match version {
+            VERSION_WITHOUT_LEDGER => None,
+            _ => r.unsigned()?.checked_sub(1),
+        };
         let user_count = r.count()?;
         let mut names = Vec::with_capacity(user_count);
         let mut profiles = Vec::with_capacity(user_count);
@@ -162,6 +170,7 @@ impl Aggregator {
             utc_offset_ms,
             events,
             rejected,
+            ledger_next,
         })
     }
 }
@@ -384,6 +393,34 @@ mod tests {
         let want = scores_csv(&agg.score(&config).users).unwrap();
         let got = scores_csv(&back.score(&config).users).unwrap();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_ledger_position_round_trips_and_a_version_1_state_has_none() {
+        let mut agg = tiny_aggregator();
+        let never = agg.to_state_bytes();
+        assert_eq!(Aggregator::from_state_bytes(&never).unwrap().ledger_next(), None);
+        for next in [0, 1, 4_096, u64::MAX - 1] {
+            agg.set_ledger_next(next);
+            let back = Aggregator::from_state_bytes(&agg.to_state_bytes()).unwrap();
+            assert_eq!(back.ledger_next(), Some(next));
+        }
+        // A state saved before the position was kept: version 1, without the field.
+        let mut r = Reader {
+            bytes: &never,
+            pos: MAGIC.len() + 1,
+        };
+        let (offset, events, rejected) = (r.signed().unwrap(), r.unsigned().unwrap(), r.unsigned().unwrap());
+        assert_eq!(r.unsigned().unwrap(), 0, "never followed a ledger");
+        let mut w = Writer(MAGIC.to_vec());
+        w.0.push(VERSION_WITHOUT_LEDGER);
+        w.signed(offset);
+        w.unsigned(events);
+        w.unsigned(rejected);
+        w.0.extend_from_slice(never.get(r.pos..).unwrap());
+        let old = Aggregator::from_state_bytes(&w.0).unwrap();
+        assert_eq!(old.ledger_next(), None);
+        assert_eq!(old.event_count(), agg.event_count());
     }
 
     #[test]

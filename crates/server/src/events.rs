@@ -1,5 +1,7 @@
 //! Activity events for the risk engine: `POST /v1/events` (JSON lines from endpoint,
-//! mail, proxy and HR connectors) and, in process, the gateway's own vault accesses.
+//! mail, proxy and HR connectors), and the audit ledger's entries, which the engine
+//! follows ([`RiskState::catch_up`]): vault accesses, DLP verdicts and status changes
+//! reach risk analytics from whichever process recorded them.
 //!
 //! Events carry ids and counts only, never customer fields, so this route does not pass
 //! the gateway: its handler gets [`EventsState`] (the risk engine, and the ledger only to
@@ -8,15 +10,16 @@
 //! the engine only once it is durable.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use gateway::{Action, AuditRecord, AuditResource, Gateway, RecordError, Recorder, Ticket};
+use gateway::{Action, Gateway};
+use ledger::{Entry, ResourceId};
 use model::{CustomerId, Role};
-use risk::{ActivitySink, Event, EventKind, HrEvent, RiskEngine};
+use risk::{Event, EventKind, HrEvent, RiskEngine};
 use store::Store;
 
 use crate::auth::Caller;
@@ -30,10 +33,15 @@ pub const EVENT_FEEDER_ROLES: &[Role] = &[Role::SecurityAdmin];
 /// A bulk read (list or search) of at least this many records counts as an export.
 pub const EXPORT_MIN_RECORDS: u64 = 50;
 
-/// The risk engine and where its state is kept.
+/// Entries read from the ledger per store query while catching up.
+const FOLLOW_BATCH: usize = 1024;
+
+/// The risk engine, where its state is kept, and how far it has read the ledger.
 pub struct RiskState {
     engine: Arc<RiskEngine>,
     store: Arc<dyn Store>,
+    /// Held while reading the ledger, so two readers never take one entry twice.
+    owners: Mutex<OwnerIndex>,
 }
 
 impl std::fmt::Debug for RiskState {
@@ -44,14 +52,23 @@ impl std::fmt::Debug for RiskState {
 
 impl RiskState {
     /// The engine over the state saved in `store` (blob `risk/state`), or an empty one
-    /// for a company `utc_offset_minutes` from UTC.
+    /// for a company `utc_offset_minutes` from UTC, which reads the ledger from its
+    /// first entry. A state saved before the engine followed the ledger (the server
+    /// handed it its own accesses then) resumes at the ledger's end.
     pub fn open(store: Arc<dyn Store>, utc_offset_minutes: i32) -> Result<RiskState, RiskStateError> {
         let engine = match store.get_blob(risk::STATE_BLOB)? {
             Some(bytes) => RiskEngine::from_state_bytes(&bytes)?,
             None => RiskEngine::new(utc_offset_minutes),
         };
+        if engine.ledger_next().is_none() && engine.event_count() > 0 {
+            engine.add_ledger_events(&[], store.size()?);
+        }
         Ok(RiskState {
             engine: Arc::new(engine),
+            owners: Mutex::new(OwnerIndex {
+                store: Arc::clone(&store),
+                owners: HashMap::new(),
+            }),
             store,
         })
     }
@@ -59,6 +76,58 @@ impl RiskState {
     /// The engine events go into.
     pub fn engine(&self) -> &Arc<RiskEngine> {
         &self.engine
+    }
+
+    /// Reads into the engine the activity of the ledger entries recorded since the last
+    /// call, by this process or any other on the same store (`custodia scan --as`, an
+    /// HR import from the command line, another server): allowed vault accesses,
+    /// what people sent through DLP, status changes. Returns the entries read.
+    ///
+    /// Only what the ledger holds reaches the engine, so risk never counts an access
+    /// the ledger did not take. An entry that cannot be decoded stops the reading
+    /// there (the ledger's verification names it) rather than being passed over.
+    pub fn catch_up(&self) -> Result<u64, RiskStateError> {
+        let mut owners = self.owners.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let start = self.engine.ledger_next().unwrap_or(0);
+        let mut next = start;
+        while let Some((events, after)) = self.next_batch(&mut owners, next)? {
+            self.engine.add_ledger_events(&events, after);
+            next = after;
+        }
+        Ok(next - start)
+    }
+
+    /// The activity of the ledger entries from `next` on, at most [`FOLLOW_BATCH`] of
+    /// them, and the index after the last one read; `None` at the ledger's end.
+    fn next_batch(&self, owners: &mut OwnerIndex, next: u64) -> Result<Option<(Vec<Event>, u64)>, RiskStateError> {
+        // Read first, then look owners up: the store is not asked again while it
+        // streams the batch.
+        let mut batch = Vec::new();
+        let mut unreadable = None;
+        self.store.scan_entries(next, FOLLOW_BATCH, &mut |index, bytes, _| {
+            if unreadable.is_some() {
+                return;
+            }
+            match Entry::decode(bytes) {
+                Ok(entry) => batch.push((index, entry)),
+                Err(e) => unreadable = Some((index, e.to_string())),
+            }
+        })?;
+        let Some(last) = batch.last().map(|(index, _)| *index) else {
+            return match unreadable {
+                Some((index, reason)) => Err(RiskStateError::UnreadableEntry { index, reason }),
+                None => Ok(None),
+            };
+        };
+        let mut events = Vec::new();
+        for (_, entry) in &batch {
+            owners.forget_changed(entry);
+            if entry.actor.starts_with("person:") && entry.decision == ledger::Decision::Allow {
+                owners.load_missing(&entry.resources);
+            }
+            events.extend(activity_events(entry, &|id| owners.owner_of(id)));
+        }
+        Ok(Some((events, last + 1)))
     }
 
     /// Saves the state in the store if events arrived since the last save.
@@ -76,6 +145,7 @@ impl RiskState {
     /// since) on `forwarder`, which sends them from its own thread; the alerts are then
     /// marked as forwarded in the store (blob `risk/forwarded`). Returns how many.
     pub fn forward_new_alerts(&self, forwarder: &risk::Forwarder) -> Result<usize, RiskStateError> {
+        self.catch_up()?;
         let report = self.engine.score(&risk::ScoringConfig::default())?;
         let mut log = match self.store.get_blob(risk::FORWARDED_BLOB)? {
             Some(bytes) => risk::ForwardLog::from_bytes(&bytes)?,
@@ -100,6 +170,10 @@ pub enum RiskStateError {
     Store(#[from] store::StoreError),
     #[error(transparent)]
     Risk(#[from] risk::RiskError),
+    #[error("the ledger cannot be read: {0}")]
+    Ledger(#[from] ledger::StoreError),
+    #[error("ledger entry {index} cannot be read ({reason}); `custodia audit verify` checks the ledger")]
+    UnreadableEntry { index: u64, reason: String },
 }
 
 /// What the events route is given: the risk engine, if enabled, and the ledger.
@@ -208,6 +282,10 @@ pub(crate) async fn ingest(
         // a feed the ledger cannot show must not (found in review: feeds were in the
         // server log only, so whoever held an events token reshaped risk unseen).
         ledger.record(&caller, true, report.accepted, "builtin:event-feeder")?;
+        // The ledger's news first, so the saved state holds everything up to this feed.
+        if let Err(e) = risk.catch_up() {
+            tracing::error!(error = %e, "risk: reading the ledger failed");
+        }
         risk.engine().add_events(&events);
         risk.save_if_changed().map_err(|e| ApiError::internal(&e))?;
         tracing::info!(
@@ -230,119 +308,69 @@ pub(crate) async fn ingest(
     .await
 }
 
-/// A [`Recorder`] that records through the ledger first and then hands the gateway's
-/// allowed vault accesses (reads, searches, exports with record counts, document
-/// downloads) to the risk engine as activity events, in process.
-pub struct RiskRecorder {
-    inner: Arc<dyn Recorder>,
-    sink: Arc<dyn ActivitySink>,
-    owners: OwnerIndex,
-}
-
-impl RiskRecorder {
-    /// Wraps `inner` (the ledger); `store` tells whose accounts customers are.
-    pub fn new(inner: Arc<dyn Recorder>, sink: Arc<dyn ActivitySink>, store: Arc<dyn Store>) -> RiskRecorder {
-        RiskRecorder {
-            inner,
-            sink,
-            owners: OwnerIndex {
-                store,
-                owners: RwLock::new(HashMap::new()),
-            },
-        }
-    }
-}
-
-impl Recorder for RiskRecorder {
-    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
-        let ticket = self.inner.submit(record)?;
-        self.owners.forget_changed(record);
-        if record.actor.starts_with("person:") && record.decision == "allow" {
-            self.owners.load_missing(&record.resources);
-        }
-        let events = activity_events(record, &|id| self.owners.owner_of(id));
-        if events.is_empty() {
-            return Ok(ticket);
-        }
-        // Durable first: an event the ledger did not take never reaches the engine.
-        let sink = Arc::clone(&self.sink);
-        Ok(ticket.then(move || {
-            for event in events {
-                sink.record_activity(event);
-            }
-        }))
-    }
-}
-
 /// Customer id → owner id, from the store's metadata (no plaintext), filled
-/// as records name customers: the ones not known yet are read in one batch,
-/// never the whole vault (which, with a million customers, would hold a
-/// request's task for a second). An owner is set when a customer is created,
-/// so the records that create, update or erase customers drop the ids they
-/// name, and a bulk import (one record naming none) drops them all.
+/// as entries name customers: the ones not known yet are read in one batch,
+/// never the whole vault (which, with a million customers, would take a
+/// second). An owner is set when a customer is created, so the entries that
+/// create, update or erase customers drop the ids they name, and a bulk import
+/// (one entry naming none) drops them all.
 struct OwnerIndex {
     store: Arc<dyn Store>,
-    owners: RwLock<HashMap<String, String>>,
+    owners: HashMap<String, String>,
 }
 
 impl OwnerIndex {
-    fn forget_changed(&self, record: &AuditRecord) {
-        let action = record.action.as_str();
+    fn forget_changed(&mut self, entry: &Entry) {
+        let action = entry.action.as_str();
         if ![Action::CustomerCreate, Action::CustomerUpdate, Action::CustomerErase]
             .iter()
             .any(|a| a.as_str() == action)
         {
             return;
         }
-        let mut owners = self.owners.write().unwrap_or_else(|p| p.into_inner());
         let mut named = false;
-        for resource in &record.resources {
-            if let AuditResource::Customer(id) = resource {
-                owners.remove(id);
+        for resource in &entry.resources {
+            if let ResourceId::Customer(id) = resource {
+                self.owners.remove(id);
                 named = true;
             }
         }
         if !named {
-            owners.clear();
+            self.owners.clear();
         }
     }
 
-    fn load_missing(&self, resources: &[AuditResource]) {
-        let mut missing: Vec<CustomerId> = {
-            let owners = self.owners.read().unwrap_or_else(|p| p.into_inner());
-            resources
-                .iter()
-                .filter_map(|r| match r {
-                    AuditResource::Customer(id) if !owners.contains_key(id) => Some(CustomerId(id.clone())),
-                    _ => None,
-                })
-                .collect()
-        };
+    fn load_missing(&mut self, resources: &[ResourceId]) {
+        let mut missing: Vec<CustomerId> = resources
+            .iter()
+            .filter_map(|r| match r {
+                ResourceId::Customer(id) if !self.owners.contains_key(id) => Some(CustomerId(id.clone())),
+                _ => None,
+            })
+            .collect();
         if missing.is_empty() {
             return;
         }
         missing.sort();
         missing.dedup();
         match self.store.get_customers(&missing) {
-            Ok(found) => {
-                let mut owners = self.owners.write().unwrap_or_else(|p| p.into_inner());
-                owners.extend(found.into_iter().map(|c| (c.meta.id.0, c.meta.owner.0)));
-            }
+            Ok(found) => self
+                .owners
+                .extend(found.into_iter().map(|c| (c.meta.id.0, c.meta.owner.0))),
             Err(e) => tracing::warn!(error = %e, "risk: cannot read customer owners"),
         }
     }
 
     fn owner_of(&self, id: &str) -> Option<String> {
-        let owners = self.owners.read().unwrap_or_else(|p| p.into_inner());
-        owners.get(id).cloned()
+        self.owners.get(id).cloned()
     }
 }
 
-/// The activity events of one gateway decision: allowed vault accesses by a person,
-/// and the DLP verdicts on what a person sent (an upload through the proxy, a file
-/// scanned as theirs), stopped or not. Operators' actions, admin actions and other
-/// denials give none.
-pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<String>) -> Vec<Event> {
+/// The activity events of one ledger entry: allowed vault accesses by a person, the
+/// DLP verdicts on what a person sent (an upload through the proxy, a file scanned as
+/// theirs), stopped or not, and status changes. Operators' actions, other admin
+/// actions and other denials give none.
+pub fn activity_events(record: &Entry, owner_of: &dyn Fn(&str) -> Option<String>) -> Vec<Event> {
     if record.action == Action::PersonUpdateStatus.as_str() {
         return status_events(record);
     }
@@ -353,7 +381,7 @@ pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<S
         // The reasons are the verdict, the rules that applied (plain words, as the
         // DLP policy names them), then notes of the form `kind:detail`.
         let rules = record
-            .reasons
+            .policies
             .iter()
             .skip(1)
             .filter(|reason| !reason.contains(':'))
@@ -363,18 +391,18 @@ pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<S
             user: user.to_string(),
             kind: EventKind::DlpScan {
                 matches: u32::try_from(rules).unwrap_or(u32::MAX),
-                blocked: record.decision == "deny",
+                blocked: record.decision == ledger::Decision::Deny,
             },
         }];
     }
-    if record.decision != "allow" {
+    if record.decision != ledger::Decision::Allow {
         return Vec::new();
     }
     let customers: Vec<&str> = record
         .resources
         .iter()
         .filter_map(|r| match r {
-            AuditResource::Customer(id) => Some(id.as_str()),
+            ResourceId::Customer(id) => Some(id.as_str()),
             _ => None,
         })
         .collect();
@@ -421,7 +449,7 @@ pub fn activity_events(record: &AuditRecord, owner_of: &dyn Fn(&str) -> Option<S
 /// The HR events of a status change the gateway recorded (by HR, an operator or
 /// an import naming the person): notice given, with the last day when known, or
 /// the departure, for the person changed, whoever changed it.
-fn status_events(record: &AuditRecord) -> Vec<Event> {
+fn status_events(record: &Entry) -> Vec<Event> {
     let field = |name: &str| {
         record
             .fields
@@ -442,7 +470,7 @@ fn status_events(record: &AuditRecord) -> Vec<Event> {
         .resources
         .iter()
         .filter_map(|r| match r {
-            AuditResource::Person(id) => Some(Event {
+            ResourceId::Person(id) => Some(Event {
                 ts_ms: record.time,
                 user: id.clone(),
                 kind: EventKind::Hr(hr.clone()),
@@ -456,6 +484,7 @@ fn status_events(record: &AuditRecord) -> Vec<Event> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
+    use gateway::{AuditRecord, AuditResource};
 
     fn record(actor: &str, action: &str, decision: &str, customers: &[&str]) -> AuditRecord {
         AuditRecord {
@@ -481,7 +510,10 @@ mod tests {
 
     #[test]
     fn vault_accesses_become_events_and_the_rest_do_not() {
-        let read = activity_events(&record("person:rep-a", "customer.read", "allow", &["B1"]), &owner);
+        let read = activity_events(
+            &record("person:rep-a", "customer.read", "allow", &["B1"]).to_entry(),
+            &owner,
+        );
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].user, "rep-a");
         assert_eq!(
@@ -492,13 +524,16 @@ mod tests {
             }
         );
         let small = activity_events(
-            &record("person:rep-a", "customer.search", "allow", &["A1", "A2"]),
+            &record("person:rep-a", "customer.search", "allow", &["A1", "A2"]).to_entry(),
             &owner,
         );
         assert_eq!(small[0].kind, EventKind::VaultSearch { results: 2 });
         let ids: Vec<String> = (0..60).map(|i| format!("A{i}")).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let export = activity_events(&record("person:rep-a", "customer.search", "allow", &ids), &owner);
+        let export = activity_events(
+            &record("person:rep-a", "customer.search", "allow", &ids).to_entry(),
+            &owner,
+        );
         assert_eq!(
             export[0].kind,
             EventKind::VaultExport {
@@ -510,7 +545,7 @@ mod tests {
         let mut download = record("person:rep-a", "document.download", "allow", &[]);
         download.resources = vec![AuditResource::Document("D-1".into())];
         assert!(matches!(
-            activity_events(&download, &owner)[0].kind,
+            activity_events(&download.to_entry(), &owner)[0].kind,
             EventKind::DocumentDownload { .. }
         ));
         for r in [
@@ -518,7 +553,7 @@ mod tests {
             record("operator:root", "customer.read", "allow", &["B1"]),
             record("person:rep-a", "policy.replace", "admin", &[]),
         ] {
-            assert!(activity_events(&r, &owner).is_empty(), "{r:?}");
+            assert!(activity_events(&r.to_entry(), &owner).is_empty(), "{r:?}");
         }
     }
 
@@ -528,7 +563,7 @@ mod tests {
             let mut r = record("operator:hr", "person.update_status", "admin", &[]);
             r.resources = vec![AuditResource::Person("rep-a".into())];
             r.fields = fields.iter().map(|f| f.to_string()).collect();
-            activity_events(&r, &owner)
+            activity_events(&r.to_entry(), &owner)
         };
         let notice = change(&["status=departing", "last_day=2026-12-31"]);
         assert_eq!(notice.len(), 1);
@@ -549,7 +584,7 @@ mod tests {
         // A bulk import names nobody: no event.
         let mut import = record("operator:hr", "person.update_status", "admin", &[]);
         import.fields = vec!["status=departing".into()];
-        assert!(activity_events(&import, &owner).is_empty());
+        assert!(activity_events(&import.to_entry(), &owner).is_empty());
     }
 
     #[test]
@@ -561,7 +596,7 @@ mod tests {
             "departing with customer records".into(),
             "sender:unknown-name".into(),
         ];
-        let events = activity_events(&upload, &owner);
+        let events = activity_events(&upload.to_entry(), &owner);
         assert_eq!(events.len(), 1);
         assert_eq!((events[0].user.as_str(), events[0].ts_ms), ("rep-a", 1_000));
         assert_eq!(
@@ -574,31 +609,68 @@ mod tests {
         let mut clean = record("person:rep-a", "dlp.scan.file", "allow", &[]);
         clean.reasons = vec!["verdict:allow".into()];
         assert_eq!(
-            activity_events(&clean, &owner)[0].kind,
+            activity_events(&clean.to_entry(), &owner)[0].kind,
             EventKind::DlpScan {
                 matches: 0,
                 blocked: false
             }
         );
         // The proxy's own verdicts on people it could not name are nobody's activity.
-        assert!(activity_events(&record("operator:icap", "dlp.scan.upload", "deny", &["A1"]), &owner).is_empty());
+        assert!(activity_events(
+            &record("operator:icap", "dlp.scan.upload", "deny", &["A1"]).to_entry(),
+            &owner
+        )
+        .is_empty());
         // Rules are told from notes by their plain names.
         for rule in dlp::Policy::default().rules {
             assert!(!rule.name.contains(':'), "{}", rule.name);
         }
     }
 
-    struct Accept;
-    impl Recorder for Accept {
-        fn submit(&self, _: &AuditRecord) -> Result<Ticket, RecordError> {
-            Ok(Ticket::durable())
-        }
+    type TestLedger = Arc<ledger::Ledger<Arc<dyn Store>>>;
+
+    /// A store with a ledger that records into it, as `custodia serve` has.
+    fn store_with_ledger(dir: &std::path::Path) -> (Arc<dyn Store>, TestLedger) {
+        let store: Arc<dyn Store> = Arc::new(store::SqliteStore::create(dir).unwrap());
+        (Arc::clone(&store), ledger_over(store))
     }
 
-    struct Collect(std::sync::Mutex<Vec<Event>>);
-    impl ActivitySink for Collect {
-        fn record_activity(&self, event: Event) {
-            self.0.lock().unwrap().push(event);
+    fn ledger_over(store: Arc<dyn Store>) -> TestLedger {
+        let signing = ledger::SigningKey::from_seed("custodia/test", &[7; 32]).unwrap();
+        let origin = signing.name().to_owned();
+        let clock: model::SharedClock = Arc::new(model::ManualClock::new(1_000));
+        Arc::new(ledger::Ledger::open(store, signing, clock, ledger::LedgerConfig::new(&origin), Vec::new()).unwrap())
+    }
+
+    fn append(ledger: &ledger::Ledger<Arc<dyn Store>>, actor: &str, action: &str, customers: &[&str]) {
+        gateway::Recorder::record(ledger, &record(actor, action, "allow", customers)).unwrap();
+    }
+
+    /// Appends entries to a ledger and reads each back into events, as the engine does.
+    struct Follow {
+        risk: RiskState,
+        ledger: TestLedger,
+        next: u64,
+    }
+
+    impl Follow {
+        fn submit(&mut self, actor: &str, action: &str, customers: &[&str]) -> Vec<Event> {
+            append(&self.ledger, actor, action, customers);
+            let mut owners = self.risk.owners.lock().unwrap();
+            let (events, after) = self.risk.next_batch(&mut owners, self.next).unwrap().unwrap();
+            assert_eq!(after, self.next + 1, "one entry at a time");
+            self.next = after;
+            events
+        }
+
+        fn own_read(&mut self, customer: &str) -> bool {
+            match self.submit("person:rep-a", "customer.read", &[customer]).as_slice() {
+                [Event {
+                    kind: EventKind::VaultRead { own_account, .. },
+                    ..
+                }] => *own_account,
+                other => panic!("not one read: {other:?}"),
+            }
         }
     }
 
@@ -606,43 +678,96 @@ mod tests {
     fn owners_are_read_for_the_customers_named_and_forgotten_when_customers_change() {
         use store::conformance::sample_customer;
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(store::SqliteStore::create(dir.path()).unwrap());
+        let (store, ledger) = store_with_ledger(dir.path());
         store.insert_customers(&[sample_customer("A1", "rep-a")]).unwrap();
-        let sink = Arc::new(Collect(std::sync::Mutex::new(Vec::new())));
-        let recorder = RiskRecorder::new(Arc::new(Accept), sink.clone(), Arc::clone(&store));
-        let submit = |actor: &str, action: &str, customers: &[&str]| {
-            recorder
-                .submit(&record(actor, action, "allow", customers))
-                .unwrap()
-                .wait()
-                .unwrap();
-        };
-        let own_read = |customer: &str| {
-            submit("person:rep-a", "customer.read", &[customer]);
-            match sink.0.lock().unwrap().last().map(|e| e.kind.clone()) {
-                Some(EventKind::VaultRead { own_account, .. }) => own_account,
-                other => panic!("not a read: {other:?}"),
-            }
-        };
-        assert!(own_read("A1"));
-        assert!(!own_read("B9"), "an unknown customer is nobody's own");
+        let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
+        let mut f = Follow { risk, ledger, next: 0 };
+        assert!(f.own_read("A1"));
+        assert!(!f.own_read("B9"), "an unknown customer is nobody's own");
 
         // Created after the first lookup: read when first named.
         store.insert_customers(&[sample_customer("A2", "rep-a")]).unwrap();
-        assert!(own_read("A2"));
+        assert!(f.own_read("A2"));
 
-        // Erased and created again for another owner: the records forget the old owner.
-        submit("person:sec", "customer.erase", &["A1"]);
+        // Erased and created again for another owner: the entries forget the old owner.
+        f.submit("person:sec", "customer.erase", &["A1"]);
         store.erase_customer(&CustomerId("A1".into())).unwrap();
         store.insert_customers(&[sample_customer("A1", "rep-b")]).unwrap();
-        submit("person:rep-b", "customer.create", &["A1"]);
-        assert!(!own_read("A1"));
+        f.submit("person:rep-b", "customer.create", &["A1"]);
+        assert!(!f.own_read("A1"));
 
         // A bulk import names no customer: every owner is read again.
         store.erase_customer(&CustomerId("A2".into())).unwrap();
         store.insert_customers(&[sample_customer("A2", "rep-b")]).unwrap();
-        assert!(own_read("A2"), "still the owner as first read");
-        submit("operator:import", "customer.create", &[]);
-        assert!(!own_read("A2"));
+        assert!(f.own_read("A2"), "still the owner as first read");
+        f.submit("operator:import", "customer.create", &[]);
+        assert!(!f.own_read("A2"));
+    }
+
+    #[test]
+    fn the_engine_reads_every_entry_once_whoever_wrote_it_and_resumes_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, ledger) = store_with_ledger(dir.path());
+        append(&ledger, "person:rep-a", "customer.read", &["A1"]);
+        let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
+        assert_eq!(
+            risk.catch_up().unwrap(),
+            1,
+            "a new engine reads the ledger from its start"
+        );
+        assert_eq!(risk.catch_up().unwrap(), 0, "and each entry once");
+        assert_eq!(risk.engine().event_count(), 1);
+
+        // Another process on the same data directory (`custodia scan --as`): its own
+        // store connection, its own ledger writer.
+        drop(ledger);
+        let other: Arc<dyn Store> = Arc::new(store::SqliteStore::open(dir.path()).unwrap());
+        let other_ledger = ledger_over(other);
+        let mut upload = record("person:rep-b", "dlp.scan.usb", "deny", &[]);
+        upload.reasons = vec!["verdict:block".into(), "customer record leaving".into()];
+        gateway::Recorder::record(other_ledger.as_ref(), &upload).unwrap();
+        append(&other_ledger, "operator:root", "customer.read", &["A1"]);
+        assert_eq!(risk.catch_up().unwrap(), 2);
+        assert_eq!(
+            risk.engine().event_count(),
+            2,
+            "the operator's read is nobody's activity"
+        );
+        let scored = risk.engine().score(&risk::ScoringConfig::default()).unwrap();
+        assert!(scored.users.iter().any(|u| u.user == "rep-b"), "{:?}", scored.users);
+
+        // Saved and opened again: neither read twice nor skipped.
+        assert!(risk.save_if_changed().unwrap());
+        append(&other_ledger, "person:rep-a", "customer.read", &["A2"]);
+        let reopened = RiskState::open(Arc::clone(&store), 0).unwrap();
+        assert_eq!(reopened.engine().event_count(), 2);
+        assert_eq!(reopened.catch_up().unwrap(), 1);
+        assert_eq!(reopened.engine().event_count(), 3);
+    }
+
+    #[test]
+    fn a_state_saved_before_the_engine_read_the_ledger_resumes_at_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, ledger) = store_with_ledger(dir.path());
+        for customer in ["A1", "A2", "A3"] {
+            append(&ledger, "person:rep-a", "customer.read", &[customer]);
+        }
+        // Those reads reached the engine in process then, and were saved without a
+        // ledger position.
+        let mut old = risk::Aggregator::new(0);
+        for ts_ms in [1_000, 2_000, 3_000] {
+            old.add_event(&Event {
+                ts_ms,
+                user: "rep-a".into(),
+                kind: EventKind::VaultSearch { results: 1 },
+            });
+        }
+        assert_eq!(old.ledger_next(), None);
+        store.put_blob(risk::STATE_BLOB, &old.to_state_bytes()).unwrap();
+        let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
+        assert_eq!(risk.catch_up().unwrap(), 0, "already counted");
+        append(&ledger, "person:rep-a", "customer.read", &["A4"]);
+        assert_eq!(risk.catch_up().unwrap(), 1);
+        assert_eq!(risk.engine().event_count(), 4);
     }
 }

@@ -16,7 +16,9 @@
 //! - [`ROUTES`]: every route served; the router is built from it.
 //! - `POST /v1/events`: activity events (JSON lines) for the risk engine, fed by
 //!   security admins; [`RiskState`] keeps the engine's state in the store and
-//!   [`RiskRecorder`] hands the gateway's vault accesses to it in process.
+//!   reads the audit ledger into it ([`RiskState::catch_up`], every
+//!   [`RISK_FOLLOW_INTERVAL`]): vault accesses, DLP verdicts and status changes,
+//!   whichever process recorded them.
 //! - [`set_password`], [`revoke_person_sessions`], [`issue_bootstrap_code`],
 //!   [`seal_stored_totp_secrets`]: the operator's side, called by the CLI.
 //! - Second factor (`mfa.rs`): TOTP (RFC 6238, SHA-1, 6 digits, 30 s, ±1
@@ -83,8 +85,7 @@ pub use auth::{
 pub use data::{DataState, MAX_LIMIT};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use events::{
-    activity_events, RiskRecorder, RiskState, RiskStateError, EVENT_FEEDER_ROLES, EXPORT_MIN_RECORDS,
-    MAX_EVENTS_BODY_BYTES,
+    activity_events, RiskState, RiskStateError, EVENT_FEEDER_ROLES, EXPORT_MIN_RECORDS, MAX_EVENTS_BODY_BYTES,
 };
 pub use exports::{MAX_EXPORT_RECORDS, MAX_JUSTIFICATION_CHARS};
 pub use mfa::{seal_stored_totp_secrets, RECOVERY_CODES, TOTP_ISSUER};
@@ -415,8 +416,12 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// How often activity that reached the risk engine in process (the gateway's vault
-/// accesses) is saved to the store; `POST /v1/events` saves at once.
+/// How often the risk engine reads the ledger entries recorded since it last did
+/// (scoring, forwarding alerts and `POST /v1/events` read them first as well).
+pub const RISK_FOLLOW_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How often what the risk engine read from the ledger is saved to the store;
+/// `POST /v1/events` saves at once.
 pub const RISK_SAVE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Most threads a server's runtime starts for blocking work: store calls,
@@ -448,9 +453,22 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     .await
 }
 
-/// Starts the periodic work of a serving process: saving the risk state and
-/// forwarding alerts.
+/// Starts the periodic work of a serving process: reading the ledger into the risk
+/// engine, saving its state and forwarding alerts.
 fn spawn_background(state: &AppState) {
+    if let Some(risk) = state.risk.clone() {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RISK_FOLLOW_INTERVAL).await;
+                let risk = Arc::clone(&risk);
+                match tokio::task::spawn_blocking(move || risk.catch_up()).await {
+                    Ok(Err(e)) => tracing::error!(error = %e, "risk: reading the ledger failed"),
+                    Err(e) => tracing::error!(error = %e, "risk: reading the ledger failed"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        });
+    }
     if let Some(risk) = state.risk.clone() {
         tokio::spawn(async move {
             loop {

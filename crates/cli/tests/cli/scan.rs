@@ -146,6 +146,17 @@ fn scan_blocks_customer_lists_and_classified_documents_and_records_each_verdict(
         "usb",
     ])
     .exits_with(3);
+    // What each person sent reaches risk analytics from the ledger, with no server
+    // running; the operator's own scans are nobody's activity.
+    let scores = env.run(&["risk", "scores", "--format", "json"]).ok().json();
+    let mut users: Vec<&str> = scores
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["user"].as_str().unwrap())
+        .collect();
+    users.sort_unstable();
+    assert_eq!(users, ["p-1", "p-2"], "{scores}");
 }
 
 /// One ICAP REQMOD of a text upload, as a proxy sends it (whole body, no preview).

@@ -146,15 +146,10 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy:
         )
         .unwrap(),
     );
-    // As `custodia serve` does: the gateway's vault accesses reach the risk engine.
+    // As `custodia serve` does: the risk engine reads the gateway's decisions from the ledger.
     let risk = Arc::new(server::RiskState::open(Arc::clone(&dyn_store), 0).unwrap());
-    let recorder = Arc::new(server::RiskRecorder::new(
-        ledger,
-        risk.engine().clone(),
-        Arc::clone(&dyn_store),
-    ));
     let gateway = Arc::new(
-        Gateway::open(dyn_store, keys, Arc::clone(&shared), recorder)
+        Gateway::open(dyn_store, keys, Arc::clone(&shared), ledger)
             .unwrap()
             .with_audit_key(SigningKey::from_seed("custodia/test", &LEDGER_SEED).unwrap()),
     );
@@ -607,13 +602,18 @@ fn saved_events(s: &Server) -> u64 {
 }
 
 #[tokio::test]
-async fn security_admins_feed_events_bad_lines_are_reported_and_vault_accesses_arrive_in_process() {
+async fn security_admins_feed_events_bad_lines_are_reported_and_vault_accesses_arrive_from_the_ledger() {
     let s = start().await;
     // The gateway's own accesses reach the engine without any request to /v1/events.
     let rep = s.login("rep-a").await;
     rep.customer("C-1").await.unwrap();
     rep.customer("C-2").await.unwrap_err(); // another rep's customer: denied, no event
     rep.search_customers("Customer", None).await.unwrap();
+    let risk = Arc::clone(&s.risk);
+    tokio::task::spawn_blocking(move || risk.catch_up())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(s.risk.engine().event_count(), 2, "one read and one search by rep-a");
     let scored = s.risk.engine().score(&risk::ScoringConfig::default()).unwrap();
     assert_eq!(
