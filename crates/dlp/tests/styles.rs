@@ -224,6 +224,18 @@ fn leak_styles() {
         ("wrong contact data", "Chloé Lefèvre chloe.l@gmail.com +33 6 12 34 56 79", &[]),
         ("public data", "Press: press@orange.fr, +33 1 44 44 22 22, 78 rue Olivier de Serres", &[]),
         ("markdown strangers", "| name | email |\n|---|---|\n| Chloé Martin | chloe.l@orange.com |\n", &[]),
+        // Found missed by an eighth blind test: a header given twice, headers other
+        // than `To`/`Cc` that name people, and values URL-encoded in logs and forms.
+        ("to given twice", "From: a@ourco.example\nTo: \"Chloé Lefèvre\" <chloe.l@orange.fr>\nTo: \"Jürgen Schröder\" <js@web.de>\nSubject: x\n\nhello\n", &["c1", "c4"]),
+        ("cc given twice", "From: a@ourco.example\nTo: b@ourco.example\nCc: Jürgen Schröder <js@web.de>\nCc: Chloé Lefèvre <chloe.l@orange.fr>\nSubject: x\n\nhello\n", &["c1", "c4"]),
+        ("reply-to", "From: a@ourco.example\nReply-To: \"Jürgen Schröder\" <js@web.de>\nSubject: x\n\nhello\n", &["c4"]),
+        ("sender", "From: a@ourco.example\nSender: Jürgen Schröder <js@web.de>\nTo: b@ourco.example\nSubject: x\n\nhello\n", &["c4"]),
+        ("resent-to", "From: a@ourco.example\nResent-To: Jürgen Schröder <js@web.de>\nTo: b@ourco.example\nSubject: x\n\nhello\n", &["c4"]),
+        ("url-encoded log line", "10.0.0.7 - - [02/Nov/2026:10:00:01] \"GET /api/lookup?email=js%40web.de&phone=0171%202345678 HTTP/1.1\" 200 512\n", &["c4"]),
+        ("form bodies one per line", "name=Chlo%C3%A9+Lef%C3%A8vre&email=chloe.l%40orange.fr\nname=J%C3%BCrgen+Schr%C3%B6der&email=js%40web.de\n", &["c1", "c4"]),
+        ("url-encoded email in prose", "Jürgen Schröder js%40web.de\n", &["c4"]),
+        ("url-encoded email alone", "GET /unsubscribe?email=js%40web.de HTTP/1.1\nGET /unsubscribe?email=chloe.l%40orange.fr HTTP/1.1\n", &[]),
+        ("url-encoded strangers", "GET /signup?name=J%C3%BCrgen+Schr%C3%B6der&email=js%40gmx.de HTTP/1.1\n", &[]),
     ];
     for (name, content, expected) in cases {
         check(name, content, expected);
