@@ -102,13 +102,13 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         witnesses,
     )?);
     // The risk engine reads the ledger: the gateway's decisions reach it once durable,
-    // this server's and those of every other process on the store.
+    // this server's and those of every other process on the store. It does so in the
+    // background from the start (a long ledger new to it must not hold up serving).
     let timezone = store
         .get_setting(gateway::TIMEZONE_SETTING)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let risk = Arc::new(server::RiskState::open(Arc::clone(&store), timezone)?);
-    risk.catch_up()?;
     let recorder: Arc<dyn gateway::Recorder> = ledger;
     // The ledger key, loaded a second time: the gateway signs evidence bundles with it.
     let mut gateway = Gateway::open(store, keys, Arc::clone(&clock), recorder)?.with_audit_key(ctx.signing_key()?);
