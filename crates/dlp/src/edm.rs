@@ -250,10 +250,12 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// also keys names and addresses with umlauts spelled out (`ü` as `ue`); version 8 reads
 /// more street words as their abbreviations (`Parkway`, `Platz`, `ulica`, `-straat`)
 /// and also keys names without the hyphens inside their words, addresses by their
-/// street line and the place named after it, and Vietnamese addresses with `St`. An older save lacks keys that cannot be
+/// street line and the place named after it, and Vietnamese addresses with `St`;
+/// version 9 also spells out Danish and Norwegian `ø` and `å` (`oe`, `aa`) and reads
+/// `rue` as `r` and `terr`/`tce` as `ter`. An older save lacks keys that cannot be
 /// made without the plaintext: it is refused, and the index is built again from the
 /// vault.
-const SAVE_VERSION: u32 = 8;
+const SAVE_VERSION: u32 = 9;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.
@@ -612,7 +614,7 @@ impl EdmIndex {
             };
             let read = crate::extract::separate_thai_titles(composed);
             let mut spellings = vec![read];
-            if let Some(spelled) = spellings.first().and_then(|read| umlauts_spelled_out(read)) {
+            if let Some(spelled) = spellings.first().and_then(|read| spelled_out_in_ascii(read)) {
                 spellings.push(spelled);
             }
             if kind == FieldKind::Name {
@@ -2045,21 +2047,26 @@ impl WordMemo {
 }
 
 /// `value` with its umlauts written as two letters (`Jürgen Müller` as `Juergen
-/// Mueller`), as German names are where a keyboard or form takes ASCII only; None
-/// when it has none. Folding makes `ü` a `u`, so `Muller` matches without this.
-fn umlauts_spelled_out(value: &str) -> Option<String> {
-    if !value.contains(['ä', 'ö', 'ü', 'Ä', 'Ö', 'Ü']) {
+/// Mueller`), and Danish and Norwegian `ø` and `å` too (`Søren Kierkegård` as `Soeren
+/// Kierkegaard`; found missed by a blind test), as names and addresses are where a
+/// keyboard or form takes ASCII only; None when it has none. Folding makes `ü` a `u`
+/// and `ø` an `o`, so `Muller` and `Sorensen` match without this.
+fn spelled_out_in_ascii(value: &str) -> Option<String> {
+    const LETTERS: [char; 10] = ['ä', 'ö', 'ü', 'ø', 'å', 'Ä', 'Ö', 'Ü', 'Ø', 'Å'];
+    if !value.contains(LETTERS) {
         return None;
     }
     let mut out = String::with_capacity(value.len() + 4);
     for c in value.chars() {
         match c {
             'ä' => out.push_str("ae"),
-            'ö' => out.push_str("oe"),
+            'ö' | 'ø' => out.push_str("oe"),
             'ü' => out.push_str("ue"),
+            'å' => out.push_str("aa"),
             'Ä' => out.push_str("Ae"),
-            'Ö' => out.push_str("Oe"),
+            'Ö' | 'Ø' => out.push_str("Oe"),
             'Ü' => out.push_str("Ue"),
+            'Å' => out.push_str("Aa"),
             other => out.push(other),
         }
     }
@@ -2337,8 +2344,8 @@ fn find_in_spans<'t>(
 /// its first and last alphanumeric, at least two characters long; then, when the run holds
 /// a `/`, each of its parts between slashes that is such a run too and not the whole
 /// (`R-007` in `/customers/R-007/edit`); and a run that starts with a digit together with
-/// a word of two to six letters a space before it, an id's prefix written apart (`CU 100268` for
-/// `CU-100268`; found by a blind test). Hand-written because it reads every byte of every
+/// a word of two to six letters, or one capital, a space before it, an id's prefix written
+/// apart (`CU 100268` for `CU-100268`; found by a blind test). Hand-written because it reads every byte of every
 /// line with a digit: it equals the regex `[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]`
 /// (matches with a digit) and its parts, and walks runs from byte-class masks instead of
 /// testing byte by byte.
@@ -2379,13 +2386,15 @@ fn for_each_id_run(
 }
 
 /// Shortest and longest prefix of letters an id may have written apart from its number.
-/// One letter is not enough: `a 1000 units` is the article (found in review).
+/// One letter is enough only as a capital (`C 042445` for `C-042445`, found missed by
+/// a blind test): `a 1000 units` is the article (found in review).
 const MIN_ID_PREFIX_LETTERS: usize = 2;
 const MAX_ID_PREFIX_LETTERS: usize = 6;
 
 /// Where the word of letters starts that stands one space before an id run starting
 /// with a digit at `start` (`CU` in `CU 100268`), if there is one of
-/// [`MIN_ID_PREFIX_LETTERS`] to [`MAX_ID_PREFIX_LETTERS`] ASCII letters, a whole word.
+/// [`MIN_ID_PREFIX_LETTERS`] to [`MAX_ID_PREFIX_LETTERS`] ASCII letters, or one capital,
+/// a whole word.
 fn prefix_apart(bytes: &[u8], start: usize) -> Option<usize> {
     if !bytes.get(start)?.is_ascii_digit() || bytes.get(start.checked_sub(1)?)? != &b' ' {
         return None;
@@ -2399,7 +2408,9 @@ fn prefix_apart(bytes: &[u8], start: usize) -> Option<usize> {
         .count();
     let word_start = word_end - letters;
     let whole_word = word_start == 0 || bytes.get(word_start - 1).is_some_and(|b| !b.is_ascii_alphanumeric());
-    ((MIN_ID_PREFIX_LETTERS..=MAX_ID_PREFIX_LETTERS).contains(&letters) && whole_word).then_some(word_start)
+    let capital = letters == 1 && bytes.get(word_start).is_some_and(u8::is_ascii_uppercase);
+    (((MIN_ID_PREFIX_LETTERS..=MAX_ID_PREFIX_LETTERS).contains(&letters) || capital) && whole_word)
+        .then_some(word_start)
 }
 
 /// `bytes[run]` trimmed to its first and last ASCII alphanumeric, when they are two.
@@ -2927,7 +2938,7 @@ mod tests {
             let regex = Regex::new(r"[A-Za-z0-9][A-Za-z0-9\-_/.#]*[A-Za-z0-9]").unwrap();
             let with_digit = |m: &regex::Match<'_>| m.as_str().bytes().any(|b| b.is_ascii_digit());
             let mut want: Vec<(usize, usize)> = Vec::new();
-            let prefix_apart = Regex::new(r"(?:^|[^A-Za-z0-9])([A-Za-z]{2,6}) $").unwrap();
+            let prefix_apart = Regex::new(r"(?:^|[^A-Za-z0-9])([A-Za-z]{2,6}|[A-Z]) $").unwrap();
             for m in regex.find_iter(&text).filter(with_digit) {
                 want.push((m.start(), m.end()));
                 if m.as_str().starts_with(|c: char| c.is_ascii_digit()) {

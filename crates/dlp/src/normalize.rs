@@ -96,7 +96,7 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "parkway" => "pkwy",
         "highway" => "hwy",
         "expressway" => "expy",
-        "terrace" => "ter",
+        "terrace" | "terr" | "tce" => "ter",
         "crescent" => "cres",
         "circle" => "cir",
         "heights" => "hts",
@@ -106,7 +106,8 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "aleja" | "aleje" => "al",
         // Portuguese, Spanish and French: `R. Augusta`, `C/ Mayor`, `Av. Paulista`,
         // `Avda. de América`, `Bd Haussmann` (found missed by a blind test).
-        "rua" => "r",
+        // `r.` is the French `rue` as well (found missed by a blind test).
+        "rua" | "rue" => "r",
         "calle" => "c",
         "avenida" | "avda" | "av" => "ave",
         "bd" => "blvd",

@@ -343,6 +343,9 @@ fn formats_and_encodings() {
         ),
         // Formatting inside a word does not split it; cells outside a row stay apart.
         ("fullwidth forms", "ｌｏｒｅｎｚｏ．ｅ＠ｗａｎａｄｏｏ．ｆｒ　０９１２　３４５　６７８ 山田 ＡＢｃ".as_bytes().to_vec(), ok(&["lorenzo.e@wanadoo.fr 0912 345 678 山田 ABc"], 0)),
+        // Dashes as phones are written in Japanese and typeset text; the prolonged sound
+        // mark between letters is part of the word, and an en or em dash parts numbers.
+        ("dashes in numbers", "０７０ー４１２０ー２３９５ 070\u{2212}1\u{2012}2\u{2011}3 4\u{2013}5\u{2014}6 コーヒー ー1 1ー".as_bytes().to_vec(), ok(&["070-4120-2395 070-1-2-3 4\u{2013}5\u{2014}6 コーヒー ー1 1ー"], 0)),
         // Digits of other scripts are digits; Thai titles joined to a name are apart.
         ("native digits", "هاتف ٠٥٠١٢٣٤٥٦٧، تلفن ۰۹۱۲ ۳۴۵ ۶۷۸۹، मोबाइल ९८७६५ ४३२१०, โทร ๐๘๑".as_bytes().to_vec(), ok(&["هاتف 0501234567، تلفن 0912 345 6789، मोबाइल 98765 43210, โทร 081"], 0)),
         ("thai titles", "ติดต่อคุณธนากร พรหมมา และนางสาวกัญญา ใจดี คุณภาพ นาย".as_bytes().to_vec(), ok(&["ติดต่อ คุณ ธนากร พรหมมา และ นางสาว กัญญา ใจดี คุณ ภาพ นาย"], 0)),

@@ -144,6 +144,16 @@ fn index() -> EdmIndex {
         ],
         Some("GB"),
     );
+    edm.add(
+        "c16",
+        &[
+            (Name, "Søren Kjærgård"),
+            (Phone, "+45 98 87 48 12"),
+            (Address, "Nørregade 55, 1165 København K"),
+        ],
+        Some("DK"),
+    );
+    edm.add("c17", &[(Name, "伊藤 健太"), (Phone, "070-4120-2395")], Some("JP"));
     edm
 }
 
@@ -235,6 +245,17 @@ fn leak_styles() {
         ("form bodies one per line", "name=Chlo%C3%A9+Lef%C3%A8vre&email=chloe.l%40orange.fr\nname=J%C3%BCrgen+Schr%C3%B6der&email=js%40web.de\n", &["c1", "c4"]),
         ("url-encoded email in prose", "Jürgen Schröder js%40web.de\n", &["c4"]),
         ("url-encoded email alone", "GET /unsubscribe?email=js%40web.de HTTP/1.1\nGET /unsubscribe?email=chloe.l%40orange.fr HTTP/1.1\n", &[]),
+        // Found missed by a ninth blind test: Danish letters spelled out, Japanese and
+        // typographic dashes in a phone, an id's one-letter prefix apart, `r.` for `rue`.
+        ("danish letters spelled out", "Soeren Kjaergaard +45 98 87 48 12", &["c16"]),
+        ("danish address spelled out", "Søren Kjærgård, Noerregade 55, 1165 Koebenhavn K", &["c16"]),
+        ("danish letters folded", "Soren Kjaergard, 98874812", &["c16"]),
+        ("japanese dash in a phone", "伊藤 健太\n０７０ー４１２０ー２３９５", &["c17"]),
+        ("minus signs in a phone", "伊藤 健太 070\u{2212}4120\u{2212}2395", &["c17"]),
+        ("figure dashes in a phone", "伊藤 健太, 070\u{2012}4120\u{2012}2395", &["c17"]),
+        ("another number with japanese dashes", "伊藤 健太\n０７０ー４１２０ー２３９６", &[]),
+        ("id with a capital prefix apart", "Okafor Oluwaseun (A 99812) called.", &["c3"]),
+        ("rue abbreviated", "Chloé Lefèvre, 8 r. du Gén. Leclerc, 69003 Lyon", &["c1"]),
         ("url-encoded strangers", "GET /signup?name=J%C3%BCrgen+Schr%C3%B6der&email=js%40gmx.de HTTP/1.1\n", &[]),
     ];
     for (name, content, expected) in cases {
