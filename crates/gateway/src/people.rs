@@ -1,6 +1,7 @@
 //! People and teams through the gateway.
 
 use model::{Person, PersonId, Team};
+use store::PeopleWrite;
 
 use crate::audit::{AuditRecord, AuditResource};
 use crate::{AccessContext, Action, Actor, Gateway, GatewayError};
@@ -16,82 +17,72 @@ impl Gateway {
         teams: &[Team],
     ) -> Result<(), GatewayError> {
         self.authorize_admin(actor, Action::PersonUpdateStatus, ctx)?;
-        let stored: std::collections::HashMap<PersonId, Person> = self
-            .store
-            .list_people()?
-            .into_iter()
-            .map(|p| (p.id.clone(), p))
-            .collect();
-        let known: std::collections::HashSet<&PersonId> = stored.keys().chain(people.iter().map(|p| &p.id)).collect();
-        self.keeps_a_security_admin(actor, people)?;
         for p in people {
             check_dates(p)?;
-            if let Some(m) = &p.manager {
-                if !known.contains(m) {
-                    return Err(GatewayError::Invalid(format!(
-                        "person {}: unknown manager {m}; nothing was written",
-                        p.id
-                    )));
+        }
+        // Checked, recorded and written on one reading of the people that no other
+        // change of people interleaves with (found in review: two changes checked
+        // apart could together depart the last two security admins).
+        self.change_people(|before| {
+            let stored: std::collections::HashMap<&PersonId, &Person> = before.iter().map(|p| (&p.id, p)).collect();
+            let known: std::collections::HashSet<&PersonId> =
+                stored.keys().copied().chain(people.iter().map(|p| &p.id)).collect();
+            keeps_a_security_admin(actor, before, people)?;
+            for p in people {
+                if let Some(m) = &p.manager {
+                    if !known.contains(m) {
+                        return Err(GatewayError::Invalid(format!(
+                            "person {}: unknown manager {m}; nothing was written",
+                            p.id
+                        )));
+                    }
                 }
             }
-        }
-        // Recorded first, as a status change is: an import may mark people departed.
-        self.record(
-            &AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx)
-                .with_count(people.len() as u64),
-        )?;
-        // Each status it changes is recorded as that person's change too, as
-        // `set_person_status` records one, which is what risk analytics hears of
-        // (found in review: notice and departures given by an import reached no risk
-        // engine). A new person who is active changes nothing.
-        for p in people {
-            let changed = match stored.get(&p.id) {
-                Some(before) => before.status != p.status || before.last_day != p.last_day,
-                None => p.status != model::EmploymentStatus::Active,
-            };
-            if changed {
-                self.record(&status_record(self.clock.now_ms(), actor, ctx, p))?;
+            // Recorded first, as a status change is: an import may mark people departed.
+            self.record(
+                &AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx)
+                    .with_count(people.len() as u64),
+            )?;
+            // Each status it changes is recorded as that person's change too, as
+            // `set_person_status` records one, which is what risk analytics hears of
+            // (found in review: notice and departures given by an import reached no risk
+            // engine). A new person who is active changes nothing.
+            for p in people {
+                let changed = match stored.get(&p.id) {
+                    Some(before) => before.status != p.status || before.last_day != p.last_day,
+                    None => p.status != model::EmploymentStatus::Active,
+                };
+                if changed {
+                    self.record(&status_record(self.clock.now_ms(), actor, ctx, p))?;
+                }
             }
-        }
-        self.store.upsert_teams(teams)?;
-        self.store.upsert_people(people)?;
-        Ok(())
+            Ok(PeopleWrite {
+                people: people.to_vec(),
+                teams: teams.to_vec(),
+            })
+        })
     }
 
-    /// Refuses a change by anyone but the operator that would leave no security
-    /// admin who stays (not departed, and not departing on a set last day), as a policy replacement refuses to lock them out:
-    /// whoever may change statuses must not be able to blind the security team
-    /// (found in review). The operator, who holds the key file, may.
-    fn keeps_a_security_admin(&self, actor: &Actor, changed: &[Person]) -> Result<(), GatewayError> {
-        if matches!(actor, Actor::Operator { .. }) {
-            return Ok(());
+    /// Runs `change` on everyone as stored and writes what it returns, with every
+    /// other change of people, by this process or any other on the store, held off
+    /// from the read to the write ([`store::Store::update_people`]); an error of
+    /// `change` writes nothing and is returned.
+    fn change_people(
+        &self,
+        mut change: impl FnMut(&[Person]) -> Result<PeopleWrite, GatewayError>,
+    ) -> Result<(), GatewayError> {
+        let mut failed = None;
+        let written = self.store.update_people(&mut |before| {
+            change(before).map_err(|e| {
+                failed = Some(e);
+                store::StoreError::Cancelled
+            })
+        });
+        match (written, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(()), None) => Ok(()),
+            (Err(e), None) => Err(e.into()),
         }
-        // A security admin stays who will not have left however far the calendar runs:
-        // a departing person is departed once their last day is over, so a notice
-        // with a last day is a departure that waits for midnight (found in review:
-        // HR could give every security admin notice with today as the last day).
-        let stays = |p: &Person| {
-            p.role == model::Role::SecurityAdmin && p.status_on(i64::MAX) != model::EmploymentStatus::Departed
-        };
-        let before = self.store.list_people()?;
-        let had_one = before.iter().any(stays);
-        // Everyone as the change leaves them: a person named twice is written as named
-        // last (found in review: an import naming an admin first as staying, then as
-        // departed, passed).
-        let mut after: std::collections::HashMap<&PersonId, &Person> = before.iter().map(|p| (&p.id, p)).collect();
-        for p in changed {
-            after.insert(&p.id, p);
-        }
-        let keeps_one = after.values().any(|p| stays(p));
-        if had_one && !keeps_one {
-            return Err(GatewayError::Invalid(
-                "this would leave no security admin who stays (not departed, and no last day set); appoint \
-                 another security admin first (or the operator, with the key file, makes the change); nothing \
-                 was written"
-                    .into(),
-            ));
-        }
-        Ok(())
     }
 
     pub fn list_people(&self, actor: &Actor, ctx: &AccessContext) -> Result<Vec<Person>, GatewayError> {
@@ -160,6 +151,42 @@ impl Gateway {
     }
 }
 
+/// Refuses a change by anyone but the operator that would leave no security
+/// admin who stays (not departed, and not departing on a set last day), as a policy
+/// replacement refuses to lock them out: whoever may change statuses must not be
+/// able to blind the security team (found in review). The operator, who holds the key
+/// file, may. `before` is everyone as stored, read in the same transaction the change
+/// is written in, so that two changes cannot each leave one admin and together none.
+fn keeps_a_security_admin(actor: &Actor, before: &[Person], changed: &[Person]) -> Result<(), GatewayError> {
+    if matches!(actor, Actor::Operator { .. }) {
+        return Ok(());
+    }
+    // A security admin stays who will not have left however far the calendar runs:
+    // a departing person is departed once their last day is over, so a notice
+    // with a last day is a departure that waits for midnight (found in review:
+    // HR could give every security admin notice with today as the last day).
+    let stays =
+        |p: &Person| p.role == model::Role::SecurityAdmin && p.status_on(i64::MAX) != model::EmploymentStatus::Departed;
+    let had_one = before.iter().any(stays);
+    // Everyone as the change leaves them: a person named twice is written as named
+    // last (found in review: an import naming an admin first as staying, then as
+    // departed, passed).
+    let mut after: std::collections::HashMap<&PersonId, &Person> = before.iter().map(|p| (&p.id, p)).collect();
+    for p in changed {
+        after.insert(&p.id, p);
+    }
+    let keeps_one = after.values().any(|p| stays(p));
+    if had_one && !keeps_one {
+        return Err(GatewayError::Invalid(
+            "this would leave no security admin who stays (not departed, and no last day set); appoint \
+             another security admin first (or the operator, with the key file, makes the change); nothing \
+             was written"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The record of `person`'s status (and last day) as changed by `actor`.
 fn status_record(time: model::UnixMillis, actor: &Actor, ctx: &AccessContext, person: &Person) -> AuditRecord {
     let mut record = AuditRecord::admin(time, actor, Action::PersonUpdateStatus, ctx).with_count(1);
@@ -223,30 +250,44 @@ impl Gateway {
         last_day: Option<String>,
     ) -> Result<Person, GatewayError> {
         self.authorize_admin(actor, Action::PersonUpdateStatus, ctx)?;
-        let mut person = self.store.get_person(id)?.ok_or_else(|| GatewayError::NotFound {
-            kind: "person",
-            id: id.to_string(),
+        let mut changed = None;
+        // Read, checked, recorded and written with every other change of people held
+        // off: two departures checked apart could together leave no security admin,
+        // and a change made on a stale reading would undo another (found in review).
+        self.change_people(|before| {
+            let mut person = before
+                .iter()
+                .find(|p| &p.id == id)
+                .cloned()
+                .ok_or_else(|| GatewayError::NotFound {
+                    kind: "person",
+                    id: id.to_string(),
+                })?;
+            // Back to active (notice withdrawn, or rehired), the old notice and last day
+            // go: a later notice without a last day must not inherit one long past, which
+            // the calendar would enforce at once (found in review).
+            if status == model::EmploymentStatus::Active && person.status != model::EmploymentStatus::Active {
+                person.notice_date = None;
+                person.last_day = None;
+            }
+            person.status = status;
+            if notice_date.is_some() {
+                person.notice_date.clone_from(&notice_date);
+            }
+            if last_day.is_some() {
+                person.last_day.clone_from(&last_day);
+            }
+            check_dates(&person)?;
+            keeps_a_security_admin(actor, before, std::slice::from_ref(&person))?;
+            // Recorded first: a status change nobody can see in the ledger must not happen.
+            self.record(&status_record(self.clock.now_ms(), actor, ctx, &person))?;
+            changed = Some(person.clone());
+            Ok(PeopleWrite {
+                people: vec![person],
+                teams: Vec::new(),
+            })
         })?;
-        // Back to active (notice withdrawn, or rehired), the old notice and last day
-        // go: a later notice without a last day must not inherit one long past, which
-        // the calendar would enforce at once (found in review).
-        if status == model::EmploymentStatus::Active && person.status != model::EmploymentStatus::Active {
-            person.notice_date = None;
-            person.last_day = None;
-        }
-        person.status = status;
-        if notice_date.is_some() {
-            person.notice_date = notice_date;
-        }
-        if last_day.is_some() {
-            person.last_day = last_day;
-        }
-        check_dates(&person)?;
-        self.keeps_a_security_admin(actor, std::slice::from_ref(&person))?;
-        // Recorded first: a status change nobody can see in the ledger must not happen.
-        self.record(&status_record(self.clock.now_ms(), actor, ctx, &person))?;
-        self.store.upsert_people(std::slice::from_ref(&person))?;
-        Ok(person)
+        changed.ok_or_else(|| GatewayError::Internal("the status change wrote nobody".into()))
     }
 
     /// Authorizes ending every session and API token `id` holds and records

@@ -847,3 +847,161 @@ fn with_hr_and_one_security_admin(gw: &Gateway) -> (AccessContext, Actor) {
     .unwrap();
     (ctx, Actor::Person(PersonId("hr".into())))
 }
+
+/// Holds each status change's record until a second one arrives or `patience`
+/// passes, as two group commits in flight together would: two changes that both
+/// passed the security-admin guard meet here before either is written.
+struct Rendezvous {
+    /// Off while the people are set up.
+    armed: std::sync::atomic::AtomicBool,
+    arrived: Mutex<u32>,
+    met: std::sync::Condvar,
+    patience: std::time::Duration,
+}
+
+impl Rendezvous {
+    fn new(patience: std::time::Duration) -> Rendezvous {
+        Rendezvous {
+            armed: std::sync::atomic::AtomicBool::new(false),
+            arrived: Mutex::new(0),
+            met: std::sync::Condvar::new(),
+            patience,
+        }
+    }
+}
+
+impl Recorder for Rendezvous {
+    fn submit(&self, record: &AuditRecord) -> Result<Ticket, RecordError> {
+        if self.armed.load(std::sync::atomic::Ordering::SeqCst) && record.action == "person.update_status" {
+            let mut arrived = self.arrived.lock().unwrap();
+            *arrived += 1;
+            self.met.notify_all();
+            let _ = self.met.wait_timeout_while(arrived, self.patience, |n| *n < 2).unwrap();
+        }
+        Ok(Ticket::durable())
+    }
+}
+
+/// Two gateways (one per `store`, which may be one shared store or two handles on
+/// one database, as two processes have) with HR `hr` and the security admins
+/// `sec` and `sec2`, recording through one [`Rendezvous`].
+fn two_security_admins(stores: [Arc<dyn Store>; 2]) -> ([Gateway; 2], AccessContext, Actor) {
+    let keys = Keyring::generate("test").unwrap();
+    Gateway::initialize(stores[0].as_ref(), &keys, 0).unwrap();
+    let recorder = Arc::new(Rendezvous::new(std::time::Duration::from_secs(1)));
+    let [a, b] = stores.map(|store| {
+        let keys = Keyring::from_text(&keys.to_text(), "test").unwrap();
+        Gateway::open(
+            store,
+            keys,
+            Arc::new(ManualClock::new(1_790_000_000_000)),
+            recorder.clone(),
+        )
+        .unwrap()
+    });
+    let (ctx, hr) = with_hr_and_one_security_admin(&a);
+    let op = Actor::Operator { name: "test".into() };
+    a.import_people(&op, &ctx, &[person("sec2", Role::SecurityAdmin)], &[])
+        .unwrap();
+    recorder.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    ([a, b], ctx, hr)
+}
+
+/// Departs `sec` through one gateway and `sec2` through the other at once; checks
+/// that exactly one was refused and a security admin stays.
+fn race_the_last_two_admins_out(gateways: &[Gateway; 2], ctx: &AccessContext, hr: &Actor) {
+    let start = std::sync::Barrier::new(2);
+    let outcomes: Vec<Result<Person, GatewayError>> = std::thread::scope(|s| {
+        let racers: Vec<_> = gateways
+            .iter()
+            .zip(["sec", "sec2"])
+            .map(|(gw, who)| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    gw.set_person_status(
+                        hr,
+                        ctx,
+                        &PersonId(who.into()),
+                        EmploymentStatus::Departing,
+                        None,
+                        Some("2026-01-31".into()),
+                    )
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let refused: Vec<&GatewayError> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!(refused.len(), 1, "exactly one refused: {outcomes:?}");
+    assert!(refused[0].to_string().contains("no security admin"), "{}", refused[0]);
+    let op = Actor::Operator { name: "test".into() };
+    let staying: Vec<String> = gateways[0]
+        .list_people(&op, ctx)
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.role == Role::SecurityAdmin && p.last_day.is_none())
+        .map(|p| p.id.0)
+        .collect();
+    assert_eq!(staying.len(), 1, "one security admin stays: {staying:?}");
+}
+
+#[test]
+fn two_concurrent_departures_cannot_leave_no_security_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::create(dir.path()).unwrap());
+    let (gateways, ctx, hr) = two_security_admins([Arc::clone(&store), store]);
+    race_the_last_two_admins_out(&gateways, &ctx, &hr);
+}
+
+#[test]
+fn two_processes_on_one_data_directory_cannot_leave_no_security_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let first: Arc<dyn Store> = Arc::new(SqliteStore::create(dir.path()).unwrap());
+    let second: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let (gateways, ctx, hr) = two_security_admins([first, second]);
+    race_the_last_two_admins_out(&gateways, &ctx, &hr);
+}
+
+#[test]
+fn two_concurrent_changes_of_one_person_both_stay_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let first: Arc<dyn Store> = Arc::new(SqliteStore::create(dir.path()).unwrap());
+    let second: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let ([a, b], ctx, hr) = two_security_admins([first, second]);
+    let sec = PersonId("sec".into());
+    let start = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        let notice = s.spawn(|| {
+            start.wait();
+            a.set_person_status(
+                &hr,
+                &ctx,
+                &sec,
+                EmploymentStatus::Departing,
+                Some("2026-01-05".into()),
+                None,
+            )
+        });
+        let last_day = s.spawn(|| {
+            start.wait();
+            b.set_person_status(
+                &hr,
+                &ctx,
+                &sec,
+                EmploymentStatus::Departing,
+                None,
+                Some("2026-01-31".into()),
+            )
+        });
+        notice.join().unwrap().unwrap();
+        last_day.join().unwrap().unwrap();
+    });
+    let op = Actor::Operator { name: "test".into() };
+    let sec = a.person(&op, &ctx, &sec).unwrap();
+    assert_eq!(
+        (sec.notice_date.as_deref(), sec.last_day.as_deref()),
+        (Some("2026-01-05"), Some("2026-01-31")),
+        "the later change was made on the earlier one, not on what both read"
+    );
+}

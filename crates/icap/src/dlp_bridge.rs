@@ -96,12 +96,9 @@ impl DlpInspector {
 
 impl Inspector for DlpInspector {
     fn inspect(&self, upload: &Upload) -> InspectionOutcome {
-        let Ok(sender) = (self.identify)(upload) else {
-            return InspectionOutcome::Block {
-                reason: "this upload was stopped because custodia could not tell who is sending it; \
-                         try again later or contact your security team"
-                    .into(),
-            };
+        let sender = match (self.identify)(upload) {
+            Ok(sender) => sender,
+            Err(error) => return self.stop_unidentified(upload, &error),
         };
         let context = dlp::ScanContext {
             channel: dlp::Channel::Upload,
@@ -161,6 +158,52 @@ impl Inspector for DlpInspector {
         }
     }
 }
+
+impl DlpInspector {
+    /// Stops an upload whose sender could not be looked up (the directory of people
+    /// could not be read), and records the stop as a deny before answering, as every
+    /// decision is (found in review: it was neither recorded nor logged). Nothing was
+    /// inspected, so the record holds no counts; a record that fails still stops it.
+    fn stop_unidentified(&self, upload: &Upload, error: &str) -> InspectionOutcome {
+        let sender = Sender {
+            person: None,
+            employment: dlp::Employment::Contractor,
+            note: Some(DIRECTORY_UNREADABLE),
+        };
+        let result = dlp::ScanResult {
+            verdict: dlp::Verdict::Block,
+            rules: Vec::new(),
+            customer_records: 0,
+            customers: Vec::new(),
+            findings: Vec::new(),
+            fingerprint_hits: Vec::new(),
+            uninspectable: None,
+        };
+        let recorded = (self.record)(upload, &sender, &result, dlp::Enforcement::Stopped);
+        tracing::warn!(
+            client = ?upload.client_ip,
+            %error,
+            recorded = recorded.is_ok(),
+            "upload stopped: the directory of people could not be read to tell who sends it"
+        );
+        if let Err(not_recorded) = recorded {
+            tracing::error!(
+                client = ?upload.client_ip,
+                error = %not_recorded,
+                "the stop of an upload whose sender could not be looked up is not in the ledger"
+            );
+        }
+        InspectionOutcome::Block {
+            reason: "this upload was stopped because custodia could not tell who is sending it; \
+                     try again later or contact your security team"
+                .into(),
+        }
+    }
+}
+
+/// The ledger's word for an upload stopped because the directory of people could
+/// not be read to find its sender ([`Sender::note`]).
+const DIRECTORY_UNREADABLE: &str = "sender:directory-unreadable";
 
 /// What the user is told: counts and kinds, never the matched values.
 fn block_reason(result: &dlp::ScanResult) -> String {
@@ -445,8 +488,8 @@ mod tests {
                 (Some("p-lan".to_string()), dlp::Verdict::Block)
             ]
         );
-        // A sender who cannot be looked up is stopped, unrecorded by the scanner, and
-        // the reason does not tell the user what failed inside.
+        // A sender who cannot be looked up is stopped, and the reason does not tell the
+        // user what failed inside.
         match inspector.inspect(&from(named("broken"))) {
             InspectionOutcome::Block { reason } => {
                 assert!(reason.contains("who is sending"), "{reason}");
@@ -454,7 +497,90 @@ mod tests {
             }
             InspectionOutcome::Allow => panic!("an upload from an unknown directory state went up"),
         }
-        assert_eq!(recorded.lock().unwrap().len(), 2);
+        assert_eq!(recorded.lock().unwrap().len(), 3, "the stop is recorded too");
+    }
+
+    /// Keeps the level and fields of every event logged while it is the default.
+    struct Logged(Arc<std::sync::Mutex<Vec<(tracing::Level, String)>>>);
+
+    impl tracing::Subscriber for Logged {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Fields(String);
+            impl tracing::field::Visit for Fields {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                    self.0.push_str(&format!("{}={value:?} ", field.name()));
+                }
+            }
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push((*event.metadata().level(), fields.0));
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn an_upload_whose_sender_cannot_be_looked_up_is_stopped_recorded_and_logged() {
+        let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let ledger_works = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (sink, works) = (Arc::clone(&recorded), Arc::clone(&ledger_works));
+        let inspector = DlpInspector::new(engine(), move |_, sender, result, enforcement| {
+            if !works.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err("disk I/O error".into());
+            }
+            sink.lock()
+                .unwrap()
+                .push((sender.clone(), result.verdict, result.customer_records, enforcement));
+            Ok(())
+        })
+        .identifying(|_| Err("database error: no such table: people".into()));
+        let mut request = upload("an.tran@khach.vn, +84 90 555 0101");
+        request.user = crate::ProxyUser::Named("lan.tran".into());
+        let logged = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let outcome = tracing::subscriber::with_default(Logged(Arc::clone(&logged)), || inspector.inspect(&request));
+        assert!(
+            matches!(&outcome, InspectionOutcome::Block { reason } if reason.contains("who is sending")),
+            "{outcome:?}"
+        );
+        // A deny, naming why and nothing of the upload or the name.
+        assert_eq!(
+            *recorded.lock().unwrap(),
+            vec![(
+                Sender {
+                    person: None,
+                    employment: dlp::Employment::Contractor,
+                    note: Some("sender:directory-unreadable"),
+                },
+                dlp::Verdict::Block,
+                0,
+                dlp::Enforcement::Stopped
+            )]
+        );
+        {
+            let logged = logged.lock().unwrap();
+            assert_eq!(logged.len(), 1, "{logged:?}");
+            assert_eq!(logged[0].0, tracing::Level::WARN);
+            assert!(logged[0].1.contains("no such table: people"), "{logged:?}");
+            assert!(
+                !logged[0].1.contains("lan.tran") && !logged[0].1.contains("khach"),
+                "{logged:?}"
+            );
+        }
+        // A ledger that cannot take the record leaves the upload stopped, and says so.
+        ledger_works.store(false, std::sync::atomic::Ordering::SeqCst);
+        logged.lock().unwrap().clear();
+        let outcome = tracing::subscriber::with_default(Logged(Arc::clone(&logged)), || inspector.inspect(&request));
+        assert!(matches!(outcome, InspectionOutcome::Block { .. }), "{outcome:?}");
+        let levels: Vec<tracing::Level> = logged.lock().unwrap().iter().map(|(level, _)| *level).collect();
+        assert_eq!(levels, [tracing::Level::WARN, tracing::Level::ERROR]);
     }
 
     #[test]

@@ -267,6 +267,110 @@ pub fn people_and_teams(store: &dyn Store) {
     assert_eq!(store.list_teams().unwrap(), vec![team]);
 }
 
+/// [`Store::update_people`] hands its change everyone in id order and writes what
+/// the change returns, people and teams, departed people losing their credentials;
+/// a change that fails writes nothing and its error comes back.
+pub fn update_people_writes_what_its_change_returns<S: Store + AuthStore>(store: &S) {
+    let (rep, hr) = (sample_person("p-2", Role::SalesRep), sample_person("p-1", Role::Hr));
+    store.upsert_people(&[rep.clone(), hr.clone()]).unwrap();
+    let session = sample_session("s-1", "p-2", 10);
+    store.insert_session(&session).unwrap();
+    let mut departed = rep.clone();
+    departed.status = EmploymentStatus::Departed;
+    departed.last_day = Some("2026-01-31".into());
+    let team = Team {
+        id: TeamId("t-9".into()),
+        name: "South".into(),
+        department: "Sales".into(),
+        territory: None,
+        lead: Some(hr.id.clone()),
+    };
+    let mut seen = Vec::new();
+    store
+        .update_people(&mut |before| {
+            seen = before.to_vec();
+            Ok(crate::PeopleWrite {
+                people: vec![departed.clone(), sample_person("p-3", Role::Finance)],
+                teams: vec![team.clone()],
+            })
+        })
+        .unwrap();
+    assert_eq!(seen, [hr.clone(), rep], "everyone, in id order");
+    assert_eq!(store.get_person(&departed.id).unwrap(), Some(departed.clone()));
+    assert!(store.get_person(&PersonId("p-3".into())).unwrap().is_some());
+    assert_eq!(store.list_teams().unwrap(), vec![team]);
+    assert_eq!(revoked(store, &[&session], &[]), [true], "departed: credentials end");
+
+    let refused = store.update_people(&mut |_| Err(StoreError::Cancelled)).unwrap_err();
+    assert!(matches!(refused, StoreError::Cancelled), "{refused}");
+    assert_eq!(
+        store.get_person(&hr.id).unwrap(),
+        Some(hr),
+        "a failed change writes nothing"
+    );
+}
+
+/// While one [`Store::update_people`] is between its read and its commit, another
+/// (through `other`: the same store, or a second handle on the same database as a
+/// second process has) waits, and then reads what the first wrote: a check made on
+/// the read still holds at the write, and no change is lost.
+pub fn people_updates_exclude_each_other(store: &dyn Store, other: &dyn Store) {
+    use std::sync::mpsc;
+    store.upsert_people(&[sample_person("p-1", Role::SalesRep)]).unwrap();
+    let (first_in, first_entered) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let (second_in, second_entered) = mpsc::channel();
+    std::thread::scope(|s| {
+        // Owned here, so that a failed assertion drops it and the first update ends
+        // instead of waiting for its release for ever.
+        let release = release;
+        let first = s.spawn(move || {
+            store.update_people(&mut |before| {
+                first_in.send(()).unwrap();
+                released.recv().unwrap();
+                let mut p = before[0].clone();
+                p.name = "renamed by the first".into();
+                Ok(crate::PeopleWrite {
+                    people: vec![p],
+                    teams: vec![],
+                })
+            })
+        });
+        first_entered.recv().unwrap();
+        let second = s.spawn(move || {
+            other.update_people(&mut |before| {
+                second_in.send(before[0].name.clone()).unwrap();
+                let mut p = before[0].clone();
+                p.department = "moved by the second".into();
+                Ok(crate::PeopleWrite {
+                    people: vec![p],
+                    teams: vec![],
+                })
+            })
+        });
+        assert!(
+            second_entered
+                .recv_timeout(std::time::Duration::from_millis(300))
+                .is_err(),
+            "a second update read people while the first was between its read and its commit"
+        );
+        release.send(()).unwrap();
+        assert_eq!(
+            second_entered.recv().unwrap(),
+            "renamed by the first",
+            "the second reads what the first wrote"
+        );
+        first.join().unwrap().unwrap();
+        second.join().unwrap().unwrap();
+    });
+    let p = store.get_person(&PersonId("p-1".into())).unwrap().unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.department.as_str()),
+        ("renamed by the first", "moved by the second"),
+        "neither change is lost"
+    );
+}
+
 pub fn people_by_email_user(store: &dyn Store) {
     let mut lan = sample_person("p-lan", Role::SalesRep);
     lan.work_email = "Lan.Tran@corp.example".into();
@@ -988,13 +1092,19 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             customers_round_trip, duplicate_customer_writes_nothing, batched_insert_is_one_transaction, blind_index_lookup, metas_filter_and_paginate,
-            update_and_erase, people_and_teams, people_by_email_user, customer_numbers_are_never_handed_out_twice, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
+            update_and_erase, people_and_teams, update_people_writes_what_its_change_returns, people_by_email_user, customer_numbers_are_never_handed_out_twice, documents, key_rewrap_pages, settings_and_policy, blobs, ledger_contract,
             credentials, sessions_lifecycle, revocation_epoch_and_login_failures, login_attempts_count_once_per_reading,
             revoking_credentials_keeps_only_the_named_session, writing_a_person_departed_revokes_their_credentials,
             session_mfa_time,
             totp_enrollment_steps_and_recovery_codes, api_tokens, credentials_with_their_holder,
             address_failures_restart_after_a_quiet_period,
             bootstrap_code_is_spent_once, standalone_wrapped_keys, pending_exports);
+
+        #[test]
+        fn people_updates_exclude_each_other() {
+            let (_guard, store) = $make;
+            $crate::conformance::people_updates_exclude_each_other(&store, &store);
+        }
     };
     (@each $make:expr; $($check:ident),*) => {
         $(

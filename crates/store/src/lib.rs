@@ -87,6 +87,13 @@ pub struct CustomerFilter {
     pub limit: Option<usize>,
 }
 
+/// What a change given to [`Store::update_people`] writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeopleWrite {
+    pub people: Vec<Person>,
+    pub teams: Vec<Team>,
+}
+
 /// The storage contract every backend implements. All multi-row writes are
 /// single transactions: they happen entirely or not at all. A store also
 /// holds the audit ledger ([`ledger::LedgerStore`]) in the same database.
@@ -107,6 +114,18 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     /// the status alone only blocks credentials while it holds, and a later
     /// correction or a stale import must not bring them back.
     fn upsert_people(&self, people: &[Person]) -> Result<()>;
+    /// Changes people as a check of everyone allows: reads every person (in id
+    /// order), hands them to `change`, and writes the people and teams it returns
+    /// (inserted or replaced, departed people losing their credentials, as
+    /// [`Self::upsert_people`] and [`Self::upsert_teams`] write them), all in one
+    /// transaction that holds off every other write of people, from this process or
+    /// any other on the same database, from the read to the commit. So a check made
+    /// in `change` (that a security admin stays) still holds when its write lands,
+    /// and a change made on what it read loses no concurrent one. An `Err` from
+    /// `change` writes nothing and is returned (a caller with an error of its own
+    /// keeps it and returns [`StoreError::Cancelled`]). `change` runs while writes
+    /// of people wait, so it must not write people itself.
+    fn update_people(&self, change: &mut dyn FnMut(&[Person]) -> Result<PeopleWrite>) -> Result<()>;
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>>;
     fn list_people(&self) -> Result<Vec<Person>>;
     /// People whose work email's user part (before the last `@`) is `user`, ASCII

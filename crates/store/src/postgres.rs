@@ -829,39 +829,18 @@ impl Store for PostgresStore {
     }
 
     fn upsert_people(&self, people: &[Person]) -> Result<()> {
+        self.write(|c| write_people(c, people))
+    }
+
+    fn update_people(&self, change: &mut dyn FnMut(&[Person]) -> Result<crate::PeopleWrite>) -> Result<()> {
         self.write(|c| {
-            let stmt = c.prepare(&format!(
-                "INSERT INTO people ({PERSON_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, work_email = EXCLUDED.work_email,
-                   department = EXCLUDED.department, role = EXCLUDED.role, team = EXCLUDED.team,
-                   manager = EXCLUDED.manager, clearance = EXCLUDED.clearance, compartments = EXCLUDED.compartments,
-                   status = EXCLUDED.status, notice_date = EXCLUDED.notice_date, last_day = EXCLUDED.last_day,
-                   agreements = EXCLUDED.agreements"
-            ))?;
-            for p in people {
-                c.execute(
-                    &stmt,
-                    &[
-                        &p.id.0,
-                        &p.name,
-                        &p.work_email,
-                        &p.department,
-                        &p.role.as_str(),
-                        &p.team.as_ref().map(|t| &t.0),
-                        &p.manager.as_ref().map(|m| &m.0),
-                        &i64::from(p.clearance.level()),
-                        &compartments_to_text(&p.compartments),
-                        &p.status.as_str(),
-                        &p.notice_date,
-                        &p.last_day,
-                        &serde_json::to_string(&p.agreements).unwrap_or_else(|_| "[]".into()),
-                    ],
-                )?;
-                if p.status == model::EmploymentStatus::Departed {
-                    revoke_credentials(c, &p.id, None)?;
-                }
-            }
-            Ok(())
+            // Held to the commit: every other write of people (a row-exclusive lock)
+            // waits, on any connection of any server, while reads go on.
+            c.batch_execute("LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE")?;
+            let before = read_people(c)?;
+            let write = change(&before)?;
+            write_teams(c, &write.teams)?;
+            write_people(c, &write.people)
         })
     }
 
@@ -874,12 +853,7 @@ impl Store for PostgresStore {
     }
 
     fn list_people(&self) -> Result<Vec<Person>> {
-        self.read(|c| {
-            c.query(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"), &[])?
-                .iter()
-                .map(person_from_row)
-                .collect()
-        })
+        self.read(read_people)
     }
 
     fn people_by_email_user(&self, user: &str) -> Result<Vec<Person>> {
@@ -899,26 +873,7 @@ impl Store for PostgresStore {
     }
 
     fn upsert_teams(&self, teams: &[Team]) -> Result<()> {
-        self.write(|c| {
-            let stmt = c.prepare(
-                "INSERT INTO teams (id, name, department, territory, lead) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, department = EXCLUDED.department,
-                   territory = EXCLUDED.territory, lead = EXCLUDED.lead",
-            )?;
-            for t in teams {
-                c.execute(
-                    &stmt,
-                    &[
-                        &t.id.0,
-                        &t.name,
-                        &t.department,
-                        &t.territory,
-                        &t.lead.as_ref().map(|l| &l.0),
-                    ],
-                )?;
-            }
-            Ok(())
-        })
+        self.write(|c| write_teams(c, teams))
     }
 
     fn list_teams(&self) -> Result<Vec<Team>> {
@@ -1366,6 +1321,70 @@ fn session_from_row(r: &Row) -> PgResult<SessionRecord> {
         revoked: r.try_get(7)?,
         mfa_ms: r.try_get(8)?,
     })
+}
+
+fn read_people(c: &mut Db) -> PgResult<Vec<Person>> {
+    c.query(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"), &[])?
+        .iter()
+        .map(person_from_row)
+        .collect()
+}
+
+/// Inserts or replaces `people`; a person written as departed loses their credentials.
+fn write_people(c: &mut Db, people: &[Person]) -> PgResult<()> {
+    let stmt = c.prepare(&format!(
+        "INSERT INTO people ({PERSON_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, work_email = EXCLUDED.work_email,
+           department = EXCLUDED.department, role = EXCLUDED.role, team = EXCLUDED.team,
+           manager = EXCLUDED.manager, clearance = EXCLUDED.clearance, compartments = EXCLUDED.compartments,
+           status = EXCLUDED.status, notice_date = EXCLUDED.notice_date, last_day = EXCLUDED.last_day,
+           agreements = EXCLUDED.agreements"
+    ))?;
+    for p in people {
+        c.execute(
+            &stmt,
+            &[
+                &p.id.0,
+                &p.name,
+                &p.work_email,
+                &p.department,
+                &p.role.as_str(),
+                &p.team.as_ref().map(|t| &t.0),
+                &p.manager.as_ref().map(|m| &m.0),
+                &i64::from(p.clearance.level()),
+                &compartments_to_text(&p.compartments),
+                &p.status.as_str(),
+                &p.notice_date,
+                &p.last_day,
+                &serde_json::to_string(&p.agreements).unwrap_or_else(|_| "[]".into()),
+            ],
+        )?;
+        if p.status == model::EmploymentStatus::Departed {
+            revoke_credentials(c, &p.id, None)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_teams(c: &mut Db, teams: &[Team]) -> PgResult<()> {
+    let stmt = c.prepare(
+        "INSERT INTO teams (id, name, department, territory, lead) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, department = EXCLUDED.department,
+           territory = EXCLUDED.territory, lead = EXCLUDED.lead",
+    )?;
+    for t in teams {
+        c.execute(
+            &stmt,
+            &[
+                &t.id.0,
+                &t.name,
+                &t.department,
+                &t.territory,
+                &t.lead.as_ref().map(|l| &l.0),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// [`AuthStore::revoke_credentials`] inside a transaction of the caller's.

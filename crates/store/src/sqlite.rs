@@ -405,6 +405,56 @@ impl SqliteStore {
     }
 }
 
+fn read_people(c: &Connection) -> rusqlite::Result<Vec<Person>> {
+    let mut stmt = c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"))?;
+    let rows = stmt.query_map([], person_from_row)?;
+    rows.collect()
+}
+
+/// Inserts or replaces `people`; a person written as departed loses their credentials.
+fn write_people(tx: &rusqlite::Transaction<'_>, people: &[Person]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO people ({PERSON_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?;
+    for p in people {
+        stmt.execute(params![
+            p.id.0,
+            p.name,
+            p.work_email,
+            p.department,
+            p.role.as_str(),
+            p.team.as_ref().map(|t| &t.0),
+            p.manager.as_ref().map(|m| &m.0),
+            p.clearance.level(),
+            compartments_to_text(&p.compartments),
+            p.status.as_str(),
+            p.notice_date,
+            p.last_day,
+            serde_json::to_string(&p.agreements).unwrap_or_else(|_| "[]".into()),
+        ])?;
+        if p.status == model::EmploymentStatus::Departed {
+            revoke_credentials(tx, &p.id, None)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_teams(tx: &rusqlite::Transaction<'_>, teams: &[Team]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO teams (id, name, department, territory, lead) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for t in teams {
+        stmt.execute(params![
+            t.id.0,
+            t.name,
+            t.department,
+            t.territory,
+            t.lead.as_ref().map(|l| &l.0)
+        ])?;
+    }
+    Ok(())
+}
+
 /// [`crate::AuthStore::revoke_credentials`] inside a transaction of the caller's.
 fn revoke_credentials(tx: &rusqlite::Transaction<'_>, person: &PersonId, keep: Option<&str>) -> rusqlite::Result<()> {
     tx.prepare_cached("UPDATE sessions SET revoked = 1 WHERE person = ?1 AND revoked = 0 AND id IS NOT ?2")?
@@ -811,32 +861,27 @@ impl Store for SqliteStore {
     }
 
     fn upsert_people(&self, people: &[Person]) -> Result<()> {
-        self.insert_tx(|tx| {
-            let mut stmt = tx.prepare_cached(&format!(
-                "INSERT OR REPLACE INTO people ({PERSON_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-            ))?;
-            for p in people {
-                stmt.execute(params![
-                    p.id.0,
-                    p.name,
-                    p.work_email,
-                    p.department,
-                    p.role.as_str(),
-                    p.team.as_ref().map(|t| &t.0),
-                    p.manager.as_ref().map(|m| &m.0),
-                    p.clearance.level(),
-                    compartments_to_text(&p.compartments),
-                    p.status.as_str(),
-                    p.notice_date,
-                    p.last_day,
-                    serde_json::to_string(&p.agreements).unwrap_or_else(|_| "[]".into()),
-                ])?;
-                if p.status == model::EmploymentStatus::Departed {
-                    revoke_credentials(tx, &p.id, None)?;
-                }
-            }
-            Ok(())
-        })
+        self.insert_tx(|tx| write_people(tx, people))
+    }
+
+    fn update_people(&self, change: &mut dyn FnMut(&[Person]) -> Result<crate::PeopleWrite>) -> Result<()> {
+        let mut conn = self
+            .vault
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        let db = db_err(&self.vault.path);
+        // Immediate: the database's write lock is taken before the read, so no other
+        // connection, of this process or another, writes people between the read and
+        // the commit (the writer mutex only keeps this process's own writes out).
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&db)?;
+        let before = read_people(&tx).map_err(&db)?;
+        let write = change(&before)?;
+        write_teams(&tx, &write.teams).map_err(&db)?;
+        write_people(&tx, &write.people).map_err(&db)?;
+        tx.commit().map_err(&db)
     }
 
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>> {
@@ -848,11 +893,7 @@ impl Store for SqliteStore {
     }
 
     fn list_people(&self) -> Result<Vec<Person>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!("SELECT {PERSON_COLS} FROM people ORDER BY id"))?;
-            let rows = stmt.query_map([], person_from_row)?;
-            rows.collect()
-        })
+        self.read(read_people)
     }
 
     fn people_by_email_user(&self, user: &str) -> Result<Vec<Person>> {
@@ -870,21 +911,7 @@ impl Store for SqliteStore {
     }
 
     fn upsert_teams(&self, teams: &[Team]) -> Result<()> {
-        self.insert_tx(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO teams (id, name, department, territory, lead) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for t in teams {
-                stmt.execute(params![
-                    t.id.0,
-                    t.name,
-                    t.department,
-                    t.territory,
-                    t.lead.as_ref().map(|l| &l.0)
-                ])?;
-            }
-            Ok(())
-        })
+        self.insert_tx(|tx| write_teams(tx, teams))
     }
 
     fn list_teams(&self) -> Result<Vec<Team>> {

@@ -19,6 +19,13 @@ mod conformance {
 }
 
 #[test]
+fn people_updates_exclude_each_other_across_servers() {
+    let (db, store) = fresh();
+    let other = PostgresStore::connect(db.url()).unwrap();
+    store::conformance::people_updates_exclude_each_other(&store, &other);
+}
+
+#[test]
 fn reopening_keeps_data_and_does_not_migrate_twice() {
     let (db, store) = fresh();
     store.put_setting("k", "v").unwrap();

@@ -15,6 +15,15 @@ mod conformance {
 }
 
 #[test]
+fn people_updates_exclude_each_other_across_processes() {
+    // Two handles on one data directory are what the CLI and a server are: their
+    // writer mutexes are apart, so only the database's own lock can order them.
+    let (dir, store) = fresh();
+    let other = SqliteStore::open(dir.path()).unwrap();
+    store::conformance::people_updates_exclude_each_other(&store, &other);
+}
+
+#[test]
 fn newer_schema_is_refused_with_a_clear_message() {
     let (dir, store) = fresh();
     drop(store);

@@ -364,3 +364,37 @@ fn serve_icap_judges_and_records_an_upload_as_the_person_the_proxy_names() {
         assert_eq!(scan["decision"], "deny", "{scan}");
     }
 }
+
+#[test]
+fn serve_icap_records_an_upload_stopped_because_the_people_could_not_be_read() {
+    use base64::Engine as _;
+    let env = Env::with_people();
+    let (server, port) = serve_icap(&env, &["--icap-username-base64"]);
+    // The directory breaks under the running server: its people table is gone.
+    let vault = rusqlite::Connection::open(env.data.join(store::DB_FILE)).unwrap();
+    vault.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    vault.execute_batch("ALTER TABLE people RENAME TO people_away").unwrap();
+    let name = base64::engine::general_purpose::STANDARD.encode("hung");
+    let headers = format!("X-Client-Username: {name}\r\nX-Client-IP: 10.20.30.40\r\n");
+    let response = icap_exchange(port, &icap_reqmod_with(port, &headers, "lunch menu\n"));
+    assert!(response.contains("HTTP/1.1 403"), "stopped: {response}");
+    assert!(response.contains("who is sending"), "{response}");
+    assert!(
+        !response.contains("people"),
+        "nothing of what failed inside: {response}"
+    );
+    drop(server);
+    vault.execute_batch("ALTER TABLE people_away RENAME TO people").unwrap();
+
+    let (scans, audit) = upload_scans(&env);
+    assert_eq!(scans.len(), 1, "the stop is in the ledger: {audit}");
+    let stop = &scans[0];
+    assert_eq!(stop["decision"], "deny", "{stop}");
+    assert_eq!(stop["actor"], "operator:icap", "{stop}");
+    assert_eq!(stop["client"]["address"], "10.20.30.40", "{stop}");
+    assert!(
+        stop["policies"].to_string().contains("sender:directory-unreadable"),
+        "{stop}"
+    );
+    assert!(!audit.contains("hung") && !audit.contains("lunch"), "{audit}");
+}
