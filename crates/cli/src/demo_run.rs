@@ -249,7 +249,7 @@ fn play(
         perform_all(gw, &day.working_hours, &mut counts)?;
         clock.set(activity::local_ms(day.day, activity::EVENING_MINUTES));
         perform_all(gw, &day.after_hours, &mut counts)?;
-        inst.risk.catch_up()?;
+        server::log_unreadable(&inst.risk.catch_up()?);
         inst.risk.engine().add_events(&day.events);
     }
     Ok(counts)
@@ -309,7 +309,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     let counts = play(&inst, &clock, &plan, &actor)?;
     let uploads = upload_through_the_proxy(&inst, &clock, &company, &plan, thief_file)?;
     let activity_seconds = activity_started.elapsed().as_secs_f64();
-    inst.risk.catch_up()?;
+    server::log_unreadable(&inst.risk.catch_up()?);
     inst.risk.save_if_changed()?;
     let scored = inst.risk.engine().score(&ScoringConfig::default())?;
     let ranking = crate::risk_cmd::ranked(scored.users);

@@ -268,7 +268,8 @@ fn ranked_scores(ctx: &Context) -> anyhow::Result<Vec<UserScore>> {
 
 /// The saved state with the activity of the ledger entries recorded since it was saved
 /// (by `custodia scan --as`, imports and other commands, or a server that has not saved
-/// yet), saved again.
+/// yet). Read only: the state is saved by whoever feeds it (a server, `risk ingest`),
+/// so this never races them for the store.
 fn followed_state(ctx: &Context, store: &Arc<dyn Store>) -> anyhow::Result<Aggregator> {
     let saved = state_bytes(ctx, store.as_ref())?.is_some();
     let timezone = store
@@ -276,16 +277,18 @@ fn followed_state(ctx: &Context, store: &Arc<dyn Store>) -> anyhow::Result<Aggre
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let state = server::RiskState::open(Arc::clone(store), timezone).context("reading the saved risk state")?;
-    state
+    let read = state
         .catch_up()
         .context("reading the audit ledger into the risk state")?;
+    for (index, reason) in &read.unreadable {
+        eprintln!("warning: ledger entry {index} cannot be read ({reason}) and was passed over; `custodia audit verify` checks the ledger");
+    }
     if !saved && state.engine().event_count() == 0 {
         bail!(
             "no risk data in {}; run `custodia risk import-cert DIR` or `custodia risk ingest FILE` first",
             ctx.data_dir.display()
         );
     }
-    state.save_if_changed().context("saving the risk state in the store")?;
     let bytes = state.engine().state_bytes();
     Aggregator::from_state_bytes(&bytes).context("reading the risk state")
 }

@@ -351,3 +351,19 @@ fn bulk_cards_are_counted_by_value() {
     assert_eq!(cards(&many), Some((5, 5)), "{:?}", many.findings);
     assert_eq!(many.verdict, Verdict::Block, "{:?}", many.rules);
 }
+
+/// Review of a7168f6: a line with a URL-encoded value is read twice (as written, and
+/// decoded), and the decoded copy goes into the segments that detectors count, not
+/// into `Extraction::rereadings` (read for customers only). An access log whose URLs
+/// carry `%20` reports every email, card or IBAN on those lines twice.
+#[test]
+fn review_a_url_encoded_line_is_counted_once() {
+    let edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let log =
+        "10.0.0.7 - ana.silva@example.org [02/Nov/2026:10:00:01] \"GET /files/Q3%20Report.pdf HTTP/1.1\" 200 512\n";
+    let result = inspector.inspect(log.as_bytes(), &ctx(Channel::Upload, Employment::Active));
+    let count = |detector| result.findings.iter().find(|f| f.detector == detector).map(|f| f.count);
+    assert_eq!(count(DetectorKind::Email), Some(1), "{:?}", result.findings);
+}

@@ -262,3 +262,44 @@ fn leak_styles() {
         check(name, content, expected);
     }
 }
+
+/// Review of a7168f6: the decoded copies of URL-encoded lines are joined into one
+/// prose segment, so lines far apart in a log (two requests, from two clients, hours
+/// apart) become neighbours, and two fields of one customer that the proximity rule
+/// keeps apart in the text as written count as a record once decoded.
+#[test]
+fn review_url_decoded_lines_keep_their_distance() {
+    let filler: String = (0..12)
+        .map(|i| format!("10.0.0.{i} - - [02/Nov/2026:10:{i:02}:00] \"GET /static/app.js HTTP/1.1\" 200 51234\n"))
+        .collect();
+    let plain = format!(
+        "10.0.0.7 - - [02/Nov/2026:10:00:01] \"GET /search?q=Jürgen Schröder HTTP/1.1\" 200 512\n{filler}\
+         10.0.0.9 - - [02/Nov/2026:14:00:01] \"GET /unsubscribe?email=js@web.de HTTP/1.1\" 200 512\n"
+    );
+    // Written out, the name and the email are more than the window apart: no record.
+    check("far apart, written out", &plain, &[]);
+    let encoded = format!(
+        "10.0.0.7 - - [02/Nov/2026:10:00:01] \"GET /search?q=J%C3%BCrgen%20Schr%C3%B6der HTTP/1.1\" 200 512\n{filler}\
+         10.0.0.9 - - [02/Nov/2026:14:00:01] \"GET /unsubscribe?email=js%40web.de HTTP/1.1\" 200 512\n"
+    );
+    check("far apart, URL-encoded", &encoded, &[]);
+}
+
+/// Review of a7168f6: the address headers are now read from `headers_raw()`, which
+/// mail_parser gives only for headers that are valid UTF-8 (`from_utf8(..).ok()?`). A
+/// message whose headers carry raw 8-bit Latin-1 (old clients, many archives) loses
+/// every person it names: `message.to()`, read before, parsed them.
+#[test]
+fn review_a_latin1_header_still_names_its_people() {
+    let mut message = b"From: a@ourco.example\nTo: J".to_vec();
+    message.push(0xFC); // ü in ISO-8859-1
+    message.extend_from_slice(b"rgen Schr");
+    message.push(0xF6); // ö
+    message.extend_from_slice(b"der <js@web.de>\nSubject: x\n\nhello\n");
+    let segments = extract(&message, &Limits::default()).segments;
+    let text: String = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n");
+    assert!(
+        text.contains("js@web.de"),
+        "the To header's address is not read: {text:?}"
+    );
+}

@@ -91,18 +91,36 @@ impl RiskEngine {
     /// Adds the events read from the audit ledger's entries before `next`, and records
     /// that those entries are read, under one lock: a state saved at any moment has
     /// either both or neither.
+    ///
+    /// Only events make the state "changed since saved": entries without any are read
+    /// again after a restart rather than the whole state rewritten for them.
     pub fn add_ledger_events(&self, events: &[Event], next: u64) {
         let mut agg = self.lock();
         for event in events {
             agg.add_event(event);
         }
         agg.set_ledger_next(next);
+        if !events.is_empty() {
+            self.dirty.store(true, Ordering::Release);
+        }
+    }
+
+    /// Moves where reading the audit ledger resumes (its start for a state that never
+    /// read it, its end for one that counted its entries otherwise).
+    pub fn set_ledger_next(&self, next: u64) {
+        self.lock().set_ledger_next(next);
         self.dirty.store(true, Ordering::Release);
     }
 
     /// Where reading the audit ledger resumes ([`Aggregator::ledger_next`]).
     pub fn ledger_next(&self) -> Option<u64> {
         self.lock().ledger_next()
+    }
+
+    /// Whether the state was saved before states kept a ledger position
+    /// ([`Aggregator::predates_ledger_positions`]).
+    pub fn predates_ledger_positions(&self) -> bool {
+        self.lock().predates_ledger_positions()
     }
 
     /// Events aggregated so far.

@@ -223,6 +223,8 @@ pub struct Aggregator {
     /// The index of the first audit-ledger entry not yet read into this aggregation
     /// (see [`Aggregator::ledger_next`]); `None` for one that never followed a ledger.
     pub(crate) ledger_next: Option<u64>,
+    /// Read from a state of format version 1, saved before positions were kept.
+    pub(crate) predates_ledger_positions: bool,
 }
 
 /// 1900-01-01 and 2200-01-01 as day numbers: the accepted date range.
@@ -259,6 +261,13 @@ impl Aggregator {
     /// Records that the ledger's entries before `next` are read.
     pub fn set_ledger_next(&mut self, next: u64) {
         self.ledger_next = Some(next);
+    }
+
+    /// Whether this state was saved before states kept a ledger position (format
+    /// version 1): the server handed the engine its own accesses then, so the ledger's
+    /// entries up to now are counted, unlike those of a state that never read it.
+    pub fn predates_ledger_positions(&self) -> bool {
+        self.predates_ledger_positions
     }
 
     /// The feature vector of `user` on `day` (days since 1970-01-01) as aggregated so far,

@@ -7,7 +7,8 @@
 //!
 //! Layout (all integers LEB128 varints, signed ones zigzagged, strings length-prefixed
 //! UTF-8): magic `CRSK`, version byte, utc offset, event and rejected counts, where the
-//! audit ledger is read up to (version 2: 0 for never, else the next index + 1); users (name,
+//! audit ledger is read up to (version 2: 0 for never, the largest number for a state of
+//! version 1 not yet at a position, else the next index + 1); users (name,
 //! profile, days: day delta, event count, feature mask, values, computers, customer
 //! hashes as 8 little-endian bytes); computer names; per-computer logon counts.
 
@@ -18,8 +19,11 @@ use crate::features::{Aggregator, DayAgg, Interner, Profile, UserDays, FEATURE_C
 
 const MAGIC: &[u8; 4] = b"CRSK";
 const VERSION: u8 = 2;
-/// States saved before the ledger position was kept: read as never having followed one.
+/// States saved before the ledger position was kept.
 const VERSION_WITHOUT_LEDGER: u8 = 1;
+/// The position field of a state read from version 1 and saved again before it read
+/// the ledger: it still predates positions.
+const PREDATES_LEDGER_POSITIONS: u64 = u64::MAX;
 
 impl Aggregator {
     /// Encodes everything aggregated so far (see [`Aggregator::from_state_bytes`]).
@@ -30,7 +34,11 @@ impl Aggregator {
         w.signed(self.utc_offset_ms);
         w.unsigned(self.events);
         w.unsigned(self.rejected);
-        w.unsigned(self.ledger_next.map_or(0, |next| next.saturating_add(1)));
+        w.unsigned(match (self.ledger_next, self.predates_ledger_positions) {
+            (Some(next), _) => next.saturating_add(1).min(PREDATES_LEDGER_POSITIONS - 1),
+            (None, true) => PREDATES_LEDGER_POSITIONS,
+            (None, false) => 0,
+        });
         w.unsigned(self.users.names.len() as u64);
         for (i, name) in self.users.names.iter().enumerate() {
             w.string(name);
@@ -91,9 +99,12 @@ impl Aggregator {
         let utc_offset_ms = r.signed()?;
         let events = r.unsigned()?;
         let rejected = r.unsigned()?;
-        let ledger_next = match version {
-            VERSION_WITHOUT_LEDGER => None,
-            _ => r.unsigned()?.checked_sub(1),
+        let (ledger_next, predates_ledger_positions) = match version {
+            VERSION_WITHOUT_LEDGER => (None, true),
+            _ => match r.unsigned()? {
+                PREDATES_LEDGER_POSITIONS => (None, true),
+                position => (position.checked_sub(1), false),
+            },
         };
         let user_count = r.count()?;
         let mut names = Vec::with_capacity(user_count);
@@ -171,6 +182,7 @@ impl Aggregator {
             events,
             rejected,
             ledger_next,
+            predates_ledger_positions,
         })
     }
 }
@@ -400,7 +412,7 @@ mod tests {
         let mut agg = tiny_aggregator();
         let never = agg.to_state_bytes();
         assert_eq!(Aggregator::from_state_bytes(&never).unwrap().ledger_next(), None);
-        for next in [0, 1, 4_096, u64::MAX - 1] {
+        for next in [0, 1, 4_096, u64::MAX - 2] {
             agg.set_ledger_next(next);
             let back = Aggregator::from_state_bytes(&agg.to_state_bytes()).unwrap();
             assert_eq!(back.ledger_next(), Some(next));
@@ -420,6 +432,13 @@ mod tests {
         w.0.extend_from_slice(never.get(r.pos..).unwrap());
         let old = Aggregator::from_state_bytes(&w.0).unwrap();
         assert_eq!(old.ledger_next(), None);
+        assert!(old.predates_ledger_positions());
+        assert!(!Aggregator::from_state_bytes(&never)
+            .unwrap()
+            .predates_ledger_positions());
+        // Saved again (`risk ingest` on it) before it reads the ledger: still so.
+        let again = Aggregator::from_state_bytes(&old.to_state_bytes()).unwrap();
+        assert_eq!((again.ledger_next(), again.predates_ledger_positions()), (None, true));
         assert_eq!(old.event_count(), agg.event_count());
     }
 

@@ -52,16 +52,17 @@ impl std::fmt::Debug for RiskState {
 
 impl RiskState {
     /// The engine over the state saved in `store` (blob `risk/state`), or an empty one
-    /// for a company `utc_offset_minutes` from UTC, which reads the ledger from its
-    /// first entry. A state saved before the engine followed the ledger (the server
-    /// handed it its own accesses then) resumes at the ledger's end.
+    /// for a company `utc_offset_minutes` from UTC. A state that never read the ledger
+    /// (new, or made by `custodia risk import-cert` or `ingest`) reads it from its first
+    /// entry; one saved before the engine followed the ledger (format version 1, when
+    /// the server handed the engine its own accesses) resumes at the ledger's end.
     pub fn open(store: Arc<dyn Store>, utc_offset_minutes: i32) -> Result<RiskState, RiskStateError> {
         let engine = match store.get_blob(risk::STATE_BLOB)? {
             Some(bytes) => RiskEngine::from_state_bytes(&bytes)?,
             None => RiskEngine::new(utc_offset_minutes),
         };
-        if engine.ledger_next().is_none() && engine.event_count() > 0 {
-            engine.add_ledger_events(&[], store.size()?);
+        if engine.ledger_next().is_none() && engine.predates_ledger_positions() {
+            engine.set_ledger_next(store.size()?);
         }
         Ok(RiskState {
             engine: Arc::new(engine),
@@ -81,53 +82,85 @@ impl RiskState {
     /// Reads into the engine the activity of the ledger entries recorded since the last
     /// call, by this process or any other on the same store (`custodia scan --as`, an
     /// HR import from the command line, another server): allowed vault accesses,
-    /// what people sent through DLP, status changes. Returns the entries read.
+    /// what people sent through DLP, status changes.
     ///
-    /// Only what the ledger holds reaches the engine, so risk never counts an access
-    /// the ledger did not take. An entry that cannot be decoded stops the reading
-    /// there (the ledger's verification names it) rather than being passed over.
-    pub fn catch_up(&self) -> Result<u64, RiskStateError> {
-        let mut owners = self.owners.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let start = self.engine.ledger_next().unwrap_or(0);
-        let mut next = start;
-        while let Some((events, after)) = self.next_batch(&mut owners, next)? {
-            self.engine.add_ledger_events(&events, after);
-            next = after;
+    /// Only what the ledger's store holds reaches the engine. It reads entries once
+    /// committed, which with SQLite may be a few milliseconds before they are flushed
+    /// to disk. An entry that cannot be decoded (a damaged row, or a format of a newer
+    /// version) is passed over and reported, so one does not stop risk analytics; the
+    /// ledger's verification names it too. Batches are read one at a time under a
+    /// lock, each from the position the engine holds then, so readers in one process
+    /// never take an entry twice.
+    pub fn catch_up(&self) -> Result<CatchUp, RiskStateError> {
+        let mut read = CatchUp::default();
+        let mut first = true;
+        loop {
+            let mut owners = self.owners.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let next = self.engine.ledger_next().unwrap_or(0);
+            if std::mem::take(&mut first) {
+                // Under the lock: no reader of this process moves the position meanwhile.
+                let size = self.store.size()?;
+                if next > size {
+                    // The ledger holds fewer entries than were read: it lost its last
+                    // ones (a crash before they were flushed) or was restored from an
+                    // older copy. What is written at those indexes from now on is new.
+                    tracing::warn!(
+                        position = next,
+                        ledger_size = size,
+                        "risk: the ledger is shorter than what was read; reading on from its end"
+                    );
+                    self.engine.set_ledger_next(size);
+                    read.rewound = true;
+                    continue;
+                }
+            }
+            let Some(batch) = self.next_batch(&mut owners, next)? else {
+                return Ok(read);
+            };
+            self.engine.add_ledger_events(&batch.events, batch.next);
+            read.entries += batch.next - next;
+            read.unreadable.extend(batch.unreadable);
         }
-        Ok(next - start)
     }
 
     /// The activity of the ledger entries from `next` on, at most [`FOLLOW_BATCH`] of
-    /// them, and the index after the last one read; `None` at the ledger's end.
-    fn next_batch(&self, owners: &mut OwnerIndex, next: u64) -> Result<Option<(Vec<Event>, u64)>, RiskStateError> {
+    /// them; `None` at the ledger's end.
+    fn next_batch(&self, owners: &mut OwnerIndex, next: u64) -> Result<Option<Batch>, RiskStateError> {
         // Read first, then look owners up: the store is not asked again while it
         // streams the batch.
-        let mut batch = Vec::new();
-        let mut unreadable = None;
+        let mut entries = Vec::new();
+        let mut unreadable = Vec::new();
+        let mut last = None;
         self.store.scan_entries(next, FOLLOW_BATCH, &mut |index, bytes, _| {
-            if unreadable.is_some() {
-                return;
-            }
+            last = Some(index);
             match Entry::decode(bytes) {
-                Ok(entry) => batch.push((index, entry)),
-                Err(e) => unreadable = Some((index, e.to_string())),
+                Ok(entry) => entries.push(entry),
+                Err(e) => unreadable.push((index, e.to_string())),
             }
         })?;
-        let Some(last) = batch.last().map(|(index, _)| *index) else {
-            return match unreadable {
-                Some((index, reason)) => Err(RiskStateError::UnreadableEntry { index, reason }),
-                None => Ok(None),
-            };
+        let Some(last) = last else {
+            return Ok(None);
         };
-        let mut events = Vec::new();
-        for (_, entry) in &batch {
+        // One lookup of the owners the batch needs: the entries that change customers
+        // first drop the owners they name.
+        for entry in &entries {
             owners.forget_changed(entry);
-            if entry.actor.starts_with("person:") && entry.decision == ledger::Decision::Allow {
-                owners.load_missing(&entry.resources);
-            }
-            events.extend(activity_events(entry, &|id| owners.owner_of(id)));
         }
-        Ok(Some((events, last + 1)))
+        let named: Vec<&ResourceId> = entries
+            .iter()
+            .filter(|e| e.actor.starts_with("person:") && e.decision == ledger::Decision::Allow)
+            .flat_map(|e| &e.resources)
+            .collect();
+        owners.load_missing(named);
+        let events = entries
+            .iter()
+            .flat_map(|entry| activity_events(entry, &|id| owners.owner_of(id)))
+            .collect();
+        Ok(Some(Batch {
+            events,
+            next: last + 1,
+            unreadable,
+        }))
     }
 
     /// Saves the state in the store if events arrived since the last save.
@@ -140,12 +173,31 @@ impl RiskState {
     }
 }
 
+/// What one [`RiskState::catch_up`] read.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Ledger entries read (passed-over ones included).
+    pub entries: u64,
+    /// Entries passed over because they could not be decoded: index and why.
+    pub unreadable: Vec<(u64, String)>,
+    /// Whether the position was past the ledger's end and moved back to it.
+    pub rewound: bool,
+}
+
+/// One batch of [`RiskState::next_batch`].
+struct Batch {
+    events: Vec<Event>,
+    /// The index after the last entry read.
+    next: u64,
+    unreadable: Vec<(u64, String)>,
+}
+
 impl RiskState {
     /// Scores everything so far and queues the alerts not yet forwarded (or escalated
     /// since) on `forwarder`, which sends them from its own thread; the alerts are then
     /// marked as forwarded in the store (blob `risk/forwarded`). Returns how many.
     pub fn forward_new_alerts(&self, forwarder: &risk::Forwarder) -> Result<usize, RiskStateError> {
-        self.catch_up()?;
+        log_unreadable(&self.catch_up()?);
         let report = self.engine.score(&risk::ScoringConfig::default())?;
         let mut log = match self.store.get_blob(risk::FORWARDED_BLOB)? {
             Some(bytes) => risk::ForwardLog::from_bytes(&bytes)?,
@@ -172,8 +224,13 @@ pub enum RiskStateError {
     Risk(#[from] risk::RiskError),
     #[error("the ledger cannot be read: {0}")]
     Ledger(#[from] ledger::StoreError),
-    #[error("ledger entry {index} cannot be read ({reason}); `custodia audit verify` checks the ledger")]
-    UnreadableEntry { index: u64, reason: String },
+}
+
+/// Logs the entries a catch-up passed over.
+pub fn log_unreadable(read: &CatchUp) {
+    for (index, reason) in &read.unreadable {
+        tracing::error!(index, reason = %reason, "risk: a ledger entry cannot be read and was passed over; `custodia audit verify` checks the ledger");
+    }
 }
 
 /// What the events route is given: the risk engine, if enabled, and the ledger.
@@ -282,10 +339,6 @@ pub(crate) async fn ingest(
         // a feed the ledger cannot show must not (found in review: feeds were in the
         // server log only, so whoever held an events token reshaped risk unseen).
         ledger.record(&caller, true, report.accepted, "builtin:event-feeder")?;
-        // The ledger's news first, so the saved state holds everything up to this feed.
-        if let Err(e) = risk.catch_up() {
-            tracing::error!(error = %e, "risk: reading the ledger failed");
-        }
         risk.engine().add_events(&events);
         risk.save_if_changed().map_err(|e| ApiError::internal(&e))?;
         tracing::info!(
@@ -340,9 +393,9 @@ impl OwnerIndex {
         }
     }
 
-    fn load_missing(&mut self, resources: &[ResourceId]) {
+    fn load_missing<'e>(&mut self, resources: impl IntoIterator<Item = &'e ResourceId>) {
         let mut missing: Vec<CustomerId> = resources
-            .iter()
+            .into_iter()
             .filter_map(|r| match r {
                 ResourceId::Customer(id) if !self.owners.contains_key(id) => Some(CustomerId(id.clone())),
                 _ => None,
@@ -657,10 +710,10 @@ mod tests {
         fn submit(&mut self, actor: &str, action: &str, customers: &[&str]) -> Vec<Event> {
             append(&self.ledger, actor, action, customers);
             let mut owners = self.risk.owners.lock().unwrap();
-            let (events, after) = self.risk.next_batch(&mut owners, self.next).unwrap().unwrap();
-            assert_eq!(after, self.next + 1, "one entry at a time");
-            self.next = after;
-            events
+            let batch = self.risk.next_batch(&mut owners, self.next).unwrap().unwrap();
+            assert_eq!(batch.next, self.next + 1, "one entry at a time");
+            self.next = batch.next;
+            batch.events
         }
 
         fn own_read(&mut self, customer: &str) -> bool {
@@ -711,11 +764,11 @@ mod tests {
         append(&ledger, "person:rep-a", "customer.read", &["A1"]);
         let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
         assert_eq!(
-            risk.catch_up().unwrap(),
+            risk.catch_up().unwrap().entries,
             1,
             "a new engine reads the ledger from its start"
         );
-        assert_eq!(risk.catch_up().unwrap(), 0, "and each entry once");
+        assert_eq!(risk.catch_up().unwrap().entries, 0, "and each entry once");
         assert_eq!(risk.engine().event_count(), 1);
 
         // Another process on the same data directory (`custodia scan --as`): its own
@@ -727,7 +780,7 @@ mod tests {
         upload.reasons = vec!["verdict:block".into(), "customer record leaving".into()];
         gateway::Recorder::record(other_ledger.as_ref(), &upload).unwrap();
         append(&other_ledger, "operator:root", "customer.read", &["A1"]);
-        assert_eq!(risk.catch_up().unwrap(), 2);
+        assert_eq!(risk.catch_up().unwrap().entries, 2);
         assert_eq!(
             risk.engine().event_count(),
             2,
@@ -741,7 +794,7 @@ mod tests {
         append(&other_ledger, "person:rep-a", "customer.read", &["A2"]);
         let reopened = RiskState::open(Arc::clone(&store), 0).unwrap();
         assert_eq!(reopened.engine().event_count(), 2);
-        assert_eq!(reopened.catch_up().unwrap(), 1);
+        assert_eq!(reopened.catch_up().unwrap().entries, 1);
         assert_eq!(reopened.engine().event_count(), 3);
     }
 
@@ -752,22 +805,99 @@ mod tests {
         for customer in ["A1", "A2", "A3"] {
             append(&ledger, "person:rep-a", "customer.read", &[customer]);
         }
-        // Those reads reached the engine in process then, and were saved without a
-        // ledger position.
-        let mut old = risk::Aggregator::new(0);
-        for ts_ms in [1_000, 2_000, 3_000] {
-            old.add_event(&Event {
-                ts_ms,
-                user: "rep-a".into(),
-                kind: EventKind::VaultSearch { results: 1 },
-            });
-        }
-        assert_eq!(old.ledger_next(), None);
-        store.put_blob(risk::STATE_BLOB, &old.to_state_bytes()).unwrap();
+        // Those reads reached the engine in process then, and were saved in format
+        // version 1, without a ledger position: magic, version, offset, event and
+        // rejected counts, no people, computers or logons.
+        store
+            .put_blob(risk::STATE_BLOB, b"CRSK\x01\x00\x00\x00\x00\x00\x00")
+            .unwrap();
         let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
-        assert_eq!(risk.catch_up().unwrap(), 0, "already counted");
+        assert_eq!(risk.catch_up().unwrap().entries, 0, "already counted");
         append(&ledger, "person:rep-a", "customer.read", &["A4"]);
-        assert_eq!(risk.catch_up().unwrap(), 1);
-        assert_eq!(risk.engine().event_count(), 4);
+        assert_eq!(risk.catch_up().unwrap().entries, 1);
+        assert_eq!(risk.engine().event_count(), 1);
+    }
+
+    #[test]
+    fn a_state_first_saved_by_risk_ingest_still_reads_the_ledger_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, ledger) = store_with_ledger(dir.path());
+        let mut upload = record("person:rep-b", "dlp.scan.usb", "deny", &[]);
+        upload.reasons = vec!["verdict:block".into(), "customer record leaving".into()];
+        gateway::Recorder::record(ledger.as_ref(), &upload).unwrap();
+        append(&ledger, "person:rep-a", "customer.read", &["A1"]);
+        // What `risk_cmd::ingest` does: load_state_or_empty (none yet), add, save_state.
+        let mut agg = risk::Aggregator::new(0);
+        agg.add_event(&Event {
+            ts_ms: 5_000,
+            user: "rep-c".into(),
+            kind: EventKind::VaultSearch { results: 1 },
+        });
+        store.put_blob(risk::STATE_BLOB, &agg.to_state_bytes()).unwrap();
+        // What `risk scores` (followed_state) and `custodia serve` do next.
+        let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
+        risk.catch_up().unwrap();
+        assert_eq!(
+            risk.engine().event_count(),
+            3,
+            "the USB verdict and the read recorded before the first ingest are lost"
+        );
+    }
+
+    /// The saved position is past the ledger's end when the ledger lost its last
+    /// entries (a crash before they were flushed, the state's database file being
+    /// flushed) or was restored from an older copy: what is written at those indexes
+    /// afterwards is read, not passed over.
+    #[test]
+    fn a_ledger_shorter_than_what_was_read_is_read_on_from_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, ledger) = store_with_ledger(dir.path());
+        let mut ahead = risk::Aggregator::new(0);
+        ahead.set_ledger_next(5);
+        store.put_blob(risk::STATE_BLOB, &ahead.to_state_bytes()).unwrap();
+        append(&ledger, "person:rep-a", "customer.read", &["A1"]);
+        let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
+        let read = risk.catch_up().unwrap();
+        assert!(read.rewound, "{read:?}");
+        assert_eq!(risk.engine().ledger_next(), Some(1));
+        // The entry written at an index the state had counted as read.
+        append(&ledger, "person:rep-a", "customer.read", &["A2"]);
+        let read = risk.catch_up().unwrap();
+        assert!(!read.rewound, "{read:?}");
+        assert_eq!((read.entries, risk.engine().event_count()), (1, 1));
+        assert_eq!(risk.engine().ledger_next(), Some(2));
+    }
+
+    /// One entry that does not decode (a damaged row, or an entry of a newer format
+    /// written by a newer server on the same PostgreSQL database) stops the engine
+    /// for good: every later `catch_up` fails at it, so nothing recorded after it is
+    /// ever scored, `forward_new_alerts` (which catches up first, with `?`) forwards
+    /// no alert any more, and `custodia risk scores` fails.
+    #[test]
+    fn one_unreadable_entry_does_not_stop_risk_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, ledger) = store_with_ledger(dir.path());
+        for customer in ["A1", "A2", "A3"] {
+            append(&ledger, "person:rep-a", "customer.read", &[customer]);
+        }
+        let db = rusqlite::Connection::open(dir.path().join("ledger.db")).unwrap();
+        db.execute("UPDATE ledger_entries SET bytes = x'ff' WHERE idx = 1", [])
+            .unwrap();
+        let risk = RiskState::open(Arc::clone(&store), 0).unwrap();
+        let first = risk.catch_up().unwrap();
+        assert_eq!(first.entries, 3);
+        assert_eq!(
+            first.unreadable.iter().map(|(index, _)| *index).collect::<Vec<_>>(),
+            [1],
+            "{first:?}"
+        );
+        append(&ledger, "person:rep-a", "customer.read", &["A4"]);
+        let second = risk.catch_up().unwrap();
+        assert_eq!((second.entries, second.unreadable.len()), (1, 0), "passed over once");
+        assert_eq!(
+            risk.engine().event_count(),
+            3,
+            "the entries recorded around and after the damaged one reach risk"
+        );
     }
 }

@@ -85,7 +85,8 @@ pub use auth::{
 pub use data::{DataState, MAX_LIMIT};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use events::{
-    activity_events, RiskState, RiskStateError, EVENT_FEEDER_ROLES, EXPORT_MIN_RECORDS, MAX_EVENTS_BODY_BYTES,
+    activity_events, log_unreadable, CatchUp, RiskState, RiskStateError, EVENT_FEEDER_ROLES, EXPORT_MIN_RECORDS,
+    MAX_EVENTS_BODY_BYTES,
 };
 pub use exports::{MAX_EXPORT_RECORDS, MAX_JUSTIFICATION_CHARS};
 pub use mfa::{seal_stored_totp_secrets, RECOVERY_CODES, TOTP_ISSUER};
@@ -464,7 +465,7 @@ fn spawn_background(state: &AppState) {
                 match tokio::task::spawn_blocking(move || risk.catch_up()).await {
                     Ok(Err(e)) => tracing::error!(error = %e, "risk: reading the ledger failed"),
                     Err(e) => tracing::error!(error = %e, "risk: reading the ledger failed"),
-                    Ok(Ok(_)) => {}
+                    Ok(Ok(read)) => events::log_unreadable(&read),
                 }
             }
         });
