@@ -1077,23 +1077,32 @@ impl Extractor {
             // Every occurrence of every header that names people: a message may carry
             // `To:` twice, and `Reply-To`, `Sender` or `Resent-To` name people as well
             // (found by a blind test: only the last `To:` was read, the others never).
-            for (name, raw) in message.headers_raw() {
-                if !ADDRESS_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+            for field in message.headers() {
+                if !ADDRESS_HEADERS
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(field.name.as_str()))
+                {
                     continue;
                 }
-                let mut stream = mail_parser::parsers::MessageStream::new(raw.as_bytes());
+                let raw = message
+                    .raw_message
+                    .get(field.offset_start as usize..field.offset_end as usize)
+                    .unwrap_or_default();
                 // Python's email package folds a long list with the comma between two
                 // addresses inside an encoded word (`=?utf-8?q?=2C?=`): parsed, the two
                 // read as one and both were lost (found by a blind test). A header with
-                // encoded words is read as its text, the words decoded.
-                let value = if raw.contains("=?") {
-                    stream.parse_unstructured()
+                // encoded words is read as its text, the words decoded. Otherwise the
+                // parser's reading, which also takes raw 8-bit (Latin-1) headers.
+                let decoded;
+                let value = if memchr::memmem::find(raw, b"=?").is_some() {
+                    decoded = mail_parser::parsers::MessageStream::new(raw).parse_unstructured();
+                    &decoded
                 } else {
-                    stream.parse_address()
+                    &field.value
                 };
                 match value {
                     mail_parser::HeaderValue::Text(text) => {
-                        header.push_str(&text);
+                        header.push_str(text);
                         header.push('\n');
                     }
                     mail_parser::HeaderValue::Address(address) => {
@@ -1204,11 +1213,7 @@ impl Extractor {
                 )
                 .collect(),
         };
-        let url_decoded = percent_encoded_lines(&text);
-        self.extract_table_or_prose(text, source);
-        if let Some(lines) = url_decoded {
-            self.push_prose(lines, source);
-        }
+        self.extract_table_or_prose(url_encoded_words_decoded(text), source);
         for bytes in decoded {
             self.extract_decoded(&bytes, depth, source)?;
         }
@@ -2622,29 +2627,58 @@ fn inline_data_uris(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The lines of `text` that carry URL-encoded values (`email=ana%40x.io`, a phone
-/// as `06%2032455072`, a name as `Ana+Silva`), decoded, one line each: a web server's
-/// or proxy's log, or form bodies one per line, hold records only that way (found by a
-/// blind test). `None` when no line has an encoded `@`, space or `+`, the sign of
-/// such values; the text itself is read as it is as well.
-fn percent_encoded_lines(text: &str) -> Option<String> {
-    let is_value_escape =
-        |at: usize| matches!(text.as_bytes().get(at + 1..at + 3), Some(b"40" | b"20" | b"2B" | b"2b"));
-    let first = memchr::memchr_iter(b'%', text.as_bytes()).find(|&at| is_value_escape(at))?;
-    let mut decoded = String::new();
-    let mut searched_to = 0;
-    for at in memchr::memchr_iter(b'%', text.as_bytes()).skip_while(|&at| at < first) {
-        if at < searched_to || !is_value_escape(at) {
-            continue;
-        }
-        let start = memchr::memrchr(b'\n', text.as_bytes().get(..at).unwrap_or_default()).map_or(0, |nl| nl + 1);
-        let end = memchr::memchr(b'\n', text.as_bytes().get(at..).unwrap_or_default()).map_or(text.len(), |nl| at + nl);
-        let line = text.get(start..end).unwrap_or_default().replace('+', " ");
-        decoded.push_str(&percent_encoding::percent_decode_str(&line).decode_utf8_lossy());
-        decoded.push('\n');
-        searched_to = end;
+/// `text` with its URL-encoded words decoded where they stand (`email=ana%40x.io`, a
+/// phone as `06%2032455072`, a name as `Ana+Silva`): a web server's or proxy's log,
+/// or form bodies one per line, hold records only that way (found by a blind test).
+/// A word (a run without whitespace) is decoded when it holds an encoded `@`, space
+/// or `+`, the sign of such values. Decoded in place, a value keeps its distance to
+/// the rest and is read once. What decodes to a line break, a tab or another control
+/// character, a delimiter of cells or a quote becomes a space, so a line stays a line
+/// and a table's row its cells; a `+` before a digit stays (`+49`), others are spaces.
+fn url_encoded_words_decoded(text: Cow<'_, str>) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let is_value_escape = |at: usize| matches!(bytes.get(at + 1..at + 3), Some(b"40" | b"20" | b"2B" | b"2b"));
+    let mut escapes = memchr::memchr_iter(b'%', bytes)
+        .filter(|&at| is_value_escape(at))
+        .peekable();
+    if escapes.peek().is_none() {
+        return text;
     }
-    Some(decoded)
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    while let Some(at) = escapes.next() {
+        let start = bytes
+            .get(..at)
+            .and_then(|before| before.iter().rposition(u8::is_ascii_whitespace))
+            .map_or(0, |space| space + 1)
+            .max(copied);
+        let end = bytes
+            .get(at..)
+            .and_then(|after| after.iter().position(u8::is_ascii_whitespace))
+            .map_or(bytes.len(), |space| at + space);
+        out.push_str(text.get(copied..start).unwrap_or_default());
+        decode_url_word(text.get(start..end).unwrap_or_default(), &mut out);
+        copied = end;
+        while escapes.next_if(|&next| next < end).is_some() {}
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    Cow::Owned(out)
+}
+
+/// Appends `word` URL-decoded to `out` (see [`url_encoded_words_decoded`]).
+fn decode_url_word(word: &str, out: &mut String) {
+    let bytes = word.as_bytes();
+    let mut spaced = Vec::with_capacity(bytes.len());
+    for (i, b) in bytes.iter().enumerate() {
+        let digit_next = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        spaced.push(if *b == b'+' && !digit_next { b' ' } else { *b });
+    }
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    for c in String::from_utf8_lossy(&decoded).chars() {
+        let apart = c.is_control() || matches!(c, ',' | ';' | '|' | '"' | '\u{2028}' | '\u{2029}');
+        // Only what the word encoded is changed: its own commas and quotes are kept.
+        out.push(if apart && !word.contains(c) { ' ' } else { c });
+    }
 }
 
 /// Whether `text` is a form body (`application/x-www-form-urlencoded`): `name=value`

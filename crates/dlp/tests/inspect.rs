@@ -352,12 +352,10 @@ fn bulk_cards_are_counted_by_value() {
     assert_eq!(many.verdict, Verdict::Block, "{:?}", many.rules);
 }
 
-/// Review of a7168f6: a line with a URL-encoded value is read twice (as written, and
-/// decoded), and the decoded copy goes into the segments that detectors count, not
-/// into `Extraction::rereadings` (read for customers only). An access log whose URLs
-/// carry `%20` reports every email, card or IBAN on those lines twice.
+/// A line with a URL-encoded value is read once: its detections are not counted twice
+/// (found in review: a first version added a decoded copy of the line).
 #[test]
-fn review_a_url_encoded_line_is_counted_once() {
+fn a_url_encoded_line_is_counted_once() {
     let edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
     let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
     let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();

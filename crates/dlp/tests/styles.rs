@@ -256,6 +256,8 @@ fn leak_styles() {
         ("another number with japanese dashes", "伊藤 健太\n０７０ー４１２０ー２３９６", &[]),
         ("id with a capital prefix apart", "Okafor Oluwaseun (A 99812) called.", &["c3"]),
         ("rue abbreviated", "Chloé Lefèvre, 8 r. du Gén. Leclerc, 69003 Lyon", &["c1"]),
+        ("url-encoded cells of a table", "name,email\nJ%C3%BCrgen%20Schr%C3%B6der,js%40web.de\n", &["c4"]),
+        ("url-encoded name beside a phone", "name=J%C3%BCrgen%20Schr%C3%B6der tel=+49 171 2345678\n", &["c4"]),
         ("url-encoded strangers", "GET /signup?name=J%C3%BCrgen+Schr%C3%B6der&email=js%40gmx.de HTTP/1.1\n", &[]),
     ];
     for (name, content, expected) in cases {
@@ -263,12 +265,11 @@ fn leak_styles() {
     }
 }
 
-/// Review of a7168f6: the decoded copies of URL-encoded lines are joined into one
-/// prose segment, so lines far apart in a log (two requests, from two clients, hours
-/// apart) become neighbours, and two fields of one customer that the proximity rule
-/// keeps apart in the text as written count as a record once decoded.
+/// URL-encoded values are decoded where they stand: two fields of one customer that
+/// the proximity rule keeps apart as written (two requests of a log, hours apart) stay
+/// apart decoded (found in review: a first version joined the decoded lines).
 #[test]
-fn review_url_decoded_lines_keep_their_distance() {
+fn url_decoded_lines_keep_their_distance() {
     let filler: String = (0..12)
         .map(|i| format!("10.0.0.{i} - - [02/Nov/2026:10:{i:02}:00] \"GET /static/app.js HTTP/1.1\" 200 51234\n"))
         .collect();
@@ -285,12 +286,10 @@ fn review_url_decoded_lines_keep_their_distance() {
     check("far apart, URL-encoded", &encoded, &[]);
 }
 
-/// Review of a7168f6: the address headers are now read from `headers_raw()`, which
-/// mail_parser gives only for headers that are valid UTF-8 (`from_utf8(..).ok()?`). A
-/// message whose headers carry raw 8-bit Latin-1 (old clients, many archives) loses
-/// every person it names: `message.to()`, read before, parsed them.
+/// A header in raw 8-bit Latin-1 (old clients, many archives) still names its people
+/// (found in review: a first version read headers as UTF-8 text only).
 #[test]
-fn review_a_latin1_header_still_names_its_people() {
+fn a_latin1_header_still_names_its_people() {
     let mut message = b"From: a@ourco.example\nTo: J".to_vec();
     message.push(0xFC); // ü in ISO-8859-1
     message.extend_from_slice(b"rgen Schr");
