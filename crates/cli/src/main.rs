@@ -124,6 +124,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_log(&cli);
     match run(cli) {
         Ok(status) => status,
         Err(e) if e.is::<output::StdoutClosed>() => ExitCode::from(141),
@@ -135,6 +136,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Where the libraries' log goes: standard error, warnings and errors by default
+/// (`serve` also its notes: alerts forwarded, feeds taken), or as `CUSTODIA_LOG` says
+/// (`info`, `debug`, `server=debug,warn`). The libraries log no secrets or plaintext
+/// fields (ARCHITECTURE.md, invariant 3).
+fn init_log(cli: &Cli) {
+    let default = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTODIA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        // A log line that cannot be written (standard error closed) is dropped: the
+        // default reports it with `eprintln!`, which panics then, inside a request.
+        .log_internal_errors(false)
+        .init();
 }
 
 impl Cli {

@@ -181,9 +181,9 @@ fn icap_reqmod_with(port: u16, icap_headers: &str, body: &str) -> Vec<u8> {
     request
 }
 
-/// `custodia serve` with `extra` arguments, killed when dropped, and the port its
-/// ICAP service listens on.
-fn serve_icap(env: &Env, extra: &[&str]) -> (KillOnDrop, u16) {
+/// `custodia serve` with `extra` arguments, killed when dropped, the port its ICAP
+/// service listens on, and what it logs (standard error, read on in a thread).
+fn serve_icap(env: &Env, extra: &[&str]) -> (KillOnDrop, u16, ServerLog) {
     use std::io::BufRead;
     let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--icap", "127.0.0.1:0"];
     args.extend_from_slice(extra);
@@ -197,7 +197,34 @@ fn serve_icap(env: &Env, extra: &[&str]) -> (KillOnDrop, u16) {
             break rest.split(['/', ':']).nth(1).unwrap().parse().unwrap();
         }
     };
-    (server, port)
+    let log = ServerLog::default();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let (text, grew) = &*kept.0;
+            let mut text = text.lock().unwrap();
+            text.push_str(&line);
+            text.push('\n');
+            grew.notify_all();
+        }
+    });
+    (server, port, log)
+}
+
+/// What a spawned server has written to standard error so far.
+#[derive(Clone, Default)]
+struct ServerLog(std::sync::Arc<(std::sync::Mutex<String>, std::sync::Condvar)>);
+
+impl ServerLog {
+    /// The log once it holds `wanted` (or as it is after 10 s).
+    fn once_it_holds(&self, wanted: &str) -> String {
+        let (text, grew) = &*self.0;
+        let text = text.lock().unwrap();
+        let (text, _) = grew
+            .wait_timeout_while(text, std::time::Duration::from_secs(10), |text| !text.contains(wanted))
+            .unwrap();
+        text.clone()
+    }
 }
 
 /// The ledger's `dlp.scan.upload` entries, newest first, and the whole search's output.
@@ -254,7 +281,7 @@ fn serve_icap_stops_an_upload_of_the_vaults_customers_and_records_why() {
     env.run(&["customers", "import", env.file("c.csv", &csv).to_str().unwrap()])
         .ok();
 
-    let (server, port) = serve_icap(&env, &[]);
+    let (server, port, _log) = serve_icap(&env, &[]);
     let exchange = |body: &str| icap_exchange(port, &icap_reqmod(port, body));
     let blocked = exchange(&leak);
     assert!(blocked.starts_with("ICAP/1.0 200"), "{blocked}");
@@ -329,7 +356,7 @@ fn serve_icap_judges_and_records_an_upload_as_the_person_the_proxy_names() {
         ])
         .fails();
     assert!(bad.stderr.contains("no address or network"), "{}", bad.stderr);
-    let (server, port) = serve_icap(&env, &["--icap-username-base64", "--icap-allow", "127.0.0.1"]);
+    let (server, port, _log) = serve_icap(&env, &["--icap-username-base64", "--icap-allow", "127.0.0.1"]);
     let row = "name,email,phone\nPhạm Thị Khách,khach@dong-a.example,0913 555 101\n";
     let upload_as = |user: &str| {
         let name = base64::engine::general_purpose::STANDARD.encode(user);
@@ -369,7 +396,7 @@ fn serve_icap_judges_and_records_an_upload_as_the_person_the_proxy_names() {
 fn serve_icap_records_an_upload_stopped_because_the_people_could_not_be_read() {
     use base64::Engine as _;
     let env = Env::with_people();
-    let (server, port) = serve_icap(&env, &["--icap-username-base64"]);
+    let (server, port, log) = serve_icap(&env, &["--icap-username-base64"]);
     // The directory breaks under the running server: its people table is gone.
     let vault = rusqlite::Connection::open(env.data.join(store::DB_FILE)).unwrap();
     vault.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
@@ -383,6 +410,11 @@ fn serve_icap_records_an_upload_stopped_because_the_people_could_not_be_read() {
         !response.contains("people"),
         "nothing of what failed inside: {response}"
     );
+    // The server's log says why, and names no one.
+    let why = "upload stopped: the directory of people could not be read";
+    let logged = log.once_it_holds(why);
+    assert!(logged.contains(why) && logged.contains("WARN"), "{logged}");
+    assert!(!logged.contains("hung"), "{logged}");
     drop(server);
     vault.execute_batch("ALTER TABLE people_away RENAME TO people").unwrap();
 
