@@ -98,7 +98,21 @@ impl Inspector for DlpInspector {
     fn inspect(&self, upload: &Upload) -> InspectionOutcome {
         let sender = match (self.identify)(upload) {
             Ok(sender) => sender,
-            Err(error) => return self.stop_unidentified(upload, &error),
+            Err(error) => {
+                let nobody = Sender {
+                    person: None,
+                    employment: dlp::Employment::Contractor,
+                    note: Some(DIRECTORY_UNREADABLE),
+                };
+                return self.stop_uninspected(
+                    upload,
+                    &nobody,
+                    &error,
+                    "upload stopped: the directory of people could not be read to tell who sends it",
+                    "this upload was stopped because custodia could not tell who is sending it; \
+                     try again later or contact your security team",
+                );
+            }
         };
         let context = dlp::ScanContext {
             channel: dlp::Channel::Upload,
@@ -119,12 +133,19 @@ impl Inspector for DlpInspector {
         let credentials: Vec<&str> = credentials.iter().map(String::as_str).collect();
         let result = match self.engine.scan(&parts, &credentials, &context) {
             Ok(result) => result,
-            Err(_) => {
-                return InspectionOutcome::Block {
-                    reason: "this upload was stopped because custodia could not bring its data protection \
-                             index up to date; try again later or contact your security team"
-                        .into(),
-                }
+            Err(error) => {
+                let sender = Sender {
+                    note: Some(INDEX_NOT_CURRENT),
+                    ..sender
+                };
+                return self.stop_uninspected(
+                    upload,
+                    &sender,
+                    &error,
+                    "upload stopped: the data protection index could not be brought up to date",
+                    "this upload was stopped because custodia could not bring its data protection \
+                     index up to date; try again later or contact your security team",
+                );
             }
         };
         // A proxied upload has no way to ask the user for a reason, and a body the
@@ -160,16 +181,20 @@ impl Inspector for DlpInspector {
 }
 
 impl DlpInspector {
-    /// Stops an upload whose sender could not be looked up (the directory of people
-    /// could not be read), and records the stop as a deny before answering, as every
-    /// decision is (found in review: it was neither recorded nor logged). Nothing was
-    /// inspected, so the record holds no counts; a record that fails still stops it.
-    fn stop_unidentified(&self, upload: &Upload, error: &str) -> InspectionOutcome {
-        let sender = Sender {
-            person: None,
-            employment: dlp::Employment::Contractor,
-            note: Some(DIRECTORY_UNREADABLE),
-        };
+    /// Stops an upload that could not be inspected (the directory of people or the
+    /// vault could not be read), and records the stop as a deny before answering, as
+    /// every decision is (found in review: neither stop was recorded nor logged).
+    /// Nothing was inspected, so the record holds no counts, and `sender.note` says
+    /// why; a record that fails still stops it. `logged` goes to the log with the
+    /// error, `reason` to the user.
+    fn stop_uninspected(
+        &self,
+        upload: &Upload,
+        sender: &Sender,
+        error: &str,
+        logged: &str,
+        reason: &str,
+    ) -> InspectionOutcome {
         let result = dlp::ScanResult {
             verdict: dlp::Verdict::Block,
             rules: Vec::new(),
@@ -179,31 +204,26 @@ impl DlpInspector {
             fingerprint_hits: Vec::new(),
             uninspectable: None,
         };
-        let recorded = (self.record)(upload, &sender, &result, dlp::Enforcement::Stopped);
-        tracing::warn!(
-            client = ?upload.client_ip,
-            %error,
-            recorded = recorded.is_ok(),
-            "upload stopped: the directory of people could not be read to tell who sends it"
-        );
+        let recorded = (self.record)(upload, sender, &result, dlp::Enforcement::Stopped);
+        tracing::warn!(client = ?upload.client_ip, %error, recorded = recorded.is_ok(), "{logged}");
         if let Err(not_recorded) = recorded {
             tracing::error!(
                 client = ?upload.client_ip,
                 error = %not_recorded,
-                "the stop of an upload whose sender could not be looked up is not in the ledger"
+                "the stop of an upload that could not be inspected is not in the ledger"
             );
         }
-        InspectionOutcome::Block {
-            reason: "this upload was stopped because custodia could not tell who is sending it; \
-                     try again later or contact your security team"
-                .into(),
-        }
+        InspectionOutcome::Block { reason: reason.into() }
     }
 }
 
 /// The ledger's word for an upload stopped because the directory of people could
 /// not be read to find its sender ([`Sender::note`]).
 const DIRECTORY_UNREADABLE: &str = "sender:directory-unreadable";
+
+/// The ledger's word for an upload stopped because the DLP index could not be brought
+/// up to date with the vault before inspecting it.
+const INDEX_NOT_CURRENT: &str = "dlp:index-not-current";
 
 /// What the user is told: counts and kinds, never the matched values.
 fn block_reason(result: &dlp::ScanResult) -> String {
@@ -581,6 +601,59 @@ mod tests {
         assert!(matches!(outcome, InspectionOutcome::Block { .. }), "{outcome:?}");
         let levels: Vec<tracing::Level> = logged.lock().unwrap().iter().map(|(level, _)| *level).collect();
         assert_eq!(levels, [tracing::Level::WARN, tracing::Level::ERROR]);
+    }
+
+    /// A scanner whose index cannot be brought up to date (the vault cannot be read).
+    struct Stale;
+
+    impl ContentScanner for Stale {
+        fn scan(&self, _: &[&[u8]], _: &[&str], _: &dlp::ScanContext) -> Result<dlp::ScanResult, String> {
+            Err("database is locked".into())
+        }
+    }
+
+    #[test]
+    fn an_upload_stopped_because_the_index_is_not_current_is_recorded_as_the_senders_and_logged() {
+        let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&recorded);
+        let inspector = DlpInspector::new(Arc::new(Stale), move |_, sender, result, enforcement| {
+            sink.lock()
+                .unwrap()
+                .push((sender.clone(), result.verdict, result.customer_records, enforcement));
+            Ok(())
+        })
+        .identifying(|_| {
+            Ok(Sender {
+                person: Some("p-lan".into()),
+                employment: dlp::Employment::Departing,
+                note: None,
+            })
+        });
+        let logged = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let request = upload("an.tran@khach.vn, +84 90 555 0101");
+        let outcome = tracing::subscriber::with_default(Logged(Arc::clone(&logged)), || inspector.inspect(&request));
+        assert!(
+            matches!(&outcome, InspectionOutcome::Block { reason } if reason.contains("index up to date")),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            *recorded.lock().unwrap(),
+            vec![(
+                Sender {
+                    person: Some("p-lan".into()),
+                    employment: dlp::Employment::Departing,
+                    note: Some("dlp:index-not-current"),
+                },
+                dlp::Verdict::Block,
+                0,
+                dlp::Enforcement::Stopped
+            )]
+        );
+        let logged = logged.lock().unwrap();
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_eq!(logged[0].0, tracing::Level::WARN);
+        assert!(logged[0].1.contains("database is locked"), "{logged:?}");
+        assert!(!logged[0].1.contains("khach"), "{logged:?}");
     }
 
     #[test]
