@@ -61,6 +61,10 @@ impl Gateway {
                 teams: teams.to_vec(),
             })
         })
+        .map_err(|e| {
+            let named: Vec<&PersonId> = people.iter().map(|p| &p.id).collect();
+            self.record_if_lockout(actor, ctx, &named, e)
+        })
     }
 
     /// Runs `change` on everyone as stored and writes what it returns, with every
@@ -177,14 +181,42 @@ fn keeps_a_security_admin(actor: &Actor, before: &[Person], changed: &[Person]) 
     }
     let keeps_one = after.values().any(|p| stays(p));
     if had_one && !keeps_one {
-        return Err(GatewayError::Invalid(
-            "this would leave no security admin who stays (not departed, and no last day set); appoint \
-             another security admin first (or the operator, with the key file, makes the change); nothing \
-             was written"
-                .into(),
-        ));
+        return Err(GatewayError::Invalid(NO_SECURITY_ADMIN_LEFT.into()));
     }
     Ok(())
+}
+
+/// The refusal of [`keeps_a_security_admin`].
+const NO_SECURITY_ADMIN_LEFT: &str = "this would leave no security admin who stays (not departed, and no last \
+     day set); appoint another security admin first (or the operator, with the key file, makes the change); \
+     nothing was written";
+
+impl Gateway {
+    /// Records a change of people refused because it would leave no security admin
+    /// (an attempt to lock the security team out is worth seeing; found in review: it
+    /// was refused unseen), then hands the error back; other errors pass as they are.
+    /// The record names whom the change named, without the status it asked for, so
+    /// risk analytics hears of no departure.
+    fn record_if_lockout(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        named: &[&PersonId],
+        error: GatewayError,
+    ) -> GatewayError {
+        if !matches!(&error, GatewayError::Invalid(why) if why == NO_SECURITY_ADMIN_LEFT) {
+            return error;
+        }
+        let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx)
+            .with_count(named.len() as u64);
+        record.decision = "deny".into();
+        record.reasons = vec!["builtin:keeps-a-security-admin".into()];
+        record.resources = named.iter().map(|id| AuditResource::Person(id.to_string())).collect();
+        match self.record(&record) {
+            Ok(()) => error,
+            Err(not_recorded) => not_recorded,
+        }
+    }
 }
 
 /// The record of `person`'s status (and last day) as changed by `actor`.
@@ -286,7 +318,8 @@ impl Gateway {
                 people: vec![person],
                 teams: Vec::new(),
             })
-        })?;
+        })
+        .map_err(|e| self.record_if_lockout(actor, ctx, &[id], e))?;
         changed.ok_or_else(|| GatewayError::Internal("the status change wrote nobody".into()))
     }
 

@@ -4,7 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use gateway::{AccessContext, Actor, AuditRecord, Gateway, GatewayError, Keyring, RecordError, Recorder, Ticket};
+use gateway::{
+    AccessContext, Actor, AuditRecord, AuditResource, Gateway, GatewayError, Keyring, RecordError, Recorder, Ticket,
+};
 use model::{Classification, CustomerId, EmploymentStatus, ManualClock, NewCustomer, Person, PersonId, Role, TeamId};
 use store::{SqliteStore, Store};
 
@@ -555,7 +557,7 @@ fn a_departing_persons_access_ends_with_their_last_day_though_nobody_records_it(
 
 #[test]
 fn no_one_but_the_operator_can_leave_the_company_without_a_security_admin() {
-    let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));
+    let (_dir, gw, recorder) = setup(ManualClock::new(1_790_000_000_000));
     let op = Actor::Operator { name: "test".into() };
     let (ctx, hr) = with_hr_and_one_security_admin(&gw);
     let depart = |actor: &Actor, who: &str| {
@@ -577,6 +579,23 @@ fn no_one_but_the_operator_can_leave_the_company_without_a_security_admin() {
     demoted.status = EmploymentStatus::Active;
     let refused = gw.import_people(&hr, &ctx, &[demoted], &[]).unwrap_err();
     assert!(refused.to_string().contains("no security admin"), "{refused}");
+    // Both attempts are in the ledger as denials naming whom they named, without the
+    // status asked for (which risk analytics would take for a departure).
+    let denials: Vec<AuditRecord> = recorder
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.action == "person.update_status" && r.decision == "deny")
+        .cloned()
+        .collect();
+    assert_eq!(denials.len(), 2, "{denials:?}");
+    for denial in &denials {
+        assert_eq!(denial.actor, "person:hr", "{denial:?}");
+        assert_eq!(denial.reasons, ["builtin:keeps-a-security-admin"], "{denial:?}");
+        assert_eq!(denial.resources, [AuditResource::Person("sec".into())], "{denial:?}");
+        assert!(denial.fields.is_empty(), "{denial:?}");
+    }
     let sec = gw.person(&op, &ctx, &PersonId("sec".into())).unwrap();
     assert_eq!((sec.role, sec.status), (Role::SecurityAdmin, EmploymentStatus::Active));
     // With a second admin appointed, the first may leave; the operator always may.

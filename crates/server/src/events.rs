@@ -425,7 +425,11 @@ impl OwnerIndex {
 /// actions and other denials give none.
 pub fn activity_events(record: &Entry, owner_of: &dyn Fn(&str) -> Option<String>) -> Vec<Event> {
     if record.action == Action::PersonUpdateStatus.as_str() {
-        return status_events(record);
+        // A refused change (one that would leave no security admin) changed nobody.
+        return match record.decision {
+            ledger::Decision::Admin => status_events(record),
+            _ => Vec::new(),
+        };
     }
     let Some(user) = record.actor.strip_prefix("person:") else {
         return Vec::new();
@@ -638,6 +642,11 @@ mod tests {
         let mut import = record("operator:hr", "person.update_status", "admin", &[]);
         import.fields = vec!["status=departing".into()];
         assert!(activity_events(&import.to_entry(), &owner).is_empty());
+        // A refused change changed nobody.
+        let mut refused = record("person:hr", "person.update_status", "deny", &[]);
+        refused.resources = vec![AuditResource::Person("rep-a".into())];
+        refused.fields = vec!["status=departed".into()];
+        assert!(activity_events(&refused.to_entry(), &owner).is_empty());
     }
 
     #[test]
