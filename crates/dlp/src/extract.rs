@@ -2674,10 +2674,19 @@ fn decode_url_word(word: &str, out: &mut String) {
         spaced.push(if *b == b'+' && !digit_next { b' ' } else { *b });
     }
     let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    let is_apart = |c: char| c.is_control() || matches!(c, ',' | ';' | '|' | '"' | '\u{2028}' | '\u{2029}');
+    // The word's own delimiters, found once: asking the word for each decoded one made
+    // a long word of `%2C` cost its length squared (found in review).
+    let mut own: Vec<char> = word.chars().filter(|&c| is_apart(c)).collect();
+    own.sort_unstable();
+    own.dedup();
     for c in String::from_utf8_lossy(&decoded).chars() {
-        let apart = c.is_control() || matches!(c, ',' | ';' | '|' | '"' | '\u{2028}' | '\u{2029}');
         // Only what the word encoded is changed: its own commas and quotes are kept.
-        out.push(if apart && !word.contains(c) { ' ' } else { c });
+        out.push(if is_apart(c) && own.binary_search(&c).is_err() {
+            ' '
+        } else {
+            c
+        });
     }
 }
 

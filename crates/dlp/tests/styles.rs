@@ -302,3 +302,19 @@ fn a_latin1_header_still_names_its_people() {
         "the To header's address is not read: {text:?}"
     );
 }
+
+/// What a URL-encoded word decodes to a line break, a cell delimiter or a quote is a
+/// space; the word's own delimiters stay. (Found in review: a first version asked the
+/// word for each decoded delimiter, which made a long word of `%2C` cost its length
+/// squared; the delimiters are now found once.)
+#[test]
+fn url_encoded_delimiters_become_spaces_and_the_words_own_stay() {
+    let text = "see below\nmail%40example.org%2Cnext%0Aline%7Cend,kept\n";
+    let segments = extract(text.as_bytes(), &Limits::default()).segments;
+    let read: String = segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(read.contains("mail@example.org,next line end,kept"), "{read:?}");
+    let text = "see below\nmail%40example.org%2Cnext%0Aline%7Cend\n";
+    let segments = extract(text.as_bytes(), &Limits::default()).segments;
+    let read: String = segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(read.contains("mail@example.org next line end"), "{read:?}");
+}
