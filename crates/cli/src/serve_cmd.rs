@@ -351,8 +351,9 @@ pub(crate) fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpE
             .collect();
         if let Some(destination) = upload.tunnel_destination() {
             notes.push("not-inspected:tls-tunnel".into());
-            // A host name can be made of customer data too; the ledger holds none.
-            let plain = result.customer_records == 0 && result.findings.is_empty();
+            // A host name can be made of customer data too; the ledger holds none, nor
+            // a host nothing inspected (found in review).
+            let plain = !sender.stopped_uninspected() && result.customer_records == 0 && result.findings.is_empty();
             notes.push(format!("tunnel:{}", if plain { destination } else { "withheld" }));
         }
         gw.record_scan(&actor, &access, "upload", result, enforcement, &notes)

@@ -30,6 +30,13 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// Whether the upload was stopped without being inspected (the directory of people
+    /// or the DLP index could not be read): nothing of it, not even a tunnel's host,
+    /// is known to hold no customer data.
+    pub fn stopped_uninspected(&self) -> bool {
+        matches!(self.note, Some(DIRECTORY_UNREADABLE | INDEX_NOT_CURRENT))
+    }
+
     /// Someone nobody identified, judged as an active employee.
     pub fn unidentified() -> Sender {
         Sender {

@@ -435,6 +435,11 @@ pub fn activity_events(record: &Entry, owner_of: &dyn Fn(&str) -> Option<String>
         return Vec::new();
     };
     if record.action.starts_with("dlp.scan.") {
+        // Stopped because the index could not be brought up to date: nothing was
+        // inspected, so nothing the person sent is known (icap's `dlp:index-not-current`).
+        if record.policies.iter().any(|p| p == "dlp:index-not-current") {
+            return Vec::new();
+        }
         // The reasons are the verdict, the rules that applied (plain words, as the
         // DLP policy names them), then notes of the form `kind:detail`.
         let rules = record
@@ -677,6 +682,10 @@ mod tests {
                 blocked: false
             }
         );
+        // An upload stopped uninspected tells nothing of what the person sent.
+        let mut stale = record("person:rep-a", "dlp.scan.upload", "deny", &[]);
+        stale.reasons = vec!["verdict:block".into(), "dlp:index-not-current".into()];
+        assert!(activity_events(&stale.to_entry(), &owner).is_empty());
         // The proxy's own verdicts on people it could not name are nobody's activity.
         assert!(activity_events(
             &record("operator:icap", "dlp.scan.upload", "deny", &["A1"]).to_entry(),

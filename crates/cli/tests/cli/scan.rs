@@ -410,6 +410,18 @@ fn serve_icap_records_an_upload_stopped_because_the_people_could_not_be_read() {
         !response.contains("people"),
         "nothing of what failed inside: {response}"
     );
+    // A tunnel stopped uninspected: its host, which could be made of customer data,
+    // is not written.
+    let connect = "CONNECT an-tran.0901234567.example:443 HTTP/1.1\r\nHost: an-tran.0901234567.example:443\r\n\r\n";
+    let tunnel = icap_exchange(
+        port,
+        format!(
+            "REQMOD icap://127.0.0.1:{port}/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n{headers}Connection: close\r\nEncapsulated: req-hdr=0, null-body={}\r\n\r\n{connect}",
+            connect.len()
+        )
+        .as_bytes(),
+    );
+    assert!(tunnel.contains("HTTP/1.1 403"), "stopped: {tunnel}");
     // The server's log says why, and names no one.
     let why = "upload stopped: the directory of people could not be read";
     let logged = log.once_it_holds(why);
@@ -419,8 +431,14 @@ fn serve_icap_records_an_upload_stopped_because_the_people_could_not_be_read() {
     vault.execute_batch("ALTER TABLE people_away RENAME TO people").unwrap();
 
     let (scans, audit) = upload_scans(&env);
-    assert_eq!(scans.len(), 1, "the stop is in the ledger: {audit}");
-    let stop = &scans[0];
+    assert_eq!(scans.len(), 2, "the stops are in the ledger: {audit}");
+    assert!(!audit.contains("0901234567"), "{audit}");
+    assert!(
+        scans[0]["policies"].to_string().contains("tunnel:withheld"),
+        "{}",
+        scans[0]
+    );
+    let stop = &scans[1];
     assert_eq!(stop["decision"], "deny", "{stop}");
     assert_eq!(stop["actor"], "operator:icap", "{stop}");
     assert_eq!(stop["client"]["address"], "10.20.30.40", "{stop}");
