@@ -39,23 +39,21 @@ impl Gateway {
                 }
             }
             // Recorded first, as a status change is: an import may mark people departed.
-            self.record(
-                &AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx)
-                    .with_count(people.len() as u64),
-            )?;
             // Each status it changes is recorded as that person's change too, as
             // `set_person_status` records one, which is what risk analytics hears of
             // (found in review: notice and departures given by an import reached no risk
             // engine). A new person who is active changes nothing.
-            for p in people {
-                let changed = match stored.get(&p.id) {
-                    Some(before) => before.status != p.status || before.last_day != p.last_day,
-                    None => p.status != model::EmploymentStatus::Active,
-                };
-                if changed {
-                    self.record(&status_record(self.clock.now_ms(), actor, ctx, p))?;
-                }
-            }
+            let now = self.clock.now_ms();
+            let import =
+                AuditRecord::admin(now, actor, Action::PersonUpdateStatus, ctx).with_count(people.len() as u64);
+            let changes = people.iter().filter(|p| match stored.get(&p.id) {
+                Some(before) => before.status != p.status || before.last_day != p.last_day,
+                None => p.status != model::EmploymentStatus::Active,
+            });
+            let records: Vec<AuditRecord> = std::iter::once(import)
+                .chain(changes.map(|p| status_record(now, actor, ctx, p)))
+                .collect();
+            self.record_all(&records)?;
             Ok(PeopleWrite {
                 people: people.to_vec(),
                 teams: teams.to_vec(),

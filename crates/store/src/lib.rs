@@ -124,7 +124,10 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     /// and a change made on what it read loses no concurrent one. An `Err` from
     /// `change` writes nothing and is returned (a caller with an error of its own
     /// keeps it and returns [`StoreError::Cancelled`]). `change` runs while writes
-    /// of people wait, so it must not write people itself.
+    /// wait (on SQLite every write of the store, under one writer lock that is not
+    /// re-entered; on PostgreSQL writes of people), so it must not write this store
+    /// itself, and should be short: the gateway records to the ledger, a store of its
+    /// own, submitting its records together (found in review).
     fn update_people(&self, change: &mut dyn FnMut(&[Person]) -> Result<PeopleWrite>) -> Result<()>;
     fn get_person(&self, id: &PersonId) -> Result<Option<Person>>;
     fn list_people(&self) -> Result<Vec<Person>>;
