@@ -147,8 +147,13 @@ fn init_log(cli: &Cli) {
         Command::Serve(_) => "info",
         _ => "warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTODIA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = match std::env::var("CUSTODIA_LOG") {
+        Ok(levels) => tracing_subscriber::EnvFilter::try_new(&levels).unwrap_or_else(|e| {
+            eprintln!("warning: CUSTODIA_LOG={levels:?} is not a list of levels ({e}); logging at {default}");
+            tracing_subscriber::EnvFilter::new(default)
+        }),
+        Err(_) => tracing_subscriber::EnvFilter::new(default),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

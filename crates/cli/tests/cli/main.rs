@@ -866,3 +866,30 @@ fn bootstrap_issues_a_new_code_that_voids_the_last_until_someone_has_a_password(
     let over = env.run(&["bootstrap"]).fails();
     assert!(over.stderr.contains("bootstrap is over"), "{}", over.stderr);
 }
+
+#[test]
+fn a_log_setting_that_is_no_list_of_levels_is_named_and_the_default_kept() {
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let out = to_run(
+        env.command(&["people", "list"])
+            .env("CUSTODIA_LOG", "server=loud")
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(
+        out.stderr
+            .contains("warning: CUSTODIA_LOG=\"server=loud\" is not a list of levels"),
+        "{}",
+        out.stderr
+    );
+    let quiet = to_run(
+        env.command(&["people", "list"])
+            .env("CUSTODIA_LOG", "warn")
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(!quiet.stderr.contains("CUSTODIA_LOG"), "{}", quiet.stderr);
+}
