@@ -262,15 +262,14 @@ fn import_cert(ctx: &Context, dir: &Path, competitors: Vec<String>, append: bool
 /// Scores the saved state, highest first (ties by user id, so the order is stable).
 fn ranked_scores(ctx: &Context) -> anyhow::Result<Vec<UserScore>> {
     let store = open_store(ctx)?;
-    let agg = followed_state(ctx, &store)?;
-    Ok(ranked(agg.score(&ScoringConfig::default()).users))
+    Ok(ranked(followed_scores(ctx, &store)?.users))
 }
 
-/// The saved state with the activity of the ledger entries recorded since it was saved
-/// (by `custodia scan --as`, imports and other commands, or a server that has not saved
-/// yet). Read only: the state is saved by whoever feeds it (a server, `risk ingest`),
+/// The scores of the saved state with the activity of the ledger entries recorded
+/// since it was saved (by `custodia scan --as`, imports and other commands, or a
+/// server that has not saved yet). Read only: the state is saved by whoever feeds it (a server, `risk ingest`),
 /// so this never races them for the store.
-fn followed_state(ctx: &Context, store: &Arc<dyn Store>) -> anyhow::Result<Aggregator> {
+fn followed_scores(ctx: &Context, store: &Arc<dyn Store>) -> anyhow::Result<risk::ScoreReport> {
     let saved = state_bytes(ctx, store.as_ref())?.is_some();
     let timezone = store
         .get_setting(gateway::TIMEZONE_SETTING)?
@@ -289,8 +288,7 @@ fn followed_state(ctx: &Context, store: &Arc<dyn Store>) -> anyhow::Result<Aggre
             ctx.data_dir.display()
         );
     }
-    let bytes = state.engine().state_bytes();
-    Aggregator::from_state_bytes(&bytes).context("reading the risk state")
+    Ok(state.engine().score(&ScoringConfig::default())?)
 }
 
 /// Highest score first, ties by user id (so the order is stable).
@@ -486,8 +484,7 @@ fn forward(ctx: &Context, args: &ForwardArgs) -> anyhow::Result<()> {
         bail!("nothing to forward to; give --syslog udp://HOST:PORT (or tcp://), --webhook http://HOST:PORT/PATH, or both");
     };
     let store = open_store(ctx)?;
-    let agg = followed_state(ctx, &store)?;
-    let report = agg.score(&ScoringConfig::default());
+    let report = followed_scores(ctx, &store)?;
     let mut log = match store.get_blob(risk::FORWARDED_BLOB)? {
         Some(bytes) => risk::ForwardLog::from_bytes(&bytes)?,
         None => risk::ForwardLog::default(),

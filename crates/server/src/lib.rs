@@ -457,46 +457,57 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
 /// Starts the periodic work of a serving process: reading the ledger into the risk
 /// engine, saving its state and forwarding alerts.
 fn spawn_background(state: &AppState) {
-    if let Some(risk) = state.risk.clone() {
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(RISK_FOLLOW_INTERVAL).await;
-                let risk = Arc::clone(&risk);
-                match tokio::task::spawn_blocking(move || risk.catch_up()).await {
-                    Ok(Err(e)) => tracing::error!(error = %e, "risk: reading the ledger failed"),
-                    Err(e) => tracing::error!(error = %e, "risk: reading the ledger failed"),
-                    Ok(Ok(read)) => events::log_unreadable(&read),
+    let Some(risk) = state.risk.clone() else {
+        return;
+    };
+    let follower = Arc::clone(&risk);
+    every(
+        RISK_FOLLOW_INTERVAL,
+        "risk: reading the ledger",
+        move || follower.catch_up(),
+        |read| events::log_unreadable(&read),
+    );
+    let saver = Arc::clone(&risk);
+    every(
+        RISK_SAVE_INTERVAL,
+        "saving the risk state",
+        move || saver.save_if_changed(),
+        |_| {},
+    );
+    if let Some((forwarder, interval)) = state.forwarding.clone() {
+        every(
+            interval,
+            "forwarding risk alerts",
+            move || risk.forward_new_alerts(&forwarder),
+            |n| {
+                if n > 0 {
+                    tracing::info!(alerts = n, "risk alerts queued for the SIEM");
                 }
-            }
-        });
+            },
+        );
     }
-    if let Some(risk) = state.risk.clone() {
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(RISK_SAVE_INTERVAL).await;
-                let risk = Arc::clone(&risk);
-                match tokio::task::spawn_blocking(move || risk.save_if_changed()).await {
-                    Ok(Err(e)) => tracing::error!(error = %e, "saving the risk state failed"),
-                    Err(e) => tracing::error!(error = %e, "saving the risk state failed"),
-                    Ok(Ok(_)) => {}
-                }
+}
+
+/// Runs `job` on a blocking thread every `interval`, hands what it returns to `done`
+/// and logs a failure as "`what` failed".
+fn every<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    interval: Duration,
+    what: &'static str,
+    job: impl Fn() -> Result<T, E> + Send + Sync + 'static,
+    done: impl Fn(T) + Send + 'static,
+) {
+    let job = Arc::new(job);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            let job = Arc::clone(&job);
+            match tokio::task::spawn_blocking(move || job()).await {
+                Ok(Ok(value)) => done(value),
+                Ok(Err(e)) => tracing::error!(error = %e, "{what} failed"),
+                Err(e) => tracing::error!(error = %e, "{what} failed"),
             }
-        });
-    }
-    if let (Some(risk), Some((forwarder, every))) = (state.risk.clone(), state.forwarding.clone()) {
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let (risk, forwarder) = (Arc::clone(&risk), Arc::clone(&forwarder));
-                match tokio::task::spawn_blocking(move || risk.forward_new_alerts(&forwarder)).await {
-                    Ok(Ok(n)) if n > 0 => tracing::info!(alerts = n, "risk alerts queued for the SIEM"),
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::error!(error = %e, "forwarding risk alerts failed"),
-                    Err(e) => tracing::error!(error = %e, "forwarding risk alerts failed"),
-                }
-            }
-        });
-    }
+        }
+    });
 }
 
 /// Gives error responses from axum and tower-http (405, 408, 413…) the

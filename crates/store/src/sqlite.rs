@@ -1,5 +1,5 @@
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use model::{
     Classification, Compartments, CustomerId, CustomerMeta, DocumentId, DocumentKind, DocumentMeta, Person, PersonId,
@@ -562,11 +562,15 @@ impl Db {
         Ok(())
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let mut conn = self
-            .writer
+    /// The one writing connection, held until the guard drops.
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.writer
             .lock()
-            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Database("writer lock poisoned".into()))
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut conn = self.writer()?;
         f(&mut conn).map_err(db_err(&self.path))
     }
 
@@ -865,11 +869,7 @@ impl Store for SqliteStore {
     }
 
     fn update_people(&self, change: &mut dyn FnMut(&[Person]) -> Result<crate::PeopleWrite>) -> Result<()> {
-        let mut conn = self
-            .vault
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        let mut conn = self.vault.writer()?;
         let db = db_err(&self.vault.path);
         // Immediate: the database's write lock is taken before the read, so no other
         // connection, of this process or another, writes people between the read and
@@ -936,11 +936,7 @@ impl Store for SqliteStore {
     }
 
     fn insert_customer_batches(&self, batches: &mut dyn Iterator<Item = Result<Vec<SealedCustomer>>>) -> Result<u64> {
-        let mut conn = self
-            .vault
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        let mut conn = self.vault.writer()?;
         let db = db_err(&self.vault.path);
         let tx = conn.transaction().map_err(&db)?;
         let mut lookups = Vec::new();
