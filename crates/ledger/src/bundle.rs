@@ -255,7 +255,8 @@ fn summary_text(summary: &BundleSummary, key: &VerifyingKey, cp: &Checkpoint, en
     }
     s.push_str(
         "\nEach entry is proven to be in the signed checkpoint by an RFC 9162 inclusion proof.\n\
-         Verify with `custodia ledger verify-bundle <file>`; change any byte and verification fails.\n",
+         Verify with `custodia evidence verify <file> --key ledger.pub`, with the installation's\n\
+         ledger.pub obtained from it rather than from this bundle; change any byte and verification fails.\n",
     );
     s
 }

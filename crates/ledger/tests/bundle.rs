@@ -183,3 +183,15 @@ fn members_holding_more_bytes_than_the_archive_are_refused_while_reading() {
         "{err}"
     );
 }
+
+#[test]
+fn the_summary_names_the_command_that_verifies_it_with_the_installation_key() {
+    let report = verify_bundle(&small_bundle(), None).unwrap();
+    assert!(
+        report
+            .summary
+            .contains("`custodia evidence verify <file> --key ledger.pub`"),
+        "{}",
+        report.summary
+    );
+}
