@@ -155,15 +155,22 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
     let zip_err = |e: zip::result::ZipError| BundleError::Zip(e.to_string());
     let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(zip_err)?;
     let mut members = Vec::with_capacity(archive.len());
+    // Stored members together hold fewer bytes than the archive itself. More
+    // means compressed members or central directory entries sharing one
+    // member's data: refused as soon as the budget is exceeded, before a
+    // small file expands into many times its size in memory.
+    let mut budget = bytes.len() as u64;
     for i in 0..archive.len() {
         let mut file = archive.by_index(i).map_err(zip_err)?;
         let name = file.name().to_owned();
-        // stored members cannot be larger than the archive itself
         let mut content = Vec::new();
         (&mut file)
-            .take(bytes.len() as u64 + 1)
+            .take(budget + 1)
             .read_to_end(&mut content)
             .map_err(|e| BundleError::Zip(e.to_string()))?;
+        budget = budget.checked_sub(content.len() as u64).ok_or_else(|| {
+            BundleError::Zip("its members hold more bytes than the archive: entries are compressed or overlap".into())
+        })?;
         members.push((name, content));
     }
     Ok(members)
@@ -248,7 +255,8 @@ fn summary_text(summary: &BundleSummary, key: &VerifyingKey, cp: &Checkpoint, en
     }
     s.push_str(
         "\nEach entry is proven to be in the signed checkpoint by an RFC 9162 inclusion proof.\n\
-         Verify with `custodia ledger verify-bundle <file>`; change any byte and verification fails.\n",
+         Verify with `custodia evidence verify <file> --key ledger.pub`, with the installation's\n\
+         ledger.pub obtained from it rather than from this bundle; change any byte and verification fails.\n",
     );
     s
 }

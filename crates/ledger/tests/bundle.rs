@@ -124,3 +124,74 @@ fn export_refuses_entries_not_yet_signed() {
     let err = export_bundle(ledger.store(), &common::key(), &[5], &summary()).unwrap_err();
     assert!(matches!(err, BundleError::NotCovered { index: 5, size: 5 }), "{err}");
 }
+
+/// A zip whose central directory lists `copies` entries that all point at
+/// the one stored `VERSION` member: reading it expands `copies` times.
+fn overlapping_zip(content: &[u8], copies: u16) -> Vec<u8> {
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    w.start_file("VERSION", options).unwrap();
+    w.write_all(content).unwrap();
+    let bytes = w.finish().unwrap().into_inner();
+    // end of central directory record: 22 bytes, no comment
+    let eocd = bytes.len() - 22;
+    assert_eq!(bytes[eocd..eocd + 4], [0x50, 0x4b, 0x05, 0x06]);
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let (cd_size, cd_offset) = (u32_at(eocd + 12), u32_at(eocd + 16));
+    let entry = &bytes[cd_offset..cd_offset + cd_size];
+    let name_len = usize::from(u16::from_le_bytes([entry[28], entry[29]]));
+    let mut out = bytes[..cd_offset].to_vec();
+    for i in 0..copies {
+        let name = if i == 0 {
+            "VERSION".to_owned()
+        } else {
+            format!("copy{i}")
+        };
+        let mut fixed = entry[..46].to_vec();
+        fixed[28..30].copy_from_slice(&u16::try_from(name.len()).unwrap().to_le_bytes());
+        out.extend_from_slice(&fixed);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&entry[46 + name_len..]);
+    }
+    let new_cd_size = u32::try_from(out.len() - cd_offset).unwrap();
+    let mut end = bytes[eocd..].to_vec();
+    end[8..10].copy_from_slice(&copies.to_le_bytes());
+    end[10..12].copy_from_slice(&copies.to_le_bytes());
+    end[12..16].copy_from_slice(&new_cd_size.to_le_bytes());
+    out.extend_from_slice(&end);
+    out
+}
+
+#[test]
+fn members_holding_more_bytes_than_the_archive_are_refused_while_reading() {
+    // a valid version line padded with whitespace, listed 64 times: before
+    // this was refused, verification read (and re-zipped) 64 times the file
+    let mut version = b"custodia-ledger-bundle 1\n".to_vec();
+    version.resize(64 * 1024, b'\n');
+    let bomb = overlapping_zip(&version, 64);
+    let mut archive = zip::ZipArchive::new(Cursor::new(&bomb)).unwrap();
+    assert_eq!(archive.len(), 64, "the zip reader accepts the overlapping entries");
+    let mut last = Vec::new();
+    archive.by_index(63).unwrap().read_to_end(&mut last).unwrap();
+    assert_eq!(last, version, "and each one reads the shared member");
+    let err = verify_bundle(&bomb, None).unwrap_err();
+    assert!(
+        matches!(&err, BundleError::Zip(m) if m.contains("more bytes than the archive")),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_summary_names_the_command_that_verifies_it_with_the_installation_key() {
+    let report = verify_bundle(&small_bundle(), None).unwrap();
+    assert!(
+        report
+            .summary
+            .contains("`custodia evidence verify <file> --key ledger.pub`"),
+        "{}",
+        report.summary
+    );
+}
