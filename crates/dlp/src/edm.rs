@@ -198,6 +198,10 @@ struct StoredCustomer {
     /// Street part of addresses (before the first comma): supporting evidence only.
     #[serde(rename = "supporting", default)]
     street_lines: Vec<u64>,
+    /// Places of addresses (see `address_places`): an address with a street line
+    /// before them.
+    #[serde(default)]
+    places: Vec<u64>,
     name_words: Vec<u64>,
     address_firsts: Vec<u64>,
     /// Hashes of the first two words of the customer's addresses (see
@@ -252,10 +256,11 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// and also keys names without the hyphens inside their words, addresses by their
 /// street line and the place named after it, and Vietnamese addresses with `St`;
 /// version 9 also spells out Danish and Norwegian `ø` and `å` (`oe`, `aa`) and reads
-/// `rue` as `r` and `terr`/`tce` as `ter`. An older save lacks keys that cannot be
-/// made without the plaintext: it is refused, and the index is built again from the
-/// vault.
-const SAVE_VERSION: u32 = 9;
+/// `rue` as `r` and `terr`/`tce` as `ter`; version 10 reads `str` and `strasse` as
+/// `st` and `via` as `v`, and also keys the places after an address's street line. An
+/// older save lacks keys that cannot be made without the plaintext: it is refused, and
+/// the index is built again from the vault.
+const SAVE_VERSION: u32 = 10;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.
@@ -576,6 +581,7 @@ impl EdmIndex {
             id: id.clone(),
             fields: Vec::new(),
             street_lines: Vec::new(),
+            places: Vec::new(),
             name_words: Vec::new(),
             address_firsts: Vec::new(),
             address_prefixes: Vec::new(),
@@ -700,6 +706,13 @@ impl EdmIndex {
                 if let Some((street, _)) = value.split_once(',') {
                     lines.push((street, true));
                 }
+                let unitless = without_units(value);
+                if let Some(line) = unitless.as_deref() {
+                    lines.push((line, false));
+                    if let Some((street, _)) = line.split_once(',') {
+                        lines.push((street, true));
+                    }
+                }
                 let spellings = lines.into_iter().flat_map(|(line, street_only)| {
                     let normalized = normalize::normalized_words(line);
                     let spellings = if street_only {
@@ -709,7 +722,24 @@ impl EdmIndex {
                     };
                     spellings.into_iter().map(move |spelling| (spelling, street_only))
                 });
-                for (normalized, street_only) in spellings {
+                // What follows the street line, keyed on its own (see `address_places`).
+                let street_words = value
+                    .split_once(',')
+                    .map(|(street, _)| normalize::normalized_words(street));
+                let mut places = Vec::new();
+                let mut with_code_only = Vec::new();
+                for place in address_places(value, country) {
+                    match (place.len(), &street_words) {
+                        (0, _) | (_, None) => {}
+                        (1, Some(street)) => with_code_only.push([street.as_slice(), &place].concat()),
+                        _ => places.push(place),
+                    }
+                }
+                let spellings = spellings
+                    .chain(with_code_only.into_iter().map(|words| (words, false)))
+                    .map(|(words, street_only)| (words, street_only, false))
+                    .chain(places.into_iter().map(|words| (words, false, true)));
+                for (normalized, street_only, place) in spellings {
                     let mut words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
                     if words.len() < 2 {
                         continue;
@@ -732,7 +762,9 @@ impl EdmIndex {
                             .push(combine(ADDRESS_SEED, first_two.iter().copied()));
                     }
                     let hash = combine(ADDRESS_SEED, words.iter().copied());
-                    if street_only {
+                    if place {
+                        stored.places.push(hash);
+                    } else if street_only {
                         stored.street_lines.push(hash);
                     } else {
                         stored.fields.push((kind, hash));
@@ -806,6 +838,9 @@ impl EdmIndex {
         for hash in &stored.street_lines {
             self.street_postings.insert(*hash, slot, is_alive);
         }
+        for hash in &stored.places {
+            self.street_postings.insert(*hash, slot | PLACE, is_alive);
+        }
         self.name_words.extend(&stored.name_words);
         self.address_firsts.extend(&stored.address_firsts);
         self.id_lengths |= stored.id_lengths;
@@ -827,7 +862,13 @@ impl EdmIndex {
             }
         }
         let (postings, streets) = (&self.postings, &self.street_postings);
-        for hash in stored.fields.iter().map(|(_, h)| h).chain(&stored.street_lines) {
+        for hash in stored
+            .fields
+            .iter()
+            .map(|(_, h)| h)
+            .chain(&stored.street_lines)
+            .chain(&stored.places)
+        {
             self.value_filter
                 .insert(*hash, || postings.keys().chain(streets.keys()));
         }
@@ -918,11 +959,11 @@ impl EdmIndex {
             .collect();
         fields.sort_unstable();
         fields.dedup();
-        let mut streets: Vec<(u32, u64)> = self
+        let mut streets: Vec<(u32, bool, u64)> = self
             .street_postings
             .entries()
-            .filter(|(_, slot)| self.is_alive(*slot))
-            .map(|(hash, slot)| (slot, hash))
+            .filter(|(_, target)| self.is_alive(slot_of(*target)))
+            .map(|(hash, target)| (slot_of(target), target & PLACE != 0, hash))
             .collect();
         streets.sort_unstable();
         streets.dedup();
@@ -933,6 +974,7 @@ impl EdmIndex {
                 id: RecordId(self.id_of(slot).unwrap_or_default().to_string()),
                 fields: Vec::new(),
                 street_lines: Vec::new(),
+                places: Vec::new(),
                 name_words: Vec::new(),
                 address_firsts: Vec::new(),
                 address_prefixes: Vec::new(),
@@ -946,11 +988,15 @@ impl EdmIndex {
                 stored.fields.push((*kind, *hash));
                 next_field += 1;
             }
-            while let Some((s, hash)) = streets.get(next_street) {
+            while let Some((s, place, hash)) = streets.get(next_street) {
                 if *s != slot {
                     break;
                 }
-                stored.street_lines.push(*hash);
+                if *place {
+                    stored.places.push(*hash);
+                } else {
+                    stored.street_lines.push(*hash);
+                }
                 next_street += 1;
             }
             if self.is_alive(slot) {
@@ -1082,7 +1128,8 @@ impl EdmIndex {
         } else {
             words.read(self, text, 0..text.len(), &mut probes);
         }
-        let (hits, street_hits) = self.lookup_probes(probes);
+        let (mut hits, street_hits, place_hits) = self.lookup_probes(probes);
+        hits.extend(street_then_place(text, &street_hits, place_hits));
         // Rows, hit starts and name words are all walked in text order with cursors:
         // binary searches per row were cache-missing over large files.
         // Hits by start, with their customers: also what a name is looked up near.
@@ -1129,14 +1176,13 @@ impl EdmIndex {
                 }
             }
         }
-        let mut hits = hits;
         hits.extend(self.lookup_names(names, &by_start, rows));
         self.evaluate(hits, street_hits, rows)
     }
 
     /// Looks up every probe (filter first, then postings, each over the whole batch):
     /// field hits and street-line hits of live customers.
-    fn lookup_probes(&self, mut probes: Vec<Probe>) -> (Hits, Hits) {
+    fn lookup_probes(&self, mut probes: Vec<Probe>) -> (Hits, Hits, Hits) {
         self.value_filter.retain(&mut probes, |p| p.hash);
         let hashes: Vec<u64> = probes.iter().map(|p| p.hash).collect();
         let mut hits = Vec::new();
@@ -1150,15 +1196,18 @@ impl EdmIndex {
         });
         let streets: Vec<&Probe> = probes.iter().filter(|p| p.kind == FieldKind::Address).collect();
         let street_hashes: Vec<u64> = streets.iter().map(|p| p.hash).collect();
-        let mut street_hits = Vec::new();
-        self.street_postings.for_each_many(&street_hashes, |index, slot| {
-            if let Some(p) = streets.get(index) {
-                if self.is_alive(slot) {
+        let (mut street_hits, mut place_hits) = (Vec::new(), Vec::new());
+        self.street_postings.for_each_many(&street_hashes, |index, target| {
+            let slot = slot_of(target);
+            if let Some(p) = streets.get(index).filter(|_| self.is_alive(slot)) {
+                if target & PLACE != 0 {
+                    place_hits.push((slot, p.hit()));
+                } else {
                     street_hits.push((slot, p.hit()));
                 }
             }
         });
-        (hits, street_hits)
+        (hits, street_hits, place_hits)
     }
 
     /// Hits of the name candidates `(hash, start, end)`. When a name alone cannot match,
@@ -1416,6 +1465,9 @@ fn id_length_bit(len: usize) -> u64 {
 
 /// Slots are below 2^29: the top three bits of a posting's target hold the field kind.
 const MAX_SLOTS: u32 = 1 << 29;
+/// Bit of a street posting's target that makes it a place ([`address_places`]) rather
+/// than a street line.
+const PLACE: u32 = 1 << 29;
 
 /// A posting's target: the slot and the field kind.
 fn pack(slot: u32, kind: FieldKind) -> u32 {
@@ -1508,6 +1560,58 @@ fn with_rows(
 
 /// Hits of field values by customer slot.
 type Hits = Vec<(u32, FieldHit)>;
+
+/// Most bytes between a street line and its place ([`address_places`]) that still make
+/// them one address: room for a flat, floor or building (`, Apt 4B, `, `\n3. OG links\n`).
+const MAX_UNIT_BYTES: usize = 40;
+
+/// The addresses made of a customer's street line followed, within [`MAX_UNIT_BYTES`] and
+/// without an empty line between, by a place of the same customer: what was written
+/// between them is a flat or floor the vault does not hold, or the place is written in
+/// another of the ways [`address_places`] keys.
+fn street_then_place(text: &str, streets: &Hits, mut places: Hits) -> Hits {
+    if places.is_empty() || streets.is_empty() {
+        return Vec::new();
+    }
+    let mut streets: Vec<&(u32, FieldHit)> = streets.iter().collect();
+    streets.sort_unstable_by_key(|(slot, hit)| (*slot, hit.start));
+    places.sort_unstable_by_key(|(slot, hit)| (*slot, hit.start));
+    let mut addresses = Vec::new();
+    let mut first_of_slot = 0;
+    for (slot, place) in &places {
+        while streets.get(first_of_slot).is_some_and(|(s, _)| s < slot) {
+            first_of_slot += 1;
+        }
+        let same_slot = streets.get(first_of_slot..).unwrap_or_default().iter();
+        for (_, street) in same_slot.take_while(|(s, _)| s == slot) {
+            let between = place
+                .start
+                .checked_sub(street.end)
+                .filter(|gap| *gap <= MAX_UNIT_BYTES)
+                .and_then(|_| text.get(street.end..place.start));
+            let Some(between) = between else {
+                continue;
+            };
+            let mut lines = between.split('\n');
+            // The first and last piece are the rest of the street's line and the start of
+            // the place's; a piece between them that is blank is an empty line.
+            lines.next();
+            lines.next_back();
+            if lines.any(|line| line.trim().is_empty()) {
+                continue;
+            }
+            addresses.push((
+                *slot,
+                FieldHit {
+                    kind: FieldKind::Address,
+                    start: street.start,
+                    end: place.end,
+                },
+            ));
+        }
+    }
+    addresses
+}
 
 /// A hit being evaluated: slot, hit, evidence bit (a kind's or [`STREET_LINE`]), row.
 type HitEntry = (u32, FieldHit, u8, Option<usize>);
@@ -2180,6 +2284,192 @@ fn street_and_place(address: &str) -> Option<&str> {
     address.get(..street.len() + 1 + place.len())
 }
 
+/// The places of an address: the parts after its street line, when it has a house
+/// number, as people write them, keyed to be found a few words after the street line
+/// (see [`street_then_place`]). A flat, floor or unit the vault does not hold is often
+/// written between the two (`Hauptstraße 38, 3. OG links, 10115 Berlin`, `1853 Sunset
+/// Street, Apt 4B, Boston, MA 02116`; found missed by a blind test), and the postal
+/// code is written in many ways: after the place or before it (`Köln 50667`, `BS1 6QA
+/// Bristol`), with the country's postal prefix (`D-10115`), with or without its inner
+/// space (`1015CJ`), or without the place (`138 Station Lane, BS1 6QA`). Each place is
+/// returned as words; a place of one word (`50667`) is keyed with the street line.
+/// An address with a part that starts with a flat or floor word has no places (it is
+/// keyed without that part, see [`without_units`]), and the last parts
+/// [`without_last_name_parts`] leaves out are left out. Places without a numeral are not returned:
+/// the street line and a place by name is [`street_and_place`].
+fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
+    let mut places: Vec<Vec<String>> = Vec::new();
+    for line in std::iter::once(address).chain(without_last_name_parts(address)) {
+        let Some((street, rest)) = line.split_once(',') else {
+            continue;
+        };
+        // An address with a flat or floor of its own is not found with another between
+        // its street line and place (`Suite 430` for `Suite 429`; found in review).
+        if !has_numeral(street) || starts_with_unit(street) || rest.split(',').any(starts_with_unit) {
+            continue;
+        }
+        let base: Vec<Vec<String>> = rest
+            .split(',')
+            .map(normalize::normalized_words)
+            .filter(|words| !words.is_empty())
+            .collect();
+        let Some((last, before)) = base.split_last() else {
+            continue;
+        };
+        let head = before.concat();
+        let mut push = |tail: &[&[String]]| {
+            let words: Vec<String> = std::iter::once(head.as_slice())
+                .chain(tail.iter().copied())
+                .flatten()
+                .cloned()
+                .collect();
+            if words_have_numeral(&words) && !places.contains(&words) {
+                places.push(words);
+            }
+        };
+        push(&[last]);
+        let Some(CodeAndPlace {
+            code,
+            place,
+            code_first,
+        }) = code_and_place(last)
+        else {
+            continue;
+        };
+        let mut codes = vec![code.to_vec()];
+        match code {
+            [first, second] => codes.push(vec![format!("{first}{second}")]),
+            [one] => {
+                // `1015CJ` as `1015 CJ`: digits, then letters.
+                let digits = one.bytes().take_while(u8::is_ascii_digit).count();
+                if let Some((number, letters)) = one.split_at_checked(digits).filter(|(number, letters)| {
+                    !number.is_empty() && !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_alphabetic())
+                }) {
+                    codes.push(vec![number.to_string(), letters.to_string()]);
+                }
+            }
+            _ => {}
+        }
+        for code in &codes {
+            push(&[code, place]);
+            push(&[place, code]);
+            push(&[code]);
+        }
+        let prefix = postal_prefix(country).filter(|_| {
+            code.first()
+                .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        if let (Some(prefix), true) = (prefix, code_first) {
+            let prefixed = [vec![prefix.to_string()], code.to_vec()].concat();
+            push(&[&prefixed, place]);
+            push(&[&prefixed]);
+        }
+    }
+    places
+}
+
+/// An address without its parts that are a flat, floor or building (`20 Oak Road, Seattle,
+/// WA 98101` of `Apt 4B, 20 Oak Road, …`), which are often left out (found missed by a
+/// blind test); None when it has none, or no house number without them.
+fn without_units(address: &str) -> Option<String> {
+    let parts: Vec<&str> = address.split(',').collect();
+    let kept: Vec<&str> = parts
+        .iter()
+        .filter(|part| !starts_with_unit(part))
+        .map(|part| part.trim())
+        .collect();
+    // Without its flat, `Flat 798, Sai Krupa Apartments, Anna Salai` has no house number
+    // left: it would be every flat of the building (found by a blind test).
+    let numbered = kept.first().is_some_and(|street| has_numeral(street));
+    (kept.len() < parts.len() && kept.len() >= 2 && numbered).then(|| kept.join(", "))
+}
+
+/// Whether a part of an address starts with a word of a flat, floor or building.
+fn starts_with_unit(part: &str) -> bool {
+    normalize::normalized_words(part)
+        .first()
+        .is_some_and(|w| BUILDING_UNIT_WORDS.contains(&w.as_str()))
+}
+
+/// A last part of an address read as a postal code and a place: `10115 Berlin`,
+/// `1016 GV Amsterdam`, `5000 Odense C`, `Bristol BS1 6QA`, `MA 02116`.
+struct CodeAndPlace<'w> {
+    code: &'w [String],
+    place: &'w [String],
+    /// Whether the code comes first.
+    code_first: bool,
+}
+
+/// The postal code and place of an address's last part (its words), if it holds both:
+/// the place is the words without a numeral at the end, from the first of three letters
+/// or more (so `GV` of `1016 GV Amsterdam` stays with the code, `C` of `Odense C` with
+/// the place), or else the words without a numeral at the start.
+fn code_and_place(words: &[String]) -> Option<CodeAndPlace<'_>> {
+    let numeral = |w: &String| w.bytes().any(|b| b.is_ascii_digit());
+    // Postal codes have four characters or more; `Phường 10` is a numbered ward.
+    let is_code = |code: &[String]| code.iter().any(numeral) && code.iter().map(String::len).sum::<usize>() >= 4;
+    let trailing = words.iter().rev().take_while(|w| !numeral(w)).count();
+    let run_start = words.len() - trailing;
+    let place_start = words
+        .get(run_start..)
+        .and_then(|run| run.iter().position(|w| w.chars().count() >= 3))
+        .map(|offset| run_start + offset);
+    if let Some((code, place)) = place_start.and_then(|at| words.split_at_checked(at)) {
+        if is_code(code) {
+            return Some(CodeAndPlace {
+                code,
+                place,
+                code_first: true,
+            });
+        }
+    }
+    let leading = words.iter().take_while(|w| !numeral(w)).count();
+    let (place, code) = words.split_at_checked(leading)?;
+    (!place.is_empty() && is_code(code)).then_some(CodeAndPlace {
+        code,
+        place,
+        code_first: false,
+    })
+}
+
+/// The letters written before a postal code of `country` (ISO 3166-1 alpha-2) in Europe,
+/// as normalized: the distinguishing sign of the country's vehicles (`D-10115`,
+/// `F-75008`, `DK-5000`), as the CEPT recommended and people still write.
+fn postal_prefix(country: Option<&str>) -> Option<&'static str> {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("AT", "a"),
+        ("BE", "b"),
+        ("CH", "ch"),
+        ("CZ", "cz"),
+        ("DE", "d"),
+        ("DK", "dk"),
+        ("ES", "e"),
+        ("FI", "fin"),
+        ("FR", "f"),
+        ("HR", "hr"),
+        ("HU", "h"),
+        ("IT", "i"),
+        ("LI", "fl"),
+        ("LU", "l"),
+        ("NL", "nl"),
+        ("NO", "n"),
+        ("PL", "pl"),
+        ("PT", "p"),
+        ("SE", "s"),
+        ("SI", "slo"),
+        ("SK", "sk"),
+    ];
+    let country = country?.trim();
+    PREFIXES
+        .iter()
+        .find(|(code, _)| code.eq_ignore_ascii_case(country))
+        .map(|(_, prefix)| *prefix)
+}
+
+fn words_have_numeral(words: &[String]) -> bool {
+    words.iter().any(|w| w.bytes().any(|b| b.is_ascii_digit()))
+}
+
 /// Words of a flat, floor or building, as normalized (`Suite` is `ste`, `Building`
 /// `bldg`), in English, Vietnamese (`Tầng`, `Tòa`, `Phòng`), French, Spanish and German.
 const BUILDING_UNIT_WORDS: &[&str] = &[
@@ -2391,15 +2681,27 @@ fn for_each_id_run(
 const MIN_ID_PREFIX_LETTERS: usize = 2;
 const MAX_ID_PREFIX_LETTERS: usize = 6;
 
-/// Where the word of letters starts that stands one space before an id run starting
-/// with a digit at `start` (`CU` in `CU 100268`), if there is one of
+/// Where the word of letters starts that stands one space or dash before an id run
+/// starting with a digit at `start` (`CU` in `CU 100268`), if there is one of
 /// [`MIN_ID_PREFIX_LETTERS`] to [`MAX_ID_PREFIX_LETTERS`] ASCII letters, or one capital,
 /// a whole word.
 fn prefix_apart(bytes: &[u8], start: usize) -> Option<usize> {
-    if !bytes.get(start)?.is_ascii_digit() || bytes.get(start.checked_sub(1)?)? != &b' ' {
+    if !bytes.get(start)?.is_ascii_digit() {
         return None;
     }
-    let word_end = start - 1;
+    let before = bytes.get(..start)?;
+    // A space, or a dash that is no ASCII hyphen (`C–001204`, as word processors turn
+    // `C-001204`; found missed by a blind test): U+2010, U+2011, en and em dash.
+    let word_end = if before.ends_with(b" ") {
+        start - 1
+    } else if [b"\xE2\x80\x90", b"\xE2\x80\x91", b"\xE2\x80\x93", b"\xE2\x80\x94"]
+        .iter()
+        .any(|dash| before.ends_with(*dash))
+    {
+        start - 3
+    } else {
+        return None;
+    };
     let letters = bytes
         .get(word_end.saturating_sub(MAX_ID_PREFIX_LETTERS + 1)..word_end)?
         .iter()

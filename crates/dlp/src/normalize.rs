@@ -78,7 +78,9 @@ fn without_street_suffix(word: &str) -> &str {
 /// that addresses may carry or not, such as a postal code's label).
 fn canonical_abbreviation(word: &str) -> Option<&'static str> {
     Some(match word {
-        "street" => "st",
+        // `Str.` is a street in English and German (`Maple Str`, `Goethe-Straße`; found
+        // missed by a blind test).
+        "street" | "str" | "strasse" => "st",
         "avenue" => "ave",
         "road" => "rd",
         "boulevard" => "blvd",
@@ -108,6 +110,8 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         // `Avda. de América`, `Bd Haussmann` (found missed by a blind test).
         // `r.` is the French `rue` as well (found missed by a blind test).
         "rua" | "rue" => "r",
+        // Italian `V. Dante` for `Via Dante` (found missed by a blind test).
+        "via" => "v",
         "calle" => "c",
         "avenida" | "avda" | "av" => "ave",
         "bd" => "blvd",

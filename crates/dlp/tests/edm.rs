@@ -685,6 +685,142 @@ fn names_and_addresses_match_on_lines_with_and_without_numerals() {
     }
 }
 
+/// An address found with a flat or floor written between its street line and its place,
+/// and with its postal code written after the place, with the country's prefix, with or
+/// without its inner space, or without the place; and not found when its parts are
+/// apart, or belong to two customers.
+#[test]
+fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
+    const UTE: &[(FieldKind, &str)] = &[(Name, "Ute Fußmann"), (Address, "Goethestraße 43, 10115 Berlin")];
+    const MICHAEL: &[(FieldKind, &str)] = &[
+        (Name, "Michael Rodriguez"),
+        (Address, "1853 Sunset Street, Boston, MA 02116"),
+    ];
+    const DAAN: &[(FieldKind, &str)] = &[(Name, "Daan Smit"), (Address, "Keizersgracht 330, 1015 CJ Amsterdam")];
+    const CALLUM: &[(FieldKind, &str)] = &[
+        (Name, "Callum Ramsbottom"),
+        (Address, "138 Station Lane, Bristol BS1 6QA, United Kingdom"),
+    ];
+    const GIULIA: &[(FieldKind, &str)] = &[(Name, "Giulia Romano"), (Address, "Via Dante 85, 10121 Torino")];
+    const SOFIA: &[(FieldKind, &str)] = &[
+        (Name, "Sofia Keller"),
+        (Address, "Apt 4B, 20 Oak Road, Seattle, WA 98101"),
+    ];
+    const SOREN: &[(FieldKind, &str)] = &[(Name, "Søren Bæk"), (Address, "Østergade 36, 5000 Odense C")];
+    const SARAH: &[(FieldKind, &str)] = &[
+        (Name, "Sarah Thompson"),
+        (Address, "1677 Market Street, Suite 429, Seattle, WA 98122"),
+    ];
+    const SANJAY: &[(FieldKind, &str)] = &[
+        (Name, "Sanjay Rao"),
+        (
+            Address,
+            "Flat 798, Sai Krupa Apartments, Anna Salai, Kolkata, West Bengal 700040",
+        ),
+    ];
+    let index = index(
+        EdmConfig::default(),
+        &[
+            ("ute", UTE, Some("DE")),
+            ("michael", MICHAEL, Some("US")),
+            ("daan", DAAN, Some("NL")),
+            ("callum", CALLUM, Some("GB")),
+            ("giulia", GIULIA, Some("IT")),
+            ("sofia", SOFIA, Some("US")),
+            ("soren", SOREN, Some("DK")),
+            ("sarah", SARAH, Some("US")),
+            ("sanjay", SANJAY, Some("IN")),
+        ],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        // A flat or floor between street line and place.
+        ("Ute Fußmann\nGoethestraße 43, 3. OG links, 10115 Berlin", &["ute"]),
+        ("Ute Fußmann\nGoethestraße 43\n3. OG links\n10115 Berlin", &["ute"]),
+        (
+            "Michael Rodriguez, 1853 Sunset Street, Apt 4B, Boston, MA 02116",
+            &["michael"],
+        ),
+        (
+            "Michael Rodriguez, 1853 Sunset Street Apt 4B, Boston, MA 02116",
+            &["michael"],
+        ),
+        ("Daan Smit, Keizersgracht 330-II, 1015 CJ Amsterdam", &["daan"]),
+        ("Giulia Romano, Via Dante 85, int. 5, 10121 Torino", &["giulia"]),
+        // The vault's flat left out.
+        ("Sofia Keller, 20 Oak Road, Seattle, WA 98101", &["sofia"]),
+        // The postal code after the place, with the country's prefix, run together,
+        // without the place, without the country.
+        ("Ute Fußmann, Goethestraße 43, Berlin 10115", &["ute"]),
+        ("Ute Fußmann, Goethestraße 43, D-10115 Berlin", &["ute"]),
+        ("Ute Fußmann, Goethestraße 43, 10115", &["ute"]),
+        ("Daan Smit, Keizersgracht 330, 1015CJ Amsterdam", &["daan"]),
+        ("Daan Smit, Keizersgracht 330, Amsterdam 1015 CJ", &["daan"]),
+        ("Daan Smit, Keizersgracht 330, NL-1015 CJ Amsterdam", &["daan"]),
+        ("Callum Ramsbottom, 138 Station Lane, BS1 6QA Bristol", &["callum"]),
+        ("Callum Ramsbottom, 138 Station Lane, BS1 6QA", &["callum"]),
+        ("Callum Ramsbottom, 138 Station Lane, Bristol BS16QA", &["callum"]),
+        ("Callum Ramsbottom, 138 Station Lane, Bristol BS1 6QA", &["callum"]),
+        ("Giulia Romano, V. Dante 85, Torino 10121", &["giulia"]),
+        ("Søren Bæk, Østergade 36, DK-5000 Odense C", &["soren"]),
+        ("Søren Bæk, Østergade 36, Odense C 5000", &["soren"]),
+        ("Søren Bæk, Østergade 36, 5000", &["soren"]),
+        ("Michael Rodriguez, 1853 Sunset Str, Boston, MA 02116", &["michael"]),
+        // Not the address: another house, the place alone, the street line alone, the
+        // two apart (an empty line, too many bytes), or in the other order.
+        ("Ute Fußmann, Goethestraße 45, 3. OG links, 10115 Berlin", &[]),
+        ("Ute Fußmann, 10115 Berlin", &[]),
+        ("Ute Fußmann, Goethestraße 43", &[]),
+        ("Ute Fußmann, Goethestraße 43, 8. OG links", &[]),
+        ("Ute Fußmann\nGoethestraße 43\n\n10115 Berlin", &[]),
+        (
+            "Ute Fußmann, Goethestraße 43, Hinterhaus, Aufgang C, 3. OG links bei Schmidt, 10115 Berlin",
+            &[],
+        ),
+        ("Ute Fußmann, 10115 Berlin, Goethestraße 43", &[]),
+        // A flat or suite of the vault's: left out, or written otherwise, but not another.
+        ("Sarah Thompson, 1677 Market Street, Seattle, WA 98122", &["sarah"]),
+        ("Sarah Thompson, 1677 Market St, Ste 429, Seattle, WA 98122", &["sarah"]),
+        ("Sarah Thompson, 1677 Market Street, Suite 430, Seattle, WA 98122", &[]),
+        (
+            "Sanjay Rao, Flat 798, Sai Krupa Apartments, Anna Salai, Kolkata, West Bengal 700040",
+            &["sanjay"],
+        ),
+        (
+            "Sanjay Rao, Flat 808, Sai Krupa Apartments, Anna Salai, Kolkata, West Bengal 700040",
+            &[],
+        ),
+        (
+            "Sanjay Rao, Sai Krupa Apartments, Anna Salai, Kolkata, West Bengal 700040",
+            &[],
+        ),
+        // Two customers' parts make no address of either.
+        ("Ute Fußmann, Goethestraße 43, Apt 4B, Boston, MA 02116", &[]),
+        ("Michael Rodriguez, 1853 Sunset Street, 3. OG, 10115 Berlin", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+    // Places are kept in a save.
+    let loaded = EdmIndex::load(&key(), &index.save()).unwrap();
+    check(
+        &loaded,
+        "Ute Fußmann\nGoethestraße 43, 3. OG links, 10115 Berlin",
+        &["ute"],
+    );
+    check(&loaded, "Ute Fußmann, 10115 Berlin", &[]);
+}
+
+/// A customer id's prefix before a dash that is no ASCII hyphen.
+#[test]
+fn ids_with_a_typographic_dash() {
+    let ana = index(EdmConfig::default(), &[("1", ANA, Some("IT"))]);
+    for dash in ["\u{2010}", "\u{2011}", "\u{2013}", "\u{2014}"] {
+        check(&ana, &format!("Ana Rossi CUST{dash}0042"), &["1"]);
+    }
+    check(&ana, "Ana Rossi CUST\u{2013}0043", &[]);
+    check(&ana, "Ana Rossi \u{2013}0042", &[]);
+}
+
 #[test]
 fn debug_output_is_redacted() {
     let key = EdmKey::from_bytes([0xAB; 32]);
