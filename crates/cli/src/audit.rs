@@ -304,6 +304,9 @@ pub fn evidence(ctx: &Context, cmd: EvidenceCmd) -> anyhow::Result<()> {
             if ctx.json {
                 output::json(&serde_json::json!({
                     "ok": true,
+                    // Without --key the bundle is checked against the key it carries,
+                    // which anyone can make: a script must see that (found in review).
+                    "key_checked": expected.is_some(),
                     "key": report.key.to_string(),
                     "checkpoint_size": report.checkpoint.size,
                     "checkpoint_time": format_time(report.checkpoint.time),

@@ -219,6 +219,26 @@ fn search_and_evidence_bundle_round_trip_and_any_changed_byte_fails() {
         ])
         .ok();
     assert!(out.stdout.contains("evidence OK: 1 entries"), "{}", out.stdout);
+    // JSON says whether the signer was checked against the installation's key.
+    let public = env.data.join("ledger.pub");
+    let with_key = [
+        "evidence",
+        "verify",
+        bundle.to_str().unwrap(),
+        "--key",
+        public.to_str().unwrap(),
+        "--json",
+    ];
+    let checked = elsewhere.run(&with_key).ok().json();
+    let unchecked = elsewhere
+        .run(&with_key[..3].iter().chain(&["--json"]).copied().collect::<Vec<_>>())
+        .ok()
+        .json();
+    assert_eq!(
+        (checked["key_checked"].as_bool(), unchecked["key_checked"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(checked["entries"], unchecked["entries"]);
     // Another installation's key is refused.
     let other = Env::new();
     other.run(&["init"]).ok();
