@@ -810,6 +810,29 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
     check(&loaded, "Ute Fußmann, 10115 Berlin", &[]);
 }
 
+/// A name written without the apostrophe inside it, or with another one.
+#[test]
+fn names_with_their_apostrophe_left_out() {
+    const GEORGE: &[(FieldKind, &str)] = &[(Name, "George O'Brien"), (Phone, "+44 7511 905283")];
+    const GIULIA: &[(FieldKind, &str)] = &[(Name, "Giulia Dell\u{2019}Acqua"), (Phone, "+39 06 2501 3462")];
+    let index = index(
+        EdmConfig::default(),
+        &[("george", GEORGE, Some("GB")), ("giulia", GIULIA, Some("IT"))],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("George O'Brien, 07511 905283", &["george"]),
+        ("George OBrien, 07511 905283", &["george"]),
+        ("George O\u{2019}Brien, 07511 905283", &["george"]),
+        ("Giulia DellAcqua +39 06 2501 3462", &["giulia"]),
+        ("Giulia Dell'Acqua +39 06 2501 3462", &["giulia"]),
+        ("George OBrian, 07511 905283", &[]),
+        ("Giulia DellAqua +39 06 2501 3462", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// A customer id's prefix before a dash that is no ASCII hyphen.
 #[test]
 fn ids_with_a_typographic_dash() {
