@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::checkpoint::{Checkpoint, CheckpointError, SigningKey};
 use crate::entry::{Entry, EntryError};
-use crate::merkle::{frontier_nodes, leaf_hash, Frontier, Hash, ProofError};
+use crate::merkle::{frontier_nodes, leaf_hash, root_from_store, Frontier, Hash, ProofError};
 use crate::store::{AppendBatch, LedgerStore, StoreError, StoredCheckpoint, Written};
 use crate::witness::Witness;
 
@@ -213,6 +213,14 @@ fn load_state<S: LedgerStore>(shared: &Shared<S>) -> Result<TreeState, LedgerErr
             }
             if cp.size == size && cp.root != frontier.root() {
                 return Err(LedgerError::Inconsistent("the root hash differs from the checkpoint's"));
+            }
+            // Entries appended since the checkpoint leave the tree it signed as it was:
+            // a store rewritten under it must not be extended and signed again (found in
+            // review). The frontier's few nodes are read, not the whole tree.
+            if cp.size < size && root_from_store(store, cp.size)? != cp.root {
+                return Err(LedgerError::Inconsistent(
+                    "the stored tree at the checkpoint's size differs from the checkpoint's root",
+                ));
             }
             (cp.size, Some(cp.time))
         }

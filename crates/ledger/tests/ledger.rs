@@ -534,6 +534,42 @@ fn a_store_that_disagrees_with_its_checkpoint_refuses_to_open() {
 }
 
 #[test]
+fn a_store_rewritten_under_its_last_checkpoint_refuses_to_open() {
+    // Checkpoints at 11 and 12 entries; the one at 12 is dropped, so the latest
+    // covers 11 of the 12 stored. The node over entries 8 and 9 is part of the tree
+    // signed at 11 but not of the current tree's frontier at 12.
+    let reopen = |tamper: bool| {
+        let ledger = common::filled(12);
+        let snapshot = {
+            let s = ledger.store().state();
+            (s.entries.clone(), s.nodes.clone(), s.checkpoints.clone())
+        };
+        drop(ledger);
+        let store = MemoryStore::new();
+        {
+            let mut s = store.state();
+            s.entries = snapshot.0;
+            s.nodes = snapshot.1;
+            s.checkpoints = snapshot.2;
+            s.checkpoints.pop();
+            if tamper {
+                s.nodes[0][4] = ledger::merkle::leaf_hash(b"rewritten");
+            }
+        }
+        ledger::Ledger::open(
+            store,
+            common::key(),
+            Arc::new(ManualClock::new(0)),
+            ledger::LedgerConfig::new(common::NAME),
+            Vec::new(),
+        )
+    };
+    assert!(reopen(false).is_ok());
+    let err = reopen(true).unwrap_err();
+    assert!(matches!(err, LedgerError::Inconsistent(_)), "{err}");
+}
+
+#[test]
 fn witness_failures_never_block_appends_and_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let unreachable = dir.path().join("no-such-dir").join("witness.log");
