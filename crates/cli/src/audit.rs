@@ -229,7 +229,15 @@ pub fn run(ctx: &Context, cmd: AuditCmd) -> anyhow::Result<()> {
 /// personal data) so that the findings can be read.
 fn verify(ctx: &Context, against: Option<&PathBuf>) -> anyhow::Result<()> {
     let published = match against {
-        Some(path) => Some(ledger::read_witness_file(path)?),
+        Some(path) => {
+            let published = ledger::read_witness_file(path)?;
+            // Asked to compare with what was published, finding nothing to compare
+            // with is no pass (found in review): a wrong or emptied file.
+            if published.is_empty() {
+                bail!("{} holds no published checkpoint to verify against", path.display());
+            }
+            Some(published)
+        }
         None => None,
     };
     let key = ctx.verifying_key()?;

@@ -153,6 +153,12 @@ fn a_rewritten_history_disagrees_with_the_published_checkpoints() {
     let w = witness.to_str().unwrap();
     env.run(&["--witness-file", w, "customers", "show", "C-1"]).ok();
     env.run(&["--witness-file", w, "audit", "verify", "--against", w]).ok();
+    let empty = env.root.join("empty-witness.log");
+    std::fs::write(&empty, "").unwrap();
+    let out = env
+        .run(&["audit", "verify", "--against", empty.to_str().unwrap()])
+        .fails();
+    assert!(out.stderr.contains("holds no published checkpoint"), "{}", out.stderr);
     // An insider with the signing key rewrites history and re-signs it: the
     // stored ledger is self-consistent, but no longer matches what was published.
     let conn = db(&env);
