@@ -724,16 +724,15 @@ impl EdmIndex {
                     spellings.into_iter().map(move |spelling| (spelling, street_only))
                 });
                 // What follows the street line, keyed on its own (see `address_places`).
-                let street_words = value
-                    .split_once(',')
-                    .map(|(street, _)| normalize::normalized_words(street));
-                let mut places = Vec::new();
-                let mut with_code_only = Vec::new();
+                // A place of one word (`50667`) is keyed with the street line before it.
+                let (mut places, mut with_code_only) = (Vec::new(), Vec::new());
                 for place in address_places(value, country) {
-                    match (place.len(), &street_words) {
-                        (0, _) | (_, None) => {}
-                        (1, Some(street)) => with_code_only.push([street.as_slice(), &place].concat()),
-                        _ => places.push(place),
+                    match (place.len(), value.split_once(',')) {
+                        (1, Some((street, _))) => {
+                            with_code_only.push([normalize::normalized_words(street), place].concat())
+                        }
+                        (2.., _) => places.push(place),
+                        _ => {}
                     }
                 }
                 let spellings = spellings
@@ -2308,7 +2307,12 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         };
         // An address with a flat or floor of its own is not found with another between
         // its street line and place (`Suite 430` for `Suite 429`; found in review).
-        if !has_numeral(street) || starts_with_unit(street) || rest.split(',').any(starts_with_unit) {
+        // A place has a numeral: none without one after the street line.
+        if !has_numeral(street)
+            || !has_numeral(rest)
+            || starts_with_unit(street)
+            || rest.split(',').any(starts_with_unit)
+        {
             continue;
         }
         let base: Vec<Vec<String>> = rest
@@ -2339,25 +2343,35 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         else {
             continue;
         };
-        let mut codes = vec![code.to_vec()];
-        match code {
-            [first, second] => codes.push(vec![format!("{first}{second}")]),
+        // Each spelling is a key of every customer with a postal code (14 bytes), so
+        // only the common ones: the code with or without its inner space in the
+        // vault's order, the other order, the code alone, and the prefix.
+        let respaced: Option<Vec<String>> = match code {
+            [first, second] => Some(vec![format!("{first}{second}")]),
             [one] => {
                 // `1015CJ` as `1015 CJ`: digits, then letters.
                 let digits = one.bytes().take_while(u8::is_ascii_digit).count();
-                if let Some((number, letters)) = one.split_at_checked(digits).filter(|(number, letters)| {
-                    !number.is_empty() && !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_alphabetic())
-                }) {
-                    codes.push(vec![number.to_string(), letters.to_string()]);
-                }
+                one.split_at_checked(digits)
+                    .filter(|(number, letters)| {
+                        !number.is_empty() && !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_alphabetic())
+                    })
+                    .map(|(number, letters)| vec![number.to_string(), letters.to_string()])
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(respaced) = &respaced {
+            if code_first {
+                push(&[respaced, place]);
+            } else {
+                push(&[place, respaced]);
+            }
         }
-        for code in &codes {
-            push(&[code, place]);
+        if code_first {
             push(&[place, code]);
-            push(&[code]);
+        } else {
+            push(&[code, place]);
         }
+        push(&[code]);
         let prefix = postal_prefix(country).filter(|_| {
             code.first()
                 .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
@@ -2365,7 +2379,6 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         if let (Some(prefix), true) = (prefix, code_first) {
             let prefixed = [vec![prefix.to_string()], code.to_vec()].concat();
             push(&[&prefixed, place]);
-            push(&[&prefixed]);
         }
     }
     places
@@ -2389,9 +2402,12 @@ fn without_units(address: &str) -> Option<String> {
 
 /// Whether a part of an address starts with a word of a flat, floor or building.
 fn starts_with_unit(part: &str) -> bool {
-    normalize::normalized_words(part)
-        .first()
-        .is_some_and(|w| BUILDING_UNIT_WORDS.contains(&w.as_str()))
+    // Read without a list of the part's words: every address of a bulk load asks.
+    let mut first = None;
+    normalize::for_each_token(part, |word, _, _| {
+        first.get_or_insert_with(|| BUILDING_UNIT_WORDS.contains(&word));
+    });
+    first.unwrap_or(false)
 }
 
 /// A last part of an address read as a postal code and a place: `10115 Berlin`,
