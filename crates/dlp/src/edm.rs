@@ -2301,6 +2301,11 @@ fn street_and_place(address: &str) -> Option<&str> {
 /// the street line and a place by name is [`street_and_place`].
 fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
     let mut places: Vec<Vec<String>> = Vec::new();
+    // Every line below has this street line and a part of this rest: a place needs a
+    // numeral in it (most addresses of a bulk load end here).
+    if address.split_once(',').is_none_or(|(_, rest)| !has_numeral(rest)) {
+        return places;
+    }
     for line in std::iter::once(address).chain(without_last_name_parts(address)) {
         let Some((street, rest)) = line.split_once(',') else {
             continue;
@@ -2388,6 +2393,9 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
 /// WA 98101` of `Apt 4B, 20 Oak Road, …`), which are often left out (found missed by a
 /// blind test); None when it has none, or no house number without them.
 fn without_units(address: &str) -> Option<String> {
+    if !address.split(',').any(starts_with_unit) {
+        return None;
+    }
     let parts: Vec<&str> = address.split(',').collect();
     let kept: Vec<&str> = parts
         .iter()
@@ -2412,6 +2420,11 @@ fn starts_with_unit(part: &str) -> bool {
         .get(start..)
         .and_then(|rest| rest.iter().position(is_separator))
         .map_or(bytes.len(), |length| start + length);
+    // No unit word is a number or longer than `apartment`: most first words end here.
+    let word = bytes.get(start..end).unwrap_or_default();
+    if word.is_ascii() && !word.is_empty() && (word.iter().all(u8::is_ascii_digit) || word.len() > "apartment".len()) {
+        return false;
+    }
     let mut first = None;
     normalize::for_each_token(part.get(start..end).unwrap_or_default(), |word, _, _| {
         first.get_or_insert_with(|| BUILDING_UNIT_WORDS.contains(&word));
