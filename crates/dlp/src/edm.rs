@@ -1129,7 +1129,7 @@ impl EdmIndex {
             words.read(self, text, 0..text.len(), &mut probes);
         }
         let (mut hits, street_hits, place_hits) = self.lookup_probes(probes);
-        hits.extend(street_then_place(text, &street_hits, place_hits));
+        hits.extend(street_then_place(text, rows, &street_hits, place_hits));
         // Rows, hit starts and name words are all walked in text order with cursors:
         // binary searches per row were cache-missing over large files.
         // Hits by start, with their customers: also what a name is looked up near.
@@ -1566,16 +1566,21 @@ type Hits = Vec<(u32, FieldHit)>;
 const MAX_UNIT_BYTES: usize = 40;
 
 /// The addresses made of a customer's street line followed, within [`MAX_UNIT_BYTES`] and
-/// without an empty line between, by a place of the same customer: what was written
-/// between them is a flat or floor the vault does not hold, or the place is written in
-/// another of the ways [`address_places`] keys.
-fn street_then_place(text: &str, streets: &Hits, mut places: Hits) -> Hits {
+/// without an empty line between, by a place of the same customer, or with one in the
+/// same table row (`rows`, sorted and disjoint) in any order: what was written between
+/// them is a flat or floor the vault does not hold, or other columns, or the place is
+/// written in another of the ways [`address_places`] keys.
+fn street_then_place(text: &str, rows: &[(usize, usize)], streets: &Hits, mut places: Hits) -> Hits {
     if places.is_empty() || streets.is_empty() {
         return Vec::new();
     }
     let mut streets: Vec<&(u32, FieldHit)> = streets.iter().collect();
     streets.sort_unstable_by_key(|(slot, hit)| (*slot, hit.start));
     places.sort_unstable_by_key(|(slot, hit)| (*slot, hit.start));
+    let row_of = |at: usize| {
+        let row = rows.partition_point(|(start, _)| *start <= at).checked_sub(1)?;
+        rows.get(row).filter(|(_, end)| at < *end).map(|_| row)
+    };
     let mut addresses = Vec::new();
     let mut first_of_slot = 0;
     for (slot, place) in &places {
@@ -1584,30 +1589,34 @@ fn street_then_place(text: &str, streets: &Hits, mut places: Hits) -> Hits {
         }
         let same_slot = streets.get(first_of_slot..).unwrap_or_default().iter();
         for (_, street) in same_slot.take_while(|(s, _)| s == slot) {
-            let between = place
+            let close_after = place
                 .start
                 .checked_sub(street.end)
                 .filter(|gap| *gap <= MAX_UNIT_BYTES)
-                .and_then(|_| text.get(street.end..place.start));
-            let Some(between) = between else {
-                continue;
-            };
-            let mut lines = between.split('\n');
-            // The first and last piece are the rest of the street's line and the start of
-            // the place's; a piece between them that is blank is an empty line.
-            lines.next();
-            lines.next_back();
-            if lines.any(|line| line.trim().is_empty()) {
-                continue;
+                .and_then(|_| text.get(street.end..place.start))
+                .is_some_and(|between| {
+                    let mut lines = between.split('\n');
+                    // The first and last piece are the rest of the street's line and the
+                    // start of the place's; a piece between them that is blank is an
+                    // empty line.
+                    lines.next();
+                    lines.next_back();
+                    !lines.any(|line| line.trim().is_empty())
+                });
+            // A table row holds one record: an export's columns may put the place
+            // before the street or far from it (`Postcode,City,Name,Street`; found
+            // missed by a blind test).
+            let same_row = row_of(street.start).is_some_and(|row| row_of(place.start) == Some(row));
+            if close_after || same_row {
+                addresses.push((
+                    *slot,
+                    FieldHit {
+                        kind: FieldKind::Address,
+                        start: street.start.min(place.start),
+                        end: street.end.max(place.end),
+                    },
+                ));
             }
-            addresses.push((
-                *slot,
-                FieldHit {
-                    kind: FieldKind::Address,
-                    start: street.start,
-                    end: place.end,
-                },
-            ));
         }
     }
     addresses
@@ -2293,7 +2302,8 @@ fn street_and_place(address: &str) -> Option<&str> {
 /// Street, Apt 4B, Boston, MA 02116`; found missed by a blind test), and the postal
 /// code is written in many ways: after the place or before it (`Köln 50667`, `BS1 6QA
 /// Bristol`), with the country's postal prefix (`D-10115`), with or without its inner
-/// space (`1015CJ`), or without the place (`138 Station Lane, BS1 6QA`). Each place is
+/// space (`1015CJ`), without the place (`138 Station Lane, BS1 6QA`) or without the
+/// code (`Gartenstraße 13, Berlin`). Each place is
 /// returned as words; a place of one word (`50667`) is keyed with the street line.
 /// An address with a part that starts with a flat or floor word has no places (it is
 /// keyed without that part, see [`without_units`]), and the last parts
@@ -2329,17 +2339,18 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
             continue;
         };
         let head = before.concat();
-        let mut push = |tail: &[&[String]]| {
+        // `numbered`: the place must have a numeral of its own.
+        let mut push = |tail: &[&[String]], numbered: bool| {
             let words: Vec<String> = std::iter::once(head.as_slice())
                 .chain(tail.iter().copied())
                 .flatten()
                 .cloned()
                 .collect();
-            if words_have_numeral(&words) && !places.contains(&words) {
+            if (!numbered || words_have_numeral(&words)) && !places.contains(&words) {
                 places.push(words);
             }
         };
-        push(&[last]);
+        push(&[last], true);
         let Some(CodeAndPlace {
             code,
             place,
@@ -2366,24 +2377,27 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         };
         if let Some(respaced) = &respaced {
             if code_first {
-                push(&[respaced, place]);
+                push(&[respaced, place], true);
             } else {
-                push(&[place, respaced]);
+                push(&[place, respaced], true);
             }
         }
         if code_first {
-            push(&[place, code]);
+            push(&[place, code], true);
         } else {
-            push(&[code, place]);
+            push(&[code, place], true);
         }
-        push(&[code]);
+        push(&[code], true);
+        // The postal code left out (`Gartenstraße 13, Berlin`; found missed by a blind
+        // test): the street line's house number and the place still make the address.
+        push(&[place], false);
         let prefix = postal_prefix(country).filter(|_| {
             code.first()
                 .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
         });
         if let (Some(prefix), true) = (prefix, code_first) {
             let prefixed = [vec![prefix.to_string()], code.to_vec()].concat();
-            push(&[&prefixed, place]);
+            push(&[&prefixed, place], true);
         }
     }
     places

@@ -765,6 +765,23 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         ("Søren Bæk, Østergade 36, Odense C 5000", &["soren"]),
         ("Søren Bæk, Østergade 36, 5000", &["soren"]),
         ("Michael Rodriguez, 1853 Sunset Str, Boston, MA 02116", &["michael"]),
+        // The postal code left out.
+        ("Ute Fußmann, Goethestraße 43, Berlin", &["ute"]),
+        ("Ute Fußmann\nGoethestraße 43\nBerlin", &["ute"]),
+        ("Ute Fußmann, Goethestraße 43, Potsdam", &[]),
+        // Street line and place in one row of a table, in any order; not in two rows.
+        (
+            "postcode,city,name,street\n10115,Berlin,Ute Fußmann,Goethestraße 43\n",
+            &["ute"],
+        ),
+        (
+            "name,street,town,postcode\nUte Fußmann,Goethestraße 43,Berlin,10115\n",
+            &["ute"],
+        ),
+        (
+            "name,street,postcode,city\nUte Fußmann,Goethestraße 43,,\nBernd Kahl,Marktweg 2,10115,Berlin\n",
+            &[],
+        ),
         // Not the address: another house, the place alone, the street line alone, the
         // two apart (an empty line, too many bytes), or in the other order.
         ("Ute Fußmann, Goethestraße 45, 3. OG links, 10115 Berlin", &[]),
