@@ -196,12 +196,13 @@ struct StoredCustomer {
     id: RecordId,
     fields: Vec<(FieldKind, u64)>,
     /// Street part of addresses (before the first comma): supporting evidence only.
-    #[serde(rename = "supporting", default)]
-    street_lines: Vec<u64>,
+    /// Each with the tag of its address ([`address_tag`]).
+    #[serde(rename = "supporting_tagged", default)]
+    street_lines: Vec<(u8, u64)>,
     /// Places of addresses (see `address_places`): an address with a street line
-    /// before them.
+    /// of the same address ([`address_tag`]) before them.
     #[serde(default)]
-    places: Vec<u64>,
+    places: Vec<(u8, u64)>,
     name_words: Vec<u64>,
     address_firsts: Vec<u64>,
     /// Hashes of the first two words of the customer's addresses (see
@@ -260,8 +261,9 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// `st` and `via` as `v`, and also keys the places after an address's street line and
 /// names without the apostrophes inside their words. An older save lacks keys that
 /// cannot be made without the plaintext: it is refused, and the index is built again
-/// from the vault.
-const SAVE_VERSION: u32 = 10;
+/// from the vault; version 11 tags street lines and places with their address, so a
+/// customer's street line pairs only with a place of the same address.
+const SAVE_VERSION: u32 = 11;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.
@@ -590,10 +592,15 @@ impl EdmIndex {
             address_without_digit: false,
         };
         let mut skipped = Vec::new();
+        let mut addresses: u8 = 0;
         for (kind, value) in fields {
             let before = stored.fields.len();
             if self.config.kinds.contains(kind) {
-                self.hash_field(*kind, value, country, &mut stored);
+                let tag = addresses & ADDRESS_TAGS;
+                if *kind == FieldKind::Address {
+                    addresses = addresses.wrapping_add(1);
+                }
+                self.hash_field(*kind, value, country, tag, &mut stored);
             }
             if stored.fields.len() == before {
                 skipped.push(*kind);
@@ -606,7 +613,7 @@ impl EdmIndex {
         AddOutcome { indexed, skipped }
     }
 
-    fn hash_field(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
+    fn hash_field(&self, kind: FieldKind, value: &str, country: Option<&str>, tag: u8, stored: &mut StoredCustomer) {
         // Without invisible characters, as a scan reads text: a name stored with a soft
         // hyphen (`Bea\u{AD}triz`) was keyed as two words and no longer found (review).
         let value = crate::extract::without_invisible(value);
@@ -636,14 +643,15 @@ impl EdmIndex {
                 spellings.extend(english);
             }
             for spelling in &spellings {
-                self.hash_words(kind, spelling, country, stored);
+                self.hash_words(kind, spelling, country, tag, stored);
             }
         } else {
-            self.hash_words(kind, value, country, stored);
+            self.hash_words(kind, value, country, tag, stored);
         }
     }
 
-    fn hash_words(&self, kind: FieldKind, value: &str, country: Option<&str>, stored: &mut StoredCustomer) {
+    /// `tag`: the address's [`address_tag`], for an address.
+    fn hash_words(&self, kind: FieldKind, value: &str, country: Option<&str>, tag: u8, stored: &mut StoredCustomer) {
         match kind {
             FieldKind::Name => {
                 let normalized: Vec<String> = normalize::tokens(value)
@@ -763,9 +771,9 @@ impl EdmIndex {
                     }
                     let hash = combine(ADDRESS_SEED, words.iter().copied());
                     if place {
-                        stored.places.push(hash);
+                        stored.places.push((tag, hash));
                     } else if street_only {
-                        stored.street_lines.push(hash);
+                        stored.street_lines.push((tag, hash));
                     } else {
                         stored.fields.push((kind, hash));
                     }
@@ -835,11 +843,12 @@ impl EdmIndex {
                 self.id_fields += 1;
             }
         }
-        for hash in &stored.street_lines {
-            self.street_postings.insert(*hash, slot, is_alive);
+        for (tag, hash) in &stored.street_lines {
+            self.street_postings.insert(*hash, slot | address_tag(*tag), is_alive);
         }
-        for hash in &stored.places {
-            self.street_postings.insert(*hash, slot | PLACE, is_alive);
+        for (tag, hash) in &stored.places {
+            self.street_postings
+                .insert(*hash, slot | PLACE | address_tag(*tag), is_alive);
         }
         self.name_words.extend(&stored.name_words);
         self.address_firsts.extend(&stored.address_firsts);
@@ -866,8 +875,8 @@ impl EdmIndex {
             .fields
             .iter()
             .map(|(_, h)| h)
-            .chain(&stored.street_lines)
-            .chain(&stored.places)
+            .chain(stored.street_lines.iter().map(|(_, h)| h))
+            .chain(stored.places.iter().map(|(_, h)| h))
         {
             self.value_filter
                 .insert(*hash, || postings.keys().chain(streets.keys()));
@@ -959,11 +968,11 @@ impl EdmIndex {
             .collect();
         fields.sort_unstable();
         fields.dedup();
-        let mut streets: Vec<(u32, bool, u64)> = self
+        let mut streets: Vec<(u32, bool, u8, u64)> = self
             .street_postings
             .entries()
             .filter(|(_, target)| self.is_alive(slot_of(*target)))
-            .map(|(hash, target)| (slot_of(target), target & PLACE != 0, hash))
+            .map(|(hash, target)| (slot_of(target), target & PLACE != 0, tag_of(target), hash))
             .collect();
         streets.sort_unstable();
         streets.dedup();
@@ -988,14 +997,14 @@ impl EdmIndex {
                 stored.fields.push((*kind, *hash));
                 next_field += 1;
             }
-            while let Some((s, place, hash)) = streets.get(next_street) {
+            while let Some((s, place, tag, hash)) = streets.get(next_street) {
                 if *s != slot {
                     break;
                 }
                 if *place {
-                    stored.places.push(*hash);
+                    stored.places.push((*tag, *hash));
                 } else {
-                    stored.street_lines.push(*hash);
+                    stored.street_lines.push((*tag, *hash));
                 }
                 next_street += 1;
             }
@@ -1130,6 +1139,10 @@ impl EdmIndex {
         }
         let (mut hits, street_hits, place_hits) = self.lookup_probes(probes);
         hits.extend(street_then_place(text, rows, &street_hits, place_hits));
+        let street_hits: Hits = street_hits
+            .into_iter()
+            .map(|(target, hit)| (slot_of(target), hit))
+            .collect();
         // Rows, hit starts and name words are all walked in text order with cursors:
         // binary searches per row were cache-missing over large files.
         // Hits by start, with their customers: also what a name is looked up near.
@@ -1181,7 +1194,8 @@ impl EdmIndex {
     }
 
     /// Looks up every probe (filter first, then postings, each over the whole batch):
-    /// field hits and street-line hits of live customers.
+    /// field hits, and street-line and place hits of live customers (these by slot and
+    /// [`address_tag`], see [`street_then_place`]).
     fn lookup_probes(&self, mut probes: Vec<Probe>) -> (Hits, Hits, Hits) {
         self.value_filter.retain(&mut probes, |p| p.hash);
         let hashes: Vec<u64> = probes.iter().map(|p| p.hash).collect();
@@ -1201,9 +1215,9 @@ impl EdmIndex {
             let slot = slot_of(target);
             if let Some(p) = streets.get(index).filter(|_| self.is_alive(slot)) {
                 if target & PLACE != 0 {
-                    place_hits.push((slot, p.hit()));
+                    place_hits.push((target & !PLACE, p.hit()));
                 } else {
-                    street_hits.push((slot, p.hit()));
+                    street_hits.push((target & !PLACE, p.hit()));
                 }
             }
         });
@@ -1468,6 +1482,23 @@ const MAX_SLOTS: u32 = 1 << 29;
 /// Bit of a street posting's target that makes it a place ([`address_places`]) rather
 /// than a street line.
 const PLACE: u32 = 1 << 29;
+/// The tags of a customer's addresses: the two bits above [`PLACE`] of a street
+/// posting's target tell a customer's addresses apart (the fifth is tagged as the
+/// first), so that the street line of one address and the place of another (a
+/// customer who moved from `Goethestraße 43, 10115 Berlin` to `Lindenweg 7, 80331
+/// München`) make no address: `Goethestraße 43, 80331 München` is another house
+/// (found in review).
+const ADDRESS_TAGS: u8 = 3;
+
+/// The bits of a street posting's target that hold the address tag `tag`.
+fn address_tag(tag: u8) -> u32 {
+    u32::from(tag & ADDRESS_TAGS) << 30
+}
+
+/// The address tag of a street posting's target.
+fn tag_of(target: u32) -> u8 {
+    (target >> 30) as u8 & ADDRESS_TAGS
+}
 
 /// A posting's target: the slot and the field kind.
 fn pack(slot: u32, kind: FieldKind) -> u32 {
@@ -1566,56 +1597,69 @@ type Hits = Vec<(u32, FieldHit)>;
 const MAX_UNIT_BYTES: usize = 40;
 
 /// The addresses made of a customer's street line followed, within [`MAX_UNIT_BYTES`] and
-/// without an empty line between, by a place of the same customer, or with one in the
-/// same table row (`rows`, sorted and disjoint) in any order: what was written between
-/// them is a flat or floor the vault does not hold, or other columns, or the place is
-/// written in another of the ways [`address_places`] keys.
-fn street_then_place(text: &str, rows: &[(usize, usize)], streets: &Hits, mut places: Hits) -> Hits {
+/// without an empty line between, by a place of the same address of the customer, or
+/// with one in the same table row (`rows`, sorted and disjoint) in any order: what was
+/// written between them is a flat or floor the vault does not hold, or other columns, or
+/// the place is written in another of the ways [`address_places`] keys. `streets` and
+/// `places` are by slot and [`address_tag`]; the addresses found, by slot.
+fn street_then_place(text: &str, rows: &[(usize, usize)], streets: &Hits, places: Hits) -> Hits {
     if places.is_empty() || streets.is_empty() {
         return Vec::new();
     }
-    let mut streets: Vec<&(u32, FieldHit)> = streets.iter().collect();
-    streets.sort_unstable_by_key(|(slot, hit)| (*slot, hit.start));
-    places.sort_unstable_by_key(|(slot, hit)| (*slot, hit.start));
+    // Street lines by key and end, and by key and start: each place looks up the few
+    // street lines that end just before it or start in its row. Trying every pair was
+    // quadratic in a text repeating one address (found in review).
+    let mut by_end: Vec<(u32, usize, usize)> = streets.iter().map(|(key, hit)| (*key, hit.end, hit.start)).collect();
+    let mut by_start: Vec<(u32, usize, usize)> = streets.iter().map(|(key, hit)| (*key, hit.start, hit.end)).collect();
+    by_end.sort_unstable();
+    by_start.sort_unstable();
     let row_of = |at: usize| {
         let row = rows.partition_point(|(start, _)| *start <= at).checked_sub(1)?;
-        rows.get(row).filter(|(_, end)| at < *end).map(|_| row)
+        rows.get(row).filter(|(_, end)| at < *end).copied()
+    };
+    let no_empty_line = |between: &str| {
+        let mut lines = between.split('\n');
+        // The first and last piece are the rest of the street's line and the start of
+        // the place's; a piece between them that is blank is an empty line.
+        lines.next();
+        lines.next_back();
+        !lines.any(|line| line.trim().is_empty())
     };
     let mut addresses = Vec::new();
-    let mut first_of_slot = 0;
-    for (slot, place) in &places {
-        while streets.get(first_of_slot).is_some_and(|(s, _)| s < slot) {
-            first_of_slot += 1;
+    for (key, place) in &places {
+        let mut pair = |street_start: usize, street_end: usize| {
+            addresses.push((
+                slot_of(*key),
+                FieldHit {
+                    kind: FieldKind::Address,
+                    start: street_start.min(place.start),
+                    end: street_end.max(place.end),
+                },
+            ));
+        };
+        let earliest = (*key, place.start.saturating_sub(MAX_UNIT_BYTES), 0);
+        let close = by_end.get(by_end.partition_point(|street| *street < earliest)..);
+        for (_, end, start) in close
+            .unwrap_or_default()
+            .iter()
+            .take_while(|(k, end, _)| k == key && *end <= place.start)
+        {
+            if text.get(*end..place.start).is_some_and(no_empty_line) {
+                pair(*start, *end);
+            }
         }
-        let same_slot = streets.get(first_of_slot..).unwrap_or_default().iter();
-        for (_, street) in same_slot.take_while(|(s, _)| s == slot) {
-            let close_after = place
-                .start
-                .checked_sub(street.end)
-                .filter(|gap| *gap <= MAX_UNIT_BYTES)
-                .and_then(|_| text.get(street.end..place.start))
-                .is_some_and(|between| {
-                    let mut lines = between.split('\n');
-                    // The first and last piece are the rest of the street's line and the
-                    // start of the place's; a piece between them that is blank is an
-                    // empty line.
-                    lines.next();
-                    lines.next_back();
-                    !lines.any(|line| line.trim().is_empty())
-                });
-            // A table row holds one record: an export's columns may put the place
-            // before the street or far from it (`Postcode,City,Name,Street`; found
-            // missed by a blind test).
-            let same_row = row_of(street.start).is_some_and(|row| row_of(place.start) == Some(row));
-            if close_after || same_row {
-                addresses.push((
-                    *slot,
-                    FieldHit {
-                        kind: FieldKind::Address,
-                        start: street.start.min(place.start),
-                        end: street.end.max(place.end),
-                    },
-                ));
+        // A table row holds one record: an export's columns may put the place before
+        // the street or far from it (`Postcode,City,Name,Street`; found missed by a
+        // blind test).
+        if let Some((row_start, row_end)) = row_of(place.start) {
+            let first = (*key, row_start, 0);
+            let in_row = by_start.get(by_start.partition_point(|street| *street < first)..);
+            for (_, start, end) in in_row
+                .unwrap_or_default()
+                .iter()
+                .take_while(|(k, start, _)| k == key && *start < row_end)
+            {
+                pair(*start, *end);
             }
         }
     }
@@ -3302,6 +3346,57 @@ mod tests {
             let words = normalize::normalized_words(&part);
             let first_is_unit = words.first().is_some_and(|w| BUILDING_UNIT_WORDS.contains(&w.as_str()));
             proptest::prop_assert_eq!(starts_with_unit(&part), first_is_unit);
+        }
+
+        /// Street lines and places are paired as trying every street line with every
+        /// place pairs them: of the same slot and address tag, the place starting at most
+        /// [`MAX_UNIT_BYTES`] after the street line ends with no empty line between, or
+        /// both starting in one row.
+        #[test]
+        fn street_then_place_equals_every_pair_tried(
+            text in "[a ]{40,100}(\n[a ]{0,30}){0,3}",
+            streets in proptest::collection::vec((0u32..3, 0u8..2, 0usize..120, 1usize..20), 0..24),
+            places in proptest::collection::vec((0u32..3, 0u8..2, 0usize..120, 1usize..20), 0..24),
+            bounds in proptest::collection::btree_set(0usize..140, 0..8),
+        ) {
+            let hits = |spans: &[(u32, u8, usize, usize)]| -> Hits {
+                spans
+                    .iter()
+                    .map(|(slot, tag, start, len)| {
+                        let hit = FieldHit { kind: FieldKind::Address, start: *start, end: start + len };
+                        (slot | address_tag(*tag), hit)
+                    })
+                    .collect()
+            };
+            let (streets, places) = (hits(&streets), hits(&places));
+            let bounds: Vec<usize> = bounds.into_iter().collect();
+            let rows: Vec<(usize, usize)> = bounds.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect();
+            let row_of = |at: usize| rows.iter().position(|(start, end)| (*start..*end).contains(&at));
+            let mut every: Hits = Vec::new();
+            for (key, place) in &places {
+                for (street_key, street) in &streets {
+                    let close = text.get(street.end..place.start).is_some_and(|between| {
+                        let pieces: Vec<&str> = between.split('\n').collect();
+                        let inner = pieces.get(1..pieces.len().saturating_sub(1)).unwrap_or_default();
+                        place.start - street.end <= MAX_UNIT_BYTES && inner.iter().all(|piece| !piece.trim().is_empty())
+                    });
+                    let same_row = row_of(place.start).is_some() && row_of(place.start) == row_of(street.start);
+                    if street_key == key && (close || same_row) {
+                        let hit = FieldHit {
+                            kind: FieldKind::Address,
+                            start: street.start.min(place.start),
+                            end: street.end.max(place.end),
+                        };
+                        every.push((slot_of(*key), hit));
+                    }
+                }
+            }
+            let mut found = street_then_place(&text, &rows, &streets, places);
+            for pairs in [&mut every, &mut found] {
+                pairs.sort_unstable_by_key(|(slot, hit)| (*slot, hit.start, hit.end));
+                pairs.dedup();
+            }
+            proptest::prop_assert_eq!(found, every);
         }
 
         /// The hand-written id scanner equals the regex it replaces (with a prefix of

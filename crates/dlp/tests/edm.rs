@@ -861,6 +861,34 @@ fn ids_with_a_typographic_dash() {
     check(&ana, "Ana Rossi \u{2013}0042", &[]);
 }
 
+/// A customer with two addresses: the street line of one and the place of the other
+/// are another house (`Goethestraße 43` is in every German city), not an address of
+/// theirs, with or without a flat between; each address is still found whole, with a
+/// flat between, and after a save.
+#[test]
+fn street_line_and_place_of_two_addresses_of_one_customer_are_no_address() {
+    const CARL: &[(FieldKind, &str)] = &[
+        (Name, "Carl Meier"),
+        (Address, "Goethestraße 43, 10115 Berlin"),
+        (Address, "Lindenweg 7, 80331 München"),
+    ];
+    let index = index(EdmConfig::default(), &[("carl", CARL, Some("DE"))]);
+    let loaded = EdmIndex::load(&key(), &index.save()).unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("Carl Meier, Goethestraße 43, 3. OG, 10115 Berlin", &["carl"]),
+        ("Carl Meier, Lindenweg 7, 3. OG, 80331 München", &["carl"]),
+        ("Carl Meier, Lindenweg 7, München 80331", &["carl"]),
+        ("Carl Meier, Goethestraße 43, 80331 München", &[]),
+        ("Carl Meier, Goethestraße 43, 3. OG, 80331 München", &[]),
+        ("Carl Meier, Lindenweg 7, Hinterhaus, D-10115 Berlin", &[]),
+    ];
+    for index in [&index, &loaded] {
+        for (text, expected) in cases {
+            check(index, text, expected);
+        }
+    }
+}
+
 #[test]
 fn debug_output_is_redacted() {
     let key = EdmKey::from_bytes([0xAB; 32]);
