@@ -262,7 +262,8 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// names without the apostrophes inside their words. An older save lacks keys that
 /// cannot be made without the plaintext: it is refused, and the index is built again
 /// from the vault; version 11 tags street lines and places with their address, so a
-/// customer's street line pairs only with a place of the same address.
+/// customer's street line pairs only with a place of the same address, and keys no
+/// ward's number and district (`12 q 10`) as a postal code.
 const SAVE_VERSION: u32 = 11;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -2511,8 +2512,15 @@ struct CodeAndPlace<'w> {
 /// the place), or else the words without a numeral at the start.
 fn code_and_place(words: &[String]) -> Option<CodeAndPlace<'_>> {
     let numeral = |w: &String| w.bytes().any(|b| b.is_ascii_digit());
-    // Postal codes have four characters or more; `Phường 10` is a numbered ward.
-    let is_code = |code: &[String]| code.iter().any(numeral) && code.iter().map(String::len).sum::<usize>() >= 4;
+    // Postal codes have four characters or more; `Phường 10` is a numbered ward. A
+    // letter alone is no part of a code but a ward's or district's word: `Phường 12 Quận
+    // 10` is `p 12 q 10`, and `12 q 10` keyed as a code was found in `Apt 12, Q.10`,
+    // which says nothing of the ward (found in review).
+    let is_code = |code: &[String]| {
+        code.iter().any(numeral)
+            && code.iter().map(String::len).sum::<usize>() >= 4
+            && code.iter().all(|w| numeral(w) || w.chars().count() >= 2)
+    };
     let trailing = words.iter().rev().take_while(|w| !numeral(w)).count();
     let run_start = words.len() - trailing;
     let place_start = words

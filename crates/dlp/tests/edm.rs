@@ -889,6 +889,28 @@ fn street_line_and_place_of_two_addresses_of_one_customer_are_no_address() {
     }
 }
 
+/// A ward and district written without a comma between (`Phường 12 Quận 10`, as `p 12
+/// q 10`) are no postal code and place: the ward's number and the district alone (`12
+/// q 10`) are not the address, and are found in a flat's number beside the district
+/// (`Apt 12, Q.10`), which says nothing of the ward.
+#[test]
+fn a_ward_and_district_in_one_part_are_no_postal_code() {
+    const MAI: &[(FieldKind, &str)] = &[
+        (Name, "Trần Thị Mai"),
+        (Address, "184 Pasteur, Phường 12 Quận 10, TP. Hồ Chí Minh"),
+    ];
+    let index = index(EdmConfig::default(), &[("mai", MAI, Some("VN"))]);
+    let cases: &[(&str, &[&str])] = &[
+        ("Trần Thị Mai, 184 Pasteur, Phường 12 Quận 10", &["mai"]),
+        ("Trần Thị Mai, 184 Pasteur, Lầu 3, Phường 12 Quận 10", &["mai"]),
+        ("Trần Thị Mai, 184 Pasteur, Apt 12, Q.10", &[]),
+        ("Trần Thị Mai, 184 Pasteur, Room 12 Quận 10", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 #[test]
 fn debug_output_is_redacted() {
     let key = EdmKey::from_bytes([0xAB; 32]);
