@@ -2440,7 +2440,11 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
             code.first()
                 .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
         });
-        if let (Some(prefix), true) = (prefix, code_first) {
+        // Right after the street line (`Ringstraße 5, A-1010 Wien`) the prefix is read
+        // as what stands between them, and the place without it pairs: keyed, the prefix
+        // alone (`a`, `i`, `s`) would start an address candidate at that word in every
+        // text (found in review).
+        if let (Some(prefix), true, false) = (prefix, code_first, head.is_empty()) {
             let prefixed = [vec![prefix.to_string()], code.to_vec()].concat();
             push(&[&prefixed, place], true);
         }
@@ -2985,6 +2989,32 @@ mod tests {
 
     /// The address keyed without its last part and its last two: only parts without a
     /// numeral, and only when two (or, without two parts, three) numbered parts remain.
+    /// A postal code written with its country's prefix right after the street line
+    /// (`Ringstraße 5, A-1010 Wien`) is found by the place without it, the prefix read as
+    /// what stands between: the prefix alone (`a`, `i`, `s`) starts no address, since it
+    /// is a word of every text, and every one would start an address candidate.
+    #[test]
+    fn a_postal_prefix_alone_starts_no_address() {
+        let mut index = EdmIndex::new(&EdmKey::from_bytes([5; 32]), EdmConfig::default());
+        let fields = [
+            (FieldKind::Name, "Anna Gruber"),
+            (FieldKind::Address, "Ringstraße 5, 1010 Wien"),
+        ];
+        index.add("anna", &fields, Some("AT"));
+        index.add(
+            "lisa",
+            &[(FieldKind::Address, "Storgatan 3, 114 55 Stockholm")],
+            Some("SE"),
+        );
+        for letter in ["a", "s"] {
+            assert!(!index.is_address_first(&index.word_hash(letter)), "{letter}");
+        }
+        let found = index.find_in_text("Anna Gruber, Ringstraße 5, A-1010 Wien");
+        assert_eq!(found.distinct_customers(), 1);
+        let found = index.find_in_text("Anna Gruber, Ringstraße 5, 2. Stock, A-1010 Wien");
+        assert_eq!(found.distinct_customers(), 1);
+    }
+
     #[test]
     fn addresses_without_their_last_parts() {
         let cases: [(&str, &[&str]); 10] = [
