@@ -2449,6 +2449,16 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
             push(&[&prefixed, place], true);
         }
     }
+    // A place that goes on from another place of the address is found by that one, as
+    // places are looked up at every length from two words (`Bristol BS1 6QA, United
+    // Kingdom` by `Bristol BS1 6QA`): a key (14 bytes) of no use (found in review). A
+    // place of one word is keyed with the street line, not on its own.
+    let keyed = places.clone();
+    places.retain(|place| {
+        !keyed
+            .iter()
+            .any(|shorter| shorter.len() >= 2 && shorter.len() < place.len() && place.starts_with(shorter))
+    });
     places
 }
 
@@ -3013,6 +3023,24 @@ mod tests {
         assert_eq!(found.distinct_customers(), 1);
         let found = index.find_in_text("Anna Gruber, Ringstraße 5, 2. Stock, A-1010 Wien");
         assert_eq!(found.distinct_customers(), 1);
+    }
+
+    /// No place is keyed that another place of the address already finds.
+    #[test]
+    fn places_that_go_on_from_another_are_not_keyed() {
+        for (address, country) in [
+            ("138 Station Lane, Bristol BS1 6QA, United Kingdom", Some("GB")),
+            ("Goethestraße 43, 10115 Berlin, Germany", Some("DE")),
+            ("1853 Sunset Street, Boston, MA 02116, USA", Some("US")),
+        ] {
+            let places = address_places(address, country);
+            assert!(places.len() >= 2, "{address}: {places:?}");
+            for place in &places {
+                for shorter in places.iter().filter(|p| p.len() >= 2 && p.len() < place.len()) {
+                    assert!(!place.starts_with(shorter), "{address}: {place:?} after {shorter:?}");
+                }
+            }
+        }
     }
 
     #[test]

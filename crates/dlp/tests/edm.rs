@@ -760,6 +760,10 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         ("Callum Ramsbottom, 138 Station Lane, BS1 6QA", &["callum"]),
         ("Callum Ramsbottom, 138 Station Lane, Bristol BS16QA", &["callum"]),
         ("Callum Ramsbottom, 138 Station Lane, Bristol BS1 6QA", &["callum"]),
+        (
+            "Callum Ramsbottom, 138 Station Lane, Flat 2, Bristol BS1 6QA, United Kingdom",
+            &["callum"],
+        ),
         ("Giulia Romano, V. Dante 85, Torino 10121", &["giulia"]),
         ("Søren Bæk, Østergade 36, DK-5000 Odense C", &["soren"]),
         ("Søren Bæk, Østergade 36, Odense C 5000", &["soren"]),
