@@ -744,8 +744,35 @@ impl EdmIndex {
                         _ => {}
                     }
                 }
-                let spellings = spellings
+                let mut spellings: Vec<(Vec<String>, bool)> = spellings
                     .chain(with_code_only.into_iter().map(|words| (words, false)))
+                    .collect();
+                // An address that a shorter one of its spellings begins, or that its
+                // street line and a place after it make, is found without a key of its
+                // own (keys are looked up at every length): 14 bytes each, and a vault of
+                // 10,000,000 addresses with postal codes is near the index's bound.
+                let street_line = value
+                    .split_once(',')
+                    .map(|(street, _)| normalize::normalized_words(street));
+                let full: Vec<Vec<String>> = spellings
+                    .iter()
+                    .filter(|(words, street_only)| !street_only && words.len() >= 2)
+                    .map(|(words, _)| words.clone())
+                    .collect();
+                spellings.retain(|(words, street_only)| {
+                    let extends = full
+                        .iter()
+                        .any(|shorter| shorter.len() < words.len() && words.starts_with(shorter));
+                    let street_then_place = street_line.as_ref().is_some_and(|street| {
+                        words.starts_with(street)
+                            && places
+                                .iter()
+                                .any(|place| words.get(street.len()..).is_some_and(|rest| rest.starts_with(place)))
+                    });
+                    *street_only || !(extends || street_then_place)
+                });
+                let spellings = spellings
+                    .into_iter()
                     .map(|(words, street_only)| (words, street_only, false))
                     .chain(places.into_iter().map(|words| (words, false, true)));
                 for (normalized, street_only, place) in spellings {
@@ -2341,19 +2368,19 @@ fn street_and_place(address: &str) -> Option<&str> {
 }
 
 /// The places of an address: the parts after its street line, when it has a house
-/// number, as people write them, keyed to be found a few words after the street line
-/// (see [`street_then_place`]). A flat, floor or unit the vault does not hold is often
-/// written between the two (`Hauptstraße 38, 3. OG links, 10115 Berlin`, `1853 Sunset
-/// Street, Apt 4B, Boston, MA 02116`; found missed by a blind test), and the postal
-/// code is written in many ways: after the place or before it (`Köln 50667`, `BS1 6QA
-/// Bristol`), with the country's postal prefix (`D-10115`), with or without its inner
-/// space (`1015CJ`), without the place (`138 Station Lane, BS1 6QA`) or without the
-/// code (`Gartenstraße 13, Berlin`). Each place is
-/// returned as words; a place of one word (`50667`) is keyed with the street line.
-/// An address with a part that starts with a flat or floor word has no places (it is
-/// keyed without that part, see [`without_units`]), and the last parts
-/// [`without_last_name_parts`] leaves out are left out. Places without a numeral are not returned:
-/// the street line and a place by name is [`street_and_place`].
+/// number and a postal code follows, as people write them, keyed to be found a few
+/// words after the street line or in its table row (see [`street_then_place`]). A flat,
+/// floor or unit the vault does not hold is often written between the two
+/// (`Hauptstraße 38, 3. OG links, 10115 Berlin`, `1853 Sunset Street, Apt 4B, Boston, MA
+/// 02116`; found missed by a blind test), and the postal code in many ways: after the
+/// place or before it (`Köln 50667`, `BS1 6QA Bristol`), with the country's postal
+/// prefix (`D-10115`), with or without its inner space (`1015CJ`), without the place
+/// when the code has two parts (`138 Station Lane, BS1 6QA`), or left out (`Gartenstraße
+/// 13, Berlin`). Each place is returned as words; a place of one word (`Berlin`) is
+/// keyed with the street line. An address with a part that starts with a flat or floor
+/// word has no places (it is keyed without that part, see [`without_units`]), and the
+/// last parts [`without_last_name_parts`] leaves out are left out. The street line and
+/// a place by name without a postal code is [`street_and_place`].
 fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
     let mut places: Vec<Vec<String>> = Vec::new();
     // Every line below has this street line and a part of this rest: a place needs a
@@ -2406,9 +2433,14 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         };
         // Each spelling is a key of every customer with a postal code (14 bytes), so
         // only the common ones: the code with or without its inner space in the
-        // vault's order, the other order, the code alone, and the prefix.
+        // vault's order, the other order, the code alone, the place alone, and the
+        // prefix.
         let respaced: Option<Vec<String>> = match code {
-            [first, second] => Some(vec![format!("{first}{second}")]),
+            // Codes of letters and digits are run together (`1015CJ`, `SW1A1AA`); codes
+            // of digits keep their dash (`80-828`, `100-0001`).
+            [first, second] if format!("{first}{second}").bytes().any(|b| b.is_ascii_alphabetic()) => {
+                Some(vec![format!("{first}{second}")])
+            }
             [one] => {
                 // `1015CJ` as `1015 CJ`: digits, then letters.
                 let digits = one.bytes().take_while(u8::is_ascii_digit).count();
@@ -2432,7 +2464,11 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         } else {
             push(&[code, place], true);
         }
-        push(&[code], true);
+        // The place left out: a code of one word with the street line alone
+        // (`Goethestraße 43, 10115`) is too rare to pay a key for each address.
+        if head.len() + code.len() >= 2 {
+            push(&[code], true);
+        }
         // The postal code left out (`Gartenstraße 13, Berlin`; found missed by a blind
         // test): the street line's house number and the place still make the address.
         push(&[place], false);

@@ -752,7 +752,7 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         // without the place, without the country.
         ("Ute Fußmann, Goethestraße 43, Berlin 10115", &["ute"]),
         ("Ute Fußmann, Goethestraße 43, D-10115 Berlin", &["ute"]),
-        ("Ute Fußmann, Goethestraße 43, 10115", &["ute"]),
+        ("Ute Fußmann, Goethestraße 43, 10115", &[]),
         ("Daan Smit, Keizersgracht 330, 1015CJ Amsterdam", &["daan"]),
         ("Daan Smit, Keizersgracht 330, Amsterdam 1015 CJ", &["daan"]),
         ("Daan Smit, Keizersgracht 330, NL-1015 CJ Amsterdam", &["daan"]),
@@ -767,7 +767,7 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         ("Giulia Romano, V. Dante 85, Torino 10121", &["giulia"]),
         ("Søren Bæk, Østergade 36, DK-5000 Odense C", &["soren"]),
         ("Søren Bæk, Østergade 36, Odense C 5000", &["soren"]),
-        ("Søren Bæk, Østergade 36, 5000", &["soren"]),
+        ("Søren Bæk, Østergade 36, 5000", &[]),
         ("Michael Rodriguez, 1853 Sunset Str, Boston, MA 02116", &["michael"]),
         // The postal code left out.
         ("Ute Fußmann, Goethestraße 43, Berlin", &["ute"]),
