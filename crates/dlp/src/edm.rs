@@ -607,8 +607,13 @@ impl EdmIndex {
                 skipped.push(*kind);
             }
         }
+        // Spellings of one address share keys (its street line, most often).
         stored.fields.sort_unstable();
         stored.fields.dedup();
+        for keys in [&mut stored.street_lines, &mut stored.places] {
+            keys.sort_unstable();
+            keys.dedup();
+        }
         let indexed = fields.len() - skipped.len();
         self.insert(stored);
         AddOutcome { indexed, skipped }
@@ -635,6 +640,13 @@ impl EdmIndex {
             if kind == FieldKind::Name {
                 let joined: Vec<String> = spellings.iter().filter_map(|name| inner_marks_dropped(name)).collect();
                 spellings.extend(joined);
+            }
+            if kind == FieldKind::Address {
+                let from_street: Vec<String> = spellings
+                    .iter()
+                    .filter_map(|address| from_street_line(address))
+                    .collect();
+                spellings.extend(from_street);
             }
             if kind == FieldKind::Address && country.is_some_and(|c| c.trim().eq_ignore_ascii_case("VN")) {
                 let english: Vec<String> = spellings
@@ -713,7 +725,12 @@ impl EdmIndex {
                 if let Some(line) = street_and_place(value).filter(|line| !lines.contains(&(*line, false))) {
                     lines.push((line, false));
                 }
-                if let Some((street, _)) = value.split_once(',') {
+                // A flat or whom to deliver to (`Flat 19A, …`, `c/o …`) is no street line:
+                // the address is also keyed from its street line on (`from_street_line`).
+                if let Some((street, _)) = value
+                    .split_once(',')
+                    .filter(|(street, _)| !starts_with_unit(street) && !is_care_of(street))
+                {
                     lines.push((street, true));
                 }
                 let unitless = without_units(value);
@@ -2515,6 +2532,34 @@ fn without_units(address: &str) -> Option<String> {
     // left: it would be every flat of the building (found by a blind test).
     let numbered = kept.first().is_some_and(|street| has_numeral(street));
     (kept.len() < parts.len() && kept.len() >= 2 && numbered).then(|| kept.join(", "))
+}
+
+/// An address from its street line on, without the parts before it that name a flat or
+/// building or whom to deliver to (`c/o Becker GmbH, Friedrichstraße 31, 80056 München`,
+/// `Unit 16, 64 Ann Street, Sydney NSW 2000`): such lines are left out or written
+/// otherwise, and exports put them in columns of their own (found missed by a blind
+/// test). None when there are none, or no house number after them.
+fn from_street_line(address: &str) -> Option<String> {
+    let parts: Vec<&str> = address.split(',').collect();
+    let leading = parts
+        .iter()
+        .take_while(|part| starts_with_unit(part) || is_care_of(part))
+        .count();
+    let rest = parts.get(leading..)?;
+    let numbered = rest.first().is_some_and(|street| has_numeral(street));
+    (leading > 0 && rest.len() >= 2 && numbered)
+        .then(|| rest.iter().map(|part| part.trim()).collect::<Vec<_>>().join(", "))
+}
+
+/// Whether a part of an address names whom to deliver to (`c/o`, `care of`, German
+/// `z. Hd.`, `Attn`).
+fn is_care_of(part: &str) -> bool {
+    const MARKERS: &[&str] = &["c/o", "c/-", "care of", "z. hd", "z.hd", "attn"];
+    let part = part.trim_start();
+    MARKERS.iter().any(|marker| {
+        part.get(..marker.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(marker))
+    })
 }
 
 /// Whether a part of an address starts with a word of a flat, floor or building.

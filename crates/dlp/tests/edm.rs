@@ -711,6 +711,14 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         (Name, "Sarah Thompson"),
         (Address, "1677 Market Street, Suite 429, Seattle, WA 98122"),
     ];
+    const URSULA: &[(FieldKind, &str)] = &[
+        (Name, "Ursula Krause"),
+        (Address, "c/o Becker GmbH, Friedrichstraße 31, 80056 München"),
+    ];
+    const RUBY: &[(FieldKind, &str)] = &[
+        (Name, "Ruby Nguyen-Ward"),
+        (Address, "Unit 16, 64 Ann Street, Sydney NSW 2000"),
+    ];
     const SANJAY: &[(FieldKind, &str)] = &[
         (Name, "Sanjay Rao"),
         (
@@ -730,6 +738,8 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             ("soren", SOREN, Some("DK")),
             ("sarah", SARAH, Some("US")),
             ("sanjay", SANJAY, Some("IN")),
+            ("ursula", URSULA, Some("DE")),
+            ("ruby", RUBY, Some("AU")),
         ],
     );
     let cases: &[(&str, &[&str])] = &[
@@ -814,6 +824,18 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             "Sanjay Rao, Sai Krupa Apartments, Anna Salai, Kolkata, West Bengal 700040",
             &[],
         ),
+        // Whom to deliver to, left out or another; a flat first, in its own column.
+        ("Ursula Krause\nFriedrichstraße 31\n80056 München", &["ursula"]),
+        (
+            "Ursula Krause, c/o Weber AG, Friedrichstraße 31, 80056 München",
+            &["ursula"],
+        ),
+        ("Ursula Krause, Friedrichstraße 33, 80056 München", &[]),
+        (
+            "city,state,postcode,name,street,unit\nSydney,NSW,2000,Ruby Nguyen-Ward,64 Ann Street,Unit 16\n",
+            &["ruby"],
+        ),
+        ("Ruby Nguyen-Ward, 66 Ann Street, Sydney NSW 2000", &[]),
         // Two customers' parts make no address of either.
         ("Ute Fußmann, Goethestraße 43, Apt 4B, Boston, MA 02116", &[]),
         ("Michael Rodriguez, 1853 Sunset Street, 3. OG, 10115 Berlin", &[]),
