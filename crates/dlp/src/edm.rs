@@ -768,9 +768,12 @@ impl EdmIndex {
                 // street line and a place after it make, is found without a key of its
                 // own (keys are looked up at every length): 14 bytes each, and a vault of
                 // 10,000,000 addresses with postal codes is near the index's bound.
+                // Only a street line of two words or more is keyed (`162, boulevard …`
+                // has none; found by a blind test).
                 let street_line = value
                     .split_once(',')
-                    .map(|(street, _)| normalize::normalized_words(street));
+                    .map(|(street, _)| normalize::normalized_words(street))
+                    .filter(|street| street.len() >= 2);
                 let full: Vec<Vec<String>> = spellings
                     .iter()
                     .filter(|(words, street_only)| !street_only && words.len() >= 2)
@@ -2415,7 +2418,10 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         if !has_numeral(street)
             || !has_numeral(rest)
             || starts_with_unit(street)
+            || is_care_of(street)
             || rest.split(',').any(starts_with_unit)
+            // A street line of one word (`162, boulevard …`) is no key to pair with.
+            || normalize::normalized_words(street).len() < 2
         {
             continue;
         }

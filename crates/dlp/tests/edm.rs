@@ -719,6 +719,10 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         (Name, "Ruby Nguyen-Ward"),
         (Address, "Unit 16, 64 Ann Street, Sydney NSW 2000"),
     ];
+    const GUILLAUME: &[(FieldKind, &str)] = &[
+        (Name, "Guillaume Fernandes"),
+        (Address, "162, boulevard Alexandre Joseph, 24394 Joseph"),
+    ];
     const SANJAY: &[(FieldKind, &str)] = &[
         (Name, "Sanjay Rao"),
         (
@@ -740,6 +744,7 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             ("sanjay", SANJAY, Some("IN")),
             ("ursula", URSULA, Some("DE")),
             ("ruby", RUBY, Some("AU")),
+            ("guillaume", GUILLAUME, Some("FR")),
         ],
     );
     let cases: &[(&str, &[&str])] = &[
@@ -836,6 +841,15 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             &["ruby"],
         ),
         ("Ruby Nguyen-Ward, 66 Ann Street, Sydney NSW 2000", &[]),
+        // A house number before the street's first comma.
+        (
+            "Guillaume Fernandes\n162, boulevard Alexandre Joseph, 24394 Joseph",
+            &["guillaume"],
+        ),
+        (
+            "Guillaume Fernandes\n162, boulevard Alexandre Joseph, 24395 Joseph",
+            &[],
+        ),
         // Two customers' parts make no address of either.
         ("Ute Fußmann, Goethestraße 43, Apt 4B, Boston, MA 02116", &[]),
         ("Michael Rodriguez, 1853 Sunset Street, 3. OG, 10115 Berlin", &[]),
