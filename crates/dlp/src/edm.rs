@@ -770,13 +770,17 @@ impl EdmIndex {
                 // 10,000,000 addresses with postal codes is near the index's bound.
                 // Only a street line of two words or more is keyed (`162, boulevard …`
                 // has none; found by a blind test).
+                // Most addresses of a bulk load have one spelling and no places: nothing
+                // to drop, and nothing copied to find out.
+                let full_spellings = spellings.iter().filter(|(_, street_only)| !street_only).count();
                 let street_line = value
                     .split_once(',')
+                    .filter(|_| !places.is_empty())
                     .map(|(street, _)| normalize::normalized_words(street))
                     .filter(|street| street.len() >= 2);
                 let full: Vec<Vec<String>> = spellings
                     .iter()
-                    .filter(|(words, street_only)| !street_only && words.len() >= 2)
+                    .filter(|(words, street_only)| !street_only && words.len() >= 2 && full_spellings > 1)
                     .map(|(words, _)| words.clone())
                     .collect();
                 spellings.retain(|(words, street_only)| {
@@ -2546,6 +2550,10 @@ fn without_units(address: &str) -> Option<String> {
 /// otherwise, and exports put them in columns of their own (found missed by a blind
 /// test). None when there are none, or no house number after them.
 fn from_street_line(address: &str) -> Option<String> {
+    let first = address.split(',').next()?;
+    if !starts_with_unit(first) && !is_care_of(first) {
+        return None;
+    }
     let parts: Vec<&str> = address.split(',').collect();
     let leading = parts
         .iter()
