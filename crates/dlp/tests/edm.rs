@@ -723,6 +723,12 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         (Name, "Guillaume Fernandes"),
         (Address, "162, boulevard Alexandre Joseph, 24394 Joseph"),
     ];
+    const THOMAS: &[(FieldKind, &str)] = &[(Name, "Thomas Cartwright"), (Address, "PO Box 429, Bristol BS1 2US")];
+    const SABINE: &[(FieldKind, &str)] = &[(Name, "Sabine Müller"), (Address, "Postfach 27 84 85, 04038 Leipzig")];
+    const PATRICIA: &[(FieldKind, &str)] = &[
+        (Name, "Patricia Donovan"),
+        (Address, "P.O. Box 2812, Sacramento, CA 95812"),
+    ];
     const SANJAY: &[(FieldKind, &str)] = &[
         (Name, "Sanjay Rao"),
         (
@@ -745,6 +751,9 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             ("ursula", URSULA, Some("DE")),
             ("ruby", RUBY, Some("AU")),
             ("guillaume", GUILLAUME, Some("FR")),
+            ("thomas", THOMAS, Some("GB")),
+            ("sabine", SABINE, Some("DE")),
+            ("patricia", PATRICIA, Some("US")),
         ],
     );
     let cases: &[(&str, &[&str])] = &[
@@ -850,6 +859,13 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             "Guillaume Fernandes\n162, boulevard Alexandre Joseph, 24395 Joseph",
             &[],
         ),
+        // A post office box written another way, not another box.
+        ("Thomas Cartwright\nP.O. Box 429\nBristol BS1 2US", &["thomas"]),
+        ("Thomas Cartwright\nP O Box 429\nBristol BS1 2US", &["thomas"]),
+        ("Thomas Cartwright\nPO Box 428\nBristol BS1 2US", &[]),
+        ("Patricia Donovan, PO Box 2812, Sacramento, CA 95812", &["patricia"]),
+        ("Sabine Müller\nPostfach 278485\n04038 Leipzig", &["sabine"]),
+        ("Sabine Müller\nPostfach 278486\n04038 Leipzig", &[]),
         // Two customers' parts make no address of either.
         ("Ute Fußmann, Goethestraße 43, Apt 4B, Boston, MA 02116", &[]),
         ("Michael Rodriguez, 1853 Sunset Street, 3. OG, 10115 Berlin", &[]),
