@@ -773,16 +773,19 @@ impl EdmIndex {
                 // street line and a place after it make, is found without a key of its
                 // own (keys are looked up at every length): 14 bytes each, and a vault of
                 // 10,000,000 addresses with postal codes is near the index's bound.
-                // Only a street line of two words or more is keyed (`162, boulevard …`
-                // has none; found by a blind test).
                 // Most addresses of a bulk load have one spelling and no places: nothing
                 // to drop, and nothing copied to find out.
                 let full_spellings = spellings.iter().filter(|(_, street_only)| !street_only).count();
+                // Only a street line of two words or more is keyed (`162, boulevard …`
+                // has none; found by a blind test), and one of more words than a scan
+                // reads is found by its first words only, which may end too far from
+                // the place to pair with it (a Chinese street line of 38 characters;
+                // found in review): such an address keeps its own key.
                 let street_line = value
                     .split_once(',')
                     .filter(|_| !places.is_empty())
                     .map(|(street, _)| normalize::normalized_words(street))
-                    .filter(|street| street.len() >= 2);
+                    .filter(|street| (2..=MAX_ADDRESS_WORDS).contains(&street.len()));
                 let full: Vec<Vec<String>> = spellings
                     .iter()
                     .filter(|(words, street_only)| !street_only && words.len() >= 2 && full_spellings > 1)

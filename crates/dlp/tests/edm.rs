@@ -883,6 +883,34 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
     check(&loaded, "Ute Fußmann, 10115 Berlin", &[]);
 }
 
+/// An address whose street line has more words than a scan reads (24) is found as
+/// stored: its first words are the key, and its place may be too far from them to pair.
+#[test]
+fn addresses_with_a_street_line_longer_than_a_scan_reads() {
+    const WANG: &[(FieldKind, &str)] = &[
+        (Name, "王芳"),
+        (
+            Address,
+            "中国广东省深圳市南山区粤海街道科技园南区深南大道9988号华润置地大厦E座18楼1801室, 深圳 518057",
+        ),
+    ];
+    let index = index(EdmConfig::default(), &[("wang", WANG, Some("CN"))]);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "王芳\n中国广东省深圳市南山区粤海街道科技园南区深南大道9988号华润置地大厦E座18楼1801室, 深圳 518057",
+            &["wang"],
+        ),
+        (
+            "王芳\n中国广东省深圳市南山区粤海街道科技园南区深南大道9988号华润置地大厦E座18楼1801室\n深圳 518057",
+            &["wang"],
+        ),
+        ("王芳\n中国广东省深圳市南山区粤海街道", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// A name written without the apostrophe inside it, or with another one.
 #[test]
 fn names_with_their_apostrophe_left_out() {
