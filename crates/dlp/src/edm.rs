@@ -2614,13 +2614,23 @@ fn post_box_spellings(address: &str) -> Vec<String> {
 }
 
 /// Whether a part of an address names whom to deliver to (`c/o`, `care of`, German
-/// `z. Hd.`, `Attn`).
+/// `z. Hd.` or `z. Hdn.`, `Attn`). A marker that ends in a letter is a word of its own:
+/// `C/Orense 34` and `C/O'Donnell 12` are streets (`C/` is `Calle`), and so is
+/// `Attnanger Straße 5`; read as whom to deliver to, they lost their street line and
+/// places (found in review).
 fn is_care_of(part: &str) -> bool {
-    const MARKERS: &[&str] = &["c/o", "c/-", "care of", "z. hd", "z.hd", "attn"];
+    const MARKERS: &[&str] = &["c/o", "c/-", "care of", "z. hdn", "z. hd", "z.hdn", "z.hd", "attn"];
     let part = part.trim_start();
     MARKERS.iter().any(|marker| {
-        part.get(..marker.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(marker))
+        let marked = part
+            .get(..marker.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(marker));
+        let word_ends = !marker.ends_with(|c: char| c.is_ascii_alphabetic())
+            || part
+                .get(marker.len()..)
+                .and_then(|rest| rest.chars().next())
+                .is_none_or(|next| !next.is_alphanumeric() && !matches!(next, '\'' | '\u{2019}'));
+        marked && word_ends
     })
 }
 

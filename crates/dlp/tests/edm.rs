@@ -883,6 +883,46 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
     check(&loaded, "Ute Fußmann, 10115 Berlin", &[]);
 }
 
+/// A street written with `C/` for `Calle` before a name in O (`C/Orense`, `C/O'Donnell`),
+/// or one whose name begins with `Attn`, is a street line, not whom to deliver to.
+#[test]
+fn streets_that_begin_like_a_care_of_line() {
+    const ELENA: &[(FieldKind, &str)] = &[(Name, "Elena Navarro"), (Address, "C/Orense 34, 28020 Madrid, España")];
+    const PABLO: &[(FieldKind, &str)] = &[(Name, "Pablo Herrero"), (Address, "C/O'Donnell 12, 28009 Madrid")];
+    const MARTINA: &[(FieldKind, &str)] = &[
+        (Name, "Martina Huber"),
+        (Address, "Attnanger Straße 5, 4800 Attnang-Puchheim"),
+    ];
+    let index = index(
+        EdmConfig::default(),
+        &[
+            ("elena", ELENA, Some("ES")),
+            ("pablo", PABLO, Some("ES")),
+            ("martina", MARTINA, Some("AT")),
+        ],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Elena Navarro, C/Orense 34, 28020 Madrid, España", &["elena"]),
+        ("Elena Navarro, C/Orense 34, Madrid", &["elena"]),
+        ("Elena Navarro\nC/Orense 34, 3º B\n28020 Madrid", &["elena"]),
+        (
+            "postcode,city,name,street\n28020,Madrid,Elena Navarro,C/Orense 34\n",
+            &["elena"],
+        ),
+        ("Pablo Herrero, C/O'Donnell 12, 2º izq., 28009 Madrid", &["pablo"]),
+        (
+            "Martina Huber, Attnanger Straße 5, Top 3, 4800 Attnang-Puchheim",
+            &["martina"],
+        ),
+        // Another house, and the postal code and place alone, are not the address.
+        ("Elena Navarro, C/Orense 36, Madrid", &[]),
+        ("Elena Navarro, 28020 Madrid, España", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// An address whose street line has more words than a scan reads (24) is found as
 /// stored: its first words are the key, and its place may be too far from them to pair.
 #[test]
