@@ -2506,7 +2506,12 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         }
         // The postal code left out (`Gartenstraße 13, Berlin`; found missed by a blind
         // test): the street line's house number and the place still make the address.
-        push(&[place], false);
+        // A place of one letter is the country's prefix of a code stored with it (`D` of
+        // `D-10115 Berlin`), and the street line with it another house (`Goethestraße
+        // 43 D`; found in review).
+        if !matches!(place, [one] if one.chars().count() == 1) {
+            push(&[place], false);
+        }
         let prefix = postal_prefix(country).filter(|_| {
             code.first()
                 .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))

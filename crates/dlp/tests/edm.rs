@@ -923,6 +923,29 @@ fn streets_that_begin_like_a_care_of_line() {
     }
 }
 
+/// An address stored with its postal code's country prefix (`D-10115`, `A-1010`) is
+/// found without the code, but its street line and the prefix's letter are another house.
+#[test]
+fn addresses_stored_with_a_postal_prefix() {
+    const UTE: &[(FieldKind, &str)] = &[(Name, "Ute Fußmann"), (Address, "Goethestraße 43, D-10115 Berlin")];
+    const LUKAS: &[(FieldKind, &str)] = &[(Name, "Lukas Gruber"), (Address, "Ringstraße 5, A-1010 Wien")];
+    let index = index(
+        EdmConfig::default(),
+        &[("ute", UTE, Some("DE")), ("lukas", LUKAS, Some("AT"))],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Ute Fußmann, Goethestraße 43, D-10115 Berlin", &["ute"]),
+        ("Ute Fußmann, Goethestraße 43, 10115 Berlin", &["ute"]),
+        ("Lukas Gruber\nRingstraße 5\nA-1010 Wien", &["lukas"]),
+        ("Ute Fußmann, Goethestraße 43 D", &[]),
+        ("Ute Fußmann, Goethestraße 43 d, 2. OG", &[]),
+        ("Lukas Gruber, Ringstraße 5 A", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// An address whose street line has more words than a scan reads (24) is found as
 /// stored: its first words are the key, and its place may be too far from them to pair.
 #[test]
