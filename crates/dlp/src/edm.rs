@@ -814,10 +814,15 @@ impl EdmIndex {
                     }
                     // A longer address is keyed by its first words, as a scan reads them.
                     words.truncate(MAX_ADDRESS_WORDS);
-                    if !normalized
-                        .iter()
-                        .take(MAX_ADDRESS_WORDS)
-                        .any(|w| w.bytes().any(|b| b.is_ascii_digit()))
+                    // A place without a numeral (`Boston MA`) counts only after its
+                    // street line, which has one: it needs no paragraph without a numeral
+                    // read for it (that made every scan of a vault with such places read
+                    // every paragraph; found in review).
+                    if !place
+                        && !normalized
+                            .iter()
+                            .take(MAX_ADDRESS_WORDS)
+                            .any(|w| w.bytes().any(|b| b.is_ascii_digit()))
                     {
                         stored.address_without_digit = true;
                     }
@@ -3206,6 +3211,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Paragraphs without a numeral are read near hits only, also when the vault's
+    /// addresses have places without one, but not when an address has none.
+    #[test]
+    fn places_without_a_numeral_keep_numerals_anchoring_matches() {
+        let mut index = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+        let michael = [
+            (FieldKind::Name, "Michael Rodriguez"),
+            (FieldKind::Address, "1853 Sunset Street, Boston, MA 02116"),
+        ];
+        index.add("1", &michael, Some("US"));
+        assert!(index.numerals_anchor_matches());
+        let jean = [
+            (FieldKind::Name, "Jean Dupont"),
+            (FieldKind::Address, "Rue de la Paix, Paris"),
+        ];
+        index.add("2", &jean, Some("FR"));
+        assert!(!index.numerals_anchor_matches());
     }
 
     #[test]
