@@ -2543,23 +2543,22 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
     places
 }
 
-/// An address without its parts that are a flat, floor or building (`20 Oak Road, Seattle,
-/// WA 98101` of `Apt 4B, 20 Oak Road, …`), which are often left out (found missed by a
-/// blind test); None when it has none, or no house number without them.
+/// An address without the parts after its street line that are a flat, floor or
+/// building (`1677 Market Street, Seattle, WA 98122` of `1677 Market Street, Suite 429,
+/// …`), which are often left out (found missed by a blind test); None when it has none,
+/// or its street line is no street line (`Flat 19A, …`, `c/o …`: the parts before the
+/// street line are [`from_street_line`]'s), or has no house number.
 fn without_units(address: &str) -> Option<String> {
-    if !address.split(',').any(starts_with_unit) {
+    let (street, rest) = address.split_once(',')?;
+    if !rest.split(',').any(starts_with_unit) || starts_with_unit(street) || is_care_of(street) || !has_numeral(street)
+    {
         return None;
     }
-    let parts: Vec<&str> = address.split(',').collect();
-    let kept: Vec<&str> = parts
-        .iter()
-        .filter(|part| !starts_with_unit(part))
-        .map(|part| part.trim())
+    let kept: Vec<&str> = std::iter::once(street)
+        .chain(rest.split(',').filter(|part| !starts_with_unit(part)))
+        .map(str::trim)
         .collect();
-    // Without its flat, `Flat 798, Sai Krupa Apartments, Anna Salai` has no house number
-    // left: it would be every flat of the building (found by a blind test).
-    let numbered = kept.first().is_some_and(|street| has_numeral(street));
-    (kept.len() < parts.len() && kept.len() >= 2 && numbered).then(|| kept.join(", "))
+    (kept.len() >= 2).then(|| kept.join(", "))
 }
 
 /// An address from its street line on, without the parts before it that name a flat or
@@ -3167,8 +3166,6 @@ mod tests {
     ];
     const SEPARATORS: &[&str] = &[" ", ", ", " | ", "\t", "\n", "  ", "\n\n", "\n-\n", " \n", "\r\n"];
 
-    /// The address keyed without its last part and its last two: only parts without a
-    /// numeral, and only when two (or, without two parts, three) numbered parts remain.
     /// A postal code written with its country's prefix right after the street line
     /// (`Ringstraße 5, A-1010 Wien`) is found by the place without it, the prefix read as
     /// what stands between: the prefix alone (`a`, `i`, `s`) starts no address, since it
@@ -3247,6 +3244,8 @@ mod tests {
         }
     }
 
+    /// The address keyed without its last part and its last two: only parts without a
+    /// numeral, and only when two (or, without two parts, three) numbered parts remain.
     #[test]
     fn addresses_without_their_last_parts() {
         let cases: [(&str, &[&str]); 10] = [
