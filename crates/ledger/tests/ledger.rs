@@ -506,8 +506,9 @@ fn every_kind_of_tampering_is_detected() {
     );
 }
 
-#[test]
-fn a_store_that_disagrees_with_its_checkpoint_refuses_to_open() {
+/// Opens a ledger over a copy of a filled ledger of 12 entries (checkpoints at 11 and
+/// 12), changed by `tamper` as an attacker with write access to the store would.
+fn reopened_after(tamper: impl FnOnce(&mut ledger::store::MemoryState)) -> Result<(), LedgerError> {
     let ledger = common::filled(12);
     let snapshot = {
         let s = ledger.store().state();
@@ -520,52 +521,41 @@ fn a_store_that_disagrees_with_its_checkpoint_refuses_to_open() {
         s.entries = snapshot.0;
         s.nodes = snapshot.1;
         s.checkpoints = snapshot.2;
-        s.entries.split_off(&11);
+        tamper(&mut s);
     }
-    let err = ledger::Ledger::open(
+    ledger::Ledger::open(
         store,
         common::key(),
         Arc::new(ManualClock::new(0)),
         ledger::LedgerConfig::new(common::NAME),
         Vec::new(),
     )
+    .map(drop)
+}
+
+#[test]
+fn a_store_that_disagrees_with_its_checkpoint_refuses_to_open() {
+    let err = reopened_after(|s| {
+        s.entries.split_off(&11);
+    })
     .unwrap_err();
     assert!(matches!(err, LedgerError::Inconsistent(_)), "{err}");
 }
 
 #[test]
 fn a_store_rewritten_under_its_last_checkpoint_refuses_to_open() {
-    // Checkpoints at 11 and 12 entries; the one at 12 is dropped, so the latest
-    // covers 11 of the 12 stored. The node over entries 8 and 9 is part of the tree
-    // signed at 11 but not of the current tree's frontier at 12.
-    let reopen = |tamper: bool| {
-        let ledger = common::filled(12);
-        let snapshot = {
-            let s = ledger.store().state();
-            (s.entries.clone(), s.nodes.clone(), s.checkpoints.clone())
-        };
-        drop(ledger);
-        let store = MemoryStore::new();
-        {
-            let mut s = store.state();
-            s.entries = snapshot.0;
-            s.nodes = snapshot.1;
-            s.checkpoints = snapshot.2;
-            s.checkpoints.pop();
-            if tamper {
-                s.nodes[0][4] = ledger::merkle::leaf_hash(b"rewritten");
-            }
-        }
-        ledger::Ledger::open(
-            store,
-            common::key(),
-            Arc::new(ManualClock::new(0)),
-            ledger::LedgerConfig::new(common::NAME),
-            Vec::new(),
-        )
+    // The checkpoint at 12 entries is dropped, so the latest covers 11 of the 12
+    // stored. The node over entries 8 and 9 is part of the tree signed at 11 but not of
+    // the current tree's frontier at 12.
+    let older_checkpoint = |s: &mut ledger::store::MemoryState| {
+        s.checkpoints.pop();
     };
-    assert!(reopen(false).is_ok());
-    let err = reopen(true).unwrap_err();
+    assert!(reopened_after(older_checkpoint).is_ok());
+    let err = reopened_after(|s| {
+        older_checkpoint(s);
+        s.nodes[0][4] = ledger::merkle::leaf_hash(b"rewritten");
+    })
+    .unwrap_err();
     assert!(matches!(err, LedgerError::Inconsistent(_)), "{err}");
 }
 
