@@ -736,9 +736,21 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             "Flat 798, Sai Krupa Apartments, Anna Salai, Kolkata, West Bengal 700040",
         ),
     ];
+    const ASTRID: &[(FieldKind, &str)] = &[
+        (Name, "Astrid Lindqvist"),
+        (Address, "Drottninggatan 53, 111 21 Stockholm"),
+    ];
+    const OSKAR: &[(FieldKind, &str)] = &[(Name, "Oskar Berg"), (Address, "Sveavägen 44, 11134 Stockholm")];
+    const KAROL: &[(FieldKind, &str)] = &[
+        (Name, "Karol Nowak"),
+        (Address, "ul. Marszałkowska 84, 00-514 Warszawa"),
+    ];
     let index = index(
         EdmConfig::default(),
         &[
+            ("astrid", ASTRID, Some("SE")),
+            ("oskar", OSKAR, Some("SE")),
+            ("karol", KAROL, Some("PL")),
             ("ute", UTE, Some("DE")),
             ("michael", MICHAEL, Some("US")),
             ("daan", DAAN, Some("NL")),
@@ -789,6 +801,15 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             &["callum"],
         ),
         ("Giulia Romano, V. Dante 85, Torino 10121", &["giulia"]),
+        ("Astrid Lindqvist, Drottninggatan 53, 11121 Stockholm", &["astrid"]),
+        ("Oskar Berg, Sveavägen 44, 111 34 Stockholm", &["oskar"]),
+        ("Oskar Berg, Sveavägen 46, 111 34 Stockholm", &[]),
+        // A Polish street without `ul.`, not another house.
+        ("Karol Nowak, ul. Marszałkowska 84, 00-514 Warszawa", &["karol"]),
+        ("Karol Nowak, Marszałkowska 84, 00-514 Warszawa", &["karol"]),
+        ("Karol Nowak\nMarszałkowska 84 m. 12\n00-514 Warszawa", &["karol"]),
+        ("Karol Nowak, Marszałkowska 84, Warszawa", &["karol"]),
+        ("Karol Nowak, Marszałkowska 86, 00-514 Warszawa", &[]),
         ("Søren Bæk, Østergade 36, DK-5000 Odense C", &["soren"]),
         ("Søren Bæk, Østergade 36, Odense C 5000", &["soren"]),
         ("Søren Bæk, Østergade 36, 5000", &[]),
@@ -808,6 +829,25 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         ),
         (
             "name,street,postcode,city\nUte Fußmann,Goethestraße 43,,\nBernd Kahl,Marktweg 2,10115,Berlin\n",
+            &[],
+        ),
+        // A house number in its own column after the street of an address stored
+        // number first; not another number, nor one in the next row.
+        (
+            "name,street,number,city,state,zip\nMichael Rodriguez,Sunset Street,1853,Boston,MA,02116\n",
+            &["michael"],
+        ),
+        (
+            "name,street,no,unit,city,state,postcode\nRuby Nguyen-Ward,Ann Street,64,Unit 16,Sydney,NSW,2000\n",
+            &["ruby"],
+        ),
+        ("Michael Rodriguez | Sunset Street | 1853 | Boston | MA 02116", &["michael"]),
+        (
+            "name,street,number,city,state,zip\nMichael Rodriguez,Sunset Street,1854,Boston,MA,02116\n",
+            &[],
+        ),
+        (
+            "name,street,number,city,state,zip\nMichael Rodriguez,Sunset Street,,Boston,MA,02116\nJo Bell,Pine Road,1853,Boston,MA,02116\n",
             &[],
         ),
         // Not the address: another house, the place alone, the street line alone, the
@@ -917,6 +957,39 @@ fn streets_that_begin_like_a_care_of_line() {
         // Another house, and the postal code and place alone, are not the address.
         ("Elena Navarro, C/Orense 36, Madrid", &[]),
         ("Elena Navarro, 28020 Madrid, España", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
+/// A street whose name begins with a flat's or building's word (`Puerta del Sol`), or a
+/// Singapore block, is a street line, found with a flat or without the postal code, and
+/// the block without its `Blk`.
+#[test]
+fn streets_that_begin_with_a_unit_word() {
+    const LUCIA: &[(FieldKind, &str)] = &[(Name, "Lucía Martín"), (Address, "Puerta del Sol 7, 28013 Madrid")];
+    const TAN: &[(FieldKind, &str)] = &[
+        (Name, "Tan Wei Ling"),
+        (Address, "Blk 123 Ang Mo Kio Ave 3, #04-567, Singapore 560123"),
+    ];
+    let index = index(
+        EdmConfig::default(),
+        &[("lucia", LUCIA, Some("ES")), ("tan", TAN, Some("SG"))],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Lucía Martín, Puerta del Sol 7, Madrid", &["lucia"]),
+        ("Lucía Martín, Puerta del Sol 7, 2º izq., 28013 Madrid", &["lucia"]),
+        ("Lucía Martín, Puerta del Sol 9, Madrid", &[]),
+        (
+            "Tan Wei Ling, Blk 123 Ang Mo Kio Ave 3, #04-567, Singapore 560123",
+            &["tan"],
+        ),
+        (
+            "Tan Wei Ling, 123 Ang Mo Kio Ave 3, #04-567, Singapore 560123",
+            &["tan"],
+        ),
+        ("Tan Wei Ling, 125 Ang Mo Kio Ave 3, #04-567, Singapore 560123", &[]),
     ];
     for (text, expected) in cases {
         check(&index, text, expected);
