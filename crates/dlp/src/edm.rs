@@ -2071,24 +2071,31 @@ impl<'t> Grams<'t> {
 
     /// Address probes of a house number in its own column after the street, for an
     /// address stored number first (`Market Street | 1677` for `1677 Market Street`;
-    /// found missed by a blind test): the number, word `number`, followed by the words
-    /// of the cell before it, at every length from two words. A cell is a run of words
-    /// on one line without a separator of cells (`|`, tab, `,`, `;`) between them; the
-    /// number follows one. Read back from the words already seen, so no address
-    /// candidate of another word needs to look ahead.
+    /// found missed by a blind test): the number, word `number`, followed by the last
+    /// words of the cell before it, each run of them that ends at the cell's end (a
+    /// label or a name may come first: `Client: Sunset Street, 1853`; found in review).
+    /// Cells are parted on one line by `|`, a tab, `,`, `;` or a column's wide gap; the
+    /// number is a cell of its own, or it is another street's (`Sunset Street, 1853
+    /// Pine Road`; found in review). Read back from the words already seen, so no
+    /// address candidate of another word needs to look ahead.
     fn number_after_street(&self, number: &Word, hash: u64, probes: &mut Vec<Probe>) {
         let bytes = self.text.as_bytes();
-        let in_one_line = |end: usize, start: usize| {
-            bytes
-                .get(end..start)
-                .and_then(read_gap)
-                .filter(|gap| gap.newlines == 0)
-                .and_then(|_| bytes.get(end..start))
+        let is_separator = |b: &u8| matches!(b, b'|' | b'\t' | b',' | b';');
+        // Whether the gap between two words on one line parts cells; None for words
+        // not joined at all.
+        let parts_cells = |end: usize, start: usize| {
+            let raw = bytes.get(end..start)?;
+            let gap = read_gap(raw).filter(|gap| gap.newlines == 0)?;
+            Some(gap.column || raw.iter().any(is_separator))
         };
-        let separates = |gap: &[u8]| gap.iter().any(|b| matches!(b, b'|' | b'\t' | b',' | b';'));
-        let mut cell: [u64; RECENT_WORDS] = [0; RECENT_WORDS];
-        let (mut len, mut next_start, mut cell_start) = (0, number.start, number.start);
-        // The words before the number, latest first, back to the cell's first.
+        let after = bytes.get(number.end..).unwrap_or_default();
+        let spaces = after.iter().take_while(|b| matches!(b, b' ' | b'\r')).count();
+        if spaces < 3 && after.get(spaces).is_some_and(|b| *b != b'\n' && !is_separator(b)) {
+            return;
+        }
+        // The cell before the number: its words' hashes and starts, latest first.
+        let mut cell = [(0u64, 0usize); RECENT_WORDS];
+        let (mut len, mut next_start) = (0, number.start);
         for back in 1..RECENT_WORDS {
             let Some(at) = self.count.checked_sub(1 + back).filter(|at| *at >= self.first_of_pass) else {
                 break;
@@ -2096,31 +2103,33 @@ impl<'t> Grams<'t> {
             let Some((Some(word_hash), start, end)) = self.recent.get(at % RECENT_WORDS).copied() else {
                 break;
             };
-            let Some(gap) = in_one_line(end, next_start) else {
-                break;
-            };
-            // The number must follow a separator; the cell's words must not.
-            if separates(gap) != (len == 0) {
+            // The number must follow a cell's end; the cell's words must not.
+            if parts_cells(end, next_start) != Some(len == 0) {
                 break;
             }
             if let Some(slot) = cell.get_mut(len) {
-                *slot = word_hash;
+                *slot = (word_hash, start);
             }
             len += 1;
-            (next_start, cell_start) = (start, start);
+            next_start = start;
         }
-        let mut acc = mix(ADDRESS_SEED ^ hash);
-        for (words, word_hash) in (2..).zip(cell.get(..len).unwrap_or_default().iter().rev()) {
-            acc = mix(acc ^ word_hash);
-            if words == 2 && self.address_prefixes.is_some_and(|filter| !filter.may_contain(acc)) {
-                return;
+        for first in 0..len {
+            let street = cell.get(..=first).unwrap_or_default();
+            let mut acc = mix(ADDRESS_SEED ^ hash);
+            for (words, (word_hash, _)) in (2..).zip(street.iter().rev()) {
+                acc = mix(acc ^ word_hash);
+                if words == 2 && self.address_prefixes.is_some_and(|filter| !filter.may_contain(acc)) {
+                    break;
+                }
+                if words == street.len() + 1 {
+                    probes.push(Probe {
+                        hash: acc,
+                        kind: FieldKind::Address,
+                        start: street.last().map_or(number.start, |(_, start)| *start),
+                        end: number.end,
+                    });
+                }
             }
-            probes.push(Probe {
-                hash: acc,
-                kind: FieldKind::Address,
-                start: cell_start,
-                end: number.end,
-            });
         }
     }
 
@@ -2476,11 +2485,7 @@ fn street_and_place(address: &str) -> Option<&str> {
     let street_words = normalize::normalized_words(street);
     let place_words = normalize::normalized_words(place);
     let named = |words: &[String]| words.iter().any(|w| w.chars().any(char::is_alphabetic));
-    let street_line = has_numeral(street)
-        && named(&street_words)
-        && street_words
-            .first()
-            .is_some_and(|w| !BUILDING_UNIT_WORDS.contains(&w.as_str()));
+    let street_line = has_numeral(street) && named(&street_words) && !starts_with_unit(street);
     let place_by_name = named(&place_words)
         && !has_numeral(place)
         && !place_words.iter().any(|w| BUILDING_UNIT_WORDS.contains(&w.as_str()));
@@ -2804,15 +2809,21 @@ fn starts_with_unit(part: &str) -> bool {
 }
 
 /// Whether a part whose first word is a flat's or building's is a street line all the
-/// same (found in review): a street named with a link word after it (`Puerta del Sol 7`,
-/// `Torre de Belém`), or a Singapore block, whose number is the house's (`Blk 123 Ang
-/// Mo Kio Ave 3`).
+/// same (found in review): with a house number, a street named with a link word after
+/// it (`Puerta del Sol 7`, `Torre del Mar 12`), or a Singapore block, whose number is
+/// the house's (`Blk 123 Ang Mo Kio Ave 3`).
 fn unit_word_begins_a_street(part: &str) -> bool {
     const LINKS: &[&str] = &[
         "da", "das", "de", "del", "des", "di", "do", "dos", "du", "la", "las", "los", "of", "the",
     ];
     let numeral = |w: &String| w.bytes().any(|b| b.is_ascii_digit());
-    match normalize::normalized_words(part).as_slice() {
+    let words = normalize::normalized_words(part);
+    // A street line has its house number: a building's name (`Torre de Cristal`,
+    // `Office of the Registrar`) does not (found in review).
+    if !words.iter().any(numeral) {
+        return false;
+    }
+    match words.as_slice() {
         [_, link, ..] if LINKS.contains(&link.as_str()) => true,
         [block, number, a, b, ..] => {
             matches!(block.as_str(), "blk" | "block") && numeral(number) && !numeral(a) && !numeral(b)

@@ -842,6 +842,13 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
             &["ruby"],
         ),
         ("Michael Rodriguez | Sunset Street | 1853 | Boston | MA 02116", &["michael"]),
+        ("Michael Rodriguez    Sunset Street    1853    Boston    MA 02116", &["michael"]),
+        ("Michael Rodriguez: Sunset Street, 1853, Boston, MA 02116", &["michael"]),
+        ("Michael Rodriguez, Sunset Street, 1853 Pine Road, Boston, MA 02116", &[]),
+        (
+            "name,old street,new address\nMichael Rodriguez,Sunset Street,1853 Pine Road Boston MA 02116\n",
+            &[],
+        ),
         (
             "name,street,number,city,state,zip\nMichael Rodriguez,Sunset Street,1854,Boston,MA,02116\n",
             &[],
@@ -963,9 +970,9 @@ fn streets_that_begin_like_a_care_of_line() {
     }
 }
 
-/// A street whose name begins with a flat's or building's word (`Puerta del Sol`), or a
+/// A street whose name begins with a flat's or building's word (`Puerta del Sol 7`), or a
 /// Singapore block, is a street line, found with a flat or without the postal code, and
-/// the block without its `Blk`.
+/// the block without its `Blk`; a building's name with a link word is none.
 #[test]
 fn streets_that_begin_with_a_unit_word() {
     const LUCIA: &[(FieldKind, &str)] = &[(Name, "Lucía Martín"), (Address, "Puerta del Sol 7, 28013 Madrid")];
@@ -973,12 +980,37 @@ fn streets_that_begin_with_a_unit_word() {
         (Name, "Tan Wei Ling"),
         (Address, "Blk 123 Ang Mo Kio Ave 3, #04-567, Singapore 560123"),
     ];
+    const JORGE: &[(FieldKind, &str)] = &[(Name, "Jorge Lara"), (Address, "Puerta del Sol 9, Madrid, España")];
+    // Buildings' names, with a link word and no number, are no street lines.
+    const ELENA: &[(FieldKind, &str)] = &[
+        (Name, "Elena Vidal"),
+        (Address, "Torre de Cristal, Paseo de la Castellana 259, 28046 Madrid"),
+    ];
+    const PABLO: &[(FieldKind, &str)] = &[
+        (Name, "Pablo Ortega"),
+        (Address, "Calle Mayor 5, Edificio del Parque, 28013 Madrid"),
+    ];
+    const HELEN: &[(FieldKind, &str)] = &[
+        (Name, "Helen Ward"),
+        (Address, "Office of the Registrar, 12 High Street, Oxford OX1 4AB"),
+    ];
     let index = index(
         EdmConfig::default(),
-        &[("lucia", LUCIA, Some("ES")), ("tan", TAN, Some("SG"))],
+        &[
+            ("lucia", LUCIA, Some("ES")),
+            ("tan", TAN, Some("SG")),
+            ("jorge", JORGE, Some("ES")),
+            ("elena", ELENA, Some("ES")),
+            ("pablo", PABLO, Some("ES")),
+            ("helen", HELEN, Some("GB")),
+        ],
     );
     let cases: &[(&str, &[&str])] = &[
         ("Lucía Martín, Puerta del Sol 7, Madrid", &["lucia"]),
+        ("Jorge Lara, Puerta del Sol 9, Madrid", &["jorge"]),
+        ("Elena Vidal, Paseo de la Castellana 259, 28046 Madrid", &["elena"]),
+        ("Pablo Ortega, Calle Mayor 5, 28013 Madrid", &["pablo"]),
+        ("Helen Ward, 12 High Street, Oxford OX1 4AB", &["helen"]),
         ("Lucía Martín, Puerta del Sol 7, 2º izq., 28013 Madrid", &["lucia"]),
         ("Lucía Martín, Puerta del Sol 9, Madrid", &[]),
         (
