@@ -979,6 +979,25 @@ impl Extractor {
                 }
                 Ok(())
             }
+            crate::ole::Compound::Document(document) => {
+                if let Some(detail) = document.damage {
+                    self.out.uninspectable.push(malformed("doc", detail));
+                }
+                for block in document.blocks {
+                    match block {
+                        crate::rtf::Block::Prose(text) => {
+                            self.expanded += text.len() as u64;
+                            self.push_prose(text, source);
+                        }
+                        crate::rtf::Block::Row(cells) => {
+                            let row = cells.join(CELL_SEPARATOR);
+                            self.expanded += row.len() as u64;
+                            self.push_row(&row, source);
+                        }
+                    }
+                }
+                Ok(())
+            }
             crate::ole::Compound::Encrypted(format) => Err(UninspectableReason::Encrypted { format: format.into() }),
             crate::ole::Compound::Unsupported(format) => {
                 Err(UninspectableReason::Unsupported { format: format.into() })

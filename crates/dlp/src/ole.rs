@@ -1,12 +1,15 @@
 //! Compound files (OLE2), the container of legacy Office files and of Outlook's saved
-//! messages: an Excel 97–2003 workbook (`.xls`, BIFF8) is read as rows of cells, an
-//! Outlook message (`.msg`) as its text properties and attachments.
+//! messages: an Excel 97–2003 workbook (`.xls`, BIFF8) is read as rows of cells, a Word
+//! 97–2003 document (`.doc`) as paragraphs and table rows, an Outlook message (`.msg`)
+//! as its text properties and attachments.
 //!
 //! The container is read by the `cfb` crate; the records inside by hand. calamine reads
 //! `.xls`, but it builds every sheet up front as a dense grid of cloned strings, so a
 //! file of a few kilobytes can ask for gigabytes; here a cell is a reference into the
 //! string table until its row is written, and what rows write is counted against the
-//! caller's budget. No maintained crate reads `.msg`.
+//! caller's budget. No maintained crate reads `.msg`, and the crates that read `.doc`
+//! come inside whole document-conversion frameworks: its text is a table of pieces,
+//! read here in a few lines.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
@@ -18,6 +21,8 @@ pub(crate) enum Compound {
     Workbook(Workbook),
     /// An Outlook message.
     Message(Message),
+    /// A Word 97–2003 document.
+    Document(Document),
     /// Encrypted: a password-protected Office file (of any kind) or workbook.
     Encrypted(&'static str),
     /// A kind of compound file not read here, by name.
@@ -29,6 +34,14 @@ pub(crate) struct Workbook {
     /// Each sheet's rows, each row its cells' text joined by the separator given.
     pub(crate) sheets: Vec<Vec<String>>,
     /// What was damaged, when the workbook stream breaks off: the rows before it are read.
+    pub(crate) damage: Option<String>,
+}
+
+/// A Word 97–2003 document's text: its main text, then its footnotes, headers and
+/// footers, comments, endnotes and text boxes, in the file's order.
+pub(crate) struct Document {
+    pub(crate) blocks: Vec<crate::rtf::Block>,
+    /// What was damaged, when a piece of text runs past its stream: the rest is read.
     pub(crate) damage: Option<String>,
 }
 
@@ -89,10 +102,11 @@ pub(crate) fn read(data: &[u8], allowance: &Allowance<'_>) -> Result<Compound, O
     if has(&file, "/__properties_version1.0") {
         return message(&mut file, data.len(), allowance).map(Compound::Message);
     }
+    if has(&file, "/WordDocument") {
+        return word_document(&mut file, data.len(), allowance);
+    }
     Ok(Compound::Unsupported(if has(&file, "/Book") {
         "excel 5.0/95 workbook"
-    } else if has(&file, "/WordDocument") {
-        "word 97-2003 document"
     } else if has(&file, "/PowerPoint Document") {
         "powerpoint 97-2003 presentation"
     } else {
@@ -224,6 +238,329 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
         four.copy_from_slice(found);
     }
     u32::from_le_bytes(four)
+}
+
+// The File Information Block of a Word document ([MS-DOC] 2.5).
+/// `wIdent` of a Word document.
+const WORD_IDENT: u16 = 0xA5EC;
+/// Lowest `nFib` of the format read here, Word 97's; earlier ones have no piece table
+/// of this form.
+const WORD_97: u16 = 0x00C1;
+/// Flags of `FibBase`: encrypted (or obfuscated, which sets this too), and the table
+/// stream's name (`1Table`, else `0Table`).
+const FIB_ENCRYPTED: u16 = 0x0100;
+const FIB_TABLE_ONE: u16 = 0x0200;
+/// `FibBase` is 32 bytes; the counted arrays `fibRgW`, `fibRgLw` and `fibRgFcLcb` follow.
+const FIB_BASE_BYTES: usize = 32;
+/// Index of `fcClx` among the `fibRgFcLcb` pairs: where the piece table is.
+const FC_CLX: usize = 33;
+/// Index of `fcPlcfBtePapx` among those pairs: where the pages of paragraph properties
+/// are listed.
+const FC_PLCF_BTE_PAPX: usize = 13;
+/// Paragraph properties that mark a table row's end: `sprmPFTtp`, and `sprmPFInnerTtp`
+/// of a table inside a table.
+const SPRM_ROW_END: [u16; 2] = [0x2417, 0x244C];
+/// Most columns a Word table has.
+const MAX_WORD_COLUMNS: usize = 63;
+/// `sprmTDefTable`, whose operand's size is told in two bytes, not one.
+const SPRM_TABLE_CELLS: u16 = 0xD608;
+/// Bit of a piece's file offset for 8-bit text (`FcCompressed.fCompressed`).
+const PIECE_COMPRESSED: u32 = 0x4000_0000;
+/// Windows-1252 characters of the bytes 0x80 to 0x9F in 8-bit text; the bytes above are
+/// Latin-1 ([MS-DOC] 2.4.1).
+const CP1252_HIGH: [char; 32] = [
+    '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}', '\u{2C6}', '\u{2030}',
+    '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}',
+    '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}', '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}',
+    '\u{17E}', '\u{178}',
+];
+
+/// A Word 97–2003 document: its text, from the piece table of its table stream, read as
+/// paragraphs and table rows.
+fn word_document(
+    file: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    limit: usize,
+    allowance: &Allowance<'_>,
+) -> Result<Compound, OleError> {
+    let (word, mut damage) = read_stream(file, Path::new("/WordDocument"), limit)?;
+    if u16_at(&word, 0) != WORD_IDENT || word.len() < FIB_BASE_BYTES {
+        return Err(malformed(
+            "the WordDocument stream does not start with a Word file information block",
+        ));
+    }
+    if u16_at(&word, 2) < WORD_97 {
+        return Ok(Compound::Unsupported("word 6.0/95 document"));
+    }
+    let flags = u16_at(&word, 0x0A);
+    if flags & FIB_ENCRYPTED != 0 {
+        return Ok(Compound::Encrypted("word"));
+    }
+    // The counted arrays after `FibBase`: each count, then its entries.
+    let words_at = FIB_BASE_BYTES + 2;
+    let longs_count_at = words_at + 2 * usize::from(u16_at(&word, FIB_BASE_BYTES));
+    let longs_at = longs_count_at + 2;
+    let pairs_count_at = longs_at + 4 * usize::from(u16_at(&word, longs_count_at));
+    if usize::from(u16_at(&word, pairs_count_at)) <= FC_CLX {
+        return Err(malformed("the Word file information block has no piece table"));
+    }
+    let clx_at = pairs_count_at + 2 + 8 * FC_CLX;
+    let (clx_start, clx_len) = (u32_at(&word, clx_at) as usize, u32_at(&word, clx_at + 4) as usize);
+    let table_name = if flags & FIB_TABLE_ONE != 0 {
+        "/1Table"
+    } else {
+        "/0Table"
+    };
+    if !file.is_stream(table_name) {
+        return Err(malformed(format!("the table stream {} is missing", &table_name[1..])));
+    }
+    let (table, table_damage) = read_stream(file, Path::new(table_name), limit)?;
+    damage = damage.or(table_damage);
+    let clx = table
+        .get(clx_start..clx_start.saturating_add(clx_len))
+        .ok_or_else(|| malformed("the piece table runs past the end of its stream"))?;
+    let pairs_at = pairs_count_at + 2;
+    let papx_at = pairs_at + 8 * FC_PLCF_BTE_PAPX;
+    let papx = table
+        .get(u32_at(&word, papx_at) as usize..)
+        .and_then(|rest| rest.get(..u32_at(&word, papx_at + 4) as usize));
+    let mut budget = Budget(allowance.bytes);
+    let mut blocks = WordBlocks {
+        row_ends: papx.map(|papx| row_end_runs(&word, papx)).unwrap_or_default(),
+        ..WordBlocks::default()
+    };
+    for piece in pieces(clx)? {
+        let Piece {
+            chars,
+            offset,
+            compressed,
+        } = piece;
+        let (start, width) = if compressed { (offset / 2, 1) } else { (offset, 2) };
+        let end = start.saturating_add(chars.saturating_mul(width));
+        let Some(bytes) = word.get(start..end.min(word.len())) else {
+            damage.get_or_insert_with(|| "a piece of text lies past the end of the WordDocument stream".into());
+            continue;
+        };
+        if end > word.len() {
+            damage.get_or_insert_with(|| "a piece of text runs past the end of the WordDocument stream".into());
+        }
+        // As UTF-8, a character takes at most three bytes.
+        budget.charge(bytes.len() / width * 3)?;
+        if compressed {
+            for (at, byte) in (start..).zip(bytes) {
+                let c = match byte {
+                    0x80..=0x9F => CP1252_HIGH.get(usize::from(byte - 0x80)).copied().unwrap_or(' '),
+                    _ => char::from(*byte),
+                };
+                blocks.push(c, at);
+            }
+        } else {
+            // Where each character is, for the row ends: a character outside the basic
+            // plane takes two units.
+            let mut at = start;
+            let units = bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+            for c in char::decode_utf16(units) {
+                let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+                blocks.push(c, at);
+                at += 2 * c.len_utf16();
+            }
+        }
+    }
+    Ok(Compound::Document(Document {
+        blocks: blocks.finish(),
+        damage,
+    }))
+}
+
+/// A piece of a Word document's text: its characters, where they start in the
+/// WordDocument stream (of 8-bit characters, twice the byte offset), and how wide.
+struct Piece {
+    chars: usize,
+    offset: usize,
+    compressed: bool,
+}
+
+/// The pieces of a Word document's text, in order, from its `Clx`: property lists
+/// (`Prc`, skipped), then the piece table (`Pcdt`): n + 1 character positions, then n
+/// piece descriptors of 8 bytes each holding the piece's file offset at byte 2.
+fn pieces(clx: &[u8]) -> Result<Vec<Piece>, OleError> {
+    let mut at = 0;
+    loop {
+        match clx.get(at) {
+            Some(1) => at += 3 + usize::from(u16_at(clx, at + 1)),
+            Some(2) => break,
+            _ => {
+                return Err(malformed(
+                    "the Word piece table is not where its file information block says",
+                ))
+            }
+        }
+    }
+    let table_len = u32_at(clx, at + 1) as usize;
+    let table = clx
+        .get(at + 5..(at + 5).saturating_add(table_len))
+        .filter(|table| table.len() >= 4 && (table.len() - 4) % 12 == 0)
+        .ok_or_else(|| malformed("the Word piece table has a size no table of pieces has"))?;
+    let count = (table.len() - 4) / 12;
+    let descriptors = 4 * (count + 1);
+    let mut pieces = Vec::with_capacity(count);
+    for index in 0..count {
+        let (first, next) = (u32_at(table, 4 * index), u32_at(table, 4 * index + 4));
+        let chars = next
+            .checked_sub(first)
+            .ok_or_else(|| malformed("the Word piece table's positions go backwards"))?;
+        let fc = u32_at(table, descriptors + 8 * index + 2);
+        pieces.push(Piece {
+            chars: chars as usize,
+            offset: (fc & !(PIECE_COMPRESSED | 0x8000_0000)) as usize,
+            compressed: fc & PIECE_COMPRESSED != 0,
+        });
+    }
+    Ok(pieces)
+}
+
+/// The runs of the WordDocument stream (start and end offsets, sorted) whose paragraph
+/// properties mark a table row's end, from the pages of paragraph properties that
+/// `plcf_bte_papx` lists ([MS-DOC] 2.8.6, 2.9.175): each page ends with its count of runs
+/// and starts with their offsets, then for each the place of its properties; those hold
+/// a style and then the properties (`sprm`s), each with an operand whose size its code
+/// says. Whatever does not read so is left out, and its rows end as without properties.
+fn row_end_runs(word: &[u8], plcf_bte_papx: &[u8]) -> Vec<(usize, usize)> {
+    const PAGE: usize = 512;
+    let pages = plcf_bte_papx.len().saturating_sub(4) / 8;
+    let mut runs = Vec::new();
+    for index in 0..pages {
+        let page_number = u32_at(plcf_bte_papx, 4 * (pages + 1) + 4 * index) & 0x003F_FFFF;
+        let Some(page) = word
+            .get(page_number as usize * PAGE..)
+            .and_then(|rest| rest.get(..PAGE))
+        else {
+            continue;
+        };
+        let count = usize::from(page.get(PAGE - 1).copied().unwrap_or(0));
+        for run in 0..count {
+            let Some(offset) = page.get(4 * (count + 1) + 13 * run).map(|b| 2 * usize::from(*b)) else {
+                break;
+            };
+            if offset == 0 {
+                continue;
+            }
+            let properties = match page.get(offset).copied() {
+                Some(0) => page
+                    .get(offset + 1)
+                    .and_then(|size| page.get(offset + 2..offset + 2 + 2 * usize::from(*size))),
+                Some(size) => page.get(offset + 1..offset + 2 * usize::from(size)),
+                None => None,
+            };
+            if properties.is_some_and(|properties| marks_row_end(properties.get(2..).unwrap_or_default())) {
+                runs.push((u32_at(page, 4 * run) as usize, u32_at(page, 4 * run + 4) as usize));
+            }
+        }
+    }
+    runs.sort_unstable();
+    runs
+}
+
+/// Whether paragraph properties (`sprm`s with their operands) hold a row end that is set.
+fn marks_row_end(mut sprms: &[u8]) -> bool {
+    while sprms.len() >= 2 {
+        let sprm = u16_at(sprms, 0);
+        let operand = match sprm >> 13 {
+            // `sprmTDefTable`, a row's cells, which a row end carries: a two-byte size,
+            // one more than the bytes after it.
+            _ if sprm == SPRM_TABLE_CELLS => 1 + usize::from(u16_at(sprms, 2)),
+            0 | 1 => 1,
+            2 | 4 | 5 => 2,
+            3 => 4,
+            7 => 3,
+            // Variable: a size byte, then that many bytes.
+            _ => 1 + usize::from(sprms.get(2).copied().unwrap_or(0)),
+        };
+        if SPRM_ROW_END.contains(&sprm) && sprms.get(2).is_some_and(|value| *value != 0) {
+            return true;
+        }
+        sprms = sprms.get(2 + operand..).unwrap_or_default();
+    }
+    false
+}
+
+/// A Word document's characters made into paragraphs and table rows. A paragraph ends
+/// at 0x0D; a table cell at 0x07, and its row at a 0x07 of its own after the last cell's,
+/// in a paragraph whose properties say so ([MS-DOC] 2.4.3). Where they cannot be read, a
+/// 0x07 after an empty cell is read as a row's end: the row is split there, and no two
+/// rows are ever joined.
+#[derive(Default)]
+struct WordBlocks {
+    /// Runs of the WordDocument stream that end table rows (see [`row_end_runs`]).
+    row_ends: Vec<(usize, usize)>,
+    blocks: Vec<crate::rtf::Block>,
+    prose: String,
+    cells: Vec<String>,
+    cell: String,
+}
+
+impl WordBlocks {
+    /// Takes the next character, which is at offset `at` of the WordDocument stream.
+    fn push(&mut self, c: char, at: usize) {
+        let in_row = !self.cells.is_empty();
+        let row_end = || {
+            if self.row_ends.is_empty() {
+                return self.cell.trim().is_empty();
+            }
+            let run = self.row_ends.partition_point(|(start, _)| *start <= at);
+            run.checked_sub(1)
+                .and_then(|run| self.row_ends.get(run))
+                .is_some_and(|(_, end)| at < *end)
+        };
+        match c {
+            // A paragraph's end; inside a cell, one of the cell's lines.
+            '\r' | '\u{0B}' | '\u{0C}' if in_row => self.cell.push(' '),
+            '\r' | '\u{0B}' | '\u{0C}' => {
+                self.prose.push_str(&self.cell);
+                self.prose.push('\n');
+                self.cell.clear();
+            }
+            '\u{07}' if in_row && row_end() => {
+                self.cell.clear();
+                self.blocks
+                    .push(crate::rtf::Block::Row(std::mem::take(&mut self.cells)));
+            }
+            '\u{07}' => {
+                if !in_row && !self.prose.trim().is_empty() {
+                    self.blocks
+                        .push(crate::rtf::Block::Prose(std::mem::take(&mut self.prose)));
+                }
+                self.cells.push(self.cell.trim().to_string());
+                self.cell.clear();
+                // Word's tables have 63 columns at most: a row of more lost its end.
+                if self.cells.len() > MAX_WORD_COLUMNS {
+                    self.blocks
+                        .push(crate::rtf::Block::Row(std::mem::take(&mut self.cells)));
+                }
+            }
+            // Field marks (begin, separator, end): the field's instruction, which may hold
+            // a link (`HYPERLINK "mailto:…"`), and its result are both text.
+            '\u{13}' | '\u{14}' | '\u{15}' => self.cell.push(' '),
+            // A non-breaking hyphen.
+            '\u{1E}' => self.cell.push('-'),
+            '\t' => self.cell.push('\t'),
+            // Anchors of pictures, footnotes and comments, and optional hyphens.
+            _ if c.is_control() => {}
+            _ => self.cell.push(c),
+        }
+    }
+
+    fn finish(mut self) -> Vec<crate::rtf::Block> {
+        if !self.cells.is_empty() {
+            self.cells.push(std::mem::take(&mut self.cell));
+            self.blocks
+                .push(crate::rtf::Block::Row(std::mem::take(&mut self.cells)));
+        }
+        self.prose.push_str(&self.cell);
+        if !self.prose.trim().is_empty() {
+            self.blocks.push(crate::rtf::Block::Prose(self.prose));
+        }
+        self.blocks
+    }
 }
 
 /// What one cell costs against the budget while it waits for its sheet's end: its

@@ -216,6 +216,18 @@ struct Expect {
     reason: Option<fn(&UninspectableReason) -> bool>,
 }
 
+/// LibreOffice's Word 97 document with one byte of its header (the WordDocument
+/// stream's first bytes, at a sector of their own) set to `value`.
+fn word_header_patched(at: usize, value: u8) -> Vec<u8> {
+    let mut doc = fixture("libreoffice.doc");
+    let header = (512..doc.len())
+        .step_by(512)
+        .find(|start| doc.get(*start..*start + 2) == Some(&[0xEC, 0xA5][..]))
+        .expect("the fixture has a Word header");
+    doc[header + at] = value;
+    doc
+}
+
 fn ok(contains: &'static [&'static str], rows: usize) -> Expect {
     Expect {
         contains,
@@ -563,6 +575,28 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
                     "chuỗi số 00699 của Phường Bến Nghé | 699",
                 ],
                 704,
+            ),
+        ),
+        // Word 97 documents as LibreOffice writes them: paragraphs, and tables by their
+        // rows, an empty cell kept in its row; 8-bit and UTF-16 text.
+        (
+            "doc",
+            fixture("libreoffice.doc"),
+            ok(&["Customer list\nAna Rossi ana.rossi@example.com"], 0),
+        ),
+        (
+            "doc with a table",
+            fixture("libreoffice-customers.doc"),
+            ok(
+                &[
+                    "Call Ana first: ana.rossi@example.com, +39 347 123 4567.",
+                    "Nguyễn Văn An asked for the price list to go to an.nguyen@mail.vn.",
+                    "Ana Rossi | ana.rossi@example.com | +39 347 123 4567 | key account",
+                    "Jürgen Müller |  | +49 170 1234567 | Köln",
+                    "Lee, Bo | bo.lee@example.org | 0412 555 019 | multi line",
+                    "Total: 3 accounts — € 12.500 pipeline.",
+                ],
+                4,
             ),
         ),
         // An Outlook message with a message attached (from the tests of msg_parser, BSD).
@@ -1081,19 +1115,33 @@ fn bounds_and_bad_input_are_reported() {
             fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
         ),
         // A password-protected xlsx (msoffcrypto-tool, as Office encrypts) is a
-        // compound file holding the encrypted package; a Word 97 document (LibreOffice)
-        // is recognised and not read.
+        // compound file holding the encrypted package.
         (
             "password-protected xlsx",
             fixture("password-protected.xlsx"),
             d,
             fails(|r| matches!(r, UninspectableReason::Encrypted { format } if format == "office")),
         ),
+        // A Word 97 document (LibreOffice's) marked encrypted, or of Word 6.0/95, whose
+        // text is not kept in a table of pieces; one whose table of pieces is not where
+        // its header says.
         (
-            "word 97 document",
-            fixture("libreoffice.doc"),
+            "encrypted word 97 document",
+            word_header_patched(0x0B, 0x01),
             d,
-            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("word"))),
+            fails(|r| matches!(r, UninspectableReason::Encrypted { format } if format == "word")),
+        ),
+        (
+            "word 95 document",
+            word_header_patched(0x03, 0x00),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("word 6.0/95"))),
+        ),
+        (
+            "word document with its piece table elsewhere",
+            word_header_patched(0x1A5, 0x7F),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Malformed { detail, .. } if detail.contains("piece table"))),
         ),
         // A workbook's string table is written out per cell, so its rows count as expanded.
         (
@@ -1585,6 +1633,23 @@ proptest! {
         if let Some(b) = bytes.get_mut(flip) { *b = value; }
         let _ = extract(&bytes, &Limits::default());
         let _ = extract(&gzip(&bytes), &Limits::default());
+    }
+
+    /// Bytes of a Word document's header, piece table and pages of paragraph properties
+    /// set at random: read within the limits, or refused, never a panic.
+    #[test]
+    fn mangled_word_documents_never_panic(
+        flips in proptest::collection::vec((0usize..14_000, any::<u8>()), 1..8),
+        header_flips in proptest::collection::vec((0usize..0x200, any::<u8>()), 0..4),
+    ) {
+        let mut doc = fixture("libreoffice-customers.doc");
+        let header = (512..doc.len()).step_by(512).find(|start| doc.get(*start..*start + 2) == Some(&[0xEC, 0xA5][..]));
+        for (at, value) in flips.into_iter().chain(header_flips.into_iter().map(|(at, value)| (at + header.unwrap_or(0), value))) {
+            if let Some(b) = doc.get_mut(at) { *b = value; }
+        }
+        let out = extract(&doc, &Limits::default());
+        let total: usize = out.segments.iter().map(|s| s.text.len()).sum();
+        prop_assert!(total <= doc.len() * 4);
     }
 
     #[test]

@@ -313,6 +313,52 @@ fn a_pdf_table_drawn_by_column_is_read_by_row() {
     assert_eq!(count(DetectorKind::Phone), Some(30), "{:?}", result.findings);
 }
 
+/// A Word 97 document (`tests/fixtures/libreoffice-customers.doc`, LibreOffice's) with
+/// customers in its prose and in a table, one row with an empty cell: each is found,
+/// by the fields of its own row.
+#[test]
+fn a_word_97_document_is_read() {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    edm.add(
+        "ana",
+        &[(FieldKind::Name, "Ana Rossi"), (FieldKind::Phone, "+39 347 123 4567")],
+        Some("IT"),
+    );
+    edm.add(
+        "juergen",
+        &[(FieldKind::Name, "Jürgen Müller"), (FieldKind::Phone, "0170 1234567")],
+        Some("DE"),
+    );
+    edm.add(
+        "bo",
+        &[(FieldKind::Name, "Bo Lee"), (FieldKind::Email, "bo.lee@example.org")],
+        Some("AU"),
+    );
+    edm.add(
+        "an",
+        &[
+            (FieldKind::Name, "Nguyễn Văn An"),
+            (FieldKind::Email, "an.nguyen@mail.vn"),
+        ],
+        Some("VN"),
+    );
+    // Another customer's phone in the table is not theirs.
+    edm.add(
+        "carla",
+        &[(FieldKind::Name, "Carla Neri"), (FieldKind::Phone, "+49 170 1234567")],
+        Some("IT"),
+    );
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let doc = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/libreoffice-customers.doc"),
+    )
+    .unwrap();
+    let result = inspector.inspect(&doc, &ctx(Channel::Upload, Employment::Active));
+    assert!(result.uninspectable.is_none(), "{result:?}");
+    assert_eq!(result.customer_records, 4, "{result:?}");
+}
+
 /// A receipt repeats the one card it was paid with: five mentions are one card, not a
 /// bulk of cards, while five cards are (found in review). The findings say both.
 #[test]
