@@ -981,7 +981,7 @@ impl Extractor {
             }
             crate::ole::Compound::Document(document) => {
                 if let Some(detail) = document.damage {
-                    self.out.uninspectable.push(malformed("doc", detail));
+                    self.out.uninspectable.push(malformed(document.format, detail));
                 }
                 for block in document.blocks {
                     match block {

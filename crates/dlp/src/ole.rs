@@ -1,15 +1,16 @@
 //! Compound files (OLE2), the container of legacy Office files and of Outlook's saved
 //! messages: an Excel 97–2003 workbook (`.xls`, BIFF8) is read as rows of cells, a Word
-//! 97–2003 document (`.doc`) as paragraphs and table rows, an Outlook message (`.msg`)
-//! as its text properties and attachments.
+//! 97–2003 document (`.doc`) as paragraphs and table rows, a PowerPoint 97–2003
+//! presentation (`.ppt`) as its texts, an Outlook message (`.msg`) as its text
+//! properties and attachments.
 //!
 //! The container is read by the `cfb` crate; the records inside by hand. calamine reads
 //! `.xls`, but it builds every sheet up front as a dense grid of cloned strings, so a
 //! file of a few kilobytes can ask for gigabytes; here a cell is a reference into the
 //! string table until its row is written, and what rows write is counted against the
 //! caller's budget. No maintained crate reads `.msg`, and the crates that read `.doc`
-//! come inside whole document-conversion frameworks: its text is a table of pieces,
-//! read here in a few lines.
+//! and `.ppt` come inside whole document-conversion frameworks: their text is a table
+//! of pieces and a walk over records, read here in a few lines.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
@@ -21,7 +22,7 @@ pub(crate) enum Compound {
     Workbook(Workbook),
     /// An Outlook message.
     Message(Message),
-    /// A Word 97–2003 document.
+    /// A Word or PowerPoint 97–2003 document.
     Document(Document),
     /// Encrypted: a password-protected Office file (of any kind) or workbook.
     Encrypted(&'static str),
@@ -37,11 +38,15 @@ pub(crate) struct Workbook {
     pub(crate) damage: Option<String>,
 }
 
-/// A Word 97–2003 document's text: its main text, then its footnotes, headers and
-/// footers, comments, endnotes and text boxes, in the file's order.
+/// A Word or PowerPoint 97–2003 document's text. Of Word's, its main text, then its
+/// footnotes, headers and footers, comments, endnotes and text boxes, in the file's
+/// order; of PowerPoint's, every text of its slides, notes and masters, in the file's
+/// order.
 pub(crate) struct Document {
+    /// `doc` or `ppt`.
+    pub(crate) format: &'static str,
     pub(crate) blocks: Vec<crate::rtf::Block>,
-    /// What was damaged, when a piece of text runs past its stream: the rest is read.
+    /// What was damaged, when text runs past its stream: the rest is read.
     pub(crate) damage: Option<String>,
 }
 
@@ -105,10 +110,15 @@ pub(crate) fn read(data: &[u8], allowance: &Allowance<'_>) -> Result<Compound, O
     if has(&file, "/WordDocument") {
         return word_document(&mut file, data.len(), allowance);
     }
+    if has(&file, "/PowerPoint Document") {
+        if has(&file, "/EncryptedSummary") {
+            return Ok(Compound::Encrypted("powerpoint"));
+        }
+        let (stream, damage) = read_stream(&mut file, Path::new("/PowerPoint Document"), data.len())?;
+        return presentation(&stream, damage, allowance).map(Compound::Document);
+    }
     Ok(Compound::Unsupported(if has(&file, "/Book") {
         "excel 5.0/95 workbook"
-    } else if has(&file, "/PowerPoint Document") {
-        "powerpoint 97-2003 presentation"
     } else {
         "ole2 compound document"
     }))
@@ -366,6 +376,7 @@ fn word_document(
         }
     }
     Ok(Compound::Document(Document {
+        format: "doc",
         blocks: blocks.finish(),
         damage,
     }))
@@ -561,6 +572,73 @@ impl WordBlocks {
         }
         self.blocks
     }
+}
+
+// Records of a PowerPoint 97–2003 document stream ([MS-PPT] 2.3.1, 2.9).
+/// `recVer` of a container, whose records follow its header.
+const PPT_CONTAINER: u16 = 0xF;
+/// Text atoms: UTF-16, and 8-bit (each byte a UTF-16 unit's low byte, so Latin-1).
+const PPT_TEXT_CHARS: u16 = 0x0FA0;
+const PPT_TEXT_BYTES: u16 = 0x0FA8;
+
+/// The texts of a PowerPoint document stream, one paragraph each, in the stream's
+/// order: its records are walked in one pass, a container's header stepped over into
+/// its records and every other record over its body, so no record is read twice and
+/// nesting costs no stack. Each record starts with its version and instance (two
+/// bytes), type (two) and length (four). Text a shape holds and text its slide's outline
+/// repeats are both read.
+fn presentation(stream: &[u8], mut damage: Option<String>, allowance: &Allowance<'_>) -> Result<Document, OleError> {
+    let mut budget = Budget(allowance.bytes);
+    let mut text = String::new();
+    let mut at = 0;
+    while at + 8 <= stream.len() {
+        let (version, kind, len) = (
+            u16_at(stream, at) & 0xF,
+            u16_at(stream, at + 2),
+            u32_at(stream, at + 4) as usize,
+        );
+        at += 8;
+        if version == PPT_CONTAINER {
+            continue;
+        }
+        let Some(body) = stream.get(at..at.saturating_add(len)) else {
+            damage.get_or_insert_with(|| "a record runs past the end of the PowerPoint Document stream".into());
+            break;
+        };
+        at += len;
+        let before = text.len();
+        match kind {
+            PPT_TEXT_CHARS => {
+                budget.charge(body.len() / 2 * 3)?;
+                let units = body.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+                text.extend(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
+            }
+            PPT_TEXT_BYTES => {
+                budget.charge(body.len() * 2)?;
+                text.extend(body.iter().map(|byte| char::from(*byte)));
+            }
+            _ => continue,
+        }
+        // Paragraphs end with a carriage return, lines within one with a vertical tab.
+        if let Some(added) = text.get_mut(before..) {
+            if added.contains(['\r', '\u{0B}']) {
+                let lines = added.replace(['\r', '\u{0B}'], "\n");
+                text.truncate(before);
+                text.push_str(&lines);
+            }
+        }
+        text.push('\n');
+    }
+    let blocks = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![crate::rtf::Block::Prose(text)]
+    };
+    Ok(Document {
+        format: "ppt",
+        blocks,
+        damage,
+    })
 }
 
 /// What one cell costs against the budget while it waits for its sheet's end: its

@@ -58,6 +58,16 @@ fn outlook_message(attachment: &[u8]) -> Vec<u8> {
     ])
 }
 
+/// A PowerPoint 97 presentation: the document stream LibreOffice wrote for a title
+/// slide, a slide with a table and notes (`tests/fixtures/libreoffice-accounts.ppt-stream`),
+/// in a compound file without the 600 KB thumbnail LibreOffice put beside it.
+fn powerpoint() -> Vec<u8> {
+    compound_of(&[
+        ("/PowerPoint Document", &fixture("libreoffice-accounts.ppt-stream")),
+        ("/Current User", &[0; 20]),
+    ])
+}
+
 /// A compound file holding `streams` (path, bytes), as Office and Outlook write them.
 fn compound_of(streams: &[(&str, &[u8])]) -> Vec<u8> {
     let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
@@ -599,6 +609,20 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
                 4,
             ),
         ),
+        // A PowerPoint 97 presentation: its slides' and notes' texts, a table's cells one
+        // to a line, in order.
+        (
+            "ppt",
+            powerpoint(),
+            ok(
+                &[
+                    "Key accounts Q3\nCall Ana Rossi first: ana.rossi@example.com, +39 347 123 4567",
+                    "Nguyễn Văn An\nan.nguyen@mail.vn\n+84 90 513 4059\nJürgen Müller\n+49 170 1234567",
+                    "Bo Lee, bo.lee@example.org, knows the pricing (€ 12.500).",
+                ],
+                0,
+            ),
+        ),
         // An Outlook message with a message attached (from the tests of msg_parser, BSD).
         (
             "outlook message",
@@ -1138,6 +1162,15 @@ fn bounds_and_bad_input_are_reported() {
             fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("word 6.0/95"))),
         ),
         (
+            "encrypted powerpoint presentation",
+            compound_of(&[
+                ("/PowerPoint Document", &fixture("libreoffice-accounts.ppt-stream")),
+                ("/EncryptedSummary", &[0; 64]),
+            ]),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Encrypted { format } if format == "powerpoint")),
+        ),
+        (
             "word document with its piece table elsewhere",
             word_header_patched(0x1A5, 0x7F),
             d,
@@ -1579,6 +1612,32 @@ const RTF_TOKENS: &[&[u8]] = &[
     b"\n",
 ];
 
+/// A PowerPoint document stream cut inside a text is read up to the cut, and the cut
+/// reported.
+#[test]
+fn a_powerpoint_presentation_cut_short_is_read_up_to_the_cut() {
+    let stream = fixture("libreoffice-accounts.ppt-stream");
+    let title = "Key accounts Q3"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect::<Vec<u8>>();
+    let at = stream.windows(title.len()).position(|w| w == title).unwrap();
+    let out = extract(
+        &compound_of(&[("/PowerPoint Document", &stream[..at + 6])]),
+        &Limits::default(),
+    );
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("Click to edit Master title style"), "{all:?}");
+    assert!(!all.contains("Key accounts"), "{all:?}");
+    assert!(
+        out.uninspectable
+            .iter()
+            .any(|r| matches!(r, UninspectableReason::Malformed { format, detail } if format == "ppt" && detail.contains("past the end"))),
+        "{:?}",
+        out.uninspectable
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
     #[test]
@@ -1650,6 +1709,18 @@ proptest! {
         let out = extract(&doc, &Limits::default());
         let total: usize = out.segments.iter().map(|s| s.text.len()).sum();
         prop_assert!(total <= doc.len() * 4);
+    }
+
+    /// Bytes of a PowerPoint document stream set at random, records' lengths among them.
+    #[test]
+    fn mangled_powerpoint_presentations_never_panic(flips in proptest::collection::vec((0usize..20_516, any::<u8>()), 1..16)) {
+        let mut stream = fixture("libreoffice-accounts.ppt-stream");
+        for (at, value) in flips {
+            if let Some(b) = stream.get_mut(at) { *b = value; }
+        }
+        let out = extract(&compound_of(&[("/PowerPoint Document", &stream)]), &Limits::default());
+        let total: usize = out.segments.iter().map(|s| s.text.len()).sum();
+        prop_assert!(total <= stream.len() * 4);
     }
 
     #[test]
