@@ -217,6 +217,11 @@ fn witness_file_receives_checkpoints_and_catches_a_rewritten_store() {
     let report = verify(ledger.store(), &vk, Some(&published));
     assert!(report.is_ok(), "{:?}", report.findings);
     assert_eq!(report.published_checked, published.len() as u64);
+    // The same checkpoints published twice are as many checkpoints, not twice as many.
+    let twice = [published.clone(), published.clone()].concat();
+    let report = verify(ledger.store(), &vk, Some(&twice));
+    assert!(report.is_ok(), "{:?}", report.findings);
+    assert_eq!(report.published_checked, published.len() as u64);
 
     // an insider with the signing key rewrites entry 3 and re-signs everything
     // in the store; the published checkpoints still disagree
