@@ -247,11 +247,15 @@ fn normalization_and_proximity() {
         ("Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
         // Spaces pad columns and indent lines.
         ("Ana  Rossi\t\t+39 347 123 4567".into(), vec!["ana"]),
-        // Three spaces or more within a line part columns: no name runs across them.
+        // Five spaces or more within a line part columns: no name runs across them;
+        // fewer are a name written with extra spaces.
         (
             "Name                Agent\nMarco Rossi         Ana Bell        +39 347 123 4567".into(),
             vec![],
         ),
+        ("Marco Rossi     Ana Bell     +39 347 123 4567".into(), vec![]),
+        ("  Ana   Rossi   +39 347 123 4567".into(), vec!["ana"]),
+        ("Cliente:    Ana    Rossi, +39 347 123 4567".into(), vec!["ana"]),
         ("    our customer Ana\n    Rossi, +39 347 123 4567".into(), vec!["ana"]),
         (format!("Ana{}Rossi +39 347 123 4567", " ".repeat(41)), vec![]),
         (
