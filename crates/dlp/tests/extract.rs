@@ -312,6 +312,17 @@ fn formats_and_encodings() {
         ("arabic utf-16be without bom", utf16("آمنة سليمان، هاتف ٠٥٠ ١٢٣ ٤٥٦٧", false, false), ok(&["آمنة سليمان، هاتف 050 123 4567"], 0)),
         ("arabic utf-16le without bom", utf16("محمد حسن\r\n", true, false), ok(&["محمد حسن"], 0)),
         ("csv", csv.to_vec(), ok(&["Lee, Bo | bo@y.io"], 3)),
+        // A title above the header row: still a table, its title a row of its own.
+        (
+            "csv under a title",
+            "Accounts Q4\n顧客番号,備考,氏名\nCU-580178,renewal due,Takuya Yoshida\n".into(),
+            ok(&["CU-580178 | renewal due | Takuya Yoshida"], 3),
+        ),
+        (
+            "tsv under two title lines",
+            "Key accounts\nexported 2026-11-30\nname\temail\tphone\nAna Rossi\tana@x.io\t+39 347 123 4567\n".into(),
+            ok(&["Ana Rossi | ana@x.io | +39 347 123 4567"], 4),
+        ),
         // Rich text: paragraphs apart, escapes in the document's or the font's code
         // page, Unicode escapes without their fallback, document properties and
         // skippable destinations not text, table rows by cell, binary data skipped.
@@ -555,7 +566,7 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
         // xz stream padding, an SHA-256 check, and the x86 and delta filters.
         ("pzstd tool", fixture("customers.csv.pzst"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("bzip2, empty first stream", fixture("empty-first.bz2"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
-        ("xz, two streams", fixture("two-streams.xz"), ok(&["header line", "Ana Rossi,ana.rossi@example.com"], 0)),
+        ("xz, two streams", fixture("two-streams.xz"), ok(&["header line", "Ana Rossi | ana.rossi@example.com"], 4)),
         ("xz, stream padding", fixture("padded.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("xz, sha-256 check", fixture("sha256.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("xz, x86 filter", fixture("x86-filter.xz"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
