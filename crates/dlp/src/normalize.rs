@@ -134,6 +134,20 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         // (found missed by a blind test).
         "phuong" | "ward" => "p",
         "quan" | "district" | "dist" => "q",
+        // More of Royal Mail's, and the French, Spanish, Portuguese and Russian for an
+        // alley, square, crossing street, street and house (`Windsor Gdns`, `all. des
+        // Lilas`, `Pza. Mayor`, `Tv. Augusta`, `улица Чехова, дом 120` for `ул. Чехова,
+        // д. 120`; found missed by a blind test).
+        "gardens" => "gdns",
+        "close" => "cl",
+        "grove" => "gr",
+        "allee" => "all",
+        "pza" => "pl",
+        "paseo" | "pso" => "po",
+        "travessa" => "tv",
+        "улица" => "ул",
+        "дом" => "д",
+        "квартира" => "кв",
         "north" => "n",
         "south" => "s",
         "east" => "e",

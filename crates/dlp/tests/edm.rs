@@ -1032,6 +1032,107 @@ fn streets_that_begin_with_a_unit_word() {
     }
 }
 
+/// Addresses with the vault's flat left out where the flat is written the country's
+/// way, the postal code left out where it stands apart or beside a flat, and street
+/// types abbreviated, as a blind test wrote them; not another flat or house.
+#[test]
+fn addresses_written_the_countries_ways() {
+    let customers: &[(&str, &str, &str, &str)] = &[
+        (
+            "jonas",
+            "Jonas Wolf",
+            "Schillerstraße 24, Whg. 7, 70173 Stuttgart",
+            "DE",
+        ),
+        (
+            "carmen",
+            "Carmen Ortiz",
+            "Plaza de la Constitución 143, 4º D, 46001 Valencia",
+            "ES",
+        ),
+        ("marco", "Marco Greco", "Via Roma 12, int. 5, 00184 Roma (RM)", "IT"),
+        ("eleni", "Ελένη Παππά", "Ερμού 12, 2ος όροφος, 105 63 Αθήνα", "GR"),
+        (
+            "sergei",
+            "Сергей Попов",
+            "125009, г. Москва, ул. Чехова, д. 120, кв. 61",
+            "RU",
+        ),
+        (
+            "yui",
+            "佐藤 結衣",
+            "〒150-0002 東京都渋谷区渋谷3丁目28-15 405号室",
+            "JP",
+        ),
+        (
+            "lucas",
+            "Lucas Souza",
+            "Rua Augusta, 51 - Bela Vista, São Paulo - SP, 01310-100",
+            "BR",
+        ),
+        ("emma", "Emma Hill", "10 Cedar Drive, Apt 28D, Denver, CO 80203", "US"),
+        (
+            "rohan",
+            "Rohan Mehta",
+            "12, MG Road, Koramangala, Bengaluru, Karnataka 560034",
+            "IN",
+        ),
+        ("oliver", "Oliver Hughes", "12 Windsor Gardens, London N1 7GU", "GB"),
+        ("amelie", "Amélie Roux", "5 allée des Lilas, 75011 Paris", "FR"),
+        ("pilar", "Pilar Vega", "Paseo de Goya 7, 28013 Madrid", "ES"),
+        (
+            "joao",
+            "João Lima",
+            "Travessa Augusta, 51 - Centro, Curitiba - PR, 80010-000",
+            "BR",
+        ),
+    ];
+    let fields: Vec<[(FieldKind, &str); 2]> = customers
+        .iter()
+        .map(|(_, name, address, _)| [(Name, *name), (Address, *address)])
+        .collect();
+    let vault: Vec<Customer<'_>> = customers
+        .iter()
+        .zip(&fields)
+        .map(|((id, _, _, country), fields)| (*id, &fields[..], Some(*country)))
+        .collect();
+    let index = index(EdmConfig::default(), &vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Jonas Wolf, Schillerstraße 24, 70173 Stuttgart", &["jonas"]),
+        (
+            "Carmen Ortiz, Plaza de la Constitución 143, 46001 Valencia",
+            &["carmen"],
+        ),
+        ("Marco Greco, Via Roma 12, 00184 Roma (RM)", &["marco"]),
+        ("Ελένη Παππά, Ερμού 12, 105 63 Αθήνα", &["eleni"]),
+        ("Сергей Попов, г. Москва, улица Чехова, дом 120", &["sergei"]),
+        ("佐藤 結衣 東京都渋谷区渋谷3-28-15", &["yui"]),
+        ("佐藤 結衣 〒150-0002 東京都渋谷区渋谷3-28-15 405号室", &["yui"]),
+        ("Lucas Souza, Rua Augusta, 51 - Bela Vista, São Paulo - SP", &["lucas"]),
+        ("Emma Hill, 10 Cedar Drive, Apt 28D, Denver, CO", &["emma"]),
+        (
+            "Rohan Mehta, 12, MG Road, Koramangala, Bengaluru, Karnataka",
+            &["rohan"],
+        ),
+        ("Oliver Hughes, 12 Windsor Gdns, London N1 7GU", &["oliver"]),
+        ("Amélie Roux, 5 all. des Lilas, 75011 Paris", &["amelie"]),
+        ("Pilar Vega, Pº de Goya 7, 28013 Madrid", &["pilar"]),
+        (
+            "João Lima, Tv. Augusta, 51 - Centro, Curitiba - PR, 80010-000",
+            &["joao"],
+        ),
+        // Another flat or house is not the address.
+        ("Jonas Wolf, Schillerstraße 24, Whg. 8, 70173 Stuttgart", &[]),
+        ("Carmen Ortiz, Plaza de la Constitución 145, 46001 Valencia", &[]),
+        ("Emma Hill, 10 Cedar Drive, Apt 29D, Denver, CO", &[]),
+        ("Lucas Souza, Rua Augusta, 53 - Bela Vista, São Paulo - SP", &[]),
+        ("佐藤 結衣 東京都渋谷区渋谷3-28-16", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// An address stored with its postal code's country prefix (`D-10115`, `A-1010`) is
 /// found without the code, but its street line and the prefix's letter are another house.
 #[test]
