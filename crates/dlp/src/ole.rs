@@ -272,6 +272,8 @@ const FC_PLCF_BTE_PAPX: usize = 13;
 const SPRM_ROW_END: [u16; 2] = [0x2417, 0x244C];
 /// Most columns a Word table has.
 const MAX_WORD_COLUMNS: usize = 63;
+/// `sprmPHugePapx`: the paragraph's properties are in the Data stream, at its operand.
+const SPRM_HUGE_PROPERTIES: u16 = 0x6646;
 /// `sprmTDefTable`, whose operand's size is told in two bytes, not one.
 const SPRM_TABLE_CELLS: u16 = 0xD608;
 /// Bit of a piece's file offset for 8-bit text (`FcCompressed.fCompressed`).
@@ -333,9 +335,19 @@ fn word_document(
     let papx = table
         .get(u32_at(&word, papx_at) as usize..)
         .and_then(|rest| rest.get(..u32_at(&word, papx_at + 4) as usize));
+    // Properties too large for their page are in the Data stream (`sprmPHugePapx`).
+    let data = if file.is_stream("/Data") {
+        read_stream(file, Path::new("/Data"), limit)?.0
+    } else {
+        Vec::new()
+    };
     let mut budget = Budget(allowance.bytes);
+    let row_ends = match papx {
+        Some(papx) => row_end_runs(&word, papx, &data, &mut budget)?,
+        None => Vec::new(),
+    };
     let mut blocks = WordBlocks {
-        row_ends: papx.map(|papx| row_end_runs(&word, papx)).unwrap_or_default(),
+        row_ends,
         ..WordBlocks::default()
     };
     for piece in pieces(clx)? {
@@ -361,7 +373,7 @@ fn word_document(
                     0x80..=0x9F => CP1252_HIGH.get(usize::from(byte - 0x80)).copied().unwrap_or(' '),
                     _ => char::from(*byte),
                 };
-                blocks.push(c, at);
+                blocks.push(c, at, &mut budget)?;
             }
         } else {
             // Where each character is, for the row ends: a character outside the basic
@@ -370,7 +382,7 @@ fn word_document(
             let units = bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
             for c in char::decode_utf16(units) {
                 let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
-                blocks.push(c, at);
+                blocks.push(c, at, &mut budget)?;
                 at += 2 * c.len_utf16();
             }
         }
@@ -434,17 +446,29 @@ fn pieces(clx: &[u8]) -> Result<Vec<Piece>, OleError> {
 /// `plcf_bte_papx` lists ([MS-DOC] 2.8.6, 2.9.175): each page ends with its count of runs
 /// and starts with their offsets, then for each the place of its properties; those hold
 /// a style and then the properties (`sprm`s), each with an operand whose size its code
-/// says. Whatever does not read so is left out, and its rows end as without properties.
-fn row_end_runs(word: &[u8], plcf_bte_papx: &[u8]) -> Vec<(usize, usize)> {
+/// says, or a pointer into the `data` stream where properties too large for the page
+/// are (`sprmPHugePapx`, which LibreOffice writes for a row of eight cells or more;
+/// found in review). Each page is read once however often it is listed, and what is
+/// kept is charged (a list naming one page again and again took gigabytes; found in
+/// review). Whatever does not read so is left out, and its rows end as without
+/// properties.
+fn row_end_runs(
+    word: &[u8],
+    plcf_bte_papx: &[u8],
+    data: &[u8],
+    budget: &mut Budget,
+) -> Result<Vec<(usize, usize)>, OleError> {
     const PAGE: usize = 512;
-    let pages = plcf_bte_papx.len().saturating_sub(4) / 8;
+    let count = plcf_bte_papx.len().saturating_sub(4) / 8;
+    let mut pages: Vec<usize> = (0..count)
+        .map(|index| (u32_at(plcf_bte_papx, 4 * (count + 1) + 4 * index) & 0x003F_FFFF) as usize)
+        .filter(|page| page.saturating_add(1).saturating_mul(PAGE) <= word.len())
+        .collect();
+    pages.sort_unstable();
+    pages.dedup();
     let mut runs = Vec::new();
-    for index in 0..pages {
-        let page_number = u32_at(plcf_bte_papx, 4 * (pages + 1) + 4 * index) & 0x003F_FFFF;
-        let Some(page) = word
-            .get(page_number as usize * PAGE..)
-            .and_then(|rest| rest.get(..PAGE))
-        else {
+    for page_number in pages {
+        let Some(page) = word.get(page_number * PAGE..).and_then(|rest| rest.get(..PAGE)) else {
             continue;
         };
         let count = usize::from(page.get(PAGE - 1).copied().unwrap_or(0));
@@ -462,17 +486,23 @@ fn row_end_runs(word: &[u8], plcf_bte_papx: &[u8]) -> Vec<(usize, usize)> {
                 Some(size) => page.get(offset + 1..offset + 2 * usize::from(size)),
                 None => None,
             };
-            if properties.is_some_and(|properties| marks_row_end(properties.get(2..).unwrap_or_default())) {
+            if properties.is_some_and(|properties| marks_row_end(properties.get(2..).unwrap_or_default(), data)) {
+                budget.charge(size_of::<(usize, usize)>())?;
                 runs.push((u32_at(page, 4 * run) as usize, u32_at(page, 4 * run + 4) as usize));
             }
         }
     }
     runs.sort_unstable();
-    runs
+    Ok(runs)
 }
 
-/// Whether paragraph properties (`sprm`s with their operands) hold a row end that is set.
-fn marks_row_end(mut sprms: &[u8]) -> bool {
+/// Whether paragraph properties (`sprm`s with their operands) hold a row end that is
+/// set, there or in the `data` stream they point into.
+fn marks_row_end(sprms: &[u8], data: &[u8]) -> bool {
+    marks_row_end_in(sprms, Some(data))
+}
+
+fn marks_row_end_in(mut sprms: &[u8], data: Option<&[u8]>) -> bool {
     while sprms.len() >= 2 {
         let sprm = u16_at(sprms, 0);
         let operand = match sprm >> 13 {
@@ -488,6 +518,16 @@ fn marks_row_end(mut sprms: &[u8]) -> bool {
         };
         if SPRM_ROW_END.contains(&sprm) && sprms.get(2).is_some_and(|value| *value != 0) {
             return true;
+        }
+        // The properties in the Data stream: a two-byte size, then them. They point
+        // nowhere further.
+        if let (SPRM_HUGE_PROPERTIES, Some(data)) = (sprm, data) {
+            let at = u32_at(sprms, 2) as usize;
+            let size = usize::from(u16_at(data, at));
+            let huge = data.get(at + 2..).and_then(|rest| rest.get(..size)).unwrap_or_default();
+            if marks_row_end_in(huge, None) {
+                return true;
+            }
         }
         sprms = sprms.get(2 + operand..).unwrap_or_default();
     }
@@ -510,8 +550,10 @@ struct WordBlocks {
 }
 
 impl WordBlocks {
-    /// Takes the next character, which is at offset `at` of the WordDocument stream.
-    fn push(&mut self, c: char, at: usize) {
+    /// Takes the next character, which is at offset `at` of the WordDocument stream. A
+    /// cell held until its row is written is charged as an xls's is: a document of empty
+    /// cells holds far more than its text (found in review).
+    fn push(&mut self, c: char, at: usize, budget: &mut Budget) -> Result<(), OleError> {
         let in_row = !self.cells.is_empty();
         let row_end = || {
             if self.row_ends.is_empty() {
@@ -536,6 +578,7 @@ impl WordBlocks {
                     .push(crate::rtf::Block::Row(std::mem::take(&mut self.cells)));
             }
             '\u{07}' => {
+                budget.charge_cells(1)?;
                 if !in_row && !self.prose.trim().is_empty() {
                     self.blocks
                         .push(crate::rtf::Block::Prose(std::mem::take(&mut self.prose)));
@@ -558,6 +601,7 @@ impl WordBlocks {
             _ if c.is_control() => {}
             _ => self.cell.push(c),
         }
+        Ok(())
     }
 
     fn finish(mut self) -> Vec<crate::rtf::Block> {
@@ -580,35 +624,63 @@ const PPT_CONTAINER: u16 = 0xF;
 /// Text atoms: UTF-16, and 8-bit (each byte a UTF-16 unit's low byte, so Latin-1).
 const PPT_TEXT_CHARS: u16 = 0x0FA0;
 const PPT_TEXT_BYTES: u16 = 0x0FA8;
+/// A string, UTF-16: a footer, a link's target, a comment, a name.
+const PPT_CSTRING: u16 = 0x0FBA;
+/// A blob of tags' data (`BinaryTagDataBlob`), whose body is records: PowerPoint 2002's
+/// additions, comments among them.
+const PPT_TAG_BLOB: u16 = 0x138B;
+/// How deep tags' blobs are walked inside one another.
+const PPT_BLOB_DEPTH: usize = 2;
 
 /// The texts of a PowerPoint document stream, one paragraph each, in the stream's
-/// order: its records are walked in one pass, a container's header stepped over into
-/// its records and every other record over its body, so no record is read twice and
-/// nesting costs no stack. Each record starts with its version and instance (two
-/// bytes), type (two) and length (four). Text a shape holds and text its slide's outline
-/// repeats are both read.
+/// order. Text is in text atoms, and in strings (`CString`) for footers, links' targets,
+/// comments and names (found missed in review); comments of PowerPoint 2002 and later
+/// sit in a blob of tags whose body is records again (found in review).
 fn presentation(stream: &[u8], mut damage: Option<String>, allowance: &Allowance<'_>) -> Result<Document, OleError> {
     let mut budget = Budget(allowance.bytes);
     let mut text = String::new();
+    if !presentation_records(stream, &mut text, &mut budget, 0)? {
+        damage.get_or_insert_with(|| "a record runs past the end of the PowerPoint Document stream".into());
+    }
+    let blocks = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![crate::rtf::Block::Prose(text)]
+    };
+    Ok(Document {
+        format: "ppt",
+        blocks,
+        damage,
+    })
+}
+
+/// Reads the texts of `records` into `text`, and tells whether they all fit in it. The
+/// records are walked in one pass, a container's header stepped over into its records
+/// and every other record over its body, so no record is read twice and nesting costs no
+/// stack; a tags' blob is walked as records of its own, at most [`PPT_BLOB_DEPTH`] deep.
+/// Each record starts with its version and instance (two bytes), type (two) and length
+/// (four).
+fn presentation_records(
+    records: &[u8],
+    text: &mut String,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<bool, OleError> {
     let mut at = 0;
-    while at + 8 <= stream.len() {
-        let (version, kind, len) = (
-            u16_at(stream, at) & 0xF,
-            u16_at(stream, at + 2),
-            u32_at(stream, at + 4) as usize,
-        );
+    while at + 8 <= records.len() {
+        let (version, kind) = (u16_at(records, at) & 0xF, u16_at(records, at + 2));
+        let len = u32_at(records, at + 4) as usize;
         at += 8;
         if version == PPT_CONTAINER {
             continue;
         }
-        let Some(body) = stream.get(at..at.saturating_add(len)) else {
-            damage.get_or_insert_with(|| "a record runs past the end of the PowerPoint Document stream".into());
-            break;
+        let Some(body) = records.get(at..at.saturating_add(len)) else {
+            return Ok(false);
         };
         at += len;
         let before = text.len();
         match kind {
-            PPT_TEXT_CHARS => {
+            PPT_TEXT_CHARS | PPT_CSTRING => {
                 budget.charge(body.len() / 2 * 3)?;
                 let units = body.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
                 text.extend(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
@@ -616,6 +688,11 @@ fn presentation(stream: &[u8], mut damage: Option<String>, allowance: &Allowance
             PPT_TEXT_BYTES => {
                 budget.charge(body.len() * 2)?;
                 text.extend(body.iter().map(|byte| char::from(*byte)));
+            }
+            // What is not records in it ends its walk there, not the stream's.
+            PPT_TAG_BLOB if depth < PPT_BLOB_DEPTH => {
+                presentation_records(body, text, budget, depth + 1)?;
+                continue;
             }
             _ => continue,
         }
@@ -629,16 +706,7 @@ fn presentation(stream: &[u8], mut damage: Option<String>, allowance: &Allowance
         }
         text.push('\n');
     }
-    let blocks = if text.trim().is_empty() {
-        Vec::new()
-    } else {
-        vec![crate::rtf::Block::Prose(text)]
-    };
-    Ok(Document {
-        format: "ppt",
-        blocks,
-        damage,
-    })
+    Ok(true)
 }
 
 /// What one cell costs against the budget while it waits for its sheet's end: its

@@ -2109,3 +2109,193 @@ fn content_codings_that_cannot_be_undone_are_uninspectable() {
         Err(UninspectableReason::ExpandedSizeExceeded { .. } | UninspectableReason::CompressionRatioExceeded { .. })
     ));
 }
+
+/// A Word 97 document (1Table) built by hand: `text` is the WordDocument stream after
+/// its 1024-byte header (so its first byte is at offset 1024), `table` the table
+/// stream; the header points at the Clx and the PlcBtePapx in it.
+fn word_97(text: &[u8], table: &[u8], clx: (u32, u32), bte_papx: (u32, u32)) -> Vec<u8> {
+    let mut word = vec![0u8; 1024];
+    word[0..2].copy_from_slice(&0xA5ECu16.to_le_bytes());
+    word[2..4].copy_from_slice(&0x00C1u16.to_le_bytes());
+    word[0x0A..0x0C].copy_from_slice(&0x0200u16.to_le_bytes());
+    word[32..34].copy_from_slice(&14u16.to_le_bytes());
+    word[62..64].copy_from_slice(&22u16.to_le_bytes());
+    word[152..154].copy_from_slice(&93u16.to_le_bytes());
+    let mut pair = |index: usize, (fc, lcb): (u32, u32)| {
+        word[154 + 8 * index..158 + 8 * index].copy_from_slice(&fc.to_le_bytes());
+        word[158 + 8 * index..162 + 8 * index].copy_from_slice(&lcb.to_le_bytes());
+    };
+    pair(33, clx);
+    pair(13, bte_papx);
+    word.extend_from_slice(text);
+    compound_of(&[("/WordDocument", &word), ("/1Table", table)])
+}
+
+/// A Clx of `count` pieces, each the 8-bit text of `chars` characters at offset 1024.
+fn clx_repeating(count: u32, chars: u32) -> Vec<u8> {
+    let mut plc = Vec::new();
+    for index in 0..=count {
+        plc.extend_from_slice(&(index * chars).to_le_bytes());
+    }
+    for _ in 0..count {
+        plc.extend_from_slice(&[0, 0]);
+        plc.extend_from_slice(&((1024u32 * 2) | 0x4000_0000).to_le_bytes());
+        plc.extend_from_slice(&[0, 0]);
+    }
+    [&[2u8][..], &(plc.len() as u32).to_le_bytes(), &plc].concat()
+}
+
+/// A table of 8 columns after one of 2 (LibreOffice's export of python-docx's
+/// document): the wide table's row ends carry their properties in the Data stream
+/// (sprmPHugePapx, 0x6646), as they do from 8 columns on. Its rows must stay apart and
+/// the paragraph after it stay out of them.
+#[test]
+fn a_wide_word_table_keeps_its_rows() {
+    let out = extract(&fixture("libreoffice-wide-table.doc"), &Limits::default());
+    let rows: Vec<&str> = out
+        .segments
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|(a, b)| &s.text[*a..*b]))
+        .collect();
+    assert!(
+        rows.contains(
+            &"Ana Rossi | ana.rossi@example.com | +39 347 123 4567 | Via Roma 12 | Milano | 20121 | IT | C-1"
+        ),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.contains(&"Carla Neri | carla.neri@example.com | +39 333 765 4321 | Via Po 3 | Torino | 10123 | IT | C-2"),
+        "{rows:#?}"
+    );
+    assert!(!rows.iter().any(|r| r.contains("End of list")), "{rows:#?}");
+}
+
+/// 64 KiB of 0x07 read 150 times through the piece table: 4.9 million empty table
+/// cells, whose text (3 bytes a character charged) fits a budget of 32 MiB but whose
+/// held cells do not: refused as over the budget, as an xls's held cells are, rather
+/// than held (it took 675 MB; found in review).
+#[test]
+fn empty_word_cells_are_charged_for_what_they_hold() {
+    let limits = Limits {
+        max_expanded_bytes: 32 << 20,
+        ..Limits::default()
+    };
+    let clx = clx_repeating(150, 65536);
+    let doc = word_97(&vec![7u8; 65536], &clx, (0, clx.len() as u32), (0, 0));
+    assert!(doc.len() < 100_000);
+    let out = extract(&doc, &limits);
+    assert!(
+        out.uninspectable
+            .iter()
+            .any(|r| matches!(r, UninspectableReason::ExpandedSizeExceeded { .. })),
+        "{:?}",
+        out.uninspectable
+    );
+}
+
+/// A list of 262,144 entries naming one page of paragraph properties whose 30 runs each
+/// end a table row: the page is read once, and the document read within 32 MiB (every
+/// entry read it again before, holding 480 bytes of runs for each 8 bytes of the list;
+/// found in review).
+#[test]
+fn pages_of_paragraph_properties_named_again_are_read_once() {
+    let mut page = vec![0u8; 512];
+    let crun = 30usize;
+    for run in 0..=crun {
+        let fc = 1024 + run as u32;
+        page[4 * run..4 * run + 4].copy_from_slice(&fc.to_le_bytes());
+    }
+    for run in 0..crun {
+        page[4 * (crun + 1) + 13 * run] = 251; // properties at 502
+    }
+    // cb 3: istd 0, then sprmPFTtp 1.
+    page[502..508].copy_from_slice(&[3, 0, 0, 0x17, 0x24, 1]);
+    page[511] = crun as u8;
+    let entries = 1usize << 18;
+    let mut plcf = Vec::with_capacity(8 * entries + 4);
+    for _ in 0..=entries {
+        plcf.extend_from_slice(&1024u32.to_le_bytes());
+    }
+    for _ in 0..entries {
+        plcf.extend_from_slice(&2u32.to_le_bytes()); // page 2, at offset 1024
+    }
+    let clx = clx_repeating(1, 3);
+    let table = [&clx[..], &plcf].concat();
+    let mut text = page.clone();
+    text[..3].copy_from_slice(b"abc");
+    let doc = word_97(
+        &text,
+        &table,
+        (0, clx.len() as u32),
+        (clx.len() as u32, plcf.len() as u32),
+    );
+    let limits = Limits {
+        max_expanded_bytes: 32 << 20,
+        ..Limits::default()
+    };
+    let out = extract(&doc, &limits);
+    assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("abc"), "{all:?}");
+}
+
+/// A PowerPoint stream with text where PowerPoint keeps it outside text atoms: a
+/// footer (HeadersFootersContainer's CString, instance 2), a comment (Comment10Container
+/// inside a PP10 BinaryTagDataBlob, CString instance 1) and a link's target
+/// (ExHyperlinkContainer's CString) are read, as a pptx's are.
+#[test]
+fn powerpoint_footers_comments_and_link_targets_are_read() {
+    fn record(version: u16, instance: u16, kind: u16, body: &[u8]) -> Vec<u8> {
+        [
+            &(version | instance << 4).to_le_bytes()[..],
+            &kind.to_le_bytes(),
+            &(body.len() as u32).to_le_bytes(),
+            body,
+        ]
+        .concat()
+    }
+    let cstring = |instance: u16, text: &str| {
+        record(
+            0,
+            instance,
+            0x0FBA,
+            &text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>(),
+        )
+    };
+    let footer = record(0xF, 3, 0x0FD9, &cstring(2, "Prepared for Ana Rossi +39 347 123 4567"));
+    let link = record(
+        0xF,
+        0,
+        0x0409,
+        &record(0xF, 0, 0x0FD7, &cstring(1, "mailto:bo.lee@example.org")),
+    );
+    let comment = record(
+        0xF,
+        0,
+        0x2EE0,
+        &[cstring(0, "Rev"), cstring(1, "Call carla.neri@example.com")].concat(),
+    );
+    let tags = record(
+        0xF,
+        0,
+        0x1388,
+        &record(
+            0xF,
+            0,
+            0x138A,
+            &[cstring(0, "___PPT10"), record(0, 0, 0x138B, &comment)].concat(),
+        ),
+    );
+    let slide_text = record(0, 0, 0x0FA8, b"Key accounts");
+    let stream = [
+        record(0xF, 0, 0x03E8, &[footer, link].concat()),
+        record(0xF, 0, 0x03EE, &[slide_text, tags].concat()),
+    ]
+    .concat();
+    let out = extract(&compound_of(&[("/PowerPoint Document", &stream)]), &Limits::default());
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("Key accounts"), "{all:?}");
+    assert!(all.contains("Ana Rossi +39 347 123 4567"), "footer: {all:?}");
+    assert!(all.contains("carla.neri@example.com"), "comment: {all:?}");
+    assert!(all.contains("bo.lee@example.org"), "link: {all:?}");
+}
