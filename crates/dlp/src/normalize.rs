@@ -66,10 +66,23 @@ fn canonical_word(word: &str) -> &str {
 
 /// A German or Dutch street name with its `-straße` (folded `strasse`) or `-straat`
 /// written as `-str.`, the way addresses abbreviate it (`Hauptstraße` = `Hauptstr.`,
-/// found by a blind test; `Kalverstraat` = `Kalverstr.`).
+/// found by a blind test; `Kalverstraat` = `Kalverstr.`), and a Dutch `-gracht` or
+/// `-weg` as `-gr.` or `-wg.` (`Keizersgr.`, `Stationswg.`; found by a blind test): each
+/// read as the shorter, which is a slice of both.
 fn without_street_suffix(word: &str) -> &str {
-    match word.strip_suffix("asse").or_else(|| word.strip_suffix("aat")) {
-        Some(short) if short.ends_with("str") => short,
+    if let Some(short) = word.strip_suffix("asse").or_else(|| word.strip_suffix("aat")) {
+        if short.ends_with("str") {
+            return short;
+        }
+    }
+    if let Some(short) = word
+        .strip_suffix("acht")
+        .filter(|short| short.len() > 4 && short.ends_with("gr"))
+    {
+        return short;
+    }
+    match word.strip_suffix("eg").or_else(|| word.strip_suffix('g')) {
+        Some(short) if short.len() > 3 && short.ends_with('w') => short,
         _ => word,
     }
 }

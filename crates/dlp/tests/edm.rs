@@ -1086,6 +1086,26 @@ fn addresses_written_the_countries_ways() {
             "Travessa Augusta, 51 - Centro, Curitiba - PR, 80010-000",
             "BR",
         ),
+        (
+            "luca",
+            "Luca Bianchi",
+            "Viale Marconi 5, int. 19, 20121 Milano (MI)",
+            "IT",
+        ),
+        (
+            "zaneta",
+            "Żaneta Krawczyk",
+            "ul. Świętojańska 70/50, 00-590 Warszawa",
+            "PL",
+        ),
+        ("daan", "Daan Visser", "Keizersgracht 330-II, 1015 CJ Amsterdam", "NL"),
+        ("sanne", "Sanne Bakker", "Stationsweg 12, 3011 AD Rotterdam", "NL"),
+        (
+            "julia",
+            "Júlia Oliveira",
+            "Avenida dos Andradas, 173, Apto 134 - Centro, Belo Horizonte - MG, 30130-010",
+            "BR",
+        ),
     ];
     let fields: Vec<[(FieldKind, &str); 2]> = customers
         .iter()
@@ -1121,7 +1141,24 @@ fn addresses_written_the_countries_ways() {
             "João Lima, Tv. Augusta, 51 - Centro, Curitiba - PR, 80010-000",
             &["joao"],
         ),
+        ("Luca Bianchi, V.le Marconi 5, int. 19, 20121 Milano (MI)", &["luca"]),
+        ("Luca Bianchi, V.le Marconi 5, int. 19, Milano (MI)", &["luca"]),
+        ("Żaneta Krawczyk, ul. Świętojańska 70, 00-590 Warszawa", &["zaneta"]),
+        ("Daan Visser, Keizersgracht 330, 1015 CJ Amsterdam", &["daan"]),
+        ("Daan Visser, Keizersgr. 330-II, 1015 CJ Amsterdam", &["daan"]),
+        ("Sanne Bakker, Stationswg. 12, 3011 AD Rotterdam", &["sanne"]),
+        (
+            "Júlia Oliveira, Avenida dos Andradas, 173 - Centro, Belo Horizonte - MG, 30130-010",
+            &["julia"],
+        ),
         // Another flat or house is not the address.
+        ("Luca Bianchi, V.le Marconi 7, int. 19, 20121 Milano (MI)", &[]),
+        ("Żaneta Krawczyk, ul. Świętojańska 72, 00-590 Warszawa", &[]),
+        ("Daan Visser, Keizersgracht 332, 1015 CJ Amsterdam", &[]),
+        (
+            "Júlia Oliveira, Avenida dos Andradas, 175 - Centro, Belo Horizonte - MG, 30130-010",
+            &[],
+        ),
         ("Jonas Wolf, Schillerstraße 24, Whg. 8, 70173 Stuttgart", &[]),
         ("Carmen Ortiz, Plaza de la Constitución 145, 46001 Valencia", &[]),
         ("Emma Hill, 10 Cedar Drive, Apt 29D, Denver, CO", &[]),
