@@ -192,21 +192,34 @@ struct KeyringFile {
     format: String,
     installation: String,
     keks: Vec<KekFile>,
-    blind_index_key: String,
+    blind_index_key: KeyText,
 }
 
 #[derive(Serialize, Deserialize)]
 struct KekFile {
     version: u32,
-    key: String,
+    key: KeyText,
 }
 
-impl Drop for KeyringFile {
-    fn drop(&mut self) {
-        self.blind_index_key.zeroize();
-        for k in &mut self.keks {
-            k.key.zeroize();
-        }
+/// A key in base64, wiped when dropped: each key wipes itself, so a key file that
+/// fails to parse halfway wipes the keys it had read too (found in review: only a
+/// whole `KeyringFile` wiped its keys).
+#[derive(Serialize, Deserialize, Zeroize)]
+#[serde(transparent)]
+#[zeroize(drop)]
+struct KeyText(String);
+
+/// Counts the bytes written to it, to size a buffer before a secret is written there.
+struct ByteCount(usize);
+
+impl Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(bytes.len());
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -378,13 +391,21 @@ impl Keyring {
                 file.format
             )));
         }
-        let decode = |s: &str| -> Result<Key, CryptoError> {
-            let raw = Zeroizing::new(B64.decode(s).map_err(|_| format_err("a key is not valid base64"))?);
-            let arr: [u8; 32] = raw
-                .as_slice()
-                .try_into()
-                .map_err(|_| format_err("a key is not 32 bytes"))?;
-            Ok(Key(arr))
+        // Decoded into a buffer that is wiped whatever happens (`decode` frees its own
+        // unwiped when the text is not base64, with the part it decoded). 33 bytes: the
+        // most the 44 characters of a 32-byte key in base64 can decode to.
+        let decode = |s: &KeyText| -> Result<Key, CryptoError> {
+            let mut raw = Zeroizing::new([0u8; 33]);
+            let len = B64.decode_slice(&s.0, raw.as_mut()).map_err(|e| match e {
+                base64::DecodeSliceError::OutputSliceTooSmall => format_err("a key is not 32 bytes"),
+                base64::DecodeSliceError::DecodeError(_) => format_err("a key is not valid base64"),
+            })?;
+            let mut key = Key([0; 32]);
+            match raw.first_chunk::<32>() {
+                Some(first) if len == 32 => key.0.copy_from_slice(first),
+                _ => return Err(format_err("a key is not 32 bytes")),
+            }
+            Ok(key)
         };
         let mut ring = Keyring::with_blind_key(file.installation.clone(), decode(&file.blind_index_key)?)?;
         for k in &file.keks {
@@ -406,23 +427,42 @@ impl Keyring {
                 .iter()
                 .map(|k| KekFile {
                     version: k.version,
-                    key: B64.encode(k.key.0),
+                    key: KeyText(B64.encode(k.key.0)),
                 })
                 .collect(),
-            blind_index_key: B64.encode(self.blind.0),
+            blind_index_key: KeyText(B64.encode(self.blind.0)),
         };
-        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+        // Written into a buffer of the size counted first: a buffer that grows frees
+        // each earlier one, with the keys it held, unwiped (found in review:
+        // `to_string_pretty` grew from 128 bytes). Neither writer can fail.
+        let mut size = ByteCount(0);
+        let _ = serde_json::to_writer_pretty(&mut size, &file);
+        let mut text = Zeroizing::new(Vec::with_capacity(size.0));
+        if serde_json::to_writer_pretty(&mut *text, &file).is_err() {
+            return Zeroizing::new(String::new());
+        }
+        match String::from_utf8(std::mem::take(&mut *text)) {
+            Ok(text) => Zeroizing::new(text),
+            Err(not_text) => {
+                not_text.into_bytes().zeroize();
+                Zeroizing::new(String::new())
+            }
+        }
     }
 
     /// Loads a key file.
     pub fn load(path: &Path) -> Result<Keyring, CryptoError> {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|source| CryptoError::KeyFileRead {
-                path: path.display().to_string(),
-                source,
-            })?,
-        );
-        Keyring::from_text(&text, &format!("key file {}", path.display()))
+        // Read as bytes, so that a file that is not text is wiped too.
+        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| CryptoError::KeyFileRead {
+            path: path.display().to_string(),
+            source,
+        })?);
+        let origin = format!("key file {}", path.display());
+        let text = std::str::from_utf8(&bytes).map_err(|_| CryptoError::KeyringFormat {
+            origin: origin.clone(),
+            problem: "it is not text".into(),
+        })?;
+        Keyring::from_text(text, &origin)
     }
 
     /// Writes a new key file with mode 0600; refuses to overwrite one.
@@ -573,7 +613,15 @@ mod tests {
         assert_eq!(loaded.check_value(), ring.check_value());
         assert_eq!(loaded.blind_index("email", "a@b.c"), ring.blind_index("email", "a@b.c"));
         assert_ne!(ring.blind_index("email", "a@b.c"), ring.blind_index("phone", "a@b.c"));
+        // The text written is exactly what is read back, and parses to the same keys.
+        assert_eq!(loaded.to_text().as_str(), ring.to_text().as_str());
+        // Made in one buffer of its exact size, not grown (a grown buffer frees the
+        // earlier ones, with part of the keys, unwiped): a proxy, as wiping itself
+        // cannot be observed without unsafe code.
+        let made = ring.to_text();
+        assert_eq!(made.capacity(), made.len());
         let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, ring.to_text().as_str());
         let debug = format!("{ring:?}");
         // Debug shows no key material from the file.
         for line in text
@@ -600,6 +648,20 @@ mod tests {
             r#"{"format":"custodia-keyring/1","installation":"x","keks":[],"blind_index_key":"AAAA"}"#,
             "not 32 bytes",
         );
+        let long = B64.encode([7u8; 48]);
+        check(
+            &format!(r#"{{"format":"custodia-keyring/1","installation":"x","keks":[],"blind_index_key":"{long}"}}"#),
+            "not 32 bytes",
+        );
+        check(
+            r#"{"format":"custodia-keyring/1","installation":"x","keks":[],"blind_index_key":"not base64!"}"#,
+            "not valid base64",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custodia.key");
+        std::fs::write(&path, b"{\"format\": \xff\xfe}").unwrap();
+        let err = Keyring::load(&path).unwrap_err().to_string();
+        assert!(err.contains("not text"), "{err}");
         let secretish = "c2VjcmV0LWtleS1tYXRlcmlhbC1zZWNyZXQta2V5LW1h";
         let err = Keyring::from_text(&format!("{{\"format\": {secretish}"), "test")
             .unwrap_err()

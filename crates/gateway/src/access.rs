@@ -396,6 +396,7 @@ impl Gateway {
         let (kind, id) = match &resource {
             AuditResource::Customer(id) => ("customer", id.clone()),
             AuditResource::Document(id) => ("document", id.clone()),
+            AuditResource::Person(id) => ("person", id.clone()),
             other => ("record", format!("{other:?}")),
         };
         let record = AuditRecord::decision(

@@ -98,10 +98,9 @@ impl Gateway {
 
     pub fn person(&self, actor: &Actor, ctx: &AccessContext, id: &PersonId) -> Result<Person, GatewayError> {
         self.authorize_admin(actor, Action::AccessReview, ctx)?;
-        let person = self.store.get_person(id)?.ok_or_else(|| GatewayError::NotFound {
-            kind: "person",
-            id: id.to_string(),
-        })?;
+        let Some(person) = self.store.get_person(id)? else {
+            return Err(self.deny_missing(actor, ctx, Action::AccessReview, AuditResource::Person(id.to_string())));
+        };
         let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::AccessReview, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];
         self.record(&record)?;
@@ -281,18 +280,18 @@ impl Gateway {
     ) -> Result<Person, GatewayError> {
         self.authorize_admin(actor, Action::PersonUpdateStatus, ctx)?;
         let mut changed = None;
+        let mut missing = false;
         // Read, checked, recorded and written with every other change of people held
         // off: two departures checked apart could together leave no security admin,
         // and a change made on a stale reading would undo another (found in review).
         self.change_people(|before| {
-            let mut person = before
-                .iter()
-                .find(|p| &p.id == id)
-                .cloned()
-                .ok_or_else(|| GatewayError::NotFound {
+            let Some(mut person) = before.iter().find(|p| &p.id == id).cloned() else {
+                missing = true;
+                return Err(GatewayError::NotFound {
                     kind: "person",
                     id: id.to_string(),
-                })?;
+                });
+            };
             // Back to active (notice withdrawn, or rehired), the old notice and last day
             // go: a later notice without a last day must not inherit one long past, which
             // the calendar would enforce at once (found in review).
@@ -317,7 +316,20 @@ impl Gateway {
                 teams: Vec::new(),
             })
         })
-        .map_err(|e| self.record_if_lockout(actor, ctx, &[id], e))?;
+        .map_err(|e| {
+            // A change of nobody is refused on the record, as any decision is, once the
+            // people are let go (found in review: it was answered not found unrecorded).
+            if missing {
+                self.deny_missing(
+                    actor,
+                    ctx,
+                    Action::PersonUpdateStatus,
+                    AuditResource::Person(id.to_string()),
+                )
+            } else {
+                self.record_if_lockout(actor, ctx, &[id], e)
+            }
+        })?;
         changed.ok_or_else(|| GatewayError::Internal("the status change wrote nobody".into()))
     }
 
@@ -333,10 +345,12 @@ impl Gateway {
     ) -> Result<(), GatewayError> {
         self.authorize_admin(actor, Action::SessionsRevoke, ctx)?;
         if self.store.get_person(id)?.is_none() {
-            return Err(GatewayError::NotFound {
-                kind: "person",
-                id: id.to_string(),
-            });
+            return Err(self.deny_missing(
+                actor,
+                ctx,
+                Action::SessionsRevoke,
+                AuditResource::Person(id.to_string()),
+            ));
         }
         let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::SessionsRevoke, ctx).with_count(1);
         record.resources = vec![AuditResource::Person(id.to_string())];

@@ -633,6 +633,57 @@ fn a_last_day_that_is_no_date_is_refused_and_nothing_is_written() {
     );
 }
 
+/// A status change, a review or a revocation of sessions for a person who does not
+/// exist is refused on the record, as the erasure of a missing customer is: every
+/// decision is in the ledger, and a refusal that cannot be recorded is answered as
+/// unrecorded.
+#[test]
+fn a_change_of_a_person_who_does_not_exist_is_refused_on_the_record() {
+    let (_dir, gw, rec) = setup(ManualClock::new(1_790_000_000_000));
+    let op = Actor::Operator { name: "hr".into() };
+    let ctx = AccessContext::default();
+    let ghost = PersonId("ghost".into());
+    type Attempt<'a> = &'a dyn Fn() -> Result<(), GatewayError>;
+    let attempts: [(&str, Attempt); 3] = [
+        ("person.update_status", &|| {
+            gw.set_person_status(&op, &ctx, &ghost, EmploymentStatus::Departed, None, None)
+                .map(drop)
+        }),
+        ("access.review", &|| gw.person(&op, &ctx, &ghost).map(drop)),
+        ("sessions.revoke", &|| gw.authorize_sessions_revoke(&op, &ctx, &ghost)),
+    ];
+    for (action, attempt) in attempts {
+        let before = rec.records.lock().unwrap().len();
+        let refused = attempt();
+        assert!(
+            matches!(&refused, Err(GatewayError::NotFound { kind: "person", id }) if id == "ghost"),
+            "{action}: {refused:?}"
+        );
+        let records = rec.records.lock().unwrap()[before..].to_vec();
+        assert_eq!(records.len(), 1, "{action}: {records:?}");
+        let denial = &records[0];
+        assert_eq!(
+            (denial.actor.as_str(), denial.action.as_str(), denial.decision.as_str()),
+            ("operator:hr", action, "deny"),
+            "{denial:?}"
+        );
+        assert_eq!(denial.reasons, ["not-found"], "{denial:?}");
+        assert_eq!(denial.resources, [AuditResource::Person("ghost".into())], "{denial:?}");
+        // No status asked for: risk analytics hears of no departure.
+        assert!(denial.fields.is_empty(), "{denial:?}");
+        // A refusal the ledger cannot take is no answer of not found.
+        *rec.fail.lock().unwrap() = true;
+        let unrecorded = attempt();
+        *rec.fail.lock().unwrap() = false;
+        assert!(
+            matches!(unrecorded, Err(GatewayError::NotRecorded(_))),
+            "{action}: {unrecorded:?}"
+        );
+    }
+    let ids: Vec<String> = gw.list_people(&op, &ctx).unwrap().into_iter().map(|p| p.id.0).collect();
+    assert!(!ids.contains(&"ghost".to_owned()), "{ids:?}");
+}
+
 #[test]
 fn customers_given_no_id_get_one_never_used_before_even_after_an_erasure() {
     let (_dir, gw, _) = setup(ManualClock::new(1_790_000_000_000));

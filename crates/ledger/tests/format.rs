@@ -222,6 +222,16 @@ fn key_files_round_trip_private_and_redacted() {
     std::fs::write(&path, "custodia-ledger-signing-key v1\nname\nnot base64\n").unwrap();
     let err = SigningKey::load_file(&path).unwrap_err().to_string();
     assert!(err.contains("malformed") && !err.contains("not base64"), "{err}");
+    // A seed a byte short or long, and a file that is not text, are no key either.
+    use base64::Engine as _;
+    for seed in [&[7u8; 31][..], &[7u8; 33][..]] {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(seed);
+        std::fs::write(&path, format!("custodia-ledger-signing-key v1\nname\n{b64}\n")).unwrap();
+        let err = SigningKey::load_file(&path).unwrap_err().to_string();
+        assert!(err.contains("malformed"), "{} bytes: {err}", seed.len());
+    }
+    std::fs::write(&path, b"custodia-ledger-signing-key v1\nname\n\xff\xfe\n").unwrap();
+    assert!(SigningKey::load_file(&path).is_err());
     assert!(SigningKey::from_seed("bad name", &[0; 32]).is_err());
 }
 

@@ -478,11 +478,22 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
     // Everyone's online score today, for the daily risk list.
     let mut today = vec![0.0f32; user_count];
     let mut ranked: Vec<f32> = Vec::with_capacity(user_count);
+    // A day's people are scored in the order of their names, not in the order the
+    // aggregation first saw them (which follows the order events arrived in), and
+    // the peer baselines take a day's values only once everyone's day is scored: a
+    // peer comparison is against the peers' earlier days, whoever comes first. Found
+    // in review: the demo, whose vault accesses reach the ledger in a different order
+    // each run, showed one person's peers' usual as 2 in one run and 3 in another,
+    // read while the day's values were still coming in.
+    let mut by_name: Vec<usize> = (0..user_count).collect();
+    by_name.sort_by(|&a, &b| names.get(a).cmp(&names.get(b)));
+    let mut peer_values: Vec<(usize, usize, f32)> = Vec::new();
     for day in first_day..=last_day {
         candidates.clear();
         today.fill(0.0);
-        for (u, state) in states.iter_mut().enumerate() {
-            let (Some(user_days), Some(cursor)) = (days.get(u), cursors.get_mut(u)) else {
+        for &u in &by_name {
+            let (Some(state), Some(user_days), Some(cursor)) = (states.get_mut(u), days.get(u), cursors.get_mut(u))
+            else {
                 continue;
             };
             let Some(agg) = user_days.get(*cursor).filter(|a| a.day == day) else {
@@ -493,7 +504,7 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
                 continue;
             };
             let profile = profiles.get(u).cloned().unwrap_or_default();
-            let (online, retro) = score_day(state, group, &agg.f, day, &profile, config);
+            let (online, retro) = score_day(state, group, &mut peer_values, &agg.f, day, &profile, config);
             if let Some(t) = today.get_mut(u) {
                 *t = online;
             }
@@ -518,6 +529,11 @@ pub(crate) fn score(agg: Aggregated, config: &ScoringConfig) -> ScoreReport {
                     candidates.push((online, u, reasons(state, day, &profile, config)));
                 }
                 None => {}
+            }
+        }
+        for (group, feature, value) in peer_values.drain(..) {
+            if let Some(baseline) = groups.get_mut(group).and_then(|g| g.features.get_mut(feature)) {
+                baseline.push(value, PEER_RING);
             }
         }
         // People without activity today keep their decayed score on the list.
@@ -605,10 +621,13 @@ fn spike_points(z: f32) -> f32 {
     }
 }
 
-/// Scores one active day of one person; returns (online score, hindsight score).
+/// Scores one active day of one person; returns (online score, hindsight score). The
+/// values the person's peer group takes from the day are left in `peer_values` as
+/// (group, feature, value), for the group to take once the whole day is scored.
 fn score_day(
     state: &mut UserState,
     group: &mut PeerGroup,
+    peer_values: &mut Vec<(usize, usize, f32)>,
     f: &[f32; FEATURE_COUNT],
     day: i32,
     profile: &Profile,
@@ -775,9 +794,7 @@ fn score_day(
             fs.ever = true;
             fs.last_seen = Some(day);
         }
-        if let Some(gb) = group.features.get_mut(fi) {
-            gb.push(stored, PEER_RING);
-        }
+        peer_values.push((state.group, fi, stored));
     }
     state.active_days += 1;
     // Intent: job-site or competitor indicators recently in force.
