@@ -1875,6 +1875,10 @@ enum Joined {
     Address,
     /// Both go on.
     Name,
+    /// Over the break after a line of one word: an address goes on, and a name only
+    /// past the next word (`Lý⏎Văn Yến` is the name `Lý Văn Yến`; found missed by a
+    /// blind test), while `Rossi⏎Ana Bell`, a list, holds no `Rossi Ana`.
+    NameGoingOn,
 }
 
 /// The shortest line after which a name may run on over the line break: wrapped text
@@ -1928,6 +1932,18 @@ fn read_gap(gap: &[u8]) -> Option<Gap> {
     })
 }
 
+/// Whether `a` is the only word of its line before it (it ends its line: a line break
+/// follows).
+fn alone_on_its_line(text: &str, a: &Word) -> bool {
+    let before = text.get(..a.start).unwrap_or_default();
+    let line_start = memchr::memrchr(b'\n', before.as_bytes()).map_or(0, |at| at + 1);
+    before
+        .get(line_start..)
+        .unwrap_or_default()
+        .bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r'))
+}
+
 /// Whether a name may go on from `a` over the line break to `b`: in wrapped text, where
 /// lines are long, and after a short line unless `b` is followed on its line by a
 /// capitalised word. In a list, one name per line, the last word of one item and the
@@ -1955,6 +1971,9 @@ struct OpenName {
     /// Starts with a spaceless character: keyed in order, and only such characters extend
     /// it. Another name may take them ("Li 娜").
     spaceless: bool,
+    /// Went on over a line break that a name crosses only when it goes on past the next
+    /// word ([`Joined::NameGoingOn`]), and has not yet.
+    held: bool,
 }
 
 impl<'t> Grams<'t> {
@@ -1988,6 +2007,7 @@ impl<'t> Grams<'t> {
             0 if gap.widest >= NAME_COLUMN_GAP => Joined::Address,
             0 => Joined::Name,
             1 if name_wraps(self.text, a, b) => Joined::Name,
+            1 if alone_on_its_line(self.text, a) => Joined::NameGoingOn,
             1 => Joined::Address,
             _ => Joined::Apart,
         }
@@ -2012,9 +2032,10 @@ impl<'t> Grams<'t> {
         let joined = self.latest[1]
             .as_ref()
             .map_or(Joined::Apart, |previous| self.joined(previous, &word));
-        if joined != Joined::Name {
+        if !matches!(joined, Joined::Name | Joined::NameGoingOn) {
             self.open_names.clear();
         }
+        let crossing = joined == Joined::NameGoingOn;
         match word.hash.filter(|_| joined != Joined::Apart) {
             Some(hash) => {
                 let prefixes = self.address_prefixes;
@@ -2039,6 +2060,7 @@ impl<'t> Grams<'t> {
                     if number - open.first_word > MAX_NAME_WORDS + 1 {
                         return false;
                     }
+                    open.held |= crossing;
                     // Middle initials ("John Q. Smith") are not part of the indexed name.
                     if word.initial {
                         return true;
@@ -2052,6 +2074,10 @@ impl<'t> Grams<'t> {
                     };
                     *slot = hash;
                     open.len += 1;
+                    if open.held && crossing {
+                        return true;
+                    }
+                    open.held = false;
                     let key = name_key(open.words.get(..open.len).unwrap_or_default(), open.spaceless);
                     if !open.spaceless || values.is_none_or(|filter| filter.may_contain(key)) {
                         names.push((key, open.start, word.end));
@@ -2090,6 +2116,7 @@ impl<'t> Grams<'t> {
                     words,
                     len: 1,
                     spaceless: word.spaceless,
+                    held: false,
                 });
                 // Any two name words of a customer in one table row make the name, in
                 // any order. Not spaceless characters: their names are keyed in order,
@@ -3793,24 +3820,37 @@ mod tests {
                 && gap.matches('\n').count() <= 1
         };
         // Names not across columns (five spaces or tabs within a line), and over a line
-        // break only as `name_wraps` says.
-        let name_joined = |k: usize| {
+        // break only as `name_wraps` says, or after a line of one word only when they go
+        // on past the next word (`Some(false)`).
+        let name_link = |k: usize| -> Option<bool> {
             let (a, b) = (&words[k - 1], &words[k]);
             let gap = &text[a.end..b.start];
             let column = !gap.contains('\n')
                 && gap
                     .split(|c: char| c != ' ' && c != '\t')
                     .any(|run| run.len() >= NAME_COLUMN_GAP);
-            joined(a, b) && !column && (!gap.contains('\n') || name_wraps(text, a, b))
+            if !joined(a, b) || column {
+                return None;
+            }
+            if !gap.contains('\n') || name_wraps(text, a, b) {
+                return Some(true);
+            }
+            alone_on_its_line(text, a).then_some(false)
         };
+        let name_joined = |k: usize| name_link(k) == Some(true);
         for (i, a) in words.iter().enumerate() {
             let Some(first) = a.hash else { continue };
             if a.name && !a.initial {
                 let mut gram = vec![first];
+                let mut held = false;
                 for (j, word) in words.iter().enumerate().take(i + MAX_NAME_WORDS + 2).skip(i + 1) {
-                    let Some(next) = word.hash.filter(|_| name_joined(j)) else {
+                    let Some(link) = name_link(j) else {
                         break;
                     };
+                    let Some(next) = word.hash else {
+                        break;
+                    };
+                    held |= !link;
                     if word.initial {
                         continue;
                     }
@@ -3818,6 +3858,10 @@ mod tests {
                         break;
                     }
                     gram.push(next);
+                    if held && !link {
+                        continue;
+                    }
+                    held = false;
                     names.push((name_key(&gram, a.spaceless), a.start, word.end));
                 }
             }

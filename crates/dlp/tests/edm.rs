@@ -245,6 +245,10 @@ fn normalization_and_proximity() {
         ),
         ("Prof. Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
         ("Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
+        // After a line of one word, a name goes on only past the next word: a name of
+        // three words wrapped after its first.
+        ("Nguyễn\nVăn An, 0912 345 678".into(), vec!["an"]),
+        ("Nguyễn\nVăn Bình, 0912 345 678".into(), vec![]),
         // Spaces pad columns and indent lines.
         ("Ana  Rossi\t\t+39 347 123 4567".into(), vec!["ana"]),
         // Five spaces or more within a line part columns: no name runs across them;
