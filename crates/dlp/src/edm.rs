@@ -275,8 +275,10 @@ const MAX_NAME_WORDS: usize = 6;
 /// has 14.
 const MAX_ADDRESS_WORDS: usize = 24;
 /// Words a scan keeps of the latest it read: a street's words before a house number in
-/// its own column ([`Grams::number_after_street`]), and the number.
-const RECENT_WORDS: usize = 7;
+/// its own column ([`Grams::number_after_street`]), and the number. A power of two: each
+/// word a scan reads is kept at its number modulo this, and a division per word made the
+/// proxy's scans slower by a twentieth.
+const RECENT_WORDS: usize = 8;
 /// Most bytes other than spaces, tabs and line breaks between two words of one name or
 /// address n-gram; " | " between cells holds 1.
 const MAX_WORD_GAP: usize = 4;
@@ -2156,10 +2158,21 @@ impl<'t> Grams<'t> {
     /// label or a name may come first: `Client: Sunset Street, 1853`; found in review).
     /// Cells are parted on one line by `|`, a tab, `,`, `;` or a column's wide gap; the
     /// number is a cell of its own, or it is another street's (`Sunset Street, 1853
-    /// Pine Road`; found in review). Read back from the words already seen, so no
+    /// Pine Road`; found in review), and the cell before ends in a word. Read back from the words already seen, so no
     /// address candidate of another word needs to look ahead.
     fn number_after_street(&self, number: &Word, hash: u64, probes: &mut Vec<Probe>) {
         let bytes = self.text.as_bytes();
+        // A street ends in a word, not a number: a table of figures (`widget type
+        // 42,3,17.50`) has a number after a number in every row, and reading each back
+        // made the proxy's scan of such an email slower. Checked first, as it ends most.
+        if self
+            .latest
+            .get(1)
+            .and_then(Option::as_ref)
+            .is_none_or(|previous| bytes.get(previous.start).is_some_and(u8::is_ascii_digit))
+        {
+            return;
+        }
         let is_separator = |b: &u8| matches!(b, b'|' | b'\t' | b',' | b';');
         // Whether the gap between two words on one line parts cells; None for words
         // not joined at all.
