@@ -822,7 +822,7 @@ impl EdmIndex {
                     .collect();
                 // Spelled alike from different lines (`Goethestraße 43, Berlin` without its
                 // postal code, and the street line with its one-word place): one key.
-                if spellings.len() > 1 {
+                if !uncoded.is_empty() || !blocks.is_empty() {
                     let mut unique: Vec<(Vec<String>, bool)> = Vec::with_capacity(spellings.len());
                     for spelling in spellings {
                         if !unique.contains(&spelling) {
@@ -2773,6 +2773,10 @@ fn house_without_flat(address: &str) -> Option<String> {
         Some((street, rest)) => (street, Some(rest)),
         None => (address, None),
     };
+    // Every address of a bulk load asks; most have neither sign.
+    if !street.contains(['/', '-']) {
+        return None;
+    }
     let found = flat.captures(street)?;
     let (whole, house) = (found.get(0)?, found.get(1)?);
     let street = format!("{}{}", street.get(..whole.start()).unwrap_or_default(), house.as_str());
@@ -2792,14 +2796,15 @@ fn without_postal_code(address: &str) -> Option<String> {
         part.bytes().filter(u8::is_ascii_digit).count() >= 4
             && part.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b' ')
     };
-    let parts: Vec<&str> = address.split(',').collect();
-    if parts.len() >= 3 {
-        if parts.last().is_some_and(|part| is_code(part)) {
-            return Some(parts.get(..parts.len() - 1).unwrap_or_default().join(","));
-        }
-        if parts.first().is_some_and(|part| is_code(part)) {
-            return Some(parts.get(1..).unwrap_or_default().join(","));
-        }
+    // Every address of a bulk load asks: most have no code, first or last, and end here.
+    let (first, after_first) = address.split_once(',').unwrap_or((address, ""));
+    let (before_last, last) = address.rsplit_once(',').unwrap_or(("", address));
+    let parts = address.split(',').count();
+    if parts >= 3 && is_code(last) {
+        return Some(before_last.to_string());
+    }
+    if parts >= 3 && is_code(first) {
+        return Some(after_first.to_string());
     }
     if let Some(rest) = address.trim_start().strip_prefix('〒') {
         let code = rest.trim_start();
@@ -2807,6 +2812,9 @@ fn without_postal_code(address: &str) -> Option<String> {
         return (code_len >= 4).then(|| code.get(code_len..).unwrap_or_default().trim_start().to_string());
     }
     let (head, last) = address.rsplit_once(',')?;
+    if !last.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let words = normalize::normalized_words(last);
     let CodeAndPlace { place, .. } = code_and_place(&words)?;
     // A place of one letter is a postal prefix read as the place (`D` of `D-10115
@@ -2826,7 +2834,8 @@ fn japanese_spellings(address: &str) -> Vec<String> {
     static ROOM: std::sync::LazyLock<Option<Regex>> =
         std::sync::LazyLock::new(|| Regex::new(r"[\s　]*\d+\s*号室\s*$").ok());
     let mut spellings = Vec::new();
-    if !address.contains("丁目") && !address.contains("号室") {
+    // Every address of a bulk load asks: an ASCII one has neither.
+    if address.is_ascii() || (!address.contains("丁目") && !address.contains("号室")) {
         return spellings;
     }
     if let Some(blocks) = BLOCKS.as_ref().filter(|_| address.contains("丁目")) {
@@ -2870,12 +2879,19 @@ fn without_street_type(address: &str) -> Option<&str> {
         "block ",
     ];
     let trimmed = address.trim_start();
+    // Every address of a bulk load asks: most start with none of the types' letters.
+    if !trimmed.starts_with(['u', 'U', 'a', 'A', 'b', 'B', 'у', 'У']) {
+        return None;
+    }
     STREET_TYPES.iter().find_map(|street_type| {
-        let rest = trimmed
-            .get(..street_type.len())
-            .filter(|start| start.to_lowercase() == *street_type)
-            .and_then(|_| trimmed.get(street_type.len()..))?
-            .trim_start();
+        // Compared without a lowercased copy: every address of a bulk load asks.
+        let start = trimmed.get(..street_type.len())?;
+        let same = if street_type.is_ascii() {
+            start.eq_ignore_ascii_case(street_type)
+        } else {
+            start.chars().flat_map(char::to_lowercase).eq(street_type.chars())
+        };
+        let rest = trimmed.get(street_type.len()..).filter(|_| same)?.trim_start();
         // Another word must follow on the street line: `Al. 5` is no street's name.
         let street = rest.split(',').next().unwrap_or_default();
         (normalize::normalized_words(street).len() >= 2).then_some(rest)
@@ -3043,6 +3059,13 @@ fn number_names_a_floor(part: &str) -> bool {
     // load asks): up to an ASCII separator, tokenized only when not ASCII.
     let is_separator = |c: char| c.is_ascii() && !c.is_ascii_alphanumeric();
     let rest = after.trim_start_matches(is_separator);
+    // Most house numbers are followed by a street's name: one byte tells.
+    match rest.as_bytes().first().map(u8::to_ascii_lowercase) {
+        Some(b'o' | b'e' | b'u' | b'd' | b's' | b'f') => {}
+        Some(byte) if byte.is_ascii() => return false,
+        Some(_) => {}
+        None => return false,
+    }
     let next = rest
         .get(..rest.find(is_separator).unwrap_or(rest.len()))
         .unwrap_or_default();
