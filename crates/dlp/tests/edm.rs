@@ -249,6 +249,8 @@ fn normalization_and_proximity() {
         // three words wrapped after its first.
         ("Nguyễn\nVăn An, 0912 345 678".into(), vec!["an"]),
         ("Nguyễn\nVăn Bình, 0912 345 678".into(), vec![]),
+        ("Họ và tên: Nguyễn\nVăn An\nĐiện thoại: 0912 345 678".into(), vec!["an"]),
+        ("To: Rossi\nAna Bell\ndesk +39 347 123 4567".into(), vec![]),
         // Spaces pad columns and indent lines.
         ("Ana  Rossi\t\t+39 347 123 4567".into(), vec!["ana"]),
         // Five spaces or more within a line part columns: no name runs across them;
