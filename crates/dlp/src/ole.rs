@@ -267,9 +267,10 @@ const FC_CLX: usize = 33;
 /// Index of `fcPlcfBtePapx` among those pairs: where the pages of paragraph properties
 /// are listed.
 const FC_PLCF_BTE_PAPX: usize = 13;
-/// Paragraph properties that mark a table row's end: `sprmPFTtp`, and `sprmPFInnerTtp`
-/// of a table inside a table.
-const SPRM_ROW_END: [u16; 2] = [0x2417, 0x244C];
+/// The paragraph property that marks a table row's end, `sprmPFTtp`. A table inside a
+/// table ends its cells and rows with paragraph marks, not 0x07: its rows are read into
+/// the outer cell.
+const SPRM_ROW_END: u16 = 0x2417;
 /// Most columns a Word table has.
 const MAX_WORD_COLUMNS: usize = 63;
 /// `sprmPHugePapx`: the paragraph's properties are in the Data stream, at its operand.
@@ -516,7 +517,7 @@ fn marks_row_end_in(mut sprms: &[u8], data: Option<&[u8]>) -> bool {
             // Variable: a size byte, then that many bytes.
             _ => 1 + usize::from(sprms.get(2).copied().unwrap_or(0)),
         };
-        if SPRM_ROW_END.contains(&sprm) && sprms.get(2).is_some_and(|value| *value != 0) {
+        if sprm == SPRM_ROW_END && sprms.get(2).is_some_and(|value| *value != 0) {
             return true;
         }
         // The properties in the Data stream: a two-byte size, then them. They point
