@@ -748,22 +748,17 @@ impl EdmIndex {
                 {
                     lines.push((street, true));
                 }
-                if let Some(line) = without_street_type(value) {
-                    lines.push((line, false));
-                    if let Some((street, _)) = line.split_once(',') {
-                        lines.push((street, true));
-                    }
-                }
+                // Other spellings of the whole address, each with its street line.
                 let contracted = contracted_street_type(value);
                 let flatless = house_without_flat(value);
-                for line in [contracted.as_deref(), flatless.as_deref()].into_iter().flatten() {
-                    lines.push((line, false));
-                    if let Some((street, _)) = line.split_once(',') {
-                        lines.push((street, true));
-                    }
-                }
                 let unitless = without_units(value);
-                if let Some(line) = unitless.as_deref() {
+                let respelled = [
+                    without_street_type(value),
+                    contracted.as_deref(),
+                    flatless.as_deref(),
+                    unitless.as_deref(),
+                ];
+                for line in respelled.into_iter().flatten() {
                     lines.push((line, false));
                     if let Some((street, _)) = line.split_once(',') {
                         lines.push((street, true));
@@ -2753,12 +2748,21 @@ fn contracted_street_type(address: &str) -> Option<String> {
     ];
     let trimmed = address.trim_start();
     CONTRACTED.iter().find_map(|(full, contracted)| {
-        let rest = trimmed
-            .get(..full.len())
-            .filter(|start| start.eq_ignore_ascii_case(full))
-            .and_then(|_| trimmed.get(full.len()..))?;
+        let rest = after_prefix_in_any_case(trimmed, full)?;
         Some(format!("{contracted}{rest}"))
     })
+}
+
+/// What follows `prefix` (lowercase) at the start of `text` in any case, without a
+/// lowercased copy: every address of a bulk load asks.
+fn after_prefix_in_any_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let start = text.get(..prefix.len())?;
+    let same = if prefix.is_ascii() {
+        start.eq_ignore_ascii_case(prefix)
+    } else {
+        start.chars().flat_map(char::to_lowercase).eq(prefix.chars())
+    };
+    text.get(prefix.len()..).filter(|_| same)
 }
 
 /// An address whose house number carries its flat (`ul. Świętojańska 70/50`, Dutch
@@ -2884,14 +2888,7 @@ fn without_street_type(address: &str) -> Option<&str> {
         return None;
     }
     STREET_TYPES.iter().find_map(|street_type| {
-        // Compared without a lowercased copy: every address of a bulk load asks.
-        let start = trimmed.get(..street_type.len())?;
-        let same = if street_type.is_ascii() {
-            start.eq_ignore_ascii_case(street_type)
-        } else {
-            start.chars().flat_map(char::to_lowercase).eq(street_type.chars())
-        };
-        let rest = trimmed.get(street_type.len()..).filter(|_| same)?.trim_start();
+        let rest = after_prefix_in_any_case(trimmed, street_type)?.trim_start();
         // Another word must follow on the street line: `Al. 5` is no street's name.
         let street = rest.split(',').next().unwrap_or_default();
         (normalize::normalized_words(street).len() >= 2).then_some(rest)

@@ -487,7 +487,7 @@ fn row_end_runs(
                 Some(size) => page.get(offset + 1..offset + 2 * usize::from(size)),
                 None => None,
             };
-            if properties.is_some_and(|properties| marks_row_end(properties.get(2..).unwrap_or_default(), data)) {
+            if properties.is_some_and(|properties| marks_row_end(properties.get(2..).unwrap_or_default(), Some(data))) {
                 budget.charge(size_of::<(usize, usize)>())?;
                 runs.push((u32_at(page, 4 * run) as usize, u32_at(page, 4 * run + 4) as usize));
             }
@@ -498,12 +498,9 @@ fn row_end_runs(
 }
 
 /// Whether paragraph properties (`sprm`s with their operands) hold a row end that is
-/// set, there or in the `data` stream they point into.
-fn marks_row_end(sprms: &[u8], data: &[u8]) -> bool {
-    marks_row_end_in(sprms, Some(data))
-}
-
-fn marks_row_end_in(mut sprms: &[u8], data: Option<&[u8]>) -> bool {
+/// set, there or in the `data` stream they point into (None for properties read from
+/// it, which point nowhere further).
+fn marks_row_end(mut sprms: &[u8], data: Option<&[u8]>) -> bool {
     while sprms.len() >= 2 {
         let sprm = u16_at(sprms, 0);
         let operand = match sprm >> 13 {
@@ -520,13 +517,12 @@ fn marks_row_end_in(mut sprms: &[u8], data: Option<&[u8]>) -> bool {
         if sprm == SPRM_ROW_END && sprms.get(2).is_some_and(|value| *value != 0) {
             return true;
         }
-        // The properties in the Data stream: a two-byte size, then them. They point
-        // nowhere further.
+        // The properties in the Data stream: a two-byte size, then them.
         if let (SPRM_HUGE_PROPERTIES, Some(data)) = (sprm, data) {
             let at = u32_at(sprms, 2) as usize;
             let size = usize::from(u16_at(data, at));
             let huge = data.get(at + 2..).and_then(|rest| rest.get(..size)).unwrap_or_default();
-            if marks_row_end_in(huge, None) {
+            if marks_row_end(huge, None) {
                 return true;
             }
         }
