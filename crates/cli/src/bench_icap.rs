@@ -26,11 +26,7 @@ pub struct IcapBenchArgs {
 pub fn run(args: IcapBenchArgs) -> anyhow::Result<()> {
     let corpus = dlp::corpus::generate(5, args.customers, 0, 0);
     let mut edm = dlp::EdmIndex::new(&dlp::EdmKey::from_bytes([5; 32]), dlp::EdmConfig::default());
-    for c in &corpus.customers {
-        let fields = c.fields();
-        let borrowed: Vec<_> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        edm.add(c.id.as_str(), &borrowed, Some(c.country));
-    }
+    dlp::bench::add_customers(&mut edm, &corpus.customers);
     edm.compact();
     let engine = dlp::Inspector::new(
         edm,

@@ -56,7 +56,7 @@ mod sqlite;
 use serde::{Deserialize, Serialize};
 
 pub use detect::{Detection, DetectorKind, Detectors, Finding};
-pub use edm::{CustomerMatch, EdmConfig, EdmIndex, EdmKey, FieldKind, RecordId};
+pub use edm::{CustomerMatch, EdmConfig, EdmIndex, EdmKey, FieldKind, NewCustomer, RecordId};
 pub use extract::{decode_content_encoding, Limits, UninspectableReason};
 pub use fingerprint::{FingerprintConfig, FingerprintHit, FingerprintIndex, FingerprintKey};
 pub use policy::{Channel, Employment, Enforcement, Policy, ScanContext, Verdict};

@@ -17,6 +17,7 @@
 //! Removal is by target: the caller marks targets dead, lookups skip them through the
 //! caller's `alive` test, and a merge drops them for good.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -167,12 +168,19 @@ impl Part {
 
     /// Adds one entry; may merge (dropping targets `alive` rejects).
     fn insert(&mut self, hash: u64, target: u32, alive: impl Fn(u32) -> bool) {
-        if let Some(targets) = self.recent_more.get_mut(&hash) {
-            targets.push(target);
-        } else if let Some(first) = self.recent.remove(&hash) {
-            self.recent_more.insert(hash, vec![first, target]);
-        } else {
-            self.recent.insert(hash, target);
+        // One probe of the large map for a new hash (most are): a hash in `recent_more`
+        // is never in `recent`, and `recent_more` is small enough to stay in cache.
+        match self.recent.entry(hash) {
+            Entry::Occupied(once) => {
+                let first = once.remove();
+                self.recent_more.insert(hash, vec![first, target]);
+            }
+            Entry::Vacant(vacant) => match self.recent_more.get_mut(&hash) {
+                Some(targets) => targets.push(target),
+                None => {
+                    vacant.insert(target);
+                }
+            },
         }
         self.recent_entries += 1;
         if self.recent_entries >= MIN_MERGE.max(self.hashes.len() / 8) {

@@ -318,13 +318,24 @@ impl Gateway {
             let Some(last) = metas.last() else { break };
             after = Some(last.id.clone());
             let ids: Vec<_> = metas.iter().map(|m| m.id.clone()).collect();
-            for sealed in self.store.get_customers(&ids)? {
-                let view = self.open_customer(&Subject::Operator, &sealed, ctx)?;
-                let fields = edm_fields(&view);
-                let borrowed: Vec<(dlp::FieldKind, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                edm.add(view.id.as_str(), &borrowed, view.country.as_deref());
-                customers += 1;
-            }
+            let views = self
+                .store
+                .get_customers(&ids)?
+                .iter()
+                .map(|sealed| self.open_customer(&Subject::Operator, sealed, ctx))
+                .collect::<Result<Vec<_>, _>>()?;
+            let fields: Vec<_> = views.iter().map(edm_fields).collect();
+            let batch: Vec<dlp::NewCustomer<'_>> = views
+                .iter()
+                .zip(&fields)
+                .map(|(view, fields)| dlp::NewCustomer {
+                    id: view.id.as_str(),
+                    fields: fields.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+                    country: view.country.as_deref(),
+                })
+                .collect();
+            edm.add_many(&batch, 0);
+            customers += batch.len() as u64;
         }
         edm.compact();
         let limits = dlp::Limits::default();
