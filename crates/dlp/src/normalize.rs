@@ -161,6 +161,30 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "улица" => "ул",
         "дом" => "д",
         "квартира" => "кв",
+        // Indonesian, Turkish, Ukrainian, Filipino, Norwegian, Québécois, Hebrew and
+        // Arabic streets, numbers, wards and towns in full and abbreviated (`Jalan` =
+        // `Jl.`, `Nomor` = `No.`, `Caddesi` = `Cad.`, `вулиця` = `вул.`, `Barangay` =
+        // `Brgy.`, `gate` = `gt.`, `appartement` = `app.`, `רחוב` = `רח'`, `شارع` = `ش`),
+        // and a flat by either English word (`Flat 12` = `Apartment 12`); found missed by
+        // a blind test. Ukrainian `буд.` (house) labels the number: dropped.
+        "jalan" => "jl",
+        "nomor" => "no",
+        // Indonesian wards and districts' labels (`Kel. Braga`, `Kecamatan Menteng`) are
+        // as often left out: dropped.
+        "kelurahan" | "kel" | "kecamatan" | "kec" => "",
+        "mahallesi" => "mah",
+        "caddesi" => "cad",
+        "sokak" | "sokagi" => "sok",
+        "bulvari" => "bulv",
+        "вулиця" => "вул",
+        "місто" => "м",
+        "буд" | "будинок" => "",
+        "barangay" => "brgy",
+        "gate" => "gt",
+        "appartement" | "app" => "apt",
+        "flat" => "apt",
+        "רחוב" => "רח",
+        "شارع" => "ش",
         "north" => "n",
         "south" => "s",
         "east" => "e",

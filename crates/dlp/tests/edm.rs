@@ -1176,6 +1176,202 @@ fn addresses_written_the_countries_ways() {
     }
 }
 
+/// Addresses of twenty more countries as their people write them (a twelfth blind
+/// test): street words in full or abbreviated, a house number's label, letter or second
+/// number, a flat inside the street line, a building's name between the flat and the
+/// street, and Chinese, Thai, Hebrew and Arabic addresses without their postal code,
+/// province or street word. Another house is still another address.
+#[test]
+fn addresses_of_more_countries_written_their_ways() {
+    let customers: &[(&str, &str, &str, &str)] = &[
+        (
+            "jean",
+            "Jean-François Tremblay",
+            "2529, chemin de la Côte-des-Neiges, app. 8, Montréal (Québec) H2X 1Y4",
+            "CA",
+        ),
+        (
+            "dewi",
+            "Dewi Lestari",
+            "Jl. M.H. Thamrin No. 14, RT 012/RW 011, Kel. Braga, Kec. Sumur Bandung, Bandung 40111",
+            "ID",
+        ),
+        (
+            "ratna",
+            "Ratna Wulandari",
+            "Jl. Pemuda No. 180, Kel. Embong Kaliasin, Surabaya 60271",
+            "ID",
+        ),
+        (
+            "iryna",
+            "Ірина Олійник",
+            "вул. Дерибасівська, 64, кв. 82, м. Харків, 61002",
+            "UA",
+        ),
+        (
+            "huseyin",
+            "Hüseyin Öztürk",
+            "Kızılay Mah. Bağdat Caddesi No: 213 Daire: 4, 06420 Çankaya/Ankara",
+            "TR",
+        ),
+        (
+            "per",
+            "Per Johansson",
+            "Kungsgatan 132 lgh 1342, 118 46 Stockholm",
+            "SE",
+        ),
+        ("magnus", "Magnus Aasen", "Storgata 61A, H502, 4006 Stavanger", "NO"),
+        ("tone", "Tone Ødegård", "Thorvald Meyers gate 78, H104, 0355 Oslo", "NO"),
+        ("zuzana", "Zuzana Šťastná", "Husova 412/20, 301 00 Plzeň", "CZ"),
+        ("reto", "Reto Brunner", "Rue de Lausanne 68, 1204 Genève", "CH"),
+        ("lifang", "李芳", "浙江省杭州市西湖区文三路544号2208室，310012", "CN"),
+        ("sunjie", "孙杰", "上海市浦东新区世纪大道292号1902室，200120", "CN"),
+        (
+            "made",
+            "Made Suartana",
+            "Jl. M.H. Thamrin No. 58, RT 004/RW 008, Kel. Gondangdia, Kec. Menteng, Jakarta Pusat 10350",
+            "ID",
+        ),
+        ("heli", "何丽", "浙江省杭州市西湖区文三路309号1109室，310012", "CN"),
+        ("xujun", "徐军", "100022 北京市朝阳区建国路489号601室", "CN"),
+        (
+            "suriya",
+            "สุริยา ทองคำ",
+            "47/74 ซอยรัชดาภิเษก 62 ถนนรัชดาภิเษก แขวงห้วยขวาง เขตห้วยขวาง กรุงเทพมหานคร 10310",
+            "TH",
+        ),
+        ("alon", "אלון כץ", "רחוב יפו 167, דירה 13, חיפה 3303122", "IL"),
+        (
+            "abdelrahman",
+            "عبد الرحمن مصطفى",
+            "105 شارع عباس العقاد، الدور 4، شقة 2، مدينة نصر، القاهرة 11765",
+            "EG",
+        ),
+        (
+            "sipho",
+            "Sipho Ndlovu",
+            "Unit 33, The Courtyard, 210 Jan Smuts Avenue, Sandton, Johannesburg, 2196",
+            "ZA",
+        ),
+        (
+            "juan",
+            "Juan Bautista",
+            "Unit 2498, One Serendra, 276 Ayala Avenue, Brgy. Fort Bonifacio, Taguig City, 1634 Metro Manila",
+            "PH",
+        ),
+        (
+            "tariq",
+            "Tariq Siddiqui",
+            "Apartment 5593, Sun Tower, Al Reem Island, Abu Dhabi, PO Box 33406",
+            "AE",
+        ),
+        (
+            "shamma",
+            "Shamma Al Hameli",
+            "Villa 30, Street 10, Al Majaz 3, Sharjah, P.O. Box 65765",
+            "AE",
+        ),
+    ];
+    let fields: Vec<[(FieldKind, &str); 2]> = customers
+        .iter()
+        .map(|(_, name, address, _)| [(Name, *name), (Address, *address)])
+        .collect();
+    let vault: Vec<Customer<'_>> = customers
+        .iter()
+        .zip(&fields)
+        .map(|((id, _, _, country), fields)| (*id, &fields[..], Some(*country)))
+        .collect();
+    let index = index(EdmConfig::default(), &vault);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "Jean-François Tremblay, 2529, chemin de la Côte-des-Neiges, appartement 8, Montréal (Québec) H2X 1Y4",
+            &["jean"],
+        ),
+        (
+            "Dewi Lestari, Jalan M.H. Thamrin Nomor 14, RT 012 RW 011, Kelurahan Braga, Kecamatan Sumur Bandung, Bandung 40111",
+            &["dewi"],
+        ),
+        ("Ratna Wulandari, Jl. Pemuda 180, Kel. Embong Kaliasin, Surabaya 60271", &["ratna"]),
+        (
+            "Ірина Олійник, вулиця Дерибасівська, буд. 64, кв. 82, місто Харків, 61002",
+            &["iryna"],
+        ),
+        (
+            "Hüseyin Öztürk, Kızılay Mah. Bağdat Cad. 213/4, 06420 Çankaya/Ankara",
+            &["huseyin"],
+        ),
+        ("Hüseyin Öztürk, Kızılay Mahallesi Bağdat Caddesi No: 213, 06420 Çankaya/Ankara", &["huseyin"]),
+        ("Per Johansson, Kungsgatan 132, 4 tr, 118 46 Stockholm", &["per"]),
+        ("Magnus Aasen, Storgata 61 A, H502, 4006 Stavanger", &["magnus"]),
+        ("Tone Ødegård, Thorvald Meyers gt. 78, 0355 Oslo", &["tone"]),
+        ("Zuzana Šťastná, Husova 20, 301 00 Plzeň", &["zuzana"]),
+        ("Zuzana Šťastná, Husova 412, 301 00 Plzeň", &["zuzana"]),
+        ("Reto Brunner, 68, Rue de Lausanne, 1204 Genève", &["reto"]),
+        ("李芳 杭州西湖区文三路544号2208室", &["lifang"]),
+        ("孙杰 上海浦东新区世纪大道292号1902室", &["sunjie"]),
+        (
+            "Made Suartana, Jl. M.H. Thamrin No. 58, Gondangdia, Menteng, Jakarta Pusat 10350",
+            &["made"],
+        ),
+        ("何丽 杭州市西湖区文三路309号1109室 310012", &["heli"]),
+        ("何丽 浙江省杭州市西湖区文三路309号1109室 邮编310012", &["heli"]),
+        ("徐军 北京市朝阳区建国路489号601室 100022", &["xujun"]),
+        (
+            "สุริยา ทองคำ 47/74 ซ.รัชดาภิเษก 62 ถ.รัชดาภิเษก ห้วยขวาง ห้วยขวาง กทม. 10310",
+            &["suriya"],
+        ),
+        ("אלון כץ יפו 167 דירה 13 חיפה 3303122", &["alon"]),
+        ("عبد الرحمن مصطفى 105 ش عباس العقاد، مدينة نصر، القاهرة", &["abdelrahman"]),
+        (
+            "Sipho Ndlovu, Unit 33, 210 Jan Smuts Avenue, Sandton, Johannesburg, 2196",
+            &["sipho"],
+        ),
+        ("Sipho Ndlovu, 210 Jan Smuts Avenue, Sandton, Johannesburg, 2196", &["sipho"]),
+        (
+            "Juan Bautista, Unit 2498, One Serendra, 276 Ayala Avenue, Barangay Fort Bonifacio, Taguig City, 1634 Metro Manila",
+            &["juan"],
+        ),
+        (
+            "Tariq Siddiqui, Flat 5593, Sun Tower, Al Reem Island, Abu Dhabi, PO Box 33406",
+            &["tariq"],
+        ),
+        (
+            "Shamma Al Hameli, Villa 30, Street 10, Al Majaz 3, Sharjah, United Arab Emirates",
+            &["shamma"],
+        ),
+        // Another house, flat or street is another address.
+        (
+            "Jean-François Tremblay, 2629, chemin de la Côte-des-Neiges, app. 8, Montréal (Québec) H2X 1Y4",
+            &[],
+        ),
+        (
+            "Jean-François Tremblay, chemin de la Côte-des-Neiges, app. 8, Montréal (Québec) H2X 1Y4",
+            &[],
+        ),
+        ("Ratna Wulandari, Jl. Pemuda 182, Kel. Embong Kaliasin, Surabaya 60271", &[]),
+        ("Hüseyin Öztürk, Kızılay Mah. Bağdat Cad. 215/4, 06420 Çankaya/Ankara", &[]),
+        ("Per Johansson, Kungsgatan 134, 118 46 Stockholm", &[]),
+        ("Magnus Aasen, Storgata 61 B, H502, 4006 Stavanger", &[]),
+        ("Zuzana Šťastná, Husova 21, 301 00 Plzeň", &[]),
+        ("Reto Brunner, 66, Rue de Lausanne, 1204 Genève", &[]),
+        ("李芳 杭州西湖区文三路546号2208室", &[]),
+        (
+            "Made Suartana, Jl. M.H. Thamrin No. 56, Gondangdia, Menteng, Jakarta Pusat 10350",
+            &[],
+        ),
+        ("何丽 杭州市西湖区文三路311号1109室 310012", &[]),
+        ("אלון כץ יפו 169 דירה 13 חיפה 3303122", &[]),
+        ("Sipho Ndlovu, 212 Jan Smuts Avenue, Sandton, Johannesburg, 2196", &[]),
+        (
+            "Shamma Al Hameli, Villa 31, Street 10, Al Majaz 3, Sharjah, United Arab Emirates",
+            &[],
+        ),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// An address stored with its postal code's country prefix (`D-10115`, `A-1010`) is
 /// found without the code, but its street line and the prefix's letter are another house.
 #[test]
