@@ -303,6 +303,12 @@ const MAX_WORD_GAP: usize = 4;
 const MAX_GAP_BYTES: usize = 40;
 /// Titles dropped from indexed names so "Dr. Ana Rossi" matches "Ana Rossi".
 const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "jr", "sr"];
+/// Words that join a surname to its family or place (`da Silva`, `van Rensburg`, `dela
+/// Cruz`, `bin Ahmad`), as normalized.
+const NAME_PARTICLES: &[&str] = &[
+    "da", "das", "de", "del", "della", "dela", "der", "di", "do", "dos", "du", "van", "von", "ter", "ten", "bin",
+    "binti", "le", "la",
+];
 /// Rows with more candidate name words than this are not searched pairwise.
 const MAX_ROW_NAME_WORDS: usize = 8;
 /// Evidence bit of a street-line address hit (beside the five FieldKind bits).
@@ -1515,6 +1521,25 @@ impl FieldKeys {
                     if words.len() >= 3 && country.is_some_and(has_two_surnames) {
                         stored.fields.push((kind, combine_sorted(&[*first, *surname])));
                     }
+                }
+                // People who go by their second given name leave the first out
+                // ("Guadalupe Hernández López" for "María Guadalupe Hernández López",
+                // "Pedro da Silva Santos"), and a surname's particle is often left out
+                // ("João Pedro Silva Santos"); found missed by a blind test.
+                if let Some(rest) = words.get(1..).filter(|rest| rest.len() >= 2) {
+                    stored
+                        .fields
+                        .push((kind, combine_sorted(rest.get(..MAX_NAME_WORDS).unwrap_or(rest))));
+                }
+                let without_particles: Vec<u64> = normalized
+                    .iter()
+                    .zip(&words)
+                    .filter(|(word, _)| !NAME_PARTICLES.contains(&word.as_str()))
+                    .map(|(_, hash)| *hash)
+                    .collect();
+                if without_particles.len() >= 2 && without_particles.len() < words.len() {
+                    let leading = without_particles.get(..MAX_NAME_WORDS).unwrap_or(&without_particles);
+                    stored.fields.push((kind, combine_sorted(leading)));
                 }
             }
             FieldKind::Address => {

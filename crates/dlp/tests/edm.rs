@@ -1372,6 +1372,44 @@ fn addresses_of_more_countries_written_their_ways() {
     }
 }
 
+/// A name written without its first given name, by which some people do not go
+/// (`Guadalupe Hernández López`), or without its surname's particle (`João Pedro Silva
+/// Santos`), with another field of the customer; found missed by a twelfth blind test.
+/// Another first name with the same surnames is another person.
+#[test]
+fn names_without_their_first_given_name_or_particle() {
+    let vault: &[Customer<'_>] = &[
+        (
+            "guadalupe",
+            &[(Name, "María Guadalupe Hernández López"), (Phone, "+52 55 1234 5678")],
+            Some("MX"),
+        ),
+        (
+            "joao",
+            &[(Name, "João Pedro da Silva Santos"), (Email, "jpss@example.pt")],
+            Some("PT"),
+        ),
+        (
+            "pieter",
+            &[(Name, "Pieter Janse van Rensburg"), (Email, "pjvr@example.co.za")],
+            Some("ZA"),
+        ),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Guadalupe Hernández López, 55 1234 5678", &["guadalupe"]),
+        ("Pedro da Silva Santos <jpss@example.pt>", &["joao"]),
+        ("João Pedro Silva Santos <jpss@example.pt>", &["joao"]),
+        ("Janse van Rensburg, pjvr@example.co.za", &["pieter"]),
+        // The phone alone: one field.
+        ("Rosa Hernández López, 55 1234 5678", &[]),
+        ("Pedro Silva Costa <jpss@example.pt>", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// An address stored with its postal code's country prefix (`D-10115`, `A-1010`) is
 /// found without the code, but its street line and the prefix's letter are another house.
 #[test]
