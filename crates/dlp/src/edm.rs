@@ -229,6 +229,9 @@ struct StoredCustomer {
     /// An address or street line of the customer has no digit.
     #[serde(skip)]
     address_without_digit: bool,
+    /// The customer's name is one word (see `EdmIndex::one_word_names`).
+    #[serde(skip)]
+    one_word_name: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -254,6 +257,9 @@ struct SavedIndex {
     /// Absent in older saves: every line's words are then read.
     #[serde(default)]
     every_address_has_digit: Option<bool>,
+    /// Absent in older saves, which key no name of one word.
+    #[serde(default)]
+    one_word_names: Option<bool>,
 }
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
@@ -361,6 +367,10 @@ pub struct EdmIndex {
     /// [`EdmIndex::numerals_anchor_matches`]); like the word sets, it is not restored by
     /// removing a customer.
     every_address_has_digit: bool,
+    /// Some customer's name is one word (`Sukarno`, as many Indonesians are named):
+    /// a scan then also reads each name word as a name. Only then, since a word alone
+    /// is a name only for such an index.
+    one_word_names: bool,
 }
 
 /// A Bloom filter (two probes) over keyed 64-bit hashes, checked before the big hash
@@ -531,6 +541,7 @@ impl EdmIndex {
             id_lengths: 0,
             address_prefixes: Some((Vec::new(), HashFilter::default())),
             every_address_has_digit: true,
+            one_word_names: false,
         }
     }
 
@@ -724,6 +735,7 @@ impl EdmIndex {
         self.address_firsts.extend(&stored.address_firsts);
         self.id_lengths |= stored.id_lengths;
         self.every_address_has_digit &= !stored.address_without_digit;
+        self.one_word_names |= stored.one_word_name;
         if let Some((prefixes, filter)) = &mut self.address_prefixes {
             for prefix in &stored.address_prefixes {
                 if prefixes.len() == prefixes.capacity() && prefixes.len() >= 1 << 16 {
@@ -790,6 +802,7 @@ impl EdmIndex {
             address_prefixes: self.address_prefixes.as_ref().map(|(prefixes, _)| prefixes.clone()),
             id_lengths: Some(self.id_lengths),
             every_address_has_digit: Some(self.every_address_has_digit),
+            one_word_names: Some(self.one_word_names),
         };
         serde_json::to_vec(&saved).unwrap_or_default()
     }
@@ -820,6 +833,7 @@ impl EdmIndex {
         }
         index.id_lengths = saved.id_lengths.unwrap_or(u64::MAX);
         index.every_address_has_digit = saved.every_address_has_digit.unwrap_or(false);
+        index.one_word_names = saved.one_word_names.unwrap_or(false);
         index.address_prefixes = saved.address_prefixes.map(|prefixes| {
             let filter = HashFilter::of_keys(prefixes.len(), prefixes.iter().copied());
             (prefixes, filter)
@@ -859,6 +873,7 @@ impl EdmIndex {
                 address_prefixes: Vec::new(),
                 id_lengths: 0,
                 address_without_digit: false,
+                one_word_name: false,
             };
             while let Some((s, kind, hash)) = fields.get(next_field) {
                 if *s != slot {
@@ -982,6 +997,7 @@ impl EdmIndex {
                 text,
                 self.address_prefixes.as_ref().map(|(_, filter)| filter),
                 Some(&self.value_filter),
+                self.one_word_names,
             ),
         };
         // Paragraphs without a numeral, most of ordinary prose, are read after the
@@ -1384,6 +1400,7 @@ impl FieldKeys {
             address_prefixes: Vec::new(),
             id_lengths: 0,
             address_without_digit: false,
+            one_word_name: false,
         };
         let mut skipped = Vec::new();
         let mut addresses: u8 = 0;
@@ -1482,6 +1499,16 @@ impl FieldKeys {
                     .map(|t| t.text)
                     .collect();
                 let words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
+                if let ([word], [text]) = (words.as_slice(), normalized.as_slice()) {
+                    // A name of one word (found missed by a blind test). Not a
+                    // character of a script without spaces: one is no name of its own.
+                    if text.chars().count() >= 2 && !normalize::is_spaceless(text) {
+                        stored.name_words.push(*word);
+                        stored.fields.push((kind, combine_sorted(&words)));
+                        stored.one_word_name = true;
+                    }
+                    return;
+                }
                 if words.len() < 2 {
                     return;
                 }
@@ -1996,6 +2023,8 @@ struct Grams<'t> {
     /// not kept. In such text nearly every character can start a name, and keeping all
     /// the candidates of a large text took gigabytes (found in review).
     values: Option<&'t HashFilter>,
+    /// Whether a name word alone is a name candidate (see `EdmIndex::one_word_names`).
+    one_word_names: bool,
     /// Words seen so far.
     count: usize,
     /// The two latest words, the latest last.
@@ -2131,11 +2160,17 @@ struct OpenName {
 }
 
 impl<'t> Grams<'t> {
-    fn new(text: &'t str, address_prefixes: Option<&'t HashFilter>, values: Option<&'t HashFilter>) -> Self {
+    fn new(
+        text: &'t str,
+        address_prefixes: Option<&'t HashFilter>,
+        values: Option<&'t HashFilter>,
+        one_word_names: bool,
+    ) -> Self {
         Self {
             text,
             address_prefixes,
             values,
+            one_word_names,
             count: 0,
             latest: [None, None],
             recent: [(None, 0, 0); RECENT_WORDS],
@@ -2283,6 +2318,9 @@ impl<'t> Grams<'t> {
                 // would join the list.
                 if !word.spaceless {
                     self.name_words.push((hash, word.start, word.end));
+                    if self.one_word_names {
+                        self.names.push((combine_sorted(&[hash]), word.start, word.end));
+                    }
                 }
             }
             if word.address_first && self.text.as_bytes().get(word.start).is_some_and(u8::is_ascii_digit) {
@@ -4513,7 +4551,7 @@ mod tests {
                 });
                 text.push_str(gap);
             }
-            let mut grams = Grams::new(&text, None, None);
+            let mut grams = Grams::new(&text, None, None, false);
             let mut probes = Vec::new();
             for word in &list {
                 grams.push(*word, &mut probes);

@@ -559,8 +559,11 @@ fn incremental_add_remove_and_replace() {
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
     assert_eq!(index.len(), 45);
-    let skipped = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
-    assert_eq!(skipped.indexed, 0);
+    // A name of one word is kept, a phone of two digits and a name of one letter not.
+    let outcome = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
+    assert_eq!((outcome.indexed, outcome.skipped), (1, vec![Phone]));
+    let outcome = index.add("letter", &[(Name, "Q")], None);
+    assert_eq!((outcome.indexed, outcome.skipped), (0, vec![Name]));
 }
 
 #[test]
@@ -1408,6 +1411,44 @@ fn names_without_their_first_given_name_or_particle() {
     for (text, expected) in cases {
         check(&index, text, expected);
     }
+}
+
+/// A customer whose name is one word (`Sukarno`, as many Indonesians are named) is
+/// found by it with another field, in a table or in prose, and no other customer
+/// by one word of theirs; found missed by a twelfth blind test.
+#[test]
+fn names_of_one_word() {
+    let vault: &[Customer<'_>] = &[
+        ("sukarno", &[(Name, "Sukarno"), (Phone, "(021) 4386 2930")], Some("ID")),
+        (
+            "budi",
+            &[(Name, "Budi Santoso"), (Email, "budi.santoso@example.id")],
+            Some("ID"),
+        ),
+        ("wei", &[(Name, "伟"), (Phone, "+86 139 1234 5678")], Some("CN")),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "INSERT INTO contacts VALUES ('Sukarno', '(021) 4386 2930');",
+            &["sukarno"],
+        ),
+        ("Please call Sukarno on 021 4386 2930 tomorrow.", &["sukarno"]),
+        // One word of a two-word name is no name.
+        ("Budi, budi.santoso@example.id", &[]),
+        ("Santoso <budi.santoso@example.id>", &[]),
+        ("Budi Santoso <budi.santoso@example.id>", &["budi"]),
+        // Another one-word name with the phone: one field.
+        ("Suharto, (021) 4386 2930", &[]),
+        // A name of one character is not keyed alone.
+        ("伟 +86 139 1234 5678", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+    // A saved index reads names of one word too.
+    let loaded = EdmIndex::load(&key(), &index.save()).unwrap();
+    check(&loaded, "Sukarno, (021) 4386 2930", &["sukarno"]);
 }
 
 /// An address stored with its postal code's country prefix (`D-10115`, `A-1010`) is
