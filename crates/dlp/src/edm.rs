@@ -307,6 +307,9 @@ const MAX_WORD_GAP: usize = 4;
 /// Most bytes of any kind between two such words: spaces pad columns and indent lines
 /// ("Maria     Guimarães", "Maria\n    Guimarães"; found by a blind test).
 const MAX_GAP_BYTES: usize = 40;
+/// Most bytes of words that read as no token (labels such as `буд.`) that the gap
+/// between two words of an address may hold besides: a label or two.
+const MAX_DROPPED_BYTES: usize = 16;
 /// Titles dropped from indexed names so "Dr. Ana Rossi" matches "Ana Rossi".
 const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "jr", "sr"];
 /// Words that join a surname to its family or place (`da Silva`, `van Rensburg`, `dela
@@ -2190,13 +2193,13 @@ impl<'t> Grams<'t> {
         let bytes = self.text.as_bytes();
         let Some(gap) = bytes
             .get(a.end..b.start)
-            .and_then(|gap| read_gap(gap, b.dropped_before))
+            .and_then(|gap| read_gap(gap, b.dropped_before.min(MAX_DROPPED_BYTES)))
         else {
             return Joined::Apart;
         };
         match gap.newlines {
             // A name goes on over no word, even one that reads as none.
-            _ if b.dropped_before > 0 => Joined::Address,
+            0 | 1 if b.dropped_before > 0 => Joined::Address,
             // Columns of a report: "Marco Rossi      Ana Bell" holds no name "Rossi Ana".
             0 if gap.widest >= NAME_COLUMN_GAP => Joined::Address,
             0 => Joined::Name,
@@ -3085,7 +3088,8 @@ fn japanese_spellings(address: &str) -> Vec<String> {
 /// - in Switzerland, Belgium and Luxembourg, the house number first (`68, Rue de
 ///   Lausanne`);
 /// - a building's name between a flat and the street left out (`Unit 33, The
-///   Courtyard, 210 Jan Smuts Avenue`), or a post office box after the place;
+///   Courtyard, 210 Jan Smuts Avenue`), or a post office box after the place, and
+///   Indonesian ward and district labels (`Kel.`, `Kec.`);
 /// - a Chinese or Korean address without its postal code, or a Chinese one without its
 ///   province or its city's `市`, and an address without commas without the postal code
 ///   at its end;
@@ -3108,6 +3112,8 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
     });
     static PROVINCE: std::sync::LazyLock<Option<Regex>> =
         std::sync::LazyLock::new(|| Regex::new(r"^[^\d\s,]{1,6}?省").ok());
+    static WARD_LABEL: std::sync::LazyLock<Option<Regex>> =
+        std::sync::LazyLock::new(|| Regex::new(r"(?i)\b(?:kel|kec|kelurahan|kecamatan)\b\.?\s*").ok());
     static CITY: std::sync::LazyLock<Option<Regex>> =
         std::sync::LazyLock::new(|| Regex::new(r"^([^\d\s,省]{2,3}?)市").ok());
     let mut spellings = Vec::new();
@@ -3136,6 +3142,15 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
                 spellings.push(flatless.into_owned());
             }
             spellings.push(unlabelled);
+        }
+    }
+    // Indonesian ward and district labels left out (`Kel. Braga, Kec. Sumur Bandung` as
+    // `Braga, Sumur Bandung`). Not dropped from every text's words, nor from other
+    // countries' addresses: `Kel` is a name too (found in review).
+    let indonesian = country.is_some_and(|c| c.trim().eq_ignore_ascii_case("ID"));
+    if indonesian && (lowered_has("kel") || lowered_has("kec")) {
+        if let Some(label) = WARD_LABEL.as_ref().filter(|label| label.is_match(address)) {
+            spellings.push(label.replace_all(address, "").into_owned());
         }
     }
     let czech = country.is_some_and(|c| c.trim().eq_ignore_ascii_case("CZ") || c.trim().eq_ignore_ascii_case("SK"));
@@ -3173,7 +3188,12 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
     }
     let parts: Vec<&str> = address.split(',').collect();
     if let [unit, building, numbered, ..] = parts.as_slice() {
-        if starts_with_unit(unit) && !has_numeral(building) && !starts_with_unit(building) && has_numeral(numbered) {
+        // The part after the building is a street line with its house number first,
+        // not a place (`Flat 5, Riverside Court, Tonbridge TN9 1AA` is no `Flat 5,
+        // Tonbridge`; found in review).
+        let street_line = numbered.trim_start().starts_with(|c: char| c.is_ascii_digit())
+            && code_and_place(&normalize::normalized_words(numbered)).is_none();
+        if starts_with_unit(unit) && !has_numeral(building) && !starts_with_unit(building) && street_line {
             let kept: Vec<&str> = parts
                 .iter()
                 .enumerate()
@@ -3183,9 +3203,13 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
             spellings.push(kept.join(","));
         }
     }
-    if let [before @ .., last] = parts.as_slice() {
-        if before.len() >= 2 && PATTERNS.post_box.is_match(last) {
-            spellings.push(before.join(","));
+    // A post office box after the place, left out: only after a street line with its
+    // house number (`Dubai, UAE, P.O. Box 12345` without its box is any text naming
+    // Dubai; found in review).
+    if let [street_line, rest @ .., last] = parts.as_slice() {
+        let numbered_street = has_numeral(street_line) && !starts_with_unit(street_line) && !is_care_of(street_line);
+        if !rest.is_empty() && numbered_street && lowered_has("box") && PATTERNS.post_box.is_match(last) {
+            spellings.push(parts.get(..parts.len() - 1).unwrap_or_default().join(","));
         }
     }
     if !address.is_ascii() {
@@ -3240,7 +3264,12 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
         let trimmed = address.trim_end();
         let digits = trimmed.bytes().rev().take_while(u8::is_ascii_digit).count();
         let head = trimmed.get(..trimmed.len() - digits).unwrap_or_default();
-        if (5..=7).contains(&digits) && head.ends_with(char::is_whitespace) && has_numeral(head) {
+        // Not a box's or flat's number (`RR 2 Box 12345`; found in review).
+        let numbered_thing = normalize::normalized_words(head).last().is_some_and(|word| {
+            matches!(word.as_str(), "box" | "postfach" | "apartado" | "caixa")
+                || BUILDING_UNIT_WORDS.contains(&word.as_str())
+        });
+        if (5..=7).contains(&digits) && head.ends_with(char::is_whitespace) && has_numeral(head) && !numbered_thing {
             spellings.push(head.trim_end().to_string());
         }
     }

@@ -169,9 +169,8 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         // a blind test. Ukrainian `буд.` (house) labels the number: dropped.
         "jalan" => "jl",
         "nomor" => "no",
-        // Indonesian wards and districts' labels (`Kel. Braga`, `Kecamatan Menteng`) are
-        // as often left out: dropped.
-        "kelurahan" | "kel" | "kecamatan" | "kec" => "",
+        "kelurahan" => "kel",
+        "kecamatan" => "kec",
         "mahallesi" => "mah",
         "caddesi" => "cad",
         "sokak" | "sokagi" => "sok",

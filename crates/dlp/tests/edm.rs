@@ -1451,6 +1451,156 @@ fn names_of_one_word() {
     check(&loaded, "Sukarno, (021) 4386 2930", &["sukarno"]);
 }
 
+/// What the spellings of the twelfth blind test must not key (found in review): a
+/// place without its post office box, a flat with the town after its building, a box's
+/// number without the box, and labels that are names too (`Kel`); and an address
+/// over a run of dropped labels or lines.
+#[test]
+fn spellings_that_would_be_other_addresses() {
+    let address_only = EdmConfig {
+        min_fields: 1,
+        mandatory: vec![],
+        ..EdmConfig::default()
+    };
+    let cases: &[(&str, &str, &str)] = &[
+        ("Dubai, UAE, P.O. Box 12345", "AE", "We flew to Dubai, UAE last week."),
+        (
+            "Springfield, IL 62704, PO Box 123",
+            "US",
+            "We met in Springfield, IL last week.",
+        ),
+        (
+            "Sheikh Zayed Road, Dubai, P.O. Box 12345",
+            "AE",
+            "Traffic on Sheikh Zayed Road, Dubai is heavy.",
+        ),
+        ("Flat 5, Riverside Court, Tonbridge TN9 1AA", "GB", "Flat 5, Tonbridge"),
+        ("Suite 100, Chicago, IL 60601", "US", "Suite 100, IL"),
+        ("RR 2 Box 12345", "US", "RR 2 Box 99999"),
+        ("Kel Smith Road 5, Springfield", "US", "Smith Road 5, Springfield"),
+        // Over dropped labels on more than one line break: one address (it has no
+        // comma, so no street line and place pair up instead) is no address.
+        (
+            "Hauptstraße 5 10115 Berlin",
+            "DE",
+            "Hauptstraße 5\nPLZ\nPLZ\nPLZ\n10115 Berlin",
+        ),
+        (
+            "Hauptstraße 5 10115 Berlin",
+            "DE",
+            "Hauptstraße 5 PLZ PLZ PLZ PLZ PLZ PLZ PLZ 10115 Berlin",
+        ),
+    ];
+    for (address, country, text) in cases {
+        let vault: &[Customer<'_>] = &[("c", &[(Address, address)], Some(country))];
+        check(&index(address_only.clone(), vault), text, &[]);
+    }
+    // The vault's own spellings are still found.
+    let vault: &[Customer<'_>] = &[
+        ("c", &[(Address, "Hauptstraße 5 10115 Berlin")], Some("DE")),
+        (
+            "d",
+            &[(
+                Address,
+                "Jl. Braga No. 7, Kel. Braga, Kec. Sumur Bandung, Bandung 40111",
+            )],
+            Some("ID"),
+        ),
+    ];
+    let both = index(address_only.clone(), vault);
+    check(&both, "Hauptstraße 5, PLZ 10115 Berlin", &["c"]);
+    check(&both, "Hauptstraße 5\nPLZ 10115 Berlin", &["c"]);
+    check(&both, "Jl. Braga 7, Braga, Sumur Bandung, Bandung 40111", &["d"]);
+    check(
+        &both,
+        "Jl. Braga No. 7, Kelurahan Braga, Kecamatan Sumur Bandung, Bandung 40111",
+        &["d"],
+    );
+    // A name with a word that is also a label keeps it.
+    for (name, country) in [("Ahmet Kel", "TR"), ("Kel Mitchell", "US")] {
+        let vault: &[Customer<'_>] = &[("n", &[(Name, name)], Some(country))];
+        let names = index(address_only.clone(), vault);
+        check(&names, &format!("Dear {name},"), &["n"]);
+        check(&names, "Dear Ahmet Mitchell,", &[]);
+    }
+}
+
+/// No address or text panics the index, whatever mix of the signs its spellings read.
+#[test]
+fn odd_addresses_panic_nothing() {
+    const PIECES: &[&str] = &[
+        "No.",
+        "nº",
+        "º",
+        "Nr:",
+        "No:",
+        "nomor",
+        "Daire:",
+        "D:",
+        "lgh",
+        "Lägenhet",
+        "/",
+        "12",
+        "61A",
+        "412/20",
+        "00100",
+        "123456",
+        "1234567",
+        " ",
+        ",",
+        "，",
+        "،",
+        "省",
+        "市",
+        "浙江",
+        "号",
+        "(",
+        "（",
+        "邮编",
+        "우편번호",
+        "：",
+        "ซอย",
+        "ถนน",
+        "แขวง",
+        "กรุงเทพมหานคร",
+        "רחוב ",
+        "רח' ",
+        "شارع",
+        "H502",
+        "Unit 3",
+        "PO Box",
+        "P.O. Box 5",
+        "Kel.",
+        "буд.",
+        "é",
+        "\u{301}",
+        "\u{200b}",
+        "ß",
+        "İ",
+        "K",
+        "68",
+        "\n",
+        "-",
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for round in 0..400 {
+        let len = 1 + next(12);
+        let pieces: Vec<&str> = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+        let text = pieces.join(if round % 2 == 0 { " " } else { "" });
+        for country in ["CZ", "CH", "CN", "TH", "TR", "SE", "NO", "IL", "ID"] {
+            let vault: &[Customer<'_>] = &[("c", &[(Address, text.as_str()), (Name, text.as_str())], Some(country))];
+            let extraction = extract(text.as_bytes(), &Limits::default());
+            index(EdmConfig::default(), vault).find(&extraction.segments);
+        }
+    }
+}
+
 /// An address stored with its postal code's country prefix (`D-10115`, `A-1010`) is
 /// found without the code, but its street line and the prefix's letter are another house.
 #[test]
