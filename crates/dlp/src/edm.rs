@@ -3186,7 +3186,12 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
             }
         }
     }
-    let parts: Vec<&str> = address.split(',').collect();
+    // Both rules below need a flat first or a box: most addresses have neither.
+    let parts: Vec<&str> = if starts_with_unit(street) || lowered_has("box") {
+        address.split(',').collect()
+    } else {
+        Vec::new()
+    };
     if let [unit, building, numbered, ..] = parts.as_slice() {
         // The part after the building is a street line with its house number first,
         // not a place (`Flat 5, Riverside Court, Tonbridge TN9 1AA` is no `Flat 5,
