@@ -1426,6 +1426,7 @@ fn names_of_one_word() {
             Some("ID"),
         ),
         ("wei", &[(Name, "伟"), (Phone, "+86 139 1234 5678")], Some("CN")),
+        ("mono", &[(Name, "Budi"), (Phone, "+62 812 3456 7890")], Some("ID")),
     ];
     let index = index(EdmConfig::default(), vault);
     let cases: &[(&str, &[&str])] = &[
@@ -1442,6 +1443,11 @@ fn names_of_one_word() {
         ("Suharto, (021) 4386 2930", &[]),
         // A name of one character is not keyed alone.
         ("伟 +86 139 1234 5678", &[]),
+        // A one-word name is a name only where no name word is joined to it.
+        ("Budi, +62 812 3456 7890", &["mono"]),
+        ("Budi Santoso, +62 812 3456 7890", &[]),
+        ("Santoso Budi, +62 812 3456 7890", &[]),
+        ("Budi\n+62 812 3456 7890", &["mono"]),
     ];
     for (text, expected) in cases {
         check(&index, text, expected);
@@ -1598,6 +1604,40 @@ fn odd_addresses_panic_nothing() {
             let extraction = extract(text.as_bytes(), &Limits::default());
             index(EdmConfig::default(), vault).find(&extraction.segments);
         }
+    }
+}
+
+/// A street named after the customer who lives on it is their address alone, not their
+/// name and address; their name written apart still counts (found by a blind test).
+#[test]
+fn a_name_inside_the_customers_own_address_is_no_name() {
+    let vault: &[Customer<'_>] = &[
+        (
+            "victor",
+            &[
+                (Name, "Victor Hugo"),
+                (Address, "12 rue Victor Hugo, 69002 Lyon"),
+                (Email, "vhugo@example.fr"),
+            ],
+            Some("FR"),
+        ),
+        (
+            "hue",
+            &[(Name, "Nguyễn Huệ"), (Address, "7 Nguyễn Huệ, Quận 1, TP. Hồ Chí Minh")],
+            Some("VN"),
+        ),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Travaux: 12 rue Victor Hugo, 69002 Lyon", &[]),
+        ("Livraison 12 rue Victor Hugo", &[]),
+        ("7 Nguyễn Huệ, Quận 1, TP. Hồ Chí Minh", &[]),
+        ("Victor Hugo, 12 rue Victor Hugo, 69002 Lyon", &["victor"]),
+        ("Victor Hugo <vhugo@example.fr>", &["victor"]),
+        ("Nguyễn Huệ - 7 Nguyễn Huệ, Quận 1, TP. Hồ Chí Minh", &["hue"]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
     }
 }
 
