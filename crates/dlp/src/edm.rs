@@ -234,6 +234,23 @@ struct StoredCustomer {
     one_word_name: bool,
 }
 
+impl StoredCustomer {
+    fn without_keys(id: RecordId) -> Self {
+        Self {
+            id,
+            fields: Vec::new(),
+            street_lines: Vec::new(),
+            places: Vec::new(),
+            name_words: Vec::new(),
+            address_firsts: Vec::new(),
+            address_prefixes: Vec::new(),
+            id_lengths: 0,
+            address_without_digit: false,
+            one_word_name: false,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct SavedIndex {
     format: String,
@@ -866,18 +883,7 @@ impl EdmIndex {
         let mut out = Vec::with_capacity(self.live);
         let (mut next_field, mut next_street) = (0, 0);
         for slot in 0..self.id_ends.len() as u32 {
-            let mut stored = StoredCustomer {
-                id: RecordId(self.id_of(slot).unwrap_or_default().to_string()),
-                fields: Vec::new(),
-                street_lines: Vec::new(),
-                places: Vec::new(),
-                name_words: Vec::new(),
-                address_firsts: Vec::new(),
-                address_prefixes: Vec::new(),
-                id_lengths: 0,
-                address_without_digit: false,
-                one_word_name: false,
-            };
+            let mut stored = StoredCustomer::without_keys(RecordId(self.id_of(slot).unwrap_or_default().to_string()));
             while let Some((s, kind, hash)) = fields.get(next_field) {
                 if *s != slot {
                     break;
@@ -1401,18 +1407,7 @@ impl FieldKeys {
         fields: &[(FieldKind, &str)],
         country: Option<&str>,
     ) -> (StoredCustomer, AddOutcome) {
-        let mut stored = StoredCustomer {
-            id,
-            fields: Vec::new(),
-            street_lines: Vec::new(),
-            places: Vec::new(),
-            name_words: Vec::new(),
-            address_firsts: Vec::new(),
-            address_prefixes: Vec::new(),
-            id_lengths: 0,
-            address_without_digit: false,
-            one_word_name: false,
-        };
+        let mut stored = StoredCustomer::without_keys(id);
         let mut skipped = Vec::new();
         let mut addresses: u8 = 0;
         for (kind, value) in fields {
