@@ -1477,7 +1477,7 @@ impl FieldKeys {
                     .collect();
                 spellings.extend(boxes);
             }
-            if kind == FieldKind::Address && country.is_some_and(|c| c.trim().eq_ignore_ascii_case("VN")) {
+            if kind == FieldKind::Address && is_one_of(country, &["VN"]) {
                 let english: Vec<String> = spellings
                     .iter()
                     .filter_map(|address| with_street_word(address))
@@ -2783,9 +2783,12 @@ fn has_two_surnames(country: &str) -> bool {
         "AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "ES", "GQ", "GT", "HN", "MX", "NI", "PA", "PE", "PR", "PY",
         "SV", "UY", "VE",
     ];
-    SPANISH_SPEAKING
-        .iter()
-        .any(|code| code.eq_ignore_ascii_case(country.trim()))
+    is_one_of(Some(country), SPANISH_SPEAKING)
+}
+
+/// Whether `country` (ISO 3166-1 alpha-2, any case) is one of `codes`.
+fn is_one_of(country: Option<&str>, codes: &[&str]) -> bool {
+    country.is_some_and(|country| codes.iter().any(|code| code.eq_ignore_ascii_case(country.trim())))
 }
 
 /// An address without its last part, and without its last two, where the parts left
@@ -3163,7 +3166,7 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
             .ok()
     });
     static PROVINCE: std::sync::LazyLock<Option<Regex>> =
-        std::sync::LazyLock::new(|| Regex::new(r"^[^\d\s,]{1,6}?省").ok());
+        std::sync::LazyLock::new(|| Regex::new(r"^()[^\d\s,]{1,6}?省").ok());
     static WARD_LABEL: std::sync::LazyLock<Option<Regex>> =
         std::sync::LazyLock::new(|| Regex::new(r"(?i)\b(?:kel|kec|kelurahan|kecamatan)\b\.?\s*").ok());
     static CITY: std::sync::LazyLock<Option<Regex>> =
@@ -3199,14 +3202,12 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
     // Indonesian ward and district labels left out (`Kel. Braga, Kec. Sumur Bandung` as
     // `Braga, Sumur Bandung`). Not dropped from every text's words, nor from other
     // countries' addresses: `Kel` is a name too (found in review).
-    let indonesian = country.is_some_and(|c| c.trim().eq_ignore_ascii_case("ID"));
-    if indonesian && (lowered_has("kel") || lowered_has("kec")) {
+    if is_one_of(country, &["ID"]) && (lowered_has("kel") || lowered_has("kec")) {
         if let Some(label) = WARD_LABEL.as_ref().filter(|label| label.is_match(address)) {
             spellings.push(label.replace_all(address, "").into_owned());
         }
     }
-    let czech = country.is_some_and(|c| c.trim().eq_ignore_ascii_case("CZ") || c.trim().eq_ignore_ascii_case("SK"));
-    if czech && street.contains('/') {
+    if is_one_of(country, &["CZ", "SK"]) && street.contains('/') {
         if let Some(second) = SECOND_NUMBER.as_ref() {
             spellings.push(with_street(&second.replace(street, "$1")));
         }
@@ -3230,8 +3231,7 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
     }
     // The house number first, the French way, where the street's name comes first on
     // the envelope (`68, Rue de Lausanne` for `Rue de Lausanne 68` in Geneva).
-    let number_after = ["CH", "BE", "LU"];
-    if country.is_some_and(|c| number_after.iter().any(|code| c.trim().eq_ignore_ascii_case(code))) {
+    if is_one_of(country, &["CH", "BE", "LU"]) {
         if let Some((name, number)) = street.trim().rsplit_once(' ') {
             if number.starts_with(|c: char| c.is_ascii_digit()) && !has_numeral(name) {
                 spellings.push(with_street(&format!("{number}, {name}")));
@@ -3277,28 +3277,23 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
             let uncoded = code.replace_all(address, "").into_owned();
             spellings.push(uncoded);
         }
-        if let Some(province) = PROVINCE.as_ref().filter(|_| address.contains('省')) {
-            let from: Vec<String> = std::iter::once(address.to_string())
+        // Without the province (`杭州市…` for `浙江省杭州市…`), then the city without its
+        // `市` (`上海浦东新区…`, `杭州西湖区…`): each of the spellings so far, what its
+        // pattern's group 1 keeps in place of the whole match.
+        for (sign, pattern) in [('省', &PROVINCE), ('市', &CITY)] {
+            let Some(pattern) = pattern.as_ref().filter(|_| address.contains(sign)) else {
+                continue;
+            };
+            let shortened: Vec<String> = std::iter::once(address.to_string())
                 .chain(spellings.iter().cloned())
                 .filter_map(|spelling| {
-                    let found = province.find(spelling.trim_start())?;
-                    Some(spelling.trim_start().get(found.end()..)?.to_string())
+                    let spelling = spelling.trim_start();
+                    let found = pattern.captures(spelling)?;
+                    let (whole, kept) = (found.get(0)?, found.get(1)?);
+                    Some(format!("{}{}", kept.as_str(), spelling.get(whole.end()..)?))
                 })
                 .collect();
-            spellings.extend(from);
-        }
-        // The city without its `市` (`上海浦东新区…`, `杭州西湖区…`).
-        if let Some(city) = CITY.as_ref().filter(|_| address.contains('市')) {
-            let without: Vec<String> = std::iter::once(address.to_string())
-                .chain(spellings.iter().cloned())
-                .filter_map(|spelling| {
-                    let found = city.captures(spelling.trim_start())?;
-                    let (whole, name) = (found.get(0)?, found.get(1)?);
-                    let rest = spelling.trim_start().get(whole.end()..)?;
-                    Some(format!("{}{rest}", name.as_str()))
-                })
-                .collect();
-            spellings.extend(without);
+            spellings.extend(shortened);
         }
         const THAI: &[(&str, &str)] = &[
             ("ซอย", "ซ."),
