@@ -34,18 +34,48 @@ fn texts(view: &CustomerView, field: CustomerField) -> Vec<String> {
     }
 }
 
-/// The exact-data-match fields of one customer: id, name, emails, phones, addresses.
-fn edm_fields(view: &CustomerView) -> Vec<(dlp::FieldKind, String)> {
-    let mut fields: Vec<(dlp::FieldKind, String)> = vec![(dlp::FieldKind::CustomerId, view.id.to_string())];
-    for (field, kind) in [
-        (CustomerField::Name, dlp::FieldKind::Name),
-        (CustomerField::Emails, dlp::FieldKind::Email),
-        (CustomerField::Phones, dlp::FieldKind::Phone),
-        (CustomerField::Addresses, dlp::FieldKind::Address),
-    ] {
-        fields.extend(texts(view, field).into_iter().map(|v| (kind, v)));
+/// The vault's fields an exact data match keys, beside the customer's id.
+const EDM_FIELDS: [(CustomerField, dlp::FieldKind); 4] = [
+    (CustomerField::Name, dlp::FieldKind::Name),
+    (CustomerField::Emails, dlp::FieldKind::Email),
+    (CustomerField::Phones, dlp::FieldKind::Phone),
+    (CustomerField::Addresses, dlp::FieldKind::Address),
+];
+
+/// Customers read from the vault at a time to index them.
+const INDEX_PAGE: usize = 4096;
+
+/// Customers a thread decrypts at least, when a page is opened on several.
+const OPEN_CHUNK: usize = 256;
+
+/// One customer as the index takes it: its id, country and exact-data-match
+/// fields in plaintext. No `Debug`, so the fields cannot reach a log.
+struct EdmCustomer {
+    id: String,
+    country: Option<String>,
+    fields: Vec<(dlp::FieldKind, String)>,
+}
+
+impl EdmCustomer {
+    fn of(view: &CustomerView) -> Self {
+        let mut fields = vec![(dlp::FieldKind::CustomerId, view.id.to_string())];
+        for (field, kind) in EDM_FIELDS {
+            fields.extend(texts(view, field).into_iter().map(|v| (kind, v)));
+        }
+        EdmCustomer {
+            id: view.id.to_string(),
+            country: view.country.clone(),
+            fields,
+        }
     }
-    fields
+
+    fn as_new(&self) -> dlp::NewCustomer<'_> {
+        dlp::NewCustomer {
+            id: &self.id,
+            fields: self.fields.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            country: self.country.as_deref(),
+        }
+    }
 }
 
 /// A ledger entry is recorded before the write it allows reaches the store, so
@@ -221,24 +251,23 @@ impl Gateway {
             ids.sort();
             ids.dedup();
         }
-        for chunk in ids.chunks(2000) {
-            let found = self.store.get_customers(chunk)?;
+        for chunk in ids.chunks(INDEX_PAGE) {
+            let mut found: Vec<store::CustomerToOpen> = self
+                .store
+                .get_customers(chunk)?
+                .into_iter()
+                .map(store::CustomerToOpen::from)
+                .collect();
+            // `found` keeps the order of `chunk`, which is sorted and without repeats.
+            let mut present = found.iter().map(|sealed| &sealed.meta.id).peekable();
             for id in chunk {
-                match found.iter().find(|sealed| &sealed.meta.id == id) {
-                    Some(sealed) => {
-                        let view = self.open_customer(&Subject::Operator, sealed, &ctx)?;
-                        let fields = edm_fields(&view);
-                        let borrowed: Vec<(dlp::FieldKind, &str)> =
-                            fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                        inspector
-                            .edm_mut()
-                            .add(view.id.as_str(), &borrowed, view.country.as_deref());
-                    }
-                    None => {
-                        inspector.edm_mut().remove(&dlp::RecordId(id.to_string()));
-                    }
+                if present.next_if(|found| *found == id).is_none() {
+                    inspector.edm_mut().remove(&dlp::RecordId(id.to_string()));
                 }
             }
+            let customers = self.open_for_index(&mut found, &ctx)?;
+            let batch: Vec<_> = customers.iter().map(EdmCustomer::as_new).collect();
+            inspector.edm_mut().add_many(&batch, 0);
         }
         let documents = self.fingerprint_uploads(&mut inspector, &mut follow, uploaded, now)?;
         follow.next_entry = follow.next_entry.max(size);
@@ -286,6 +315,48 @@ impl Gateway {
         Ok(read)
     }
 
+    /// Decrypts the exact-data-match fields of `sealed` (and no other field)
+    /// for the index, on every core when there are enough of them: decryption
+    /// is most of building an index from the vault.
+    fn open_for_index(
+        &self,
+        sealed: &mut [store::CustomerToOpen],
+        ctx: &AccessContext,
+    ) -> Result<Vec<EdmCustomer>, GatewayError> {
+        for customer in sealed.iter_mut() {
+            customer
+                .fields
+                .retain(|(field, _)| EDM_FIELDS.iter().any(|(f, _)| f == field));
+        }
+        let open = |chunk: &[store::CustomerToOpen]| {
+            chunk
+                .iter()
+                .map(|sealed| Ok(EdmCustomer::of(&self.open_customer(&Subject::Operator, sealed, ctx)?)))
+                .collect::<Result<Vec<_>, GatewayError>>()
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(sealed.len() / OPEN_CHUNK)
+            .max(1);
+        if threads == 1 {
+            return open(sealed);
+        }
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = sealed
+                .chunks(sealed.len().div_ceil(threads))
+                .map(|chunk| scope.spawn(move || open(chunk)))
+                .collect();
+            let mut opened = Vec::with_capacity(sealed.len());
+            for worker in workers {
+                let chunk = worker.join().map_err(|_| {
+                    GatewayError::Internal("a thread decrypting customers for the DLP index failed".into())
+                })??;
+                opened.extend(chunk);
+            }
+            Ok(opened)
+        })
+    }
+
     /// A stored document's text as the DLP engine reads it (for fingerprints).
     fn document_text(&self, id: &DocumentId, limits: &dlp::Limits) -> Result<String, GatewayError> {
         let body = self.open_document_body(id)?;
@@ -310,30 +381,15 @@ impl Gateway {
         let mut customers = 0u64;
         let mut after = None;
         loop {
-            let metas = self.store.customer_metas(&CustomerFilter {
+            let mut page = self.store.customers_to_open(&CustomerFilter {
                 after: after.clone(),
-                limit: Some(2000),
+                limit: Some(INDEX_PAGE),
                 ..Default::default()
             })?;
-            let Some(last) = metas.last() else { break };
-            after = Some(last.id.clone());
-            let ids: Vec<_> = metas.iter().map(|m| m.id.clone()).collect();
-            let views = self
-                .store
-                .get_customers(&ids)?
-                .iter()
-                .map(|sealed| self.open_customer(&Subject::Operator, sealed, ctx))
-                .collect::<Result<Vec<_>, _>>()?;
-            let fields: Vec<_> = views.iter().map(edm_fields).collect();
-            let batch: Vec<dlp::NewCustomer<'_>> = views
-                .iter()
-                .zip(&fields)
-                .map(|(view, fields)| dlp::NewCustomer {
-                    id: view.id.as_str(),
-                    fields: fields.iter().map(|(k, v)| (*k, v.as_str())).collect(),
-                    country: view.country.as_deref(),
-                })
-                .collect();
+            let Some(last) = page.last() else { break };
+            after = Some(last.meta.id.clone());
+            let opened = self.open_for_index(&mut page, ctx)?;
+            let batch: Vec<_> = opened.iter().map(EdmCustomer::as_new).collect();
             edm.add_many(&batch, 0);
             customers += batch.len() as u64;
         }

@@ -198,6 +198,31 @@ pub fn metas_filter_and_paginate(store: &dyn Store) {
     assert_eq!(even.len(), 5);
     assert!(even.iter().all(|m| m.owner.0 == "p-even"));
     assert_eq!(even[0], rows[0].meta);
+
+    // The same pages with what opening reads.
+    let to_open = |after: Option<&str>, owner: Option<&str>, limit: Option<usize>| {
+        store
+            .customers_to_open(&CustomerFilter {
+                after: after.map(|a| CustomerId(a.into())),
+                owner: owner.map(|o| PersonId(o.into())),
+                limit,
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        to_open(None, None, Some(3)),
+        rows[..3].iter().cloned().map(CustomerToOpen::from).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        to_open(Some("C-07"), None, None),
+        rows[8..].iter().cloned().map(CustomerToOpen::from).collect::<Vec<_>>()
+    );
+    let odd = to_open(Some("C-02"), Some("p-odd"), Some(2));
+    assert_eq!(
+        odd.iter().map(|c| c.meta.id.0.as_str()).collect::<Vec<_>>(),
+        ["C-03", "C-05"]
+    );
+    assert!(to_open(Some("C-09"), None, None).is_empty());
 }
 
 pub fn update_and_erase(store: &dyn Store) {

@@ -160,10 +160,16 @@ pub trait Store: ledger::LedgerStore + Send + Sync {
     fn get_customer_to_open(&self, id: &CustomerId) -> Result<Option<CustomerToOpen>> {
         Ok(self.get_customer(id)?.map(CustomerToOpen::from))
     }
+    /// The customers of `ids` that exist, in the order asked, read from one
+    /// snapshot of the store.
     fn get_customers(&self, ids: &[CustomerId]) -> Result<Vec<SealedCustomer>>;
     /// Customer metadata in id order, for deciding bulk access before any
     /// ciphertext is read.
     fn customer_metas(&self, filter: &CustomerFilter) -> Result<Vec<CustomerMeta>>;
+    /// The customers `filter` selects, in id order as [`Self::customer_metas`],
+    /// each with what opening it reads: for reading the whole vault (the DLP
+    /// index) a page at a time in one statement.
+    fn customers_to_open(&self, filter: &CustomerFilter) -> Result<Vec<CustomerToOpen>>;
     fn find_customers(&self, kind: LookupKind, hash: &[u8; 16]) -> Result<Vec<CustomerId>>;
     /// Replaces an existing customer's metadata, fields and lookups.
     fn update_customer(&self, row: &SealedCustomer) -> Result<()>;

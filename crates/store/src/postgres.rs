@@ -944,6 +944,21 @@ impl Store for PostgresStore {
         Ok(ids.iter().filter_map(|id| found.remove(&id.0)).collect())
     }
 
+    fn customers_to_open(&self, filter: &CustomerFilter) -> Result<Vec<CustomerToOpen>> {
+        let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+        let after = filter.after.as_ref().map_or("", |a| a.0.as_str());
+        let owner = filter.owner.as_ref().map(|o| o.0.as_str());
+        self.read(|c| {
+            c.query(
+                &customer_to_open_select("c.id > $1 AND ($2::text IS NULL OR c.owner = $2) ORDER BY c.id LIMIT $3"),
+                &[&after, &owner, &limit],
+            )?
+            .iter()
+            .map(customer_to_open_from_row)
+            .collect()
+        })
+    }
+
     fn customer_metas(&self, filter: &CustomerFilter) -> Result<Vec<CustomerMeta>> {
         let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let after = filter.after.as_ref().map_or("", |a| a.0.as_str());

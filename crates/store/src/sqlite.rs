@@ -690,6 +690,15 @@ const CUSTOMER_TO_OPEN: &str = "SELECT c.id, c.owner, c.team, c.territory, c.cou
      c.compartments, c.created_ms, c.updated_ms, c.fields, k.kek_version, k.sealed \
      FROM customers c LEFT JOIN data_keys k ON k.owner_kind = 'customer' AND k.owner_id = c.id WHERE c.id = ?1";
 
+/// [`CUSTOMER_TO_OPEN`] for a page of customers, as [`Store::customer_metas`] selects them.
+static CUSTOMERS_TO_OPEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    CUSTOMER_TO_OPEN.replacen(
+        "WHERE c.id = ?1",
+        "WHERE c.id > ?1 AND (?2 IS NULL OR c.owner = ?2) ORDER BY c.id LIMIT ?3",
+        1,
+    )
+});
+
 /// [`CUSTOMER_TO_OPEN`] and the customer's blind-index hashes as one more
 /// column (hex, comma-separated, `e`/`p` for the kind): one statement, since
 /// a statement's setup and teardown cost more than the lookups themselves.
@@ -969,9 +978,13 @@ impl Store for SqliteStore {
 
     fn get_customers(&self, ids: &[CustomerId]) -> Result<Vec<SealedCustomer>> {
         self.read(|c| {
+            // One read transaction: the customers come from one snapshot, and
+            // its shared lock is taken once instead of once a customer (which
+            // was a third of building the DLP index from a vault).
+            let snapshot = c.unchecked_transaction()?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                if let Some(row) = load_customer(c, &id.0)? {
+                if let Some(row) = load_customer(&snapshot, &id.0)? {
                     out.push(row);
                 }
             }
@@ -987,6 +1000,19 @@ impl Store for SqliteStore {
                 "SELECT {CUSTOMER_META_COLS} FROM customers WHERE id > ?1 AND (?2 IS NULL OR owner = ?2) ORDER BY id LIMIT ?3"
             ))?;
             let rows = stmt.query_map(params![after, filter.owner.as_ref().map(|o| &o.0), limit], customer_meta_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn customers_to_open(&self, filter: &CustomerFilter) -> Result<Vec<CustomerToOpen>> {
+        self.read(|c| {
+            let limit = filter.limit.map_or(-1, |l| l as i64);
+            let after = filter.after.as_ref().map_or("", |a| a.0.as_str());
+            let mut stmt = c.prepare_cached(&CUSTOMERS_TO_OPEN)?;
+            let rows = stmt.query_map(
+                params![after, filter.owner.as_ref().map(|o| &o.0), limit],
+                customer_to_open_from_row,
+            )?;
             rows.collect()
         })
     }

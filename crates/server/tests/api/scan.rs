@@ -197,6 +197,64 @@ async fn the_index_follows_customers_created_updated_and_erased_after_start() {
 }
 
 #[tokio::test]
+async fn the_index_takes_an_import_an_update_and_an_erasure_in_one_refresh() {
+    let s = start().await;
+    let sec = s.login("sec").await;
+    assert_eq!(matched(&sec, CUSTOMER_LIST).await, ["C-1", "C-2", "C-3"]);
+
+    // More customers than one thread decrypts for the index, so the import is
+    // opened on several; C-2 erased and C-3 changed before the same refresh.
+    let op = Actor::Operator { name: "test".into() };
+    let ctx = AccessContext {
+        justification: Some("gdpr request".into()),
+        mfa_fresh: true,
+        ..Default::default()
+    };
+    let bulk: Vec<_> = (0..1200)
+        .map(|n| crate::customer(&format!("B-{n:04}"), "rep-a", &format!("+84 90{:07}", 1_000_000 + n)))
+        .collect();
+    assert_eq!(
+        s.gateway
+            .import_customers(&op, &ctx, bulk, false, &|_| {})
+            .unwrap()
+            .imported,
+        1200
+    );
+    s.gateway
+        .erase_customer(&op, &ctx, &model::CustomerId("C-2".into()))
+        .unwrap();
+    s.gateway
+        .update_customer(
+            &op,
+            &ctx,
+            &model::CustomerId("C-3".into()),
+            gateway::CustomerPatch {
+                emails: Some(vec!["new@c3.example".into()]),
+                phones: Some(vec!["+84 914 000 111".into()]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+
+    let mut rows = String::from(CUSTOMER_LIST);
+    for n in [0, 599, 600, 1199] {
+        rows.push_str(&format!(
+            "Customer B-{n:04},b-{n:04}@example.com,+84 90{:07}\n",
+            1_000_000 + n
+        ));
+    }
+    assert_eq!(
+        matched(&sec, &rows).await,
+        ["B-0000", "B-0599", "B-0600", "B-1199", "C-1"],
+        "imported customers found across the threads' parts, the erased and the changed one not by their old fields"
+    );
+    assert_eq!(
+        matched(&sec, "Customer C-3,new@c3.example,+84 914 000 111\n").await,
+        ["C-3"]
+    );
+}
+
+#[tokio::test]
 async fn the_index_fingerprints_documents_uploaded_after_start() {
     let s = start().await;
     let rep = s.login("rep-a").await;
