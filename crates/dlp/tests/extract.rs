@@ -528,6 +528,17 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
             .concat(),
             ok(&["Ana Rossi, ana@x.io", "Bo Lee, bo@y.io\nFrom the desk of Bo"], 0),
         ),
+        // Apple Mail's .emlx: the message's length on a line before it, its flags after.
+        (
+            "apple mail emlx",
+            [
+                &b"197       \n"[..],
+                &email_with_text_part("text/plain; charset=utf-8", "quoted-printable", b"Lukas M=C3=BCller, +49 711 7154133"),
+                b"\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict/></plist>\n",
+            ]
+            .concat(),
+            ok(&["Lukas Müller, +49 711 7154133"], 0),
+        ),
         // Folded as Python's email package folds a long Cc: the comma between two
         // addresses inside an encoded word. Every address and name is still read.
         (
