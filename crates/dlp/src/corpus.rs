@@ -518,14 +518,26 @@ pub fn pdf(lines: &[String]) -> Vec<u8> {
 
 /// A one-page PDF whose page content stream is `content`, with font `/F1` (Helvetica).
 pub fn pdf_of_content(content: &str) -> Vec<u8> {
-    let objects = [
+    pdf_of_objects(&[
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{}\nendstream", content.len(), content),
+        pdf_stream("", content),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
             .to_string(),
-    ];
+    ])
+}
+
+/// A stream object whose dictionary holds `entries` besides its length.
+pub fn pdf_stream(entries: &str, content: &str) -> String {
+    format!(
+        "<< /Length {} {entries} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
+}
+
+/// A PDF of these objects, numbered from 1 in order; the first is the catalog.
+pub fn pdf_of_objects(objects: &[String]) -> Vec<u8> {
     let mut out = String::from("%PDF-1.4\n");
     let mut offsets = Vec::new();
     for (i, object) in objects.iter().enumerate() {

@@ -3736,123 +3736,313 @@ struct PdfPiece {
 }
 
 fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId) -> PdfPage {
-    use lopdf::Object;
-    let encodings: std::collections::BTreeMap<Vec<u8>, lopdf::Encoding<'_>> = doc
-        .get_page_fonts(page_id)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(name, font)| font.get_font_encoding(doc).ok().map(|encoding| (name, encoding)))
-        .collect();
-    let Ok(content) = doc
-        .get_page_content(page_id)
-        .and_then(|data| lopdf::content::Content::decode(&data))
-    else {
-        return PdfPage {
-            text: String::new(),
-            scattered_rows: Vec::new(),
-        };
-    };
-    let number = |operand: Option<&Object>| operand.and_then(|o| o.as_float().ok()).unwrap_or(0.0);
-    let mut text = String::new();
-    let mut encoding = None;
-    // The text line's vertical position, the leading `T*` moves by, whether the position
-    // moved since text was last shown, where that was, and how many characters it had.
-    // `cm` moves whole blocks (`q 1 0 0 1 72 700 cm BT 0 0 Td … ET Q`): its vertical
-    // offset is kept too, saved and restored by `q` and `Q` (found in review). Scaling
-    // and rotation are not followed: only whether text moved to another line matters.
-    let (mut line_y, mut leading, mut moved) = (0.0f32, 0.0f32, false);
-    let mut block_y = 0.0f32;
-    let mut saved_y: Vec<(f32, f32)> = Vec::new();
-    let mut shown: Option<(f32, usize)> = None;
-    // Where a line begins across the page, followed as its height is, to place a piece
-    // in its row (see `pdf_scattered_rows`).
-    let (mut line_x, mut block_x) = (0.0f32, 0.0f32);
-    let mut pieces: Vec<PdfPiece> = Vec::new();
-    for operation in &content.operations {
-        let operands = &operation.operands;
-        let mut show: Option<&[Object]> = None;
-        match operation.operator.as_str() {
-            "Tf" => {
-                encoding = operands
-                    .first()
-                    .and_then(|font| font.as_name().ok())
-                    .and_then(|name| encodings.get(name));
-            }
-            "BT" => {
-                (line_x, line_y) = (0.0, 0.0);
-                moved = true;
-            }
-            "q" => saved_y.push((block_x, block_y)),
-            "Q" => {
-                (block_x, block_y) = saved_y.pop().unwrap_or((0.0, 0.0));
-                moved = true;
-            }
-            "cm" => {
-                block_x += number(operands.get(4));
-                block_y += number(operands.get(5));
-                moved = true;
-            }
-            "TL" => leading = number(operands.first()),
-            "Td" | "TD" => {
-                let ty = number(operands.get(1));
-                if operation.operator == "TD" {
-                    leading = -ty;
-                }
-                line_x += number(operands.first());
-                line_y += ty;
-                moved = true;
-            }
-            "Tm" => {
-                line_x = number(operands.get(4));
-                line_y = number(operands.get(5));
-                moved = true;
-            }
-            "T*" => {
-                line_y -= leading;
-                moved = true;
-            }
-            "Tj" | "TJ" => show = Some(operands),
-            "'" => {
-                line_y -= leading;
-                moved = true;
-                show = Some(operands);
-            }
-            "\"" => {
-                line_y -= leading;
-                moved = true;
-                show = operands.get(2..);
-            }
-            _ => {}
+    let mut reader = PdfTextReader::default();
+    if let Ok(content) = doc.get_page_content(page_id) {
+        let resources = PdfResources::of_page(doc, page_id);
+        reader.read(doc, &content, &resources, &mut Vec::new(), None);
+    }
+    let mut text = reader.text;
+    text.push('\n');
+    // What annotations say: a comment's note (`/Contents`) and a form field's value
+    // (`/V`, the field's or its parent's), which no content stream holds (found missed
+    // by a blind test: a filled form and a commented page gave none of their customers).
+    for annotation in doc.get_page_annotations(page_id).unwrap_or_default() {
+        for value in pdf_annotation_texts(doc, annotation) {
+            text.push_str(&value);
+            text.push('\n');
         }
-        let (Some(operands), Some(encoding)) = (show, encoding) else {
-            continue;
+    }
+    PdfPage {
+        text,
+        scattered_rows: pdf_scattered_rows(&reader.pieces),
+    }
+}
+
+/// The text strings an annotation shows: its note and, for a form field's widget,
+/// its value (held by the field, which may be the widget's parent).
+fn pdf_annotation_texts(doc: &lopdf::Document, annotation: &lopdf::Dictionary) -> Vec<String> {
+    use lopdf::Object;
+    let strings = |object: &Object| -> Vec<String> {
+        let object = doc.dereference(object).map_or(object, |(_, object)| object);
+        match object {
+            Object::Array(items) => items.iter().filter_map(|o| lopdf::decode_text_string(o).ok()).collect(),
+            other => lopdf::decode_text_string(other).ok().into_iter().collect(),
+        }
+    };
+    let mut texts = annotation.get(b"Contents").map(strings).unwrap_or_default();
+    let mut field = Some(annotation);
+    for _ in 0..MAX_PDF_FIELD_DEPTH {
+        let Some(dict) = field else { break };
+        if let Ok(value) = dict.get(b"V") {
+            texts.extend(strings(value));
+            break;
+        }
+        field = dict
+            .get(b"Parent")
+            .and_then(Object::as_reference)
+            .and_then(|id| doc.get_dictionary(id))
+            .ok();
+    }
+    texts.retain(|t| !t.trim().is_empty());
+    texts
+}
+
+/// Most levels of a form field's parents looked through for its value.
+const MAX_PDF_FIELD_DEPTH: usize = 8;
+/// Most forms (Form XObjects) a page's content draws, counting each time one is drawn,
+/// and most levels of forms drawn inside forms: a form drawing another ten times,
+/// eight levels deep, would otherwise be drawn a hundred million times.
+const MAX_PDF_FORMS: usize = 1024;
+const MAX_PDF_FORM_DEPTH: usize = 8;
+/// Most bytes of form content a page's reading decodes, over all its forms.
+const MAX_PDF_FORM_BYTES: usize = 32 << 20;
+
+/// The fonts (by their encodings) and forms a content stream names.
+struct PdfResources<'d> {
+    encodings: std::collections::BTreeMap<Vec<u8>, lopdf::Encoding<'d>>,
+    forms: std::collections::BTreeMap<Vec<u8>, lopdf::ObjectId>,
+}
+
+impl<'d> PdfResources<'d> {
+    fn of_page(doc: &'d lopdf::Document, page_id: lopdf::ObjectId) -> Self {
+        let encodings = doc
+            .get_page_fonts(page_id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(name, font)| font.get_font_encoding(doc).ok().map(|encoding| (name, encoding)))
+            .collect();
+        let mut forms = std::collections::BTreeMap::new();
+        if let Ok((own, inherited)) = doc.get_page_resources(page_id) {
+            let inherited = inherited.into_iter().filter_map(|id| doc.get_dictionary(id).ok());
+            for resources in own.into_iter().chain(inherited) {
+                for (name, id) in pdf_xobjects(doc, resources) {
+                    forms.entry(name).or_insert(id);
+                }
+            }
+        }
+        PdfResources { encodings, forms }
+    }
+
+    /// A form's own resources.
+    fn of_form(doc: &'d lopdf::Document, resources: &'d lopdf::Dictionary) -> Self {
+        let mut encodings = std::collections::BTreeMap::new();
+        let fonts = resources
+            .get(b"Font")
+            .and_then(|fonts| doc.dereference(fonts))
+            .and_then(|(_, fonts)| fonts.as_dict());
+        for (name, font) in fonts.into_iter().flat_map(|fonts| fonts.iter()) {
+            let font = doc.dereference(font).and_then(|(_, font)| font.as_dict());
+            if let Ok(encoding) = font.and_then(|font| font.get_font_encoding(doc)) {
+                encodings.insert(name.clone(), encoding);
+            }
+        }
+        let forms = pdf_xobjects(doc, resources).into_iter().collect();
+        PdfResources { encodings, forms }
+    }
+}
+
+/// The external objects a resource dictionary names (forms and images alike).
+fn pdf_xobjects(doc: &lopdf::Document, resources: &lopdf::Dictionary) -> Vec<(Vec<u8>, lopdf::ObjectId)> {
+    let xobjects = resources
+        .get(b"XObject")
+        .and_then(|x| doc.dereference(x))
+        .and_then(|(_, x)| x.as_dict());
+    xobjects
+        .into_iter()
+        .flat_map(|x| x.iter())
+        .filter_map(|(name, object)| object.as_reference().ok().map(|id| (name.clone(), id)))
+        .collect()
+}
+
+/// Reads the text a page's content shows, and the forms it draws, in drawing order.
+#[derive(Default)]
+struct PdfTextReader {
+    text: String,
+    pieces: Vec<PdfPiece>,
+    // The text line's position, the leading `T*` moves by, and whether the position
+    // moved since text was last shown. `cm` moves whole blocks (`q 1 0 0 1 72 700 cm BT
+    // 0 0 Td … ET Q`): its offset is kept too, saved and restored by `q` and `Q` (found
+    // in review), and so is a form's matrix. Scaling and rotation are not followed:
+    // only whether text moved to another line, and where a line begins, matter.
+    line_x: f32,
+    line_y: f32,
+    leading: f32,
+    moved: bool,
+    block_x: f32,
+    block_y: f32,
+    saved: Vec<(f32, f32)>,
+    /// Where text was last shown, and how many characters it had.
+    shown: Option<(f32, usize)>,
+    forms_drawn: usize,
+    form_bytes: usize,
+}
+
+impl PdfTextReader {
+    /// `path`: the forms being drawn, outermost first; `encoding`: the font in use
+    /// where this content begins (a form draws with the font its caller set).
+    fn read<'d, 'r>(
+        &mut self,
+        doc: &'d lopdf::Document,
+        content: &[u8],
+        resources: &'r PdfResources<'d>,
+        path: &mut Vec<lopdf::ObjectId>,
+        mut encoding: Option<&'r lopdf::Encoding<'d>>,
+    ) {
+        use lopdf::Object;
+        let Ok(content) = lopdf::content::Content::decode(content) else {
+            return;
         };
+        let number = |operand: Option<&Object>| operand.and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+        for operation in &content.operations {
+            let operands = &operation.operands;
+            let mut show: Option<&[Object]> = None;
+            match operation.operator.as_str() {
+                "Tf" => {
+                    encoding = operands
+                        .first()
+                        .and_then(|font| font.as_name().ok())
+                        .and_then(|name| resources.encodings.get(name));
+                }
+                "BT" => {
+                    (self.line_x, self.line_y) = (0.0, 0.0);
+                    self.moved = true;
+                }
+                "q" => self.saved.push((self.block_x, self.block_y)),
+                "Q" => {
+                    (self.block_x, self.block_y) = self.saved.pop().unwrap_or((0.0, 0.0));
+                    self.moved = true;
+                }
+                "cm" => {
+                    self.block_x += number(operands.get(4));
+                    self.block_y += number(operands.get(5));
+                    self.moved = true;
+                }
+                "TL" => self.leading = number(operands.first()),
+                "Td" | "TD" => {
+                    let ty = number(operands.get(1));
+                    if operation.operator == "TD" {
+                        self.leading = -ty;
+                    }
+                    self.line_x += number(operands.first());
+                    self.line_y += ty;
+                    self.moved = true;
+                }
+                "Tm" => {
+                    self.line_x = number(operands.get(4));
+                    self.line_y = number(operands.get(5));
+                    self.moved = true;
+                }
+                "T*" => {
+                    self.line_y -= self.leading;
+                    self.moved = true;
+                }
+                "Tj" | "TJ" => show = Some(operands),
+                "'" => {
+                    self.line_y -= self.leading;
+                    self.moved = true;
+                    show = Some(operands);
+                }
+                "\"" => {
+                    self.line_y -= self.leading;
+                    self.moved = true;
+                    show = operands.get(2..);
+                }
+                // A form: content of its own, drawn where it is called (stamped,
+                // merged and n-up pages put their text there; found missed by a blind
+                // test).
+                "Do" => {
+                    let form = operands
+                        .first()
+                        .and_then(|name| name.as_name().ok())
+                        .and_then(|name| resources.forms.get(name));
+                    if let Some(form) = form {
+                        self.draw_form(doc, *form, resources, path, encoding);
+                    }
+                }
+                _ => {}
+            }
+            let (Some(operands), Some(encoding)) = (show, encoding) else {
+                continue;
+            };
+            self.show(encoding, operands);
+        }
+    }
+
+    fn show(&mut self, encoding: &lopdf::Encoding<'_>, operands: &[lopdf::Object]) {
         let mut fragment = String::new();
         pdf_shown_text(&mut fragment, encoding, operands);
         if fragment.is_empty() {
-            continue;
+            return;
         }
-        let page_y = block_y + line_y;
-        let space_before = matches!(shown, Some((_, chars)) if moved && chars >= 2);
-        match shown {
-            Some((y, _)) if moved && (y - page_y).abs() > 0.5 => text.push('\n'),
-            _ if space_before => text.push(' '),
+        let page_y = self.block_y + self.line_y;
+        let space_before = matches!(self.shown, Some((_, chars)) if self.moved && chars >= 2);
+        match self.shown {
+            Some((y, _)) if self.moved && (y - page_y).abs() > 0.5 => self.text.push('\n'),
+            _ if space_before => self.text.push(' '),
             _ => {}
         }
-        shown = Some((page_y, fragment.chars().count()));
-        text.push_str(&fragment);
-        pieces.push(PdfPiece {
-            x: block_x + line_x,
+        self.shown = Some((page_y, fragment.chars().count()));
+        self.text.push_str(&fragment);
+        self.pieces.push(PdfPiece {
+            x: self.block_x + self.line_x,
             y: page_y,
             text: fragment,
             space_before,
         });
-        moved = false;
+        self.moved = false;
     }
-    text.push('\n');
-    PdfPage {
-        text,
-        scattered_rows: pdf_scattered_rows(&pieces),
+
+    fn draw_form<'d>(
+        &mut self,
+        doc: &'d lopdf::Document,
+        id: lopdf::ObjectId,
+        caller: &PdfResources<'d>,
+        path: &mut Vec<lopdf::ObjectId>,
+        encoding: Option<&lopdf::Encoding<'d>>,
+    ) {
+        use lopdf::Object;
+        if path.contains(&id) || path.len() >= MAX_PDF_FORM_DEPTH || self.forms_drawn >= MAX_PDF_FORMS {
+            return;
+        }
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+            return;
+        };
+        // Images are external objects too.
+        if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form".as_slice()) {
+            return;
+        }
+        let content = if stream.dict.has(b"Filter") {
+            let Ok(content) = stream.decompressed_content() else {
+                return;
+            };
+            Cow::Owned(content)
+        } else {
+            Cow::Borrowed(stream.content.as_slice())
+        };
+        self.forms_drawn += 1;
+        self.form_bytes += content.len();
+        if self.form_bytes > MAX_PDF_FORM_BYTES {
+            return;
+        }
+        // A form without resources of its own uses its caller's (PDF 1.1 allowed it).
+        let own = stream
+            .dict
+            .get(b"Resources")
+            .and_then(|r| doc.dereference(r))
+            .and_then(|(_, r)| r.as_dict())
+            .ok()
+            .map(|resources| PdfResources::of_form(doc, resources));
+        let resources = own.as_ref().unwrap_or(caller);
+        let (x, y) = (self.block_x, self.block_y);
+        if let Ok(matrix) = stream.dict.get(b"Matrix").and_then(Object::as_array) {
+            self.block_x += matrix.get(4).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+            self.block_y += matrix.get(5).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+        }
+        path.push(id);
+        self.read(doc, &content, resources, path, encoding);
+        path.pop();
+        (self.block_x, self.block_y) = (x, y);
+        self.moved = true;
     }
 }
 

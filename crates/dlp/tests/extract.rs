@@ -3,7 +3,7 @@
 
 use std::io::{Cursor, Write};
 
-use dlp::corpus::pdf_of_content;
+use dlp::corpus::{pdf_of_content, pdf_of_objects, pdf_stream};
 use dlp::extract::{extract, extract_parts, Extraction, Limits, UninspectableReason};
 use proptest::prelude::*;
 
@@ -236,6 +236,29 @@ fn word_header_patched(at: usize, value: u8) -> Vec<u8> {
         .expect("the fixture has a Word header");
     doc[header + at] = value;
     doc
+}
+
+/// A one-page PDF whose page draws form `/X` (object 6), and `forms` as objects 6 on,
+/// each given as its dictionary's entries and its content. Forms name each other
+/// `/X`, `/Y`, `/Z` by their own resources, and themselves `/Me`.
+fn pdf_with_forms(forms: &[(&str, &str)]) -> Vec<u8> {
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> /XObject << /X 6 0 R >> >> >>".to_string(),
+        pdf_stream("", "/X Do"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+    ];
+    for (i, (entries, content)) in forms.iter().enumerate() {
+        let me = format!("/Me {} 0 R", 6 + i);
+        let entries = if entries.contains("/XObject <<") {
+            entries.replacen("/XObject <<", &format!("/XObject << {me}"), 1)
+        } else {
+            entries.to_string()
+        };
+        objects.push(pdf_stream(&format!("/Type /XObject {entries}"), content));
+    }
+    pdf_of_objects(&objects)
 }
 
 fn ok(contains: &'static [&'static str], rows: usize) -> Expect {
@@ -502,6 +525,34 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
         ("pdf letters placed", pdf_of_content("BT /F1 10 Tf 50 700 Td (K) Tj 6 0 Td (a) Tj 5 0 Td (v) Tj 5 0 Td (ya) Tj 0 -12 Td (x) Tj ET"), ok(&["Kavya\nx"], 0)),
         ("pdf quote operators", pdf_of_content("BT /F1 10 Tf 12 TL 50 700 Td (one) Tj (two) ' 1 2 (three) \" ET"), ok(&["one\ntwo\nthree"], 0)),
         ("pdf blocks moved by cm", pdf_of_content("q 1 0 0 1 72 700 cm BT /F1 12 Tf 0 0 Td (Ravi Reddy) Tj ET Q q 1 0 0 1 72 686 cm BT /F1 12 Tf 0 0 Td (7) Tj ET Q q 1 0 0 1 72 672 cm BT /F1 12 Tf 0 0 Td (Kavya) Tj ET Q"), ok(&["Ravi Reddy\n7\nKavya\n"], 0)),
+        // Forms drawn by the page, and by forms, with their own fonts or, without
+        // resources of their own, their caller's; an image is no form, and a form drawing
+        // itself is drawn once.
+        (
+            "pdf forms",
+            pdf_with_forms(&[
+                ("/Subtype /Form /Resources << /Font << /F2 5 0 R >> /XObject << /Y 7 0 R /Z 8 0 R >> >>", "BT /F2 10 Tf 50 800 Td (Karen Johnson) Tj ET /Y Do /Z Do /Me Do"),
+                ("/Subtype /Form /Matrix [1 0 0 1 0 -12]", "BT /F2 10 Tf 50 800 Td (512-364-7562) Tj ET /Y Do"),
+                ("/Subtype /Image /Width 1 /Height 1", "BT (not text) Tj ET"),
+            ]),
+            ok(&["Karen Johnson\n512-364-7562\n"], 0),
+        ),
+        // What annotations say: a comment's note, a field's value, or its parent field's.
+        (
+            "pdf annotations",
+            pdf_of_objects(&[
+                "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] >> >>".into(),
+                "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R 8 0 R 9 0 R] >>".into(),
+                pdf_stream("", "BT /F1 12 Tf 50 800 Td (Name:) Tj ET"),
+                "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+                "<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /Contents (call Karen Johnson) >>".into(),
+                "<< /FT /Tx /T (phone) /V <FEFF0035003100320020003300360034> /Kids [8 0 R] >>".into(),
+                "<< /Type /Annot /Subtype /Widget /Parent 7 0 R /Rect [0 0 9 9] >>".into(),
+                "<< /Type /Annot /Subtype /Widget /FT /Ch /T (city) /V [(Austin) (TX)] /Rect [0 0 9 9] >>".into(),
+            ]),
+            ok(&["Name:\ncall Karen Johnson\n512 364\nAustin\nTX\n"], 0),
+        ),
         ("pdf kerning", pdf_of_content("BT /F1 10 Tf 50 700 Td [(Ana) -250 (Ro) -20 (ssi)] TJ ET"), ok(&["Ana Rossi"], 0)),
         ("email", email_with_zip(), ok(&["Hello there", "body words here", "html words", "attached secret words"], 1)),
         // A text attachment without a charset is sniffed as a file is, not read as UTF-8.
@@ -2327,4 +2378,30 @@ fn powerpoint_footers_comments_and_link_targets_are_read() {
     assert!(all.contains("Ana Rossi +39 347 123 4567"), "footer: {all:?}");
     assert!(all.contains("carla.neri@example.com"), "comment: {all:?}");
     assert!(all.contains("bo.lee@example.org"), "link: {all:?}");
+}
+
+/// Forms drawing forms ten times each, eight levels deep, would be drawn a hundred
+/// million times: the page's forms are drawn at most 1,024 times, and its text read.
+#[test]
+fn a_pdf_of_forms_drawing_forms_is_read_within_bounds() {
+    let calls = "/N Do ".repeat(10);
+    let forms: Vec<(String, String)> = (0..9)
+        .map(|level| {
+            (
+                format!(
+                    "/Subtype /Form /Resources << /Font << /F2 5 0 R >> /XObject << /N {} 0 R >> >>",
+                    7 + level
+                ),
+                format!("BT /F2 10 Tf 50 800 Td (level{level}) Tj ET {calls}"),
+            )
+        })
+        .collect();
+    let forms: Vec<(&str, &str)> = forms.iter().map(|(e, c)| (e.as_str(), c.as_str())).collect();
+    let out = extract(&pdf_with_forms(&forms), &Limits::default());
+    assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+    let text: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    let drawn = text.matches("level").count();
+    assert!(text.contains("level0") && text.contains("level7"), "{text:.200}");
+    assert!(!text.contains("level8"), "nine levels drawn: {text:.200}");
+    assert!((1_000..=1_024).contains(&drawn), "{drawn} forms drawn");
 }
