@@ -754,6 +754,10 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         (Address, "Drottninggatan 53, 111 21 Stockholm"),
     ];
     const OSKAR: &[(FieldKind, &str)] = &[(Name, "Oskar Berg"), (Address, "Sveavägen 44, 11134 Stockholm")];
+    const DAVIDE: &[(FieldKind, &str)] = &[
+        (Name, "Davide Conti"),
+        (Address, "Via dei Calzaiuoli 17, 50122 Firenze FI"),
+    ];
     const KAROL: &[(FieldKind, &str)] = &[
         (Name, "Karol Nowak"),
         (Address, "ul. Marszałkowska 84, 00-514 Warszawa"),
@@ -761,6 +765,7 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
     let index = index(
         EdmConfig::default(),
         &[
+            ("davide", DAVIDE, Some("IT")),
             ("astrid", ASTRID, Some("SE")),
             ("oskar", OSKAR, Some("SE")),
             ("karol", KAROL, Some("PL")),
@@ -782,6 +787,12 @@ fn addresses_with_a_unit_between_or_the_postal_code_written_otherwise() {
         ],
     );
     let cases: &[(&str, &[&str])] = &[
+        // The province's letters after the place left out, or not; another house not.
+        ("Davide Conti, Via dei Calzaiuoli 17, 50122 Firenze", &["davide"]),
+        ("Davide Conti, Via dei Calzaiuoli 17, 50122 Firenze FI", &["davide"]),
+        ("Davide Conti\nVia dei Calzaiuoli 17\n50122 Firenze\nItalia", &["davide"]),
+        ("Davide Conti, Via dei Calzaiuoli 19, 50122 Firenze", &[]),
+        ("Davide Conti, Via Roma 17, 50122 Firenze", &[]),
         // A flat or floor between street line and place.
         ("Ute Fußmann\nGoethestraße 43, 3. OG links, 10115 Berlin", &["ute"]),
         ("Ute Fußmann\nGoethestraße 43\n3. OG links\n10115 Berlin", &["ute"]),
