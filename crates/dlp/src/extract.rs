@@ -1492,6 +1492,12 @@ impl Extractor {
     /// `{"name":…, "contact":{"email":…}}`) is one record: a row. Larger ones are walked.
     fn walk_json(&mut self, value: &serde_json::Value, prose: &mut String, source: &str) {
         use serde_json::Value;
+        if let Some(rows) = json_columns_as_rows(value) {
+            for row in rows {
+                self.push_row(&row.join(CELL_SEPARATOR), source);
+            }
+            return;
+        }
         let mut scalars = Vec::new();
         let record = match value {
             serde_json::Value::Object(_) => true,
@@ -2763,6 +2769,52 @@ fn is_form_urlencoded(text: &str) -> bool {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The rows of a table written a column at a time: as pandas writes a data frame by
+/// default (`df.to_json()`: `{"name": {"0": …, "1": …}, "phone": {"0": …, "1": …}}`),
+/// or as lists (`{"name": […], "phone": […]}`). Read by its columns, a customer's name
+/// and phone are a column apart (found missed by a blind test). Two columns or more of
+/// scalars, as many in each and, as objects, under the same keys.
+fn json_columns_as_rows(value: &serde_json::Value) -> Option<Vec<Vec<String>>> {
+    use serde_json::Value;
+    let Value::Object(columns) = value else {
+        return None;
+    };
+    if columns.len() < 2 {
+        return None;
+    }
+    let mut cells_by_column: Vec<Vec<&Value>> = Vec::with_capacity(columns.len());
+    let mut first_keys: Option<Vec<&String>> = None;
+    for column in columns.values() {
+        let cells: Vec<&Value> = match (column, cells_by_column.is_empty(), &first_keys) {
+            (Value::Object(cells), true, _) => {
+                first_keys = Some(cells.keys().collect());
+                cells.values().collect()
+            }
+            (Value::Object(cells), false, Some(keys)) if cells.keys().eq(keys.iter().copied()) => {
+                cells.values().collect()
+            }
+            (Value::Array(cells), _, None) => cells.iter().collect(),
+            _ => return None,
+        };
+        let rows = cells_by_column.first().map_or(cells.len(), Vec::len);
+        if cells.len() < 2 || cells.len() != rows || cells.iter().any(|c| c.is_object() || c.is_array()) {
+            return None;
+        }
+        cells_by_column.push(cells);
+    }
+    let rows = cells_by_column.first().map_or(0, Vec::len);
+    Some(
+        (0..rows)
+            .map(|row| {
+                cells_by_column
+                    .iter()
+                    .filter_map(|cells| cells.get(row).map(|cell| json_scalar(cell)))
+                    .collect()
+            })
+            .collect(),
+    )
 }
 
 /// Most scalars a JSON value may hold to be read as one record.

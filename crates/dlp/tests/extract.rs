@@ -390,6 +390,11 @@ fn formats_and_encodings() {
         ("tsv", b"a\tb\n1\t2\n3\t4\n".to_vec(), ok(&["3 | 4"], 3)),
         ("json", br#"[{"n":"Ana","e":"ana@x.io"},{"n":"Bo","e":"b@y"}]"#.to_vec(), ok(&["Ana | ana@x.io"], 2)),
         ("ndjson", b"{\"n\":\"Ana\"}\n{\"n\":\"Bo\"}\n".to_vec(), ok(&["Bo"], 2)),
+        // A table a column at a time, as pandas writes a data frame by default, or as
+        // lists: read by its rows. Columns under other keys stay columns.
+        ("json columns", br#"{"name":{"0":"Ana Rossi","1":"Bo Lee","2":"Cy Ng"},"phone":{"0":"+39 347 123 4567","1":"555 0101","2":null}}"#.to_vec(), ok(&["Ana Rossi | +39 347 123 4567", "Bo Lee | 555 0101"], 3)),
+        ("json lists", br#"{"name":["Ana Rossi","Bo Lee"],"email":["ana@x.io","bo@y.io"],"n":[1,2]}"#.to_vec(), ok(&["Ana Rossi | ana@x.io | 1", "Bo Lee | bo@y.io | 2"], 2)),
+        ("json columns of other rows", br#"{"a":{"0":"x","1":"y"},"b":{"1":"z","2":"w"}}"#.to_vec(), ok(&["x | y | z | w"], 1)),
         ("json record", br#"{"name":"Ana","contact":{"email":"a@x.io"}}"#.to_vec(), ok(&["Ana | a@x.io"], 1)),
         ("json big object", format!("{{\"title\":\"x\",\"list\":[{}]}}", (0..40).map(|i| format!("\"v{i}\"")).collect::<Vec<_>>().join(",")).into_bytes(), ok(&["title: x", "v39"], 0)),
         ("xml inline names", b"<c><first>Ana</first><last>Rossi</last></c>".to_vec(), ok(&["Ana Rossi"], 0)),
