@@ -231,7 +231,65 @@ fn extract_with_envelope(parts: &[&[u8]], limits: &Limits, envelope_is_content: 
             }
         }
     }
+    let transposed = transposed_tables(&extractor.out.segments);
+    extractor.out.rereadings.extend(transposed);
     extractor.out
+}
+
+/// Most rows of a table read again by its columns: a record's fields are few.
+const MAX_TRANSPOSED_ROWS: usize = 16;
+
+/// Tables written a record to a column (`Name | Ana Rossi | Bo Lee`, then `Phone | … |
+/// …`: contact cards side by side, a transposed export), read again by their columns
+/// (found missed by a blind test: each customer's fields were rows apart). Only a
+/// table of a few rows and more columns than rows: one of records a row each is read as
+/// it is.
+fn transposed_tables(segments: &[Segment]) -> Vec<Segment> {
+    let mut tables = Vec::new();
+    for segment in segments
+        .iter()
+        .filter(|s| (2..=MAX_TRANSPOSED_ROWS).contains(&s.rows.len()))
+    {
+        let rows: Vec<Vec<&str>> = segment
+            .rows
+            .iter()
+            .map(|(start, end)| {
+                segment
+                    .text
+                    .get(*start..*end)
+                    .unwrap_or_default()
+                    .split(CELL_SEPARATOR)
+                    .collect()
+            })
+            .collect();
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        if columns < 3 || columns <= rows.len() {
+            continue;
+        }
+        let mut transposed = Segment {
+            text: String::new(),
+            rows: Vec::with_capacity(columns),
+            source: segment.source.clone(),
+        };
+        for column in 0..columns {
+            let cells: Vec<&str> = rows
+                .iter()
+                .filter_map(|row| row.get(column).copied())
+                .filter(|cell| !cell.trim().is_empty())
+                .collect();
+            if cells.is_empty() {
+                continue;
+            }
+            if !transposed.text.is_empty() {
+                transposed.text.push_str(ROW_SEPARATOR);
+            }
+            let start = transposed.text.len();
+            transposed.text.push_str(&cells.join(CELL_SEPARATOR));
+            transposed.rows.push((start, transposed.text.len()));
+        }
+        tables.push(transposed);
+    }
+    tables
 }
 
 /// Cell separator used when a row is flattened to text.

@@ -2410,3 +2410,31 @@ fn a_pdf_of_forms_drawing_forms_is_read_within_bounds() {
     assert!(!text.contains("level8"), "nine levels drawn: {text:.200}");
     assert!((1_000..=1_024).contains(&drawn), "{drawn} forms drawn");
 }
+
+/// A table of a record to a column (cards side by side, a transposed export) is read
+/// again by its columns; a table of a record to a row is not, nor one of many rows.
+#[test]
+fn tables_of_a_record_to_a_column_are_read_again_by_column() {
+    let again = |bytes: &[u8]| -> Vec<String> {
+        let out = extract(bytes, &Limits::default());
+        assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+        out.rereadings
+            .iter()
+            .flat_map(|s| s.rows.iter().map(|(start, end)| s.text[*start..*end].to_string()))
+            .collect()
+    };
+    assert_eq!(
+        again(b"Field,C-1,C-2,C-3\nName,Ana Rossi,Bo Lee,Cy Ng\nPhone,555 0101,555 0202,\n"),
+        [
+            "Field | Name | Phone",
+            "C-1 | Ana Rossi | 555 0101",
+            "C-2 | Bo Lee | 555 0202",
+            "C-3 | Cy Ng"
+        ]
+    );
+    assert!(again(b"name,email,phone\nAna Rossi,ana@x.io,555 0101\nBo Lee,bo@y.io,555 0202\n").is_empty());
+    let long: String = std::iter::once("a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r\n".to_string())
+        .chain((0..17).map(|i| format!("{i},x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x\n")))
+        .collect();
+    assert!(again(long.as_bytes()).is_empty(), "18 rows are records a row each");
+}
