@@ -367,14 +367,27 @@ pub(crate) fn upload_inspector(gateway: &Arc<Gateway>, engine: Arc<gateway::DlpE
 /// input (never from the command line, where other users could see it).
 pub fn set_password(ctx: &Context, person: &str) -> anyhow::Result<()> {
     // The installation must open with its key before anything is changed.
-    drop(ctx.open()?);
+    let installation = ctx.open()?;
     let store = ctx.open_store()?;
     let mut line = String::new();
     std::io::stdin()
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']);
-    server::set_password(&*store, &model::PersonId(person.to_owned()), password)?;
+    let id = model::PersonId(person.to_owned());
+    let known = store.get_person(&id)?.is_some();
+    // Recorded before the password is installed (and the person's sessions and
+    // tokens ended): an operator taking over an account leaves a trace. A name
+    // that is no person is recorded as refused, without the name.
+    installation.gateway.record_auth_event_by(
+        &ctx.operator(),
+        "password_set",
+        known.then_some(&id),
+        &ctx.access(),
+        known,
+        if known { "set-by-operator" } else { "unknown-person" },
+    )?;
+    server::set_password(&*store, &id, password)?;
     outln!("Password set for {person}.");
     Ok(())
 }

@@ -365,6 +365,20 @@ impl Keyring {
         out
     }
 
+    /// HMAC-SHA256 of `data` under the key derived for `purpose`
+    /// ([`Keyring::derive_key`]): a keyed hash that names a value without
+    /// revealing it to whoever reads the store but not the keyring.
+    pub fn keyed_hash(&self, purpose: &str, data: &[u8]) -> Result<[u8; 32], CryptoError> {
+        let key = self.derive_key(purpose);
+        // HMAC takes keys of any length; this cannot fail for 32 bytes.
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(key.as_slice()).map_err(|_| CryptoError::KeyringFormat {
+            origin: self.installation.clone(),
+            problem: "a derived key is not usable as an HMAC key".into(),
+        })?;
+        mac.update(data);
+        Ok(mac.finalize().into_bytes().into())
+    }
+
     /// A value that identifies the keyring without revealing it, stored in the
     /// data directory so that a wrong key is reported as such.
     pub fn check_value(&self) -> String {

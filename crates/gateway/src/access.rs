@@ -384,6 +384,97 @@ impl Gateway {
         subject
     }
 
+    /// Refuses, on the record, a request for `action` whose input the caller found
+    /// invalid before asking for it (a date that is no date, a number out of range,
+    /// text too long). Authorized first, as the request would be: a caller who may
+    /// not ask is refused by policy, recorded, and that refusal returned. Otherwise
+    /// the refusal is recorded as a deny with the reason `invalid-input` (no input
+    /// value in the record) and `Ok(())` returned: the caller then answers its own
+    /// error. `action` is decided on the installation, or on `customer` when given
+    /// (a customer that does not exist is refused as not found, recorded).
+    pub fn refuse_invalid(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        action: Action,
+        customer: Option<&model::CustomerId>,
+    ) -> Result<(), GatewayError> {
+        let Some(id) = customer else {
+            self.authorize_admin(actor, action, ctx)?;
+            return self.record_refusal(actor, ctx, action, vec![AuditResource::System], "invalid-input");
+        };
+        let resource = AuditResource::Customer(id.to_string());
+        let subject = self.subject(actor, ctx).map_err(|e| {
+            self.deny_with(
+                actor,
+                ctx,
+                action,
+                vec![AuditResource::System],
+                &format!("error:{}", error_code(&e)),
+                e,
+            )
+        })?;
+        let Some(stored) = self.store.get_customer(id)? else {
+            return Err(self.deny_missing(actor, ctx, action, resource));
+        };
+        let decision = self.decide(
+            &subject,
+            action,
+            &customer_resource(&stored.meta),
+            &self.request_context(ctx, 1),
+        );
+        if !decision.allowed {
+            self.record(&AuditRecord::decision(
+                self.clock.now_ms(),
+                actor,
+                action,
+                ctx,
+                &decision,
+                vec![resource],
+            ))?;
+            return Err(denied(action, &format!("customer {id}"), &decision));
+        }
+        self.record_refusal(actor, ctx, action, vec![resource], "invalid-input")
+    }
+
+    /// Records a refusal of `action` on `resources` for `reason` (a short code such
+    /// as `invalid-input`, never an input value) and returns `error`, or the failure
+    /// to record it: a request refused after it was authorized, for what it asks,
+    /// is on the record as any refusal is.
+    pub(crate) fn deny_with(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        action: Action,
+        resources: Vec<AuditResource>,
+        reason: &str,
+        error: GatewayError,
+    ) -> GatewayError {
+        match self.record_refusal(actor, ctx, action, resources, reason) {
+            Ok(()) => error,
+            Err(not_recorded) => not_recorded,
+        }
+    }
+
+    /// Records a deny of `action` on `resources` for `reason` (see [`Gateway::deny_with`]).
+    fn record_refusal(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        action: Action,
+        resources: Vec<AuditResource>,
+        reason: &str,
+    ) -> Result<(), GatewayError> {
+        self.record(&AuditRecord::decision(
+            self.clock.now_ms(),
+            actor,
+            action,
+            ctx,
+            &Decision::deny(reason),
+            resources,
+        ))
+    }
+
     /// Records that `action` was refused because `resource` does not exist,
     /// and gives the error to answer: not found, or the recording's failure.
     pub(crate) fn deny_missing(

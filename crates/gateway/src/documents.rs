@@ -65,24 +65,13 @@ impl Gateway {
         ctx: &AccessContext,
         doc: NewDocument,
     ) -> Result<DocumentMeta, GatewayError> {
-        check_file_name(&doc.file_name)?;
-        if doc.title.trim().is_empty() {
-            return Err(GatewayError::Invalid("the document title is empty".into()));
-        }
-        if self.store.get_person(&doc.custodian)?.is_none() {
-            return Err(GatewayError::UnknownPerson(doc.custodian.to_string()));
-        }
-        let subject = self.subject_or_record_deny(actor, ctx, Action::DocumentUpload)?;
+        let action = Action::DocumentUpload;
+        let subject = self.subject_or_record_deny(actor, ctx, action)?;
         let now = self.clock.now_ms();
         let id = match doc.id {
             Some(id) => id,
-            None => DocumentId(format!("D-{:05}", self.store.list_documents()?.len() + 1)),
+            None => self.free_document_id()?,
         };
-        if self.store.get_document(&id)?.is_some() {
-            return Err(GatewayError::Invalid(format!(
-                "document {id} already exists; nothing was written"
-            )));
-        }
         let meta = DocumentMeta {
             id: id.clone(),
             title: doc.title.trim().to_owned(),
@@ -96,26 +85,42 @@ impl Gateway {
             created_ms: now,
         };
         // Authorized on the document as it will be stored (custodian,
-        // classification, compartments), and recorded before it is written.
+        // classification, compartments) before its id or custodian is looked up:
+        // a caller who may not upload it learns nothing of which ids are taken
+        // (found in review). Recorded, allowed or not, before it is written.
         let decision = self.decide(
             &subject,
-            Action::DocumentUpload,
+            action,
             &document_resource(&meta),
             &self.request_context(ctx, 1),
         );
-        let mut record = AuditRecord::decision(
-            now,
-            actor,
-            Action::DocumentUpload,
-            ctx,
-            &decision,
-            vec![AuditResource::Document(id.to_string())],
-        );
-        record.record_count = u64::from(decision.allowed);
-        self.record(&record)?;
+        let resources = || vec![AuditResource::Document(id.to_string())];
+        let mut record = AuditRecord::decision(now, actor, action, ctx, &decision, resources());
         if !decision.allowed {
-            return Err(denied(Action::DocumentUpload, &format!("document {id}"), &decision));
+            self.record(&record)?;
+            return Err(denied(action, &format!("document {id}"), &decision));
         }
+        let refuse = |reason: &str, e: GatewayError| self.deny_with(actor, ctx, action, resources(), reason, e);
+        if let Err(e) = check_file_name(&meta.file_name) {
+            return Err(refuse("invalid-input", e));
+        }
+        if meta.title.is_empty() {
+            return Err(refuse(
+                "invalid-input",
+                GatewayError::Invalid("the document title is empty".into()),
+            ));
+        }
+        if self.store.get_person(&meta.custodian)?.is_none() {
+            // Not `UnknownPerson`, which is answered 401 as if the caller's session were gone.
+            let why = format!("unknown custodian {}; name a person who exists", meta.custodian);
+            return Err(refuse("invalid-input", GatewayError::Invalid(why)));
+        }
+        if self.store.get_document(&id)?.is_some() {
+            let why = format!("document {id} already exists; nothing was written");
+            return Err(refuse("already-exists", GatewayError::Invalid(why)));
+        }
+        record.record_count = 1;
+        self.record(&record)?;
         let key_write = self.key_write()?;
         let keys = self.keys()?;
         let (dk, wrapped) = keys.new_data_key(&document_record(id.as_str()))?;
@@ -131,6 +136,21 @@ impl Gateway {
         })?;
         drop(key_write);
         Ok(meta)
+    }
+
+    /// A made-up id (`D-00042`) that names no document: the count plus one, or the
+    /// next number free after it, since a document uploaded with an explicit id may
+    /// have taken it (found in review: one upload with the id `D-00002` made every
+    /// later upload without an id fail, for everyone).
+    fn free_document_id(&self) -> Result<DocumentId, GatewayError> {
+        let mut n = self.store.list_documents()?.len() + 1;
+        loop {
+            let id = DocumentId(format!("D-{n:05}"));
+            if self.store.get_document(&id)?.is_none() {
+                return Ok(id);
+            }
+            n += 1;
+        }
     }
 
     /// The documents whose metadata `actor` may view.

@@ -43,6 +43,9 @@ pub use crypto::{CryptoError, Keyring, KEYRING_ENV};
 use model::SharedClock;
 use store::Store;
 
+/// The purpose of the key login names that are no person's are hashed under.
+const LOGIN_NAME_KEY_PURPOSE: &str = "login-name-throttle";
+
 /// Setting that holds the keyring's check value, so a wrong key is named.
 const KEY_CHECK_SETTING: &str = "key_check";
 const INSTALLATION_SETTING: &str = "installation";
@@ -324,6 +327,43 @@ impl Gateway {
             None => ("anonymous".to_owned(), AuditResource::System),
         };
         self.record(&self.access_record(actor, format!("auth.{event}"), resource, ctx, allowed, reason))
+    }
+
+    /// The name a login attempt under `name`, which is no person's, is throttled
+    /// under: a keyed hash of it (`name#` and 64 hex digits), so that a password
+    /// typed into the name field is not kept in clear in the store (found in
+    /// review). The same name gives the same key on every server of the
+    /// installation, whichever store they share.
+    pub fn login_name_key(&self, name: &str) -> Result<model::PersonId, GatewayError> {
+        let hash = self.keys()?.keyed_hash(LOGIN_NAME_KEY_PURPOSE, name.as_bytes())?;
+        Ok(model::PersonId(format!("name#{}", documents::hex(&hash))))
+    }
+
+    /// Records an authentication event that `actor` performed on `person`
+    /// (such as the operator setting a person's password from the command line),
+    /// and returns once it is durable. As [`Gateway::record_auth_event`], but
+    /// with the actor named; `person` must be known to exist. Never pass secrets.
+    pub fn record_auth_event_by(
+        &self,
+        actor: &Actor,
+        event: &str,
+        person: Option<&model::PersonId>,
+        ctx: &AccessContext,
+        allowed: bool,
+        reason: &str,
+    ) -> Result<(), GatewayError> {
+        let resource = match person {
+            Some(p) => AuditResource::Person(p.to_string()),
+            None => AuditResource::System,
+        };
+        self.record(&self.access_record(
+            actor.audit_id(),
+            format!("auth.{event}"),
+            resource,
+            ctx,
+            allowed,
+            reason,
+        ))
     }
 
     /// The record of an allow or deny made outside policy (authentication, feeds):

@@ -18,7 +18,10 @@ impl Gateway {
     ) -> Result<(), GatewayError> {
         self.authorize_admin(actor, Action::PersonUpdateStatus, ctx)?;
         for p in people {
-            check_dates(p)?;
+            if let Err(e) = check_dates(p) {
+                let named: Vec<&PersonId> = people.iter().map(|p| &p.id).collect();
+                return Err(self.record_if_refused(actor, ctx, &named, e));
+            }
         }
         // Checked, recorded and written on one reading of the people that no other
         // change of people interleaves with (found in review: two changes checked
@@ -61,7 +64,7 @@ impl Gateway {
         })
         .map_err(|e| {
             let named: Vec<&PersonId> = people.iter().map(|p| &p.id).collect();
-            self.record_if_lockout(actor, ctx, &named, e)
+            self.record_if_refused(actor, ctx, &named, e)
         })
     }
 
@@ -189,25 +192,29 @@ const NO_SECURITY_ADMIN_LEFT: &str = "this would leave no security admin who sta
      nothing was written";
 
 impl Gateway {
-    /// Records a change of people refused because it would leave no security admin
-    /// (an attempt to lock the security team out is worth seeing; found in review: it
-    /// was refused unseen), then hands the error back; other errors pass as they are.
-    /// The record names whom the change named, without the status it asked for, so
-    /// risk analytics hears of no departure.
-    fn record_if_lockout(
+    /// Records a change of people refused, after it was authorized, because it would
+    /// leave no security admin (an attempt to lock the security team out is worth
+    /// seeing; found in review: it was refused unseen) or for invalid input (a date
+    /// that is no date, an unknown manager: reason `invalid-input`, found in review
+    /// too), then hands the error back; other errors pass as they are. The record
+    /// names whom the change named, without the status it asked for or any input
+    /// value, so risk analytics hears of no departure.
+    fn record_if_refused(
         &self,
         actor: &Actor,
         ctx: &AccessContext,
         named: &[&PersonId],
         error: GatewayError,
     ) -> GatewayError {
-        if !matches!(&error, GatewayError::Invalid(why) if why == NO_SECURITY_ADMIN_LEFT) {
-            return error;
-        }
+        let reason = match &error {
+            GatewayError::Invalid(why) if why == NO_SECURITY_ADMIN_LEFT => "builtin:keeps-a-security-admin",
+            GatewayError::Invalid(_) => "invalid-input",
+            _ => return error,
+        };
         let mut record = AuditRecord::admin(self.clock.now_ms(), actor, Action::PersonUpdateStatus, ctx)
             .with_count(named.len() as u64);
         record.decision = "deny".into();
-        record.reasons = vec!["builtin:keeps-a-security-admin".into()];
+        record.reasons = vec![reason.into()];
         record.resources = named.iter().map(|id| AuditResource::Person(id.to_string())).collect();
         match self.record(&record) {
             Ok(()) => error,
@@ -327,7 +334,7 @@ impl Gateway {
                     AuditResource::Person(id.to_string()),
                 )
             } else {
-                self.record_if_lockout(actor, ctx, &[id], e)
+                self.record_if_refused(actor, ctx, &[id], e)
             }
         })?;
         changed.ok_or_else(|| GatewayError::Internal("the status change wrote nobody".into()))

@@ -160,7 +160,12 @@ impl Gateway {
         let p = self
             .store
             .get_person(id)?
-            .ok_or_else(|| GatewayError::UnknownPerson(id.to_string()))?;
+            // The person named in the request, not the caller: not found (the caller's
+            // `UnknownPerson` is answered 401, which says their session is gone).
+            .ok_or_else(|| GatewayError::NotFound {
+                kind: "person",
+                id: id.to_string(),
+            })?;
         let pr = self.principal_of(&p);
         Ok((p, pr))
     }

@@ -1075,3 +1075,52 @@ fn two_concurrent_changes_of_one_person_both_stay_written() {
         "the later change was made on the earlier one, not on what both read"
     );
 }
+
+/// A status change the gateway refuses for a date that is no date (`custodia people set-status --last-day 2026-02-30`, or an
+/// HR import with one) is a decision and must be in the ledger, as a refusal for
+/// any other reason is. Found in a security review: `check_dates` fails inside
+/// `change_people` with `GatewayError::Invalid`, which `record_if_lockout` passes on
+/// unrecorded (the HTTP route's own check before the gateway is the known case).
+#[test]
+fn a_status_change_refused_for_a_bad_date_is_recorded() {
+    let (_dir, gw, rec) = setup(ManualClock::new(1_750_000_000_000));
+    let op = Actor::Operator { name: "hr".into() };
+    let ctx = AccessContext::default();
+    let before = rec.records.lock().unwrap().len();
+    let refused = gw.set_person_status(
+        &op,
+        &ctx,
+        &PersonId("rep".into()),
+        EmploymentStatus::Departing,
+        None,
+        Some("2026-02-30".into()),
+    );
+    assert!(matches!(refused, Err(GatewayError::Invalid(_))), "{refused:?}");
+    let mut bad = person("other", Role::SalesRep);
+    bad.status = EmploymentStatus::Departing;
+    bad.last_day = Some("2026-13-01".into());
+    let refused = gw.import_people(&op, &ctx, &[bad], &[]);
+    assert!(matches!(refused, Err(GatewayError::Invalid(_))), "{refused:?}");
+    let records = rec.records.lock().unwrap();
+    let refusals: Vec<&AuditRecord> = records[before..]
+        .iter()
+        .filter(|r| r.action == "person.update_status" && r.decision == "deny")
+        .collect();
+    assert_eq!(refusals.len(), 2, "recorded since: {:?}", &records[before..]);
+}
+
+/// A login name that is no person's is throttled under a keyed hash of it: the
+/// same name gives the same key, another name or another installation's keyring
+/// another, and the key holds nothing of the name.
+#[test]
+fn a_login_name_key_is_a_keyed_hash_that_holds_nothing_of_the_name() {
+    let (_dir, gw, _rec) = setup(ManualClock::new(1_750_000_000_000));
+    let (_other_dir, other, _) = setup(ManualClock::new(1_750_000_000_000));
+    let typed = "Tr0ub4dor&3-my-real-password";
+    let key = gw.login_name_key(typed).unwrap();
+    assert_eq!(key, gw.login_name_key(typed).unwrap());
+    assert_ne!(key, gw.login_name_key("Tr0ub4dor&3-my-real-passwore").unwrap());
+    assert_ne!(key, other.login_name_key(typed).unwrap(), "keyed by the installation");
+    assert!(key.0.starts_with("name#") && key.0.len() == 5 + 64, "{key}");
+    assert!(!key.0.contains("Tr0ub"), "{key}");
+}

@@ -122,12 +122,17 @@ fn install_password(
 
 /// Ends every session and API token `person` holds now: they fail at their
 /// next request. Ledger first: see [`Gateway::authorize_sessions_revoke`].
+/// The rows are marked revoked as well as every credential made before `now`:
+/// with several servers on one database, a session made by a server whose clock
+/// runs ahead of this one's would otherwise count as made after the revocation
+/// (found in review).
 pub fn revoke_person_sessions(
     store: &dyn AuthStore,
     person: &PersonId,
     now: UnixMillis,
 ) -> Result<(), store::StoreError> {
-    store.revoke_sessions_before(person, now)
+    store.revoke_sessions_before(person, now)?;
+    store.revoke_credentials(person, None)
 }
 
 /// How long sessions live.
@@ -546,8 +551,17 @@ fn backoff_ms(count: u32, free: u32) -> i64 {
     (1000i64 << exp).min(MAX_BACKOFF_MS)
 }
 
+/// The one answer to a refused login, whatever was wrong: the person, the
+/// password, or the second factor of a person enrolled in one. Telling a
+/// missing or wrong code from a wrong password would confirm a password
+/// without the second factor (found in review); the ledger keeps the reason.
 fn wrong_credentials() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "wrong person or password")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "wrong person, password or second factor (a person enrolled in one sends `totp` or `recovery_code` \
+         with the password)",
+    )
 }
 
 /// Readings of a name's failures before an attempt that keeps losing the
@@ -613,10 +627,17 @@ fn check_login(
 ) -> Result<Result<Accepted, Refusal>, ApiError> {
     let by_address = auth.address_failures(address)?;
     let wait_address = backoff_ms(by_address.count, FREE_ADDRESS_FAILURES) - (now - by_address.last_ms);
+    let known = auth.get_person(person)?;
     let wait = if wait_address > 0 {
         Some(throttled(wait_address, "address"))
     } else {
-        count_attempt(auth, person, now)?.map(|w| throttled(w, "person"))
+        // A name that is no person's (perhaps a password typed into the name
+        // field) is counted under its keyed hash, never kept in clear.
+        let counted = match known {
+            Some(_) => person.clone(),
+            None => gateway.login_name_key(&person.0)?,
+        };
+        count_attempt(auth, &counted, now)?.map(|w| throttled(w, "person"))
     };
     if let Some(error) = wait {
         return Ok(Err(Refusal {
@@ -624,9 +645,7 @@ fn check_login(
             reason: "throttled",
         }));
     }
-    let active = auth
-        .get_person(person)?
-        .is_some_and(|p| gateway.employment_status(&p) != EmploymentStatus::Departed);
+    let active = known.is_some_and(|p| gateway.employment_status(&p) != EmploymentStatus::Departed);
     let phc = auth.credential(person)?;
     // The person's count has this attempt already; the address's is counted
     // on failure only, since an office behind NAT logs in from one address.
@@ -658,15 +677,7 @@ fn check_login(
     };
     if auth.totp(person)?.enrolled() {
         if body.totp.is_none() && body.recovery_code.is_none() {
-            return fail(
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "mfa_required",
-                    "this person logs in with a second factor: send `totp` (the 6-digit code) or \
-                     `recovery_code` with the password",
-                ),
-                "missing-second-factor",
-            );
+            return fail(wrong_credentials(), "missing-second-factor");
         }
         let totp = mfa::open_totp(gateway, auth, person)?;
         match mfa::verify_second_factor(
@@ -683,7 +694,7 @@ fn check_login(
                     factor: Some(factor),
                 }
             }
-            None => return fail(mfa::wrong_code(StatusCode::UNAUTHORIZED), "wrong-second-factor"),
+            None => return fail(wrong_credentials(), "wrong-second-factor"),
         }
     }
     auth.clear_login_failures(person)?;
@@ -1030,32 +1041,18 @@ pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -
             record_denial(&gateway, "bootstrap", None, &access, "already-bootstrapped");
             return Err(over());
         }
-        let admin = auth.get_person(&person)?.is_some_and(|p| {
-            p.role == model::Role::SecurityAdmin && gateway.employment_status(&p) != EmploymentStatus::Departed
-        });
-        if !admin {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "bootstrap sets the password of an existing, active security admin; import them first",
-            ));
-        }
-        let phc = hash_password(&body.password).map_err(|e| match e {
-            PasswordError::Length { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
-            other => ApiError::internal(&other),
-        })?;
-        match auth.consume_bootstrap_code(&token_hash(&body.code), &person, &phc, now)? {
-            store::BootstrapOutcome::Done => {
-                gateway.record_auth_event("bootstrap", Some(&person), &access, true, "first-admin")?;
-                Ok(Json(serde_json::json!({"bootstrapped": person.0})).into_response())
-            }
+        // The code is checked first, without spending it: a caller without the
+        // right code learns nothing of who the security admins are (found in
+        // review), and every refusal is recorded.
+        let refused = |outcome| match outcome {
+            store::BootstrapOutcome::Done => None,
             store::BootstrapOutcome::AlreadyBootstrapped => {
                 record_denial(&gateway, "bootstrap", None, &access, "already-bootstrapped");
-                Err(over())
+                Some(over())
             }
             store::BootstrapOutcome::UnknownCode => {
                 record_denial(&gateway, "bootstrap", None, &access, "wrong-code");
-                Err(ApiError::new(
+                Some(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "bootstrap_refused",
                     "wrong, replaced or spent bootstrap code; use the latest one `custodia serve` or \
@@ -1064,12 +1061,51 @@ pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -
             }
             store::BootstrapOutcome::Expired => {
                 record_denial(&gateway, "bootstrap", None, &access, "expired-code");
-                Err(ApiError::new(
+                Some(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "bootstrap_expired",
                     "this bootstrap code has expired; run `custodia bootstrap` on the server for a new one",
                 ))
             }
+        };
+        let code_hash = token_hash(&body.code);
+        if let Some(error) = refused(auth.check_bootstrap_code(&code_hash, now)?) {
+            return Err(error);
+        }
+        let admin = auth.get_person(&person)?.is_some_and(|p| {
+            p.role == model::Role::SecurityAdmin && gateway.employment_status(&p) != EmploymentStatus::Departed
+        });
+        if !admin {
+            // A name that is no person's is not recorded: it may be a mistyped password.
+            record_denial(&gateway, "bootstrap", None, &access, "not-an-active-security-admin");
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "bootstrap sets the password of an existing, active security admin; import them first",
+            ));
+        }
+        let phc = match hash_password(&body.password) {
+            Ok(phc) => phc,
+            Err(e @ PasswordError::Length { .. }) => {
+                record_denial(&gateway, "bootstrap", Some(&person), &access, "invalid-password");
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    e.to_string(),
+                ));
+            }
+            Err(other) => {
+                record_denial(&gateway, "bootstrap", Some(&person), &access, "error");
+                return Err(ApiError::internal(&other));
+            }
+        };
+        match auth.consume_bootstrap_code(&code_hash, &person, &phc, now)? {
+            store::BootstrapOutcome::Done => {
+                gateway.record_auth_event("bootstrap", Some(&person), &access, true, "first-admin")?;
+                Ok(Json(serde_json::json!({"bootstrapped": person.0})).into_response())
+            }
+            // Spent, replaced or expired since the check.
+            other => Err(refused(other).unwrap_or_else(over)),
         }
     })
     .await

@@ -72,6 +72,29 @@ pub(crate) async fn call<T: Send + 'static>(
     blocking(move || f(&state.gateway).map_err(ApiError::from)).await
 }
 
+/// Answers a request whose input is invalid, on the record: the gateway
+/// authorizes `action` first (on `customer` when given), so a caller who may not
+/// ask gets that refusal, recorded; otherwise the refusal is recorded as a deny
+/// with the reason `invalid-input` and `error` is the answer. Found in review:
+/// admin requests with bad input were refused unrecorded.
+pub(crate) async fn refuse_invalid(
+    state: DataState,
+    caller: &Caller,
+    action: gateway::Action,
+    customer: Option<CustomerId>,
+    error: ApiError,
+) -> ApiError {
+    let (actor, access) = (caller.actor(), caller.access.clone());
+    match call(state, move |g| {
+        g.refuse_invalid(&actor, &access, action, customer.as_ref())
+    })
+    .await
+    {
+        Ok(()) => error,
+        Err(refused) => refused,
+    }
+}
+
 /// Runs a gateway call that holds its answer until the decision is durable,
 /// and awaits that on this task, so no thread waits out the group commit. On
 /// the embedded store the call's reads take microseconds, less than a hand-off
@@ -245,7 +268,10 @@ pub(crate) async fn audit(
     query: Result<Query<SearchAudit>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
-    let limit = limit(q.limit)?;
+    let limit = match limit(q.limit) {
+        Ok(limit) => limit,
+        Err(e) => return Err(refuse_invalid(state, &caller, gateway::Action::AuditRead, None, e).await),
+    };
     let query = AuditQuery {
         person: q.person,
         action: q.action,

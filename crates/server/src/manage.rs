@@ -16,7 +16,7 @@ use model::{Classification, CustomerId, DocumentId, DocumentKind, EmploymentStat
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::data::{call, check_text, DataState};
+use crate::data::{call, check_text, refuse_invalid, DataState};
 use crate::error::{ApiError, ErrorBody};
 
 /// Longest short text field (names, companies, titles), in characters.
@@ -188,7 +188,13 @@ pub(crate) async fn erase_customer(
     let Path(id) = id?;
     let Query(q) = query?;
     let mut access = caller.access.clone();
-    access.justification = check_opt("justification", q.justification, crate::MAX_JUSTIFICATION_CHARS)?;
+    access.justification = match check_opt("justification", q.justification, crate::MAX_JUSTIFICATION_CHARS) {
+        Ok(j) => j,
+        Err(e) => {
+            let customer = Some(CustomerId(id));
+            return Err(refuse_invalid(state, &caller, gateway::Action::CustomerErase, customer, e).await);
+        }
+    };
     let erased = id.clone();
     call(state, move |g| {
         g.erase_customer(&caller.actor(), &access, &CustomerId(id))
@@ -401,8 +407,11 @@ pub(crate) async fn set_status(
 ) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let Json(s) = body?;
-    let notice = check_date("notice_date", s.notice_date)?;
-    let last = check_date("last_day", s.last_day)?;
+    let dates = check_date("notice_date", s.notice_date).and_then(|n| Ok((n, check_date("last_day", s.last_day)?)));
+    let (notice, last) = match dates {
+        Ok(dates) => dates,
+        Err(e) => return Err(refuse_invalid(state, &caller, gateway::Action::PersonUpdateStatus, None, e).await),
+    };
     let p = call(state, move |g| {
         g.set_person_status(&caller.actor(), &caller.access, &PersonId(id), s.status, notice, last)
     })
@@ -501,9 +510,17 @@ pub(crate) async fn explain(
     body: Result<Json<ExplainRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(e) = body?;
-    let person = PersonId(id_text("person", &e.person)?);
-    let action = check_text("action", &e.action, MAX_SHORT)?;
-    let resource = check_text("resource", &e.resource, MAX_SHORT)?;
+    let checked = (|| {
+        Ok::<_, ApiError>((
+            PersonId(id_text("person", &e.person)?),
+            check_text("action", &e.action, MAX_SHORT)?,
+            check_text("resource", &e.resource, MAX_SHORT)?,
+        ))
+    })();
+    let (person, action, resource) = match checked {
+        Ok(checked) => checked,
+        Err(e) => return Err(refuse_invalid(state, &caller, gateway::Action::AccessReview, None, e).await),
+    };
     let out = policy_call(state, move |g| {
         g.explain(&caller.actor(), &caller.access, &person, &action, &resource)
     })
@@ -563,11 +580,12 @@ pub(crate) async fn unused(
     let Query(q) = query?;
     let days = q.days.unwrap_or(90);
     if !(1..=3650).contains(&days) {
-        return Err(ApiError::new(
+        let e = ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_query",
             format!("days {days} is out of range; use 1..=3650"),
-        ));
+        );
+        return Err(refuse_invalid(state, &caller, gateway::Action::AccessReview, None, e).await);
     }
     let out = call(state, move |g| g.unused_access(&caller.actor(), &caller.access, days)).await?;
     let out: Vec<_> = out
@@ -622,16 +640,24 @@ pub(crate) async fn audit_evidence(
     body: Result<Json<EvidenceRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(r) = body?;
-    let title = check_text("title", &r.title, MAX_SHORT)?;
-    let query = gateway::AuditQuery {
-        person: check_opt("person", r.person, MAX_SHORT)?,
-        customer: check_opt("customer", r.customer, MAX_SHORT)?,
-        document: check_opt("document", r.document, MAX_SHORT)?,
-        action: check_opt("action", r.action, MAX_SHORT)?,
-        decision: check_opt("decision", r.decision, MAX_SHORT)?,
-        from: r.from_ms,
-        to: r.to_ms,
-        before: None,
+    let checked = (|| {
+        Ok::<_, ApiError>((
+            check_text("title", &r.title, MAX_SHORT)?,
+            gateway::AuditQuery {
+                person: check_opt("person", r.person, MAX_SHORT)?,
+                customer: check_opt("customer", r.customer, MAX_SHORT)?,
+                document: check_opt("document", r.document, MAX_SHORT)?,
+                action: check_opt("action", r.action, MAX_SHORT)?,
+                decision: check_opt("decision", r.decision, MAX_SHORT)?,
+                from: r.from_ms,
+                to: r.to_ms,
+                before: None,
+            },
+        ))
+    })();
+    let (title, query) = match checked {
+        Ok(checked) => checked,
+        Err(e) => return Err(refuse_invalid(state, &caller, gateway::Action::AuditExport, None, e).await),
     };
     let (bundle, entries) = call(state, move |g| {
         g.audit_evidence(&caller.actor(), &caller.access, &query, &title)

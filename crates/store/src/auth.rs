@@ -259,6 +259,11 @@ pub trait AuthStore: Send + Sync {
         expires_ms: UnixMillis,
         replace: bool,
     ) -> Result<BootstrapIssue>;
+    /// What [`AuthStore::consume_bootstrap_code`] would find for `code_hash` at
+    /// `now`, read only: nothing is spent or deleted, so a request can be told
+    /// whether its code is good before anything else about it is looked at.
+    /// `Done` means the code would be accepted.
+    fn check_bootstrap_code(&self, code_hash: &[u8; 32], now: UnixMillis) -> Result<BootstrapOutcome>;
     /// In one transaction: when no one has a credential and `code_hash` is
     /// the stored code, unexpired at `now`, deletes the code and sets
     /// `person`'s credential.

@@ -934,6 +934,22 @@ pub fn bootstrap_code_is_spent_once(store: &dyn AuthStore) {
         BootstrapOutcome::UnknownCode,
         "a code that was not kept is void"
     );
+    // A check reads the code without spending it.
+    assert_eq!(
+        store.check_bootstrap_code(&[2; 32], t0 + 10).unwrap(),
+        BootstrapOutcome::UnknownCode
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            store.check_bootstrap_code(&[1; 32], t0 + 10).unwrap(),
+            BootstrapOutcome::Done
+        );
+    }
+    assert_eq!(
+        store.check_bootstrap_code(&[1; 32], t0 + ttl).unwrap(),
+        BootstrapOutcome::Expired
+    );
+    assert!(!store.any_credential().unwrap());
     // An expired code gives way to a new one; the expired one is refused.
     let later = t0 + ttl;
     assert_eq!(
@@ -992,6 +1008,10 @@ pub fn bootstrap_code_is_spent_once(store: &dyn AuthStore) {
         store
             .consume_bootstrap_code(&[5; 32], &admin, "$argon2id$y", now)
             .unwrap(),
+        BootstrapOutcome::AlreadyBootstrapped
+    );
+    assert_eq!(
+        store.check_bootstrap_code(&[5; 32], now).unwrap(),
         BootstrapOutcome::AlreadyBootstrapped
     );
     assert_eq!(

@@ -1802,6 +1802,32 @@ impl AuthStore for PostgresStore {
         })
     }
 
+    fn check_bootstrap_code(&self, code_hash: &[u8; 32], now: UnixMillis) -> Result<BootstrapOutcome> {
+        self.read(|c| {
+            let any: bool = c
+                .query_one("SELECT EXISTS (SELECT 1 FROM credentials)", &[])?
+                .try_get(0)?;
+            if any {
+                return Ok(BootstrapOutcome::AlreadyBootstrapped);
+            }
+            let row = c.query_opt(
+                "SELECT expires_ms FROM bootstrap_codes WHERE code_hash = $1",
+                &[&code_hash.as_slice()],
+            )?;
+            Ok(match row {
+                None => BootstrapOutcome::UnknownCode,
+                Some(row) => {
+                    let expires_ms: i64 = row.try_get(0)?;
+                    if expires_ms <= now {
+                        BootstrapOutcome::Expired
+                    } else {
+                        BootstrapOutcome::Done
+                    }
+                }
+            })
+        })
+    }
+
     fn consume_bootstrap_code(
         &self,
         code_hash: &[u8; 32],

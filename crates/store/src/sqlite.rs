@@ -1806,6 +1806,27 @@ impl crate::AuthStore for SqliteStore {
         })
     }
 
+    fn check_bootstrap_code(&self, code_hash: &[u8; 32], now: UnixMillis) -> Result<crate::BootstrapOutcome> {
+        self.read(|c| {
+            let any: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM credentials)", [], |r| r.get(0))?;
+            if any {
+                return Ok(crate::BootstrapOutcome::AlreadyBootstrapped);
+            }
+            let expires_ms: Option<i64> = c
+                .query_row(
+                    "SELECT expires_ms FROM bootstrap_codes WHERE code_hash = ?1",
+                    [code_hash.as_slice()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(match expires_ms {
+                None => crate::BootstrapOutcome::UnknownCode,
+                Some(e) if e <= now => crate::BootstrapOutcome::Expired,
+                Some(_) => crate::BootstrapOutcome::Done,
+            })
+        })
+    }
+
     fn consume_bootstrap_code(
         &self,
         code_hash: &[u8; 32],

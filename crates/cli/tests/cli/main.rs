@@ -657,7 +657,7 @@ fn documents_round_trip_and_refuse_bad_input() {
             "p-404",
         ])
         .fails();
-    assert!(out.stderr.contains("unknown person p-404"), "{}", out.stderr);
+    assert!(out.stderr.contains("unknown custodian p-404"), "{}", out.stderr);
     let out = env
         .run(&[
             "documents",
@@ -913,4 +913,40 @@ fn a_log_setting_that_is_no_list_of_levels_is_named_and_the_default_kept() {
     )
     .ok();
     assert!(!quiet.stderr.contains("CUSTODIA_LOG"), "{}", quiet.stderr);
+}
+
+/// The operator setting a person's password is an authentication event, and every
+/// authentication event is in the ledger. Found in a security review: `custodia people set-password` calls `server::set_password`,
+/// which writes the hash and ends the person's sessions and tokens, and nothing
+/// records it: whoever holds the key file can take over a security admin's account
+/// (and end their sessions) with no trace but the logins that follow.
+#[test]
+fn setting_a_password_from_the_command_line_is_recorded() {
+    use std::io::Write;
+    let env = Env::with_people();
+    let mut child = env
+        .command(&["people", "set-password", "p-2"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough passphrase\n")
+        .unwrap();
+    to_run(child.wait_with_output().unwrap()).ok();
+    let found = env.run(&["audit", "search", "--person", "p-2", "--json"]).ok().json();
+    let actions: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.iter().any(|a| a.starts_with("auth.")),
+        "no authentication event names p-2: {actions:?}"
+    );
 }

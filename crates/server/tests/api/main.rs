@@ -20,6 +20,7 @@ const START_MS: i64 = 1_750_000_000_000;
 mod exports;
 mod fuzz;
 mod mfa;
+mod refusals;
 mod routes;
 mod scan;
 mod tls;

@@ -27,8 +27,9 @@ async fn a_security_admin_with_totp_may_act_as_admin_only_while_the_factor_is_fr
     sec.audit(None, None, None, Some(10)).await.unwrap();
     // The same code again is refused (and counts as a failure).
     check_error(sec.step_up(Some(&code), None).await, 422, "wrong_code");
-    // Without their code a person enrolled in TOTP cannot log in at all.
-    check_error(s.client().login("sec", PASSWORD).await, 401, "mfa_required");
+    // Without their code a person enrolled in TOTP cannot log in at all, and the
+    // answer is a wrong password's: it does not confirm the password.
+    check_error(s.client().login("sec", PASSWORD).await, 401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -77,7 +78,7 @@ async fn a_totp_code_is_accepted_once_and_wrong_codes_are_throttled() {
     check_error(
         s.client().login_with_code("sec", PASSWORD, Some(&code), None).await,
         401,
-        "wrong_code",
+        "unauthenticated",
     );
     // A code of an earlier step, still inside the skew window, is refused too.
     let totp = s.totp.lock().unwrap().get("sec").unwrap().clone();
@@ -86,12 +87,12 @@ async fn a_totp_code_is_accepted_once_and_wrong_codes_are_throttled() {
     check_error(
         s.client().login_with_code("sec", PASSWORD, Some(&earlier), None).await,
         401,
-        "wrong_code",
+        "unauthenticated",
     );
     check_error(
         s.client().login_with_code("sec", PASSWORD, Some("000000"), None).await,
         401,
-        "wrong_code",
+        "unauthenticated",
     );
     // Three failures: the right password and a fresh code (of the next step,
     // inside the skew window) now wait, then pass.
@@ -122,7 +123,7 @@ async fn recovery_codes_log_in_once_each() {
     check_error(
         s.client().login_with_code("fin", PASSWORD, None, Some(&code)).await,
         401,
-        "wrong_code",
+        "unauthenticated",
     );
     let sec = s.login("sec").await;
     let used = sec

@@ -70,7 +70,9 @@ async fn a_rep_creates_updates_their_customers_and_injection_strings_are_just_te
         (br#"{"name":"a\u0007b"}"#, 422),
         (br#"{"name":"X","emails":["not an email"]}"#, 422),
         (br#"{"name":"X","id":"../C-1"}"#, 422),
-        (br#"{"name":"X","owner":"nobody"}"#, 422),
+        // A rep may create only customers they own: an owner who is no person is
+        // refused by the policy before it is looked up.
+        (br#"{"name":"X","owner":"nobody"}"#, 403),
     ];
     for (body, status) in bad {
         let r = c
@@ -192,7 +194,13 @@ async fn people_policy_and_access_reviews_need_fresh_mfa_over_http() {
     check_error(sec.who_can("C-1").await, 403, "denied");
     check_error(sec.what_can("rep-a").await, 403, "denied");
     check_error(sec.unused_access(Some(30)).await, 403, "denied");
-    check_error(sec.unused_access(Some(0)).await, 400, "bad_query");
+    // Authorized before the input is checked: refused by policy, whatever the input.
+    check_error(sec.unused_access(Some(0)).await, 403, "denied");
+    // Fresh again, the bad input is refused as such, and on the record.
+    let fresh = s.login("sec").await;
+    let before = ledger::LedgerStore::size(s.store.as_ref()).unwrap();
+    check_error(fresh.unused_access(Some(0)).await, 400, "bad_query");
+    assert_eq!(ledger::LedgerStore::size(s.store.as_ref()).unwrap(), before + 1);
     let rep = s.login("rep-a").await;
     check_error(rep.people().await, 403, "denied");
     check_error(rep.set_person_status("rep-b", "departed").await, 403, "denied");
