@@ -530,10 +530,12 @@ pub fn pdf_of_content(content: &str) -> Vec<u8> {
 
 /// A stream object whose dictionary holds `entries` besides its length.
 pub fn pdf_stream(entries: &str, content: &str) -> String {
-    format!(
-        "<< /Length {} {entries} >>\nstream\n{content}\nendstream",
-        content.len()
-    )
+    let entries = if entries.is_empty() {
+        String::new()
+    } else {
+        format!(" {entries}")
+    };
+    format!("<< /Length {}{entries} >>\nstream\n{content}\nendstream", content.len())
 }
 
 /// A PDF of these objects, numbered from 1 in order; the first is the catalog.

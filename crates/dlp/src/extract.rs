@@ -574,7 +574,7 @@ impl Extractor {
             Some(BinaryFormat::SevenZip) => return self.extract_7z(data, depth, source),
             Some(BinaryFormat::Compound) => return self.extract_compound(data, depth, source),
             Some(BinaryFormat::Sqlite) => return self.extract_sqlite(data, source),
-            Some(BinaryFormat::Pdf) => return self.extract_pdf(data, source),
+            Some(BinaryFormat::Pdf) => return self.extract_pdf(data, depth, source),
             // Recognised and reported, not read as binary junk.
             Some(BinaryFormat::Unsupported(format)) => {
                 return Err(UninspectableReason::Unsupported { format: format.into() })
@@ -1097,7 +1097,45 @@ impl Extractor {
         Ok(())
     }
 
-    fn extract_pdf(&mut self, data: &[u8], source: &str) -> Step {
+    /// A PDF's pages, and what follows its first `%%EOF`: a PDF reader shows nothing of
+    /// bytes appended to the file, which `cat report.pdf customers.csv` makes (found
+    /// while measuring: such rows were neither read nor reported). From the first, not
+    /// the last: a `%%EOF` put after the rows would hide them. An incremental update's
+    /// objects after it are read as text too, which loses nothing. Appended bytes can
+    /// make the whole file unreadable to the parser, so the PDF is then read alone. A PDF
+    /// that does not parse is reported, and its printable runs are read, as an unknown
+    /// binary's are.
+    fn extract_pdf(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let first_end = memchr::memmem::find(data, b"%%EOF").map(|at| at + b"%%EOF".len());
+        let appended = first_end
+            .and_then(|end| data.get(end..))
+            .filter(|rest| rest.iter().any(|b| !b.is_ascii_whitespace()));
+        let pdf = match (appended, first_end) {
+            (Some(_), Some(end)) => data.get(..end).unwrap_or(data),
+            _ => data,
+        };
+        let pages = match self.read_pdf(data) {
+            Err(reason) if !reason.is_fatal() && appended.is_some() => self.read_pdf(pdf).map_err(|_| reason),
+            read => read,
+        };
+        match pages {
+            Ok(pages) => self.push_pdf_pages(pages, source)?,
+            Err(reason) if reason.is_fatal() => return Err(reason),
+            Err(reason) => {
+                if matches!(reason, UninspectableReason::Malformed { .. }) {
+                    self.push_prose(printable_runs(pdf), source);
+                }
+                self.out.uninspectable.push(reason);
+            }
+        }
+        match appended {
+            Some(appended) => self.extract_any(appended, depth + 1, &format!("{source} (after the PDF)")),
+            None => Ok(()),
+        }
+    }
+
+    /// A PDF's pages as read, or why they cannot be.
+    fn read_pdf(&mut self, data: &[u8]) -> Result<Vec<PdfPage>, UninspectableReason> {
         self.precheck_pdf_streams(data)?;
         // lopdf has panicked on hostile input in the past; a panic in a parser must not
         // take the gateway down, so it is contained here and reported as malformed.
@@ -1112,10 +1150,10 @@ impl Extractor {
             }
             Ok(pages)
         });
-        let pages = match loaded {
-            Ok(result) => result?,
-            Err(_) => return Err(malformed("pdf", "the pdf parser failed on this file")),
-        };
+        loaded.unwrap_or_else(|_| Err(malformed("pdf", "the pdf parser failed on this file")))
+    }
+
+    fn push_pdf_pages(&mut self, pages: Vec<PdfPage>, source: &str) -> Step {
         for page in pages {
             self.charge_work(page.text.len())?;
             self.push_prose(page.text, source);

@@ -558,6 +558,13 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
             ]),
             ok(&["Name:\ncall Karen Johnson\n512 364\nAustin\nTX\n"], 0),
         ),
+        // Rows appended to a PDF (`cat report.pdf customers.csv`), which a PDF reader
+        // never shows, are read after its pages.
+        (
+            "pdf with rows appended",
+            [pdf_of_content("BT /F1 10 Tf 50 700 Td (Quarterly report) Tj ET"), b"name,email\nAna Rossi,ana@x.io\n".to_vec()].concat(),
+            ok(&["Quarterly report", "Ana Rossi | ana@x.io"], 2),
+        ),
         ("pdf kerning", pdf_of_content("BT /F1 10 Tf 50 700 Td [(Ana) -250 (Ro) -20 (ssi)] TJ ET"), ok(&["Ana Rossi"], 0)),
         ("email", email_with_zip(), ok(&["Hello there", "body words here", "html words", "attached secret words"], 1)),
         // A text attachment without a charset is sniffed as a file is, not read as UTF-8.
@@ -1491,6 +1498,33 @@ fn bounds_and_bad_input_are_reported() {
             b"%PDF-1.7\n1 0 obj << /Type".to_vec(),
             d,
             fails(|r| matches!(r, UninspectableReason::Malformed { .. })),
+        ),
+        // Behind a `%%EOF` of their own, which makes the whole file unreadable to the
+        // PDF parser: the PDF is read alone, and what follows its first `%%EOF` after it.
+        (
+            "pdf with rows appended behind another end",
+            [
+                pdf_of_content("BT /F1 10 Tf 50 700 Td (Quarterly report) Tj ET"),
+                b"name,email\nAna Rossi,ana@x.io\nBo Lee,bo@y.io\n%%EOF\n".to_vec(),
+            ]
+            .concat(),
+            d,
+            ok(&["Quarterly report", "Ana Rossi,ana@x.io"], 0),
+        ),
+        // A PDF that does not parse is reported, and its printable runs are read.
+        (
+            "broken pdf with rows appended",
+            [
+                &b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nstartxref\n99999\n"[..],
+                b"Ana Rossi, ana@x.io, +39 347 123 4567\n",
+            ]
+            .concat(),
+            d,
+            Expect {
+                contains: &["Ana Rossi, ana@x.io, +39 347 123 4567"],
+                rows: 0,
+                reason: Some(|r| matches!(r, UninspectableReason::Malformed { .. })),
+            },
         ),
         (
             "broken gzip",
