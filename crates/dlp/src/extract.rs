@@ -654,8 +654,41 @@ impl Extractor {
         }
     }
 
+    /// A zip archive's members, and the bytes before and after it, which unzip and
+    /// Office skip: `cat report.docx customers.csv`, or `cat secret.zip clean.zip` whose
+    /// reader finds the last archive only (found while measuring: a list after an
+    /// archive was passed as clean, unread and unreported).
     fn extract_zip(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let end = zip_end(data);
+        let appended = end
+            .and_then(|end| data.get(end..))
+            .filter(|rest| rest.iter().any(|b| !b.is_ascii_whitespace()));
+        let archive = match (appended, end) {
+            (Some(_), Some(end)) => data.get(..end).unwrap_or(data),
+            _ => data,
+        };
+        let before = self.extract_zip_members(archive, depth, source)?;
+        if let Some(before) = before {
+            self.extract_any(before, depth + 1, &format!("{source} (before the archive)"))?;
+        }
+        match appended {
+            Some(appended) => self.extract_any(appended, depth + 1, &format!("{source} (after the archive)")),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads the members of the archive `data` ends with; returns the bytes before it.
+    fn extract_zip_members<'d>(
+        &mut self,
+        data: &'d [u8],
+        depth: u32,
+        source: &str,
+    ) -> Result<Option<&'d [u8]>, UninspectableReason> {
         let mut archive = zip::ZipArchive::new(Cursor::new(data)).map_err(|e| malformed("zip", e))?;
+        let before = usize::try_from(archive.offset())
+            .ok()
+            .and_then(|offset| data.get(..offset))
+            .filter(|before| !before.is_empty());
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for index in 0..archive.len() {
             self.charge_member()?;
@@ -745,7 +778,7 @@ impl Extractor {
             let step = self.extract_any(bytes, depth + 1, &path);
             self.soft(step)?;
         }
-        Ok(())
+        Ok(before)
     }
 
     /// A zip member compressed with a method the zip crate is not built to read (it
@@ -2259,6 +2292,15 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
     }
     data.starts_with(b"Rar!\x1A\x07")
         .then_some(BinaryFormat::Unsupported("rar"))
+}
+
+/// Where a zip archive's end record ends (22 bytes and its comment), at its last
+/// signature: bytes after it are no part of the archive.
+fn zip_end(data: &[u8]) -> Option<usize> {
+    let at = memchr::memmem::rfind(data, b"PK\x05\x06")?;
+    let comment = u16::from_le_bytes([*data.get(at + 20)?, *data.get(at + 21)?]);
+    let end = at + 22 + usize::from(comment);
+    (end <= data.len()).then_some(end)
 }
 
 /// A compressed stream of one file.

@@ -558,6 +558,19 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
             ]),
             ok(&["Name:\ncall Karen Johnson\n512 364\nAustin\nTX\n"], 0),
         ),
+        // Rows appended to a zip archive or an Office file, which unzip and Office skip,
+        // are read after its members; also more of them than the zip reader's search
+        // for the archive's end passes over (64 KiB).
+        (
+            "zip with rows appended",
+            [zip_of(&[("note.txt", b"hello there")]), b"name,email\nAna Rossi,ana@x.io\n".to_vec()].concat(),
+            ok(&["hello there", "Ana Rossi | ana@x.io"], 2),
+        ),
+        (
+            "zip with many rows appended",
+            [zip_of(&[("note.txt", b"hello there")]), format!("name,email\n{}", "Ana Rossi,ana@x.io\n".repeat(5000)).into_bytes()].concat(),
+            ok(&["hello there", "Ana Rossi | ana@x.io"], 5001),
+        ),
         // Rows appended to a PDF (`cat report.pdf customers.csv`), which a PDF reader
         // never shows, are read after its pages.
         (
