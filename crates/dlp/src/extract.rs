@@ -468,7 +468,14 @@ impl Extractor {
         let compressed = data.len() as u64;
         let (cap, _) = self.inflation_cap(compressed);
         let bytes = match format {
-            Compression::Gzip => self.read_bounded(flate2::read::MultiGzDecoder::new(data), compressed, source)?,
+            Compression::Gzip => {
+                let mut reader = InTurn::new(data, GzipMembers::default());
+                let bytes = self.read_bounded(&mut reader, compressed, source)?;
+                return Ok(Decompressed {
+                    bytes,
+                    skipped: reader.begin.trailing.map(|at| at..data.len()).into_iter().collect(),
+                });
+            }
             Compression::Bzip2 => {
                 // Each stream starts a decoder of a few megabytes: they share the
                 // members' budget with the archives around them (found in review).
@@ -2362,15 +2369,15 @@ impl<'a> ZipLzma<'a> {
 }
 
 /// A compressed stream's content, and where in it lie the contents of zstd's
-/// skippable frames, which are no part of the file.
+/// skippable frames, or bytes after gzip's members, which are no part of the file.
 struct Decompressed {
     bytes: Vec<u8>,
     skipped: Vec<std::ops::Range<usize>>,
 }
 
 impl Decompressed {
-    /// What the skippable frames of `data`, the stream this was decompressed from, hold
-    /// that is long enough to be a part of its own.
+    /// What the skippable frames of `data`, the stream this was decompressed from, or
+    /// the bytes after its members hold that is long enough to be a part of its own.
     fn hidden_parts<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.skipped
             .iter()
@@ -2512,6 +2519,33 @@ impl<'a> BeginStream<'a> for ZstdFrames {
 /// The streams of a bzip2 file, at most `limit` of them: each starts a decoder of a few
 /// megabytes, so ten megabytes of tiny streams took 18 s (found in review). Like the
 /// members of an archive, they are counted against `Limits::max_members`.
+/// The members of a gzip file read in turn, and where bytes that begin no member
+/// follow them (`cat report.gz customers.csv`): gunzip warns of them and stops, and
+/// they are read as a part of their own, as a zstd skippable frame's content is (found
+/// while measuring: the whole file was reported malformed, and the list never read).
+#[derive(Default)]
+struct GzipMembers {
+    trailing: Option<usize>,
+}
+
+impl<'a> OneStream<'a> for flate2::bufread::GzDecoder<&'a [u8]> {
+    fn into_rest(self) -> &'a [u8] {
+        self.into_inner()
+    }
+}
+
+impl<'a> BeginStream<'a> for GzipMembers {
+    type Stream = flate2::bufread::GzDecoder<&'a [u8]>;
+
+    fn begin(&mut self, rest: &'a [u8], at: usize) -> std::io::Result<Result<Self::Stream, &'a [u8]>> {
+        if rest.starts_with(&[0x1f, 0x8b]) {
+            return Ok(Ok(flate2::bufread::GzDecoder::new(rest)));
+        }
+        self.trailing = Some(at);
+        Ok(Err(&[]))
+    }
+}
+
 struct Bzip2Streams {
     limit: usize,
     started: usize,
