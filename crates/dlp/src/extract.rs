@@ -2464,14 +2464,34 @@ fn invalid_data(detail: impl Into<String>) -> std::io::Error {
 }
 
 /// The frames of an lz4 file read in turn: the decoder ends a frame with a read of
-/// nothing, and goes on to the next frame at the next read (`cat a.lz4 b.lz4`).
+/// nothing, and goes on to the next frame at the next read (`cat a.lz4 b.lz4`). A
+/// skippable frame between them (which the format allows anywhere, and `lz4 -d` passes
+/// over) is passed over: the decoder stops at it with an error.
 struct Lz4Frames<'a>(lz4_flex::frame::FrameDecoder<&'a [u8]>);
 
 impl Read for Lz4Frames<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
             let left = self.0.get_ref().len();
-            let read = self.0.read(buf)?;
+            let read = match self.0.read(buf) {
+                Ok(read) => read,
+                Err(error) => {
+                    let skippable = error
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<lz4_flex::frame::Error>())
+                        .and_then(|inner| match inner {
+                            lz4_flex::frame::Error::SkippableFrame(length) => usize::try_from(*length).ok(),
+                            _ => None,
+                        });
+                    let Some(length) = skippable else {
+                        return Err(error);
+                    };
+                    // Its magic number and length are read; its content is skipped.
+                    let rest = self.0.get_mut();
+                    *rest = rest.get(length..).unwrap_or_default();
+                    continue;
+                }
+            };
             // Done when a read gives nothing and takes nothing: the file's end, or
             // bytes no frame begins with that the decoder leaves alone.
             if read > 0 || buf.is_empty() || left == 0 || self.0.get_ref().len() == left {
