@@ -426,9 +426,9 @@ impl Gateway {
         Ok(())
     }
 
-    /// Creates one customer as `actor`: checked, then authorized as
-    /// `customer.create` on the new record (its owner, team and
-    /// classification), recorded, and only then stored. Returns the record
+    /// Creates one customer as `actor`: authorized as `customer.create` on
+    /// the new record (its owner, team and classification), then checked,
+    /// recorded, and only then stored. Returns the record
     /// as the caller may see it.
     pub fn create_customer(
         &self,
@@ -742,7 +742,6 @@ impl Gateway {
     }
 }
 
-/// Validates a row before anything is sealed.
 /// The metadata a new customer will be stored with, as far as the request tells
 /// (the id may be still to be numbered): what creating it is authorized on.
 fn asked_meta(row: &NewCustomer) -> CustomerMeta {
@@ -759,6 +758,7 @@ fn asked_meta(row: &NewCustomer) -> CustomerMeta {
     }
 }
 
+/// Validates a row before anything is sealed.
 fn check_row(row: &NewCustomer, people: &HashSet<PersonId>) -> Result<(), String> {
     if row.display_name.trim().is_empty() {
         return Err("the name is empty".into());
