@@ -144,8 +144,9 @@ pub struct Extraction {
     pub uninspectable: Vec<UninspectableReason>,
     /// Second readings of text already in `segments`, for customer records only: the
     /// rows of a PDF table whose cells were drawn out of reading order, rebuilt from
-    /// where they sit on the page. Detectors and fingerprints do not read them, or they
-    /// would count the same text twice.
+    /// where they sit on the page, and tables of a record to a column read by their
+    /// columns. Detectors and fingerprints do not read them, or they would count the
+    /// same text twice.
     pub rereadings: Vec<Segment>,
 }
 
@@ -236,14 +237,18 @@ fn extract_with_envelope(parts: &[&[u8]], limits: &Limits, envelope_is_content: 
     extractor.out
 }
 
-/// Most rows of a table read again by its columns: a record's fields are few.
+/// Most rows of a table read again by its columns: a record's fields are few. And most
+/// columns: a table of two rows and a million columns would be a million rows again
+/// (found in review).
 const MAX_TRANSPOSED_ROWS: usize = 16;
+const MAX_TRANSPOSED_COLUMNS: usize = 256;
 
 /// Tables written a record to a column (`Name | Ana Rossi | Bo Lee`, then `Phone | … |
 /// …`: contact cards side by side, a transposed export), read again by their columns
 /// (found missed by a blind test: each customer's fields were rows apart). Only a
-/// table of a few rows and more columns than rows: one of records a row each is read as
-/// it is.
+/// table of a few rows and more columns than rows, which a short table of records a
+/// row each with many columns is too: read again, its rows are columns, and nothing of
+/// it is lost. A cell holding ` | ` is read as two.
 fn transposed_tables(segments: &[Segment]) -> Vec<Segment> {
     let mut tables = Vec::new();
     for segment in segments
@@ -263,7 +268,7 @@ fn transposed_tables(segments: &[Segment]) -> Vec<Segment> {
             })
             .collect();
         let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-        if columns < 3 || columns <= rows.len() {
+        if columns < 3 || columns <= rows.len() || columns > MAX_TRANSPOSED_COLUMNS {
             continue;
         }
         let mut transposed = Segment {
@@ -1179,18 +1184,33 @@ impl Extractor {
         self.precheck_pdf_streams(data)?;
         // lopdf has panicked on hostile input in the past; a panic in a parser must not
         // take the gateway down, so it is contained here and reported as malformed.
+        let allowance = self.limits.max_work_bytes.saturating_sub(self.work);
         let loaded = std::panic::catch_unwind(|| {
             let doc = lopdf::Document::load_mem(data).map_err(|e| malformed("pdf", e))?;
             if doc.is_encrypted() {
                 return Err(UninspectableReason::Encrypted { format: "pdf".into() });
             }
+            let mut budget = PdfBudget {
+                left: allowance,
+                ..PdfBudget::default()
+            };
             let mut pages = Vec::new();
             for page_id in doc.get_pages().values() {
-                pages.push(pdf_page_text(&doc, *page_id));
+                pages.push(pdf_page_text(&doc, *page_id, &mut budget));
+                if budget.exhausted {
+                    break;
+                }
             }
-            Ok(pages)
+            Ok((pages, budget))
         });
-        loaded.unwrap_or_else(|_| Err(malformed("pdf", "the pdf parser failed on this file")))
+        let (pages, budget) = loaded.unwrap_or_else(|_| Err(malformed("pdf", "the pdf parser failed on this file")))?;
+        if budget.exhausted {
+            return Err(UninspectableReason::WorkBudgetExceeded {
+                limit: self.limits.max_work_bytes,
+            });
+        }
+        self.charge_work(usize::try_from(allowance - budget.left).unwrap_or(usize::MAX))?;
+        Ok(pages)
     }
 
     fn push_pdf_pages(&mut self, pages: Vec<PdfPage>, source: &str) -> Step {
@@ -3979,19 +3999,34 @@ struct PdfPiece {
     space_before: bool,
 }
 
-fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId) -> PdfPage {
-    let mut reader = PdfTextReader::default();
+fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId, budget: &mut PdfBudget) -> PdfPage {
+    let mut reader = PdfTextReader {
+        budget: std::mem::take(budget),
+        ..PdfTextReader::default()
+    };
     if let Ok(content) = doc.get_page_content(page_id) {
-        let resources = PdfResources::of_page(doc, page_id);
-        reader.read(doc, &content, &resources, &mut Vec::new(), None);
+        if reader.budget.take(content.len()) {
+            let resources = PdfResources::of_page(doc, page_id);
+            reader.read(doc, &content, &resources, &mut Vec::new(), None);
+        }
     }
+    *budget = std::mem::take(&mut reader.budget);
     let mut text = reader.text;
     text.push('\n');
     // What annotations say: a comment's note (`/Contents`) and a form field's value
     // (`/V`, the field's or its parent's), which no content stream holds (found missed
     // by a blind test: a filled form and a commented page gave none of their customers).
+    // An annotation listed twice is read once, and each text is charged as it is read:
+    // annotations may share one note (found in review: 130 KB made 216 MB of text).
+    let mut seen = std::collections::HashSet::new();
     for annotation in doc.get_page_annotations(page_id).unwrap_or_default() {
+        if !seen.insert(std::ptr::from_ref(annotation)) {
+            continue;
+        }
         for value in pdf_annotation_texts(doc, annotation) {
+            if !budget.take(value.len()) {
+                break;
+            }
             text.push_str(&value);
             text.push('\n');
         }
@@ -3999,6 +4034,32 @@ fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId) -> PdfPage {
     PdfPage {
         text,
         scattered_rows: pdf_scattered_rows(&reader.pieces),
+    }
+}
+
+/// What reading a PDF's pages may still decode, shared by its pages: their content, the
+/// forms they draw (each time drawn) and their annotations' texts count against the
+/// extraction's work budget, and forms against a count of their own.
+#[derive(Default)]
+struct PdfBudget {
+    left: u64,
+    exhausted: bool,
+    forms_drawn: usize,
+}
+
+impl PdfBudget {
+    /// Takes `bytes` from what is left; false, and exhausted, when they are not left.
+    fn take(&mut self, bytes: usize) -> bool {
+        match self.left.checked_sub(bytes as u64) {
+            Some(left) if !self.exhausted => {
+                self.left = left;
+                true
+            }
+            _ => {
+                self.exhausted = true;
+                false
+            }
+        }
     }
 }
 
@@ -4033,13 +4094,12 @@ fn pdf_annotation_texts(doc: &lopdf::Document, annotation: &lopdf::Dictionary) -
 
 /// Most levels of a form field's parents looked through for its value.
 const MAX_PDF_FIELD_DEPTH: usize = 8;
-/// Most forms (Form XObjects) a page's content draws, counting each time one is drawn,
+/// Most forms (Form XObjects) a document's pages draw, counting each time one is drawn,
 /// and most levels of forms drawn inside forms: a form drawing another ten times,
-/// eight levels deep, would otherwise be drawn a hundred million times.
+/// eight levels deep, would otherwise be drawn a hundred million times. What they hold
+/// counts against the work budget too (see [`PdfBudget`]).
 const MAX_PDF_FORMS: usize = 1024;
 const MAX_PDF_FORM_DEPTH: usize = 8;
-/// Most bytes of form content a page's reading decodes, over all its forms.
-const MAX_PDF_FORM_BYTES: usize = 32 << 20;
 
 /// The fonts (by their encodings) and forms a content stream names.
 struct PdfResources<'d> {
@@ -4117,8 +4177,7 @@ struct PdfTextReader {
     saved: Vec<(f32, f32)>,
     /// Where text was last shown, and how many characters it had.
     shown: Option<(f32, usize)>,
-    forms_drawn: usize,
-    form_bytes: usize,
+    budget: PdfBudget,
 }
 
 impl PdfTextReader {
@@ -4245,9 +4304,14 @@ impl PdfTextReader {
         encoding: Option<&lopdf::Encoding<'d>>,
     ) {
         use lopdf::Object;
-        if path.contains(&id) || path.len() >= MAX_PDF_FORM_DEPTH || self.forms_drawn >= MAX_PDF_FORMS {
+        if path.contains(&id)
+            || path.len() >= MAX_PDF_FORM_DEPTH
+            || self.budget.forms_drawn >= MAX_PDF_FORMS
+            || self.budget.exhausted
+        {
             return;
         }
+        self.budget.forms_drawn += 1;
         let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
             return;
         };
@@ -4263,9 +4327,7 @@ impl PdfTextReader {
         } else {
             Cow::Borrowed(stream.content.as_slice())
         };
-        self.forms_drawn += 1;
-        self.form_bytes += content.len();
-        if self.form_bytes > MAX_PDF_FORM_BYTES {
+        if !self.budget.take(content.len()) {
             return;
         }
         // A form without resources of its own uses its caller's (PDF 1.1 allowed it).

@@ -242,11 +242,16 @@ fn word_header_patched(at: usize, value: u8) -> Vec<u8> {
 /// each given as its dictionary's entries and its content. Forms name each other
 /// `/X`, `/Y`, `/Z` by their own resources, and themselves `/Me`.
 fn pdf_with_forms(forms: &[(&str, &str)]) -> Vec<u8> {
+    pdf_drawing_forms("/X Do", forms)
+}
+
+/// [`pdf_with_forms`] whose page's content is `page`.
+fn pdf_drawing_forms(page: &str, forms: &[(&str, &str)]) -> Vec<u8> {
     let mut objects = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> /XObject << /X 6 0 R >> >> >>".to_string(),
-        pdf_stream("", "/X Do"),
+        pdf_stream("", page),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
     ];
     for (i, (entries, content)) in forms.iter().enumerate() {
@@ -2494,4 +2499,73 @@ fn tables_of_a_record_to_a_column_are_read_again_by_column() {
         .chain((0..17).map(|i| format!("{i},x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x\n")))
         .collect();
     assert!(again(long.as_bytes()).is_empty(), "18 rows are records a row each");
+    let wide = format!("{0}\n{0}\n", vec!["a"; 100_000].join(","));
+    assert!(
+        again(wide.as_bytes()).is_empty(),
+        "a hundred thousand columns are no records"
+    );
+}
+
+/// A form drawn again and again, and annotations sharing one note, count against the
+/// work budget as they are read (found in review: a page drawing a form of 16 KiB
+/// 1,024 times read 16 MiB unreported, and 20,000 references to one note of 11 KB made
+/// 216 MB of text before any of it was counted).
+#[test]
+fn pdf_forms_and_annotations_are_charged_to_the_work_budget() {
+    let limits = Limits {
+        max_work_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    let refused = |pdf: &[u8]| {
+        let out = extract(pdf, &limits);
+        out.uninspectable
+            .iter()
+            .any(|r| matches!(r, UninspectableReason::WorkBudgetExceeded { .. }))
+    };
+    let form = [("/Subtype /Form", "0 0 m 1 1 l S\n".repeat(16 * 1024 / 14))];
+    let form: Vec<(&str, &str)> = form.iter().map(|(e, c)| (*e, c.as_str())).collect();
+    assert!(!refused(&pdf_drawing_forms("/X Do", &form)), "a form drawn once fits");
+    assert!(
+        refused(&pdf_drawing_forms(&"/X Do\n".repeat(1024), &form)),
+        "16 MiB of forms within 4 MiB"
+    );
+
+    let note = "Karen Johnson 512-364-7562 ".repeat(400);
+    let shared = pdf_of_objects(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [{}] >>", "6 0 R 7 0 R ".repeat(1000)),
+        pdf_stream("", "BT /F1 12 Tf 50 800 Td (Notes) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+        "<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /Contents 8 0 R >>".into(),
+        "<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /Contents 8 0 R >>".into(),
+        format!("({note})"),
+    ]);
+    let out = extract(&shared, &limits);
+    assert!(
+        out.uninspectable.is_empty(),
+        "each annotation read once: {:?}",
+        out.uninspectable
+    );
+    let text: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        text.matches("512-364-7562").count(),
+        2 * 400,
+        "two annotations, once each"
+    );
+    let many: Vec<String> = (0..400)
+        .map(|i| format!("<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /Contents 8 0 R /NM ({i}) >>"))
+        .collect();
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [{}] >>", (0..400).map(|i| format!("{} 0 R", 9 + i)).collect::<Vec<_>>().join(" ")),
+        pdf_stream("", "BT /F1 12 Tf 50 800 Td (Notes) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+        "<< >>".to_string(),
+        "<< >>".to_string(),
+        format!("({note})"),
+    ];
+    objects.extend(many);
+    assert!(refused(&pdf_of_objects(&objects)), "400 notes of 11 KB within 4 MiB");
 }
