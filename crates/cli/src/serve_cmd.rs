@@ -376,18 +376,26 @@ pub fn set_password(ctx: &Context, person: &str) -> anyhow::Result<()> {
     let password = line.trim_end_matches(['\n', '\r']);
     let id = model::PersonId(person.to_owned());
     let known = store.get_person(&id)?.is_some();
+    // Checked first: a password refused (too short or too long) changes nothing and
+    // is recorded as refused, not as set (found in review).
+    let hash = server::CheckedPassword::of(password);
     // Recorded before the password is installed (and the person's sessions and
     // tokens ended): an operator taking over an account leaves a trace. A name
     // that is no person is recorded as refused, without the name.
+    let reason = match (&hash, known) {
+        (_, false) => "unknown-person",
+        (Err(_), true) => "invalid-password",
+        (Ok(_), true) => "set-by-operator",
+    };
     installation.gateway.record_auth_event_by(
         &ctx.operator(),
         "password_set",
         known.then_some(&id),
         &ctx.access(),
-        known,
-        if known { "set-by-operator" } else { "unknown-person" },
+        known && hash.is_ok(),
+        reason,
     )?;
-    server::set_password(&*store, &id, password)?;
+    server::install_checked_password(&*store, &id, &hash?)?;
     outln!("Password set for {person}.");
     Ok(())
 }

@@ -105,6 +105,28 @@ pub fn set_password(store: &dyn AuthBackend, person: &PersonId, password: &str) 
     install_password(store, person, &hash_password(password)?, None)
 }
 
+/// A password checked and hashed, not yet installed: so that what would refuse it is
+/// known before its change is recorded (see [`install_checked_password`]). No `Debug`.
+pub struct CheckedPassword(String);
+
+impl CheckedPassword {
+    pub fn of(password: &str) -> Result<Self, PasswordError> {
+        Ok(CheckedPassword(hash_password(password)?))
+    }
+}
+
+/// [`set_password`] with a password hashed already.
+pub fn install_checked_password(
+    store: &dyn AuthBackend,
+    person: &PersonId,
+    hash: &CheckedPassword,
+) -> Result<(), PasswordError> {
+    if store.get_person(person)?.is_none() {
+        return Err(PasswordError::UnknownPerson(person.to_string()));
+    }
+    install_password(store, person, &hash.0, None)
+}
+
 /// Stores a password hash and ends every session of the person but
 /// `keep_session`, and all their API tokens: whoever knew the old password,
 /// or took a credential while it was in force, is logged out.

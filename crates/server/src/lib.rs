@@ -78,9 +78,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use auth::{
-    issue_bootstrap_code, revoke_person_sessions, set_password, token_scope, BadNetwork, BootstrapCode, Caller,
-    Credential, PasswordError, SessionConfig, TrustedNetwork, BOOTSTRAP_CODE_TTL_MS, ENROLLMENT_ROUTES,
-    MAX_PASSWORD_CHARS, MFA_FRESH_MS, MIN_PASSWORD_CHARS, SCOPE_EVENTS, SCOPE_READ, SESSION_COOKIE,
+    install_checked_password, issue_bootstrap_code, revoke_person_sessions, set_password, token_scope, BadNetwork,
+    BootstrapCode, Caller, CheckedPassword, Credential, PasswordError, SessionConfig, TrustedNetwork,
+    BOOTSTRAP_CODE_TTL_MS, ENROLLMENT_ROUTES, MAX_PASSWORD_CHARS, MFA_FRESH_MS, MIN_PASSWORD_CHARS, SCOPE_EVENTS,
+    SCOPE_READ, SESSION_COOKIE,
 };
 pub use data::{DataState, MAX_LIMIT};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
