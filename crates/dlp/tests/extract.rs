@@ -2569,3 +2569,54 @@ fn pdf_forms_and_annotations_are_charged_to_the_work_budget() {
     objects.extend(many);
     assert!(refused(&pdf_of_objects(&objects)), "400 notes of 11 KB within 4 MiB");
 }
+
+/// Deflate behind ASCII85 or hexadecimal (`[/ASCII85Decode /FlateDecode]`, as ReportLab
+/// writes) is measured as any compressed stream before lopdf decodes it whole (found in
+/// review: 650 KB made 578 MiB); LZW, which lopdf also decodes whole, is reported.
+#[test]
+fn pdf_streams_behind_two_filters_are_bounded() {
+    use std::io::Write as _;
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(&vec![0u8; 64 << 20]).unwrap();
+    let deflated = deflate.finish().unwrap();
+    let hex: String = deflated.iter().map(|b| format!("{b:02x}")).collect();
+    let ascii85: String = deflated
+        .chunks(4)
+        .flat_map(|chunk| {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            let mut value = u32::from_be_bytes(word);
+            let mut digits = [0u8; 5];
+            for digit in digits.iter_mut().rev() {
+                *digit = b'!' + (value % 85) as u8;
+                value /= 85;
+            }
+            digits[..chunk.len() + 1].to_vec()
+        })
+        .map(char::from)
+        .collect();
+    for (filters, content) in [
+        ("[/ASCIIHexDecode /FlateDecode]", format!("{hex}>")),
+        ("[/ASCII85Decode /FlateDecode]", format!("{ascii85}~>")),
+    ] {
+        let pdf = pdf_drawing_forms("/X Do", &[(&format!("/Subtype /Form /Filter {filters}"), &content)]);
+        let out = extract(&pdf, &Limits::default());
+        assert!(
+            out.uninspectable
+                .iter()
+                .any(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+            "{filters}: {:?}",
+            out.uninspectable
+        );
+    }
+    let lzw = pdf_drawing_forms("/X Do", &[("/Subtype /Form /Filter /LZWDecode", "x")]);
+    let out = extract(&lzw, &Limits::default());
+    assert!(
+        matches!(out.uninspectable.first(), Some(UninspectableReason::Unsupported { format }) if format.contains("LZW")),
+        "{:?}",
+        out.uninspectable
+    );
+    // Text behind the two filters is still read (the fixture is ReportLab's).
+    let out = extract(&fixture("columns.pdf"), &Limits::default());
+    assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+}
