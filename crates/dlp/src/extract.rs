@@ -510,8 +510,16 @@ impl Extractor {
                 self.read_bounded(reader, compressed, source)?
             }
             Compression::Lz4 => {
-                let frames = Lz4Frames(lz4_flex::frame::FrameDecoder::new(data));
-                self.read_bounded(frames, compressed, source)?
+                let mut frames = Lz4Frames {
+                    decoder: lz4_flex::frame::FrameDecoder::new(data),
+                    len: data.len(),
+                    skipped: Vec::new(),
+                };
+                let bytes = self.read_bounded(&mut frames, compressed, source)?;
+                return Ok(Decompressed {
+                    bytes,
+                    skipped: frames.skipped,
+                });
             }
             Compression::Zstd => {
                 let frames = ZstdFrames {
@@ -2449,7 +2457,7 @@ impl<'a> ZipLzma<'a> {
     }
 }
 
-/// A compressed stream's content, and where in it lie the contents of zstd's
+/// A compressed stream's content, and where in it lie the contents of zstd's and lz4's
 /// skippable frames, or bytes after gzip's members, which are no part of the file.
 struct Decompressed {
     bytes: Vec<u8>,
@@ -2547,14 +2555,20 @@ fn invalid_data(detail: impl Into<String>) -> std::io::Error {
 /// The frames of an lz4 file read in turn: the decoder ends a frame with a read of
 /// nothing, and goes on to the next frame at the next read (`cat a.lz4 b.lz4`). A
 /// skippable frame between them (which the format allows anywhere, and `lz4 -d` passes
-/// over) is passed over: the decoder stops at it with an error.
-struct Lz4Frames<'a>(lz4_flex::frame::FrameDecoder<&'a [u8]>);
+/// over) is passed over: the decoder stops at it with an error. Where its content lies
+/// is kept, to be read as a part of its own, as a zstd skippable frame's is.
+struct Lz4Frames<'a> {
+    decoder: lz4_flex::frame::FrameDecoder<&'a [u8]>,
+    /// Length of the whole file, to place what is passed over in it.
+    len: usize,
+    skipped: Vec<std::ops::Range<usize>>,
+}
 
 impl Read for Lz4Frames<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
-            let left = self.0.get_ref().len();
-            let read = match self.0.read(buf) {
+            let left = self.decoder.get_ref().len();
+            let read = match self.decoder.read(buf) {
                 Ok(read) => read,
                 Err(error) => {
                     let skippable = error
@@ -2568,14 +2582,16 @@ impl Read for Lz4Frames<'_> {
                         return Err(error);
                     };
                     // Its magic number and length are read; its content is skipped.
-                    let rest = self.0.get_mut();
+                    let rest = self.decoder.get_mut();
+                    let at = self.len - rest.len();
+                    self.skipped.push(at..at + length.min(rest.len()));
                     *rest = rest.get(length..).unwrap_or_default();
                     continue;
                 }
             };
             // Done when a read gives nothing and takes nothing: the file's end, or
             // bytes no frame begins with that the decoder leaves alone.
-            if read > 0 || buf.is_empty() || left == 0 || self.0.get_ref().len() == left {
+            if read > 0 || buf.is_empty() || left == 0 || self.decoder.get_ref().len() == left {
                 return Ok(read);
             }
         }

@@ -671,6 +671,18 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
         // blind test: read as the bytes they are).
         ("lz4 tool", fixture("customers.csv.lz4"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("lz4 tool, two files", fixture("two-frames.lz4"), ok(&["Ana Rossi,ana.rossi@example.com", "Bo Lee,bo.lee@example.org"], 0)),
+        // A skippable frame between frames (lz4 -d passes over it): the frames after it
+        // are read, and what it holds as a part of its own (found in review).
+        (
+            "lz4 skippable frame between frames",
+            [
+                fixture("customers.csv.lz4"),
+                [&[0x50, 0x2A, 0x4D, 0x18], &24u32.to_le_bytes()[..], b"Cy Ng, cy.ng@example.org"].concat(),
+                fixture("two-frames.lz4"),
+            ]
+            .concat(),
+            ok(&["Cy Ng, cy.ng@example.org", "Bo Lee | bo.lee@example.org"], 7),
+        ),
         // More of what the real tools write: `pzstd` (a skippable frame first), a
         // bzip2 file whose first stream is empty, two xz streams one after the other,
         // xz stream padding, an SHA-256 check, and the x86 and delta filters.
