@@ -371,15 +371,14 @@ impl Gateway {
             Err(e) => Decision::deny(&format!("error:{}", error_code(e))),
         };
         if !decision.allowed {
-            self.record(&AuditRecord::decision(
-                self.clock.now_ms(),
+            return Err(self.deny_decided(
                 actor,
-                action,
                 ctx,
+                action,
                 &decision,
                 vec![AuditResource::System],
-            ))?;
-            return Err(denied(action, "the installation", &decision));
+                "the installation",
+            ));
         }
         subject
     }
@@ -424,17 +423,27 @@ impl Gateway {
             &self.request_context(ctx, 1),
         );
         if !decision.allowed {
-            self.record(&AuditRecord::decision(
-                self.clock.now_ms(),
-                actor,
-                action,
-                ctx,
-                &decision,
-                vec![resource],
-            ))?;
-            return Err(denied(action, &format!("customer {id}"), &decision));
+            return Err(self.deny_decided(actor, ctx, action, &decision, vec![resource], &format!("customer {id}")));
         }
         self.record_refusal(actor, ctx, action, vec![resource], "invalid-input")
+    }
+
+    /// Records the policy's deny of `action` on `resources` and gives the error to
+    /// answer: denied on `what`, or the failure to record it.
+    pub(crate) fn deny_decided(
+        &self,
+        actor: &Actor,
+        ctx: &AccessContext,
+        action: Action,
+        decision: &Decision,
+        resources: Vec<AuditResource>,
+        what: &str,
+    ) -> GatewayError {
+        let record = AuditRecord::decision(self.clock.now_ms(), actor, action, ctx, decision, resources);
+        match self.record(&record) {
+            Ok(()) => denied(action, what, decision),
+            Err(not_recorded) => not_recorded,
+        }
     }
 
     /// Records a refusal of `action` on `resources` for `reason` (a short code such

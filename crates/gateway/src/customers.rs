@@ -452,19 +452,11 @@ impl Gateway {
             &self.request_context(ctx, 1),
         );
         if !decision.allowed {
-            self.record(&AuditRecord::decision(
-                self.clock.now_ms(),
-                actor,
-                action,
-                ctx,
-                &decision,
-                asked(),
-            ))?;
             let what = row
                 .id
                 .as_ref()
                 .map_or("a new customer".to_owned(), |id| format!("customer {id}"));
-            return Err(denied(action, &what, &decision));
+            return Err(self.deny_decided(actor, ctx, action, &decision, asked(), &what));
         }
         let people = self.owners_in_good_standing()?;
         if let Err(why) = check_row(&row, &people) {

@@ -319,14 +319,8 @@ impl Gateway {
         allowed: bool,
         reason: &str,
     ) -> Result<(), GatewayError> {
-        let (actor, resource) = match person {
-            Some(p) => (
-                Actor::Person(p.clone()).audit_id(),
-                AuditResource::Person(p.to_string()),
-            ),
-            None => ("anonymous".to_owned(), AuditResource::System),
-        };
-        self.record(&self.access_record(actor, format!("auth.{event}"), resource, ctx, allowed, reason))
+        let actor = person.map_or_else(|| "anonymous".to_owned(), |p| Actor::Person(p.clone()).audit_id());
+        self.record_auth(actor, event, person, ctx, allowed, reason)
     }
 
     /// The name a login attempt under `name`, which is no person's, is throttled
@@ -352,18 +346,22 @@ impl Gateway {
         allowed: bool,
         reason: &str,
     ) -> Result<(), GatewayError> {
-        let resource = match person {
-            Some(p) => AuditResource::Person(p.to_string()),
-            None => AuditResource::System,
-        };
-        self.record(&self.access_record(
-            actor.audit_id(),
-            format!("auth.{event}"),
-            resource,
-            ctx,
-            allowed,
-            reason,
-        ))
+        self.record_auth(actor.audit_id(), event, person, ctx, allowed, reason)
+    }
+
+    /// Records `auth.<event>` by `actor` (its audit id) on `person`, or on the
+    /// installation when no person is named.
+    fn record_auth(
+        &self,
+        actor: String,
+        event: &str,
+        person: Option<&model::PersonId>,
+        ctx: &AccessContext,
+        allowed: bool,
+        reason: &str,
+    ) -> Result<(), GatewayError> {
+        let resource = person.map_or(AuditResource::System, |p| AuditResource::Person(p.to_string()));
+        self.record(&self.access_record(actor, format!("auth.{event}"), resource, ctx, allowed, reason))
     }
 
     /// The record of an allow or deny made outside policy (authentication, feeds):
