@@ -674,41 +674,98 @@ impl Extractor {
         }
     }
 
-    /// A zip archive's members, and the bytes before and after it, which unzip and
-    /// Office skip: `cat report.docx customers.csv`, or `cat secret.zip clean.zip` whose
-    /// reader finds the last archive only (found while measuring: a list after an
-    /// archive was passed as clean, unread and unreported).
+    /// The zip archives a buffer holds one after another, each read by its own end
+    /// record, and the bytes no archive holds (before, between and after them), each read
+    /// as a part of its own: unzip and Office read the last archive and skip the rest.
+    /// `cat report.docx customers.csv` (found while measuring: a list after an archive
+    /// was passed as clean, unread and unreported), and `cat secret.zip clean.zip`: the
+    /// last end record's offsets count from the start of `clean.zip`, and the zip crate,
+    /// given the whole file, took the first directory entry it found after that offset
+    /// for the directory's start, `secret.zip`'s when it lay there: the file was reported
+    /// malformed and the customers in it were not read. Each archive after the first
+    /// counts as a member, so a file of many small archives meets the member limit, and
+    /// they are read in the order they lie, so the limit is met after what comes first.
     fn extract_zip(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
-        let end = zip_end(data);
-        let appended = end
-            .and_then(|end| data.get(end..))
-            .filter(|rest| rest.iter().any(|b| !b.is_ascii_whitespace()));
-        let archive = match (appended, end) {
-            (Some(_), Some(end)) => data.get(..end).unwrap_or(data),
-            _ => data,
+        let most = usize::try_from(self.limits.max_members.saturating_add(1)).unwrap_or(usize::MAX);
+        let archives = zip_archives(data, most);
+        if archives.is_empty() {
+            let detail = if memchr::memmem::find(data, ZIP_END_SIGNATURE).is_some() {
+                "no end of central directory record points at its central directory"
+            } else {
+                "no end of central directory record"
+            };
+            return Err(malformed("zip", detail));
+        }
+        let several = archives.len() > 1;
+        let mut read_up_to = 0;
+        // The first archive that does not open, as reported, and how many more do not.
+        let mut unopened: Option<(usize, usize)> = None;
+        for (index, archive) in archives.iter().enumerate() {
+            let before = data.get(read_up_to..archive.range.start).unwrap_or_default();
+            let label = match index {
+                0 => "(before the archive)".to_string(),
+                _ => format!("(after archive {index})"),
+            };
+            self.extract_zip_gap(before, depth, &format!("{source} {label}"))?;
+            read_up_to = archive.range.end;
+            if index > 0 {
+                self.charge_member()?;
+            }
+            if archive.empty {
+                continue;
+            }
+            let path = match index {
+                0 => source.to_string(),
+                _ => format!("{source} (archive {})", index + 1),
+            };
+            let bytes = data.get(archive.range.clone()).unwrap_or_default();
+            // The archive begins where its slice does: the zip crate looks for its
+            // directory and its zip64 record where they say they are, and nowhere else.
+            let config = zip::read::Config {
+                archive_offset: zip::read::ArchiveOffset::Known(0),
+            };
+            match zip::ZipArchive::with_config(config, Cursor::new(bytes)) {
+                Ok(reader) => {
+                    let step = self.extract_zip_members(reader, depth, &path);
+                    self.soft(step)?;
+                }
+                // One reason tells of them all: a file of forged archives would give one
+                // for each.
+                Err(e) => match &mut unopened {
+                    None => {
+                        unopened = Some((self.out.uninspectable.len(), 0));
+                        self.out.uninspectable.push(malformed("zip", e));
+                    }
+                    Some((_, more)) => *more += 1,
+                },
+            }
+        }
+        if let Some((at, more @ 1..)) = unopened {
+            if let Some(UninspectableReason::Malformed { detail, .. }) = self.out.uninspectable.get_mut(at) {
+                detail.push_str(&format!(" (and {more} more archives of the file)"));
+            }
+        }
+        let after = data.get(read_up_to..).unwrap_or_default();
+        let label = if several {
+            format!("(after archive {})", archives.len())
+        } else {
+            "(after the archive)".to_string()
         };
-        let before = self.extract_zip_members(archive, depth, source)?;
-        if let Some(before) = before {
-            self.extract_any(before, depth + 1, &format!("{source} (before the archive)"))?;
-        }
-        match appended {
-            Some(appended) => self.extract_any(appended, depth + 1, &format!("{source} (after the archive)")),
-            None => Ok(()),
-        }
+        self.extract_zip_gap(after, depth, &format!("{source} {label}"))
     }
 
-    /// Reads the members of the archive `data` ends with; returns the bytes before it.
-    fn extract_zip_members<'d>(
-        &mut self,
-        data: &'d [u8],
-        depth: u32,
-        source: &str,
-    ) -> Result<Option<&'d [u8]>, UninspectableReason> {
-        let mut archive = zip::ZipArchive::new(Cursor::new(data)).map_err(|e| malformed("zip", e))?;
-        let before = usize::try_from(archive.offset())
-            .ok()
-            .and_then(|offset| data.get(..offset))
-            .filter(|before| !before.is_empty());
+    /// Bytes of a zip file that no archive holds, read as a part of their own unless
+    /// they are white space only.
+    fn extract_zip_gap(&mut self, gap: &[u8], depth: u32, source: &str) -> Step {
+        if gap.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let step = self.extract_any(gap, depth + 1, source);
+        self.soft(step)
+    }
+
+    /// Reads the members of one zip archive.
+    fn extract_zip_members(&mut self, mut archive: zip::ZipArchive<Cursor<&[u8]>>, depth: u32, source: &str) -> Step {
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for index in 0..archive.len() {
             self.charge_member()?;
@@ -798,7 +855,7 @@ impl Extractor {
             let step = self.extract_any(bytes, depth + 1, &path);
             self.soft(step)?;
         }
-        Ok(before)
+        Ok(())
     }
 
     /// A zip member compressed with a method the zip crate is not built to read (it
@@ -2390,13 +2447,99 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
         .then_some(BinaryFormat::Unsupported("rar"))
 }
 
-/// Where a zip archive's end record ends (22 bytes and its comment), at its last
-/// signature: bytes after it are no part of the archive.
-fn zip_end(data: &[u8]) -> Option<usize> {
-    let at = memchr::memmem::rfind(data, b"PK\x05\x06")?;
-    let comment = u16::from_le_bytes([*data.get(at + 20)?, *data.get(at + 21)?]);
-    let end = at + 22 + usize::from(comment);
-    (end <= data.len()).then_some(end)
+/// The signature of a zip archive's end of central directory record.
+const ZIP_END_SIGNATURE: &[u8] = b"PK\x05\x06";
+
+/// Where a zip archive lies in a buffer, from [`zip_archives`].
+struct ZipSpan {
+    /// From the archive's start to the end of its end record's comment.
+    range: std::ops::Range<usize>,
+    /// An archive of no entries: only its end records, which hold nothing to read.
+    empty: bool,
+}
+
+/// The zip archives of `data`, in the order they lie, at most `most` of them (the last
+/// ones): found from the last end record back, each archive's start given by its
+/// directory's offset, which counts from that start, and the directory's place, right
+/// before the end record (or its zip64 record). End records that lie inside an archive
+/// found (those of a zip stored as a member) are its content, not archives of their own.
+/// One pass over `data`, and constant work for each signature, however many there are.
+fn zip_archives(data: &[u8], most: usize) -> Vec<ZipSpan> {
+    let mut found = Vec::new();
+    // Where the archives found so far begin.
+    let mut claimed = data.len();
+    for at in memchr::memmem::rfind_iter(data, ZIP_END_SIGNATURE) {
+        if found.len() >= most {
+            break;
+        }
+        if at >= claimed {
+            continue;
+        }
+        if let Some(span) = zip_span(data, at).filter(|span| span.range.end <= claimed) {
+            claimed = span.range.start;
+            found.push(span);
+        }
+    }
+    found.reverse();
+    found
+}
+
+/// The archive whose end record is at `at`, if the record holds together: its comment
+/// within `data`, and a directory entry's signature where its directory begins. The
+/// directory ends where the end record begins (or its zip64 end record, of the usual 56
+/// bytes, with its locator), and the archive starts where the directory's offset, counted
+/// back from there, leads: bytes before it, an executable stub or another archive, are no
+/// part of it. A zip64 archive (its count or offset at their maximum) is read from its
+/// zip64 end record, whose own offset gives the start, as the zip crate reads it. An
+/// archive of no entries claims only its end records, since nothing shows where it began.
+fn zip_span(data: &[u8], at: usize) -> Option<ZipSpan> {
+    fn number<const N: usize>(bytes: &[u8], at: usize) -> Option<u64> {
+        let field: [u8; N] = bytes.get(at..at + N)?.try_into().ok()?;
+        Some(field.iter().rev().fold(0, |value, byte| value << 8 | u64::from(*byte)))
+    }
+    let position = |value: u64| usize::try_from(value).ok();
+    let record = data.get(at..at.checked_add(22)?)?;
+    let end = at + 22 + position(number::<2>(record, 20)?)?;
+    if end > data.len() {
+        return None;
+    }
+    let entries = number::<2>(record, 10)?;
+    let offset = number::<4>(record, 16)?;
+    let zip64 = at.checked_sub(76).and_then(|zip64_at| {
+        let locator = data
+            .get(at - 20..at)
+            .filter(|locator| locator.starts_with(b"PK\x06\x07"))?;
+        let zip64 = data
+            .get(zip64_at..at - 20)
+            .filter(|zip64| zip64.starts_with(b"PK\x06\x06") && number::<8>(zip64, 4) == Some(44))?;
+        Some((zip64_at, locator, zip64))
+    });
+    let directory_end = zip64.map_or(at, |(zip64_at, ..)| zip64_at);
+    let zip64 = zip64.filter(|_| entries == 0xFFFF || offset == 0xFFFF_FFFF);
+    let entries = match zip64 {
+        Some((_, _, zip64)) => number::<8>(zip64, 32)?,
+        None => entries,
+    };
+    if entries == 0 {
+        return Some(ZipSpan {
+            range: directory_end..end,
+            empty: true,
+        });
+    }
+    let (start, directory) = match zip64 {
+        Some((zip64_at, locator, zip64)) => {
+            let start = zip64_at.checked_sub(position(number::<8>(locator, 8)?)?)?;
+            (start, start.checked_add(position(number::<8>(zip64, 48)?)?)?)
+        }
+        None => {
+            let directory = directory_end.checked_sub(position(number::<4>(record, 12)?)?)?;
+            (directory.checked_sub(position(offset)?)?, directory)
+        }
+    };
+    (directory < directory_end && data.get(directory..)?.starts_with(b"PK\x01\x02")).then_some(ZipSpan {
+        range: start..end,
+        empty: false,
+    })
 }
 
 /// A compressed stream of one file.

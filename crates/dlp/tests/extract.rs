@@ -1575,6 +1575,149 @@ fn bounds_and_bad_input_are_reported() {
     }
 }
 
+/// `cat secret.zip clean.zip > out.zip`: each archive of a file holding several is
+/// read by its own end record, whose offsets count from its own start, and the bytes
+/// between them as a part of their own. Read through the last end record only, an
+/// archive before it was misread whenever its members took more room than the last
+/// one's: the file was reported malformed and the customers in it never read.
+#[test]
+fn archives_one_after_another_are_each_read() {
+    let d = Limits::default();
+    let secret = zip_of(&[("customers.csv", b"name,email\nAna Rossi,ana@x.io\nBo Lee,bo@y.io\n")]);
+    let more = zip_of(&[("leads.csv", b"name,phone\nCy Park,+1 415 555 0123\n")]);
+    let note = zip_of(&[("note.txt", b"See you at the quarterly plan review.")]);
+    let plan: String = (1..60)
+        .map(|i| format!("Step {i} of the quarterly plan: {} tasks.\n", i * 7919 % 1000))
+        .collect();
+    let plan = zip_of(&[("plan.txt", plan.as_bytes())]);
+    let rows = b"name,email\nDee Roy,dee@z.io\n".to_vec();
+    let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
+        (
+            "secret then clean",
+            [secret.clone(), note.clone()].concat(),
+            ok(
+                &["Ana Rossi | ana@x.io", "Bo Lee | bo@y.io", "quarterly plan review"],
+                3,
+            ),
+        ),
+        (
+            "clean then secret",
+            [plan.clone(), secret.clone()].concat(),
+            ok(
+                &[
+                    "Ana Rossi | ana@x.io",
+                    "Bo Lee | bo@y.io",
+                    "Step 59 of the quarterly plan",
+                ],
+                3,
+            ),
+        ),
+        (
+            "three archives",
+            [secret.clone(), plan.clone(), more.clone()].concat(),
+            ok(
+                &[
+                    "Ana Rossi | ana@x.io",
+                    "Step 59 of the quarterly plan",
+                    "Cy Park | +1 415 555 0123",
+                ],
+                5,
+            ),
+        ),
+        (
+            "archive, rows, archive",
+            [secret.clone(), rows.clone(), note.clone()].concat(),
+            ok(
+                &["Ana Rossi | ana@x.io", "Dee Roy | dee@z.io", "quarterly plan review"],
+                5,
+            ),
+        ),
+        (
+            "office file, rows, archive",
+            [xlsx_of_sheet(), rows.clone(), secret.clone()].concat(),
+            ok(
+                &["Trần Lan | 84912345678", "Dee Roy | dee@z.io", "Ana Rossi | ana@x.io"],
+                7,
+            ),
+        ),
+    ];
+    for (name, bytes, expect) in &cases {
+        let out = check(name, bytes, &d, expect);
+        // Each archive's members keep a source of their own.
+        let sources: Vec<&str> = out.segments.iter().map(|s| s.source.as_str()).collect();
+        let distinct: std::collections::HashSet<&&str> = sources.iter().collect();
+        assert_eq!(distinct.len(), sources.len(), "{name}: {sources:?}");
+    }
+}
+
+/// End records are tried from the last, each in constant time: a file full of forged
+/// ones (which made the zip crate search the whole file again for each: 100,000 on each
+/// side of an archive took 49 s) is read in one pass, and the junk they are reported;
+/// one full of small archives claimed by forged end records meets the member limit after
+/// the archive before them is read.
+#[test]
+fn forged_zip_end_records_are_bounded() {
+    let d = Limits::default();
+    let secret = zip_of(&[("customers.csv", b"name,email\nAna Rossi,ana@x.io\nBo Lee,bo@y.io\n")]);
+    // An end record of one entry whose directory would be the 46 bytes before it.
+    let mut forged = b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00".to_vec();
+    forged.extend_from_slice(&46u32.to_le_bytes());
+    forged.extend_from_slice(&0u32.to_le_bytes());
+    forged.extend_from_slice(&0u16.to_le_bytes());
+    let forgeries = forged.repeat(150_000);
+    // The same record behind a directory entry of nothing: an archive of one member that
+    // is not there.
+    let mut entry = b"PK\x01\x02".to_vec();
+    entry.resize(46, 0);
+    let archives = [entry, forged.clone()].concat().repeat(20_000);
+    let forged_reason = Some(
+        (|r| matches!(r, UninspectableReason::Malformed { format, .. } if format == "zip"))
+            as fn(&UninspectableReason) -> bool,
+    );
+    let cases: Vec<(&'static str, Vec<u8>, Expect)> = vec![
+        (
+            "forged end records after an archive",
+            [secret.clone(), forgeries.clone()].concat(),
+            Expect {
+                contains: &["Ana Rossi | ana@x.io"],
+                rows: 3,
+                reason: forged_reason,
+            },
+        ),
+        (
+            "forged end records around an archive",
+            [forgeries.clone(), secret.clone(), forgeries].concat(),
+            Expect {
+                contains: &["Ana Rossi | ana@x.io"],
+                rows: 3,
+                reason: forged_reason,
+            },
+        ),
+        (
+            "forged archives after an archive",
+            [secret, archives].concat(),
+            Expect {
+                contains: &["Ana Rossi | ana@x.io"],
+                rows: 3,
+                reason: Some(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 10_000 })),
+            },
+        ),
+    ];
+    for (name, bytes, expect) in cases {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let out = check(name, &bytes, &d, &expect);
+            done.send(out.uninspectable.len()).ok();
+        });
+        // A fraction of a second; the deadline only tells one pass from a search per
+        // signature.
+        let reasons = finished.recv_timeout(std::time::Duration::from_secs(60));
+        assert!(reasons.is_ok(), "{name}: {reasons:?}");
+        // Each archive that does not open is not a reason of its own.
+        assert!(reasons.is_ok_and(|reasons| reasons <= 3), "{name}: {reasons:?}");
+    }
+}
+
 /// A PDF table's rows drawn out of reading order are read again by where they sit on
 /// the page; a table drawn row by row, and prose, are read as drawn only.
 #[test]
