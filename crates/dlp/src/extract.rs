@@ -617,6 +617,13 @@ impl Extractor {
         if let Some(message) = apple_mail_message(data) {
             return self.extract_email(message, depth, source);
         }
+        // A zip archive after other bytes (`cat notes.txt secret.zip`, a picture with an
+        // archive appended, a self-extracting executable) is read as a zip file is, what
+        // comes before it a part of its own: read as text, or by its printable runs, its
+        // members were compressed past reading.
+        if zip_archives(data, 1).iter().any(|archive| !archive.empty) {
+            return self.extract_zip(data, depth, source);
+        }
         match decode_text(data) {
             Some(text) => self.extract_text(text, depth, source),
             None => {

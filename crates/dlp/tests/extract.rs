@@ -1591,6 +1591,9 @@ fn archives_one_after_another_are_each_read() {
         .collect();
     let plan = zip_of(&[("plan.txt", plan.as_bytes())]);
     let rows = b"name,email\nDee Roy,dee@z.io\n".to_vec();
+    // Twenty customers, enough for their list to be compressed, as a real list is.
+    let list: String = (1..=20).map(|i| format!("Customer {i},c{i}@x.io\n")).collect();
+    let compressed = zip_of(&[("customers.csv", format!("name,email\n{list}").as_bytes())]);
     let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
         (
             "secret then clean",
@@ -1631,6 +1634,22 @@ fn archives_one_after_another_are_each_read() {
                 &["Ana Rossi | ana@x.io", "Dee Roy | dee@z.io", "quarterly plan review"],
                 5,
             ),
+        ),
+        // A file that only ends as an archive: rows or a picture before it.
+        (
+            "rows then archive",
+            [rows.clone(), compressed.clone()].concat(),
+            ok(&["Dee Roy | dee@z.io", "Customer 20 | c20@x.io"], 23),
+        ),
+        (
+            "picture then archive",
+            [
+                &b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"[..],
+                &[0x80; 64],
+                &compressed,
+            ]
+            .concat(),
+            ok(&["Customer 20 | c20@x.io"], 21),
         ),
         (
             "office file, rows, archive",
