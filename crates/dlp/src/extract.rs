@@ -733,8 +733,17 @@ impl Extractor {
             };
             match zip::ZipArchive::with_config(config, Cursor::new(bytes)) {
                 Ok(reader) => {
-                    let step = self.extract_zip_members(reader, depth, &path);
+                    let mut first_member = None;
+                    let step = self.extract_zip_members(reader, depth, &path, &mut first_member);
                     self.soft(step)?;
+                    // What lies before its first member is no member's: a self-extracting
+                    // program's code, or an archive whose offsets `zip -A` moved this
+                    // one's past (`cat secret.zip clean.zip > out.zip; zip -A out.zip`).
+                    let lead = first_member
+                        .and_then(|first| usize::try_from(first).ok())
+                        .and_then(|first| bytes.get(..first))
+                        .unwrap_or_default();
+                    self.extract_zip_gap(lead, depth, &format!("{path} (before its members)"))?;
                 }
                 // One reason tells of them all: a file of forged archives would give one
                 // for each.
@@ -771,15 +780,24 @@ impl Extractor {
         self.soft(step)
     }
 
-    /// Reads the members of one zip archive.
-    fn extract_zip_members(&mut self, mut archive: zip::ZipArchive<Cursor<&[u8]>>, depth: u32, source: &str) -> Step {
+    /// Reads the members of one zip archive; `first_member` becomes where the first of
+    /// them whose local header was found begins.
+    fn extract_zip_members(
+        &mut self,
+        mut archive: zip::ZipArchive<Cursor<&[u8]>>,
+        depth: u32,
+        source: &str,
+        first_member: &mut Option<u64>,
+    ) -> Step {
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for index in 0..archive.len() {
             self.charge_member()?;
-            if let Some((coding, raw)) = archive
-                .by_index_raw(index)
-                .ok()
-                .and_then(|raw| ZipMemberCoding::of(raw.compression()).map(|coding| (coding, raw)))
+            let raw = archive.by_index_raw(index).ok();
+            if let Some(raw) = &raw {
+                *first_member = Some(first_member.map_or(raw.header_start(), |first| first.min(raw.header_start())));
+            }
+            if let Some((coding, raw)) =
+                raw.and_then(|raw| ZipMemberCoding::of(raw.compression()).map(|coding| (coding, raw)))
             {
                 if raw.encrypted() {
                     self.out

@@ -18,6 +18,23 @@ fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
+/// A zip of `files` written after `prefix` in one stream, its offsets counted from the
+/// start of `prefix`: as a self-extracting program is built, and as `zip -A` leaves
+/// archives joined with `cat`.
+fn zip_after(prefix: &[u8], files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Seek;
+    let mut stream = Cursor::new(prefix.to_vec());
+    stream.seek(std::io::SeekFrom::End(0)).unwrap();
+    let mut writer = zip::ZipWriter::new(stream);
+    for (name, bytes) in files {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(bytes).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
@@ -1650,6 +1667,28 @@ fn archives_one_after_another_are_each_read() {
             ]
             .concat(),
             ok(&["Customer 20 | c20@x.io"], 21),
+        ),
+        // An archive whose offsets count from the start of the file: those after what
+        // lies before its first member (`zip -A` after `cat secret.zip clean.zip`, and a
+        // self-extracting program) are read as a part of their own.
+        (
+            "archives joined, offsets moved past the first",
+            zip_after(&secret, &[("note.txt", b"See you at the quarterly plan review.")]),
+            ok(
+                &["Ana Rossi | ana@x.io", "Bo Lee | bo@y.io", "quarterly plan review"],
+                3,
+            ),
+        ),
+        (
+            "self-extracting program",
+            zip_after(
+                &[&b"MZ\x90\x00"[..], &[0; 60], b"This program cannot be run in DOS mode."].concat(),
+                &[("customers.csv", format!("name,email\n{list}").as_bytes())],
+            ),
+            ok(
+                &["This program cannot be run in DOS mode.", "Customer 20 | c20@x.io"],
+                21,
+            ),
         ),
         (
             "office file, rows, archive",
