@@ -726,12 +726,7 @@ impl Extractor {
                 _ => format!("{source} (archive {})", index + 1),
             };
             let bytes = data.get(archive.range.clone()).unwrap_or_default();
-            // The archive begins where its slice does: the zip crate looks for its
-            // directory and its zip64 record where they say they are, and nowhere else.
-            let config = zip::read::Config {
-                archive_offset: zip::read::ArchiveOffset::Known(0),
-            };
-            match zip::ZipArchive::with_config(config, Cursor::new(bytes)) {
+            match open_zip(bytes) {
                 Ok(reader) => {
                     let mut first_member = None;
                     let step = self.extract_zip_members(reader, depth, &path, &mut first_member);
@@ -747,10 +742,10 @@ impl Extractor {
                 }
                 // One reason tells of them all: a file of forged archives would give one
                 // for each.
-                Err(e) => match &mut unopened {
+                Err(reason) => match &mut unopened {
                     None => {
                         unopened = Some((self.out.uninspectable.len(), 0));
-                        self.out.uninspectable.push(malformed("zip", e));
+                        self.out.uninspectable.push(reason);
                     }
                     Some((_, more)) => *more += 1,
                 },
@@ -2470,6 +2465,54 @@ fn sniff_binary_format(data: &[u8]) -> Option<BinaryFormat> {
     }
     data.starts_with(b"Rar!\x1A\x07")
         .then_some(BinaryFormat::Unsupported("rar"))
+}
+
+/// The zip archive `bytes` holds from its start. It begins where its slice does: the zip
+/// crate looks for its directory and its zip64 record where they say they are, and
+/// nowhere else. When the directory does not parse, the crate tries each end record's
+/// signature before it in turn, reading the directory again for each: the thousands a
+/// forged archive's directory can hold took 8 s for half a megabyte. So it first opens
+/// the archive reading at most twice its bytes (and a MiB), which a sound archive needs
+/// once, then opens it again to read it.
+fn open_zip(bytes: &[u8]) -> Result<zip::ZipArchive<Cursor<&[u8]>>, UninspectableReason> {
+    let config = zip::read::Config {
+        archive_offset: zip::read::ArchiveOffset::Known(0),
+    };
+    let budget = (bytes.len() as u64).saturating_mul(2).saturating_add(1 << 20);
+    let reader = ReadBudget {
+        cursor: Cursor::new(bytes),
+        left: budget,
+    };
+    let unopened = |e| match e {
+        // The crate's message for any reading error is "i/o error".
+        zip::result::ZipError::Io(e) => malformed("zip", e),
+        e => malformed("zip", e),
+    };
+    zip::ZipArchive::with_config(config, reader).map_err(unopened)?;
+    zip::ZipArchive::with_config(config, Cursor::new(bytes)).map_err(unopened)
+}
+
+/// A reader of bytes in memory that fails once it has read `left` bytes.
+struct ReadBudget<'d> {
+    cursor: Cursor<&'d [u8]>,
+    left: u64,
+}
+
+impl Read for ReadBudget<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.cursor.read(buf)?;
+        self.left = self
+            .left
+            .checked_sub(read as u64)
+            .ok_or_else(|| std::io::Error::other("the search for its directory read past twice its size"))?;
+        Ok(read)
+    }
+}
+
+impl std::io::Seek for ReadBudget<'_> {
+    fn seek(&mut self, position: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.cursor.seek(position)
+    }
 }
 
 /// The signature of a zip archive's end of central directory record.

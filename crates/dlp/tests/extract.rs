@@ -1710,9 +1710,9 @@ fn archives_one_after_another_are_each_read() {
 
 /// End records are tried from the last, each in constant time: a file full of forged
 /// ones (which made the zip crate search the whole file again for each: 100,000 on each
-/// side of an archive took 49 s) is read in one pass, and the junk they are reported;
-/// one full of small archives claimed by forged end records meets the member limit after
-/// the archive before them is read.
+/// side of an archive took 49 s) is read in one pass, and the junk they are reported, as
+/// is an archive whose directory holds them; one full of small archives claimed by
+/// forged end records meets the member limit after the archive before them is read.
 #[test]
 fn forged_zip_end_records_are_bounded() {
     let d = Limits::default();
@@ -1728,6 +1728,35 @@ fn forged_zip_end_records_are_bounded() {
     let mut entry = b"PK\x01\x02".to_vec();
     entry.resize(46, 0);
     let archives = [entry, forged.clone()].concat().repeat(20_000);
+    // An archive of one member whose directory of 32 entries holds 2 MB of end records in
+    // the entries' comments, each pointing at the directory, and whose own end record
+    // counts an entry more than there is: the zip crate, the directory failing, read it
+    // again for each of them (8 entries took 8 s).
+    let mut member = b"PK\x03\x04\x14\x00\x00\x00\x00\x00".to_vec();
+    member.extend_from_slice(&[0; 8]); // time, date, crc
+    member.extend_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+    member.extend_from_slice(b"ax");
+    let entries = 32u16;
+    let mut pointing = b"PK\x05\x06\x00\x00\x00\x00".to_vec();
+    pointing.extend_from_slice(&(entries + 1).to_le_bytes());
+    pointing.extend_from_slice(&(entries + 1).to_le_bytes());
+    pointing.extend_from_slice(&0u32.to_le_bytes());
+    pointing.extend_from_slice(&u32::try_from(member.len()).unwrap().to_le_bytes());
+    pointing.extend_from_slice(&0u16.to_le_bytes());
+    let comment = pointing.repeat(65_535 / 22);
+    let mut directory = Vec::new();
+    for _ in 0..entries {
+        directory.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x00\x00");
+        directory.extend_from_slice(&[0; 8]);
+        directory.extend_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+        directory.extend_from_slice(&u16::try_from(comment.len()).unwrap().to_le_bytes());
+        directory.extend_from_slice(&[0; 12]);
+        directory.extend_from_slice(b"a");
+        directory.extend_from_slice(&comment);
+    }
+    let mut end = pointing.clone();
+    end[12..16].copy_from_slice(&u32::try_from(directory.len()).unwrap().to_le_bytes());
+    let forged_directory = [member, directory, end].concat();
     let forged_reason = Some(
         (|r| matches!(r, UninspectableReason::Malformed { format, .. } if format == "zip"))
             as fn(&UninspectableReason) -> bool,
@@ -1745,6 +1774,15 @@ fn forged_zip_end_records_are_bounded() {
         (
             "forged end records around an archive",
             [forgeries.clone(), secret.clone(), forgeries].concat(),
+            Expect {
+                contains: &["Ana Rossi | ana@x.io"],
+                rows: 3,
+                reason: forged_reason,
+            },
+        ),
+        (
+            "an archive whose directory holds forged end records",
+            [secret.clone(), forged_directory].concat(),
             Expect {
                 contains: &["Ana Rossi | ana@x.io"],
                 rows: 3,
