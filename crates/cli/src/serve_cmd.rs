@@ -55,6 +55,12 @@ pub struct ServeArgs {
     /// exports only from one). Repeat for several. Default: loopback only.
     #[arg(long = "trusted-network", value_name = "CIDR")]
     trusted_networks: Vec<server::TrustedNetwork>,
+    /// A reverse proxy (CIDR, e.g. 10.0.0.5/32) in front of this server, such
+    /// as nginx or HAProxy: its requests are attributed to the client it names
+    /// in X-Forwarded-For, for --trusted-network, login throttling and the
+    /// ledger. From anyone else the header is ignored. Repeat for several.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<server::TrustedNetwork>,
 }
 
 /// An address (`10.0.0.5`) or a network (`10.0.0.0/24`).
@@ -153,7 +159,8 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut state = server::AppState::new(gateway, auth, clock)
         .with_risk(risk)
         .with_dlp(engine)
-        .with_trusted_networks(trusted);
+        .with_trusted_networks(trusted)
+        .with_trusted_proxies(args.trusted_proxies.clone());
     if let Some(forwarder) = forwarding {
         let every = std::time::Duration::from_secs(args.forward_every.max(10));
         state = state.with_alert_forwarding(forwarder, every);

@@ -317,14 +317,93 @@ impl TrustedNetwork {
     }
 }
 
-fn access_context(request: &Request, trusted: &[TrustedNetwork]) -> AccessContext {
-    let ip = request
+/// The networks a server knows: those policy trusts, and the reverse proxies
+/// whose `X-Forwarded-For` it believes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Networks {
+    pub(crate) trusted: Vec<TrustedNetwork>,
+    pub(crate) proxies: Vec<TrustedNetwork>,
+}
+
+/// Who sent a request, as far as the server can tell.
+#[derive(Debug, PartialEq)]
+struct RequestOrigin {
+    ip: Option<IpAddr>,
+    /// False when a trusted proxy sent the request without naming its client
+    /// in a form the server can read: such a request is never from a trusted
+    /// network.
+    attributed: bool,
+}
+
+/// More hops than any real chain of proxies; a longer header is not read.
+const MAX_FORWARDED_HOPS: usize = 32;
+
+/// The client of a request from `peer`. Only a trusted proxy's
+/// `X-Forwarded-For` is read, from the right (each proxy appends the address
+/// it received from), skipping the trusted proxies in it: the first address
+/// that is not one is the client. What the client wrote to the left of it is
+/// never believed.
+fn client_of(peer: Option<IpAddr>, headers: &HeaderMap, proxies: &[TrustedNetwork]) -> RequestOrigin {
+    let from_proxy = |ip: &IpAddr| proxies.iter().any(|n| n.contains(*ip));
+    let unattributed = RequestOrigin {
+        ip: peer,
+        attributed: false,
+    };
+    let Some(peer_ip) = peer else { return unattributed };
+    if !from_proxy(&peer_ip) {
+        return RequestOrigin {
+            ip: peer,
+            attributed: true,
+        };
+    }
+    let mut hops = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let Ok(text) = value.to_str() else { return unattributed };
+        hops.extend(text.split(',').map(str::trim));
+        if hops.len() > MAX_FORWARDED_HOPS {
+            return unattributed;
+        }
+    }
+    let mut client = None;
+    for hop in hops.iter().rev() {
+        let Some(ip) = forwarded_address(hop) else {
+            return unattributed;
+        };
+        client = Some(ip);
+        if !from_proxy(&ip) {
+            break;
+        }
+    }
+    match client {
+        Some(ip) => RequestOrigin {
+            ip: Some(ip),
+            attributed: true,
+        },
+        None => unattributed,
+    }
+}
+
+/// An address as proxies write it in `X-Forwarded-For`: `192.0.2.7`,
+/// `192.0.2.7:51234`, `2001:db8::7` or `[2001:db8::7]:51234`.
+fn forwarded_address(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    hop.parse::<SocketAddr>().ok().map(|a| a.ip())
+}
+
+fn access_context(request: &Request, networks: &Networks) -> AccessContext {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip());
+    let client = client_of(peer, request.headers(), &networks.proxies);
     AccessContext {
-        trusted_network: ip.is_some_and(|ip| trusted.iter().any(|n| n.contains(ip))),
-        client_address: ip.map(|ip| ip.to_string()),
+        trusted_network: client.attributed
+            && client
+                .ip
+                .is_some_and(|ip| networks.trusted.iter().any(|n| n.contains(ip))),
+        client_address: client.ip.map(|ip| ip.to_string()),
         user_agent: request
             .headers()
             .get(header::USER_AGENT)
@@ -494,7 +573,7 @@ pub(crate) async fn require_session(State(state): State<AppState>, mut request: 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    let mut access = access_context(&request, &state.trusted_networks);
+    let mut access = access_context(&request, &state.networks);
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
     let gateway = Arc::clone(&state.gateway);
@@ -738,7 +817,7 @@ pub(crate) fn record_denial(
 }
 
 pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let access = access_context(&request, &state.trusted_networks);
+    let access = access_context(&request, &state.networks);
     let Json(body) = Json::<LoginRequest>::from_request(request, &()).await?;
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
@@ -1045,7 +1124,7 @@ pub(crate) struct BootstrapRequest {
 /// spent atomically with the password being set; a second use, an expired
 /// code, or any use once someone has a password, is refused.
 pub(crate) async fn bootstrap(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let access = access_context(&request, &state.trusted_networks);
+    let access = access_context(&request, &state.networks);
     let Json(body) = Json::<BootstrapRequest>::from_request(request, &()).await?;
     let now = state.clock.now_ms();
     let auth = state.auth.clone();
@@ -1152,6 +1231,50 @@ mod tests {
         for bad in ["10.0.0.0", "10.0.0.0/33", "x/8", "::/129"] {
             assert!(bad.parse::<TrustedNetwork>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_client_is_read_from_x_forwarded_for_only_behind_a_trusted_proxy() {
+        let proxies: Vec<TrustedNetwork> = vec!["10.9.0.0/24".parse().unwrap(), "fd09::/64".parse().unwrap()];
+        // peer, X-Forwarded-For lines, expected client, attributed
+        let check = |peer: &str, lines: &[&str], client: &str, attributed: bool| {
+            let mut headers = HeaderMap::new();
+            for line in lines {
+                headers.append("x-forwarded-for", HeaderValue::from_str(line).unwrap());
+            }
+            let origin = client_of(Some(peer.parse().unwrap()), &headers, &proxies);
+            let expected = RequestOrigin {
+                ip: Some(client.parse().unwrap()),
+                attributed,
+            };
+            assert_eq!(origin, expected, "peer {peer}, X-Forwarded-For {lines:?}");
+        };
+        // Not from a proxy: the header is the client's own writing, ignored.
+        check("192.0.2.7", &["10.1.1.1"], "192.0.2.7", true);
+        check("192.0.2.7", &[], "192.0.2.7", true);
+        // From a proxy: the rightmost address that is no trusted proxy.
+        check("10.9.0.5", &["198.51.100.4"], "198.51.100.4", true);
+        check("10.9.0.5", &["10.1.1.1, 198.51.100.4"], "198.51.100.4", true);
+        check("10.9.0.5", &["198.51.100.4, 10.9.0.6"], "198.51.100.4", true);
+        check(
+            "10.9.0.5",
+            &["203.0.113.1", "198.51.100.4, 10.9.0.6"],
+            "198.51.100.4",
+            true,
+        );
+        check("10.9.0.5", &["198.51.100.4:51234"], "198.51.100.4", true);
+        check("10.9.0.5", &["[2001:db8::7]:443"], "2001:db8::7", true);
+        check("fd09::5", &["2001:db8::7"], "2001:db8::7", true);
+        // Every hop a proxy: the first of them sent it.
+        check("10.9.0.5", &["10.9.0.7, 10.9.0.6"], "10.9.0.7", true);
+        // A proxy that names no client, or one the server cannot read: the
+        // proxy's address, and never a trusted network.
+        check("10.9.0.5", &[], "10.9.0.5", false);
+        check("10.9.0.5", &["unknown"], "10.9.0.5", false);
+        check("10.9.0.5", &["198.51.100.4, _hidden"], "10.9.0.5", false);
+        check("10.9.0.5", &[""], "10.9.0.5", false);
+        let long = vec!["198.51.100.4"; MAX_FORWARDED_HOPS + 1].join(",");
+        check("10.9.0.5", &[long.as_str()], "10.9.0.5", false);
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub struct AppState {
     risk: Option<Arc<RiskState>>,
     dlp: Option<Arc<gateway::DlpEngine>>,
     forwarding: Option<(Arc<risk::Forwarder>, Duration)>,
-    trusted_networks: Arc<Vec<TrustedNetwork>>,
+    networks: Arc<auth::Networks>,
     scan_slots: Arc<tokio::sync::Semaphore>,
 }
 
@@ -138,7 +138,7 @@ impl AppState {
             risk: None,
             dlp: None,
             forwarding: None,
-            trusted_networks: Arc::new(Vec::new()),
+            networks: Arc::new(auth::Networks::default()),
             scan_slots: Arc::new(tokio::sync::Semaphore::new(default_scan_slots())),
         }
     }
@@ -174,7 +174,16 @@ impl AppState {
     /// Requests from these networks are marked as coming from a trusted
     /// network for policy (the default policy allows exports only from one).
     pub fn with_trusted_networks(mut self, networks: Vec<TrustedNetwork>) -> AppState {
-        self.trusted_networks = Arc::new(networks);
+        Arc::make_mut(&mut self.networks).trusted = networks;
+        self
+    }
+
+    /// Requests from these reverse proxies are attributed to the client the
+    /// proxy names in `X-Forwarded-For` (for policy's trusted network, login
+    /// throttling and the ledger's client address). From anyone else the
+    /// header is ignored, since a client can write it.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<TrustedNetwork>) -> AppState {
+        Arc::make_mut(&mut self.networks).proxies = proxies;
         self
     }
 

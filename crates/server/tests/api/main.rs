@@ -20,6 +20,7 @@ const START_MS: i64 = 1_750_000_000_000;
 mod exports;
 mod fuzz;
 mod mfa;
+mod proxy;
 mod refusals;
 mod routes;
 mod scan;
@@ -124,6 +125,16 @@ async fn start_with_policy(policy: Option<String>) -> Server {
 /// With `tls`, it serves HTTPS (and `base` is `https://…`). The policy in
 /// force is `policy` (the default if `None`).
 async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy: Option<String>) -> Server {
+    serve_configured(credentials, tls, policy, |state| state).await
+}
+
+/// [`serve_with`], with `configure` applied to the server's state last.
+async fn serve_configured(
+    credentials: bool,
+    tls: Option<server::TlsIdentity>,
+    policy: Option<String>,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::create(dir.path()).unwrap());
     let keys = Keyring::generate("test").unwrap();
@@ -191,7 +202,7 @@ async fn serve_with(credentials: bool, tls: Option<server::TlsIdentity>, policy:
         })
         .with_risk(Arc::clone(&risk));
     let scan_slots = Arc::new(tokio::sync::Semaphore::new(2));
-    let state = state.with_scan_slots(Arc::clone(&scan_slots));
+    let state = configure(state.with_scan_slots(Arc::clone(&scan_slots)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let base = match tls {
