@@ -119,10 +119,10 @@ pub fn run(ctx: &Context, args: ScanArgs) -> anyhow::Result<u8> {
                 sum.customers += result.customer_records as u64;
                 sum.uninspectable += u64::from(result.uninspectable.is_some());
                 if !ctx.json && !reader_gone {
-                    let findings: Vec<String> = result
-                        .findings
-                        .iter()
-                        .map(|f| format!("{:?}×{}", f.detector, f.count))
+                    let findings: Vec<String> = (result.customer_contacts > 0)
+                        .then(|| format!("customer contacts×{}", result.customer_contacts))
+                        .into_iter()
+                        .chain(result.findings.iter().map(|f| format!("{:?}×{}", f.detector, f.count)))
                         .collect();
                     let docs: Vec<&str> = result.fingerprint_hits.iter().map(|h| h.doc_id.as_str()).collect();
                     reader_gone |= is_broken_pipe(writeln!(

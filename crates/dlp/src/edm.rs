@@ -73,7 +73,7 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    fn bit(self) -> u8 {
+    const fn bit(self) -> u8 {
         match self {
             Self::Name => 1,
             Self::Email => 2,
@@ -196,6 +196,11 @@ pub struct CustomerMatch {
 pub struct EdmMatches {
     /// Matched customers, each once.
     pub customers: Vec<CustomerMatch>,
+    /// Customers not matched whose email address or phone number was found: with
+    /// no second field near, each is a contact, not a record, but a list of many
+    /// (a mailing list taken out) is the company's customers all the same.
+    #[serde(default)]
+    pub contacts: usize,
 }
 
 impl EdmMatches {
@@ -340,6 +345,10 @@ const NAME_PARTICLES: &[&str] = &[
 const MAX_ROW_NAME_WORDS: usize = 8;
 /// Evidence bit of a street-line address hit (beside the five FieldKind bits).
 const STREET_LINE: u8 = 32;
+/// The kinds by which a customer unmatched is counted as a contact ([`EdmMatches::contacts`]):
+/// an email or phone reaches the customer; a name is shared with others, and an id
+/// reaches no one outside the company.
+const CONTACT_KINDS: u8 = FieldKind::Email.bit() | FieldKind::Phone.bit();
 const NAME_SEED: u64 = 0x6e61_6d65_0000_0001;
 /// Seed of names of spaceless characters, keyed in order ([`name_key`]).
 const ORDERED_NAME_SEED: u64 = 0x6e61_6d65_0000_0003;
@@ -1307,6 +1316,7 @@ impl EdmIndex {
         merged.dedup();
         let all = merged;
         let mut customers = Vec::new();
+        let mut contacts = 0;
         for group in all.chunk_by(|a, b| a.0 == b.0) {
             let Some(slot) = group.first().map(|(slot, ..)| *slot) else {
                 continue;
@@ -1340,6 +1350,9 @@ impl EdmIndex {
                 }
             }
             if matched == 0 {
+                if bits & CONTACT_KINDS != 0 && self.is_alive(slot) {
+                    contacts += 1;
+                }
                 continue;
             }
             let Some(id) = self.id_of(slot).filter(|_| self.is_alive(slot)) else {
@@ -1364,7 +1377,7 @@ impl EdmIndex {
             });
         }
         customers.sort_by(|a, b| a.customer_id.0.cmp(&b.customer_id.0));
-        EdmMatches { customers }
+        EdmMatches { customers, contacts }
     }
 
     /// All customers currently indexed (record ids only).

@@ -74,6 +74,10 @@ pub struct ScanResult {
     pub rules: Vec<String>,
     /// Number of distinct customers whose records were found.
     pub customer_records: usize,
+    /// Number of other customers whose email address or phone number was found
+    /// alone: contacts, not records (see [`edm::EdmMatches::contacts`]).
+    #[serde(default)]
+    pub customer_contacts: usize,
     /// The matched customers (record ids, field kinds, positions; never field values).
     pub customers: Vec<CustomerMatch>,
     /// Detector findings, one per detector.
@@ -211,6 +215,7 @@ impl Inspector {
         let uninspectable = extraction.uninspectable.first().cloned();
         let evidence = policy::Evidence {
             customers: matches.distinct_customers(),
+            contacts: matches.contacts,
             detections: &detections,
             fingerprint_hits: &fingerprint_hits,
             uninspectable: uninspectable.is_some(),
@@ -220,6 +225,7 @@ impl Inspector {
             verdict,
             rules,
             customer_records: matches.distinct_customers(),
+            customer_contacts: matches.contacts,
             customers: matches.customers,
             findings,
             fingerprint_hits,

@@ -102,6 +102,12 @@ pub enum Condition {
         /// Threshold.
         count: usize,
     },
+    /// At least this many customers found by an email address or phone number
+    /// alone, with no second field of theirs near ([`Evidence::contacts`]).
+    ContactsAtLeast {
+        /// Threshold.
+        count: usize,
+    },
     /// At least `count` distinct values found by one of `detectors`, each with at least
     /// `min_confidence`: a card number repeated on a receipt is one card, and a weak
     /// detection does not count because a strong one of another value was made.
@@ -139,6 +145,8 @@ pub struct Rule {
 pub struct Evidence<'a> {
     /// Distinct customers matched.
     pub customers: usize,
+    /// Other customers whose email address or phone number was found alone.
+    pub contacts: usize,
     /// Detections, each with its confidence and its value's key.
     pub detections: &'a [Detection],
     /// Document fingerprint hits.
@@ -191,6 +199,7 @@ impl Default for Policy {
         use Verdict::*;
         let departing = [Employment::Departing];
         let customers = |count| CustomersAtLeast { count };
+        let contacts = |count| ContactsAtLeast { count };
         let detectors = |list: &[DetectorKind], count, min_confidence| DetectorsAtLeast {
             detectors: list.to_vec(),
             count,
@@ -208,6 +217,18 @@ impl Default for Policy {
                 ),
                 rule("bulk customer records", &[], &[], customers(5), Block),
                 rule("departing with customer records", &[], &departing, customers(1), Block),
+                // A customer's email or phone alone is in every reply to them; ten
+                // customers' are a list. Most mail leaves without its recipients
+                // counted (a sent message's own envelope is not content).
+                rule("customer contact list", &[], &[], contacts(10), Alert),
+                rule(
+                    "customer contact list leaving",
+                    &OUTBOUND,
+                    &[],
+                    contacts(50),
+                    RequireJustification,
+                ),
+                rule("departing with customer contacts", &[], &departing, contacts(10), Block),
                 rule("classified document", &[], &[], DocumentMatched, RequireJustification),
                 rule(
                     "classified document to usb",
@@ -282,6 +303,7 @@ impl Policy {
 fn holds(condition: &Condition, evidence: &Evidence<'_>) -> bool {
     match condition {
         Condition::CustomersAtLeast { count } => evidence.customers >= *count,
+        Condition::ContactsAtLeast { count } => evidence.contacts >= *count,
         Condition::DetectorsAtLeast {
             detectors,
             count,

@@ -14,7 +14,7 @@ fn ctx(channel: Channel, employment: Employment) -> ScanContext {
 fn check(
     name: &str,
     context: ScanContext,
-    customers: usize,
+    (customers, contacts): (usize, usize),
     detections: &[Detection],
     doc: bool,
     uninspectable: bool,
@@ -31,6 +31,7 @@ fn check(
     };
     let evidence = Evidence {
         customers,
+        contacts,
         detections,
         fingerprint_hits: &hits,
         uninspectable,
@@ -69,11 +70,29 @@ fn verdict_table() {
         .into_iter()
         .chain(weak.iter().cloned())
         .collect();
-    check("nothing", ctx(Email, Active), 0, &[], false, false, Verdict::Allow);
+    check("nothing", ctx(Email, Active), (0, 0), &[], false, false, Verdict::Allow);
+    // Customers by an email or phone alone: a list, not records.
+    let contact_cases = [
+        ("nine contacts", ctx(Usb, Active), 9, Verdict::Allow),
+        ("ten contacts", ctx(File, Active), 10, Verdict::Alert),
+        ("forty-nine contacts by email", ctx(Email, Active), 49, Verdict::Alert),
+        (
+            "fifty contacts by email",
+            ctx(Email, Active),
+            50,
+            Verdict::RequireJustification,
+        ),
+        ("fifty contacts kept inside", ctx(File, Active), 50, Verdict::Alert),
+        ("departing with ten contacts", ctx(Usb, Departing), 10, Verdict::Block),
+        ("departing with nine contacts", ctx(Usb, Departing), 9, Verdict::Allow),
+    ];
+    for (name, context, contacts, verdict) in contact_cases {
+        check(name, context, (0, contacts), &[], false, false, verdict);
+    }
     check(
         "one customer internally",
         ctx(File, Active),
-        1,
+        (1, 0),
         &[],
         false,
         false,
@@ -82,7 +101,7 @@ fn verdict_table() {
     check(
         "one customer by email",
         ctx(Email, Active),
-        1,
+        (1, 0),
         &[],
         false,
         false,
@@ -91,7 +110,7 @@ fn verdict_table() {
     check(
         "five customers",
         ctx(File, Active),
-        5,
+        (5, 0),
         &[],
         false,
         false,
@@ -100,7 +119,7 @@ fn verdict_table() {
     check(
         "departing one customer",
         ctx(File, Departing),
-        1,
+        (1, 0),
         &[],
         false,
         false,
@@ -109,7 +128,7 @@ fn verdict_table() {
     check(
         "document upload",
         ctx(Upload, Active),
-        0,
+        (0, 0),
         &[],
         true,
         false,
@@ -118,7 +137,7 @@ fn verdict_table() {
     check(
         "document usb",
         ctx(Usb, Contractor),
-        0,
+        (0, 0),
         &[],
         true,
         false,
@@ -127,7 +146,7 @@ fn verdict_table() {
     check(
         "key internally",
         ctx(File, Active),
-        0,
+        (0, 0),
         &key,
         false,
         false,
@@ -136,18 +155,26 @@ fn verdict_table() {
     check(
         "key by email",
         ctx(Email, Active),
-        0,
+        (0, 0),
         &key,
         false,
         false,
         Verdict::Block,
     );
     // Chat (Slack, Teams) is a way out of the company, as an upload is.
-    check("key in chat", ctx(Chat, Active), 0, &key, false, false, Verdict::Block);
+    check(
+        "key in chat",
+        ctx(Chat, Active),
+        (0, 0),
+        &key,
+        false,
+        false,
+        Verdict::Block,
+    );
     check(
         "one customer in chat",
         ctx(Chat, Active),
-        1,
+        (1, 0),
         &[],
         false,
         false,
@@ -156,19 +183,27 @@ fn verdict_table() {
     check(
         "uninspectable in chat",
         ctx(Chat, Active),
-        0,
+        (0, 0),
         &[],
         false,
         true,
         Verdict::RequireJustification,
     );
-    check("bulk cards", ctx(File, Active), 0, &cards, false, false, Verdict::Block);
+    check(
+        "bulk cards",
+        ctx(File, Active),
+        (0, 0),
+        &cards,
+        false,
+        false,
+        Verdict::Block,
+    );
     // Bulk is distinct values, each at the confidence floor: a receipt repeats its one
     // card, and weak detections do not count because another value was strong.
     check(
         "one card repeated",
         ctx(File, Active),
-        0,
+        (0, 0),
         &one_card_repeated,
         false,
         false,
@@ -177,7 +212,7 @@ fn verdict_table() {
     check(
         "weak ids beside a strong one",
         ctx(File, Active),
-        0,
+        (0, 0),
         &weak_beside_strong,
         false,
         false,
@@ -186,7 +221,7 @@ fn verdict_table() {
     check(
         "weak ids ignored",
         ctx(Email, Active),
-        0,
+        (0, 0),
         &weak,
         false,
         false,
@@ -195,7 +230,7 @@ fn verdict_table() {
     check(
         "uninspectable upload",
         ctx(Upload, Active),
-        0,
+        (0, 0),
         &[],
         false,
         true,
@@ -204,7 +239,7 @@ fn verdict_table() {
     check(
         "uninspectable departing",
         ctx(File, Departing),
-        0,
+        (0, 0),
         &[],
         false,
         true,
@@ -410,4 +445,71 @@ fn a_url_encoded_line_is_counted_once() {
     let result = inspector.inspect(log.as_bytes(), &ctx(Channel::Upload, Employment::Active));
     let count = |detector| result.findings.iter().find(|f| f.detector == detector).map(|f| f.count);
     assert_eq!(count(DetectorKind::Email), Some(1), "{:?}", result.findings);
+}
+
+/// Customers' emails and phones without their names are no records, but a list of
+/// them is the company's customers: counted as contacts, and decided on by their
+/// own thresholds. A name alone, an unknown address and a matched record are not
+/// contacts.
+#[test]
+fn a_list_of_customers_emails_and_phones_alone_counts_as_contacts() {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    for i in 0..30 {
+        edm.add(
+            format!("rec-{i}"),
+            &[
+                (FieldKind::Name, &format!("Customer{i} Lastname")),
+                (FieldKind::Email, &format!("c{i}@mail.example")),
+                (FieldKind::Phone, &format!("+44 20 7946 {:04}", 1000 + i)),
+            ],
+            None,
+        );
+    }
+    let inspector = Inspector::new(
+        edm,
+        FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default()),
+        Policy::default(),
+        Limits::default(),
+    )
+    .unwrap();
+    let departing = ctx(Channel::Usb, Employment::Departing);
+    // (text, records, contacts)
+    let check = |name: &str, text: &str, records: usize, contacts: usize| {
+        let result = inspector.inspect(text.as_bytes(), &departing);
+        assert_eq!(
+            (result.customer_records, result.customer_contacts),
+            (records, contacts),
+            "{name}: {result:?}"
+        );
+        let blocked = records > 0 || contacts >= 10;
+        assert_eq!(result.verdict == Verdict::Block, blocked, "{name}: {result:?}");
+    };
+    let emails: String = (0..12).map(|i| format!("c{i}@mail.example; ")).collect();
+    check("twelve emails", &emails, 0, 12);
+    let phones: String = (0..12).map(|i| format!("+44 20 7946 {:04}\n", 1000 + i)).collect();
+    check("twelve phones", &phones, 0, 12);
+    let mixed: String = (0..5)
+        .map(|i| format!("c{i}@mail.example\n"))
+        .chain((5..10).map(|i| format!("020 7946 {:04}\n", 1000 + i)))
+        .collect();
+    check("five emails and five phones", &mixed, 0, 10);
+    check(
+        "nine emails",
+        &emails[..emails.match_indices(';').nth(8).unwrap().0],
+        0,
+        9,
+    );
+    let names: String = (0..12).map(|i| format!("Customer{i} Lastname\n")).collect();
+    check("names alone", &names, 0, 0);
+    let strangers: String = (0..12).map(|i| format!("s{i}@mail.example; ")).collect();
+    check("emails of no customer", &strangers, 0, 0);
+    check(
+        "a record beside nine contacts",
+        &format!(
+            "Customer20 Lastname c20@mail.example\n\n{}",
+            &emails[..emails.match_indices(';').nth(8).unwrap().0]
+        ),
+        1,
+        9,
+    );
 }

@@ -494,6 +494,9 @@ impl Gateway {
                 .findings
                 .iter()
                 .map(|f| format!("{:?}:{}", f.detector, f.count))
+                .chain(
+                    (result.customer_contacts > 0).then(|| format!("customer_contacts:{}", result.customer_contacts)),
+                )
                 .collect(),
             client_address: ctx.client_address.clone(),
             user_agent: ctx.user_agent.clone(),

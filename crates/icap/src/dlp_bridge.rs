@@ -206,6 +206,7 @@ impl DlpInspector {
             verdict: dlp::Verdict::Block,
             rules: Vec::new(),
             customer_records: 0,
+            customer_contacts: 0,
             customers: Vec::new(),
             findings: Vec::new(),
             fingerprint_hits: Vec::new(),
@@ -242,6 +243,13 @@ fn block_reason(result: &dlp::ScanResult) -> String {
             if result.customer_records == 1 { "" } else { "s" }
         ));
     }
+    if result.customer_contacts > 0 {
+        what.push(format!(
+            "the email addresses or phone numbers of {} other customer{}",
+            result.customer_contacts,
+            if result.customer_contacts == 1 { "" } else { "s" }
+        ));
+    }
     if !result.fingerprint_hits.is_empty() {
         what.push(format!(
             "content of {} classified document{}",
@@ -250,7 +258,7 @@ fn block_reason(result: &dlp::ScanResult) -> String {
         ));
     }
     // Named by kind; emails and phones alone are contact details, which the customer
-    // count already speaks for.
+    // counts already speak for.
     let kinds = [
         (&[dlp::DetectorKind::PaymentCard][..], "payment card numbers"),
         (&[dlp::DetectorKind::Iban][..], "bank account numbers"),

@@ -344,6 +344,7 @@ pub(crate) async fn scan(
         "verdict": result.verdict,
         "rules": result.rules,
         "customer_records": result.customer_records,
+        "customer_contacts": result.customer_contacts,
         "documents_matched": result.fingerprint_hits.len(),
         "findings": findings,
         "uninspectable": result.uninspectable,

@@ -166,7 +166,7 @@ const OTHER_ROUTES: &[(HttpMethod, &str, &str, &str, &str)] = &[
         "dlp",
         "the DLP verdict on content about to leave (raw bytes, up to 32 MiB; ?channel=upload|email|usb|file|print|chat); \
          recorded in the ledger; matched customer and document ids for security admins only",
-        "verdict, customer_records, findings",
+        "verdict, customer_records, customer_contacts, findings",
     ),
     (
         HttpMethod::Post,

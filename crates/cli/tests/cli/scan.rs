@@ -448,3 +448,46 @@ fn serve_icap_records_an_upload_stopped_because_the_people_could_not_be_read() {
     );
     assert!(!audit.contains("hung") && !audit.contains("lunch"), "{audit}");
 }
+
+/// A list of customers' email addresses alone holds no record, but a departing
+/// person copying a dozen of them is stopped, and the ledger counts them.
+#[test]
+fn a_departing_persons_list_of_customer_emails_is_blocked_as_contacts() {
+    let env = Env::with_people();
+    let mut customers = String::from("Customer ID,Full Name,E-mail,Phone,Country,Owner\n");
+    let mut emails = String::new();
+    for i in 0..12 {
+        customers.push_str(&format!(
+            "C-{i},Customer{i} Example,buyer{i}@client{i}.example,+44 20 7946 {:04},GB,p-2\n",
+            1000 + i
+        ));
+        emails.push_str(&format!("buyer{i}@client{i}.example\n"));
+    }
+    env.run(&["customers", "import", env.file("c.csv", &customers).to_str().unwrap()])
+        .ok();
+    env.run(&["people", "set-status", "p-2", "--status", "departing"]).ok();
+    let list = env.file("mailing.txt", &emails);
+    let args = ["--as", "p-2", "scan", list.to_str().unwrap(), "--channel", "usb"];
+    let json = env.run(&[&args[..], &["--json"]].concat()).exits_with(3).json();
+    assert_eq!(
+        (&json["verdict"], &json["customer_records"], &json["customer_contacts"]),
+        (&"block".into(), &0.into(), &12.into()),
+        "{json}"
+    );
+    let text = env.run(&args).exits_with(3);
+    assert!(
+        text.stdout.starts_with("block") && text.stdout.contains("customer contacts×12"),
+        "{}",
+        text.stdout
+    );
+    let recorded = env
+        .run(&["audit", "search", "--action", "dlp.scan.usb", "--json"])
+        .ok()
+        .json();
+    let recorded = recorded.to_string();
+    assert!(recorded.contains("customer_contacts:12"), "{recorded}");
+    assert!(
+        !recorded.contains("client0.example"),
+        "plaintext in the ledger: {recorded}"
+    );
+}
