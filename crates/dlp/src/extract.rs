@@ -6,6 +6,9 @@
 //! which stands in for a time budget because library code never reads the clock).
 //! A file, or a member of an archive, that hits a bound or is malformed, encrypted or of
 //! an unsupported kind is reported as an [`UninspectableReason`]; extraction never panics.
+//! What can still be read is read beside the reason: a stream up to the bound it meets,
+//! the other members of its archive, and a file its format's reader fails on (not an
+//! encrypted one) by its printable runs.
 //!
 //! Output is a list of [`Segment`]s: prose, or the rows of a table (CSV/TSV records,
 //! spreadsheet rows, HTML/OOXML/RTF table rows, flat JSON objects) with each row's span, so
@@ -108,15 +111,24 @@ pub enum UninspectableReason {
 }
 
 impl UninspectableReason {
-    /// A budget reason stops the whole extraction; the others only skip one member.
+    /// A budget reason stops the whole extraction; the others only skip one member. The
+    /// bounds of expansion are not among them: a member past the ratio is read up to the
+    /// bound and the others after it (found by a blind test: a zip of a customer list
+    /// and a 5 MB member of zeros was reported without the list's customers), and once
+    /// the expanded size is spent, nothing more is inflated, but what needs no
+    /// inflating is still read.
     fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Self::DepthExceeded { .. }
-                | Self::ExpandedSizeExceeded { .. }
-                | Self::CompressionRatioExceeded { .. }
-                | Self::TooManyMembers { .. }
-                | Self::WorkBudgetExceeded { .. }
+            Self::DepthExceeded { .. } | Self::TooManyMembers { .. } | Self::WorkBudgetExceeded { .. }
+        )
+    }
+
+    /// A bound of expansion: what lopdf would inflate must stop at it, not be read on.
+    fn is_expansion_bound(&self) -> bool {
+        matches!(
+            self,
+            Self::ExpandedSizeExceeded { .. } | Self::CompressionRatioExceeded { .. }
         )
     }
 }
@@ -316,6 +328,14 @@ struct Extractor {
     /// in `extract_any`, a mail part, an Office file's part or sheet). Comparing sources
     /// row by row instead cost a tenth of the scan of a table.
     rows_open: bool,
+    /// Whether the expanded size was reported spent: once is enough.
+    expanded_size_reported: bool,
+}
+
+/// What [`Extractor::read_within`] read, and whether it stopped at a bound.
+struct Bounded {
+    bytes: Vec<u8>,
+    cut: bool,
 }
 
 type Step = Result<(), UninspectableReason>;
@@ -338,6 +358,7 @@ impl Extractor {
             members: 0,
             out: Extraction::default(),
             rows_open: false,
+            expanded_size_reported: false,
         }
     }
 
@@ -415,6 +436,48 @@ impl Extractor {
         }
     }
 
+    /// Runs `read`, the reader of the format `data`'s magic bytes name. When it fails on
+    /// `data` for a reason other than a spent budget (malformed, of a kind or version not
+    /// read, past a bound of expansion), the reason is reported and `data` is read by its
+    /// printable runs, as a PDF that does not parse is, and an unknown binary: four bytes
+    /// of a zip's signature put before a customer list left the list unread (found by a
+    /// blind test; gzip's, OLE2's, rar's and 7z's signatures did the same). Encrypted
+    /// content is reported only. Returns the spent budget's reason, or `Ok`.
+    fn or_printable_runs(&mut self, data: &[u8], source: &str, read: impl FnOnce(&mut Self) -> Step) -> Step {
+        let segments = self.out.segments.len();
+        match read(self) {
+            Err(reason) if !reason.is_fatal() => {
+                self.read_unparsed(&reason, data, source, segments);
+                self.out.uninspectable.push(reason);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// `data`'s printable runs after its reader failed with `reason`. When the reader
+    /// gave text of it before failing (the segments grew past `segments_before`), the
+    /// runs are read again for customer records only ([`Extraction::rereadings`]), so
+    /// that detectors and fingerprints do not count that text twice.
+    fn read_unparsed(&mut self, reason: &UninspectableReason, data: &[u8], source: &str, segments_before: usize) {
+        if matches!(reason, UninspectableReason::Encrypted { .. }) {
+            return;
+        }
+        let runs = printable_runs(data);
+        if runs.trim().is_empty() {
+            return;
+        }
+        if self.out.segments.len() == segments_before {
+            self.push_prose(runs, source);
+        } else {
+            self.out.rereadings.push(Segment {
+                text: join_hyphenated_words(fold_script_forms(runs)),
+                rows: Vec::new(),
+                source: source.to_string(),
+            });
+        }
+    }
+
     /// The most a compressed stream of `compressed_len` bytes may expand to: the
     /// remaining expansion budget, and the ratio cap once past 1 MiB.
     fn inflation_cap(&self, compressed_len: u64) -> (u64, u64) {
@@ -425,19 +488,79 @@ impl Extractor {
 
     /// Reads at most the remaining expansion budget from a decompressing reader, checking
     /// the ratio against `compressed_len` as it goes so a bomb is never fully inflated.
+    /// What a stream holds up to the bound is kept and read, and the bound reported (see
+    /// [`Self::read_within`]).
     fn read_bounded(
         &mut self,
         reader: impl Read,
         compressed_len: u64,
         member: &str,
     ) -> Result<Vec<u8>, UninspectableReason> {
+        self.read_within(reader, compressed_len, member).map(|read| read.bytes)
+    }
+
+    /// [`Self::read_bounded`], saying whether the stream was cut at a bound. A stream
+    /// past the ratio or the expanded size is inflated up to the bound and no further;
+    /// those bytes are kept, counted as expanded, and the bound is reported (the ratio
+    /// naming the member): a customer list followed by a megabyte of zeros, or a
+    /// document of the list and then 200,000 empty paragraphs, is still the list (found
+    /// by a blind test: both were reported uninspectable and their customers never
+    /// counted, which under the default policy asked for a justification where the list
+    /// alone was blocked). Never more than the bounds allow is inflated or kept.
+    fn read_within(
+        &mut self,
+        reader: impl Read,
+        compressed_len: u64,
+        member: &str,
+    ) -> Result<Bounded, UninspectableReason> {
+        let (bytes, bound) = self.read_up_to_bound(reader, compressed_len, member)?;
+        self.expanded += bytes.len() as u64;
+        let cut = bound.is_some();
+        match bound {
+            Some(UninspectableReason::ExpandedSizeExceeded { .. }) if self.expanded_size_reported => {}
+            Some(reason) => {
+                // Reported once: every stream after it is cut at nothing.
+                self.expanded_size_reported |= matches!(reason, UninspectableReason::ExpandedSizeExceeded { .. });
+                self.out.uninspectable.push(reason);
+            }
+            None => {}
+        }
+        Ok(Bounded { bytes, cut })
+    }
+
+    /// [`Self::read_bounded`] that keeps nothing past a bound: a stream past the ratio or
+    /// the expanded size is an error, for a check before a parser that would inflate it
+    /// whole (lopdf).
+    fn read_bounded_or_refuse(
+        &mut self,
+        reader: impl Read,
+        compressed_len: u64,
+        member: &str,
+    ) -> Result<Vec<u8>, UninspectableReason> {
+        match self.read_up_to_bound(reader, compressed_len, member)? {
+            (_, Some(bound)) => Err(bound),
+            (bytes, None) => {
+                self.expanded += bytes.len() as u64;
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// What a decompressing reader gives up to the bounds, and the bound it would pass,
+    /// found by reading one byte more; not yet counted as expanded.
+    fn read_up_to_bound(
+        &mut self,
+        reader: impl Read,
+        compressed_len: u64,
+        member: &str,
+    ) -> Result<(Vec<u8>, Option<UninspectableReason>), UninspectableReason> {
         let remaining = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
         let (cap, ratio_cap) = self.inflation_cap(compressed_len);
         let mut out = Vec::new();
         let read = reader.take(cap.saturating_add(1)).read_to_end(&mut out);
-        let produced = out.len() as u64;
-        if produced > cap {
-            return Err(if cap == ratio_cap && ratio_cap < remaining {
+        if out.len() as u64 > cap {
+            out.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
+            let bound = if cap == ratio_cap && ratio_cap < remaining {
                 UninspectableReason::CompressionRatioExceeded {
                     member: member.to_string(),
                     limit: self.limits.max_ratio,
@@ -446,7 +569,8 @@ impl Extractor {
                 UninspectableReason::ExpandedSizeExceeded {
                     limit: self.limits.max_expanded_bytes,
                 }
-            });
+            };
+            return Ok((out, Some(bound)));
         }
         // What was decoded before a fault (a truncated file, trailing garbage) is read
         // with the fault reported: the first rows of a cut-off list are still rows.
@@ -456,8 +580,7 @@ impl Extractor {
             }
             self.out.uninspectable.push(malformed("compressed stream", error));
         }
-        self.expanded += produced;
-        Ok(out)
+        Ok((out, None))
     }
 
     /// The content of a compressed stream (gzip, bzip2, xz, zstd or lz4), bounded. Every
@@ -579,9 +702,14 @@ impl Extractor {
         }
         self.charge_work(data.len())?;
         match sniff_binary_format(data) {
-            Some(BinaryFormat::Zip) => return self.extract_zip(data, depth, source),
+            Some(BinaryFormat::Zip) => {
+                return self.or_printable_runs(data, source, |this| this.extract_zip(data, depth, source))
+            }
             Some(BinaryFormat::Compressed(format)) => {
-                let decompressed = self.decompress(format, data, source)?;
+                let decompressed = match self.decompress(format, data, source) {
+                    Ok(decompressed) => decompressed,
+                    Err(reason) => return self.or_printable_runs(data, source, |_| Err(reason)),
+                };
                 // What a zstd skippable frame holds is no part of the file, but it can
                 // carry one (found in review): read it too, as a part of its own.
                 for hidden in decompressed.hidden_parts(data) {
@@ -590,32 +718,43 @@ impl Extractor {
                 }
                 return self.extract_any(&decompressed.bytes, depth + 1, source);
             }
-            Some(BinaryFormat::Tar) => return self.extract_tar(data, depth, source),
-            Some(BinaryFormat::SevenZip) => return self.extract_7z(data, depth, source),
-            Some(BinaryFormat::Compound) => return self.extract_compound(data, depth, source),
-            Some(BinaryFormat::Sqlite) => return self.extract_sqlite(data, source),
+            Some(BinaryFormat::Tar) => {
+                return self.or_printable_runs(data, source, |this| this.extract_tar(data, depth, source))
+            }
+            Some(BinaryFormat::SevenZip) => {
+                return self.or_printable_runs(data, source, |this| this.extract_7z(data, depth, source))
+            }
+            Some(BinaryFormat::Compound) => {
+                return self.or_printable_runs(data, source, |this| this.extract_compound(data, depth, source))
+            }
+            Some(BinaryFormat::Sqlite) => {
+                return self.or_printable_runs(data, source, |this| this.extract_sqlite(data, source))
+            }
             Some(BinaryFormat::Pdf) => return self.extract_pdf(data, depth, source),
-            // Recognised and reported, not read as binary junk.
+            // Recognised and reported, and read by its printable runs as an unknown
+            // binary is: what a rar stores uncompressed, or a list behind its signature.
             Some(BinaryFormat::Unsupported(format)) => {
-                return Err(UninspectableReason::Unsupported { format: format.into() })
+                return self.or_printable_runs(data, source, |_| {
+                    Err(UninspectableReason::Unsupported { format: format.into() })
+                })
             }
             None => {}
         }
         if data.starts_with(&TNEF_SIGNATURE) {
-            return self.extract_tnef(data, depth, source);
+            return self.or_printable_runs(data, source, |this| this.extract_tnef(data, depth, source));
         }
         if data.starts_with(b"{\\rtf") {
             self.extract_rtf(data, source);
             return Ok(());
         }
         if is_mbox(data) {
-            return self.extract_mbox(data, depth, source);
+            return self.or_printable_runs(data, source, |this| this.extract_mbox(data, depth, source));
         }
         if looks_like_email(data) {
-            return self.extract_email(data, depth, source);
+            return self.or_printable_runs(data, source, |this| this.extract_email(data, depth, source));
         }
         if let Some(message) = apple_mail_message(data) {
-            return self.extract_email(message, depth, source);
+            return self.or_printable_runs(data, source, |this| this.extract_email(message, depth, source));
         }
         // A zip archive after other bytes (`cat notes.txt secret.zip`, a picture with an
         // archive appended, a self-extracting executable) is read as a zip file is, what
@@ -1055,18 +1194,19 @@ impl Extractor {
             let decoder =
                 BlockDecoder::new_with_memory_limit(1, SEVEN_Z_MEMORY_KIB, index, &archive, &password, &mut cursor);
             // Returning false leaves the rest of the block undecoded: a member over a
-            // bound is never inflated further to check it.
+            // bound is never inflated further to check it, or to reach the members
+            // after it in a solid block. What it held up to the bound is read.
             let decoded = decoder.for_each_entries(&mut |entry, reader| {
                 if entry.is_directory() || entry.is_anti_item() {
                     return Ok(true);
                 }
                 let read = self
                     .charge_member()
-                    .and_then(|()| self.read_bounded(reader, packed, entry.name()));
+                    .and_then(|()| self.read_within(reader, packed, entry.name()));
                 match read {
-                    Ok(bytes) => {
-                        members.push((entry.name().to_string(), bytes));
-                        Ok(true)
+                    Ok(read) => {
+                        members.push((entry.name().to_string(), read.bytes));
+                        Ok(!read.cut)
                     }
                     Err(reason) => {
                         stopped = Some(reason);
@@ -1217,8 +1357,8 @@ impl Extractor {
                 break;
             };
             let body = rest.get(..length).unwrap_or_default();
-            match self.read_bounded(flate2::read::ZlibDecoder::new(body), body.len() as u64, "pdf stream") {
-                Err(reason) if reason.is_fatal() => return Err(reason),
+            match self.read_bounded_or_refuse(flate2::read::ZlibDecoder::new(body), body.len() as u64, "pdf stream") {
+                Err(reason) if reason.is_fatal() || reason.is_expansion_bound() => return Err(reason),
                 // Not a deflate stream (images, plain text): lopdf handles it.
                 _ => {}
             }
@@ -1233,8 +1373,9 @@ impl Extractor {
     /// the last: a `%%EOF` put after the rows would hide them. An incremental update's
     /// objects after it are read as text too, which loses nothing. Appended bytes can
     /// make the whole file unreadable to the parser, so the PDF is then read alone. A PDF
-    /// that does not parse is reported, and its printable runs are read, as an unknown
-    /// binary's are.
+    /// that does not parse (or is of a kind not read, or holds a stream past a bound of
+    /// expansion) is reported, and its printable runs are read, as an unknown binary's
+    /// are (see [`Self::or_printable_runs`]).
     fn extract_pdf(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
         let first_end = memchr::memmem::find(data, b"%%EOF").map(|at| at + b"%%EOF".len());
         let appended = first_end
@@ -1244,6 +1385,7 @@ impl Extractor {
             (Some(_), Some(end)) => data.get(..end).unwrap_or(data),
             _ => data,
         };
+        let segments = self.out.segments.len();
         let pages = match self.read_pdf(data) {
             Err(reason) if !reason.is_fatal() && appended.is_some() => self.read_pdf(pdf).map_err(|_| reason),
             read => read,
@@ -1252,9 +1394,7 @@ impl Extractor {
             Ok(pages) => self.push_pdf_pages(pages, source)?,
             Err(reason) if reason.is_fatal() => return Err(reason),
             Err(reason) => {
-                if matches!(reason, UninspectableReason::Malformed { .. }) {
-                    self.push_prose(printable_runs(pdf), source);
-                }
+                self.read_unparsed(&reason, pdf, source, segments);
                 self.out.uninspectable.push(reason);
             }
         }
@@ -1347,12 +1487,12 @@ impl Extractor {
             let Some(deflated) = text_layer else {
                 continue;
             };
-            match self.read_bounded(
+            match self.read_bounded_or_refuse(
                 flate2::read::ZlibDecoder::new(deflated.as_slice()),
                 stream.content.len() as u64,
                 "pdf stream",
             ) {
-                Err(reason) if reason.is_fatal() => return Err(reason),
+                Err(reason) if reason.is_fatal() || reason.is_expansion_bound() => return Err(reason),
                 _ => {}
             }
         }
@@ -2025,7 +2165,9 @@ impl Extractor {
     }
 
     /// WordprocessingML and DrawingML share local names: `t` text, `p` paragraph,
-    /// `tr`/`tc` table row/cell, `tab`/`br` whitespace.
+    /// `tr`/`tc` table row/cell, `tab`/`br` whitespace. What was read before the XML
+    /// breaks off or goes wrong is kept: a part cut at a bound of expansion, or damaged
+    /// past its first paragraphs, still holds them.
     fn extract_ooxml_xml(&mut self, xml: &[u8], source: &str) -> Step {
         use quick_xml::events::Event;
         let mut reader = quick_xml::Reader::from_reader(xml);
@@ -2033,10 +2175,11 @@ impl Extractor {
         let mut row: Option<String> = None;
         let mut in_text = false;
         let mut buf = Vec::new();
-        loop {
-            let event = reader
-                .read_event_into(&mut buf)
-                .map_err(|e| malformed("office xml", e))?;
+        let fault = loop {
+            let event = match reader.read_event_into(&mut buf) {
+                Ok(event) => event,
+                Err(e) => break Some(malformed("office xml", e)),
+            };
             match event {
                 Event::Start(e) => match e.local_name().as_ref() {
                     // Text deleted with changes tracked is still in the file, one click
@@ -2074,17 +2217,21 @@ impl Extractor {
                     }
                     _ => {}
                 },
-                Event::Text(e) if in_text => {
-                    let text = e.unescape().map_err(|e| malformed("office xml", e))?;
-                    row.as_mut().unwrap_or(&mut prose).push_str(&text);
-                }
-                Event::Eof => break,
+                Event::Text(e) if in_text => match e.unescape() {
+                    Ok(text) => row.as_mut().unwrap_or(&mut prose).push_str(&text),
+                    Err(e) => break Some(malformed("office xml", e)),
+                },
+                Event::Eof => break None,
                 _ => {}
             }
             buf.clear();
+        };
+        // A row the XML broke off in holds the cells before the break.
+        if let Some(cut) = row.take() {
+            self.push_row(&cut, source);
         }
         self.push_prose(prose, source);
-        Ok(())
+        fault.map_or(Ok(()), Err)
     }
 
     /// The comments of a workbook's cells or a presentation's slides, each read as prose
@@ -2137,41 +2284,44 @@ impl Extractor {
     fn extract_xlsx(&mut self, members: &[(String, Vec<u8>)], source: &str) -> Step {
         // calamine would inflate members itself, outside these limits; the members are
         // already read under the bounds, so the two small XML schemas are parsed here.
+        // What a part holds before its XML breaks off is read, the break reported.
         let shared = match members.iter().find(|(name, _)| name == "xl/sharedStrings.xml") {
-            Some((_, bytes)) => xlsx_shared_strings(bytes)?,
+            Some((_, bytes)) => {
+                let (strings, fault) = xlsx_shared_strings(bytes);
+                self.out.uninspectable.extend(fault);
+                strings
+            }
             None => Vec::new(),
         };
         for (name, bytes) in members {
             if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
                 self.rows_open = false;
                 let path = join_source(source, name);
-                let rows = xlsx_rows(bytes, &shared);
-                match rows {
-                    Ok(rows) => {
-                        for row in rows {
-                            self.push_row(&row.join(CELL_SEPARATOR), &path);
-                        }
-                    }
-                    Err(reason) => self.out.uninspectable.push(reason),
+                let (rows, fault) = xlsx_rows(bytes, &shared);
+                for row in rows {
+                    self.push_row(&row.join(CELL_SEPARATOR), &path);
                 }
+                self.out.uninspectable.extend(fault);
             }
         }
         Ok(())
     }
 }
 
-fn xlsx_shared_strings(xml: &[u8]) -> Result<Vec<String>, UninspectableReason> {
+/// A workbook's shared strings, those before a break in the XML too, and the break.
+fn xlsx_shared_strings(xml: &[u8]) -> (Vec<String>, Option<UninspectableReason>) {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut strings = Vec::new();
     let mut current = String::new();
     let mut in_text = false;
     let mut buf = Vec::new();
-    loop {
-        match reader
-            .read_event_into(&mut buf)
-            .map_err(|e| malformed("xlsx shared strings", e))?
-        {
+    let fault = loop {
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(e) => break Some(malformed("xlsx shared strings", e)),
+        };
+        match event {
             Event::Start(e) if e.local_name().as_ref() == b"t" => in_text = true,
             Event::End(e) => match e.local_name().as_ref() {
                 b"t" => in_text = false,
@@ -2179,18 +2329,20 @@ fn xlsx_shared_strings(xml: &[u8]) -> Result<Vec<String>, UninspectableReason> {
                 _ => {}
             },
             Event::Empty(e) if e.local_name().as_ref() == b"si" => strings.push(String::new()),
-            Event::Text(e) if in_text => {
-                current.push_str(&e.unescape().map_err(|e| malformed("xlsx shared strings", e))?)
-            }
-            Event::Eof => break,
+            Event::Text(e) if in_text => match e.unescape() {
+                Ok(text) => current.push_str(&text),
+                Err(e) => break Some(malformed("xlsx shared strings", e)),
+            },
+            Event::Eof => break None,
             _ => {}
         }
         buf.clear();
-    }
-    Ok(strings)
+    };
+    (strings, fault)
 }
 
-fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, UninspectableReason> {
+/// A worksheet's rows, those before a break in the XML too, and the break.
+fn xlsx_rows(xml: &[u8], shared: &[String]) -> (Vec<Vec<String>>, Option<UninspectableReason>) {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut rows = Vec::new();
@@ -2206,11 +2358,12 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
     let mut formula = String::new();
     let mut in_formula = false;
     let mut buf = Vec::new();
-    loop {
-        match reader
-            .read_event_into(&mut buf)
-            .map_err(|e| malformed("xlsx sheet", e))?
-        {
+    let fault = loop {
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(e) => break Some(malformed("xlsx sheet", e)),
+        };
+        match event {
             Event::Start(e) => match e.local_name().as_ref() {
                 b"c" => {
                     cell.clear();
@@ -2237,11 +2390,15 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
                 b"row" => rows.push(std::mem::take(&mut row)),
                 _ => {}
             },
-            Event::Text(e) if in_formula => {
-                formula.push_str(&e.unescape().map_err(|e| malformed("xlsx sheet", e))?);
-            }
+            Event::Text(e) if in_formula => match e.unescape() {
+                Ok(text) => formula.push_str(&text),
+                Err(e) => break Some(malformed("xlsx sheet", e)),
+            },
             Event::Text(e) if in_value => {
-                let text = e.unescape().map_err(|e| malformed("xlsx sheet", e))?;
+                let text = match e.unescape() {
+                    Ok(text) => text,
+                    Err(e) => break Some(malformed("xlsx sheet", e)),
+                };
                 if cell_is_shared {
                     let value = text.trim().parse::<usize>().ok().and_then(|i| shared.get(i));
                     cell.push_str(value.map_or("", String::as_str));
@@ -2249,15 +2406,19 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> Result<Vec<Vec<String>>, Uninspec
                     cell.push_str(&text);
                 }
             }
-            Event::Eof => break,
+            Event::Eof => break None,
             _ => {}
         }
         buf.clear();
+    };
+    // A cell the XML broke off in holds what was read of it.
+    if !cell.is_empty() {
+        row.push(cell);
     }
     if !row.is_empty() {
         rows.push(row);
     }
-    Ok(rows)
+    (rows, fault)
 }
 
 /// The string constants of a spreadsheet formula, a space apart: `HYPERLINK("mailto:
@@ -4053,12 +4214,21 @@ fn utf16_units(data: &[u8], little_endian: bool) -> impl Iterator<Item = u16> + 
     })
 }
 
+/// Shortest run of printable characters [`printable_runs`] keeps, as `strings` does.
+const MIN_PRINTABLE_RUN: usize = 6;
+
+/// The runs of printable text in `data` of [`MIN_PRINTABLE_RUN`] characters or more, a
+/// line each, as `strings` finds them, in UTF-8: a name with accents (`Inés Sánchez`)
+/// is one run, where ASCII alone cut it into pieces too short to keep. A control
+/// character or a byte that is not UTF-8 ends a run.
 fn printable_runs(data: &[u8]) -> String {
     let mut out = String::new();
-    for run in data.split(|b| !(b.is_ascii_graphic() || *b == b' ')) {
-        if run.len() >= 6 {
-            out.push_str(&String::from_utf8_lossy(run));
-            out.push('\n');
+    for chunk in data.utf8_chunks() {
+        for run in chunk.valid().split(char::is_control) {
+            if run.chars().nth(MIN_PRINTABLE_RUN - 1).is_some() {
+                out.push_str(run);
+                out.push('\n');
+            }
         }
     }
     out

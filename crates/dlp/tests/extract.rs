@@ -1136,11 +1136,22 @@ fn parts_of_one_transfer_share_the_limits() {
         "{:?}",
         together.uninspectable
     );
-    // Within the budget, every part is read; past it, nothing more.
+    // Within the budget, every part is read; the part that meets the bound is read up
+    // to it, and nothing past it is inflated.
     let two = extract_parts(&parts[..2], &limits);
     assert!(two.uninspectable.is_empty(), "{:?}", two.uninspectable);
     assert_eq!(two.segments.len(), 2);
-    assert_eq!(together.segments, two.segments);
+    assert_eq!(together.segments.len(), 3);
+    assert_eq!(together.segments[..2], two.segments[..]);
+    // Half a part's bytes were left in the budget: half of its text is read.
+    let (whole, third) = (&two.segments[0].text, &together.segments[2].text);
+    assert!(
+        third.len() > whole.len() / 3 && third.len() <= whole.len() * 51 / 100,
+        "{} of {}",
+        third.len(),
+        whole.len()
+    );
+    assert!(whole.starts_with(&third[..third.len() / 2]), "{third:.100}");
 }
 
 /// Base64 that decodes to neither a container nor clean text (a key, a hash, junk that
@@ -2870,4 +2881,144 @@ fn pdf_streams_behind_two_filters_are_bounded() {
     // Text behind the two filters is still read (the fixture is ReportLab's).
     let out = extract(&fixture("columns.pdf"), &Limits::default());
     assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+}
+
+/// A customer list in UTF-8, as the blind test's downgrades carried one.
+const ACCENTED_CSV: &str = "Name,Email,Phone\nInés Sánchez,ines.sanchez@example.es,+34 917 655 368\nÍñigo Núñez,inigo.nunez@example.es,647 163 001\n";
+
+/// A file whose magic bytes name a format it is not (a customer list behind a zip's,
+/// gzip's, OLE2's, rar's or 7z's signature) is reported, and read by its printable runs
+/// in UTF-8, as a PDF that does not parse is (found by a blind test: such a list was
+/// reported uninspectable and its customers never counted, so a list that is blocked
+/// plain was only asked a justification).
+#[test]
+fn a_file_that_is_not_the_format_its_magic_names_is_read_by_its_printable_runs() {
+    let signatures: [(&str, &[u8]); 12] = [
+        ("zip", b"PK\x03\x04"),
+        ("gzip", b"\x1f\x8b\x08\x00"),
+        ("bzip2", b"BZh91AY&SY"),
+        ("xz", b"\xFD7zXZ\x00"),
+        ("zstd", b"\x28\xB5\x2F\xFD"),
+        ("lz4", b"\x04\x22\x4D\x18"),
+        ("7z", b"7z\xBC\xAF\x27\x1C"),
+        ("ole2", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"),
+        ("rar", b"Rar!\x1A\x07\x00"),
+        ("sqlite", b"SQLite format 3\0"),
+        ("pdf", b"%PDF-1.4\n"),
+        ("tnef", b"\x78\x9F\x3E\x22"),
+    ];
+    for (name, signature) in signatures {
+        let out = extract(&[signature, ACCENTED_CSV.as_bytes()].concat(), &Limits::default());
+        let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+        for line in ACCENTED_CSV.lines() {
+            assert!(all.contains(line), "{name}: {line:?} not in {all:?}");
+        }
+        assert!(
+            out.uninspectable.iter().any(|r| matches!(
+                r,
+                UninspectableReason::Malformed { .. } | UninspectableReason::Unsupported { .. }
+            )),
+            "{name}: {:?}",
+            out.uninspectable
+        );
+    }
+    // Inside an archive too, beside a member that is read.
+    let archive = zip_of(&[
+        ("notes.txt", b"plain words"),
+        ("list.csv", &[&b"PK\x03\x04"[..], ACCENTED_CSV.as_bytes()].concat()),
+    ]);
+    let out = extract(&archive, &Limits::default());
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(
+        all.contains("plain words") && all.contains("Inés Sánchez,ines.sanchez@example.es"),
+        "{all}"
+    );
+    assert!(
+        matches!(&out.uninspectable[..], [UninspectableReason::Malformed { .. }]),
+        "{:?}",
+        out.uninspectable
+    );
+    // Encrypted content is reported and not read: it holds nothing to read.
+    let mut encrypted = zip_of(&[("secret.txt", b"hidden words")]);
+    let at = encrypted.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    encrypted[at + 8] |= 1;
+    let out = extract(&encrypted, &Limits::default());
+    assert!(!out.segments.iter().any(|s| s.text.contains("hidden words")));
+}
+
+/// A container whose reader gave text before it failed: the printable runs of the
+/// whole are read again for customer records only, so what was read is not counted
+/// twice by the detectors and fingerprints, and what lies past the damage is still read.
+#[test]
+fn a_container_damaged_after_its_first_member_reads_the_rest_again_for_customers_only() {
+    let mut tar = tar_of("first.txt", b"alpha words of the first member");
+    // Its end (two empty blocks) taken off, and a block that is no header put after it.
+    tar.truncate(tar.len() - 1024);
+    let mut damaged = ACCENTED_CSV.as_bytes().to_vec();
+    damaged.resize(512, b' ');
+    tar.extend_from_slice(&damaged);
+    let out = extract(&tar, &Limits::default());
+    let read: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(read.matches("alpha words").count(), 1, "{read}");
+    assert!(!read.contains("Inés Sánchez"), "{read}");
+    let again: String = out.rereadings.iter().map(|s| s.text.as_str()).collect();
+    assert!(again.contains("Inés Sánchez,ines.sanchez@example.es"), "{again}");
+    assert!(
+        matches!(&out.uninspectable[..], [UninspectableReason::Malformed { format, .. }] if format == "tar"),
+        "{:?}",
+        out.uninspectable
+    );
+}
+
+/// A member past the compression ratio is reported by name and read up to the bound;
+/// the archive's other members, before and after it, are read (found by a blind test:
+/// a zip of a customer list and 5 MB of zeros, and a document of the list followed by
+/// 200,000 empty paragraphs, were reported with no customer read).
+#[test]
+fn a_member_past_the_ratio_is_read_up_to_the_bound_and_the_others_are_read() {
+    let zeros = vec![0u8; 5 << 20];
+    let over = |out: &Extraction, member: &str| {
+        out.uninspectable.iter().any(
+            |r| matches!(r, UninspectableReason::CompressionRatioExceeded { member: m, limit: 100 } if m == member),
+        )
+    };
+    let rows_of = |out: &Extraction| out.segments.iter().map(|s| s.rows.len()).sum::<usize>();
+    for archive in [
+        zip_of(&[("customers.csv", ACCENTED_CSV.as_bytes()), ("z.bin", &zeros)]),
+        zip_of(&[("z.bin", &zeros), ("customers.csv", ACCENTED_CSV.as_bytes())]),
+    ] {
+        let out = extract(&archive, &Limits::default());
+        assert!(over(&out, "z.bin"), "{:?}", out.uninspectable);
+        assert_eq!(rows_of(&out), 3, "{:?}", out.segments);
+    }
+    // A stream of one file: the list before the zeros.
+    let out = extract(&gzip(&[ACCENTED_CSV.as_bytes(), &zeros].concat()), &Limits::default());
+    assert!(
+        out.uninspectable
+            .iter()
+            .any(|r| matches!(r, UninspectableReason::CompressionRatioExceeded { .. })),
+        "{:?}",
+        out.uninspectable
+    );
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("Inés Sánchez"), "{:.200}", all);
+    // A document whose one part is past the ratio: its first paragraphs, up to the bound.
+    let paragraphs: String = ACCENTED_CSV
+        .lines()
+        .map(|line| format!("<w:p><w:r><w:t>{line}</w:t></w:r></w:p>"))
+        .collect();
+    let document = format!(
+        r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{paragraphs}{}</w:body></w:document>"#,
+        "<w:p/>".repeat(200_000)
+    );
+    let docx = zip_of(&[("word/document.xml", document.as_bytes())]);
+    let out = extract(&docx, &Limits::default());
+    assert!(over(&out, "word/document.xml"), "{:?}", out.uninspectable);
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    for line in ACCENTED_CSV.lines() {
+        assert!(all.contains(line), "{line:?} not in {all:?}");
+    }
+    // Never more than the bound is inflated, or kept: 1 MiB, or 100 times the member.
+    let held: usize = out.segments.iter().map(|s| s.text.len()).sum();
+    assert!(held <= 1 << 20, "{held}");
 }

@@ -513,3 +513,50 @@ fn a_list_of_customers_emails_and_phones_alone_counts_as_contacts() {
         9,
     );
 }
+
+/// Content reported uninspectable in part is judged by the customers read in it too,
+/// and the stricter verdict wins: six customers behind a zip's signature, or beside a
+/// member past the compression ratio, are blocked as the plain list is, where they were
+/// only asked a justification with no customer counted (found by a blind test).
+#[test]
+fn customers_read_beside_an_uninspectable_part_set_the_verdict() {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    let people = [
+        ("Inés Sánchez", "ines.sanchez@example.es"),
+        ("María Peña", "maria.pena@example.es"),
+        ("Íñigo Núñez", "inigo.nunez@example.es"),
+        ("Martín Núñez", "martin.nunez@example.es"),
+        ("Ainhoa Muñoz", "ainhoa.munoz@example.es"),
+        ("Martín Muñoz", "martin.munoz@example.es"),
+    ];
+    for (i, (name, email)) in people.iter().enumerate() {
+        edm.add(
+            format!("c{i}"),
+            &[(FieldKind::Name, name), (FieldKind::Email, email)],
+            Some("ES"),
+        );
+    }
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let csv: String = std::iter::once("Name,Email\n".to_string())
+        .chain(people.iter().map(|(name, email)| format!("{name},{email}\n")))
+        .collect();
+    let behind_signature = [&b"PK\x03\x04"[..], csv.as_bytes()].concat();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in [("customers.csv", csv.as_bytes().to_vec()), ("z.bin", vec![0; 5 << 20])] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut zip, &bytes).unwrap();
+    }
+    let beside_a_bomb = zip.finish().unwrap().into_inner();
+    for (name, bytes) in [
+        ("behind a signature", behind_signature),
+        ("beside a bomb", beside_a_bomb),
+    ] {
+        for employment in [Employment::Active, Employment::Departing] {
+            let result = inspector.inspect(&bytes, &ctx(Channel::Usb, employment));
+            assert_eq!(result.customer_records, 6, "{name}: {result:?}");
+            assert!(result.uninspectable.is_some(), "{name}: {result:?}");
+            assert_eq!(result.verdict, Verdict::Block, "{name}: {result:?}");
+        }
+    }
+}
