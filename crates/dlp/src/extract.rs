@@ -340,10 +340,61 @@ struct Bounded {
 
 type Step = Result<(), UninspectableReason>;
 
-fn malformed(format: &str, detail: impl ToString) -> UninspectableReason {
+/// `format` is malformed, as `detail` says in fixed words. A detail never quotes the
+/// file: parsers' messages do (quick-xml names the tags it expected and found, sevenz
+/// prints the version bytes it read, cfb the byte order mark, tar an entry's path and
+/// fields, lopdf a dictionary's key), and no plaintext may reach an error message
+/// (found by a blind test: a customer's name as a docx's tag came back in the detail).
+/// So each parser's error is told in this module's own words, by its kind.
+fn malformed(format: &str, detail: &'static str) -> UninspectableReason {
     UninspectableReason::Malformed {
         format: format.to_string(),
         detail: detail.to_string(),
+    }
+}
+
+/// XML of `format` that breaks off or goes wrong at byte `offset`; quick-xml's own
+/// message names the tags (see [`malformed`]).
+fn malformed_xml(format: &str, offset: u64) -> UninspectableReason {
+    UninspectableReason::Malformed {
+        format: format.to_string(),
+        detail: format!("the XML is malformed at byte offset {offset}"),
+    }
+}
+
+/// A fault of this module's own, carried through a reader as an I/O error, whose words
+/// [`io_fault`] may repeat.
+#[derive(Debug)]
+struct OwnFault(&'static str);
+
+impl std::fmt::Display for OwnFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for OwnFault {}
+
+/// What an I/O error of a decoder or parser reading bytes in memory says, in fixed
+/// words: the decoders' messages are theirs (see [`malformed`]), ours are repeated.
+fn io_fault(error: &std::io::Error) -> &'static str {
+    if let Some(own) = error.get_ref().and_then(|inner| inner.downcast_ref::<OwnFault>()) {
+        return own.0;
+    }
+    match error.kind() {
+        std::io::ErrorKind::UnexpectedEof => "the data is cut short",
+        _ => "the data is corrupt",
+    }
+}
+
+/// What the zip crate's error says, in fixed words: its messages written as literals
+/// hold nothing of the file, and are kept; the others are told by kind.
+fn zip_fault(error: &zip::result::ZipError) -> &'static str {
+    use zip::result::ZipError;
+    match error {
+        ZipError::InvalidArchive(Cow::Borrowed(literal)) | ZipError::UnsupportedArchive(literal) => literal,
+        ZipError::Io(error) => io_fault(error),
+        _ => "its directory or a header is invalid",
     }
 }
 
@@ -576,9 +627,11 @@ impl Extractor {
         // with the fault reported: the first rows of a cut-off list are still rows.
         if let Err(error) = read {
             if out.is_empty() {
-                return Err(malformed("compressed stream", error));
+                return Err(malformed("compressed stream", io_fault(&error)));
             }
-            self.out.uninspectable.push(malformed("compressed stream", error));
+            self.out
+                .uninspectable
+                .push(malformed("compressed stream", io_fault(&error)));
         }
         Ok((out, None))
     }
@@ -956,7 +1009,7 @@ impl Extractor {
                     continue;
                 }
                 Err(e) => {
-                    self.out.uninspectable.push(malformed("zip member", e));
+                    self.out.uninspectable.push(malformed("zip member", zip_fault(&e)));
                     continue;
                 }
             };
@@ -1030,13 +1083,14 @@ impl Extractor {
         let declared_size = raw.size();
         let mut data = Vec::new();
         // Raw data is never larger than the archive it is read from.
-        raw.read_to_end(&mut data).map_err(|e| malformed("zip member", e))?;
+        raw.read_to_end(&mut data)
+            .map_err(|_| malformed("zip member", "a member runs past the end of the archive"))?;
         match coding {
             ZipMemberCoding::Stream(format) => {
                 if !matches!(sniff_binary_format(&data), Some(BinaryFormat::Compressed(found)) if found == format) {
                     return Err(malformed(
                         "zip member",
-                        format!("{name} is not the {format:?} stream its header says"),
+                        "a member is not the stream its header's method names",
                     ));
                 }
                 let decompressed = self.decompress(format, &data, &name)?;
@@ -1058,8 +1112,8 @@ impl Extractor {
                 Ok(parts)
             }
             ZipMemberCoding::Lzma => {
-                let stream =
-                    ZipLzma::parse(&data).ok_or_else(|| malformed("zip member", format!("{name}: bad LZMA header")))?;
+                let stream = ZipLzma::parse(&data)
+                    .ok_or_else(|| malformed("zip member", "a member's LZMA header is invalid"))?;
                 let (cap, _) = self.inflation_cap(data.len() as u64);
                 // A dictionary larger than the output allowed is never reached back into;
                 // it is only memory (as for xz, see MIN_XZ_DICTIONARY).
@@ -1071,7 +1125,7 @@ impl Extractor {
                     u32::try_from(dictionary).unwrap_or(u32::MAX),
                     None,
                 )
-                .map_err(|e| malformed("zip member", e))?;
+                .map_err(|_| malformed("zip member", "a member's LZMA properties are invalid"))?;
                 let bytes = self.read_bounded(reader, data.len() as u64, &name)?;
                 Ok(vec![(name, bytes)])
             }
@@ -1084,7 +1138,7 @@ impl Extractor {
         let messages = mail_parser::mailbox::mbox::MessageIterator::new(Cursor::new(data));
         for (index, message) in messages.enumerate() {
             self.charge_member()?;
-            let message = message.map_err(|e| malformed("mbox", e))?;
+            let message = message.map_err(|_| malformed("mbox", "a message could not be read"))?;
             let path = join_source(source, &format!("message {}", index + 1));
             let step = self.extract_email(message.contents(), depth + 1, &path);
             self.soft(step)?;
@@ -1094,12 +1148,15 @@ impl Extractor {
 
     fn extract_tar(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
         let mut archive = tar::Archive::new(Cursor::new(data));
-        let entries = archive.entries().map_err(|e| malformed("tar", e))?;
+        let entries = archive
+            .entries()
+            .map_err(|_| malformed("tar", "its first header is damaged"))?;
         for entry in entries {
             self.charge_member()?;
             let mut entry = match entry {
                 Ok(entry) => entry,
-                Err(e) => return Err(malformed("tar", e)),
+                // The tar crate's messages quote a header's fields and an entry's path.
+                Err(_) => return Err(malformed("tar", "a header is damaged or cut short")),
             };
             if !entry.header().entry_type().is_file() {
                 continue;
@@ -1113,7 +1170,7 @@ impl Extractor {
             (&mut entry)
                 .take(data.len() as u64)
                 .read_to_end(&mut bytes)
-                .map_err(|e| malformed("tar", e))?;
+                .map_err(|_| malformed("tar", "an entry is cut short"))?;
             let step = self.extract_any(&bytes, depth + 1, &join_source(source, &name));
             self.soft(step)?;
         }
@@ -1412,7 +1469,7 @@ impl Extractor {
         let allowance = self.limits.max_work_bytes.saturating_sub(self.work);
         let doc = std::panic::catch_unwind(|| lopdf::Document::load_mem(data))
             .map_err(|_| malformed("pdf", "the pdf parser failed on this file"))?
-            .map_err(|e| malformed("pdf", e))?;
+            .map_err(|_| malformed("pdf", "its objects or cross-reference table do not parse"))?;
         if doc.is_encrypted() {
             return Err(UninspectableReason::Encrypted { format: "pdf".into() });
         }
@@ -2178,7 +2235,7 @@ impl Extractor {
         let fault = loop {
             let event = match reader.read_event_into(&mut buf) {
                 Ok(event) => event,
-                Err(e) => break Some(malformed("office xml", e)),
+                Err(_) => break Some(malformed_xml("office xml", reader.error_position())),
             };
             match event {
                 Event::Start(e) => match e.local_name().as_ref() {
@@ -2219,7 +2276,7 @@ impl Extractor {
                 },
                 Event::Text(e) if in_text => match e.unescape() {
                     Ok(text) => row.as_mut().unwrap_or(&mut prose).push_str(&text),
-                    Err(e) => break Some(malformed("office xml", e)),
+                    Err(_) => break Some(malformed_xml("office xml", reader.buffer_position())),
                 },
                 Event::Eof => break None,
                 _ => {}
@@ -2252,8 +2309,9 @@ impl Extractor {
             loop {
                 let event = match reader.read_event_into(&mut buf) {
                     Ok(event) => event,
-                    Err(e) => {
-                        self.out.uninspectable.push(malformed("office comments", e));
+                    Err(_) => {
+                        let offset = reader.error_position();
+                        self.out.uninspectable.push(malformed_xml("office comments", offset));
                         break;
                     }
                 };
@@ -2268,7 +2326,10 @@ impl Extractor {
                     },
                     Event::Text(e) if in_text => match e.unescape() {
                         Ok(text) => comment.push_str(&text),
-                        Err(e) => self.out.uninspectable.push(malformed("office comments", e)),
+                        Err(_) => {
+                            let offset = reader.buffer_position();
+                            self.out.uninspectable.push(malformed_xml("office comments", offset));
+                        }
                     },
                     Event::Eof => break,
                     _ => {}
@@ -2319,7 +2380,7 @@ fn xlsx_shared_strings(xml: &[u8]) -> (Vec<String>, Option<UninspectableReason>)
     let fault = loop {
         let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
-            Err(e) => break Some(malformed("xlsx shared strings", e)),
+            Err(_) => break Some(malformed_xml("xlsx shared strings", reader.error_position())),
         };
         match event {
             Event::Start(e) if e.local_name().as_ref() == b"t" => in_text = true,
@@ -2331,7 +2392,7 @@ fn xlsx_shared_strings(xml: &[u8]) -> (Vec<String>, Option<UninspectableReason>)
             Event::Empty(e) if e.local_name().as_ref() == b"si" => strings.push(String::new()),
             Event::Text(e) if in_text => match e.unescape() {
                 Ok(text) => current.push_str(&text),
-                Err(e) => break Some(malformed("xlsx shared strings", e)),
+                Err(_) => break Some(malformed_xml("xlsx shared strings", reader.buffer_position())),
             },
             Event::Eof => break None,
             _ => {}
@@ -2361,7 +2422,7 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> (Vec<Vec<String>>, Option<Uninspe
     let fault = loop {
         let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
-            Err(e) => break Some(malformed("xlsx sheet", e)),
+            Err(_) => break Some(malformed_xml("xlsx sheet", reader.error_position())),
         };
         match event {
             Event::Start(e) => match e.local_name().as_ref() {
@@ -2392,12 +2453,12 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> (Vec<Vec<String>>, Option<Uninspe
             },
             Event::Text(e) if in_formula => match e.unescape() {
                 Ok(text) => formula.push_str(&text),
-                Err(e) => break Some(malformed("xlsx sheet", e)),
+                Err(_) => break Some(malformed_xml("xlsx sheet", reader.buffer_position())),
             },
             Event::Text(e) if in_value => {
                 let text = match e.unescape() {
                     Ok(text) => text,
-                    Err(e) => break Some(malformed("xlsx sheet", e)),
+                    Err(_) => break Some(malformed_xml("xlsx sheet", reader.buffer_position())),
                 };
                 if cell_is_shared {
                     let value = text.trim().parse::<usize>().ok().and_then(|i| shared.get(i));
@@ -2555,14 +2616,37 @@ fn seven_z_reason(error: sevenz_rust2::Error) -> UninspectableReason {
         Error::UnsupportedCompressionMethod(method) if method.starts_with("AES") => {
             UninspectableReason::Encrypted { format: "7z".into() }
         }
-        Error::UnsupportedCompressionMethod(method) => UninspectableReason::Unsupported {
-            format: format!("7z compressed with {method}"),
+        // A method the reader knows is named by its name; one it does not know, by the
+        // bytes of its id, which are the file's: those are not repeated.
+        Error::UnsupportedCompressionMethod(method)
+            if !method.is_empty()
+                && method.len() <= 16
+                && method
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') =>
+        {
+            UninspectableReason::Unsupported {
+                format: format!("7z compressed with {method}"),
+            }
+        }
+        Error::UnsupportedCompressionMethod(_) => UninspectableReason::Unsupported {
+            format: "7z compressed with a method it does not know".into(),
         },
-        // The header's limit or a decoder's: the error says which by its bound.
-        Error::MaxMemLimited { max_kb, actaul_kb } => UninspectableReason::Unsupported {
-            format: format!("7z that needs {actaul_kb} KiB to read (more than the {max_kb} KiB allowed)"),
+        // The header's limit or a decoder's: the error says which by its bound. What
+        // the archive declares it needs is its own number, not repeated.
+        Error::MaxMemLimited { max_kb, .. } => UninspectableReason::Unsupported {
+            format: format!("7z that needs more memory to read than the {max_kb} KiB allowed"),
         },
-        other => malformed("7z", other),
+        // The reader's other messages quote what it read (the version bytes, a property's
+        // id), so each kind is told in fixed words.
+        Error::BadSignature(_) | Error::UnsupportedVersion { .. } => {
+            malformed("7z", "its signature header is not one 7-Zip writes")
+        }
+        Error::ChecksumVerificationFailed | Error::NextHeaderCrcMismatch => {
+            malformed("7z", "a checksum does not match")
+        }
+        Error::Io(error, _) => malformed("7z", io_fault(&error)),
+        _ => malformed("7z", "its headers are damaged"),
     }
 }
 
@@ -2644,11 +2728,7 @@ fn open_zip(bytes: &[u8]) -> Result<zip::ZipArchive<Cursor<&[u8]>>, Uninspectabl
         cursor: Cursor::new(bytes),
         left: budget,
     };
-    let unopened = |e| match e {
-        // The crate's message for any reading error is "i/o error".
-        zip::result::ZipError::Io(e) => malformed("zip", e),
-        e => malformed("zip", e),
-    };
+    let unopened = |e: zip::result::ZipError| malformed("zip", zip_fault(&e));
     zip::ZipArchive::with_config(config, reader).map_err(unopened)?;
     zip::ZipArchive::with_config(config, Cursor::new(bytes)).map_err(unopened)
 }
@@ -2665,7 +2745,7 @@ impl Read for ReadBudget<'_> {
         self.left = self
             .left
             .checked_sub(read as u64)
-            .ok_or_else(|| std::io::Error::other("the search for its directory read past twice its size"))?;
+            .ok_or_else(|| std::io::Error::other(OwnFault("the search for its directory read past twice its size")))?;
         Ok(read)
     }
 }
@@ -2920,8 +3000,9 @@ impl<'a, B: BeginStream<'a>> Read for InTurn<'a, B> {
     }
 }
 
-fn invalid_data(detail: impl Into<String>) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, detail.into())
+/// A fault of this module's own in a stream, in fixed words (see [`io_fault`]).
+fn invalid_data(detail: &'static str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, OwnFault(detail))
 }
 
 /// The frames of an lz4 file read in turn: the decoder ends a frame with a read of
@@ -3000,7 +3081,11 @@ impl<'a> BeginStream<'a> for ZstdFrames {
                 self.skipped.push(at + 8..at + (rest.len() - after.len()));
                 Ok(Err(after))
             }
-            Err(e) => Err(invalid_data(e.to_string())),
+            Err(FrameDecoderError::WindowSizeTooBig { .. }) => {
+                Err(invalid_data("a frame's window is larger than the stream may expand to"))
+            }
+            // ruzstd's messages quote the bytes it read (a magic number, a header's fields).
+            Err(_) => Err(invalid_data("a frame's header is invalid")),
         }
     }
 }

@@ -35,7 +35,7 @@ pub(crate) struct Workbook {
     /// Each sheet's rows, each row its cells' text joined by the separator given.
     pub(crate) sheets: Vec<Vec<String>>,
     /// What was damaged, when the workbook stream breaks off: the rows before it are read.
-    pub(crate) damage: Option<String>,
+    pub(crate) damage: Option<&'static str>,
 }
 
 /// A Word or PowerPoint 97–2003 document's text. Of Word's, its main text, then its
@@ -47,7 +47,7 @@ pub(crate) struct Document {
     pub(crate) format: &'static str,
     pub(crate) blocks: Vec<crate::rtf::Block>,
     /// What was damaged, when text runs past its stream: the rest is read.
-    pub(crate) damage: Option<String>,
+    pub(crate) damage: Option<&'static str>,
 }
 
 /// An Outlook message's content.
@@ -60,22 +60,24 @@ pub(crate) struct Message {
     /// Attached files, by name.
     pub(crate) attachments: Vec<(String, Vec<u8>)>,
     /// Properties that could not be read (a stream shorter than it says): the others are.
-    pub(crate) damage: Vec<String>,
+    pub(crate) damage: Vec<&'static str>,
 }
 
-/// Why a compound file could not be read.
+/// Why a compound file could not be read. Its words are fixed: the cfb crate's messages
+/// quote what it read (the byte order mark, a version, a stream's name), and no
+/// plaintext may reach an error message.
 #[derive(Debug)]
 pub(crate) enum OleError {
     /// The container or a record inside is broken.
-    Malformed(String),
+    Malformed(&'static str),
     /// Reading it would produce more text than the budget allows.
     OverBudget,
     /// It holds more attachments than the members allowed.
     TooManyMembers,
 }
 
-fn malformed(detail: impl ToString) -> OleError {
-    OleError::Malformed(detail.to_string())
+fn malformed(detail: &'static str) -> OleError {
+    OleError::Malformed(detail)
 }
 
 /// What reading a compound file may take.
@@ -91,7 +93,8 @@ pub(crate) struct Allowance<'a> {
 
 /// Reads the compound file `data` within `allowance`.
 pub(crate) fn read(data: &[u8], allowance: &Allowance<'_>) -> Result<Compound, OleError> {
-    let mut file = cfb::CompoundFile::open(Cursor::new(data)).map_err(malformed)?;
+    let mut file = cfb::CompoundFile::open(Cursor::new(data))
+        .map_err(|_| malformed("its header or directory is not a compound file's"))?;
     let has = |file: &cfb::CompoundFile<Cursor<&[u8]>>, name: &str| file.is_stream(name);
     if has(&file, "/EncryptedPackage") || has(&file, "/EncryptionInfo") {
         return Ok(Compound::Encrypted("office"));
@@ -125,16 +128,22 @@ pub(crate) fn read(data: &[u8], allowance: &Allowance<'_>) -> Result<Compound, O
 }
 
 /// A whole stream, or as much of it as its chain of sectors holds, with what broke it
-/// off. No stream of a compound file is larger than the file itself.
+/// off. No stream of a compound file is larger than the file itself. Its path is not
+/// named: a stream's name is the file's.
 fn read_stream(
     file: &mut cfb::CompoundFile<Cursor<&[u8]>>,
     path: &Path,
     limit: usize,
-) -> Result<(Vec<u8>, Option<String>), OleError> {
-    let stream = file.open_stream(path).map_err(malformed)?;
+) -> Result<(Vec<u8>, Option<&'static str>), OleError> {
+    let stream = file
+        .open_stream(path)
+        .map_err(|_| malformed("a stream could not be opened"))?;
     let mut bytes = Vec::new();
     let fault = stream.take(limit as u64).read_to_end(&mut bytes).err();
-    Ok((bytes, fault.map(|fault| format!("{}: {fault}", path.display()))))
+    Ok((
+        bytes,
+        fault.map(|_| "a stream's chain of sectors breaks off before its length"),
+    ))
 }
 
 /// Bytes of text or attachments still allowed.
@@ -324,7 +333,11 @@ fn word_document(
         "/0Table"
     };
     if !file.is_stream(table_name) {
-        return Err(malformed(format!("the table stream {} is missing", &table_name[1..])));
+        return Err(malformed(if flags & FIB_TABLE_ONE != 0 {
+            "the table stream 1Table is missing"
+        } else {
+            "the table stream 0Table is missing"
+        }));
     }
     let (table, table_damage) = read_stream(file, Path::new(table_name), limit)?;
     damage = damage.or(table_damage);
@@ -360,11 +373,11 @@ fn word_document(
         let (start, width) = if compressed { (offset / 2, 1) } else { (offset, 2) };
         let end = start.saturating_add(chars.saturating_mul(width));
         let Some(bytes) = word.get(start..end.min(word.len())) else {
-            damage.get_or_insert_with(|| "a piece of text lies past the end of the WordDocument stream".into());
+            damage.get_or_insert("a piece of text lies past the end of the WordDocument stream");
             continue;
         };
         if end > word.len() {
-            damage.get_or_insert_with(|| "a piece of text runs past the end of the WordDocument stream".into());
+            damage.get_or_insert("a piece of text runs past the end of the WordDocument stream");
         }
         // As UTF-8, a character takes at most three bytes.
         budget.charge(bytes.len() / width * 3)?;
@@ -633,11 +646,15 @@ const PPT_BLOB_DEPTH: usize = 2;
 /// order. Text is in text atoms, and in strings (`CString`) for footers, links' targets,
 /// comments and names (found missed in review); comments of PowerPoint 2002 and later
 /// sit in a blob of tags whose body is records again (found in review).
-fn presentation(stream: &[u8], mut damage: Option<String>, allowance: &Allowance<'_>) -> Result<Document, OleError> {
+fn presentation(
+    stream: &[u8],
+    mut damage: Option<&'static str>,
+    allowance: &Allowance<'_>,
+) -> Result<Document, OleError> {
     let mut budget = Budget(allowance.bytes);
     let mut text = String::new();
     if !presentation_records(stream, &mut text, &mut budget, 0)? {
-        damage.get_or_insert_with(|| "a record runs past the end of the PowerPoint Document stream".into());
+        damage.get_or_insert("a record runs past the end of the PowerPoint Document stream");
     }
     let blocks = if text.trim().is_empty() {
         Vec::new()
@@ -1033,7 +1050,7 @@ fn message(
                 bytes
             }
             Err(OleError::Malformed(detail)) => {
-                damage.push(format!("{}: {detail}", path.display()));
+                damage.push(detail);
                 continue;
             }
             Err(other) => return Err(other),
