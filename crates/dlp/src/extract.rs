@@ -933,14 +933,18 @@ impl Extractor {
                     self.extract_zip_gap(lead, depth, &format!("{path} (before its members)"))?;
                 }
                 // One reason tells of them all: a file of forged archives would give one
-                // for each.
-                Err(reason) => match &mut unopened {
-                    None => {
-                        unopened = Some((self.out.uninspectable.len(), 0));
-                        self.out.uninspectable.push(reason);
+                // for each. What an archive that does not open holds is read by its
+                // printable runs, as any file its reader fails on is.
+                Err(reason) => {
+                    self.read_unparsed(&reason, bytes, &path, self.out.segments.len());
+                    match &mut unopened {
+                        None => {
+                            unopened = Some((self.out.uninspectable.len(), 0));
+                            self.out.uninspectable.push(reason);
+                        }
+                        Some((_, more)) => *more += 1,
                     }
-                    Some((_, more)) => *more += 1,
-                },
+                }
             }
         }
         if let Some((at, more @ 1..)) = unopened {

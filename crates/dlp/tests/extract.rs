@@ -2938,6 +2938,23 @@ fn a_file_that_is_not_the_format_its_magic_names_is_read_by_its_printable_runs()
         "{:?}",
         out.uninspectable
     );
+    // An archive found by its end record that does not open (its directory's entry
+    // runs past the end): what it stores is read by its printable runs.
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    writer.start_file("list.csv", stored).unwrap();
+    writer.write_all(ACCENTED_CSV.as_bytes()).unwrap();
+    let mut broken = writer.finish().unwrap().into_inner();
+    let central = broken.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    broken[central + 28..central + 30].copy_from_slice(&[0xFF, 0xFF]);
+    let out = extract(&broken, &Limits::default());
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("Inés Sánchez,ines.sanchez@example.es"), "{all}");
+    assert!(
+        matches!(&out.uninspectable[..], [UninspectableReason::Malformed { .. }]),
+        "{:?}",
+        out.uninspectable
+    );
     // Encrypted content is reported and not read: it holds nothing to read.
     let mut encrypted = zip_of(&[("secret.txt", b"hidden words")]);
     let at = encrypted.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
