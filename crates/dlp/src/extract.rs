@@ -19,6 +19,8 @@ use std::io::{Cursor, Read};
 
 use mail_parser::MimeHeaders;
 
+use crate::ooxml;
+
 use serde::{Deserialize, Serialize};
 
 /// Bounds applied to one extraction.
@@ -1037,29 +1039,18 @@ impl Extractor {
         }
         let has = |wanted: &str| members.iter().any(|(name, _)| name == wanted);
         let office = if has("word/document.xml") {
-            self.extract_ooxml_parts(&members, source, |name| {
-                name == "word/document.xml"
-                    || (name.starts_with("word/")
-                        && ["header", "footer", "footnotes", "endnotes", "comments"]
-                            .iter()
-                            .any(|part| name.contains(part))
-                        && name.ends_with(".xml"))
-            })?;
-            true
+            Some(OfficeKind::Word)
         } else if has("ppt/presentation.xml") {
-            self.extract_ooxml_parts(&members, source, |name| {
-                (name.starts_with("ppt/slides/slide") || name.starts_with("ppt/notesSlides/")) && name.ends_with(".xml")
-            })?;
-            self.extract_office_comments(&members, source, "ppt/comments/")?;
-            true
+            Some(OfficeKind::Presentation)
         } else if has("xl/workbook.xml") {
-            self.extract_xlsx(&members, source)?;
-            self.extract_office_comments(&members, source, "xl/comments")?;
-            self.extract_office_comments(&members, source, "xl/threadedComments/")?;
-            true
+            Some(OfficeKind::Workbook)
         } else {
-            false
+            None
         };
+        if let Some(kind) = office {
+            self.extract_office(&members, kind, source)?;
+        }
+        let office = office.is_some();
         // Of an Office file, the rest is read too: an embedded workbook, a custom XML
         // part, or a list put in beside `word/document.xml` (found in review: a zip
         // holding one was read as a document only).
@@ -2210,31 +2201,90 @@ impl Extractor {
         Ok(())
     }
 
+    /// An Office Open XML package's text: the format's own parts by its reader, then
+    /// every other part of the package that is not formatting (see
+    /// [`ooxml::is_formatting_part`]) read whole, and the targets of external links
+    /// (`mailto:` addresses) where no reader put them. A record can be put in any of
+    /// them and survive every save (found missed by a blind test: document properties,
+    /// a workbook's defined names, a sheet's print header, a picture's alternative text,
+    /// a pivot cache, a link's `mailto:` target were passed as clean).
+    fn extract_office(&mut self, members: &[(String, Vec<u8>)], kind: OfficeKind, source: &str) -> Step {
+        let (mut links, read) = ooxml::Links::of(members);
+        self.charge_work(read)?;
+        match kind {
+            OfficeKind::Word => self.extract_ooxml_parts(members, source, &mut links, is_word_text_part)?,
+            OfficeKind::Presentation => {
+                self.extract_ooxml_parts(members, source, &mut links, is_slide_text_part)?;
+                self.extract_office_comments(members, source, "ppt/comments/")?;
+            }
+            OfficeKind::Workbook => {
+                self.extract_xlsx(members, source, &mut links)?;
+                self.extract_office_comments(members, source, "xl/comments")?;
+                self.extract_office_comments(members, source, "xl/threadedComments/")?;
+            }
+        }
+        for (name, bytes) in members.iter().filter(|(name, _)| {
+            name.ends_with(".xml")
+                && is_office_package_part(name)
+                && name != "[Content_Types].xml"
+                && !kind.reads(name)
+                && !ooxml::is_formatting_part(name)
+        }) {
+            self.rows_open = false;
+            self.charge_work(bytes.len())?;
+            let path = join_source(source, name);
+            let step = self.extract_ooxml_xml(bytes, &path, OoxmlReading::Whole, links.of_part(name));
+            self.soft(step)?;
+        }
+        for (rels, targets) in links.unread() {
+            self.push_prose(targets, &join_source(source, &rels));
+        }
+        Ok(())
+    }
+
     fn extract_ooxml_parts(
         &mut self,
         members: &[(String, Vec<u8>)],
         source: &str,
+        links: &mut ooxml::Links,
         wanted: impl Fn(&str) -> bool,
     ) -> Step {
         for (name, bytes) in members.iter().filter(|(name, _)| wanted(name)) {
             self.rows_open = false;
             let path = join_source(source, name);
-            let step = self.extract_ooxml_xml(bytes, &path);
+            let step = self.extract_ooxml_xml(bytes, &path, OoxmlReading::Runs, links.of_part(name));
             self.soft(step)?;
         }
         Ok(())
     }
 
     /// WordprocessingML and DrawingML share local names: `t` text, `p` paragraph,
-    /// `tr`/`tc` table row/cell, `tab`/`br` whitespace. What was read before the XML
-    /// breaks off or goes wrong is kept: a part cut at a bound of expansion, or damaged
-    /// past its first paragraphs, still holds them.
-    fn extract_ooxml_xml(&mut self, xml: &[u8], source: &str) -> Step {
+    /// `tr`/`tc` table row/cell, `tab`/`br` whitespace. A field's instruction
+    /// (`instrText`: `HYPERLINK "mailto:…"`) is read as words of its own, and an
+    /// external link's target (`r:id` of a hyperlink, `r:link` of a linked picture)
+    /// where the link is. Attributes' text (a picture's alternative text, and for a part
+    /// read whole, each of [`ooxml::TEXT_ATTRIBUTES`]) follows the part's text: between
+    /// the runs of a paragraph it would split its words. A part read whole has every
+    /// element's text read besides its runs, each on a line, a print header or footer
+    /// without its codes, and a formula (a defined name's) by its strings. What was read
+    /// before the XML breaks off or goes wrong is kept: a part cut at a bound of
+    /// expansion, or damaged past its first paragraphs, still holds them.
+    fn extract_ooxml_xml(
+        &mut self,
+        xml: &[u8],
+        source: &str,
+        reading: OoxmlReading,
+        mut links: Option<&mut ooxml::PartLinks>,
+    ) -> Step {
         use quick_xml::events::Event;
+        let whole = reading == OoxmlReading::Whole;
         let mut reader = quick_xml::Reader::from_reader(xml);
         let mut prose = String::new();
         let mut row: Option<String> = None;
+        let mut attributes = String::new();
         let mut in_text = false;
+        // The element whose text comes next, for a part read whole.
+        let mut element: Vec<u8> = Vec::new();
         let mut buf = Vec::new();
         let fault = loop {
             let event = match reader.read_event_into(&mut buf) {
@@ -2242,23 +2292,64 @@ impl Extractor {
                 Err(_) => break Some(malformed_xml("office xml", reader.error_position())),
             };
             match event {
-                Event::Start(e) => match e.local_name().as_ref() {
-                    // Text deleted with changes tracked is still in the file, one click
-                    // from restored (found missed by a blind test).
-                    b"t" | b"delText" => in_text = true,
-                    b"tr" => row = Some(String::new()),
-                    _ => {}
-                },
-                Event::Empty(e) => {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let started = matches!(event, Event::Start(_));
+                    let local = e.local_name();
+                    let local = local.as_ref();
+                    for attribute in e.attributes().flatten() {
+                        let key = attribute.key.local_name();
+                        let key = key.as_ref();
+                        let is_link = attribute.key.prefix().is_some() && matches!(key, b"id" | b"link");
+                        let is_text = if whole {
+                            ooxml::TEXT_ATTRIBUTES.contains(&key)
+                        } else {
+                            key == b"alt"
+                                || (matches!(local, b"docPr" | b"cNvPr") && matches!(key, b"descr" | b"title"))
+                        };
+                        if !is_link && !is_text {
+                            continue;
+                        }
+                        let Ok(value) = attribute.decode_and_unescape_value(reader.decoder()) else {
+                            continue;
+                        };
+                        if is_link {
+                            if let Some(target) = links.as_deref_mut().and_then(|links| links.take(&value)) {
+                                let text = row.as_mut().unwrap_or(&mut prose);
+                                if text.ends_with(|c: char| !c.is_whitespace()) {
+                                    text.push(' ');
+                                }
+                                text.push_str(&target);
+                                text.push(' ');
+                            }
+                        } else if !value.trim().is_empty() {
+                            attributes.push_str(value.trim());
+                            attributes.push('\n');
+                        }
+                    }
                     let target = row.as_mut().unwrap_or(&mut prose);
-                    match e.local_name().as_ref() {
-                        b"tab" => target.push('\t'),
-                        b"br" => target.push('\n'),
+                    match local {
+                        // Text deleted with changes tracked is still in the file, one
+                        // click from restored (found missed by a blind test).
+                        b"t" | b"delText" if started => in_text = true,
+                        b"instrText" if started => {
+                            in_text = true;
+                            target.push(' ');
+                        }
+                        b"tr" if started => row = Some(String::new()),
+                        b"tab" if !started => target.push('\t'),
+                        b"br" if !started => target.push('\n'),
                         _ => {}
+                    }
+                    if started && whole {
+                        local.clone_into(&mut element);
                     }
                 }
                 Event::End(e) => match e.local_name().as_ref() {
                     b"t" | b"delText" => in_text = false,
+                    b"instrText" => {
+                        in_text = false;
+                        row.as_mut().unwrap_or(&mut prose).push(' ');
+                    }
                     // Inside a table row a paragraph break is only a space: a newline
                     // would split a name across cells.
                     b"p" => match row.as_mut() {
@@ -2278,10 +2369,31 @@ impl Extractor {
                     }
                     _ => {}
                 },
-                Event::Text(e) if in_text => match e.unescape() {
-                    Ok(text) => row.as_mut().unwrap_or(&mut prose).push_str(&text),
-                    Err(_) => break Some(malformed_xml("office xml", reader.buffer_position())),
-                },
+                Event::Text(e) if in_text || whole => {
+                    let Ok(text) = e.unescape() else {
+                        break Some(malformed_xml("office xml", reader.buffer_position()));
+                    };
+                    let in_row = row.is_some();
+                    let target = row.as_mut().unwrap_or(&mut prose);
+                    if in_text {
+                        target.push_str(&text);
+                    } else if !text.trim().is_empty() {
+                        let text = match element.as_slice() {
+                            b"oddHeader" | b"oddFooter" | b"evenHeader" | b"evenFooter" | b"firstHeader"
+                            | b"firstFooter" => Cow::Owned(ooxml::header_footer_text(&text)),
+                            b"definedName" | b"f" | b"formula" | b"formula1" | b"formula2" if text.contains('"') => {
+                                Cow::Owned(formula_strings(&text))
+                            }
+                            _ => text,
+                        };
+                        if target.ends_with(|c: char| !c.is_whitespace()) {
+                            target.push(' ');
+                        }
+                        target.push_str(text.trim());
+                        // Inside a table row, a space: a newline would split its cells.
+                        target.push(if in_row { ' ' } else { '\n' });
+                    }
+                }
                 Event::Eof => break None,
                 _ => {}
             }
@@ -2292,6 +2404,7 @@ impl Extractor {
             self.push_row(&cut, source);
         }
         self.push_prose(prose, source);
+        self.push_prose(attributes, source);
         fault.map_or(Ok(()), Err)
     }
 
@@ -2346,7 +2459,11 @@ impl Extractor {
         Ok(())
     }
 
-    fn extract_xlsx(&mut self, members: &[(String, Vec<u8>)], source: &str) -> Step {
+    /// A workbook's sheets, each row by its cells, with what a sheet holds outside them
+    /// after its rows: a cell's link (its target, as an external relationship, and
+    /// tooltip) in the cell, and the print header and footer, data validations'
+    /// messages and lists as prose.
+    fn extract_xlsx(&mut self, members: &[(String, Vec<u8>)], source: &str, links: &mut ooxml::Links) -> Step {
         // calamine would inflate members itself, outside these limits; the members are
         // already read under the bounds, so the two small XML schemas are parsed here.
         // What a part holds before its XML breaks off is read, the break reported.
@@ -2359,13 +2476,17 @@ impl Extractor {
             None => Vec::new(),
         };
         for (name, bytes) in members {
-            if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
+            if is_sheet_part(name) {
                 self.rows_open = false;
                 let path = join_source(source, name);
-                let (rows, fault) = xlsx_rows(bytes, &shared);
-                for row in rows {
-                    self.push_row(&row.join(CELL_SEPARATOR), &path);
+                let (mut sheet, fault) = xlsx_sheet(bytes, &shared);
+                sheet.place_links(links.of_part(name));
+                let other = std::mem::take(&mut sheet.other);
+                for row in sheet.rows {
+                    let cells: Vec<&str> = row.cells.iter().map(|(_, text)| text.as_str()).collect();
+                    self.push_row(&cells.join(CELL_SEPARATOR), &path);
                 }
+                self.push_prose(other, &path);
                 self.out.uninspectable.extend(fault);
             }
         }
@@ -2373,8 +2494,66 @@ impl Extractor {
     }
 }
 
+/// The three kinds of Office Open XML package, known by their main part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OfficeKind {
+    Word,
+    Presentation,
+    Workbook,
+}
+
+impl OfficeKind {
+    /// Whether the format's own reader reads the part `name`.
+    fn reads(self, name: &str) -> bool {
+        match self {
+            OfficeKind::Word => is_word_text_part(name),
+            OfficeKind::Presentation => is_slide_text_part(name) || name.starts_with("ppt/comments/"),
+            OfficeKind::Workbook => {
+                is_sheet_part(name)
+                    || name == "xl/sharedStrings.xml"
+                    || name.starts_with("xl/comments")
+                    || name.starts_with("xl/threadedComments/")
+            }
+        }
+    }
+}
+
+/// How a part of an Office package is read (see [`Extractor::extract_ooxml_xml`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OoxmlReading {
+    /// A document's body, header, footer or notes, or a slide: its runs' text.
+    Runs,
+    /// Any other part: every element's text and the attributes that hold text.
+    Whole,
+}
+
+/// A Word document's parts of text: its body, headers, footers, notes and comments.
+fn is_word_text_part(name: &str) -> bool {
+    name == "word/document.xml"
+        || (name.starts_with("word/")
+            && ["header", "footer", "footnotes", "endnotes", "comments"]
+                .iter()
+                .any(|part| name.contains(part))
+            && name.ends_with(".xml"))
+}
+
+/// A presentation's slides and their notes.
+fn is_slide_text_part(name: &str) -> bool {
+    (name.starts_with("ppt/slides/slide") || name.starts_with("ppt/notesSlides/")) && name.ends_with(".xml")
+}
+
+/// A workbook's sheets of cells: worksheets, and the macro and dialog sheets of Excel
+/// 4, which keep cells the same way.
+fn is_sheet_part(name: &str) -> bool {
+    ["xl/worksheets/", "xl/macrosheets/", "xl/dialogsheets/"]
+        .iter()
+        .any(|folder| name.starts_with(folder))
+        && name.ends_with(".xml")
+}
+
 /// A workbook's shared strings, those before a break in the XML too, and the break.
 fn xlsx_shared_strings(xml: &[u8]) -> (Vec<String>, Option<UninspectableReason>) {
+
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut strings = Vec::new();
@@ -2406,12 +2585,103 @@ fn xlsx_shared_strings(xml: &[u8]) -> (Vec<String>, Option<UninspectableReason>)
     (strings, fault)
 }
 
-/// A worksheet's rows, those before a break in the XML too, and the break.
-fn xlsx_rows(xml: &[u8], shared: &[String]) -> (Vec<Vec<String>>, Option<UninspectableReason>) {
+/// A worksheet read: its rows with each cell's column, its links, and the text it
+/// holds outside its cells.
+#[derive(Debug, Default)]
+struct XlsxSheet {
+    rows: Vec<XlsxRow>,
+    links: Vec<XlsxLink>,
+    other: String,
+}
+
+/// A row of a sheet: its number and its cells' text by column, both from 1.
+#[derive(Debug, Default)]
+struct XlsxRow {
+    number: u32,
+    cells: Vec<(u32, String)>,
+}
+
+/// A cell's link: the cell (column, row), the external relationship that holds its
+/// target, and its tooltip.
+#[derive(Debug)]
+struct XlsxLink {
+    cell: Option<(u32, u32)>,
+    relationship: Option<String>,
+    texts: Vec<String>,
+}
+
+impl XlsxSheet {
+    /// Puts each link's target and tooltip in its cell (after the cell's text), or
+    /// among the sheet's other text when the cell is not in the sheet.
+    fn place_links(&mut self, mut targets: Option<&mut ooxml::PartLinks>) {
+        if self.links.is_empty() {
+            return;
+        }
+        let rows: std::collections::HashMap<u32, usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(index, row)| (row.number, index))
+            .collect();
+        for link in std::mem::take(&mut self.links) {
+            let mut texts = link.texts;
+            if let Some(target) = link
+                .relationship
+                .and_then(|id| targets.as_deref_mut().and_then(|targets| targets.take(&id)))
+            {
+                texts.insert(0, target);
+            }
+            let row = link
+                .cell
+                .and_then(|(column, row)| Some((column, rows.get(&row).and_then(|&i| self.rows.get_mut(i))?)));
+            let Some((column, row)) = row else {
+                for text in texts {
+                    self.other.push_str(&text);
+                    self.other.push('\n');
+                }
+                continue;
+            };
+            texts.retain(|text| !row.cells.iter().any(|(c, cell)| *c == column && cell == text));
+            if texts.is_empty() {
+                continue;
+            }
+            let joined = texts.join(" ");
+            match row.cells.iter().position(|(c, _)| *c >= column) {
+                Some(i) if row.cells.get(i).is_some_and(|(c, _)| *c == column) => {
+                    if let Some((_, cell)) = row.cells.get_mut(i) {
+                        cell.push(' ');
+                        cell.push_str(&joined);
+                    }
+                }
+                Some(i) => row.cells.insert(i, (column, joined)),
+                None => row.cells.push((column, joined)),
+            }
+        }
+    }
+}
+
+/// A cell reference's column and row, both from 1 (`B12` is (2, 12)); of a range, its
+/// first cell.
+fn cell_reference(reference: &str) -> Option<(u32, u32)> {
+    let reference = reference.split(':').next()?.trim().trim_start_matches('$');
+    let letters = reference.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let column = reference.get(..letters)?.bytes().try_fold(0u32, |column, letter| {
+        column
+            .checked_mul(26)?
+            .checked_add(u32::from(letter.to_ascii_uppercase() - b'A' + 1))
+    })?;
+    let row = reference.get(letters..)?.trim_start_matches('$').parse().ok()?;
+    (column > 0).then_some((column, row))
+}
+
+/// A worksheet read, what came before a break in the XML too, and the break.
+fn xlsx_sheet(xml: &[u8], shared: &[String]) -> (XlsxSheet, Option<UninspectableReason>) {
+
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
-    let mut rows = Vec::new();
-    let mut row: Vec<String> = Vec::new();
+    let mut sheet = XlsxSheet::default();
+    let mut row = XlsxRow::default();
+    let mut column = 0u32;
     // The cell being read: an inline string's formatting runs (`<is><r><t>Mustaf</t></r>
     // <r><t>a Özdemir</t></r></is>`) are one value, as the cell shows it.
     let mut cell = String::new();
@@ -2422,47 +2692,116 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> (Vec<Vec<String>>, Option<Uninspe
     // and its strings are what the cell shows (found missed by a blind test).
     let mut formula = String::new();
     let mut in_formula = false;
+    // Outside the cells: the element whose text comes next.
+    let mut in_data = false;
+    let mut element: Vec<u8> = Vec::new();
     let mut buf = Vec::new();
+    let attribute_of = |e: &quick_xml::events::BytesStart<'_>, wanted: &[u8], reader: &quick_xml::Reader<&[u8]>| {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == wanted)
+            .and_then(|a| a.decode_and_unescape_value(reader.decoder()).ok())
+            .map(Cow::into_owned)
+    };
     let fault = loop {
         let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
             Err(_) => break Some(malformed_xml("xlsx sheet", reader.error_position())),
         };
         match event {
-            Event::Start(e) => match e.local_name().as_ref() {
-                b"c" => {
-                    cell.clear();
-                    formula.clear();
-                    cell_is_shared = e
-                        .attributes()
-                        .flatten()
-                        .any(|a| a.key.local_name().as_ref() == b"t" && a.value.as_ref() == b"s");
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let started = matches!(event, Event::Start(_));
+                match e.local_name().as_ref() {
+                    b"sheetData" => in_data = started,
+                    b"row" if in_data => {
+                        let number = attribute_of(e, b"r", &reader)
+                            .and_then(|r| r.trim().parse().ok())
+                            .unwrap_or(row.number.saturating_add(1));
+                        row = XlsxRow {
+                            number,
+                            cells: Vec::new(),
+                        };
+                        column = 0;
+                    }
+                    b"c" if in_data => {
+                        cell.clear();
+                        formula.clear();
+                        cell_is_shared = attribute_of(e, b"t", &reader).as_deref() == Some("s");
+                        column = attribute_of(e, b"r", &reader)
+                            .and_then(|r| cell_reference(&r))
+                            .map_or(column.saturating_add(1), |(column, _)| column);
+                    }
+                    b"v" | b"t" if in_data && started => in_value = true,
+                    b"f" if in_data && started => in_formula = true,
+                    b"hyperlink" if !in_data => {
+                        let mut texts = Vec::new();
+                        let mut relationship = None;
+                        for attribute in e.attributes().flatten() {
+                            let Ok(value) = attribute.decode_and_unescape_value(reader.decoder()) else {
+                                continue;
+                            };
+                            match attribute.key.local_name().as_ref() {
+                                b"id" if attribute.key.prefix().is_some() => relationship = Some(value.into_owned()),
+                                b"display" | b"tooltip" if !value.trim().is_empty() => texts.push(value.into_owned()),
+                                _ => {}
+                            }
+                        }
+                        sheet.links.push(XlsxLink {
+                            cell: attribute_of(e, b"ref", &reader).and_then(|r| cell_reference(&r)),
+                            relationship,
+                            texts,
+                        });
+                    }
+                    local if !in_data => {
+                        if started {
+                            local.clone_into(&mut element);
+                        }
+                        for attribute in e.attributes().flatten() {
+                            if !ooxml::TEXT_ATTRIBUTES.contains(&attribute.key.local_name().as_ref()) {
+                                continue;
+                            }
+                            if let Ok(value) = attribute.decode_and_unescape_value(reader.decoder()) {
+                                if !value.trim().is_empty() {
+                                    sheet.other.push_str(value.trim());
+                                    sheet.other.push('\n');
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+
                 }
-                b"v" | b"t" => in_value = true,
-                b"f" => in_formula = true,
-                _ => {}
-            },
+            }
             Event::End(e) => match e.local_name().as_ref() {
+                b"sheetData" => in_data = false,
                 b"v" | b"t" => in_value = false,
                 b"f" => in_formula = false,
-                b"c" if !cell.is_empty() => row.push(std::mem::take(&mut cell)),
-                b"c" if !formula.is_empty() => {
+                b"c" if in_data && !cell.is_empty() => row.cells.push((column, std::mem::take(&mut cell))),
+                b"c" if in_data && !formula.is_empty() => {
                     let strings = formula_strings(&formula);
                     if !strings.is_empty() {
-                        row.push(strings);
+                        row.cells.push((column, strings));
                     }
                 }
-                b"row" => rows.push(std::mem::take(&mut row)),
+                b"row" if in_data => {
+                    let number = row.number;
+                    sheet.rows.push(std::mem::replace(
+                        &mut row,
+                        XlsxRow {
+                            number,
+                            cells: Vec::new(),
+                        },
+                    ));
+                }
                 _ => {}
             },
-            Event::Text(e) if in_formula => match e.unescape() {
+            Event::Text(e) if in_data && in_formula => match e.unescape() {
                 Ok(text) => formula.push_str(&text),
                 Err(_) => break Some(malformed_xml("xlsx sheet", reader.buffer_position())),
             },
-            Event::Text(e) if in_value => {
-                let text = match e.unescape() {
-                    Ok(text) => text,
-                    Err(_) => break Some(malformed_xml("xlsx sheet", reader.buffer_position())),
+            Event::Text(e) if in_data && in_value => {
+                let Ok(text) = e.unescape() else {
+                    break Some(malformed_xml("xlsx sheet", reader.buffer_position()));
                 };
                 if cell_is_shared {
                     let value = text.trim().parse::<usize>().ok().and_then(|i| shared.get(i));
@@ -2471,19 +2810,38 @@ fn xlsx_rows(xml: &[u8], shared: &[String]) -> (Vec<Vec<String>>, Option<Uninspe
                     cell.push_str(&text);
                 }
             }
+            // A print header or footer, a data validation's list: text a user wrote
+            // outside the cells (found missed by a blind test: a record in the header).
+            Event::Text(e) if !in_data => {
+                let Ok(text) = e.unescape() else {
+                    break Some(malformed_xml("xlsx sheet", reader.buffer_position()));
+                };
+                let text = match element.as_slice() {
+                    b"oddHeader" | b"oddFooter" | b"evenHeader" | b"evenFooter" | b"firstHeader" | b"firstFooter" => {
+                        ooxml::header_footer_text(&text)
+                    }
+                    _ if text.contains('"') => formula_strings(&text),
+                    _ => text.into_owned(),
+                };
+                if !text.trim().is_empty() {
+                    sheet.other.push_str(text.trim());
+                    sheet.other.push('\n');
+                }
+            }
             Event::Eof => break None,
+
             _ => {}
         }
         buf.clear();
     };
     // A cell the XML broke off in holds what was read of it.
     if !cell.is_empty() {
-        row.push(cell);
+        row.cells.push((column, cell));
     }
-    if !row.is_empty() {
-        rows.push(row);
+    if !row.cells.is_empty() {
+        sheet.rows.push(row);
     }
-    (rows, fault)
+    (sheet, fault)
 }
 
 /// The strings of a spreadsheet formula, as its cell would show them where they are
@@ -2624,9 +2982,11 @@ fn take_embedded_element(text: &str, files: &mut Vec<Vec<u8>>) -> bool {
     replaces
 }
 
-/// Whether a member of an Office file is one of the format's own parts: read by the
-/// format's reader (a document, sheet or slide), or holding no content of the user's
-/// (styles, settings, themes, relationships, content types).
+/// Whether a member of an Office file is one of the format's own parts, read by
+/// [`Extractor::extract_office`] (a document, sheet or slide by the format's reader,
+/// document properties and the other parts with text whole, relationships for their
+/// external targets) or holding no content of the user's (styles, settings, themes,
+/// content types).
 fn is_office_package_part(name: &str) -> bool {
     name == "[Content_Types].xml"
         || name.ends_with(".rels")

@@ -46,6 +46,7 @@ mod lines;
 mod masks;
 pub mod normalize;
 mod ole;
+mod ooxml;
 pub mod phone;
 pub mod policy;
 mod postings;

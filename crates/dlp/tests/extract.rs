@@ -3118,12 +3118,211 @@ fn reasons_never_quote_the_file() {
     );
 }
 
+/// All text of an extraction, its segments a line apart.
+fn all_text(out: &Extraction) -> String {
+    out.segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The rows of an extraction's tables, each as its text.
 fn all_rows(out: &Extraction) -> Vec<String> {
     out.segments
         .iter()
         .flat_map(|s| s.rows.iter().map(|(start, end)| s.text[*start..*end].to_string()))
         .collect()
+}
+
+/// Found missed by a blind test: a record where an Office file keeps text outside its
+/// body, sheets and slides. Document properties (core, app and custom), a workbook's
+/// defined name, a sheet's print header and a data validation's message, a picture's
+/// alternative text in a document, a slide and a workbook's drawing, a text box of a
+/// drawing, a slide layout's text. Styles and themes stay unread.
+#[test]
+fn office_text_outside_the_body_is_read() {
+    let properties: [(&str, &[u8]); 3] = [
+        (
+            "docProps/core.xml",
+            "<cp:coreProperties xmlns:cp=\"cp\" xmlns:dc=\"dc\"><dc:title/><dc:subject>Dörte Schröder, dorte.schroder@example.de</dc:subject><dc:creator>python-docx</dc:creator></cp:coreProperties>".as_bytes(),
+        ),
+        ("docProps/app.xml", b"<Properties><Company>Kowalski Trading</Company><Manager>Jan Kowalski</Manager></Properties>"),
+        (
+            "docProps/custom.xml",
+            b"<Properties xmlns:vt=\"vt\"><property name=\"Account owner\" pid=\"2\"><vt:lpwstr>Ana Rossi +39 347 123 4567</vt:lpwstr></property></Properties>",
+        ),
+    ];
+    let docx = zip_of(
+        &[
+            &properties[..],
+            &[
+                (
+                    "word/document.xml",
+                    "<w:document xmlns:w=\"w\" xmlns:wp=\"wp\"><w:body><w:p><w:r><w:t>Dör</w:t></w:r><w:r><w:drawing><wp:inline><wp:docPr id=\"1\" name=\"Picture 1\" descr=\"Bo Lee, bo.lee@example.org\" title=\"Lee &amp; Co\"/></wp:inline></w:drawing></w:r><w:r><w:t>te</w:t></w:r></w:p></w:body></w:document>".as_bytes(),
+                ),
+                ("word/styles.xml", b"<w:styles><w:style w:styleId=\"a\"><w:name w:val=\"StyleName\"/><w:t>StyleWord</w:t></w:style></w:styles>"),
+                ("word/theme/theme1.xml", b"<a:theme name=\"ThemeName\"><a:t>ThemeWord</a:t></a:theme>"),
+            ][..],
+        ]
+        .concat(),
+    );
+    let text = all_text(&extract(&docx, &Limits::default()));
+    for wanted in [
+        "Dörte\n",
+        "Bo Lee, bo.lee@example.org\nLee & Co\n",
+        "Dörte Schröder, dorte.schroder@example.de\npython-docx\n",
+        "Kowalski Trading\nJan Kowalski\n",
+        "Ana Rossi +39 347 123 4567",
+        "Account owner",
+    ] {
+        assert!(text.contains(wanted), "docx: {wanted:?} not in {text:?}");
+    }
+    for unread in ["StyleWord", "StyleName", "ThemeWord", "ThemeName", "Picture 1"] {
+        assert!(!text.contains(unread), "docx: {unread:?} in {text:?}");
+    }
+
+    let sheet = "<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>Q1</t></is></c></row></sheetData><dataValidations><dataValidation type=\"list\" promptTitle=\"Owner\" prompt=\"Ask Ana Rossi first\"><formula1>\"Kim Tran,Bo Lee\"</formula1></dataValidation></dataValidations><headerFooter><oddHeader>&amp;L&amp;\"Arial,Bold\"&amp;12D&#246;rte Schr&#246;der&amp;Cdorte.schroder@example.de&amp;R&amp;P</oddHeader></headerFooter></worksheet>";
+    let xlsx = zip_of(&[
+        (
+            "xl/workbook.xml",
+            b"<workbook><sheets><sheet name=\"Plan\" sheetId=\"1\"/></sheets><definedNames><definedName name=\"contact\">\"Carla Neri, carla.neri@example.com\"</definedName><definedName name=\"mail\">\"eva\"&amp;CHAR(64)&amp;\"example.org\"</definedName><definedName name=\"range\">Plan!$A$1:$B$2</definedName></definedNames></workbook>",
+        ),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        (
+            "xl/drawings/drawing1.xml",
+            b"<xdr:wsDr xmlns:xdr=\"xdr\" xmlns:a=\"a\"><xdr:pic><xdr:nvPicPr><xdr:cNvPr id=\"2\" name=\"Logo\" descr=\"Kim Tran 0412 345 678\"/></xdr:nvPicPr></xdr:pic><xdr:sp><xdr:txBody><a:p><a:r><a:t>Call Ngu</a:t></a:r><a:r><a:t>yen Van An</a:t></a:r></a:p></xdr:txBody></xdr:sp></xdr:wsDr>",
+        ),
+        ("xl/styles.xml", b"<styleSheet><cellStyles><cellStyle name=\"StyleName\"/></cellStyles></styleSheet>"),
+        ("docProps/core.xml", b"<cp:coreProperties xmlns:cp=\"cp\"><cp:keywords>Ian Park, ian.park@example.com</cp:keywords></cp:coreProperties>"),
+    ]);
+    let text = all_text(&extract(&xlsx, &Limits::default()));
+    for wanted in [
+        "Q1",
+        "\nDörte Schröder\ndorte.schroder@example.de\n",
+        "Owner\nAsk Ana Rossi first\n",
+        "Kim Tran,Bo Lee",
+        "Carla Neri, carla.neri@example.com\n",
+        "eva@example.org\n",
+        "Plan!$A$1:$B$2",
+        "Call Nguyen Van An\n",
+        "Kim Tran 0412 345 678\n",
+        "Ian Park, ian.park@example.com",
+    ] {
+        assert!(text.contains(wanted), "xlsx: {wanted:?} not in {text:?}");
+    }
+    assert!(!text.contains("StyleName"), "xlsx: {text:?}");
+
+    let pptx = zip_of(&[
+        ("ppt/presentation.xml", b"<p:presentation/>"),
+        (
+            "ppt/slides/slide1.xml",
+            b"<p:sld xmlns:p=\"p\" xmlns:a=\"a\"><p:pic><p:nvPicPr><p:cNvPr id=\"2\" name=\"Picture 1\" descr=\"D&#246;rte Schr&#246;der, dorte.schroder@example.de\"/></p:nvPicPr></p:pic><p:sp><p:txBody><a:p><a:r><a:t>Roadmap</a:t></a:r></a:p></p:txBody></p:sp></p:sld>",
+        ),
+        (
+            "ppt/slideLayouts/slideLayout1.xml",
+            b"<p:sldLayout xmlns:p=\"p\" xmlns:a=\"a\"><p:cSld name=\"Title Slide\"><p:sp><p:txBody><a:p><a:r><a:t>Prepared for Bo Lee</a:t></a:r></a:p></p:txBody></p:sp></p:cSld></p:sldLayout>",
+        ),
+        ("ppt/presProps.xml", b"<p:presentationPr><p:extLst><p:ext uri=\"PresPropsWord\"/></p:extLst></p:presentationPr>"),
+    ]);
+    let text = all_text(&extract(&pptx, &Limits::default()));
+    for wanted in [
+        "Roadmap\n",
+        "Dörte Schröder, dorte.schroder@example.de\n",
+        "Prepared for Bo Lee\n",
+        "Title Slide\n",
+    ] {
+        assert!(text.contains(wanted), "pptx: {wanted:?} not in {text:?}");
+    }
+    assert!(!text.contains("PresPropsWord"), "pptx: {text:?}");
+}
+
+/// Found missed by a blind test: an email only as the target of a `mailto:` link (a
+/// relationship of the part, `TargetMode="External"`), read where the link is: in a
+/// document's paragraph, a sheet's cell (the cell of a link's `ref`, which holds other
+/// text) and a slide's run. A target no reader placed (a link of the package) is read
+/// too; an internal target (a picture) is not text.
+#[test]
+fn external_link_targets_are_read_where_the_link_is() {
+    let rels = |targets: &[(&str, &str)]| {
+        let mut xml = String::from("<Relationships xmlns=\"r\">");
+        for (id, target) in targets {
+            let mode = if target.starts_with("media/") {
+                ""
+            } else {
+                " TargetMode=\"External\""
+            };
+            xml.push_str(&format!(
+                "<Relationship Id=\"{id}\" Type=\"t/hyperlink\" Target=\"{target}\"{mode}/>"
+            ));
+        }
+        xml.push_str("</Relationships>");
+        xml
+    };
+    let document_rels = rels(&[
+        ("rId5", "mailto:dorte.schroder%40example.de?subject=Hi"),
+        ("rId6", "media/image1.png"),
+    ]);
+    let package_rels = rels(&[("rId9", "https://crm.example/customers/CU-10041")]);
+    let docx = zip_of(&[
+        (
+            "word/document.xml",
+            "<w:document xmlns:w=\"w\" xmlns:r=\"r\"><w:body><w:p><w:r><w:t xml:space=\"preserve\">Dörte Schröder – </w:t></w:r><w:hyperlink r:id=\"rId5\"><w:r><w:t>e-mail</w:t></w:r></w:hyperlink><w:r><w:drawing><a:blip xmlns:a=\"a\" r:embed=\"rId6\"/></w:drawing></w:r></w:p><w:p><w:r><w:instrText xml:space=\"preserve\">HYPERLINK \"mailto:bo.lee@example.org\"</w:instrText></w:r><w:r><w:t>Bo Lee</w:t></w:r></w:p></w:body></w:document>".as_bytes(),
+        ),
+        ("word/_rels/document.xml.rels", document_rels.as_bytes()),
+        ("_rels/.rels", package_rels.as_bytes()),
+    ]);
+    let out = extract(&docx, &Limits::default());
+    let text = all_text(&out);
+    for wanted in [
+        "Dörte Schröder – dorte.schroder@example.de e-mail\n",
+        "HYPERLINK \"mailto:bo.lee@example.org\" Bo Lee",
+        "https://crm.example/customers/CU-10041",
+    ] {
+        assert!(text.contains(wanted), "docx: {wanted:?} not in {text:?}");
+    }
+    assert!(!text.contains("image1"), "docx: {text:?}");
+    assert!(
+        out.segments
+            .iter()
+            .any(|s| s.source == "_rels/.rels" && s.text.contains("CU-10041")),
+        "{:?}",
+        out.segments
+    );
+
+    let sheet_rels = rels(&[
+        ("rId1", "mailto:dorte.schroder@example.de"),
+        ("rId2", "tel:+49%20151%2069026873"),
+    ]);
+    let xlsx = zip_of(&[
+        ("xl/workbook.xml", b"<workbook/>"),
+        (
+            "xl/worksheets/sheet1.xml",
+            b"<worksheet xmlns:r=\"r\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>D&#246;rte Schr&#246;der</t></is></c><c r=\"B1\" t=\"inlineStr\"><is><t>mail</t></is></c></row><row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>Bo Lee</t></is></c></row></sheetData><hyperlinks><hyperlink ref=\"B1\" r:id=\"rId1\" display=\"mail\"/><hyperlink ref=\"C2\" r:id=\"rId2\" tooltip=\"call Bo\"/><hyperlink ref=\"A9\" location=\"Sheet2!A1\" display=\"elsewhere\"/></hyperlinks></worksheet>",
+        ),
+        ("xl/worksheets/_rels/sheet1.xml.rels", sheet_rels.as_bytes()),
+    ]);
+    let out = extract(&xlsx, &Limits::default());
+    assert_eq!(
+        all_rows(&out),
+        [
+            "Dörte Schröder | mail dorte.schroder@example.de",
+            "Bo Lee | +49 151 69026873 call Bo"
+        ]
+    );
+    assert!(all_text(&out).contains("elsewhere"), "{:?}", out.segments);
+
+    let slide_rels = rels(&[("rId2", "mailto:carla.neri@example.com")]);
+    let pptx = zip_of(&[
+        ("ppt/presentation.xml", b"<p:presentation/>"),
+        (
+            "ppt/slides/slide1.xml",
+            b"<p:sld xmlns:p=\"p\" xmlns:a=\"a\" xmlns:r=\"r\"><a:p><a:r><a:t>Carla Neri</a:t></a:r><a:r><a:rPr><a:hlinkClick r:id=\"rId2\"/></a:rPr><a:t>write</a:t></a:r></a:p></p:sld>",
+        ),
+        ("ppt/slides/_rels/slide1.xml.rels", slide_rels.as_bytes()),
+    ]);
+    let text = all_text(&extract(&pptx, &Limits::default()));
+    assert!(text.contains("Carla Neri carla.neri@example.com write"), "{text:?}");
 }
 
 /// Found missed by a blind test: a sheet written by a script, its cells built by
