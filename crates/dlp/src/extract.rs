@@ -1443,7 +1443,10 @@ impl Extractor {
             read => read,
         };
         match pages {
-            Ok(pages) => self.push_pdf_pages(pages, source)?,
+            Ok((pages, document)) => {
+                self.push_pdf_pages(pages, source)?;
+                self.push_pdf_document(document, depth, source)?;
+            }
             Err(reason) if reason.is_fatal() => return Err(reason),
             Err(reason) => {
                 self.read_unparsed(&reason, pdf, source, segments);
@@ -1456,8 +1459,8 @@ impl Extractor {
         }
     }
 
-    /// A PDF's pages as read, or why they cannot be.
-    fn read_pdf(&mut self, data: &[u8]) -> Result<Vec<PdfPage>, UninspectableReason> {
+    /// A PDF's pages and the rest of its text as read, or why they cannot be.
+    fn read_pdf(&mut self, data: &[u8]) -> Result<(Vec<PdfPage>, PdfDocument), UninspectableReason> {
         self.precheck_pdf_streams(data)?;
         // lopdf has panicked on hostile input in the past; a panic in a parser must not
         // take the gateway down, so it is contained here and reported as malformed.
@@ -1475,22 +1478,25 @@ impl Extractor {
                 ..PdfBudget::default()
             };
             let mut pages = Vec::new();
+            let mut values = std::collections::HashSet::new();
             for page_id in doc.get_pages().values() {
-                pages.push(pdf_page_text(&doc, *page_id, &mut budget));
+                pages.push(pdf_page_text(&doc, *page_id, &mut budget, &mut values));
                 if budget.exhausted {
                     break;
                 }
             }
-            Ok((pages, budget))
+            let document = pdf_document(&doc, &mut budget, &values);
+            Ok((pages, document, budget))
         }));
-        let (pages, budget) = loaded.unwrap_or_else(|_| Err(malformed("pdf", "the pdf parser failed on this file")))?;
+        let (pages, document, budget) =
+            loaded.unwrap_or_else(|_| Err(malformed("pdf", "the pdf parser failed on this file")))?;
         if budget.exhausted {
             return Err(UninspectableReason::WorkBudgetExceeded {
                 limit: self.limits.max_work_bytes,
             });
         }
         self.charge_work(usize::try_from(allowance - budget.left).unwrap_or(usize::MAX))?;
-        Ok(pages)
+        Ok((pages, document))
     }
 
     /// Checks, bounded as any compressed stream, what the streams lopdf would decode
@@ -1574,6 +1580,71 @@ impl Extractor {
             }
         }
         Ok(())
+    }
+
+    /// What a PDF holds besides its pages: its properties, form fields and bookmarks as
+    /// prose, and its XMP metadata and attached files each as a part of its own, read as
+    /// any file is (a CSV, a zip), a member of the PDF within the bounds (found missed
+    /// by a blind test: a form's values, the document's subject and an attached list
+    /// were passed as clean).
+    fn push_pdf_document(&mut self, document: PdfDocument, depth: u32, source: &str) -> Step {
+        self.charge_work(document.text.len())?;
+        self.push_prose(document.text, source);
+        for (name, stream) in document.metadata.into_iter().chain(document.attachments) {
+            self.charge_member()?;
+            let path = join_source(source, &name);
+            let step = match self.decoded_pdf_stream(&stream, &path) {
+                Ok(bytes) => self.extract_any(&bytes, depth + 1, &path),
+                Err(reason) => Err(reason),
+            };
+            self.soft(step)?;
+        }
+        Ok(())
+    }
+
+    /// A stream of a PDF decoded by its filters, bounded as any compressed stream: a
+    /// file attached is read whole, and lopdf would decode it unbounded.
+    fn decoded_pdf_stream(&mut self, stream: &PdfStream, path: &str) -> Result<Vec<u8>, UninspectableReason> {
+        // A filter is named only when it is one of the standard's: the name is the file's
+        // to write, and a reason never quotes the file.
+        let unsupported = |filter: &[u8]| {
+            let named = [
+                "LZWDecode",
+                "RunLengthDecode",
+                "CCITTFaxDecode",
+                "JBIG2Decode",
+                "DCTDecode",
+                "JPXDecode",
+                "Crypt",
+            ]
+            .into_iter()
+            .find(|name| name.as_bytes() == filter);
+            UninspectableReason::Unsupported {
+                format: format!("pdf stream compressed with {}", named.unwrap_or("a filter it does not know")),
+            }
+        };
+        if stream.predictor {
+            return Err(UninspectableReason::Unsupported {
+                format: "pdf stream compressed with a predictor".into(),
+            });
+        }
+        let mut bytes = Cow::Borrowed(stream.content.as_slice());
+        for filter in &stream.filters {
+            let decoded = match filter.as_slice() {
+                b"FlateDecode" | b"Fl" => {
+                    self.read_bounded(flate2::read::ZlibDecoder::new(bytes.as_ref()), bytes.len() as u64, path)?
+                }
+                b"ASCII85Decode" | b"A85" => {
+                    ascii85_decoded(&bytes).ok_or_else(|| malformed("pdf stream", "bad ASCII85"))?
+                }
+                b"ASCIIHexDecode" | b"AHx" => {
+                    hex_decoded(&bytes).ok_or_else(|| malformed("pdf stream", "bad hexadecimal"))?
+                }
+                other => return Err(unsupported(other)),
+            };
+            bytes = Cow::Owned(decoded);
+        }
+        Ok(bytes.into_owned())
     }
 
     fn extract_email(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
@@ -2221,6 +2292,7 @@ impl Extractor {
                 self.extract_xlsx(members, source, &mut links)?;
                 self.extract_office_comments(members, source, "xl/comments")?;
                 self.extract_office_comments(members, source, "xl/threadedComments/")?;
+                self.extract_pivot_caches(members, source)?;
             }
         }
         for (name, bytes) in members.iter().filter(|(name, _)| {
@@ -2492,6 +2564,48 @@ impl Extractor {
         }
         Ok(())
     }
+
+    /// A workbook's pivot caches: a cache keeps the rows of the range its pivot table
+    /// sums up, also when the range is deleted (found missed by a blind test). Its
+    /// records are read as rows under the names of its fields, and the values no record
+    /// refers to as prose.
+    fn extract_pivot_caches(&mut self, members: &[(String, Vec<u8>)], source: &str) -> Step {
+        let find = |wanted: &str| {
+            members
+                .iter()
+                .find(|(name, _)| name == wanted)
+                .map(|(_, bytes)| bytes.as_slice())
+        };
+        for (name, definition) in members
+            .iter()
+            .filter(|(name, _)| name.starts_with("xl/pivotCache/pivotCacheDefinition") && name.ends_with(".xml"))
+        {
+            // The records are the definition's relationship; Excel numbers them alike.
+            let by_relationship = find(&ooxml::relationships_part(name))
+                .into_iter()
+                .flat_map(ooxml::relationships)
+                .filter(|r| !r.external && r.kind.ends_with("/pivotCacheRecords"))
+                .find_map(|r| find(&ooxml::resolve_target(name, &r.target)));
+            let records =
+                by_relationship.or_else(|| find(&name.replacen("pivotCacheDefinition", "pivotCacheRecords", 1)));
+            self.charge_work(definition.len() + records.map_or(0, <[u8]>::len))?;
+            self.rows_open = false;
+            let path = join_source(source, name);
+            match ooxml::pivot_cache(definition, records) {
+                Ok(cache) => {
+                    if !cache.records.is_empty() {
+                        self.push_row(&cache.fields.join(CELL_SEPARATOR), &path);
+                        for record in &cache.records {
+                            self.push_row(&record.join(CELL_SEPARATOR), &path);
+                        }
+                    }
+                    self.push_prose(cache.unreferenced.join("\n"), &path);
+                }
+                Err(_) => self.out.uninspectable.push(malformed("xlsx pivot cache", "its XML is malformed")),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The three kinds of Office Open XML package, known by their main part.
@@ -2513,6 +2627,7 @@ impl OfficeKind {
                     || name == "xl/sharedStrings.xml"
                     || name.starts_with("xl/comments")
                     || name.starts_with("xl/threadedComments/")
+                    || name.starts_with("xl/pivotCache/")
             }
         }
     }
@@ -4967,7 +5082,14 @@ struct PdfPiece {
     space_before: bool,
 }
 
-fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId, budget: &mut PdfBudget) -> PdfPage {
+/// `values`: the annotations' texts read, which the document's form fields are not read
+/// again for.
+fn pdf_page_text(
+    doc: &lopdf::Document,
+    page_id: lopdf::ObjectId,
+    budget: &mut PdfBudget,
+    values: &mut std::collections::HashSet<String>,
+) -> PdfPage {
     let mut reader = PdfTextReader {
         budget: std::mem::take(budget),
         ..PdfTextReader::default()
@@ -4997,12 +5119,333 @@ fn pdf_page_text(doc: &lopdf::Document, page_id: lopdf::ObjectId, budget: &mut P
             }
             text.push_str(&value);
             text.push('\n');
+            values.insert(value);
         }
     }
     PdfPage {
         text,
         scattered_rows: pdf_scattered_rows(&reader.pieces),
     }
+}
+
+/// Most entries of a PDF's document information, form fields, bookmarks and attached
+/// files read: a few bytes each, which a hostile file may hold by the million.
+const MAX_PDF_DOCUMENT_ITEMS: usize = 10_000;
+/// Most levels of a PDF's field, structure or name tree walked.
+const MAX_PDF_TREE_DEPTH: usize = 64;
+
+/// A stream of a PDF, copied out of the parsed document: its bytes as stored, the
+/// filters that decode them, and whether a predictor undoes a filter (which is not
+/// read).
+struct PdfStream {
+    content: Vec<u8>,
+    filters: Vec<Vec<u8>>,
+    predictor: bool,
+}
+
+impl PdfStream {
+    fn of(doc: &lopdf::Document, stream: &lopdf::Stream) -> Self {
+        use lopdf::Object;
+        let filters = stream
+            .filters()
+            .map(|filters| filters.into_iter().map(<[u8]>::to_vec).collect())
+            .unwrap_or_default();
+        let parameters = stream
+            .dict
+            .get(b"DecodeParms")
+            .ok()
+            .and_then(|p| doc.dereference(p).ok())
+            .map(|(_, p)| p);
+        let has_predictor = |p: &Object| {
+            p.as_dict()
+                .ok()
+                .and_then(|p| p.get(b"Predictor").ok())
+                .and_then(|p| p.as_i64().ok())
+                .is_some_and(|p| p > 1)
+        };
+        let predictor = match parameters {
+            Some(Object::Array(each)) => each.iter().any(has_predictor),
+            Some(one) => has_predictor(one),
+            None => false,
+        };
+        PdfStream {
+            content: stream.content.clone(),
+            filters,
+            predictor,
+        }
+    }
+}
+
+/// What a PDF holds besides its pages' content and annotations: the text of its
+/// document information (`/Info`: title, subject, author, keywords and any other
+/// entry), its form fields' values (the `/AcroForm` tree, also fields no page shows),
+/// its bookmarks and its figures' alternative descriptions, one to a line; its XMP
+/// metadata; and the files attached to it
+/// (`/EmbeddedFiles`, file attachment annotations), each with its name.
+#[derive(Default)]
+struct PdfDocument {
+    text: String,
+    metadata: Option<(String, PdfStream)>,
+    attachments: Vec<(String, PdfStream)>,
+}
+
+/// The text strings of a PDF object: a string, or an array of strings (a choice
+/// field's values) or of pairs of strings (its options).
+fn pdf_strings(doc: &lopdf::Document, object: &lopdf::Object) -> Vec<String> {
+    use lopdf::Object;
+    let object = doc.dereference(object).map_or(object, |(_, object)| object);
+    match object {
+        Object::Array(items) => items
+            .iter()
+            .flat_map(|item| match doc.dereference(item).map_or(item, |(_, item)| item) {
+                Object::Array(pair) => pair.iter().filter_map(|o| lopdf::decode_text_string(o).ok()).collect(),
+                other => lopdf::decode_text_string(other).ok().into_iter().collect::<Vec<_>>(),
+            })
+            .collect(),
+        other => lopdf::decode_text_string(other).ok().into_iter().collect(),
+    }
+}
+
+/// Reads what a PDF holds besides its pages (see [`PdfDocument`]), within the work
+/// budget and [`MAX_PDF_DOCUMENT_ITEMS`]. `values`: the texts its pages' annotations
+/// gave, which are not read again.
+fn pdf_document<'d>(
+    doc: &'d lopdf::Document,
+    budget: &mut PdfBudget,
+    values: &std::collections::HashSet<String>,
+) -> PdfDocument {
+    use lopdf::Object;
+    let mut document = PdfDocument::default();
+    let mut items = 0usize;
+    let mut written: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let deref = |object: &'d Object| doc.dereference(object).ok();
+    let dict_of = |object: Option<&'d Object>| {
+        object
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_dict().ok())
+    };
+    let mut write = |text: String, document: &mut PdfDocument, budget: &mut PdfBudget| {
+        let text = text.trim();
+        if text.is_empty() || values.contains(text) || !written.insert(text.to_string()) {
+            return;
+        }
+        if budget.take(text.len()) {
+            document.text.push_str(text);
+            document.text.push('\n');
+        }
+    };
+
+    if let Some(info) = dict_of(doc.trailer.get(b"Info").ok()) {
+        for (key, value) in info.iter().take(MAX_PDF_DOCUMENT_ITEMS) {
+            if matches!(key.as_slice(), b"CreationDate" | b"ModDate") {
+                continue;
+            }
+            for text in pdf_strings(doc, value) {
+                write(text, &mut document, budget);
+            }
+        }
+    }
+    let Ok(catalog) = doc.catalog() else {
+        return document;
+    };
+
+    // Form fields: a field's value, default value, tooltip and options, whether a
+    // page shows it or not.
+    let fields = dict_of(catalog.get(b"AcroForm").ok())
+        .and_then(|form| form.get(b"Fields").ok())
+        .and_then(deref)
+        .and_then(|(_, fields)| fields.as_array().ok());
+    let mut stack: Vec<(&Object, usize)> = fields
+        .into_iter()
+        .flatten()
+        .rev()
+        .take(MAX_PDF_DOCUMENT_ITEMS)
+        .map(|field| (field, 0))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some((field, depth)) = stack.pop() {
+        items += 1;
+        if items > MAX_PDF_DOCUMENT_ITEMS || budget.exhausted {
+            break;
+        }
+        let Some((id, field)) = deref(field) else { continue };
+        if id.is_some_and(|id| !seen.insert(id)) {
+            continue;
+        }
+        let Ok(field) = field.as_dict() else { continue };
+        for key in [&b"TU"[..], b"V", b"DV", b"Opt"] {
+            for text in field.get(key).map(|value| pdf_strings(doc, value)).unwrap_or_default() {
+                write(text, &mut document, budget);
+            }
+        }
+        if depth < MAX_PDF_TREE_DEPTH {
+            let kids = field
+                .get(b"Kids")
+                .ok()
+                .and_then(deref)
+                .and_then(|(_, kids)| kids.as_array().ok());
+            for kid in kids.into_iter().flatten().rev() {
+                if stack.len() >= MAX_PDF_DOCUMENT_ITEMS {
+                    break;
+                }
+                stack.push((kid, depth + 1));
+            }
+        }
+    }
+
+    // Bookmarks: each item's title, depth first; `/First` is an item's first child,
+    // `/Next` its next sibling.
+    let mut outline: Vec<&Object> = dict_of(catalog.get(b"Outlines").ok())
+        .and_then(|outlines| outlines.get(b"First").ok())
+        .into_iter()
+        .collect();
+    while let Some(item) = outline.pop() {
+        items += 1;
+        if items > MAX_PDF_DOCUMENT_ITEMS || budget.exhausted {
+            break;
+        }
+        let Some((id, item)) = deref(item) else { continue };
+        if id.is_some_and(|id| !seen.insert(id)) {
+            continue;
+        }
+        let Ok(item) = item.as_dict() else { continue };
+        for text in item
+            .get(b"Title")
+            .map(|title| pdf_strings(doc, title))
+            .unwrap_or_default()
+        {
+            write(text, &mut document, budget);
+        }
+        outline.extend(item.get(b"Next").ok());
+        outline.extend(item.get(b"First").ok());
+    }
+
+    // Figures' alternative descriptions in a tagged PDF's structure tree (`/Alt`: Word
+    // writes a picture's alternative text there). `/K` holds an element's kids: an
+    // element, an array of them, or a reference to marked content.
+    let mut elements: Vec<(&Object, usize)> = dict_of(catalog.get(b"StructTreeRoot").ok())
+        .and_then(|root| root.get(b"K").ok())
+        .map(|kids| (kids, 0))
+        .into_iter()
+        .collect();
+    while let Some((element, depth)) = elements.pop() {
+        items += 1;
+        if items > MAX_PDF_DOCUMENT_ITEMS || budget.exhausted {
+            break;
+        }
+        let Some((id, element)) = deref(element) else { continue };
+        if id.is_some_and(|id| !seen.insert(id)) {
+            continue;
+        }
+        let kids: Vec<&Object> = match element {
+            Object::Array(kids) => kids.iter().rev().collect(),
+            Object::Dictionary(element) => {
+                for text in element.get(b"Alt").map(|alt| pdf_strings(doc, alt)).unwrap_or_default() {
+                    write(text, &mut document, budget);
+                }
+                element.get(b"K").ok().into_iter().collect()
+            }
+            _ => Vec::new(),
+        };
+        if depth < MAX_PDF_TREE_DEPTH {
+            for kid in kids {
+                if elements.len() >= MAX_PDF_DOCUMENT_ITEMS {
+                    break;
+                }
+                elements.push((kid, depth + 1));
+            }
+        }
+    }
+
+    // Attached files: the document's (a name tree: `/Names` pairs, `/Kids` below) and
+    // those of file attachment annotations; each stream read once.
+    let mut specifications: Vec<&Object> = Vec::new();
+    let mut nodes: Vec<(&lopdf::Dictionary, usize)> = dict_of(catalog.get(b"Names").ok())
+        .and_then(|names| dict_of(names.get(b"EmbeddedFiles").ok()))
+        .map(|root| (root, 0))
+        .into_iter()
+        .collect();
+    while let Some((node, depth)) = nodes.pop() {
+        items += 1;
+        if items > MAX_PDF_DOCUMENT_ITEMS {
+            break;
+        }
+        let names = node
+            .get(b"Names")
+            .ok()
+            .and_then(deref)
+            .and_then(|(_, names)| names.as_array().ok());
+        specifications.extend(
+            names
+                .into_iter()
+                .flatten()
+                .skip(1)
+                .step_by(2)
+                .take(MAX_PDF_DOCUMENT_ITEMS),
+        );
+        let kids = node
+            .get(b"Kids")
+            .ok()
+            .and_then(deref)
+            .and_then(|(_, kids)| kids.as_array().ok());
+        for kid in kids.into_iter().flatten().take(MAX_PDF_DOCUMENT_ITEMS) {
+            let Some((id, kid)) = deref(kid) else { continue };
+            if depth < MAX_PDF_TREE_DEPTH && id.is_none_or(|id| seen.insert(id)) {
+                nodes.extend(kid.as_dict().ok().map(|kid| (kid, depth + 1)));
+            }
+        }
+    }
+    for page_id in doc.get_pages().values() {
+        for annotation in doc.get_page_annotations(*page_id).unwrap_or_default() {
+            if specifications.len() >= MAX_PDF_DOCUMENT_ITEMS {
+                break;
+            }
+            if annotation.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"FileAttachment") {
+                specifications.extend(annotation.get(b"FS").ok());
+            }
+        }
+    }
+    let mut streams = std::collections::HashSet::new();
+    for specification in specifications.into_iter().take(MAX_PDF_DOCUMENT_ITEMS) {
+        let Some(specification) = dict_of(Some(specification)) else {
+            continue;
+        };
+        let name = [&b"UF"[..], b"F"]
+            .iter()
+            .find_map(|key| {
+                specification
+                    .get(key)
+                    .ok()
+                    .and_then(|n| lopdf::decode_text_string(n).ok())
+            })
+            .unwrap_or_else(|| "attachment".into());
+        write(name.clone(), &mut document, budget);
+        for text in specification
+            .get(b"Desc")
+            .map(|d| pdf_strings(doc, d))
+            .unwrap_or_default()
+        {
+            write(text, &mut document, budget);
+        }
+        let file = dict_of(specification.get(b"EF").ok())
+            .and_then(|files| [&b"UF"[..], b"F"].iter().find_map(|key| files.get(key).ok()))
+            .and_then(deref);
+        let Some((id, file)) = file else { continue };
+        if id.is_some_and(|id| !streams.insert(id)) {
+            continue;
+        }
+        if let Ok(stream) = file.as_stream() {
+            document.attachments.push((name, PdfStream::of(doc, stream)));
+        }
+    }
+
+    document.metadata = catalog
+        .get(b"Metadata")
+        .ok()
+        .and_then(deref)
+        .and_then(|(_, metadata)| metadata.as_stream().ok())
+        .map(|stream| ("XMP metadata".to_string(), PdfStream::of(doc, stream)));
+    document
 }
 
 /// ASCII85 as PDF writes it (`z` for four zero bytes, white space ignored, `~>` at the

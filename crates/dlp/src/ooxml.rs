@@ -1,11 +1,12 @@
 //! The parts of an Office Open XML package (`.docx`, `.xlsx`, `.pptx`) that hold text
 //! outside a document's body, a sheet's cells and a slide's shapes: which parts those
 //! are, the targets of a part's external relationships (a `mailto:` link's address),
-//! and a sheet's print header and footer.
+//! a sheet's print header and footer, and a workbook's pivot caches.
 //!
 //! The reading of the parts themselves is in `extract.rs`, with the rest of the
 //! extraction and its bounds; here are the small schemas it needs.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use quick_xml::events::Event;
@@ -90,6 +91,9 @@ fn described_part(rels: &str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Relationship {
     pub(crate) id: String,
+    /// What the target is to the part: its `Type`, a URI that ends in a name
+    /// (`…/relationships/hyperlink`, `…/pivotCacheRecords`).
+    pub(crate) kind: String,
     pub(crate) target: String,
     /// `TargetMode="External"`: a link out of the package (a web address, `mailto:`,
     /// a file path), whose target is text of the user's.
@@ -106,6 +110,7 @@ pub(crate) fn relationships(xml: &[u8]) -> Vec<Relationship> {
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == b"Relationship" => {
                 let mut relationship = Relationship {
                     id: String::new(),
+                    kind: String::new(),
                     target: String::new(),
                     external: false,
                 };
@@ -115,6 +120,7 @@ pub(crate) fn relationships(xml: &[u8]) -> Vec<Relationship> {
                     };
                     match attribute.key.local_name().as_ref() {
                         b"Id" => relationship.id = value.into_owned(),
+                        b"Type" => relationship.kind = value.into_owned(),
                         b"Target" => relationship.target = value.into_owned(),
                         b"TargetMode" => relationship.external = value.eq_ignore_ascii_case("External"),
                         _ => {}
@@ -128,6 +134,28 @@ pub(crate) fn relationships(xml: &[u8]) -> Vec<Relationship> {
         buf.clear();
     }
     found
+}
+
+/// The path, inside the package, of a relationship's internal target from `part`:
+/// `../pivotCache/pivotCacheRecords1.xml` from `xl/pivotCache/pivotCacheDefinition1.xml`
+/// is `xl/pivotCache/pivotCacheRecords1.xml`; `/xl/…` is from the package's root.
+pub(crate) fn resolve_target(part: &str, target: &str) -> String {
+    let mut path: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        part.split('/').collect()
+    };
+    path.pop();
+    for segment in target.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                path.pop();
+            }
+            other => path.push(other),
+        }
+    }
+    path.join("/")
 }
 
 /// What an external relationship's target says: the address of a `mailto:` or `tel:`
@@ -260,6 +288,183 @@ pub(crate) fn header_footer_text(code: &str) -> String {
     text
 }
 
+/// A pivot cache read: the names of its fields, the records it keeps (each field's
+/// value, as the source range's rows held them), and the values of its fields no
+/// record refers to (Excel may keep items deleted from the source, and a cache saved
+/// without its records keeps only these).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct PivotCache {
+    pub(crate) fields: Vec<String>,
+    pub(crate) records: Vec<Vec<String>>,
+    pub(crate) unreferenced: Vec<String>,
+}
+
+/// A field of a pivot cache's definition.
+#[derive(Debug, Default)]
+struct PivotField {
+    name: String,
+    /// Whether records hold it: a field computed by a formula or grouped from another
+    /// is only in the definition (`databaseField="0"`).
+    in_records: bool,
+    items: Vec<String>,
+    referenced: Vec<bool>,
+}
+
+/// Reads a pivot cache: its definition (`pivotCacheDefinition*.xml`, each field with
+/// its distinct values) and records (`pivotCacheRecords*.xml`, a row per source row:
+/// `<x v="3"/>` is the field's fourth value, `<s v="…"/>`, `<n v="…"/>`, `<d>`, `<b>`,
+/// `<e>` a value of its own, `<m/>` none).
+pub(crate) fn pivot_cache(definition: &[u8], records: Option<&[u8]>) -> Result<PivotCache, quick_xml::Error> {
+    let mut fields: Vec<PivotField> = Vec::new();
+    let mut reader = quick_xml::Reader::from_reader(definition);
+    let mut buf = Vec::new();
+    let mut in_items = false;
+    // Depth inside `sharedItems`: only its children are values.
+    let mut depth = 0usize;
+    loop {
+        let event = reader.read_event_into(&mut buf)?;
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(event, Event::Empty(_));
+                match e.local_name().as_ref() {
+                    b"cacheField" if !in_items => {
+                        let mut field = PivotField {
+                            in_records: true,
+                            ..PivotField::default()
+                        };
+                        for attribute in e.attributes().flatten() {
+                            let value = attribute.decode_and_unescape_value(reader.decoder())?;
+                            match attribute.key.local_name().as_ref() {
+                                b"name" => field.name = value.into_owned(),
+                                b"databaseField" => field.in_records = !matches!(value.as_ref(), "0" | "false"),
+                                _ => {}
+                            }
+                        }
+                        fields.push(field);
+                    }
+                    b"sharedItems" if !in_items && !empty => {
+                        in_items = true;
+                        depth = 0;
+                    }
+                    _ if in_items => {
+                        if depth == 0 {
+                            if let Some(field) = fields.last_mut() {
+                                let value = pivot_value(e, &reader)?;
+                                field.items.push(value.unwrap_or_default());
+                                field.referenced.push(false);
+                            }
+                        }
+                        if !empty {
+                            depth += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) if in_items => {
+                if depth == 0 && e.local_name().as_ref() == b"sharedItems" {
+                    in_items = false;
+                } else {
+                    depth = depth.saturating_sub(1);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let in_records: Vec<usize> = (0..fields.len())
+        .filter(|&i| fields.get(i).is_some_and(|f| f.in_records))
+        .collect();
+    let mut cache = PivotCache {
+        fields: in_records
+            .iter()
+            .filter_map(|&i| fields.get(i).map(|f| f.name.clone()))
+            .collect(),
+        ..PivotCache::default()
+    };
+    if let Some(records) = records {
+        let mut reader = quick_xml::Reader::from_reader(records);
+        let mut record: Option<Vec<String>> = None;
+        // Depth inside a record `r`: only its children are values.
+        let mut depth = 0usize;
+        loop {
+            let event = reader.read_event_into(&mut buf)?;
+            match &event {
+                Event::Start(e) | Event::Empty(e) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    match record.as_mut() {
+                        None if e.local_name().as_ref() == b"r" => {
+                            if empty {
+                                cache.records.push(Vec::new());
+                            } else {
+                                record = Some(Vec::new());
+                                depth = 0;
+                            }
+                        }
+                        Some(values) => {
+                            if depth == 0 {
+                                let field = in_records.get(values.len()).and_then(|&i| fields.get_mut(i));
+                                let value = pivot_value(e, &reader)?.unwrap_or_default();
+                                let value = match (e.local_name().as_ref(), field) {
+                                    (b"x", Some(field)) => match value.trim().parse::<usize>() {
+                                        Ok(index) => {
+                                            if let Some(seen) = field.referenced.get_mut(index) {
+                                                *seen = true;
+                                            }
+                                            field.items.get(index).cloned().unwrap_or_default()
+                                        }
+                                        Err(_) => String::new(),
+                                    },
+                                    (b"x", None) => String::new(),
+                                    _ => value,
+                                };
+                                values.push(value);
+                            }
+                            if !empty {
+                                depth += 1;
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                Event::End(e) if record.is_some() => {
+                    if depth == 0 && e.local_name().as_ref() == b"r" {
+                        cache.records.extend(record.take());
+                    } else {
+                        depth = depth.saturating_sub(1);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+    }
+    for field in &fields {
+        for (item, referenced) in field.items.iter().zip(&field.referenced) {
+            if !referenced && !item.trim().is_empty() {
+                cache.unreferenced.push(item.clone());
+            }
+        }
+    }
+    Ok(cache)
+}
+
+/// The `v` attribute of a pivot cache's value element, unescaped.
+fn pivot_value(
+    element: &quick_xml::events::BytesStart<'_>,
+    reader: &quick_xml::Reader<&[u8]>,
+) -> Result<Option<String>, quick_xml::Error> {
+    for attribute in element.attributes().flatten() {
+        if attribute.key.local_name().as_ref() == b"v" {
+            let value: Cow<'_, str> = attribute.decode_and_unescape_value(reader.decoder())?;
+            return Ok(Some(value.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -281,6 +486,15 @@ mod tests {
             Some("word/document.xml")
         );
         assert_eq!(described_part("_rels/.rels").as_deref(), Some(""));
+        assert_eq!(
+            resolve_target("xl/pivotCache/pivotCacheDefinition1.xml", "pivotCacheRecords1.xml"),
+            "xl/pivotCache/pivotCacheRecords1.xml"
+        );
+        assert_eq!(
+            resolve_target("xl/workbook.xml", "../customXml/item1.xml"),
+            "customXml/item1.xml"
+        );
+        assert_eq!(resolve_target("xl/workbook.xml", "/xl/a.xml"), "xl/a.xml");
         assert_eq!(link_text("mailto:ana%40x.io?subject=Hi"), "ana@x.io");
         assert_eq!(
             link_text("https://crm.example/c/D%C3%B6rte"),
@@ -309,5 +523,19 @@ mod tests {
         ] {
             assert!(!is_formatting_part(name), "{name}");
         }
+    }
+
+    #[test]
+    fn pivot_records_are_rows_of_their_fields_values() {
+        let definition = br#"<pivotCacheDefinition><cacheFields count="3"><cacheField name="Name"><sharedItems count="3"><s v="Ana Rossi"/><s v="Bo Lee"/><s v="Old &amp; gone"/></sharedItems></cacheField><cacheField name="Sum" databaseField="0"><sharedItems/></cacheField><cacheField name="Phone"><sharedItems containsNumber="1"/></cacheField></cacheFields></pivotCacheDefinition>"#;
+        let records =
+            br#"<pivotCacheRecords><r><x v="1"/><n v="3934712"/></r><r><x v="0"/><m/></r></pivotCacheRecords>"#;
+        let cache = pivot_cache(definition, Some(records)).unwrap();
+        assert_eq!(cache.fields, ["Name", "Phone"]);
+        assert_eq!(cache.records, [vec!["Bo Lee", "3934712"], vec!["Ana Rossi", ""]]);
+        assert_eq!(cache.unreferenced, ["Old & gone"]);
+        let alone = pivot_cache(definition, None).unwrap();
+        assert!(alone.records.is_empty());
+        assert_eq!(alone.unreferenced, ["Ana Rossi", "Bo Lee", "Old & gone"]);
     }
 }

@@ -3343,3 +3343,179 @@ fn formulas_without_values_are_read_as_their_strings_joined() {
         ["Dörte Schröder | dorte.schroder@example.de | bo@example.org | none !"]
     );
 }
+
+/// Found missed by a blind test: a pivot cache keeps the rows it sums up after their
+/// sheet is deleted. Its records are read as rows under its fields' names, each value
+/// by its index into its field's items (a field computed by a formula is in no record),
+/// and an item no record refers to as prose. The records are found by the definition's
+/// relationship.
+#[test]
+fn pivot_cache_records_are_read_as_rows() {
+    let definition = "<pivotCacheDefinition xmlns=\"m\" xmlns:r=\"r\" r:id=\"rId1\"><cacheSource type=\"worksheet\"><worksheetSource ref=\"A1:C3\" sheet=\"Deleted\"/></cacheSource><cacheFields count=\"4\"><cacheField name=\"Name\"><sharedItems count=\"3\"><s v=\"Dörte Schröder\"/><s v=\"Bo Lee\"/><s v=\"Kim Tran\"/></sharedItems></cacheField><cacheField name=\"Email\"><sharedItems count=\"2\"><s v=\"dorte.schroder@example.de\"/><s v=\"bo.lee@example.org\"/></sharedItems></cacheField><cacheField name=\"Total\" formula=\"Amount*2\" databaseField=\"0\"/><cacheField name=\"Amount\"><sharedItems containsNumber=\"1\"/></cacheField></cacheFields></pivotCacheDefinition>";
+    let records = "<pivotCacheRecords xmlns=\"m\" count=\"2\"><r><x v=\"0\"/><x v=\"0\"/><n v=\"120\"/></r><r><x v=\"1\"/><x v=\"1\"/><m/></r></pivotCacheRecords>";
+    let xlsx = zip_of(&[
+        ("xl/workbook.xml", b"<workbook/>"),
+        ("xl/pivotCache/pivotCacheDefinition1.xml", definition.as_bytes()),
+        ("xl/pivotCache/data.xml", records.as_bytes()),
+        (
+            "xl/pivotCache/_rels/pivotCacheDefinition1.xml.rels",
+            b"<Relationships><Relationship Id=\"rId1\" Type=\"t/pivotCacheRecords\" Target=\"data.xml\"/></Relationships>",
+        ),
+    ]);
+    let out = extract(&xlsx, &Limits::default());
+    assert_eq!(
+        all_rows(&out),
+        [
+            "Name | Email | Amount",
+            "Dörte Schröder | dorte.schroder@example.de | 120",
+            "Bo Lee | bo.lee@example.org | "
+        ]
+    );
+    assert!(all_text(&out).contains("Kim Tran"), "{:?}", out.segments);
+    assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+}
+
+/// [`pdf_of_objects`] with a trailer that names object `info` as the document's
+/// information dictionary.
+fn pdf_with_info(objects: &[String], info: usize) -> Vec<u8> {
+    String::from_utf8(pdf_of_objects(objects))
+        .unwrap()
+        .replace("/Root 1 0 R", &format!("/Root 1 0 R /Info {info} 0 R"))
+        .into_bytes()
+}
+
+/// Found missed by a blind test: a PDF's document information (`/Info`), a form field
+/// no page shows (in the `/AcroForm` tree only, under a parent), read besides a
+/// widget's value (read once), its bookmarks, a figure's alternative description and
+/// XMP metadata.
+#[test]
+fn pdf_properties_fields_bookmarks_and_metadata_are_read() {
+    let xmp = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"r\"><rdf:Description xmlns:dc=\"dc\"><dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">Carla Neri +39 347 123 4567</rdf:li></rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>";
+    let pdf = pdf_with_info(
+        &[
+            "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 9 0 R] >> /Outlines 10 0 R /Metadata 12 0 R /StructTreeRoot 14 0 R >>".into(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [8 0 R] >>".into(),
+            pdf_stream("", "BT /F1 12 Tf 50 800 Td (Form) Tj ET"),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+            "<< /T (customer) /Kids [7 0 R] >>".into(),
+            "<< /FT /Tx /T (c) /Parent 6 0 R /V (D\\366rte Schr\\366der, dorte.schroder@example.de) >>".into(),
+            "<< /Type /Annot /Subtype /Widget /FT /Tx /T (shown) /V (Shown value) /Rect [0 0 9 9] >>".into(),
+            "<< /FT /Ch /T (list) /TU (Pick Bo Lee) /Opt [(Kim Tran) (Ian Park)] /Kids [8 0 R] >>".into(),
+            "<< /First 11 0 R >>".into(),
+            "<< /Title (Chapter: Ana Rossi) /Parent 10 0 R >>".into(),
+            pdf_stream("/Type /Metadata /Subtype /XML", xmp),
+            "<< /Title (Brochure) /Subject <FEFF00440061006E00200050006F0070006500730063007500200064006100700040> /Keywords (VIP; +40 721 234 567) /CreationDate (D:20240101120000Z) >>".into(),
+            "<< /Type /StructTreeRoot /K << /S /Document /K [15 0 R 0] >> >>".into(),
+            "<< /S /Figure /Alt (Photo of Eva Berg, eva.berg@example.org) /K 1 >>".into(),
+        ],
+        13,
+    );
+    let out = extract(&pdf, &Limits::default());
+    let text = all_text(&out);
+    for wanted in [
+        "Form\nShown value\n",
+        "Brochure\nDan Popescu dap@\nVIP; +40 721 234 567\n",
+        "Dörte Schröder, dorte.schroder@example.de\n",
+        "Pick Bo Lee\nKim Tran\nIan Park\n",
+        "Chapter: Ana Rossi\n",
+        "Photo of Eva Berg, eva.berg@example.org\n",
+        "Carla Neri +39 347 123 4567",
+    ] {
+        assert!(text.contains(wanted), "{wanted:?} not in {text:?}");
+    }
+    assert_eq!(text.matches("Shown value").count(), 1, "{text:?}");
+    assert!(!text.contains("D:2024"), "{text:?}");
+    assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+}
+
+/// Found missed by a blind test: files attached to a PDF (the document's
+/// `/EmbeddedFiles`, and a file attachment annotation's) are read as the files they are,
+/// a CSV by its rows and a zip by its members, also behind filters; each is a member of
+/// the PDF, within the bounds.
+#[test]
+fn files_attached_to_a_pdf_are_read_as_files() {
+    use std::io::Write as _;
+    let csv = "Name,Email\nDörte Schröder,dorte.schroder@example.de\n";
+    let zip = zip_of(&[("inner/list.csv", b"Name,Phone\nBo Lee,+61 412 345 678\n")]);
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate.write_all(&zip).unwrap();
+    let hex: String = deflate.finish().unwrap().iter().map(|b| format!("{b:02x}")).collect();
+    let pdf = pdf_of_objects(&[
+        "<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Kids [9 0 R] >> >> >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [8 0 R] >>".into(),
+        pdf_stream("", "BT /F1 12 Tf 50 800 Td (See attachment) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+        pdf_stream("/Type /EmbeddedFile", csv),
+        "<< /Type /Filespec /F (notes.csv) /UF (notes.csv) /Desc (for Kim Tran) /EF << /F 6 0 R >> >>".into(),
+        "<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 9 9] /FS << /Type /Filespec /F (backup.zip) /EF << /F 10 0 R >> >> >>".into(),
+        "<< /Names [(notes.csv) 7 0 R (again.csv) 7 0 R] >>".into(),
+        pdf_stream("/Type /EmbeddedFile /Filter [/ASCIIHexDecode /FlateDecode]", &format!("{hex}>")),
+    ]);
+    let out = extract(&pdf, &Limits::default());
+    let tables: Vec<(&str, Vec<&str>)> = out
+        .segments
+        .iter()
+        .filter(|s| !s.rows.is_empty())
+        .map(|s| {
+            let rows = s.rows.iter().map(|(start, end)| &s.text[*start..*end]).collect();
+            (s.source.as_str(), rows)
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            (
+                "notes.csv",
+                vec!["Name | Email", "Dörte Schröder | dorte.schroder@example.de"]
+            ),
+            (
+                "backup.zip/inner/list.csv",
+                vec!["Name | Phone", "Bo Lee | +61 412 345 678"]
+            ),
+        ]
+    );
+    let text = all_text(&out);
+    assert!(text.contains("See attachment\n"), "{text:?}");
+    assert!(text.contains("notes.csv\nfor Kim Tran\n"), "{text:?}");
+    assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+    // Each attached file is a member: past the limit, the PDF is reported.
+    let out = extract(
+        &pdf,
+        &Limits {
+            max_members: 1,
+            ..Limits::default()
+        },
+    );
+    assert!(
+        out.uninspectable
+            .iter()
+            .any(|r| matches!(r, UninspectableReason::TooManyMembers { .. })),
+        "{:?}",
+        out.uninspectable
+    );
+}
+
+/// A PDF's trees that loop (a field its own kid, a bookmark its own next, a name tree
+/// node its own kid, a structure element its own kid) are walked once.
+#[test]
+fn pdf_trees_that_loop_are_read_once() {
+    let pdf = pdf_of_objects(&[
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] >> /Outlines << /First 7 0 R >> /Names << /EmbeddedFiles 8 0 R >> /StructTreeRoot << /K 9 0 R >> >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".into(),
+        pdf_stream("", "BT /F1 12 Tf 50 800 Td (Loops) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+        "<< /T (f) /V (field value) /Kids [6 0 R 6 0 R] >>".into(),
+        "<< /Title (bookmark title) /Next 7 0 R /First 7 0 R >>".into(),
+        "<< /Kids [8 0 R] /Names [(a.txt) << /EF << /F 10 0 R >> >>] >>".into(),
+        "<< /S /Figure /Alt (figure text) /K [9 0 R 9 0 R] >>".into(),
+        pdf_stream("/Type /EmbeddedFile", "attached text"),
+    ]);
+    let out = extract(&pdf, &Limits::default());
+    let text = all_text(&out);
+    for once in ["field value", "bookmark title", "figure text", "attached text"] {
+        assert_eq!(text.matches(once).count(), 1, "{once:?} in {text:?}");
+    }
+}
