@@ -313,8 +313,9 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// street types as their abbreviations; version 13 keys addresses as twenty more
 /// countries write them (see `written_otherwise`) and reads more street words as their
 /// abbreviations; version 14 also keys a place without a province's two letters after
-/// it (`50122 Firenze` for `50122 Firenze FI`).
-const SAVE_VERSION: u32 = 14;
+/// it (`50122 Firenze` for `50122 Firenze FI`); version 15 drops every default-ignorable
+/// character from the values it keys, so a name stored with one has other keys.
+const SAVE_VERSION: u32 = 15;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.

@@ -1,8 +1,10 @@
 //! Text normalization shared by exact data match and fingerprints: NFKD, diacritics
 //! dropped, case folded, a few letters without decomposition mapped by hand
-//! (đ, ø, ł, ß, æ, œ, þ, Arabic's variant letters), address words abbreviated,
-//! tokens split on non-alphanumerics.
+//! (đ, ø, ł, ß, æ, œ, þ, Arabic's variant letters), characters that show nothing
+//! dropped, address words abbreviated, tokens split on non-alphanumerics.
 
+use icu_properties::props::DefaultIgnorableCodePoint;
+use icu_properties::CodePointSetData;
 use unicode_normalization::char::is_combining_mark;
 
 use crate::masks;
@@ -19,7 +21,8 @@ pub struct Token {
     pub end: usize,
 }
 
-/// Folds one string: compatibility decomposition, marks dropped, lowercase.
+/// Folds one string: compatibility decomposition, marks and characters that show nothing
+/// dropped, lowercase.
 pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_ascii_lowercase();
@@ -52,10 +55,23 @@ pub fn fold(text: &str) -> String {
             'æ' | 'Æ' => out.push_str("ae"),
             'œ' | 'Œ' => out.push_str("oe"),
             'þ' | 'Þ' => out.push_str("th"),
+            // Hangul fillers (`\u{3164}`, decomposed to `\u{1160}`) are letters that show
+            // nothing: one inside a name would make another word of it.
+            other if !other.is_ascii() && is_default_ignorable(other) => {}
             other => out.extend(other.to_lowercase()),
         }
     }
     out
+}
+
+/// Whether `c` is one of Unicode's Default_Ignorable_Code_Point characters
+/// (DerivedCoreProperties; ICU4X's data, Unicode 18): characters a renderer shows
+/// nothing for, such as zero-width spaces and joiners, bidirectional controls, variation
+/// selectors, tag characters, the combining grapheme joiner and the Hangul fillers. Put
+/// inside a name or an email, they hid it from the match (found by a blind test).
+pub fn is_default_ignorable(c: char) -> bool {
+    // The first is the soft hyphen; ASCII and most of Latin-1 are answered at once.
+    c >= '\u{AD}' && CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
 /// Common address words reduced to their postal abbreviation, so "Street" and "St."
@@ -456,6 +472,37 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Unicode's default-ignorable characters, as DerivedCoreProperties 18.0 lists them.
+    const DEFAULT_IGNORABLE: [(char, char); 17] = [
+        ('\u{AD}', '\u{AD}'),
+        ('\u{34F}', '\u{34F}'),
+        ('\u{61C}', '\u{61C}'),
+        ('\u{115F}', '\u{1160}'),
+        ('\u{17B4}', '\u{17B5}'),
+        ('\u{180B}', '\u{180F}'),
+        ('\u{200B}', '\u{200F}'),
+        ('\u{202A}', '\u{202E}'),
+        ('\u{2060}', '\u{206F}'),
+        ('\u{3164}', '\u{3164}'),
+        ('\u{FE00}', '\u{FE0F}'),
+        ('\u{FEFF}', '\u{FEFF}'),
+        ('\u{FFA0}', '\u{FFA0}'),
+        ('\u{FFF0}', '\u{FFF8}'),
+        ('\u{1BCA0}', '\u{1BCA3}'),
+        ('\u{1D173}', '\u{1D17A}'),
+        ('\u{E0000}', '\u{E0FFF}'),
+    ];
+
+    #[test]
+    fn default_ignorable_characters_are_unicodes() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let listed = DEFAULT_IGNORABLE
+                .iter()
+                .any(|(first, last)| (*first..=*last).contains(&c));
+            assert_eq!(is_default_ignorable(c), listed, "U+{:04X}", u32::from(c));
+        }
     }
 
     #[test]

@@ -449,6 +449,18 @@ fn formats_and_encodings() {
             "Bea\u{200B}triz Sil\u{AD}va, bea\u{2060}@x.io, +55\u{FEFF}11; สวัสดี\u{200B}ครับ; می\u{200C}خواهم".as_bytes().to_vec(),
             ok(&["Beatriz Silva, bea@x.io, +5511; สวัสดี ครับ; می\u{200C}خواهم"], 0),
         ),
+        // So are the other default-ignorable characters (zero-width joiners between Latin
+        // letters, bidirectional controls, the Mongolian vowel separator, tag characters,
+        // the combining grapheme joiner, variation selectors); a zero-width joiner that
+        // shapes an Indic conjunct stays. Mathematical, letterlike and circled letters are
+        // the ASCII letters they decompose to (found by a blind test).
+        (
+            "default-ignorable characters and mathematical letters",
+            "Dö\u{200C}rte Sch\u{202C}rö\u{200E}d\u{180E}er\u{E0020}, dor\u{34F}te\u{FE0F}@x.de; क्\u{200D}ष; 𝐣𝐬@𝐰𝐞𝐛.𝐝𝐞, 𝓪𝓷𝓪, ⓐⓝⓐ, ℎ℡"
+                .as_bytes()
+                .to_vec(),
+            ok(&["Dörte Schröder, dorte@x.de; क्\u{200D}ष; js@web.de, ana, ana, h℡"], 0),
+        ),
         // Inline elements of other attributes side by side each hold their own text (a
         // CRM card's label and value); one starting inside a word, runs of one format
         // (as Word cuts a word), or a word-break hint, do not split it.

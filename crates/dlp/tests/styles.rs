@@ -169,6 +169,50 @@ fn check(name: &str, content: &str, expected: &[&str]) {
     assert_eq!(found, expected, "{name}: {segments:?}");
 }
 
+/// A name or email hidden from the match with characters a reader does not see or does
+/// not notice: default-ignorable characters inside it, mathematical letters (found by a
+/// blind test).
+#[test]
+fn characters_a_reader_does_not_see_or_notice() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "zero-width non-joiner inside a name",
+            "Jür\u{200C}gen Schröder, js@web.de",
+            &["c4"],
+        ),
+        (
+            "zero-width joiner and bidi controls inside a name",
+            "Jürg\u{200D}en Sch\u{202C}rö\u{200E}der\n0171 2345678",
+            &["c4"],
+        ),
+        (
+            "mongolian vowel separator and a tag character inside a name",
+            "Jü\u{180E}rgen Schr\u{E0020}öder, js@web.de",
+            &["c4"],
+        ),
+        (
+            "hangul filler inside a name",
+            "Ma\u{3164}ria Rossi, m.rossi@libero.it",
+            &["c5"],
+        ),
+        (
+            "combining grapheme joiner inside an email",
+            "Jürgen Schröder, j\u{34F}s@web.de",
+            &["c4"],
+        ),
+        (
+            "variation selector inside an email",
+            "Maria Rossi <m.ros\u{FE0F}si@libero.it>",
+            &["c5"],
+        ),
+        ("an email in mathematical bold", "Jürgen Schröder, 𝐣𝐬@𝐰𝐞𝐛.𝐝𝐞", &["c4"]),
+        ("an email in circled letters", "Maria Rossi ⓜ.ⓡⓞⓢⓢⓘ@ⓛⓘⓑⓔⓡⓞ.ⓘⓣ", &["c5"]),
+    ];
+    for (name, content, expected) in cases {
+        check(name, content, expected);
+    }
+}
+
 #[test]
 fn leak_styles() {
     let cases: &[(&str, &str, &[&str])] = &[
