@@ -314,7 +314,9 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// countries write them (see `written_otherwise`) and reads more street words as their
 /// abbreviations; version 14 also keys a place without a province's two letters after
 /// it (`50122 Firenze` for `50122 Firenze FI`); version 15 drops every default-ignorable
-/// character from the values it keys, so a name stored with one has other keys.
+/// character from the values it keys and reads letters that look Latin as the Latin
+/// letters (`normalize::fold`), so a name with a Cyrillic, Greek or small capital letter
+/// has other keys.
 const SAVE_VERSION: u32 = 15;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -3758,7 +3760,9 @@ const BUILDING_UNIT_WORDS: &[&str] = &[
     "app",
     "appartement",
     "top",
-    "кв",
+    // Russian `кв.` (flat), whose letters all look Latin and are read so
+    // (`normalize::fold`).
+    "kb",
 ];
 /// Words after a number that make it a floor or flat rather than a house (`3. OG`, `2ος
 /// όροφος`, `405号室`).
@@ -4087,6 +4091,17 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use proptest::strategy::Strategy;
+
+    /// The words of other scripts compared with a scan's tokens are written as tokens
+    /// are normalized: a word whose letters all look Latin, such as Russian `кв`, is read
+    /// as those letters.
+    #[test]
+    fn unit_words_are_written_as_normalized() {
+        for word in BUILDING_UNIT_WORDS.iter().filter(|word| !word.is_ascii()) {
+            assert_eq!(normalize::normalized_words(word), [*word], "{word}");
+        }
+        assert_eq!(normalize::normalized_words("кв."), ["kb"]);
+    }
 
     /// A bulk load keyed on several threads indexes what one `add` after another
     /// does, in the input's order: a later customer of the same id replaces the

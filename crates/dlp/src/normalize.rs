@@ -1,7 +1,10 @@
 //! Text normalization shared by exact data match and fingerprints: NFKD, diacritics
 //! dropped, case folded, a few letters without decomposition mapped by hand
 //! (đ, ø, ł, ß, æ, œ, þ, Arabic's variant letters), characters that show nothing
-//! dropped, address words abbreviated, tokens split on non-alphanumerics.
+//! dropped, letters that look Latin read as the Latin letter they look like, address
+//! words abbreviated, tokens split on non-alphanumerics.
+
+use std::sync::LazyLock;
 
 use icu_properties::props::DefaultIgnorableCodePoint;
 use icu_properties::CodePointSetData;
@@ -22,23 +25,37 @@ pub struct Token {
 }
 
 /// Folds one string: compatibility decomposition, marks and characters that show nothing
-/// dropped, lowercase.
+/// dropped, lowercase, and letters that look Latin read as Latin where [`read_look_alikes`]
+/// says.
 pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_ascii_lowercase();
     }
+    let (held, look_alikes) = fold_holding_look_alikes(text);
+    if look_alikes {
+        read_look_alikes(&held)
+    } else {
+        held
+    }
+}
+
+/// [`fold`] up to its look-alikes: those ([`look_alike`]) are kept as they are, in their
+/// case, for [`read_look_alikes`], which needs the word whole to read them; the flag tells
+/// whether there was one.
+fn fold_holding_look_alikes(text: &str) -> (String, bool) {
     let mut out = String::with_capacity(text.len());
+    let mut held = false;
     for c in text.nfkd() {
         if is_combining_mark(c) {
             continue;
         }
+        // Greek final sigma: a char lowercases `Σ` to `σ` wherever it stands, so
+        // "ΚΩΣΤΑΣ" is "κωστασ" and "Κώστας" must be too (found by a blind test).
+        let c = if c == 'ς' { 'σ' } else { c };
         match c {
             'đ' | 'Đ' | 'ð' | 'Ð' => out.push('d'),
             // Turkish dotless i: "Yılmaz" is written "Yilmaz" and "YILMAZ".
             'ı' => out.push('i'),
-            // Greek final sigma: a char lowercases `Σ` to `σ` wherever it stands, so
-            // "ΚΩΣΤΑΣ" is "κωστασ" and "Κώστας" must be too (found by a blind test).
-            'ς' => out.push('σ'),
             'ħ' | 'Ħ' => out.push('h'),
             'ŧ' | 'Ŧ' => out.push('t'),
             'ø' | 'Ø' => out.push('o'),
@@ -55,13 +72,18 @@ pub fn fold(text: &str) -> String {
             'æ' | 'Æ' => out.push_str("ae"),
             'œ' | 'Œ' => out.push_str("oe"),
             'þ' | 'Þ' => out.push_str("th"),
+            other if other.is_ascii() => out.push(other.to_ascii_lowercase()),
             // Hangul fillers (`\u{3164}`, decomposed to `\u{1160}`) are letters that show
             // nothing: one inside a name would make another word of it.
-            other if !other.is_ascii() && is_default_ignorable(other) => {}
+            other if is_default_ignorable(other) => {}
+            other if look_alike(other).is_some() => {
+                out.push(other);
+                held = true;
+            }
             other => out.extend(other.to_lowercase()),
         }
     }
-    out
+    (out, held)
 }
 
 /// Whether `c` is one of Unicode's Default_Ignorable_Code_Point characters
@@ -72,6 +94,189 @@ pub fn fold(text: &str) -> String {
 pub fn is_default_ignorable(c: char) -> bool {
     // The first is the soft hyphen; ASCII and most of Latin-1 are answered at once.
     c >= '\u{AD}' && CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+}
+
+/// How a letter that looks like a Latin one is read ([`look_alike`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LookAlike {
+    /// The Latin letter (lowercase ASCII) it looks like as written, in its own case (`Η`
+    /// is `h`, `η` is `n`); 0 for none.
+    glyph: u8,
+    /// The Latin letter its lowercase form is read as in a word written wholly in such
+    /// letters, the same for either case (the capital's look first: `Η` and `η` are
+    /// `h`); 0 for none.
+    folded: u8,
+    /// A letter of the Latin script itself (a small capital `ᴊ`, an IPA letter `ɡ`),
+    /// read as its letter in every word.
+    latin: bool,
+}
+
+/// The blocks whose letters are looked up ([`look_alike`]), as code point ranges: IPA
+/// extensions to Armenian (`ɡ`, Greek, Cyrillic, `օ`), Cherokee (`Ꭺ`), phonetic
+/// extensions (the small capitals `ᴀ`...`ᴢ`), Latin Extended-D (`ꜱ`) and Cherokee's
+/// lowercase letters. Of these, the IPA, phonetic and Latin Extended-D blocks are the
+/// Latin script.
+const LOOK_ALIKE_BLOCKS: [(u32, u32); 5] = [
+    (0x250, 0x590),
+    (0x13A0, 0x1400),
+    (0x1D00, 0x1D80),
+    (0xA720, 0xA800),
+    (0xAB70, 0xABC0),
+];
+
+/// Latin small capitals, which Unicode neither decomposes nor lists as confusable with
+/// their letters (`ᴀ` is LATIN LETTER SMALL CAPITAL A): each with the letter it is.
+const SMALL_CAPITALS: [(char, u8); 25] = [
+    ('ᴀ', b'a'),
+    ('ʙ', b'b'),
+    ('ᴄ', b'c'),
+    ('ᴅ', b'd'),
+    ('ᴇ', b'e'),
+    ('ꜰ', b'f'),
+    ('ɢ', b'g'),
+    ('ʜ', b'h'),
+    ('ɪ', b'i'),
+    ('ᴊ', b'j'),
+    ('ᴋ', b'k'),
+    ('ʟ', b'l'),
+    ('ᴍ', b'm'),
+    ('ɴ', b'n'),
+    ('ᴏ', b'o'),
+    ('ᴘ', b'p'),
+    ('ꞯ', b'q'),
+    ('ʀ', b'r'),
+    ('ꜱ', b's'),
+    ('ᴛ', b't'),
+    ('ᴜ', b'u'),
+    ('ᴠ', b'v'),
+    ('ᴡ', b'w'),
+    ('ʏ', b'y'),
+    ('ᴢ', b'z'),
+];
+
+/// The look-alikes of [`LOOK_ALIKE_BLOCKS`], one entry per code point of the blocks in
+/// order, read once from UTS #39's confusables ([`unicode_security::skeleton`]): a
+/// character looks like the Latin letter that has its skeleton (`а` and `a`, `Ι` and `I`),
+/// or like the small capital that has it (`н` and `ʜ`, `в` and `ʙ`, `м` and `ᴍ`).
+static LOOK_ALIKES: LazyLock<Vec<LookAlike>> = LazyLock::new(|| {
+    let skeleton = |c: char| -> String { unicode_security::skeleton(c.encode_utf8(&mut [0; 4])).collect() };
+    // Skeletons of the Latin letters (each with whether it is a capital) and of the small
+    // capitals (read as lowercase). `I` and `l` share one: a capital takes `I`.
+    let mut latin: Vec<(String, u8, bool)> = Vec::new();
+    for letter in b'a'..=b'z' {
+        latin.push((skeleton(char::from(letter)), letter, false));
+        latin.push((skeleton(char::from(letter.to_ascii_uppercase())), letter, true));
+    }
+    for (small, letter) in SMALL_CAPITALS {
+        latin.push((skeleton(small), letter, false));
+    }
+    let glyph = |c: char| -> u8 {
+        if let Some((_, letter)) = SMALL_CAPITALS.iter().find(|(small, _)| *small == c) {
+            return *letter;
+        }
+        let own = skeleton(c);
+        if own.chars().eq([c]) {
+            return 0;
+        }
+        let mut alike = latin.iter().filter(|(other, _, _)| *other == own);
+        let capital = c.is_uppercase();
+        alike
+            .clone()
+            .find(|(_, _, upper)| *upper == capital)
+            .or_else(|| alike.next())
+            .map_or(0, |(_, letter, _)| *letter)
+    };
+    let mut table = Vec::new();
+    for (start, end) in LOOK_ALIKE_BLOCKS {
+        for code in start..end {
+            let Some(c) = char::from_u32(code) else {
+                table.push(LookAlike::default());
+                continue;
+            };
+            let mut lowercase = c.to_lowercase();
+            let lower = match (lowercase.next(), lowercase.next()) {
+                (Some(lower), None) => lower,
+                _ => c,
+            };
+            let mut upper = lower.to_uppercase();
+            let capital = match (upper.next(), upper.next()) {
+                (Some(capital), None) if capital != lower => Some(capital),
+                _ => None,
+            };
+            let folded = capital.map_or(0, glyph);
+            let folded = if folded == 0 { glyph(lower) } else { folded };
+            table.push(LookAlike {
+                glyph: glyph(c),
+                folded,
+                latin: code < 0x2B0 || (0x1D00..0x1D80).contains(&code) || (0xA720..0xA800).contains(&code),
+            });
+        }
+    }
+    table
+});
+
+/// How `c` is read if it looks like a Latin letter ([`LOOK_ALIKES`]); None for every
+/// other character, the Latin letters themselves among them.
+fn look_alike(c: char) -> Option<LookAlike> {
+    let code = u32::from(c);
+    if code < LOOK_ALIKE_BLOCKS[0].0 {
+        return None;
+    }
+    let mut offset = 0;
+    for (start, end) in LOOK_ALIKE_BLOCKS {
+        if code < start {
+            return None;
+        }
+        if code < end {
+            return LOOK_ALIKES
+                .get(offset + (code - start) as usize)
+                .filter(|entry| entry.glyph != 0 || entry.folded != 0)
+                .copied();
+        }
+        offset += (end - start) as usize;
+    }
+    None
+}
+
+/// A word folded by [`fold_holding_look_alikes`], its look-alikes read: as the Latin
+/// letters they look like, as written (else as [`LookAlike::folded`]), in a word that also
+/// holds Latin letters (`Dörtе` with a Cyrillic `е`, `ΑSΗLΕΥ` with Greek capitals, `Daνid`
+/// with a Greek `ν`); as the
+/// Latin letters their lowercase forms are read as ([`LookAlike::folded`]) in a word of
+/// such letters only (`Јоусе`, wholly Cyrillic); and as their own lowercase letters in a
+/// word that holds another letter of their script (`Смирнова`). Small capitals are read as
+/// their letters everywhere. Found by a blind test: a name with one letter swapped for its
+/// Cyrillic or Greek look-alike, or written in small capitals, was no longer found.
+///
+/// The same reading is made of the vault's values and of the text scanned, so a customer
+/// whose name is written in Cyrillic or Greek matches that name as before; a Greek or
+/// Cyrillic word wholly of look-alikes (`Анна` is read `ahha`) is then also matched by
+/// the Latin letters it looks like, which adds matches only between words that look alike,
+/// still with a second field of the same customer. A word of one script is read the same
+/// in either case; a word mixing scripts is read as its letters look, case by case, since
+/// Greek `Ν` and `ν` look like `N` and `v`.
+fn read_look_alikes(word: &str) -> String {
+    let mixed = word
+        .chars()
+        .any(|c| c.is_ascii_alphabetic() || look_alike(c).is_some_and(|entry| entry.latin));
+    let wholly = !mixed
+        && word
+            .chars()
+            .all(|c| c.is_ascii() || !c.is_alphabetic() || look_alike(c).is_some_and(|entry| entry.folded != 0));
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        let letter = match look_alike(c) {
+            Some(entry) if entry.latin => Some(if entry.folded != 0 { entry.folded } else { entry.glyph }),
+            Some(entry) if mixed => Some(if entry.glyph != 0 { entry.glyph } else { entry.folded }),
+            Some(entry) if wholly => Some(entry.folded),
+            _ => None,
+        };
+        match letter.filter(|letter| *letter != 0) {
+            Some(letter) => out.push(char::from(letter)),
+            None => out.extend(c.to_lowercase()),
+        }
+    }
+    out
 }
 
 /// Common address words reduced to their postal abbreviation, so "Street" and "St."
@@ -391,11 +596,30 @@ pub fn normalize_word<'a>(raw: &str, ascii: bool, buffer: &'a mut String) -> &'a
             buffer.truncate(kept);
         }
     } else {
-        let folded = fold(raw);
+        let read = read_word(raw);
         // Folding may split a token (e.g. a ligature with a space); keep alphanumerics.
-        buffer.extend(canonical_word(&folded).chars().filter(|c| c.is_alphanumeric()));
+        buffer.extend(canonical_word(&read).chars().filter(|c| c.is_alphanumeric()));
     }
     buffer.as_str()
+}
+
+/// A word of non-ASCII text folded ([`fold`]) for [`canonical_word`]. A word's own
+/// script's abbreviation is taken before its look-alikes are read, so `квартира` and
+/// `кв` (flat) are one word as they were, whatever `кв` is read as.
+fn read_word(raw: &str) -> String {
+    let (held, look_alikes) = fold_holding_look_alikes(raw);
+    if !look_alikes {
+        return held;
+    }
+    // Lowercased a character at a time, as `fold` does: `str::to_lowercase` writes a
+    // final sigma at a word's end.
+    let lower: String = held.chars().flat_map(char::to_lowercase).collect();
+    let abbreviated = canonical_word(&lower);
+    if abbreviated == lower {
+        read_look_alikes(&held)
+    } else {
+        read_look_alikes(abbreviated)
+    }
 }
 
 /// Splits `text` into normalized alphanumeric tokens with their byte positions.
@@ -439,7 +663,7 @@ mod tests {
     fn reference_tokens(text: &str) -> Vec<Token> {
         let mut out = Vec::new();
         let mut push = |begin: usize, end: usize| {
-            let folded = fold(text.get(begin..end).unwrap_or_default());
+            let folded = read_word(text.get(begin..end).unwrap_or_default());
             let text: String = canonical_word(&folded)
                 .chars()
                 .filter(|c| c.is_alphanumeric())
@@ -502,6 +726,79 @@ mod tests {
                 .iter()
                 .any(|(first, last)| (*first..=*last).contains(&c));
             assert_eq!(is_default_ignorable(c), listed, "U+{:04X}", u32::from(c));
+        }
+    }
+
+    fn check(cases: &[(&str, &[&str])]) {
+        for (text, expected) in cases {
+            assert_eq!(normalized_words(text), *expected, "{text:?}");
+        }
+    }
+
+    /// Words as a reader sees them: characters that show nothing dropped, letters that
+    /// look Latin read as Latin in a word with Latin letters or of look-alikes only, and
+    /// words of Cyrillic and Greek read alike in either case.
+    #[test]
+    fn words_are_read_as_a_reader_sees_them() {
+        check(&[
+            // A Hangul filler is a letter that shows nothing.
+            ("Ma\u{3164}ria Ro\u{FFA0}ssi", &["maria", "rossi"]),
+            // One letter swapped for a Cyrillic or Greek look-alike.
+            ("Dörtе Schrödеr", &["dorte", "schroder"]),
+            ("Ana Rοssi", &["ana", "rossi"]),
+            ("Daνid Kυrt", &["david", "kurt"]),
+            // Greek capitals among Latin ones, as they look (`Η` is `H`, `Υ` is `Y`).
+            ("ΑSΗLΕΥ WΙLSΟΝ", &["ashley", "wilson"]),
+            // Small capitals, IPA's script g and Cherokee capitals.
+            ("ᴀꜱʜʟᴇʏ ᴡɪʟꜱᴏɴ", &["ashley", "wilson"]),
+            ("ɡreta ᎪᏴᏟ", &["greta", "abc"]),
+            // Words wholly of look-alikes, in either case.
+            ("Јоусе Науеѕ", &["joyce", "hayes"]),
+            ("ЈОУСЕ НАУЕЅ", &["joyce", "hayes"]),
+            ("ΑΝΑ ΡΟΣΣΙ", &["ana", "poooi"]),
+            // Real Cyrillic and Greek names: a word with another letter of its script
+            // stays as it is; one wholly of look-alikes is read alike in either case.
+            ("Ксения Лебедева", &["ксения", "лебедева"]),
+            ("КСЕНИЯ ЛЕБЕДЕВА", &["ксения", "лебедева"]),
+            ("Анна Смирнова", &["ahha", "смирнова"]),
+            ("АННА СМИРНОВА", &["ahha", "смирнова"]),
+            ("Κώστας ΚΩΣΤΑΣ", &["κωστασ", "κωστασ"]),
+            ("Νίκος ΝΙΚΟΣ", &["nikoo", "nikoo"]),
+            // A script's own abbreviations are read before its look-alikes.
+            (
+                "улица ул. дом д. квартира кв. місто м.",
+                &["ул", "ул", "д", "д", "kb", "kb", "m", "m"],
+            ),
+            ("Strееt Hаuptstrаße", &["st", "hauptstr"]),
+        ]);
+    }
+
+    proptest::proptest! {
+        /// A word of Greek or Cyrillic letters is read alike in either case, and a Latin
+        /// word with its letters swapped for look-alikes, in either case, as the word.
+        #[test]
+        fn look_alikes_are_read_alike_in_either_case(
+            word in "[а-яё]{1,8}|[α-ω]{1,8}",
+            latin in proptest::collection::vec((0usize..12, proptest::bool::ANY, proptest::bool::ANY), 1..10),
+        ) {
+            proptest::prop_assert_eq!(normalized_words(&word.to_uppercase()), normalized_words(&word));
+            // Latin letters with Cyrillic look-alikes in both cases.
+            const ALIKE: [(char, char, char); 12] = [
+                ('a', 'а', 'А'), ('c', 'с', 'С'), ('e', 'е', 'Е'), ('o', 'о', 'О'), ('p', 'р', 'Р'),
+                ('x', 'х', 'Х'), ('y', 'у', 'У'), ('i', 'і', 'І'), ('j', 'ј', 'Ј'), ('s', 'ѕ', 'Ѕ'),
+                ('h', 'һ', 'Һ'), ('k', 'к', 'К'),
+            ];
+            let plain: String = latin.iter().map(|(at, _, _)| ALIKE[*at].0).collect();
+            let disguised: String = latin
+                .iter()
+                .map(|(at, swapped, capital)| match (swapped, capital) {
+                    (false, false) => ALIKE[*at].0,
+                    (false, true) => ALIKE[*at].0.to_ascii_uppercase(),
+                    (true, false) => ALIKE[*at].1,
+                    (true, true) => ALIKE[*at].2,
+                })
+                .collect();
+            proptest::prop_assert_eq!(normalized_words(&disguised), normalized_words(&plain), "{}", disguised);
         }
     }
 

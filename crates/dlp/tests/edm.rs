@@ -1652,6 +1652,57 @@ fn a_name_inside_the_customers_own_address_is_no_name() {
     }
 }
 
+/// The vault's values are read as a scan reads text: a name or email stored with a
+/// character that shows nothing, or with a letter that looks Latin, matches it written
+/// plainly; Cyrillic and Greek names match themselves in either case, and a Latin name
+/// with a letter swapped for a look-alike is the name (found by a blind test).
+#[test]
+fn values_with_characters_that_show_nothing_or_look_latin() {
+    let vault: &[Customer<'_>] = &[
+        ("ana", ANA, Some("IT")),
+        ("kostas", KOSTAS, Some("GR")),
+        ("ksenia", KSENIA, Some("RU")),
+        (
+            "dorte",
+            &[
+                (Name, "Dö\u{200C}rte Schröder"),
+                (Email, "dorte.schroder\u{200D}@schroderdistribuciones.de"),
+            ],
+            Some("DE"),
+        ),
+        (
+            "ashley",
+            &[(Name, "Ashlеy Wilson"), (Phone, "+44 20 7946 0321")],
+            Some("GB"),
+        ),
+        (
+            "anna",
+            &[(Name, "Анна Смирнова"), (Phone, "+7 912 345-67-89")],
+            Some("RU"),
+        ),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Dörte Schröder, dorte.schroder@schroderdistribuciones.de", &["dorte"]),
+        ("Dörte Schröder, +49 30 1234567", &[]),
+        ("Ashley Wilson, 020 7946 0321", &["ashley"]),
+        ("ΑSΗLΕΥ WΙLSΟΝ, 020 7946 0321", &["ashley"]),
+        ("Ana Rоssi <ana.rossi@example.org>", &["ana"]),
+        ("ᴀɴᴀ ʀᴏꜱꜱɪ, +39 347 1234567", &["ana"]),
+        ("Ana Ro\u{200C}ssi, ana.ro\u{34F}ssi@example.org", &["ana"]),
+        ("Κώστας Καραγιάννης +30 694 528 6660", &["kostas"]),
+        ("ΚΩΣΤΑΣ ΚΑΡΑΓΙΑΝΝΗΣ, 694 528 6660", &["kostas"]),
+        ("Ксения Лебедева +7 916 705-78-62", &["ksenia"]),
+        ("КСЕНИЯ ЛЕБЕДЕВА, 8 916 705 78 62", &["ksenia"]),
+        ("Анна Смирнова +7 912 345-67-89", &["anna"]),
+        ("АННА СМИРНОВА, 8 912 345 67 89", &["anna"]),
+        ("Anna Smirnova, +7 912 345-67-89", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
 /// An address stored with its postal code's country prefix (`D-10115`, `A-1010`) is
 /// found without the code, but its street line and the prefix's letter are another house.
 #[test]
