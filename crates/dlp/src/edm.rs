@@ -3774,7 +3774,8 @@ const FLOOR_WORDS: &[&str] = &[
     "stock",
     "etage",
     "floor",
-    "οροφος",
+    // Greek `όροφος` (floor), its final sigma read as `σ` (found by the test below).
+    "οροφοσ",
     "этаж",
     "号",
 ];
@@ -4096,8 +4097,12 @@ mod tests {
     /// are normalized: a word whose letters all look Latin, such as Russian `кв`, is read
     /// as those letters.
     #[test]
-    fn unit_words_are_written_as_normalized() {
-        for word in BUILDING_UNIT_WORDS.iter().filter(|word| !word.is_ascii()) {
+    fn unit_and_floor_words_are_written_as_normalized() {
+        for word in BUILDING_UNIT_WORDS
+            .iter()
+            .chain(FLOOR_WORDS)
+            .filter(|word| !word.is_ascii())
+        {
             assert_eq!(normalize::normalized_words(word), [*word], "{word}");
         }
         assert_eq!(normalize::normalized_words("кв."), ["kb"]);
