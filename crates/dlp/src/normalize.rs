@@ -186,6 +186,8 @@ static LOOK_ALIKES: LazyLock<Vec<LookAlike>> = LazyLock::new(|| {
             .or_else(|| alike.next())
             .map_or(0, |(_, letter, _)| *letter)
     };
+    let i_and_l = skeleton('I');
+    let looks_like_i_and_l = |c: char| skeleton(c) == i_and_l;
     let mut table = Vec::new();
     for (start, end) in LOOK_ALIKE_BLOCKS {
         for code in start..end {
@@ -203,8 +205,15 @@ static LOOK_ALIKES: LazyLock<Vec<LookAlike>> = LazyLock::new(|| {
                 (Some(capital), None) if capital != lower => Some(capital),
                 _ => None,
             };
-            let folded = capital.map_or(0, glyph);
-            let folded = if folded == 0 { glyph(lower) } else { folded };
+            // The capital's look, unless it looks like both `I` and `l` (Cyrillic `Ӏ`):
+            // then the lowercase letter's (`ӏ` is `l`, Greek `ι` is `i`).
+            let folded = match capital.filter(|capital| !looks_like_i_and_l(*capital)).map(glyph) {
+                Some(letter) if letter != 0 => letter,
+                _ => match glyph(lower) {
+                    0 => capital.map_or(0, glyph),
+                    letter => letter,
+                },
+            };
             table.push(LookAlike {
                 glyph: glyph(c),
                 folded,
@@ -754,6 +763,8 @@ mod tests {
             ("ɡreta ᎪᏴᏟ", &["greta", "abc"]),
             // Words wholly of look-alikes, in either case.
             ("Јоусе Науеѕ", &["joyce", "hayes"]),
+            // Cyrillic palochka looks like `l`, its capital like `I` and `l`.
+            ("Аѕһӏеу АЅҺӀЕУ", &["ashley", "ashley"]),
             ("ЈОУСЕ НАУЕЅ", &["joyce", "hayes"]),
             ("ΑΝΑ ΡΟΣΣΙ", &["ana", "poooi"]),
             // Real Cyrillic and Greek names: a word with another letter of its script
