@@ -5962,3 +5962,33 @@ fn pdf_shown_text(text: &mut String, encoding: &lopdf::Encoding<'_>, operands: &
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every invisible character's encoding starts with one of [`INVISIBLE_LEADS`].
+    #[test]
+    fn invisible_characters_start_with_their_leads() {
+        let mut invisible = 0;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32).filter(|c| is_invisible(*c)) {
+            let mut encoded = [0u8; 4];
+            let lead = c.encode_utf8(&mut encoded).as_bytes()[0];
+            assert!(INVISIBLE_LEADS.contains(&lead), "U+{:04X}", u32::from(c));
+            invisible += 1;
+        }
+        assert!(invisible > 4000, "{invisible}");
+    }
+
+    proptest::proptest! {
+        /// The first invisible character is found wherever it stands in the 64-byte
+        /// blocks, as a reading a character at a time finds it.
+        #[test]
+        fn the_first_invisible_character_is_found(
+            text in "([a-zA-Z ]{0,70}|Nguyễn|山田|\u{200B}|\u{200C}|\u{34F}|\u{FE0F}|\u{E0020}|\u{3164}|\u{AD}|«|’|𝐝|\\PC){0,40}"
+        ) {
+            let expected = text.char_indices().find(|(_, c)| is_invisible(*c)).map(|(at, _)| at);
+            proptest::prop_assert_eq!(first_invisible(&text), expected);
+        }
+    }
+}
