@@ -1620,7 +1620,10 @@ impl Extractor {
             .into_iter()
             .find(|name| name.as_bytes() == filter);
             UninspectableReason::Unsupported {
-                format: format!("pdf stream compressed with {}", named.unwrap_or("a filter it does not know")),
+                format: format!(
+                    "pdf stream compressed with {}",
+                    named.unwrap_or("a filter it does not know")
+                ),
             }
         };
         if stream.predictor {
@@ -2601,7 +2604,10 @@ impl Extractor {
                     }
                     self.push_prose(cache.unreferenced.join("\n"), &path);
                 }
-                Err(_) => self.out.uninspectable.push(malformed("xlsx pivot cache", "its XML is malformed")),
+                Err(_) => self
+                    .out
+                    .uninspectable
+                    .push(malformed("xlsx pivot cache", "its XML is malformed")),
             }
         }
         Ok(())
@@ -2668,7 +2674,6 @@ fn is_sheet_part(name: &str) -> bool {
 
 /// A workbook's shared strings, those before a break in the XML too, and the break.
 fn xlsx_shared_strings(xml: &[u8]) -> (Vec<String>, Option<UninspectableReason>) {
-
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut strings = Vec::new();
@@ -2791,7 +2796,6 @@ fn cell_reference(reference: &str) -> Option<(u32, u32)> {
 
 /// A worksheet read, what came before a break in the XML too, and the break.
 fn xlsx_sheet(xml: &[u8], shared: &[String]) -> (XlsxSheet, Option<UninspectableReason>) {
-
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut sheet = XlsxSheet::default();
@@ -2884,7 +2888,6 @@ fn xlsx_sheet(xml: &[u8], shared: &[String]) -> (XlsxSheet, Option<Uninspectable
                         }
                     }
                     _ => {}
-
                 }
             }
             Event::End(e) => match e.local_name().as_ref() {
