@@ -1200,8 +1200,8 @@ impl Extractor {
         }
         let password = Password::empty();
         let mut cursor = Cursor::new(data);
-        let archive =
-            Archive::read_with_memory_limit(&mut cursor, &password, SEVEN_Z_HEADER_KIB).map_err(seven_z_reason)?;
+        let archive = Archive::read_with_memory_limit(&mut cursor, &password, seven_z_header_limit_kib(data))
+            .map_err(seven_z_reason)?;
         // PPMd's model is allocated whole, and zeroed, before a byte is decoded: a block's
         // models must fit the decoder's memory, and all blocks' together a budget, or a
         // few kilobytes of declared models take gigabytes or minutes (found in review).
@@ -3127,6 +3127,135 @@ const SEVEN_Z_MEMORY_KIB: usize = 192 << 10;
 /// 761 MB, found in review); a header of 10,000 files, the most members read, is about
 /// 1.5 MiB.
 const SEVEN_Z_HEADER_KIB: usize = 2 << 10;
+
+/// The memory limit, in KiB, a 7z archive's header is read with. The reader applies
+/// one limit both to the header's size, which bounds what it allocates for the files
+/// the header declares (see [`SEVEN_Z_HEADER_KIB`]), and to the dictionary of the
+/// decoder that unpacks a compressed header. py7zr compresses the header with the
+/// dictionary of its data, 16 MiB, so every archive it writes was refused (found by a
+/// blind test). A compressed header that declares it unpacks to no more than
+/// [`SEVEN_Z_HEADER_KIB`] may have a dictionary as large as a block's: the reader
+/// decodes no more than the declared size, and fails on a header that is longer.
+fn seven_z_header_limit_kib(data: &[u8]) -> usize {
+    let header_bytes = (SEVEN_Z_HEADER_KIB as u64) << 10;
+    match seven_z_encoded_header_size(data) {
+        Some(size) if size <= header_bytes => SEVEN_Z_MEMORY_KIB,
+        _ => SEVEN_Z_HEADER_KIB,
+    }
+}
+
+/// The largest size a 7z archive's compressed header declares for what its coders
+/// give (7-Zip's `7zFormat.txt`: the header's pack info, its folder and the folder's
+/// unpack sizes); `None` when the header is not compressed, or does not read as a
+/// compressed header of a single folder. Read by hand: the 7z reader reads this only
+/// as it decodes the header, with the one limit above.
+fn seven_z_encoded_header_size(data: &[u8]) -> Option<u64> {
+    const END: u8 = 0x00;
+    const PACK_INFO: u8 = 0x06;
+    const UNPACK_INFO: u8 = 0x07;
+    const SIZE: u8 = 0x09;
+    const FOLDER: u8 = 0x0B;
+    const CODERS_UNPACK_SIZE: u8 = 0x0C;
+    const ENCODED_HEADER: u8 = 0x17;
+    let offset = u64::from_le_bytes(data.get(12..20)?.try_into().ok()?);
+    let size = u64::from_le_bytes(data.get(20..28)?.try_into().ok()?);
+    if size > (SEVEN_Z_HEADER_KIB as u64) << 10 {
+        return None;
+    }
+    let start = usize::try_from(offset.checked_add(32)?).ok()?;
+    let end = start.checked_add(usize::try_from(size).ok()?)?;
+    let mut header = SevenZHeader(data.get(start..end)?);
+    if header.byte()? != ENCODED_HEADER || header.byte()? != PACK_INFO {
+        return None;
+    }
+    header.number()?; // where the packed streams start
+    let packed_streams = header.number()?;
+    match header.byte()? {
+        SIZE => {
+            for _ in 0..packed_streams {
+                header.number()?;
+            }
+            // Their checksums, which would follow, are not written for a header.
+            (header.byte()? == END).then_some(())?;
+        }
+        END => {}
+        _ => return None,
+    }
+    if header.byte()? != UNPACK_INFO || header.byte()? != FOLDER || header.number()? != 1 || header.byte()? != 0 {
+        return None;
+    }
+    let (mut inputs, mut outputs) = (0u64, 0u64);
+    for _ in 0..header.number()? {
+        let flags = header.byte()?;
+        // Alternative methods (0x80) were never written by 7-Zip.
+        if flags & 0x80 != 0 {
+            return None;
+        }
+        header.skip(usize::from(flags & 0x0F))?;
+        let (ins, outs) = if flags & 0x10 != 0 {
+            (header.number()?, header.number()?)
+        } else {
+            (1, 1)
+        };
+        inputs = inputs.checked_add(ins)?;
+        outputs = outputs.checked_add(outs)?;
+        if flags & 0x20 != 0 {
+            let properties = usize::try_from(header.number()?).ok()?;
+            header.skip(properties)?;
+        }
+    }
+    let bind_pairs = outputs.checked_sub(1)?;
+    for _ in 0..bind_pairs.checked_mul(2)? {
+        header.number()?;
+    }
+    let packed = inputs.checked_sub(bind_pairs)?;
+    if packed > 1 {
+        for _ in 0..packed {
+            header.number()?;
+        }
+    }
+    if header.byte()? != CODERS_UNPACK_SIZE {
+        return None;
+    }
+    let mut largest = 0;
+    for _ in 0..outputs {
+        largest = largest.max(header.number()?);
+    }
+    Some(largest)
+}
+
+/// A cursor over a 7z header's bytes. Every read takes at least one byte, so a count
+/// the header declares can loop no longer than the header is.
+struct SevenZHeader<'h>(&'h [u8]);
+
+impl SevenZHeader<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(first)
+    }
+
+    fn skip(&mut self, count: usize) -> Option<()> {
+        self.0 = self.0.get(count..)?;
+        Some(())
+    }
+
+    /// 7z's variable-length number: the leading one bits of the first byte say how many
+    /// bytes follow, little-endian, and the rest of it is the highest part.
+    fn number(&mut self) -> Option<u64> {
+        let first = self.byte()?;
+        let mut value = 0u64;
+        for index in 0..8 {
+            let mask = 0x80u8 >> index;
+            if first & mask == 0 {
+                let high = u64::from(first & mask.wrapping_sub(1));
+                return Some(value | high << (8 * index));
+            }
+            value |= u64::from(self.byte()?) << (8 * index);
+        }
+        Some(value)
+    }
+}
 
 /// The PPMd models all blocks of one 7z may declare, in bytes: each is zeroed whole
 /// before use, so this bounds the time spent on them (10,000 blocks of 190 MiB models,

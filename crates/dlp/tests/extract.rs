@@ -158,6 +158,27 @@ fn zstd_of(bytes: &[u8]) -> Vec<u8> {
     ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
 }
 
+/// The py7zr fixture with its compressed header's unpack size (97, the last number of
+/// the header) written as `size`, in 7z's variable-length form, and the start header's
+/// size and checksum of the header made to match.
+fn py7zr_archive_with_header_unpacking_to(size: &[u8]) -> Vec<u8> {
+    let whole = fixture("7z-py7zr.7z");
+    let offset = 32 + u64::from_le_bytes(whole[12..20].try_into().unwrap()) as usize;
+    let header = &whole[offset..];
+    assert_eq!(header[header.len() - 4..], [0x0C, 97, 0x00, 0x00]);
+    let header = [&header[..header.len() - 3], size, &[0x00, 0x00]].concat();
+    let mut crc = flate2::Crc::new();
+    crc.update(&header);
+    let mut archive = whole[..offset].to_vec();
+    archive[20..28].copy_from_slice(&(header.len() as u64).to_le_bytes());
+    archive[28..32].copy_from_slice(&crc.sum().to_le_bytes());
+    let mut start = flate2::Crc::new();
+    start.update(&archive[12..32]);
+    archive[8..12].copy_from_slice(&start.sum().to_le_bytes());
+    archive.extend_from_slice(&header);
+    archive
+}
+
 fn tar_of(name: &str, bytes: &[u8]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_ustar();
@@ -816,6 +837,9 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
         ("7z, ppmd", fixture("7z-ppmd.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("7z, bzip2", fixture("7z-bzip2.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         ("7z of a zip", fixture("7z-zip.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
+        // py7zr 1.1 compresses the header too with a 16 MiB dictionary: its archives
+        // were refused as needing more memory than a header may take.
+        ("7z written by py7zr", fixture("7z-py7zr.7z"), ok(&["Ana Rossi | ana.rossi@example.com"], 3)),
         // A skippable frame's content is no part of the file, but it can carry one.
         (
             "zstd skippable frame holding a file",
@@ -1417,6 +1441,13 @@ fn bounds_and_bad_input_are_reported() {
         (
             "7z declaring 8 million files",
             fixture("7z-8M-files-declared.7z"),
+            d,
+            fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("2048 KiB allowed"))),
+        ),
+        // py7zr's header says it unpacks to 97 bytes; one that says 3 MiB is refused.
+        (
+            "7z whose compressed header unpacks past the header's bound",
+            py7zr_archive_with_header_unpacking_to(&[0xE0, 0x00, 0x00, 0x30]),
             d,
             fails(|r| matches!(r, UninspectableReason::Unsupported { format } if format.contains("2048 KiB allowed"))),
         ),
