@@ -895,6 +895,7 @@ impl Extractor {
             } else {
                 "no end of central directory record"
             };
+            self.extract_local_members(data, depth, source)?;
             return Err(malformed("zip", detail));
         }
         let several = archives.len() > 1;
@@ -938,7 +939,9 @@ impl Extractor {
                 // for each. What an archive that does not open holds is read by its
                 // printable runs, as any file its reader fails on is.
                 Err(reason) => {
-                    self.read_unparsed(&reason, bytes, &path, self.out.segments.len());
+                    let segments = self.out.segments.len();
+                    self.extract_local_members(bytes, depth, &path)?;
+                    self.read_unparsed(&reason, bytes, &path, segments);
                     match &mut unopened {
                         None => {
                             unopened = Some((self.out.uninspectable.len(), 0));
@@ -961,6 +964,74 @@ impl Extractor {
             "(after the archive)".to_string()
         };
         self.extract_zip_gap(after, depth, &format!("{source} {label}"))
+    }
+
+    /// The members of a zip file whose central directory is missing or does not open (a
+    /// download or a copy cut short, the first part of `split`), found by their local
+    /// headers as `unzip -F` finds them: each stored or deflated member is read as far
+    /// as its data goes (found by a blind test: a list in a zip whose end was cut off
+    /// was reported malformed, and its customers were never counted). A deflated
+    /// member's stream says where it ends, so the search for the next header goes on
+    /// from there, and no byte is inflated twice.
+    fn extract_local_members(&mut self, data: &[u8], depth: u32, source: &str) -> Step {
+        let mut at = 0;
+        let mut encrypted = false;
+        while let Some(found) = memchr::memmem::find(data.get(at..).unwrap_or_default(), ZIP_LOCAL_SIGNATURE) {
+            let start = at + found;
+            at = start + ZIP_LOCAL_SIGNATURE.len();
+            let Some(member) = LocalMember::parse(data, start) else {
+                continue;
+            };
+            let content = data.get(member.data_start..).unwrap_or_default();
+            if member.name.ends_with('/') || content.is_empty() {
+                continue;
+            }
+            if member.encrypted {
+                if !encrypted {
+                    encrypted = true;
+                    self.out
+                        .uninspectable
+                        .push(UninspectableReason::Encrypted { format: "zip".into() });
+                }
+                continue;
+            }
+            let bytes = match member.method {
+                LocalMethod::Stored => {
+                    // A size the header does not give (it follows the data) or that runs
+                    // past the end: the member runs to the next header, or the end.
+                    let declared = usize::try_from(member.compressed_size)
+                        .ok()
+                        .filter(|&size| size > 0)
+                        .and_then(|size| content.get(..size));
+                    let stored = declared.unwrap_or_else(|| {
+                        let end = memchr::memmem::find(content, ZIP_LOCAL_SIGNATURE).unwrap_or(content.len());
+                        content.get(..end).unwrap_or_default()
+                    });
+                    at = member.data_start + stored.len();
+                    self.charge_member()?;
+                    stored.to_vec()
+                }
+                LocalMethod::Deflated => {
+                    self.charge_member()?;
+                    let mut stream = flate2::read::DeflateDecoder::new(content);
+                    let read = self.read_bounded(&mut stream, content.len() as u64, &member.name);
+                    at = at.max(
+                        member
+                            .data_start
+                            .saturating_add(usize::try_from(stream.total_in()).unwrap_or(0)),
+                    );
+                    match read {
+                        Ok(bytes) => bytes,
+                        Err(reason) if reason.is_fatal() => return Err(reason),
+                        // Not a member after all: bytes that looked like a header.
+                        Err(_) => continue,
+                    }
+                }
+            };
+            let step = self.extract_any(&bytes, depth + 1, &join_source(source, &member.name));
+            self.soft(step)?;
+        }
+        Ok(())
     }
 
     /// Bytes of a zip file that no archive holds, read as a part of their own unless
@@ -3430,6 +3501,52 @@ impl std::io::Seek for ReadBudget<'_> {
 
 /// The signature of a zip archive's end of central directory record.
 const ZIP_END_SIGNATURE: &[u8] = b"PK\x05\x06";
+
+const ZIP_LOCAL_SIGNATURE: &[u8] = b"PK\x03\x04";
+
+/// A zip member as its local header tells it (APPNOTE 4.3.7), for reading an archive
+/// without its central directory. Read by hand: the zip crate reads local headers only
+/// in order from the start of a stream, and stops at the first that does not parse.
+struct LocalMember {
+    name: String,
+    method: LocalMethod,
+    encrypted: bool,
+    /// 0 when the size follows the data (general purpose flag 3).
+    compressed_size: u64,
+    data_start: usize,
+}
+
+enum LocalMethod {
+    Stored,
+    Deflated,
+}
+
+impl LocalMember {
+    /// The member whose local header starts at `at`; `None` for a method other than
+    /// stored or deflated, or a header cut short.
+    fn parse(data: &[u8], at: usize) -> Option<Self> {
+        let header = data.get(at..at.checked_add(30)?)?;
+        let number = |from: usize| u16::from_le_bytes([header[from], header[from + 1]]);
+        let flags = number(6);
+        let method = match number(8) {
+            0 => LocalMethod::Stored,
+            8 => LocalMethod::Deflated,
+            _ => return None,
+        };
+        let compressed_size = u64::from(u32::from_le_bytes([header[18], header[19], header[20], header[21]]));
+        let name_len = usize::from(number(26));
+        let extra_len = usize::from(number(28));
+        let name_start = at + 30;
+        let name = data.get(name_start..name_start + name_len)?;
+        Some(Self {
+            name: String::from_utf8_lossy(name).into_owned(),
+            method,
+            encrypted: flags & 1 != 0,
+            compressed_size,
+            data_start: name_start + name_len + extra_len,
+        })
+    }
+}
 
 /// Where a zip archive lies in a buffer, from [`zip_archives`].
 struct ZipSpan {

@@ -2982,7 +2982,8 @@ fn a_file_that_is_not_the_format_its_magic_names_is_read_by_its_printable_runs()
         out.uninspectable
     );
     // An archive found by its end record that does not open (its directory's entry
-    // runs past the end): what it stores is read by its printable runs.
+    // runs past the end): its members are read by their local headers, as the rows
+    // they are.
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     writer.start_file("list.csv", stored).unwrap();
@@ -2992,7 +2993,7 @@ fn a_file_that_is_not_the_format_its_magic_names_is_read_by_its_printable_runs()
     broken[central + 28..central + 30].copy_from_slice(&[0xFF, 0xFF]);
     let out = extract(&broken, &Limits::default());
     let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
-    assert!(all.contains("Inés Sánchez,ines.sanchez@example.es"), "{all}");
+    assert!(all.contains("Inés Sánchez | ines.sanchez@example.es"), "{all}");
     assert!(
         matches!(&out.uninspectable[..], [UninspectableReason::Malformed { .. }]),
         "{:?}",
@@ -3561,4 +3562,58 @@ fn pdf_trees_that_loop_are_read_once() {
     for once in ["field value", "bookmark title", "figure text", "attached text"] {
         assert_eq!(text.matches(once).count(), 1, "{once:?} in {text:?}");
     }
+}
+
+/// A zip whose central directory is gone (a download cut short, the first part of
+/// `split`) is still reported malformed, and its members are read from their local
+/// headers as far as their data goes.
+#[test]
+fn zip_members_are_read_by_their_local_headers_when_the_directory_is_cut_off() {
+    let rows: String = (0..400)
+        .map(|i| format!("Customer {i},customer{i}@example.org\n"))
+        .collect();
+    let stored = {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        writer.start_file("notes.txt", options).unwrap();
+        writer.write_all(b"Stored notes beside the list").unwrap();
+        writer
+            .start_file("list.csv", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(rows.as_bytes()).unwrap();
+        writer.finish().unwrap().into_inner()
+    };
+    let directory = stored.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    let malformed = |r: &UninspectableReason| matches!(r, UninspectableReason::Malformed { .. });
+    let without_directory = extract(&stored[..directory], &Limits::default());
+    let text: String = without_directory.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(text.contains("Stored notes beside the list"), "{text:?}");
+    assert_eq!(
+        without_directory.segments.iter().map(|s| s.rows.len()).sum::<usize>(),
+        400
+    );
+    assert!(without_directory.uninspectable.iter().any(malformed));
+    // Cut within the deflated list: the rows before the cut are read.
+    let list = stored.windows(4).rposition(|w| w == b"PK\x03\x04").unwrap();
+    let cut = extract(&stored[..list + (directory - list) / 2], &Limits::default());
+    let read = cut.segments.iter().map(|s| s.rows.len()).sum::<usize>();
+    assert!((50..400).contains(&read), "{read} rows of a list cut in half");
+    assert!(cut.uninspectable.iter().any(malformed));
+    // The directory there but damaged: the members are read all the same.
+    let mut damaged = stored.clone();
+    damaged[directory + 10] ^= 0xFF;
+    let damaged = extract(&damaged, &Limits::default());
+    assert_eq!(damaged.segments.iter().map(|s| s.rows.len()).sum::<usize>(), 400);
+    // Each header found counts against the members' bound; bytes that only look like
+    // a header are passed over.
+    let many = [&b"PK\x03\x04junk"[..], &stored[..directory].repeat(20)].concat();
+    let limits = Limits {
+        max_members: 10,
+        ..Limits::default()
+    };
+    let over = extract(&many, &limits);
+    assert!(over
+        .uninspectable
+        .iter()
+        .any(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 10 })));
 }
