@@ -569,16 +569,21 @@ impl Extractor {
         let (bytes, bound) = self.read_up_to_bound(reader, compressed_len, member)?;
         self.expanded += bytes.len() as u64;
         let cut = bound.is_some();
+        self.report_bound(bound);
+        Ok(Bounded { bytes, cut })
+    }
+
+    /// Reports the bound a stream was cut at, the expanded size only once: every stream
+    /// after it is cut at nothing.
+    fn report_bound(&mut self, bound: Option<UninspectableReason>) {
         match bound {
             Some(UninspectableReason::ExpandedSizeExceeded { .. }) if self.expanded_size_reported => {}
             Some(reason) => {
-                // Reported once: every stream after it is cut at nothing.
                 self.expanded_size_reported |= matches!(reason, UninspectableReason::ExpandedSizeExceeded { .. });
                 self.out.uninspectable.push(reason);
             }
             None => {}
         }
-        Ok(Bounded { bytes, cut })
     }
 
     /// [`Self::read_bounded`] that keeps nothing past a bound: a stream past the ratio or
@@ -607,6 +612,20 @@ impl Extractor {
         compressed_len: u64,
         member: &str,
     ) -> Result<(Vec<u8>, Option<UninspectableReason>), UninspectableReason> {
+        let inflated = self.inflate_up_to_bound(reader, compressed_len, member);
+        // What was decoded before a fault (a truncated file, trailing garbage) is read
+        // with the fault reported: the first rows of a cut-off list are still rows.
+        if let Some(fault) = inflated.fault {
+            if inflated.bytes.is_empty() {
+                return Err(malformed("compressed stream", fault));
+            }
+            self.out.uninspectable.push(malformed("compressed stream", fault));
+        }
+        Ok((inflated.bytes, inflated.bound))
+    }
+
+    /// [`Self::read_up_to_bound`] that leaves a fault to its caller to report or not.
+    fn inflate_up_to_bound(&self, reader: impl Read, compressed_len: u64, member: &str) -> Inflated {
         let remaining = self.limits.max_expanded_bytes.saturating_sub(self.expanded);
         let (cap, ratio_cap) = self.inflation_cap(compressed_len);
         let mut out = Vec::new();
@@ -623,19 +642,40 @@ impl Extractor {
                     limit: self.limits.max_expanded_bytes,
                 }
             };
-            return Ok((out, Some(bound)));
+            return Inflated {
+                bytes: out,
+                bound: Some(bound),
+                fault: None,
+            };
         }
-        // What was decoded before a fault (a truncated file, trailing garbage) is read
-        // with the fault reported: the first rows of a cut-off list are still rows.
-        if let Err(error) = read {
-            if out.is_empty() {
-                return Err(malformed("compressed stream", io_fault(&error)));
-            }
-            self.out
-                .uninspectable
-                .push(malformed("compressed stream", io_fault(&error)));
+        Inflated {
+            bytes: out,
+            bound: None,
+            fault: read.err().map(|error| io_fault(&error)),
         }
-        Ok((out, None))
+    }
+
+    /// A raw zlib stream (RFC 1950), as git keeps a loose object and programs write with
+    /// `zlib.compress`, read as the file it holds (a git object's content without its
+    /// header), bounded as gzip is. `None` when `data` is no zlib stream after all: its
+    /// two header bytes are all [`is_zlib_header`] checks, and text can start with them
+    /// (`x^2`), so a stream that breaks off is taken only when what it gave before is a
+    /// file. Anything else is read as what it is, with no reason reported.
+    fn extract_zlib(&mut self, data: &[u8], depth: u32, source: &str) -> Option<Step> {
+        let inflated = self.inflate_up_to_bound(flate2::read::ZlibDecoder::new(data), data.len() as u64, source);
+        let content = without_git_object_header(&inflated.bytes);
+        let starts_well = content.len() >= MIN_EMBEDDED_BASE64 / 2
+            && (sniff_binary_format(content).is_some() || reads_as_text(content));
+        if inflated.fault.is_some() && !starts_well {
+            // Inflated for nothing, but inflated: it counts as work.
+            return self.charge_work(inflated.bytes.len()).err().map(Err);
+        }
+        if let Some(fault) = inflated.fault {
+            self.out.uninspectable.push(malformed("zlib stream", fault));
+        }
+        self.expanded += inflated.bytes.len() as u64;
+        self.report_bound(inflated.bound);
+        Some(self.extract_any(without_git_object_header(&inflated.bytes), depth + 1, source))
     }
 
     /// The content of a compressed stream (gzip, bzip2, xz, zstd or lz4), bounded. Every
@@ -794,6 +834,11 @@ impl Extractor {
                 })
             }
             None => {}
+        }
+        if is_zlib_header(data) {
+            if let Some(step) = self.extract_zlib(data, depth, source) {
+                return step;
+            }
         }
         if data.starts_with(&TNEF_SIGNATURE) {
             return self.or_printable_runs(data, source, |this| this.extract_tnef(data, depth, source));
@@ -3640,6 +3685,40 @@ fn zip_span(data: &[u8], at: usize) -> Option<ZipSpan> {
     })
 }
 
+/// What [`Extractor::inflate_up_to_bound`] inflated: the bytes up to the bound it
+/// would pass, or up to the fault that broke the stream off.
+struct Inflated {
+    bytes: Vec<u8>,
+    bound: Option<UninspectableReason>,
+    fault: Option<&'static str>,
+}
+
+/// Whether `data` starts with a zlib header (RFC 1950) as zlib writes it: deflate with
+/// a 32 KiB window (0x78), no preset dictionary, and FCHECK (the two bytes, big-endian,
+/// a multiple of 31). Only four second bytes pass (0x01, `^`, 0x9C, 0xDA), so only text
+/// that starts `x^` is tried in vain: a constant cost, at the start of a file only.
+fn is_zlib_header(data: &[u8]) -> bool {
+    match data {
+        [0x78, flags, ..] => flags & 0x20 == 0 && (0x7800 | u16::from(*flags)) % 31 == 0,
+        _ => false,
+    }
+}
+
+/// A git object's content without its header (`blob 1234\0`, `commit …`, `tree …`,
+/// `tag …`), or all of `bytes` when they hold none.
+fn without_git_object_header(bytes: &[u8]) -> &[u8] {
+    let header = bytes.iter().take(32).position(|&b| b == 0).and_then(|nul| {
+        let space = bytes.iter().position(|&b| b == b' ')?;
+        let kind = bytes.get(..space)?;
+        let size = bytes.get(space + 1..nul)?;
+        let is_header = matches!(kind, b"blob" | b"commit" | b"tree" | b"tag")
+            && !size.is_empty()
+            && size.iter().all(u8::is_ascii_digit);
+        is_header.then_some(nul + 1)
+    });
+    header.and_then(|content| bytes.get(content..)).unwrap_or(bytes)
+}
+
 /// A compressed stream of one file.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Compression {
@@ -4002,11 +4081,17 @@ fn embedded_file(text: &str, min_base64: usize) -> Option<EmbeddedFile> {
     })
 }
 
-/// Whether `bytes` begin with a UTF-8 or UTF-16 byte order mark (as `decode_text` reads them).
+/// Whether `bytes` begin with a UTF-8, UTF-16 or UTF-32 byte order mark (as
+/// `decode_text` reads them; UTF-32's little-endian one starts with UTF-16's).
 fn has_byte_order_mark(bytes: &[u8]) -> bool {
-    [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]]
-        .iter()
-        .any(|bom| bytes.starts_with(bom))
+    [
+        &[0xEF, 0xBB, 0xBF][..],
+        &[0xFF, 0xFE],
+        &[0xFE, 0xFF],
+        &[0, 0, 0xFE, 0xFF],
+    ]
+    .iter()
+    .any(|bom| bytes.starts_with(bom))
 }
 
 /// Whether decoded bytes are text: UTF-8, or UTF-16 or UTF-8 after a byte order mark,
@@ -5081,6 +5166,13 @@ pub fn decode_text(data: &[u8]) -> Option<Cow<'_, str>> {
     if let Some(rest) = data.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return Some(String::from_utf8_lossy(rest));
     }
+    // Before UTF-16's, which UTF-32's little-endian mark starts with.
+    if let Some(rest) = data.strip_prefix(&[0xFF, 0xFE, 0, 0]) {
+        return Some(Cow::Owned(decode_utf32(rest, true)));
+    }
+    if let Some(rest) = data.strip_prefix(&[0, 0, 0xFE, 0xFF]) {
+        return Some(Cow::Owned(decode_utf32(rest, false)));
+    }
     if let Some(rest) = data.strip_prefix(&[0xFF, 0xFE]) {
         return Some(Cow::Owned(decode_utf16(rest, true)));
     }
@@ -5088,6 +5180,18 @@ pub fn decode_text(data: &[u8]) -> Option<Cow<'_, str>> {
         return Some(Cow::Owned(decode_utf16(rest, false)));
     }
     let sample = data.get(..4096).unwrap_or(data);
+    // UTF-32 without a mark: two NULs lead (big-endian) or end (little-endian) the
+    // first unit, a constant check before the sample is read.
+    for little_endian in [true, false] {
+        let high = if little_endian {
+            sample.get(2..4)
+        } else {
+            sample.get(..2)
+        };
+        if high == Some(&[0, 0]) && reads_as_utf32(sample, little_endian) {
+            return Some(Cow::Owned(decode_utf32(data, little_endian)));
+        }
+    }
     let pairs = sample.len() / 2;
     if pairs >= 4 {
         let odd_nuls = sample.chunks_exact(2).filter(|p| p[1] == 0 && p[0] != 0).count();
@@ -5153,6 +5257,37 @@ fn reads_as_alphabetic_utf16(sample: &[u8], little_endian: bool) -> bool {
         )
     });
     spaces * 20 >= pairs && printable * 10 >= pairs * 9
+}
+
+/// Whether `sample` reads as UTF-32 text without a byte order mark: eight units or
+/// more, nine in ten printable characters (or whitespace), and one in twenty a space,
+/// a line break or ASCII punctuation, as in words, lines and cells. A table of 32-bit
+/// numbers, the other thing that has NULs so, seldom holds exactly those values.
+fn reads_as_utf32(sample: &[u8], little_endian: bool) -> bool {
+    let units = sample.len() / 4;
+    let (mut separators, mut printable) = (0, 0);
+    for c in utf32_chars(sample, little_endian) {
+        separators += usize::from(c.is_ascii_whitespace() || c.is_ascii_punctuation());
+        printable += usize::from(c != char::REPLACEMENT_CHARACTER && (!c.is_control() || c.is_whitespace()));
+    }
+    units >= 8 && separators * 20 >= units && printable * 10 >= units * 9
+}
+
+/// UTF-32 text, a unit that is no character replaced; a last partial unit is left out.
+fn decode_utf32(data: &[u8], little_endian: bool) -> String {
+    utf32_chars(data, little_endian).collect()
+}
+
+fn utf32_chars(data: &[u8], little_endian: bool) -> impl Iterator<Item = char> + '_ {
+    data.chunks_exact(4).map(move |unit| {
+        let bytes = [unit[0], unit[1], unit[2], unit[3]];
+        let value = if little_endian {
+            u32::from_le_bytes(bytes)
+        } else {
+            u32::from_be_bytes(bytes)
+        };
+        char::from_u32(value).unwrap_or(char::REPLACEMENT_CHARACTER)
+    })
 }
 
 /// UTF-16 text, unpaired surrogates replaced; an odd last byte is left out.
