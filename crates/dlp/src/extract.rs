@@ -1900,28 +1900,14 @@ impl Extractor {
         }
         // A file pasted as base64 into a message among other lines is read as well, after
         // the text, which stays as it is.
-        let decoded: Vec<Vec<u8>> = match whole {
+        let decoded = match whole {
             Some(file) => vec![file.bytes],
-            None => base64_blocks(&text)
-                .into_iter()
-                .filter_map(|block| text.get(block))
-                // The whole text was tried above.
-                .filter(|block| block.len() < text.trim().len())
-                .filter_map(|block| {
-                    // A short line just after the block may be text (`Thanks`), not its end.
-                    embedded_file(block, MIN_EMBEDDED_BASE64).or_else(|| {
-                        let (full_lines, _) = block.trim_end().rsplit_once('\n')?;
-                        embedded_file(full_lines, MIN_EMBEDDED_BASE64)
-                    })
-                })
-                .map(|file| file.bytes)
-                // A `data:` URI within a line: a chat message's or a document's link.
-                .chain(
-                    inline_data_uris(&text)
-                        .filter_map(|uri| embedded_file(uri, MIN_EMBEDDED_BASE64))
-                        .map(|file| file.bytes),
-                )
-                .collect(),
+            None => {
+                let encoded = files_among_lines(&text);
+                // Decoding reads the encoded text again.
+                self.charge_work(encoded.tried)?;
+                encoded.files
+            }
         };
         self.extract_table_or_prose(url_encoded_words_decoded(text), source);
         for bytes in decoded {
@@ -4061,10 +4047,31 @@ fn embedded_file(text: &str, min_base64: usize) -> Option<EmbeddedFile> {
             };
             (bytes, uri.media_type.to_ascii_lowercase().starts_with("text/"), true)
         }
-        None if text.len() >= min_base64 => (decode_base64(text)?, false, false),
+        // Hex and base32 only as long as bare base64 among other text, since shorter
+        // ones are ids and hashes: a file's encodings are tried in turn, the first
+        // that reads as a file taken (hex digits are base64 letters too, and base32's
+        // are, but their base64 decoding is junk).
+        None if text.len() >= min_base64 => {
+            let compact = compact_encoded_lines(text)?;
+            let wide = compact.len() >= MIN_EMBEDDED_BASE64;
+            return [BinaryText::Hex, BinaryText::Base32, BinaryText::Base64]
+                .into_iter()
+                .filter(|encoding| wide || *encoding == BinaryText::Base64)
+                .filter_map(|encoding| encoding.decode(&compact))
+                .find_map(|bytes| decoded_file(bytes, false, false));
+        }
         None => return None,
     };
-    if declared_text || sniff_binary_format(&bytes).is_some() || reads_as_text(&bytes) {
+    decoded_file(bytes, declared_text, data_uri)
+}
+
+/// `bytes` decoded from text as an [`EmbeddedFile`], when they are a file: a known
+/// container (a zlib stream among them, which [`Extractor::extract_zlib`] checks
+/// further), text (or text `declared_text` says), or, less surely, text in a legacy
+/// encoding or UTF-16 without a byte order mark.
+fn decoded_file(bytes: Vec<u8>, declared_text: bool, data_uri: bool) -> Option<EmbeddedFile> {
+    let known = sniff_binary_format(&bytes).is_some() || is_zlib_header(&bytes);
+    if declared_text || known || reads_as_text(&bytes) {
         return Some(EmbeddedFile {
             bytes,
             certain: true,
@@ -4165,7 +4172,14 @@ impl<'t> DataUri<'t> {
 /// mail clients leave, ignored). `None` for anything else: a list of words one to a
 /// line is not base64, even when its letters would be.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
+    BinaryText::Base64.decode(&compact_encoded_lines(text)?)
+}
+
+/// `text`'s characters without its line breaks, when it is wrapped in lines of one
+/// width (a shorter last one) as `base64`, `base32` and `xxd -p` wrap, trailing spaces
+/// and a [`LINE_PREFIX`] ignored, and every character is of the base64 alphabets
+/// (which hold those of hex and base32 too). `None` for anything else.
+fn compact_encoded_lines(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
     let mut lines = text
         .lines()
@@ -4173,32 +4187,67 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .peekable();
     let width = lines.peek().map_or(0, |line| line.len());
     let mut compact = Vec::with_capacity(text.len());
-    let mut url_safe = false;
     while let Some(line) = lines.next() {
         let is_last = lines.peek().is_none();
         if (!is_last && line.len() != width) || line.len() > width {
             return None;
         }
-        for &byte in line.as_bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => {}
-                b'-' | b'_' => url_safe = true,
-                _ => return None,
-            }
+        if !line.bytes().all(is_base64_byte) {
+            return None;
         }
         compact.extend_from_slice(line.as_bytes());
     }
-    let config = base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true);
-    let alphabet = if url_safe {
-        &base64::alphabet::URL_SAFE
-    } else {
-        &base64::alphabet::STANDARD
-    };
-    base64::engine::GeneralPurpose::new(alphabet, config)
-        .decode(&compact)
-        .ok()
+    Some(compact)
+}
+
+/// Whether `byte` is of the standard or the URL-safe base64 alphabet, or padding.
+fn is_base64_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=' | b'-' | b'_')
+}
+
+/// How a file is written as text, for one to pass by a scanner that reads only text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BinaryText {
+    /// `xxd -p`, `od`-less hex: two digits a byte, either case.
+    Hex,
+    /// RFC 4648 base32 as `base32` writes it: upper case, padded or not.
+    Base32,
+    /// Base64 in the standard or the URL-safe alphabet, padded or not.
+    Base64,
+}
+
+impl BinaryText {
+    /// The bytes `compact` (no line breaks) encodes this way, or `None` when it is not
+    /// such an encoding (an odd count of hex digits, bad base32 padding). Linear.
+    fn decode(self, compact: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Self::Hex => data_encoding::HEXLOWER_PERMISSIVE.decode(compact).ok(),
+            Self::Base32 => {
+                let padded = compact.last() == Some(&b'=');
+                let engine = if padded {
+                    &data_encoding::BASE32
+                } else {
+                    &data_encoding::BASE32_NOPAD
+                };
+                engine.decode(compact).ok()
+            }
+            Self::Base64 => {
+                use base64::Engine;
+                let url_safe = compact.iter().any(|b| matches!(b, b'-' | b'_'));
+                let config = base64::engine::GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+                    .with_decode_allow_trailing_bits(true);
+                let alphabet = if url_safe {
+                    &base64::alphabet::URL_SAFE
+                } else {
+                    &base64::alphabet::STANDARD
+                };
+                base64::engine::GeneralPurpose::new(alphabet, config)
+                    .decode(compact)
+                    .ok()
+            }
+        }
+    }
 }
 
 /// What may stand before each line of a block of base64: a quoted reply's `>`s and
@@ -4216,11 +4265,7 @@ const MIN_BASE64_LINE: usize = 16;
 /// with padding (`=`) ends its block. Trailing spaces are ignored.
 fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     let is_base64_line = |line: &str| {
-        !line.is_empty()
-            && memchr::memchr(b' ', line.as_bytes()).is_none()
-            && line
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        !line.is_empty() && memchr::memchr(b' ', line.as_bytes()).is_none() && line.bytes().all(is_base64_byte)
     };
     let mut blocks = Vec::new();
     // The open block: its start, its end so far and its line width.
@@ -4288,16 +4333,358 @@ fn base64_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     blocks
 }
 
-/// The `data:` URIs within `text`'s lines (`[leads.csv](data:text/csv;base64,…)`,
+/// Files found encoded among a text's lines, and how many bytes of encoded text were
+/// decoded to find them.
+struct EncodedFiles {
+    files: Vec<Vec<u8>>,
+    tried: usize,
+}
+
+/// The files `text` carries encoded among its other lines (the whole text was tried
+/// before): blocks of lines of base64, base32 or hex, one such token of a line
+/// ([`long_tokens`]) outside a block that was a file, base64 in groups of four, and
+/// `data:` URIs. Each candidate is found by a cheap test first, so ordinary text pays
+/// next to nothing.
+fn files_among_lines(text: &str) -> EncodedFiles {
+    let whole_len = text.trim().len();
+    let mut tried = 0;
+    let mut files = Vec::new();
+    // Every block, in order, and whether it was a file: a token inside one is not read
+    // again, and one inside a block that was none only after an `=` (`d=<base64>` is a
+    // line of base64 letters, but not base64): a line of a key may decode to text.
+    let mut blocks = Vec::new();
+    for block in base64_blocks(text) {
+        let Some(encoded) = text.get(block.clone()) else {
+            continue;
+        };
+        // The whole text was tried before.
+        let file = (encoded.len() < whole_len)
+            .then(|| {
+                tried += encoded.len();
+                // A short line just after the block may be text (`Thanks`), not its end.
+                embedded_file(encoded, MIN_EMBEDDED_BASE64).or_else(|| {
+                    let (full_lines, _) = encoded.trim_end().rsplit_once('\n')?;
+                    embedded_file(full_lines, MIN_EMBEDDED_BASE64)
+                })
+            })
+            .flatten();
+        blocks.push((block, file.is_some()));
+        files.extend(file.map(|file| file.bytes));
+    }
+    let uri_spans: Vec<std::ops::Range<usize>> = inline_data_uris(text).collect();
+    // A `data:` URI's payload is read with its URI, not again as a token.
+    blocks.extend(uri_spans.iter().map(|span| (span.clone(), true)));
+    blocks.sort_by_key(|(span, _)| span.start);
+    let mut blocks = blocks.into_iter().peekable();
+    for token in long_tokens(text) {
+        // Both are in order: the blocks that end before the token are passed for good.
+        while blocks.next_if(|(span, _)| span.end <= token.start).is_some() {}
+        let after_equals = token
+            .start
+            .checked_sub(1)
+            .and_then(|before| text.as_bytes().get(before))
+            == Some(&b'=');
+        let inside = blocks.peek().filter(|(span, _)| span.start <= token.start);
+        if inside.is_some_and(|(_, was_file)| *was_file || !after_equals) {
+            continue;
+        }
+        let Some(encoded) = text.get(token).filter(|encoded| encoded.len() < whole_len) else {
+            continue;
+        };
+        tried += encoded.len();
+        files.extend(embedded_file(encoded, MIN_EMBEDDED_BASE64).map(|file| file.bytes));
+    }
+    for block in grouped_blocks(text) {
+        tried += block.len();
+        files.extend(embedded_file(&block, MIN_EMBEDDED_BASE64).map(|file| file.bytes));
+    }
+    for bytes in uuencoded_files(text).into_iter().chain(hex_dumps(text)) {
+        tried += bytes.len();
+        files.extend(decoded_file(bytes, false, false).map(|file| file.bytes));
+    }
+    // A `data:` URI within a line: a chat message's or a document's link.
+    for uri in uri_spans.into_iter().filter_map(|span| text.get(span)) {
+        tried += uri.len();
+        files.extend(embedded_file(uri, MIN_EMBEDDED_BASE64).map(|file| file.bytes));
+    }
+    EncodedFiles { files, tried }
+}
+
+/// The files `text` holds uuencoded (`uuencode customers.csv c.csv`: a `begin 644
+/// c.csv` line, then lines of a length character and groups of four characters for
+/// three bytes, up to one of length zero and `end`). Written by hand: no well-kept
+/// crate decodes it, and it is a few lines. Found by one substring search for `begin `,
+/// so other text costs next to nothing; a `begin` line in prose has no such lines after
+/// it and gives nothing. A file cut short, or a damaged line, ends where it breaks.
+fn uuencoded_files(text: &str) -> Vec<Vec<u8>> {
+    let mut files = Vec::new();
+    for start in memchr::memmem::find_iter(text.as_bytes(), b"begin ") {
+        let at_line_start = start == 0 || text.as_bytes().get(start - 1) == Some(&b'\n');
+        let Some(mut lines) = text.get(start..).filter(|_| at_line_start).map(str::lines) else {
+            continue;
+        };
+        if !lines.next().is_some_and(is_uuencode_header) {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        for line in lines {
+            if !uudecode_line(line.as_bytes(), &mut bytes) {
+                break;
+            }
+        }
+        if !bytes.is_empty() {
+            files.push(bytes);
+        }
+    }
+    files
+}
+
+/// `begin`, a mode of three or four octal digits and a file name.
+fn is_uuencode_header(line: &str) -> bool {
+    let mut words = line.trim_end().splitn(3, ' ');
+    words.next() == Some("begin")
+        && words
+            .next()
+            .is_some_and(|mode| (3..=4).contains(&mode.len()) && mode.bytes().all(|b| matches!(b, b'0'..=b'7')))
+        && words.next().is_some_and(|name| !name.is_empty())
+}
+
+/// Appends the bytes one uuencoded line holds to `out`; false at the line of length
+/// zero that ends the data, or at a line that is not uuencoded (`end`, text, or a file
+/// cut short). Trailing spaces, which encode zeros, may have been trimmed by an editor:
+/// missing characters count as spaces.
+fn uudecode_line(line: &[u8], out: &mut Vec<u8>) -> bool {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let value = |c: u8| (0x20..=0x60).contains(&c).then_some(c.wrapping_sub(0x20) & 0x3F);
+    let Some(length) = line.first().and_then(|&c| value(c)) else {
+        return false;
+    };
+    let groups = line.get(1..).unwrap_or_default();
+    let needed = usize::from(length).div_ceil(3) * 4;
+    if length == 0 || groups.len() > needed + 1 {
+        return false;
+    }
+    let mut values = Vec::with_capacity(needed);
+    for i in 0..needed {
+        match groups.get(i).map_or(Some(0), |&c| value(c)) {
+            Some(v) => values.push(v),
+            None => return false,
+        }
+    }
+    let mut left = usize::from(length);
+    for group in values.chunks_exact(4) {
+        let decoded = [
+            group[0] << 2 | group[1] >> 4,
+            (group[1] & 0x0F) << 4 | group[2] >> 2,
+            (group[2] & 0x03) << 6 | group[3],
+        ];
+        let take = left.min(3);
+        out.extend_from_slice(&decoded[..take]);
+        left -= take;
+    }
+    true
+}
+
+/// A line of a hex dump: the offset it starts at, and its hex columns' groups, each
+/// with the column it ends at.
+struct DumpLine {
+    offset: u64,
+    groups: Vec<(Vec<u8>, usize)>,
+}
+
+/// Shortest offset a line of a hex dump starts with: `od -A x` writes six digits,
+/// `xxd` and `hexdump -C` eight.
+const MIN_DUMP_OFFSET: usize = 6;
+
+/// A line of `xxd`, `hexdump -C` or `od -A x -t x1z`: an offset, an optional colon,
+/// then groups of an even number of hex digits a space or two apart, and whatever
+/// else (the characters' column). `None` for a line that does not start so.
+fn dump_line(line: &str) -> Option<DumpLine> {
+    let bytes = line.trim_end().as_bytes();
+    let digits = bytes.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if !(MIN_DUMP_OFFSET..=16).contains(&digits) {
+        return None;
+    }
+    let offset = u64::from_str_radix(line.get(..digits)?, 16).ok()?;
+    let mut at = digits + usize::from(bytes.get(digits) == Some(&b':'));
+    if at < bytes.len() && bytes.get(at) != Some(&b' ') {
+        return None;
+    }
+    let mut groups = Vec::new();
+    loop {
+        let spaces = bytes.iter().skip(at).take_while(|&&b| b == b' ').count();
+        let start = at + spaces;
+        let len = bytes.iter().skip(start).take_while(|b| b.is_ascii_hexdigit()).count();
+        let ends_group = matches!(bytes.get(start + len), None | Some(b' '));
+        // Three spaces or more: the padding of a last line before its characters.
+        if !(1..=2).contains(&spaces) || len == 0 || len % 2 == 1 || len > 16 || !ends_group {
+            break;
+        }
+        let group = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(bytes.get(start..start + len)?)
+            .ok()?;
+        groups.push((group, start + len));
+        at = start + len;
+    }
+    Some(DumpLine { offset, groups })
+}
+
+/// The files `text` holds as hex dumps (`xxd`, `hexdump -C`, `od -A x -t x1z`), read
+/// from their hex columns. Written by hand: no well-kept crate reads a dump back. A
+/// line's bytes are told by the next line's offset, so a characters' column that looks
+/// like hex (`cafe`) is not read as bytes, and a last line's by the column a full
+/// line's hex ends at. Only lines starting with [`MIN_DUMP_OFFSET`] hex digits are
+/// parsed, a check that stops at the first byte of most lines; a table of figures whose
+/// lines start so is parsed once, line by line, and its offsets do not follow on.
+fn hex_dumps(text: &str) -> Vec<Vec<u8>> {
+    let mut dumps = Vec::new();
+    let mut open: Vec<u8> = Vec::new();
+    // The column a full line's hex ends at, once the open dump has one.
+    let mut hex_end: Option<usize> = None;
+    let mut pending: Option<DumpLine> = None;
+    let mut close = |previous: DumpLine, open: &mut Vec<u8>, hex_end: &mut Option<usize>| {
+        if let Some(end) = hex_end.take() {
+            for (group, group_end) in previous.groups {
+                if group_end <= end {
+                    open.extend_from_slice(&group);
+                }
+            }
+        }
+        let dump = std::mem::take(open);
+        if dump.len() >= MIN_EMBEDDED_BASE64 / 2 {
+            dumps.push(dump);
+        }
+    };
+    for line in text.lines() {
+        let starts_like_dump = line
+            .as_bytes()
+            .get(..MIN_DUMP_OFFSET)
+            .is_some_and(|head| head.iter().all(u8::is_ascii_hexdigit));
+        let current = if starts_like_dump { dump_line(line) } else { None };
+        let Some(previous) = pending.take() else {
+            pending = current;
+            continue;
+        };
+        let count = current
+            .as_ref()
+            .and_then(|current| current.offset.checked_sub(previous.offset))
+            .filter(|&count| count > 0);
+        let mut taken = 0u64;
+        let mut end = None;
+        for (group, group_end) in &previous.groups {
+            if taken >= count.unwrap_or(0) {
+                break;
+            }
+            taken += group.len() as u64;
+            end = Some(*group_end);
+        }
+        match end {
+            Some(end) if Some(taken) == count && hex_end.is_none_or(|full| full == end) => {
+                hex_end = Some(end);
+                let bytes = previous.groups.iter().take_while(|(_, group_end)| *group_end <= end);
+                for (group, _) in bytes {
+                    open.extend_from_slice(group);
+                }
+            }
+            _ => close(previous, &mut open, &mut hex_end),
+        }
+        pending = current;
+    }
+    if let Some(previous) = pending {
+        close(previous, &mut open, &mut hex_end);
+    }
+    dumps
+}
+
+/// Whether `byte` may stand inside a token of base64 (either alphabet), base32 or hex.
+/// Padding may not: `d=<base64>` is a name, an `=` and the token.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'-' | b'_')
+}
+
+/// The spans of `text` that may be a file encoded in one token sharing its line with
+/// other text (`d=<base64>`, `"<hex>"`, `token=<base64url>`): runs of at least
+/// [`MIN_EMBEDDED_BASE64`] token bytes ([`is_token_byte`]) and the padding after
+/// them. Every text is searched, so it is searched by sampling: a run that long holds
+/// one byte of every [`MIN_EMBEDDED_BASE64`], so only those bytes are looked at, and
+/// the run around one that is a token byte is measured. In prose that is a word's
+/// length of reading every 64 bytes; a run is walked once, and the sampling goes on
+/// after it, so even a line of 50 MB of hex is read once.
+fn long_tokens(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut at = MIN_EMBEDDED_BASE64 - 1;
+    while let Some(&byte) = bytes.get(at) {
+        if !is_token_byte(byte) {
+            at += MIN_EMBEDDED_BASE64;
+            continue;
+        }
+        // Back at most to the last sample, which was not inside a run that reached here.
+        let start = bytes[..at]
+            .iter()
+            .rposition(|&b| !is_token_byte(b))
+            .map_or(0, |before| before + 1);
+        let run_end = bytes[at..]
+            .iter()
+            .position(|&b| !is_token_byte(b))
+            .map_or(bytes.len(), |after| at + after);
+        if run_end - start >= MIN_EMBEDDED_BASE64 {
+            let padding = bytes[run_end..].iter().take_while(|&&b| b == b'=').count();
+            tokens.push(start..run_end + padding);
+        }
+        at = run_end + MIN_EMBEDDED_BASE64;
+    }
+    tokens
+}
+
+/// Base64 (or hex) written in groups of four characters a space apart (`TmFt ZSxF
+/// bWFp …`), on lines of their own, each run of such lines without its spaces. Only a
+/// line with a space at the 5th, 10th and 15th byte starts a run, a few compares per
+/// line, and is looked at further; a line after it may be shorter. A run must still
+/// hold [`MIN_EMBEDDED_BASE64`] characters.
+fn grouped_blocks(text: &str) -> Vec<String> {
+    let is_grouped_line = |line: &[u8]| {
+        !line.is_empty()
+            && line
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| if i % 5 == 4 { b == b' ' } else { is_base64_byte(b) })
+    };
+    let mut blocks = Vec::new();
+    let mut open = String::new();
+    for line in text.lines() {
+        let line = line.trim_end().trim_start_matches(LINE_PREFIX);
+        let bytes = line.as_bytes();
+        let looks_grouped = if open.is_empty() {
+            [4, 9, 14].iter().all(|&at| bytes.get(at) == Some(&b' '))
+        } else {
+            bytes.len() <= 4 || bytes.get(4) == Some(&b' ')
+        };
+        if looks_grouped && is_grouped_line(bytes) {
+            open.extend(line.split(' '));
+            continue;
+        }
+        if open.len() >= MIN_EMBEDDED_BASE64 {
+            blocks.push(std::mem::take(&mut open));
+        }
+        open.clear();
+    }
+    if open.len() >= MIN_EMBEDDED_BASE64 {
+        blocks.push(open);
+    }
+    blocks
+}
+
+/// The spans of the `data:` URIs within `text`'s lines (`[leads.csv](data:text/csv;base64,…)`,
 /// `<data:…|leads.csv>`), each up to the first byte that ends a link in text. Found
 /// with one substring search, so text without one costs next to nothing.
-fn inline_data_uris(text: &str) -> impl Iterator<Item = &str> {
+fn inline_data_uris(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     memchr::memmem::find_iter(text.as_bytes(), b"data:").filter_map(move |start| {
         let rest = text.get(start..)?;
         let end = rest
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | '<' | '|' | ']' | '`'))
             .unwrap_or(rest.len());
-        rest.get(..end)
+        Some(start..start + end)
     })
 }
 
