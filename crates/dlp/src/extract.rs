@@ -2250,6 +2250,14 @@ impl Extractor {
                 break;
             };
             let tag = after.get(1..close.saturating_sub(1)).unwrap_or_default();
+            // A comment, a declaration or a processing instruction renders as nothing, so
+            // it does not part the text around it: `ana.ro<!-- x -->ssi@x.io` is one
+            // address to a reader (found missed by a blind test, inside an address and a
+            // name). Whatever was open before it (an inline element's end) stays open.
+            if tag.starts_with(['!', '?']) {
+                rest = after.get(close..).unwrap_or_default();
+                continue;
+            }
             let name: String = tag
                 .trim_start_matches('/')
                 .chars()
