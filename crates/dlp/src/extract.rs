@@ -158,9 +158,9 @@ pub struct Extraction {
     pub uninspectable: Vec<UninspectableReason>,
     /// Second readings of text already in `segments`, for customer records only: the
     /// rows of a PDF table whose cells were drawn out of reading order, rebuilt from
-    /// where they sit on the page, and tables of a record to a column read by their
-    /// columns. Detectors and fingerprints do not read them, or they would count the
-    /// same text twice.
+    /// where they sit on the page, tables of a record to a column read by their
+    /// columns, and letter-spaced text with its letters joined. Detectors and
+    /// fingerprints do not read them, or they would count the same text twice.
     pub rereadings: Vec<Segment>,
 }
 
@@ -248,7 +248,27 @@ fn extract_with_envelope(parts: &[&[u8]], limits: &Limits, envelope_is_content: 
     }
     let transposed = transposed_tables(&extractor.out.segments);
     extractor.out.rereadings.extend(transposed);
+    let joined = letter_spaced_joined(&extractor.out.segments);
+    extractor.out.rereadings.extend(joined);
     extractor.out
+}
+
+/// Text written with its letters apart (`D ö r t e   S c h r ö d e r`) read again with
+/// them joined, around each such run (see [`crate::spaced`]); nothing for a text without
+/// one, which a pass of vector comparisons tells.
+fn letter_spaced_joined(segments: &[Segment]) -> Vec<Segment> {
+    segments
+        .iter()
+        .flat_map(|segment| {
+            crate::spaced::joined_readings(&segment.text)
+                .into_iter()
+                .map(|text| Segment {
+                    text,
+                    rows: Vec::new(),
+                    source: segment.source.clone(),
+                })
+        })
+        .collect()
 }
 
 /// Most rows of a table read again by its columns: a record's fields are few. And most

@@ -52,6 +52,7 @@ pub mod policy;
 mod postings;
 mod rtf;
 pub mod scan;
+mod spaced;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};

@@ -560,3 +560,66 @@ fn customers_read_beside_an_uninspectable_part_set_the_verdict() {
         }
     }
 }
+
+/// Letter-spaced text (`T o r i l l   L u n d`) is read with its letters joined, for
+/// customer records only: a name and an email spaced out, and a name spaced out beside
+/// an email written plainly, are the customer's record; an address written out with
+/// words (`at`, `dot`) is too, and none of them is an email finding. Ordinary text with
+/// single letters apart, and the same words in English, are not.
+#[test]
+fn letter_spaced_and_written_out_records_are_read_for_customers_only() {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    edm.add(
+        "torill",
+        &[
+            (FieldKind::Name, "Torill Lund"),
+            (FieldKind::Email, "torill.lund@fjordfisk.example"),
+        ],
+        Some("NO"),
+    );
+    edm.add(
+        "olga",
+        &[
+            (FieldKind::Name, "Ольга Белова"),
+            (FieldKind::Phone, "+7 912 345 67 89"),
+        ],
+        Some("RU"),
+    );
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let filler = "The quarterly review covered staffing and travel. ".repeat(20);
+    for (text, records) in [
+        (
+            "T o r i l l   L u n d | t o r i l l . l u n d @ f j o r d f i s k . e x a m p l e".to_string(),
+            1,
+        ),
+        (
+            format!("{filler}\nT o r i l l  L u n d\ntorill.lund@fjordfisk.example\n{filler}"),
+            1,
+        ),
+        // Words apart by one space: a capital after a small letter starts one.
+        (
+            "Kontakt: T o r i l l L u n d, torill.lund@fjordfisk.example".to_string(),
+            1,
+        ),
+        ("О л ь г а   Б е л о в а, +7 912 345 67 89".to_string(), 1),
+        ("Torill Lund, torill.lund at fjordfisk dot example".to_string(), 1),
+        // The same name far from the address: no record.
+        (
+            format!("T o r i l l   L u n d\n{filler}{filler}\ntorill.lund@fjordfisk.example"),
+            0,
+        ),
+        ("x = a + b - c * d; T o r i l l; J R R Tolkien; a b c".to_string(), 0),
+        ("meet Torill Lund at the office, look at the dot".to_string(), 0),
+    ] {
+        let result = inspector.inspect(text.as_bytes(), &ctx(Channel::Upload, Employment::Active));
+        assert_eq!(result.customer_records, records, "{text:?}: {result:?}");
+        let emails = result
+            .findings
+            .iter()
+            .find(|f| f.detector == DetectorKind::Email)
+            .map_or(0, |f| f.count);
+        let plain_emails = text.matches("lund@").count();
+        assert_eq!(emails, plain_emails, "{text:?}: {:?}", result.findings);
+    }
+}
