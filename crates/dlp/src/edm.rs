@@ -316,8 +316,11 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// it (`50122 Firenze` for `50122 Firenze FI`); version 15 drops every default-ignorable
 /// character from the values it keys and reads letters that look Latin as the Latin
 /// letters (`normalize::fold`), so a name with a Cyrillic, Greek or small capital letter
-/// has other keys.
-const SAVE_VERSION: u32 = 15;
+/// has other keys; version 16 reads Vietnamese `Đường`, `Huyện` and `Xã` as their
+/// abbreviations (`d`, `h`, `x`; so names with `Dương` or `Huyền` are keyed otherwise
+/// too) and also keys a Vietnamese city or town with `TP`/`TX` for `Thành phố`/`Thị xã`
+/// and back.
+const SAVE_VERSION: u32 = 16;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.
@@ -2786,7 +2789,7 @@ fn inner_marks_dropped(name: &str) -> Option<String> {
 fn with_street_word(address: &str) -> Option<String> {
     let (street, rest) = address.split_once(',')?;
     let words = normalize::normalized_words(street);
-    let named_way = words.iter().any(|w| matches!(w.as_str(), "st" | "duong" | "pho"));
+    let named_way = words.iter().any(|w| matches!(w.as_str(), "st" | "d" | "pho"));
     if !has_numeral(street) || words.len() < 2 || named_way {
         return None;
     }
@@ -3178,7 +3181,11 @@ fn japanese_spellings(address: &str) -> Vec<String> {
 ///   province or its city's `市`, and an address without commas without the postal code
 ///   at its end;
 /// - a Thai address with its usual abbreviations (`ซ.` for `ซอย`, `ถ.` for `ถนน`, `กทม.` for
-///   Bangkok, its ward and district without their words).
+///   Bangkok, its ward and district without their words);
+/// - a Vietnamese city or town of two words by its initials and back (`Thành phố Đà
+///   Nẵng` as `TP. Đà Nẵng`, `Thị xã Sơn Tây` as `TX Sơn Tây`): a word of one or two
+///   letters is read as a word, so the initials of two cannot be a word's
+///   abbreviation in [`normalize`] as `Q.` for `Quận` is.
 fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
     static NUMBER_LABEL: std::sync::LazyLock<Option<Regex>> =
         std::sync::LazyLock::new(|| Regex::new(r"(?i)\b(?:no\s*[.:]|nr\s*[.:]|nomor\b|nº)\s*(\d)").ok());
@@ -3339,6 +3346,9 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
             spellings.push(abbreviated);
         }
     }
+    if is_one_of(country, &["VN"]) && (lowered_has("th") || lowered_has("tp") || lowered_has("tx")) {
+        spellings.extend(vietnamese_town_spelled_otherwise(address));
+    }
     if !address.contains(',') {
         // The postal code at the end of an address without commas (a Thai or
         // Indonesian one), when a house number stands before it.
@@ -3356,6 +3366,39 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
     }
     spellings.retain(|spelling| spelling != address && !spelling.trim().is_empty());
     spellings
+}
+
+/// A Vietnamese address with its city's or town's two words (`Thành phố`, `Thị xã`)
+/// written as their initials (`TP`, `TX`), or its initials written out; None when it
+/// has neither.
+fn vietnamese_town_spelled_otherwise(address: &str) -> Option<String> {
+    static WRITTEN_OUT: std::sync::LazyLock<Option<Regex>> =
+        std::sync::LazyLock::new(|| Regex::new(r"(?i)\b(?:(th[àa]nh\s+ph[ốo])|(th[ịi]\s+x[ãa]))\b").ok());
+    static INITIALS: std::sync::LazyLock<Option<Regex>> =
+        std::sync::LazyLock::new(|| Regex::new(r"(?i)\b(?:(tp)|(tx))\b\.?\s*").ok());
+    let written_out = WRITTEN_OUT.as_ref()?;
+    if written_out.is_match(address) {
+        let initials = written_out.replace_all(
+            address,
+            |found: &regex::Captures<'_>| {
+                if found.get(1).is_some() {
+                    "TP"
+                } else {
+                    "TX"
+                }
+            },
+        );
+        return Some(initials.into_owned());
+    }
+    let initials = INITIALS.as_ref().filter(|initials| initials.is_match(address))?;
+    let written = initials.replace_all(address, |found: &regex::Captures<'_>| {
+        if found.get(1).is_some() {
+            "Thành phố "
+        } else {
+            "Thị xã "
+        }
+    });
+    Some(written.into_owned())
 }
 
 /// An address without the word for street that stands before a street's name in Polish,

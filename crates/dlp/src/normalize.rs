@@ -377,6 +377,14 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         // (found missed by a blind test).
         "phuong" | "ward" => "p",
         "quan" | "district" | "dist" => "q",
+        // And the street, rural district and commune as Vietnamese people abbreviate
+        // them: `Đ. Trần Phú` = `Đường Trần Phú`, `H. Củ Chi` = `Huyện Củ Chi`, `X. Tân
+        // Thông Hội` = `Xã Tân Thông Hội` (found missed by a blind test). The names
+        // `Dương` and `Huyền` fold to the same words and are keyed so too, on both sides,
+        // as `Phương` is; an initial (`H.` alone) is still no word of a name.
+        "duong" => "d",
+        "huyen" => "h",
+        "xa" => "x",
         // More of Royal Mail's, and the French, Spanish, Portuguese and Russian for an
         // alley, square, crossing street, street and house (`Windsor Gdns`, `all. des
         // Lilas`, `Pza. Mayor`, `Tv. Augusta`, `улица Чехова, дом 120` for `ул. Чехова,

@@ -1918,3 +1918,61 @@ fn debug_output_is_redacted() {
     let json = serde_json::to_string(&found).unwrap();
     assert!(!json.contains("Rossi") && !json.contains("example.org"), "{json}");
 }
+
+/// Vietnamese street, rural district and commune words abbreviated (`Đ.`, `H.`, `X.`)
+/// and a city or town by its initials (`TP.`, `Tp.`, `TX.`) or written out, whichever
+/// the vault holds; a name with `Dương` is still found as written.
+#[test]
+fn vietnamese_address_words_abbreviated() {
+    const BAO: &[(FieldKind, &str)] = &[
+        (Name, "Phạm Quốc Bảo"),
+        (
+            Address,
+            "45 Đường Nguyễn Văn Cừ, Xã Tân Thông Hội, Huyện Củ Chi, Thành phố Hồ Chí Minh",
+        ),
+    ];
+    const HOA: &[(FieldKind, &str)] = &[
+        (Name, "Dương Thị Hoa"),
+        (Email, "hoa.duong@example.vn"),
+        (Address, "17 Đường Quang Trung, TX. Sơn Tây, Hà Nội"),
+    ];
+    const TAM: &[(FieldKind, &str)] = &[(Name, "Lý Minh Tâm"), (Address, "9 Đường Bạch Đằng, Thành phố Đà Nẵng")];
+    let customers = [
+        ("bao", BAO, Some("VN")),
+        ("hoa", HOA, Some("VN")),
+        ("tam", TAM, Some("VN")),
+    ];
+    let index = index(EdmConfig::default(), &customers);
+    let loaded = EdmIndex::load(&key(), &index.save()).unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "Phạm Quốc Bảo, 45 Đ. Nguyễn Văn Cừ, X. Tân Thông Hội, H. Củ Chi, TP. Hồ Chí Minh",
+            &["bao"],
+        ),
+        (
+            "Phạm Quốc Bảo - 45 đ. Nguyễn Văn Cừ, x. Tân Thông Hội, h. Củ Chi, Tp.Hồ Chí Minh",
+            &["bao"],
+        ),
+        ("Lý Minh Tâm, 9 Đ. Bạch Đằng, TP. Đà Nẵng", &["tam"]),
+        ("Lý Minh Tâm, 9 Đường Bạch Đằng, Tp Đà Nẵng", &["tam"]),
+        ("Dương Thị Hoa, 17 Đ. Quang Trung, Thị xã Sơn Tây, Hà Nội", &["hoa"]),
+        ("Dương Thị Hoa <hoa.duong@example.vn>", &["hoa"]),
+        ("Dương Thị Hoa, 17 Đường Quang Trung, TX Sơn Tây", &["hoa"]),
+        // Another house, another commune, ordinary prose with the letters.
+        (
+            "Phạm Quốc Bảo, 46 Đ. Nguyễn Văn Cừ, X. Tân Thông Hội, H. Củ Chi, TP. Hồ Chí Minh",
+            &[],
+        ),
+        (
+            "Phạm Quốc Bảo, 45 Đ. Nguyễn Văn Cừ, X. Phước Thạnh, H. Củ Chi, TP. Hồ Chí Minh",
+            &[],
+        ),
+        ("Phạm Quốc Bảo: see P. 7 and Q.3 results, H. Củ Chi", &[]),
+        ("Lý Minh Tâm, 9 Đ. Bạch Đằng, TX. Đà Nẵng", &[]),
+    ];
+    for index in [&index, &loaded] {
+        for (text, expected) in cases {
+            check(index, text, expected);
+        }
+    }
+}
