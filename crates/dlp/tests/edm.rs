@@ -1976,3 +1976,36 @@ fn vietnamese_address_words_abbreviated() {
         }
     }
 }
+
+/// A phone number written in circled, parenthesized, dingbat, superscript, subscript or
+/// mathematical digits is read as its digits; one such digit alone (a list's number, a
+/// footnote's mark, a unit's power) stays what it is.
+#[test]
+fn phone_numbers_in_other_digit_forms() {
+    const KAI: &[(FieldKind, &str)] = &[(Name, "Kai Lindqvist"), (Phone, "+1 312 555 0187")];
+    const MEI: &[(FieldKind, &str)] = &[(Name, "Mei Tanaka"), (Phone, "090-4411-2076")];
+    let index = index(
+        EdmConfig::default(),
+        &[("kai", KAI, Some("US")), ("mei", MEI, Some("JP"))],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Kai Lindqvist: +①③①②⑤⑤⑤⓪①⑧⑦", &["kai"]),
+        ("Kai Lindqvist: ③①② ⑤⑤⑤ ⓪①⑧⑦", &["kai"]),
+        ("Kai Lindqvist: ❸❶❷-❺❺❺-⓿❶❽❼", &["kai"]),
+        ("Kai Lindqvist: ➂➀➁ ➄➄➄ 🄋➀➇➆", &["kai"]),
+        ("Kai Lindqvist: ⑶⑴⑵.⑸⑸⑸.⓪⑴⑻⑺", &["kai"]),
+        ("Kai Lindqvist: ³¹² ⁵⁵⁵ ⁰¹⁸⁷", &["kai"]),
+        ("Mei Tanaka ⓪⑨⓪-④④①①-②⓪⑦⑥", &["mei"]),
+        ("Mei Tanaka ₀₉₀ ₄₄₁₁ ₂₀₇₆", &["mei"]),
+        ("Mei Tanaka 𝟎𝟗𝟎-𝟒𝟒𝟏𝟏-𝟐𝟎𝟕𝟔", &["mei"]),
+        ("Mei Tanaka ⓪⒐⓪ ⒋⒋⒈⒈ ⒉⓪⒎⒍", &["mei"]),
+        // A footnote's mark after the number does not join it.
+        ("Kai Lindqvist, (312) 555-0187¹", &["kai"]),
+        // A list numbered in circled digits, powers and footnotes.
+        ("① Kai Lindqvist ② Mei Tanaka ③ 312 m² ④ 555 CO₂ ⑤ 0187", &[]),
+        ("Kai Lindqvist³ and Mei Tanaka² met on ❶ ❷ ❸ ❹ ❺ ❻ ❼", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
