@@ -161,6 +161,21 @@ impl Inspector {
         self.inspect_parts(&[bytes], context)
     }
 
+    /// Inspects one file with its name, which is read too, as a text of its own before
+    /// the content (see [`extract::file_name_text`]): a file named after a customer's
+    /// record holds it whatever its content.
+    pub fn inspect_named(&self, bytes: &[u8], name: &str, context: &ScanContext) -> ScanResult {
+        let mut extraction = match context.channel {
+            // A message being sent: its own envelope is not content.
+            policy::Channel::Email => extract::extract_sent_mail(bytes, &self.limits),
+            _ => extract::extract(bytes, &self.limits),
+        };
+        if let Some(segment) = extract::name_segment(name) {
+            extraction.segments.insert(0, segment);
+        }
+        self.inspect_extraction(extraction, &[], context)
+    }
+
     /// Inspects the parts of one transfer (the files and fields of one upload) as one
     /// content: each part is extracted on its own, all under one set of [`Limits`], and
     /// their text is matched and decided on together, so a customer list split over
@@ -179,11 +194,22 @@ impl Inspector {
         credentials: &[&str],
         context: &ScanContext,
     ) -> ScanResult {
-        let mut extraction = match (context.channel, parts) {
+        let extraction = match (context.channel, parts) {
             // A message being sent: its own envelope is not content.
             (policy::Channel::Email, [message]) => extract::extract_sent_mail(message, &self.limits),
             _ => extract::extract_parts(parts, &self.limits),
         };
+        self.inspect_extraction(extraction, credentials, context)
+    }
+
+    /// Matches and decides on what was extracted of one transfer; `credentials` as in
+    /// [`Inspector::inspect_parts_and_credentials`].
+    fn inspect_extraction(
+        &self,
+        mut extraction: extract::Extraction,
+        credentials: &[&str],
+        context: &ScanContext,
+    ) -> ScanResult {
         extraction
             .rereadings
             .extend(credentials.iter().map(|credential| extract::Segment {

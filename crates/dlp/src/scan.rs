@@ -275,7 +275,9 @@ pub fn scan_file(path: &Path, inspector: &Inspector, context: &ScanContext) -> R
         });
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
-    Ok(inspector.inspect(&bytes, context))
+    // The name is read as the content is (a file named after a customer's record).
+    let name = path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default();
+    Ok(inspector.inspect_named(&bytes, &name, context))
 }
 
 /// `threads`, or the number of cores when 0.

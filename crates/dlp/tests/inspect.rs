@@ -623,3 +623,69 @@ fn letter_spaced_and_written_out_records_are_read_for_customers_only() {
         assert_eq!(emails, plain_emails, "{text:?}: {:?}", result.findings);
     }
 }
+
+/// A file's name, and an archive member's or a mail attachment's, is read as a text of
+/// its own: a record in the name is counted whatever the content, and a name pairs with
+/// a field at the content's start as a title does; an ordinary file name is nothing.
+#[test]
+fn file_names_are_read() {
+    use std::io::Write as _;
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([1; 32]), EdmConfig::default());
+    edm.add(
+        "lotte",
+        &[
+            (FieldKind::Name, "Lotte Brenner"),
+            (FieldKind::Email, "lotte.brenner@brenner-bau.de"),
+            (FieldKind::Phone, "+49 171 2233445"),
+        ],
+        Some("DE"),
+    );
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let context = ctx(Channel::Usb, Employment::Active);
+    let records = |bytes: &[u8], name: &str| inspector.inspect_named(bytes, name, &context).customer_records;
+    let zip = |name: &str, bytes: &[u8]| {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        writer
+            .start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(bytes).unwrap();
+        writer.finish().unwrap().into_inner()
+    };
+    let tar = |name: &str, bytes: &[u8]| {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, bytes).unwrap();
+        builder.into_inner().unwrap()
+    };
+    let named = "Lotte Brenner lotte.brenner@brenner-bau.de.txt";
+    assert_eq!(records(b"call back", named), 1);
+    assert_eq!(records(b"call back", "Lotte Brenner +49 171 2233445"), 1);
+    assert_eq!(records(b"call back", &format!("/home/u/exports/{named}")), 1);
+    // Without the name the content holds nothing; the name alone of one field is no record.
+    assert_eq!(inspector.inspect(b"call back", &context).customer_records, 0);
+    assert_eq!(records(b"call back", "Lotte Brenner.txt"), 0);
+    // A title's field with a field at the start of the content.
+    assert_eq!(records(b"Mobil: +49 171 2233445\n", "Lotte Brenner.txt"), 1);
+    assert_eq!(records(&zip(named, b"call back"), "notes.zip"), 1);
+    assert_eq!(records(&zip(&format!("2026/{named}"), b"call back"), "notes.zip"), 1);
+    assert_eq!(records(&tar(named, b"call back"), "notes.tar"), 1);
+    let mail = format!(
+        "From: a@x.example\r\nTo: b@y.example\r\nSubject: notes\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+         --b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"{named}\"\r\n\r\ncall back\r\n--b--\r\n"
+    );
+    assert_eq!(records(mail.as_bytes(), "notes.eml"), 1);
+    // Ordinary names.
+    for name in [
+        "report-2024-Q3.xlsx",
+        "Lotte Brenner 2024-Q3.xlsx",
+        "IMG_20240117_171223.jpg",
+        " ",
+    ] {
+        assert_eq!(records(b"call back", name), 0, "{name}");
+    }
+}

@@ -269,7 +269,10 @@ pub(crate) fn request_head_part(target: &str, headers: &[(String, String)], fiel
     }
     for field in fields {
         line(field.field_name.as_deref().unwrap_or_default());
-        line(field.filename.as_deref().unwrap_or_default());
+        // As a scanned file's name is read: its extension apart, so an email that ends
+        // the name's stem is found (`ana@x.de.csv`).
+        let filename = field.filename.as_deref().and_then(dlp::extract::file_name_text);
+        line(filename.as_deref().unwrap_or_default());
     }
     UploadPart {
         origin: PartOrigin::RequestHead,
@@ -529,7 +532,7 @@ mod tests {
         let field = UploadPart {
             origin: PartOrigin::Field,
             field_name: Some("an.tran@khach.vn".into()),
-            filename: Some("Binh Le.csv".into()),
+            filename: Some("Binh Le binh.le@khach.vn.csv".into()),
             content_type: None,
             data: Bytes::new(),
         };
@@ -541,7 +544,7 @@ mod tests {
         assert_eq!(head.origin, PartOrigin::RequestHead);
         assert_eq!(
             String::from_utf8_lossy(&head.data),
-            "http://up.example/c/An Tran\nd\nan.tran@khach.vn\n+84 90\nx\nAn Tran, an.tran@khach.vn\nan.tran@khach.vn\nBinh Le.csv\n"
+            "http://up.example/c/An Tran\nd\nan.tran@khach.vn\n+84 90\nx\nAn Tran, an.tran@khach.vn\nan.tran@khach.vn\nBinh Le binh.le@khach.vn csv\n"
         );
         let credentials = credentials_part(&headers).unwrap();
         assert_eq!(credentials.origin, PartOrigin::Credentials);

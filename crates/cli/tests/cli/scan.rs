@@ -491,3 +491,38 @@ fn a_departing_persons_list_of_customer_emails_is_blocked_as_contacts() {
         "plaintext in the ledger: {recorded}"
     );
 }
+
+/// A file named after a customer's record is counted whatever it holds, and its name
+/// goes neither into the ledger nor into an error.
+#[test]
+fn scan_reads_a_record_in_the_file_name() {
+    let env = Env::with_people();
+    env.run(&["customers", "import", env.file("c.csv", GOOD_CSV).to_str().unwrap()])
+        .ok();
+    let dir = env.root.join("outgoing");
+    std::fs::create_dir_all(&dir).unwrap();
+    let named = dir.join("José García jose@rhine.example.txt");
+    std::fs::write(&named, "call back").unwrap();
+    let plain = dir.join("report-2024-Q3.txt");
+    std::fs::write(&plain, "call back").unwrap();
+    let out = env
+        .run(&["scan", named.to_str().unwrap(), "--channel", "usb", "--json"])
+        .json();
+    assert_eq!(out["customer_records"], 1, "{out}");
+    let out = env
+        .run(&["scan", plain.to_str().unwrap(), "--channel", "usb", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (out["verdict"].as_str(), out["customer_records"].as_u64()),
+        (Some("allow"), Some(0))
+    );
+    let recorded = env
+        .run(&["audit", "search", "--action", "dlp.scan.file", "--json"])
+        .ok()
+        .stdout;
+    assert!(
+        !recorded.contains("rhine") && !recorded.contains("García"),
+        "{recorded}"
+    );
+}
