@@ -2009,3 +2009,30 @@ fn phone_numbers_in_other_digit_forms() {
         check(&index, text, expected);
     }
 }
+
+/// A Japanese name's long vowels as other romanizations write them (`ō` as `ou`, `oh`,
+/// `oo`; `ū` as `uu`), word by word; other vowels are not lengthened.
+#[test]
+fn japanese_long_vowels_romanized_otherwise() {
+    const KOTA: &[(FieldKind, &str)] = &[(Name, "Itō Kōta"), (Email, "kota.ito@example.jp")];
+    const YUKO: &[(FieldKind, &str)] = &[(Name, "Ōno Yūko"), (Phone, "090-3312-7781")];
+    let customers = [("kota", KOTA, Some("JP")), ("yuko", YUKO, Some("JP"))];
+    let index = index(EdmConfig::default(), &customers);
+    let loaded = EdmIndex::load(&key(), &index.save()).unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("Itou Kouta, kota.ito@example.jp", &["kota"]),
+        ("Itoh Kohta <kota.ito@example.jp>", &["kota"]),
+        ("Ito Kouta, kota.ito@example.jp", &["kota"]),
+        ("ITOO KOOTA kota.ito@example.jp", &["kota"]),
+        ("Ohno Yuuko 090-3312-7781", &["yuko"]),
+        ("Oono Yuko 090-3312-7781", &["yuko"]),
+        // Another vowel lengthened, another name.
+        ("Itaa Kouta, kota.ito@example.jp", &[]),
+        ("Ono Yuka 090-3312-7781", &[]),
+    ];
+    for index in [&index, &loaded] {
+        for (text, expected) in cases {
+            check(index, text, expected);
+        }
+    }
+}
