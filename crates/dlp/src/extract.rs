@@ -1992,6 +1992,15 @@ impl Extractor {
                 encoded.files
             }
         };
+        // Text in UTF-7 (`Jos+AOk-`) is read again decoded, for customer records only:
+        // its ASCII stays as it is, and the detectors read it once.
+        if let Some(decoded) = utf7_decoded(&text) {
+            self.out.rereadings.push(Segment {
+                text: decoded,
+                rows: Vec::new(),
+                source: source.to_string(),
+            });
+        }
         self.extract_table_or_prose(url_encoded_words_decoded(text), source);
         for bytes in decoded {
             self.extract_decoded(&bytes, depth, source)?;
@@ -4685,6 +4694,83 @@ fn hex_dumps(text: &str) -> Vec<Vec<u8>> {
         close(previous, &mut open, &mut hex_end);
     }
     dumps
+}
+
+/// `text` with its UTF-7 shifted sequences (RFC 2152: `+`, modified base64 of UTF-16,
+/// an optional `-`) decoded, when it is ASCII, holds one (`+A`, the start of every
+/// letter from U+0000 to U+0FFF, found by one substring search) and at least one
+/// decodes to letters beyond ASCII; `None` otherwise. A sequence is decoded only when
+/// all it holds is such letters and its leftover bits are zero, so a phone number
+/// (`+49 151…`, `+4915169026873`) or a sum (`a+b`) stays as it is. Written by hand:
+/// encoding_rs and the other well-kept crates do not decode UTF-7.
+fn utf7_decoded(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    memchr::memmem::find(bytes, b"+A")?;
+    if !text.is_ascii() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut decoded_any = false;
+    let mut rest = text;
+    while let Some(plus) = rest.find('+') {
+        let (before, shifted) = rest.split_at(plus);
+        out.push_str(before);
+        let run = shifted
+            .bytes()
+            .skip(1)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+            .count();
+        let letters = shifted.get(1..=run).and_then(utf7_letters);
+        match letters {
+            Some(letters) => {
+                out.push_str(&letters);
+                decoded_any = true;
+                let after = shifted.get(1 + run..).unwrap_or_default();
+                rest = after.strip_prefix('-').unwrap_or(after);
+            }
+            // The sequence runs to the first byte out of base64, `+`s within it too:
+            // it is passed over whole, so each byte is looked at once.
+            None => {
+                out.push_str(shifted.get(..=run).unwrap_or_default());
+                rest = shifted.get(1 + run..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+    decoded_any.then_some(out)
+}
+
+/// The letters beyond ASCII a UTF-7 sequence's modified base64 encodes, or `None` when
+/// it encodes anything else or leaves bits that are not zero.
+fn utf7_letters(run: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut count = 0u32;
+    let mut units = Vec::new();
+    for byte in run.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            _ => 63,
+        };
+        bits = (bits << 6 | u32::from(value)) & 0x3F_FFFF;
+        count += 6;
+        if count >= 16 {
+            count -= 16;
+            let unit = u16::try_from((bits >> count) & 0xFFFF).ok()?;
+            // Anything but a letter beyond ASCII (or half of one) ends it at once.
+            let is_letter = char::from_u32(u32::from(unit)).is_none_or(|c| !c.is_ascii() && c.is_alphabetic());
+            if !is_letter {
+                return None;
+            }
+            units.push(unit);
+        }
+    }
+    let leftover_zero = count < 6 && bits & ((1 << count) - 1) == 0;
+    let letters: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
+    let all_letters = !letters.is_empty() && letters.chars().all(|c| !c.is_ascii() && c.is_alphabetic());
+    (leftover_zero && all_letters).then_some(letters)
 }
 
 /// Whether `byte` may stand inside a token of base64 (either alphabet), base32 or hex.

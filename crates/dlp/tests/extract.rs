@@ -1458,6 +1458,29 @@ fn look_alikes_of_other_encodings() {
     }
 }
 
+/// Text in UTF-7 is read again decoded, for customer records (found missed by a blind
+/// test: `Jos+AOk Jim+AOk-nez` is José Jiménez); a phone number, a sum and base64 keep
+/// their `+`, and a line of pluses is read once.
+#[test]
+fn utf7_text_is_read_again_decoded() {
+    let d = Limits::default();
+    let out = extract(
+        b"Jos+AOk Jim+AOk-nez, +49 30 1234567, a+b, +4915169026873, Stra+AN8-e 5",
+        &d,
+    );
+    let again: Vec<&str> = out.rereadings.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(again, ["José Jiménez, +49 30 1234567, a+b, +4915169026873, Straße 5"]);
+    assert!(out.segments[0].text.contains("Jos+AOk"), "{:?}", out.segments);
+    for text in [
+        "call +49 30 1234567 or +AB12, c++ and a+b".to_string(),
+        text_of(&base64_of(LONG_CSV)),
+        "+A".repeat(4 << 20),
+    ] {
+        let out = extract(text.as_bytes(), &d);
+        assert!(out.rereadings.is_empty(), "{:?}", out.rereadings);
+    }
+}
+
 /// A line of hex, of `=` or of base64 groups tens of megabytes long is read in one
 /// pass: each is decoded or passed over once.
 #[test]
