@@ -3979,16 +3979,18 @@ impl EdmIndex {
 
 /// The lines of `text` that can hold an address written out (see
 /// [`for_each_written_out_email`]), in order, each once: the cheap gates that keep the
-/// pattern off ordinary text.
-/// - [`Patterns::written_out_marker`], one search of the whole text: a bracketed marker
-///   (`[at]`, `(dot)`), the word `dot`, the word `at` before a word with a `.` in it
-///   (`at example.org`), or `#` between a mailbox and a domain with a `.`. Its literals
-///   (`[`, `(`, `{`, `<`, ` at `, ` dot `, `#` in any case) are found by the regex
-///   crate's vectorized prefilter; on ordinary text the search costs about what the
-///   bracketed markers' alone did (see docs/dlp-performance.md).
+/// pattern off ordinary text. Measured on the benchmark's ordinary text and on English
+/// (7 December 2026, a loaded machine), in ms per MiB:
+/// - [`Patterns::at_marker`], a bracketed marker (`[at]`, `(dot)`): 0.24 to 0.38.
+/// - [`Patterns::written_out_word`], the word `dot`, or `at` before a word with a `.` in
+///   it (`at example.org`), in any case: 0.22 to 0.24, its literals (` at`, ` dot` in
+///   each case) found by the regex crate's vectorized prefilter. One regex of both, and
+///   of `#`, read every byte in its automaton: 2 to 4.
+/// - `#` between a mailbox's byte and a domain's (`ana#example.org`): `#` found by
+///   `memchr`, 0.10 to 0.15, and two byte comparisons each.
 /// - `@` beside a space or a tab (`ana @ example.org`), looked for only on the lines
-///   with an `@` ([`lines::AT`], read already), a few in ordinary text: two byte
-///   comparisons an `@`.
+///   with an `@` ([`lines::AT`], read already), a few in ordinary text: `memchr` and two
+///   byte comparisons an `@`.
 fn written_out_lines(text: &str, lines: &LineClasses) -> Vec<std::ops::Range<usize>> {
     let bytes = text.as_bytes();
     let line_of = |at: usize| {
@@ -3997,28 +3999,40 @@ fn written_out_lines(text: &str, lines: &LineClasses) -> Vec<std::ops::Range<usi
         start..end
     };
     let mut found: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut searched_to = 0;
-    for marker in PATTERNS.written_out_marker.find_iter(bytes) {
-        if marker.start() >= searched_to {
-            let line = line_of(marker.start());
-            searched_to = line.end;
+    let mut take = |at: usize, searched_to: &mut usize| {
+        if at >= *searched_to {
+            let line = line_of(at);
+            *searched_to = line.end;
             found.push(line);
         }
+    };
+    for marker in [&PATTERNS.at_marker, &PATTERNS.written_out_word] {
+        let mut searched_to = 0;
+        for m in marker.find_iter(bytes) {
+            take(m.start(), &mut searched_to);
+        }
     }
-    let gated = found.len();
+    let mailbox_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'%' | b'+' | b'-');
+    let domain_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-';
+    let mut searched_to = 0;
+    for hash in memchr::memchr_iter(b'#', bytes) {
+        let between = hash.checked_sub(1).and_then(|i| bytes.get(i)).is_some_and(mailbox_byte)
+            && bytes.get(hash + 1).is_some_and(domain_byte);
+        if between {
+            take(hash, &mut searched_to);
+        }
+    }
     for span in lines.spans(lines::AT) {
         let mut searched_to = 0;
         for at in memchr::memchr_iter(b'@', bytes.get(span.clone()).unwrap_or_default()) {
             let at = span.start + at;
             let spaced = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(|b| matches!(b, b' ' | b'\t'));
-            if at >= searched_to && (spaced(at.checked_sub(1)) || spaced(Some(at + 1))) {
-                let line = line_of(at);
-                searched_to = line.end;
-                found.push(line);
+            if spaced(at.checked_sub(1)) || spaced(Some(at + 1)) {
+                take(at, &mut searched_to);
             }
         }
     }
-    if found.len() > gated {
+    if found.len() > 1 {
         found.sort_unstable_by_key(|line| line.start);
         found.dedup();
     }
@@ -4212,11 +4226,11 @@ fn normalize_id(raw: &str) -> String {
 struct Patterns {
     email: Regex,
     phone: Regex,
-    /// What every line holding an address written out without a spaced `@` holds (see
-    /// [`written_out_lines`]): `[at]`, `(dot)`, `{.}`, `<at>`, with or without inner
-    /// spaces, the word `dot`, the word `at` before a word with a `.`, in any case, or
-    /// `#` between a mailbox's byte and a domain with a `.`.
-    written_out_marker: regex::bytes::Regex,
+    /// `[at]`, `(dot)`, `{.}`, `<at>`, with or without inner spaces, in any case.
+    at_marker: regex::bytes::Regex,
+    /// The word `dot`, or the word `at` before a word with a `.`, in any case, between
+    /// spaces: what a line holding an address written out with them holds.
+    written_out_word: regex::bytes::Regex,
     /// An address written out with such markers (`@` and `.` may stand for some).
     written_out_email: Regex,
     /// One marker of a written-out address with its spaces: groups 1 to 4 for `at`.
@@ -4240,11 +4254,11 @@ static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| {
         .expect("phone pattern compiles"),
     // A regex rather than an Aho-Corasick automaton: on ordinary text the bracketed
     // markers alone read 0.13 ms per MiB, the automaton of them in any case 1.6.
-    written_out_marker: regex::bytes::Regex::new(
-        r"(?i-u)[\[({<][ \t]*(?:at|dot|\.)[ \t]*[\])}>]| (?:dot |at +[a-z0-9\-]+\.[a-z0-9\-])|[a-z0-9_%+\-]#[a-z0-9\-]+\.[a-z0-9\-]",
-    )
-    .expect("marker pattern compiles"),
-    // `at` and `dot` as words only between spaces, which `written_out_marker` finds.
+    at_marker: regex::bytes::Regex::new(r"(?i)[\[({<][ \t]*(?:at|dot|\.)[ \t]*[\])}>]")
+        .expect("marker pattern compiles"),
+    written_out_word: regex::bytes::Regex::new(r"(?-u) (?:[Dd][Oo][Tt] |[Aa][Tt] +[A-Za-z0-9\-]+\.[A-Za-z0-9\-])")
+        .expect("written-out word pattern compiles"),
+    // `at` and `dot` as words only between spaces, which `written_out_word` finds.
     written_out_email: Regex::new(&{
         let dot = r"(?:\.|[ \t]*[\[({<][ \t]*(?:[Dd][Oo][Tt]|\.)[ \t]*[\])}>][ \t]*| +[Dd][Oo][Tt] +)";
         let at = r"(?:[ \t]*@[ \t]*|[ \t]*[\[({<][ \t]*[Aa][Tt][ \t]*[\])}>][ \t]*| +[Aa][Tt] +|#)";
