@@ -33,11 +33,15 @@ impl Lanes {
         self.within(b'0', b'9')
     }
 
+    /// ASCII letters.
+    pub(crate) fn letter(self) -> i8x16 {
+        // ORing 0x20 maps upper to lower case and no other byte into a..=z.
+        Self(self.0 | i8x16::splat(0x20)).within(b'a', b'z')
+    }
+
     /// ASCII letters and digits.
     pub(crate) fn alphanumeric(self) -> i8x16 {
-        // ORing 0x20 maps upper to lower case and no other byte into a..=z.
-        let folded = Self(self.0 | i8x16::splat(0x20));
-        self.digit() | folded.within(b'a', b'z')
+        self.digit() | self.letter()
     }
 
     /// Bytes of non-ASCII characters.
