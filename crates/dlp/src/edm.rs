@@ -942,113 +942,23 @@ impl EdmIndex {
         self.find_in_lines(text, &LineClasses::of(text), rows)
     }
 
-    /// [`EdmIndex::find_in_stream`] with the text's line classes already read.
+    /// [`EdmIndex::find_in_stream`] with the text's line classes already read. A large
+    /// text's digit runs (phones, ids) are read on another core while its emails and
+    /// words are read on this one: one large file is one ICAP request's latency.
     pub(crate) fn find_in_lines(&self, text: &str, lines: &LineClasses, rows: &[(usize, usize)]) -> EdmMatches {
         if self.live == 0 {
             return EdmMatches::default();
         }
         // Candidate values are collected first and looked up together (see
         // `lookup_probes`): one lookup at a time waits for each cache miss in turn.
-        let mut probes: Vec<Probe> = Vec::new();
-        let mut record = |hash: u64, kind: FieldKind, start: usize, end: usize| {
-            probes.push(Probe { hash, kind, start, end });
-        };
-        let mut email_spans = Vec::new();
-        let mut buffer = String::new();
-        // Each pattern runs only on the lines that hold a byte it needs (see `lines`).
-        for (offset, m) in find_in_spans(&PATTERNS.email, text, lines.spans(lines::AT)) {
-            let (start, end) = (offset + m.start(), offset + m.end());
-            email_spans.push((start, end));
-            // The pattern is ASCII-only, so ASCII lowercasing is the full lowercasing. A
-            // backslash can only be one escaping an underscore: the address is without it.
-            buffer.clear();
-            buffer.push_str(m.as_str());
-            if buffer.contains('\\') {
-                buffer.retain(|c| c != '\\');
-            }
-            buffer.make_ascii_lowercase();
-            record(self.keyed(b"email", buffer.as_bytes()), FieldKind::Email, start, end);
-            if let Some(mailbox) = without_subaddress(&buffer) {
-                record(self.keyed(b"email", mailbox.as_bytes()), FieldKind::Email, start, end);
-            }
-        }
-        self.find_written_out_emails(text, lines, &mut email_spans, &mut record);
-        let mut phone_keys: Vec<u64> = Vec::new();
-        // `\d` also matches non-ASCII digits, but only ASCII digits make a phone key, so
-        // lines without one yield no key.
-        for (offset, m) in find_in_spans(&PATTERNS.phone, text, phone_spans(text.as_bytes(), lines)) {
-            phone_keys.clear();
-            for run in phone::candidate_runs(m.as_str()) {
-                phone::for_each_candidate_key(run, |key| {
-                    phone_keys.push(self.keyed(b"phone", key));
-                });
-            }
-            phone_keys.sort_unstable();
-            phone_keys.dedup();
-            for key in &phone_keys {
-                record(*key, FieldKind::Phone, offset + m.start(), offset + m.end());
-            }
-        }
-        if self.id_fields > 0 {
-            let mut id_buffer: Vec<u8> = Vec::new();
-            let mut id_memo = WordMemo::for_text(text.len());
-            for_each_id_run(text, lines.spans(lines::DIGIT), |start, end| {
-                let Some(raw) = text.get(start..end) else {
-                    return;
-                };
-                id_buffer.clear();
-                id_buffer.extend(
-                    raw.bytes()
-                        .filter(u8::is_ascii_alphanumeric)
-                        .map(|b| b.to_ascii_lowercase()),
-                );
-                if id_buffer.len() >= 3 && self.id_lengths & id_length_bit(id_buffer.len()) != 0 {
-                    // Numbers repeat across a document (years, amounts, codes): memoized.
-                    let known = id_memo.get_or_insert(memo_key(&id_buffer), id_buffer.len(), || KnownWord {
-                        hash: self.keyed(b"id", &id_buffer),
-                        ..KnownWord::default()
-                    });
-                    record(known.hash, FieldKind::CustomerId, start, end);
-                }
-            });
-        }
-        // Name and address n-grams are built as the words arrive, so no list of all
-        // words is kept: it was the largest allocation of a scan.
-        let mut words = WordReader {
-            memo: WordMemo::for_text(text.len()),
-            token: String::new(),
-            email_spans: &email_spans,
-            next_email: 0,
-            grams: Grams::new(
-                text,
-                self.address_prefixes.as_ref().map(|(_, filter)| filter),
-                Some(&self.value_filter),
-                self.one_word_names,
-            ),
-        };
-        // Paragraphs without a numeral, most of ordinary prose, are read after the
-        // lookup and only near its hits, when they can add nothing but names (see
-        // `numerals_anchor_matches`).
-        let mut deferred: Vec<std::ops::Range<usize>> = Vec::new();
-        if self.numerals_anchor_matches() {
-            // Consecutive paragraphs with a numeral (table rows) are read in one pass.
-            let mut reading: Option<std::ops::Range<usize>> = None;
-            for (span, numeral) in lines.paragraphs(lines::NUMERAL) {
-                if numeral {
-                    reading = Some(reading.map_or(span.clone(), |open| open.start..span.end));
-                } else {
-                    if let Some(open) = reading.take() {
-                        words.read(self, text, open, &mut probes);
-                    }
-                    deferred.push(span);
-                }
-            }
-            if let Some(open) = reading {
-                words.read(self, text, open, &mut probes);
-            }
-        } else {
-            words.read(self, text, 0..text.len(), &mut probes);
-        }
+        let ((mut probes, mut words, deferred, word_probes), digit_probes) = crate::parallel::join(
+            text.len() >= crate::parallel::MIN_BYTES,
+            || self.email_and_word_probes(text, lines),
+            || self.digit_run_probes(text, lines),
+        );
+        // In the order one thread found them in.
+        probes.extend(digit_probes);
+        probes.extend(word_probes);
         let (mut hits, street_hits, place_hits) = self.lookup_probes(probes);
         hits.extend(street_then_place(text, rows, &street_hits, place_hits));
         let street_hits: Hits = street_hits
@@ -1103,6 +1013,128 @@ impl EdmIndex {
         }
         hits.extend(self.lookup_names(names, &by_start, rows));
         self.evaluate(hits, street_hits, rows)
+    }
+
+    /// Probes of the text's email addresses, written out ones too; the reader of its
+    /// words (names) and the paragraphs it left for later (see
+    /// `numerals_anchor_matches`); and the probes of its addresses.
+    fn email_and_word_probes<'t>(
+        &'t self,
+        text: &'t str,
+        lines: &LineClasses,
+    ) -> (Vec<Probe>, WordReader<'t>, Vec<std::ops::Range<usize>>, Vec<Probe>) {
+        let mut probes: Vec<Probe> = Vec::new();
+        let mut record = |hash: u64, kind: FieldKind, start: usize, end: usize| {
+            probes.push(Probe { hash, kind, start, end });
+        };
+        let mut email_spans = Vec::new();
+        let mut buffer = String::new();
+        // Each pattern runs only on the lines that hold a byte it needs (see `lines`).
+        for (offset, m) in find_in_spans(&PATTERNS.email, text, lines.spans(lines::AT)) {
+            let (start, end) = (offset + m.start(), offset + m.end());
+            email_spans.push((start, end));
+            // The pattern is ASCII-only, so ASCII lowercasing is the full lowercasing. A
+            // backslash can only be one escaping an underscore: the address is without it.
+            buffer.clear();
+            buffer.push_str(m.as_str());
+            if buffer.contains('\\') {
+                buffer.retain(|c| c != '\\');
+            }
+            buffer.make_ascii_lowercase();
+            record(self.keyed(b"email", buffer.as_bytes()), FieldKind::Email, start, end);
+            if let Some(mailbox) = without_subaddress(&buffer) {
+                record(self.keyed(b"email", mailbox.as_bytes()), FieldKind::Email, start, end);
+            }
+        }
+        self.find_written_out_emails(text, lines, &mut email_spans, &mut record);
+        // Name and address n-grams are built as the words arrive, so no list of all
+        // words is kept: it was the largest allocation of a scan.
+        let mut words = WordReader {
+            memo: WordMemo::for_text(text.len()),
+            token: String::new(),
+            email_spans,
+            next_email: 0,
+            grams: Grams::new(
+                text,
+                self.address_prefixes.as_ref().map(|(_, filter)| filter),
+                Some(&self.value_filter),
+                self.one_word_names,
+            ),
+        };
+        // Paragraphs without a numeral, most of ordinary prose, are read after the
+        // lookup and only near its hits, when they can add nothing but names (see
+        // `numerals_anchor_matches`).
+        let mut deferred: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut word_probes = Vec::new();
+        if self.numerals_anchor_matches() {
+            // Consecutive paragraphs with a numeral (table rows) are read in one pass.
+            let mut reading: Option<std::ops::Range<usize>> = None;
+            for (span, numeral) in lines.paragraphs(lines::NUMERAL) {
+                if numeral {
+                    reading = Some(reading.map_or(span.clone(), |open| open.start..span.end));
+                } else {
+                    if let Some(open) = reading.take() {
+                        words.read(self, text, open, &mut word_probes);
+                    }
+                    deferred.push(span);
+                }
+            }
+            if let Some(open) = reading {
+                words.read(self, text, open, &mut word_probes);
+            }
+        } else {
+            words.read(self, text, 0..text.len(), &mut word_probes);
+        }
+        (probes, words, deferred, word_probes)
+    }
+
+    /// Probes of the text's digit runs: phone numbers, and customer ids when the index
+    /// holds any.
+    fn digit_run_probes(&self, text: &str, lines: &LineClasses) -> Vec<Probe> {
+        let mut probes: Vec<Probe> = Vec::new();
+        let mut record = |hash: u64, kind: FieldKind, start: usize, end: usize| {
+            probes.push(Probe { hash, kind, start, end });
+        };
+        let mut phone_keys: Vec<u64> = Vec::new();
+        // `\d` also matches non-ASCII digits, but only ASCII digits make a phone key, so
+        // lines without one yield no key.
+        for (offset, m) in find_in_spans(&PATTERNS.phone, text, phone_spans(text.as_bytes(), lines)) {
+            phone_keys.clear();
+            for run in phone::candidate_runs(m.as_str()) {
+                phone::for_each_candidate_key(run, |key| {
+                    phone_keys.push(self.keyed(b"phone", key));
+                });
+            }
+            phone_keys.sort_unstable();
+            phone_keys.dedup();
+            for key in &phone_keys {
+                record(*key, FieldKind::Phone, offset + m.start(), offset + m.end());
+            }
+        }
+        if self.id_fields > 0 {
+            let mut id_buffer: Vec<u8> = Vec::new();
+            let mut id_memo = WordMemo::for_text(text.len());
+            for_each_id_run(text, lines.spans(lines::DIGIT), |start, end| {
+                let Some(raw) = text.get(start..end) else {
+                    return;
+                };
+                id_buffer.clear();
+                id_buffer.extend(
+                    raw.bytes()
+                        .filter(u8::is_ascii_alphanumeric)
+                        .map(|b| b.to_ascii_lowercase()),
+                );
+                if id_buffer.len() >= 3 && self.id_lengths & id_length_bit(id_buffer.len()) != 0 {
+                    // Numbers repeat across a document (years, amounts, codes): memoized.
+                    let known = id_memo.get_or_insert(memo_key(&id_buffer), id_buffer.len(), || KnownWord {
+                        hash: self.keyed(b"id", &id_buffer),
+                        ..KnownWord::default()
+                    });
+                    record(known.hash, FieldKind::CustomerId, start, end);
+                }
+            });
+        }
+        probes
     }
 
     /// Looks up every probe (filter first, then postings, each over the whole batch):
@@ -2494,7 +2526,7 @@ struct WordReader<'t> {
     memo: WordMemo,
     token: String,
     /// The text's email addresses, in order: their words are not read as a name.
-    email_spans: &'t [(usize, usize)],
+    email_spans: Vec<(usize, usize)>,
     /// First email span that may hold the next word.
     next_email: usize,
     grams: Grams<'t>,

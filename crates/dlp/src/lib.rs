@@ -47,6 +47,7 @@ mod masks;
 pub mod normalize;
 mod ole;
 mod ooxml;
+mod parallel;
 pub mod phone;
 pub mod policy;
 mod postings;
@@ -231,15 +232,24 @@ impl Inspector {
         }
         // Read once, used by both: which lines can hold a digit- or `@`-led candidate.
         let lines = lines::LineClasses::of(&text);
-        let matches = self.edm.find_in_lines(&text, &lines, &rows);
-        let detections: Vec<_> = self
-            .detectors
-            .scan_lines(&text, &lines)
-            .into_iter()
-            .filter(|d| d.start < read_once && d.confidence >= MIN_REPORTED_CONFIDENCE)
-            .collect();
+        // The customer index and the other checks read the same text apart.
+        let (matches, (detections, fingerprint_hits)) = parallel::join(
+            text.len() >= parallel::MIN_BYTES,
+            || self.edm.find_in_lines(&text, &lines, &rows),
+            || {
+                let detections: Vec<_> = self
+                    .detectors
+                    .scan_lines(&text, &lines)
+                    .into_iter()
+                    .filter(|d| d.start < read_once && d.confidence >= MIN_REPORTED_CONFIDENCE)
+                    .collect();
+                (
+                    detections,
+                    self.fingerprints.find(text.get(..read_once).unwrap_or(&text)),
+                )
+            },
+        );
         let findings = detect::summarize(&detections);
-        let fingerprint_hits = self.fingerprints.find(text.get(..read_once).unwrap_or(&text));
         let uninspectable = extraction.uninspectable.first().cloned();
         let evidence = policy::Evidence {
             customers: matches.distinct_customers(),

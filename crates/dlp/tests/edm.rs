@@ -706,6 +706,80 @@ fn a_window_of_any_size_matches() {
     check(&index, "mail ana.rossi@example.org is Ana Rossi", &["ana"]);
 }
 
+/// A large text is read on two cores (its digit runs apart from its emails and words):
+/// each customer is found with the same fields and hits as in the piece of it read
+/// alone, on one core. Pieces are apart by more than the window, so none pairs with
+/// another's hits.
+#[test]
+fn a_large_text_finds_what_its_pieces_find_alone() {
+    let records: &[Customer<'_>] = &[
+        ("ana", ANA, Some("IT")),
+        ("an", AN, Some("VN")),
+        ("bob", BOB, Some("US")),
+        ("zofia", ZOFIA, Some("PL")),
+        ("aarav", AARAV, Some("IN")),
+        ("hans", HANS, Some("DE")),
+        ("taro", TARO, Some("JP")),
+        ("juergen", JUERGEN, Some("DE")),
+        ("william", WILLIAM, Some("GB")),
+        ("joao", JOAO, Some("BR")),
+    ];
+    let index = index(
+        EdmConfig::default(),
+        &[records, &[("calle", CALLE, Some("ES"))]].concat(),
+    );
+    // Prose without numerals (read near hits only), lines with them (read whole), and
+    // contacts alone: every path of a scan.
+    let filler = "The quarterly review went well and everyone agreed on the plan.\n\
+                  Invoice 2024-117 covered 14 pallets, 3 returns and 12.5% off.\n\
+                  Write to orders@supplier.example or call 020 7946 0000 for stock.\n\n";
+    let mut pieces = Vec::new();
+    for (round, (_, fields, _)) in records.iter().enumerate() {
+        let mut piece = filler.repeat(150 + round);
+        let values: Vec<&str> = fields.iter().map(|(_, value)| *value).collect();
+        piece.push_str(&format!("Row {round}: {}\n\n", values.join(", ")));
+        // A contact alone: the email of a customer found nowhere else.
+        if round == 3 {
+            piece.push_str("Copy to andres.calle@example.org please.\n\n");
+        }
+        piece.push_str(&filler.repeat(5));
+        pieces.push(piece);
+    }
+    let whole = pieces.concat();
+    // Past the 64 KiB from which a scan is shared (`parallel::MIN_BYTES`).
+    assert!(
+        whole.len() > 256 << 10,
+        "the text is large enough to be shared: {}",
+        whole.len()
+    );
+    let mut expected = Vec::new();
+    let mut contacts = 0;
+    let mut offset = 0;
+    for piece in &pieces {
+        assert!(piece.len() < 64 << 10, "a piece alone is read on one core");
+        let alone = index.find_in_text(piece);
+        contacts += alone.contacts;
+        for mut customer in alone.customers {
+            for hit in &mut customer.hits {
+                hit.start += offset;
+                hit.end += offset;
+            }
+            expected.push(customer);
+        }
+        offset += piece.len();
+    }
+    let mut found = index.find_in_text(&whole);
+    found.customers.sort_by(|a, b| a.customer_id.0.cmp(&b.customer_id.0));
+    expected.sort_by(|a, b| a.customer_id.0.cmp(&b.customer_id.0));
+    assert_eq!(
+        expected.len(),
+        records.len(),
+        "each piece finds its customer: {expected:?}"
+    );
+    assert_eq!(found.customers, expected);
+    assert_eq!((found.contacts, contacts), (1, 1));
+}
+
 /// An index saved before address prefixes and id lengths were kept still finds the
 /// addresses and ids it holds: without them, every candidate is looked up.
 #[test]
