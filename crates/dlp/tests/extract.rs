@@ -7,16 +7,8 @@ use dlp::corpus::{pdf_of_content, pdf_of_objects, pdf_stream};
 use dlp::extract::{extract, extract_parts, Extraction, Limits, UninspectableReason};
 use proptest::prelude::*;
 
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in files {
-        writer
-            .start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        writer.write_all(bytes).unwrap();
-    }
-    writer.finish().unwrap().into_inner()
-}
+mod support;
+use support::{tar_of, zip_of};
 
 /// A zip of `files` written after `prefix` in one stream, its offsets counted from the
 /// start of `prefix`: as a self-extracting program is built, and as `zip -A` leaves
@@ -177,16 +169,6 @@ fn py7zr_archive_with_header_unpacking_to(size: &[u8]) -> Vec<u8> {
     archive[8..12].copy_from_slice(&start.sum().to_le_bytes());
     archive.extend_from_slice(&header);
     archive
-}
-
-fn tar_of(name: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_ustar();
-    header.set_size(bytes.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    builder.append_data(&mut header, name, bytes).unwrap();
-    builder.into_inner().unwrap()
 }
 
 fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {

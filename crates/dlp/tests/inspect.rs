@@ -7,6 +7,9 @@ use dlp::{
     FingerprintHit, FingerprintIndex, FingerprintKey, Inspector, Limits, Policy, ScanContext, Verdict,
 };
 
+mod support;
+use support::{tar_of, zip_of};
+
 fn ctx(channel: Channel, employment: Employment) -> ScanContext {
     ScanContext { channel, employment }
 }
@@ -542,12 +545,7 @@ fn customers_read_beside_an_uninspectable_part_set_the_verdict() {
         .chain(people.iter().map(|(name, email)| format!("{name},{email}\n")))
         .collect();
     let behind_signature = [&b"PK\x03\x04"[..], csv.as_bytes()].concat();
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in [("customers.csv", csv.as_bytes().to_vec()), ("z.bin", vec![0; 5 << 20])] {
-        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-        std::io::Write::write_all(&mut zip, &bytes).unwrap();
-    }
-    let beside_a_bomb = zip.finish().unwrap().into_inner();
+    let beside_a_bomb = zip_of(&[("customers.csv", csv.as_bytes()), ("z.bin", &vec![0; 5 << 20])]);
     for (name, bytes) in [
         ("behind a signature", behind_signature),
         ("beside a bomb", beside_a_bomb),
@@ -629,7 +627,6 @@ fn letter_spaced_and_written_out_records_are_read_for_customers_only() {
 /// a field at the content's start as a title does; an ordinary file name is nothing.
 #[test]
 fn file_names_are_read() {
-    use std::io::Write as _;
     let mut edm = EdmIndex::new(&EdmKey::from_bytes([1; 32]), EdmConfig::default());
     edm.add(
         "lotte",
@@ -644,23 +641,6 @@ fn file_names_are_read() {
     let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
     let context = ctx(Channel::Usb, Employment::Active);
     let records = |bytes: &[u8], name: &str| inspector.inspect_named(bytes, name, &context).customer_records;
-    let zip = |name: &str, bytes: &[u8]| {
-        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        writer
-            .start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        writer.write_all(bytes).unwrap();
-        writer.finish().unwrap().into_inner()
-    };
-    let tar = |name: &str, bytes: &[u8]| {
-        let mut builder = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_ustar();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, bytes).unwrap();
-        builder.into_inner().unwrap()
-    };
     let named = "Lotte Brenner lotte.brenner@brenner-bau.de.txt";
     assert_eq!(records(b"call back", named), 1);
     assert_eq!(records(b"call back", "Lotte Brenner +49 171 2233445"), 1);
@@ -670,9 +650,12 @@ fn file_names_are_read() {
     assert_eq!(records(b"call back", "Lotte Brenner.txt"), 0);
     // A title's field with a field at the start of the content.
     assert_eq!(records(b"Mobil: +49 171 2233445\n", "Lotte Brenner.txt"), 1);
-    assert_eq!(records(&zip(named, b"call back"), "notes.zip"), 1);
-    assert_eq!(records(&zip(&format!("2026/{named}"), b"call back"), "notes.zip"), 1);
-    assert_eq!(records(&tar(named, b"call back"), "notes.tar"), 1);
+    assert_eq!(records(&zip_of(&[(named, b"call back")]), "notes.zip"), 1);
+    assert_eq!(
+        records(&zip_of(&[(&format!("2026/{named}"), b"call back")]), "notes.zip"),
+        1
+    );
+    assert_eq!(records(&tar_of(named, b"call back"), "notes.tar"), 1);
     let mail = format!(
         "From: a@x.example\r\nTo: b@y.example\r\nSubject: notes\r\nMIME-Version: 1.0\r\n\
          Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
