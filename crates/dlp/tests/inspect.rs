@@ -672,3 +672,71 @@ fn file_names_are_read() {
         assert_eq!(records(b"call back", name), 0, "{name}");
     }
 }
+
+/// A large file is read on two cores (the detectors beside the customer index, the
+/// index's digit runs beside its emails and words): what it is judged to hold is what
+/// its pieces hold, each read alone on one core, added up.
+#[test]
+fn a_large_file_holds_what_its_pieces_hold_added_up() {
+    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
+    for i in 0..5 {
+        edm.add(
+            format!("rec-{i}"),
+            &[
+                (FieldKind::Name, &format!("Customer{i} Lastname")),
+                (FieldKind::Email, &format!("c{i}@mail.example")),
+            ],
+            None,
+        );
+    }
+    let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
+    let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
+    let context = ctx(Channel::Upload, Employment::Active);
+    let filler = "The quarterly review went well and everyone agreed on the plan.\n\
+                  Invoice 2024 covered 14 pallets, 3 returns and 12.5% off.\n\n";
+    assert!(inspector.inspect(filler.as_bytes(), &context).findings.is_empty());
+    let cards = [
+        "4539148803436467",
+        "4556737586899855",
+        "4916338506082832",
+        "5500005555555559",
+        "4716108999716531",
+    ];
+    let pieces: Vec<String> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, card)| {
+            let mut piece = filler.repeat(400);
+            piece.push_str(&format!(
+                "Customer{i} Lastname, c{i}@mail.example, paid by card {card}\n\n"
+            ));
+            piece.push_str(&filler.repeat(100));
+            piece
+        })
+        .collect();
+    let whole = pieces.concat();
+    assert!(whole.len() > 256 << 10, "past the 64 KiB from which a scan is shared");
+    let mut findings: Vec<dlp::detect::Finding> = Vec::new();
+    let mut customers = 0;
+    for piece in &pieces {
+        assert!(piece.len() < 64 << 10, "a piece alone is read on one core");
+        let alone = inspector.inspect(piece.as_bytes(), &context);
+        customers += alone.customer_records;
+        for finding in alone.findings {
+            match findings.iter_mut().find(|f| f.detector == finding.detector) {
+                Some(sum) => {
+                    sum.count += finding.count;
+                    sum.distinct += finding.distinct;
+                    sum.confidence = sum.confidence.max(finding.confidence);
+                }
+                None => findings.push(finding),
+            }
+        }
+    }
+    let found = inspector.inspect(whole.as_bytes(), &context);
+    assert_eq!(customers, 5);
+    assert_eq!(found.customer_records, customers);
+    let detectors: Vec<_> = findings.iter().map(|f| f.detector).collect();
+    assert!(detectors.contains(&DetectorKind::PaymentCard) && detectors.contains(&DetectorKind::Email));
+    assert_eq!(found.findings, findings);
+}
