@@ -951,14 +951,22 @@ impl EdmIndex {
         }
         // Candidate values are collected first and looked up together (see
         // `lookup_probes`): one lookup at a time waits for each cache miss in turn.
-        let ((mut probes, mut words, deferred, word_probes), digit_probes) = crate::parallel::join(
+        let (
+            EmailsAndWords {
+                email_probes: mut probes,
+                mut words,
+                deferred,
+                address_probes,
+            },
+            digit_probes,
+        ) = crate::parallel::join(
             text.len() >= crate::parallel::MIN_BYTES,
-            || self.email_and_word_probes(text, lines),
+            || self.emails_and_words(text, lines),
             || self.digit_run_probes(text, lines),
         );
         // In the order one thread found them in.
         probes.extend(digit_probes);
-        probes.extend(word_probes);
+        probes.extend(address_probes);
         let (mut hits, street_hits, place_hits) = self.lookup_probes(probes);
         hits.extend(street_then_place(text, rows, &street_hits, place_hits));
         let street_hits: Hits = street_hits
@@ -1015,14 +1023,8 @@ impl EdmIndex {
         self.evaluate(hits, street_hits, rows)
     }
 
-    /// Probes of the text's email addresses, written out ones too; the reader of its
-    /// words (names) and the paragraphs it left for later (see
-    /// `numerals_anchor_matches`); and the probes of its addresses.
-    fn email_and_word_probes<'t>(
-        &'t self,
-        text: &'t str,
-        lines: &LineClasses,
-    ) -> (Vec<Probe>, WordReader<'t>, Vec<std::ops::Range<usize>>, Vec<Probe>) {
+    /// Reads the text's email addresses, written out ones too, then its words.
+    fn emails_and_words<'t>(&'t self, text: &'t str, lines: &LineClasses) -> EmailsAndWords<'t> {
         let mut probes: Vec<Probe> = Vec::new();
         let mut record = |hash: u64, kind: FieldKind, start: usize, end: usize| {
             probes.push(Probe { hash, kind, start, end });
@@ -1065,7 +1067,7 @@ impl EdmIndex {
         // lookup and only near its hits, when they can add nothing but names (see
         // `numerals_anchor_matches`).
         let mut deferred: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut word_probes = Vec::new();
+        let mut address_probes = Vec::new();
         if self.numerals_anchor_matches() {
             // Consecutive paragraphs with a numeral (table rows) are read in one pass.
             let mut reading: Option<std::ops::Range<usize>> = None;
@@ -1074,18 +1076,23 @@ impl EdmIndex {
                     reading = Some(reading.map_or(span.clone(), |open| open.start..span.end));
                 } else {
                     if let Some(open) = reading.take() {
-                        words.read(self, text, open, &mut word_probes);
+                        words.read(self, text, open, &mut address_probes);
                     }
                     deferred.push(span);
                 }
             }
             if let Some(open) = reading {
-                words.read(self, text, open, &mut word_probes);
+                words.read(self, text, open, &mut address_probes);
             }
         } else {
-            words.read(self, text, 0..text.len(), &mut word_probes);
+            words.read(self, text, 0..text.len(), &mut address_probes);
         }
-        (probes, words, deferred, word_probes)
+        EmailsAndWords {
+            email_probes: probes,
+            words,
+            deferred,
+            address_probes,
+        }
     }
 
     /// Probes of the text's digit runs: phone numbers, and customer ids when the index
@@ -2518,6 +2525,16 @@ impl<'t> Grams<'t> {
             _ => false,
         }
     }
+}
+
+/// What [`EdmIndex::emails_and_words`] read of a text.
+struct EmailsAndWords<'t> {
+    email_probes: Vec<Probe>,
+    /// The reader of the words, holding the name candidates.
+    words: WordReader<'t>,
+    /// Paragraphs left to read near hits (see `numerals_anchor_matches`).
+    deferred: Vec<std::ops::Range<usize>>,
+    address_probes: Vec<Probe>,
 }
 
 /// Reads words of a text into name and address candidates, one span of whole lines at a
