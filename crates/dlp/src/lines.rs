@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use crate::normalize;
+use crate::{masks, normalize};
 
 /// An ASCII digit.
 pub(crate) const DIGIT: u8 = 1;
@@ -33,15 +33,57 @@ pub(crate) struct LineClasses {
 
 impl LineClasses {
     /// Reads the classes of every line of `text`.
+    ///
+    /// Read 64 bytes at a time from masks of line breaks and of each class: this reads
+    /// every byte of every scanned text. Only a line with no ASCII digit and a byte that
+    /// may start a character normalizing to one ([`may_start_numeral`]) is read again,
+    /// character by character.
     pub(crate) fn of(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut lines = Vec::with_capacity(bytes.len() / 64 + 1);
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        // The line being read: its start, and the classes of its bytes so far, with
+        // SUSPECT for a byte that may start a numeral.
+        const SUSPECT: u8 = 128;
+        let (mut start, mut held) = (0, 0u8);
+        let mut close = |start: usize, end: usize, held: u8| {
             let line = text.get(start..end).unwrap_or_default();
-            lines.push((start..end, classes(line)));
-            start = end + 1;
+            let numeral =
+                held & DIGIT != 0 || (held & SUSPECT != 0 && line.chars().any(normalize::may_fold_to_ascii_digit));
+            lines.push((
+                start..end,
+                (held & (DIGIT | AT | WORD)) | if numeral { NUMERAL } else { 0 },
+            ));
+        };
+        for (base, block) in (0..).step_by(64).zip(bytes.chunks(64)) {
+            let [mut breaks, digit, at, word, suspect] = masks::block_class_masks(block, |lanes| {
+                [
+                    lanes.any_of(b"\n"),
+                    lanes.digit(),
+                    lanes.any_of(b"@"),
+                    lanes.alphanumeric() | lanes.non_ascii(),
+                    may_start_numeral(lanes),
+                ]
+            });
+            let mut from = 0;
+            loop {
+                let end = if breaks == 0 { 64 } else { breaks.trailing_zeros() };
+                // Bits `from..end` of the block: the part of the line in it.
+                let part = u64::MAX.checked_shl(from).unwrap_or(0) & u64::MAX.checked_shr(64 - end).unwrap_or(0);
+                for (mask, class) in [(digit, DIGIT), (at, AT), (word, WORD), (suspect, SUSPECT)] {
+                    if mask & part != 0 {
+                        held |= class;
+                    }
+                }
+                if breaks == 0 {
+                    break;
+                }
+                let line_end = base + end as usize;
+                close(start, line_end, held);
+                (start, held, from) = (line_end + 1, 0, end + 1);
+                breaks &= breaks - 1;
+            }
         }
+        close(start, bytes.len(), held);
         Self { lines }
     }
 
@@ -100,36 +142,12 @@ impl LineClasses {
     }
 }
 
-/// The classes of bytes in `line`. Branch-free over fixed chunks so the compiler
-/// vectorizes it: this reads every byte of every scanned text. Only a line with no ASCII
-/// digit and a character that may normalize to one ([`may_start_numeral`]) is read again,
-/// character by character.
-fn classes(line: &str) -> u8 {
-    let (mut digit, mut at, mut suspect, mut word) = (false, false, false, false);
-    for chunk in line.as_bytes().chunks(64) {
-        for &byte in chunk {
-            digit |= byte.wrapping_sub(b'0') < 10;
-            at |= byte == b'@';
-            suspect |= may_start_numeral(byte);
-            // Letters (case folded by the 0x20 bit), digits, and non-ASCII bytes.
-            word |= ((byte | 0x20).wrapping_sub(b'a') < 26) | (byte.wrapping_sub(b'0') < 10) | (byte >= 0x80);
-        }
-        if digit && at {
-            break;
-        }
-    }
-    // A line with a digit has a word byte: the loop may stop before seeing another.
-    word |= digit;
-    let numeral = digit || (suspect && line.chars().any(normalize::may_fold_to_ascii_digit));
-    (u8::from(digit) * DIGIT) | (u8::from(at) * AT) | (u8::from(numeral) * NUMERAL) | (u8::from(word) * WORD)
-}
-
-/// Whether `byte` leads the UTF-8 encoding of a character that may normalize to an ASCII
-/// digit. The leads of U+00C0..U+037F (Latin letters, combining marks, Greek) and of
+/// Where a byte may start the UTF-8 encoding of a character that normalizes to an ASCII
+/// digit: the leads of U+00C0..U+037F (Latin letters, combining marks, Greek) and of
 /// U+1000..U+1FFF (Vietnamese and other Latin letters among them) start none, so lines
 /// of European and Vietnamese text are not decoded.
-fn may_start_numeral(byte: u8) -> bool {
-    (byte >= 0xC2) & (byte.wrapping_sub(0xC3) >= 11) & (byte != 0xE1)
+fn may_start_numeral(lanes: masks::Lanes) -> wide::i8x16 {
+    lanes.within(0xC2, 0xFF) & !lanes.within(0xC3, 0xCD) & !lanes.any_of(&[0xE1])
 }
 
 #[cfg(test)]
@@ -147,6 +165,10 @@ mod tests {
         assert_eq!(holding, expected, "the partition's holding spans are the spans");
     }
 
+    fn starts_numeral(byte: u8) -> bool {
+        masks::block_class_masks(&[byte], |lanes| [may_start_numeral(lanes)])[0] != 0
+    }
+
     /// No character whose encoding starts with a lead byte passed over folds to a digit.
     #[test]
     fn lead_bytes_passed_over_start_no_numeral() {
@@ -154,13 +176,38 @@ mod tests {
         for c in (0x80..=0x10FFFF).filter_map(char::from_u32) {
             let mut encoded = [0u8; 4];
             let lead = c.encode_utf8(&mut encoded).as_bytes()[0];
-            if !may_start_numeral(lead) {
+            if !starts_numeral(lead) {
                 passed += 1;
                 assert!(!normalize::may_fold_to_ascii_digit(c), "{c:?} (U+{:04X})", u32::from(c));
             }
         }
         assert!(passed > 4000, "{passed}");
-        assert!(!(0..0x80).any(may_start_numeral), "ASCII digits are found as such");
+        assert!(!(0..0x80).any(starts_numeral), "ASCII digits are found as such");
+    }
+
+    proptest::proptest! {
+        /// The classes read from masks are those of a reading of each line's characters,
+        /// for lines shorter and longer than a block and breaks at any place in one.
+        #[test]
+        fn classes_are_those_of_each_lines_characters(
+            text in r"([a-z ]{0,70}|[0-9]|@|\n|\n\n|é|²|１|٣|Số|ễ|\PC){0,40}",
+        ) {
+            let expected: Vec<(usize, u8)> = text
+                .split('\n')
+                .map(|line| {
+                    let digit = line.bytes().any(|b| b.is_ascii_digit());
+                    let classes = [
+                        (digit, DIGIT),
+                        (line.contains('@'), AT),
+                        (line.chars().any(normalize::may_fold_to_ascii_digit), NUMERAL),
+                        (line.bytes().any(|b| b.is_ascii_alphanumeric() || !b.is_ascii()), WORD),
+                    ];
+                    (line.len(), classes.iter().filter(|(held, _)| *held).fold(0, |all, (_, class)| all | class))
+                })
+                .collect();
+            let got: Vec<(usize, u8)> = LineClasses::of(&text).lines.iter().map(|(span, classes)| (span.len(), *classes)).collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 
     /// Paragraphs: runs of lines with a word, apart at lines without one.

@@ -19,9 +19,11 @@ impl Lanes {
         Self(i8x16::new(bytes.map(|b| b as i8)))
     }
 
-    /// Bytes within `lo..=hi` (ASCII).
-    fn within(self, lo: u8, hi: u8) -> i8x16 {
-        self.0.simd_gt(i8x16::splat(lo as i8 - 1)) & self.0.simd_lt(i8x16::splat(hi as i8 + 1))
+    /// Bytes within `lo..=hi`, both ASCII or both not: compared as signed lanes, whose
+    /// order is the bytes' own on either side of 0x80.
+    pub(crate) fn within(self, lo: u8, hi: u8) -> i8x16 {
+        debug_assert!(lo.is_ascii() == hi.is_ascii(), "a range on both sides of 0x80");
+        !(self.0.simd_lt(i8x16::splat(lo as i8)) | self.0.simd_gt(i8x16::splat(hi as i8)))
     }
 
     fn is(self, byte: u8) -> i8x16 {
@@ -58,36 +60,41 @@ impl Lanes {
 /// The masks of `block` (up to 64 bytes) for two classes, from one load of its bytes.
 #[inline]
 pub(crate) fn block_masks(block: &[u8], first: impl Fn(Lanes) -> i8x16, second: impl Fn(Lanes) -> i8x16) -> (u64, u64) {
+    let [a, b] = block_class_masks(block, |lanes| [first(lanes), second(lanes)]);
+    (a, b)
+}
+
+/// The masks of `block` (up to 64 bytes) for the `N` classes `classes` gives, from one
+/// load of its bytes.
+#[inline]
+pub(crate) fn block_class_masks<const N: usize>(block: &[u8], classes: impl Fn(Lanes) -> [i8x16; N]) -> [u64; N] {
+    let mut masks = [0u64; N];
     // A whole block, nearly every one of a text, as four arrays of a size the compiler
     // knows: four loads and fixed shifts. Through the general loop below, each chunk was
     // copied by its run-time length and shifted by a variable.
     if let Some((chunks, [])) = block.first_chunk::<64>().map(|whole| whole.as_chunks::<16>()) {
-        let (mut a, mut b) = (0u64, 0u64);
         for (index, chunk) in chunks.iter().enumerate() {
-            let (lanes, shift) = (Lanes::of(*chunk), 16 * index);
-            a |= u64::from(first(lanes).to_bitmask()) << shift;
-            b |= u64::from(second(lanes).to_bitmask()) << shift;
+            for (mask, class) in masks.iter_mut().zip(classes(Lanes::of(*chunk))) {
+                *mask |= u64::from(class.to_bitmask()) << (16 * index);
+            }
         }
-        return (a, b);
+        return masks;
     }
-    let (mut a, mut b) = (0u64, 0u64);
-    let mut shift = 0;
-    for chunk in block.chunks(16) {
+    for (index, chunk) in block.chunks(16).enumerate() {
         let mut bytes = [0u8; 16];
         if let Some(target) = bytes.get_mut(..chunk.len()) {
             target.copy_from_slice(chunk);
         }
-        let lanes = Lanes::of(bytes);
-        a |= u64::from(first(lanes).to_bitmask()) << shift;
-        b |= u64::from(second(lanes).to_bitmask()) << shift;
-        shift += 16;
+        for (mask, class) in masks.iter_mut().zip(classes(Lanes::of(bytes))) {
+            *mask |= u64::from(class.to_bitmask()) << (16 * index);
+        }
     }
     // Padding lanes of a short last chunk are zero bytes, in no class but kept out anyway.
     let valid = match block.len() {
         64.. => u64::MAX,
         len => (1u64 << len) - 1,
     };
-    (a & valid, b & valid)
+    masks.map(|mask| mask & valid)
 }
 
 /// Calls `visit` with every maximal run of bytes in `class` (a class holding the ASCII
@@ -223,6 +230,9 @@ mod tests {
         check(Lanes::alphanumeric, |b| b.is_ascii_alphanumeric());
         check(Lanes::non_ascii, |b| !b.is_ascii());
         check(|l| l.any_of(b"-_ \t("), |b| b"-_ \t(".contains(&b));
+        check(|l| l.within(0xC2, 0xFF), |b| b >= 0xC2);
+        check(|l| l.within(0x80, 0xBF), |b| (0x80..=0xBF).contains(&b));
+        check(|l| l.within(0, 0x7F), |b| b.is_ascii());
         check(
             |l| l.alphanumeric() | l.any_of(b"#."),
             |b| b.is_ascii_alphanumeric() || b"#.".contains(&b),
