@@ -976,8 +976,10 @@ impl EdmIndex {
         // Rows, hit starts and name words are all walked in text order with cursors:
         // binary searches per row were cache-missing over large files.
         // Hits by start, with their customers: also what a name is looked up near.
+        // The hits are runs in text order, one for each kind of probe: a stable sort
+        // merges runs, which an unstable one does not look for.
         let mut by_start: Vec<(usize, u32)> = hits.iter().map(|(slot, hit)| (hit.start, *slot)).collect();
-        by_start.sort_unstable();
+        by_start.sort();
         if !deferred.is_empty() && !by_start.is_empty() {
             words.restart();
             // Address candidates without a numeral are no indexed address: dropped.
@@ -1950,7 +1952,8 @@ fn with_rows(
     mut hits: Vec<(u32, FieldHit)>,
     rows: &[(usize, usize)],
 ) -> impl Iterator<Item = (u32, FieldHit, Option<usize>)> + '_ {
-    hits.sort_unstable_by_key(|(_, h)| h.start);
+    // Runs in text order, one for each kind of probe: merged by a stable sort.
+    hits.sort_by_key(|(_, h)| h.start);
     let mut next_row = 0;
     hits.into_iter().map(move |(slot, hit)| {
         while rows.get(next_row).is_some_and(|(_, end)| *end <= hit.start) {
