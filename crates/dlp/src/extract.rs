@@ -3696,7 +3696,8 @@ struct ZipSpan {
 /// directory's offset, which counts from that start, and the directory's place, right
 /// before the end record (or its zip64 record). End records that lie inside an archive
 /// found (those of a zip stored as a member) are its content, not archives of their own.
-/// One pass over `data`, and constant work for each signature, however many there are.
+/// A forward search for a first end record (most data holds none), then one backward
+/// pass over `data`, and constant work for each signature, however many there are.
 fn zip_archives(data: &[u8], most: usize) -> Vec<ZipSpan> {
     let mut found = Vec::new();
     // Every file that is not of a known type is asked this, and nearly none holds an

@@ -202,10 +202,15 @@ mod tests {
                         (line.chars().any(normalize::may_fold_to_ascii_digit), NUMERAL),
                         (line.bytes().any(|b| b.is_ascii_alphanumeric() || !b.is_ascii()), WORD),
                     ];
-                    (line.len(), classes.iter().filter(|(held, _)| *held).fold(0, |all, (_, class)| all | class))
+                    let held = classes.iter().filter(|(held, _)| *held);
+                    (line.len(), held.fold(0, |all, (_, class)| all | class))
                 })
                 .collect();
-            let got: Vec<(usize, u8)> = LineClasses::of(&text).lines.iter().map(|(span, classes)| (span.len(), *classes)).collect();
+            let got: Vec<(usize, u8)> = LineClasses::of(&text)
+                .lines
+                .iter()
+                .map(|(span, classes)| (span.len(), *classes))
+                .collect();
             proptest::prop_assert_eq!(got, expected);
         }
     }

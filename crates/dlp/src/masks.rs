@@ -68,6 +68,7 @@ pub(crate) fn block_masks(block: &[u8], first: impl Fn(Lanes) -> i8x16, second: 
 /// load of its bytes.
 #[inline]
 pub(crate) fn block_class_masks<const N: usize>(block: &[u8], classes: impl Fn(Lanes) -> [i8x16; N]) -> [u64; N] {
+    debug_assert!(block.len() <= 64, "a block of {} bytes", block.len());
     let mut masks = [0u64; N];
     // A whole block, nearly every one of a text, as four arrays of a size the compiler
     // knows: four loads and fixed shifts. Through the general loop below, each chunk was
