@@ -2,7 +2,7 @@
 //!
 //! Public API:
 //! - [`Client::new`], then [`Client::login`] (keeps the session token from
-//!   the `custodia_session` cookie and sends it with each later request).
+//!   the `__Host-custodia_session` cookie and sends it with each later request).
 //! - One method per route, returning the server's JSON as
 //!   [`serde_json::Value`] (or bytes for document content).
 //! - [`Client::post_events`] feeds activity events (JSON lines) to the risk engine.
@@ -25,7 +25,7 @@ pub use reqwest::Method;
 use serde_json::Value;
 
 /// The session cookie's name, as the server sets it.
-pub const SESSION_COOKIE: &str = "custodia_session";
+pub const SESSION_COOKIE: &str = "__Host-custodia_session";
 
 /// What can go wrong talking to the server.
 #[derive(Debug, thiserror::Error)]

@@ -22,8 +22,11 @@ use store::{ApiTokenRecord, AuthStore, SessionRecord};
 use crate::error::ApiError;
 use crate::{blocking, mfa, AppState, AuthBackend, RouteKind};
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "custodia_session";
+/// The session cookie's name. The `__Host-` prefix makes a browser keep it only as
+/// set here (`Secure`, `Path=/`, no `Domain`) by this host over HTTPS: a sibling
+/// subdomain or a network attacker over plain HTTP cannot plant or overwrite one
+/// (session fixation by cookie tossing).
+pub const SESSION_COOKIE: &str = "__Host-custodia_session";
 /// Shortest password accepted (OWASP ASVS 2.1.1).
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longest password accepted, so hashing cost stays bounded.
@@ -1325,10 +1328,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
-            HeaderValue::from_static("a=1; custodia_session=tok; b=2"),
+            HeaderValue::from_static("a=1; __Host-custodia_session=tok; custodia_session=old; b=2"),
         );
         assert_eq!(session_token(&h).as_deref(), Some("tok"));
-        h.insert(header::COOKIE, HeaderValue::from_static("custodia_session="));
+        h.insert(header::COOKIE, HeaderValue::from_static("__Host-custodia_session="));
         assert_eq!(session_token(&h), None);
     }
 

@@ -294,10 +294,16 @@ async fn login_cookie_is_http_only_secure_and_strict_and_no_password_is_echoed()
         .find(|(k, _)| k == "set-cookie")
         .map(|(_, v)| v.clone())
         .unwrap();
-    assert!(raw.starts_with("custodia_session="));
+    assert!(
+        raw.starts_with("__Host-custodia_session="),
+        "{}",
+        raw.split('=').next().unwrap_or_default()
+    );
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(raw.contains(attr), "cookie lacks {attr}");
     }
+    // A `__Host-` cookie with a Domain is refused by browsers.
+    assert!(!raw.to_ascii_lowercase().contains("domain="), "cookie names a domain");
     let bad = serde_json::json!({"person": "rep-a", "password": 12345678901234_u64})
         .to_string()
         .into_bytes();
