@@ -8,24 +8,7 @@ use dlp::extract::{extract, extract_parts, Extraction, Limits, UninspectableReas
 use proptest::prelude::*;
 
 mod support;
-use support::{tar_of, zip_of};
-
-/// A zip of `files` written after `prefix` in one stream, its offsets counted from the
-/// start of `prefix`: as a self-extracting program is built, and as `zip -A` leaves
-/// archives joined with `cat`.
-fn zip_after(prefix: &[u8], files: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Seek;
-    let mut stream = Cursor::new(prefix.to_vec());
-    stream.seek(std::io::SeekFrom::End(0)).unwrap();
-    let mut writer = zip::ZipWriter::new(stream);
-    for (name, bytes) in files {
-        writer
-            .start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        writer.write_all(bytes).unwrap();
-    }
-    writer.finish().unwrap().into_inner()
-}
+use support::{tar_of, zip_after, zip_of};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

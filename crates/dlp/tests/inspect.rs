@@ -250,10 +250,11 @@ fn verdict_table() {
     );
 }
 
-#[test]
-fn inspect_end_to_end_serializes_without_plaintext() {
+/// An index of `count` customers `rec-i`, named `Customeri Lastname`, with the email
+/// `ci@mail.example`.
+fn numbered_customers(count: usize) -> EdmIndex {
     let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
-    for i in 0..6 {
+    for i in 0..count {
         edm.add(
             format!("rec-{i}"),
             &[
@@ -263,6 +264,12 @@ fn inspect_end_to_end_serializes_without_plaintext() {
             None,
         );
     }
+    edm
+}
+
+#[test]
+fn inspect_end_to_end_serializes_without_plaintext() {
+    let edm = numbered_customers(6);
     let mut fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
     let plan = (0..400)
         .map(|i| format!("confidential{} roadmap", i % 37))
@@ -678,17 +685,7 @@ fn file_names_are_read() {
 /// its pieces hold, each read alone on one core, added up.
 #[test]
 fn a_large_file_holds_what_its_pieces_hold_added_up() {
-    let mut edm = EdmIndex::new(&EdmKey::from_bytes([3; 32]), EdmConfig::default());
-    for i in 0..5 {
-        edm.add(
-            format!("rec-{i}"),
-            &[
-                (FieldKind::Name, &format!("Customer{i} Lastname")),
-                (FieldKind::Email, &format!("c{i}@mail.example")),
-            ],
-            None,
-        );
-    }
+    let edm = numbered_customers(5);
     let fingerprints = FingerprintIndex::new(&FingerprintKey::from_bytes([2; 32]), FingerprintConfig::default());
     let inspector = Inspector::new(edm, fingerprints, Policy::default(), Limits::default()).unwrap();
     let context = ctx(Channel::Upload, Employment::Active);

@@ -4,7 +4,18 @@ use std::io::Write;
 
 /// A zip of `files`, deflated as `zip` writes by default.
 pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip_after(&[], files)
+}
+
+/// A zip of `files` written after `prefix` in one stream, its offsets counted from the
+/// start of `prefix`: as a self-extracting program is built, and as `zip -A` leaves
+/// archives joined with `cat`.
+#[allow(dead_code)] // Not every test binary writes an archive after other bytes.
+pub fn zip_after(prefix: &[u8], files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Seek;
+    let mut stream = std::io::Cursor::new(prefix.to_vec());
+    stream.seek(std::io::SeekFrom::End(0)).unwrap();
+    let mut writer = zip::ZipWriter::new(stream);
     for (name, bytes) in files {
         writer
             .start_file(*name, zip::write::SimpleFileOptions::default())
