@@ -1844,10 +1844,24 @@ impl FieldKeys {
                     stored.fields.push((kind, self.keyed(b"id", id.as_bytes())));
                     stored.id_lengths |= id_length_bit(id.len());
                 }
+                // An accounting or ERP export often shows a customer number without its
+                // letters (`781558` for `CRM-781558`; found missed by a blind test). Of
+                // five digits or more, as a shorter number is in any table.
+                let number = id.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+                if number.len() < id.len()
+                    && number.len() >= MIN_BARE_ID_DIGITS
+                    && number.bytes().all(|b| b.is_ascii_digit())
+                {
+                    stored.fields.push((kind, self.keyed(b"id", number.as_bytes())));
+                    stored.id_lengths |= id_length_bit(number.len());
+                }
             }
         }
     }
 }
+
+/// Fewest digits of a customer number keyed without its letters.
+const MIN_BARE_ID_DIGITS: usize = 5;
 
 /// The bit of [`EdmIndex::id_lengths`] for ids of `len` normalized characters.
 fn id_length_bit(len: usize) -> u64 {
@@ -3100,6 +3114,14 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         if head.len() + code.len() >= 2 {
             push(&[code], true);
         }
+        // A Turkish district and its province (`Kadıköy/İstanbul`): either is often
+        // written alone (found missed by a blind test).
+        if let [district, province] = place {
+            if is_district_and_province(line.rsplit(',').next().unwrap_or_default()) {
+                push(&[std::slice::from_ref(district)], false);
+                push(&[std::slice::from_ref(province)], false);
+            }
+        }
         // The postal code left out (`Gartenstraße 13, Berlin`; found missed by a blind
         // test): the street line's house number and the place still make the address.
         // A place of one letter is the country's prefix of a code stored with it (`D` of
@@ -3119,6 +3141,17 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         if let (Some(prefix), true, false) = (prefix, code_first, head.is_empty()) {
             let prefixed = [vec![prefix.to_string()], code.to_vec()].concat();
             push(&[&prefixed, place], true);
+        }
+        // A state's two letters in a part of their own after the town, left out and the
+        // code written before the town, as Europe writes it (`65 Pike St, 94105 San
+        // Francisco` for `…, San Francisco, CA 94105`; found missed by a blind test).
+        let state_alone =
+            matches!(place, [state] if state.len() == 2 && state.bytes().all(|b| b.is_ascii_alphabetic()));
+        if state_alone && !code_first && !head.is_empty() {
+            let words: Vec<String> = code.iter().chain(&head).cloned().collect();
+            if !places.contains(&words) {
+                places.push(words);
+            }
         }
     }
     // A place that goes on from another place of the address is found by that one, as
@@ -3798,6 +3831,16 @@ fn code_and_place(words: &[String]) -> Option<CodeAndPlace<'_>> {
         place,
         code_first: false,
     })
+}
+
+/// Whether the last part of an address ends in a district and its province parted by a
+/// slash, as Turkey writes them (`34728 Kadıköy/İstanbul`).
+fn is_district_and_province(last_part: &str) -> bool {
+    let Some((before, after)) = last_part.trim().rsplit_once('/') else {
+        return false;
+    };
+    let word = |text: &str| !text.is_empty() && text.chars().all(char::is_alphabetic);
+    word(after) && before.rsplit(char::is_whitespace).next().is_some_and(word)
 }
 
 /// The letters written before a postal code of `country` (ISO 3166-1 alpha-2) in Europe,

@@ -401,7 +401,7 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "квартира" => "кв",
         // Indonesian, Turkish, Ukrainian, Filipino, Norwegian, Québécois, Hebrew and
         // Arabic streets, numbers, wards and towns in full and abbreviated (`Jalan` =
-        // `Jl.`, `Nomor` = `No.`, `Caddesi` = `Cad.`, `вулиця` = `вул.`, `Barangay` =
+        // `Jl.`, `Nomor` = `No.`, `Caddesi` = `Cad.`, `Bulvarı` = `Blv.`, `вулиця` = `вул.`, `Barangay` =
         // `Brgy.`, `gate` = `gt.`, `appartement` = `app.`, `רחוב` = `רח'`, `شارع` = `ش`),
         // and a flat by either English word (`Flat 12` = `Apartment 12`); found missed by
         // a blind test. Ukrainian `буд.` (house) labels the number: dropped.
@@ -412,7 +412,7 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "mahallesi" => "mah",
         "caddesi" => "cad",
         "sokak" | "sokagi" => "sok",
-        "bulvari" => "bulv",
+        "bulvari" | "bulvar" | "blv" => "bulv",
         "вулиця" => "вул",
         "місто" => "м",
         "буд" | "будинок" => "",

@@ -2110,3 +2110,73 @@ fn japanese_long_vowels_romanized_otherwise() {
         }
     }
 }
+
+/// Ways an exporting tool or a writer from another country changes a record (the
+/// thirty-second blind test): a customer number without its letters, a US address as
+/// Europe writes it, and a Turkish boulevard, district or province abbreviated or alone.
+#[test]
+fn numbers_and_addresses_written_by_other_tools_and_countries() {
+    let brianna: &[(FieldKind, &str)] = &[
+        (Name, "Brianna Lindqvist"),
+        (Address, "65 Pike St, San Francisco, CA 94105"),
+        (CustomerId, "CRM-260005"),
+    ];
+    let serkan: &[(FieldKind, &str)] = &[
+        (Name, "Serkan Özdemir"),
+        (Address, "Atatürk Bulvarı No:132 D:8, 34728 Kadıköy/İstanbul"),
+    ];
+    let chau: &[(FieldKind, &str)] = &[(Name, "Lê Thị Bảo Châu"), (CustomerId, "CRM-781558")];
+    let index = index(
+        EdmConfig::default(),
+        &[
+            ("brianna", brianna, Some("US")),
+            ("serkan", serkan, Some("TR")),
+            ("chau", chau, Some("VN")),
+            ("ana", ANA, Some("IT")),
+        ],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Kundennummer,Name\n781558,Lê Thị Bảo Châu\n", &["chau"]),
+        ("Lê Thị Bảo Châu, customer 781558", &["chau"]),
+        (
+            "Name,Street,Postcode,City\nBrianna Lindqvist,65 Pike St,94105,San Francisco\n",
+            &["brianna"],
+        ),
+        (
+            "Name,Address\nBrianna Lindqvist,\"65 Pike St, 94105 San Francisco\"\n",
+            &["brianna"],
+        ),
+        (
+            "Name,Address\nSerkan Özdemir,\"Atatürk Blv. No:132 D:8, 34728 Kadıköy/İstanbul\"\n",
+            &["serkan"],
+        ),
+        (
+            "Name,Address\nSerkan Özdemir,\"Atatürk Bulvarı No:132, Kadıköy\"\n",
+            &["serkan"],
+        ),
+        (
+            "Name,Address\nSerkan Özdemir,\"Atatürk Bulvarı No:132, İstanbul\"\n",
+            &["serkan"],
+        ),
+        // Another number, house or place is another customer's.
+        ("Kundennummer,Name\n781559,Lê Thị Bảo Châu\n", &[]),
+        ("Lê Thị Bảo Châu, customer 81558", &[]),
+        // A number of fewer than five digits is in any table: not keyed without letters.
+        ("Ana Rossi, 0042", &[]),
+        (
+            "Name,Address\nBrianna Lindqvist,\"67 Pike St, 94105 San Francisco\"\n",
+            &[],
+        ),
+        (
+            "Name,Address\nSerkan Özdemir,\"Atatürk Bulvarı No:134, Kadıköy\"\n",
+            &[],
+        ),
+        (
+            "Name,Address\nSerkan Özdemir,\"Atatürk Bulvarı No:132, Üsküdar\"\n",
+            &[],
+        ),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
