@@ -320,8 +320,11 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// abbreviations (`d`, `h`, `x`; so names with `Dương` or `Huyền` are keyed otherwise
 /// too) and also keys a Vietnamese city or town with `TP`/`TX` for `Thành phố`/`Thị xã`
 /// and back; version 17 also keys Japanese names with their long vowels romanized
-/// otherwise (`Satō` as `Satou`, `Satoh`, `Satoo`).
-const SAVE_VERSION: u32 = 17;
+/// otherwise (`Satō` as `Satou`, `Satoh`, `Satoo`); version 18 keys a customer number
+/// without the zeros that pad it, and without its letters when it has five digits or
+/// more (see `keyed_id`), and also keys a US address with its ZIP code before the town
+/// and a Turkish district or province alone.
+const SAVE_VERSION: u32 = 18;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
 /// has 14.
@@ -1133,6 +1136,7 @@ impl EdmIndex {
                         .filter(u8::is_ascii_alphanumeric)
                         .map(|b| b.to_ascii_lowercase()),
                 );
+                keyed_id(&mut id_buffer);
                 if id_buffer.len() >= 3 && self.id_lengths & id_length_bit(id_buffer.len()) != 0 {
                     // Numbers repeat across a document (years, amounts, codes): memoized.
                     let known = id_memo.get_or_insert(memo_key(&id_buffer), id_buffer.len(), || KnownWord {
@@ -1839,24 +1843,37 @@ impl FieldKeys {
                 }
             }
             FieldKind::CustomerId => {
-                let id = normalize_id(value);
+                let mut id = normalize_id(value).into_bytes();
+                keyed_id(&mut id);
                 if id.len() >= 3 {
-                    stored.fields.push((kind, self.keyed(b"id", id.as_bytes())));
+                    stored.fields.push((kind, self.keyed(b"id", &id)));
                     stored.id_lengths |= id_length_bit(id.len());
-                }
-                // An accounting or ERP export often shows a customer number without its
-                // letters (`781558` for `CRM-781558`; found missed by a blind test). Of
-                // five digits or more, as a shorter number is in any table.
-                let number = id.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-                if number.len() < id.len()
-                    && number.len() >= MIN_BARE_ID_DIGITS
-                    && number.bytes().all(|b| b.is_ascii_digit())
-                {
-                    stored.fields.push((kind, self.keyed(b"id", number.as_bytes())));
-                    stored.id_lengths |= id_length_bit(number.len());
                 }
             }
         }
+    }
+}
+
+/// Cuts a normalized customer id (see [`normalize_id`]) to what is keyed, and looked
+/// up: of letters followed by a number, the number without its leading zeros, and
+/// without the letters when five digits or more remain. Accounting and ERP exports
+/// often show a customer number without its letters (`781558` for `CRM-781558`), and
+/// tools drop the zeros that pad it (`KH-9670` for `KH-009670`); both found missed by
+/// blind tests. A shorter number is in any table, so `0042` alone is not `CUST-0042`.
+fn keyed_id(id: &mut Vec<u8>) {
+    let letters = id.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let Some(number) = id
+        .get(letters..)
+        .filter(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+    else {
+        return;
+    };
+    let zeros = number.iter().take_while(|b| **b == b'0').count();
+    let significant = number.len() - zeros;
+    if significant >= MIN_BARE_ID_DIGITS {
+        id.drain(..letters + zeros);
+    } else if letters > 0 && significant > 0 {
+        id.drain(letters..letters + zeros);
     }
 }
 

@@ -2112,8 +2112,9 @@ fn japanese_long_vowels_romanized_otherwise() {
 }
 
 /// Ways an exporting tool or a writer from another country changes a record (the
-/// thirty-second blind test): a customer number without its letters, a US address as
-/// Europe writes it, and a Turkish boulevard, district or province abbreviated or alone.
+/// thirty-second and thirty-third blind tests): a customer number without its letters
+/// or the zeros that pad it, a US address as Europe writes it, and a Turkish boulevard,
+/// district or province abbreviated or alone.
 #[test]
 fn numbers_and_addresses_written_by_other_tools_and_countries() {
     let brianna: &[(FieldKind, &str)] = &[
@@ -2126,6 +2127,7 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
         (Address, "Atatürk Bulvarı No:132 D:8, 34728 Kadıköy/İstanbul"),
     ];
     let chau: &[(FieldKind, &str)] = &[(Name, "Lê Thị Bảo Châu"), (CustomerId, "CRM-781558")];
+    let luisa: &[(FieldKind, &str)] = &[(Name, "Luisa Fernanda López"), (CustomerId, "KH-009670")];
     let index = index(
         EdmConfig::default(),
         &[
@@ -2133,11 +2135,20 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
             ("serkan", serkan, Some("TR")),
             ("chau", chau, Some("VN")),
             ("ana", ANA, Some("IT")),
+            ("luisa", luisa, Some("CO")),
         ],
     );
     let cases: &[(&str, &[&str])] = &[
         ("Kundennummer,Name\n781558,Lê Thị Bảo Châu\n", &["chau"]),
         ("Lê Thị Bảo Châu, customer 781558", &["chau"]),
+        ("Lê Thị Bảo Châu, customer CRM-0781558", &["chau"]),
+        // The zeros that pad a number are dropped by many tools.
+        ("Luisa Fernanda López, KH-9670", &["luisa"]),
+        ("Luisa Fernanda López, KH 9670", &["luisa"]),
+        ("Luisa Fernanda López, KH-009670", &["luisa"]),
+        ("Ana Rossi, CUST-42", &["ana"]),
+        ("Luisa Fernanda López, KH-9671", &[]),
+        ("Luisa Fernanda López, 9670", &[]),
         (
             "Name,Street,Postcode,City\nBrianna Lindqvist,65 Pike St,94105,San Francisco\n",
             &["brianna"],
