@@ -322,8 +322,13 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// and back; version 17 also keys Japanese names with their long vowels romanized
 /// otherwise (`Satō` as `Satou`, `Satoh`, `Satoo`); version 18 keys a customer number
 /// without the zeros that pad it, and without its letters when it has five digits or
-/// more (see `keyed_id`), and also keys a US address with its ZIP code before the town
-/// and a Turkish district or province alone.
+/// more (see `keyed_id`), and also keys a US address with its ZIP code before the town,
+/// a Turkish district or province alone, a place without a locality before it, a house
+/// number in a part of its own with its street, Colombian crossing numbers after `No.`
+/// or `N°`, states and provinces spelled out, second surnames with their particles left
+/// out, names with their particles joined and `Abdel` apart or joined, Argentine
+/// mobiles with or without their `9`, and reads `Cl`, `Cra` and Swedish `-g.` and `-v.`
+/// as their street words.
 const SAVE_VERSION: u32 = 18;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -348,9 +353,12 @@ const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "si
 /// Words that join a surname to its family or place (`da Silva`, `van Rensburg`, `dela
 /// Cruz`, `bin Ahmad`), as normalized.
 const NAME_PARTICLES: &[&str] = &[
-    "da", "das", "de", "del", "della", "dela", "der", "di", "do", "dos", "du", "van", "von", "ter", "ten", "bin",
-    "binti", "le", "la",
+    "da", "das", "de", "del", "della", "dela", "den", "der", "di", "do", "dos", "du", "van", "von", "ter", "ten",
+    "bin", "binti", "le", "la", "los", "las",
 ];
+/// Words that join a Spanish second surname to the name before it ("del Río", "de los
+/// Santos", "y Gasset").
+const SURNAME_JOINERS: &[&str] = &["de", "del", "la", "las", "los", "y"];
 /// Rows with more candidate name words than this are not searched pairwise.
 const MAX_ROW_NAME_WORDS: usize = 8;
 /// Evidence bit of a street-line address hit (beside the five FieldKind bits).
@@ -1525,6 +1533,11 @@ impl FieldKeys {
             if kind == FieldKind::Name {
                 let joined: Vec<String> = spellings.iter().filter_map(|name| inner_marks_dropped(name)).collect();
                 spellings.extend(joined);
+                let rejoined: Vec<String> = spellings
+                    .first()
+                    .map(|name| particles_joined_or_parted(name))
+                    .unwrap_or_default();
+                spellings.extend(rejoined);
             }
             if kind == FieldKind::Name && is_one_of(country, &["JP"]) {
                 let long: Vec<String> = spellings
@@ -1620,12 +1633,39 @@ impl FieldKeys {
                     }
                 }
                 // Where people carry two surnames, the second is often dropped: "María
-                // García López" goes by "María García".
-                if let (Some(first), Some(surname)) =
-                    (words.first(), words.len().checked_sub(2).and_then(|i| words.get(i)))
-                {
-                    if words.len() >= 3 && country.is_some_and(has_two_surnames) {
-                        stored.fields.push((kind, combine_sorted(&[*first, *surname])));
+                // García López" goes by "María García", and "Martín Ramírez del Río" by
+                // "Martín Ramírez"; a second given name is dropped with it or alone
+                // ("Luisa López", "Cristian Londoño de la Fuente" for "Cristian Camilo
+                // Londoño de la Fuente"). The second surname is the last word with the
+                // particles before it (found missed by a blind test).
+                if words.len() >= 3 && country.is_some_and(has_two_surnames) {
+                    let mut second = normalized.len() - 1;
+                    while second > 2
+                        && normalized
+                            .get(second - 1)
+                            .is_some_and(|w| SURNAME_JOINERS.contains(&w.as_str()))
+                    {
+                        second -= 1;
+                    }
+                    let paternal = second - 1;
+                    if let (Some(first), Some(given_and_paternal)) = (words.first(), words.get(..=paternal)) {
+                        let mut keys = vec![
+                            combine_sorted(given_and_paternal),
+                            combine_sorted(&[*first, words.get(paternal).copied().unwrap_or(*first)]),
+                        ];
+                        if paternal >= 2 {
+                            let surnames = words.get(paternal..).unwrap_or_default();
+                            let first_and_surnames: Vec<u64> =
+                                std::iter::once(*first).chain(surnames.iter().copied()).collect();
+                            keys.push(combine_sorted(
+                                first_and_surnames.get(..MAX_NAME_WORDS).unwrap_or(&first_and_surnames),
+                            ));
+                        }
+                        for key in keys {
+                            if !stored.fields.contains(&(kind, key)) {
+                                stored.fields.push((kind, key));
+                            }
+                        }
                     }
                 }
                 // People who go by their second given name leave the first out
@@ -1832,6 +1872,9 @@ impl FieldKeys {
                         stored.fields.push((kind, self.keyed(b"phone", e164.as_bytes())));
                         if let Some(current) = phone::without_mexican_mobile_one(e164.as_bytes()) {
                             stored.fields.push((kind, self.keyed(b"phone", &current)));
+                        }
+                        if let Some(other) = phone::argentine_other_form(e164.as_bytes()) {
+                            stored.fields.push((kind, self.keyed(b"phone", &other)));
                         }
                     }
                     stored
@@ -2918,6 +2961,69 @@ fn inner_marks_dropped(name: &str) -> Option<String> {
     dropped.then_some(out)
 }
 
+/// `name` with its surname's particles joined to the word after them (`Giuseppe DeLuca`
+/// for `Giuseppe De Luca`, `Angelo deGuzman`, `Jan vandenBerg`), and an Arabic `Abdel`
+/// (servant of) written apart or joined (`Mostafa Abd el Fattah` and `Mostafa
+/// Abdelfattah` for `Mostafa Abdel Fattah`, and back); each found missed by a blind test.
+/// Nothing when the name has neither.
+fn particles_joined_or_parted(name: &str) -> Vec<String> {
+    const ABDEL: &[&str] = &["abdel", "abdul", "abdal"];
+    const ABD_ARTICLES: &[&str] = &["el", "al", "ul"];
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let is = |at: usize, set: &[&str]| lower.get(at).is_some_and(|w| set.contains(&w.as_str()));
+    let mut spellings = Vec::new();
+    // Particles joined: every run of particles before a word, with that word.
+    let mut joined: Vec<String> = Vec::with_capacity(words.len());
+    let mut run = String::new();
+    for (at, word) in words.iter().enumerate() {
+        let particle = at > 0 && at + 1 < words.len() && is(at, NAME_PARTICLES);
+        run.push_str(word);
+        if !particle {
+            joined.push(std::mem::take(&mut run));
+        }
+    }
+    if joined.len() < words.len() && joined.len() >= 2 {
+        spellings.push(joined.join(" "));
+    }
+    for (at, word) in words.iter().enumerate() {
+        let (Some(before), Some(after)) = (words.get(..at), words.get(at + 1..)) else {
+            continue;
+        };
+        let with = |middle: &[String]| {
+            let mut all: Vec<String> = before.iter().map(|w| (*w).to_string()).collect();
+            all.extend(middle.iter().cloned());
+            all.join(" ")
+        };
+        if is(at, ABDEL) {
+            let Some((next, rest)) = after.split_first() else {
+                continue;
+            };
+            let (Some(abd), Some(article)) = (word.get(..3), word.get(3..)) else {
+                continue;
+            };
+            let mut parted = vec![abd.to_string(), article.to_string(), (*next).to_string()];
+            parted.extend(rest.iter().map(|w| (*w).to_string()));
+            spellings.push(with(&parted));
+            let mut joined = vec![format!("{word}{}", next.to_lowercase())];
+            joined.extend(rest.iter().map(|w| (*w).to_string()));
+            spellings.push(with(&joined));
+        } else if lower.get(at).is_some_and(|w| w == "abd") && is(at + 1, ABD_ARTICLES) {
+            let (Some(article), Some(next)) = (after.first(), after.get(1)) else {
+                continue;
+            };
+            let rest = after.get(2..).unwrap_or_default();
+            let mut together = vec![format!("{word}{}", article.to_lowercase()), (*next).to_string()];
+            together.extend(rest.iter().map(|w| (*w).to_string()));
+            spellings.push(with(&together));
+            let mut joined = vec![format!("{word}{}{}", article.to_lowercase(), next.to_lowercase())];
+            joined.extend(rest.iter().map(|w| (*w).to_string()));
+            spellings.push(with(&joined));
+        }
+    }
+    spellings
+}
+
 /// A Vietnamese address with `St` after its street's name, as it is rendered in
 /// English (`86 Pasteur St., Ward 7, District 7, HCMC` for `86 Pasteur, Phường 7,
 /// Quận 7, TP. Hồ Chí Minh`; found missed by a blind test); None when its street line
@@ -3158,6 +3264,12 @@ fn address_places(address: &str, country: Option<&str>) -> Vec<Vec<String>> {
         if let (Some(prefix), true, false) = (prefix, code_first, head.is_empty()) {
             let prefixed = [vec![prefix.to_string()], code.to_vec()].concat();
             push(&[&prefixed, place], true);
+        }
+        // A locality between the street line and the town left out (`158 Linking Road,
+        // Mumbai 400050` for `…, Bandra West, Mumbai 400050`; found missed by a blind
+        // test): the house, street and postal code still make the address.
+        if !head.is_empty() && !places.contains(last) {
+            places.push(last.clone());
         }
         // A state's two letters in a part of their own after the town, left out and the
         // code written before the town, as Europe writes it (`65 Pike St, 94105 San
@@ -3419,6 +3531,27 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
                 spellings.push(with_street(&flat.replace(street, "$1")));
             }
         }
+    }
+    // A house number in a part of its own before its street (`158, Linking Road, …` in
+    // India, `162, boulevard Haussmann, …` in France) read as the street line it begins,
+    // so the places after it pair with it (found missed by a blind test).
+    if let Some(after) = rest.map(str::trim_start) {
+        let number = street.trim();
+        if is_house_number(number) && after.starts_with(char::is_alphabetic) {
+            spellings.push(format!("{number} {after}"));
+        }
+    }
+    // Colombia writes the number of the crossing street after `#`, `No.` or `N°`
+    // (`Carrera 78B # 60-76`; found missed by a blind test).
+    if is_one_of(country, &["CO"]) && address.contains('#') {
+        spellings.push(address.replace('#', "No."));
+        spellings.push(address.replace('#', "N°"));
+    }
+    // A state or province abbreviated as the post office writes it is often spelled
+    // out (`Halifax, Nova Scotia B3J 1P3` for `Halifax, NS B3J 1P3`; found missed by a
+    // blind test).
+    if let Some(spelled) = state_spelled_out(address, country) {
+        spellings.push(spelled);
     }
     // The house number first, the French way, where the street's name comes first on
     // the envelope (`68, Rue de Lausanne` for `Rue de Lausanne 68` in Geneva).
@@ -3858,6 +3991,131 @@ fn is_district_and_province(last_part: &str) -> bool {
     };
     let word = |text: &str| !text.is_empty() && text.chars().all(char::is_alphabetic);
     word(after) && before.rsplit(char::is_whitespace).next().is_some_and(word)
+}
+
+/// Whether a part of an address is a house number alone: up to four digits, with a
+/// letter or a second number after a slash or dash (`158`, `12B`, `47/74`). Five digits
+/// or more are a postal code (`125009, г. Москва`).
+fn is_house_number(part: &str) -> bool {
+    let digits = part.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(tail) = part.get(digits..) else {
+        return false;
+    };
+    (1..=4).contains(&digits)
+        && (tail.is_empty()
+            || (tail.len() == 1 && tail.bytes().all(|b| b.is_ascii_alphabetic()))
+            || tail
+                .strip_prefix(['/', '-'])
+                .is_some_and(|second| (1..=4).contains(&second.len()) && second.bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// The states and provinces of the United States, Canada and Australia as their post
+/// offices abbreviate them, and spelled out.
+const STATES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "US",
+        &[
+            ("AL", "Alabama"),
+            ("AK", "Alaska"),
+            ("AZ", "Arizona"),
+            ("AR", "Arkansas"),
+            ("CA", "California"),
+            ("CO", "Colorado"),
+            ("CT", "Connecticut"),
+            ("DE", "Delaware"),
+            ("DC", "District of Columbia"),
+            ("FL", "Florida"),
+            ("GA", "Georgia"),
+            ("HI", "Hawaii"),
+            ("ID", "Idaho"),
+            ("IL", "Illinois"),
+            ("IN", "Indiana"),
+            ("IA", "Iowa"),
+            ("KS", "Kansas"),
+            ("KY", "Kentucky"),
+            ("LA", "Louisiana"),
+            ("ME", "Maine"),
+            ("MD", "Maryland"),
+            ("MA", "Massachusetts"),
+            ("MI", "Michigan"),
+            ("MN", "Minnesota"),
+            ("MS", "Mississippi"),
+            ("MO", "Missouri"),
+            ("MT", "Montana"),
+            ("NE", "Nebraska"),
+            ("NV", "Nevada"),
+            ("NH", "New Hampshire"),
+            ("NJ", "New Jersey"),
+            ("NM", "New Mexico"),
+            ("NY", "New York"),
+            ("NC", "North Carolina"),
+            ("ND", "North Dakota"),
+            ("OH", "Ohio"),
+            ("OK", "Oklahoma"),
+            ("OR", "Oregon"),
+            ("PA", "Pennsylvania"),
+            ("RI", "Rhode Island"),
+            ("SC", "South Carolina"),
+            ("SD", "South Dakota"),
+            ("TN", "Tennessee"),
+            ("TX", "Texas"),
+            ("UT", "Utah"),
+            ("VT", "Vermont"),
+            ("VA", "Virginia"),
+            ("WA", "Washington"),
+            ("WV", "West Virginia"),
+            ("WI", "Wisconsin"),
+            ("WY", "Wyoming"),
+            ("PR", "Puerto Rico"),
+        ],
+    ),
+    (
+        "CA",
+        &[
+            ("AB", "Alberta"),
+            ("BC", "British Columbia"),
+            ("MB", "Manitoba"),
+            ("NB", "New Brunswick"),
+            ("NL", "Newfoundland and Labrador"),
+            ("NS", "Nova Scotia"),
+            ("NT", "Northwest Territories"),
+            ("NU", "Nunavut"),
+            ("ON", "Ontario"),
+            ("PE", "Prince Edward Island"),
+            ("QC", "Quebec"),
+            ("SK", "Saskatchewan"),
+            ("YT", "Yukon"),
+        ],
+    ),
+    (
+        "AU",
+        &[
+            ("NSW", "New South Wales"),
+            ("VIC", "Victoria"),
+            ("QLD", "Queensland"),
+            ("SA", "South Australia"),
+            ("WA", "Western Australia"),
+            ("TAS", "Tasmania"),
+            ("ACT", "Australian Capital Territory"),
+            ("NT", "Northern Territory"),
+        ],
+    ),
+];
+
+/// `address` with the abbreviation of its state or province (see [`STATES`]) in its
+/// last part spelled out, if it has one: the last word of capitals that is one.
+fn state_spelled_out(address: &str, country: Option<&str>) -> Option<String> {
+    let (_, states) = STATES.iter().find(|(code, _)| is_one_of(country, &[code]))?;
+    let mut start = address.rfind(',').map_or(0, |at| at + 1);
+    let mut found = None;
+    for word in address.get(start..)?.split(' ') {
+        if let Some((_, name)) = states.iter().find(|(abbreviation, _)| *abbreviation == word) {
+            found = Some((start, start + word.len(), *name));
+        }
+        start += word.len() + 1;
+    }
+    let (start, end, name) = found?;
+    Some(format!("{}{name}{}", address.get(..start)?, address.get(end..)?))
 }
 
 /// The letters written before a postal code of `country` (ISO 3166-1 alpha-2) in Europe,

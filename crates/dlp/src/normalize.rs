@@ -297,13 +297,26 @@ fn canonical_word(word: &str) -> &str {
 /// A German or Dutch street name with its `-straße` (folded `strasse`) or `-straat`
 /// written as `-str.`, the way addresses abbreviate it (`Hauptstraße` = `Hauptstr.`,
 /// found by a blind test; `Kalverstraat` = `Kalverstr.`), and a Dutch `-gracht` or
-/// `-weg` as `-gr.` or `-wg.` (`Keizersgr.`, `Stationswg.`; found by a blind test): each
-/// read as the shorter, which is a slice of both.
+/// `-weg` as `-gr.` or `-wg.` (`Keizersgr.`, `Stationswg.`; found by a blind test), and
+/// a Swedish `-gatan` or `-vägen` as `-g.` or `-v.`: each read as the shorter, which is
+/// a slice of both.
 fn without_street_suffix(word: &str) -> &str {
     if let Some(short) = word.strip_suffix("asse").or_else(|| word.strip_suffix("aat")) {
         if short.ends_with("str") {
             return short;
         }
+    }
+    // Swedish `-gatan` and `-vägen` as `-g.` and `-v.` (`Linnég.`, `Sveav.`; found
+    // missed by a blind test).
+    if let Some(short) = word
+        .strip_suffix("atan")
+        .filter(|short| short.len() > 3 && short.ends_with('g'))
+        .or_else(|| {
+            word.strip_suffix("agen")
+                .filter(|short| short.len() > 3 && short.ends_with('v'))
+        })
+    {
+        return short;
     }
     if let Some(short) = word
         .strip_suffix("acht")
@@ -355,7 +368,10 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "rua" | "rue" => "r",
         // Italian `V. Dante` for `Via Dante` (found missed by a blind test).
         "via" => "v",
-        "calle" => "c",
+        // And Colombia's `Cl.`/`Cll.` for `Calle` (so `Cl` for `Close` reads as it) and
+        // `Cra.`/`Kr` for `Carrera` (found missed by a blind test).
+        "calle" | "cl" | "cll" | "close" => "c",
+        "carrera" | "cra" | "kr" | "kra" => "cra",
         "avenida" | "avda" | "av" => "ave",
         "bd" => "blvd",
         // French street names' titles and ways (`rue du Gén. Leclerc`, `Fbg`, `Imp.`,
@@ -390,7 +406,6 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         // Lilas`, `Pza. Mayor`, `Tv. Augusta`, `улица Чехова, дом 120` for `ул. Чехова,
         // д. 120`; found missed by a blind test).
         "gardens" => "gdns",
-        "close" => "cl",
         "grove" => "gr",
         "allee" => "all",
         "pza" => "pl",

@@ -261,6 +261,19 @@ pub fn without_mexican_mobile_one(e164: &[u8]) -> Option<[u8; 13]> {
     Some(current)
 }
 
+/// An Argentine number in its other international form: mobile numbers are dialled
+/// from abroad with a `9` after the calling code (`+54 9 11 6897 5909`, as every chat
+/// export writes them), and records keep one form or the other (found missed by a
+/// blind test).
+pub fn argentine_other_form(e164: &[u8]) -> Option<Vec<u8>> {
+    let number = e164.strip_prefix(b"+54")?;
+    match number {
+        [b'9', rest @ ..] if rest.len() == 10 => Some([b"+54".as_slice(), rest].concat()),
+        _ if number.len() == 10 => Some([b"+549".as_slice(), number].concat()),
+        _ => None,
+    }
+}
+
 /// Calls `visit` with `e164` (`+` and digits) without the trunk `0` written after its
 /// calling code, a common slip (`+84 0912 345 678`, `+44 07911 123456`), where the code
 /// is known and its numbers do not keep the 0 (see [`LEADING_ZERO_KEPT`]).

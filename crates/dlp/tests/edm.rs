@@ -2191,3 +2191,191 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
         check(&index, text, expected);
     }
 }
+
+/// A Spanish second surname with its particles (`de los Santos`, `del Río`) dropped, and
+/// a second given name with it or alone (the thirty-third blind test).
+#[test]
+fn second_surnames_with_particles_left_out() {
+    let luisa: &[(FieldKind, &str)] = &[(Name, "Luisa Fernanda López de los Santos"), (Email, "lfl@uno.co")];
+    let martin: &[(FieldKind, &str)] = &[(Name, "Martín Ramírez del Río"), (Email, "mrr@dos.ar")];
+    let cristian: &[(FieldKind, &str)] = &[(Name, "Cristian Camilo Londoño de la Fuente"), (Email, "ccl@tres.co")];
+    let maria: &[(FieldKind, &str)] = &[(Name, "María Guadalupe García López"), (Email, "mgg@cuatro.mx")];
+    let index = index(
+        EdmConfig::default(),
+        &[
+            ("luisa", luisa, Some("CO")),
+            ("martin", martin, Some("AR")),
+            ("cristian", cristian, Some("CO")),
+            ("maria", maria, Some("MX")),
+        ],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Luisa Fernanda López de los Santos <lfl@uno.co>", &["luisa"]),
+        ("Luisa Fernanda López <lfl@uno.co>", &["luisa"]),
+        ("Luisa López <lfl@uno.co>", &["luisa"]),
+        ("Martín Ramírez <mrr@dos.ar>", &["martin"]),
+        ("Cristian Londoño de la Fuente <ccl@tres.co>", &["cristian"]),
+        ("Cristian Londoño <ccl@tres.co>", &["cristian"]),
+        ("María García <mgg@cuatro.mx>", &["maria"]),
+        ("María Guadalupe García <mgg@cuatro.mx>", &["maria"]),
+        ("María García López <mgg@cuatro.mx>", &["maria"]),
+        // A second given name with a surname is another person's.
+        ("Fernanda López <lfl@uno.co>", &[]),
+        ("Guadalupe López <mgg@cuatro.mx>", &[]),
+        ("Camilo Londoño <ccl@tres.co>", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
+/// Addresses as the thirty-second and thirty-third blind tests wrote them: an Indian
+/// house number in a part of its own with the locality left out or a floor added,
+/// Colombian street types and crossing numbers, a state or province spelled out, and
+/// Swedish `-g.` for `-gatan`.
+#[test]
+fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
+    let customers: &[(&str, &str, &str, &str)] = &[
+        (
+            "priya",
+            "Priya Gupta",
+            "158, Linking Road, Bandra West, Mumbai 400050",
+            "IN",
+        ),
+        ("andres", "Andrés Gómez", "Carrera 117A # 67-95, Bogotá D.C.", "CO"),
+        (
+            "camila",
+            "Camila Rojas",
+            "Carrera 78B # 60-76, Medellín, Antioquia",
+            "CO",
+        ),
+        (
+            "sofia",
+            "Sofía Herrera",
+            "Calle 14A # 14-56, Barranquilla, Atlántico",
+            "CO",
+        ),
+        (
+            "liam",
+            "Liam Tremblay",
+            "1682 Yonge Street, Suite 339, Halifax, NS B3J 1P3",
+            "CA",
+        ),
+        (
+            "chloe",
+            "Chloe Nguyen",
+            "596 Pacific Highway, Brisbane City QLD 4000",
+            "AU",
+        ),
+        (
+            "brianna",
+            "Brianna Lindqvist",
+            "65 Pike St, Suite 200, San Francisco, CA 94105",
+            "US",
+        ),
+        ("elsa", "Elsa Lindberg", "Linnégatan 87, 410 46 Göteborg", "SE"),
+    ];
+    let fields: Vec<[(FieldKind, &str); 2]> = customers
+        .iter()
+        .map(|(_, name, address, _)| [(Name, *name), (Address, *address)])
+        .collect();
+    let vault: Vec<Customer<'_>> = customers
+        .iter()
+        .zip(&fields)
+        .map(|((id, _, _, country), fields)| (*id, &fields[..], Some(*country)))
+        .collect();
+    let index = index(EdmConfig::default(), &vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Priya Gupta, 158, Linking Road, Mumbai 400050", &["priya"]),
+        ("Priya Gupta, 158 Linking Road, Mumbai 400050", &["priya"]),
+        (
+            "Priya Gupta, 158, Linking Road, Bandra West, 3rd floor, Mumbai 400050",
+            &["priya"],
+        ),
+        ("Andrés Gómez, Cra. 117A # 67-95, Bogotá D.C.", &["andres"]),
+        ("Camila Rojas, Carrera 78B N° 60-76 Medellín", &["camila"]),
+        ("Sofía Herrera, Cl. 14A No. 14-56, Barranquilla", &["sofia"]),
+        (
+            "Liam Tremblay, 1682 Yonge Street, Suite 339, Halifax, Nova Scotia B3J 1P3",
+            &["liam"],
+        ),
+        (
+            "Chloe Nguyen, 596 Pacific Highway, Brisbane City, Queensland 4000",
+            &["chloe"],
+        ),
+        (
+            "Brianna Lindqvist, 65 Pike St, Suite 200, San Francisco, California 94105",
+            &["brianna"],
+        ),
+        ("Elsa Lindberg, Linnég. 87, 410 46 Göteborg", &["elsa"]),
+        // Another house, crossing or postal code is another address.
+        ("Priya Gupta, 160, Linking Road, Mumbai 400050", &[]),
+        ("Priya Gupta, 158, Linking Road, Mumbai 400051", &[]),
+        ("Andrés Gómez, Cra. 117A # 67-97, Bogotá D.C.", &[]),
+        (
+            "Liam Tremblay, 1684 Yonge Street, Suite 339, Halifax, Nova Scotia B3J 1P3",
+            &[],
+        ),
+        ("Elsa Lindberg, Linnég. 89, 410 46 Göteborg", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
+/// Names and phones as the thirty-third blind test wrote them: a surname's particles
+/// joined to it, an Arabic `Abdel` apart or joined, and an Argentine mobile number with
+/// the `9` that is dialled from abroad, or without it.
+#[test]
+fn particles_joined_abdel_apart_and_argentine_mobiles() {
+    let vault: &[Customer<'_>] = &[
+        (
+            "giuseppe",
+            &[(Name, "Giuseppe De Luca"), (Email, "gdl@uno.it")],
+            Some("IT"),
+        ),
+        (
+            "jan",
+            &[(Name, "Jan van den Berg"), (Email, "jvdb@twee.nl")],
+            Some("NL"),
+        ),
+        (
+            "mostafa",
+            &[(Name, "Mostafa Abdel Fattah"), (Email, "maf@tlata.eg")],
+            Some("EG"),
+        ),
+        (
+            "khaled",
+            &[(Name, "Khaled Abd el Ghani"), (Email, "kag@arba.eg")],
+            Some("EG"),
+        ),
+        (
+            "martina",
+            &[(Name, "Martina Sosa"), (Phone, "+54 11 6897 5909")],
+            Some("AR"),
+        ),
+        (
+            "tomas",
+            &[(Name, "Tomás Paz"), (Phone, "+54 9 351 555 1234")],
+            Some("AR"),
+        ),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Giuseppe DeLuca <gdl@uno.it>", &["giuseppe"]),
+        ("Jan vandenBerg <jvdb@twee.nl>", &["jan"]),
+        ("Mostafa Abd el Fattah <maf@tlata.eg>", &["mostafa"]),
+        ("Mostafa Abdelfattah <maf@tlata.eg>", &["mostafa"]),
+        ("Khaled Abdel Ghani <kag@arba.eg>", &["khaled"]),
+        ("Khaled Abdelghani <kag@arba.eg>", &["khaled"]),
+        ("Martina Sosa, +54 9 11 6897-5909", &["martina"]),
+        ("Tomás Paz, +54 351 555 1234", &["tomas"]),
+        // Another surname, or another number, is another person's.
+        ("Giuseppe DeLuna <gdl@uno.it>", &[]),
+        ("Mostafa Abdelrahman <maf@tlata.eg>", &[]),
+        ("Martina Sosa, +54 9 11 6897-5908", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
