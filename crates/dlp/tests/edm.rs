@@ -2379,3 +2379,36 @@ fn particles_joined_abdel_apart_and_argentine_mobiles() {
         check(&index, text, expected);
     }
 }
+
+/// A customer's phone number inside a code is no phone: a parcel's tracking number, an
+/// IBAN's groups (the thirty-third blind test). Written as a phone, it is one.
+#[test]
+fn phone_numbers_inside_codes_are_no_phones() {
+    let vault: &[Customer<'_>] = &[
+        (
+            "diego",
+            &[(Name, "Diego Morales Jiménez"), (Phone, "+52 81 5479 4758")],
+            Some("MX"),
+        ),
+        (
+            "brandon",
+            &[(Name, "Brandon McKenzie"), (Phone, "+1 613 679 0265")],
+            Some("CA"),
+        ),
+        ("hans", &[(Name, "Hans Vogel"), (Phone, "+49 89 3704 0044")], Some("DE")),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Payer: Diego Morales Jiménez\nIBAN: NL20 ABNA 0815 4794 758\n", &[]),
+        ("Payer: Diego Morales Jiménez\nTracking: 1Z8154794758X123\n", &[]),
+        ("Payer: Brandon McKenzie\nTracking: 1Z6136790265X123\n", &[]),
+        ("Payer: Hans Vogel\nIBAN: DE89 3704 0044 0532 0130 00\n", &[]),
+        ("Payer: Diego Morales Jiménez\nTel: 81 5479 4758\n", &["diego"]),
+        ("Payer: Brandon McKenzie\nTel:6136790265 ext 12\n", &["brandon"]),
+        ("Payer: Brandon McKenzie, 613-679-0265x12\n", &["brandon"]),
+        ("Payer: Hans Vogel, Tel. 089 3704 0044\n", &["hans"]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
