@@ -2128,6 +2128,7 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
     ];
     let chau: &[(FieldKind, &str)] = &[(Name, "Lê Thị Bảo Châu"), (CustomerId, "CRM-781558")];
     let luisa: &[(FieldKind, &str)] = &[(Name, "Luisa Fernanda López"), (CustomerId, "KH-009670")];
+    let sipho: &[(FieldKind, &str)] = &[(Name, "Sipho Dlamini"), (CustomerId, "5509-ZA")];
     let index = index(
         EdmConfig::default(),
         &[
@@ -2136,6 +2137,7 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
             ("chau", chau, Some("VN")),
             ("ana", ANA, Some("IT")),
             ("luisa", luisa, Some("CO")),
+            ("sipho", sipho, Some("ZA")),
         ],
     );
     let cases: &[(&str, &[&str])] = &[
@@ -2147,6 +2149,10 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
         ("Luisa Fernanda López, KH 9670", &["luisa"]),
         ("Luisa Fernanda López, KH-009670", &["luisa"]),
         ("Ana Rossi, CUST-42", &["ana"]),
+        // Letters after the number, written apart.
+        ("Sipho Dlamini, 5509 ZA", &["sipho"]),
+        ("Sipho Dlamini, 5509-ZA", &["sipho"]),
+        ("Sipho Dlamini, 5509 ZAR", &[]),
         ("Luisa Fernanda López, KH-9671", &[]),
         ("Luisa Fernanda López, 9670", &[]),
         (
@@ -2172,7 +2178,7 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
         // Another number, house or place is another customer's.
         ("Kundennummer,Name\n781559,Lê Thị Bảo Châu\n", &[]),
         ("Lê Thị Bảo Châu, customer 81558", &[]),
-        // A number of fewer than five digits is in any table: not keyed without letters.
+        // A number of fewer than six digits is in any table: not keyed without letters.
         ("Ana Rossi, 0042", &[]),
         (
             "Name,Address\nBrianna Lindqvist,\"67 Pike St, 94105 San Francisco\"\n",

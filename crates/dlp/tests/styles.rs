@@ -272,10 +272,10 @@ fn leak_styles() {
         ("address stored with its country, city left out", "Lê Văn Tám, 12 Hai Bà Trưng, Phường 6, Quận 3", &["c8"]),
         ("word cut into runs", "<p><span lang=DE>Jürgen Schrö</span><span lang=DE>der</span>, <span>js@web.de</span></p>", &["c4"]),
         ("id prefix apart", "Trần Thị Hương (account CU 100268) called.", &["c2"]),
-        // Of five digits or more, a customer number is found without its letters, as
-        // accounting exports show it; `0042` of `CUST-0042` is in any table.
-        ("id number without its prefix", "Okafor Oluwaseun paid invoice 99812 and ordered a 99812 units.", &["c3"]),
-        ("id number of four digits without its prefix", "Okafor Oluwaseun paid invoice 9812.", &[]),
+        // Of six digits or more, a customer number is found without its letters, as
+        // accounting exports show it; one of five (`99812` of `A-99812`) is like the
+        // postal codes and amounts in any table.
+        ("id number of five digits without its prefix", "Okafor Oluwaseun paid invoice 99812 and ordered a 99812 units.", &[]),
         // A value stored with an invisible character is read as the scan reads text.
         ("stored with an invisible character", "Beatriz Souza, Rua Augusta 200, 01305-000 São Paulo", &["c7"]),
         ("french street abbreviated", "Chloe Lefevre: 8 rue du Gén. Leclerc, 69003 Lyon", &["c1"]),
