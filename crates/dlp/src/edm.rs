@@ -328,7 +328,8 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// or `N°`, states and provinces spelled out, second surnames with their particles left
 /// out, names with their particles joined and `Abdel` apart or joined, Argentine
 /// mobiles with or without their `9`, and reads `Cl`, `Cra` and Swedish `-g.` and `-v.`
-/// as their street words.
+/// as their street words, and keys Spanish avenues by their name alone, Korean cities
+/// by their short name, and Dublin addresses without the Eircode or with `Lower` first.
 const SAVE_VERSION: u32 = 18;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -3598,6 +3599,36 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
             spellings.push(format!("{number} {after}"));
         }
     }
+    // A Korean metropolitan city or special province by its short name (`서울 송파구
+    // 올림픽로 152` and `서울시 …` for `서울특별시 …`; found missed by a blind test).
+    if is_one_of(country, &["KR"]) {
+        spellings.extend(korean_short_city_names(address));
+    }
+    // Ireland: a Dublin postal district written and the Eircode left out (`28 Baggot
+    // Street Lower, Dublin 2` for `…, Dublin 2, D02 T8H1`), and `Lower` or `Upper`
+    // before the street's name (`22 Lower Baggot St`); found missed by a blind test.
+    if is_one_of(country, &["IE"]) {
+        let parts: Vec<&str> = address.split(',').collect();
+        let codeless = match parts.as_slice() {
+            [kept @ .., district, code]
+                if !kept.is_empty()
+                    && has_numeral(district)
+                    && normalize::normalized_words(code)
+                        .iter()
+                        .all(|w| w.bytes().any(|b| b.is_ascii_digit())) =>
+            {
+                Some(parts.get(..parts.len() - 1).unwrap_or_default().join(","))
+            }
+            _ => None,
+        };
+        let mut irish: Vec<String> = codeless.into_iter().collect();
+        let reordered: Vec<String> = std::iter::once(address.to_string())
+            .chain(irish.iter().cloned())
+            .filter_map(|line| irish_part_first(&line))
+            .collect();
+        irish.extend(reordered);
+        spellings.extend(irish);
+    }
     // Colombia writes the number of the crossing street after `#`, `No.` or `N°`
     // (`Carrera 78B # 60-76`; found missed by a blind test).
     if is_one_of(country, &["CO"]) && address.contains('#') {
@@ -3762,6 +3793,11 @@ fn without_street_type(address: &str) -> Option<&str> {
         "улица ",
         "blk ",
         "blk.",
+        // A Spanish avenue by its name alone (`Paseo de la Reforma 364`, `Rivadavia
+        // 2024`; found missed by a blind test).
+        "avenida ",
+        "avda.",
+        "av.",
         "block ",
         // Hebrew `רחוב יפו 167`, written `יפו 167` (found missed by a blind test).
         "רחוב ",
@@ -4048,6 +4084,49 @@ fn is_district_and_province(last_part: &str) -> bool {
     };
     let word = |text: &str| !text.is_empty() && text.chars().all(char::is_alphabetic);
     word(after) && before.rsplit(char::is_whitespace).next().is_some_and(word)
+}
+
+/// A Korean address with its metropolitan city or special province by its short name
+/// and with `시` or `도` (`서울`, `서울시` for `서울특별시`; `부산` for `부산광역시`).
+fn korean_short_city_names(address: &str) -> Vec<String> {
+    const SUFFIXES: &[(&str, &str)] = &[
+        ("특별자치시", "시"),
+        ("특별자치도", "도"),
+        ("특별시", "시"),
+        ("광역시", "시"),
+    ];
+    let trimmed = address.trim_start();
+    let first = trimmed.split_whitespace().next().unwrap_or_default();
+    let rest = trimmed.get(first.len()..).unwrap_or_default();
+    SUFFIXES
+        .iter()
+        .find_map(|(suffix, kind)| {
+            let name = first.strip_suffix(suffix).filter(|name| !name.is_empty())?;
+            Some(vec![format!("{name}{rest}"), format!("{name}{kind}{rest}")])
+        })
+        .unwrap_or_default()
+}
+
+/// An Irish street line with its `Lower` or `Upper` before the street's name, as people
+/// also say it (`22 Lower Baggot Street` for `22 Baggot Street Lower`).
+fn irish_part_first(address: &str) -> Option<String> {
+    let (street, rest) = match address.split_once(',') {
+        Some((street, rest)) => (street, Some(rest)),
+        None => (address, None),
+    };
+    let (before, part) = street.trim_end().rsplit_once(' ')?;
+    if !["Lower", "Upper"].contains(&part) {
+        return None;
+    }
+    let (number, name) = before.trim_start().split_once(' ')?;
+    if !number.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let line = format!("{number} {part} {name}");
+    Some(match rest {
+        Some(rest) => format!("{line},{rest}"),
+        None => line,
+    })
 }
 
 /// Whether a part of an address is a house number alone: up to four digits, with a

@@ -2280,6 +2280,19 @@ fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
             "US",
         ),
         ("elsa", "Elsa Lindberg", "Linnégatan 87, 410 46 Göteborg", "SE"),
+        ("seoyeon", "Lee Seo-yeon", "서울특별시 송파구 올림픽로 152", "KR"),
+        (
+            "caoimhe",
+            "Caoimhe McCarthy",
+            "28 Baggot Street Lower, Dublin 2, D02 T8H1",
+            "IE",
+        ),
+        (
+            "diego",
+            "Diego Morales",
+            "Avenida Paseo de la Reforma 364, Colonia Obispado, 02885 Ciudad de México, CDMX",
+            "MX",
+        ),
     ];
     let fields: Vec<[(FieldKind, &str); 2]> = customers
         .iter()
@@ -2314,6 +2327,14 @@ fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
             &["brianna"],
         ),
         ("Elsa Lindberg, Linnég. 87, 410 46 Göteborg", &["elsa"]),
+        ("Lee Seo-yeon, 서울 송파구 올림픽로 152", &["seoyeon"]),
+        ("Lee Seo-yeon, 서울시 송파구 올림픽로 152", &["seoyeon"]),
+        ("Caoimhe McCarthy, 28 Baggot Street Lower, Dublin 2", &["caoimhe"]),
+        ("Caoimhe McCarthy, 28 Lower Baggot St, Dublin 2", &["caoimhe"]),
+        (
+            "Diego Morales, Paseo de la Reforma 364, Col. Obispado, 02885 Ciudad de México",
+            &["diego"],
+        ),
         // Another house, crossing or postal code is another address.
         ("Priya Gupta, 160, Linking Road, Mumbai 400050", &[]),
         ("Priya Gupta, 158, Linking Road, Mumbai 400051", &[]),
@@ -2323,6 +2344,13 @@ fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
             &[],
         ),
         ("Elsa Lindberg, Linnég. 89, 410 46 Göteborg", &[]),
+        ("Lee Seo-yeon, 서울 송파구 올림픽로 154", &[]),
+        ("Caoimhe McCarthy, 28 Baggot Street Lower, Dublin 4", &[]),
+        ("Caoimhe McCarthy, 30 Lower Baggot St, Dublin 2", &[]),
+        (
+            "Diego Morales, Paseo de la Reforma 366, Col. Obispado, 02885 Ciudad de México",
+            &[],
+        ),
     ];
     for (text, expected) in cases {
         check(&index, text, expected);
