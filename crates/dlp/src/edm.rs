@@ -3027,6 +3027,16 @@ fn inner_marks_dropped(name: &str) -> Option<String> {
 fn particles_joined_or_parted(name: &str) -> Vec<String> {
     const ABDEL: &[&str] = &["abdel", "abdul", "abdal"];
     const ABD_ARTICLES: &[&str] = &["el", "al", "ul"];
+    // Most names have neither: nothing allocated for them (every customer's name asks).
+    let has_either = name.split_whitespace().any(|word| {
+        NAME_PARTICLES
+            .iter()
+            .any(|particle| word.eq_ignore_ascii_case(particle))
+            || word.get(..3).is_some_and(|head| head.eq_ignore_ascii_case("abd"))
+    });
+    if !has_either {
+        return Vec::new();
+    }
     let words: Vec<&str> = name.split_whitespace().collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let is = |at: usize, set: &[&str]| lower.get(at).is_some_and(|w| set.contains(&w.as_str()));

@@ -1963,8 +1963,14 @@ impl Extractor {
             .get(..11)
             .is_some_and(|head| head.eq_ignore_ascii_case("BEGIN:VCARD"))
         {
-            self.extract_vcards(&text, source);
+            self.extract_vcards(&text, source, false);
             return Ok(());
+        }
+        // A card pasted into a chat or a mail's body: its values are read as the row a
+        // card is, decoded (`FN;ENCODING=QUOTED-PRINTABLE:Gr=C3=B6=C3=9Fmann`), and the
+        // text as the text it is (found missed by a blind test).
+        if let Some(card) = memchr::memmem::find(text.as_bytes(), b"\nBEGIN:VCARD") {
+            self.extract_vcards(text.get(card + 1..).unwrap_or_default(), source, true);
         }
         if trimmed
             .get(..15)
@@ -2157,7 +2163,8 @@ impl Extractor {
     /// hold no name; structured values (`N:Weiß;Jürgen;;;`) are split into words. Lines
     /// outside a card, and lines of a card that are no property, are read as the text
     /// they are: a card at the top of a file hides nothing after it.
-    fn extract_vcards(&mut self, text: &str, source: &str) {
+    /// `cards_only`: the text around the cards is read elsewhere.
+    fn extract_vcards(&mut self, text: &str, source: &str, cards_only: bool) {
         let mut card: Option<Vec<String>> = None;
         let mut rest = String::new();
         for line in vcard_lines(text) {
@@ -2180,7 +2187,7 @@ impl Extractor {
                 // Text before the card is read apart from text after it: a card between
                 // "We met Ana" and "Rossi called" keeps them apart (found in review).
                 let before = std::mem::take(&mut rest);
-                if !before.trim().is_empty() {
+                if !cards_only && !before.trim().is_empty() {
                     self.extract_table_or_prose(Cow::Owned(before), source);
                 }
                 continue;
@@ -2223,7 +2230,7 @@ impl Extractor {
         if let Some(open) = card {
             self.push_row(&open.join(CELL_SEPARATOR), source);
         }
-        if !rest.trim().is_empty() {
+        if !cards_only && !rest.trim().is_empty() {
             self.extract_table_or_prose(Cow::Owned(rest), source);
         }
     }

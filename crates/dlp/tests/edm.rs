@@ -2446,3 +2446,30 @@ fn phone_numbers_inside_codes_are_no_phones() {
         check(&index, text, expected);
     }
 }
+
+/// A contact card pasted into a chat with its name quoted-printable, as phones export
+/// them (the thirty-fourth blind test): its values are decoded as a card's are.
+#[test]
+fn a_card_pasted_into_a_chat_is_read_as_a_card() {
+    let vault: &[Customer<'_>] = &[(
+        "sabine",
+        &[(Name, "Sabine Größmann"), (Phone, "+49 711 891622")],
+        Some("DE"),
+    )];
+    let index = index(EdmConfig::default(), vault);
+    let card = "BEGIN:VCARD\nVERSION:2.1\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Gr=C3=B6=C3=9Fmann;Sabine;;;\n\
+                FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Sabine Gr=C3=B6=C3=9Fmann\nTEL;CELL:+49 711 891622\nEND:VCARD\n";
+    check(
+        &index,
+        &format!("06/03/2025, 11:02 - Chloe Moreau: Kontakt von Größmann GmbH\n{card}"),
+        &["sabine"],
+    );
+    check(
+        &index,
+        &format!("Hi Ana,\r\nhere is the contact:\r\n{}", card.replace('\n', "\r\n")),
+        &["sabine"],
+    );
+    check(&index, card, &["sabine"]);
+    // Another number on the card is another person's.
+    check(&index, &format!("Kontakt:\n{}", card.replace("891622", "891623")), &[]);
+}
