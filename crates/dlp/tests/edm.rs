@@ -109,6 +109,21 @@ fn check(index: &EdmIndex, text: &str, expected: &[&str]) {
     }
 }
 
+/// An index of customers with a name and an address each: (record id, name, address,
+/// country).
+fn names_and_addresses(customers: &[(&str, &str, &str, &str)]) -> EdmIndex {
+    let fields: Vec<[(FieldKind, &str); 2]> = customers
+        .iter()
+        .map(|(_, name, address, _)| [(Name, *name), (Address, *address)])
+        .collect();
+    let vault: Vec<Customer<'_>> = customers
+        .iter()
+        .zip(&fields)
+        .map(|((id, _, _, country), fields)| (*id, &fields[..], Some(*country)))
+        .collect();
+    index(EdmConfig::default(), &vault)
+}
+
 fn all() -> EdmIndex {
     index(
         EdmConfig::default(),
@@ -1266,16 +1281,7 @@ fn addresses_written_the_countries_ways() {
             "BR",
         ),
     ];
-    let fields: Vec<[(FieldKind, &str); 2]> = customers
-        .iter()
-        .map(|(_, name, address, _)| [(Name, *name), (Address, *address)])
-        .collect();
-    let vault: Vec<Customer<'_>> = customers
-        .iter()
-        .zip(&fields)
-        .map(|((id, _, _, country), fields)| (*id, &fields[..], Some(*country)))
-        .collect();
-    let index = index(EdmConfig::default(), &vault);
+    let index = names_and_addresses(customers);
     let cases: &[(&str, &[&str])] = &[
         ("Jonas Wolf, Schillerstraße 24, 70173 Stuttgart", &["jonas"]),
         (
@@ -1425,16 +1431,7 @@ fn addresses_of_more_countries_written_their_ways() {
             "AE",
         ),
     ];
-    let fields: Vec<[(FieldKind, &str); 2]> = customers
-        .iter()
-        .map(|(_, name, address, _)| [(Name, *name), (Address, *address)])
-        .collect();
-    let vault: Vec<Customer<'_>> = customers
-        .iter()
-        .zip(&fields)
-        .map(|((id, _, _, country), fields)| (*id, &fields[..], Some(*country)))
-        .collect();
-    let index = index(EdmConfig::default(), &vault);
+    let index = names_and_addresses(customers);
     let cases: &[(&str, &[&str])] = &[
         (
             "Jean-François Tremblay, 2529, chemin de la Côte-des-Neiges, appartement 8, Montréal (Québec) H2X 1Y4",
@@ -2294,16 +2291,7 @@ fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
             "MX",
         ),
     ];
-    let fields: Vec<[(FieldKind, &str); 2]> = customers
-        .iter()
-        .map(|(_, name, address, _)| [(Name, *name), (Address, *address)])
-        .collect();
-    let vault: Vec<Customer<'_>> = customers
-        .iter()
-        .zip(&fields)
-        .map(|((id, _, _, country), fields)| (*id, &fields[..], Some(*country)))
-        .collect();
-    let index = index(EdmConfig::default(), &vault);
+    let index = names_and_addresses(customers);
     let cases: &[(&str, &[&str])] = &[
         ("Priya Gupta, 158, Linking Road, Mumbai 400050", &["priya"]),
         ("Priya Gupta, 158 Linking Road, Mumbai 400050", &["priya"]),
