@@ -329,7 +329,8 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// out, names with their particles joined and `Abdel` apart or joined, Argentine
 /// mobiles with or without their `9`, and reads `Cl`, `Cra` and Swedish `-g.` and `-v.`
 /// as their street words, and keys Spanish avenues by their name alone, Korean cities
-/// by their short name, and Dublin addresses without the Eircode or with `Lower` first.
+/// by their short name, Dublin addresses without the Eircode or with `Lower` first, and
+/// Buenos Aires as `CABA`; `Depto` reads as `dto`.
 const SAVE_VERSION: u32 = 18;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -3540,6 +3541,8 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
         std::sync::LazyLock::new(|| Regex::new(r"^()[^\d\s,]{1,6}?省").ok());
     static WARD_LABEL: std::sync::LazyLock<Option<Regex>> =
         std::sync::LazyLock::new(|| Regex::new(r"(?i)\b(?:kel|kec|kelurahan|kecamatan)\b\.?\s*").ok());
+    static BUENOS_AIRES: std::sync::LazyLock<Option<Regex>> =
+        std::sync::LazyLock::new(|| Regex::new(r"(?i)ciudad aut[oó]noma de buenos aires").ok());
     static CITY: std::sync::LazyLock<Option<Regex>> =
         std::sync::LazyLock::new(|| Regex::new(r"^([^\d\s,省]{2,3}?)市").ok());
     let mut spellings = Vec::new();
@@ -3638,6 +3641,13 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
             .collect();
         irish.extend(reordered);
         spellings.extend(irish);
+    }
+    // Buenos Aires by its initials (`CABA` for `Ciudad Autónoma de Buenos Aires`; found
+    // missed by a blind test).
+    if is_one_of(country, &["AR"]) {
+        if let Some(city) = BUENOS_AIRES.as_ref().filter(|city| city.is_match(address)) {
+            spellings.push(city.replace_all(address, "CABA").into_owned());
+        }
     }
     // Colombia writes the number of the crossing street after `#`, `No.` or `N°`
     // (`Carrera 78B # 60-76`; found missed by a blind test).

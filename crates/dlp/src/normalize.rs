@@ -435,6 +435,8 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         "gate" => "gt",
         "appartement" | "app" => "apt",
         "flat" => "apt",
+        // A Spanish flat (`Depto B`, `dto. B`; found missed by a blind test).
+        "departamento" | "depto" | "dpto" => "dto",
         "רחוב" => "רח",
         "شارع" => "ش",
         "north" => "n",

@@ -2285,6 +2285,12 @@ fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
             "IE",
         ),
         (
+            "sofia_a",
+            "Sofía Aguirre",
+            "Tucumán 2933, Piso 4 Depto B, C1566AAZ Ciudad Autónoma de Buenos Aires",
+            "AR",
+        ),
+        (
             "diego",
             "Diego Morales",
             "Avenida Paseo de la Reforma 364, Colonia Obispado, 02885 Ciudad de México, CDMX",
@@ -2319,6 +2325,7 @@ fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
         ("Lee Seo-yeon, 서울시 송파구 올림픽로 152", &["seoyeon"]),
         ("Caoimhe McCarthy, 28 Baggot Street Lower, Dublin 2", &["caoimhe"]),
         ("Caoimhe McCarthy, 28 Lower Baggot St, Dublin 2", &["caoimhe"]),
+        ("Sofía Aguirre, Tucumán 2933, piso 4 dto. B, CABA", &["sofia_a"]),
         (
             "Diego Morales, Paseo de la Reforma 364, Col. Obispado, 02885 Ciudad de México",
             &["diego"],
@@ -2335,6 +2342,7 @@ fn addresses_with_parts_left_out_abbreviated_or_spelled_out() {
         ("Lee Seo-yeon, 서울 송파구 올림픽로 154", &[]),
         ("Caoimhe McCarthy, 28 Baggot Street Lower, Dublin 4", &[]),
         ("Caoimhe McCarthy, 30 Lower Baggot St, Dublin 2", &[]),
+        ("Sofía Aguirre, Tucumán 2935, piso 4 dto. B, CABA", &[]),
         (
             "Diego Morales, Paseo de la Reforma 366, Col. Obispado, 02885 Ciudad de México",
             &[],
