@@ -1970,7 +1970,9 @@ impl Extractor {
         // card is, decoded (`FN;ENCODING=QUOTED-PRINTABLE:Gr=C3=B6=C3=9Fmann`), and the
         // text as the text it is (found missed by a blind test).
         if let Some(card) = memchr::memmem::find(text.as_bytes(), b"\nBEGIN:VCARD") {
-            self.extract_vcards(text.get(card + 1..).unwrap_or_default(), source, true);
+            let cards = text.get(card + 1..).unwrap_or_default();
+            let end = memchr::memmem::rfind(cards.as_bytes(), b"END:VCARD").map_or(cards.len(), |at| at + 9);
+            self.extract_vcards(cards.get(..end).unwrap_or(cards), source, true);
         }
         if trimmed
             .get(..15)
@@ -2172,14 +2174,25 @@ impl Extractor {
                 .text
                 .split_once(':')
                 .filter(|(property, _)| is_vcard_property(property));
-            let Some((property, value)) = property else {
+            let mut params = property.map(|(property, _)| property).unwrap_or_default().split(';');
+            let name = params.next().unwrap_or_default();
+            let name = name.rsplit('.').next().unwrap_or(name);
+            if cards_only {
+                // A card pasted into other text may lack its END: it ends where the text
+                // around it goes on (`From: …` of a quoted reply is no property of it;
+                // found in review), and that text is read elsewhere.
+                if !is_card_property(name) {
+                    if let Some(open) = card.take() {
+                        self.push_row(&open.join(CELL_SEPARATOR), source);
+                    }
+                    continue;
+                }
+            }
+            let Some((_, value)) = property else {
                 rest.push_str(&line.text);
                 rest.push('\n');
                 continue;
             };
-            let mut params = property.split(';');
-            let name = params.next().unwrap_or_default();
-            let name = name.rsplit('.').next().unwrap_or(name);
             if name.eq_ignore_ascii_case("BEGIN") && value.trim().eq_ignore_ascii_case("VCARD") {
                 if let Some(open) = card.replace(Vec::new()) {
                     self.push_row(&open.join(CELL_SEPARATOR), source);
@@ -2193,8 +2206,10 @@ impl Extractor {
                 continue;
             }
             let Some(values) = card.as_mut() else {
-                rest.push_str(&line.text);
-                rest.push('\n');
+                if !cards_only {
+                    rest.push_str(&line.text);
+                    rest.push('\n');
+                }
                 continue;
             };
             if name.eq_ignore_ascii_case("END") {
@@ -5238,6 +5253,60 @@ fn vcard_lines(text: &str) -> Vec<VcardLine> {
 
 /// Whether `property` (what precedes the first `:` of a line) is a vCard property name
 /// with parameters (`TEL;TYPE=CELL`, `item1.EMAIL`), not prose that holds a colon.
+/// Whether `name` (upper or lower case) is a property a contact card holds (RFC 6350 and
+/// vCard 2.1 and 3.0), or an extension's (`X-…`).
+fn is_card_property(name: &str) -> bool {
+    const PROPERTIES: &[&str] = &[
+        "BEGIN",
+        "END",
+        "VERSION",
+        "N",
+        "FN",
+        "TEL",
+        "EMAIL",
+        "ADR",
+        "LABEL",
+        "ORG",
+        "TITLE",
+        "ROLE",
+        "NOTE",
+        "URL",
+        "BDAY",
+        "ANNIVERSARY",
+        "NICKNAME",
+        "PHOTO",
+        "LOGO",
+        "SOUND",
+        "KEY",
+        "CATEGORIES",
+        "UID",
+        "REV",
+        "GEO",
+        "TZ",
+        "LANG",
+        "IMPP",
+        "KIND",
+        "GENDER",
+        "RELATED",
+        "MEMBER",
+        "SOURCE",
+        "PRODID",
+        "SORT-STRING",
+        "CLASS",
+        "AGENT",
+        "MAILER",
+        "NAME",
+        "PROFILE",
+        "FBURL",
+        "CALURI",
+        "CALADRURI",
+        "XML",
+        "CLIENTPIDMAP",
+    ];
+    name.get(..2).is_some_and(|head| head.eq_ignore_ascii_case("X-"))
+        || PROPERTIES.iter().any(|property| property.eq_ignore_ascii_case(name))
+}
+
 fn is_vcard_property(property: &str) -> bool {
     let name = property.split(';').next().unwrap_or_default();
     !name.is_empty()

@@ -2145,7 +2145,10 @@ fn numbers_and_addresses_written_by_other_tools_and_countries() {
         ("Luisa Fernanda López, KH-9670", &["luisa"]),
         ("Luisa Fernanda López, KH 9670", &["luisa"]),
         ("Luisa Fernanda López, KH-009670", &["luisa"]),
-        ("Ana Rossi, CUST-42", &["ana"]),
+        // Too few digits are left without the zeros: kept padded.
+        ("Ana Rossi, CUST-42", &[]),
+        ("Ana Rossi, CUST-0042", &["ana"]),
+        ("Sipho Dlamini, 5509 za", &[]),
         // Letters after the number, written apart.
         ("Sipho Dlamini, 5509 ZA", &["sipho"]),
         ("Sipho Dlamini, 5509-ZA", &["sipho"]),
@@ -2203,6 +2206,7 @@ fn second_surnames_with_particles_left_out() {
     let martin: &[(FieldKind, &str)] = &[(Name, "Martín Ramírez del Río"), (Email, "mrr@dos.ar")];
     let cristian: &[(FieldKind, &str)] = &[(Name, "Cristian Camilo Londoño de la Fuente"), (Email, "ccl@tres.co")];
     let maria: &[(FieldKind, &str)] = &[(Name, "María Guadalupe García López"), (Email, "mgg@cuatro.mx")];
+    let ana: &[(FieldKind, &str)] = &[(Name, "Ana de la Cruz"), (Email, "adc@cinco.es")];
     let index = index(
         EdmConfig::default(),
         &[
@@ -2210,6 +2214,7 @@ fn second_surnames_with_particles_left_out() {
             ("martin", martin, Some("AR")),
             ("cristian", cristian, Some("CO")),
             ("maria", maria, Some("MX")),
+            ("ana", ana, Some("ES")),
         ],
     );
     let cases: &[(&str, &[&str])] = &[
@@ -2222,7 +2227,10 @@ fn second_surnames_with_particles_left_out() {
         ("María García <mgg@cuatro.mx>", &["maria"]),
         ("María Guadalupe García <mgg@cuatro.mx>", &["maria"]),
         ("María García López <mgg@cuatro.mx>", &["maria"]),
-        // A second given name with a surname is another person's.
+        ("Ana de la Cruz <adc@cinco.es>", &["ana"]),
+        // A second given name with a surname is another person's, and a particle is no
+        // surname.
+        ("Ana de <adc@cinco.es>", &[]),
         ("Fernanda López <lfl@uno.co>", &[]),
         ("Guadalupe López <mgg@cuatro.mx>", &[]),
         ("Camilo Londoño <ccl@tres.co>", &[]),
@@ -2466,6 +2474,16 @@ fn a_card_pasted_into_a_chat_is_read_as_a_card() {
         &["sabine"],
     );
     check(&index, card, &["sabine"]);
+    // A card without its END ends where the text goes on: a reply's header after it is
+    // not the card's.
+    let open = "Hi,\nBEGIN:VCARD\nFN;ENCODING=QUOTED-PRINTABLE:Sabine Gr=C3=B6=C3=9Fmann\n\
+                From: Chloe Moreau\nPhone: +49 30 1234567\n";
+    let segments = extract(open.as_bytes(), &Limits::default()).segments;
+    let card_row = segments.iter().find(|segment| segment.text.contains("Größmann"));
+    assert!(
+        card_row.is_some_and(|row| !row.text.contains("Chloe") && !row.text.contains("1234567")),
+        "{segments:?}"
+    );
     // Another number on the card is another person's.
     check(&index, &format!("Kontakt:\n{}", card.replace("891622", "891623")), &[]);
 }
