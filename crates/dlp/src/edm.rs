@@ -3068,38 +3068,24 @@ fn particles_joined_or_parted(name: &str) -> Vec<String> {
         spellings.push(joined.join(" "));
     }
     for (at, word) in words.iter().enumerate() {
-        let (Some(before), Some(after)) = (words.get(..at), words.get(at + 1..)) else {
-            continue;
-        };
-        let with = |middle: &[String]| {
-            let mut all: Vec<String> = before.iter().map(|w| (*w).to_string()).collect();
-            all.extend(middle.iter().cloned());
-            all.join(" ")
-        };
+        let before = words.get(..at).unwrap_or_default().join(" ");
+        let after = words.get(at + 1..).unwrap_or_default();
+        // Extra spaces are no words: only the words of a spelling are keyed.
+        let spell = |middle: String| format!("{before} {middle}");
         if is(at, ABDEL) {
-            let Some((next, rest)) = after.split_first() else {
+            let (Some(next), Some(abd), Some(article)) = (after.first(), word.get(..3), word.get(3..)) else {
                 continue;
             };
-            let (Some(abd), Some(article)) = (word.get(..3), word.get(3..)) else {
-                continue;
-            };
-            let mut parted = vec![abd.to_string(), article.to_string(), (*next).to_string()];
-            parted.extend(rest.iter().map(|w| (*w).to_string()));
-            spellings.push(with(&parted));
-            let mut joined = vec![format!("{word}{}", next.to_lowercase())];
-            joined.extend(rest.iter().map(|w| (*w).to_string()));
-            spellings.push(with(&joined));
+            let rest = after.get(1..).unwrap_or_default().join(" ");
+            spellings.push(spell(format!("{abd} {article} {next} {rest}")));
+            spellings.push(spell(format!("{word}{} {rest}", next.to_lowercase())));
         } else if lower.get(at).is_some_and(|w| w == "abd") && is(at + 1, ABD_ARTICLES) {
             let (Some(article), Some(next)) = (after.first(), after.get(1)) else {
                 continue;
             };
-            let rest = after.get(2..).unwrap_or_default();
-            let mut together = vec![format!("{word}{}", article.to_lowercase()), (*next).to_string()];
-            together.extend(rest.iter().map(|w| (*w).to_string()));
-            spellings.push(with(&together));
-            let mut joined = vec![format!("{word}{}{}", article.to_lowercase(), next.to_lowercase())];
-            joined.extend(rest.iter().map(|w| (*w).to_string()));
-            spellings.push(with(&joined));
+            let (article, rest) = (article.to_lowercase(), after.get(2..).unwrap_or_default().join(" "));
+            spellings.push(spell(format!("{word}{article} {next} {rest}")));
+            spellings.push(spell(format!("{word}{article}{} {rest}", next.to_lowercase())));
         }
     }
     spellings
@@ -3642,7 +3628,7 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
                         .iter()
                         .all(|w| w.bytes().any(|b| b.is_ascii_digit())) =>
             {
-                Some(parts.get(..parts.len() - 1).unwrap_or_default().join(","))
+                Some(format!("{},{district}", kept.join(",")))
             }
             _ => None,
         };
