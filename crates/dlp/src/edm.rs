@@ -33,6 +33,7 @@ use siphasher::sip::SipHasher24;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::evidence;
 use crate::extract::Segment;
 use crate::lines::{self, LineClasses};
 use crate::masks;
@@ -73,7 +74,7 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    const fn bit(self) -> u8 {
+    pub(crate) const fn bit(self) -> u8 {
         match self {
             Self::Name => 1,
             Self::Email => 2,
@@ -189,6 +190,11 @@ pub struct CustomerMatch {
     pub fields: Vec<FieldKind>,
     /// All hits of this customer's fields.
     pub hits: Vec<FieldHit>,
+    /// Other customers whose hits here are exactly these: they share the values found
+    /// (a client company's switchboard and address, a household's phone), so the hits
+    /// cannot tell them apart and are counted as this one record (see `evidence.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_with: Vec<RecordId>,
 }
 
 /// Result of matching one text.
@@ -204,7 +210,8 @@ pub struct EdmMatches {
 }
 
 impl EdmMatches {
-    /// Number of distinct customers matched.
+    /// Number of distinct customers matched, each group of customers the same hits
+    /// fit counted once ([`CustomerMatch::shared_with`]).
     pub fn distinct_customers(&self) -> usize {
         self.customers.len()
     }
@@ -1381,7 +1388,7 @@ impl EdmIndex {
         merged.dedup();
         let all = merged;
         let mut customers = Vec::new();
-        let mut contacts = 0;
+        let mut contacts = Vec::new();
         for group in all.chunk_by(|a, b| a.0 == b.0) {
             let Some(slot) = group.first().map(|(slot, ..)| *slot) else {
                 continue;
@@ -1416,7 +1423,7 @@ impl EdmIndex {
             }
             if matched == 0 {
                 if bits & CONTACT_KINDS != 0 && self.is_alive(slot) {
-                    contacts += 1;
+                    contacts.push(group.iter().map(|(_, hit, _, _)| *hit).collect());
                 }
                 continue;
             }
@@ -1433,15 +1440,15 @@ impl EdmIndex {
             .into_iter()
             .filter(|k| matched & k.bit() != 0)
             .collect();
-            let mut hits: Vec<FieldHit> = group.iter().map(|(_, hit, _, _)| *hit).collect();
-            hits.dedup();
             customers.push(CustomerMatch {
                 customer_id: RecordId(id.to_string()),
                 fields,
-                hits,
+                hits: group.iter().map(|(_, hit, _, _)| *hit).collect(),
+                shared_with: Vec::new(),
             });
         }
         customers.sort_by(|a, b| a.customer_id.0.cmp(&b.customer_id.0));
+        let (customers, contacts) = evidence::fold(customers, contacts);
         EdmMatches { customers, contacts }
     }
 

@@ -40,6 +40,7 @@ pub mod bench;
 pub mod corpus;
 pub mod detect;
 pub mod edm;
+mod evidence;
 pub mod extract;
 pub mod fingerprint;
 mod lines;

@@ -2487,3 +2487,97 @@ fn a_card_pasted_into_a_chat_is_read_as_a_card() {
     // Another number on the card is another person's.
     check(&index, &format!("Kontakt:\n{}", card.replace("891622", "891623")), &[]);
 }
+
+/// Customers who share values, as the people of one client company share its
+/// switchboard and address and a household its phone: a text is counted by its
+/// evidence. Hits all another's and fewer are that other's; the same hits fit
+/// several customers once, and the others are listed as sharing them.
+#[test]
+fn customers_sharing_values_are_counted_by_their_evidence() {
+    const SWITCHBOARD: &str = "+49 30 1234567";
+    const OFFICE: &str = "Friedrichstraße 10, 10117 Berlin";
+    let colleague = |name, email| [(Name, name), (Email, email), (Phone, SWITCHBOARD), (Address, OFFICE)];
+    let jonas = colleague("Jonas Weber", "jonas.weber@acme-gmbh.de");
+    let lena = colleague("Lena Fischer", "lena.fischer@acme-gmbh.de");
+    let paul = colleague("Paul Becker", "paul.becker@acme-gmbh.de");
+    // A colleague the vault knows by her mobile.
+    let mia = [(Name, "Mia Wagner"), (Phone, "+49 170 7654321"), (Address, OFFICE)];
+    let household = |name| {
+        [
+            (Name, name),
+            (Phone, "030 5556677"),
+            (Address, "Lindenweg 7, 14163 Berlin"),
+        ]
+    };
+    let (hans, greta) = (household("Hans Müller"), household("Greta Müller"));
+    let vault: &[Customer<'_>] = &[
+        ("acme-1", &jonas, Some("DE")),
+        ("acme-2", &lena, Some("DE")),
+        ("acme-3", &paul, Some("DE")),
+        ("acme-4", &mia, Some("DE")),
+        ("home-1", &hans, Some("DE")),
+        ("home-2", &greta, Some("DE")),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let signature =
+        |name: &str| format!("Best regards,\n{name}\nProcurement, Acme GmbH\n{OFFICE}\nTel. {SWITCHBOARD}\n");
+    /// A record's id and the customers sharing its hits.
+    type Record<'a> = (&'a str, &'a [&'a str]);
+    // (text, records, contacts)
+    let cases: &[(String, &[Record<'_>], usize)] = &[
+        // A colleague who is no customer: the company's data, one record.
+        (signature("Anna Schulz"), &[("acme-1", &["acme-2", "acme-3"])], 0),
+        // A customer's own signature is hers alone, also with the switchboard beside
+        // the mobile the vault has.
+        (signature("Lena Fischer"), &[("acme-2", &[])], 0),
+        (
+            format!("{}Mobile +49 170 7654321\n", signature("Mia Wagner")),
+            &[("acme-4", &[])],
+            0,
+        ),
+        (
+            format!("{}lena.fischer@acme-gmbh.de\n", signature("Lena Fischer")),
+            &[("acme-2", &[])],
+            0,
+        ),
+        // Two colleagues' rows are two records, with the same phone and address.
+        (
+            format!(
+                "name,email,phone,address\nJonas Weber,jonas.weber@acme-gmbh.de,{SWITCHBOARD},\"{OFFICE}\"\n\
+                 Lena Fischer,lena.fischer@acme-gmbh.de,{SWITCHBOARD},\"{OFFICE}\"\n"
+            ),
+            &[("acme-1", &[]), ("acme-2", &[])],
+            0,
+        ),
+        // The switchboard alone is one contact; two people's mailboxes are two.
+        (format!("Call us on {SWITCHBOARD}."), &[], 1),
+        (
+            "Cc: jonas.weber@acme-gmbh.de, lena.fischer@acme-gmbh.de".to_owned(),
+            &[],
+            2,
+        ),
+        // A household: the row names one of them, and the phone is hers, not a
+        // contact of her husband's as well.
+        ("Greta Müller, Tel. 030 5556677".to_owned(), &[("home-2", &[])], 0),
+        (
+            "Greta Müller, Lindenweg 7, 14163 Berlin\nHans Müller, Lindenweg 7, 14163 Berlin".to_owned(),
+            &[("home-1", &[]), ("home-2", &[])],
+            0,
+        ),
+        (
+            "Lindenweg 7, 14163 Berlin, 030 5556677".to_owned(),
+            &[("home-1", &["home-2"])],
+            0,
+        ),
+    ];
+    for (text, records, contacts) in cases {
+        let ids: Vec<&str> = records.iter().map(|(id, _)| *id).collect();
+        check(&index, text, &ids);
+        let found = index.find(&extract(text.as_bytes(), &Limits::default()).segments);
+        for (record, (id, shared)) in found.customers.iter().zip(records.iter()) {
+            let sharing: Vec<&str> = record.shared_with.iter().map(|r| r.0.as_str()).collect();
+            assert_eq!(&sharing, shared, "{id} in {text:?}");
+        }
+        assert_eq!(found.contacts, *contacts, "contacts in {text:?}");
+    }
+}

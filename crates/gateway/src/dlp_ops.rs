@@ -462,11 +462,14 @@ impl Gateway {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
+        // Customers who share the values found (`shared_with`) are counted once but
+        // listed all: any of them may be the one whose data left.
         let mut resources: Vec<AuditResource> = result
             .customers
             .iter()
+            .flat_map(|c| std::iter::once(&c.customer_id).chain(&c.shared_with))
             .take(100)
-            .map(|c| AuditResource::Customer(c.customer_id.0.clone()))
+            .map(|id| AuditResource::Customer(id.0.clone()))
             .collect();
         resources.extend(
             result

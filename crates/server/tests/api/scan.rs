@@ -196,6 +196,48 @@ async fn the_index_follows_customers_created_updated_and_erased_after_start() {
     );
 }
 
+/// Two people of one client company share its switchboard and address: a colleague's
+/// signature with them is one record, and the ledger names both as possibly involved.
+#[tokio::test]
+async fn customers_sharing_a_phone_and_address_are_one_record_and_both_recorded() {
+    let s = start().await;
+    let rep = s.login("rep-a").await;
+    for (id, name) in [("C-301", "Jonas Weber"), ("C-302", "Lena Fischer")] {
+        rep.create_customer(&serde_json::json!({
+            "id": id, "name": name, "phones": ["+49 30 1234567"],
+            "addresses": ["Friedrichstraße 10, 10117 Berlin"], "country": "DE"
+        }))
+        .await
+        .unwrap();
+    }
+    let sec = s.login("sec").await;
+    let signature = "Best regards,\nAnna Schulz\nAcme GmbH\nFriedrichstraße 10, 10117 Berlin\nTel. +49 30 1234567\n";
+    let (status, answer) = scan(&sec, "?channel=email", signature).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (answer["customer_records"].as_u64(), &answer["customers"]),
+        (Some(1), &serde_json::json!(["C-301"])),
+        "{answer}"
+    );
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&ledger_of(&s, "sec")).unwrap();
+    let scan_entry = entries
+        .iter()
+        .find(|entry| entry.to_string().contains("dlp.scan.email"))
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(
+        scan_entry.contains("C-301") && scan_entry.contains("C-302"),
+        "{entries:?}"
+    );
+    let (_, answer) = scan(
+        &sec,
+        "?channel=email",
+        &signature.replace("Anna Schulz", "Lena Fischer"),
+    )
+    .await;
+    assert_eq!(answer["customers"], serde_json::json!(["C-302"]), "{answer}");
+}
+
 #[tokio::test]
 async fn the_index_takes_an_import_an_update_and_an_erasure_in_one_refresh() {
     let s = start().await;
