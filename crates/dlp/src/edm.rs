@@ -1015,8 +1015,9 @@ impl EdmIndex {
         } = words.grams;
         let (mut next_hit, mut next_word) = (0, 0);
         // Inside a table row, first and last name may sit in non-adjacent columns:
-        // try every pair and triple of the row's name words.
-        for (row_start, row_end) in rows {
+        // try every pair and triple of the name words of the row's name cells.
+        for &(row_start, row_end) in rows {
+            let (row_start, row_end) = (&row_start, &row_end);
             while by_start.get(next_hit).is_some_and(|(s, _)| s < row_start) {
                 next_hit += 1;
             }
@@ -1029,6 +1030,7 @@ impl EdmIndex {
             let members: &[(u64, usize, usize)] = name_words.get(next_word..).unwrap_or_default();
             let count = members.iter().take_while(|(_, _, end)| end <= row_end).count();
             let members = members.get(..count).unwrap_or_default();
+            let members = in_name_cells(text, (*row_start, *row_end), members);
             if members.len() < 2 || members.len() > MAX_ROW_NAME_WORDS {
                 continue;
             }
@@ -2117,6 +2119,74 @@ fn with_rows(
             .then_some(next_row);
         (slot, hit, row)
     })
+}
+
+/// The name words (`(hash, start, end)`, in text order) of a table row's cells that
+/// hold nothing but name words, honorifics and initials: a first name's column, a
+/// surname's, a full name's. A name word elsewhere in the row is no part of a name
+/// across columns: `Minh` of `Ho Chi Minh City` in an address cell is nobody's
+/// middle name (found by a blind test, a colleague `Tran Van Vy` read as a customer
+/// `Minh Vy`).
+fn in_name_cells(text: &str, row: (usize, usize), words: &[(u64, usize, usize)]) -> Vec<(u64, usize, usize)> {
+    let Some(row_text) = text.get(row.0..row.1) else {
+        return Vec::new();
+    };
+    let mut kept = Vec::new();
+    let mut cell_start = row.0;
+    for cell in row_text.split(['|', '\t', '\n']) {
+        let cell_end = cell_start + cell.len();
+        let first = words.partition_point(|(_, start, _)| *start < cell_start);
+        let count = words
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|(_, _, end)| *end <= cell_end)
+            .count();
+        let in_cell = words.get(first..first + count).unwrap_or_default();
+        if !in_cell.is_empty() && holds_only(cell, cell_start, in_cell) {
+            kept.extend_from_slice(in_cell);
+        }
+        // The separator's byte.
+        cell_start = cell_end + 1;
+    }
+    kept
+}
+
+/// Whether every run of letters of `cell` (at `offset` in the text) lies within the
+/// spans of `words`, or is an initial or an honorific; and the cell has no digit.
+fn holds_only(cell: &str, offset: usize, words: &[(u64, usize, usize)]) -> bool {
+    let mut runs = cell.char_indices().peekable();
+    while let Some((start, c)) = runs.next() {
+        if c.is_numeric() {
+            return false;
+        }
+        if !c.is_alphabetic() {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        let mut letters = 1;
+        while let Some((at, next)) = runs.next_if(|(_, next)| next.is_alphanumeric()) {
+            if next.is_numeric() {
+                return false;
+            }
+            end = at + next.len_utf8();
+            letters += 1;
+        }
+        let run = cell.get(start..end).unwrap_or_default();
+        let covered = |from: usize, to: usize| {
+            let mut at = from;
+            for (_, word_start, word_end) in words {
+                if *word_start <= at && at < *word_end {
+                    at = *word_end;
+                }
+            }
+            at >= to
+        };
+        if letters > 1 && !HONORIFICS.contains(&run.to_lowercase().as_str()) && !covered(offset + start, offset + end) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Hits of field values by customer slot.

@@ -2581,3 +2581,35 @@ fn customers_sharing_values_are_counted_by_their_evidence() {
         assert_eq!(found.contacts, *contacts, "contacts in {text:?}");
     }
 }
+
+/// A name across a table row's columns is read from cells that hold a name's words
+/// only: a first name's column, a surname's, a full name's; not from a word of an
+/// address, a company or a city (the thirty-fifth blind test: a colleague `Tran Van
+/// Vy` in a row with `Ho Chi Minh City` was read as the customer `Hoang Minh Vy`,
+/// known as `Minh Vy`).
+#[test]
+fn a_name_across_columns_is_read_from_name_cells_only() {
+    let vault: &[Customer<'_>] = &[
+        ("ana", &[(Name, "Ana Rossi"), (Phone, "+39 347 123 4567")], Some("IT")),
+        ("vy", &[(Name, "Hoang Minh Vy"), (Phone, "028 4570 0546")], Some("VN")),
+    ];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("last,phone,first\nRossi,+39 347 123 4567,Ana\n", &["ana"]),
+        ("title,first,phone,last\nDr.,Ana,+39 347 123 4567,ROSSI\n", &["ana"]),
+        ("name,phone,surname\nMs Ana M.,+39 347 123 4567,Rossi\n", &["ana"]),
+        ("first,phone,last\nAna,+39 347 123 4567,\"Rossi\"\n", &["ana"]),
+        ("name,phone,city\nMinh Vy,028 4570 0546,Ho Chi Minh City\n", &["vy"]),
+        // A name's word in another kind of cell.
+        (
+            "name,phone,address\nTran Van Vy,028-4570-0546,\"359 Le Loi Street, District 3, Ho Chi Minh City\"\n",
+            &[],
+        ),
+        ("name,phone,city\nTran Van Vy,028 4570 0546,Ho Chi Minh City\n", &[]),
+        ("first,phone,company\nAna,+39 347 123 4567,Rossi Trasporti\n", &[]),
+        ("first,phone,street\nAna,+39 347 123 4567,Via Rossi 12\n", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
