@@ -372,8 +372,17 @@ fn transposed_tables(segments: &[Segment]) -> Vec<Segment> {
 
 /// Cell separator used when a row is flattened to text.
 const CELL_SEPARATOR: &str = " | ";
+
+/// Whether a flattened row holds one cell with text at most.
+fn is_one_cell(row: &str) -> bool {
+    row.split(CELL_SEPARATOR.trim())
+        .filter(|cell| !cell.trim().is_empty())
+        .count()
+        <= 1
+}
 /// Between the rows of a segment: the empty line that also separates segments (see
-/// `edm::join_segments`), so no name or address runs on from one row into the next.
+/// `edm::join_segments`), so no name or address runs on from one row into the next;
+/// rows of one cell each are lines of one block (see `push_row`).
 const ROW_SEPARATOR: &str = "\n\n";
 
 struct Extractor {
@@ -536,7 +545,15 @@ impl Extractor {
             return;
         };
         if !segment.text.is_empty() {
-            segment.text.push_str(ROW_SEPARATOR);
+            // Rows of one cell each are lines of one block: an address or a letter's
+            // head written a line to a row, as spreadsheets, Word tables and HTML mail
+            // lay them out (found missed by a blind test).
+            let previous = segment.rows.last().and_then(|(from, to)| segment.text.get(*from..*to));
+            if previous.is_some_and(is_one_cell) && is_one_cell(row) {
+                segment.text.push('\n');
+            } else {
+                segment.text.push_str(ROW_SEPARATOR);
+            }
         }
         let start = segment.text.len();
         if needs_folding(row) {

@@ -2613,3 +2613,96 @@ fn a_name_across_columns_is_read_from_name_cells_only() {
         check(&index, text, expected);
     }
 }
+
+/// An address stored with its house number in a part of its own after the street, as
+/// Spain and Brazil write them, with a flat written after the number (the
+/// thirty-sixth blind test).
+#[test]
+fn a_flat_after_a_house_number_in_its_own_part() {
+    let index = names_and_addresses(&[
+        ("marta", "Marta Herrero Campos", "Calle Mayor, 206, 41004 Sevilla", "ES"),
+        (
+            "joao",
+            "João Albuquerque",
+            "Avenida Atlântica, 1128, São Paulo - SP, 01304-001",
+            "BR",
+        ),
+    ]);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "Marta Herrero Campos\nCalle Mayor, 206, 3º B\n41004 Sevilla",
+            &["marta"],
+        ),
+        (
+            "Marta Herrero Campos, Calle Mayor, 206, piso 3, 41004 Sevilla",
+            &["marta"],
+        ),
+        (
+            "Marta Herrero Campos\nCalle Mayor, 206\n3º B\n41004 Sevilla",
+            &["marta"],
+        ),
+        ("Marta Herrero Campos\nCalle Mayor, 206, 41004 Sevilla", &["marta"]),
+        (
+            "João Albuquerque\nAvenida Atlântica, 1128, apto 52\nSão Paulo - SP, 01304-001",
+            &["joao"],
+        ),
+        // Another house, another town.
+        ("Marta Herrero Campos\nCalle Mayor, 207, 3º B\n41004 Sevilla", &[]),
+        ("Marta Herrero Campos\nCalle Mayor, 206, 3º B\n28013 Madrid", &[]),
+        (
+            "João Albuquerque\nAvenida Atlântica, 1182, apto 52\nSão Paulo - SP, 01304-001",
+            &[],
+        ),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
+/// An address written a line to a table row, as spreadsheets, Word tables and HTML
+/// order confirmations lay out a customer's block (the thirty-sixth blind test): rows
+/// of one cell each are read as the lines of one block. Rows of several cells stay
+/// apart.
+#[test]
+fn an_address_written_a_line_to_a_table_row() {
+    let index = names_and_addresses(&[("oliver", "Oliver Pemberton", "139 High Street, Leeds LS1 4DY", "GB")]);
+    let rows = |cells: &[&[&str]]| {
+        let rows: String = cells
+            .iter()
+            .map(|row| {
+                let cells: String = row.iter().map(|cell| format!("<td>{cell}</td>")).collect();
+                format!("<tr>{cells}</tr>")
+            })
+            .collect();
+        format!("<html><body><table>{rows}</table></body></html>")
+    };
+    let cases: &[(String, &[&str])] = &[
+        (
+            rows(&[&["Oliver Pemberton"], &["139 High Street"], &["Leeds LS1 4DY"]]),
+            &["oliver"],
+        ),
+        (
+            rows(&[
+                &["Ship to:", "Oliver Pemberton"],
+                &["", "139 High Street"],
+                &["", "Leeds LS1 4DY"],
+            ]),
+            &["oliver"],
+        ),
+        (
+            rows(&[&["Oliver Pemberton"], &["141 High Street"], &["Leeds LS1 4DY"]]),
+            &[],
+        ),
+        // A street in one row and a place in the next, each beside other cells.
+        (
+            rows(&[
+                &["Oliver Pemberton", "139 High Street"],
+                &["Leeds LS1 4DY", "Order 20417"],
+            ]),
+            &[],
+        ),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
