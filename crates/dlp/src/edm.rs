@@ -4760,6 +4760,9 @@ fn for_each_id_run(
             if let Some(suffix_end) = suffix_apart(bytes, whole.end) {
                 visit(whole.start, suffix_end);
             }
+            if let Some(second_end) = digits_apart(bytes, whole.clone()) {
+                visit(whole.start, second_end);
+            }
             let whole_bytes = bytes.get(whole.clone()).unwrap_or_default();
             if !whole_bytes.contains(&b'/') {
                 return;
@@ -4837,6 +4840,26 @@ fn suffix_apart(bytes: &[u8], end: usize) -> Option<usize> {
         .count();
     let whole_word = after.get(letters).is_none_or(|b| !b.is_ascii_alphanumeric());
     ((MIN_ID_PREFIX_LETTERS..=MAX_ID_PREFIX_LETTERS).contains(&letters) && whole_word).then_some(end + 1 + letters)
+}
+
+/// Shortest and longest group of digits of a number printed in two groups.
+const ID_GROUP_DIGITS: std::ops::RangeInclusive<usize> = 3..=5;
+
+/// Where a second group of digits ends that stands one space after the id run `whole`
+/// of digits alone, each of [`ID_GROUP_DIGITS`]: a customer number printed in groups
+/// (`4001 2036` for `40012036`; found missed by a blind test).
+fn digits_apart(bytes: &[u8], whole: std::ops::Range<usize>) -> Option<usize> {
+    let first = bytes.get(whole.clone())?;
+    if !ID_GROUP_DIGITS.contains(&first.len())
+        || !first.iter().all(u8::is_ascii_digit)
+        || bytes.get(whole.end) != Some(&b' ')
+    {
+        return None;
+    }
+    let after = bytes.get(whole.end + 1..)?;
+    let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+    let whole_word = after.get(digits).is_none_or(|b| !b.is_ascii_alphanumeric());
+    (ID_GROUP_DIGITS.contains(&digits) && whole_word).then_some(whole.end + 1 + digits)
 }
 
 /// `bytes[run]` trimmed to its first and last ASCII alphanumeric, when they are two.

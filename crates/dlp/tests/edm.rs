@@ -2706,3 +2706,25 @@ fn an_address_written_a_line_to_a_table_row() {
         check(&index, text, expected);
     }
 }
+
+/// A customer number printed in two groups of digits (the thirty-sixth blind test).
+#[test]
+fn a_customer_number_printed_in_groups() {
+    let vault: &[Customer<'_>] = &[(
+        "laura",
+        &[(Name, "Laura Ashworth"), (CustomerId, "40012036")],
+        Some("GB"),
+    )];
+    let index = index(EdmConfig::default(), vault);
+    let cases: &[(&str, &[&str])] = &[
+        ("Laura Ashworth / Customer no.: 4001 2036", &["laura"]),
+        ("Laura Ashworth, account 40012 036.", &["laura"]),
+        ("Laura Ashworth, account 4001 2037", &[]),
+        // Groups of a longer number, and digits run on into letters.
+        ("Laura Ashworth, account 4001 20361", &[]),
+        ("Laura Ashworth, account 4001 2036A", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
