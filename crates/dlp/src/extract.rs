@@ -375,14 +375,12 @@ const CELL_SEPARATOR: &str = " | ";
 
 /// Whether a flattened row holds one cell with text at most.
 fn is_one_cell(row: &str) -> bool {
-    row.split(CELL_SEPARATOR.trim())
-        .filter(|cell| !cell.trim().is_empty())
-        .count()
-        <= 1
+    !row.contains('|') || row.split('|').filter(|cell| !cell.trim().is_empty()).count() <= 1
 }
 /// Between the rows of a segment: the empty line that also separates segments (see
 /// `edm::join_segments`), so no name or address runs on from one row into the next;
-/// rows of one cell each are lines of one block (see `push_row`).
+/// rows of one cell each of a document's table are lines of one block (see
+/// `push_cell_row`).
 const ROW_SEPARATOR: &str = "\n\n";
 
 struct Extractor {
@@ -398,6 +396,9 @@ struct Extractor {
     /// in `extract_any`, a mail part, an Office file's part or sheet). Comparing sources
     /// row by row instead cost a tenth of the scan of a table.
     rows_open: bool,
+    /// Whether the latest row was a document's table row of one cell (see
+    /// [`Extractor::push_cell_row`]).
+    one_cell_row_open: bool,
     /// Whether the expanded size was reported spent: once is enough.
     expanded_size_reported: bool,
 }
@@ -479,6 +480,7 @@ impl Extractor {
             members: 0,
             out: Extraction::default(),
             rows_open: false,
+            one_cell_row_open: false,
             expanded_size_reported: false,
         }
     }
@@ -530,6 +532,19 @@ impl Extractor {
     /// an allocation for each row and its source, and a copy of every row into the
     /// scanned stream.
     fn push_row(&mut self, row: &str, source: &str) {
+        self.push_row_joining(row, source, false);
+    }
+
+    /// [`Extractor::push_row`] for a row of a document's table (a spreadsheet, a Word,
+    /// RTF or HTML table): rows of one cell each are lines of one block, an address or
+    /// a letter's head written a line to a row (found missed by a blind test). Not for
+    /// rows read from delimited text, where a line without a delimiter is a line of
+    /// prose or of a log, and joining those made paragraphs of whole files.
+    fn push_cell_row(&mut self, row: &str, source: &str) {
+        self.push_row_joining(row, source, true);
+    }
+
+    fn push_row_joining(&mut self, row: &str, source: &str, joins_one_cell_rows: bool) {
         if row.trim().is_empty() {
             return;
         }
@@ -544,17 +559,15 @@ impl Extractor {
         let Some(segment) = self.out.segments.last_mut() else {
             return;
         };
+        let one_cell = joins_one_cell_rows && is_one_cell(row);
         if !segment.text.is_empty() {
-            // Rows of one cell each are lines of one block: an address or a letter's
-            // head written a line to a row, as spreadsheets, Word tables and HTML mail
-            // lay them out (found missed by a blind test).
-            let previous = segment.rows.last().and_then(|(from, to)| segment.text.get(*from..*to));
-            if previous.is_some_and(is_one_cell) && is_one_cell(row) {
+            if one_cell && self.one_cell_row_open {
                 segment.text.push('\n');
             } else {
                 segment.text.push_str(ROW_SEPARATOR);
             }
         }
+        self.one_cell_row_open = one_cell;
         let start = segment.text.len();
         if needs_folding(row) {
             segment.text.push_str(&fold_script_forms(row.to_string()));
@@ -1001,7 +1014,7 @@ impl Extractor {
         for block in crate::rtf::read(data) {
             match block {
                 crate::rtf::Block::Prose(text) => self.push_prose(text, source),
-                crate::rtf::Block::Row(cells) => self.push_row(&cells.join(CELL_SEPARATOR), source),
+                crate::rtf::Block::Row(cells) => self.push_cell_row(&cells.join(CELL_SEPARATOR), source),
             }
         }
     }
@@ -1543,7 +1556,7 @@ impl Extractor {
                     let path = join_source(source, &format!("sheet {}", index + 1));
                     for row in rows {
                         self.expanded += row.len() as u64;
-                        self.push_row(&row, &path);
+                        self.push_cell_row(&row, &path);
                     }
                 }
                 // What was read before the damage counts; the damage is reported.
@@ -1588,7 +1601,7 @@ impl Extractor {
                         crate::rtf::Block::Row(cells) => {
                             let row = cells.join(CELL_SEPARATOR);
                             self.expanded += row.len() as u64;
-                            self.push_row(&row, source);
+                            self.push_cell_row(&row, source);
                         }
                     }
                 }
@@ -2455,7 +2468,7 @@ impl Extractor {
                 }
                 "tr" => {
                     if let Some(done) = row.take() {
-                        self.push_row(&done, source);
+                        self.push_cell_row(&done, source);
                     }
                     if !closing {
                         row = Some(String::new());
@@ -2493,7 +2506,7 @@ impl Extractor {
                 }
                 "table" => {
                     if let Some(done) = row.take() {
-                        self.push_row(&done, source);
+                        self.push_cell_row(&done, source);
                     }
                     prose.push('\n');
                 }
@@ -2511,7 +2524,7 @@ impl Extractor {
         }
         append_text(row.as_mut().unwrap_or(&mut prose), &decode_entities(rest));
         if let Some(done) = row.take() {
-            self.push_row(&done, source);
+            self.push_cell_row(&done, source);
         }
         self.push_prose(prose, source);
         for bytes in embedded {
@@ -2684,7 +2697,7 @@ impl Extractor {
                     }
                     b"tr" => {
                         if let Some(done) = row.take() {
-                            self.push_row(&done, source);
+                            self.push_cell_row(&done, source);
                         }
                     }
                     _ => {}
@@ -2721,7 +2734,7 @@ impl Extractor {
         };
         // A row the XML broke off in holds the cells before the break.
         if let Some(cut) = row.take() {
-            self.push_row(&cut, source);
+            self.push_cell_row(&cut, source);
         }
         self.push_prose(prose, source);
         self.push_prose(attributes, source);
@@ -2804,7 +2817,7 @@ impl Extractor {
                 let other = std::mem::take(&mut sheet.other);
                 for row in sheet.rows {
                     let cells: Vec<&str> = row.cells.iter().map(|(_, text)| text.as_str()).collect();
-                    self.push_row(&cells.join(CELL_SEPARATOR), &path);
+                    self.push_cell_row(&cells.join(CELL_SEPARATOR), &path);
                 }
                 self.push_prose(other, &path);
                 self.out.uninspectable.extend(fault);
