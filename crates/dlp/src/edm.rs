@@ -339,7 +339,7 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// by their short name, Dublin addresses without the Eircode or with `Lower` first, and
 /// Buenos Aires as `CABA`; `Depto` reads as `dto`; version 19 keys an address with its
 /// house number in a part of its own after the street by the street and number as its
-/// street line, and not by the street alone (see `number_after_street`).
+/// street line, and not by the street alone (see `street_joined_to_its_number`).
 const SAVE_VERSION: u32 = 19;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -1018,8 +1018,7 @@ impl EdmIndex {
         let (mut next_hit, mut next_word) = (0, 0);
         // Inside a table row, first and last name may sit in non-adjacent columns:
         // try every pair and triple of the name words of the row's name cells.
-        for &(row_start, row_end) in rows {
-            let (row_start, row_end) = (&row_start, &row_end);
+        for (row_start, row_end) in rows {
             while by_start.get(next_hit).is_some_and(|(s, _)| s < row_start) {
                 next_hit += 1;
             }
@@ -1724,7 +1723,7 @@ impl FieldKeys {
                 if let Some((street, _)) = value
                     .split_once(',')
                     .filter(|(street, _)| !starts_with_unit(street) && !is_care_of(street))
-                    .filter(|_| number_after_street(value).is_none())
+                    .filter(|_| street_joined_to_its_number(value).is_none())
                 {
                     lines.push((street, true));
                 }
@@ -1740,7 +1739,10 @@ impl FieldKeys {
                 ];
                 for line in respelled.into_iter().flatten() {
                     lines.push((line, false));
-                    if let Some((street, _)) = line.split_once(',').filter(|_| number_after_street(line).is_none()) {
+                    if let Some((street, _)) = line
+                        .split_once(',')
+                        .filter(|_| street_joined_to_its_number(line).is_none())
+                    {
                         lines.push((street, true));
                     }
                 }
@@ -2158,6 +2160,16 @@ fn in_name_cells(text: &str, row: (usize, usize), words: &[(u64, usize, usize)])
 /// Whether every run of letters of `cell` (at `offset` in the text) lies within the
 /// spans of `words`, or is an initial or an honorific; and the cell has no digit.
 fn holds_only(cell: &str, offset: usize, words: &[(u64, usize, usize)]) -> bool {
+    // Words are in text order, so one walk covers a run that spans several.
+    let covered = |from: usize, to: usize| {
+        let mut at = from;
+        for (_, word_start, word_end) in words {
+            if *word_start <= at && at < *word_end {
+                at = *word_end;
+            }
+        }
+        at >= to
+    };
     let mut runs = cell.char_indices().peekable();
     while let Some((start, c)) = runs.next() {
         if c.is_numeric() {
@@ -2176,15 +2188,6 @@ fn holds_only(cell: &str, offset: usize, words: &[(u64, usize, usize)]) -> bool 
             letters += 1;
         }
         let run = cell.get(start..end).unwrap_or_default();
-        let covered = |from: usize, to: usize| {
-            let mut at = from;
-            for (_, word_start, word_end) in words {
-                if *word_start <= at && at < *word_end {
-                    at = *word_end;
-                }
-            }
-            at >= to
-        };
         if letters > 1 && !HONORIFICS.contains(&run.to_lowercase().as_str()) && !covered(offset + start, offset + end) {
             return false;
         }
@@ -3695,7 +3698,7 @@ fn written_otherwise(address: &str, country: Option<&str>) -> Vec<String> {
     // so a flat written after the number (`, 3º B`, `, apto 52`) stands between the
     // street line and the place as it does where the number is in the street's part
     // (found missed by a blind test).
-    spellings.extend(number_after_street(address));
+    spellings.extend(street_joined_to_its_number(address));
     // A Korean metropolitan city or special province by its short name (`서울 송파구
     // 올림픽로 152` and `서울시 …` for `서울특별시 …`; found missed by a blind test).
     if is_one_of(country, &["KR"]) {
@@ -4233,14 +4236,11 @@ fn irish_part_first(address: &str) -> Option<String> {
     })
 }
 
-/// Whether a part of an address is a house number alone: up to four digits, with a
-/// letter or a second number after a slash or dash (`158`, `12B`, `47/74`). Five digits
-/// or more are a postal code (`125009, г. Москва`).
 /// `Calle Mayor, 206, 41004 Sevilla` as `Calle Mayor 206, 41004 Sevilla`: an address
 /// whose first part has no numeral and whose second is a house number, with its street
 /// line made of both. Its first part alone is then no street line of its own: a place
 /// after it would be any house's of the street.
-fn number_after_street(address: &str) -> Option<String> {
+fn street_joined_to_its_number(address: &str) -> Option<String> {
     let (street, rest) = address.split_once(',')?;
     let (number, after) = rest.split_once(',')?;
     let number = number.trim();
@@ -4248,6 +4248,9 @@ fn number_after_street(address: &str) -> Option<String> {
         .then(|| format!("{} {number},{after}", street.trim_end()))
 }
 
+/// Whether a part of an address is a house number alone: up to four digits, with a
+/// letter or a second number after a slash or dash (`158`, `12B`, `47/74`). Five digits
+/// or more are a postal code (`125009, г. Москва`).
 fn is_house_number(part: &str) -> bool {
     let digits = part.bytes().take_while(u8::is_ascii_digit).count();
     let Some(tail) = part.get(digits..) else {

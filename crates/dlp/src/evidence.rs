@@ -134,26 +134,19 @@ pub(crate) fn fold(mut records: Vec<CustomerMatch>, mut contacts: Vec<Vec<FieldH
         .iter()
         .filter(|f| matches!(f, Fate::Counted))
         .count();
-    let mut shared: Vec<(usize, usize)> = fate[..record_count]
-        .iter()
-        .enumerate()
-        .filter_map(|(owner, f)| match f {
-            Fate::SameAs(first) => Some((*first, owner)),
-            _ => None,
-        })
-        .collect();
-    shared.sort_unstable();
-    let mut shared = shared.into_iter().peekable();
-    let ids: Vec<_> = records.iter().map(|r| r.customer_id.clone()).collect();
+    // In record id order, so each list of those sharing is too.
+    for (alike, f) in fate[..record_count].iter().enumerate() {
+        if let Fate::SameAs(first) = *f {
+            let id = records.get(alike).map(|r| r.customer_id.clone());
+            if let Some(record) = records.get_mut(first) {
+                record.shared_with.extend(id);
+            }
+        }
+    }
     let kept = records
         .into_iter()
-        .enumerate()
-        .filter_map(|(owner, mut record)| {
-            while let Some((_, alike)) = shared.next_if(|(first, _)| *first == owner) {
-                record.shared_with.extend(ids.get(alike).cloned());
-            }
-            matches!(fate[owner], Fate::Counted).then_some(record)
-        })
+        .zip(&fate)
+        .filter_map(|(record, f)| matches!(f, Fate::Counted).then_some(record))
         .collect();
     (kept, contacts_left)
 }

@@ -372,16 +372,16 @@ fn transposed_tables(segments: &[Segment]) -> Vec<Segment> {
 
 /// Cell separator used when a row is flattened to text.
 const CELL_SEPARATOR: &str = " | ";
-
-/// Whether a flattened row holds one cell with text at most.
-fn is_one_cell(row: &str) -> bool {
-    !row.contains('|') || row.split('|').filter(|cell| !cell.trim().is_empty()).count() <= 1
-}
 /// Between the rows of a segment: the empty line that also separates segments (see
 /// `edm::join_segments`), so no name or address runs on from one row into the next;
 /// rows of one cell each of a document's table are lines of one block (see
 /// `push_cell_row`).
 const ROW_SEPARATOR: &str = "\n\n";
+
+/// Whether a flattened row holds one cell with text at most.
+fn is_one_cell(row: &str) -> bool {
+    !row.contains('|') || row.split('|').filter(|cell| !cell.trim().is_empty()).count() <= 1
+}
 
 struct Extractor {
     limits: Limits,
