@@ -13,13 +13,18 @@
 //!   mobile, the switchboard and the office address: his colleagues' switchboard
 //!   and address are his company's, not a record of theirs);
 //! - customers whose hits are the very same count as one record, the first by
-//!   record id standing for the others ([`CustomerMatch::shared_with`]);
+//!   record id standing for the others ([`CustomerMatch::shared_with`]), when a name
+//!   is among the hits (two customers of one name at one address). Without a name,
+//!   the values are a company's or a household's contact data (a company's
+//!   switchboard and office address, on its public contact page): one contact, and no
+//!   customer record (the issue lists public company contact data as a hard
+//!   negative, and a blind test found such a listing counted as a customer);
 //! - contacts (a phone or email alone) are folded the same way, also into a record.
 //!
 //! A hit is a field's kind and place in the text, so two customers share a hit only
 //! where one value of both was found.
 
-use crate::edm::{CustomerMatch, FieldHit};
+use crate::edm::{CustomerMatch, FieldHit, FieldKind};
 
 /// A value found that more customers than this share is not folded: finding
 /// which of them explains the others is quadratic in their number. Such a value
@@ -143,11 +148,14 @@ pub(crate) fn fold(mut records: Vec<CustomerMatch>, mut contacts: Vec<Vec<FieldH
             }
         }
     }
-    let kept = records
+    let mut kept: Vec<CustomerMatch> = records
         .into_iter()
         .zip(&fate)
         .filter_map(|(record, f)| matches!(f, Fate::Counted).then_some(record))
         .collect();
+    let before = kept.len();
+    kept.retain(|record| record.shared_with.is_empty() || record.hits.iter().any(|hit| hit.kind == FieldKind::Name));
+    let contacts_left = contacts_left + (before - kept.len());
     (kept, contacts_left)
 }
 
@@ -173,7 +181,7 @@ fn is_subset(small: &[FieldHit], large: &[FieldHit]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edm::{FieldKind, RecordId};
+    use crate::edm::RecordId;
 
     /// Hits that entities draw from: two of one span with other kinds, so a key that
     /// confused kinds or lengths would show.
@@ -222,23 +230,24 @@ mod tests {
         let kept: Vec<usize> = (0..records.len())
             .filter(|&r| !explained(r) && !records[..r].iter().any(|earlier| same(earlier, &records[r])))
             .collect();
-        let kept = kept
+        let (kept, shared_without_name): (Vec<_>, Vec<_>) = kept
             .into_iter()
             .map(|r| {
-                let sharing = (r + 1..records.len())
+                let sharing: Vec<usize> = (r + 1..records.len())
                     .filter(|&later| same(&records[later], &records[r]) && !explained(later))
                     .collect();
                 (r, sharing)
             })
-            .collect();
-        let counted = (0..contacts.len())
-            .filter(|&c| {
-                let hits = &contacts[c];
-                !explained(records.len() + c)
-                    && !records.iter().any(|record| same(record, hits))
-                    && !contacts[..c].iter().any(|earlier| same(earlier, hits))
-            })
-            .count();
+            .partition(|(r, sharing)| sharing.is_empty() || records[*r].iter().any(|hit| hit.kind == FieldKind::Name));
+        let counted = shared_without_name.len()
+            + (0..contacts.len())
+                .filter(|&c| {
+                    let hits = &contacts[c];
+                    !explained(records.len() + c)
+                        && !records.iter().any(|record| same(record, hits))
+                        && !contacts[..c].iter().any(|earlier| same(earlier, hits))
+                })
+                .count();
         (kept, counted)
     }
 

@@ -2491,7 +2491,9 @@ fn a_card_pasted_into_a_chat_is_read_as_a_card() {
 /// Customers who share values, as the people of one client company share its
 /// switchboard and address and a household its phone: a text is counted by its
 /// evidence. Hits all another's and fewer are that other's; the same hits fit
-/// several customers once, and the others are listed as sharing them.
+/// several customers once, and the others are listed as sharing them, when a name is
+/// among them; without one they are the company's or household's contact data (the
+/// thirty-seventh blind test: a public company listing counted as a customer).
 #[test]
 fn customers_sharing_values_are_counted_by_their_evidence() {
     const SWITCHBOARD: &str = "+49 30 1234567";
@@ -2525,8 +2527,9 @@ fn customers_sharing_values_are_counted_by_their_evidence() {
     type Record<'a> = (&'a str, &'a [&'a str]);
     // (text, records, contacts)
     let cases: &[(String, &[Record<'_>], usize)] = &[
-        // A colleague who is no customer: the company's data, one record.
-        (signature("Anna Schulz"), &[("acme-1", &["acme-2", "acme-3"])], 0),
+        // A colleague who is no customer: the company's contact data, one contact and
+        // no customer's record.
+        (signature("Anna Schulz"), &[], 1),
         // A customer's own signature is hers alone, also with the switchboard beside
         // the mobile the vault has.
         (signature("Lena Fischer"), &[("acme-2", &[])], 0),
@@ -2564,11 +2567,8 @@ fn customers_sharing_values_are_counted_by_their_evidence() {
             &[("home-1", &[]), ("home-2", &[])],
             0,
         ),
-        (
-            "Lindenweg 7, 14163 Berlin, 030 5556677".to_owned(),
-            &[("home-1", &["home-2"])],
-            0,
-        ),
+        // The household's phone and address without a name: its contact data.
+        ("Lindenweg 7, 14163 Berlin, 030 5556677".to_owned(), &[], 1),
     ];
     for (text, records, contacts) in cases {
         let ids: Vec<&str> = records.iter().map(|(id, _)| *id).collect();
@@ -2580,6 +2580,22 @@ fn customers_sharing_values_are_counted_by_their_evidence() {
         }
         assert_eq!(found.contacts, *contacts, "contacts in {text:?}");
     }
+    // Two customers of one name at one address (a father and his son) are one record,
+    // both named.
+    let junior = [(Name, "Hans Müller"), (Address, "Lindenweg 7, 14163 Berlin")];
+    let index = self::index(
+        EdmConfig::default(),
+        &[("home-1", &hans, Some("DE")), ("home-3", &junior, Some("DE"))],
+    );
+    let text = "Hans Müller, Lindenweg 7, 14163 Berlin";
+    check(&index, text, &["home-1"]);
+    let found = index.find(&extract(text.as_bytes(), &Limits::default()).segments);
+    let sharing: Vec<&str> = found
+        .customers
+        .iter()
+        .flat_map(|c| c.shared_with.iter().map(|r| r.0.as_str()))
+        .collect();
+    assert_eq!(sharing, ["home-3"]);
 }
 
 /// A name across a table row's columns is read from cells that hold a name's words
