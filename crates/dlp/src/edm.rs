@@ -244,6 +244,9 @@ struct StoredCustomer {
     /// The customer's name is one word (see `EdmIndex::one_word_names`).
     #[serde(skip)]
     one_word_name: bool,
+    /// The customer's id is digits alone (see `EdmIndex::digit_ids`).
+    #[serde(skip)]
+    digit_id: bool,
 }
 
 impl StoredCustomer {
@@ -259,6 +262,7 @@ impl StoredCustomer {
             id_lengths: 0,
             address_without_digit: false,
             one_word_name: false,
+            digit_id: false,
         }
     }
 }
@@ -289,6 +293,9 @@ struct SavedIndex {
     /// Absent in older saves, which key no name of one word.
     #[serde(default)]
     one_word_names: Option<bool>,
+    /// Absent in older saves: a number alone then counts as an id anywhere.
+    #[serde(default)]
+    digit_ids: Option<bool>,
 }
 
 const SAVE_FORMAT: &str = "custodia-dlp-edm";
@@ -430,6 +437,13 @@ pub struct EdmIndex {
     /// a scan then also reads each name word as a name. Only then, since a word alone
     /// is a name only for such an index.
     one_word_names: bool,
+    /// Some customer's id is digits alone (`400043`). When none is, a number in the
+    /// text found as an id is one whose letters were left out (`400043` for
+    /// `AC-400043`, as accounting exports print them), and in a vault of many such ids
+    /// most numbers of their length are one: such a number joins only the fields of
+    /// its own table row (a blind test found a postcode and an order number in prose
+    /// taken for the ids of customers named near them).
+    digit_ids: bool,
 }
 
 /// A Bloom filter (two probes) over keyed 64-bit hashes, checked before the big hash
@@ -601,6 +615,7 @@ impl EdmIndex {
             address_prefixes: Some((Vec::new(), HashFilter::default())),
             every_address_has_digit: true,
             one_word_names: false,
+            digit_ids: false,
         }
     }
 
@@ -795,6 +810,7 @@ impl EdmIndex {
         self.id_lengths |= stored.id_lengths;
         self.every_address_has_digit &= !stored.address_without_digit;
         self.one_word_names |= stored.one_word_name;
+        self.digit_ids |= stored.digit_id;
         if let Some((prefixes, filter)) = &mut self.address_prefixes {
             for prefix in &stored.address_prefixes {
                 if prefixes.len() == prefixes.capacity() && prefixes.len() >= 1 << 16 {
@@ -862,6 +878,7 @@ impl EdmIndex {
             id_lengths: Some(self.id_lengths),
             every_address_has_digit: Some(self.every_address_has_digit),
             one_word_names: Some(self.one_word_names),
+            digit_ids: Some(self.digit_ids),
         };
         serde_json::to_vec(&saved).unwrap_or_default()
     }
@@ -893,6 +910,7 @@ impl EdmIndex {
         index.id_lengths = saved.id_lengths.unwrap_or(u64::MAX);
         index.every_address_has_digit = saved.every_address_has_digit.unwrap_or(false);
         index.one_word_names = saved.one_word_names.unwrap_or(false);
+        index.digit_ids = saved.digit_ids.unwrap_or(true);
         index.address_prefixes = saved.address_prefixes.map(|prefixes| {
             let filter = HashFilter::of_keys(prefixes.len(), prefixes.iter().copied());
             (prefixes, filter)
@@ -1045,7 +1063,7 @@ impl EdmIndex {
             }
         }
         hits.extend(self.lookup_names(names, &by_start, rows));
-        self.evaluate(hits, street_hits, rows)
+        self.evaluate(text, hits, street_hits, rows)
     }
 
     /// Reads the text's email addresses, written out ones too, then its words.
@@ -1350,6 +1368,7 @@ impl EdmIndex {
 
     fn evaluate(
         &self,
+        text: &str,
         hits: Vec<(u32, FieldHit)>,
         street_hits: Vec<(u32, FieldHit)>,
         rows: &[(usize, usize)],
@@ -1398,8 +1417,8 @@ impl EdmIndex {
             };
             let bits = group.iter().fold(0u8, |acc, (_, _, bit, _)| acc | bit);
             let outside;
-            let group = if bits & FieldKind::Name.bit() != 0 && bits & STREET_LINE != 0 {
-                outside = names_outside_addresses(group);
+            let group = if bits & FieldKind::Name.bit() != 0 && bits & (STREET_LINE | FieldKind::Address.bit()) != 0 {
+                outside = names_outside_addresses(text, group);
                 outside.as_slice()
             } else {
                 group
@@ -1414,12 +1433,59 @@ impl EdmIndex {
                     }
                 }
             }
+            // A table's rows are records of their own: hits in two rows join only as a
+            // form's values do (`Name | Ana Rossi`, then `Phone | …`), or the lines of
+            // rows of one cell, in one column of rows of two cells at most (found by a
+            // blind test: a namesake's row above another person's row at the
+            // customer's address, and `Hồ Chí Minh` of one row's city read as the name
+            // of a customer at the next row's address).
+            let column = |row: usize, at: usize| {
+                let (start, end) = rows.get(row)?;
+                let cells = text
+                    .get(*start..*end)?
+                    .split('|')
+                    .filter(|cell| !cell.trim().is_empty());
+                if cells.count() > 2 {
+                    return None;
+                }
+                text.get(*start..at)
+                    .map(|before| memchr::memchr_iter(b'|', before.as_bytes()).count())
+            };
+            // Each hit's once: a table's customer has a handful of hits, each paired
+            // with the others.
+            let alone: Vec<bool> = if !self.digit_ids && bits & FieldKind::CustomerId.bit() != 0 {
+                group
+                    .iter()
+                    .map(|(_, hit, ..)| {
+                        hit.kind == FieldKind::CustomerId
+                            && text.get(hit.start..hit.end).is_some_and(is_number_alone)
+                            && !labelled_a_customers(text, hit.start)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let number_alone = |at: usize| alone.get(at).copied().unwrap_or(false);
+            let joinable = |a: usize, b: usize| {
+                let (Some((_, hit_a, _, row_a)), Some((_, hit_b, _, row_b))) = (group.get(a), group.get(b)) else {
+                    return false;
+                };
+                match (*row_a, *row_b) {
+                    _ if number_alone(a) || number_alone(b) => row_a.is_some() && row_a == row_b,
+                    (Some(row_a), Some(row_b)) if row_a != row_b => {
+                        column(row_a, hit_a.start).is_some_and(|column_a| column(row_b, hit_b.start) == Some(column_a))
+                    }
+                    _ => true,
+                }
+            };
             for (i, (_, first, _, _)) in group.iter().enumerate() {
                 let kinds = group
                     .iter()
+                    .enumerate()
                     .skip(i)
-                    .take_while(|(_, h, _, _)| h.start.saturating_sub(first.start) <= self.config.window_chars)
-                    .fold(0u8, |acc, (_, _, bit, _)| acc | bit);
+                    .take_while(|(_, (_, h, _, _))| h.start.saturating_sub(first.start) <= self.config.window_chars)
+                    .filter(|(j, _)| joinable(i, *j))
+                    .fold(0u8, |acc, (_, (_, _, bit, _))| acc | bit);
                 if let Some(effective) = self.satisfied(kinds) {
                     matched |= effective;
                 }
@@ -1913,10 +1979,12 @@ impl FieldKeys {
             }
             FieldKind::CustomerId => {
                 let mut id = normalize_id(value).into_bytes();
+                let digits_alone = id.iter().all(u8::is_ascii_digit);
                 keyed_id(&mut id);
                 if id.len() >= 3 {
                     stored.fields.push((kind, self.keyed(b"id", &id)));
                     stored.id_lengths |= id_length_bit(id.len());
+                    stored.digit_id |= digits_alone;
                 }
             }
         }
@@ -2195,6 +2263,65 @@ fn holds_only(cell: &str, offset: usize, words: &[(u64, usize, usize)]) -> bool 
     true
 }
 
+/// Whether an id found in the text is a number whose letters, if any, were not
+/// checked: none are attached to it (`910656`, `Order 910656`), and the key it was
+/// looked up by is digits alone (letters are keyed only before a short number, see
+/// [`keyed_id`]).
+fn is_number_alone(id: &str) -> bool {
+    let attached = id.bytes().any(|b| b.is_ascii_alphabetic()) && id.bytes().all(|b| b.is_ascii_graphic());
+    let mut key = normalize_id(id).into_bytes();
+    keyed_id(&mut key);
+    !attached && key.iter().all(u8::is_ascii_digit)
+}
+
+/// Words that say a number after them is a customer's (`customer 781558`, `Kunden-Nr.
+/// 781558`, `client #781558`), by their start; a generic `no.`, `#` or `ID` between
+/// is passed over.
+const CUSTOMER_NUMBER_LABELS: &[&str] = &[
+    "customer",
+    "cust",
+    "client",
+    "account",
+    "acct",
+    "kunde",
+    "cliente",
+    "klient",
+    "khách hàng",
+    "khach hang",
+    "müşteri",
+    "musteri",
+    "debitor",
+    "debtor",
+];
+
+/// Whether the words just before `at` label what follows as a customer's number.
+fn labelled_a_customers(text: &str, at: usize) -> bool {
+    let mut start = at.saturating_sub(MAX_GAP_BYTES);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let before = text.get(start..at).unwrap_or_default().to_lowercase();
+    let mut words = before
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .rev()
+        .skip_while(|word| {
+            matches!(
+                *word,
+                "no" | "nr" | "nummer" | "number" | "num" | "id" | "ref" | "số" | "mã"
+            )
+        });
+    let Some(last) = words.next() else {
+        return false;
+    };
+    let two = words.next().map(|before_last| format!("{before_last} {last}"));
+    let labelled = [Some(last), two.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|label| CUSTOMER_NUMBER_LABELS.iter().any(|known| label.starts_with(known)));
+    labelled
+}
+
 /// Hits of field values by customer slot.
 type Hits = Vec<(u32, FieldHit)>;
 
@@ -2381,6 +2508,8 @@ struct Gap {
     column: bool,
     /// The longest run of spaces and tabs within a line.
     widest: usize,
+    /// A `|`, which parts a flattened table row's cells.
+    parts_cells: bool,
 }
 
 /// The narrowest run of spaces or tabs within a line that parts a name's words as
@@ -2398,6 +2527,7 @@ fn read_gap(gap: &[u8], dropped: usize) -> Option<Gap> {
         return None;
     }
     let (mut newlines, mut others, mut run, mut widest) = (0, 0, 0, 0);
+    let mut parts_cells = false;
     for byte in gap {
         match byte {
             b'\n' => {
@@ -2410,6 +2540,7 @@ fn read_gap(gap: &[u8], dropped: usize) -> Option<Gap> {
             }
             b'\r' => {}
             _ => {
+                parts_cells |= *byte == b'|';
                 others += 1;
                 run = 0;
             }
@@ -2419,6 +2550,7 @@ fn read_gap(gap: &[u8], dropped: usize) -> Option<Gap> {
         newlines,
         column: newlines == 0 && widest >= 3,
         widest: if newlines == 0 { widest } else { 0 },
+        parts_cells,
     })
 }
 
@@ -2450,6 +2582,20 @@ fn name_wraps(text: &str, a: &Word, b: &Word) -> bool {
     }
     let after = text.get(b.end..).unwrap_or_default().trim_start_matches([' ', '\t']);
     !after.starts_with(char::is_uppercase)
+}
+
+/// Whether `word` stands alone in its cell: nothing but spaces and punctuation lie
+/// between it and the `|` or line break before it.
+fn only_word_of_its_cell(text: &str, word: &Word) -> bool {
+    let before = text.as_bytes().get(..word.start).unwrap_or_default();
+    for byte in before.iter().rev().take(MAX_GAP_BYTES) {
+        match byte {
+            b'|' | b'\n' => return true,
+            b if b.is_ascii_alphanumeric() || !b.is_ascii() => return false,
+            _ => {}
+        }
+    }
+    before.len() <= MAX_GAP_BYTES
 }
 
 struct OpenName {
@@ -2506,7 +2652,12 @@ impl<'t> Grams<'t> {
             // A name goes on over no word, even one that reads as none.
             0 | 1 if b.dropped_before > 0 => Joined::Address,
             // Columns of a report: "Marco Rossi      Ana Bell" holds no name "Rossi Ana".
-            0 if gap.widest >= NAME_COLUMN_GAP => Joined::Address,
+            // Nor do a table row's cells, but from a cell of one word (`Murray | Oliver`,
+            // `王 | 伟`): `Girard, Nathalie | Richard Construction` holds no `Nathalie
+            // Richard` (found by a blind test).
+            0 if gap.widest >= NAME_COLUMN_GAP || (gap.parts_cells && !only_word_of_its_cell(self.text, a)) => {
+                Joined::Address
+            }
             0 => Joined::Name,
             1 if name_wraps(self.text, a, b) => Joined::Name,
             1 if alone_on_its_line(self.text, a) => Joined::NameGoingOn,
@@ -2854,24 +3005,31 @@ impl<'t> WordReader<'t> {
 }
 
 /// A customer's hits (in text order) without their name's hits inside one of their
-/// street lines: a street named after the customer (`12 rue Victor Hugo` of Victor
-/// Hugo) is the address alone (found by a blind test). Not inside a whole address's
-/// hit: one that pairs a street line with its place in a table row spans the cells
-/// between them, the name's among them.
-fn names_outside_addresses(group: &[HitEntry]) -> Vec<HitEntry> {
+/// street lines or begun in one: a street named after the customer (`12 rue Victor
+/// Hugo` of Victor Hugo) is the address alone (found by a blind test), and so are the
+/// words of a street named after someone and of the place after it (`10 Nguyễn Trãi,
+/// Quận Hải Châu` of Nguyễn Văn Quân; found by a blind test). Also without those inside a
+/// whole address's hit within one cell (`Quận Bình Thạnh` of Nguyễn Thanh Bình; found
+/// by a blind test); one that pairs a street line with its place in a table row spans
+/// the cells between them, the name's among them.
+fn names_outside_addresses(text: &str, group: &[HitEntry]) -> Vec<HitEntry> {
     let mut kept = Vec::with_capacity(group.len());
-    // The furthest end of a street line's hit that starts at or before the hits at hand.
+    // The furthest end of an address's hit that starts at or before the hits at hand.
     let mut reach = 0;
     for same_start in group.chunk_by(|a, b| a.1.start == b.1.start) {
         for (_, hit, bit, _) in same_start {
-            if bit & STREET_LINE != 0 {
+            let in_one_cell = || {
+                text.get(hit.start..hit.end)
+                    .is_some_and(|address| !address.contains('|'))
+            };
+            if bit & STREET_LINE != 0 || (*bit == FieldKind::Address.bit() && in_one_cell()) {
                 reach = reach.max(hit.end);
             }
         }
         kept.extend(
             same_start
                 .iter()
-                .filter(|(_, hit, bit, _)| *bit != FieldKind::Name.bit() || hit.end > reach),
+                .filter(|(_, hit, bit, _)| *bit != FieldKind::Name.bit() || hit.start >= reach),
         );
     }
     kept
@@ -4850,7 +5008,9 @@ const ID_GROUP_DIGITS: std::ops::RangeInclusive<usize> = 3..=5;
 
 /// Where a second group of digits ends that stands one space after the id run `whole`
 /// of digits alone, each of [`ID_GROUP_DIGITS`]: a customer number printed in groups
-/// (`4001 2036` for `40012036`; found missed by a blind test).
+/// (`4001 2036` for `40012036`; found missed by a blind test). Not two groups of a
+/// longer number, such as a phone's (`091 0656 566`; found by a blind test): no other
+/// group stands next to them.
 fn digits_apart(bytes: &[u8], whole: std::ops::Range<usize>) -> Option<usize> {
     let first = bytes.get(whole.clone())?;
     if !ID_GROUP_DIGITS.contains(&first.len())
@@ -4859,10 +5019,27 @@ fn digits_apart(bytes: &[u8], whole: std::ops::Range<usize>) -> Option<usize> {
     {
         return None;
     }
+    let before = bytes.get(..whole.start)?;
+    if ends_in_digit_group(before) {
+        return None;
+    }
     let after = bytes.get(whole.end + 1..)?;
     let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
     let whole_word = after.get(digits).is_none_or(|b| !b.is_ascii_alphanumeric());
-    (ID_GROUP_DIGITS.contains(&digits) && whole_word).then_some(whole.end + 1 + digits)
+    let rest = after.get(digits..).unwrap_or_default();
+    let another_group = matches!(rest, [b' ' | b'-' | b'.' | b'/', next, ..] if next.is_ascii_digit());
+    (ID_GROUP_DIGITS.contains(&digits) && whole_word && !another_group).then_some(whole.end + 1 + digits)
+}
+
+/// Whether `before` ends in a digit, or in one separator of a number's groups after a
+/// digit (`+84 `, `(028) `, `12-`).
+fn ends_in_digit_group(before: &[u8]) -> bool {
+    match before {
+        [.., digit] if digit.is_ascii_digit() => true,
+        [.., digit, b' ' | b'-' | b'.' | b'/' | b')'] if digit.is_ascii_digit() => true,
+        [.., digit, b')', b' '] if digit.is_ascii_digit() => true,
+        _ => false,
+    }
 }
 
 /// `bytes[run]` trimmed to its first and last ASCII alphanumeric, when they are two.
@@ -5372,16 +5549,17 @@ mod tests {
                     <= MAX_WORD_GAP
                 && gap.matches('\n').count() <= 1
         };
-        // Names not across columns (five spaces or tabs within a line), and over a line
-        // break only as `name_wraps` says, or after a line of one word only when they go
-        // on past the next word (`Some(false)`).
+        // Names not across columns (five spaces or tabs, or a `|`, within a line), and
+        // over a line break only as `name_wraps` says, or after a line of one word only
+        // when they go on past the next word (`Some(false)`).
         let name_link = |k: usize| -> Option<bool> {
             let (a, b) = (&words[k - 1], &words[k]);
             let gap = &text[a.end..b.start];
             let column = !gap.contains('\n')
-                && gap
-                    .split(|c: char| c != ' ' && c != '\t')
-                    .any(|run| run.len() >= NAME_COLUMN_GAP);
+                && ((gap.contains('|') && !only_word_of_its_cell(text, a))
+                    || gap
+                        .split(|c: char| c != ' ' && c != '\t')
+                        .any(|run| run.len() >= NAME_COLUMN_GAP));
             if !joined(a, b) || column {
                 return None;
             }
