@@ -2268,10 +2268,17 @@ fn holds_only(cell: &str, offset: usize, words: &[(u64, usize, usize)]) -> bool 
 /// looked up by is digits alone (letters are keyed only before a short number, see
 /// [`keyed_id`]).
 fn is_number_alone(id: &str) -> bool {
-    let attached = id.bytes().any(|b| b.is_ascii_alphabetic()) && id.bytes().all(|b| b.is_ascii_graphic());
+    let has_letters = id.bytes().any(|b| b.is_ascii_alphabetic());
+    if !has_letters {
+        return true;
+    }
+    if id.bytes().all(|b| b.is_ascii_graphic()) {
+        // Attached: `AC-910656`.
+        return false;
+    }
     let mut key = normalize_id(id).into_bytes();
     keyed_id(&mut key);
-    !attached && key.iter().all(u8::is_ascii_digit)
+    key.iter().all(u8::is_ascii_digit)
 }
 
 /// Words that say a number after them is a customer's (`customer 781558`, `Kunden-Nr.
