@@ -441,8 +441,9 @@ pub struct EdmIndex {
     /// text found as an id is one whose letters were left out (`400043` for
     /// `AC-400043`, as accounting exports print them), and in a vault of many such ids
     /// most numbers of their length are one: such a number joins only the fields of
-    /// its own table row (a blind test found a postcode and an order number in prose
-    /// taken for the ids of customers named near them).
+    /// its own table row, or any after a customer-number label
+    /// ([`labelled_a_customers`]); a blind test found a postcode and an order number
+    /// in prose taken for the ids of customers named near them.
     digit_ids: bool,
 }
 
