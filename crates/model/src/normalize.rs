@@ -134,6 +134,53 @@ pub fn national_number<'a>(digits: &'a str, calling_code: &str) -> &'a str {
     }
 }
 
+/// The lengths of the national significant numbers under a calling code, where they
+/// are few enough to tell a number written with its calling code but without `+`
+/// (`84912345678`, as spreadsheets and SMS gateways keep Vietnamese numbers) from one
+/// written in national form: Vietnam's have 9 or 10 digits, so `84890520495` is `+84
+/// 890 520 495`, not a national number of 11 digits (found stored as `+8484890520495`
+/// by a blind test). Codes whose lengths vary more (Germany, Austria, Italy, Finland,
+/// Sweden) are not listed, and NANP's leading `1` is read apart.
+const NATIONAL_LENGTHS: &[(&str, &[usize])] = &[
+    ("84", &[9, 10]),
+    ("44", &[9, 10]),
+    ("33", &[9]),
+    ("34", &[9]),
+    ("31", &[9]),
+    ("32", &[8, 9]),
+    ("41", &[9]),
+    ("45", &[8]),
+    ("47", &[8]),
+    ("48", &[9]),
+    ("351", &[9]),
+    ("420", &[9]),
+    ("421", &[9]),
+    ("40", &[9]),
+    ("30", &[10]),
+    ("90", &[10]),
+    ("7", &[10]),
+    ("380", &[9]),
+    ("86", &[10, 11]),
+    ("81", &[9, 10]),
+    ("82", &[8, 9, 10]),
+    ("65", &[8]),
+    ("60", &[8, 9, 10]),
+    ("66", &[8, 9]),
+    ("63", &[8, 9, 10]),
+    ("91", &[10]),
+    ("61", &[9]),
+    ("55", &[10, 11]),
+    ("52", &[10]),
+    ("54", &[10, 11]),
+    ("56", &[9]),
+    ("57", &[10]),
+    ("971", &[8, 9]),
+    ("972", &[8, 9]),
+    ("966", &[8, 9]),
+    ("20", &[8, 9, 10]),
+    ("27", &[9]),
+];
+
 /// A phone number in E.164 form (`+84912345678`), read in `country` when it
 /// is written in national form. `None` when it cannot be a phone number.
 pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
@@ -171,7 +218,16 @@ pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
         } else {
             national_number(&digits, code)
         };
-        format!("{code}{national}")
+        // The calling code written without `+`: the digits after it are a national
+        // number of the country's length where the whole is none (see NATIONAL_LENGTHS).
+        let lengths = NATIONAL_LENGTHS.iter().find(|(known, _)| known == code);
+        let after_code = digits
+            .strip_prefix(code)
+            .map(|rest| national_number(rest, code))
+            .filter(|rest| {
+                lengths.is_some_and(|(_, lengths)| lengths.contains(&rest.len()) && !lengths.contains(&national.len()))
+            });
+        format!("{code}{}", after_code.unwrap_or(national))
     };
     if !(8..=15).contains(&international.len()) || international.starts_with('0') {
         return None;
@@ -231,6 +287,15 @@ mod tests {
         check("+44 (0)20 7946 0958", None, Some("+442079460958"));
         check("010-8888-6666", Some("CN"), Some("+861088886666"));
         check("912 345 678", Some("ES"), Some("+34912345678"));
+        // The calling code without `+`, where the whole is no national number's length;
+        // a national number that begins with the code's digits stays one.
+        check("84890520495", Some("VN"), Some("+84890520495"));
+        check("842871712952", Some("VN"), Some("+842871712952"));
+        check("840912345678", Some("VN"), Some("+84912345678"));
+        check("848905204", Some("VN"), Some("+84848905204"));
+        check("0848905204", Some("VN"), Some("+84848905204"));
+        check("447911123456", Some("GB"), Some("+447911123456"));
+        check("4930123456", Some("DE"), Some("+494930123456"));
         check("0912 345 678", None, None);
         check("call me", Some("VN"), None);
         check("12", Some("VN"), None);
