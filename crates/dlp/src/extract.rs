@@ -6953,8 +6953,13 @@ struct PdfTextReader {
     block_x: f32,
     block_y: f32,
     saved: Vec<(f32, f32)>,
-    /// Where text was last shown, and how many characters it had.
-    shown: Option<(f32, usize)>,
+    /// Where text was last shown (its line and where it began along it), and how many
+    /// characters it had.
+    shown: Option<(f32, f32, usize)>,
+    /// The font size `Tf` set, and the scale of the text matrix `Tm` set: together the
+    /// width of a character, give or take.
+    font_size: f32,
+    text_scale: f32,
     budget: PdfBudget,
 }
 
@@ -6983,9 +6988,11 @@ impl PdfTextReader {
                         .first()
                         .and_then(|font| font.as_name().ok())
                         .and_then(|name| resources.encodings.get(name));
+                    self.font_size = number(operands.get(1)).abs();
                 }
                 "BT" => {
                     (self.line_x, self.line_y) = (0.0, 0.0);
+                    self.text_scale = 1.0;
                     self.moved = true;
                 }
                 "q" => self.saved.push((self.block_x, self.block_y)),
@@ -7011,6 +7018,7 @@ impl PdfTextReader {
                 "Tm" => {
                     self.line_x = number(operands.get(4));
                     self.line_y = number(operands.get(5));
+                    self.text_scale = number(operands.first()).hypot(number(operands.get(1)));
                     self.moved = true;
                 }
                 "T*" => {
@@ -7055,14 +7063,20 @@ impl PdfTextReader {
         if fragment.is_empty() {
             return;
         }
-        let page_y = self.block_y + self.line_y;
-        let space_before = matches!(self.shown, Some((_, chars)) if self.moved && chars >= 2);
+        let (page_x, page_y) = (self.block_x + self.line_x, self.block_y + self.line_y);
+        // A character placed alone is a letter of a word set one glyph at a time, unless
+        // what follows begins farther on than a letter's width and a half: a table's
+        // one-digit row number before its next cell (`1 KH-094790`; found run together
+        // by a blind test).
+        let em = self.font_size * self.text_scale;
+        let space_before = matches!(self.shown, Some((_, x, chars))
+            if self.moved && (chars >= 2 || (em > 0.0 && page_x - x > 1.5 * em)));
         match self.shown {
-            Some((y, _)) if self.moved && (y - page_y).abs() > 0.5 => self.text.push('\n'),
+            Some((y, _, _)) if self.moved && (y - page_y).abs() > 0.5 => self.text.push('\n'),
             _ if space_before => self.text.push(' '),
             _ => {}
         }
-        self.shown = Some((page_y, fragment.chars().count()));
+        self.shown = Some((page_y, page_x, fragment.chars().count()));
         self.text.push_str(&fragment);
         self.pieces.push(PdfPiece {
             x: self.block_x + self.line_x,

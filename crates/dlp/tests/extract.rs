@@ -556,6 +556,7 @@ contact Juan Bautista Acosta +34 688 31 07 70</t></r></text></comment><comment r
         ("pdf lines", pdf_of_content("BT /F1 10 Tf 14 TL 50 780 Td (Customer list) Tj T* (Kavya Reddy) Tj T* ET"), ok(&["Customer list\nKavya Reddy\n"], 0)),
         ("pdf words placed", pdf_of_content("BT /F1 10 Tf 1 0 0 1 50 780 Tm (Kavya) Tj ET BT /F1 10 Tf 1 0 0 1 83.6 780 Tm (Reddy) Tj ET BT 1 0 0 1 50 760 Tm (next) Tj ET"), ok(&["Kavya Reddy\nnext"], 0)),
         ("pdf letters placed", pdf_of_content("BT /F1 10 Tf 50 700 Td (K) Tj 6 0 Td (a) Tj 5 0 Td (v) Tj 5 0 Td (ya) Tj 0 -12 Td (x) Tj ET"), ok(&["Kavya\nx"], 0)),
+        ("pdf a cell of one character", pdf_of_content("BT /F1 9 Tf ET BT 31 780 Td (1) Tj ET BT 210 780 Td (KH-094790) Tj ET BT 1 0 0 1 31 760 Tm (2) Tj 1 0 0 1 210 760 Tm (KH-031631) Tj ET"), ok(&["1 KH-094790\n2 KH-031631"], 0)),
         ("pdf quote operators", pdf_of_content("BT /F1 10 Tf 12 TL 50 700 Td (one) Tj (two) ' 1 2 (three) \" ET"), ok(&["one\ntwo\nthree"], 0)),
         ("pdf blocks moved by cm", pdf_of_content("q 1 0 0 1 72 700 cm BT /F1 12 Tf 0 0 Td (Ravi Reddy) Tj ET Q q 1 0 0 1 72 686 cm BT /F1 12 Tf 0 0 Td (7) Tj ET Q q 1 0 0 1 72 672 cm BT /F1 12 Tf 0 0 Td (Kavya) Tj ET Q"), ok(&["Ravi Reddy\n7\nKavya\n"], 0)),
         // Forms drawn by the page, and by forms, with their own fonts or, without
