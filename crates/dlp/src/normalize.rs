@@ -391,7 +391,9 @@ fn canonical_abbreviation(word: &str) -> Option<&'static str> {
         // Vietnamese wards and districts as written in full, abbreviated and in English:
         // `Phường 10` = `P.10` = `Ward 10`, `Quận 3` = `Q.3` = `District 3` = `Dist. 3`
         // (found missed by a blind test).
-        "phuong" | "ward" => "p",
+        // And `F` (`F12`, `F.12`), as Saigon writes its wards (found missed by a blind
+        // test); one letter alone is no word of a name.
+        "phuong" | "ward" | "f" => "p",
         "quan" | "district" | "dist" => "q",
         // And the street, rural district and commune as Vietnamese people abbreviate
         // them: `Đ. Trần Phú` = `Đường Trần Phú`, `H. Củ Chi` = `Huyện Củ Chi`, `X. Tân
@@ -634,7 +636,17 @@ pub fn normalize_word<'a>(raw: &str, ascii: bool, buffer: &'a mut String) -> &'a
         // Folding may split a token (e.g. a ligature with a space); keep alphanumerics.
         buffer.extend(canonical_word(&read).chars().filter(|c| c.is_alphanumeric()));
     }
+    if is_saigon_ward(buffer) {
+        // `F12` is `P12`, a ward run into its number (see `canonical_abbreviation`).
+        buffer.replace_range(..1, "p");
+    }
     buffer.as_str()
+}
+
+/// Whether a lowercased ASCII word is a ward run into its number as Saigon writes it:
+/// `f` and one or two digits (`f7`, `f12`).
+fn is_saigon_ward(word: &str) -> bool {
+    matches!(word.as_bytes(), [b'f', digits @ ..] if (1..=2).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit))
 }
 
 /// A word of non-ASCII text folded ([`fold`]) for [`canonical_word`]. A word's own
@@ -698,10 +710,13 @@ mod tests {
         let mut out = Vec::new();
         let mut push = |begin: usize, end: usize| {
             let folded = read_word(text.get(begin..end).unwrap_or_default());
-            let text: String = canonical_word(&folded)
+            let mut text: String = canonical_word(&folded)
                 .chars()
                 .filter(|c| c.is_alphanumeric())
                 .collect();
+            if is_saigon_ward(&text) {
+                text.replace_range(..1, "p");
+            }
             if !text.is_empty() {
                 out.push(Token {
                     text,
