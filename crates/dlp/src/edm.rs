@@ -349,7 +349,8 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// street line, and not by the street alone (see `street_joined_to_its_number`);
 /// version 20 reads `F` and `F12` as `P` and `P12` (a Saigon ward), and also keys a
 /// Vietnamese address without its `Số`, with its `Đường` left out or added, and without
-/// the labels of its named wards and districts (see `vietnamese_spellings`).
+/// the labels of its named wards and districts (see `vietnamese_spellings`), and keys a
+/// phone stored with its calling code twice as the number it is.
 const SAVE_VERSION: u32 = 20;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -1983,6 +1984,18 @@ impl FieldKeys {
                 }
             }
             FieldKind::Phone => {
+                // A number stored with its calling code twice (`+8484890520495`, as
+                // imports stored `84890520495` before they read the code without `+`)
+                // is keyed as the number it is.
+                let repaired = phone::parse(value, country).and_then(|number| {
+                    let code = number.country_code.as_deref()?;
+                    let national = model::normalize::national_after_code(code, &number.national)?;
+                    Some(format!("+{code}{national}"))
+                });
+                if let Some(repaired) = repaired {
+                    self.hash_words(kind, &repaired, country, tag, stored);
+                    return;
+                }
                 if let Some(number) = phone::parse(value, country) {
                     if let Some(e164) = number.e164() {
                         stored.fields.push((kind, self.keyed(b"phone", e164.as_bytes())));

@@ -3078,3 +3078,26 @@ fn vietnamese_addresses_as_people_write_them() {
         check(&index, text, expected);
     }
 }
+
+/// A phone stored with its calling code twice, as imports stored a number written with
+/// the code and no `+` (`84890520495` as `+8484890520495`) before they read it, is the
+/// number it is; a Vietnamese number that begins with `84` after the code stays one.
+#[test]
+fn a_phone_stored_with_its_calling_code_twice() {
+    const ANH: &[(FieldKind, &str)] = &[(Name, "Lê Hữu Anh"), (Phone, "+8484890520495")];
+    const BAO: &[(FieldKind, &str)] = &[(Name, "Trần Quốc Bảo"), (Phone, "+84848905204")];
+    let index = index(
+        EdmConfig::default(),
+        &[("anh", ANH, Some("VN")), ("bao", BAO, Some("VN"))],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Lê Hữu Anh - 0890 520 495", &["anh"]),
+        ("Lê Hữu Anh - +84 890 520 495", &["anh"]),
+        ("Lê Hữu Anh - 84890520495", &["anh"]),
+        ("Trần Quốc Bảo - 0848 905 204", &["bao"]),
+        ("Trần Quốc Bảo - 0905 204", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}

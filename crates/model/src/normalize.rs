@@ -181,6 +181,19 @@ const NATIONAL_LENGTHS: &[(&str, &[usize])] = &[
     ("27", &[9]),
 ];
 
+/// The national number after the calling code `code` that `national` begins with, when
+/// the rest has a length of the country's numbers and `national` has none (see
+/// [`NATIONAL_LENGTHS`]): the code written without `+` in a national reading
+/// (`84890520495` in Vietnam), or written twice (`+84 84 890 520 495`, which imports
+/// before this was read stored). None otherwise, and for codes whose lengths vary.
+pub fn national_after_code<'a>(code: &str, national: &'a str) -> Option<&'a str> {
+    let (_, lengths) = NATIONAL_LENGTHS.iter().find(|(known, _)| *known == code)?;
+    national
+        .strip_prefix(code)
+        .map(|rest| national_number(rest, code))
+        .filter(|rest| lengths.contains(&rest.len()) && !lengths.contains(&national.len()))
+}
+
 /// A phone number in E.164 form (`+84912345678`), read in `country` when it
 /// is written in national form. `None` when it cannot be a phone number.
 pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
@@ -218,16 +231,7 @@ pub fn phone_e164(raw: &str, country: Option<&str>) -> Option<String> {
         } else {
             national_number(&digits, code)
         };
-        // The calling code written without `+`: the digits after it are a national
-        // number of the country's length where the whole is none (see NATIONAL_LENGTHS).
-        let lengths = NATIONAL_LENGTHS.iter().find(|(known, _)| known == code);
-        let after_code = digits
-            .strip_prefix(code)
-            .map(|rest| national_number(rest, code))
-            .filter(|rest| {
-                lengths.is_some_and(|(_, lengths)| lengths.contains(&rest.len()) && !lengths.contains(&national.len()))
-            });
-        format!("{code}{}", after_code.unwrap_or(national))
+        format!("{code}{}", national_after_code(code, national).unwrap_or(national))
     };
     if !(8..=15).contains(&international.len()) || international.starts_with('0') {
         return None;
@@ -296,6 +300,9 @@ mod tests {
         check("0848905204", Some("VN"), Some("+84848905204"));
         check("447911123456", Some("GB"), Some("+447911123456"));
         check("4930123456", Some("DE"), Some("+494930123456"));
+        assert_eq!(national_after_code("84", "84890520495"), Some("890520495"));
+        assert_eq!(national_after_code("84", "848905204"), None);
+        assert_eq!(national_after_code("49", "4930123456"), None);
         check("0912 345 678", None, None);
         check("call me", Some("VN"), None);
         check("12", Some("VN"), None);
