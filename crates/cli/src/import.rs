@@ -131,9 +131,28 @@ fn read_csv(
         mapping.insert(target.to_owned(), i);
     }
     let mut out = Vec::new();
+    // Lines are counted here from the records' byte offsets: the csv crate's own count
+    // was one short in files with CRLF line ends (what Python's csv module and Excel
+    // write; found by a blind test), where a record's offset is that of the line feed
+    // before it. Records come in order, so each counts from the last.
+    let (mut counted_to, mut lines_before) = (0usize, 0u64);
+    let mut line_at = |byte: u64| -> u64 {
+        let mut byte = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len())
+            .max(counted_to);
+        while matches!(bytes.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        lines_before += bytes
+            .get(counted_to..byte)
+            .map_or(0, |skipped| skipped.iter().filter(|b| **b == b'\n').count() as u64);
+        counted_to = byte;
+        lines_before + 1
+    };
     for result in reader.records() {
         let record = result.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = e.position().map_or(0, |p| line_at(p.byte()));
             let what = match e.kind() {
                 csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                     format!(
@@ -145,7 +164,7 @@ fn read_csv(
             };
             anyhow::anyhow!("{}: line {line} {what}; nothing was imported", path.display())
         })?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         let fields = mapping
             .iter()
             .map(|(k, &i)| (k.clone(), record.get(i).unwrap_or("").to_owned()))
@@ -161,6 +180,27 @@ fn list(value: Option<&String>) -> Vec<String> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// The addresses of a cell: separated by ';' or '|', each of one line or several. A
+/// line break is no separator here, as it is between emails or phones: an address is
+/// written over lines (`253 Moyer Burg Apt. 372` above `Cohenside, IL 10322`), and its
+/// lines are joined with commas. Reading each line as an address of its own made a
+/// city's line one that any text naming the city matched (found by a blind test).
+fn addresses(value: Option<&String>) -> Vec<String> {
+    value.map_or_else(Vec::new, |v| {
+        v.split([';', '|'])
+            .map(|address| {
+                address
+                    .lines()
+                    .map(|line| line.trim().trim_end_matches(','))
+                    .filter(|line| !line.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .filter(|address| !address.is_empty())
             .collect()
     })
 }
@@ -209,7 +249,7 @@ fn customer_from(f: &BTreeMap<String, String>) -> Result<NewCustomer, String> {
         company: opt(f.get("company")).unwrap_or_default(),
         emails: list(f.get("email")),
         phones: list(f.get("phone")),
-        addresses: list(f.get("address")),
+        addresses: addresses(f.get("address")),
         notes: opt(f.get("notes")).unwrap_or_default(),
         annual_value,
         bank_details: opt(f.get("bank_details")),

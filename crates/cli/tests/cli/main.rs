@@ -353,6 +353,12 @@ fn bad_csv_imports_nothing_and_names_each_line() {
         "id,name,email,phone,owner,country\nC-1,An,an@x.example,0912345678,p-1,VN\nC-2,Binh,not-an-email,,p-1,VN\nC-3,Chi,,,p-9,VN\nC-4,,,,p-1,VN\nC-5,Dung,,12,p-1,VN\n",
         &["line 3: email #1 is not an email address", "line 4: unknown owner p-9", "line 5: the name is empty", "line 6: phone #1 cannot be read"],
     );
+    // Python's csv module and Excel end lines with CRLF: the lines named are the same.
+    check(
+        "rows-crlf.csv",
+        "id,name,email,phone,owner,country\r\nC-1,An,an@x.example,0912345678,p-1,VN\r\nC-2,Binh,not-an-email,,p-1,VN\r\nC-3,Chi,,,p-9,VN\r\n",
+        &["line 3: email #1 is not an email address", "line 4: unknown owner p-9"],
+    );
     check(
         "dupes.csv",
         "id,name,owner\nC-1,An,p-1\nC-1,An again,p-1\n",
@@ -363,6 +369,33 @@ fn bad_csv_imports_nothing_and_names_each_line() {
     std::fs::write(&latin1, b"id,name,owner\nC-1,Jos\xe9,p-1\n").unwrap();
     let out = env.run(&["customers", "import", latin1.to_str().unwrap()]).fails();
     assert!(out.stderr.contains("line 2 is not UTF-8"), "{}", out.stderr);
+}
+
+/// An address written over lines in its cell is one address, as on an envelope; `;`
+/// and `|` part several. Each line read as an address made a city's line one of its own.
+#[test]
+fn an_address_over_several_lines_is_one_address() {
+    let env = Env::with_people();
+    let csv = env.file(
+        "lines.csv",
+        "id,name,address,email,owner\r\nC-1,Tracy Moore,\"253 Moyer Burg Apt. 372\r\nCohenside, IL 10322\",\"t@x.example\nt2@x.example\",p-1\r\nC-2,Ana Rossi,\"12 Main Street, Springfield; Via Roma 1,\n00184 Roma\",,p-1\r\n",
+    );
+    env.run(&["customers", "import", csv.to_str().unwrap()]).ok();
+    let tracy = env.run(&["customers", "show", "C-1", "--json"]).ok().json();
+    assert_eq!(
+        tracy["fields"]["addresses"],
+        serde_json::json!(["253 Moyer Burg Apt. 372, Cohenside, IL 10322"])
+    );
+    assert_eq!(
+        tracy["fields"]["emails"],
+        serde_json::json!(["t@x.example", "t2@x.example"]),
+        "emails and phones, one per line, are still several"
+    );
+    let ana = env.run(&["customers", "show", "C-2", "--json"]).ok().json();
+    assert_eq!(
+        ana["fields"]["addresses"],
+        serde_json::json!(["12 Main Street, Springfield", "Via Roma 1, 00184 Roma"])
+    );
 }
 
 #[test]
