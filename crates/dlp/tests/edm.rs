@@ -3101,3 +3101,76 @@ fn a_phone_stored_with_its_calling_code_twice() {
         check(&index, text, expected);
     }
 }
+
+/// Vault names with titles and degrees before or after them (as Faker writes them: a
+/// blind test) are found written without; a surname alone with its particle (`da Cruz`
+/// of `Matteo da Cruz`) is no name of its own, and the surname `Eng` is no degree.
+#[test]
+fn names_with_titles_and_degrees() {
+    let vault: &[(&str, &str, &str)] = &[
+        ("jennifer", "Dr. Jennifer Smith MD", "+1 415 555 0101"),
+        ("maria", "Sig.ra Maria Rossi", "+39 347 555 0102"),
+        ("thomas", "Thomas Müller B.Eng.", "+49 170 5550103"),
+        ("robert", "Robert Lee Jones III", "+1 415 555 0104"),
+        ("lily", "Lily Eng", "+1 415 555 0105"),
+        ("matteo", "Matteo da Cruz", "+55 11 95550 0106"),
+        ("paula", "Paula Souza PhD", "+55 11 95550 0107"),
+    ];
+    let fields: Vec<[(FieldKind, &str); 2]> = vault
+        .iter()
+        .map(|(_, name, phone)| [(Name, *name), (Phone, *phone)])
+        .collect();
+    let customers: Vec<Customer<'_>> = vault
+        .iter()
+        .zip(&fields)
+        .map(|((id, ..), fields)| (*id, &fields[..], None))
+        .collect();
+    let index = index(EdmConfig::default(), &customers);
+    let cases: &[(&str, &[&str])] = &[
+        ("Jennifer Smith, +1 (415) 555-0101", &["jennifer"]),
+        ("Maria Rossi +39 347 555 0102", &["maria"]),
+        ("Thomas Müller, +49 170 5550103", &["thomas"]),
+        ("Robert Jones +1 415 555 0104", &["robert"]),
+        ("Lily Eng +1 415 555 0105", &["lily"]),
+        ("Paula Souza +55 11 95550-0107", &["paula"]),
+        ("da Cruz +55 11 95550 0106", &[]),
+        ("Matteo da Cruz +55 11 95550 0106", &["matteo"]),
+        ("Smith MD, +1 415 555 0101", &[]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
+
+/// A street without a house number (`Avenida da Mata, Vila Petrópolis, …`, as Faker
+/// writes Brazilian addresses) is no street line of its own: its name in other text,
+/// with the customer's email, is no record (found by a blind test). The whole address
+/// still is, and so is a street line with its number.
+#[test]
+fn a_street_without_a_house_number_is_no_street_line() {
+    const MARIA: &[(FieldKind, &str)] = &[
+        (Name, "Maria Liz Novais"),
+        (Email, "hmarques@example.org"),
+        (
+            Address,
+            "Avenida da Mata, Vila Petropolis, 71357627 Alves das Pedras / SE",
+        ),
+    ];
+    const ANA: &[(FieldKind, &str)] = &[(Email, "ana@example.org"), (Address, "12 Main Street, Springfield")];
+    let index = index(
+        EdmConfig::default(),
+        &[("maria", MARIA, Some("BR")), ("ana", ANA, Some("US"))],
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("Visit da Mata soon. Email hmarques@example.org", &[]),
+        ("Avenida da Mata, 77, Centro, Belo Horizonte; hmarques@example.org", &[]),
+        (
+            "hmarques@example.org, Avenida da Mata, Vila Petropolis, 71357627 Alves das Pedras / SE",
+            &["maria"],
+        ),
+        ("ana@example.org, 12 Main Street", &["ana"]),
+    ];
+    for (text, expected) in cases {
+        check(&index, text, expected);
+    }
+}
