@@ -3140,8 +3140,10 @@ fn begins_inside_another_number(text: &str, start: usize) -> bool {
         .last()
         .map_or(label.len(), |(at, _)| at);
     let word = label.get(word_start..).unwrap_or_default();
-    // Only a word of a few letters can be one: the text before is not read further.
+    // Only a word of a few letters, `n`, `h` or `k` first, can be one: most addresses'
+    // hits follow other words, which are not normalized to find out.
     word.len() <= "ngách".len()
+        && word.starts_with(['n', 'N', 'h', 'H', 'k', 'K'])
         && normalize::normalized_words(word)
             .first()
             .is_some_and(|w| ALLEYS.contains(&w.as_str()))
