@@ -1746,6 +1746,12 @@ impl FieldKeys {
                     })
                     .collect();
                 without_titles(value, &mut tokens);
+                // The second word as written, to tell a particle (`da`, `van`) from a
+                // given name that folds to one (`Vân`).
+                let second_raw = tokens
+                    .get(1)
+                    .and_then(|t| value.get(t.start..t.end))
+                    .unwrap_or_default();
                 let normalized: Vec<String> = tokens.into_iter().map(|t| t.text).collect();
                 let words: Vec<u64> = normalized.iter().map(|w| self.word_hash(w)).collect();
                 if let ([word], [text]) = (words.as_slice(), normalized.as_slice()) {
@@ -1837,10 +1843,12 @@ impl FieldKeys {
                 // "Pedro da Silva Santos"), and a surname's particle is often left out
                 // ("João Pedro Silva Santos"); found missed by a blind test.
                 // Not a surname alone with its particle (`da Cruz` of `Matteo da Cruz`:
-                // found by a blind test, where `da Cruz` was a town's name).
-                let named_rest = normalized
-                    .get(1..)
-                    .is_some_and(|rest| rest.iter().filter(|w| !NAME_PARTICLES.contains(&w.as_str())).count() >= 2);
+                // found by a blind test, where `da Cruz` was a town's name); a given name
+                // that folds to a particle is none (`Vân Nguyễn` of `Chị Vân Nguyễn`).
+                let named_rest = normalized.len() != 3
+                    || !NAME_PARTICLES
+                        .iter()
+                        .any(|particle| second_raw.eq_ignore_ascii_case(particle));
                 if let Some(rest) = words.get(1..).filter(|rest| rest.len() >= 2 && named_rest) {
                     stored
                         .fields
@@ -2072,6 +2080,13 @@ impl FieldKeys {
                     if let Some(written) = number.national_with_trunk() {
                         stored.fields.push((kind, self.keyed(b"phone", written.as_bytes())));
                     }
+                } else if let Some(written) = international_as_written(value) {
+                    // A number in international form that no numbering reads
+                    // (`+351060892`, five digits after Portugal's code, as Faker makes
+                    // them) is keyed as its digits are written: imports keep such
+                    // numbers, and a text with the same digits holds it (found by a
+                    // blind test).
+                    stored.fields.push((kind, self.keyed(b"phone", written.as_bytes())));
                 }
             }
             FieldKind::CustomerId => {
@@ -3106,6 +3121,21 @@ impl<'t> WordReader<'t> {
         self.next_email = 0;
         self.grams.restart();
     }
+}
+
+/// `+` and the digits of a number written in international form (`+351 060892`,
+/// `00351-060892`), of 8 to 15 digits; None for anything else.
+fn international_as_written(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    let number = trimmed.strip_prefix('+').or_else(|| trimmed.strip_prefix("00"))?;
+    if !number
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '/'))
+    {
+        return None;
+    }
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    (8..=15).contains(&digits.len()).then(|| format!("+{digits}"))
 }
 
 /// Whether an evidence bit is an address's: a whole address or a street line.
