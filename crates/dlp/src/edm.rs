@@ -2055,7 +2055,8 @@ impl FieldKeys {
                 // A number stored with its calling code twice (`+8484890520495`, as
                 // imports stored `84890520495` before they read the code without `+`)
                 // is keyed as the number it is.
-                let repaired = phone::parse(value, country).and_then(|number| {
+                let parsed = phone::parse(value, country);
+                let repaired = parsed.as_ref().and_then(|number| {
                     let code = number.country_code.as_deref()?;
                     let national = model::normalize::national_after_code(code, &number.national)?;
                     Some(format!("+{code}{national}"))
@@ -2064,7 +2065,7 @@ impl FieldKeys {
                     self.hash_words(kind, &repaired, country, tag, stored);
                     return;
                 }
-                if let Some(number) = phone::parse(value, country) {
+                if let Some(number) = parsed {
                     if let Some(e164) = number.e164() {
                         stored.fields.push((kind, self.keyed(b"phone", e164.as_bytes())));
                         if let Some(current) = phone::without_mexican_mobile_one(e164.as_bytes()) {
@@ -3593,16 +3594,14 @@ fn vietnamese_street_lines(street: &str) -> Vec<String> {
     let Some(number) = tokens.get(house) else {
         return vec![street.to_string()];
     };
-    let (head, numbered) = (
-        street.get(..number.start).unwrap_or_default(),
-        street.get(number.start..).unwrap_or_default(),
-    );
+    // What goes before the house number once its `Số` is left out: the white space
+    // the line begins with.
+    let indent = street
+        .get(..street.len() - street.trim_start().len())
+        .unwrap_or_default();
     let mut lines = vec![street.to_string()];
     if labelled {
-        lines.push(format!(
-            "{}{numbered}",
-            head.get(..head.len() - head.trim_start().len()).unwrap_or_default()
-        ));
+        lines.push(format!("{indent}{}", street.get(number.start..).unwrap_or_default()));
     }
     // A house number alone in its part (`Số 300, Ấp 6, …`) has no street to respell.
     let Some(next) = tokens.get(name_at) else {
@@ -3631,11 +3630,7 @@ fn vietnamese_street_lines(street: &str) -> Vec<String> {
     };
     if let Some(respelled) = respelled {
         if labelled {
-            let unlabelled = respelled.get(number.start..).unwrap_or_default();
-            lines.push(format!(
-                "{}{unlabelled}",
-                head.get(..head.len() - head.trim_start().len()).unwrap_or_default()
-            ));
+            lines.push(format!("{indent}{}", respelled.get(number.start..).unwrap_or_default()));
         }
         lines.push(respelled);
     }
@@ -6174,7 +6169,21 @@ mod tests {
             let from_first = normalize::tokens(&part).first().and_then(|t| part.get(t.start..)).unwrap_or_default();
             let floor = words.first().is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
                 && number_names_a_floor(from_first);
-            proptest::prop_assert_eq!(starts_with_unit(&part), (first_is_unit && !unit_word_begins_a_street(&part)) || floor);
+            // A Norwegian flat's number (`H0101`) as the first word, after nothing but
+            // white space and ASCII separators.
+            let norwegian_flat = normalize::tokens(&part).first().is_some_and(|t| {
+                let before_clean = part.get(..t.start).is_some_and(|before| {
+                    before.trim_start().bytes().all(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+                });
+                let raw = part.get(t.start..t.end).unwrap_or_default().as_bytes();
+                before_clean
+                    && matches!(raw, [b'h' | b'H', digits @ ..]
+                        if (3..=4).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit))
+            });
+            proptest::prop_assert_eq!(
+                starts_with_unit(&part),
+                (first_is_unit && !unit_word_begins_a_street(&part)) || floor || norwegian_flat
+            );
         }
 
         /// Street lines and places are paired as trying every street line with every

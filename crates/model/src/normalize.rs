@@ -114,22 +114,19 @@ pub fn trunk_prefix(calling_code: &str) -> &'static str {
         .map_or("", |(_, _, trunk)| *trunk)
 }
 
-/// National significant number lengths where the trunk prefix is a digit that numbers
-/// also begin with (`8` in Russia and Lithuania, `06` in Hungary): the prefix is dropped
-/// only from a number one prefix longer than that, as `812 123-45-67` (St Petersburg,
-/// written without the prefix) is the number itself.
-const TRUNK_NATIONAL_LENGTHS: &[(&str, &[usize])] = &[("7", &[10]), ("370", &[8]), ("36", &[8, 9])];
-
 /// The national significant number of `digits`, a number written in national form in a
 /// country with `calling_code`: without its trunk prefix (`0` mostly, `8` in Russia) when
-/// it has one.
+/// it has one. Where the trunk prefix is a digit that numbers also begin with (`8` in
+/// Russia and Lithuania, `06` in Hungary), it is dropped only from a number one prefix
+/// longer than a national number ([`NATIONAL_LENGTHS`]), as `812 123-45-67` (St
+/// Petersburg, written without the prefix) is the number itself.
 pub fn national_number<'a>(digits: &'a str, calling_code: &str) -> &'a str {
     let trunk = trunk_prefix(calling_code);
     let Some(rest) = digits.strip_prefix(trunk).filter(|_| !trunk.is_empty()) else {
         return digits;
     };
-    match TRUNK_NATIONAL_LENGTHS.iter().find(|(code, _)| *code == calling_code) {
-        Some((_, lengths)) if !lengths.contains(&rest.len()) => digits,
+    match NATIONAL_LENGTHS.iter().find(|(code, _)| *code == calling_code) {
+        Some((_, lengths)) if trunk != "0" && !lengths.contains(&rest.len()) => digits,
         _ => rest,
     }
 }
@@ -139,9 +136,12 @@ pub fn national_number<'a>(digits: &'a str, calling_code: &str) -> &'a str {
 /// (`84912345678`, as spreadsheets and SMS gateways keep Vietnamese numbers) from one
 /// written in national form: Vietnam's have 9 or 10 digits, so `84890520495` is `+84
 /// 890 520 495`, not a national number of 11 digits (found stored as `+8484890520495`
-/// by a blind test). Codes whose lengths vary more (Germany, Austria, Italy, Finland,
-/// Sweden) are not listed, and NANP's leading `1` is read apart.
+/// by a blind test); they also tell a trunk prefix from a number's first digits
+/// ([`national_number`]). Codes whose lengths vary more (Germany, Austria, Italy,
+/// Finland, Sweden) are not listed, and NANP's leading `1` is read apart.
 const NATIONAL_LENGTHS: &[(&str, &[usize])] = &[
+    ("370", &[8]),
+    ("36", &[8, 9]),
     ("84", &[9, 10]),
     ("44", &[9, 10]),
     ("33", &[9]),
