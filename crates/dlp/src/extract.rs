@@ -2357,11 +2357,17 @@ impl Extractor {
     /// become row segments. Hand-written because real HTML is rarely well-formed XML and
     /// a full HTML5 parser is far heavier than this needs.
     fn extract_markup(&mut self, markup: &str, depth: u32, source: &str) -> Step {
-        // XML keeps data in attributes too (`<customer name="…" phone="…"/>`); HTML only
-        // in the addresses of mailto: and tel: links. Either may carry a file in a
-        // `data:` URI (a download link, an embedded object), read after the text.
+        // XML keeps data in attributes too (`<customer name="…" phone="…"/>`); HTML in
+        // the addresses of mailto: and tel: links and in its text attributes (see
+        // `is_html_text_attribute`). Either may carry a file in a `data:` URI (a download
+        // link, an embedded object), read after the text.
         let html = looks_like_html(markup);
         let mut embedded: Vec<Vec<u8>> = Vec::new();
+        // What a browser does not show (comments, scripts, styles) is still content
+        // that leaves: a customer table behind `<style>` or `<!--` on the first line
+        // was read as nothing (found by a blind test). Each is read after the text as
+        // a file of its own, so nothing in it joins the shown text.
+        let mut hidden: Vec<&str> = Vec::new();
         let mut prose = String::new();
         let mut row: Option<String> = None;
         let mut rest = markup;
@@ -2379,8 +2385,10 @@ impl Extractor {
                 append_text(row.as_mut().unwrap_or(&mut prose), &text);
             }
             let after = rest.get(open..).unwrap_or_default();
-            let close = if after.starts_with("<!--") {
-                after.find("-->").map(|i| i + 3)
+            let close = if let Some(comment) = after.strip_prefix("<!--") {
+                let end = comment.find("-->");
+                hidden.push(comment.get(..end.unwrap_or(comment.len())).unwrap_or_default());
+                end.map(|i| i + 4 + 3)
             } else if after.starts_with("<![CDATA[") {
                 let end = after.find("]]>");
                 if let Some(end) = end {
@@ -2415,8 +2423,7 @@ impl Extractor {
             let local = name.rsplit(':').next().unwrap_or_default();
             let closing = tag.starts_with('/');
             rest = after.get(close..).unwrap_or_default();
-            let has_href = || tag.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"href"));
-            if !closing && !tag.starts_with(['!', '?']) && (!html || has_href()) {
+            if !closing && tag.contains('=') {
                 let mut values: Vec<String> = Vec::new();
                 for_each_attribute(tag.get(name.len()..).unwrap_or_default(), |key, value| {
                     let value = decode_entities(value);
@@ -2434,10 +2441,10 @@ impl Extractor {
                             return;
                         }
                     }
-                    let wanted = if html {
-                        key.eq_ignore_ascii_case("href")
-                            .then(|| strip_link_scheme(value.trim()))
-                            .flatten()
+                    let wanted = if html && key.eq_ignore_ascii_case("href") {
+                        strip_link_scheme(value.trim())
+                    } else if html {
+                        is_html_text_attribute(key).then(|| Cow::Borrowed(value.trim()))
                     } else {
                         Some(Cow::Borrowed(value.trim()))
                     };
@@ -2446,8 +2453,10 @@ impl Extractor {
                     }
                 });
                 // An XML element with several attribute values is a record of its own
-                // (`<customer name="…" phone="…"/>`): a row, apart from the next one.
-                if values.len() >= 2 && row.is_none() {
+                // (`<customer name="…" phone="…"/>`): a row, apart from the next one. An
+                // HTML element's are read where it stands (`<a href="tel:…" title="…">`
+                // beside the name it follows).
+                if values.len() >= 2 && row.is_none() && !html {
                     self.push_row(&values.join(CELL_SEPARATOR), source);
                 } else if !values.is_empty() {
                     let target = row.as_mut().unwrap_or(&mut prose);
@@ -2463,8 +2472,9 @@ impl Extractor {
             match local {
                 "script" | "style" if !closing => {
                     let end_tag = format!("</{local}");
-                    let lower = rest.to_ascii_lowercase();
-                    rest = lower.find(&end_tag).and_then(|i| rest.get(i..)).unwrap_or_default();
+                    let end = rest.to_ascii_lowercase().find(&end_tag).unwrap_or(rest.len());
+                    hidden.push(rest.get(..end).unwrap_or_default());
+                    rest = rest.get(end..).unwrap_or_default();
                 }
                 "tr" => {
                     if let Some(done) = row.take() {
@@ -2529,6 +2539,11 @@ impl Extractor {
         self.push_prose(prose, source);
         for bytes in embedded {
             self.extract_decoded(&bytes, depth, source)?;
+        }
+        for content in hidden {
+            if !content.trim().is_empty() {
+                self.extract_any(content.as_bytes(), depth + 1, source)?;
+            }
         }
         Ok(())
     }
@@ -5860,6 +5875,17 @@ fn looks_like_html(markup: &str) -> bool {
                     | "title"
             )
     })
+}
+
+/// Whether an HTML attribute holds text a page shows or keeps for its scripts: a meta
+/// tag's `content`, a form field's `value`, a tooltip, an image's alternative text, the
+/// `data-` attributes apps keep records in (found missed by a blind test: a customer list
+/// in `<meta content>` passed). Addresses (`src`, styles) are not: a phone number in an
+/// image's URL is none.
+fn is_html_text_attribute(key: &str) -> bool {
+    const TEXT_ATTRIBUTES: &[&str] = &["content", "value", "title", "alt", "placeholder", "label", "aria-label"];
+    TEXT_ATTRIBUTES.iter().any(|text| key.eq_ignore_ascii_case(text))
+        || key.get(..5).is_some_and(|prefix| prefix.eq_ignore_ascii_case("data-"))
 }
 
 /// Calls `visit(name, value)` for each attribute of a start tag's text after its name

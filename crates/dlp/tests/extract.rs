@@ -2579,23 +2579,76 @@ fn sixteen_bit_samples_are_not_read_as_text() {
     assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text:?}");
 }
 
+/// Text attributes (a tooltip, a meta tag's content, a form's value, an app's `data-`)
+/// are read; addresses, classes and styles are not (a phone number in an image's URL is
+/// none).
 #[test]
-fn html_attributes_other_than_contact_links_are_not_text() {
+fn html_text_attributes_are_read_and_addresses_are_not() {
     let out = extract(
-        b"<html><p><a href=\"https://crm.example/x\">site</a> <span class=\"klass\" title=\"tip\">Ana</span></p></html>",
+        b"<html><meta name=\"description\" content=\"Bo Lee, bo@y.io\"><p><a href=\"https://crm.example/x\">site</a> <span class=\"klass\" title=\"tip\">Ana</span> <input type=hidden value=\"+39 347 123 4567\"><tr data-customer=\"C-1\"></tr></p></html>",
         &Limits::default(),
     );
     let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
-    assert!(all.contains("site") && all.contains("Ana"), "{all:?}");
+    for text in ["site", "tip Ana", "Bo Lee, bo@y.io", "+39 347 123 4567", "C-1"] {
+        assert!(all.contains(text), "{text} not in {all:?}");
+    }
+    for attribute in ["crm.example", "klass", "description", "hidden"] {
+        assert!(!all.contains(attribute), "{attribute} in {all:?}");
+    }
     let fragment = extract(
         b"<span style=\"color:red\"><img src=\"https://img.example/p?id=3471234567\" alt=\"x y\"></span>",
         &Limits::default(),
     );
     let text: String = fragment.segments.iter().map(|s| s.text.as_str()).collect();
-    assert!(!text.contains("3471234567"), "{text:?}");
-    for attribute in ["crm.example", "klass", "tip"] {
-        assert!(!all.contains(attribute), "{attribute} in {all:?}");
+    assert!(!text.contains("3471234567") && text.contains("x y"), "{text:?}");
+}
+
+/// What a browser does not show is read too, as text of its own: comments, scripts and
+/// styles, closed or running to the end of the file (found by a blind test: a customer
+/// table behind `<style>` or `<!--` on its first line was read as nothing).
+#[test]
+fn markup_comments_scripts_and_styles_are_read_apart_from_the_text() {
+    let table = "id,name,email\nC-1,Ana Rossi,ana@x.io\nC-2,Bo Lee,bo@y.io\n";
+    for (name, markup, rows) in [
+        ("style to the end", format!("<style>\n{table}"), 3),
+        ("comment to the end", format!("<!--\n{table}"), 3),
+        ("closed comment", format!("<!--\n{table}-->\n<p>Hello</p>"), 3),
+        (
+            "xml comment",
+            format!("<?xml version=\"1.0\"?><r><!--{table}--></r>"),
+            3,
+        ),
+        (
+            "script",
+            "<html><p>Hello</p><script>var c = [{n: \"Ana Rossi\", e: \"ana@x.io\"}];</script></html>".to_string(),
+            0,
+        ),
+    ] {
+        let out = check(
+            name,
+            markup.as_bytes(),
+            &Limits::default(),
+            &ok(&["Ana Rossi", "ana@x.io"], rows),
+        );
+        // Hidden text does not join what is shown around it.
+        assert!(
+            !out.segments
+                .iter()
+                .any(|s| s.text.contains("Hello") && s.text.contains("Ana")),
+            "{name}: {:?}",
+            out.segments
+        );
     }
+    // Scripts inside scripts are bounded by the nesting limit, never by the stack.
+    let nested = "<script>".repeat(100_000);
+    let out = extract(nested.as_bytes(), &Limits::default());
+    assert!(
+        out.uninspectable
+            .iter()
+            .any(|reason| matches!(reason, UninspectableReason::DepthExceeded { .. })),
+        "{:?}",
+        out.uninspectable
+    );
 }
 
 #[test]
