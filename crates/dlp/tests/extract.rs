@@ -3996,3 +3996,83 @@ fn zip_members_are_read_by_their_local_headers_when_the_directory_is_cut_off() {
         .iter()
         .any(|r| matches!(r, UninspectableReason::TooManyMembers { limit: 10 })));
 }
+
+/// The output of an encryption tool is reported as encrypted, by its header (found by a
+/// blind test: `gpg -c` and `openssl enc` of a customer list passed as a file of
+/// nothing). The OpenPGP samples are the first octets of real `gpg` 2.2 output.
+#[test]
+fn the_output_of_encryption_tools_is_reported_encrypted() {
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&text[at..at + 2], 16).unwrap())
+            .collect()
+    }
+    let encrypted: [(&str, Vec<u8>, &str); 9] = [
+        (
+            "gpg -c",
+            hex("8c0d0409030297c1881590d0b3b9ffd25001effebe8dcf26"),
+            "OpenPGP",
+        ),
+        (
+            "gpg -e",
+            hex("85018c032c2a12219c878786010bfe210c44584009d39027"),
+            "OpenPGP",
+        ),
+        ("new packet format", hex("c30d04090302a7c1881590d0b3b9ffd2"), "OpenPGP"),
+        (
+            "gpg --armor",
+            b"-----BEGIN PGP MESSAGE-----\n\njA0ECQMC\n".to_vec(),
+            "OpenPGP",
+        ),
+        (
+            "openssl enc",
+            hex("53616c7465645f5f6af3204419b1b32b634a1d59c6775769"),
+            "openssl enc",
+        ),
+        ("age", b"age-encryption.org/v1\n-> scrypt x 18\n".to_vec(), "age"),
+        (
+            "age armored",
+            b"-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n".to_vec(),
+            "age",
+        ),
+        ("luks", hex("4c554b53babe0001"), "LUKS"),
+        (
+            "ansible vault",
+            b"$ANSIBLE_VAULT;1.1;AES256\n6162\n".to_vec(),
+            "Ansible vault",
+        ),
+    ];
+    for (name, bytes, expected) in encrypted {
+        let out = extract(&bytes, &Limits::default());
+        assert!(
+            matches!(&out.uninspectable[..], [UninspectableReason::Encrypted { format }] if format == expected),
+            "{name}: {:?}",
+            out.uninspectable
+        );
+    }
+    // A signature alone does not hide what follows it.
+    let out = extract(
+        &[&b"Salted__"[..], ACCENTED_CSV.as_bytes()].concat(),
+        &Limits::default(),
+    );
+    let all: String = out.segments.iter().map(|s| s.text.as_str()).collect();
+    assert!(all.contains("Inés Sánchez,ines.sanchez@example.es"), "{all}");
+    // Octets that begin like a packet but hold no session key are not a message: a
+    // version or an algorithm that does not exist, a tag of another packet.
+    for (name, bytes) in [
+        ("version 9", hex("8c0d0909030297c1")),
+        ("cipher 99", hex("8c0d0463030297c1")),
+        ("literal data packet", hex("ac0d62000000000068690a")),
+        ("no octets after the tag", hex("8c")),
+    ] {
+        let out = extract(&bytes, &Limits::default());
+        assert!(
+            !out.uninspectable
+                .iter()
+                .any(|r| matches!(r, UninspectableReason::Encrypted { .. })),
+            "{name}: {:?}",
+            out.uninspectable
+        );
+    }
+}
