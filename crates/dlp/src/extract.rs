@@ -5458,6 +5458,7 @@ fn needs_folding(text: &str) -> bool {
         || first_letter_form(bytes).is_some()
         || first_digit_form_run(text).is_some()
         || first_invisible(text).is_some()
+        || may_hold_look_alikes(bytes)
 }
 
 /// Characters that show nothing: Unicode's default-ignorable characters
@@ -5639,10 +5640,92 @@ fn undecoded_body(message: &mail_parser::Message<'_>, part: &mail_parser::Messag
     }
 }
 
-/// Text as it is read: [`drop_invisible`], [`fold_forms`], [`compose_hangul`],
-/// [`separate_thai_titles`].
+/// Text as it is read: [`drop_invisible`], [`fold_forms`], [`fold_look_alikes`],
+/// [`compose_hangul`], [`separate_thai_titles`].
 fn fold_script_forms(text: String) -> String {
-    separate_thai_titles(compose_hangul(fold_forms(drop_invisible(text))))
+    separate_thai_titles(compose_hangul(fold_look_alikes(fold_forms(drop_invisible(text)))))
+}
+
+/// The Latin letter a Cyrillic or Greek letter is drawn as, where one is drawn the same.
+fn latin_look_alike(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'һ' => 'h',
+        'і' | 'ι' => 'i',
+        'ј' => 'j',
+        'κ' => 'k',
+        'ӏ' => 'l',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'υ' => 'u',
+        'ν' => 'v',
+        'ԝ' => 'w',
+        'х' | 'χ' => 'x',
+        'у' => 'y',
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' | 'Ϲ' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        'І' | 'Ι' => 'I',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'У' | 'Υ' => 'Y',
+        'Ζ' => 'Z',
+        _ => return None,
+    })
+}
+
+/// Whether UTF-8 `bytes` may hold a Greek or a Cyrillic letter: a byte of CE to D4, which
+/// begin them. Other text is passed in one pass that the compiler vectorizes.
+fn may_hold_look_alikes(bytes: &[u8]) -> bool {
+    bytes.chunks(64).any(|chunk| {
+        chunk
+            .iter()
+            .fold(false, |seen, b| seen | (b.wrapping_sub(0xCE) <= 0xD4 - 0xCE))
+    })
+}
+
+/// `text` with the Cyrillic and Greek letters drawn as Latin ones read as those, in each
+/// word or address that also holds a Latin letter: `Маrсо Воdоnі`, `zsсаrfоglіо@роstе.іt`
+/// (found by a blind test, where one such letter a field hid 55 of 60 customers). No
+/// language writes a word in both scripts, so a word of Russian or Greek is left as it is.
+fn fold_look_alikes(text: String) -> String {
+    if !may_hold_look_alikes(text.as_bytes()) {
+        return text;
+    }
+    let is_word_char = |c: char| {
+        c.is_alphanumeric()
+            || unicode_normalization::char::is_combining_mark(c)
+            || matches!(c, '.' | '@' | '_' | '-' | '+' | '\'')
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let word_len = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(word_len);
+        if word.contains(|c: char| c.is_ascii_alphabetic()) && word.contains(|c| latin_look_alike(c).is_some()) {
+            out.extend(word.chars().map(|c| latin_look_alike(c).unwrap_or(c)));
+        } else {
+            out.push_str(word);
+        }
+        let gap_len = after.find(is_word_char).unwrap_or(after.len());
+        out.push_str(after.get(..gap_len).unwrap_or_default());
+        rest = after.get(gap_len..).unwrap_or_default();
+    }
+    out
 }
 
 /// Joins a word hyphenated over a line break (`Bouc-⏎her`), as typesetting and

@@ -455,6 +455,19 @@ fn formats_and_encodings() {
                 .to_vec(),
             ok(&["Dörte Schröder, dorte@x.de; क्\u{200D}ष; js@web.de, ana, ana, h℡"], 0),
         ),
+        // Cyrillic and Greek letters drawn as Latin ones are read as those in a word or an
+        // address that also holds a Latin letter, in text and in a table's cells (found by
+        // a blind test); words of Russian and Greek stay as they are written.
+        (
+            "look-alike letters of other scripts",
+            "Маrсо Воdоnі, zsсаrfоglіо66@роstе.іt; Сергей Иванов, Καtherιnα, Ελένη Παππά".as_bytes().to_vec(),
+            ok(&["Marco Bodoni, zscarfoglio66@poste.it; Сергей Иванов, Katherina, Ελένη Παππά"], 0),
+        ),
+        (
+            "look-alike letters in a table",
+            "name,email,city\nМаrсо Воdоnі,zsсаrfоglіо66@роstе.іt,Москва\n".as_bytes().to_vec(),
+            ok(&["Marco Bodoni | zscarfoglio66@poste.it | Москва"], 2),
+        ),
         // Inline elements of other attributes side by side each hold their own text (a
         // CRM card's label and value); one starting inside a word, runs of one format
         // (as Word cuts a word), or a word-break hint, do not split it.
