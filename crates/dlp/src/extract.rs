@@ -2483,8 +2483,7 @@ impl Extractor {
             }
             match local {
                 "script" | "style" if !closing => {
-                    let end_tag = format!("</{local}");
-                    let end = rest.to_ascii_lowercase().find(&end_tag).unwrap_or(rest.len());
+                    let end = find_end_tag(rest, local).unwrap_or(rest.len());
                     hidden.push(rest.get(..end).unwrap_or_default());
                     rest = rest.get(end..).unwrap_or_default();
                 }
@@ -2552,11 +2551,26 @@ impl Extractor {
         for bytes in embedded {
             self.extract_decoded(&bytes, depth, source)?;
         }
+        // A piece of lines is read as the file it may be (a table behind `<!--`); pieces
+        // of one line (a conditional comment, a line of script), and those past the
+        // first HIDDEN_FILES_READ, are read together as prose, each a paragraph apart, so
+        // thousands of tiny comments are one segment, not thousands.
+        let mut one_line_pieces = String::new();
+        let mut read_as_files = 0;
         for content in hidden {
-            if !content.trim().is_empty() {
+            let content = content.trim();
+            if content.is_empty() {
+                continue;
+            }
+            if content.contains('\n') && read_as_files < HIDDEN_FILES_READ {
+                read_as_files += 1;
                 self.extract_any(content.as_bytes(), depth + 1, source)?;
+            } else {
+                one_line_pieces.push_str(content);
+                one_line_pieces.push_str("\n\n");
             }
         }
+        self.push_prose(one_line_pieces, source);
         Ok(())
     }
 
@@ -6044,6 +6058,21 @@ fn looks_like_html(markup: &str) -> bool {
                     | "sub"
                     | "title"
             )
+    })
+}
+
+/// Comments, scripts and styles of one page read as files of their own, at most.
+const HIDDEN_FILES_READ: usize = 1000;
+
+/// Where the end tag `</name` first begins in `markup`, in any case. Searched from `<` to
+/// `<` up to the tag, so reading a page's scripts reads each byte once (lowering the
+/// rest of the page at each script, as this did, was quadratic in their number).
+fn find_end_tag(markup: &str, name: &str) -> Option<usize> {
+    let bytes = markup.as_bytes();
+    memchr::memmem::find_iter(bytes, b"</").find(|at| {
+        bytes
+            .get(at + 2..at + 2 + name.len())
+            .is_some_and(|candidate| candidate.eq_ignore_ascii_case(name.as_bytes()))
     })
 }
 

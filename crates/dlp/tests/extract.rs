@@ -2652,8 +2652,20 @@ fn markup_comments_scripts_and_styles_are_read_apart_from_the_text() {
             out.segments
         );
     }
+    // Many scripts and comments are read in linear time, tiny ones as one segment.
+    for (name, markup) in [
+        ("scripts", "<script>x</script>".repeat(1 << 18)),
+        ("comments", "<!--a-->".repeat(1 << 19)),
+        ("comments of lines", "<!--a\nb-->".repeat(1 << 18)),
+        ("styles in capitals", "<STYLE>b{}</Style>".repeat(1 << 18)),
+    ] {
+        let started = cpu_time::ThreadTime::now();
+        let out = extract(markup.as_bytes(), &Limits::default());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{name}");
+        assert!(out.segments.len() <= 1001, "{name}: {} segments", out.segments.len());
+    }
     // Scripts inside scripts are bounded by the nesting limit, never by the stack.
-    let nested = "<script>".repeat(100_000);
+    let nested = "<script>\n".repeat(100_000);
     let out = extract(nested.as_bytes(), &Limits::default());
     assert!(
         out.uninspectable
