@@ -2377,8 +2377,8 @@ impl Extractor {
         let mut embedded: Vec<Vec<u8>> = Vec::new();
         // What a browser does not show (comments, scripts, styles) is still content
         // that leaves: a customer table behind `<style>` or `<!--` on the first line
-        // was read as nothing (found by a blind test). Each is read after the text as
-        // a file of its own, so nothing in it joins the shown text.
+        // was read as nothing (found by a blind test). They are read after the text,
+        // apart from it (see below), so nothing in them joins the shown text.
         let mut hidden: Vec<&str> = Vec::new();
         let mut prose = String::new();
         let mut row: Option<String> = None;
