@@ -360,9 +360,7 @@ impl Gateway {
     /// A stored document's text as the DLP engine reads it (for fingerprints).
     fn document_text(&self, id: &DocumentId, limits: &dlp::Limits) -> Result<String, GatewayError> {
         let body = self.open_document_body(id)?;
-        let extraction = dlp::extract::extract(&body, limits);
-        let text: Vec<&str> = extraction.segments.iter().map(|s| s.text.as_str()).collect();
-        Ok(text.join("\n"))
+        Ok(dlp::extract::extract(&body, limits).document_text())
     }
 
     /// Builds a DLP inspector over the vault's customers (exact data match on
