@@ -352,7 +352,9 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// the labels of its named wards and districts (see `vietnamese_spellings`), and keys a
 /// phone stored with its calling code twice as the number it is, and names without
 /// their titles and degrees at either end, and not by a surname and its particle alone;
-/// version 21 also keys a Gmail address without the dots of its name (`mailbox_keys`).
+/// version 21 also keys a Gmail address without the dots of its name (`mailbox_keys`),
+/// and no longer keys an avenue by its name alone when that is a surname with its
+/// particle (`da Mata`).
 const SAVE_VERSION: u32 = 21;
 const MAX_NAME_WORDS: usize = 6;
 /// Chinese, Japanese and Korean addresses count a word per character: 上海市浦东新区世纪大道27号
@@ -4415,9 +4417,16 @@ fn without_street_type(address: &str) -> Option<&str> {
     }
     STREET_TYPES.iter().find_map(|street_type| {
         let rest = after_prefix_in_any_case(trimmed, street_type)?.trim_start();
-        // Another word must follow on the street line: `Al. 5` is no street's name.
+        // Another word must follow on the street line: `Al. 5` is no street's name; nor
+        // is a surname with its particle (`Avenida da Mata` as `da Mata`, the name of
+        // anyone called da Mata; found by a blind test).
         let street = rest.split(',').next().unwrap_or_default();
-        (normalize::normalized_words(street).len() >= 2).then_some(rest)
+        let words = normalize::normalized_words(street);
+        let named = words
+            .iter()
+            .filter(|word| !NAME_PARTICLES.contains(&word.as_str()))
+            .count();
+        (named >= 2).then_some(rest)
     })
 }
 
