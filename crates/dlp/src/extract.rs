@@ -166,27 +166,27 @@ pub struct Extraction {
 
 impl Extraction {
     /// The text of a document as its fingerprint reads it: every segment but those of
-    /// an office package's bookkeeping (its properties, and OpenDocument's styles,
-    /// settings and manifest), which the tool that wrote it puts in every file it
-    /// writes: with them, an empty Word file matched every Word document registered
-    /// (found by a blind test). A scan still reads them for customer records.
+    /// an office package's bookkeeping (its properties and their thumbnail, custom XML,
+    /// manifests, and OpenDocument's styles and settings), which the tool that wrote it
+    /// puts in every file it writes: with them, an empty Word file matched every Word
+    /// document registered (found by a blind test). A scan still reads them for
+    /// customer records.
     pub fn document_text(&self) -> String {
-        const PACKAGE_BOOKKEEPING: &[&str] = &[
-            "docProps/app.xml",
-            "docProps/core.xml",
-            "docProps/custom.xml",
-            "meta.xml",
-            "styles.xml",
-            "settings.xml",
-            "manifest.rdf",
-            "META-INF/manifest.xml",
-        ];
+        // Folders of an Office or OpenDocument package's bookkeeping: properties and
+        // their thumbnail, custom XML (bibliography sources, data-store ids), manifests.
+        const BOOKKEEPING_FOLDERS: &[&str] = &["docProps/", "customXml/", "META-INF/", "Thumbnails/"];
+        // OpenDocument's properties, styles and settings, at the package's top.
+        const BOOKKEEPING_PARTS: &[&str] = &["meta.xml", "styles.xml", "settings.xml", "manifest.rdf"];
         let is_bookkeeping = |source: &str| {
-            PACKAGE_BOOKKEEPING.iter().any(|part| {
-                source
-                    .strip_suffix(part)
-                    .is_some_and(|before| before.is_empty() || before.ends_with('/'))
-            })
+            let at_boundary = |at: usize| at == 0 || source.as_bytes().get(at - 1) == Some(&b'/');
+            BOOKKEEPING_FOLDERS
+                .iter()
+                .any(|folder| source.match_indices(folder).any(|(at, _)| at_boundary(at)))
+                || BOOKKEEPING_PARTS.iter().any(|part| {
+                    source
+                        .strip_suffix(part)
+                        .is_some_and(|before| at_boundary(before.len()))
+                })
         };
         let texts: Vec<&str> = self
             .segments
