@@ -390,6 +390,17 @@ pub fn people(ctx: &Context, cmd: PeopleCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a document's text yields any fingerprint: the count does not depend on the
+/// key, so a throwaway one tells.
+fn has_fingerprintable_text(body: &[u8]) -> bool {
+    let text = dlp::extract::extract(body, &dlp::Limits::default()).document_text();
+    let mut probe = dlp::FingerprintIndex::new(
+        &dlp::FingerprintKey::from_bytes([0; 32]),
+        dlp::FingerprintConfig::default(),
+    );
+    probe.add("probe", &text) > 0
+}
+
 pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
     let inst = ctx.open()?;
     let gw = &inst.gateway;
@@ -405,6 +416,15 @@ pub fn documents(ctx: &Context, cmd: DocumentsCmd) -> anyhow::Result<()> {
             id,
         } => {
             let body = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            // A document without text (empty, a picture, a format not read) is kept, but its
+            // fingerprint is nothing, so a copy of it leaving is never found: say so (found
+            // by a blind test, where such files were accepted without a word).
+            if !has_fingerprintable_text(&body) {
+                eprintln!(
+                    "warning: {} holds no text the DLP engine can fingerprint (empty, a picture, encrypted, or a format it does not read): it is stored, but a copy of it leaving will not be recognised",
+                    file.display()
+                );
+            }
             let file_name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

@@ -526,3 +526,36 @@ fn scan_reads_a_record_in_the_file_name() {
         "{recorded}"
     );
 }
+
+/// A document without text is stored, with a warning that its copies cannot be
+/// recognised; one with text is added without it.
+#[test]
+fn a_document_without_text_to_fingerprint_is_added_with_a_warning() {
+    let env = Env::with_people();
+    let add = |name: &str, content: &str| {
+        let file = env.file(name, content);
+        env.run(&[
+            "documents",
+            "add",
+            file.to_str().unwrap(),
+            "--title",
+            name,
+            "--custodian",
+            "p-1",
+        ])
+        .ok()
+    };
+    let empty = add("empty.txt", "");
+    assert!(
+        empty.stderr.contains("holds no text the DLP engine can fingerprint"),
+        "{}",
+        empty.stderr
+    );
+    let design = add(
+        "design.txt",
+        &"The enclosure is a two-part magnesium shell with the antenna printed inside. ".repeat(4),
+    );
+    assert!(!design.stderr.contains("warning"), "{}", design.stderr);
+    let listed = env.run(&["documents", "list", "--json"]).ok().json();
+    assert_eq!(listed["records"].as_array().map(Vec::len), Some(2), "{listed}");
+}
