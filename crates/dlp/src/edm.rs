@@ -352,8 +352,7 @@ const SAVE_FORMAT: &str = "custodia-dlp-edm";
 /// the labels of its named wards and districts (see `vietnamese_spellings`), and keys a
 /// phone stored with its calling code twice as the number it is, and names without
 /// their titles and degrees at either end, and not by a surname and its particle alone;
-/// version 21 also keys a Gmail address without the dots of its name (`mailbox_keys`),
-/// and no longer keys an avenue by its name alone when that is a surname with its
+/// version 21 no longer keys an avenue by its name alone when that is a surname with its
 /// particle (`da Mata`).
 const SAVE_VERSION: u32 = 21;
 const MAX_NAME_WORDS: usize = 6;
@@ -1145,7 +1144,7 @@ impl EdmIndex {
             }
             buffer.make_ascii_lowercase();
             record(self.keyed(b"email", buffer.as_bytes()), FieldKind::Email, start, end);
-            for mailbox in mailbox_keys(&buffer) {
+            if let Some(mailbox) = without_subaddress(&buffer) {
                 record(self.keyed(b"email", mailbox.as_bytes()), FieldKind::Email, start, end);
             }
         }
@@ -2049,7 +2048,7 @@ impl FieldKeys {
                 let email = value.trim().to_lowercase();
                 if email.contains('@') {
                     stored.fields.push((kind, self.keyed(b"email", email.as_bytes())));
-                    for mailbox in mailbox_keys(&email) {
+                    if let Some(mailbox) = without_subaddress(&email) {
                         stored.fields.push((kind, self.keyed(b"email", mailbox.as_bytes())));
                     }
                 }
@@ -5055,21 +5054,12 @@ fn with_wards_run_in(words: Vec<String>) -> Vec<Vec<String>> {
     spellings
 }
 
-/// The other keys of an address (lowercased) that reach its mailbox: `ana+crm@x.io` as
-/// `ana@x.io`, the mailbox a subaddress belongs to (plus-addressing, which most mail
-/// services deliver to the mailbox); and a Gmail address without the dots of its name
-/// and under `gmail.com`, as Gmail reads `j.o.hn.smith@googlemail.com` as
-/// `johnsmith@gmail.com` (found by a blind test: an insider's dots hid the addresses).
-fn mailbox_keys(email: &str) -> impl Iterator<Item = String> {
-    let (local, domain) = email.split_once('@').unwrap_or_default();
-    let mailbox = local.split_once('+').map_or(local, |(mailbox, _tag)| mailbox);
-    let subaddressed = (mailbox.len() < local.len() && !mailbox.is_empty()).then(|| format!("{mailbox}@{domain}"));
-    let gmail = matches!(domain, "gmail.com" | "googlemail.com")
-        .then(|| format!("{}@gmail.com", mailbox.replace('.', "")))
-        .filter(|canonical| {
-            canonical.as_str() != email && Some(canonical) != subaddressed.as_ref() && !canonical.starts_with('@')
-        });
-    subaddressed.into_iter().chain(gmail)
+/// `ana+crm@x.io` as `ana@x.io`: the mailbox a subaddress (plus-addressing, which
+/// most mail services deliver to the mailbox) belongs to; None without one.
+fn without_subaddress(email: &str) -> Option<String> {
+    let (local, domain) = email.split_once('@')?;
+    let (mailbox, _tag) = local.split_once('+')?;
+    (!mailbox.is_empty()).then(|| format!("{mailbox}@{domain}"))
 }
 
 /// Spans of `text` that hold every match of [`Patterns::phone`] able to yield a phone

@@ -74,7 +74,6 @@ const KSENIA: &[(FieldKind, &str)] = &[(Name, "Ксения Лебедева"), 
 const MARIA: &[(FieldKind, &str)] = &[(Name, "María García López"), (Phone, "+34 612 345 678")];
 const NGUYEN: &[(FieldKind, &str)] = &[(Name, "Nguyễn Văn An"), (Phone, "+84 903 123 456")];
 const ANOUK: &[(FieldKind, &str)] = &[(Name, "Anouk Verhoeven"), (Email, "anouk.verhoeven@ziggo.nl")];
-const JONAS: &[(FieldKind, &str)] = &[(Name, "Jonas Bergqvist"), (Email, "jonas.bergqvist@gmail.com")];
 const MARISOL: &[(FieldKind, &str)] = &[(Name, "Marisol Treviño"), (Phone, "+52 1 81 4632 1591")];
 const JOAO: &[(FieldKind, &str)] = &[(Name, "João Silva"), (Address, "Rua Augusta 228, 01305-000 São Paulo")];
 const CARMEN: &[(FieldKind, &str)] = &[(Name, "Carmen Ruiz"), (Address, "C/ Mayor 5, 28013 Madrid")];
@@ -150,7 +149,6 @@ fn all() -> EdmIndex {
             ("maria", MARIA, Some("ES")),
             ("nguyen", NGUYEN, Some("VN")),
             ("anouk", ANOUK, Some("NL")),
-            ("jonas", JONAS, Some("SE")),
             ("marisol", MARISOL, Some("MX")),
             ("joao", JOAO, Some("BR")),
             ("carmen", CARMEN, Some("ES")),
@@ -342,14 +340,6 @@ fn normalization_and_proximity() {
         // A subaddress is the mailbox's.
         ("Anouk Verhoeven <anouk.verhoeven+crm@ziggo.nl>".into(), vec!["anouk"]),
         ("Anouk Verhoeven <anouk.verhoeven+crm@other.nl>".into(), vec![]),
-        // Gmail reads a name without its dots, and googlemail.com as gmail.com; other
-        // services do not.
-        (
-            "Jonas Bergqvist <j.o.n.a.s.bergqvist@googlemail.com>".into(),
-            vec!["jonas"],
-        ),
-        ("Jonas Bergqvist, JonasBergqvist+sales@Gmail.com".into(), vec!["jonas"]),
-        ("Jonas Bergqvist <jonasbergqvist@outlook.com>".into(), vec![]),
         // A Mexican mobile with or without the `1` dropped in 2019.
         ("Marisol Treviño +52 81 4632 1591".into(), vec!["marisol"]),
         ("Marisol Treviño +52 1 81 4632 1591".into(), vec!["marisol"]),
@@ -639,7 +629,7 @@ fn n_of_m_and_mandatory_kinds() {
 #[test]
 fn incremental_add_remove_and_replace() {
     let mut index = all();
-    assert_eq!(index.len(), 45);
+    assert_eq!(index.len(), 44);
     assert!(index.remove(&RecordId::from("ana")));
     assert!(!index.remove(&RecordId::from("ana")));
     check(&index, "Ana Rossi ana.rossi@example.org", &[]);
@@ -648,7 +638,7 @@ fn incremental_add_remove_and_replace() {
     check(&index, "Ana Rossi new@mail.example", &["ana"]);
     index.add(7u64, &[(Name, "Ana Rossi"), (Phone, "+84 912 000 111")], None);
     check(&index, "Ana Rossi new@mail.example, +84912000111", &["7", "ana"]);
-    assert_eq!(index.len(), 46);
+    assert_eq!(index.len(), 45);
     // A name of one word is kept, a phone of two digits and a name of one letter not.
     let outcome = index.add("mono", &[(Name, "Cher"), (Phone, "12")], None);
     assert_eq!((outcome.indexed, outcome.skipped), (1, vec![Phone]));
