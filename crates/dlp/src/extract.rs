@@ -641,14 +641,19 @@ impl Extractor {
         }
     }
 
-    /// `data`'s printable runs after its reader failed with `reason`. When the reader
-    /// gave text of it before failing (the segments grew past `segments_before`), the
-    /// runs are read again for customer records only ([`Extraction::rereadings`]), so
-    /// that detectors and fingerprints do not count that text twice.
+    /// `data`'s printable runs after its reader failed with `reason`, unless it failed
+    /// for encryption (an encrypted archive's runs are ciphertext).
     fn read_unparsed(&mut self, reason: &UninspectableReason, data: &[u8], source: &str, segments_before: usize) {
-        if matches!(reason, UninspectableReason::Encrypted { .. }) {
-            return;
+        if !matches!(reason, UninspectableReason::Encrypted { .. }) {
+            self.read_printable_runs(data, source, segments_before);
         }
+    }
+
+    /// `data`'s printable runs as prose. When a reader gave text of it before failing
+    /// (the segments grew past `segments_before`), the runs are read again for customer
+    /// records only ([`Extraction::rereadings`]), so that detectors and fingerprints do
+    /// not count that text twice.
+    fn read_printable_runs(&mut self, data: &[u8], source: &str, segments_before: usize) {
         let runs = printable_runs(data);
         if runs.trim().is_empty() {
             return;
@@ -969,10 +974,8 @@ impl Extractor {
             // Reported, and read by its printable runs all the same: a signature is easy
             // to put before a list (`Salted__` and then the rows).
             Some(BinaryFormat::Encrypted(format)) => {
-                let runs = printable_runs(data);
-                if !runs.trim().is_empty() {
-                    self.push_prose(runs, source);
-                }
+                let segments = self.out.segments.len();
+                self.read_printable_runs(data, source, segments);
                 self.out
                     .uninspectable
                     .push(UninspectableReason::Encrypted { format: format.into() });
@@ -2434,7 +2437,7 @@ impl Extractor {
             let close = if let Some(comment) = after.strip_prefix("<!--") {
                 let end = comment.find("-->");
                 hidden.push(comment.get(..end.unwrap_or(comment.len())).unwrap_or_default());
-                end.map(|i| i + 4 + 3)
+                end.map(|at| "<!--".len() + at + "-->".len())
             } else if after.starts_with("<![CDATA[") {
                 let end = after.find("]]>");
                 if let Some(end) = end {
@@ -3744,6 +3747,8 @@ fn encryption_format(data: &[u8]) -> Option<&'static str> {
 /// (RFC 9580, 4.2 and 5.1 to 5.3): a session key encrypted to a public key (tag 1,
 /// version 3 or 6) or by a passphrase (tag 3, version 4 to 6), in the old or the new
 /// packet format, its length within the data and its algorithm one that exists.
+/// Hand-written: it reads a few octets of one packet's header, where an OpenPGP crate
+/// (Sequoia, rPGP) would bring a whole cryptographic toolkit to the extractor.
 fn is_openpgp_encrypted_message(data: &[u8]) -> bool {
     let Some(&first) = data.first() else {
         return false;
