@@ -15,20 +15,31 @@ pub enum CustomersCmd {
     /// Import customers from a CSV file (all rows or none).
     ///
     /// The first line names the columns. Recognised headers, in any case and with
-    /// spaces, dashes and underscores ignored: id, name, company, email, phone, address,
-    /// notes, annual value, bank details, country, owner, team, territory,
-    /// classification, compartments (and common synonyms such as "full name", "e-mail",
-    /// "telephone" or "account manager"). Other headers: --map FIELD=COLUMN.
+    /// diacritics, spaces, dashes and underscores ignored: id, name, company, email,
+    /// phone, address, notes, annual value, bank details, country, owner, team,
+    /// territory, classification, compartments (and common synonyms such as "full
+    /// name", "e-mail", "telephone" or "account manager"). A name may be split into
+    /// given name, middle name and family name ("first name", "last name"), and an
+    /// address into street, street2 ("address line 2"), city, state and postcode
+    /// ("zip"): the parts are joined. Every email and phone column is read ("phone",
+    /// "mobile", "work phone"), and every address column ("billing address",
+    /// "shipping address"). Other headers: --map FIELD=COLUMN (repeat a field to read
+    /// several columns).
     ///
     /// Every row needs a name and an owner: the id of a person already imported
-    /// (`custodia people import`). Several emails, phones or addresses in one cell are
-    /// separated by ';' or '|'. Country is a two-letter ISO code (GB, VN; UK is read as
-    /// GB); phone numbers written in national form are read in it.
+    /// (`custodia people import`), from the file or from --owner. Several emails,
+    /// phones or addresses in one cell are separated by ';' or '|'. Country is a
+    /// two- or three-letter ISO code or an English name (GB, VNM, Viet Nam; UK is read
+    /// as GB); phone numbers written in national form are read in it.
     Import {
         file: PathBuf,
         /// Map a field to a column whose header is not recognised: FIELD=COLUMN.
         #[arg(long = "map", value_name = "FIELD=COLUMN")]
         map: Vec<String>,
+        /// The owner (a person's id) of rows that name none, or of every row of a
+        /// file without an owner column.
+        #[arg(long, value_name = "PERSON")]
+        owner: Option<String>,
         /// Import the good rows and report the bad ones instead of importing nothing.
         #[arg(long)]
         skip_invalid: bool,
@@ -158,9 +169,10 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
         CustomersCmd::Import {
             file,
             map,
+            owner,
             skip_invalid,
         } => {
-            let (rows, mut problems) = import::customers(&file, &map)?;
+            let (rows, mut problems) = import::customers(&file, &map, owner.as_deref())?;
             if !problems.is_empty() && !skip_invalid {
                 report_problems(ctx, &problems)?;
                 bail!(

@@ -17,10 +17,24 @@ pub struct LineProblem {
 }
 
 /// The customer fields a CSV column can map to, with the header names
-/// recognised by default (compared case-insensitively, ignoring spaces,
-/// dashes and underscores).
+/// recognised by default (compared case-insensitively, with diacritics folded and
+/// spaces, dashes, underscores and dots ignored).
+///
+/// A name split over columns (given, middle, family) and an address split over
+/// columns (street, street2, city, state, postcode) are joined into one; see
+/// `customer_from`.
 const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
-    ("id", &["id", "customerid", "customerno", "accountid", "makhachhang"]),
+    (
+        "id",
+        &[
+            "id",
+            "customerid",
+            "customerno",
+            "customernumber",
+            "accountid",
+            "makhachhang",
+        ],
+    ),
     (
         "name",
         &[
@@ -31,9 +45,13 @@ const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
             "contact",
             "contactname",
             "hoten",
+            "hovaten",
             "ten",
         ],
     ),
+    ("given_name", &["givenname", "firstname", "forename", "first"]),
+    ("middle_name", &["middlename", "middle"]),
+    ("family_name", &["familyname", "lastname", "surname", "last"]),
     (
         "company",
         &[
@@ -45,7 +63,21 @@ const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
             "congty",
         ],
     ),
-    ("email", &["email", "emails", "emailaddress", "mail"]),
+    (
+        "email",
+        &[
+            "email",
+            "emails",
+            "emailaddress",
+            "mail",
+            "workemail",
+            "personalemail",
+            "secondaryemail",
+            "email1",
+            "email2",
+            "email3",
+        ],
+    ),
     (
         "phone",
         &[
@@ -55,10 +87,42 @@ const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
             "tel",
             "mobile",
             "phonenumber",
+            "mobilephone",
+            "mobilenumber",
+            "cell",
+            "cellphone",
+            "workphone",
+            "homephone",
+            "businessphone",
+            "fax",
+            "phone1",
+            "phone2",
+            "phone3",
             "sodienthoai",
+            "didong",
         ],
     ),
-    ("address", &["address", "addresses", "postaladdress", "diachi"]),
+    (
+        "address",
+        &[
+            "address",
+            "addresses",
+            "postaladdress",
+            "mailingaddress",
+            "homeaddress",
+            "billingaddress",
+            "shippingaddress",
+            "diachi",
+        ],
+    ),
+    (
+        "street",
+        &["street", "streetaddress", "address1", "addressline1", "street1"],
+    ),
+    ("street2", &["address2", "addressline2", "street2"]),
+    ("city", &["city", "town", "locality"]),
+    ("state", &["state", "province", "county", "stateprovince"]),
+    ("postcode", &["postcode", "postalcode", "zip", "zipcode"]),
     ("notes", &["notes", "note", "comments", "ghichu"]),
     ("annual_value", &["annualvalue", "dealvalue", "value", "revenue"]),
     ("bank_details", &["bankdetails", "bank", "bankaccount", "iban"]),
@@ -70,21 +134,22 @@ const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
     ("compartments", &["compartments", "compartment", "needtoknow"]),
 ];
 
+/// Fields that take every column mapped to them (`phone` and `mobile`, a billing
+/// and a shipping address), joined as a cell of several values; other fields take
+/// the first of their columns with a value.
+const MULTI_VALUED: &[&str] = &["email", "phone", "address", "compartments"];
+
 fn squash(s: &str) -> String {
-    s.chars()
+    model::normalize::fold_diacritics(s)
+        .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
-        .flat_map(char::to_lowercase)
         .collect()
 }
 
 /// Reads a CSV file into header-mapped records, each with its line number.
 /// Structural problems (bad encoding, unequal field counts, bad quoting)
 /// fail the whole file with the line named.
-fn read_csv(
-    path: &Path,
-    columns: &[(&str, &[&str])],
-    overrides: &[String],
-) -> anyhow::Result<Vec<(u64, BTreeMap<String, String>)>> {
+fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> anyhow::Result<Table> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     if let Err(e) = std::str::from_utf8(bytes) {
@@ -105,12 +170,20 @@ fn read_csv(
     if headers.iter().all(str::is_empty) {
         bail!("{}: the file is empty or has no header line", path.display());
     }
-    let mut mapping: BTreeMap<String, usize> = BTreeMap::new();
+    let mut mapping: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (target, synonyms) in columns {
-        if let Some(i) = headers.iter().position(|h| synonyms.contains(&squash(h).as_str())) {
-            mapping.insert((*target).to_owned(), i);
+        let matching: Vec<usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| synonyms.contains(&squash(h).as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        if !matching.is_empty() {
+            mapping.insert((*target).to_owned(), matching);
         }
     }
+    // A field named by --map takes the columns named for it there, and only those.
+    let mut mapped: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for spec in overrides {
         let Some((target, source)) = spec.split_once('=') else {
             bail!("--map {spec:?}: expected FIELD=COLUMN, e.g. --map name=\"Full Name\"");
@@ -128,9 +201,10 @@ fn read_csv(
                 headers.iter().collect::<Vec<_>>().join(", ")
             );
         };
-        mapping.insert(target.to_owned(), i);
+        mapped.entry(target.to_owned()).or_default().push(i);
     }
-    let mut out = Vec::new();
+    mapping.extend(mapped);
+    let mut rows = Vec::new();
     // Lines are counted here from the records' byte offsets: the csv crate's own count
     // was one short in files with CRLF line ends (what Python's csv module and Excel
     // write; found by a blind test), where a record's offset is that of the line feed
@@ -167,11 +241,39 @@ fn read_csv(
         let line = record.position().map_or(0, |p| line_at(p.byte()));
         let fields = mapping
             .iter()
-            .map(|(k, &i)| (k.clone(), record.get(i).unwrap_or("").to_owned()))
+            .map(|(field, columns)| {
+                let mut values = columns.iter().filter_map(|&i| record.get(i)).filter(|v| !v.is_empty());
+                let value = if MULTI_VALUED.contains(&field.as_str()) {
+                    values.collect::<Vec<_>>().join(";")
+                } else {
+                    values.next().unwrap_or_default().to_owned()
+                };
+                (field.clone(), value)
+            })
             .collect();
-        out.push((line, fields));
+        rows.push((line, fields));
     }
-    Ok(out)
+    Ok(Table {
+        headers: headers.iter().map(str::to_owned).collect(),
+        mapped: mapping.into_keys().collect(),
+        rows,
+    })
+}
+
+/// A CSV file read by `read_csv`.
+struct Table {
+    /// The header line's column names, as written.
+    headers: Vec<String>,
+    /// The fields some column maps to.
+    mapped: Vec<String>,
+    /// Each record with its line: the fields and their values.
+    rows: Vec<(u64, BTreeMap<String, String>)>,
+}
+
+impl Table {
+    fn maps_any(&self, fields: &[&str]) -> bool {
+        self.mapped.iter().any(|m| fields.contains(&m.as_str()))
+    }
 }
 
 fn list(value: Option<&String>) -> Vec<String> {
@@ -205,6 +307,53 @@ fn addresses(value: Option<&String>) -> Vec<String> {
     })
 }
 
+/// The name column's value, or else the name written from its parts: given,
+/// middle and family name, in that order.
+fn name(f: &BTreeMap<String, String>) -> String {
+    opt(f.get("name")).unwrap_or_else(|| {
+        ["given_name", "middle_name", "family_name"]
+            .iter()
+            .filter_map(|part| opt(f.get(*part)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// The address cells, with an address split over columns (street, street2, city,
+/// state and postcode) joined into one, as it is written on an envelope:
+/// `12 Main St, Apt 4, Springfield, IL 62701`. With an address column as well, the
+/// parts it does not already hold are added to its first address, so a street in
+/// one column and the town in the next make one address, not two.
+fn addresses_with_parts(f: &BTreeMap<String, String>) -> Vec<String> {
+    let mut all = addresses(f.get("address"));
+    let region = ["state", "postcode"]
+        .iter()
+        .filter_map(|part| opt(f.get(*part)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let parts: Vec<String> = ["street", "street2", "city"]
+        .iter()
+        .filter_map(|part| opt(f.get(*part)))
+        .chain((!region.is_empty()).then_some(region))
+        .collect();
+    if parts.is_empty() {
+        return all;
+    }
+    match all.first_mut() {
+        None => all.push(parts.join(", ")),
+        Some(first) => {
+            let held = first.to_lowercase();
+            for part in parts {
+                if !held.contains(&part.to_lowercase()) {
+                    first.push_str(", ");
+                    first.push_str(&part);
+                }
+            }
+        }
+    }
+    all
+}
+
 fn opt(value: Option<&String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
@@ -214,11 +363,36 @@ fn opt(value: Option<&String>) -> Option<String> {
 /// Customers read from a file, each with its line, and the lines that failed.
 pub type ReadCustomers = (Vec<(u64, NewCustomer)>, Vec<LineProblem>);
 
-pub fn customers(path: &Path, overrides: &[String]) -> anyhow::Result<ReadCustomers> {
-    let rows = read_csv(path, CUSTOMER_COLUMNS, overrides)?;
+/// Reads customers from `path`. `default_owner` is the owner of rows that name none.
+///
+/// A file without a column for the name, or for the owner when no default is
+/// given, fails as a whole, naming its columns: every line of it would.
+pub fn customers(path: &Path, overrides: &[String], default_owner: Option<&str>) -> anyhow::Result<ReadCustomers> {
+    let table = read_csv(path, CUSTOMER_COLUMNS, overrides)?;
+    let columns = table.headers.join(", ");
+    if !table.maps_any(&["name", "given_name", "family_name"]) {
+        bail!(
+            "{}: no column holds the customers' names (recognised: name, full name, customer name, contact, \
+             or first name and last name); its columns are {columns}; name one with --map name=COLUMN",
+            path.display()
+        );
+    }
+    if default_owner.is_none() && !table.maps_any(&["owner"]) {
+        bail!(
+            "{}: no column names the customers' owner (recognised: owner, account manager, account owner, rep); \
+             its columns are {columns}; give one with --owner PERSON or --map owner=COLUMN",
+            path.display()
+        );
+    }
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (line, f) in rows {
+    for (line, mut f) in table.rows {
+        if let Some(owner) = default_owner {
+            let named = f.get("owner").is_some_and(|o| !o.trim().is_empty());
+            if !named {
+                f.insert("owner".into(), owner.to_owned());
+            }
+        }
         match customer_from(&f) {
             Ok(c) => out.push((line, c)),
             Err(problem) => problems.push(LineProblem { line, problem }),
@@ -243,17 +417,23 @@ fn customer_from(f: &BTreeMap<String, String>) -> Result<NewCustomer, String> {
         }
         None => None,
     };
+    let country = match opt(f.get("country")) {
+        Some(c) => Some(model::normalize::country_code(&c).ok_or_else(|| {
+            format!("country {c:?} is neither a two-letter ISO code (VN, GB) nor a country's name in English")
+        })?),
+        None => None,
+    };
     Ok(NewCustomer {
         id: opt(f.get("id")).map(CustomerId),
-        display_name: opt(f.get("name")).unwrap_or_default(),
+        display_name: name(f),
         company: opt(f.get("company")).unwrap_or_default(),
         emails: list(f.get("email")),
         phones: list(f.get("phone")),
-        addresses: addresses(f.get("address")),
+        addresses: addresses_with_parts(f),
         notes: opt(f.get("notes")).unwrap_or_default(),
         annual_value,
         bank_details: opt(f.get("bank_details")),
-        country: opt(f.get("country")).map(|c| c.to_ascii_uppercase()),
+        country,
         owner: opt(f.get("owner")).map(PersonId),
         team: opt(f.get("team")).map(TeamId),
         territory: opt(f.get("territory")),
@@ -282,10 +462,10 @@ const PEOPLE_COLUMNS: &[(&str, &[&str])] = &[
 
 /// People from a CSV file; any bad line fails the whole file.
 pub fn people(path: &Path) -> anyhow::Result<(Vec<Person>, Vec<LineProblem>)> {
-    let rows = read_csv(path, PEOPLE_COLUMNS, &[])?;
+    let table = read_csv(path, PEOPLE_COLUMNS, &[])?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (line, f) in rows {
+    for (line, f) in table.rows {
         match person_from(&f) {
             Ok(p) => out.push(p),
             Err(problem) => problems.push(LineProblem { line, problem }),

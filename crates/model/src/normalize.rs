@@ -104,6 +104,24 @@ pub fn calling_code(country: &str) -> Option<&'static str> {
         .map(|(_, code, _)| *code)
 }
 
+/// The ISO 3166-1 alpha-2 code of a country written as a code or a name, in any
+/// case: `vn`, `VNM`, `Viet Nam`, `United Kingdom` (`GB`), `Deutschland` is not read.
+/// `UK`, which is not ISO 3166 but what people write for GB, is kept as written: the
+/// rest of the system reads it as GB.
+pub fn country_code(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.len() == 2 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Some(raw.to_ascii_uppercase());
+    }
+    // celes keys its names without spaces or punctuation ("unitedkingdom"), and
+    // also takes alpha-3 codes and common aliases ("England", "USA").
+    let key: String = fold_diacritics(raw).chars().filter(|c| c.is_alphanumeric()).collect();
+    if key.is_empty() || key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    key.parse::<celes::Country>().ok().map(|c| c.alpha2.to_owned())
+}
+
 /// The trunk prefix that national forms of numbers under `calling_code` begin with
 /// (`0` in most countries, `06` in Hungary, `8` in Russia, `1` in NANP), or "" when
 /// there is none or the code is not known.
@@ -369,6 +387,25 @@ mod tests {
         check("800 12345", Some("LT"), Some("+37080012345"));
         check("06 30 123 4567", Some("HU"), Some("+36301234567"));
         check("47 54 23 73", Some("ZZ"), None);
+    }
+
+    #[test]
+    fn country_codes() {
+        for (raw, expected) in [
+            ("vn", Some("VN")),
+            (" UK ", Some("UK")),
+            ("VNM", Some("VN")),
+            ("Viet Nam", Some("VN")),
+            ("Vietnam", Some("VN")),
+            ("United Kingdom", Some("GB")),
+            ("united-states", Some("US")),
+            ("Deutschland", None),
+            ("", None),
+            ("704", None),
+            ("Atlantis", None),
+        ] {
+            assert_eq!(country_code(raw).as_deref(), expected, "{raw:?}");
+        }
     }
 
     #[test]
