@@ -19,6 +19,8 @@ const MAX_HEADERS: usize = 100;
 /// Smallest and largest step by which a kept body's buffer grows.
 const KEEP_GROWTH_MIN: usize = 8 * 1024;
 const KEEP_GROWTH_MAX: usize = 4 * 1024 * 1024;
+/// Most bytes of trailer fields accepted after a last chunk (all lines together).
+const MAX_TRAILER_BYTES: usize = 4096;
 /// Empty lines tolerated before a request line (RFC 7230 3.5 robustness).
 const MAX_LEADING_EMPTY_LINES: usize = 4;
 
@@ -336,12 +338,7 @@ impl<'a, R: AsyncBufRead + Unpin> WireReader<'a, R> {
             })?;
             let (size, ieof) = parse_chunk_line(&line)?;
             if size == 0 {
-                let end = self.read_line(MAX_CHUNK_LINE_BYTES).await?;
-                if end != b"\r\n" {
-                    return Err(RequestError::Bad(
-                        "expected CRLF after the last chunk, found trailers or other bytes".into(),
-                    ));
-                }
+                self.skip_trailers().await?;
                 return Ok(ChunkedEnd { ieof });
             }
             sink.total = sink.total.saturating_add(size);
@@ -353,6 +350,38 @@ impl<'a, R: AsyncBufRead + Unpin> WireReader<'a, R> {
             if crlf != b"\r\n" {
                 return Err(RequestError::Bad(
                     "expected CRLF after chunk data, found other bytes; check the chunk size".into(),
+                ));
+            }
+        }
+    }
+
+    /// Reads the trailer section after a last chunk, up to its empty line, and drops
+    /// it: HTTP/1.1 chunked coding, which ICAP uses (RFC 3507 4.4.1), allows header
+    /// fields there, and none of them bears on what the body holds. Each line must be a
+    /// header field, and all of them together at most [`MAX_TRAILER_BYTES`].
+    async fn skip_trailers(&mut self) -> Result<(), RequestError> {
+        let mut read = 0usize;
+        loop {
+            let line = self
+                .read_line(MAX_TRAILER_BYTES.saturating_sub(read))
+                .await
+                .map_err(|e| match e {
+                    RequestError::HeadTooLarge { .. } => RequestError::Bad(format!(
+                        "expected at most {MAX_TRAILER_BYTES} bytes of trailers after the last chunk"
+                    )),
+                    other => other,
+                })?;
+            if line == b"\r\n" {
+                return Ok(());
+            }
+            read += line.len();
+            let field = line.strip_suffix(b"\r\n").unwrap_or_default();
+            let named = field.iter().position(|&b| b == b':').is_some_and(|colon| {
+                colon > 0 && field.get(..colon).is_some_and(|n| n.iter().all(u8::is_ascii_graphic))
+            });
+            if !named {
+                return Err(RequestError::Bad(
+                    "expected CRLF or a trailer field (NAME: value CRLF) after the last chunk".into(),
                 ));
             }
         }

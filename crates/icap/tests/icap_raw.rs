@@ -348,7 +348,18 @@ async fn malformed_bodies_and_limits() {
         ("ieof on data chunk", with_body("5; ieof\r\nhello\r\n0\r\n\r\n"), 400),
         (
             "trailer after last chunk",
-            with_body("5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"),
+            with_body("5\r\nhello\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\n"),
+            204,
+        ),
+        (
+            "no header field after last chunk",
+            with_body("5\r\nhello\r\n0\r\nnot a field\r\n\r\n"),
+            400,
+        ),
+        ("bare LF after last chunk", with_body("5\r\nhello\r\n0\r\n\n"), 400),
+        (
+            "trailers too long",
+            with_body(&format!("5\r\nhello\r\n0\r\n{}\r\n", "X-T: 1234567890\r\n".repeat(300))),
             400,
         ),
         (
