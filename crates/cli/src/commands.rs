@@ -23,8 +23,10 @@ pub enum CustomersCmd {
     /// address into street, street2 ("address line 2"), city, state and postcode
     /// ("zip"): the parts are joined. Every email and phone column is read ("phone",
     /// "mobile", "work phone"), and every address column ("billing address",
-    /// "shipping address"). Other headers: --map FIELD=COLUMN (repeat a field to read
-    /// several columns).
+    /// "shipping address"). CRM prefixes ("Mailing Street", "Contact Owner"), either
+    /// side of a slash ("State/Province") and a trailing "number" ("Mobile Phone
+    /// Number") are understood. Columns not read are named on standard error; read
+    /// one with --map FIELD=COLUMN (repeat a field to read several columns).
     ///
     /// Every row needs a name and an owner: the id of a person already imported
     /// (`custodia people import`), from the file or from --owner. Several emails,
@@ -172,7 +174,16 @@ pub fn customers(ctx: &Context, cmd: CustomersCmd) -> anyhow::Result<()> {
             owner,
             skip_invalid,
         } => {
-            let (rows, mut problems) = import::customers(&file, &map, owner.as_deref())?;
+            let (rows, mut problems, unread) = import::customers(&file, &map, owner.as_deref())?;
+            if !unread.is_empty() {
+                // A column of phones or addresses under a header not recognised would
+                // otherwise be lost without a word (found by a blind test).
+                eprintln!(
+                    "note: {} column(s) not read: {}; read one with --map FIELD=COLUMN",
+                    unread.len(),
+                    unread.join(", ")
+                );
+            }
             if !problems.is_empty() && !skip_invalid {
                 report_problems(ctx, &problems)?;
                 bail!(

@@ -57,6 +57,7 @@ const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
         &[
             "company",
             "companyname",
+            "accountname",
             "organization",
             "organisation",
             "account",
@@ -139,6 +140,36 @@ const CUSTOMER_COLUMNS: &[(&str, &[&str])] = &[
 /// the first of their columns with a value.
 const MULTI_VALUED: &[&str] = &["email", "phone", "address", "compartments"];
 
+/// What CRMs put before a field's name ("Mailing Street", "Billing Country",
+/// "Contact Owner", "Primary Email"): a header is also read without it.
+const HEADER_PREFIXES: &[&str] = &[
+    "mailing", "billing", "shipping", "primary", "contact", "customer", "client",
+];
+
+/// The spellings a header is recognised by: as written; each side of a slash
+/// ("State/Province", "Zip/Postal Code", "Country/Region"); and each of those
+/// without a CRM's prefix and without a trailing "number" ("Mobile Phone Number").
+fn header_keys(header: &str) -> Vec<String> {
+    let mut keys = vec![squash(header)];
+    let sides: Vec<&str> = header.split('/').collect();
+    if sides.len() > 1 {
+        keys.extend(sides.iter().map(|side| squash(side)));
+    }
+    let mut more = Vec::new();
+    for key in &keys {
+        let unprefixed = HEADER_PREFIXES
+            .iter()
+            .find_map(|p| key.strip_prefix(p).filter(|rest| !rest.is_empty()));
+        for key in [Some(key.as_str()), unprefixed].into_iter().flatten() {
+            more.push(key.to_owned());
+            if let Some(bare) = key.strip_suffix("number").filter(|rest| !rest.is_empty()) {
+                more.push(bare.to_owned());
+            }
+        }
+    }
+    more
+}
+
 fn squash(s: &str) -> String {
     model::normalize::fold_diacritics(s)
         .chars()
@@ -170,14 +201,25 @@ fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> a
     if headers.iter().all(str::is_empty) {
         bail!("{}: the file is empty or has no header line", path.display());
     }
+    let keys: Vec<Vec<String>> = headers.iter().map(header_keys).collect();
     let mut mapping: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // A column is read as one field, the first in `columns` it is recognised as:
+    // "Country/Region" is the country, not also the territory.
+    let mut taken = vec![false; keys.len()];
     for (target, synonyms) in columns {
-        let matching: Vec<usize> = headers
+        let matching: Vec<usize> = keys
             .iter()
             .enumerate()
-            .filter(|(_, h)| synonyms.contains(&squash(h).as_str()))
+            .filter(|(i, keys)| {
+                !taken.get(*i).copied().unwrap_or(true) && keys.iter().any(|k| synonyms.contains(&k.as_str()))
+            })
             .map(|(i, _)| i)
             .collect();
+        for &i in &matching {
+            if let Some(t) = taken.get_mut(i) {
+                *t = true;
+            }
+        }
         if !matching.is_empty() {
             mapping.insert((*target).to_owned(), matching);
         }
@@ -253,7 +295,12 @@ fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> a
             .collect();
         rows.push((line, fields));
     }
+    let read: Vec<usize> = mapping.values().flatten().copied().collect();
     Ok(Table {
+        unread: (0..headers.len())
+            .filter(|i| !read.contains(i))
+            .filter_map(|i| headers.get(i).map(str::to_owned))
+            .collect(),
         headers: headers.iter().map(str::to_owned).collect(),
         mapped: mapping.into_keys().collect(),
         rows,
@@ -264,6 +311,8 @@ fn read_csv(path: &Path, columns: &[(&str, &[&str])], overrides: &[String]) -> a
 struct Table {
     /// The header line's column names, as written.
     headers: Vec<String>,
+    /// The columns no field maps to, as written.
+    unread: Vec<String>,
     /// The fields some column maps to.
     mapped: Vec<String>,
     /// Each record with its line: the fields and their values.
@@ -361,7 +410,8 @@ fn opt(value: Option<&String>) -> Option<String> {
 /// Customers from a CSV file, with the line of each, or the lines with
 /// problems found while reading them.
 /// Customers read from a file, each with its line, and the lines that failed.
-pub type ReadCustomers = (Vec<(u64, NewCustomer)>, Vec<LineProblem>);
+/// Also the columns that were not read, as written.
+pub type ReadCustomers = (Vec<(u64, NewCustomer)>, Vec<LineProblem>, Vec<String>);
 
 /// Reads customers from `path`. `default_owner` is the owner of rows that name none.
 ///
@@ -386,6 +436,7 @@ pub fn customers(path: &Path, overrides: &[String], default_owner: Option<&str>)
     }
     let mut out = Vec::new();
     let mut problems = Vec::new();
+    let unread = table.unread;
     for (line, mut f) in table.rows {
         if let Some(owner) = default_owner {
             let named = f.get("owner").is_some_and(|o| !o.trim().is_empty());
@@ -398,7 +449,7 @@ pub fn customers(path: &Path, overrides: &[String], default_owner: Option<&str>)
             Err(problem) => problems.push(LineProblem { line, problem }),
         }
     }
-    Ok((out, problems))
+    Ok((out, problems, unread))
 }
 
 fn customer_from(f: &BTreeMap<String, String>) -> Result<NewCustomer, String> {

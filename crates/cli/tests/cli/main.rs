@@ -269,6 +269,24 @@ fn import_joins_split_names_and_addresses_and_reads_every_phone_column() {
         .run(&["scan", leak.to_str().unwrap(), "--channel", "usb", "--json"])
         .json();
     assert_eq!(found["customer_records"], 1, "{found}");
+    // Salesforce's and HubSpot's headers, with a column no field takes named.
+    let salesforce = env.file(
+        "sf.csv",
+        "First Name,Last Name,Mailing Street,Mailing City,Mailing State/Province,Mailing Zip/Postal Code,\
+         Mailing Country,Mobile Phone Number,Contact Owner,Lead Source\n\
+         Ana,Rossi,Via Roma 5,Milano,MI,20121,Italy,347 123 4567,p-1,Web\n",
+    );
+    let out = env.run(&["customers", "import", salesforce.to_str().unwrap()]).ok();
+    assert!(
+        out.stderr.contains("1 column(s) not read: Lead Source"),
+        "{}",
+        out.stderr
+    );
+    let ana = env.run(&["customers", "search", "Ana Rossi", "--json"]).ok().json();
+    let ana = &ana["records"][0];
+    assert_eq!(ana["fields"]["addresses"][0], "Via Roma 5, Milano, MI 20121", "{ana}");
+    assert_eq!(ana["fields"]["phones"][0], "+393471234567", "{ana}");
+    assert_eq!(ana["owner"], "p-1", "{ana}");
     // A country that is no country's name or code is a line's problem, named.
     let atlantis = env.file("atlantis.csv", "name,owner,country\nAn,p-1,Atlantis\n");
     let bad = env.run(&["customers", "import", atlantis.to_str().unwrap()]).fails();
