@@ -407,10 +407,8 @@ fn opt(value: Option<&String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Customers from a CSV file, with the line of each, or the lines with
-/// problems found while reading them.
-/// Customers read from a file, each with its line, and the lines that failed.
-/// Also the columns that were not read, as written.
+/// Customers read from a file, each with its line; the lines that failed; and the
+/// columns that were not read, as written.
 pub type ReadCustomers = (Vec<(u64, NewCustomer)>, Vec<LineProblem>, Vec<String>);
 
 /// Reads customers from `path`. `default_owner` is the owner of rows that name none.
